@@ -1,0 +1,103 @@
+package dev.latentstream.config;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.util.List;
+
+/**
+ * One training job, fully resolved: every field has a value after {@link JobConfigs#load}. Layer sizes
+ * live here and nowhere else; models read them from this record.
+ *
+ * <p>Keys (JSON names are the component names): see the README's "Job files" table.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record JobConfig(
+    String name,
+    String description,
+    ModelType model,
+    String dataset,
+    List<Integer> hidden,
+    int latent,
+    Activation activation,
+    ReconLoss loss,
+    Reduction reduction,
+    double beta,
+    Noise noise,
+    Conv conv,
+    Discriminator discriminator,
+    OptimizerType optimizer,
+    double lr,
+    int batchSize,
+    int epochs,
+    long seed,
+    String device,
+    int frameEverySteps,
+    int threads) {
+
+  public enum ModelType {
+    ae,
+    dae,
+    vae,
+    @com.fasterxml.jackson.annotation.JsonProperty("conv-vae")
+    conv_vae,
+    aae;
+
+    public String wireName() {
+      return this == conv_vae ? "conv-vae" : name();
+    }
+
+    public boolean variational() {
+      return this == vae || this == conv_vae;
+    }
+  }
+
+  public enum Activation {
+    relu,
+    sigmoid,
+    tanh
+  }
+
+  /** Reconstruction loss, summed over pixels and averaged over the batch ("per image"). */
+  public enum ReconLoss {
+    bce,
+    mse
+  }
+
+  /**
+   * How loss terms are reduced within one image: {@code sum} over pixels and latent dimensions (the
+   * PyTorch VAE example), or {@code mean} (the Keras convolutional VAE tutorial). Batches are always
+   * averaged, so every reported figure is per image.
+   */
+  public enum Reduction {
+    sum,
+    mean
+  }
+
+  public enum OptimizerType {
+    adam,
+    rmsprop
+  }
+
+  /** Input corruption for the denoising autoencoder. {@code level} is σ (gaussian) or the drop probability (mask). */
+  public record Noise(NoiseKind kind, double level) {}
+
+  public enum NoiseKind {
+    gaussian,
+    mask
+  }
+
+  /** Convolutional VAE layout: encoder conv channels (first stride 1, second stride 2, rest stride 1) and the dense width. */
+  public record Conv(List<Integer> channels, int dense) {}
+
+  /** The adversarial autoencoder's discriminator: hidden widths and its own learning rate. */
+  public record Discriminator(List<Integer> hidden, double lr) {}
+
+  public JobConfig withEpochs(int newEpochs) {
+    return new JobConfig(name, description, model, dataset, hidden, latent, activation, loss, reduction, beta, noise, conv,
+        discriminator, optimizer, lr, batchSize, newEpochs, seed, device, frameEverySteps, threads);
+  }
+
+  public JobConfig withDataset(String newDataset) {
+    return new JobConfig(name, description, model, newDataset, hidden, latent, activation, loss, reduction, beta, noise, conv,
+        discriminator, optimizer, lr, batchSize, epochs, seed, device, frameEverySteps, threads);
+  }
+}

@@ -1,0 +1,290 @@
+package dev.latentstream.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.latentstream.config.JobConfig.Activation;
+import dev.latentstream.config.JobConfig.Conv;
+import dev.latentstream.config.JobConfig.Discriminator;
+import dev.latentstream.config.JobConfig.ModelType;
+import dev.latentstream.config.JobConfig.Noise;
+import dev.latentstream.config.JobConfig.NoiseKind;
+import dev.latentstream.config.JobConfig.OptimizerType;
+import dev.latentstream.config.JobConfig.Reduction;
+import dev.latentstream.config.JobConfig.ReconLoss;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * Reads job specs from JSON and validates them in one place. Every error names the source and the key,
+ * for example {@code config/jobs/x.json: "lr" must be > 0, got -1.0}. Unknown keys are errors, so a
+ * misspelt key never silently falls back to a default.
+ */
+public final class JobConfigs {
+
+  public static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  private static final Set<String> KEYS = Set.of("name", "description", "model", "dataset", "hidden", "latent",
+      "activation", "loss", "reduction", "beta", "noise", "conv", "discriminator", "optimizer", "lr", "batchSize",
+      "epochs", "seed", "device", "frameEverySteps", "threads");
+
+  private JobConfigs() {}
+
+  /** Loads and validates a job file; the default name is the file name without {@code .json}. */
+  public static JobConfig load(Path file) {
+    String text;
+    try {
+      text = Files.readString(file);
+    } catch (NoSuchFileException e) {
+      throw new ConfigException(file + ": job file not found");
+    } catch (IOException e) {
+      throw new ConfigException(file + ": cannot read job file: " + e.getMessage(), e);
+    }
+    String defaultName = file.getFileName().toString().replaceFirst("\\.json$", "");
+    return parse(text, file.toString(), defaultName);
+  }
+
+  public static JobConfig parse(String json, String source, String defaultName) {
+    JsonNode root;
+    try {
+      root = JSON.readTree(json);
+    } catch (JsonProcessingException e) {
+      throw new ConfigException(source + ": not valid JSON: " + e.getOriginalMessage());
+    }
+    return fromJson(root, source, defaultName);
+  }
+
+  /** Validates a spec that arrived as a JSON tree (a file, a REST body or a WebSocket message). */
+  public static JobConfig fromJson(JsonNode root, String source, String defaultName) {
+    if (root == null || !root.isObject()) {
+      throw new ConfigException(source + ": a job spec must be a JSON object");
+    }
+    Reader r = new Reader(root, source);
+    for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
+      String key = it.next();
+      if (!KEYS.contains(key)) {
+        throw new ConfigException(source + ": unknown key \"" + key + "\" (known keys: "
+            + KEYS.stream().sorted().collect(Collectors.joining(", ")) + ")");
+      }
+    }
+    ModelType model = r.enumValue("model", ModelType.class, null, s -> s.replace('-', '_'));
+    if (model == null) {
+      throw new ConfigException(source + ": \"model\" is required (one of ae, dae, vae, conv-vae, aae)");
+    }
+    String name = r.string("name", defaultName);
+    if (!name.matches("[A-Za-z0-9._-]{1,64}")) {
+      throw new ConfigException(source + ": \"name\" must be 1-64 characters of letters, digits, '.', '_' or '-', got \""
+          + name + "\"");
+    }
+    List<Integer> hidden = r.positiveInts("hidden", switch (model) {
+      case vae -> List.of(400);
+      case aae -> List.of(512, 256);
+      default -> List.of(256, 128);
+    });
+    int latent = r.intIn("latent", model == ModelType.conv_vae || model == ModelType.aae ? 2 : 20, 1, 4096);
+    Noise noise = null;
+    if (root.has("noise") || model == ModelType.dae) {
+      if (model != ModelType.dae) {
+        throw new ConfigException(source + ": \"noise\" applies only to model dae");
+      }
+      Reader n = r.object("noise");
+      NoiseKind kind = n.enumValue("kind", NoiseKind.class, NoiseKind.gaussian, Function.identity());
+      double level = n.doubleIn("level", kind == NoiseKind.gaussian ? 0.5 : 0.3, 0.0, kind == NoiseKind.gaussian ? 10.0 : 1.0);
+      noise = new Noise(kind, level);
+    }
+    Conv conv = null;
+    if (root.has("conv") || model == ModelType.conv_vae) {
+      if (model != ModelType.conv_vae) {
+        throw new ConfigException(source + ": \"conv\" applies only to model conv-vae");
+      }
+      Reader c = r.object("conv");
+      List<Integer> channels = c.positiveInts("channels", List.of(32, 64, 64, 64));
+      if (channels.size() < 2) {
+        throw new ConfigException(source + ": \"conv.channels\" needs at least 2 layers (the second has stride 2)");
+      }
+      conv = new Conv(channels, c.intIn("dense", 32, 1, 65536));
+    }
+    double lr = r.doubleIn("lr", model == ModelType.conv_vae ? 1e-3 : 1e-3, 1e-12, 10.0);
+    Discriminator disc = null;
+    if (root.has("discriminator") || model == ModelType.aae) {
+      if (model != ModelType.aae) {
+        throw new ConfigException(source + ": \"discriminator\" applies only to model aae");
+      }
+      Reader d = r.object("discriminator");
+      disc = new Discriminator(d.positiveInts("hidden", List.of(256, 256)), d.doubleIn("lr", lr, 1e-12, 10.0));
+    }
+    String device = r.string("device", "auto");
+    if (!device.equals("auto") && !device.equals("cpu") && !device.matches("cuda(:\\d+)?")) {
+      throw new ConfigException(source + ": \"device\" must be auto, cpu, cuda or cuda:N, got \"" + device + "\"");
+    }
+    String dataset = r.string("dataset", "fashion-mnist");
+    if (dataset.isBlank()) {
+      throw new ConfigException(source + ": \"dataset\" must not be empty");
+    }
+    return new JobConfig(
+        name,
+        r.string("description", ""),
+        model,
+        dataset,
+        hidden,
+        latent,
+        r.enumValue("activation", Activation.class, Activation.relu, Function.identity()),
+        r.enumValue("loss", ReconLoss.class, ReconLoss.bce, Function.identity()),
+        r.enumValue("reduction", Reduction.class, Reduction.sum, Function.identity()),
+        r.doubleIn("beta", 1.0, 0.0, 1e6),
+        noise,
+        conv,
+        disc,
+        r.enumValue("optimizer", OptimizerType.class, model == ModelType.conv_vae ? OptimizerType.rmsprop : OptimizerType.adam,
+            Function.identity()),
+        lr,
+        r.intIn("batchSize", 128, 1, 65536),
+        r.intIn("epochs", 10, 1, 100000),
+        r.longValue("seed", 1L),
+        device,
+        r.intIn("frameEverySteps", 100, 1, 1_000_000),
+        r.intIn("threads", 0, 0, 1024));
+  }
+
+  public static String toJson(JobConfig job) {
+    try {
+      return JSON.writeValueAsString(job);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public static ObjectNode toTree(JobConfig job) {
+    return JSON.valueToTree(job);
+  }
+
+  /** Typed access to one JSON object, with errors that carry the dotted key path. */
+  private record Reader(JsonNode node, String source, String prefix) {
+    Reader(JsonNode node, String source) {
+      this(node, source, "");
+    }
+
+    private JsonNode get(String key) {
+      JsonNode v = node == null ? null : node.get(key);
+      return v == null || v.isNull() ? null : v;
+    }
+
+    private ConfigException bad(String key, String expected, JsonNode got) {
+      return new ConfigException(source + ": \"" + prefix + key + "\" must be " + expected + ", got " + got);
+    }
+
+    Reader object(String key) {
+      JsonNode v = get(key);
+      if (v != null && !v.isObject()) {
+        throw bad(key, "an object", v);
+      }
+      if (v != null) {
+        Set<String> allowed = switch (key) {
+          case "noise" -> Set.of("kind", "level");
+          case "conv" -> Set.of("channels", "dense");
+          case "discriminator" -> Set.of("hidden", "lr");
+          default -> Set.of();
+        };
+        for (Iterator<String> it = v.fieldNames(); it.hasNext(); ) {
+          String k = it.next();
+          if (!allowed.contains(k)) {
+            throw new ConfigException(source + ": unknown key \"" + prefix + key + "." + k + "\"");
+          }
+        }
+      }
+      return new Reader(v, source, prefix + key + ".");
+    }
+
+    String string(String key, String dflt) {
+      JsonNode v = get(key);
+      if (v == null) {
+        return dflt;
+      }
+      if (!v.isTextual()) {
+        throw bad(key, "a string", v);
+      }
+      return v.asText();
+    }
+
+    <E extends Enum<E>> E enumValue(String key, Class<E> type, E dflt, Function<String, String> toConstant) {
+      JsonNode v = get(key);
+      if (v == null) {
+        return dflt;
+      }
+      String allowed = Arrays.stream(type.getEnumConstants()).map(e -> e.name().replace('_', '-'))
+          .collect(Collectors.joining(", "));
+      if (!v.isTextual()) {
+        throw bad(key, "one of " + allowed, v);
+      }
+      try {
+        return Enum.valueOf(type, toConstant.apply(v.asText().toLowerCase(Locale.ROOT)));
+      } catch (IllegalArgumentException e) {
+        throw bad(key, "one of " + allowed, v);
+      }
+    }
+
+    int intIn(String key, int dflt, int min, int max) {
+      JsonNode v = get(key);
+      if (v == null) {
+        return dflt;
+      }
+      if (!v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() < min || v.asInt() > max) {
+        throw bad(key, "a whole number from " + min + " to " + max, v);
+      }
+      return v.asInt();
+    }
+
+    long longValue(String key, long dflt) {
+      JsonNode v = get(key);
+      if (v == null) {
+        return dflt;
+      }
+      if (!v.isIntegralNumber() || !v.canConvertToLong()) {
+        throw bad(key, "a whole number", v);
+      }
+      return v.asLong();
+    }
+
+    double doubleIn(String key, double dflt, double min, double max) {
+      JsonNode v = get(key);
+      if (v == null) {
+        return dflt;
+      }
+      if (!v.isNumber() || !Double.isFinite(v.asDouble()) || v.asDouble() < min || v.asDouble() > max) {
+        throw bad(key, "a number from " + min + " to " + max, v);
+      }
+      return v.asDouble();
+    }
+
+    List<Integer> positiveInts(String key, List<Integer> dflt) {
+      JsonNode v = get(key);
+      if (v == null) {
+        return dflt;
+      }
+      if (!v.isArray() || v.isEmpty()) {
+        throw bad(key, "a non-empty array of positive whole numbers", v);
+      }
+      List<Integer> out = new ArrayList<>();
+      for (JsonNode e : v) {
+        if (!e.isIntegralNumber() || !e.canConvertToInt() || e.asInt() < 1 || e.asInt() > 65536) {
+          throw bad(key, "a non-empty array of whole numbers from 1 to 65536", v);
+        }
+        out.add(e.asInt());
+      }
+      return List.copyOf(out);
+    }
+  }
+}
