@@ -18,4 +18,40 @@ public interface TrainingListener {
   default void onSettingChanged(SettingChange change) {}
 
   default void onFinished(RunSummary summary) {}
+
+  /** One listener that forwards every event to each of {@code listeners}, in order. */
+  static TrainingListener compose(TrainingListener... listeners) {
+    java.util.List<TrainingListener> all = java.util.List.of(listeners);
+    return new TrainingListener() {
+      @Override
+      public void onStart(RunStart start) {
+        all.forEach(l -> l.onStart(start));
+      }
+
+      @Override
+      public void onStep(StepMetrics step) {
+        all.forEach(l -> l.onStep(step));
+      }
+
+      @Override
+      public void onEpoch(EpochResult epoch) {
+        all.forEach(l -> l.onEpoch(epoch));
+      }
+
+      @Override
+      public void onFrame(Frame frame) {
+        all.forEach(l -> l.onFrame(frame));
+      }
+
+      @Override
+      public void onSettingChanged(SettingChange change) {
+        all.forEach(l -> l.onSettingChanged(change));
+      }
+
+      @Override
+      public void onFinished(RunSummary summary) {
+        all.forEach(l -> l.onFinished(summary));
+      }
+    };
+  }
 }

@@ -1,0 +1,99 @@
+package dev.latentstream.model;
+
+import static org.bytedeco.pytorch.global.torch.sigmoid;
+
+import dev.latentstream.config.JobConfig;
+import java.util.List;
+import org.bytedeco.pytorch.LinearImpl;
+import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.ReLUImpl;
+import org.bytedeco.pytorch.SequentialImpl;
+import org.bytedeco.pytorch.SigmoidImpl;
+import org.bytedeco.pytorch.TanhImpl;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * A member of the autoencoder family. Inputs are batches of flattened images, {@code [batch, pixels]}
+ * floats in [0, 1]; codes are {@code [batch, latent]}.
+ */
+public abstract class Autoencoder extends Module {
+
+  /** A code and, for variational models, the log-variance of the posterior (null otherwise). */
+  public record Encoded(Tensor mean, Tensor logVar) {}
+
+  protected final JobConfig job;
+  protected final int height;
+  protected final int width;
+
+  protected Autoencoder(String name, JobConfig job, int height, int width) {
+    super(name);
+    this.job = job;
+    this.height = height;
+    this.width = width;
+  }
+
+  public final JobConfig job() {
+    return job;
+  }
+
+  public final int pixels() {
+    return height * width;
+  }
+
+  public final int latentDim() {
+    return job.latent();
+  }
+
+  /** True when codes follow a N(0, I) prior (VAEs by their KL term, AAEs by their discriminator). */
+  public boolean hasPrior() {
+    return true;
+  }
+
+  public abstract Encoded encode(Tensor x);
+
+  /** Decoder output before the sigmoid; losses use it directly. */
+  public abstract Tensor decodeLogits(Tensor z);
+
+  public Tensor decode(Tensor z) {
+    return sigmoid(decodeLogits(z));
+  }
+
+  /** Reconstruction of {@code x} through the code (the posterior mean for VAEs). */
+  public Tensor reconstruct(Tensor x) {
+    return decode(encode(x).mean());
+  }
+
+  /**
+   * The training objective on one batch: {@code input} may be corrupted (denoising), {@code target} is
+   * the clean image. {@code beta} weights the KL term where there is one.
+   */
+  public abstract Losses losses(Tensor input, Tensor target, double beta);
+
+  /** Linear layers with the configured activation after each, from {@code sizes[0]} to the last size. */
+  protected static SequentialImpl mlp(List<Integer> sizes, JobConfig.Activation activation, boolean activateLast) {
+    SequentialImpl seq = new SequentialImpl();
+    for (int i = 0; i + 1 < sizes.size(); i++) {
+      seq.push_back("linear" + i, new LinearImpl(sizes.get(i), sizes.get(i + 1)));
+      if (i + 2 < sizes.size() || activateLast) {
+        switch (activation) {
+          case relu -> seq.push_back("act" + i, new ReLUImpl());
+          case sigmoid -> seq.push_back("act" + i, new SigmoidImpl());
+          case tanh -> seq.push_back("act" + i, new TanhImpl());
+        }
+      }
+    }
+    return seq;
+  }
+
+  protected static List<Integer> concat(int first, List<Integer> middle, int last) {
+    var out = new java.util.ArrayList<Integer>();
+    out.add(first);
+    out.addAll(middle);
+    out.add(last);
+    return out;
+  }
+
+  protected static List<Integer> reversed(List<Integer> xs) {
+    return xs.reversed();
+  }
+}

@@ -1,0 +1,92 @@
+package dev.latentstream.model;
+
+import static org.bytedeco.pytorch.global.torch.relu;
+
+import dev.latentstream.config.JobConfig;
+import java.util.ArrayList;
+import java.util.List;
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.pytorch.Conv2dImpl;
+import org.bytedeco.pytorch.Conv2dOptions;
+import org.bytedeco.pytorch.ConvTranspose2dImpl;
+import org.bytedeco.pytorch.ConvTranspose2dOptions;
+import org.bytedeco.pytorch.LinearImpl;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * The convolutional VAE of the Keras tutorial ("Deep Learning with Python", §8.4): 3×3 convolutions
+ * {@code conv.channels} (the second with stride 2) → dense {@code conv.dense} → a (by default 2-D)
+ * latent; the decoder goes dense → reshape to the last channel count at half resolution → transposed
+ * convolution with stride 2 → a 3×3 convolution to one channel with sigmoid output. Trained with
+ * per-pixel mean BCE plus β · per-dimension mean KL and RMSprop in the preset.
+ */
+public final class ConvVae extends Autoencoder {
+
+  private final List<Conv2dImpl> convs = new ArrayList<>();
+  private final LinearImpl dense;
+  private final LinearImpl mu;
+  private final LinearImpl logVar;
+  private final LinearImpl decoderDense;
+  private final ConvTranspose2dImpl upsample;
+  private final Conv2dImpl output;
+  private final int deepChannels;
+
+  public ConvVae(JobConfig job, int height, int width) {
+    super("conv-vae", job, height, width);
+    if (height % 2 != 0 || width % 2 != 0) {
+      throw new IllegalArgumentException("conv-vae needs even image sides, got " + height + "x" + width);
+    }
+    List<Integer> channels = job.conv().channels();
+    int in = 1;
+    for (int i = 0; i < channels.size(); i++) {
+      convs.add(register_module("conv" + i, new Conv2dImpl(conv3x3(in, channels.get(i), i == 1 ? 2 : 1))));
+      in = channels.get(i);
+    }
+    deepChannels = in;
+    int flat = deepChannels * (height / 2) * (width / 2);
+    dense = register_module("dense", new LinearImpl(flat, job.conv().dense()));
+    mu = register_module("mu", new LinearImpl(job.conv().dense(), job.latent()));
+    logVar = register_module("logvar", new LinearImpl(job.conv().dense(), job.latent()));
+    decoderDense = register_module("decoder_dense", new LinearImpl(job.latent(), flat));
+    ConvTranspose2dOptions t = new ConvTranspose2dOptions(deepChannels, channels.getFirst(), new LongPointer(3L, 3L));
+    t.stride().put(0, 2L).put(1, 2L);
+    t.padding().put(0, 1L).put(1, 1L);
+    t.output_padding().put(0, 1L).put(1, 1L);
+    upsample = register_module("upsample", new ConvTranspose2dImpl(t));
+    output = register_module("output", new Conv2dImpl(conv3x3(channels.getFirst(), 1, 1)));
+  }
+
+  private static Conv2dOptions conv3x3(long in, long out, long stride) {
+    Conv2dOptions o = new Conv2dOptions(in, out, new LongPointer(3L, 3L));
+    o.stride().put(0, stride).put(1, stride);
+    o.padding().put(new LongPointer(1L, 1L));
+    return o;
+  }
+
+  @Override
+  public Encoded encode(Tensor x) {
+    Tensor h = x.view(-1, 1, height, width);
+    for (Conv2dImpl c : convs) {
+      h = relu(c.forward(h));
+    }
+    h = relu(dense.forward(h.flatten(1, -1)));
+    return new Encoded(mu.forward(h), logVar.forward(h));
+  }
+
+  @Override
+  public Tensor decodeLogits(Tensor z) {
+    Tensor h = relu(decoderDense.forward(z)).view(-1, deepChannels, height / 2, width / 2);
+    h = relu(upsample.forward(h));
+    return output.forward(h).view(-1, (long) height * width);
+  }
+
+  @Override
+  public Losses losses(Tensor input, Tensor target, double beta) {
+    Encoded e = encode(input);
+    Tensor logits = decodeLogits(MlpVae.reparameterize(e.mean(), e.logVar()));
+    Tensor recon = Losses.reconstruction(logits, target, job.loss(), job.reduction());
+    Tensor kl = Losses.kl(e.mean(), e.logVar(), job.reduction());
+    return Losses.of(recon.add(kl.mul(new Scalar(beta))), "recon", recon, "kl", kl).withCodes(e.mean());
+  }
+}

@@ -1,0 +1,65 @@
+package dev.latentstream.model;
+
+import static org.bytedeco.pytorch.global.torch.binary_cross_entropy_with_logits;
+import static org.bytedeco.pytorch.global.torch.mse_loss;
+import static org.bytedeco.pytorch.global.torch.sigmoid;
+
+import dev.latentstream.config.JobConfig.Reduction;
+import dev.latentstream.config.JobConfig.ReconLoss;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * Loss terms, each a scalar tensor per image (summed or averaged within an image, always averaged over
+ * the batch). {@code total} is what the optimiser minimises and is reported as {@code loss};
+ * {@code codes} are the batch's codes (posterior means), when the model provides them.
+ */
+public record Losses(Map<String, Tensor> terms, Tensor total, Tensor codes) {
+
+  public static Losses of(Tensor total, Object... namesAndTerms) {
+    Map<String, Tensor> m = new LinkedHashMap<>();
+    for (int i = 0; i < namesAndTerms.length; i += 2) {
+      m.put((String) namesAndTerms[i], (Tensor) namesAndTerms[i + 1]);
+    }
+    m.put("loss", total);
+    return new Losses(m, total, null);
+  }
+
+  /** The same losses, carrying the codes (posterior means) the batch was encoded to. */
+  public Losses withCodes(Tensor codes) {
+    return new Losses(terms, total, codes);
+  }
+
+  /**
+   * Reconstruction error of {@code logits} (pre-sigmoid decoder output) against {@code target} in [0, 1].
+   * BCE goes through the fused with-logits kernel: sigmoid followed by BCE saturates at logits ≳ 17 and
+   * then has a zero gradient.
+   */
+  public static Tensor reconstruction(Tensor logits, Tensor target, ReconLoss loss, Reduction reduction) {
+    long batch = logits.size(0);
+    long perImage = logits.numel() / batch;
+    Tensor sum = switch (loss) {
+      case bce -> binary_cross_entropy_with_logits(logits, target, new TensorOptional(), new TensorOptional(),
+          torch.Reduction.Sum.value);
+      case mse -> mse_loss(sigmoid(logits), target, torch.Reduction.Sum.value);
+    };
+    double divisor = reduction == Reduction.sum ? batch : (double) batch * perImage;
+    return sum.div(new Scalar(divisor));
+  }
+
+  /**
+   * KL(q(z|x) || N(0, I)) for a diagonal Gaussian posterior; see Kingma & Welling, Auto-Encoding
+   * Variational Bayes, Appendix B: -1/2 · Σ(1 + log σ² − μ² − σ²).
+   */
+  public static Tensor kl(Tensor mu, Tensor logVar, Reduction reduction) {
+    long batch = mu.size(0);
+    long dims = mu.numel() / batch;
+    Tensor sum = logVar.add(new Scalar(1.0)).sub(mu.pow(new Scalar(2.0))).sub(logVar.exp()).sum().mul(new Scalar(-0.5));
+    double divisor = reduction == Reduction.sum ? batch : (double) batch * dims;
+    return sum.div(new Scalar(divisor));
+  }
+}

@@ -1,0 +1,146 @@
+package dev.latentstream.train;
+
+import dev.latentstream.config.JobConfig;
+import dev.latentstream.config.JobConfigs;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import org.bytedeco.pytorch.IValue;
+import org.bytedeco.pytorch.InputArchive;
+import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.Optimizer;
+import org.bytedeco.pytorch.OutputArchive;
+
+/**
+ * One checkpoint file ({@code checkpoint/latest.pt}, a libtorch archive) holding the model, every
+ * optimiser's state, the progress and the resolved job. Written to a temporary file and renamed, so a
+ * crash at any moment leaves the previous checkpoint loadable. Checkpoints are taken at epoch ends, and
+ * each epoch reseeds the generator from (seed, epoch), so resuming replays exactly the run that would
+ * have followed.
+ */
+public final class Checkpoint {
+
+  public static final String FILE = "latest.pt";
+  private static final long FORMAT = 1;
+
+  /** Progress stored beside the weights. {@code epoch} counts completed epochs. */
+  public record Progress(JobConfig job, int epoch, long step) {}
+
+  private Checkpoint() {}
+
+  public static Path file(Path runDir) {
+    return runDir.resolve("checkpoint").resolve(FILE);
+  }
+
+  public static boolean exists(Path runDir) {
+    return Files.isRegularFile(file(runDir));
+  }
+
+  static void save(Path runDir, Module model, List<Optimizer> optimizers, Progress progress) {
+    Path target = file(runDir);
+    Path tmp = target.resolveSibling(FILE + ".tmp");
+    try {
+      Files.createDirectories(target.getParent());
+      OutputArchive root = new OutputArchive();
+      OutputArchive m = new OutputArchive();
+      model.save(m);
+      root.write("model", m);
+      for (int i = 0; i < optimizers.size(); i++) {
+        OutputArchive o = new OutputArchive();
+        optimizers.get(i).save(o);
+        root.write("optim" + i, o);
+      }
+      root.write("format", new IValue(FORMAT));
+      root.write("epoch", new IValue((long) progress.epoch()));
+      root.write("step", new IValue(progress.step()));
+      root.write("job", new IValue(JobConfigs.toJson(progress.job())));
+      root.save_to(tmp.toString());
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write checkpoint " + target + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Reads only the progress and job, without building a model. */
+  public static Progress readProgress(Path runDir) {
+    Path f = file(runDir);
+    InputArchive root = open(f);
+    return progress(root, f);
+  }
+
+  static Progress load(Path runDir, Module model, List<Optimizer> optimizers) {
+    Path f = file(runDir);
+    InputArchive root = open(f);
+    Progress p = progress(root, f);
+    try {
+      InputArchive m = new InputArchive();
+      root.read("model", m);
+      model.load(m);
+      for (int i = 0; i < optimizers.size(); i++) {
+        InputArchive o = new InputArchive();
+        root.read("optim" + i, o);
+        optimizers.get(i).load(o);
+      }
+    } catch (RuntimeException e) {
+      throw new CheckpointException(f + ": checkpoint does not match this model: " + firstLine(e.getMessage()), e);
+    }
+    return p;
+  }
+
+  private static InputArchive open(Path f) {
+    if (!Files.isRegularFile(f)) {
+      throw new CheckpointException(f + ": no checkpoint to resume from");
+    }
+    InputArchive root = new InputArchive();
+    try {
+      root.load_from(f.toString());
+    } catch (RuntimeException e) {
+      throw new CheckpointException(f + ": not a readable checkpoint: " + firstLine(e.getMessage()), e);
+    }
+    return root;
+  }
+
+  private static Progress progress(InputArchive root, Path f) {
+    try {
+      IValue format = new IValue();
+      root.read("format", format);
+      if (format.toInt() != FORMAT) {
+        throw new CheckpointException(f + ": unsupported checkpoint format " + format.toInt());
+      }
+      IValue epoch = new IValue();
+      IValue step = new IValue();
+      IValue job = new IValue();
+      root.read("epoch", epoch);
+      root.read("step", step);
+      root.read("job", job);
+      JobConfig parsed = JobConfigs.parse(job.toStringRef().getString(), f.toString(), "checkpoint");
+      return new Progress(parsed, (int) epoch.toInt(), step.toInt());
+    } catch (CheckpointException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw new CheckpointException(f + ": not a latentstream checkpoint: " + firstLine(e.getMessage()), e);
+    }
+  }
+
+  private static String firstLine(String s) {
+    if (s == null) {
+      return "unknown error";
+    }
+    int nl = s.indexOf('\n');
+    return nl < 0 ? s : s.substring(0, nl);
+  }
+
+  /** A checkpoint is missing, unreadable or does not fit the model. */
+  public static final class CheckpointException extends RuntimeException {
+    public CheckpointException(String message) {
+      super(message);
+    }
+
+    public CheckpointException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+}

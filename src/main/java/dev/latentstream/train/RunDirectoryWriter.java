@@ -1,0 +1,128 @@
+package dev.latentstream.train;
+
+import dev.latentstream.config.JobConfigs;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.EnumMap;
+import java.util.Map;
+
+/**
+ * Keeps a run directory up to date — the layout shared by headless {@code train} and the server:
+ * {@code job.json}, {@code metrics.csv}, {@code loss.png}, and per epoch {@code reconst-E.png},
+ * {@code sampled-E.png}, {@code latent-E.png}, {@code manifold-E.png} ({@code checkpoint/} is the
+ * trainer's). Runs on the trainer thread, like every listener.
+ */
+public final class RunDirectoryWriter implements TrainingListener {
+
+  private static final Map<FrameKind, String> FILE_PREFIX = Map.of(
+      FrameKind.RECON, "reconst", FrameKind.SAMPLES, "sampled", FrameKind.LATENT, "latent",
+      FrameKind.MANIFOLD, "manifold");
+
+  private final Path dir;
+  private final MetricsCsv metrics;
+  private final LossPlot plot = new LossPlot();
+  private final Map<FrameKind, Frame> latest = new EnumMap<>(FrameKind.class);
+  private String title = "";
+
+  public RunDirectoryWriter(Path dir) {
+    this.dir = dir;
+    this.metrics = new MetricsCsv(dir.resolve("metrics.csv"));
+  }
+
+  public static String fileName(FrameKind kind, int epoch) {
+    return FILE_PREFIX.get(kind) + "-" + epoch + ".png";
+  }
+
+  @Override
+  public void onStart(RunStart start) {
+    try {
+      Files.createDirectories(dir);
+      write(dir.resolve("job.json"), JobConfigs.toJson(start.job()).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write to run directory " + dir + ": " + e.getMessage(), e);
+    }
+    title = start.job().name() + " (" + start.job().model().wireName() + ", " + start.job().dataset() + ")";
+    metrics.open(start.lossTerms(), start.startStep());
+    if (start.startStep() > 0) {
+      reloadPlot(start.startStep());
+    }
+  }
+
+  private void reloadPlot(long upTo) {
+    try {
+      var lines = Files.readAllLines(dir.resolve("metrics.csv"));
+      String[] header = lines.getFirst().split(",", -1);
+      for (String line : lines.subList(1, lines.size())) {
+        String[] f = line.split(",", -1);
+        long step = Long.parseLong(f[0]);
+        if (step > upTo) {
+          continue;
+        }
+        Map<String, Double> terms = new java.util.LinkedHashMap<>();
+        for (int i = 2; i < header.length - 3; i++) {
+          if (!f[i].isEmpty()) {
+            terms.put(header[i], Double.parseDouble(f[i]));
+          }
+        }
+        if (!terms.isEmpty()) {
+          plot.add(new StepMetrics(step, Integer.parseInt(f[1]), 0, 0, terms, 0, 0));
+        }
+        String test = f[header.length - 3];
+        if (!test.isEmpty()) {
+          plot.addTest(step, Double.parseDouble(test));
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      throw new UncheckedIOException(new IOException("cannot read " + dir.resolve("metrics.csv") + ": " + e, e));
+    }
+  }
+
+  @Override
+  public void onStep(StepMetrics step) {
+    metrics.step(step);
+    plot.add(step);
+  }
+
+  @Override
+  public void onSettingChanged(SettingChange change) {
+    metrics.setting(change.key(), change.value());
+  }
+
+  @Override
+  public void onFrame(Frame frame) {
+    latest.put(frame.kind(), frame);
+  }
+
+  @Override
+  public void onEpoch(EpochResult epoch) {
+    metrics.epoch(epoch);
+    plot.addTest(epoch.step(), epoch.testLoss());
+    plot.write(dir.resolve("loss.png"), title);
+    for (Frame f : latest.values()) {
+      if (f.epoch() == epoch.epoch() && f.step() == epoch.step()) {
+        write(dir.resolve(fileName(f.kind(), epoch.epoch())), f.png());
+      }
+    }
+  }
+
+  @Override
+  public void onFinished(RunSummary summary) {
+    metrics.close();
+    if (summary.steps() > 0) {
+      plot.write(dir.resolve("loss.png"), title);
+    }
+  }
+
+  private static void write(Path file, byte[] bytes) {
+    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    try {
+      Files.write(tmp, bytes);
+      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,118 @@
+package dev.latentstream.train;
+
+import static org.bytedeco.pytorch.global.torch.randn;
+
+import dev.latentstream.model.AdversarialAutoencoder;
+import dev.latentstream.model.Autoencoder;
+import dev.latentstream.model.Losses;
+import dev.latentstream.model.MlpAutoencoder;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.bytedeco.pytorch.Optimizer;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+
+/**
+ * One optimisation step on one batch. Runs inside the trainer's per-step {@code PointerScope}. Every
+ * loss is checked before its optimiser steps, so a NaN never reaches the weights.
+ */
+interface StepRule {
+
+  /** Trains on {@code x} ({@code [batch, pixels]}, clean) and returns the loss terms per image. */
+  Map<String, Double> step(Tensor x, double beta);
+
+  /** The optimisers, in checkpoint order. */
+  List<Optimizer> optimizers();
+
+  /** The optimisers that follow the {@code lr} live setting. */
+  List<Optimizer> tunable();
+
+  static StepRule forModel(Autoencoder model) {
+    var job = model.job();
+    if (model instanceof AdversarialAutoencoder aae) {
+      Optimizer recon = Optimizers.create(job.optimizer(),
+          Optimizers.concat(aae.encoderModule().parameters(), aae.decoderModule().parameters()), job.lr());
+      Optimizer disc = Optimizers.create(job.optimizer(), aae.discriminatorModule().parameters(),
+          job.discriminator().lr());
+      Optimizer gen = Optimizers.create(job.optimizer(), aae.encoderModule().parameters(), job.lr());
+      return new Adversarial(aae, recon, disc, gen);
+    }
+    return new Standard(model, Optimizers.create(job.optimizer(), model.parameters(), job.lr()));
+  }
+
+  static double checked(String term, Tensor value) {
+    double v = value.item_double();
+    if (!Double.isFinite(v)) {
+      throw new TrainingDiverged("loss term '" + term + "' became " + v);
+    }
+    return v;
+  }
+
+  /** Reconstruction (+ β·KL) with one optimiser: ae, dae, vae, conv-vae. */
+  record Standard(Autoencoder model, Optimizer optimizer) implements StepRule {
+    @Override
+    public Map<String, Double> step(Tensor x, double beta) {
+      Tensor input = model instanceof MlpAutoencoder ae ? ae.corrupt(x) : x;
+      Losses losses = model.losses(input, x, beta);
+      Map<String, Double> terms = new LinkedHashMap<>();
+      losses.terms().forEach((name, t) -> terms.put(name, checked(name, t)));
+      optimizer.zero_grad();
+      losses.total().backward();
+      optimizer.step();
+      return terms;
+    }
+
+    @Override
+    public List<Optimizer> optimizers() {
+      return List.of(optimizer);
+    }
+
+    @Override
+    public List<Optimizer> tunable() {
+      return List.of(optimizer);
+    }
+  }
+
+  /** The adversarial autoencoder's three phases: reconstruction, discriminator, generator. */
+  record Adversarial(AdversarialAutoencoder model, Optimizer recon, Optimizer disc, Optimizer gen) implements StepRule {
+    @Override
+    public Map<String, Double> step(Tensor x, double beta) {
+      Losses r = model.losses(x, x, 0);
+      double reconValue = checked("recon", r.total());
+      recon.zero_grad();
+      r.total().backward();
+      recon.step();
+
+      Tensor prior = randn(new long[] {x.size(0), model.latentDim()}, new TensorOptions(x.device()));
+      Tensor d = model.discriminatorLoss(prior, model.encode(x).mean());
+      double discValue = checked("disc", d);
+      disc.zero_grad();
+      d.backward();
+      disc.step();
+
+      Tensor g = model.generatorLoss(model.encode(x).mean());
+      double genValue = checked("gen", g);
+      gen.zero_grad();
+      g.backward();
+      gen.step();
+
+      Map<String, Double> terms = new LinkedHashMap<>();
+      terms.put("recon", reconValue);
+      terms.put("disc", discValue);
+      terms.put("gen", genValue);
+      terms.put("loss", reconValue);
+      return terms;
+    }
+
+    @Override
+    public List<Optimizer> optimizers() {
+      return List.of(recon, disc, gen);
+    }
+
+    @Override
+    public List<Optimizer> tunable() {
+      return List.of(recon, gen);
+    }
+  }
+}

@@ -1,0 +1,456 @@
+package dev.latentstream.train;
+
+import static org.bytedeco.pytorch.global.torch.manual_seed;
+import static org.bytedeco.pytorch.global.torch.randn;
+import static org.bytedeco.pytorch.global.torch.randperm;
+
+import dev.latentstream.config.JobConfig;
+import dev.latentstream.data.Dataset;
+import dev.latentstream.data.Split;
+import dev.latentstream.model.Autoencoder;
+import dev.latentstream.model.Losses;
+import dev.latentstream.model.MlpAutoencoder;
+import dev.latentstream.model.Models;
+import dev.latentstream.render.FrameRenderer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Optimizer;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/**
+ * The training loop: data, model, loss, train, test, repeat, reporting through one {@link
+ * TrainingListener}. It imports nothing from Vert.x; the server and the headless CLI are two listeners
+ * on this same loop.
+ *
+ * <p>Threads and ownership: {@link #run()} is called on a dedicated thread, which builds and owns every
+ * libtorch object (model, optimisers, data tensors) and frees them before returning. Each step runs in
+ * its own {@code PointerScope}. The control methods ({@link #pause}, {@link #resume}, {@link #stop},
+ * {@link #set}, {@link #submit}) are thread-safe: they only enqueue work that the owner thread picks up
+ * between steps.
+ */
+public final class Trainer {
+
+  /** Test images scanned for the latent frames between epochs (the epoch-end frames use them all). */
+  static final int SCAN_COUNT = 2000;
+  static final int EVAL_BATCH = 500;
+
+  private final JobConfig job;
+  private final Dataset data;
+  private final Path runDir;
+  private final FrameRenderer renderer;
+  private final TrainingListener listener;
+  private final boolean resume;
+
+  private final AtomicBoolean started = new AtomicBoolean();
+  private final LinkedBlockingQueue<Runnable> requests = new LinkedBlockingQueue<>();
+  private final ConcurrentLinkedQueue<SettingChange> pendingSettings = new ConcurrentLinkedQueue<>();
+  private volatile boolean paused;
+  private volatile boolean stopRequested;
+  private volatile boolean finished;
+  private final LiveSettings settings;
+
+  // Owned by the trainer thread.
+  private Device device;
+  private Autoencoder model;
+  private StepRule rule;
+  private Tensor trainImages;
+  private Tensor testImages;
+  private Tensor reconShown;
+  private Tensor reconClean;
+  private Tensor reconNoise;
+  private int[] testLabels;
+  private FrameMaker frames;
+  private LatentGeometry geometry;
+  private LiveView live;
+  private long step;
+  private int epoch;
+
+  public Trainer(JobConfig job, Dataset data, Path runDir, FrameRenderer renderer, TrainingListener listener,
+      boolean resume) {
+    this.job = job;
+    this.data = data;
+    this.runDir = runDir;
+    this.renderer = renderer;
+    this.listener = listener;
+    this.resume = resume;
+    this.settings = new LiveSettings(job);
+  }
+
+  public JobConfig job() {
+    return job;
+  }
+
+  /** Pauses before the next step; interactive requests are still served while paused. */
+  public void pause() {
+    paused = true;
+  }
+
+  public void resume() {
+    paused = false;
+    requests.add(() -> {});
+  }
+
+  /** Stops after the current step; the run ends with {@link RunSummary.Status#STOPPED}. */
+  public void stop() {
+    stopRequested = true;
+    requests.add(() -> {});
+  }
+
+  public boolean isPaused() {
+    return paused;
+  }
+
+  public boolean isFinished() {
+    return finished;
+  }
+
+  /**
+   * Changes a live setting ({@link LiveSettings#KEYS}) before the next step.
+   *
+   * @throws IllegalArgumentException naming the key when it is unknown, does not apply to this model or
+   *     the value is out of range
+   */
+  public void set(String key, double value) {
+    settings.validate(key, value);
+    pendingSettings.add(new SettingChange(-1, -1, key, value));
+    requests.add(() -> {});
+  }
+
+  /**
+   * Runs {@code request} against the live model on the trainer thread, between steps (also while
+   * paused). The future fails when the run has ended or the request throws.
+   */
+  public <T> CompletableFuture<T> submit(Function<LiveModel, T> request) {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    if (finished) {
+      result.completeExceptionally(new IllegalStateException("the run has ended"));
+      return result;
+    }
+    requests.add(() -> {
+      try {
+        result.complete(request.apply(live));
+      } catch (RuntimeException e) {
+        result.completeExceptionally(e);
+      }
+    });
+    if (finished) {
+      failPendingRequests();
+    }
+    return result;
+  }
+
+  /** Trains to the end, a stop request or a failure. Call once, on the thread that is to own the tensors. */
+  public RunSummary run() {
+    if (!started.compareAndSet(false, true)) {
+      throw new IllegalStateException("a Trainer runs once");
+    }
+    long t0 = System.nanoTime();
+    int firstEpoch = 0;
+    RunSummary summary;
+    try {
+      firstEpoch = setUp();
+      summary = loop(t0, firstEpoch);
+    } catch (RuntimeException e) {
+      String message = e instanceof TrainingDiverged
+          ? e.getMessage() + " at step " + step + " (epoch " + epoch + "); the last good checkpoint is kept"
+          : String.valueOf(e.getMessage());
+      summary = new RunSummary(RunSummary.Status.FAILED, epoch, step, lastTestLoss,
+          secondsPerEpoch(t0, firstEpoch), message);
+    } finally {
+      finished = true;
+      failPendingRequests();
+      tearDown();
+    }
+    listener.onFinished(summary);
+    return summary;
+  }
+
+  private double lastTestLoss = Double.NaN;
+
+  private int setUp() {
+    Threads.configure(job.threads());
+    device = Devices.resolve(job.device());
+    Split train = data.train();
+    Split test = data.test();
+    if (train.count() == 0 || test.count() == 0) {
+      throw new IllegalArgumentException("dataset '" + data.name() + "' has an empty split");
+    }
+    manual_seed(job.seed());
+    model = Models.create(job, train.rows(), train.cols());
+    model.to(device, false);
+    rule = StepRule.forModel(model);
+    float[] priorNoise = TensorData.floats(randn(FrameMaker.SAMPLE_COUNT, job.latent()));
+    trainImages = images(train, 0, train.count());
+    testImages = images(test, 0, test.count());
+    int shown = Math.min(FrameMaker.RECON_COUNT, test.count());
+    reconClean = TensorData.cpuContiguousFloat(images(test, 0, shown));
+    reconNoise = model instanceof MlpAutoencoder ae ? ae.unitNoise(reconClean) : null;
+    testLabels = new int[test.count()];
+    for (int i = 0; i < testLabels.length; i++) {
+      testLabels[i] = test.label(i);
+    }
+    int classes = Math.max(data.classNames().size(), java.util.Arrays.stream(testLabels).max().orElse(0) + 1);
+    frames = new FrameMaker(renderer, device, data.classNames(), classes, train.rows(), train.cols(), priorNoise);
+    live = new LiveView(this);
+    int firstEpoch = 0;
+    if (resume) {
+      Checkpoint.Progress p = Checkpoint.load(runDir, model, rule.optimizers());
+      epoch = p.epoch();
+      step = p.step();
+      firstEpoch = epoch;
+    }
+    return firstEpoch;
+  }
+
+  private RunSummary loop(long t0, int firstEpoch) {
+    int batches = (data.train().count() + job.batchSize() - 1) / job.batchSize();
+    listener.onStart(new RunStart(job, Devices.name(device), step, epoch, batches, data.train().count(),
+        data.test().count(), data.classNames(), lossTerms()));
+    try (PointerScope scope = new PointerScope()) {
+      geometry = scan(Math.min(SCAN_COUNT, data.test().count()));
+      emitFrames();
+    }
+    while (epoch < job.epochs()) {
+      boolean completed = trainEpoch(epoch + 1, batches);
+      if (!completed) {
+        return new RunSummary(RunSummary.Status.STOPPED, epoch, step, lastTestLoss, secondsPerEpoch(t0, firstEpoch),
+            null);
+      }
+    }
+    return new RunSummary(RunSummary.Status.COMPLETED, epoch, step, lastTestLoss, secondsPerEpoch(t0, firstEpoch),
+        null);
+  }
+
+  /** One epoch; false when a stop request ended it early (nothing of it is kept). */
+  private boolean trainEpoch(int e, int batches) {
+    long start = System.nanoTime();
+    int n = data.train().count();
+    int batchSize = job.batchSize();
+    Map<String, Double> sums = new java.util.LinkedHashMap<>();
+    try (PointerScope epochScope = new PointerScope()) {
+      // Each epoch draws from its own seed, so a run resumed at an epoch boundary replays exactly.
+      manual_seed(epochSeed(job.seed(), e));
+      Tensor order = randperm(n).to(device, ScalarType.Long);
+      model.train(true);
+      for (int b = 0; b < batches; b++) {
+        if (!serviceRequests()) {
+          return false;
+        }
+        int from = b * batchSize;
+        int size = Math.min(batchSize, n - from);
+        Map<String, Double> terms;
+        try (PointerScope stepScope = new PointerScope()) {
+          Tensor x = trainImages.index_select(0, order.narrow(0, from, size));
+          terms = rule.step(x, settings.beta());
+        }
+        terms.forEach((k, v) -> sums.merge(k, v * size, Double::sum));
+        step++;
+        epoch = e - 1;
+        double elapsed = (System.nanoTime() - start) / 1e9;
+        listener.onStep(new StepMetrics(step, e, b + 1, batches, terms, (from + size) / Math.max(elapsed, 1e-9),
+            elapsed));
+        int every = settings.frameEverySteps();
+        if (every > 0 && step % every == 0 && b + 1 < batches) {
+          try (PointerScope frameScope = new PointerScope()) {
+            geometry = scan(Math.min(SCAN_COUNT, data.test().count()));
+            emitFrames();
+          }
+        }
+      }
+      double testLoss = evaluate();
+      epoch = e;
+      lastTestLoss = testLoss;
+      emitFrames();
+      Checkpoint.save(runDir, model, rule.optimizers(), new Checkpoint.Progress(job, epoch, step));
+      sums.replaceAll((k, v) -> v / n);
+      listener.onEpoch(new EpochResult(e, step, sums, testLoss, (System.nanoTime() - start) / 1e9));
+    }
+    return true;
+  }
+
+  static long epochSeed(long seed, int epoch) {
+    return seed * 1_000_003L + epoch;
+  }
+
+  /**
+   * The test loss per image, defined as the training loss, and the codes of every test image, which
+   * become the latent geometry for the epoch-end frames.
+   */
+  private double evaluate() {
+    int n = data.test().count();
+    int d = job.latent();
+    float[] codes = new float[n * d];
+    double sum = 0;
+    try (NoGradGuard noGrad = new NoGradGuard(); PointerScope scope = new PointerScope()) {
+      model.eval();
+      for (int from = 0; from < n; from += EVAL_BATCH) {
+        int size = Math.min(EVAL_BATCH, n - from);
+        try (PointerScope batchScope = new PointerScope()) {
+          Tensor x = testImages.narrow(0, from, size);
+          Tensor input = model instanceof MlpAutoencoder ae ? ae.corrupt(x) : x;
+          Losses losses = model.losses(input, x, settings.beta());
+          sum += StepRule.checked("test loss", losses.total()) * size;
+          Tensor c = losses.codes() != null ? losses.codes() : model.encode(input).mean();
+          float[] part = TensorData.floats(c);
+          System.arraycopy(part, 0, codes, from * d, part.length);
+        }
+      }
+    } finally {
+      model.train(true);
+    }
+    geometry = new LatentGeometry(codes, testLabels, n, d, frames.classes());
+    return sum / n;
+  }
+
+  /** Codes of the first {@code count} test images, with gradients off. */
+  private LatentGeometry scan(int count) {
+    int d = job.latent();
+    float[] codes = new float[count * d];
+    try (NoGradGuard noGrad = new NoGradGuard()) {
+      model.eval();
+      for (int from = 0; from < count; from += EVAL_BATCH) {
+        int size = Math.min(EVAL_BATCH, count - from);
+        float[] part = TensorData.floats(model.encode(testImages.narrow(0, from, size)).mean());
+        System.arraycopy(part, 0, codes, from * d, part.length);
+      }
+    } finally {
+      model.train(true);
+    }
+    return new LatentGeometry(codes, java.util.Arrays.copyOf(testLabels, count), count, d, frames.classes());
+  }
+
+  private void emitFrames() {
+    List<Frame> out;
+    try (NoGradGuard noGrad = new NoGradGuard(); PointerScope scope = new PointerScope()) {
+      model.eval();
+      Tensor shown = reconClean;
+      if (model instanceof MlpAutoencoder ae && reconNoise != null) {
+        shown = TensorData.cpuContiguousFloat(ae.corrupt(reconClean, reconNoise));
+      }
+      out = frames.render(model, shown, shown, geometry, step, epoch);
+    } finally {
+      model.train(true);
+    }
+    out.forEach(listener::onFrame);
+  }
+
+  /**
+   * Runs queued interactive requests and applies pending settings; blocks while paused.
+   *
+   * @return false when a stop was requested
+   */
+  private boolean serviceRequests() {
+    do {
+      Runnable r;
+      try {
+        r = paused && !stopRequested ? requests.poll(100, TimeUnit.MILLISECONDS) : requests.poll();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        stopRequested = true;
+        r = null;
+      }
+      while (r != null) {
+        try (PointerScope scope = new PointerScope()) {
+          r.run();
+        }
+        r = requests.poll();
+      }
+      applySettings();
+    } while (paused && !stopRequested);
+    return !stopRequested;
+  }
+
+  private void applySettings() {
+    SettingChange c;
+    while ((c = pendingSettings.poll()) != null) {
+      settings.apply(c.key(), c.value());
+      if (c.key().equals("lr")) {
+        for (Optimizer o : rule.tunable()) {
+          Optimizers.setLearningRate(o, c.value());
+        }
+      } else if (c.key().equals("noise") && model instanceof MlpAutoencoder ae) {
+        ae.setNoiseLevel(c.value());
+      }
+      listener.onSettingChanged(new SettingChange(step, epoch, c.key(), c.value()));
+    }
+  }
+
+  private void failPendingRequests() {
+    Runnable r;
+    while ((r = requests.poll()) != null) {
+      if (model == null || live == null) {
+        continue;
+      }
+      // Requests that arrive after the end run against nothing: complete them with an error.
+      live.closed = true;
+      try {
+        r.run();
+      } catch (RuntimeException ignored) {
+        // the request's own future already carries the failure
+      }
+    }
+  }
+
+  private void tearDown() {
+    for (Tensor t : new Tensor[] {trainImages, testImages, reconClean, reconNoise}) {
+      if (t != null) {
+        t.close();
+      }
+    }
+    if (rule != null) {
+      rule.optimizers().forEach(Optimizer::close);
+    }
+    if (model != null) {
+      model.close();
+    }
+  }
+
+  private List<String> lossTerms() {
+    return switch (job.model()) {
+      case aae -> List.of("recon", "disc", "gen", "loss");
+      case vae, conv_vae -> List.of("recon", "kl", "loss");
+      default -> List.of("recon", "loss");
+    };
+  }
+
+  private Tensor images(Split split, int from, int count) {
+    float[] values = TensorData.unitFloats(split.pixels(), from * split.imageSize(), count * split.imageSize());
+    Tensor cpu = TensorData.tensor(values, count, split.imageSize());
+    return device.is_cpu() ? cpu : cpu.to(device, ScalarType.Float);
+  }
+
+  private double secondsPerEpoch(long t0, int firstEpoch) {
+    int done = epoch - firstEpoch;
+    return done <= 0 ? Double.NaN : (System.nanoTime() - t0) / 1e9 / done;
+  }
+
+  // Accessors for LiveView, which runs on the trainer thread.
+  Autoencoder model() {
+    return model;
+  }
+
+  Device device() {
+    return device;
+  }
+
+  Dataset data() {
+    return data;
+  }
+
+  LatentGeometry geometry() {
+    return geometry;
+  }
+}
