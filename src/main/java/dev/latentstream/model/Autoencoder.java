@@ -18,6 +18,10 @@ import org.bytedeco.pytorch.Tensor;
  */
 public abstract class Autoencoder extends Module {
 
+  static {
+    Libtorch.load();
+  }
+
   /** A code and, for variational models, the log-variance of the posterior (null otherwise). */
   public record Encoded(Tensor mean, Tensor logVar) {}
 

@@ -23,6 +23,10 @@ import org.bytedeco.pytorch.OutputArchive;
  */
 public final class Checkpoint {
 
+  static {
+    dev.latentstream.model.Libtorch.load();
+  }
+
   public static final String FILE = "latest.pt";
   private static final long FORMAT = 1;
 

@@ -9,6 +9,10 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * a contiguous CPU tensor's memory that is valid only while the caller keeps that tensor alive.
  */
 final class TensorData {
+
+  static {
+    dev.latentstream.model.Libtorch.load();
+  }
   private TensorData() {}
 
   /** A new float tensor of the given shape holding a copy of {@code values}. */

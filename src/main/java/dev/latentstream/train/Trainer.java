@@ -43,6 +43,10 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  */
 public final class Trainer {
 
+  static {
+    dev.latentstream.model.Libtorch.load();
+  }
+
   /** Test images scanned for the latent frames between epochs (the epoch-end frames use them all). */
   static final int SCAN_COUNT = 2000;
   static final int EVAL_BATCH = 500;
