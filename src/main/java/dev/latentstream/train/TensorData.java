@@ -34,7 +34,7 @@ final class TensorData {
     if (!c.device().is_cpu()) {
       c = c.cpu();
     }
-    if (c.scalar_type() != ScalarType.Float) {
+    if (!isFloat(c)) {
       c = c.to(ScalarType.Float);
     }
     return c.contiguous();
@@ -46,10 +46,18 @@ final class TensorData {
    */
   static MemorySegment segment(Tensor contiguousCpuFloat) {
     if (!contiguousCpuFloat.is_contiguous() || !contiguousCpuFloat.device().is_cpu()
-        || contiguousCpuFloat.scalar_type() != ScalarType.Float) {
+        || !isFloat(contiguousCpuFloat)) {
       throw new IllegalArgumentException("segment() needs a contiguous CPU float tensor");
     }
     return MemorySegment.ofAddress(contiguousCpuFloat.data_ptr().address()).reinterpret(contiguousCpuFloat.nbytes());
+  }
+
+  /**
+   * Whether the tensor holds float32. Compared by value: the enum instances JavaCPP returns from native
+   * calls are not the Java constants, so {@code ==} fails even for equal types.
+   */
+  static boolean isFloat(Tensor t) {
+    return t.scalar_type().value == ScalarType.Float.value;
   }
 
   /** Unsigned image bytes as floats in [0, 1]. */
