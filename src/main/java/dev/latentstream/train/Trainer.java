@@ -185,7 +185,7 @@ public final class Trainer {
   private double lastTestLoss = Double.NaN;
 
   private int setUp() {
-    Threads.configure(job.threads());
+    Threads.configure(job);
     device = Devices.resolve(job.device());
     Split train = data.train();
     Split test = data.test();

@@ -1,0 +1,101 @@
+package dev.latentstream.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class JobConfigsTest {
+
+  static String error(String json) {
+    return assertThrows(ConfigException.class, () -> JobConfigs.parse(json, "job.json", "x")).getMessage();
+  }
+
+  @Test
+  void everyPresetLoadsAndNamesItself() throws IOException {
+    List<String> required = List.of("vae-mnist", "vae-fashion", "ae-fashion", "ae-mse-64", "ae-sigmoid-128",
+        "dae-fashion", "conv-vae-2d-mnist", "aae-mnist", "beta-vae-fashion");
+    try (Stream<Path> files = Files.list(Path.of("config/jobs"))) {
+      List<String> names = files.map(JobConfigs::load).map(JobConfig::name).toList();
+      assertTrue(names.containsAll(required), "presets present: " + names);
+    }
+  }
+
+  @Test
+  void presetsMatchTheTutorialSetups() {
+    JobConfig vae = JobConfigs.load(Path.of("config/jobs/vae-fashion.json"));
+    assertEquals(List.of(400), vae.hidden());
+    assertEquals(20, vae.latent());
+    assertEquals(128, vae.batchSize());
+    assertEquals(1e-3, vae.lr());
+    JobConfig sigmoid = JobConfigs.load(Path.of("config/jobs/ae-sigmoid-128.json"));
+    assertEquals(JobConfig.Activation.sigmoid, sigmoid.activation());
+    assertEquals(JobConfig.ReconLoss.mse, sigmoid.loss());
+    assertEquals(0.01, sigmoid.lr());
+    assertEquals(256, sigmoid.batchSize());
+    JobConfig conv = JobConfigs.load(Path.of("config/jobs/conv-vae-2d-mnist.json"));
+    assertEquals(JobConfig.OptimizerType.rmsprop, conv.optimizer());
+    assertEquals(2, conv.latent());
+    assertEquals(4.0, JobConfigs.load(Path.of("config/jobs/beta-vae-fashion.json")).beta());
+  }
+
+  @Test
+  void defaultsFillEverythingButTheModel() {
+    JobConfig c = JobConfigs.parse("{\"model\":\"vae\"}", "job.json", "quick");
+    assertEquals("quick", c.name());
+    assertEquals("fashion-mnist", c.dataset());
+    assertEquals(JobConfig.OptimizerType.adam, c.optimizer());
+    assertEquals("auto", c.device());
+    assertEquals(List.of(400), c.hidden());
+  }
+
+  @Test
+  void rejectsAMissingModelNamingTheKey() {
+    assertTrue(error("{}").contains("\"model\" is required"));
+  }
+
+  @Test
+  void rejectsUnknownKeysSoTyposNeverFallBackToDefaults() {
+    String m = error("{\"model\":\"vae\",\"learningRate\":0.1}");
+    assertTrue(m.contains("job.json") && m.contains("unknown key \"learningRate\""), m);
+    assertTrue(error("{\"model\":\"dae\",\"noise\":{\"sigma\":1}}").contains("noise.sigma"));
+  }
+
+  @Test
+  void rejectsOutOfRangeAndMistypedValuesNamingTheKey() {
+    assertTrue(error("{\"model\":\"vae\",\"lr\":-1}").contains("\"lr\" must be a number"));
+    assertTrue(error("{\"model\":\"vae\",\"batchSize\":\"big\"}").contains("\"batchSize\""));
+    assertTrue(error("{\"model\":\"vae\",\"hidden\":[400,0]}").contains("\"hidden\""));
+    assertTrue(error("{\"model\":\"vae\",\"optimizer\":\"sgd\"}").contains("one of adam, rmsprop"));
+    assertTrue(error("{\"model\":\"gan\"}").contains("\"model\""));
+    assertTrue(error("{\"model\":\"vae\",\"device\":\"tpu\"}").contains("\"device\""));
+    assertTrue(error("{\"model\":\"ae\",\"noise\":{\"level\":0.1}}").contains("only to model dae"));
+    assertTrue(error("{\"model\":\"vae\",\"name\":\"../x\"}").contains("\"name\""));
+  }
+
+  @Test
+  void rejectsMalformedJsonWithTheFileName() {
+    String m = error("{\"model\": ");
+    assertTrue(m.startsWith("job.json: not valid JSON"), m);
+  }
+
+  @Test
+  void reportsAMissingFileByPath(@TempDir Path dir) {
+    Path missing = dir.resolve("nope.json");
+    ConfigException e = assertThrows(ConfigException.class, () -> JobConfigs.load(missing));
+    assertEquals(missing + ": job file not found", e.getMessage());
+  }
+
+  @Test
+  void roundTripsThroughJson() {
+    JobConfig c = JobConfigs.load(Path.of("config/jobs/aae-mnist.json"));
+    assertEquals(c, JobConfigs.parse(JobConfigs.toJson(c), "again", "other"));
+  }
+}
