@@ -11,7 +11,9 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
 
   @Override
   public int handleExecutionException(Exception ex, CommandLine cl, CommandLine.ParseResult parsed) {
-    if (ex instanceof UserError || ex instanceof ConfigException || ex instanceof java.io.UncheckedIOException) {
+    if (ex instanceof UserError || ex instanceof ConfigException || ex instanceof java.io.UncheckedIOException
+        || ex instanceof dev.latentstream.data.DataException
+        || ex instanceof dev.latentstream.train.Checkpoint.CheckpointException) {
       cl.getErr().println("latentstream: " + ex.getMessage());
       return 2;
     }

@@ -155,7 +155,7 @@ public final class JobConfigs {
         r.intIn("epochs", 10, 1, 100000),
         r.longValue("seed", 1L),
         device,
-        r.intIn("frameEverySteps", 100, 1, 1_000_000),
+        r.intIn("frameEverySteps", 100, 0, 1_000_000),
         r.intIn("threads", 0, 0, 1024));
   }
 

@@ -31,7 +31,7 @@ public final class Checkpoint {
   private static final long FORMAT = 1;
 
   /** Progress stored beside the weights. {@code epoch} counts completed epochs. */
-  public record Progress(JobConfig job, int epoch, long step) {}
+  public record Progress(JobConfig job, int epoch, long step, int height, int width) {}
 
   private Checkpoint() {}
 
@@ -61,6 +61,8 @@ public final class Checkpoint {
       root.write("epoch", new IValue((long) progress.epoch()));
       root.write("step", new IValue(progress.step()));
       root.write("job", new IValue(JobConfigs.toJson(progress.job())));
+      root.write("height", new IValue((long) progress.height()));
+      root.write("width", new IValue((long) progress.width()));
       root.save_to(tmp.toString());
       Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (IOException e) {
@@ -120,8 +122,12 @@ public final class Checkpoint {
       root.read("epoch", epoch);
       root.read("step", step);
       root.read("job", job);
+      IValue height = new IValue();
+      IValue width = new IValue();
+      root.read("height", height);
+      root.read("width", width);
       JobConfig parsed = JobConfigs.parse(job.toStringRef().getString(), f.toString(), "checkpoint");
-      return new Progress(parsed, (int) epoch.toInt(), step.toInt());
+      return new Progress(parsed, (int) epoch.toInt(), step.toInt(), (int) height.toInt(), (int) width.toInt());
     } catch (CheckpointException e) {
       throw e;
     } catch (RuntimeException e) {

@@ -278,7 +278,7 @@ public final class Trainer {
       epoch = e;
       lastTestLoss = testLoss;
       emitFrames();
-      Checkpoint.save(runDir, model, rule.optimizers(), new Checkpoint.Progress(job, epoch, step));
+      Checkpoint.save(runDir, model, rule.optimizers(), new Checkpoint.Progress(job, epoch, step, data.train().rows(), data.train().cols()));
       sums.replaceAll((k, v) -> v / n);
       listener.onEpoch(new EpochResult(e, step, sums, testLoss, (System.nanoTime() - start) / 1e9));
     }

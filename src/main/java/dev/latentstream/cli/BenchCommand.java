@@ -1,0 +1,155 @@
+package dev.latentstream.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.latentstream.config.JobConfig;
+import dev.latentstream.config.JobConfigs;
+import dev.latentstream.data.Dataset;
+import dev.latentstream.data.Datasets;
+import dev.latentstream.render.Renderers;
+import dev.latentstream.train.EpochResult;
+import dev.latentstream.train.RunDirectoryWriter;
+import dev.latentstream.train.RunSummary;
+import dev.latentstream.train.StepMetrics;
+import dev.latentstream.train.Trainer;
+import dev.latentstream.train.TrainingListener;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code latentstream bench}: our epoch against the same model in Python PyTorch on this machine, side
+ * by side. Prints seconds per epoch, the speed ratio (ours / Python) and the test losses.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+    description = "Train vae-fashion here and in Python PyTorch, side by side; print s/epoch, the ratio and test losses.")
+public final class BenchCommand implements Callable<Integer> {
+
+  @Option(names = "--job", paramLabel = "FILE", defaultValue = "config/jobs/vae-fashion.json",
+      description = "The job to run here (default: ${DEFAULT-VALUE}); Python runs the PyTorch example VAE.")
+  Path job;
+
+  @Option(names = "--epochs", paramLabel = "N", defaultValue = "3", description = "Epochs on each side (default: ${DEFAULT-VALUE}).")
+  int epochs;
+
+  @Option(names = "--python", paramLabel = "EXE", defaultValue = "/usr/bin/python3",
+      description = "Python with torch (default: ${DEFAULT-VALUE}, Debian's python3-torch).")
+  String python;
+
+  @Option(names = "--data-dir", paramLabel = "DIR", description = "Look for datasets here first.")
+  Path dataDir;
+
+  @Option(names = "--skip-python", description = "Only time our side.")
+  boolean skipPython;
+
+  record Epoch(int epoch, double seconds, double trainSeconds, double testLoss) {}
+
+  @Override
+  public Integer call() throws Exception {
+    if (epochs < 1) {
+      throw new UserError("--epochs must be at least 1");
+    }
+    JobConfig config = JobConfigs.load(job).withEpochs(epochs);
+    Dataset data = Datasets.load(config.dataset(), dataDir);
+    Path runDir = Files.createTempDirectory("latentstream-bench");
+    List<Epoch> ours = new ArrayList<>();
+    double[] lastStepSeconds = {0};
+    TrainingListener timing = new TrainingListener() {
+      @Override
+      public void onStep(StepMetrics m) {
+        lastStepSeconds[0] = m.elapsedSeconds();
+      }
+
+      @Override
+      public void onEpoch(EpochResult e) {
+        ours.add(new Epoch(e.epoch(), e.seconds(), lastStepSeconds[0], e.testLoss()));
+        System.out.printf(Locale.ROOT, "  latentstream epoch %d: %.3f s (training %.3f s), test loss %.3f%n",
+            e.epoch(), e.seconds(), lastStepSeconds[0], e.testLoss());
+      }
+    };
+    System.out.printf("latentstream: %s, %d epochs, frames by %s%n", config.name(), epochs, Renderers.best().implementation());
+    Trainer trainer = new Trainer(config, data, runDir, Renderers.best(),
+        TrainingListener.compose(new RunDirectoryWriter(runDir), timing), false);
+    trainer.set("frameEverySteps", 0);
+    RunSummary s = trainer.run();
+    if (s.status() != RunSummary.Status.COMPLETED) {
+      throw new UserError("our run did not complete: " + s.error());
+    }
+    List<Epoch> theirs = skipPython ? List.of() : python(Datasets.locate(config.dataset(), dataDir));
+    System.out.println();
+    System.out.println("epoch  latentstream s  python s   ratio   latentstream test  python test");
+    for (int i = 0; i < ours.size(); i++) {
+      Epoch o = ours.get(i);
+      Epoch p = i < theirs.size() ? theirs.get(i) : null;
+      System.out.printf(Locale.ROOT, "%5d  %14.3f  %8s  %6s  %17.3f  %11s%n", o.epoch(), o.seconds(),
+          p == null ? "-" : String.format(Locale.ROOT, "%.3f", p.seconds()),
+          p == null ? "-" : String.format(Locale.ROOT, "%.2f", o.seconds() / p.seconds()), o.testLoss(),
+          p == null ? "-" : String.format(Locale.ROOT, "%.3f", p.testLoss()));
+    }
+    // The first epoch carries JIT warm-up on our side and import/first-touch costs on Python's.
+    int from = ours.size() > 1 ? 1 : 0;
+    double ourMean = ours.subList(from, ours.size()).stream().mapToDouble(Epoch::seconds).average().orElse(Double.NaN);
+    System.out.printf(Locale.ROOT, "%nlatentstream: %.3f s/epoch (epochs %d-%d), final test loss %.3f%n", ourMean,
+        from + 1, ours.size(), ours.getLast().testLoss());
+    if (!theirs.isEmpty()) {
+      double theirMean = theirs.subList(Math.min(from, theirs.size() - 1), theirs.size()).stream()
+          .mapToDouble(Epoch::seconds).average().orElse(Double.NaN);
+      double gap = 100 * (ours.getLast().testLoss() - theirs.getLast().testLoss()) / theirs.getLast().testLoss();
+      System.out.printf(Locale.ROOT, "python:       %.3f s/epoch, final test loss %.3f%n", theirMean,
+          theirs.getLast().testLoss());
+      System.out.printf(Locale.ROOT, "ratio (latentstream / python): %.2f  (goal <= 0.8, stretch 0.6)%n",
+          ourMean / theirMean);
+      System.out.printf(Locale.ROOT, "test loss difference: %+.2f%%  (goal within 1%%)%n", gap);
+    }
+    return 0;
+  }
+
+  private List<Epoch> python(Path datasetDir) throws IOException, InterruptedException {
+    Path script = Files.createTempFile("vae_reference", ".py");
+    try (InputStream in = BenchCommand.class.getResourceAsStream("/bench/vae_reference.py")) {
+      if (in == null) {
+        throw new IllegalStateException("bench/vae_reference.py is missing from the jar");
+      }
+      Files.copy(in, script, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+    ProcessBuilder pb = new ProcessBuilder(python, script.toString(), "--data", datasetDir.toString(), "--epochs",
+        Integer.toString(epochs));
+    pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
+    pb.redirectError(ProcessBuilder.Redirect.INHERIT);
+    System.out.printf("python: %s (PyTorch example VAE), %d epochs%n", python, epochs);
+    Process p;
+    try {
+      p = pb.start();
+    } catch (IOException e) {
+      throw new UserError("cannot run " + python + " (install Debian's python3-torch, or pass --python, or --skip-python): "
+          + e.getMessage());
+    }
+    List<Epoch> out = new ArrayList<>();
+    try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = r.readLine()) != null) {
+        JsonNode n = JobConfigs.JSON.readTree(line);
+        Epoch e = new Epoch(n.get("epoch").asInt(), n.get("seconds").asDouble(), n.get("seconds").asDouble(),
+            n.get("test_loss").asDouble());
+        out.add(e);
+        System.out.printf(Locale.ROOT, "  python epoch %d: %.3f s, test loss %.3f%n", e.epoch(), e.seconds(), e.testLoss());
+      }
+    }
+    int code = p.waitFor();
+    Files.deleteIfExists(script);
+    if (code != 0) {
+      throw new UserError(python + " exited with " + code + " (is python3-torch installed?)");
+    }
+    return out;
+  }
+}

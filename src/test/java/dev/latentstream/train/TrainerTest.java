@@ -1,0 +1,264 @@
+package dev.latentstream.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.latentstream.config.JobConfig;
+import dev.latentstream.config.JobConfigs;
+import dev.latentstream.data.Dataset;
+import dev.latentstream.data.Synthetic;
+import dev.latentstream.render.Renderers;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class TrainerTest {
+
+  static final Dataset DATA = Synthetic.generate(512, 128, 42);
+
+  static JobConfig job(String json) {
+    return JobConfigs.parse(json, "test", "tiny");
+  }
+
+  static final String TINY_VAE = "{\"model\":\"vae\",\"hidden\":[64],\"latent\":4,\"batchSize\":32,\"epochs\":2,"
+      + "\"frameEverySteps\":8}";
+
+  /** Records everything a run reports. */
+  static final class Recorder implements TrainingListener {
+    final List<StepMetrics> steps = new ArrayList<>();
+    final List<EpochResult> epochs = new ArrayList<>();
+    final List<Frame> frames = new ArrayList<>();
+    final List<SettingChange> settings = new ArrayList<>();
+    RunStart start;
+    RunSummary summary;
+
+    @Override
+    public void onStart(RunStart s) {
+      start = s;
+    }
+
+    @Override
+    public void onStep(StepMetrics s) {
+      steps.add(s);
+    }
+
+    @Override
+    public void onEpoch(EpochResult e) {
+      epochs.add(e);
+    }
+
+    @Override
+    public void onFrame(Frame f) {
+      frames.add(f);
+    }
+
+    @Override
+    public void onSettingChanged(SettingChange c) {
+      settings.add(c);
+    }
+
+    @Override
+    public void onFinished(RunSummary s) {
+      summary = s;
+    }
+
+    List<Double> losses() {
+      return steps.stream().map(StepMetrics::loss).toList();
+    }
+  }
+
+  static Recorder train(JobConfig job, Path dir, boolean resume) {
+    Recorder r = new Recorder();
+    new Trainer(job, DATA, dir, Renderers.best(), TrainingListener.compose(new RunDirectoryWriter(dir), r), resume).run();
+    return r;
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {
+      "{\"model\":\"ae\",\"hidden\":[64],\"latent\":8}",
+      "{\"model\":\"dae\",\"hidden\":[64],\"latent\":8,\"noise\":{\"kind\":\"mask\",\"level\":0.2}}",
+      "{\"model\":\"vae\",\"hidden\":[64],\"latent\":4}",
+      "{\"model\":\"vae\",\"hidden\":[64],\"latent\":4,\"beta\":4}",
+      "{\"model\":\"conv-vae\",\"conv\":{\"channels\":[4,8],\"dense\":16},\"reduction\":\"mean\",\"beta\":0.001}",
+      "{\"model\":\"aae\",\"hidden\":[64],\"latent\":2,\"discriminator\":{\"hidden\":[32],\"lr\":0.0002}}"})
+  void everyModelLearnsTheSyntheticData(String spec, @TempDir Path dir) {
+    JobConfig job = JobConfigs.parse(spec.replaceFirst("\\{", "{\"batchSize\":32,\"epochs\":3,\"frameEverySteps\":0,"), "t", "t");
+    Recorder r = train(job, dir, false);
+    assertEquals(RunSummary.Status.COMPLETED, r.summary.status(), String.valueOf(r.summary.error()));
+    double untrained = r.steps.getFirst().loss();
+    double finalTest = r.epochs.getLast().testLoss();
+    assertTrue(finalTest < 0.8 * untrained, job.model() + ": test loss " + finalTest + " vs untrained " + untrained);
+    assertEquals(r.start.lossTerms(), List.copyOf(r.steps.getLast().terms().keySet()));
+  }
+
+  @Test
+  void theSameSeedGivesTheSameLosses(@TempDir Path a, @TempDir Path b) {
+    assertEquals(train(job(TINY_VAE), a, false).losses(), train(job(TINY_VAE), b, false).losses());
+  }
+
+  @Test
+  void everyStreamProducesFramesThroughTheRun(@TempDir Path dir) {
+    Recorder r = train(job(TINY_VAE), dir, false);
+    Set<FrameKind> kinds = EnumSet.noneOf(FrameKind.class);
+    r.frames.forEach(f -> kinds.add(f.kind()));
+    assertEquals(EnumSet.allOf(FrameKind.class), kinds);
+    assertTrue(r.frames.stream().anyMatch(f -> f.step() == 0), "frames before the first step");
+    assertTrue(r.frames.stream().anyMatch(f -> f.step() > 0 && f.step() % 8 == 0 && f.step() < 16),
+        "frames between epochs, every frameEverySteps");
+    for (Frame f : r.frames) {
+      assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G'}, java.util.Arrays.copyOf(f.png(), 4));
+    }
+  }
+
+  @Test
+  void resumeContinuesTheSameMetricSequenceAndCheckpointsReproduceOutputs(@TempDir Path straight,
+      @TempDir Path split) throws IOException {
+    JobConfig two = job(TINY_VAE);
+    Recorder whole = train(two, straight, false);
+    train(two.withEpochs(1), split, false);
+    assertEquals(1, Checkpoint.readProgress(split).epoch());
+    Recorder rest = train(two, split, true);
+    assertEquals(16, rest.start.startStep());
+    assertEquals(whole.losses().subList(16, 32), rest.losses());
+    assertEquals(whole.epochs.getLast().testLoss(), rest.epochs.getLast().testLoss());
+    assertEquals(withoutSeconds(straight.resolve("metrics.csv")), withoutSeconds(split.resolve("metrics.csv")));
+    assertArrayEquals(Sampler.sample(straight, 16, 3, DATA, Renderers.best()).bytes(),
+        Sampler.sample(split, 16, 3, DATA, Renderers.best()).bytes());
+  }
+
+  static List<String> withoutSeconds(Path csv) throws IOException {
+    return Files.readAllLines(csv).stream().map(l -> {
+      String[] f = l.split(",", -1);
+      f[f.length - 2] = "";
+      return String.join(",", f);
+    }).toList();
+  }
+
+  @Test
+  void aDivergingLossStopsTheRunAndKeepsTheLastGoodCheckpoint(@TempDir Path dir) {
+    AtomicReference<Trainer> trainer = new AtomicReference<>();
+    Recorder r = new Recorder();
+    TrainingListener sabotage = new TrainingListener() {
+      @Override
+      public void onEpoch(EpochResult e) {
+        trainer.get().set("lr", 10);
+      }
+    };
+    JobConfig job = job(TINY_VAE).withEpochs(5);
+    trainer.set(new Trainer(job, DATA, dir, Renderers.best(), TrainingListener.compose(r, sabotage), false));
+    RunSummary s = trainer.get().run();
+    assertEquals(RunSummary.Status.FAILED, s.status());
+    assertTrue(s.error().contains("became") && s.error().contains("last good checkpoint"), s.error());
+    Checkpoint.Progress p = Checkpoint.readProgress(dir);
+    assertTrue(p.epoch() >= 1 && p.epoch() < 5, "checkpoint from a finite epoch: " + p.epoch());
+    assertTrue(Double.isFinite(r.epochs.get(p.epoch() - 1).testLoss()));
+  }
+
+  @Test
+  void pausedRunsHoldStillWhileInteractiveRequestsAreServed(@TempDir Path dir) throws Exception {
+    AtomicReference<Trainer> trainer = new AtomicReference<>();
+    AtomicLong stepsSeen = new AtomicLong();
+    CompletableFuture<Void> pausedAt = new CompletableFuture<>();
+    TrainingListener pauser = new TrainingListener() {
+      @Override
+      public void onStep(StepMetrics m) {
+        stepsSeen.set(m.step());
+        if (m.step() == 5) {
+          trainer.get().pause();
+          pausedAt.complete(null);
+        }
+      }
+    };
+    trainer.set(new Trainer(job(TINY_VAE), DATA, dir, Renderers.best(), pauser, false));
+    Thread t = Thread.ofPlatform().start(() -> trainer.get().run());
+    pausedAt.get(30, TimeUnit.SECONDS);
+    float[] image = trainer.get().submit(live -> live.decode(new float[4], 1)).get(10, TimeUnit.SECONDS);
+    assertEquals(28 * 28, image.length);
+    LiveModel.Encoding e = trainer.get().submit(live -> live.encode(live.testImage(0), 1)).get(10, TimeUnit.SECONDS);
+    assertEquals(4, e.mean().length);
+    assertEquals(28 * 28, e.reconstruction().length);
+    Thread.sleep(300);
+    assertEquals(5, stepsSeen.get(), "no step while paused");
+    assertTrue(trainer.get().isPaused());
+    trainer.get().resume();
+    t.join(60_000);
+    assertEquals(32, stepsSeen.get());
+    assertThrows(Exception.class, () -> trainer.get().submit(live -> live.latentDim()).get(5, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void malformedInteractiveRequestsFailWithoutHurtingTheRun(@TempDir Path dir) throws Exception {
+    Trainer trainer = new Trainer(job(TINY_VAE), DATA, dir, Renderers.best(), new TrainingListener() {}, false);
+    CompletableFuture<float[]> bad = trainer.submit(live -> live.decode(new float[3], 1));
+    CompletableFuture<float[]> nan = trainer.submit(live -> live.decode(new float[] {Float.NaN, 0, 0, 0}, 1));
+    CompletableFuture<float[]> index = trainer.submit(live -> live.testImage(100_000));
+    RunSummary s = trainer.run();
+    assertEquals(RunSummary.Status.COMPLETED, s.status());
+    for (CompletableFuture<float[]> f : List.of(bad, nan, index)) {
+      Exception ex = assertThrows(Exception.class, () -> f.get(1, TimeUnit.SECONDS));
+      assertTrue(ex.getCause() instanceof IllegalArgumentException, String.valueOf(ex.getCause()));
+    }
+  }
+
+  @Test
+  void liveSettingsAreValidatedAppliedAndRecorded(@TempDir Path dir) throws IOException {
+    AtomicReference<Trainer> trainer = new AtomicReference<>();
+    Recorder r = new Recorder();
+    TrainingListener changer = new TrainingListener() {
+      @Override
+      public void onStep(StepMetrics m) {
+        if (m.step() == 3) {
+          trainer.get().set("lr", 5e-4);
+          trainer.get().set("beta", 2);
+        }
+      }
+    };
+    trainer.set(new Trainer(job(TINY_VAE), DATA, dir, Renderers.best(),
+        TrainingListener.compose(new RunDirectoryWriter(dir), r, changer), false));
+    Trainer t = trainer.get();
+    assertThrows(IllegalArgumentException.class, () -> t.set("noise", 0.1), "noise applies to dae only");
+    assertThrows(IllegalArgumentException.class, () -> t.set("lr", -1));
+    assertThrows(IllegalArgumentException.class, () -> t.set("momentum", 0.9));
+    assertThrows(IllegalArgumentException.class, () -> t.set("frameEverySteps", 1.5));
+    t.run();
+    assertEquals(List.of("lr", "beta"), r.settings.stream().map(SettingChange::key).toList());
+    assertEquals(3, r.settings.getFirst().step());
+    String csv = Files.readString(dir.resolve("metrics.csv"));
+    assertTrue(csv.contains("lr=0.000500000;beta=2.00000"), csv.lines().limit(6).toList().toString());
+  }
+
+  @Test
+  void aStopRequestEndsTheRunAsStopped(@TempDir Path dir) {
+    AtomicReference<Trainer> trainer = new AtomicReference<>();
+    TrainingListener stopper = new TrainingListener() {
+      @Override
+      public void onStep(StepMetrics m) {
+        if (m.step() == 20) {
+          trainer.get().stop();
+        }
+      }
+    };
+    trainer.set(new Trainer(job(TINY_VAE), DATA, dir, Renderers.best(), stopper, false));
+    RunSummary s = trainer.get().run();
+    assertEquals(RunSummary.Status.STOPPED, s.status());
+    assertEquals(20, s.steps());
+    assertFalse(trainer.get().isPaused());
+    assertNotNull(Checkpoint.readProgress(dir), "the first epoch's checkpoint remains");
+  }
+}
