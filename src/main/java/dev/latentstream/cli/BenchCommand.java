@@ -80,7 +80,7 @@ public final class BenchCommand implements Callable<Integer> {
     System.out.printf("latentstream: %s, %d epochs, frames by %s%n", config.name(), epochs, Renderers.best().implementation());
     Trainer trainer = new Trainer(config, data, runDir, Renderers.best(),
         TrainingListener.compose(new RunDirectoryWriter(runDir), timing), false);
-    trainer.set("frameEverySteps", 0);
+    trainer.framesAtEpochEndsOnly();
     RunSummary s = trainer.run();
     if (s.status() != RunSummary.Status.COMPLETED) {
       throw new UserError("our run did not complete: " + s.error());

@@ -73,7 +73,7 @@ public final class TrainCommand implements Callable<Integer> {
     ConsoleProgress console = new ConsoleProgress(System.out, !plain && ConsoleProgress.isTerminal());
     Trainer trainer = new Trainer(config, data, runDir, renderer,
         TrainingListener.compose(new RunDirectoryWriter(runDir), console), resume);
-    trainer.set("frameEverySteps", 0);
+    trainer.framesAtEpochEndsOnly();
 
     CountDownLatch done = new CountDownLatch(1);
     Thread hook = new Thread(() -> {

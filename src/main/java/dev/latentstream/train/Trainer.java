@@ -122,6 +122,14 @@ public final class Trainer {
   }
 
   /**
+   * Renders frames only at epoch ends (what the headless run writes), instead of every
+   * {@code frameEverySteps} steps. Unlike {@link #set}, this is not recorded as a live change.
+   */
+  public void framesAtEpochEndsOnly() {
+    settings.apply("frameEverySteps", 0);
+  }
+
+  /**
    * Changes a live setting ({@link LiveSettings#KEYS}) before the next step.
    *
    * @throws IllegalArgumentException naming the key when it is unknown, does not apply to this model or
