@@ -1,0 +1,106 @@
+package dev.latentstream.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.latentstream.data.Dataset;
+import dev.latentstream.data.Idx;
+import dev.latentstream.data.Synthetic;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The headless CLI end to end, in process: train, resume, sample, and its errors. */
+class TrainCommandTest {
+
+  @TempDir static Path data;
+  @TempDir Path tmp;
+
+  @BeforeAll
+  static void writeDataset() throws IOException {
+    Dataset d = Synthetic.generate(256, 64, 3);
+    Idx.write(data.resolve("train-images-idx3-ubyte.gz"), new int[] {256, 28, 28}, d.train().pixels());
+    Idx.write(data.resolve("train-labels-idx1-ubyte.gz"), new int[] {256}, d.train().labels());
+    Idx.write(data.resolve("t10k-images-idx3-ubyte.gz"), new int[] {64, 28, 28}, d.test().pixels());
+    Idx.write(data.resolve("t10k-labels-idx1-ubyte.gz"), new int[] {64}, d.test().labels());
+  }
+
+  record Result(int code, String err) {}
+
+  static Result run(String... args) {
+    StringWriter err = new StringWriter();
+    var cl = Main.commandLine();
+    cl.setErr(new PrintWriter(err, true));
+    int code = cl.execute(args);
+    return new Result(code, err.toString());
+  }
+
+  Path job(String extra) throws IOException {
+    Path f = tmp.resolve("tiny.json");
+    Files.writeString(f, "{\"model\":\"vae\",\"hidden\":[32],\"latent\":2,\"batchSize\":32,\"epochs\":2,\"dataset\":\""
+        + data + "\"" + extra + "}");
+    return f;
+  }
+
+  @Test
+  void aShortRunWritesEveryArtefactAndThePngsDecode() throws IOException {
+    Path out = tmp.resolve("run");
+    Result r = run("train", "--job", job("").toString(), "--out", out.toString(), "--plain");
+    assertEquals(0, r.code(), r.err());
+    for (String f : List.of("job.json", "metrics.csv", "loss.png", "checkpoint/latest.pt")) {
+      assertTrue(Files.size(out.resolve(f)) > 0, f);
+    }
+    for (int e = 1; e <= 2; e++) {
+      for (String kind : List.of("reconst", "sampled", "latent", "manifold")) {
+        BufferedImage img = ImageIO.read(out.resolve(kind + "-" + e + ".png").toFile());
+        assertNotNull(img, kind + "-" + e + ".png decodes");
+        assertTrue(img.getWidth() > 28 && img.getHeight() > 28);
+      }
+    }
+    assertNotNull(ImageIO.read(out.resolve("loss.png").toFile()));
+    List<String> csv = Files.readAllLines(out.resolve("metrics.csv"));
+    assertEquals("step,epoch,recon,kl,loss,test_loss,seconds,setting", csv.getFirst());
+    assertEquals(1 + 16, csv.size(), "one row per step: 2 epochs of 8");
+    assertTrue(csv.get(8).split(",", -1)[5].length() > 0, "test loss on the epoch's last step");
+
+    Result resumed = run("train", "--out", out.toString(), "--resume", "--epochs", "3", "--plain");
+    assertEquals(0, resumed.code(), resumed.err());
+    assertEquals(1 + 24, Files.readAllLines(out.resolve("metrics.csv")).size());
+    assertTrue(Files.exists(out.resolve("manifold-3.png")));
+
+    Path samples = tmp.resolve("s.png");
+    assertEquals(0, run("sample", "--run", out.toString(), "--n", "16", "--out", samples.toString()).code());
+    assertNotNull(ImageIO.read(samples.toFile()));
+  }
+
+  @Test
+  void userErrorsGetOneClearLineAndExitCodeTwo() throws IOException {
+    Result missing = run("train", "--job", tmp.resolve("nope.json").toString());
+    assertEquals(2, missing.code());
+    assertEquals("latentstream: " + tmp.resolve("nope.json") + ": job file not found", missing.err().strip());
+
+    Path bad = tmp.resolve("bad.json");
+    Files.writeString(bad, "{\"model\":\"vae\",\"lr\":\"fast\"}");
+    Result badKey = run("train", "--job", bad.toString());
+    assertEquals(2, badKey.code());
+    assertTrue(badKey.err().contains("\"lr\" must be a number"), badKey.err());
+    assertTrue(!badKey.err().contains("\tat "), "no stack trace");
+
+    Result noCheckpoint = run("train", "--out", tmp.resolve("empty").toString(), "--resume");
+    assertEquals(2, noCheckpoint.code());
+    assertTrue(noCheckpoint.err().contains("no checkpoint to resume from"), noCheckpoint.err());
+
+    Result zeroEpochs = run("train", "--job", job("").toString(), "--epochs", "0");
+    assertEquals(2, zeroEpochs.code());
+    assertTrue(zeroEpochs.err().contains("--epochs must be at least 1"), zeroEpochs.err());
+  }
+}
