@@ -60,8 +60,9 @@ final class FrameMaker {
 
     float[] xy = geometry.projected();
     float[] r = LatentGeometry.range(xy);
-    frames.add(frame(FrameKind.LATENT, step, epoch, renderer.scatter(MemorySegment.ofArray(xy),
-        MemorySegment.ofArray(geometry.labels), geometry.count, r[0], r[1], r[2], r[3], SCATTER_SIZE, classNames)));
+    Png scatter = renderer.scatter(MemorySegment.ofArray(xy), MemorySegment.ofArray(geometry.labels), geometry.count,
+        r[0], r[1], r[2], r[3], SCATTER_SIZE, classNames);
+    frames.add(new Frame(FrameKind.LATENT, step, epoch, scatter.width(), scatter.height(), scatter.bytes(), r));
 
     frames.add(frame(FrameKind.MANIFOLD, step, epoch,
         grid(model, geometry.manifold(MANIFOLD_SIDE, model.hasPrior()), MANIFOLD_SIDE)));

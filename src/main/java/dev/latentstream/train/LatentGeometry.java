@@ -112,6 +112,41 @@ final class LatentGeometry {
     }
   }
 
+  /** A latent point on the scatter's plane (the same projection as {@link #projected()}). */
+  float[] toPlane(float[] z) {
+    float[] out = new float[2];
+    for (int k = 0; k < 2; k++) {
+      double s = 0;
+      for (int j = 0; j < dims; j++) {
+        s += (z[j] - (dims > 2 ? mean[j] : 0)) * axes[k][j];
+      }
+      out[k] = (float) s;
+    }
+    return out;
+  }
+
+  /** The latent point shown at plane coordinates (u, v): the codes' mean moved along the two axes. */
+  float[] fromPlane(float u, float v) {
+    float[] z = new float[dims];
+    for (int j = 0; j < dims; j++) {
+      z[j] = (float) ((dims > 2 ? mean[j] : 0) + u * axes[0][j] + (dims > 1 ? v * axes[1][j] : 0));
+    }
+    return z;
+  }
+
+  /** The posterior's standard deviation along each plane axis, for uncertainty ellipses. */
+  float[] planeStd(float[] logVar) {
+    float[] out = new float[2];
+    for (int k = 0; k < 2; k++) {
+      double var = 0;
+      for (int j = 0; j < dims; j++) {
+        var += axes[k][j] * axes[k][j] * Math.exp(logVar[j]);
+      }
+      out[k] = (float) Math.sqrt(var);
+    }
+    return out;
+  }
+
   /** The codes projected on the two axes (centred on the mean when projecting with PCA), x0, y0, x1, y1, ... */
   float[] projected() {
     float[] out = new float[count * 2];

@@ -41,4 +41,13 @@ public interface LiveModel {
 
   /** The mean code of the test images of class {@code label}, from the most recent pass over the test set. */
   float[] classMean(int label);
+
+  /** Where latent point {@code z} lies on the plane of the latest latent frame (PCA axes above 2-D). */
+  float[] toPlane(float[] z);
+
+  /** The latent point shown at (u, v) on the plane of the latest latent frame. */
+  float[] fromPlane(float u, float v);
+
+  /** A posterior's standard deviation along the two plane axes. */
+  float[] planeStd(float[] logVar);
 }

@@ -129,4 +129,25 @@ final class LiveView implements LiveModel {
     }
     return g.classMeans[label].clone();
   }
+
+  @Override
+  public float[] toPlane(float[] z) {
+    requireLength("z", z, 1, latentDim());
+    return trainer.geometry().toPlane(z);
+  }
+
+  @Override
+  public float[] fromPlane(float u, float v) {
+    model();
+    if (!Float.isFinite(u) || !Float.isFinite(v)) {
+      throw new IllegalArgumentException("plane coordinates must be finite numbers");
+    }
+    return trainer.geometry().fromPlane(u, v);
+  }
+
+  @Override
+  public float[] planeStd(float[] logVar) {
+    requireLength("logVar", logVar, 1, latentDim());
+    return trainer.geometry().planeStd(logVar);
+  }
 }

@@ -1,0 +1,82 @@
+package dev.latentstream.server;
+
+import dev.latentstream.config.JobConfig;
+import dev.latentstream.config.JobConfigs;
+import dev.latentstream.train.Trainer;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+
+/**
+ * One job: a run directory, its spec and where it stands. Created and scheduled by {@link
+ * TrainerVerticle}; the progress fields are written by the job's trainer thread and read by anyone.
+ */
+final class Job {
+
+  enum Status {
+    queued, running, paused, completed, stopped, failed
+  }
+
+  final int num;
+  final String id;
+  final Path runDir;
+  final JobConfig spec;
+  final boolean resume;
+  volatile Status status;
+  volatile Trainer trainer;
+  volatile long step;
+  volatile int epoch;
+  volatile int batchesPerEpoch;
+  volatile double testLoss = Double.NaN;
+  volatile double imagesPerSecond;
+  volatile double epochSeconds = Double.NaN;
+  volatile String device = "";
+  volatile String error;
+  volatile long startedAtMillis;
+  volatile long updatedAtMillis = System.currentTimeMillis();
+
+  Job(int num, String id, Path runDir, JobConfig spec, Status status, boolean resume) {
+    this.num = num;
+    this.id = id;
+    this.runDir = runDir;
+    this.spec = spec;
+    this.status = status;
+    this.resume = resume;
+  }
+
+  boolean active() {
+    return status == Status.queued || status == Status.running || status == Status.paused;
+  }
+
+  /** Seconds left at the current pace, or NaN before the first measurement. */
+  double etaSeconds() {
+    if (status != Status.running || imagesPerSecond <= 0 || batchesPerEpoch == 0) {
+      return Double.NaN;
+    }
+    long total = (long) spec.epochs() * batchesPerEpoch;
+    double stepsPerSecond = imagesPerSecond / spec.batchSize();
+    return (total - step) / Math.max(stepsPerSecond, 1e-9);
+  }
+
+  JsonObject toJson() {
+    JsonObject j = new JsonObject()
+        .put("id", id).put("num", num).put("status", status.name()).put("name", spec.name())
+        .put("model", spec.model().wireName()).put("dataset", spec.dataset()).put("step", step).put("epoch", epoch)
+        .put("epochs", spec.epochs()).put("batchesPerEpoch", batchesPerEpoch)
+        .put("progress", batchesPerEpoch == 0 ? 0.0 : Math.min(1.0, step / (double) ((long) spec.epochs() * batchesPerEpoch)))
+        .put("device", device).put("updatedAt", updatedAtMillis)
+        .put("spec", new JsonObject(JobConfigs.toJson(spec)));
+    if (Double.isFinite(testLoss)) {
+      j.put("testLoss", testLoss);
+    }
+    if (Double.isFinite(etaSeconds())) {
+      j.put("etaSeconds", Math.round(etaSeconds()));
+    }
+    if (imagesPerSecond > 0) {
+      j.put("imagesPerSecond", Math.round(imagesPerSecond));
+    }
+    if (error != null) {
+      j.put("error", error);
+    }
+    return j;
+  }
+}

@@ -1,0 +1,107 @@
+package dev.latentstream.server;
+
+import dev.latentstream.config.ConfigException;
+import dev.latentstream.config.JobConfig;
+import dev.latentstream.config.ServerConfig;
+import dev.latentstream.data.Datasets;
+import dev.latentstream.data.KnownDataset;
+import dev.latentstream.model.Libtorch;
+import dev.latentstream.render.FrameRenderer;
+import dev.latentstream.render.Renderers;
+import dev.latentstream.train.Devices;
+import io.vertx.config.ConfigRetriever;
+import io.vertx.config.ConfigRetrieverOptions;
+import io.vertx.config.ConfigStoreOptions;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.ThreadingModel;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.Map;
+
+/** Wires the server: codecs, the trainer verticle (worker), the HTTP verticle, and an optional first job. */
+public final class ServerApp {
+
+  /** A started server. */
+  public record Running(Vertx vertx, ServerConfig config, HttpVerticle http, String token) {
+    public int port() {
+      return http.actualPort();
+    }
+
+    public Future<Void> close() {
+      return vertx.close();
+    }
+  }
+
+  private ServerApp() {}
+
+  /**
+   * Reads {@code config/server.json} (if present), then {@code extraFile}, then {@code LATENTSTREAM_*}
+   * environment variables, then {@code overrides}, through vertx-config; validates the result.
+   */
+  public static Future<ServerConfig> loadConfig(Vertx vertx, Path extraFile, Map<String, String> env,
+      JsonObject overrides) {
+    ConfigRetrieverOptions options = new ConfigRetrieverOptions().setIncludeDefaultStores(false);
+    Path defaults = Path.of("config/server.json");
+    if (Files.isRegularFile(defaults)) {
+      options.addStore(new ConfigStoreOptions().setType("file").setFormat("json")
+          .setConfig(new JsonObject().put("path", defaults.toString())));
+    }
+    if (extraFile != null) {
+      if (!Files.isRegularFile(extraFile)) {
+        return Future.failedFuture(new ConfigException(extraFile + ": config file not found"));
+      }
+      options.addStore(new ConfigStoreOptions().setType("file").setFormat("json")
+          .setConfig(new JsonObject().put("path", extraFile.toString())));
+    }
+    ConfigRetriever retriever = ConfigRetriever.create(vertx, options);
+    return retriever.getConfig().recover(t -> Future.failedFuture(new ConfigException(
+        "cannot read server config: " + t.getMessage()))).map(json -> {
+          retriever.close();
+          JsonObject merged = ServerConfig.withEnvironment(json, env).mergeIn(overrides);
+          return ServerConfig.fromJson(merged, "server config");
+        });
+  }
+
+  /** Starts the server; {@code firstJob} (may be null) is queued once it is up. */
+  public static Future<Running> start(Vertx vertx, ServerConfig config, JobConfig firstJob) {
+    String token = config.token() != null ? config.token() : generateToken();
+    ServerConfig withToken = new ServerConfig(config.host(), config.port(), config.runsDir(), config.dataDir(),
+        config.jobsDir(), config.defaultJob(), token, config.watchRequiresToken(), config.allowedOrigins(),
+        config.maxConcurrentJobs(), config.queueLimit(), config.maxMessageBytes(), config.maxConnectionsPerIp(),
+        config.slowClientTimeoutMs(), config.writeQueueBytes(), config.lossBatchMs(), config.frameHistory());
+    try {
+      vertx.eventBus().registerDefaultCodec(FrameMessage.class, new FrameMessage.Codec());
+    } catch (IllegalStateException alreadyRegistered) {
+      // one codec per Vertx instance; a second server on the same instance reuses it
+    }
+    FrameRenderer renderer = Renderers.best();
+    ServerInfo info = new ServerInfo(version(), Libtorch.load(),
+        Devices.cudaAvailable() ? "cuda" : "cpu", renderer.implementation(),
+        KnownDataset.ALL.stream().map(d -> d.name() + (Datasets.find(d.name(), config.dataDir()).isPresent() ? "" : " (not fetched)"))
+            .toList());
+    HttpVerticle http = new HttpVerticle(withToken, info);
+    return vertx.deployVerticle(new TrainerVerticle(withToken, renderer),
+            new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER))
+        .compose(id -> vertx.deployVerticle(http))
+        .compose(id -> firstJob == null ? Future.succeededFuture()
+            : vertx.eventBus().request(Addresses.TO_TRAINER, new JsonObject().put("op", "start")
+                .put("spec", new JsonObject(dev.latentstream.config.JobConfigs.toJson(firstJob)))))
+        .map(v -> new Running(vertx, withToken, http, token));
+  }
+
+  static String generateToken() {
+    byte[] bytes = new byte[18];
+    new SecureRandom().nextBytes(bytes);
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+  }
+
+  static String version() {
+    String v = ServerApp.class.getPackage().getImplementationVersion();
+    return v == null ? "dev" : v;
+  }
+}

@@ -1,0 +1,88 @@
+package dev.latentstream.stream;
+
+import dev.latentstream.server.FrameMessage;
+import dev.latentstream.stream.Protocol.Stream;
+import dev.latentstream.train.FrameKind;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.json.JsonObject;
+import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * One WebSocket client. Back-pressure: image frames are conflated per job and stream while the socket
+ * is unwritable (the latest wins and goes out on drain); JSON messages, loss batches included, are
+ * always queued and never dropped. A client that stays unwritable longer than the limit is closed.
+ */
+final class ClientSession {
+
+  final ServerWebSocket ws;
+  boolean authorized;
+  final Map<Integer, EnumSet<Stream>> subscriptions = new HashMap<>();
+  final Map<Integer, Columns> pendingLoss = new HashMap<>();
+  private final Map<Integer, Map<FrameKind, FrameMessage>> pendingFrames = new HashMap<>();
+  long unwritableSinceMillis = -1;
+  long framesSent;
+  long framesConflated;
+  boolean closed;
+
+  ClientSession(ServerWebSocket ws, boolean authorized) {
+    this.ws = ws;
+    this.authorized = authorized;
+    ws.drainHandler(v -> drain());
+  }
+
+  boolean wants(int job, Stream s) {
+    EnumSet<Stream> set = subscriptions.get(job);
+    return set != null && set.contains(s);
+  }
+
+  void send(JsonObject message) {
+    if (!closed) {
+      ws.writeTextMessage(message.encode());
+      noteWritability();
+    }
+  }
+
+  void offerFrame(FrameMessage m) {
+    if (closed) {
+      return;
+    }
+    if (ws.writeQueueFull()) {
+      FrameMessage previous = pendingFrames.computeIfAbsent(m.job(), k -> new EnumMap<>(FrameKind.class))
+          .put(m.frame().kind(), m);
+      if (previous != null) {
+        framesConflated++;
+      }
+      noteWritability();
+      return;
+    }
+    ws.writeBinaryMessage(m.wsFrame());
+    framesSent++;
+    noteWritability();
+  }
+
+  private void drain() {
+    unwritableSinceMillis = -1;
+    Map<Integer, Map<FrameKind, FrameMessage>> pending = new HashMap<>(pendingFrames);
+    pendingFrames.clear();
+    pending.values().forEach(byKind -> byKind.values().forEach(this::offerFrame));
+  }
+
+  private void noteWritability() {
+    if (ws.writeQueueFull()) {
+      if (unwritableSinceMillis < 0) {
+        unwritableSinceMillis = System.currentTimeMillis();
+      }
+    } else {
+      unwritableSinceMillis = -1;
+    }
+  }
+
+  void unsubscribe(int job) {
+    subscriptions.remove(job);
+    pendingLoss.remove(job);
+    pendingFrames.remove(job);
+  }
+}
