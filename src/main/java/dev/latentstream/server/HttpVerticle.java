@@ -78,13 +78,13 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/api/jobs/:id/frames/:file").handler(this::frame);
     router.get("/api/jobs/:id/checkpoint").handler(this::checkpoint);
     router.route("/api/*").handler(rc -> error(rc, 404, "no such API route: " + rc.request().method() + " " + rc.request().path()));
-    router.route("/ws").handler(this::upgrade);
     router.route("/*").handler(staticFiles());
     router.errorHandler(500, rc -> error(rc, 500, "internal error: " + rc.failure()));
 
     return hub.start().compose(v -> vertx.createHttpServer(new HttpServerOptions().setHost(config.host())
-            .setPort(config.port()).setMaxWebSocketMessageSize(config.maxMessageBytes())
+            .setPort(config.port()).setMaxWebSocketMessageSize(4 * config.maxMessageBytes())
             .setMaxWebSocketFrameSize(Math.min(config.maxMessageBytes(), 65536)))
+        .webSocketHandshakeHandler(this::handshake).webSocketHandler(this::attach)
         .requestHandler(router).listen()).map(s -> {
           server = s;
           return s;
@@ -270,35 +270,49 @@ public final class HttpVerticle extends VerticleBase {
     });
   }
 
-  /** WebSocket upgrade: Origin check, per-IP connection limit, then the hub takes over. */
-  private void upgrade(RoutingContext rc) {
-    String origin = rc.request().getHeader("Origin");
-    String host = rc.request().getHeader("Host");
+  /** WebSocket handshake on {@code /ws}: path, Origin and per-IP connection checks before accepting. */
+  private void handshake(io.vertx.core.http.ServerWebSocketHandshake h) {
+    if (!"/ws".equals(h.path())) {
+      h.reject(404);
+      return;
+    }
+    String origin = h.headers().get("Origin");
+    String host = h.headers().get("Host");
     if (origin != null && !origin.equals("http://" + host) && !origin.equals("https://" + host)
         && !config.allowedOrigins().contains(origin)) {
-      error(rc, 403, "origin " + origin + " is not allowed (served origin http://" + host + "; see allowedOrigins)");
+      h.reject(403);
       return;
     }
-    String ip = rc.request().remoteAddress().host();
-    if (connectionsPerIp.getOrDefault(ip, 0) >= config.maxConnectionsPerIp()) {
-      error(rc, 429, "too many connections from " + ip + " (limit " + config.maxConnectionsPerIp() + ")");
+    if (connectionsPerIp.getOrDefault(h.remoteAddress().host(), 0) >= config.maxConnectionsPerIp()) {
+      h.reject(429);
       return;
     }
-    boolean authorized = hasToken(rc);
-    if (config.watchRequiresToken() && !authorized) {
-      error(rc, 401, "watching needs the token (?token=...)");
+    if (config.watchRequiresToken() && !tokenIn(h.query())) {
+      h.reject(401);
       return;
     }
-    rc.request().toWebSocket().onSuccess(ws -> {
-      connectionsPerIp.merge(ip, 1, Integer::sum);
-      ws.setWriteQueueMaxSize(config.writeQueueBytes());
-      ws.closeHandler(v -> connectionsPerIp.merge(ip, -1, (a, b) -> a + b <= 0 ? null : a + b));
-      hub.attach(ws, authorized);
-    }).onFailure(t -> {
-      if (!rc.response().ended()) {
-        error(rc, 400, "WebSocket upgrade failed: " + t.getMessage());
+    h.accept();
+  }
+
+  private void attach(io.vertx.core.http.ServerWebSocket ws) {
+    String ip = ws.remoteAddress().host();
+    connectionsPerIp.merge(ip, 1, Integer::sum);
+    ws.setWriteQueueMaxSize(config.writeQueueBytes());
+    ws.closeHandler(v -> connectionsPerIp.merge(ip, -1, (a, b) -> a + b <= 0 ? null : a + b));
+    hub.attach(ws, tokenIn(ws.query()));
+  }
+
+  private boolean tokenIn(String query) {
+    if (query == null) {
+      return false;
+    }
+    for (String part : query.split("&")) {
+      if (part.startsWith("token=")) {
+        return java.net.URLDecoder.decode(part.substring(6), java.nio.charset.StandardCharsets.UTF_8)
+            .equals(config.token());
       }
-    });
+    }
+    return false;
   }
 
   private boolean hasToken(RoutingContext rc) {

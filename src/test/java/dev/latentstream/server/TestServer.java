@@ -1,0 +1,174 @@
+package dev.latentstream.server;
+
+import dev.latentstream.config.ServerConfig;
+import dev.latentstream.data.Dataset;
+import dev.latentstream.data.Idx;
+import dev.latentstream.data.Synthetic;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/** A real server on a loopback port, training on a small synthetic dataset, plus blocking test clients. */
+final class TestServer implements AutoCloseable {
+
+  static final String TOKEN = "test-token-0123456789";
+
+  final Vertx vertx = Vertx.vertx();
+  final ServerApp.Running running;
+  final Path dataDir;
+
+  TestServer(Path root, JsonObject overrides) throws Exception {
+    dataDir = root.resolve("synthetic");
+    Dataset d = Synthetic.generate(512, 128, 11);
+    Files.createDirectories(dataDir);
+    Idx.write(dataDir.resolve("train-images-idx3-ubyte.gz"), new int[] {512, 28, 28}, d.train().pixels());
+    Idx.write(dataDir.resolve("train-labels-idx1-ubyte.gz"), new int[] {512}, d.train().labels());
+    Idx.write(dataDir.resolve("t10k-images-idx3-ubyte.gz"), new int[] {128, 28, 28}, d.test().pixels());
+    Idx.write(dataDir.resolve("t10k-labels-idx1-ubyte.gz"), new int[] {128}, d.test().labels());
+    JsonObject json = new JsonObject().put("port", 0).put("token", TOKEN).put("runsDir", root.resolve("runs").toString())
+        .put("lossBatchMs", 50).put("maxConcurrentJobs", 4).mergeIn(overrides);
+    ServerConfig config = ServerConfig.fromJson(json, "test");
+    running = ServerApp.start(vertx, config, null).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+  }
+
+  int port() {
+    return running.port();
+  }
+
+  /** A tiny VAE spec on the synthetic data. */
+  JsonObject spec(int epochs, int frameEvery) {
+    return new JsonObject().put("model", "vae").put("hidden", new io.vertx.core.json.JsonArray().add(64))
+        .put("latent", 2).put("batchSize", 32).put("epochs", epochs).put("frameEverySteps", frameEvery)
+        .put("dataset", dataDir.toString());
+  }
+
+  record Response(int status, Buffer body) {
+    JsonObject json() {
+      return body.toJsonObject();
+    }
+  }
+
+  private final java.net.http.HttpClient plainHttp = java.net.http.HttpClient.newHttpClient();
+
+  Response request(HttpMethod method, String path, String token, String body) throws Exception {
+    var b = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port() + path))
+        .timeout(java.time.Duration.ofSeconds(30))
+        .method(method.name(), body == null ? java.net.http.HttpRequest.BodyPublishers.noBody()
+            : java.net.http.HttpRequest.BodyPublishers.ofString(body));
+    if (token != null) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    var r = plainHttp.send(b.build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+    return new Response(r.statusCode(), Buffer.buffer(r.body()));
+  }
+
+  JsonObject startJob(JsonObject spec) throws Exception {
+    Response r = request(HttpMethod.POST, "/api/jobs", TOKEN, new JsonObject().put("spec", spec).encode());
+    if (r.status() != 201) {
+      throw new AssertionError("start failed: " + r.status() + " " + r.body());
+    }
+    return r.json();
+  }
+
+  Client connect(String query, String origin) throws Exception {
+    WebSocketConnectOptions o = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port())
+        .setURI("/ws" + (query == null ? "" : "?" + query));
+    if (origin != null) {
+      o.addHeader("Origin", origin);
+    }
+    // The handlers must be in place before the first message (welcome) arrives: set them before connecting.
+    var ws = vertx.createWebSocketClient(new io.vertx.core.http.WebSocketClientOptions()
+        .setMaxMessageSize(64 << 20)).webSocket();
+    Client c = new Client(ws);
+    ws.connect(o).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    return c;
+  }
+
+  /** A WebSocket client that queues what it receives. */
+  static final class Client implements AutoCloseable {
+    final WebSocket ws;
+    final LinkedBlockingQueue<Object> received = new LinkedBlockingQueue<>();
+    volatile Short closeCode;
+    volatile String closeReason;
+
+    Client(WebSocket ws) {
+      this.ws = ws;
+      ws.textMessageHandler(t -> received.add(new JsonObject(t)));
+      ws.binaryMessageHandler(received::add);
+      ws.closeHandler(v -> {
+        closeCode = ws.closeStatusCode();
+        closeReason = ws.closeReason();
+      });
+    }
+
+    void send(JsonObject m) {
+      ws.writeTextMessage(m.encode());
+    }
+
+    /** The next JSON message matching {@code p}, skipping others; fails after the timeout. */
+    JsonObject next(Predicate<JsonObject> p, long seconds) throws InterruptedException {
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+      while (System.nanoTime() < end) {
+        Object o = received.poll(100, TimeUnit.MILLISECONDS);
+        if (o instanceof JsonObject j && p.test(j)) {
+          return j;
+        }
+      }
+      throw new AssertionError("no matching message within " + seconds + " s");
+    }
+
+    JsonObject nextType(String type, long seconds) throws InterruptedException {
+      return next(j -> type.equals(j.getString("type")), seconds);
+    }
+
+    Buffer nextFrame(int kind, long seconds) throws InterruptedException {
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+      while (System.nanoTime() < end) {
+        Object o = received.poll(100, TimeUnit.MILLISECONDS);
+        if (o instanceof Buffer b && (kind == 0 || b.getByte(1) == kind)) {
+          return b;
+        }
+      }
+      throw new AssertionError("no frame of kind " + kind + " within " + seconds + " s");
+    }
+
+    @Override
+    public void close() {
+      ws.close();
+    }
+  }
+
+  @Override
+  public void close() throws Exception {
+    running.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  static void awaitStatus(TestServer s, String id, String status, long seconds) throws Exception {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (System.nanoTime() < end) {
+      JsonObject j = s.request(HttpMethod.GET, "/api/jobs/" + id, null, null).json();
+      if (status.equals(j.getString("status"))) {
+        return;
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("job " + id + " did not become " + status);
+  }
+
+  static void deleteRecursively(Path p) throws IOException {
+    if (Files.exists(p)) {
+      try (var s = Files.walk(p)) {
+        s.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+      }
+    }
+  }
+}
