@@ -62,6 +62,7 @@ public final class TrainerVerticle extends VerticleBase {
     return Future.succeededFuture();
   }
 
+  /** Stops every trainer and waits (this is a worker) for their threads, so none outlives Vert.x. */
   @Override
   public Future<?> stop() {
     for (Job j : jobs.values()) {
@@ -70,8 +71,17 @@ public final class TrainerVerticle extends VerticleBase {
         t.stop();
       }
     }
+    for (Thread t : threads) {
+      try {
+        t.join(30_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     return Future.succeededFuture();
   }
+
+  private final java.util.List<Thread> threads = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   private void handle(Message<JsonObject> msg) {
     JsonObject body = msg.body();
@@ -184,7 +194,7 @@ public final class TrainerVerticle extends VerticleBase {
     j.startedAtMillis = System.currentTimeMillis();
     j.error = null;
     publishStatus(j);
-    Thread.ofPlatform().name("trainer-" + j.id).daemon(true).start(() -> {
+    threads.add(Thread.ofPlatform().name("trainer-" + j.id).daemon(true).start(() -> {
       RunSummary summary;
       try {
         Dataset data = Datasets.ensure(j.spec.dataset(), config.dataDir(), line -> publishLog(j, line));
@@ -198,8 +208,13 @@ public final class TrainerVerticle extends VerticleBase {
             e instanceof UncheckedIOException u ? u.getCause().getMessage() : String.valueOf(e.getMessage()));
       }
       RunSummary s = summary;
-      context.runOnContext(v -> finished(j, s));
-    });
+      try {
+        context.runOnContext(v -> finished(j, s));
+      } catch (java.util.concurrent.RejectedExecutionException closing) {
+        writeStatusFile(j);
+      }
+      threads.remove(Thread.currentThread());
+    }));
   }
 
   private void finished(Job j, RunSummary s) {
