@@ -28,6 +28,7 @@ final class EventPublisher implements TrainingListener {
   public void onStart(RunStart start) {
     job.batchesPerEpoch = start.batchesPerEpoch();
     job.device = start.device();
+    job.classes = start.classNames();
     job.step = start.startStep();
     job.epoch = start.startEpoch();
     vertx.eventBus().publish(Addresses.FROM_TRAINER_EVENTS, new JsonObject().put("kind", "status").put("job", job.toJson()));

@@ -56,8 +56,7 @@ public final class HttpVerticle extends VerticleBase {
     router.route("/api/*").handler(BodyHandler.create().setBodyLimit(config.maxMessageBytes()));
     router.get("/api/info").handler(rc -> json(rc, info.toJson().put("clients", hub.clients())));
     router.get("/api/presets").handler(this::presets);
-    router.get("/api/protocol.md").handler(rc -> sendFile(rc, Path.of("web/api/protocol.md"), "/webroot/api/protocol.md",
-        "text/markdown; charset=utf-8"));
+    router.get("/api/protocol.md").handler(rc -> sendResource(rc, "/webroot/api/protocol.md", "text/markdown; charset=utf-8"));
     router.get("/api/jobs").handler(rc -> trainer(rc, new JsonObject().put("op", "list"),
         r -> json(rc, r.getJsonArray("jobs"))));
     router.post("/api/jobs").handler(this::startJob);
@@ -91,13 +90,9 @@ public final class HttpVerticle extends VerticleBase {
         });
   }
 
+  /** The built page, packaged by the Maven build under webroot/ on the classpath. */
   private StaticHandler staticFiles() {
-    // The built page is on the classpath (webroot/); a source checkout's web/ directory wins, for development.
-    Path web = Path.of("web");
-    boolean disk = Files.isRegularFile(web.resolve("index.html"));
-    StaticHandler h = disk ? StaticHandler.create(io.vertx.ext.web.handler.FileSystemAccess.ROOT, web.toAbsolutePath().toString())
-        : StaticHandler.create("webroot");
-    return h.setCachingEnabled(false).setIndexPage("index.html");
+    return StaticHandler.create("webroot").setCachingEnabled(false).setIndexPage("index.html");
   }
 
   private static JsonObject op(String op, RoutingContext rc) {
@@ -355,14 +350,10 @@ public final class HttpVerticle extends VerticleBase {
     }
   }
 
-  private static void sendFile(RoutingContext rc, Path disk, String classpath, String type) {
-    if (Files.isRegularFile(disk)) {
-      rc.response().putHeader("Content-Type", type).sendFile(disk.toString());
-      return;
-    }
+  private static void sendResource(RoutingContext rc, String classpath, String type) {
     try (var in = HttpVerticle.class.getResourceAsStream(classpath)) {
       if (in == null) {
-        error(rc, 404, "not found");
+        error(rc, 404, "not found (is the web page built? run ./mvnw package)");
         return;
       }
       rc.response().putHeader("Content-Type", type).end(Buffer.buffer(in.readAllBytes()));

@@ -30,6 +30,7 @@ final class Job {
   volatile double imagesPerSecond;
   volatile double epochSeconds = Double.NaN;
   volatile String device = "";
+  volatile java.util.List<String> classes = java.util.List.of();
   volatile String error;
   volatile long startedAtMillis;
   volatile long updatedAtMillis = System.currentTimeMillis();
@@ -64,6 +65,7 @@ final class Job {
         .put("epochs", spec.epochs()).put("batchesPerEpoch", batchesPerEpoch)
         .put("progress", batchesPerEpoch == 0 ? 0.0 : Math.min(1.0, step / (double) ((long) spec.epochs() * batchesPerEpoch)))
         .put("device", device).put("updatedAt", updatedAtMillis)
+        .put("classes", new io.vertx.core.json.JsonArray(classes))
         .put("spec", new JsonObject(JobConfigs.toJson(spec)));
     if (Double.isFinite(testLoss)) {
       j.put("testLoss", testLoss);

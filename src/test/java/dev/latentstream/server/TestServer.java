@@ -18,15 +18,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 /** A real server on a loopback port, training on a small synthetic dataset, plus blocking test clients. */
-final class TestServer implements AutoCloseable {
+public final class TestServer implements AutoCloseable {
 
-  static final String TOKEN = "test-token-0123456789";
+  public static final String TOKEN = "test-token-0123456789";
 
   final Vertx vertx = Vertx.vertx();
   final ServerApp.Running running;
   final Path dataDir;
 
-  TestServer(Path root, JsonObject overrides) throws Exception {
+  public TestServer(Path root, JsonObject overrides) throws Exception {
     dataDir = root.resolve("synthetic");
     Dataset d = Synthetic.generate(512, 128, 11);
     Files.createDirectories(dataDir);
@@ -40,26 +40,26 @@ final class TestServer implements AutoCloseable {
     running = ServerApp.start(vertx, config, null).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
   }
 
-  int port() {
+  public int port() {
     return running.port();
   }
 
   /** A tiny VAE spec on the synthetic data. */
-  JsonObject spec(int epochs, int frameEvery) {
+  public JsonObject spec(int epochs, int frameEvery) {
     return new JsonObject().put("model", "vae").put("hidden", new io.vertx.core.json.JsonArray().add(64))
         .put("latent", 2).put("batchSize", 32).put("epochs", epochs).put("frameEverySteps", frameEvery)
         .put("dataset", dataDir.toString());
   }
 
-  record Response(int status, Buffer body) {
-    JsonObject json() {
+  public record Response(int status, Buffer body) {
+    public JsonObject json() {
       return body.toJsonObject();
     }
   }
 
   private final java.net.http.HttpClient plainHttp = java.net.http.HttpClient.newHttpClient();
 
-  Response request(HttpMethod method, String path, String token, String body) throws Exception {
+  public Response request(HttpMethod method, String path, String token, String body) throws Exception {
     var b = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port() + path))
         .timeout(java.time.Duration.ofSeconds(30))
         .method(method.name(), body == null ? java.net.http.HttpRequest.BodyPublishers.noBody()
@@ -71,7 +71,7 @@ final class TestServer implements AutoCloseable {
     return new Response(r.statusCode(), Buffer.buffer(r.body()));
   }
 
-  JsonObject startJob(JsonObject spec) throws Exception {
+  public JsonObject startJob(JsonObject spec) throws Exception {
     Response r = request(HttpMethod.POST, "/api/jobs", TOKEN, new JsonObject().put("spec", spec).encode());
     if (r.status() != 201) {
       throw new AssertionError("start failed: " + r.status() + " " + r.body());
@@ -152,7 +152,7 @@ final class TestServer implements AutoCloseable {
     running.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 
-  static void awaitStatus(TestServer s, String id, String status, long seconds) throws Exception {
+  public static void awaitStatus(TestServer s, String id, String status, long seconds) throws Exception {
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     while (System.nanoTime() < end) {
       JsonObject j = s.request(HttpMethod.GET, "/api/jobs/" + id, null, null).json();

@@ -1,0 +1,58 @@
+package dev.latentstream.web;
+
+import com.microsoft.playwright.Browser;
+import com.microsoft.playwright.BrowserType;
+import com.microsoft.playwright.Page;
+import com.microsoft.playwright.Playwright;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * Debian's Chromium driven by Playwright for Java, with no browser download (the system browser is
+ * used). One per test class; pages record console errors so tests can assert there are none.
+ */
+final class Chromium implements AutoCloseable {
+
+  static final Path SCREENSHOTS = Path.of("target/screenshots");
+
+  final Playwright playwright;
+  final Browser browser;
+
+  Chromium() {
+    playwright = Playwright.create(new Playwright.CreateOptions().setEnv(Map.of("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")));
+    browser = playwright.chromium().launch(new BrowserType.LaunchOptions()
+        .setExecutablePath(Path.of("/usr/bin/chromium")).setHeadless(true)
+        .setArgs(List.of("--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--no-first-run", "--disable-quic", "--disable-sync")));
+  }
+
+  /** A fresh page (own context, so no shared session storage) that collects console errors. */
+  Watched open(String url, int width, int height) {
+    Page page = browser.newContext(new Browser.NewContextOptions().setViewportSize(width, height)).newPage();
+    List<String> errors = new CopyOnWriteArrayList<>();
+    page.onConsoleMessage(m -> {
+      if ("error".equals(m.type())) {
+        errors.add(m.text());
+      }
+    });
+    page.onPageError(errors::add);
+    page.navigate(url);
+    return new Watched(page, errors);
+  }
+
+  record Watched(Page page, List<String> errors) {
+    void screenshot(String name) throws java.io.IOException {
+      Files.createDirectories(SCREENSHOTS);
+      page.screenshot(new Page.ScreenshotOptions().setPath(SCREENSHOTS.resolve(name + ".png")).setFullPage(true));
+    }
+  }
+
+  @Override
+  public void close() {
+    browser.close();
+    playwright.close();
+  }
+}
