@@ -1,0 +1,84 @@
+/*
+ * lsframes — frame kernels for latentstream.
+ *
+ * Turns float tensor memory into 8-bit images and PNG files. Every function reads caller-owned input
+ * and writes into caller-owned output buffers whose sizes are passed explicitly; nothing is allocated
+ * for the caller and nothing is kept between calls (there is no global state). Functions return an
+ * int status: LSF_OK (0) or a negative LSF_E* code; lsf_strerror() describes a code.
+ *
+ * Images are row-major. Grey images have one byte per pixel, RGBA images four (R, G, B, A).
+ * Float batches are laid out [n][h][w] (one channel), C-contiguous, as libtorch stores them.
+ */
+#ifndef LSFRAMES_H
+#define LSFRAMES_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum lsf_status {
+  LSF_OK = 0,
+  LSF_EINVAL = -1,    /* an argument is out of range (negative size, empty batch, hi <= lo, ...) */
+  LSF_ETOOSMALL = -2, /* an input or output buffer is smaller than the arguments require */
+  LSF_EZLIB = -3,     /* zlib failed while compressing */
+  LSF_ENULL = -4      /* a required pointer is NULL */
+};
+
+/* The library version, e.g. "1.0.0". */
+const char *lsf_version(void);
+
+/* A static English description of a status code. */
+const char *lsf_strerror(int status);
+
+/*
+ * The size of a grid of n tiles of h x w pixels, `columns` per row (fewer if n is smaller), with
+ * `gap` background pixels around and between tiles.
+ */
+int lsf_grid_size(int32_t n, int32_t h, int32_t w, int32_t columns, int32_t gap,
+                  int32_t *out_width, int32_t *out_height);
+
+/*
+ * Tiles n grey images of h x w floats into an 8-bit grid (see lsf_grid_size; background 0). A value v
+ * maps to 0 when v <= lo or v is NaN, to 255 when v >= hi, else to floor((v - lo) / (hi - lo) * 255 + 0.5).
+ * src holds src_count floats (at least n*h*w); dst holds dst_size bytes (at least width*height).
+ */
+int lsf_tile_grey(const float *src, int64_t src_count, int32_t n, int32_t h, int32_t w,
+                  int32_t columns, int32_t gap, float lo, float hi, uint8_t *dst, int64_t dst_size);
+
+/*
+ * Originals beside reconstructions: a grid of 2n tiles, 2*columns per row, in the order original 0,
+ * reconstruction 0, original 1, reconstruction 1, ... Same value mapping as lsf_tile_grey. Both inputs
+ * hold `count` floats (at least n*h*w).
+ */
+int lsf_tile_pairs(const float *originals, const float *reconstructions, int64_t count, int32_t n,
+                   int32_t h, int32_t w, int32_t columns, int32_t gap, float lo, float hi,
+                   uint8_t *dst, int64_t dst_size);
+
+/*
+ * Draws n labelled points onto an RGBA image `width` x `height` that the caller has already filled
+ * (background, axes, legend). Points are (x, y) float pairs in xy; the square plot area is the left
+ * `size` x `size` pixels, spanning [xmin, xmax] x [ymin, ymax] (y grows upwards). Each point is a
+ * 5-pixel disc in the tab10 colour of its label (labels cycle through the ten colours), blended at
+ * alpha 176/255. Points that are not finite or fall outside the plot area are skipped.
+ */
+int lsf_scatter_rgba(const float *xy, const int32_t *labels, int32_t n, float xmin, float xmax,
+                     float ymin, float ymax, int32_t size, uint8_t *rgba, int32_t width, int32_t height,
+                     int64_t rgba_size);
+
+/* An upper bound of the PNG size of a width x height image of `channels` (1 or 4) bytes per pixel. */
+int64_t lsf_png_bound(int32_t width, int32_t height, int32_t channels);
+
+/*
+ * Encodes a grey (channels 1) or RGBA (channels 4) image as PNG with zlib at `level` (0-9) into dst
+ * (dst_capacity bytes; lsf_png_bound is always enough). On success *out_size is the PNG's length.
+ */
+int lsf_png_encode(const uint8_t *pixels, int64_t pixels_size, int32_t width, int32_t height,
+                   int32_t channels, int32_t level, uint8_t *dst, int64_t dst_capacity, int64_t *out_size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,189 @@
+/* lsframes: see include/lsframes.h for the contract of every function. */
+#include "lsframes.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+#include <zlib.h>
+
+static const uint8_t PALETTE[10][3] = {
+    {0x1f, 0x77, 0xb4}, {0xff, 0x7f, 0x0e}, {0x2c, 0xa0, 0x2c}, {0xd6, 0x27, 0x28}, {0x94, 0x67, 0xbd},
+    {0x8c, 0x56, 0x4b}, {0xe3, 0x77, 0xc2}, {0x7f, 0x7f, 0x7f}, {0xbc, 0xbd, 0x22}, {0x17, 0xbe, 0xcf}};
+
+static const int32_t POINT_ALPHA = 176;
+
+const char *lsf_version(void) { return "1.0.0"; }
+
+const char *lsf_strerror(int status) {
+  switch (status) {
+    case LSF_OK: return "ok";
+    case LSF_EINVAL: return "invalid argument";
+    case LSF_ETOOSMALL: return "buffer too small";
+    case LSF_EZLIB: return "zlib compression failed";
+    case LSF_ENULL: return "null pointer";
+    default: return "unknown status";
+  }
+}
+
+int lsf_grid_size(int32_t n, int32_t h, int32_t w, int32_t columns, int32_t gap, int32_t *out_width,
+                  int32_t *out_height) {
+  if (out_width == NULL || out_height == NULL) return LSF_ENULL;
+  if (n < 1 || h < 1 || w < 1 || columns < 1 || gap < 0 || h > 65535 || w > 65535) return LSF_EINVAL;
+  int32_t cols = columns < n ? columns : n;
+  int32_t rows = (n + cols - 1) / cols;
+  int64_t width = (int64_t)cols * w + (int64_t)(cols + 1) * gap;
+  int64_t height = (int64_t)rows * h + (int64_t)(rows + 1) * gap;
+  if (width > 65535 || height > 65535) return LSF_EINVAL;
+  *out_width = (int32_t)width;
+  *out_height = (int32_t)height;
+  return LSF_OK;
+}
+
+static uint8_t to_byte(float v, float lo, float hi) {
+  if (!(v > lo)) return 0; /* also NaN */
+  if (v >= hi) return 255;
+  return (uint8_t)floorf((v - lo) / (hi - lo) * 255.0f + 0.5f);
+}
+
+/* Tiles `tiles` images; image t comes from sources[t % nsrc] at index t / nsrc. */
+static int tile(const float *const *sources, int32_t nsrc, int64_t count, int32_t tiles, int32_t h, int32_t w,
+                int32_t columns, int32_t gap, float lo, float hi, uint8_t *dst, int64_t dst_size) {
+  for (int32_t s = 0; s < nsrc; s++) {
+    if (sources[s] == NULL) return LSF_ENULL;
+  }
+  if (dst == NULL) return LSF_ENULL;
+  if (!(hi > lo)) return LSF_EINVAL;
+  int32_t width, height;
+  int status = lsf_grid_size(tiles, h, w, columns, gap, &width, &height);
+  if (status != LSF_OK) return status;
+  if (count < (int64_t)(tiles / nsrc) * h * w) return LSF_ETOOSMALL;
+  if (dst_size < (int64_t)width * height) return LSF_ETOOSMALL;
+  int32_t cols = columns < tiles ? columns : tiles;
+  memset(dst, 0, (size_t)width * (size_t)height);
+  for (int32_t t = 0; t < tiles; t++) {
+    const float *img = sources[t % nsrc] + (int64_t)(t / nsrc) * h * w;
+    int32_t ox = gap + (t % cols) * (w + gap);
+    int32_t oy = gap + (t / cols) * (h + gap);
+    for (int32_t y = 0; y < h; y++) {
+      uint8_t *row = dst + (int64_t)(oy + y) * width + ox;
+      const float *in = img + (int64_t)y * w;
+      for (int32_t x = 0; x < w; x++) row[x] = to_byte(in[x], lo, hi);
+    }
+  }
+  return LSF_OK;
+}
+
+int lsf_tile_grey(const float *src, int64_t src_count, int32_t n, int32_t h, int32_t w, int32_t columns,
+                  int32_t gap, float lo, float hi, uint8_t *dst, int64_t dst_size) {
+  const float *sources[1] = {src};
+  return tile(sources, 1, src_count, n, h, w, columns, gap, lo, hi, dst, dst_size);
+}
+
+int lsf_tile_pairs(const float *originals, const float *reconstructions, int64_t count, int32_t n, int32_t h,
+                   int32_t w, int32_t columns, int32_t gap, float lo, float hi, uint8_t *dst, int64_t dst_size) {
+  if (n < 1 || columns < 1 || n > (1 << 29) || columns > (1 << 29)) return LSF_EINVAL;
+  const float *sources[2] = {originals, reconstructions};
+  return tile(sources, 2, count, 2 * n, h, w, 2 * columns, gap, lo, hi, dst, dst_size);
+}
+
+int lsf_scatter_rgba(const float *xy, const int32_t *labels, int32_t n, float xmin, float xmax, float ymin,
+                     float ymax, int32_t size, uint8_t *rgba, int32_t width, int32_t height, int64_t rgba_size) {
+  if (xy == NULL || labels == NULL || rgba == NULL) return LSF_ENULL;
+  if (n < 0 || size < 2 || width < size || height < size || !(xmax > xmin) || !(ymax > ymin)) return LSF_EINVAL;
+  if (rgba_size < (int64_t)width * height * 4) return LSF_ETOOSMALL;
+  for (int32_t i = 0; i < n; i++) {
+    float x = xy[2 * i];
+    float y = xy[2 * i + 1];
+    if (!isfinite(x) || !isfinite(y)) continue;
+    int32_t px = (int32_t)floorf((x - xmin) / (xmax - xmin) * (float)(size - 1) + 0.5f);
+    int32_t py = (int32_t)floorf((ymax - y) / (ymax - ymin) * (float)(size - 1) + 0.5f);
+    if (px < 0 || py < 0 || px >= size || py >= size) continue;
+    int32_t label = labels[i] % 10;
+    if (label < 0) label += 10;
+    const uint8_t *c = PALETTE[label];
+    for (int32_t dy = -2; dy <= 2; dy++) {
+      for (int32_t dx = -2; dx <= 2; dx++) {
+        if (dx * dx + dy * dy > 5) continue; /* a 5-pixel-wide disc */
+        int32_t qx = px + dx, qy = py + dy;
+        if (qx < 0 || qy < 0 || qx >= size || qy >= size) continue;
+        uint8_t *p = rgba + ((int64_t)qy * width + qx) * 4;
+        for (int k = 0; k < 3; k++) {
+          p[k] = (uint8_t)((c[k] * POINT_ALPHA + p[k] * (255 - POINT_ALPHA) + 127) / 255);
+        }
+        p[3] = 255;
+      }
+    }
+  }
+  return LSF_OK;
+}
+
+int64_t lsf_png_bound(int32_t width, int32_t height, int32_t channels) {
+  if (width < 1 || height < 1 || (channels != 1 && channels != 4)) return LSF_EINVAL;
+  uint64_t raw = (uint64_t)height * ((uint64_t)width * (uint64_t)channels + 1);
+  return (int64_t)(compressBound((uLong)raw) + 8 + 25 + 12 + 12 + 64);
+}
+
+static uint8_t *put32(uint8_t *p, uint32_t v) {
+  p[0] = (uint8_t)(v >> 24);
+  p[1] = (uint8_t)(v >> 16);
+  p[2] = (uint8_t)(v >> 8);
+  p[3] = (uint8_t)v;
+  return p + 4;
+}
+
+/* Writes a chunk whose data is already at p + 8 (length `len`); returns the position after it. */
+static uint8_t *finish_chunk(uint8_t *p, const char type[4], uint32_t len) {
+  put32(p, len);
+  memcpy(p + 4, type, 4);
+  uLong crc = crc32(0L, p + 4, len + 4);
+  return put32(p + 8 + len, (uint32_t)crc);
+}
+
+int lsf_png_encode(const uint8_t *pixels, int64_t pixels_size, int32_t width, int32_t height, int32_t channels,
+                   int32_t level, uint8_t *dst, int64_t dst_capacity, int64_t *out_size) {
+  if (pixels == NULL || dst == NULL || out_size == NULL) return LSF_ENULL;
+  if (width < 1 || height < 1 || (channels != 1 && channels != 4) || level < 0 || level > 9) return LSF_EINVAL;
+  int64_t stride = (int64_t)width * channels;
+  if (pixels_size < stride * height) return LSF_ETOOSMALL;
+  int64_t bound = lsf_png_bound(width, height, channels);
+  if (dst_capacity < bound) return LSF_ETOOSMALL;
+
+  static const uint8_t SIGNATURE[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  uint8_t *p = dst;
+  memcpy(p, SIGNATURE, 8);
+  p += 8;
+  uint8_t *ihdr = p + 8;
+  put32(ihdr, (uint32_t)width);
+  put32(ihdr + 4, (uint32_t)height);
+  ihdr[8] = 8;                         /* bit depth */
+  ihdr[9] = channels == 1 ? 0 : 6;     /* grey or RGBA */
+  ihdr[10] = ihdr[11] = ihdr[12] = 0;  /* deflate, adaptive filtering, no interlace */
+  p = finish_chunk(p, "IHDR", 13);
+
+  /* IDAT: each row gets filter type 0 (none), deflated straight into the output buffer. */
+  uint8_t *idat = p + 8;
+  z_stream z;
+  memset(&z, 0, sizeof z);
+  if (deflateInit(&z, level) != Z_OK) return LSF_EZLIB;
+  z.next_out = idat;
+  z.avail_out = (uInt)(dst + dst_capacity - idat - 24);
+  uint8_t filter = 0;
+  int status = Z_OK;
+  for (int32_t y = 0; y < height && status == Z_OK; y++) {
+    z.next_in = &filter;
+    z.avail_in = 1;
+    status = deflate(&z, Z_NO_FLUSH);
+    if (status != Z_OK) break;
+    z.next_in = (Bytef *)(pixels + (int64_t)y * stride);
+    z.avail_in = (uInt)stride;
+    status = deflate(&z, Z_NO_FLUSH);
+  }
+  if (status == Z_OK) status = deflate(&z, Z_FINISH);
+  uLong compressed = z.total_out;
+  deflateEnd(&z);
+  if (status != Z_STREAM_END) return LSF_EZLIB;
+  p = finish_chunk(p, "IDAT", (uint32_t)compressed);
+  p = finish_chunk(p, "IEND", 0);
+  *out_size = p - dst;
+  return LSF_OK;
+}

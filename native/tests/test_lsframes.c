@@ -1,0 +1,91 @@
+/* C-level tests of lsframes; built with AddressSanitizer and UBSan by `make check`. */
+#include "lsframes.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int failures;
+
+static void expect(int condition, const char *what) {
+  if (!condition) {
+    fprintf(stderr, "FAIL: %s\n", what);
+    failures++;
+  }
+}
+
+static void test_grid_layout_and_value_mapping(void) {
+  float img[2 * 2 * 3] = {0.0f, 0.5f, 1.0f, 2.0f, -1.0f, NAN, INFINITY, -INFINITY, 0.25f, 0.75f, 0.999f, 0.001f};
+  int32_t w, h;
+  expect(lsf_grid_size(2, 2, 3, 5, 1, &w, &h) == LSF_OK, "grid size ok");
+  expect(w == 2 * 3 + 3 && h == 2 + 2, "grid size clamps columns to n");
+  uint8_t out[9 * 4];
+  expect(lsf_tile_grey(img, 12, 2, 2, 3, 5, 1, 0.0f, 1.0f, out, sizeof out) == LSF_OK, "tile ok");
+  expect(out[0] == 0, "gap is background");
+  expect(out[1 * 9 + 1] == 0 && out[1 * 9 + 2] == 128 && out[1 * 9 + 3] == 255, "0, 0.5, 1 map to 0, 128, 255");
+  expect(out[2 * 9 + 1] == 255 && out[2 * 9 + 2] == 0 && out[2 * 9 + 3] == 0, "clamps above, below; NaN is 0");
+  expect(out[1 * 9 + 5] == 255 && out[1 * 9 + 6] == 0, "+inf is 255, -inf is 0");
+}
+
+static void test_pairs_interleave(void) {
+  float a[4] = {1, 1, 1, 1};
+  float b[4] = {0, 0, 0, 0};
+  uint8_t out[64];
+  int32_t w, h;
+  lsf_grid_size(2, 2, 1, 2, 0, &w, &h);
+  expect(lsf_tile_pairs(a, b, 2, 1, 2, 1, 1, 0, 0.0f, 1.0f, out, sizeof out) == LSF_OK, "pairs ok");
+  expect(out[0] == 255 && out[1] == 0, "original then reconstruction");
+}
+
+static void test_errors_never_crash(void) {
+  float img[4] = {0};
+  uint8_t small[3];
+  expect(lsf_tile_grey(img, 4, 1, 2, 2, 1, 0, 0, 1, small, sizeof small) == LSF_ETOOSMALL, "small dst");
+  expect(lsf_tile_grey(img, 3, 1, 2, 2, 1, 0, 0, 1, small, 100) == LSF_ETOOSMALL, "short src");
+  expect(lsf_tile_grey(img, 4, 0, 2, 2, 1, 0, 0, 1, small, sizeof small) == LSF_EINVAL, "empty batch");
+  expect(lsf_tile_grey(img, 4, 1, 2, 2, 1, 0, 1, 1, small, sizeof small) == LSF_EINVAL, "hi <= lo");
+  expect(lsf_tile_grey(NULL, 4, 1, 2, 2, 1, 0, 0, 1, small, sizeof small) == LSF_ENULL, "null src");
+  int64_t size = 0;
+  uint8_t px[4] = {1, 2, 3, 4};
+  uint8_t png[8];
+  expect(lsf_png_encode(px, 4, 2, 2, 1, 6, png, sizeof png, &size) == LSF_ETOOSMALL, "small png buffer");
+  expect(lsf_png_encode(px, 4, 2, 2, 3, 6, png, sizeof png, &size) == LSF_EINVAL, "3 channels");
+  expect(strcmp(lsf_strerror(LSF_ETOOSMALL), "buffer too small") == 0, "strerror");
+}
+
+static void test_png_encodes_a_valid_stream(void) {
+  uint8_t px[16 * 8];
+  for (int i = 0; i < 16 * 8; i++) px[i] = (uint8_t)(i * 2);
+  int64_t bound = lsf_png_bound(16, 8, 1);
+  uint8_t *png = malloc((size_t)bound);
+  int64_t size = 0;
+  expect(lsf_png_encode(px, sizeof px, 16, 8, 1, 6, png, bound, &size) == LSF_OK, "png ok");
+  expect(size > 57 && size <= bound, "png size");
+  expect(png[0] == 0x89 && png[1] == 'P' && memcmp(png + 12, "IHDR", 4) == 0, "png header");
+  expect(memcmp(png + size - 8, "IEND", 4) == 0, "png ends with IEND");
+  free(png);
+}
+
+static void test_scatter_draws_in_palette_colours(void) {
+  uint8_t rgba[10 * 10 * 4];
+  memset(rgba, 255, sizeof rgba);
+  float xy[4] = {0.0f, 0.0f, NAN, 1.0f};
+  int32_t labels[2] = {1, 2};
+  expect(lsf_scatter_rgba(xy, labels, 2, -1, 1, -1, 1, 9, rgba, 10, 10, sizeof rgba) == LSF_OK, "scatter ok");
+  uint8_t *centre = rgba + (4 * 10 + 4) * 4;
+  expect(centre[0] == (0xff * 176 + 255 * 79 + 127) / 255 && centre[3] == 255, "blended orange at the centre");
+  expect(rgba[0] == 255, "corner untouched");
+  expect(lsf_scatter_rgba(xy, labels, 2, 1, 1, -1, 1, 9, rgba, 10, 10, sizeof rgba) == LSF_EINVAL, "empty x range");
+  expect(lsf_scatter_rgba(xy, labels, 2, -1, 1, -1, 1, 9, rgba, 10, 10, 10) == LSF_ETOOSMALL, "small rgba");
+}
+
+int main(void) {
+  test_grid_layout_and_value_mapping();
+  test_pairs_interleave();
+  test_errors_never_crash();
+  test_png_encodes_a_valid_stream();
+  test_scatter_draws_in_palette_colours();
+  printf("lsframes %s: %d failed\n", lsf_version(), failures);
+  return failures == 0 ? 0 : 1;
+}

@@ -1,0 +1,166 @@
+package dev.latentstream.nativelib;
+
+import java.awt.image.BufferedImage;
+import java.awt.image.DataBufferByte;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import javax.imageio.ImageIO;
+
+/** The kernels in plain Java (PNG through ImageIO): always available, same pixels as the native ones. */
+public final class JavaFrameKernels implements FrameKernels {
+
+  static final int[][] PALETTE = {{0x1f, 0x77, 0xb4}, {0xff, 0x7f, 0x0e}, {0x2c, 0xa0, 0x2c}, {0xd6, 0x27, 0x28},
+      {0x94, 0x67, 0xbd}, {0x8c, 0x56, 0x4b}, {0xe3, 0x77, 0xc2}, {0x7f, 0x7f, 0x7f}, {0xbc, 0xbd, 0x22},
+      {0x17, 0xbe, 0xcf}};
+  static final int POINT_ALPHA = 176;
+
+  @Override
+  public String implementation() {
+    return "java";
+  }
+
+  @Override
+  public int[] gridSize(int n, int h, int w, int columns, int gap) {
+    if (n < 1 || h < 1 || w < 1 || columns < 1 || gap < 0 || h > 65535 || w > 65535) {
+      throw new NativeFrameException("gridSize", -1, "invalid argument", n, h, w, columns, gap);
+    }
+    int cols = Math.min(columns, n);
+    int rows = (n + cols - 1) / cols;
+    long width = (long) cols * w + (long) (cols + 1) * gap;
+    long height = (long) rows * h + (long) (rows + 1) * gap;
+    if (width > 65535 || height > 65535) {
+      throw new NativeFrameException("gridSize", -1, "invalid argument", n, h, w, columns, gap);
+    }
+    return new int[] {(int) width, (int) height};
+  }
+
+  static int toByte(float v, float lo, float hi) {
+    if (!(v > lo)) {
+      return 0;
+    }
+    if (v >= hi) {
+      return 255;
+    }
+    return (int) Math.floor((v - lo) / (hi - lo) * 255.0f + 0.5f);
+  }
+
+  private void tile(MemorySegment[] sources, int tiles, int h, int w, int columns, int gap, float lo, float hi,
+      MemorySegment dst, String call) {
+    if (!(hi > lo)) {
+      throw new NativeFrameException(call, -1, "invalid argument", tiles, h, w, columns, gap, lo, hi);
+    }
+    int[] size = gridSize(tiles, h, w, columns, gap);
+    int nsrc = sources.length;
+    for (MemorySegment s : sources) {
+      if (s.byteSize() < (long) (tiles / nsrc) * h * w * 4) {
+        throw new NativeFrameException(call, -2, "buffer too small", tiles, h, w, s.byteSize());
+      }
+    }
+    if (dst.byteSize() < (long) size[0] * size[1]) {
+      throw new NativeFrameException(call, -2, "buffer too small", tiles, h, w, dst.byteSize());
+    }
+    int cols = Math.min(columns, tiles);
+    dst.asSlice(0, (long) size[0] * size[1]).fill((byte) 0);
+    for (int t = 0; t < tiles; t++) {
+      MemorySegment img = sources[t % nsrc];
+      long base = (long) (t / nsrc) * h * w;
+      int ox = gap + (t % cols) * (w + gap);
+      int oy = gap + (t / cols) * (h + gap);
+      for (int y = 0; y < h; y++) {
+        long row = (long) (oy + y) * size[0] + ox;
+        for (int x = 0; x < w; x++) {
+          float v = img.getAtIndex(ValueLayout.JAVA_FLOAT, base + (long) y * w + x);
+          dst.set(ValueLayout.JAVA_BYTE, row + x, (byte) toByte(v, lo, hi));
+        }
+      }
+    }
+  }
+
+  @Override
+  public void tileGrey(MemorySegment src, int n, int h, int w, int columns, int gap, float lo, float hi,
+      MemorySegment dst) {
+    tile(new MemorySegment[] {src}, n, h, w, columns, gap, lo, hi, dst, "tileGrey");
+  }
+
+  @Override
+  public void tilePairs(MemorySegment originals, MemorySegment reconstructions, int n, int h, int w, int columns,
+      int gap, float lo, float hi, MemorySegment dst) {
+    if (n < 1 || columns < 1) {
+      throw new NativeFrameException("tilePairs", -1, "invalid argument", n, columns);
+    }
+    tile(new MemorySegment[] {originals, reconstructions}, 2 * n, h, w, 2 * columns, gap, lo, hi, dst, "tilePairs");
+  }
+
+  @Override
+  public void scatterRgba(MemorySegment xy, MemorySegment labels, int n, float xMin, float xMax, float yMin,
+      float yMax, int size, MemorySegment rgba, int width, int height) {
+    if (n < 0 || size < 2 || width < size || height < size || !(xMax > xMin) || !(yMax > yMin)) {
+      throw new NativeFrameException("scatterRgba", -1, "invalid argument", n, size, width, height);
+    }
+    if (rgba.byteSize() < (long) width * height * 4 || xy.byteSize() < 8L * n || labels.byteSize() < 4L * n) {
+      throw new NativeFrameException("scatterRgba", -2, "buffer too small", n, width, height, rgba.byteSize());
+    }
+    for (int i = 0; i < n; i++) {
+      float x = xy.getAtIndex(ValueLayout.JAVA_FLOAT, 2L * i);
+      float y = xy.getAtIndex(ValueLayout.JAVA_FLOAT, 2L * i + 1);
+      if (!Float.isFinite(x) || !Float.isFinite(y)) {
+        continue;
+      }
+      int px = (int) Math.floor((x - xMin) / (xMax - xMin) * (float) (size - 1) + 0.5f);
+      int py = (int) Math.floor((yMax - y) / (yMax - yMin) * (float) (size - 1) + 0.5f);
+      if (px < 0 || py < 0 || px >= size || py >= size) {
+        continue;
+      }
+      int[] c = PALETTE[Math.floorMod(labels.getAtIndex(ValueLayout.JAVA_INT, i), 10)];
+      for (int dy = -2; dy <= 2; dy++) {
+        for (int dx = -2; dx <= 2; dx++) {
+          int qx = px + dx;
+          int qy = py + dy;
+          if (dx * dx + dy * dy > 5 || qx < 0 || qy < 0 || qx >= size || qy >= size) {
+            continue;
+          }
+          long p = ((long) qy * width + qx) * 4;
+          for (int k = 0; k < 3; k++) {
+            int old = rgba.get(ValueLayout.JAVA_BYTE, p + k) & 0xff;
+            rgba.set(ValueLayout.JAVA_BYTE, p + k, (byte) ((c[k] * POINT_ALPHA + old * (255 - POINT_ALPHA) + 127) / 255));
+          }
+          rgba.set(ValueLayout.JAVA_BYTE, p + 3, (byte) 255);
+        }
+      }
+    }
+  }
+
+  @Override
+  public byte[] encodePng(MemorySegment pixels, int width, int height, int channels, int level) {
+    if (width < 1 || height < 1 || (channels != 1 && channels != 4)) {
+      throw new NativeFrameException("encodePng", -1, "invalid argument", width, height, channels);
+    }
+    if (pixels.byteSize() < (long) width * height * channels) {
+      throw new NativeFrameException("encodePng", -2, "buffer too small", width, height, channels, pixels.byteSize());
+    }
+    BufferedImage img = new BufferedImage(width, height,
+        channels == 1 ? BufferedImage.TYPE_BYTE_GRAY : BufferedImage.TYPE_4BYTE_ABGR);
+    byte[] data = ((DataBufferByte) img.getRaster().getDataBuffer()).getData();
+    if (channels == 1) {
+      MemorySegment.copy(pixels, ValueLayout.JAVA_BYTE, 0, data, 0, width * height);
+    } else {
+      for (int i = 0; i < width * height; i++) {
+        long p = 4L * i;
+        data[4 * i] = pixels.get(ValueLayout.JAVA_BYTE, p + 3);
+        data[4 * i + 1] = pixels.get(ValueLayout.JAVA_BYTE, p + 2);
+        data[4 * i + 2] = pixels.get(ValueLayout.JAVA_BYTE, p + 1);
+        data[4 * i + 3] = pixels.get(ValueLayout.JAVA_BYTE, p);
+      }
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream(width * height / 2 + 1024);
+    try {
+      ImageIO.write(img, "png", out);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+}

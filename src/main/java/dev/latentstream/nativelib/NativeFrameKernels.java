@@ -1,0 +1,159 @@
+package dev.latentstream.nativelib;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+
+/**
+ * Every downcall into liblsframes, as {@code static final} method handles. The kernels are linked
+ * "critical": they are short and never call back, so they may read heap segments (Java arrays) in place
+ * and tensor memory without any copy. Loaded through {@link NativeLibrary}; initialising this class
+ * fails if the library is missing, which {@link Kernels} turns into the Java fallback.
+ */
+final class NativeFrameKernels implements FrameKernels {
+
+  private static final Linker LINKER = Linker.nativeLinker();
+  private static final SymbolLookup LIB = NativeLibrary.lookup();
+  private static final Linker.Option CRITICAL = Linker.Option.critical(true);
+
+  private static final MethodHandle VERSION = handle("lsf_version", FunctionDescriptor.of(ADDRESS));
+  private static final MethodHandle STRERROR = handle("lsf_strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+  private static final MethodHandle GRID_SIZE = handle("lsf_grid_size",
+      FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+  private static final MethodHandle TILE_GREY = critical("lsf_tile_grey", FunctionDescriptor.of(JAVA_INT, ADDRESS,
+      JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_FLOAT, JAVA_FLOAT, ADDRESS, JAVA_LONG));
+  private static final MethodHandle TILE_PAIRS = critical("lsf_tile_pairs", FunctionDescriptor.of(JAVA_INT, ADDRESS,
+      ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_FLOAT, JAVA_FLOAT, ADDRESS, JAVA_LONG));
+  private static final MethodHandle SCATTER = critical("lsf_scatter_rgba", FunctionDescriptor.of(JAVA_INT, ADDRESS,
+      ADDRESS, JAVA_INT, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT,
+      JAVA_LONG));
+  private static final MethodHandle PNG_BOUND = handle("lsf_png_bound",
+      FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT));
+  private static final MethodHandle PNG_ENCODE = critical("lsf_png_encode", FunctionDescriptor.of(JAVA_INT, ADDRESS,
+      JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS));
+
+  private static final String VERSION_STRING = version();
+
+  private static MethodHandle handle(String name, FunctionDescriptor d) {
+    return LINKER.downcallHandle(LIB.findOrThrow(name), d);
+  }
+
+  private static MethodHandle critical(String name, FunctionDescriptor d) {
+    return LINKER.downcallHandle(LIB.findOrThrow(name), d, CRITICAL);
+  }
+
+  private static String version() {
+    try {
+      return ((MemorySegment) VERSION.invokeExact()).reinterpret(64).getString(0);
+    } catch (Throwable t) {
+      throw new IllegalStateException("lsf_version failed", t);
+    }
+  }
+
+  static String strerror(int status) {
+    try {
+      return ((MemorySegment) STRERROR.invokeExact(status)).reinterpret(128).getString(0);
+    } catch (Throwable t) {
+      return "status " + status;
+    }
+  }
+
+  private static void check(int status, String call, Object... args) {
+    if (status != 0) {
+      throw new NativeFrameException(call, status, strerror(status), args);
+    }
+  }
+
+  @Override
+  public String implementation() {
+    return "native lsframes " + VERSION_STRING;
+  }
+
+  @Override
+  public int[] gridSize(int n, int h, int w, int columns, int gap) {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment width = arena.allocate(JAVA_INT);
+      MemorySegment height = arena.allocate(JAVA_INT);
+      int status = (int) GRID_SIZE.invokeExact(n, h, w, columns, gap, width, height);
+      check(status, "lsf_grid_size", n, h, w, columns, gap);
+      return new int[] {width.get(JAVA_INT, 0), height.get(JAVA_INT, 0)};
+    } catch (NativeFrameException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IllegalStateException(t);
+    }
+  }
+
+  @Override
+  public void tileGrey(MemorySegment src, int n, int h, int w, int columns, int gap, float lo, float hi,
+      MemorySegment dst) {
+    try {
+      int status = (int) TILE_GREY.invokeExact(src, src.byteSize() / 4, n, h, w, columns, gap, lo, hi, dst,
+          dst.byteSize());
+      check(status, "lsf_tile_grey", n, h, w, columns, gap, lo, hi, src.byteSize(), dst.byteSize());
+    } catch (NativeFrameException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IllegalStateException(t);
+    }
+  }
+
+  @Override
+  public void tilePairs(MemorySegment originals, MemorySegment reconstructions, int n, int h, int w, int columns,
+      int gap, float lo, float hi, MemorySegment dst) {
+    try {
+      long count = Math.min(originals.byteSize(), reconstructions.byteSize()) / 4;
+      int status = (int) TILE_PAIRS.invokeExact(originals, reconstructions, count, n, h, w, columns, gap, lo, hi, dst,
+          dst.byteSize());
+      check(status, "lsf_tile_pairs", n, h, w, columns, gap, lo, hi, count, dst.byteSize());
+    } catch (NativeFrameException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IllegalStateException(t);
+    }
+  }
+
+  @Override
+  public void scatterRgba(MemorySegment xy, MemorySegment labels, int n, float xMin, float xMax, float yMin,
+      float yMax, int size, MemorySegment rgba, int width, int height) {
+    if (xy.byteSize() < 8L * n || labels.byteSize() < 4L * n) {
+      throw new NativeFrameException("lsf_scatter_rgba", -2, "buffer too small", n, xy.byteSize(), labels.byteSize());
+    }
+    try {
+      int status = (int) SCATTER.invokeExact(xy, labels, n, xMin, xMax, yMin, yMax, size, rgba, width, height,
+          rgba.byteSize());
+      check(status, "lsf_scatter_rgba", n, xMin, xMax, yMin, yMax, size, width, height, rgba.byteSize());
+    } catch (NativeFrameException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IllegalStateException(t);
+    }
+  }
+
+  @Override
+  public byte[] encodePng(MemorySegment pixels, int width, int height, int channels, int level) {
+    try (Arena arena = Arena.ofConfined()) {
+      long bound = (long) PNG_BOUND.invokeExact(width, height, channels);
+      check(bound < 0 ? (int) bound : 0, "lsf_png_bound", width, height, channels);
+      MemorySegment out = arena.allocate(bound);
+      MemorySegment size = arena.allocate(JAVA_LONG);
+      int status = (int) PNG_ENCODE.invokeExact(pixels, pixels.byteSize(), width, height, channels, level, out, bound,
+          size);
+      check(status, "lsf_png_encode", width, height, channels, level, pixels.byteSize());
+      return out.asSlice(0, size.get(JAVA_LONG, 0)).toArray(ValueLayout.JAVA_BYTE);
+    } catch (NativeFrameException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IllegalStateException(t);
+    }
+  }
+}

@@ -1,0 +1,110 @@
+package dev.latentstream.render;
+
+import dev.latentstream.nativelib.FrameKernels;
+import java.awt.Color;
+import java.awt.Font;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.List;
+
+/**
+ * A {@link FrameRenderer} on top of a set of {@link FrameKernels}: tiles and points come from the
+ * kernels, straight from the caller's memory; the scatter's axes and legend (text) are drawn with
+ * Java2D, the same for every kernel implementation, so native and Java frames match pixel for pixel.
+ * One confined arena per call owns the intermediate pixel buffers.
+ */
+public final class KernelFrameRenderer implements FrameRenderer {
+
+  /** Gap between tiles, in pixels (background 0). */
+  public static final int GAP = 2;
+  static final int LEGEND_WIDTH = 150;
+  static final int PNG_LEVEL = 6;
+  static final int[] PALETTE = {0x1f77b4, 0xff7f0e, 0x2ca02c, 0xd62728, 0x9467bd, 0x8c564b, 0xe377c2, 0x7f7f7f,
+      0xbcbd22, 0x17becf};
+
+  private final FrameKernels kernels;
+
+  public KernelFrameRenderer(FrameKernels kernels) {
+    this.kernels = kernels;
+  }
+
+  @Override
+  public String implementation() {
+    return kernels.implementation();
+  }
+
+  @Override
+  public Png grid(MemorySegment images, int n, int height, int width, int columns) {
+    int[] size = kernels.gridSize(n, height, width, columns, GAP);
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment grey = arena.allocate((long) size[0] * size[1]);
+      kernels.tileGrey(images, n, height, width, columns, GAP, 0f, 1f, grey);
+      return new Png(size[0], size[1], kernels.encodePng(grey, size[0], size[1], 1, PNG_LEVEL));
+    }
+  }
+
+  @Override
+  public Png pairs(MemorySegment originals, MemorySegment reconstructions, int n, int height, int width, int columns) {
+    int[] size = kernels.gridSize(2 * n, height, width, 2 * columns, GAP);
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment grey = arena.allocate((long) size[0] * size[1]);
+      kernels.tilePairs(originals, reconstructions, n, height, width, columns, GAP, 0f, 1f, grey);
+      return new Png(size[0], size[1], kernels.encodePng(grey, size[0], size[1], 1, PNG_LEVEL));
+    }
+  }
+
+  @Override
+  public Png scatter(MemorySegment points, MemorySegment labels, int n, float xMin, float xMax, float yMin,
+      float yMax, int size, List<String> classNames) {
+    int width = size + LEGEND_WIDTH;
+    BufferedImage canvas = background(size, width, xMin, xMax, yMin, yMax, classNames);
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment rgba = arena.allocate((long) width * size * 4);
+      int[] argb = canvas.getRGB(0, 0, width, size, null, 0, width);
+      for (int i = 0; i < argb.length; i++) {
+        long p = 4L * i;
+        rgba.set(ValueLayout.JAVA_BYTE, p, (byte) (argb[i] >> 16));
+        rgba.set(ValueLayout.JAVA_BYTE, p + 1, (byte) (argb[i] >> 8));
+        rgba.set(ValueLayout.JAVA_BYTE, p + 2, (byte) argb[i]);
+        rgba.set(ValueLayout.JAVA_BYTE, p + 3, (byte) (argb[i] >>> 24));
+      }
+      kernels.scatterRgba(points, labels, n, xMin, xMax, yMin, yMax, size, rgba, width, size);
+      return new Png(width, size, kernels.encodePng(rgba, width, size, 4, PNG_LEVEL));
+    }
+  }
+
+  /** White plot area with zero lines and a frame, and the legend on the right. */
+  private static BufferedImage background(int size, int width, float xMin, float xMax, float yMin, float yMax,
+      List<String> classNames) {
+    BufferedImage img = new BufferedImage(width, size, BufferedImage.TYPE_INT_ARGB);
+    Graphics2D g = img.createGraphics();
+    g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+    g.setColor(Color.WHITE);
+    g.fillRect(0, 0, width, size);
+    g.setColor(new Color(0xdddddd));
+    int zx = Math.round((0 - xMin) / (xMax - xMin) * (size - 1));
+    int zy = Math.round((yMax - 0) / (yMax - yMin) * (size - 1));
+    if (zx > 0 && zx < size) {
+      g.drawLine(zx, 0, zx, size - 1);
+    }
+    if (zy > 0 && zy < size) {
+      g.drawLine(0, zy, size - 1, zy);
+    }
+    g.setColor(new Color(0x999999));
+    g.drawRect(0, 0, size - 1, size - 1);
+    g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
+    for (int c = 0; c < classNames.size(); c++) {
+      int y = 16 + c * 20;
+      g.setColor(new Color(PALETTE[c % PALETTE.length]));
+      g.fillRect(size + 12, y - 10, 12, 12);
+      g.setColor(Color.DARK_GRAY);
+      g.drawString(classNames.get(c), size + 30, y);
+    }
+    g.dispose();
+    return img;
+  }
+}
