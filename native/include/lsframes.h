@@ -71,7 +71,8 @@ int lsf_scatter_rgba(const float *xy, const int32_t *labels, int32_t n, float xm
 int64_t lsf_png_bound(int32_t width, int32_t height, int32_t channels);
 
 /*
- * Encodes a grey (channels 1) or RGBA (channels 4) image as PNG with zlib at `level` (0-9) into dst
+ * Encodes a grey (channels 1) or RGBA (channels 4) image as PNG with zlib at `level` (0-9; levels 0 and
+ * 1 use the run-length strategy Z_RLE, several times faster on frames with flat backgrounds) into dst
  * (dst_capacity bytes; lsf_png_bound is always enough). On success *out_size is the PNG's length.
  */
 int lsf_png_encode(const uint8_t *pixels, int64_t pixels_size, int32_t width, int32_t height,

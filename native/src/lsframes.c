@@ -164,7 +164,7 @@ int lsf_png_encode(const uint8_t *pixels, int64_t pixels_size, int32_t width, in
   uint8_t *idat = p + 8;
   z_stream z;
   memset(&z, 0, sizeof z);
-  if (deflateInit(&z, level) != Z_OK) return LSF_EZLIB;
+  if (deflateInit2(&z, level, Z_DEFLATED, 15, 8, level <= 1 ? Z_RLE : Z_DEFAULT_STRATEGY) != Z_OK) return LSF_EZLIB;
   z.next_out = idat;
   z.avail_out = (uInt)(dst + dst_capacity - idat - 24);
   uint8_t filter = 0;

@@ -14,7 +14,8 @@ import java.util.List;
 /**
  * A {@link FrameRenderer} on top of a set of {@link FrameKernels}: tiles and points come from the
  * kernels, straight from the caller's memory; the scatter's axes and legend (text) are drawn with
- * Java2D, the same for every kernel implementation, so native and Java frames match pixel for pixel.
+ * Java2D once per size and class list, the same for every kernel implementation, so native and Java
+ * frames match pixel for pixel.
  * One confined arena per call owns the intermediate pixel buffers.
  */
 public final class KernelFrameRenderer implements FrameRenderer {
@@ -22,7 +23,8 @@ public final class KernelFrameRenderer implements FrameRenderer {
   /** Gap between tiles, in pixels (background 0). */
   public static final int GAP = 2;
   static final int LEGEND_WIDTH = 150;
-  static final int PNG_LEVEL = 6;
+  /** zlib level 1: frames are streamed and rewritten often, so encoding speed beats the last bytes of size. */
+  static final int PNG_LEVEL = 1;
   static final int[] PALETTE = {0x1f77b4, 0xff7f0e, 0x2ca02c, 0xd62728, 0x9467bd, 0x8c564b, 0xe377c2, 0x7f7f7f,
       0xbcbd22, 0x17becf};
 
@@ -61,39 +63,58 @@ public final class KernelFrameRenderer implements FrameRenderer {
   public Png scatter(MemorySegment points, MemorySegment labels, int n, float xMin, float xMax, float yMin,
       float yMax, int size, List<String> classNames) {
     int width = size + LEGEND_WIDTH;
-    BufferedImage canvas = background(size, width, xMin, xMax, yMin, yMax, classNames);
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment rgba = arena.allocate((long) width * size * 4);
-      int[] argb = canvas.getRGB(0, 0, width, size, null, 0, width);
-      for (int i = 0; i < argb.length; i++) {
-        long p = 4L * i;
-        rgba.set(ValueLayout.JAVA_BYTE, p, (byte) (argb[i] >> 16));
-        rgba.set(ValueLayout.JAVA_BYTE, p + 1, (byte) (argb[i] >> 8));
-        rgba.set(ValueLayout.JAVA_BYTE, p + 2, (byte) argb[i]);
-        rgba.set(ValueLayout.JAVA_BYTE, p + 3, (byte) (argb[i] >>> 24));
+    byte[] bytes = backgrounds.computeIfAbsent(new BackgroundKey(size, List.copyOf(classNames)),
+        k -> rgbaBackground(k.size(), k.size() + LEGEND_WIDTH, k.classNames())).clone();
+    int zx = Math.round((0 - xMin) / (xMax - xMin) * (size - 1));
+    int zy = Math.round((yMax - 0) / (yMax - yMin) * (size - 1));
+    for (int i = 1; i < size - 1; i++) {
+      if (zx > 0 && zx < size - 1) {
+        grey(bytes, (i * width + zx) * 4, 0xdd);
       }
+      if (zy > 0 && zy < size - 1) {
+        grey(bytes, (zy * width + i) * 4, 0xdd);
+      }
+    }
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment rgba = arena.allocate(bytes.length);
+      MemorySegment.copy(bytes, 0, rgba, ValueLayout.JAVA_BYTE, 0, bytes.length);
       kernels.scatterRgba(points, labels, n, xMin, xMax, yMin, yMax, size, rgba, width, size);
       return new Png(width, size, kernels.encodePng(rgba, width, size, 4, PNG_LEVEL));
     }
   }
 
-  /** White plot area with zero lines and a frame, and the legend on the right. */
-  private static BufferedImage background(int size, int width, float xMin, float xMax, float yMin, float yMax,
-      List<String> classNames) {
+  private static void grey(byte[] rgba, int p, int v) {
+    rgba[p] = (byte) v;
+    rgba[p + 1] = (byte) v;
+    rgba[p + 2] = (byte) v;
+  }
+
+  private record BackgroundKey(int size, List<String> classNames) {}
+
+  /** Frame, legend and white plot area depend only on size and classes: drawn once, copied per frame. */
+  private final java.util.Map<BackgroundKey, byte[]> backgrounds = new java.util.concurrent.ConcurrentHashMap<>();
+
+  private static byte[] rgbaBackground(int size, int width, List<String> classNames) {
+    BufferedImage canvas = background(size, width, classNames);
+    int[] argb = ((java.awt.image.DataBufferInt) canvas.getRaster().getDataBuffer()).getData();
+    byte[] bytes = new byte[argb.length * 4];
+    for (int i = 0, p = 0; i < argb.length; i++, p += 4) {
+      int c = argb[i];
+      bytes[p] = (byte) (c >> 16);
+      bytes[p + 1] = (byte) (c >> 8);
+      bytes[p + 2] = (byte) c;
+      bytes[p + 3] = (byte) (c >>> 24);
+    }
+    return bytes;
+  }
+
+  /** White plot area with a frame, and the legend on the right. */
+  private static BufferedImage background(int size, int width, List<String> classNames) {
     BufferedImage img = new BufferedImage(width, size, BufferedImage.TYPE_INT_ARGB);
     Graphics2D g = img.createGraphics();
     g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
     g.setColor(Color.WHITE);
     g.fillRect(0, 0, width, size);
-    g.setColor(new Color(0xdddddd));
-    int zx = Math.round((0 - xMin) / (xMax - xMin) * (size - 1));
-    int zy = Math.round((yMax - 0) / (yMax - yMin) * (size - 1));
-    if (zx > 0 && zx < size) {
-      g.drawLine(zx, 0, zx, size - 1);
-    }
-    if (zy > 0 && zy < size) {
-      g.drawLine(0, zy, size - 1, zy);
-    }
     g.setColor(new Color(0x999999));
     g.drawRect(0, 0, size - 1, size - 1);
     g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));

@@ -59,11 +59,13 @@ public class FrameRenderBenchmark {
   @Setup(Level.Trial)
   public void setUp() {
     Random r = new Random(1);
+    // Image-like content (strokes on black, as in the datasets), not noise: PNG cost depends on it.
+    byte[] pixels = dev.latentstream.data.Synthetic.generate(N, 1, 7).train().pixels();
     originalsHeap = new float[N * 784];
     reconstructionsHeap = new float[N * 784];
     for (int i = 0; i < originalsHeap.length; i++) {
-      originalsHeap[i] = r.nextFloat();
-      reconstructionsHeap[i] = r.nextFloat();
+      originalsHeap[i] = (pixels[i] & 0xff) / 255f;
+      reconstructionsHeap[i] = Math.min(1f, 0.8f * originalsHeap[i] + 0.05f * r.nextFloat());
     }
     arena = Arena.ofShared();
     // Off-heap, like a libtorch tensor's storage.
