@@ -14,7 +14,7 @@ const state = {
 if (state.token) sessionStorage.setItem('latentstream-token', state.token);
 
 const chart = new LossChart($('chart'));
-window.latentstream = { state, chart };
+window.latentstream = { state, chart, paint: (kind, blob) => paint(kind, blob) };
 
 // ---- connection ---------------------------------------------------------------------------------
 

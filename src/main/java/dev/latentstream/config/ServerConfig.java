@@ -40,7 +40,7 @@ public record ServerConfig(
       Map.entry("watchRequiresToken", false), Map.entry("allowedOrigins", new JsonArray()),
       Map.entry("maxConcurrentJobs", 1), Map.entry("queueLimit", 8), Map.entry("maxMessageBytes", 65536),
       Map.entry("maxConnectionsPerIp", 32), Map.entry("slowClientTimeoutMs", 10000),
-      Map.entry("writeQueueBytes", 4 * 1024 * 1024), Map.entry("lossBatchMs", 100), Map.entry("frameHistory", 300));
+      Map.entry("writeQueueBytes", 4 * 1024 * 1024), Map.entry("lossBatchMs", 50), Map.entry("frameHistory", 300));
 
   static final Set<String> KEYS = Set.of("host", "port", "runsDir", "dataDir", "jobsDir", "defaultJob", "token",
       "watchRequiresToken", "allowedOrigins", "maxConcurrentJobs", "queueLimit", "maxMessageBytes",
