@@ -73,7 +73,8 @@ public final class ViewersBenchmark {
     });
     // Viewers get their own Vert.x instance, as separate processes would have their own event loops.
     Vertx viewerVertx = Vertx.vertx();
-    WebSocketClient client = viewerVertx.createWebSocketClient(new WebSocketClientOptions().setMaxMessageSize(64 << 20));
+    WebSocketClient client = viewerVertx.createWebSocketClient(new WebSocketClientOptions()
+        .setMaxMessageSize(64 << 20).setMaxConnections(1000));
     List<CompletableFuture<?>> connected = new ArrayList<>();
     for (int i = 0; i < viewers; i++) {
       boolean measure = i == 0;
