@@ -90,7 +90,14 @@ public final class DatasetFetcher {
       throw new IOException("not installed; install it with: sudo apt-get install " + dataset.debianPackage());
     }
     log.accept("installing the Debian package " + dataset.debianPackage() + " with apt-get ...");
-    run(List.of("apt-get", "install", "-y", "-q", "--no-install-recommends", dataset.debianPackage()), 600);
+    List<String> install = List.of("apt-get", "install", "-y", "-q", "--no-install-recommends", dataset.debianPackage());
+    try {
+      run(install, 600);
+    } catch (IOException staleIndex) {
+      // A fresh machine may have no package lists yet.
+      run(List.of("apt-get", "update", "-q"), 600);
+      run(install, 600);
+    }
     if (!Datasets.complete(dir)) {
       throw new IOException("apt-get finished but " + dir + " is incomplete");
     }

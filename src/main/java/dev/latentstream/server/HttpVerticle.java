@@ -103,15 +103,8 @@ public final class HttpVerticle extends VerticleBase {
     if (!authorized(rc)) {
       return;
     }
-    JsonObject body;
-    try {
-      body = rc.body().asJsonObject();
-    } catch (RuntimeException e) {
-      error(rc, 400, "the body must be a JSON object: {\"preset\": \"vae-fashion\"} or {\"spec\": {...}}");
-      return;
-    }
+    JsonObject body = jsonBody(rc, "{\"preset\": \"vae-fashion\"} or {\"spec\": {...}}");
     if (body == null) {
-      error(rc, 400, "the body must be a JSON object: {\"preset\": \"vae-fashion\"} or {\"spec\": {...}}");
       return;
     }
     JsonObject cmd = new JsonObject().put("op", "start");
@@ -141,6 +134,15 @@ public final class HttpVerticle extends VerticleBase {
     if (!authorized(rc)) {
       return;
     }
+    JsonObject body = jsonBody(rc, "{\"key\": \"lr\", \"value\": 0.0005}");
+    if (body == null) {
+      return;
+    }
+    trainer(rc, op("set", rc).put("key", body.getValue("key")).put("value", body.getValue("value")), r -> json(rc, r));
+  }
+
+  /** The request body as a JSON object, or null after answering 400 with the expected shape. */
+  private static JsonObject jsonBody(RoutingContext rc, String expected) {
     JsonObject body;
     try {
       body = rc.body().asJsonObject();
@@ -148,10 +150,9 @@ public final class HttpVerticle extends VerticleBase {
       body = null;
     }
     if (body == null) {
-      error(rc, 400, "the body must be a JSON object: {\"key\": \"lr\", \"value\": 0.0005}");
-      return;
+      error(rc, 400, "the body must be a JSON object: " + expected);
     }
-    trainer(rc, op("set", rc).put("key", body.getValue("key")).put("value", body.getValue("value")), r -> json(rc, r));
+    return body;
   }
 
   private void metrics(RoutingContext rc) {

@@ -282,13 +282,15 @@ public final class Trainer {
           }
         }
       }
+      long testStart = System.nanoTime();
       double testLoss = evaluate();
+      double testSeconds = (System.nanoTime() - testStart) / 1e9;
       epoch = e;
       lastTestLoss = testLoss;
       emitFrames();
       Checkpoint.save(runDir, model, rule.optimizers(), new Checkpoint.Progress(job, epoch, step, data.train().rows(), data.train().cols()));
       sums.replaceAll((k, v) -> v / n);
-      listener.onEpoch(new EpochResult(e, step, sums, testLoss, (System.nanoTime() - start) / 1e9));
+      listener.onEpoch(new EpochResult(e, step, sums, testLoss, (System.nanoTime() - start) / 1e9, testSeconds));
     }
     return true;
   }
