@@ -41,7 +41,8 @@ int lsf_grid_size(int32_t n, int32_t h, int32_t w, int32_t columns, int32_t gap,
 
 /*
  * Tiles n grey images of h x w floats into an 8-bit grid (see lsf_grid_size; background 0). A value v
- * maps to 0 when v <= lo or v is NaN, to 255 when v >= hi, else to floor((v - lo) / (hi - lo) * 255 + 0.5).
+ * maps to 0 when v <= lo or v is NaN, to 255 when v >= hi, else to floor((v - lo) * (255 / (hi - lo)) + 0.5)
+ * in float arithmetic.
  * src holds src_count floats (at least n*h*w); dst holds dst_size bytes (at least width*height).
  */
 int lsf_tile_grey(const float *src, int64_t src_count, int32_t n, int32_t h, int32_t w,
@@ -71,8 +72,9 @@ int lsf_scatter_rgba(const float *xy, const int32_t *labels, int32_t n, float xm
 int64_t lsf_png_bound(int32_t width, int32_t height, int32_t channels);
 
 /*
- * Encodes a grey (channels 1) or RGBA (channels 4) image as PNG with zlib at `level` (0-9; levels 0 and
- * 1 use the run-length strategy Z_RLE, several times faster on frames with flat backgrounds) into dst
+ * Encodes a grey (channels 1) or RGBA (channels 4) image as PNG with zlib at `level` (0-9) into dst. For
+ * speed, levels 0 and 1 use run-length matching (Z_RLE), which suits frames with flat backgrounds;
+ * levels 2-9 use zlib's default strategy.
  * (dst_capacity bytes; lsf_png_bound is always enough). On success *out_size is the PNG's length.
  */
 int lsf_png_encode(const uint8_t *pixels, int64_t pixels_size, int32_t width, int32_t height,

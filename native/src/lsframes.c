@@ -39,10 +39,11 @@ int lsf_grid_size(int32_t n, int32_t h, int32_t w, int32_t columns, int32_t gap,
   return LSF_OK;
 }
 
-static uint8_t to_byte(float v, float lo, float hi) {
+static uint8_t to_byte(float v, float lo, float scale, float hi) {
   if (!(v > lo)) return 0; /* also NaN */
   if (v >= hi) return 255;
-  return (uint8_t)floorf((v - lo) / (hi - lo) * 255.0f + 0.5f);
+  /* (v - lo) * scale + 0.5 is positive here, so truncation is floor. */
+  return (uint8_t)(int32_t)((v - lo) * scale + 0.5f);
 }
 
 /* Tiles `tiles` images; image t comes from sources[t % nsrc] at index t / nsrc. */
@@ -59,6 +60,7 @@ static int tile(const float *const *sources, int32_t nsrc, int64_t count, int32_
   if (count < (int64_t)(tiles / nsrc) * h * w) return LSF_ETOOSMALL;
   if (dst_size < (int64_t)width * height) return LSF_ETOOSMALL;
   int32_t cols = columns < tiles ? columns : tiles;
+  float scale = 255.0f / (hi - lo);
   memset(dst, 0, (size_t)width * (size_t)height);
   for (int32_t t = 0; t < tiles; t++) {
     const float *img = sources[t % nsrc] + (int64_t)(t / nsrc) * h * w;
@@ -67,7 +69,7 @@ static int tile(const float *const *sources, int32_t nsrc, int64_t count, int32_
     for (int32_t y = 0; y < h; y++) {
       uint8_t *row = dst + (int64_t)(oy + y) * width + ox;
       const float *in = img + (int64_t)y * w;
-      for (int32_t x = 0; x < w; x++) row[x] = to_byte(in[x], lo, hi);
+      for (int32_t x = 0; x < w; x++) row[x] = to_byte(in[x], lo, scale, hi);
     }
   }
   return LSF_OK;

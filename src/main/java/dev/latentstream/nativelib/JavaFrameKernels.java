@@ -37,14 +37,14 @@ public final class JavaFrameKernels implements FrameKernels {
     return new int[] {(int) width, (int) height};
   }
 
-  static int toByte(float v, float lo, float hi) {
+  static int toByte(float v, float lo, float scale, float hi) {
     if (!(v > lo)) {
       return 0;
     }
     if (v >= hi) {
       return 255;
     }
-    return (int) Math.floor((v - lo) / (hi - lo) * 255.0f + 0.5f);
+    return (int) ((v - lo) * scale + 0.5f);
   }
 
   private void tile(MemorySegment[] sources, int tiles, int h, int w, int columns, int gap, float lo, float hi,
@@ -63,6 +63,7 @@ public final class JavaFrameKernels implements FrameKernels {
       throw new NativeFrameException(call, -2, "buffer too small", tiles, h, w, dst.byteSize());
     }
     int cols = Math.min(columns, tiles);
+    float scale = 255.0f / (hi - lo);
     dst.asSlice(0, (long) size[0] * size[1]).fill((byte) 0);
     for (int t = 0; t < tiles; t++) {
       MemorySegment img = sources[t % nsrc];
@@ -73,7 +74,7 @@ public final class JavaFrameKernels implements FrameKernels {
         long row = (long) (oy + y) * size[0] + ox;
         for (int x = 0; x < w; x++) {
           float v = img.getAtIndex(ValueLayout.JAVA_FLOAT, base + (long) y * w + x);
-          dst.set(ValueLayout.JAVA_BYTE, row + x, (byte) toByte(v, lo, hi));
+          dst.set(ValueLayout.JAVA_BYTE, row + x, (byte) toByte(v, lo, scale, hi));
         }
       }
     }
