@@ -20,7 +20,6 @@ final class ClientSession {
   final ServerWebSocket ws;
   boolean authorized;
   final Map<Integer, EnumSet<Stream>> subscriptions = new HashMap<>();
-  final Map<Integer, Columns> pendingLoss = new HashMap<>();
   private final Map<Integer, Map<FrameKind, FrameMessage>> pendingFrames = new HashMap<>();
   long unwritableSinceMillis = -1;
   long framesSent;
@@ -39,8 +38,13 @@ final class ClientSession {
   }
 
   void send(JsonObject message) {
+    sendText(message.encode());
+  }
+
+  /** Sends text encoded once for many sessions. */
+  void sendText(String text) {
     if (!closed) {
-      ws.writeTextMessage(message.encode());
+      ws.writeTextMessage(text);
       noteWritability();
     }
   }
@@ -82,7 +86,6 @@ final class ClientSession {
 
   void unsubscribe(int job) {
     subscriptions.remove(job);
-    pendingLoss.remove(job);
     pendingFrames.remove(job);
   }
 }

@@ -16,6 +16,8 @@ final class JobStream {
   final int num;
   JsonObject status;
   final Columns loss = new Columns();
+  /** Points since the last flush, sent to every loss subscriber as one shared message. */
+  Columns pendingLoss = new Columns();
   final JsonObject test = new JsonObject().put("epoch", new JsonArray()).put("step", new JsonArray())
       .put("loss", new JsonArray());
   final JsonArray settings = new JsonArray();

@@ -82,11 +82,7 @@ public final class StreamHub {
           return;
         }
         js.loss.add(e);
-        for (ClientSession s : sessions) {
-          if (s.wants(js.num, Stream.loss)) {
-            s.pendingLoss.computeIfAbsent(js.num, k -> new Columns()).add(e);
-          }
-        }
+        js.pendingLoss.add(e);
       }
       case "epoch" -> {
         JobStream js = jobs.get(e.getInteger("job"));
@@ -134,9 +130,9 @@ public final class StreamHub {
       jobs.put(num, js);
     }
     js.status = job;
-    JsonObject msg = new JsonObject().put("type", "status").put("job", job);
+    String msg = new JsonObject().put("type", "status").put("job", job).encode();
     // Every client sees every job's status, so run lists stay live without subscribing.
-    sessions.forEach(s -> s.send(msg));
+    sessions.forEach(s -> s.sendText(msg));
   }
 
   private void onFrame(FrameMessage m) {
@@ -146,29 +142,39 @@ public final class StreamHub {
     }
     js.addFrame(m, config.frameHistory());
     Stream stream = Stream.valueOf(m.frame().kind().wireName());
-    JsonObject plane = m.frame().plane() != null ? js.planeMessage() : null;
+    String plane = m.frame().plane() != null ? js.planeMessage().encode() : null;
     for (ClientSession s : sessions) {
       if (s.wants(js.num, stream)) {
         if (plane != null) {
-          s.send(plane);
+          s.sendText(plane);
         }
         s.offerFrame(m);
       }
     }
   }
 
+  /** Encodes once, sends to every session subscribed to the job's stream. */
   private void broadcast(int job, Stream stream, JsonObject msg) {
-    sessions.stream().filter(s -> s.wants(job, stream)).forEach(s -> s.send(msg));
+    String text = null;
+    for (ClientSession s : sessions) {
+      if (s.wants(job, stream)) {
+        if (text == null) {
+          text = msg.encode();
+        }
+        s.sendText(text);
+      }
+    }
   }
 
+  /** Sends each job's new loss points, one message encoded once for all its subscribers. */
   private void flushLoss() {
-    for (ClientSession s : sessions) {
-      if (s.pendingLoss.isEmpty()) {
-        continue;
+    for (JobStream js : jobs.values()) {
+      if (!js.pendingLoss.isEmpty()) {
+        Columns batch = js.pendingLoss;
+        js.pendingLoss = new Columns();
+        broadcast(js.num, Stream.loss, new JsonObject().put("type", "loss").put("job", js.num)
+            .put("columns", batch.toJson()));
       }
-      s.pendingLoss.forEach((job, cols) -> s.send(new JsonObject().put("type", "loss").put("job", job)
-          .put("columns", cols.toJson())));
-      s.pendingLoss.clear();
     }
   }
 
@@ -273,6 +279,8 @@ public final class StreamHub {
       requireToken(s, sub.id());
     }
     JobStream js = find(sub.job(), sub.id());
+    // Points not yet flushed go to the existing subscribers now; the newcomer gets them in its history.
+    flushLoss();
     s.subscriptions.put(js.num, EnumSet.copyOf(sub.streams().isEmpty() ? EnumSet.allOf(Stream.class) : sub.streams()));
     s.send(reply("subscribed", sub.id()).put("job", js.status)
         .put("streams", new JsonArray(sub.streams().stream().map(Enum::name).toList())));
