@@ -12,17 +12,12 @@ import org.bytedeco.pytorch.Tensor;
  * to fool it. The three phases (reconstruction, discriminator, generator) are driven by the trainer;
  * this class provides each phase's loss.
  */
-public final class AdversarialAutoencoder extends Autoencoder {
+public final class AdversarialAutoencoder extends DeterministicAutoencoder {
 
-  private final SequentialImpl encoder;
-  private final SequentialImpl decoder;
   private final SequentialImpl discriminator;
 
   public AdversarialAutoencoder(JobConfig job, int height, int width) {
-    super("aae", job, height, width);
-    encoder = register_module("encoder", mlp(concat(height * width, job.hidden(), job.latent()), job.activation(), false));
-    decoder = register_module("decoder",
-        mlp(concat(job.latent(), reversed(job.hidden()), height * width), job.activation(), false));
+    super("aae", job, height, width, false);
     discriminator = register_module("discriminator",
         mlp(concat(job.latent(), job.discriminator().hidden(), 1), JobConfig.Activation.relu, false));
   }
@@ -37,24 +32,6 @@ public final class AdversarialAutoencoder extends Autoencoder {
 
   public SequentialImpl discriminatorModule() {
     return discriminator;
-  }
-
-  @Override
-  public Encoded encode(Tensor x) {
-    return new Encoded(encoder.forward(x), null);
-  }
-
-  @Override
-  public Tensor decodeLogits(Tensor z) {
-    return decoder.forward(z);
-  }
-
-  /** The reconstruction phase's objective, also the reported {@code loss}. */
-  @Override
-  public Losses losses(Tensor input, Tensor target, double beta) {
-    Tensor codes = encode(input).mean();
-    Tensor recon = Losses.reconstruction(decodeLogits(codes), target, job.loss(), job.reduction());
-    return Losses.of(recon, "recon", recon).withCodes(codes);
   }
 
   /** Discriminator phase: prior draws are labelled real (1), encoder codes fake (0). */

@@ -7,7 +7,6 @@ import static org.bytedeco.pytorch.global.torch.randn_like;
 import dev.latentstream.config.JobConfig;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarOptional;
-import org.bytedeco.pytorch.SequentialImpl;
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -15,40 +14,18 @@ import org.bytedeco.pytorch.Tensor;
  * code → …hidden → pixels, the configured activation after every layer but the output, sigmoid output.
  * The denoising variant corrupts its input ({@link #corrupt}) and reconstructs the clean image.
  */
-public final class MlpAutoencoder extends Autoencoder {
+public final class MlpAutoencoder extends DeterministicAutoencoder {
 
-  private final SequentialImpl encoder;
-  private final SequentialImpl decoder;
   private volatile double noiseLevel;
 
   public MlpAutoencoder(JobConfig job, int height, int width) {
-    super(job.model().wireName(), job, height, width);
-    encoder = register_module("encoder", mlp(concat(height * width, job.hidden(), job.latent()), job.activation(), true));
-    decoder = register_module("decoder",
-        mlp(concat(job.latent(), reversed(job.hidden()), height * width), job.activation(), false));
+    super(job.model().wireName(), job, height, width, true);
     noiseLevel = job.noise() == null ? 0 : job.noise().level();
   }
 
   @Override
   public boolean hasPrior() {
     return false;
-  }
-
-  @Override
-  public Encoded encode(Tensor x) {
-    return new Encoded(encoder.forward(x), null);
-  }
-
-  @Override
-  public Tensor decodeLogits(Tensor z) {
-    return decoder.forward(z);
-  }
-
-  @Override
-  public Losses losses(Tensor input, Tensor target, double beta) {
-    Tensor codes = encode(input).mean();
-    Tensor recon = Losses.reconstruction(decodeLogits(codes), target, job.loss(), job.reduction());
-    return Losses.of(recon, "recon", recon).withCodes(codes);
   }
 
   public double noiseLevel() {
