@@ -80,6 +80,15 @@ int64_t lsf_png_bound(int32_t width, int32_t height, int32_t channels);
 int lsf_png_encode(const uint8_t *pixels, int64_t pixels_size, int32_t width, int32_t height,
                    int32_t channels, int32_t level, uint8_t *dst, int64_t dst_capacity, int64_t *out_size);
 
+/*
+ * A training kernel that lives here because it reads tensor memory the same way: one Adam step
+ * (Kingma & Ba, with the bias corrections of PyTorch's Adam and no weight decay) over n parameters in
+ * a single pass. param, exp_avg and exp_avg_sq are updated in place; step is the 1-based step count
+ * after this update. All four arrays hold at least n floats and must not overlap.
+ */
+int lsf_adam_step(float *param, const float *grad, float *exp_avg, float *exp_avg_sq, int64_t n, float lr,
+                  float beta1, float beta2, float eps, int64_t step);
+
 #ifdef __cplusplus
 }
 #endif

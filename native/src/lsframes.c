@@ -189,3 +189,30 @@ int lsf_png_encode(const uint8_t *pixels, int64_t pixels_size, int32_t width, in
   *out_size = p - dst;
   return LSF_OK;
 }
+
+/* Built for AVX2+FMA and for baseline x86-64; the loader picks the best the CPU supports. */
+__attribute__((target_clones("avx2,fma", "default")))
+static void adam_loop(float *restrict param, const float *restrict grad, float *restrict m, float *restrict v,
+                      int64_t n, float step_size, float beta1, float beta2, float eps, float bias2_sqrt) {
+  float c1 = 1.0f - beta1, c2 = 1.0f - beta2;
+  for (int64_t i = 0; i < n; i++) {
+    float g = grad[i];
+    float mi = beta1 * m[i] + c1 * g;
+    float vi = beta2 * v[i] + c2 * g * g;
+    m[i] = mi;
+    v[i] = vi;
+    param[i] -= step_size * mi / (sqrtf(vi) / bias2_sqrt + eps);
+  }
+}
+
+int lsf_adam_step(float *param, const float *grad, float *exp_avg, float *exp_avg_sq, int64_t n, float lr,
+                  float beta1, float beta2, float eps, int64_t step) {
+  if (param == NULL || grad == NULL || exp_avg == NULL || exp_avg_sq == NULL) return LSF_ENULL;
+  if (n < 0 || step < 1 || !(lr >= 0) || !(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1) || !(eps > 0)) {
+    return LSF_EINVAL;
+  }
+  double bias1 = 1.0 - pow((double)beta1, (double)step);
+  double bias2 = 1.0 - pow((double)beta2, (double)step);
+  adam_loop(param, grad, exp_avg, exp_avg_sq, n, (float)(lr / bias1), beta1, beta2, eps, (float)sqrt(bias2));
+  return LSF_OK;
+}

@@ -80,7 +80,18 @@ static void test_scatter_draws_in_palette_colours(void) {
   expect(lsf_scatter_rgba(xy, labels, 2, -1, 1, -1, 1, 9, rgba, 10, 10, 10) == LSF_ETOOSMALL, "small rgba");
 }
 
+static void test_adam_matches_the_formula(void) {
+  float p[3] = {1.0f, -2.0f, 0.5f}, g[3] = {0.1f, -0.3f, 0.0f}, m[3] = {0}, v[3] = {0};
+  expect(lsf_adam_step(p, g, m, v, 3, 0.01f, 0.9f, 0.999f, 1e-8f, 1) == LSF_OK, "adam ok");
+  /* The first step moves each weight with a non-zero gradient by lr, against the gradient's sign. */
+  expect(fabsf(p[0] - 0.99f) < 1e-6f && fabsf(p[1] + 1.99f) < 1e-6f && p[2] == 0.5f, "first step is lr");
+  expect(lsf_adam_step(p, g, m, v, 3, 0.01f, 1.0f, 0.999f, 1e-8f, 1) == LSF_EINVAL, "beta1 = 1");
+  expect(lsf_adam_step(p, g, m, v, 3, 0.01f, 0.9f, 0.999f, 1e-8f, 0) == LSF_EINVAL, "step 0");
+  expect(lsf_adam_step(NULL, g, m, v, 3, 0.01f, 0.9f, 0.999f, 1e-8f, 1) == LSF_ENULL, "null param");
+}
+
 int main(void) {
+  test_adam_matches_the_formula();
   test_grid_layout_and_value_mapping();
   test_pairs_interleave();
   test_errors_never_crash();

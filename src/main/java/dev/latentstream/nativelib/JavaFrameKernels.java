@@ -10,7 +10,7 @@ import java.lang.foreign.ValueLayout;
 import javax.imageio.ImageIO;
 
 /** The kernels in plain Java (PNG through ImageIO): always available, same pixels as the native ones. */
-public final class JavaFrameKernels implements FrameKernels {
+public final class JavaFrameKernels implements FrameKernels, TrainingKernels {
 
   static final int[][] PALETTE = {{0x1f, 0x77, 0xb4}, {0xff, 0x7f, 0x0e}, {0x2c, 0xa0, 0x2c}, {0xd6, 0x27, 0x28},
       {0x94, 0x67, 0xbd}, {0x8c, 0x56, 0x4b}, {0xe3, 0x77, 0xc2}, {0x7f, 0x7f, 0x7f}, {0xbc, 0xbd, 0x22},
@@ -163,5 +163,26 @@ public final class JavaFrameKernels implements FrameKernels {
       throw new UncheckedIOException(e);
     }
     return out.toByteArray();
+  }
+
+  @Override
+  public void adamStep(MemorySegment param, MemorySegment grad, MemorySegment expAvg, MemorySegment expAvgSq, long n,
+      float lr, float beta1, float beta2, float eps, long step) {
+    if (step < 1 || !(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1) || !(eps > 0) || !(lr >= 0)) {
+      throw new NativeFrameException("adamStep", -1, "invalid argument", n, lr, beta1, beta2, eps, step);
+    }
+    float stepSize = (float) (lr / (1 - Math.pow(beta1, step)));
+    float bias2Sqrt = (float) Math.sqrt(1 - Math.pow(beta2, step));
+    float c1 = 1 - beta1;
+    float c2 = 1 - beta2;
+    for (long i = 0; i < n; i++) {
+      float g = grad.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+      float m = beta1 * expAvg.getAtIndex(ValueLayout.JAVA_FLOAT, i) + c1 * g;
+      float v = beta2 * expAvgSq.getAtIndex(ValueLayout.JAVA_FLOAT, i) + c2 * g * g;
+      expAvg.setAtIndex(ValueLayout.JAVA_FLOAT, i, m);
+      expAvgSq.setAtIndex(ValueLayout.JAVA_FLOAT, i, v);
+      param.setAtIndex(ValueLayout.JAVA_FLOAT, i,
+          param.getAtIndex(ValueLayout.JAVA_FLOAT, i) - stepSize * m / ((float) Math.sqrt(v) / bias2Sqrt + eps));
+    }
   }
 }

@@ -11,6 +11,11 @@ public final class Kernels {
     return BEST;
   }
 
+  /** The training kernels of the same implementation as {@link #best()}. */
+  public static TrainingKernels training() {
+    return (TrainingKernels) BEST;
+  }
+
   /** Why the native kernels are not in use, or null when they are. */
   public static String fallbackReason() {
     return reason;

@@ -19,7 +19,7 @@ import java.lang.invoke.MethodHandle;
  * and tensor memory without any copy. Loaded through {@link NativeLibrary}; initialising this class
  * fails if the library is missing, which {@link Kernels} turns into the Java fallback.
  */
-final class NativeFrameKernels implements FrameKernels {
+final class NativeFrameKernels implements FrameKernels, TrainingKernels {
 
   private static final Linker LINKER = Linker.nativeLinker();
   private static final SymbolLookup LIB = NativeLibrary.lookup();
@@ -40,6 +40,9 @@ final class NativeFrameKernels implements FrameKernels {
       FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT));
   private static final MethodHandle PNG_ENCODE = critical("lsf_png_encode", FunctionDescriptor.of(JAVA_INT, ADDRESS,
       JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS));
+
+  private static final MethodHandle ADAM = critical("lsf_adam_step", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS,
+      ADDRESS, ADDRESS, JAVA_LONG, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT, JAVA_LONG));
 
   private static final String VERSION_STRING = version();
 
@@ -150,6 +153,22 @@ final class NativeFrameKernels implements FrameKernels {
           size);
       check(status, "lsf_png_encode", width, height, channels, level, pixels.byteSize());
       return out.asSlice(0, size.get(JAVA_LONG, 0)).toArray(ValueLayout.JAVA_BYTE);
+    } catch (NativeFrameException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IllegalStateException(t);
+    }
+  }
+
+  @Override
+  public void adamStep(MemorySegment param, MemorySegment grad, MemorySegment expAvg, MemorySegment expAvgSq, long n,
+      float lr, float beta1, float beta2, float eps, long step) {
+    if (param.byteSize() < 4 * n || grad.byteSize() < 4 * n || expAvg.byteSize() < 4 * n || expAvgSq.byteSize() < 4 * n) {
+      throw new NativeFrameException("lsf_adam_step", -2, "buffer too small", n);
+    }
+    try {
+      int status = (int) ADAM.invokeExact(param, grad, expAvg, expAvgSq, n, lr, beta1, beta2, eps, step);
+      check(status, "lsf_adam_step", n, lr, beta1, beta2, eps, step);
     } catch (NativeFrameException e) {
       throw e;
     } catch (Throwable t) {

@@ -11,7 +11,6 @@ import java.util.List;
 import org.bytedeco.pytorch.IValue;
 import org.bytedeco.pytorch.InputArchive;
 import org.bytedeco.pytorch.Module;
-import org.bytedeco.pytorch.Optimizer;
 import org.bytedeco.pytorch.OutputArchive;
 
 /**
@@ -28,7 +27,7 @@ public final class Checkpoint {
   }
 
   public static final String FILE = "latest.pt";
-  private static final long FORMAT = 1;
+  private static final long FORMAT = 2;
 
   /** Progress stored beside the weights. {@code epoch} counts completed epochs. */
   public record Progress(JobConfig job, int epoch, long step, int height, int width) {}
@@ -43,7 +42,7 @@ public final class Checkpoint {
     return Files.isRegularFile(file(runDir));
   }
 
-  static void save(Path runDir, Module model, List<Optimizer> optimizers, Progress progress) {
+  static void save(Path runDir, Module model, List<Optim> optimizers, Progress progress) {
     Path target = file(runDir);
     Path tmp = target.resolveSibling(FILE + ".tmp");
     try {
@@ -77,7 +76,7 @@ public final class Checkpoint {
     return progress(root, f);
   }
 
-  static Progress load(Path runDir, Module model, List<Optimizer> optimizers) {
+  static Progress load(Path runDir, Module model, List<Optim> optimizers) {
     Path f = file(runDir);
     InputArchive root = open(f);
     Progress p = progress(root, f);

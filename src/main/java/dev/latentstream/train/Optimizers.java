@@ -8,15 +8,61 @@ import org.bytedeco.pytorch.RMSprop;
 import org.bytedeco.pytorch.RMSpropOptions;
 import org.bytedeco.pytorch.TensorVector;
 
-/** Builds the job's optimiser over a parameter list and changes learning rates at run time. */
+/** Builds the job's optimiser over a parameter list. */
 final class Optimizers {
   private Optimizers() {}
 
-  static Optimizer create(JobConfig.OptimizerType type, TensorVector parameters, double lr) {
-    return switch (type) {
+  /**
+   * Adam on CPU parameters runs as {@link FusedAdam} when the native kernels are loaded; everything else
+   * is libtorch's own optimiser.
+   */
+  static Optim create(JobConfig.OptimizerType type, TensorVector parameters, double lr) {
+    if (type == JobConfig.OptimizerType.adam && FusedAdam.supports(parameters)
+        && dev.latentstream.nativelib.Kernels.training().implementation().startsWith("native")) {
+      return new FusedAdam(parameters, lr, dev.latentstream.nativelib.Kernels.training());
+    }
+    return new Libtorch(switch (type) {
       case adam -> new Adam(parameters, new AdamOptions(lr));
       case rmsprop -> new RMSprop(parameters, new RMSpropOptions(lr));
-    };
+    });
+  }
+
+  /** libtorch's optimiser behind {@link Optim}. */
+  record Libtorch(Optimizer optimizer) implements Optim {
+    @Override
+    public void zeroGrad() {
+      optimizer.zero_grad();
+    }
+
+    @Override
+    public void step() {
+      optimizer.step();
+    }
+
+    @Override
+    public void setLearningRate(double lr) {
+      Optimizers.setLearningRate(optimizer, lr);
+    }
+
+    @Override
+    public double learningRate() {
+      return Optimizers.learningRate(optimizer);
+    }
+
+    @Override
+    public void save(org.bytedeco.pytorch.OutputArchive archive) {
+      optimizer.save(archive);
+    }
+
+    @Override
+    public void load(org.bytedeco.pytorch.InputArchive archive) {
+      optimizer.load(archive);
+    }
+
+    @Override
+    public void close() {
+      optimizer.close();
+    }
   }
 
   /** Sets the learning rate of every parameter group; step() reads the groups, not the defaults. */

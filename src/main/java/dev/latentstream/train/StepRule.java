@@ -9,7 +9,6 @@ import dev.latentstream.model.MlpAutoencoder;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.bytedeco.pytorch.Optimizer;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 
@@ -23,19 +22,19 @@ interface StepRule {
   Map<String, Double> step(Tensor x, double beta);
 
   /** The optimisers, in checkpoint order. */
-  List<Optimizer> optimizers();
+  List<Optim> optimizers();
 
   /** The optimisers that follow the {@code lr} live setting. */
-  List<Optimizer> tunable();
+  List<Optim> tunable();
 
   static StepRule forModel(Autoencoder model) {
     var job = model.job();
     if (model instanceof AdversarialAutoencoder aae) {
-      Optimizer recon = Optimizers.create(job.optimizer(),
+      Optim recon = Optimizers.create(job.optimizer(),
           Optimizers.concat(aae.encoderModule().parameters(), aae.decoderModule().parameters()), job.lr());
-      Optimizer disc = Optimizers.create(job.optimizer(), aae.discriminatorModule().parameters(),
+      Optim disc = Optimizers.create(job.optimizer(), aae.discriminatorModule().parameters(),
           job.discriminator().lr());
-      Optimizer gen = Optimizers.create(job.optimizer(), aae.encoderModule().parameters(), job.lr());
+      Optim gen = Optimizers.create(job.optimizer(), aae.encoderModule().parameters(), job.lr());
       return new Adversarial(aae, recon, disc, gen);
     }
     return new Standard(model, Optimizers.create(job.optimizer(), model.parameters(), job.lr()));
@@ -50,50 +49,50 @@ interface StepRule {
   }
 
   /** Reconstruction (+ β·KL) with one optimiser: ae, dae, vae, conv-vae. */
-  record Standard(Autoencoder model, Optimizer optimizer) implements StepRule {
+  record Standard(Autoencoder model, Optim optimizer) implements StepRule {
     @Override
     public Map<String, Double> step(Tensor x, double beta) {
       Tensor input = model instanceof MlpAutoencoder ae ? ae.corrupt(x) : x;
       Losses losses = model.losses(input, x, beta);
       Map<String, Double> terms = new LinkedHashMap<>();
       losses.terms().forEach((name, t) -> terms.put(name, checked(name, t)));
-      optimizer.zero_grad();
+      optimizer.zeroGrad();
       losses.total().backward();
       optimizer.step();
       return terms;
     }
 
     @Override
-    public List<Optimizer> optimizers() {
+    public List<Optim> optimizers() {
       return List.of(optimizer);
     }
 
     @Override
-    public List<Optimizer> tunable() {
+    public List<Optim> tunable() {
       return List.of(optimizer);
     }
   }
 
   /** The adversarial autoencoder's three phases: reconstruction, discriminator, generator. */
-  record Adversarial(AdversarialAutoencoder model, Optimizer recon, Optimizer disc, Optimizer gen) implements StepRule {
+  record Adversarial(AdversarialAutoencoder model, Optim recon, Optim disc, Optim gen) implements StepRule {
     @Override
     public Map<String, Double> step(Tensor x, double beta) {
       Losses r = model.losses(x, x, 0);
       double reconValue = checked("recon", r.total());
-      recon.zero_grad();
+      recon.zeroGrad();
       r.total().backward();
       recon.step();
 
       Tensor prior = randn(new long[] {x.size(0), model.latentDim()}, new TensorOptions(x.device()));
       Tensor d = model.discriminatorLoss(prior, model.encode(x).mean());
       double discValue = checked("disc", d);
-      disc.zero_grad();
+      disc.zeroGrad();
       d.backward();
       disc.step();
 
       Tensor g = model.generatorLoss(model.encode(x).mean());
       double genValue = checked("gen", g);
-      gen.zero_grad();
+      gen.zeroGrad();
       g.backward();
       gen.step();
 
@@ -106,12 +105,12 @@ interface StepRule {
     }
 
     @Override
-    public List<Optimizer> optimizers() {
+    public List<Optim> optimizers() {
       return List.of(recon, disc, gen);
     }
 
     @Override
-    public List<Optimizer> tunable() {
+    public List<Optim> tunable() {
       return List.of(recon, gen);
     }
   }

@@ -25,7 +25,6 @@ import java.util.function.Function;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.NoGradGuard;
-import org.bytedeco.pytorch.Optimizer;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
@@ -392,8 +391,8 @@ public final class Trainer {
     while ((c = pendingSettings.poll()) != null) {
       settings.apply(c.key(), c.value());
       if (c.key().equals("lr")) {
-        for (Optimizer o : rule.tunable()) {
-          Optimizers.setLearningRate(o, c.value());
+        for (Optim o : rule.tunable()) {
+          o.setLearningRate(c.value());
         }
       } else if (c.key().equals("noise") && model instanceof MlpAutoencoder ae) {
         ae.setNoiseLevel(c.value());
@@ -425,7 +424,7 @@ public final class Trainer {
       }
     }
     if (rule != null) {
-      rule.optimizers().forEach(Optimizer::close);
+      rule.optimizers().forEach(Optim::close);
     }
     if (model != null) {
       model.close();
