@@ -59,12 +59,13 @@ final class FusedAdam implements Optim {
     return true;
   }
 
+  /** Drops the gradients (set to none, as libtorch's zero_grad does), so backward writes fresh ones. */
   @Override
   public void zeroGrad() {
     for (Tensor p : params) {
-      Tensor g = p.grad();
+      Tensor g = p.mutable_grad();
       if (g.defined()) {
-        g.zero_();
+        g.reset();
       }
     }
   }
