@@ -76,6 +76,22 @@ final class NativeFrameKernels implements FrameKernels, TrainingKernels {
     }
   }
 
+  /** A downcall returning an lsframes status. */
+  private interface Downcall {
+    int invoke() throws Throwable;
+  }
+
+  /** Runs a downcall; a non-zero status becomes a {@link NativeFrameException} carrying the arguments. */
+  private static void call(String name, Downcall downcall, Object... args) {
+    int status;
+    try {
+      status = downcall.invoke();
+    } catch (Throwable t) {
+      throw new IllegalStateException(name + " could not be called", t);
+    }
+    check(status, name, args);
+  }
+
   @Override
   public String implementation() {
     return "native lsframes " + VERSION_STRING;
@@ -99,30 +115,16 @@ final class NativeFrameKernels implements FrameKernels, TrainingKernels {
   @Override
   public void tileGrey(MemorySegment src, int n, int h, int w, int columns, int gap, float lo, float hi,
       MemorySegment dst) {
-    try {
-      int status = (int) TILE_GREY.invokeExact(src, src.byteSize() / 4, n, h, w, columns, gap, lo, hi, dst,
-          dst.byteSize());
-      check(status, "lsf_tile_grey", n, h, w, columns, gap, lo, hi, src.byteSize(), dst.byteSize());
-    } catch (NativeFrameException e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new IllegalStateException(t);
-    }
+    call("lsf_tile_grey", () -> (int) TILE_GREY.invokeExact(src, src.byteSize() / 4, n, h, w, columns, gap, lo, hi,
+        dst, dst.byteSize()), n, h, w, columns, gap, lo, hi, src.byteSize(), dst.byteSize());
   }
 
   @Override
   public void tilePairs(MemorySegment originals, MemorySegment reconstructions, int n, int h, int w, int columns,
       int gap, float lo, float hi, MemorySegment dst) {
-    try {
-      long count = Math.min(originals.byteSize(), reconstructions.byteSize()) / 4;
-      int status = (int) TILE_PAIRS.invokeExact(originals, reconstructions, count, n, h, w, columns, gap, lo, hi, dst,
-          dst.byteSize());
-      check(status, "lsf_tile_pairs", n, h, w, columns, gap, lo, hi, count, dst.byteSize());
-    } catch (NativeFrameException e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new IllegalStateException(t);
-    }
+    long count = Math.min(originals.byteSize(), reconstructions.byteSize()) / 4;
+    call("lsf_tile_pairs", () -> (int) TILE_PAIRS.invokeExact(originals, reconstructions, count, n, h, w, columns, gap,
+        lo, hi, dst, dst.byteSize()), n, h, w, columns, gap, lo, hi, count, dst.byteSize());
   }
 
   @Override
@@ -131,15 +133,8 @@ final class NativeFrameKernels implements FrameKernels, TrainingKernels {
     if (xy.byteSize() < 8L * n || labels.byteSize() < 4L * n) {
       throw new NativeFrameException("lsf_scatter_rgba", -2, "buffer too small", n, xy.byteSize(), labels.byteSize());
     }
-    try {
-      int status = (int) SCATTER.invokeExact(xy, labels, n, xMin, xMax, yMin, yMax, size, rgba, width, height,
-          rgba.byteSize());
-      check(status, "lsf_scatter_rgba", n, xMin, xMax, yMin, yMax, size, width, height, rgba.byteSize());
-    } catch (NativeFrameException e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new IllegalStateException(t);
-    }
+    call("lsf_scatter_rgba", () -> (int) SCATTER.invokeExact(xy, labels, n, xMin, xMax, yMin, yMax, size, rgba, width,
+        height, rgba.byteSize()), n, xMin, xMax, yMin, yMax, size, width, height, rgba.byteSize());
   }
 
   @Override
@@ -166,13 +161,7 @@ final class NativeFrameKernels implements FrameKernels, TrainingKernels {
     if (param.byteSize() < 4 * n || grad.byteSize() < 4 * n || expAvg.byteSize() < 4 * n || expAvgSq.byteSize() < 4 * n) {
       throw new NativeFrameException("lsf_adam_step", -2, "buffer too small", n);
     }
-    try {
-      int status = (int) ADAM.invokeExact(param, grad, expAvg, expAvgSq, n, lr, beta1, beta2, eps, step);
-      check(status, "lsf_adam_step", n, lr, beta1, beta2, eps, step);
-    } catch (NativeFrameException e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new IllegalStateException(t);
-    }
+    call("lsf_adam_step", () -> (int) ADAM.invokeExact(param, grad, expAvg, expAvgSq, n, lr, beta1, beta2, eps, step),
+        n, lr, beta1, beta2, eps, step);
   }
 }

@@ -77,7 +77,7 @@ public final class Trainer {
   private int[] testLabels;
   private FrameMaker frames;
   private LatentGeometry geometry;
-  private LiveView live;
+  private final LiveView live = new LiveView(this);
   private long step;
   private int epoch;
 
@@ -215,7 +215,6 @@ public final class Trainer {
     }
     int classes = Math.max(data.classNames().size(), java.util.Arrays.stream(testLabels).max().orElse(0) + 1);
     frames = new FrameMaker(renderer, device, data.classNames(), classes, train.rows(), train.cols(), priorNoise);
-    live = new LiveView(this);
     int firstEpoch = 0;
     if (resume) {
       Checkpoint.Progress p = Checkpoint.load(runDir, model, rule.optimizers());
@@ -401,14 +400,11 @@ public final class Trainer {
     }
   }
 
+  /** Requests still queued at the end run against a closed view, so each future fails with "the run has ended". */
   private void failPendingRequests() {
+    live.closed = true;
     Runnable r;
     while ((r = requests.poll()) != null) {
-      if (model == null || live == null) {
-        continue;
-      }
-      // Requests that arrive after the end run against nothing: complete them with an error.
-      live.closed = true;
       try {
         r.run();
       } catch (RuntimeException ignored) {
