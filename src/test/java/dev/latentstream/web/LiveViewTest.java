@@ -158,6 +158,23 @@ class LiveViewTest {
     assertEquals(java.util.List.of(), owner.errors());
   }
 
+  @Test
+  void onAPhoneThePageFitsTheScreenWidthAndKeepsItsControls() throws Exception {
+    var w = chromium.open(url(false), 390, 844);
+    Page page = w.page();
+    page.waitForFunction("() => window.latentstream.chart.pointCount() > 5");
+    page.waitForFunction("() => document.getElementById('panel-recon').width > 0");
+    double overflow = number(page, "() => document.documentElement.scrollWidth - window.innerWidth");
+    assertTrue(overflow <= 1, "no sideways scrolling, overflow " + overflow + " px");
+    for (String id : new String[] {"pause", "step-slider", "pad", "panel-latent"}) {
+      assertTrue(page.isVisible("#" + id), id + " visible");
+    }
+    page.keyboard().press("Tab");
+    assertTrue(((String) page.evaluate("() => document.activeElement.tagName")).length() > 0);
+    w.screenshot("phone");
+    assertEquals(java.util.List.of(), w.errors());
+  }
+
   String status() throws Exception {
     return server.request(HttpMethod.GET, "/api/jobs/" + jobId, null, null).json().getString("status");
   }
