@@ -53,7 +53,7 @@ public final class HttpVerticle extends VerticleBase {
   public Future<?> start() {
     hub = new StreamHub(vertx, config);
     Router router = Router.router(vertx);
-    router.route("/api/*").handler(BodyHandler.create().setBodyLimit(config.maxMessageBytes()));
+    router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(config.maxMessageBytes()));
     router.get("/api/info").handler(rc -> json(rc, info.toJson().put("clients", hub.clients())));
     router.get("/api/presets").handler(this::presets);
     router.get("/api/protocol.md").handler(rc -> sendResource(rc, "/webroot/api/protocol.md", "text/markdown; charset=utf-8"));
