@@ -39,7 +39,7 @@ public final class BenchCommand implements Callable<Integer> {
       description = "The job to run here (default: ${DEFAULT-VALUE}); Python runs the PyTorch example VAE.")
   Path job;
 
-  @Option(names = "--epochs", paramLabel = "N", defaultValue = "3", description = "Epochs on each side (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--epochs", paramLabel = "N", defaultValue = "10", description = "Epochs on each side (default: ${DEFAULT-VALUE}, the parity setup).")
   int epochs;
 
   @Option(names = "--python", paramLabel = "EXE", defaultValue = "/usr/bin/python3",
