@@ -72,6 +72,10 @@ public final class ServeCommand implements Callable<Integer> {
       ServerApp.Running running = ServerApp.start(vertx, config, first).await();
       String base = "http://" + (config.host().equals("0.0.0.0") ? "127.0.0.1" : config.host()) + ":" + running.port();
       System.out.println("latentstream is serving at " + base + "/");
+      if (!config.host().equals("127.0.0.1") && !config.host().equals("localhost") && !config.host().equals("::1")) {
+        System.out.println("note: listening on " + config.host() + ", not loopback: anyone who can reach this port can "
+            + (config.watchRequiresToken() ? "try the token" : "watch (set watchRequiresToken to require the token)"));
+      }
       if (config.token() == null) {
         System.out.println("control token (printed once): " + running.token());
         System.out.println("open, with control: " + base + "/?token=" + running.token());
