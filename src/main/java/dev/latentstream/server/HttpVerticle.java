@@ -294,8 +294,7 @@ public final class HttpVerticle extends VerticleBase {
     String ip = ws.remoteAddress().host();
     connectionsPerIp.merge(ip, 1, Integer::sum);
     ws.setWriteQueueMaxSize(config.writeQueueBytes());
-    ws.closeHandler(v -> connectionsPerIp.merge(ip, -1, (a, b) -> a + b <= 0 ? null : a + b));
-    hub.attach(ws, tokenIn(ws.query()));
+    hub.attach(ws, tokenIn(ws.query()), () -> connectionsPerIp.merge(ip, -1, (a, b) -> a + b <= 0 ? null : a + b));
   }
 
   private boolean tokenIn(String query) {

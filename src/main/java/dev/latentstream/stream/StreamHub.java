@@ -191,7 +191,8 @@ public final class StreamHub {
 
   // --- clients --------------------------------------------------------------------------------
 
-  public void attach(ServerWebSocket ws, boolean authorized) {
+  /** Takes over a new WebSocket; {@code onClose} runs when it closes (the HTTP side's bookkeeping). */
+  public void attach(ServerWebSocket ws, boolean authorized, Runnable onClose) {
     ClientSession s = new ClientSession(ws, authorized);
     sessions.add(s);
     ws.textMessageHandler(text -> onMessage(s, text));
@@ -199,6 +200,7 @@ public final class StreamHub {
     ws.closeHandler(v -> {
       s.closed = true;
       sessions.remove(s);
+      onClose.run();
     });
     ws.exceptionHandler(t -> {
       // a broken socket is closed by Vert.x; the close handler forgets the session

@@ -224,6 +224,44 @@ class ServerTest {
     }
   }
 
+  @Test
+  void startUnsubscribeStopResumeFromCheckpointAndDeleteOverTheSocket() throws Exception {
+    try (TestServer.Client c = server.connect("token=" + TestServer.TOKEN, null)) {
+      assertTrue(c.nextType("welcome", 10).getBoolean("authorized"), "the token in the URL authorises");
+      c.send(new JsonObject().put("type", "start").put("id", "go").put("spec", server.spec(60, 0)));
+      JsonObject started = c.next(j -> "go".equals(j.getString("id")), 20);
+      assertEquals("started", started.getString("type"), started.encode());
+      String id = started.getJsonObject("result").getString("id");
+      c.send(new JsonObject().put("type", "subscribe").put("id", "sub").put("job", id).put("streams", new JsonArray().add("loss")));
+      c.next(j -> "sub".equals(j.getString("id")), 10);
+      c.nextType("loss", 30);
+      c.send(new JsonObject().put("type", "unsubscribe").put("id", "unsub").put("job", id));
+      assertEquals("unsubscribed", c.next(j -> "unsub".equals(j.getString("id")), 10).getString("type"));
+      // Wait for the first epoch's checkpoint, then stop.
+      long end = System.nanoTime() + 60_000_000_000L;
+      while (server.request(HttpMethod.GET, "/api/jobs/" + id, null, null).json().getInteger("epoch") < 1
+          && System.nanoTime() < end) {
+        Thread.sleep(50);
+      }
+      c.send(new JsonObject().put("type", "stop").put("id", "halt").put("job", id));
+      c.next(j -> "halt".equals(j.getString("id")), 10);
+      TestServer.awaitStatus(server, id, "stopped", 30);
+      c.send(new JsonObject().put("type", "resume").put("id", "again").put("job", id));
+      JsonObject resumed = c.next(j -> "again".equals(j.getString("id")), 10);
+      assertEquals("resumed", resumed.getString("type"), resumed.encode());
+      assertTrue(resumed.getJsonObject("result").getInteger("epoch") >= 1, "continues from the checkpoint");
+      TestServer.awaitStatus(server, id, "running", 30);
+      c.send(new JsonObject().put("type", "delete").put("id", "busy").put("job", id));
+      assertEquals("conflict", c.next(j -> "busy".equals(j.getString("id")), 10).getString("code"));
+      c.send(new JsonObject().put("type", "stop").put("id", "halt2").put("job", id));
+      c.next(j -> "halt2".equals(j.getString("id")), 10);
+      TestServer.awaitStatus(server, id, "stopped", 30);
+      c.send(new JsonObject().put("type", "delete").put("id", "gone").put("job", id));
+      assertEquals("deleted", c.next(j -> "gone".equals(j.getString("id")), 10).getString("type"));
+      assertEquals(404, server.request(HttpMethod.GET, "/api/jobs/" + id, null, null).status());
+    }
+  }
+
   static void assertPng(String base64) throws Exception {
     assertNotNull(ImageIO.read(new ByteArrayInputStream(Base64.getDecoder().decode(base64))));
   }

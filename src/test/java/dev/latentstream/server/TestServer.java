@@ -86,9 +86,10 @@ public final class TestServer implements AutoCloseable {
       o.addHeader("Origin", origin);
     }
     // The handlers must be in place before the first message (welcome) arrives: set them before connecting.
-    var ws = vertx.createWebSocketClient(new io.vertx.core.http.WebSocketClientOptions()
-        .setMaxMessageSize(64 << 20)).webSocket();
-    Client c = new Client(ws);
+    // The Client keeps the WebSocketClient reachable: an unreachable client is closed, mid-handshake too.
+    var client = vertx.createWebSocketClient(new io.vertx.core.http.WebSocketClientOptions().setMaxMessageSize(64 << 20));
+    var ws = client.webSocket();
+    Client c = new Client(ws, client);
     ws.connect(o).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     return c;
   }
@@ -96,12 +97,14 @@ public final class TestServer implements AutoCloseable {
   /** A WebSocket client that queues what it receives. */
   static final class Client implements AutoCloseable {
     final WebSocket ws;
+    final io.vertx.core.http.WebSocketClient client;
     final LinkedBlockingQueue<Object> received = new LinkedBlockingQueue<>();
     volatile Short closeCode;
     volatile String closeReason;
 
-    Client(WebSocket ws) {
+    Client(WebSocket ws, io.vertx.core.http.WebSocketClient client) {
       this.ws = ws;
+      this.client = client;
       ws.textMessageHandler(t -> received.add(new JsonObject(t)));
       ws.binaryMessageHandler(received::add);
       ws.closeHandler(v -> {
@@ -143,7 +146,7 @@ public final class TestServer implements AutoCloseable {
 
     @Override
     public void close() {
-      ws.close();
+      ws.close().compose(v -> client.close());
     }
   }
 

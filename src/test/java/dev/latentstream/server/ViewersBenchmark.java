@@ -99,6 +99,8 @@ public final class ViewersBenchmark {
     }
     CompletableFuture.allOf(connected.toArray(CompletableFuture[]::new)).get(2, TimeUnit.MINUTES);
     done.get(30, TimeUnit.MINUTES);
+    // An unreachable WebSocketClient is closed with its connections: keep it until the run is over.
+    java.lang.ref.Reference.reachabilityFence(client);
     viewerVertx.close().toCompletionStage().toCompletableFuture().get();
     double mean = epochSeconds.stream().skip(epochSeconds.size() > 1 ? 1 : 0).mapToDouble(Double::doubleValue)
         .average().orElse(Double.NaN);
