@@ -15,8 +15,6 @@ import dev.latentstream.train.TrainingListener;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
-import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -378,9 +376,5 @@ public final class TrainerVerticle extends VerticleBase {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot list runs in " + config.runsDir(), e);
     }
-  }
-
-  static boolean isReplyFailure(Throwable t, int code) {
-    return t instanceof ReplyException r && r.failureType() == ReplyFailure.RECIPIENT_FAILURE && r.failureCode() == code;
   }
 }
