@@ -2,7 +2,9 @@ package dev.latentstream.config;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -45,6 +47,19 @@ public record ServerConfig(
   static final Set<String> KEYS = Set.of("host", "port", "runsDir", "dataDir", "jobsDir", "defaultJob", "token",
       "watchRequiresToken", "allowedOrigins", "maxConcurrentJobs", "queueLimit", "maxMessageBytes",
       "maxConnectionsPerIp", "slowClientTimeoutMs", "writeQueueBytes", "lossBatchMs", "frameHistory");
+
+  /** This config with {@code token} set (e.g. a generated one). */
+  public ServerConfig withToken(String token) {
+    return new ServerConfig(host, port, runsDir, dataDir, jobsDir, defaultJob, token, watchRequiresToken, allowedOrigins,
+        maxConcurrentJobs, queueLimit, maxMessageBytes, maxConnectionsPerIp, slowClientTimeoutMs, writeQueueBytes,
+        lossBatchMs, frameHistory);
+  }
+
+  /** Whether {@code given} is the control token, compared in constant time. */
+  public boolean tokenMatches(String given) {
+    return token != null && given != null && MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8),
+        token.getBytes(StandardCharsets.UTF_8));
+  }
 
   /** {@code LATENTSTREAM_MAX_CONCURRENT_JOBS} → {@code maxConcurrentJobs}. */
   public static String envName(String key) {

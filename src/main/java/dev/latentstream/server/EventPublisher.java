@@ -7,7 +7,6 @@ import dev.latentstream.train.SettingChange;
 import dev.latentstream.train.StepMetrics;
 import dev.latentstream.train.TrainingListener;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
 
 /**
  * The trainer's listener on the server side: runs on the trainer thread, updates the job's progress and
@@ -31,17 +30,14 @@ final class EventPublisher implements TrainingListener {
     job.classes = start.classNames();
     job.step = start.startStep();
     job.epoch = start.startEpoch();
-    vertx.eventBus().publish(Addresses.FROM_TRAINER_EVENTS, new JsonObject().put("kind", "status").put("job", job.toJson()));
+    publish(new TrainerEvent.Status(job.num, job.toJson()));
   }
 
   @Override
   public void onStep(StepMetrics m) {
     job.step = m.step();
     job.imagesPerSecond = m.imagesPerSecond();
-    JsonObject terms = new JsonObject();
-    m.terms().forEach(terms::put);
-    vertx.eventBus().publish(Addresses.FROM_TRAINER_EVENTS, new JsonObject().put("kind", "step").put("job", job.num)
-        .put("step", m.step()).put("epoch", m.epoch()).put("terms", terms).put("time", System.currentTimeMillis()));
+    publish(new TrainerEvent.Step(job.num, m.step(), m.epoch(), System.currentTimeMillis(), m.terms()));
   }
 
   @Override
@@ -49,12 +45,8 @@ final class EventPublisher implements TrainingListener {
     job.epoch = e.epoch();
     job.testLoss = e.testLoss();
     job.epochSeconds = e.seconds();
-    JsonObject train = new JsonObject();
-    e.trainTerms().forEach(train::put);
-    vertx.eventBus().publish(Addresses.FROM_TRAINER_EVENTS, new JsonObject().put("kind", "epoch").put("job", job.num)
-        .put("epoch", e.epoch()).put("step", e.step()).put("test", e.testLoss()).put("train", train)
-        .put("seconds", e.seconds()));
-    vertx.eventBus().publish(Addresses.FROM_TRAINER_EVENTS, new JsonObject().put("kind", "status").put("job", job.toJson()));
+    publish(new TrainerEvent.Epoch(job.num, e.epoch(), e.step(), e.testLoss(), e.trainTerms(), e.seconds()));
+    publish(new TrainerEvent.Status(job.num, job.toJson()));
   }
 
   @Override
@@ -64,7 +56,10 @@ final class EventPublisher implements TrainingListener {
 
   @Override
   public void onSettingChanged(SettingChange c) {
-    vertx.eventBus().publish(Addresses.FROM_TRAINER_EVENTS, new JsonObject().put("kind", "setting").put("job", job.num)
-        .put("step", c.step()).put("epoch", c.epoch()).put("key", c.key()).put("value", c.value()));
+    publish(new TrainerEvent.Setting(job.num, c.step(), c.epoch(), c.key(), c.value()));
+  }
+
+  private void publish(TrainerEvent e) {
+    vertx.eventBus().publish(Addresses.FROM_TRAINER_EVENTS, e);
   }
 }

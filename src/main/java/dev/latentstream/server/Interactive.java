@@ -26,7 +26,7 @@ sealed interface Interactive {
       case "decode" -> new Decode(body.getValue("z"), body.getValue("plane"));
       case "encode" -> new Encode(floats(body, "pixels", 28 * 28 * MAX_BATCH));
       case "interpolate" -> new Interpolate(body.getValue("from"), body.getValue("to"), steps(body),
-          mode(body.getString("mode", "linear")));
+          mode(body.getValue("mode", "linear")));
       case "attribute" -> new Attribute(body.getValue("from"), classIndex(body, "plus"), classIndex(body, "minus"),
           number(body, "scale", 1.0));
       default -> throw new IllegalArgumentException("unknown request '" + op + "'");
@@ -201,11 +201,11 @@ sealed interface Interactive {
     return n.intValue();
   }
 
-  private static boolean mode(String mode) {
-    return switch (mode) {
+  private static boolean mode(Object mode) {
+    return switch (mode instanceof String s ? s : "") {
       case "linear" -> false;
       case "spherical", "slerp" -> true;
-      default -> throw new IllegalArgumentException("\"mode\" must be linear or spherical");
+      default -> throw new IllegalArgumentException("\"mode\" must be \"linear\" or \"spherical\"");
     };
   }
 

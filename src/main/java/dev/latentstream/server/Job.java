@@ -3,8 +3,10 @@ package dev.latentstream.server;
 import dev.latentstream.config.JobConfig;
 import dev.latentstream.config.JobConfigs;
 import dev.latentstream.train.Trainer;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * One job: a run directory, its spec and where it stands. Created and scheduled by {@link
@@ -20,7 +22,8 @@ final class Job {
   final String id;
   final Path runDir;
   final JobConfig spec;
-  final boolean resume;
+  /** The checkpoint step this run continues from, or -1 for a fresh run. */
+  final long resumedAtStep;
   volatile Status status;
   volatile Trainer trainer;
   volatile long step;
@@ -30,18 +33,23 @@ final class Job {
   volatile double imagesPerSecond;
   volatile double epochSeconds = Double.NaN;
   volatile String device = "";
-  volatile java.util.List<String> classes = java.util.List.of();
+  volatile List<String> classes = List.of();
   volatile String error;
   volatile long startedAtMillis;
   volatile long updatedAtMillis = System.currentTimeMillis();
 
-  Job(int num, String id, Path runDir, JobConfig spec, Status status, boolean resume) {
+  Job(int num, String id, Path runDir, JobConfig spec, Status status, long resumedAtStep) {
     this.num = num;
     this.id = id;
     this.runDir = runDir;
     this.spec = spec;
     this.status = status;
-    this.resume = resume;
+    this.resumedAtStep = resumedAtStep;
+    this.step = Math.max(0, resumedAtStep);
+  }
+
+  boolean resumed() {
+    return resumedAtStep >= 0;
   }
 
   boolean active() {
@@ -65,7 +73,7 @@ final class Job {
         .put("epochs", spec.epochs()).put("batchesPerEpoch", batchesPerEpoch)
         .put("progress", batchesPerEpoch == 0 ? 0.0 : Math.min(1.0, step / (double) ((long) spec.epochs() * batchesPerEpoch)))
         .put("device", device).put("updatedAt", updatedAtMillis)
-        .put("classes", new io.vertx.core.json.JsonArray(classes))
+        .put("classes", new JsonArray(classes))
         .put("spec", new JsonObject(JobConfigs.toJson(spec)));
     if (Double.isFinite(testLoss)) {
       j.put("testLoss", testLoss);
@@ -75,6 +83,9 @@ final class Job {
     }
     if (imagesPerSecond > 0) {
       j.put("imagesPerSecond", Math.round(imagesPerSecond));
+    }
+    if (resumed()) {
+      j.put("resumedAtStep", resumedAtStep);
     }
     if (error != null) {
       j.put("error", error);

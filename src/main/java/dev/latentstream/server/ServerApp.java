@@ -2,6 +2,7 @@ package dev.latentstream.server;
 
 import dev.latentstream.config.ConfigException;
 import dev.latentstream.config.JobConfig;
+import dev.latentstream.config.JobConfigs;
 import dev.latentstream.config.ServerConfig;
 import dev.latentstream.data.Datasets;
 import dev.latentstream.data.KnownDataset;
@@ -70,15 +71,8 @@ public final class ServerApp {
   /** Starts the server; {@code firstJob} (may be null) is queued once it is up. */
   public static Future<Running> start(Vertx vertx, ServerConfig config, JobConfig firstJob) {
     String token = config.token() != null ? config.token() : generateToken();
-    ServerConfig withToken = new ServerConfig(config.host(), config.port(), config.runsDir(), config.dataDir(),
-        config.jobsDir(), config.defaultJob(), token, config.watchRequiresToken(), config.allowedOrigins(),
-        config.maxConcurrentJobs(), config.queueLimit(), config.maxMessageBytes(), config.maxConnectionsPerIp(),
-        config.slowClientTimeoutMs(), config.writeQueueBytes(), config.lossBatchMs(), config.frameHistory());
-    try {
-      vertx.eventBus().registerDefaultCodec(FrameMessage.class, new FrameMessage.Codec());
-    } catch (IllegalStateException alreadyRegistered) {
-      // one codec per Vertx instance; a second server on the same instance reuses it
-    }
+    ServerConfig withToken = config.withToken(token);
+    registerCodecs(vertx);
     FrameRenderer renderer = Renderers.best();
     ServerInfo info = new ServerInfo(version(), Libtorch.load(),
         Devices.cudaAvailable() ? "cuda" : "cpu", renderer.implementation(),
@@ -89,9 +83,28 @@ public final class ServerApp {
             new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER))
         .compose(id -> vertx.deployVerticle(http))
         .compose(id -> firstJob == null ? Future.succeededFuture()
-            : vertx.eventBus().request(Addresses.TO_TRAINER, new JsonObject().put("op", "start")
-                .put("spec", new JsonObject(dev.latentstream.config.JobConfigs.toJson(firstJob)))))
+            : vertx.eventBus().request(Addresses.TO_TRAINER, new TrainerCommand.Start(null,
+                new JsonObject(JobConfigs.toJson(firstJob)), null)))
         .map(v -> new Running(vertx, withToken, http, token));
+  }
+
+  /**
+   * The event-bus codecs: frames, and one per trainer event and command record (default codecs are looked
+   * up by exact class). Once per Vertx instance; a second server on the same instance reuses them.
+   */
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  static void registerCodecs(Vertx vertx) {
+    try {
+      vertx.eventBus().registerDefaultCodec(FrameMessage.class, new FrameMessage.Codec());
+      for (Class c : TrainerEvent.class.getPermittedSubclasses()) {
+        vertx.eventBus().registerDefaultCodec(c, new TrainerEvent.Codec(c));
+      }
+      for (Class c : TrainerCommand.class.getPermittedSubclasses()) {
+        vertx.eventBus().registerDefaultCodec(c, new TrainerCommand.Codec(c));
+      }
+    } catch (IllegalStateException alreadyRegistered) {
+      // registered by an earlier server on this Vertx
+    }
   }
 
   static String generateToken() {

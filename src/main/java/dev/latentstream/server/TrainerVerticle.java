@@ -15,6 +15,7 @@ import dev.latentstream.train.TrainingListener;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -26,7 +27,9 @@ import java.util.ArrayDeque;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
 
 /**
@@ -41,12 +44,15 @@ public final class TrainerVerticle extends VerticleBase {
   static final int NOT_FOUND = 404;
   static final int CONFLICT = 409;
   static final int UNAVAILABLE = 503;
+  static final int INTERNAL = 500;
 
   private final ServerConfig config;
   private final FrameRenderer renderer;
   private final Map<String, Job> jobs = new LinkedHashMap<>();
   private final ArrayDeque<Job> queue = new ArrayDeque<>();
   private int nextNum = 1;
+  /** Trainer threads still running, joined on undeploy. */
+  private final List<Thread> threads = new CopyOnWriteArrayList<>();
 
   public TrainerVerticle(ServerConfig config, FrameRenderer renderer) {
     this.config = config;
@@ -56,7 +62,7 @@ public final class TrainerVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     loadPastRuns();
-    vertx.eventBus().<JsonObject>consumer(Addresses.TO_TRAINER, this::handle);
+    vertx.eventBus().<TrainerCommand>consumer(Addresses.TO_TRAINER, this::handle);
     return Future.succeededFuture();
   }
 
@@ -79,29 +85,35 @@ public final class TrainerVerticle extends VerticleBase {
     return Future.succeededFuture();
   }
 
-  private final java.util.List<Thread> threads = new java.util.concurrent.CopyOnWriteArrayList<>();
-
-  private void handle(Message<JsonObject> msg) {
-    JsonObject body = msg.body();
-    String op = body.getString("op", "");
+  private void handle(Message<TrainerCommand> msg) {
     try {
-      switch (op) {
-        case "list" -> msg.reply(new JsonObject().put("jobs", new io.vertx.core.json.JsonArray(
+      switch (msg.body()) {
+        case TrainerCommand.ListJobs l -> msg.reply(new JsonObject().put("jobs", new JsonArray(
             jobs.values().stream().map(Job::toJson).toList())));
-        case "get" -> msg.reply(job(body).toJson().put("runDir", job(body).runDir.toString()));
-        case "start" -> msg.reply(startJob(body).toJson());
-        case "pause" -> msg.reply(pause(job(body)).toJson());
-        case "resume" -> msg.reply(resume(job(body)).toJson());
-        case "stop" -> msg.reply(stop(job(body)).toJson());
-        case "delete" -> msg.reply(delete(job(body)));
-        case "set" -> msg.reply(set(job(body), body));
-        case "decode", "encode", "interpolate", "attribute" -> interactive(msg, op, body);
-        default -> msg.fail(BAD_REQUEST, "unknown op '" + op + "'");
+        case TrainerCommand.GetJob g -> {
+          Job j = job(g.job());
+          msg.reply(j.toJson().put("runDir", j.runDir.toString()));
+        }
+        case TrainerCommand.Start s -> msg.reply(startJob(s).toJson());
+        case TrainerCommand.Control c -> {
+          Job j = job(c.job());
+          msg.reply(switch (c.action()) {
+            case PAUSE -> pause(j).toJson();
+            case RESUME -> resume(j).toJson();
+            case STOP -> stop(j).toJson();
+            case DELETE -> delete(j);
+          });
+        }
+        case TrainerCommand.Set s -> msg.reply(set(job(s.job()), s.key(), s.value()));
+        case TrainerCommand.ModelRequest r -> interactive(msg, r);
       }
     } catch (ReplyError e) {
       msg.fail(e.code, e.getMessage());
     } catch (ConfigException | IllegalArgumentException e) {
       msg.fail(BAD_REQUEST, e.getMessage());
+    } catch (RuntimeException e) {
+      // Never leave a request unanswered: the caller would wait for the event-bus timeout.
+      msg.fail(INTERNAL, "internal error: " + e);
     }
   }
 
@@ -115,8 +127,7 @@ public final class TrainerVerticle extends VerticleBase {
     }
   }
 
-  private Job job(JsonObject body) {
-    Object ref = body.getValue("job");
+  private Job job(Object ref) {
     Job j = null;
     if (ref instanceof String s) {
       j = jobs.get(s);
@@ -129,9 +140,9 @@ public final class TrainerVerticle extends VerticleBase {
     return j;
   }
 
-  private Job startJob(JsonObject body) {
+  private Job startJob(TrainerCommand.Start body) {
     JobConfig spec;
-    if (body.getValue("preset") instanceof String preset) {
+    if (body.preset() instanceof String preset) {
       if (!preset.matches("[A-Za-z0-9._-]{1,64}")) {
         throw new ReplyError(BAD_REQUEST, "bad preset name '" + preset + "'");
       }
@@ -140,7 +151,7 @@ public final class TrainerVerticle extends VerticleBase {
         throw new ReplyError(NOT_FOUND, "unknown preset '" + preset + "'");
       }
       spec = JobConfigs.load(file);
-    } else if (body.getValue("spec") instanceof JsonObject s) {
+    } else if (body.spec() instanceof JsonObject s) {
       try {
         spec = JobConfigs.fromJson(JobConfigs.JSON.readTree(s.encode()), "spec", "custom");
       } catch (IOException e) {
@@ -149,18 +160,18 @@ public final class TrainerVerticle extends VerticleBase {
     } else {
       throw new ReplyError(BAD_REQUEST, "start needs \"preset\" (a name from " + config.jobsDir() + ") or \"spec\" (an object)");
     }
-    if (body.getValue("epochs") instanceof Number n) {
-      if (n.intValue() < 1) {
+    if (body.epochs() != null) {
+      if (body.epochs() < 1) {
         throw new ReplyError(BAD_REQUEST, "\"epochs\" must be at least 1");
       }
-      spec = spec.withEpochs(n.intValue());
+      spec = spec.withEpochs(body.epochs());
     }
     long waiting = jobs.values().stream().filter(j -> j.status == Job.Status.queued).count();
     if (waiting >= config.queueLimit() && running() >= config.maxConcurrentJobs()) {
       throw new ReplyError(UNAVAILABLE, "the queue is full (" + config.queueLimit() + " jobs waiting)");
     }
     String id = uniqueId(spec.name());
-    Job j = new Job(nextNum++, id, config.runsDir().resolve(id), spec, Job.Status.queued, false);
+    Job j = new Job(nextNum++, id, config.runsDir().resolve(id), spec, Job.Status.queued, -1);
     jobs.put(id, j);
     queue.add(j);
     publishStatus(j);
@@ -198,7 +209,7 @@ public final class TrainerVerticle extends VerticleBase {
         Dataset data = Datasets.ensure(j.spec.dataset(), config.dataDir(), line -> publishLog(j, line));
         Files.createDirectories(j.runDir);
         Trainer t = new Trainer(j.spec, data, j.runDir, renderer,
-            TrainingListener.compose(new RunDirectoryWriter(j.runDir), new EventPublisher(vertx, j)), j.resume);
+            TrainingListener.compose(new RunDirectoryWriter(j.runDir), new EventPublisher(vertx, j)), j.resumed());
         j.trainer = t;
         summary = t.run();
       } catch (IOException | RuntimeException e) {
@@ -257,8 +268,7 @@ public final class TrainerVerticle extends VerticleBase {
     if (p.epoch() >= spec.epochs()) {
       throw new ReplyError(CONFLICT, "job " + j.id + " already trained all " + spec.epochs() + " epochs");
     }
-    Job again = new Job(j.num, j.id, j.runDir, spec, Job.Status.queued, true);
-    again.step = p.step();
+    Job again = new Job(j.num, j.id, j.runDir, spec, Job.Status.queued, p.step());
     again.epoch = p.epoch();
     jobs.put(j.id, again);
     queue.add(again);
@@ -291,29 +301,28 @@ public final class TrainerVerticle extends VerticleBase {
     } catch (IOException e) {
       throw new ReplyError(500, "cannot delete " + j.runDir + ": " + e.getMessage());
     }
-    vertx.eventBus().publish(Addresses.FROM_TRAINER_EVENTS, new JsonObject().put("kind", "deleted")
-        .put("job", j.num).put("id", j.id));
+    vertx.eventBus().publish(Addresses.FROM_TRAINER_EVENTS, new TrainerEvent.Deleted(j.num, j.id));
     return new JsonObject().put("id", j.id).put("deleted", true);
   }
 
-  private JsonObject set(Job j, JsonObject body) {
+  private JsonObject set(Job j, String key, double value) {
     if (j.trainer == null || !j.active()) {
       throw new ReplyError(CONFLICT, "job " + j.id + " is not training");
     }
-    if (!(body.getValue("key") instanceof String key) || !(body.getValue("value") instanceof Number value)) {
-      throw new ReplyError(BAD_REQUEST, "set needs \"key\" (a string) and \"value\" (a number)");
+    if (key == null || !Double.isFinite(value)) {
+      throw new ReplyError(BAD_REQUEST, "set needs \"key\" (a string) and \"value\" (a finite number)");
     }
-    j.trainer.set(key, value.doubleValue());
-    return new JsonObject().put("job", j.id).put("key", key).put("value", value.doubleValue());
+    j.trainer.set(key, value);
+    return new JsonObject().put("job", j.id).put("key", key).put("value", value);
   }
 
-  private void interactive(Message<JsonObject> msg, String op, JsonObject body) {
-    Job j = job(body);
+  private void interactive(Message<TrainerCommand> msg, TrainerCommand.ModelRequest r) {
+    Job j = job(r.job());
     Trainer t = j.trainer;
     if (t == null || !j.active() || j.status == Job.Status.queued) {
       throw new ReplyError(CONFLICT, "job " + j.id + " has no live model (it is " + j.status + ")");
     }
-    Interactive request = Interactive.parse(op, body);
+    Interactive request = Interactive.parse(r.op(), r.body());
     CompletableFuture<JsonObject> reply = t.submit(live -> request.run(live, renderer));
     reply.whenComplete((result, error) -> {
       if (error == null) {
@@ -327,12 +336,11 @@ public final class TrainerVerticle extends VerticleBase {
 
   private void publishStatus(Job j) {
     j.updatedAtMillis = System.currentTimeMillis();
-    vertx.eventBus().publish(Addresses.FROM_TRAINER_EVENTS, new JsonObject().put("kind", "status").put("job", j.toJson()));
+    vertx.eventBus().publish(Addresses.FROM_TRAINER_EVENTS, new TrainerEvent.Status(j.num, j.toJson()));
   }
 
   private void publishLog(Job j, String line) {
-    vertx.eventBus().publish(Addresses.FROM_TRAINER_EVENTS, new JsonObject().put("kind", "log").put("job", j.num)
-        .put("message", line));
+    vertx.eventBus().publish(Addresses.FROM_TRAINER_EVENTS, new TrainerEvent.Log(j.num, line));
   }
 
   private void writeStatusFile(Job j) {
@@ -353,7 +361,7 @@ public final class TrainerVerticle extends VerticleBase {
       dirs.filter(d -> Files.isRegularFile(d.resolve("job.json"))).sorted().forEach(d -> {
         try {
           JobConfig spec = JobConfigs.load(d.resolve("job.json"));
-          Job j = new Job(nextNum++, d.getFileName().toString(), d, spec, Job.Status.stopped, false);
+          Job j = new Job(nextNum++, d.getFileName().toString(), d, spec, Job.Status.stopped, -1);
           if (Files.isRegularFile(d.resolve("status.json"))) {
             JsonObject s = new JsonObject(Files.readString(d.resolve("status.json")));
             Job.Status st = Job.Status.valueOf(s.getString("status", "stopped"));

@@ -4,7 +4,6 @@ import dev.latentstream.server.FrameMessage;
 import dev.latentstream.stream.Protocol.Stream;
 import dev.latentstream.train.FrameKind;
 import io.vertx.core.http.ServerWebSocket;
-import io.vertx.core.json.JsonObject;
 import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.HashMap;
@@ -37,8 +36,8 @@ final class ClientSession {
     return set != null && set.contains(s);
   }
 
-  void send(JsonObject message) {
-    sendText(message.encode());
+  void send(ServerMessage message) {
+    sendText(message.toJson().encode());
   }
 
   /** Sends text encoded once for many sessions. */

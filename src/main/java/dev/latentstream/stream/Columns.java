@@ -6,35 +6,43 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** Loss points in columnar form ({@code {step: [...], epoch: [...], recon: [...], ...}}), append-only. */
+/**
+ * Loss points in columnar form ({@code {step: [...], epoch: [...], time: [...], recon: [...], ...}}),
+ * append-only. A value missing from a row is NaN in memory and {@code null} in JSON.
+ */
 final class Columns {
+
+  private static final java.util.Set<String> WHOLE = java.util.Set.of("step", "epoch", "time");
 
   private final Map<String, double[]> columns = new LinkedHashMap<>();
   private int size;
 
-  void add(JsonObject step) {
-    put("step", step.getLong("step"));
-    put("epoch", step.getInteger("epoch"));
-    put("time", step.getLong("time", 0L));
-    JsonObject terms = step.getJsonObject("terms");
-    for (String t : terms.fieldNames()) {
-      put(t, terms.getDouble(t));
-    }
+  /** {@code timeMillis} below 0: unknown (points read back from a run directory). */
+  void add(long step, int epoch, long timeMillis, Map<String, Double> terms) {
+    put("step", step);
+    put("epoch", epoch);
+    put("time", timeMillis < 0 ? Double.NaN : timeMillis);
+    terms.forEach(this::put);
     size++;
-    for (double[] c : columns.values()) {
-      // a term missing from this step (never expected) stays NaN rather than shifting the column
-      if (c.length < size) {
-        throw new IllegalStateException("column shorter than row count");
+  }
+
+  /** Appends every row of {@code other}. */
+  void addAll(Columns other) {
+    for (int r = 0; r < other.size; r++) {
+      for (Map.Entry<String, double[]> c : other.columns.entrySet()) {
+        put(c.getKey(), c.getValue()[r]);
       }
+      size++;
     }
   }
 
+  /** The step of the first row, or -1 when empty. */
+  long firstStep() {
+    return size == 0 ? -1 : (long) columns.get("step")[0];
+  }
+
   private void put(String name, double v) {
-    double[] c = columns.computeIfAbsent(name, k -> {
-      double[] fresh = new double[Math.max(64, size * 2)];
-      Arrays.fill(fresh, Double.NaN);
-      return fresh;
-    });
+    double[] c = columns.computeIfAbsent(name, k -> nans(Math.max(64, size * 2)));
     if (size >= c.length) {
       double[] grown = Arrays.copyOf(c, c.length * 2);
       Arrays.fill(grown, c.length, grown.length, Double.NaN);
@@ -42,6 +50,12 @@ final class Columns {
       c = grown;
     }
     c[size] = v;
+  }
+
+  private static double[] nans(int n) {
+    double[] a = new double[n];
+    Arrays.fill(a, Double.NaN);
+    return a;
   }
 
   int size() {
@@ -58,10 +72,12 @@ final class Columns {
       JsonArray a = new JsonArray();
       for (int i = 0; i < size; i++) {
         double v = values[i];
-        if (name.equals("step") || name.equals("epoch") || name.equals("time")) {
+        if (Double.isNaN(v)) {
+          a.addNull();
+        } else if (WHOLE.contains(name)) {
           a.add((long) v);
         } else {
-          a.add(Double.isNaN(v) ? null : v);
+          a.add(v);
         }
       }
       out.put(name, a);

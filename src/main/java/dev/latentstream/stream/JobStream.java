@@ -2,6 +2,7 @@ package dev.latentstream.stream;
 
 import dev.latentstream.server.FrameMessage;
 import dev.latentstream.train.FrameKind;
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayDeque;
@@ -10,22 +11,28 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 
-/** What the hub keeps of one job for late joiners: the loss history, test losses, settings and frames. */
+/**
+ * What the hub keeps of one job for late joiners: the loss history, test losses, settings and frames.
+ * Live events append; what an earlier run of the job left in its run directory is put in front once
+ * ({@link #prepend}).
+ */
 final class JobStream {
 
   final int num;
   JsonObject status;
-  final Columns loss = new Columns();
+  Columns loss = new Columns();
   /** Points since the last flush, sent to every loss subscriber as one shared message. */
   Columns pendingLoss = new Columns();
-  final JsonObject test = new JsonObject().put("epoch", new JsonArray()).put("step", new JsonArray())
-      .put("loss", new JsonArray());
-  final JsonArray settings = new JsonArray();
+  private JsonArray testEpochs = new JsonArray();
+  private JsonArray testSteps = new JsonArray();
+  private JsonArray testLosses = new JsonArray();
+  private JsonArray settings = new JsonArray();
   final Map<FrameKind, FrameMessage> latest = new EnumMap<>(FrameKind.class);
-  final Map<FrameKind, ArrayDeque<FrameMessage>> history = new EnumMap<>(FrameKind.class);
-  float[] plane;
-  long planeStep;
-  boolean loadedFromDisk;
+  private final Map<FrameKind, ArrayDeque<FrameMessage>> history = new EnumMap<>(FrameKind.class);
+  private float[] plane;
+  private long planeStep;
+  /** Set once the run directory has been read (or found to hold nothing this stream lacks). */
+  Future<Void> pastLoaded;
 
   JobStream(int num, JsonObject status) {
     this.num = num;
@@ -34,6 +41,15 @@ final class JobStream {
 
   String id() {
     return status.getString("id");
+  }
+
+  String state() {
+    return status.getString("status");
+  }
+
+  /** The checkpoint step this run continues from, or -1 for a fresh run. */
+  long resumedAtStep() {
+    return status.getLong("resumedAtStep", -1L);
   }
 
   void addFrame(FrameMessage m, int keep) {
@@ -50,9 +66,31 @@ final class JobStream {
   }
 
   void addTest(int epoch, long step, double loss) {
-    test.getJsonArray("epoch").add(epoch);
-    test.getJsonArray("step").add(step);
-    test.getJsonArray("loss").add(loss);
+    testEpochs.add(epoch);
+    testSteps.add(step);
+    testLosses.add(loss);
+  }
+
+  void addSetting(long step, int epoch, String key, double value) {
+    settings.add(new JsonObject().put("step", step).put("epoch", epoch).put("key", key).put("value", value));
+  }
+
+  /** Puts {@code past} (everything before this stream's first event) in front of what this stream holds. */
+  void prepend(JobStream past, int keepFrames) {
+    past.loss.addAll(loss);
+    loss = past.loss;
+    testEpochs = past.testEpochs.addAll(testEpochs);
+    testSteps = past.testSteps.addAll(testSteps);
+    testLosses = past.testLosses.addAll(testLosses);
+    settings = past.settings.addAll(settings);
+    past.history.forEach((kind, earlier) -> {
+      ArrayDeque<FrameMessage> h = history.computeIfAbsent(kind, k -> new ArrayDeque<>());
+      earlier.descendingIterator().forEachRemaining(h::addFirst);
+      while (h.size() > keepFrames) {
+        h.removeFirst();
+      }
+      latest.putIfAbsent(kind, earlier.getLast());
+    });
   }
 
   /** The frame of {@code kind} nearest at or before {@code step} (the oldest kept when all are later). */
@@ -81,13 +119,13 @@ final class JobStream {
     return out;
   }
 
-  JsonObject historyMessage() {
-    return new JsonObject().put("type", "history").put("job", num).put("id", id()).put("columns", loss.toJson())
-        .put("test", test.copy()).put("settings", settings.copy());
+  ServerMessage.History history() {
+    return new ServerMessage.History(num, id(), loss.toJson(), new JsonObject().put("epoch", testEpochs.copy())
+        .put("step", testSteps.copy()).put("loss", testLosses.copy()), settings.copy());
   }
 
-  JsonObject planeMessage() {
-    return plane == null ? null : new JsonObject().put("type", "plane").put("job", num).put("step", planeStep)
-        .put("range", new JsonArray().add(plane[0]).add(plane[1]).add(plane[2]).add(plane[3]));
+  /** The latest latent frame's plane range, or null before the first latent frame (and for frames read from disk). */
+  ServerMessage.Plane plane() {
+    return plane == null ? null : new ServerMessage.Plane(num, planeStep, plane);
   }
 }

@@ -1,5 +1,6 @@
 package dev.latentstream.stream;
 
+import dev.latentstream.server.TrainerCommand;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -29,6 +30,7 @@ public final class Protocol {
     public static final String CONFLICT = "conflict";
     public static final String UNAVAILABLE = "unavailable";
     public static final String VERSION = "unsupported_version";
+    public static final String INTERNAL = "internal";
 
     private Codes() {}
   }
@@ -142,14 +144,11 @@ public final class Protocol {
   }
 
   private static Object job(JsonObject m, String id) {
-    Object job = m.getValue("job");
-    if (job instanceof String s && !s.isEmpty()) {
-      return s;
+    try {
+      return TrainerCommand.jobRef(m.getValue("job"));
+    } catch (IllegalArgumentException e) {
+      throw new ProtocolException(Codes.BAD_FIELD, e.getMessage(), id);
     }
-    if (job instanceof Number n && n.intValue() == n.doubleValue()) {
-      return n.intValue();
-    }
-    throw new ProtocolException(Codes.BAD_FIELD, "\"job\" must be a job id (string) or number", id);
   }
 
   private static Set<Stream> streams(JsonObject m, String id) {
@@ -159,6 +158,9 @@ public final class Protocol {
     }
     if (!(v instanceof JsonArray arr)) {
       throw new ProtocolException(Codes.BAD_FIELD, "\"streams\" must be an array of stream names", id);
+    }
+    if (arr.isEmpty()) {
+      throw new ProtocolException(Codes.BAD_FIELD, "\"streams\" must name at least one stream (or be left out for all)", id);
     }
     EnumSet<Stream> out = EnumSet.noneOf(Stream.class);
     for (Object o : arr) {
@@ -189,14 +191,5 @@ public final class Protocol {
     }
     int nl = s.indexOf('\n');
     return nl < 0 ? s : s.substring(0, nl);
-  }
-
-  /** An error message to send. */
-  public static JsonObject error(String id, String code, String message) {
-    JsonObject e = new JsonObject().put("type", "error").put("code", code).put("message", message);
-    if (id != null) {
-      e.put("id", id);
-    }
-    return e;
   }
 }

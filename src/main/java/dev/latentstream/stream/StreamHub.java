@@ -3,6 +3,8 @@ package dev.latentstream.stream;
 import dev.latentstream.config.ServerConfig;
 import dev.latentstream.server.Addresses;
 import dev.latentstream.server.FrameMessage;
+import dev.latentstream.server.TrainerCommand;
+import dev.latentstream.server.TrainerEvent;
 import dev.latentstream.stream.Protocol.ClientMessage;
 import dev.latentstream.stream.Protocol.Codes;
 import dev.latentstream.stream.Protocol.Stream;
@@ -11,10 +13,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.http.ServerWebSocket;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -23,10 +22,13 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Fans the trainer's events out to WebSocket clients and keeps each job's history for late joiners.
- * Lives on one event loop; all trainer traffic arrives over the event bus.
+ * Fans the trainer's events out to WebSocket clients and keeps each job's history for late joiners,
+ * including what earlier runs left in the run directory. Lives on one event loop; all trainer traffic
+ * arrives over the event bus, and run directories are read on a worker.
  */
 public final class StreamHub {
+
+  private static final System.Logger LOG = System.getLogger(StreamHub.class.getName());
 
   private final Vertx vertx;
   private final ServerConfig config;
@@ -39,11 +41,11 @@ public final class StreamHub {
   }
 
   public Future<Void> start() {
-    vertx.eventBus().<JsonObject>localConsumer(Addresses.FROM_TRAINER_EVENTS, m -> onEvent(m.body()));
+    vertx.eventBus().<TrainerEvent>localConsumer(Addresses.FROM_TRAINER_EVENTS, m -> onEvent(m.body()));
     vertx.eventBus().<FrameMessage>localConsumer(Addresses.FROM_TRAINER_FRAMES, m -> onFrame(m.body()));
     vertx.setPeriodic(config.lossBatchMs(), id -> flushLoss());
     vertx.setPeriodic(Math.max(50, config.slowClientTimeoutMs() / 4), id -> closeSlowClients());
-    return trainer(new JsonObject().put("op", "list")).map(list -> {
+    return trainer(new TrainerCommand.ListJobs()).map(list -> {
       list.getJsonArray("jobs").forEach(j -> status((JsonObject) j));
       return null;
     });
@@ -53,18 +55,20 @@ public final class StreamHub {
     return sessions.size();
   }
 
-  /** The kept frame of a job nearest at or before {@code step} (the latest when step is null). */
-  public FrameMessage frame(String jobId, FrameKind kind, Long step) {
+  /**
+   * The kept frame of a job nearest at or before {@code step} (the latest when step is null); null when
+   * there is none or the job is unknown.
+   */
+  public Future<FrameMessage> frame(String jobId, FrameKind kind, Long step) {
     JobStream js = byId(jobId);
-    if (js == null) {
-      return null;
-    }
-    return step == null ? js.latest.get(kind) : js.frameAt(kind, step);
+    return js == null ? Future.succeededFuture()
+        : loadPast(js).map(v -> step == null ? js.latest.get(kind) : js.frameAt(kind, step));
   }
 
-  public JsonObject frameIndex(String jobId) {
+  /** The steps of the frames kept for scrubbing, per stream ({@code {}} for an unknown job). */
+  public Future<JsonObject> frameIndex(String jobId) {
     JobStream js = byId(jobId);
-    return js == null ? new JsonObject() : js.frameIndex();
+    return js == null ? Future.succeededFuture(new JsonObject()) : loadPast(js).map(v -> js.frameIndex());
   }
 
   private JobStream byId(String id) {
@@ -73,66 +77,57 @@ public final class StreamHub {
 
   // --- trainer events -------------------------------------------------------------------------
 
-  private void onEvent(JsonObject e) {
-    switch (e.getString("kind")) {
-      case "status" -> status(e.getJsonObject("job"));
-      case "step" -> {
-        JobStream js = jobs.get(e.getInteger("job"));
-        if (js == null) {
-          return;
+  private void onEvent(TrainerEvent event) {
+    JobStream js = jobs.get(event.job());
+    if (js == null && !(event instanceof TrainerEvent.Status)) {
+      return; // a job deleted while its last events were in flight
+    }
+    switch (event) {
+      case TrainerEvent.Status s -> status(s.status());
+      case TrainerEvent.Step s -> {
+        boolean first = js.loss.isEmpty();
+        js.loss.add(s.step(), s.epoch(), s.timeMillis(), s.terms());
+        js.pendingLoss.add(s.step(), s.epoch(), s.timeMillis(), s.terms());
+        if (first && js.resumedAtStep() >= 0) {
+          // The run has opened its metrics.csv (kept rows first), so the rows before the checkpoint are safe
+          // to read now; subscribers' charts restart from the checkpoint.
+          loadPast(js).onComplete(v -> sendHistory(js, sessionsWanting(js.num, Stream.loss)));
         }
-        js.loss.add(e);
-        js.pendingLoss.add(e);
       }
-      case "epoch" -> {
-        JobStream js = jobs.get(e.getInteger("job"));
-        if (js == null) {
-          return;
-        }
-        js.addTest(e.getInteger("epoch"), e.getLong("step"), e.getDouble("test"));
+      case TrainerEvent.Epoch e -> {
+        js.addTest(e.epoch(), e.step(), e.testLoss());
         flushLoss();
-        JsonObject msg = e.copy().put("type", "epoch");
-        msg.remove("kind");
-        broadcast(js.num, Stream.loss, msg);
+        broadcast(js.num, Stream.loss, new ServerMessage.Epoch(js.num, e.epoch(), e.step(), e.testLoss(), e.train(),
+            e.seconds()));
       }
-      case "setting" -> {
-        JobStream js = jobs.get(e.getInteger("job"));
-        if (js == null) {
-          return;
-        }
-        JsonObject msg = e.copy().put("type", "setting");
-        msg.remove("kind");
-        js.settings.add(new JsonObject().put("step", e.getLong("step")).put("key", e.getString("key"))
-            .put("value", e.getDouble("value")));
-        broadcast(js.num, Stream.loss, msg);
+      case TrainerEvent.Setting e -> {
+        js.addSetting(e.step(), e.epoch(), e.key(), e.value());
+        broadcast(js.num, Stream.loss, new ServerMessage.Setting(js.num, e.step(), e.epoch(), e.key(), e.value()));
       }
-      case "log" -> broadcast(e.getInteger("job"), Stream.status, new JsonObject().put("type", "log")
-          .put("job", e.getInteger("job")).put("message", e.getString("message")));
-      case "deleted" -> {
-        jobs.remove(e.getInteger("job"));
-        JsonObject msg = new JsonObject().put("type", "deleted").put("job", e.getInteger("job")).put("id", e.getString("id"));
+      case TrainerEvent.Log e -> broadcast(js.num, Stream.status, new ServerMessage.Log(js.num, e.message()));
+      case TrainerEvent.Deleted e -> {
+        jobs.remove(js.num);
+        String text = new ServerMessage.Deleted(js.num, e.jobId()).toJson().encode();
         sessions.forEach(s -> {
-          s.unsubscribe(e.getInteger("job"));
-          s.send(msg);
+          s.unsubscribe(js.num);
+          s.sendText(text);
         });
-      }
-      default -> {
-        // events for other consumers
       }
     }
   }
 
+  /** A job object changed. A new id, or a resumed run of the same job, starts a fresh stream. */
   private void status(JsonObject job) {
     int num = job.getInteger("num");
     JobStream js = jobs.get(num);
-    if (js == null || !job.getString("id").equals(js.id())) {
-      js = new JobStream(num, job);
-      jobs.put(num, js);
+    if (js == null || !job.getString("id").equals(js.id()) || job.getLong("resumedAtStep", -1L) != js.resumedAtStep()) {
+      jobs.put(num, new JobStream(num, job));
+    } else {
+      js.status = job;
     }
-    js.status = job;
-    String msg = new JsonObject().put("type", "status").put("job", job).encode();
     // Every client sees every job's status, so run lists stay live without subscribing.
-    sessions.forEach(s -> s.sendText(msg));
+    String text = new ServerMessage.Status(job).toJson().encode();
+    sessions.forEach(s -> s.sendText(text));
   }
 
   private void onFrame(FrameMessage m) {
@@ -142,24 +137,26 @@ public final class StreamHub {
     }
     js.addFrame(m, config.frameHistory());
     Stream stream = Stream.valueOf(m.frame().kind().wireName());
-    String plane = m.frame().plane() != null ? js.planeMessage().encode() : null;
-    for (ClientSession s : sessions) {
-      if (s.wants(js.num, stream)) {
-        if (plane != null) {
-          s.sendText(plane);
-        }
-        s.offerFrame(m);
+    String plane = m.frame().plane() != null ? js.plane().toJson().encode() : null;
+    for (ClientSession s : sessionsWanting(js.num, stream)) {
+      if (plane != null) {
+        s.sendText(plane);
       }
+      s.offerFrame(m);
     }
   }
 
+  private List<ClientSession> sessionsWanting(int job, Stream stream) {
+    return sessions.stream().filter(s -> s.wants(job, stream)).toList();
+  }
+
   /** Encodes once, sends to every session subscribed to the job's stream. */
-  private void broadcast(int job, Stream stream, JsonObject msg) {
+  private void broadcast(int job, Stream stream, ServerMessage msg) {
     String text = null;
     for (ClientSession s : sessions) {
       if (s.wants(job, stream)) {
         if (text == null) {
-          text = msg.encode();
+          text = msg.toJson().encode();
         }
         s.sendText(text);
       }
@@ -172,10 +169,22 @@ public final class StreamHub {
       if (!js.pendingLoss.isEmpty()) {
         Columns batch = js.pendingLoss;
         js.pendingLoss = new Columns();
-        broadcast(js.num, Stream.loss, new JsonObject().put("type", "loss").put("job", js.num)
-            .put("columns", batch.toJson()));
+        broadcast(js.num, Stream.loss, new ServerMessage.Loss(js.num, batch.toJson()));
       }
     }
+  }
+
+  /**
+   * Sends the whole history, which replaces what a client holds. Points still waiting for the next batch
+   * go out first, so no batch after the history repeats a point in it.
+   */
+  private void sendHistory(JobStream js, List<ClientSession> to) {
+    flushLoss();
+    if (to.isEmpty() || jobs.get(js.num) != js) {
+      return;
+    }
+    String text = js.history().toJson().encode();
+    to.forEach(s -> s.sendText(text));
   }
 
   private void closeSlowClients() {
@@ -189,6 +198,46 @@ public final class StreamHub {
     }
   }
 
+  // --- history from the run directory ----------------------------------------------------------
+
+  /**
+   * Reads, once, what the job's run directory holds from before this stream's first point: all of it for a
+   * past run, the rows up to the checkpoint for a resumed one. A fresh run has nothing there; a resumed run
+   * that has not yet stepped is rewriting its metrics.csv, so it is read at its first step instead.
+   */
+  private Future<Void> loadPast(JobStream js) {
+    if (js.pastLoaded != null) {
+      return js.pastLoaded;
+    }
+    boolean active = List.of("queued", "running", "paused").contains(js.state());
+    long upTo;
+    if (!js.loss.isEmpty()) {
+      upTo = js.loss.firstStep() - 1;
+    } else if (!active) {
+      upTo = Long.MAX_VALUE;
+    } else if (js.resumedAtStep() < 0) {
+      upTo = 0;
+    } else {
+      return Future.succeededFuture();
+    }
+    if (upTo <= 0) {
+      js.pastLoaded = Future.succeededFuture();
+      return js.pastLoaded;
+    }
+    long limit = upTo;
+    js.pastLoaded = vertx.executeBlocking(() -> RunFiles.read(config.runsDir().resolve(js.id()), js.num, js.status, limit,
+            config.frameHistory()))
+        .map(past -> {
+          js.prepend(past, config.frameHistory());
+          return (Void) null;
+        })
+        .recover(t -> {
+          LOG.log(System.Logger.Level.WARNING, "cannot read the history of " + js.id() + ": " + t);
+          return Future.succeededFuture();
+        });
+    return js.pastLoaded;
+  }
+
   // --- clients --------------------------------------------------------------------------------
 
   /** Takes over a new WebSocket; {@code onClose} runs when it closes (the HTTP side's bookkeeping). */
@@ -196,7 +245,8 @@ public final class StreamHub {
     ClientSession s = new ClientSession(ws, authorized);
     sessions.add(s);
     ws.textMessageHandler(text -> onMessage(s, text));
-    ws.binaryMessageHandler(b -> s.send(Protocol.error(null, Codes.BAD_REQUEST, "binary messages are not accepted")));
+    ws.binaryMessageHandler(b -> s.send(new ServerMessage.Error(null, Codes.BAD_FIELD,
+        "binary messages are not accepted; send JSON text")));
     ws.closeHandler(v -> {
       s.closed = true;
       sessions.remove(s);
@@ -205,8 +255,7 @@ public final class StreamHub {
     ws.exceptionHandler(t -> {
       // a broken socket is closed by Vert.x; the close handler forgets the session
     });
-    s.send(new JsonObject().put("type", "welcome").put("version", Protocol.VERSION).put("authorized", authorized)
-        .put("jobs", new JsonArray(jobs.values().stream().map(j -> j.status).toList())));
+    s.send(new ServerMessage.Welcome(authorized, jobs.values().stream().map(j -> j.status).toList()));
   }
 
   private void onMessage(ClientSession s, String text) {
@@ -214,13 +263,13 @@ public final class StreamHub {
     try {
       m = Protocol.parse(text, config.maxMessageBytes());
     } catch (ProtocolException e) {
-      s.send(Protocol.error(e.id(), e.code(), e.getMessage()));
+      s.send(new ServerMessage.Error(e.id(), e.code(), e.getMessage()));
       return;
     }
     try {
       handle(s, m);
     } catch (ProtocolException e) {
-      s.send(Protocol.error(m.id(), e.code(), e.getMessage()));
+      s.send(new ServerMessage.Error(m.id(), e.code(), e.getMessage()));
     }
   }
 
@@ -228,51 +277,39 @@ public final class StreamHub {
     switch (m) {
       case Protocol.Hello h -> {
         if (h.token() != null) {
-          if (!h.token().equals(config.token())) {
+          if (!config.tokenMatches(h.token())) {
             throw new ProtocolException(Codes.UNAUTHORIZED, "wrong token", h.id());
           }
           s.authorized = true;
         }
-        s.send(reply("hello", h.id()).put("version", Protocol.VERSION).put("authorized", s.authorized));
+        s.send(new ServerMessage.Hello(h.id(), s.authorized));
       }
       case Protocol.Subscribe sub -> subscribe(s, sub);
       case Protocol.Unsubscribe u -> {
         JobStream js = find(u.job(), u.id());
         s.unsubscribe(js.num);
-        s.send(reply("unsubscribed", u.id()).put("job", js.num));
+        s.send(new ServerMessage.Unsubscribed(u.id(), js.num));
       }
       case Protocol.Start st -> {
         requireToken(s, st.id());
-        JsonObject cmd = new JsonObject().put("op", "start");
-        if (st.preset() != null) {
-          cmd.put("preset", st.preset());
-        } else {
-          cmd.put("spec", st.spec());
-        }
-        if (st.epochs() != null) {
-          cmd.put("epochs", st.epochs());
-        }
-        forward(s, st.id(), "started", cmd);
+        forward(s, st.id(), "start", new TrainerCommand.Start(st.preset(), st.spec(), st.epochs()));
       }
       case Protocol.Control c -> {
         requireToken(s, c.id());
-        forward(s, c.id(), c.action() + (c.action().endsWith("e") ? "d" : "ed"),
-            new JsonObject().put("op", c.action()).put("job", find(c.job(), c.id()).id()));
+        TrainerCommand.Action action = TrainerCommand.Action.fromWireName(c.action());
+        forward(s, c.id(), c.action(), new TrainerCommand.Control(action, find(c.job(), c.id()).id()));
       }
       case Protocol.SetSetting set -> {
         requireToken(s, set.id());
-        forward(s, set.id(), "set", new JsonObject().put("op", "set").put("job", find(set.job(), set.id()).id())
-            .put("key", set.key()).put("value", set.value()));
+        forward(s, set.id(), "set", new TrainerCommand.Set(find(set.job(), set.id()).id(), set.key(), set.value()));
       }
       case Protocol.ModelRequest r -> {
         if (config.watchRequiresToken()) {
           requireToken(s, r.id());
         }
-        JsonObject cmd = r.body().copy().put("op", r.op()).put("job", find(r.job(), r.id()).id());
-        cmd.remove("type");
-        forward(s, r.id(), r.op() + "d", cmd);
+        forward(s, r.id(), r.op(), new TrainerCommand.ModelRequest(find(r.job(), r.id()).id(), r.op(), r.body()));
       }
-      case Protocol.Ping p -> s.send(reply("pong", p.id()));
+      case Protocol.Ping p -> s.send(new ServerMessage.Pong(p.id()));
     }
   }
 
@@ -283,21 +320,20 @@ public final class StreamHub {
     JobStream js = find(sub.job(), sub.id());
     // Points not yet flushed go to the existing subscribers now; the newcomer gets them in its history.
     flushLoss();
-    s.subscriptions.put(js.num, EnumSet.copyOf(sub.streams().isEmpty() ? EnumSet.allOf(Stream.class) : sub.streams()));
-    s.send(reply("subscribed", sub.id()).put("job", js.status)
-        .put("streams", new JsonArray(sub.streams().stream().map(Enum::name).toList())));
-    loadFromDiskIfNeeded(js).onComplete(done -> {
-      if (s.closed) {
+    s.subscriptions.put(js.num, EnumSet.copyOf(sub.streams()));
+    s.send(new ServerMessage.Subscribed(sub.id(), js.status, sub.streams().stream().map(Enum::name).toList()));
+    loadPast(js).onComplete(done -> {
+      if (s.closed || jobs.get(js.num) != js) {
         return;
       }
       if (s.wants(js.num, Stream.loss)) {
-        s.send(js.historyMessage());
+        sendHistory(js, List.of(s));
       }
       for (FrameKind kind : FrameKind.values()) {
         FrameMessage latest = js.latest.get(kind);
         if (latest != null && s.wants(js.num, Stream.valueOf(kind.wireName()))) {
           if (latest.frame().plane() != null) {
-            s.send(js.planeMessage());
+            s.send(js.plane());
           }
           s.offerFrame(latest);
         }
@@ -305,48 +341,12 @@ public final class StreamHub {
     });
   }
 
-  /** A past run's history lives in its metrics.csv; read it (off the event loop) on first subscribe. */
-  private Future<Void> loadFromDiskIfNeeded(JobStream js) {
-    String status = js.status.getString("status");
-    if (js.loadedFromDisk || !js.loss.isEmpty() || "running".equals(status) || "paused".equals(status)
-        || "queued".equals(status)) {
-      return Future.succeededFuture();
-    }
-    js.loadedFromDisk = true;
-    Path csv = config.runsDir().resolve(js.id()).resolve("metrics.csv");
-    return vertx.<List<String>>executeBlocking(() -> Files.exists(csv) ? Files.readAllLines(csv) : List.of())
-        .map(lines -> {
-          if (lines.isEmpty()) {
-            return (Void) null;
-          }
-          String[] header = lines.getFirst().split(",", -1);
-          for (String line : lines.subList(1, lines.size())) {
-            String[] f = line.split(",", -1);
-            if (f.length != header.length) {
-              continue;
-            }
-            JsonObject terms = new JsonObject();
-            for (int i = 2; i < header.length - 3; i++) {
-              if (!f[i].isEmpty()) {
-                terms.put(header[i], Double.parseDouble(f[i]));
-              }
-            }
-            js.loss.add(new JsonObject().put("step", Long.parseLong(f[0])).put("epoch", Integer.parseInt(f[1]))
-                .put("terms", terms));
-            if (!f[header.length - 3].isEmpty()) {
-              js.addTest(Integer.parseInt(f[1]), Long.parseLong(f[0]), Double.parseDouble(f[header.length - 3]));
-            }
-          }
-          return (Void) null;
-        }).recover(t -> Future.<Void>succeededFuture());
-  }
-
-  private void forward(ClientSession s, String id, String replyType, JsonObject command) {
+  private void forward(ClientSession s, String id, String requestType, TrainerCommand command) {
     trainer(command).onComplete(ar -> {
       if (ar.succeeded()) {
-        s.send(reply(replyType, id).put("result", ar.result()));
+        s.send(new ServerMessage.Result(ServerMessage.RESULT_TYPES.get(requestType), id, ar.result()));
       } else {
-        s.send(Protocol.error(id, code(ar.cause()), ar.cause().getMessage()));
+        s.send(new ServerMessage.Error(id, code(ar.cause()), ar.cause().getMessage()));
       }
     });
   }
@@ -358,13 +358,13 @@ public final class StreamHub {
         case 404 -> Codes.UNKNOWN_JOB;
         case 409 -> Codes.CONFLICT;
         case 503 -> Codes.UNAVAILABLE;
-        default -> "internal";
+        default -> Codes.INTERNAL;
       };
     }
-    return "internal";
+    return Codes.INTERNAL;
   }
 
-  private Future<JsonObject> trainer(JsonObject command) {
+  private Future<JsonObject> trainer(TrainerCommand command) {
     return vertx.eventBus().<JsonObject>request(Addresses.TO_TRAINER, command).map(m -> m.body());
   }
 
@@ -381,13 +381,5 @@ public final class StreamHub {
       throw new ProtocolException(Codes.UNAUTHORIZED, "this needs the token: send {\"type\":\"hello\",\"version\":1,"
           + "\"token\":\"...\"} first", id);
     }
-  }
-
-  private static JsonObject reply(String type, String id) {
-    JsonObject r = new JsonObject().put("type", type);
-    if (id != null) {
-      r.put("id", id);
-    }
-    return r;
   }
 }

@@ -57,20 +57,19 @@ public final class ViewersBenchmark {
   record Result(double secondsPerEpoch, List<Long> latencies, long frames) {}
 
   static Result run(Vertx vertx, ServerApp.Running server, JobConfig job, int viewers) throws Exception {
-    JsonObject started = vertx.eventBus().<JsonObject>request(Addresses.TO_TRAINER, new JsonObject().put("op", "start")
-        .put("spec", new JsonObject(JobConfigs.toJson(job)))).toCompletionStage().toCompletableFuture().get().body();
+    JsonObject started = vertx.eventBus().<JsonObject>request(Addresses.TO_TRAINER, new TrainerCommand.Start(null,
+        new JsonObject(JobConfigs.toJson(job)), null)).toCompletionStage().toCompletableFuture().get().body();
     int num = started.getInteger("num");
     List<Long> latencies = new CopyOnWriteArrayList<>();
     AtomicLong frames = new AtomicLong();
     List<Double> epochSeconds = new CopyOnWriteArrayList<>();
     CompletableFuture<Void> done = new CompletableFuture<>();
-    vertx.eventBus().<JsonObject>localConsumer(Addresses.FROM_TRAINER_EVENTS, m -> {
-      JsonObject e = m.body();
-      if ("epoch".equals(e.getString("kind")) && e.getInteger("job") == num) {
-        epochSeconds.add(e.getDouble("seconds"));
+    vertx.eventBus().<TrainerEvent>localConsumer(Addresses.FROM_TRAINER_EVENTS, m -> {
+      if (m.body() instanceof TrainerEvent.Epoch e && e.job() == num) {
+        epochSeconds.add(e.seconds());
       }
-      if ("status".equals(e.getString("kind")) && e.getJsonObject("job").getInteger("num") == num
-          && List.of("completed", "failed", "stopped").contains(e.getJsonObject("job").getString("status"))) {
+      if (m.body() instanceof TrainerEvent.Status s && s.job() == num
+          && List.of("completed", "failed", "stopped").contains(s.status().getString("status"))) {
         done.complete(null);
       }
     });

@@ -1,0 +1,319 @@
+package dev.latentstream.server;
+
+import dev.latentstream.config.JobConfigs;
+import dev.latentstream.config.ServerConfig;
+import dev.latentstream.stream.StreamHub;
+import dev.latentstream.train.Checkpoint;
+import dev.latentstream.train.FrameKind;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * The REST API under {@code /api} (see the table in {@code web/api/protocol.md}). Job state lives in
+ * {@link TrainerVerticle}, reached over the event bus; frames come from the {@link StreamHub}. Anything
+ * that changes state needs the token; with {@code watchRequiresToken} every route but the protocol
+ * document does. File routes resolve only fixed names inside a job's run directory, so no request can
+ * reach outside it. Runs on the HTTP verticle's event loop: file work is asynchronous or on a worker.
+ */
+final class JobsApi {
+
+  private final Vertx vertx;
+  private final ServerConfig config;
+  private final ServerInfo info;
+  private final StreamHub hub;
+
+  JobsApi(Vertx vertx, ServerConfig config, ServerInfo info, StreamHub hub) {
+    this.vertx = vertx;
+    this.config = config;
+    this.info = info;
+    this.hub = hub;
+  }
+
+  void mount(Router router) {
+    router.get("/api/protocol.md").handler(this::protocol);
+    router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(config.maxMessageBytes()));
+    if (config.watchRequiresToken()) {
+      router.route("/api/*").handler(rc -> {
+        if (authorized(rc)) {
+          rc.next();
+        }
+      });
+    }
+    router.get("/api/info").handler(rc -> json(rc, info.toJson().put("clients", hub.clients())));
+    router.get("/api/presets").handler(this::presets);
+    router.get("/api/jobs").handler(rc -> trainer(rc, new TrainerCommand.ListJobs(), r -> json(rc, r.getJsonArray("jobs"))));
+    router.post("/api/jobs").handler(this::start);
+    router.get("/api/jobs/:id").handler(rc -> trainer(rc, get(rc), r -> {
+      r.remove("runDir");
+      json(rc, r);
+    }));
+    router.delete("/api/jobs/:id").handler(rc -> control(rc, TrainerCommand.Action.DELETE));
+    router.post("/api/jobs/:id/settings").handler(this::setting);
+    router.post("/api/jobs/:id/:action").handler(rc -> {
+      String action = rc.pathParam("action");
+      if (!List.of("pause", "resume", "stop").contains(action)) {
+        error(rc, 404, "unknown action '" + action + "' (pause, resume, stop, settings)");
+        return;
+      }
+      control(rc, TrainerCommand.Action.fromWireName(action));
+    });
+    router.get("/api/jobs/:id/metrics").handler(this::metrics);
+    router.get("/api/jobs/:id/frames").handler(rc -> trainer(rc, get(rc),
+        job -> hub.frameIndex(job.getString("id")).onComplete(ar -> json(rc, ar.result()))));
+    router.get("/api/jobs/:id/frames/:file").handler(this::frame);
+    router.get("/api/jobs/:id/checkpoint").handler(this::checkpoint);
+    router.route("/api/*").handler(rc -> error(rc, 404, "no such API route: " + rc.request().method() + " "
+        + rc.request().path()));
+  }
+
+  private static TrainerCommand get(RoutingContext rc) {
+    return new TrainerCommand.GetJob(rc.pathParam("id"));
+  }
+
+  private void start(RoutingContext rc) {
+    if (!authorized(rc)) {
+      return;
+    }
+    JsonObject body = jsonBody(rc, "{\"preset\": \"vae-fashion\"} or {\"spec\": {...}}, optionally with \"epochs\"");
+    if (body == null) {
+      return;
+    }
+    Object preset = body.getValue("preset");
+    Object spec = body.getValue("spec");
+    Object epochs = body.getValue("epochs");
+    if ((preset == null) == (spec == null) || (preset != null && !(preset instanceof String))
+        || (spec != null && !(spec instanceof JsonObject))) {
+      error(rc, 400, "give exactly one of \"preset\" (a name from " + config.jobsDir() + ") or \"spec\" (an object)");
+      return;
+    }
+    if (epochs != null && (!(epochs instanceof Number n) || n.doubleValue() != n.intValue() || n.intValue() < 1)) {
+      error(rc, 400, "\"epochs\" must be a whole number of at least 1");
+      return;
+    }
+    TrainerCommand.Start cmd = new TrainerCommand.Start((String) preset, (JsonObject) spec,
+        epochs == null ? null : ((Number) epochs).intValue());
+    trainer(rc, cmd, r -> {
+      rc.response().setStatusCode(201);
+      json(rc, r);
+    });
+  }
+
+  private void control(RoutingContext rc, TrainerCommand.Action action) {
+    if (authorized(rc)) {
+      trainer(rc, new TrainerCommand.Control(action, rc.pathParam("id")), r -> json(rc, r));
+    }
+  }
+
+  private void setting(RoutingContext rc) {
+    if (!authorized(rc)) {
+      return;
+    }
+    JsonObject body = jsonBody(rc, "{\"key\": \"lr\", \"value\": 0.0005}");
+    if (body == null) {
+      return;
+    }
+    if (!(body.getValue("key") instanceof String key) || !(body.getValue("value") instanceof Number value)
+        || !Double.isFinite(value.doubleValue())) {
+      error(rc, 400, "settings need \"key\" (a string) and \"value\" (a number), e.g. {\"key\": \"lr\", \"value\": 0.0005}");
+      return;
+    }
+    trainer(rc, new TrainerCommand.Set(rc.pathParam("id"), key, value.doubleValue()), r -> json(rc, r));
+  }
+
+  private void metrics(RoutingContext rc) {
+    boolean wantsJson = "json".equals(rc.queryParams().get("format"))
+        || String.valueOf(rc.request().getHeader("Accept")).contains("application/json");
+    trainer(rc, get(rc), job -> {
+      Path csv = Path.of(job.getString("runDir")).resolve("metrics.csv");
+      if (!wantsJson) {
+        vertx.fileSystem().exists(csv.toString()).onComplete(ar -> {
+          if (ar.succeeded() && ar.result()) {
+            rc.response().putHeader("Content-Type", "text/csv; charset=utf-8").sendFile(csv.toString());
+          } else {
+            error(rc, 404, "job " + job.getString("id") + " has no metrics yet");
+          }
+        });
+        return;
+      }
+      vertx.executeBlocking(() -> Files.exists(csv) ? csvColumns(Files.readAllLines(csv)) : null).onComplete(ar -> {
+        if (ar.failed()) {
+          error(rc, 500, "cannot read " + csv.getFileName() + ": " + ar.cause().getMessage());
+        } else if (ar.result() == null) {
+          error(rc, 404, "job " + job.getString("id") + " has no metrics yet");
+        } else {
+          json(rc, ar.result());
+        }
+      });
+    });
+  }
+
+  /** {@code metrics.csv} as columns: numbers, except the {@code setting} column; empty cells are null. */
+  static JsonObject csvColumns(List<String> lines) {
+    String[] header = lines.getFirst().split(",", -1);
+    JsonObject columns = new JsonObject();
+    for (String h : header) {
+      columns.put(h, new JsonArray());
+    }
+    for (String line : lines.subList(1, lines.size())) {
+      String[] f = line.split(",", -1);
+      if (f.length != header.length) {
+        continue; // the row being written
+      }
+      for (int c = 0; c < header.length; c++) {
+        columns.getJsonArray(header[c]).add(f[c].isEmpty() ? null
+            : header[c].equals("setting") ? f[c] : (Object) Double.parseDouble(f[c]));
+      }
+    }
+    return columns;
+  }
+
+  private void frame(RoutingContext rc) {
+    String file = rc.pathParam("file");
+    if (!file.matches("(recon|samples|latent|manifold)\\.png")) {
+      error(rc, 404, "frames are recon.png, samples.png, latent.png or manifold.png");
+      return;
+    }
+    FrameKind kind = FrameKind.fromWireName(file.substring(0, file.length() - 4));
+    Long step;
+    try {
+      step = rc.queryParams().contains("step") ? Long.parseLong(rc.queryParams().get("step")) : null;
+    } catch (NumberFormatException e) {
+      error(rc, 400, "\"step\" must be a whole number");
+      return;
+    }
+    trainer(rc, get(rc), job -> hub.frame(job.getString("id"), kind, step).onComplete(ar -> {
+      if (ar.result() == null) {
+        error(rc, 404, "job " + job.getString("id") + " has no " + kind.wireName() + " frame yet");
+        return;
+      }
+      rc.response().putHeader("Content-Type", "image/png").putHeader("X-Step", Long.toString(ar.result().frame().step()))
+          .putHeader("Cache-Control", "no-store").end(Buffer.buffer(ar.result().frame().png()));
+    }));
+  }
+
+  private void checkpoint(RoutingContext rc) {
+    if (!authorized(rc)) {
+      return;
+    }
+    trainer(rc, get(rc), job -> {
+      String file = Checkpoint.file(Path.of(job.getString("runDir"))).toString();
+      vertx.fileSystem().exists(file).onComplete(ar -> {
+        if (!ar.succeeded() || !ar.result()) {
+          error(rc, 404, "job " + job.getString("id") + " has no checkpoint yet");
+          return;
+        }
+        rc.response().putHeader("Content-Type", "application/octet-stream")
+            .putHeader("Content-Disposition", "attachment; filename=\"" + job.getString("id") + ".pt\"").sendFile(file);
+      });
+    });
+  }
+
+  private void presets(RoutingContext rc) {
+    vertx.executeBlocking(() -> {
+      JsonArray out = new JsonArray();
+      try (var files = Files.list(config.jobsDir())) {
+        for (Path f : files.filter(p -> p.toString().endsWith(".json")).sorted().toList()) {
+          try {
+            var job = JobConfigs.load(f);
+            out.add(new JsonObject().put("name", job.name()).put("description", job.description())
+                .put("spec", new JsonObject(JobConfigs.toJson(job))));
+          } catch (RuntimeException e) {
+            out.add(new JsonObject().put("name", f.getFileName().toString()).put("error", e.getMessage()));
+          }
+        }
+      }
+      return out;
+    }).onComplete(ar -> {
+      if (ar.succeeded()) {
+        json(rc, ar.result());
+      } else {
+        error(rc, 500, "cannot list presets in " + config.jobsDir() + ": " + ar.cause().getMessage());
+      }
+    });
+  }
+
+  /** This document: packaged with the page under webroot/, else read from web/api/ on disk. */
+  private void protocol(RoutingContext rc) {
+    vertx.executeBlocking(() -> {
+      try (var in = JobsApi.class.getResourceAsStream("/webroot/api/protocol.md")) {
+        if (in != null) {
+          return in.readAllBytes();
+        }
+      }
+      Path onDisk = Path.of("web/api/protocol.md");
+      return Files.isRegularFile(onDisk) ? Files.readAllBytes(onDisk) : null;
+    }).onComplete(ar -> {
+      if (ar.succeeded() && ar.result() != null) {
+        rc.response().putHeader("Content-Type", "text/markdown; charset=utf-8").end(Buffer.buffer(ar.result()));
+      } else {
+        error(rc, 404, "the protocol document is not packaged (build with ./mvnw package)");
+      }
+    });
+  }
+
+  // --- helpers --------------------------------------------------------------------------------
+
+  /** The request body as a JSON object, or null after answering 400 with the expected shape. */
+  private static JsonObject jsonBody(RoutingContext rc, String expected) {
+    JsonObject body;
+    try {
+      body = rc.body().asJsonObject();
+    } catch (RuntimeException e) {
+      body = null;
+    }
+    if (body == null) {
+      error(rc, 400, "the body must be a JSON object: " + expected);
+    }
+    return body;
+  }
+
+  /** True when the request carries the token ({@code Authorization: Bearer} or {@code ?token=}); else answers 401. */
+  private boolean authorized(RoutingContext rc) {
+    String auth = rc.request().getHeader("Authorization");
+    String given = auth != null && auth.startsWith("Bearer ") ? auth.substring(7).trim() : rc.queryParams().get("token");
+    if (config.tokenMatches(given)) {
+      return true;
+    }
+    error(rc, 401, "this needs the token: send 'Authorization: Bearer <token>'");
+    return false;
+  }
+
+  /** Sends {@code command} to the trainer; a failed reply becomes an error response with its code. */
+  private void trainer(RoutingContext rc, TrainerCommand command, Consumer<JsonObject> onReply) {
+    Future<JsonObject> reply = vertx.eventBus().<JsonObject>request(Addresses.TO_TRAINER, command).map(m -> m.body());
+    reply.onComplete(ar -> {
+      if (ar.succeeded()) {
+        onReply.accept(ar.result());
+      } else if (ar.cause() instanceof ReplyException r && r.failureCode() >= 400 && r.failureCode() < 600) {
+        error(rc, r.failureCode(), r.getMessage());
+      } else {
+        error(rc, 500, String.valueOf(ar.cause().getMessage()));
+      }
+    });
+  }
+
+  static void json(RoutingContext rc, Object body) {
+    if (!rc.response().ended()) {
+      rc.response().putHeader("Content-Type", "application/json").end(
+          body instanceof JsonArray a ? a.encode() : ((JsonObject) body).encode());
+    }
+  }
+
+  static void error(RoutingContext rc, int status, String message) {
+    if (!rc.response().ended()) {
+      rc.response().setStatusCode(status).putHeader("Content-Type", "application/json")
+          .end(new JsonObject().put("error", new JsonObject().put("status", status).put("message", message)).encode());
+    }
+  }
+}

@@ -1,0 +1,135 @@
+package dev.latentstream.server;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.MessageCodec;
+import io.vertx.core.json.JsonObject;
+import java.util.Locale;
+
+/**
+ * Requests to {@link TrainerVerticle} on {@link Addresses#TO_TRAINER}, one record per command. The reply
+ * is a {@link JsonObject} (a job object, or the command's result); a failed reply carries an HTTP-like
+ * code ({@link TrainerVerticle#BAD_REQUEST} and friends) and a message naming what was wrong.
+ *
+ * <p>A job is referred to by its id (a string) or its number; {@link #jobRef} checks which.
+ */
+public sealed interface TrainerCommand {
+
+  /** Every job, as {@code {"jobs": [...]}}. */
+  record ListJobs() implements TrainerCommand {}
+
+  /** One job object, with its run directory under {@code runDir} (for the HTTP side's file routes). */
+  record GetJob(Object job) implements TrainerCommand {}
+
+  /** Queues a job from a preset in {@code jobsDir} or a spec object; {@code epochs} (nullable) overrides. */
+  record Start(String preset, JsonObject spec, Integer epochs) implements TrainerCommand {}
+
+  /** Pause, resume (also from a checkpoint), stop or delete. */
+  record Control(Action action, Object job) implements TrainerCommand {}
+
+  /** A live setting ({@code lr}, {@code beta}, {@code noise}, {@code frameEverySteps}). */
+  record Set(Object job, String key, double value) implements TrainerCommand {}
+
+  /** decode, encode, interpolate or attribute against the job's live model; {@code body} is the request. */
+  record ModelRequest(Object job, String op, JsonObject body) implements TrainerCommand {}
+
+  enum Action {
+    PAUSE, RESUME, STOP, DELETE;
+
+    public String wireName() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** The reply type on the WebSocket: {@code paused}, {@code resumed}, {@code stopped}, {@code deleted}. */
+    public String pastTense() {
+      return switch (this) {
+        case PAUSE -> "paused";
+        case RESUME -> "resumed";
+        case STOP -> "stopped";
+        case DELETE -> "deleted";
+      };
+    }
+
+    public static Action fromWireName(String name) {
+      for (Action a : values()) {
+        if (a.wireName().equals(name)) {
+          return a;
+        }
+      }
+      throw new IllegalArgumentException("unknown action '" + name + "'");
+    }
+  }
+
+  /** A job id (non-empty string) or number (whole), else IllegalArgumentException. */
+  static Object jobRef(Object job) {
+    if (job instanceof String s && !s.isEmpty()) {
+      return s;
+    }
+    if (job instanceof Number n && n.doubleValue() == n.intValue()) {
+      return n.intValue();
+    }
+    throw new IllegalArgumentException("\"job\" must be a job id (string) or number");
+  }
+
+  /** Identity locally; JSON with an {@code op} on the wire. */
+  final class Codec implements MessageCodec<TrainerCommand, TrainerCommand> {
+
+    private final String name;
+
+    /** Default codecs are found by exact class, and each needs its own name: one codec per record class. */
+    public Codec(Class<? extends TrainerCommand> type) {
+      this.name = "latentstream-trainer-command-" + type.getSimpleName();
+    }
+
+    @Override
+    public void encodeToWire(Buffer buffer, TrainerCommand c) {
+      Buffer json = toJson(c).toBuffer();
+      buffer.appendInt(json.length()).appendBuffer(json);
+    }
+
+    @Override
+    public TrainerCommand decodeFromWire(int pos, Buffer buffer) {
+      int len = buffer.getInt(pos);
+      return fromJson(new JsonObject(buffer.getBuffer(pos + 4, pos + 4 + len)));
+    }
+
+    @Override
+    public TrainerCommand transform(TrainerCommand c) {
+      return c;
+    }
+
+    @Override
+    public String name() {
+      return name;
+    }
+
+    @Override
+    public byte systemCodecID() {
+      return -1;
+    }
+
+    static JsonObject toJson(TrainerCommand c) {
+      return switch (c) {
+        case ListJobs l -> new JsonObject().put("op", "list");
+        case GetJob g -> new JsonObject().put("op", "get").put("job", g.job());
+        case Start s -> new JsonObject().put("op", "start").put("preset", s.preset()).put("spec", s.spec())
+            .put("epochs", s.epochs());
+        case Control k -> new JsonObject().put("op", k.action().wireName()).put("job", k.job());
+        case Set s -> new JsonObject().put("op", "set").put("job", s.job()).put("key", s.key()).put("value", s.value());
+        case ModelRequest m -> new JsonObject().put("op", m.op()).put("job", m.job()).put("body", m.body());
+      };
+    }
+
+    static TrainerCommand fromJson(JsonObject j) {
+      String op = j.getString("op");
+      return switch (op) {
+        case "list" -> new ListJobs();
+        case "get" -> new GetJob(j.getValue("job"));
+        case "start" -> new Start(j.getString("preset"), j.getJsonObject("spec"), j.getInteger("epochs"));
+        case "pause", "resume", "stop", "delete" -> new Control(Action.fromWireName(op), j.getValue("job"));
+        case "set" -> new Set(j.getValue("job"), j.getString("key"), j.getDouble("value"));
+        case "decode", "encode", "interpolate", "attribute" -> new ModelRequest(j.getValue("job"), op, j.getJsonObject("body"));
+        case null, default -> throw new IllegalArgumentException("unknown trainer command '" + op + "'");
+      };
+    }
+  }
+}

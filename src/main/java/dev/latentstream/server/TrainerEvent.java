@@ -1,0 +1,110 @@
+package dev.latentstream.server;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.MessageCodec;
+import io.vertx.core.json.JsonObject;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * What the trainer side publishes on {@link Addresses#FROM_TRAINER_EVENTS}, one record per kind. Consumers
+ * switch over the sealed type, so a new kind does not compile until every consumer handles it; the wire
+ * form (JSON with a {@code kind}) rejects kinds it does not know.
+ */
+public sealed interface TrainerEvent {
+
+  /** The job's number ({@code num} in job objects). */
+  int job();
+
+  /** A job changed: queued, running, paused, finished, or progress at an epoch end. */
+  record Status(int job, JsonObject status) implements TrainerEvent {}
+
+  /** One optimisation step's loss terms (per image), stamped with the wall time it was reported. */
+  record Step(int job, long step, int epoch, long timeMillis, Map<String, Double> terms) implements TrainerEvent {}
+
+  record Epoch(int job, int epoch, long step, double testLoss, Map<String, Double> train, double seconds)
+      implements TrainerEvent {}
+
+  record Setting(int job, long step, int epoch, String key, double value) implements TrainerEvent {}
+
+  /** Progress text about a job, e.g. dataset fetching. */
+  record Log(int job, String message) implements TrainerEvent {}
+
+  record Deleted(int job, String jobId) implements TrainerEvent {}
+
+  /** Identity locally; JSON on the wire. */
+  final class Codec implements MessageCodec<TrainerEvent, TrainerEvent> {
+
+    private final String name;
+
+    /** Default codecs are found by exact class, and each needs its own name: one codec per record class. */
+    public Codec(Class<? extends TrainerEvent> type) {
+      this.name = "latentstream-trainer-event-" + type.getSimpleName();
+    }
+
+    @Override
+    public void encodeToWire(Buffer buffer, TrainerEvent e) {
+      Buffer json = toJson(e).toBuffer();
+      buffer.appendInt(json.length()).appendBuffer(json);
+    }
+
+    @Override
+    public TrainerEvent decodeFromWire(int pos, Buffer buffer) {
+      int len = buffer.getInt(pos);
+      return fromJson(new JsonObject(buffer.getBuffer(pos + 4, pos + 4 + len)));
+    }
+
+    @Override
+    public TrainerEvent transform(TrainerEvent e) {
+      return e;
+    }
+
+    @Override
+    public String name() {
+      return name;
+    }
+
+    @Override
+    public byte systemCodecID() {
+      return -1;
+    }
+
+    static JsonObject toJson(TrainerEvent e) {
+      JsonObject j = new JsonObject().put("job", e.job());
+      return switch (e) {
+        case Status s -> j.put("kind", "status").put("status", s.status());
+        case Step s -> j.put("kind", "step").put("step", s.step()).put("epoch", s.epoch()).put("time", s.timeMillis())
+            .put("terms", new JsonObject(new LinkedHashMap<>(s.terms())));
+        case Epoch s -> j.put("kind", "epoch").put("epoch", s.epoch()).put("step", s.step()).put("test", s.testLoss())
+            .put("train", new JsonObject(new LinkedHashMap<>(s.train()))).put("seconds", s.seconds());
+        case Setting s -> j.put("kind", "setting").put("step", s.step()).put("epoch", s.epoch()).put("key", s.key())
+            .put("value", s.value());
+        case Log s -> j.put("kind", "log").put("message", s.message());
+        case Deleted s -> j.put("kind", "deleted").put("jobId", s.jobId());
+      };
+    }
+
+    static TrainerEvent fromJson(JsonObject j) {
+      int job = j.getInteger("job");
+      String kind = j.getString("kind");
+      return switch (kind) {
+        case "status" -> new Status(job, j.getJsonObject("status"));
+        case "step" -> new Step(job, j.getLong("step"), j.getInteger("epoch"), j.getLong("time"),
+            doubles(j.getJsonObject("terms")));
+        case "epoch" -> new Epoch(job, j.getInteger("epoch"), j.getLong("step"), j.getDouble("test"),
+            doubles(j.getJsonObject("train")), j.getDouble("seconds"));
+        case "setting" -> new Setting(job, j.getLong("step"), j.getInteger("epoch"), j.getString("key"),
+            j.getDouble("value"));
+        case "log" -> new Log(job, j.getString("message"));
+        case "deleted" -> new Deleted(job, j.getString("jobId"));
+        case null, default -> throw new IllegalArgumentException("unknown trainer event kind '" + kind + "'");
+      };
+    }
+
+    private static Map<String, Double> doubles(JsonObject o) {
+      Map<String, Double> out = new LinkedHashMap<>();
+      o.forEach(e -> out.put(e.getKey(), ((Number) e.getValue()).doubleValue()));
+      return out;
+    }
+  }
+}
