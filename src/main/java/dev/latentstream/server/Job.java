@@ -26,6 +26,13 @@ final class Job {
   final long resumedAtStep;
   volatile Status status;
   volatile Trainer trainer;
+  /**
+   * What the user asked for while the trainer was not yet built (the dataset loads first); the trainer
+   * thread applies it as soon as it has a {@link Trainer}. Both sides write their field, then read the
+   * other's: one of them sees both.
+   */
+  volatile boolean pauseRequested;
+  volatile boolean stopRequested;
   volatile long step;
   volatile int epoch;
   volatile int batchesPerEpoch;

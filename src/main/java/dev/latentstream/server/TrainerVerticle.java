@@ -70,6 +70,7 @@ public final class TrainerVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     for (Job j : jobs.values()) {
+      j.stopRequested = true;
       Trainer t = j.trainer;
       if (t != null) {
         t.stop();
@@ -117,6 +118,9 @@ public final class TrainerVerticle extends VerticleBase {
     }
   }
 
+  /** Stop was requested while the dataset was being loaded or fetched. */
+  private static final class StoppedBeforeStart extends RuntimeException {}
+
   /** A command that cannot be carried out; becomes a failed reply with {@code code}. */
   static final class ReplyError extends RuntimeException {
     final int code;
@@ -148,7 +152,7 @@ public final class TrainerVerticle extends VerticleBase {
       }
       Path file = config.jobsDir().resolve(preset + ".json");
       if (!Files.isRegularFile(file)) {
-        throw new ReplyError(NOT_FOUND, "unknown preset '" + preset + "'");
+        throw new ReplyError(BAD_REQUEST, "unknown preset '" + preset + "' (no " + file + ")");
       }
       spec = JobConfigs.load(file);
     } else if (body.spec() instanceof JsonObject s) {
@@ -207,11 +211,23 @@ public final class TrainerVerticle extends VerticleBase {
       RunSummary summary;
       try {
         Dataset data = Datasets.ensure(j.spec.dataset(), config.dataDir(), line -> publishLog(j, line));
+        if (j.stopRequested) {
+          throw new StoppedBeforeStart();
+        }
         Files.createDirectories(j.runDir);
         Trainer t = new Trainer(j.spec, data, j.runDir, renderer,
             TrainingListener.compose(new RunDirectoryWriter(j.runDir), new EventPublisher(vertx, j)), j.resumed());
         j.trainer = t;
+        // Requests made while the dataset loaded (see Job.pauseRequested).
+        if (j.pauseRequested) {
+          t.pause();
+        }
+        if (j.stopRequested) {
+          t.stop();
+        }
         summary = t.run();
+      } catch (StoppedBeforeStart e) {
+        summary = new RunSummary(RunSummary.Status.STOPPED, j.epoch, j.step, j.testLoss, Double.NaN, null);
       } catch (IOException | RuntimeException e) {
         summary = new RunSummary(RunSummary.Status.FAILED, j.epoch, j.step, j.testLoss, Double.NaN,
             e instanceof UncheckedIOException u ? u.getCause().getMessage() : String.valueOf(e.getMessage()));
@@ -240,10 +256,14 @@ public final class TrainerVerticle extends VerticleBase {
   }
 
   private Job pause(Job j) {
-    if (j.status != Job.Status.running || j.trainer == null) {
+    if (j.status != Job.Status.running) {
       throw new ReplyError(CONFLICT, "job " + j.id + " is " + j.status + ", not running");
     }
-    j.trainer.pause();
+    j.pauseRequested = true;
+    Trainer t = j.trainer;
+    if (t != null) {
+      t.pause();
+    }
     j.status = Job.Status.paused;
     publishStatus(j);
     return j;
@@ -251,8 +271,12 @@ public final class TrainerVerticle extends VerticleBase {
 
   /** Resumes a paused job, or re-queues a finished one from its last checkpoint. */
   private Job resume(Job j) {
-    if (j.status == Job.Status.paused && j.trainer != null) {
-      j.trainer.resume();
+    if (j.status == Job.Status.paused) {
+      j.pauseRequested = false;
+      Trainer t = j.trainer;
+      if (t != null) {
+        t.resume();
+      }
       j.status = Job.Status.running;
       publishStatus(j);
       return j;
@@ -273,6 +297,7 @@ public final class TrainerVerticle extends VerticleBase {
     jobs.put(j.id, again);
     queue.add(again);
     publishStatus(again);
+    publishLog(again, "resuming " + j.id + " from its checkpoint after epoch " + p.epoch() + " (step " + p.step() + ")");
     schedule();
     return again;
   }
@@ -284,10 +309,14 @@ public final class TrainerVerticle extends VerticleBase {
       publishStatus(j);
       return j;
     }
-    if (j.trainer == null || !j.active()) {
+    if (!j.active()) {
       throw new ReplyError(CONFLICT, "job " + j.id + " is " + j.status + ", nothing to stop");
     }
-    j.trainer.stop();
+    j.stopRequested = true;
+    Trainer t = j.trainer;
+    if (t != null) {
+      t.stop();
+    }
     return j;
   }
 
@@ -307,7 +336,7 @@ public final class TrainerVerticle extends VerticleBase {
 
   private JsonObject set(Job j, String key, double value) {
     if (j.trainer == null || !j.active()) {
-      throw new ReplyError(CONFLICT, "job " + j.id + " is not training");
+      throw new ReplyError(CONFLICT, "job " + j.id + (j.active() ? " is still starting" : " is not training"));
     }
     if (key == null || !Double.isFinite(value)) {
       throw new ReplyError(BAD_REQUEST, "set needs \"key\" (a string) and \"value\" (a finite number)");

@@ -4,7 +4,9 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Loss points in columnar form ({@code {step: [...], epoch: [...], time: [...], recon: [...], ...}}),
@@ -12,10 +14,16 @@ import java.util.Map;
  */
 final class Columns {
 
-  private static final java.util.Set<String> WHOLE = java.util.Set.of("step", "epoch", "time");
+  /** Columns every batch has, even an empty one, in this order; then the model's terms. */
+  private static final List<String> WHOLE_ORDER = List.of("step", "epoch", "time");
+  private static final Set<String> WHOLE = Set.copyOf(WHOLE_ORDER);
 
   private final Map<String, double[]> columns = new LinkedHashMap<>();
   private int size;
+
+  Columns() {
+    WHOLE_ORDER.forEach(name -> columns.put(name, nans(64)));
+  }
 
   /** {@code timeMillis} below 0: unknown (points read back from a run directory). */
   void add(long step, int epoch, long timeMillis, Map<String, Double> terms) {
