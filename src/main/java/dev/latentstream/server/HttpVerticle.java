@@ -25,6 +25,7 @@ import java.util.Map;
  */
 public final class HttpVerticle extends VerticleBase {
 
+  static final int MAX_FRAME_BYTES = 65536;
   private static final System.Logger LOG = System.getLogger(HttpVerticle.class.getName());
 
   private final ServerConfig config;
@@ -49,9 +50,12 @@ public final class HttpVerticle extends VerticleBase {
     new JobsApi(vertx, config, info, hub).mount(router);
     mountPage(router);
     router.errorHandler(500, rc -> JobsApi.error(rc, 500, "internal error: " + rc.failure()));
+    // Messages up to 4 × maxMessageBytes are read and answered with too_large when over the limit; anything
+    // bigger closes the socket (1009) without being buffered. Frames stay at the customary 64 KiB: the
+    // setting also splits what the server sends, and clients commonly refuse bigger frames.
     return hub.start().compose(v -> vertx.createHttpServer(new HttpServerOptions().setHost(config.host())
             .setPort(config.port()).setMaxWebSocketMessageSize(4 * config.maxMessageBytes())
-            .setMaxWebSocketFrameSize(Math.min(config.maxMessageBytes(), 65536)))
+            .setMaxWebSocketFrameSize(MAX_FRAME_BYTES))
         .webSocketHandshakeHandler(this::handshake).webSocketHandler(this::attach)
         .requestHandler(router).listen()).onSuccess(s -> server = s);
   }

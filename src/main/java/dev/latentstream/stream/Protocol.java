@@ -69,7 +69,7 @@ public final class Protocol {
   public static ClientMessage parse(String text, int maxBytes) {
     if (text.length() > maxBytes) {
       throw new ProtocolException(Codes.TOO_LARGE, "message of " + text.length() + " characters exceeds the limit of "
-          + maxBytes, null);
+          + maxBytes, idOf(text));
     }
     JsonObject m;
     try {
@@ -172,6 +172,16 @@ public final class Protocol {
       }
     }
     return out;
+  }
+
+  /** The id of a message not otherwise read (too large), so its error still reaches the request; else null. */
+  private static String idOf(String text) {
+    try {
+      Object id = new JsonObject(text).getValue("id");
+      return id instanceof String || id instanceof Number ? id.toString() : null;
+    } catch (RuntimeException notJson) {
+      return null;
+    }
   }
 
   private static String optionalString(JsonObject m, String key, String id) {

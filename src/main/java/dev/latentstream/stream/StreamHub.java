@@ -253,7 +253,12 @@ public final class StreamHub {
       onClose.run();
     });
     ws.exceptionHandler(t -> {
-      // a broken socket is closed by Vert.x; the close handler forgets the session
+      // Vert.x drops a message over its size limit and reports it here: close, rather than leave the client
+      // waiting for a reply. A broken socket is closed by Vert.x; the close handler forgets the session.
+      if (t instanceof IllegalStateException && String.valueOf(t.getMessage()).contains("max message size")
+          && !ws.isClosed()) {
+        ws.close((short) 1009, "message too big");
+      }
     });
     s.send(new ServerMessage.Welcome(authorized, jobs.values().stream().map(j -> j.status).toList()));
   }

@@ -111,7 +111,7 @@ class ServerTest {
   void subscribersReceiveLossAndEveryImageStreamThenLateJoinersGetTheHistory() throws Exception {
     try (TestServer.Client c = server.connect(null, null)) {
       c.nextType("welcome", 10);
-      JsonObject job = server.startJob(server.spec(2, 4));
+      JsonObject job = server.startJob(server.spec(6, 2));
       c.send(new JsonObject().put("type", "subscribe").put("id", "s1").put("job", job.getString("id")));
       JsonObject subscribed = c.nextType("subscribed", 10);
       assertEquals("s1", subscribed.getString("id"));
@@ -137,10 +137,10 @@ class ServerTest {
         late.send(new JsonObject().put("type", "subscribe").put("id", 2).put("job", job.getInteger("num"))
             .put("streams", new JsonArray().add("loss").add("manifold")));
         JsonObject history = late.nextType("history", 10);
-        assertEquals(32, history.getJsonObject("columns").getJsonArray("step").size(), "2 epochs of 16 steps");
-        assertEquals(2, history.getJsonObject("test").getJsonArray("loss").size());
+        assertEquals(96, history.getJsonObject("columns").getJsonArray("step").size(), "6 epochs of 16 steps");
+        assertEquals(6, history.getJsonObject("test").getJsonArray("loss").size());
         Buffer manifold = late.nextFrame(4, 10);
-        assertEquals(32, manifold.getLong(8), "the latest manifold frame, from the last step");
+        assertEquals(96, manifold.getLong(8), "the latest manifold frame, from the last step");
       }
     }
   }

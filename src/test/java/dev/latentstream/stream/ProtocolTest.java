@@ -94,7 +94,9 @@ class ProtocolTest {
     assertEquals(Protocol.Codes.UNKNOWN_TYPE, code("{\"type\":\"subscribee\",\"job\":1}"));
     assertEquals(Protocol.Codes.BAD_FIELD, code("{\"type\":7}"));
     assertEquals(Protocol.Codes.BAD_FIELD, code("{\"type\":\"ping\",\"id\":{}}"));
-    assertEquals(Protocol.Codes.TOO_LARGE, assertThrows(ProtocolException.class,
-        () -> Protocol.parse("{\"type\":\"ping\",\"pad\":\"" + "x".repeat(100) + "\"}", 50)).code());
+    ProtocolException tooLarge = assertThrows(ProtocolException.class,
+        () -> Protocol.parse("{\"type\":\"ping\",\"id\":5,\"pad\":\"" + "x".repeat(100) + "\"}", 50));
+    assertEquals(Protocol.Codes.TOO_LARGE, tooLarge.code());
+    assertEquals("5", tooLarge.id(), "the error still answers the request");
   }
 }

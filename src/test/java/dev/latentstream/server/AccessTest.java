@@ -1,0 +1,106 @@
+package dev.latentstream.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.UpgradeRejectedException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.Checkpoint;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A server that requires the token to watch, with tight connection and message limits. */
+@ExtendWith(VertxExtension.class)
+@Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
+class AccessTest {
+
+  @TempDir static Path root;
+  static TestServer server;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = new TestServer(root, new JsonObject().put("watchRequiresToken", true).put("maxConnectionsPerIp", 2)
+        .put("maxMessageBytes", 1024));
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+  }
+
+  static int rejection(Throwable t) {
+    return t instanceof UpgradeRejectedException u ? u.getStatus() : -1;
+  }
+
+  @Test
+  void watchingNeedsTheTokenOnTheSocket(Vertx vertx, VertxTestContext ctx) {
+    Checkpoint refused = ctx.checkpoint();
+    Checkpoint admitted = ctx.checkpoint();
+    ProtocolClient.open(vertx, server.port(), null).onComplete(ctx.failing(t -> ctx.verify(() -> {
+      assertEquals(401, rejection(t), String.valueOf(t));
+      refused.flag();
+    })));
+    ProtocolClient.open(vertx, server.port(), "token=" + TestServer.TOKEN)
+        .compose(c -> c.next("welcome").eventually(c::close))
+        .onComplete(ctx.succeeding(w -> ctx.verify(() -> {
+          assertTrue(w.getBoolean("authorized"));
+          admitted.flag();
+        })));
+  }
+
+  @Test
+  void watchingNeedsTheTokenOnEveryApiRouteButTheProtocol() throws Exception {
+    for (String path : new String[] {"/api/info", "/api/jobs", "/api/presets", "/api/jobs/x/frames"}) {
+      assertEquals(401, server.request(HttpMethod.GET, path, null, null).status(), path);
+    }
+    assertEquals(200, server.request(HttpMethod.GET, "/api/jobs", TestServer.TOKEN, null).status());
+    assertEquals(200, server.request(HttpMethod.GET, "/api/jobs?token=" + TestServer.TOKEN, null, null).status());
+    assertEquals(200, server.request(HttpMethod.GET, "/api/protocol.md", null, null).status());
+  }
+
+  @Test
+  void aClientAddressGetsAtMostMaxConnectionsPerIp(Vertx vertx, VertxTestContext ctx) {
+    String query = "token=" + TestServer.TOKEN;
+    Future.all(ProtocolClient.open(vertx, server.port(), query), ProtocolClient.open(vertx, server.port(), query))
+        .compose(two -> ProtocolClient.open(vertx, server.port(), query)
+            .<Integer>transform(third -> Future.succeededFuture(third.succeeded() ? 101 : rejection(third.cause())))
+            .compose(status -> {
+              assertEquals(429, status, "the third connection");
+              ProtocolClient first = two.resultAt(0);
+              return first.close().compose(v -> vertx.timer(200)).compose(v -> two.<ProtocolClient>resultAt(1).close());
+            }))
+        .compose(v -> ProtocolClient.open(vertx, server.port(), query))
+        .compose(ProtocolClient::close)
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  void anOversizedMessageGetsAnErrorAndAHugeOneClosesTheSocket(Vertx vertx, VertxTestContext ctx) {
+    ProtocolClient.open(vertx, server.port(), "token=" + TestServer.TOKEN).compose(c -> c
+        .request(new JsonObject().put("type", "ping").put("pad", "x".repeat(2000)))
+        .compose(r -> {
+          assertEquals("too_large", r.getString("code"), r.encode());
+          return c.request(new JsonObject().put("type", "ping"));
+        }).compose(pong -> {
+          assertEquals("pong", pong.getString("type"), "still open");
+          io.vertx.core.Promise<Short> closed = io.vertx.core.Promise.promise();
+          c.ws.closeHandler(v -> closed.tryComplete(c.ws.closeStatusCode()));
+          c.send(new JsonObject().put("type", "ping").put("pad", "x".repeat(5000)));
+          return closed.future();
+        }).map(code -> {
+          assertEquals((short) 1009, code, "message too big");
+          return code;
+        })).onComplete(ctx.succeedingThenComplete());
+  }
+}
