@@ -51,7 +51,7 @@ public final class TestServer implements AutoCloseable {
         .put("dataset", dataDir.toString());
   }
 
-  public record Response(int status, Buffer body) {
+  public record Response(int status, Buffer body, java.net.http.HttpHeaders headers) {
     public JsonObject json() {
       return body.toJsonObject();
     }
@@ -68,7 +68,7 @@ public final class TestServer implements AutoCloseable {
       b.header("Authorization", "Bearer " + token);
     }
     var r = plainHttp.send(b.build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray());
-    return new Response(r.statusCode(), Buffer.buffer(r.body()));
+    return new Response(r.statusCode(), Buffer.buffer(r.body()), r.headers());
   }
 
   public JsonObject startJob(JsonObject spec) throws Exception {

@@ -1,0 +1,82 @@
+package dev.latentstream.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.ByteArrayInputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Runs outlive the server: a restarted one lists them, replays their history and resumes them. */
+@Timeout(180)
+class RestartTest {
+
+  @Test
+  void aRestartedServerListsPastRunsReplaysTheirHistoryAndResumesThem(@TempDir Path root) throws Exception {
+    String id;
+    long stoppedAt;
+    try (TestServer first = new TestServer(root, new JsonObject())) {
+      id = first.startJob(first.spec(3, 0)).getString("id");
+      long end = System.nanoTime() + 60_000_000_000L;
+      while (first.request(HttpMethod.GET, "/api/jobs/" + id, null, null).json().getInteger("epoch") < 1
+          && System.nanoTime() < end) {
+        Thread.sleep(20);
+      }
+      first.request(HttpMethod.POST, "/api/jobs/" + id + "/stop", TestServer.TOKEN, null);
+      TestServer.awaitStatus(first, id, "stopped", 30);
+      stoppedAt = first.request(HttpMethod.GET, "/api/jobs/" + id, null, null).json().getLong("step");
+    }
+    assertTrue(Files.isRegularFile(root.resolve("runs").resolve(id).resolve("status.json")));
+
+    try (TestServer second = new TestServer(root, new JsonObject())) {
+      JsonArray jobs = new JsonArray(second.request(HttpMethod.GET, "/api/jobs", null, null).body());
+      assertEquals(1, jobs.size(), jobs.encode());
+      JsonObject past = jobs.getJsonObject(0);
+      assertEquals(id, past.getString("id"));
+      assertEquals("stopped", past.getString("status"));
+      int epoch = past.getInteger("epoch");
+      assertTrue(epoch >= 1, "the checkpoint's epoch: " + past.encode());
+
+      try (TestServer.Client c = second.connect(null, null)) {
+        assertEquals(id, c.nextType("welcome", 10).getJsonArray("jobs").getJsonObject(0).getString("id"));
+        c.send(new JsonObject().put("type", "subscribe").put("job", id));
+        JsonObject history = c.nextType("history", 10);
+        JsonArray steps = history.getJsonObject("columns").getJsonArray("step");
+        assertEquals(stoppedAt, steps.size(), "every step of the stopped run, from metrics.csv");
+        assertEquals(epoch, history.getJsonObject("test").getJsonArray("loss").size());
+        assertTrue(history.getJsonObject("columns").getJsonArray("kl").getDouble(0) > 0);
+        Buffer latent = c.nextFrame(3, 10);
+        assertEquals(16L * epoch, latent.getLong(8), "the last epoch-end frame, from its PNG");
+        assertEquals(epoch, latent.getInt(16));
+        var image = ImageIO.read(new ByteArrayInputStream(latent.getBytes(24, latent.length())));
+        assertNotNull(image);
+        assertEquals(latent.getShort(20), image.getWidth());
+      }
+      TestServer.Response frame = second.request(HttpMethod.GET, "/api/jobs/" + id + "/frames/manifold.png?step=1", null, null);
+      assertEquals(200, frame.status());
+      assertEquals("16", frame.headers().firstValue("X-Step").orElse(""), "the oldest kept frame: epoch 1's");
+
+      assertEquals(200, second.request(HttpMethod.POST, "/api/jobs/" + id + "/resume", TestServer.TOKEN, null).status());
+      TestServer.awaitStatus(second, id, "completed", 60);
+      try (TestServer.Client late = second.connect(null, null)) {
+        late.send(new JsonObject().put("type", "subscribe").put("job", id).put("streams", new JsonArray().add("loss")));
+        JsonObject history = late.nextType("history", 10);
+        JsonArray steps = history.getJsonObject("columns").getJsonArray("step");
+        assertEquals(48, steps.size(), "3 epochs of 16 steps: the rows up to the checkpoint, then the resumed run's");
+        for (int i = 0; i < steps.size(); i++) {
+          assertEquals(i + 1L, steps.getLong(i));
+        }
+        assertEquals(new JsonArray().add(1).add(2).add(3), history.getJsonObject("test").getJsonArray("epoch"));
+      }
+    }
+  }
+}

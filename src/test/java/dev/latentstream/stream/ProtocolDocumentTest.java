@@ -1,0 +1,158 @@
+package dev.latentstream.stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.latentstream.server.FrameMessage;
+import dev.latentstream.train.Frame;
+import dev.latentstream.train.FrameKind;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.lang.reflect.Field;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** {@code web/api/protocol.md} and the code say the same thing: version, messages, fields, codes, frame header. */
+class ProtocolDocumentTest {
+
+  static String doc;
+  /** Every line of every ```json block. */
+  static List<JsonObject> examples = new ArrayList<>();
+
+  @BeforeAll
+  static void read() throws Exception {
+    doc = Files.readString(Path.of("web/api/protocol.md"));
+    Matcher blocks = Pattern.compile("```json\n(.*?)```", Pattern.DOTALL).matcher(doc);
+    while (blocks.find()) {
+      String block = blocks.group(1).trim();
+      // One message per line, or one message over several lines.
+      if (block.lines().allMatch(l -> l.startsWith("{"))) {
+        block.lines().forEach(l -> examples.add(new JsonObject(l)));
+      } else {
+        examples.add(new JsonObject(block));
+      }
+    }
+  }
+
+  static List<JsonObject> examplesOf(String type) {
+    return examples.stream().filter(e -> type.equals(e.getString("type"))).toList();
+  }
+
+  @Test
+  void theTitleCarriesTheVersion() {
+    assertTrue(doc.startsWith("# latentstream WebSocket protocol — version " + Protocol.VERSION + "\n"));
+  }
+
+  @Test
+  void everyClientMessageTypeHasAnExampleThatParses() {
+    for (String type : Protocol.TYPES) {
+      List<JsonObject> found = examplesOf(type).stream().filter(e -> !e.containsKey("result")).toList();
+      assertFalse(found.isEmpty(), "no example of " + type);
+      found.forEach(e -> Protocol.parse(e.encode(), 65536));
+    }
+  }
+
+  /** A sample of every message the server sends unasked, to compare with the document's example. */
+  static final List<ServerMessage> UNSOLICITED = List.of(
+      new ServerMessage.Welcome(false, List.of()),
+      new ServerMessage.Status(new JsonObject()),
+      new ServerMessage.History(1, "a", new JsonObject(), new JsonObject(), new JsonArray()),
+      new ServerMessage.Loss(1, new JsonObject()),
+      new ServerMessage.Epoch(1, 1, 16, 200.0, Map.of("loss", 210.0), 1.5),
+      new ServerMessage.Setting(1, 16, 1, "lr", 0.001),
+      new ServerMessage.Plane(1, 16, new float[4]),
+      new ServerMessage.Log(1, "hello"),
+      new ServerMessage.Deleted(1, "a"),
+      new ServerMessage.Error("1", Protocol.Codes.BAD_FIELD, "message"));
+
+  @Test
+  void everyUnsolicitedServerMessageHasAnExampleWithTheFieldsTheServerSends() {
+    for (ServerMessage m : UNSOLICITED) {
+      List<JsonObject> found = examplesOf(m.type());
+      assertEquals(1, found.size(), "one example of " + m.type());
+      assertEquals(m.toJson().fieldNames(), found.getFirst().fieldNames(), m.type());
+    }
+  }
+
+  @Test
+  void everyServerMessageTypeIsDocumented() {
+    Set<String> unsolicited = UNSOLICITED.stream().map(ServerMessage::type).collect(Collectors.toSet());
+    for (Class<?> c : ServerMessage.class.getPermittedSubclasses()) {
+      if (c == ServerMessage.Result.class) {
+        continue;
+      }
+      String type = Character.toLowerCase(c.getSimpleName().charAt(0)) + c.getSimpleName().substring(1);
+      assertTrue(doc.contains("\"type\": \"" + type + "\""), "no example of " + type);
+      if (!List.of("hello", "subscribed", "unsubscribed", "pong").contains(type)) {
+        assertTrue(unsolicited.contains(type), type + " needs a sample in UNSOLICITED");
+      }
+    }
+    for (String type : ServerMessage.RESULT_TYPES.values()) {
+      assertTrue(doc.contains("`" + type + "`") || doc.contains("\"type\": \"" + type + "\""), "reply " + type);
+    }
+  }
+
+  @Test
+  void everyErrorCodeIsInTheTable() throws Exception {
+    for (Field f : Protocol.Codes.class.getFields()) {
+      String code = (String) f.get(null);
+      assertTrue(doc.contains("| `" + code + "` |"), "error code " + code);
+    }
+  }
+
+  @Test
+  void theFrameHeaderTableMatchesTheBytes() {
+    Matcher rows = Pattern.compile("^\\| (\\d+) \\| (u8|u16|u32|u64|…) \\| (.+?) \\|$", Pattern.MULTILINE).matcher(doc);
+    Frame f = new Frame(FrameKind.MANIFOLD, 123_456_789_012L, 7, 300, 280, new byte[] {42});
+    Buffer b = FrameMessage.of(5, f).wsFrame();
+    int next = 0;
+    int seen = 0;
+    while (rows.find()) {
+      seen++;
+      int offset = Integer.parseInt(rows.group(1));
+      assertEquals(next, offset, "fields follow each other");
+      String field = rows.group(3);
+      long value = switch (rows.group(2)) {
+        case "u8" -> b.getUnsignedByte(offset);
+        case "u16" -> b.getUnsignedShort(offset);
+        case "u32" -> b.getUnsignedInt(offset);
+        case "u64" -> b.getLong(offset);
+        default -> {
+          assertEquals(FrameMessage.HEADER_BYTES, offset, "the PNG follows the header");
+          assertEquals(42, b.getByte(offset));
+          yield -1;
+        }
+      };
+      next = offset + switch (rows.group(2)) {
+        case "u8" -> 1;
+        case "u16" -> 2;
+        case "u32" -> 4;
+        default -> 8;
+      };
+      Map<String, Long> expected = Map.of("protocol version", (long) FrameMessage.VERSION, "kind", 4L,
+          "format", (long) FrameMessage.FORMAT_PNG, "reserved", 0L, "job", 5L, "step", 123_456_789_012L, "epoch", 7L,
+          "width", 300L, "height", 280L);
+      if (value >= 0) {
+        String name = expected.keySet().stream().filter(field::startsWith).findFirst()
+            .orElseThrow(() -> new AssertionError("unknown header field: " + field));
+        assertEquals(expected.get(name), value, field);
+      }
+    }
+    assertEquals(10, seen, "nine header fields and the PNG");
+    assertTrue(doc.contains("a " + FrameMessage.HEADER_BYTES + "-byte big-endian header"));
+    assertTrue(Arrays.stream(FrameKind.values()).allMatch(k -> doc.contains(k.code() + " " + k.wireName())),
+        "the kind codes");
+  }
+}
