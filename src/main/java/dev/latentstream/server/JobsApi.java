@@ -50,7 +50,7 @@ final class JobsApi {
         }
       });
     }
-    router.get("/api/info").handler(rc -> json(rc, info.toJson().put("clients", hub.clients())));
+    router.get("/api/info").handler(rc -> json(rc, info.toJson().mergeIn(hub.stats())));
     router.get("/api/presets").handler(this::presets);
     router.get("/api/jobs").handler(rc -> trainer(rc, new TrainerCommand.ListJobs(), r -> json(rc, r.getJsonArray("jobs"))));
     router.post("/api/jobs").handler(this::start);

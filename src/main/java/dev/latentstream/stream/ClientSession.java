@@ -21,13 +21,13 @@ final class ClientSession {
   final Map<Integer, EnumSet<Stream>> subscriptions = new HashMap<>();
   private final Map<Integer, Map<FrameKind, FrameMessage>> pendingFrames = new HashMap<>();
   long unwritableSinceMillis = -1;
-  long framesSent;
-  long framesConflated;
+  private final StreamHub.Counters counters;
   boolean closed;
 
-  ClientSession(ServerWebSocket ws, boolean authorized) {
+  ClientSession(ServerWebSocket ws, boolean authorized, StreamHub.Counters counters) {
     this.ws = ws;
     this.authorized = authorized;
+    this.counters = counters;
     ws.drainHandler(v -> drain());
   }
 
@@ -56,13 +56,13 @@ final class ClientSession {
       FrameMessage previous = pendingFrames.computeIfAbsent(m.job(), k -> new EnumMap<>(FrameKind.class))
           .put(m.frame().kind(), m);
       if (previous != null) {
-        framesConflated++;
+        counters.framesConflated++;
       }
       noteWritability();
       return;
     }
     ws.writeBinaryMessage(m.wsFrame());
-    framesSent++;
+    counters.framesSent++;
     noteWritability();
   }
 

@@ -34,6 +34,14 @@ public final class StreamHub {
   private final ServerConfig config;
   private final Map<Integer, JobStream> jobs = new LinkedHashMap<>();
   private final Set<ClientSession> sessions = new HashSet<>();
+  private final Counters counters = new Counters();
+
+  /** Totals since start, for {@code /api/info}; touched on the hub's event loop only. */
+  static final class Counters {
+    long framesSent;
+    long framesConflated;
+    long slowClientsClosed;
+  }
 
   public StreamHub(Vertx vertx, ServerConfig config) {
     this.vertx = vertx;
@@ -51,8 +59,10 @@ public final class StreamHub {
     });
   }
 
-  public int clients() {
-    return sessions.size();
+  /** Connected clients and what back-pressure has done to them so far. */
+  public JsonObject stats() {
+    return new JsonObject().put("clients", sessions.size()).put("framesSent", counters.framesSent)
+        .put("framesConflated", counters.framesConflated).put("slowClientsClosed", counters.slowClientsClosed);
   }
 
   /**
@@ -193,6 +203,7 @@ public final class StreamHub {
       if (s.unwritableSinceMillis >= 0 && now - s.unwritableSinceMillis > config.slowClientTimeoutMs()) {
         s.closed = true;
         sessions.remove(s);
+        counters.slowClientsClosed++;
         s.ws.close((short) 1008, "too slow: unwritable for over " + config.slowClientTimeoutMs() + " ms");
       }
     }
@@ -242,7 +253,7 @@ public final class StreamHub {
 
   /** Takes over a new WebSocket; {@code onClose} runs when it closes (the HTTP side's bookkeeping). */
   public void attach(ServerWebSocket ws, boolean authorized, Runnable onClose) {
-    ClientSession s = new ClientSession(ws, authorized);
+    ClientSession s = new ClientSession(ws, authorized, counters);
     sessions.add(s);
     ws.textMessageHandler(text -> onMessage(s, text));
     ws.binaryMessageHandler(b -> s.send(new ServerMessage.Error(null, Codes.BAD_FIELD,

@@ -34,6 +34,9 @@ class BackPressureTest {
           Thread.sleep(200);
         }
         assertEquals(1, clients(server), "the stalled client was disconnected");
+        JsonObject stats = server.request(HttpMethod.GET, "/api/info", null, null).json();
+        assertTrue(stats.getLong("framesConflated") > 0, "frames were conflated first: " + stats.encode());
+        assertEquals(1, stats.getLong("slowClientsClosed"));
         long stepAtDisconnect = steps(server, id);
         assertTrue(stepAtDisconnect > stepAtStall, "training went on while the client stalled");
 
