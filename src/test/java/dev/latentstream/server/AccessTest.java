@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A server that requires the token to watch, with tight connection and message limits. */
+/** A server that requires the token to watch, with tight connection, message and queue limits. */
 @ExtendWith(VertxExtension.class)
 @Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
 class AccessTest {
@@ -31,7 +31,7 @@ class AccessTest {
   @BeforeAll
   static void start() throws Exception {
     server = new TestServer(root, new JsonObject().put("watchRequiresToken", true).put("maxConnectionsPerIp", 2)
-        .put("maxMessageBytes", 1024));
+        .put("maxMessageBytes", 1024).put("maxConcurrentJobs", 1).put("queueLimit", 1));
   }
 
   @AfterAll
@@ -67,6 +67,24 @@ class AccessTest {
     assertEquals(200, server.request(HttpMethod.GET, "/api/jobs", TestServer.TOKEN, null).status());
     assertEquals(200, server.request(HttpMethod.GET, "/api/jobs?token=" + TestServer.TOKEN, null, null).status());
     assertEquals(200, server.request(HttpMethod.GET, "/api/protocol.md", null, null).status());
+  }
+
+  @Test
+  void jobsBeyondTheQueueLimitAreRefused() throws Exception {
+    JsonObject running = server.startJob(server.spec(1000, 0));
+    JsonObject queued = server.startJob(server.spec(1000, 0));
+    try {
+      assertEquals("queued", queued.getString("status"), "one job trains at a time");
+      TestServer.Response refused = server.request(HttpMethod.POST, "/api/jobs", TestServer.TOKEN,
+          new JsonObject().put("spec", server.spec(1, 0)).encode());
+      assertEquals(503, refused.status(), refused.body().toString());
+      assertTrue(refused.json().getJsonObject("error").getString("message").contains("queue is full"));
+    } finally {
+      for (JsonObject j : new JsonObject[] {queued, running}) {
+        server.request(HttpMethod.POST, "/api/jobs/" + j.getString("id") + "/stop", TestServer.TOKEN, null);
+        TestServer.awaitStatus(server, j.getString("id"), "stopped", 30);
+      }
+    }
   }
 
   @Test

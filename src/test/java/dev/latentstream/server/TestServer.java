@@ -158,7 +158,7 @@ public final class TestServer implements AutoCloseable {
   public static void awaitStatus(TestServer s, String id, String status, long seconds) throws Exception {
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     while (System.nanoTime() < end) {
-      JsonObject j = s.request(HttpMethod.GET, "/api/jobs/" + id, null, null).json();
+      JsonObject j = s.request(HttpMethod.GET, "/api/jobs/" + id, TOKEN, null).json();
       if (status.equals(j.getString("status"))) {
         return;
       }
