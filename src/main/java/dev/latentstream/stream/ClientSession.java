@@ -42,14 +42,14 @@ final class ClientSession {
 
   /** Sends text encoded once for many sessions. */
   void sendText(String text) {
-    if (!closed) {
+    if (open()) {
       ws.writeTextMessage(text);
       noteWritability();
     }
   }
 
   void offerFrame(FrameMessage m) {
-    if (closed) {
+    if (!open()) {
       return;
     }
     if (ws.writeQueueFull()) {
@@ -64,6 +64,17 @@ final class ClientSession {
     ws.writeBinaryMessage(m.wsFrame());
     counters.framesSent++;
     noteWritability();
+  }
+
+  /**
+   * False once the socket is closed. The close handler that forgets this session runs a little after the
+   * socket closes; a write in between would throw, and abort the fan-out to every later session.
+   */
+  private boolean open() {
+    if (!closed && ws.isClosed()) {
+      closed = true;
+    }
+    return !closed;
   }
 
   private void drain() {
