@@ -1,7 +1,5 @@
 package dev.latentstream.server;
 
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.MessageCodec;
 import io.vertx.core.json.JsonObject;
 import java.util.Locale;
 
@@ -71,40 +69,10 @@ public sealed interface TrainerCommand {
   }
 
   /** Identity locally; JSON with an {@code op} on the wire. */
-  final class Codec implements MessageCodec<TrainerCommand, TrainerCommand> {
+  final class Codec extends JsonWireCodec<TrainerCommand> {
 
-    private final String name;
-
-    /** Default codecs are found by exact class, and each needs its own name: one codec per record class. */
     public Codec(Class<? extends TrainerCommand> type) {
-      this.name = "latentstream-trainer-command-" + type.getSimpleName();
-    }
-
-    @Override
-    public void encodeToWire(Buffer buffer, TrainerCommand c) {
-      Buffer json = toJson(c).toBuffer();
-      buffer.appendInt(json.length()).appendBuffer(json);
-    }
-
-    @Override
-    public TrainerCommand decodeFromWire(int pos, Buffer buffer) {
-      int len = buffer.getInt(pos);
-      return fromJson(new JsonObject(buffer.getBuffer(pos + 4, pos + 4 + len)));
-    }
-
-    @Override
-    public TrainerCommand transform(TrainerCommand c) {
-      return c;
-    }
-
-    @Override
-    public String name() {
-      return name;
-    }
-
-    @Override
-    public byte systemCodecID() {
-      return -1;
+      super("latentstream-trainer-command-" + type.getSimpleName(), Codec::toJson, Codec::fromJson);
     }
 
     static JsonObject toJson(TrainerCommand c) {

@@ -1,7 +1,5 @@
 package dev.latentstream.server;
 
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.MessageCodec;
 import io.vertx.core.json.JsonObject;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -33,40 +31,10 @@ public sealed interface TrainerEvent {
   record Deleted(int job, String jobId) implements TrainerEvent {}
 
   /** Identity locally; JSON on the wire. */
-  final class Codec implements MessageCodec<TrainerEvent, TrainerEvent> {
+  final class Codec extends JsonWireCodec<TrainerEvent> {
 
-    private final String name;
-
-    /** Default codecs are found by exact class, and each needs its own name: one codec per record class. */
     public Codec(Class<? extends TrainerEvent> type) {
-      this.name = "latentstream-trainer-event-" + type.getSimpleName();
-    }
-
-    @Override
-    public void encodeToWire(Buffer buffer, TrainerEvent e) {
-      Buffer json = toJson(e).toBuffer();
-      buffer.appendInt(json.length()).appendBuffer(json);
-    }
-
-    @Override
-    public TrainerEvent decodeFromWire(int pos, Buffer buffer) {
-      int len = buffer.getInt(pos);
-      return fromJson(new JsonObject(buffer.getBuffer(pos + 4, pos + 4 + len)));
-    }
-
-    @Override
-    public TrainerEvent transform(TrainerEvent e) {
-      return e;
-    }
-
-    @Override
-    public String name() {
-      return name;
-    }
-
-    @Override
-    public byte systemCodecID() {
-      return -1;
+      super("latentstream-trainer-event-" + type.getSimpleName(), Codec::toJson, Codec::fromJson);
     }
 
     static JsonObject toJson(TrainerEvent e) {

@@ -259,12 +259,21 @@ public final class TrainerVerticle extends VerticleBase {
     if (j.status != Job.Status.running) {
       throw new ReplyError(CONFLICT, "job " + j.id + " is " + j.status + ", not running");
     }
-    j.pauseRequested = true;
+    return setPaused(j, true);
+  }
+
+  /** Records the request on the job (a trainer still being built picks it up) and tells a running trainer. */
+  private Job setPaused(Job j, boolean paused) {
+    j.pauseRequested = paused;
     Trainer t = j.trainer;
     if (t != null) {
-      t.pause();
+      if (paused) {
+        t.pause();
+      } else {
+        t.resume();
+      }
     }
-    j.status = Job.Status.paused;
+    j.status = paused ? Job.Status.paused : Job.Status.running;
     publishStatus(j);
     return j;
   }
@@ -272,14 +281,7 @@ public final class TrainerVerticle extends VerticleBase {
   /** Resumes a paused job, or re-queues a finished one from its last checkpoint. */
   private Job resume(Job j) {
     if (j.status == Job.Status.paused) {
-      j.pauseRequested = false;
-      Trainer t = j.trainer;
-      if (t != null) {
-        t.resume();
-      }
-      j.status = Job.Status.running;
-      publishStatus(j);
-      return j;
+      return setPaused(j, false);
     }
     if (j.active()) {
       throw new ReplyError(CONFLICT, "job " + j.id + " is already " + j.status);
