@@ -1,5 +1,13 @@
 package dev.latentstream.server;
 
+import dev.latentstream.bus.Codecs;
+import dev.latentstream.gateway.HttpVerticle;
+import dev.latentstream.gateway.ServerInfo;
+import dev.latentstream.jobs.TrainerVerticle;
+import dev.latentstream.bus.FrameMessage;
+import dev.latentstream.bus.TrainerCommand;
+import dev.latentstream.bus.TrainerEvent;
+import dev.latentstream.bus.Addresses;
 import dev.latentstream.config.ConfigException;
 import dev.latentstream.config.JobConfig;
 import dev.latentstream.config.JobConfigs;
@@ -72,7 +80,7 @@ public final class ServerApp {
   public static Future<Running> start(Vertx vertx, ServerConfig config, JobConfig firstJob) {
     String token = config.token() != null ? config.token() : generateToken();
     ServerConfig withToken = config.withToken(token);
-    registerCodecs(vertx);
+    Codecs.register(vertx);
     FrameRenderer renderer = Renderers.best();
     ServerInfo info = new ServerInfo(version(), Libtorch.load(),
         Devices.cudaAvailable() ? "cuda" : "cpu", renderer.implementation(),
@@ -86,25 +94,6 @@ public final class ServerApp {
             : vertx.eventBus().request(Addresses.TO_TRAINER, new TrainerCommand.Start(null,
                 new JsonObject(JobConfigs.toJson(firstJob)), null)))
         .map(v -> new Running(vertx, withToken, http, token));
-  }
-
-  /**
-   * The event-bus codecs: frames, and one per trainer event and command record (default codecs are looked
-   * up by exact class). Once per Vertx instance; a second server on the same instance reuses them.
-   */
-  @SuppressWarnings({"unchecked", "rawtypes"})
-  static void registerCodecs(Vertx vertx) {
-    try {
-      vertx.eventBus().registerDefaultCodec(FrameMessage.class, new FrameMessage.Codec());
-      for (Class c : TrainerEvent.class.getPermittedSubclasses()) {
-        vertx.eventBus().registerDefaultCodec(c, new TrainerEvent.Codec(c));
-      }
-      for (Class c : TrainerCommand.class.getPermittedSubclasses()) {
-        vertx.eventBus().registerDefaultCodec(c, new TrainerCommand.Codec(c));
-      }
-    } catch (IllegalStateException alreadyRegistered) {
-      // registered by an earlier server on this Vertx
-    }
   }
 
   static String generateToken() {

@@ -1,6 +1,6 @@
 package dev.latentstream.stream;
 
-import dev.latentstream.server.FrameMessage;
+import dev.latentstream.bus.FrameMessage;
 import dev.latentstream.stream.Protocol.Stream;
 import dev.latentstream.train.FrameKind;
 import io.vertx.core.http.ServerWebSocket;

@@ -1,6 +1,6 @@
 package dev.latentstream.stream;
 
-import dev.latentstream.server.FrameMessage;
+import dev.latentstream.bus.FrameMessage;
 import dev.latentstream.train.FrameKind;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;

@@ -1,6 +1,6 @@
 package dev.latentstream.stream;
 
-import dev.latentstream.server.TrainerCommand;
+import dev.latentstream.bus.TrainerCommand;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

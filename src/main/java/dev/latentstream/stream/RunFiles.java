@@ -1,6 +1,6 @@
 package dev.latentstream.stream;
 
-import dev.latentstream.server.FrameMessage;
+import dev.latentstream.bus.FrameMessage;
 import dev.latentstream.train.Frame;
 import dev.latentstream.train.FrameKind;
 import dev.latentstream.train.RunDirectoryWriter;

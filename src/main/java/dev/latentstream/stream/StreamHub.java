@@ -1,10 +1,10 @@
 package dev.latentstream.stream;
 
 import dev.latentstream.config.ServerConfig;
-import dev.latentstream.server.Addresses;
-import dev.latentstream.server.FrameMessage;
-import dev.latentstream.server.TrainerCommand;
-import dev.latentstream.server.TrainerEvent;
+import dev.latentstream.bus.Addresses;
+import dev.latentstream.bus.FrameMessage;
+import dev.latentstream.bus.TrainerCommand;
+import dev.latentstream.bus.TrainerEvent;
 import dev.latentstream.stream.Protocol.ClientMessage;
 import dev.latentstream.stream.Protocol.Codes;
 import dev.latentstream.stream.Protocol.Stream;

@@ -1,5 +1,8 @@
 package dev.latentstream.server;
 
+import dev.latentstream.bus.TrainerCommand;
+import dev.latentstream.bus.TrainerEvent;
+import dev.latentstream.bus.Addresses;
 import dev.latentstream.config.JobConfig;
 import dev.latentstream.config.JobConfigs;
 import dev.latentstream.config.ServerConfig;

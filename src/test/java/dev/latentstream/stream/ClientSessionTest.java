@@ -3,7 +3,7 @@ package dev.latentstream.stream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.latentstream.server.FrameMessage;
+import dev.latentstream.bus.FrameMessage;
 import dev.latentstream.train.Frame;
 import dev.latentstream.train.FrameKind;
 import io.vertx.core.Future;

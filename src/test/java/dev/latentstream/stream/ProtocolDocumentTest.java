@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.latentstream.server.FrameMessage;
+import dev.latentstream.bus.FrameMessage;
 import dev.latentstream.train.Frame;
 import dev.latentstream.train.FrameKind;
 import io.vertx.core.buffer.Buffer;

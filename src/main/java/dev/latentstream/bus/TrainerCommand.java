@@ -1,12 +1,12 @@
-package dev.latentstream.server;
+package dev.latentstream.bus;
 
 import io.vertx.core.json.JsonObject;
 import java.util.Locale;
 
 /**
- * Requests to {@link TrainerVerticle} on {@link Addresses#TO_TRAINER}, one record per command. The reply
+ * Requests to the trainer node on {@link Addresses#TO_TRAINER}, one record per command. The reply
  * is a {@link JsonObject} (a job object, or the command's result); a failed reply carries an HTTP-like
- * code ({@link TrainerVerticle#BAD_REQUEST} and friends) and a message naming what was wrong.
+ * code (400 bad request, 404 unknown job, 409 conflict, 503 unavailable, 500 internal) and a message naming what was wrong.
  *
  * <p>A job is referred to by its id (a string) or its number; {@link #jobRef} checks which.
  */

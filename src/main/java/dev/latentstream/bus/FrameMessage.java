@@ -1,4 +1,4 @@
-package dev.latentstream.server;
+package dev.latentstream.bus;
 
 import dev.latentstream.train.Frame;
 import dev.latentstream.train.FrameKind;

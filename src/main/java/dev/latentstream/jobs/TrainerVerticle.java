@@ -1,5 +1,8 @@
-package dev.latentstream.server;
+package dev.latentstream.jobs;
 
+import dev.latentstream.bus.TrainerCommand;
+import dev.latentstream.bus.TrainerEvent;
+import dev.latentstream.bus.Addresses;
 import dev.latentstream.config.ConfigException;
 import dev.latentstream.config.JobConfig;
 import dev.latentstream.config.JobConfigs;

@@ -1,4 +1,4 @@
-package dev.latentstream.server;
+package dev.latentstream.bus;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

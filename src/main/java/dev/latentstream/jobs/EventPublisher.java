@@ -1,5 +1,8 @@
-package dev.latentstream.server;
+package dev.latentstream.jobs;
 
+import dev.latentstream.bus.FrameMessage;
+import dev.latentstream.bus.TrainerEvent;
+import dev.latentstream.bus.Addresses;
 import dev.latentstream.train.EpochResult;
 import dev.latentstream.train.Frame;
 import dev.latentstream.train.RunStart;

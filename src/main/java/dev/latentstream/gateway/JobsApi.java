@@ -1,5 +1,7 @@
-package dev.latentstream.server;
+package dev.latentstream.gateway;
 
+import dev.latentstream.bus.TrainerCommand;
+import dev.latentstream.bus.Addresses;
 import dev.latentstream.config.JobConfigs;
 import dev.latentstream.config.ServerConfig;
 import dev.latentstream.stream.StreamHub;

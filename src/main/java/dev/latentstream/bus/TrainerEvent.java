@@ -1,4 +1,4 @@
-package dev.latentstream.server;
+package dev.latentstream.bus;
 
 import io.vertx.core.json.JsonObject;
 import java.util.LinkedHashMap;

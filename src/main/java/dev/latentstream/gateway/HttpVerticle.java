@@ -1,4 +1,4 @@
-package dev.latentstream.server;
+package dev.latentstream.gateway;
 
 import dev.latentstream.config.ServerConfig;
 import dev.latentstream.stream.StreamHub;

@@ -1,4 +1,4 @@
-package dev.latentstream.server;
+package dev.latentstream.bus;
 
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.MessageCodec;

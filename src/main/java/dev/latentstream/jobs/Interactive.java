@@ -1,4 +1,4 @@
-package dev.latentstream.server;
+package dev.latentstream.jobs;
 
 import dev.latentstream.render.FrameRenderer;
 import dev.latentstream.render.Png;

@@ -1,4 +1,4 @@
-package dev.latentstream.server;
+package dev.latentstream.gateway;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

@@ -1,4 +1,4 @@
-package dev.latentstream.server;
+package dev.latentstream.bus;
 
 /** Event-bus addresses, named by direction. */
 public final class Addresses {
