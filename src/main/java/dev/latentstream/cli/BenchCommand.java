@@ -6,8 +6,9 @@ import dev.latentstream.config.JobConfigs;
 import dev.latentstream.data.Dataset;
 import dev.latentstream.data.Datasets;
 import dev.latentstream.render.Renderers;
+import dev.latentstream.rundir.Checkpoint;
+import dev.latentstream.rundir.RunDirectoryWriter;
 import dev.latentstream.train.EpochResult;
-import dev.latentstream.train.RunDirectoryWriter;
 import dev.latentstream.train.RunSummary;
 import dev.latentstream.train.StepMetrics;
 import dev.latentstream.train.Trainer;
@@ -82,7 +83,7 @@ public final class BenchCommand implements Callable<Integer> {
       }
     };
     System.out.printf("latentstream: %s, %d epochs, frames by %s%n", config.name(), epochs, Renderers.best().implementation());
-    Trainer trainer = new Trainer(config, data, runDir, Renderers.best(),
+    Trainer trainer = new Trainer(config, data, new Checkpoint(runDir), Renderers.best(),
         TrainingListener.compose(new RunDirectoryWriter(runDir), timing), false);
     trainer.framesAtEpochEndsOnly();
     RunSummary s = trainer.run();

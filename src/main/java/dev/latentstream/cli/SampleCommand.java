@@ -2,10 +2,11 @@ package dev.latentstream.cli;
 
 import dev.latentstream.data.Dataset;
 import dev.latentstream.data.Datasets;
+import dev.latentstream.explore.Sampler;
+import dev.latentstream.model.Autoencoder;
 import dev.latentstream.render.Png;
 import dev.latentstream.render.Renderers;
-import dev.latentstream.train.Checkpoint;
-import dev.latentstream.train.Sampler;
+import dev.latentstream.rundir.Checkpoint;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -45,7 +46,10 @@ public final class SampleCommand implements Callable<Integer> {
     var job = Checkpoint.readProgress(run).job();
     Dataset data = job.model().variational() || job.model() == dev.latentstream.config.JobConfig.ModelType.aae
         ? null : Datasets.load(job.dataset(), dataDir);
-    Png png = Sampler.sample(run, n, seed, data, Renderers.best());
+    Png png;
+    try (Autoencoder model = Checkpoint.loadModel(run)) {
+      png = Sampler.sample(model, n, seed, data, Renderers.best());
+    }
     try {
       Path parent = out.toAbsolutePath().getParent();
       if (parent != null) {

@@ -6,8 +6,8 @@ import dev.latentstream.data.Dataset;
 import dev.latentstream.data.Datasets;
 import dev.latentstream.render.FrameRenderer;
 import dev.latentstream.render.Renderers;
-import dev.latentstream.train.Checkpoint;
-import dev.latentstream.train.RunDirectoryWriter;
+import dev.latentstream.rundir.Checkpoint;
+import dev.latentstream.rundir.RunDirectoryWriter;
 import dev.latentstream.train.RunSummary;
 import dev.latentstream.train.Threads;
 import dev.latentstream.train.Trainer;
@@ -71,7 +71,7 @@ public final class TrainCommand implements Callable<Integer> {
     System.out.println("frames rendered by " + renderer.implementation());
 
     ConsoleProgress console = new ConsoleProgress(System.out, !plain && ConsoleProgress.isTerminal());
-    Trainer trainer = new Trainer(config, data, runDir, renderer,
+    Trainer trainer = new Trainer(config, data, new Checkpoint(runDir), renderer,
         TrainingListener.compose(new RunDirectoryWriter(runDir), console), resume);
     trainer.framesAtEpochEndsOnly();
 

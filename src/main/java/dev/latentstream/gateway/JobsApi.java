@@ -5,7 +5,8 @@ import dev.latentstream.bus.Addresses;
 import dev.latentstream.config.JobConfigs;
 import dev.latentstream.config.ServerConfig;
 import dev.latentstream.stream.StreamHub;
-import dev.latentstream.train.Checkpoint;
+import dev.latentstream.rundir.Checkpoint;
+import dev.latentstream.rundir.MetricsCsv;
 import dev.latentstream.train.FrameKind;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -16,6 +17,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -148,7 +150,7 @@ final class JobsApi {
         });
         return;
       }
-      vertx.executeBlocking(() -> Files.exists(csv) ? csvColumns(Files.readAllLines(csv)) : null).onComplete(ar -> {
+      vertx.executeBlocking(() -> Files.exists(csv) ? csvColumns(csv) : null).onComplete(ar -> {
         if (ar.failed()) {
           error(rc, 500, "cannot read " + csv.getFileName() + ": " + ar.cause().getMessage());
         } else if (ar.result() == null) {
@@ -161,22 +163,9 @@ final class JobsApi {
   }
 
   /** {@code metrics.csv} as columns: numbers, except the {@code setting} column; empty cells are null. */
-  static JsonObject csvColumns(List<String> lines) {
-    String[] header = lines.getFirst().split(",", -1);
+  static JsonObject csvColumns(Path csv) throws IOException {
     JsonObject columns = new JsonObject();
-    for (String h : header) {
-      columns.put(h, new JsonArray());
-    }
-    for (String line : lines.subList(1, lines.size())) {
-      String[] f = line.split(",", -1);
-      if (f.length != header.length) {
-        continue; // the row being written
-      }
-      for (int c = 0; c < header.length; c++) {
-        columns.getJsonArray(header[c]).add(f[c].isEmpty() ? null
-            : header[c].equals("setting") ? f[c] : (Object) Double.parseDouble(f[c]));
-      }
-    }
+    MetricsCsv.read(csv).byColumn().forEach((name, values) -> columns.put(name, new JsonArray(values)));
     return columns;
   }
 

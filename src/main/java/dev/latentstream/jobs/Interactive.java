@@ -2,8 +2,8 @@ package dev.latentstream.jobs;
 
 import dev.latentstream.render.FrameRenderer;
 import dev.latentstream.render.Png;
-import dev.latentstream.train.Interpolation;
-import dev.latentstream.train.LiveModel;
+import dev.latentstream.explore.Interpolation;
+import dev.latentstream.explore.LiveModel;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.lang.foreign.MemorySegment;

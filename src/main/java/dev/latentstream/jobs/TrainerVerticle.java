@@ -10,8 +10,8 @@ import dev.latentstream.config.ServerConfig;
 import dev.latentstream.data.Dataset;
 import dev.latentstream.data.Datasets;
 import dev.latentstream.render.FrameRenderer;
-import dev.latentstream.train.Checkpoint;
-import dev.latentstream.train.RunDirectoryWriter;
+import dev.latentstream.rundir.Checkpoint;
+import dev.latentstream.rundir.RunDirectoryWriter;
 import dev.latentstream.train.RunSummary;
 import dev.latentstream.train.Trainer;
 import dev.latentstream.train.TrainingListener;
@@ -218,7 +218,7 @@ public final class TrainerVerticle extends VerticleBase {
           throw new StoppedBeforeStart();
         }
         Files.createDirectories(j.runDir);
-        Trainer t = new Trainer(j.spec, data, j.runDir, renderer,
+        Trainer t = new Trainer(j.spec, data, new Checkpoint(j.runDir), renderer,
             TrainingListener.compose(new RunDirectoryWriter(j.runDir), new EventPublisher(vertx, j)), j.resumed());
         j.trainer = t;
         // Requests made while the dataset loaded (see Job.pauseRequested).

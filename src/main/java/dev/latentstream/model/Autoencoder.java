@@ -40,6 +40,14 @@ public abstract class Autoencoder extends Module {
     return job;
   }
 
+  public final int height() {
+    return height;
+  }
+
+  public final int width() {
+    return width;
+  }
+
   public final int pixels() {
     return height * width;
   }

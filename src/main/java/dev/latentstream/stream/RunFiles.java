@@ -1,9 +1,10 @@
 package dev.latentstream.stream;
 
 import dev.latentstream.bus.FrameMessage;
+import dev.latentstream.rundir.MetricsCsv;
+import dev.latentstream.rundir.RunDirectoryWriter;
 import dev.latentstream.train.Frame;
 import dev.latentstream.train.FrameKind;
-import dev.latentstream.train.RunDirectoryWriter;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -28,46 +29,25 @@ final class RunFiles {
    */
   static JobStream read(Path runDir, int num, JsonObject status, long upToStep, int keepFrames) throws IOException {
     JobStream past = new JobStream(num, status);
-    Path csv = runDir.resolve("metrics.csv");
-    if (!Files.isRegularFile(csv)) {
+    Path csv = runDir.resolve(MetricsCsv.FILE);
+    if (!Files.isRegularFile(csv) || Files.size(csv) == 0) {
       return past;
     }
-    List<String> lines = Files.readAllLines(csv);
-    if (lines.isEmpty()) {
-      return past;
-    }
-    // step, epoch, <terms>, test_loss, seconds, setting
-    String[] header = lines.getFirst().split(",", -1);
-    int test = header.length - 3;
-    int setting = header.length - 1;
     Map<Integer, Long> epochEnds = new LinkedHashMap<>();
-    for (String line : lines.subList(1, lines.size())) {
-      String[] f = line.split(",", -1);
-      if (f.length != header.length) {
-        continue; // a row cut short by a crash
-      }
-      long step = Long.parseLong(f[0]);
+    for (MetricsCsv.Row row : MetricsCsv.read(csv).rows()) {
+      long step = row.step();
       if (step > upToStep) {
         break;
       }
-      int epoch = Integer.parseInt(f[1]);
-      Map<String, Double> terms = new LinkedHashMap<>();
-      for (int i = 2; i < test; i++) {
-        if (!f[i].isEmpty()) {
-          terms.put(header[i], Double.parseDouble(f[i]));
-        }
-      }
-      past.loss.add(step, epoch, -1, terms);
-      if (!f[test].isEmpty()) {
-        past.addTest(epoch, step, Double.parseDouble(f[test]));
+      int epoch = row.epoch();
+      past.loss.add(step, epoch, -1, row.terms());
+      if (!Double.isNaN(row.testLoss())) {
+        past.addTest(epoch, step, row.testLoss());
         epochEnds.put(epoch, step);
       }
       // A change is written on the row of the first step it applied to; live, it is reported at the step before.
-      for (String change : f[setting].split(";")) {
-        int eq = change.indexOf('=');
-        if (eq > 0) {
-          past.addSetting(step - 1, epoch, change.substring(0, eq), Double.parseDouble(change.substring(eq + 1)));
-        }
+      for (MetricsCsv.Setting change : row.settings()) {
+        past.addSetting(step - 1, epoch, change.key(), change.value());
       }
     }
     List<Map.Entry<Integer, Long>> kept = List.copyOf(epochEnds.entrySet());

@@ -1,6 +1,8 @@
 package dev.latentstream.train;
 
+import dev.latentstream.explore.LatentGeometry;
 import dev.latentstream.model.Autoencoder;
+import dev.latentstream.model.TensorData;
 import dev.latentstream.render.FrameRenderer;
 import dev.latentstream.render.Png;
 import java.lang.foreign.MemorySegment;

@@ -6,6 +6,8 @@ import dev.latentstream.model.AdversarialAutoencoder;
 import dev.latentstream.model.Autoencoder;
 import dev.latentstream.model.Losses;
 import dev.latentstream.model.MlpAutoencoder;
+import dev.latentstream.optim.Optim;
+import dev.latentstream.optim.Optimizers;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

@@ -7,19 +7,19 @@ import static org.bytedeco.pytorch.global.torch.randperm;
 import dev.latentstream.config.JobConfig;
 import dev.latentstream.data.Dataset;
 import dev.latentstream.data.Split;
+import dev.latentstream.explore.LatentGeometry;
+import dev.latentstream.explore.LiveModel;
+import dev.latentstream.explore.LiveView;
 import dev.latentstream.model.Autoencoder;
 import dev.latentstream.model.Losses;
 import dev.latentstream.model.MlpAutoencoder;
 import dev.latentstream.model.Models;
+import dev.latentstream.model.TensorData;
+import dev.latentstream.optim.Optim;
 import dev.latentstream.render.FrameRenderer;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import org.bytedeco.javacpp.PointerScope;
@@ -37,8 +37,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * <p>Threads and ownership: {@link #run()} is called on a dedicated thread, which builds and owns every
  * libtorch object (model, optimisers, data tensors) and frees them before returning. Each step runs in
  * its own {@code PointerScope}. The control methods ({@link #pause}, {@link #resume}, {@link #stop},
- * {@link #set}, {@link #submit}) are thread-safe: they only enqueue work that the owner thread picks up
- * between steps.
+ * {@link #set}, {@link #submit}) are thread-safe: they post to the trainer's {@link Mailbox}, which the
+ * owner thread empties between steps.
  */
 public final class Trainer {
 
@@ -46,24 +46,20 @@ public final class Trainer {
     dev.latentstream.model.Libtorch.load();
   }
 
-  /** Test images scanned for the latent frames between epochs (the epoch-end frames use them all). */
-  static final int SCAN_COUNT = 2000;
+  static final int SCAN_COUNT = LatentGeometry.SCAN_COUNT;
   static final int EVAL_BATCH = 500;
 
   private final JobConfig job;
   private final Dataset data;
-  private final Path runDir;
+  private final CheckpointStore checkpoints;
   private final FrameRenderer renderer;
   private final TrainingListener listener;
   private final boolean resume;
 
   private final AtomicBoolean started = new AtomicBoolean();
-  private final LinkedBlockingQueue<Runnable> requests = new LinkedBlockingQueue<>();
-  private final ConcurrentLinkedQueue<SettingChange> pendingSettings = new ConcurrentLinkedQueue<>();
-  private volatile boolean paused;
-  private volatile boolean stopRequested;
-  private volatile boolean finished;
   private final LiveSettings settings;
+  private final LiveView live;
+  private final Mailbox mailbox;
 
   // Owned by the trainer thread.
   private Device device;
@@ -77,19 +73,24 @@ public final class Trainer {
   private int[] testLabels;
   private FrameMaker frames;
   private LatentGeometry geometry;
-  private final LiveView live = new LiveView(this);
   private long step;
   private int epoch;
 
-  public Trainer(JobConfig job, Dataset data, Path runDir, FrameRenderer renderer, TrainingListener listener,
-      boolean resume) {
+  /**
+   * @param checkpoints where epoch-end checkpoints go and, with {@code resume}, where the run continues
+   *     from (the run directory's {@code rundir.Checkpoint})
+   */
+  public Trainer(JobConfig job, Dataset data, CheckpointStore checkpoints, FrameRenderer renderer,
+      TrainingListener listener, boolean resume) {
     this.job = job;
     this.data = data;
-    this.runDir = runDir;
+    this.checkpoints = checkpoints;
     this.renderer = renderer;
     this.listener = listener;
     this.resume = resume;
     this.settings = new LiveSettings(job);
+    this.live = new LiveView(data);
+    this.mailbox = new Mailbox(live);
   }
 
   public JobConfig job() {
@@ -98,26 +99,24 @@ public final class Trainer {
 
   /** Pauses before the next step; interactive requests are still served while paused. */
   public void pause() {
-    paused = true;
+    mailbox.pause();
   }
 
   public void resume() {
-    paused = false;
-    requests.add(() -> {});
+    mailbox.resume();
   }
 
   /** Stops after the current step; the run ends with {@link RunSummary.Status#STOPPED}. */
   public void stop() {
-    stopRequested = true;
-    requests.add(() -> {});
+    mailbox.stop();
   }
 
   public boolean isPaused() {
-    return paused;
+    return mailbox.isPaused();
   }
 
   public boolean isFinished() {
-    return finished;
+    return mailbox.isClosed();
   }
 
   /**
@@ -136,8 +135,7 @@ public final class Trainer {
    */
   public void set(String key, double value) {
     settings.validate(key, value);
-    pendingSettings.add(new SettingChange(-1, -1, key, value));
-    requests.add(() -> {});
+    mailbox.post(new SettingChange(-1, -1, key, value));
   }
 
   /**
@@ -145,22 +143,7 @@ public final class Trainer {
    * paused). The future fails when the run has ended or the request throws.
    */
   public <T> CompletableFuture<T> submit(Function<LiveModel, T> request) {
-    CompletableFuture<T> result = new CompletableFuture<>();
-    if (finished) {
-      result.completeExceptionally(new IllegalStateException("the run has ended"));
-      return result;
-    }
-    requests.add(() -> {
-      try {
-        result.complete(request.apply(live));
-      } catch (RuntimeException e) {
-        result.completeExceptionally(e);
-      }
-    });
-    if (finished) {
-      failPendingRequests();
-    }
-    return result;
+    return mailbox.submit(request);
   }
 
   /** Trains to the end, a stop request or a failure. Call once, on the thread that is to own the tensors. */
@@ -181,8 +164,7 @@ public final class Trainer {
       summary = new RunSummary(RunSummary.Status.FAILED, epoch, step, lastTestLoss,
           secondsPerEpoch(t0, firstEpoch), message);
     } finally {
-      finished = true;
-      failPendingRequests();
+      mailbox.close();
       tearDown();
     }
     listener.onFinished(summary);
@@ -202,6 +184,7 @@ public final class Trainer {
     manual_seed(job.seed());
     model = Models.create(job, train.rows(), train.cols());
     model.to(device, false);
+    live.attach(model, device);
     rule = StepRule.forModel(model);
     float[] priorNoise = TensorData.floats(randn(FrameMaker.SAMPLE_COUNT, job.latent()));
     trainImages = images(train, 0, train.count());
@@ -217,7 +200,7 @@ public final class Trainer {
     frames = new FrameMaker(renderer, device, data.classNames(), classes, train.rows(), train.cols(), priorNoise);
     int firstEpoch = 0;
     if (resume) {
-      Checkpoint.Progress p = Checkpoint.load(runDir, model, rule.optimizers());
+      CheckpointStore.Progress p = checkpoints.load(model, rule.optimizers());
       epoch = p.epoch();
       step = p.step();
       firstEpoch = epoch;
@@ -256,7 +239,7 @@ public final class Trainer {
       Tensor order = randperm(n).to(device, ScalarType.Long);
       model.train(true);
       for (int b = 0; b < batches; b++) {
-        if (!serviceRequests()) {
+        if (!mailbox.service(this::applySetting)) {
           return false;
         }
         int from = b * batchSize;
@@ -286,7 +269,8 @@ public final class Trainer {
       epoch = e;
       lastTestLoss = testLoss;
       emitFrames();
-      Checkpoint.save(runDir, model, rule.optimizers(), new Checkpoint.Progress(job, epoch, step, data.train().rows(), data.train().cols()));
+      checkpoints.save(model, rule.optimizers(),
+          new CheckpointStore.Progress(job, epoch, step, data.train().rows(), data.train().cols()));
       sums.replaceAll((k, v) -> v / n);
       listener.onEpoch(new EpochResult(e, step, sums, testLoss, (System.nanoTime() - start) / 1e9, testSeconds));
     }
@@ -324,6 +308,7 @@ public final class Trainer {
       model.train(true);
     }
     geometry = new LatentGeometry(codes, testLabels, n, d, frames.classes());
+    live.update(geometry);
     return sum / n;
   }
 
@@ -341,7 +326,9 @@ public final class Trainer {
     } finally {
       model.train(true);
     }
-    return new LatentGeometry(codes, java.util.Arrays.copyOf(testLabels, count), count, d, frames.classes());
+    LatentGeometry g = new LatentGeometry(codes, java.util.Arrays.copyOf(testLabels, count), count, d, frames.classes());
+    live.update(g);
+    return g;
   }
 
   private void emitFrames() {
@@ -359,58 +346,16 @@ public final class Trainer {
     out.forEach(listener::onFrame);
   }
 
-  /**
-   * Runs queued interactive requests and applies pending settings; blocks while paused.
-   *
-   * @return false when a stop was requested
-   */
-  private boolean serviceRequests() {
-    do {
-      Runnable r;
-      try {
-        r = paused && !stopRequested ? requests.poll(100, TimeUnit.MILLISECONDS) : requests.poll();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        stopRequested = true;
-        r = null;
+  private void applySetting(SettingChange c) {
+    settings.apply(c.key(), c.value());
+    if (c.key().equals("lr")) {
+      for (Optim o : rule.tunable()) {
+        o.setLearningRate(c.value());
       }
-      while (r != null) {
-        try (PointerScope scope = new PointerScope()) {
-          r.run();
-        }
-        r = requests.poll();
-      }
-      applySettings();
-    } while (paused && !stopRequested);
-    return !stopRequested;
-  }
-
-  private void applySettings() {
-    SettingChange c;
-    while ((c = pendingSettings.poll()) != null) {
-      settings.apply(c.key(), c.value());
-      if (c.key().equals("lr")) {
-        for (Optim o : rule.tunable()) {
-          o.setLearningRate(c.value());
-        }
-      } else if (c.key().equals("noise") && model instanceof MlpAutoencoder ae) {
-        ae.setNoiseLevel(c.value());
-      }
-      listener.onSettingChanged(new SettingChange(step, epoch, c.key(), c.value()));
+    } else if (c.key().equals("noise") && model instanceof MlpAutoencoder ae) {
+      ae.setNoiseLevel(c.value());
     }
-  }
-
-  /** Requests still queued at the end run against a closed view, so each future fails with "the run has ended". */
-  private void failPendingRequests() {
-    live.closed = true;
-    Runnable r;
-    while ((r = requests.poll()) != null) {
-      try {
-        r.run();
-      } catch (RuntimeException ignored) {
-        // the request's own future already carries the failure
-      }
-    }
+    listener.onSettingChanged(new SettingChange(step, epoch, c.key(), c.value()));
   }
 
   private void tearDown() {
@@ -444,22 +389,5 @@ public final class Trainer {
   private double secondsPerEpoch(long t0, int firstEpoch) {
     int done = epoch - firstEpoch;
     return done <= 0 ? Double.NaN : (System.nanoTime() - t0) / 1e9 / done;
-  }
-
-  // Accessors for LiveView, which runs on the trainer thread.
-  Autoencoder model() {
-    return model;
-  }
-
-  Device device() {
-    return device;
-  }
-
-  Dataset data() {
-    return data;
-  }
-
-  LatentGeometry geometry() {
-    return geometry;
   }
 }

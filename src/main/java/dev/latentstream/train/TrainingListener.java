@@ -1,5 +1,8 @@
 package dev.latentstream.train;
 
+import dev.latentstream.diagnostics.Diagnostics;
+import dev.latentstream.diagnostics.Warning;
+
 /**
  * Receives what a {@link Trainer} produces. Every callback runs on the trainer's own thread, between
  * steps, so an implementation must return quickly and must not keep references to libtorch objects:
@@ -16,6 +19,12 @@ public interface TrainingListener {
   default void onFrame(Frame frame) {}
 
   default void onSettingChanged(SettingChange change) {}
+
+  /** Latent diagnostics on the test set, at each diagnostics tick. */
+  default void onDiagnostics(Diagnostics diagnostics) {}
+
+  /** An alarm: posterior collapse, inactive dimensions or a rising test loss. */
+  default void onWarning(Warning warning) {}
 
   default void onFinished(RunSummary summary) {}
 
@@ -46,6 +55,16 @@ public interface TrainingListener {
       @Override
       public void onSettingChanged(SettingChange change) {
         all.forEach(l -> l.onSettingChanged(change));
+      }
+
+      @Override
+      public void onDiagnostics(Diagnostics diagnostics) {
+        all.forEach(l -> l.onDiagnostics(diagnostics));
+      }
+
+      @Override
+      public void onWarning(Warning warning) {
+        all.forEach(l -> l.onWarning(warning));
       }
 
       @Override

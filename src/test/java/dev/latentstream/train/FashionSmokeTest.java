@@ -28,7 +28,7 @@ class FashionSmokeTest {
     Dataset data = new Dataset(full.name(), head(full.train(), 100 * 128), head(full.test(), 2000), full.classNames());
     JobConfig job = JobConfigs.load(Path.of("config/jobs/vae-fashion.json")).withEpochs(3);
     TrainerTest.Recorder r = new TrainerTest.Recorder();
-    Trainer t = new Trainer(job, data, dir, Renderers.best(), r, false);
+    Trainer t = new Trainer(job, data, new dev.latentstream.rundir.Checkpoint(dir), Renderers.best(), r, false);
     t.framesAtEpochEndsOnly();
     RunSummary s = t.run();
     assertEquals(RunSummary.Status.COMPLETED, s.status(), String.valueOf(s.error()));

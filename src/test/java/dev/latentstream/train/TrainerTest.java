@@ -11,7 +11,12 @@ import dev.latentstream.config.JobConfig;
 import dev.latentstream.config.JobConfigs;
 import dev.latentstream.data.Dataset;
 import dev.latentstream.data.Synthetic;
+import dev.latentstream.explore.LiveModel;
+import dev.latentstream.explore.Sampler;
+import dev.latentstream.model.Autoencoder;
 import dev.latentstream.render.Renderers;
+import dev.latentstream.rundir.Checkpoint;
+import dev.latentstream.rundir.RunDirectoryWriter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -85,7 +90,8 @@ class TrainerTest {
 
   static Recorder train(JobConfig job, Path dir, boolean resume) {
     Recorder r = new Recorder();
-    new Trainer(job, DATA, dir, Renderers.best(), TrainingListener.compose(new RunDirectoryWriter(dir), r), resume).run();
+    new Trainer(job, DATA, new Checkpoint(dir), Renderers.best(), TrainingListener.compose(new RunDirectoryWriter(dir), r),
+        resume).run();
     return r;
   }
 
@@ -138,8 +144,13 @@ class TrainerTest {
     assertEquals(whole.losses().subList(16, 32), rest.losses());
     assertEquals(whole.epochs.getLast().testLoss(), rest.epochs.getLast().testLoss());
     assertEquals(withoutSeconds(straight.resolve("metrics.csv")), withoutSeconds(split.resolve("metrics.csv")));
-    assertArrayEquals(Sampler.sample(straight, 16, 3, DATA, Renderers.best()).bytes(),
-        Sampler.sample(split, 16, 3, DATA, Renderers.best()).bytes());
+    assertArrayEquals(sample(straight), sample(split));
+  }
+
+  static byte[] sample(Path run) {
+    try (Autoencoder model = Checkpoint.loadModel(run)) {
+      return Sampler.sample(model, 16, 3, DATA, Renderers.best()).bytes();
+    }
   }
 
   static List<String> withoutSeconds(Path csv) throws IOException {
@@ -161,7 +172,7 @@ class TrainerTest {
       }
     };
     JobConfig job = job(TINY_VAE).withEpochs(5);
-    trainer.set(new Trainer(job, DATA, dir, Renderers.best(), TrainingListener.compose(r, sabotage), false));
+    trainer.set(new Trainer(job, DATA, new Checkpoint(dir), Renderers.best(), TrainingListener.compose(r, sabotage), false));
     RunSummary s = trainer.get().run();
     assertEquals(RunSummary.Status.FAILED, s.status());
     assertTrue(s.error().contains("became") && s.error().contains("last good checkpoint"), s.error());
@@ -185,7 +196,7 @@ class TrainerTest {
         }
       }
     };
-    trainer.set(new Trainer(job(TINY_VAE), DATA, dir, Renderers.best(), pauser, false));
+    trainer.set(new Trainer(job(TINY_VAE), DATA, new Checkpoint(dir), Renderers.best(), pauser, false));
     Thread t = Thread.ofPlatform().start(() -> trainer.get().run());
     pausedAt.get(30, TimeUnit.SECONDS);
     float[] image = trainer.get().submit(live -> live.decode(new float[4], 1)).get(10, TimeUnit.SECONDS);
@@ -204,7 +215,7 @@ class TrainerTest {
 
   @Test
   void malformedInteractiveRequestsFailWithoutHurtingTheRun(@TempDir Path dir) throws Exception {
-    Trainer trainer = new Trainer(job(TINY_VAE), DATA, dir, Renderers.best(), new TrainingListener() {}, false);
+    Trainer trainer = new Trainer(job(TINY_VAE), DATA, new Checkpoint(dir), Renderers.best(), new TrainingListener() {}, false);
     CompletableFuture<float[]> bad = trainer.submit(live -> live.decode(new float[3], 1));
     CompletableFuture<float[]> nan = trainer.submit(live -> live.decode(new float[] {Float.NaN, 0, 0, 0}, 1));
     CompletableFuture<float[]> index = trainer.submit(live -> live.testImage(100_000));
@@ -229,7 +240,7 @@ class TrainerTest {
         }
       }
     };
-    trainer.set(new Trainer(job(TINY_VAE), DATA, dir, Renderers.best(),
+    trainer.set(new Trainer(job(TINY_VAE), DATA, new Checkpoint(dir), Renderers.best(),
         TrainingListener.compose(new RunDirectoryWriter(dir), r, changer), false));
     Trainer t = trainer.get();
     assertThrows(IllegalArgumentException.class, () -> t.set("noise", 0.1), "noise applies to dae only");
@@ -254,7 +265,7 @@ class TrainerTest {
         }
       }
     };
-    trainer.set(new Trainer(job(TINY_VAE), DATA, dir, Renderers.best(), stopper, false));
+    trainer.set(new Trainer(job(TINY_VAE), DATA, new Checkpoint(dir), Renderers.best(), stopper, false));
     RunSummary s = trainer.get().run();
     assertEquals(RunSummary.Status.STOPPED, s.status());
     assertEquals(20, s.steps());

@@ -1,8 +1,11 @@
-package dev.latentstream.train;
+package dev.latentstream.explore;
 
+import dev.latentstream.data.Dataset;
 import dev.latentstream.data.Split;
 import dev.latentstream.model.Autoencoder;
+import dev.latentstream.model.TensorData;
 import java.util.List;
+import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
@@ -10,21 +13,51 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 /**
  * {@link LiveModel} over the trainer's model. Every call happens on the trainer thread inside the
  * request's {@code PointerScope}; inputs are validated here, so nothing malformed reaches libtorch.
+ *
+ * <p>The trainer owns the model and hands it over with {@link #attach} once built; it refreshes the
+ * latent plane with {@link #update} after each scan of the test set and calls {@link #close} before it
+ * frees the model, after which every call fails with "the run has ended".
  */
-final class LiveView implements LiveModel {
+public final class LiveView implements LiveModel {
 
-  private final Trainer trainer;
-  volatile boolean closed;
+  private final Dataset data;
+  private Autoencoder model;
+  private Device device;
+  private LatentGeometry geometry;
+  private volatile boolean closed;
 
-  LiveView(Trainer trainer) {
-    this.trainer = trainer;
+  public LiveView(Dataset data) {
+    this.data = data;
+  }
+
+  /** The model requests run against, and the device its tensors live on. */
+  public void attach(Autoencoder model, Device device) {
+    this.model = model;
+    this.device = device;
+  }
+
+  /** The latent plane of the most recent scan of the test set. */
+  public void update(LatentGeometry geometry) {
+    this.geometry = geometry;
+  }
+
+  public void close() {
+    closed = true;
   }
 
   private Autoencoder model() {
-    if (closed) {
+    if (closed || model == null) {
       throw new IllegalStateException("the run has ended");
     }
-    return trainer.model();
+    return model;
+  }
+
+  private LatentGeometry geometry() {
+    model();
+    if (geometry == null) {
+      throw new IllegalStateException("the latent plane is not ready yet");
+    }
+    return geometry;
   }
 
   @Override
@@ -34,12 +67,12 @@ final class LiveView implements LiveModel {
 
   @Override
   public int imageHeight() {
-    return trainer.data().test().rows();
+    return data.test().rows();
   }
 
   @Override
   public int imageWidth() {
-    return trainer.data().test().cols();
+    return data.test().cols();
   }
 
   @Override
@@ -53,7 +86,7 @@ final class LiveView implements LiveModel {
     requireLength("z", z, n, m.latentDim());
     try (NoGradGuard g = new NoGradGuard()) {
       m.eval();
-      Tensor codes = TensorData.tensor(z, n, m.latentDim()).to(trainer.device(), ScalarType.Float);
+      Tensor codes = TensorData.tensor(z, n, m.latentDim()).to(device, ScalarType.Float);
       return TensorData.floats(m.decode(codes));
     } finally {
       m.train(true);
@@ -66,7 +99,7 @@ final class LiveView implements LiveModel {
     requireLength("pixels", pixels, n, m.pixels());
     try (NoGradGuard g = new NoGradGuard()) {
       m.eval();
-      Tensor x = TensorData.tensor(pixels, n, m.pixels()).to(trainer.device(), ScalarType.Float);
+      Tensor x = TensorData.tensor(pixels, n, m.pixels()).to(device, ScalarType.Float);
       Autoencoder.Encoded e = m.encode(x);
       float[] mean = TensorData.floats(e.mean());
       float[] logVar = e.logVar() == null ? new float[mean.length] : TensorData.floats(e.logVar());
@@ -93,20 +126,20 @@ final class LiveView implements LiveModel {
 
   @Override
   public int testCount() {
-    return trainer.data().test().count();
+    return data.test().count();
   }
 
   @Override
   public float[] testImage(int index) {
-    Split test = trainer.data().test();
+    Split test = data.test();
     checkIndex(index, test.count());
     return TensorData.unitFloats(test.pixels(), index * test.imageSize(), test.imageSize());
   }
 
   @Override
   public int testLabel(int index) {
-    checkIndex(index, trainer.data().test().count());
-    return trainer.data().test().label(index);
+    checkIndex(index, data.test().count());
+    return data.test().label(index);
   }
 
   private static void checkIndex(int index, int count) {
@@ -117,13 +150,13 @@ final class LiveView implements LiveModel {
 
   @Override
   public List<String> classNames() {
-    return trainer.data().classNames();
+    return data.classNames();
   }
 
   @Override
   public float[] classMean(int label) {
     model();
-    LatentGeometry g = trainer.geometry();
+    LatentGeometry g = geometry();
     if (label < 0 || label >= g.classMeans.length) {
       throw new IllegalArgumentException("class must be from 0 to " + (g.classMeans.length - 1) + ", got " + label);
     }
@@ -133,7 +166,7 @@ final class LiveView implements LiveModel {
   @Override
   public float[] toPlane(float[] z) {
     requireLength("z", z, 1, latentDim());
-    return trainer.geometry().toPlane(z);
+    return geometry().toPlane(z);
   }
 
   @Override
@@ -142,12 +175,12 @@ final class LiveView implements LiveModel {
     if (!Float.isFinite(u) || !Float.isFinite(v)) {
       throw new IllegalArgumentException("plane coordinates must be finite numbers");
     }
-    return trainer.geometry().fromPlane(u, v);
+    return geometry().fromPlane(u, v);
   }
 
   @Override
   public float[] planeStd(float[] logVar) {
     requireLength("logVar", logVar, 1, latentDim());
-    return trainer.geometry().planeStd(logVar);
+    return geometry().planeStd(logVar);
   }
 }

@@ -1,4 +1,4 @@
-package dev.latentstream.train;
+package dev.latentstream.explore;
 
 import java.util.List;
 import org.apache.commons.math3.distribution.NormalDistribution;
@@ -10,22 +10,27 @@ import org.apache.commons.math3.linear.RealMatrix;
  * The shape of a set of codes: their mean, per-dimension spread, class means and the two principal
  * directions. Used to draw the latent scatter (PCA to 2-D when the latent has more dimensions), the
  * manifold grid and, for models without a prior, the distribution that samples are drawn from.
+ *
+ * <p>Immutable once built: the arrays are shared with readers, which must not modify them.
  */
-final class LatentGeometry {
+public final class LatentGeometry {
 
-  final int dims;
-  final float[] mean;
-  final float[] std;
+  /** Test images scanned for the latent plane between epochs (epoch ends use them all). */
+  public static final int SCAN_COUNT = 2000;
+
+  public final int dims;
+  public final float[] mean;
+  public final float[] std;
   /** Rows: the first and second principal direction (unit vectors); the identity axes when dims == 2. */
-  final double[][] axes;
+  public final double[][] axes;
   /** Standard deviation of the codes along each of {@link #axes}. */
-  final double[] axisStd;
-  final float[][] classMeans;
-  final float[] codes;
-  final int[] labels;
-  final int count;
+  public final double[] axisStd;
+  public final float[][] classMeans;
+  public final float[] codes;
+  public final int[] labels;
+  public final int count;
 
-  LatentGeometry(float[] codes, int[] labels, int count, int dims, int classes) {
+  public LatentGeometry(float[] codes, int[] labels, int count, int dims, int classes) {
     this.codes = codes;
     this.labels = labels;
     this.count = count;
@@ -113,7 +118,7 @@ final class LatentGeometry {
   }
 
   /** A latent point on the scatter's plane (the same projection as {@link #projected()}). */
-  float[] toPlane(float[] z) {
+  public float[] toPlane(float[] z) {
     float[] out = new float[2];
     for (int k = 0; k < 2; k++) {
       double s = 0;
@@ -126,7 +131,7 @@ final class LatentGeometry {
   }
 
   /** The latent point shown at plane coordinates (u, v): the codes' mean moved along the two axes. */
-  float[] fromPlane(float u, float v) {
+  public float[] fromPlane(float u, float v) {
     float[] z = new float[dims];
     for (int j = 0; j < dims; j++) {
       z[j] = (float) ((dims > 2 ? mean[j] : 0) + u * axes[0][j] + (dims > 1 ? v * axes[1][j] : 0));
@@ -135,7 +140,7 @@ final class LatentGeometry {
   }
 
   /** The posterior's standard deviation along each plane axis, for uncertainty ellipses. */
-  float[] planeStd(float[] logVar) {
+  public float[] planeStd(float[] logVar) {
     float[] out = new float[2];
     for (int k = 0; k < 2; k++) {
       double var = 0;
@@ -148,7 +153,7 @@ final class LatentGeometry {
   }
 
   /** The codes projected on the two axes (centred on the mean when projecting with PCA), x0, y0, x1, y1, ... */
-  float[] projected() {
+  public float[] projected() {
     float[] out = new float[count * 2];
     for (int i = 0; i < count; i++) {
       for (int k = 0; k < 2; k++) {
@@ -168,7 +173,7 @@ final class LatentGeometry {
    * N(0, I) prior the quantiles are the coordinates themselves (the classic figure); otherwise they are
    * scaled by the codes' spread along the two principal directions, around the codes' mean.
    */
-  float[] manifold(int n, boolean prior) {
+  public float[] manifold(int n, boolean prior) {
     NormalDistribution normal = new NormalDistribution();
     double[] q = new double[n];
     for (int i = 0; i < n; i++) {
@@ -194,7 +199,7 @@ final class LatentGeometry {
   }
 
   /** An axis range that holds nearly all projected points, padded by 5%: [xMin, xMax, yMin, yMax]. */
-  static float[] range(float[] xy) {
+  public static float[] range(float[] xy) {
     int n = xy.length / 2;
     if (n == 0) {
       return new float[] {-1, 1, -1, 1};
@@ -219,7 +224,7 @@ final class LatentGeometry {
     return r;
   }
 
-  static List<String> names(List<String> classNames, int classes) {
+  public static List<String> names(List<String> classNames, int classes) {
     return classNames.size() >= classes ? classNames : java.util.stream.IntStream.range(0, classes)
         .mapToObj(Integer::toString).toList();
   }

@@ -1,4 +1,4 @@
-package dev.latentstream.train;
+package dev.latentstream.optim;
 
 import org.bytedeco.pytorch.InputArchive;
 import org.bytedeco.pytorch.OutputArchive;
@@ -7,7 +7,7 @@ import org.bytedeco.pytorch.OutputArchive;
  * An optimiser as the trainer uses it: libtorch's own ({@link Optimizers.Libtorch}) or the fused Adam
  * step ({@link FusedAdam}). Owned by the trainer thread; closed by it at the end of the run.
  */
-interface Optim extends AutoCloseable {
+public interface Optim extends AutoCloseable {
 
   void zeroGrad();
 

@@ -1,4 +1,4 @@
-package dev.latentstream.train;
+package dev.latentstream.model;
 
 import java.lang.foreign.MemorySegment;
 import org.bytedeco.pytorch.Tensor;
@@ -8,20 +8,20 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * Moves data between Java arrays and CPU float tensors. {@link #segment} is the zero-copy path: a view of
  * a contiguous CPU tensor's memory that is valid only while the caller keeps that tensor alive.
  */
-final class TensorData {
+public final class TensorData {
 
   static {
-    dev.latentstream.model.Libtorch.load();
+    Libtorch.load();
   }
   private TensorData() {}
 
   /** A new float tensor of the given shape holding a copy of {@code values}. */
-  static Tensor tensor(float[] values, long... shape) {
+  public static Tensor tensor(float[] values, long... shape) {
     return Tensor.create(values, shape);
   }
 
   /** A copy of the tensor's values, moved to the CPU and made contiguous first if needed. */
-  static float[] floats(Tensor t) {
+  public static float[] floats(Tensor t) {
     Tensor c = cpuContiguousFloat(t);
     float[] out = new float[(int) c.numel()];
     c.data_ptr_float().get(out);
@@ -29,7 +29,7 @@ final class TensorData {
   }
 
   /** {@code t} as contiguous float32 on the CPU; the same tensor when it already is. */
-  static Tensor cpuContiguousFloat(Tensor t) {
+  public static Tensor cpuContiguousFloat(Tensor t) {
     Tensor c = t;
     if (!c.device().is_cpu()) {
       c = c.cpu();
@@ -44,7 +44,7 @@ final class TensorData {
    * The memory of a contiguous CPU float tensor, without a copy. The tensor owns the memory: the segment
    * must not be used after the tensor is freed (that would be a use-after-free, not an exception).
    */
-  static MemorySegment segment(Tensor contiguousCpuFloat) {
+  public static MemorySegment segment(Tensor contiguousCpuFloat) {
     if (!contiguousCpuFloat.is_contiguous() || !contiguousCpuFloat.device().is_cpu()
         || !isFloat(contiguousCpuFloat)) {
       throw new IllegalArgumentException("segment() needs a contiguous CPU float tensor");
@@ -56,12 +56,12 @@ final class TensorData {
    * Whether the tensor holds float32. Compared by value: the enum instances JavaCPP returns from native
    * calls are not the Java constants, so {@code ==} fails even for equal types.
    */
-  static boolean isFloat(Tensor t) {
+  public static boolean isFloat(Tensor t) {
     return t.scalar_type().value == ScalarType.Float.value;
   }
 
   /** Unsigned image bytes as floats in [0, 1]. */
-  static float[] unitFloats(byte[] pixels, int from, int count) {
+  public static float[] unitFloats(byte[] pixels, int from, int count) {
     float[] out = new float[count];
     for (int i = 0; i < count; i++) {
       out[i] = (pixels[from + i] & 0xff) / 255f;

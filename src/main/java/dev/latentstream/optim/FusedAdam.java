@@ -1,5 +1,6 @@
-package dev.latentstream.train;
+package dev.latentstream.optim;
 
+import dev.latentstream.model.TensorData;
 import dev.latentstream.nativelib.TrainingKernels;
 import java.lang.foreign.MemorySegment;
 import org.bytedeco.pytorch.IValue;

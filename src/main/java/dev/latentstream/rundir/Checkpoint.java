@@ -1,7 +1,11 @@
-package dev.latentstream.train;
+package dev.latentstream.rundir;
 
 import dev.latentstream.config.JobConfig;
 import dev.latentstream.config.JobConfigs;
+import dev.latentstream.model.Autoencoder;
+import dev.latentstream.model.Models;
+import dev.latentstream.optim.Optim;
+import dev.latentstream.train.CheckpointStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -20,7 +24,7 @@ import org.bytedeco.pytorch.OutputArchive;
  * each epoch reseeds the generator from (seed, epoch), so resuming replays exactly the run that would
  * have followed.
  */
-public final class Checkpoint {
+public final class Checkpoint implements CheckpointStore {
 
   static {
     dev.latentstream.model.Libtorch.load();
@@ -29,10 +33,22 @@ public final class Checkpoint {
   public static final String FILE = "latest.pt";
   private static final long FORMAT = 2;
 
-  /** Progress stored beside the weights. {@code epoch} counts completed epochs. */
-  public record Progress(JobConfig job, int epoch, long step, int height, int width) {}
+  private final Path runDir;
 
-  private Checkpoint() {}
+  /** The checkpoint of the run in {@code runDir}, as the trainer's {@link CheckpointStore}. */
+  public Checkpoint(Path runDir) {
+    this.runDir = runDir;
+  }
+
+  @Override
+  public void save(Module model, List<Optim> optimizers, Progress progress) {
+    save(runDir, model, optimizers, progress);
+  }
+
+  @Override
+  public Progress load(Module model, List<Optim> optimizers) {
+    return load(runDir, model, optimizers);
+  }
 
   public static Path file(Path runDir) {
     return runDir.resolve("checkpoint").resolve(FILE);
@@ -42,7 +58,7 @@ public final class Checkpoint {
     return Files.isRegularFile(file(runDir));
   }
 
-  static void save(Path runDir, Module model, List<Optim> optimizers, Progress progress) {
+  public static void save(Path runDir, Module model, List<Optim> optimizers, Progress progress) {
     Path target = file(runDir);
     Path tmp = target.resolveSibling(FILE + ".tmp");
     try {
@@ -76,7 +92,7 @@ public final class Checkpoint {
     return progress(root, f);
   }
 
-  static Progress load(Path runDir, Module model, List<Optim> optimizers) {
+  public static Progress load(Path runDir, Module model, List<Optim> optimizers) {
     Path f = file(runDir);
     InputArchive root = open(f);
     Progress p = progress(root, f);
@@ -93,6 +109,21 @@ public final class Checkpoint {
       throw new CheckpointException(f + ": checkpoint does not match this model: " + firstLine(e.getMessage()), e);
     }
     return p;
+  }
+
+  /**
+   * Builds the model the run trained and loads its weights; the caller owns the model and closes it.
+   */
+  public static Autoencoder loadModel(Path runDir) {
+    Progress p = readProgress(runDir);
+    Autoencoder model = Models.create(p.job(), p.height(), p.width());
+    try {
+      load(runDir, model, List.of());
+    } catch (RuntimeException e) {
+      model.close();
+      throw e;
+    }
+    return model;
   }
 
   private static InputArchive open(Path f) {

@@ -1,4 +1,4 @@
-package dev.latentstream.train;
+package dev.latentstream.optim;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

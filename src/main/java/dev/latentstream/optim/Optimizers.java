@@ -1,4 +1,4 @@
-package dev.latentstream.train;
+package dev.latentstream.optim;
 
 import dev.latentstream.config.JobConfig;
 import org.bytedeco.pytorch.Adam;
@@ -9,14 +9,14 @@ import org.bytedeco.pytorch.RMSpropOptions;
 import org.bytedeco.pytorch.TensorVector;
 
 /** Builds the job's optimiser over a parameter list. */
-final class Optimizers {
+public final class Optimizers {
   private Optimizers() {}
 
   /**
    * Adam on CPU parameters runs as {@link FusedAdam} when the native kernels are loaded; everything else
    * is libtorch's own optimiser.
    */
-  static Optim create(JobConfig.OptimizerType type, TensorVector parameters, double lr) {
+  public static Optim create(JobConfig.OptimizerType type, TensorVector parameters, double lr) {
     if (type == JobConfig.OptimizerType.adam && FusedAdam.supports(parameters)
         && dev.latentstream.nativelib.Kernels.training().implementation().startsWith("native")) {
       return new FusedAdam(parameters, lr, dev.latentstream.nativelib.Kernels.training());
@@ -76,7 +76,7 @@ final class Optimizers {
     return optimizer.param_groups().get(0).options().get_lr();
   }
 
-  static TensorVector concat(TensorVector a, TensorVector b) {
+  public static TensorVector concat(TensorVector a, TensorVector b) {
     TensorVector all = new TensorVector();
     for (long i = 0; i < a.size(); i++) {
       all.push_back(a.get(i));

@@ -1,5 +1,6 @@
-package dev.latentstream.train;
+package dev.latentstream.rundir;
 
+import dev.latentstream.train.StepMetrics;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -1,4 +1,4 @@
-package dev.latentstream.train;
+package dev.latentstream.explore;
 
 /** Paths between two latent points: straight lines, or great circles (slerp, White 2016). */
 public final class Interpolation {

@@ -1,10 +1,10 @@
-package dev.latentstream.train;
+package dev.latentstream.explore;
 
 import java.util.List;
 
 /**
  * The model as it is right now, for interactive requests (decode, encode, interpolate, attribute).
- * Obtain it only inside {@link Trainer#submit}: its methods run on the trainer thread, between steps,
+ * Obtain it only inside {@code Trainer.submit}: its methods run on the trainer thread, between steps,
  * and every array in or out is a plain Java copy with no tie to libtorch memory.
  */
 public interface LiveModel {

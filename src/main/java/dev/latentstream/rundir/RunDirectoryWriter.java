@@ -1,6 +1,14 @@
-package dev.latentstream.train;
+package dev.latentstream.rundir;
 
 import dev.latentstream.config.JobConfigs;
+import dev.latentstream.train.EpochResult;
+import dev.latentstream.train.Frame;
+import dev.latentstream.train.FrameKind;
+import dev.latentstream.train.RunStart;
+import dev.latentstream.train.RunSummary;
+import dev.latentstream.train.SettingChange;
+import dev.latentstream.train.StepMetrics;
+import dev.latentstream.train.TrainingListener;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -29,7 +37,7 @@ public final class RunDirectoryWriter implements TrainingListener {
 
   public RunDirectoryWriter(Path dir) {
     this.dir = dir;
-    this.metrics = new MetricsCsv(dir.resolve("metrics.csv"));
+    this.metrics = new MetricsCsv(dir.resolve(MetricsCsv.FILE));
   }
 
   public static String fileName(FrameKind kind, int epoch) {
@@ -52,31 +60,21 @@ public final class RunDirectoryWriter implements TrainingListener {
   }
 
   private void reloadPlot(long upTo) {
+    Path file = dir.resolve(MetricsCsv.FILE);
     try {
-      var lines = Files.readAllLines(dir.resolve("metrics.csv"));
-      String[] header = lines.getFirst().split(",", -1);
-      for (String line : lines.subList(1, lines.size())) {
-        String[] f = line.split(",", -1);
-        long step = Long.parseLong(f[0]);
-        if (step > upTo) {
-          continue;
+      for (MetricsCsv.Row row : MetricsCsv.read(file).rows()) {
+        if (row.step() > upTo) {
+          break;
         }
-        Map<String, Double> terms = new java.util.LinkedHashMap<>();
-        for (int i = 2; i < header.length - 3; i++) {
-          if (!f[i].isEmpty()) {
-            terms.put(header[i], Double.parseDouble(f[i]));
-          }
+        if (!row.terms().isEmpty()) {
+          plot.add(new StepMetrics(row.step(), row.epoch(), 0, 0, row.terms(), 0, 0));
         }
-        if (!terms.isEmpty()) {
-          plot.add(new StepMetrics(step, Integer.parseInt(f[1]), 0, 0, terms, 0, 0));
-        }
-        String test = f[header.length - 3];
-        if (!test.isEmpty()) {
-          plot.addTest(step, Double.parseDouble(test));
+        if (!Double.isNaN(row.testLoss())) {
+          plot.addTest(row.step(), row.testLoss());
         }
       }
-    } catch (IOException | RuntimeException e) {
-      throw new UncheckedIOException(new IOException("cannot read " + dir.resolve("metrics.csv") + ": " + e, e));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
     }
   }
 

@@ -1,0 +1,227 @@
+package dev.latentstream.rundir;
+
+import dev.latentstream.train.EpochResult;
+import dev.latentstream.train.StepMetrics;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * {@code metrics.csv}: one row per step ({@code step, epoch, <terms>, test_loss, seconds, setting}), where
+ * {@code seconds} is the time into the epoch, {@code test_loss} is filled on the last step of each epoch and {@code setting} records a live
+ * change ({@code lr=0.0005}) made before that step. On resume the rows after the checkpoint are dropped,
+ * so the file continues the same sequence.
+ *
+ * <p>This class is the one place that knows the format: everyone else reads the file through {@link
+ * #read}. The writer runs on the trainer thread; {@link #read} is blocking and runs on any thread.
+ */
+public final class MetricsCsv implements AutoCloseable {
+
+  public static final String FILE = "metrics.csv";
+  /** Columns after the loss terms, in this order. */
+  static final List<String> TRAILING = List.of("test_loss", "seconds", "setting");
+  /** Columns that hold text; every other non-empty cell is a number. */
+  static final List<String> TEXT_COLUMNS = List.of("setting");
+
+  private final Path file;
+  private BufferedWriter out;
+  private List<String> terms;
+  private long lastFlush;
+  private String pendingSetting = "";
+
+  MetricsCsv(Path file) {
+    this.file = file;
+  }
+
+  void open(List<String> lossTerms, long keepUpToStep) {
+    terms = lossTerms;
+    String header = "step,epoch," + String.join(",", lossTerms) + "," + String.join(",", TRAILING);
+    try {
+      List<String> kept = new ArrayList<>();
+      if (keepUpToStep > 0 && Files.exists(file)) {
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+          if (line.startsWith("step,") || line.isBlank()) {
+            continue;
+          }
+          long s = Long.parseLong(line.substring(0, line.indexOf(',')));
+          if (s <= keepUpToStep) {
+            kept.add(line);
+          }
+        }
+      }
+      out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+          StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+      out.write(header);
+      out.newLine();
+      for (String line : kept) {
+        out.write(line);
+        out.newLine();
+      }
+      out.flush();
+    } catch (IOException | RuntimeException e) {
+      throw new UncheckedIOException(new IOException("cannot write " + file + ": " + e.getMessage(), e));
+    }
+  }
+
+  void setting(String key, double value) {
+    pendingSetting = (pendingSetting.isEmpty() ? "" : pendingSetting + ";") + key + "=" + fmt(value);
+  }
+
+  void step(StepMetrics m) {
+    writePending("");
+    pending = m;
+    pendingSettingOfRow = pendingSetting;
+    pendingSetting = "";
+  }
+
+  /** The epoch's test loss goes on the row of its last step. */
+  void epoch(EpochResult e) {
+    writePending(fmt(e.testLoss()));
+    flush();
+  }
+
+  private StepMetrics pending;
+  private String pendingSettingOfRow = "";
+
+  private void writePending(String test) {
+    if (pending == null) {
+      return;
+    }
+    StepMetrics m = pending;
+    pending = null;
+    try {
+      out.write(m.step() + "," + m.epoch() + ","
+          + String.join(",", terms.stream().map(t -> fmt(m.terms().getOrDefault(t, Double.NaN))).toList()) + ","
+          + test + "," + String.format(Locale.ROOT, "%.3f", m.elapsedSeconds()) + "," + pendingSettingOfRow);
+      out.newLine();
+      long now = System.nanoTime();
+      if (now - lastFlush > 1_000_000_000L) {
+        flush();
+        lastFlush = now;
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + file, e);
+    }
+  }
+
+  void flush() {
+    try {
+      out.flush();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + file, e);
+    }
+  }
+
+  static String fmt(double v) {
+    return Double.isNaN(v) ? "" : String.format(Locale.ROOT, "%.6g", v);
+  }
+
+  @Override
+  public void close() {
+    if (out != null) {
+      writePending("");
+      try {
+        out.close();
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot close " + file, e);
+      }
+    }
+  }
+
+  /** A live change recorded on a row: {@code key} was set to {@code value} before the row's step. */
+  public record Setting(String key, double value) {}
+
+  /**
+   * One row: the step's loss terms per image, the test loss (NaN except on an epoch's last step), the
+   * seconds into the epoch and the live changes made before the step. {@code cells} holds every column
+   * by name, as written (empty for a blank cell).
+   */
+  public record Row(long step, int epoch, Map<String, Double> terms, double testLoss, double seconds,
+      List<Setting> settings, Map<String, String> cells) {}
+
+  /** The whole file: its column names, the loss terms among them and the complete rows in step order. */
+  public record Table(List<String> columns, List<String> lossTerms, List<Row> rows) {
+
+    /**
+     * Column by column: a {@code Double} per numeric cell, a {@code String} per text cell ({@code setting}),
+     * null for a blank cell.
+     */
+    public Map<String, List<Object>> byColumn() {
+      Map<String, List<Object>> out = new LinkedHashMap<>();
+      for (String c : columns) {
+        List<Object> values = new ArrayList<>(rows.size());
+        for (Row r : rows) {
+          String cell = r.cells().getOrDefault(c, "");
+          values.add(cell.isEmpty() ? null : TEXT_COLUMNS.contains(c) ? cell : (Object) Double.parseDouble(cell));
+        }
+        out.put(c, Collections.unmodifiableList(values));
+      }
+      return out;
+    }
+  }
+
+  /**
+   * Reads a {@code metrics.csv}. Rows cut short (the one being written, or by a crash) are skipped.
+   *
+   * @throws IOException when the file cannot be read or is not a metrics file
+   */
+  public static Table read(Path file) throws IOException {
+    List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+    if (lines.isEmpty() || !lines.getFirst().startsWith("step,epoch,")) {
+      throw new IOException(file.getFileName() + " is not a metrics file (no header)");
+    }
+    List<String> columns = List.of(lines.getFirst().split(",", -1));
+    int testAt = columns.indexOf("test_loss");
+    if (testAt < 2) {
+      throw new IOException(file.getFileName() + " is not a metrics file (no test_loss column)");
+    }
+    List<String> lossTerms = columns.subList(2, testAt);
+    List<Row> rows = new ArrayList<>(lines.size());
+    for (String line : lines.subList(1, lines.size())) {
+      String[] f = line.split(",", -1);
+      if (f.length != columns.size() || line.isBlank()) {
+        continue;
+      }
+      try {
+        Map<String, String> cells = new LinkedHashMap<>();
+        for (int i = 0; i < f.length; i++) {
+          cells.put(columns.get(i), f[i]);
+        }
+        Map<String, Double> terms = new LinkedHashMap<>();
+        for (String t : lossTerms) {
+          String v = cells.get(t);
+          if (!v.isEmpty()) {
+            terms.put(t, Double.parseDouble(v));
+          }
+        }
+        List<Setting> settings = new ArrayList<>();
+        for (String change : cells.getOrDefault("setting", "").split(";")) {
+          int eq = change.indexOf('=');
+          if (eq > 0) {
+            settings.add(new Setting(change.substring(0, eq), Double.parseDouble(change.substring(eq + 1))));
+          }
+        }
+        rows.add(new Row(Long.parseLong(f[0]), Integer.parseInt(f[1]), Collections.unmodifiableMap(terms),
+            number(cells.get("test_loss")), number(cells.getOrDefault("seconds", "")), List.copyOf(settings),
+            Collections.unmodifiableMap(cells)));
+      } catch (NumberFormatException e) {
+        throw new IOException(file.getFileName() + ": not a number in row '" + line + "'", e);
+      }
+    }
+    return new Table(columns, lossTerms, List.copyOf(rows));
+  }
+
+  private static double number(String cell) {
+    return cell == null || cell.isEmpty() ? Double.NaN : Double.parseDouble(cell);
+  }
+}
