@@ -139,8 +139,22 @@ public final class Trainer {
   }
 
   /**
+   * Rations interactive requests ({@link #submit}): at most {@code maxQueued} waiting, and at most
+   * {@code msPerSecond} of the trainer thread's time per second for all of them together. Defaults: 32
+   * and 100 ms. Callable from any thread, at any time.
+   *
+   * @throws IllegalArgumentException when {@code maxQueued} is not from 1 to 10000 or {@code msPerSecond}
+   *     not from 1 to 1000
+   */
+  public void setInteractiveBudget(int maxQueued, int msPerSecond) {
+    mailbox.setBudget(maxQueued, msPerSecond);
+  }
+
+  /**
    * Runs {@code request} against the live model on the trainer thread, between steps (also while
-   * paused). The future fails when the run has ended or the request throws.
+   * paused). The future fails with a {@link BusyException} at once when the interactive budget is spent
+   * or its queue full (see {@link #setInteractiveBudget}), and otherwise when the run has ended or the
+   * request throws.
    */
   public <T> CompletableFuture<T> submit(Function<LiveModel, T> request) {
     return mailbox.submit(request);
