@@ -91,7 +91,9 @@ public record JobConfig(
   /** The adversarial autoencoder's discriminator: hidden widths and its own learning rate. */
   public record Discriminator(List<Integer> hidden, double lr) {}
 
+  /** This job with another epoch count, checked by the same rule as a spec's {@code epochs}. */
   public JobConfig withEpochs(int newEpochs) {
+    JobConfigs.checkEpochs(newEpochs);
     return new JobConfig(name, description, model, dataset, hidden, latent, activation, loss, reduction, beta, noise, conv,
         discriminator, optimizer, lr, batchSize, newEpochs, seed, device, frameEverySteps, threads);
   }

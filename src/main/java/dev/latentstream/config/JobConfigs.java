@@ -41,7 +41,87 @@ public final class JobConfigs {
       "activation", "loss", "reduction", "beta", "noise", "conv", "discriminator", "optimizer", "lr", "batchSize",
       "epochs", "seed", "device", "frameEverySteps", "threads");
 
+  /** Bounds shared by job files, REST and WebSocket specs, {@code --epochs} overrides and live settings. */
+  public static final int MAX_EPOCHS = 100_000;
+
+  public static final double MIN_LR = 1e-12;
+  public static final double MAX_LR = 10.0;
+  public static final int MAX_THREADS = 256;
+  public static final int MAX_LAYERS = 64;
+  public static final int MAX_FRAME_EVERY_STEPS = 1_000_000;
+  public static final double MAX_BETA = 1e6;
+  public static final double MAX_FREE_BITS = 100.0;
+  public static final int MAX_KL_WARMUP_STEPS = 100_000_000;
+
+  /** The settings a client may change while a job trains, see {@link #checkLiveSetting}. */
+  public static final List<String> LIVE_KEYS = List.of("lr", "beta", "noise", "frameEverySteps", "freeBits",
+      "klWarmupSteps");
+
   private JobConfigs() {}
+
+  /** {@code epochs} from an override ({@code --epochs}, REST, WebSocket) by the same rule as a spec's. */
+  static void checkEpochs(long epochs) {
+    if (epochs < 1 || epochs > MAX_EPOCHS) {
+      throw new ConfigException("\"epochs\" must be a whole number from 1 to " + MAX_EPOCHS + ", got " + epochs);
+    }
+  }
+
+  /**
+   * Checks a live change of {@code key} to {@code value} for a running {@code job}: the same bounds as the
+   * spec (the {@code lr} floor is {@value #MIN_LR}), whole numbers where the setting counts steps, and only
+   * settings that apply to the job's model. The message names the key.
+   *
+   * @throws ConfigException when the change must be refused
+   */
+  public static void checkLiveSetting(JobConfig job, String key, double value) {
+    if (key == null || !LIVE_KEYS.contains(key)) {
+      throw new ConfigException("unknown setting \"" + key + "\" (live settings: " + String.join(", ", LIVE_KEYS) + ")");
+    }
+    if (!Double.isFinite(value)) {
+      throw new ConfigException("\"" + key + "\" must be a finite number, got " + value);
+    }
+    switch (key) {
+      case "lr" -> liveRange(key, value, MIN_LR, MAX_LR, false);
+      case "beta" -> {
+        variationalOnly(job, key);
+        liveRange(key, value, 0, MAX_BETA, false);
+      }
+      case "freeBits" -> {
+        variationalOnly(job, key);
+        liveRange(key, value, 0, MAX_FREE_BITS, false);
+      }
+      case "klWarmupSteps" -> {
+        variationalOnly(job, key);
+        liveRange(key, value, 0, MAX_KL_WARMUP_STEPS, true);
+      }
+      case "noise" -> {
+        if (job.model() != ModelType.dae) {
+          throw new ConfigException("\"noise\" applies to dae, not " + job.model().wireName());
+        }
+        liveRange(key, value, 0, job.noise().kind() == NoiseKind.mask ? 1 : 10, false);
+      }
+      case "frameEverySteps" -> liveRange(key, value, 0, MAX_FRAME_EVERY_STEPS, true);
+      default -> throw new IllegalStateException("a live key without a rule: " + key);
+    }
+  }
+
+  private static void variationalOnly(JobConfig job, String key) {
+    if (!job.model().variational()) {
+      throw new ConfigException("\"" + key + "\" applies to vae and conv-vae, not " + job.model().wireName());
+    }
+  }
+
+  private static void liveRange(String key, double value, double min, double max, boolean whole) {
+    if (value < min || value > max || (whole && value != Math.rint(value))) {
+      throw new ConfigException("\"" + key + "\" must be " + (whole ? "a whole number" : "a number") + " from "
+          + number(min) + " to " + number(max) + ", got " + number(value));
+    }
+  }
+
+  /** 1e-12 rather than 1.0E-12, 100000 rather than 100000.0. */
+  private static String number(double v) {
+    return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v);
+  }
 
   /** Loads and validates a job file; the default name is the file name without {@code .json}. */
   public static JobConfig load(Path file) {
@@ -117,18 +197,19 @@ public final class JobConfigs {
       }
       conv = new Conv(channels, c.intIn("dense", 32, 1, 65536));
     }
-    double lr = r.doubleIn("lr", model == ModelType.conv_vae ? 1e-3 : 1e-3, 1e-12, 10.0);
+    double lr = r.doubleIn("lr", 1e-3, MIN_LR, MAX_LR);
     Discriminator disc = null;
     if (root.has("discriminator") || model == ModelType.aae) {
       if (model != ModelType.aae) {
         throw new ConfigException(source + ": \"discriminator\" applies only to model aae");
       }
       Reader d = r.object("discriminator");
-      disc = new Discriminator(d.positiveInts("hidden", List.of(256, 256)), d.doubleIn("lr", lr, 1e-12, 10.0));
+      disc = new Discriminator(d.positiveInts("hidden", List.of(256, 256)), d.doubleIn("lr", lr, MIN_LR, MAX_LR));
     }
     String device = r.string("device", "auto");
-    if (!device.equals("auto") && !device.equals("cpu") && !device.matches("cuda(:\\d+)?")) {
-      throw new ConfigException(source + ": \"device\" must be auto, cpu, cuda or cuda:N, got \"" + device + "\"");
+    if (!device.equals("auto") && !device.equals("cpu") && !device.matches("cuda(:\\d{1,4})?")) {
+      throw new ConfigException(source + ": \"device\" must be auto, cpu, cuda or cuda:N (N from 0 to 9999), got \""
+          + device + "\"");
     }
     String dataset = r.string("dataset", "fashion-mnist");
     if (dataset.isBlank()) {
@@ -144,7 +225,7 @@ public final class JobConfigs {
         r.enumValue("activation", Activation.class, Activation.relu, Function.identity()),
         r.enumValue("loss", ReconLoss.class, ReconLoss.bce, Function.identity()),
         r.enumValue("reduction", Reduction.class, Reduction.sum, Function.identity()),
-        r.doubleIn("beta", 1.0, 0.0, 1e6),
+        r.doubleIn("beta", 1.0, 0.0, MAX_BETA),
         noise,
         conv,
         disc,
@@ -152,11 +233,11 @@ public final class JobConfigs {
             Function.identity()),
         lr,
         r.intIn("batchSize", 128, 1, 65536),
-        r.intIn("epochs", 10, 1, 100000),
+        r.intIn("epochs", 10, 1, MAX_EPOCHS),
         r.longValue("seed", 1L),
         device,
-        r.intIn("frameEverySteps", 100, 0, 1_000_000),
-        r.intIn("threads", 0, 0, 1024));
+        r.intIn("frameEverySteps", 100, 0, MAX_FRAME_EVERY_STEPS),
+        r.intIn("threads", 0, 0, MAX_THREADS));
   }
 
   public static String toJson(JobConfig job) {
@@ -274,8 +355,8 @@ public final class JobConfigs {
       if (v == null) {
         return dflt;
       }
-      if (!v.isArray() || v.isEmpty()) {
-        throw bad(key, "a non-empty array of positive whole numbers", v);
+      if (!v.isArray() || v.isEmpty() || v.size() > MAX_LAYERS) {
+        throw bad(key, "an array of 1 to " + MAX_LAYERS + " whole numbers from 1 to 65536", v);
       }
       List<Integer> out = new ArrayList<>();
       for (JsonNode e : v) {

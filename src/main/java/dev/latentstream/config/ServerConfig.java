@@ -2,6 +2,7 @@ package dev.latentstream.config;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -34,7 +35,37 @@ public record ServerConfig(
     long slowClientTimeoutMs,
     int writeQueueBytes,
     long lossBatchMs,
-    int frameHistory) {
+    int frameHistory,
+    double maxFramesPerSecond,
+    int gatewayInstances,
+    int interactiveMaxInFlightPerClient,
+    int interactiveMaxQueued,
+    int interactiveBudgetMsPerSecond,
+    boolean resumeInterrupted,
+    long maxJobBytes,
+    boolean allowDatasetPaths,
+    List<String> clusterMembers,
+    String clusterHost,
+    int clusterPort,
+    Role role) {
+
+  /** Which verticles this process runs: both sides, or one side of a cluster. */
+  public enum Role {
+    all,
+    trainer,
+    gateway;
+
+    public boolean runsTrainer() {
+      return this != gateway;
+    }
+
+    public boolean runsGateway() {
+      return this != trainer;
+    }
+  }
+
+  /** Share of physical memory one job may use when {@code maxJobBytes} is not set. */
+  static final double DEFAULT_JOB_MEMORY_SHARE = 0.25;
 
   private static final Map<String, Object> DEFAULTS = Map.ofEntries(
       Map.entry("host", "127.0.0.1"), Map.entry("port", 8080), Map.entry("runsDir", "runs"),
@@ -42,17 +73,40 @@ public record ServerConfig(
       Map.entry("watchRequiresToken", false), Map.entry("allowedOrigins", new JsonArray()),
       Map.entry("maxConcurrentJobs", 1), Map.entry("queueLimit", 8), Map.entry("maxMessageBytes", 65536),
       Map.entry("maxConnectionsPerIp", 32), Map.entry("slowClientTimeoutMs", 10000),
-      Map.entry("writeQueueBytes", 4 * 1024 * 1024), Map.entry("lossBatchMs", 50), Map.entry("frameHistory", 300));
+      Map.entry("writeQueueBytes", 4 * 1024 * 1024), Map.entry("lossBatchMs", 50), Map.entry("frameHistory", 300),
+      Map.entry("maxFramesPerSecond", 2.0), Map.entry("gatewayInstances", 0),
+      Map.entry("interactiveMaxInFlightPerClient", 4), Map.entry("interactiveMaxQueued", 16),
+      Map.entry("interactiveBudgetMsPerSecond", 200), Map.entry("resumeInterrupted", true),
+      Map.entry("maxJobBytes", defaultMaxJobBytes()), Map.entry("allowDatasetPaths", false),
+      Map.entry("clusterMembers", new JsonArray()), Map.entry("clusterHost", "127.0.0.1"),
+      Map.entry("clusterPort", 5701), Map.entry("role", "all"));
 
   static final Set<String> KEYS = Set.of("host", "port", "runsDir", "dataDir", "jobsDir", "defaultJob", "token",
       "watchRequiresToken", "allowedOrigins", "maxConcurrentJobs", "queueLimit", "maxMessageBytes",
-      "maxConnectionsPerIp", "slowClientTimeoutMs", "writeQueueBytes", "lossBatchMs", "frameHistory");
+      "maxConnectionsPerIp", "slowClientTimeoutMs", "writeQueueBytes", "lossBatchMs", "frameHistory",
+      "maxFramesPerSecond", "gatewayInstances", "interactiveMaxInFlightPerClient", "interactiveMaxQueued",
+      "interactiveBudgetMsPerSecond", "resumeInterrupted", "maxJobBytes", "allowDatasetPaths", "clusterMembers",
+      "clusterHost", "clusterPort", "role");
 
   /** This config with {@code token} set (e.g. a generated one). */
   public ServerConfig withToken(String token) {
     return new ServerConfig(host, port, runsDir, dataDir, jobsDir, defaultJob, token, watchRequiresToken, allowedOrigins,
         maxConcurrentJobs, queueLimit, maxMessageBytes, maxConnectionsPerIp, slowClientTimeoutMs, writeQueueBytes,
-        lossBatchMs, frameHistory);
+        lossBatchMs, frameHistory, maxFramesPerSecond, gatewayInstances, interactiveMaxInFlightPerClient,
+        interactiveMaxQueued, interactiveBudgetMsPerSecond, resumeInterrupted, maxJobBytes, allowDatasetPaths,
+        clusterMembers, clusterHost, clusterPort, role);
+  }
+
+  /**
+   * {@value #DEFAULT_JOB_MEMORY_SHARE} of physical memory, read from the operating system; 1 GiB when the JVM
+   * cannot say (a non-HotSpot runtime).
+   */
+  static long defaultMaxJobBytes() {
+    if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+        && os.getTotalMemorySize() > 0) {
+      return (long) (os.getTotalMemorySize() * DEFAULT_JOB_MEMORY_SHARE);
+    }
+    return 1L << 30;
   }
 
   /** Whether {@code given} is the control token, compared in constant time. */
@@ -75,11 +129,17 @@ public record ServerConfig(
         continue;
       }
       Object dflt = DEFAULTS.get(key);
-      if (dflt instanceof Integer) {
+      if (dflt instanceof Integer || dflt instanceof Long) {
         try {
           out.put(key, Long.parseLong(v.trim()));
         } catch (NumberFormatException e) {
           throw new ConfigException(envName(key) + ": \"" + key + "\" must be a whole number, got \"" + v + "\"");
+        }
+      } else if (dflt instanceof Double) {
+        try {
+          out.put(key, Double.parseDouble(v.trim()));
+        } catch (NumberFormatException e) {
+          throw new ConfigException(envName(key) + ": \"" + key + "\" must be a number, got \"" + v + "\"");
         }
       } else if (dflt instanceof Boolean) {
         if (!v.equalsIgnoreCase("true") && !v.equalsIgnoreCase("false")) {
@@ -95,7 +155,12 @@ public record ServerConfig(
     return out;
   }
 
-  public static ServerConfig fromJson(JsonObject json, String source) {
+  public static ServerConfig fromJson(JsonObject given, String source) {
+    JsonObject json = given.copy();
+    if (json.containsKey("maxJobBytes") && json.getValue("maxJobBytes") == null) {
+      // null in config/server.json: the share of this machine's memory, which no file can know
+      json.remove("maxJobBytes");
+    }
     for (String key : json.fieldNames()) {
       if (!KEYS.contains(key)) {
         throw new ConfigException(source + ": unknown key \"" + key + "\" (known keys: " + KEYS.stream().sorted().toList() + ")");
@@ -120,18 +185,71 @@ public record ServerConfig(
       }
       allowed.add(s);
     }
-    Object watch = json.getValue("watchRequiresToken", false);
-    if (!(watch instanceof Boolean)) {
-      throw new ConfigException(source + ": \"watchRequiresToken\" must be true or false, got " + watch);
+    List<String> members = new ArrayList<>();
+    for (String m : strings(json, "clusterMembers", source, "host:port addresses like \"10.0.0.2:5701\"")) {
+      if (!m.matches("[^\\s:]+:\\d{1,5}") || Integer.parseInt(m.substring(m.lastIndexOf(':') + 1)) < 1
+          || Integer.parseInt(m.substring(m.lastIndexOf(':') + 1)) > 65535) {
+        throw new ConfigException(source + ": \"clusterMembers\" entry \"" + m + "\" is not host:port with a port from 1 to 65535");
+      }
+      members.add(m);
+    }
+    String roleName = string(json, "role", source, false);
+    Role role;
+    try {
+      role = Role.valueOf(roleName);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(source + ": \"role\" must be one of all, trainer, gateway, got \"" + roleName + "\"");
     }
     return new ServerConfig(host, port, Path.of(string(json, "runsDir", source, false)),
         dataDir == null ? null : Path.of(dataDir), Path.of(string(json, "jobsDir", source, false)),
-        string(json, "defaultJob", source, false), token, (Boolean) watch, List.copyOf(allowed),
+        string(json, "defaultJob", source, false), token, bool(json, "watchRequiresToken", source), List.copyOf(allowed),
         integer(json, "maxConcurrentJobs", 1, 64, source), integer(json, "queueLimit", 0, 10_000, source),
         integer(json, "maxMessageBytes", 256, 16 << 20, source), integer(json, "maxConnectionsPerIp", 1, 100_000, source),
         integer(json, "slowClientTimeoutMs", 100, 3_600_000, source),
         integer(json, "writeQueueBytes", 4096, 1 << 30, source), integer(json, "lossBatchMs", 10, 10_000, source),
-        integer(json, "frameHistory", 1, 100_000, source));
+        integer(json, "frameHistory", 1, 100_000, source),
+        number(json, "maxFramesPerSecond", 0.01, 60, source),
+        integer(json, "gatewayInstances", 0, 256, source),
+        integer(json, "interactiveMaxInFlightPerClient", 1, 1024, source),
+        integer(json, "interactiveMaxQueued", 1, 100_000, source),
+        integer(json, "interactiveBudgetMsPerSecond", 1, 1000, source),
+        bool(json, "resumeInterrupted", source),
+        wholeNumber(json, "maxJobBytes", 1L << 20, Long.MAX_VALUE, source),
+        bool(json, "allowDatasetPaths", source),
+        List.copyOf(members), string(json, "clusterHost", source, false),
+        integer(json, "clusterPort", 1, 65535, source), role);
+  }
+
+  /**
+   * The number of gateway verticle instances to deploy: {@code gatewayInstances}, or one per core when it
+   * is 0.
+   */
+  public int gatewayInstanceCount() {
+    return gatewayInstances > 0 ? gatewayInstances : Math.max(1, Runtime.getRuntime().availableProcessors());
+  }
+
+  private static boolean bool(JsonObject json, String key, String source) {
+    Object v = json.containsKey(key) ? json.getValue(key) : DEFAULTS.get(key);
+    if (!(v instanceof Boolean b)) {
+      throw new ConfigException(source + ": \"" + key + "\" must be true or false, got " + v);
+    }
+    return b;
+  }
+
+  private static List<String> strings(JsonObject json, String key, String source, String what) {
+    Object v = json.containsKey(key) ? json.getValue(key) : DEFAULTS.get(key);
+    if (!(v instanceof JsonArray arr) || !arr.stream().allMatch(o -> o instanceof String)) {
+      throw new ConfigException(source + ": \"" + key + "\" must be an array of " + what + ", got " + v);
+    }
+    return arr.stream().map(String.class::cast).toList();
+  }
+
+  private static double number(JsonObject json, String key, double min, double max, String source) {
+    Object v = json.containsKey(key) ? json.getValue(key) : DEFAULTS.get(key);
+    if (!(v instanceof Number n) || !Double.isFinite(n.doubleValue()) || n.doubleValue() < min || n.doubleValue() > max) {
+      throw new ConfigException(source + ": \"" + key + "\" must be a number from " + min + " to " + max + ", got " + v);
+    }
+    return n.doubleValue();
   }
 
   private static String string(JsonObject json, String key, String source, boolean nullable) {
@@ -146,11 +264,22 @@ public record ServerConfig(
   }
 
   private static int integer(JsonObject json, String key, int min, int max, String source) {
+    return (int) wholeNumber(json, key, min, max, source);
+  }
+
+  /**
+   * An exact whole number in range. Doubles such as 1.9 or 1e30 and integers past {@code long} (which
+   * Jackson reads as BigInteger) are errors, never rounded or wrapped.
+   */
+  private static long wholeNumber(JsonObject json, String key, long min, long max, String source) {
     Object v = json.containsKey(key) ? json.getValue(key) : DEFAULTS.get(key);
-    if (!(v instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue()) || n.longValue() < min
-        || n.longValue() > max) {
-      throw new ConfigException(source + ": \"" + key + "\" must be a whole number from " + min + " to " + max + ", got " + v);
+    boolean exact = v instanceof Integer || v instanceof Long || v instanceof Short || v instanceof Byte
+        || (v instanceof Double d && d == Math.rint(d) && Math.abs(d) < 0x1p53)
+        || (v instanceof Float f && f == Math.rint(f) && Math.abs(f) < 0x1p24);
+    if (!exact || ((Number) v).longValue() < min || ((Number) v).longValue() > max) {
+      throw new ConfigException(source + ": \"" + key + "\" must be a whole number from " + min + " to " + max
+          + ", got " + v);
     }
-    return n.intValue();
+    return ((Number) v).longValue();
   }
 }

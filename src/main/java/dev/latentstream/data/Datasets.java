@@ -18,6 +18,9 @@ public final class Datasets {
 
   public static final Path SYSTEM_DIR = Path.of("/usr/share/datasets");
 
+  /** Generated in code by {@link Synthetic}: needs no files or network, for smoke tests and demos. */
+  public static final String SYNTHETIC = "synthetic";
+
   private Datasets() {}
 
   /** The directories searched for {@code name}, in order. */
@@ -36,6 +39,10 @@ public final class Datasets {
   public static Optional<Path> find(String nameOrPath, Path dataDir) {
     if (KnownDataset.byName(nameOrPath).isEmpty()) {
       Path dir = Path.of(nameOrPath);
+      // a relative directory is looked for under dataDir first: what a server's clients may name
+      if (dataDir != null && !dir.isAbsolute() && complete(dataDir.resolve(dir))) {
+        return Optional.of(dataDir.resolve(dir));
+      }
       return complete(dir) ? Optional.of(dir) : Optional.empty();
     }
     return searchPath(nameOrPath, dataDir).stream().filter(Datasets::complete).findFirst();
@@ -46,6 +53,9 @@ public final class Datasets {
   }
 
   public static Dataset load(String nameOrPath, Path dataDir) {
+    if (SYNTHETIC.equals(nameOrPath)) {
+      return Synthetic.generate(6000, 1000, 1);
+    }
     Path dir = locate(nameOrPath, dataDir);
     Split train = Idx.readSplit(file(dir, KnownDataset.FILES.get(0)), file(dir, KnownDataset.FILES.get(1)));
     Split test = Idx.readSplit(file(dir, KnownDataset.FILES.get(2)), file(dir, KnownDataset.FILES.get(3)));
@@ -62,7 +72,7 @@ public final class Datasets {
 
   /** Loads the dataset, fetching it first by {@link DatasetFetcher}'s routes when it is not present. */
   public static Dataset ensure(String name, Path dataDir, Consumer<String> log) {
-    if (find(name, dataDir).isEmpty()) {
+    if (!SYNTHETIC.equals(name) && find(name, dataDir).isEmpty()) {
       KnownDataset known = KnownDataset.byName(name).orElseThrow(() -> missing(name, dataDir));
       log.accept("dataset " + name + " is not present; fetching it");
       new DatasetFetcher(known, log).fetch(dataDir != null ? dataDir : Path.of("data"));
@@ -91,7 +101,7 @@ public final class Datasets {
 
   static DataException missing(String nameOrPath, Path dataDir) {
     if (KnownDataset.byName(nameOrPath).isEmpty()) {
-      return new DataException("dataset '" + nameOrPath + "' is neither a known name (mnist, fashion-mnist) nor a "
+      return new DataException("dataset '" + nameOrPath + "' is neither a known name (mnist, fashion-mnist, synthetic) nor a "
           + "directory holding " + String.join(", ", KnownDataset.FILES) + " (raw or .gz)");
     }
     return new DataException("dataset '" + nameOrPath + "' not found; looked in "

@@ -4,6 +4,7 @@ import dev.latentstream.bus.TrainerCommand;
 import dev.latentstream.bus.TrainerEvent;
 import dev.latentstream.bus.Addresses;
 import dev.latentstream.config.ConfigException;
+import dev.latentstream.config.JobAdmission;
 import dev.latentstream.config.JobConfig;
 import dev.latentstream.config.JobConfigs;
 import dev.latentstream.config.ServerConfig;
@@ -12,6 +13,7 @@ import dev.latentstream.data.Datasets;
 import dev.latentstream.render.FrameRenderer;
 import dev.latentstream.rundir.Checkpoint;
 import dev.latentstream.rundir.RunDirectoryWriter;
+import dev.latentstream.train.Devices;
 import dev.latentstream.train.RunSummary;
 import dev.latentstream.train.Trainer;
 import dev.latentstream.train.TrainingListener;
@@ -48,6 +50,12 @@ public final class TrainerVerticle extends VerticleBase {
   static final int CONFLICT = 409;
   static final int UNAVAILABLE = 503;
   static final int INTERNAL = 500;
+
+  /**
+   * Event-bus header on a {@code start} sent by the process itself (the job given to {@code serve}): its
+   * spec is the operator's, not a client's, so it may name any data set path.
+   */
+  public static final String FROM_OPERATOR = "latentstream-from-operator";
 
   private final ServerConfig config;
   private final FrameRenderer renderer;
@@ -98,7 +106,7 @@ public final class TrainerVerticle extends VerticleBase {
           Job j = job(g.job());
           msg.reply(j.toJson().put("runDir", j.runDir.toString()));
         }
-        case TrainerCommand.Start s -> msg.reply(startJob(s).toJson());
+        case TrainerCommand.Start s -> msg.reply(startJob(s, msg.headers().contains(FROM_OPERATOR)).toJson());
         case TrainerCommand.Control c -> {
           Job j = job(c.job());
           msg.reply(switch (c.action()) {
@@ -147,7 +155,7 @@ public final class TrainerVerticle extends VerticleBase {
     return j;
   }
 
-  private Job startJob(TrainerCommand.Start body) {
+  private Job startJob(TrainerCommand.Start body, boolean fromOperator) {
     JobConfig spec;
     if (body.preset() instanceof String preset) {
       if (!preset.matches("[A-Za-z0-9._-]{1,64}")) {
@@ -168,11 +176,9 @@ public final class TrainerVerticle extends VerticleBase {
       throw new ReplyError(BAD_REQUEST, "start needs \"preset\" (a name from " + config.jobsDir() + ") or \"spec\" (an object)");
     }
     if (body.epochs() != null) {
-      if (body.epochs() < 1) {
-        throw new ReplyError(BAD_REQUEST, "\"epochs\" must be at least 1");
-      }
       spec = spec.withEpochs(body.epochs());
     }
+    new JobAdmission(config, Devices.cudaDeviceCount()).check(spec, body.spec() != null && !fromOperator);
     long waiting = jobs.values().stream().filter(j -> j.status == Job.Status.queued).count();
     if (waiting >= config.queueLimit() && running() >= config.maxConcurrentJobs()) {
       throw new ReplyError(UNAVAILABLE, "the queue is full (" + config.queueLimit() + " jobs waiting)");

@@ -25,6 +25,7 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -92,7 +93,8 @@ public final class ServerApp {
         .compose(id -> vertx.deployVerticle(http))
         .compose(id -> firstJob == null ? Future.succeededFuture()
             : vertx.eventBus().request(Addresses.TO_TRAINER, new TrainerCommand.Start(null,
-                new JsonObject(JobConfigs.toJson(firstJob)), null)))
+                new JsonObject(JobConfigs.toJson(firstJob)), null),
+                new DeliveryOptions().addHeader(TrainerVerticle.FROM_OPERATOR, "true")))
         .map(v -> new Running(vertx, withToken, http, token));
   }
 

@@ -32,6 +32,11 @@ public final class Devices {
     }
   }
 
+  /** CUDA devices libtorch sees; 0 on the CPU build. */
+  public static int cudaDeviceCount() {
+    return cudaAvailable() ? (int) torch.cuda_device_count() : 0;
+  }
+
   public static String name(Device d) {
     return d.is_cuda() ? "cuda:" + d.index() : "cpu";
   }

@@ -98,4 +98,49 @@ class JobConfigsTest {
     JobConfig c = JobConfigs.load(Path.of("config/jobs/aae-mnist.json"));
     assertEquals(c, JobConfigs.parse(JobConfigs.toJson(c), "again", "other"));
   }
+
+  @Test
+  void integersAreExactAndBoundedNeverConverted() {
+    for (String bad : List.of("1.9", "4294967301", "9223372036854775808", "-1", "1e9", "100001")) {
+      String message = error("{\"model\":\"vae\",\"epochs\":" + bad + "}");
+      assertTrue(message.contains("\"epochs\""), bad + ": " + message);
+    }
+    assertTrue(error("{\"model\":\"vae\",\"batchSize\":2.5}").contains("\"batchSize\""));
+    assertTrue(error("{\"model\":\"vae\",\"hidden\":[4294967301]}").contains("\"hidden\""));
+    assertTrue(error("{\"model\":\"vae\",\"threads\":1024}").contains("\"threads\""));
+    assertTrue(error("{\"model\":\"vae\",\"device\":\"cuda:99999\"}").contains("\"device\""));
+  }
+
+  @Test
+  void anEpochsOverrideFollowsTheSpecsRule() {
+    JobConfig vae = JobConfigs.parse("{\"model\":\"vae\"}", "job.json", "x");
+    assertEquals(100_000, vae.withEpochs(100_000).epochs());
+    for (int bad : new int[] {0, -5, 100_001, 1_000_000_000, Integer.MAX_VALUE}) {
+      String message = assertThrows(ConfigException.class, () -> vae.withEpochs(bad)).getMessage();
+      assertTrue(message.contains("\"epochs\"") && message.contains("100000"), message);
+    }
+  }
+
+  @Test
+  void liveSettingsHaveTheSpecsBoundsAndNameTheKey() {
+    JobConfig vae = JobConfigs.parse("{\"model\":\"vae\"}", "job.json", "x");
+    JobConfig dae = JobConfigs.parse("{\"model\":\"dae\",\"noise\":{\"kind\":\"mask\"}}", "job.json", "x");
+    JobConfigs.checkLiveSetting(vae, "lr", 1e-12);
+    JobConfigs.checkLiveSetting(vae, "freeBits", 0);
+    JobConfigs.checkLiveSetting(vae, "klWarmupSteps", 5000);
+    JobConfigs.checkLiveSetting(dae, "noise", 0.9);
+    JobConfigs.checkLiveSetting(dae, "frameEverySteps", 0);
+    record Bad(JobConfig job, String key, double value) {}
+    for (Bad b : List.of(new Bad(vae, "lr", 5e-324), new Bad(vae, "lr", 0), new Bad(vae, "lr", 11),
+        new Bad(vae, "lr", Double.NaN), new Bad(vae, "beta", -1), new Bad(vae, "freeBits", -0.1),
+        new Bad(vae, "klWarmupSteps", 1.5), new Bad(vae, "klWarmupSteps", -1), new Bad(dae, "noise", 1.5),
+        new Bad(dae, "beta", 1), new Bad(dae, "freeBits", 1), new Bad(vae, "noise", 0.1),
+        new Bad(vae, "frameEverySteps", 2.5), new Bad(vae, "frameEverySteps", 1e7), new Bad(vae, "epochs", 3))) {
+      String message = assertThrows(ConfigException.class, () -> JobConfigs.checkLiveSetting(b.job(), b.key(), b.value()),
+          b.toString()).getMessage();
+      assertTrue(message.contains("\"" + b.key() + "\""), b + ": " + message);
+    }
+    String floor = assertThrows(ConfigException.class, () -> JobConfigs.checkLiveSetting(vae, "lr", 5e-324)).getMessage();
+    assertTrue(floor.contains("1.0E-12") || floor.contains("1e-12"), floor);
+  }
 }

@@ -48,6 +48,66 @@ class ServerConfigTest {
   }
 
   @Test
+  void theNewKeysHaveTheirDocumentedDefaults() {
+    ServerConfig d = ServerConfig.fromJson(new JsonObject(), "defaults");
+    assertEquals(2.0, d.maxFramesPerSecond());
+    assertEquals(0, d.gatewayInstances());
+    assertEquals(Runtime.getRuntime().availableProcessors(), d.gatewayInstanceCount(), "0 means one per core");
+    assertEquals(4, d.interactiveMaxInFlightPerClient());
+    assertEquals(16, d.interactiveMaxQueued());
+    assertEquals(200, d.interactiveBudgetMsPerSecond());
+    assertTrue(d.resumeInterrupted());
+    assertFalse(d.allowDatasetPaths());
+    assertEquals(List.of(), d.clusterMembers());
+    assertEquals("127.0.0.1", d.clusterHost());
+    assertEquals(5701, d.clusterPort());
+    assertEquals(ServerConfig.Role.all, d.role());
+    long physical = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+        .getOperatingSystemMXBean()).getTotalMemorySize();
+    assertEquals(physical / 4, d.maxJobBytes(), physical / 100, "a quarter of physical memory");
+  }
+
+  @Test
+  void theNewKeysAcceptValidValues() {
+    ServerConfig c = ServerConfig.fromJson(new JsonObject().put("maxFramesPerSecond", 0.5).put("gatewayInstances", 3)
+        .put("maxJobBytes", 4294967301L).put("clusterMembers", new JsonArray().add("10.0.0.2:5701").add("node-b:5702"))
+        .put("role", "gateway").put("resumeInterrupted", false), "test");
+    assertEquals(0.5, c.maxFramesPerSecond());
+    assertEquals(3, c.gatewayInstanceCount());
+    assertEquals(4294967301L, c.maxJobBytes(), "a long, not wrapped to an int");
+    assertEquals(List.of("10.0.0.2:5701", "node-b:5702"), c.clusterMembers());
+    assertFalse(c.role().runsTrainer());
+    assertTrue(c.role().runsGateway());
+    assertFalse(c.resumeInterrupted());
+  }
+
+  @Test
+  void badValuesOfTheNewKeysAreErrorsThatNameTheKey() {
+    for (Map.Entry<String, Object> bad : List.<Map.Entry<String, Object>>of(
+        Map.entry("maxFramesPerSecond", 0), Map.entry("maxFramesPerSecond", 1000), Map.entry("maxFramesPerSecond", "2"),
+        Map.entry("gatewayInstances", -1), Map.entry("gatewayInstances", 1.9),
+        Map.entry("interactiveMaxInFlightPerClient", 0), Map.entry("interactiveMaxQueued", 4294967301L),
+        Map.entry("interactiveBudgetMsPerSecond", 1001), Map.entry("resumeInterrupted", "yes"),
+        Map.entry("maxJobBytes", 1024), Map.entry("maxJobBytes", new java.math.BigInteger("9223372036854775808")),
+        Map.entry("maxJobBytes", 1e30), Map.entry("allowDatasetPaths", 1),
+        Map.entry("clusterMembers", "10.0.0.2:5701"), Map.entry("clusterMembers", new JsonArray().add("10.0.0.2")),
+        Map.entry("clusterMembers", new JsonArray().add("10.0.0.2:70000")), Map.entry("clusterHost", ""),
+        Map.entry("clusterPort", 0), Map.entry("role", "worker"))) {
+      String message = error(new JsonObject().put(bad.getKey(), bad.getValue()));
+      assertTrue(message.contains("\"" + bad.getKey() + "\""), bad + " -> " + message);
+    }
+  }
+
+  @Test
+  void wholeNumbersAreNeverRoundedOrWrapped() {
+    assertTrue(error(new JsonObject().put("port", 4294967301L)).contains("\"port\""), "2^32 + 5 is not port 5");
+    assertTrue(error(new JsonObject().put("queueLimit", 1.9)).contains("\"queueLimit\""));
+    assertTrue(error(new JsonObject().put("queueLimit", new java.math.BigInteger("9223372036854775808")))
+        .contains("\"queueLimit\""), "2^63");
+    assertEquals(3, ServerConfig.fromJson(new JsonObject().put("queueLimit", 3.0), "test").queueLimit(), "3.0 is 3");
+  }
+
+  @Test
   void environmentVariablesOverrideInTheKeysType() {
     assertEquals("LATENTSTREAM_MAX_CONCURRENT_JOBS", ServerConfig.envName("maxConcurrentJobs"));
     JsonObject json = ServerConfig.withEnvironment(new JsonObject().put("port", 1), Map.of("LATENTSTREAM_PORT", "9000",
@@ -58,6 +118,13 @@ class ServerConfigTest {
     assertTrue(c.watchRequiresToken());
     assertEquals(List.of("http://a:1", "https://b"), c.allowedOrigins());
     assertEquals("from-the-environment", c.token());
+    ServerConfig more = ServerConfig.fromJson(ServerConfig.withEnvironment(new JsonObject(), Map.of(
+        "LATENTSTREAM_MAX_JOB_BYTES", "8589934592", "LATENTSTREAM_MAX_FRAMES_PER_SECOND", "0.5",
+        "LATENTSTREAM_CLUSTER_MEMBERS", "a:5701,b:5702", "LATENTSTREAM_ROLE", "trainer")), "test");
+    assertEquals(8589934592L, more.maxJobBytes());
+    assertEquals(0.5, more.maxFramesPerSecond());
+    assertEquals(List.of("a:5701", "b:5702"), more.clusterMembers());
+    assertEquals(ServerConfig.Role.trainer, more.role());
     String bad = assertThrows(ConfigException.class,
         () -> ServerConfig.withEnvironment(new JsonObject(), Map.of("LATENTSTREAM_PORT", "eighty"))).getMessage();
     assertTrue(bad.contains("LATENTSTREAM_PORT") && bad.contains("\"port\""), bad);

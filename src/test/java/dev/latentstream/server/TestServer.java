@@ -35,7 +35,7 @@ public final class TestServer implements AutoCloseable {
     Idx.write(dataDir.resolve("t10k-images-idx3-ubyte.gz"), new int[] {128, 28, 28}, d.test().pixels());
     Idx.write(dataDir.resolve("t10k-labels-idx1-ubyte.gz"), new int[] {128}, d.test().labels());
     JsonObject json = new JsonObject().put("port", 0).put("token", TOKEN).put("runsDir", root.resolve("runs").toString())
-        .put("lossBatchMs", 50).put("maxConcurrentJobs", 4).mergeIn(overrides);
+        .put("lossBatchMs", 50).put("maxConcurrentJobs", 4).put("dataDir", root.toString()).mergeIn(overrides);
     ServerConfig config = ServerConfig.fromJson(json, "test");
     running = ServerApp.start(vertx, config, null).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
   }
