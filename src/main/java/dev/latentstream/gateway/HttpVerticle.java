@@ -28,6 +28,9 @@ public final class HttpVerticle extends VerticleBase {
   static final int MAX_FRAME_BYTES = 65536;
   private static final System.Logger LOG = System.getLogger(HttpVerticle.class.getName());
 
+  /** uPlot's files inside its WebJar (org.webjars.npm:uplot, the version pom.xml names). */
+  private static final String UPLOT_WEBJAR = "META-INF/resources/webjars/uplot/1.6.30/dist";
+
   private final ServerConfig config;
   private final ServerInfo info;
   private StreamHub hub;
@@ -62,7 +65,7 @@ public final class HttpVerticle extends VerticleBase {
 
   /**
    * The page: as the build packages it under webroot/ on the classpath, else (a build without the page,
-   * e.g. from an IDE) straight from web/ on disk, with uPlot from its npm package.
+   * e.g. from an IDE) straight from web/ on disk, with uPlot from its WebJar on the classpath.
    */
   private void mountPage(Router router) {
     if (HttpVerticle.class.getResource("/webroot/index.html") != null) {
@@ -75,8 +78,7 @@ public final class HttpVerticle extends VerticleBase {
       return;
     }
     LOG.log(System.Logger.Level.INFO, "serving the page from " + web);
-    router.route("/vendor/*").handler(StaticHandler.create(FileSystemAccess.ROOT,
-        web.resolve("node_modules/uplot/dist").toString()).setCachingEnabled(false));
+    router.route("/vendor/*").handler(StaticHandler.create(UPLOT_WEBJAR).setCachingEnabled(false));
     router.route("/*").handler(StaticHandler.create(FileSystemAccess.ROOT, web.toString()).setCachingEnabled(false));
   }
 
