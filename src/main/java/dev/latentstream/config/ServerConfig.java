@@ -34,7 +34,8 @@ public record ServerConfig(
     long slowClientTimeoutMs,
     int writeQueueBytes,
     long lossBatchMs,
-    int frameHistory) {
+    int frameHistory,
+    boolean resumeInterrupted) {
 
   private static final Map<String, Object> DEFAULTS = Map.ofEntries(
       Map.entry("host", "127.0.0.1"), Map.entry("port", 8080), Map.entry("runsDir", "runs"),
@@ -42,17 +43,19 @@ public record ServerConfig(
       Map.entry("watchRequiresToken", false), Map.entry("allowedOrigins", new JsonArray()),
       Map.entry("maxConcurrentJobs", 1), Map.entry("queueLimit", 8), Map.entry("maxMessageBytes", 65536),
       Map.entry("maxConnectionsPerIp", 32), Map.entry("slowClientTimeoutMs", 10000),
-      Map.entry("writeQueueBytes", 4 * 1024 * 1024), Map.entry("lossBatchMs", 50), Map.entry("frameHistory", 300));
+      Map.entry("writeQueueBytes", 4 * 1024 * 1024), Map.entry("lossBatchMs", 50), Map.entry("frameHistory", 300),
+      Map.entry("resumeInterrupted", true));
 
   static final Set<String> KEYS = Set.of("host", "port", "runsDir", "dataDir", "jobsDir", "defaultJob", "token",
       "watchRequiresToken", "allowedOrigins", "maxConcurrentJobs", "queueLimit", "maxMessageBytes",
-      "maxConnectionsPerIp", "slowClientTimeoutMs", "writeQueueBytes", "lossBatchMs", "frameHistory");
+      "maxConnectionsPerIp", "slowClientTimeoutMs", "writeQueueBytes", "lossBatchMs", "frameHistory",
+      "resumeInterrupted");
 
   /** This config with {@code token} set (e.g. a generated one). */
   public ServerConfig withToken(String token) {
     return new ServerConfig(host, port, runsDir, dataDir, jobsDir, defaultJob, token, watchRequiresToken, allowedOrigins,
         maxConcurrentJobs, queueLimit, maxMessageBytes, maxConnectionsPerIp, slowClientTimeoutMs, writeQueueBytes,
-        lossBatchMs, frameHistory);
+        lossBatchMs, frameHistory, resumeInterrupted);
   }
 
   /** Whether {@code given} is the control token, compared in constant time. */
@@ -124,6 +127,10 @@ public record ServerConfig(
     if (!(watch instanceof Boolean)) {
       throw new ConfigException(source + ": \"watchRequiresToken\" must be true or false, got " + watch);
     }
+    Object resume = json.getValue("resumeInterrupted", true);
+    if (!(resume instanceof Boolean)) {
+      throw new ConfigException(source + ": \"resumeInterrupted\" must be true or false, got " + resume);
+    }
     return new ServerConfig(host, port, Path.of(string(json, "runsDir", source, false)),
         dataDir == null ? null : Path.of(dataDir), Path.of(string(json, "jobsDir", source, false)),
         string(json, "defaultJob", source, false), token, (Boolean) watch, List.copyOf(allowed),
@@ -131,7 +138,7 @@ public record ServerConfig(
         integer(json, "maxMessageBytes", 256, 16 << 20, source), integer(json, "maxConnectionsPerIp", 1, 100_000, source),
         integer(json, "slowClientTimeoutMs", 100, 3_600_000, source),
         integer(json, "writeQueueBytes", 4096, 1 << 30, source), integer(json, "lossBatchMs", 10, 10_000, source),
-        integer(json, "frameHistory", 1, 100_000, source));
+        integer(json, "frameHistory", 1, 100_000, source), (Boolean) resume);
   }
 
   private static String string(JsonObject json, String key, String source, boolean nullable) {
