@@ -81,7 +81,12 @@ final class JobWatch {
       for (Object o : reply.body().getJsonArray("jobs")) {
         JsonObject job = (JsonObject) o;
         if (!jobs.containsKey(job.getInteger("num"))) {
-          update(track(job), job);
+          Tracked t = track(job);
+          update(t, job);
+          // A job already under way when the watch began (e.g. resumed at start-up) still gets its line.
+          if (List.of("queued", "running", "paused").contains(t.status)) {
+            transition(t, "", t.status, job);
+          }
         }
       }
     });
