@@ -8,6 +8,7 @@ import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
 import io.vertx.micrometer.Label;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
@@ -64,8 +65,23 @@ public final class Ops {
     state.streams.add(Vertx.currentContext(), streamStats);
     state.delays.watch(Vertx.currentContext());
     var scrape = PrometheusScrapingHandler.create(state.registry);
-    router.get("/metrics").handler(rc -> state.streams.refresh().onComplete(v -> scrape.handle(rc)));
+    router.get("/metrics").handler(rc -> {
+      // The job gauges tell what is training: with watchRequiresToken, as much as watching does.
+      if (config.watchRequiresToken() && !hasToken(rc, config)) {
+        rc.response().setStatusCode(401).putHeader("Content-Type", "application/json")
+            .end(new JsonObject().put("error", new JsonObject().put("status", 401)
+                .put("message", "this needs the token: send 'Authorization: Bearer <token>'")).encode());
+        return;
+      }
+      state.streams.refresh().onComplete(v -> scrape.handle(rc));
+    });
     router.get("/health").handler(Readiness.liveness(vertx));
     router.get("/ready").handler(Readiness.readiness(vertx, config));
+  }
+
+  private static boolean hasToken(RoutingContext rc, ServerConfig config) {
+    String auth = rc.request().getHeader("Authorization");
+    return config.tokenMatches(auth != null && auth.startsWith("Bearer ") ? auth.substring(7).trim()
+        : rc.queryParams().get("token"));
   }
 }

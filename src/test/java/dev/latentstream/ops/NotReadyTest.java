@@ -25,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code /ready} says 503, and why, for each thing a server needs: no trainer deployed, a runs directory that
- * cannot take a file, a default job whose dataset is not on disk. {@code /health} stays 200 all the while.
+ * cannot take a file, a default job whose dataset is not on disk. {@code /health} stays 200 all the while, and
+ * neither probe needs the token that {@code watchRequiresToken} asks of {@code /metrics}.
  */
 class NotReadyTest {
 
@@ -53,7 +54,8 @@ class NotReadyTest {
     Files.writeString(notADirectory, "x");
     Files.writeString(f.jobsDir.resolve("elsewhere.json"), "{\"model\":\"vae\",\"dataset\":\"mnist\"}");
     ServerConfig config = ServerConfig.fromJson(f.config().put("runsDir", notADirectory.toString())
-        .put("defaultJob", "elsewhere").put("dataDir", root.resolve("empty").toString()), "test");
+        .put("defaultJob", "elsewhere").put("dataDir", root.resolve("empty").toString())
+        .put("watchRequiresToken", true), "test");
     Vertx vertx = Vertx.vertx();
     try {
       RoutesOnly v = new RoutesOnly(config);
@@ -79,6 +81,15 @@ class NotReadyTest {
           URI.create("http://127.0.0.1:" + v.server.actualPort() + "/health")).build(), HttpResponse.BodyHandlers.ofString());
       assertEquals(200, health.statusCode());
       assertEquals("UP", new JsonObject(health.body()).getString("outcome"));
+
+      // This config has watchRequiresToken: /metrics wants the token, the probes never do.
+      String metricsUrl = "http://127.0.0.1:" + v.server.actualPort() + "/metrics";
+      assertEquals(401, http.send(HttpRequest.newBuilder(URI.create(metricsUrl)).build(),
+          HttpResponse.BodyHandlers.ofString()).statusCode());
+      HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(URI.create(metricsUrl))
+          .header("Authorization", "Bearer " + config.token()).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, metrics.statusCode());
+      assertEquals(0, PrometheusText.parse(metrics.body()).one("latentstream_stream_clients", Map.of()).value());
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
