@@ -1,6 +1,7 @@
 package dev.latentstream.gateway;
 
 import dev.latentstream.config.ServerConfig;
+import dev.latentstream.ops.Ops;
 import dev.latentstream.stream.StreamHub;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -17,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The HTTP side, on one event loop: the web page, the REST API ({@link JobsApi}) and {@code /ws}, whose
@@ -26,6 +28,8 @@ import java.util.Map;
 public final class HttpVerticle extends VerticleBase {
 
   static final int MAX_FRAME_BYTES = 65536;
+  /** How long a graceful shutdown lets sockets answer their close frame. */
+  static final int SHUTDOWN_GRACE_SECONDS = 2;
   private static final System.Logger LOG = System.getLogger(HttpVerticle.class.getName());
 
   /** uPlot's files inside its WebJar (org.webjars.npm:uplot, the version pom.xml names). */
@@ -46,11 +50,18 @@ public final class HttpVerticle extends VerticleBase {
     return server.actualPort();
   }
 
+  /** Stops accepting at once; open sockets get 1001 "server shutting down" (see attach), then are cut. */
+  @Override
+  public Future<?> stop() {
+    return server == null ? Future.succeededFuture() : server.shutdown(SHUTDOWN_GRACE_SECONDS, TimeUnit.SECONDS);
+  }
+
   @Override
   public Future<?> start() {
     hub = new StreamHub(vertx, config);
     Router router = Router.router(vertx);
     new JobsApi(vertx, config, info, hub).mount(router);
+    Ops.mount(router, config, hub::stats); // GET /metrics, /health, /ready
     mountPage(router);
     router.errorHandler(500, rc -> JobsApi.error(rc, 500, "internal error: " + rc.failure()));
     // Messages up to 4 × maxMessageBytes are read and answered with too_large when over the limit; anything
@@ -109,6 +120,7 @@ public final class HttpVerticle extends VerticleBase {
     String ip = ws.remoteAddress().host();
     connectionsPerIp.merge(ip, 1, Integer::sum);
     ws.setWriteQueueMaxSize(config.writeQueueBytes());
+    ws.shutdownHandler(v -> ws.close((short) 1001, "server shutting down"));
     hub.attach(ws, tokenIn(ws.query()), () -> connectionsPerIp.merge(ip, -1, (a, b) -> a + b <= 0 ? null : a + b));
   }
 

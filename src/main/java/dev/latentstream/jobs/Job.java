@@ -15,7 +15,9 @@ import java.util.List;
 final class Job {
 
   enum Status {
-    queued, running, paused, completed, stopped, failed
+    queued, running, paused, completed, stopped, failed,
+    /** Stopped by a graceful server shutdown; resumed by the next server when {@code resumeInterrupted}. */
+    interrupted
   }
 
   final int num;

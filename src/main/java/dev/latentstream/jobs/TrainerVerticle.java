@@ -35,6 +35,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
@@ -74,27 +75,72 @@ public final class TrainerVerticle extends VerticleBase {
   public Future<?> start() {
     loadPastRuns();
     vertx.eventBus().<TrainerCommand>consumer(Addresses.TO_TRAINER, this::handle);
+    if (config.resumeInterrupted()) {
+      resumeInterrupted();
+    }
     return Future.succeededFuture();
   }
 
-  /** Stops every trainer and waits (this is a worker) for their threads, so none outlives Vert.x. */
+  /**
+   * Stops every trainer and waits (this is a worker) for their threads, so none outlives Vert.x. Jobs still
+   * queued, running or paused are marked {@code interrupted} first (status.json too), so the next server can
+   * resume them even if a trainer does not stop within the wait.
+   */
   @Override
   public Future<?> stop() {
+    interruptAll();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(STOP_WAIT_SECONDS);
+    for (Thread t : threads) {
+      try {
+        t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    return Future.succeededFuture();
+  }
+
+  /** Within a service manager's usual 10 s, with room for the rest of the shutdown. */
+  static final int STOP_WAIT_SECONDS = 6;
+
+  // --- graceful shutdown and resumption (ops) ---------------------------------------------------
+
+  private void interruptAll() {
     for (Job j : jobs.values()) {
+      if (j.active()) {
+        queue.remove(j);
+        j.status = Job.Status.interrupted;
+        writeStatusFile(j);
+        publishStatus(j);
+      }
       j.stopRequested = true;
       Trainer t = j.trainer;
       if (t != null) {
         t.stop();
       }
     }
-    for (Thread t : threads) {
-      try {
-        t.join(30_000);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+  }
+
+  /** Queues again every job a graceful shutdown interrupted: from its checkpoint, else from the start. */
+  private void resumeInterrupted() {
+    for (Job j : List.copyOf(jobs.values())) {
+      if (j.status != Job.Status.interrupted) {
+        continue;
+      }
+      if (Checkpoint.exists(j.runDir)) {
+        try {
+          resume(j);
+        } catch (RuntimeException e) {
+          publishLog(j, "cannot resume " + j.id + ": " + e.getMessage());
+        }
+      } else {
+        Job again = new Job(j.num, j.id, j.runDir, j.spec, Job.Status.queued, -1);
+        jobs.put(j.id, again);
+        queue.add(again);
+        publishStatus(again);
+        schedule();
       }
     }
-    return Future.succeededFuture();
   }
 
   private void handle(Message<TrainerCommand> msg) {
@@ -254,7 +300,7 @@ public final class TrainerVerticle extends VerticleBase {
   private void finished(Job j, RunSummary s) {
     j.status = switch (s.status()) {
       case COMPLETED -> Job.Status.completed;
-      case STOPPED -> Job.Status.stopped;
+      case STOPPED -> j.status == Job.Status.interrupted ? Job.Status.interrupted : Job.Status.stopped;
       case FAILED -> Job.Status.failed;
     };
     j.error = s.error();

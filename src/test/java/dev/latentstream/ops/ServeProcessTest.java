@@ -1,0 +1,114 @@
+package dev.latentstream.ops;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.json.JsonObject;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code latentstream serve} as a real process: a port in use, and a graceful shutdown followed by a restart. */
+class ServeProcessTest {
+
+  static final int TRAIN = 1024;
+  static final int BATCH = 32;
+  static final int STEPS_PER_EPOCH = TRAIN / BATCH;
+  static final int EPOCHS = 3;
+
+  @Test
+  void aPortInUseIsOneLineNamingThePortAndHowToPickAnotherWithExitCode2(@TempDir Path root) throws Exception {
+    OpsFixture f = new OpsFixture(root, 64, 32, 1, 16);
+    try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"));
+        ServeProcess p = ServeProcess.start(root, "serve", "--no-job", "--config", f.configFile.toString(),
+            "--port", Integer.toString(taken.getLocalPort()))) {
+      assertTrue(p.process.waitFor(90, TimeUnit.SECONDS), "serve did not exit");
+      assertEquals(2, p.process.exitValue(), () -> "stdout " + p.out() + " stderr " + p.err());
+      List<String> err = p.err();
+      assertEquals(1, err.size(), () -> "stderr: " + err);
+      String line = err.getFirst();
+      assertTrue(line.contains("port " + taken.getLocalPort()) && line.contains("--port 0")
+          && line.contains("LATENTSTREAM_PORT"), line);
+      assertFalse(String.join("\n", p.out()).contains("Exception"), () -> "stdout: " + p.out());
+    }
+  }
+
+  @Test
+  void sigtermMidEpochExits0Within10sAndTheNextServeResumesWithoutGapOrRepeat(@TempDir Path root) throws Exception {
+    OpsFixture f = new OpsFixture(root, TRAIN, BATCH, EPOCHS, 32);
+    HttpClient http = HttpClient.newHttpClient();
+    Path runDir;
+    try (ServeProcess first = ServeProcess.start(root, "serve", "--config", f.configFile.toString(),
+        "--job", f.jobFile().toString())) {
+      int port = first.port();
+      CompletableFuture<String> closed = new CompletableFuture<>();
+      http.newWebSocketBuilder().buildAsync(URI.create("ws://127.0.0.1:" + port + "/ws"), new WebSocket.Listener() {
+        @Override
+        public CompletionStage<?> onClose(WebSocket ws, int statusCode, String reason) {
+          closed.complete(statusCode + " " + reason);
+          return null;
+        }
+      }).get(10, TimeUnit.SECONDS);
+      first.awaitLine(l -> l.contains("epoch 1/" + EPOCHS + ":"), 180);
+      awaitStep(http, port, STEPS_PER_EPOCH + 5, 60);
+
+      long t0 = System.nanoTime();
+      first.process.destroy(); // SIGTERM
+      assertTrue(first.process.waitFor(10, TimeUnit.SECONDS), "serve did not exit within 10 s of SIGTERM");
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      String said = first.awaitLine(l -> l.contains("stopped in"), 5);
+      first.awaitLine(l -> l.contains("interrupted by shutdown at step"), 5);
+      System.out.printf("shutdown on SIGTERM mid-epoch: %.2f s until exit; the server: %s%n", seconds, said);
+      assertEquals(0, first.process.exitValue(), () -> "stdout " + first.out() + " stderr " + first.err());
+      assertEquals("1001 server shutting down", closed.get(1, TimeUnit.SECONDS));
+      try (Stream<Path> runs = Files.list(f.runsDir)) {
+        runDir = runs.filter(Files::isDirectory).findFirst().orElseThrow();
+      }
+      JsonObject status = new JsonObject(Files.readString(runDir.resolve("status.json")));
+      assertEquals("interrupted", status.getString("status"));
+    }
+
+    try (ServeProcess second = ServeProcess.start(root, "serve", "--no-job", "--config", f.configFile.toString())) {
+      second.awaitLine(l -> l.contains("started:") && l.contains("continuing from step"), 90);
+      second.awaitLine(l -> l.contains("finished: " + EPOCHS + " epochs"), 240);
+      second.process.destroy();
+      assertTrue(second.process.waitFor(10, TimeUnit.SECONDS), "an idle serve did not exit within 10 s");
+      assertEquals(0, second.process.exitValue());
+    }
+    List<String> rows = Files.readAllLines(runDir.resolve("metrics.csv"));
+    List<Long> steps = rows.subList(1, rows.size()).stream().filter(r -> !r.isBlank())
+        .map(r -> Long.parseLong(r.substring(0, r.indexOf(',')))).toList();
+    assertEquals(java.util.stream.LongStream.rangeClosed(1, (long) EPOCHS * STEPS_PER_EPOCH).boxed().toList(), steps,
+        "every step exactly once, in order");
+    assertEquals("completed", new JsonObject(Files.readString(runDir.resolve("status.json"))).getString("status"));
+  }
+
+  /** Polls {@code /metrics} until the job's step gauge reaches {@code step}. */
+  private static void awaitStep(HttpClient http, int port, int step, long seconds) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (true) {
+      String body = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
+          HttpResponse.BodyHandlers.ofString()).body();
+      var samples = PrometheusText.parse(body).named("latentstream_job_step");
+      if (!samples.isEmpty() && samples.getFirst().value() >= step) {
+        return;
+      }
+      assertTrue(System.nanoTime() < deadline, "step " + step + " not reached; " + samples);
+      TimeUnit.MILLISECONDS.sleep(20); // polling a condition, with a deadline
+    }
+  }
+}
