@@ -7,6 +7,7 @@ module stops both at the end.
 import os
 import subprocess
 import sys
+import urllib.request
 
 import support
 from support import TOKEN, AsyncTestCase, TestCase
@@ -225,6 +226,17 @@ class SyncClientTest(TestCase):
     def test_connecting_to_a_closed_port_raises_connection_lost(self):
         with self.assertRaises(ls.ConnectionLost):
             ls.SyncClient("http://127.0.0.1:9/", timeout=5)
+
+
+class DocumentTest(TestCase):
+
+    def test_the_server_serves_the_asyncapi_document_as_yaml(self):
+        with urllib.request.urlopen(server.url.rstrip("/") + "/api/asyncapi.yaml", timeout=TIMEOUT) as r:
+            self.assertEqual(200, r.status)
+            self.assertTrue(r.headers["Content-Type"].startswith("application/yaml"), r.headers["Content-Type"])
+            body = r.read()
+        self.assertEqual((support.ROOT / "web" / "api" / "asyncapi.yaml").read_bytes(), body)
+        self.assertIn(b"\nasyncapi: 3.0.0\n", body)
 
 
 class ExampleTest(TestCase):
