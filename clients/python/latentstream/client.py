@@ -11,15 +11,18 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import logging
 from collections import deque
 from typing import Any, Deque, Dict, Iterable, List, Optional, Sequence, Union
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import websockets
 
-from .messages import (PROTOCOL_VERSION, Attributed, ConnectionLost, Decoded, Deleted, Encoded, ErrorMessage,
-                       Frame, Interpolated, Job, LatentstreamError, Status, Welcome, parse_frame, parse_message,
-                       server_error)
+from .messages import (PROTOCOL_VERSION, Attributed, BadServerMessage, ConnectionLost, Decoded, Deleted, Encoded,
+                       ErrorMessage, Frame, Interpolated, Job, LatentstreamError, Status, Welcome, parse_frame,
+                       parse_message, server_error)
+
+log = logging.getLogger("latentstream")
 
 JobRef = Union[int, str, Job]
 
@@ -151,6 +154,7 @@ class Client:
         self.timeout = timeout
         self.welcome: Optional[Welcome] = None
         self._ws = None
+        self._connecting: Optional[asyncio.Future] = None
         self._reader: Optional[asyncio.Task] = None
         self._ids = itertools.count(1)
         self._pending: Dict[str, asyncio.Future] = {}
@@ -167,8 +171,13 @@ class Client:
         return bool(self.welcome and self.welcome.authorized)
 
     async def connect(self) -> "Client":
-        if self._ws is not None:
-            return self
+        """Opens the socket and waits for ``welcome``; later calls (and concurrent ones) share that."""
+        if self._connecting is None:
+            self._connecting = asyncio.ensure_future(self._open_socket())
+        await asyncio.shield(self._connecting)
+        return self
+
+    async def _open_socket(self) -> None:
         self._welcomed = asyncio.get_running_loop().create_future()
         try:
             # Server messages are sent in frames of at most 64 KiB, but one image may span several.
@@ -177,7 +186,6 @@ class Client:
             raise ConnectionLost(f"cannot connect to {self.url.split('?')[0]}: {e}") from e
         self._reader = asyncio.ensure_future(self._read())
         await asyncio.wait_for(asyncio.shield(self._welcomed), self.timeout)
-        return self
 
     async def close(self) -> None:
         if self._ws is not None:
@@ -359,6 +367,13 @@ class Client:
             sub._finish(self._closed_because)
 
     def _handle(self, data: Union[str, bytes]) -> None:
+        try:
+            self._dispatch(data)
+        except (BadServerMessage, ValueError, AttributeError) as e:
+            # One unreadable message (a newer frame version, broken JSON) is skipped, not the connection.
+            log.warning("latentstream: skipped a server message: %s", e)
+
+    def _dispatch(self, data: Union[str, bytes]) -> None:
         if isinstance(data, bytes):
             frame = parse_frame(data)
             sub = self._subscriptions.get(frame.job)

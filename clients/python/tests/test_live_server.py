@@ -131,6 +131,15 @@ class ModelTest(AsyncTestCase):
             self.assertEqual("spherical", r.mode)
             self.assertTrue(all(png.startswith(ls.PNG_SIGNATURE) for png in r.images))
 
+    async def test_a_request_over_64_kib_goes_out_in_fragments_and_is_refused_as_too_large(self):
+        async with ls.Client(server.url) as c:
+            # Sent in fragments of at most 60 000 characters, as protocol.md asks of frames; the server reads
+            # the whole message and answers, as for any message over maxMessageBytes.
+            with self.assertRaises(ls.ServerError) as caught:
+                await c.encode(job, [0.0] * (28 * 28 * 20))
+            self.assertEqual("too_large", caught.exception.code)
+            self.assertGreater(await c.ping(), 0, "the socket stays open")
+
     async def test_decoding_points_of_the_wrong_size_raises_bad_request(self):
         async with ls.Client(server.url) as c:
             with self.assertRaises(ls.ServerError) as caught:
