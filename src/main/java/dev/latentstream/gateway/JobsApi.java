@@ -27,7 +27,7 @@ import java.util.function.Consumer;
  * The REST API under {@code /api} (see the table in {@code web/api/protocol.md}). Job state lives in
  * {@link TrainerVerticle}, reached over the event bus; frames come from the {@link StreamHub}. Anything
  * that changes state needs the token; with {@code watchRequiresToken} every route but the protocol
- * document does. File routes resolve only fixed names inside a job's run directory, so no request can
+ * documents does. File routes resolve only fixed names inside a job's run directory, so no request can
  * reach outside it. Runs on the HTTP verticle's event loop: file work is asynchronous or on a worker.
  */
 final class JobsApi {
@@ -45,7 +45,8 @@ final class JobsApi {
   }
 
   void mount(Router router) {
-    router.get("/api/protocol.md").handler(this::protocol);
+    router.get("/api/protocol.md").handler(rc -> document(rc, "protocol.md", "text/markdown; charset=utf-8"));
+    router.get("/api/asyncapi.yaml").handler(rc -> document(rc, "asyncapi.yaml", "application/yaml; charset=utf-8"));
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(config.maxMessageBytes()));
     if (config.watchRequiresToken()) {
       router.route("/api/*").handler(rc -> {
@@ -234,21 +235,21 @@ final class JobsApi {
     });
   }
 
-  /** This document: packaged with the page under webroot/, else read from web/api/ on disk. */
-  private void protocol(RoutingContext rc) {
+  /** A protocol document (prose or AsyncAPI): packaged with the page under webroot/, else read from web/api/ on disk. */
+  private void document(RoutingContext rc, String name, String contentType) {
     vertx.executeBlocking(() -> {
-      try (var in = JobsApi.class.getResourceAsStream("/webroot/api/protocol.md")) {
+      try (var in = JobsApi.class.getResourceAsStream("/webroot/api/" + name)) {
         if (in != null) {
           return in.readAllBytes();
         }
       }
-      Path onDisk = Path.of("web/api/protocol.md");
+      Path onDisk = Path.of("web/api", name);
       return Files.isRegularFile(onDisk) ? Files.readAllBytes(onDisk) : null;
     }).onComplete(ar -> {
       if (ar.succeeded() && ar.result() != null) {
-        rc.response().putHeader("Content-Type", "text/markdown; charset=utf-8").end(Buffer.buffer(ar.result()));
+        rc.response().putHeader("Content-Type", contentType).end(Buffer.buffer(ar.result()));
       } else {
-        error(rc, 404, "the protocol document is not packaged (build with ./mvnw package)");
+        error(rc, 404, "the protocol document " + name + " is not packaged (build with ./mvnw package)");
       }
     });
   }
