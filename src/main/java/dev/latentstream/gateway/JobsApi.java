@@ -11,6 +11,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -54,7 +55,8 @@ final class JobsApi {
     }
     router.get("/api/info").handler(rc -> json(rc, info.toJson().mergeIn(hub.stats())));
     router.get("/api/presets").handler(this::presets);
-    router.get("/api/jobs").handler(rc -> trainer(rc, new TrainerCommand.ListJobs(), r -> json(rc, r.getJsonArray("jobs"))));
+    // From the gateway's own view of the jobs: listing never waits on (or fails with) a trainer node.
+    router.get("/api/jobs").handler(rc -> json(rc, hub.jobStatuses()));
     router.post("/api/jobs").handler(this::start);
     router.get("/api/jobs/:id").handler(rc -> trainer(rc, get(rc), r -> {
       r.remove("runDir");
@@ -299,6 +301,9 @@ final class JobsApi {
         onReply.accept(ar.result());
       } else if (ar.cause() instanceof ReplyException r && r.failureCode() >= 400 && r.failureCode() < 600) {
         error(rc, r.failureCode(), r.getMessage());
+      } else if (ar.cause() instanceof ReplyException r && r.failureType() != ReplyFailure.RECIPIENT_FAILURE) {
+        error(rc, 503, "no trainer node is answering (" + r.failureType().name().toLowerCase(java.util.Locale.ROOT)
+            + "); try again when it is back");
       } else {
         error(rc, 500, String.valueOf(ar.cause().getMessage()));
       }

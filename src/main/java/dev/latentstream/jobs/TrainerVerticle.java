@@ -54,6 +54,8 @@ public final class TrainerVerticle extends VerticleBase {
   private final Map<String, Job> jobs = new LinkedHashMap<>();
   private final ArrayDeque<Job> queue = new ArrayDeque<>();
   private int nextNum = 1;
+  /** This trainer node's name in heartbeats: new every start, so a restarted node is a new node. */
+  private final String node = java.util.UUID.randomUUID().toString();
   /** Trainer threads still running, joined on undeploy. */
   private final List<Thread> threads = new CopyOnWriteArrayList<>();
 
@@ -66,7 +68,15 @@ public final class TrainerVerticle extends VerticleBase {
   public Future<?> start() {
     loadPastRuns();
     vertx.eventBus().<TrainerCommand>consumer(Addresses.TO_TRAINER, this::handle);
+    heartbeat();
+    vertx.setPeriodic(1000, id -> heartbeat());
     return Future.succeededFuture();
+  }
+
+  /** Tells every gateway this node is alive and which jobs it owns. */
+  private void heartbeat() {
+    vertx.eventBus().publish(Addresses.FROM_TRAINER_HEARTBEAT, new JsonObject().put("node", node)
+        .put("jobs", new JsonArray(jobs.values().stream().map(j -> j.num).toList())));
   }
 
   /** Stops every trainer and waits (this is a worker) for their threads, so none outlives Vert.x. */
