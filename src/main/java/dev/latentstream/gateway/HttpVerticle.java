@@ -51,7 +51,16 @@ public final class HttpVerticle extends VerticleBase {
     Router router = Router.router(vertx);
     new JobsApi(vertx, config, info, hub).mount(router);
     mountPage(router);
-    router.errorHandler(500, rc -> JobsApi.error(rc, 500, "internal error: " + rc.failure()));
+    // Failures the router raises itself (a body over the limit, a bad body) get the API's error shape and no
+    // stack trace in the log; only a real fault (500) is logged, and its details stay in the log.
+    router.errorHandler(400, rc -> JobsApi.error(rc, 400, "bad request"));
+    router.errorHandler(413, rc -> JobsApi.error(rc, 413, "the body is larger than " + config.maxMessageBytes()
+        + " bytes (maxMessageBytes)"));
+    router.errorHandler(500, rc -> {
+      LOG.log(System.Logger.Level.ERROR, "unexpected failure on " + rc.request().method() + " " + rc.request().path(),
+          rc.failure());
+      JobsApi.error(rc, 500, "internal error; see the server log");
+    });
     // Messages up to 4 × maxMessageBytes are read and answered with too_large when over the limit; anything
     // bigger closes the socket (1009) without being buffered. A single frame may be as big as a message,
     // so an oversized frame also gets 1009 rather than a dropped connection.

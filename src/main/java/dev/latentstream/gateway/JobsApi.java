@@ -93,6 +93,9 @@ final class JobsApi {
     if (body == null) {
       return;
     }
+    if (!knownKeys(rc, body, "preset", "spec", "epochs")) {
+      return;
+    }
     Object preset = body.getValue("preset");
     Object spec = body.getValue("spec");
     Object epochs = body.getValue("epochs");
@@ -125,6 +128,9 @@ final class JobsApi {
     }
     JsonObject body = jsonBody(rc, "{\"key\": \"lr\", \"value\": 0.0005}");
     if (body == null) {
+      return;
+    }
+    if (!knownKeys(rc, body, "key", "value")) {
       return;
     }
     if (!(body.getValue("key") instanceof String key) || !(body.getValue("value") instanceof Number value)
@@ -280,6 +286,19 @@ final class JobsApi {
       error(rc, 400, "the body must be a JSON object: " + expected);
     }
     return body;
+  }
+
+  /** True when {@code body} has only the {@code known} keys; else answers 400 naming the first other one. */
+  private static boolean knownKeys(RoutingContext rc, JsonObject body, String... known) {
+    List<String> allowed = List.of(known);
+    for (String key : body.fieldNames()) {
+      if (!allowed.contains(key)) {
+        error(rc, 400, "unknown key \"" + (key.length() > 64 ? key.substring(0, 64) + "..." : key) + "\" (known: "
+            + String.join(", ", allowed) + ")");
+        return false;
+      }
+    }
+    return true;
   }
 
   /** True when the request carries the token ({@code Authorization: Bearer} or {@code ?token=}); else answers 401. */

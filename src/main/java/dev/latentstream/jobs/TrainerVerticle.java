@@ -339,12 +339,18 @@ public final class TrainerVerticle extends VerticleBase {
     if (j.active()) {
       throw new ReplyError(CONFLICT, "job " + j.id + " is " + j.status + "; stop it before deleting");
     }
-    jobs.remove(j.id);
-    try (Stream<Path> files = Files.walk(j.runDir)) {
-      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException e) {
-      throw new ReplyError(500, "cannot delete " + j.runDir + ": " + e.getMessage());
+    // A job stopped while queued never made its run directory: there is nothing on disk to remove.
+    if (Files.exists(j.runDir)) {
+      try (Stream<Path> files = Files.walk(j.runDir)) {
+        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      } catch (IOException | UncheckedIOException e) {
+        // The reply goes to clients: name the job, not the server's paths (the log has them).
+        System.getLogger(TrainerVerticle.class.getName()).log(System.Logger.Level.WARNING,
+            "cannot delete " + j.runDir + ": " + e);
+        throw new ReplyError(INTERNAL, "cannot delete the files of job " + j.id + "; see the server log");
+      }
     }
+    jobs.remove(j.id);
     vertx.eventBus().publish(Addresses.FROM_TRAINER_EVENTS, new TrainerEvent.Deleted(j.num, j.id));
     return new JsonObject().put("id", j.id).put("deleted", true);
   }
