@@ -7,12 +7,15 @@ import dev.latentstream.data.Datasets;
 import dev.latentstream.ops.LogFormat;
 import dev.latentstream.ops.Ops;
 import dev.latentstream.ops.ShutdownSignals;
+import dev.latentstream.server.Cluster;
 import dev.latentstream.server.ServerApp;
 import dev.latentstream.train.Threads;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.BindException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -49,6 +52,28 @@ public final class ServeCommand implements Callable<Integer> {
       description = "text (default) or json: one JSON object per line, for log shippers.")
   LogFormat logFormat = LogFormat.text;
 
+  @Option(names = "--token", paramLabel = "TOKEN",
+      description = "Control token (default: LATENTSTREAM_TOKEN, the config's token, else a generated one).")
+  String token;
+
+  @Option(names = "--cluster", description = "Join a clustered event bus (Hazelcast, TCP-IP members, no multicast).")
+  boolean cluster;
+
+  @Option(names = "--role", paramLabel = "ROLE",
+      description = "all (train and serve; the default), trainer (train and publish) or gateway (serve only); "
+          + "trainer and gateway need --cluster.")
+  String role;
+
+  @Option(names = "--cluster-host", paramLabel = "HOST", description = "Interface the cluster listens on (default 127.0.0.1).")
+  String clusterHost;
+
+  @Option(names = "--cluster-port", paramLabel = "PORT", description = "This node's cluster port (default 5701).")
+  Integer clusterPort;
+
+  @Option(names = "--members", paramLabel = "HOST:PORT,...", split = ",",
+      description = "The cluster's members, this node included.")
+  List<String> members;
+
   @Override
   public Integer call() throws Exception {
     if (job != null && noJob) {
@@ -61,20 +86,36 @@ public final class ServeCommand implements Callable<Integer> {
       log.warning(warning);
     }
     CompletableFuture<String> signal = ShutdownSignals.install();
-    Vertx vertx = Ops.vertx();
-    ServerConfig config = null;
+    JsonObject overrides = new JsonObject();
+    putIfSet(overrides, "host", host);
+    putIfSet(overrides, "port", port);
+    putIfSet(overrides, "token", token);
+    putIfSet(overrides, "role", role);
+    putIfSet(overrides, "clusterHost", clusterHost);
+    putIfSet(overrides, "clusterPort", clusterPort);
+    if (members != null) {
+      overrides.put("clusterMembers", new JsonArray(members));
+    }
+    // The config is read first, on a plain Vert.x: whether to cluster, and how, is in it.
+    Vertx reader = Vertx.vertx();
+    ServerConfig config;
+    try {
+      config = ServerApp.loadConfig(reader, configFile, System.getenv(), overrides).await();
+    } finally {
+      reader.close();
+    }
+    boolean clustered = cluster || !config.clusterMembers().isEmpty();
+    if (config.role() != ServerConfig.Role.all && !clustered) {
+      throw new UserError("--role " + config.role() + " needs --cluster (on its own, serve is both trainer and gateway)");
+    }
+    if (!config.role().runsTrainer() && (job != null || epochs != null)) {
+      throw new UserError("a gateway trains nothing: --job and --epochs go to the trainer node");
+    }
+    Vertx vertx = clustered ? joinCluster(config, log) : Ops.vertx();
     ServerApp.Running running;
     JobConfig first = null;
     try {
-      JsonObject overrides = new JsonObject();
-      if (host != null) {
-        overrides.put("host", host);
-      }
-      if (port != null) {
-        overrides.put("port", port);
-      }
-      config = ServerApp.loadConfig(vertx, configFile, System.getenv(), overrides).await();
-      if (!noJob) {
+      if (!noJob && config.role().runsTrainer()) {
         Path file = job != null ? job : config.jobsDir().resolve(config.defaultJob() + ".json");
         first = JobConfigs.load(file);
         if (epochs != null) {
@@ -91,6 +132,10 @@ public final class ServeCommand implements Callable<Integer> {
       }
       throw e;
     }
+    if (!config.role().runsGateway()) {
+      log.info("latentstream trainer node is up" + (first == null ? "" : ", training " + first.name()));
+      return awaitSignal(signal, running, log);
+    }
     String base = "http://" + (config.host().equals("0.0.0.0") ? "127.0.0.1" : config.host()) + ":" + running.port();
     log.info("latentstream is serving at " + base + "/");
     if (!config.host().equals("127.0.0.1") && !config.host().equals("localhost") && !config.host().equals("::1")) {
@@ -104,6 +149,38 @@ public final class ServeCommand implements Callable<Integer> {
     if (first != null) {
       log.info("training " + first.name() + " (" + first.model().wireName() + " on " + first.dataset() + ")");
     }
+    return awaitSignal(signal, running, log);
+  }
+
+  /** Joins the cluster the config names, with the same metrics as a single process. */
+  private static Vertx joinCluster(ServerConfig config, Logger log) {
+    Cluster cluster;
+    try {
+      cluster = new Cluster(config.clusterHost(), config.clusterPort(), config.clusterMembers());
+    } catch (IllegalArgumentException e) {
+      throw new UserError(e.getMessage());
+    }
+    long t0 = System.nanoTime();
+    Vertx vertx;
+    try {
+      vertx = cluster.start().await();
+    } catch (Exception e) {
+      throw new UserError("cannot join the cluster on " + config.clusterHost() + ":" + config.clusterPort() + ": "
+          + e.getMessage());
+    }
+    log.info(String.format(Locale.ROOT, "joined the cluster as %s on %s:%d in %.1f s", config.role(),
+        config.clusterHost(), config.clusterPort(), (System.nanoTime() - t0) / 1e9));
+    return vertx;
+  }
+
+  private static void putIfSet(JsonObject o, String key, Object value) {
+    if (value != null) {
+      o.put(key, value);
+    }
+  }
+
+  private static int awaitSignal(CompletableFuture<String> signal, ServerApp.Running running, Logger log)
+      throws Exception {
     String name = signal.join();
     long t0 = System.nanoTime();
     log.info("SIG" + name + ": shutting down (no new connections; running jobs checkpoint and are marked interrupted)");

@@ -16,14 +16,19 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The HTTP side, on one event loop: the web page, the REST API ({@link JobsApi}) and {@code /ws}, whose
- * clients the {@link StreamHub} serves. The WebSocket handshake checks the path, the Origin, the
- * per-address connection limit and, with {@code watchRequiresToken}, the token.
+ * The HTTP side. Deployed as one instance per event loop, all listening on the same port; each instance has
+ * its own {@link StreamHub}, fed by event-bus publish like a gateway node on a cluster, so fan-out work is
+ * spread over every core and REST never waits behind another loop's fan-out. Serves the web page, the REST
+ * API ({@link JobsApi}) and {@code /ws}. The WebSocket handshake checks the path, the Origin, the
+ * per-address connection limit (shared by the instances through {@link Gateway}) and, with {@code
+ * watchRequiresToken}, the token.
+ *
+ * <p>permessage-deflate is off: frames are encoded once and shared, and deflating them again per client on
+ * the event loop would undo that (see protocol.md, "Compression").
  */
 public final class HttpVerticle extends VerticleBase {
 
@@ -34,20 +39,18 @@ public final class HttpVerticle extends VerticleBase {
 
   /** uPlot's files inside its WebJar (org.webjars.npm:uplot, the version pom.xml names). */
   private static final String UPLOT_WEBJAR = "META-INF/resources/webjars/uplot/1.6.30/dist";
+  private static final Set<String> LOOPBACK_NAMES = Set.of("localhost", "127.0.0.1", "[::1]");
 
   private final ServerConfig config;
   private final ServerInfo info;
+  private final Gateway gateway;
   private StreamHub hub;
   private HttpServer server;
-  private final Map<String, Integer> connectionsPerIp = new HashMap<>();
 
-  public HttpVerticle(ServerConfig config, ServerInfo info) {
+  public HttpVerticle(ServerConfig config, ServerInfo info, Gateway gateway) {
     this.config = config;
     this.info = info;
-  }
-
-  public int actualPort() {
-    return server.actualPort();
+    this.gateway = gateway;
   }
 
   /** Stops accepting at once; open sockets get 1001 "server shutting down" (see attach), then are cut. */
@@ -63,15 +66,30 @@ public final class HttpVerticle extends VerticleBase {
     new JobsApi(vertx, config, info, hub).mount(router);
     Ops.mount(router, config, hub::stats); // GET /metrics, /health, /ready
     mountPage(router);
-    router.errorHandler(500, rc -> JobsApi.error(rc, 500, "internal error: " + rc.failure()));
+    // Failures the router raises itself (a body over the limit, a bad body) get the API's error shape and no
+    // stack trace in the log; only a real fault (500) is logged, and its details stay in the log.
+    router.errorHandler(400, rc -> JobsApi.error(rc, 400, "bad request"));
+    router.errorHandler(413, rc -> JobsApi.error(rc, 413, "the body is larger than " + config.maxMessageBytes()
+        + " bytes (maxMessageBytes)"));
+    router.errorHandler(500, rc -> {
+      LOG.log(System.Logger.Level.ERROR, "unexpected failure on " + rc.request().method() + " " + rc.request().path(),
+          rc.failure());
+      JobsApi.error(rc, 500, "internal error; see the server log");
+    });
     // Messages up to 4 × maxMessageBytes are read and answered with too_large when over the limit; anything
-    // bigger closes the socket (1009) without being buffered. Frames stay at the customary 64 KiB: the
-    // setting also splits what the server sends, and clients commonly refuse bigger frames.
+    // bigger closes the socket (1009) without being buffered. A single frame may be as big as a message,
+    // so an oversized frame also gets 1009 rather than a dropped connection.
     return hub.start().compose(v -> vertx.createHttpServer(new HttpServerOptions().setHost(config.host())
-            .setPort(config.port()).setMaxWebSocketMessageSize(4 * config.maxMessageBytes())
-            .setMaxWebSocketFrameSize(MAX_FRAME_BYTES))
+            // Port 0 with several instances: a negative port makes them share one random port.
+            .setPort(config.port() == 0 ? -1 : config.port())
+            .setMaxWebSocketMessageSize(4 * config.maxMessageBytes())
+            .setMaxWebSocketFrameSize(Math.max(MAX_FRAME_BYTES, 4 * config.maxMessageBytes()))
+            .setPerMessageWebSocketCompressionSupported(false).setPerFrameWebSocketCompressionSupported(false))
         .webSocketHandshakeHandler(this::handshake).webSocketHandler(this::attach)
-        .requestHandler(router).listen()).onSuccess(s -> server = s);
+        .requestHandler(router).listen()).onSuccess(s -> {
+          server = s;
+          gateway.listening(s.actualPort());
+        });
   }
 
   /**
@@ -99,13 +117,11 @@ public final class HttpVerticle extends VerticleBase {
       return;
     }
     String origin = h.headers().get("Origin");
-    String host = h.headers().get("Host");
-    if (origin != null && !origin.equals("http://" + host) && !origin.equals("https://" + host)
-        && !config.allowedOrigins().contains(origin)) {
+    if (origin != null && !sameOrigin(origin, h.headers().get("Host")) && !config.allowedOrigins().contains(origin)) {
       h.reject(403);
       return;
     }
-    if (connectionsPerIp.getOrDefault(h.remoteAddress().host(), 0) >= config.maxConnectionsPerIp()) {
+    if (gateway.connections(h.remoteAddress().host()) >= config.maxConnectionsPerIp()) {
       h.reject(429);
       return;
     }
@@ -116,12 +132,39 @@ public final class HttpVerticle extends VerticleBase {
     h.accept();
   }
 
+  /**
+   * The page's own origin: the Host it was served from, over http or https. A server on loopback answers to
+   * localhost, 127.0.0.1 and [::1] alike, so those names on the served port are one origin.
+   */
+  boolean sameOrigin(String origin, String host) {
+    if (host == null) {
+      return false;
+    }
+    if (origin.equals("http://" + host) || origin.equals("https://" + host)) {
+      return true;
+    }
+    int colon = host.lastIndexOf(':');
+    String servedPort = colon > host.lastIndexOf(']') ? host.substring(colon) : "";
+    return isLoopback(config.host()) && isLoopback(hostOf(host))
+        && LOOPBACK_NAMES.stream().anyMatch(n -> origin.equals("http://" + n + servedPort)
+            || origin.equals("https://" + n + servedPort));
+  }
+
+  private static String hostOf(String hostHeader) {
+    int colon = hostHeader.lastIndexOf(':');
+    return colon > hostHeader.lastIndexOf(']') ? hostHeader.substring(0, colon) : hostHeader;
+  }
+
+  private static boolean isLoopback(String host) {
+    return LOOPBACK_NAMES.contains(host) || host.equals("::1");
+  }
+
   private void attach(ServerWebSocket ws) {
     String ip = ws.remoteAddress().host();
-    connectionsPerIp.merge(ip, 1, Integer::sum);
+    gateway.connected(ip);
     ws.setWriteQueueMaxSize(config.writeQueueBytes());
     ws.shutdownHandler(v -> ws.close((short) 1001, "server shutting down"));
-    hub.attach(ws, tokenIn(ws.query()), () -> connectionsPerIp.merge(ip, -1, (a, b) -> a + b <= 0 ? null : a + b));
+    hub.attach(ws, tokenIn(ws.query()), () -> gateway.disconnected(ip));
   }
 
   private boolean tokenIn(String query) {

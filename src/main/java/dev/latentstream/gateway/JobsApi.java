@@ -12,6 +12,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -57,7 +58,8 @@ final class JobsApi {
     }
     router.get("/api/info").handler(rc -> json(rc, info.toJson().mergeIn(hub.stats())));
     router.get("/api/presets").handler(this::presets);
-    router.get("/api/jobs").handler(rc -> trainer(rc, new TrainerCommand.ListJobs(), r -> json(rc, r.getJsonArray("jobs"))));
+    // From the gateway's own view of the jobs: listing never waits on (or fails with) a trainer node.
+    router.get("/api/jobs").handler(rc -> json(rc, hub.jobStatuses()));
     router.post("/api/jobs").handler(this::start);
     router.get("/api/jobs/:id").handler(rc -> trainer(rc, get(rc), r -> {
       r.remove("runDir");
@@ -94,6 +96,9 @@ final class JobsApi {
     if (body == null) {
       return;
     }
+    if (!knownKeys(rc, body, "preset", "spec", "epochs")) {
+      return;
+    }
     Object preset = body.getValue("preset");
     Object spec = body.getValue("spec");
     Object epochs = body.getValue("epochs");
@@ -126,6 +131,9 @@ final class JobsApi {
     }
     JsonObject body = jsonBody(rc, "{\"key\": \"lr\", \"value\": 0.0005}");
     if (body == null) {
+      return;
+    }
+    if (!knownKeys(rc, body, "key", "value")) {
       return;
     }
     if (!(body.getValue("key") instanceof String key) || !(body.getValue("value") instanceof Number value)
@@ -270,6 +278,19 @@ final class JobsApi {
     return body;
   }
 
+  /** True when {@code body} has only the {@code known} keys; else answers 400 naming the first other one. */
+  private static boolean knownKeys(RoutingContext rc, JsonObject body, String... known) {
+    List<String> allowed = List.of(known);
+    for (String key : body.fieldNames()) {
+      if (!allowed.contains(key)) {
+        error(rc, 400, "unknown key \"" + (key.length() > 64 ? key.substring(0, 64) + "..." : key) + "\" (known: "
+            + String.join(", ", allowed) + ")");
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** True when the request carries the token ({@code Authorization: Bearer} or {@code ?token=}); else answers 401. */
   private boolean authorized(RoutingContext rc) {
     String auth = rc.request().getHeader("Authorization");
@@ -289,6 +310,9 @@ final class JobsApi {
         onReply.accept(ar.result());
       } else if (ar.cause() instanceof ReplyException r && r.failureCode() >= 400 && r.failureCode() < 600) {
         error(rc, r.failureCode(), r.getMessage());
+      } else if (ar.cause() instanceof ReplyException r && r.failureType() != ReplyFailure.RECIPIENT_FAILURE) {
+        error(rc, 503, "no trainer node is answering (" + r.failureType().name().toLowerCase(java.util.Locale.ROOT)
+            + "); try again when it is back");
       } else {
         error(rc, 500, String.valueOf(ar.cause().getMessage()));
       }

@@ -63,6 +63,8 @@ public final class TrainerVerticle extends VerticleBase {
   private final Map<String, Job> jobs = new LinkedHashMap<>();
   private final ArrayDeque<Job> queue = new ArrayDeque<>();
   private int nextNum = 1;
+  /** This trainer node's name in heartbeats: new every start, so a restarted node is a new node. */
+  private final String node = java.util.UUID.randomUUID().toString();
   /** Trainer threads still running, joined on undeploy. */
   private final List<Thread> threads = new CopyOnWriteArrayList<>();
 
@@ -78,7 +80,15 @@ public final class TrainerVerticle extends VerticleBase {
     if (config.resumeInterrupted()) {
       resumeInterrupted();
     }
+    heartbeat();
+    vertx.setPeriodic(1000, id -> heartbeat());
     return Future.succeededFuture();
+  }
+
+  /** Tells every gateway this node is alive and which jobs it owns. */
+  private void heartbeat() {
+    vertx.eventBus().publish(Addresses.FROM_TRAINER_HEARTBEAT, new JsonObject().put("node", node)
+        .put("jobs", new JsonArray(jobs.values().stream().map(j -> j.num).toList())));
   }
 
   /**
@@ -381,12 +391,18 @@ public final class TrainerVerticle extends VerticleBase {
     if (j.active()) {
       throw new ReplyError(CONFLICT, "job " + j.id + " is " + j.status + "; stop it before deleting");
     }
-    jobs.remove(j.id);
-    try (Stream<Path> files = Files.walk(j.runDir)) {
-      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException e) {
-      throw new ReplyError(500, "cannot delete " + j.runDir + ": " + e.getMessage());
+    // A job stopped while queued never made its run directory: there is nothing on disk to remove.
+    if (Files.exists(j.runDir)) {
+      try (Stream<Path> files = Files.walk(j.runDir)) {
+        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      } catch (IOException | UncheckedIOException e) {
+        // The reply goes to clients: name the job, not the server's paths (the log has them).
+        System.getLogger(TrainerVerticle.class.getName()).log(System.Logger.Level.WARNING,
+            "cannot delete " + j.runDir + ": " + e);
+        throw new ReplyError(INTERNAL, "cannot delete the files of job " + j.id + "; see the server log");
+      }
     }
+    jobs.remove(j.id);
     vertx.eventBus().publish(Addresses.FROM_TRAINER_EVENTS, new TrainerEvent.Deleted(j.num, j.id));
     return new JsonObject().put("id", j.id).put("deleted", true);
   }

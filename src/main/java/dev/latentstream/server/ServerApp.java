@@ -1,12 +1,12 @@
 package dev.latentstream.server;
 
 import dev.latentstream.bus.Codecs;
+import dev.latentstream.gateway.Gateway;
 import dev.latentstream.gateway.HttpVerticle;
+import dev.latentstream.gateway.TrainerWatch;
 import dev.latentstream.gateway.ServerInfo;
 import dev.latentstream.jobs.TrainerVerticle;
-import dev.latentstream.bus.FrameMessage;
 import dev.latentstream.bus.TrainerCommand;
-import dev.latentstream.bus.TrainerEvent;
 import dev.latentstream.bus.Addresses;
 import dev.latentstream.config.ConfigException;
 import dev.latentstream.config.JobConfig;
@@ -31,15 +31,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 
 /** Wires the server: codecs, the trainer verticle (worker), the HTTP verticle, and an optional first job. */
 public final class ServerApp {
 
-  /** A started server. */
-  public record Running(Vertx vertx, ServerConfig config, HttpVerticle http, String token) {
+  /** A started server; {@code gateway} is null on a trainer-only node. */
+  public record Running(Vertx vertx, ServerConfig config, Gateway gateway, String token) {
+    /** The HTTP port, or -1 on a trainer-only node. */
     public int port() {
-      return http.actualPort();
+      return gateway == null ? -1 : gateway.port();
     }
 
     public Future<Void> close() {
@@ -77,25 +79,48 @@ public final class ServerApp {
         });
   }
 
-  /** Starts the server; {@code firstJob} (may be null) is queued once it is up. */
+  /**
+   * Starts the parts of the server the config's {@code role} asks for on {@code vertx} (clustered or not): the
+   * trainer verticle (a worker) and/or {@code gatewayInstances} gateway verticles, one per event loop, plus the
+   * process's {@link TrainerWatch}. {@code firstJob} (may be null) is queued by a node that trains.
+   */
   public static Future<Running> start(Vertx vertx, ServerConfig config, JobConfig firstJob) {
+    ServerConfig.Role role = config.role();
+    int instances = config.gatewayInstanceCount();
     String token = config.token() != null ? config.token() : generateToken();
     ServerConfig withToken = config.withToken(token);
     Codecs.register(vertx);
-    FrameRenderer renderer = Renderers.best();
-    ServerInfo info = new ServerInfo(version(), Libtorch.load(),
-        Devices.cudaAvailable() ? "cuda" : "cpu", renderer.implementation(),
-        KnownDataset.ALL.stream().map(d -> d.name() + (Datasets.find(d.name(), config.dataDir()).isPresent() ? "" : " (not fetched)"))
-            .toList());
-    HttpVerticle http = new HttpVerticle(withToken, info);
-    return vertx.deployVerticle(new TrainerVerticle(withToken, renderer),
-            new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER))
-        .compose(id -> vertx.deployVerticle(http))
-        .compose(id -> firstJob == null ? Future.succeededFuture()
+    Future<?> trainer = Future.succeededFuture();
+    if (role.runsTrainer()) {
+      FrameRenderer renderer = Renderers.best();
+      trainer = vertx.deployVerticle(new TrainerVerticle(withToken, renderer),
+          new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER));
+    }
+    Gateway gateway = role.runsGateway() ? new Gateway() : null;
+    return trainer.compose(id -> {
+      if (gateway == null) {
+        return Future.succeededFuture();
+      }
+      ServerInfo info = info(config, role);
+      return vertx.deployVerticle(new TrainerWatch(), new DeploymentOptions())
+          .compose(w -> vertx.deployVerticle(() -> new HttpVerticle(withToken, info, gateway),
+              new DeploymentOptions().setInstances(instances)));
+    }).compose(id -> firstJob == null || !role.runsTrainer() ? Future.succeededFuture()
             : vertx.eventBus().request(Addresses.TO_TRAINER, new TrainerCommand.Start(null,
                 new JsonObject(JobConfigs.toJson(firstJob)), null),
                 new DeliveryOptions().addHeader(TrainerVerticle.FROM_OPERATOR, "true")))
-        .map(v -> new Running(vertx, withToken, http, token));
+        .map(v -> new Running(vertx, withToken, gateway, token));
+  }
+
+  private static ServerInfo info(ServerConfig config, ServerConfig.Role role) {
+    List<String> datasets = KnownDataset.ALL.stream()
+        .map(d -> d.name() + (Datasets.find(d.name(), config.dataDir()).isPresent() ? "" : " (not fetched)")).toList();
+    if (!role.runsTrainer()) {
+      // A gateway loads no libtorch and renders nothing: the trainer node does.
+      return new ServerInfo(version(), "on the trainer node", "on the trainer node", "on the trainer node", datasets);
+    }
+    return new ServerInfo(version(), Libtorch.load(), Devices.cudaAvailable() ? "cuda" : "cpu",
+        Renderers.best().implementation(), datasets);
   }
 
   static String generateToken() {

@@ -31,6 +31,8 @@ final class JobStream {
   private final Map<FrameKind, ArrayDeque<FrameMessage>> history = new EnumMap<>(FrameKind.class);
   private float[] plane;
   private long planeStep;
+  /** This stream began while the job was already stepping (a gateway started late): its past is on disk. */
+  boolean joinedMidRun;
   /** Set once the run directory has been read (or found to hold nothing this stream lacks). */
   Future<Void> pastLoaded;
 

@@ -12,6 +12,7 @@ import dev.latentstream.train.FrameKind;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.JsonObject;
 import java.util.EnumSet;
@@ -49,14 +50,24 @@ public final class StreamHub {
   }
 
   public Future<Void> start() {
-    vertx.eventBus().<TrainerEvent>localConsumer(Addresses.FROM_TRAINER_EVENTS, m -> onEvent(m.body()));
-    vertx.eventBus().<FrameMessage>localConsumer(Addresses.FROM_TRAINER_FRAMES, m -> onFrame(m.body()));
+    // consumer, not localConsumer: on a cluster the trainer publishes from another JVM.
+    vertx.eventBus().<TrainerEvent>consumer(Addresses.FROM_TRAINER_EVENTS, m -> onEvent(m.body()));
+    vertx.eventBus().<FrameMessage>consumer(Addresses.FROM_TRAINER_FRAMES, m -> onFrame(m.body()));
     vertx.setPeriodic(config.lossBatchMs(), id -> flushLoss());
     vertx.setPeriodic(Math.max(50, config.slowClientTimeoutMs() / 4), id -> closeSlowClients());
+    // A gateway may start before any trainer node: it then learns the jobs when one appears (TrainerWatch).
     return trainer(new TrainerCommand.ListJobs()).map(list -> {
       list.getJsonArray("jobs").forEach(j -> status((JsonObject) j));
-      return null;
-    });
+      return (Void) null;
+    }).recover(noTrainerYet -> Future.succeededFuture());
+  }
+
+  /**
+   * Every job this gateway knows, as last reported (including {@code unreachable} ones whose trainer node
+   * is gone): answered from memory, never waiting on a trainer.
+   */
+  public io.vertx.core.json.JsonArray jobStatuses() {
+    return new io.vertx.core.json.JsonArray(jobs.values().stream().map(j -> j.status).toList());
   }
 
   /** Connected clients and what back-pressure has done to them so far. */
@@ -98,7 +109,7 @@ public final class StreamHub {
         boolean first = js.loss.isEmpty();
         js.loss.add(s.step(), s.epoch(), s.timeMillis(), s.terms());
         js.pendingLoss.add(s.step(), s.epoch(), s.timeMillis(), s.terms());
-        if (first && js.resumedAtStep() >= 0) {
+        if (first && (js.resumedAtStep() >= 0 || js.joinedMidRun)) {
           // The run has opened its metrics.csv (kept rows first), so the rows before the checkpoint are safe
           // to read now; subscribers' charts restart from the checkpoint.
           loadPast(js).onComplete(v -> sendHistory(js, sessionsWanting(js.num, Stream.loss)));
@@ -131,7 +142,12 @@ public final class StreamHub {
     int num = job.getInteger("num");
     JobStream js = jobs.get(num);
     if (js == null || !job.getString("id").equals(js.id()) || job.getLong("resumedAtStep", -1L) != js.resumedAtStep()) {
-      jobs.put(num, new JobStream(num, job));
+      JobStream fresh = new JobStream(num, job);
+      // A gateway that starts (or restarts) while the job runs reads what it missed from the run directory
+      // at the job's next step, like a resumed run.
+      fresh.joinedMidRun = js == null && List.of("running", "paused").contains(fresh.state())
+          && job.getLong("step", 0L) > Math.max(0L, fresh.resumedAtStep());
+      jobs.put(num, fresh);
     } else {
       js.status = job;
     }
@@ -226,7 +242,7 @@ public final class StreamHub {
       upTo = js.loss.firstStep() - 1;
     } else if (!active) {
       upTo = Long.MAX_VALUE;
-    } else if (js.resumedAtStep() < 0) {
+    } else if (js.resumedAtStep() < 0 && !js.joinedMidRun) {
       upTo = 0;
     } else {
       return Future.succeededFuture();
@@ -374,7 +390,8 @@ public final class StreamHub {
         case 404 -> Codes.UNKNOWN_JOB;
         case 409 -> Codes.CONFLICT;
         case 503 -> Codes.UNAVAILABLE;
-        default -> Codes.INTERNAL;
+        // No trainer node answered (none registered, or it timed out): not the server's fault.
+        default -> r.failureType() == ReplyFailure.RECIPIENT_FAILURE ? Codes.INTERNAL : Codes.UNAVAILABLE;
       };
     }
     return Codes.INTERNAL;

@@ -1,0 +1,81 @@
+package dev.latentstream.server;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.NetworkConfig;
+import dev.latentstream.ops.Ops;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.spi.cluster.hazelcast.ConfigUtil;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * How a node joins the clustered event bus: Hazelcast with a fixed TCP-IP member list, no multicast and no
+ * auto-detection, bound to {@code host} only. {@code members} are {@code host:port} (or bare hosts).
+ */
+public record Cluster(String host, int port, List<String> members) {
+
+  // Hazelcast logs a page of INFO per node start; keep its warnings, and our own one-line join message.
+  // Held here so the logger (and its level) is not garbage-collected.
+  private static final Logger HAZELCAST_LOG = Logger.getLogger("com.hazelcast");
+  private static final Logger HAZELCAST_CP_LOG = Logger.getLogger("com.hazelcast.cp");
+
+  static {
+    HAZELCAST_LOG.setLevel(Level.WARNING);
+    // "CP Subsystem is not enabled": latentstream uses no CP data structures.
+    HAZELCAST_CP_LOG.setLevel(Level.SEVERE);
+  }
+
+  public Cluster {
+    if (port < 1 || port > 65535) {
+      throw new IllegalArgumentException("--cluster-port must be from 1 to 65535, got " + port);
+    }
+    members = List.copyOf(members);
+    for (String m : members) {
+      if (!m.matches("[A-Za-z0-9.\\-\\[\\]:]+(:\\d{1,5})?")) {
+        throw new IllegalArgumentException("--members: '" + m + "' is not host:port");
+      }
+    }
+  }
+
+  /**
+   * Starts a clustered Vert.x for this node, with the same metrics as a single process; joining takes about a
+   * second on loopback.
+   */
+  public Future<Vertx> start() {
+    VertxOptions options = new VertxOptions().setEventBusOptions(new EventBusOptions().setHost(host).setPort(0)
+        .setClusterPublicHost(host));
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    return Ops.withMetrics(Vertx.builder(), options, registry)
+        .withClusterManager(new HazelcastClusterManager(hazelcast())).buildClustered()
+        .onSuccess(vertx -> Ops.attach(vertx, registry));
+  }
+
+  Config hazelcast() {
+    Config hz = ConfigUtil.loadConfig();
+    hz.setClusterName("latentstream");
+    hz.setProperty("hazelcast.socket.bind.any", "false");
+    hz.setProperty("hazelcast.phone.home.enabled", "false");
+    hz.setProperty("hazelcast.logging.type", "jdk");
+    hz.setProperty("hazelcast.wait.seconds.before.join", "0");
+    hz.setProperty("hazelcast.max.wait.seconds.before.join", "0");
+    // A member that dies is noticed in seconds, not the default minute.
+    hz.setProperty("hazelcast.heartbeat.interval.seconds", "1");
+    hz.setProperty("hazelcast.max.no.heartbeat.seconds", "6");
+    NetworkConfig net = hz.getNetworkConfig();
+    net.setPort(port).setPortAutoIncrement(false);
+    net.getInterfaces().setEnabled(true).setInterfaces(List.of(host));
+    net.getJoin().getMulticastConfig().setEnabled(false);
+    net.getJoin().getAutoDetectionConfig().setEnabled(false);
+    List<String> tcp = new ArrayList<>(members.isEmpty() ? List.of(host) : members);
+    net.getJoin().getTcpIpConfig().setEnabled(true).setMembers(tcp).setConnectionTimeoutSeconds(1);
+    return hz;
+  }
+}

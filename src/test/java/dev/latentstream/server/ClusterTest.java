@@ -1,0 +1,296 @@
+package dev.latentstream.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.latentstream.data.Dataset;
+import dev.latentstream.data.Idx;
+import dev.latentstream.data.Synthetic;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Three real JVMs on loopback joined by Hazelcast: one trainer node and two gateways, started as users start
+ * them ({@code serve --cluster --role ...}). The steps run in order against the same cluster; the last one
+ * kills the trainer.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class ClusterTest {
+
+  static final String TOKEN = "cluster-test-token-0123";
+  /** Under target/, not a temporary directory: the nodes' logs stay there for a look after a failure. */
+  static Path dir;
+  static Process trainer;
+  static Process gateway1;
+  static Process gateway2;
+  static int[] clusterPorts;
+  static int http1;
+  static int http2;
+  static String members;
+  static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  @BeforeAll
+  static void startCluster() throws Exception {
+    dir = Files.createDirectories(Path.of("target", "cluster-test", Long.toString(System.currentTimeMillis())))
+        .toAbsolutePath();
+    Path data = dir.resolve("synthetic");
+    Dataset d = Synthetic.generate(512, 128, 11);
+    Files.createDirectories(data);
+    Idx.write(data.resolve("train-images-idx3-ubyte.gz"), new int[] {512, 28, 28}, d.train().pixels());
+    Idx.write(data.resolve("train-labels-idx1-ubyte.gz"), new int[] {512}, d.train().labels());
+    Idx.write(data.resolve("t10k-images-idx3-ubyte.gz"), new int[] {128, 28, 28}, d.test().pixels());
+    Idx.write(data.resolve("t10k-labels-idx1-ubyte.gz"), new int[] {128}, d.test().labels());
+    Files.writeString(dir.resolve("job.json"), new JsonObject().put("name", "cluster-vae").put("model", "vae")
+        .put("hidden", new JsonArray().add(64)).put("latent", 2).put("batchSize", 32).put("epochs", 1000)
+        .put("frameEverySteps", 4).put("dataset", data.toString()).encode());
+    clusterPorts = new int[] {freePort(), freePort(), freePort()};
+    http1 = freePort();
+    http2 = freePort();
+    members = "127.0.0.1:" + clusterPorts[0] + ",127.0.0.1:" + clusterPorts[1] + ",127.0.0.1:" + clusterPorts[2];
+    trainer = node("trainer", clusterPorts[0], "--job", dir.resolve("job.json").toString());
+    gateway1 = node("gateway1", clusterPorts[1], "--port", Integer.toString(http1));
+    gateway2 = node("gateway2", clusterPorts[2], "--port", Integer.toString(http2));
+    awaitLine(dir.resolve("gateway1.log"), "serving at", 90);
+    awaitLine(dir.resolve("gateway2.log"), "serving at", 90);
+    awaitLine(dir.resolve("trainer.log"), "trainer node is up", 90);
+  }
+
+  @AfterAll
+  static void stopCluster() {
+    for (Process p : new Process[] {trainer, gateway1, gateway2}) {
+      if (p != null) {
+        p.destroyForcibly();
+      }
+    }
+  }
+
+  @Test
+  @Order(1)
+  void aClientOnEachGatewayGetsLossAndAllFourFrameKinds() throws Exception {
+    for (int port : new int[] {http1, http2}) {
+      try (Client c = Client.open(port)) {
+        int job = c.firstJob();
+        c.send(new JsonObject().put("type", "subscribe").put("id", "s").put("job", job));
+        c.next(m -> "loss".equals(m.getString("type")) || "history".equals(m.getString("type")), 60);
+        Set<Integer> kinds = new HashSet<>();
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (kinds.size() < 4 && System.nanoTime() < end) {
+          Object o = c.received.poll(100, TimeUnit.MILLISECONDS);
+          if (o instanceof ByteBuffer b) {
+            assertEquals(1, b.get(0), "frame header version");
+            kinds.add((int) b.get(1));
+          }
+        }
+        assertEquals(Set.of(1, 2, 3, 4), kinds, "frame kinds received through gateway on port " + port);
+      }
+    }
+  }
+
+  @Test
+  @Order(2)
+  void pauseThroughOneGatewayIsSeenOnTheOther() throws Exception {
+    try (Client c1 = Client.open(http1); Client c2 = Client.open(http2)) {
+      int job = c1.firstJob();
+      c2.firstJob();
+      c1.send(new JsonObject().put("type", "hello").put("id", "h").put("version", 1).put("token", TOKEN));
+      c1.next(m -> "hello".equals(m.getString("type")), 20);
+      c1.send(new JsonObject().put("type", "pause").put("id", "p").put("job", job));
+      c1.next(m -> "paused".equals(m.getString("type")), 30);
+      c2.next(m -> "status".equals(m.getString("type")) && "paused".equals(m.getJsonObject("job").getString("status")), 30);
+      c1.send(new JsonObject().put("type", "resume").put("id", "r").put("job", job));
+      c2.next(m -> "status".equals(m.getString("type")) && "running".equals(m.getJsonObject("job").getString("status")), 30);
+    }
+  }
+
+  @Test
+  @Order(3)
+  void decodeThroughAGatewayReturnsAnImage() throws Exception {
+    try (Client c = Client.open(http2)) {
+      int job = c.firstJob();
+      c.send(new JsonObject().put("type", "decode").put("id", "d").put("job", job)
+          .put("plane", new JsonArray().add(0.5).add(-0.5)));
+      JsonObject reply = c.next(m -> "d".equals(m.getString("id")), 30);
+      assertEquals("decoded", reply.getString("type"), reply.encode());
+      byte[] bytes = Base64.getDecoder().decode(reply.getJsonObject("result").getJsonArray("images").getString(0));
+      assertEquals((byte) 0x89, bytes[0]);
+      assertEquals('P', bytes[1]);
+    }
+  }
+
+  @Test
+  @Order(4)
+  void aGatewayKilledAndRestartedServesTheJobAgain() throws Exception {
+    gateway1.destroyForcibly().waitFor(20, TimeUnit.SECONDS);
+    Files.delete(dir.resolve("gateway1.log"));
+    gateway1 = node("gateway1", clusterPorts[1], "--port", Integer.toString(http1));
+    awaitLine(dir.resolve("gateway1.log"), "serving at", 90);
+    try (Client c = Client.open(http1)) {
+      int job = c.firstJob();
+      c.send(new JsonObject().put("type", "subscribe").put("id", "s").put("job", job).put("streams", new JsonArray().add("loss")));
+      JsonObject history = c.next(m -> "history".equals(m.getString("type")), 60);
+      JsonObject loss = c.next(m -> "loss".equals(m.getString("type")), 60);
+      JsonArray histSteps = history.getJsonObject("columns").getJsonArray("step");
+      assertTrue(histSteps.size() > 0 && histSteps.getLong(0) <= 2,
+          "a late gateway reads the history from the start: " + histSteps.size() + " points, first "
+              + (histSteps.isEmpty() ? "none" : histSteps.getValue(0)));
+      long lastHistory = histSteps.getLong(histSteps.size() - 1);
+      assertTrue(loss.getJsonObject("columns").getJsonArray("step").getLong(0) > lastHistory,
+          "live points continue after the history");
+    }
+  }
+
+  @Test
+  @Order(5)
+  void killingTheTrainerTurnsItsJobUnreachableOnEveryGatewayWithinTenSeconds() throws Exception {
+    trainer.destroyForcibly();
+    long start = System.nanoTime();
+    for (int port : new int[] {http1, http2}) {
+      while (!"unreachable".equals(jobs(port).getJsonObject(0).getString("status"))) {
+        assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(10), "job still "
+            + jobs(port).getJsonObject(0).getString("status") + " on port " + port + " after 10 s");
+        Thread.sleep(100);
+      }
+    }
+    HttpResponse<String> pause = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http1 + "/api/jobs/"
+            + jobs(http1).getJsonObject(0).getString("id") + "/pause")).header("Authorization", "Bearer " + TOKEN)
+        .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(503, pause.statusCode(), pause.body());
+  }
+
+  // --- helpers ----------------------------------------------------------------------------------
+
+  static JsonArray jobs(int port) throws Exception {
+    return new JsonArray(HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/jobs")).build(),
+        HttpResponse.BodyHandlers.ofString()).body());
+  }
+
+  static Process node(String name, int clusterPort, String... extra) throws IOException {
+    String role = name.startsWith("gateway") ? "gateway" : "trainer";
+    List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+        "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+        "--add-modules", "java.se", "--add-exports", "java.base/jdk.internal.ref=ALL-UNNAMED",
+        "--add-opens", "java.base/java.lang=ALL-UNNAMED", "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
+        "--add-opens", "java.management/sun.management=ALL-UNNAMED",
+        "--add-opens", "jdk.management/com.sun.management.internal=ALL-UNNAMED", "-Xmx768m",
+        "-cp", System.getProperty("java.class.path"), "dev.latentstream.cli.Main",
+        "serve", "--cluster", "--role", role, "--cluster-port", Integer.toString(clusterPort), "--members", members));
+    cmd.addAll(List.of(extra));
+    ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
+        .redirectOutput(dir.resolve(name + ".log").toFile());
+    pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
+    pb.environment().put("LATENTSTREAM_TOKEN", TOKEN);
+    return pb.start();
+  }
+
+  static void awaitLine(Path log, String text, int seconds) throws Exception {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (System.nanoTime() < end) {
+      if (Files.exists(log) && Files.readString(log).contains(text)) {
+        return;
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError(log.getFileName() + " never said '" + text + "':\n"
+        + (Files.exists(log) ? Files.readString(log) : "(no log)"));
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  /** A JDK WebSocket client that queues text messages as JSON and binary messages as buffers. */
+  static final class Client implements WebSocket.Listener, AutoCloseable {
+    final LinkedBlockingQueue<Object> received = new LinkedBlockingQueue<>();
+    private final StringBuilder text = new StringBuilder();
+    private ByteBuffer binary = ByteBuffer.allocate(0);
+    WebSocket ws;
+
+    static Client open(int port) throws Exception {
+      Client c = new Client();
+      c.ws = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(10))
+          .buildAsync(URI.create("ws://127.0.0.1:" + port + "/ws"), c).get(20, TimeUnit.SECONDS);
+      return c;
+    }
+
+    int firstJob() throws InterruptedException {
+      JsonObject welcome = next(m -> "welcome".equals(m.getString("type")), 20);
+      JsonArray jobs = welcome.getJsonArray("jobs");
+      assertTrue(!jobs.isEmpty(), "the gateway lists the trainer's job: " + welcome.encode());
+      return jobs.getJsonObject(0).getInteger("num");
+    }
+
+    void send(JsonObject m) {
+      ws.sendText(m.encode(), true).join();
+    }
+
+    JsonObject next(Predicate<JsonObject> p, long seconds) throws InterruptedException {
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+      while (System.nanoTime() < end) {
+        Object o = received.poll(100, TimeUnit.MILLISECONDS);
+        if (o instanceof JsonObject j && p.test(j)) {
+          return j;
+        }
+      }
+      throw new AssertionError("no matching message within " + seconds + " s");
+    }
+
+    @Override
+    public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+      text.append(data);
+      if (last) {
+        received.add(new JsonObject(text.toString()));
+        text.setLength(0);
+      }
+      webSocket.request(1);
+      return null;
+    }
+
+    @Override
+    public CompletionStage<?> onBinary(WebSocket webSocket, ByteBuffer data, boolean last) {
+      ByteBuffer grown = ByteBuffer.allocate(binary.remaining() + data.remaining());
+      grown.put(binary).put(data).flip();
+      binary = grown;
+      if (last) {
+        received.add(binary);
+        binary = ByteBuffer.allocate(0);
+      }
+      webSocket.request(1);
+      return null;
+    }
+
+    @Override
+    public void close() {
+      ws.abort();
+    }
+  }
+}
