@@ -72,13 +72,25 @@ int lsf_scatter_rgba(const float *xy, const int32_t *labels, int32_t n, float xm
 int64_t lsf_png_bound(int32_t width, int32_t height, int32_t channels);
 
 /*
- * Encodes a grey (channels 1) or RGBA (channels 4) image as PNG with zlib at `level` (0-9) into dst. For
- * speed, levels 0 and 1 use run-length matching (Z_RLE), which suits frames with flat backgrounds;
- * levels 2-9 use zlib's default strategy.
- * (dst_capacity bytes; lsf_png_bound is always enough). On success *out_size is the PNG's length.
+ * Encodes a grey (channels 1) or RGBA (channels 4) image as PNG with zlib at `level` (0-9) into dst
+ * (dst_capacity bytes; lsf_png_bound is always enough). For speed, levels 0 and 1 store rows unfiltered
+ * and use run-length matching (Z_RLE), which suits frames with flat backgrounds; levels 2-9 filter each
+ * row with the cheapest of none, sub, up and paeth (libpng's minimum-sum heuristic) and use zlib's
+ * default strategy, which roughly halves smooth images such as decoded digits. On success *out_size is the
+ * PNG's length.
  */
 int lsf_png_encode(const uint8_t *pixels, int64_t pixels_size, int32_t width, int32_t height,
                    int32_t channels, int32_t level, uint8_t *dst, int64_t dst_capacity, int64_t *out_size);
+
+/*
+ * Encodes a palette image as PNG (colour type 3, bit depth 8): width x height bytes of indices into
+ * palette_rgb, which holds `entries` (1-256) RGB triples. dst_capacity must be at least
+ * lsf_png_bound(width, height, 1) + 780. An index at or past `entries` is LSF_EINVAL. A scatter plot of ten
+ * classes on white has a few hundred colours at most, and its PNG is about a quarter of the RGBA one.
+ */
+int lsf_png_encode_indexed(const uint8_t *indices, int64_t indices_size, int32_t width, int32_t height,
+                           const uint8_t *palette_rgb, int32_t entries, int32_t level, uint8_t *dst,
+                           int64_t dst_capacity, int64_t *out_size);
 
 /*
  * A training kernel that lives here because it reads tensor memory the same way: one Adam step

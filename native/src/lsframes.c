@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
@@ -141,6 +142,120 @@ static uint8_t *finish_chunk(uint8_t *p, const char type[4], uint32_t len) {
   return put32(p + 8 + len, (uint32_t)crc);
 }
 
+/* Paeth predictor (PNG spec, section 9.4). */
+static uint8_t paeth(uint8_t a, uint8_t b, uint8_t c) {
+  int p = (int)a + (int)b - (int)c;
+  int pa = abs(p - (int)a), pb = abs(p - (int)b), pc = abs(p - (int)c);
+  if (pa <= pb && pa <= pc) return a;
+  return pb <= pc ? b : c;
+}
+
+/*
+ * Filters one row with PNG filter `type` (0 none, 1 sub, 2 up, 4 paeth) into out; prev is the previous
+ * unfiltered row (all zero for the first). bpp is bytes per pixel. Returns the sum of |signed byte|, the
+ * heuristic libpng uses to pick a filter.
+ */
+static uint64_t filter_row(int type, const uint8_t *row, const uint8_t *prev, int64_t stride, int bpp,
+                           uint8_t *out) {
+  uint64_t sum = 0;
+  for (int64_t i = 0; i < stride; i++) {
+    uint8_t a = i >= bpp ? row[i - bpp] : 0, b = prev[i], c = i >= bpp ? prev[i - bpp] : 0;
+    uint8_t v = row[i];
+    switch (type) {
+      case 1: v = (uint8_t)(v - a); break;
+      case 2: v = (uint8_t)(v - b); break;
+      case 4: v = (uint8_t)(v - paeth(a, b, c)); break;
+      default: break;
+    }
+    out[i] = v;
+    sum += v < 128 ? v : 256 - v;
+  }
+  return sum;
+}
+
+/* Writes signature, IHDR (bit depth 8, `color_type`) and, with a palette, PLTE; returns where IDAT goes. */
+static uint8_t *png_head(uint8_t *dst, int32_t width, int32_t height, uint8_t color_type, const uint8_t *palette,
+                         int32_t entries) {
+  static const uint8_t SIGNATURE[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  uint8_t *p = dst;
+  memcpy(p, SIGNATURE, 8);
+  p += 8;
+  uint8_t *ihdr = p + 8;
+  put32(ihdr, (uint32_t)width);
+  put32(ihdr + 4, (uint32_t)height);
+  ihdr[8] = 8;           /* bit depth */
+  ihdr[9] = color_type;  /* 0 grey, 3 palette, 6 RGBA */
+  ihdr[10] = ihdr[11] = ihdr[12] = 0;  /* deflate, adaptive filtering, no interlace */
+  p = finish_chunk(p, "IHDR", 13);
+  if (palette != NULL) {
+    memcpy(p + 8, palette, (size_t)entries * 3);
+    p = finish_chunk(p, "PLTE", (uint32_t)entries * 3);
+  }
+  return p;
+}
+
+/*
+ * The IDAT chunk of `height` rows of `stride` bytes at p. Level 0-1: no filter and run-length matching (fast,
+ * for flat frames). Level 2-9: each row filtered with the cheapest of none, sub, up and paeth (grey and RGBA),
+ * or none (palette, whose indices do not predict each other), then zlib's default strategy.
+ */
+static int png_idat(const uint8_t *pixels, int32_t height, int64_t stride, int bpp, int filtered, int32_t level,
+                    uint8_t *p, uint8_t *end, uint8_t **after) {
+  uint8_t *idat = p + 8;
+  z_stream z;
+  memset(&z, 0, sizeof z);
+  if (deflateInit2(&z, level, Z_DEFLATED, 15, 8, level <= 1 ? Z_RLE : Z_DEFAULT_STRATEGY) != Z_OK) return LSF_EZLIB;
+  z.next_out = idat;
+  z.avail_out = (uInt)(end - idat - 24);
+  /* Scratch owned by this call (freed below): one zero row, then one candidate row per filter type. A failed
+     allocation is reported like a zlib failure: the frame cannot be compressed. */
+  uint8_t *scratch = NULL;
+  int use_filters = filtered && level >= 2;
+  if (use_filters) {
+    scratch = calloc(4, (size_t)stride);
+    if (scratch == NULL) {
+      deflateEnd(&z);
+      return LSF_EZLIB;
+    }
+  }
+  int status = Z_OK;
+  for (int32_t y = 0; y < height && status == Z_OK; y++) {
+    const uint8_t *row = pixels + (int64_t)y * stride;
+    uint8_t filter = 0;
+    const uint8_t *data = row;
+    if (use_filters) {
+      const uint8_t *prev = y == 0 ? scratch : row - stride;
+      static const int TYPES[3] = {1, 2, 4};
+      uint64_t best = 0;
+      for (int64_t i = 0; i < stride; i++) best += row[i] < 128 ? row[i] : 256 - row[i];
+      for (int t = 0; t < 3; t++) {
+        uint8_t *out = scratch + stride * (t + 1);
+        uint64_t sum = filter_row(TYPES[t], row, prev, stride, bpp, out);
+        if (sum < best) {
+          best = sum;
+          filter = (uint8_t)TYPES[t];
+          data = out;
+        }
+      }
+    }
+    z.next_in = &filter;
+    z.avail_in = 1;
+    status = deflate(&z, Z_NO_FLUSH);
+    if (status != Z_OK) break;
+    z.next_in = (Bytef *)data;
+    z.avail_in = (uInt)stride;
+    status = deflate(&z, Z_NO_FLUSH);
+  }
+  if (status == Z_OK) status = deflate(&z, Z_FINISH);
+  uLong compressed = z.total_out;
+  deflateEnd(&z);
+  free(scratch);
+  if (status != Z_STREAM_END) return LSF_EZLIB;
+  p = finish_chunk(p, "IDAT", (uint32_t)compressed);
+  *after = finish_chunk(p, "IEND", 0);
+  return LSF_OK;
+}
+
 int lsf_png_encode(const uint8_t *pixels, int64_t pixels_size, int32_t width, int32_t height, int32_t channels,
                    int32_t level, uint8_t *dst, int64_t dst_capacity, int64_t *out_size) {
   if (pixels == NULL || dst == NULL || out_size == NULL) return LSF_ENULL;
@@ -149,44 +264,29 @@ int lsf_png_encode(const uint8_t *pixels, int64_t pixels_size, int32_t width, in
   if (pixels_size < stride * height) return LSF_ETOOSMALL;
   int64_t bound = lsf_png_bound(width, height, channels);
   if (dst_capacity < bound) return LSF_ETOOSMALL;
+  uint8_t *p = png_head(dst, width, height, channels == 1 ? 0 : 6, NULL, 0);
+  uint8_t *after;
+  int status = png_idat(pixels, height, stride, channels, 1, level, p, dst + dst_capacity, &after);
+  if (status != LSF_OK) return status;
+  *out_size = after - dst;
+  return LSF_OK;
+}
 
-  static const uint8_t SIGNATURE[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-  uint8_t *p = dst;
-  memcpy(p, SIGNATURE, 8);
-  p += 8;
-  uint8_t *ihdr = p + 8;
-  put32(ihdr, (uint32_t)width);
-  put32(ihdr + 4, (uint32_t)height);
-  ihdr[8] = 8;                         /* bit depth */
-  ihdr[9] = channels == 1 ? 0 : 6;     /* grey or RGBA */
-  ihdr[10] = ihdr[11] = ihdr[12] = 0;  /* deflate, adaptive filtering, no interlace */
-  p = finish_chunk(p, "IHDR", 13);
-
-  /* IDAT: each row gets filter type 0 (none), deflated straight into the output buffer. */
-  uint8_t *idat = p + 8;
-  z_stream z;
-  memset(&z, 0, sizeof z);
-  if (deflateInit2(&z, level, Z_DEFLATED, 15, 8, level <= 1 ? Z_RLE : Z_DEFAULT_STRATEGY) != Z_OK) return LSF_EZLIB;
-  z.next_out = idat;
-  z.avail_out = (uInt)(dst + dst_capacity - idat - 24);
-  uint8_t filter = 0;
-  int status = Z_OK;
-  for (int32_t y = 0; y < height && status == Z_OK; y++) {
-    z.next_in = &filter;
-    z.avail_in = 1;
-    status = deflate(&z, Z_NO_FLUSH);
-    if (status != Z_OK) break;
-    z.next_in = (Bytef *)(pixels + (int64_t)y * stride);
-    z.avail_in = (uInt)stride;
-    status = deflate(&z, Z_NO_FLUSH);
+int lsf_png_encode_indexed(const uint8_t *indices, int64_t indices_size, int32_t width, int32_t height,
+                           const uint8_t *palette_rgb, int32_t entries, int32_t level, uint8_t *dst,
+                           int64_t dst_capacity, int64_t *out_size) {
+  if (indices == NULL || palette_rgb == NULL || dst == NULL || out_size == NULL) return LSF_ENULL;
+  if (width < 1 || height < 1 || entries < 1 || entries > 256 || level < 0 || level > 9) return LSF_EINVAL;
+  if (indices_size < (int64_t)width * height) return LSF_ETOOSMALL;
+  if (dst_capacity < lsf_png_bound(width, height, 1) + 780) return LSF_ETOOSMALL;
+  for (int64_t i = 0; i < (int64_t)width * height; i++) {
+    if (indices[i] >= entries) return LSF_EINVAL;
   }
-  if (status == Z_OK) status = deflate(&z, Z_FINISH);
-  uLong compressed = z.total_out;
-  deflateEnd(&z);
-  if (status != Z_STREAM_END) return LSF_EZLIB;
-  p = finish_chunk(p, "IDAT", (uint32_t)compressed);
-  p = finish_chunk(p, "IEND", 0);
-  *out_size = p - dst;
+  uint8_t *p = png_head(dst, width, height, 3, palette_rgb, entries);
+  uint8_t *after;
+  int status = png_idat(indices, height, width, 1, 0, level, p, dst + dst_capacity, &after);
+  if (status != LSF_OK) return status;
+  *out_size = after - dst;
   return LSF_OK;
 }
 

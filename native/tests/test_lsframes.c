@@ -1,6 +1,8 @@
 /* C-level tests of lsframes; built with AddressSanitizer and UBSan by `make check`. */
 #include "lsframes.h"
 
+#include <zlib.h>
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +92,85 @@ static void test_adam_matches_the_formula(void) {
   expect(lsf_adam_step(NULL, g, m, v, 3, 0.01f, 0.9f, 0.999f, 1e-8f, 1) == LSF_ENULL, "null param");
 }
 
+/* Inflates the IDAT of a PNG made by lsframes (one IDAT chunk after IHDR and an optional PLTE) and undoes
+   the row filters: the pixels an image viewer would show. Returns 0 on success. */
+static int decode_png(const uint8_t *png, int64_t size, int64_t stride, int32_t height, int bpp, uint8_t *out) {
+  int64_t pos = 8;
+  while (pos + 8 <= size && memcmp(png + pos + 4, "IDAT", 4) != 0) {
+    uint32_t len = (uint32_t)png[pos] << 24 | (uint32_t)png[pos + 1] << 16 | (uint32_t)png[pos + 2] << 8 | png[pos + 3];
+    pos += 12 + len;
+  }
+  if (pos + 8 > size) return 1;
+  uint32_t len = (uint32_t)png[pos] << 24 | (uint32_t)png[pos + 1] << 16 | (uint32_t)png[pos + 2] << 8 | png[pos + 3];
+  uLongf raw_size = (uLongf)((stride + 1) * height);
+  uint8_t *raw = malloc(raw_size);
+  if (uncompress(raw, &raw_size, png + pos + 8, len) != Z_OK || raw_size != (uLongf)((stride + 1) * height)) {
+    free(raw);
+    return 1;
+  }
+  for (int32_t y = 0; y < height; y++) {
+    const uint8_t *f = raw + y * (stride + 1);
+    uint8_t *row = out + y * stride;
+    const uint8_t *prev = y > 0 ? row - stride : NULL;
+    for (int64_t i = 0; i < stride; i++) {
+      int a = i >= bpp ? row[i - bpp] : 0, b = prev ? prev[i] : 0, c = prev && i >= bpp ? prev[i - bpp] : 0;
+      int pred = 0;
+      switch (f[0]) {
+        case 0: pred = 0; break;
+        case 1: pred = a; break;
+        case 2: pred = b; break;
+        case 4: {
+          int pp = a + b - c, pa = abs(pp - a), pb = abs(pp - b), pc = abs(pp - c);
+          pred = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+          break;
+        }
+        default: free(raw); return 1;
+      }
+      row[i] = (uint8_t)(f[1 + i] + pred);
+    }
+  }
+  free(raw);
+  return 0;
+}
+
+static void test_filtered_png_decodes_to_the_same_pixels(void) {
+  /* A smooth ramp (filters pay off) and noise (they may not), grey and RGBA, fast and filtered levels. */
+  enum { W = 37, H = 23 };
+  uint8_t grey[W * H], rgba[W * H * 4], back[W * H * 4];
+  for (int i = 0; i < W * H; i++) grey[i] = (uint8_t)((i % W) * 5 + (i / W) * 3 + (i % 7 == 0 ? 40 : 0));
+  for (int i = 0; i < W * H * 4; i++) rgba[i] = (uint8_t)(i * 2654435761u >> 24);
+  int levels[2] = {1, 6};
+  for (int l = 0; l < 2; l++) {
+    int64_t size, bound = lsf_png_bound(W, H, 4);
+    uint8_t *png = malloc((size_t)bound);
+    expect(lsf_png_encode(grey, sizeof grey, W, H, 1, levels[l], png, bound, &size) == LSF_OK, "grey png");
+    expect(decode_png(png, size, W, H, 1, back) == 0 && memcmp(back, grey, sizeof grey) == 0, "grey round trip");
+    expect(lsf_png_encode(rgba, sizeof rgba, W, H, 4, levels[l], png, bound, &size) == LSF_OK, "rgba png");
+    expect(decode_png(png, size, W * 4, H, 4, back) == 0 && memcmp(back, rgba, sizeof rgba) == 0, "rgba round trip");
+    free(png);
+  }
+}
+
+static void test_indexed_png_has_the_palette_and_the_indices(void) {
+  enum { W = 9, H = 4 };
+  uint8_t idx[W * H], back[W * H];
+  for (int i = 0; i < W * H; i++) idx[i] = (uint8_t)(i % 3);
+  const uint8_t palette[9] = {255, 255, 255, 31, 119, 180, 255, 127, 14};
+  int64_t size, bound = lsf_png_bound(W, H, 1) + 780;
+  uint8_t *png = malloc((size_t)bound);
+  expect(lsf_png_encode_indexed(idx, sizeof idx, W, H, palette, 3, 6, png, bound, &size) == LSF_OK, "indexed ok");
+  expect(png[8 + 8 + 9] == 3, "colour type 3");
+  expect(memcmp(png + 33 + 4, "PLTE", 4) == 0 && memcmp(png + 33 + 8, palette, 9) == 0, "palette chunk");
+  expect(decode_png(png, size, W, H, 1, back) == 0 && memcmp(back, idx, sizeof idx) == 0, "indices round trip");
+  idx[5] = 3;
+  expect(lsf_png_encode_indexed(idx, sizeof idx, W, H, palette, 3, 6, png, bound, &size) == LSF_EINVAL,
+         "index past the palette");
+  expect(lsf_png_encode_indexed(idx, sizeof idx, W, H, palette, 257, 6, png, bound, &size) == LSF_EINVAL,
+         "over 256 entries");
+  expect(lsf_png_encode_indexed(idx, sizeof idx, W, H, palette, 3, 6, png, 16, &size) == LSF_ETOOSMALL, "small dst");
+  free(png);
+}
+
 int main(void) {
   test_adam_matches_the_formula();
   test_grid_layout_and_value_mapping();
@@ -97,6 +178,8 @@ int main(void) {
   test_errors_never_crash();
   test_png_encodes_a_valid_stream();
   test_scatter_draws_in_palette_colours();
+  test_filtered_png_decodes_to_the_same_pixels();
+  test_indexed_png_has_the_palette_and_the_indices();
   printf("lsframes %s: %d failed\n", lsf_version(), failures);
   return failures == 0 ? 0 : 1;
 }

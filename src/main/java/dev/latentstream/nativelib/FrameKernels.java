@@ -27,4 +27,10 @@ public interface FrameKernels {
 
   /** A PNG of a grey (1) or RGBA (4 channels) image. */
   byte[] encodePng(MemorySegment pixels, int width, int height, int channels, int level);
+
+  /**
+   * A palette PNG: {@code width × height} indices into {@code paletteRgb}, which holds {@code entries} (1-256)
+   * RGB triples.
+   */
+  byte[] encodeIndexedPng(MemorySegment indices, int width, int height, byte[] paletteRgb, int entries, int level);
 }

@@ -2,6 +2,7 @@ package dev.latentstream.nativelib;
 
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferByte;
+import java.awt.image.IndexColorModel;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -157,6 +158,42 @@ public final class JavaFrameKernels implements FrameKernels, TrainingKernels {
       }
     }
     ByteArrayOutputStream out = new ByteArrayOutputStream(width * height / 2 + 1024);
+    try {
+      ImageIO.write(img, "png", out);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+
+  @Override
+  public byte[] encodeIndexedPng(MemorySegment indices, int width, int height, byte[] paletteRgb, int entries,
+      int level) {
+    if (width < 1 || height < 1 || entries < 1 || entries > 256 || level < 0 || level > 9) {
+      throw new NativeFrameException("encodeIndexedPng", -1, "invalid argument", width, height, entries, level);
+    }
+    if (indices.byteSize() < (long) width * height || paletteRgb.length < 3 * entries) {
+      throw new NativeFrameException("encodeIndexedPng", -2, "buffer too small", width, height, entries,
+          indices.byteSize(), paletteRgb.length);
+    }
+    byte[] r = new byte[entries];
+    byte[] g = new byte[entries];
+    byte[] b = new byte[entries];
+    for (int i = 0; i < entries; i++) {
+      r[i] = paletteRgb[3 * i];
+      g[i] = paletteRgb[3 * i + 1];
+      b[i] = paletteRgb[3 * i + 2];
+    }
+    IndexColorModel model = new IndexColorModel(8, entries, r, g, b);
+    BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_BYTE_INDEXED, model);
+    byte[] data = ((DataBufferByte) img.getRaster().getDataBuffer()).getData();
+    MemorySegment.copy(indices, ValueLayout.JAVA_BYTE, 0, data, 0, width * height);
+    for (byte v : data) {
+      if ((v & 0xff) >= entries) {
+        throw new NativeFrameException("encodeIndexedPng", -1, "invalid argument", width, height, entries, v & 0xff);
+      }
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream(width * height / 4 + 1024);
     try {
       ImageIO.write(img, "png", out);
     } catch (IOException e) {

