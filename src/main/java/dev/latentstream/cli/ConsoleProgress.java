@@ -45,6 +45,9 @@ final class ConsoleProgress implements TrainingListener {
         start.testCount(), epochs, start.batchesPerEpoch(), start.device());
     if (start.startEpoch() > 0) {
       out.printf(Locale.ROOT, "resuming after epoch %d (step %d)%n", start.startEpoch(), start.startStep());
+      if (start.resumeNote() != null) {
+        out.println(start.resumeNote());
+      }
     }
     if (terminal) {
       bar = new ProgressBarBuilder().setTaskName("train").setInitialMax((long) epochs * start.batchesPerEpoch())

@@ -87,6 +87,7 @@ public final class Trainer {
   /** Completed epochs. */
   private int epoch;
   private double lastTestLoss = Double.NaN;
+  private String resumeNote;
 
   /**
    * @param checkpoints where epoch-end checkpoints go and, with {@code resume}, where the run continues
@@ -187,7 +188,7 @@ public final class Trainer {
       firstEpoch = setUp();
       int batches = (data.train().count() + job.batchSize() - 1) / job.batchSize();
       listener.onStart(new RunStart(job, Devices.name(device), step, epoch, batches, data.train().count(),
-          data.test().count(), data.classNames(), lossTerms()));
+          data.test().count(), data.classNames(), lossTerms(), resumeNote));
       tick(!headless, !headless && settings.diagnosticsEverySteps() > 0);
       summary = null;
       while (epoch < job.epochs() && summary == null) {
@@ -254,6 +255,7 @@ public final class Trainer {
       CheckpointStore.Progress p = checkpoints.load(model, rule.optimizers());
       epoch = p.epoch();
       step = p.step();
+      resumeNote = p.note();
     }
     return epoch;
   }

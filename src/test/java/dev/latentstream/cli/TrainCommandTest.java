@@ -85,6 +85,12 @@ class TrainCommandTest {
     assertEquals(1 + 24, Files.readAllLines(out.resolve("metrics.csv")).size());
     assertTrue(Files.exists(out.resolve("manifold-3.png")));
 
+    assertEquals(0, run("evaluate", "--run", out.toString(), "--iwae", "20", "--data-dir", data.toString(), "--plain")
+        .code());
+    Result tooMany = run("evaluate", "--run", out.toString(), "--iwae", "5001");
+    assertEquals(2, tooMany.code());
+    assertTrue(tooMany.err().contains("--iwae must be from 1 to 5000"), tooMany.err());
+
     Path samples = tmp.resolve("s.png");
     assertEquals(0, run("sample", "--run", out.toString(), "--n", "16", "--out", samples.toString()).code());
     assertNotNull(ImageIO.read(samples.toFile()));
