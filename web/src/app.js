@@ -22,7 +22,8 @@ const state = {
 const chart = new LossChart($('chart'));
 const diagnostics = new Diagnostics({ bars: $('diag-bars'), heat: $('diag-heat'), body: document.querySelector('.diag-body'),
   empty: $('diag-empty'), summary: $('diag-summary'), warnings: $('warnings') });
-window.latentstream = { state, chart, diagnostics, paint: (kind, blob) => paint(kind, blob) };
+// For tests and benchmarks: the page's state and its message entry points.
+window.latentstream = { state, chart, diagnostics, paint: (kind, blob) => paint(kind, blob), receive: m => onJson(m) };
 
 // ---- connection ---------------------------------------------------------------------------------
 

@@ -319,6 +319,32 @@ class LiveViewTest {
     }
   }
 
+  /** Diagnostics come from the server later (PLAN.md items 3-4): fed here in the contract's shape. */
+  @Test
+  void diagnosticsMessagesDrawBarsAndAHeatMapAndWarningsAreShown() throws Exception {
+    try (var w = chromium.open(url(false), 1280, 900)) {
+      Page page = w.page();
+      page.waitForFunction("() => window.latentstream.state.selected != null");
+      assertTrue(page.isVisible("#diag-empty"), "says that nothing has arrived yet");
+      page.evaluate("""
+          () => {
+            const ls = window.latentstream, job = ls.state.selected;
+            for (let i = 1; i <= 3; i++) ls.receive({ type: 'diagnostics', job, step: 100 * i, epoch: i, kind: 'kl',
+              values: [0.8, 0.01, 0.3 * i, 0.0], activeUnits: 2, topK: 1, topKFraction: 0.7 });
+            ls.receive({ type: 'warning', job, step: 300, epoch: 3, code: 'posterior_collapse',
+              message: 'only 1 of 20 latent dimensions is active; try lowering beta or setting freeBits', setting: 'beta' });
+          }""");
+      page.waitForFunction("() => document.getElementById('diag-bars').width > 0 && !document.querySelector('.diag-body').hidden");
+      page.waitForFunction("() => { const c = document.getElementById('diag-heat'); const d = c.getContext('2d')"
+          + ".getImageData(0, 0, c.width, c.height).data; for (let i = 3; i < d.length; i += 4) if (d[i]) return true; return false; }");
+      assertFalse(page.isVisible("#diag-empty"));
+      assertEquals("step 300: 2 of 4 active · top 1 hold 70%", page.textContent("#diag-summary"));
+      assertTrue(page.textContent("#warnings").contains("only 1 of 20 latent dimensions is active"), page.textContent("#warnings"));
+      assertTrue(page.isVisible("#warnings li[data-code=posterior_collapse]"));
+      assertEquals(List.of(), w.errors());
+    }
+  }
+
   @Test
   void onAPhoneThePageFitsTheScreenWidthAndKeepsItsControls() throws Exception {
     try (var w = chromium.open(url(false), 390, 844)) {
