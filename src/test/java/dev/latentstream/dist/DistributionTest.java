@@ -132,6 +132,43 @@ class DistributionTest {
   }
 
   @Test
+  void theRuntimeHasEveryModuleTheJarAndItsLibrariesNeed() throws Exception {
+    var jdeps = java.util.spi.ToolProvider.findFirst("jdeps");
+    assumeTrue(jdeps.isPresent(), "skipped: this JVM has no jdeps (run the test on a JDK)");
+    // jdeps refuses modular jars whose modules are not all resolvable; their classes alone say what they use
+    Path classes = Files.createDirectories(root.resolve("jdeps-classes"));
+    List<Path> jars = new ArrayList<>(List.of(home.resolve("latentstream.jar")));
+    try (Stream<Path> lib = Files.list(home.resolve("lib"))) {
+      jars.addAll(lib.toList());
+    }
+    for (Path jar : jars) {
+      try (var zip = new java.util.zip.ZipFile(jar.toFile())) {
+        for (var e : java.util.Collections.list(zip.entries())) {
+          String name = e.getName();
+          if (name.endsWith(".class") && !name.endsWith("module-info.class") && !name.startsWith("META-INF/")) {
+            Path out = classes.resolve(name);
+            Files.createDirectories(out.getParent());
+            try (var in = zip.getInputStream(e)) {
+              Files.copy(in, out, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+          }
+        }
+      }
+    }
+    var out = new java.io.StringWriter();
+    int exit = jdeps.get().run(new java.io.PrintWriter(out), new java.io.PrintWriter(out), "--multi-release", "25",
+        "--ignore-missing-deps", "--print-module-deps", "-q", classes.toString());
+    assertEquals(0, exit, out.toString());
+    List<String> needed = List.of(out.toString().strip().split(","));
+    String release = Files.readString(home.resolve("runtime/release"));
+    Matcher m = Pattern.compile("MODULES=\"([^\"]*)\"").matcher(release);
+    assertTrue(m.find(), release);
+    List<String> bundled = List.of(m.group(1).split(" "));
+    List<String> missing = needed.stream().filter(n -> !bundled.contains(n)).toList();
+    assertTrue(missing.isEmpty(), "add " + missing + " to dist.modules in pom.xml (jdeps wants " + needed + ")");
+  }
+
+  @Test
   void theSystemdUnitIsValid() throws Exception {
     Path analyze = Path.of("/usr/bin/systemd-analyze");
     assumeTrue(Files.isExecutable(analyze), "skipped: no systemd-analyze on this machine");
