@@ -125,7 +125,8 @@ public final class JobConfigs {
   }
 
   /** Loads and validates a job file; the default name is the file name without {@code .json}. */
-  public static JobConfig load(Path file) {
+  public static JobConfig load(Path given) {
+    Path file = Install.resolve(given);
     String text;
     try {
       text = Files.readString(file);
