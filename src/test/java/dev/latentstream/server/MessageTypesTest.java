@@ -18,6 +18,7 @@ import io.vertx.junit5.VertxTestContext;
 import java.io.ByteArrayInputStream;
 import java.nio.file.Path;
 import java.util.Base64;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import javax.imageio.ImageIO;
@@ -365,6 +366,34 @@ class MessageTypesTest {
           expectError(r, "bad_request");
           return r;
         }));
+  }
+
+  @Test
+  void interactiveRequestsBeyondTheInFlightLimitAreRefusedAtOnceWithARetryHint(Vertx vertx, VertxTestContext ctx) {
+    int n = 4 * dev.latentstream.stream.StreamHub.INTERACTIVE_MAX_IN_FLIGHT_PER_CLIENT;
+    withClient(vertx, ctx, c -> {
+      List<Future<JsonObject>> replies = new java.util.ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        replies.add(c.request(onLive("decode").put("plane", new JsonArray().add(0.1 * i).add(0))));
+      }
+      return Future.all(replies).map(all -> {
+        int busy = 0;
+        for (Future<JsonObject> f : replies) {
+          JsonObject r = f.result();
+          if ("error".equals(r.getString("type"))) {
+            expectError(r, "busy");
+            assertTrue(r.getLong("retryAfterMs") > 0, r.encode());
+            busy++;
+          } else {
+            assertEquals("decoded", r.getString("type"), r.encode());
+          }
+        }
+        assertTrue(busy > 0, "sent " + n + " at once: some are over the limit");
+        assertTrue(n - busy >= dev.latentstream.stream.StreamHub.INTERACTIVE_MAX_IN_FLIGHT_PER_CLIENT,
+            "the first ones are answered");
+        return all;
+      });
+    });
   }
 
   @Test
