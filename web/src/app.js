@@ -1,20 +1,29 @@
-// The live view: one WebSocket (protocol version 1, see /api/protocol.md), reconnecting with back-off
-// and resuming with history; REST for presets, history frames and control.
-import { LossChart } from './chart.js';
+// The live view: one WebSocket (protocol version 1, see /api/protocol.md) and REST for presets, history
+// frames and control. Kind to the server: reconnects spread by full jitter, a hidden tab asks for loss and
+// status only, and only the streams of open panels are subscribed.
+import { COLORS, LossChart } from './chart.js';
 import { DrawPad } from './draw.js';
+import { reconnectDelay } from './backoff.js';
+import { drawFrame, PALETTE } from './frames.js';
+import { checkSpec, knownKeys } from './spec.js';
+import { Diagnostics } from './diagnostics.js';
 
 const KINDS = { 1: 'recon', 2: 'samples', 3: 'latent', 4: 'manifold' };
+const TOKEN_KEY = 'latentstream-token';
 const $ = id => document.getElementById(id);
 
 const state = {
-  ws: null, open: false, authorized: false, backoff: 500, nextId: 1, pending: new Map(),
-  jobs: new Map(), selected: null, live: true, frameSteps: [], plane: null, clickA: null,
-  token: new URLSearchParams(location.search).get('token') || sessionStorage.getItem('latentstream-token'),
+  ws: null, open: false, authorized: false, attempt: 0, nextId: 1, pending: new Map(),
+  jobs: new Map(), selected: null, live: true, frameSteps: [], plane: null, clickA: null, cursor: null,
+  token: null, streams: [], unsupported: new Set(), framesReceived: 0, subscribes: 0,
+  presets: new Map(), known: new Map(), formFor: null,
 };
-if (state.token) sessionStorage.setItem('latentstream-token', state.token);
 
 const chart = new LossChart($('chart'));
-window.latentstream = { state, chart, paint: (kind, blob) => paint(kind, blob) };
+const diagnostics = new Diagnostics({ bars: $('diag-bars'), heat: $('diag-heat'), body: document.querySelector('.diag-body'),
+  empty: $('diag-empty'), summary: $('diag-summary'), warnings: $('warnings') });
+// For tests and benchmarks: the page's state and its message entry points.
+window.latentstream = { state, chart, diagnostics, paint: (kind, blob) => paint(kind, blob), receive: m => onJson(m) };
 
 // ---- connection ---------------------------------------------------------------------------------
 
@@ -26,19 +35,21 @@ function connect() {
   setConnection('connecting…', '');
   ws.onopen = () => {
     state.open = true;
-    state.backoff = 500;
+    state.attempt = 0;
+    state.connectedAt = Date.now(); // read by the reconnect-spread test
     setConnection('live', 'open');
-    if (state.token) send({ type: 'hello', version: 1, token: state.token });
-    if (state.selected != null) subscribe(state.selected);
+    if (state.token) hello().catch(() => {});
+    if (state.selected != null) subscribe();
   };
   ws.onmessage = e => typeof e.data === 'string' ? onJson(JSON.parse(e.data)) : onFrame(e.data);
   ws.onclose = e => {
+    if (state.ws !== ws) return;
     state.open = false;
+    state.authorized = false;
     for (const [, p] of state.pending) p.reject(new Error('connection lost'));
     state.pending.clear();
-    const wait = state.backoff;
-    state.backoff = Math.min(10000, state.backoff * 2);
-    setConnection(`disconnected${e.reason ? ': ' + e.reason : ''} — retrying in ${Math.round(wait / 1000)} s`, 'closed');
+    const wait = reconnectDelay(state.attempt++);
+    setConnection(`disconnected${e.reason ? ': ' + e.reason : ''} — retrying in ${(wait / 1000).toFixed(1)} s`, 'closed');
     setTimeout(connect, wait);
   };
 }
@@ -53,7 +64,7 @@ function send(msg) {
   if (state.open) state.ws.send(JSON.stringify(msg));
 }
 
-/** A request whose reply carries the same id. */
+/** A request whose reply carries the same id; an `error` reply rejects with its code and message. */
 function request(msg) {
   const id = String(state.nextId++);
   return new Promise((resolve, reject) => {
@@ -77,64 +88,117 @@ function onJson(m) {
   if (m.id != null && state.pending.has(String(m.id))) {
     const p = state.pending.get(String(m.id));
     state.pending.delete(String(m.id));
-    if (m.type === 'error') p.reject(new Error(m.message)); else p.resolve(m);
-    if (m.type === 'error' && m.code === 'unauthorized') forgetToken();
+    if (m.type === 'error') p.reject(Object.assign(new Error(m.message), { code: m.code })); else p.resolve(m);
     return;
   }
+  const mine = m.job === state.selected;
   switch (m.type) {
     case 'welcome':
       state.authorized = m.authorized;
+      updateTokenButtons();
       m.jobs.forEach(j => state.jobs.set(j.num, j));
       renderRuns();
       if (state.selected == null && m.jobs.length) select(pickDefault(m.jobs));
       break;
-    case 'hello': state.authorized = m.authorized; updateTokenButton(); break;
     case 'status':
       state.jobs.set(m.job.num, m.job);
       renderRuns();
       if (state.selected == null) select(m.job.num);
       break;
-    case 'history': if (m.job === state.selected) { chart.reset(m); updateSlider(); } break;
-    case 'loss': if (m.job === state.selected) { chart.append(m.columns); updateSlider(); } break;
-    case 'epoch': if (m.job === state.selected) chart.addTest(m.step, m.test); break;
-    case 'setting': if (m.job === state.selected) chart.addSetting({ step: m.step, key: m.key, value: m.value }); break;
-    case 'plane': if (m.job === state.selected && state.live) state.plane = m.range; break;
+    case 'history': if (mine) { chart.reset(m); updateSlider(); } break;
+    case 'loss': if (mine) { chart.append(m.columns); updateSlider(); } break;
+    case 'epoch': if (mine) chart.addTest(m.step, m.test); break;
+    case 'setting': if (mine) chart.addSetting({ step: m.step, key: m.key, value: m.value }); break;
+    case 'plane': if (mine && state.live) { state.plane = m.range; drawOverlay(); } break;
+    case 'diagnostics': if (mine) diagnostics.add(m); break;
+    case 'warning': if (mine) diagnostics.warn(m); break;
     case 'deleted': state.jobs.delete(m.job); if (state.selected === m.job) state.selected = null; renderRuns(); break;
-    case 'log': toastInfo(m.message); break;
+    case 'log': $('job-title').textContent = m.message; break;
     case 'error': toast(`Server: ${m.message}`); break;
     default: break;
   }
   $('point-count').textContent = `${chart.pointCount().toLocaleString()} points`;
 }
 
-function toastInfo(text) { $('job-title').textContent = text; }
-
 function pickDefault(jobs) {
   const running = jobs.find(j => j.status === 'running' || j.status === 'paused');
   return (running ?? jobs[jobs.length - 1]).num;
 }
 
-async function onFrame(buf) {
+function onFrame(buf) {
   const v = new DataView(buf);
   const kind = KINDS[v.getUint8(1)];
   const job = v.getUint32(4);
   const step = Number(v.getBigUint64(8));
+  state.framesReceived++;
   if (job !== state.selected || !kind) return;
-  if (!state.frameSteps.includes(step)) { state.frameSteps.push(step); updateSlider(); }
-  if (!state.live) return;
-  await paint(kind, new Blob([new Uint8Array(buf, 24)], { type: 'image/png' }));
+  addFrameStep(step);
+  // A frame sent before a narrower subscribe took effect: not asked for any more.
+  if (!state.live || !state.streams.includes(kind)) return;
+  paint(kind, new Blob([new Uint8Array(buf, 24)], { type: 'image/png' }));
 }
+
+// Decoded frames wait here and are drawn together in the next animation frame: one draw per panel per
+// frame, however fast they arrive.
+const pendingPaint = new Map();
+let paintScheduled = false;
 
 async function paint(kind, blob) {
   const bitmap = await createImageBitmap(blob);
-  const canvas = $(`panel-${kind}`);
-  if (canvas.width !== bitmap.width || canvas.height !== bitmap.height) {
-    canvas.width = bitmap.width;
-    canvas.height = bitmap.height;
-  }
-  canvas.getContext('2d').drawImage(bitmap, 0, 0);
-  if (kind === 'latent') sizeOverlay();
+  pendingPaint.get(kind)?.close();
+  pendingPaint.set(kind, bitmap);
+  if (paintScheduled) return;
+  paintScheduled = true;
+  requestAnimationFrame(() => {
+    const t0 = performance.now();
+    paintScheduled = false;
+    for (const [k, b] of pendingPaint) {
+      drawFrame(k, b, $(`panel-${k}`));
+      $(`panel-${k}`).dataset.painted = 'true';
+      b.close();
+      if (k === 'latent') drawOverlay();
+    }
+    pendingPaint.clear();
+    performance.measure('panels-paint', { start: t0, end: performance.now() });
+  });
 }
+
+// ---- subscriptions ------------------------------------------------------------------------------
+
+/** loss and status always; image and diagnostics streams only for open panels of a visible page. */
+function wantedStreams() {
+  if (document.visibilityState === 'hidden') return ['loss', 'status'];
+  const open = [...document.querySelectorAll('details.panel[open]')].map(d => d.dataset.stream);
+  return ['loss', 'status', ...open].filter(s => !state.unsupported.has(s));
+}
+
+/** (Re)subscribes the selected job; a repeated subscribe replaces the socket's streams for it. */
+async function subscribe() {
+  const num = state.selected;
+  if (num == null || !state.open) return;
+  const streams = wantedStreams();
+  if (streams.join() === state.streams.join() && state.subscribedTo === num && state.subscribedSocket === state.ws) return;
+  state.streams = streams;
+  state.subscribedTo = num;
+  state.subscribedSocket = state.ws;
+  try {
+    await request({ type: 'subscribe', job: num, streams });
+    state.subscribes++;
+  } catch (e) {
+    // A server older than the page does not know every stream (e.g. diagnostics): drop it and ask again.
+    const unknown = /unknown stream '([^']+)'/.exec(e.message);
+    if (unknown) {
+      state.unsupported.add(unknown[1]);
+      state.streams = [];
+      subscribe();
+    } else {
+      toast(`Cannot watch this run: ${e.message}`);
+    }
+  }
+}
+
+document.addEventListener('visibilitychange', () => subscribe());
+document.querySelectorAll('details.panel').forEach(d => d.addEventListener('toggle', () => subscribe()));
 
 // ---- runs ---------------------------------------------------------------------------------------
 
@@ -155,12 +219,12 @@ function renderRuns() {
     li.querySelector('small').textContent = `${j.model} on ${j.dataset} · epoch ${j.epoch}/${j.epochs}${test}${eta}`;
     li.querySelector('progress').value = j.progress ?? 0;
     li.onclick = () => select(j.num);
-    li.onkeydown = e => { if (e.key === 'Enter' || e.key === ' ') select(j.num); };
+    li.onkeydown = e => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); select(j.num); } };
     ul.appendChild(li);
   }
   const j = state.jobs.get(state.selected);
   $('job-title').textContent = j ? `${j.name} — ${j.status}` : 'no run selected';
-  if (j?.classes) fillClasses(j.classes);
+  if (j?.classes) { fillClasses(j.classes); renderLegend(j.classes); }
 }
 
 function formatSeconds(s) {
@@ -171,23 +235,30 @@ function select(num) {
   if (state.selected === num) return;
   if (state.selected != null) send({ type: 'unsubscribe', job: state.selected });
   state.selected = num;
+  state.streams = [];
   state.frameSteps = [];
   state.live = true;
   state.plane = null;
+  state.clickA = null;
   $('live').setAttribute('aria-pressed', 'true');
   chart.reset(null);
+  diagnostics.reset();
+  setNotes({});
   renderRuns();
-  subscribe(num);
-  fetch(`api/jobs/${encodeURIComponent(state.jobs.get(num).id)}/frames`).then(r => r.json()).then(index => {
-    const steps = new Set(state.frameSteps);
-    Object.values(index).forEach(list => list.forEach(s => steps.add(s)));
+  showRunInForm();
+  subscribe();
+  refreshFrameIndex();
+}
+
+function refreshFrameIndex() {
+  const j = state.jobs.get(state.selected);
+  if (!j) return Promise.resolve();
+  return fetch(`api/jobs/${encodeURIComponent(j.id)}/frames`).then(r => r.json()).then(index => {
+    const steps = new Set();
+    Object.values(index).forEach(list => Array.isArray(list) && list.forEach(s => steps.add(s)));
     state.frameSteps = [...steps].sort((a, b) => a - b);
     updateSlider();
   }).catch(() => {});
-}
-
-function subscribe(num) {
-  request({ type: 'subscribe', job: num }).catch(e => toast(`Cannot watch this run: ${e.message}`));
 }
 
 async function control(type) {
@@ -197,135 +268,347 @@ async function control(type) {
   request({ type, job: j.num }).catch(e => toast(`${type} failed: ${e.message}`));
 }
 
-async function ensureToken() {
+// ---- token: a dialog, kept in this tab's sessionStorage, and a visible "forget" -------------------
+
+function openTokenDialog(error = '') {
+  const dialog = $('token-dialog');
+  $('token-input').value = '';
+  $('token-error').textContent = error;
+  dialog.returnValue = '';
+  dialog.showModal();
+  return new Promise(resolve => dialog.addEventListener('close', () => {
+    const t = $('token-input').value.trim();
+    resolve(dialog.returnValue === 'save' && t ? t : null);
+  }, { once: true }));
+}
+
+async function hello() {
+  const r = await request({ type: 'hello', version: 1, token: state.token });
+  state.authorized = r.authorized;
+  updateTokenButtons();
+  return r.authorized;
+}
+
+/** True once the connection is authorised, asking for the token when none is kept. */
+async function ensureToken(error = '') {
   if (state.authorized) return true;
-  if (!state.token) {
-    const t = prompt('Control token (printed by latentstream serve):');
+  if (!state.token || error) {
+    const t = await openTokenDialog(error);
     if (!t) return false;
-    state.token = t.trim();
-    sessionStorage.setItem('latentstream-token', state.token);
+    setToken(t);
   }
   try {
-    const r = await request({ type: 'hello', version: 1, token: state.token });
-    state.authorized = r.authorized;
-    updateTokenButton();
-    return true;
+    if (await hello()) return true;
+    throw new Error('not accepted');
   } catch (e) {
-    toast(`Token refused: ${e.message}`);
     forgetToken();
+    toast(`Token refused: ${e.message}`);
     return false;
   }
 }
 
-function forgetToken() {
-  state.token = null;
-  state.authorized = false;
-  sessionStorage.removeItem('latentstream-token');
-  updateTokenButton();
+function setToken(t) {
+  state.token = t;
+  sessionStorage.setItem(TOKEN_KEY, t);
+  updateTokenButtons();
 }
 
-function updateTokenButton() {
-  $('token-button').textContent = state.authorized ? 'Token ✓' : 'Enter token';
+/** Drops the token here and on the server: the socket is authorised, so a fresh one replaces it. */
+function forgetToken() {
+  state.token = null;
+  sessionStorage.removeItem(TOKEN_KEY);
+  const wasAuthorized = state.authorized;
+  state.authorized = false;
+  updateTokenButtons();
+  if (wasAuthorized && state.ws) {
+    const old = state.ws;
+    state.ws = null;
+    state.open = false;
+    old.close(1000, 'token forgotten');
+    state.streams = [];
+    connect();
+  }
 }
+
+function updateTokenButtons() {
+  $('token-button').textContent = state.authorized ? 'Token ✓' : state.token ? 'Token (unchecked)' : 'Enter token';
+  $('token-forget').hidden = !state.token && !state.authorized;
+}
+
+// ---- start form: the selected run's preset and spec, checked as you type --------------------------
 
 async function loadPresets() {
   const presets = await (await fetch('api/presets')).json();
-  const select = $('preset');
+  const sel = $('preset');
   for (const p of presets) {
+    if (!p.spec) continue;
+    state.presets.set(p.name, p.spec);
     const o = document.createElement('option');
     o.value = p.name;
     o.textContent = p.name;
     o.title = p.description ?? '';
-    o.dataset.spec = JSON.stringify(p.spec, null, 1);
-    select.appendChild(o);
+    sel.appendChild(o);
   }
-  const showSpec = () => { $('spec').value = select.selectedOptions[0]?.dataset.spec ?? ''; };
-  select.onchange = showSpec;
-  showSpec();
+  state.known = knownKeys([...state.presets.values()]);
+  sel.onchange = () => { showSpec(state.presets.get(sel.value)); };
+  if (!showRunInForm()) showSpec(state.presets.get(sel.value));
 }
 
-// ---- history scrubbing --------------------------------------------------------------------------
+/** Puts the selected run's preset and spec in the start form; false when there is no run (or no presets yet). */
+function showRunInForm() {
+  const j = state.jobs.get(state.selected);
+  if (!j || !state.presets.size || state.formFor === j.num) return false;
+  state.formFor = j.num;
+  if (state.presets.has(j.name)) $('preset').value = j.name;
+  showSpec(j.spec ?? state.presets.get($('preset').value));
+  if (j.epochs) $('epochs').value = j.epochs;
+  return true;
+}
 
+function showSpec(spec) {
+  const { epochs, ...rest } = spec ?? {};
+  $('spec').value = spec ? JSON.stringify(rest, null, 1) : '';
+  if (epochs) $('epochs').value = epochs;
+  validateSpec();
+}
+
+function validateSpec() {
+  const problem = $('spec').value.trim() ? checkSpec($('spec').value, state.known) : null;
+  fieldError('spec', problem);
+  return problem;
+}
+
+function fieldError(id, message) {
+  $(`${id}-error`).textContent = message ?? '';
+  if (message) $(id).setAttribute('aria-invalid', 'true'); else $(id).removeAttribute('aria-invalid');
+}
+
+/** Same content, whatever the key order. */
+function canonical(o) {
+  if (Array.isArray(o)) return `[${o.map(canonical).join(',')}]`;
+  if (o && typeof o === 'object') return `{${Object.keys(o).sort().map(k => `${JSON.stringify(k)}:${canonical(o[k])}`).join(',')}}`;
+  return JSON.stringify(o);
+}
+
+$('spec').addEventListener('input', validateSpec);
+$('epochs').addEventListener('input', () => {
+  const n = Number($('epochs').value);
+  fieldError('epochs', Number.isInteger(n) && n >= 1 ? null : '"epochs" must be a whole number ≥ 1');
+});
+
+$('start-form').onsubmit = async e => {
+  e.preventDefault();
+  fieldError('epochs', null);
+  const problem = validateSpec();
+  if (problem) { $('spec-details').open = true; $('spec').focus(); return; }
+  if (!await ensureToken()) return;
+  const preset = $('preset').value;
+  const text = $('spec').value.trim();
+  const { epochs: _, ...presetSpec } = state.presets.get(preset) ?? {};
+  const spec = text ? JSON.parse(text) : null;
+  const msg = !spec || canonical(spec) === canonical(presetSpec) ? { type: 'start', preset } : { type: 'start', spec };
+  const epochs = Number($('epochs').value);
+  if (epochs) msg.epochs = epochs;
+  try {
+    const r = await request(msg);
+    state.jobs.set(r.result.num, r.result);
+    select(r.result.num);
+  } catch (err) {
+    // The server names the key: put its message beside the field that holds it.
+    if (/"epochs"/.test(err.message) && !(spec && 'epochs' in spec)) fieldError('epochs', err.message);
+    else { $('spec-details').open = true; fieldError('spec', err.message); }
+  }
+};
+
+// ---- history scrubbing: the slider runs over steps, ticks mark the steps with kept images ---------
+
+function addFrameStep(step) {
+  const s = state.frameSteps;
+  if (s.length && s[s.length - 1] >= step) { if (!s.includes(step)) { s.push(step); s.sort((a, b) => a - b); } } else s.push(step);
+  updateSlider();
+}
+
+function headStep() {
+  return Math.max(chart.lastStep(), state.frameSteps[state.frameSteps.length - 1] ?? 0);
+}
+
+let marksScheduled = false;
 function updateSlider() {
   const s = $('step-slider');
-  const steps = state.frameSteps;
-  s.max = Math.max(0, steps.length - 1);
-  if (state.live) { s.value = s.max; $('step-label').textContent = `live · step ${steps[steps.length - 1] ?? 0}`; }
+  const head = headStep();
+  s.max = head;
+  s.step = 1;
+  if (state.live) {
+    s.value = head;
+    $('step-label').textContent = `live · step ${head}`;
+    s.setAttribute('aria-valuetext', `live, step ${head}`);
+  }
+  if (marksScheduled) return;
+  marksScheduled = true;
+  requestAnimationFrame(() => { marksScheduled = false; drawMarks(); });
 }
 
-async function scrubTo(index) {
-  const step = state.frameSteps[index];
-  if (step == null) return;
-  state.live = index >= state.frameSteps.length - 1;
+function drawMarks() {
+  const c = $('slider-marks');
+  const w = Math.max(1, Math.round(c.clientWidth * devicePixelRatio)), h = Math.max(1, Math.round(c.clientHeight * devicePixelRatio));
+  if (c.width !== w || c.height !== h) { c.width = w; c.height = h; }
+  const g = c.getContext('2d');
+  g.clearRect(0, 0, w, h);
+  const head = headStep();
+  if (!head) return;
+  // The thumb's centre travels between half a thumb (≈8 px) from each end of the track.
+  const inset = 8 * devicePixelRatio;
+  g.fillStyle = '#2f6fed';
+  for (const step of state.frameSteps) g.fillRect(Math.round(inset + (step / head) * (w - 2 * inset)), 0, Math.max(1, devicePixelRatio), h);
+}
+
+function setNotes(notes) {
+  for (const kind of Object.values(KINDS)) $(`note-${kind}`).textContent = notes[kind] ?? '';
+}
+
+let scrubTarget = null, scrubbing = false;
+async function scrubTo(step) {
+  scrubTarget = step;
+  if (scrubbing) return;
+  scrubbing = true;
+  try {
+    while (scrubTarget != null) {
+      const target = scrubTarget;
+      scrubTarget = null;
+      await showStep(target);
+    }
+  } finally { scrubbing = false; }
+}
+
+/**
+ * Shows each panel's frame for {@code step}: the one kept at or before it, else that epoch's saved image
+ * (labelled so), else "not kept". A frame from after the step is never shown.
+ */
+async function showStep(step) {
+  const j = state.jobs.get(state.selected);
+  if (!j) return;
+  state.live = step >= headStep();
   $('live').setAttribute('aria-pressed', String(state.live));
   $('step-label').textContent = `${state.live ? 'live · ' : ''}step ${step}`;
-  const id = encodeURIComponent(state.jobs.get(state.selected).id);
+  $('step-slider').setAttribute('aria-valuetext', `step ${step}`);
+  const id = encodeURIComponent(j.id);
+  const notes = {};
   await Promise.all(Object.values(KINDS).map(async kind => {
-    const r = await fetch(`api/jobs/${id}/frames/${kind}.png?step=${step}`);
-    if (r.ok) await paint(kind, await r.blob());
+    let r;
+    try { r = await fetch(`api/jobs/${id}/frames/${kind}.png?step=${step}`); } catch { notes[kind] = 'not kept'; return; }
+    const kept = Number(r.headers.get('X-Step'));
+    if (r.ok && r.headers.get('X-Frame-Source') === 'epoch') {
+      notes[kind] = `epoch ${r.headers.get('X-Epoch') ?? '?'} image`;
+    } else if (!r.ok || (Number.isFinite(kept) && kept > step)) {
+      notes[kind] = 'not kept';
+      blank(kind);
+      return;
+    } else if (!state.live && Number.isFinite(kept) && kept < step) {
+      notes[kind] = `from step ${kept}`;
+    }
+    await paint(kind, await r.blob());
   }));
+  setNotes(state.live ? {} : notes);
 }
 
-// ---- latent explorer ----------------------------------------------------------------------------
-
-function sizeOverlay() {
-  const base = $('panel-latent');
-  const o = $('latent-overlay');
-  o.width = base.width;
-  o.height = base.height;
-  o.style.width = base.clientWidth + 'px';
-  o.style.height = base.clientHeight + 'px';
-  drawMarker();
+function blank(kind) {
+  const c = $(`panel-${kind}`);
+  c.getContext('2d').clearRect(0, 0, c.width, c.height);
+  if (kind === 'latent') { state.plane = null; drawOverlay(); }
 }
 
-/** Pointer position → plane coordinates, or null outside the square plot area. */
-function toPlane(e) {
+// ---- latent explorer: pointer and keyboard ------------------------------------------------------
+
+function renderLegend(classes) {
+  const ul = $('latent-legend');
+  if (ul.dataset.for === classes.join('\u0000')) return;
+  ul.dataset.for = classes.join('\u0000');
+  ul.innerHTML = '';
+  classes.forEach((name, i) => {
+    const li = document.createElement('li');
+    const swatch = document.createElement('i');
+    swatch.style.background = PALETTE[i % PALETTE.length];
+    li.append(swatch, document.createTextNode(name));
+    ul.appendChild(li);
+  });
+}
+
+/** Pointer position → plane coordinates, or null outside the plot. */
+function pointerToPlane(e) {
   const o = $('latent-overlay');
-  if (!state.plane || !o.width) return null;
+  if (!state.plane) return null;
   const r = o.getBoundingClientRect();
-  const x = (e.clientX - r.left) * (o.width / r.width);
-  const y = (e.clientY - r.top) * (o.height / r.height);
-  const size = o.height;
-  if (x < 0 || y < 0 || x > size || y > size) return null;
+  const fx = (e.clientX - r.left) / r.width, fy = (e.clientY - r.top) / r.height;
+  if (fx < 0 || fy < 0 || fx > 1 || fy > 1) return null;
   const [x0, x1, y0, y1] = state.plane;
-  return [x0 + (x / (size - 1)) * (x1 - x0), y1 - (y / (size - 1)) * (y1 - y0)];
+  return [x0 + fx * (x1 - x0), y1 - fy * (y1 - y0)];
 }
 
-function fromPlane([u, v]) {
+function planeToPixel([u, v]) {
   const o = $('latent-overlay');
   const [x0, x1, y0, y1] = state.plane;
-  const size = o.height;
-  return [(u - x0) / (x1 - x0) * (size - 1), (y1 - v) / (y1 - y0) * (size - 1)];
+  return [(u - x0) / (x1 - x0) * o.width, (y1 - v) / (y1 - y0) * o.height];
 }
 
-let hoverBusy = false;
-async function hover(e) {
-  const p = toPlane(e);
-  if (!p || hoverBusy || state.selected == null) return;
-  hoverBusy = true;
+let decodeBusy = false, decodeNext = null;
+async function decodeAt(p) {
+  if (state.selected == null) return;
+  if (decodeBusy) { decodeNext = p; return; }
+  decodeBusy = true;
   try {
     const r = await request({ type: 'decode', job: state.selected, plane: p });
     $('hover-decode').src = `data:image/png;base64,${r.result.images[0]}`;
-    $('hover-z').textContent = `(${p[0].toFixed(2)}, ${p[1].toFixed(2)})`;
+    $('hover-decode').alt = `decode of (${p[0].toFixed(2)}, ${p[1].toFixed(2)})`;
+    $('hover-z').textContent = `decoded (${p[0].toFixed(2)}, ${p[1].toFixed(2)})`;
   } catch (err) {
     $('hover-z').textContent = err.message;
   } finally {
-    hoverBusy = false;
+    decodeBusy = false;
+    if (decodeNext) { const n = decodeNext; decodeNext = null; decodeAt(n); }
   }
 }
 
-async function click(e) {
-  const p = toPlane(e);
-  if (!p) return;
-  if (!state.clickA) { state.clickA = p; drawMarker(); return; }
+/** First call marks the start, the second interpolates from it to {@code p}. */
+async function markEnd(p) {
+  if (!state.clickA) {
+    state.clickA = p;
+    drawOverlay();
+    $('hover-z').textContent = `interpolation start marked at (${p[0].toFixed(2)}, ${p[1].toFixed(2)}); mark the end`;
+    return;
+  }
   const a = state.clickA;
   state.clickA = null;
-  drawMarker();
+  drawOverlay();
   try {
     const r = await request({ type: 'interpolate', job: state.selected, from: { plane: a }, to: { plane: p }, steps: 10,
       mode: $('spherical').checked ? 'spherical' : 'linear' });
     showStrip(r.result.images);
+    $('hover-z').textContent = `interpolated ${r.result.images.length} images`;
   } catch (err) { toast(`Interpolation failed: ${err.message}`); }
+}
+
+function onExplorerKey(e) {
+  if (!state.plane) return;
+  const [x0, x1, y0, y1] = state.plane;
+  const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
+  const p = state.cursor ?? [cx, cy];
+  const f = e.shiftKey ? 0.1 : 0.02;
+  const moves = { ArrowLeft: [-f, 0], ArrowRight: [f, 0], ArrowUp: [0, f], ArrowDown: [0, -f] };
+  if (moves[e.key]) {
+    e.preventDefault();
+    const [dx, dy] = moves[e.key];
+    state.cursor = [Math.min(x1, Math.max(x0, p[0] + dx * (x1 - x0))), Math.min(y1, Math.max(y0, p[1] + dy * (y1 - y0)))];
+    drawOverlay();
+    decodeAt(state.cursor);
+  } else if (e.key === 'Enter' || e.key === ' ') {
+    e.preventDefault();
+    state.cursor = p;
+    markEnd(p);
+  } else if (e.key === 'Escape' && state.clickA) {
+    state.clickA = null;
+    drawOverlay();
+    $('hover-z').textContent = 'interpolation start cleared';
+  }
 }
 
 function showStrip(images) {
@@ -334,33 +617,42 @@ function showStrip(images) {
   images.forEach((b64, i) => {
     const img = document.createElement('img');
     img.src = `data:image/png;base64,${b64}`;
-    img.alt = `step ${i + 1} of ${images.length}`;
+    img.alt = `${i + 1} of ${images.length}`;
     strip.appendChild(img);
   });
 }
 
 const marker = { point: null, std: null };
-function drawMarker() {
-  const o = $('latent-overlay');
+function drawOverlay() {
+  const base = $('panel-latent'), o = $('latent-overlay');
+  if (o.width !== base.width || o.height !== base.height) { o.width = base.width; o.height = base.height; }
   const ctx = o.getContext('2d');
   ctx.clearRect(0, 0, o.width, o.height);
   if (!state.plane) return;
-  const scaleX = (o.height - 1) / (state.plane[1] - state.plane[0]);
-  const scaleY = (o.height - 1) / (state.plane[3] - state.plane[2]);
+  const s = o.width / 300; // marks keep their size relative to the plot
+  if (state.cursor) {
+    const [x, y] = planeToPixel(state.cursor);
+    ctx.strokeStyle = '#111';
+    ctx.lineWidth = 1.5 * s;
+    ctx.beginPath();
+    ctx.moveTo(x - 10 * s, y); ctx.lineTo(x + 10 * s, y); ctx.moveTo(x, y - 10 * s); ctx.lineTo(x, y + 10 * s);
+    ctx.stroke();
+  }
   if (state.clickA) {
-    const [x, y] = fromPlane(state.clickA);
+    const [x, y] = planeToPixel(state.clickA);
     ctx.fillStyle = '#111';
-    ctx.beginPath(); ctx.arc(x, y, 5, 0, 2 * Math.PI); ctx.fill();
+    ctx.beginPath(); ctx.arc(x, y, 5 * s, 0, 2 * Math.PI); ctx.fill();
   }
   if (marker.point) {
-    const [x, y] = fromPlane(marker.point);
+    const [x, y] = planeToPixel(marker.point);
+    const sx = o.width / (state.plane[1] - state.plane[0]), sy = o.height / (state.plane[3] - state.plane[2]);
     ctx.strokeStyle = '#d01884';
-    ctx.lineWidth = 2;
+    ctx.lineWidth = 2 * s;
     ctx.beginPath();
-    ctx.ellipse(x, y, Math.max(3, marker.std[0] * scaleX), Math.max(3, marker.std[1] * scaleY), 0, 0, 2 * Math.PI);
+    ctx.ellipse(x, y, Math.max(3, marker.std[0] * sx), Math.max(3, marker.std[1] * sy), 0, 0, 2 * Math.PI);
     ctx.stroke();
     ctx.fillStyle = '#d01884';
-    ctx.beginPath(); ctx.arc(x, y, 4, 0, 2 * Math.PI); ctx.fill();
+    ctx.beginPath(); ctx.arc(x, y, 4 * s, 0, 2 * Math.PI); ctx.fill();
   }
 }
 
@@ -386,7 +678,7 @@ async function encodeDrawing(pixels) {
     $('pad-recon').src = `data:image/png;base64,${r.result.reconstructions[0]}`;
     marker.point = r.result.plane[0];
     marker.std = r.result.planeStd[0];
-    drawMarker();
+    drawOverlay();
   } catch (e) {
     toast(`Encode failed: ${e.message}`);
   } finally {
@@ -399,45 +691,65 @@ const pad = new DrawPad($('pad'), encodeDrawing);
 
 // ---- wiring -------------------------------------------------------------------------------------
 
+chart.onTerms = terms => {
+  const box = $('terms');
+  box.innerHTML = '';
+  terms.forEach((t, i) => {
+    const label = document.createElement('label');
+    const input = document.createElement('input');
+    input.type = 'checkbox';
+    input.checked = !chart.hidden.has(t);
+    input.onchange = () => chart.setShown(t, input.checked);
+    const swatch = document.createElement('span');
+    swatch.className = 'swatch';
+    swatch.style.background = COLORS[i % COLORS.length];
+    label.append(input, swatch, document.createTextNode(t));
+    box.appendChild(label);
+  });
+};
+
 $('pause').onclick = () => control('pause');
 $('resume').onclick = () => control('resume');
 $('stop').onclick = () => control('stop');
-$('token-button').onclick = () => { forgetToken(); ensureToken(); };
-$('pad-clear').onclick = () => { pad.clear(); marker.point = null; drawMarker(); $('pad-recon').removeAttribute('src'); };
+$('token-button').onclick = async () => {
+  const t = await openTokenDialog();
+  if (!t) return;
+  setToken(t);
+  try {
+    if (!await hello()) throw new Error('not accepted');
+  } catch (e) { forgetToken(); toast(`Token refused: ${e.message}`); }
+};
+$('token-forget').onclick = () => { forgetToken(); toast('Token forgotten in this tab.'); };
+$('pad-clear').onclick = () => { pad.clear(); marker.point = null; drawOverlay(); $('pad-recon').removeAttribute('src'); };
 $('log-scale').onchange = e => chart.setLog(e.target.checked);
+$('y-range').onchange = e => chart.setRecent(Number(e.target.value));
 $('smoothing').oninput = e => chart.setSmoothing(Number(e.target.value));
-$('step-slider').oninput = e => scrubTo(Number(e.target.value));
+$('step-slider').oninput = e => {
+  if (state.live) refreshFrameIndex();
+  scrubTo(Number(e.target.value));
+};
 $('live').onclick = () => {
   state.live = true;
   $('live').setAttribute('aria-pressed', 'true');
+  setNotes({});
   updateSlider();
-  scrubTo(state.frameSteps.length - 1);
+  scrubTo(headStep());
 };
-$('latent-overlay').onpointermove = hover;
-$('latent-overlay').onclick = click;
+$('latent-overlay').onpointermove = e => { const p = pointerToPlane(e); if (p) decodeAt(p); };
+$('latent-overlay').onclick = e => { const p = pointerToPlane(e); if (p) markEnd(p); };
+$('latent-overlay').onkeydown = onExplorerKey;
+$('latent-overlay').onfocus = () => {
+  if (state.cursor || !state.plane) return;
+  const [x0, x1, y0, y1] = state.plane;
+  state.cursor = [(x0 + x1) / 2, (y0 + y1) / 2];
+  drawOverlay();
+};
 $('attr-apply').onclick = async () => {
   try {
     const r = await request({ type: 'attribute', job: state.selected, from: { index: 0 },
       plus: Number($('attr-plus').value), minus: Number($('attr-minus').value), scale: 1 });
     showStrip(r.result.images);
   } catch (e) { toast(`Attribute failed: ${e.message}`); }
-};
-$('start-form').onsubmit = async e => {
-  e.preventDefault();
-  if (!await ensureToken()) return;
-  let msg;
-  const preset = $('preset').value;
-  const text = $('spec').value.trim();
-  const original = $('preset').selectedOptions[0]?.dataset.spec?.trim();
-  try {
-    msg = text && text !== original ? { type: 'start', spec: JSON.parse(text) } : { type: 'start', preset };
-  } catch (err) { toast(`The spec is not valid JSON: ${err.message}`); return; }
-  msg.epochs = Number($('epochs').value) || undefined;
-  try {
-    const r = await request(msg);
-    state.jobs.set(r.result.num, r.result);
-    select(r.result.num);
-  } catch (err) { toast(`Start failed: ${err.message}`); }
 };
 $('settings-form').onsubmit = async e => {
   e.preventDefault();
@@ -451,8 +763,16 @@ $('settings-form').onsubmit = async e => {
     } catch (err) { toast(`Setting ${key} refused: ${err.message}`); }
   }
 };
-window.addEventListener('resize', sizeOverlay);
+window.addEventListener('resize', () => { drawOverlay(); updateSlider(); });
 
-updateTokenButton();
+// A token in the address (as `serve` prints it) moves to this tab's storage and out of the address bar,
+// so "forget" is not undone by a reload.
+const fromUrl = new URLSearchParams(location.search).get('token');
+if (fromUrl) {
+  sessionStorage.setItem(TOKEN_KEY, fromUrl);
+  history.replaceState(null, '', location.pathname);
+}
+state.token = sessionStorage.getItem(TOKEN_KEY);
+updateTokenButtons();
 loadPresets().catch(e => toast(`Cannot load presets: ${e.message}`));
 connect();

@@ -1,32 +1,39 @@
 // The loss chart: uPlot fed columnar data, at most one redraw per animation frame, min/max decimation
-// when points outnumber pixels, optional EMA smoothing and a log scale. Live-setting changes are drawn
-// as vertical markers.
-const COLORS = ['#2f6fed', '#e8710a', '#1e8e3e', '#9334e6', '#d01884', '#12858f'];
+// when points outnumber pixels, EMA smoothing kept incrementally, a log or linear y-axis whose range can
+// follow the recent part of the run (early losses are far larger and would squash the part people watch),
+// and per-term visibility. Live-setting changes are drawn as vertical markers.
+export const COLORS = ['#2f6fed', '#e8710a', '#1e8e3e', '#9334e6', '#d01884', '#12858f'];
+const NOT_TERMS = ['step', 'epoch', 'time'];
 
 export class LossChart {
   constructor(el) {
     this.el = el;
-    this.columns = { step: [] };
-    this.terms = [];
-    this.test = { step: [], loss: [] };
-    this.settings = [];
     this.smoothing = 0.6;
     this.log = true;
+    this.recent = 0.2;
+    this.hidden = new Set();
     this.dirty = false;
     this.plot = null;
     this.frameTimes = [];
+    this.onTerms = () => {};
+    this.clear();
     new ResizeObserver(() => this.plot && this.plot.setSize(this.size())).observe(el);
   }
 
-  size() {
-    return { width: Math.max(200, this.el.clientWidth), height: 260 };
-  }
-
-  reset(history) {
+  clear() {
     this.columns = { step: [] };
+    this.smoothed = {};
     this.terms = [];
     this.test = { step: [], loss: [] };
     this.settings = [];
+  }
+
+  size() {
+    return { width: Math.max(200, this.el.clientWidth), height: Math.round(Math.min(460, Math.max(220, innerHeight * 0.3))) };
+  }
+
+  reset(history) {
+    this.clear();
     if (history) {
       this.append(history.columns);
       this.test = { step: [...history.test.step], loss: [...history.test.loss] };
@@ -36,22 +43,40 @@ export class LossChart {
   }
 
   append(cols) {
-    const terms = Object.keys(cols).filter(k => !['step', 'epoch', 'time'].includes(k));
+    const terms = Object.keys(cols).filter(k => !NOT_TERMS.includes(k));
     if (terms.join() !== this.terms.join() && this.columns.step.length === 0) {
       this.terms = terms;
-      for (const t of terms) this.columns[t] = [];
+      for (const t of terms) { this.columns[t] = []; this.smoothed[t] = []; }
       this.plot = null;
+      this.onTerms(terms);
     }
     this.columns.step.push(...cols.step);
-    for (const t of this.terms) this.columns[t].push(...(cols[t] ?? cols.step.map(() => null)));
+    for (const t of this.terms) {
+      const from = this.columns[t].length;
+      this.columns[t].push(...(cols[t] ?? cols.step.map(() => null)));
+      smoothInto(this.columns[t], this.smoothed[t], from, this.smoothing);
+    }
     this.invalidate();
   }
 
   addTest(step, loss) { this.test.step.push(step); this.test.loss.push(loss); this.invalidate(); }
   addSetting(s) { this.settings.push(s); this.invalidate(); }
-  setSmoothing(v) { this.smoothing = v; this.invalidate(); }
+  setSmoothing(v) {
+    this.smoothing = v;
+    for (const t of this.terms) { this.smoothed[t] = []; smoothInto(this.columns[t], this.smoothed[t], 0, v); }
+    this.invalidate();
+  }
   setLog(v) { this.log = v; this.plot = null; this.invalidate(); }
+  /** Fraction of the run (by steps, from the end) whose values set the y-range; 1 for the whole run. */
+  setRecent(f) { this.recent = f; this.invalidate(); }
+  setShown(term, shown) {
+    if (shown) this.hidden.delete(term); else this.hidden.add(term);
+    const i = this.terms.indexOf(term);
+    if (this.plot && i >= 0) this.plot.setSeries(i + 1, { show: shown });
+    this.invalidate();
+  }
   pointCount() { return this.columns.step.length; }
+  lastStep() { return this.columns.step[this.columns.step.length - 1] ?? 0; }
 
   invalidate() {
     if (this.dirty) return;
@@ -61,26 +86,24 @@ export class LossChart {
 
   rebuild() { this.plot = null; this.invalidate(); }
 
-  // Columns for display: smoothed, then decimated to at most two points (min, max) per pixel.
+  // Columns for display: the smoothed series decimated to at most two points (min, max) per pixel.
   displayData() {
     const xs = this.columns.step;
     const n = xs.length;
     const width = this.size().width;
-    const series = this.terms.map(t => ema(this.columns[t], this.smoothing));
-    let idx;
+    const series = this.terms.map(t => (this.smoothing ? this.smoothed[t] : this.columns[t]));
+    let idx = null;
     if (n > width * 2) {
       idx = [];
       const per = n / width;
+      const ref = series[series.length - 1];
       for (let b = 0; b < width; b++) {
         const from = Math.floor(b * per), to = Math.min(n, Math.floor((b + 1) * per));
         if (to <= from) continue;
         let lo = from, hi = from;
-        const ref = series[series.length - 1];
         for (let i = from; i < to; i++) { if (ref[i] < ref[lo]) lo = i; if (ref[i] > ref[hi]) hi = i; }
         if (lo < hi) idx.push(lo, hi); else if (hi < lo) idx.push(hi, lo); else idx.push(lo);
       }
-    } else {
-      idx = null;
     }
     const pick = a => idx ? idx.map(i => a[i]) : a;
     const x = pick(xs);
@@ -94,40 +117,75 @@ export class LossChart {
     return [x, ...series.map(pick), test];
   }
 
+  /** [min, max] of the shown series over the recent part of the run, padded; null when there is nothing. */
+  yRange(data) {
+    const x = data[0];
+    if (!x.length) return null;
+    const first = x[0], last = x[x.length - 1];
+    const from = last - (last - first) * this.recent;
+    let start = 0;
+    while (start < x.length - 1 && x[start] < from) start++;
+    let lo = Infinity, hi = -Infinity;
+    for (let s = 1; s < data.length; s++) {
+      const term = this.terms[s - 1];
+      if (term != null && this.hidden.has(term)) continue;
+      const ys = data[s];
+      for (let i = start; i < ys.length; i++) {
+        const v = ys[i];
+        if (v == null || !Number.isFinite(v) || (this.log && v <= 0)) continue;
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
+    }
+    if (!(lo <= hi)) return null;
+    if (this.log) {
+      const a = Math.log10(lo), b = Math.log10(hi), pad = Math.max(0.02, (b - a) * 0.08);
+      return [10 ** (a - pad), 10 ** (b + pad)];
+    }
+    const pad = Math.max(Math.abs(hi) * 0.01, (hi - lo) * 0.08);
+    return [lo - pad, hi + pad];
+  }
+
   redraw() {
     const t0 = performance.now();
     const data = this.displayData();
+    this.range = this.yRange(data);
     if (!this.plot) {
       this.el.innerHTML = '';
       const settings = () => this.settings;
       this.plot = new uPlot({
         ...this.size(),
-        scales: { x: { time: false }, y: { distr: this.log ? 3 : 1 } },
-        axes: [{ label: 'step' }, { label: 'loss per image' }],
+        legend: { show: false },
+        scales: {
+          x: { time: false },
+          y: { distr: this.log ? 3 : 1, range: (u, min, max) => this.range ?? [min, max] },
+        },
+        axes: [{ label: 'step' }, { label: 'loss per image', size: 60 }],
         series: [{ label: 'step' },
-          ...this.terms.map((t, i) => ({ label: t, stroke: COLORS[i % COLORS.length], width: 1.5, points: { show: false } })),
+          ...this.terms.map((t, i) => ({ label: t, show: !this.hidden.has(t), stroke: COLORS[i % COLORS.length],
+            width: 1.5, points: { show: false } })),
           { label: 'test', stroke: '#111', width: 0, points: { show: true, size: 7, fill: '#111' }, spanGaps: false }],
         hooks: { draw: [u => drawSettings(u, settings())] },
       }, data, this.el);
     } else {
       this.plot.setData(data);
     }
-    this.frameTimes.push(performance.now() - t0);
+    const t1 = performance.now();
+    performance.measure('chart-redraw', { start: t0, end: t1 });
+    this.frameTimes.push(t1 - t0);
     if (this.frameTimes.length > 1000) this.frameTimes.shift();
   }
 }
 
-function ema(values, alpha) {
-  if (!alpha) return values;
-  const out = new Array(values.length);
-  let last = null;
-  for (let i = 0; i < values.length; i++) {
+/** Extends {@code out} (the EMA of {@code values}) from index {@code from}: appends cost only their own points. */
+function smoothInto(values, out, from, alpha) {
+  let last = from > 0 ? out[from - 1] : null;
+  for (let i = from; i < values.length; i++) {
     const v = values[i];
     if (v == null || !Number.isFinite(v)) { out[i] = last; continue; }
-    last = last == null ? v : alpha * last + (1 - alpha) * v;
+    last = last == null || !alpha ? v : alpha * last + (1 - alpha) * v;
     out[i] = last;
   }
-  return out;
 }
 
 function drawSettings(u, settings) {

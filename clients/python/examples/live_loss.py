@@ -23,7 +23,10 @@ client = SyncClient(args.url)
 jobs = client.jobs()
 if not jobs:
     raise SystemExit("the server has no jobs: start one in the page, or with client.start('vae-fashion')")
-job = client.job(int(args.job) if args.job and args.job.isdigit() else args.job) if args.job else jobs[-1]
+if args.job is None:
+    job = jobs[-1]
+else:
+    job = client.job(int(args.job) if args.job.isdigit() else args.job)
 print(f"watching job {job.num} ({job.id}, {job.model}, {job.status})")
 
 # %% A figure when matplotlib is here
@@ -47,6 +50,7 @@ with client.subscribe(job, ["loss", "recon", "status"]) as sub:
     for msg in sub:
         if isinstance(msg, History):
             steps, losses = list(msg.columns.get("step", [])), list(msg.columns.get("loss", []))
+            print(f"history: {len(steps)} steps" + (f", loss {losses[-1]:.3f} at step {steps[-1]}" if steps else ""))
         elif isinstance(msg, Loss):
             steps += msg.columns["step"]
             losses += msg.columns["loss"]

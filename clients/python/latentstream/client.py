@@ -55,13 +55,22 @@ def _job_ref(job: JobRef) -> Union[int, str]:
     return job
 
 
+class _FrameSlot:
+    """A frame's place in a subscription's order; the frame itself is the newest of its kind at reading."""
+
+    __slots__ = ("kind",)
+
+    def __init__(self, kind: str):
+        self.kind = kind
+
+
 class Subscription:
     """The messages about one job, as an async iterator: ``async for msg in client.subscribe(1): ...``.
 
     ``await client.subscribe(...)`` instead returns the subscription once the server confirmed it, with
     ``job`` (the job object) and ``streams`` set. Iteration ends after :meth:`close`, when another
-    ``subscribe`` for the same job replaces this one, or when the connection closes (then it raises
-    :class:`ConnectionLost`).
+    ``subscribe`` for the same job replaces this one (the server then sends no second history), or when the
+    connection closes (then it raises :class:`ConnectionLost`).
     """
 
     def __init__(self, client: "Client", job: JobRef, streams: Optional[Sequence[str]], max_fps: Optional[float]):
@@ -83,7 +92,7 @@ class Subscription:
         if isinstance(msg, Frame):
             # Keep only the newest frame per kind; its place in the order is where the first unread one was.
             if msg.kind not in self._frames:
-                self._items.append(("frame", msg.kind))
+                self._items.append(_FrameSlot(msg.kind))
             self._frames[msg.kind] = msg
         else:
             self._items.append(msg)
@@ -119,9 +128,7 @@ class Subscription:
             self._wakeup.clear()
             await self._wakeup.wait()
         item = self._items.popleft()
-        if isinstance(item, tuple) and len(item) == 2 and item[0] == "frame":
-            return self._frames.pop(item[1])
-        return item
+        return self._frames.pop(item.kind) if isinstance(item, _FrameSlot) else item
 
     async def next(self, timeout: Optional[float] = None) -> Any:
         """The next message, waiting at most ``timeout`` seconds (``asyncio.TimeoutError`` after that)."""

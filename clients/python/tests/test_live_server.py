@@ -257,7 +257,6 @@ class ExampleTest(TestCase):
                              capture_output=True, text=True, timeout=TIMEOUT, env=env)
         self.assertEqual(0, run.returncode, run.stderr)
         self.assertIn(f"watching job {job.num} ({job.id}, vae, running)", run.stdout)
-        try:
-            import matplotlib  # noqa: F401
-        except ImportError:
-            self.assertRegex(run.stdout, r"step +\d+  loss \d+\.\d{3}")
+        # The history comes first and the job has stepped (setUpModule waited for loss); later lines depend
+        # on how fast it trains in the two seconds.
+        self.assertRegex(run.stdout, r"history: [1-9]\d* steps, loss \d+\.\d{3} at step \d+")

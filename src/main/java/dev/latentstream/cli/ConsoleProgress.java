@@ -1,5 +1,7 @@
 package dev.latentstream.cli;
 
+import dev.latentstream.diagnostics.Diagnostics;
+import dev.latentstream.diagnostics.Warning;
 import dev.latentstream.train.EpochResult;
 import dev.latentstream.train.RunStart;
 import dev.latentstream.train.RunSummary;
@@ -23,6 +25,7 @@ final class ConsoleProgress implements TrainingListener {
   private final boolean terminal;
   private ProgressBar bar;
   private int epochs;
+  private Diagnostics diagnostics;
 
   ConsoleProgress(PrintStream out, boolean terminal) {
     this.out = out;
@@ -42,6 +45,9 @@ final class ConsoleProgress implements TrainingListener {
         start.testCount(), epochs, start.batchesPerEpoch(), start.device());
     if (start.startEpoch() > 0) {
       out.printf(Locale.ROOT, "resuming after epoch %d (step %d)%n", start.startEpoch(), start.startStep());
+      if (start.resumeNote() != null) {
+        out.println(start.resumeNote());
+      }
     }
     if (terminal) {
       bar = new ProgressBarBuilder().setTaskName("train").setInitialMax((long) epochs * start.batchesPerEpoch())
@@ -63,6 +69,23 @@ final class ConsoleProgress implements TrainingListener {
   public void onEpoch(EpochResult e) {
     String line = String.format(Locale.ROOT, "epoch %d/%d  train loss %.3f  test loss %.3f  %.2f s", e.epoch(),
         epochs, e.trainTerms().getOrDefault("loss", Double.NaN), e.testLoss(), e.seconds());
+    if (diagnostics != null && diagnostics.step() == e.step()) {
+      line += String.format(Locale.ROOT, "  active units %d/%d", diagnostics.activeUnits(), diagnostics.values().length);
+    }
+    println(line);
+  }
+
+  @Override
+  public void onDiagnostics(Diagnostics d) {
+    diagnostics = d;
+  }
+
+  @Override
+  public void onWarning(Warning w) {
+    println("warning (" + w.code() + ") at step " + w.step() + ": " + w.message());
+  }
+
+  private void println(String line) {
     if (bar != null) {
       bar.pause();
       out.println(line);

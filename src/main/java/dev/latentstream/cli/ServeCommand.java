@@ -193,8 +193,12 @@ public final class ServeCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** Within the 10 s a service manager commonly allows, with room for the JVM's own exit. */
-  static final int SHUTDOWN_SECONDS = 9;
+  /**
+   * Within the 10 s a service manager commonly allows, with room for the JVM's own exit (about 2 s with
+   * libtorch loaded, on a busy machine). A trainer still loading its data cannot stop sooner; its job is
+   * marked interrupted before the wait, so the next server resumes it all the same.
+   */
+  static final int SHUTDOWN_SECONDS = 7;
 
   static boolean isBindFailure(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {

@@ -96,8 +96,10 @@ public final class TrainCommand implements Callable<Integer> {
     } catch (IllegalStateException shuttingDown) {
       // the hook is already running: it waits for us
     }
-    System.out.printf(Locale.ROOT, "%s: %d epochs, final test loss %.3f per image, %.2f s per epoch, run in %s%n",
-        summary.status().name().toLowerCase(Locale.ROOT), summary.epochs(), summary.testLoss(),
+    String iwae = Double.isNaN(summary.iwae()) ? "" : String.format(Locale.ROOT,
+        ", IWAE bound log p(x) >= %.3f nats per image (K=%d)", summary.iwae(), config.iwaeSamples());
+    System.out.printf(Locale.ROOT, "%s: %d epochs, final test loss %.3f per image%s, %.2f s per epoch, run in %s%n",
+        summary.status().name().toLowerCase(Locale.ROOT), summary.epochs(), summary.testLoss(), iwae,
         summary.secondsPerEpoch(), runDir);
     if (summary.status() == RunSummary.Status.FAILED) {
       err.println("latentstream: training failed: " + summary.error());

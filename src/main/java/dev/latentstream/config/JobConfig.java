@@ -31,7 +31,11 @@ public record JobConfig(
     long seed,
     String device,
     int frameEverySteps,
-    int threads) {
+    int threads,
+    int diagnosticsEverySteps,
+    double freeBits,
+    int klWarmupSteps,
+    int iwaeSamples) {
 
   public enum ModelType {
     ae,
@@ -95,11 +99,13 @@ public record JobConfig(
   public JobConfig withEpochs(int newEpochs) {
     JobConfigs.checkEpochs(newEpochs);
     return new JobConfig(name, description, model, dataset, hidden, latent, activation, loss, reduction, beta, noise, conv,
-        discriminator, optimizer, lr, batchSize, newEpochs, seed, device, frameEverySteps, threads);
+        discriminator, optimizer, lr, batchSize, newEpochs, seed, device, frameEverySteps, threads, diagnosticsEverySteps,
+        freeBits, klWarmupSteps, iwaeSamples);
   }
 
   public JobConfig withDataset(String newDataset) {
     return new JobConfig(name, description, model, newDataset, hidden, latent, activation, loss, reduction, beta, noise, conv,
-        discriminator, optimizer, lr, batchSize, epochs, seed, device, frameEverySteps, threads);
+        discriminator, optimizer, lr, batchSize, epochs, seed, device, frameEverySteps, threads, diagnosticsEverySteps,
+        freeBits, klWarmupSteps, iwaeSamples);
   }
 }

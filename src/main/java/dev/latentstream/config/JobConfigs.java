@@ -39,7 +39,8 @@ public final class JobConfigs {
 
   private static final Set<String> KEYS = Set.of("name", "description", "model", "dataset", "hidden", "latent",
       "activation", "loss", "reduction", "beta", "noise", "conv", "discriminator", "optimizer", "lr", "batchSize",
-      "epochs", "seed", "device", "frameEverySteps", "threads");
+      "epochs", "seed", "device", "frameEverySteps", "threads", "diagnosticsEverySteps", "freeBits", "klWarmupSteps",
+      "iwaeSamples");
 
   /** Bounds shared by job files, REST and WebSocket specs, {@code --epochs} overrides and live settings. */
   public static final int MAX_EPOCHS = 100_000;
@@ -124,7 +125,8 @@ public final class JobConfigs {
   }
 
   /** Loads and validates a job file; the default name is the file name without {@code .json}. */
-  public static JobConfig load(Path file) {
+  public static JobConfig load(Path given) {
+    Path file = Install.resolve(given);
     String text;
     try {
       text = Files.readString(file);
@@ -134,7 +136,17 @@ public final class JobConfigs {
       throw new ConfigException(file + ": cannot read job file: " + e.getMessage(), e);
     }
     String defaultName = file.getFileName().toString().replaceFirst("\\.json$", "");
-    return parse(text, file.toString(), defaultName);
+    JsonNode root;
+    try {
+      root = JSON.readTree(text);
+    } catch (JsonProcessingException e) {
+      throw new ConfigException(file + ": not valid JSON: " + e.getOriginalMessage());
+    }
+    // A finished run's job.json also records its result (for example the IWAE bound); it is not part of the spec.
+    if (root instanceof ObjectNode o && o.path("result").isObject()) {
+      o.remove("result");
+    }
+    return fromJson(root, file.toString(), defaultName);
   }
 
   public static JobConfig parse(String json, String source, String defaultName) {
@@ -215,6 +227,7 @@ public final class JobConfigs {
     if (dataset.isBlank()) {
       throw new ConfigException(source + ": \"dataset\" must not be empty");
     }
+    int frameEverySteps = r.intIn("frameEverySteps", 100, 0, MAX_FRAME_EVERY_STEPS);
     return new JobConfig(
         name,
         r.string("description", ""),
@@ -236,8 +249,20 @@ public final class JobConfigs {
         r.intIn("epochs", 10, 1, MAX_EPOCHS),
         r.longValue("seed", 1L),
         device,
-        r.intIn("frameEverySteps", 100, 0, MAX_FRAME_EVERY_STEPS),
-        r.intIn("threads", 0, 0, MAX_THREADS));
+        frameEverySteps,
+        r.intIn("threads", 0, 0, MAX_THREADS),
+        r.intIn("diagnosticsEverySteps", frameEverySteps, 0, 1_000_000),
+        variationalOnly(r, root, model, "freeBits", r.doubleIn("freeBits", 0.0, 0.0, 1000.0), 0.0),
+        (int) variationalOnly(r, root, model, "klWarmupSteps", r.intIn("klWarmupSteps", 0, 0, 100_000_000), 0),
+        r.intIn("iwaeSamples", 64, 0, 5000));
+  }
+
+  private static double variationalOnly(Reader r, JsonNode root, ModelType model, String key, double value,
+      double dflt) {
+    if (root.has(key) && !model.variational() && value != dflt) {
+      throw new ConfigException(r.source() + ": \"" + key + "\" applies only to models vae and conv-vae");
+    }
+    return value;
   }
 
   public static String toJson(JobConfig job) {

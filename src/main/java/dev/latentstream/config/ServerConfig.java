@@ -201,7 +201,7 @@ public record ServerConfig(
       throw new ConfigException(source + ": \"role\" must be one of all, trainer, gateway, got \"" + roleName + "\"");
     }
     return new ServerConfig(host, port, Path.of(string(json, "runsDir", source, false)),
-        dataDir == null ? null : Path.of(dataDir), Path.of(string(json, "jobsDir", source, false)),
+        dataDir == null ? null : Path.of(dataDir), Install.resolve(Path.of(string(json, "jobsDir", source, false))),
         string(json, "defaultJob", source, false), token, bool(json, "watchRequiresToken", source), List.copyOf(allowed),
         integer(json, "maxConcurrentJobs", 1, 64, source), integer(json, "queueLimit", 0, 10_000, source),
         integer(json, "maxMessageBytes", 256, 16 << 20, source), integer(json, "maxConnectionsPerIp", 1, 100_000, source),

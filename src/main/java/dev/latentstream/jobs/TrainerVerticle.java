@@ -111,7 +111,7 @@ public final class TrainerVerticle extends VerticleBase {
   }
 
   /** Within a service manager's usual 10 s, with room for the rest of the shutdown. */
-  static final int STOP_WAIT_SECONDS = 6;
+  static final int STOP_WAIT_SECONDS = 5;
 
   // --- graceful shutdown and resumption (ops) ---------------------------------------------------
 

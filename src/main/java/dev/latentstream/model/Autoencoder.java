@@ -81,6 +81,14 @@ public abstract class Autoencoder extends Module {
    */
   public abstract Losses losses(Tensor input, Tensor target, double beta);
 
+  /**
+   * {@link #losses(Tensor, Tensor, double)} with free bits: variational models keep at least {@code
+   * freeBits} nats of KL per dimension in the objective (see {@link Losses#variational}); others ignore it.
+   */
+  public Losses losses(Tensor input, Tensor target, double beta, double freeBits) {
+    return losses(input, target, beta);
+  }
+
   /** Linear layers with the configured activation after each, from {@code sizes[0]} to the last size. */
   protected static SequentialImpl mlp(List<Integer> sizes, JobConfig.Activation activation, boolean activateLast) {
     SequentialImpl seq = new SequentialImpl();

@@ -83,10 +83,13 @@ public final class ConvVae extends Autoencoder {
 
   @Override
   public Losses losses(Tensor input, Tensor target, double beta) {
+    return losses(input, target, beta, 0);
+  }
+
+  @Override
+  public Losses losses(Tensor input, Tensor target, double beta, double freeBits) {
     Encoded e = encode(input);
     Tensor logits = decodeLogits(MlpVae.reparameterize(e.mean(), e.logVar()));
-    Tensor recon = Losses.reconstruction(logits, target, job.loss(), job.reduction());
-    Tensor kl = Losses.kl(e.mean(), e.logVar(), job.reduction());
-    return Losses.of(recon.add(kl.mul(new Scalar(beta))), "recon", recon, "kl", kl).withCodes(e.mean());
+    return Losses.variational(logits, target, e, job, beta, freeBits);
   }
 }

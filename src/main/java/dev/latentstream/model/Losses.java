@@ -4,6 +4,7 @@ import static org.bytedeco.pytorch.global.torch.binary_cross_entropy_with_logits
 import static org.bytedeco.pytorch.global.torch.mse_loss;
 import static org.bytedeco.pytorch.global.torch.sigmoid;
 
+import dev.latentstream.config.JobConfig;
 import dev.latentstream.config.JobConfig.Reduction;
 import dev.latentstream.config.JobConfig.ReconLoss;
 import java.util.LinkedHashMap;
@@ -16,9 +17,10 @@ import org.bytedeco.pytorch.global.torch;
 /**
  * Loss terms, each a scalar tensor per image (summed or averaged within an image, always averaged over
  * the batch). {@code total} is what the optimiser minimises and is reported as {@code loss};
- * {@code codes} are the batch's codes (posterior means), when the model provides them.
+ * {@code codes} are the batch's codes (posterior means), when the model provides them, and {@code
+ * logVar} the posterior log-variances of variational models (null otherwise).
  */
-public record Losses(Map<String, Tensor> terms, Tensor total, Tensor codes) {
+public record Losses(Map<String, Tensor> terms, Tensor total, Tensor codes, Tensor logVar) {
 
   public static Losses of(Tensor total, Object... namesAndTerms) {
     Map<String, Tensor> m = new LinkedHashMap<>();
@@ -26,12 +28,42 @@ public record Losses(Map<String, Tensor> terms, Tensor total, Tensor codes) {
       m.put((String) namesAndTerms[i], (Tensor) namesAndTerms[i + 1]);
     }
     m.put("loss", total);
-    return new Losses(m, total, null);
+    return new Losses(m, total, null, null);
   }
 
   /** The same losses, carrying the codes (posterior means) the batch was encoded to. */
   public Losses withCodes(Tensor codes) {
-    return new Losses(terms, total, codes);
+    return new Losses(terms, total, codes, logVar);
+  }
+
+  /** The same losses, carrying the batch's posterior: means and log-variances. */
+  public Losses withPosterior(Tensor mean, Tensor logVar) {
+    return new Losses(terms, total, mean, logVar);
+  }
+
+  /**
+   * The VAE objective: reconstruction + β · KL. With {@code freeBits} λ &gt; 0 the optimised KL is
+   * Σ_d max(λ, KL_d), KL_d averaged over the batch (Kingma et al., 2016, "free bits"), so no dimension
+   * is pushed below λ nats; the reported {@code kl} term stays the true KL.
+   */
+  public static Losses variational(Tensor logits, Tensor target, Autoencoder.Encoded posterior, JobConfig job,
+      double beta, double freeBits) {
+    Tensor recon = reconstruction(logits, target, job.loss(), job.reduction());
+    Tensor kl = kl(posterior.mean(), posterior.logVar(), job.reduction());
+    Tensor optimised = freeBits > 0 ? freeBitsKl(posterior.mean(), posterior.logVar(), freeBits, job.reduction()) : kl;
+    return of(recon.add(optimised.mul(new Scalar(beta))), "recon", recon, "kl", kl)
+        .withPosterior(posterior.mean(), posterior.logVar());
+  }
+
+  /** KL per latent dimension, averaged over the batch: a {@code [latent]} tensor, in nats. */
+  public static Tensor klPerDimension(Tensor mu, Tensor logVar) {
+    return logVar.add(new Scalar(1.0)).sub(mu.pow(new Scalar(2.0))).sub(logVar.exp()).mean(0).mul(new Scalar(-0.5));
+  }
+
+  static Tensor freeBitsKl(Tensor mu, Tensor logVar, double freeBits, Reduction reduction) {
+    Tensor perDim = klPerDimension(mu, logVar);
+    Tensor sum = torch.clamp_min(perDim, new Scalar(freeBits)).sum();
+    return reduction == Reduction.sum ? sum : sum.div(new Scalar((double) perDim.numel()));
   }
 
   /**

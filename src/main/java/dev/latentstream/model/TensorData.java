@@ -28,6 +28,15 @@ public final class TensorData {
     return out;
   }
 
+  /** A copy of the tensor's values as doubles, moved to the CPU and converted first if needed. */
+  public static double[] doubles(Tensor t) {
+    Tensor c = t.device().is_cpu() ? t : t.cpu();
+    c = c.to(ScalarType.Double).contiguous();
+    double[] out = new double[(int) c.numel()];
+    c.data_ptr_double().get(out);
+    return out;
+  }
+
   /** {@code t} as contiguous float32 on the CPU; the same tensor when it already is. */
   public static Tensor cpuContiguousFloat(Tensor t) {
     Tensor c = t;

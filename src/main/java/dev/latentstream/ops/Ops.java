@@ -16,6 +16,8 @@ import io.vertx.micrometer.PrometheusScrapingHandler;
 import io.vertx.micrometer.VertxPrometheusOptions;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * The operations side's public face: a Vert.x built with Micrometer metrics, and the routes {@code GET
@@ -24,11 +26,18 @@ import java.util.function.Supplier;
 public final class Ops {
 
   private static final AtomicInteger REGISTRIES = new AtomicInteger();
+  /**
+   * vertx-micrometer-metrics 5.0.10 registers its event-bus gauges again for an address it has seen, which
+   * Micrometer 1.15 reports once per process as a WARNING ("This Gauge has been already registered"), a
+   * harmless line an operator would otherwise read at every start. Held here: JUL keeps loggers weakly.
+   */
+  private static final Logger MICROMETER_REGISTRY_LOG = Logger.getLogger("io.micrometer.core.instrument.MeterRegistry");
 
   private Ops() {}
 
   /** A Vert.x whose HTTP, event-bus, pool and JVM meters land in the registry {@code /metrics} serves. */
   public static Vertx vertx() {
+    MICROMETER_REGISTRY_LOG.setLevel(Level.SEVERE);
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     Vertx vertx = withMetrics(Vertx.builder(), new VertxOptions(), registry).build();
     OpsState.attach(vertx, registry);

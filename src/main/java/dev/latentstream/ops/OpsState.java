@@ -7,6 +7,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.shareddata.LocalMap;
 import io.vertx.core.shareddata.Shareable;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * What the operations side keeps per Vertx, in its local shared data: the registry {@code /metrics} serves,
@@ -43,8 +44,11 @@ final class OpsState implements Shareable {
     }
     if (state.jobs == null) {
       Codecs.register(vertx);
-      state.jobs = new JobWatch(vertx, state.registry);
-      state.jobs.start();
+      JobWatch watch = new JobWatch(vertx, state.registry);
+      state.jobs = watch;
+      // On a context of its own, created off the event loops and so tied to no deployment: it keeps hearing
+      // the trainer's last events (jobs interrupted by a shutdown) while the gateways are being undeployed.
+      CompletableFuture.supplyAsync(vertx::getOrCreateContext).join().runOnContext(v -> watch.start());
     }
     return state;
   }

@@ -5,7 +5,7 @@
  * ({@link dev.latentstream.ops.LogFormat}) and the shutdown signals.
  *
  * <p>Threads: one {@link dev.latentstream.ops.OpsState} per Vertx, kept in its local shared data; its
- * trainer-event consumer runs on the event loop of the first gateway that mounted the routes, the
+ * trainer-event consumer runs on an event-loop context of its own (no deployment owns it), the
  * Prometheus scrape on the scraping gateway's loop. Gauges read volatile fields, so any thread may scrape.
  * This package depends on {@code bus}, {@code config} and {@code data} only; the gateway hands in its hub's
  * counters as a supplier.

@@ -8,9 +8,11 @@ import dev.latentstream.optim.Optim;
 import dev.latentstream.train.CheckpointStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
 import org.bytedeco.pytorch.IValue;
 import org.bytedeco.pytorch.InputArchive;
@@ -18,11 +20,16 @@ import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.OutputArchive;
 
 /**
- * One checkpoint file ({@code checkpoint/latest.pt}, a libtorch archive) holding the model, every
- * optimiser's state, the progress and the resolved job. Written to a temporary file and renamed, so a
- * crash at any moment leaves the previous checkpoint loadable. Checkpoints are taken at epoch ends, and
- * each epoch reseeds the generator from (seed, epoch), so resuming replays exactly the run that would
- * have followed.
+ * The run's checkpoint ({@code checkpoint/latest.pt}, a libtorch archive) holding the model, every
+ * optimiser's state, the progress and the resolved job. Checkpoints are taken at epoch ends, and each
+ * epoch reseeds the generator from (seed, epoch), so resuming replays exactly the run that would have
+ * followed.
+ *
+ * <p>Durability: a new checkpoint is written to {@code latest.pt.tmp} and fsynced; the current {@code
+ * latest.pt} is renamed to {@code previous.pt} and the directory fsynced; then the temporary file is
+ * renamed to {@code latest.pt} and the directory fsynced again. A crash or power cut at any moment
+ * therefore leaves at least one complete checkpoint, and loading falls back to {@code previous.pt}
+ * (saying so in {@link Progress#note}) when {@code latest.pt} is missing or does not load.
  */
 public final class Checkpoint implements CheckpointStore {
 
@@ -31,6 +38,7 @@ public final class Checkpoint implements CheckpointStore {
   }
 
   public static final String FILE = "latest.pt";
+  public static final String PREVIOUS = "previous.pt";
   private static final long FORMAT = 2;
 
   private final Path runDir;
@@ -55,7 +63,11 @@ public final class Checkpoint implements CheckpointStore {
   }
 
   public static boolean exists(Path runDir) {
-    return Files.isRegularFile(file(runDir));
+    return Files.isRegularFile(file(runDir)) || Files.isRegularFile(previous(runDir));
+  }
+
+  static Path previous(Path runDir) {
+    return runDir.resolve("checkpoint").resolve(PREVIOUS);
   }
 
   public static void save(Path runDir, Module model, List<Optim> optimizers, Progress progress) {
@@ -79,21 +91,65 @@ public final class Checkpoint implements CheckpointStore {
       root.write("height", new IValue((long) progress.height()));
       root.write("width", new IValue((long) progress.width()));
       root.save_to(tmp.toString());
+      fsync(tmp, false);
+      if (Files.isRegularFile(target)) {
+        Files.move(target, previous(runDir), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        fsync(target.getParent(), true);
+      }
       Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      fsync(target.getParent(), true);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write checkpoint " + target + ": " + e.getMessage(), e);
     }
   }
 
-  /** Reads only the progress and job, without building a model. */
-  public static Progress readProgress(Path runDir) {
-    Path f = file(runDir);
-    InputArchive root = open(f);
-    return progress(root, f);
+  /** Forces a file's (or, with {@code directory}, a directory's entries') bytes to the disk. */
+  private static void fsync(Path path, boolean directory) throws IOException {
+    try (FileChannel c = FileChannel.open(path, directory ? StandardOpenOption.READ : StandardOpenOption.WRITE)) {
+      c.force(true);
+    } catch (IOException e) {
+      // Some file systems cannot open a directory for fsync; the rename is still atomic there.
+      if (!directory) {
+        throw e;
+      }
+    }
   }
 
+  /** Reads only the progress and job, without building a model; falls back to previous.pt as {@link #load} does. */
+  public static Progress readProgress(Path runDir) {
+    return withFallback(runDir, f -> progress(open(f), f));
+  }
+
+  /**
+   * Restores the weights and optimiser states from {@code latest.pt}, or from {@code previous.pt} when
+   * {@code latest.pt} is missing or fails to load; the returned progress then carries a note saying so.
+   *
+   * @throws CheckpointException when neither loads (with the reason {@code latest.pt} failed)
+   */
   public static Progress load(Path runDir, Module model, List<Optim> optimizers) {
-    Path f = file(runDir);
+    return withFallback(runDir, f -> loadFile(f, model, optimizers));
+  }
+
+  private static Progress withFallback(Path runDir, java.util.function.Function<Path, Progress> read) {
+    Path latest = file(runDir);
+    Path previous = previous(runDir);
+    try {
+      return read.apply(latest);
+    } catch (CheckpointException e) {
+      if (!Files.isRegularFile(previous)) {
+        throw e;
+      }
+      Progress p;
+      try {
+        p = read.apply(previous);
+      } catch (CheckpointException alsoBad) {
+        throw e;
+      }
+      return p.withNote("resuming from " + previous.getFileName() + " (epoch " + p.epoch() + "): " + e.getMessage());
+    }
+  }
+
+  private static Progress loadFile(Path f, Module model, List<Optim> optimizers) {
     InputArchive root = open(f);
     Progress p = progress(root, f);
     try {

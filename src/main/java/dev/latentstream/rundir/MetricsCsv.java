@@ -17,10 +17,13 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * {@code metrics.csv}: one row per step ({@code step, epoch, <terms>, test_loss, seconds, setting}), where
- * {@code seconds} is the time into the epoch, {@code test_loss} is filled on the last step of each epoch and {@code setting} records a live
- * change ({@code lr=0.0005}) made before that step. On resume the rows after the checkpoint are dropped,
- * so the file continues the same sequence.
+ * {@code metrics.csv}: one row per step ({@code step, epoch, <terms>, test_loss, seconds, setting,
+ * active_units, topk_fraction, warning}), where {@code seconds} is the time into the epoch, {@code
+ * test_loss} is filled on the last step of each epoch, {@code setting} records the live changes made
+ * before that step ({@code lr=0.0005;beta=2}), {@code active_units} and {@code topk_fraction} the latent
+ * diagnostics measured after it, and {@code warning} the codes of alarms raised at it
+ * ({@code posterior_collapse;test_loss_rising}). On resume the rows after the checkpoint are dropped, so
+ * the file continues the same sequence.
  *
  * <p>This class is the one place that knows the format: everyone else reads the file through {@link
  * #read}. The writer runs on the trainer thread; {@link #read} is blocking and runs on any thread.
@@ -29,15 +32,32 @@ public final class MetricsCsv implements AutoCloseable {
 
   public static final String FILE = "metrics.csv";
   /** Columns after the loss terms, in this order. */
-  static final List<String> TRAILING = List.of("test_loss", "seconds", "setting");
+  static final List<String> TRAILING = List.of("test_loss", "seconds", "setting", "active_units", "topk_fraction",
+      "warning");
   /** Columns that hold text; every other non-empty cell is a number. */
-  static final List<String> TEXT_COLUMNS = List.of("setting");
+  static final List<String> TEXT_COLUMNS = List.of("setting", "warning");
 
   private final Path file;
   private BufferedWriter out;
   private List<String> terms;
   private long lastFlush;
   private String pendingSetting = "";
+  /** The latest step's row, held until the next step so the epoch's test loss and diagnostics can join it. */
+  private PendingRow pending;
+
+  private static final class PendingRow {
+    final StepMetrics m;
+    final String setting;
+    String test = "";
+    String activeUnits = "";
+    String topKFraction = "";
+    String warning = "";
+
+    PendingRow(StepMetrics m, String setting) {
+      this.m = m;
+      this.setting = setting;
+    }
+  }
 
   MetricsCsv(Path file) {
     this.file = file;
@@ -46,6 +66,7 @@ public final class MetricsCsv implements AutoCloseable {
   void open(List<String> lossTerms, long keepUpToStep) {
     terms = lossTerms;
     String header = "step,epoch," + String.join(",", lossTerms) + "," + String.join(",", TRAILING);
+    int columns = 2 + lossTerms.size() + TRAILING.size();
     try {
       List<String> kept = new ArrayList<>();
       if (keepUpToStep > 0 && Files.exists(file)) {
@@ -55,7 +76,9 @@ public final class MetricsCsv implements AutoCloseable {
           }
           long s = Long.parseLong(line.substring(0, line.indexOf(',')));
           if (s <= keepUpToStep) {
-            kept.add(line);
+            // Rows from before the diagnostics columns existed get empty cells for them.
+            int have = line.split(",", -1).length;
+            kept.add(have < columns ? line + ",".repeat(columns - have) : line);
           }
         }
       }
@@ -78,31 +101,46 @@ public final class MetricsCsv implements AutoCloseable {
   }
 
   void step(StepMetrics m) {
-    writePending("");
-    pending = m;
-    pendingSettingOfRow = pendingSetting;
+    writePending();
+    pending = new PendingRow(m, pendingSetting);
     pendingSetting = "";
+  }
+
+  /** Diagnostics measured after the latest step go on its row; those before the first step are not kept. */
+  void diagnostics(int activeUnits, double topKFraction) {
+    if (pending != null) {
+      pending.activeUnits = Integer.toString(activeUnits);
+      pending.topKFraction = fmt(topKFraction);
+    }
+  }
+
+  void warning(String code) {
+    if (pending != null) {
+      pending.warning = pending.warning.isEmpty() ? code : pending.warning + ";" + code;
+    }
   }
 
   /** The epoch's test loss goes on the row of its last step. */
   void epoch(EpochResult e) {
-    writePending(fmt(e.testLoss()));
+    if (pending != null) {
+      pending.test = fmt(e.testLoss());
+    }
+    writePending();
     flush();
   }
 
-  private StepMetrics pending;
-  private String pendingSettingOfRow = "";
-
-  private void writePending(String test) {
+  private void writePending() {
     if (pending == null) {
       return;
     }
-    StepMetrics m = pending;
+    PendingRow r = pending;
     pending = null;
+    StepMetrics m = r.m;
     try {
       out.write(m.step() + "," + m.epoch() + ","
           + String.join(",", terms.stream().map(t -> fmt(m.terms().getOrDefault(t, Double.NaN))).toList()) + ","
-          + test + "," + String.format(Locale.ROOT, "%.3f", m.elapsedSeconds()) + "," + pendingSettingOfRow);
+          + r.test + "," + String.format(Locale.ROOT, "%.3f", m.elapsedSeconds()) + "," + r.setting + ","
+          + r.activeUnits + "," + r.topKFraction + "," + r.warning);
       out.newLine();
       long now = System.nanoTime();
       if (now - lastFlush > 1_000_000_000L) {
@@ -129,7 +167,7 @@ public final class MetricsCsv implements AutoCloseable {
   @Override
   public void close() {
     if (out != null) {
-      writePending("");
+      writePending();
       try {
         out.close();
       } catch (IOException e) {

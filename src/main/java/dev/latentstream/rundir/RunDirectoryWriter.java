@@ -1,6 +1,8 @@
 package dev.latentstream.rundir;
 
 import dev.latentstream.config.JobConfigs;
+import dev.latentstream.diagnostics.Diagnostics;
+import dev.latentstream.diagnostics.Warning;
 import dev.latentstream.train.EpochResult;
 import dev.latentstream.train.Frame;
 import dev.latentstream.train.FrameKind;
@@ -19,9 +21,10 @@ import java.util.Map;
 
 /**
  * Keeps a run directory up to date — the layout shared by headless {@code train} and the server:
- * {@code job.json}, {@code metrics.csv}, {@code loss.png}, and per epoch {@code reconst-E.png},
- * {@code sampled-E.png}, {@code latent-E.png}, {@code manifold-E.png} ({@code checkpoint/} is the
- * trainer's). Runs on the trainer thread, like every listener.
+ * {@code job.json} (with, once a run completes, its {@code result}, such as the IWAE bound), {@code
+ * metrics.csv}, {@code loss.png}, and per epoch {@code reconst-E.png}, {@code sampled-E.png}, {@code
+ * latent-E.png}, {@code manifold-E.png} and {@code diagnostics-E.png} ({@code checkpoint/} is the
+ * trainer's, through {@link Checkpoint}). Runs on the trainer thread, like every listener.
  */
 public final class RunDirectoryWriter implements TrainingListener {
 
@@ -32,6 +35,9 @@ public final class RunDirectoryWriter implements TrainingListener {
   private final Path dir;
   private final MetricsCsv metrics;
   private final LossPlot plot = new LossPlot();
+  private final DiagnosticsPlot diagnosticsPlot = new DiagnosticsPlot();
+  private Diagnostics latestDiagnostics;
+  private RunStart start;
   private final Map<FrameKind, Frame> latest = new EnumMap<>(FrameKind.class);
   private String title = "";
 
@@ -52,6 +58,7 @@ public final class RunDirectoryWriter implements TrainingListener {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write to run directory " + dir + ": " + e.getMessage(), e);
     }
+    this.start = start;
     title = start.job().name() + " (" + start.job().model().wireName() + ", " + start.job().dataset() + ")";
     metrics.open(start.lossTerms(), start.startStep());
     if (start.startStep() > 0) {
@@ -90,6 +97,18 @@ public final class RunDirectoryWriter implements TrainingListener {
   }
 
   @Override
+  public void onDiagnostics(Diagnostics d) {
+    metrics.diagnostics(d.activeUnits(), d.topKFraction());
+    diagnosticsPlot.add(d);
+    latestDiagnostics = d;
+  }
+
+  @Override
+  public void onWarning(Warning w) {
+    metrics.warning(w.code());
+  }
+
+  @Override
   public void onFrame(Frame frame) {
     latest.put(frame.kind(), frame);
   }
@@ -104,6 +123,9 @@ public final class RunDirectoryWriter implements TrainingListener {
         write(dir.resolve(fileName(f.kind(), epoch.epoch())), f.png());
       }
     }
+    if (latestDiagnostics != null && latestDiagnostics.step() == epoch.step()) {
+      diagnosticsPlot.write(dir.resolve(DiagnosticsPlot.fileName(epoch.epoch())), latestDiagnostics, title);
+    }
   }
 
   @Override
@@ -111,6 +133,12 @@ public final class RunDirectoryWriter implements TrainingListener {
     metrics.close();
     if (summary.steps() > 0) {
       plot.write(dir.resolve("loss.png"), title);
+    }
+    if (start != null && !Double.isNaN(summary.iwae())) {
+      var json = JobConfigs.toTree(start.job());
+      json.putObject("result").put("iwae", summary.iwae()).put("iwaeSamples", start.job().iwaeSamples())
+          .put("testLoss", summary.testLoss()).put("epochs", summary.epochs());
+      write(dir.resolve("job.json"), json.toPrettyString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
   }
 

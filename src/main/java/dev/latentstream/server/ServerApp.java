@@ -9,6 +9,7 @@ import dev.latentstream.jobs.TrainerVerticle;
 import dev.latentstream.bus.TrainerCommand;
 import dev.latentstream.bus.Addresses;
 import dev.latentstream.config.ConfigException;
+import dev.latentstream.config.Install;
 import dev.latentstream.config.JobConfig;
 import dev.latentstream.config.JobConfigs;
 import dev.latentstream.config.ServerConfig;
@@ -58,7 +59,7 @@ public final class ServerApp {
   public static Future<ServerConfig> loadConfig(Vertx vertx, Path extraFile, Map<String, String> env,
       JsonObject overrides) {
     ConfigRetrieverOptions options = new ConfigRetrieverOptions().setIncludeDefaultStores(false);
-    Path defaults = Path.of("config/server.json");
+    Path defaults = Install.resolve(Path.of("config/server.json"));
     if (Files.isRegularFile(defaults)) {
       options.addStore(new ConfigStoreOptions().setType("file").setFormat("json")
           .setConfig(new JsonObject().put("path", defaults.toString())));

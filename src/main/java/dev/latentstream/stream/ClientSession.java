@@ -3,99 +3,246 @@ package dev.latentstream.stream;
 import dev.latentstream.bus.FrameMessage;
 import dev.latentstream.stream.Protocol.Stream;
 import dev.latentstream.train.FrameKind;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.WebSocketFrame;
 import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
- * One WebSocket client. Back-pressure: image frames are conflated per job and stream while the socket
- * is unwritable (the latest wins and goes out on drain); JSON messages, loss batches included, are
- * always queued and never dropped. A client that stays unwritable longer than the limit is closed.
+ * One WebSocket client and everything it is owed. Back-pressure in one place:
+ * <ul>
+ *   <li>Unsent bytes are counted ({@link #queuedBytes}: written, not yet handed to the operating system).
+ *       Past {@code writeQueueBytes} the client is over its bound: image frames wait, and its requests are
+ *       answered {@code too_busy}. JSON messages, loss batches included, are never dropped; a client whose
+ *       backlog grows past twice the bound, or that stays over it longer than {@code slowClientTimeoutMs},
+ *       is closed by the hub.</li>
+ *   <li>Image frames are capped per job and stream at the subscription's rate and conflated to the newest:
+ *       a frame that cannot go yet replaces the one waiting, and the waiting one goes when its window opens
+ *       and the socket has room, so the last frame is never lost.</li>
+ * </ul>
+ * Lives on the hub's event loop, like the hub.
  */
 final class ClientSession {
 
-  final ServerWebSocket ws;
-  boolean authorized;
-  final Map<Integer, EnumSet<Stream>> subscriptions = new HashMap<>();
-  private final Map<Integer, Map<FrameKind, FrameMessage>> pendingFrames = new HashMap<>();
-  long unwritableSinceMillis = -1;
-  private final StreamHub.Counters counters;
-  boolean closed;
+  /** What a client receives of one job. */
+  static final class Subscription {
+    EnumSet<Stream> streams;
+    long frameIntervalNanos;
+    /** Its history is being prepared: live loss, epoch and setting messages wait (the history covers them). */
+    boolean historyPending;
+    /** It has had its history; a repeated subscribe never sends another. */
+    boolean historySent;
+    private final Map<FrameKind, FrameMessage> waiting = new EnumMap<>(FrameKind.class);
+    private final Map<FrameKind, Long> lastSentNanos = new EnumMap<>(FrameKind.class);
 
-  ClientSession(ServerWebSocket ws, boolean authorized, StreamHub.Counters counters) {
-    this.ws = ws;
-    this.authorized = authorized;
-    this.counters = counters;
-    ws.drainHandler(v -> drain());
+    Subscription(EnumSet<Stream> streams, long frameIntervalNanos) {
+      this.streams = streams;
+      this.frameIntervalNanos = frameIntervalNanos;
+    }
   }
 
+  /** WebSocket frames the server writes are at most this big (the customary limit clients accept). */
+  static final int MAX_FRAME_BYTES = 65536;
+
+  final ServerWebSocket ws;
+  boolean authorized;
+  final Map<Integer, Subscription> subscriptions = new HashMap<>();
+  /** Bytes written but not yet sent; see the class comment. */
+  long queuedBytes;
+  /** Bytes written while over the bound (see {@link #overHardBound}). */
+  long backlogBytes;
+  /** When the client went over its bound, or -1. */
+  long overSinceMillis = -1;
+  /** {@code too_busy} replies since it went over its bound. */
+  int tooBusyReplies;
+  /** Interactive model requests sent to the trainer and not answered yet. */
+  int interactiveInFlight;
+  boolean closed;
+  private boolean sendingWaiting;
+  private final int writeQueueBytes;
+  private final StreamHub.Counters counters;
+  /** The {@code plane} message to send just before a latent frame (null for none). */
+  private final Function<FrameMessage, Encoded> planeOf;
+  /** Told when frames are waiting for their window, so that something comes back for them. */
+  private final Runnable framesWaiting;
+
+  ClientSession(ServerWebSocket ws, boolean authorized, int writeQueueBytes, StreamHub.Counters counters,
+      Function<FrameMessage, Encoded> planeOf, Runnable framesWaiting) {
+    this.ws = ws;
+    this.authorized = authorized;
+    this.writeQueueBytes = writeQueueBytes;
+    this.counters = counters;
+    this.planeOf = planeOf;
+    this.framesWaiting = framesWaiting;
+  }
+
+  /** Subscribed to the job's stream (live loss may still wait for the history). */
   boolean wants(int job, Stream s) {
-    EnumSet<Stream> set = subscriptions.get(job);
-    return set != null && set.contains(s);
+    Subscription sub = subscriptions.get(job);
+    return sub != null && sub.streams.contains(s);
+  }
+
+  /** Gets the job's live loss, epoch and setting messages now (its history has gone out). */
+  boolean takesLive(int job, Stream s) {
+    Subscription sub = subscriptions.get(job);
+    return sub != null && sub.streams.contains(s) && !(s == Stream.loss && sub.historyPending);
+  }
+
+  boolean overBound() {
+    return queuedBytes > writeQueueBytes;
+  }
+
+  /**
+   * Messages that cannot be dropped, written while already over the bound, now add up to more than the
+   * bound: the hub closes the client rather than let its backlog grow. So a client never holds more than
+   * about twice {@code writeQueueBytes} (plus the one message that crossed the bound).
+   */
+  boolean overHardBound() {
+    return backlogBytes > writeQueueBytes;
   }
 
   void send(ServerMessage message) {
-    sendText(message.toJson().encode());
+    send(Encoded.of(message));
   }
 
-  /** Sends text encoded once for many sessions. */
-  void sendText(String text) {
-    if (open()) {
-      ws.writeTextMessage(text);
-      noteWritability();
-    }
-  }
-
-  void offerFrame(FrameMessage m) {
+  /** Sends a message encoded once for many sessions. */
+  void send(Encoded m) {
     if (!open()) {
       return;
     }
-    if (ws.writeQueueFull()) {
-      FrameMessage previous = pendingFrames.computeIfAbsent(m.job(), k -> new EnumMap<>(FrameKind.class))
-          .put(m.frame().kind(), m);
-      if (previous != null) {
-        counters.framesConflated++;
-      }
-      noteWritability();
+    if (m.text() != null) {
+      track(m.bytes(), ws.writeTextMessage(m.text()));
       return;
     }
-    ws.writeBinaryMessage(m.wsFrame());
+    // Fragments sliced from the shared bytes: the first frame must be a text frame, and the public API
+    // builds those only from a String, so it carries the first character (JSON: one ASCII byte) alone.
+    Buffer b = m.utf8();
+    ws.writeFrame(WebSocketFrame.textFrame(b.getString(0, 1), false));
+    io.vertx.core.Future<Void> last = null;
+    for (int from = 1; from < b.length(); from += MAX_FRAME_BYTES) {
+      int to = Math.min(b.length(), from + MAX_FRAME_BYTES);
+      last = ws.writeFrame(WebSocketFrame.continuationFrame(b.slice(from, to), to == b.length()));
+    }
+    track(m.bytes(), last);
+  }
+
+  private void track(int bytes, io.vertx.core.Future<Void> written) {
+    if (overBound()) {
+      backlogBytes += bytes;
+    }
+    queuedBytes += bytes;
+    noteBound();
+    written.onComplete(ar -> {
+      queuedBytes -= bytes;
+      noteBound();
+      if (!overBound()) {
+        sendWaitingFrames(System.nanoTime());
+      }
+    });
+  }
+
+  private void noteBound() {
+    if (overBound()) {
+      if (overSinceMillis < 0) {
+        overSinceMillis = System.currentTimeMillis();
+      }
+    } else {
+      overSinceMillis = -1;
+      tooBusyReplies = 0;
+      backlogBytes = 0;
+    }
+  }
+
+  /** A new frame for a stream this client subscribes to: sent now if its window is open and there is room. */
+  void offerFrame(FrameMessage m) {
+    Subscription sub = subscriptions.get(m.job());
+    if (!open() || sub == null) {
+      return;
+    }
+    FrameKind kind = m.frame().kind();
+    if (!sub.waiting.containsKey(kind) && canSend(sub, kind, System.nanoTime())) {
+      write(sub, m);
+      return;
+    }
+    if (sub.waiting.put(kind, m) != null) {
+      counters.framesConflated++;
+    }
+    framesWaiting.run();
+  }
+
+  /** Sends each waiting frame whose window has opened, while there is room; true if any still wait. */
+  boolean sendWaitingFrames(long now) {
+    if (sendingWaiting) {
+      return true; // a write completed synchronously inside the loop below; it carries on from there
+    }
+    sendingWaiting = true;
+    try {
+      boolean still = false;
+      for (Subscription sub : List.copyOf(subscriptions.values())) {
+        for (FrameKind kind : List.copyOf(sub.waiting.keySet())) {
+          if (!open()) {
+            return false;
+          }
+          if (canSend(sub, kind, now)) {
+            write(sub, sub.waiting.remove(kind));
+          } else {
+            still = true;
+          }
+        }
+      }
+      return still;
+    } finally {
+      sendingWaiting = false;
+    }
+  }
+
+  /** The window is open, there is room, and the job's history (when owed) has gone first. */
+  private boolean canSend(Subscription sub, FrameKind kind, long now) {
+    Long last = sub.lastSentNanos.get(kind);
+    return !overBound() && !sub.historyPending && (last == null || now - last >= sub.frameIntervalNanos);
+  }
+
+  private void write(Subscription sub, FrameMessage m) {
+    sub.lastSentNanos.put(m.frame().kind(), System.nanoTime());
+    Encoded plane = planeOf.apply(m);
+    if (plane != null) {
+      send(plane);
+    }
+    track(m.wsFrame().length(), ws.writeBinaryMessage(m.wsFrame()));
     counters.framesSent++;
-    noteWritability();
+  }
+
+  /** Replaces the streams and rate of a subscription, or makes one; frames of dropped streams are forgotten. */
+  Subscription subscribe(int job, EnumSet<Stream> streams, long frameIntervalNanos) {
+    Subscription sub = subscriptions.get(job);
+    if (sub == null) {
+      sub = new Subscription(streams, frameIntervalNanos);
+      subscriptions.put(job, sub);
+    } else {
+      sub.streams = streams;
+      sub.frameIntervalNanos = frameIntervalNanos;
+      sub.waiting.keySet().removeIf(kind -> !streams.contains(Stream.valueOf(kind.wireName())));
+    }
+    return sub;
+  }
+
+  void unsubscribe(int job) {
+    subscriptions.remove(job);
   }
 
   /**
    * False once the socket is closed. The close handler that forgets this session runs a little after the
    * socket closes; a write in between would throw, and abort the fan-out to every later session.
    */
-  private boolean open() {
+  boolean open() {
     if (!closed && ws.isClosed()) {
       closed = true;
     }
     return !closed;
-  }
-
-  private void drain() {
-    unwritableSinceMillis = -1;
-    Map<Integer, Map<FrameKind, FrameMessage>> pending = new HashMap<>(pendingFrames);
-    pendingFrames.clear();
-    pending.values().forEach(byKind -> byKind.values().forEach(this::offerFrame));
-  }
-
-  private void noteWritability() {
-    if (ws.writeQueueFull()) {
-      if (unwritableSinceMillis < 0) {
-        unwritableSinceMillis = System.currentTimeMillis();
-      }
-    } else {
-      unwritableSinceMillis = -1;
-    }
-  }
-
-  void unsubscribe(int job) {
-    subscriptions.remove(job);
-    pendingFrames.remove(job);
   }
 }

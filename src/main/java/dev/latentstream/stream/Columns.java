@@ -75,21 +75,93 @@ final class Columns {
   }
 
   JsonObject toJson() {
-    JsonObject out = new JsonObject();
-    columns.forEach((name, values) -> {
-      JsonArray a = new JsonArray();
-      for (int i = 0; i < size; i++) {
-        double v = values[i];
-        if (Double.isNaN(v)) {
-          a.addNull();
-        } else if (WHOLE.contains(name)) {
-          a.add((long) v);
-        } else {
-          a.add(v);
+    return view().rows(0, size);
+  }
+
+  /**
+   * The rows so far, for reading on another thread: the arrays are shared, not copied. That is safe
+   * because a row, once written, never changes (growing copies into a new array), so what a view covers
+   * stays as it was while this stream goes on appending.
+   */
+  View view() {
+    List<String> names = List.copyOf(columns.keySet());
+    double[][] arrays = names.stream().map(columns::get).toArray(double[][]::new);
+    return new View(this, names, arrays, size);
+  }
+
+  /** Rows {@code [0, size)} of {@code source}'s columns, as they were when the view was taken. */
+  record View(Columns source, List<String> names, double[][] arrays, int size) {
+
+    /** Rows {@code [from, to)} in the columnar JSON form. */
+    JsonObject rows(int from, int to) {
+      int[] all = new int[to - from];
+      for (int i = 0; i < all.length; i++) {
+        all[i] = from + i;
+      }
+      return toJson(all, null);
+    }
+
+    /**
+     * At most {@code maxPoints} rows for display (uPlot-style min/max decimation): all rows when they fit;
+     * otherwise the rows fall into {@code maxPoints / 2} buckets of consecutive steps, and each bucket gives
+     * two points, at its first and its last step, carrying each term's minimum and maximum over the bucket
+     * in the order they occurred. So every spike stays visible, steps stay strictly increasing, and the last
+     * point is the last row (live points continue from it).
+     */
+    JsonObject decimated(int maxPoints) {
+      if (size <= maxPoints) {
+        return rows(0, size);
+      }
+      int buckets = maxPoints / 2;
+      int[] picked = new int[2 * buckets];
+      double[][] values = new double[arrays.length][2 * buckets];
+      for (int b = 0; b < buckets; b++) {
+        int start = (int) ((long) b * size / buckets);
+        int end = (int) ((long) (b + 1) * size / buckets);
+        picked[2 * b] = start;
+        picked[2 * b + 1] = end - 1;
+        for (int c = 0; c < arrays.length; c++) {
+          double[] a = arrays[c];
+          int argMin = -1;
+          int argMax = -1;
+          for (int r = start; r < end; r++) {
+            if (!Double.isNaN(a[r])) {
+              if (argMin < 0 || a[r] < a[argMin]) {
+                argMin = r;
+              }
+              if (argMax < 0 || a[r] > a[argMax]) {
+                argMax = r;
+              }
+            }
+          }
+          boolean minFirst = argMin <= argMax;
+          values[c][2 * b] = argMin < 0 ? Double.NaN : a[minFirst ? argMin : argMax];
+          values[c][2 * b + 1] = argMin < 0 ? Double.NaN : a[minFirst ? argMax : argMin];
         }
       }
-      out.put(name, a);
-    });
-    return out;
+      return toJson(picked, values);
+    }
+
+    /** The given rows; a term's value from {@code values} (by column, then output row) when given. */
+    private JsonObject toJson(int[] rowIndex, double[][] values) {
+      JsonObject out = new JsonObject();
+      for (int c = 0; c < names.size(); c++) {
+        String name = names.get(c);
+        boolean whole = WHOLE.contains(name);
+        JsonArray a = new JsonArray(new java.util.ArrayList<>(rowIndex.length));
+        for (int i = 0; i < rowIndex.length; i++) {
+          double v = whole || values == null ? arrays[c][rowIndex[i]] : values[c][i];
+          if (Double.isNaN(v)) {
+            a.addNull();
+          } else if (whole) {
+            a.add((long) v);
+          } else {
+            a.add(v);
+          }
+        }
+        out.put(name, a);
+      }
+      return out;
+    }
   }
 }

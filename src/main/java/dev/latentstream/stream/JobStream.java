@@ -29,8 +29,16 @@ final class JobStream {
   private JsonArray settings = new JsonArray();
   final Map<FrameKind, FrameMessage> latest = new EnumMap<>(FrameKind.class);
   private final Map<FrameKind, ArrayDeque<FrameMessage>> history = new EnumMap<>(FrameKind.class);
-  private float[] plane;
-  private long planeStep;
+  /** The latest latent frame with a plane range, and its {@code plane} message once encoded. */
+  private Encoded planeMessage;
+  private FrameMessage planeFrame;
+  /** The latest history snapshot (null before the first), and the one being built off the event loop. */
+  HistorySnapshot snapshot;
+  Future<HistorySnapshot> building;
+  /** The history message of {@link #snapshot}, with the test losses and settings it was built with. */
+  private Encoded historyMessage;
+  private int historyTests = -1;
+  private int historySettings = -1;
   /** This stream began while the job was already stepping (a gateway started late): its past is on disk. */
   boolean joinedMidRun;
   /** Set once the run directory has been read (or found to hold nothing this stream lacks). */
@@ -62,8 +70,8 @@ final class JobStream {
       h.removeFirst();
     }
     if (m.frame().plane() != null) {
-      plane = m.frame().plane();
-      planeStep = m.frame().step();
+      planeFrame = m;
+      planeMessage = null;
     }
   }
 
@@ -95,16 +103,15 @@ final class JobStream {
     });
   }
 
-  /** The frame of {@code kind} nearest at or before {@code step} (the oldest kept when all are later). */
+  /** The kept frame of {@code kind} nearest at or before {@code step}, or null when every kept one is later. */
   FrameMessage frameAt(FrameKind kind, long step) {
     ArrayDeque<FrameMessage> h = history.get(kind);
-    if (h == null || h.isEmpty()) {
-      return null;
-    }
-    FrameMessage best = h.getFirst();
-    for (FrameMessage m : h) {
-      if (m.frame().step() <= step) {
-        best = m;
+    FrameMessage best = null;
+    if (h != null) {
+      for (FrameMessage m : h) {
+        if (m.frame().step() <= step) {
+          best = m;
+        }
       }
     }
     return best;
@@ -121,13 +128,38 @@ final class JobStream {
     return out;
   }
 
-  ServerMessage.History history() {
-    return new ServerMessage.History(num, id(), loss.toJson(), new JsonObject().put("epoch", testEpochs.copy())
-        .put("step", testSteps.copy()).put("loss", testLosses.copy()), settings.copy());
+  /**
+   * The history message for {@code snap}: its (decimated) loss columns, encoded once on a worker, with the
+   * test losses and settings as they are now; cached until either changes, so every newcomer shares it.
+   */
+  Encoded historyMessage(HistorySnapshot snap) {
+    if (historyMessage == null || snap != snapshot || testLosses.size() != historyTests
+        || settings.size() != historySettings) {
+      String test = new JsonObject().put("epoch", testEpochs).put("step", testSteps).put("loss", testLosses).encode();
+      // The columns are already JSON: spliced in rather than parsed back. The field order is History's.
+      String head = new ServerMessage.History(num, id(), new JsonObject(), new JsonObject(), new JsonArray()).toJson()
+          .encode();
+      String json = head.substring(0, head.indexOf("\"columns\":") + "\"columns\":".length()) + snap.columnsJson()
+          + ",\"test\":" + test + ",\"settings\":" + settings.encode() + "}";
+      historyMessage = Encoded.of(json);
+      historyTests = testLosses.size();
+      historySettings = settings.size();
+    }
+    return historyMessage;
   }
 
-  /** The latest latent frame's plane range, or null before the first latent frame (and for frames read from disk). */
-  ServerMessage.Plane plane() {
-    return plane == null ? null : new ServerMessage.Plane(num, planeStep, plane);
+  /** The {@code plane} message to send before {@code m}, encoded once; null for other frames and frames from disk. */
+  Encoded planeMessage(FrameMessage m) {
+    if (m.frame().plane() == null) {
+      return null;
+    }
+    Encoded e = m == planeFrame ? planeMessage : null;
+    if (e == null) {
+      e = Encoded.of(new ServerMessage.Plane(num, m.frame().step(), m.frame().plane()));
+      if (m == planeFrame) {
+        planeMessage = e;
+      }
+    }
+    return e;
   }
 }

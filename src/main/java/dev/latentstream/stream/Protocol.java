@@ -1,9 +1,13 @@
 package dev.latentstream.stream;
 
 import dev.latentstream.bus.TrainerCommand;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
@@ -29,6 +33,10 @@ public final class Protocol {
     public static final String BAD_REQUEST = "bad_request";
     public static final String CONFLICT = "conflict";
     public static final String UNAVAILABLE = "unavailable";
+    /** A rationed request (interactive model requests in flight) refused at once; the error carries {@code retryAfterMs}. */
+    public static final String BUSY = "busy";
+    /** The client has more unsent bytes than {@code writeQueueBytes}; a client that keeps asking is closed. */
+    public static final String TOO_BUSY = "too_busy";
     public static final String VERSION = "unsupported_version";
     public static final String INTERNAL = "internal";
 
@@ -46,7 +54,8 @@ public final class Protocol {
 
   public record Hello(String id, int version, String token) implements ClientMessage {}
 
-  public record Subscribe(String id, Object job, Set<Stream> streams) implements ClientMessage {}
+  /** {@code maxFps}: the highest image frame rate per stream the client wants, or null for the server's. */
+  public record Subscribe(String id, Object job, Set<Stream> streams, Double maxFps) implements ClientMessage {}
 
   public record Unsubscribe(String id, Object job) implements ClientMessage {}
 
@@ -66,18 +75,68 @@ public final class Protocol {
   static final List<String> TYPES = List.of("hello", "subscribe", "unsubscribe", "start", "pause", "resume", "stop",
       "delete", "set", "decode", "encode", "interpolate", "attribute", "ping");
 
+  /** Parses {@code text}; the limit counts its UTF-8 bytes, as they came over the wire. */
   public static ClientMessage parse(String text, int maxBytes) {
-    if (text.length() > maxBytes) {
-      throw new ProtocolException(Codes.TOO_LARGE, "message of " + text.length() + " characters exceeds the limit of "
-          + maxBytes, idOf(text));
+    return parse(text, utf8Length(text), maxBytes);
+  }
+
+  /** Parses {@code text}, which was {@code bytes} long in UTF-8. */
+  static ClientMessage parse(String text, long bytes, int maxBytes) {
+    if (bytes > maxBytes) {
+      throw new ProtocolException(Codes.TOO_LARGE, "message of " + bytes + " bytes exceeds the limit of " + maxBytes
+          + " bytes", idOf(text));
     }
-    JsonObject m;
+    Object value;
     try {
-      m = new JsonObject(text);
-    } catch (DecodeException | ClassCastException e) {
-      throw new ProtocolException(Codes.BAD_JSON, "not a JSON object: " + firstLine(e.getMessage()), null);
+      value = Json.decodeValue(text);
+    } catch (DecodeException e) {
+      throw new ProtocolException(Codes.BAD_JSON, "the message is not valid JSON" + where(e), null);
+    }
+    if (!(value instanceof JsonObject m)) {
+      throw new ProtocolException(Codes.BAD_JSON, "a message must be a JSON object like {\"type\": \"ping\"}, not "
+          + kindOf(value), null);
     }
     return parse(m);
+  }
+
+  /** The UTF-8 length of {@code s} (a lone surrogate counts as the 3 bytes of its replacement). */
+  static long utf8Length(CharSequence s) {
+    long n = 0;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < 0x80) {
+        n++;
+      } else if (c < 0x800) {
+        n += 2;
+      } else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+        n += 4;
+        i++;
+      } else {
+        n += 3;
+      }
+    }
+    return n;
+  }
+
+  /** " (line L, column C)" from the parser's location, without its internals; "" when it has none. */
+  private static String where(DecodeException e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof JsonProcessingException j && j.getLocation() != null) {
+        return " (line " + j.getLocation().getLineNr() + ", column " + j.getLocation().getColumnNr() + ")";
+      }
+    }
+    return "";
+  }
+
+  private static String kindOf(Object v) {
+    return switch (v) {
+      case null -> "null";
+      case JsonArray a -> "an array";
+      case String str -> "a string";
+      case Number num -> "a number";
+      case Boolean b -> "a boolean";
+      default -> "a " + v.getClass().getSimpleName();
+    };
   }
 
   public static ClientMessage parse(JsonObject m) {
@@ -92,15 +151,23 @@ public final class Protocol {
     return switch (type) {
       case "hello" -> {
         Object v = m.getValue("version");
-        if (!(v instanceof Number n) || n.intValue() != n.doubleValue()) {
+        Long n = wholeNumber(v, 0, Integer.MAX_VALUE);
+        if (n == null) {
           throw new ProtocolException(Codes.BAD_FIELD, "\"version\" must be a whole number", id);
         }
-        if (n.intValue() != VERSION) {
+        if (n != VERSION) {
           throw new ProtocolException(Codes.VERSION, "this server speaks protocol version " + VERSION + ", not " + n, id);
         }
-        yield new Hello(id, n.intValue(), optionalString(m, "token", id));
+        yield new Hello(id, VERSION, optionalString(m, "token", id));
       }
-      case "subscribe" -> new Subscribe(id, job(m, id), streams(m, id));
+      case "subscribe" -> {
+        Object fps = m.getValue("maxFps");
+        if (fps != null && (!(fps instanceof Number f) || !(f.doubleValue() > 0) || !Double.isFinite(f.doubleValue()))) {
+          throw new ProtocolException(Codes.BAD_FIELD, "\"maxFps\" must be a number above 0 (image frames per second "
+              + "per stream)", id);
+        }
+        yield new Subscribe(id, job(m, id), streams(m, id), fps == null ? null : ((Number) fps).doubleValue());
+      }
       case "unsubscribe" -> new Unsubscribe(id, job(m, id));
       case "start" -> {
         String preset = optionalString(m, "preset", id);
@@ -112,10 +179,12 @@ public final class Protocol {
           throw new ProtocolException(Codes.BAD_FIELD, "\"spec\" must be an object", id);
         }
         Object epochs = m.getValue("epochs");
-        if (epochs != null && (!(epochs instanceof Number e) || e.intValue() < 1 || e.intValue() != e.doubleValue())) {
-          throw new ProtocolException(Codes.BAD_FIELD, "\"epochs\" must be a whole number of at least 1", id);
+        Long e = wholeNumber(epochs, 1, Integer.MAX_VALUE);
+        if (epochs != null && e == null) {
+          throw new ProtocolException(Codes.BAD_FIELD, "\"epochs\" must be a whole number from 1 to " + Integer.MAX_VALUE,
+              id);
         }
-        yield new Start(id, preset, (JsonObject) spec, epochs == null ? null : ((Number) epochs).intValue());
+        yield new Start(id, preset, (JsonObject) spec, e == null ? null : e.intValue());
       }
       case "pause", "resume", "stop", "delete" -> new Control(id, type, job(m, id));
       case "set" -> {
@@ -135,6 +204,19 @@ public final class Protocol {
         if ("encode".equals(type) && !(m.getValue("pixels") instanceof JsonArray)) {
           throw new ProtocolException(Codes.BAD_FIELD, "encode needs \"pixels\": an array of 28x28 numbers in [0, 1]", id);
         }
+        // Whole-number fields are checked here, exactly: the trainer reads them as ints, and 1.9 or 2^32 + 5
+        // must not quietly become 1 or 5. Ranges that depend on the model (how many test images) are its own.
+        for (String end : List.of("from", "to")) {
+          if (m.getValue(end) instanceof JsonObject point && point.containsKey("index")) {
+            wholeField(point.getValue("index"), "\"" + end + ".index\" must be a test image number (a whole number from 0)",
+                id);
+          }
+        }
+        for (String key : List.of("steps", "plus", "minus")) {
+          if (m.containsKey(key)) {
+            wholeField(m.getValue(key), "\"" + key + "\" must be a whole number from 0", id);
+          }
+        }
         yield new ModelRequest(id, type, job(m, id), m);
       }
       case "ping" -> new Ping(id);
@@ -143,7 +225,57 @@ public final class Protocol {
     };
   }
 
+  private static void wholeField(Object v, String message, String id) {
+    if (wholeNumber(v, 0, Integer.MAX_VALUE) == null) {
+      throw new ProtocolException(Codes.BAD_FIELD, message, id);
+    }
+  }
+
+  /**
+   * {@code v} as a long when it is exactly a whole number in {@code [min, max]}, else null: no rounding
+   * (1.9), no wrapping (2^32 + 5, 2^63) and no truncation towards zero (-0.9).
+   */
+  static Long wholeNumber(Object v, long min, long max) {
+    long n;
+    switch (v) {
+      case Integer i -> n = i;
+      case Long l -> n = l;
+      case Short sh -> n = sh;
+      case Byte b -> n = b;
+      case BigInteger b -> {
+        if (b.bitLength() > 63) {
+          return null;
+        }
+        n = b.longValue();
+      }
+      case BigDecimal d -> {
+        try {
+          n = d.longValueExact();
+        } catch (ArithmeticException notWhole) {
+          return null;
+        }
+      }
+      case Number d -> {
+        double x = d.doubleValue();
+        // 2^63 as a double rounds to Long.MAX_VALUE when cast; the bounds below are well inside a long.
+        if (x != Math.rint(x) || Double.isInfinite(x) || Math.abs(x) >= 0x1p62) {
+          return null;
+        }
+        n = (long) x;
+      }
+      case null, default -> {
+        return null;
+      }
+    }
+    return n < min || n > max ? null : n;
+  }
+
   private static Object job(JsonObject m, String id) {
+    Object job = m.getValue("job");
+    if (job instanceof Number && wholeNumber(job, 0, Integer.MAX_VALUE) == null) {
+      throw new ProtocolException(Codes.BAD_FIELD, "\"job\" must be a job id (string) or number (a whole number from 0)",
+          id);
+    }
     try {
       return TrainerCommand.jobRef(m.getValue("job"));
     } catch (IllegalArgumentException e) {
@@ -195,11 +327,4 @@ public final class Protocol {
     return s;
   }
 
-  private static String firstLine(String s) {
-    if (s == null) {
-      return "";
-    }
-    int nl = s.indexOf('\n');
-    return nl < 0 ? s : s.substring(0, nl);
-  }
 }

@@ -120,10 +120,16 @@ public sealed interface ServerMessage {
 
   // --- replies (echo the request's id) ----------------------------------------------------------
 
-  record Error(String id, String code, String message) implements ServerMessage {
+  /** {@code retryAfterMs} (null for none): when a rationed request ({@code busy}) is worth trying again. */
+  record Error(String id, String code, String message, Long retryAfterMs) implements ServerMessage {
+    public Error(String id, String code, String message) {
+      this(id, code, message, null);
+    }
+
     @Override
     public JsonObject toJson() {
-      return replyTo(this, id).put("code", code).put("message", message);
+      JsonObject j = replyTo(this, id).put("code", code).put("message", message);
+      return retryAfterMs == null ? j : j.put("retryAfterMs", retryAfterMs);
     }
   }
 
@@ -134,10 +140,11 @@ public sealed interface ServerMessage {
     }
   }
 
-  record Subscribed(String id, JsonObject job, List<String> streams) implements ServerMessage {
+  /** {@code maxFps}: the image frame rate per stream the client will get at most. */
+  record Subscribed(String id, JsonObject job, List<String> streams, double maxFps) implements ServerMessage {
     @Override
     public JsonObject toJson() {
-      return replyTo(this, id).put("job", job).put("streams", new JsonArray(streams));
+      return replyTo(this, id).put("job", job).put("streams", new JsonArray(streams)).put("maxFps", maxFps);
     }
   }
 

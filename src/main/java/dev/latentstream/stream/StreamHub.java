@@ -13,11 +13,19 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.WebSocketFrame;
 import io.vertx.core.json.JsonObject;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -31,17 +39,51 @@ public final class StreamHub {
 
   private static final System.Logger LOG = System.getLogger(StreamHub.class.getName());
 
+  /**
+   * The server-wide cap on image frames per second per client and stream (server key {@code maxFramesPerSecond}),
+   * and the interactive requests a client may have in flight (server key {@code interactiveMaxInFlightPerClient}).
+   * Read here until {@link ServerConfig} carries the keys; a client's {@code maxFps} can only lower the first.
+   */
+  public static final double MAX_FRAMES_PER_SECOND = 2;
+  public static final int INTERACTIVE_MAX_IN_FLIGHT_PER_CLIENT = 4;
+  /** The retry hint sent with {@code busy}: about one interactive request's time on the trainer. */
+  static final long BUSY_RETRY_MS = 200;
+  /** {@code too_busy} replies a client over its bound gets before it is closed. */
+  static final int TOO_BUSY_REPLIES_BEFORE_CLOSE = 16;
+  /** How often waiting frames are looked at: well inside the shortest frame interval. */
+  static final long FRAME_TICK_MS = 20;
+
   private final Vertx vertx;
   private final ServerConfig config;
   private final Map<Integer, JobStream> jobs = new LinkedHashMap<>();
   private final Set<ClientSession> sessions = new HashSet<>();
+  /** Sessions with frames waiting for their window or for room. */
+  private final Set<ClientSession> framesWaiting = new LinkedHashSet<>();
   private final Counters counters = new Counters();
+  /** Strict: invalid UTF-8 closes the socket (1007) instead of becoming U+FFFD. Event loop only. */
+  private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
+      .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
 
   /** Totals since start, for {@code /api/info}; touched on the hub's event loop only. */
   static final class Counters {
     long framesSent;
     long framesConflated;
     long slowClientsClosed;
+    long tooBusyClosed;
+    long historiesSent;
+    long historyBytesSent;
+    long historySnapshots;
+  }
+
+  /** What {@link #frameAt} found for a job, a frame kind and a step. */
+  public sealed interface FrameLookup {
+    /** The kept frame nearest at or before the step (the latest when no step was given). */
+    record Found(FrameMessage frame) implements FrameLookup {}
+
+    /** The job is known, but no frame of the kind is kept at or before the step. */
+    record NoneKept() implements FrameLookup {}
+
+    record UnknownJob() implements FrameLookup {}
   }
 
   public StreamHub(Vertx vertx, ServerConfig config) {
@@ -56,6 +98,7 @@ public final class StreamHub {
     vertx.setPeriodic(config.lossBatchMs(), id -> flushLoss());
     vertx.setPeriodic(Math.max(50, config.slowClientTimeoutMs() / 4), id -> closeSlowClients());
     // A gateway may start before any trainer node: it then learns the jobs when one appears (TrainerWatch).
+    vertx.setPeriodic(FRAME_TICK_MS, id -> sendWaitingFrames());
     return trainer(new TrainerCommand.ListJobs()).map(list -> {
       list.getJsonArray("jobs").forEach(j -> status((JsonObject) j));
       return (Void) null;
@@ -70,20 +113,32 @@ public final class StreamHub {
     return new io.vertx.core.json.JsonArray(jobs.values().stream().map(j -> j.status).toList());
   }
 
-  /** Connected clients and what back-pressure has done to them so far. */
+  /** Connected clients and what back-pressure and the history cache have done so far. */
   public JsonObject stats() {
     return new JsonObject().put("clients", sessions.size()).put("framesSent", counters.framesSent)
-        .put("framesConflated", counters.framesConflated).put("slowClientsClosed", counters.slowClientsClosed);
+        .put("framesConflated", counters.framesConflated).put("slowClientsClosed", counters.slowClientsClosed)
+        .put("tooBusyClosed", counters.tooBusyClosed).put("historiesSent", counters.historiesSent)
+        .put("historyBytesSent", counters.historyBytesSent).put("historySnapshots", counters.historySnapshots);
   }
 
   /**
    * The kept frame of a job nearest at or before {@code step} (the latest when step is null); null when
-   * there is none or the job is unknown.
+   * there is none or the job is unknown ({@link #frameAt} tells the two apart).
    */
   public Future<FrameMessage> frame(String jobId, FrameKind kind, Long step) {
+    return frameAt(jobId, kind, step).map(r -> r instanceof FrameLookup.Found f ? f.frame() : null);
+  }
+
+  /** The kept frame of a job at or before {@code step} (the latest when null), none kept, or an unknown job. */
+  public Future<FrameLookup> frameAt(String jobId, FrameKind kind, Long step) {
     JobStream js = byId(jobId);
-    return js == null ? Future.succeededFuture()
-        : loadPast(js).map(v -> step == null ? js.latest.get(kind) : js.frameAt(kind, step));
+    if (js == null) {
+      return Future.succeededFuture(new FrameLookup.UnknownJob());
+    }
+    return loadPast(js).map(v -> {
+      FrameMessage m = step == null ? js.latest.get(kind) : js.frameAt(kind, step);
+      return m == null ? new FrameLookup.NoneKept() : new FrameLookup.Found(m);
+    });
   }
 
   /** The steps of the frames kept for scrubbing, per stream ({@code {}} for an unknown job). */
@@ -111,8 +166,24 @@ public final class StreamHub {
         js.pendingLoss.add(s.step(), s.epoch(), s.timeMillis(), s.terms());
         if (first && (js.resumedAtStep() >= 0 || js.joinedMidRun)) {
           // The run has opened its metrics.csv (kept rows first), so the rows before the checkpoint are safe
-          // to read now; subscribers' charts restart from the checkpoint.
-          loadPast(js).onComplete(v -> sendHistory(js, sessionsWanting(js.num, Stream.loss)));
+          // to read now; subscribers' charts restart from the checkpoint with a fresh history.
+          loadPast(js).onComplete(v -> {
+            if (jobs.get(js.num) != js) {
+              return;
+            }
+            flushLoss();
+            boolean any = false;
+            for (ClientSession c : sessions) {
+              ClientSession.Subscription sub = c.subscriptions.get(js.num);
+              if (sub != null && sub.streams.contains(Stream.loss)) {
+                sub.historyPending = true;
+                any = true;
+              }
+            }
+            if (any) {
+              requestHistory(js);
+            }
+          });
         }
       }
       case TrainerEvent.Epoch e -> {
@@ -128,10 +199,10 @@ public final class StreamHub {
       case TrainerEvent.Log e -> broadcast(js.num, Stream.status, new ServerMessage.Log(js.num, e.message()));
       case TrainerEvent.Deleted e -> {
         jobs.remove(js.num);
-        String text = new ServerMessage.Deleted(js.num, e.jobId()).toJson().encode();
+        Encoded text = Encoded.of(new ServerMessage.Deleted(js.num, e.jobId()));
         sessions.forEach(s -> {
           s.unsubscribe(js.num);
-          s.sendText(text);
+          s.send(text);
         });
       }
     }
@@ -152,8 +223,8 @@ public final class StreamHub {
       js.status = job;
     }
     // Every client sees every job's status, so run lists stay live without subscribing.
-    String text = new ServerMessage.Status(job).toJson().encode();
-    sessions.forEach(s -> s.sendText(text));
+    Encoded text = Encoded.of(new ServerMessage.Status(job));
+    sessions.forEach(s -> s.send(text));
   }
 
   private void onFrame(FrameMessage m) {
@@ -163,28 +234,30 @@ public final class StreamHub {
     }
     js.addFrame(m, config.frameHistory());
     Stream stream = Stream.valueOf(m.frame().kind().wireName());
-    String plane = m.frame().plane() != null ? js.plane().toJson().encode() : null;
-    for (ClientSession s : sessionsWanting(js.num, stream)) {
-      if (plane != null) {
-        s.sendText(plane);
+    for (ClientSession s : sessions) {
+      if (s.wants(js.num, stream)) {
+        s.offerFrame(m);
       }
-      s.offerFrame(m);
     }
   }
 
-  private List<ClientSession> sessionsWanting(int job, Stream stream) {
-    return sessions.stream().filter(s -> s.wants(job, stream)).toList();
+  private void sendWaitingFrames() {
+    if (framesWaiting.isEmpty()) {
+      return;
+    }
+    long now = System.nanoTime();
+    framesWaiting.removeIf(s -> !s.sendWaitingFrames(now));
   }
 
-  /** Encodes once, sends to every session subscribed to the job's stream. */
+  /** Encodes once, sends to every session that takes the job's stream live. */
   private void broadcast(int job, Stream stream, ServerMessage msg) {
-    String text = null;
+    Encoded text = null;
     for (ClientSession s : sessions) {
-      if (s.wants(job, stream)) {
+      if (s.takesLive(job, stream)) {
         if (text == null) {
-          text = msg.toJson().encode();
+          text = Encoded.of(msg);
         }
-        s.sendText(text);
+        s.send(text);
       }
     }
   }
@@ -200,28 +273,98 @@ public final class StreamHub {
     }
   }
 
+  // --- history for newcomers -------------------------------------------------------------------
+
   /**
-   * Sends the whole history, which replaces what a client holds. Points still waiting for the next batch
-   * go out first, so no batch after the history repeats a point in it.
+   * Sends the job's history to every session waiting for it ({@code historyPending}): from the cached
+   * snapshot when it is recent enough, else once a new one is built on a worker. Meanwhile their live loss
+   * waits, so nothing reaches them before their history.
    */
-  private void sendHistory(JobStream js, List<ClientSession> to) {
-    flushLoss();
-    if (to.isEmpty() || jobs.get(js.num) != js) {
+  private void requestHistory(JobStream js) {
+    HistorySnapshot snap = js.snapshot;
+    if (snap != null && snap.serves(js.loss)) {
+      deliverHistory(js, snap);
       return;
     }
-    String text = js.history().toJson().encode();
-    to.forEach(s -> s.sendText(text));
+    if (js.building != null) {
+      return; // the sessions are served when it is done
+    }
+    Columns.View view = js.loss.view();
+    counters.historySnapshots++;
+    js.building = vertx.executeBlocking(() -> HistorySnapshot.build(view), false);
+    js.building.onComplete(ar -> {
+      js.building = null;
+      if (jobs.get(js.num) != js) {
+        return;
+      }
+      if (ar.failed()) {
+        LOG.log(System.Logger.Level.ERROR, "cannot build the history of " + js.id(), ar.cause());
+        return;
+      }
+      if (ar.result().columns() != js.loss) {
+        requestHistory(js); // the columns were replaced (past rows put in front) while it was built
+        return;
+      }
+      js.snapshot = ar.result();
+      deliverHistory(js, ar.result());
+    });
+  }
+
+  /**
+   * History, then the rows after the snapshot as one {@code loss} message (the tail), both encoded once for
+   * every waiting session. Pending points go to the other subscribers first, so every row after the tail
+   * reaches everyone in the next live batch: no gap and no repeat in {@code step}.
+   */
+  private void deliverHistory(JobStream js, HistorySnapshot snap) {
+    flushLoss();
+    Encoded history = null;
+    Encoded tail = null;
+    for (ClientSession s : sessions) {
+      ClientSession.Subscription sub = s.subscriptions.get(js.num);
+      if (sub == null || !sub.historyPending) {
+        continue;
+      }
+      sub.historyPending = false;
+      if (!sub.streams.contains(Stream.loss)) {
+        continue;
+      }
+      if (history == null) {
+        history = js.historyMessage(snap);
+        int rows = js.loss.size();
+        tail = rows > snap.rows() ? Encoded.of(new ServerMessage.Loss(js.num, js.loss.view().rows(snap.rows(), rows)))
+            : null;
+      }
+      s.send(history);
+      if (tail != null) {
+        s.send(tail);
+      }
+      sub.historySent = true;
+      counters.historiesSent++;
+      counters.historyBytesSent += history.bytes();
+      s.sendWaitingFrames(System.nanoTime()); // the frames held back for the history
+    }
   }
 
   private void closeSlowClients() {
     long now = System.currentTimeMillis();
     for (ClientSession s : List.copyOf(sessions)) {
-      if (s.unwritableSinceMillis >= 0 && now - s.unwritableSinceMillis > config.slowClientTimeoutMs()) {
-        s.closed = true;
-        sessions.remove(s);
+      if (s.overHardBound()) {
+        close(s, (short) 1008, "too slow: over " + 2L * config.writeQueueBytes() + " bytes waiting to be read");
         counters.slowClientsClosed++;
-        s.ws.close((short) 1008, "too slow: unwritable for over " + config.slowClientTimeoutMs() + " ms");
+      } else if (s.overSinceMillis >= 0 && now - s.overSinceMillis > config.slowClientTimeoutMs()) {
+        close(s, (short) 1008, "too slow: unwritable for over " + config.slowClientTimeoutMs() + " ms");
+        counters.slowClientsClosed++;
       }
+    }
+  }
+
+  /** Forgets the session now (no more writes to it) and closes its socket. */
+  private void close(ClientSession s, short code, String reason) {
+    s.closed = true;
+    sessions.remove(s);
+    framesWaiting.remove(s);
+    if (!s.ws.isClosed()) {
+      s.ws.close(code, reason);
     }
   }
 
@@ -269,33 +412,87 @@ public final class StreamHub {
 
   /** Takes over a new WebSocket; {@code onClose} runs when it closes (the HTTP side's bookkeeping). */
   public void attach(ServerWebSocket ws, boolean authorized, Runnable onClose) {
-    ClientSession s = new ClientSession(ws, authorized, counters);
+    ClientSession[] self = new ClientSession[1];
+    ClientSession s = new ClientSession(ws, authorized, config.writeQueueBytes(), counters, this::planeMessage,
+        () -> framesWaiting.add(self[0]));
+    self[0] = s;
     sessions.add(s);
-    ws.textMessageHandler(text -> onMessage(s, text));
-    ws.binaryMessageHandler(b -> s.send(new ServerMessage.Error(null, Codes.BAD_FIELD,
-        "binary messages are not accepted; send JSON text")));
+    Inbound in = new Inbound();
+    // Frames, not messages: Vert.x would decode invalid UTF-8 leniently and count the limit in characters.
+    ws.frameHandler(f -> in.frame(s, f));
     ws.closeHandler(v -> {
       s.closed = true;
       sessions.remove(s);
+      framesWaiting.remove(s);
       onClose.run();
     });
     ws.exceptionHandler(t -> {
-      // Vert.x drops a message over its size limit and reports it here: close, rather than leave the client
-      // waiting for a reply. A broken socket is closed by Vert.x; the close handler forgets the session.
-      if (t instanceof IllegalStateException && String.valueOf(t.getMessage()).contains("max message size")
-          && !ws.isClosed()) {
-        ws.close((short) 1009, "message too big");
-      }
+      // A broken socket is closed by Vert.x; the close handler forgets the session.
     });
     s.send(new ServerMessage.Welcome(authorized, jobs.values().stream().map(j -> j.status).toList()));
   }
 
-  private void onMessage(ClientSession s, String text) {
+  private Encoded planeMessage(FrameMessage m) {
+    JobStream js = jobs.get(m.job());
+    return js == null ? null : js.planeMessage(m);
+  }
+
+  /**
+   * One client's message being reassembled from its frames. A message over 4 × {@code maxMessageBytes}
+   * closes the socket (1009) without being buffered further; one up to that is read and answered
+   * {@code too_large} when over the limit; invalid UTF-8 in a text message closes it (1007).
+   */
+  private final class Inbound {
+    private Buffer message;
+    private boolean text;
+
+    void frame(ClientSession s, WebSocketFrame f) {
+      if (s.closed) {
+        return;
+      }
+      if (f.isText() || f.isBinary()) {
+        message = Buffer.buffer();
+        text = f.isText();
+      } else if (!f.isContinuation() || message == null) {
+        return; // ping, pong and close are Vert.x's
+      }
+      message.appendBuffer(f.binaryData());
+      if (message.length() > 4L * config.maxMessageBytes()) {
+        message = null;
+        close(s, (short) 1009, "message too big");
+        return;
+      }
+      if (!f.isFinal()) {
+        return;
+      }
+      Buffer complete = message;
+      message = null;
+      if (!text) {
+        s.send(new ServerMessage.Error(null, Codes.BAD_FIELD, "binary messages are not accepted; send JSON text"));
+        return;
+      }
+      String decoded;
+      try {
+        decoded = utf8.reset().decode(ByteBuffer.wrap(complete.getBytes())).toString();
+      } catch (CharacterCodingException e) {
+        close(s, (short) 1007, "invalid UTF-8");
+        return;
+      }
+      onMessage(s, decoded, complete.length());
+    }
+  }
+
+  private void onMessage(ClientSession s, String text, int bytes) {
     ClientMessage m;
     try {
-      m = Protocol.parse(text, config.maxMessageBytes());
+      m = Protocol.parse(text, bytes, config.maxMessageBytes());
     } catch (ProtocolException e) {
-      s.send(new ServerMessage.Error(e.id(), e.code(), e.getMessage()));
+      if (!tooBusy(s, e.id())) {
+        s.send(new ServerMessage.Error(e.id(), e.code(), e.getMessage()));
+      }
+      return;
+    }
+    if (tooBusy(s, m.id())) {
       return;
     }
     try {
@@ -303,6 +500,24 @@ public final class StreamHub {
     } catch (ProtocolException e) {
       s.send(new ServerMessage.Error(m.id(), e.code(), e.getMessage()));
     }
+  }
+
+  /**
+   * A client over its bound is not served: each request gets {@code too_busy}, and one that keeps asking
+   * is closed. So no client can make the server hold more for it than its bound and a few small replies.
+   */
+  private boolean tooBusy(ClientSession s, String id) {
+    if (!s.overBound()) {
+      return false;
+    }
+    if (++s.tooBusyReplies > TOO_BUSY_REPLIES_BEFORE_CLOSE) {
+      counters.tooBusyClosed++;
+      close(s, (short) 1008, "too busy: kept sending while over " + config.writeQueueBytes() + " bytes unread");
+    } else {
+      s.send(new ServerMessage.Error(id, Codes.TOO_BUSY, "over " + config.writeQueueBytes() + " bytes are waiting for "
+          + "you to read them; read before asking for more", config.slowClientTimeoutMs() / 4));
+    }
+    return true;
   }
 
   private void handle(ClientSession s, ClientMessage m) {
@@ -339,47 +554,67 @@ public final class StreamHub {
         if (config.watchRequiresToken()) {
           requireToken(s, r.id());
         }
-        forward(s, r.id(), r.op(), new TrainerCommand.ModelRequest(find(r.job(), r.id()).id(), r.op(), r.body()));
+        String job = find(r.job(), r.id()).id();
+        if (s.interactiveInFlight >= INTERACTIVE_MAX_IN_FLIGHT_PER_CLIENT) {
+          s.send(new ServerMessage.Error(r.id(), Codes.BUSY, INTERACTIVE_MAX_IN_FLIGHT_PER_CLIENT
+              + " interactive requests are already in flight for you; wait for a reply, then retry", BUSY_RETRY_MS));
+          return;
+        }
+        s.interactiveInFlight++;
+        forward(s, r.id(), r.op(), new TrainerCommand.ModelRequest(job, r.op(), r.body()))
+            .onComplete(v -> s.interactiveInFlight--);
       }
       case Protocol.Ping p -> s.send(new ServerMessage.Pong(p.id()));
     }
   }
 
-  private void subscribe(ClientSession s, Protocol.Subscribe sub) {
+  /**
+   * A first subscribe gets the history (with {@code loss}) and the latest frame of each image stream. A
+   * repeated one replaces the streams and rate: no second history, only the latest frames of added streams.
+   */
+  private void subscribe(ClientSession s, Protocol.Subscribe req) {
     if (config.watchRequiresToken()) {
-      requireToken(s, sub.id());
+      requireToken(s, req.id());
     }
-    JobStream js = find(sub.job(), sub.id());
-    // Points not yet flushed go to the existing subscribers now; the newcomer gets them in its history.
-    flushLoss();
-    s.subscriptions.put(js.num, EnumSet.copyOf(sub.streams()));
-    s.send(new ServerMessage.Subscribed(sub.id(), js.status, sub.streams().stream().map(Enum::name).toList()));
+    JobStream js = find(req.job(), req.id());
+    double fps = req.maxFps() == null ? MAX_FRAMES_PER_SECOND : Math.min(MAX_FRAMES_PER_SECOND, req.maxFps());
+    EnumSet<Stream> streams = EnumSet.copyOf(req.streams());
+    ClientSession.Subscription before = s.subscriptions.get(js.num);
+    EnumSet<Stream> added = EnumSet.copyOf(streams);
+    if (before != null) {
+      added.removeAll(before.streams);
+    }
+    ClientSession.Subscription sub = s.subscribe(js.num, streams, (long) (1e9 / fps));
+    s.send(new ServerMessage.Subscribed(req.id(), js.status, streams.stream().map(Enum::name).toList(), fps));
+    boolean needsHistory = streams.contains(Stream.loss) && !sub.historySent && !sub.historyPending;
+    if (needsHistory) {
+      sub.historyPending = true;
+    }
     loadPast(js).onComplete(done -> {
-      if (s.closed || jobs.get(js.num) != js) {
+      if (s.closed || jobs.get(js.num) != js || s.subscriptions.get(js.num) != sub) {
         return;
       }
-      if (s.wants(js.num, Stream.loss)) {
-        sendHistory(js, List.of(s));
+      if (needsHistory && sub.historyPending) {
+        requestHistory(js);
       }
       for (FrameKind kind : FrameKind.values()) {
         FrameMessage latest = js.latest.get(kind);
-        if (latest != null && s.wants(js.num, Stream.valueOf(kind.wireName()))) {
-          if (latest.frame().plane() != null) {
-            s.send(js.plane());
-          }
+        if (latest != null && added.contains(Stream.valueOf(kind.wireName())) && sub.streams.contains(
+            Stream.valueOf(kind.wireName()))) {
           s.offerFrame(latest);
         }
       }
     });
   }
 
-  private void forward(ClientSession s, String id, String requestType, TrainerCommand command) {
-    trainer(command).onComplete(ar -> {
+  private Future<Void> forward(ClientSession s, String id, String requestType, TrainerCommand command) {
+    return trainer(command).transform(ar -> {
       if (ar.succeeded()) {
         s.send(new ServerMessage.Result(ServerMessage.RESULT_TYPES.get(requestType), id, ar.result()));
       } else {
         s.send(new ServerMessage.Error(id, code(ar.cause()), ar.cause().getMessage()));
       }
+      return Future.succeededFuture();
     });
   }
 
@@ -389,6 +624,7 @@ public final class StreamHub {
         case 400 -> Codes.BAD_REQUEST;
         case 404 -> Codes.UNKNOWN_JOB;
         case 409 -> Codes.CONFLICT;
+        case 429 -> Codes.BUSY;
         case 503 -> Codes.UNAVAILABLE;
         // No trainer node answered (none registered, or it timed out): not the server's fault.
         default -> r.failureType() == ReplyFailure.RECIPIENT_FAILURE ? Codes.INTERNAL : Codes.UNAVAILABLE;

@@ -14,8 +14,19 @@ import org.bytedeco.pytorch.Module;
  */
 public interface CheckpointStore {
 
-  /** Progress stored beside the weights. {@code epoch} counts completed epochs. */
-  record Progress(JobConfig job, int epoch, long step, int height, int width) {}
+  /**
+   * Progress stored beside the weights. {@code epoch} counts completed epochs. {@code note} is null, or,
+   * when it was loaded from a fallback, says which file and why (for the user).
+   */
+  record Progress(JobConfig job, int epoch, long step, int height, int width, String note) {
+    public Progress(JobConfig job, int epoch, long step, int height, int width) {
+      this(job, epoch, step, height, width, null);
+    }
+
+    public Progress withNote(String note) {
+      return new Progress(job, epoch, step, height, width, note);
+    }
+  }
 
   void save(Module model, List<Optim> optimizers, Progress progress);
 

@@ -10,16 +10,22 @@ import java.util.List;
  */
 final class LiveSettings {
 
-  static final List<String> KEYS = List.of("lr", "beta", "noise", "frameEverySteps");
+  static final List<String> KEYS = List.of("lr", "beta", "noise", "frameEverySteps", "freeBits", "klWarmupSteps");
 
   private final JobConfig job;
   private volatile double beta;
   private volatile int frameEverySteps;
+  private volatile int diagnosticsEverySteps;
+  private volatile double freeBits;
+  private volatile int klWarmupSteps;
 
   LiveSettings(JobConfig job) {
     this.job = job;
     this.beta = job.beta();
     this.frameEverySteps = job.frameEverySteps();
+    this.diagnosticsEverySteps = job.diagnosticsEverySteps();
+    this.freeBits = job.freeBits();
+    this.klWarmupSteps = job.klWarmupSteps();
   }
 
   void validate(String key, double value) {
@@ -32,9 +38,7 @@ final class LiveSettings {
     switch (key) {
       case "lr" -> require(key, value > 0 && value <= 10, "from 0 (exclusive) to 10", value);
       case "beta" -> {
-        if (!job.model().variational()) {
-          throw new IllegalArgumentException("setting 'beta' applies to vae and conv-vae, not " + job.model().wireName());
-        }
+        variationalOnly(key);
         require(key, value >= 0 && value <= 1e6, "from 0 to 1e6", value);
       }
       case "noise" -> {
@@ -46,7 +50,22 @@ final class LiveSettings {
       }
       case "frameEverySteps" -> require(key, value >= 0 && value <= 1_000_000 && value == Math.rint(value),
           "a whole number from 0 (epoch ends only) to 1000000", value);
+      case "freeBits" -> {
+        variationalOnly(key);
+        require(key, value >= 0 && value <= 1000, "from 0 to 1000 nats per dimension", value);
+      }
+      case "klWarmupSteps" -> {
+        variationalOnly(key);
+        require(key, value >= 0 && value <= 100_000_000 && value == Math.rint(value),
+            "a whole number of steps from 0 to 100000000", value);
+      }
       default -> throw new IllegalStateException(key);
+    }
+  }
+
+  private void variationalOnly(String key) {
+    if (!job.model().variational()) {
+      throw new IllegalArgumentException("setting '" + key + "' applies to vae and conv-vae, not " + job.model().wireName());
     }
   }
 
@@ -60,6 +79,8 @@ final class LiveSettings {
     switch (key) {
       case "beta" -> beta = value;
       case "frameEverySteps" -> frameEverySteps = (int) value;
+      case "freeBits" -> freeBits = value;
+      case "klWarmupSteps" -> klWarmupSteps = (int) value;
       default -> {
         // lr and noise live in the optimisers and the model; the trainer applies them
       }
@@ -68,6 +89,25 @@ final class LiveSettings {
 
   double beta() {
     return beta;
+  }
+
+  /** β at {@code step}: ramped linearly from 0 over the first {@code klWarmupSteps} steps (Bowman et al., 2016). */
+  double beta(long step) {
+    int warmup = klWarmupSteps;
+    return warmup > 0 && step < warmup ? beta * step / warmup : beta;
+  }
+
+  double freeBits() {
+    return freeBits;
+  }
+
+  int diagnosticsEverySteps() {
+    return diagnosticsEverySteps;
+  }
+
+  /** Headless runs measure diagnostics at epoch ends only (they write one row of them per epoch). */
+  void diagnosticsAtEpochEndsOnly() {
+    diagnosticsEverySteps = 0;
   }
 
   int frameEverySteps() {

@@ -20,8 +20,11 @@ import org.bytedeco.pytorch.TensorOptions;
  */
 interface StepRule {
 
-  /** Trains on {@code x} ({@code [batch, pixels]}, clean) and returns the loss terms per image. */
-  Map<String, Double> step(Tensor x, double beta);
+  /**
+   * Trains on {@code x} ({@code [batch, pixels]}, clean) and returns the loss terms per image; {@code beta}
+   * and {@code freeBits} shape the KL term of variational models.
+   */
+  Map<String, Double> step(Tensor x, double beta, double freeBits);
 
   /** The optimisers, in checkpoint order. */
   List<Optim> optimizers();
@@ -53,9 +56,9 @@ interface StepRule {
   /** Reconstruction (+ β·KL) with one optimiser: ae, dae, vae, conv-vae. */
   record Standard(Autoencoder model, Optim optimizer) implements StepRule {
     @Override
-    public Map<String, Double> step(Tensor x, double beta) {
+    public Map<String, Double> step(Tensor x, double beta, double freeBits) {
       Tensor input = model instanceof MlpAutoencoder ae ? ae.corrupt(x) : x;
-      Losses losses = model.losses(input, x, beta);
+      Losses losses = model.losses(input, x, beta, freeBits);
       Map<String, Double> terms = new LinkedHashMap<>();
       losses.terms().forEach((name, t) -> terms.put(name, checked(name, t)));
       optimizer.zeroGrad();
@@ -78,7 +81,7 @@ interface StepRule {
   /** The adversarial autoencoder's three phases: reconstruction, discriminator, generator. */
   record Adversarial(AdversarialAutoencoder model, Optim recon, Optim disc, Optim gen) implements StepRule {
     @Override
-    public Map<String, Double> step(Tensor x, double beta) {
+    public Map<String, Double> step(Tensor x, double beta, double freeBits) {
       Losses r = model.losses(x, x, 0);
       double reconValue = checked("recon", r.total());
       recon.zeroGrad();

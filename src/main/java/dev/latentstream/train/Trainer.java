@@ -7,16 +7,21 @@ import static org.bytedeco.pytorch.global.torch.randperm;
 import dev.latentstream.config.JobConfig;
 import dev.latentstream.data.Dataset;
 import dev.latentstream.data.Split;
+import dev.latentstream.diagnostics.Alarms;
+import dev.latentstream.diagnostics.Diagnostics;
+import dev.latentstream.diagnostics.LatentStats;
 import dev.latentstream.explore.LatentGeometry;
 import dev.latentstream.explore.LiveModel;
 import dev.latentstream.explore.LiveView;
 import dev.latentstream.model.Autoencoder;
+import dev.latentstream.model.Iwae;
 import dev.latentstream.model.Losses;
 import dev.latentstream.model.MlpAutoencoder;
 import dev.latentstream.model.Models;
 import dev.latentstream.model.TensorData;
 import dev.latentstream.optim.Optim;
 import dev.latentstream.render.FrameRenderer;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -32,7 +37,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 /**
  * The training loop: data, model, loss, train, test, repeat, reporting through one {@link
  * TrainingListener}. It imports nothing from Vert.x; the server and the headless CLI are two listeners
- * on this same loop.
+ * on this same loop. {@link #run} reads like PyTorch's {@code vae/main.py}: set up, then per epoch
+ * {@link #train} and {@link #test}.
  *
  * <p>Threads and ownership: {@link #run()} is called on a dedicated thread, which builds and owns every
  * libtorch object (model, optimisers, data tensors) and frees them before returning. Each step runs in
@@ -48,6 +54,8 @@ public final class Trainer {
 
   static final int SCAN_COUNT = LatentGeometry.SCAN_COUNT;
   static final int EVAL_BATCH = 500;
+  /** Decoder rows per chunk of the IWAE bound: about 50 MB of logits for 28×28 images. */
+  static final int IWAE_ROWS = 16_384;
 
   private final JobConfig job;
   private final Dataset data;
@@ -60,6 +68,7 @@ public final class Trainer {
   private final LiveSettings settings;
   private final LiveView live;
   private final Mailbox mailbox;
+  private volatile boolean headless;
 
   // Owned by the trainer thread.
   private Device device;
@@ -67,14 +76,18 @@ public final class Trainer {
   private StepRule rule;
   private Tensor trainImages;
   private Tensor testImages;
-  private Tensor reconShown;
+  private Tensor batch;
   private Tensor reconClean;
   private Tensor reconNoise;
   private int[] testLabels;
   private FrameMaker frames;
   private LatentGeometry geometry;
+  private Alarms alarms;
   private long step;
+  /** Completed epochs. */
   private int epoch;
+  private double lastTestLoss = Double.NaN;
+  private String resumeNote;
 
   /**
    * @param checkpoints where epoch-end checkpoints go and, with {@code resume}, where the run continues
@@ -120,11 +133,14 @@ public final class Trainer {
   }
 
   /**
-   * Renders frames only at epoch ends (what the headless run writes), instead of every
-   * {@code frameEverySteps} steps. Unlike {@link #set}, this is not recorded as a live change.
+   * What a headless run needs: frames and latent diagnostics only at epoch ends (what it writes),
+   * instead of every {@code frameEverySteps} / {@code diagnosticsEverySteps} steps, and no frames before
+   * the first step. Unlike {@link #set}, this is not recorded as a live change.
    */
   public void framesAtEpochEndsOnly() {
+    headless = true;
     settings.apply("frameEverySteps", 0);
+    settings.diagnosticsAtEpochEndsOnly();
   }
 
   /**
@@ -170,7 +186,28 @@ public final class Trainer {
     RunSummary summary;
     try {
       firstEpoch = setUp();
-      summary = loop(t0, firstEpoch);
+      int batches = (data.train().count() + job.batchSize() - 1) / job.batchSize();
+      listener.onStart(new RunStart(job, Devices.name(device), step, epoch, batches, data.train().count(),
+          data.test().count(), data.classNames(), lossTerms(), resumeNote));
+      tick(!headless, !headless && settings.diagnosticsEverySteps() > 0);
+      summary = null;
+      while (epoch < job.epochs() && summary == null) {
+        long epochStart = System.nanoTime();
+        Map<String, Double> trainTerms = train(epoch + 1, batches);
+        if (trainTerms != null) {
+          test(epoch + 1, trainTerms, epochStart);
+        } else {
+          summary = new RunSummary(RunSummary.Status.STOPPED, epoch, step, lastTestLoss,
+              secondsPerEpoch(t0, firstEpoch), null);
+        }
+      }
+      if (summary == null) {
+        summary = new RunSummary(RunSummary.Status.COMPLETED, epoch, step, lastTestLoss,
+            secondsPerEpoch(t0, firstEpoch), null);
+        if (Iwae.applies(job) && job.iwaeSamples() > 0) {
+          summary = summary.withIwae(iwae(job.iwaeSamples()));
+        }
+      }
     } catch (RuntimeException e) {
       String message = e instanceof TrainingDiverged
           ? e.getMessage() + " at step " + step + " (epoch " + epoch + "); the last good checkpoint is kept"
@@ -185,8 +222,7 @@ public final class Trainer {
     return summary;
   }
 
-  private double lastTestLoss = Double.NaN;
-
+  /** Data on the device, the model, its optimisers and, when resuming, the checkpoint; returns the first epoch. */
   private int setUp() {
     Threads.configure(job);
     device = Devices.resolve(job.device());
@@ -203,6 +239,8 @@ public final class Trainer {
     float[] priorNoise = TensorData.floats(randn(FrameMaker.SAMPLE_COUNT, job.latent()));
     trainImages = images(train, 0, train.count());
     testImages = images(test, 0, test.count());
+    // Room for one batch, same device and type as the data; its values are overwritten at every step.
+    batch = trainImages.narrow(0, 0, Math.min(job.batchSize(), train.count())).clone();
     int shown = Math.min(FrameMaker.RECON_COUNT, test.count());
     reconClean = TensorData.cpuContiguousFloat(images(test, 0, shown));
     reconNoise = model instanceof MlpAutoencoder ae ? ae.unitNoise(reconClean) : null;
@@ -212,41 +250,25 @@ public final class Trainer {
     }
     int classes = Math.max(data.classNames().size(), java.util.Arrays.stream(testLabels).max().orElse(0) + 1);
     frames = new FrameMaker(renderer, device, data.classNames(), classes, train.rows(), train.cols(), priorNoise);
-    int firstEpoch = 0;
+    alarms = new Alarms(job.latent(), job.model().variational(), job.beta());
     if (resume) {
       CheckpointStore.Progress p = checkpoints.load(model, rule.optimizers());
       epoch = p.epoch();
       step = p.step();
-      firstEpoch = epoch;
+      resumeNote = p.note();
     }
-    return firstEpoch;
+    return epoch;
   }
 
-  private RunSummary loop(long t0, int firstEpoch) {
-    int batches = (data.train().count() + job.batchSize() - 1) / job.batchSize();
-    listener.onStart(new RunStart(job, Devices.name(device), step, epoch, batches, data.train().count(),
-        data.test().count(), data.classNames(), lossTerms()));
-    try (PointerScope scope = new PointerScope()) {
-      geometry = scan(Math.min(SCAN_COUNT, data.test().count()));
-      emitFrames();
-    }
-    while (epoch < job.epochs()) {
-      boolean completed = trainEpoch(epoch + 1, batches);
-      if (!completed) {
-        return new RunSummary(RunSummary.Status.STOPPED, epoch, step, lastTestLoss, secondsPerEpoch(t0, firstEpoch),
-            null);
-      }
-    }
-    return new RunSummary(RunSummary.Status.COMPLETED, epoch, step, lastTestLoss, secondsPerEpoch(t0, firstEpoch),
-        null);
-  }
-
-  /** One epoch; false when a stop request ended it early (nothing of it is kept). */
-  private boolean trainEpoch(int e, int batches) {
+  /**
+   * One epoch of steps (train() in vae/main.py): returns the mean training terms per image, or null when a
+   * stop request ended the epoch early (nothing of it is kept).
+   */
+  private Map<String, Double> train(int e, int batches) {
     long start = System.nanoTime();
     int n = data.train().count();
     int batchSize = job.batchSize();
-    Map<String, Double> sums = new java.util.LinkedHashMap<>();
+    Map<String, Double> sums = new LinkedHashMap<>();
     try (PointerScope epochScope = new PointerScope()) {
       // Each epoch draws from its own seed, so a run resumed at an epoch boundary replays exactly.
       manual_seed(epochSeed(job.seed(), e));
@@ -254,14 +276,16 @@ public final class Trainer {
       model.train(true);
       for (int b = 0; b < batches; b++) {
         if (!mailbox.service(this::applySetting)) {
-          return false;
+          return null;
         }
         int from = b * batchSize;
         int size = Math.min(batchSize, n - from);
         Map<String, Double> terms;
         try (PointerScope stepScope = new PointerScope()) {
-          Tensor x = trainImages.index_select(0, order.narrow(0, from, size));
-          terms = rule.step(x, settings.beta());
+          // The batch tensor is reused: index_select writes into it instead of allocating each step.
+          Tensor x = size == batch.size(0) ? batch : batch.narrow(0, 0, size);
+          torch.index_select_out(x, trainImages, 0, order.narrow(0, from, size));
+          terms = rule.step(x, settings.beta(step), settings.freeBits());
         }
         terms.forEach((k, v) -> sums.merge(k, v * size, Double::sum));
         step++;
@@ -269,26 +293,33 @@ public final class Trainer {
         double elapsed = (System.nanoTime() - start) / 1e9;
         listener.onStep(new StepMetrics(step, e, b + 1, batches, terms, (from + size) / Math.max(elapsed, 1e-9),
             elapsed));
-        int every = settings.frameEverySteps();
-        if (every > 0 && step % every == 0 && b + 1 < batches) {
-          try (PointerScope frameScope = new PointerScope()) {
-            geometry = scan(Math.min(SCAN_COUNT, data.test().count()));
-            emitFrames();
-          }
+        if (b + 1 < batches) {
+          int frameEvery = settings.frameEverySteps();
+          int diagnosticsEvery = settings.diagnosticsEverySteps();
+          tick(frameEvery > 0 && step % frameEvery == 0, diagnosticsEvery > 0 && step % diagnosticsEvery == 0);
         }
       }
-      long testStart = System.nanoTime();
-      double testLoss = evaluate();
-      double testSeconds = (System.nanoTime() - testStart) / 1e9;
-      epoch = e;
-      lastTestLoss = testLoss;
-      emitFrames();
-      checkpoints.save(model, rule.optimizers(),
-          new CheckpointStore.Progress(job, epoch, step, data.train().rows(), data.train().cols()));
-      sums.replaceAll((k, v) -> v / n);
-      listener.onEpoch(new EpochResult(e, step, sums, testLoss, (System.nanoTime() - start) / 1e9, testSeconds));
     }
-    return true;
+    sums.replaceAll((k, v) -> v / n);
+    return sums;
+  }
+
+  /**
+   * The end of an epoch (test() in vae/main.py): the test loss and the latent diagnostics over the test
+   * set, frames, alarms, the checkpoint, then the epoch's result.
+   */
+  private void test(int e, Map<String, Double> trainTerms, long epochStart) {
+    long testStart = System.nanoTime();
+    Diagnostics diagnostics = evaluate(e);
+    double testSeconds = (System.nanoTime() - testStart) / 1e9;
+    epoch = e;
+    emitFrames();
+    listener.onDiagnostics(diagnostics);
+    alarms.epochEnd(step, e, diagnostics, lastTestLoss).forEach(listener::onWarning);
+    checkpoints.save(model, rule.optimizers(),
+        new CheckpointStore.Progress(job, epoch, step, data.train().rows(), data.train().cols()));
+    listener.onEpoch(new EpochResult(e, step, trainTerms, lastTestLoss, (System.nanoTime() - epochStart) / 1e9,
+        testSeconds));
   }
 
   static long epochSeed(long seed, int epoch) {
@@ -296,13 +327,15 @@ public final class Trainer {
   }
 
   /**
-   * The test loss per image, defined as the training loss, and the codes of every test image, which
-   * become the latent geometry for the epoch-end frames.
+   * The test loss per image ({@link #lastTestLoss}), defined as the training loss, over the whole test
+   * set; its codes become the latent geometry for the epoch-end frames and its posteriors the returned
+   * diagnostics.
    */
-  private double evaluate() {
+  private Diagnostics evaluate(int e) {
     int n = data.test().count();
     int d = job.latent();
     float[] codes = new float[n * d];
+    LatentStats stats = new LatentStats(d, job.model().variational());
     double sum = 0;
     try (NoGradGuard noGrad = new NoGradGuard(); PointerScope scope = new PointerScope()) {
       model.eval();
@@ -311,11 +344,12 @@ public final class Trainer {
         try (PointerScope batchScope = new PointerScope()) {
           Tensor x = testImages.narrow(0, from, size);
           Tensor input = model instanceof MlpAutoencoder ae ? ae.corrupt(x) : x;
-          Losses losses = model.losses(input, x, settings.beta());
+          Losses losses = model.losses(input, x, settings.beta(step), settings.freeBits());
           sum += StepRule.checked("test loss", losses.total()) * size;
           Tensor c = losses.codes() != null ? losses.codes() : model.encode(input).mean();
           float[] part = TensorData.floats(c);
           System.arraycopy(part, 0, codes, from * d, part.length);
+          stats.add(part, losses.logVar() == null ? null : TensorData.floats(losses.logVar()), size);
         }
       }
     } finally {
@@ -323,26 +357,46 @@ public final class Trainer {
     }
     geometry = new LatentGeometry(codes, testLabels, n, d, frames.classes());
     live.update(geometry);
-    return sum / n;
+    lastTestLoss = sum / n;
+    return stats.result(step, e);
   }
 
-  /** Codes of the first {@code count} test images, with gradients off. */
-  private LatentGeometry scan(int count) {
-    int d = job.latent();
-    float[] codes = new float[count * d];
-    try (NoGradGuard noGrad = new NoGradGuard()) {
-      model.eval();
-      for (int from = 0; from < count; from += EVAL_BATCH) {
-        int size = Math.min(EVAL_BATCH, count - from);
-        float[] part = TensorData.floats(model.encode(testImages.narrow(0, from, size)).mean());
-        System.arraycopy(part, 0, codes, from * d, part.length);
-      }
-    } finally {
-      model.train(true);
+  /**
+   * Between steps: scans the first {@link #SCAN_COUNT} test images for the latent plane, then renders
+   * frames and/or reports diagnostics from them.
+   */
+  private void tick(boolean withFrames, boolean withDiagnostics) {
+    if (!withFrames && !withDiagnostics && geometry != null) {
+      return;
     }
-    LatentGeometry g = new LatentGeometry(codes, java.util.Arrays.copyOf(testLabels, count), count, d, frames.classes());
-    live.update(g);
-    return g;
+    try (PointerScope scope = new PointerScope()) {
+      int count = Math.min(SCAN_COUNT, data.test().count());
+      int d = job.latent();
+      float[] codes = new float[count * d];
+      LatentStats stats = new LatentStats(d, job.model().variational());
+      try (NoGradGuard noGrad = new NoGradGuard()) {
+        model.eval();
+        for (int from = 0; from < count; from += EVAL_BATCH) {
+          int size = Math.min(EVAL_BATCH, count - from);
+          Autoencoder.Encoded enc = model.encode(testImages.narrow(0, from, size));
+          float[] part = TensorData.floats(enc.mean());
+          System.arraycopy(part, 0, codes, from * d, part.length);
+          stats.add(part, enc.logVar() == null ? null : TensorData.floats(enc.logVar()), size);
+        }
+      } finally {
+        model.train(true);
+      }
+      geometry = new LatentGeometry(codes, java.util.Arrays.copyOf(testLabels, count), count, d, frames.classes());
+      live.update(geometry);
+      if (withDiagnostics) {
+        Diagnostics diagnostics = stats.result(step, epoch);
+        alarms.tick(diagnostics);
+        listener.onDiagnostics(diagnostics);
+      }
+      if (withFrames) {
+        emitFrames();
+      }
+    }
   }
 
   private void emitFrames() {
@@ -360,6 +414,17 @@ public final class Trainer {
     out.forEach(listener::onFrame);
   }
 
+  /** The importance-weighted bound on the test set after the final epoch, in nats per image. */
+  private double iwae(int k) {
+    manual_seed(epochSeed(job.seed(), job.epochs() + 1));
+    try (PointerScope scope = new PointerScope()) {
+      model.eval();
+      return Iwae.bound(Iwae.of(model), testImages, k, IWAE_ROWS, null);
+    } finally {
+      model.train(true);
+    }
+  }
+
   private void applySetting(SettingChange c) {
     settings.apply(c.key(), c.value());
     if (c.key().equals("lr")) {
@@ -373,7 +438,7 @@ public final class Trainer {
   }
 
   private void tearDown() {
-    for (Tensor t : new Tensor[] {trainImages, testImages, reconClean, reconNoise}) {
+    for (Tensor t : new Tensor[] {trainImages, testImages, batch, reconClean, reconNoise}) {
       if (t != null) {
         t.close();
       }

@@ -60,7 +60,7 @@ class TrainCommandTest {
       assertTrue(Files.size(out.resolve(f)) > 0, f);
     }
     for (int e = 1; e <= 2; e++) {
-      for (String kind : List.of("reconst", "sampled", "latent", "manifold")) {
+      for (String kind : List.of("reconst", "sampled", "latent", "manifold", "diagnostics")) {
         BufferedImage img = ImageIO.read(out.resolve(kind + "-" + e + ".png").toFile());
         assertNotNull(img, kind + "-" + e + ".png decodes");
         assertTrue(img.getWidth() > 28 && img.getHeight() > 28);
@@ -68,14 +68,28 @@ class TrainCommandTest {
     }
     assertNotNull(ImageIO.read(out.resolve("loss.png").toFile()));
     List<String> csv = Files.readAllLines(out.resolve("metrics.csv"));
-    assertEquals("step,epoch,recon,kl,loss,test_loss,seconds,setting", csv.getFirst());
+    assertEquals("step,epoch,recon,kl,loss,test_loss,seconds,setting,active_units,topk_fraction,warning", csv.getFirst());
     assertEquals(1 + 16, csv.size(), "one row per step: 2 epochs of 8");
-    assertTrue(csv.get(8).split(",", -1)[5].length() > 0, "test loss on the epoch's last step");
+    String[] epochEnd = csv.get(8).split(",", -1);
+    assertTrue(epochEnd[5].length() > 0, "test loss on the epoch's last step");
+    int active = Integer.parseInt(epochEnd[8]);
+    assertTrue(active >= 0 && active <= 2, "active units of a 2-d latent: " + active);
+    double topK = Double.parseDouble(epochEnd[9]);
+    assertTrue(topK > 0 && topK <= 1, "top-k fraction " + topK);
+    assertEquals("", csv.get(7).split(",", -1)[8], "headless runs measure diagnostics at epoch ends only");
+    String jobJson = Files.readString(out.resolve("job.json"));
+    assertTrue(jobJson.contains("\"iwae\""), jobJson);
 
     Result resumed = run("train", "--out", out.toString(), "--resume", "--epochs", "3", "--plain");
     assertEquals(0, resumed.code(), resumed.err());
     assertEquals(1 + 24, Files.readAllLines(out.resolve("metrics.csv")).size());
     assertTrue(Files.exists(out.resolve("manifold-3.png")));
+
+    assertEquals(0, run("evaluate", "--run", out.toString(), "--iwae", "20", "--data-dir", data.toString(), "--plain")
+        .code());
+    Result tooMany = run("evaluate", "--run", out.toString(), "--iwae", "5001");
+    assertEquals(2, tooMany.code());
+    assertTrue(tooMany.err().contains("--iwae must be from 1 to 5000"), tooMany.err());
 
     Path samples = tmp.resolve("s.png");
     assertEquals(0, run("sample", "--run", out.toString(), "--n", "16", "--out", samples.toString()).code());

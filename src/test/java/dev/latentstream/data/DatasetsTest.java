@@ -49,6 +49,25 @@ class DatasetsTest {
   }
 
   @Test
+  void aRelativeDirectoryIsLookedForUnderTheDataDir(@TempDir Path dataDir) throws IOException {
+    Dataset small = Synthetic.generate(25, 5, 4);
+    writeDataset(dataDir.resolve("mine/digits"), small.train(), small.test());
+    assertEquals(25, Datasets.load("mine/digits", dataDir).train().count(), "what a server's client may name");
+    assertTrue(Datasets.find("mine/digits", null).isEmpty(), "without a dataDir, relative to the working directory");
+  }
+
+  @Test
+  void syntheticIsGeneratedByNameWithoutFiles() {
+    Dataset d = Datasets.ensure(Datasets.SYNTHETIC, null, line -> {
+      throw new AssertionError("nothing to fetch: " + line);
+    });
+    assertEquals("synthetic", d.name());
+    assertEquals(6000, d.train().count());
+    assertEquals(1000, d.test().count());
+    assertEquals(Synthetic.CLASS_NAMES, d.classNames());
+  }
+
+  @Test
   void aMissingDatasetSaysWhereItLookedAndWhatToRun(@TempDir Path dataDir) {
     String m = Datasets.missing("mnist", dataDir).getMessage();
     assertTrue(m.contains(dataDir.resolve("mnist").toString()), m);

@@ -22,6 +22,8 @@ final class ServeProcess implements AutoCloseable {
   final Process process;
   private final List<String> out = new ArrayList<>();
   private final List<String> err = new ArrayList<>();
+  /** Streams read to their end: after that, and only then, no more lines can come. */
+  private int ended;
 
   private ServeProcess(Process process) {
     this.process = process;
@@ -52,7 +54,19 @@ final class ServeProcess implements AutoCloseable {
       } catch (IOException ignored) {
         // the process is gone
       }
+      synchronized (this) {
+        ended++;
+        notifyAll();
+      }
     });
+  }
+
+  /** Waits until the process has exited and everything it printed has been read. */
+  synchronized void awaitEnd(long seconds) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (ended < 2 && System.nanoTime() < deadline) {
+      wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+    }
   }
 
   synchronized List<String> out() {
@@ -74,7 +88,7 @@ final class ServeProcess implements AutoCloseable {
         }
       }
       long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-      if (left <= 0 || (!process.isAlive() && seen == out.size())) {
+      if (left <= 0 || (ended == 2 && seen == out.size())) {
         throw new AssertionError("no such line within " + seconds + " s; stdout: " + out + "; stderr: " + err);
       }
       wait(Math.min(left, 200));

@@ -37,6 +37,7 @@ class ServeProcessTest {
         ServeProcess p = ServeProcess.start(root, "serve", "--no-job", "--config", f.configFile.toString(),
             "--port", Integer.toString(taken.getLocalPort()))) {
       assertTrue(p.process.waitFor(90, TimeUnit.SECONDS), "serve did not exit");
+      p.awaitEnd(10);
       assertEquals(2, p.process.exitValue(), () -> "stdout " + p.out() + " stderr " + p.err());
       List<String> err = p.err();
       assertEquals(1, err.size(), () -> "stderr: " + err);
@@ -67,13 +68,15 @@ class ServeProcessTest {
       awaitStep(http, port, STEPS_PER_EPOCH + 5, 60);
 
       long t0 = System.nanoTime();
-      first.process.destroy(); // SIGTERM
+      // SIGTERM; Process.destroy() would also close the pipes and lose what the server says while it stops.
+      first.process.toHandle().destroy();
       assertTrue(first.process.waitFor(10, TimeUnit.SECONDS), "serve did not exit within 10 s of SIGTERM");
       double seconds = (System.nanoTime() - t0) / 1e9;
-      String said = first.awaitLine(l -> l.contains("stopped in"), 5);
-      first.awaitLine(l -> l.contains("interrupted by shutdown at step"), 5);
-      System.out.printf("shutdown on SIGTERM mid-epoch: %.2f s until exit; the server: %s%n", seconds, said);
+      first.awaitEnd(10);
       assertEquals(0, first.process.exitValue(), () -> "stdout " + first.out() + " stderr " + first.err());
+      String said = first.awaitLine(l -> l.contains("stopped in"), 5);
+      first.awaitLine(l -> l.contains("interrupted by shutdown at step"), 1);
+      System.out.printf("shutdown on SIGTERM mid-epoch: %.2f s until exit; the server: %s%n", seconds, said);
       assertEquals("1001 server shutting down", closed.get(1, TimeUnit.SECONDS));
       try (Stream<Path> runs = Files.list(f.runsDir)) {
         runDir = runs.filter(Files::isDirectory).findFirst().orElseThrow();
@@ -82,12 +85,23 @@ class ServeProcessTest {
       assertEquals("interrupted", status.getString("status"));
     }
 
-    try (ServeProcess second = ServeProcess.start(root, "serve", "--no-job", "--config", f.configFile.toString())) {
-      second.awaitLine(l -> l.contains("started:") && l.contains("continuing from step"), 90);
-      second.awaitLine(l -> l.contains("finished: " + EPOCHS + " epochs"), 240);
-      second.process.destroy();
+    try (ServeProcess second = ServeProcess.start(root, "serve", "--no-job", "--log-format", "json", "--config",
+        f.configFile.toString())) {
+      second.awaitLine(l -> l.contains("\"event\":\"started\"") && l.contains("continuing from step"), 90);
+      second.awaitLine(l -> l.contains("\"event\":\"finished\""), 240);
+      second.process.toHandle().destroy();
       assertTrue(second.process.waitFor(10, TimeUnit.SECONDS), "an idle serve did not exit within 10 s");
       assertEquals(0, second.process.exitValue());
+      second.awaitEnd(10);
+      // --log-format json: every line of stdout is one JSON object; the epochs carry their figures as fields.
+      List<JsonObject> lines = second.out().stream().map(JsonObject::new).toList();
+      List<JsonObject> epochs = lines.stream().filter(o -> "epoch".equals(o.getString("event"))).toList();
+      assertFalse(epochs.isEmpty(), "epoch lines");
+      for (JsonObject e : epochs) {
+        assertEquals(EPOCHS, e.getInteger("epochs"));
+        assertTrue(e.getDouble("testLoss") > 0 && e.getDouble("seconds") > 0 && e.getLong("imagesPerSecond") > 0, e::encode);
+        assertTrue(e.getString("job").startsWith("tiny-"), e::encode);
+      }
     }
     List<String> rows = Files.readAllLines(runDir.resolve("metrics.csv"));
     List<Long> steps = rows.subList(1, rows.size()).stream().filter(r -> !r.isBlank())

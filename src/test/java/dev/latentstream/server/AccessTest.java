@@ -25,13 +25,16 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
 class AccessTest {
 
+  static final String ALLOWED_ORIGIN = "https://viewer.example:8443";
+
   @TempDir static Path root;
   static TestServer server;
 
   @BeforeAll
   static void start() throws Exception {
     server = new TestServer(root, new JsonObject().put("watchRequiresToken", true).put("maxConnectionsPerIp", 2)
-        .put("maxMessageBytes", 1024).put("maxConcurrentJobs", 1).put("queueLimit", 1));
+        .put("maxMessageBytes", 1024).put("maxConcurrentJobs", 1).put("queueLimit", 1)
+        .put("allowedOrigins", new io.vertx.core.json.JsonArray().add(ALLOWED_ORIGIN)));
   }
 
   @AfterAll
@@ -96,10 +99,35 @@ class AccessTest {
             .compose(status -> {
               assertEquals(429, status, "the third connection");
               ProtocolClient first = two.resultAt(0);
-              return first.close().compose(v -> vertx.timer(200)).compose(v -> two.<ProtocolClient>resultAt(1).close());
+              // A slot frees once the server has seen the close: a new connection is admitted then.
+              return first.close().compose(v -> openOnceAdmitted(vertx, query, 50))
+                  .compose(ProtocolClient::close)
+                  .compose(v -> two.<ProtocolClient>resultAt(1).close());
             }))
-        .compose(v -> ProtocolClient.open(vertx, server.port(), query))
-        .compose(ProtocolClient::close)
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  /** Connects, trying again while the server still refuses with 429 (it has not yet seen a close). */
+  static Future<ProtocolClient> openOnceAdmitted(Vertx vertx, String query, int attempts) {
+    return ProtocolClient.open(vertx, server.port(), query).recover(t -> rejection(t) == 429 && attempts > 1
+        ? vertx.timer(20).compose(v -> openOnceAdmitted(vertx, query, attempts - 1)) : Future.failedFuture(t));
+  }
+
+  @Test
+  void anAllowedOriginConnectsAndAnotherIsRefusedWith403(Vertx vertx, VertxTestContext ctx) {
+    io.vertx.core.http.WebSocketClient client = vertx.createWebSocketClient();
+    java.util.function.Function<String, Future<io.vertx.core.http.WebSocket>> open = origin -> client.connect(
+        new io.vertx.core.http.WebSocketConnectOptions().setHost("127.0.0.1").setPort(server.port())
+            .setURI("/ws?token=" + TestServer.TOKEN).addHeader("Origin", origin));
+    open.apply(ALLOWED_ORIGIN)
+        .compose(ws -> ws.close())
+        .compose(v -> open.apply("https://viewer.example:8444").transform(ar -> Future.succeededFuture(
+            ar.succeeded() ? 101 : rejection(ar.cause()))))
+        .map(status -> {
+          assertEquals(403, status, "an origin not in allowedOrigins");
+          return status;
+        })
+        .eventually(client::close)
         .onComplete(ctx.succeedingThenComplete());
   }
 

@@ -6,7 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
+import dev.latentstream.train.FrameKind;
+import io.vertx.core.json.JsonArray;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -54,6 +60,58 @@ class BackPressureTest {
         assertTrue(slow.closeReason.startsWith("too slow"), slow.closeReason);
       } finally {
         server.request(HttpMethod.POST, "/api/jobs/" + id + "/stop", TestServer.TOKEN, null);
+      }
+    }
+  }
+
+  @Test
+  void aClientStalledForLessThanTheTimeoutGetsTheNewestFrameOfEachStreamAndEveryLossStepAfterwards(@TempDir Path root)
+      throws Exception {
+    JsonObject limits = new JsonObject().put("writeQueueBytes", 65536).put("slowClientTimeoutMs", 20000);
+    try (TestServer server = new TestServer(root, limits)) {
+      JsonObject job = server.startJob(server.spec(100_000, 4));
+      String id = job.getString("id");
+      // A small receive buffer, so that a stall backs up into the server within the stall.
+      try (TestServer.Client c = server.connect(null, null,
+          new io.vertx.core.http.WebSocketClientOptions().setReceiveBufferSize(4096))) {
+        c.send(new JsonObject().put("type", "subscribe").put("job", id));
+        c.nextFrame(0, 60);
+        c.ws.pause();
+        long stallStep = steps(server, id);
+        // The stall itself (not a wait for anything): a few seconds, well inside slowClientTimeoutMs.
+        Thread.sleep(3000);
+        long stepAfterStall = steps(server, id);
+        c.ws.resume();
+        server.request(HttpMethod.POST, "/api/jobs/" + id + "/stop", TestServer.TOKEN, null);
+        TestServer.awaitStatus(server, id, "stopped", 30);
+        long last = steps(server, id);
+        assertTrue(last > stallStep && stepAfterStall > stallStep, "training went on during the stall");
+        JsonObject kept = server.request(HttpMethod.GET, "/api/jobs/" + id + "/frames", null, null).json();
+        Map<Integer, Long> newest = new HashMap<>();
+        for (FrameKind kind : FrameKind.values()) {
+          JsonArray steps = kept.getJsonArray(kind.wireName());
+          newest.put(kind.code(), steps.getLong(steps.size() - 1));
+        }
+        // Every message in order: history and loss until the last step, and the newest frame of each kind.
+        List<Long> lossSteps = new ArrayList<>();
+        Map<Integer, Long> seen = new HashMap<>();
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (lossSteps.isEmpty() || lossSteps.getLast() < last || !seen.equals(newest)) {
+          assertTrue(System.nanoTime() < end, "drained within 60 s: loss to " + (lossSteps.isEmpty() ? "-"
+              : lossSteps.getLast()) + " of " + last + ", frames " + seen + " of " + newest);
+          assertEquals(null, c.closeCode, "still connected");
+          Object o = c.received.poll(100, TimeUnit.MILLISECONDS);
+          if (o instanceof Buffer b) {
+            seen.put((int) b.getByte(1), b.getLong(8));
+          } else if (o instanceof JsonObject j && List.of("history", "loss").contains(j.getString("type"))) {
+            j.getJsonObject("columns").getJsonArray("step").forEach(v -> lossSteps.add(((Number) v).longValue()));
+          }
+        }
+        assertEquals(1L, lossSteps.getFirst());
+        for (int i = 1; i < lossSteps.size(); i++) {
+          assertEquals(lossSteps.get(i - 1) + 1, lossSteps.get(i), "no gap or repeat in the loss steps");
+        }
+        assertEquals(0, server.request(HttpMethod.GET, "/api/info", null, null).json().getLong("slowClientsClosed"));
       }
     }
   }

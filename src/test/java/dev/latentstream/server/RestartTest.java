@@ -61,9 +61,21 @@ class RestartTest {
         assertNotNull(image);
         assertEquals(latent.getShort(20), image.getWidth());
       }
-      TestServer.Response frame = second.request(HttpMethod.GET, "/api/jobs/" + id + "/frames/manifold.png?step=1", null, null);
-      assertEquals(200, frame.status());
-      assertEquals("16", frame.headers().firstValue("X-Step").orElse(""), "the oldest kept frame: epoch 1's");
+      String frames = "/api/jobs/" + id + "/frames/manifold.png?step=";
+      TestServer.Response atEpochEnd = second.request(HttpMethod.GET, frames + 16, null, null);
+      assertEquals(200, atEpochEnd.status());
+      assertEquals("16", atEpochEnd.headers().firstValue("X-Step").orElse(""), "epoch 1's frame, kept at step 16");
+      TestServer.Response atStop = second.request(HttpMethod.GET, frames + stoppedAt, null, null);
+      assertEquals(String.valueOf(16L * epoch), atStop.headers().firstValue("X-Step").orElse(""),
+          "the last epoch-end frame at or before the step");
+      // No frame is kept at or before step 1 (the first is step 16's): a later one is never passed off as
+      // step 1's. The gateway may answer with the epoch image, labelled as such, or 404 "not kept".
+      TestServer.Response before = second.request(HttpMethod.GET, frames + 1, null, null);
+      if (before.status() == 200) {
+        assertEquals("epoch", before.headers().firstValue("X-Frame-Source").orElse(""), "a later frame, so labelled");
+      } else {
+        assertEquals(404, before.status());
+      }
 
       assertEquals(200, second.request(HttpMethod.POST, "/api/jobs/" + id + "/resume", TestServer.TOKEN, null).status());
       TestServer.awaitStatus(second, id, "completed", 60);

@@ -1,24 +1,31 @@
 package dev.latentstream.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayInputStream;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The server over real loopback sockets: REST, the WebSocket protocol, auth and bad input. */
 @Timeout(120)
@@ -43,7 +50,8 @@ class ServerTest {
     assertEquals(1, info.getInteger("protocol"));
     assertEquals("cpu", info.getString("device"));
     assertTrue(info.getString("libtorch").startsWith("2."), info.encode());
-    assertNotNull(info.getString("nativeBridge"));
+    assertEquals(dev.latentstream.render.Renderers.best().implementation(), info.getString("nativeBridge"),
+        "the frame renderer the server uses");
     JsonArray presets = new JsonArray(server.request(HttpMethod.GET, "/api/presets", null, null).body());
     assertTrue(presets.stream().anyMatch(p -> "vae-fashion".equals(((JsonObject) p).getString("name"))));
   }
@@ -167,6 +175,14 @@ class ServerTest {
           {"{\"type\":\"subscribe\",\"id\":1,\"job\":1,\"streams\":[]}", "bad_field"},
           {"{\"type\":\"interpolate\",\"id\":1,\"job\":\"nope\"}", "unknown_job"},
           {"{\"type\":\"ping\",\"pad\":\"" + "x".repeat(70_000) + "\"}", "too_large"},
+          {"{\"type\":\"ping\",\"pad\":\"" + "€".repeat(65_043) + "\"}", "too_large"},
+          {"{\"type\":\"interpolate\",\"id\":1,\"job\":1,\"from\":{\"index\":4294967301},\"to\":{\"index\":1}}", "bad_field"},
+          {"{\"type\":\"interpolate\",\"id\":1,\"job\":1,\"from\":{\"index\":9223372036854775808},\"to\":{\"index\":1}}",
+              "bad_field"},
+          {"{\"type\":\"interpolate\",\"id\":1,\"job\":1,\"from\":{\"index\":1.9},\"to\":{\"index\":1}}", "bad_field"},
+          {"{\"type\":\"interpolate\",\"id\":1,\"job\":1,\"from\":{\"index\":-0.9},\"to\":{\"index\":1}}", "bad_field"},
+          {"{\"type\":\"subscribe\",\"id\":1,\"job\":4294967297}", "bad_field"},
+          {"{\"type\":\"subscribe\",\"id\":1,\"job\":1,\"maxFps\":0}", "bad_field"},
       };
       for (String[] k : cases) {
         c.ws.writeTextMessage(k[0]);
@@ -178,6 +194,9 @@ class ServerTest {
         }
         assertEquals(k[1], e.getString("code"), k[0].substring(0, Math.min(60, k[0].length())) + " → " + e.encode());
         assertTrue(e.getString("message").length() > 5);
+        for (String internal : new String[] {"Jackson", "java.", "LinkedHashMap", "Source:", "Failed to decode"}) {
+          assertTrue(!e.getString("message").contains(internal), "written for people: " + e.getString("message"));
+        }
       }
       c.ws.writeBinaryMessage(io.vertx.core.buffer.Buffer.buffer(new byte[] {1, 2, 3}));
       assertEquals("bad_field", c.nextType("error", 10).getString("code"), "binary messages are refused");
@@ -187,8 +206,94 @@ class ServerTest {
   }
 
   @Test
+  void invalidUtf8InATextMessageClosesTheSocketWith1007() throws Exception {
+    try (TestServer.Client c = server.connect(null, null)) {
+      c.nextType("welcome", 10);
+      // One text message in two frames: "{" and then bytes that are not UTF-8 (0xC3 0x28).
+      c.ws.writeFrame(io.vertx.core.http.WebSocketFrame.textFrame("{", false));
+      c.ws.writeFrame(io.vertx.core.http.WebSocketFrame.continuationFrame(
+          Buffer.buffer(new byte[] {'"', 'a', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'}), true));
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (c.closeCode == null) {
+        assertTrue(System.nanoTime() < end, "closed within 10 s");
+        Object o = c.received.poll(50, TimeUnit.MILLISECONDS);
+        assertTrue(!(o instanceof JsonObject j) || !"error".equals(j.getString("type")), "closed, not answered: " + o);
+      }
+      assertEquals((short) 1007, c.closeCode, c.closeReason);
+    }
+  }
+
+  /** A job for the token tests: short, and finished before they run. */
+  static String finishedJob;
+
+  static synchronized String finishedJob() throws Exception {
+    if (finishedJob == null) {
+      finishedJob = server.startJob(server.spec(1, 0)).getString("id");
+      TestServer.awaitStatus(server, finishedJob, "completed", 60);
+    }
+    return finishedJob;
+  }
+
+  @ParameterizedTest(name = "WebSocket {0} without the token is unauthorized")
+  @ValueSource(strings = {"start", "set", "pause", "resume", "stop", "delete"})
+  void everyTokenGuardedWebSocketMessageNeedsTheToken(String type) throws Exception {
+    String job = finishedJob();
+    JsonObject m = new JsonObject().put("type", type).put("id", "t").put("job", job);
+    switch (type) {
+      case "start" -> m.remove("job");
+      case "set" -> m.put("key", "lr").put("value", 0.001);
+      default -> { }
+    }
+    if ("start".equals(type)) {
+      m.put("spec", server.spec(1, 0));
+    }
+    try (TestServer.Client c = server.connect(null, null)) {
+      assertEquals(false, c.nextType("welcome", 10).getBoolean("authorized"));
+      c.send(m);
+      JsonObject reply = c.next(j -> "t".equals(j.getString("id")), 10);
+      assertEquals("error", reply.getString("type"), reply.encode());
+      assertEquals("unauthorized", reply.getString("code"), reply.encode());
+    }
+    assertEquals(200, server.request(HttpMethod.GET, "/api/jobs/" + job, null, null).status(), "the job is still there");
+  }
+
+  @ParameterizedTest(name = "REST {0} {1} without the token is 401")
+  @CsvSource({"POST, /api/jobs", "POST, /api/jobs/JOB/settings", "POST, /api/jobs/JOB/pause",
+      "POST, /api/jobs/JOB/resume", "POST, /api/jobs/JOB/stop", "DELETE, /api/jobs/JOB", "GET, /api/jobs/JOB/checkpoint"})
+  void everyTokenGuardedRestRouteNeedsTheToken(String method, String path) throws Exception {
+    String job = finishedJob();
+    String body = path.endsWith("settings") ? "{\"key\": \"lr\", \"value\": 0.001}"
+        : path.equals("/api/jobs") ? new JsonObject().put("spec", server.spec(1, 0)).encode() : null;
+    for (String token : new String[] {null, "wrong-token-0123456789"}) {
+      TestServer.Response r = server.request(HttpMethod.valueOf(method), path.replace("JOB", job), token, body);
+      assertEquals(401, r.status(), method + " " + path + " with " + token + ": " + r.body());
+    }
+    assertEquals(200, server.request(HttpMethod.GET, "/api/jobs/" + job, null, null).status(), "the job is still there");
+  }
+
+  /** The HTTP status that refused a WebSocket handshake (failing the test when it was accepted). */
+  static int handshakeStatus(String path, String origin) throws Exception {
+    var client = server.vertx.createWebSocketClient();
+    try {
+      var options = new io.vertx.core.http.WebSocketConnectOptions().setHost("127.0.0.1").setPort(server.port())
+          .setURI(path);
+      if (origin != null) {
+        options.addHeader("Origin", origin);
+      }
+      var ws = client.connect(options).toCompletionStage().toCompletableFuture();
+      ExecutionException refused = assertThrows(ExecutionException.class, () -> ws.get(10, TimeUnit.SECONDS));
+      UpgradeRejectedException rejected = assertInstanceOf(UpgradeRejectedException.class, refused.getCause());
+      return rejected.getStatus();
+    } finally {
+      client.close();
+    }
+  }
+
+  @Test
   void foreignOriginsAreRefusedAndTheTokenUnlocksControl() throws Exception {
-    assertThrows(Exception.class, () -> server.connect(null, "http://evil.example"));
+    assertEquals(403, handshakeStatus("/ws", "http://evil.example"), "a foreign Origin");
+    assertEquals(403, handshakeStatus("/ws", "http://127.0.0.1:" + (server.port() + 1)), "another port is another origin");
+    assertEquals(404, handshakeStatus("/socket", null), "only /ws takes WebSockets");
     try (TestServer.Client same = server.connect(null, "http://127.0.0.1:" + server.port())) {
       assertEquals(false, same.nextType("welcome", 10).getBoolean("authorized"));
     }

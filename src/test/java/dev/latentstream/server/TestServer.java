@@ -23,6 +23,8 @@ public final class TestServer implements AutoCloseable {
   public static final String TOKEN = "test-token-0123456789";
 
   final Vertx vertx = Vertx.vertx();
+  /** The blocking clients' own event loops: client work never runs on a server thread. */
+  final Vertx clientVertx = Vertx.vertx();
   final ServerApp.Running running;
   final Path dataDir;
 
@@ -80,6 +82,11 @@ public final class TestServer implements AutoCloseable {
   }
 
   Client connect(String query, String origin) throws Exception {
+    return connect(query, origin, new io.vertx.core.http.WebSocketClientOptions());
+  }
+
+  /** A client with {@code options} (e.g. a small receive buffer, so that a paused client backs up soon). */
+  Client connect(String query, String origin, io.vertx.core.http.WebSocketClientOptions options) throws Exception {
     WebSocketConnectOptions o = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port())
         .setURI("/ws" + (query == null ? "" : "?" + query));
     if (origin != null) {
@@ -87,7 +94,7 @@ public final class TestServer implements AutoCloseable {
     }
     // The handlers must be in place before the first message (welcome) arrives: set them before connecting.
     // The Client keeps the WebSocketClient reachable: an unreachable client is closed, mid-handshake too.
-    var client = vertx.createWebSocketClient(new io.vertx.core.http.WebSocketClientOptions().setMaxMessageSize(64 << 20));
+    var client = clientVertx.createWebSocketClient(new io.vertx.core.http.WebSocketClientOptions(options).setMaxMessageSize(64 << 20));
     var ws = client.webSocket();
     Client c = new Client(ws, client);
     ws.connect(o).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
@@ -153,6 +160,7 @@ public final class TestServer implements AutoCloseable {
   @Override
   public void close() throws Exception {
     running.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    clientVertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 
   public static void awaitStatus(TestServer s, String id, String status, long seconds) throws Exception {

@@ -263,7 +263,7 @@ class AsyncApiDocumentTest {
         new ServerMessage.Error("7", Protocol.Codes.BAD_FIELD, "\"job\" must be a job id"),
         new ServerMessage.Error(null, Protocol.Codes.BAD_JSON, "not a JSON object"),
         new ServerMessage.Hello("1", true),
-        new ServerMessage.Subscribed("2", job, List.of("loss", "recon")),
+        new ServerMessage.Subscribed("2", job, List.of("loss", "recon"), 2.0),
         new ServerMessage.Unsubscribed("3", 1),
         new ServerMessage.Pong("14"),
         new ServerMessage.Result("paused", "6", job),

@@ -3,6 +3,7 @@ package dev.latentstream.stream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.latentstream.stream.Protocol.ClientMessage;
 import java.util.EnumSet;
@@ -81,6 +82,54 @@ class ProtocolTest {
     }
     assertInstanceOf(Protocol.ModelRequest.class, parse("{\"type\":\"encode\",\"id\":\"e\",\"job\":1,\"pixels\":[0]}"));
     assertEquals(Protocol.Codes.BAD_FIELD, code("{\"type\":\"encode\",\"id\":\"e\",\"job\":1,\"pixels\":\"x\"}"));
+  }
+
+  @Test
+  void subscribeTakesAnOptionalFrameRate() {
+    assertEquals(1.5, ((Protocol.Subscribe) parse("{\"type\":\"subscribe\",\"job\":1,\"maxFps\":1.5}")).maxFps());
+    for (String bad : new String[] {"0", "-1", "\"2\"", "1e999"}) {
+      assertEquals(Protocol.Codes.BAD_FIELD, code("{\"type\":\"subscribe\",\"job\":1,\"maxFps\":" + bad + "}"), bad);
+    }
+  }
+
+  @Test
+  void wholeNumbersAreExactAndInRangeNeverRoundedOrWrapped() {
+    for (String bad : new String[] {"4294967301", "9223372036854775808", "1.9", "-0.9", "-1", "1e300", "\"3\""}) {
+      assertEquals(Protocol.Codes.BAD_FIELD, code("{\"type\":\"interpolate\",\"id\":\"r\",\"job\":1,\"from\":{\"index\":"
+          + bad + "},\"to\":{\"index\":1}}"), "index " + bad);
+      assertEquals(Protocol.Codes.BAD_FIELD, code("{\"type\":\"attribute\",\"id\":\"r\",\"job\":1,\"plus\":" + bad + "}"),
+          "plus " + bad);
+      if (!bad.equals("-1") && !bad.startsWith("\"")) {
+        assertEquals(Protocol.Codes.BAD_FIELD, code("{\"type\":\"pause\",\"job\":" + bad + "}"), "job " + bad);
+      }
+      assertEquals(Protocol.Codes.BAD_FIELD, code("{\"type\":\"start\",\"preset\":\"a\",\"epochs\":" + bad + "}"),
+          "epochs " + bad);
+    }
+    assertInstanceOf(Protocol.ModelRequest.class, parse("{\"type\":\"interpolate\",\"id\":\"r\",\"job\":1,"
+        + "\"from\":{\"index\":2147483647},\"to\":{\"index\":1.0},\"steps\":8}"));
+    assertEquals(7, ((Protocol.Start) parse("{\"type\":\"start\",\"preset\":\"a\",\"epochs\":7.0}")).epochs());
+  }
+
+  @Test
+  void theSizeLimitCountsUtf8Bytes() {
+    String euros = "{\"type\":\"ping\",\"pad\":\"" + "€".repeat(65_043) + "\"}";
+    assertEquals(65_043 * 3 + 24, Protocol.utf8Length(euros));
+    assertEquals(Protocol.Codes.TOO_LARGE, assertThrows(ProtocolException.class, () -> parse(euros)).code());
+    assertEquals(4, Protocol.utf8Length("😀"));
+    assertEquals(2, Protocol.utf8Length("é"));
+  }
+
+  @Test
+  void badJsonIsExplainedWithoutTheParsersInternals() {
+    for (String text : new String[] {"{oops", "[1,2]", "\"x\"", "{\"type\":", "nul", "{\"a\":1}}"}) {
+      ProtocolException e = assertThrows(ProtocolException.class, () -> parse(text));
+      assertEquals(Protocol.Codes.BAD_JSON, e.code(), text);
+      for (String internal : new String[] {"Jackson", "java.", "LinkedHashMap", "Source:", "Failed to decode", "code 1"}) {
+        assertTrue(!e.getMessage().contains(internal), text + " → " + e.getMessage());
+      }
+    }
+    assertEquals("a message must be a JSON object like {\"type\": \"ping\"}, not an array",
+        assertThrows(ProtocolException.class, () -> parse("[1]")).getMessage());
   }
 
   @Test
