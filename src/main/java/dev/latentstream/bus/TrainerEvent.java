@@ -1,5 +1,6 @@
 package dev.latentstream.bus;
 
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -30,6 +31,12 @@ public sealed interface TrainerEvent {
 
   record Deleted(int job, String jobId) implements TrainerEvent {}
 
+  /** Latent diagnostics on the test set (the trainer's record, carried as is). */
+  record Diagnostics(int job, dev.latentstream.diagnostics.Diagnostics diagnostics) implements TrainerEvent {}
+
+  /** An alarm about the run (the trainer's record, carried as is). */
+  record Warning(int job, dev.latentstream.diagnostics.Warning warning) implements TrainerEvent {}
+
   /** Identity locally; JSON on the wire. */
   final class Codec extends JsonWireCodec<TrainerEvent> {
 
@@ -49,6 +56,18 @@ public sealed interface TrainerEvent {
             .put("value", s.value());
         case Log s -> j.put("kind", "log").put("message", s.message());
         case Deleted s -> j.put("kind", "deleted").put("jobId", s.jobId());
+        case Diagnostics s -> {
+          var d = s.diagnostics();
+          JsonArray values = new JsonArray();
+          for (double v : d.values()) {
+            values.add(v);
+          }
+          yield j.put("kind", "diagnostics").put("step", d.step()).put("epoch", d.epoch()).put("dkind", d.kind())
+              .put("values", values).put("activeUnits", d.activeUnits()).put("topK", d.topK())
+              .put("topKFraction", d.topKFraction());
+        }
+        case Warning s -> j.put("kind", "warning").put("step", s.warning().step()).put("epoch", s.warning().epoch())
+            .put("code", s.warning().code()).put("message", s.warning().message()).put("setting", s.warning().setting());
       };
     }
 
@@ -65,6 +84,17 @@ public sealed interface TrainerEvent {
             j.getDouble("value"));
         case "log" -> new Log(job, j.getString("message"));
         case "deleted" -> new Deleted(job, j.getString("jobId"));
+        case "diagnostics" -> {
+          JsonArray a = j.getJsonArray("values");
+          double[] values = new double[a.size()];
+          for (int i = 0; i < values.length; i++) {
+            values[i] = ((Number) a.getValue(i)).doubleValue();
+          }
+          yield new Diagnostics(job, new dev.latentstream.diagnostics.Diagnostics(j.getLong("step"), j.getInteger("epoch"),
+              j.getString("dkind"), values, j.getInteger("activeUnits"), j.getInteger("topK"), j.getDouble("topKFraction")));
+        }
+        case "warning" -> new Warning(job, new dev.latentstream.diagnostics.Warning(j.getLong("step"), j.getInteger("epoch"),
+            j.getString("code"), j.getString("message"), j.getString("setting")));
         case null, default -> throw new IllegalArgumentException("unknown trainer event kind '" + kind + "'");
       };
     }

@@ -55,7 +55,7 @@ public final class TrainerWatch extends VerticleBase {
           reply.body().getJsonArray("jobs").forEach(j -> {
             JsonObject job = (JsonObject) j;
             publishLocally(job.getInteger("num"), job);
-          }));
+          })).onFailure(notYet -> lastHeard.remove(node)); // a node still starting: ask again at its next beat
     }
   }
 

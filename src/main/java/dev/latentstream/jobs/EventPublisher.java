@@ -3,6 +3,8 @@ package dev.latentstream.jobs;
 import dev.latentstream.bus.FrameMessage;
 import dev.latentstream.bus.TrainerEvent;
 import dev.latentstream.bus.Addresses;
+import dev.latentstream.diagnostics.Diagnostics;
+import dev.latentstream.diagnostics.Warning;
 import dev.latentstream.train.EpochResult;
 import dev.latentstream.train.Frame;
 import dev.latentstream.train.RunStart;
@@ -60,6 +62,16 @@ final class EventPublisher implements TrainingListener {
   @Override
   public void onSettingChanged(SettingChange c) {
     publish(new TrainerEvent.Setting(job.num, c.step(), c.epoch(), c.key(), c.value()));
+  }
+
+  @Override
+  public void onDiagnostics(Diagnostics d) {
+    publish(new TrainerEvent.Diagnostics(job.num, d));
+  }
+
+  @Override
+  public void onWarning(Warning w) {
+    publish(new TrainerEvent.Warning(job.num, w));
   }
 
   private void publish(TrainerEvent e) {

@@ -39,6 +39,8 @@ final class Job {
   volatile int epoch;
   volatile int batchesPerEpoch;
   volatile double testLoss = Double.NaN;
+  /** The IWAE bound after the final epoch of a VAE run, nats per image; NaN until then. */
+  volatile double iwae = Double.NaN;
   volatile double imagesPerSecond;
   volatile double epochSeconds = Double.NaN;
   volatile String device = "";
@@ -84,6 +86,9 @@ final class Job {
         .put("device", device).put("updatedAt", updatedAtMillis)
         .put("classes", new JsonArray(classes))
         .put("spec", new JsonObject(JobConfigs.toJson(spec)));
+    if (Double.isFinite(iwae)) {
+      j.put("iwae", iwae);
+    }
     if (Double.isFinite(testLoss)) {
       j.put("testLoss", testLoss);
     }

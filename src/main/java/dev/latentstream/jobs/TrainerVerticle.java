@@ -314,6 +314,7 @@ public final class TrainerVerticle extends VerticleBase {
       case FAILED -> Job.Status.failed;
     };
     j.error = s.error();
+    j.iwae = s.iwae();
     j.trainer = null;
     writeStatusFile(j);
     publishStatus(j);

@@ -120,6 +120,15 @@ final class JobWatch {
           log(Level.INFO, t, l.message(), fields("log", t));
         }
       }
+      case TrainerEvent.Diagnostics d -> { } // streamed to viewers; the log carries the alarms they raise
+      case TrainerEvent.Warning w -> {
+        Tracked t = jobs.get(w.job());
+        if (t != null) {
+          log(Level.WARNING, t, "warning at step " + w.warning().step() + ": " + w.warning().message(),
+              fields("warning", t).put("code", w.warning().code()).put("setting", w.warning().setting())
+                  .put("step", w.warning().step()));
+        }
+      }
       case TrainerEvent.Deleted d -> {
         Tracked t = jobs.remove(d.job());
         if (t != null) {

@@ -39,6 +39,11 @@ final class JobStream {
   private Encoded historyMessage;
   private int historyTests = -1;
   private int historySettings = -1;
+  /** The latest diagnostics, for a newcomer to the {@code diagnostics} stream; null before the first. */
+  Encoded diagnostics;
+  /** The run's warnings so far (the latest {@link #KEPT_WARNINGS}), for newcomers to the {@code status} stream. */
+  final java.util.ArrayDeque<Encoded> warnings = new java.util.ArrayDeque<>();
+  static final int KEPT_WARNINGS = 50;
   /** This stream began while the job was already stepping (a gateway started late): its past is on disk. */
   boolean joinedMidRun;
   /** Set once the run directory has been read (or found to hold nothing this stream lacks). */

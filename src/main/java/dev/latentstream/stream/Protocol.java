@@ -45,7 +45,7 @@ public final class Protocol {
 
   /** The streams a client can subscribe to. */
   public enum Stream {
-    loss, recon, samples, latent, manifold, status
+    loss, recon, samples, latent, manifold, status, diagnostics
   }
 
   public sealed interface ClientMessage {
@@ -299,8 +299,8 @@ public final class Protocol {
       try {
         out.add(Stream.valueOf(String.valueOf(o)));
       } catch (IllegalArgumentException e) {
-        throw new ProtocolException(Codes.BAD_FIELD, "unknown stream '" + o + "' (streams: loss, recon, samples, latent, "
-            + "manifold, status)", id);
+        throw new ProtocolException(Codes.BAD_FIELD, "unknown stream '" + o + "' (streams: " + java.util.Arrays.stream(Stream.values()).map(Enum::name)
+            .collect(java.util.stream.Collectors.joining(", ")) + ")", id);
       }
     }
     return out;

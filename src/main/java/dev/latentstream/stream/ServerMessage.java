@@ -110,6 +110,33 @@ public sealed interface ServerMessage {
     }
   }
 
+  /**
+   * How the job's model uses its latent dimensions (the {@code diagnostics} stream): KL per dimension in nats
+   * ({@code kind} {@code kl}) or the variance of each code dimension ({@code variance}), with the active units
+   * and the share of the total carried by the top k.
+   */
+  record Diagnostics(int job, dev.latentstream.diagnostics.Diagnostics d) implements ServerMessage {
+    @Override
+    public JsonObject toJson() {
+      JsonArray values = new JsonArray();
+      for (double v : d.values()) {
+        values.add(v);
+      }
+      return typed(this).put("job", job).put("step", d.step()).put("epoch", d.epoch()).put("kind", d.kind())
+          .put("values", values).put("activeUnits", d.activeUnits()).put("topK", d.topK())
+          .put("topKFraction", d.topKFraction());
+    }
+  }
+
+  /** An alarm about the run (the {@code status} stream), naming the setting to try. */
+  record Warning(int job, dev.latentstream.diagnostics.Warning w) implements ServerMessage {
+    @Override
+    public JsonObject toJson() {
+      return typed(this).put("job", job).put("step", w.step()).put("epoch", w.epoch()).put("code", w.code())
+          .put("message", w.message()).put("setting", w.setting());
+    }
+  }
+
   /** A job and its run directory were deleted; sent to every client. */
   record Deleted(int job, String jobId) implements ServerMessage {
     @Override

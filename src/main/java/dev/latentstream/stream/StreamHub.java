@@ -39,13 +39,6 @@ public final class StreamHub {
 
   private static final System.Logger LOG = System.getLogger(StreamHub.class.getName());
 
-  /**
-   * The server-wide cap on image frames per second per client and stream (server key {@code maxFramesPerSecond}),
-   * and the interactive requests a client may have in flight (server key {@code interactiveMaxInFlightPerClient}).
-   * Read here until {@link ServerConfig} carries the keys; a client's {@code maxFps} can only lower the first.
-   */
-  public static final double MAX_FRAMES_PER_SECOND = 2;
-  public static final int INTERACTIVE_MAX_IN_FLIGHT_PER_CLIENT = 4;
   /** The retry hint sent with {@code busy}: about one interactive request's time on the trainer. */
   static final long BUSY_RETRY_MS = 200;
   /** {@code too_busy} replies a client over its bound gets before it is closed. */
@@ -197,6 +190,18 @@ public final class StreamHub {
         broadcast(js.num, Stream.loss, new ServerMessage.Setting(js.num, e.step(), e.epoch(), e.key(), e.value()));
       }
       case TrainerEvent.Log e -> broadcast(js.num, Stream.status, new ServerMessage.Log(js.num, e.message()));
+      case TrainerEvent.Diagnostics d -> {
+        js.diagnostics = Encoded.of(new ServerMessage.Diagnostics(js.num, d.diagnostics()));
+        sendToLive(js.num, Stream.diagnostics, js.diagnostics);
+      }
+      case TrainerEvent.Warning w -> {
+        Encoded text = Encoded.of(new ServerMessage.Warning(js.num, w.warning()));
+        js.warnings.addLast(text);
+        while (js.warnings.size() > JobStream.KEPT_WARNINGS) {
+          js.warnings.removeFirst();
+        }
+        sendToLive(js.num, Stream.status, text);
+      }
       case TrainerEvent.Deleted e -> {
         jobs.remove(js.num);
         Encoded text = Encoded.of(new ServerMessage.Deleted(js.num, e.jobId()));
@@ -257,6 +262,15 @@ public final class StreamHub {
         if (text == null) {
           text = Encoded.of(msg);
         }
+        s.send(text);
+      }
+    }
+  }
+
+  /** Sends a message encoded once to every session taking the job's stream live. */
+  private void sendToLive(int job, Stream stream, Encoded text) {
+    for (ClientSession s : sessions) {
+      if (s.takesLive(job, stream)) {
         s.send(text);
       }
     }
@@ -555,8 +569,8 @@ public final class StreamHub {
           requireToken(s, r.id());
         }
         String job = find(r.job(), r.id()).id();
-        if (s.interactiveInFlight >= INTERACTIVE_MAX_IN_FLIGHT_PER_CLIENT) {
-          s.send(new ServerMessage.Error(r.id(), Codes.BUSY, INTERACTIVE_MAX_IN_FLIGHT_PER_CLIENT
+        if (s.interactiveInFlight >= config.interactiveMaxInFlightPerClient()) {
+          s.send(new ServerMessage.Error(r.id(), Codes.BUSY, config.interactiveMaxInFlightPerClient()
               + " interactive requests are already in flight for you; wait for a reply, then retry", BUSY_RETRY_MS));
           return;
         }
@@ -577,7 +591,8 @@ public final class StreamHub {
       requireToken(s, req.id());
     }
     JobStream js = find(req.job(), req.id());
-    double fps = req.maxFps() == null ? MAX_FRAMES_PER_SECOND : Math.min(MAX_FRAMES_PER_SECOND, req.maxFps());
+    // The server's maxFramesPerSecond caps every client; a client's maxFps can only lower it.
+    double fps = req.maxFps() == null ? config.maxFramesPerSecond() : Math.min(config.maxFramesPerSecond(), req.maxFps());
     EnumSet<Stream> streams = EnumSet.copyOf(req.streams());
     ClientSession.Subscription before = s.subscriptions.get(js.num);
     EnumSet<Stream> added = EnumSet.copyOf(streams);
@@ -603,6 +618,12 @@ public final class StreamHub {
             Stream.valueOf(kind.wireName()))) {
           s.offerFrame(latest);
         }
+      }
+      if (added.contains(Stream.diagnostics) && js.diagnostics != null) {
+        s.send(js.diagnostics);
+      }
+      if (added.contains(Stream.status)) {
+        js.warnings.forEach(s::send);
       }
     });
   }

@@ -128,6 +128,34 @@ class NativeFrameKernelsTest {
   }
 
   @Test
+  void palettePngsShowThePaletteColoursFromBothKernels() throws Exception {
+    int w = 13;
+    int h = 5;
+    byte[] palette = {(byte) 255, (byte) 255, (byte) 255, 31, 119, (byte) 180, (byte) 255, 127, 14, 44, (byte) 160, 44};
+    byte[] indices = new byte[w * h];
+    Random r = new Random(5);
+    for (int i = 0; i < indices.length; i++) {
+      indices[i] = (byte) r.nextInt(4);
+    }
+    for (FrameKernels k : new FrameKernels[] {NATIVE, JAVA}) {
+      BufferedImage img = ImageIO.read(new ByteArrayInputStream(k.encodeIndexedPng(MemorySegment.ofArray(indices), w, h,
+          palette, 4, 6)));
+      for (int y = 0; y < h; y++) {
+        for (int x = 0; x < w; x++) {
+          int i = indices[y * w + x];
+          int rgb = (palette[3 * i] & 0xff) << 16 | (palette[3 * i + 1] & 0xff) << 8 | palette[3 * i + 2] & 0xff;
+          assertEquals(rgb, img.getRGB(x, y) & 0xffffff, k.implementation() + " at " + x + "," + y);
+        }
+      }
+    }
+    indices[3] = 4;
+    for (FrameKernels k : new FrameKernels[] {NATIVE, JAVA}) {
+      assertThrows(NativeFrameException.class, () -> k.encodeIndexedPng(MemorySegment.ofArray(indices), w, h, palette, 4, 6),
+          "an index past the palette");
+    }
+  }
+
+  @Test
   void badArgumentsAndSmallBuffersGiveErrorsNotCrashes() {
     for (FrameKernels k : new FrameKernels[] {JAVA, NATIVE}) {
       MemorySegment img = MemorySegment.ofArray(new float[784]);

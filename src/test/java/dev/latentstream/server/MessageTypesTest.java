@@ -37,6 +37,9 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 90, timeUnit = TimeUnit.SECONDS)
 class MessageTypesTest {
 
+  /** The server default of interactiveMaxInFlightPerClient (config/server.json). */
+  static final int DEFAULT_IN_FLIGHT = 4;
+
   @TempDir static Path root;
   static TestServer server;
   /** A job that trains for the whole class (stopped at the end): the live model for interactive requests. */
@@ -370,7 +373,7 @@ class MessageTypesTest {
 
   @Test
   void interactiveRequestsBeyondTheInFlightLimitAreRefusedAtOnceWithARetryHint(Vertx vertx, VertxTestContext ctx) {
-    int n = 4 * dev.latentstream.stream.StreamHub.INTERACTIVE_MAX_IN_FLIGHT_PER_CLIENT;
+    int n = 4 * DEFAULT_IN_FLIGHT;
     withClient(vertx, ctx, c -> {
       List<Future<JsonObject>> replies = new java.util.ArrayList<>();
       for (int i = 0; i < n; i++) {
@@ -389,7 +392,7 @@ class MessageTypesTest {
           }
         }
         assertTrue(busy > 0, "sent " + n + " at once: some are over the limit");
-        assertTrue(n - busy >= dev.latentstream.stream.StreamHub.INTERACTIVE_MAX_IN_FLIGHT_PER_CLIENT,
+        assertTrue(n - busy >= DEFAULT_IN_FLIGHT,
             "the first ones are answered");
         return all;
       });

@@ -31,6 +31,10 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(240)
 class StreamingTest {
 
+  /** The server defaults (config/server.json, maxFramesPerSecond and interactiveMaxInFlightPerClient). */
+  static final double DEFAULT_MAX_FPS = 2;
+  static final int DEFAULT_IN_FLIGHT = 4;
+
   @TempDir static Path root;
   static TestServer server;
   /** Trains for the whole class, frames every 4 steps: they come faster than any client may take them. */
@@ -158,7 +162,7 @@ class StreamingTest {
       slow.send(subscribe(null).put("maxFps", 1));
       normal.send(subscribe(null).put("maxFps", 50));
       assertEquals(1.0, slow.nextType("subscribed", 10).getDouble("maxFps"));
-      assertEquals(StreamHub.MAX_FRAMES_PER_SECOND, normal.nextType("subscribed", 10).getDouble("maxFps"),
+      assertEquals(DEFAULT_MAX_FPS, normal.nextType("subscribed", 10).getDouble("maxFps"),
           "a client cannot raise the server's cap");
       long from = step();
       long until = from + 150;
@@ -195,12 +199,12 @@ class StreamingTest {
         int atTwo = frames.get(normal).getOrDefault(kind, 0);
         // The first frame goes at once, then one per interval; one more for scheduling jitter.
         assertTrue(atOne <= 2 + seconds * 1, "kind " + kind + ": " + atOne + " frames at 1 fps in " + seconds + " s");
-        assertTrue(atTwo <= 2 + seconds * StreamHub.MAX_FRAMES_PER_SECOND,
+        assertTrue(atTwo <= 2 + seconds * DEFAULT_MAX_FPS,
             "kind " + kind + ": " + atTwo + " frames at 2 fps in " + seconds + " s");
         assertTrue(atOne >= 1 && atTwo >= 1, "kind " + kind + " arrives at all");
       }
       long produced = kept.getJsonArray("recon").stream().filter(st -> ((Number) st).longValue() > from).count();
-      if (produced > 2 + seconds * StreamHub.MAX_FRAMES_PER_SECOND) {
+      if (produced > 2 + seconds * DEFAULT_MAX_FPS) {
         assertTrue(server.request(HttpMethod.GET, "/api/info", null, null).json().getLong("framesConflated") > 0,
             "frames came faster than the cap, so some were conflated");
       }
