@@ -26,4 +26,17 @@ public record Diagnostics(long step, int epoch, String kind, double[] values, in
   public double[] values() {
     return values.clone();
   }
+
+  /** Equal when every component is, the values compared element by element (a record compares arrays by identity). */
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Diagnostics d && step == d.step && epoch == d.epoch && kind.equals(d.kind)
+        && java.util.Arrays.equals(values, d.values) && activeUnits == d.activeUnits && topK == d.topK
+        && Double.compare(topKFraction, d.topKFraction) == 0;
+  }
+
+  @Override
+  public int hashCode() {
+    return java.util.Objects.hash(step, epoch, kind, java.util.Arrays.hashCode(values), activeUnits, topK, topKFraction);
+  }
 }

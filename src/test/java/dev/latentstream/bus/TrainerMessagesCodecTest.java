@@ -22,7 +22,11 @@ class TrainerMessagesCodecTest {
       new TrainerEvent.Epoch(1, 2, 32, 101.25, TERMS, 1.5),
       new TrainerEvent.Setting(1, 32, 2, "lr", 5e-4),
       new TrainerEvent.Log(1, "fetching"),
-      new TrainerEvent.Deleted(1, "a"));
+      new TrainerEvent.Deleted(1, "a"),
+      new TrainerEvent.Diagnostics(1, new dev.latentstream.diagnostics.Diagnostics(40, 2, "kl",
+          new double[] {3.25, 0.01, 2.5}, 2, 2, 0.99)),
+      new TrainerEvent.Warning(1, new dev.latentstream.diagnostics.Warning(40, 2, "posterior_collapse",
+          "only 1 of 20 latent dimensions is active; try lowering beta", "beta")));
 
   static final List<TrainerCommand> COMMANDS = List.of(
       new TrainerCommand.ListJobs(),

@@ -75,6 +75,8 @@ class ProtocolDocumentTest {
       new ServerMessage.Plane(1, 16, new float[4]),
       new ServerMessage.Log(1, "hello"),
       new ServerMessage.Deleted(1, "a"),
+      new ServerMessage.Diagnostics(1, new dev.latentstream.diagnostics.Diagnostics(16, 1, "kl", new double[2], 1, 1, 0.9)),
+      new ServerMessage.Warning(1, new dev.latentstream.diagnostics.Warning(16, 1, "posterior_collapse", "m", "beta")),
       new ServerMessage.Error("1", Protocol.Codes.BAD_FIELD, "message"));
 
   @Test
