@@ -101,6 +101,15 @@ int lsf_png_encode_indexed(const uint8_t *indices, int64_t indices_size, int32_t
 int lsf_adam_step(float *param, const float *grad, float *exp_avg, float *exp_avg_sq, int64_t n, float lr,
                   float beta1, float beta2, float eps, int64_t step);
 
+/*
+ * Binary cross-entropy with logits and its gradient in one pass, for n logits l against targets x in
+ * [0, 1]: *loss_sum = sum_i (max(l, 0) - l x + log1p(exp(-|l|))) in double, and
+ * grad[i] = (sigmoid(l) - x) * grad_scale, the gradient of grad_scale * loss with respect to l. Stable
+ * for any finite logit. grad must not overlap the inputs.
+ */
+int lsf_bce_logits(const float *logits, const float *target, int64_t n, float grad_scale, float *grad,
+                   double *loss_sum);
+
 #ifdef __cplusplus
 }
 #endif

@@ -305,6 +305,22 @@ static void adam_loop(float *restrict param, const float *restrict grad, float *
   }
 }
 
+int lsf_bce_logits(const float *logits, const float *target, int64_t n, float grad_scale, float *grad,
+                   double *loss_sum) {
+  if (logits == NULL || target == NULL || grad == NULL || loss_sum == NULL) return LSF_ENULL;
+  if (n < 0) return LSF_EINVAL;
+  double sum = 0;
+  for (int64_t i = 0; i < n; i++) {
+    float l = logits[i], x = target[i];
+    float e = expf(-fabsf(l));
+    sum += (double)(fmaxf(l, 0.0f) - l * x + log1pf(e));
+    float s = l >= 0 ? 1.0f / (1.0f + e) : e / (1.0f + e);
+    grad[i] = (s - x) * grad_scale;
+  }
+  *loss_sum = sum;
+  return LSF_OK;
+}
+
 int lsf_adam_step(float *param, const float *grad, float *exp_avg, float *exp_avg_sq, int64_t n, float lr,
                   float beta1, float beta2, float eps, int64_t step) {
   if (param == NULL || grad == NULL || exp_avg == NULL || exp_avg_sq == NULL) return LSF_ENULL;

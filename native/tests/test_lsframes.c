@@ -70,14 +70,27 @@ static void test_png_encodes_a_valid_stream(void) {
 }
 
 static void test_scatter_draws_in_palette_colours(void) {
+  /* A non-white, not opaque background, so a point that changed nothing could not pass. */
+  const uint8_t bg[4] = {40, 60, 80, 200};
   uint8_t rgba[10 * 10 * 4];
-  memset(rgba, 255, sizeof rgba);
+  for (int i = 0; i < 10 * 10; i++) memcpy(rgba + 4 * i, bg, 4);
   float xy[4] = {0.0f, 0.0f, NAN, 1.0f};
   int32_t labels[2] = {1, 2};
   expect(lsf_scatter_rgba(xy, labels, 2, -1, 1, -1, 1, 9, rgba, 10, 10, sizeof rgba) == LSF_OK, "scatter ok");
-  uint8_t *centre = rgba + (4 * 10 + 4) * 4;
-  expect(centre[0] == (0xff * 176 + 255 * 79 + 127) / 255 && centre[3] == 255, "blended orange at the centre");
-  expect(rgba[0] == 255, "corner untouched");
+  /* Label 1 is tab10 orange (255, 127, 14) at alpha 176 over the background, by hand:
+     R (255*176 + 40*79 + 127) / 255 = 188, G (127*176 + 60*79 + 127) / 255 = 106,
+     B (14*176 + 80*79 + 127) / 255 = 34, and the pixel becomes opaque. */
+  const uint8_t blended[4] = {188, 106, 34, 255};
+  const uint8_t *centre = rgba + (4 * 10 + 4) * 4;
+  expect(memcmp(centre, blended, 4) == 0, "blended orange at the centre, every channel");
+  const uint8_t *edge = rgba + (5 * 10 + 6) * 4; /* dx = 2, dy = 1: inside the 5-pixel disc */
+  expect(memcmp(edge, blended, 4) == 0, "disc edge blended");
+  const uint8_t *outside = rgba + (6 * 10 + 6) * 4; /* dx = dy = 2: outside the disc */
+  expect(memcmp(outside, bg, 4) == 0, "outside the disc untouched, every channel");
+  expect(memcmp(rgba, bg, 4) == 0, "corner untouched, every channel");
+  int changed = 0;
+  for (int i = 0; i < 10 * 10; i++) changed += memcmp(rgba + 4 * i, bg, 4) != 0;
+  expect(changed == 21, "one disc of 21 pixels drawn; the NaN point skipped");
   expect(lsf_scatter_rgba(xy, labels, 2, 1, 1, -1, 1, 9, rgba, 10, 10, sizeof rgba) == LSF_EINVAL, "empty x range");
   expect(lsf_scatter_rgba(xy, labels, 2, -1, 1, -1, 1, 9, rgba, 10, 10, 10) == LSF_ETOOSMALL, "small rgba");
 }
@@ -171,8 +184,26 @@ static void test_indexed_png_has_the_palette_and_the_indices(void) {
   free(png);
 }
 
+static void test_bce_logits_matches_hand_values(void) {
+  const float l[3] = {0.0f, 2.0f, -3.0f}, x[3] = {0.5f, 1.0f, 0.0f};
+  float g[3] = {9, 9, 9};
+  double sum = -1;
+  expect(lsf_bce_logits(l, x, 3, 0.5f, g, &sum) == LSF_OK, "bce ok");
+  /* log 2 + log(1 + e^-2) + log(1 + e^-3) */
+  expect(fabs(sum - (0.69314718 + 0.12692801 + 0.04858735)) < 1e-5, "bce sum");
+  /* (sigmoid(l) - x) / 2 */
+  expect(fabsf(g[0]) < 1e-7f && fabsf(g[1] - (0.88079708f - 1) * 0.5f) < 1e-6f
+      && fabsf(g[2] - 0.04742587f * 0.5f) < 1e-6f, "bce gradient");
+  const float big[2] = {80.0f, -80.0f}, t[2] = {0.0f, 1.0f};
+  expect(lsf_bce_logits(big, t, 2, 1.0f, g, &sum) == LSF_OK && fabs(sum - 160.0) < 1e-3 && isfinite(sum),
+      "large logits stay finite");
+  expect(lsf_bce_logits(NULL, x, 3, 1.0f, g, &sum) == LSF_ENULL, "null logits");
+  expect(lsf_bce_logits(l, x, -1, 1.0f, g, &sum) == LSF_EINVAL, "negative n");
+}
+
 int main(void) {
   test_adam_matches_the_formula();
+  test_bce_logits_matches_hand_values();
   test_grid_layout_and_value_mapping();
   test_pairs_interleave();
   test_errors_never_crash();

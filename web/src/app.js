@@ -38,7 +38,9 @@ function connect() {
     state.attempt = 0;
     state.connectedAt = Date.now(); // read by the reconnect-spread test
     setConnection('live', 'open');
-    if (state.token) hello().catch(() => {});
+    if (state.token) {
+      hello().catch(e => { if (e.code === 'unauthorized') { forgetToken(); toast(`Token refused: ${e.message}`); } });
+    }
     if (state.selected != null) subscribe();
   };
   ws.onmessage = e => typeof e.data === 'string' ? onJson(JSON.parse(e.data)) : onFrame(e.data);
@@ -109,7 +111,12 @@ function onJson(m) {
     case 'loss': if (mine) { chart.append(m.columns); updateSlider(); } break;
     case 'epoch': if (mine) chart.addTest(m.step, m.test); break;
     case 'setting': if (mine) chart.addSetting({ step: m.step, key: m.key, value: m.value }); break;
-    case 'plane': if (mine && state.live) { state.plane = m.range; drawOverlay(); } break;
+    case 'plane':
+      if (mine) {
+        state.livePlane = m.range;
+        if (state.live) { state.plane = m.range; drawOverlay(); }
+      }
+      break;
     case 'diagnostics': if (mine) diagnostics.add(m); break;
     case 'warning': if (mine) diagnostics.warn(m); break;
     case 'deleted': state.jobs.delete(m.job); if (state.selected === m.job) state.selected = null; renderRuns(); break;
@@ -192,6 +199,7 @@ async function subscribe() {
       state.streams = [];
       subscribe();
     } else {
+      state.streams = []; // so that the next change asks again
       toast(`Cannot watch this run: ${e.message}`);
     }
   }
@@ -239,6 +247,7 @@ function select(num) {
   state.frameSteps = [];
   state.live = true;
   state.plane = null;
+  state.livePlane = null;
   state.clickA = null;
   $('live').setAttribute('aria-pressed', 'true');
   chart.reset(null);
@@ -488,6 +497,7 @@ async function showStep(step) {
   const j = state.jobs.get(state.selected);
   if (!j) return;
   state.live = step >= headStep();
+  if (state.live) state.plane = state.livePlane;
   $('live').setAttribute('aria-pressed', String(state.live));
   $('step-label').textContent = `${state.live ? 'live · ' : ''}step ${step}`;
   $('step-slider').setAttribute('aria-valuetext', `step ${step}`);
@@ -573,7 +583,7 @@ async function markEnd(p) {
   if (!state.clickA) {
     state.clickA = p;
     drawOverlay();
-    $('hover-z').textContent = `interpolation start marked at (${p[0].toFixed(2)}, ${p[1].toFixed(2)}); mark the end`;
+    $('explorer-status').textContent = `interpolation start marked at (${p[0].toFixed(2)}, ${p[1].toFixed(2)}); mark the end`;
     return;
   }
   const a = state.clickA;
@@ -583,7 +593,7 @@ async function markEnd(p) {
     const r = await request({ type: 'interpolate', job: state.selected, from: { plane: a }, to: { plane: p }, steps: 10,
       mode: $('spherical').checked ? 'spherical' : 'linear' });
     showStrip(r.result.images);
-    $('hover-z').textContent = `interpolated ${r.result.images.length} images`;
+    $('explorer-status').textContent = `interpolated ${r.result.images.length} images`;
   } catch (err) { toast(`Interpolation failed: ${err.message}`); }
 }
 
@@ -607,7 +617,7 @@ function onExplorerKey(e) {
   } else if (e.key === 'Escape' && state.clickA) {
     state.clickA = null;
     drawOverlay();
-    $('hover-z').textContent = 'interpolation start cleared';
+    $('explorer-status').textContent = 'interpolation start cleared';
   }
 }
 
@@ -730,6 +740,7 @@ $('step-slider').oninput = e => {
 };
 $('live').onclick = () => {
   state.live = true;
+  state.plane = state.livePlane;
   $('live').setAttribute('aria-pressed', 'true');
   setNotes({});
   updateSlider();

@@ -92,19 +92,7 @@ export class LossChart {
     const n = xs.length;
     const width = this.size().width;
     const series = this.terms.map(t => (this.smoothing ? this.smoothed[t] : this.columns[t]));
-    let idx = null;
-    if (n > width * 2) {
-      idx = [];
-      const per = n / width;
-      const ref = series[series.length - 1];
-      for (let b = 0; b < width; b++) {
-        const from = Math.floor(b * per), to = Math.min(n, Math.floor((b + 1) * per));
-        if (to <= from) continue;
-        let lo = from, hi = from;
-        for (let i = from; i < to; i++) { if (ref[i] < ref[lo]) lo = i; if (ref[i] > ref[hi]) hi = i; }
-        if (lo < hi) idx.push(lo, hi); else if (hi < lo) idx.push(hi, lo); else idx.push(lo);
-      }
-    }
+    const idx = n > width * 2 ? this.decimated(series[series.length - 1], n, width) : null;
     const pick = a => idx ? idx.map(i => a[i]) : a;
     const x = pick(xs);
     const test = new Array(x.length).fill(null);
@@ -115,6 +103,41 @@ export class LossChart {
       if (x.length) test[j] = this.test.loss[k];
     }
     return [x, ...series.map(pick), test];
+  }
+
+  /**
+   * Indices of the min and max of {@code ref} per bucket of a power-of-two size (at most {@code width}
+   * buckets). Complete buckets are kept between redraws and merged pairwise when the size doubles, so a
+   * redraw costs the new points and the buckets, not the whole run.
+   */
+  decimated(ref, n, width) {
+    let lod = this.lod;
+    if (!lod || lod.ref !== ref || lod.n > n) lod = this.lod = { ref, n: 0, size: 1, lo: [], hi: [] };
+    while (n / lod.size > width) {
+      const lo = [], hi = [];
+      for (let b = 0; b + 1 < lod.lo.length; b += 2) {
+        lo.push(ref[lod.lo[b]] <= ref[lod.lo[b + 1]] ? lod.lo[b] : lod.lo[b + 1]);
+        hi.push(ref[lod.hi[b]] >= ref[lod.hi[b + 1]] ? lod.hi[b] : lod.hi[b + 1]);
+      }
+      Object.assign(lod, { size: lod.size * 2, lo, hi });
+    }
+    const scan = (from, to) => {
+      let lo = from, hi = from;
+      for (let i = from; i < to; i++) { if (ref[i] < ref[lo]) lo = i; if (ref[i] > ref[hi]) hi = i; }
+      return [lo, hi];
+    };
+    for (let b = lod.lo.length; (b + 1) * lod.size <= n; b++) {
+      const [lo, hi] = scan(b * lod.size, (b + 1) * lod.size);
+      lod.lo.push(lo);
+      lod.hi.push(hi);
+    }
+    lod.n = n;
+    const idx = [];
+    const add = (lo, hi) => { if (lo < hi) idx.push(lo, hi); else if (hi < lo) idx.push(hi, lo); else idx.push(lo); };
+    for (let b = 0; b < lod.lo.length; b++) add(lod.lo[b], lod.hi[b]);
+    const rest = lod.lo.length * lod.size;
+    if (rest < n) add(...scan(rest, n));
+    return idx;
   }
 
   /** [min, max] of the shown series over the recent part of the run, padded; null when there is nothing. */

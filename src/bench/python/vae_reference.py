@@ -2,12 +2,15 @@
 """The peer latentstream measures itself against: the PyTorch example VAE (pytorch/examples vae/main.py,
 784-400-20, summed BCE + KL, Adam 1e-3, batch 128), trained on Fashion-MNIST IDX files.
 
-Prints one JSON object per epoch: {"epoch", "seconds", "train_loss", "test_loss"}, losses per image.
+Prints one JSON object per epoch: {"epoch", "seconds", "train_loss", "test_loss"}, losses per image, then
+{"iwae", "iwae_samples", "iwae_seconds"}: the importance-weighted bound on log p(x) over the test set in nats
+per image (Burda et al., 2016), computed exactly as latentstream's Iwae does.
 Run with the Debian interpreter (/usr/bin/python3, python3-torch) and OMP_WAIT_POLICY=PASSIVE.
 """
 import argparse
 import gzip
 import json
+import math
 import os
 import struct
 import time
@@ -71,12 +74,43 @@ def loss_function(recon_x, x, mu, logvar):
     return bce + kld
 
 
+def iwae_bound(model, images, k, max_rows=16384):
+    """log p(x) >= E[log 1/K sum_k p(x, z_k) / q(z_k | x)], z_k ~ q(z | x), averaged over images.
+
+    Samples go through the decoder in chunks of at most max_rows rows, combined by a running log-sum-exp.
+    """
+    n, d = images.shape[0], model.fc21.out_features
+    log_2pi = math.log(2 * math.pi)
+    per_batch = max(1, min(n, max_rows // k))
+    per_chunk = max(1, min(k, max_rows // per_batch))
+    total = 0.0
+    with torch.no_grad():
+        for i in range(0, n, per_batch):
+            x = images[i:i + per_batch]
+            mu, logvar = model.encode(x)
+            std = torch.exp(0.5 * logvar)
+            log_q_const = -0.5 * (logvar.sum(1) + d * log_2pi)
+            lse = torch.full((x.shape[0],), -math.inf, dtype=torch.float64)
+            for s in range(0, k, per_chunk):
+                kc = min(per_chunk, k - s)
+                eps = torch.randn(kc, x.shape[0], d)
+                z = mu.unsqueeze(0) + eps * std.unsqueeze(0)
+                logits = model.fc4(F.relu(model.fc3(z)))
+                log_px = (x.unsqueeze(0) * logits - F.softplus(logits)).sum(2)
+                log_pz = -0.5 * (z.pow(2).sum(2) + d * log_2pi)
+                log_q = -0.5 * eps.pow(2).sum(2) + log_q_const.unsqueeze(0)
+                lse = torch.logaddexp(lse, torch.logsumexp((log_px + log_pz - log_q).double(), 0))
+            total += (lse - math.log(k)).sum().item()
+    return total / n
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--iwae-samples", type=int, default=64)
     args = parser.parse_args()
     torch.manual_seed(args.seed)
     if args.threads > 0:
@@ -109,6 +143,11 @@ def main():
         seconds = time.perf_counter() - start
         print(json.dumps({"epoch": epoch, "seconds": round(seconds, 3),
                           "train_loss": total / train_x.shape[0], "test_loss": test / test_x.shape[0]}), flush=True)
+    if args.iwae_samples > 0:
+        start = time.perf_counter()
+        bound = iwae_bound(model, test_x, args.iwae_samples)
+        print(json.dumps({"iwae": bound, "iwae_samples": args.iwae_samples,
+                          "iwae_seconds": round(time.perf_counter() - start, 3)}), flush=True)
 
 
 if __name__ == "__main__":

@@ -90,7 +90,9 @@ public final class BenchCommand implements Callable<Integer> {
     if (s.status() != RunSummary.Status.COMPLETED) {
       throw new UserError("our run did not complete: " + s.error());
     }
-    List<Epoch> theirs = skipPython ? List.of() : python(Datasets.locate(config.dataset(), dataDir));
+    double[] theirIwae = {Double.NaN};
+    List<Epoch> theirs = skipPython ? List.of() : python(Datasets.locate(config.dataset(), dataDir),
+        config.iwaeSamples(), theirIwae);
     System.out.println();
     System.out.println("epoch  latentstream s  python s   ratio   latentstream test  python test   (s: training + test pass)");
     for (int i = 0; i < ours.size(); i++) {
@@ -116,10 +118,15 @@ public final class BenchCommand implements Callable<Integer> {
           ourMean / theirMean);
       System.out.printf(Locale.ROOT, "test loss difference: %+.2f%%  (goal within 1%%)%n", gap);
     }
+    if (!Double.isNaN(s.iwae())) {
+      System.out.printf(Locale.ROOT, "IWAE bound, K=%d, log p(x) >= (nats per image): latentstream %.3f, python %s%n",
+          config.iwaeSamples(), s.iwae(),
+          Double.isNaN(theirIwae[0]) ? "-" : String.format(Locale.ROOT, "%.3f", theirIwae[0]));
+    }
     return 0;
   }
 
-  private List<Epoch> python(Path datasetDir) throws IOException, InterruptedException {
+  private List<Epoch> python(Path datasetDir, int iwaeSamples, double[] iwae) throws IOException, InterruptedException {
     Path script = Files.createTempFile("vae_reference", ".py");
     try (InputStream in = BenchCommand.class.getResourceAsStream("/bench/vae_reference.py")) {
       if (in == null) {
@@ -128,7 +135,7 @@ public final class BenchCommand implements Callable<Integer> {
       Files.copy(in, script, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
     ProcessBuilder pb = new ProcessBuilder(python, script.toString(), "--data", datasetDir.toString(), "--epochs",
-        Integer.toString(epochs));
+        Integer.toString(epochs), "--iwae-samples", Integer.toString(iwaeSamples));
     pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
     pb.redirectError(ProcessBuilder.Redirect.INHERIT);
     System.out.printf("python: %s (PyTorch example VAE), %d epochs%n", python, epochs);
@@ -144,6 +151,12 @@ public final class BenchCommand implements Callable<Integer> {
       String line;
       while ((line = r.readLine()) != null) {
         JsonNode n = JobConfigs.JSON.readTree(line);
+        if (n.has("iwae")) {
+          iwae[0] = n.get("iwae").asDouble();
+          System.out.printf(Locale.ROOT, "  python IWAE bound (K=%d): %.3f in %.1f s%n", iwaeSamples, iwae[0],
+              n.get("iwae_seconds").asDouble());
+          continue;
+        }
         Epoch e = new Epoch(n.get("epoch").asInt(), n.get("seconds").asDouble(), n.get("seconds").asDouble(),
             n.get("test_loss").asDouble());
         out.add(e);

@@ -60,7 +60,8 @@ public record Losses(Map<String, Tensor> terms, Tensor total, Tensor codes, Tens
     return logVar.add(new Scalar(1.0)).sub(mu.pow(new Scalar(2.0))).sub(logVar.exp()).mean(0).mul(new Scalar(-0.5));
   }
 
-  static Tensor freeBitsKl(Tensor mu, Tensor logVar, double freeBits, Reduction reduction) {
+  /** The free-bits KL: Σ_d max(λ, KL_d), divided by the dimensions for {@code reduction: mean}. */
+  public static Tensor freeBitsKl(Tensor mu, Tensor logVar, double freeBits, Reduction reduction) {
     Tensor perDim = klPerDimension(mu, logVar);
     Tensor sum = torch.clamp_min(perDim, new Scalar(freeBits)).sum();
     return reduction == Reduction.sum ? sum : sum.div(new Scalar((double) perDim.numel()));

@@ -203,6 +203,20 @@ public final class JavaFrameKernels implements FrameKernels, TrainingKernels {
   }
 
   @Override
+  public double bceWithLogits(MemorySegment logits, MemorySegment target, long n, float gradScale, MemorySegment grad) {
+    double sum = 0;
+    for (long i = 0; i < n; i++) {
+      float l = logits.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+      float x = target.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+      float e = (float) Math.exp(-Math.abs(l));
+      sum += Math.max(l, 0f) - l * x + (float) Math.log1p(e);
+      float s = l >= 0 ? 1f / (1f + e) : e / (1f + e);
+      grad.setAtIndex(ValueLayout.JAVA_FLOAT, i, (s - x) * gradScale);
+    }
+    return sum;
+  }
+
+  @Override
   public void adamStep(MemorySegment param, MemorySegment grad, MemorySegment expAvg, MemorySegment expAvgSq, long n,
       float lr, float beta1, float beta2, float eps, long step) {
     if (step < 1 || !(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1) || !(eps > 0) || !(lr >= 0)) {

@@ -46,6 +46,9 @@ final class NativeFrameKernels implements FrameKernels, TrainingKernels {
   private static final MethodHandle ADAM = critical("lsf_adam_step", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS,
       ADDRESS, ADDRESS, JAVA_LONG, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT, JAVA_LONG));
 
+  private static final MethodHandle BCE = critical("lsf_bce_logits", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS,
+      JAVA_LONG, JAVA_FLOAT, ADDRESS, ADDRESS));
+
   private static final String VERSION_STRING = version();
 
   private static MethodHandle handle(String name, FunctionDescriptor d) {
@@ -179,6 +182,17 @@ final class NativeFrameKernels implements FrameKernels, TrainingKernels {
     } catch (Throwable t) {
       throw new IllegalStateException(t);
     }
+  }
+
+  @Override
+  public double bceWithLogits(MemorySegment logits, MemorySegment target, long n, float gradScale, MemorySegment grad) {
+    if (logits.byteSize() < 4 * n || target.byteSize() < 4 * n || grad.byteSize() < 4 * n) {
+      throw new NativeFrameException("lsf_bce_logits", -2, "buffer too small", n);
+    }
+    double[] sum = new double[1];
+    MemorySegment out = MemorySegment.ofArray(sum);
+    call("lsf_bce_logits", () -> (int) BCE.invokeExact(logits, target, n, gradScale, grad, out), n, gradScale);
+    return sum[0];
   }
 
   @Override

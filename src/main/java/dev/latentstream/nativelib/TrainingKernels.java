@@ -10,6 +10,12 @@ public interface TrainingKernels {
 
   String implementation();
 
+  /**
+   * Binary cross-entropy with logits and its gradient in one pass ({@code lsf_bce_logits}): writes
+   * {@code (sigmoid(l) - x) * gradScale} to {@code grad} and returns the summed loss over {@code n} values.
+   */
+  double bceWithLogits(MemorySegment logits, MemorySegment target, long n, float gradScale, MemorySegment grad);
+
   void adamStep(MemorySegment param, MemorySegment grad, MemorySegment expAvg, MemorySegment expAvgSq, long n,
       float lr, float beta1, float beta2, float eps, long step);
 }

@@ -312,7 +312,14 @@ public final class StreamHub {
         return;
       }
       if (ar.failed()) {
+        // A bug, not an input: the waiting sessions go live without a history rather than wait for ever.
         LOG.log(System.Logger.Level.ERROR, "cannot build the history of " + js.id(), ar.cause());
+        sessions.forEach(c -> {
+          ClientSession.Subscription sub = c.subscriptions.get(js.num);
+          if (sub != null) {
+            sub.historyPending = false;
+          }
+        });
         return;
       }
       if (ar.result().columns() != js.loss) {
@@ -606,7 +613,15 @@ public final class StreamHub {
       sub.historyPending = true;
     }
     loadPast(js).onComplete(done -> {
-      if (s.closed || jobs.get(js.num) != js || s.subscriptions.get(js.num) != sub) {
+      if (s.closed || s.subscriptions.get(js.num) != sub) {
+        return;
+      }
+      JobStream now = jobs.get(js.num);
+      if (now != js) {
+        // A resumed run replaced the stream meanwhile: the history owed is the new one's.
+        if (needsHistory && now != null && sub.historyPending) {
+          loadPast(now).onComplete(v -> requestHistory(now));
+        }
         return;
       }
       if (needsHistory && sub.historyPending) {

@@ -5,13 +5,23 @@ import static org.bytedeco.pytorch.global.torch.randn;
 import dev.latentstream.model.AdversarialAutoencoder;
 import dev.latentstream.model.Autoencoder;
 import dev.latentstream.model.Losses;
+import dev.latentstream.config.JobConfig;
+import dev.latentstream.model.ConvVae;
 import dev.latentstream.model.MlpAutoencoder;
+import dev.latentstream.model.MlpVae;
+import dev.latentstream.model.TensorData;
+import dev.latentstream.nativelib.Kernels;
+import dev.latentstream.nativelib.TrainingKernels;
 import dev.latentstream.optim.Optim;
 import dev.latentstream.optim.Optimizers;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.bytedeco.pytorch.BoolOptional;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.TensorOptions;
 
 /**
@@ -42,7 +52,12 @@ interface StepRule {
       Optim gen = Optimizers.create(job.optimizer(), aae.encoderModule().parameters(), job.lr());
       return new Adversarial(aae, recon, disc, gen);
     }
-    return new Standard(model, Optimizers.create(job.optimizer(), model.parameters(), job.lr()));
+    Optim optimizer = Optimizers.create(job.optimizer(), model.parameters(), job.lr());
+    TrainingKernels kernels = Kernels.training();
+    if (FusedVae.supports(model) && kernels.implementation().startsWith("native")) {
+      return new FusedVae(model, optimizer, kernels);
+    }
+    return new Standard(model, optimizer);
   }
 
   static double checked(String term, Tensor value) {
@@ -64,6 +79,62 @@ interface StepRule {
       optimizer.zeroGrad();
       losses.total().backward();
       optimizer.step();
+      return terms;
+    }
+
+    @Override
+    public List<Optim> optimizers() {
+      return List.of(optimizer);
+    }
+
+    @Override
+    public List<Optim> tunable() {
+      return List.of(optimizer);
+    }
+  }
+
+  /**
+   * The VAE step with the reconstruction loss and its gradient done in one native pass ({@code
+   * lsf_bce_logits}) over the decoder's logits, fed to backward together with the KL term: libtorch's
+   * BCE-with-logits makes one pass for the loss and another, after a chain of autograd nodes, for the
+   * gradient. Same objective and same random draws as {@link Standard}, so the two give the same run.
+   */
+  record FusedVae(Autoencoder model, Optim optimizer, TrainingKernels kernels) implements StepRule {
+
+    /** CPU float VAEs trained with the bce loss. */
+    static boolean supports(Autoencoder model) {
+      return (model instanceof MlpVae || model instanceof ConvVae) && model.job().loss() == JobConfig.ReconLoss.bce
+          && Devices.resolve(model.job().device()).is_cpu();
+    }
+
+    @Override
+    public Map<String, Double> step(Tensor x, double beta, double freeBits) {
+      Autoencoder.Encoded e = model.encode(x);
+      Tensor logits = model.decodeLogits(MlpVae.reparameterize(e.mean(), e.logVar()));
+      Tensor values = logits.is_contiguous() ? logits : logits.contiguous();
+      Tensor target = x.is_contiguous() ? x : x.contiguous();
+      long batch = x.size(0);
+      long n = values.numel();
+      double divisor = model.job().reduction() == JobConfig.Reduction.sum ? batch : (double) n;
+      Tensor grad = torch.empty_like(values);
+      double recon = kernels.bceWithLogits(TensorData.segment(values), TensorData.segment(target), n,
+          (float) (1 / divisor), TensorData.segment(grad)) / divisor;
+      if (!Double.isFinite(recon)) {
+        throw new TrainingDiverged("loss term 'recon' became " + recon);
+      }
+      Tensor kl = Losses.kl(e.mean(), e.logVar(), model.job().reduction());
+      Tensor optimised = freeBits > 0 ? Losses.freeBitsKl(e.mean(), e.logVar(), freeBits, model.job().reduction()) : kl;
+      double klValue = checked("kl", kl);
+      double loss = recon + beta * (optimised == kl ? klValue : checked("kl", optimised));
+      optimizer.zeroGrad();
+      TensorVector roots = new TensorVector(values, optimised);
+      TensorVector grads = new TensorVector(grad, torch.ones_like(optimised).mul(new Scalar(beta)));
+      torch.backward(roots, grads, new BoolOptional(), false, new TensorVector());
+      optimizer.step();
+      Map<String, Double> terms = new LinkedHashMap<>();
+      terms.put("recon", recon);
+      terms.put("kl", klValue);
+      terms.put("loss", loss);
       return terms;
     }
 

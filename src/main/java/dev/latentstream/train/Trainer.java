@@ -459,10 +459,24 @@ public final class Trainer {
     };
   }
 
+  /**
+   * Images {@code from .. from + count} of a split as floats in [0, 1] on the device. The bytes go to
+   * libtorch as they are and are converted there (as the Python peer does, x / 255 in float32): a float
+   * copy on the Java heap would cost four times the dataset (188 MB for Fashion-MNIST's training set)
+   * and grow the heap for the rest of the run.
+   */
   private Tensor images(Split split, int from, int count) {
-    float[] values = TensorData.unitFloats(split.pixels(), from * split.imageSize(), count * split.imageSize());
-    Tensor cpu = TensorData.tensor(values, count, split.imageSize());
-    return device.is_cpu() ? cpu : cpu.to(device, ScalarType.Float);
+    byte[] pixels = split.pixels();
+    int offset = from * split.imageSize();
+    int length = count * split.imageSize();
+    byte[] part = offset == 0 && pixels.length == length ? pixels
+        : java.util.Arrays.copyOfRange(pixels, offset, offset + length);
+    Tensor bytes = Tensor.create(part, false, count, split.imageSize());
+    Tensor floats = bytes.to(device, ScalarType.Float);
+    Tensor unit = floats.div(new org.bytedeco.pytorch.Scalar(255.0));
+    bytes.close();
+    floats.close();
+    return unit;
   }
 
   private double secondsPerEpoch(long t0, int firstEpoch) {

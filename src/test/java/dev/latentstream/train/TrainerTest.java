@@ -3,6 +3,7 @@ package dev.latentstream.train;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -25,6 +26,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -206,13 +208,16 @@ class TrainerTest {
     LiveModel.Encoding e = trainer.get().submit(live -> live.encode(live.testImage(0), 1)).get(10, TimeUnit.SECONDS);
     assertEquals(4, e.mean().length);
     assertEquals(28 * 28, e.reconstruction().length);
-    Thread.sleep(300);
+    // Both requests were served after the pause took hold at step 5; no step ran in between.
     assertEquals(5, stepsSeen.get(), "no step while paused");
     assertTrue(trainer.get().isPaused());
     trainer.get().resume();
     t.join(60_000);
     assertEquals(32, stepsSeen.get());
-    assertThrows(Exception.class, () -> trainer.get().submit(live -> live.latentDim()).get(5, TimeUnit.SECONDS));
+    ExecutionException ended = assertThrows(ExecutionException.class,
+        () -> trainer.get().submit(live -> live.latentDim()).get(5, TimeUnit.SECONDS));
+    assertInstanceOf(IllegalStateException.class, ended.getCause());
+    assertEquals("the run has ended", ended.getCause().getMessage());
   }
 
   @Test
@@ -224,8 +229,8 @@ class TrainerTest {
     RunSummary s = trainer.run();
     assertEquals(RunSummary.Status.COMPLETED, s.status());
     for (CompletableFuture<float[]> f : List.of(bad, nan, index)) {
-      Exception ex = assertThrows(Exception.class, () -> f.get(1, TimeUnit.SECONDS));
-      assertTrue(ex.getCause() instanceof IllegalArgumentException, String.valueOf(ex.getCause()));
+      ExecutionException ex = assertThrows(ExecutionException.class, () -> f.get(1, TimeUnit.SECONDS));
+      assertInstanceOf(IllegalArgumentException.class, ex.getCause());
     }
   }
 
@@ -254,6 +259,89 @@ class TrainerTest {
     assertEquals(3, r.settings.getFirst().step());
     String csv = Files.readString(dir.resolve("metrics.csv"));
     assertTrue(csv.contains("lr=0.000500000;beta=2.00000"), csv.lines().limit(6).toList().toString());
+  }
+
+  /** A listener that changes settings at given steps, through the trainer it is given. */
+  static final class SetAt implements TrainingListener {
+    final AtomicReference<Trainer> trainer = new AtomicReference<>();
+    final long at;
+    final String key;
+    final double value;
+
+    SetAt(long at, String key, double value) {
+      this.at = at;
+      this.key = key;
+      this.value = value;
+    }
+
+    @Override
+    public void onStep(StepMetrics m) {
+      if (m.step() == at) {
+        trainer.get().set(key, value);
+      }
+    }
+  }
+
+  static Recorder trainSetting(String spec, SetAt change, Path dir) {
+    Recorder r = new Recorder();
+    Trainer t = new Trainer(job(spec), DATA, new Checkpoint(dir), Renderers.best(), TrainingListener.compose(r, change),
+        false);
+    change.trainer.set(t);
+    RunSummary s = t.run();
+    assertEquals(RunSummary.Status.COMPLETED, s.status(), String.valueOf(s.error()));
+    return r;
+  }
+
+  @Test
+  void aLiveBetaChangesTheObjectiveFromTheNextStep(@TempDir Path dir) {
+    Recorder r = trainSetting(TINY_VAE.replace("}", ",\"iwaeSamples\":0}"), new SetAt(3, "beta", 0), dir);
+    for (StepMetrics m : r.steps) {
+      double recon = m.terms().get("recon");
+      double kl = m.terms().get("kl");
+      if (m.step() <= 3) {
+        assertEquals(recon + kl, m.loss(), 1e-3 * m.loss(), "β = 1 at step " + m.step());
+      } else {
+        assertEquals(recon, m.loss(), 1e-9 * m.loss(), "β = 0 from step 4, step " + m.step());
+      }
+    }
+  }
+
+  @Test
+  void aLiveFrameEveryStepsChangesWhenFramesAreRendered(@TempDir Path dir) {
+    Recorder r = trainSetting(TINY_VAE.replace("}", ",\"iwaeSamples\":0}"), new SetAt(3, "frameEverySteps", 2), dir);
+    Set<Long> latentSteps = new java.util.TreeSet<>();
+    r.frames.stream().filter(f -> f.kind() == FrameKind.LATENT).forEach(f -> latentSteps.add(f.step()));
+    assertEquals(Set.of(0L, 4L, 6L, 8L, 10L, 12L, 14L, 16L, 18L, 20L, 22L, 24L, 26L, 28L, 30L, 32L), latentSteps,
+        "every 8 steps before the change, every 2 after it (and at epoch ends)");
+  }
+
+  @Test
+  void aLiveNoiseLevelChangesWhatTheDenoisingAutoencoderSees(@TempDir Path kept, @TempDir Path changed) {
+    // Masking every pixel leaves nothing to reconstruct from; switching the noise off lets the model learn.
+    String dae = "{\"model\":\"dae\",\"hidden\":[64],\"latent\":4,\"batchSize\":32,\"epochs\":2,"
+        + "\"frameEverySteps\":0,\"noise\":{\"kind\":\"mask\",\"level\":1.0}}";
+    Recorder blind = trainSetting(dae, new SetAt(-1, "noise", 0), kept);
+    Recorder seeing = trainSetting(dae, new SetAt(1, "noise", 0), changed);
+    double blindLoss = blind.epochs.getLast().testLoss();
+    double seeingLoss = seeing.epochs.getLast().testLoss();
+    assertTrue(seeingLoss < 0.9 * blindLoss, "noise 0 from step 2: " + seeingLoss + " vs masked " + blindLoss);
+  }
+
+  @Test
+  void klWarmUpStartsFromZeroAndFreeBitsKeepAFloorUnderTheKlTerm(@TempDir Path a, @TempDir Path b) {
+    Recorder warm = trainSetting(TINY_VAE.replace("}", ",\"klWarmupSteps\":16,\"iwaeSamples\":0}"),
+        new SetAt(-1, "beta", 1), a);
+    StepMetrics first = warm.steps.getFirst();
+    assertEquals(first.terms().get("recon"), first.loss(), 1e-9 * first.loss(), "β = 0 at the first step");
+    StepMetrics mid = warm.steps.get(8); // step 9: β = 8/16
+    assertEquals(mid.terms().get("recon") + 0.5 * mid.terms().get("kl"), mid.loss(), 1e-3 * mid.loss());
+
+    Recorder floor = trainSetting(TINY_VAE.replace("}", ",\"iwaeSamples\":0}"), new SetAt(2, "freeBits", 5), b);
+    for (StepMetrics m : floor.steps.subList(2, floor.steps.size())) {
+      double klTerm = m.loss() - m.terms().get("recon");
+      assertTrue(klTerm >= 4 * 5 - 1e-3, "4 dimensions × 5 nats at least, got " + klTerm + " at step " + m.step());
+    }
+    assertEquals(List.of("freeBits"), floor.settings.stream().map(SettingChange::key).toList());
   }
 
   @Test

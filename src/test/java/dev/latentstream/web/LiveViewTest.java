@@ -182,12 +182,12 @@ class LiveViewTest {
       assertEquals("polite", page.getAttribute("#hover-z", "aria-live"));
 
       page.keyboard().press("Enter");
-      page.waitForFunction("() => document.getElementById('hover-z').textContent.startsWith('interpolation start marked')");
+      page.waitForFunction("() => document.getElementById('explorer-status').textContent.startsWith('interpolation start marked')");
       page.keyboard().press("Shift+ArrowLeft");
       page.keyboard().press("Shift+ArrowDown");
       page.keyboard().press("Enter");
       page.waitForFunction("() => document.querySelectorAll('#strip img').length === 10");
-      page.waitForFunction("() => document.getElementById('hover-z').textContent === 'interpolated 10 images'");
+      page.waitForFunction("() => document.getElementById('explorer-status').textContent === 'interpolated 10 images'");
       assertEquals("latent-overlay", page.evaluate("() => document.activeElement.id"), "focus stays on the explorer");
       assertEquals(List.of(), w.errors());
     }
