@@ -1,5 +1,10 @@
 package dev.latentstream.gateway;
 
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -11,6 +16,9 @@ import java.util.concurrent.TimeUnit;
 public final class Gateway {
 
   private final ConcurrentHashMap<String, Integer> connectionsPerIp = new ConcurrentHashMap<>();
+  /** Each instance's hub counters, read on that instance's own event loop. */
+  private final java.util.List<java.util.Map.Entry<io.vertx.core.Context, java.util.function.Supplier<JsonObject>>> hubs =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
   private final CountDownLatch listening = new CountDownLatch(1);
   private volatile int port = -1;
 
@@ -24,6 +32,27 @@ public final class Gateway {
 
   void disconnected(String ip) {
     connectionsPerIp.compute(ip, (k, n) -> n == null || n <= 1 ? null : n - 1);
+  }
+
+  void addHub(io.vertx.core.Context context, java.util.function.Supplier<JsonObject> stats) {
+    hubs.add(java.util.Map.entry(context, stats));
+  }
+
+  /** The streaming counters of every instance, summed: each hub counts only its own clients. */
+  Future<JsonObject> streamStats() {
+    List<Future<JsonObject>> parts = new ArrayList<>();
+    for (var hub : hubs) {
+      Promise<JsonObject> p = Promise.promise();
+      hub.getKey().runOnContext(v -> p.complete(hub.getValue().get()));
+      parts.add(p.future());
+    }
+    return Future.all(parts).map(all -> {
+      JsonObject sum = new JsonObject();
+      for (Future<JsonObject> part : parts) {
+        part.result().forEach(e -> sum.put(e.getKey(), sum.getLong(e.getKey(), 0L) + ((Number) e.getValue()).longValue()));
+      }
+      return sum;
+    });
   }
 
   void listening(int actualPort) {

@@ -63,7 +63,8 @@ public final class HttpVerticle extends VerticleBase {
   public Future<?> start() {
     hub = new StreamHub(vertx, config);
     Router router = Router.router(vertx);
-    new JobsApi(vertx, config, info, hub).mount(router);
+    gateway.addHub(context, hub::stats);
+    new JobsApi(vertx, config, info, hub, gateway).mount(router);
     Ops.mount(router, config, hub::stats); // GET /metrics, /health, /ready
     mountPage(router);
     // Failures the router raises itself (a body over the limit, a bad body) get the API's error shape and no

@@ -6,6 +6,7 @@ import dev.latentstream.config.JobConfigs;
 import dev.latentstream.config.ServerConfig;
 import dev.latentstream.stream.StreamHub;
 import dev.latentstream.rundir.Checkpoint;
+import dev.latentstream.rundir.RunDirectoryWriter;
 import dev.latentstream.rundir.MetricsCsv;
 import dev.latentstream.train.FrameKind;
 import io.vertx.core.Future;
@@ -37,8 +38,10 @@ final class JobsApi {
   private final ServerConfig config;
   private final ServerInfo info;
   private final StreamHub hub;
+  private final Gateway gateway;
 
-  JobsApi(Vertx vertx, ServerConfig config, ServerInfo info, StreamHub hub) {
+  JobsApi(Vertx vertx, ServerConfig config, ServerInfo info, StreamHub hub, Gateway gateway) {
+    this.gateway = gateway;
     this.vertx = vertx;
     this.config = config;
     this.info = info;
@@ -56,7 +59,9 @@ final class JobsApi {
         }
       });
     }
-    router.get("/api/info").handler(rc -> json(rc, info.toJson().mergeIn(hub.stats())));
+    // Every instance's clients, not just this event loop's.
+    router.get("/api/info").handler(rc -> gateway.streamStats().onComplete(ar -> json(rc,
+        ar.succeeded() ? info.toJson().mergeIn(ar.result()) : info.toJson().mergeIn(hub.stats()))));
     router.get("/api/presets").handler(this::presets);
     // From the gateway's own view of the jobs: listing never waits on (or fails with) a trainer node.
     router.get("/api/jobs").handler(rc -> json(rc, hub.jobStatuses()));
@@ -192,14 +197,38 @@ final class JobsApi {
       error(rc, 400, "\"step\" must be a whole number");
       return;
     }
-    trainer(rc, get(rc), job -> hub.frame(job.getString("id"), kind, step).onComplete(ar -> {
-      if (ar.result() == null) {
-        error(rc, 404, "job " + job.getString("id") + " has no " + kind.wireName() + " frame yet");
+    trainer(rc, get(rc), job -> hub.frameAt(job.getString("id"), kind, step).onComplete(ar -> {
+      switch (ar.result()) {
+        case StreamHub.FrameLookup.Found f -> rc.response().putHeader("Content-Type", "image/png")
+            .putHeader("X-Step", Long.toString(f.frame().frame().step())).putHeader("X-Frame-Source", "stream")
+            .putHeader("Cache-Control", "no-store").end(Buffer.buffer(f.frame().frame().png()));
+        case StreamHub.FrameLookup.NoneKept n when step != null -> epochImage(rc, job, kind, step);
+        case null, default -> error(rc, 404, "job " + job.getString("id") + " has no " + kind.wireName() + " frame yet");
+      }
+    }));
+  }
+
+  /**
+   * No frame at or before {@code step} is kept in memory: the image saved at the end of the last epoch at or
+   * before it, labelled as such ({@code X-Frame-Source: epoch}), else 404 "not kept". Never a later picture.
+   */
+  private void epochImage(RoutingContext rc, JsonObject job, FrameKind kind, long step) {
+    long perEpoch = job.getLong("batchesPerEpoch", 0L);
+    long epoch = perEpoch > 0 ? step / perEpoch : 0;
+    if (epoch < 1) {
+      error(rc, 404, "not kept: no " + kind.wireName() + " frame at or before step " + step);
+      return;
+    }
+    String file = Path.of(job.getString("runDir")).resolve(RunDirectoryWriter.fileName(kind, (int) epoch)).toString();
+    vertx.fileSystem().readFile(file).onComplete(read -> {
+      if (read.failed()) {
+        error(rc, 404, "not kept: no " + kind.wireName() + " frame at or before step " + step);
         return;
       }
-      rc.response().putHeader("Content-Type", "image/png").putHeader("X-Step", Long.toString(ar.result().frame().step()))
-          .putHeader("Cache-Control", "no-store").end(Buffer.buffer(ar.result().frame().png()));
-    }));
+      rc.response().putHeader("Content-Type", "image/png").putHeader("X-Frame-Source", "epoch")
+          .putHeader("X-Epoch", Long.toString(epoch)).putHeader("X-Step", Long.toString(epoch * perEpoch))
+          .putHeader("Cache-Control", "no-store").end(read.result());
+    });
   }
 
   private void checkpoint(RoutingContext rc) {
