@@ -207,13 +207,31 @@ final class ClientSession {
     return !overBound() && !sub.historyPending && (last == null || now - last >= sub.frameIntervalNanos);
   }
 
+  /**
+   * A binary message in frames of at most {@link #MAX_FRAME_BYTES}, sliced from the shared buffer. The server
+   * reads frames as big as a whole message (so an oversized one closes with 1009), and Vert.x would split
+   * what it writes at that size too; many clients refuse frames over 64 KiB.
+   */
+  private io.vertx.core.Future<Void> writeBinary(Buffer b) {
+    if (b.length() <= MAX_FRAME_BYTES) {
+      return ws.writeBinaryMessage(b);
+    }
+    ws.writeFrame(WebSocketFrame.binaryFrame(b.slice(0, MAX_FRAME_BYTES), false));
+    io.vertx.core.Future<Void> last = null;
+    for (int from = MAX_FRAME_BYTES; from < b.length(); from += MAX_FRAME_BYTES) {
+      int to = Math.min(b.length(), from + MAX_FRAME_BYTES);
+      last = ws.writeFrame(WebSocketFrame.continuationFrame(b.slice(from, to), to == b.length()));
+    }
+    return last;
+  }
+
   private void write(Subscription sub, FrameMessage m) {
     sub.lastSentNanos.put(m.frame().kind(), System.nanoTime());
     Encoded plane = planeOf.apply(m);
     if (plane != null) {
       send(plane);
     }
-    track(m.wsFrame().length(), ws.writeBinaryMessage(m.wsFrame()));
+    track(m.wsFrame().length(), writeBinary(m.wsFrame()));
     counters.framesSent++;
   }
 

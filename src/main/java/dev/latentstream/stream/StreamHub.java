@@ -624,7 +624,9 @@ public final class StreamHub {
         }
         return;
       }
-      if (needsHistory && sub.historyPending) {
+      // A run whose past is still on disk (resumed, or joined mid-run by a late gateway) sends its history at
+      // its next step, once that past is read: an empty history now would only be replaced.
+      if (needsHistory && sub.historyPending && js.pastLoaded != null) {
         requestHistory(js);
       }
       for (FrameKind kind : FrameKind.values()) {

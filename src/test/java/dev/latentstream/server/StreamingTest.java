@@ -176,7 +176,8 @@ class StreamingTest {
         boolean history = false;
         while (steps.isEmpty() || steps.getLast() < until) {
           Object o = c.received.poll(30, TimeUnit.SECONDS);
-          assertNotNull(o, "messages keep coming");
+          assertNotNull(o, "messages keep coming (close " + c.closeCode + " " + c.closeReason + ", steps " + steps.size()
+              + (steps.isEmpty() ? "" : " last " + steps.getLast()) + ", history " + history + ", until " + until + ")");
           if (o instanceof Buffer b) {
             perKind.merge((int) b.getByte(1), 1, Integer::sum);
           } else if (o instanceof JsonObject j && ("history".equals(j.getString("type"))
