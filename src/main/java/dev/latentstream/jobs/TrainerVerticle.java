@@ -14,6 +14,7 @@ import dev.latentstream.render.FrameRenderer;
 import dev.latentstream.rundir.Checkpoint;
 import dev.latentstream.rundir.RunDirectoryWriter;
 import dev.latentstream.train.Devices;
+import dev.latentstream.train.BusyException;
 import dev.latentstream.train.RunSummary;
 import dev.latentstream.train.Trainer;
 import dev.latentstream.train.TrainingListener;
@@ -49,6 +50,8 @@ public final class TrainerVerticle extends VerticleBase {
   static final int BAD_REQUEST = 400;
   static final int NOT_FOUND = 404;
   static final int CONFLICT = 409;
+  /** The interactive budget is spent: the gateway answers {@code busy} with a retry hint. */
+  static final int BUSY = 429;
   static final int UNAVAILABLE = 503;
   static final int INTERNAL = 500;
 
@@ -282,6 +285,8 @@ public final class TrainerVerticle extends VerticleBase {
         Files.createDirectories(j.runDir);
         Trainer t = new Trainer(j.spec, data, new Checkpoint(j.runDir), renderer,
             TrainingListener.compose(new RunDirectoryWriter(j.runDir), new EventPublisher(vertx, j)), j.resumed());
+        // Decode, encode and the like take trainer time: all clients together get at most this much.
+        t.setInteractiveBudget(config.interactiveMaxQueued(), config.interactiveBudgetMsPerSecond());
         j.trainer = t;
         // Requests made while the dataset loaded (see Job.pauseRequested).
         if (j.pauseRequested) {
@@ -432,7 +437,8 @@ public final class TrainerVerticle extends VerticleBase {
         msg.reply(result);
       } else {
         Throwable cause = error instanceof java.util.concurrent.CompletionException ? error.getCause() : error;
-        msg.fail(cause instanceof IllegalArgumentException ? BAD_REQUEST : CONFLICT, String.valueOf(cause.getMessage()));
+        msg.fail(cause instanceof BusyException ? BUSY : cause instanceof IllegalArgumentException ? BAD_REQUEST : CONFLICT,
+            String.valueOf(cause.getMessage()));
       }
     });
   }

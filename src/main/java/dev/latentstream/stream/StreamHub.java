@@ -650,7 +650,9 @@ public final class StreamHub {
       if (ar.succeeded()) {
         s.send(new ServerMessage.Result(ServerMessage.RESULT_TYPES.get(requestType), id, ar.result()));
       } else {
-        s.send(new ServerMessage.Error(id, code(ar.cause()), ar.cause().getMessage()));
+        String code = code(ar.cause());
+        // The trainer refused for its global budget: say when to try again, as for the per-client limit.
+        s.send(new ServerMessage.Error(id, code, ar.cause().getMessage(), Codes.BUSY.equals(code) ? BUSY_RETRY_MS : null));
       }
       return Future.succeededFuture();
     });
