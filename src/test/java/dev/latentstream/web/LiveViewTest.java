@@ -319,26 +319,29 @@ class LiveViewTest {
     }
   }
 
-  /** Diagnostics come from the server later (PLAN.md items 3-4): fed here in the contract's shape. */
+  /** The diagnostics panel paints what the server streams for the live run, and shows warnings. */
   @Test
   void diagnosticsMessagesDrawBarsAndAHeatMapAndWarningsAreShown() throws Exception {
     try (var w = chromium.open(url(false), 1280, 900)) {
       Page page = w.page();
       page.waitForFunction("() => window.latentstream.state.selected != null");
-      assertTrue(page.isVisible("#diag-empty"), "says that nothing has arrived yet");
-      page.evaluate("""
-          () => {
-            const ls = window.latentstream, job = ls.state.selected;
-            for (let i = 1; i <= 3; i++) ls.receive({ type: 'diagnostics', job, step: 100 * i, epoch: i, kind: 'kl',
-              values: [0.8, 0.01, 0.3 * i, 0.0], activeUnits: 2, topK: 1, topKFraction: 0.7 });
-            ls.receive({ type: 'warning', job, step: 300, epoch: 3, code: 'posterior_collapse',
-              message: 'only 1 of 20 latent dimensions is active; try lowering beta or setting freeBits', setting: 'beta' });
-          }""");
-      page.waitForFunction("() => document.getElementById('diag-bars').width > 0 && !document.querySelector('.diag-body').hidden");
+      // The server's own diagnostics of the live run paint the bars and the heat-map, and keep updating.
+      page.waitForFunction("() => document.getElementById('diag-bars').width > 0 && !document.querySelector('.diag-body').hidden",
+          null, new Page.WaitForFunctionOptions().setTimeout(60_000));
       page.waitForFunction("() => { const c = document.getElementById('diag-heat'); const d = c.getContext('2d')"
           + ".getImageData(0, 0, c.width, c.height).data; for (let i = 3; i < d.length; i += 4) if (d[i]) return true; return false; }");
       assertFalse(page.isVisible("#diag-empty"));
-      assertEquals("step 300: 2 of 4 active · top 1 hold 70%", page.textContent("#diag-summary"));
+      String first = page.textContent("#diag-summary");
+      assertTrue(first.matches("step \\d+: \\d+ of \\d+ active.*"), first);
+      page.waitForFunction("s => document.getElementById('diag-summary').textContent !== s", first,
+          new Page.WaitForFunctionOptions().setTimeout(60_000));
+      // A posterior collapse is rare on the test's run: a warning in the contract's shape shows how one looks.
+      page.evaluate("""
+          () => {
+            const ls = window.latentstream, job = ls.state.selected;
+            ls.receive({ type: 'warning', job, step: 300, epoch: 3, code: 'posterior_collapse',
+              message: 'only 1 of 20 latent dimensions is active; try lowering beta or setting freeBits', setting: 'beta' });
+          }""");
       assertTrue(page.textContent("#warnings").contains("only 1 of 20 latent dimensions is active"), page.textContent("#warnings"));
       assertTrue(page.isVisible("#warnings li[data-code=posterior_collapse]"));
       assertEquals(List.of(), w.errors());
