@@ -17,8 +17,11 @@ import java.util.Optional;
  *
  * <p>Why per model: libtorch sends GEMMs to OpenBLAS ({@code libopenblas.so.0}, a pthreads build) and
  * runs everything else on OpenMP. MLPs spend their time in GEMMs, so they train fastest with OpenBLAS
- * on every core and libtorch on one; convolutions run on libtorch's own kernels and train fastest the
- * other way round (measured on 2 cores: MLP VAE 3.9 → 3.0 ms/step, conv VAE 230 → 108 ms/step).
+ * on every core and libtorch on one (measured on 2 cores: MLP VAE 3.9 → 3.0 ms/step). Convolutions would
+ * train faster the other way round (conv VAE 230 → 108 ms/step), but then libtorch's OpenMP threads call
+ * OpenBLAS at once while OpenBLAS runs single-threaded, and this build is not safe for that: about one
+ * conv-vae run in three went NaN within its first steps (TrainerTest; none of ten with one libtorch
+ * thread). So every model gets one libtorch thread and OpenBLAS every core.
  * OpenBLAS's count is set through its C API in the library libtorch actually mapped; the openblas
  * presets' {@code blas_set_num_threads} binds a second copy and has no effect on libtorch.
  *
@@ -38,8 +41,7 @@ public final class Threads {
   /** Applies the split for {@code job} on the calling thread; {@code threads > 0} in the job caps both pools. */
   public static Split configure(JobConfig job) {
     int cores = job.threads() > 0 ? job.threads() : Math.max(1, Runtime.getRuntime().availableProcessors());
-    boolean convolutional = job.model() == JobConfig.ModelType.conv_vae;
-    Split split = convolutional ? new Split(cores, 1) : new Split(1, cores);
+    Split split = new Split(1, cores);
     org.bytedeco.pytorch.global.torch.set_num_threads(split.torch());
     setBlasThreads(split.blas());
     return split;

@@ -51,7 +51,9 @@ class HistoryTest {
         assertEquals("step " + step, page.textContent("#step-label"));
         assertTrue(LiveViewTest.canvas(page, "panel-manifold") != 0.0, "the kept frame is painted");
         w.screenshot("history-not-kept");
-        assertEquals(List.of(), w.errors());
+        // The browser reports the server's 404 "not kept" answers itself; anything else is a page error.
+        assertEquals(List.of(), w.errors().stream()
+            .filter(e -> !e.contains("the server responded with a status of 404")).toList());
       }
     }
   }
