@@ -136,6 +136,8 @@ class Server:
         config = self.dir / "server.json"
         config.write_text(json.dumps({
             "host": "127.0.0.1", "port": 0, "token": TOKEN, "runsDir": str(self.dir / "runs"),
+            # specs sent over the network may name dataset directories under dataDir only
+            "dataDir": str(self.dir),
             "jobsDir": str(ROOT / "config" / "jobs"), "maxConcurrentJobs": 2, "lossBatchMs": 50}))
         env = {k: v for k, v in os.environ.items() if not k.startswith("LATENTSTREAM_")}
         env["OMP_WAIT_POLICY"] = "PASSIVE"

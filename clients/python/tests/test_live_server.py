@@ -55,7 +55,7 @@ class StreamTest(AsyncTestCase):
         async with ls.Client(server.url) as c:
             sub = await c.subscribe(job.num)
             self.assertEqual(job.id, sub.job.id)
-            self.assertEqual(["loss", "recon", "samples", "latent", "manifold", "status"], sub.streams)
+            self.assertEqual(["loss", "recon", "samples", "latent", "manifold", "status", "diagnostics"], sub.streams)
             got = await collect(sub, lambda ms: kinds(ms) == {"recon", "samples", "latent", "manifold"}
                                 and any(isinstance(m, ls.Loss) for m in ms))
             history = got[0]
