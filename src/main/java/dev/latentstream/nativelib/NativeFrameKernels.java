@@ -144,20 +144,8 @@ final class NativeFrameKernels implements FrameKernels, TrainingKernels {
 
   @Override
   public byte[] encodePng(MemorySegment pixels, int width, int height, int channels, int level) {
-    try (Arena arena = Arena.ofConfined()) {
-      long bound = (long) PNG_BOUND.invokeExact(width, height, channels);
-      check(bound < 0 ? (int) bound : 0, "lsf_png_bound", width, height, channels);
-      MemorySegment out = arena.allocate(bound);
-      MemorySegment size = arena.allocate(JAVA_LONG);
-      int status = (int) PNG_ENCODE.invokeExact(pixels, pixels.byteSize(), width, height, channels, level, out, bound,
-          size);
-      check(status, "lsf_png_encode", width, height, channels, level, pixels.byteSize());
-      return out.asSlice(0, size.get(JAVA_LONG, 0)).toArray(ValueLayout.JAVA_BYTE);
-    } catch (NativeFrameException e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new IllegalStateException(t);
-    }
+    return png("lsf_png_encode", width, height, channels, 0, (out, bound, size) -> (int) PNG_ENCODE.invokeExact(pixels,
+        pixels.byteSize(), width, height, channels, level, out, bound, size), level, pixels.byteSize());
   }
 
   @Override
@@ -166,22 +154,39 @@ final class NativeFrameKernels implements FrameKernels, TrainingKernels {
     if (paletteRgb.length < 3L * Math.max(0, entries)) {
       throw new NativeFrameException("lsf_png_encode_indexed", -2, "buffer too small", entries, paletteRgb.length);
     }
+    MemorySegment palette = MemorySegment.ofArray(paletteRgb);
+    // The palette chunk (at most 256 × 3 bytes and its header) comes on top of the grey bound.
+    return png("lsf_png_encode_indexed", width, height, 1, 780, (out, bound, size) -> (int) PNG_ENCODE_INDEXED
+        .invokeExact(indices, indices.byteSize(), width, height, palette, entries, level, out, bound, size), entries,
+        level, indices.byteSize());
+  }
+
+  /** One PNG encoder call into a buffer of lsf_png_bound + {@code extra} bytes owned by this call's arena. */
+  private byte[] png(String name, int width, int height, int channels, long extra, PngCall call, Object... args) {
     try (Arena arena = Arena.ofConfined()) {
-      long bound = (long) PNG_BOUND.invokeExact(width, height, 1);
-      check(bound < 0 ? (int) bound : 0, "lsf_png_bound", width, height, 1);
-      bound += 780;
+      long bound = (long) PNG_BOUND.invokeExact(width, height, channels);
+      check(bound < 0 ? (int) bound : 0, "lsf_png_bound", width, height, channels);
+      bound += extra;
       MemorySegment out = arena.allocate(bound);
       MemorySegment size = arena.allocate(JAVA_LONG);
-      MemorySegment palette = MemorySegment.ofArray(paletteRgb);
-      int status = (int) PNG_ENCODE_INDEXED.invokeExact(indices, indices.byteSize(), width, height, palette, entries,
-          level, out, bound, size);
-      check(status, "lsf_png_encode_indexed", width, height, entries, level, indices.byteSize());
+      int status = call.invoke(out, bound, size);
+      Object[] all = new Object[args.length + 3];
+      all[0] = width;
+      all[1] = height;
+      all[2] = channels;
+      System.arraycopy(args, 0, all, 3, args.length);
+      check(status, name, all);
       return out.asSlice(0, size.get(JAVA_LONG, 0)).toArray(ValueLayout.JAVA_BYTE);
     } catch (NativeFrameException e) {
       throw e;
     } catch (Throwable t) {
       throw new IllegalStateException(t);
     }
+  }
+
+  @FunctionalInterface
+  private interface PngCall {
+    int invoke(MemorySegment out, long bound, MemorySegment size) throws Throwable;
   }
 
   @Override

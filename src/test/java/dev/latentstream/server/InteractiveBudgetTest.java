@@ -3,10 +3,13 @@ package dev.latentstream.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -17,69 +20,58 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class InteractiveBudgetTest {
 
-  @Test
-  void aGenerousBudgetFromTheServerConfigServesTheSameFloodWithoutBusy(@TempDir Path root) throws Exception {
-    // The trainer's own defaults queue 32 requests at most: 60 at once would meet busy unless the server's
-    // keys reach the trainer.
-    JsonObject limits = new JsonObject().put("interactiveMaxQueued", 1000).put("interactiveBudgetMsPerSecond", 1000)
-        .put("interactiveMaxInFlightPerClient", 256);
-    try (TestServer server = new TestServer(root, limits)) {
+  static final int FLOOD = 60;
+
+  /** Sends {@link #FLOOD} decodes at once to a live job on a server with {@code limits}; returns one reply each. */
+  static List<JsonObject> flood(Path root, JsonObject limits) throws Exception {
+    try (TestServer server = new TestServer(root, limits.put("interactiveMaxInFlightPerClient", 256))) {
       JsonObject job = server.startJob(server.spec(1000, 0));
       try (TestServer.Client c = server.connect(null, null)) {
         c.send(new JsonObject().put("type", "subscribe").put("id", "s").put("job", job.getInteger("num"))
             .put("streams", new JsonArray().add("loss")));
-        c.nextType("loss", 60);
-        server.request(io.vertx.core.http.HttpMethod.POST, "/api/jobs/" + job.getString("id") + "/pause",
-            TestServer.TOKEN, null);
-        int n = 60;
-        for (int i = 0; i < n; i++) {
+        c.nextType("loss", 60); // the trainer is stepping, so its model is live
+        for (int i = 0; i < FLOOD; i++) {
           c.send(new JsonObject().put("type", "decode").put("id", "d" + i).put("job", job.getInteger("num"))
               .put("plane", new JsonArray().add(0.1 * i).add(-0.2)));
         }
-        for (int i = 0; i < n; i++) {
+        List<JsonObject> replies = new ArrayList<>();
+        Set<String> ids = new HashSet<>();
+        while (replies.size() < FLOOD) {
           JsonObject m = c.next(x -> x.getString("id", "").startsWith("d"), 60);
-          assertEquals("decoded", m.getString("type"), m.encode());
+          assertTrue(ids.add(m.getString("id")), "one answer per request: " + m.getString("id"));
+          replies.add(m);
         }
+        return replies;
+      } finally {
+        server.request(HttpMethod.POST, "/api/jobs/" + job.getString("id") + "/stop", TestServer.TOKEN, null);
       }
-      server.request(io.vertx.core.http.HttpMethod.POST, "/api/jobs/" + job.getString("id") + "/stop", TestServer.TOKEN,
-          null);
+    }
+  }
+
+  @Test
+  void aGenerousBudgetFromTheServerConfigServesTheWholeFlood(@TempDir Path root) throws Exception {
+    // The trainer's own defaults queue 32 requests at most: 60 at once would meet busy unless the server's keys
+    // reach the trainer.
+    for (JsonObject m : flood(root, new JsonObject().put("interactiveMaxQueued", 1000)
+        .put("interactiveBudgetMsPerSecond", 1000))) {
+      assertEquals("decoded", m.getString("type"), m.encode());
     }
   }
 
   @Test
   void aDecodeFloodPastTheTrainersBudgetGetsBusyWithARetryHintAndEveryRequestIsAnswered(@TempDir Path root)
       throws Exception {
-    JsonObject limits = new JsonObject().put("interactiveMaxQueued", 1).put("interactiveBudgetMsPerSecond", 1)
-        .put("interactiveMaxInFlightPerClient", 256);
-    try (TestServer server = new TestServer(root, limits)) {
-      JsonObject job = server.startJob(server.spec(1000, 0));
-      try (TestServer.Client c = server.connect(null, null)) {
-        c.send(new JsonObject().put("type", "subscribe").put("id", "s").put("job", job.getInteger("num"))
-            .put("streams", new JsonArray().add("loss")));
-        c.nextType("loss", 60); // the trainer is stepping, so its model is live
-        int n = 60;
-        for (int i = 0; i < n; i++) {
-          c.send(new JsonObject().put("type", "decode").put("id", "d" + i).put("job", job.getInteger("num"))
-              .put("plane", new JsonArray().add(0.1 * i).add(-0.2)));
-        }
-        Set<String> answered = new HashSet<>();
-        int busy = 0;
-        while (answered.size() < n) {
-          JsonObject m = c.next(x -> x.getString("id", "").startsWith("d"), 60);
-          assertTrue(answered.add(m.getString("id")), "one answer per request: " + m.getString("id"));
-          if ("error".equals(m.getString("type"))) {
-            assertEquals("busy", m.getString("code"), m.encode());
-            assertTrue(m.getLong("retryAfterMs") > 0, "a retry hint: " + m.encode());
-            busy++;
-          } else {
-            assertEquals("decoded", m.getString("type"), m.encode());
-          }
-        }
-        assertTrue(busy > 0, "a flood past a 1 ms/s budget and a queue of one meets busy");
-        assertTrue(busy < n, "the budget still serves some requests");
+    int busy = 0;
+    for (JsonObject m : flood(root, new JsonObject().put("interactiveMaxQueued", 1).put("interactiveBudgetMsPerSecond", 1))) {
+      if ("error".equals(m.getString("type"))) {
+        assertEquals("busy", m.getString("code"), m.encode());
+        assertTrue(m.getLong("retryAfterMs") > 0, "a retry hint: " + m.encode());
+        busy++;
+      } else {
+        assertEquals("decoded", m.getString("type"), m.encode());
       }
-      server.request(io.vertx.core.http.HttpMethod.POST, "/api/jobs/" + job.getString("id") + "/stop", TestServer.TOKEN,
-          null);
     }
+    assertTrue(busy > 0, "a flood past a 1 ms/s budget and a queue of one meets busy");
+    assertTrue(busy < FLOOD, "the budget still serves some requests");
   }
 }
