@@ -6,7 +6,6 @@ import dev.latentstream.model.AdversarialAutoencoder;
 import dev.latentstream.model.Autoencoder;
 import dev.latentstream.model.Losses;
 import dev.latentstream.config.JobConfig;
-import dev.latentstream.model.ConvVae;
 import dev.latentstream.model.MlpAutoencoder;
 import dev.latentstream.model.MlpVae;
 import dev.latentstream.model.TensorData;
@@ -101,9 +100,9 @@ interface StepRule {
    */
   record FusedVae(Autoencoder model, Optim optimizer, TrainingKernels kernels) implements StepRule {
 
-    /** CPU float VAEs trained with the bce loss. */
+    /** The MLP VAE on the CPU, trained with the bce loss. */
     static boolean supports(Autoencoder model) {
-      return (model instanceof MlpVae || model instanceof ConvVae) && model.job().loss() == JobConfig.ReconLoss.bce
+      return model instanceof MlpVae && model.job().loss() == JobConfig.ReconLoss.bce
           && Devices.resolve(model.job().device()).is_cpu();
     }
 
