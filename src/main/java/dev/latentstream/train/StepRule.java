@@ -100,10 +100,7 @@ interface StepRule {
    */
   record FusedVae(Autoencoder model, Optim optimizer, TrainingKernels kernels) implements StepRule {
 
-    /**
-     * CPU MLP VAEs trained with the bce loss. Not the conv-vae: through this path it went NaN within a few steps in
-     * some runs (TrainerTest, about one in three), which libtorch's own loss never does.
-     */
+    /** The MLP VAE on the CPU, trained with the bce loss. */
     static boolean supports(Autoencoder model) {
       return model instanceof MlpVae && model.job().loss() == JobConfig.ReconLoss.bce
           && Devices.resolve(model.job().device()).is_cpu();
