@@ -4,7 +4,7 @@
 import { COLORS, LossChart } from './chart.js';
 import { DrawPad } from './draw.js';
 import { reconnectDelay } from './backoff.js';
-import { drawFrame, PALETTE } from './frames.js';
+import { drawFrame, drawPoints, PALETTE } from './frames.js';
 import { checkSpec, knownKeys } from './spec.js';
 import { Diagnostics } from './diagnostics.js';
 
@@ -15,7 +15,7 @@ const $ = id => document.getElementById(id);
 const state = {
   ws: null, open: false, authorized: false, attempt: 0, nextId: 1, pending: new Map(),
   jobs: new Map(), selected: null, live: true, frameSteps: [], plane: null, clickA: null, cursor: null,
-  token: null, streams: [], unsupported: new Set(), framesReceived: 0, subscribes: 0,
+  token: null, streams: [], unsupported: new Set(), framesReceived: 0, pointFrames: 0, subscribes: 0,
   presets: new Map(), known: new Map(), formFor: null,
 };
 
@@ -142,7 +142,8 @@ function onFrame(buf) {
   addFrameStep(step);
   // A frame sent before a narrower subscribe took effect: not asked for any more.
   if (!state.live || !state.streams.includes(kind)) return;
-  paint(kind, new Blob([new Uint8Array(buf, 24)], { type: 'image/png' }));
+  if (v.getUint8(2) === 2) paintPoints(kind, buf);
+  else paint(kind, new Blob([new Uint8Array(buf, 24)], { type: 'image/png' }));
 }
 
 // Decoded frames wait here and are drawn together in the next animation frame: one draw per panel per
@@ -151,7 +152,16 @@ const pendingPaint = new Map();
 let paintScheduled = false;
 
 async function paint(kind, blob) {
-  const bitmap = await createImageBitmap(blob);
+  schedulePaint(kind, await createImageBitmap(blob));
+}
+
+/** A latent frame sent as points (format 2): drawn by the page, in the same animation frame as the rest. */
+function paintPoints(kind, buf) {
+  state.pointFrames++;
+  schedulePaint(kind, { points: buf, close() {} });
+}
+
+function schedulePaint(kind, bitmap) {
   pendingPaint.get(kind)?.close();
   pendingPaint.set(kind, bitmap);
   if (paintScheduled) return;
@@ -160,7 +170,8 @@ async function paint(kind, blob) {
     const t0 = performance.now();
     paintScheduled = false;
     for (const [k, b] of pendingPaint) {
-      drawFrame(k, b, $(`panel-${k}`));
+      if (b.points) drawPoints(b.points, $(`panel-${k}`));
+      else drawFrame(k, b, $(`panel-${k}`));
       $(`panel-${k}`).dataset.painted = 'true';
       b.close();
       if (k === 'latent') drawOverlay();

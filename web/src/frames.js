@@ -36,3 +36,42 @@ export function drawFrame(kind, bitmap, canvas) {
 /** The renderer's class colours (tab10), for the legend the page draws beside the latent plot. */
 export const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f',
   '#bcbd22', '#17becf'];
+
+/**
+ * Paints a latent frame sent as points (binary format 2, see protocol.md): the plot square, its zero axes
+ * and one translucent disc per point in its class colour, the way the server's PNG draws them.
+ */
+export function drawPoints(buf, canvas) {
+  const v = new DataView(buf);
+  const size = v.getUint16(22) || 512;
+  const [x0, x1, y0, y1] = [v.getFloat32(24), v.getFloat32(28), v.getFloat32(32), v.getFloat32(36)];
+  const count = v.getUint32(40);
+  if (canvas.width !== size || canvas.height !== size) { canvas.width = size; canvas.height = size; }
+  const g = canvas.getContext('2d');
+  g.globalAlpha = 1;
+  g.fillStyle = '#fff';
+  g.fillRect(0, 0, size, size);
+  g.fillStyle = '#ddd';
+  const zx = Math.round((0 - x0) / (x1 - x0) * (size - 1)), zy = Math.round((y1 - 0) / (y1 - y0) * (size - 1));
+  if (zx > 0 && zx < size - 1) g.fillRect(zx, 1, 1, size - 2);
+  if (zy > 0 && zy < size - 1) g.fillRect(1, zy, size - 2, 1);
+  const labels = new Uint8Array(buf, 44 + 4 * count, count);
+  const scale = (size - 1) / 65535;
+  g.globalAlpha = POINT_ALPHA;
+  // One path per class: ten fill calls, however many points.
+  for (let c = 0; c < PALETTE.length; c++) {
+    g.beginPath();
+    for (let i = 0; i < count; i++) {
+      if (labels[i] % PALETTE.length !== c) continue;
+      const px = v.getUint16(44 + 4 * i) * scale, py = (65535 - v.getUint16(46 + 4 * i)) * scale;
+      g.moveTo(px + 2.2, py);
+      g.arc(px, py, 2.2, 0, 2 * Math.PI);
+    }
+    g.fillStyle = PALETTE[c];
+    g.fill();
+  }
+  g.globalAlpha = 1;
+}
+
+/** The opacity of one point, as in the server's PNG. */
+const POINT_ALPHA = 176 / 255;

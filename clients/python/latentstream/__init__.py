@@ -13,7 +13,7 @@ c.subscribe(...)``). The protocol is ``web/api/protocol.md`` (and ``/api/asyncap
 from .client import STREAMS, Client, Subscription, ws_url
 from .messages import (FRAME_HEADER, FRAME_KINDS, PNG_SIGNATURE, PROTOCOL_VERSION, Attributed, BadServerMessage,
                        BusyError, ConnectionLost, Decoded, Deleted, Diagnostics, Encoded, Epoch, ErrorMessage,
-                       Frame, History, Interpolated, Job, JobWarning, LatentstreamError, Log, Loss, Message, Plane,
+                       Frame, History, Interpolated, Job, JobWarning, LatentPoints, LatentstreamError, Log, Loss, Message, Plane,
                        ServerError, Setting, Status, Welcome, parse_frame, parse_message)
 from .sync import SyncClient, SyncSubscription
 
@@ -23,6 +23,6 @@ __all__ = [
     "Client", "SyncClient", "Subscription", "SyncSubscription", "STREAMS", "ws_url",
     "LatentstreamError", "ServerError", "BusyError", "ConnectionLost", "BadServerMessage",
     "Job", "Message", "Welcome", "Status", "History", "Loss", "Epoch", "Setting", "Plane", "Log", "Deleted",
-    "Diagnostics", "JobWarning", "ErrorMessage", "Frame", "Decoded", "Encoded", "Interpolated", "Attributed",
+    "Diagnostics", "JobWarning", "ErrorMessage", "Frame", "LatentPoints", "Decoded", "Encoded", "Interpolated", "Attributed",
     "parse_frame", "parse_message", "FRAME_HEADER", "FRAME_KINDS", "PNG_SIGNATURE", "PROTOCOL_VERSION",
 ]

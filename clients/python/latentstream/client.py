@@ -73,11 +73,13 @@ class Subscription:
     connection closes (then it raises :class:`ConnectionLost`).
     """
 
-    def __init__(self, client: "Client", job: JobRef, streams: Optional[Sequence[str]], max_fps: Optional[float]):
+    def __init__(self, client: "Client", job: JobRef, streams: Optional[Sequence[str]], max_fps: Optional[float],
+                 latent_format: str = "png"):
         self._client = client
         self._ref = _job_ref(job)
         self._streams = list(streams) if streams is not None else None
         self._max_fps = max_fps
+        self._latent_format = latent_format
         self._started: Optional[asyncio.Future] = None
         self._items: Deque[Any] = deque()
         self._frames: Dict[str, Frame] = {}
@@ -224,17 +226,21 @@ class Client:
         raise server_error({"code": "unknown_job", "message": f"no job {ref!r}"}, "job")
 
     def subscribe(self, job: JobRef, streams: Optional[Sequence[str]] = None, *,
-                  max_fps: Optional[float] = None) -> Subscription:
+                  max_fps: Optional[float] = None, latent_format: str = "png") -> Subscription:
         """The job's messages: ``History`` first (with ``loss``), then ``Loss``, ``Frame``, ``Plane``, ``Epoch``,
         ``Status``, ``Setting``, ``Log``, ``Diagnostics``, ``JobWarning``, ... as they happen.
 
         ``streams`` defaults to all the server offers; ``max_fps`` caps images per stream per second.
+        ``latent_format="points"`` has the latent scatter sent as :class:`LatentPoints` (a few KB: coordinates
+        and labels, to plot yourself) instead of a PNG.
         """
+        if latent_format not in ("png", "points"):
+            raise ValueError("latent_format must be 'png' or 'points'")
         if streams is not None:
             streams = [streams] if isinstance(streams, str) else list(streams)
         if max_fps is not None and not max_fps > 0:
             raise ValueError("max_fps must be a number above 0")
-        return Subscription(self, job, streams, max_fps)
+        return Subscription(self, job, streams, max_fps, latent_format)
 
     # -- control (token) --
 
@@ -333,6 +339,7 @@ class Client:
             fields["streams"] = sub._streams
         if sub._max_fps is not None:
             fields["maxFps"] = sub._max_fps
+        fields["latentFormat"] = sub._latent_format
         await self.connect()
         rid = f"py{next(self._ids)}"
         # Registered before sending: the reader must route the history that follows "subscribed" at once.

@@ -19,6 +19,9 @@ PROTOCOL_VERSION = 1
 FRAME_HEADER = struct.Struct(">BBBBIQIHH")
 FRAME_KINDS = {1: "recon", 2: "samples", 3: "latent", 4: "manifold"}
 FORMAT_PNG = 1
+FORMAT_POINTS = 2
+#: Format 2's range (x_min, x_max, y_min, y_max) and point count, after the frame header.
+POINTS_HEADER = struct.Struct(">ffffI")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -280,8 +283,37 @@ class Frame:
         return Image.open(io.BytesIO(self.png))
 
 
+@dataclass(frozen=True)
+class LatentPoints(Frame):
+    """A latent frame sent as points (binary format 2): ``x``, ``y`` on the plane and each point's class
+    ``labels``; ``range`` is the plot's ``(x_min, x_max, y_min, y_max)``. ``png`` is empty."""
+
+    x: Tuple[float, ...] = field(default=(), repr=False)
+    y: Tuple[float, ...] = field(default=(), repr=False)
+    labels: Tuple[int, ...] = field(default=(), repr=False)
+    range: Tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+
+    def _repr_png_(self) -> Optional[bytes]:
+        return None
+
+
+def _points(data: bytes, **header: Any) -> LatentPoints:
+    at = FRAME_HEADER.size
+    if len(data) < at + POINTS_HEADER.size:
+        raise BadServerMessage("points frame shorter than its range and count")
+    x0, x1, y0, y1, count = POINTS_HEADER.unpack_from(data, at)
+    at += POINTS_HEADER.size
+    if len(data) != at + 5 * count:
+        raise BadServerMessage(f"points frame of {len(data)} bytes does not hold {count} points")
+    q = struct.unpack_from(f">{2 * count}H", data, at)
+    return LatentPoints(png=b"", x=tuple(x0 + (x1 - x0) * v / 65535 for v in q[0::2]),
+                        y=tuple(y0 + (y1 - y0) * v / 65535 for v in q[1::2]),
+                        labels=tuple(data[at + 4 * count:]), range=(x0, x1, y0, y1), **header)
+
+
 def parse_frame(data: bytes) -> Frame:
-    """Reads a binary frame message (``web/api/protocol.md``, "Images")."""
+    """Reads a binary frame message (``web/api/protocol.md``, "Images"): a :class:`Frame` (PNG) or, for a
+    latent frame subscribed with ``latent_format="points"``, :class:`LatentPoints`."""
     if len(data) < FRAME_HEADER.size:
         raise BadServerMessage(f"binary message of {len(data)} bytes is shorter than the "
                                f"{FRAME_HEADER.size}-byte frame header")
@@ -289,8 +321,11 @@ def parse_frame(data: bytes) -> Frame:
     if version != PROTOCOL_VERSION:
         raise BadServerMessage(f"frame header says protocol version {version}; this client speaks "
                                f"{PROTOCOL_VERSION}")
-    return Frame(job=job, kind=FRAME_KINDS.get(kind, f"kind-{kind}"), step=step, epoch=epoch, width=width,
-                 height=height, png=bytes(data[FRAME_HEADER.size:]), version=version, format=fmt)
+    header = dict(job=job, kind=FRAME_KINDS.get(kind, f"kind-{kind}"), step=step, epoch=epoch, width=width,
+                  height=height, version=version, format=fmt)
+    if fmt == FORMAT_POINTS:
+        return _points(data, **header)
+    return Frame(png=bytes(data[FRAME_HEADER.size:]), **header)
 
 
 def _job_num(j: Any) -> int:

@@ -103,9 +103,9 @@ class SyncClient:
         return self._run(self._client.job(job))
 
     def subscribe(self, job: JobRef, streams: Optional[Sequence[str]] = None, *,
-                  max_fps: Optional[float] = None) -> SyncSubscription:
+                  max_fps: Optional[float] = None, latent_format: str = "png") -> SyncSubscription:
         async def started() -> Subscription:
-            return await self._client.subscribe(job, streams, max_fps=max_fps)
+            return await self._client.subscribe(job, streams, max_fps=max_fps, latent_format=latent_format)
 
         return SyncSubscription(self, self._run(started()))
 

@@ -74,6 +74,20 @@ class StreamTest(AsyncTestCase):
                 self.assertGreaterEqual(frame.epoch, 0)
             self.assertTrue(any(isinstance(m, ls.Plane) and len(m.range) == 4 for m in got))
 
+    async def test_the_latent_scatter_can_come_as_points_inside_the_plane_range(self):
+        async with ls.Client(server.url) as c:
+            sub = await c.subscribe(job, ["latent"], latent_format="points")
+            got = await collect(sub, lambda ms: any(isinstance(m, ls.LatentPoints) for m in ms))
+            points = next(m for m in got if isinstance(m, ls.LatentPoints))
+            self.assertEqual("latent", points.kind)
+            self.assertGreater(len(points.x), 0)
+            self.assertEqual(len(points.x), len(points.y))
+            self.assertEqual(len(points.x), len(points.labels))
+            x0, x1, y0, y1 = points.range
+            self.assertTrue(all(x0 <= x <= x1 for x in points.x) and all(y0 <= y <= y1 for y in points.y))
+            with self.assertRaisesRegex(ValueError, "latent_format"):
+                c.subscribe(job, ["latent"], latent_format="svg")
+
     async def test_chosen_streams_bring_only_those_images(self):
         async with ls.Client(server.url) as c:
             sub = await c.subscribe(job, ["loss", "recon"])

@@ -20,6 +20,23 @@ class FrameHeaderTest(TestCase):
         self.assertEqual(png, f.png)
         self.assertEqual(png, f._repr_png_())
 
+    def test_a_points_frame_is_read_as_coordinates_over_the_range_and_labels(self):
+        header = bytes([1, 3, 2, 0]) + struct.pack(">IQIHH", 2, 500, 1, 512, 512)
+        body = struct.pack(">ffffI", -2.0, 2.0, -1.0, 3.0, 2) + struct.pack(">HHHH", 0, 65535, 65535, 0) + bytes([4, 9])
+        f = ls.parse_frame(header + body)
+        self.assertIsInstance(f, ls.LatentPoints)
+        self.assertIsInstance(f, ls.Frame)
+        self.assertEqual(("latent", 2, 500, 2), (f.kind, f.format, f.step, f.job))
+        self.assertEqual((-2.0, 2.0), f.x)
+        self.assertEqual((3.0, -1.0), f.y)
+        self.assertEqual((4, 9), f.labels)
+        self.assertEqual((-2.0, 2.0, -1.0, 3.0), f.range)
+
+    def test_a_points_frame_whose_count_does_not_match_its_length_is_a_clear_error(self):
+        header = bytes([1, 3, 2, 0]) + struct.pack(">IQIHH", 2, 500, 1, 512, 512)
+        with self.assertRaisesRegex(ls.BadServerMessage, "does not hold 3 points"):
+            ls.parse_frame(header + struct.pack(">ffffI", 0, 1, 0, 1, 3) + bytes(5))
+
     def test_every_kind_code_has_its_name(self):
         self.assertEqual({1: "recon", 2: "samples", 3: "latent", 4: "manifold"}, ls.FRAME_KINDS)
 

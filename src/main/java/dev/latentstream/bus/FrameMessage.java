@@ -2,33 +2,83 @@ package dev.latentstream.bus;
 
 import dev.latentstream.train.Frame;
 import dev.latentstream.train.FrameKind;
+import dev.latentstream.train.ScatterPoints;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.MessageCodec;
 
 /**
- * A rendered frame on the event bus, with the binary WebSocket frame already built once: every
+ * A rendered frame on the event bus, with its binary WebSocket messages already built once: every
  * subscriber is sent the same {@link Buffer}. Locally the codec hands over the same object; across a
  * cluster it travels in its wire form.
  *
- * <p>Binary frame layout (protocol version 1, big-endian), 24-byte header then the PNG:
- * {@code u8 version, u8 kind, u8 format (1 = PNG), u8 reserved, u32 job, u64 step, u32 epoch,
- * u16 width, u16 height}.
+ * <p>Binary frame layout (protocol version 1, big-endian), a 24-byte header then the payload:
+ * {@code u8 version, u8 kind, u8 format, u8 reserved, u32 job, u64 step, u32 epoch, u16 width, u16 height}.
+ * Format 1 ({@link #wsFrame}): a PNG. Format 2 ({@link #pointsFrame}, latent frames only): the scatter as
+ * points, {@code f32 xMin, xMax, yMin, yMax, u32 count}, then {@code count} pairs of {@code u16 x, u16 y}
+ * (0 to 65535 across the range, y upwards), then {@code count} {@code u8} labels; width and height are the
+ * size the PNG's plot has.
  */
-public record FrameMessage(int job, Frame frame, Buffer wsFrame) {
+public record FrameMessage(int job, Frame frame, Buffer wsFrame, Buffer pointsFrame) {
 
   public static final int HEADER_BYTES = 24;
   public static final int VERSION = 1;
   public static final int FORMAT_PNG = 1;
+  public static final int FORMAT_POINTS = 2;
+  /** Format 2's range and count, after the header. */
+  public static final int POINTS_HEADER_BYTES = 20;
 
   public static FrameMessage of(int job, Frame f) {
-    Buffer b = Buffer.buffer(HEADER_BYTES + f.png().length)
-        .appendByte((byte) VERSION).appendByte((byte) f.kind().code()).appendByte((byte) FORMAT_PNG)
-        .appendByte((byte) 0).appendInt(job).appendLong(f.step()).appendInt(f.epoch())
-        .appendShort((short) f.width()).appendShort((short) f.height()).appendBytes(f.png());
-    return new FrameMessage(job, f, b);
+    Buffer png = header(job, f, FORMAT_PNG, f.width(), f.png().length).appendBytes(f.png());
+    return new FrameMessage(job, f, png, f.points() == null || f.plane() == null ? null : points(job, f));
   }
 
-  /** The event-bus codec: identity locally, header + PNG + plane range on the wire. */
+  private static Buffer header(int job, Frame f, int format, int width, int payload) {
+    return Buffer.buffer(HEADER_BYTES + payload)
+        .appendByte((byte) VERSION).appendByte((byte) f.kind().code()).appendByte((byte) format)
+        .appendByte((byte) 0).appendInt(job).appendLong(f.step()).appendInt(f.epoch())
+        .appendShort((short) width).appendShort((short) f.height());
+  }
+
+  /** Format 2: the points quantised to 16 bits over the plane's range (finer than any screen shows). */
+  private static Buffer points(int job, Frame f) {
+    ScatterPoints p = f.points();
+    float[] r = f.plane();
+    // The plot is the PNG's left height x height square; the points are drawn on a square too.
+    Buffer b = header(job, f, FORMAT_POINTS, f.height(), POINTS_HEADER_BYTES + 5 * p.count());
+    for (float v : r) {
+      b.appendFloat(v);
+    }
+    b.appendInt(p.count());
+    for (int i = 0; i < p.count(); i++) {
+      b.appendUnsignedShort(quantise(p.xy()[2 * i], r[0], r[1]));
+      b.appendUnsignedShort(quantise(p.xy()[2 * i + 1], r[2], r[3]));
+    }
+    return b.appendBytes(p.labels());
+  }
+
+  static int quantise(float v, float min, float max) {
+    double t = max > min ? (v - min) / (max - min) : 0.5;
+    return (int) Math.round(Math.max(0, Math.min(1, Double.isNaN(t) ? 0.5 : t)) * 65535);
+  }
+
+  /** Reads a format-2 payload back: the points (to the quantisation's precision) and labels. */
+  public static ScatterPoints readPoints(Buffer b) {
+    if (b.getByte(2) != FORMAT_POINTS) {
+      throw new IllegalArgumentException("not a points frame (format " + b.getByte(2) + ")");
+    }
+    int p = HEADER_BYTES;
+    float x0 = b.getFloat(p), x1 = b.getFloat(p + 4), y0 = b.getFloat(p + 8), y1 = b.getFloat(p + 12);
+    int count = b.getInt(p + 16);
+    float[] xy = new float[2 * count];
+    int at = p + POINTS_HEADER_BYTES;
+    for (int i = 0; i < count; i++) {
+      xy[2 * i] = x0 + (x1 - x0) * b.getUnsignedShort(at + 4 * i) / 65535f;
+      xy[2 * i + 1] = y0 + (y1 - y0) * b.getUnsignedShort(at + 4 * i + 2) / 65535f;
+    }
+    return new ScatterPoints(count, xy, b.getBytes(at + 4 * count, at + 5 * count));
+  }
+
+  /** The event-bus codec: identity locally; on the wire the two WebSocket messages and the plane range. */
   public static final class Codec implements MessageCodec<FrameMessage, FrameMessage> {
     @Override
     public void encodeToWire(Buffer buffer, FrameMessage m) {
@@ -39,6 +89,11 @@ public record FrameMessage(int job, Frame frame, Buffer wsFrame) {
         for (float v : plane) {
           buffer.appendFloat(v);
         }
+      }
+      Buffer points = m.pointsFrame();
+      buffer.appendInt(points == null ? 0 : points.length());
+      if (points != null) {
+        buffer.appendBuffer(points);
       }
     }
 
@@ -53,10 +108,15 @@ public record FrameMessage(int job, Frame frame, Buffer wsFrame) {
         for (int i = 0; i < 4; i++) {
           plane[i] = buffer.getFloat(p + 1 + 4 * i);
         }
+        p += 16;
       }
+      p += 1;
+      int pointsLength = buffer.getInt(p);
+      Buffer pointsFrame = pointsLength == 0 ? null : buffer.getBuffer(p + 4, p + 4 + pointsLength);
       Frame f = new Frame(FrameKind.fromCode(ws.getByte(1)), ws.getLong(8), ws.getInt(16),
-          ws.getShort(20) & 0xffff, ws.getShort(22) & 0xffff, ws.getBytes(HEADER_BYTES, ws.length()), plane);
-      return new FrameMessage(ws.getInt(4), f, ws);
+          ws.getShort(20) & 0xffff, ws.getShort(22) & 0xffff, ws.getBytes(HEADER_BYTES, ws.length()), plane,
+          pointsFrame == null ? null : readPoints(pointsFrame));
+      return new FrameMessage(ws.getInt(4), f, ws, pointsFrame);
     }
 
     @Override

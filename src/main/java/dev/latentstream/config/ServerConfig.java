@@ -37,6 +37,7 @@ public record ServerConfig(
     long lossBatchMs,
     int frameHistory,
     double maxFramesPerSecond,
+    int viewerBytesPerSecond,
     int gatewayInstances,
     int interactiveMaxInFlightPerClient,
     int interactiveMaxQueued,
@@ -74,7 +75,8 @@ public record ServerConfig(
       Map.entry("maxConcurrentJobs", 1), Map.entry("queueLimit", 8), Map.entry("maxMessageBytes", 65536),
       Map.entry("maxConnectionsPerIp", 32), Map.entry("slowClientTimeoutMs", 10000),
       Map.entry("writeQueueBytes", 4 * 1024 * 1024), Map.entry("lossBatchMs", 50), Map.entry("frameHistory", 300),
-      Map.entry("maxFramesPerSecond", 2.0), Map.entry("gatewayInstances", 0),
+      Map.entry("maxFramesPerSecond", 2.0), Map.entry("viewerBytesPerSecond", 100_000),
+      Map.entry("gatewayInstances", 0),
       Map.entry("interactiveMaxInFlightPerClient", 4), Map.entry("interactiveMaxQueued", 16),
       Map.entry("interactiveBudgetMsPerSecond", 200), Map.entry("resumeInterrupted", true),
       Map.entry("maxJobBytes", defaultMaxJobBytes()), Map.entry("allowDatasetPaths", false),
@@ -84,7 +86,8 @@ public record ServerConfig(
   static final Set<String> KEYS = Set.of("host", "port", "runsDir", "dataDir", "jobsDir", "defaultJob", "token",
       "watchRequiresToken", "allowedOrigins", "maxConcurrentJobs", "queueLimit", "maxMessageBytes",
       "maxConnectionsPerIp", "slowClientTimeoutMs", "writeQueueBytes", "lossBatchMs", "frameHistory",
-      "maxFramesPerSecond", "gatewayInstances", "interactiveMaxInFlightPerClient", "interactiveMaxQueued",
+      "maxFramesPerSecond", "viewerBytesPerSecond", "gatewayInstances", "interactiveMaxInFlightPerClient",
+      "interactiveMaxQueued",
       "interactiveBudgetMsPerSecond", "resumeInterrupted", "maxJobBytes", "allowDatasetPaths", "clusterMembers",
       "clusterHost", "clusterPort", "role");
 
@@ -92,7 +95,8 @@ public record ServerConfig(
   public ServerConfig withToken(String token) {
     return new ServerConfig(host, port, runsDir, dataDir, jobsDir, defaultJob, token, watchRequiresToken, allowedOrigins,
         maxConcurrentJobs, queueLimit, maxMessageBytes, maxConnectionsPerIp, slowClientTimeoutMs, writeQueueBytes,
-        lossBatchMs, frameHistory, maxFramesPerSecond, gatewayInstances, interactiveMaxInFlightPerClient,
+        lossBatchMs, frameHistory, maxFramesPerSecond, viewerBytesPerSecond, gatewayInstances,
+        interactiveMaxInFlightPerClient,
         interactiveMaxQueued, interactiveBudgetMsPerSecond, resumeInterrupted, maxJobBytes, allowDatasetPaths,
         clusterMembers, clusterHost, clusterPort, role);
   }
@@ -209,6 +213,7 @@ public record ServerConfig(
         integer(json, "writeQueueBytes", 4096, 1 << 30, source), integer(json, "lossBatchMs", 10, 10_000, source),
         integer(json, "frameHistory", 1, 100_000, source),
         number(json, "maxFramesPerSecond", 0.01, 60, source),
+        viewerBytes(json, source),
         integer(json, "gatewayInstances", 0, 256, source),
         integer(json, "interactiveMaxInFlightPerClient", 1, 1024, source),
         integer(json, "interactiveMaxQueued", 1, 100_000, source),
@@ -226,6 +231,16 @@ public record ServerConfig(
    */
   public int gatewayInstanceCount() {
     return gatewayInstances > 0 ? gatewayInstances : Math.max(1, Runtime.getRuntime().availableProcessors());
+  }
+
+  /** 0 (no budget), or at least a small frame's worth per second. */
+  private static int viewerBytes(JsonObject json, String source) {
+    int v = integer(json, "viewerBytesPerSecond", 0, 1 << 30, source);
+    if (v != 0 && v < 4096) {
+      throw new ConfigException(source + ": \"viewerBytesPerSecond\" must be 0 (no budget) or from 4096 to "
+          + (1 << 30) + ", got " + v);
+    }
+    return v;
   }
 
   private static boolean bool(JsonObject json, String key, String source) {

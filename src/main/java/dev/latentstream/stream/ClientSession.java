@@ -24,6 +24,10 @@ import java.util.function.Function;
  *   <li>Image frames are capped per job and stream at the subscription's rate and conflated to the newest:
  *       a frame that cannot go yet replaces the one waiting, and the waiting one goes when its window opens
  *       and the socket has room, so the last frame is never lost.</li>
+ *   <li>Every byte sent counts against the client's budget ({@code viewerBytesPerSecond}, a token bucket
+ *       holding at most one second's worth). Image frames wait while it is spent; when it refills, the
+ *       stream that has waited longest goes first, so a heavy stream cannot starve the others. JSON
+ *       messages are never held back by it, only counted.</li>
  * </ul>
  * Lives on the hub's event loop, like the hub.
  */
@@ -33,6 +37,8 @@ final class ClientSession {
   static final class Subscription {
     EnumSet<Stream> streams;
     long frameIntervalNanos;
+    /** Latent frames as point data (format 2) where the frame has it, else as the PNG. */
+    boolean latentPoints = true;
     /** Its history is being prepared: live loss, epoch and setting messages wait (the history covers them). */
     boolean historyPending;
     /** It has had its history; a repeated subscribe never sends another. */
@@ -65,17 +71,24 @@ final class ClientSession {
   boolean closed;
   private boolean sendingWaiting;
   private final int writeQueueBytes;
+  /** Bytes per second of the budget, or 0 for none. */
+  private final int bytesPerSecond;
+  /** What the budget has left: may go below 0 by the last frame sent, never above one second's worth. */
+  private double budgetBytes;
+  private long budgetRefilledNanos = System.nanoTime();
   private final StreamHub.Counters counters;
   /** The {@code plane} message to send just before a latent frame (null for none). */
   private final Function<FrameMessage, Encoded> planeOf;
   /** Told when frames are waiting for their window, so that something comes back for them. */
   private final Runnable framesWaiting;
 
-  ClientSession(ServerWebSocket ws, boolean authorized, int writeQueueBytes, StreamHub.Counters counters,
-      Function<FrameMessage, Encoded> planeOf, Runnable framesWaiting) {
+  ClientSession(ServerWebSocket ws, boolean authorized, int writeQueueBytes, int bytesPerSecond,
+      StreamHub.Counters counters, Function<FrameMessage, Encoded> planeOf, Runnable framesWaiting) {
     this.ws = ws;
     this.authorized = authorized;
     this.writeQueueBytes = writeQueueBytes;
+    this.bytesPerSecond = bytesPerSecond;
+    this.budgetBytes = bytesPerSecond;
     this.counters = counters;
     this.planeOf = planeOf;
     this.framesWaiting = framesWaiting;
@@ -132,6 +145,7 @@ final class ClientSession {
   }
 
   private void track(int bytes, io.vertx.core.Future<Void> written) {
+    budgetBytes -= bytes;
     if (overBound()) {
       backlogBytes += bytes;
     }
@@ -165,7 +179,8 @@ final class ClientSession {
       return;
     }
     FrameKind kind = m.frame().kind();
-    if (!sub.waiting.containsKey(kind) && canSend(sub, kind, System.nanoTime())) {
+    // With other streams waiting for the budget, this one queues behind them (see sendWaitingFrames).
+    if (sub.waiting.isEmpty() && canSend(sub, kind, System.nanoTime())) {
       write(sub, m);
       return;
     }
@@ -184,7 +199,10 @@ final class ClientSession {
     try {
       boolean still = false;
       for (Subscription sub : List.copyOf(subscriptions.values())) {
-        for (FrameKind kind : List.copyOf(sub.waiting.keySet())) {
+        // The stream that has waited longest since its last frame first: a fair share of the budget.
+        List<FrameKind> kinds = new java.util.ArrayList<>(sub.waiting.keySet());
+        kinds.sort(java.util.Comparator.comparingLong(k -> sub.lastSentNanos.getOrDefault(k, Long.MIN_VALUE)));
+        for (FrameKind kind : kinds) {
           if (!open()) {
             return false;
           }
@@ -201,10 +219,22 @@ final class ClientSession {
     }
   }
 
-  /** The window is open, there is room, and the job's history (when owed) has gone first. */
+  /** The window is open, there is room and budget, and the job's history (when owed) has gone first. */
   private boolean canSend(Subscription sub, FrameKind kind, long now) {
     Long last = sub.lastSentNanos.get(kind);
-    return !overBound() && !sub.historyPending && (last == null || now - last >= sub.frameIntervalNanos);
+    return !overBound() && !sub.historyPending && (last == null || now - last >= sub.frameIntervalNanos)
+        && hasBudget(now);
+  }
+
+  private boolean hasBudget(long now) {
+    if (bytesPerSecond == 0) {
+      return true;
+    }
+    if (now > budgetRefilledNanos) {
+      budgetBytes = Math.min(bytesPerSecond, budgetBytes + (now - budgetRefilledNanos) * 1e-9 * bytesPerSecond);
+      budgetRefilledNanos = now;
+    }
+    return budgetBytes > 0;
   }
 
   /**
@@ -231,7 +261,8 @@ final class ClientSession {
     if (plane != null) {
       send(plane);
     }
-    track(m.wsFrame().length(), writeBinary(m.wsFrame()));
+    Buffer b = sub.latentPoints && m.pointsFrame() != null ? m.pointsFrame() : m.wsFrame();
+    track(b.length(), writeBinary(b));
     counters.framesSent++;
   }
 

@@ -54,8 +54,12 @@ public final class Protocol {
 
   public record Hello(String id, int version, String token) implements ClientMessage {}
 
-  /** {@code maxFps}: the highest image frame rate per stream the client wants, or null for the server's. */
-  public record Subscribe(String id, Object job, Set<Stream> streams, Double maxFps) implements ClientMessage {}
+  /**
+   * {@code maxFps}: the highest image frame rate per stream the client wants, or null for the server's.
+   * {@code latentPoints}: the latent scatter as point data (binary format 2, the default) rather than a PNG.
+   */
+  public record Subscribe(String id, Object job, Set<Stream> streams, Double maxFps, boolean latentPoints)
+      implements ClientMessage {}
 
   public record Unsubscribe(String id, Object job) implements ClientMessage {}
 
@@ -166,7 +170,12 @@ public final class Protocol {
           throw new ProtocolException(Codes.BAD_FIELD, "\"maxFps\" must be a number above 0 (image frames per second "
               + "per stream)", id);
         }
-        yield new Subscribe(id, job(m, id), streams(m, id), fps == null ? null : ((Number) fps).doubleValue());
+        Object latent = m.getValue("latentFormat");
+        if (latent != null && !"points".equals(latent) && !"png".equals(latent)) {
+          throw new ProtocolException(Codes.BAD_FIELD, "\"latentFormat\" must be \"points\" or \"png\"", id);
+        }
+        yield new Subscribe(id, job(m, id), streams(m, id), fps == null ? null : ((Number) fps).doubleValue(),
+            !"png".equals(latent));
       }
       case "unsubscribe" -> new Unsubscribe(id, job(m, id));
       case "start" -> {

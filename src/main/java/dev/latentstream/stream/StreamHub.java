@@ -434,7 +434,8 @@ public final class StreamHub {
   /** Takes over a new WebSocket; {@code onClose} runs when it closes (the HTTP side's bookkeeping). */
   public void attach(ServerWebSocket ws, boolean authorized, Runnable onClose) {
     ClientSession[] self = new ClientSession[1];
-    ClientSession s = new ClientSession(ws, authorized, config.writeQueueBytes(), counters, this::planeMessage,
+    ClientSession s = new ClientSession(ws, authorized, config.writeQueueBytes(), config.viewerBytesPerSecond(),
+        counters, this::planeMessage,
         () -> framesWaiting.add(self[0]));
     self[0] = s;
     sessions.add(s);
@@ -607,6 +608,7 @@ public final class StreamHub {
       added.removeAll(before.streams);
     }
     ClientSession.Subscription sub = s.subscribe(js.num, streams, (long) (1e9 / fps));
+    sub.latentPoints = req.latentPoints();
     s.send(new ServerMessage.Subscribed(req.id(), js.status, streams.stream().map(Enum::name).toList(), fps));
     boolean needsHistory = streams.contains(Stream.loss) && !sub.historySent && !sub.historyPending;
     if (needsHistory) {

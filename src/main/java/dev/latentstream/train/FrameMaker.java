@@ -64,7 +64,8 @@ final class FrameMaker {
     float[] r = LatentGeometry.range(xy);
     Png scatter = renderer.scatter(MemorySegment.ofArray(xy), MemorySegment.ofArray(geometry.labels), geometry.count,
         r[0], r[1], r[2], r[3], SCATTER_SIZE, classNames);
-    frames.add(new Frame(FrameKind.LATENT, step, epoch, scatter.width(), scatter.height(), scatter.bytes(), r));
+    frames.add(new Frame(FrameKind.LATENT, step, epoch, scatter.width(), scatter.height(), scatter.bytes(), r,
+        ScatterPoints.subsample(xy, geometry.labels, geometry.count)));
 
     frames.add(frame(FrameKind.MANIFOLD, step, epoch,
         grid(model, geometry.manifold(MANIFOLD_SIDE, model.hasPrior()), MANIFOLD_SIDE)));

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 
 import dev.latentstream.train.Frame;
 import dev.latentstream.train.FrameKind;
+import dev.latentstream.train.ScatterPoints;
 import io.vertx.core.buffer.Buffer;
 import org.junit.jupiter.api.Test;
 
@@ -24,7 +25,8 @@ class FrameMessageCodecTest {
   @Test
   void theWireFormRoundTripsHeaderPixelsAndPlane() {
     Frame f = new Frame(FrameKind.LATENT, 123_456_789_012L, 7, 662, 512, new byte[] {9, 8, 7, 6},
-        new float[] {-1.5f, 2.5f, -3f, 4f});
+        new float[] {-1.5f, 2.5f, -3f, 4f},
+        new ScatterPoints(3, new float[] {-1.5f, -3f, 2.5f, 4f, 0.5f, 0.5f}, new byte[] {0, 9, (byte) 200}));
     FrameMessage m = FrameMessage.of(42, f);
     Buffer wire = Buffer.buffer().appendString("prefix");
     codec.encodeToWire(wire, m);
@@ -38,9 +40,46 @@ class FrameMessageCodecTest {
     assertArrayEquals(f.png(), back.frame().png());
     assertArrayEquals(f.plane(), back.frame().plane());
     assertArrayEquals(m.wsFrame().getBytes(), back.wsFrame().getBytes());
+    assertArrayEquals(m.pointsFrame().getBytes(), back.pointsFrame().getBytes());
+    assertArrayEquals(f.points().labels(), back.frame().points().labels());
     FrameMessage noPlane = FrameMessage.of(1, new Frame(FrameKind.SAMPLES, 1, 0, 1, 1, new byte[] {5}));
     Buffer w2 = Buffer.buffer();
     codec.encodeToWire(w2, noPlane);
-    assertNull(codec.decodeFromWire(0, w2).frame().plane());
+    FrameMessage plain = codec.decodeFromWire(0, w2);
+    assertNull(plain.frame().plane());
+    assertNull(plain.pointsFrame());
+  }
+
+  @Test
+  void aLatentFrameAlsoTravelsAsPointsQuantisedOverThePlaneRange() {
+    float[] plane = {-2f, 2f, -1f, 3f};
+    float[] xy = {-2f, -1f, 2f, 3f, 0f, 1f, 1.25f, -0.5f};
+    Frame f = new Frame(FrameKind.LATENT, 5, 1, 662, 512, new byte[] {1}, plane,
+        new ScatterPoints(4, xy, new byte[] {3, 1, 4, (byte) 255}));
+    Buffer b = FrameMessage.of(7, f).pointsFrame();
+    assertEquals(FrameMessage.FORMAT_POINTS, b.getByte(2));
+    assertEquals(FrameKind.LATENT.code(), b.getByte(1));
+    assertEquals(7, b.getInt(4));
+    assertEquals(512, b.getShort(20) & 0xffff, "a square plot: width = height");
+    assertEquals(FrameMessage.HEADER_BYTES + FrameMessage.POINTS_HEADER_BYTES + 5 * 4, b.length());
+    // the ends of the range are 0 and 65535 exactly; y grows upwards like the plane's
+    assertEquals(0, b.getUnsignedShort(44));
+    assertEquals(0, b.getUnsignedShort(46));
+    assertEquals(65535, b.getUnsignedShort(48));
+    assertEquals(65535, b.getUnsignedShort(50));
+    assertEquals(32768, b.getUnsignedShort(52)); // (0 - -2) / 4 * 65535 = 32767.5, rounded half up
+    ScatterPoints back = FrameMessage.readPoints(b);
+    for (int i = 0; i < xy.length; i++) {
+      assertEquals(xy[i], back.xy()[i], 4f / 65535, "coordinate " + i);
+    }
+    assertArrayEquals(new byte[] {3, 1, 4, (byte) 255}, back.labels());
+  }
+
+  @Test
+  void aPointOutsideTheRangeIsClampedToItsEdgeAndNaNToTheMiddle() {
+    assertEquals(0, FrameMessage.quantise(-10f, -1f, 1f));
+    assertEquals(65535, FrameMessage.quantise(10f, -1f, 1f));
+    assertEquals(32768, FrameMessage.quantise(Float.NaN, -1f, 1f));
+    assertEquals(32768, FrameMessage.quantise(0f, 1f, 1f), "an empty range puts every point in the middle");
   }
 }

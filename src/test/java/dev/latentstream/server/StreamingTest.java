@@ -157,6 +157,58 @@ class StreamingTest {
   }
 
   @Test
+  void aClientOfferingPermessageDeflateGetsFramesByteForByteLikeAnyOtherAndNoCompressionIsNegotiated()
+      throws Exception {
+    // The handshake as Chromium sends it, on a raw socket: the reply must not accept the extension, so the
+    // server never deflates anything for this client.
+    try (java.net.Socket raw = new java.net.Socket("127.0.0.1", server.port())) {
+      raw.setSoTimeout(10_000);
+      raw.getOutputStream().write(("GET /ws HTTP/1.1\r\nHost: 127.0.0.1:" + server.port() + "\r\n"
+          + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+          + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+          + "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n")
+          .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      StringBuilder head = new StringBuilder();
+      java.io.InputStream in = raw.getInputStream();
+      while (!head.toString().endsWith("\r\n\r\n")) {
+        int b = in.read();
+        assertTrue(b >= 0, "handshake reply ended early: " + head);
+        head.append((char) b);
+      }
+      assertTrue(head.toString().startsWith("HTTP/1.1 101"), head.toString());
+      assertFalse(head.toString().toLowerCase(java.util.Locale.ROOT).contains("sec-websocket-extensions"),
+          "no extension accepted: " + head);
+    }
+    try (TestServer.Client plain = server.connect(null, null, new WebSocketClientOptions());
+        TestServer.Client deflating = server.connect(null, null,
+            new WebSocketClientOptions().setTryUsePerMessageCompression(true))) {
+      Map<String, Buffer> a = new HashMap<>();
+      Map<String, Buffer> b = new HashMap<>();
+      plain.send(subscribe(new JsonArray(List.of("recon", "samples", "latent", "manifold"))));
+      deflating.send(subscribe(new JsonArray(List.of("recon", "samples", "latent", "manifold"))));
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+      java.util.Set<Integer> matchedKinds = new java.util.HashSet<>();
+      while (matchedKinds.size() < 4) {
+        assertTrue(System.nanoTime() < end, "both clients got a frame of the same kind and step for every kind; "
+            + "matched " + matchedKinds);
+        for (var pair : List.of(Map.entry(plain, a), Map.entry(deflating, b))) {
+          Object o = pair.getKey().received.poll(20, TimeUnit.MILLISECONDS);
+          if (o instanceof Buffer f) {
+            pair.getValue().put(f.getByte(1) + "@" + f.getLong(8), f);
+          }
+        }
+        for (var e : a.entrySet()) {
+          Buffer other = b.get(e.getKey());
+          if (other != null) {
+            assertEquals(e.getValue(), other, "frame " + e.getKey() + " byte for byte");
+            matchedKinds.add((int) e.getValue().getByte(1));
+          }
+        }
+      }
+    }
+  }
+
+  @Test
   void theFrameRateCapHoldsPerClientAndStreamAndLossIsNeverDropped() throws Exception {
     try (TestServer.Client slow = server.connect(null, null); TestServer.Client normal = server.connect(null, null)) {
       slow.send(subscribe(null).put("maxFps", 1));

@@ -202,7 +202,9 @@ class AsyncApiDocumentTest {
 
   @Test
   void theFrameHeaderIsTheProtocolDocumentsTable() {
-    Matcher rows = Pattern.compile("^\\| (\\d+) \\| (u8|u16|u32|u64|…) \\| (.+?) \\|$", Pattern.MULTILINE).matcher(doc);
+    String headerTable = doc.substring(0, doc.indexOf(ProtocolDocumentTest.POINTS_TABLE));
+    Matcher rows = Pattern.compile("^\\| (\\d+) \\| (u8|u16|u32|u64|…) \\| (.+?) \\|$", Pattern.MULTILINE)
+        .matcher(headerTable);
     List<String> documented = new ArrayList<>();
     while (rows.find()) {
       documented.add(rows.group(1) + " " + rows.group(2) + " " + rows.group(3));
@@ -211,6 +213,16 @@ class AsyncApiDocumentTest {
     api.at("/components/messages/frame/x-frame-header").forEach(r -> described.add(
         r.path("offset").asInt() + " " + r.path("type").asText() + " " + r.path("field").asText()));
     assertEquals(10, documented.size(), "nine header fields and the PNG in protocol.md");
+    assertEquals(documented, described);
+  }
+
+  @Test
+  void thePointsPayloadIsTheProtocolDocumentsTable() {
+    List<String> documented = ProtocolDocumentTest.pointsRows(doc).stream().map(r -> String.join(" | ", r)).toList();
+    List<String> described = new ArrayList<>();
+    api.at("/components/messages/frame/x-points-payload").forEach(r -> described.add(
+        r.path("offset").asText() + " | " + r.path("type").asText() + " | " + r.path("field").asText()));
+    assertEquals(4, documented.size(), "range, count, coordinates and labels in protocol.md");
     assertEquals(documented, described);
   }
 

@@ -32,12 +32,81 @@ class ClientSessionTest {
   @Test
   void aSocketClosedBeforeItsCloseHandlerRanIsSkippedNotWrittenTo() {
     List<String> calls = new ArrayList<>();
-    ClientSession s = new ClientSession(closedSocket(calls), false, 1 << 20, new StreamHub.Counters(), m -> null,
+    ClientSession s = new ClientSession(closedSocket(calls), false, 1 << 20, 0, new StreamHub.Counters(), m -> null,
         () -> {});
     s.subscribe(1, java.util.EnumSet.allOf(Protocol.Stream.class), 0);
     s.send(Encoded.of("{\"type\":\"loss\"}"));
     s.offerFrame(FrameMessage.of(1, new Frame(FrameKind.RECON, 1, 0, 1, 1, new byte[] {1})));
     assertTrue(s.closed);
     assertEquals(List.of("isClosed"), calls, "nothing written, no write-queue check");
+  }
+
+  /** An open socket whose writes complete at once; records the kind byte of each binary message. */
+  static ServerWebSocket openSocket(List<Integer> kinds) {
+    return (ServerWebSocket) Proxy.newProxyInstance(ServerWebSocket.class.getClassLoader(),
+        new Class<?>[] {ServerWebSocket.class}, (proxy, method, args) -> switch (method.getName()) {
+          case "isClosed" -> false;
+          case "writeBinaryMessage" -> {
+            kinds.add((int) ((io.vertx.core.buffer.Buffer) args[0]).getByte(1));
+            yield Future.succeededFuture();
+          }
+          case "writeTextMessage", "writeFrame" -> Future.succeededFuture();
+          default -> throw new UnsupportedOperationException(method.getName());
+        });
+  }
+
+  static FrameMessage frame(FrameKind kind, long step, int bytes) {
+    return FrameMessage.of(1, new Frame(kind, step, 0, 1, 1, new byte[bytes - FrameMessage.HEADER_BYTES]));
+  }
+
+  @Test
+  void framesWaitWhileTheByteBudgetIsSpentAndTheStreamThatWaitedLongestGoesFirst() {
+    List<Integer> sent = new ArrayList<>();
+    ClientSession s = new ClientSession(openSocket(sent), false, 1 << 20, 10_000, new StreamHub.Counters(),
+        m -> null, () -> {});
+    s.subscribe(1, java.util.EnumSet.allOf(Protocol.Stream.class), 0);
+    // 10,000 bytes of budget: the first frame leaves 4,000, the second goes into debt, the others wait.
+    for (FrameKind k : FrameKind.values()) {
+      s.offerFrame(frame(k, 100, 6000));
+    }
+    assertEquals(List.of(FrameKind.RECON.code(), FrameKind.SAMPLES.code()), sent);
+    // A newer reconstruction queues behind the streams that have not had a frame yet.
+    s.offerFrame(frame(FrameKind.RECON, 200, 6000));
+    assertEquals(2, sent.size(), "no budget, nothing more");
+    long now = System.nanoTime() + 1_000_000_000L;
+    assertTrue(s.sendWaitingFrames(now), "one second refills 10,000 bytes: two frames, one still waits");
+    assertEquals(List.of(FrameKind.RECON.code(), FrameKind.SAMPLES.code(), FrameKind.LATENT.code(),
+        FrameKind.MANIFOLD.code()), sent);
+    assertTrue(s.sendWaitingFrames(now), "the budget is still in debt");
+    assertEquals(4, sent.size());
+    assertTrue(!s.sendWaitingFrames(now + 1_000_000_000L), "the last waiting frame is sent, none lost");
+    assertEquals(FrameKind.RECON.code(), sent.getLast());
+  }
+
+  @Test
+  void overAnyStretchOfTimeTheBytesSentStayWithinTheBudgetPlusOneSecondAndOneFrame() {
+    List<Integer> sent = new ArrayList<>();
+    int budget = 20_000;
+    int frameBytes = 7_000;
+    ClientSession s = new ClientSession(openSocket(sent), false, 1 << 20, budget, new StreamHub.Counters(),
+        m -> null, () -> {});
+    s.subscribe(1, java.util.EnumSet.allOf(Protocol.Stream.class), 0);
+    long t0 = System.nanoTime();
+    int seconds = 30;
+    // A frame of every kind every 100 ms: 280,000 bytes offered per second against a 20,000-byte budget.
+    for (int tick = 0; tick < seconds * 10; tick++) {
+      long now = t0 + tick * 100_000_000L;
+      for (FrameKind k : FrameKind.values()) {
+        s.offerFrame(frame(k, tick, frameBytes));
+      }
+      s.sendWaitingFrames(now);
+    }
+    long bytes = (long) sent.size() * frameBytes;
+    assertTrue(bytes <= (long) budget * (seconds + 1) + frameBytes, bytes + " bytes in " + seconds + " s");
+    assertTrue(bytes >= (long) budget * (seconds - 2), "the budget is used, not wasted: " + bytes);
+    for (FrameKind k : FrameKind.values()) {
+      long n = sent.stream().filter(c -> c == k.code()).count();
+      assertTrue(n >= sent.size() / 4 - 1, k + " got its share: " + n + " of " + sent.size());
+    }
   }
 }

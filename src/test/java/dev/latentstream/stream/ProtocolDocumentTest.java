@@ -114,9 +114,50 @@ class ProtocolDocumentTest {
     }
   }
 
+  /** The sentence that opens the points table in protocol.md; the header table comes before it. */
+  static final String POINTS_TABLE = "Format 2, a latent frame as points";
+
+  /** The rows (offset, type, field) of protocol.md's format-2 table. */
+  static List<List<String>> pointsRows(String doc) {
+    String rest = doc.substring(doc.indexOf(POINTS_TABLE));
+    String table = rest.substring(rest.indexOf("\n|"), rest.indexOf("\n\n", rest.indexOf("\n|")));
+    Matcher rows = Pattern.compile("^\\| ([^|]+?) \\| ([^|]+?) \\| (.+?) \\|$", Pattern.MULTILINE).matcher(table);
+    List<List<String>> out = new java.util.ArrayList<>();
+    while (rows.find()) {
+      if (!rows.group(1).equals("offset") && !rows.group(1).startsWith("---")) {
+        out.add(List.of(rows.group(1), rows.group(2), rows.group(3)));
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void thePointsTableMatchesTheBytes() {
+    float[] range = {-2f, 2f, -1f, 3f};
+    Frame f = new Frame(FrameKind.LATENT, 9, 1, 662, 512, new byte[] {1}, range,
+        new dev.latentstream.train.ScatterPoints(2, new float[] {-2f, 3f, 2f, -1f}, new byte[] {7, 2}));
+    Buffer b = FrameMessage.of(5, f).pointsFrame();
+    assertEquals(FrameMessage.FORMAT_POINTS, b.getUnsignedByte(2), "format 2 in the header");
+    int count = 2;
+    List<List<String>> rows = pointsRows(doc);
+    assertEquals(List.of("24", "40", "44", "44 + 4·count"), rows.stream().map(r -> r.get(0)).toList());
+    assertEquals(List.of("4 × f32", "u32", "count × (u16, u16)", "count × u8"),
+        rows.stream().map(r -> r.get(1)).toList());
+    for (int i = 0; i < 4; i++) {
+      assertEquals(range[i], b.getFloat(24 + 4 * i), "range " + i);
+    }
+    assertEquals(count, b.getInt(40));
+    assertEquals(List.of(0, 65535, 65535, 0), List.of(b.getUnsignedShort(44), b.getUnsignedShort(46),
+        b.getUnsignedShort(48), b.getUnsignedShort(50)), "x from the left, y upwards");
+    assertEquals(7, b.getByte(44 + 4 * count));
+    assertEquals(2, b.getByte(44 + 4 * count + 1));
+    assertEquals(44 + 5 * count, b.length(), "nothing after the labels");
+  }
+
   @Test
   void theFrameHeaderTableMatchesTheBytes() {
-    Matcher rows = Pattern.compile("^\\| (\\d+) \\| (u8|u16|u32|u64|…) \\| (.+?) \\|$", Pattern.MULTILINE).matcher(doc);
+    Matcher rows = Pattern.compile("^\\| (\\d+) \\| (u8|u16|u32|u64|…) \\| (.+?) \\|$", Pattern.MULTILINE)
+        .matcher(doc.substring(0, doc.indexOf(POINTS_TABLE)));
     Frame f = new Frame(FrameKind.MANIFOLD, 123_456_789_012L, 7, 300, 280, new byte[] {42});
     Buffer b = FrameMessage.of(5, f).wsFrame();
     int next = 0;

@@ -98,6 +98,8 @@ class LiveViewTest {
         waitForCanvasChange(page, panels[i], first[i]); // changes as training goes on, or the wait times out
       }
       assertEquals("live", page.textContent("#connection"));
+      assertTrue(number(page, "() => window.latentstream.state.pointFrames") > 0,
+          "the latent plane arrives as points and the page draws them");
       w.screenshot("live-view");
       assertEquals(List.of(), w.errors(), "console errors");
     }
