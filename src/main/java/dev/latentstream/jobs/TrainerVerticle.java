@@ -3,6 +3,7 @@ package dev.latentstream.jobs;
 import dev.latentstream.bus.TrainerCommand;
 import dev.latentstream.bus.TrainerEvent;
 import dev.latentstream.bus.Addresses;
+import dev.latentstream.bus.Busy;
 import dev.latentstream.config.ConfigException;
 import dev.latentstream.config.JobAdmission;
 import dev.latentstream.config.JobConfig;
@@ -51,7 +52,6 @@ public final class TrainerVerticle extends VerticleBase {
   static final int NOT_FOUND = 404;
   static final int CONFLICT = 409;
   /** The interactive budget is spent: the gateway answers {@code busy} with a retry hint. */
-  static final int BUSY = 429;
   static final int UNAVAILABLE = 503;
   static final int INTERNAL = 500;
 
@@ -437,8 +437,11 @@ public final class TrainerVerticle extends VerticleBase {
         msg.reply(result);
       } else {
         Throwable cause = error instanceof java.util.concurrent.CompletionException ? error.getCause() : error;
-        msg.fail(cause instanceof BusyException ? BUSY : cause instanceof IllegalArgumentException ? BAD_REQUEST : CONFLICT,
-            String.valueOf(cause.getMessage()));
+        if (cause instanceof BusyException busy) {
+          msg.fail(Busy.FAILURE_CODE, new Busy(busy.getMessage(), busy.retryAfterMs()).failureMessage());
+        } else {
+          msg.fail(cause instanceof IllegalArgumentException ? BAD_REQUEST : CONFLICT, String.valueOf(cause.getMessage()));
+        }
       }
     });
   }

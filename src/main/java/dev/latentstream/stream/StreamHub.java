@@ -2,6 +2,7 @@ package dev.latentstream.stream;
 
 import dev.latentstream.config.ServerConfig;
 import dev.latentstream.bus.Addresses;
+import dev.latentstream.bus.Busy;
 import dev.latentstream.bus.FrameMessage;
 import dev.latentstream.bus.TrainerCommand;
 import dev.latentstream.bus.TrainerEvent;
@@ -39,7 +40,10 @@ public final class StreamHub {
 
   private static final System.Logger LOG = System.getLogger(StreamHub.class.getName());
 
-  /** The retry hint sent with {@code busy}: about one interactive request's time on the trainer. */
+  /**
+   * The retry hint sent with {@code busy} for the per-client limit (the client's own replies are what it
+   * waits for), and for a trainer's refusal that carries no figure of its own: about one request's time.
+   */
   static final long BUSY_RETRY_MS = 200;
   /** {@code too_busy} replies a client over its bound gets before it is closed. */
   static final int TOO_BUSY_REPLIES_BEFORE_CLOSE = 16;
@@ -653,8 +657,13 @@ public final class StreamHub {
         s.send(new ServerMessage.Result(ServerMessage.RESULT_TYPES.get(requestType), id, ar.result()));
       } else {
         String code = code(ar.cause());
-        // The trainer refused for its global budget: say when to try again, as for the per-client limit.
-        s.send(new ServerMessage.Error(id, code, ar.cause().getMessage(), Codes.BUSY.equals(code) ? BUSY_RETRY_MS : null));
+        if (Codes.BUSY.equals(code) && ar.cause() instanceof ReplyException r) {
+          // The trainer refused for its global budget: its own figure for when to try again.
+          Busy busy = Busy.of(r, BUSY_RETRY_MS);
+          s.send(new ServerMessage.Error(id, code, busy.message(), busy.retryAfterMs()));
+        } else {
+          s.send(new ServerMessage.Error(id, code, ar.cause().getMessage(), null));
+        }
       }
       return Future.succeededFuture();
     });
@@ -666,7 +675,7 @@ public final class StreamHub {
         case 400 -> Codes.BAD_REQUEST;
         case 404 -> Codes.UNKNOWN_JOB;
         case 409 -> Codes.CONFLICT;
-        case 429 -> Codes.BUSY;
+        case Busy.FAILURE_CODE -> Codes.BUSY;
         case 503 -> Codes.UNAVAILABLE;
         // No trainer node answered (none registered, or it timed out): not the server's fault.
         default -> r.failureType() == ReplyFailure.RECIPIENT_FAILURE ? Codes.INTERNAL : Codes.UNAVAILABLE;

@@ -1,6 +1,7 @@
 package dev.latentstream.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vertx.core.http.HttpMethod;
@@ -62,16 +63,26 @@ class InteractiveBudgetTest {
   void aDecodeFloodPastTheTrainersBudgetGetsBusyWithARetryHintAndEveryRequestIsAnswered(@TempDir Path root)
       throws Exception {
     int busy = 0;
+    int fromTrainer = 0;
+    java.util.regex.Pattern said = java.util.regex.Pattern.compile("retry in (\\d+) ms");
     for (JsonObject m : flood(root, new JsonObject().put("interactiveMaxQueued", 1).put("interactiveBudgetMsPerSecond", 1))) {
       if ("error".equals(m.getString("type"))) {
         assertEquals("busy", m.getString("code"), m.encode());
         assertTrue(m.getLong("retryAfterMs") > 0, "a retry hint: " + m.encode());
+        assertFalse(m.getString("message").contains("{"), "a sentence, not the bus's wire form: " + m.encode());
+        java.util.regex.Matcher figure = said.matcher(m.getString("message"));
+        if (figure.find()) {
+          // The trainer's refusal: the hint is the trainer's own figure, not a fixed one.
+          assertEquals(Long.parseLong(figure.group(1)), m.getLong("retryAfterMs"), m.encode());
+          fromTrainer++;
+        }
         busy++;
       } else {
         assertEquals("decoded", m.getString("type"), m.encode());
       }
     }
     assertTrue(busy > 0, "a flood past a 1 ms/s budget and a queue of one meets busy");
+    assertTrue(fromTrainer > 0, "some refusals come from the trainer's budget");
     assertTrue(busy < FLOOD, "the budget still serves some requests");
   }
 }
