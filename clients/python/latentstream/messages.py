@@ -162,12 +162,16 @@ class Loss:
 
 @dataclass(frozen=True)
 class Epoch:
+    """An epoch ended: its test loss, mean training terms, and its time (``seconds`` in all, ``test_seconds`` for
+    the test pass)."""
+
     job: int
     epoch: int
     step: int
     test: float
     train: Dict[str, float]
     seconds: float
+    test_seconds: Optional[float] = None
     raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     type = "epoch"
 
@@ -340,7 +344,7 @@ _PARSERS = {
                                  m.get("settings", []), m),
     "loss": lambda m: Loss(_job_num(m["job"]), m.get("columns", {}), m),
     "epoch": lambda m: Epoch(_job_num(m["job"]), m["epoch"], m["step"], m.get("test"), m.get("train", {}),
-                             m.get("seconds"), m),
+                             m.get("seconds"), m.get("testSeconds"), m),
     "setting": lambda m: Setting(_job_num(m["job"]), m["step"], m.get("epoch", 0), m["key"], m["value"], m),
     "plane": lambda m: Plane(_job_num(m["job"]), m["step"], tuple(m["range"]), m),
     "log": lambda m: Log(_job_num(m["job"]), m.get("message", ""), m),

@@ -50,7 +50,7 @@ final class EventPublisher implements TrainingListener {
     job.epoch = e.epoch();
     job.testLoss = e.testLoss();
     job.epochSeconds = e.seconds();
-    publish(new TrainerEvent.Epoch(job.num, e.epoch(), e.step(), e.testLoss(), e.trainTerms(), e.seconds()));
+    publish(new TrainerEvent.Epoch(job.num, e));
     publish(new TrainerEvent.Status(job.num, job.toJson()));
   }
 
@@ -61,7 +61,7 @@ final class EventPublisher implements TrainingListener {
 
   @Override
   public void onSettingChanged(SettingChange c) {
-    publish(new TrainerEvent.Setting(job.num, c.step(), c.epoch(), c.key(), c.value()));
+    publish(new TrainerEvent.Setting(job.num, c));
   }
 
   @Override

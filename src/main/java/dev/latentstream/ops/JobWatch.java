@@ -110,8 +110,9 @@ final class JobWatch {
       case TrainerEvent.Setting s -> {
         Tracked t = jobs.get(s.job());
         if (t != null) {
-          log(Level.INFO, t, "set " + s.key() + " = " + s.value() + " at step " + s.step(),
-              fields("setting", t).put("key", s.key()).put("value", s.value()).put("step", s.step()));
+          var c = s.change();
+          log(Level.INFO, t, "set " + c.key() + " = " + c.value() + " at step " + c.step(),
+              fields("setting", t).put("key", c.key()).put("value", c.value()).put("step", c.step()));
         }
       }
       case TrainerEvent.Log l -> {
@@ -217,7 +218,8 @@ final class JobWatch {
     t.epochLastMillis = s.timeMillis();
   }
 
-  private void epoch(Tracked t, TrainerEvent.Epoch e) {
+  private void epoch(Tracked t, TrainerEvent.Epoch event) {
+    var e = event.result();
     t.epoch = e.epoch();
     t.step = e.step();
     t.testLoss = e.testLoss();

@@ -1,5 +1,6 @@
 package dev.latentstream.stream;
 
+import dev.latentstream.bus.TrainerEvent;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.LinkedHashMap;
@@ -75,22 +76,6 @@ public sealed interface ServerMessage {
     }
   }
 
-  record Epoch(int job, int epoch, long step, double test, Map<String, Double> train, double seconds)
-      implements ServerMessage {
-    @Override
-    public JsonObject toJson() {
-      return typed(this).put("job", job).put("epoch", epoch).put("step", step).put("test", test)
-          .put("train", new JsonObject(new LinkedHashMap<>(train))).put("seconds", seconds);
-    }
-  }
-
-  record Setting(int job, long step, int epoch, String key, double value) implements ServerMessage {
-    @Override
-    public JsonObject toJson() {
-      return typed(this).put("job", job).put("step", step).put("epoch", epoch).put("key", key).put("value", value);
-    }
-  }
-
   /** The data range {@code [xMin, xMax, yMin, yMax]} of the next latent frame's square plot area. */
   record Plane(int job, long step, float[] range) implements ServerMessage {
     @Override
@@ -103,45 +88,26 @@ public sealed interface ServerMessage {
     }
   }
 
-  record Log(int job, String message) implements ServerMessage {
-    @Override
-    public JsonObject toJson() {
-      return typed(this).put("job", job).put("message", message);
-    }
-  }
-
   /**
-   * How the job's model uses its latent dimensions (the {@code diagnostics} stream): KL per dimension in nats
-   * ({@code kind} {@code kl}) or the variance of each code dimension ({@code variance}), with the active units
-   * and the share of the total carried by the top k.
+   * A trainer event viewers receive as it is: {@code epoch}, {@code setting}, {@code log}, {@code deleted},
+   * {@code diagnostics} or {@code warning}. Its JSON is {@link TrainerEvent#toJson}, the one mapping of
+   * those events, which the cluster's wire form shares.
    */
-  record Diagnostics(int job, dev.latentstream.diagnostics.Diagnostics d) implements ServerMessage {
-    @Override
-    public JsonObject toJson() {
-      JsonArray values = new JsonArray();
-      for (double v : d.values()) {
-        values.add(v);
+  record Event(TrainerEvent event) implements ServerMessage {
+    public Event {
+      if (!TrainerEvent.forViewers(event)) {
+        throw new IllegalArgumentException(TrainerEvent.type(event) + " events are not sent to viewers as they are");
       }
-      return typed(this).put("job", job).put("step", d.step()).put("epoch", d.epoch()).put("kind", d.kind())
-          .put("values", values).put("activeUnits", d.activeUnits()).put("topK", d.topK())
-          .put("topKFraction", d.topKFraction());
     }
-  }
 
-  /** An alarm about the run (the {@code status} stream), naming the setting to try. */
-  record Warning(int job, dev.latentstream.diagnostics.Warning w) implements ServerMessage {
+    @Override
+    public String type() {
+      return TrainerEvent.type(event);
+    }
+
     @Override
     public JsonObject toJson() {
-      return typed(this).put("job", job).put("step", w.step()).put("epoch", w.epoch()).put("code", w.code())
-          .put("message", w.message()).put("setting", w.setting());
-    }
-  }
-
-  /** A job and its run directory were deleted; sent to every client. */
-  record Deleted(int job, String jobId) implements ServerMessage {
-    @Override
-    public JsonObject toJson() {
-      return typed(this).put("job", job).put("jobId", jobId);
+      return TrainerEvent.toJson(event);
     }
   }
 

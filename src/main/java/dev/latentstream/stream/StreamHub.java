@@ -184,22 +184,21 @@ public final class StreamHub {
         }
       }
       case TrainerEvent.Epoch e -> {
-        js.addTest(e.epoch(), e.step(), e.testLoss());
+        js.addTest(e.result().epoch(), e.result().step(), e.result().testLoss());
         flushLoss();
-        broadcast(js.num, Stream.loss, new ServerMessage.Epoch(js.num, e.epoch(), e.step(), e.testLoss(), e.train(),
-            e.seconds()));
+        broadcast(js.num, Stream.loss, new ServerMessage.Event(e));
       }
       case TrainerEvent.Setting e -> {
-        js.addSetting(e.step(), e.epoch(), e.key(), e.value());
-        broadcast(js.num, Stream.loss, new ServerMessage.Setting(js.num, e.step(), e.epoch(), e.key(), e.value()));
+        js.addSetting(e.change().step(), e.change().epoch(), e.change().key(), e.change().value());
+        broadcast(js.num, Stream.loss, new ServerMessage.Event(e));
       }
-      case TrainerEvent.Log e -> broadcast(js.num, Stream.status, new ServerMessage.Log(js.num, e.message()));
+      case TrainerEvent.Log e -> broadcast(js.num, Stream.status, new ServerMessage.Event(e));
       case TrainerEvent.Diagnostics d -> {
-        js.diagnostics = Encoded.of(new ServerMessage.Diagnostics(js.num, d.diagnostics()));
+        js.diagnostics = Encoded.of(new ServerMessage.Event(d));
         sendToLive(js.num, Stream.diagnostics, js.diagnostics);
       }
       case TrainerEvent.Warning w -> {
-        Encoded text = Encoded.of(new ServerMessage.Warning(js.num, w.warning()));
+        Encoded text = Encoded.of(new ServerMessage.Event(w));
         js.warnings.addLast(text);
         while (js.warnings.size() > JobStream.KEPT_WARNINGS) {
           js.warnings.removeFirst();
@@ -208,7 +207,7 @@ public final class StreamHub {
       }
       case TrainerEvent.Deleted e -> {
         jobs.remove(js.num);
-        Encoded text = Encoded.of(new ServerMessage.Deleted(js.num, e.jobId()));
+        Encoded text = Encoded.of(new ServerMessage.Event(e));
         sessions.forEach(s -> {
           s.unsubscribe(js.num);
           s.send(text);

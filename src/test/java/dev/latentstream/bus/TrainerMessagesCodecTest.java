@@ -19,8 +19,8 @@ class TrainerMessagesCodecTest {
   static final List<TrainerEvent> EVENTS = List.of(
       new TrainerEvent.Status(1, new JsonObject().put("id", "a").put("num", 1)),
       new TrainerEvent.Step(1, 17, 2, 1_795_000_000_000L, TERMS),
-      new TrainerEvent.Epoch(1, 2, 32, 101.25, TERMS, 1.5),
-      new TrainerEvent.Setting(1, 32, 2, "lr", 5e-4),
+      new TrainerEvent.Epoch(1, new dev.latentstream.train.EpochResult(2, 32, TERMS, 101.25, 1.5, 0.25)),
+      new TrainerEvent.Setting(1, new dev.latentstream.train.SettingChange(32, 2, "lr", 5e-4)),
       new TrainerEvent.Log(1, "fetching"),
       new TrainerEvent.Deleted(1, "a"),
       new TrainerEvent.Diagnostics(1, new dev.latentstream.diagnostics.Diagnostics(40, 2, "kl",
@@ -64,7 +64,7 @@ class TrainerMessagesCodecTest {
 
   @Test
   void unknownKindsOnTheWireFailLoudly() {
-    Buffer json = new JsonObject().put("kind", "explode").put("job", 1).toBuffer();
+    Buffer json = new JsonObject().put("type", "explode").put("job", 1).toBuffer();
     Buffer wire = Buffer.buffer().appendInt(json.length()).appendBuffer(json);
     assertThrows(IllegalArgumentException.class, () -> new TrainerEvent.Codec(TrainerEvent.Log.class).decodeFromWire(0, wire));
     Buffer cmd = new JsonObject().put("op", "explode").toBuffer();

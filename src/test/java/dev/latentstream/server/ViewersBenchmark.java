@@ -69,7 +69,7 @@ public final class ViewersBenchmark {
     CompletableFuture<Void> done = new CompletableFuture<>();
     vertx.eventBus().<TrainerEvent>localConsumer(Addresses.FROM_TRAINER_EVENTS, m -> {
       if (m.body() instanceof TrainerEvent.Epoch e && e.job() == num) {
-        epochSeconds.add(e.seconds());
+        epochSeconds.add(e.result().seconds());
       }
       if (m.body() instanceof TrainerEvent.Status s && s.job() == num
           && List.of("completed", "failed", "stopped").contains(s.status().getString("status"))) {

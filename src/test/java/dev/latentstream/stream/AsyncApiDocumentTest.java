@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.latentstream.bus.TrainerEvent;
+import dev.latentstream.train.EpochResult;
+import dev.latentstream.train.SettingChange;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -267,11 +270,11 @@ class AsyncApiDocumentTest {
         new ServerMessage.History(1, "vae-1", columns.toJson(), new JsonObject().put("epoch", new JsonArray().add(1))
             .put("step", new JsonArray().add(469)).put("loss", new JsonArray().add(262.4)), new JsonArray()),
         new ServerMessage.Loss(1, columns.toJson()),
-        new ServerMessage.Epoch(1, 1, 469, 262.4, Map.of("loss", 284.8), 2.3),
-        new ServerMessage.Setting(1, 300, 1, "lr", 0.0005),
+        new ServerMessage.Event(new TrainerEvent.Epoch(1, new EpochResult(1, 469, Map.of("loss", 284.8), 262.4, 2.3, 0.4))),
+        new ServerMessage.Event(new TrainerEvent.Setting(1, new SettingChange(300, 1, "lr", 0.0005))),
         new ServerMessage.Plane(1, 938, new float[] {-3.1f, 3.4f, -2.9f, 3.0f}),
-        new ServerMessage.Log(1, "fetching"),
-        new ServerMessage.Deleted(2, "ae-2"),
+        new ServerMessage.Event(new TrainerEvent.Log(1, "fetching")),
+        new ServerMessage.Event(new TrainerEvent.Deleted(2, "ae-2")),
         new ServerMessage.Error("7", Protocol.Codes.BAD_FIELD, "\"job\" must be a job id"),
         new ServerMessage.Error(null, Protocol.Codes.BAD_JSON, "not a JSON object"),
         new ServerMessage.Hello("1", true),

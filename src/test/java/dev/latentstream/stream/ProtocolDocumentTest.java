@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.latentstream.bus.FrameMessage;
+import dev.latentstream.bus.TrainerEvent;
+import dev.latentstream.train.EpochResult;
+import dev.latentstream.train.SettingChange;
 import dev.latentstream.train.Frame;
 import dev.latentstream.train.FrameKind;
 import io.vertx.core.buffer.Buffer;
@@ -70,13 +73,15 @@ class ProtocolDocumentTest {
       new ServerMessage.Status(new JsonObject()),
       new ServerMessage.History(1, "a", new JsonObject(), new JsonObject(), new JsonArray()),
       new ServerMessage.Loss(1, new JsonObject()),
-      new ServerMessage.Epoch(1, 1, 16, 200.0, Map.of("loss", 210.0), 1.5),
-      new ServerMessage.Setting(1, 16, 1, "lr", 0.001),
+      new ServerMessage.Event(new TrainerEvent.Epoch(1, new EpochResult(1, 16, Map.of("loss", 210.0), 200.0, 1.5, 0.2))),
+      new ServerMessage.Event(new TrainerEvent.Setting(1, new SettingChange(16, 1, "lr", 0.001))),
       new ServerMessage.Plane(1, 16, new float[4]),
-      new ServerMessage.Log(1, "hello"),
-      new ServerMessage.Deleted(1, "a"),
-      new ServerMessage.Diagnostics(1, new dev.latentstream.diagnostics.Diagnostics(16, 1, "kl", new double[2], 1, 1, 0.9)),
-      new ServerMessage.Warning(1, new dev.latentstream.diagnostics.Warning(16, 1, "posterior_collapse", "m", "beta")),
+      new ServerMessage.Event(new TrainerEvent.Log(1, "hello")),
+      new ServerMessage.Event(new TrainerEvent.Deleted(1, "a")),
+      new ServerMessage.Event(new TrainerEvent.Diagnostics(1,
+          new dev.latentstream.diagnostics.Diagnostics(16, 1, "kl", new double[2], 1, 1, 0.9))),
+      new ServerMessage.Event(new TrainerEvent.Warning(1,
+          new dev.latentstream.diagnostics.Warning(16, 1, "posterior_collapse", "m", "beta"))),
       new ServerMessage.Error("1", Protocol.Codes.BAD_FIELD, "message"));
 
   @Test
@@ -91,11 +96,19 @@ class ProtocolDocumentTest {
   @Test
   void everyServerMessageTypeIsDocumented() {
     Set<String> unsolicited = UNSOLICITED.stream().map(ServerMessage::type).collect(Collectors.toSet());
+    List<String> types = new java.util.ArrayList<>();
     for (Class<?> c : ServerMessage.class.getPermittedSubclasses()) {
-      if (c == ServerMessage.Result.class) {
-        continue;
+      if (c != ServerMessage.Result.class && c != ServerMessage.Event.class) {
+        types.add(Character.toLowerCase(c.getSimpleName().charAt(0)) + c.getSimpleName().substring(1));
       }
-      String type = Character.toLowerCase(c.getSimpleName().charAt(0)) + c.getSimpleName().substring(1);
+    }
+    // Event carries the trainer events viewers get as they are: each of those kinds is a type of its own.
+    for (Class<?> c : TrainerEvent.class.getPermittedSubclasses()) {
+      if (c != TrainerEvent.Status.class && c != TrainerEvent.Step.class) {
+        types.add(Character.toLowerCase(c.getSimpleName().charAt(0)) + c.getSimpleName().substring(1));
+      }
+    }
+    for (String type : types) {
       assertTrue(doc.contains("\"type\": \"" + type + "\""), "no example of " + type);
       if (!List.of("hello", "subscribed", "unsubscribed", "pong").contains(type)) {
         assertTrue(unsolicited.contains(type), type + " needs a sample in UNSOLICITED");
