@@ -1,5 +1,6 @@
 package dev.latentstream.gateway;
 
+import dev.latentstream.bus.TrainerRoutes;
 import dev.latentstream.config.ServerConfig;
 import dev.latentstream.ops.Ops;
 import dev.latentstream.stream.StreamHub;
@@ -61,10 +62,11 @@ public final class HttpVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    hub = new StreamHub(vertx, config);
+    TrainerRoutes routes = new TrainerRoutes(vertx);
+    hub = new StreamHub(vertx, config, routes);
     Router router = Router.router(vertx);
     gateway.addHub(context, hub::stats);
-    new JobsApi(vertx, config, info, hub, gateway).mount(router);
+    new JobsApi(vertx, config, info, hub, gateway, routes).mount(router);
     Ops.mount(router, config, hub::stats); // GET /metrics, /health, /ready
     mountPage(router);
     // Failures the router raises itself (a body over the limit, a bad body) get the API's error shape and no

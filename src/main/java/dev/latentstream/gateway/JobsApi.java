@@ -1,7 +1,7 @@
 package dev.latentstream.gateway;
 
 import dev.latentstream.bus.TrainerCommand;
-import dev.latentstream.bus.Addresses;
+import dev.latentstream.bus.TrainerRoutes;
 import dev.latentstream.config.JobConfigs;
 import dev.latentstream.config.ServerConfig;
 import dev.latentstream.stream.StreamHub;
@@ -39,9 +39,11 @@ final class JobsApi {
   private final ServerInfo info;
   private final StreamHub hub;
   private final Gateway gateway;
+  private final TrainerRoutes routes;
 
-  JobsApi(Vertx vertx, ServerConfig config, ServerInfo info, StreamHub hub, Gateway gateway) {
+  JobsApi(Vertx vertx, ServerConfig config, ServerInfo info, StreamHub hub, Gateway gateway, TrainerRoutes routes) {
     this.gateway = gateway;
+    this.routes = routes;
     this.vertx = vertx;
     this.config = config;
     this.info = info;
@@ -333,7 +335,7 @@ final class JobsApi {
 
   /** Sends {@code command} to the trainer; a failed reply becomes an error response with its code. */
   private void trainer(RoutingContext rc, TrainerCommand command, Consumer<JsonObject> onReply) {
-    Future<JsonObject> reply = vertx.eventBus().<JsonObject>request(Addresses.TO_TRAINER, command).map(m -> m.body());
+    Future<JsonObject> reply = routes.request(command);
     reply.onComplete(ar -> {
       if (ar.succeeded()) {
         onReply.accept(ar.result());

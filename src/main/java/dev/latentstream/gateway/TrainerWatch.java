@@ -51,7 +51,8 @@ public final class TrainerWatch extends VerticleBase {
     beat.getJsonArray("jobs", new JsonArray()).forEach(n -> jobs.add(((Number) n).intValue()));
     jobsByNode.put(node, jobs);
     if (isNew) {
-      vertx.eventBus().<JsonObject>request(Addresses.TO_TRAINER, new TrainerCommand.ListJobs()).onSuccess(reply ->
+      // The node itself: with several trainer nodes, any other would list its own jobs.
+      vertx.eventBus().<JsonObject>request(Addresses.toTrainer(node), new TrainerCommand.ListJobs()).onSuccess(reply ->
           reply.body().getJsonArray("jobs").forEach(j -> {
             JsonObject job = (JsonObject) j;
             publishLocally(job.getInteger("num"), job);

@@ -24,6 +24,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.shareddata.Counter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -65,7 +66,12 @@ public final class TrainerVerticle extends VerticleBase {
   private final FrameRenderer renderer;
   private final Map<String, Job> jobs = new LinkedHashMap<>();
   private final ArrayDeque<Job> queue = new ArrayDeque<>();
-  private int nextNum = 1;
+  /**
+   * Job numbers come from a counter shared by every trainer node of a cluster (Hazelcast's, through Vert.x
+   * shared data; a local one otherwise), so two nodes never give out the same number.
+   */
+  private Counter jobNumbers;
+  static final String JOB_NUMBERS = "latentstream.job-numbers";
   /** This trainer node's name in heartbeats: new every start, so a restarted node is a new node. */
   private final String node = java.util.UUID.randomUUID().toString();
   /** Trainer threads still running, joined on undeploy. */
@@ -78,20 +84,30 @@ public final class TrainerVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    loadPastRuns();
-    vertx.eventBus().<TrainerCommand>consumer(Addresses.TO_TRAINER, this::handle);
-    if (config.resumeInterrupted()) {
-      resumeInterrupted();
-    }
-    heartbeat();
-    vertx.setPeriodic(1000, id -> heartbeat());
-    return Future.succeededFuture();
+    List<Path> past = pastRuns();
+    return vertx.sharedData().getCounter(JOB_NUMBERS)
+        .compose(c -> {
+          jobNumbers = c;
+          return c.getAndAdd(past.size()); // a block of numbers for the runs found on disk
+        })
+        .map(first -> {
+          loadPastRuns(past, first.intValue() + 1);
+          vertx.eventBus().<TrainerCommand>consumer(Addresses.TO_TRAINER, this::handle);
+          vertx.eventBus().<TrainerCommand>consumer(Addresses.toTrainer(node), this::handle);
+          if (config.resumeInterrupted()) {
+            resumeInterrupted();
+          }
+          heartbeat();
+          vertx.setPeriodic(1000, id -> heartbeat());
+          return null;
+        });
   }
 
   /** Tells every gateway this node is alive and which jobs it owns. */
   private void heartbeat() {
     vertx.eventBus().publish(Addresses.FROM_TRAINER_HEARTBEAT, new JsonObject().put("node", node)
-        .put("jobs", new JsonArray(jobs.values().stream().map(j -> j.num).toList())));
+        .put("jobs", new JsonArray(jobs.values().stream().map(j -> j.num).toList()))
+        .put("ids", new JsonArray(jobs.values().stream().map(j -> j.id).toList())));
   }
 
   /**
@@ -165,7 +181,20 @@ public final class TrainerVerticle extends VerticleBase {
           Job j = job(g.job());
           msg.reply(j.toJson().put("runDir", j.runDir.toString()));
         }
-        case TrainerCommand.Start s -> msg.reply(startJob(s, msg.headers().contains(FROM_OPERATOR)).toJson());
+        case TrainerCommand.Start s -> {
+          JobConfig spec = admit(s, msg.headers().contains(FROM_OPERATOR));
+          jobNumbers.incrementAndGet().onComplete(n -> {
+            if (n.failed()) {
+              msg.fail(UNAVAILABLE, "cannot number the job: " + n.cause().getMessage());
+              return;
+            }
+            try {
+              msg.reply(enqueue(spec, n.result().intValue()).toJson());
+            } catch (RuntimeException e) {
+              msg.fail(INTERNAL, "internal error: " + e);
+            }
+          });
+        }
         case TrainerCommand.Control c -> {
           Job j = job(c.job());
           msg.reply(switch (c.action()) {
@@ -214,7 +243,8 @@ public final class TrainerVerticle extends VerticleBase {
     return j;
   }
 
-  private Job startJob(TrainerCommand.Start body, boolean fromOperator) {
+  /** The job a start command describes, checked against the server's rules and the queue; throws if refused. */
+  private JobConfig admit(TrainerCommand.Start body, boolean fromOperator) {
     JobConfig spec;
     if (body.preset() instanceof String preset) {
       if (!preset.matches("[A-Za-z0-9._-]{1,64}")) {
@@ -242,11 +272,18 @@ public final class TrainerVerticle extends VerticleBase {
     if (waiting >= config.queueLimit() && running() >= config.maxConcurrentJobs()) {
       throw new ReplyError(UNAVAILABLE, "the queue is full (" + config.queueLimit() + " jobs waiting)");
     }
-    String id = uniqueId(spec.name());
-    Job j = new Job(nextNum++, id, config.runsDir().resolve(id), spec, Job.Status.queued, -1);
+    return spec;
+  }
+
+  private Job enqueue(JobConfig spec, int num) {
+    // On a cluster two trainer nodes may start a job of the same name in the same second: the cluster-wide
+    // number keeps their ids apart.
+    String id = uniqueId(vertx.isClustered() ? spec.name() + "-" + num : spec.name());
+    Job j = new Job(num, id, config.runsDir().resolve(id), spec, Job.Status.queued, -1);
     jobs.put(id, j);
     queue.add(j);
     publishStatus(j);
+    heartbeat(); // gateways route commands for the new job to this node from now on
     schedule();
     return j;
   }
@@ -464,37 +501,43 @@ public final class TrainerVerticle extends VerticleBase {
     }
   }
 
-  /** Lists the runs a previous server left behind, so they can be inspected and resumed. */
-  private void loadPastRuns() {
+  /** The run directories a previous server left behind, in name order. */
+  private List<Path> pastRuns() {
     if (!Files.isDirectory(config.runsDir())) {
-      return;
+      return List.of();
     }
     try (Stream<Path> dirs = Files.list(config.runsDir())) {
-      dirs.filter(d -> Files.isRegularFile(d.resolve("job.json"))).sorted().forEach(d -> {
-        try {
-          JobConfig spec = JobConfigs.load(d.resolve("job.json"));
-          Job j = new Job(nextNum++, d.getFileName().toString(), d, spec, Job.Status.stopped, -1);
-          if (Files.isRegularFile(d.resolve("status.json"))) {
-            JsonObject s = new JsonObject(Files.readString(d.resolve("status.json")));
-            Job.Status st = Job.Status.valueOf(s.getString("status", "stopped"));
-            j.status = st == Job.Status.running || st == Job.Status.paused || st == Job.Status.queued
-                ? Job.Status.stopped : st;
-            j.error = s.getString("error");
-          }
-          if (Checkpoint.exists(d)) {
-            Checkpoint.Progress p = Checkpoint.readProgress(d);
-            j.step = p.step();
-            j.epoch = p.epoch();
-          }
-          jobs.put(j.id, j);
-        } catch (IOException | RuntimeException e) {
-          // a damaged run directory is skipped, never fatal: the rest of the server keeps serving
-          System.getLogger(TrainerVerticle.class.getName()).log(System.Logger.Level.WARNING,
-              "skipping run " + d + ": " + e.getMessage());
-        }
-      });
+      return dirs.filter(d -> Files.isRegularFile(d.resolve("job.json"))).sorted().toList();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot list runs in " + config.runsDir(), e);
+    }
+  }
+
+  /** Lists the runs a previous server left behind, numbered from {@code first}, to inspect and resume. */
+  private void loadPastRuns(List<Path> past, int first) {
+    int num = first;
+    for (Path d : past) {
+      try {
+        JobConfig spec = JobConfigs.load(d.resolve("job.json"));
+        Job j = new Job(num++, d.getFileName().toString(), d, spec, Job.Status.stopped, -1);
+        if (Files.isRegularFile(d.resolve("status.json"))) {
+          JsonObject s = new JsonObject(Files.readString(d.resolve("status.json")));
+          Job.Status st = Job.Status.valueOf(s.getString("status", "stopped"));
+          j.status = st == Job.Status.running || st == Job.Status.paused || st == Job.Status.queued
+              ? Job.Status.stopped : st;
+          j.error = s.getString("error");
+        }
+        if (Checkpoint.exists(d)) {
+          Checkpoint.Progress p = Checkpoint.readProgress(d);
+          j.step = p.step();
+          j.epoch = p.epoch();
+        }
+        jobs.put(j.id, j);
+      } catch (IOException | RuntimeException e) {
+        // a damaged run directory is skipped, never fatal: the rest of the server keeps serving
+        System.getLogger(TrainerVerticle.class.getName()).log(System.Logger.Level.WARNING,
+            "skipping run " + d + ": " + e.getMessage());
+      }
     }
   }
 }

@@ -3,6 +3,7 @@ package dev.latentstream.stream;
 import dev.latentstream.config.ServerConfig;
 import dev.latentstream.bus.Addresses;
 import dev.latentstream.bus.Busy;
+import dev.latentstream.bus.TrainerRoutes;
 import dev.latentstream.bus.FrameMessage;
 import dev.latentstream.bus.TrainerCommand;
 import dev.latentstream.bus.TrainerEvent;
@@ -52,6 +53,8 @@ public final class StreamHub {
 
   private final Vertx vertx;
   private final ServerConfig config;
+  /** Where commands go: the node that owns the job. */
+  private final TrainerRoutes routes;
   private final Map<Integer, JobStream> jobs = new LinkedHashMap<>();
   private final Set<ClientSession> sessions = new HashSet<>();
   /** Sessions with frames waiting for their window or for room. */
@@ -83,9 +86,10 @@ public final class StreamHub {
     record UnknownJob() implements FrameLookup {}
   }
 
-  public StreamHub(Vertx vertx, ServerConfig config) {
+  public StreamHub(Vertx vertx, ServerConfig config, TrainerRoutes routes) {
     this.vertx = vertx;
     this.config = config;
+    this.routes = routes;
   }
 
   public Future<Void> start() {
@@ -684,7 +688,7 @@ public final class StreamHub {
   }
 
   private Future<JsonObject> trainer(TrainerCommand command) {
-    return vertx.eventBus().<JsonObject>request(Addresses.TO_TRAINER, command).map(m -> m.body());
+    return routes.request(command);
   }
 
   private JobStream find(Object job, String id) {

@@ -120,7 +120,9 @@ class ServerTest {
     try (TestServer.Client c = server.connect(null, null)) {
       c.nextType("welcome", 10);
       JsonObject job = server.startJob(server.spec(6, 2));
-      c.send(new JsonObject().put("type", "subscribe").put("id", "s1").put("job", job.getString("id")));
+      // The latent scatter as the rendered PNG, like the other streams (by default it comes as points).
+      c.send(new JsonObject().put("type", "subscribe").put("id", "s1").put("job", job.getString("id"))
+          .put("latentFormat", "png"));
       JsonObject subscribed = c.nextType("subscribed", 10);
       assertEquals("s1", subscribed.getString("id"));
       JsonObject loss = c.nextType("loss", 30);
