@@ -155,8 +155,20 @@ public final class LoadGenerator implements Callable<Integer> {
     final AtomicLong bytes = new AtomicLong();
     volatile long lastStep = -1;
     long gaps;
-    /** Loss steps skipped after the history: each gap counts the steps it lost. */
+    /** Live loss steps skipped after the first live point: each gap counts the steps it lost. */
     volatile long missed;
+    /** Steps skipped between the history's last point and the first live point after it. */
+    volatile long missedAtJoin;
+    /** Loss steps that came again, or out of order, after the history. */
+    volatile long repeated;
+    /** The first gap or repeat, for the report: what came after which step. */
+    volatile String firstAnomaly;
+    /** Parse loss messages only until the first live point after the history (a cheap check of the join). */
+    boolean joinOnly;
+    /** The first live point after the history has been checked. */
+    volatile boolean joined;
+    /** Whether the last loss-carrying message was the history (the first live point after it is checked against it). */
+    boolean afterHistory;
     final ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
 
     Viewer(boolean sampled) {
@@ -192,6 +204,9 @@ public final class LoadGenerator implements Callable<Integer> {
       gaps += v.gaps;
       closed += v.closedByServer ? 1 : 0;
     }
+    viewers.stream().map(v -> v.firstAnomaly).filter(x -> x != null).findFirst()
+        .ifPresent(x -> System.out.println("load: gaps: " + viewers.stream().filter(v -> v.firstAnomaly != null).count()
+            + " viewers saw one, the first: " + x));
     close(viewers);
     Collections.sort(lat);
     return new PhaseResult(n, (step1 - step0) / elapsed, cpu0 < 0 ? Double.NaN : (cpu1 - cpu0) * 10.0 / steps,
@@ -247,7 +262,8 @@ public final class LoadGenerator implements Callable<Integer> {
       if (v.historyAtNanos < 0 && text.startsWith("{\"type\":\"history\"")) {
         v.historyAtNanos = System.nanoTime();
       }
-      if (v.sampled && (text.startsWith("{\"type\":\"loss\"") || text.startsWith("{\"type\":\"history\""))) {
+      if ((v.sampled || v.joinOnly && !v.joined)
+          && (text.startsWith("{\"type\":\"loss\"") || text.startsWith("{\"type\":\"history\""))) {
         lossMessage(v, new JsonObject(text));
       }
     });
@@ -260,18 +276,32 @@ public final class LoadGenerator implements Callable<Integer> {
     JsonArray times = cols.getJsonArray("time");
     long now = System.currentTimeMillis();
     boolean history = "history".equals(m.getString("type"));
+    if (!steps.isEmpty() && !history && v.lastStep < 0 && v.firstAnomaly == null) {
+      v.firstAnomaly = "a live loss message (steps from " + steps.getLong(0) + ") came before the history";
+    }
     for (int i = 0; i < steps.size(); i++) {
       long step = steps.getLong(i);
       if (!history && v.lastStep >= 0 && step != v.lastStep + 1) {
         v.gaps++;
-        if (step > v.lastStep + 1) {
+        if (step > v.lastStep + 1 && i == 0 && v.afterHistory) {
+          v.missedAtJoin += step - v.lastStep - 1;
+        } else if (step > v.lastStep + 1) {
           v.missed += step - v.lastStep - 1;
+        } else {
+          v.repeated++;
+        }
+        if (v.firstAnomaly == null) {
+          v.firstAnomaly = "step " + step + " came after " + v.lastStep + (i == 0 && v.afterHistory ? " (the history's last)" : "");
         }
       }
       v.lastStep = step;
       if (!history && v.measuring && times.getValue(i) instanceof Number t) {
         v.latencies.add(now - t.longValue());
       }
+    }
+    if (!steps.isEmpty()) {
+      v.joined |= v.afterHistory && !history;
+      v.afterHistory = history;
     }
   }
 

@@ -57,6 +57,10 @@ final class Soak {
   private final List<Viewer> churning = new ArrayList<>();
   /** Churned viewers the server closed (they leave {@link #churning} when replaced). */
   private long churnedClosed;
+  /** Churned viewers whose join was checked, those with a gap there, and the steps those gaps lost. */
+  private long joinsChecked;
+  private long joinGaps;
+  private long joinMissed;
   /** Every REST time after the start figures. */
   private final List<Long> allRest = new ArrayList<>();
   private final AtomicLong connectFailures = new AtomicLong();
@@ -76,11 +80,16 @@ final class Soak {
         g.url, jobNum, viewers, stayCount, perSecond, minutes);
     List<Future<?>> pending = new ArrayList<>();
     for (int i = 0; i < viewers; i++) {
-      Viewer v = new Viewer(i < stayCount);
+      Viewer v = i < stayCount ? new Viewer(true) : newChurner();
       (i < stayCount ? stay : churning).add(v);
       pending.add(connect(g, v, jobNum));
     }
     Future.join(new ArrayList<>(pending)).await(120, TimeUnit.SECONDS);
+    // The start figures count from the stayers' histories: until then their latest step is unknown.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (stay.stream().anyMatch(v -> v.lastStep < 0 && !v.closedByServer) && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
     LoadGenerator.Rest rest = g.new Rest();
     rest.start();
     long[] mark = {System.nanoTime(), stayerStep()};
@@ -123,6 +132,10 @@ final class Soak {
     System.out.printf(Locale.ROOT, "| server RSS MB | %s | %s |%n", mb(start.rssKb()), mb(last.rssKb()));
     System.out.printf(Locale.ROOT, "| heap after forced GC MB | %s | %s |%n", mb(start.heapKb()), mb(last.heapKb()));
     System.out.printf(Locale.ROOT, "| loss points missed by the %d stayers | %d | %d |%n", stayCount, start.missed(), last.missed());
+    System.out.printf(Locale.ROOT, "| of them, between history and live (at connect) | | %d |%n",
+        stay.stream().mapToLong(v -> v.missedAtJoin).sum());
+    System.out.printf(Locale.ROOT, "| loss points repeated or out of order for the stayers | | %d |%n",
+        stay.stream().mapToLong(v -> v.repeated).sum());
     System.out.printf(Locale.ROOT, "| REST p99 ms (last minute) | %d | %d |%n", start.restP99(), last.restP99());
     allRest.sort(null);
     System.out.printf(Locale.ROOT, "| REST p99 / max ms (whole run, %d requests) | | %d / %d |%n", allRest.size(),
@@ -133,9 +146,20 @@ final class Soak {
       System.out.printf(Locale.ROOT, "soak: %d stayers were closed by the server (e.g. %s); their missed points are counted up to"
           + " the close%n", stayersClosed, stay.stream().filter(v -> v.closedByServer).findFirst().orElseThrow().closeReason);
     }
+    System.out.printf(Locale.ROOT, "soak: newcomers whose history and live points met with a gap: %d of %d checked (%d steps lost)%n",
+        joinGaps, joinsChecked, joinMissed);
+    stay.stream().map(v -> v.firstAnomaly).filter(x -> x != null).findFirst()
+        .ifPresent(x -> System.out.println("soak: the first stayer's gap or repeat: " + x));
     if (connectFailures.get() > 0) {
       System.out.printf(Locale.ROOT, "soak: %d connections failed, the last: %s%n", connectFailures.get(), lastConnectFailure);
     }
+  }
+
+  /** A churning viewer checks only where its history meets its live points, which costs one parse or two. */
+  private static Viewer newChurner() {
+    Viewer v = new Viewer(false);
+    v.joinOnly = true;
+    return v;
   }
 
   private Future<?> connect(LoadGenerator g, Viewer v, int jobNum) {
@@ -155,8 +179,15 @@ final class Soak {
       churnedClosed += v.closedByServer ? 1 : 0;
     }
     List<Future<?>> pending = new ArrayList<>(LoadGenerator.closeAsync(leaving));
+    for (Viewer v : leaving) {
+      if (v.joined) {
+        joinsChecked++;
+        joinGaps += v.missedAtJoin > 0 ? 1 : 0;
+        joinMissed += v.missedAtJoin;
+      }
+    }
     for (int i = 0; i < leaving.size(); i++) {
-      Viewer v = new Viewer(false);
+      Viewer v = newChurner();
       churning.add(v);
       pending.add(connect(g, v, jobNum));
     }
@@ -169,7 +200,7 @@ final class Soak {
     double rate = (step - mark[1]) / ((now - mark[0]) / 1e9);
     mark[0] = now;
     mark[1] = step;
-    long missed = stay.stream().mapToLong(v -> v.missed).sum();
+    long missed = stay.stream().mapToLong(v -> v.missed + v.missedAtJoin).sum();
     long closed = churnedClosed + stay.stream().filter(v -> v.closedByServer).count()
         + churning.stream().filter(v -> v.closedByServer).count();
     int connected = (int) (stay.stream().filter(Soak::open).count() + churning.stream().filter(Soak::open).count());
