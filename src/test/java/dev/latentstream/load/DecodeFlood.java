@@ -13,6 +13,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import picocli.CommandLine.Option;
 
 /**
@@ -71,8 +73,14 @@ final class DecodeFlood {
   private final LongAdder bytes = new LongAdder();
   private final Map<Long, LongAdder> retryHints = new ConcurrentHashMap<>();
   private final Map<String, LongAdder> otherErrors = new ConcurrentHashMap<>();
+  /** Busy replies by where the request was refused (the text before the first figure of the message). */
+  private final Map<String, LongAdder> busyReasons = new ConcurrentHashMap<>();
+  /** Busy replies whose message says "retry in N ms" with N other than their retryAfterMs. */
+  private final LongAdder hintMismatches = new LongAdder();
+  private static final Pattern RETRY_IN = Pattern.compile("retry in (\\d+) ms");
   private final AtomicLong floodClosed = new AtomicLong();
   private volatile String floodCloseReason;
+  private volatile boolean flooderClosing;
 
   void run(LoadGenerator g, int jobNum) throws Exception {
     if (!op.equals("decode") && !op.equals("encode")) {
@@ -94,7 +102,12 @@ final class DecodeFlood {
       long cpuB1 = g.cpuTicks();
 
       WebSocket[] flooder = {floodClient(g)};
+      // Payloads built before the flood, so that building them does not slow the sender down.
       SplittableRandom random = new SplittableRandom(9);
+      String[] payloads = new String[64];
+      for (int i = 0; i < payloads.length; i++) {
+        payloads[i] = payload(random);
+      }
       long f0 = System.currentTimeMillis();
       long cpuF0 = g.cpuTicks();
       long floodNanos = TimeUnit.SECONDS.toNanos(floodSeconds);
@@ -104,11 +117,12 @@ final class DecodeFlood {
       // Paced by the clock, not by replies: a flooder does not wait for answers.
       while (System.nanoTime() - start < floodNanos) {
         long target = (System.nanoTime() - start) * rate / 1_000_000_000L;
-        for (; due < target; due++) {
+        for (; due < target && System.nanoTime() - start < floodNanos; due++) {
           if (flooder[0].isClosed()) {
             flooder[0] = floodClient(g);
           }
-          flooder[0].writeTextMessage(request(jobNum, "f" + id++, random));
+          flooder[0].writeTextMessage("{\"type\":\"" + op + "\",\"id\":\"f" + id + "\",\"job\":" + jobNum
+              + payloads[(int) (id++ % payloads.length)]);
           sent.increment();
         }
         Thread.sleep(2);
@@ -122,6 +136,7 @@ final class DecodeFlood {
       long[] sf = count(f0, f1);
       // Late replies still arrive during the recovery; give the last ones a moment.
       Thread.sleep(1000);
+      flooderClosing = true;
       flooder[0].close();
       double during = rate(f0, f1);
       System.out.println("| | steps/s | server CPU ms/step |");
@@ -131,6 +146,13 @@ final class DecodeFlood {
           100 * during / baseline, cpuPerStep(cpuF0, cpuF1, sf[0]));
       System.out.printf(Locale.ROOT, "flood: sent %d requests (%.0f/s); replies ok %d, busy %d (retryAfterMs seen: %s), other errors %s%n",
           sent.sum(), sent.sum() * 1000.0 / (f1 - f0), ok.sum(), busy.sum(), hints(), otherErrors());
+      Map<String, Long> reasons = new TreeMap<>();
+      busyReasons.forEach((k, v) -> reasons.put(k, v.sum()));
+      reasons.forEach((k, v) -> System.out.printf(Locale.ROOT, "flood:   busy %d× \"%s\"%n", v, k));
+      if (hintMismatches.sum() > 0) {
+        System.out.printf(Locale.ROOT, "flood: %d busy replies say \"retry in N ms\" in their message with another retryAfterMs%n",
+            hintMismatches.sum());
+      }
       System.out.printf(Locale.ROOT, "flood: the flooding client received %.1f MB; closed by the server %d times%s%n",
           bytes.sum() / 1e6, floodClosed.get(), floodCloseReason == null ? "" : " (last: " + floodCloseReason + ")");
       System.out.println(recovery < 0
@@ -142,9 +164,9 @@ final class DecodeFlood {
     }
   }
 
-  private String request(int jobNum, String id, SplittableRandom random) {
-    StringBuilder b = new StringBuilder(8192).append("{\"type\":\"").append(op).append("\",\"id\":\"").append(id)
-        .append("\",\"job\":").append(jobNum);
+  /** The part of a request after its job number: the plane points or the pixels, and the closing brace. */
+  private String payload(SplittableRandom random) {
+    StringBuilder b = new StringBuilder(40_000);
     if (op.equals("decode")) {
       double[] r = range;
       b.append(",\"plane\":[");
@@ -193,6 +215,9 @@ final class DecodeFlood {
   private WebSocket floodClient(LoadGenerator g) throws Exception {
     WebSocket ws = g.wsClient.connect(g.wsOptions()).await(30, TimeUnit.SECONDS);
     ws.closeHandler(v -> {
+      if (flooderClosing) {
+        return;
+      }
       floodClosed.incrementAndGet();
       floodCloseReason = ws.closeStatusCode() + " " + ws.closeReason();
     });
@@ -206,6 +231,12 @@ final class DecodeFlood {
         if ("busy".equals(e.getString("code"))) {
           busy.increment();
           retryHints.computeIfAbsent(e.getLong("retryAfterMs", -1L), k -> new LongAdder()).increment();
+          String message = String.valueOf(e.getString("message"));
+          busyReasons.computeIfAbsent(reason(message), k -> new LongAdder()).increment();
+          Matcher m = RETRY_IN.matcher(message);
+          if (m.find() && Long.parseLong(m.group(1)) != e.getLong("retryAfterMs", -1L)) {
+            hintMismatches.increment();
+          }
         } else {
           otherErrors.computeIfAbsent(e.getString("code") + ": " + e.getString("message"), k -> new LongAdder()).increment();
         }
@@ -267,6 +298,12 @@ final class DecodeFlood {
 
   private static String cpuPerStep(long cpu0, long cpu1, long steps) {
     return cpu0 < 0 ? "–" : String.format(Locale.ROOT, "%.1f", (cpu1 - cpu0) * 10.0 / Math.max(1, steps));
+  }
+
+  /** "the trainer already has 16 interactive requests waiting ..." → "the trainer already has N interactive ...". */
+  private static String reason(String message) {
+    String r = message.replaceAll("\\d+(\\.\\d+)?", "N");
+    return r.length() > 70 ? r.substring(0, 70) + "…" : r;
   }
 
   private String hints() {
