@@ -32,9 +32,11 @@ final class DecodeFlood {
   @Option(names = "--decode-flood", description = "Run the interactive-request flood benchmark (see --flood-op).")
   boolean decodeFlood;
 
+  enum Op { decode, encode }
+
   @Option(names = "--flood-op", defaultValue = "decode",
       description = "decode (plane points per request: --flood-points) or encode (images per request: --flood-images).")
-  String op;
+  Op op;
 
   @Option(names = "--baseline-seconds", defaultValue = "15", description = "Baseline measured before the flood.")
   int baselineSeconds;
@@ -82,14 +84,21 @@ final class DecodeFlood {
   private volatile String floodCloseReason;
   private volatile boolean flooderClosing;
 
-  void run(LoadGenerator g, int jobNum) throws Exception {
-    if (!op.equals("decode") && !op.equals("encode")) {
-      throw new IllegalArgumentException("--flood-op must be decode or encode, not " + op);
+  /** What is wrong with the options, or null. */
+  String invalid() {
+    if (baselineSeconds < 1 || floodSeconds < 1 || rate < 1 || points < 1 || images < 1 || recoveryWindow <= 0
+        || recoveryMax < 1) {
+      return "--baseline-seconds, --flood-seconds, --flood-rate, --flood-points, --flood-images, --recovery-window and"
+          + " --recovery-max must be above 0";
     }
-    if (op.equals("encode") && images * 28 * 28 * 2 > 65_536) {
+    return null;
+  }
+
+  void run(LoadGenerator g, int jobNum) throws Exception {
+    if (op == Op.encode && images * 28 * 28 * 2 > 65_536) {
       System.out.println("flood: note: " + images + " images per encode exceed the server's default maxMessageBytes");
     }
-    String what = op.equals("decode") ? points + " plane points" : images + " images";
+    String what = op == Op.decode ? points + " plane points" : images + " images";
     System.out.printf(Locale.ROOT, "flood: %s job %d: baseline %d s with one quiet viewer, then %d %s requests/s of %s for %d s%n",
         g.url, jobNum, baselineSeconds, rate, op, what, floodSeconds);
     WebSocket quiet = quietViewer(g, jobNum);
@@ -146,6 +155,9 @@ final class DecodeFlood {
           100 * during / baseline, cpuPerStep(cpuF0, cpuF1, sf[0]));
       System.out.printf(Locale.ROOT, "flood: sent %d requests (%.0f/s); replies ok %d, busy %d (retryAfterMs seen: %s), other errors %s%n",
           sent.sum(), sent.sum() * 1000.0 / (f1 - f0), ok.sum(), busy.sum(), hints(), otherErrors());
+      if (sent.sum() < 0.9 * rate * floodSeconds) {
+        System.out.println("flood: the sender fell behind its rate (this machine is too busy): the figures are for a lighter flood");
+      }
       Map<String, Long> reasons = new TreeMap<>();
       busyReasons.forEach((k, v) -> reasons.put(k, v.sum()));
       reasons.forEach((k, v) -> System.out.printf(Locale.ROOT, "flood:   busy %d× \"%s\"%n", v, k));
@@ -167,7 +179,7 @@ final class DecodeFlood {
   /** The part of a request after its job number: the plane points or the pixels, and the closing brace. */
   private String payload(SplittableRandom random) {
     StringBuilder b = new StringBuilder(40_000);
-    if (op.equals("decode")) {
+    if (op == Op.decode) {
       double[] r = range;
       b.append(",\"plane\":[");
       for (int i = 0; i < points; i++) {

@@ -29,7 +29,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * A WebSocket load generator for a running {@code latentstream serve}, in its own process. Its viewers behave
@@ -88,6 +91,9 @@ public final class LoadGenerator implements Callable<Integer> {
   @Mixin
   Soak soak = new Soak();
 
+  @Spec
+  CommandSpec spec;
+
   Vertx vertx;
   WebSocketClient wsClient;
   HttpClient http;
@@ -98,6 +104,11 @@ public final class LoadGenerator implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    for (String problem : new String[] {flood.enabled() ? flood.invalid() : null, soak.invalid()}) {
+      if (problem != null) {
+        throw new ParameterException(spec.commandLine(), problem);
+      }
+    }
     vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
     wsClient = vertx.createWebSocketClient(new WebSocketClientOptions().setTryUsePerMessageCompression(deflate)
         .setMaxMessageSize(64 << 20).setMaxFrameSize(64 << 20).setConnectTimeout(30_000).setMaxConnections(100_000));

@@ -66,16 +66,26 @@ final class Soak {
   private final AtomicLong connectFailures = new AtomicLong();
   private volatile String lastConnectFailure;
 
-  void run(LoadGenerator g, int jobNum) throws Exception {
-    if (viewers < 1 || churn < 0 || churn > 100) {
-      throw new IllegalArgumentException("--viewers must be at least 1 and --churn from 0 to 100");
+  /** What is wrong with the options, or null. */
+  String invalid() {
+    if (!enabled()) {
+      return null;
     }
-    int stayCount = Math.max(1, Math.min(stayers, viewers));
+    if (viewers < 1 || stayers < 1 || warmup < 0 || !(churn >= 0 && churn <= 100)) {
+      return "--viewers and --stayers must be at least 1, --soak-warmup at least 0 and --churn from 0 to 100";
+    }
+    int stayCount = Math.min(stayers, viewers);
     int perSecond = (int) Math.round(viewers * churn / 100.0);
     if (perSecond > viewers - stayCount) {
-      throw new IllegalArgumentException("--churn " + churn + " % of " + viewers + " viewers is " + perSecond
-          + " a second, more than the " + (viewers - stayCount) + " that are not stayers (--stayers " + stayCount + ")");
+      return "--churn " + churn + " % of " + viewers + " viewers is " + perSecond + " a second, more than the "
+          + (viewers - stayCount) + " that are not stayers (--stayers " + stayers + ")";
     }
+    return null;
+  }
+
+  void run(LoadGenerator g, int jobNum) throws Exception {
+    int stayCount = Math.min(stayers, viewers);
+    int perSecond = (int) Math.round(viewers * churn / 100.0);
     System.out.printf(Locale.ROOT, "soak: %s job %d: %d viewers (%d stay the whole run), %d replaced every second, %.1f min%n",
         g.url, jobNum, viewers, stayCount, perSecond, minutes);
     List<Future<?>> pending = new ArrayList<>();
@@ -243,9 +253,18 @@ final class Soak {
     if (pid == null) {
       return -1;
     }
-    jcmd(pid, "GC.run");
-    Matcher m = USED.matcher(jcmd(pid, "GC.heap_info"));
+    String info;
+    try {
+      jcmd(pid, "GC.run");
+      info = jcmd(pid, "GC.heap_info");
+    } catch (IOException e) {
+      // Another user's JVM, or attach disabled: the other figures are still worth having.
+      System.out.println("soak: no heap figure: " + e.getMessage());
+      return -1;
+    }
+    Matcher m = USED.matcher(info);
     if (!m.find()) {
+      System.out.println("soak: no heap figure: no \"used\" in jcmd GC.heap_info: " + info.strip());
       return -1;
     }
     long n = Long.parseLong(m.group(1));
