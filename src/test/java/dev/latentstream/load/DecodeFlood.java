@@ -103,14 +103,14 @@ final class DecodeFlood {
         g.url, jobNum, baselineSeconds, rate, op, what, floodSeconds);
     WebSocket quiet = quietViewer(g, jobNum);
     try {
-      waitForSteps(5_000);
+      waitForSteps(30_000);
       long b0 = System.currentTimeMillis();
       long cpuB0 = g.cpuTicks();
       Thread.sleep(TimeUnit.SECONDS.toMillis(baselineSeconds));
       long b1 = System.currentTimeMillis();
       long cpuB1 = g.cpuTicks();
 
-      WebSocket[] flooder = {floodClient(g)};
+      WebSocket flooder = floodClient(g);
       // Payloads built before the flood, so that building them does not slow the sender down.
       SplittableRandom random = new SplittableRandom(9);
       String[] payloads = new String[64];
@@ -127,10 +127,10 @@ final class DecodeFlood {
       while (System.nanoTime() - start < floodNanos) {
         long target = (System.nanoTime() - start) * rate / 1_000_000_000L;
         for (; due < target && System.nanoTime() - start < floodNanos; due++) {
-          if (flooder[0].isClosed()) {
-            flooder[0] = floodClient(g);
+          if (flooder.isClosed()) {
+            flooder = floodClient(g);
           }
-          flooder[0].writeTextMessage("{\"type\":\"" + op + "\",\"id\":\"f" + id + "\",\"job\":" + jobNum
+          flooder.writeTextMessage("{\"type\":\"" + op + "\",\"id\":\"f" + id + "\",\"job\":" + jobNum
               + payloads[(int) (id++ % payloads.length)]);
           sent.increment();
         }
@@ -146,7 +146,7 @@ final class DecodeFlood {
       // Late replies still arrive during the recovery; give the last ones a moment.
       Thread.sleep(1000);
       flooderClosing = true;
-      flooder[0].close();
+      flooder.close();
       double during = rate(f0, f1);
       System.out.println("| | steps/s | server CPU ms/step |");
       System.out.println("|---|---|---|");
