@@ -28,7 +28,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * A WebSocket load generator for a running {@code latentstream serve}, in its own process. Its viewers behave
@@ -36,10 +40,14 @@ import picocli.CommandLine.Option;
  * runs phases of N viewers and prints, per phase, the training rate, the server's CPU per step (from
  * {@code /proc/PID/stat}), loss latency, frames and bytes per viewer per second, REST latency from a side
  * client polling {@code /api/jobs}, and how many clients the server closed. A reconnect-storm phase connects
- * N clients at once and times how long each waits for its history.
+ * N clients at once and times how long each waits for its history. {@link DecodeFlood} ({@code --decode-flood})
+ * measures training under a flood of interactive requests from one client, and {@link Soak} ({@code --soak})
+ * runs viewers that churn for minutes and watches the server's memory and the stayers' loss streams.
  *
  * <pre>
  * java -cp ... dev.latentstream.load.LoadGenerator --url http://127.0.0.1:8080 --pid 1234 --phases 0,200,1000 --storm 500
+ * java -cp ... dev.latentstream.load.LoadGenerator --url http://127.0.0.1:8080 --pid 1234 --decode-flood
+ * java -cp ... dev.latentstream.load.LoadGenerator --url http://127.0.0.1:8080 --pid 1234 --soak 20 --viewers 200 --churn 10
  * </pre>
  */
 @Command(name = "load", mixinStandardHelpOptions = true, description = "WebSocket load generator for latentstream.")
@@ -51,7 +59,8 @@ public final class LoadGenerator implements Callable<Integer> {
   @Option(names = "--pid", description = "The server's process id (for CPU per step from /proc/PID/stat).")
   Long pid;
 
-  @Option(names = "--phases", split = ",", defaultValue = "0,200", description = "Viewers per phase.")
+  @Option(names = "--phases", split = ",",
+      description = "Viewers per phase (default 0,200 unless --decode-flood or --soak is given).")
   List<Integer> phases;
 
   @Option(names = "--seconds", defaultValue = "30", description = "Measured seconds per phase (after a warm-up).")
@@ -76,9 +85,18 @@ public final class LoadGenerator implements Callable<Integer> {
   @Option(names = "--job", description = "Job number (default: the newest running job).")
   Integer job;
 
-  private Vertx vertx;
-  private WebSocketClient wsClient;
-  private HttpClient http;
+  @Mixin
+  DecodeFlood flood = new DecodeFlood();
+
+  @Mixin
+  Soak soak = new Soak();
+
+  @Spec
+  CommandSpec spec;
+
+  Vertx vertx;
+  WebSocketClient wsClient;
+  HttpClient http;
 
   public static void main(String[] args) {
     System.exit(new CommandLine(new LoadGenerator()).execute(args));
@@ -86,6 +104,11 @@ public final class LoadGenerator implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    for (String problem : new String[] {flood.enabled() ? flood.invalid() : null, soak.invalid()}) {
+      if (problem != null) {
+        throw new ParameterException(spec.commandLine(), problem);
+      }
+    }
     vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
     wsClient = vertx.createWebSocketClient(new WebSocketClientOptions().setTryUsePerMessageCompression(deflate)
         .setMaxMessageSize(64 << 20).setMaxFrameSize(64 << 20).setConnectTimeout(30_000).setMaxConnections(100_000));
@@ -93,11 +116,21 @@ public final class LoadGenerator implements Callable<Integer> {
         new PoolOptions().setHttp1MaxSize(4));
     try {
       int jobNum = job != null ? job : newestRunningJob();
-      System.out.printf(Locale.ROOT, "load: %s job %d, deflate offered: %s, %d s per phase%n", url, jobNum, deflate, seconds);
-      System.out.println("| viewers | steps/s | server CPU ms/step | loss p50 / p99 ms | frames/viewer/s | KB/viewer/s | REST p99 ms | closed | gaps |");
-      System.out.println("|---|---|---|---|---|---|---|---|---|");
-      for (int n : phases) {
+      boolean other = flood.enabled() || soak.enabled();
+      List<Integer> phaseList = phases != null ? phases : other ? List.of() : List.of(0, 200);
+      if (!phaseList.isEmpty()) {
+        System.out.printf(Locale.ROOT, "load: %s job %d, deflate offered: %s, %d s per phase%n", url, jobNum, deflate, seconds);
+        System.out.println("| viewers | steps/s | server CPU ms/step | loss p50 / p99 ms | frames/viewer/s | KB/viewer/s | REST p99 ms | closed | gaps |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|");
+      }
+      for (int n : phaseList) {
         System.out.println(phase(jobNum, n).row());
+      }
+      if (flood.enabled()) {
+        flood.run(this, jobNum);
+      }
+      if (soak.enabled()) {
+        soak.run(this, jobNum);
       }
       if (storm > 0) {
         storm(jobNum);
@@ -122,14 +155,31 @@ public final class LoadGenerator implements Callable<Integer> {
   /** What one viewer saw; written on a client event loop, read after the phase. */
   static final class Viewer {
     final boolean sampled;
-    WebSocket ws;
+    volatile WebSocket ws;
     volatile boolean measuring;
+    /** Set before this side closes the socket: any other close was the server's (or the network's). */
+    volatile boolean closing;
     volatile boolean closedByServer;
+    volatile String closeReason;
     volatile long historyAtNanos = -1;
     final AtomicLong frames = new AtomicLong();
     final AtomicLong bytes = new AtomicLong();
-    long lastStep = -1;
+    volatile long lastStep = -1;
     long gaps;
+    /** Live loss steps skipped after the first live point: each gap counts the steps it lost. */
+    volatile long missed;
+    /** Steps skipped between the history's last point and the first live point after it. */
+    volatile long missedAtJoin;
+    /** Loss steps that came again, or out of order, after the history. */
+    volatile long repeated;
+    /** The first gap or repeat, for the report: what came after which step. */
+    volatile String firstAnomaly;
+    /** Parse loss messages only until the first live point after the history (a cheap check of the join). */
+    boolean joinOnly;
+    /** The first live point after the history has been checked. */
+    volatile boolean joined;
+    /** Whether the last loss-carrying message was the history (the first live point after it is checked against it). */
+    boolean afterHistory;
     final ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
 
     Viewer(boolean sampled) {
@@ -165,6 +215,9 @@ public final class LoadGenerator implements Callable<Integer> {
       gaps += v.gaps;
       closed += v.closedByServer ? 1 : 0;
     }
+    viewers.stream().map(v -> v.firstAnomaly).filter(x -> x != null).findFirst()
+        .ifPresent(x -> System.out.println("load: gaps: " + viewers.stream().filter(v -> v.firstAnomaly != null).count()
+            + " viewers saw one, the first: " + x));
     close(viewers);
     Collections.sort(lat);
     return new PhaseResult(n, (step1 - step0) / elapsed, cpu0 < 0 ? Double.NaN : (cpu1 - cpu0) * 10.0 / steps,
@@ -178,9 +231,7 @@ public final class LoadGenerator implements Callable<Integer> {
     for (int i = 0; i < n; i++) {
       Viewer v = new Viewer(i < sampled);
       viewers.add(v);
-      WebSocketConnectOptions o = new WebSocketConnectOptions().setHost(url.getHost()).setPort(url.getPort())
-          .setURI("/ws").addHeader("Origin", "http://" + url.getHost() + ":" + url.getPort());
-      pending.add(wsClient.connect(o).onSuccess(ws -> attach(v, ws, jobNum)));
+      pending.add(connect(v, jobNum));
     }
     Future.join(pending).await(120, TimeUnit.SECONDS);
     long failed = pending.stream().filter(Future::failed).count();
@@ -191,9 +242,24 @@ public final class LoadGenerator implements Callable<Integer> {
     return viewers;
   }
 
+  /** Opens one viewer's socket, as a browser on the served page would, and subscribes it to every stream. */
+  Future<WebSocket> connect(Viewer v, int jobNum) {
+    return wsClient.connect(wsOptions()).onSuccess(ws -> attach(v, ws, jobNum));
+  }
+
+  WebSocketConnectOptions wsOptions() {
+    return new WebSocketConnectOptions().setHost(url.getHost()).setPort(url.getPort())
+        .setURI("/ws").addHeader("Origin", "http://" + url.getHost() + ":" + url.getPort());
+  }
+
   private void attach(Viewer v, WebSocket ws, int jobNum) {
     v.ws = ws;
-    ws.closeHandler(x -> v.closedByServer = ws.closeStatusCode() != null && ws.closeStatusCode() != 1000);
+    ws.closeHandler(x -> {
+      if (!v.closing) {
+        v.closedByServer = true;
+        v.closeReason = ws.closeStatusCode() + " " + ws.closeReason();
+      }
+    });
     ws.binaryMessageHandler(b -> {
       if (v.measuring) {
         v.frames.incrementAndGet();
@@ -207,7 +273,8 @@ public final class LoadGenerator implements Callable<Integer> {
       if (v.historyAtNanos < 0 && text.startsWith("{\"type\":\"history\"")) {
         v.historyAtNanos = System.nanoTime();
       }
-      if (v.sampled && (text.startsWith("{\"type\":\"loss\"") || text.startsWith("{\"type\":\"history\""))) {
+      if ((v.sampled || v.joinOnly && !v.joined)
+          && (text.startsWith("{\"type\":\"loss\"") || text.startsWith("{\"type\":\"history\""))) {
         lossMessage(v, new JsonObject(text));
       }
     });
@@ -220,26 +287,48 @@ public final class LoadGenerator implements Callable<Integer> {
     JsonArray times = cols.getJsonArray("time");
     long now = System.currentTimeMillis();
     boolean history = "history".equals(m.getString("type"));
+    if (!steps.isEmpty() && !history && v.lastStep < 0 && v.firstAnomaly == null) {
+      v.firstAnomaly = "a live loss message (steps from " + steps.getLong(0) + ") came before the history";
+    }
     for (int i = 0; i < steps.size(); i++) {
       long step = steps.getLong(i);
       if (!history && v.lastStep >= 0 && step != v.lastStep + 1) {
         v.gaps++;
+        if (step > v.lastStep + 1 && i == 0 && v.afterHistory) {
+          v.missedAtJoin += step - v.lastStep - 1;
+        } else if (step > v.lastStep + 1) {
+          v.missed += step - v.lastStep - 1;
+        } else {
+          v.repeated++;
+        }
+        if (v.firstAnomaly == null) {
+          v.firstAnomaly = "step " + step + " came after " + v.lastStep + (i == 0 && v.afterHistory ? " (the history's last)" : "");
+        }
       }
       v.lastStep = step;
       if (!history && v.measuring && times.getValue(i) instanceof Number t) {
         v.latencies.add(now - t.longValue());
       }
     }
+    if (!steps.isEmpty()) {
+      v.joined |= v.afterHistory && !history;
+      v.afterHistory = history;
+    }
   }
 
-  private void close(List<Viewer> viewers) throws Exception {
+  void close(List<Viewer> viewers) throws Exception {
+    Future.join(closeAsync(viewers)).await(60, TimeUnit.SECONDS);
+  }
+
+  static List<Future<Void>> closeAsync(List<Viewer> viewers) {
     List<Future<Void>> closing = new ArrayList<>();
     for (Viewer v : viewers) {
+      v.closing = true;
       if (v.ws != null && !v.ws.isClosed()) {
         closing.add(v.ws.close());
       }
     }
-    Future.join(closing).await(60, TimeUnit.SECONDS);
+    return closing;
   }
 
   // --- reconnect storm --------------------------------------------------------------------------
@@ -295,6 +384,17 @@ public final class LoadGenerator implements Callable<Integer> {
       vertx.cancelTimer(timer);
     }
 
+    /** The times kept so far, sorted, and a fresh start (for per-minute figures). */
+    List<Long> drain() {
+      List<Long> copy;
+      synchronized (millis) {
+        copy = new ArrayList<>(millis);
+        millis.clear();
+      }
+      Collections.sort(copy);
+      return copy;
+    }
+
     long p99() {
       List<Long> copy = new ArrayList<>(millis);
       Collections.sort(copy);
@@ -326,7 +426,7 @@ public final class LoadGenerator implements Callable<Integer> {
    * The job's latest step, from a short-lived subscription to its loss stream (job objects carry the step of the
    * last epoch end only).
    */
-  private long jobStep(int jobNum) throws Exception {
+  long jobStep(int jobNum) throws Exception {
     Viewer probe = new Viewer(true);
     List<Viewer> one = new ArrayList<>(List.of(probe));
     WebSocket ws = wsClient.connect(new WebSocketConnectOptions().setHost(url.getHost()).setPort(url.getPort())
@@ -352,7 +452,7 @@ public final class LoadGenerator implements Callable<Integer> {
   }
 
   /** utime + stime of the server process, in clock ticks (1/100 s), or -1 without --pid. */
-  private long cpuTicks() throws IOException {
+  long cpuTicks() throws IOException {
     if (pid == null) {
       return -1;
     }
