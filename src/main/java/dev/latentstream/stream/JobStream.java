@@ -37,6 +37,8 @@ final class JobStream {
   Future<HistorySnapshot> building;
   /** The history message of {@link #snapshot}, with the test losses and settings it was built with. */
   private Encoded historyMessage;
+  /** The snapshot {@link #historyMessage} was built from: a newer one needs a new message. */
+  private HistorySnapshot historySnapshot;
   private int historyTests = -1;
   private int historySettings = -1;
   /** The latest diagnostics, for a newcomer to the {@code diagnostics} stream; null before the first. */
@@ -138,7 +140,7 @@ final class JobStream {
    * test losses and settings as they are now; cached until either changes, so every newcomer shares it.
    */
   Encoded historyMessage(HistorySnapshot snap) {
-    if (historyMessage == null || snap != snapshot || testLosses.size() != historyTests
+    if (historyMessage == null || snap != historySnapshot || testLosses.size() != historyTests
         || settings.size() != historySettings) {
       String test = new JsonObject().put("epoch", testEpochs).put("step", testSteps).put("loss", testLosses).encode();
       // The columns are already JSON: spliced in rather than parsed back. The field order is History's.
@@ -147,6 +149,7 @@ final class JobStream {
       String json = head.substring(0, head.indexOf("\"columns\":") + "\"columns\":".length()) + snap.columnsJson()
           + ",\"test\":" + test + ",\"settings\":" + settings.encode() + "}";
       historyMessage = Encoded.of(json);
+      historySnapshot = snap;
       historyTests = testLosses.size();
       historySettings = settings.size();
     }

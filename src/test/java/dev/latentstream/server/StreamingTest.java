@@ -157,6 +157,50 @@ class StreamingTest {
   }
 
   @Test
+  void newcomersJoiningOneAfterAnotherAsTrainingGoesOnEachGetHistoryAndLivePointsWithNoGap() throws Exception {
+    // Long epochs (one image per step), so newcomers join between epoch ends, with no new test loss or setting
+    // to force a new history message. Each joins after more than a snapshot's tail of new rows: every one
+    // needs a fresh history snapshot and must get that snapshot's history, not the message built before.
+    JsonObject job = server.startJob(server.spec(1000, 0).put("batchSize", 1));
+    String jobId = job.getString("id");
+    try {
+      for (int i = 0; i < 4; i++) {
+        long now = stepOf(jobId);
+        try (TestServer.Client c = server.connect(null, null)) {
+          c.send(new JsonObject().put("type", "subscribe").put("job", jobId).put("streams", new JsonArray().add("loss")));
+          JsonObject history = c.nextType("history", 60);
+          List<Long> steps = new ArrayList<>();
+          history.getJsonObject("columns").getJsonArray("step").forEach(st -> steps.add(((Number) st).longValue()));
+          for (int k = 1; k < steps.size(); k++) {
+            assertTrue(steps.get(k) > steps.get(k - 1), "newcomer " + i + ": history in step order");
+          }
+          // The history may be decimated, but it always ends with its last row: live points follow on from it.
+          long last = steps.isEmpty() ? 0 : steps.getLast();
+          List<Long> live = new ArrayList<>();
+          while (live.isEmpty() || live.getLast() < now + 20) {
+            JsonObject loss = c.nextType("loss", 60);
+            loss.getJsonObject("columns").getJsonArray("step").forEach(st -> live.add(((Number) st).longValue()));
+          }
+          assertEquals(last + 1, live.getFirst(), "newcomer " + i + ": the first live point follows the history");
+          assertConsecutive(live, "newcomer " + i);
+        }
+        long until = stepOf(jobId) + 80;
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (stepOf(jobId) < until) {
+          assertTrue(System.nanoTime() < end, "the job did not reach step " + until);
+          Thread.sleep(20); // polling a condition, with a deadline
+        }
+      }
+    } finally {
+      server.request(HttpMethod.POST, "/api/jobs/" + jobId + "/stop", TestServer.TOKEN, null);
+    }
+  }
+
+  static long stepOf(String jobId) throws Exception {
+    return server.request(HttpMethod.GET, "/api/jobs/" + jobId, null, null).json().getLong("step");
+  }
+
+  @Test
   void aClientOfferingPermessageDeflateGetsFramesByteForByteLikeAnyOtherAndNoCompressionIsNegotiated()
       throws Exception {
     // The handshake as Chromium sends it, on a raw socket: the reply must not accept the extension, so the
