@@ -78,7 +78,7 @@ public record ServerConfig(
       Map.entry("maxFramesPerSecond", 2.0), Map.entry("viewerBytesPerSecond", 100_000),
       Map.entry("gatewayInstances", 0),
       Map.entry("interactiveMaxInFlightPerClient", 4), Map.entry("interactiveMaxQueued", 16),
-      Map.entry("interactiveBudgetMsPerSecond", 200), Map.entry("resumeInterrupted", true),
+      Map.entry("interactiveBudgetMsPerSecond", 100), Map.entry("resumeInterrupted", true),
       Map.entry("maxJobBytes", defaultMaxJobBytes()), Map.entry("allowDatasetPaths", false),
       Map.entry("clusterMembers", new JsonArray()), Map.entry("clusterHost", "127.0.0.1"),
       Map.entry("clusterPort", 5701), Map.entry("role", "all"));

@@ -36,6 +36,8 @@ final class JobStream {
   HistorySnapshot snapshot;
   Future<HistorySnapshot> building;
   /** The history message of {@link #snapshot}, with the test losses and settings it was built with. */
+  /** Until when the trainer said it has no time for interactive requests (System.nanoTime), or 0. */
+  long trainerBusyUntilNanos;
   private Encoded historyMessage;
   /** The snapshot {@link #historyMessage} was built from: a newer one needs a new message. */
   private HistorySnapshot historySnapshot;

@@ -583,14 +583,24 @@ public final class StreamHub {
         if (config.watchRequiresToken()) {
           requireToken(s, r.id());
         }
-        String job = find(r.job(), r.id()).id();
+        JobStream js = find(r.job(), r.id());
         if (s.interactiveInFlight >= config.interactiveMaxInFlightPerClient()) {
           s.send(new ServerMessage.Error(r.id(), Codes.BUSY, config.interactiveMaxInFlightPerClient()
               + " interactive requests are already in flight for you; wait for a reply, then retry", BUSY_RETRY_MS));
           return;
         }
+        // The trainer said when it would have time again: until then the answer is known here, and a flood
+        // costs neither the event bus nor the trainer's node anything.
+        long waitMs = js.trainerBusyUntilNanos == 0 ? 0 : (js.trainerBusyUntilNanos - System.nanoTime()) / 1_000_000;
+        if (waitMs > 0) {
+          s.send(new ServerMessage.Error(r.id(), Codes.BUSY, "the trainer's time for interactive requests is used up; "
+              + "retry in " + waitMs + " ms", waitMs));
+          return;
+        }
         s.interactiveInFlight++;
-        forward(s, r.id(), r.op(), new TrainerCommand.ModelRequest(job, r.op(), r.body()))
+        forward(s, r.id(), r.op(), new TrainerCommand.ModelRequest(js.id(), r.op(), r.body()),
+            busy -> js.trainerBusyUntilNanos = Math.max(js.trainerBusyUntilNanos,
+                System.nanoTime() + busy.retryAfterMs() * 1_000_000))
             .onComplete(v -> s.interactiveInFlight--);
       }
       case Protocol.Ping p -> s.send(new ServerMessage.Pong(p.id()));
@@ -655,6 +665,12 @@ public final class StreamHub {
   }
 
   private Future<Void> forward(ClientSession s, String id, String requestType, TrainerCommand command) {
+    return forward(s, id, requestType, command, busy -> { });
+  }
+
+  /** Sends {@code command} to the trainer and its reply to the client; {@code onBusy} hears the trainer's busy. */
+  private Future<Void> forward(ClientSession s, String id, String requestType, TrainerCommand command,
+      java.util.function.Consumer<Busy> onBusy) {
     return trainer(command).transform(ar -> {
       if (ar.succeeded()) {
         s.send(new ServerMessage.Result(ServerMessage.RESULT_TYPES.get(requestType), id, ar.result()));
@@ -663,6 +679,7 @@ public final class StreamHub {
         if (Codes.BUSY.equals(code) && ar.cause() instanceof ReplyException r) {
           // The trainer refused for its global budget: its own figure for when to try again.
           Busy busy = Busy.of(r, BUSY_RETRY_MS);
+          onBusy.accept(busy);
           s.send(new ServerMessage.Error(id, code, busy.message(), busy.retryAfterMs()));
         } else {
           s.send(new ServerMessage.Error(id, code, ar.cause().getMessage(), null));

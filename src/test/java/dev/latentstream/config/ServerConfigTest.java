@@ -55,7 +55,7 @@ class ServerConfigTest {
     assertEquals(Runtime.getRuntime().availableProcessors(), d.gatewayInstanceCount(), "0 means one per core");
     assertEquals(4, d.interactiveMaxInFlightPerClient());
     assertEquals(16, d.interactiveMaxQueued());
-    assertEquals(200, d.interactiveBudgetMsPerSecond());
+    assertEquals(100, d.interactiveBudgetMsPerSecond());
     assertTrue(d.resumeInterrupted());
     assertFalse(d.allowDatasetPaths());
     assertEquals(List.of(), d.clusterMembers());
