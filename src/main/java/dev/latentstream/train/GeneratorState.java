@@ -33,6 +33,11 @@ final class GeneratorState {
     }
   }
 
+  /** Whether {@code state} has the size of this libtorch's generator state (the one check libtorch makes too). */
+  static boolean fits(byte[] state) {
+    return state.length == save().length;
+  }
+
   /**
    * Puts the generator back into a state from {@link #save}.
    *

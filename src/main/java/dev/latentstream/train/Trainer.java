@@ -267,6 +267,12 @@ public final class Trainer {
       resumeNote = p.note();
       resumeAt = p.inEpoch();
       checkpointedStep = step;
+      if (resumeAt != null && resumeAt.generator() != null && !GeneratorState.fits(resumeAt.generator())) {
+        // Another libtorch wrote it: the run can still go on, only not with the numbers it would have drawn.
+        resumeAt = new CheckpointStore.InEpoch(resumeAt.batches(), resumeAt.sums(), resumeAt.seconds(), null);
+        resumeNote = (resumeNote == null ? "" : resumeNote + "; ") + "the checkpoint's random-generator state does "
+            + "not fit this libtorch, so the rest of epoch " + (epoch + 1) + " draws other random numbers";
+      }
     }
     return epoch;
   }

@@ -209,6 +209,33 @@ class TrainerTest {
     assertEquals(21, train(two, dir, true).steps.getFirst().step());
   }
 
+  @Test
+  void aGeneratorStateThatDoesNotFitThisLibtorchIsSetAsideAndTheResumeSaysSo(@TempDir Path dir) {
+    JobConfig two = job(TINY_VAE.replace("}", ",\"iwaeSamples\":0}"));
+    trainAndStopAfter(two, dir, 20);
+    Checkpoint real = new Checkpoint(dir);
+    CheckpointStore foreign = new CheckpointStore() {
+      @Override
+      public void save(org.bytedeco.pytorch.Module model, List<dev.latentstream.optim.Optim> optimizers, Progress p) {
+        real.save(model, optimizers, p);
+      }
+
+      @Override
+      public Progress load(org.bytedeco.pytorch.Module model, List<dev.latentstream.optim.Optim> optimizers) {
+        Progress p = real.load(model, optimizers);
+        InEpoch at = p.inEpoch();
+        return new Progress(p.job(), p.epoch(), p.step(), p.height(), p.width(),
+            new InEpoch(at.batches(), at.sums(), at.seconds(), new byte[16]));
+      }
+    };
+    Recorder r = new Recorder();
+    RunSummary s = new Trainer(two, DATA, foreign, Renderers.best(), r, true).run();
+    assertEquals(RunSummary.Status.COMPLETED, s.status(), String.valueOf(s.error()));
+    assertEquals(21, r.steps.getFirst().step());
+    assertEquals(32, r.steps.getLast().step());
+    assertTrue(r.start.resumeNote().contains("random-generator state does not fit"), r.start.resumeNote());
+  }
+
   static byte[] sample(Path run) {
     try (Autoencoder model = Checkpoint.loadModel(run)) {
       return Sampler.sample(model, 16, 3, DATA, Renderers.best()).bytes();
