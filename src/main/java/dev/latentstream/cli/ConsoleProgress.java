@@ -43,8 +43,15 @@ final class ConsoleProgress implements TrainingListener {
     out.printf(Locale.ROOT, "training %s: %s on %s (%d train / %d test images), %d epochs of %d steps, device %s%n",
         start.job().name(), start.job().model().wireName(), start.job().dataset(), start.trainCount(),
         start.testCount(), epochs, start.batchesPerEpoch(), start.device());
-    if (start.startEpoch() > 0) {
-      out.printf(Locale.ROOT, "resuming after epoch %d (step %d)%n", start.startEpoch(), start.startStep());
+    if (start.startStep() > 0) {
+      // A stopped run was checkpointed at its step, which may lie inside an epoch.
+      long batch = start.startStep() - (long) start.startEpoch() * start.batchesPerEpoch();
+      if (batch > 0) {
+        out.printf(Locale.ROOT, "resuming at step %d (epoch %d, after batch %d)%n", start.startStep(),
+            start.startEpoch() + 1, batch);
+      } else {
+        out.printf(Locale.ROOT, "resuming at step %d (after epoch %d)%n", start.startStep(), start.startEpoch());
+      }
       if (start.resumeNote() != null) {
         out.println(start.resumeNote());
       }

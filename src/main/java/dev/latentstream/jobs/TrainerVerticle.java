@@ -111,9 +111,10 @@ public final class TrainerVerticle extends VerticleBase {
   }
 
   /**
-   * Stops every trainer and waits (this is a worker) for their threads, so none outlives Vert.x. Jobs still
-   * queued, running or paused are marked {@code interrupted} first (status.json too), so the next server can
-   * resume them even if a trainer does not stop within the wait.
+   * Stops every trainer and waits (this is a worker) for their threads, so none outlives Vert.x. Each
+   * trainer checkpoints its job at the step it stops after (see {@link Trainer#stop}), so the next server
+   * continues there. Jobs still queued, running or paused are marked {@code interrupted} first (status.json
+   * too), so the next server can resume them even if a trainer does not stop within the wait.
    */
   @Override
   public Future<?> stop() {
@@ -407,7 +408,7 @@ public final class TrainerVerticle extends VerticleBase {
     jobs.put(j.id, again);
     queue.add(again);
     publishStatus(again);
-    publishLog(again, "resuming " + j.id + " from its checkpoint after epoch " + p.epoch() + " (step " + p.step() + ")");
+    publishLog(again, "resuming " + j.id + " from its checkpoint " + p.where() + " (step " + p.step() + ")");
     schedule();
     return again;
   }

@@ -1,5 +1,7 @@
 package dev.latentstream.rundir;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.latentstream.config.JobConfig;
 import dev.latentstream.config.JobConfigs;
 import dev.latentstream.model.Autoencoder;
@@ -13,7 +15,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.bytedeco.pytorch.IValue;
 import org.bytedeco.pytorch.InputArchive;
 import org.bytedeco.pytorch.Module;
@@ -21,9 +26,13 @@ import org.bytedeco.pytorch.OutputArchive;
 
 /**
  * The run's checkpoint ({@code checkpoint/latest.pt}, a libtorch archive) holding the model, every
- * optimiser's state, the progress and the resolved job. Checkpoints are taken at epoch ends, and each
- * epoch reseeds the generator from (seed, epoch), so resuming replays exactly the run that would have
- * followed.
+ * optimiser's state, the progress and the resolved job. Checkpoints are taken at epoch ends and when a run
+ * is stopped (by a user or a server shutdown) between two steps of an epoch. Each epoch reseeds the
+ * generator from (seed, epoch); a checkpoint inside an epoch also holds the batches done, the epoch's
+ * partial sums of the training terms and the generator's state ({@link InEpoch}, key {@code inEpoch}).
+ * Resuming therefore replays exactly the run that would have followed.
+ *
+ * <p>Formats: 3 may hold {@code inEpoch}; 2 (before it) is read as a checkpoint at an epoch boundary.
  *
  * <p>Durability: a new checkpoint is written to {@code latest.pt.tmp} and fsynced; the current {@code
  * latest.pt} is renamed to {@code previous.pt} and the directory fsynced; then the temporary file is
@@ -39,7 +48,9 @@ public final class Checkpoint implements CheckpointStore {
 
   public static final String FILE = "latest.pt";
   public static final String PREVIOUS = "previous.pt";
-  private static final long FORMAT = 2;
+  private static final long FORMAT = 3;
+  /** The format before checkpoints inside an epoch: still loaded, always at an epoch boundary. */
+  private static final long FORMAT_EPOCH_ENDS = 2;
 
   private final Path runDir;
 
@@ -90,6 +101,9 @@ public final class Checkpoint implements CheckpointStore {
       root.write("job", new IValue(JobConfigs.toJson(progress.job())));
       root.write("height", new IValue((long) progress.height()));
       root.write("width", new IValue((long) progress.width()));
+      if (progress.inEpoch() != null) {
+        root.write("inEpoch", new IValue(inEpochJson(progress.inEpoch())));
+      }
       root.save_to(tmp.toString());
       fsync(tmp, false);
       if (Files.isRegularFile(target)) {
@@ -145,7 +159,7 @@ public final class Checkpoint implements CheckpointStore {
       } catch (CheckpointException alsoBad) {
         throw e;
       }
-      return p.withNote("resuming from " + previous.getFileName() + " (epoch " + p.epoch() + "): " + e.getMessage());
+      return p.withNote("resuming from " + previous.getFileName() + " (" + p.where() + "): " + e.getMessage());
     }
   }
 
@@ -199,7 +213,7 @@ public final class Checkpoint implements CheckpointStore {
     try {
       IValue format = new IValue();
       root.read("format", format);
-      if (format.toInt() != FORMAT) {
+      if (format.toInt() != FORMAT && format.toInt() != FORMAT_EPOCH_ENDS) {
         throw new CheckpointException(f + ": unsupported checkpoint format " + format.toInt());
       }
       IValue epoch = new IValue();
@@ -213,11 +227,38 @@ public final class Checkpoint implements CheckpointStore {
       root.read("height", height);
       root.read("width", width);
       JobConfig parsed = JobConfigs.parse(job.toStringRef().getString(), f.toString(), "checkpoint");
-      return new Progress(parsed, (int) epoch.toInt(), step.toInt(), (int) height.toInt(), (int) width.toInt());
+      IValue inEpoch = new IValue();
+      InEpoch at = root.try_read("inEpoch", inEpoch) ? inEpoch(inEpoch.toStringRef().getString(), f) : null;
+      return new Progress(parsed, (int) epoch.toInt(), step.toInt(), (int) height.toInt(), (int) width.toInt(), at);
     } catch (CheckpointException e) {
       throw e;
     } catch (RuntimeException e) {
       throw new CheckpointException(f + ": not a latentstream checkpoint: " + firstLine(e.getMessage()), e);
+    }
+  }
+
+  /** The position inside an epoch as JSON: doubles as Jackson writes them (they read back exactly). */
+  static String inEpochJson(InEpoch at) {
+    ObjectNode o = JobConfigs.JSON.createObjectNode();
+    o.put("batches", at.batches());
+    o.put("seconds", at.seconds());
+    ObjectNode sums = o.putObject("sums");
+    at.sums().forEach(sums::put);
+    if (at.generator() != null) {
+      o.put("generator", Base64.getEncoder().encodeToString(at.generator()));
+    }
+    return o.toString();
+  }
+
+  static InEpoch inEpoch(String json, Path f) {
+    try {
+      JsonNode o = JobConfigs.JSON.readTree(json);
+      Map<String, Double> sums = new LinkedHashMap<>();
+      o.required("sums").properties().forEach(e -> sums.put(e.getKey(), e.getValue().asDouble()));
+      byte[] generator = o.hasNonNull("generator") ? Base64.getDecoder().decode(o.get("generator").asText()) : null;
+      return new InEpoch(o.required("batches").asInt(), sums, o.path("seconds").asDouble(0), generator);
+    } catch (IOException | IllegalArgumentException e) {
+      throw new CheckpointException(f + ": damaged position inside the epoch (inEpoch): " + e.getMessage(), e);
     }
   }
 

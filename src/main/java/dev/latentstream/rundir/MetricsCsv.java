@@ -23,7 +23,7 @@ import java.util.Map;
  * before that step ({@code lr=0.0005;beta=2}), {@code active_units} and {@code topk_fraction} the latent
  * diagnostics measured after it, and {@code warning} the codes of alarms raised at it
  * ({@code posterior_collapse;test_loss_rising}). On resume the rows after the checkpoint are dropped, so
- * the file continues the same sequence.
+ * the file continues the same sequence; a stopped run is checkpointed at its last step, so then none are.
  *
  * <p>This class is the one place that knows the format: everyone else reads the file through {@link
  * #read}. The writer runs on the trainer thread; {@link #read} is blocking and runs on any thread.

@@ -88,6 +88,10 @@ public final class Trainer {
   private int epoch;
   private double lastTestLoss = Double.NaN;
   private String resumeNote;
+  /** Where in epoch {@code epoch + 1} a resumed run picks up; null at an epoch boundary. Used once. */
+  private CheckpointStore.InEpoch resumeAt;
+  /** The step of the newest checkpoint, saved or loaded: a stop there has nothing new to keep. */
+  private long checkpointedStep;
 
   /**
    * @param checkpoints where epoch-end checkpoints go and, with {@code resume}, where the run continues
@@ -119,7 +123,11 @@ public final class Trainer {
     mailbox.resume();
   }
 
-  /** Stops after the current step; the run ends with {@link RunSummary.Status#STOPPED}. */
+  /**
+   * Stops after the current step and checkpoints the run there (with its place in the epoch), so a
+   * resumed run continues at the next step; the run ends with {@link RunSummary.Status#STOPPED}. A user's
+   * stop and a server shutdown are the same request: either may be followed by a resume.
+   */
   public void stop() {
     mailbox.stop();
   }
@@ -192,7 +200,8 @@ public final class Trainer {
       tick(!headless, !headless && settings.diagnosticsEverySteps() > 0);
       summary = null;
       while (epoch < job.epochs() && summary == null) {
-        long epochStart = System.nanoTime();
+        // A resumed epoch counts the seconds it had already trained before the stop.
+        long epochStart = System.nanoTime() - (resumeAt == null ? 0 : (long) (resumeAt.seconds() * 1e9));
         Map<String, Double> trainTerms = train(epoch + 1, batches);
         if (trainTerms != null) {
           test(epoch + 1, trainTerms, epochStart);
@@ -256,26 +265,48 @@ public final class Trainer {
       epoch = p.epoch();
       step = p.step();
       resumeNote = p.note();
+      resumeAt = p.inEpoch();
+      checkpointedStep = step;
+      if (resumeAt != null && resumeAt.generator() != null && !GeneratorState.fits(resumeAt.generator())) {
+        // Another libtorch wrote it: the run can still go on, only not with the numbers it would have drawn.
+        resumeAt = new CheckpointStore.InEpoch(resumeAt.batches(), resumeAt.sums(), resumeAt.seconds(), null);
+        resumeNote = (resumeNote == null ? "" : resumeNote + "; ") + "the checkpoint's random-generator state does "
+            + "not fit this libtorch, so the rest of epoch " + (epoch + 1) + " draws other random numbers";
+      }
     }
     return epoch;
   }
 
   /**
    * One epoch of steps (train() in vae/main.py): returns the mean training terms per image, or null when a
-   * stop request ended the epoch early (nothing of it is kept).
+   * stop request ended the epoch early, after checkpointing the run at its place in the epoch. A run
+   * resumed from such a checkpoint continues the epoch at the next batch of the same permutation.
    */
   private Map<String, Double> train(int e, int batches) {
-    long start = System.nanoTime();
+    CheckpointStore.InEpoch at = resumeAt;
+    resumeAt = null;
+    long start = System.nanoTime() - (at == null ? 0 : (long) (at.seconds() * 1e9));
     int n = data.train().count();
     int batchSize = job.batchSize();
     Map<String, Double> sums = new LinkedHashMap<>();
+    int first = 0;
+    if (at != null) {
+      sums.putAll(at.sums());
+      first = Math.min(at.batches(), batches);
+    }
     try (PointerScope epochScope = new PointerScope()) {
-      // Each epoch draws from its own seed, so a run resumed at an epoch boundary replays exactly.
+      // Each epoch draws from its own seed, so a run resumed at an epoch boundary replays exactly, and one
+      // resumed inside an epoch rebuilds the same order of images.
       manual_seed(epochSeed(job.seed(), e));
       Tensor order = randperm(n).to(device, ScalarType.Long);
+      if (at != null && at.generator() != null) {
+        // The draws the epoch's finished steps made: the rest of the epoch gets the numbers it would have got.
+        GeneratorState.restore(at.generator());
+      }
       model.train(true);
-      for (int b = 0; b < batches; b++) {
+      for (int b = first; b < batches; b++) {
         if (!mailbox.service(this::applySetting)) {
+          checkpointInEpoch(e, b, sums, (System.nanoTime() - start) / 1e9);
           return null;
         }
         int from = b * batchSize;
@@ -318,8 +349,22 @@ public final class Trainer {
     alarms.epochEnd(step, e, diagnostics, lastTestLoss).forEach(listener::onWarning);
     checkpoints.save(model, rule.optimizers(),
         new CheckpointStore.Progress(job, epoch, step, data.train().rows(), data.train().cols()));
+    checkpointedStep = step;
     listener.onEpoch(new EpochResult(e, step, trainTerms, lastTestLoss, (System.nanoTime() - epochStart) / 1e9,
         testSeconds));
+  }
+
+  /**
+   * A stop between two steps of epoch {@code e}, with {@code done} of its batches trained: the run is
+   * checkpointed at this step, with what it needs to finish the epoch as if it had not stopped.
+   */
+  private void checkpointInEpoch(int e, int done, Map<String, Double> sums, double seconds) {
+    if (step == checkpointedStep || done == 0) {
+      return;
+    }
+    checkpoints.save(model, rule.optimizers(), new CheckpointStore.Progress(job, e - 1, step, data.train().rows(),
+        data.train().cols(), new CheckpointStore.InEpoch(done, sums, seconds, GeneratorState.save())));
+    checkpointedStep = step;
   }
 
   static long epochSeed(long seed, int epoch) {

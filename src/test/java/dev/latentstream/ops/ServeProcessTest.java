@@ -18,6 +18,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -49,7 +51,8 @@ class ServeProcessTest {
   }
 
   @Test
-  void sigtermMidEpochExits0Within10sAndTheNextServeResumesWithoutGapOrRepeat(@TempDir Path root) throws Exception {
+  void sigtermMidEpochExits0Within10sAndTheNextServeResumesAtTheInterruptedStepWithoutGapOrRepeat(@TempDir Path root)
+      throws Exception {
     OpsFixture f = new OpsFixture(root, TRAIN, BATCH, EPOCHS, 32);
     HttpClient http = HttpClient.newHttpClient();
     Path runDir;
@@ -84,10 +87,18 @@ class ServeProcessTest {
       JsonObject status = new JsonObject(Files.readString(runDir.resolve("status.json")));
       assertEquals("interrupted", status.getString("status"));
     }
+    long stoppedAt = steps(runDir).getLast();
+    System.out.printf("the shutdown stopped the job after step %d: epoch %d, batch %d of %d%n", stoppedAt,
+        (stoppedAt - 1) / STEPS_PER_EPOCH + 1, (stoppedAt - 1) % STEPS_PER_EPOCH + 1, STEPS_PER_EPOCH);
 
     try (ServeProcess second = ServeProcess.start(root, "serve", "--no-job", "--log-format", "json", "--config",
         f.configFile.toString())) {
-      second.awaitLine(l -> l.contains("\"event\":\"started\"") && l.contains("continuing from step"), 90);
+      String started = second.awaitLine(l -> l.contains("\"event\":\"started\"") && l.contains("continuing from step"),
+          90);
+      Matcher from = Pattern.compile("continuing from step (\\d+)").matcher(started);
+      assertTrue(from.find(), started);
+      // The shutdown checkpointed the job at the step it stopped after, mid-epoch: nothing is trained twice.
+      assertEquals(stoppedAt, Long.parseLong(from.group(1)), started);
       second.awaitLine(l -> l.contains("\"event\":\"finished\""), 240);
       second.process.toHandle().destroy();
       assertTrue(second.process.waitFor(10, TimeUnit.SECONDS), "an idle serve did not exit within 10 s");
@@ -103,12 +114,16 @@ class ServeProcessTest {
         assertTrue(e.getString("job").startsWith("tiny-"), e::encode);
       }
     }
-    List<String> rows = Files.readAllLines(runDir.resolve("metrics.csv"));
-    List<Long> steps = rows.subList(1, rows.size()).stream().filter(r -> !r.isBlank())
-        .map(r -> Long.parseLong(r.substring(0, r.indexOf(',')))).toList();
-    assertEquals(java.util.stream.LongStream.rangeClosed(1, (long) EPOCHS * STEPS_PER_EPOCH).boxed().toList(), steps,
-        "every step exactly once, in order");
+    assertEquals(java.util.stream.LongStream.rangeClosed(1, (long) EPOCHS * STEPS_PER_EPOCH).boxed().toList(),
+        steps(runDir), "every step exactly once, in order");
     assertEquals("completed", new JsonObject(Files.readString(runDir.resolve("status.json"))).getString("status"));
+  }
+
+  /** The {@code step} column of the run's metrics.csv. */
+  private static List<Long> steps(Path runDir) throws java.io.IOException {
+    List<String> rows = Files.readAllLines(runDir.resolve("metrics.csv"));
+    return rows.subList(1, rows.size()).stream().filter(r -> !r.isBlank())
+        .map(r -> Long.parseLong(r.substring(0, r.indexOf(',')))).toList();
   }
 
   /** Polls {@code /metrics} until the job's step gauge reaches {@code step}. */

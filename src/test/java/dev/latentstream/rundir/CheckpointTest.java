@@ -11,13 +11,23 @@ import dev.latentstream.config.JobConfigs;
 import dev.latentstream.data.Dataset;
 import dev.latentstream.data.Synthetic;
 import dev.latentstream.render.Renderers;
+import dev.latentstream.model.Autoencoder;
+import dev.latentstream.optim.Optim;
+import dev.latentstream.optim.Optimizers;
 import dev.latentstream.train.RunStart;
 import dev.latentstream.train.RunSummary;
+import dev.latentstream.train.StepMetrics;
 import dev.latentstream.train.Trainer;
 import dev.latentstream.train.TrainingListener;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import org.bytedeco.pytorch.IValue;
+import org.bytedeco.pytorch.OutputArchive;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -63,7 +73,7 @@ class CheckpointTest {
     assertEquals(1, resumed.startEpoch());
     assertEquals(8, resumed.startStep());
     assertNotNull(resumed.resumeNote(), "the run says it fell back");
-    assertTrue(resumed.resumeNote().startsWith("resuming from previous.pt (epoch 1)"), resumed.resumeNote());
+    assertTrue(resumed.resumeNote().startsWith("resuming from previous.pt (after epoch 1)"), resumed.resumeNote());
     assertEquals(3, Checkpoint.readProgress(dir).epoch());
   }
 
@@ -73,6 +83,80 @@ class CheckpointTest {
     Files.delete(Checkpoint.file(dir));
     assertTrue(Checkpoint.exists(dir));
     assertEquals(1, Checkpoint.readProgress(dir).epoch());
+  }
+
+  @Test
+  void aStopMidEpochIsCheckpointedWithItsPlaceInTheEpoch(@TempDir Path dir) {
+    AtomicReference<Trainer> trainer = new AtomicReference<>();
+    Map<String, Double> sums = new LinkedHashMap<>();
+    TrainingListener stopper = new TrainingListener() {
+      @Override
+      public void onStep(StepMetrics m) {
+        if (m.epoch() == 2) {
+          m.terms().forEach((k, v) -> sums.merge(k, v * 32, Double::sum));
+        }
+        if (m.step() == 11) {
+          trainer.get().stop();
+        }
+      }
+    };
+    trainer.set(new Trainer(JOB, DATA, new Checkpoint(dir), Renderers.best(), stopper, false));
+    assertEquals(RunSummary.Status.STOPPED, trainer.get().run().status());
+
+    Checkpoint.Progress p = Checkpoint.readProgress(dir);
+    assertEquals(11, p.step());
+    assertEquals(1, p.epoch(), "one epoch completed");
+    assertEquals("in epoch 2, after batch 3", p.where());
+    Checkpoint.InEpoch at = p.inEpoch();
+    assertEquals(3, at.batches());
+    assertEquals(sums, at.sums(), "the per-image sums of the epoch's three batches, exactly");
+    assertEquals(List.of("recon", "kl", "loss"), List.copyOf(at.sums().keySet()), "in the loss's order");
+    assertTrue(at.seconds() > 0);
+    assertNotNull(at.generator());
+    assertEquals(5056, at.generator().length, "libtorch's CPU generator state");
+  }
+
+  @Test
+  void aCheckpointOfTheFormatBeforeInEpochPositionsLoadsAsAnEpochBoundary(@TempDir Path dir) {
+    train(JOB.withEpochs(1), dir, false);
+    // Written as format 2 did: the same keys, and no inEpoch.
+    Path old = dir.resolve("old");
+    try (Autoencoder model = Checkpoint.loadModel(dir);
+        Optim adam = Optimizers.create(JOB.optimizer(), model.parameters(), JOB.lr())) {
+      OutputArchive root = new OutputArchive();
+      OutputArchive m = new OutputArchive();
+      model.save(m);
+      root.write("model", m);
+      OutputArchive o = new OutputArchive();
+      adam.save(o);
+      root.write("optim0", o);
+      root.write("format", new IValue(2L));
+      root.write("epoch", new IValue(1L));
+      root.write("step", new IValue(8L));
+      root.write("job", new IValue(JobConfigs.toJson(JOB.withEpochs(1))));
+      root.write("height", new IValue(28L));
+      root.write("width", new IValue(28L));
+      Files.createDirectories(Checkpoint.file(old).getParent());
+      root.save_to(Checkpoint.file(old).toString());
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    Checkpoint.Progress p = Checkpoint.readProgress(old);
+    assertNull(p.inEpoch(), "format 2 checkpoints are taken at epoch ends");
+    assertEquals("after epoch 1", p.where());
+    RunStart resumed = train(JOB, old, true);
+    assertEquals(8, resumed.startStep());
+    assertEquals(1, resumed.startEpoch());
+    assertEquals(2, Checkpoint.readProgress(old).epoch());
+  }
+
+  @Test
+  void aDamagedInEpochPositionIsACheckpointErrorNamingTheKey() {
+    Checkpoint.CheckpointException e = assertThrows(Checkpoint.CheckpointException.class,
+        () -> Checkpoint.inEpoch("{\"batches\":3}", Path.of("latest.pt")));
+    assertTrue(e.getMessage().contains("inEpoch") && e.getMessage().contains("latest.pt"), e.getMessage());
+    assertThrows(Checkpoint.CheckpointException.class,
+        () -> Checkpoint.inEpoch("{\"batches\":0,\"sums\":{}}", Path.of("latest.pt")));
   }
 
   @Test

@@ -149,6 +149,93 @@ class TrainerTest {
     assertArrayEquals(sample(straight), sample(split));
   }
 
+  /** Trains {@code job} in {@code dir} and stops it after step {@code at} (the listener asks; the loop stops next). */
+  static Recorder trainAndStopAfter(JobConfig job, Path dir, long at) {
+    AtomicReference<Trainer> trainer = new AtomicReference<>();
+    Recorder r = new Recorder();
+    TrainingListener stopper = new TrainingListener() {
+      @Override
+      public void onStep(StepMetrics m) {
+        if (m.step() == at) {
+          trainer.get().stop();
+        }
+      }
+    };
+    trainer.set(new Trainer(job, DATA, new Checkpoint(dir), Renderers.best(),
+        TrainingListener.compose(new RunDirectoryWriter(dir), r, stopper), false));
+    assertEquals(RunSummary.Status.STOPPED, trainer.get().run().status());
+    return r;
+  }
+
+  @Test
+  void aRunStoppedMidEpochAndResumedTrainsExactlyAsAnUninterruptedRun(@TempDir Path straight, @TempDir Path split)
+      throws IOException {
+    JobConfig two = job(TINY_VAE.replace("}", ",\"iwaeSamples\":0}"));
+    Recorder whole = train(two, straight, false);
+    // 512 images in batches of 32: 16 steps per epoch; step 20 is the 4th batch of epoch 2.
+    Recorder stopped = trainAndStopAfter(two, split, 20);
+    assertEquals(20, stopped.steps.getLast().step());
+    Checkpoint.Progress p = Checkpoint.readProgress(split);
+    assertEquals(20, p.step());
+    assertEquals(1, p.epoch());
+    assertEquals(4, p.inEpoch().batches());
+
+    Recorder rest = train(two, split, true);
+    assertEquals(RunSummary.Status.COMPLETED, rest.summary.status(), String.valueOf(rest.summary.error()));
+    assertEquals(20, rest.start.startStep());
+    assertEquals(List.of(21L, 32L), List.of(rest.steps.getFirst().step(), rest.steps.getLast().step()));
+    assertEquals(List.of(5, 16), List.of(rest.steps.getFirst().batch(), rest.steps.getLast().batch()),
+        "the resumed epoch continues at its 5th batch and still has 16");
+    // The generator state is restored: the VAE's noise, hence every loss, is what it would have been.
+    assertEquals(whole.losses().subList(20, 32), rest.losses());
+    assertEquals(whole.epochs.getLast().trainTerms(), rest.epochs.getLast().trainTerms(),
+        "the epoch's mean terms include the steps before the stop");
+    assertEquals(whole.epochs.getLast().testLoss(), rest.epochs.getLast().testLoss());
+    assertEquals(withoutSeconds(straight.resolve("metrics.csv")), withoutSeconds(split.resolve("metrics.csv")),
+        "every step once, none dropped");
+    assertArrayEquals(sample(straight), sample(split));
+  }
+
+  @Test
+  void aStopBeforeAnyNewStepKeepsTheCheckpointItResumedFrom(@TempDir Path dir) {
+    JobConfig two = job(TINY_VAE.replace("}", ",\"iwaeSamples\":0}"));
+    trainAndStopAfter(two, dir, 20);
+    Trainer t = new Trainer(two, DATA, new Checkpoint(dir), Renderers.best(), new TrainingListener() {}, true);
+    t.stop();
+    RunSummary s = t.run();
+    assertEquals(RunSummary.Status.STOPPED, s.status());
+    assertEquals(20, s.steps());
+    assertEquals(4, Checkpoint.readProgress(dir).inEpoch().batches());
+    assertEquals(21, train(two, dir, true).steps.getFirst().step());
+  }
+
+  @Test
+  void aGeneratorStateThatDoesNotFitThisLibtorchIsSetAsideAndTheResumeSaysSo(@TempDir Path dir) {
+    JobConfig two = job(TINY_VAE.replace("}", ",\"iwaeSamples\":0}"));
+    trainAndStopAfter(two, dir, 20);
+    Checkpoint real = new Checkpoint(dir);
+    CheckpointStore foreign = new CheckpointStore() {
+      @Override
+      public void save(org.bytedeco.pytorch.Module model, List<dev.latentstream.optim.Optim> optimizers, Progress p) {
+        real.save(model, optimizers, p);
+      }
+
+      @Override
+      public Progress load(org.bytedeco.pytorch.Module model, List<dev.latentstream.optim.Optim> optimizers) {
+        Progress p = real.load(model, optimizers);
+        InEpoch at = p.inEpoch();
+        return new Progress(p.job(), p.epoch(), p.step(), p.height(), p.width(),
+            new InEpoch(at.batches(), at.sums(), at.seconds(), new byte[16]));
+      }
+    };
+    Recorder r = new Recorder();
+    RunSummary s = new Trainer(two, DATA, foreign, Renderers.best(), r, true).run();
+    assertEquals(RunSummary.Status.COMPLETED, s.status(), String.valueOf(s.error()));
+    assertEquals(21, r.steps.getFirst().step());
+    assertEquals(32, r.steps.getLast().step());
+    assertTrue(r.start.resumeNote().contains("random-generator state does not fit"), r.start.resumeNote());
+  }
+
   static byte[] sample(Path run) {
     try (Autoencoder model = Checkpoint.loadModel(run)) {
       return Sampler.sample(model, 16, 3, DATA, Renderers.best()).bytes();

@@ -1,0 +1,54 @@
+package dev.latentstream.train;
+
+import static org.bytedeco.pytorch.global.torch.getDefaultCPUGenerator;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Generator;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * libtorch's default CPU generator as bytes (what {@code torch.get_rng_state()} returns in Python), so a
+ * run checkpointed mid-epoch can continue drawing the very numbers it would have drawn: the
+ * reparameterisation noise of a VAE, the corruption of a denoising autoencoder, the AAE's prior samples.
+ *
+ * <p>The generator is one per process. Runs that train at the same time draw from it in turn, so only a
+ * run that has it to itself replays exactly; for the others the state still restores a valid stream.
+ */
+final class GeneratorState {
+
+  static {
+    dev.latentstream.model.Libtorch.load();
+  }
+
+  private GeneratorState() {}
+
+  /** The generator's current state (5056 bytes for the CPU generator of libtorch 2.x). */
+  static byte[] save() {
+    try (PointerScope scope = new PointerScope()) {
+      Generator g = getDefaultCPUGenerator();
+      Tensor state = g.get_state().contiguous();
+      byte[] out = new byte[(int) state.numel()];
+      state.data_ptr_byte().get(out);
+      return out;
+    }
+  }
+
+  /** Whether {@code state} has the size of this libtorch's generator state (the one check libtorch makes too). */
+  static boolean fits(byte[] state) {
+    return state.length == save().length;
+  }
+
+  /**
+   * Puts the generator back into a state from {@link #save}.
+   *
+   * @throws IllegalArgumentException when libtorch rejects the bytes (another libtorch version, damage)
+   */
+  static void restore(byte[] state) {
+    try (PointerScope scope = new PointerScope()) {
+      Generator g = getDefaultCPUGenerator();
+      g.set_state(Tensor.create(state, false, state.length));
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("libtorch rejects the saved random-generator state: " + e.getMessage(), e);
+    }
+  }
+}
