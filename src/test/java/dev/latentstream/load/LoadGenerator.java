@@ -56,6 +56,13 @@ public final class LoadGenerator implements Callable<Integer> {
   @Option(names = "--url", defaultValue = "http://127.0.0.1:8080", description = "The server.")
   URI url;
 
+  @Option(names = "--also-url", split = ",",
+      description = "More gateways of the same cluster: viewers are spread over --url and these in turn.")
+  List<URI> alsoUrls = List.of();
+
+  /** Which gateway the next viewer goes to. */
+  private final AtomicLong nextGateway = new AtomicLong();
+
   @Option(names = "--pid", description = "The server's process id (for CPU per step from /proc/PID/stat).")
   Long pid;
 
@@ -247,9 +254,13 @@ public final class LoadGenerator implements Callable<Integer> {
     return wsClient.connect(wsOptions()).onSuccess(ws -> attach(v, ws, jobNum));
   }
 
+  /** A viewer's socket: on --url, or spread over it and the --also-url gateways. */
   WebSocketConnectOptions wsOptions() {
-    return new WebSocketConnectOptions().setHost(url.getHost()).setPort(url.getPort())
-        .setURI("/ws").addHeader("Origin", "http://" + url.getHost() + ":" + url.getPort());
+    int n = 1 + alsoUrls.size();
+    int i = (int) (nextGateway.getAndIncrement() % n);
+    URI u = i == 0 ? url : alsoUrls.get(i - 1);
+    return new WebSocketConnectOptions().setHost(u.getHost()).setPort(u.getPort())
+        .setURI("/ws").addHeader("Origin", "http://" + u.getHost() + ":" + u.getPort());
   }
 
   private void attach(Viewer v, WebSocket ws, int jobNum) {
