@@ -4,7 +4,8 @@
 
 Prints one JSON object per epoch: {"epoch", "seconds", "train_loss", "test_loss"}, losses per image, then
 {"iwae", "iwae_samples", "iwae_seconds"}: the importance-weighted bound on log p(x) over the test set in nats
-per image (Burda et al., 2016), computed exactly as latentstream's Iwae does.
+per image (Burda et al., 2016), computed exactly as latentstream's Iwae does, and last {"peak_rss_mib"}: the
+process's peak resident memory (getrusage's ru_maxrss), which bench sets beside its own.
 Run with the Debian interpreter (/usr/bin/python3, python3-torch) and OMP_WAIT_POLICY=PASSIVE.
 """
 import argparse
@@ -12,6 +13,7 @@ import gzip
 import json
 import math
 import os
+import resource
 import struct
 import time
 
@@ -148,6 +150,9 @@ def main():
         bound = iwae_bound(model, test_x, args.iwae_samples)
         print(json.dumps({"iwae": bound, "iwae_samples": args.iwae_samples,
                           "iwae_seconds": round(time.perf_counter() - start, 3)}), flush=True)
+    # ru_maxrss is in KiB on Linux
+    print(json.dumps({"peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}),
+          flush=True)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,8 @@ import org.bytedeco.pytorch.TensorOptions;
 public final class Iwae {
 
   private static final double LOG_2PI = Math.log(2 * Math.PI);
+  /** Decoder rows per pass within a chunk (see {@link #logLikelihood(Model, Tensor, Tensor)}). */
+  static final long DECODER_ROWS = 4096;
 
   private Iwae() {}
 
@@ -70,8 +72,15 @@ public final class Iwae {
         long k = z.size(0);
         long b = z.size(1);
         Tensor logits = vae.decodeLogits(z.reshape(k * b, z.size(2))).view(k, b, x.size(1));
-        // log Bernoulli(x; σ(l)) = x·l − softplus(l), summed over pixels.
-        return logits.mul(x).sub(softplus(logits)).sum(new long[] {2}, false, new org.bytedeco.pytorch.ScalarTypeOptional());
+        // log Bernoulli(x; σ(l)) = x·l − softplus(l), summed over pixels. In place, and the softplus freed
+        // at once rather than at the end of the chunk's scope: each [k, b, pixels] temporary is ~50 MB at
+        // the default chunk size, and the chain x·l, softplus, difference held three of them beside the logits.
+        Tensor softplus = softplus(logits);
+        Tensor logPx = logits.mul_(x).sub_(softplus);
+        softplus.close();
+        Tensor sum = logPx.sum(new long[] {2}, false, new org.bytedeco.pytorch.ScalarTypeOptional());
+        logits.close();
+        return sum;
       }
     };
   }
@@ -116,7 +125,7 @@ public final class Iwae {
                   .add(new Scalar(d * LOG_2PI)).mul(new Scalar(-0.5));
               Tensor logQ = eps.pow(new Scalar(2.0)).sum(new long[] {2}, false, new org.bytedeco.pytorch.ScalarTypeOptional())
                   .mul(new Scalar(-0.5)).add(logQConst.unsqueeze(0));
-              Tensor logW = model.logLikelihood(z, x).add(logPz).sub(logQ).to(org.bytedeco.pytorch.global.torch.ScalarType.Double);
+              Tensor logW = logLikelihood(model, z, x).add(logPz).sub(logQ).to(org.bytedeco.pytorch.global.torch.ScalarType.Double);
               double[] chunk = TensorData.doubles(logW.logsumexp(0));
               for (int i = 0; i < b; i++) {
                 lse[i] = logAddExp(lse[i], chunk[i]);
@@ -131,6 +140,30 @@ public final class Iwae {
         if (progress != null) {
           progress.accept(from + b);
         }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * log p(x|z) for a chunk of samples {@code z} ({@code [k, b, latent]}), decoded {@link #DECODER_ROWS}
+   * rows at a time: the same draws and the same per-row sums as one pass over the chunk, but the decoder's
+   * [rows, pixels] temporaries, which set the process's peak memory, are a quarter the size at the default
+   * chunk of 16,384 rows.
+   */
+  static Tensor logLikelihood(Model model, Tensor z, Tensor x) {
+    long k = z.size(0);
+    long b = z.size(1);
+    long perPiece = Math.max(1, DECODER_ROWS / b);
+    if (k <= perPiece) {
+      return model.logLikelihood(z, x);
+    }
+    Tensor out = org.bytedeco.pytorch.global.torch.empty(new long[] {k, b}, new TensorOptions(x.device()),
+        new org.bytedeco.pytorch.MemoryFormatOptional());
+    for (long s = 0; s < k; s += perPiece) {
+      long len = Math.min(perPiece, k - s);
+      try (PointerScope piece = new PointerScope()) {
+        out.narrow(0, s, len).copy_(model.logLikelihood(z.narrow(0, s, len), x));
       }
     }
     return out;

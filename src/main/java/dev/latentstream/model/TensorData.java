@@ -69,11 +69,61 @@ public final class TensorData {
     return t.scalar_type().value == ScalarType.Float.value;
   }
 
+  /** {@code UNIT[b]}: the byte {@code b} (unsigned) as a float in [0, 1], {@code b / 255f}. */
+  private static final float[] UNIT = new float[256];
+
+  static {
+    for (int b = 0; b < 256; b++) {
+      UNIT[b] = b / 255f;
+    }
+  }
+
+  /** A copy of a CPU long tensor's values (made contiguous first if needed), e.g. a permutation. */
+  public static long[] longs(Tensor t) {
+    if (!t.device().is_cpu() || t.scalar_type().value != ScalarType.Long.value) {
+      throw new IllegalArgumentException("longs() needs a CPU long tensor");
+    }
+    Tensor c = t.contiguous();
+    long[] out = new long[(int) c.numel()];
+    MemorySegment.ofAddress(c.data_ptr().address()).reinterpret(c.nbytes())
+        .asByteBuffer().order(java.nio.ByteOrder.nativeOrder()).asLongBuffer().get(out);
+    return out;
+  }
+
+  /**
+   * Images {@code from .. from + count} of a split as a {@code [count, pixels]} float tensor in [0, 1] on
+   * the device, converted from the bytes straight into the tensor's memory: no byte tensor and no
+   * intermediate float tensor, which for a whole split cost two extra copies at load time.
+   */
+  public static Tensor unitImages(dev.latentstream.data.Split split, int from, int count, org.bytedeco.pytorch.Device device) {
+    if (from < 0 || count < 0 || from + count > split.count()) {
+      throw new IndexOutOfBoundsException("images " + from + ".." + (from + count) + " of " + split.count());
+    }
+    int size = split.imageSize();
+    Tensor host = org.bytedeco.pytorch.global.torch.empty(count, size);
+    if (count > 0) {
+      unitFloats(split.pixels(), from * size, segment(host), 0, (long) count * size);
+    }
+    if (device.is_cpu()) {
+      return host;
+    }
+    Tensor moved = host.to(device, org.bytedeco.pytorch.global.torch.ScalarType.Float);
+    host.close();
+    return moved;
+  }
+
+  /** Writes {@code count} unsigned bytes from {@code pixels[from]} as floats in [0, 1] at float index {@code at} of {@code out}. */
+  static void unitFloats(byte[] pixels, int from, MemorySegment out, long at, long count) {
+    for (long i = 0; i < count; i++) {
+      out.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, at + i, UNIT[pixels[(int) (from + i)] & 0xff]);
+    }
+  }
+
   /** Unsigned image bytes as floats in [0, 1]. */
   public static float[] unitFloats(byte[] pixels, int from, int count) {
     float[] out = new float[count];
     for (int i = 0; i < count; i++) {
-      out[i] = (pixels[from + i] & 0xff) / 255f;
+      out[i] = UNIT[pixels[from + i] & 0xff];
     }
     return out;
   }

@@ -14,6 +14,7 @@ import dev.latentstream.explore.LatentGeometry;
 import dev.latentstream.explore.LiveModel;
 import dev.latentstream.explore.LiveView;
 import dev.latentstream.model.Autoencoder;
+import dev.latentstream.model.ImageBatches;
 import dev.latentstream.model.Iwae;
 import dev.latentstream.model.Losses;
 import dev.latentstream.model.MlpAutoencoder;
@@ -74,9 +75,8 @@ public final class Trainer {
   private Device device;
   private Autoencoder model;
   private StepRule rule;
-  private Tensor trainImages;
+  private ImageBatches trainBatches;
   private Tensor testImages;
-  private Tensor batch;
   private Tensor reconClean;
   private Tensor reconNoise;
   private int[] testLabels;
@@ -246,10 +246,8 @@ public final class Trainer {
     live.attach(model, device);
     rule = StepRule.forModel(model);
     float[] priorNoise = TensorData.floats(randn(FrameMaker.SAMPLE_COUNT, job.latent()));
-    trainImages = images(train, 0, train.count());
+    trainBatches = new ImageBatches(train, job.batchSize(), device);
     testImages = images(test, 0, test.count());
-    // Room for one batch, same device and type as the data; its values are overwritten at every step.
-    batch = trainImages.narrow(0, 0, Math.min(job.batchSize(), train.count())).clone();
     int shown = Math.min(FrameMaker.RECON_COUNT, test.count());
     reconClean = TensorData.cpuContiguousFloat(images(test, 0, shown));
     reconNoise = model instanceof MlpAutoencoder ae ? ae.unitNoise(reconClean) : null;
@@ -298,7 +296,7 @@ public final class Trainer {
       // Each epoch draws from its own seed, so a run resumed at an epoch boundary replays exactly, and one
       // resumed inside an epoch rebuilds the same order of images.
       manual_seed(epochSeed(job.seed(), e));
-      Tensor order = randperm(n).to(device, ScalarType.Long);
+      long[] order = TensorData.longs(randperm(n));
       if (at != null && at.generator() != null) {
         // The draws the epoch's finished steps made: the rest of the epoch gets the numbers it would have got.
         GeneratorState.restore(at.generator());
@@ -313,9 +311,7 @@ public final class Trainer {
         int size = Math.min(batchSize, n - from);
         Map<String, Double> terms;
         try (PointerScope stepScope = new PointerScope()) {
-          // The batch tensor is reused: index_select writes into it instead of allocating each step.
-          Tensor x = size == batch.size(0) ? batch : batch.narrow(0, 0, size);
-          torch.index_select_out(x, trainImages, 0, order.narrow(0, from, size));
+          Tensor x = trainBatches.gather(order, from, size);
           terms = rule.step(x, settings.beta(step), settings.freeBits());
         }
         terms.forEach((k, v) -> sums.merge(k, v * size, Double::sum));
@@ -483,7 +479,10 @@ public final class Trainer {
   }
 
   private void tearDown() {
-    for (Tensor t : new Tensor[] {trainImages, testImages, batch, reconClean, reconNoise}) {
+    if (trainBatches != null) {
+      trainBatches.close();
+    }
+    for (Tensor t : new Tensor[] {testImages, reconClean, reconNoise}) {
       if (t != null) {
         t.close();
       }
@@ -504,24 +503,9 @@ public final class Trainer {
     };
   }
 
-  /**
-   * Images {@code from .. from + count} of a split as floats in [0, 1] on the device. The bytes go to
-   * libtorch as they are and are converted there (as the Python peer does, x / 255 in float32): a float
-   * copy on the Java heap would cost four times the dataset (188 MB for Fashion-MNIST's training set)
-   * and grow the heap for the rest of the run.
-   */
+  /** Images {@code from .. from + count} of a split as floats in [0, 1] on the device. */
   private Tensor images(Split split, int from, int count) {
-    byte[] pixels = split.pixels();
-    int offset = from * split.imageSize();
-    int length = count * split.imageSize();
-    byte[] part = offset == 0 && pixels.length == length ? pixels
-        : java.util.Arrays.copyOfRange(pixels, offset, offset + length);
-    Tensor bytes = Tensor.create(part, false, count, split.imageSize());
-    Tensor floats = bytes.to(device, ScalarType.Float);
-    Tensor unit = floats.div(new org.bytedeco.pytorch.Scalar(255.0));
-    bytes.close();
-    floats.close();
-    return unit;
+    return TensorData.unitImages(split, from, count, device);
   }
 
   private double secondsPerEpoch(long t0, int firstEpoch) {
