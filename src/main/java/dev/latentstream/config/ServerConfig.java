@@ -38,6 +38,7 @@ public record ServerConfig(
     int frameHistory,
     double maxFramesPerSecond,
     int viewerBytesPerSecond,
+    long maxEgressBytesPerSecond,
     int gatewayInstances,
     int interactiveMaxInFlightPerClient,
     int interactiveMaxQueued,
@@ -76,6 +77,7 @@ public record ServerConfig(
       Map.entry("maxConnectionsPerIp", 32), Map.entry("slowClientTimeoutMs", 10000),
       Map.entry("writeQueueBytes", 4 * 1024 * 1024), Map.entry("lossBatchMs", 50), Map.entry("frameHistory", 300),
       Map.entry("maxFramesPerSecond", 2.0), Map.entry("viewerBytesPerSecond", 100_000),
+      Map.entry("maxEgressBytesPerSecond", 20_000_000),
       Map.entry("gatewayInstances", 0),
       Map.entry("interactiveMaxInFlightPerClient", 4), Map.entry("interactiveMaxQueued", 16),
       Map.entry("interactiveBudgetMsPerSecond", 100), Map.entry("resumeInterrupted", true),
@@ -86,7 +88,7 @@ public record ServerConfig(
   static final Set<String> KEYS = Set.of("host", "port", "runsDir", "dataDir", "jobsDir", "defaultJob", "token",
       "watchRequiresToken", "allowedOrigins", "maxConcurrentJobs", "queueLimit", "maxMessageBytes",
       "maxConnectionsPerIp", "slowClientTimeoutMs", "writeQueueBytes", "lossBatchMs", "frameHistory",
-      "maxFramesPerSecond", "viewerBytesPerSecond", "gatewayInstances", "interactiveMaxInFlightPerClient",
+      "maxFramesPerSecond", "viewerBytesPerSecond", "maxEgressBytesPerSecond", "gatewayInstances", "interactiveMaxInFlightPerClient",
       "interactiveMaxQueued",
       "interactiveBudgetMsPerSecond", "resumeInterrupted", "maxJobBytes", "allowDatasetPaths", "clusterMembers",
       "clusterHost", "clusterPort", "role");
@@ -95,7 +97,8 @@ public record ServerConfig(
   public ServerConfig withToken(String token) {
     return new ServerConfig(host, port, runsDir, dataDir, jobsDir, defaultJob, token, watchRequiresToken, allowedOrigins,
         maxConcurrentJobs, queueLimit, maxMessageBytes, maxConnectionsPerIp, slowClientTimeoutMs, writeQueueBytes,
-        lossBatchMs, frameHistory, maxFramesPerSecond, viewerBytesPerSecond, gatewayInstances,
+        lossBatchMs, frameHistory, maxFramesPerSecond, viewerBytesPerSecond, maxEgressBytesPerSecond,
+        gatewayInstances,
         interactiveMaxInFlightPerClient,
         interactiveMaxQueued, interactiveBudgetMsPerSecond, resumeInterrupted, maxJobBytes, allowDatasetPaths,
         clusterMembers, clusterHost, clusterPort, role);
@@ -214,6 +217,7 @@ public record ServerConfig(
         integer(json, "frameHistory", 1, 100_000, source),
         number(json, "maxFramesPerSecond", 0.01, 60, source),
         viewerBytes(json, source),
+        wholeNumber(json, "maxEgressBytesPerSecond", 0, 1L << 40, source),
         integer(json, "gatewayInstances", 0, 256, source),
         integer(json, "interactiveMaxInFlightPerClient", 1, 1024, source),
         integer(json, "interactiveMaxQueued", 1, 100_000, source),

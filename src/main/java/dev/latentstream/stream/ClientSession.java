@@ -72,7 +72,7 @@ final class ClientSession {
   private boolean sendingWaiting;
   private final int writeQueueBytes;
   /** Bytes per second of the budget, or 0 for none. */
-  private final int bytesPerSecond;
+  private int bytesPerSecond;
   /** What the budget has left: may go below 0 by the last frame sent, never above one second's worth. */
   private double budgetBytes;
   private long budgetRefilledNanos = System.nanoTime();
@@ -224,6 +224,25 @@ final class ClientSession {
     Long last = sub.lastSentNanos.get(kind);
     return !overBound() && !sub.historyPending && (last == null || now - last >= sub.frameIntervalNanos)
         && hasBudget(now);
+  }
+
+  /**
+   * One viewer's bytes per second: {@code perViewer}, or its equal share of {@code egress} (the process's
+   * total, split over {@code hubs}) among {@code viewers} when that is less; 0 (no budget) only when both
+   * are 0. The share never falls below 1.
+   */
+  static int budget(int perViewer, long egress, int hubs, int viewers) {
+    if (egress <= 0) {
+      return perViewer;
+    }
+    long share = Math.max(1, egress / Math.max(1, hubs) / Math.max(1, viewers));
+    return (int) (perViewer == 0 ? Math.min(Integer.MAX_VALUE, share) : Math.min(perViewer, share));
+  }
+
+  /** A new budget rate (see {@link #budget}); what is left of the current second stays within it. */
+  void setBytesPerSecond(int rate) {
+    bytesPerSecond = rate;
+    budgetBytes = Math.min(budgetBytes, rate);
   }
 
   private boolean hasBudget(long now) {

@@ -48,6 +48,8 @@ public final class StreamHub {
   static final long BUSY_RETRY_MS = 200;
   /** {@code too_busy} replies a client over its bound gets before it is closed. */
   static final int TOO_BUSY_REPLIES_BEFORE_CLOSE = 16;
+  /** Viewers per hub up to which loss goes out every {@code lossBatchMs}; past it, that many times less often. */
+  static final int VIEWERS_PER_LOSS_BATCH = 250;
   /** How often waiting frames are looked at: well inside the shortest frame interval. */
   static final long FRAME_TICK_MS = 20;
 
@@ -60,6 +62,7 @@ public final class StreamHub {
   /** Sessions with frames waiting for their window or for room. */
   private final Set<ClientSession> framesWaiting = new LinkedHashSet<>();
   private final Counters counters = new Counters();
+  private long lossTicks;
   /** Strict: invalid UTF-8 closes the socket (1007) instead of becoming U+FFFD. Event loop only. */
   private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
       .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
@@ -96,7 +99,13 @@ public final class StreamHub {
     // consumer, not localConsumer: on a cluster the trainer publishes from another JVM.
     vertx.eventBus().<TrainerEvent>consumer(Addresses.FROM_TRAINER_EVENTS, m -> onEvent(m.body()));
     vertx.eventBus().<FrameMessage>consumer(Addresses.FROM_TRAINER_FRAMES, m -> onFrame(m.body()));
-    vertx.setPeriodic(config.lossBatchMs(), id -> flushLoss());
+    vertx.setPeriodic(config.lossBatchMs(), id -> {
+      // Many viewers: fewer, larger loss messages (every point still arrives), so the writes per second stay
+      // about what VIEWERS_PER_LOSS_BATCH viewers cost.
+      if (++lossTicks % lossBatchTicks() == 0) {
+        flushLoss();
+      }
+    });
     vertx.setPeriodic(Math.max(50, config.slowClientTimeoutMs() / 4), id -> closeSlowClients());
     // A gateway may start before any trainer node: it then learns the jobs when one appears (TrainerWatch).
     vertx.setPeriodic(FRAME_TICK_MS, id -> sendWaitingFrames());
@@ -446,6 +455,7 @@ public final class StreamHub {
         () -> framesWaiting.add(self[0]));
     self[0] = s;
     sessions.add(s);
+    shareEgress();
     Inbound in = new Inbound();
     // Frames, not messages: Vert.x would decode invalid UTF-8 leniently and count the limit in characters.
     ws.frameHandler(f -> in.frame(s, f));
@@ -453,12 +463,29 @@ public final class StreamHub {
       s.closed = true;
       sessions.remove(s);
       framesWaiting.remove(s);
+      shareEgress();
       onClose.run();
     });
     ws.exceptionHandler(t -> {
       // A broken socket is closed by Vert.x; the close handler forgets the session.
     });
     s.send(new ServerMessage.Welcome(authorized, jobs.values().stream().map(j -> j.status).toList()));
+  }
+
+  /** Loss ticks per flush: 1 up to {@link #VIEWERS_PER_LOSS_BATCH} viewers, then one more per that many. */
+  int lossBatchTicks() {
+    return 1 + (sessions.size() - 1) / VIEWERS_PER_LOSS_BATCH;
+  }
+
+  /**
+   * Each viewer's byte budget: {@code viewerBytesPerSecond}, or an equal share of this hub's part of
+   * {@code maxEgressBytesPerSecond} when that is less, so more viewers get fewer frames each instead of
+   * taking the trainer's CPU.
+   */
+  private void shareEgress() {
+    int each = ClientSession.budget(config.viewerBytesPerSecond(), config.maxEgressBytesPerSecond(),
+        config.gatewayInstanceCount(), sessions.size());
+    sessions.forEach(c -> c.setBytesPerSecond(each));
   }
 
   private Encoded planeMessage(FrameMessage m) {

@@ -109,4 +109,28 @@ class ClientSessionTest {
       assertTrue(n >= sent.size() / 4 - 1, k + " got its share: " + n + " of " + sent.size());
     }
   }
+
+  @Test
+  void aCrowdSharesTheProcessEgressCapAndAFewViewersGetTheirFullBudget() {
+    // 20 MB/s over 2 hubs: 10 MB/s each; 100 viewers on a hub get their 100 KB/s, 1,000 get 10 KB/s.
+    assertEquals(100_000, ClientSession.budget(100_000, 20_000_000, 2, 100));
+    assertEquals(10_000, ClientSession.budget(100_000, 20_000_000, 2, 1000));
+    assertEquals(100_000, ClientSession.budget(100_000, 0, 2, 1000), "no cap: the per-viewer budget");
+    assertEquals(0, ClientSession.budget(0, 0, 1, 10), "neither: no budget at all");
+    assertEquals(20_000, ClientSession.budget(0, 20_000_000, 1, 1000), "only the cap");
+    assertEquals(1, ClientSession.budget(100_000, 1000, 1, 1_000_000), "never below one byte a second");
+    assertEquals(100_000, ClientSession.budget(100_000, 20_000_000, 2, 0), "no viewers yet");
+  }
+
+  @Test
+  void aLowerBudgetTakesEffectAtOnce() {
+    List<Integer> sent = new ArrayList<>();
+    ClientSession s = new ClientSession(openSocket(sent), false, 1 << 20, 100_000, new StreamHub.Counters(),
+        m -> null, () -> {});
+    s.subscribe(1, java.util.EnumSet.allOf(Protocol.Stream.class), 0);
+    s.setBytesPerSecond(5_000);
+    s.offerFrame(frame(FrameKind.RECON, 1, 6000));
+    s.offerFrame(frame(FrameKind.SAMPLES, 1, 6000));
+    assertEquals(List.of(FrameKind.RECON.code()), sent, "5,000 bytes of budget left: one frame, then debt");
+  }
 }
