@@ -76,7 +76,7 @@ public record ServerConfig(
       Map.entry("maxConcurrentJobs", 1), Map.entry("queueLimit", 8), Map.entry("maxMessageBytes", 65536),
       Map.entry("maxConnectionsPerIp", 32), Map.entry("slowClientTimeoutMs", 10000),
       Map.entry("writeQueueBytes", 4 * 1024 * 1024), Map.entry("lossBatchMs", 50), Map.entry("frameHistory", 300),
-      Map.entry("maxFramesPerSecond", 2.0), Map.entry("viewerBytesPerSecond", 100_000),
+      Map.entry("maxFramesPerSecond", 2.0), Map.entry("viewerBytesPerSecond", 90_000),
       Map.entry("maxEgressBytesPerSecond", 20_000_000),
       Map.entry("gatewayInstances", 0),
       Map.entry("interactiveMaxInFlightPerClient", 4), Map.entry("interactiveMaxQueued", 16),

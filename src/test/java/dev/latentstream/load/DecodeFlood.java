@@ -106,9 +106,11 @@ final class DecodeFlood {
       waitForSteps(30_000);
       long b0 = System.currentTimeMillis();
       long cpuB0 = g.cpuTicks();
+      long selfB0 = LoadGenerator.cpuTicks(ProcessHandle.current().pid());
       Thread.sleep(TimeUnit.SECONDS.toMillis(baselineSeconds));
       long b1 = System.currentTimeMillis();
       long cpuB1 = g.cpuTicks();
+      long selfB1 = LoadGenerator.cpuTicks(ProcessHandle.current().pid());
 
       WebSocket flooder = floodClient(g);
       // Payloads built before the flood, so that building them does not slow the sender down.
@@ -119,6 +121,7 @@ final class DecodeFlood {
       }
       long f0 = System.currentTimeMillis();
       long cpuF0 = g.cpuTicks();
+      long selfF0 = LoadGenerator.cpuTicks(ProcessHandle.current().pid());
       long floodNanos = TimeUnit.SECONDS.toNanos(floodSeconds);
       long start = System.nanoTime();
       long due = 0;
@@ -138,6 +141,7 @@ final class DecodeFlood {
       }
       long f1 = System.currentTimeMillis();
       long cpuF1 = g.cpuTicks();
+      long selfF1 = LoadGenerator.cpuTicks(ProcessHandle.current().pid());
 
       double baseline = rate(b0, b1);
       long recovery = recovery(f1, baseline);
@@ -148,11 +152,14 @@ final class DecodeFlood {
       flooderClosing = true;
       flooder.close();
       double during = rate(f0, f1);
-      System.out.println("| | steps/s | server CPU ms/step |");
-      System.out.println("|---|---|---|");
-      System.out.printf(Locale.ROOT, "| baseline (%d s) | %.1f | %s |%n", baselineSeconds, baseline, cpuPerStep(cpuB0, cpuB1, sb[0]));
-      System.out.printf(Locale.ROOT, "| %s flood (%d s) | %.1f (%.0f %% of baseline) | %s |%n", op, floodSeconds, during,
-          100 * during / baseline, cpuPerStep(cpuF0, cpuF1, sf[0]));
+      // CPU per wall second of the server and of this process: on one machine they share the cores.
+      System.out.println("| | steps/s | server CPU ms/step | server CPU ms/s | load generator CPU ms/s |");
+      System.out.println("|---|---|---|---|---|");
+      System.out.printf(Locale.ROOT, "| baseline (%d s) | %.1f | %s | %s | %.0f |%n", baselineSeconds, baseline,
+          cpuPerStep(cpuB0, cpuB1, sb[0]), perSecond(cpuB0, cpuB1, b1 - b0), (selfB1 - selfB0) * 10_000.0 / (b1 - b0));
+      System.out.printf(Locale.ROOT, "| %s flood (%d s) | %.1f (%.0f %% of baseline) | %s | %s | %.0f |%n", op, floodSeconds,
+          during, 100 * during / baseline, cpuPerStep(cpuF0, cpuF1, sf[0]), perSecond(cpuF0, cpuF1, f1 - f0),
+          (selfF1 - selfF0) * 10_000.0 / (f1 - f0));
       System.out.printf(Locale.ROOT, "flood: sent %d requests (%.0f/s); replies ok %d, busy %d (retryAfterMs seen: %s), other errors %s%n",
           sent.sum(), sent.sum() * 1000.0 / (f1 - f0), ok.sum(), busy.sum(), hints(), otherErrors());
       if (sent.sum() < 0.9 * rate * floodSeconds) {
@@ -306,6 +313,10 @@ final class DecodeFlood {
       }
     }
     return -1;
+  }
+
+  private static String perSecond(long cpu0, long cpu1, long millis) {
+    return cpu0 < 0 ? "–" : String.format(Locale.ROOT, "%.0f", (cpu1 - cpu0) * 10_000.0 / Math.max(1, millis));
   }
 
   private static String cpuPerStep(long cpu0, long cpu1, long steps) {

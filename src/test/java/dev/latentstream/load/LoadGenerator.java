@@ -464,10 +464,12 @@ public final class LoadGenerator implements Callable<Integer> {
 
   /** utime + stime of the server process, in clock ticks (1/100 s), or -1 without --pid. */
   long cpuTicks() throws IOException {
-    if (pid == null) {
-      return -1;
-    }
-    String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+    return pid == null ? -1 : cpuTicks(pid);
+  }
+
+  /** User + system CPU of process {@code p} in clock ticks (1/100 s), from /proc/p/stat. */
+  static long cpuTicks(long p) throws IOException {
+    String stat = Files.readString(Path.of("/proc/" + p + "/stat"));
     String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
     // Fields after the command: state is index 0, so utime (field 14) is 11 and stime (15) is 12.
     return Long.parseLong(f[11]) + Long.parseLong(f[12]);
