@@ -21,7 +21,8 @@ import java.util.Optional;
  * train faster the other way round (conv VAE 230 → 108 ms/step), but then libtorch's OpenMP threads call
  * OpenBLAS at once while OpenBLAS runs single-threaded, and this build is not safe for that: about one
  * conv-vae run in three went NaN within its first steps (TrainerTest; none of ten with one libtorch
- * thread). So every model gets one libtorch thread and OpenBLAS every core.
+ * thread). So every model gets one libtorch thread, and OpenBLAS every core except for the conv VAE,
+ * which still went NaN now and then with two OpenBLAS threads and now trains on one thread in all.
  * OpenBLAS's count is set through its C API in the library libtorch actually mapped; the openblas
  * presets' {@code blas_set_num_threads} binds a second copy and has no effect on libtorch.
  *
@@ -41,7 +42,10 @@ public final class Threads {
   /** Applies the split for {@code job} on the calling thread; {@code threads > 0} in the job caps both pools. */
   public static Split configure(JobConfig job) {
     int cores = job.threads() > 0 ? job.threads() : Math.max(1, Runtime.getRuntime().availableProcessors());
-    Split split = new Split(1, cores);
+    // The conv VAE trains on one thread in all: even with one libtorch thread, about one TrainerTest run in
+    // four still sent its first steps to NaN with OpenBLAS on two (CI, 2026-11-28); with none in parallel
+    // there is nothing left to race.
+    Split split = new Split(1, job.model() == JobConfig.ModelType.conv_vae ? 1 : cores);
     org.bytedeco.pytorch.global.torch.set_num_threads(split.torch());
     setBlasThreads(split.blas());
     return split;
