@@ -70,7 +70,8 @@ class FakeServerTest(AsyncTestCase):
             sub = await c.subscribe(1, ["status", "diagnostics", "latent"], max_fps=1.5)
             got = [await sub.next(5) for _ in range(4)]
         self.assertEqual({"type": "subscribe", "id": server.requests[0]["id"], "job": 1,
-                          "streams": ["status", "diagnostics", "latent"], "maxFps": 1.5}, server.requests[0])
+                          "streams": ["status", "diagnostics", "latent"], "maxFps": 1.5, "latentFormat": "png"},
+                         server.requests[0], "a notebook's latent frames come as PNGs unless it asks for points")
         self.assertEqual([ls.Diagnostics, ls.JobWarning, ls.Message, ls.Frame], [type(m) for m in got])
         self.assertEqual(1, got[0].active_units)
         self.assertEqual("posterior_collapse", got[1].code)
