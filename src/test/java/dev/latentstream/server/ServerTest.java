@@ -129,8 +129,20 @@ class ServerTest {
       assertTrue(loss.getJsonObject("columns").getJsonArray("step").size() >= 1);
       assertTrue(loss.getJsonObject("columns").containsKey("kl"));
       Set<Integer> kinds = new HashSet<>();
+      boolean epoch = false;
+      long until = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
       while (kinds.size() < 4) {
-        Buffer frame = c.nextFrame(0, 30);
+        assertTrue(System.nanoTime() < until, "a frame of every kind within 60 s; got " + kinds);
+        // Frames wait for the viewer's byte budget while the tiny job races on: its epoch messages are counted
+        // here, in the one ordered queue, rather than skipped.
+        Object o = c.received.poll(100, java.util.concurrent.TimeUnit.MILLISECONDS);
+        if (o instanceof JsonObject j) {
+          epoch |= "epoch".equals(j.getString("type"));
+          continue;
+        }
+        if (!(o instanceof Buffer frame)) {
+          continue;
+        }
         assertEquals(1, frame.getByte(0), "protocol version");
         assertEquals(1, frame.getByte(2), "PNG");
         assertEquals(job.getInteger("num"), frame.getInt(4));
@@ -140,7 +152,9 @@ class ServerTest {
         kinds.add((int) frame.getByte(1));
       }
       assertEquals(Set.of(1, 2, 3, 4), kinds);
-      c.nextType("epoch", 30);
+      if (!epoch) {
+        c.nextType("epoch", 30);
+      }
       TestServer.awaitStatus(server, job.getString("id"), "completed", 60);
 
       try (TestServer.Client late = server.connect(null, null)) {

@@ -409,9 +409,13 @@ class StreamingTest {
           tooBusy++;
         }
       }
-      assertTrue(tooBusy >= 1, "too_busy errors before the close");
       assertEquals((short) 1008, c.closeCode, c.closeReason);
       assertTrue(c.closeReason.startsWith("too busy") || c.closeReason.startsWith("too slow"), c.closeReason);
+      // Closed for asking: it was told too_busy first. (A backlog past twice the bound, e.g. a long history
+      // on top, closes it as too slow, possibly before it asked again while over the bound.)
+      if (c.closeReason.startsWith("too busy")) {
+        assertTrue(tooBusy >= 1, "too_busy errors before the close");
+      }
     }
     assertTrue(infoMillis() < 1000);
   }
