@@ -6,7 +6,6 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -61,11 +60,6 @@ public final class TrainerRoutes {
   /** Sends {@code command} where {@link #address} says and returns the reply's body. */
   public Future<JsonObject> request(TrainerCommand command) {
     return vertx.eventBus().<JsonObject>request(address(command), command).map(m -> m.body());
-  }
-
-  /** The nodes heard from, for tests and diagnostics. */
-  public List<String> nodes() {
-    return nodeByNum.values().stream().distinct().sorted().toList();
   }
 
   public Future<Void> close() {
