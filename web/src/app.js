@@ -36,7 +36,10 @@ function connect() {
   ws.onopen = () => {
     state.open = true;
     state.attempt = 0;
-    state.connectedAt = Date.now(); // read by the reconnect-spread test
+    state.connectedAt = Date.now(); // read by the reconnect test
+    // The outage just ended: when it began and the back-off waits drawn during it (read by the reconnect test).
+    if (state.outage) state.lastOutage = { ...state.outage, connectedAt: state.connectedAt };
+    state.outage = null;
     setConnection('live', 'open');
     if (state.token) {
       hello().catch(e => { if (e.code === 'unauthorized') { forgetToken(); toast(`Token refused: ${e.message}`); } });
@@ -51,6 +54,8 @@ function connect() {
     for (const [, p] of state.pending) p.reject(new Error('connection lost'));
     state.pending.clear();
     const wait = reconnectDelay(state.attempt++);
+    state.outage ??= { closedAt: Date.now(), waits: [] };
+    state.outage.waits.push(wait);
     setConnection(`disconnected${e.reason ? ': ' + e.reason : ''} — retrying in ${(wait / 1000).toFixed(1)} s`, 'closed');
     setTimeout(connect, wait);
   };

@@ -27,8 +27,14 @@ public sealed interface TrainerCommand {
   /** A live setting ({@code lr}, {@code beta}, {@code noise}, {@code frameEverySteps}). */
   record Set(Object job, String key, double value) implements TrainerCommand {}
 
-  /** decode, encode, interpolate or attribute against the job's live model; {@code body} is the request. */
-  record ModelRequest(Object job, String op, JsonObject body) implements TrainerCommand {}
+  /**
+   * decode, encode, interpolate or attribute against the job's live model; {@code body} is the request. The
+   * reply carries the trainer thread's time for it under {@link #TRAINER_MS}, for the gateway to charge to the
+   * client that asked (and to take out before the client sees the result).
+   */
+  record ModelRequest(Object job, String op, JsonObject body) implements TrainerCommand {
+    public static final String TRAINER_MS = "trainerMs";
+  }
 
   enum Action {
     PAUSE, RESUME, STOP, DELETE;

@@ -43,6 +43,7 @@ public record ServerConfig(
     int interactiveMaxInFlightPerClient,
     int interactiveMaxQueued,
     int interactiveBudgetMsPerSecond,
+    int interactiveClientMsPerSecond,
     boolean resumeInterrupted,
     long maxJobBytes,
     boolean allowDatasetPaths,
@@ -80,7 +81,8 @@ public record ServerConfig(
       Map.entry("maxEgressBytesPerSecond", 20_000_000),
       Map.entry("gatewayInstances", 0),
       Map.entry("interactiveMaxInFlightPerClient", 4), Map.entry("interactiveMaxQueued", 16),
-      Map.entry("interactiveBudgetMsPerSecond", 100), Map.entry("resumeInterrupted", true),
+      Map.entry("interactiveBudgetMsPerSecond", 100), Map.entry("interactiveClientMsPerSecond", 25),
+      Map.entry("resumeInterrupted", true),
       Map.entry("maxJobBytes", defaultMaxJobBytes()), Map.entry("allowDatasetPaths", false),
       Map.entry("clusterMembers", new JsonArray()), Map.entry("clusterHost", "127.0.0.1"),
       Map.entry("clusterPort", 5701), Map.entry("role", "all"));
@@ -90,7 +92,7 @@ public record ServerConfig(
       "maxConnectionsPerIp", "slowClientTimeoutMs", "writeQueueBytes", "lossBatchMs", "frameHistory",
       "maxFramesPerSecond", "viewerBytesPerSecond", "maxEgressBytesPerSecond", "gatewayInstances", "interactiveMaxInFlightPerClient",
       "interactiveMaxQueued",
-      "interactiveBudgetMsPerSecond", "resumeInterrupted", "maxJobBytes", "allowDatasetPaths", "clusterMembers",
+      "interactiveBudgetMsPerSecond", "interactiveClientMsPerSecond", "resumeInterrupted", "maxJobBytes", "allowDatasetPaths", "clusterMembers",
       "clusterHost", "clusterPort", "role");
 
   /** This config with {@code token} set (e.g. a generated one). */
@@ -100,8 +102,8 @@ public record ServerConfig(
         lossBatchMs, frameHistory, maxFramesPerSecond, viewerBytesPerSecond, maxEgressBytesPerSecond,
         gatewayInstances,
         interactiveMaxInFlightPerClient,
-        interactiveMaxQueued, interactiveBudgetMsPerSecond, resumeInterrupted, maxJobBytes, allowDatasetPaths,
-        clusterMembers, clusterHost, clusterPort, role);
+        interactiveMaxQueued, interactiveBudgetMsPerSecond, interactiveClientMsPerSecond, resumeInterrupted,
+        maxJobBytes, allowDatasetPaths, clusterMembers, clusterHost, clusterPort, role);
   }
 
   /**
@@ -222,6 +224,7 @@ public record ServerConfig(
         integer(json, "interactiveMaxInFlightPerClient", 1, 1024, source),
         integer(json, "interactiveMaxQueued", 1, 100_000, source),
         integer(json, "interactiveBudgetMsPerSecond", 1, 1000, source),
+        integer(json, "interactiveClientMsPerSecond", 1, 1000, source),
         bool(json, "resumeInterrupted", source),
         wholeNumber(json, "maxJobBytes", 1L << 20, Long.MAX_VALUE, source),
         bool(json, "allowDatasetPaths", source),

@@ -469,7 +469,11 @@ public final class TrainerVerticle extends VerticleBase {
       throw new ReplyError(CONFLICT, "job " + j.id + " has no live model (it is " + j.status + ")");
     }
     Interactive request = Interactive.parse(r.op(), r.body());
-    CompletableFuture<JsonObject> reply = t.submit(live -> request.run(live, renderer));
+    CompletableFuture<JsonObject> reply = t.submit(live -> {
+      long start = System.nanoTime();
+      JsonObject result = request.run(live, renderer);
+      return result.put(TrainerCommand.ModelRequest.TRAINER_MS, (System.nanoTime() - start) / 1e6);
+    });
     reply.whenComplete((result, error) -> {
       if (error == null) {
         msg.reply(result);

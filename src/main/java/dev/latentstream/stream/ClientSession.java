@@ -68,6 +68,12 @@ final class ClientSession {
   int tooBusyReplies;
   /** Interactive model requests sent to the trainer and not answered yet. */
   int interactiveInFlight;
+  /**
+   * The trainer time (ms) this client may still spend on interactive requests: one second's worth at most,
+   * below 0 after an expensive request until it has been paid back. NaN until the first request.
+   */
+  private double interactiveMs = Double.NaN;
+  private long interactiveRefilledNanos;
   boolean closed;
   private boolean sendingWaiting;
   private final int writeQueueBytes;
@@ -92,6 +98,27 @@ final class ClientSession {
     this.counters = counters;
     this.planeOf = planeOf;
     this.framesWaiting = framesWaiting;
+  }
+
+  /**
+   * How long this client must wait before it may ask the trainer again, given its share of {@code msPerSecond}
+   * of trainer time; 0 when it may ask now.
+   */
+  long interactiveWaitMs(int msPerSecond, long nowNanos) {
+    if (Double.isNaN(interactiveMs)) {
+      interactiveMs = msPerSecond;
+    } else {
+      interactiveMs = Math.min(msPerSecond, interactiveMs + (nowNanos - interactiveRefilledNanos) / 1e9 * msPerSecond);
+    }
+    interactiveRefilledNanos = nowNanos;
+    return interactiveMs > 0 ? 0 : (long) Math.ceil(-interactiveMs * 1000 / msPerSecond) + 1;
+  }
+
+  /** Charges the trainer time one of its requests took (from the trainer's reply). */
+  void chargeInteractive(double ms) {
+    if (ms > 0 && !Double.isNaN(interactiveMs)) {
+      interactiveMs -= ms;
+    }
   }
 
   /** Subscribed to the job's stream (live loss may still wait for the history). */

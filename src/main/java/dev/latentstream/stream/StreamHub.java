@@ -624,10 +624,23 @@ public final class StreamHub {
               + "retry in " + waitMs + " ms", waitMs));
           return;
         }
+        // One client gets a share of the trainer's interactive time, so one flooding socket cannot take it all.
+        long clientWaitMs = s.interactiveWaitMs(config.interactiveClientMsPerSecond(), System.nanoTime());
+        if (clientWaitMs > 0) {
+          s.send(new ServerMessage.Error(r.id(), Codes.BUSY, "your share of the trainer's time ("
+              + config.interactiveClientMsPerSecond() + " ms per second) is used up; retry in " + clientWaitMs + " ms",
+              clientWaitMs));
+          return;
+        }
         s.interactiveInFlight++;
         forward(s, r.id(), r.op(), new TrainerCommand.ModelRequest(js.id(), r.op(), r.body()),
             busy -> js.trainerBusyUntilNanos = Math.max(js.trainerBusyUntilNanos,
-                System.nanoTime() + busy.retryAfterMs() * 1_000_000))
+                System.nanoTime() + busy.retryAfterMs() * 1_000_000),
+            result -> {
+              if (result.remove(TrainerCommand.ModelRequest.TRAINER_MS) instanceof Number ms) {
+                s.chargeInteractive(ms.doubleValue());
+              }
+            })
             .onComplete(v -> s.interactiveInFlight--);
       }
       case Protocol.Ping p -> s.send(new ServerMessage.Pong(p.id()));
@@ -692,14 +705,18 @@ public final class StreamHub {
   }
 
   private Future<Void> forward(ClientSession s, String id, String requestType, TrainerCommand command) {
-    return forward(s, id, requestType, command, busy -> { });
+    return forward(s, id, requestType, command, busy -> { }, result -> { });
   }
 
-  /** Sends {@code command} to the trainer and its reply to the client; {@code onBusy} hears the trainer's busy. */
+  /**
+   * Sends {@code command} to the trainer and its reply to the client; {@code onBusy} hears the trainer's busy,
+   * {@code onResult} sees a result before the client does.
+   */
   private Future<Void> forward(ClientSession s, String id, String requestType, TrainerCommand command,
-      java.util.function.Consumer<Busy> onBusy) {
+      java.util.function.Consumer<Busy> onBusy, java.util.function.Consumer<JsonObject> onResult) {
     return trainer(command).transform(ar -> {
       if (ar.succeeded()) {
+        onResult.accept(ar.result());
         s.send(new ServerMessage.Result(ServerMessage.RESULT_TYPES.get(requestType), id, ar.result()));
       } else {
         String code = code(ar.cause());

@@ -56,6 +56,7 @@ class ServerConfigTest {
     assertEquals(4, d.interactiveMaxInFlightPerClient());
     assertEquals(16, d.interactiveMaxQueued());
     assertEquals(100, d.interactiveBudgetMsPerSecond());
+    assertEquals(25, d.interactiveClientMsPerSecond());
     assertTrue(d.resumeInterrupted());
     assertFalse(d.allowDatasetPaths());
     assertEquals(List.of(), d.clusterMembers());
@@ -87,7 +88,8 @@ class ServerConfigTest {
         Map.entry("maxFramesPerSecond", 0), Map.entry("maxFramesPerSecond", 1000), Map.entry("maxFramesPerSecond", "2"),
         Map.entry("gatewayInstances", -1), Map.entry("gatewayInstances", 1.9),
         Map.entry("interactiveMaxInFlightPerClient", 0), Map.entry("interactiveMaxQueued", 4294967301L),
-        Map.entry("interactiveBudgetMsPerSecond", 1001), Map.entry("resumeInterrupted", "yes"),
+        Map.entry("interactiveBudgetMsPerSecond", 1001), Map.entry("interactiveClientMsPerSecond", 0),
+        Map.entry("resumeInterrupted", "yes"),
         Map.entry("maxJobBytes", 1024), Map.entry("maxJobBytes", new java.math.BigInteger("9223372036854775808")),
         Map.entry("maxJobBytes", 1e30), Map.entry("allowDatasetPaths", 1),
         Map.entry("clusterMembers", "10.0.0.2:5701"), Map.entry("clusterMembers", new JsonArray().add("10.0.0.2")),

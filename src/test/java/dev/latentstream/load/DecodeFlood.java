@@ -53,6 +53,14 @@ final class DecodeFlood {
   @Option(names = "--flood-images", defaultValue = "20", description = "28x28 images per encode request.")
   int images;
 
+  @Option(names = "--flood-warmup", defaultValue = "3",
+      description = "Seconds of flood before the baseline, then --settle-seconds of quiet: both processes' code is"
+          + " compiled before anything is measured, as in a server that has run for a while (0 for none).")
+  int warmupSeconds;
+
+  @Option(names = "--settle-seconds", defaultValue = "10", description = "Quiet after the warm-up flood.")
+  int settleSeconds;
+
   @Option(names = "--recovery-window", defaultValue = "1", description = "Seconds a recovered rate must hold.")
   double recoveryWindow;
 
@@ -87,7 +95,7 @@ final class DecodeFlood {
   /** What is wrong with the options, or null. */
   String invalid() {
     if (baselineSeconds < 1 || floodSeconds < 1 || rate < 1 || points < 1 || images < 1 || recoveryWindow <= 0
-        || recoveryMax < 1) {
+        || recoveryMax < 1 || warmupSeconds < 0 || settleSeconds < 0) {
       return "--baseline-seconds, --flood-seconds, --flood-rate, --flood-points, --flood-images, --recovery-window and"
           + " --recovery-max must be above 0";
     }
@@ -104,6 +112,20 @@ final class DecodeFlood {
     WebSocket quiet = quietViewer(g, jobNum);
     try {
       waitForSteps(30_000);
+      // Payloads built before the flood, so that building them does not slow the sender down.
+      SplittableRandom random = new SplittableRandom(9);
+      String[] payloads = new String[64];
+      for (int i = 0; i < payloads.length; i++) {
+        payloads[i] = payload(random);
+      }
+      if (warmupSeconds > 0) {
+        WebSocket warm = floodClient(g, false);
+        send(g, warm, jobNum, payloads, warmupSeconds, "w");
+        warm.close();
+        Thread.sleep(TimeUnit.SECONDS.toMillis(settleSeconds));
+        System.out.printf(Locale.ROOT, "flood: warmed up with %d s of flood and %d s of quiet%n", warmupSeconds,
+            settleSeconds);
+      }
       long b0 = System.currentTimeMillis();
       long cpuB0 = g.cpuTicks();
       long selfB0 = LoadGenerator.cpuTicks(ProcessHandle.current().pid());
@@ -112,33 +134,11 @@ final class DecodeFlood {
       long cpuB1 = g.cpuTicks();
       long selfB1 = LoadGenerator.cpuTicks(ProcessHandle.current().pid());
 
-      WebSocket flooder = floodClient(g);
-      // Payloads built before the flood, so that building them does not slow the sender down.
-      SplittableRandom random = new SplittableRandom(9);
-      String[] payloads = new String[64];
-      for (int i = 0; i < payloads.length; i++) {
-        payloads[i] = payload(random);
-      }
+      WebSocket flooder = floodClient(g, true);
       long f0 = System.currentTimeMillis();
       long cpuF0 = g.cpuTicks();
       long selfF0 = LoadGenerator.cpuTicks(ProcessHandle.current().pid());
-      long floodNanos = TimeUnit.SECONDS.toNanos(floodSeconds);
-      long start = System.nanoTime();
-      long due = 0;
-      long id = 0;
-      // Paced by the clock, not by replies: a flooder does not wait for answers.
-      while (System.nanoTime() - start < floodNanos) {
-        long target = (System.nanoTime() - start) * rate / 1_000_000_000L;
-        for (; due < target && System.nanoTime() - start < floodNanos; due++) {
-          if (flooder.isClosed()) {
-            flooder = floodClient(g);
-          }
-          flooder.writeTextMessage("{\"type\":\"" + op + "\",\"id\":\"f" + id + "\",\"job\":" + jobNum
-              + payloads[(int) (id++ % payloads.length)]);
-          sent.increment();
-        }
-        Thread.sleep(2);
-      }
+      flooder = send(g, flooder, jobNum, payloads, floodSeconds, "f");
       long f1 = System.currentTimeMillis();
       long cpuF1 = g.cpuTicks();
       long selfF1 = LoadGenerator.cpuTicks(ProcessHandle.current().pid());
@@ -181,6 +181,34 @@ final class DecodeFlood {
     } finally {
       quiet.close();
     }
+  }
+
+  /**
+   * Sends {@code rate} requests a second for {@code seconds}, paced by the clock, not by replies: a flooder
+   * does not wait for answers. Returns the socket in use at the end (a closed one is replaced).
+   */
+  private WebSocket send(LoadGenerator g, WebSocket flooder, int jobNum, String[] payloads, int seconds, String idPrefix)
+      throws Exception {
+    long floodNanos = TimeUnit.SECONDS.toNanos(seconds);
+    long start = System.nanoTime();
+    long due = 0;
+    long id = 0;
+    boolean counted = idPrefix.equals("f");
+    while (System.nanoTime() - start < floodNanos) {
+      long target = (System.nanoTime() - start) * rate / 1_000_000_000L;
+      for (; due < target && System.nanoTime() - start < floodNanos; due++) {
+        if (flooder.isClosed()) {
+          flooder = floodClient(g, counted);
+        }
+        flooder.writeTextMessage("{\"type\":\"" + op + "\",\"id\":\"" + idPrefix + id + "\",\"job\":" + jobNum
+            + payloads[(int) (id++ % payloads.length)]);
+        if (counted) {
+          sent.increment();
+        }
+      }
+      Thread.sleep(2);
+    }
+    return flooder;
   }
 
   /** The part of a request after its job number: the plane points or the pixels, and the closing brace. */
@@ -231,8 +259,18 @@ final class DecodeFlood {
     return ws;
   }
 
-  private WebSocket floodClient(LoadGenerator g) throws Exception {
+  /** A flooding socket; {@code counted} false for the warm-up, whose replies are not counted. */
+  private WebSocket floodClient(LoadGenerator g, boolean counted) throws Exception {
     WebSocket ws = g.wsClient.connect(g.wsOptions()).await(30, TimeUnit.SECONDS);
+    if (!counted) {
+      ws.binaryMessageHandler(b -> { });
+      ws.textMessageHandler(text -> {
+        if (text.startsWith("{\"type\":\"error\"")) {
+          new JsonObject(text); // parsed as the counted flood does, so the same code is compiled
+        }
+      });
+      return ws;
+    }
     ws.closeHandler(v -> {
       if (flooderClosing) {
         return;

@@ -54,7 +54,7 @@ class InteractiveBudgetTest {
     // The trainer's own defaults queue 32 requests at most: 60 at once would meet busy unless the server's keys
     // reach the trainer.
     for (JsonObject m : flood(root, new JsonObject().put("interactiveMaxQueued", 1000)
-        .put("interactiveBudgetMsPerSecond", 1000))) {
+        .put("interactiveBudgetMsPerSecond", 1000).put("interactiveClientMsPerSecond", 1000))) {
       assertEquals("decoded", m.getString("type"), m.encode());
     }
   }
@@ -84,5 +84,44 @@ class InteractiveBudgetTest {
     assertTrue(busy > 0, "a flood past a 1 ms/s budget and a queue of one meets busy");
     assertTrue(fromTrainer > 0, "some refusals come from the trainer's budget");
     assertTrue(busy < FLOOD, "the budget still serves some requests");
+  }
+
+  @Test
+  void aClientThatSpentItsShareOfTheTrainerHearsBusyWhileAnotherClientIsStillServed(@TempDir Path root)
+      throws Exception {
+    try (TestServer server = new TestServer(root, new JsonObject().put("interactiveClientMsPerSecond", 1)
+        .put("interactiveBudgetMsPerSecond", 1000))) {
+      JsonObject job = server.startJob(server.spec(1000, 0));
+      int num = job.getInteger("num");
+      try (TestServer.Client greedy = server.connect(null, null); TestServer.Client other = server.connect(null, null)) {
+        greedy.send(new JsonObject().put("type", "subscribe").put("id", "s").put("job", num)
+            .put("streams", new JsonArray().add("loss")));
+        greedy.nextType("loss", 60);
+        // 256 points cost the trainer far more than the 1 ms a second this client is given.
+        JsonArray points = new JsonArray();
+        for (int i = 0; i < 256; i++) {
+          points.add(new JsonArray().add(0.01 * i).add(-0.01 * i));
+        }
+        greedy.send(new JsonObject().put("type", "decode").put("id", "d1").put("job", num).put("plane", points));
+        JsonObject first = greedy.next(m -> "d1".equals(m.getString("id")), 60);
+        assertEquals("decoded", first.getString("type"), () -> first.encode().substring(0, Math.min(200, first.encode().length())));
+        assertFalse(first.getJsonObject("result").containsKey("trainerMs"), "the trainer's cost stays between the nodes");
+        assertEquals(256, first.getJsonObject("result").getJsonArray("images").size());
+
+        greedy.send(new JsonObject().put("type", "decode").put("id", "d2").put("job", num).put("plane", points));
+        JsonObject second = greedy.next(m -> "d2".equals(m.getString("id")), 60);
+        assertEquals("busy", second.getString("code"), second.encode());
+        assertTrue(second.getString("message").startsWith("your share of the trainer's time (1 ms per second)"),
+            second.encode());
+        assertTrue(second.getLong("retryAfterMs") > 1, "the hint covers what the big request cost: " + second.encode());
+
+        other.send(new JsonObject().put("type", "decode").put("id", "o1").put("job", num)
+            .put("plane", new JsonArray().add(0.5).add(-0.5)));
+        JsonObject served = other.next(m -> "o1".equals(m.getString("id")), 60);
+        assertEquals("decoded", served.getString("type"), served.encode());
+      } finally {
+        server.request(HttpMethod.POST, "/api/jobs/" + job.getString("id") + "/stop", TestServer.TOKEN, null);
+      }
+    }
   }
 }
