@@ -31,7 +31,15 @@ final class Chromium implements AutoCloseable {
 
   /** A fresh page (own context, so no shared session storage) that collects console errors. */
   Watched open(String url, int width, int height) {
+    return open(url, width, height, null);
+  }
+
+  /** Opens {@code url} with {@code initScript} (null for none) run before the page's own scripts. */
+  Watched open(String url, int width, int height, String initScript) {
     Page page = browser.newContext(new Browser.NewContextOptions().setViewportSize(width, height)).newPage();
+    if (initScript != null) {
+      page.addInitScript(initScript);
+    }
     List<String> errors = new CopyOnWriteArrayList<>();
     page.onConsoleMessage(m -> {
       if ("error".equals(m.type())) {
