@@ -2,29 +2,16 @@ package dev.latentstream.stream;
 
 import dev.latentstream.config.ServerConfig;
 import dev.latentstream.bus.Addresses;
-import dev.latentstream.bus.Busy;
 import dev.latentstream.bus.TrainerRoutes;
 import dev.latentstream.bus.FrameMessage;
 import dev.latentstream.bus.TrainerCommand;
 import dev.latentstream.bus.TrainerEvent;
-import dev.latentstream.stream.Protocol.ClientMessage;
-import dev.latentstream.stream.Protocol.Codes;
 import dev.latentstream.stream.Protocol.Stream;
 import dev.latentstream.train.FrameKind;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.eventbus.ReplyFailure;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
-import io.vertx.core.http.WebSocketFrame;
 import io.vertx.core.json.JsonObject;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CharsetDecoder;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
-import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -35,19 +22,13 @@ import java.util.Set;
 /**
  * Fans the trainer's events out to WebSocket clients and keeps each job's history for late joiners,
  * including what earlier runs left in the run directory. Lives on one event loop; all trainer traffic
- * arrives over the event bus, and run directories are read on a worker.
+ * arrives over the event bus, and run directories are read on a worker. What clients ask for is answered by
+ * its {@link ClientRequests}.
  */
 public final class StreamHub {
 
   private static final System.Logger LOG = System.getLogger(StreamHub.class.getName());
 
-  /**
-   * The retry hint sent with {@code busy} for the per-client limit (the client's own replies are what it
-   * waits for), and for a trainer's refusal that carries no figure of its own: about one request's time.
-   */
-  static final long BUSY_RETRY_MS = 200;
-  /** {@code too_busy} replies a client over its bound gets before it is closed. */
-  static final int TOO_BUSY_REPLIES_BEFORE_CLOSE = 16;
   /** Viewers per hub up to which loss goes out every {@code lossBatchMs}; past it, that many times less often. */
   static final int VIEWERS_PER_LOSS_BATCH = 250;
   /** How often waiting frames are looked at: well inside the shortest frame interval. */
@@ -62,10 +43,8 @@ public final class StreamHub {
   /** Sessions with frames waiting for their window or for room. */
   private final Set<ClientSession> framesWaiting = new LinkedHashSet<>();
   private final Counters counters = new Counters();
+  private final ClientRequests requests;
   private long lossTicks;
-  /** Strict: invalid UTF-8 closes the socket (1007) instead of becoming U+FFFD. Event loop only. */
-  private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
-      .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
 
   /** Totals since start, for {@code /api/info}; touched on the hub's event loop only. */
   static final class Counters {
@@ -93,6 +72,7 @@ public final class StreamHub {
     this.vertx = vertx;
     this.config = config;
     this.routes = routes;
+    this.requests = new ClientRequests(this, config, routes, counters);
   }
 
   public Future<Void> start() {
@@ -109,7 +89,7 @@ public final class StreamHub {
     vertx.setPeriodic(Math.max(50, config.slowClientTimeoutMs() / 4), id -> closeSlowClients());
     // A gateway may start before any trainer node: it then learns the jobs when one appears (TrainerWatch).
     vertx.setPeriodic(FRAME_TICK_MS, id -> sendWaitingFrames());
-    return trainer(new TrainerCommand.ListJobs()).map(list -> {
+    return routes.request(new TrainerCommand.ListJobs()).map(list -> {
       list.getJsonArray("jobs").forEach(j -> status((JsonObject) j));
       return (Void) null;
     }).recover(noTrainerYet -> Future.succeededFuture());
@@ -157,7 +137,12 @@ public final class StreamHub {
     return js == null ? Future.succeededFuture(new JsonObject()) : loadPast(js).map(v -> js.frameIndex());
   }
 
-  private JobStream byId(String id) {
+  /** The job's stream, or null. */
+  JobStream job(int num) {
+    return jobs.get(num);
+  }
+
+  JobStream byId(String id) {
     return jobs.values().stream().filter(j -> id.equals(j.id())).findFirst().orElse(null);
   }
 
@@ -310,7 +295,7 @@ public final class StreamHub {
    * snapshot when it is recent enough, else once a new one is built on a worker. Meanwhile their live loss
    * waits, so nothing reaches them before their history.
    */
-  private void requestHistory(JobStream js) {
+  void requestHistory(JobStream js) {
     HistorySnapshot snap = js.snapshot;
     if (snap != null && snap.serves(js.loss)) {
       deliverHistory(js, snap);
@@ -396,7 +381,7 @@ public final class StreamHub {
   }
 
   /** Forgets the session now (no more writes to it) and closes its socket. */
-  private void close(ClientSession s, short code, String reason) {
+  void close(ClientSession s, short code, String reason) {
     s.closed = true;
     sessions.remove(s);
     framesWaiting.remove(s);
@@ -412,7 +397,7 @@ public final class StreamHub {
    * past run, the rows up to the checkpoint for a resumed one. A fresh run has nothing there; a resumed run
    * that has not yet stepped is rewriting its metrics.csv, so it is read at its first step instead.
    */
-  private Future<Void> loadPast(JobStream js) {
+  Future<Void> loadPast(JobStream js) {
     if (js.pastLoaded != null) {
       return js.pastLoaded;
     }
@@ -456,9 +441,8 @@ public final class StreamHub {
     self[0] = s;
     sessions.add(s);
     shareEgress();
-    Inbound in = new Inbound();
     // Frames, not messages: Vert.x would decode invalid UTF-8 leniently and count the limit in characters.
-    ws.frameHandler(f -> in.frame(s, f));
+    ws.frameHandler(requests.frames(s)::accept);
     ws.closeHandler(v -> {
       s.closed = true;
       sessions.remove(s);
@@ -493,277 +477,4 @@ public final class StreamHub {
     return js == null ? null : js.planeMessage(m);
   }
 
-  /**
-   * One client's message being reassembled from its frames. A message over 4 × {@code maxMessageBytes}
-   * closes the socket (1009) without being buffered further; one up to that is read and answered
-   * {@code too_large} when over the limit; invalid UTF-8 in a text message closes it (1007).
-   */
-  private final class Inbound {
-    private Buffer message;
-    private boolean text;
-
-    void frame(ClientSession s, WebSocketFrame f) {
-      if (s.closed) {
-        return;
-      }
-      if (f.isText() || f.isBinary()) {
-        message = Buffer.buffer();
-        text = f.isText();
-      } else if (!f.isContinuation() || message == null) {
-        return; // ping, pong and close are Vert.x's
-      }
-      message.appendBuffer(f.binaryData());
-      if (message.length() > 4L * config.maxMessageBytes()) {
-        message = null;
-        close(s, (short) 1009, "message too big");
-        return;
-      }
-      if (!f.isFinal()) {
-        return;
-      }
-      Buffer complete = message;
-      message = null;
-      if (!text) {
-        s.send(new ServerMessage.Error(null, Codes.BAD_FIELD, "binary messages are not accepted; send JSON text"));
-        return;
-      }
-      String decoded;
-      try {
-        decoded = utf8.reset().decode(ByteBuffer.wrap(complete.getBytes())).toString();
-      } catch (CharacterCodingException e) {
-        close(s, (short) 1007, "invalid UTF-8");
-        return;
-      }
-      onMessage(s, decoded, complete.length());
-    }
-  }
-
-  private void onMessage(ClientSession s, String text, int bytes) {
-    ClientMessage m;
-    try {
-      m = Protocol.parse(text, bytes, config.maxMessageBytes());
-    } catch (ProtocolException e) {
-      if (!tooBusy(s, e.id())) {
-        s.send(new ServerMessage.Error(e.id(), e.code(), e.getMessage()));
-      }
-      return;
-    }
-    if (tooBusy(s, m.id())) {
-      return;
-    }
-    try {
-      handle(s, m);
-    } catch (ProtocolException e) {
-      s.send(new ServerMessage.Error(m.id(), e.code(), e.getMessage()));
-    }
-  }
-
-  /**
-   * A client over its bound is not served: each request gets {@code too_busy}, and one that keeps asking
-   * is closed. So no client can make the server hold more for it than its bound and a few small replies.
-   */
-  private boolean tooBusy(ClientSession s, String id) {
-    if (!s.overBound()) {
-      return false;
-    }
-    if (++s.tooBusyReplies > TOO_BUSY_REPLIES_BEFORE_CLOSE) {
-      counters.tooBusyClosed++;
-      close(s, (short) 1008, "too busy: kept sending while over " + config.writeQueueBytes() + " bytes unread");
-    } else {
-      s.send(new ServerMessage.Error(id, Codes.TOO_BUSY, "over " + config.writeQueueBytes() + " bytes are waiting for "
-          + "you to read them; read before asking for more", config.slowClientTimeoutMs() / 4));
-    }
-    return true;
-  }
-
-  private void handle(ClientSession s, ClientMessage m) {
-    switch (m) {
-      case Protocol.Hello h -> {
-        if (h.token() != null) {
-          if (!config.tokenMatches(h.token())) {
-            throw new ProtocolException(Codes.UNAUTHORIZED, "wrong token", h.id());
-          }
-          s.authorized = true;
-        }
-        s.send(new ServerMessage.Hello(h.id(), s.authorized));
-      }
-      case Protocol.Subscribe sub -> subscribe(s, sub);
-      case Protocol.Unsubscribe u -> {
-        JobStream js = find(u.job(), u.id());
-        s.unsubscribe(js.num);
-        s.send(new ServerMessage.Unsubscribed(u.id(), js.num));
-      }
-      case Protocol.Start st -> {
-        requireToken(s, st.id());
-        forward(s, st.id(), "start", new TrainerCommand.Start(st.preset(), st.spec(), st.epochs()));
-      }
-      case Protocol.Control c -> {
-        requireToken(s, c.id());
-        TrainerCommand.Action action = TrainerCommand.Action.fromWireName(c.action());
-        forward(s, c.id(), c.action(), new TrainerCommand.Control(action, find(c.job(), c.id()).id()));
-      }
-      case Protocol.SetSetting set -> {
-        requireToken(s, set.id());
-        forward(s, set.id(), "set", new TrainerCommand.Set(find(set.job(), set.id()).id(), set.key(), set.value()));
-      }
-      case Protocol.ModelRequest r -> {
-        if (config.watchRequiresToken()) {
-          requireToken(s, r.id());
-        }
-        JobStream js = find(r.job(), r.id());
-        if (s.interactiveInFlight >= config.interactiveMaxInFlightPerClient()) {
-          s.send(new ServerMessage.Error(r.id(), Codes.BUSY, config.interactiveMaxInFlightPerClient()
-              + " interactive requests are already in flight for you; wait for a reply, then retry", BUSY_RETRY_MS));
-          return;
-        }
-        // The trainer said when it would have time again: until then the answer is known here, and a flood
-        // costs neither the event bus nor the trainer's node anything.
-        long waitMs = js.trainerBusyUntilNanos == 0 ? 0 : (js.trainerBusyUntilNanos - System.nanoTime()) / 1_000_000;
-        if (waitMs > 0) {
-          s.send(new ServerMessage.Error(r.id(), Codes.BUSY, "the trainer's time for interactive requests is used up; "
-              + "retry in " + waitMs + " ms", waitMs));
-          return;
-        }
-        // One client gets a share of the trainer's interactive time, so one flooding socket cannot take it all.
-        long clientWaitMs = s.interactiveWaitMs(config.interactiveClientMsPerSecond(), System.nanoTime());
-        if (clientWaitMs > 0) {
-          s.send(new ServerMessage.Error(r.id(), Codes.BUSY, "your share of the trainer's time ("
-              + config.interactiveClientMsPerSecond() + " ms per second) is used up; retry in " + clientWaitMs + " ms",
-              clientWaitMs));
-          return;
-        }
-        s.interactiveInFlight++;
-        forward(s, r.id(), r.op(), new TrainerCommand.ModelRequest(js.id(), r.op(), r.body()),
-            busy -> js.trainerBusyUntilNanos = Math.max(js.trainerBusyUntilNanos,
-                System.nanoTime() + busy.retryAfterMs() * 1_000_000),
-            result -> {
-              if (result.remove(TrainerCommand.ModelRequest.TRAINER_MS) instanceof Number ms) {
-                s.chargeInteractive(ms.doubleValue());
-              }
-            })
-            .onComplete(v -> s.interactiveInFlight--);
-      }
-      case Protocol.Ping p -> s.send(new ServerMessage.Pong(p.id()));
-    }
-  }
-
-  /**
-   * A first subscribe gets the history (with {@code loss}) and the latest frame of each image stream. A
-   * repeated one replaces the streams and rate: no second history, only the latest frames of added streams.
-   */
-  private void subscribe(ClientSession s, Protocol.Subscribe req) {
-    if (config.watchRequiresToken()) {
-      requireToken(s, req.id());
-    }
-    JobStream js = find(req.job(), req.id());
-    // The server's maxFramesPerSecond caps every client; a client's maxFps can only lower it.
-    double fps = req.maxFps() == null ? config.maxFramesPerSecond() : Math.min(config.maxFramesPerSecond(), req.maxFps());
-    EnumSet<Stream> streams = EnumSet.copyOf(req.streams());
-    ClientSession.Subscription before = s.subscriptions.get(js.num);
-    EnumSet<Stream> added = EnumSet.copyOf(streams);
-    if (before != null) {
-      added.removeAll(before.streams);
-    }
-    ClientSession.Subscription sub = s.subscribe(js.num, streams, (long) (1e9 / fps));
-    sub.latentPoints = req.latentPoints();
-    s.send(new ServerMessage.Subscribed(req.id(), js.status, streams.stream().map(Enum::name).toList(), fps));
-    boolean needsHistory = streams.contains(Stream.loss) && !sub.historySent && !sub.historyPending;
-    if (needsHistory) {
-      sub.historyPending = true;
-    }
-    loadPast(js).onComplete(done -> {
-      if (s.closed || s.subscriptions.get(js.num) != sub) {
-        return;
-      }
-      JobStream now = jobs.get(js.num);
-      if (now != js) {
-        // A resumed run replaced the stream meanwhile: the history owed is the new one's.
-        if (needsHistory && now != null && sub.historyPending) {
-          loadPast(now).onComplete(v -> requestHistory(now));
-        }
-        return;
-      }
-      // A run whose past is still on disk (resumed, or joined mid-run by a late gateway) sends its history at
-      // its next step, once that past is read: an empty history now would only be replaced.
-      if (needsHistory && sub.historyPending && js.pastLoaded != null) {
-        requestHistory(js);
-      }
-      for (FrameKind kind : FrameKind.values()) {
-        FrameMessage latest = js.latest.get(kind);
-        if (latest != null && added.contains(Stream.valueOf(kind.wireName())) && sub.streams.contains(
-            Stream.valueOf(kind.wireName()))) {
-          s.offerFrame(latest);
-        }
-      }
-      if (added.contains(Stream.diagnostics) && js.diagnostics != null) {
-        s.send(js.diagnostics);
-      }
-      if (added.contains(Stream.status)) {
-        js.warnings.forEach(s::send);
-      }
-    });
-  }
-
-  private Future<Void> forward(ClientSession s, String id, String requestType, TrainerCommand command) {
-    return forward(s, id, requestType, command, busy -> { }, result -> { });
-  }
-
-  /**
-   * Sends {@code command} to the trainer and its reply to the client; {@code onBusy} hears the trainer's busy,
-   * {@code onResult} sees a result before the client does.
-   */
-  private Future<Void> forward(ClientSession s, String id, String requestType, TrainerCommand command,
-      java.util.function.Consumer<Busy> onBusy, java.util.function.Consumer<JsonObject> onResult) {
-    return trainer(command).transform(ar -> {
-      if (ar.succeeded()) {
-        onResult.accept(ar.result());
-        s.send(new ServerMessage.Result(ServerMessage.RESULT_TYPES.get(requestType), id, ar.result()));
-      } else {
-        String code = code(ar.cause());
-        if (Codes.BUSY.equals(code) && ar.cause() instanceof ReplyException r) {
-          // The trainer refused for its global budget: its own figure for when to try again.
-          Busy busy = Busy.of(r, BUSY_RETRY_MS);
-          onBusy.accept(busy);
-          s.send(new ServerMessage.Error(id, code, busy.message(), busy.retryAfterMs()));
-        } else {
-          s.send(new ServerMessage.Error(id, code, ar.cause().getMessage(), null));
-        }
-      }
-      return Future.succeededFuture();
-    });
-  }
-
-  static String code(Throwable t) {
-    if (t instanceof ReplyException r) {
-      return switch (r.failureCode()) {
-        case 400 -> Codes.BAD_REQUEST;
-        case 404 -> Codes.UNKNOWN_JOB;
-        case 409 -> Codes.CONFLICT;
-        case Busy.FAILURE_CODE -> Codes.BUSY;
-        case 503 -> Codes.UNAVAILABLE;
-        // No trainer node answered (none registered, or it timed out): not the server's fault.
-        default -> r.failureType() == ReplyFailure.RECIPIENT_FAILURE ? Codes.INTERNAL : Codes.UNAVAILABLE;
-      };
-    }
-    return Codes.INTERNAL;
-  }
-
-  private Future<JsonObject> trainer(TrainerCommand command) {
-    return routes.request(command);
-  }
-
-  private JobStream find(Object job, String id) {
-    JobStream js = job instanceof Integer n ? jobs.get(n) : byId(String.valueOf(job));
-    if (js == null) {
-      throw new ProtocolException(Codes.UNKNOWN_JOB, "unknown job '" + job + "'", id);
-    }
-    return js;
-  }
-
-  private void requireToken(ClientSession s, String id) {
-    if (!s.authorized) {
-      throw new ProtocolException(Codes.UNAUTHORIZED, "this needs the token: send {\"type\":\"hello\",\"version\":1,"
-          + "\"token\":\"...\"} first", id);
-    }
-  }
 }
