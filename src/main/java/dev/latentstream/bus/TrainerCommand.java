@@ -36,6 +36,16 @@ public sealed interface TrainerCommand {
     public static final String TRAINER_MS = "trainerMs";
   }
 
+  /**
+   * Part of a file in a job's run directory, for a gateway that does not share the trainer node's disk:
+   * {@code length} bytes (1 to {@link #MAX_CHUNK}) from {@code offset}. {@code name} is one the run directory
+   * serves (metrics.csv, an epoch's frame, the checkpoint). Reply: {@code {"size": the file's bytes, "bytes": the
+   * chunk}}; 404 when the run has no such file yet.
+   */
+  record ReadRunFile(Object job, String name, long offset, int length) implements TrainerCommand {
+    public static final int MAX_CHUNK = 1 << 20;
+  }
+
   enum Action {
     PAUSE, RESUME, STOP, DELETE;
 
@@ -90,6 +100,8 @@ public sealed interface TrainerCommand {
         case Control k -> new JsonObject().put("op", k.action().wireName()).put("job", k.job());
         case Set s -> new JsonObject().put("op", "set").put("job", s.job()).put("key", s.key()).put("value", s.value());
         case ModelRequest m -> new JsonObject().put("op", m.op()).put("job", m.job()).put("body", m.body());
+        case ReadRunFile r -> new JsonObject().put("op", "read-file").put("job", r.job()).put("name", r.name())
+            .put("offset", r.offset()).put("length", r.length());
       };
     }
 
@@ -102,6 +114,8 @@ public sealed interface TrainerCommand {
         case "pause", "resume", "stop", "delete" -> new Control(Action.fromWireName(op), j.getValue("job"));
         case "set" -> new Set(j.getValue("job"), j.getString("key"), j.getDouble("value"));
         case "decode", "encode", "interpolate", "attribute" -> new ModelRequest(j.getValue("job"), op, j.getJsonObject("body"));
+        case "read-file" -> new ReadRunFile(j.getValue("job"), j.getString("name"), j.getLong("offset"),
+            j.getInteger("length"));
         case null, default -> throw new IllegalArgumentException("unknown trainer command '" + op + "'");
       };
     }

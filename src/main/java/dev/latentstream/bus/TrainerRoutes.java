@@ -46,6 +46,7 @@ public final class TrainerRoutes {
       case TrainerCommand.Control c -> c.job();
       case TrainerCommand.Set s -> s.job();
       case TrainerCommand.ModelRequest r -> r.job();
+      case TrainerCommand.ReadRunFile f -> f.job();
       case TrainerCommand.ListJobs l -> null;
       case TrainerCommand.Start s -> null;
     };

@@ -1,5 +1,6 @@
 package dev.latentstream.gateway;
 
+import dev.latentstream.bus.RemoteRunFiles;
 import dev.latentstream.bus.TrainerCommand;
 import dev.latentstream.bus.TrainerRoutes;
 import dev.latentstream.config.JobConfigs;
@@ -19,7 +20,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -40,6 +40,10 @@ final class JobsApi {
   private final StreamHub hub;
   private final Gateway gateway;
   private final TrainerRoutes routes;
+  /** A run's files from the trainer node, for a gateway node that does not share its disk. */
+  private final RemoteRunFiles remoteFiles;
+  /** The largest run file (a checkpoint, a long run's metrics) a gateway relays from a trainer node. */
+  static final long MAX_RELAYED_BYTES = 1L << 30;
 
   JobsApi(Vertx vertx, ServerConfig config, ServerInfo info, StreamHub hub, Gateway gateway, TrainerRoutes routes) {
     this.gateway = gateway;
@@ -48,6 +52,7 @@ final class JobsApi {
     this.config = config;
     this.info = info;
     this.hub = hub;
+    this.remoteFiles = new RemoteRunFiles(routes);
   }
 
   void mount(Router router) {
@@ -155,33 +160,57 @@ final class JobsApi {
     boolean wantsJson = "json".equals(rc.queryParams().get("format"))
         || String.valueOf(rc.request().getHeader("Accept")).contains("application/json");
     trainer(rc, get(rc), job -> {
-      Path csv = Path.of(job.getString("runDir")).resolve("metrics.csv");
-      if (!wantsJson) {
-        vertx.fileSystem().exists(csv.toString()).onComplete(ar -> {
-          if (ar.succeeded() && ar.result()) {
-            rc.response().putHeader("Content-Type", "text/csv; charset=utf-8").sendFile(csv.toString());
-          } else {
+      String csv = Path.of(job.getString("runDir")).resolve(MetricsCsv.FILE).toString();
+      vertx.fileSystem().exists(csv).onComplete(exists -> {
+        boolean here = exists.succeeded() && exists.result();
+        if (here && !wantsJson) {
+          rc.response().putHeader("Content-Type", "text/csv; charset=utf-8").sendFile(csv);
+          return;
+        }
+        Future<Buffer> bytes = here ? vertx.fileSystem().readFile(csv) : relayed(job, MetricsCsv.FILE);
+        bytes.onComplete(read -> {
+          if (read.failed()) {
+            error(rc, 502, "cannot read " + MetricsCsv.FILE + ": " + read.cause().getMessage());
+          } else if (read.result() == null) {
             error(rc, 404, "job " + job.getString("id") + " has no metrics yet");
+          } else if (!wantsJson) {
+            rc.response().putHeader("Content-Type", "text/csv; charset=utf-8").end(read.result());
+          } else {
+            vertx.executeBlocking(() -> csvColumns(MetricsCsv.parse(read.result().getBytes()))).onComplete(ar -> {
+              if (ar.failed()) {
+                error(rc, 500, "cannot read " + MetricsCsv.FILE + ": " + ar.cause().getMessage());
+              } else {
+                json(rc, ar.result());
+              }
+            });
           }
         });
-        return;
-      }
-      vertx.executeBlocking(() -> Files.exists(csv) ? csvColumns(csv) : null).onComplete(ar -> {
-        if (ar.failed()) {
-          error(rc, 500, "cannot read " + csv.getFileName() + ": " + ar.cause().getMessage());
-        } else if (ar.result() == null) {
-          error(rc, 404, "job " + job.getString("id") + " has no metrics yet");
-        } else {
-          json(rc, ar.result());
-        }
       });
     });
   }
 
+  /**
+   * A run file this machine does not have: from the trainer node when this is a gateway node (its disk is not
+   * the trainer's), else none (null).
+   */
+  private Future<Buffer> relayed(JsonObject job, String name) {
+    if (config.role() != ServerConfig.Role.gateway) {
+      return Future.succeededFuture(null);
+    }
+    return remoteFiles.read(job.getString("id"), name, MAX_RELAYED_BYTES).map(b -> b == null ? null : Buffer.buffer(b));
+  }
+
+  /** A run file from this machine's disk when it is there, else {@link #relayed}. */
+  private Future<Buffer> runFile(JsonObject job, String name) {
+    String local = Path.of(job.getString("runDir")).resolve(name).toString();
+    return vertx.fileSystem().exists(local).recover(t -> Future.succeededFuture(false))
+        .compose(here -> here ? vertx.fileSystem().readFile(local) : relayed(job, name));
+  }
+
   /** {@code metrics.csv} as columns: numbers, except the {@code setting} column; empty cells are null. */
-  static JsonObject csvColumns(Path csv) throws IOException {
+  static JsonObject csvColumns(MetricsCsv.Table csv) {
     JsonObject columns = new JsonObject();
-    MetricsCsv.read(csv).byColumn().forEach((name, values) -> columns.put(name, new JsonArray(values)));
+    csv.byColumn().forEach((name, values) -> columns.put(name, new JsonArray(values)));
     return columns;
   }
 
@@ -221,9 +250,8 @@ final class JobsApi {
       error(rc, 404, "not kept: no " + kind.wireName() + " frame at or before step " + step);
       return;
     }
-    String file = Path.of(job.getString("runDir")).resolve(RunDirectoryWriter.fileName(kind, (int) epoch)).toString();
-    vertx.fileSystem().readFile(file).onComplete(read -> {
-      if (read.failed()) {
+    runFile(job, RunDirectoryWriter.fileName(kind, (int) epoch)).onComplete(read -> {
+      if (read.failed() || read.result() == null) {
         error(rc, 404, "not kept: no " + kind.wireName() + " frame at or before step " + step);
         return;
       }
@@ -240,14 +268,26 @@ final class JobsApi {
     trainer(rc, get(rc), job -> {
       String file = Checkpoint.file(Path.of(job.getString("runDir"))).toString();
       vertx.fileSystem().exists(file).onComplete(ar -> {
-        if (!ar.succeeded() || !ar.result()) {
-          error(rc, 404, "job " + job.getString("id") + " has no checkpoint yet");
+        if (ar.succeeded() && ar.result()) {
+          download(rc, job).sendFile(file);
           return;
         }
-        rc.response().putHeader("Content-Type", "application/octet-stream")
-            .putHeader("Content-Disposition", "attachment; filename=\"" + job.getString("id") + ".pt\"").sendFile(file);
+        relayed(job, Checkpoint.RUN_FILE).onComplete(read -> {
+          if (read.failed()) {
+            error(rc, 502, "cannot read the checkpoint from the trainer node: " + read.cause().getMessage());
+          } else if (read.result() == null) {
+            error(rc, 404, "job " + job.getString("id") + " has no checkpoint yet");
+          } else {
+            download(rc, job).end(read.result());
+          }
+        });
       });
     });
+  }
+
+  private static io.vertx.core.http.HttpServerResponse download(RoutingContext rc, JsonObject job) {
+    return rc.response().putHeader("Content-Type", "application/octet-stream")
+        .putHeader("Content-Disposition", "attachment; filename=\"" + job.getString("id") + ".pt\"");
   }
 
   private void presets(RoutingContext rc) {

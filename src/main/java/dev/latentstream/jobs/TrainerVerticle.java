@@ -207,6 +207,7 @@ public final class TrainerVerticle extends VerticleBase {
         }
         case TrainerCommand.Set s -> msg.reply(set(job(s.job()), s.key(), s.value()));
         case TrainerCommand.ModelRequest r -> interactive(msg, r);
+        case TrainerCommand.ReadRunFile f -> msg.reply(readRunFile(job(f.job()), f));
       }
     } catch (ReplyError e) {
       msg.fail(e.code, e.getMessage());
@@ -460,6 +461,29 @@ public final class TrainerVerticle extends VerticleBase {
     }
     j.trainer.set(key, value);
     return new JsonObject().put("job", j.id).put("key", key).put("value", value);
+  }
+
+  /** A chunk of one of the job's run files, for a gateway without this node's disk (see {@code RemoteRunFiles}). */
+  private JsonObject readRunFile(Job j, TrainerCommand.ReadRunFile f) {
+    if (f.name() == null || !RunDirectoryWriter.servable(f.name())) {
+      throw new ReplyError(BAD_REQUEST, "not a file a run directory serves: " + f.name());
+    }
+    if (f.offset() < 0 || f.length() < 1 || f.length() > TrainerCommand.ReadRunFile.MAX_CHUNK) {
+      throw new ReplyError(BAD_REQUEST, "a chunk is 1 to " + TrainerCommand.ReadRunFile.MAX_CHUNK
+          + " bytes from an offset of 0 or more");
+    }
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(j.runDir.resolve(f.name()))) {
+      long size = ch.size();
+      java.nio.ByteBuffer chunk = java.nio.ByteBuffer.allocate((int) Math.max(0, Math.min(f.length(), size - f.offset())));
+      while (chunk.hasRemaining() && ch.read(chunk, f.offset() + chunk.position()) > 0) {
+        // a file channel reads until the end of the file or of the buffer
+      }
+      return new JsonObject().put("size", size).put("bytes", java.util.Arrays.copyOf(chunk.array(), chunk.position()));
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new ReplyError(NOT_FOUND, "job " + j.id + " has no " + f.name() + " yet");
+    } catch (IOException e) {
+      throw new ReplyError(INTERNAL, "cannot read " + f.name() + " of job " + j.id + ": " + e.getMessage());
+    }
   }
 
   private void interactive(Message<TrainerCommand> msg, TrainerCommand.ModelRequest r) {

@@ -69,8 +69,11 @@ public final class Checkpoint implements CheckpointStore {
     return load(runDir, model, optimizers);
   }
 
+  /** The latest checkpoint, relative to its run directory. */
+  public static final String RUN_FILE = "checkpoint/" + FILE;
+
   public static Path file(Path runDir) {
-    return runDir.resolve("checkpoint").resolve(FILE);
+    return runDir.resolve(RUN_FILE);
   }
 
   public static boolean exists(Path runDir) {

@@ -214,14 +214,26 @@ public final class MetricsCsv implements AutoCloseable {
    * @throws IOException when the file cannot be read or is not a metrics file
    */
   public static Table read(Path file) throws IOException {
-    List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+    return parse(file.getFileName().toString(), Files.readAllLines(file, StandardCharsets.UTF_8));
+  }
+
+  /**
+   * Reads a {@code metrics.csv} from its bytes (e.g. relayed from another node), like {@link #read(Path)}.
+   *
+   * @throws IOException when the bytes are not a metrics file
+   */
+  public static Table parse(byte[] utf8) throws IOException {
+    return parse(FILE, new String(utf8, StandardCharsets.UTF_8).lines().toList());
+  }
+
+  private static Table parse(String fileName, List<String> lines) throws IOException {
     if (lines.isEmpty() || !lines.getFirst().startsWith("step,epoch,")) {
-      throw new IOException(file.getFileName() + " is not a metrics file (no header)");
+      throw new IOException(fileName + " is not a metrics file (no header)");
     }
     List<String> columns = List.of(lines.getFirst().split(",", -1));
     int testAt = columns.indexOf("test_loss");
     if (testAt < 2) {
-      throw new IOException(file.getFileName() + " is not a metrics file (no test_loss column)");
+      throw new IOException(fileName + " is not a metrics file (no test_loss column)");
     }
     List<String> lossTerms = columns.subList(2, testAt);
     List<Row> rows = new ArrayList<>(lines.size());
@@ -253,7 +265,7 @@ public final class MetricsCsv implements AutoCloseable {
             number(cells.get("test_loss")), number(cells.getOrDefault("seconds", "")), List.copyOf(settings),
             Collections.unmodifiableMap(cells)));
       } catch (NumberFormatException e) {
-        throw new IOException(file.getFileName() + ": not a number in row '" + line + "'", e);
+        throw new IOException(fileName + ": not a number in row '" + line + "'", e);
       }
     }
     return new Table(columns, lossTerms, List.copyOf(rows));

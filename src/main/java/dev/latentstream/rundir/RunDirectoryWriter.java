@@ -46,6 +46,18 @@ public final class RunDirectoryWriter implements TrainingListener {
     this.metrics = new MetricsCsv(dir.resolve(MetricsCsv.FILE));
   }
 
+  /** An epoch's frame file: one of the four prefixes, a positive epoch, ".png". */
+  private static final java.util.regex.Pattern FRAME_FILE =
+      java.util.regex.Pattern.compile("(reconst|sampled|latent|manifold)-[1-9][0-9]{0,8}\\.png");
+
+  /**
+   * Whether {@code name} (relative to a run directory) is a file the trainer node hands to gateways: {@code
+   * metrics.csv}, an epoch's frame or the checkpoint. Nothing else, so no name can reach outside the run.
+   */
+  public static boolean servable(String name) {
+    return name.equals(MetricsCsv.FILE) || name.equals(Checkpoint.RUN_FILE) || FRAME_FILE.matcher(name).matches();
+  }
+
   public static String fileName(FrameKind kind, int epoch) {
     return FILE_PREFIX.get(kind) + "-" + epoch + ".png";
   }

@@ -23,18 +23,32 @@ final class RunFiles {
 
   private RunFiles() {}
 
+  /** Where a run directory's files come from: this machine's disk, or the trainer node's over the event bus. */
+  @FunctionalInterface
+  interface Source {
+    /** The file's bytes ({@code name} relative to the run directory), or null when there is none. */
+    byte[] read(String name) throws IOException;
+
+    static Source disk(Path runDir) {
+      return name -> {
+        Path file = runDir.resolve(name);
+        return Files.isRegularFile(file) ? Files.readAllBytes(file) : null;
+      };
+    }
+  }
+
   /**
-   * A {@link JobStream} holding what {@code runDir} recorded up to {@code upToStep} (inclusive), keeping
+   * A {@link JobStream} holding what the run directory recorded up to {@code upToStep} (inclusive), keeping
    * at most {@code keepFrames} frames per stream; empty when there is no {@code metrics.csv}.
    */
-  static JobStream read(Path runDir, int num, JsonObject status, long upToStep, int keepFrames) throws IOException {
+  static JobStream read(Source runDir, int num, JsonObject status, long upToStep, int keepFrames) throws IOException {
     JobStream past = new JobStream(num, status);
-    Path csv = runDir.resolve(MetricsCsv.FILE);
-    if (!Files.isRegularFile(csv) || Files.size(csv) == 0) {
+    byte[] csv = runDir.read(MetricsCsv.FILE);
+    if (csv == null || csv.length == 0) {
       return past;
     }
     Map<Integer, Long> epochEnds = new LinkedHashMap<>();
-    for (MetricsCsv.Row row : MetricsCsv.read(csv).rows()) {
+    for (MetricsCsv.Row row : MetricsCsv.parse(csv).rows()) {
       long step = row.step();
       if (step > upToStep) {
         break;
@@ -53,9 +67,8 @@ final class RunFiles {
     List<Map.Entry<Integer, Long>> kept = List.copyOf(epochEnds.entrySet());
     for (Map.Entry<Integer, Long> end : kept.subList(Math.max(0, kept.size() - keepFrames), kept.size())) {
       for (FrameKind kind : FrameKind.values()) {
-        Path png = runDir.resolve(RunDirectoryWriter.fileName(kind, end.getKey()));
-        if (Files.isRegularFile(png)) {
-          byte[] bytes = Files.readAllBytes(png);
+        byte[] bytes = runDir.read(RunDirectoryWriter.fileName(kind, end.getKey()));
+        if (bytes != null && bytes.length >= 24) {
           ByteBuffer ihdr = ByteBuffer.wrap(bytes); // big-endian; width and height follow the signature and IHDR tag
           past.addFrame(FrameMessage.of(num, new Frame(kind, end.getValue(), end.getKey(), ihdr.getInt(16),
               ihdr.getInt(20), bytes)), keepFrames);

@@ -2,22 +2,30 @@ package dev.latentstream.stream;
 
 import dev.latentstream.config.ServerConfig;
 import dev.latentstream.bus.Addresses;
+import dev.latentstream.bus.RemoteRunFiles;
 import dev.latentstream.bus.TrainerRoutes;
 import dev.latentstream.bus.FrameMessage;
 import dev.latentstream.bus.TrainerCommand;
 import dev.latentstream.bus.TrainerEvent;
 import dev.latentstream.stream.Protocol.Stream;
+import dev.latentstream.rundir.MetricsCsv;
 import dev.latentstream.train.FrameKind;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Fans the trainer's events out to WebSocket clients and keeps each job's history for late joiners,
@@ -43,6 +51,10 @@ public final class StreamHub {
   /** Sessions with frames waiting for their window or for room. */
   private final Set<ClientSession> framesWaiting = new LinkedHashSet<>();
   private final Counters counters = new Counters();
+  /** A run's files from the trainer node, for a gateway that does not share its disk. */
+  private final RemoteRunFiles remoteFiles;
+  /** The largest run file a gateway reads from a trainer node into memory. */
+  static final long MAX_RELAYED_BYTES = 256L << 20;
   private final ClientRequests requests;
   private long lossTicks;
 
@@ -73,6 +85,7 @@ public final class StreamHub {
     this.config = config;
     this.routes = routes;
     this.requests = new ClientRequests(this, config, routes, counters);
+    this.remoteFiles = new RemoteRunFiles(routes);
   }
 
   public Future<Void> start() {
@@ -417,7 +430,7 @@ public final class StreamHub {
       return js.pastLoaded;
     }
     long limit = upTo;
-    js.pastLoaded = vertx.executeBlocking(() -> RunFiles.read(config.runsDir().resolve(js.id()), js.num, js.status, limit,
+    js.pastLoaded = vertx.executeBlocking(() -> RunFiles.read(runFiles(js.id()), js.num, js.status, limit,
             config.frameHistory()))
         .map(past -> {
           js.prepend(past, config.frameHistory());
@@ -428,6 +441,28 @@ public final class StreamHub {
           return Future.succeededFuture();
         });
     return js.pastLoaded;
+  }
+
+  /**
+   * A run's files on this machine's disk: the trainer's own in one process, or a directory shared with it. A
+   * gateway node without the run on its disk reads them from the trainer node over the event bus (on a worker
+   * thread, which may wait for the replies).
+   */
+  private RunFiles.Source runFiles(String jobId) {
+    Path local = config.runsDir().resolve(jobId);
+    if (config.role() != ServerConfig.Role.gateway || Files.isRegularFile(local.resolve(MetricsCsv.FILE))) {
+      return RunFiles.Source.disk(local);
+    }
+    return name -> {
+      try {
+        return remoteFiles.read(jobId, name, MAX_RELAYED_BYTES).toCompletionStage().toCompletableFuture()
+            .get(60, TimeUnit.SECONDS);
+      } catch (ExecutionException e) {
+        throw new IOException("cannot read " + name + " from the trainer node: " + e.getCause().getMessage(), e);
+      } catch (InterruptedException | TimeoutException e) {
+        throw new IOException("cannot read " + name + " from the trainer node: " + e, e);
+      }
+    };
   }
 
   // --- clients --------------------------------------------------------------------------------

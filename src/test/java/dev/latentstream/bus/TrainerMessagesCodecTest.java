@@ -35,7 +35,8 @@ class TrainerMessagesCodecTest {
       new TrainerCommand.Start(null, new JsonObject().put("model", "vae"), null),
       new TrainerCommand.Control(TrainerCommand.Action.STOP, 2),
       new TrainerCommand.Set("a", "beta", 4.0),
-      new TrainerCommand.ModelRequest(1, "decode", new JsonObject().put("z", new io.vertx.core.json.JsonArray().add(0.5).add(1.5))));
+      new TrainerCommand.ModelRequest(1, "decode", new JsonObject().put("z", new io.vertx.core.json.JsonArray().add(0.5).add(1.5))),
+      new TrainerCommand.ReadRunFile("a", "metrics.csv", 1L << 33, TrainerCommand.ReadRunFile.MAX_CHUNK));
 
   @Test
   void everyTrainerEventRoundTrips() {

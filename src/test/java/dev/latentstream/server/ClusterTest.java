@@ -147,10 +147,13 @@ class ClusterTest {
 
   @Test
   @Order(4)
-  void aGatewayKilledAndRestartedServesTheJobAgain() throws Exception {
+  void aGatewayKilledAndRestartedOnADiskOfItsOwnServesTheJobAndItsPastAgain() throws Exception {
     gateway1.destroyForcibly().waitFor(20, TimeUnit.SECONDS);
     Files.delete(dir.resolve("gateway1.log"));
-    gateway1 = node("gateway1", clusterPorts[1], "--port", Integer.toString(http1));
+    // As on another machine: its runsDir is not the trainer's, so the run's past comes from the trainer node.
+    Path ownRuns = Files.createDirectories(dir.resolve("gateway1-own-runs"));
+    gateway1 = node("gateway1", clusterPorts[1], java.util.Map.of("LATENTSTREAM_RUNS_DIR", ownRuns.toString()),
+        "--port", Integer.toString(http1));
     awaitLine(dir.resolve("gateway1.log"), "serving at", 180);
     try (Client c = Client.open(http1)) {
       int job = c.firstJob();
@@ -164,6 +167,23 @@ class ClusterTest {
       long lastHistory = histSteps.getLong(histSteps.size() - 1);
       assertTrue(loss.getJsonObject("columns").getJsonArray("step").getLong(0) > lastHistory,
           "live points continue after the history");
+
+      String id = jobs(http1).getJsonObject(0).getString("id");
+      HttpResponse<String> metrics = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http1
+          + "/api/jobs/" + id + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, metrics.statusCode(), metrics.body());
+      assertTrue(metrics.body().startsWith("step,epoch,") && metrics.body().lines().count() > 16,
+          "metrics.csv relayed from the trainer node: " + metrics.body().lines().limit(3).toList());
+      HttpResponse<byte[]> checkpoint = null;
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (System.nanoTime() < end && (checkpoint == null || checkpoint.statusCode() == 404)) {
+        checkpoint = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http1 + "/api/jobs/" + id
+            + "/checkpoint")).header("Authorization", "Bearer " + TOKEN).build(), HttpResponse.BodyHandlers.ofByteArray());
+        Thread.sleep(checkpoint.statusCode() == 404 ? 500 : 0);
+      }
+      assertEquals(200, checkpoint.statusCode(), new String(checkpoint.body()));
+      assertTrue(checkpoint.body().length > 1000, "the checkpoint's bytes: " + checkpoint.body().length);
+      assertTrue(Files.list(ownRuns).findAny().isEmpty(), "nothing was written to the gateway's own disk");
     }
   }
 
@@ -193,6 +213,10 @@ class ClusterTest {
   }
 
   static Process node(String name, int clusterPort, String... extra) throws IOException {
+    return node(name, clusterPort, java.util.Map.of(), extra);
+  }
+
+  static Process node(String name, int clusterPort, java.util.Map<String, String> env, String... extra) throws IOException {
     String role = name.startsWith("gateway") ? "gateway" : "trainer";
     List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
         "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
@@ -207,6 +231,7 @@ class ClusterTest {
         .redirectOutput(dir.resolve(name + ".log").toFile());
     pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
     pb.environment().put("LATENTSTREAM_TOKEN", TOKEN);
+    pb.environment().putAll(env);
     return pb.start();
   }
 
