@@ -95,7 +95,8 @@ function onJson(m) {
   if (m.id != null && state.pending.has(String(m.id))) {
     const p = state.pending.get(String(m.id));
     state.pending.delete(String(m.id));
-    if (m.type === 'error') p.reject(Object.assign(new Error(m.message), { code: m.code })); else p.resolve(m);
+    if (m.type === 'error') p.reject(Object.assign(new Error(m.message), { code: m.code, retryAfterMs: m.retryAfterMs }));
+    else p.resolve(m);
     return;
   }
   const mine = m.job === state.selected;
@@ -587,7 +588,12 @@ async function decodeAt(p) {
     $('hover-decode').alt = `decode of (${p[0].toFixed(2)}, ${p[1].toFixed(2)})`;
     $('hover-z').textContent = `decoded (${p[0].toFixed(2)}, ${p[1].toFixed(2)})`;
   } catch (err) {
-    $('hover-z').textContent = err.message;
+    $('hover-z').textContent = err.code === 'busy' ? 'the trainer is busy; decoding again shortly' : err.message;
+    // Rationed: wait as told (at most 2 s), then decode the newest point, not every one missed meanwhile.
+    if (err.code === 'busy') {
+      await new Promise(done => setTimeout(done, Math.min(2000, Math.max(50, err.retryAfterMs ?? 200))));
+      decodeNext = decodeNext ?? p;
+    }
   } finally {
     decodeBusy = false;
     if (decodeNext) { const n = decodeNext; decodeNext = null; decodeAt(n); }
