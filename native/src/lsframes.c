@@ -437,3 +437,80 @@ int lsf_adam_step(float *param, const float *grad, float *exp_avg, float *exp_av
   adam_loop(param, grad, exp_avg, exp_avg_sq, n, (float)(lr / bias1), beta1, beta2, eps, (float)sqrt(bias2));
   return LSF_OK;
 }
+
+/*
+ * The elementwise parts of an MLP VAE step done by hand (lsf_bias_act .. lsf_vae_latent_backward): the
+ * GEMMs go to OpenBLAS, these fill the gaps between them, each one pass over its matrix.
+ */
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+int lsf_bias_act(float *y, const float *bias, int64_t rows, int64_t cols, int relu) {
+  if (y == NULL || bias == NULL) return LSF_ENULL;
+  if (rows < 0 || cols < 0) return LSF_EINVAL;
+  for (int64_t r = 0; r < rows; r++) {
+    float *row = y + r * cols;
+    for (int64_t c = 0; c < cols; c++) row[c] += bias[c];
+    if (relu) {
+      int64_t c = 0;
+      for (; c + 8 <= cols; c += 8) {
+        v8f v;
+        memcpy(&v, row + c, sizeof v);
+        v = v8_select(v > v8_splat(0.0f), v, v8_splat(0.0f));
+        memcpy(row + c, &v, sizeof v);
+      }
+      for (; c < cols; c++) row[c] = row[c] > 0.0f ? row[c] : 0.0f;
+    }
+  }
+  return LSF_OK;
+}
+
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+int lsf_relu_grad_colsum(float *grad, const float *act, int64_t rows, int64_t cols, float *bias_grad) {
+  if (grad == NULL || bias_grad == NULL) return LSF_ENULL;
+  if (rows < 0 || cols < 0) return LSF_EINVAL;
+  for (int64_t c = 0; c < cols; c++) bias_grad[c] = 0.0f;
+  for (int64_t r = 0; r < rows; r++) {
+    float *g = grad + r * cols;
+    if (act != NULL) {
+      const float *a = act + r * cols;
+      int64_t c = 0;
+      for (; c + 8 <= cols; c += 8) {
+        v8f gv, av;
+        memcpy(&gv, g + c, sizeof gv);
+        memcpy(&av, a + c, sizeof av);
+        gv = v8_select(av > v8_splat(0.0f), gv, v8_splat(0.0f));
+        memcpy(g + c, &gv, sizeof gv);
+      }
+      for (; c < cols; c++) g[c] = a[c] > 0.0f ? g[c] : 0.0f;
+    }
+    for (int64_t c = 0; c < cols; c++) bias_grad[c] += g[c];
+  }
+  return LSF_OK;
+}
+
+int lsf_vae_sample(const float *mu, const float *log_var, const float *eps, int64_t n, float *z, float *std) {
+  if (mu == NULL || log_var == NULL || eps == NULL || z == NULL || std == NULL) return LSF_ENULL;
+  if (n < 0) return LSF_EINVAL;
+  for (int64_t i = 0; i < n; i++) {
+    std[i] = expf(0.5f * log_var[i]);
+    z[i] = mu[i] + eps[i] * std[i];
+  }
+  return LSF_OK;
+}
+
+int lsf_vae_latent_backward(const float *grad_z, const float *mu, const float *log_var, const float *eps,
+                            const float *std, int64_t n, float kl_scale, float *grad_mu, float *grad_log_var,
+                            double *kl_sum) {
+  if (grad_z == NULL || mu == NULL || log_var == NULL || eps == NULL || std == NULL || grad_mu == NULL
+      || grad_log_var == NULL || kl_sum == NULL) return LSF_ENULL;
+  if (n < 0) return LSF_EINVAL;
+  double sum = 0;
+  for (int64_t i = 0; i < n; i++) {
+    double m = mu[i], lv = log_var[i], variance = exp(lv);
+    sum += -0.5 * (1.0 + lv - m * m - variance);
+    grad_mu[i] = grad_z[i] + (float)(kl_scale * m);
+    grad_log_var[i] = grad_z[i] * eps[i] * 0.5f * std[i] + (float)(kl_scale * 0.5 * (variance - 1.0));
+  }
+  *kl_sum = sum;
+  return LSF_OK;
+}
+

@@ -55,6 +55,9 @@ interface StepRule {
     }
     Optim optimizer = Optimizers.create(job.optimizer(), model.parameters(), job.lr());
     TrainingKernels kernels = Kernels.training();
+    if (model instanceof MlpVae vae && MlpVaeStep.supports(model, optimizer, kernels)) {
+      return new MlpVaeStep(vae, optimizer, kernels, job.batchSize());
+    }
     if (FusedVae.supports(model) && kernels.implementation().startsWith("native")) {
       return new FusedVae(model, optimizer, kernels);
     }
