@@ -126,6 +126,13 @@ int lsf_vae_latent_backward(const float *grad_z, const float *mu, const float *l
                             const float *std, int64_t n, float kl_scale, float *grad_mu, float *grad_log_var,
                             double *kl_sum);
 
+/*
+ * Training batches from image bytes: out[i] = pixels[order[i]] as floats b / 255 (image_size values per
+ * image, count images). Every order[i] must be in [0, images): otherwise LSF_EINVAL, with out untouched.
+ */
+int lsf_gather_unit(const uint8_t *pixels, int64_t images, int64_t image_size, const int64_t *order, int64_t count,
+                    float *out);
+
 #ifdef __cplusplus
 }
 #endif

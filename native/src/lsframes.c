@@ -514,3 +514,19 @@ int lsf_vae_latent_backward(const float *grad_z, const float *mu, const float *l
   return LSF_OK;
 }
 
+int lsf_gather_unit(const uint8_t *pixels, int64_t images, int64_t image_size, const int64_t *order, int64_t count,
+                    float *out) {
+  if (pixels == NULL || order == NULL || out == NULL) return LSF_ENULL;
+  if (images < 0 || image_size < 0 || count < 0) return LSF_EINVAL;
+  for (int64_t i = 0; i < count; i++) {
+    if (order[i] < 0 || order[i] >= images) return LSF_EINVAL;
+  }
+  for (int64_t i = 0; i < count; i++) {
+    const uint8_t *src = pixels + order[i] * image_size;
+    float *dst = out + i * image_size;
+    /* b / 255.0f, the same IEEE division libtorch's to(Float).div(255) does */
+    for (int64_t j = 0; j < image_size; j++) dst[j] = (float)src[j] / 255.0f;
+  }
+  return LSF_OK;
+}
+

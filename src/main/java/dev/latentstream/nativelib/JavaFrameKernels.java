@@ -290,4 +290,22 @@ public final class JavaFrameKernels implements FrameKernels, TrainingKernels {
     }
     return sum;
   }
+
+  @Override
+  public void gatherUnit(MemorySegment pixels, long images, long imageSize, MemorySegment order, long count,
+      MemorySegment out) {
+    for (long i = 0; i < count; i++) {
+      long image = order.getAtIndex(ValueLayout.JAVA_LONG, i);
+      if (image < 0 || image >= images) {
+        throw new NativeFrameException("gatherUnit", -1, "invalid argument", image, images);
+      }
+    }
+    for (long i = 0; i < count; i++) {
+      long from = order.getAtIndex(ValueLayout.JAVA_LONG, i) * imageSize;
+      for (long j = 0; j < imageSize; j++) {
+        out.setAtIndex(ValueLayout.JAVA_FLOAT, i * imageSize + j,
+            (pixels.get(ValueLayout.JAVA_BYTE, from + j) & 0xff) / 255f);
+      }
+    }
+  }
 }

@@ -58,6 +58,9 @@ final class NativeFrameKernels implements FrameKernels, TrainingKernels {
   private static final MethodHandle VAE_LATENT_BACKWARD = critical("lsf_vae_latent_backward", FunctionDescriptor.of(
       JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, JAVA_FLOAT, ADDRESS, ADDRESS, ADDRESS));
 
+  private static final MethodHandle GATHER_UNIT = critical("lsf_gather_unit", FunctionDescriptor.of(JAVA_INT, ADDRESS,
+      JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS));
+
   private static final String VERSION_STRING = version();
 
   private static MethodHandle handle(String name, FunctionDescriptor d) {
@@ -258,5 +261,15 @@ final class NativeFrameKernels implements FrameKernels, TrainingKernels {
     call("lsf_vae_latent_backward", () -> (int) VAE_LATENT_BACKWARD.invokeExact(gradZ, mu, logVar, eps, std, n, klScale,
         gradMu, gradLogVar, out), n, klScale);
     return sum[0];
+  }
+
+  @Override
+  public void gatherUnit(MemorySegment pixels, long images, long imageSize, MemorySegment order, long count,
+      MemorySegment out) {
+    if (pixels.byteSize() < images * imageSize || order.byteSize() < 8 * count || out.byteSize() < 4 * count * imageSize) {
+      throw new NativeFrameException("lsf_gather_unit", -2, "buffer too small", images, imageSize, count);
+    }
+    call("lsf_gather_unit", () -> (int) GATHER_UNIT.invokeExact(pixels, images, imageSize, order, count, out), images,
+        imageSize, count);
   }
 }

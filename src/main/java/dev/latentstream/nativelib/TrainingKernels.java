@@ -37,4 +37,12 @@ public interface TrainingKernels {
    */
   double vaeLatentBackward(MemorySegment gradZ, MemorySegment mu, MemorySegment logVar, MemorySegment eps,
       MemorySegment std, long n, float klScale, MemorySegment gradMu, MemorySegment gradLogVar);
+
+  /**
+   * Images {@code order[0 .. count-1]} of {@code pixels} ({@code imageSize} unsigned bytes each, {@code images}
+   * of them) as floats b / 255 into {@code out}.
+   *
+   * @throws NativeFrameException when an index is outside the images or a buffer is too small
+   */
+  void gatherUnit(MemorySegment pixels, long images, long imageSize, MemorySegment order, long count, MemorySegment out);
 }

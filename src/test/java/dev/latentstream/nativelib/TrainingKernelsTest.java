@@ -109,6 +109,30 @@ class TrainingKernelsTest {
   }
 
   @Test
+  void gatheredImagesAreTheirBytesOver255InTheGivenOrder() {
+    int images = 6, size = 11;
+    byte[] pixels = new byte[images * size];
+    for (int i = 0; i < pixels.length; i++) {
+      pixels[i] = (byte) (i * 37);
+    }
+    long[] order = {4, 0, 5, 4};
+    float[] want = new float[order.length * size];
+    for (int i = 0; i < order.length; i++) {
+      for (int j = 0; j < size; j++) {
+        want[i * size + j] = (pixels[(int) order[i] * size + j] & 0xff) / 255f;
+      }
+    }
+    for (TrainingKernels impl : new TrainingKernels[] {Kernels.training(), JAVA}) {
+      float[] got = new float[want.length];
+      impl.gatherUnit(MemorySegment.ofArray(pixels), images, size, MemorySegment.ofArray(order), order.length,
+          MemorySegment.ofArray(got));
+      close(want, got, 0, impl.implementation() + " gather");
+      assertThrows(NativeFrameException.class, () -> impl.gatherUnit(MemorySegment.ofArray(pixels), images, size,
+          MemorySegment.ofArray(new long[] {1, 6}), 2, MemorySegment.ofArray(got)), impl.implementation());
+    }
+  }
+
+  @Test
   void shortBuffersAreAnErrorNotACrash() {
     TrainingKernels k = Kernels.training();
     float[] small = new float[4];
