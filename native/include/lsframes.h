@@ -110,6 +110,29 @@ int lsf_adam_step(float *param, const float *grad, float *exp_avg, float *exp_av
 int lsf_bce_logits(const float *logits, const float *target, int64_t n, float grad_scale, float *grad,
                    double *loss_sum);
 
+/*
+ * The elementwise steps of a hand-written MLP VAE step (row-major matrices of rows x cols floats):
+ * lsf_bias_act adds bias[c] to every row and, when relu is non-zero, applies max(y, 0).
+ * lsf_relu_grad_colsum zeroes grad where act <= 0 (act may be NULL: no mask), then writes the column
+ * sums of grad (the bias gradient) to bias_grad.
+ * lsf_vae_sample: std = exp(log_var / 2), z = mu + eps * std, over n values.
+ * lsf_vae_latent_backward: with grad_z the gradient reaching z, writes the gradients of
+ * loss + kl_scale * KL with respect to mu and log_var, and the summed KL, -1/2 sum(1 + lv - mu^2 - e^lv).
+ */
+int lsf_bias_act(float *y, const float *bias, int64_t rows, int64_t cols, int relu);
+int lsf_relu_grad_colsum(float *grad, const float *act, int64_t rows, int64_t cols, float *bias_grad);
+int lsf_vae_sample(const float *mu, const float *log_var, const float *eps, int64_t n, float *z, float *std);
+int lsf_vae_latent_backward(const float *grad_z, const float *mu, const float *log_var, const float *eps,
+                            const float *std, int64_t n, float kl_scale, float *grad_mu, float *grad_log_var,
+                            double *kl_sum);
+
+/*
+ * Training batches from image bytes: out[i] = pixels[order[i]] as floats b / 255 (image_size values per
+ * image, count images). Every order[i] must be in [0, images): otherwise LSF_EINVAL, with out untouched.
+ */
+int lsf_gather_unit(const uint8_t *pixels, int64_t images, int64_t image_size, const int64_t *order, int64_t count,
+                    float *out);
+
 #ifdef __cplusplus
 }
 #endif

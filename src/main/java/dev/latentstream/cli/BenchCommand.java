@@ -78,11 +78,17 @@ public final class BenchCommand implements Callable<Integer> {
         // frames and the checkpoint, which Python does not do, are reported apart.
         double same = lastStepSeconds[0] + e.testSeconds();
         ours.add(new Epoch(e.epoch(), same, e.seconds(), e.testLoss()));
-        System.out.printf(Locale.ROOT, "  latentstream epoch %d: %.3f s train+test (%.3f s with frames and checkpoint),"
-            + " test loss %.3f%n", e.epoch(), same, e.seconds(), e.testLoss());
+        System.out.printf(Locale.ROOT, "  latentstream epoch %d: %.3f s train+test (test pass %.3f s; %.3f s with frames"
+            + " and checkpoint), test loss %.3f%n", e.epoch(), same, e.testSeconds(), e.seconds(), e.testLoss());
       }
     };
     System.out.printf("latentstream: %s, %d epochs, frames by %s%n", config.name(), epochs, Renderers.best().implementation());
+    // Both sides' GEMMs run in OpenBLAS, whose kernels this variable can pin: on the AVX-512 EPYC used here,
+    // its Haswell (AVX2) kernels take about 1.7x as long as the ones OpenBLAS picks by itself.
+    String coreType = System.getenv("OPENBLAS_CORETYPE");
+    if (coreType != null) {
+      System.out.printf("OPENBLAS_CORETYPE=%s (set in the environment, applies to both sides)%n", coreType);
+    }
     Trainer trainer = new Trainer(config, data, new Checkpoint(runDir), Renderers.best(),
         TrainingListener.compose(new RunDirectoryWriter(runDir), timing), false);
     trainer.framesAtEpochEndsOnly();

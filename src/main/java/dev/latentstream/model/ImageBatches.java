@@ -1,13 +1,16 @@
 package dev.latentstream.model;
 
 import dev.latentstream.data.Split;
+import dev.latentstream.nativelib.Kernels;
+import dev.latentstream.nativelib.TrainingKernels;
 import java.lang.foreign.MemorySegment;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * Training batches of one split, gathered at each step straight from the split's bytes into one reused
+ * Training batches of one split, gathered at each step straight from the split's bytes (one native pass,
+ * {@code lsf_gather_unit}) into one reused
  * float tensor, as floats in [0, 1].
  *
  * <p>Why not the whole split as a float tensor, indexed per step: that tensor is four times the bytes the
@@ -25,7 +28,9 @@ public final class ImageBatches implements AutoCloseable {
     Libtorch.load();
   }
 
-  private final byte[] pixels;
+  private static final TrainingKernels KERNELS = Kernels.training();
+
+  private final MemorySegment pixelMemory;
   private final int imageSize;
   private final int count;
   private final Tensor host;
@@ -38,7 +43,7 @@ public final class ImageBatches implements AutoCloseable {
     if (maxBatch < 1) {
       throw new IllegalArgumentException("maxBatch must be at least 1, got " + maxBatch);
     }
-    this.pixels = split.pixels();
+    this.pixelMemory = MemorySegment.ofArray(split.pixels());
     this.imageSize = split.imageSize();
     this.count = split.count();
     int rows = Math.min(maxBatch, Math.max(1, count));
@@ -68,8 +73,11 @@ public final class ImageBatches implements AutoCloseable {
       if (image < 0 || image >= count) {
         throw new IndexOutOfBoundsException("image " + image + " of " + count);
       }
-      TensorData.unitFloats(pixels, (int) image * imageSize, memory, (long) i * imageSize, imageSize);
     }
+    // One native pass (critical downcall: it reads the Java arrays in place): the Java loop through the
+    // segment cost about 140 µs of a 4 ms step for 128 Fashion-MNIST images.
+    KERNELS.gatherUnit(pixelMemory, count, imageSize, MemorySegment.ofArray(order).asSlice(8L * from, 8L * size), size,
+        memory);
     Tensor x = size == capacity() ? host : host.narrow(0, 0, size);
     if (onDevice == host) {
       return x;

@@ -236,4 +236,76 @@ public final class JavaFrameKernels implements FrameKernels, TrainingKernels {
           param.getAtIndex(ValueLayout.JAVA_FLOAT, i) - stepSize * m / ((float) Math.sqrt(v) / bias2Sqrt + eps));
     }
   }
+
+  @Override
+  public void biasAct(MemorySegment y, MemorySegment bias, long rows, long cols, boolean relu) {
+    for (long r = 0; r < rows; r++) {
+      for (long c = 0; c < cols; c++) {
+        float v = y.getAtIndex(ValueLayout.JAVA_FLOAT, r * cols + c) + bias.getAtIndex(ValueLayout.JAVA_FLOAT, c);
+        y.setAtIndex(ValueLayout.JAVA_FLOAT, r * cols + c, relu && !(v > 0) ? 0f : v);
+      }
+    }
+  }
+
+  @Override
+  public void reluGradColsum(MemorySegment grad, MemorySegment act, long rows, long cols, MemorySegment biasGrad) {
+    for (long c = 0; c < cols; c++) {
+      biasGrad.setAtIndex(ValueLayout.JAVA_FLOAT, c, 0f);
+    }
+    for (long r = 0; r < rows; r++) {
+      for (long c = 0; c < cols; c++) {
+        long i = r * cols + c;
+        float g = act != null && !(act.getAtIndex(ValueLayout.JAVA_FLOAT, i) > 0) ? 0f
+            : grad.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+        grad.setAtIndex(ValueLayout.JAVA_FLOAT, i, g);
+        biasGrad.setAtIndex(ValueLayout.JAVA_FLOAT, c, biasGrad.getAtIndex(ValueLayout.JAVA_FLOAT, c) + g);
+      }
+    }
+  }
+
+  @Override
+  public void vaeSample(MemorySegment mu, MemorySegment logVar, MemorySegment eps, long n, MemorySegment z,
+      MemorySegment std) {
+    for (long i = 0; i < n; i++) {
+      float s = (float) Math.exp(0.5f * logVar.getAtIndex(ValueLayout.JAVA_FLOAT, i));
+      std.setAtIndex(ValueLayout.JAVA_FLOAT, i, s);
+      z.setAtIndex(ValueLayout.JAVA_FLOAT, i,
+          mu.getAtIndex(ValueLayout.JAVA_FLOAT, i) + eps.getAtIndex(ValueLayout.JAVA_FLOAT, i) * s);
+    }
+  }
+
+  @Override
+  public double vaeLatentBackward(MemorySegment gradZ, MemorySegment mu, MemorySegment logVar, MemorySegment eps,
+      MemorySegment std, long n, float klScale, MemorySegment gradMu, MemorySegment gradLogVar) {
+    double sum = 0;
+    for (long i = 0; i < n; i++) {
+      double m = mu.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+      double lv = logVar.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+      double variance = Math.exp(lv);
+      float gz = gradZ.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+      sum += -0.5 * (1 + lv - m * m - variance);
+      gradMu.setAtIndex(ValueLayout.JAVA_FLOAT, i, gz + (float) (klScale * m));
+      gradLogVar.setAtIndex(ValueLayout.JAVA_FLOAT, i, gz * eps.getAtIndex(ValueLayout.JAVA_FLOAT, i) * 0.5f
+          * std.getAtIndex(ValueLayout.JAVA_FLOAT, i) + (float) (klScale * 0.5 * (variance - 1)));
+    }
+    return sum;
+  }
+
+  @Override
+  public void gatherUnit(MemorySegment pixels, long images, long imageSize, MemorySegment order, long count,
+      MemorySegment out) {
+    for (long i = 0; i < count; i++) {
+      long image = order.getAtIndex(ValueLayout.JAVA_LONG, i);
+      if (image < 0 || image >= images) {
+        throw new NativeFrameException("gatherUnit", -1, "invalid argument", image, images);
+      }
+    }
+    for (long i = 0; i < count; i++) {
+      long from = order.getAtIndex(ValueLayout.JAVA_LONG, i) * imageSize;
+      for (long j = 0; j < imageSize; j++) {
+        out.setAtIndex(ValueLayout.JAVA_FLOAT, i * imageSize + j,
+            (pixels.get(ValueLayout.JAVA_BYTE, from + j) & 0xff) / 255f);
+      }
+    }
+  }
 }

@@ -49,6 +49,18 @@ final class NativeFrameKernels implements FrameKernels, TrainingKernels {
   private static final MethodHandle BCE = critical("lsf_bce_logits", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS,
       JAVA_LONG, JAVA_FLOAT, ADDRESS, ADDRESS));
 
+  private static final MethodHandle BIAS_ACT = critical("lsf_bias_act", FunctionDescriptor.of(JAVA_INT, ADDRESS,
+      ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT));
+  private static final MethodHandle RELU_GRAD_COLSUM = critical("lsf_relu_grad_colsum", FunctionDescriptor.of(JAVA_INT,
+      ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS));
+  private static final MethodHandle VAE_SAMPLE = critical("lsf_vae_sample", FunctionDescriptor.of(JAVA_INT, ADDRESS,
+      ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
+  private static final MethodHandle VAE_LATENT_BACKWARD = critical("lsf_vae_latent_backward", FunctionDescriptor.of(
+      JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, JAVA_FLOAT, ADDRESS, ADDRESS, ADDRESS));
+
+  private static final MethodHandle GATHER_UNIT = critical("lsf_gather_unit", FunctionDescriptor.of(JAVA_INT, ADDRESS,
+      JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS));
+
   private static final String VERSION_STRING = version();
 
   private static MethodHandle handle(String name, FunctionDescriptor d) {
@@ -208,5 +220,56 @@ final class NativeFrameKernels implements FrameKernels, TrainingKernels {
     }
     call("lsf_adam_step", () -> (int) ADAM.invokeExact(param, grad, expAvg, expAvgSq, n, lr, beta1, beta2, eps, step),
         n, lr, beta1, beta2, eps, step);
+  }
+
+  private static void floats(String name, long n, MemorySegment... segments) {
+    for (MemorySegment m : segments) {
+      if (m.byteSize() < 4 * n) {
+        throw new NativeFrameException(name, -2, "buffer too small", n);
+      }
+    }
+  }
+
+  @Override
+  public void biasAct(MemorySegment y, MemorySegment bias, long rows, long cols, boolean relu) {
+    floats("lsf_bias_act", rows * cols, y);
+    floats("lsf_bias_act", cols, bias);
+    call("lsf_bias_act", () -> (int) BIAS_ACT.invokeExact(y, bias, rows, cols, relu ? 1 : 0), rows, cols);
+  }
+
+  @Override
+  public void reluGradColsum(MemorySegment grad, MemorySegment act, long rows, long cols, MemorySegment biasGrad) {
+    MemorySegment mask = act == null ? MemorySegment.NULL : act;
+    floats("lsf_relu_grad_colsum", rows * cols, act == null ? new MemorySegment[] {grad} : new MemorySegment[] {grad, act});
+    floats("lsf_relu_grad_colsum", cols, biasGrad);
+    call("lsf_relu_grad_colsum", () -> (int) RELU_GRAD_COLSUM.invokeExact(grad, mask, rows, cols, biasGrad), rows, cols);
+  }
+
+  @Override
+  public void vaeSample(MemorySegment mu, MemorySegment logVar, MemorySegment eps, long n, MemorySegment z,
+      MemorySegment std) {
+    floats("lsf_vae_sample", n, mu, logVar, eps, z, std);
+    call("lsf_vae_sample", () -> (int) VAE_SAMPLE.invokeExact(mu, logVar, eps, n, z, std), n);
+  }
+
+  @Override
+  public double vaeLatentBackward(MemorySegment gradZ, MemorySegment mu, MemorySegment logVar, MemorySegment eps,
+      MemorySegment std, long n, float klScale, MemorySegment gradMu, MemorySegment gradLogVar) {
+    floats("lsf_vae_latent_backward", n, gradZ, mu, logVar, eps, std, gradMu, gradLogVar);
+    double[] sum = new double[1];
+    MemorySegment out = MemorySegment.ofArray(sum);
+    call("lsf_vae_latent_backward", () -> (int) VAE_LATENT_BACKWARD.invokeExact(gradZ, mu, logVar, eps, std, n, klScale,
+        gradMu, gradLogVar, out), n, klScale);
+    return sum[0];
+  }
+
+  @Override
+  public void gatherUnit(MemorySegment pixels, long images, long imageSize, MemorySegment order, long count,
+      MemorySegment out) {
+    if (pixels.byteSize() < images * imageSize || order.byteSize() < 8 * count || out.byteSize() < 4 * count * imageSize) {
+      throw new NativeFrameException("lsf_gather_unit", -2, "buffer too small", images, imageSize, count);
+    }
+    call("lsf_gather_unit", () -> (int) GATHER_UNIT.invokeExact(pixels, images, imageSize, order, count, out), images,
+        imageSize, count);
   }
 }

@@ -85,6 +85,24 @@ final class FusedAdam implements Optim {
     }
   }
 
+  @Override
+  public boolean stepsWithGradients() {
+    return true;
+  }
+
+  @Override
+  public boolean stepWith(java.util.List<MemorySegment> gradients) {
+    if (gradients.size() != params.length) {
+      throw new IllegalArgumentException(gradients.size() + " gradients for " + params.length + " parameters");
+    }
+    steps++;
+    for (int i = 0; i < params.length; i++) {
+      kernels.adamStep(memory(params[i]), gradients.get(i), memory(expAvg[i]), memory(expAvgSq[i]), params[i].numel(),
+          (float) lr, BETA1, BETA2, EPS, steps);
+    }
+    return true;
+  }
+
   private static MemorySegment memory(Tensor t) {
     return MemorySegment.ofAddress(t.data_ptr().address()).reinterpret(t.nbytes());
   }

@@ -13,6 +13,19 @@ public interface Optim extends AutoCloseable {
 
   void step();
 
+  /**
+   * Steps with the given gradients, one segment of floats per parameter in parameter order, instead of
+   * the parameters' own {@code grad}; false, with nothing changed, when this optimiser cannot.
+   */
+  default boolean stepWith(java.util.List<java.lang.foreign.MemorySegment> gradients) {
+    return false;
+  }
+
+  /** Whether {@link #stepWith} works here. */
+  default boolean stepsWithGradients() {
+    return false;
+  }
+
   void setLearningRate(double lr);
 
   double learningRate();

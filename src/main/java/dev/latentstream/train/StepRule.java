@@ -13,6 +13,8 @@ import dev.latentstream.nativelib.Kernels;
 import dev.latentstream.nativelib.TrainingKernels;
 import dev.latentstream.optim.Optim;
 import dev.latentstream.optim.Optimizers;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -53,6 +55,9 @@ interface StepRule {
     }
     Optim optimizer = Optimizers.create(job.optimizer(), model.parameters(), job.lr());
     TrainingKernels kernels = Kernels.training();
+    if (model instanceof MlpVae vae && MlpVaeStep.supports(model, optimizer, kernels)) {
+      return new MlpVaeStep(vae, optimizer, kernels, job.batchSize());
+    }
     if (FusedVae.supports(model) && kernels.implementation().startsWith("native")) {
       return new FusedVae(model, optimizer, kernels);
     }
@@ -121,20 +126,62 @@ interface StepRule {
       if (!Double.isFinite(recon)) {
         throw new TrainingDiverged("loss term 'recon' became " + recon);
       }
-      Tensor kl = Losses.kl(e.mean(), e.logVar(), model.job().reduction());
-      Tensor optimised = freeBits > 0 ? Losses.freeBitsKl(e.mean(), e.logVar(), freeBits, model.job().reduction()) : kl;
-      double klValue = checked("kl", kl);
-      double loss = recon + beta * (optimised == kl ? klValue : checked("kl", optimised));
       optimizer.zeroGrad();
-      TensorVector roots = new TensorVector(values, optimised);
-      TensorVector grads = new TensorVector(grad, torch.ones_like(optimised).mul(new Scalar(beta)));
-      torch.backward(roots, grads, new BoolOptional(), false, new TensorVector());
+      double klValue;
+      double optimisedKl;
+      if (freeBits > 0) {
+        // Free bits clamp each dimension's batch-mean KL: left to libtorch's autograd.
+        Tensor kl = Losses.kl(e.mean(), e.logVar(), model.job().reduction());
+        Tensor optimised = Losses.freeBitsKl(e.mean(), e.logVar(), freeBits, model.job().reduction());
+        klValue = checked("kl", kl);
+        optimisedKl = checked("kl", optimised);
+        TensorVector roots = new TensorVector(values, optimised);
+        TensorVector grads = new TensorVector(grad, torch.ones_like(optimised).mul(new Scalar(beta)));
+        torch.backward(roots, grads, new BoolOptional(), false, new TensorVector());
+      } else {
+        // The KL term and its gradients with respect to μ and log σ² in one pass here, fed to backward
+        // beside the logits' gradient: autograd's chain for the KL would be about 16 small ops.
+        Tensor mu = e.mean().is_contiguous() ? e.mean() : e.mean().contiguous();
+        Tensor logVar = e.logVar().is_contiguous() ? e.logVar() : e.logVar().contiguous();
+        long dims = mu.numel() / batch;
+        double klDivisor = model.job().reduction() == JobConfig.Reduction.sum ? batch : (double) batch * dims;
+        Tensor gradMu = torch.empty_like(mu);
+        Tensor gradLogVar = torch.empty_like(logVar);
+        klValue = klAndGradients(TensorData.segment(mu), TensorData.segment(logVar), mu.numel(), beta / klDivisor,
+            TensorData.segment(gradMu), TensorData.segment(gradLogVar)) / klDivisor;
+        if (!Double.isFinite(klValue)) {
+          throw new TrainingDiverged("loss term 'kl' became " + klValue);
+        }
+        optimisedKl = klValue;
+        TensorVector roots = new TensorVector(values, mu, logVar);
+        TensorVector grads = new TensorVector(grad, gradMu, gradLogVar);
+        torch.backward(roots, grads, new BoolOptional(), false, new TensorVector());
+      }
+      double loss = recon + beta * optimisedKl;
       optimizer.step();
       Map<String, Double> terms = new LinkedHashMap<>();
       terms.put("recon", recon);
       terms.put("kl", klValue);
       terms.put("loss", loss);
       return terms;
+    }
+
+    /**
+     * KL(q(z|x) || N(0, I)) summed over {@code n} values, -1/2 Σ(1 + log σ² − μ² − σ²), and its gradients
+     * times {@code scale}: ∂/∂μ = μ, ∂/∂log σ² = (σ² − 1) / 2.
+     */
+    static double klAndGradients(MemorySegment mu, MemorySegment logVar, long n, double scale, MemorySegment gradMu,
+        MemorySegment gradLogVar) {
+      double sum = 0;
+      for (long i = 0; i < n; i++) {
+        double m = mu.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+        double lv = logVar.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+        double variance = Math.exp(lv);
+        sum += -0.5 * (1 + lv - m * m - variance);
+        gradMu.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) (scale * m));
+        gradLogVar.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) (scale * 0.5 * (variance - 1)));
+      }
+      return sum;
     }
 
     @Override

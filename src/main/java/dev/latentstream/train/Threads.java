@@ -10,7 +10,8 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Optional;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Splits the cores between libtorch's OpenMP pool and OpenBLAS's own pthread pool, per model.
@@ -32,7 +33,8 @@ import java.util.Optional;
  */
 public final class Threads {
 
-  private static final Optional<MethodHandle> OPENBLAS_SET_NUM_THREADS = findOpenBlas();
+  /** openblas_set_num_threads in every OpenBLAS the process mapped. */
+  private static final List<MethodHandle> OPENBLAS_SET_NUM_THREADS = findOpenBlas();
 
   private Threads() {}
 
@@ -51,34 +53,68 @@ public final class Threads {
     return split;
   }
 
-  /** Sets OpenBLAS's thread count in the copy libtorch uses; false when that library was not found. */
+  /**
+   * Sets OpenBLAS's thread count in every copy of OpenBLAS the process mapped; false when none was found.
+   *
+   * <p>Why every copy: the openblas presets load two, {@code libopenblas.so.0} and {@code
+   * libopenblas_nolapack.so.0}, and both carry the soname {@code libopenblas.so.0}, so which one serves
+   * libtorch's GEMMs depends on load order. Here it was the nolapack copy (perf: {@code sgemm_kernel}
+   * ran in its mapping), and setting only {@code libopenblas.so.0} left libtorch's OpenBLAS on every core.
+   */
   static boolean setBlasThreads(int n) {
-    if (OPENBLAS_SET_NUM_THREADS.isEmpty()) {
-      return false;
+    boolean set = false;
+    for (MethodHandle h : OPENBLAS_SET_NUM_THREADS) {
+      try {
+        h.invokeExact(n);
+        set = true;
+      } catch (Throwable e) {
+        // that copy is left as it was; the others are still set
+      }
     }
+    return set;
+  }
+
+  /** openblas_get_num_threads of every mapped OpenBLAS, in the order of /proc/self/maps. */
+  static List<Integer> blasThreads() {
+    List<Integer> out = new ArrayList<>();
+    for (String path : openBlasPaths()) {
+      SymbolLookup lib = SymbolLookup.libraryLookup(Path.of(path), Arena.global());
+      lib.find("openblas_get_num_threads").ifPresent(symbol -> {
+        try {
+          out.add((int) Linker.nativeLinker().downcallHandle(symbol, FunctionDescriptor.of(ValueLayout.JAVA_INT))
+              .invokeExact());
+        } catch (Throwable e) {
+          throw new IllegalStateException("openblas_get_num_threads failed in " + path, e);
+        }
+      });
+    }
+    return out;
+  }
+
+  private static List<String> openBlasPaths() {
     try {
-      OPENBLAS_SET_NUM_THREADS.get().invokeExact(n);
-      return true;
-    } catch (Throwable e) {
-      return false;
+      return Files.readAllLines(Path.of("/proc/self/maps")).stream()
+          .map(line -> line.substring(line.lastIndexOf(' ') + 1))
+          .filter(p -> p.matches(".*/libopenblas[^/]*\\.so(\\.[0-9]+)*"))
+          .distinct()
+          .toList();
+    } catch (IOException e) {
+      return List.of();
     }
   }
 
-  private static Optional<MethodHandle> findOpenBlas() {
+  private static List<MethodHandle> findOpenBlas() {
     dev.latentstream.model.Libtorch.load();
     try {
-      Optional<String> path = Files.readAllLines(Path.of("/proc/self/maps")).stream()
-          .map(line -> line.substring(line.lastIndexOf(' ') + 1))
-          .filter(p -> p.endsWith("/libopenblas.so.0"))
-          .findFirst();
-      if (path.isEmpty()) {
-        return Optional.empty();
+      List<MethodHandle> out = new ArrayList<>();
+      for (String path : openBlasPaths()) {
+        SymbolLookup lib = SymbolLookup.libraryLookup(Path.of(path), Arena.global());
+        lib.find("openblas_set_num_threads").map(symbol -> Linker.nativeLinker()
+            .downcallHandle(symbol, FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT))).ifPresent(out::add);
       }
-      SymbolLookup lib = SymbolLookup.libraryLookup(Path.of(path.get()), Arena.global());
-      return lib.find("openblas_set_num_threads").map(symbol -> Linker.nativeLinker()
-          .downcallHandle(symbol, FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT)));
-    } catch (IOException | RuntimeException e) {
-      return Optional.empty();
+      return List.copyOf(out);
+    } catch (RuntimeException e) {
+      return List.of();
     }
   }
 

@@ -30,7 +30,8 @@ class ServeProcessTest {
   static final int TRAIN = 1024;
   static final int BATCH = 32;
   static final int STEPS_PER_EPOCH = TRAIN / BATCH;
-  static final int EPOCHS = 3;
+  /** Enough that a SIGTERM after epoch 1 always lands mid-run: the tiny job's steps take well under a millisecond. */
+  static final int EPOCHS = 40;
 
   @Test
   void aPortInUseIsOneLineNamingThePortAndHowToPickAnotherWithExitCode2(@TempDir Path root) throws Exception {

@@ -1,0 +1,266 @@
+package dev.latentstream.train;
+
+import dev.latentstream.config.JobConfig;
+import dev.latentstream.model.Autoencoder;
+import dev.latentstream.model.MlpVae;
+import dev.latentstream.model.TensorData;
+import dev.latentstream.nativelib.TrainingKernels;
+import dev.latentstream.optim.Optim;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.bytedeco.pytorch.StringTensorDict;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * The default job's step, the one-hidden-layer ReLU MLP VAE (784-400-20) with BCE and the fused Adam,
+ * written out by hand: five forward and nine backward GEMMs straight to OpenBLAS ({@code cblas_sgemm}),
+ * the elementwise work between them in single native passes ({@link TrainingKernels}), and the gradients
+ * handed to Adam without autograd. Through libtorch the same step is about 60 dispatched ops and an
+ * autograd graph, whose overhead was as large as the GEMMs themselves on this 128-image batch.
+ *
+ * <p>Same model, objective and random draws as {@link StepRule.Standard}: ε comes from libtorch's
+ * generator ({@code normal_} on a {@code [batch, latent]} tensor, what {@code randn_like} draws), and the
+ * parameters are the model's own tensors, updated in place, so checkpoints, frames and the test pass see
+ * them as always. Free bits, other shapes, activations and optimisers take {@link StepRule.FusedVae}.
+ */
+final class MlpVaeStep implements StepRule {
+
+  private static final int ROW_MAJOR = 101;
+  private static final int NO_TRANS = 111;
+  private static final int TRANS = 112;
+  private static final Optional<MethodHandle> SGEMM = findSgemm();
+
+  private final MlpVae model;
+  private final Optim optimizer;
+  private final TrainingKernels kernels;
+  private final StepRule fallback;
+  private final int pixels;
+  private final int hidden;
+  private final int latent;
+  private final int maxBatch;
+  /** Kept alive: the parameter wrappers below point into this vector's storage (as FusedAdam's do). */
+  private final TensorVector parameters;
+  /** Parameters in the model's order: w1 b1 wMu bMu wLv bLv w3 b3 w4 b4 (encoder, μ, log σ², decoder). */
+  private final Tensor[] params;
+  private final List<MemorySegment> grads;
+  private final MemorySegment[] g;
+  private final long[] bytes;
+  private final Tensor eps;
+  private final MemorySegment epsMemory;
+  private final MemorySegment h1;
+  private final MemorySegment mu;
+  private final MemorySegment logVar;
+  private final MemorySegment std;
+  private final MemorySegment z;
+  private final MemorySegment h3;
+  private final MemorySegment logits;
+  private final MemorySegment gradLogits;
+  private final MemorySegment gradH3;
+  private final MemorySegment gradZ;
+  private final MemorySegment gradMu;
+  private final MemorySegment gradLogVar;
+  private final MemorySegment gradH1;
+
+  /** Whether {@code model} with {@code optimizer} can take this step. */
+  static boolean supports(Autoencoder model, Optim optimizer, TrainingKernels kernels) {
+    JobConfig job = model.job();
+    return SGEMM.isPresent() && StepRule.FusedVae.supports(model) && job.hidden().size() == 1
+        && job.activation() == JobConfig.Activation.relu && kernels.implementation().startsWith("native")
+        && optimizer.stepsWithGradients();
+  }
+
+  MlpVaeStep(MlpVae model, Optim optimizer, TrainingKernels kernels, int maxBatch) {
+    this.model = model;
+    this.optimizer = optimizer;
+    this.kernels = kernels;
+    this.fallback = new StepRule.FusedVae(model, optimizer, kernels);
+    this.pixels = model.pixels();
+    this.hidden = model.job().hidden().getFirst();
+    this.latent = model.latentDim();
+    this.maxBatch = maxBatch;
+    StringTensorDict named = model.named_parameters();
+    parameters = model.parameters();
+    String[] names = {"encoder.linear0.weight", "encoder.linear0.bias", "mu.weight", "mu.bias", "logvar.weight",
+        "logvar.bias", "decoder.linear0.weight", "decoder.linear0.bias", "decoder.linear1.weight",
+        "decoder.linear1.bias"};
+    Map<String, Integer> order = new HashMap<>();
+    for (long i = 0; i < named.size(); i++) {
+      order.put(named.get(i).key().getString(), (int) i);
+    }
+    if (named.size() != names.length || model.parameters().size() != names.length) {
+      throw new IllegalArgumentException("expected the 10 parameters of a one-hidden-layer VAE, got " + named.size());
+    }
+    params = new Tensor[names.length];
+    bytes = new long[names.length];
+    g = new MemorySegment[names.length];
+    MemorySegment[] byModelOrder = new MemorySegment[names.length];
+    Arena arena = Arena.ofAuto();
+    for (int k = 0; k < names.length; k++) {
+      Integer at = order.get(names[k]);
+      if (at == null) {
+        throw new IllegalArgumentException("the model has no parameter " + names[k]);
+      }
+      params[k] = parameters.get(at); // parameters() and named_parameters() list them in the same order
+      if (!params[k].is_contiguous() || !TensorData.isFloat(params[k])) {
+        throw new IllegalArgumentException(names[k] + " is not a contiguous float tensor");
+      }
+      bytes[k] = params[k].nbytes();
+      g[k] = arena.allocate(4 * params[k].numel(), 64);
+      byModelOrder[at] = g[k];
+    }
+    grads = List.of(byModelOrder);
+    eps = torch.empty(maxBatch, latent);
+    epsMemory = TensorData.segment(eps);
+    h1 = floats(arena, (long) maxBatch * hidden);
+    mu = floats(arena, (long) maxBatch * latent);
+    logVar = floats(arena, (long) maxBatch * latent);
+    std = floats(arena, (long) maxBatch * latent);
+    z = floats(arena, (long) maxBatch * latent);
+    h3 = floats(arena, (long) maxBatch * hidden);
+    logits = floats(arena, (long) maxBatch * pixels);
+    gradLogits = floats(arena, (long) maxBatch * pixels);
+    gradH3 = floats(arena, (long) maxBatch * hidden);
+    gradZ = floats(arena, (long) maxBatch * latent);
+    gradMu = floats(arena, (long) maxBatch * latent);
+    gradLogVar = floats(arena, (long) maxBatch * latent);
+    gradH1 = floats(arena, (long) maxBatch * hidden);
+  }
+
+  private static MemorySegment floats(Arena arena, long n) {
+    return arena.allocate(4 * n, 64);
+  }
+
+  @Override
+  public Map<String, Double> step(Tensor x, double beta, double freeBits) {
+    int b = (int) x.size(0);
+    if (freeBits > 0 || b > maxBatch) {
+      return fallback.step(x, beta, freeBits);
+    }
+    Tensor input = x.is_contiguous() ? x : x.contiguous();
+    MemorySegment xs = TensorData.segment(input);
+    MemorySegment w1 = p(0), b1 = p(1), wMu = p(2), bMu = p(3), wLv = p(4), bLv = p(5), w3 = p(6), b3 = p(7),
+        w4 = p(8), b4 = p(9);
+    int d = pixels, h = hidden, l = latent;
+    // Forward: h1 = relu(x W1ᵀ + b1), μ and log σ² from h1, z = μ + ε σ, h3 = relu(z W3ᵀ + b3), logits.
+    gemm(NO_TRANS, TRANS, b, h, d, xs, d, w1, d, 0, h1, h);
+    kernels.biasAct(h1, b1, b, h, true);
+    gemm(NO_TRANS, TRANS, b, l, h, h1, h, wMu, h, 0, mu, l);
+    kernels.biasAct(mu, bMu, b, l, false);
+    gemm(NO_TRANS, TRANS, b, l, h, h1, h, wLv, h, 0, logVar, l);
+    kernels.biasAct(logVar, bLv, b, l, false);
+    Tensor noise = b == maxBatch ? eps : eps.narrow(0, 0, b);
+    noise.normal_();
+    MemorySegment e = epsMemory;
+    kernels.vaeSample(mu, logVar, e, (long) b * l, z, std);
+    gemm(NO_TRANS, TRANS, b, h, l, z, l, w3, l, 0, h3, h);
+    kernels.biasAct(h3, b3, b, h, true);
+    gemm(NO_TRANS, TRANS, b, d, h, h3, h, w4, h, 0, logits, d);
+    kernels.biasAct(logits, b4, b, d, false);
+    // Loss and the gradient of its logits in one pass.
+    boolean sum = model.job().reduction() == JobConfig.Reduction.sum;
+    long n = (long) b * d;
+    double divisor = sum ? b : (double) n;
+    double recon = kernels.bceWithLogits(logits, xs, n, (float) (1 / divisor), gradLogits) / divisor;
+    if (!Double.isFinite(recon)) {
+      throw new TrainingDiverged("loss term 'recon' became " + recon);
+    }
+    // Backward, decoder first.
+    gemm(TRANS, NO_TRANS, d, h, b, gradLogits, d, h3, h, 0, g[8], h);
+    kernels.reluGradColsum(gradLogits, null, b, d, g[9]);
+    gemm(NO_TRANS, NO_TRANS, b, h, d, gradLogits, d, w4, h, 0, gradH3, h);
+    kernels.reluGradColsum(gradH3, h3, b, h, g[7]);
+    gemm(TRANS, NO_TRANS, h, l, b, gradH3, h, z, l, 0, g[6], l);
+    gemm(NO_TRANS, NO_TRANS, b, l, h, gradH3, h, w3, l, 0, gradZ, l);
+    double klDivisor = sum ? b : (double) b * l;
+    double kl = kernels.vaeLatentBackward(gradZ, mu, logVar, e, std, (long) b * l, (float) (beta / klDivisor), gradMu,
+        gradLogVar) / klDivisor;
+    if (!Double.isFinite(kl)) {
+      throw new TrainingDiverged("loss term 'kl' became " + kl);
+    }
+    gemm(TRANS, NO_TRANS, l, h, b, gradMu, l, h1, h, 0, g[2], h);
+    kernels.reluGradColsum(gradMu, null, b, l, g[3]);
+    gemm(TRANS, NO_TRANS, l, h, b, gradLogVar, l, h1, h, 0, g[4], h);
+    kernels.reluGradColsum(gradLogVar, null, b, l, g[5]);
+    gemm(NO_TRANS, NO_TRANS, b, h, l, gradMu, l, wMu, h, 0, gradH1, h);
+    gemm(NO_TRANS, NO_TRANS, b, h, l, gradLogVar, l, wLv, h, 1, gradH1, h);
+    kernels.reluGradColsum(gradH1, h1, b, h, g[1]);
+    gemm(TRANS, NO_TRANS, h, d, b, gradH1, h, xs, d, 0, g[0], d);
+    optimizer.stepWith(grads);
+    Map<String, Double> terms = new LinkedHashMap<>();
+    terms.put("recon", recon);
+    terms.put("kl", kl);
+    terms.put("loss", recon + beta * kl);
+    return terms;
+  }
+
+  /**
+   * Parameter k's memory, looked up at each step: loading a checkpoint replaces a parameter's storage
+   * ({@code set_}), so an address taken before it would be stale.
+   */
+  private MemorySegment p(int k) {
+    return MemorySegment.ofAddress(params[k].data_ptr().address()).reinterpret(bytes[k]);
+  }
+
+  /** C = α op(A) op(B) + β C, row-major, with α = 1. */
+  private static void gemm(int transA, int transB, int m, int n, int k, MemorySegment a, int lda, MemorySegment b,
+      int ldb, float beta, MemorySegment c, int ldc) {
+    try {
+      SGEMM.orElseThrow().invokeExact(ROW_MAJOR, transA, transB, m, n, k, 1f, a, lda, b, ldb, beta, c, ldc);
+    } catch (RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IllegalStateException("cblas_sgemm failed", t);
+    }
+  }
+
+  private static Optional<MethodHandle> findSgemm() {
+    dev.latentstream.model.Libtorch.load();
+    FunctionDescriptor sgemm = FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+        ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_FLOAT,
+        ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_FLOAT,
+        ValueLayout.ADDRESS, ValueLayout.JAVA_INT);
+    // Looked up through libtorch_cpu, so that the dynamic linker resolves the symbol as it did for libtorch's
+    // own GEMMs: the process maps two copies of OpenBLAS, each with its own worker threads, and a step
+    // that used the other copy would leave one pool spinning while the other works (the test pass, on
+    // libtorch's copy, then ran at half speed).
+    try {
+      Optional<String> torch = Files.readAllLines(Path.of("/proc/self/maps")).stream()
+          .map(line -> line.substring(line.lastIndexOf(' ') + 1))
+          .filter(p -> p.endsWith("/libtorch_cpu.so"))
+          .findFirst();
+      if (torch.isPresent()) {
+        return SymbolLookup.libraryLookup(Path.of(torch.get()), Arena.global()).find("cblas_sgemm")
+            .map(symbol -> Linker.nativeLinker().downcallHandle(symbol, sgemm));
+      }
+    } catch (IOException | RuntimeException e) {
+      // no libtorch_cpu to resolve through: the libtorch step is used
+    }
+    return Optional.empty();
+  }
+
+  @Override
+  public List<Optim> optimizers() {
+    return List.of(optimizer);
+  }
+
+  @Override
+  public List<Optim> tunable() {
+    return List.of(optimizer);
+  }
+}
