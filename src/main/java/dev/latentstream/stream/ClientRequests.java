@@ -44,6 +44,8 @@ final class ClientRequests {
   /** Where commands go: the node that owns the job. */
   private final TrainerRoutes routes;
   private final StreamHub.Counters counters;
+  /** Trainer time per image of interactive work (ms), learnt from the trainer's replies: the up-front charge. */
+  private double msPerImage = 0.5;
   /** Strict: invalid UTF-8 closes the socket (1007) instead of becoming U+FFFD. Event loop only. */
   private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
       .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
@@ -200,19 +202,50 @@ final class ClientRequests {
               clientWaitMs));
           return;
         }
+        // Charged up front at what it is likely to cost, so requests in flight count against the share at
+        // once (a burst cannot slip through before the first reply); settled at the trainer's own figure.
+        int images = images(r.op(), r.body());
+        double estimate = images * msPerImage;
+        s.chargeInteractive(estimate);
         s.interactiveInFlight++;
+        boolean[] settled = {false};
         forward(s, r.id(), r.op(), new TrainerCommand.ModelRequest(js.id(), r.op(), r.body()),
             busy -> js.trainerBusyUntilNanos = Math.max(js.trainerBusyUntilNanos,
                 System.nanoTime() + busy.retryAfterMs() * 1_000_000),
             result -> {
               if (result.remove(TrainerCommand.ModelRequest.TRAINER_MS) instanceof Number ms) {
-                s.chargeInteractive(ms.doubleValue());
+                s.chargeInteractive(ms.doubleValue() - estimate);
+                msPerImage = 0.8 * msPerImage + 0.2 * ms.doubleValue() / images;
+                settled[0] = true;
               }
             })
-            .onComplete(v -> s.interactiveInFlight--);
+            .onComplete(v -> {
+              s.interactiveInFlight--;
+              if (!settled[0]) {
+                s.chargeInteractive(-estimate); // refused or failed: the trainer spent nothing on it
+              }
+            });
       }
       case Protocol.Ping p -> s.send(new ServerMessage.Pong(p.id()));
     }
+  }
+
+  /**
+   * The images a model request makes or reads (its cost grows with them): decode's points, encode's images,
+   * interpolate's steps, attribute's two. Shapes are checked by the trainer; this only counts.
+   */
+  static int images(String op, JsonObject body) {
+    int n = switch (op) {
+      case "decode" -> {
+        Object points = body.getValue("z") != null ? body.getValue("z") : body.getValue("plane");
+        yield points instanceof io.vertx.core.json.JsonArray a && !a.isEmpty()
+            && a.getValue(0) instanceof io.vertx.core.json.JsonArray ? a.size() : 1;
+      }
+      case "encode" -> body.getValue("pixels") instanceof io.vertx.core.json.JsonArray a ? a.size() / 784 : 1;
+      case "interpolate" -> body.getValue("steps") instanceof Number k ? k.intValue() : 8;
+      default -> 2;
+    };
+    return Math.clamp(n, 1, 4096);
   }
 
   /**

@@ -114,9 +114,13 @@ final class ClientSession {
     return interactiveMs > 0 ? 0 : (long) Math.ceil(-interactiveMs * 1000 / msPerSecond) + 1;
   }
 
-  /** Charges the trainer time one of its requests took (from the trainer's reply). */
+  /**
+   * Charges trainer time to this client: a request's expected cost when it goes to the trainer, the difference
+   * when the trainer reports what it took, a refund (negative) when it was not run. The credit is held to one
+   * second's worth at the next refill.
+   */
   void chargeInteractive(double ms) {
-    if (ms > 0 && !Double.isNaN(interactiveMs)) {
+    if (!Double.isNaN(interactiveMs)) {
       interactiveMs -= ms;
     }
   }

@@ -124,4 +124,41 @@ class InteractiveBudgetTest {
       }
     }
   }
+
+  @Test
+  void aBurstOfBigRequestsIsChargedUpFrontSoOnlyTheFirstReachesTheTrainer(@TempDir Path root) throws Exception {
+    try (TestServer server = new TestServer(root, new JsonObject().put("interactiveBudgetMsPerSecond", 1000))) {
+      JsonObject job = server.startJob(server.spec(1000, 0));
+      int num = job.getInteger("num");
+      try (TestServer.Client c = server.connect(null, null)) {
+        c.send(new JsonObject().put("type", "subscribe").put("id", "s").put("job", num)
+            .put("streams", new JsonArray().add("loss")));
+        c.nextType("loss", 60);
+        JsonArray points = new JsonArray();
+        for (int i = 0; i < 256; i++) {
+          points.add(new JsonArray().add(0.01 * i).add(0.02 * i));
+        }
+        // Four at once, within the four a client may have in flight: without an up-front charge all four would
+        // reach the trainer before the first reply said what one costs.
+        for (int i = 0; i < 4; i++) {
+          c.send(new JsonObject().put("type", "decode").put("id", "b" + i).put("job", num).put("plane", points));
+        }
+        int decoded = 0;
+        int share = 0;
+        for (int i = 0; i < 4; i++) {
+          // Replies come in any order (the refusals at once, the decode when the trainer has run it).
+          JsonObject m = c.next(x -> x.getString("id", "").startsWith("b"), 60);
+          if ("decoded".equals(m.getString("type"))) {
+            decoded++;
+          } else if ("busy".equals(m.getString("code")) && m.getString("message").startsWith("your share")) {
+            share++;
+          }
+        }
+        assertEquals(1, decoded, "the first of the burst is served");
+        assertEquals(3, share, "the rest wait for the client's share of the trainer");
+      } finally {
+        server.request(HttpMethod.POST, "/api/jobs/" + job.getString("id") + "/stop", TestServer.TOKEN, null);
+      }
+    }
+  }
 }
