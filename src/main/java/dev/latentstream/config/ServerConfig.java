@@ -44,6 +44,7 @@ public record ServerConfig(
     int interactiveMaxQueued,
     int interactiveBudgetMsPerSecond,
     int interactiveClientMsPerSecond,
+    int trainerThreads,
     boolean resumeInterrupted,
     long maxJobBytes,
     boolean allowDatasetPaths,
@@ -82,6 +83,7 @@ public record ServerConfig(
       Map.entry("gatewayInstances", 0),
       Map.entry("interactiveMaxInFlightPerClient", 4), Map.entry("interactiveMaxQueued", 16),
       Map.entry("interactiveBudgetMsPerSecond", 100), Map.entry("interactiveClientMsPerSecond", 25),
+      Map.entry("trainerThreads", 0),
       Map.entry("resumeInterrupted", true),
       Map.entry("maxJobBytes", defaultMaxJobBytes()), Map.entry("allowDatasetPaths", false),
       Map.entry("clusterMembers", new JsonArray()), Map.entry("clusterHost", "127.0.0.1"),
@@ -92,7 +94,7 @@ public record ServerConfig(
       "maxConnectionsPerIp", "slowClientTimeoutMs", "writeQueueBytes", "lossBatchMs", "frameHistory",
       "maxFramesPerSecond", "viewerBytesPerSecond", "maxEgressBytesPerSecond", "gatewayInstances", "interactiveMaxInFlightPerClient",
       "interactiveMaxQueued",
-      "interactiveBudgetMsPerSecond", "interactiveClientMsPerSecond", "resumeInterrupted", "maxJobBytes", "allowDatasetPaths", "clusterMembers",
+      "interactiveBudgetMsPerSecond", "interactiveClientMsPerSecond", "trainerThreads", "resumeInterrupted", "maxJobBytes", "allowDatasetPaths", "clusterMembers",
       "clusterHost", "clusterPort", "role");
 
   /** This config with {@code token} set (e.g. a generated one). */
@@ -102,7 +104,7 @@ public record ServerConfig(
         lossBatchMs, frameHistory, maxFramesPerSecond, viewerBytesPerSecond, maxEgressBytesPerSecond,
         gatewayInstances,
         interactiveMaxInFlightPerClient,
-        interactiveMaxQueued, interactiveBudgetMsPerSecond, interactiveClientMsPerSecond, resumeInterrupted,
+        interactiveMaxQueued, interactiveBudgetMsPerSecond, interactiveClientMsPerSecond, trainerThreads, resumeInterrupted,
         maxJobBytes, allowDatasetPaths, clusterMembers, clusterHost, clusterPort, role);
   }
 
@@ -225,11 +227,25 @@ public record ServerConfig(
         integer(json, "interactiveMaxQueued", 1, 100_000, source),
         integer(json, "interactiveBudgetMsPerSecond", 1, 1000, source),
         integer(json, "interactiveClientMsPerSecond", 1, 1000, source),
+        integer(json, "trainerThreads", 0, 1024, source),
         bool(json, "resumeInterrupted", source),
         wholeNumber(json, "maxJobBytes", 1L << 20, Long.MAX_VALUE, source),
         bool(json, "allowDatasetPaths", source),
         List.copyOf(members), string(json, "clusterHost", source, false),
         integer(json, "clusterPort", 1, 65535, source), role);
+  }
+
+  /**
+   * Cores a job may train on when its spec does not say ({@code threads}): {@code trainerThreads}, or when that
+   * is 0 every core for a trainer node and all but one for a process that also serves viewers, so the event
+   * loops always have a core and training does not stall whenever they run.
+   */
+  public int trainerCores() {
+    int cores = Math.max(1, Runtime.getRuntime().availableProcessors());
+    if (trainerThreads > 0) {
+      return trainerThreads;
+    }
+    return role.runsGateway() ? Math.max(1, cores - 1) : cores;
   }
 
   /**

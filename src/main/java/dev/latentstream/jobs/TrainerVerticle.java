@@ -324,6 +324,7 @@ public final class TrainerVerticle extends VerticleBase {
         Files.createDirectories(j.runDir);
         Trainer t = new Trainer(j.spec, data, new Checkpoint(j.runDir), renderer,
             TrainingListener.compose(new RunDirectoryWriter(j.runDir), new EventPublisher(vertx, j)), j.resumed());
+        t.setCores(config.trainerCores());
         // Decode, encode and the like take trainer time: all clients together get at most this much.
         t.setInteractiveBudget(config.interactiveMaxQueued(), config.interactiveBudgetMsPerSecond());
         j.trainer = t;

@@ -43,7 +43,12 @@ public final class Threads {
 
   /** Applies the split for {@code job} on the calling thread; {@code threads > 0} in the job caps both pools. */
   public static Split configure(JobConfig job) {
-    int cores = job.threads() > 0 ? job.threads() : Math.max(1, Runtime.getRuntime().availableProcessors());
+    return configure(job, Math.max(1, Runtime.getRuntime().availableProcessors()));
+  }
+
+  /** As {@link #configure(JobConfig)}, with {@code available} cores for a job that does not set {@code threads}. */
+  public static Split configure(JobConfig job, int available) {
+    int cores = job.threads() > 0 ? job.threads() : available;
     // The conv VAE trains on one thread in all: even with one libtorch thread, about one TrainerTest run in
     // four still sent its first steps to NaN with OpenBLAS on two (CI, 2026-11-28); with none in parallel
     // there is nothing left to race.

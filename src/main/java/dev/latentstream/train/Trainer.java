@@ -61,6 +61,8 @@ public final class Trainer {
   private final JobConfig job;
   private final Dataset data;
   private final CheckpointStore checkpoints;
+  /** Cores for a job that does not set {@code threads}. */
+  private volatile int cores = Math.max(1, Runtime.getRuntime().availableProcessors());
   private final FrameRenderer renderer;
   private final TrainingListener listener;
   private final boolean resume;
@@ -112,6 +114,17 @@ public final class Trainer {
 
   public JobConfig job() {
     return job;
+  }
+
+  /**
+   * The cores this run may use when its job does not say ({@code threads}); every core unless set. A server
+   * that also serves viewers leaves them one. Call before {@link #run}.
+   */
+  public void setCores(int cores) {
+    if (cores < 1) {
+      throw new IllegalArgumentException("a run needs at least one core, got " + cores);
+    }
+    this.cores = cores;
   }
 
   /** Pauses before the next step; interactive requests are still served while paused. */
@@ -233,7 +246,7 @@ public final class Trainer {
 
   /** Data on the device, the model, its optimisers and, when resuming, the checkpoint; returns the first epoch. */
   private int setUp() {
-    Threads.configure(job);
+    Threads.configure(job, cores);
     device = Devices.resolve(job.device());
     Split train = data.train();
     Split test = data.test();

@@ -57,6 +57,7 @@ class ServerConfigTest {
     assertEquals(16, d.interactiveMaxQueued());
     assertEquals(100, d.interactiveBudgetMsPerSecond());
     assertEquals(25, d.interactiveClientMsPerSecond());
+    assertEquals(0, d.trainerThreads());
     assertTrue(d.resumeInterrupted());
     assertFalse(d.allowDatasetPaths());
     assertEquals(List.of(), d.clusterMembers());
@@ -89,6 +90,7 @@ class ServerConfigTest {
         Map.entry("gatewayInstances", -1), Map.entry("gatewayInstances", 1.9),
         Map.entry("interactiveMaxInFlightPerClient", 0), Map.entry("interactiveMaxQueued", 4294967301L),
         Map.entry("interactiveBudgetMsPerSecond", 1001), Map.entry("interactiveClientMsPerSecond", 0),
+        Map.entry("trainerThreads", -1), Map.entry("trainerThreads", 1.5),
         Map.entry("resumeInterrupted", "yes"),
         Map.entry("maxJobBytes", 1024), Map.entry("maxJobBytes", new java.math.BigInteger("9223372036854775808")),
         Map.entry("maxJobBytes", 1e30), Map.entry("allowDatasetPaths", 1),
@@ -162,5 +164,14 @@ class ServerConfigTest {
     } finally {
       vertx.close().await();
     }
+  }
+
+  @Test
+  void aServingProcessLeavesTheEventLoopsACoreWhileATrainerNodeTrainsOnAll() {
+    int cores = Runtime.getRuntime().availableProcessors();
+    assertEquals(Math.max(1, cores - 1), ServerConfig.fromJson(new JsonObject(), "t").trainerCores());
+    assertEquals(cores, ServerConfig.fromJson(new JsonObject().put("role", "trainer"), "t").trainerCores());
+    assertEquals(Math.max(1, cores - 1), ServerConfig.fromJson(new JsonObject().put("role", "gateway"), "t").trainerCores());
+    assertEquals(3, ServerConfig.fromJson(new JsonObject().put("trainerThreads", 3), "t").trainerCores());
   }
 }

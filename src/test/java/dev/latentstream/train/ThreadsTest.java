@@ -21,4 +21,21 @@ class ThreadsTest {
       Threads.setBlasThreads(before.getFirst());
     }
   }
+
+  @Test
+  void aJobWithoutAThreadCountTrainsOnTheCoresItIsGivenAndOneThatSaysKeepsIts() {
+    List<Integer> before = Threads.blasThreads();
+    try {
+      dev.latentstream.config.JobConfig vae = dev.latentstream.config.JobConfigs.parse(
+          new io.vertx.core.json.JsonObject().put("model", "vae").put("dataset", "synthetic").encode(), "t", "t");
+      assertEquals(new Threads.Split(1, 1), Threads.configure(vae, 1));
+      Threads.blasThreads().forEach(n -> assertEquals(1, n));
+      assertEquals(new Threads.Split(1, 2), Threads.configure(vae, 2));
+      dev.latentstream.config.JobConfig pinned = dev.latentstream.config.JobConfigs.parse(
+          new io.vertx.core.json.JsonObject().put("model", "vae").put("dataset", "synthetic").put("threads", 1).encode(), "t", "t");
+      assertEquals(new Threads.Split(1, 1), Threads.configure(pinned, 2));
+    } finally {
+      Threads.setBlasThreads(before.getFirst());
+    }
+  }
 }
