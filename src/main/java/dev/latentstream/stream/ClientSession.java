@@ -160,7 +160,7 @@ final class ClientSession {
       return;
     }
     if (m.text() != null) {
-      track(m.bytes(), ws.writeTextMessage(m.text()));
+      track(m.bytes(), ws.writeTextMessage(m.text()), true);
       return;
     }
     // Fragments sliced from the shared bytes: the first frame must be a text frame, and the public API
@@ -172,11 +172,20 @@ final class ClientSession {
       int to = Math.min(b.length(), from + MAX_FRAME_BYTES);
       last = ws.writeFrame(WebSocketFrame.continuationFrame(b.slice(from, to), to == b.length()));
     }
-    track(m.bytes(), last);
+    track(m.bytes(), last, true);
   }
 
   private void track(int bytes, io.vertx.core.Future<Void> written) {
-    budgetBytes -= bytes;
+    track(bytes, written, false);
+  }
+
+  /**
+   * Counts a write against the bound and the budget. A JSON message ({@code text}) owes at most one second of
+   * budget: charged in full, a newcomer's history would hold its first frames back for as many seconds as its
+   * share is small (20 s for 400 KB at 20 KB/s). Frames are charged in full, so they keep to the budget.
+   */
+  private void track(int bytes, io.vertx.core.Future<Void> written, boolean text) {
+    budgetBytes = text ? Math.max(budgetBytes - bytes, Math.min(budgetBytes, 0) - bytesPerSecond) : budgetBytes - bytes;
     if (overBound()) {
       backlogBytes += bytes;
     }

@@ -84,6 +84,22 @@ class ClientSessionTest {
   }
 
   @Test
+  void aNewcomersBigHistoryHoldsItsFramesBackForAboutASecondNotForAsManySecondsAsItsShareIsSmall() {
+    List<Integer> sent = new ArrayList<>();
+    ClientSession s = new ClientSession(openSocket(sent), false, 1 << 20, 10_000, new StreamHub.Counters(),
+        m -> null, () -> {});
+    s.subscribe(1, java.util.EnumSet.allOf(Protocol.Stream.class), 0);
+    // 400 KB of history: 40 s of this budget if charged in full.
+    s.send(Encoded.of("{\"type\":\"history\",\"pad\":\"" + "x".repeat(400_000) + "\"}"));
+    s.offerFrame(frame(FrameKind.RECON, 100, 6000));
+    assertEquals(List.of(), sent, "the history's debt holds the frame back");
+    long t0 = System.nanoTime();
+    assertTrue(s.sendWaitingFrames(t0 + 900_000_000L), "still in debt after 0.9 s");
+    assertTrue(!s.sendWaitingFrames(t0 + 1_500_000_000L), "sent once a second's worth is paid back, not after 40 s");
+    assertEquals(List.of(FrameKind.RECON.code()), sent);
+  }
+
+  @Test
   void overAnyStretchOfTimeTheBytesSentStayWithinTheBudgetPlusOneSecondAndOneFrame() {
     List<Integer> sent = new ArrayList<>();
     int budget = 20_000;
