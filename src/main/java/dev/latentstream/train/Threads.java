@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Splits the cores between libtorch's OpenMP pool and OpenBLAS's own pthread pool, per model.
@@ -120,6 +121,35 @@ public final class Threads {
       return List.copyOf(out);
     } catch (RuntimeException e) {
       return List.of();
+    }
+  }
+
+  private static final int PRIO_PROCESS = 0;
+
+  /**
+   * Lowers the calling thread's CPU priority to {@code niceness} (Linux: 0 normal to 19 lowest; raising it
+   * needs no privilege). A process that trains and serves runs its trainer thread this way, so the event loops
+   * answer first whenever they have work and training still gets every cycle they leave. False where the
+   * platform has no per-thread {@code setpriority} (then nothing changes).
+   */
+  public static boolean lowerPriority(int niceness) {
+    if (niceness < 0 || niceness > 19) {
+      throw new IllegalArgumentException("niceness must be from 0 to 19, got " + niceness);
+    }
+    Linker linker = Linker.nativeLinker();
+    SymbolLookup libc = linker.defaultLookup();
+    Optional<java.lang.foreign.MemorySegment> gettid = libc.find("gettid");
+    Optional<java.lang.foreign.MemorySegment> setpriority = libc.find("setpriority");
+    if (gettid.isEmpty() || setpriority.isEmpty()) {
+      return false;
+    }
+    try {
+      int tid = (int) linker.downcallHandle(gettid.get(), FunctionDescriptor.of(ValueLayout.JAVA_INT)).invokeExact();
+      int rc = (int) linker.downcallHandle(setpriority.get(), FunctionDescriptor.of(ValueLayout.JAVA_INT,
+          ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT)).invokeExact(PRIO_PROCESS, tid, niceness);
+      return rc == 0;
+    } catch (Throwable e) {
+      return false;
     }
   }
 

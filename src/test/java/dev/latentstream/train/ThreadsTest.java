@@ -38,4 +38,30 @@ class ThreadsTest {
       Threads.setBlasThreads(before.getFirst());
     }
   }
+
+  @Test
+  void aThreadCanLowerItsOwnPriorityAndNoOtherThreadsOnLinux() throws Exception {
+    java.util.concurrent.atomic.AtomicReference<String> niceOfLowered = new java.util.concurrent.atomic.AtomicReference<>();
+    java.util.concurrent.atomic.AtomicBoolean lowered = new java.util.concurrent.atomic.AtomicBoolean();
+    Thread t = Thread.ofPlatform().start(() -> {
+      lowered.set(Threads.lowerPriority(7));
+      niceOfLowered.set(niceOfThisThread());
+    });
+    t.join();
+    assertTrue(lowered.get(), "setpriority for this thread");
+    assertEquals("7", niceOfLowered.get(), "the thread's own niceness (field 19 of its /proc stat)");
+    assertEquals("0", niceOfThisThread(), "the calling test thread is untouched");
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> Threads.lowerPriority(20));
+  }
+
+  /** Field 19 (nice) of /proc/thread-self/stat, after the command name in parentheses. */
+  private static String niceOfThisThread() {
+    try {
+      String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/thread-self/stat"));
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return f[16];
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
 }
