@@ -28,7 +28,10 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.Counter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
@@ -481,14 +484,14 @@ public final class TrainerVerticle extends VerticleBase {
       throw new ReplyError(BAD_REQUEST, "a chunk is 1 to " + TrainerCommand.ReadRunFile.MAX_CHUNK
           + " bytes from an offset of 0 or more");
     }
-    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(j.runDir.resolve(f.name()))) {
+    try (FileChannel ch = FileChannel.open(j.runDir.resolve(f.name()))) {
       long size = ch.size();
-      java.nio.ByteBuffer chunk = java.nio.ByteBuffer.allocate((int) Math.max(0, Math.min(f.length(), size - f.offset())));
+      ByteBuffer chunk = ByteBuffer.allocate((int) Math.max(0, Math.min(f.length(), size - f.offset())));
       while (chunk.hasRemaining() && ch.read(chunk, f.offset() + chunk.position()) > 0) {
         // a file channel reads until the end of the file or of the buffer
       }
       return new JsonObject().put("size", size).put("bytes", java.util.Arrays.copyOf(chunk.array(), chunk.position()));
-    } catch (java.nio.file.NoSuchFileException e) {
+    } catch (NoSuchFileException e) {
       throw new ReplyError(NOT_FOUND, "job " + j.id + " has no " + f.name() + " yet");
     } catch (IOException e) {
       throw new ReplyError(INTERNAL, "cannot read " + f.name() + " of job " + j.id + ": " + e.getMessage());

@@ -14,6 +14,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.http.WebSocketFrame;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -238,10 +239,10 @@ final class ClientRequests {
     int n = switch (op) {
       case "decode" -> {
         Object points = body.getValue("z") != null ? body.getValue("z") : body.getValue("plane");
-        yield points instanceof io.vertx.core.json.JsonArray a && !a.isEmpty()
-            && a.getValue(0) instanceof io.vertx.core.json.JsonArray ? a.size() : 1;
+        yield points instanceof JsonArray a && !a.isEmpty()
+            && a.getValue(0) instanceof JsonArray ? a.size() : 1;
       }
-      case "encode" -> body.getValue("pixels") instanceof io.vertx.core.json.JsonArray a ? a.size() / 784 : 1;
+      case "encode" -> body.getValue("pixels") instanceof JsonArray a ? a.size() / 784 : 1;
       case "interpolate" -> body.getValue("steps") instanceof Number k ? k.intValue() : 8;
       default -> 2;
     };

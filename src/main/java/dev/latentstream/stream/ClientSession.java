@@ -70,18 +70,14 @@ final class ClientSession {
   int interactiveInFlight;
   /**
    * The trainer time (ms) this client may still spend on interactive requests: one second's worth at most,
-   * below 0 after an expensive request until it has been paid back. NaN until the first request.
+   * below 0 after an expensive request until it has been paid back. Null until the first request.
    */
-  private double interactiveMs = Double.NaN;
-  private long interactiveRefilledNanos;
+  private TokenBucket interactive;
   boolean closed;
   private boolean sendingWaiting;
   private final int writeQueueBytes;
-  /** Bytes per second of the budget, or 0 for none. */
-  private int bytesPerSecond;
-  /** What the budget has left: may go below 0 by the last frame sent, never above one second's worth. */
-  private double budgetBytes;
-  private long budgetRefilledNanos = System.nanoTime();
+  /** The byte budget, bytes per second (rate 0: none); overdrawn by the last frame sent. */
+  private final TokenBucket budget;
   private final StreamHub.Counters counters;
   /** The {@code plane} message to send just before a latent frame (null for none). */
   private final Function<FrameMessage, Encoded> planeOf;
@@ -93,8 +89,7 @@ final class ClientSession {
     this.ws = ws;
     this.authorized = authorized;
     this.writeQueueBytes = writeQueueBytes;
-    this.bytesPerSecond = bytesPerSecond;
-    this.budgetBytes = bytesPerSecond;
+    this.budget = new TokenBucket(bytesPerSecond, System.nanoTime());
     this.counters = counters;
     this.planeOf = planeOf;
     this.framesWaiting = framesWaiting;
@@ -105,13 +100,11 @@ final class ClientSession {
    * of trainer time; 0 when it may ask now.
    */
   long interactiveWaitMs(int msPerSecond, long nowNanos) {
-    if (Double.isNaN(interactiveMs)) {
-      interactiveMs = msPerSecond;
-    } else {
-      interactiveMs = Math.min(msPerSecond, interactiveMs + (nowNanos - interactiveRefilledNanos) / 1e9 * msPerSecond);
+    if (interactive == null) {
+      interactive = new TokenBucket(msPerSecond, nowNanos);
     }
-    interactiveRefilledNanos = nowNanos;
-    return interactiveMs > 0 ? 0 : (long) Math.ceil(-interactiveMs * 1000 / msPerSecond) + 1;
+    interactive.level(nowNanos);
+    return interactive.msUntilCredit();
   }
 
   /**
@@ -120,8 +113,8 @@ final class ClientSession {
    * second's worth at the next refill.
    */
   void chargeInteractive(double ms) {
-    if (!Double.isNaN(interactiveMs)) {
-      interactiveMs -= ms;
+    if (interactive != null) {
+      interactive.take(ms);
     }
   }
 
@@ -185,7 +178,11 @@ final class ClientSession {
    * share is small (20 s for 400 KB at 20 KB/s). Frames are charged in full, so they keep to the budget.
    */
   private void track(int bytes, io.vertx.core.Future<Void> written, boolean text) {
-    budgetBytes = text ? Math.max(budgetBytes - bytes, Math.min(budgetBytes, 0) - bytesPerSecond) : budgetBytes - bytes;
+    if (text) {
+      budget.takeOwingAtMostASecond(bytes);
+    } else {
+      budget.take(bytes);
+    }
     if (overBound()) {
       backlogBytes += bytes;
     }
@@ -281,20 +278,13 @@ final class ClientSession {
 
   /** A new budget rate (see {@link #budget}); what is left of the current second stays within it. */
   void setBytesPerSecond(int rate) {
-    bytesPerSecond = rate;
-    budgetBytes = Math.min(budgetBytes, rate);
+    budget.setRate(rate);
   }
 
   private boolean hasBudget(long now) {
-    if (bytesPerSecond == 0) {
-      return true;
-    }
-    if (now > budgetRefilledNanos) {
-      budgetBytes = Math.min(bytesPerSecond, budgetBytes + (now - budgetRefilledNanos) * 1e-9 * bytesPerSecond);
-      budgetRefilledNanos = now;
-    }
-    return budgetBytes > 0;
+    return budget.rate() == 0 || budget.level(now) > 0;
   }
+
 
   /**
    * A binary message in frames of at most {@link #MAX_FRAME_BYTES}, sliced from the shared buffer. The server
