@@ -47,6 +47,15 @@ class TwoTrainersTest {
       Set<Integer> nums = new HashSet<>();
       jobs.forEach(j -> nums.add(j.getInteger("num")));
       assertEquals(4, nums.size(), "one number per job across both nodes: " + nums);
+      // A job's run directory appears when its node launches it (after loading the dataset): wait for each.
+      for (JsonObject j : jobs) {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!Files.exists(root.resolve("runs").resolve(j.getString("id")))
+            && !Files.exists(root.resolve("runs-b").resolve(j.getString("id")))) {
+          assertTrue(System.nanoTime() < until, "job " + j.getString("id") + " launched on neither node");
+          Thread.sleep(20);
+        }
+      }
       // Starts go to the nodes in turn: both train.
       long onFirst = jobs.stream().filter(j -> Files.exists(root.resolve("runs").resolve(j.getString("id")))
           || !Files.exists(root.resolve("runs-b").resolve(j.getString("id")))).count();
