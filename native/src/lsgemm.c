@@ -1,0 +1,354 @@
+/*
+ * lsgemm: see include/lsgemm.h.
+ *
+ * The classic layout (Goto's): op(A) is packed once into panels of 8 rows, stored k-major (8 floats per k);
+ * op(B) into panels of 32 columns (32 floats per k, two 512-bit registers). An 8x32 block of C lives in 16
+ * registers while k runs: per k, two loads of B, eight broadcasts of A and sixteen fused multiply-adds, so
+ * the two FMA pipes never wait on memory. Packing turns every transpose case into the same kernel; the
+ * transposing packs move 8x8 blocks through registers. Partial panels are padded with zeros when packed and
+ * written back through masks, so the kernel has no edge cases.
+ *
+ * A product large enough to pay for it is split between the caller and helper threads (column panels, or
+ * row panels when there are fewer column panels than threads). Helpers spin briefly between products, as
+ * a step issues fourteen of them back to back, then sleep on a condition variable.
+ */
+#define _GNU_SOURCE
+#include "lsgemm.h"
+
+#include <immintrin.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MR 8
+#define NR 32
+#define MAX_THREADS 64
+/* m*n*k below which a product runs on the caller alone: waking a helper costs more than it saves. */
+#define PARALLEL_WORK (4L << 20)
+/* How long a helper spins for the next product before it sleeps, ns. */
+#define SPIN_NS 100000L
+
+#define AVX512 __attribute__((target("avx512f")))
+
+int lsg_available(void) {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") ? 1 : 0;
+}
+
+/* ---- scratch ---------------------------------------------------------------------------------------- */
+
+typedef struct {
+  float *p;
+  size_t cap; /* floats */
+} scratch;
+
+static _Thread_local scratch a_scratch, b_scratch;
+
+static float *reserve(scratch *s, size_t floats) {
+  if (s->cap < floats) {
+    free(s->p);
+    size_t bytes = (floats * sizeof(float) + 63) & ~(size_t)63;
+    s->p = aligned_alloc(64, bytes);
+    s->cap = s->p ? floats : 0;
+  }
+  return s->p;
+}
+
+/* ---- packing ---------------------------------------------------------------------------------------- */
+
+/* dst[j * lddst + i] = src[i * ldsrc + j] for an 8x8 block. */
+AVX512 static inline void transpose8(const float *src, long ldsrc, float *dst, long lddst) {
+  __m256 r0 = _mm256_loadu_ps(src), r1 = _mm256_loadu_ps(src + ldsrc), r2 = _mm256_loadu_ps(src + 2 * ldsrc),
+         r3 = _mm256_loadu_ps(src + 3 * ldsrc), r4 = _mm256_loadu_ps(src + 4 * ldsrc),
+         r5 = _mm256_loadu_ps(src + 5 * ldsrc), r6 = _mm256_loadu_ps(src + 6 * ldsrc),
+         r7 = _mm256_loadu_ps(src + 7 * ldsrc);
+  __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1), t2 = _mm256_unpacklo_ps(r2, r3),
+         t3 = _mm256_unpackhi_ps(r2, r3), t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5),
+         t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+  __m256 s0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0)), s1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2)),
+         s2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0)), s3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2)),
+         s4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0)), s5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2)),
+         s6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0)), s7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
+  _mm256_storeu_ps(dst, _mm256_permute2f128_ps(s0, s4, 0x20));
+  _mm256_storeu_ps(dst + lddst, _mm256_permute2f128_ps(s1, s5, 0x20));
+  _mm256_storeu_ps(dst + 2 * lddst, _mm256_permute2f128_ps(s2, s6, 0x20));
+  _mm256_storeu_ps(dst + 3 * lddst, _mm256_permute2f128_ps(s3, s7, 0x20));
+  _mm256_storeu_ps(dst + 4 * lddst, _mm256_permute2f128_ps(s0, s4, 0x31));
+  _mm256_storeu_ps(dst + 5 * lddst, _mm256_permute2f128_ps(s1, s5, 0x31));
+  _mm256_storeu_ps(dst + 6 * lddst, _mm256_permute2f128_ps(s2, s6, 0x31));
+  _mm256_storeu_ps(dst + 7 * lddst, _mm256_permute2f128_ps(s3, s7, 0x31));
+}
+
+static inline __mmask16 first_bits(int count) {
+  return count >= 16 ? (__mmask16)0xFFFF : count <= 0 ? (__mmask16)0 : (__mmask16)((1u << count) - 1);
+}
+
+/* Rows [i0, i0 + mr) of op(A) as ap[kk * MR + r], zero past mr. */
+AVX512 static void pack_a(int trans, const float *a, long lda, int i0, int mr, int k, float *ap) {
+  if (trans) { /* element (i, kk) at a[kk * lda + i]: MR contiguous floats per kk */
+    __mmask16 mask = first_bits(mr);
+    for (int kk = 0; kk < k; kk++) {
+      _mm256_storeu_ps(ap + (long)kk * MR, _mm512_castps512_ps256(_mm512_maskz_loadu_ps(mask, a + kk * lda + i0)));
+    }
+    return;
+  }
+  const float *rows = a + (long)i0 * lda; /* element (i0 + r, kk) at rows[r * lda + kk] */
+  int kk = 0;
+  if (mr == MR) {
+    for (; kk + 8 <= k; kk += 8) {
+      transpose8(rows + kk, lda, ap + (long)kk * MR, MR);
+    }
+  }
+  for (; kk < k; kk++) {
+    for (int r = 0; r < MR; r++) {
+      ap[(long)kk * MR + r] = r < mr ? rows[r * lda + kk] : 0.0f;
+    }
+  }
+}
+
+/* Columns [j0, j0 + nr) of op(B) as bp[kk * NR + c], zero past nr. */
+AVX512 static void pack_b(int trans, const float *b, long ldb, int j0, int nr, int k, float *bp) {
+  if (!trans) { /* element (kk, j) at b[kk * ldb + j]: contiguous columns */
+    __mmask16 lo = first_bits(nr), hi = first_bits(nr - 16);
+    for (int kk = 0; kk < k; kk++) {
+      const float *row = b + kk * ldb + j0;
+      _mm512_store_ps(bp + (long)kk * NR, _mm512_maskz_loadu_ps(lo, row));
+      _mm512_store_ps(bp + (long)kk * NR + 16, _mm512_maskz_loadu_ps(hi, row + 16));
+    }
+    return;
+  }
+  const float *cols = b + (long)j0 * ldb; /* element (kk, j0 + c) at cols[c * ldb + kk] */
+  int full = nr / 8 * 8; /* columns covered by whole 8x8 blocks */
+  int kk = 0;
+  for (; kk + 8 <= k; kk += 8) {
+    for (int c = 0; c < full; c += 8) {
+      transpose8(cols + c * ldb + kk, ldb, bp + (long)kk * NR + c, NR);
+    }
+    for (int q = kk; q < kk + 8; q++) {
+      for (int c = full; c < NR; c++) {
+        bp[(long)q * NR + c] = c < nr ? cols[c * ldb + q] : 0.0f;
+      }
+    }
+  }
+  for (; kk < k; kk++) {
+    for (int c = 0; c < NR; c++) {
+      bp[(long)kk * NR + c] = c < nr ? cols[c * ldb + kk] : 0.0f;
+    }
+  }
+}
+
+/* ---- the kernel ------------------------------------------------------------------------------------- */
+
+/* C[0..mr) x [0..nr) = (add ? C : 0) + panel(ap) * panel(bp) over k. */
+AVX512 static void kernel(int k, const float *ap, const float *bp, float *c, long ldc, int mr, int nr, int add) {
+  __m512 c0a = _mm512_setzero_ps(), c0b = c0a, c1a = c0a, c1b = c0a, c2a = c0a, c2b = c0a, c3a = c0a, c3b = c0a,
+         c4a = c0a, c4b = c0a, c5a = c0a, c5b = c0a, c6a = c0a, c6b = c0a, c7a = c0a, c7b = c0a;
+  for (int kk = 0; kk < k; kk++) {
+    const float *pa = ap + (long)kk * MR;
+    __m512 b0 = _mm512_load_ps(bp + (long)kk * NR), b1 = _mm512_load_ps(bp + (long)kk * NR + 16), x;
+#define LSG_ROW(r)                             \
+  x = _mm512_set1_ps(pa[r]);                   \
+  c##r##a = _mm512_fmadd_ps(x, b0, c##r##a);   \
+  c##r##b = _mm512_fmadd_ps(x, b1, c##r##b);
+    LSG_ROW(0) LSG_ROW(1) LSG_ROW(2) LSG_ROW(3) LSG_ROW(4) LSG_ROW(5) LSG_ROW(6) LSG_ROW(7)
+#undef LSG_ROW
+  }
+  __mmask16 lo = first_bits(nr), hi = first_bits(nr - 16);
+#define LSG_STORE(r)                                                            \
+  if (r < mr) {                                                                 \
+    float *row = c + r * ldc;                                                   \
+    if (add) {                                                                  \
+      c##r##a = _mm512_add_ps(c##r##a, _mm512_maskz_loadu_ps(lo, row));         \
+      c##r##b = _mm512_add_ps(c##r##b, _mm512_maskz_loadu_ps(hi, row + 16));    \
+    }                                                                           \
+    _mm512_mask_storeu_ps(row, lo, c##r##a);                                    \
+    _mm512_mask_storeu_ps(row + 16, hi, c##r##b);                               \
+  }
+  LSG_STORE(0) LSG_STORE(1) LSG_STORE(2) LSG_STORE(3) LSG_STORE(4) LSG_STORE(5) LSG_STORE(6) LSG_STORE(7)
+#undef LSG_STORE
+}
+
+/* ---- one product ------------------------------------------------------------------------------------ */
+
+typedef struct {
+  int m, n, k, trans_b, add, by_rows;
+  const float *ap; /* op(A), packed whole */
+  const float *b;
+  long ldb, ldc;
+  float *c;
+} product;
+
+/* Column panels [q0, q1) against row panels [p0, p1). */
+static int run(const product *w, int q0, int q1, int p0, int p1) {
+  if (q0 >= q1 || p0 >= p1) {
+    return 0;
+  }
+  float *bp = reserve(&b_scratch, (size_t)w->k * NR);
+  if (bp == NULL) {
+    return -3;
+  }
+  for (int q = q0; q < q1; q++) {
+    int j0 = q * NR, nr = w->n - j0 < NR ? w->n - j0 : NR;
+    pack_b(w->trans_b, w->b, w->ldb, j0, nr, w->k, bp);
+    for (int p = p0; p < p1; p++) {
+      int i0 = p * MR, mr = w->m - i0 < MR ? w->m - i0 : MR;
+      kernel(w->k, w->ap + (size_t)p * w->k * MR, bp, w->c + (long)i0 * w->ldc + j0, w->ldc, mr, nr, w->add);
+    }
+  }
+  return 0;
+}
+
+/* Slice s of t: the caller's and each helper's share of the panels. */
+static int run_slice(const product *w, int s, int t) {
+  int col_panels = (w->n + NR - 1) / NR, row_panels = (w->m + MR - 1) / MR;
+  if (w->by_rows) {
+    return run(w, 0, col_panels, (int)((long)row_panels * s / t), (int)((long)row_panels * (s + 1) / t));
+  }
+  return run(w, (int)((long)col_panels * s / t), (int)((long)col_panels * (s + 1) / t), 0, row_panels);
+}
+
+/* ---- helper threads --------------------------------------------------------------------------------- */
+
+static struct {
+  pthread_mutex_t mu;   /* guards sleeping helpers' wake-up */
+  pthread_cond_t wake;
+  pthread_mutex_t busy; /* held by the caller whose product the helpers are on */
+  pthread_mutex_t config;
+  atomic_uint generation;
+  atomic_int done;
+  int helpers;          /* started, never stopped */
+  int threads;          /* wanted, the caller included */
+  product work;         /* the current product, written before generation moves */
+  int share;            /* threads sharing it */
+  int rc[MAX_THREADS];
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+          PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 1, {0}, 0, {0}};
+
+static long now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000000000L + ts.tv_nsec;
+}
+
+static void *helper(void *arg) {
+  int id = (int)(intptr_t)arg;
+  unsigned seen = atomic_load(&pool.generation);
+  for (;;) {
+    unsigned g = atomic_load_explicit(&pool.generation, memory_order_acquire);
+    if (g == seen) {
+      long until = now_ns() + SPIN_NS;
+      while ((g = atomic_load_explicit(&pool.generation, memory_order_acquire)) == seen && now_ns() < until) {
+        for (int i = 0; i < 32; i++) {
+          _mm_pause();
+        }
+      }
+      if (g == seen) {
+        pthread_mutex_lock(&pool.mu);
+        while ((g = atomic_load(&pool.generation)) == seen) {
+          pthread_cond_wait(&pool.wake, &pool.mu);
+        }
+        pthread_mutex_unlock(&pool.mu);
+      }
+    }
+    seen = g;
+    pool.rc[id] = id < pool.share ? run_slice(&pool.work, id, pool.share) : 0;
+    atomic_fetch_add_explicit(&pool.done, 1, memory_order_release);
+  }
+  return NULL;
+}
+
+int lsg_set_threads(int threads) {
+  if (threads < 1 || threads > MAX_THREADS) {
+    return -1;
+  }
+  pthread_mutex_lock(&pool.config);
+  pthread_mutex_lock(&pool.busy); /* no product in flight while helpers are added */
+  int rc = 0;
+  while (pool.helpers < threads - 1) {
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int failed = pthread_create(&t, &attr, helper, (void *)(intptr_t)(pool.helpers + 1));
+    pthread_attr_destroy(&attr);
+    if (failed) {
+      rc = -1;
+      break;
+    }
+    pool.helpers++;
+  }
+  if (rc == 0) {
+    pool.threads = threads;
+  }
+  pthread_mutex_unlock(&pool.busy);
+  pthread_mutex_unlock(&pool.config);
+  return rc;
+}
+
+/* ---- entry ------------------------------------------------------------------------------------------ */
+
+int lsg_sgemm(int trans_a, int trans_b, int m, int n, int k, const float *a, int lda, const float *b, int ldb,
+              float beta, float *c, int ldc) {
+  if (m < 0 || n < 0 || k < 0 || (beta != 0.0f && beta != 1.0f)) {
+    return -1;
+  }
+  if (m == 0 || n == 0) {
+    return 0;
+  }
+  if (c == NULL || ldc < n || (k > 0 && (a == NULL || b == NULL || lda < (trans_a ? m : k) || ldb < (trans_b ? k : n)))) {
+    return -1;
+  }
+  if (!lsg_available()) {
+    return -2;
+  }
+  if (k == 0) {
+    if (beta == 0.0f) {
+      for (int i = 0; i < m; i++) {
+        memset(c + (long)i * ldc, 0, sizeof(float) * (size_t)n);
+      }
+    }
+    return 0;
+  }
+  int row_panels = (m + MR - 1) / MR, col_panels = (n + NR - 1) / NR;
+  float *ap = reserve(&a_scratch, (size_t)row_panels * k * MR);
+  if (ap == NULL) {
+    return -3;
+  }
+  for (int p = 0; p < row_panels; p++) {
+    int i0 = p * MR;
+    pack_a(trans_a, a, lda, i0, m - i0 < MR ? m - i0 : MR, k, ap + (size_t)p * k * MR);
+  }
+  product w = {m, n, k, trans_b, beta != 0.0f, 0, ap, b, ldb, ldc, c};
+  int threads = pool.threads;
+  if (threads > 1 && (long)m * n * k >= PARALLEL_WORK && pthread_mutex_trylock(&pool.busy) == 0) {
+    /* Another job's trainer on the helpers: this one runs alone rather than wait. */
+    int share = threads;
+    if (col_panels < share && row_panels < share) {
+      share = col_panels > row_panels ? col_panels : row_panels;
+    }
+    w.by_rows = col_panels < share;
+    pool.work = w;
+    pool.share = share;
+    atomic_store(&pool.done, 0);
+    pthread_mutex_lock(&pool.mu);
+    atomic_fetch_add(&pool.generation, 1);
+    pthread_cond_broadcast(&pool.wake);
+    pthread_mutex_unlock(&pool.mu);
+    int rc = run_slice(&w, 0, share);
+    while (atomic_load_explicit(&pool.done, memory_order_acquire) < pool.helpers) {
+      _mm_pause();
+    }
+    for (int i = 1; i < share; i++) {
+      if (pool.rc[i] != 0) {
+        rc = pool.rc[i];
+      }
+    }
+    pthread_mutex_unlock(&pool.busy);
+    return rc;
+  }
+  return run(&w, 0, col_panels, 0, row_panels);
+}
