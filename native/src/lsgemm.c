@@ -8,9 +8,9 @@
  * transposing packs move 8x8 blocks through registers. Partial panels are padded with zeros when packed and
  * written back through masks, so the kernel has no edge cases.
  *
- * A product large enough to pay for it is split between the caller and helper threads (column panels, or
- * row panels when there are fewer column panels than threads). Helpers spin briefly between products, as
- * a step issues fourteen of them back to back, then sleep on a condition variable.
+ * A product large enough to pay for it is shared between the caller and helper threads, a panel at a time
+ * (column panels, or row panels when there are too few column panels). Helpers spin briefly between
+ * products, as a step issues fourteen of them back to back, then sleep on a condition variable.
  */
 #define _GNU_SOURCE
 #include "lsgemm.h"
@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <time.h>
 
 #define MR 8
@@ -202,31 +203,37 @@ static int run(const product *w, int q0, int q1, int p0, int p1) {
   return 0;
 }
 
-/* Slice s of t: the caller's and each helper's share of the panels. */
-static int run_slice(const product *w, int s, int t) {
-  int col_panels = (w->n + NR - 1) / NR, row_panels = (w->m + MR - 1) / MR;
+/* Unit u of a split product: one column panel against every row panel, or one row panel against all. */
+static int run_unit(const product *w, int u) {
   if (w->by_rows) {
-    return run(w, 0, col_panels, (int)((long)row_panels * s / t), (int)((long)row_panels * (s + 1) / t));
+    return run(w, 0, (w->n + NR - 1) / NR, u, u + 1);
   }
-  return run(w, (int)((long)col_panels * s / t), (int)((long)col_panels * (s + 1) / t), 0, row_panels);
+  return run(w, u, u + 1, 0, (w->m + MR - 1) / MR);
 }
 
 /* ---- helper threads --------------------------------------------------------------------------------- */
 
+/*
+ * A split product is handed out a unit at a time: whoever is running takes the next, so a helper the
+ * scheduler has put aside (a busy machine) costs the caller at most the unit it holds, not half the work.
+ * The product's generation and its next unit share one atomic word; a unit is taken by a compare-and-swap
+ * that names the generation, so a helper holding a stale (or torn) copy of an older product can never
+ * take a unit of the new one: the older product's units were all taken before its caller returned.
+ */
 static struct {
   pthread_mutex_t mu;   /* guards sleeping helpers' wake-up */
   pthread_cond_t wake;
-  pthread_mutex_t busy; /* held by the caller whose product the helpers are on */
+  pthread_mutex_t busy; /* held by the caller whose product is being shared */
   pthread_mutex_t config;
-  atomic_uint generation;
-  atomic_int done;
-  int helpers;          /* started, never stopped */
-  int threads;          /* wanted, the caller included */
-  product work;         /* the current product, written before generation moves */
-  int share;            /* threads sharing it */
-  int rc[MAX_THREADS];
+  _Atomic uint64_t ticket; /* generation << 32 | next unit */
+  atomic_int finished;     /* units of the current product done */
+  atomic_int failed;       /* first nonzero return of a unit */
+  int helpers;             /* started, never stopped */
+  int threads;             /* wanted, the caller included */
+  product work;            /* the current product, written before its generation is published */
+  int units;
 } pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
-          PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 1, {0}, 0, {0}};
+          PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 0, 1, {0}, 0};
 
 static long now_ns(void) {
   struct timespec ts;
@@ -234,29 +241,46 @@ static long now_ns(void) {
   return ts.tv_sec * 1000000000L + ts.tv_nsec;
 }
 
+/* Takes and runs units of generation gen until none is left. */
+static void take_units(uint32_t gen, const product *w, int units) {
+  uint64_t t = atomic_load(&pool.ticket);
+  while ((uint32_t)(t >> 32) == gen && (int)(uint32_t)t < units) {
+    if (atomic_compare_exchange_weak(&pool.ticket, &t, t + 1)) {
+      int rc = run_unit(w, (int)(uint32_t)t);
+      if (rc != 0) {
+        int none = 0;
+        atomic_compare_exchange_strong(&pool.failed, &none, rc);
+      }
+      atomic_fetch_add_explicit(&pool.finished, 1, memory_order_release);
+      t = atomic_load(&pool.ticket);
+    }
+  }
+}
+
 static void *helper(void *arg) {
-  int id = (int)(intptr_t)arg;
-  unsigned seen = atomic_load(&pool.generation);
+  (void)arg;
+  uint32_t seen = (uint32_t)(atomic_load(&pool.ticket) >> 32);
   for (;;) {
-    unsigned g = atomic_load_explicit(&pool.generation, memory_order_acquire);
+    uint32_t g = (uint32_t)(atomic_load_explicit(&pool.ticket, memory_order_acquire) >> 32);
     if (g == seen) {
       long until = now_ns() + SPIN_NS;
-      while ((g = atomic_load_explicit(&pool.generation, memory_order_acquire)) == seen && now_ns() < until) {
+      while ((g = (uint32_t)(atomic_load_explicit(&pool.ticket, memory_order_acquire) >> 32)) == seen
+             && now_ns() < until) {
         for (int i = 0; i < 32; i++) {
           _mm_pause();
         }
       }
       if (g == seen) {
         pthread_mutex_lock(&pool.mu);
-        while ((g = atomic_load(&pool.generation)) == seen) {
+        while ((g = (uint32_t)(atomic_load(&pool.ticket) >> 32)) == seen) {
           pthread_cond_wait(&pool.wake, &pool.mu);
         }
         pthread_mutex_unlock(&pool.mu);
       }
     }
     seen = g;
-    pool.rc[id] = id < pool.share ? run_slice(&pool.work, id, pool.share) : 0;
-    atomic_fetch_add_explicit(&pool.done, 1, memory_order_release);
+    product w = pool.work; /* may be stale by now: take_units then finds no unit of generation g */
+    take_units(g, &w, pool.units);
   }
   return NULL;
 }
@@ -266,14 +290,13 @@ int lsg_set_threads(int threads) {
     return -1;
   }
   pthread_mutex_lock(&pool.config);
-  pthread_mutex_lock(&pool.busy); /* no product in flight while helpers are added */
   int rc = 0;
   while (pool.helpers < threads - 1) {
     pthread_t t;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    int failed = pthread_create(&t, &attr, helper, (void *)(intptr_t)(pool.helpers + 1));
+    int failed = pthread_create(&t, &attr, helper, NULL);
     pthread_attr_destroy(&attr);
     if (failed) {
       rc = -1;
@@ -284,11 +307,33 @@ int lsg_set_threads(int threads) {
   if (rc == 0) {
     pool.threads = threads;
   }
-  pthread_mutex_unlock(&pool.busy);
   pthread_mutex_unlock(&pool.config);
   return rc;
 }
 
+/* Shares w between the caller and the helpers; the caller holds pool.busy. */
+static int share(const product *w, int units) {
+  pool.work = *w;
+  pool.units = units;
+  atomic_store(&pool.finished, 0);
+  atomic_store(&pool.failed, 0);
+  uint32_t gen = (uint32_t)(atomic_load(&pool.ticket) >> 32) + 1;
+  pthread_mutex_lock(&pool.mu);
+  atomic_store_explicit(&pool.ticket, (uint64_t)gen << 32, memory_order_release);
+  pthread_cond_broadcast(&pool.wake);
+  pthread_mutex_unlock(&pool.mu);
+  take_units(gen, w, units);
+  /* A helper may still be on its last unit; if the scheduler put it aside, give it the core. */
+  long until = now_ns() + SPIN_NS / 2;
+  while (atomic_load_explicit(&pool.finished, memory_order_acquire) < units) {
+    if (now_ns() < until) {
+      _mm_pause();
+    } else {
+      sched_yield();
+    }
+  }
+  return atomic_load(&pool.failed);
+}
 /* ---- entry ------------------------------------------------------------------------------------------ */
 
 int lsg_sgemm(int trans_a, int trans_b, int m, int n, int k, const float *a, int lda, const float *b, int ldb,
@@ -323,30 +368,12 @@ int lsg_sgemm(int trans_a, int trans_b, int m, int n, int k, const float *a, int
     pack_a(trans_a, a, lda, i0, m - i0 < MR ? m - i0 : MR, k, ap + (size_t)p * k * MR);
   }
   product w = {m, n, k, trans_b, beta != 0.0f, 0, ap, b, ldb, ldc, c};
-  int threads = pool.threads;
-  if (threads > 1 && (long)m * n * k >= PARALLEL_WORK && pthread_mutex_trylock(&pool.busy) == 0) {
-    /* Another job's trainer on the helpers: this one runs alone rather than wait. */
-    int share = threads;
-    if (col_panels < share && row_panels < share) {
-      share = col_panels > row_panels ? col_panels : row_panels;
-    }
-    w.by_rows = col_panels < share;
-    pool.work = w;
-    pool.share = share;
-    atomic_store(&pool.done, 0);
-    pthread_mutex_lock(&pool.mu);
-    atomic_fetch_add(&pool.generation, 1);
-    pthread_cond_broadcast(&pool.wake);
-    pthread_mutex_unlock(&pool.mu);
-    int rc = run_slice(&w, 0, share);
-    while (atomic_load_explicit(&pool.done, memory_order_acquire) < pool.helpers) {
-      _mm_pause();
-    }
-    for (int i = 1; i < share; i++) {
-      if (pool.rc[i] != 0) {
-        rc = pool.rc[i];
-      }
-    }
+  if (pool.threads > 1 && (long)m * n * k >= PARALLEL_WORK && (col_panels > 1 || row_panels > 1)
+      && pthread_mutex_trylock(&pool.busy) == 0) {
+    /* (Another job's trainer on the helpers: this one runs alone rather than wait.) Column panels make the
+       units unless there are too few of them to share. */
+    w.by_rows = col_panels < 2 * pool.threads && row_panels > col_panels;
+    int rc = share(&w, w.by_rows ? row_panels : col_panels);
     pthread_mutex_unlock(&pool.busy);
     return rc;
   }
