@@ -18,6 +18,7 @@ import java.lang.foreign.ValueLayout;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.bytedeco.pytorch.BoolOptional;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -36,6 +37,18 @@ interface StepRule {
    * and {@code freeBits} shape the KL term of variational models.
    */
   Map<String, Double> step(Tensor x, double beta, double freeBits);
+
+  /**
+   * The test loss of one batch ({@code [batch, pixels]}, clean) per image, with the posterior means and
+   * log-variances, when this rule computes it with kernels of its own; empty when the model's libtorch
+   * forward ({@code losses}) is the way, as for every rule but {@link MlpVaeStep}.
+   */
+  default Optional<TestBatch> test(Tensor x, double beta, double freeBits) {
+    return Optional.empty();
+  }
+
+  /** One test batch: its loss per image and the posterior of each image, image after image. */
+  record TestBatch(double loss, float[] means, float[] logVars) {}
 
   /** The optimisers, in checkpoint order. */
   List<Optim> optimizers();

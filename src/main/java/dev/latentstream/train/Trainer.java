@@ -25,6 +25,7 @@ import dev.latentstream.render.FrameRenderer;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
@@ -397,13 +398,23 @@ public final class Trainer {
         int size = Math.min(EVAL_BATCH, n - from);
         try (PointerScope batchScope = new PointerScope()) {
           Tensor x = testImages.narrow(0, from, size);
-          Tensor input = model instanceof MlpAutoencoder ae ? ae.corrupt(x) : x;
-          Losses losses = model.losses(input, x, settings.beta(step), settings.freeBits());
-          sum += StepRule.checked("test loss", losses.total()) * size;
-          Tensor c = losses.codes() != null ? losses.codes() : model.encode(input).mean();
-          float[] part = TensorData.floats(c);
+          Optional<StepRule.TestBatch> byRule = rule.test(x, settings.beta(step), settings.freeBits());
+          float[] part;
+          float[] logVars;
+          if (byRule.isPresent()) {
+            sum += checked(byRule.get().loss()) * size;
+            part = byRule.get().means();
+            logVars = byRule.get().logVars();
+          } else {
+            Tensor input = model instanceof MlpAutoencoder ae ? ae.corrupt(x) : x;
+            Losses losses = model.losses(input, x, settings.beta(step), settings.freeBits());
+            sum += StepRule.checked("test loss", losses.total()) * size;
+            Tensor c = losses.codes() != null ? losses.codes() : model.encode(input).mean();
+            part = TensorData.floats(c);
+            logVars = losses.logVar() == null ? null : TensorData.floats(losses.logVar());
+          }
           System.arraycopy(part, 0, codes, from * d, part.length);
-          stats.add(part, losses.logVar() == null ? null : TensorData.floats(losses.logVar()), size);
+          stats.add(part, logVars, size);
         }
       }
     } finally {
@@ -413,6 +424,13 @@ public final class Trainer {
     live.update(geometry);
     lastTestLoss = sum / n;
     return stats.result(step, e);
+  }
+
+  private static double checked(double testLoss) {
+    if (!Double.isFinite(testLoss)) {
+      throw new TrainingDiverged("loss term 'test loss' became " + testLoss);
+    }
+    return testLoss;
   }
 
   /**

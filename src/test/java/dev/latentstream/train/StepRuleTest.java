@@ -1,14 +1,17 @@
 package dev.latentstream.train;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.latentstream.model.Losses;
 import dev.latentstream.model.MlpVae;
 import dev.latentstream.model.TensorData;
 import dev.latentstream.nativelib.Kernels;
 import dev.latentstream.optim.Optimizers;
 import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -80,6 +83,41 @@ class StepRuleTest {
       fused.optimizers().forEach(o -> o.close());
       a.close();
       b.close();
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"sum", "mean"})
+  void theHandWrittenTestPassGivesTheSameLossAndPosteriorsAsTheModelsForward(String reduction) {
+    MlpVae model = model(reduction);
+    var optimizer = Optimizers.create(model.job().optimizer(), model.parameters(), 1e-2);
+    // room for 48 training images; the test batches (100, then 60) are larger and smaller than that
+    MlpVaeStep rule = new MlpVaeStep(model, optimizer, Kernels.training(), 48);
+    var train = TrainerTest.DATA.train();
+    Tensor all = TensorData.tensor(TensorData.unitFloats(train.pixels(), 0, 256 * train.imageSize()), 256,
+        train.imageSize());
+    try (NoGradGuard noGrad = new NoGradGuard()) {
+      for (int i = 0; i < 4; i++) {
+        try (PointerScope s = new PointerScope()) {
+          // a step between passes, so the weights are not the initial ones
+          rule.step(all.narrow(0, 48 * i, 48), 1.0, 0);
+          int size = i % 2 == 0 ? 100 : 60;
+          Tensor x = all.narrow(0, 100 + 10 * i, size);
+          torch.manual_seed(200 + i);
+          Losses expected = model.losses(x, x, 1.5, 0);
+          torch.manual_seed(200 + i);
+          StepRule.TestBatch actual = rule.test(x, 1.5, 0).orElseThrow();
+          double loss = expected.total().item_double();
+          assertEquals(loss, actual.loss(), 1e-4 * Math.abs(loss), "test loss of batch " + i);
+          assertArrayEquals(TensorData.floats(expected.codes()), actual.means(), 1e-4f, "means of batch " + i);
+          assertArrayEquals(TensorData.floats(expected.logVar()), actual.logVars(), 1e-4f, "log-variances of batch " + i);
+        }
+      }
+      assertTrue(rule.test(all.narrow(0, 0, 10), 1.0, 0.5).isEmpty(), "free bits take the model's own path");
+    } finally {
+      all.close();
+      optimizer.close();
+      model.close();
     }
   }
 }
