@@ -90,6 +90,60 @@ final class FusedAdam implements Optim {
     return true;
   }
 
+  /**
+   * Floats per chunk of the two-thread update: 64 KiB per array, so four arrays of a chunk stay in L2 and
+   * the MLP VAE's 650k parameters make about 40 chunks for the two threads to share.
+   */
+  static final int CHUNK = 16_384;
+
+  /**
+   * The same update as {@link #stepWith(java.util.List)}, in chunks of {@link #CHUNK} floats on this thread
+   * and {@code work}'s helper: one pass over 10 MB of parameters, gradients and moments, bound by memory,
+   * took 0.5 ms of a 4.3 ms MLP VAE step on one core while the other waited. Elementwise, so the result is
+   * the same whichever thread updates which chunk.
+   */
+  @Override
+  public boolean stepWith(java.util.List<MemorySegment> gradients, dev.latentstream.nativelib.SplitWork work) {
+    if (gradients.size() != params.length) {
+      throw new IllegalArgumentException(gradients.size() + " gradients for " + params.length + " parameters");
+    }
+    steps++;
+    MemorySegment[] p = new MemorySegment[params.length];
+    MemorySegment[] m = new MemorySegment[params.length];
+    MemorySegment[] v = new MemorySegment[params.length];
+    int chunks = 0;
+    for (int i = 0; i < params.length; i++) {
+      p[i] = memory(params[i]);
+      m[i] = memory(expAvg[i]);
+      v[i] = memory(expAvgSq[i]);
+      chunks += (int) ((params[i].numel() + CHUNK - 1) / CHUNK);
+    }
+    // chunk k -> (parameter, first float): laid out parameter after parameter
+    int[] param = new int[chunks];
+    long[] from = new long[chunks];
+    long[] count = new long[chunks];
+    int k = 0;
+    for (int i = 0; i < params.length; i++) {
+      long n = params[i].numel();
+      for (long f = 0; f < n; f += CHUNK) {
+        param[k] = i;
+        from[k] = f;
+        count[k] = Math.min(CHUNK, n - f);
+        k++;
+      }
+    }
+    float rate = (float) lr;
+    long t = steps;
+    work.forEach(chunks, c -> {
+      int i = param[c];
+      long offset = 4 * from[c];
+      long bytes = 4 * count[c];
+      kernels.adamStep(p[i].asSlice(offset, bytes), gradients.get(i).asSlice(offset, bytes),
+          m[i].asSlice(offset, bytes), v[i].asSlice(offset, bytes), count[c], rate, BETA1, BETA2, EPS, t);
+    });
+    return true;
+  }
+
   @Override
   public boolean stepWith(java.util.List<MemorySegment> gradients) {
     if (gradients.size() != params.length) {

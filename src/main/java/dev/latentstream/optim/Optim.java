@@ -21,6 +21,15 @@ public interface Optim extends AutoCloseable {
     return false;
   }
 
+  /**
+   * As {@link #stepWith(java.util.List)}, with the update split between this thread and {@code work}'s
+   * helper where the optimiser can (the fused Adam); the others step on this thread alone.
+   */
+  default boolean stepWith(java.util.List<java.lang.foreign.MemorySegment> gradients,
+      dev.latentstream.nativelib.SplitWork work) {
+    return stepWith(gradients);
+  }
+
   /** Whether {@link #stepWith} works here. */
   default boolean stepsWithGradients() {
     return false;

@@ -5,6 +5,7 @@ import dev.latentstream.model.Autoencoder;
 import dev.latentstream.model.MlpVae;
 import dev.latentstream.model.TensorData;
 import dev.latentstream.nativelib.Gemm;
+import dev.latentstream.nativelib.SplitWork;
 import dev.latentstream.nativelib.TrainingKernels;
 import dev.latentstream.optim.Optim;
 import java.lang.foreign.Arena;
@@ -49,10 +50,16 @@ final class MlpVaeStep implements StepRule {
   private static final Optional<MethodHandle> SGEMM = findSgemm();
   /** The native GEMM where the CPU has AVX-512F: about half OpenBLAS's time on these shapes. */
   private static final Optional<Gemm> GEMM = Gemm.available();
+  private static final Optional<MethodHandle> SET_THREADS = findBlas("openblas_set_num_threads",
+      FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT));
 
   private final MlpVae model;
   private final Optim optimizer;
   private final TrainingKernels kernels;
+  /** The second core's share of the elementwise passes, or null on one core. Closed by {@link #close}. */
+  private final SplitWork work;
+  /** OpenBLAS's thread count for this run, set by {@link Threads#configure}. */
+  private final int threads;
   private final StepRule fallback;
   private final int pixels;
   private final int hidden;
@@ -92,10 +99,16 @@ final class MlpVaeStep implements StepRule {
         && optimizer.stepsWithGradients();
   }
 
-  MlpVaeStep(MlpVae model, Optim optimizer, TrainingKernels kernels, int maxBatch) {
+  /**
+   * @param threads the cores the step may use: with two or more, Adam and the BCE pass run on a helper
+   *     thread too ({@link SplitWork}), started here, on the trainer thread
+   */
+  MlpVaeStep(MlpVae model, Optim optimizer, TrainingKernels kernels, int maxBatch, int threads) {
     this.model = model;
     this.optimizer = optimizer;
     this.kernels = kernels;
+    this.threads = threads;
+    this.work = threads > 1 ? new SplitWork("mlp-vae-step-helper") : null;
     this.fallback = new StepRule.FusedVae(model, optimizer, kernels);
     this.pixels = model.pixels();
     this.hidden = model.job().hidden().getFirst();
@@ -175,7 +188,7 @@ final class MlpVaeStep implements StepRule {
     noise.normal_();
     MemorySegment e = epsMemory;
     kernels.vaeSample(mu, logVar, e, (long) b * l, z, std);
-    gemm(NO_TRANS, TRANS, b, h, l, z, l, w3, l, 0, h3, h);
+    gemmOneThread(NO_TRANS, TRANS, b, h, l, z, l, w3, l, 0, h3, h);
     kernels.biasAct(h3, b3, b, h, true);
     gemm(NO_TRANS, TRANS, b, d, h, h3, h, w4, h, 0, logits, d);
     kernels.biasAct(logits, b4, b, d, false);
@@ -183,7 +196,7 @@ final class MlpVaeStep implements StepRule {
     boolean sum = model.job().reduction() == JobConfig.Reduction.sum;
     long n = (long) b * d;
     double divisor = sum ? b : (double) n;
-    double recon = kernels.bceWithLogits(logits, xs, n, (float) (1 / divisor), gradLogits) / divisor;
+    double recon = bce(logits, xs, b, d, (float) (1 / divisor), gradLogits) / divisor;
     if (!Double.isFinite(recon)) {
       throw new TrainingDiverged("loss term 'recon' became " + recon);
     }
@@ -204,16 +217,59 @@ final class MlpVaeStep implements StepRule {
     kernels.reluGradColsum(gradMu, null, b, l, g[3]);
     gemm(TRANS, NO_TRANS, l, h, b, gradLogVar, l, h1, h, 0, g[4], h);
     kernels.reluGradColsum(gradLogVar, null, b, l, g[5]);
-    gemm(NO_TRANS, NO_TRANS, b, h, l, gradMu, l, wMu, h, 0, gradH1, h);
-    gemm(NO_TRANS, NO_TRANS, b, h, l, gradLogVar, l, wLv, h, 1, gradH1, h);
+    gemmOneThread(NO_TRANS, NO_TRANS, b, h, l, gradMu, l, wMu, h, 0, gradH1, h);
+    gemmOneThread(NO_TRANS, NO_TRANS, b, h, l, gradLogVar, l, wLv, h, 1, gradH1, h);
     kernels.reluGradColsum(gradH1, h1, b, h, g[1]);
     gemm(TRANS, NO_TRANS, h, d, b, gradH1, h, xs, d, 0, g[0], d);
-    optimizer.stepWith(grads);
+    if (work != null) {
+      optimizer.stepWith(grads, work);
+    } else {
+      optimizer.stepWith(grads);
+    }
     Map<String, Double> terms = new LinkedHashMap<>();
     terms.put("recon", recon);
     terms.put("kl", kl);
     terms.put("loss", recon + beta * kl);
     return terms;
+  }
+
+  /** Rows per chunk of the split BCE pass: 16 images, 12,544 values, eight chunks for a 128-image batch. */
+  private static final int BCE_ROWS = 16;
+
+  /**
+   * {@link TrainingKernels#bceWithLogits} over {@code rows} rows of {@code cols}, split by rows between this
+   * thread and the helper when there is one: the pass (an exp and a log per pixel) took 0.18 ms a step.
+   * Chunk sums are added in chunk order, so the loss does not depend on which thread ran which chunk.
+   */
+  private double bce(MemorySegment logits, MemorySegment target, int rows, int cols, float gradScale,
+      MemorySegment grad) {
+    if (work == null || rows <= BCE_ROWS) {
+      return kernels.bceWithLogits(logits, target, (long) rows * cols, gradScale, grad);
+    }
+    int chunks = (rows + BCE_ROWS - 1) / BCE_ROWS;
+    double[] sums = new double[chunks];
+    long rowBytes = 4L * cols;
+    work.forEach(chunks, c -> {
+      int first = c * BCE_ROWS;
+      int count = Math.min(BCE_ROWS, rows - first);
+      long offset = first * rowBytes;
+      long bytes = count * rowBytes;
+      sums[c] = kernels.bceWithLogits(logits.asSlice(offset, bytes), target.asSlice(offset, bytes),
+          (long) count * cols, gradScale, grad.asSlice(offset, bytes));
+    });
+    double sum = 0;
+    for (double part : sums) {
+      sum += part;
+    }
+    return sum;
+  }
+
+  /** Ends the helper thread. */
+  @Override
+  public void close() {
+    if (work != null) {
+      work.close();
+    }
   }
 
   /**
@@ -222,6 +278,35 @@ final class MlpVaeStep implements StepRule {
    */
   private MemorySegment p(int k) {
     return MemorySegment.ofAddress(params[k].data_ptr().address()).reinterpret(bytes[k]);
+  }
+
+  /**
+   * {@link #gemm} on one OpenBLAS thread: the 128×400 GEMMs with an inner dimension of 20 (z to h3, and
+   * back from μ and log σ² to h1) took 53 µs on two threads against 25 µs on one, where splitting them
+   * costs more than it saves. OpenBLAS's count is a plain store, set back right after.
+   */
+  private void gemmOneThread(int transA, int transB, int m, int n, int k, MemorySegment a, int lda, MemorySegment b,
+      int ldb, float beta, MemorySegment c, int ldc) {
+    if (threads <= 1 || SET_THREADS.isEmpty() || GEMM.isPresent()) { // lsgemm keeps products this small on one thread
+      gemm(transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc);
+      return;
+    }
+    setThreads(1);
+    try {
+      gemm(transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc);
+    } finally {
+      setThreads(threads);
+    }
+  }
+
+  private static void setThreads(int n) {
+    try {
+      SET_THREADS.orElseThrow().invokeExact(n);
+    } catch (RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IllegalStateException("openblas_set_num_threads failed", t);
+    }
   }
 
   /** C = α op(A) op(B) + β C, row-major, with α = 1. */
@@ -241,11 +326,16 @@ final class MlpVaeStep implements StepRule {
   }
 
   private static Optional<MethodHandle> findSgemm() {
-    dev.latentstream.model.Libtorch.load();
     FunctionDescriptor sgemm = FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
         ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_FLOAT,
         ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_FLOAT,
         ValueLayout.ADDRESS, ValueLayout.JAVA_INT);
+    return findBlas("cblas_sgemm", sgemm);
+  }
+
+  /** {@code name} in the OpenBLAS that libtorch's own GEMMs use. */
+  private static Optional<MethodHandle> findBlas(String name, FunctionDescriptor descriptor) {
+    dev.latentstream.model.Libtorch.load();
     // Looked up through libtorch_cpu, so that the dynamic linker resolves the symbol as it did for libtorch's
     // own GEMMs: the process maps two copies of OpenBLAS, each with its own worker threads, and a step
     // that used the other copy would leave one pool spinning while the other works (the test pass, on
@@ -256,8 +346,8 @@ final class MlpVaeStep implements StepRule {
           .filter(p -> p.endsWith("/libtorch_cpu.so"))
           .findFirst();
       if (torch.isPresent()) {
-        return SymbolLookup.libraryLookup(Path.of(torch.get()), Arena.global()).find("cblas_sgemm")
-            .map(symbol -> Linker.nativeLinker().downcallHandle(symbol, sgemm));
+        return SymbolLookup.libraryLookup(Path.of(torch.get()), Arena.global()).find(name)
+            .map(symbol -> Linker.nativeLinker().downcallHandle(symbol, descriptor));
       }
     } catch (IOException | RuntimeException e) {
       // no libtorch_cpu to resolve through: the libtorch step is used
@@ -308,13 +398,13 @@ final class MlpVaeStep implements StepRule {
     Tensor noise = torch.empty(b, l);
     noise.normal_();
     kernels.vaeSample(t.mu(), t.logVar(), TensorData.segment(noise), (long) b * l, t.z(), t.std());
-    gemm(NO_TRANS, TRANS, b, h, l, t.z(), l, p(6), l, 0, t.h3(), h);
+    gemmOneThread(NO_TRANS, TRANS, b, h, l, t.z(), l, p(6), l, 0, t.h3(), h);
     kernels.biasAct(t.h3(), p(7), b, h, true);
     gemm(NO_TRANS, TRANS, b, d, h, t.h3(), h, p(8), h, 0, t.logits(), d);
     kernels.biasAct(t.logits(), p(9), b, d, false);
     boolean sum = model.job().reduction() == JobConfig.Reduction.sum;
     long n = (long) b * d;
-    double recon = kernels.bceWithLogits(t.logits(), xs, n, 0f, t.scratch()) / (sum ? b : (double) n);
+    double recon = bce(t.logits(), xs, b, d, 0f, t.scratch()) / (sum ? b : (double) n);
     float[] means = t.mu().asSlice(0, 4L * b * l).toArray(ValueLayout.JAVA_FLOAT);
     float[] logVars = t.logVar().asSlice(0, 4L * b * l).toArray(ValueLayout.JAVA_FLOAT);
     // Kingma & Welling, Appendix B, in double as lsf_vae_latent_backward sums it

@@ -56,7 +56,15 @@ interface StepRule {
   /** The optimisers that follow the {@code lr} live setting. */
   List<Optim> tunable();
 
+  /** Ends what the rule started (the hand-written step's helper thread); the optimisers are closed apart. */
+  default void close() {}
+
   static StepRule forModel(Autoencoder model) {
+    return forModel(model, 1);
+  }
+
+  /** The step for {@code model}, which may use {@code threads} cores for its own elementwise work. */
+  static StepRule forModel(Autoencoder model, int threads) {
     var job = model.job();
     if (model instanceof AdversarialAutoencoder aae) {
       Optim recon = Optimizers.create(job.optimizer(),
@@ -69,7 +77,7 @@ interface StepRule {
     Optim optimizer = Optimizers.create(job.optimizer(), model.parameters(), job.lr());
     TrainingKernels kernels = Kernels.training();
     if (model instanceof MlpVae vae && MlpVaeStep.supports(model, optimizer, kernels)) {
-      return new MlpVaeStep(vae, optimizer, kernels, job.batchSize());
+      return new MlpVaeStep(vae, optimizer, kernels, job.batchSize(), threads);
     }
     if (FusedVae.supports(model) && kernels.implementation().startsWith("native")) {
       return new FusedVae(model, optimizer, kernels);

@@ -247,7 +247,7 @@ public final class Trainer {
 
   /** Data on the device, the model, its optimisers and, when resuming, the checkpoint; returns the first epoch. */
   private int setUp() {
-    Threads.configure(job, cores);
+    Threads.Split threads = Threads.configure(job, cores);
     device = Devices.resolve(job.device());
     Split train = data.train();
     Split test = data.test();
@@ -258,7 +258,7 @@ public final class Trainer {
     model = Models.create(job, train.rows(), train.cols());
     model.to(device, false);
     live.attach(model, device);
-    rule = StepRule.forModel(model);
+    rule = StepRule.forModel(model, threads.blas());
     float[] priorNoise = TensorData.floats(randn(FrameMaker.SAMPLE_COUNT, job.latent()));
     trainBatches = new ImageBatches(train, job.batchSize(), device);
     testImages = images(test, 0, test.count());
@@ -519,6 +519,7 @@ public final class Trainer {
       }
     }
     if (rule != null) {
+      rule.close();
       rule.optimizers().forEach(Optim::close);
     }
     if (model != null) {

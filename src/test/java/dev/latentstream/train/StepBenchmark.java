@@ -67,7 +67,7 @@ public class StepBenchmark {
   @Setup(Level.Trial)
   public void setUp() {
     job = JobConfigs.load(Path.of("config/jobs/vae-fashion.json"));
-    Threads.configure(job);
+    Threads.Split threads = Threads.configure(job);
     var data = Synthetic.generate(8 * job.batchSize(), TEST_IMAGES, 1);
     Split s = data.train();
     batch = job.batchSize();
@@ -76,7 +76,7 @@ public class StepBenchmark {
     test = TensorData.tensor(TensorData.unitFloats(t.pixels(), 0, t.count() * t.imageSize()), t.count(), t.imageSize());
     torch.manual_seed(job.seed());
     handModel = (MlpVae) Models.create(job, s.rows(), s.cols());
-    hand = StepRule.forModel(handModel);
+    hand = StepRule.forModel(handModel, threads.blas());
     if (!(hand instanceof MlpVaeStep)) {
       throw new IllegalStateException("the default job did not get the hand-written step (no native kernels or"
           + " no cblas_sgemm?): " + hand.getClass().getSimpleName());
@@ -88,6 +88,7 @@ public class StepBenchmark {
 
   @TearDown(Level.Trial)
   public void tearDown() {
+    hand.close();
     hand.optimizers().forEach(Optim::close);
     libtorch.optimizers().forEach(Optim::close);
     handModel.close();

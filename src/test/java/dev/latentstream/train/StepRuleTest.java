@@ -15,6 +15,7 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** The fused VAE step (native BCE-with-logits and gradient) trains exactly as libtorch's own loss does. */
@@ -33,14 +34,15 @@ class StepRuleTest {
         Kernels.training()));
   }
 
+  /** With two threads, Adam and the BCE pass are split between the trainer thread and a helper. */
   @ParameterizedTest
-  @ValueSource(strings = {"sum", "mean"})
-  void theHandWrittenStepGivesTheSameLossesAndWeightsAsTheStandardOne(String reduction) {
+  @CsvSource({"sum, 1", "mean, 1", "sum, 2", "mean, 2"})
+  void theHandWrittenStepGivesTheSameLossesAndWeightsAsTheStandardOneOnOneOrTwoThreads(String reduction, int threads) {
     sameAsStandard(reduction, b -> {
       var optimizer = Optimizers.create(b.job().optimizer(), b.parameters(), 1e-2);
       assertTrue(MlpVaeStep.supports(b, optimizer, Kernels.training()), "the default VAE takes the hand-written step");
       // room for 48 images: the 32-image batches exercise a batch smaller than the buffers
-      return new MlpVaeStep(b, optimizer, Kernels.training(), 48);
+      return new MlpVaeStep(b, optimizer, Kernels.training(), 48, threads);
     });
   }
 
@@ -80,6 +82,7 @@ class StepRuleTest {
     } finally {
       all.close();
       standard.optimizers().forEach(o -> o.close());
+      fused.close();
       fused.optimizers().forEach(o -> o.close());
       a.close();
       b.close();
@@ -92,7 +95,7 @@ class StepRuleTest {
     MlpVae model = model(reduction);
     var optimizer = Optimizers.create(model.job().optimizer(), model.parameters(), 1e-2);
     // room for 48 training images; the test batches (100, then 60) are larger and smaller than that
-    MlpVaeStep rule = new MlpVaeStep(model, optimizer, Kernels.training(), 48);
+    MlpVaeStep rule = new MlpVaeStep(model, optimizer, Kernels.training(), 48, 2);
     var train = TrainerTest.DATA.train();
     Tensor all = TensorData.tensor(TensorData.unitFloats(train.pixels(), 0, 256 * train.imageSize()), 256,
         train.imageSize());
@@ -116,6 +119,7 @@ class StepRuleTest {
       assertTrue(rule.test(all.narrow(0, 0, 10), 1.0, 0.5).isEmpty(), "free bits take the model's own path");
     } finally {
       all.close();
+      rule.close();
       optimizer.close();
       model.close();
     }
