@@ -77,7 +77,7 @@ public record ServerConfig(
       Map.entry("watchRequiresToken", false), Map.entry("allowedOrigins", new JsonArray()),
       Map.entry("maxConcurrentJobs", 1), Map.entry("queueLimit", 8), Map.entry("maxMessageBytes", 65536),
       Map.entry("maxConnectionsPerIp", 32), Map.entry("slowClientTimeoutMs", 10000),
-      Map.entry("writeQueueBytes", 4 * 1024 * 1024), Map.entry("lossBatchMs", 50), Map.entry("frameHistory", 300),
+      Map.entry("writeQueueBytes", 4 * 1024 * 1024), Map.entry("lossBatchMs", 25), Map.entry("frameHistory", 300),
       Map.entry("maxFramesPerSecond", 2.0), Map.entry("viewerBytesPerSecond", 90_000),
       Map.entry("maxEgressBytesPerSecond", 20_000_000),
       Map.entry("gatewayInstances", 0),

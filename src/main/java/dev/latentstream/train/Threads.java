@@ -1,6 +1,7 @@
 package dev.latentstream.train;
 
 import dev.latentstream.config.JobConfig;
+import dev.latentstream.nativelib.Gemm;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -56,6 +57,8 @@ public final class Threads {
     Split split = new Split(1, job.model() == JobConfig.ModelType.conv_vae ? 1 : cores);
     org.bytedeco.pytorch.global.torch.set_num_threads(split.torch());
     setBlasThreads(split.blas());
+    // The hand-written steps' GEMMs (nativelib.Gemm) take the place of OpenBLAS's, on as many threads.
+    Gemm.available().ifPresent(gemm -> gemm.setThreads(split.blas()));
     return split;
   }
 
