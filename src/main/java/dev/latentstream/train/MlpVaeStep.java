@@ -100,7 +100,7 @@ final class MlpVaeStep implements StepRule {
   }
 
   /**
-   * @param threads the cores the step may use: with two or more, Adam and the BCE pass run on a helper
+   * @param threads the cores the step may use: with two or more, Adam and large BCE passes run on a helper
    *     thread too ({@link SplitWork}), started here, on the trainer thread
    */
   MlpVaeStep(MlpVae model, Optim optimizer, TrainingKernels kernels, int maxBatch, int threads) {
@@ -233,17 +233,23 @@ final class MlpVaeStep implements StepRule {
     return terms;
   }
 
-  /** Rows per chunk of the split BCE pass: 16 images, 12,544 values, eight chunks for a 128-image batch. */
+  /** Rows per chunk of the split BCE pass: 16 images, 12,544 values. */
   private static final int BCE_ROWS = 16;
+  /**
+   * The fewest rows worth splitting. A 128-image training batch is not: since the kernel went 16 wide it
+   * takes about 90 µs, and waking the helper ate the gain (93 µs on one thread, 97 µs split, loaded
+   * machine). A 500-image test batch is: the test pass took 52-58 ms split against 54-62 ms.
+   */
+  static final int BCE_SPLIT_ROWS = 256;
 
   /**
    * {@link TrainingKernels#bceWithLogits} over {@code rows} rows of {@code cols}, split by rows between this
-   * thread and the helper when there is one: the pass (an exp and a log per pixel) took 0.18 ms a step.
-   * Chunk sums are added in chunk order, so the loss does not depend on which thread ran which chunk.
+   * thread and the helper when there is one and the batch has at least {@link #BCE_SPLIT_ROWS} rows. Chunk
+   * sums are added in chunk order, so the loss does not depend on which thread ran which chunk.
    */
   private double bce(MemorySegment logits, MemorySegment target, int rows, int cols, float gradScale,
       MemorySegment grad) {
-    if (work == null || rows <= BCE_ROWS) {
+    if (work == null || rows < BCE_SPLIT_ROWS) {
       return kernels.bceWithLogits(logits, target, (long) rows * cols, gradScale, grad);
     }
     int chunks = (rows + BCE_ROWS - 1) / BCE_ROWS;
