@@ -528,9 +528,16 @@ int lsf_gather_unit(const uint8_t *pixels, int64_t images, int64_t image_size, c
   for (int64_t i = 0; i < count; i++) {
     if (order[i] < 0 || order[i] >= images) return LSF_EINVAL;
   }
+  enum { AHEAD = 4 };
   for (int64_t i = 0; i < count; i++) {
     const uint8_t *src = pixels + order[i] * image_size;
     float *dst = out + i * image_size;
+    /* The images are scattered over the split (47 MB for Fashion-MNIST), so each one starts with cache
+       misses the hardware prefetcher cannot guess: ask for an image a few ahead while this one converts. */
+    if (i + AHEAD < count) {
+      const uint8_t *next = pixels + order[i + AHEAD] * image_size;
+      for (int64_t j = 0; j < image_size; j += 64) __builtin_prefetch(next + j);
+    }
     /* b / 255.0f, the same IEEE division libtorch's to(Float).div(255) does */
     for (int64_t j = 0; j < image_size; j++) dst[j] = (float)src[j] / 255.0f;
   }
