@@ -209,15 +209,18 @@ public final class LoadGenerator implements Callable<Integer> {
     Thread.sleep(TimeUnit.SECONDS.toMillis(warmup));
     Rest rest = new Rest();
     rest.start();
-    long cpu0 = cpuTicks();
+    // The CPU, the steps and the seconds are read at the same two moments: a step reading takes as long as a
+    // newcomer's first live loss point, which behind hundreds of viewers can be seconds, and counting the CPU
+    // or the time of that wait without its steps inflated CPU per step (or steps/s) by as much.
     long step0 = jobStep(jobNum);
+    long cpu0 = cpuTicks();
     long t0 = System.nanoTime();
     viewers.forEach(v -> v.measuring = true);
     Thread.sleep(TimeUnit.SECONDS.toMillis(seconds));
     viewers.forEach(v -> v.measuring = false);
-    double elapsed = (System.nanoTime() - t0) / 1e9;
     long step1 = jobStep(jobNum);
     long cpu1 = cpuTicks();
+    double elapsed = (System.nanoTime() - t0) / 1e9;
     rest.stop();
     long steps = Math.max(1, step1 - step0);
     List<Long> lat = new ArrayList<>();
