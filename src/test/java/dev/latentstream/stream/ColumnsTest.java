@@ -21,6 +21,16 @@ class ColumnsTest {
   }
 
   @Test
+  void termsGoOutInTheirFloatFormAndWholeColumnsAsIntegers() {
+    Columns c = new Columns();
+    c.add(12_345, 3, 1_764_000_000_123L, Map.of("loss", (double) 245.58934f, "kl", 1.0 / 3));
+    String json = c.toJson().encode();
+    assertTrue(json.contains("\"loss\":[245.58934]"), json);
+    assertTrue(json.contains("\"kl\":[0.33333334]"), json);
+    assertTrue(json.contains("\"step\":[12345]") && json.contains("\"time\":[1764000000123]"), json);
+  }
+
+  @Test
   void aShortHistoryIsSentWhole() {
     JsonObject j = rows(100).view().decimated(HistorySnapshot.MAX_POINTS);
     assertEquals(100, j.getJsonArray("step").size());
@@ -41,8 +51,8 @@ class ColumnsTest {
     }
     assertEquals(1L, steps.getLong(0));
     assertEquals(100_000L, steps.getLong(steps.size() - 1), "the last row, where live points continue");
-    assertTrue(loss.contains(1e6), "the spike up survives");
-    assertTrue(loss.contains(-5.0), "the spike down survives");
+    assertTrue(loss.contains(1e6f), "the spike up survives");
+    assertTrue(loss.contains(-5.0f), "the spike down survives");
     assertEquals(1_000L + 100_000, j.getJsonArray("time").getLong(steps.size() - 1), "whole columns keep their rows");
   }
 
