@@ -196,10 +196,7 @@ final class MlpVaeStep implements StepRule {
     boolean sum = model.job().reduction() == JobConfig.Reduction.sum;
     long n = (long) b * d;
     double divisor = sum ? b : (double) n;
-    double recon = bce(logits, xs, b, d, (float) (1 / divisor), gradLogits) / divisor;
-    if (!Double.isFinite(recon)) {
-      throw new TrainingDiverged("loss term 'recon' became " + recon);
-    }
+    double recon = StepRule.checked("recon", bce(logits, xs, b, d, (float) (1 / divisor), gradLogits) / divisor);
     // Backward, decoder first.
     gemm(TRANS, NO_TRANS, d, h, b, gradLogits, d, h3, h, 0, g[8], h);
     kernels.reluGradColsum(gradLogits, null, b, d, g[9]);
@@ -208,11 +205,8 @@ final class MlpVaeStep implements StepRule {
     gemm(TRANS, NO_TRANS, h, l, b, gradH3, h, z, l, 0, g[6], l);
     gemm(NO_TRANS, NO_TRANS, b, l, h, gradH3, h, w3, l, 0, gradZ, l);
     double klDivisor = sum ? b : (double) b * l;
-    double kl = kernels.vaeLatentBackward(gradZ, mu, logVar, e, std, (long) b * l, (float) (beta / klDivisor), gradMu,
-        gradLogVar) / klDivisor;
-    if (!Double.isFinite(kl)) {
-      throw new TrainingDiverged("loss term 'kl' became " + kl);
-    }
+    double kl = StepRule.checked("kl", kernels.vaeLatentBackward(gradZ, mu, logVar, e, std, (long) b * l,
+        (float) (beta / klDivisor), gradMu, gradLogVar) / klDivisor);
     gemm(TRANS, NO_TRANS, l, h, b, gradMu, l, h1, h, 0, g[2], h);
     kernels.reluGradColsum(gradMu, null, b, l, g[3]);
     gemm(TRANS, NO_TRANS, l, h, b, gradLogVar, l, h1, h, 0, g[4], h);

@@ -86,7 +86,11 @@ interface StepRule {
   }
 
   static double checked(String term, Tensor value) {
-    double v = value.item_double();
+    return checked(term, value.item_double());
+  }
+
+  /** {@code v}, or TrainingDiverged when it is not finite. */
+  static double checked(String term, double v) {
     if (!Double.isFinite(v)) {
       throw new TrainingDiverged("loss term '" + term + "' became " + v);
     }

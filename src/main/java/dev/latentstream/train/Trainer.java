@@ -402,7 +402,7 @@ public final class Trainer {
           float[] part;
           float[] logVars;
           if (byRule.isPresent()) {
-            sum += checked(byRule.get().loss()) * size;
+            sum += StepRule.checked("test loss", byRule.get().loss()) * size;
             part = byRule.get().means();
             logVars = byRule.get().logVars();
           } else {
@@ -424,13 +424,6 @@ public final class Trainer {
     live.update(geometry);
     lastTestLoss = sum / n;
     return stats.result(step, e);
-  }
-
-  private static double checked(double testLoss) {
-    if (!Double.isFinite(testLoss)) {
-      throw new TrainingDiverged("loss term 'test loss' became " + testLoss);
-    }
-    return testLoss;
   }
 
   /**
