@@ -81,6 +81,25 @@ function request(msg) {
   });
 }
 
+/**
+ * A model request (encode, interpolate, attribute) that waits out `busy` replies as the server says, at most
+ * 2 s a time and 20 s in all, telling {@code onWait} each time; any other error, or a busy trainer past that,
+ * rejects as {@link request} does.
+ */
+async function modelRequest(msg, onWait) {
+  const deadline = Date.now() + 20000;
+  for (;;) {
+    try {
+      return await request(msg);
+    } catch (err) {
+      if (err.code !== 'busy' || Date.now() > deadline) throw err;
+      const wait = Math.min(2000, Math.max(50, err.retryAfterMs ?? 200));
+      onWait?.(wait);
+      await new Promise(done => setTimeout(done, wait));
+    }
+  }
+}
+
 function toast(text) {
   const t = $('toast');
   t.textContent = text;
@@ -612,8 +631,9 @@ async function markEnd(p) {
   state.clickA = null;
   drawOverlay();
   try {
-    const r = await request({ type: 'interpolate', job: state.selected, from: { plane: a }, to: { plane: p }, steps: 10,
-      mode: $('spherical').checked ? 'spherical' : 'linear' });
+    const r = await modelRequest({ type: 'interpolate', job: state.selected, from: { plane: a }, to: { plane: p }, steps: 10,
+      mode: $('spherical').checked ? 'spherical' : 'linear' },
+      () => { $('explorer-status').textContent = 'the trainer is busy; interpolating again shortly'; });
     showStrip(r.result.images);
     $('explorer-status').textContent = `interpolated ${r.result.images.length} images`;
   } catch (err) { toast(`Interpolation failed: ${err.message}`); }
@@ -706,7 +726,8 @@ async function encodeDrawing(pixels) {
   if (encodeBusy) { encodeAgain = true; return; }
   encodeBusy = true;
   try {
-    const r = await request({ type: 'encode', job: state.selected, pixels: Array.from(pixels, v => Math.round(v * 1000) / 1000) });
+    const r = await modelRequest({ type: 'encode', job: state.selected,
+      pixels: Array.from(pixels, v => Math.round(v * 1000) / 1000) });
     $('pad-recon').src = `data:image/png;base64,${r.result.reconstructions[0]}`;
     marker.point = r.result.plane[0];
     marker.std = r.result.planeStd[0];
@@ -779,7 +800,7 @@ $('latent-overlay').onfocus = () => {
 };
 $('attr-apply').onclick = async () => {
   try {
-    const r = await request({ type: 'attribute', job: state.selected, from: { index: 0 },
+    const r = await modelRequest({ type: 'attribute', job: state.selected, from: { index: 0 },
       plus: Number($('attr-plus').value), minus: Number($('attr-minus').value), scale: 1 });
     showStrip(r.result.images);
   } catch (e) { toast(`Attribute failed: ${e.message}`); }
