@@ -28,6 +28,12 @@ public final class Iwae {
   private static final double LOG_2PI = Math.log(2 * Math.PI);
   /** Decoder rows per pass within a chunk (see {@link #logLikelihood(Model, Tensor, Tensor)}). */
   static final long DECODER_ROWS = 4096;
+  /**
+   * The conv VAE's decoder holds {@code channels[0]} feature maps of the image's size per row, 32 times the
+   * MLP's widest activation in the preset: its passes get fewer rows, so each activation stays near the
+   * MLP's 13 MB (at 4,096 rows the conv decoder's came to 400 MB each and the process to 5 GB).
+   */
+  static final long DECODER_BYTES = DECODER_ROWS * 784 * Float.BYTES;
 
   private Iwae() {}
 
@@ -40,6 +46,11 @@ public final class Iwae {
 
     /** log p(x | z) for latents {@code z} of shape {@code [k, b, latent]} and images {@code [b, pixels]}: {@code [k, b]}. */
     Tensor logLikelihood(Tensor z, Tensor x);
+
+    /** The most rows one decoder pass takes. */
+    default long decoderRows() {
+      return DECODER_ROWS;
+    }
   }
 
   /** Whether the bound is defined for this job: a VAE with a Bernoulli decoder (the {@code bce} loss). */
@@ -65,6 +76,12 @@ public final class Iwae {
       @Override
       public Autoencoder.Encoded posterior(Tensor x) {
         return vae.encode(x);
+      }
+
+      @Override
+      public long decoderRows() {
+        return vae instanceof ConvVae conv ? Math.max(1, DECODER_BYTES / (conv.widestDecoderFloats() * Float.BYTES))
+            : DECODER_ROWS;
       }
 
       @Override
@@ -146,7 +163,7 @@ public final class Iwae {
   }
 
   /**
-   * log p(x|z) for a chunk of samples {@code z} ({@code [k, b, latent]}), decoded {@link #DECODER_ROWS}
+   * log p(x|z) for a chunk of samples {@code z} ({@code [k, b, latent]}), decoded {@link Model#decoderRows()}
    * rows at a time: the same draws and the same per-row sums as one pass over the chunk, but the decoder's
    * [rows, pixels] temporaries, which set the process's peak memory, are a quarter the size at the default
    * chunk of 16,384 rows.
@@ -154,7 +171,7 @@ public final class Iwae {
   static Tensor logLikelihood(Model model, Tensor z, Tensor x) {
     long k = z.size(0);
     long b = z.size(1);
-    long perPiece = Math.max(1, DECODER_ROWS / b);
+    long perPiece = Math.max(1, model.decoderRows() / b);
     if (k <= perPiece) {
       return model.logLikelihood(z, x);
     }
