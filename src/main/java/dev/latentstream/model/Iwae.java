@@ -30,8 +30,9 @@ public final class Iwae {
   static final long DECODER_ROWS = 4096;
   /**
    * The conv VAE's decoder holds {@code channels[0]} feature maps of the image's size per row, 32 times the
-   * MLP's widest activation in the preset: its passes get fewer rows, so each activation stays near the
-   * MLP's 13 MB (at 4,096 rows the conv decoder's came to 400 MB each and the process to 5 GB).
+   * MLP's widest activation in the preset: its passes get as many rows as fit that activation in the MLP's
+   * 13 MB (at least one sample per image of the batch), where at 4,096 rows the conv decoder's came to 400 MB
+   * each and the process to 5 GB.
    */
   static final long DECODER_BYTES = DECODER_ROWS * 784 * Float.BYTES;
 
