@@ -52,6 +52,14 @@ public abstract class Autoencoder extends Module {
     return height * width;
   }
 
+  /**
+   * Floats per image in the decoder's widest activation, which sets what a pass over many rows costs in
+   * memory ({@link Iwae}): the image itself unless a model's decoder holds more.
+   */
+  public long widestDecoderFloats() {
+    return pixels();
+  }
+
   public final int latentDim() {
     return job.latent();
   }

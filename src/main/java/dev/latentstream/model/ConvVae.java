@@ -86,8 +86,9 @@ public final class ConvVae extends Autoencoder {
     return new Encoded(mu.forward(h), logVar.forward(h));
   }
 
-  /** Floats per image in the decoder's widest activation: the transposed convolution's feature maps. */
-  long widestDecoderFloats() {
+  /** The transposed convolution's feature maps, {@code channels[0]} of them at the image's size. */
+  @Override
+  public long widestDecoderFloats() {
     return (long) upsample.weight().size(1) * height * width;
   }
 

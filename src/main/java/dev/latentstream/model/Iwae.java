@@ -29,10 +29,10 @@ public final class Iwae {
   /** Decoder rows per pass within a chunk (see {@link #logLikelihood(Model, Tensor, Tensor)}). */
   static final long DECODER_ROWS = 4096;
   /**
-   * The conv VAE's decoder holds {@code channels[0]} feature maps of the image's size per row, 32 times the
-   * MLP's widest activation in the preset: its passes get as many rows as fit that activation in the MLP's
-   * 13 MB (at least one sample per image of the batch), where at 4,096 rows the conv decoder's came to 400 MB
-   * each and the process to 5 GB.
+   * What one decoder pass may hold in its widest activation ({@link Autoencoder#widestDecoderFloats}): the
+   * MLP's 28×28 image at {@link #DECODER_ROWS} rows, 13 MB. The conv VAE's decoder holds 32 feature maps of
+   * the image per row in the preset, so its passes get a 32nd of the rows (at least one sample per image of
+   * the batch), where at 4,096 rows its activations came to 400 MB each and the process to 5 GB.
    */
   static final long DECODER_BYTES = DECODER_ROWS * 784 * Float.BYTES;
 
@@ -81,8 +81,7 @@ public final class Iwae {
 
       @Override
       public long decoderRows() {
-        return vae instanceof ConvVae conv ? Math.max(1, DECODER_BYTES / (conv.widestDecoderFloats() * Float.BYTES))
-            : DECODER_ROWS;
+        return Math.max(1, DECODER_BYTES / (vae.widestDecoderFloats() * Float.BYTES));
       }
 
       @Override

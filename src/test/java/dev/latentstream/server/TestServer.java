@@ -81,6 +81,13 @@ public final class TestServer implements AutoCloseable {
     return r.json();
   }
 
+  /** Starts a job and waits (at most 60 s) until it is running; returns its id. */
+  public String startRunning(JsonObject spec) throws Exception {
+    String id = startJob(spec).getString("id");
+    awaitStatus(this, id, "running", 60);
+    return id;
+  }
+
   Client connect(String query, String origin) throws Exception {
     return connect(query, origin, new io.vertx.core.http.WebSocketClientOptions());
   }

@@ -29,8 +29,7 @@ class BusyTrainerTest {
   @BeforeAll
   static void start() throws Exception {
     server = new TestServer(root, new JsonObject().put("interactiveClientMsPerSecond", 1));
-    String id = server.startJob(server.spec(400, 4)).getString("id");
-    TestServer.awaitStatus(server, id, "running", 60);
+    server.startRunning(server.spec(400, 4));
     chromium = new Chromium();
   }
 

@@ -37,8 +37,7 @@ class LiveViewTest {
   @BeforeAll
   static void start() throws Exception {
     server = new TestServer(root, new JsonObject());
-    jobId = server.startJob(server.spec(400, 4).put("name", RUN_PRESET)).getString("id");
-    TestServer.awaitStatus(server, jobId, "running", 60);
+    jobId = server.startRunning(server.spec(400, 4).put("name", RUN_PRESET));
     chromium = new Chromium();
   }
 
