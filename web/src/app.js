@@ -2,6 +2,7 @@
 // own one part of the page. Kind to the server: reconnects spread by full jitter, a hidden tab asks for
 // loss and status only, and only the streams of open panels are subscribed.
 import { COLORS, LossChart } from './chart.js';
+import { CompareView, MAX_RUNS, MIN_RUNS, parseSelection } from './compare.js';
 import { Connection } from './connection.js';
 import { Diagnostics } from './diagnostics.js';
 import { Explorer } from './explorer.js';
@@ -15,7 +16,7 @@ import { Token } from './token.js';
 import { $, toast } from './ui.js';
 
 const connection = new Connection({
-  onOpen: () => { token.onOpen(); if (runs.selected != null) panels.subscribe(); },
+  onOpen: () => { token.onOpen(); if (compare.active) compare.resubscribe(); else if (runs.selected != null) panels.subscribe(); },
   onMessage: m => onMessage(m),
   onFrame: buf => onFrame(buf),
   onState: (text, cls) => { $('connection').textContent = text; $('connection').className = `badge ${cls}`; },
@@ -31,6 +32,8 @@ const panels = new Panels(connection, runs, drawn => explorer.onLatentDrawn(draw
 const slider = new StepSlider({ runs, chart, panels, onLive: live => explorer.setLive(live) });
 const form = new StartForm({ connection, token, runs, onStarted: job => { runs.update(job); runs.select(job.num); } });
 new LiveSettings(connection, token, runs);
+const compare = new CompareView({ connection, runs, onOpenRun: num => showSingle(num), onClose: () => showSingle(runs.selected) });
+let pendingCompare = parseSelection(location.search); // opened once the welcome has named the runs
 let framesReceived = 0;
 
 // For tests and benchmarks: the page's state (read-only views of the modules') and its message entry points.
@@ -40,19 +43,22 @@ const state = Object.defineProperties({}, {
   framesReceived: { get: () => framesReceived }, frameSteps: { get: () => slider.frameSteps }, live: { get: () => slider.live },
   plane: { get: () => explorer.plane }, lastOutage: { get: () => connection.lastOutage }, connectedAt: { get: () => connection.connectedAt },
 });
-window.latentstream = { state, chart, diagnostics, paint: (kind, blob) => panels.paint(kind, blob), receive: m => connection.receive(m) };
+window.latentstream = { state, chart, diagnostics, compare, paint: (kind, blob) => panels.paint(kind, blob), receive: m => connection.receive(m) };
 
 function onMessage(m) {
-  const mine = m.job === runs.selected;
+  if (compare.handles(m.job)) { compare.onMessage(m); return; }
+  const mine = m.job === runs.selected && !compare.active;
   switch (m.type) {
     case 'welcome':
       token.setAuthorized(m.authorized);
       m.jobs.forEach(j => runs.update(j));
       runs.render();
-      if (runs.selected == null && m.jobs.length) runs.select(RunList.pickDefault(m.jobs));
+      if (pendingCompare) { const nums = pendingCompare; pendingCompare = null; showCompare(nums, false); }
+      if (runs.selected == null && m.jobs.length && !compare.active) runs.select(RunList.pickDefault(m.jobs));
       break;
     case 'status':
       runs.update(m.job);
+      compare.onStatus(m.job);
       runs.render();
       if (runs.selected == null) runs.select(m.job.num);
       break;
@@ -74,6 +80,7 @@ function onMessage(m) {
 function onFrame(buf) {
   const f = readFrame(buf);
   framesReceived++;
+  if (compare.handles(f.job)) { compare.onFrame(f, buf); return; }
   if (f.job !== runs.selected || !f.kind) return;
   slider.addFrameStep(f.step);
   // A frame sent before a narrower subscribe took effect: not asked for any more.
@@ -95,6 +102,41 @@ function onSelect(num, previous) {
   panels.subscribe();
   slider.refreshIndex();
 }
+
+/** The compare view on {@code nums}, the address saying so ({@code push}: as a new history entry). */
+function showCompare(nums, push = true) {
+  if (runs.selected != null) connection.send({ type: 'unsubscribe', job: runs.selected });
+  panels.forget();
+  panels.paused = true;
+  $('single-view').hidden = true;
+  $('compare-view').hidden = false;
+  if (!compare.open(nums)) { showSingle(runs.selected); return; }
+  const url = `${location.pathname}?compare=${compare.nums.join(',')}`;
+  if (push) history.pushState(null, '', url); else history.replaceState(null, '', url);
+}
+
+/** Back to one run's view ({@code num}, or the default run when null). */
+function showSingle(num) {
+  if (compare.active) compare.close();
+  panels.paused = false;
+  $('compare-view').hidden = true;
+  $('single-view').hidden = false;
+  if (new URLSearchParams(location.search).has('compare')) history.pushState(null, '', location.pathname);
+  const target = num ?? (runs.jobs.size ? RunList.pickDefault([...runs.jobs.values()]) : null);
+  if (target == null) return;
+  if (runs.selected === target) { runs.selected = null; }
+  runs.select(target);
+}
+
+runs.onPick = picked => {
+  $('compare-open').disabled = picked.size < MIN_RUNS || picked.size > MAX_RUNS;
+  $('compare-open').textContent = `Compare ticked runs (${picked.size})`;
+};
+$('compare-open').onclick = () => showCompare([...runs.picked].sort((a, b) => a - b));
+window.addEventListener('popstate', () => {
+  const nums = parseSelection(location.search);
+  if (nums) showCompare(nums, false); else if (compare.active) showSingle(runs.selected);
+});
 
 async function control(type) {
   const j = runs.current();

@@ -105,39 +105,9 @@ export class LossChart {
     return [x, ...series.map(pick), test];
   }
 
-  /**
-   * Indices of the min and max of {@code ref} per bucket of a power-of-two size (at most {@code width}
-   * buckets). Complete buckets are kept between redraws and merged pairwise when the size doubles, so a
-   * redraw costs the new points and the buckets, not the whole run.
-   */
   decimated(ref, n, width) {
-    let lod = this.lod;
-    if (!lod || lod.ref !== ref || lod.n > n) lod = this.lod = { ref, n: 0, size: 1, lo: [], hi: [] };
-    while (n / lod.size > width) {
-      const lo = [], hi = [];
-      for (let b = 0; b + 1 < lod.lo.length; b += 2) {
-        lo.push(ref[lod.lo[b]] <= ref[lod.lo[b + 1]] ? lod.lo[b] : lod.lo[b + 1]);
-        hi.push(ref[lod.hi[b]] >= ref[lod.hi[b + 1]] ? lod.hi[b] : lod.hi[b + 1]);
-      }
-      Object.assign(lod, { size: lod.size * 2, lo, hi });
-    }
-    const scan = (from, to) => {
-      let lo = from, hi = from;
-      for (let i = from; i < to; i++) { if (ref[i] < ref[lo]) lo = i; if (ref[i] > ref[hi]) hi = i; }
-      return [lo, hi];
-    };
-    for (let b = lod.lo.length; (b + 1) * lod.size <= n; b++) {
-      const [lo, hi] = scan(b * lod.size, (b + 1) * lod.size);
-      lod.lo.push(lo);
-      lod.hi.push(hi);
-    }
-    lod.n = n;
-    const idx = [];
-    const add = (lo, hi) => { if (lo < hi) idx.push(lo, hi); else if (hi < lo) idx.push(hi, lo); else idx.push(lo); };
-    for (let b = 0; b < lod.lo.length; b++) add(lod.lo[b], lod.hi[b]);
-    const rest = lod.lo.length * lod.size;
-    if (rest < n) add(...scan(rest, n));
-    return idx;
+    if (!this.lod || this.lod.ref !== ref) this.lod = new Lod(ref);
+    return this.lod.indices(n, width);
   }
 
   /** [min, max] of the shown series over the recent part of the run, padded; null when there is nothing. */
@@ -228,4 +198,130 @@ function drawSettings(u, settings) {
     ctx.fillText(`${s.key}=${s.value}`, x + 3, u.bbox.top + 12 * devicePixelRatio);
   }
   ctx.restore();
+}
+
+/**
+ * Indices of the min and max of {@code ref} per bucket of a power-of-two size (at most {@code width}
+ * buckets). Complete buckets are kept between calls and merged pairwise when the size doubles, so a call
+ * costs the new points and the buckets, not the whole run.
+ */
+export class Lod {
+  constructor(ref) { Object.assign(this, { ref, n: 0, size: 1, lo: [], hi: [] }); }
+
+  indices(n, width) {
+    const ref = this.ref;
+    if (this.n > n) Object.assign(this, { n: 0, size: 1, lo: [], hi: [] });
+    while (n / this.size > width) {
+      const lo = [], hi = [];
+      for (let b = 0; b + 1 < this.lo.length; b += 2) {
+        lo.push(ref[this.lo[b]] <= ref[this.lo[b + 1]] ? this.lo[b] : this.lo[b + 1]);
+        hi.push(ref[this.hi[b]] >= ref[this.hi[b + 1]] ? this.hi[b] : this.hi[b + 1]);
+      }
+      Object.assign(this, { size: this.size * 2, lo, hi });
+    }
+    const scan = (from, to) => {
+      let lo = from, hi = from;
+      for (let i = from; i < to; i++) { if (ref[i] < ref[lo]) lo = i; if (ref[i] > ref[hi]) hi = i; }
+      return [lo, hi];
+    };
+    for (let b = this.lo.length; (b + 1) * this.size <= n; b++) {
+      const [lo, hi] = scan(b * this.size, (b + 1) * this.size);
+      this.lo.push(lo);
+      this.hi.push(hi);
+    }
+    this.n = n;
+    const idx = [];
+    const add = (lo, hi) => { if (lo < hi) idx.push(lo, hi); else if (hi < lo) idx.push(hi, lo); else idx.push(lo); };
+    for (let b = 0; b < this.lo.length; b++) add(this.lo[b], this.hi[b]);
+    const rest = this.lo.length * this.size;
+    if (rest < n) add(...scan(rest, n));
+    return idx;
+  }
+}
+
+/**
+ * Several runs' curves of one term on one chart, one colour per run: each run's points decimated to at most
+ * two per pixel on its own, then joined on a shared x (uPlot.join), at most one redraw per animation frame.
+ * {@code series} is [{label, color, x: [], y: []}] and may grow in place; call invalidate() after a change.
+ */
+export class RunsChart {
+  constructor(el) {
+    this.el = el;
+    this.series = [];
+    this.xLabel = 'step';
+    this.yLabel = 'loss per image';
+    this.log = true;
+    this.points = false;
+    this.plot = null;
+    this.dirty = false;
+    this.frameTimes = [];
+    new ResizeObserver(() => this.plot && this.plot.setSize(this.size())).observe(el);
+  }
+
+  size() {
+    return { width: Math.max(200, this.el.clientWidth), height: Math.round(Math.min(460, Math.max(220, innerHeight * 0.3))) };
+  }
+
+  /** New series (a new term, x axis or set of runs): the plot is built again. */
+  setSeries(series, { xLabel, yLabel, points } = {}) {
+    this.series = series;
+    if (xLabel) this.xLabel = xLabel;
+    if (yLabel) this.yLabel = yLabel;
+    this.points = !!points;
+    this.plot = null;
+    this.invalidate();
+  }
+
+  setLog(v) { this.log = v; this.plot = null; this.invalidate(); }
+
+  invalidate() {
+    if (this.dirty) return;
+    this.dirty = true;
+    requestAnimationFrame(() => { this.dirty = false; this.redraw(); });
+  }
+
+  data() {
+    const width = this.size().width;
+    const tables = this.series.map(s => {
+      const n = s.x.length;
+      if (n <= width * 2) return [s.x.slice(), s.y.slice()];
+      if (!s.lod || s.lod.ref !== s.y) s.lod = new Lod(s.y);
+      const idx = s.lod.indices(n, width);
+      return [idx.map(i => s.x[i]), idx.map(i => s.y[i])];
+    }).map(([x, y]) => {
+      // uPlot.join wants increasing x, with no repeats.
+      const xs = [], ys = [];
+      for (let i = 0; i < x.length; i++) {
+        if (x[i] == null || !Number.isFinite(x[i]) || (xs.length && x[i] <= xs[xs.length - 1])) continue;
+        xs.push(x[i]);
+        ys.push(this.log && !(y[i] > 0) ? null : y[i]);
+      }
+      return [xs, ys];
+    });
+    if (!tables.length) return [[]];
+    return tables.length === 1 ? tables[0] : uPlot.join(tables);
+  }
+
+  redraw() {
+    const t0 = performance.now();
+    const data = this.data();
+    if (!this.plot) {
+      this.el.innerHTML = '';
+      this.plot = new uPlot({
+        ...this.size(),
+        legend: { show: false },
+        scales: { x: { time: false }, y: { distr: this.log ? 3 : 1 } },
+        axes: [{ label: this.xLabel }, { label: this.yLabel, size: 60 }],
+        series: [{ label: this.xLabel },
+          ...this.series.map(s => ({ label: s.label, stroke: s.color, width: 1.5, spanGaps: true,
+            points: { show: this.points, size: 6, fill: s.color } }))],
+      }, data, this.el);
+    } else {
+      this.plot.setData(data);
+    }
+    const t1 = performance.now();
+    performance.measure('compare-chart-redraw', { start: t0, end: t1 });
+    this.frameTimes.push(t1 - t0);
+    if (this.frameTimes.length > 1000) this.frameTimes.shift();
+  }
 }
