@@ -30,7 +30,8 @@ const runs = new RunList({ onSelect: (num, previous) => onSelect(num, previous),
 const explorer = new Explorer(connection, runs);
 const panels = new Panels(connection, runs, drawn => explorer.onLatentDrawn(drawn));
 const slider = new StepSlider({ runs, chart, panels, onLive: live => explorer.setLive(live) });
-const form = new StartForm({ connection, token, runs, onStarted: job => { runs.update(job); runs.select(job.num); } });
+const form = new StartForm({ connection, token, runs, onStarted: job => { runs.update(job); runs.select(job.num); },
+  onSweep: jobs => { jobs.forEach(j => runs.update(j)); runs.render(); showCompare(jobs.slice(0, MAX_RUNS).map(j => j.num)); } });
 new LiveSettings(connection, token, runs);
 const compare = new CompareView({ connection, runs, onOpenRun: num => showSingle(num), onClose: () => showSingle(runs.selected) });
 let pendingCompare = parseSelection(location.search); // opened once the welcome has named the runs

@@ -29,7 +29,7 @@ export function parseSelection(search) {
 
 /** Each run's label: the spec keys whose values differ between the runs (`β=4 · latent=2`), else its number. */
 export function differingLabels(jobs) {
-  const flat = jobs.map(j => flatten({ ...(j?.spec ?? {}), epochs: undefined }));
+  const flat = jobs.map(j => flatten({ ...(j?.spec ?? {}), name: undefined, description: undefined }));
   const keys = [...new Set(flat.flatMap(f => Object.keys(f)))].sort()
     .filter(k => new Set(flat.map(f => JSON.stringify(f[k]))).size > 1);
   const labels = flat.map((f, i) => keys.length

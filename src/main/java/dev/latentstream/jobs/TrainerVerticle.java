@@ -1,5 +1,6 @@
 package dev.latentstream.jobs;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.latentstream.bus.Addresses;
 import dev.latentstream.bus.Busy;
 import dev.latentstream.bus.TrainerCommand;
@@ -9,6 +10,7 @@ import dev.latentstream.config.JobAdmission;
 import dev.latentstream.config.JobConfig;
 import dev.latentstream.config.JobConfigs;
 import dev.latentstream.config.ServerConfig;
+import dev.latentstream.config.Sweep;
 import dev.latentstream.data.Dataset;
 import dev.latentstream.data.Datasets;
 import dev.latentstream.render.FrameRenderer;
@@ -189,6 +191,7 @@ public final class TrainerVerticle extends VerticleBase {
           Job j = job(g.job());
           msg.reply(j.toJson().put("runDir", j.runDir.toString()));
         }
+        case TrainerCommand.Start s when sweepGrid(s) != null -> startSweep(msg, s);
         case TrainerCommand.Start s -> {
           JobConfig spec = admit(s, msg.headers().contains(FROM_OPERATOR));
           jobNumbers.incrementAndGet().onComplete(n -> {
@@ -284,11 +287,99 @@ public final class TrainerVerticle extends VerticleBase {
     return spec;
   }
 
+  /** The grid of a start: its {@code sweep}, else the preset file's, else null (an ordinary job). */
+  private JsonObject sweepGrid(TrainerCommand.Start s) {
+    if (s.sweep() != null) {
+      return s.sweep();
+    }
+    if (s.preset() != null && s.preset().matches("[A-Za-z0-9._-]{1,64}")) {
+      Path file = config.jobsDir().resolve(s.preset() + ".json");
+      try {
+        JsonObject o = Files.isRegularFile(file) ? new JsonObject(Files.readString(file)) : null;
+        return o == null ? null : o.getJsonObject(Sweep.KEY);
+      } catch (IOException | RuntimeException e) {
+        return null; // admit reports what is wrong with the file
+      }
+    }
+    return null;
+  }
+
+  /**
+   * A sweep: every member admitted as an ordinary job (the same rules, errors naming the key), and the queue
+   * able to take them all, or none is queued; then each numbered and queued with the sweep's id.
+   */
+  private void startSweep(Message<TrainerCommand> msg, TrainerCommand.Start s) {
+    JsonObject grid = sweepGrid(s);
+    ObjectNode base;
+    String defaultName = "custom";
+    try {
+      if (s.preset() != null) {
+        Path path = config.jobsDir().resolve(s.preset() + ".json");
+        if (!s.preset().matches("[A-Za-z0-9._-]{1,64}") || !Files.isRegularFile(path)) {
+          throw new ReplyError(BAD_REQUEST, "unknown preset '" + s.preset() + "' (no " + path + ")");
+        }
+        JsonObject file = new JsonObject(Files.readString(path));
+        file.remove(Sweep.KEY);
+        base = (ObjectNode) JobConfigs.JSON.readTree(file.encode());
+        defaultName = s.preset();
+      } else if (s.spec() != null) {
+        base = (ObjectNode) JobConfigs.JSON.readTree(s.spec().encode());
+      } else {
+        throw new ReplyError(BAD_REQUEST, "start needs \"preset\" or \"spec\"");
+      }
+    } catch (IOException e) {
+      throw new ReplyError(BAD_REQUEST, "cannot read the sweep's base: " + e.getMessage());
+    }
+    base.remove(Sweep.KEY);
+    if (s.epochs() != null) {
+      base.put("epochs", s.epochs());
+    }
+    Sweep sweep;
+    try {
+      sweep = Sweep.expand(base, JobConfigs.JSON.readTree(grid.encode()), "sweep", defaultName);
+    } catch (IOException e) {
+      throw new ReplyError(BAD_REQUEST, "\"sweep\" is not valid JSON");
+    }
+    boolean custom = s.spec() != null && !msg.headers().contains(FROM_OPERATOR);
+    JobAdmission admission = new JobAdmission(config, Devices.cudaDeviceCount());
+    sweep.members().forEach(m -> admission.check(m.spec(), custom));
+    long waiting = jobs.values().stream().filter(j -> j.status == Job.Status.queued).count();
+    long free = Math.max(0, config.maxConcurrentJobs() - running());
+    int n = sweep.members().size();
+    if (waiting + n > config.queueLimit() + free) {
+      throw new ReplyError(UNAVAILABLE, "the queue cannot take the sweep's " + n + " runs (" + waiting + " waiting, "
+          + free + " free slots, queueLimit " + config.queueLimit() + ")");
+    }
+    String id = uniqueId(defaultName + "-sweep");
+    JsonArray started = new JsonArray();
+    Future<Void> chain = Future.succeededFuture();
+    for (Sweep.Member m : sweep.members()) {
+      chain = chain.compose(v -> jobNumbers.incrementAndGet()).map(num -> {
+        Job j = enqueue(m.spec(), num.intValue(), id);
+        started.add(j.toJson());
+        return null;
+      });
+    }
+    chain.onComplete(ar -> {
+      if (ar.succeeded()) {
+        msg.reply(new JsonObject().put("sweep", id).put("jobs", started));
+      } else {
+        msg.fail(UNAVAILABLE, "cannot number the sweep's jobs (" + started.size() + " of " + n + " queued): "
+            + ar.cause().getMessage());
+      }
+    });
+  }
+
   private Job enqueue(JobConfig spec, int num) {
+    return enqueue(spec, num, null);
+  }
+
+  private Job enqueue(JobConfig spec, int num, String sweep) {
     // On a cluster two trainer nodes may start a job of the same name in the same second: the cluster-wide
     // number keeps their ids apart.
     String id = uniqueId(vertx.isClustered() ? spec.name() + "-" + num : spec.name());
     Job j = new Job(num, id, config.runsDir().resolve(id), spec, Job.Status.queued, -1);
+    j.sweep = sweep;
     jobs.put(id, j);
     queue.add(j);
     publishStatus(j);

@@ -1,5 +1,6 @@
 package dev.latentstream.rundir;
 
+import dev.latentstream.runformat.MetricsCsv;
 import java.awt.Color;
 import java.awt.Font;
 import java.awt.Graphics2D;

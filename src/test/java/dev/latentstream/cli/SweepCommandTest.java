@@ -11,7 +11,7 @@ import dev.latentstream.config.Sweep;
 import dev.latentstream.data.Dataset;
 import dev.latentstream.data.Idx;
 import dev.latentstream.data.Synthetic;
-import dev.latentstream.rundir.MetricsCsv;
+import dev.latentstream.runformat.MetricsCsv;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
