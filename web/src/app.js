@@ -1,7 +1,7 @@
 // The page's wiring: one connection (protocol version 1, see /api/protocol.md) and the modules that each
 // own one part of the page. Kind to the server: reconnects spread by full jitter, a hidden tab asks for
 // loss and status only, and only the streams of open panels are subscribed.
-import { COLORS, LossChart } from './chart.js';
+import { LossChart, termColor } from './chart.js';
 import { CompareView, MAX_RUNS, MIN_RUNS, parseSelection } from './compare.js';
 import { Connection } from './connection.js';
 import { Diagnostics } from './diagnostics.js';
@@ -26,13 +26,14 @@ const token = new Token(connection, () => panels.forget());
 const chart = new LossChart($('chart'));
 const diagnostics = new Diagnostics({ bars: $('diag-bars'), heat: $('diag-heat'), body: document.querySelector('.diag-body'),
   empty: $('diag-empty'), summary: $('diag-summary'), warnings: $('warnings') });
-const runs = new RunList({ onSelect: (num, previous) => onSelect(num, previous), onRender: j => { if (j?.classes) explorer.showClasses(j.classes); } });
+const runs = new RunList({ onSelect: (num, previous) => onSelect(num, previous),
+  onRender: j => { updateControls(j); settings.show(j); if (j?.classes) explorer.showClasses(j.classes); } });
 const explorer = new Explorer(connection, runs);
 const panels = new Panels(connection, runs, drawn => explorer.onLatentDrawn(drawn));
 const slider = new StepSlider({ runs, chart, panels, onLive: live => explorer.setLive(live) });
 const form = new StartForm({ connection, token, runs, onStarted: job => { runs.update(job); runs.select(job.num); },
   onSweep: jobs => { jobs.forEach(j => runs.update(j)); runs.render(); showCompare(jobs.slice(0, MAX_RUNS).map(j => j.num)); } });
-new LiveSettings(connection, token, runs);
+const settings = new LiveSettings(connection, token, runs);
 const compare = new CompareView({ connection, runs, onOpenRun: num => showSingle(num), onClose: () => showSingle(runs.selected) });
 let pendingCompare = parseSelection(location.search); // opened once the welcome has named the runs
 let framesReceived = 0;
@@ -44,7 +45,8 @@ const state = Object.defineProperties({}, {
   framesReceived: { get: () => framesReceived }, frameSteps: { get: () => slider.frameSteps }, live: { get: () => slider.live },
   plane: { get: () => explorer.plane }, lastOutage: { get: () => connection.lastOutage }, connectedAt: { get: () => connection.connectedAt },
 });
-window.latentstream = { state, chart, diagnostics, compare, paint: (kind, blob) => panels.paint(kind, blob), receive: m => connection.receive(m) };
+window.latentstream = { state, chart, diagnostics, compare, paint: (kind, blob) => panels.paint(kind, blob),
+  connection, receive: m => connection.receive(m), frame: buf => onFrame(buf), showCompare: nums => showCompare(nums) };
 
 function onMessage(m) {
   if (compare.handles(m.job)) { compare.onMessage(m); return; }
@@ -63,14 +65,20 @@ function onMessage(m) {
       runs.render();
       if (runs.selected == null) runs.select(m.job.num);
       break;
-    case 'history': if (mine) { chart.reset(m); slider.update(); } break;
+    case 'history': if (mine) { chart.reset(m); slider.update(); m.settings?.forEach(x => settings.onSetting(x.key, x.value)); } break;
     case 'loss': if (mine) { chart.append(m.columns); slider.update(); } break;
     case 'epoch': if (mine) chart.addTest(m.step, m.test); break;
-    case 'setting': if (mine) chart.addSetting({ step: m.step, key: m.key, value: m.value }); break;
+    case 'setting': if (mine) { chart.addSetting({ step: m.step, key: m.key, value: m.value }); settings.onSetting(m.key, m.value); } break;
     case 'plane': if (mine) explorer.onPlane(m.range); break;
     case 'diagnostics': if (mine) diagnostics.add(m); break;
     case 'warning': if (mine) diagnostics.warn(m); break;
-    case 'deleted': runs.remove(m.job); runs.render(); break;
+    case 'deleted': {
+      const wasSelected = runs.selected === m.job;
+      runs.remove(m.job);
+      if (wasSelected) showNoRun();
+      runs.render();
+      break;
+    }
     case 'log': $('job-title').textContent = m.message; break;
     case 'error': toast(`Server: ${m.message}`); break;
     default: break;
@@ -139,9 +147,31 @@ window.addEventListener('popstate', () => {
   if (nums) showCompare(nums, false); else if (compare.active) showSingle(runs.selected);
 });
 
+/** The selected run is gone: the next run takes its place, or an empty view when none is left. */
+function showNoRun() {
+  if (runs.jobs.size) { runs.select(RunList.pickDefault([...runs.jobs.values()])); return; }
+  panels.forget();
+  slider.reset();
+  explorer.reset();
+  chart.reset(null);
+  diagnostics.reset();
+  panels.setNotes({});
+  for (const kind of ['recon', 'samples', 'latent', 'manifold']) panels.blank(kind);
+}
+
+/** Which controls the selected run's state allows. */
+function updateControls(j) {
+  const s = j?.status;
+  $('pause').disabled = s !== 'running';
+  $('resume').disabled = !['paused', 'stopped', 'completed', 'interrupted', 'failed'].includes(s);
+  $('stop').disabled = !['running', 'paused', 'queued'].includes(s);
+  $('delete').disabled = !j || ['running', 'paused', 'queued'].includes(s);
+}
+
 async function control(type) {
   const j = runs.current();
   if (!j) { toast('Select a run first.'); return; }
+  if (type === 'delete' && !confirm(`Delete ${j.name} #${j.num} and its run directory?`)) return;
   if (!await token.ensure()) return;
   connection.request({ type, job: j.num }).catch(e => toast(`${type} failed: ${e.message}`));
 }
@@ -157,7 +187,7 @@ chart.onTerms = terms => {
     input.onchange = () => chart.setShown(t, input.checked);
     const swatch = document.createElement('span');
     swatch.className = 'swatch';
-    swatch.style.background = COLORS[i % COLORS.length];
+    swatch.style.background = termColor(t, i);
     label.append(input, swatch, document.createTextNode(t));
     box.appendChild(label);
   });
@@ -166,9 +196,11 @@ chart.onTerms = terms => {
 $('pause').onclick = () => control('pause');
 $('resume').onclick = () => control('resume');
 $('stop').onclick = () => control('stop');
+$('delete').onclick = () => control('delete');
 $('log-scale').onchange = e => chart.setLog(e.target.checked);
 $('y-range').onchange = e => chart.setRecent(Number(e.target.value));
 $('smoothing').oninput = e => chart.setSmoothing(Number(e.target.value));
 
+updateControls(null);
 form.loadPresets().catch(e => toast(`Cannot load presets: ${e.message}`));
 connection.connect();

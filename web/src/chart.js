@@ -3,6 +3,46 @@
 // follow the recent part of the run (early losses are far larger and would squash the part people watch),
 // and per-term visibility. Live-setting changes are drawn as vertical markers.
 export const COLORS = ['#2f6fed', '#e8710a', '#1e8e3e', '#9334e6', '#d01884', '#12858f'];
+/** One colour per term name, whatever the model: "loss" is the same blue for a VAE and an AE. */
+const TERM_COLORS = { loss: '#2f6fed', recon: '#e8710a', kl: '#1e8e3e', disc: '#9334e6', gen: '#d01884' };
+
+export function termColor(term, i = 0) {
+  return TERM_COLORS[term] ?? COLORS[(i + 5) % COLORS.length];
+}
+
+/**
+ * Ticks for a log axis from {@code min} to {@code max}: 1, 2 and 5 times each power of ten inside the range,
+ * or every whole multiple (1-9) when that gives fewer than three; labels with at most three significant digits.
+ */
+export function logTicks(min, max) {
+  if (!(min > 0) || !(max > min)) return [];
+  const ticks = (mults) => {
+    const out = [];
+    for (let e = Math.floor(Math.log10(min)); e <= Math.ceil(Math.log10(max)); e++) {
+      for (const m of mults) { const v = m * 10 ** e; if (v >= min * (1 - 1e-9) && v <= max * (1 + 1e-9)) out.push(+v.toPrecision(12)); }
+    }
+    return out;
+  };
+  let t = ticks([1, 2, 5]);
+  if (t.length < 3) t = ticks([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  if (t.length < 3) t = ticks([1, 1.2, 1.4, 1.6, 1.8, 2, 2.5, 3, 3.5, 4, 4.5, 5, 6, 7, 8, 9]);
+  return t;
+}
+
+export function tickLabel(v) {
+  return Math.abs(v) >= 1e5 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(1) : String(+v.toPrecision(3));
+}
+
+/** Setting markers' labels: those within 40 px of an earlier one go one line lower instead of on top of it. */
+export function settingRows(xs) {
+  const rows = [];
+  xs.forEach((x, i) => {
+    let row = 0;
+    while (xs.slice(0, i).some((y, j) => rows[j] === row && Math.abs(y - x) < 40)) row++;
+    rows.push(row);
+  });
+  return rows;
+}
 const NOT_TERMS = ['step', 'epoch', 'time'];
 
 export class LossChart {
@@ -148,16 +188,22 @@ export class LossChart {
       const settings = () => this.settings;
       this.plot = new uPlot({
         ...this.size(),
-        legend: { show: false },
+        // uPlot's legend shows each series' value under the cursor, and names the test-loss dots.
+        legend: { show: true, live: true },
         scales: {
           x: { time: false },
           y: { distr: this.log ? 3 : 1, range: (u, min, max) => this.range ?? [min, max] },
         },
-        axes: [{ label: 'step' }, { label: 'loss per image', size: 60 }],
+        axes: [{ label: 'step' }, { label: 'loss per image', size: 60,
+          ...(this.log ? { splits: (u, i, min, max) => logTicks(min, max) } : {}),
+          values: (u, vals) => vals.map(v => (v == null ? '' : tickLabel(v))) }],
         series: [{ label: 'step' },
-          ...this.terms.map((t, i) => ({ label: t, show: !this.hidden.has(t), stroke: COLORS[i % COLORS.length],
-            width: 1.5, points: { show: false } })),
-          { label: 'test', stroke: '#111', width: 0, points: { show: true, size: 7, fill: '#111' }, spanGaps: false }],
+          // The loss line is dashed: where it equals another term (an AE's recon) that one shows through.
+          ...this.terms.map((t, i) => ({ label: t, show: !this.hidden.has(t), stroke: termColor(t, i),
+            width: t === 'loss' ? 2 : 1.5, dash: t === 'loss' && this.terms.length > 1 ? [8, 5] : undefined,
+            points: { show: false }, value: (u, v) => (v == null ? '–' : v.toFixed(2)) })),
+          { label: 'test loss (per epoch)', stroke: '#111', width: 0, points: { show: true, size: 7, fill: '#111' },
+            spanGaps: false, value: (u, v) => (v == null ? '–' : v.toFixed(2)) }],
         hooks: { draw: [u => drawSettings(u, settings())] },
       }, data, this.el);
     } else {
@@ -188,15 +234,17 @@ function drawSettings(u, settings) {
   ctx.fillStyle = '#c0392b';
   ctx.setLineDash([4, 4]);
   ctx.font = `${11 * devicePixelRatio}px sans-serif`;
-  for (const s of settings) {
-    const x = u.valToPos(s.step, 'x', true);
-    if (!Number.isFinite(x)) continue;
+  const xs = settings.map(s => u.valToPos(s.step, 'x', true));
+  const rows = settingRows(xs.map(x => x / devicePixelRatio));
+  settings.forEach((s, i) => {
+    const x = xs[i];
+    if (!Number.isFinite(x)) return;
     ctx.beginPath();
     ctx.moveTo(x, u.bbox.top);
     ctx.lineTo(x, u.bbox.top + u.bbox.height);
     ctx.stroke();
-    ctx.fillText(`${s.key}=${s.value}`, x + 3, u.bbox.top + 12 * devicePixelRatio);
-  }
+    ctx.fillText(`${s.key}=${s.value}`, x + 3, u.bbox.top + (12 + 13 * rows[i]) * devicePixelRatio);
+  });
   ctx.restore();
 }
 

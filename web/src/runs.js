@@ -54,7 +54,8 @@ export class RunList {
       pick.onclick = e => e.stopPropagation();
       pick.onkeydown = e => e.stopPropagation();
       pick.onchange = () => { if (pick.checked) this.picked.add(j.num); else this.picked.delete(j.num); this.onPick(this.picked); };
-      li.querySelector('strong').textContent = j.name;
+      // The number tells two runs of one name apart (it is also the run's number in the address).
+      li.querySelector('strong').textContent = `${j.name} #${j.num}`;
       li.querySelector('.status').textContent = j.status;
       li.querySelector('small').textContent = `${j.model} on ${j.dataset} · epoch ${j.epoch}/${j.epochs}${test}${eta}`;
       li.querySelector('progress').value = j.progress ?? 0;

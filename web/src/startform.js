@@ -9,8 +9,11 @@ export class StartForm {
     this.presets = new Map();
     this.known = new Map();
     this.formFor = null;
-    $('spec').addEventListener('input', () => this.validate());
-    for (const f of FIELDS) $(f.id).addEventListener('input', () => fieldError(f.id, this.values(f).error));
+    this.filled = {}; // what each number field was filled with: only a field the user changed overrides the spec
+    $('spec').addEventListener('input', () => { this.validate(); this.fillFields(); });
+    for (const f of FIELDS) {
+      $(f.id).addEventListener('input', () => fieldError(f.id, $(f.id).value.trim() === this.filled[f.key] ? null : this.values(f).error));
+    }
     $('start-form').onsubmit = e => { e.preventDefault(); this.submit(); };
   }
 
@@ -62,12 +65,22 @@ export class StartForm {
     const { epochs, ...rest } = spec ?? {};
     $('spec').value = spec ? JSON.stringify(rest, null, 1) : '';
     if (epochs) $('epochs').value = epochs;
+    this.validate();
+    this.fillFields(rest);
+  }
+
+  /** The number fields show the spec's values ({@code spec}, else the text's when it parses). */
+  fillFields(spec) {
+    if (!spec) {
+      try { spec = JSON.parse($('spec').value); } catch { return; }
+      if (!spec || typeof spec !== 'object') return;
+    }
     for (const f of FIELDS) {
       if (f.key === 'epochs') continue;
-      $(f.id).value = rest[f.key] ?? '';
+      $(f.id).value = spec[f.key] ?? '';
+      this.filled[f.key] = $(f.id).value;
       fieldError(f.id, null);
     }
-    this.validate();
   }
 
   validate() {
@@ -81,6 +94,7 @@ export class StartForm {
     if (problem) { $('spec-details').open = true; $('spec').focus(); return; }
     const lists = {};
     for (const f of FIELDS) {
+      if (f.key !== 'epochs' && $(f.id).value.trim() === this.filled[f.key]) continue; // as the spec says
       const v = this.values(f);
       fieldError(f.id, v.error);
       if (v.error) { $(f.id).focus(); return; }
