@@ -91,10 +91,6 @@ final class Haproxy implements AutoCloseable {
     return Long.parseLong(stats().get(server).get("stot"));
   }
 
-  long current(String server) throws Exception {
-    return Long.parseLong(stats().get(server).get("scur"));
-  }
-
   @Override
   public void close() {
     process.destroy();
