@@ -71,9 +71,14 @@ public final class Optimizers {
       optimizer.save(archive);
     }
 
+    /** Adam's state in either engine's former layout too (see {@link AdamState}). */
     @Override
     public void load(org.bytedeco.pytorch.InputArchive archive) {
-      optimizer.load(archive);
+      if (optimizer instanceof Adam) {
+        optimizer.load(AdamState.toLibtorch(archive, (int) optimizer.param_groups().get(0).params().size()));
+      } else {
+        optimizer.load(archive);
+      }
     }
 
     @Override
