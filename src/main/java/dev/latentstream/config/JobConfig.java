@@ -32,6 +32,7 @@ public record JobConfig(
     String device,
     int frameEverySteps,
     int threads,
+    int checkpointEverySeconds,
     int diagnosticsEverySteps,
     double freeBits,
     int klWarmupSteps,
@@ -133,20 +134,20 @@ public record JobConfig(
   public JobConfig withEpochs(int newEpochs) {
     JobConfigs.checkEpochs(newEpochs);
     return new JobConfig(name, description, model, dataset, hidden, latent, activation, loss, reduction, beta, noise, conv,
-        discriminator, optimizer, lr, batchSize, newEpochs, seed, device, frameEverySteps, threads, diagnosticsEverySteps,
+        discriminator, optimizer, lr, batchSize, newEpochs, seed, device, frameEverySteps, threads, checkpointEverySeconds, diagnosticsEverySteps,
         freeBits, klWarmupSteps, iwaeSamples, engine);
   }
 
   /** This job on another engine; a resumed run may change it, as nothing in the checkpoint depends on it. */
   public JobConfig withEngine(Engine newEngine) {
     return new JobConfig(name, description, model, dataset, hidden, latent, activation, loss, reduction, beta, noise, conv,
-        discriminator, optimizer, lr, batchSize, epochs, seed, device, frameEverySteps, threads, diagnosticsEverySteps,
+        discriminator, optimizer, lr, batchSize, epochs, seed, device, frameEverySteps, threads, checkpointEverySeconds, diagnosticsEverySteps,
         freeBits, klWarmupSteps, iwaeSamples, java.util.Objects.requireNonNull(newEngine));
   }
 
   public JobConfig withDataset(String newDataset) {
     return new JobConfig(name, description, model, newDataset, hidden, latent, activation, loss, reduction, beta, noise, conv,
-        discriminator, optimizer, lr, batchSize, epochs, seed, device, frameEverySteps, threads, diagnosticsEverySteps,
+        discriminator, optimizer, lr, batchSize, epochs, seed, device, frameEverySteps, threads, checkpointEverySeconds, diagnosticsEverySteps,
         freeBits, klWarmupSteps, iwaeSamples, engine);
   }
 }
