@@ -153,7 +153,7 @@ public final class JobConfigs {
     try {
       root = JSON.readTree(text);
     } catch (JsonProcessingException e) {
-      throw new ConfigException(file + ": not valid JSON: " + e.getOriginalMessage());
+      throw notJson(file.toString(), e);
     }
     // A finished run's job.json also records its result (for example the IWAE bound); it is not part of the spec.
     if (root instanceof ObjectNode o && o.path("result").isObject()) {
@@ -167,9 +167,16 @@ public final class JobConfigs {
     try {
       root = JSON.readTree(json);
     } catch (JsonProcessingException e) {
-      throw new ConfigException(source + ": not valid JSON: " + e.getOriginalMessage());
+      throw notJson(source, e);
     }
     return fromJson(root, source, defaultName);
+  }
+
+  /** Where the JSON went wrong, as an editor counts: line and column from 1. */
+  private static ConfigException notJson(String source, JsonProcessingException e) {
+    var at = e.getLocation();
+    String where = at == null || at.getLineNr() < 1 ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
+    return new ConfigException(source + ": not valid JSON" + where + ": " + e.getOriginalMessage());
   }
 
   /** Validates a spec that arrived as a JSON tree (a file, a REST body or a WebSocket message). */
