@@ -144,10 +144,4 @@ public record JobConfig(
         discriminator, optimizer, lr, batchSize, epochs, seed, device, frameEverySteps, threads, checkpointEverySeconds, diagnosticsEverySteps,
         freeBits, klWarmupSteps, iwaeSamples, java.util.Objects.requireNonNull(newEngine));
   }
-
-  public JobConfig withDataset(String newDataset) {
-    return new JobConfig(name, description, model, newDataset, hidden, latent, activation, loss, reduction, beta, noise, conv,
-        discriminator, optimizer, lr, batchSize, epochs, seed, device, frameEverySteps, threads, checkpointEverySeconds, diagnosticsEverySteps,
-        freeBits, klWarmupSteps, iwaeSamples, engine);
-  }
 }
