@@ -155,10 +155,6 @@ public final class Trainer {
     return mailbox.isPaused();
   }
 
-  public boolean isFinished() {
-    return mailbox.isClosed();
-  }
-
   /**
    * What a headless run needs: frames and latent diagnostics only at epoch ends (what it writes),
    * instead of every {@code frameEverySteps} / {@code diagnosticsEverySteps} steps, and no frames before
@@ -215,7 +211,7 @@ public final class Trainer {
       firstEpoch = setUp();
       checkpointedAt = System.nanoTime();
       int batches = (data.train().count() + job.batchSize() - 1) / job.batchSize();
-      listener.onStart(new RunStart(job, Devices.name(device), step, epoch, batches, data.train().count(),
+      listener.onStart(new RunStart(job, Devices.name(device), rule.engine(), step, epoch, batches, data.train().count(),
           data.test().count(), data.classNames(), lossTerms(), resumeNote));
       tick(!headless, !headless && settings.diagnosticsEverySteps() > 0);
       summary = null;
