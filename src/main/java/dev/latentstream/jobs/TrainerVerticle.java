@@ -145,7 +145,7 @@ public final class TrainerVerticle extends VerticleBase {
     for (Job j : jobs.values()) {
       if (j.active()) {
         queue.remove(j);
-        j.status = Job.Status.interrupted;
+        j.moveTo(Job.Status.interrupted);
         writeStatusFile(j);
         publishStatus(j);
       }
@@ -160,7 +160,7 @@ public final class TrainerVerticle extends VerticleBase {
   /** Queues again every job a graceful shutdown interrupted: from its checkpoint, else from the start. */
   private void resumeInterrupted() {
     for (Job j : List.copyOf(jobs.values())) {
-      if (j.status != Job.Status.interrupted) {
+      if (j.status() != Job.Status.interrupted) {
         continue;
       }
       if (Checkpoint.exists(j.runDir)) {
@@ -276,7 +276,7 @@ public final class TrainerVerticle extends VerticleBase {
       spec = spec.withEpochs(body.epochs());
     }
     new JobAdmission(config, Devices.cudaDeviceCount()).check(spec, body.spec() != null && !fromOperator);
-    long waiting = jobs.values().stream().filter(j -> j.status == Job.Status.queued).count();
+    long waiting = jobs.values().stream().filter(j -> j.status() == Job.Status.queued).count();
     if (waiting >= config.queueLimit() && running() >= config.maxConcurrentJobs()) {
       throw new ReplyError(UNAVAILABLE, "the queue is full (" + config.queueLimit() + " jobs waiting)");
     }
@@ -306,7 +306,7 @@ public final class TrainerVerticle extends VerticleBase {
   }
 
   private long running() {
-    return jobs.values().stream().filter(j -> j.status == Job.Status.running || j.status == Job.Status.paused).count();
+    return jobs.values().stream().filter(j -> j.status() == Job.Status.running || j.status() == Job.Status.paused).count();
   }
 
   private void schedule() {
@@ -316,7 +316,7 @@ public final class TrainerVerticle extends VerticleBase {
   }
 
   private void launch(Job j) {
-    j.status = Job.Status.running;
+    j.moveTo(Job.Status.running);
     j.startedAtMillis = System.currentTimeMillis();
     j.error = null;
     publishStatus(j);
@@ -364,22 +364,15 @@ public final class TrainerVerticle extends VerticleBase {
   }
 
   private void finished(Job j, RunSummary s) {
-    j.status = switch (s.status()) {
-      case COMPLETED -> Job.Status.completed;
-      case STOPPED -> j.status == Job.Status.interrupted ? Job.Status.interrupted : Job.Status.stopped;
-      case FAILED -> Job.Status.failed;
-    };
-    j.error = s.error();
-    j.iwae = s.iwae();
-    j.trainer = null;
+    j.finished(s);
     writeStatusFile(j);
     publishStatus(j);
     schedule();
   }
 
   private Job pause(Job j) {
-    if (j.status != Job.Status.running) {
-      throw new ReplyError(CONFLICT, "job " + j.id + " is " + j.status + ", not running");
+    if (j.status() != Job.Status.running) {
+      throw new ReplyError(CONFLICT, "job " + j.id + " is " + j.status() + ", not running");
     }
     return setPaused(j, true);
   }
@@ -395,18 +388,18 @@ public final class TrainerVerticle extends VerticleBase {
         t.resume();
       }
     }
-    j.status = paused ? Job.Status.paused : Job.Status.running;
+    j.moveTo(paused ? Job.Status.paused : Job.Status.running);
     publishStatus(j);
     return j;
   }
 
   /** Resumes a paused job, or re-queues a finished one from its last checkpoint. */
   private Job resume(Job j) {
-    if (j.status == Job.Status.paused) {
+    if (j.status() == Job.Status.paused) {
       return setPaused(j, false);
     }
     if (j.active()) {
-      throw new ReplyError(CONFLICT, "job " + j.id + " is already " + j.status);
+      throw new ReplyError(CONFLICT, "job " + j.id + " is already " + j.status());
     }
     if (!Checkpoint.exists(j.runDir)) {
       throw new ReplyError(CONFLICT, "job " + j.id + " has no checkpoint to resume from");
@@ -427,14 +420,14 @@ public final class TrainerVerticle extends VerticleBase {
   }
 
   private Job stop(Job j) {
-    if (j.status == Job.Status.queued) {
+    if (j.status() == Job.Status.queued) {
       queue.remove(j);
-      j.status = Job.Status.stopped;
+      j.moveTo(Job.Status.stopped);
       publishStatus(j);
       return j;
     }
     if (!j.active()) {
-      throw new ReplyError(CONFLICT, "job " + j.id + " is " + j.status + ", nothing to stop");
+      throw new ReplyError(CONFLICT, "job " + j.id + " is " + j.status() + ", nothing to stop");
     }
     j.stopRequested = true;
     Trainer t = j.trainer;
@@ -446,7 +439,7 @@ public final class TrainerVerticle extends VerticleBase {
 
   private JsonObject delete(Job j) {
     if (j.active()) {
-      throw new ReplyError(CONFLICT, "job " + j.id + " is " + j.status + "; stop it before deleting");
+      throw new ReplyError(CONFLICT, "job " + j.id + " is " + j.status() + "; stop it before deleting");
     }
     // A job stopped while queued never made its run directory: there is nothing on disk to remove.
     if (Files.exists(j.runDir)) {
@@ -501,8 +494,8 @@ public final class TrainerVerticle extends VerticleBase {
   private void interactive(Message<TrainerCommand> msg, TrainerCommand.ModelRequest r) {
     Job j = job(r.job());
     Trainer t = j.trainer;
-    if (t == null || !j.active() || j.status == Job.Status.queued) {
-      throw new ReplyError(CONFLICT, "job " + j.id + " has no live model (it is " + j.status + ")");
+    if (t == null || !j.active() || j.status() == Job.Status.queued) {
+      throw new ReplyError(CONFLICT, "job " + j.id + " has no live model (it is " + j.status() + ")");
     }
     Interactive request = Interactive.parse(r.op(), r.body());
     CompletableFuture<JsonObject> reply = t.submit(live -> {
@@ -560,14 +553,17 @@ public final class TrainerVerticle extends VerticleBase {
     for (Path d : past) {
       try {
         JobConfig spec = JobConfigs.load(d.resolve("job.json"));
-        Job j = new Job(num++, d.getFileName().toString(), d, spec, Job.Status.stopped, -1);
+        Job.Status status = Job.Status.stopped;
+        String error = null;
         if (Files.isRegularFile(d.resolve("status.json"))) {
           JsonObject s = new JsonObject(Files.readString(d.resolve("status.json")));
           Job.Status st = Job.Status.valueOf(s.getString("status", "stopped"));
-          j.status = st == Job.Status.running || st == Job.Status.paused || st == Job.Status.queued
+          status = st == Job.Status.running || st == Job.Status.paused || st == Job.Status.queued
               ? Job.Status.stopped : st;
-          j.error = s.getString("error");
+          error = s.getString("error");
         }
+        Job j = new Job(num++, d.getFileName().toString(), d, spec, status, -1);
+        j.error = error;
         if (Checkpoint.exists(d)) {
           Checkpoint.Progress p = Checkpoint.readProgress(d);
           j.step = p.step();
