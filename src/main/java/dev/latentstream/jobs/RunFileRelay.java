@@ -1,7 +1,7 @@
 package dev.latentstream.jobs;
 
 import dev.latentstream.bus.TrainerCommand;
-import dev.latentstream.rundir.RunDirectoryWriter;
+import dev.latentstream.runformat.RunLayout;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -19,7 +19,7 @@ final class RunFileRelay {
   private RunFileRelay() {}
 
   static JsonObject read(Job j, TrainerCommand.ReadRunFile f) {
-    if (f.name() == null || !RunDirectoryWriter.servable(f.name())) {
+    if (f.name() == null || !RunLayout.servable(f.name())) {
       throw new ReplyError(ReplyError.BAD_REQUEST, "not a file a run directory serves: " + f.name());
     }
     if (f.offset() < 0 || f.length() < 1 || f.length() > TrainerCommand.ReadRunFile.MAX_CHUNK) {
