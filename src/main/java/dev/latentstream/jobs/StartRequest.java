@@ -36,10 +36,10 @@ final class StartRequest {
       if (!Files.isRegularFile(file)) {
         throw new ReplyError(ReplyError.BAD_REQUEST, "unknown preset '" + preset + "' (no " + file + ")");
       }
-      spec = JobConfigs.load(file);
+      spec = JobConfigs.load(file, config.engine());
     } else if (body.spec() instanceof JsonObject s) {
       try {
-        spec = JobConfigs.fromJson(JobConfigs.JSON.readTree(s.encode()), "spec", "custom");
+        spec = JobConfigs.fromJson(JobConfigs.JSON.readTree(s.encode()), "spec", "custom", config.engine());
       } catch (IOException e) {
         throw new ReplyError(ReplyError.BAD_REQUEST, "spec is not valid JSON");
       }
