@@ -19,7 +19,7 @@ import java.util.Map;
  * members; every error names the key. The grid is {@code "sweep": {"beta": [0.5, 1, 2, 4], "latent": [2, 20]}}
  * in a job file or a {@code start} message; the last key varies fastest.
  */
-public record Sweep(Map<String, List<JsonNode>> grid, List<Member> members) {
+public record Sweep(String name, Map<String, List<JsonNode>> grid, List<Member> members) {
 
   public static final int MAX_RUNS = 64;
   /** The key that holds the grid in a job file. */
@@ -40,6 +40,11 @@ public record Sweep(Map<String, List<JsonNode>> grid, List<Member> members) {
    * prefixes every error, as {@link JobConfigs#fromJson} does.
    */
   public static Sweep expand(ObjectNode base, JsonNode grid, String source, String defaultName) {
+    return expand(base, grid, source, defaultName, JobConfig.Engine.AUTO);
+  }
+
+  /** As {@link #expand(ObjectNode, JsonNode, String, String)}, with {@code engine} where the spec names none. */
+  public static Sweep expand(ObjectNode base, JsonNode grid, String source, String defaultName, JobConfig.Engine engine) {
     if (grid == null || !grid.isObject() || grid.isEmpty()) {
       throw new ConfigException(source + ": \"sweep\" must be an object of key: [values], e.g. {\"beta\": [1, 4]}");
     }
@@ -84,7 +89,7 @@ public record Sweep(Map<String, List<JsonNode>> grid, List<Member> members) {
       String head = baseName.substring(0, Math.max(1, Math.min(baseName.length(), 64 - suffix.length())));
       spec.put("name", (head + suffix).length() <= 64 ? head + suffix : (head + suffix).substring(0, 64));
       String where = source + " (sweep member " + new Member(values, null).label() + ")";
-      members.add(new Member(values, JobConfigs.fromJson(spec, where, baseName)));
+      members.add(new Member(values, JobConfigs.fromJson(spec, where, baseName, engine)));
       for (int k = keys.size() - 1; k >= 0; k--) {
         if (++at[k] < axes.get(keys.get(k)).size()) {
           break;
@@ -92,7 +97,7 @@ public record Sweep(Map<String, List<JsonNode>> grid, List<Member> members) {
         at[k] = 0;
       }
     }
-    return new Sweep(axes, List.copyOf(members));
+    return new Sweep(baseName, axes, List.copyOf(members));
   }
 
   /** A job file with a {@code "sweep"} key, expanded; null when the file holds an ordinary job. */
