@@ -51,7 +51,8 @@ public record ServerConfig(
     List<String> clusterMembers,
     String clusterHost,
     int clusterPort,
-    Role role) {
+    Role role,
+    JobConfig.Engine engine) {
 
   /** Which verticles this process runs: both sides, or one side of a cluster. */
   public enum Role {
@@ -87,7 +88,7 @@ public record ServerConfig(
       Map.entry("resumeInterrupted", true),
       Map.entry("maxJobBytes", defaultMaxJobBytes()), Map.entry("allowDatasetPaths", false),
       Map.entry("clusterMembers", new JsonArray()), Map.entry("clusterHost", "127.0.0.1"),
-      Map.entry("clusterPort", 5701), Map.entry("role", "all"));
+      Map.entry("clusterPort", 5701), Map.entry("role", "all"), Map.entry("engine", "auto"));
 
   static final Set<String> KEYS = Set.of("host", "port", "runsDir", "dataDir", "jobsDir", "defaultJob", "token",
       "watchRequiresToken", "allowedOrigins", "maxConcurrentJobs", "queueLimit", "maxMessageBytes",
@@ -95,7 +96,7 @@ public record ServerConfig(
       "maxFramesPerSecond", "viewerBytesPerSecond", "maxEgressBytesPerSecond", "gatewayInstances", "interactiveMaxInFlightPerClient",
       "interactiveMaxQueued",
       "interactiveBudgetMsPerSecond", "interactiveClientMsPerSecond", "trainerThreads", "resumeInterrupted", "maxJobBytes", "allowDatasetPaths", "clusterMembers",
-      "clusterHost", "clusterPort", "role");
+      "clusterHost", "clusterPort", "role", "engine");
 
   /** This config with {@code token} set (e.g. a generated one). */
   public ServerConfig withToken(String token) {
@@ -105,7 +106,7 @@ public record ServerConfig(
         gatewayInstances,
         interactiveMaxInFlightPerClient,
         interactiveMaxQueued, interactiveBudgetMsPerSecond, interactiveClientMsPerSecond, trainerThreads, resumeInterrupted,
-        maxJobBytes, allowDatasetPaths, clusterMembers, clusterHost, clusterPort, role);
+        maxJobBytes, allowDatasetPaths, clusterMembers, clusterHost, clusterPort, role, engine);
   }
 
   /**
@@ -232,7 +233,17 @@ public record ServerConfig(
         wholeNumber(json, "maxJobBytes", 1L << 20, Long.MAX_VALUE, source),
         bool(json, "allowDatasetPaths", source),
         List.copyOf(members), string(json, "clusterHost", source, false),
-        integer(json, "clusterPort", 1, 65535, source), role);
+        integer(json, "clusterPort", 1, 65535, source), role, engine(json, source));
+  }
+
+  /** The engine for jobs that name none ({@code LATENTSTREAM_ENGINE}, {@code serve --engine}). */
+  private static JobConfig.Engine engine(JsonObject json, String source) {
+    String name = string(json, "engine", source, false);
+    try {
+      return JobConfig.Engine.of(name);
+    } catch (ConfigException e) {
+      throw new ConfigException(source + ": " + e.getMessage());
+    }
   }
 
   /**
