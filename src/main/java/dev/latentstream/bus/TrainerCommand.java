@@ -39,8 +39,8 @@ public sealed interface TrainerCommand {
   /**
    * Part of a file in a job's run directory, for a gateway that does not share the trainer node's disk:
    * {@code length} bytes (1 to {@link #MAX_CHUNK}) from {@code offset}. {@code name} is one the run directory
-   * serves (metrics.csv, an epoch's frame, the checkpoint). Reply: {@code {"size": the file's bytes, "bytes": the
-   * chunk}}; 404 when the run has no such file yet.
+   * serves (metrics.csv, an epoch's frame, the checkpoint). Reply: {@code {"size": the file's bytes, "modified": its
+   * modification time in epoch millis, "bytes": the chunk}}; 404 when the run has no such file yet.
    */
   record ReadRunFile(Object job, String name, long offset, int length) implements TrainerCommand {
     public static final int MAX_CHUNK = 1 << 20;

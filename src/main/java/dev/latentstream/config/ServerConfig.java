@@ -48,6 +48,7 @@ public record ServerConfig(
     boolean resumeInterrupted,
     long maxJobBytes,
     boolean allowDatasetPaths,
+    boolean openModelDownloads,
     List<String> clusterMembers,
     String clusterHost,
     int clusterPort,
@@ -86,6 +87,7 @@ public record ServerConfig(
       Map.entry("trainerThreads", 0),
       Map.entry("resumeInterrupted", true),
       Map.entry("maxJobBytes", defaultMaxJobBytes()), Map.entry("allowDatasetPaths", false),
+      Map.entry("openModelDownloads", false),
       Map.entry("clusterMembers", new JsonArray()), Map.entry("clusterHost", "127.0.0.1"),
       Map.entry("clusterPort", 5701), Map.entry("role", "all"));
 
@@ -94,7 +96,7 @@ public record ServerConfig(
       "maxConnectionsPerIp", "slowClientTimeoutMs", "writeQueueBytes", "lossBatchMs", "frameHistory",
       "maxFramesPerSecond", "viewerBytesPerSecond", "maxEgressBytesPerSecond", "gatewayInstances", "interactiveMaxInFlightPerClient",
       "interactiveMaxQueued",
-      "interactiveBudgetMsPerSecond", "interactiveClientMsPerSecond", "trainerThreads", "resumeInterrupted", "maxJobBytes", "allowDatasetPaths", "clusterMembers",
+      "interactiveBudgetMsPerSecond", "interactiveClientMsPerSecond", "trainerThreads", "resumeInterrupted", "maxJobBytes", "allowDatasetPaths", "openModelDownloads", "clusterMembers",
       "clusterHost", "clusterPort", "role");
 
   /** This config with {@code token} set (e.g. a generated one). */
@@ -105,7 +107,7 @@ public record ServerConfig(
         gatewayInstances,
         interactiveMaxInFlightPerClient,
         interactiveMaxQueued, interactiveBudgetMsPerSecond, interactiveClientMsPerSecond, trainerThreads, resumeInterrupted,
-        maxJobBytes, allowDatasetPaths, clusterMembers, clusterHost, clusterPort, role);
+        maxJobBytes, allowDatasetPaths, openModelDownloads, clusterMembers, clusterHost, clusterPort, role);
   }
 
   /**
@@ -231,6 +233,7 @@ public record ServerConfig(
         bool(json, "resumeInterrupted", source),
         wholeNumber(json, "maxJobBytes", 1L << 20, Long.MAX_VALUE, source),
         bool(json, "allowDatasetPaths", source),
+        bool(json, "openModelDownloads", source),
         List.copyOf(members), string(json, "clusterHost", source, false),
         integer(json, "clusterPort", 1, 65535, source), role);
   }

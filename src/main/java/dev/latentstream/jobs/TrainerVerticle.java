@@ -490,7 +490,9 @@ public final class TrainerVerticle extends VerticleBase {
       while (chunk.hasRemaining() && ch.read(chunk, f.offset() + chunk.position()) > 0) {
         // a file channel reads until the end of the file or of the buffer
       }
-      return new JsonObject().put("size", size).put("bytes", java.util.Arrays.copyOf(chunk.array(), chunk.position()));
+      return new JsonObject().put("size", size)
+          .put("modified", Files.getLastModifiedTime(j.runDir.resolve(f.name())).toMillis())
+          .put("bytes", java.util.Arrays.copyOf(chunk.array(), chunk.position()));
     } catch (NoSuchFileException e) {
       throw new ReplyError(NOT_FOUND, "job " + j.id + " has no " + f.name() + " yet");
     } catch (IOException e) {
