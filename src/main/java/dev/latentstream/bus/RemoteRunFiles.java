@@ -53,23 +53,9 @@ public final class RemoteRunFiles {
     });
   }
 
-  /**
-   * The file's size and modification time ({@code {"size": bytes, "modified": epoch millis}}) without its
-   * contents, or null when the trainer node has no such file: for a gateway to tell whether what it derived
-   * from the file is still current.
-   */
-  public Future<JsonObject> stat(Object job, String name) {
-    return chunk(job, name, 0, 1).map(c -> c == null ? null
-        : new JsonObject().put("size", c.getLong("size")).put("modified", c.getLong("modified", 0L)));
-  }
-
   /** One chunk from {@code offset}, or null for no such file. */
   private Future<JsonObject> chunk(Object job, String name, long offset) {
-    return chunk(job, name, offset, TrainerCommand.ReadRunFile.MAX_CHUNK);
-  }
-
-  private Future<JsonObject> chunk(Object job, String name, long offset, int length) {
-    return routes.request(new TrainerCommand.ReadRunFile(job, name, offset, length))
+    return routes.request(new TrainerCommand.ReadRunFile(job, name, offset, TrainerCommand.ReadRunFile.MAX_CHUNK))
         .recover(t -> t instanceof ReplyException r && r.failureCode() == 404
             ? Future.succeededFuture(null) : Future.failedFuture(t));
   }

@@ -11,7 +11,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * What the {@link HttpVerticle} instances of one process share: the per-address WebSocket count (the limit
- * holds across event loops), the exported models ({@link ModelDownloads}) and the port they listen on. Thread-safe: every instance's event loop calls it.
+ * holds across event loops) and the port they listen on. Thread-safe: every instance's event loop calls it.
  */
 public final class Gateway {
 
@@ -20,7 +20,6 @@ public final class Gateway {
   private final java.util.List<java.util.Map.Entry<io.vertx.core.Context, java.util.function.Supplier<JsonObject>>> hubs =
       new java.util.concurrent.CopyOnWriteArrayList<>();
   private final CountDownLatch listening = new CountDownLatch(1);
-  private final ModelDownloads models = new ModelDownloads();
   private volatile int port = -1;
 
   int connections(String ip) {
@@ -54,10 +53,6 @@ public final class Gateway {
       }
       return sum;
     });
-  }
-
-  ModelDownloads models() {
-    return models;
   }
 
   void listening(int actualPort) {

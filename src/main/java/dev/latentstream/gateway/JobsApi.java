@@ -5,13 +5,10 @@ import dev.latentstream.bus.TrainerCommand;
 import dev.latentstream.bus.TrainerRoutes;
 import dev.latentstream.config.JobConfigs;
 import dev.latentstream.config.ServerConfig;
-import dev.latentstream.export.ModelExport;
-import dev.latentstream.export.ModelWeights;
+import dev.latentstream.runformat.MetricsCsv;
+import dev.latentstream.runformat.RunLayout;
 import dev.latentstream.stream.StreamHub;
-import dev.latentstream.rundir.Checkpoint;
-import dev.latentstream.rundir.RunDirectoryWriter;
-import dev.latentstream.rundir.MetricsCsv;
-import dev.latentstream.train.FrameKind;
+import dev.latentstream.wire.FrameKind;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -94,8 +91,8 @@ final class JobsApi {
         job -> hub.frameIndex(job.getString("id")).onComplete(ar -> json(rc, ar.result()))));
     router.get("/api/jobs/:id/frames/:file").handler(this::frame);
     router.get("/api/jobs/:id/checkpoint").handler(this::checkpoint);
-    router.get("/api/jobs/:id/model.safetensors").handler(rc -> model(rc, ModelExport.Format.safetensors));
-    router.get("/api/jobs/:id/model.pt").handler(rc -> model(rc, ModelExport.Format.pt));
+    router.get("/api/jobs/:id/model.safetensors").handler(rc -> model(rc, "safetensors"));
+    router.get("/api/jobs/:id/model.pt").handler(rc -> model(rc, "pt"));
     router.route("/api/*").handler(rc -> error(rc, 404, "no such API route: " + rc.request().method() + " "
         + rc.request().path()));
   }
@@ -254,7 +251,7 @@ final class JobsApi {
       error(rc, 404, "not kept: no " + kind.wireName() + " frame at or before step " + step);
       return;
     }
-    runFile(job, RunDirectoryWriter.fileName(kind, (int) epoch)).onComplete(read -> {
+    runFile(job, RunLayout.frameFile(kind, (int) epoch)).onComplete(read -> {
       if (read.failed() || read.result() == null) {
         error(rc, 404, "not kept: no " + kind.wireName() + " frame at or before step " + step);
         return;
@@ -270,13 +267,13 @@ final class JobsApi {
       return;
     }
     trainer(rc, get(rc), job -> {
-      String file = Checkpoint.file(Path.of(job.getString("runDir"))).toString();
+      String file = Path.of(job.getString("runDir")).resolve(RunLayout.CHECKPOINT).toString();
       vertx.fileSystem().exists(file).onComplete(ar -> {
         if (ar.succeeded() && ar.result()) {
           download(rc, job).sendFile(file);
           return;
         }
-        relayed(job, Checkpoint.RUN_FILE).onComplete(read -> {
+        relayed(job, RunLayout.CHECKPOINT).onComplete(read -> {
           if (read.failed()) {
             error(rc, 502, "cannot read the checkpoint from the trainer node: " + read.cause().getMessage());
           } else if (read.result() == null) {
@@ -290,105 +287,53 @@ final class JobsApi {
   }
 
   /**
-   * The job's model from its latest checkpoint, exported ({@code ?part=decoder}: the decoder only). The ETag is
-   * the checkpoint's step and the part, so a client polling with {@code If-None-Match} gets 304 until the next
-   * checkpoint. Needs the token unless {@code openModelDownloads}.
+   * The job's model from its latest checkpoint, exported by the trainer side ({@code ?part=decoder}: the decoder
+   * only). The ETag is the checkpoint's step and the part, so a client polling with {@code If-None-Match} gets
+   * 304 until the next checkpoint. Needs the token unless {@code openModelDownloads}.
    */
-  private void model(RoutingContext rc, ModelExport.Format format) {
+  private void model(RoutingContext rc, String format) {
     if (!config.openModelDownloads() && !authorized(rc)) {
       return;
     }
-    ModelWeights.Part part;
+    String part = rc.queryParams().contains("part") ? rc.queryParams().get("part") : "all";
     try {
-      String asked = rc.queryParams().get("part");
-      part = asked == null ? ModelWeights.Part.all : ModelExport.part(asked);
+      RunLayout.checkModel(format, part);
     } catch (IllegalArgumentException e) {
       error(rc, 400, e.getMessage());
       return;
     }
-    trainer(rc, get(rc), job -> {
-      String id = job.getString("id");
-      Path runDir = Path.of(job.getString("runDir"));
-      String local = Checkpoint.file(runDir).toString();
-      vertx.fileSystem().props(local).<Source>map(p -> new Source(new ModelDownloads.Version(p.size(),
-              p.lastModifiedTime()), () -> ModelWeights.read(runDir, null)))
-          .recover(notHere -> relayedSource(job))
-          .onComplete(found -> {
-            if (found.failed()) {
-              error(rc, 502, "cannot read the checkpoint from the trainer node: " + found.cause().getMessage());
-              return;
-            }
-            if (found.result() == null) {
-              error(rc, 404, "job " + id + " has no checkpoint yet (the first is written at the end of epoch 1)");
-              return;
-            }
-            serveModel(rc, id, found.result(), format, part);
-          });
-    });
-  }
-
-  /** Where a model's weights come from: a checkpoint at some version, and how to read it. */
-  private record Source(ModelDownloads.Version version, java.util.concurrent.Callable<ModelWeights> read) {}
-
-  /** On a gateway node, the trainer node's checkpoint, read into a temporary run directory; else none (null). */
-  private Future<Source> relayedSource(JsonObject job) {
-    if (config.role() != ServerConfig.Role.gateway) {
-      return Future.succeededFuture(null);
-    }
-    String id = job.getString("id");
-    return remoteFiles.stat(id, Checkpoint.RUN_FILE).map(stat -> stat == null ? null
-        : new Source(new ModelDownloads.Version(stat.getLong("size"), stat.getLong("modified")), () -> {
-          byte[] bytes = remoteFiles.read(id, Checkpoint.RUN_FILE, MAX_RELAYED_BYTES).await();
-          if (bytes == null) {
-            throw new Checkpoint.CheckpointException("job " + id + " has no checkpoint any more");
-          }
-          Path dir = Files.createTempDirectory("latentstream-model-");
-          try {
-            Path file = Checkpoint.file(dir);
-            Files.createDirectories(file.getParent());
-            Files.write(file, bytes);
-            return ModelWeights.read(dir, null);
-          } finally {
-            try (var files = Files.walk(dir)) {
-              files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-            }
-          }
-        }));
-  }
-
-  private void serveModel(RoutingContext rc, String id, Source source, ModelExport.Format format,
-      ModelWeights.Part part) {
-    ModelDownloads models = gateway.models();
-    models.weights(vertx, id, source.version(), source.read()).onComplete(read -> {
-      if (read.failed()) {
-        Throwable t = read.cause();
-        if (t instanceof Checkpoint.CheckpointException) {
-          error(rc, 409, "job " + id + ": cannot export its checkpoint: " + t.getMessage());
-        } else {
-          error(rc, 500, "job " + id + ": cannot export its checkpoint: " + t.getMessage());
-        }
-        return;
-      }
-      ModelWeights weights = read.result();
-      String etag = "\"" + weights.step() + "-" + part + "\"";
+    trainer(rc, new TrainerCommand.ExportModel(rc.pathParam("id"), format, part), exported -> {
+      String etag = "\"" + exported.getLong("step") + "-" + part + "\"";
       String ifNoneMatch = rc.request().getHeader("If-None-Match");
       if (ifNoneMatch != null && java.util.Arrays.stream(ifNoneMatch.split(",")).map(String::trim)
           .anyMatch(t -> t.equals(etag) || t.equals("W/" + etag) || t.equals("*"))) {
-        rc.response().setStatusCode(304).putHeader("ETag", etag).putHeader("X-Step", Long.toString(weights.step()))
-            .putHeader("Cache-Control", "no-cache").end();
+        rc.response().setStatusCode(304).putHeader("ETag", etag).putHeader("Cache-Control", "no-cache")
+            .putHeader("X-Step", Long.toString(exported.getLong("step"))).end();
         return;
       }
-      models.file(vertx, id, weights, format, part).onComplete(encoded -> {
-        if (encoded.failed()) {
-          error(rc, 500, "job " + id + ": cannot encode its model: " + encoded.cause().getMessage());
+      String name = exported.getString("file");
+      String local = Path.of(exported.getString("runDir")).resolve(name).toString();
+      String id = exported.getString("job");
+      rc.response().putHeader("Content-Type", "application/octet-stream")
+          .putHeader("Content-Disposition", "attachment; filename=\"" + id + (part.equals("all") ? "" : "-" + part)
+              + "." + format + "\"")
+          .putHeader("ETag", etag).putHeader("Cache-Control", "no-cache")
+          .putHeader("X-Step", Long.toString(exported.getLong("step")))
+          .putHeader("X-Epoch", Long.toString(exported.getLong("epoch")));
+      vertx.fileSystem().exists(local).onComplete(ar -> {
+        if (ar.succeeded() && ar.result()) {
+          rc.response().sendFile(local);
           return;
         }
-        String name = id + (part == ModelWeights.Part.all ? "" : "-" + part) + format.extension();
-        rc.response().putHeader("Content-Type", format.contentType())
-            .putHeader("Content-Disposition", "attachment; filename=\"" + name + "\"")
-            .putHeader("ETag", etag).putHeader("Cache-Control", "no-cache")
-            .putHeader("X-Step", Long.toString(weights.step())).putHeader("X-Epoch", Long.toString(weights.epoch()))
-            .end(Buffer.buffer(encoded.result().bytes()));
+        relayed(new JsonObject().put("id", id), name).onComplete(read -> {
+          if (read.failed()) {
+            error(rc, 502, "cannot read the model from the trainer node: " + read.cause().getMessage());
+          } else if (read.result() == null) {
+            error(rc, 404, "job " + id + " has no exported model any more; try again");
+          } else {
+            rc.response().end(read.result());
+          }
+        });
       });
     });
   }

@@ -1,9 +1,9 @@
 package dev.latentstream.jobs;
 
-import dev.latentstream.bus.TrainerCommand;
-import dev.latentstream.bus.TrainerEvent;
 import dev.latentstream.bus.Addresses;
 import dev.latentstream.bus.Busy;
+import dev.latentstream.bus.TrainerCommand;
+import dev.latentstream.bus.TrainerEvent;
 import dev.latentstream.config.ConfigException;
 import dev.latentstream.config.JobAdmission;
 import dev.latentstream.config.JobConfig;
@@ -14,8 +14,9 @@ import dev.latentstream.data.Datasets;
 import dev.latentstream.render.FrameRenderer;
 import dev.latentstream.rundir.Checkpoint;
 import dev.latentstream.rundir.RunDirectoryWriter;
-import dev.latentstream.train.Devices;
+import dev.latentstream.runformat.RunLayout;
 import dev.latentstream.train.BusyException;
+import dev.latentstream.train.Devices;
 import dev.latentstream.train.RunSummary;
 import dev.latentstream.train.Threads;
 import dev.latentstream.train.Trainer;
@@ -80,6 +81,7 @@ public final class TrainerVerticle extends VerticleBase {
   private final String node = java.util.UUID.randomUUID().toString();
   /** Trainer threads still running, joined on undeploy. */
   private final List<Thread> threads = new CopyOnWriteArrayList<>();
+  private final ModelFiles modelFiles = new ModelFiles();
 
   public TrainerVerticle(ServerConfig config, FrameRenderer renderer) {
     this.config = config;
@@ -214,6 +216,7 @@ public final class TrainerVerticle extends VerticleBase {
         case TrainerCommand.Set s -> msg.reply(set(job(s.job()), s.key(), s.value()));
         case TrainerCommand.ModelRequest r -> interactive(msg, r);
         case TrainerCommand.ReadRunFile f -> msg.reply(readRunFile(job(f.job()), f));
+        case TrainerCommand.ExportModel e -> exportModel(msg, job(e.job()), e);
       }
     } catch (ReplyError e) {
       msg.fail(e.code, e.getMessage());
@@ -477,7 +480,7 @@ public final class TrainerVerticle extends VerticleBase {
 
   /** A chunk of one of the job's run files, for a gateway without this node's disk (see {@code RemoteRunFiles}). */
   private JsonObject readRunFile(Job j, TrainerCommand.ReadRunFile f) {
-    if (f.name() == null || !RunDirectoryWriter.servable(f.name())) {
+    if (f.name() == null || !RunLayout.servable(f.name())) {
       throw new ReplyError(BAD_REQUEST, "not a file a run directory serves: " + f.name());
     }
     if (f.offset() < 0 || f.length() < 1 || f.length() > TrainerCommand.ReadRunFile.MAX_CHUNK) {
@@ -490,14 +493,26 @@ public final class TrainerVerticle extends VerticleBase {
       while (chunk.hasRemaining() && ch.read(chunk, f.offset() + chunk.position()) > 0) {
         // a file channel reads until the end of the file or of the buffer
       }
-      return new JsonObject().put("size", size)
-          .put("modified", Files.getLastModifiedTime(j.runDir.resolve(f.name())).toMillis())
-          .put("bytes", java.util.Arrays.copyOf(chunk.array(), chunk.position()));
+      return new JsonObject().put("size", size).put("bytes", java.util.Arrays.copyOf(chunk.array(), chunk.position()));
     } catch (NoSuchFileException e) {
       throw new ReplyError(NOT_FOUND, "job " + j.id + " has no " + f.name() + " yet");
     } catch (IOException e) {
       throw new ReplyError(INTERNAL, "cannot read " + f.name() + " of job " + j.id + ": " + e.getMessage());
     }
+  }
+
+  /** Exports the job's latest checkpoint on a worker ({@link ModelFiles}); replies with the file's name and step. */
+  private void exportModel(Message<TrainerCommand> msg, Job j, TrainerCommand.ExportModel e) {
+    RunLayout.checkModel(e.format(), e.part());
+    vertx.executeBlocking(() -> modelFiles.export(j.id, j.runDir, e.format(), e.part()), false).onComplete(ar -> {
+      if (ar.succeeded()) {
+        msg.reply(ar.result().put("job", j.id).put("runDir", j.runDir.toString()));
+      } else if (ar.cause() instanceof ReplyError r) {
+        msg.fail(r.code, r.getMessage());
+      } else {
+        msg.fail(INTERNAL, "internal error: " + ar.cause());
+      }
+    });
   }
 
   private void interactive(Message<TrainerCommand> msg, TrainerCommand.ModelRequest r) {

@@ -2,6 +2,7 @@ package dev.latentstream.train;
 
 import dev.latentstream.explore.LiveModel;
 import dev.latentstream.explore.LiveView;
+import dev.latentstream.wire.SettingChange;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;

@@ -19,8 +19,8 @@ class TrainerMessagesCodecTest {
   static final List<TrainerEvent> EVENTS = List.of(
       new TrainerEvent.Status(1, new JsonObject().put("id", "a").put("num", 1)),
       new TrainerEvent.Step(1, 17, 2, 1_795_000_000_000L, TERMS),
-      new TrainerEvent.Epoch(1, new dev.latentstream.train.EpochResult(2, 32, TERMS, 101.25, 1.5, 0.25)),
-      new TrainerEvent.Setting(1, new dev.latentstream.train.SettingChange(32, 2, "lr", 5e-4)),
+      new TrainerEvent.Epoch(1, new dev.latentstream.wire.EpochResult(2, 32, TERMS, 101.25, 1.5, 0.25)),
+      new TrainerEvent.Setting(1, new dev.latentstream.wire.SettingChange(32, 2, "lr", 5e-4)),
       new TrainerEvent.Log(1, "fetching"),
       new TrainerEvent.Deleted(1, "a"),
       new TrainerEvent.Diagnostics(1, new dev.latentstream.diagnostics.Diagnostics(40, 2, "kl",
@@ -36,7 +36,8 @@ class TrainerMessagesCodecTest {
       new TrainerCommand.Control(TrainerCommand.Action.STOP, 2),
       new TrainerCommand.Set("a", "beta", 4.0),
       new TrainerCommand.ModelRequest(1, "decode", new JsonObject().put("z", new io.vertx.core.json.JsonArray().add(0.5).add(1.5))),
-      new TrainerCommand.ReadRunFile("a", "metrics.csv", 1L << 33, TrainerCommand.ReadRunFile.MAX_CHUNK));
+      new TrainerCommand.ReadRunFile("a", "metrics.csv", 1L << 33, TrainerCommand.ReadRunFile.MAX_CHUNK),
+      new TrainerCommand.ExportModel(3, "safetensors", "decoder"));
 
   @Test
   void everyTrainerEventRoundTrips() {

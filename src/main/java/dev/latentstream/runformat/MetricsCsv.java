@@ -1,7 +1,5 @@
-package dev.latentstream.rundir;
+package dev.latentstream.runformat;
 
-import dev.latentstream.train.EpochResult;
-import dev.latentstream.train.StepMetrics;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -25,8 +23,10 @@ import java.util.Map;
  * ({@code posterior_collapse;test_loss_rising}). On resume the rows after the checkpoint are dropped, so
  * the file continues the same sequence; a stopped run is checkpointed at its last step, so then none are.
  *
- * <p>This class is the one place that knows the format: everyone else reads the file through {@link
- * #read}. The writer runs on the trainer thread; {@link #read} is blocking and runs on any thread.
+ * <p>This class is the one place that knows the format: everyone reads the file through {@link #read}
+ * or {@link #parse}, and the run directory's writer writes it through an instance. The writing methods
+ * take plain values, so a reader (a gateway) links nothing of the trainer's. An instance is used on the
+ * trainer thread; {@link #read} is blocking and runs on any thread.
  */
 public final class MetricsCsv implements AutoCloseable {
 
@@ -46,24 +46,31 @@ public final class MetricsCsv implements AutoCloseable {
   private PendingRow pending;
 
   private static final class PendingRow {
-    final StepMetrics m;
+    final long step;
+    final int epoch;
+    final Map<String, Double> terms;
+    final double seconds;
     final String setting;
     String test = "";
     String activeUnits = "";
     String topKFraction = "";
     String warning = "";
 
-    PendingRow(StepMetrics m, String setting) {
-      this.m = m;
+    PendingRow(long step, int epoch, Map<String, Double> terms, double seconds, String setting) {
+      this.step = step;
+      this.epoch = epoch;
+      this.terms = terms;
+      this.seconds = seconds;
       this.setting = setting;
     }
   }
 
-  MetricsCsv(Path file) {
+  public MetricsCsv(Path file) {
     this.file = file;
   }
 
-  void open(List<String> lossTerms, long keepUpToStep) {
+  /** Starts the file with {@code lossTerms} as its term columns, keeping the rows up to {@code keepUpToStep}. */
+  public void open(List<String> lossTerms, long keepUpToStep) {
     terms = lossTerms;
     String header = "step,epoch," + String.join(",", lossTerms) + "," + String.join(",", TRAILING);
     int columns = 2 + lossTerms.size() + TRAILING.size();
@@ -96,34 +103,37 @@ public final class MetricsCsv implements AutoCloseable {
     }
   }
 
-  void setting(String key, double value) {
+  /** A live change, written on the next step's row. */
+  public void setting(String key, double value) {
     pendingSetting = (pendingSetting.isEmpty() ? "" : pendingSetting + ";") + key + "=" + fmt(value);
   }
 
-  void step(StepMetrics m) {
+  /** A step's loss terms per image and the seconds into its epoch. */
+  public void step(long step, int epoch, Map<String, Double> terms, double secondsIntoEpoch) {
     writePending();
-    pending = new PendingRow(m, pendingSetting);
+    pending = new PendingRow(step, epoch, terms, secondsIntoEpoch, pendingSetting);
     pendingSetting = "";
   }
 
   /** Diagnostics measured after the latest step go on its row; those before the first step are not kept. */
-  void diagnostics(int activeUnits, double topKFraction) {
+  public void diagnostics(int activeUnits, double topKFraction) {
     if (pending != null) {
       pending.activeUnits = Integer.toString(activeUnits);
       pending.topKFraction = fmt(topKFraction);
     }
   }
 
-  void warning(String code) {
+  /** An alarm's code, on the latest step's row. */
+  public void warning(String code) {
     if (pending != null) {
       pending.warning = pending.warning.isEmpty() ? code : pending.warning + ";" + code;
     }
   }
 
   /** The epoch's test loss goes on the row of its last step. */
-  void epoch(EpochResult e) {
+  public void epoch(double testLoss) {
     if (pending != null) {
-      pending.test = fmt(e.testLoss());
+      pending.test = fmt(testLoss);
     }
     writePending();
     flush();
@@ -135,11 +145,10 @@ public final class MetricsCsv implements AutoCloseable {
     }
     PendingRow r = pending;
     pending = null;
-    StepMetrics m = r.m;
     try {
-      out.write(m.step() + "," + m.epoch() + ","
-          + String.join(",", terms.stream().map(t -> fmt(m.terms().getOrDefault(t, Double.NaN))).toList()) + ","
-          + r.test + "," + String.format(Locale.ROOT, "%.3f", m.elapsedSeconds()) + "," + r.setting + ","
+      out.write(r.step + "," + r.epoch + ","
+          + String.join(",", terms.stream().map(t -> fmt(r.terms.getOrDefault(t, Double.NaN))).toList()) + ","
+          + r.test + "," + String.format(Locale.ROOT, "%.3f", r.seconds) + "," + r.setting + ","
           + r.activeUnits + "," + r.topKFraction + "," + r.warning);
       out.newLine();
       long now = System.nanoTime();
@@ -152,7 +161,7 @@ public final class MetricsCsv implements AutoCloseable {
     }
   }
 
-  void flush() {
+  private void flush() {
     try {
       out.flush();
     } catch (IOException e) {
