@@ -167,7 +167,7 @@ class ClientModelTest(TestCase):
         try:
             with ls.SyncClient(server.url, TOKEN) as c:
                 job = c.start(spec=server.spec(epochs=1, frame_every=0))
-                deadline = time.monotonic() + 120
+                deadline = time.monotonic() + 300
                 while c.job(job.num).status != "completed":
                     self.assertLess(time.monotonic(), deadline, "the job did not finish")
                     time.sleep(0.2)
