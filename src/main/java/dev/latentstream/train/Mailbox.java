@@ -94,10 +94,6 @@ final class Mailbox {
     return paused;
   }
 
-  boolean isClosed() {
-    return closed;
-  }
-
   /** Interactive requests waiting for the trainer thread. */
   int queued() {
     return queued.get();

@@ -155,10 +155,6 @@ public final class Trainer {
     return mailbox.isPaused();
   }
 
-  public boolean isFinished() {
-    return mailbox.isClosed();
-  }
-
   /**
    * What a headless run needs: frames and latent diagnostics only at epoch ends (what it writes),
    * instead of every {@code frameEverySteps} / {@code diagnosticsEverySteps} steps, and no frames before
