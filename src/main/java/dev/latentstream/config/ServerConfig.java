@@ -52,7 +52,8 @@ public record ServerConfig(
     List<String> clusterMembers,
     String clusterHost,
     int clusterPort,
-    Role role) {
+    Role role,
+    JobConfig.Engine engine) {
 
   /** Which verticles this process runs: both sides, or one side of a cluster. */
   public enum Role {
@@ -89,7 +90,7 @@ public record ServerConfig(
       Map.entry("maxJobBytes", defaultMaxJobBytes()), Map.entry("allowDatasetPaths", false),
       Map.entry("openModelDownloads", false),
       Map.entry("clusterMembers", new JsonArray()), Map.entry("clusterHost", "127.0.0.1"),
-      Map.entry("clusterPort", 5701), Map.entry("role", "all"));
+      Map.entry("clusterPort", 5701), Map.entry("role", "all"), Map.entry("engine", "auto"));
 
   static final Set<String> KEYS = Set.of("host", "port", "runsDir", "dataDir", "jobsDir", "defaultJob", "token",
       "watchRequiresToken", "allowedOrigins", "maxConcurrentJobs", "queueLimit", "maxMessageBytes",
@@ -97,7 +98,7 @@ public record ServerConfig(
       "maxFramesPerSecond", "viewerBytesPerSecond", "maxEgressBytesPerSecond", "gatewayInstances", "interactiveMaxInFlightPerClient",
       "interactiveMaxQueued",
       "interactiveBudgetMsPerSecond", "interactiveClientMsPerSecond", "trainerThreads", "resumeInterrupted", "maxJobBytes", "allowDatasetPaths", "openModelDownloads", "clusterMembers",
-      "clusterHost", "clusterPort", "role");
+      "clusterHost", "clusterPort", "role", "engine");
 
   /** This config with {@code token} set (e.g. a generated one). */
   public ServerConfig withToken(String token) {
@@ -107,7 +108,7 @@ public record ServerConfig(
         gatewayInstances,
         interactiveMaxInFlightPerClient,
         interactiveMaxQueued, interactiveBudgetMsPerSecond, interactiveClientMsPerSecond, trainerThreads, resumeInterrupted,
-        maxJobBytes, allowDatasetPaths, openModelDownloads, clusterMembers, clusterHost, clusterPort, role);
+        maxJobBytes, allowDatasetPaths, openModelDownloads, clusterMembers, clusterHost, clusterPort, role, engine);
   }
 
   /**
@@ -235,7 +236,17 @@ public record ServerConfig(
         bool(json, "allowDatasetPaths", source),
         bool(json, "openModelDownloads", source),
         List.copyOf(members), string(json, "clusterHost", source, false),
-        integer(json, "clusterPort", 1, 65535, source), role);
+        integer(json, "clusterPort", 1, 65535, source), role, engine(json, source));
+  }
+
+  /** The engine for jobs that name none ({@code LATENTSTREAM_ENGINE}, {@code serve --engine}). */
+  private static JobConfig.Engine engine(JsonObject json, String source) {
+    String name = string(json, "engine", source, false);
+    try {
+      return JobConfig.Engine.of(name);
+    } catch (ConfigException e) {
+      throw new ConfigException(source + ": " + e.getMessage());
+    }
   }
 
   /**

@@ -174,4 +174,15 @@ class ServerConfigTest {
     assertEquals(Math.max(1, cores - 1), ServerConfig.fromJson(new JsonObject().put("role", "gateway"), "t").trainerCores());
     assertEquals(3, ServerConfig.fromJson(new JsonObject().put("trainerThreads", 3), "t").trainerCores());
   }
+
+  @Test
+  void theEngineForJobsThatNameNoneComesFromLatentstreamEngine() {
+    assertEquals(JobConfig.Engine.AUTO, ServerConfig.fromJson(new JsonObject(), "server.json").engine());
+    ServerConfig fromEnv = ServerConfig.fromJson(ServerConfig.withEnvironment(new JsonObject(),
+        Map.of("LATENTSTREAM_ENGINE", "libtorch")), "server.json");
+    assertEquals(JobConfig.Engine.LIBTORCH, fromEnv.engine());
+    ConfigException bad = assertThrows(ConfigException.class, () -> ServerConfig.fromJson(
+        new JsonObject().put("engine", "gpu"), "server.json"));
+    assertTrue(bad.getMessage().contains("\"engine\" must be libtorch, native or auto"), bad.getMessage());
+  }
 }
