@@ -59,8 +59,8 @@ class ModelDownloadTest {
   @Test
   void aFinishedJobsModelComesWithTheTokenAsAWholeOrItsDecoderAndAnswers304WhileTheCheckpointStands() throws Exception {
     try (TestServer s = new TestServer(root, new JsonObject())) {
-      String id = s.startJob(s.spec(2, 0)).getString("id");
-      TestServer.awaitStatus(s, id, "completed", 90);
+      String id = s.startJob(s.spec(2, 0).put("iwaeSamples", 0)).getString("id");
+      TestServer.awaitStatus(s, id, "completed", 180);
       String path = "/api/jobs/" + id + "/model.safetensors";
       assertEquals(401, get(s, path, null, null).statusCode(), "the token is needed");
       HttpResponse<byte[]> whole = get(s, path, TestServer.TOKEN, null);
@@ -112,8 +112,8 @@ class ModelDownloadTest {
       HttpResponse<byte[]> none = get(s, "/api/jobs/no-checkpoint/model.safetensors", null, null);
       assertEquals(404, none.statusCode(), new String(none.body(), StandardCharsets.UTF_8));
       assertTrue(message(none).contains("no checkpoint"), message(none));
-      String id = s.startJob(s.spec(1, 0)).getString("id");
-      TestServer.awaitStatus(s, id, "completed", 90);
+      String id = s.startJob(s.spec(1, 0).put("iwaeSamples", 0)).getString("id");
+      TestServer.awaitStatus(s, id, "completed", 180);
       assertEquals(200, get(s, "/api/jobs/" + id + "/model.pt", null, null).statusCode());
       assertEquals(401, s.request(HttpMethod.GET, "/api/jobs/" + id + "/checkpoint", null, null).status(),
           "the checkpoint itself still needs the token");
