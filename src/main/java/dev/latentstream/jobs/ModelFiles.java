@@ -45,13 +45,13 @@ final class ModelFiles {
    * Makes sure the run's latest checkpoint is exported in {@code format}, {@code part}; returns {@code {"file",
    * "step", "epoch", "size"}}.
    *
-   * @throws TrainerVerticle.ReplyError 404 without a checkpoint, 409 when it does not load
+   * @throws ReplyError 404 without a checkpoint, 409 when it does not load
    */
   synchronized JsonObject export(String job, Path runDir, String format, String part) {
     RunLayout.checkModel(format, part);
     Version version = version(runDir);
     if (version == null) {
-      throw new TrainerVerticle.ReplyError(TrainerVerticle.NOT_FOUND,
+      throw new ReplyError(ReplyError.NOT_FOUND,
           "job " + job + " has no checkpoint yet (the first is written at the end of epoch 1)");
     }
     Cached cached = byRun.get(runDir);
@@ -59,7 +59,7 @@ final class ModelFiles {
       try {
         cached = new Cached(version, ModelWeights.read(runDir, null));
       } catch (Checkpoint.CheckpointException e) {
-        throw new TrainerVerticle.ReplyError(TrainerVerticle.CONFLICT, "job " + job + ": cannot export its checkpoint: "
+        throw new ReplyError(ReplyError.CONFLICT, "job " + job + ": cannot export its checkpoint: "
             + e.getMessage());
       }
       byRun.put(runDir, cached);
@@ -75,7 +75,7 @@ final class ModelFiles {
       return new JsonObject().put("file", name).put("step", weights.step()).put("epoch", weights.epoch())
           .put("size", Files.size(file));
     } catch (IOException | UncheckedIOException e) {
-      throw new TrainerVerticle.ReplyError(TrainerVerticle.INTERNAL, "job " + job + ": cannot write " + name + ": "
+      throw new ReplyError(ReplyError.INTERNAL, "job " + job + ": cannot write " + name + ": "
           + e.getMessage());
     }
   }
