@@ -47,7 +47,8 @@ export class RunList {
         <progress max="1" aria-label="progress"></progress>`;
       li.querySelector('strong').textContent = j.name;
       li.querySelector('.status').textContent = j.status;
-      li.querySelector('small').textContent = `${j.model} on ${j.dataset} · epoch ${j.epoch}/${j.epochs}${test}${eta}`;
+      const engine = j.engine ? ` · ${j.engine}` : '';
+      li.querySelector('small').textContent = `${j.model} on ${j.dataset}${engine} · epoch ${j.epoch}/${j.epochs}${test}${eta}`;
       li.querySelector('progress').value = j.progress ?? 0;
       li.onclick = () => this.select(j.num);
       li.onkeydown = e => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); this.select(j.num); } };

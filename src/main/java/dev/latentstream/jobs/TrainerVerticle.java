@@ -568,6 +568,7 @@ public final class TrainerVerticle extends VerticleBase {
           j.status = st == Job.Status.running || st == Job.Status.paused || st == Job.Status.queued
               ? Job.Status.stopped : st;
           j.error = s.getString("error");
+          j.engine = s.getString("engine", "");
         }
         if (Checkpoint.exists(d)) {
           Checkpoint.Progress p = Checkpoint.readProgress(d);
