@@ -44,6 +44,10 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--resume", description = "Continue the run in --out from its last checkpoint.")
   boolean resume;
 
+  @Option(names = "--engine", paramLabel = "ENGINE",
+      description = "libtorch, native or auto: override the job's engine (also on --resume).")
+  String engine;
+
   @Option(names = "--data-dir", paramLabel = "DIR", description = "Look for datasets here first.")
   Path dataDir;
 
@@ -59,6 +63,9 @@ public final class TrainCommand implements Callable<Integer> {
         throw new UserError("--epochs must be at least 1, got " + epochs);
       }
       config = config.withEpochs(epochs);
+    }
+    if (engine != null) {
+      config = config.withEngine(engine(engine));
     }
     Path runDir = out != null ? out : Path.of("runs", config.name() + "-"
         + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
@@ -108,6 +115,15 @@ public final class TrainCommand implements Callable<Integer> {
     return summary.status() == RunSummary.Status.STOPPED ? 130 : 0;
   }
 
+  /** {@code --engine}'s value, or a UserError naming the three. */
+  static JobConfig.Engine engine(String name) {
+    try {
+      return JobConfig.Engine.of(name);
+    } catch (dev.latentstream.config.ConfigException e) {
+      throw new UserError("--engine must be libtorch, native or auto, got \"" + name + "\"");
+    }
+  }
+
   private JobConfig resolveJob() {
     if (resume) {
       if (out == null) {
@@ -119,7 +135,8 @@ public final class TrainCommand implements Callable<Integer> {
       JobConfig fromRun = Checkpoint.readProgress(out).job();
       if (job != null) {
         JobConfig given = JobConfigs.load(job);
-        if (!given.withEpochs(fromRun.epochs()).equals(fromRun)) {
+        // The engine may change on a resume: checkpoints are the same whichever engine wrote them.
+        if (!given.withEpochs(fromRun.epochs()).withEngine(fromRun.engine()).equals(fromRun)) {
           throw new UserError(job + " differs from the job of the run in " + out
               + "; resume without --job, or start a new run");
         }

@@ -23,7 +23,8 @@ import java.util.Map;
 
 /**
  * Keeps a run directory up to date — the layout shared by headless {@code train} and the server:
- * {@code job.json} (with, once a run completes, its {@code result}, such as the IWAE bound), {@code
+ * {@code job.json} (with its {@code result}: the engine that ran and, once a run completes, such figures as
+ * the IWAE bound), {@code
  * metrics.csv}, {@code loss.png}, and per epoch {@code reconst-E.png}, {@code sampled-E.png}, {@code
  * latent-E.png}, {@code manifold-E.png} and {@code diagnostics-E.png} ({@code checkpoint/} is the
  * trainer's, through {@link Checkpoint}). The names readers use are {@link RunLayout}'s. Runs on the trainer thread, like every listener.
@@ -48,7 +49,9 @@ public final class RunDirectoryWriter implements TrainingListener {
   public void onStart(RunStart start) {
     try {
       Files.createDirectories(dir);
-      write(dir.resolve("job.json"), JobConfigs.toJson(start.job()).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      var json = JobConfigs.toTree(start.job());
+      json.putObject("result").put("engine", start.engine().wireName());
+      write(dir.resolve("job.json"), json.toPrettyString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write to run directory " + dir + ": " + e.getMessage(), e);
     }
@@ -130,7 +133,7 @@ public final class RunDirectoryWriter implements TrainingListener {
     }
     if (start != null && !Double.isNaN(summary.iwae())) {
       var json = JobConfigs.toTree(start.job());
-      json.putObject("result").put("iwae", summary.iwae()).put("iwaeSamples", start.job().iwaeSamples())
+      json.putObject("result").put("engine", start.engine().wireName()).put("iwae", summary.iwae()).put("iwaeSamples", start.job().iwaeSamples())
           .put("testLoss", summary.testLoss()).put("epochs", summary.epochs());
       write(dir.resolve("job.json"), json.toPrettyString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }

@@ -51,6 +51,17 @@ class ArchitectureTest {
       .should().onlyDependOnClassesThat().resideInAnyPackage("dev.latentstream.runformat..",
           "dev.latentstream.wire..", "java..");
 
+  /**
+   * Native calls are made in nativelib only: no other package links a symbol or builds a downcall. The
+   * memory half of {@code java.lang.foreign} ({@code MemorySegment}, {@code Arena}, {@code ValueLayout}) is
+   * how tensors and arrays reach nativelib's kernels in place, and stays open to every package.
+   */
+  @ArchTest
+  static final ArchRule nativeCallsOnlyInNativelib = noClasses()
+      .that().resideOutsideOfPackage("dev.latentstream.nativelib..")
+      .should().dependOnClassesThat()
+      .haveNameMatching("java\\.lang\\.foreign\\.(Linker|SymbolLookup|FunctionDescriptor)(\\$.*)?");
+
   /** The training loop and the models run headless: no Vert.x, so the CLI and the server share them. */
   @ArchTest
   static final ArchRule trainingImportsNoVertx = noClasses()
