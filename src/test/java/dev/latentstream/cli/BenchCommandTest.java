@@ -82,7 +82,7 @@ class BenchCommandTest {
           r.out());
     }
     assertTrue(r.out().contains("  python epoch 2: 4.000 s, test loss 250.000"), r.out());
-    var mean = Pattern.compile("(?m)^latentstream: (\\d+\\.\\d{3}) s/epoch \\(epochs 2-2\\)").matcher(r.out());
+    var mean = Pattern.compile("(?m)^latentstream(?: \\(engine [\\w-]+\\))?: (\\d+\\.\\d{3}) s/epoch \\(epochs 2-2\\)").matcher(r.out());
     assertTrue(mean.find(), r.out());
     assertTrue(r.out().contains("python:       4.000 s/epoch, final test loss 250.000"), r.out());
     var ratio = Pattern.compile("ratio \\(latentstream / python\\): (\\d+\\.\\d\\d)").matcher(r.out());
