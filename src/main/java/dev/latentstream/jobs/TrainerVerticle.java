@@ -12,8 +12,10 @@ import dev.latentstream.config.ServerConfig;
 import dev.latentstream.data.Dataset;
 import dev.latentstream.data.Datasets;
 import dev.latentstream.render.FrameRenderer;
+import dev.latentstream.rundir.AtomicFile;
 import dev.latentstream.rundir.Checkpoint;
 import dev.latentstream.rundir.RunDirectoryWriter;
+import dev.latentstream.rundir.RunStatus;
 import dev.latentstream.train.Devices;
 import dev.latentstream.train.BusyException;
 import dev.latentstream.train.RunSummary;
@@ -30,6 +32,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -536,8 +539,9 @@ public final class TrainerVerticle extends VerticleBase {
   private void writeStatusFile(Job j) {
     try {
       Files.createDirectories(j.runDir);
-      Files.writeString(j.runDir.resolve("status.json"), j.toJson().encodePrettily());
-    } catch (IOException e) {
+      // Whole or not at all: a full disk leaves the last status.json, never half of one.
+      AtomicFile.write(j.runDir.resolve(RunStatus.FILE), j.toJson().encodePrettily().getBytes(StandardCharsets.UTF_8));
+    } catch (IOException | UncheckedIOException e) {
       publishLog(j, "cannot write status.json: " + e.getMessage());
     }
   }
