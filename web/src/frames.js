@@ -4,6 +4,8 @@
 // that would leave most of a square card empty). Knowing the renderer's layout (tiles separated and
 // surrounded by a 2-pixel gap), the page stacks its right half under its left half: 8 tiles wide, 8 high.
 // Anything that does not match that layout is shown as it came.
+import { framePoints } from './protocol.js';
+
 export const GAP = 2;
 const RECON_TILE_COLUMNS = 16;
 
@@ -42,10 +44,7 @@ export const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '
  * and one translucent disc per point in its class colour, the way the server's PNG draws them.
  */
 export function drawPoints(buf, canvas) {
-  const v = new DataView(buf);
-  const size = v.getUint16(22) || 512;
-  const [x0, x1, y0, y1] = [v.getFloat32(24), v.getFloat32(28), v.getFloat32(32), v.getFloat32(36)];
-  const count = v.getUint32(40);
+  const { size, range: [x0, x1, y0, y1], count, x, y, labels } = framePoints(buf);
   if (canvas.width !== size || canvas.height !== size) { canvas.width = size; canvas.height = size; }
   const g = canvas.getContext('2d');
   g.globalAlpha = 1;
@@ -55,7 +54,6 @@ export function drawPoints(buf, canvas) {
   const zx = Math.round((0 - x0) / (x1 - x0) * (size - 1)), zy = Math.round((y1 - 0) / (y1 - y0) * (size - 1));
   if (zx > 0 && zx < size - 1) g.fillRect(zx, 1, 1, size - 2);
   if (zy > 0 && zy < size - 1) g.fillRect(1, zy, size - 2, 1);
-  const labels = new Uint8Array(buf, 44 + 4 * count, count);
   const scale = (size - 1) / 65535;
   g.globalAlpha = POINT_ALPHA;
   // One path per class: ten fill calls, however many points.
@@ -63,7 +61,7 @@ export function drawPoints(buf, canvas) {
     g.beginPath();
     for (let i = 0; i < count; i++) {
       if (labels[i] % PALETTE.length !== c) continue;
-      const px = v.getUint16(44 + 4 * i) * scale, py = (65535 - v.getUint16(46 + 4 * i)) * scale;
+      const px = x(i) * scale, py = (65535 - y(i)) * scale;
       g.moveTo(px + 2.2, py);
       g.arc(px, py, 2.2, 0, 2 * Math.PI);
     }

@@ -32,6 +32,7 @@ public record JobConfig(
     String device,
     int frameEverySteps,
     int threads,
+    int checkpointEverySeconds,
     int diagnosticsEverySteps,
     double freeBits,
     int klWarmupSteps,
@@ -99,13 +100,13 @@ public record JobConfig(
   public JobConfig withEpochs(int newEpochs) {
     JobConfigs.checkEpochs(newEpochs);
     return new JobConfig(name, description, model, dataset, hidden, latent, activation, loss, reduction, beta, noise, conv,
-        discriminator, optimizer, lr, batchSize, newEpochs, seed, device, frameEverySteps, threads, diagnosticsEverySteps,
+        discriminator, optimizer, lr, batchSize, newEpochs, seed, device, frameEverySteps, threads, checkpointEverySeconds, diagnosticsEverySteps,
         freeBits, klWarmupSteps, iwaeSamples);
   }
 
   public JobConfig withDataset(String newDataset) {
     return new JobConfig(name, description, model, newDataset, hidden, latent, activation, loss, reduction, beta, noise, conv,
-        discriminator, optimizer, lr, batchSize, epochs, seed, device, frameEverySteps, threads, diagnosticsEverySteps,
+        discriminator, optimizer, lr, batchSize, epochs, seed, device, frameEverySteps, threads, checkpointEverySeconds, diagnosticsEverySteps,
         freeBits, klWarmupSteps, iwaeSamples);
   }
 }

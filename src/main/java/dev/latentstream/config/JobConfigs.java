@@ -39,8 +39,16 @@ public final class JobConfigs {
 
   private static final Set<String> KEYS = Set.of("name", "description", "model", "dataset", "hidden", "latent",
       "activation", "loss", "reduction", "beta", "noise", "conv", "discriminator", "optimizer", "lr", "batchSize",
-      "epochs", "seed", "device", "frameEverySteps", "threads", "diagnosticsEverySteps", "freeBits", "klWarmupSteps",
+      "epochs", "seed", "device", "frameEverySteps", "threads", "checkpointEverySeconds", "diagnosticsEverySteps", "freeBits", "klWarmupSteps",
       "iwaeSamples");
+
+  /**
+   * Seconds of training between mid-epoch checkpoints: at most this much is lost when a node dies (0: epoch
+   * ends only). A checkpoint is one write of the weights and optimiser state, small next to a minute of
+   * training.
+   */
+  public static final int DEFAULT_CHECKPOINT_EVERY_SECONDS = 60;
+  public static final int MAX_CHECKPOINT_EVERY_SECONDS = 86_400;
 
   /** Bounds shared by job files, REST and WebSocket specs, {@code --epochs} overrides and live settings. */
   public static final int MAX_EPOCHS = 100_000;
@@ -251,6 +259,7 @@ public final class JobConfigs {
         device,
         frameEverySteps,
         r.intIn("threads", 0, 0, MAX_THREADS),
+        r.intIn("checkpointEverySeconds", DEFAULT_CHECKPOINT_EVERY_SECONDS, 0, MAX_CHECKPOINT_EVERY_SECONDS),
         r.intIn("diagnosticsEverySteps", frameEverySteps, 0, 1_000_000),
         variationalOnly(r, root, model, "freeBits", r.doubleIn("freeBits", 0.0, 0.0, 1000.0), 0.0),
         (int) variationalOnly(r, root, model, "klWarmupSteps", r.intIn("klWarmupSteps", 0, 0, 100_000_000), 0),

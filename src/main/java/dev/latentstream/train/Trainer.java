@@ -95,6 +95,8 @@ public final class Trainer {
   private CheckpointStore.InEpoch resumeAt;
   /** The step of the newest checkpoint, saved or loaded: a stop there has nothing new to keep. */
   private long checkpointedStep;
+  /** When the newest checkpoint was taken (or the run set up): the clock for {@code checkpointEverySeconds}. */
+  private long checkpointedAt;
 
   /**
    * @param checkpoints where epoch-end checkpoints go and, with {@code resume}, where the run continues
@@ -208,6 +210,7 @@ public final class Trainer {
     RunSummary summary;
     try {
       firstEpoch = setUp();
+      checkpointedAt = System.nanoTime();
       int batches = (data.train().count() + job.batchSize() - 1) / job.batchSize();
       listener.onStart(new RunStart(job, Devices.name(device), step, epoch, batches, data.train().count(),
           data.test().count(), data.classNames(), lossTerms(), resumeNote));
@@ -346,6 +349,12 @@ public final class Trainer {
           int frameEvery = settings.frameEverySteps();
           int diagnosticsEvery = settings.diagnosticsEverySteps();
           tick(frameEvery > 0 && step % frameEvery == 0, diagnosticsEvery > 0 && step % diagnosticsEvery == 0);
+          // A node that dies loses at most this much training: another resumes from here (the epoch's end
+          // checkpoints anyway).
+          if (job.checkpointEverySeconds() > 0
+              && System.nanoTime() - checkpointedAt >= job.checkpointEverySeconds() * 1_000_000_000L) {
+            checkpointInEpoch(e, b + 1, sums, (System.nanoTime() - start) / 1e9);
+          }
         }
       }
     }
@@ -373,11 +382,13 @@ public final class Trainer {
     checkpoints.save(model, rule.optimizers(),
         new CheckpointStore.Progress(job, epoch, step, data.train().rows(), data.train().cols()));
     checkpointedStep = step;
+    checkpointedAt = System.nanoTime();
   }
 
   /**
-   * A stop between two steps of epoch {@code e}, with {@code done} of its batches trained: the run is
-   * checkpointed at this step, with what it needs to finish the epoch as if it had not stopped.
+   * A stop (or {@code checkpointEverySeconds}) between two steps of epoch {@code e}, with {@code done} of its
+   * batches trained: the run is checkpointed at this step, with what it needs to finish the epoch as if it had
+   * not stopped.
    */
   private void checkpointInEpoch(int e, int done, Map<String, Double> sums, double seconds) {
     if (step == checkpointedStep || done == 0) {
@@ -387,6 +398,7 @@ public final class Trainer {
     checkpoints.save(model, rule.optimizers(), new CheckpointStore.Progress(job, e - 1, step, data.train().rows(),
         data.train().cols(), new CheckpointStore.InEpoch(done, sums, seconds, GeneratorState.save())));
     checkpointedStep = step;
+    checkpointedAt = System.nanoTime();
   }
 
   static long epochSeed(long seed, int epoch) {

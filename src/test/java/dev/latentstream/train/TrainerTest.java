@@ -196,6 +196,78 @@ class TrainerTest {
     assertArrayEquals(sample(straight), sample(split));
   }
 
+  /**
+   * Trains {@code job} in {@code dir}, pausing 1.1 s after step {@code slowStep}; with {@code stopAtFirst} the run
+   * stops after the first checkpoint taken inside an epoch. Returns the in-epoch checkpoints' progress.
+   */
+  static List<CheckpointStore.Progress> trainWithASlowStep(JobConfig job, Path dir, long slowStep, boolean stopAtFirst,
+      Recorder r) {
+    AtomicReference<Trainer> trainer = new AtomicReference<>();
+    List<CheckpointStore.Progress> inEpoch = new ArrayList<>();
+    Checkpoint real = new Checkpoint(dir);
+    CheckpointStore watched = new CheckpointStore() {
+      @Override
+      public void save(org.bytedeco.pytorch.Module model, List<dev.latentstream.optim.Optim> optimizers, Progress p) {
+        real.save(model, optimizers, p);
+        if (p.inEpoch() != null && inEpoch.isEmpty() && stopAtFirst) {
+          trainer.get().stop(); // as if the node died here: nothing after this checkpoint is kept
+        }
+        if (p.inEpoch() != null) {
+          inEpoch.add(p);
+        }
+      }
+
+      @Override
+      public Progress load(org.bytedeco.pytorch.Module model, List<dev.latentstream.optim.Optim> optimizers) {
+        return real.load(model, optimizers);
+      }
+    };
+    TrainingListener slow = new TrainingListener() {
+      @Override
+      public void onStep(StepMetrics m) {
+        if (m.step() == slowStep) {
+          try {
+            Thread.sleep(1100);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
+      }
+    };
+    trainer.set(new Trainer(job, DATA, watched, Renderers.best(), TrainingListener.compose(new RunDirectoryWriter(dir), r,
+        slow), false));
+    trainer.get().run();
+    return inEpoch;
+  }
+
+  @Test
+  void checkpointEverySecondsCheckpointsInsideAnEpochAndARunResumedFromThereTrainsExactlyAsAnUninterruptedOne(
+      @TempDir Path straight, @TempDir Path periodic, @TempDir Path epochEndsOnly, @TempDir Path split)
+      throws IOException {
+    String spec = TINY_VAE.replace("}", ",\"iwaeSamples\":0,\"checkpointEverySeconds\":%d}");
+    JobConfig everySecond = job(spec.formatted(1));
+    assertEquals(60, job(TINY_VAE).checkpointEverySeconds(), "the default");
+    Recorder whole = train(job(spec.formatted(0)), straight, false);
+
+    Recorder withCheckpoints = new Recorder();
+    List<CheckpointStore.Progress> taken = trainWithASlowStep(everySecond, periodic, 20, false, withCheckpoints);
+    assertTrue(taken.stream().anyMatch(p -> p.step() == 20 && p.inEpoch().batches() == 4),
+        "a second passed in step 20, the 4th batch of epoch 2: checkpointed there; " + taken.stream().map(
+            CheckpointStore.Progress::where).toList());
+    assertEquals(whole.losses(), withCheckpoints.losses(), "checkpointing changes nothing in the run");
+    assertEquals(List.of(), trainWithASlowStep(job(spec.formatted(0)), epochEndsOnly, 20, false, new Recorder()),
+        "0: epoch ends only");
+
+    // The node dies right after its first checkpoint inside an epoch; another resumes from it.
+    CheckpointStore.Progress at = trainWithASlowStep(everySecond, split, 20, true, new Recorder()).getFirst();
+    Recorder rest = train(everySecond, split, true);
+    assertEquals(at.step() + 1, rest.steps.getFirst().step());
+    assertEquals(whole.losses().subList((int) at.step(), 32), rest.losses());
+    assertEquals(whole.epochs.getLast().testLoss(), rest.epochs.getLast().testLoss());
+    assertEquals(withoutSeconds(straight.resolve("metrics.csv")), withoutSeconds(split.resolve("metrics.csv")),
+        "every step once, none dropped");
+  }
+
   @Test
   void aStopBeforeAnyNewStepKeepsTheCheckpointItResumedFrom(@TempDir Path dir) {
     JobConfig two = job(TINY_VAE.replace("}", ",\"iwaeSamples\":0}"));

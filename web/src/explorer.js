@@ -1,0 +1,247 @@
+// The latent explorer of the selected run: hover (or arrow keys) decodes a point of the plane, two clicks
+// (or Enter twice) interpolate, attribute vectors, and a drawing pad whose encoding is marked on the plane.
+import { $, toast } from './ui.js';
+import { DrawPad } from './draw.js';
+import { PALETTE } from './frames.js';
+
+export class Explorer {
+  constructor(connection, runs) {
+    this.connection = connection;
+    this.runs = runs;
+    this.plane = null; // the shown latent frame's range [x0, x1, y0, y1]
+    this.livePlane = null; // the newest one the server sent
+    this.live = true;
+    this.cursor = null;
+    this.clickA = null;
+    this.marker = { point: null, std: null };
+    this.decodeBusy = false;
+    this.decodeNext = null;
+    this.encodeBusy = false;
+    this.encodeAgain = false;
+    this.pad = new DrawPad($('pad'), pixels => this.encodeDrawing(pixels));
+    const o = $('latent-overlay');
+    o.onpointermove = e => { const p = this.pointerToPlane(e); if (p) this.decodeAt(p); };
+    o.onclick = e => { const p = this.pointerToPlane(e); if (p) this.markEnd(p); };
+    o.onkeydown = e => this.onKey(e);
+    o.onfocus = () => {
+      if (this.cursor || !this.plane) return;
+      const [x0, x1, y0, y1] = this.plane;
+      this.cursor = [(x0 + x1) / 2, (y0 + y1) / 2];
+      this.drawOverlay();
+    };
+    $('pad-clear').onclick = () => { this.pad.clear(); this.marker.point = null; this.drawOverlay(); $('pad-recon').removeAttribute('src'); };
+    $('attr-apply').onclick = () => this.attribute();
+    window.addEventListener('resize', () => this.drawOverlay());
+  }
+
+  /** A new run: nothing of the last one's plane or marks. */
+  reset() {
+    this.plane = null;
+    this.livePlane = null;
+    this.clickA = null;
+  }
+
+  /** The plane message of the selected run: shown at once while the view is live. */
+  onPlane(range) {
+    this.livePlane = range;
+    if (this.live) { this.plane = range; this.drawOverlay(); }
+  }
+
+  /** Following the newest step (true) or showing a past one (false). */
+  setLive(live) {
+    this.live = live;
+    if (live) this.plane = this.livePlane;
+  }
+
+  /** After the latent panel was drawn (true) or blanked (false). */
+  onLatentDrawn(drawn) {
+    if (!drawn) this.plane = null;
+    this.drawOverlay();
+  }
+
+  showClasses(classes) {
+    this.renderLegend(classes);
+    this.fillClasses(classes);
+  }
+
+  renderLegend(classes) {
+    const ul = $('latent-legend');
+    if (ul.dataset.for === classes.join('\u0000')) return;
+    ul.dataset.for = classes.join('\u0000');
+    ul.innerHTML = '';
+    classes.forEach((name, i) => {
+      const li = document.createElement('li');
+      const swatch = document.createElement('i');
+      swatch.style.background = PALETTE[i % PALETTE.length];
+      li.append(swatch, document.createTextNode(name));
+      ul.appendChild(li);
+    });
+  }
+
+  fillClasses(names) {
+    for (const id of ['attr-plus', 'attr-minus']) {
+      const sel = $(id);
+      if (sel.options.length === names.length) continue;
+      sel.innerHTML = '';
+      names.forEach((n, i) => { const o = document.createElement('option'); o.value = i; o.textContent = n; sel.appendChild(o); });
+    }
+    if ($('attr-plus').selectedIndex === $('attr-minus').selectedIndex && names.length > 1) $('attr-minus').selectedIndex = 1;
+  }
+
+  /** Pointer position → plane coordinates, or null outside the plot. */
+  pointerToPlane(e) {
+    const o = $('latent-overlay');
+    if (!this.plane) return null;
+    const r = o.getBoundingClientRect();
+    const fx = (e.clientX - r.left) / r.width, fy = (e.clientY - r.top) / r.height;
+    if (fx < 0 || fy < 0 || fx > 1 || fy > 1) return null;
+    const [x0, x1, y0, y1] = this.plane;
+    return [x0 + fx * (x1 - x0), y1 - fy * (y1 - y0)];
+  }
+
+  planeToPixel([u, v]) {
+    const o = $('latent-overlay');
+    const [x0, x1, y0, y1] = this.plane;
+    return [(u - x0) / (x1 - x0) * o.width, (y1 - v) / (y1 - y0) * o.height];
+  }
+
+  async decodeAt(p) {
+    const job = this.runs.selected;
+    if (job == null) return;
+    if (this.decodeBusy) { this.decodeNext = p; return; }
+    this.decodeBusy = true;
+    try {
+      const r = await this.connection.request({ type: 'decode', job, plane: p });
+      $('hover-decode').src = `data:image/png;base64,${r.result.images[0]}`;
+      $('hover-decode').alt = `decode of (${p[0].toFixed(2)}, ${p[1].toFixed(2)})`;
+      $('hover-z').textContent = `decoded (${p[0].toFixed(2)}, ${p[1].toFixed(2)})`;
+    } catch (err) {
+      $('hover-z').textContent = err.code === 'busy' ? 'the trainer is busy; decoding again shortly' : err.message;
+      // Rationed: wait as told (at most 2 s), then decode the newest point, not every one missed meanwhile.
+      if (err.code === 'busy') {
+        await new Promise(done => setTimeout(done, Math.min(2000, Math.max(50, err.retryAfterMs ?? 200))));
+        this.decodeNext = this.decodeNext ?? p;
+      }
+    } finally {
+      this.decodeBusy = false;
+      if (this.decodeNext) { const n = this.decodeNext; this.decodeNext = null; this.decodeAt(n); }
+    }
+  }
+
+  /** First call marks the start, the second interpolates from it to {@code p}. */
+  async markEnd(p) {
+    if (!this.clickA) {
+      this.clickA = p;
+      this.drawOverlay();
+      $('explorer-status').textContent = `interpolation start marked at (${p[0].toFixed(2)}, ${p[1].toFixed(2)}); mark the end`;
+      return;
+    }
+    const a = this.clickA;
+    this.clickA = null;
+    this.drawOverlay();
+    try {
+      const r = await this.connection.modelRequest({ type: 'interpolate', job: this.runs.selected, from: { plane: a },
+        to: { plane: p }, steps: 10, mode: $('spherical').checked ? 'spherical' : 'linear' },
+        () => { $('explorer-status').textContent = 'the trainer is busy; interpolating again shortly'; });
+      this.showStrip(r.result.images);
+      $('explorer-status').textContent = `interpolated ${r.result.images.length} images`;
+    } catch (err) { toast(`Interpolation failed: ${err.message}`); }
+  }
+
+  onKey(e) {
+    if (!this.plane) return;
+    const [x0, x1, y0, y1] = this.plane;
+    const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
+    const p = this.cursor ?? [cx, cy];
+    const f = e.shiftKey ? 0.1 : 0.02;
+    const moves = { ArrowLeft: [-f, 0], ArrowRight: [f, 0], ArrowUp: [0, f], ArrowDown: [0, -f] };
+    if (moves[e.key]) {
+      e.preventDefault();
+      const [dx, dy] = moves[e.key];
+      this.cursor = [Math.min(x1, Math.max(x0, p[0] + dx * (x1 - x0))), Math.min(y1, Math.max(y0, p[1] + dy * (y1 - y0)))];
+      this.drawOverlay();
+      this.decodeAt(this.cursor);
+    } else if (e.key === 'Enter' || e.key === ' ') {
+      e.preventDefault();
+      this.cursor = p;
+      this.markEnd(p);
+    } else if (e.key === 'Escape' && this.clickA) {
+      this.clickA = null;
+      this.drawOverlay();
+      $('explorer-status').textContent = 'interpolation start cleared';
+    }
+  }
+
+  async attribute() {
+    try {
+      const r = await this.connection.modelRequest({ type: 'attribute', job: this.runs.selected, from: { index: 0 },
+        plus: Number($('attr-plus').value), minus: Number($('attr-minus').value), scale: 1 });
+      this.showStrip(r.result.images);
+    } catch (e) { toast(`Attribute failed: ${e.message}`); }
+  }
+
+  showStrip(images) {
+    const strip = $('strip');
+    strip.innerHTML = '';
+    images.forEach((b64, i) => {
+      const img = document.createElement('img');
+      img.src = `data:image/png;base64,${b64}`;
+      img.alt = `${i + 1} of ${images.length}`;
+      strip.appendChild(img);
+    });
+  }
+
+  drawOverlay() {
+    const base = $('panel-latent'), o = $('latent-overlay');
+    if (o.width !== base.width || o.height !== base.height) { o.width = base.width; o.height = base.height; }
+    const ctx = o.getContext('2d');
+    ctx.clearRect(0, 0, o.width, o.height);
+    if (!this.plane) return;
+    const s = o.width / 300; // marks keep their size relative to the plot
+    if (this.cursor) {
+      const [x, y] = this.planeToPixel(this.cursor);
+      ctx.strokeStyle = '#111';
+      ctx.lineWidth = 1.5 * s;
+      ctx.beginPath();
+      ctx.moveTo(x - 10 * s, y); ctx.lineTo(x + 10 * s, y); ctx.moveTo(x, y - 10 * s); ctx.lineTo(x, y + 10 * s);
+      ctx.stroke();
+    }
+    if (this.clickA) {
+      const [x, y] = this.planeToPixel(this.clickA);
+      ctx.fillStyle = '#111';
+      ctx.beginPath(); ctx.arc(x, y, 5 * s, 0, 2 * Math.PI); ctx.fill();
+    }
+    const marker = this.marker;
+    if (marker.point) {
+      const [x, y] = this.planeToPixel(marker.point);
+      const sx = o.width / (this.plane[1] - this.plane[0]), sy = o.height / (this.plane[3] - this.plane[2]);
+      ctx.strokeStyle = '#d01884';
+      ctx.lineWidth = 2 * s;
+      ctx.beginPath();
+      ctx.ellipse(x, y, Math.max(3, marker.std[0] * sx), Math.max(3, marker.std[1] * sy), 0, 0, 2 * Math.PI);
+      ctx.stroke();
+      ctx.fillStyle = '#d01884';
+      ctx.beginPath(); ctx.arc(x, y, 4 * s, 0, 2 * Math.PI); ctx.fill();
+    }
+  }
+
+  async encodeDrawing(pixels) {
+    const job = this.runs.selected;
+    if (job == null) return;
+    if (this.encodeBusy) { this.encodeAgain = true; return; }
+    this.encodeBusy = true;
+    try {
+      const r = await this.connection.modelRequest({ type: 'encode', job,
+        pixels: Array.from(pixels, v => Math.round(v * 1000) / 1000) });
+      $('pad-recon').src = `data:image/png;base64,${r.result.reconstructions[0]}`;
+      this.marker.point = r.result.plane[0];
+      this.marker.std = r.result.planeStd[0];
+      this.drawOverlay();
+    } catch (e) {
+      toast(`Encode failed: ${e.message}`);
+    } finally {
+      this.encodeBusy = false;
+      if (this.encodeAgain) { this.encodeAgain = false; this.encodeDrawing(this.pad.pixels); }
+    }
+  }
+}
