@@ -37,6 +37,7 @@ cp "$here/bin/latentstream" "$stage/bin/"
 chmod 755 "$stage/bin/latentstream"
 cp "$here/latentstream.service" "$stage/"
 cp "$project/README.md" "$stage/"
+cp -r "$project/docs" "$stage/docs"
 
 # Fixed owner and sorted entries: the same inputs give the same listing.
 tar --owner=0 --group=0 --numeric-owner --sort=name -C "$target/dist" -cf - "$name" | gzip -6 > "$tarball.tmp"

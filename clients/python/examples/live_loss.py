@@ -45,12 +45,26 @@ if plt is not None:
     ax.set_title(f"{job.id}")
 
 # %% Stream: history first, then batches of new points
+# Messages are awaited a second at a time, so --seconds holds even when nothing comes (a paused job), and a
+# job that is not training ends the watch once its history is shown: nothing more would come.
 deadline = time.monotonic() + args.seconds
 with client.subscribe(job, ["loss", "recon", "status"]) as sub:
-    for msg in sub:
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            print(f"stopped watching after {args.seconds:g} s")
+            break
+        try:
+            msg = sub.next(timeout=min(left, 1.0))
+        except TimeoutError:
+            continue
         if isinstance(msg, History):
             steps, losses = list(msg.columns.get("step", [])), list(msg.columns.get("loss", []))
             print(f"history: {len(steps)} steps" + (f", loss {losses[-1]:.3f} at step {steps[-1]}" if steps else ""))
+            current = sub.job or job
+            if not current.active:
+                print(f"job {current.status}: no new points will come")
+                break
         elif isinstance(msg, Loss):
             steps += msg.columns["step"]
             losses += msg.columns["loss"]
@@ -68,8 +82,6 @@ with client.subscribe(job, ["loss", "recon", "status"]) as sub:
             ax.relim()
             ax.autoscale_view()
             plt.pause(0.001)
-        if time.monotonic() > deadline:
-            break
 
 client.close()
 if plt is not None:

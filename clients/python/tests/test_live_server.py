@@ -7,6 +7,7 @@ module stops both at the end.
 import os
 import subprocess
 import sys
+import time
 import urllib.request
 
 import support
@@ -209,7 +210,7 @@ class ControlTest(AsyncTestCase):
         async with ls.Client(server.url, TOKEN) as c:
             with self.assertRaises(ls.ServerError) as caught:
                 await c.set(job, "lr", -1)
-            self.assertIn(caught.exception.code, ("bad_request", "bad_field"))
+            self.assertEqual("bad_request", caught.exception.code)  # out of range: protocol.md's code table
 
     async def test_a_started_job_can_be_stopped_and_deleted(self):
         async with ls.Client(server.url, TOKEN) as c:
@@ -276,3 +277,37 @@ class ExampleTest(TestCase):
         # The history comes first and the job has stepped (setUpModule waited for loss); later lines depend
         # on how fast it trains in the two seconds.
         self.assertRegex(run.stdout, r"history: [1-9]\d* steps, loss \d+\.\d{3} at step \d+")
+
+    def run_example(self, job_ref, seconds):
+        env = dict(os.environ, PYTHONPATH=str(support.ROOT / "clients" / "python"), MPLBACKEND="Agg")
+        return subprocess.run([sys.executable, str(support.ROOT / "clients" / "python" / "examples" / "live_loss.py"),
+                               server.url, "--job", str(job_ref.num), "--seconds", str(seconds)],
+                              capture_output=True, text=True, timeout=TIMEOUT, env=env)
+
+    def test_the_live_loss_example_ends_on_a_job_that_is_not_training(self):
+        with ls.SyncClient(server.url, TOKEN) as c:
+            done = c.start(spec=server.spec(epochs=1))
+            with c.subscribe(done, ["status"]) as sub:
+                while not (isinstance(m := sub.next(TIMEOUT), ls.Status) and m.job.status == "completed"):
+                    pass
+        # Asked to watch for ten minutes, it stops at once: a completed job sends nothing after its history.
+        run = self.run_example(done, 600)
+        self.assertEqual(0, run.returncode, run.stderr)
+        self.assertIn("job completed: no new points will come", run.stdout)
+
+    def test_the_live_loss_example_keeps_to_its_seconds_when_nothing_comes(self):
+        with ls.SyncClient(server.url, TOKEN) as c:
+            quiet = c.start(spec=server.spec())
+            try:
+                with c.subscribe(quiet, ["status"]) as sub:
+                    while not (isinstance(m := sub.next(TIMEOUT), ls.Status) and m.job.status == "running"):
+                        pass
+                c.pause(quiet)
+                started = time.monotonic()
+                run = self.run_example(quiet, 3)
+                self.assertEqual(0, run.returncode, run.stderr)
+                self.assertIn("stopped watching after 3 s", run.stdout)
+                self.assertLess(time.monotonic() - started, 30)
+            finally:
+                c.stop(quiet)
+

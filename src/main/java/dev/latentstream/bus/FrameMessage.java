@@ -1,8 +1,8 @@
 package dev.latentstream.bus;
 
-import dev.latentstream.train.Frame;
-import dev.latentstream.train.FrameKind;
-import dev.latentstream.train.ScatterPoints;
+import dev.latentstream.wire.Frame;
+import dev.latentstream.wire.FrameHeader;
+import dev.latentstream.wire.ScatterPoints;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.MessageCodec;
 
@@ -11,32 +11,21 @@ import io.vertx.core.eventbus.MessageCodec;
  * subscriber is sent the same {@link Buffer}. Locally the codec hands over the same object; across a
  * cluster it travels in its wire form.
  *
- * <p>Binary frame layout (protocol version 1, big-endian), a 24-byte header then the payload:
- * {@code u8 version, u8 kind, u8 format, u8 reserved, u32 job, u64 step, u32 epoch, u16 width, u16 height}.
- * Format 1 ({@link #wsFrame}): a PNG. Format 2 ({@link #pointsFrame}, latent frames only): the scatter as
- * points, {@code f32 xMin, xMax, yMin, yMax, u32 count}, then {@code count} pairs of {@code u16 x, u16 y}
- * (0 to 65535 across the range, y upwards), then {@code count} {@code u8} labels; width and height are the
- * size the PNG's plot has.
+ * <p>Binary frame layout ({@link FrameHeader}, which owns it): a 24-byte header then the payload. Format 1
+ * ({@link #wsFrame}): a PNG. Format 2 ({@link #pointsFrame}, latent frames only): the scatter as points,
+ * {@code f32 xMin, xMax, yMin, yMax, u32 count}, then {@code count} pairs of {@code u16 x, u16 y} (0 to
+ * 65535 across the range, y upwards), then {@code count} {@code u8} labels; width and height are the size
+ * the PNG's plot has.
  */
 public record FrameMessage(int job, Frame frame, Buffer wsFrame, Buffer pointsFrame) {
 
-  public static final int HEADER_BYTES = 24;
-  public static final int VERSION = 1;
-  public static final int FORMAT_PNG = 1;
-  public static final int FORMAT_POINTS = 2;
-  /** Format 2's range and count, after the header. */
-  public static final int POINTS_HEADER_BYTES = 20;
-
   public static FrameMessage of(int job, Frame f) {
-    Buffer png = header(job, f, FORMAT_PNG, f.width(), f.png().length).appendBytes(f.png());
+    Buffer png = header(job, f, FrameHeader.FORMAT_PNG, f.width(), f.png().length).appendBytes(f.png());
     return new FrameMessage(job, f, png, f.points() == null || f.plane() == null ? null : points(job, f));
   }
 
   private static Buffer header(int job, Frame f, int format, int width, int payload) {
-    return Buffer.buffer(HEADER_BYTES + payload)
-        .appendByte((byte) VERSION).appendByte((byte) f.kind().code()).appendByte((byte) format)
-        .appendByte((byte) 0).appendInt(job).appendLong(f.step()).appendInt(f.epoch())
-        .appendShort((short) width).appendShort((short) f.height());
+    return Buffer.buffer(FrameHeader.BYTES + payload).appendBytes(FrameHeader.of(job, f, format, width).toBytes());
   }
 
   /** Format 2: the points quantised to 16 bits over the plane's range (finer than any screen shows). */
@@ -44,7 +33,8 @@ public record FrameMessage(int job, Frame frame, Buffer wsFrame, Buffer pointsFr
     ScatterPoints p = f.points();
     float[] r = f.plane();
     // The plot is the PNG's left height x height square; the points are drawn on a square too.
-    Buffer b = header(job, f, FORMAT_POINTS, f.height(), POINTS_HEADER_BYTES + 5 * p.count());
+    Buffer b = header(job, f, FrameHeader.FORMAT_POINTS, f.height(),
+        FrameHeader.POINTS_HEADER_BYTES + FrameHeader.BYTES_PER_POINT * p.count());
     for (float v : r) {
       b.appendFloat(v);
     }
@@ -63,14 +53,15 @@ public record FrameMessage(int job, Frame frame, Buffer wsFrame, Buffer pointsFr
 
   /** Reads a format-2 payload back: the points (to the quantisation's precision) and labels. */
   public static ScatterPoints readPoints(Buffer b) {
-    if (b.getByte(2) != FORMAT_POINTS) {
-      throw new IllegalArgumentException("not a points frame (format " + b.getByte(2) + ")");
+    int format = b.getUnsignedByte(FrameHeader.FORMAT_AT);
+    if (format != FrameHeader.FORMAT_POINTS) {
+      throw new IllegalArgumentException("not a points frame (format " + format + ")");
     }
-    int p = HEADER_BYTES;
+    int p = FrameHeader.POINTS_RANGE_AT;
     float x0 = b.getFloat(p), x1 = b.getFloat(p + 4), y0 = b.getFloat(p + 8), y1 = b.getFloat(p + 12);
-    int count = b.getInt(p + 16);
+    int count = b.getInt(FrameHeader.POINTS_COUNT_AT);
     float[] xy = new float[2 * count];
-    int at = p + POINTS_HEADER_BYTES;
+    int at = FrameHeader.POINTS_XY_AT;
     for (int i = 0; i < count; i++) {
       xy[2 * i] = x0 + (x1 - x0) * b.getUnsignedShort(at + 4 * i) / 65535f;
       xy[2 * i + 1] = y0 + (y1 - y0) * b.getUnsignedShort(at + 4 * i + 2) / 65535f;
@@ -113,10 +104,10 @@ public record FrameMessage(int job, Frame frame, Buffer wsFrame, Buffer pointsFr
       p += 1;
       int pointsLength = buffer.getInt(p);
       Buffer pointsFrame = pointsLength == 0 ? null : buffer.getBuffer(p + 4, p + 4 + pointsLength);
-      Frame f = new Frame(FrameKind.fromCode(ws.getByte(1)), ws.getLong(8), ws.getInt(16),
-          ws.getShort(20) & 0xffff, ws.getShort(22) & 0xffff, ws.getBytes(HEADER_BYTES, ws.length()), plane,
-          pointsFrame == null ? null : readPoints(pointsFrame));
-      return new FrameMessage(ws.getInt(4), f, ws, pointsFrame);
+      FrameHeader h = FrameHeader.read(ws.getBytes(0, FrameHeader.BYTES));
+      Frame f = new Frame(h.kind(), h.step(), h.epoch(), h.width(), h.height(),
+          ws.getBytes(FrameHeader.BYTES, ws.length()), plane, pointsFrame == null ? null : readPoints(pointsFrame));
+      return new FrameMessage(h.job(), f, ws, pointsFrame);
     }
 
     @Override

@@ -53,16 +53,6 @@ public sealed interface TrainerCommand {
       return name().toLowerCase(Locale.ROOT);
     }
 
-    /** The reply type on the WebSocket: {@code paused}, {@code resumed}, {@code stopped}, {@code deleted}. */
-    public String pastTense() {
-      return switch (this) {
-        case PAUSE -> "paused";
-        case RESUME -> "resumed";
-        case STOP -> "stopped";
-        case DELETE -> "deleted";
-      };
-    }
-
     public static Action fromWireName(String name) {
       for (Action a : values()) {
         if (a.wireName().equals(name)) {

@@ -1,7 +1,7 @@
 package dev.latentstream.bus;
 
-import dev.latentstream.train.EpochResult;
-import dev.latentstream.train.SettingChange;
+import dev.latentstream.wire.EpochResult;
+import dev.latentstream.wire.SettingChange;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.LinkedHashMap;

@@ -2,12 +2,12 @@ package dev.latentstream.cli;
 
 import dev.latentstream.diagnostics.Diagnostics;
 import dev.latentstream.diagnostics.Warning;
-import dev.latentstream.train.EpochResult;
 import dev.latentstream.train.RunStart;
 import dev.latentstream.train.RunSummary;
-import dev.latentstream.train.SettingChange;
 import dev.latentstream.train.StepMetrics;
 import dev.latentstream.train.TrainingListener;
+import dev.latentstream.wire.EpochResult;
+import dev.latentstream.wire.SettingChange;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.Locale;

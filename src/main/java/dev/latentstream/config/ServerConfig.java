@@ -16,7 +16,7 @@ import java.util.Set;
  * The server's settings, validated in one place. Sources, later ones winning: {@code config/server.json},
  * a file given with {@code --config}, environment variables {@code LATENTSTREAM_<KEY>} (the key in upper
  * snake case, e.g. {@code LATENTSTREAM_PORT}, {@code LATENTSTREAM_TOKEN}), then command-line options.
- * Every error names the key. See the README for units and defaults.
+ * Every error names the key. See {@code docs/configuration.md} for units and defaults.
  */
 public record ServerConfig(
     String host,

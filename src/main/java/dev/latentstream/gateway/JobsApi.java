@@ -5,11 +5,10 @@ import dev.latentstream.bus.TrainerCommand;
 import dev.latentstream.bus.TrainerRoutes;
 import dev.latentstream.config.JobConfigs;
 import dev.latentstream.config.ServerConfig;
+import dev.latentstream.runformat.MetricsCsv;
+import dev.latentstream.runformat.RunLayout;
 import dev.latentstream.stream.StreamHub;
-import dev.latentstream.rundir.Checkpoint;
-import dev.latentstream.rundir.RunDirectoryWriter;
-import dev.latentstream.rundir.MetricsCsv;
-import dev.latentstream.train.FrameKind;
+import dev.latentstream.wire.FrameKind;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -250,7 +249,7 @@ final class JobsApi {
       error(rc, 404, "not kept: no " + kind.wireName() + " frame at or before step " + step);
       return;
     }
-    runFile(job, RunDirectoryWriter.fileName(kind, (int) epoch)).onComplete(read -> {
+    runFile(job, RunLayout.frameFile(kind, (int) epoch)).onComplete(read -> {
       if (read.failed() || read.result() == null) {
         error(rc, 404, "not kept: no " + kind.wireName() + " frame at or before step " + step);
         return;
@@ -266,13 +265,13 @@ final class JobsApi {
       return;
     }
     trainer(rc, get(rc), job -> {
-      String file = Checkpoint.file(Path.of(job.getString("runDir"))).toString();
+      String file = Path.of(job.getString("runDir")).resolve(RunLayout.CHECKPOINT).toString();
       vertx.fileSystem().exists(file).onComplete(ar -> {
         if (ar.succeeded() && ar.result()) {
           download(rc, job).sendFile(file);
           return;
         }
-        relayed(job, Checkpoint.RUN_FILE).onComplete(read -> {
+        relayed(job, RunLayout.CHECKPOINT).onComplete(read -> {
           if (read.failed()) {
             error(rc, 502, "cannot read the checkpoint from the trainer node: " + read.cause().getMessage());
           } else if (read.result() == null) {

@@ -1,16 +1,16 @@
 package dev.latentstream.jobs;
 
+import dev.latentstream.bus.Addresses;
 import dev.latentstream.bus.FrameMessage;
 import dev.latentstream.bus.TrainerEvent;
-import dev.latentstream.bus.Addresses;
 import dev.latentstream.diagnostics.Diagnostics;
 import dev.latentstream.diagnostics.Warning;
-import dev.latentstream.train.EpochResult;
-import dev.latentstream.train.Frame;
 import dev.latentstream.train.RunStart;
-import dev.latentstream.train.SettingChange;
 import dev.latentstream.train.StepMetrics;
 import dev.latentstream.train.TrainingListener;
+import dev.latentstream.wire.EpochResult;
+import dev.latentstream.wire.Frame;
+import dev.latentstream.wire.SettingChange;
 import io.vertx.core.Vertx;
 
 /**

@@ -1,9 +1,9 @@
 package dev.latentstream.jobs;
 
-import dev.latentstream.bus.TrainerCommand;
-import dev.latentstream.bus.TrainerEvent;
 import dev.latentstream.bus.Addresses;
 import dev.latentstream.bus.Busy;
+import dev.latentstream.bus.TrainerCommand;
+import dev.latentstream.bus.TrainerEvent;
 import dev.latentstream.config.ConfigException;
 import dev.latentstream.config.JobAdmission;
 import dev.latentstream.config.JobConfig;
@@ -12,12 +12,13 @@ import dev.latentstream.config.ServerConfig;
 import dev.latentstream.data.Dataset;
 import dev.latentstream.data.Datasets;
 import dev.latentstream.render.FrameRenderer;
-import dev.latentstream.rundir.AtomicFile;
+import dev.latentstream.runformat.AtomicFile;
 import dev.latentstream.rundir.Checkpoint;
 import dev.latentstream.rundir.RunDirectoryWriter;
 import dev.latentstream.rundir.RunStatus;
-import dev.latentstream.train.Devices;
+import dev.latentstream.runformat.RunLayout;
 import dev.latentstream.train.BusyException;
+import dev.latentstream.train.Devices;
 import dev.latentstream.train.RunSummary;
 import dev.latentstream.train.Threads;
 import dev.latentstream.train.Trainer;
@@ -480,7 +481,7 @@ public final class TrainerVerticle extends VerticleBase {
 
   /** A chunk of one of the job's run files, for a gateway without this node's disk (see {@code RemoteRunFiles}). */
   private JsonObject readRunFile(Job j, TrainerCommand.ReadRunFile f) {
-    if (f.name() == null || !RunDirectoryWriter.servable(f.name())) {
+    if (f.name() == null || !RunLayout.servable(f.name())) {
       throw new ReplyError(BAD_REQUEST, "not a file a run directory serves: " + f.name());
     }
     if (f.offset() < 0 || f.length() < 1 || f.length() > TrainerCommand.ReadRunFile.MAX_CHUNK) {

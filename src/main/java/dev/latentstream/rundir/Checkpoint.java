@@ -1,5 +1,6 @@
 package dev.latentstream.rundir;
 
+import dev.latentstream.runformat.AtomicFile;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.latentstream.config.JobConfig;
@@ -7,6 +8,7 @@ import dev.latentstream.config.JobConfigs;
 import dev.latentstream.model.Autoencoder;
 import dev.latentstream.model.Models;
 import dev.latentstream.optim.Optim;
+import dev.latentstream.runformat.RunLayout;
 import dev.latentstream.train.CheckpointStore;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -51,7 +53,8 @@ public final class Checkpoint implements CheckpointStore {
     dev.latentstream.model.Libtorch.load();
   }
 
-  public static final String FILE = "latest.pt";
+  /** {@code latest.pt}: the name of {@link RunLayout#CHECKPOINT} in its folder. */
+  public static final String FILE = Path.of(RunLayout.CHECKPOINT).getFileName().toString();
   public static final String PREVIOUS = "previous.pt";
   private static final long FORMAT = 3;
   /** The format before checkpoints inside an epoch: still loaded, always at an epoch boundary. */
@@ -74,11 +77,8 @@ public final class Checkpoint implements CheckpointStore {
     return load(runDir, model, optimizers);
   }
 
-  /** The latest checkpoint, relative to its run directory. */
-  public static final String RUN_FILE = "checkpoint/" + FILE;
-
   public static Path file(Path runDir) {
-    return runDir.resolve(RUN_FILE);
+    return runDir.resolve(RunLayout.CHECKPOINT);
   }
 
   public static boolean exists(Path runDir) {
@@ -86,7 +86,7 @@ public final class Checkpoint implements CheckpointStore {
   }
 
   static Path previous(Path runDir) {
-    return runDir.resolve("checkpoint").resolve(PREVIOUS);
+    return file(runDir).resolveSibling(PREVIOUS);
   }
 
   public static void save(Path runDir, Module model, List<Optim> optimizers, Progress progress) {

@@ -1,5 +1,6 @@
 package dev.latentstream.rundir;
 
+import dev.latentstream.runformat.AtomicFile;
 import dev.latentstream.diagnostics.Diagnostics;
 import java.awt.Color;
 import java.io.IOException;

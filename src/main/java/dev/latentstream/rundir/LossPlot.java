@@ -1,5 +1,6 @@
 package dev.latentstream.rundir;
 
+import dev.latentstream.runformat.AtomicFile;
 import dev.latentstream.train.StepMetrics;
 import java.io.IOException;
 import java.io.UncheckedIOException;

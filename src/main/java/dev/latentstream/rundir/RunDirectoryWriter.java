@@ -1,16 +1,19 @@
 package dev.latentstream.rundir;
 
+import dev.latentstream.runformat.AtomicFile;
 import dev.latentstream.config.JobConfigs;
 import dev.latentstream.diagnostics.Diagnostics;
 import dev.latentstream.diagnostics.Warning;
-import dev.latentstream.train.EpochResult;
-import dev.latentstream.train.Frame;
-import dev.latentstream.train.FrameKind;
+import dev.latentstream.runformat.MetricsCsv;
+import dev.latentstream.runformat.RunLayout;
 import dev.latentstream.train.RunStart;
 import dev.latentstream.train.RunSummary;
-import dev.latentstream.train.SettingChange;
 import dev.latentstream.train.StepMetrics;
 import dev.latentstream.train.TrainingListener;
+import dev.latentstream.wire.EpochResult;
+import dev.latentstream.wire.Frame;
+import dev.latentstream.wire.FrameKind;
+import dev.latentstream.wire.SettingChange;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -24,13 +27,9 @@ import java.util.Map;
  * {@code job.json} (with, once a run completes, its {@code result}, such as the IWAE bound), {@code
  * metrics.csv}, {@code loss.png}, and per epoch {@code reconst-E.png}, {@code sampled-E.png}, {@code
  * latent-E.png}, {@code manifold-E.png} and {@code diagnostics-E.png} ({@code checkpoint/} is the
- * trainer's, through {@link Checkpoint}). Runs on the trainer thread, like every listener.
+ * trainer's, through {@link Checkpoint}). The names readers use are {@link RunLayout}'s. Runs on the trainer thread, like every listener.
  */
 public final class RunDirectoryWriter implements TrainingListener {
-
-  private static final Map<FrameKind, String> FILE_PREFIX = Map.of(
-      FrameKind.RECON, "reconst", FrameKind.SAMPLES, "sampled", FrameKind.LATENT, "latent",
-      FrameKind.MANIFOLD, "manifold");
 
   private final Path dir;
   private final MetricsCsv metrics;
@@ -47,22 +46,6 @@ public final class RunDirectoryWriter implements TrainingListener {
   public RunDirectoryWriter(Path dir) {
     this.dir = dir;
     this.metrics = new MetricsCsv(dir.resolve(MetricsCsv.FILE));
-  }
-
-  /** An epoch's frame file: one of the four prefixes, a positive epoch, ".png". */
-  private static final java.util.regex.Pattern FRAME_FILE =
-      java.util.regex.Pattern.compile("(reconst|sampled|latent|manifold)-[1-9][0-9]{0,8}\\.png");
-
-  /**
-   * Whether {@code name} (relative to a run directory) is a file the trainer node hands to gateways: {@code
-   * metrics.csv}, an epoch's frame or the checkpoint. Nothing else, so no name can reach outside the run.
-   */
-  public static boolean servable(String name) {
-    return name.equals(MetricsCsv.FILE) || name.equals(Checkpoint.RUN_FILE) || FRAME_FILE.matcher(name).matches();
-  }
-
-  public static String fileName(FrameKind kind, int epoch) {
-    return FILE_PREFIX.get(kind) + "-" + epoch + ".png";
   }
 
   @Override
@@ -105,7 +88,7 @@ public final class RunDirectoryWriter implements TrainingListener {
 
   @Override
   public void onStep(StepMetrics step) {
-    metrics.step(step);
+    metrics.step(step.step(), step.epoch(), step.terms(), step.elapsedSeconds());
     plot.add(step);
   }
 
@@ -133,12 +116,12 @@ public final class RunDirectoryWriter implements TrainingListener {
 
   @Override
   public void onEpoch(EpochResult epoch) {
-    metrics.epoch(epoch);
+    metrics.epoch(epoch.testLoss());
     plot.addTest(epoch.step(), epoch.testLoss());
     plot.write(dir.resolve("loss.png"), title);
     for (Frame f : latest.values()) {
       if (f.epoch() == epoch.epoch() && f.step() == epoch.step()) {
-        write(dir.resolve(fileName(f.kind(), epoch.epoch())), f.png());
+        write(dir.resolve(RunLayout.frameFile(f.kind(), epoch.epoch())), f.png());
       }
     }
     if (latestDiagnostics != null && latestDiagnostics.step() == epoch.step()) {

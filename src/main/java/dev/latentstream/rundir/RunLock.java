@@ -1,5 +1,6 @@
 package dev.latentstream.rundir;
 
+import dev.latentstream.runformat.AtomicFile;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;

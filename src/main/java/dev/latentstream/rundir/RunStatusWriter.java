@@ -1,10 +1,10 @@
 package dev.latentstream.rundir;
 
-import dev.latentstream.train.EpochResult;
 import dev.latentstream.train.RunStart;
 import dev.latentstream.train.RunSummary;
 import dev.latentstream.train.StepMetrics;
 import dev.latentstream.train.TrainingListener;
+import dev.latentstream.wire.EpochResult;
 import java.io.IOException;
 import java.util.List;
 
@@ -65,8 +65,17 @@ public final class RunStatusWriter implements TrainingListener {
   @Override
   public void onFinished(RunSummary summary) {
     if (status == null) {
-      // The run failed before it started (no data, no model): there is nothing to say where it stands.
-      status = new RunStatus(RunStatus.RUNNING, summary.steps(), summary.epochs(), 0, 0, Double.NaN, List.of(), null, 0);
+      // The run failed before it started (its files could not be written, no model): what the run said before
+      // still stands, only its end is new.
+      try {
+        status = RunStatus.read(dir).orElse(null);
+      } catch (IOException damaged) {
+        status = null;
+      }
+      if (status == null) {
+        status = new RunStatus(RunStatus.RUNNING, summary.steps(), summary.epochs(), 0, 0, Double.NaN, List.of(), null,
+            0);
+      }
     }
     String ended = switch (summary.status()) {
       case COMPLETED -> RunStatus.COMPLETED;

@@ -1,14 +1,14 @@
 package dev.latentstream.stream;
 
 import dev.latentstream.bus.Busy;
+import dev.latentstream.bus.FrameMessage;
 import dev.latentstream.bus.TrainerCommand;
 import dev.latentstream.bus.TrainerRoutes;
-import dev.latentstream.bus.FrameMessage;
 import dev.latentstream.config.ServerConfig;
 import dev.latentstream.stream.Protocol.ClientMessage;
 import dev.latentstream.stream.Protocol.Codes;
 import dev.latentstream.stream.Protocol.Stream;
-import dev.latentstream.train.FrameKind;
+import dev.latentstream.wire.FrameKind;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.ReplyException;

@@ -2,7 +2,7 @@ package dev.latentstream.stream;
 
 import dev.latentstream.bus.FrameMessage;
 import dev.latentstream.stream.Protocol.Stream;
-import dev.latentstream.train.FrameKind;
+import dev.latentstream.wire.FrameKind;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.WebSocketFrame;

@@ -1,7 +1,7 @@
 package dev.latentstream.stream;
 
 import dev.latentstream.bus.FrameMessage;
-import dev.latentstream.train.FrameKind;
+import dev.latentstream.wire.FrameKind;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

@@ -18,7 +18,7 @@ import java.util.Set;
  */
 public final class Protocol {
 
-  public static final int VERSION = 1;
+  public static final int VERSION = dev.latentstream.wire.FrameHeader.VERSION;
 
   private Protocol() {}
 

@@ -1,10 +1,10 @@
 package dev.latentstream.stream;
 
 import dev.latentstream.bus.FrameMessage;
-import dev.latentstream.rundir.MetricsCsv;
-import dev.latentstream.rundir.RunDirectoryWriter;
-import dev.latentstream.train.Frame;
-import dev.latentstream.train.FrameKind;
+import dev.latentstream.runformat.MetricsCsv;
+import dev.latentstream.runformat.RunLayout;
+import dev.latentstream.wire.Frame;
+import dev.latentstream.wire.FrameKind;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -15,7 +15,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Reads a job's history back from its run directory (the layout {@link RunDirectoryWriter} writes):
+ * Reads a job's history back from its run directory (the layout {@link RunLayout} names):
  * loss rows, test losses and live-setting changes from {@code metrics.csv}, and each epoch's frames from
  * its PNGs. Blocking: the hub calls it on a worker.
  */
@@ -67,7 +67,7 @@ final class RunFiles {
     List<Map.Entry<Integer, Long>> kept = List.copyOf(epochEnds.entrySet());
     for (Map.Entry<Integer, Long> end : kept.subList(Math.max(0, kept.size() - keepFrames), kept.size())) {
       for (FrameKind kind : FrameKind.values()) {
-        byte[] bytes = runDir.read(RunDirectoryWriter.fileName(kind, end.getKey()));
+        byte[] bytes = runDir.read(RunLayout.frameFile(kind, end.getKey()));
         if (bytes != null && bytes.length >= 24) {
           ByteBuffer ihdr = ByteBuffer.wrap(bytes); // big-endian; width and height follow the signature and IHDR tag
           past.addFrame(FrameMessage.of(num, new Frame(kind, end.getValue(), end.getKey(), ihdr.getInt(16),

@@ -1,15 +1,15 @@
 package dev.latentstream.stream;
 
-import dev.latentstream.config.ServerConfig;
 import dev.latentstream.bus.Addresses;
-import dev.latentstream.bus.RemoteRunFiles;
-import dev.latentstream.bus.TrainerRoutes;
 import dev.latentstream.bus.FrameMessage;
+import dev.latentstream.bus.RemoteRunFiles;
 import dev.latentstream.bus.TrainerCommand;
 import dev.latentstream.bus.TrainerEvent;
+import dev.latentstream.bus.TrainerRoutes;
+import dev.latentstream.config.ServerConfig;
+import dev.latentstream.runformat.MetricsCsv;
 import dev.latentstream.stream.Protocol.Stream;
-import dev.latentstream.rundir.MetricsCsv;
-import dev.latentstream.train.FrameKind;
+import dev.latentstream.wire.FrameKind;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.ServerWebSocket;

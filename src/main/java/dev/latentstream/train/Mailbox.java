@@ -2,6 +2,7 @@ package dev.latentstream.train;
 
 import dev.latentstream.explore.LiveModel;
 import dev.latentstream.explore.LiveView;
+import dev.latentstream.wire.SettingChange;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
@@ -91,10 +92,6 @@ final class Mailbox {
 
   boolean isPaused() {
     return paused;
-  }
-
-  boolean isClosed() {
-    return closed;
   }
 
   /** Interactive requests waiting for the trainer thread. */

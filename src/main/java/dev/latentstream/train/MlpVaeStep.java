@@ -5,20 +5,13 @@ import dev.latentstream.model.Autoencoder;
 import dev.latentstream.model.MlpVae;
 import dev.latentstream.model.TensorData;
 import dev.latentstream.nativelib.Gemm;
+import dev.latentstream.nativelib.OpenBlas;
 import dev.latentstream.nativelib.SplitWork;
 import dev.latentstream.nativelib.TrainingKernels;
 import dev.latentstream.optim.Optim;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -44,14 +37,16 @@ import org.bytedeco.pytorch.global.torch;
  */
 final class MlpVaeStep implements StepRule {
 
-  private static final int ROW_MAJOR = 101;
-  private static final int NO_TRANS = 111;
-  private static final int TRANS = 112;
-  private static final Optional<MethodHandle> SGEMM = findSgemm();
+  private static final int NO_TRANS = OpenBlas.NO_TRANS;
+  private static final int TRANS = OpenBlas.TRANS;
+
+  static {
+    // OpenBLAS's functions are looked up among the libraries libtorch mapped.
+    dev.latentstream.model.Libtorch.load();
+  }
+
   /** The native GEMM where the CPU has AVX-512F: about half OpenBLAS's time on these shapes. */
   private static final Optional<Gemm> GEMM = Gemm.available();
-  private static final Optional<MethodHandle> SET_THREADS = findBlas("openblas_set_num_threads",
-      FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT));
 
   private final MlpVae model;
   private final Optim optimizer;
@@ -94,7 +89,7 @@ final class MlpVaeStep implements StepRule {
   /** Whether {@code model} with {@code optimizer} can take this step. */
   static boolean supports(Autoencoder model, Optim optimizer, TrainingKernels kernels) {
     JobConfig job = model.job();
-    return (GEMM.isPresent() || SGEMM.isPresent()) && StepRule.FusedVae.supports(model) && job.hidden().size() == 1
+    return (GEMM.isPresent() || OpenBlas.hasSgemm()) && StepRule.FusedVae.supports(model) && job.hidden().size() == 1
         && job.activation() == JobConfig.Activation.relu && kernels.implementation().startsWith("native")
         && optimizer.stepsWithGradients();
   }
@@ -287,25 +282,15 @@ final class MlpVaeStep implements StepRule {
    */
   private void gemmOneThread(int transA, int transB, int m, int n, int k, MemorySegment a, int lda, MemorySegment b,
       int ldb, float beta, MemorySegment c, int ldc) {
-    if (threads <= 1 || SET_THREADS.isEmpty() || GEMM.isPresent()) { // lsgemm keeps products this small on one thread
+    if (threads <= 1 || !OpenBlas.canSetThreads() || GEMM.isPresent()) { // lsgemm keeps products this small on one thread
       gemm(transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc);
       return;
     }
-    setThreads(1);
+    OpenBlas.setThreads(1);
     try {
       gemm(transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc);
     } finally {
-      setThreads(threads);
-    }
-  }
-
-  private static void setThreads(int n) {
-    try {
-      SET_THREADS.orElseThrow().invokeExact(n);
-    } catch (RuntimeException | Error e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new IllegalStateException("openblas_set_num_threads failed", t);
+      OpenBlas.setThreads(threads);
     }
   }
 
@@ -316,43 +301,7 @@ final class MlpVaeStep implements StepRule {
       GEMM.get().sgemm(transA == TRANS, transB == TRANS, m, n, k, a, lda, b, ldb, beta, c, ldc);
       return;
     }
-    try {
-      SGEMM.orElseThrow().invokeExact(ROW_MAJOR, transA, transB, m, n, k, 1f, a, lda, b, ldb, beta, c, ldc);
-    } catch (RuntimeException | Error e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new IllegalStateException("cblas_sgemm failed", t);
-    }
-  }
-
-  private static Optional<MethodHandle> findSgemm() {
-    FunctionDescriptor sgemm = FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
-        ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_FLOAT,
-        ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_FLOAT,
-        ValueLayout.ADDRESS, ValueLayout.JAVA_INT);
-    return findBlas("cblas_sgemm", sgemm);
-  }
-
-  /** {@code name} in the OpenBLAS that libtorch's own GEMMs use. */
-  private static Optional<MethodHandle> findBlas(String name, FunctionDescriptor descriptor) {
-    dev.latentstream.model.Libtorch.load();
-    // Looked up through libtorch_cpu, so that the dynamic linker resolves the symbol as it did for libtorch's
-    // own GEMMs: the process maps two copies of OpenBLAS, each with its own worker threads, and a step
-    // that used the other copy would leave one pool spinning while the other works (the test pass, on
-    // libtorch's copy, then ran at half speed).
-    try {
-      Optional<String> torch = Files.readAllLines(Path.of("/proc/self/maps")).stream()
-          .map(line -> line.substring(line.lastIndexOf(' ') + 1))
-          .filter(p -> p.endsWith("/libtorch_cpu.so"))
-          .findFirst();
-      if (torch.isPresent()) {
-        return SymbolLookup.libraryLookup(Path.of(torch.get()), Arena.global()).find(name)
-            .map(symbol -> Linker.nativeLinker().downcallHandle(symbol, descriptor));
-      }
-    } catch (IOException | RuntimeException e) {
-      // no libtorch_cpu to resolve through: the libtorch step is used
-    }
-    return Optional.empty();
+    OpenBlas.sgemm(transA, transB, m, n, k, 1f, a, lda, b, ldb, beta, c, ldc);
   }
 
   /** Forward-only buffers of the test pass: the activations of {@code rows} images. */

@@ -2,18 +2,9 @@ package dev.latentstream.train;
 
 import dev.latentstream.config.JobConfig;
 import dev.latentstream.nativelib.Gemm;
-import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.SymbolLookup;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
+import dev.latentstream.nativelib.OpenBlas;
+import dev.latentstream.nativelib.ThreadPriority;
 import java.util.List;
-import java.util.Optional;
 
 /**
  * Splits the cores between libtorch's OpenMP pool and OpenBLAS's own pthread pool, per model.
@@ -35,8 +26,10 @@ import java.util.Optional;
  */
 public final class Threads {
 
-  /** openblas_set_num_threads in every OpenBLAS the process mapped. */
-  private static final List<MethodHandle> OPENBLAS_SET_NUM_THREADS = findOpenBlas();
+  static {
+    // OpenBLAS is found among the libraries libtorch mapped.
+    dev.latentstream.model.Libtorch.load();
+  }
 
   private Threads() {}
 
@@ -62,72 +55,15 @@ public final class Threads {
     return split;
   }
 
-  /**
-   * Sets OpenBLAS's thread count in every copy of OpenBLAS the process mapped; false when none was found.
-   *
-   * <p>Why every copy: the openblas presets load two, {@code libopenblas.so.0} and {@code
-   * libopenblas_nolapack.so.0}, and both carry the soname {@code libopenblas.so.0}, so which one serves
-   * libtorch's GEMMs depends on load order. Here it was the nolapack copy (perf: {@code sgemm_kernel}
-   * ran in its mapping), and setting only {@code libopenblas.so.0} left libtorch's OpenBLAS on every core.
-   */
+  /** Sets OpenBLAS's thread count in every copy of OpenBLAS the process mapped; false when none was found. */
   static boolean setBlasThreads(int n) {
-    boolean set = false;
-    for (MethodHandle h : OPENBLAS_SET_NUM_THREADS) {
-      try {
-        h.invokeExact(n);
-        set = true;
-      } catch (Throwable e) {
-        // that copy is left as it was; the others are still set
-      }
-    }
-    return set;
+    return OpenBlas.setThreadsInEveryCopy(n);
   }
 
   /** openblas_get_num_threads of every mapped OpenBLAS, in the order of /proc/self/maps. */
   static List<Integer> blasThreads() {
-    List<Integer> out = new ArrayList<>();
-    for (String path : openBlasPaths()) {
-      SymbolLookup lib = SymbolLookup.libraryLookup(Path.of(path), Arena.global());
-      lib.find("openblas_get_num_threads").ifPresent(symbol -> {
-        try {
-          out.add((int) Linker.nativeLinker().downcallHandle(symbol, FunctionDescriptor.of(ValueLayout.JAVA_INT))
-              .invokeExact());
-        } catch (Throwable e) {
-          throw new IllegalStateException("openblas_get_num_threads failed in " + path, e);
-        }
-      });
-    }
-    return out;
+    return OpenBlas.threadsOfEveryCopy();
   }
-
-  private static List<String> openBlasPaths() {
-    try {
-      return Files.readAllLines(Path.of("/proc/self/maps")).stream()
-          .map(line -> line.substring(line.lastIndexOf(' ') + 1))
-          .filter(p -> p.matches(".*/libopenblas[^/]*\\.so(\\.[0-9]+)*"))
-          .distinct()
-          .toList();
-    } catch (IOException e) {
-      return List.of();
-    }
-  }
-
-  private static List<MethodHandle> findOpenBlas() {
-    dev.latentstream.model.Libtorch.load();
-    try {
-      List<MethodHandle> out = new ArrayList<>();
-      for (String path : openBlasPaths()) {
-        SymbolLookup lib = SymbolLookup.libraryLookup(Path.of(path), Arena.global());
-        lib.find("openblas_set_num_threads").map(symbol -> Linker.nativeLinker()
-            .downcallHandle(symbol, FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT))).ifPresent(out::add);
-      }
-      return List.copyOf(out);
-    } catch (RuntimeException e) {
-      return List.of();
-    }
-  }
-
-  private static final int PRIO_PROCESS = 0;
 
   /**
    * Lowers the calling thread's CPU priority to {@code niceness} (Linux: 0 normal to 19 lowest; raising it
@@ -139,21 +75,7 @@ public final class Threads {
     if (niceness < 0 || niceness > 19) {
       throw new IllegalArgumentException("niceness must be from 0 to 19, got " + niceness);
     }
-    Linker linker = Linker.nativeLinker();
-    SymbolLookup libc = linker.defaultLookup();
-    Optional<java.lang.foreign.MemorySegment> gettid = libc.find("gettid");
-    Optional<java.lang.foreign.MemorySegment> setpriority = libc.find("setpriority");
-    if (gettid.isEmpty() || setpriority.isEmpty()) {
-      return false;
-    }
-    try {
-      int tid = (int) linker.downcallHandle(gettid.get(), FunctionDescriptor.of(ValueLayout.JAVA_INT)).invokeExact();
-      int rc = (int) linker.downcallHandle(setpriority.get(), FunctionDescriptor.of(ValueLayout.JAVA_INT,
-          ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT)).invokeExact(PRIO_PROCESS, tid, niceness);
-      return rc == 0;
-    } catch (Throwable e) {
-      return false;
-    }
+    return ThreadPriority.setNiceness(niceness);
   }
 
   /** A one-line warning when the environment will make libtorch slow, or null. */

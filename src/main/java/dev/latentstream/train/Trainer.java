@@ -22,6 +22,9 @@ import dev.latentstream.model.Models;
 import dev.latentstream.model.TensorData;
 import dev.latentstream.optim.Optim;
 import dev.latentstream.render.FrameRenderer;
+import dev.latentstream.wire.EpochResult;
+import dev.latentstream.wire.Frame;
+import dev.latentstream.wire.SettingChange;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -150,10 +153,6 @@ public final class Trainer {
 
   public boolean isPaused() {
     return mailbox.isPaused();
-  }
-
-  public boolean isFinished() {
-    return mailbox.isClosed();
   }
 
   /**

@@ -2,6 +2,9 @@ package dev.latentstream.train;
 
 import dev.latentstream.diagnostics.Diagnostics;
 import dev.latentstream.diagnostics.Warning;
+import dev.latentstream.wire.EpochResult;
+import dev.latentstream.wire.Frame;
+import dev.latentstream.wire.SettingChange;
 
 /**
  * Receives what a {@link Trainer} produces. Every callback runs on the trainer's own thread, between

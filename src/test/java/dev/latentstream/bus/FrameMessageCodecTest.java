@@ -5,9 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
-import dev.latentstream.train.Frame;
-import dev.latentstream.train.FrameKind;
-import dev.latentstream.train.ScatterPoints;
+import dev.latentstream.wire.Frame;
+import dev.latentstream.wire.FrameHeader;
+import dev.latentstream.wire.FrameKind;
+import dev.latentstream.wire.ScatterPoints;
 import io.vertx.core.buffer.Buffer;
 import org.junit.jupiter.api.Test;
 
@@ -57,11 +58,11 @@ class FrameMessageCodecTest {
     Frame f = new Frame(FrameKind.LATENT, 5, 1, 662, 512, new byte[] {1}, plane,
         new ScatterPoints(4, xy, new byte[] {3, 1, 4, (byte) 255}));
     Buffer b = FrameMessage.of(7, f).pointsFrame();
-    assertEquals(FrameMessage.FORMAT_POINTS, b.getByte(2));
+    assertEquals(FrameHeader.FORMAT_POINTS, b.getByte(2));
     assertEquals(FrameKind.LATENT.code(), b.getByte(1));
     assertEquals(7, b.getInt(4));
     assertEquals(512, b.getShort(20) & 0xffff, "a square plot: width = height");
-    assertEquals(FrameMessage.HEADER_BYTES + FrameMessage.POINTS_HEADER_BYTES + 5 * 4, b.length());
+    assertEquals(FrameHeader.BYTES + FrameHeader.POINTS_HEADER_BYTES + 5 * 4, b.length());
     // the ends of the range are 0 and 65535 exactly; y grows upwards like the plane's
     assertEquals(0, b.getUnsignedShort(44));
     assertEquals(0, b.getUnsignedShort(46));

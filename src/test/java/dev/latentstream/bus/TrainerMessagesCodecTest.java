@@ -19,8 +19,8 @@ class TrainerMessagesCodecTest {
   static final List<TrainerEvent> EVENTS = List.of(
       new TrainerEvent.Status(1, new JsonObject().put("id", "a").put("num", 1)),
       new TrainerEvent.Step(1, 17, 2, 1_795_000_000_000L, TERMS),
-      new TrainerEvent.Epoch(1, new dev.latentstream.train.EpochResult(2, 32, TERMS, 101.25, 1.5, 0.25)),
-      new TrainerEvent.Setting(1, new dev.latentstream.train.SettingChange(32, 2, "lr", 5e-4)),
+      new TrainerEvent.Epoch(1, new dev.latentstream.wire.EpochResult(2, 32, TERMS, 101.25, 1.5, 0.25)),
+      new TrainerEvent.Setting(1, new dev.latentstream.wire.SettingChange(32, 2, "lr", 5e-4)),
       new TrainerEvent.Log(1, "fetching"),
       new TrainerEvent.Deleted(1, "a"),
       new TrainerEvent.Diagnostics(1, new dev.latentstream.diagnostics.Diagnostics(40, 2, "kl",

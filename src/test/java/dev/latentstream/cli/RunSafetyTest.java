@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.latentstream.rundir.MetricsCsv;
+import dev.latentstream.runformat.MetricsCsv;
 import dev.latentstream.rundir.RunStatus;
 import java.io.IOException;
 import java.nio.file.Files;

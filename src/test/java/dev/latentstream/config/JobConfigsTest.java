@@ -87,6 +87,16 @@ class JobConfigsTest {
   }
 
   @Test
+  void malformedJsonInAJobFileNamesTheLineAndColumn(@TempDir Path dir) throws IOException {
+    Path file = dir.resolve("broken.json");
+    Files.writeString(file, "{\n  \"model\": \"vae\",\n  \"latent\": 20,,\n  \"epochs\": 3\n}\n");
+    ConfigException e = assertThrows(ConfigException.class, () -> JobConfigs.load(file));
+    assertTrue(e.getMessage().startsWith(file + ": not valid JSON at line 3, column 16: "), e.getMessage());
+    assertTrue(error("{\"model\": \"vae\" \"x\"}").startsWith("job.json: not valid JSON at line 1, column 17: "),
+        error("{\"model\": \"vae\" \"x\"}"));
+  }
+
+  @Test
   void reportsAMissingFileByPath(@TempDir Path dir) {
     Path missing = dir.resolve("nope.json");
     ConfigException e = assertThrows(ConfigException.class, () -> JobConfigs.load(missing));

@@ -45,9 +45,9 @@ import picocli.CommandLine.Spec;
  * runs viewers that churn for minutes and watches the server's memory and the stayers' loss streams.
  *
  * <pre>
- * java -cp ... dev.latentstream.load.LoadGenerator --url http://127.0.0.1:8080 --pid 1234 --phases 0,200,1000 --storm 500
- * java -cp ... dev.latentstream.load.LoadGenerator --url http://127.0.0.1:8080 --pid 1234 --decode-flood
- * java -cp ... dev.latentstream.load.LoadGenerator --url http://127.0.0.1:8080 --pid 1234 --soak 20 --viewers 200 --churn 10
+ * ./latentstream tool LoadGenerator --url http://127.0.0.1:8080 --pid 1234 --phases 0,200,1000 --storm 500
+ * ./latentstream tool LoadGenerator --url http://127.0.0.1:8080 --pid 1234 --decode-flood
+ * ./latentstream tool LoadGenerator --url http://127.0.0.1:8080 --pid 1234 --soak 20 --viewers 200 --churn 10
  * </pre>
  */
 @Command(name = "load", mixinStandardHelpOptions = true, description = "WebSocket load generator for latentstream.")

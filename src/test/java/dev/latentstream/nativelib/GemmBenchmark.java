@@ -33,8 +33,7 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  * {@code cblas_sgemm}, as the step calls it without AVX-512F), on 1 and 2 threads. OpenBLAS runs with this
  * environment's settings ({@code OPENBLAS_CORETYPE} included), as it does in the trainer.
  *
- * <p>Run: {@code java --enable-native-access=ALL-UNNAMED -cp "target/test-classes:target/classes:$(cat
- * target/cp.txt)" dev.latentstream.nativelib.GemmBenchmark} (the README's Benchmarks section builds cp.txt).
+ * <p>Run: {@code ./latentstream tool GemmBenchmark} (figures: {@code docs/benchmarks.md}).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.latentstream.rundir.Checkpoint;
-import dev.latentstream.rundir.MetricsCsv;
+import dev.latentstream.runformat.MetricsCsv;
 import dev.latentstream.rundir.RunStatus;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;

@@ -64,7 +64,7 @@ class JobLogTest {
     for (int s = 1; s <= 10; s++) {
       watch.onEvent(new TrainerEvent.Step(7, s, 1, 1_000_000L + s * 500L, Map.of("loss", 300.0 - s, "kl", 10.0)));
     }
-    watch.onEvent(new TrainerEvent.Epoch(7, new dev.latentstream.train.EpochResult(1, 10, Map.of("loss", 290.0), 280.25,
+    watch.onEvent(new TrainerEvent.Epoch(7, new dev.latentstream.wire.EpochResult(1, 10, Map.of("loss", 290.0), 280.25,
         5.5, 0.5)));
     watch.onEvent(new TrainerEvent.Status(7, job("paused").put("step", 10).put("epoch", 1)));
     watch.onEvent(new TrainerEvent.Status(7, job("running").put("step", 10).put("epoch", 1)));

@@ -24,7 +24,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * Prints {@code /metrics} scrape time (p50, p95, max of N scrapes) with 0 and V viewers connected while a
  * small job trains, each viewer subscribed to the job's loss and recon streams. A benchmark, not a test: it
- * asserts nothing. Run with {@code java ... dev.latentstream.ops.MetricsScrapeBenchmark [viewers] [scrapes]}.
+ * asserts nothing. Run with {@code ./latentstream tool MetricsScrapeBenchmark [viewers] [scrapes]}.
  */
 public final class MetricsScrapeBenchmark {
 

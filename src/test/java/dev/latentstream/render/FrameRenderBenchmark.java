@@ -31,9 +31,7 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  * native kernels (reading native "tensor" memory in place) and by the Java paths (the Java kernels, and
  * the classic copy-to-BufferedImage + ImageIO route).
  *
- * <p>Run: {@code ./mvnw -q test-compile && java --enable-native-access=ALL-UNNAMED -cp
- * "target/test-classes:target/classes:$(cat target/classpath.txt)" dev.latentstream.render.FrameRenderBenchmark}
- * (see the README for the one-liner that builds the class path).
+ * <p>Run: {@code ./latentstream tool FrameRenderBenchmark} (figures: {@code docs/benchmarks.md}).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)

@@ -1,5 +1,6 @@
 package dev.latentstream.rundir;
 
+import dev.latentstream.runformat.AtomicFile;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

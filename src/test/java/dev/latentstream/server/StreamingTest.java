@@ -288,7 +288,7 @@ class StreamingTest {
       double seconds = (System.nanoTime() - t0) / 1e9;
       JsonObject kept = server.request(HttpMethod.GET, "/api/jobs/" + live.getString("id") + "/frames", null, null).json();
       for (int kind = 1; kind <= 4; kind++) {
-        long produced = kept.getJsonArray(dev.latentstream.train.FrameKind.fromCode(kind).wireName()).stream()
+        long produced = kept.getJsonArray(dev.latentstream.wire.FrameKind.fromCode(kind).wireName()).stream()
             .filter(st -> ((Number) st).longValue() > from && ((Number) st).longValue() <= until).count();
         System.out.printf("kind %d: %d frames made in %.1f s; %d sent at 1 fps, %d at 2 fps%n", kind, produced, seconds,
             frames.get(slow).getOrDefault(kind, 0), frames.get(normal).getOrDefault(kind, 0));

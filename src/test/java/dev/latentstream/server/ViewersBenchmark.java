@@ -26,7 +26,7 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Prints seconds per epoch of the vae-fashion preset with 0, 1 and 200 live WebSocket viewers (each
  * subscribed to every stream), and the step-to-client latency of loss points on loopback (p50/p99).
- * A benchmark, not a test: it asserts nothing. Run with {@code java ... dev.latentstream.server.ViewersBenchmark [epochs]}.
+ * A benchmark, not a test: it asserts nothing. Run with {@code ./latentstream tool ViewersBenchmark [epochs]}.
  */
 public final class ViewersBenchmark {
 

@@ -4,8 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.latentstream.bus.FrameMessage;
-import dev.latentstream.train.Frame;
-import dev.latentstream.train.FrameKind;
+import dev.latentstream.wire.Frame;
+import dev.latentstream.wire.FrameHeader;
+import dev.latentstream.wire.FrameKind;
 import io.vertx.core.Future;
 import io.vertx.core.http.ServerWebSocket;
 import java.lang.reflect.Proxy;
@@ -56,7 +57,7 @@ class ClientSessionTest {
   }
 
   static FrameMessage frame(FrameKind kind, long step, int bytes) {
-    return FrameMessage.of(1, new Frame(kind, step, 0, 1, 1, new byte[bytes - FrameMessage.HEADER_BYTES]));
+    return FrameMessage.of(1, new Frame(kind, step, 0, 1, 1, new byte[bytes - FrameHeader.BYTES]));
   }
 
   @Test

@@ -6,10 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.latentstream.bus.FrameMessage;
 import dev.latentstream.bus.TrainerEvent;
-import dev.latentstream.train.EpochResult;
-import dev.latentstream.train.SettingChange;
-import dev.latentstream.train.Frame;
-import dev.latentstream.train.FrameKind;
+import dev.latentstream.wire.EpochResult;
+import dev.latentstream.wire.Frame;
+import dev.latentstream.wire.FrameHeader;
+import dev.latentstream.wire.FrameKind;
+import dev.latentstream.wire.SettingChange;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -148,9 +149,9 @@ class ProtocolDocumentTest {
   void thePointsTableMatchesTheBytes() {
     float[] range = {-2f, 2f, -1f, 3f};
     Frame f = new Frame(FrameKind.LATENT, 9, 1, 662, 512, new byte[] {1}, range,
-        new dev.latentstream.train.ScatterPoints(2, new float[] {-2f, 3f, 2f, -1f}, new byte[] {7, 2}));
+        new dev.latentstream.wire.ScatterPoints(2, new float[] {-2f, 3f, 2f, -1f}, new byte[] {7, 2}));
     Buffer b = FrameMessage.of(5, f).pointsFrame();
-    assertEquals(FrameMessage.FORMAT_POINTS, b.getUnsignedByte(2), "format 2 in the header");
+    assertEquals(FrameHeader.FORMAT_POINTS, b.getUnsignedByte(2), "format 2 in the header");
     int count = 2;
     List<List<String>> rows = pointsRows(doc);
     assertEquals(List.of("24", "40", "44", "44 + 4·count"), rows.stream().map(r -> r.get(0)).toList());
@@ -186,7 +187,7 @@ class ProtocolDocumentTest {
         case "u32" -> b.getUnsignedInt(offset);
         case "u64" -> b.getLong(offset);
         default -> {
-          assertEquals(FrameMessage.HEADER_BYTES, offset, "the PNG follows the header");
+          assertEquals(FrameHeader.BYTES, offset, "the PNG follows the header");
           assertEquals(42, b.getByte(offset));
           yield -1;
         }
@@ -197,8 +198,8 @@ class ProtocolDocumentTest {
         case "u32" -> 4;
         default -> 8;
       };
-      Map<String, Long> expected = Map.of("protocol version", (long) FrameMessage.VERSION, "kind", 4L,
-          "format", (long) FrameMessage.FORMAT_PNG, "reserved", 0L, "job", 5L, "step", 123_456_789_012L, "epoch", 7L,
+      Map<String, Long> expected = Map.of("protocol version", (long) FrameHeader.VERSION, "kind", 4L,
+          "format", (long) FrameHeader.FORMAT_PNG, "reserved", 0L, "job", 5L, "step", 123_456_789_012L, "epoch", 7L,
           "width", 300L, "height", 280L);
       if (value >= 0) {
         String name = expected.keySet().stream().filter(field::startsWith).findFirst()
@@ -207,7 +208,7 @@ class ProtocolDocumentTest {
       }
     }
     assertEquals(10, seen, "nine header fields and the PNG");
-    assertTrue(doc.contains("a " + FrameMessage.HEADER_BYTES + "-byte big-endian header"));
+    assertTrue(doc.contains("a " + FrameHeader.BYTES + "-byte big-endian header"));
     assertTrue(Arrays.stream(FrameKind.values()).allMatch(k -> doc.contains(k.code() + " " + k.wireName())),
         "the kind codes");
   }

@@ -40,9 +40,7 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  * forward and by the model's libtorch forward. The thread split is the trainer's ({@link Threads#configure}).
  * Images are synthetic strokes: the cost does not depend on what the pixels show.
  *
- * <p>Run: {@code ./mvnw -q test-compile && OMP_WAIT_POLICY=PASSIVE java --enable-native-access=ALL-UNNAMED -cp
- * "target/test-classes:target/classes:$(cat target/cp.txt)" dev.latentstream.train.StepBenchmark}
- * (see the README for the one-liner that builds the class path).
+ * <p>Run: {@code ./latentstream tool StepBenchmark} (figures: {@code docs/benchmarks.md}).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)

@@ -1,7 +1,5 @@
-package dev.latentstream.rundir;
+package dev.latentstream.runformat;
 
-import dev.latentstream.train.EpochResult;
-import dev.latentstream.train.StepMetrics;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -26,8 +24,10 @@ import java.util.Map;
  * ({@code posterior_collapse;test_loss_rising}). On resume the rows after the checkpoint are dropped, so
  * the file continues the same sequence; a stopped run is checkpointed at its last step, so then none are.
  *
- * <p>This class is the one place that knows the format: everyone else reads the file through {@link
- * #read}. The writer runs on the trainer thread; {@link #read} is blocking and runs on any thread.
+ * <p>This class is the one place that knows the format: everyone reads the file through {@link #read}
+ * or {@link #parse}, and the run directory's writer writes it through an instance. The writing methods
+ * take plain values, so a reader (a gateway) links nothing of the trainer's. An instance is used on the
+ * trainer thread; {@link #read} is blocking and runs on any thread.
  */
 public final class MetricsCsv implements AutoCloseable {
 
@@ -50,29 +50,35 @@ public final class MetricsCsv implements AutoCloseable {
   private PendingRow pending;
 
   private static final class PendingRow {
-    final StepMetrics m;
+    final long step;
+    final int epoch;
+    final Map<String, Double> terms;
+    final double seconds;
     final String setting;
     String test = "";
     String activeUnits = "";
     String topKFraction = "";
     String warning = "";
 
-    PendingRow(StepMetrics m, String setting) {
-      this.m = m;
+    PendingRow(long step, int epoch, Map<String, Double> terms, double seconds, String setting) {
+      this.step = step;
+      this.epoch = epoch;
+      this.terms = terms;
+      this.seconds = seconds;
       this.setting = setting;
     }
   }
 
-  MetricsCsv(Path file) {
+  public MetricsCsv(Path file) {
     this.file = file;
   }
 
   /**
-   * Starts the file: a fresh one, or on a resume the whole rows up to {@code keepUpToStep} (a row cut short
-   * by a crash is dropped). The new content replaces the file atomically ({@link AtomicFile}), so a failure
-   * here (a full disk) leaves the old file as it was.
+   * Starts the file with {@code lossTerms} as its term columns: a fresh one, or on a resume the whole rows up
+   * to {@code keepUpToStep} (a row cut short by a crash is dropped). The new content replaces the file
+   * atomically ({@link AtomicFile}), so a failure here (a full disk) leaves the old file as it was.
    */
-  void open(List<String> lossTerms, long keepUpToStep) {
+  public void open(List<String> lossTerms, long keepUpToStep) {
     terms = lossTerms;
     String header = "step,epoch," + String.join(",", lossTerms) + "," + String.join(",", TRAILING);
     int columns = 2 + lossTerms.size() + TRAILING.size();
@@ -110,34 +116,37 @@ public final class MetricsCsv implements AutoCloseable {
     }
   }
 
-  void setting(String key, double value) {
+  /** A live change, written on the next step's row. */
+  public void setting(String key, double value) {
     pendingSetting = (pendingSetting.isEmpty() ? "" : pendingSetting + ";") + key + "=" + fmt(value);
   }
 
-  void step(StepMetrics m) {
+  /** A step's loss terms per image and the seconds into its epoch. */
+  public void step(long step, int epoch, Map<String, Double> terms, double secondsIntoEpoch) {
     writePending();
-    pending = new PendingRow(m, pendingSetting);
+    pending = new PendingRow(step, epoch, terms, secondsIntoEpoch, pendingSetting);
     pendingSetting = "";
   }
 
   /** Diagnostics measured after the latest step go on its row; those before the first step are not kept. */
-  void diagnostics(int activeUnits, double topKFraction) {
+  public void diagnostics(int activeUnits, double topKFraction) {
     if (pending != null) {
       pending.activeUnits = Integer.toString(activeUnits);
       pending.topKFraction = fmt(topKFraction);
     }
   }
 
-  void warning(String code) {
+  /** An alarm's code, on the latest step's row. */
+  public void warning(String code) {
     if (pending != null) {
       pending.warning = pending.warning.isEmpty() ? code : pending.warning + ";" + code;
     }
   }
 
   /** The epoch's test loss goes on the row of its last step. */
-  void epoch(EpochResult e) {
+  public void epoch(double testLoss) {
     if (pending != null) {
-      pending.test = fmt(e.testLoss());
+      pending.test = fmt(testLoss);
     }
     writePending();
     flush();
@@ -149,10 +158,9 @@ public final class MetricsCsv implements AutoCloseable {
     }
     PendingRow r = pending;
     pending = null;
-    StepMetrics m = r.m;
-    buffer.append(m.step()).append(',').append(m.epoch()).append(',')
-        .append(String.join(",", terms.stream().map(t -> fmt(m.terms().getOrDefault(t, Double.NaN))).toList()))
-        .append(',').append(r.test).append(',').append(String.format(Locale.ROOT, "%.3f", m.elapsedSeconds()))
+    buffer.append(r.step).append(',').append(r.epoch).append(',')
+        .append(String.join(",", terms.stream().map(t -> fmt(r.terms.getOrDefault(t, Double.NaN))).toList()))
+        .append(',').append(r.test).append(',').append(String.format(Locale.ROOT, "%.3f", r.seconds))
         .append(',').append(r.setting).append(',').append(r.activeUnits).append(',').append(r.topKFraction)
         .append(',').append(r.warning).append('\n');
     long now = System.nanoTime();
@@ -167,7 +175,7 @@ public final class MetricsCsv implements AutoCloseable {
    * the file never ends in half a row, and the rows that did not fit are dropped with the exception: a run
    * that fails there resumes from a checkpoint before them (see {@link #commit}).
    */
-  void flush() {
+  private void flush() {
     if (buffer.isEmpty() || out == null) {
       return;
     }
@@ -191,7 +199,7 @@ public final class MetricsCsv implements AutoCloseable {
    * Every row so far on the disk, the latest step's too: called before a checkpoint, so a run resumed from
    * it finds each of its steps here.
    */
-  void commit() {
+  public void commit() {
     writePending();
     flush();
     try {

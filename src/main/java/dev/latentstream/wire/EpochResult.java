@@ -1,4 +1,4 @@
-package dev.latentstream.train;
+package dev.latentstream.wire;
 
 import java.util.Map;
 

@@ -1,4 +1,4 @@
-package dev.latentstream.train;
+package dev.latentstream.wire;
 
 /**
  * One rendered image stream frame, already PNG-encoded once; consumers share the bytes and never

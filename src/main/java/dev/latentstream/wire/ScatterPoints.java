@@ -1,4 +1,4 @@
-package dev.latentstream.train;
+package dev.latentstream.wire;
 
 /**
  * The latent scatter as data, for viewers that draw it themselves: up to {@link #MAX_POINTS} test points

@@ -1,4 +1,4 @@
-package dev.latentstream.rundir;
+package dev.latentstream.runformat;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -70,14 +70,15 @@ public final class AtomicFile {
     return file.resolveSibling(file.getFileName() + TMP);
   }
 
-  static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
+  /** Writes all of {@code b}: a channel may take less than all in one call. */
+  public static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
     while (b.hasRemaining()) {
       ch.write(b);
     }
   }
 
   /** Forces a directory's entries (a rename) to the disk, where the file system allows it. */
-  static void forceDirectory(Path dir) throws IOException {
+  public static void forceDirectory(Path dir) throws IOException {
     try (FileChannel c = FileChannel.open(dir, StandardOpenOption.READ)) {
       c.force(true);
     } catch (IOException e) {
@@ -85,7 +86,7 @@ public final class AtomicFile {
     }
   }
 
-  static void deleteQuietly(Path file) {
+  public static void deleteQuietly(Path file) {
     try {
       Files.deleteIfExists(file);
     } catch (IOException ignored) {
@@ -95,7 +96,7 @@ public final class AtomicFile {
 
   /**
    * Removes the temporary files a killed process left in {@code dir} (not below it). Call only while holding
-   * the run's {@link RunLock}, when no one else can be writing them.
+   * the run's lock ({@code rundir.RunLock}), when no one else can be writing them.
    */
   public static void removeTemporaries(Path dir) {
     if (!Files.isDirectory(dir)) {
@@ -118,7 +119,11 @@ public final class AtomicFile {
    */
   public static UncheckedIOException cannotWrite(Path file, IOException e) {
     String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-    if (e instanceof java.nio.file.FileSystemException fse && fse.getReason() != null) {
+    if (e instanceof java.nio.file.NoSuchFileException) {
+      reason = "its directory does not exist";
+    } else if (e instanceof java.nio.file.AccessDeniedException) {
+      reason = "permission denied";
+    } else if (e instanceof java.nio.file.FileSystemException fse && fse.getReason() != null) {
       reason = fse.getReason();
     }
     String message = full(e) ? "no space left on device: cannot write " + file + " (" + disk(file) + ")"

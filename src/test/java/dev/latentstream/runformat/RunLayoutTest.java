@@ -1,20 +1,20 @@
-package dev.latentstream.rundir;
+package dev.latentstream.runformat;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.latentstream.train.FrameKind;
+import dev.latentstream.wire.FrameKind;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Which run files a trainer node hands to gateway nodes: the layout's own, and no name that leaves the run. */
-class RunDirectoryWriterTest {
+class RunLayoutTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"metrics.csv", "checkpoint/latest.pt", "reconst-1.png", "sampled-12.png", "latent-400.png",
       "manifold-999999999.png"})
   void theLayoutsOwnFilesAreServed(String name) {
-    assertTrue(RunDirectoryWriter.servable(name), name);
+    assertTrue(RunLayout.servable(name), name);
   }
 
   @ParameterizedTest
@@ -22,15 +22,15 @@ class RunDirectoryWriterTest {
       "latent-0.png", "latent--1.png", "latent-1.png/..", "latent-1.PNG", "x/latent-1.png", "latent-1.png\u0000",
       "metrics.csv ", "manifold-1000000000.png", "..", "checkpoint"})
   void anythingElseIsNot(String name) {
-    assertFalse(RunDirectoryWriter.servable(name), name);
+    assertFalse(RunLayout.servable(name), name);
   }
 
   @org.junit.jupiter.api.Test
   void everyFrameFileTheWriterNamesIsServed() {
     for (FrameKind kind : FrameKind.values()) {
-      assertTrue(RunDirectoryWriter.servable(RunDirectoryWriter.fileName(kind, 7)), kind.name());
+      assertTrue(RunLayout.servable(RunLayout.frameFile(kind, 7)), kind.name());
     }
-    assertTrue(RunDirectoryWriter.servable(MetricsCsv.FILE));
-    assertTrue(RunDirectoryWriter.servable(Checkpoint.RUN_FILE));
+    assertTrue(RunLayout.servable(MetricsCsv.FILE));
+    assertTrue(RunLayout.servable(RunLayout.CHECKPOINT));
   }
 }
