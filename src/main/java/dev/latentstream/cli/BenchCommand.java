@@ -50,6 +50,9 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--data-dir", paramLabel = "DIR", description = "Look for datasets here first.")
   Path dataDir;
 
+  @Option(names = "--engine", paramLabel = "ENGINE", description = "libtorch, native or auto: our side's engine (default: the job's).")
+  String engine;
+
   @Option(names = "--skip-python", description = "Only time our side.")
   boolean skipPython;
 
@@ -62,11 +65,21 @@ public final class BenchCommand implements Callable<Integer> {
       throw new UserError("--epochs must be at least 1");
     }
     JobConfig config = JobConfigs.load(job).withEpochs(epochs);
+    if (engine != null) {
+      config = config.withEngine(TrainCommand.engine(engine));
+    }
     Dataset data = Datasets.load(config.dataset(), dataDir);
     Path runDir = Files.createTempDirectory("latentstream-bench");
     List<Epoch> ours = new ArrayList<>();
     double[] lastStepSeconds = {0};
+    String[] ran = {"?"};
     TrainingListener timing = new TrainingListener() {
+      @Override
+      public void onStart(dev.latentstream.train.RunStart start) {
+        ran[0] = start.engine().wireName();
+        System.out.printf("latentstream engine: %s%n", ran[0]);
+      }
+
       @Override
       public void onStep(StepMetrics m) {
         lastStepSeconds[0] = m.elapsedSeconds();
@@ -115,8 +128,8 @@ public final class BenchCommand implements Callable<Integer> {
     // The first epoch carries JIT warm-up on our side and import/first-touch costs on Python's.
     int from = ours.size() > 1 ? 1 : 0;
     double ourMean = ours.subList(from, ours.size()).stream().mapToDouble(Epoch::seconds).average().orElse(Double.NaN);
-    System.out.printf(Locale.ROOT, "%nlatentstream: %.3f s/epoch (epochs %d-%d), final test loss %.3f%n", ourMean,
-        from + 1, ours.size(), ours.getLast().testLoss());
+    System.out.printf(Locale.ROOT, "%nlatentstream (engine %s): %.3f s/epoch (epochs %d-%d), final test loss %.3f%n",
+        ran[0], ourMean, from + 1, ours.size(), ours.getLast().testLoss());
     if (!theirs.isEmpty()) {
       double theirMean = theirs.subList(Math.min(from, theirs.size() - 1), theirs.size()).stream()
           .mapToDouble(Epoch::seconds).average().orElse(Double.NaN);

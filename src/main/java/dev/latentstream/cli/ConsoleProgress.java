@@ -40,9 +40,9 @@ final class ConsoleProgress implements TrainingListener {
   @Override
   public void onStart(RunStart start) {
     epochs = start.job().epochs();
-    out.printf(Locale.ROOT, "training %s: %s on %s (%d train / %d test images), %d epochs of %d steps, device %s%n",
+    out.printf(Locale.ROOT, "training %s: %s on %s (%d train / %d test images), %d epochs of %d steps, device %s, engine %s%n",
         start.job().name(), start.job().model().wireName(), start.job().dataset(), start.trainCount(),
-        start.testCount(), epochs, start.batchesPerEpoch(), start.device());
+        start.testCount(), epochs, start.batchesPerEpoch(), start.device(), start.engine().wireName());
     if (start.startStep() > 0) {
       // A stopped run was checkpointed at its step, which may lie inside an epoch.
       long batch = start.startStep() - (long) start.startEpoch() * start.batchesPerEpoch();

@@ -48,6 +48,10 @@ public final class ServeCommand implements Callable<Integer> {
   @Option(names = "--epochs", paramLabel = "N", description = "Override the first job's epoch count.")
   Integer epochs;
 
+  @Option(names = "--engine", paramLabel = "ENGINE",
+      description = "libtorch, native or auto: the engine of jobs that name none (default: LATENTSTREAM_ENGINE, the config's engine, else auto).")
+  String engine;
+
   @Option(names = "--log-format", paramLabel = "FORMAT",
       description = "text (default) or json: one JSON object per line, for log shippers.")
   LogFormat logFormat = LogFormat.text;
@@ -91,6 +95,7 @@ public final class ServeCommand implements Callable<Integer> {
     putIfSet(overrides, "port", port);
     putIfSet(overrides, "token", token);
     putIfSet(overrides, "role", role);
+    putIfSet(overrides, "engine", engine);
     putIfSet(overrides, "clusterHost", clusterHost);
     putIfSet(overrides, "clusterPort", clusterPort);
     if (members != null) {
@@ -117,7 +122,7 @@ public final class ServeCommand implements Callable<Integer> {
     try {
       if (!noJob && config.role().runsTrainer()) {
         Path file = job != null ? job : config.jobsDir().resolve(config.defaultJob() + ".json");
-        first = JobConfigs.load(file);
+        first = JobConfigs.load(file, config.engine());
         if (epochs != null) {
           first = first.withEpochs(epochs);
         }

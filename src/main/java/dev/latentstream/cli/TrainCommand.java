@@ -56,6 +56,10 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--resume", description = "Continue the run in --out from its last checkpoint.")
   boolean resume;
 
+  @Option(names = "--engine", paramLabel = "ENGINE",
+      description = "libtorch, native or auto: override the job's engine (also on --resume).")
+  String engine;
+
   @Option(names = "--data-dir", paramLabel = "DIR", description = "Look for datasets here first.")
   Path dataDir;
 
@@ -159,6 +163,9 @@ public final class TrainCommand implements Callable<Integer> {
     JobConfig config = JobConfigs.load(job);
     if (epochs != null) {
       config = config.withEpochs(epochs);
+    }
+    if (engine != null) {
+      config = config.withEngine(engine(engine));
     }
     Path dir;
     if (out != null) {
@@ -265,7 +272,8 @@ public final class TrainCommand implements Callable<Integer> {
     }
     if (job != null) {
       JobConfig given = JobConfigs.load(job);
-      if (!given.withEpochs(fromRun.epochs()).equals(fromRun)) {
+      // The engine may change on a resume: checkpoints are the same whichever engine wrote them.
+      if (!given.withEpochs(fromRun.epochs()).withEngine(fromRun.engine()).equals(fromRun)) {
         throw new UserError(job + " differs from the job of the run in " + out
             + "; resume without --job, or start a new run");
       }
@@ -275,6 +283,16 @@ public final class TrainCommand implements Callable<Integer> {
       System.out.println(out + ": already trained " + done + " epochs; pass --epochs M > " + done + " to continue");
       return null;
     }
-    return new Run(fromRun.withEpochs(target), out, null, fromCheckpoint);
+    JobConfig config = fromRun.withEpochs(target);
+    return new Run(engine == null ? config : config.withEngine(engine(engine)), out, null, fromCheckpoint);
+  }
+
+  /** {@code --engine}'s value, or a UserError naming the three. */
+  static JobConfig.Engine engine(String name) {
+    try {
+      return JobConfig.Engine.of(name);
+    } catch (dev.latentstream.config.ConfigException e) {
+      throw new UserError("--engine must be libtorch, native or auto, got \"" + name + "\"");
+    }
   }
 }

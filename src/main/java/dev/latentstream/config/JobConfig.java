@@ -36,7 +36,8 @@ public record JobConfig(
     int diagnosticsEverySteps,
     double freeBits,
     int klWarmupSteps,
-    int iwaeSamples) {
+    int iwaeSamples,
+    Engine engine) {
 
   public enum ModelType {
     ae,
@@ -77,6 +78,39 @@ public record JobConfig(
     mean
   }
 
+  /**
+   * What computes the training step: {@code libtorch} (autograd and libtorch's optimisers, nothing
+   * hand-written), {@code native} (latentstream's hand-written step, loss and optimiser kernels; a job
+   * they cannot run is refused with the reason) or {@code auto} (native where it applies, else libtorch).
+   * The engine a run actually used is reported beside it ({@code train.RunStart#engine}).
+   */
+  public enum Engine {
+    LIBTORCH("libtorch"),
+    NATIVE("native"),
+    AUTO("auto");
+
+    private final String wireName;
+
+    Engine(String wireName) {
+      this.wireName = wireName;
+    }
+
+    @com.fasterxml.jackson.annotation.JsonValue
+    public String wireName() {
+      return wireName;
+    }
+
+    /** The engine named {@code name} (libtorch, native or auto, any case). */
+    public static Engine of(String name) {
+      for (Engine e : values()) {
+        if (e.wireName.equalsIgnoreCase(name)) {
+          return e;
+        }
+      }
+      throw new ConfigException("\"engine\" must be libtorch, native or auto, got \"" + name + "\"");
+    }
+  }
+
   public enum OptimizerType {
     adam,
     rmsprop
@@ -101,6 +135,13 @@ public record JobConfig(
     JobConfigs.checkEpochs(newEpochs);
     return new JobConfig(name, description, model, dataset, hidden, latent, activation, loss, reduction, beta, noise, conv,
         discriminator, optimizer, lr, batchSize, newEpochs, seed, device, frameEverySteps, threads, checkpointEverySeconds, diagnosticsEverySteps,
-        freeBits, klWarmupSteps, iwaeSamples);
+        freeBits, klWarmupSteps, iwaeSamples, engine);
+  }
+
+  /** This job on another engine; a resumed run may change it, as nothing in the checkpoint depends on it. */
+  public JobConfig withEngine(Engine newEngine) {
+    return new JobConfig(name, description, model, dataset, hidden, latent, activation, loss, reduction, beta, noise, conv,
+        discriminator, optimizer, lr, batchSize, epochs, seed, device, frameEverySteps, threads, checkpointEverySeconds, diagnosticsEverySteps,
+        freeBits, klWarmupSteps, iwaeSamples, java.util.Objects.requireNonNull(newEngine));
   }
 }

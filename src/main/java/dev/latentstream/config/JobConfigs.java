@@ -40,7 +40,7 @@ public final class JobConfigs {
   private static final Set<String> KEYS = Set.of("name", "description", "model", "dataset", "hidden", "latent",
       "activation", "loss", "reduction", "beta", "noise", "conv", "discriminator", "optimizer", "lr", "batchSize",
       "epochs", "seed", "device", "frameEverySteps", "threads", "checkpointEverySeconds", "diagnosticsEverySteps", "freeBits", "klWarmupSteps",
-      "iwaeSamples");
+      "iwaeSamples", "engine");
 
   /**
    * Seconds of training between mid-epoch checkpoints: at most this much is lost when a node dies (0: epoch
@@ -134,6 +134,11 @@ public final class JobConfigs {
 
   /** Loads and validates a job file; the default name is the file name without {@code .json}. */
   public static JobConfig load(Path given) {
+    return load(given, JobConfig.Engine.AUTO);
+  }
+
+  /** As {@link #load(Path)}, with {@code defaultEngine} for a file that names no {@code engine} (a server's default). */
+  public static JobConfig load(Path given, JobConfig.Engine defaultEngine) {
     Path file = Install.resolve(given);
     String text;
     try {
@@ -154,7 +159,7 @@ public final class JobConfigs {
     if (root instanceof ObjectNode o && o.path("result").isObject()) {
       o.remove("result");
     }
-    return fromJson(root, file.toString(), defaultName);
+    return fromJson(root, file.toString(), defaultName, defaultEngine);
   }
 
   public static JobConfig parse(String json, String source, String defaultName) {
@@ -176,6 +181,11 @@ public final class JobConfigs {
 
   /** Validates a spec that arrived as a JSON tree (a file, a REST body or a WebSocket message). */
   public static JobConfig fromJson(JsonNode root, String source, String defaultName) {
+    return fromJson(root, source, defaultName, JobConfig.Engine.AUTO);
+  }
+
+  /** As {@link #fromJson(JsonNode, String, String)}, with {@code defaultEngine} where the spec names none. */
+  public static JobConfig fromJson(JsonNode root, String source, String defaultName, JobConfig.Engine defaultEngine) {
     if (root == null || !root.isObject()) {
       throw new ConfigException(source + ": a job spec must be a JSON object");
     }
@@ -229,7 +239,17 @@ public final class JobConfigs {
         r.intIn("diagnosticsEverySteps", frameEverySteps, 0, 1_000_000),
         variationalOnly(r, root, model, "freeBits", r.doubleIn("freeBits", 0.0, 0.0, 1000.0), 0.0),
         (int) variationalOnly(r, root, model, "klWarmupSteps", r.intIn("klWarmupSteps", 0, 0, 100_000_000), 0),
-        r.intIn("iwaeSamples", 64, 0, 5000));
+        r.intIn("iwaeSamples", 64, 0, 5000),
+        engine(r, defaultEngine));
+  }
+
+  private static JobConfig.Engine engine(Reader r, JobConfig.Engine dflt) {
+    String name = r.string("engine", dflt.wireName());
+    try {
+      return JobConfig.Engine.of(name);
+    } catch (ConfigException e) {
+      throw new ConfigException(r.source() + ": " + e.getMessage());
+    }
   }
 
   private static void checkKeys(JsonNode root, String source) {

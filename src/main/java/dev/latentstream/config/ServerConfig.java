@@ -3,6 +3,7 @@ package dev.latentstream.config;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -28,6 +29,7 @@ public record ServerConfig(
     String token,
     boolean watchRequiresToken,
     List<String> allowedOrigins,
+    List<String> trustedProxies,
     int maxConcurrentJobs,
     int queueLimit,
     int maxMessageBytes,
@@ -51,7 +53,8 @@ public record ServerConfig(
     List<String> clusterMembers,
     String clusterHost,
     int clusterPort,
-    Role role) {
+    Role role,
+    JobConfig.Engine engine) {
 
   /** Which verticles this process runs: both sides, or one side of a cluster. */
   public enum Role {
@@ -75,6 +78,7 @@ public record ServerConfig(
       Map.entry("host", "127.0.0.1"), Map.entry("port", 8080), Map.entry("runsDir", "runs"),
       Map.entry("jobsDir", "config/jobs"), Map.entry("defaultJob", "vae-fashion"),
       Map.entry("watchRequiresToken", false), Map.entry("allowedOrigins", new JsonArray()),
+      Map.entry("trustedProxies", new JsonArray()),
       Map.entry("maxConcurrentJobs", 1), Map.entry("queueLimit", 8), Map.entry("maxMessageBytes", 65536),
       Map.entry("maxConnectionsPerIp", 32), Map.entry("slowClientTimeoutMs", 10000),
       Map.entry("writeQueueBytes", 4 * 1024 * 1024), Map.entry("lossBatchMs", 25), Map.entry("frameHistory", 300),
@@ -87,25 +91,25 @@ public record ServerConfig(
       Map.entry("resumeInterrupted", true),
       Map.entry("maxJobBytes", defaultMaxJobBytes()), Map.entry("allowDatasetPaths", false),
       Map.entry("clusterMembers", new JsonArray()), Map.entry("clusterHost", "127.0.0.1"),
-      Map.entry("clusterPort", 5701), Map.entry("role", "all"));
+      Map.entry("clusterPort", 5701), Map.entry("role", "all"), Map.entry("engine", "auto"));
 
   static final Set<String> KEYS = Set.of("host", "port", "runsDir", "dataDir", "jobsDir", "defaultJob", "token",
-      "watchRequiresToken", "allowedOrigins", "maxConcurrentJobs", "queueLimit", "maxMessageBytes",
+      "watchRequiresToken", "allowedOrigins", "trustedProxies", "maxConcurrentJobs", "queueLimit", "maxMessageBytes",
       "maxConnectionsPerIp", "slowClientTimeoutMs", "writeQueueBytes", "lossBatchMs", "frameHistory",
       "maxFramesPerSecond", "viewerBytesPerSecond", "maxEgressBytesPerSecond", "gatewayInstances", "interactiveMaxInFlightPerClient",
       "interactiveMaxQueued",
       "interactiveBudgetMsPerSecond", "interactiveClientMsPerSecond", "trainerThreads", "resumeInterrupted", "maxJobBytes", "allowDatasetPaths", "clusterMembers",
-      "clusterHost", "clusterPort", "role");
+      "clusterHost", "clusterPort", "role", "engine");
 
   /** This config with {@code token} set (e.g. a generated one). */
   public ServerConfig withToken(String token) {
     return new ServerConfig(host, port, runsDir, dataDir, jobsDir, defaultJob, token, watchRequiresToken, allowedOrigins,
-        maxConcurrentJobs, queueLimit, maxMessageBytes, maxConnectionsPerIp, slowClientTimeoutMs, writeQueueBytes,
+        trustedProxies, maxConcurrentJobs, queueLimit, maxMessageBytes, maxConnectionsPerIp, slowClientTimeoutMs, writeQueueBytes,
         lossBatchMs, frameHistory, maxFramesPerSecond, viewerBytesPerSecond, maxEgressBytesPerSecond,
         gatewayInstances,
         interactiveMaxInFlightPerClient,
         interactiveMaxQueued, interactiveBudgetMsPerSecond, interactiveClientMsPerSecond, trainerThreads, resumeInterrupted,
-        maxJobBytes, allowDatasetPaths, clusterMembers, clusterHost, clusterPort, role);
+        maxJobBytes, allowDatasetPaths, clusterMembers, clusterHost, clusterPort, role, engine);
   }
 
   /**
@@ -196,6 +200,14 @@ public record ServerConfig(
       }
       allowed.add(s);
     }
+    List<String> proxies = new ArrayList<>();
+    for (String p : strings(json, "trustedProxies", source, "IP addresses like \"10.0.0.5\"")) {
+      try {
+        proxies.add(InetAddress.ofLiteral(p.trim()).getHostAddress());
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(source + ": \"trustedProxies\" entry \"" + p + "\" is not an IP address");
+      }
+    }
     List<String> members = new ArrayList<>();
     for (String m : strings(json, "clusterMembers", source, "host:port addresses like \"10.0.0.2:5701\"")) {
       if (!m.matches("[^\\s:]+:\\d{1,5}") || Integer.parseInt(m.substring(m.lastIndexOf(':') + 1)) < 1
@@ -214,6 +226,7 @@ public record ServerConfig(
     return new ServerConfig(host, port, Path.of(string(json, "runsDir", source, false)),
         dataDir == null ? null : Path.of(dataDir), Install.resolve(Path.of(string(json, "jobsDir", source, false))),
         string(json, "defaultJob", source, false), token, bool(json, "watchRequiresToken", source), List.copyOf(allowed),
+        List.copyOf(proxies),
         integer(json, "maxConcurrentJobs", 1, 64, source), integer(json, "queueLimit", 0, 10_000, source),
         integer(json, "maxMessageBytes", 256, 16 << 20, source), integer(json, "maxConnectionsPerIp", 1, 100_000, source),
         integer(json, "slowClientTimeoutMs", 100, 3_600_000, source),
@@ -232,7 +245,17 @@ public record ServerConfig(
         wholeNumber(json, "maxJobBytes", 1L << 20, Long.MAX_VALUE, source),
         bool(json, "allowDatasetPaths", source),
         List.copyOf(members), string(json, "clusterHost", source, false),
-        integer(json, "clusterPort", 1, 65535, source), role);
+        integer(json, "clusterPort", 1, 65535, source), role, engine(json, source));
+  }
+
+  /** The engine for jobs that name none ({@code LATENTSTREAM_ENGINE}, {@code serve --engine}). */
+  private static JobConfig.Engine engine(JsonObject json, String source) {
+    String name = string(json, "engine", source, false);
+    try {
+      return JobConfig.Engine.of(name);
+    } catch (ConfigException e) {
+      throw new ConfigException(source + ": " + e.getMessage());
+    }
   }
 
   /**

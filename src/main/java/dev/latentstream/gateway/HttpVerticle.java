@@ -5,6 +5,7 @@ import dev.latentstream.config.ServerConfig;
 import dev.latentstream.ops.Ops;
 import dev.latentstream.stream.StreamHub;
 import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -13,10 +14,12 @@ import io.vertx.core.http.ServerWebSocketHandshake;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.FileSystemAccess;
 import io.vertx.ext.web.handler.StaticHandler;
+import java.net.InetAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
@@ -25,8 +28,9 @@ import java.util.concurrent.TimeUnit;
  * its own {@link StreamHub}, fed by event-bus publish like a gateway node on a cluster, so fan-out work is
  * spread over every core and REST never waits behind another loop's fan-out. Serves the web page, the REST
  * API ({@link JobsApi}) and {@code /ws}. The WebSocket handshake checks the path, the Origin, the
- * per-address connection limit (shared by the instances through {@link Gateway}) and, with {@code
- * watchRequiresToken}, the token.
+ * per-address connection limit (shared by the instances through {@link Gateway}; behind a load balancer
+ * listed in {@code trustedProxies}, per viewer address it forwards) and, with {@code watchRequiresToken}, the
+ * token.
  *
  * <p>permessage-deflate is off: frames are encoded once and shared, and deflating them again per client on
  * the event loop would undo that (see protocol.md, "Compression").
@@ -124,7 +128,8 @@ public final class HttpVerticle extends VerticleBase {
       h.reject(403);
       return;
     }
-    if (gateway.connections(h.remoteAddress().host()) >= config.maxConnectionsPerIp()) {
+    if (gateway.connections(clientAddress(h.remoteAddress().host(), h.headers(), config.trustedProxies()))
+        >= config.maxConnectionsPerIp()) {
       h.reject(429);
       return;
     }
@@ -163,11 +168,39 @@ public final class HttpVerticle extends VerticleBase {
   }
 
   private void attach(ServerWebSocket ws) {
-    String ip = ws.remoteAddress().host();
+    String ip = clientAddress(ws.remoteAddress().host(), ws.headers(), config.trustedProxies());
     gateway.connected(ip);
     ws.setWriteQueueMaxSize(config.writeQueueBytes());
     ws.shutdownHandler(v -> ws.close((short) 1001, "server shutting down"));
     hub.attach(ws, tokenIn(ws.query()), () -> gateway.disconnected(ip));
+  }
+
+  /**
+   * The viewer's address for the per-address limit: the peer's, or, when the peer is one of {@code trusted}
+   * (a load balancer such as HAProxy with {@code option forwardfor}), the address that proxy appended last to
+   * {@code X-Forwarded-For}. Entries before it were written by the client and prove nothing; an entry that is
+   * not an IP address leaves the peer's.
+   */
+  static String clientAddress(String peer, MultiMap headers, List<String> trusted) {
+    if (trusted.isEmpty() || !trusted.contains(canonical(peer))) {
+      return peer;
+    }
+    List<String> forwarded = headers.getAll("X-Forwarded-For");
+    if (forwarded.isEmpty()) {
+      return peer;
+    }
+    String last = forwarded.getLast();
+    String client = canonical(last.substring(last.lastIndexOf(',') + 1).trim());
+    return client == null ? peer : client;
+  }
+
+  /** The address in one spelling (IPv6 compressed or not), or null when {@code ip} is not an IP literal. */
+  private static String canonical(String ip) {
+    try {
+      return InetAddress.ofLiteral(ip).getHostAddress();
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
   }
 
   private boolean tokenIn(String query) {

@@ -32,6 +32,7 @@ final class EventPublisher implements TrainingListener {
   public void onStart(RunStart start) {
     job.batchesPerEpoch = start.batchesPerEpoch();
     job.device = start.device();
+    job.engine = start.engine().wireName();
     job.classes = start.classNames();
     job.step = start.startStep();
     job.epoch = start.startEpoch();

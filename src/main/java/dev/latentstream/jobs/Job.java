@@ -44,6 +44,8 @@ final class Job {
   volatile double imagesPerSecond;
   volatile double epochSeconds = Double.NaN;
   volatile String device = "";
+  /** The engine the run computes with once it started ({@code libtorch} or {@code native}); empty before. */
+  volatile String engine = "";
   volatile List<String> classes = List.of();
   volatile String error;
   volatile long startedAtMillis;
@@ -83,7 +85,7 @@ final class Job {
         .put("model", spec.model().wireName()).put("dataset", spec.dataset()).put("step", step).put("epoch", epoch)
         .put("epochs", spec.epochs()).put("batchesPerEpoch", batchesPerEpoch)
         .put("progress", batchesPerEpoch == 0 ? 0.0 : Math.min(1.0, step / (double) ((long) spec.epochs() * batchesPerEpoch)))
-        .put("device", device).put("updatedAt", updatedAtMillis)
+        .put("device", device).put("engine", engine).put("updatedAt", updatedAtMillis)
         .put("classes", new JsonArray(classes))
         .put("spec", new JsonObject(JobConfigs.toJson(spec)));
     if (Double.isFinite(iwae)) {

@@ -266,10 +266,10 @@ public final class TrainerVerticle extends VerticleBase {
       if (!Files.isRegularFile(file)) {
         throw new ReplyError(BAD_REQUEST, "unknown preset '" + preset + "' (no " + file + ")");
       }
-      spec = JobConfigs.load(file);
+      spec = JobConfigs.load(file, config.engine());
     } else if (body.spec() instanceof JsonObject s) {
       try {
-        spec = JobConfigs.fromJson(JobConfigs.JSON.readTree(s.encode()), "spec", "custom");
+        spec = JobConfigs.fromJson(JobConfigs.JSON.readTree(s.encode()), "spec", "custom", config.engine());
       } catch (IOException e) {
         throw new ReplyError(BAD_REQUEST, "spec is not valid JSON");
       }

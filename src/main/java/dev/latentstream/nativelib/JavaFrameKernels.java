@@ -19,6 +19,11 @@ public final class JavaFrameKernels implements FrameKernels, TrainingKernels {
   static final int POINT_ALPHA = 176;
 
   @Override
+  public Kind kind() {
+    return Kind.JAVA;
+  }
+
+  @Override
   public String implementation() {
     return "java";
   }

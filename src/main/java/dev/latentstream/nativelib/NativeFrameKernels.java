@@ -110,6 +110,11 @@ final class NativeFrameKernels implements FrameKernels, TrainingKernels {
   }
 
   @Override
+  public Kind kind() {
+    return Kind.NATIVE;
+  }
+
+  @Override
   public String implementation() {
     return "native lsframes " + VERSION_STRING;
   }

@@ -10,6 +10,14 @@ public interface TrainingKernels {
 
   String implementation();
 
+  /** Native code (liblsframes) or the Java fallback: what a caller chooses by, where implementation() is for people. */
+  enum Kind {
+    NATIVE,
+    JAVA
+  }
+
+  Kind kind();
+
   /**
    * Binary cross-entropy with logits and its gradient in one pass ({@code lsf_bce_logits}): writes
    * {@code (sigmoid(l) - x) * gradScale} to {@code grad} and returns the summed loss over {@code n} values.

@@ -54,6 +54,11 @@ final class JobWatch {
     volatile double testLoss = Double.NaN;
     volatile double imagesPerSecond = Double.NaN;
     int batchSize;
+    /**
+     * A start (not a resume from pause) not yet logged: the line waits for the run to say its engine, which it
+     * knows once set up; a run that fails before has no started line, only its failure.
+     */
+    boolean startPending;
     /** The step and time that open the current rate window and the current epoch's steps. */
     long windowStep = -1;
     long windowMillis;
@@ -155,6 +160,21 @@ final class JobWatch {
     if (!now.equals(before)) {
       transition(t, before, now, job);
     }
+    if (t.startPending && !now.equals("running")) {
+      t.startPending = false;
+    }
+    String engine = job.getString("engine", "");
+    if (t.startPending && !engine.isEmpty()) {
+      t.startPending = false;
+      String model = job.getString("model", "?");
+      String dataset = job.getString("dataset", "?");
+      long from = job.getLong("resumedAtStep", -1L);
+      String where = from >= 0 ? ", continuing from step " + from : "";
+      log(Level.INFO, t, "started: " + model + " on " + dataset + ", " + t.epochs + " epochs" + where + ", engine "
+              + engine,
+          fields("started", t).put("model", model).put("dataset", dataset).put("epochs", t.epochs)
+              .put("step", t.step).put("engine", engine));
+    }
   }
 
   private Tracked track(JsonObject job) {
@@ -251,11 +271,7 @@ final class JobWatch {
         if (before.equals("paused")) {
           log(Level.INFO, t, "resumed at step " + t.step, fields("resumed", t).put("step", t.step));
         } else {
-          long from = job.getLong("resumedAtStep", -1L);
-          String where = from >= 0 ? ", continuing from step " + from : "";
-          log(Level.INFO, t, "started: " + model + " on " + dataset + ", " + t.epochs + " epochs" + where,
-              fields("started", t).put("model", model).put("dataset", dataset).put("epochs", t.epochs)
-                  .put("step", t.step));
+          t.startPending = true;
         }
       }
       case "paused" -> log(Level.INFO, t, "paused at step " + t.step, fields("paused", t).put("step", t.step));

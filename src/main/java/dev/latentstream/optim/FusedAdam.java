@@ -3,7 +3,6 @@ package dev.latentstream.optim;
 import dev.latentstream.model.TensorData;
 import dev.latentstream.nativelib.TrainingKernels;
 import java.lang.foreign.MemorySegment;
-import org.bytedeco.pytorch.IValue;
 import org.bytedeco.pytorch.InputArchive;
 import org.bytedeco.pytorch.OutputArchive;
 import org.bytedeco.pytorch.Tensor;
@@ -21,9 +20,9 @@ import org.bytedeco.pytorch.global.torch;
  */
 final class FusedAdam implements Optim {
 
-  static final float BETA1 = 0.9f;
-  static final float BETA2 = 0.999f;
-  static final float EPS = 1e-8f;
+  static final float BETA1 = (float) AdamState.BETA1;
+  static final float BETA2 = (float) AdamState.BETA2;
+  static final float EPS = (float) AdamState.EPS;
 
   private final TrainingKernels kernels;
   /** Kept alive: the parameter wrappers below point into this vector's storage. */
@@ -171,28 +170,47 @@ final class FusedAdam implements Optim {
     return lr;
   }
 
+  /** Writes libtorch's Adam layout ({@link AdamState}), which libtorch's Adam reads as its own. */
   @Override
   public void save(OutputArchive archive) {
-    archive.write("steps", new IValue(steps));
-    archive.write("lr", new IValue(lr));
+    AdamState.write(archive, new AdamState.Values(lr, steps, expAvg, expAvgSq));
+  }
+
+  /** The layout this class wrote before {@link AdamState}'s, for tests of the conversion. */
+  void saveFormerLayout(OutputArchive archive) {
+    archive.write("steps", new org.bytedeco.pytorch.IValue(steps));
+    archive.write("lr", new org.bytedeco.pytorch.IValue(lr));
     for (int i = 0; i < params.length; i++) {
       archive.write("exp_avg." + i, expAvg[i]);
       archive.write("exp_avg_sq." + i, expAvgSq[i]);
     }
   }
 
+  /** Reads libtorch's Adam layout, or the one this class wrote before it ({@link AdamState#read}). */
   @Override
   public void load(InputArchive archive) {
-    IValue s = new IValue();
-    IValue l = new IValue();
-    archive.read("steps", s);
-    archive.read("lr", l);
-    steps = s.toInt();
-    lr = l.toDouble();
-    for (int i = 0; i < params.length; i++) {
-      archive.read("exp_avg." + i, expAvg[i]);
-      archive.read("exp_avg_sq." + i, expAvgSq[i]);
+    AdamState.Values v = AdamState.read(archive, params.length);
+    try {
+      for (int i = 0; i < params.length; i++) {
+        if (v.expAvg()[i] == null) {
+          expAvg[i].zero_();
+          expAvgSq[i].zero_();
+        } else {
+          // Into the tensors already here: their memory stays on this optimiser's device and in its layout.
+          expAvg[i].copy_(v.expAvg()[i]);
+          expAvgSq[i].copy_(v.expAvgSq()[i]);
+        }
+      }
+    } finally {
+      for (int i = 0; i < params.length; i++) {
+        if (v.expAvg()[i] != null) {
+          v.expAvg()[i].close();
+          v.expAvgSq()[i].close();
+        }
+      }
     }
+    steps = v.step();
+    lr = v.lr();
   }
 
   @Override

@@ -1,6 +1,8 @@
 package dev.latentstream.optim;
 
 import dev.latentstream.config.JobConfig;
+import dev.latentstream.nativelib.Kernels;
+import dev.latentstream.nativelib.TrainingKernels;
 import org.bytedeco.pytorch.Adam;
 import org.bytedeco.pytorch.AdamOptions;
 import org.bytedeco.pytorch.Optimizer;
@@ -12,19 +14,34 @@ import org.bytedeco.pytorch.TensorVector;
 public final class Optimizers {
   private Optimizers() {}
 
-  /**
-   * Adam on CPU parameters runs as {@link FusedAdam} when the native kernels are loaded; everything else
-   * is libtorch's own optimiser.
-   */
+  /** As {@link #create(JobConfig.OptimizerType, TensorVector, double, JobConfig.Engine)} on the {@code auto} engine. */
   public static Optim create(JobConfig.OptimizerType type, TensorVector parameters, double lr) {
-    if (type == JobConfig.OptimizerType.adam && FusedAdam.supports(parameters)
-        && dev.latentstream.nativelib.Kernels.training().implementation().startsWith("native")) {
-      return new FusedAdam(parameters, lr, dev.latentstream.nativelib.Kernels.training());
+    return create(type, parameters, lr, JobConfig.Engine.AUTO);
+  }
+
+  /**
+   * Unless the engine is {@code libtorch}, Adam on CPU parameters runs as {@link FusedAdam} when the native
+   * kernels are loaded; everything else is libtorch's own optimiser. Both write the same checkpoint layout.
+   */
+  public static Optim create(JobConfig.OptimizerType type, TensorVector parameters, double lr, JobConfig.Engine engine) {
+    if (engine != JobConfig.Engine.LIBTORCH && nativeAdam(type, parameters)) {
+      return new FusedAdam(parameters, lr, Kernels.training());
     }
     return new Libtorch(switch (type) {
       case adam -> new Adam(parameters, new AdamOptions(lr));
       case rmsprop -> new RMSprop(parameters, new RMSpropOptions(lr));
     });
+  }
+
+  /** Whether {@code create} gives the hand-written Adam for these parameters on a non-libtorch engine. */
+  public static boolean nativeAdam(JobConfig.OptimizerType type, TensorVector parameters) {
+    return type == JobConfig.OptimizerType.adam && Kernels.training().kind() == TrainingKernels.Kind.NATIVE
+        && FusedAdam.supports(parameters);
+  }
+
+  /** Whether {@code optimizer} is one of the hand-written ones. */
+  public static boolean isNative(Optim optimizer) {
+    return optimizer instanceof FusedAdam;
   }
 
   /** libtorch's optimiser behind {@link Optim}. */
@@ -54,9 +71,14 @@ public final class Optimizers {
       optimizer.save(archive);
     }
 
+    /** Adam's state in either engine's former layout too (see {@link AdamState}). */
     @Override
     public void load(org.bytedeco.pytorch.InputArchive archive) {
-      optimizer.load(archive);
+      if (optimizer instanceof Adam) {
+        optimizer.load(AdamState.toLibtorch(archive, (int) optimizer.param_groups().get(0).params().size()));
+      } else {
+        optimizer.load(archive);
+      }
     }
 
     @Override

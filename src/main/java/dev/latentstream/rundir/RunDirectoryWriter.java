@@ -24,7 +24,8 @@ import java.util.Map;
 
 /**
  * Keeps a run directory up to date — the layout shared by headless {@code train} and the server:
- * {@code job.json} (with, once a run completes, its {@code result}, such as the IWAE bound), {@code
+ * {@code job.json} (with its {@code result}: the engine that ran and, once a run completes, such figures as
+ * the IWAE bound), {@code
  * metrics.csv}, {@code loss.png}, and per epoch {@code reconst-E.png}, {@code sampled-E.png}, {@code
  * latent-E.png}, {@code manifold-E.png} and {@code diagnostics-E.png} ({@code checkpoint/} is the
  * trainer's, through {@link Checkpoint}). The names readers use are {@link RunLayout}'s. Runs on the trainer thread, like every listener.
@@ -58,7 +59,10 @@ public final class RunDirectoryWriter implements TrainingListener {
     // What a process killed while writing left: this run is the directory's only writer now.
     AtomicFile.removeTemporaries(dir);
     AtomicFile.removeTemporaries(dir.resolve("checkpoint"));
-    AtomicFile.write(dir.resolve(JOB_FILE), JobConfigs.toJson(start.job()).getBytes(StandardCharsets.UTF_8));
+    // The engine the run uses, from its start: a run that does not complete says it too.
+    var json = JobConfigs.toTree(start.job());
+    json.putObject("result").put("engine", start.engine().wireName());
+    AtomicFile.write(dir.resolve(JOB_FILE), json.toPrettyString().getBytes(StandardCharsets.UTF_8));
     this.start = start;
     title = start.job().name() + " (" + start.job().model().wireName() + ", " + start.job().dataset() + ")";
     metrics.open(start.lossTerms(), start.startStep());
@@ -136,8 +140,8 @@ public final class RunDirectoryWriter implements TrainingListener {
 
   /**
    * Closes metrics.csv, draws the final loss plot and, for a completed run, records its {@code result} in
-   * job.json: the final test loss, epochs and steps of every model, and a VAE's IWAE bound. Each part is
-   * tried even when one before it fails (a full disk); the first failure is thrown at the end.
+   * job.json: the engine, the final test loss, epochs and steps of every model, and a VAE's IWAE bound. Each
+   * part is tried even when one before it fails (a full disk); the first failure is thrown at the end.
    */
   @Override
   public void onFinished(RunSummary summary) {
@@ -166,8 +170,8 @@ public final class RunDirectoryWriter implements TrainingListener {
 
   private String resultJson(RunSummary summary) {
     var json = JobConfigs.toTree(start.job());
-    var result = json.putObject("result").put("testLoss", summary.testLoss()).put("epochs", summary.epochs())
-        .put("steps", summary.steps());
+    var result = json.putObject("result").put("engine", start.engine().wireName()).put("testLoss", summary.testLoss())
+        .put("epochs", summary.epochs()).put("steps", summary.steps());
     if (Double.isFinite(summary.iwae())) {
       result.put("iwae", summary.iwae()).put("iwaeSamples", start.job().iwaeSamples());
     }

@@ -90,7 +90,7 @@ final class MlpVaeStep implements StepRule {
   static boolean supports(Autoencoder model, Optim optimizer, TrainingKernels kernels) {
     JobConfig job = model.job();
     return (GEMM.isPresent() || OpenBlas.hasSgemm()) && StepRule.FusedVae.supports(model) && job.hidden().size() == 1
-        && job.activation() == JobConfig.Activation.relu && kernels.implementation().startsWith("native")
+        && job.activation() == JobConfig.Activation.relu && kernels.kind() == TrainingKernels.Kind.NATIVE
         && optimizer.stepsWithGradients();
   }
 

@@ -63,26 +63,70 @@ interface StepRule {
     return forModel(model, 1);
   }
 
-  /** The step for {@code model}, which may use {@code threads} cores for its own elementwise work. */
+  /**
+   * The step for {@code model} on its job's engine, which may use {@code threads} cores for its own
+   * elementwise work: on {@code libtorch} autograd and libtorch's optimisers; on {@code native} and {@code auto}
+   * the hand-written step, loss or optimiser wherever one applies ({@link #engine()} says which ran).
+   *
+   * @throws IllegalArgumentException when the engine is {@code native} and no hand-written kernel applies,
+   *     naming the reason
+   */
   static StepRule forModel(Autoencoder model, int threads) {
     var job = model.job();
+    JobConfig.Engine engine = job.engine();
+    if (engine == JobConfig.Engine.NATIVE) {
+      String refusal = nativeRefusal(model);
+      if (refusal != null) {
+        throw new IllegalArgumentException("engine \"native\" cannot run this job: " + refusal
+            + " (use engine libtorch or auto)");
+      }
+    }
     if (model instanceof AdversarialAutoencoder aae) {
       Optim recon = Optimizers.create(job.optimizer(),
-          Optimizers.concat(aae.encoderModule().parameters(), aae.decoderModule().parameters()), job.lr());
+          Optimizers.concat(aae.encoderModule().parameters(), aae.decoderModule().parameters()), job.lr(), engine);
       Optim disc = Optimizers.create(job.optimizer(), aae.discriminatorModule().parameters(),
-          job.discriminator().lr());
-      Optim gen = Optimizers.create(job.optimizer(), aae.encoderModule().parameters(), job.lr());
+          job.discriminator().lr(), engine);
+      Optim gen = Optimizers.create(job.optimizer(), aae.encoderModule().parameters(), job.lr(), engine);
       return new Adversarial(aae, recon, disc, gen);
     }
-    Optim optimizer = Optimizers.create(job.optimizer(), model.parameters(), job.lr());
+    Optim optimizer = Optimizers.create(job.optimizer(), model.parameters(), job.lr(), engine);
+    if (engine == JobConfig.Engine.LIBTORCH) {
+      return new Standard(model, optimizer);
+    }
     TrainingKernels kernels = Kernels.training();
     if (model instanceof MlpVae vae && MlpVaeStep.supports(model, optimizer, kernels)) {
       return new MlpVaeStep(vae, optimizer, kernels, job.batchSize(), threads);
     }
-    if (FusedVae.supports(model) && kernels.implementation().startsWith("native")) {
+    if (FusedVae.supports(model) && kernels.kind() == TrainingKernels.Kind.NATIVE) {
       return new FusedVae(model, optimizer, kernels);
     }
     return new Standard(model, optimizer);
+  }
+
+  /**
+   * Why the native engine cannot run {@code model}'s job, or null when some hand-written kernel applies: the
+   * MLP VAE's fused BCE and KL step (CPU, bce loss) or the fused Adam (CPU, adam).
+   */
+  static String nativeRefusal(Autoencoder model) {
+    JobConfig job = model.job();
+    if (Kernels.training().kind() != TrainingKernels.Kind.NATIVE) {
+      return "the native library is not loaded (" + Kernels.fallbackReason() + ")";
+    }
+    if (!Devices.resolve(job.device()).is_cpu()) {
+      return "the hand-written kernels run on the CPU, and this job's device is " + job.device();
+    }
+    if (FusedVae.supports(model) || Optimizers.nativeAdam(job.optimizer(), model.parameters())) {
+      return null;
+    }
+    return "the hand-written kernels are the VAE's bce step and the Adam optimiser, and this job is "
+        + job.model().wireName() + " with " + job.optimizer() + " and loss " + job.loss();
+  }
+
+  /** The engine this rule computes with: {@code native} when any hand-written kernel takes part, else {@code libtorch}. */
+  default JobConfig.Engine engine() {
+    boolean hand = this instanceof MlpVaeStep || this instanceof FusedVae
+        || optimizers().stream().anyMatch(Optimizers::isNative);
+    return hand ? JobConfig.Engine.NATIVE : JobConfig.Engine.LIBTORCH;
   }
 
   static double checked(String term, Tensor value) {

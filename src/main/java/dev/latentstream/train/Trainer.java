@@ -211,7 +211,7 @@ public final class Trainer {
       firstEpoch = setUp();
       checkpointedAt = System.nanoTime();
       int batches = (data.train().count() + job.batchSize() - 1) / job.batchSize();
-      listener.onStart(new RunStart(job, Devices.name(device), step, epoch, batches, data.train().count(),
+      listener.onStart(new RunStart(job, Devices.name(device), rule.engine(), step, epoch, batches, data.train().count(),
           data.test().count(), data.classNames(), lossTerms(), resumeNote));
       tick(!headless, !headless && settings.diagnosticsEverySteps() > 0);
       summary = null;

@@ -153,4 +153,24 @@ class JobConfigsTest {
     String floor = assertThrows(ConfigException.class, () -> JobConfigs.checkLiveSetting(vae, "lr", 5e-324)).getMessage();
     assertTrue(floor.contains("1.0E-12") || floor.contains("1e-12"), floor);
   }
+
+  @Test
+  void engineDefaultsToAutoOrTheServersDefaultAndAnExplicitOneWins() {
+    assertEquals(JobConfig.Engine.AUTO, JobConfigs.parse("{\"model\":\"vae\"}", "job.json", "x").engine());
+    var none = JobConfigs.JSON.createObjectNode().put("model", "vae");
+    assertEquals(JobConfig.Engine.LIBTORCH, JobConfigs.fromJson(none, "spec", "x", JobConfig.Engine.LIBTORCH).engine());
+    var named = JobConfigs.JSON.createObjectNode().put("model", "vae").put("engine", "native");
+    assertEquals(JobConfig.Engine.NATIVE, JobConfigs.fromJson(named, "spec", "x", JobConfig.Engine.LIBTORCH).engine());
+    // Written as its wire name, and read back the same.
+    JobConfig c = JobConfigs.parse("{\"model\":\"vae\",\"engine\":\"LibTorch\"}", "job.json", "x");
+    assertTrue(JobConfigs.toJson(c).contains("\"engine\" : \"libtorch\""), JobConfigs.toJson(c));
+    assertEquals(c, JobConfigs.parse(JobConfigs.toJson(c), "job.json", "x"));
+  }
+
+  @Test
+  void rejectsAnUnknownEngineNamingTheKeyAndTheChoices() {
+    String e = error("{\"model\":\"vae\",\"engine\":\"cuda\"}");
+    assertTrue(e.startsWith("job.json: \"engine\" must be libtorch, native or auto, got \"cuda\""), e);
+    assertTrue(error("{\"model\":\"vae\",\"engine\":3}").contains("\"engine\" must be a string"));
+  }
 }

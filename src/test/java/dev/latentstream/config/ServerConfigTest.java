@@ -45,6 +45,7 @@ class ServerConfigTest {
     assertTrue(error(new JsonObject().put("host", "")).contains("\"host\""));
     assertTrue(error(new JsonObject().put("watchRequiresToken", "yes")).contains("\"watchRequiresToken\""));
     assertTrue(error(new JsonObject().put("allowedOrigins", new JsonArray().add("example.com"))).contains("\"allowedOrigins\""));
+    assertTrue(error(new JsonObject().put("trustedProxies", new JsonArray().add("proxy.example"))).contains("\"trustedProxies\""));
   }
 
   @Test
@@ -124,7 +125,9 @@ class ServerConfigTest {
     assertEquals("from-the-environment", c.token());
     ServerConfig more = ServerConfig.fromJson(ServerConfig.withEnvironment(new JsonObject(), Map.of(
         "LATENTSTREAM_MAX_JOB_BYTES", "8589934592", "LATENTSTREAM_MAX_FRAMES_PER_SECOND", "0.5",
-        "LATENTSTREAM_CLUSTER_MEMBERS", "a:5701,b:5702", "LATENTSTREAM_ROLE", "trainer")), "test");
+        "LATENTSTREAM_CLUSTER_MEMBERS", "a:5701,b:5702", "LATENTSTREAM_ROLE", "trainer",
+        "LATENTSTREAM_TRUSTED_PROXIES", "10.0.0.5, ::1")), "test");
+    assertEquals(List.of("10.0.0.5", "0:0:0:0:0:0:0:1"), more.trustedProxies(), "one spelling per address");
     assertEquals(8589934592L, more.maxJobBytes());
     assertEquals(0.5, more.maxFramesPerSecond());
     assertEquals(List.of("a:5701", "b:5702"), more.clusterMembers());
@@ -173,5 +176,16 @@ class ServerConfigTest {
     assertEquals(cores, ServerConfig.fromJson(new JsonObject().put("role", "trainer"), "t").trainerCores());
     assertEquals(Math.max(1, cores - 1), ServerConfig.fromJson(new JsonObject().put("role", "gateway"), "t").trainerCores());
     assertEquals(3, ServerConfig.fromJson(new JsonObject().put("trainerThreads", 3), "t").trainerCores());
+  }
+
+  @Test
+  void theEngineForJobsThatNameNoneComesFromLatentstreamEngine() {
+    assertEquals(JobConfig.Engine.AUTO, ServerConfig.fromJson(new JsonObject(), "server.json").engine());
+    ServerConfig fromEnv = ServerConfig.fromJson(ServerConfig.withEnvironment(new JsonObject(),
+        Map.of("LATENTSTREAM_ENGINE", "libtorch")), "server.json");
+    assertEquals(JobConfig.Engine.LIBTORCH, fromEnv.engine());
+    ConfigException bad = assertThrows(ConfigException.class, () -> ServerConfig.fromJson(
+        new JsonObject().put("engine", "gpu"), "server.json"));
+    assertTrue(bad.getMessage().contains("\"engine\" must be libtorch, native or auto"), bad.getMessage());
   }
 }

@@ -61,13 +61,15 @@ class JobLogTest {
   void runALife() {
     watch.onEvent(new TrainerEvent.Status(7, job("queued")));
     watch.onEvent(new TrainerEvent.Status(7, job("running")));
+    // The run, set up, says which engine it computes with: the started line waits for it.
+    watch.onEvent(new TrainerEvent.Status(7, job("running").put("engine", "native")));
     for (int s = 1; s <= 10; s++) {
       watch.onEvent(new TrainerEvent.Step(7, s, 1, 1_000_000L + s * 500L, Map.of("loss", 300.0 - s, "kl", 10.0)));
     }
     watch.onEvent(new TrainerEvent.Epoch(7, new dev.latentstream.wire.EpochResult(1, 10, Map.of("loss", 290.0), 280.25,
         5.5, 0.5)));
     watch.onEvent(new TrainerEvent.Status(7, job("paused").put("step", 10).put("epoch", 1)));
-    watch.onEvent(new TrainerEvent.Status(7, job("running").put("step", 10).put("epoch", 1)));
+    watch.onEvent(new TrainerEvent.Status(7, job("running").put("step", 10).put("epoch", 1).put("engine", "native")));
     watch.onEvent(new TrainerEvent.Status(7, job("failed").put("step", 12).put("epoch", 1)
         .put("error", "loss is NaN at step 12")));
   }
@@ -78,7 +80,7 @@ class JobLogTest {
     List<String> lines = records.stream().map(LogRecord::getMessage).toList();
     assertEquals(List.of(
         "job 7 vae-fashion-1 queued: vae on fashion-mnist, 10 epochs",
-        "job 7 vae-fashion-1 started: vae on fashion-mnist, 10 epochs",
+        "job 7 vae-fashion-1 started: vae on fashion-mnist, 10 epochs, engine native",
         "job 7 vae-fashion-1 epoch 1/10: test loss 280.2500, 5.5 s, 200 images/s",
         "job 7 vae-fashion-1 paused at step 10",
         "job 7 vae-fashion-1 resumed at step 10",

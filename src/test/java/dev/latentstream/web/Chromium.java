@@ -14,14 +14,14 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * Debian's Chromium driven by Playwright for Java, with no browser download (the system browser is
  * used). One per test class; pages record console errors so tests can assert there are none.
  */
-final class Chromium implements AutoCloseable {
+public final class Chromium implements AutoCloseable {
 
   static final Path SCREENSHOTS = Path.of("target/screenshots");
 
   final Playwright playwright;
   final Browser browser;
 
-  Chromium() {
+  public Chromium() {
     playwright = Playwright.create(new Playwright.CreateOptions().setEnv(Map.of("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")));
     browser = playwright.chromium().launch(new BrowserType.LaunchOptions()
         .setExecutablePath(Path.of("/usr/bin/chromium")).setHeadless(true)
@@ -30,12 +30,12 @@ final class Chromium implements AutoCloseable {
   }
 
   /** A fresh page (own context, so no shared session storage) that collects console errors. */
-  Watched open(String url, int width, int height) {
+  public Watched open(String url, int width, int height) {
     return open(url, width, height, null);
   }
 
   /** Opens {@code url} with {@code initScript} (null for none) run before the page's own scripts. */
-  Watched open(String url, int width, int height, String initScript) {
+  public Watched open(String url, int width, int height, String initScript) {
     Page page = browser.newContext(new Browser.NewContextOptions().setViewportSize(width, height)).newPage();
     if (initScript != null) {
       page.addInitScript(initScript);
@@ -52,13 +52,13 @@ final class Chromium implements AutoCloseable {
   }
 
   /** Closing it closes the page's context: a test's pages stop taking frames (and CPU) when it ends. */
-  record Watched(Page page, List<String> errors) implements AutoCloseable {
+  public record Watched(Page page, List<String> errors) implements AutoCloseable {
     @Override
     public void close() {
       page.context().close();
     }
 
-    void screenshot(String name) throws java.io.IOException {
+    public void screenshot(String name) throws java.io.IOException {
       Files.createDirectories(SCREENSHOTS);
       page.screenshot(new Page.ScreenshotOptions().setPath(SCREENSHOTS.resolve(name + ".png")).setFullPage(true));
     }

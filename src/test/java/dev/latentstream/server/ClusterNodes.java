@@ -1,0 +1,158 @@
+package dev.latentstream.server;
+
+import dev.latentstream.data.Dataset;
+import dev.latentstream.data.Idx;
+import dev.latentstream.data.Synthetic;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Real server JVMs on loopback, started as users start them ({@code serve --cluster --role ...}) with one
+ * member list, each logging to {@code dir/NAME.log}; plus a small synthetic job for them to train. The
+ * directory is under {@code target/}, not a temporary one, so the nodes' logs stay there for a look after a
+ * failure. Closing it kills every node still running.
+ */
+final class ClusterNodes implements AutoCloseable {
+
+  static final String TOKEN = "cluster-test-token-0123";
+  static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  final Path dir;
+  final int[] clusterPorts;
+  final String members;
+  private final Map<String, Process> nodes = new LinkedHashMap<>();
+
+  /** A fresh directory {@code target/NAME/<millis>} and {@code size} free cluster ports, all members. */
+  ClusterNodes(String name, int size) throws IOException {
+    dir = Files.createDirectories(Path.of("target", name, Long.toString(System.currentTimeMillis())))
+        .toAbsolutePath();
+    clusterPorts = new int[size];
+    List<String> list = new ArrayList<>();
+    for (int i = 0; i < size; i++) {
+      clusterPorts[i] = freePort();
+      list.add("127.0.0.1:" + clusterPorts[i]);
+    }
+    members = String.join(",", list);
+  }
+
+  /**
+   * A VAE job on a 512-image synthetic IDX set (16 steps an epoch, {@code epochs} epochs) in {@code
+   * dir/jobs/NAME.json}: also the nodes' {@code defaultJob} (see {@link #start}), so a gateway's {@code /ready}
+   * finds its dataset on any machine.
+   */
+  Path syntheticJob(String name, int epochs, JsonObject extra) throws IOException {
+    Path data = dir.resolve("synthetic");
+    if (!Files.isDirectory(data)) {
+      Dataset d = Synthetic.generate(512, 128, 11);
+      Files.createDirectories(data);
+      Idx.write(data.resolve("train-images-idx3-ubyte.gz"), new int[] {512, 28, 28}, d.train().pixels());
+      Idx.write(data.resolve("train-labels-idx1-ubyte.gz"), new int[] {512}, d.train().labels());
+      Idx.write(data.resolve("t10k-images-idx3-ubyte.gz"), new int[] {128, 28, 28}, d.test().pixels());
+      Idx.write(data.resolve("t10k-labels-idx1-ubyte.gz"), new int[] {128}, d.test().labels());
+    }
+    Path job = Files.createDirectories(dir.resolve("jobs")).resolve(name + ".json");
+    Files.writeString(job, new JsonObject().put("name", name).put("model", "vae")
+        .put("hidden", new JsonArray().add(64)).put("latent", 2).put("batchSize", 32).put("epochs", epochs)
+        .put("frameEverySteps", 4).put("dataset", data.toString()).mergeIn(extra).encode());
+    return job;
+  }
+
+  /**
+   * Starts node {@code name} (its log is {@code dir/NAME.log}) with {@code role} on cluster port {@code
+   * clusterPort}, the shared token, {@code env} and the extra arguments. A node named after an existing one
+   * replaces it in {@link #process}.
+   */
+  Process start(String name, String role, int clusterPort, Map<String, String> env, String... extra)
+      throws IOException {
+    List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+        "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+        "--add-modules", "java.se", "--add-exports", "java.base/jdk.internal.ref=ALL-UNNAMED",
+        "--add-opens", "java.base/java.lang=ALL-UNNAMED", "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
+        "--add-opens", "java.management/sun.management=ALL-UNNAMED",
+        "--add-opens", "jdk.management/com.sun.management.internal=ALL-UNNAMED", "-Xmx768m",
+        "-cp", System.getProperty("java.class.path"), "dev.latentstream.cli.Main",
+        "serve", "--cluster", "--role", role, "--cluster-port", Integer.toString(clusterPort), "--members", members));
+    cmd.addAll(List.of(extra));
+    ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(name + ".log").toFile()));
+    pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
+    pb.environment().put("LATENTSTREAM_TOKEN", TOKEN);
+    if (Files.isDirectory(dir.resolve("jobs"))) {
+      try (var jobs = Files.list(dir.resolve("jobs"))) {
+        jobs.findFirst().ifPresent(j -> {
+          pb.environment().put("LATENTSTREAM_JOBS_DIR", j.getParent().toString());
+          pb.environment().put("LATENTSTREAM_DEFAULT_JOB", j.getFileName().toString().replace(".json", ""));
+        });
+      }
+    }
+    pb.environment().putAll(env);
+    Process p = pb.start();
+    nodes.put(name, p);
+    return p;
+  }
+
+  Process process(String name) {
+    return nodes.get(name);
+  }
+
+  Path log(String name) {
+    return dir.resolve(name + ".log");
+  }
+
+  /** {@code kill -9}: the node gets no chance to say goodbye to the cluster or its sockets. */
+  void kill(String name) throws InterruptedException {
+    Process p = nodes.get(name);
+    p.destroyForcibly();
+    if (!p.waitFor(20, TimeUnit.SECONDS)) {
+      throw new AssertionError(name + " still running 20 s after SIGKILL");
+    }
+  }
+
+  /** Waits until {@code name}'s log holds {@code text}; fails with the log if it does not in time. */
+  void awaitLog(String name, String text, int seconds) throws Exception {
+    awaitLine(log(name), text, seconds);
+  }
+
+  @Override
+  public void close() {
+    nodes.values().forEach(Process::destroyForcibly);
+  }
+
+  // --- helpers ----------------------------------------------------------------------------------
+
+  static JsonArray jobs(int port) throws Exception {
+    return new JsonArray(HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/jobs")).build(),
+        HttpResponse.BodyHandlers.ofString()).body());
+  }
+
+  static void awaitLine(Path log, String text, int seconds) throws Exception {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (System.nanoTime() < end) {
+      if (Files.exists(log) && Files.readString(log).contains(text)) {
+        return;
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError(log.getFileName() + " never said '" + text + "':\n"
+        + (Files.exists(log) ? Files.readString(log) : "(no log)"));
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+}
