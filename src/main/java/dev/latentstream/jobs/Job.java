@@ -2,22 +2,42 @@ package dev.latentstream.jobs;
 
 import dev.latentstream.config.JobConfig;
 import dev.latentstream.config.JobConfigs;
+import dev.latentstream.train.RunSummary;
 import dev.latentstream.train.Trainer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 
 /**
- * One job: a run directory, its spec and where it stands. Created and scheduled by {@link
- * TrainerVerticle}; the progress fields are written by the job's trainer thread and read by anyone.
+ * One job: a run directory, its spec and where it stands. Its status changes only through {@link #moveTo},
+ * which refuses a move the life cycle does not have (a completed job never runs again: resuming it makes a
+ * new {@code Job} for the same run).
+ *
+ * <p>Threads: the status and the request flags are written by the trainer verticle's context (see {@link
+ * JobControl}); the progress fields are written by the job's trainer thread ({@link EventPublisher}); anyone
+ * reads them (all volatile).
  */
 final class Job {
 
   enum Status {
     queued, running, paused, completed, stopped, failed,
     /** Stopped by a graceful server shutdown; resumed by the next server when {@code resumeInterrupted}. */
-    interrupted
+    interrupted;
+
+    /** The statuses this one may move to. */
+    private Set<Status> next() {
+      return switch (this) {
+        case queued -> EnumSet.of(running, stopped, interrupted);
+        case running -> EnumSet.of(paused, completed, stopped, failed, interrupted);
+        case paused -> EnumSet.of(running, completed, stopped, failed, interrupted);
+        // A trainer that finishes while the server shuts down reports how it ended.
+        case interrupted -> EnumSet.of(completed, failed);
+        case completed, stopped, failed -> EnumSet.noneOf(Status.class);
+      };
+    }
   }
 
   final int num;
@@ -26,7 +46,7 @@ final class Job {
   final JobConfig spec;
   /** The checkpoint step this run continues from, or -1 for a fresh run. */
   final long resumedAtStep;
-  volatile Status status;
+  private volatile Status status;
   volatile Trainer trainer;
   /**
    * What the user asked for while the trainer was not yet built (the dataset loads first); the trainer
@@ -59,6 +79,43 @@ final class Job {
     this.status = status;
     this.resumedAtStep = resumedAtStep;
     this.step = Math.max(0, resumedAtStep);
+  }
+
+  Status status() {
+    return status;
+  }
+
+  /**
+   * Moves this job to {@code to}.
+   *
+   * @throws IllegalStateException if the life cycle has no such move (a bug in the caller, never a user's error)
+   */
+  void moveTo(Status to) {
+    Status from = status;
+    if (!from.next().contains(to)) {
+      throw new IllegalStateException("job " + id + " cannot go from " + from + " to " + to);
+    }
+    status = to;
+    updatedAtMillis = System.currentTimeMillis();
+  }
+
+  /** Records how its trainer ended; a stop that a shutdown asked for stays {@code interrupted}. */
+  void finished(RunSummary s) {
+    Status to = switch (s.status()) {
+      case COMPLETED -> Status.completed;
+      case STOPPED -> status == Status.interrupted ? Status.interrupted : Status.stopped;
+      case FAILED -> Status.failed;
+    };
+    if (to != status) {
+      moveTo(to);
+    }
+    error = s.error();
+    iwae = s.iwae();
+    trainer = null;
+  }
+
+  boolean is(Status s) {
+    return status == s;
   }
 
   boolean resumed() {

@@ -1,0 +1,201 @@
+package dev.latentstream.jobs;
+
+import dev.latentstream.config.JobConfig;
+import dev.latentstream.rundir.Checkpoint;
+import dev.latentstream.train.RunSummary;
+import dev.latentstream.train.Trainer;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Comparator;
+import java.util.stream.Stream;
+
+/**
+ * What a user (or a shutdown) does to jobs: queue, pause, resume, stop, delete, change a setting. Each step
+ * moves the {@link Job} through its life cycle, tells the viewers ({@link JobEvents}) and launches what the
+ * {@link JobQueue} says has a slot. Threads: runs on the trainer verticle's context only.
+ */
+final class JobControl {
+
+  private final Path runsDir;
+  private final JobQueue queue;
+  private final TrainerThreads threads;
+  private final JobEvents events;
+
+  JobControl(Path runsDir, JobQueue queue, TrainerThreads threads, JobEvents events) {
+    this.runsDir = runsDir;
+    this.queue = queue;
+    this.threads = threads;
+    this.events = events;
+  }
+
+  /**
+   * Queues a new job numbered {@code num}; the caller then launches it ({@link #schedule}). On a cluster two
+   * trainer nodes may start a job of the same name in the same second: the cluster-wide number keeps their
+   * ids apart.
+   */
+  Job enqueue(JobConfig spec, int num, boolean clustered) {
+    String id = uniqueId(clustered ? spec.name() + "-" + num : spec.name());
+    Job j = new Job(num, id, runsDir.resolve(id), spec, Job.Status.queued, -1);
+    queue.enqueue(j);
+    events.status(j);
+    return j;
+  }
+
+  private String uniqueId(String name) {
+    String base = name + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+    String id = base;
+    for (int i = 2; queue.containsId(id) || Files.exists(runsDir.resolve(id)); i++) {
+      id = base + "-" + i;
+    }
+    return id;
+  }
+
+  /** Launches the queued jobs that have a slot. */
+  void schedule() {
+    for (Job j : queue.startable()) {
+      j.moveTo(Job.Status.running);
+      j.startedAtMillis = System.currentTimeMillis();
+      j.error = null;
+      events.status(j);
+      threads.launch(j, this::finished);
+    }
+  }
+
+  private void finished(Job j, RunSummary s) {
+    j.finished(s);
+    events.writeStatusFile(j);
+    events.status(j);
+    schedule();
+  }
+
+  Job pause(Job j) {
+    if (!j.is(Job.Status.running)) {
+      throw new ReplyError(ReplyError.CONFLICT, "job " + j.id + " is " + j.status() + ", not running");
+    }
+    return setPaused(j, true);
+  }
+
+  /** Records the request on the job (a trainer still being built picks it up) and tells a running trainer. */
+  private Job setPaused(Job j, boolean paused) {
+    j.pauseRequested = paused;
+    Trainer t = j.trainer;
+    if (t != null) {
+      if (paused) {
+        t.pause();
+      } else {
+        t.resume();
+      }
+    }
+    j.moveTo(paused ? Job.Status.paused : Job.Status.running);
+    events.status(j);
+    return j;
+  }
+
+  /** Resumes a paused job, or re-queues a finished one from its last checkpoint. */
+  Job resume(Job j) {
+    if (j.is(Job.Status.paused)) {
+      return setPaused(j, false);
+    }
+    if (j.active()) {
+      throw new ReplyError(ReplyError.CONFLICT, "job " + j.id + " is already " + j.status());
+    }
+    if (!Checkpoint.exists(j.runDir)) {
+      throw new ReplyError(ReplyError.CONFLICT, "job " + j.id + " has no checkpoint to resume from");
+    }
+    Checkpoint.Progress p = Checkpoint.readProgress(j.runDir);
+    JobConfig spec = p.job();
+    if (p.epoch() >= spec.epochs()) {
+      throw new ReplyError(ReplyError.CONFLICT, "job " + j.id + " already trained all " + spec.epochs() + " epochs");
+    }
+    Job again = new Job(j.num, j.id, j.runDir, spec, Job.Status.queued, p.step());
+    again.epoch = p.epoch();
+    queue.enqueue(again);
+    events.status(again);
+    events.log(again, "resuming " + j.id + " from its checkpoint " + p.where() + " (step " + p.step() + ")");
+    schedule();
+    return again;
+  }
+
+  /** Queues an interrupted job that never reached a checkpoint again, from the start. */
+  Job restart(Job j) {
+    Job again = new Job(j.num, j.id, j.runDir, j.spec, Job.Status.queued, -1);
+    queue.enqueue(again);
+    events.status(again);
+    schedule();
+    return again;
+  }
+
+  Job stop(Job j) {
+    if (j.is(Job.Status.queued)) {
+      queue.unqueue(j);
+      j.moveTo(Job.Status.stopped);
+      events.status(j);
+      return j;
+    }
+    if (!j.active()) {
+      throw new ReplyError(ReplyError.CONFLICT, "job " + j.id + " is " + j.status() + ", nothing to stop");
+    }
+    j.stopRequested = true;
+    Trainer t = j.trainer;
+    if (t != null) {
+      t.stop();
+    }
+    return j;
+  }
+
+  JsonObject delete(Job j) {
+    if (j.active()) {
+      throw new ReplyError(ReplyError.CONFLICT, "job " + j.id + " is " + j.status() + "; stop it before deleting");
+    }
+    // A job stopped while queued never made its run directory: there is nothing on disk to remove.
+    if (Files.exists(j.runDir)) {
+      try (Stream<Path> files = Files.walk(j.runDir)) {
+        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      } catch (IOException | UncheckedIOException e) {
+        // The reply goes to clients: name the job, not the server's paths (the log has them).
+        System.getLogger(JobControl.class.getName()).log(System.Logger.Level.WARNING,
+            "cannot delete " + j.runDir + ": " + e);
+        throw new ReplyError(ReplyError.INTERNAL, "cannot delete the files of job " + j.id + "; see the server log");
+      }
+    }
+    queue.remove(j);
+    events.deleted(j);
+    return new JsonObject().put("id", j.id).put("deleted", true);
+  }
+
+  JsonObject set(Job j, String key, double value) {
+    if (j.trainer == null || !j.active()) {
+      throw new ReplyError(ReplyError.CONFLICT, "job " + j.id + (j.active() ? " is still starting" : " is not training"));
+    }
+    if (key == null || !Double.isFinite(value)) {
+      throw new ReplyError(ReplyError.BAD_REQUEST, "set needs \"key\" (a string) and \"value\" (a finite number)");
+    }
+    j.trainer.set(key, value);
+    return new JsonObject().put("job", j.id).put("key", key).put("value", value);
+  }
+
+  /**
+   * For a graceful shutdown: marks every queued, running or paused job {@code interrupted} (status.json too,
+   * so the next server can resume it even if its trainer does not stop in time) and stops every trainer.
+   */
+  void interruptAll() {
+    for (Job j : queue.all()) {
+      if (j.active()) {
+        queue.unqueue(j);
+        j.moveTo(Job.Status.interrupted);
+        events.writeStatusFile(j);
+        events.status(j);
+      }
+      j.stopRequested = true;
+      Trainer t = j.trainer;
+      if (t != null) {
+        t.stop();
+      }
+    }
+  }
+}
