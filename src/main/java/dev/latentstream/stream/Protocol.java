@@ -1,7 +1,9 @@
 package dev.latentstream.stream;
 
-import dev.latentstream.bus.TrainerCommand;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.latentstream.bus.TrainerCommand;
+import dev.latentstream.wire.FrameHeader;
+import dev.latentstream.wire.FrameKind;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
@@ -18,7 +20,7 @@ import java.util.Set;
  */
 public final class Protocol {
 
-  public static final int VERSION = dev.latentstream.wire.FrameHeader.VERSION;
+  public static final int VERSION = FrameHeader.VERSION;
 
   private Protocol() {}
 
@@ -43,9 +45,48 @@ public final class Protocol {
     private Codes() {}
   }
 
-  /** The streams a client can subscribe to. */
+  /**
+   * The streams a client can subscribe to. The image streams are the frame kinds and take their names from
+   * {@link FrameKind}; the others are named here.
+   */
   public enum Stream {
-    loss, recon, samples, latent, manifold, status, diagnostics
+    loss, recon(FrameKind.RECON), samples(FrameKind.SAMPLES), latent(FrameKind.LATENT), manifold(FrameKind.MANIFOLD),
+    status, diagnostics;
+
+    private final FrameKind kind;
+
+    Stream() {
+      this(null);
+    }
+
+    Stream(FrameKind kind) {
+      this.kind = kind;
+    }
+
+    /** The stream's name in {@code subscribe} and {@code subscribed}. */
+    public String wireName() {
+      return kind == null ? name() : kind.wireName();
+    }
+
+    /** The image stream that carries {@code kind}'s frames. */
+    public static Stream of(FrameKind kind) {
+      for (Stream s : values()) {
+        if (s.kind == kind) {
+          return s;
+        }
+      }
+      throw new IllegalArgumentException("no stream carries " + kind + " frames");
+    }
+
+    /** The stream named {@code name} on the wire, or null. */
+    static Stream fromWireName(String name) {
+      for (Stream s : values()) {
+        if (s.wireName().equals(name)) {
+          return s;
+        }
+      }
+      return null;
+    }
   }
 
   public sealed interface ClientMessage {
@@ -64,7 +105,7 @@ public final class Protocol {
   public record Unsubscribe(String id, Object job) implements ClientMessage {}
 
   /** Starts a job from a preset name or a spec object. */
-  public record Start(String id, String preset, JsonObject spec, Integer epochs) implements ClientMessage {}
+  public record Start(String id, String preset, JsonObject spec, Integer epochs, JsonObject sweep) implements ClientMessage {}
 
   /** pause, resume, stop or delete a job. */
   public record Control(String id, String action, Object job) implements ClientMessage {}
@@ -193,7 +234,11 @@ public final class Protocol {
           throw new ProtocolException(Codes.BAD_FIELD, "\"epochs\" must be a whole number from 1 to " + Integer.MAX_VALUE,
               id);
         }
-        yield new Start(id, preset, (JsonObject) spec, e == null ? null : e.intValue());
+        Object sweep = m.getValue("sweep");
+        if (sweep != null && !(sweep instanceof JsonObject)) {
+          throw new ProtocolException(Codes.BAD_FIELD, "\"sweep\" must be an object of key: [values], e.g. {\"beta\": [1, 4]}", id);
+        }
+        yield new Start(id, preset, (JsonObject) spec, e == null ? null : e.intValue(), (JsonObject) sweep);
       }
       case "pause", "resume", "stop", "delete" -> new Control(id, type, job(m, id));
       case "set" -> {
@@ -305,12 +350,12 @@ public final class Protocol {
     }
     EnumSet<Stream> out = EnumSet.noneOf(Stream.class);
     for (Object o : arr) {
-      try {
-        out.add(Stream.valueOf(String.valueOf(o)));
-      } catch (IllegalArgumentException e) {
-        throw new ProtocolException(Codes.BAD_FIELD, "unknown stream '" + o + "' (streams: " + java.util.Arrays.stream(Stream.values()).map(Enum::name)
-            .collect(java.util.stream.Collectors.joining(", ")) + ")", id);
+      Stream s = o instanceof String name ? Stream.fromWireName(name) : null;
+      if (s == null) {
+        throw new ProtocolException(Codes.BAD_FIELD, "unknown stream '" + o + "' (streams: " + java.util.Arrays.stream(
+            Stream.values()).map(Stream::wireName).collect(java.util.stream.Collectors.joining(", ")) + ")", id);
       }
+      out.add(s);
     }
     return out;
   }
