@@ -10,8 +10,7 @@ import sun.misc.SignalHandler;
 /**
  * SIGTERM and SIGINT as a request for a graceful shutdown rather than the JVM's immediate exit (status 143 or
  * 130): the caller waits on the returned future, shuts down in order and exits. A second signal while that
- * runs quits at once, with 128 + the signal's number (130 for SIGINT, 143 for SIGTERM), for an operator who
- * does not want to wait.
+ * runs quits at once with 130, for an operator who does not want to wait.
  *
  * <p>{@code sun.misc.Signal} (module jdk.unsupported) is the JDK's only way to handle a signal without
  * starting the shutdown sequence, whose hooks would race whatever the caller still has to write.
@@ -27,7 +26,7 @@ public final class ShutdownSignals implements AutoCloseable {
       previous.put(signal, Signal.handle(signal, s -> {
         if (!first.complete(s)) {
           System.err.println("latentstream: second SIG" + s.getName() + ", quitting without waiting");
-          Runtime.getRuntime().halt(128 + s.getNumber());
+          Runtime.getRuntime().halt(130);
         }
       }));
     }
