@@ -1,7 +1,8 @@
 // The page's wiring: one connection (protocol version 1, see /api/protocol.md) and the modules that each
 // own one part of the page. Kind to the server: reconnects spread by full jitter, a hidden tab asks for
 // loss and status only, and only the streams of open panels are subscribed.
-import { COLORS, LossChart } from './chart.js';
+import { LossChart, termColor } from './chart.js';
+import { CompareView, MAX_RUNS, MIN_RUNS, parseSelection } from './compare.js';
 import { Connection } from './connection.js';
 import { Diagnostics } from './diagnostics.js';
 import { Explorer } from './explorer.js';
@@ -15,7 +16,7 @@ import { Token } from './token.js';
 import { $, toast } from './ui.js';
 
 const connection = new Connection({
-  onOpen: () => { token.onOpen(); if (runs.selected != null) panels.subscribe(); },
+  onOpen: () => { token.onOpen(); if (compare.active) compare.resubscribe(); else if (runs.selected != null) panels.subscribe(); },
   onMessage: m => onMessage(m),
   onFrame: buf => onFrame(buf),
   onState: (text, cls) => { $('connection').textContent = text; $('connection').className = `badge ${cls}`; },
@@ -25,12 +26,16 @@ const token = new Token(connection, () => panels.forget());
 const chart = new LossChart($('chart'));
 const diagnostics = new Diagnostics({ bars: $('diag-bars'), heat: $('diag-heat'), body: document.querySelector('.diag-body'),
   empty: $('diag-empty'), summary: $('diag-summary'), warnings: $('warnings') });
-const runs = new RunList({ onSelect: (num, previous) => onSelect(num, previous), onRender: j => { if (j?.classes) explorer.showClasses(j.classes); } });
+const runs = new RunList({ onSelect: (num, previous) => onSelect(num, previous),
+  onRender: j => { updateControls(j); settings.show(j); if (j?.classes) explorer.showClasses(j.classes); } });
 const explorer = new Explorer(connection, runs);
 const panels = new Panels(connection, runs, drawn => explorer.onLatentDrawn(drawn));
 const slider = new StepSlider({ runs, chart, panels, onLive: live => explorer.setLive(live) });
-const form = new StartForm({ connection, token, runs, onStarted: job => { runs.update(job); runs.select(job.num); } });
-new LiveSettings(connection, token, runs);
+const form = new StartForm({ connection, token, runs, onStarted: job => { runs.update(job); runs.select(job.num); },
+  onSweep: jobs => { jobs.forEach(j => runs.update(j)); runs.render(); showCompare(jobs.slice(0, MAX_RUNS).map(j => j.num)); } });
+const settings = new LiveSettings(connection, token, runs);
+const compare = new CompareView({ connection, runs, onOpenRun: num => showSingle(num), onClose: () => showSingle(runs.selected) });
+let pendingCompare = parseSelection(location.search); // opened once the welcome has named the runs
 let framesReceived = 0;
 
 // For tests and benchmarks: the page's state (read-only views of the modules') and its message entry points.
@@ -40,30 +45,40 @@ const state = Object.defineProperties({}, {
   framesReceived: { get: () => framesReceived }, frameSteps: { get: () => slider.frameSteps }, live: { get: () => slider.live },
   plane: { get: () => explorer.plane }, lastOutage: { get: () => connection.lastOutage }, connectedAt: { get: () => connection.connectedAt },
 });
-window.latentstream = { state, chart, diagnostics, paint: (kind, blob) => panels.paint(kind, blob), receive: m => connection.receive(m) };
+window.latentstream = { state, chart, diagnostics, compare, paint: (kind, blob) => panels.paint(kind, blob),
+  connection, receive: m => connection.receive(m), frame: buf => onFrame(buf), showCompare: nums => showCompare(nums) };
 
 function onMessage(m) {
-  const mine = m.job === runs.selected;
+  if (compare.handles(m.job)) { compare.onMessage(m); return; }
+  const mine = m.job === runs.selected && !compare.active;
   switch (m.type) {
     case 'welcome':
       token.setAuthorized(m.authorized);
       m.jobs.forEach(j => runs.update(j));
       runs.render();
-      if (runs.selected == null && m.jobs.length) runs.select(RunList.pickDefault(m.jobs));
+      if (pendingCompare) { const nums = pendingCompare; pendingCompare = null; showCompare(nums, false); }
+      if (runs.selected == null && m.jobs.length && !compare.active) runs.select(RunList.pickDefault(m.jobs));
       break;
     case 'status':
       runs.update(m.job);
+      compare.onStatus(m.job);
       runs.render();
       if (runs.selected == null) runs.select(m.job.num);
       break;
-    case 'history': if (mine) { chart.reset(m); slider.update(); } break;
+    case 'history': if (mine) { chart.reset(m); slider.update(); m.settings?.forEach(x => settings.onSetting(x.key, x.value)); } break;
     case 'loss': if (mine) { chart.append(m.columns); slider.update(); } break;
     case 'epoch': if (mine) chart.addTest(m.step, m.test); break;
-    case 'setting': if (mine) chart.addSetting({ step: m.step, key: m.key, value: m.value }); break;
+    case 'setting': if (mine) { chart.addSetting({ step: m.step, key: m.key, value: m.value }); settings.onSetting(m.key, m.value); } break;
     case 'plane': if (mine) explorer.onPlane(m.range); break;
     case 'diagnostics': if (mine) diagnostics.add(m); break;
     case 'warning': if (mine) diagnostics.warn(m); break;
-    case 'deleted': runs.remove(m.job); runs.render(); break;
+    case 'deleted': {
+      const wasSelected = runs.selected === m.job;
+      runs.remove(m.job);
+      if (wasSelected) showNoRun();
+      runs.render();
+      break;
+    }
     case 'log': $('job-title').textContent = m.message; break;
     case 'error': toast(`Server: ${m.message}`); break;
     default: break;
@@ -74,6 +89,7 @@ function onMessage(m) {
 function onFrame(buf) {
   const f = readFrame(buf);
   framesReceived++;
+  if (compare.handles(f.job)) { compare.onFrame(f, buf); return; }
   if (f.job !== runs.selected || !f.kind) return;
   slider.addFrameStep(f.step);
   // A frame sent before a narrower subscribe took effect: not asked for any more.
@@ -96,9 +112,66 @@ function onSelect(num, previous) {
   slider.refreshIndex();
 }
 
+/** The compare view on {@code nums}, the address saying so ({@code push}: as a new history entry). */
+function showCompare(nums, push = true) {
+  if (runs.selected != null) connection.send({ type: 'unsubscribe', job: runs.selected });
+  panels.forget();
+  panels.paused = true;
+  $('single-view').hidden = true;
+  $('compare-view').hidden = false;
+  if (!compare.open(nums)) { showSingle(runs.selected); return; }
+  const url = `${location.pathname}?compare=${compare.nums.join(',')}`;
+  if (push) history.pushState(null, '', url); else history.replaceState(null, '', url);
+}
+
+/** Back to one run's view ({@code num}, or the default run when null). */
+function showSingle(num) {
+  if (compare.active) compare.close();
+  panels.paused = false;
+  $('compare-view').hidden = true;
+  $('single-view').hidden = false;
+  if (new URLSearchParams(location.search).has('compare')) history.pushState(null, '', location.pathname);
+  const target = num ?? (runs.jobs.size ? RunList.pickDefault([...runs.jobs.values()]) : null);
+  if (target == null) return;
+  if (runs.selected === target) { runs.selected = null; }
+  runs.select(target);
+}
+
+runs.onPick = picked => {
+  $('compare-open').disabled = picked.size < MIN_RUNS || picked.size > MAX_RUNS;
+  $('compare-open').textContent = `Compare ticked runs (${picked.size})`;
+};
+$('compare-open').onclick = () => showCompare([...runs.picked].sort((a, b) => a - b));
+window.addEventListener('popstate', () => {
+  const nums = parseSelection(location.search);
+  if (nums) showCompare(nums, false); else if (compare.active) showSingle(runs.selected);
+});
+
+/** The selected run is gone: the next run takes its place, or an empty view when none is left. */
+function showNoRun() {
+  if (runs.jobs.size) { runs.select(RunList.pickDefault([...runs.jobs.values()])); return; }
+  panels.forget();
+  slider.reset();
+  explorer.reset();
+  chart.reset(null);
+  diagnostics.reset();
+  panels.setNotes({});
+  for (const kind of ['recon', 'samples', 'latent', 'manifold']) panels.blank(kind);
+}
+
+/** Which controls the selected run's state allows. */
+function updateControls(j) {
+  const s = j?.status;
+  $('pause').disabled = s !== 'running';
+  $('resume').disabled = !['paused', 'stopped', 'completed', 'interrupted', 'failed'].includes(s);
+  $('stop').disabled = !['running', 'paused', 'queued'].includes(s);
+  $('delete').disabled = !j || ['running', 'paused', 'queued'].includes(s);
+}
+
 async function control(type) {
   const j = runs.current();
   if (!j) { toast('Select a run first.'); return; }
+  if (type === 'delete' && !confirm(`Delete ${j.name} #${j.num} and its run directory?`)) return;
   if (!await token.ensure()) return;
   connection.request({ type, job: j.num }).catch(e => toast(`${type} failed: ${e.message}`));
 }
@@ -114,7 +187,7 @@ chart.onTerms = terms => {
     input.onchange = () => chart.setShown(t, input.checked);
     const swatch = document.createElement('span');
     swatch.className = 'swatch';
-    swatch.style.background = COLORS[i % COLORS.length];
+    swatch.style.background = termColor(t, i);
     label.append(input, swatch, document.createTextNode(t));
     box.appendChild(label);
   });
@@ -123,9 +196,11 @@ chart.onTerms = terms => {
 $('pause').onclick = () => control('pause');
 $('resume').onclick = () => control('resume');
 $('stop').onclick = () => control('stop');
+$('delete').onclick = () => control('delete');
 $('log-scale').onchange = e => chart.setLog(e.target.checked);
 $('y-range').onchange = e => chart.setRecent(Number(e.target.value));
 $('smoothing').oninput = e => chart.setSmoothing(Number(e.target.value));
 
+updateControls(null);
 form.loadPresets().catch(e => toast(`Cannot load presets: ${e.message}`));
 connection.connect();

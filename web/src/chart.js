@@ -3,6 +3,46 @@
 // follow the recent part of the run (early losses are far larger and would squash the part people watch),
 // and per-term visibility. Live-setting changes are drawn as vertical markers.
 export const COLORS = ['#2f6fed', '#e8710a', '#1e8e3e', '#9334e6', '#d01884', '#12858f'];
+/** One colour per term name, whatever the model: "loss" is the same blue for a VAE and an AE. */
+const TERM_COLORS = { loss: '#2f6fed', recon: '#e8710a', kl: '#1e8e3e', disc: '#9334e6', gen: '#d01884' };
+
+export function termColor(term, i = 0) {
+  return TERM_COLORS[term] ?? COLORS[(i + 5) % COLORS.length];
+}
+
+/**
+ * Ticks for a log axis from {@code min} to {@code max}: 1, 2 and 5 times each power of ten inside the range,
+ * or every whole multiple (1-9) when that gives fewer than three; labels with at most three significant digits.
+ */
+export function logTicks(min, max) {
+  if (!(min > 0) || !(max > min)) return [];
+  const ticks = (mults) => {
+    const out = [];
+    for (let e = Math.floor(Math.log10(min)); e <= Math.ceil(Math.log10(max)); e++) {
+      for (const m of mults) { const v = m * 10 ** e; if (v >= min * (1 - 1e-9) && v <= max * (1 + 1e-9)) out.push(+v.toPrecision(12)); }
+    }
+    return out;
+  };
+  let t = ticks([1, 2, 5]);
+  if (t.length < 3) t = ticks([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  if (t.length < 3) t = ticks([1, 1.2, 1.4, 1.6, 1.8, 2, 2.5, 3, 3.5, 4, 4.5, 5, 6, 7, 8, 9]);
+  return t;
+}
+
+export function tickLabel(v) {
+  return Math.abs(v) >= 1e5 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(1) : String(+v.toPrecision(3));
+}
+
+/** Setting markers' labels: those within 40 px of an earlier one go one line lower instead of on top of it. */
+export function settingRows(xs) {
+  const rows = [];
+  xs.forEach((x, i) => {
+    let row = 0;
+    while (xs.slice(0, i).some((y, j) => rows[j] === row && Math.abs(y - x) < 40)) row++;
+    rows.push(row);
+  });
+  return rows;
+}
 const NOT_TERMS = ['step', 'epoch', 'time'];
 
 export class LossChart {
@@ -105,39 +145,9 @@ export class LossChart {
     return [x, ...series.map(pick), test];
   }
 
-  /**
-   * Indices of the min and max of {@code ref} per bucket of a power-of-two size (at most {@code width}
-   * buckets). Complete buckets are kept between redraws and merged pairwise when the size doubles, so a
-   * redraw costs the new points and the buckets, not the whole run.
-   */
   decimated(ref, n, width) {
-    let lod = this.lod;
-    if (!lod || lod.ref !== ref || lod.n > n) lod = this.lod = { ref, n: 0, size: 1, lo: [], hi: [] };
-    while (n / lod.size > width) {
-      const lo = [], hi = [];
-      for (let b = 0; b + 1 < lod.lo.length; b += 2) {
-        lo.push(ref[lod.lo[b]] <= ref[lod.lo[b + 1]] ? lod.lo[b] : lod.lo[b + 1]);
-        hi.push(ref[lod.hi[b]] >= ref[lod.hi[b + 1]] ? lod.hi[b] : lod.hi[b + 1]);
-      }
-      Object.assign(lod, { size: lod.size * 2, lo, hi });
-    }
-    const scan = (from, to) => {
-      let lo = from, hi = from;
-      for (let i = from; i < to; i++) { if (ref[i] < ref[lo]) lo = i; if (ref[i] > ref[hi]) hi = i; }
-      return [lo, hi];
-    };
-    for (let b = lod.lo.length; (b + 1) * lod.size <= n; b++) {
-      const [lo, hi] = scan(b * lod.size, (b + 1) * lod.size);
-      lod.lo.push(lo);
-      lod.hi.push(hi);
-    }
-    lod.n = n;
-    const idx = [];
-    const add = (lo, hi) => { if (lo < hi) idx.push(lo, hi); else if (hi < lo) idx.push(hi, lo); else idx.push(lo); };
-    for (let b = 0; b < lod.lo.length; b++) add(lod.lo[b], lod.hi[b]);
-    const rest = lod.lo.length * lod.size;
-    if (rest < n) add(...scan(rest, n));
-    return idx;
+    if (!this.lod || this.lod.ref !== ref) this.lod = new Lod(ref);
+    return this.lod.indices(n, width);
   }
 
   /** [min, max] of the shown series over the recent part of the run, padded; null when there is nothing. */
@@ -178,16 +188,22 @@ export class LossChart {
       const settings = () => this.settings;
       this.plot = new uPlot({
         ...this.size(),
-        legend: { show: false },
+        // uPlot's legend shows each series' value under the cursor, and names the test-loss dots.
+        legend: { show: true, live: true },
         scales: {
           x: { time: false },
           y: { distr: this.log ? 3 : 1, range: (u, min, max) => this.range ?? [min, max] },
         },
-        axes: [{ label: 'step' }, { label: 'loss per image', size: 60 }],
+        axes: [{ label: 'step' }, { label: 'loss per image', size: 60,
+          ...(this.log ? { splits: (u, i, min, max) => logTicks(min, max) } : {}),
+          values: (u, vals) => vals.map(v => (v == null ? '' : tickLabel(v))) }],
         series: [{ label: 'step' },
-          ...this.terms.map((t, i) => ({ label: t, show: !this.hidden.has(t), stroke: COLORS[i % COLORS.length],
-            width: 1.5, points: { show: false } })),
-          { label: 'test', stroke: '#111', width: 0, points: { show: true, size: 7, fill: '#111' }, spanGaps: false }],
+          // The loss line is dashed: where it equals another term (an AE's recon) that one shows through.
+          ...this.terms.map((t, i) => ({ label: t, show: !this.hidden.has(t), stroke: termColor(t, i),
+            width: t === 'loss' ? 2 : 1.5, dash: t === 'loss' && this.terms.length > 1 ? [8, 5] : undefined,
+            points: { show: false }, value: (u, v) => (v == null ? '–' : v.toFixed(2)) })),
+          { label: 'test loss (per epoch)', stroke: '#111', width: 0, points: { show: true, size: 7, fill: '#111' },
+            spanGaps: false, value: (u, v) => (v == null ? '–' : v.toFixed(2)) }],
         hooks: { draw: [u => drawSettings(u, settings())] },
       }, data, this.el);
     } else {
@@ -218,14 +234,142 @@ function drawSettings(u, settings) {
   ctx.fillStyle = '#c0392b';
   ctx.setLineDash([4, 4]);
   ctx.font = `${11 * devicePixelRatio}px sans-serif`;
-  for (const s of settings) {
-    const x = u.valToPos(s.step, 'x', true);
-    if (!Number.isFinite(x)) continue;
+  const xs = settings.map(s => u.valToPos(s.step, 'x', true));
+  const rows = settingRows(xs.map(x => x / devicePixelRatio));
+  settings.forEach((s, i) => {
+    const x = xs[i];
+    if (!Number.isFinite(x)) return;
     ctx.beginPath();
     ctx.moveTo(x, u.bbox.top);
     ctx.lineTo(x, u.bbox.top + u.bbox.height);
     ctx.stroke();
-    ctx.fillText(`${s.key}=${s.value}`, x + 3, u.bbox.top + 12 * devicePixelRatio);
-  }
+    ctx.fillText(`${s.key}=${s.value}`, x + 3, u.bbox.top + (12 + 13 * rows[i]) * devicePixelRatio);
+  });
   ctx.restore();
+}
+
+/**
+ * Indices of the min and max of {@code ref} per bucket of a power-of-two size (at most {@code width}
+ * buckets). Complete buckets are kept between calls and merged pairwise when the size doubles, so a call
+ * costs the new points and the buckets, not the whole run.
+ */
+export class Lod {
+  constructor(ref) { Object.assign(this, { ref, n: 0, size: 1, lo: [], hi: [] }); }
+
+  indices(n, width) {
+    const ref = this.ref;
+    if (this.n > n) Object.assign(this, { n: 0, size: 1, lo: [], hi: [] });
+    while (n / this.size > width) {
+      const lo = [], hi = [];
+      for (let b = 0; b + 1 < this.lo.length; b += 2) {
+        lo.push(ref[this.lo[b]] <= ref[this.lo[b + 1]] ? this.lo[b] : this.lo[b + 1]);
+        hi.push(ref[this.hi[b]] >= ref[this.hi[b + 1]] ? this.hi[b] : this.hi[b + 1]);
+      }
+      Object.assign(this, { size: this.size * 2, lo, hi });
+    }
+    const scan = (from, to) => {
+      let lo = from, hi = from;
+      for (let i = from; i < to; i++) { if (ref[i] < ref[lo]) lo = i; if (ref[i] > ref[hi]) hi = i; }
+      return [lo, hi];
+    };
+    for (let b = this.lo.length; (b + 1) * this.size <= n; b++) {
+      const [lo, hi] = scan(b * this.size, (b + 1) * this.size);
+      this.lo.push(lo);
+      this.hi.push(hi);
+    }
+    this.n = n;
+    const idx = [];
+    const add = (lo, hi) => { if (lo < hi) idx.push(lo, hi); else if (hi < lo) idx.push(hi, lo); else idx.push(lo); };
+    for (let b = 0; b < this.lo.length; b++) add(this.lo[b], this.hi[b]);
+    const rest = this.lo.length * this.size;
+    if (rest < n) add(...scan(rest, n));
+    return idx;
+  }
+}
+
+/**
+ * Several runs' curves of one term on one chart, one colour per run: each run's points decimated to at most
+ * two per pixel on its own, then joined on a shared x (uPlot.join), at most one redraw per animation frame.
+ * {@code series} is [{label, color, x: [], y: []}] and may grow in place; call invalidate() after a change.
+ */
+export class RunsChart {
+  constructor(el) {
+    this.el = el;
+    this.series = [];
+    this.xLabel = 'step';
+    this.yLabel = 'loss per image';
+    this.log = true;
+    this.points = false;
+    this.plot = null;
+    this.dirty = false;
+    this.frameTimes = [];
+    new ResizeObserver(() => this.plot && this.plot.setSize(this.size())).observe(el);
+  }
+
+  size() {
+    return { width: Math.max(200, this.el.clientWidth), height: Math.round(Math.min(460, Math.max(220, innerHeight * 0.3))) };
+  }
+
+  /** New series (a new term, x axis or set of runs): the plot is built again. */
+  setSeries(series, { xLabel, yLabel, points } = {}) {
+    this.series = series;
+    if (xLabel) this.xLabel = xLabel;
+    if (yLabel) this.yLabel = yLabel;
+    this.points = !!points;
+    this.plot = null;
+    this.invalidate();
+  }
+
+  setLog(v) { this.log = v; this.plot = null; this.invalidate(); }
+
+  invalidate() {
+    if (this.dirty) return;
+    this.dirty = true;
+    requestAnimationFrame(() => { this.dirty = false; this.redraw(); });
+  }
+
+  data() {
+    const width = this.size().width;
+    const tables = this.series.map(s => {
+      const n = s.x.length;
+      if (n <= width * 2) return [s.x.slice(), s.y.slice()];
+      if (!s.lod || s.lod.ref !== s.y) s.lod = new Lod(s.y);
+      const idx = s.lod.indices(n, width);
+      return [idx.map(i => s.x[i]), idx.map(i => s.y[i])];
+    }).map(([x, y]) => {
+      // uPlot.join wants increasing x, with no repeats.
+      const xs = [], ys = [];
+      for (let i = 0; i < x.length; i++) {
+        if (x[i] == null || !Number.isFinite(x[i]) || (xs.length && x[i] <= xs[xs.length - 1])) continue;
+        xs.push(x[i]);
+        ys.push(this.log && !(y[i] > 0) ? null : y[i]);
+      }
+      return [xs, ys];
+    });
+    if (!tables.length) return [[]];
+    return tables.length === 1 ? tables[0] : uPlot.join(tables);
+  }
+
+  redraw() {
+    const t0 = performance.now();
+    const data = this.data();
+    if (!this.plot) {
+      this.el.innerHTML = '';
+      this.plot = new uPlot({
+        ...this.size(),
+        legend: { show: false },
+        scales: { x: { time: false }, y: { distr: this.log ? 3 : 1 } },
+        axes: [{ label: this.xLabel }, { label: this.yLabel, size: 60 }],
+        series: [{ label: this.xLabel },
+          ...this.series.map(s => ({ label: s.label, stroke: s.color, width: 1.5, spanGaps: true,
+            points: { show: this.points, size: 6, fill: s.color } }))],
+      }, data, this.el);
+    } else {
+      this.plot.setData(data);
+    }
+    const t1 = performance.now();
+    performance.measure('compare-chart-redraw', { start: t0, end: t1 });
+    this.frameTimes.push(t1 - t0);
+    if (this.frameTimes.length > 1000) this.frameTimes.shift();
+  }
 }

@@ -35,7 +35,7 @@ export class Panels {
   /** (Re)subscribes the selected job; a repeated subscribe replaces the socket's streams for it. */
   async subscribe() {
     const num = this.runs.selected, c = this.connection;
-    if (num == null || !c.open) return;
+    if (num == null || !c.open || this.paused) return;
     const streams = this.wanted();
     if (streams.join() === this.streams.join() && this.subscribedTo === num && this.subscribedSocket === c.ws) return;
     this.streams = streams;

@@ -8,6 +8,8 @@ export class RunList {
     this.selected = null;
     this.onSelect = onSelect;
     this.onRender = onRender;
+    this.picked = new Set(); // ticked for the compare view
+    this.onPick = () => {};
   }
 
   /** The selected job's object, or undefined. */
@@ -17,6 +19,7 @@ export class RunList {
 
   remove(num) {
     this.jobs.delete(num);
+    this.picked.delete(num);
     if (this.selected === num) this.selected = null;
   }
 
@@ -43,9 +46,16 @@ export class RunList {
       li.tabIndex = 0;
       const eta = j.etaSeconds != null ? ` · ETA ${formatSeconds(j.etaSeconds)}` : '';
       const test = j.testLoss != null ? ` · test ${j.testLoss.toFixed(2)}` : '';
-      li.innerHTML = `<strong></strong> <span class="status"></span><br><small class="muted"></small>
+      li.innerHTML = `<input type="checkbox" class="pick"><strong></strong> <span class="status"></span><br><small class="muted"></small>
         <progress max="1" aria-label="progress"></progress>`;
-      li.querySelector('strong').textContent = j.name;
+      const pick = li.querySelector('.pick');
+      pick.checked = this.picked.has(j.num);
+      pick.setAttribute('aria-label', `compare ${j.name} #${j.num}`);
+      pick.onclick = e => e.stopPropagation();
+      pick.onkeydown = e => e.stopPropagation();
+      pick.onchange = () => { if (pick.checked) this.picked.add(j.num); else this.picked.delete(j.num); this.onPick(this.picked); };
+      // The number tells two runs of one name apart (it is also the run's number in the address).
+      li.querySelector('strong').textContent = `${j.name} #${j.num}`;
       li.querySelector('.status').textContent = j.status;
       li.querySelector('small').textContent = `${j.model} on ${j.dataset} · epoch ${j.epoch}/${j.epochs}${test}${eta}`;
       li.querySelector('progress').value = j.progress ?? 0;

@@ -26,8 +26,10 @@ export class Token {
       this.set(t);
       try {
         if (!await this.hello()) throw new Error('not accepted');
-      } catch (e) { this.forget(); toast(`Token refused: ${e.message}`); }
+      } catch (e) { this.refused(e); }
     };
+    // Cancel is a plain button, so Enter in the field submits the form with Save, its only submit button.
+    $('token-cancel').onclick = () => $('token-dialog').close('cancel');
     $('token-forget').onclick = () => { this.forget(); toast('Token forgotten in this tab.', 'info'); };
     this.updateButtons();
   }
@@ -75,10 +77,20 @@ export class Token {
       if (await this.hello()) return true;
       throw new Error('not accepted');
     } catch (e) {
-      this.forget();
-      toast(`Token refused: ${e.message}`);
+      this.refused(e);
       return false;
     }
+  }
+
+  /** A hello that failed: the token is forgotten only when the server refused it, not when the socket was down. */
+  refused(e) {
+    if (e.code === 'not_connected' || e.message === 'connection lost') {
+      toast(`Cannot check the token: ${e.message === 'connection lost' ? 'the connection was lost' : 'not connected'}; `
+        + 'it is kept, try again once the page is live');
+      return;
+    }
+    this.forget();
+    toast(`Token refused: ${e.message}`);
   }
 
   set(t) {

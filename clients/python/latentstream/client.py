@@ -14,6 +14,8 @@ import json
 import logging
 from collections import deque
 from typing import Any, Deque, Dict, Iterable, List, Optional, Sequence, Union
+import urllib.error
+import urllib.request
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import websockets
@@ -44,6 +46,56 @@ def ws_url(url: str, token: Optional[str]) -> str:
     if token:
         query.append("token=" + quote(token, safe=""))
     return urlunsplit((scheme, parts.netloc, path, "&".join(query), ""))
+
+
+def http_url(url: str) -> str:
+    """The server's HTTP base (``http://host:port``) from any URL ``ws_url`` accepts."""
+    parts = urlsplit(url if "://" in url else "http://" + url)
+    scheme = {"http": "http", "https": "https", "ws": "http", "wss": "https"}.get(parts.scheme)
+    if scheme is None:
+        raise ValueError(f"not a server URL: {url!r} (expected http://HOST:PORT or ws://HOST:PORT/ws)")
+    path = parts.path.rstrip("/")
+    if path.endswith("/ws"):
+        path = path[:-3]
+    return urlunsplit((scheme, parts.netloc, path, "", ""))
+
+
+def _get_json(base: str, path: str, token: Optional[str], timeout: float) -> Any:
+    """A GET of the REST API, as parsed JSON; :class:`ServerError` with the server's message on an error status."""
+    req = urllib.request.Request(base + path, headers={"Accept": "application/json"})
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return json.loads(r.read().decode("utf-8"))
+    except urllib.error.HTTPError as e:
+        try:
+            message = json.loads(e.read().decode("utf-8"))["error"]["message"]
+        except Exception:  # not the server's error body
+            message = str(e)
+        code = {400: "bad_request", 401: "unauthorized", 404: "unknown_job"}.get(e.code, f"http_{e.code}")
+        raise server_error({"code": code, "message": message}, path) from None
+    except (OSError, ValueError) as e:
+        raise ConnectionLost(f"cannot GET {base}{path}: {e}") from e
+
+
+def _runs(jobs: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    runs = []
+    for j in jobs:
+        results = {k: j[k] for k in ("testLoss", "iwae", "step", "epoch", "epochs", "progress", "error") if k in j}
+        runs.append({"num": j.get("num"), "id": j.get("id"), "name": j.get("name"), "status": j.get("status"),
+                     "sweep": j.get("sweep"), "spec": j.get("spec", {}), "results": results, "job": Job.from_json(j)})
+    return sorted(runs, key=lambda r: r["num"] or 0)
+
+
+def _columns(body: Dict[str, Any]) -> Any:
+    """``metrics?format=json``'s columns: a pandas DataFrame when pandas imports, else a dict of lists."""
+    columns = body.get("columns", body) if isinstance(body, dict) else body
+    try:
+        import pandas
+    except ImportError:
+        return columns
+    return pandas.DataFrame(columns)
 
 
 def _job_ref(job: JobRef) -> Union[int, str]:
@@ -159,6 +211,8 @@ class Client:
 
     def __init__(self, url: str, token: Optional[str] = None, *, timeout: float = 60.0):
         self.url = ws_url(url, token)
+        self.http = http_url(url)
+        self._token = token
         self.timeout = timeout
         self.welcome: Optional[Welcome] = None
         self._ws = None
@@ -224,6 +278,22 @@ class Client:
                 return j
         raise server_error({"code": "unknown_job", "message": f"no job {ref!r}"}, "job")
 
+    async def runs(self) -> List[Dict[str, Any]]:
+        """Every job as a dict: ``num``, ``id``, ``name``, ``status``, ``sweep`` (its sweep's id, or None),
+        ``spec`` (the full job spec), ``results`` (``testLoss``, ``iwae``, ``step``, ``epoch``, ... as far as it
+        got) and ``job`` (the :class:`Job`), by number. Read over REST (``GET /api/jobs``)."""
+        return _runs(await asyncio.get_running_loop().run_in_executor(
+            None, _get_json, self.http, "/api/jobs", self._token, self.timeout))
+
+    async def metrics(self, job: JobRef) -> Any:
+        """The job's whole ``metrics.csv`` as columns (``GET /api/jobs/{id}/metrics``): ``step``, ``epoch``,
+        each loss term, ``test_loss``, ... as a pandas DataFrame when pandas imports, else a dict of lists
+        (numbers; None for an empty cell)."""
+        ref = job.id if isinstance(job, Job) else (await self.job(job)).id
+        body = await asyncio.get_running_loop().run_in_executor(
+            None, _get_json, self.http, f"/api/jobs/{quote(ref, safe='')}/metrics?format=json", self._token, self.timeout)
+        return _columns(body)
+
     def subscribe(self, job: JobRef, streams: Optional[Sequence[str]] = None, *,
                   max_fps: Optional[float] = None, latent_format: str = "png") -> Subscription:
         """The job's messages: ``History`` first (with ``loss``), then ``Loss``, ``Frame``, ``Plane``, ``Epoch``,
@@ -252,6 +322,19 @@ class Client:
         if epochs is not None:
             fields["epochs"] = epochs
         return Job.from_json((await self._request("start", **fields))["result"])
+
+    async def start_sweep(self, preset: Optional[str] = None, *, spec: Optional[Dict[str, Any]] = None,
+                          sweep: Dict[str, Sequence[Any]], epochs: Optional[int] = None) -> List[Job]:
+        """Starts one job per point of ``sweep``'s grid (``{"beta": [0.5, 1, 2, 4], "latent": [2, 20]}``: the
+        Cartesian product, at most 64 jobs) over a preset or spec; the members' jobs (``queued``), which share
+        a ``sweep`` id."""
+        if (preset is None) == (spec is None):
+            raise ValueError("give exactly one of preset (a name) or spec (a job object)")
+        fields: Dict[str, Any] = {"preset": preset} if preset is not None else {"spec": spec}
+        fields["sweep"] = {k: list(v) for k, v in sweep.items()}
+        if epochs is not None:
+            fields["epochs"] = epochs
+        return [Job.from_json(j) for j in (await self._request("start", **fields))["result"]["jobs"]]
 
     async def pause(self, job: JobRef) -> Job:
         return Job.from_json((await self._request("pause", job=_job_ref(job)))["result"])

@@ -102,6 +102,12 @@ class SyncClient:
     def job(self, job: JobRef) -> Job:
         return self._run(self._client.job(job))
 
+    def runs(self) -> List[Dict[str, Any]]:
+        return self._run(self._client.runs())
+
+    def metrics(self, job: JobRef) -> Any:
+        return self._run(self._client.metrics(job))
+
     def subscribe(self, job: JobRef, streams: Optional[Sequence[str]] = None, *,
                   max_fps: Optional[float] = None, latent_format: str = "png") -> SyncSubscription:
         async def started() -> Subscription:
@@ -112,6 +118,10 @@ class SyncClient:
     def start(self, preset: Optional[str] = None, *, spec: Optional[Dict[str, Any]] = None,
               epochs: Optional[int] = None) -> Job:
         return self._run(self._client.start(preset, spec=spec, epochs=epochs))
+
+    def start_sweep(self, preset: Optional[str] = None, *, spec: Optional[Dict[str, Any]] = None,
+                    sweep: Dict[str, Sequence[Any]], epochs: Optional[int] = None) -> List[Job]:
+        return self._run(self._client.start_sweep(preset, spec=spec, sweep=sweep, epochs=epochs))
 
     def pause(self, job: JobRef) -> Job:
         return self._run(self._client.pause(job))

@@ -4,6 +4,7 @@ One server and one long training job (a tiny VAE on synthetic data, one CPU thre
 module stops both at the end.
 """
 
+import csv
 import os
 import subprocess
 import sys
@@ -252,6 +253,49 @@ class SyncClientTest(TestCase):
     def test_connecting_to_a_closed_port_raises_connection_lost(self):
         with self.assertRaises(ls.ConnectionLost):
             ls.SyncClient("http://127.0.0.1:9/", timeout=5)
+
+
+class RunsAndMetricsTest(TestCase):
+
+    def test_runs_gives_each_jobs_spec_status_and_results(self):
+        with ls.SyncClient(server.url) as c:
+            runs = {r["num"]: r for r in c.runs()}
+        r = runs[job.num]
+        self.assertEqual(job.id, r["id"])
+        self.assertIn(r["status"], ("running", "paused"))
+        self.assertEqual("vae", r["spec"]["model"])
+        self.assertEqual(2, r["spec"]["latent"])
+        self.assertGreater(r["results"]["step"], 0)
+        self.assertIsNone(r["sweep"])
+
+    def test_metrics_has_the_columns_of_metrics_csv(self):
+        with ls.SyncClient(server.url) as c:
+            cols = c.metrics(job)
+        if not isinstance(cols, dict):  # a pandas DataFrame
+            cols = {k: [None if v != v else v for v in cols[k].tolist()] for k in cols.columns}
+        # Read after: the running job may have written more rows since; the first ones are the same.
+        with open(server.dir / "runs" / job.id / "metrics.csv", newline="") as f:
+            rows = list(csv.reader(f))
+        header, body = rows[0], rows[1:]
+        self.assertEqual(header, list(cols))
+        n = len(cols["step"])
+        self.assertGreater(n, 0)
+        self.assertGreaterEqual(len(body), n)
+        for i, row in enumerate(body[:n]):
+            for name, cell in zip(header, row):
+                got = cols[name][i]
+                if cell == "":
+                    self.assertIsNone(got, (name, i))
+                elif name == "setting":
+                    self.assertEqual(cell, got)
+                else:
+                    self.assertAlmostEqual(float(cell), float(got), places=6, msg=(name, i))
+
+    def test_metrics_of_an_unknown_job_raises_unknown_job(self):
+        with ls.SyncClient(server.url) as c:
+            with self.assertRaises(ls.ServerError) as caught:
+                c.metrics("no-such-job")
+        self.assertEqual("unknown_job", caught.exception.code)
 
 
 class DocumentTest(TestCase):

@@ -18,8 +18,15 @@ public sealed interface TrainerCommand {
   /** One job object, with its run directory under {@code runDir} (for the HTTP side's file routes). */
   record GetJob(Object job) implements TrainerCommand {}
 
-  /** Queues a job from a preset in {@code jobsDir} or a spec object; {@code epochs} (nullable) overrides. */
-  record Start(String preset, JsonObject spec, Integer epochs) implements TrainerCommand {}
+  /**
+   * Queues a job from a preset in {@code jobsDir} or a spec object; {@code epochs} (nullable) overrides. With a
+   * {@code sweep} grid (nullable: {@code {"beta": [1, 4]}}), one job per point of its Cartesian product.
+   */
+  record Start(String preset, JsonObject spec, Integer epochs, JsonObject sweep) implements TrainerCommand {
+    public Start(String preset, JsonObject spec, Integer epochs) {
+      this(preset, spec, epochs, null);
+    }
+  }
 
   /** Pause, resume (also from a checkpoint), stop or delete. */
   record Control(Action action, Object job) implements TrainerCommand {}
@@ -86,7 +93,7 @@ public sealed interface TrainerCommand {
         case ListJobs l -> new JsonObject().put("op", "list");
         case GetJob g -> new JsonObject().put("op", "get").put("job", g.job());
         case Start s -> new JsonObject().put("op", "start").put("preset", s.preset()).put("spec", s.spec())
-            .put("epochs", s.epochs());
+            .put("epochs", s.epochs()).put("sweep", s.sweep());
         case Control k -> new JsonObject().put("op", k.action().wireName()).put("job", k.job());
         case Set s -> new JsonObject().put("op", "set").put("job", s.job()).put("key", s.key()).put("value", s.value());
         case ModelRequest m -> new JsonObject().put("op", m.op()).put("job", m.job()).put("body", m.body());
@@ -100,7 +107,8 @@ public sealed interface TrainerCommand {
       return switch (op) {
         case "list" -> new ListJobs();
         case "get" -> new GetJob(j.getValue("job"));
-        case "start" -> new Start(j.getString("preset"), j.getJsonObject("spec"), j.getInteger("epochs"));
+        case "start" -> new Start(j.getString("preset"), j.getJsonObject("spec"), j.getInteger("epochs"),
+            j.getJsonObject("sweep"));
         case "pause", "resume", "stop", "delete" -> new Control(Action.fromWireName(op), j.getValue("job"));
         case "set" -> new Set(j.getValue("job"), j.getString("key"), j.getDouble("value"));
         case "decode", "encode", "interpolate", "attribute" -> new ModelRequest(j.getValue("job"), op, j.getJsonObject("body"));

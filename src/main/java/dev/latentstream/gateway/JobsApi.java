@@ -107,7 +107,7 @@ final class JobsApi {
     if (body == null) {
       return;
     }
-    if (!knownKeys(rc, body, "preset", "spec", "epochs")) {
+    if (!knownKeys(rc, body, "preset", "spec", "epochs", "sweep")) {
       return;
     }
     Object preset = body.getValue("preset");
@@ -122,8 +122,13 @@ final class JobsApi {
       error(rc, 400, "\"epochs\" must be a whole number of at least 1");
       return;
     }
+    Object sweep = body.getValue("sweep");
+    if (sweep != null && !(sweep instanceof JsonObject)) {
+      error(rc, 400, "\"sweep\" must be an object of key: [values], e.g. {\"beta\": [1, 4]}");
+      return;
+    }
     TrainerCommand.Start cmd = new TrainerCommand.Start((String) preset, (JsonObject) spec,
-        epochs == null ? null : ((Number) epochs).intValue());
+        epochs == null ? null : ((Number) epochs).intValue(), (JsonObject) sweep);
     trainer(rc, cmd, r -> {
       rc.response().setStatusCode(201);
       json(rc, r);

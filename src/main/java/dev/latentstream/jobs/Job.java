@@ -68,6 +68,8 @@ final class Job {
   volatile String engine = "";
   volatile List<String> classes = List.of();
   volatile String error;
+  /** The id of the sweep this job is a member of, or null. */
+  volatile String sweep;
   volatile long startedAtMillis;
   volatile long updatedAtMillis = System.currentTimeMillis();
 
@@ -162,6 +164,9 @@ final class Job {
     }
     if (error != null) {
       j.put("error", error);
+    }
+    if (sweep != null) {
+      j.put("sweep", sweep);
     }
     return j;
   }

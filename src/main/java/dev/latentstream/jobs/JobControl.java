@@ -39,14 +39,20 @@ final class JobControl {
    * ids apart.
    */
   Job enqueue(JobConfig spec, int num, boolean clustered) {
+    return enqueue(spec, num, clustered, null);
+  }
+
+  /** As {@link #enqueue(JobConfig, int, boolean)}, for a member of the sweep {@code sweep} (null: none). */
+  Job enqueue(JobConfig spec, int num, boolean clustered, String sweep) {
     String id = uniqueId(clustered ? spec.name() + "-" + num : spec.name());
     Job j = new Job(num, id, runsDir.resolve(id), spec, Job.Status.queued, -1);
+    j.sweep = sweep;
     queue.enqueue(j);
     events.status(j);
     return j;
   }
 
-  private String uniqueId(String name) {
+  String uniqueId(String name) {
     String base = name + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
     String id = base;
     for (int i = 2; queue.containsId(id) || Files.exists(runsDir.resolve(id)); i++) {

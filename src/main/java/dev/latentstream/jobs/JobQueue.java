@@ -23,6 +23,10 @@ final class JobQueue {
     Full(int limit) {
       super("the queue is full (" + limit + " jobs waiting)");
     }
+
+    Full(String message) {
+      super(message);
+    }
   }
 
   private final int slots;
@@ -47,6 +51,15 @@ final class JobQueue {
   void checkRoom() {
     if (waiting() >= queueLimit && running() >= slots) {
       throw new Full(queueLimit);
+    }
+  }
+
+  /** Whether {@code n} jobs (a sweep's) may queue together, all or none: those without a free slot need room. */
+  void checkRoom(int n) {
+    long free = Math.max(0, slots - running());
+    if (waiting() + n > queueLimit + free) {
+      throw new Full("the queue cannot take the sweep's " + n + " runs (" + waiting() + " waiting, " + free
+          + " free slots, queueLimit " + queueLimit + ")");
     }
   }
 

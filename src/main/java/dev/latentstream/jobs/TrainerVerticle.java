@@ -5,6 +5,7 @@ import dev.latentstream.bus.TrainerCommand;
 import dev.latentstream.config.ConfigException;
 import dev.latentstream.config.JobConfig;
 import dev.latentstream.config.ServerConfig;
+import dev.latentstream.config.Sweep;
 import dev.latentstream.render.FrameRenderer;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -131,7 +132,39 @@ public final class TrainerVerticle extends VerticleBase {
   }
 
   /** Admits the job, numbers it (cluster-wide), queues it and launches it if a slot is free. */
+  /**
+   * A sweep: the queue must take every member or none is queued; then each is numbered and queued, sharing the
+   * sweep's id, and the reply lists them.
+   */
+  private void startSweep(Message<TrainerCommand> msg, Sweep sweep) {
+    int n = sweep.members().size();
+    queue.checkRoom(n);
+    String id = control.uniqueId(sweep.name() + "-sweep");
+    JsonArray started = new JsonArray();
+    Future<Void> chain = Future.succeededFuture();
+    for (Sweep.Member m : sweep.members()) {
+      chain = chain.compose(v -> jobNumbers.incrementAndGet())
+          .map(num -> started.add(control.enqueue(m.spec(), num.intValue(), vertx.isClustered(), id).toJson()))
+          .mapEmpty();
+    }
+    chain.onComplete(ar -> {
+      heartbeat.beat(); // gateways route commands for the new jobs to this node from now on
+      control.schedule();
+      if (ar.succeeded()) {
+        msg.reply(new JsonObject().put("sweep", id).put("jobs", started));
+      } else {
+        msg.fail(ReplyError.UNAVAILABLE, "cannot number the sweep's jobs (" + started.size() + " of " + n + " queued): "
+            + ar.cause().getMessage());
+      }
+    });
+  }
+
   private void start(Message<TrainerCommand> msg, TrainerCommand.Start s) {
+    JsonObject grid = StartRequest.grid(config, s);
+    if (grid != null) {
+      startSweep(msg, StartRequest.sweep(config, s, grid, msg.headers().contains(FROM_OPERATOR)));
+      return;
+    }
     JobConfig spec = StartRequest.spec(config, s, msg.headers().contains(FROM_OPERATOR));
     queue.checkRoom();
     jobNumbers.incrementAndGet().onComplete(n -> {

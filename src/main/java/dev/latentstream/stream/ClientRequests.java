@@ -166,7 +166,7 @@ final class ClientRequests {
       }
       case Protocol.Start st -> {
         requireToken(s, st.id());
-        forward(s, st.id(), "start", new TrainerCommand.Start(st.preset(), st.spec(), st.epochs()));
+        forward(s, st.id(), "start", new TrainerCommand.Start(st.preset(), st.spec(), st.epochs(), st.sweep()));
       }
       case Protocol.Control c -> {
         requireToken(s, c.id());

@@ -216,8 +216,9 @@ final class ClientSession {
       return;
     }
     FrameKind kind = m.frame().kind();
-    // With other streams waiting for the budget, this one queues behind them (see sendWaitingFrames).
-    if (sub.waiting.isEmpty() && canSend(sub, kind, System.nanoTime())) {
+    // With other streams waiting for the budget, of this job or another the socket watches, this one queues
+    // behind them (see sendWaitingFrames): one budget per socket, shared by every job it watches.
+    if (noneWaiting() && canSend(sub, kind, System.nanoTime())) {
       write(sub, m);
       return;
     }
@@ -227,27 +228,47 @@ final class ClientSession {
     framesWaiting.run();
   }
 
-  /** Sends each waiting frame whose window has opened, while there is room; true if any still wait. */
+  private boolean noneWaiting() {
+    for (Subscription sub : subscriptions.values()) {
+      if (!sub.waiting.isEmpty()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Sends each waiting frame whose window has opened, while there is room; true if any still wait. The
+   * stream that has waited longest since its last frame goes first, across every job the socket watches, so
+   * a socket watching several jobs (a compare view) shares its one budget among them.
+   */
   boolean sendWaitingFrames(long now) {
     if (sendingWaiting) {
       return true; // a write completed synchronously inside the loop below; it carries on from there
     }
     sendingWaiting = true;
     try {
+      record Waiting(Subscription sub, FrameKind kind, long lastSent) {}
+      List<Waiting> all = new java.util.ArrayList<>();
+      for (Subscription sub : subscriptions.values()) {
+        for (FrameKind kind : sub.waiting.keySet()) {
+          all.add(new Waiting(sub, kind, sub.lastSentNanos.getOrDefault(kind, Long.MIN_VALUE)));
+        }
+      }
+      all.sort(java.util.Comparator.comparingLong(Waiting::lastSent));
       boolean still = false;
-      for (Subscription sub : List.copyOf(subscriptions.values())) {
-        // The stream that has waited longest since its last frame first: a fair share of the budget.
-        List<FrameKind> kinds = new java.util.ArrayList<>(sub.waiting.keySet());
-        kinds.sort(java.util.Comparator.comparingLong(k -> sub.lastSentNanos.getOrDefault(k, Long.MIN_VALUE)));
-        for (FrameKind kind : kinds) {
-          if (!open()) {
-            return false;
-          }
-          if (canSend(sub, kind, now)) {
-            write(sub, sub.waiting.remove(kind));
-          } else {
-            still = true;
-          }
+      for (Waiting w : all) {
+        if (!open()) {
+          return false;
+        }
+        FrameMessage m = w.sub().waiting.get(w.kind());
+        if (m == null) {
+          continue; // sent or dropped meanwhile
+        }
+        if (subscriptions.get(m.job()) == w.sub() && canSend(w.sub(), w.kind(), now)) {
+          write(w.sub(), w.sub().waiting.remove(w.kind()));
+        } else {
+          still = true;
         }
       }
       return still;

@@ -105,7 +105,7 @@ public final class Protocol {
   public record Unsubscribe(String id, Object job) implements ClientMessage {}
 
   /** Starts a job from a preset name or a spec object. */
-  public record Start(String id, String preset, JsonObject spec, Integer epochs) implements ClientMessage {}
+  public record Start(String id, String preset, JsonObject spec, Integer epochs, JsonObject sweep) implements ClientMessage {}
 
   /** pause, resume, stop or delete a job. */
   public record Control(String id, String action, Object job) implements ClientMessage {}
@@ -248,7 +248,11 @@ public final class Protocol {
       throw new ProtocolException(Codes.BAD_FIELD, "\"epochs\" must be a whole number from 1 to " + Integer.MAX_VALUE,
           id);
     }
-    return new Start(id, preset, (JsonObject) spec, e == null ? null : e.intValue());
+    Object sweep = m.getValue("sweep");
+    if (sweep != null && !(sweep instanceof JsonObject)) {
+      throw new ProtocolException(Codes.BAD_FIELD, "\"sweep\" must be an object of key: [values], e.g. {\"beta\": [1, 4]}", id);
+    }
+    return new Start(id, preset, (JsonObject) spec, e == null ? null : e.intValue(), (JsonObject) sweep);
   }
 
   private static SetSetting set(JsonObject m, String id) {

@@ -83,7 +83,7 @@ final class ClusterNodes implements AutoCloseable {
         "--add-opens", "java.base/java.lang=ALL-UNNAMED", "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
         "--add-opens", "java.management/sun.management=ALL-UNNAMED",
         "--add-opens", "jdk.management/com.sun.management.internal=ALL-UNNAMED", "-Xmx768m",
-        "-cp", System.getProperty("java.class.path"), "dev.latentstream.cli.Main",
+        "-cp", absoluteClassPath(), "dev.latentstream.cli.Main",
         "serve", "--cluster", "--role", role, "--cluster-port", Integer.toString(clusterPort), "--members", members));
     cmd.addAll(List.of(extra));
     ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
@@ -102,6 +102,12 @@ final class ClusterNodes implements AutoCloseable {
     Process p = pb.start();
     nodes.put(name, p);
     return p;
+  }
+
+  /** This JVM's class path with every entry absolute: the nodes run in {@link #dir}. */
+  private static String absoluteClassPath() {
+    return java.util.Arrays.stream(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
+        .map(e -> Path.of(e).toAbsolutePath().toString()).collect(java.util.stream.Collectors.joining(java.io.File.pathSeparator));
   }
 
   Process process(String name) {
@@ -123,7 +129,19 @@ final class ClusterNodes implements AutoCloseable {
 
   /** Waits until {@code name}'s log holds {@code text}; fails with the log if it does not in time. */
   void awaitLog(String name, String text, int seconds) throws Exception {
-    awaitLine(log(name), text, seconds);
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    Path log = log(name);
+    while (System.nanoTime() < end) {
+      if (Files.exists(log) && Files.readString(log).contains(text)) {
+        return;
+      }
+      if (!nodes.get(name).isAlive()) {
+        break;
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError(name + " never said '" + text + "'" + (nodes.get(name).isAlive() ? "" : " (it exited)")
+        + ":\n" + (Files.exists(log) ? Files.readString(log) : "(no log)"));
   }
 
   @Override

@@ -150,4 +150,44 @@ class ClientSessionTest {
     s.offerFrame(frame(FrameKind.SAMPLES, 1, 6000));
     assertEquals(List.of(FrameKind.RECON.code()), sent, "5,000 bytes of budget left: one frame, then debt");
   }
+  @Test
+  void aSocketWatchingEightJobsSharesItsOneBudgetAmongThemOverTwentySeconds() {
+    List<Integer> jobs = new ArrayList<>();
+    ServerWebSocket ws = (ServerWebSocket) Proxy.newProxyInstance(ServerWebSocket.class.getClassLoader(),
+        new Class<?>[] {ServerWebSocket.class}, (proxy, method, args) -> switch (method.getName()) {
+          case "isClosed" -> false;
+          case "writeBinaryMessage" -> {
+            jobs.add(((io.vertx.core.buffer.Buffer) args[0]).getInt(4));
+            yield Future.succeededFuture();
+          }
+          case "writeTextMessage", "writeFrame" -> Future.succeededFuture();
+          default -> throw new UnsupportedOperationException(method.getName());
+        });
+    int budget = 30_000;
+    int frameBytes = 6_000;
+    ClientSession s = new ClientSession(ws, false, 1 << 20, budget, new StreamHub.Counters(), m -> null, () -> {});
+    for (int job = 1; job <= 8; job++) {
+      s.subscribe(job, java.util.EnumSet.allOf(Protocol.Stream.class), 0);
+    }
+    long t0 = System.nanoTime();
+    int seconds = 20;
+    // Every job offers a frame of every kind every 100 ms: 1,920,000 bytes a second against 30,000.
+    for (int tick = 0; tick < seconds * 10; tick++) {
+      for (int job = 1; job <= 8; job++) {
+        for (FrameKind k : FrameKind.values()) {
+          s.offerFrame(FrameMessage.of(job, new Frame(k, tick, 0, 1, 1, new byte[frameBytes - FrameHeader.BYTES])));
+        }
+      }
+      s.sendWaitingFrames(t0 + tick * 100_000_000L);
+    }
+    long bytes = (long) jobs.size() * frameBytes;
+    assertTrue(bytes <= budget * seconds * 1.1, "one budget for the socket, not one per job: " + bytes + " bytes in "
+        + seconds + " s against " + budget + " a second");
+    assertTrue(bytes >= budget * seconds * 0.9, "the budget is used: " + bytes);
+    for (int job = 1; job <= 8; job++) {
+      int j = job;
+      long n = jobs.stream().filter(x -> x == j).count();
+      assertTrue(n >= jobs.size() / 8 - 2, "job " + job + " got its share: " + n + " of " + jobs.size() + " frames");
+    }
+  }
 }

@@ -81,8 +81,103 @@ public final class PageBenchmark {
       }
       """;
 
+  /**
+   * The compare view: {@code runs} runs of {@code points} loss points each on one chart (the loss term, every
+   * point of every run), 5 new points per run and one frame 10 times a second, rotating over the runs and the
+   * two image streams shown. The same measures as {@link #DRIVE}.
+   */
+  static final String DRIVE_COMPARE = """
+      async ([runs, points, seconds]) => {
+        const ls = window.latentstream;
+        const nums = [];
+        for (let r = 0; r < runs; r++) {
+          const job = { id: `bench-${r}`, num: 9000 + r, status: 'running', name: 'bench', model: 'vae', dataset: 'bench',
+            step: points, epoch: 1, epochs: 100, batchesPerEpoch: 469, spec: { model: 'vae', beta: r + 1, batchSize: 128 } };
+          ls.receive({ type: 'status', job });
+          nums.push(job.num);
+        }
+        ls.showCompare(nums);
+        document.getElementById('compare-term').value = 'loss';
+        document.getElementById('compare-term').dispatchEvent(new Event('change'));
+        const t0 = Date.now() - points * 10;
+        nums.forEach((num, r) => {
+          const step = [], epoch = [], time = [], recon = [], kl = [], loss = [];
+          for (let i = 1; i <= points; i++) {
+            step.push(i); epoch.push(1 + Math.floor(i / 469)); time.push(t0 + i * 10);
+            const a = 250 + 300 * Math.exp(-i / 2000) + 5 * Math.sin(i / 7 + r) + r; const k = 15 + Math.cos(i / 11);
+            recon.push(a); kl.push(k); loss.push(a + k);
+          }
+          ls.compare.onMessage({ type: 'history', job: num, columns: { step, epoch, time, recon, kl, loss },
+            test: { step: [469, 938], loss: [300 + r, 280 + r] }, settings: [] });
+        });
+        const canvas = document.createElement('canvas'); canvas.width = 482; canvas.height = 482;
+        const g = canvas.getContext('2d');
+        const pngs = [];
+        for (let f = 0; f < 8; f++) {
+          g.fillStyle = '#000'; g.fillRect(0, 0, 482, 482);
+          for (let k = 0; k < 400; k++) { g.fillStyle = `hsl(${(k * 37 + f * 50) % 360},70%,60%)`; g.fillRect((k * 53 + f * 7) % 470, (k * 97 + f * 3) % 470, 12, 12); }
+          const blob = await new Promise(r => canvas.toBlob(r, 'image/png'));
+          pngs.push(new Uint8Array(await blob.arrayBuffer()));
+        }
+        const frame = (num, kind, step, png) => {
+          const buf = new ArrayBuffer(24 + png.length); const v = new DataView(buf);
+          v.setUint8(0, 1); v.setUint8(1, kind); v.setUint8(2, 1); v.setUint32(4, num); v.setBigUint64(8, BigInt(step));
+          v.setUint16(20, 482); v.setUint16(22, 482); new Uint8Array(buf, 24).set(png); return buf;
+        };
+        await new Promise(r => setTimeout(r, 1000));
+        await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+        performance.clearMeasures();
+        const work = [], longTasks = [];
+        const observer = new PerformanceObserver(list => list.getEntries().forEach(e =>
+            (e.entryType === 'longtask' ? longTasks : work).push({ start: e.startTime, duration: e.duration })));
+        observer.observe({ entryTypes: ['measure', 'longtask'] });
+        let next = points + 1, tick = 0;
+        const feed = setInterval(() => {
+          const t = performance.now();
+          for (const num of nums) {
+            const s = [], e = [], ti = [], a = [], b = [], c = [];
+            for (let i = 0; i < 5; i++) { s.push(next + i); e.push(1); ti.push(Date.now()); a.push(250); b.push(15); c.push(265); }
+            ls.receive({ type: 'loss', job: num, columns: { step: s, epoch: e, time: ti, recon: a, kl: b, loss: c } });
+          }
+          next += 5;
+          ls.frame(frame(nums[tick % nums.length], 1 + (Math.floor(tick / nums.length) % 2), next, pngs[tick % pngs.length]));
+          tick++;
+          performance.measure('feed', { start: t, end: performance.now() });
+        }, 100);
+        const frames = [];
+        const end = performance.now() + seconds * 1000;
+        await new Promise(resolve => {
+          const step = now => { frames.push(now); if (now < end) requestAnimationFrame(step); else resolve(); };
+          requestAnimationFrame(step);
+        });
+        clearInterval(feed);
+        await new Promise(r => setTimeout(r, 50));
+        observer.disconnect();
+        const perFrame = new Array(Math.max(0, frames.length - 1)).fill(0);
+        for (const w of work) {
+          let lo = 0, hi = frames.length - 1;
+          if (w.start < frames[0] || w.start >= frames[hi]) continue;
+          while (hi - lo > 1) { const mid = (lo + hi) >> 1; if (frames[mid] <= w.start) lo = mid; else hi = mid; }
+          perFrame[lo] += w.duration;
+        }
+        const deltas = frames.slice(1).map((t, i) => t - frames[i]);
+        const pct = (a, p) => { const s = [...a].sort((x, y) => x - y); return s[Math.min(s.length - 1, Math.floor(p / 100 * s.length))]; };
+        const redraw = ls.compare.chart.frameTimes.slice(-200);
+        const painted = document.querySelectorAll('#compare-grid canvas[data-painted="true"]').length;
+        return { frames: frames.length, workP50: pct(perFrame, 50), workP95: pct(perFrame, 95), workMax: Math.max(...perFrame),
+                 frameP50: pct(deltas, 50), frameP95: pct(deltas, 95), longTasks: longTasks.length,
+                 longTaskMs: longTasks.reduce((x, t) => x + t.duration, 0),
+                 redrawP50: pct(redraw, 50), redrawP95: pct(redraw, 95),
+                 points: nums.reduce((n, num) => n + ls.compare.data.get(num).x.step.length, 0), painted };
+      }
+      """;
+
   public static void main(String[] args) throws Exception {
     int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 10;
+    if (args.length > 1 && args[1].equals("compare")) {
+      compare(seconds);
+      return;
+    }
     Path root = Files.createTempDirectory("latentstream-page");
     try (TestServer server = new TestServer(root, new JsonObject()); Chromium chromium = new Chromium()) {
       var w = chromium.open("http://127.0.0.1:" + server.port() + "/", 1280, 900);
@@ -98,6 +193,26 @@ public final class PageBenchmark {
       System.out.printf("  chart redraw (decimate + setData): p50 %.2f ms, p95 %.2f ms%n", num(r.get("redrawP50")),
           num(r.get("redrawP95")));
       System.out.println("  console errors: " + w.errors());
+    }
+    System.exit(0);
+  }
+
+  static void compare(int seconds) throws Exception {
+    Path root = Files.createTempDirectory("latentstream-page");
+    try (TestServer server = new TestServer(root, new JsonObject()); Chromium chromium = new Chromium()) {
+      var w = chromium.open("http://127.0.0.1:" + server.port() + "/", 1280, 900);
+      Page page = w.page();
+      page.waitForFunction("() => window.latentstream && document.getElementById('connection').textContent === 'live'");
+      @SuppressWarnings("unchecked")
+      Map<String, Object> r = (Map<String, Object>) page.evaluate(DRIVE_COMPARE, List.of(8, 100_000, seconds));
+      System.out.printf("compare view, 8 runs with %s loss points in all, 5 points per run and 10 frames per second for %d s:%n",
+          r.get("points"), seconds);
+      System.out.printf("  main-thread work per animation frame: p50 %.2f ms, p95 %.2f ms, max %.2f ms (goal: p95 <= 8 ms)%n",
+          num(r.get("workP50")), num(r.get("workP95")), num(r.get("workMax")));
+      System.out.printf("  animation frames: %s, frame-to-frame p50 %.1f ms, p95 %.1f ms; long tasks: %s (%.0f ms)%n",
+          r.get("frames"), num(r.get("frameP50")), num(r.get("frameP95")), r.get("longTasks"), num(r.get("longTaskMs")));
+      System.out.printf("  chart redraw (8 runs decimated + joined + setData): p50 %.2f ms, p95 %.2f ms; cells painted: %s%n",
+          num(r.get("redrawP50")), num(r.get("redrawP95")), r.get("painted"));
     }
     System.exit(0);
   }
