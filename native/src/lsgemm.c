@@ -217,8 +217,13 @@ static int run_unit(const product *w, int u) {
  * A split product is handed out a unit at a time: whoever is running takes the next, so a helper the
  * scheduler has put aside (a busy machine) costs the caller at most the unit it holds, not half the work.
  * The product's generation and its next unit share one atomic word; a unit is taken by a compare-and-swap
- * that names the generation, so a helper holding a stale (or torn) copy of an older product can never
- * take a unit of the new one: the older product's units were all taken before its caller returned.
+ * that names the generation. A helper copies the product, its unit count and its generation together
+ * under pool.mu, where the caller publishes them, so the three always belong to one product: a helper
+ * whose copy is old finds its generation gone and takes nothing (all of an older product's units were
+ * taken before its caller returned). Reading the product without the lock, as this file once did, raced
+ * with the next caller's write (undefined in C11, and a stale unit count could hand out a unit twice).
+ * Every other field shared between threads is atomic or guarded by a mutex; ThreadSanitizer checks it
+ * (make check-tsan).
  */
 static struct {
   pthread_mutex_t mu;   /* guards sleeping helpers' wake-up */
@@ -228,10 +233,10 @@ static struct {
   _Atomic uint64_t ticket; /* generation << 32 | next unit */
   atomic_int finished;     /* units of the current product done */
   atomic_int failed;       /* first nonzero return of a unit */
-  int helpers;             /* started, never stopped */
-  int threads;             /* wanted, the caller included */
-  product work;            /* the current product, written before its generation is published */
-  int units;
+  int helpers;             /* started, never stopped; guarded by config */
+  atomic_int threads;      /* wanted, the caller included */
+  product work;            /* the current product: guarded by mu, written with its generation */
+  int units;               /* its unit count: guarded by mu */
 } pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
           PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 0, 1, {0}, 0};
 
@@ -270,17 +275,17 @@ static void *helper(void *arg) {
           _mm_pause();
         }
       }
-      if (g == seen) {
-        pthread_mutex_lock(&pool.mu);
-        while ((g = (uint32_t)(atomic_load(&pool.ticket) >> 32)) == seen) {
-          pthread_cond_wait(&pool.wake, &pool.mu);
-        }
-        pthread_mutex_unlock(&pool.mu);
-      }
     }
+    /* The product, its unit count and its generation, read together where share() writes them. */
+    pthread_mutex_lock(&pool.mu);
+    while ((g = (uint32_t)(atomic_load(&pool.ticket) >> 32)) == seen) {
+      pthread_cond_wait(&pool.wake, &pool.mu);
+    }
+    product w = pool.work;
+    int units = pool.units;
+    pthread_mutex_unlock(&pool.mu);
     seen = g;
-    product w = pool.work; /* may be stale by now: take_units then finds no unit of generation g */
-    take_units(g, &w, pool.units);
+    take_units(g, &w, units);
   }
   return NULL;
 }
@@ -305,7 +310,7 @@ int lsg_set_threads(int threads) {
     pool.helpers++;
   }
   if (rc == 0) {
-    pool.threads = threads;
+    atomic_store(&pool.threads, threads);
   }
   pthread_mutex_unlock(&pool.config);
   return rc;
@@ -313,12 +318,12 @@ int lsg_set_threads(int threads) {
 
 /* Shares w between the caller and the helpers; the caller holds pool.busy. */
 static int share(const product *w, int units) {
-  pool.work = *w;
-  pool.units = units;
   atomic_store(&pool.finished, 0);
   atomic_store(&pool.failed, 0);
   uint32_t gen = (uint32_t)(atomic_load(&pool.ticket) >> 32) + 1;
   pthread_mutex_lock(&pool.mu);
+  pool.work = *w;
+  pool.units = units;
   atomic_store_explicit(&pool.ticket, (uint64_t)gen << 32, memory_order_release);
   pthread_cond_broadcast(&pool.wake);
   pthread_mutex_unlock(&pool.mu);
@@ -368,11 +373,12 @@ int lsg_sgemm(int trans_a, int trans_b, int m, int n, int k, const float *a, int
     pack_a(trans_a, a, lda, i0, m - i0 < MR ? m - i0 : MR, k, ap + (size_t)p * k * MR);
   }
   product w = {m, n, k, trans_b, beta != 0.0f, 0, ap, b, ldb, ldc, c};
-  if (pool.threads > 1 && (long)m * n * k >= PARALLEL_WORK && (col_panels > 1 || row_panels > 1)
+  int threads = atomic_load(&pool.threads);
+  if (threads > 1 && (long)m * n * k >= PARALLEL_WORK && (col_panels > 1 || row_panels > 1)
       && pthread_mutex_trylock(&pool.busy) == 0) {
     /* (Another job's trainer on the helpers: this one runs alone rather than wait.) Column panels make the
        units unless there are too few of them to share. */
-    w.by_rows = col_panels < 2 * pool.threads && row_panels > col_panels;
+    w.by_rows = col_panels < 2 * threads && row_panels > col_panels;
     int rc = share(&w, w.by_rows ? row_panels : col_panels);
     pthread_mutex_unlock(&pool.busy);
     return rc;

@@ -57,7 +57,8 @@ export class RunList {
       // The number tells two runs of one name apart (it is also the run's number in the address).
       li.querySelector('strong').textContent = `${j.name} #${j.num}`;
       li.querySelector('.status').textContent = j.status;
-      li.querySelector('small').textContent = `${j.model} on ${j.dataset} · epoch ${j.epoch}/${j.epochs}${test}${eta}`;
+      const engine = j.engine ? ` · ${j.engine}` : '';
+      li.querySelector('small').textContent = `${j.model} on ${j.dataset}${engine} · epoch ${j.epoch}/${j.epochs}${test}${eta}`;
       li.querySelector('progress').value = j.progress ?? 0;
       li.onclick = () => this.select(j.num);
       li.onkeydown = e => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); this.select(j.num); } };

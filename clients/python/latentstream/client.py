@@ -12,6 +12,8 @@ import asyncio
 import itertools
 import json
 import logging
+import urllib.error
+import urllib.request
 from collections import deque
 from typing import Any, Deque, Dict, Iterable, List, Optional, Sequence, Union
 import urllib.error
@@ -214,6 +216,7 @@ class Client:
         self.http = http_url(url)
         self._token = token
         self.timeout = timeout
+        self._token = token
         self.welcome: Optional[Welcome] = None
         self._ws = None
         self._connecting: Optional[asyncio.Future] = None
@@ -377,6 +380,38 @@ class Client:
         ``{"plane": [u, v]}``; ``mode`` is ``linear`` or ``spherical``."""
         return Interpolated.from_json((await self._request(
             "interpolate", job=_job_ref(job), steps=steps, mode=mode, **{"from": _end(start), "to": _end(end)}))["result"])
+
+    async def export(self, job: JobRef, format: str = "safetensors", *, part: str = "all") -> bytes:
+        """The job's model from its latest checkpoint, as the bytes of a ``.safetensors`` file or a ``.pt``
+        state_dict (``GET /api/jobs/{id}/model.{format}``; needs the token unless the server opens it);
+        ``part="decoder"`` gives only the decoder."""
+        if format not in ("safetensors", "pt"):
+            raise ValueError(f"format is 'safetensors' or 'pt', not {format!r}")
+        j = await self.job(job)
+        parts = urlsplit(self.url)
+        scheme = "https" if parts.scheme == "wss" else "http"
+        base = urlunsplit((scheme, parts.netloc, parts.path[:-len("/ws")], "", ""))
+        url = f"{base}/api/jobs/{quote(j.id, safe='')}/model.{format}?part={quote(part, safe='')}"
+        headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
+
+        def fetch() -> bytes:
+            request = urllib.request.Request(url, headers=headers)
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                    return response.read()
+            except urllib.error.HTTPError as e:
+                try:
+                    body = json.loads(e.read())["error"]
+                except (ValueError, KeyError, TypeError):
+                    body = {"message": str(e)}
+                raise server_error({"code": f"http_{e.code}", "message": body.get("message", str(e))}, "export") from e
+
+        return await asyncio.get_running_loop().run_in_executor(None, fetch)
+
+    async def model(self, job: JobRef, *, part: str = "all"):
+        """The job's model as a ready PyTorch module in eval mode (see :mod:`latentstream.models`; needs torch)."""
+        from . import models  # torch is an optional extra: imported only here
+        return models.loads(await self.export(job, "safetensors", part=part))
 
     async def attribute(self, job: JobRef, start: Any, plus: int, minus: int, scale: float = 1.0) -> Attributed:
         """Adds ``scale`` × (mean code of class ``plus`` − mean code of class ``minus``) to a code."""

@@ -151,5 +151,11 @@ class SyncClient:
     def attribute(self, job: JobRef, start: Any, plus: int, minus: int, scale: float = 1.0) -> Attributed:
         return self._run(self._client.attribute(job, start, plus, minus, scale))
 
+    def export(self, job: JobRef, format: str = "safetensors", *, part: str = "all") -> bytes:
+        return self._run(self._client.export(job, format, part=part))
+
+    def model(self, job: JobRef, *, part: str = "all"):
+        return self._run(self._client.model(job, part=part))
+
     def ping(self) -> float:
         return self._run(self._client.ping())

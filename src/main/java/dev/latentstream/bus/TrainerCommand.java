@@ -53,6 +53,14 @@ public sealed interface TrainerCommand {
     public static final int MAX_CHUNK = 1 << 20;
   }
 
+  /**
+   * The job's model from its latest checkpoint, exported in {@code format} ({@code pt}, {@code safetensors}),
+   * {@code part} {@code all} or {@code decoder}: the trainer node writes the file into the run directory
+   * (once per checkpoint) and replies {@code {"file": its name in the run directory (RunLayout.modelFile),
+   * "runDir", "step", "epoch", "size"}}; 404 before the first checkpoint, 409 when it does not load.
+   */
+  record ExportModel(Object job, String format, String part) implements TrainerCommand {}
+
   enum Action {
     PAUSE, RESUME, STOP, DELETE;
 
@@ -99,6 +107,8 @@ public sealed interface TrainerCommand {
         case ModelRequest m -> new JsonObject().put("op", m.op()).put("job", m.job()).put("body", m.body());
         case ReadRunFile r -> new JsonObject().put("op", "read-file").put("job", r.job()).put("name", r.name())
             .put("offset", r.offset()).put("length", r.length());
+        case ExportModel e -> new JsonObject().put("op", "export-model").put("job", e.job()).put("format", e.format())
+            .put("part", e.part());
       };
     }
 
@@ -114,6 +124,7 @@ public sealed interface TrainerCommand {
         case "decode", "encode", "interpolate", "attribute" -> new ModelRequest(j.getValue("job"), op, j.getJsonObject("body"));
         case "read-file" -> new ReadRunFile(j.getValue("job"), j.getString("name"), j.getLong("offset"),
             j.getInteger("length"));
+        case "export-model" -> new ExportModel(j.getValue("job"), j.getString("format"), j.getString("part"));
         case null, default -> throw new IllegalArgumentException("unknown trainer command '" + op + "'");
       };
     }

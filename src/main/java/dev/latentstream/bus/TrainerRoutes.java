@@ -47,6 +47,7 @@ public final class TrainerRoutes {
       case TrainerCommand.Set s -> s.job();
       case TrainerCommand.ModelRequest r -> r.job();
       case TrainerCommand.ReadRunFile f -> f.job();
+      case TrainerCommand.ExportModel e -> e.job();
       case TrainerCommand.ListJobs l -> null;
       case TrainerCommand.Start s -> null;
     };

@@ -1,15 +1,23 @@
 package dev.latentstream.cli;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.latentstream.config.JobConfig;
+import dev.latentstream.config.JobConfigs;
 import dev.latentstream.data.Dataset;
 import dev.latentstream.data.Datasets;
 import dev.latentstream.data.Split;
 import dev.latentstream.model.Autoencoder;
 import dev.latentstream.model.Iwae;
+import dev.latentstream.model.Losses;
+import dev.latentstream.model.MlpAutoencoder;
 import dev.latentstream.model.TensorData;
 import dev.latentstream.rundir.Checkpoint;
 import dev.latentstream.train.Threads;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -17,6 +25,8 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import picocli.CommandLine.Command;
@@ -58,8 +68,20 @@ public final class EvaluateCommand implements Callable<Integer> {
   @Option(names = "--plain", description = "No progress bar, even on a terminal.")
   boolean plain;
 
+  @Option(names = "--batch", paramLabel = "N",
+      description = "Instead of the IWAE bound: the loss on the first N test images (1 to 1000) with the noise it "
+          + "drew, and their reconstructions (VAEs: of the posterior mean), as JSON to --json; what an exported "
+          + "model must reproduce.")
+  Integer batch;
+
+  @Option(names = "--json", paramLabel = "FILE", description = "Where --batch writes its JSON.")
+  Path json;
+
   @Override
   public Integer call() {
+    if (batch != null || json != null) {
+      return reference();
+    }
     if (k < 1 || k > MAX_K) {
       throw new UserError("--iwae must be from 1 to " + MAX_K + ", got " + k);
     }
@@ -108,5 +130,74 @@ public final class EvaluateCommand implements Callable<Integer> {
     out.printf(Locale.ROOT, "log p(x) >= %.3f nats per image (IWAE, K=%d), %.1f s%n", bound, k,
         (System.nanoTime() - t0) / 1e9);
     return 0;
+  }
+
+  /**
+   * {@code --batch}: the first N test images, the model's loss on them as training defines it (the spec's β and
+   * free bits; the corruption of a denoising model and the VAE's ε drawn from {@code --seed} and written out),
+   * and the reconstructions. Everything another implementation needs to check itself against this one.
+   */
+  private int reference() {
+    if (batch == null || json == null) {
+      throw new UserError("--batch N and --json FILE go together");
+    }
+    if (batch < 1 || batch > 1000) {
+      throw new UserError("--batch must be from 1 to 1000, got " + batch);
+    }
+    if (!Checkpoint.exists(run)) {
+      throw new UserError(run + " has no checkpoint (expected " + Checkpoint.file(run) + ")");
+    }
+    JobConfig job = Checkpoint.readProgress(run).job();
+    Threads.configure(job);
+    Split test = Datasets.load(job.dataset(), dataDir).test();
+    int n = Math.min(batch, test.count());
+    ObjectNode root = JobConfigs.JSON.createObjectNode();
+    try (Checkpoint.Loaded loaded = Checkpoint.loadModelWithProgress(run); PointerScope scope = new PointerScope();
+        NoGradGuard noGrad = new NoGradGuard()) {
+      Autoencoder model = loaded.model();
+      model.eval();
+      torch.manual_seed(seed);
+      Tensor x = TensorData.tensor(TensorData.unitFloats(test.pixels(), 0, n * test.imageSize()), n, test.imageSize());
+      Tensor noise = null;
+      Losses losses;
+      if (model.job().model().variational()) {
+        Autoencoder.Encoded e = model.encode(x);
+        noise = torch.randn_like(e.mean());
+        Tensor z = e.mean().add(noise.mul(e.logVar().mul(new Scalar(0.5)).exp()));
+        losses = Losses.variational(model.decodeLogits(z), x, e, job, job.beta(), job.freeBits());
+      } else if (model instanceof MlpAutoencoder ae && job.noise() != null) {
+        noise = ae.unitNoise(x);
+        losses = model.losses(ae.corrupt(x, noise), x, job.beta());
+      } else {
+        losses = model.losses(x, x, job.beta());
+      }
+      root.put("model", job.model().wireName());
+      root.put("step", loaded.progress().step());
+      ObjectNode terms = root.putObject("terms");
+      losses.terms().forEach((name, t) -> terms.put(name, t.item_double()));
+      rows(root.putArray("images"), TensorData.floats(x), test.imageSize());
+      if (noise != null) {
+        rows(root.putArray("noise"), TensorData.floats(noise), (int) noise.size(1));
+      }
+      rows(root.putArray("reconstructions"), TensorData.floats(model.reconstruct(x)), test.imageSize());
+    }
+    try {
+      Path parent = json.toAbsolutePath().getParent();
+      Files.createDirectories(parent);
+      Files.writeString(json, root.toString());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + json + ": " + e.getMessage(), e);
+    }
+    System.out.printf(Locale.ROOT, "wrote the loss on %d test images and their reconstructions to %s%n", n, json);
+    return 0;
+  }
+
+  private static void rows(ArrayNode into, float[] values, int width) {
+    for (int r = 0; r < values.length / width; r++) {
+      ArrayNode row = into.addArray();
+      for (int c = 0; c < width; c++) {
+        row.add(values[r * width + c]);
+      }
+    }
   }
 }

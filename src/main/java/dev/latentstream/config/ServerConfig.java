@@ -50,6 +50,7 @@ public record ServerConfig(
     boolean resumeInterrupted,
     long maxJobBytes,
     boolean allowDatasetPaths,
+    boolean openModelDownloads,
     List<String> clusterMembers,
     String clusterHost,
     int clusterPort,
@@ -90,6 +91,7 @@ public record ServerConfig(
       Map.entry("trainerThreads", 0),
       Map.entry("resumeInterrupted", true),
       Map.entry("maxJobBytes", defaultMaxJobBytes()), Map.entry("allowDatasetPaths", false),
+      Map.entry("openModelDownloads", false),
       Map.entry("clusterMembers", new JsonArray()), Map.entry("clusterHost", "127.0.0.1"),
       Map.entry("clusterPort", 5701), Map.entry("role", "all"), Map.entry("engine", "auto"));
 
@@ -98,7 +100,7 @@ public record ServerConfig(
       "maxConnectionsPerIp", "slowClientTimeoutMs", "writeQueueBytes", "lossBatchMs", "frameHistory",
       "maxFramesPerSecond", "viewerBytesPerSecond", "maxEgressBytesPerSecond", "gatewayInstances", "interactiveMaxInFlightPerClient",
       "interactiveMaxQueued",
-      "interactiveBudgetMsPerSecond", "interactiveClientMsPerSecond", "trainerThreads", "resumeInterrupted", "maxJobBytes", "allowDatasetPaths", "clusterMembers",
+      "interactiveBudgetMsPerSecond", "interactiveClientMsPerSecond", "trainerThreads", "resumeInterrupted", "maxJobBytes", "allowDatasetPaths", "openModelDownloads", "clusterMembers",
       "clusterHost", "clusterPort", "role", "engine");
 
   /** This config with {@code token} set (e.g. a generated one). */
@@ -109,7 +111,7 @@ public record ServerConfig(
         gatewayInstances,
         interactiveMaxInFlightPerClient,
         interactiveMaxQueued, interactiveBudgetMsPerSecond, interactiveClientMsPerSecond, trainerThreads, resumeInterrupted,
-        maxJobBytes, allowDatasetPaths, clusterMembers, clusterHost, clusterPort, role, engine);
+        maxJobBytes, allowDatasetPaths, openModelDownloads, clusterMembers, clusterHost, clusterPort, role, engine);
   }
 
   /**
@@ -244,6 +246,7 @@ public record ServerConfig(
         bool(json, "resumeInterrupted", source),
         wholeNumber(json, "maxJobBytes", 1L << 20, Long.MAX_VALUE, source),
         bool(json, "allowDatasetPaths", source),
+        bool(json, "openModelDownloads", source),
         List.copyOf(members), string(json, "clusterHost", source, false),
         integer(json, "clusterPort", 1, 65535, source), role, engine(json, source));
   }

@@ -91,6 +91,8 @@ final class JobsApi {
         job -> hub.frameIndex(job.getString("id")).onComplete(ar -> json(rc, ar.result()))));
     router.get("/api/jobs/:id/frames/:file").handler(this::frame);
     router.get("/api/jobs/:id/checkpoint").handler(this::checkpoint);
+    router.get("/api/jobs/:id/model.safetensors").handler(rc -> model(rc, "safetensors"));
+    router.get("/api/jobs/:id/model.pt").handler(rc -> model(rc, "pt"));
     router.route("/api/*").handler(rc -> error(rc, 404, "no such API route: " + rc.request().method() + " "
         + rc.request().path()));
   }
@@ -283,6 +285,58 @@ final class JobsApi {
             error(rc, 404, "job " + job.getString("id") + " has no checkpoint yet");
           } else {
             download(rc, job).end(read.result());
+          }
+        });
+      });
+    });
+  }
+
+  /**
+   * The job's model from its latest checkpoint, exported by the trainer side ({@code ?part=decoder}: the decoder
+   * only). The ETag is the checkpoint's step and the part, so a client polling with {@code If-None-Match} gets
+   * 304 until the next checkpoint. Needs the token unless {@code openModelDownloads}.
+   */
+  private void model(RoutingContext rc, String format) {
+    if (!config.openModelDownloads() && !authorized(rc)) {
+      return;
+    }
+    String part = rc.queryParams().contains("part") ? rc.queryParams().get("part") : "all";
+    try {
+      RunLayout.checkModel(format, part);
+    } catch (IllegalArgumentException e) {
+      error(rc, 400, e.getMessage());
+      return;
+    }
+    trainer(rc, new TrainerCommand.ExportModel(rc.pathParam("id"), format, part), exported -> {
+      String etag = "\"" + exported.getLong("step") + "-" + part + "\"";
+      String ifNoneMatch = rc.request().getHeader("If-None-Match");
+      if (ifNoneMatch != null && java.util.Arrays.stream(ifNoneMatch.split(",")).map(String::trim)
+          .anyMatch(t -> t.equals(etag) || t.equals("W/" + etag) || t.equals("*"))) {
+        rc.response().setStatusCode(304).putHeader("ETag", etag).putHeader("Cache-Control", "no-cache")
+            .putHeader("X-Step", Long.toString(exported.getLong("step"))).end();
+        return;
+      }
+      String name = exported.getString("file");
+      String local = Path.of(exported.getString("runDir")).resolve(name).toString();
+      String id = exported.getString("job");
+      rc.response().putHeader("Content-Type", "application/octet-stream")
+          .putHeader("Content-Disposition", "attachment; filename=\"" + id + (part.equals("all") ? "" : "-" + part)
+              + "." + format + "\"")
+          .putHeader("ETag", etag).putHeader("Cache-Control", "no-cache")
+          .putHeader("X-Step", Long.toString(exported.getLong("step")))
+          .putHeader("X-Epoch", Long.toString(exported.getLong("epoch")));
+      vertx.fileSystem().exists(local).onComplete(ar -> {
+        if (ar.succeeded() && ar.result()) {
+          rc.response().sendFile(local);
+          return;
+        }
+        relayed(new JsonObject().put("id", id), name).onComplete(read -> {
+          if (read.failed()) {
+            error(rc, 502, "cannot read the model from the trainer node: " + read.cause().getMessage());
+          } else if (read.result() == null) {
+            error(rc, 404, "job " + id + " has no exported model any more; try again");
+          } else {
+            rc.response().end(read.result());
           }
         });
       });

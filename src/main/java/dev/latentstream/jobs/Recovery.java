@@ -58,15 +58,18 @@ final class Recovery {
     JobConfig spec = JobConfigs.load(d.resolve("job.json"));
     Job.Status status = Job.Status.stopped;
     String error = null;
+    String engine = "";
     if (Files.isRegularFile(d.resolve("status.json"))) {
       JsonObject s = new JsonObject(Files.readString(d.resolve("status.json")));
       Job.Status st = Job.Status.valueOf(s.getString("status", "stopped"));
       // A server that died without a graceful shutdown left these: its trainer is gone.
       status = st == Job.Status.running || st == Job.Status.paused || st == Job.Status.queued ? Job.Status.stopped : st;
       error = s.getString("error");
+      engine = s.getString("engine", "");
     }
     Job j = new Job(num, d.getFileName().toString(), d, spec, status, -1);
     j.error = error;
+    j.engine = engine;
     if (Checkpoint.exists(d)) {
       Checkpoint.Progress p = Checkpoint.readProgress(d);
       j.step = p.step();

@@ -2,6 +2,7 @@ package dev.latentstream.jobs;
 
 import dev.latentstream.bus.Addresses;
 import dev.latentstream.bus.TrainerCommand;
+import dev.latentstream.runformat.RunLayout;
 import dev.latentstream.config.ConfigException;
 import dev.latentstream.config.JobConfig;
 import dev.latentstream.config.ServerConfig;
@@ -47,6 +48,7 @@ public final class TrainerVerticle extends VerticleBase {
   private JobControl control;
   private Heartbeat heartbeat;
   private ModelRequests models;
+  private final ModelFiles modelFiles = new ModelFiles();
 
   public TrainerVerticle(ServerConfig config, FrameRenderer renderer) {
     this.config = config;
@@ -118,6 +120,7 @@ public final class TrainerVerticle extends VerticleBase {
         case TrainerCommand.Set s -> msg.reply(control.set(job(s.job()), s.key(), s.value()));
         case TrainerCommand.ModelRequest r -> models.handle(msg, job(r.job()), r);
         case TrainerCommand.ReadRunFile f -> msg.reply(RunFileRelay.read(job(f.job()), f));
+        case TrainerCommand.ExportModel e -> exportModel(msg, job(e.job()), e);
       }
     } catch (ReplyError e) {
       msg.fail(e.code, e.getMessage());
@@ -179,6 +182,20 @@ public final class TrainerVerticle extends VerticleBase {
         msg.reply(j.toJson());
       } catch (RuntimeException e) {
         msg.fail(ReplyError.INTERNAL, "internal error: " + e);
+      }
+    });
+  }
+
+  /** Exports the job's latest checkpoint on a worker ({@link ModelFiles}); replies with the file's name and step. */
+  private void exportModel(Message<TrainerCommand> msg, Job j, TrainerCommand.ExportModel e) {
+    RunLayout.checkModel(e.format(), e.part());
+    vertx.executeBlocking(() -> modelFiles.export(j.id, j.runDir, e.format(), e.part()), false).onComplete(ar -> {
+      if (ar.succeeded()) {
+        msg.reply(ar.result().put("job", j.id).put("runDir", j.runDir.toString()));
+      } else if (ar.cause() instanceof ReplyError r) {
+        msg.fail(r.code, r.getMessage());
+      } else {
+        msg.fail(ReplyError.INTERNAL, "internal error: " + ar.cause());
       }
     });
   }

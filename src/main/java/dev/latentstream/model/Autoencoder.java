@@ -60,6 +60,14 @@ public abstract class Autoencoder extends Module {
     return pixels();
   }
 
+  /**
+   * The submodules that make up the decoder, by their registered names: what a page needs to decode codes
+   * into images ({@code export ?part=decoder}).
+   */
+  public List<String> decoderModules() {
+    return List.of("decoder");
+  }
+
   public final int latentDim() {
     return job.latent();
   }

@@ -93,6 +93,11 @@ public final class ConvVae extends Autoencoder {
   }
 
   @Override
+  public List<String> decoderModules() {
+    return List.of("decoder_dense", "upsample", "output");
+  }
+
+  @Override
   public Tensor decodeLogits(Tensor z) {
     Tensor h = relu(decoderDense.forward(z)).view(-1, deepChannels, height / 2, width / 2);
     h = relu(upsample.forward(h));

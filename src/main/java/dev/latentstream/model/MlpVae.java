@@ -40,8 +40,13 @@ public final class MlpVae extends Autoencoder {
 
   /** z = μ + σ · ε with ε ~ N(0, I): the reparameterisation trick. */
   public static Tensor reparameterize(Tensor mu, Tensor logVar) {
+    return reparameterize(mu, logVar, randn_like(mu));
+  }
+
+  /** z = μ + σ · ε for a given ε: the one definition the hand-written step is checked against. */
+  public static Tensor reparameterize(Tensor mu, Tensor logVar, Tensor eps) {
     Tensor std = logVar.mul(new Scalar(0.5)).exp();
-    return mu.add(randn_like(std).mul(std));
+    return mu.add(eps.mul(std));
   }
 
   @Override

@@ -187,15 +187,57 @@ public final class Checkpoint implements CheckpointStore {
    * Builds the model the run trained and loads its weights; the caller owns the model and closes it.
    */
   public static Autoencoder loadModel(Path runDir) {
+    return loadModelWithProgress(runDir).model();
+  }
+
+  /** {@link #loadModel}, with the progress of the checkpoint file the weights came from. */
+  public static Loaded loadModelWithProgress(Path runDir) {
     Progress p = readProgress(runDir);
     Autoencoder model = Models.create(p.job(), p.height(), p.width());
     try {
-      load(runDir, model, List.of());
+      return new Loaded(model, load(runDir, model, List.of()));
     } catch (RuntimeException e) {
       model.close();
       throw e;
     }
-    return model;
+  }
+
+  /** A model built and loaded from a checkpoint, and that checkpoint's progress; closing it frees the model. */
+  public record Loaded(Autoencoder model, Progress progress) implements AutoCloseable {
+    @Override
+    public void close() {
+      model.close();
+    }
+  }
+
+  /**
+   * Builds the model and loads the weights of the checkpoint taken at the end of epoch {@code epoch}: {@code
+   * latest.pt} or {@code previous.pt}, whichever was taken there (a run keeps those two). The caller owns
+   * the model and closes it (closing the result does).
+   *
+   * @throws CheckpointException when the run kept no checkpoint at the end of that epoch (naming those it kept)
+   */
+  public static Loaded loadModelAtEpoch(Path runDir, int epoch) {
+    List<String> kept = new java.util.ArrayList<>();
+    for (Path f : List.of(file(runDir), previous(runDir))) {
+      if (!Files.isRegularFile(f)) {
+        continue;
+      }
+      Progress p = progress(open(f), f);
+      if (p.epoch() == epoch && p.inEpoch() == null) {
+        Autoencoder model = Models.create(p.job(), p.height(), p.width());
+        try {
+          loadFile(f, model, List.of());
+        } catch (RuntimeException e) {
+          model.close();
+          throw e;
+        }
+        return new Loaded(model, p);
+      }
+      kept.add(f.getFileName() + " " + p.where());
+    }
+    throw new CheckpointException(runDir + " kept no checkpoint at the end of epoch " + epoch
+        + (kept.isEmpty() ? " (it has none)" : " (it keeps " + String.join(", ", kept) + ")"));
   }
 
   private static InputArchive open(Path f) {

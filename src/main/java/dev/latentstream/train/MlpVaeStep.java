@@ -5,6 +5,7 @@ import dev.latentstream.model.Autoencoder;
 import dev.latentstream.model.MlpVae;
 import dev.latentstream.model.TensorData;
 import dev.latentstream.nativelib.Gemm;
+import dev.latentstream.nativelib.GemmBackend;
 import dev.latentstream.nativelib.OpenBlas;
 import dev.latentstream.nativelib.SplitWork;
 import dev.latentstream.nativelib.TrainingKernels;
@@ -55,6 +56,7 @@ final class MlpVaeStep implements StepRule {
   private final SplitWork work;
   /** OpenBLAS's thread count for this run, set by {@link Threads#configure}. */
   private final int threads;
+  private final GemmBackend backend;
   private final StepRule fallback;
   private final int pixels;
   private final int hidden;
@@ -99,6 +101,20 @@ final class MlpVaeStep implements StepRule {
    *     thread too ({@link SplitWork}), started here, on the trainer thread
    */
   MlpVaeStep(MlpVae model, Optim optimizer, TrainingKernels kernels, int maxBatch, int threads) {
+    this(model, optimizer, kernels, maxBatch, threads, GemmBackend.best());
+  }
+
+  /**
+   * As the other constructor, with the GEMM forced (tests).
+   *
+   * @throws IllegalStateException when {@code backend} cannot run here, saying why
+   */
+  MlpVaeStep(MlpVae model, Optim optimizer, TrainingKernels kernels, int maxBatch, int threads, GemmBackend backend) {
+    String unavailable = backend.unavailableReason();
+    if (unavailable != null) {
+      throw new IllegalStateException(unavailable);
+    }
+    this.backend = backend;
     this.model = model;
     this.optimizer = optimizer;
     this.kernels = kernels;
@@ -282,7 +298,7 @@ final class MlpVaeStep implements StepRule {
    */
   private void gemmOneThread(int transA, int transB, int m, int n, int k, MemorySegment a, int lda, MemorySegment b,
       int ldb, float beta, MemorySegment c, int ldc) {
-    if (threads <= 1 || !OpenBlas.canSetThreads() || GEMM.isPresent()) { // lsgemm keeps products this small on one thread
+    if (threads <= 1 || !OpenBlas.canSetThreads() || backend == GemmBackend.LSGEMM) { // lsgemm keeps products this small on one thread
       gemm(transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc);
       return;
     }
@@ -295,9 +311,9 @@ final class MlpVaeStep implements StepRule {
   }
 
   /** C = α op(A) op(B) + β C, row-major, with α = 1. */
-  private static void gemm(int transA, int transB, int m, int n, int k, MemorySegment a, int lda, MemorySegment b,
+  private void gemm(int transA, int transB, int m, int n, int k, MemorySegment a, int lda, MemorySegment b,
       int ldb, float beta, MemorySegment c, int ldc) {
-    if (GEMM.isPresent()) {
+    if (backend == GemmBackend.LSGEMM) {
       GEMM.get().sgemm(transA == TRANS, transB == TRANS, m, n, k, a, lda, b, ldb, beta, c, ldc);
       return;
     }
@@ -365,6 +381,11 @@ final class MlpVaeStep implements StepRule {
     }
     double kl = klSum / (sum ? b : (double) b * l);
     return Optional.of(new TestBatch(recon + beta * kl, means, logVars));
+  }
+
+  /** The noise the last step drew for its first {@code rows} images (tests: the same ε for a reference). */
+  Tensor noise(int rows) {
+    return eps.narrow(0, 0, rows);
   }
 
   @Override

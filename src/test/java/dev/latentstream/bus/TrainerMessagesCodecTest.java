@@ -36,7 +36,8 @@ class TrainerMessagesCodecTest {
       new TrainerCommand.Control(TrainerCommand.Action.STOP, 2),
       new TrainerCommand.Set("a", "beta", 4.0),
       new TrainerCommand.ModelRequest(1, "decode", new JsonObject().put("z", new io.vertx.core.json.JsonArray().add(0.5).add(1.5))),
-      new TrainerCommand.ReadRunFile("a", "metrics.csv", 1L << 33, TrainerCommand.ReadRunFile.MAX_CHUNK));
+      new TrainerCommand.ReadRunFile("a", "metrics.csv", 1L << 33, TrainerCommand.ReadRunFile.MAX_CHUNK),
+      new TrainerCommand.ExportModel(3, "safetensors", "decoder"));
 
   @Test
   void everyTrainerEventRoundTrips() {

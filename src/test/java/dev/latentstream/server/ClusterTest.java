@@ -183,6 +183,19 @@ class ClusterTest {
       }
       assertEquals(200, checkpoint.statusCode(), new String(checkpoint.body()));
       assertTrue(checkpoint.body().length > 1000, "the checkpoint's bytes: " + checkpoint.body().length);
+      HttpResponse<byte[]> model = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http1
+          + "/api/jobs/" + id + "/model.safetensors?part=decoder")).header("Authorization", "Bearer " + TOKEN).build(),
+          HttpResponse.BodyHandlers.ofByteArray());
+      assertEquals(200, model.statusCode(), new String(model.body()));
+      int headerLength = (int) java.nio.ByteBuffer.wrap(model.body()).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+      assertTrue(new String(model.body(), 8, headerLength, java.nio.charset.StandardCharsets.UTF_8).contains("decoder.linear0"),
+          "the decoder, exported on the gateway from the trainer node's checkpoint");
+      String etag = model.headers().firstValue("ETag").orElseThrow();
+      HttpResponse<byte[]> unchanged = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http1
+          + "/api/jobs/" + id + "/model.safetensors?part=decoder")).header("Authorization", "Bearer " + TOKEN)
+          .header("If-None-Match", etag).build(), HttpResponse.BodyHandlers.ofByteArray());
+      assertTrue(unchanged.statusCode() == 304 || !etag.equals(unchanged.headers().firstValue("ETag").orElse(etag)),
+          "304 unless a newer checkpoint came meanwhile: " + unchanged.statusCode());
       assertTrue(Files.list(ownRuns).findAny().isEmpty(), "nothing was written to the gateway's own disk");
     }
   }

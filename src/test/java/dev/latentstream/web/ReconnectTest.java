@@ -48,6 +48,8 @@ class ReconnectTest {
         page.waitForFunction("id => [...document.querySelectorAll('#runs strong')].length > 0");
         page.waitForFunction("() => window.latentstream.chart.pointCount() >= 32");
         assertTrue(page.textContent("#runs").contains("custom"), page.textContent("#runs"));
+        // The run card names the engine that trained it, remembered across the restart.
+        assertTrue(page.textContent("#runs").contains(" · native · epoch"), page.textContent("#runs"));
         assertEquals(1, second.request(io.vertx.core.http.HttpMethod.GET, "/api/jobs", null, null).body().toJsonArray().size());
       }
       // The outage itself logs failed WebSocket connections in the console; nothing else may.
