@@ -1,7 +1,7 @@
 // Reconnect delays: exponential back-off with full jitter (a uniform draw between 0 and the capped
 // exponential), so the viewers of a restarted server come back spread over seconds, not in one burst.
-// The first attempt already draws from 0-3 s: when a server restarts, its viewers return over seconds (20 tabs
-// spread over about 2.7 s on average), not within the half second a smaller base would give.
+// The first attempt already draws from 0-3 s: when a server restarts, its viewers return spread over seconds
+// (docs/benchmarks.md has the measure), not within the half second a smaller base would give.
 export const BASE_MS = 3000;
 export const CAP_MS = 15000;
 

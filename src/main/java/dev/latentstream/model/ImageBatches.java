@@ -75,7 +75,7 @@ public final class ImageBatches implements AutoCloseable {
       }
     }
     // One native pass (critical downcall: it reads the Java arrays in place): the Java loop through the
-    // segment cost about 140 µs of a 4 ms step for 128 Fashion-MNIST images.
+    // segment cost a few per cent of every step (figures: docs/benchmarks.md).
     KERNELS.gatherUnit(pixelMemory, count, imageSize, MemorySegment.ofArray(order).asSlice(8L * from, 8L * size), size,
         memory);
     Tensor x = size == capacity() ? host : host.narrow(0, 0, size);

@@ -13,7 +13,8 @@ import org.bytedeco.pytorch.global.torch;
  * Adam with PyTorch's defaults (β = 0.9, 0.999, ε = 1e-8, no weight decay) and the same update as
  * libtorch's Adam, done in one pass per parameter by {@code lsf_adam_step} on the tensors' memory:
  * libtorch's version makes seven passes and two temporaries per parameter, which on the MLP VAE cost
- * about 0.75 ms a step against about 0.3 ms here. CPU only; the trainer uses libtorch's Adam elsewhere.
+ * more than twice this one pass (figures: docs/benchmarks.md, "Figures behind the code"). CPU only; the
+ * trainer uses libtorch's Adam elsewhere.
  *
  * <p>Ownership: the moment tensors are created here, outside any {@code PointerScope}, and freed by
  * {@link #close()} on the trainer thread.
@@ -97,9 +98,9 @@ final class FusedAdam implements Optim {
 
   /**
    * The same update as {@link #stepWith(java.util.List)}, in chunks of {@link #CHUNK} floats on this thread
-   * and {@code work}'s helper: one pass over 10 MB of parameters, gradients and moments, bound by memory,
-   * took 0.5 ms of a 4.3 ms MLP VAE step on one core while the other waited. Elementwise, so the result is
-   * the same whichever thread updates which chunk.
+   * and {@code work}'s helper: one pass over 10 MB of parameters, gradients and moments is bound by memory,
+   * and on one core it was a noticeable part of an MLP VAE step while the other core waited (figures:
+   * docs/benchmarks.md). Elementwise, so the result is the same whichever thread updates which chunk.
    */
   @Override
   public boolean stepWith(java.util.List<MemorySegment> gradients, dev.latentstream.nativelib.SplitWork work) {

@@ -66,7 +66,7 @@ class TrainCommandTest {
         assertTrue(img.getWidth() > 28 && img.getHeight() > 28);
       }
     }
-    assertNotNull(ImageIO.read(out.resolve("loss.png").toFile()));
+    assertShowsSomething(ImageIO.read(out.resolve("loss.png").toFile()), 200, "loss.png");
     List<String> csv = Files.readAllLines(out.resolve("metrics.csv"));
     assertEquals("step,epoch,recon,kl,loss,test_loss,seconds,setting,active_units,topk_fraction,warning", csv.getFirst());
     assertEquals(1 + 16, csv.size(), "one row per step: 2 epochs of 8");
@@ -93,7 +93,21 @@ class TrainCommandTest {
 
     Path samples = tmp.resolve("s.png");
     assertEquals(0, run("sample", "--run", out.toString(), "--n", "16", "--out", samples.toString()).code());
-    assertNotNull(ImageIO.read(samples.toFile()));
+    assertShowsSomething(ImageIO.read(samples.toFile()), 4 * 28, "16 samples");
+  }
+
+  /** A decoded picture at least {@code side} pixels each way whose pixels are not all one colour. */
+  static void assertShowsSomething(BufferedImage img, int side, String what) {
+    assertNotNull(img, what + " decodes");
+    assertTrue(img.getWidth() >= side && img.getHeight() >= side, what + ": " + img.getWidth() + "x" + img.getHeight());
+    int first = img.getRGB(0, 0);
+    boolean varies = false;
+    for (int y = 0; y < img.getHeight() && !varies; y++) {
+      for (int x = 0; x < img.getWidth() && !varies; x++) {
+        varies = img.getRGB(x, y) != first;
+      }
+    }
+    assertTrue(varies, what + " is one flat colour");
   }
 
   @Test

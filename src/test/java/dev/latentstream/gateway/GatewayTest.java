@@ -116,6 +116,32 @@ class GatewayTest {
   }
 
   @Test
+  void aMessageOverTheLimitSentInSmallFragmentsClosesWith1009AndTheServerServesOn() throws Exception {
+    // Each fragment is well under any frame limit; together they pass the message limit (4 x maxMessageBytes).
+    Listener l = new Listener();
+    WebSocket ws = open(null, l);
+    String fragment = "x".repeat(65536);
+    try {
+      for (int i = 0; i < 5 && !l.closed.isDone(); i++) {
+        ws.sendText(fragment, false).get(20, TimeUnit.SECONDS);
+      }
+      if (!l.closed.isDone()) {
+        ws.sendText("", true).get(20, TimeUnit.SECONDS);
+      }
+    } catch (ExecutionException closedUnderUs) {
+      // the server closed the socket before the last fragment went out: what is asserted next
+    }
+    assertEquals(1009, l.closed.get(20, TimeUnit.SECONDS));
+    Listener next = new Listener();
+    WebSocket again = open(null, next);
+    try {
+      assertEquals("welcome", next.received.poll(20, TimeUnit.SECONDS).getString("type"));
+    } finally {
+      again.abort();
+    }
+  }
+
+  @Test
   void restBodiesWithUnknownKeysAreRefusedNamingTheKey() throws Exception {
     var r = server.request(HttpMethod.POST, "/api/jobs", TestServer.TOKEN,
         new JsonObject().put("spec", server.spec(1, 0)).put("epoch", 3).encode());

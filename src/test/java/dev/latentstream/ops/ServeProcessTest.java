@@ -120,6 +120,26 @@ class ServeProcessTest {
     assertEquals("completed", new JsonObject(Files.readString(runDir.resolve("status.json"))).getString("status"));
   }
 
+  @Test
+  void aSecondSignalDuringTheShutdownQuitsAtOnceWith130(@TempDir Path root) throws Exception {
+    OpsFixture f = new OpsFixture(root, TRAIN, BATCH, EPOCHS, 32);
+    try (ServeProcess serve = ServeProcess.start(root, "serve", "--config", f.configFile.toString(),
+        "--job", f.jobFile().toString())) {
+      serve.awaitLine(l -> l.contains("epoch 1/" + EPOCHS + ":"), 180);
+      serve.process.toHandle().destroy(); // SIGTERM: the graceful shutdown begins
+      serve.awaitLine(l -> l.contains("SIGTERM: shutting down"), 10);
+      // The shutdown stops the job after its step, checkpoints it and closes the sockets: a second or so,
+      // into which the second signal lands.
+      serve.process.toHandle().destroy();
+      assertTrue(serve.process.waitFor(10, TimeUnit.SECONDS), "serve did not quit after the second signal");
+      serve.awaitEnd(10);
+      assertEquals(130, serve.process.exitValue(), () -> "stdout " + serve.out() + " stderr " + serve.err());
+      assertTrue(serve.err().contains("latentstream: second SIGTERM, quitting without waiting"), serve.err()::toString);
+      assertFalse(String.join("\n", serve.out()).contains("stopped in") || String.join("\n", serve.err()).contains("stopped in"),
+          "it did not wait for the graceful end");
+    }
+  }
+
   /** The {@code step} column of the run's metrics.csv. */
   private static List<Long> steps(Path runDir) throws java.io.IOException {
     List<String> rows = Files.readAllLines(runDir.resolve("metrics.csv"));

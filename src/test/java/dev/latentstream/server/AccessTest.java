@@ -82,6 +82,17 @@ class AccessTest {
           new JsonObject().put("spec", server.spec(1, 0)).encode());
       assertEquals(503, refused.status(), refused.body().toString());
       assertTrue(refused.json().getJsonObject("error").getString("message").contains("queue is full"));
+      // The same refusal over the WebSocket: an error with protocol.md's code "unavailable", and the socket
+      // stays open for the next request.
+      try (TestServer.Client c = server.connect("token=" + TestServer.TOKEN, null)) {
+        c.send(new JsonObject().put("type", "start").put("id", 7).put("spec", server.spec(1, 0)));
+        JsonObject error = c.nextType("error", 30);
+        assertEquals("unavailable", error.getString("code"), error.encode());
+        assertEquals("7", String.valueOf(error.getValue("id")), error.encode());
+        assertTrue(error.getString("message").contains("queue is full"), error.encode());
+        c.send(new JsonObject().put("type", "ping").put("id", 8));
+        assertEquals("8", String.valueOf(c.nextType("pong", 10).getValue("id")));
+      }
     } finally {
       for (JsonObject j : new JsonObject[] {queued, running}) {
         server.request(HttpMethod.POST, "/api/jobs/" + j.getString("id") + "/stop", TestServer.TOKEN, null);

@@ -31,7 +31,11 @@ class BackPressureTest {
       JsonObject job = server.startJob(server.spec(200, 1));
       String id = job.getString("id");
       JsonObject subscribe = new JsonObject().put("type", "subscribe").put("job", id);
-      try (TestServer.Client slow = server.connect(null, null); TestServer.Client fast = server.connect(null, null)) {
+      // The stalled reader gets a small receive buffer, as its sibling test's does: with the system's default
+      // (megabytes) the stall backs up into the server only after the buffer fills, most of the deadline later.
+      try (TestServer.Client slow = server.connect(null, null,
+              new io.vertx.core.http.WebSocketClientOptions().setReceiveBufferSize(4096));
+          TestServer.Client fast = server.connect(null, null)) {
         slow.send(subscribe);
         fast.send(subscribe);
         slow.nextFrame(0, 30);

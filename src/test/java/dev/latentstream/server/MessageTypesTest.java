@@ -89,12 +89,25 @@ class MessageTypesTest {
     assertTrue(reply.getString("message").length() > 5, reply.encode());
   }
 
+  /** A square picture of at least the 28×28 image that shows something: its pixels are not all one colour. */
   static void assertPng(String base64) {
+    java.awt.image.BufferedImage image;
     try {
-      assertNotNull(ImageIO.read(new ByteArrayInputStream(Base64.getDecoder().decode(base64))));
+      image = ImageIO.read(new ByteArrayInputStream(Base64.getDecoder().decode(base64)));
     } catch (java.io.IOException e) {
       throw new AssertionError("not a PNG", e);
     }
+    assertNotNull(image, "not a PNG");
+    assertEquals(image.getWidth(), image.getHeight(), "square");
+    assertTrue(image.getWidth() >= 28, "at least the image's 28 pixels: " + image.getWidth());
+    int first = image.getRGB(0, 0);
+    boolean varies = false;
+    for (int y = 0; y < image.getHeight() && !varies; y++) {
+      for (int x = 0; x < image.getWidth() && !varies; x++) {
+        varies = image.getRGB(x, y) != first;
+      }
+    }
+    assertTrue(varies, "the image is one flat colour");
   }
 
   @Test

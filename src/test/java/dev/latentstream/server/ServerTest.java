@@ -99,7 +99,12 @@ class ServerTest {
     assertEquals('P', ckpt.body().getByte(0));
     TestServer.Response png = server.request(HttpMethod.GET, "/api/jobs/" + id + "/frames/latent.png", null, null);
     assertEquals(200, png.status());
-    assertNotNull(ImageIO.read(new ByteArrayInputStream(png.body().getBytes())));
+    var latentImage = ImageIO.read(new ByteArrayInputStream(png.body().getBytes()));
+    assertNotNull(latentImage, "latent.png decodes");
+    assertTrue(latentImage.getWidth() >= 512 && latentImage.getHeight() >= 512,
+        "the 512-pixel scatter plot (and its legend): " + latentImage.getWidth() + "x" + latentImage.getHeight());
+    assertTrue(java.util.stream.IntStream.range(0, 512 * 512)
+        .map(i -> latentImage.getRGB(i % 512, i / 512)).distinct().count() > 2, "points drawn on the plot");
     assertEquals(409, server.request(HttpMethod.POST, "/api/jobs/" + id + "/pause", TestServer.TOKEN, null).status());
     assertEquals(404, server.request(HttpMethod.POST, "/api/jobs/" + id + "/explode", TestServer.TOKEN, null).status());
     assertEquals(400, server.request(HttpMethod.POST, "/api/jobs/" + id + "/settings", TestServer.TOKEN,
