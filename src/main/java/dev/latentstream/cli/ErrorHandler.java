@@ -13,7 +13,8 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
   public int handleExecutionException(Exception ex, CommandLine cl, CommandLine.ParseResult parsed) {
     if (ex instanceof UserError || ex instanceof ConfigException || ex instanceof java.io.UncheckedIOException
         || ex instanceof dev.latentstream.data.DataException
-        || ex instanceof dev.latentstream.rundir.Checkpoint.CheckpointException) {
+        || ex instanceof dev.latentstream.rundir.Checkpoint.CheckpointException
+        || ex instanceof dev.latentstream.rundir.RunLock.HeldException) {
       cl.getErr().println("latentstream: " + ex.getMessage());
       return 2;
     }

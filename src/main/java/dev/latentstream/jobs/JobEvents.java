@@ -2,8 +2,12 @@ package dev.latentstream.jobs;
 
 import dev.latentstream.bus.Addresses;
 import dev.latentstream.bus.TrainerEvent;
+import dev.latentstream.rundir.RunStatus;
+import dev.latentstream.runformat.AtomicFile;
 import io.vertx.core.eventbus.EventBus;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 
 /**
@@ -36,8 +40,9 @@ final class JobEvents {
   void writeStatusFile(Job j) {
     try {
       Files.createDirectories(j.runDir);
-      Files.writeString(j.runDir.resolve("status.json"), j.toJson().encodePrettily());
-    } catch (IOException e) {
+      // Whole or not at all: a full disk leaves the last status.json, never half of one.
+      AtomicFile.write(j.runDir.resolve(RunStatus.FILE), j.toJson().encodePrettily().getBytes(StandardCharsets.UTF_8));
+    } catch (IOException | UncheckedIOException e) {
       log(j, "cannot write status.json: " + e.getMessage());
     }
   }

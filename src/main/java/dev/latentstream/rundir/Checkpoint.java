@@ -1,5 +1,6 @@
 package dev.latentstream.rundir;
 
+import dev.latentstream.runformat.AtomicFile;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.latentstream.config.JobConfig;
@@ -10,7 +11,6 @@ import dev.latentstream.optim.Optim;
 import dev.latentstream.runformat.RunLayout;
 import dev.latentstream.train.CheckpointStore;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,6 +20,10 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.nio.ByteBuffer;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.pytorch.ArchiveWriter;
 import org.bytedeco.pytorch.IValue;
 import org.bytedeco.pytorch.InputArchive;
 import org.bytedeco.pytorch.Module;
@@ -35,11 +39,13 @@ import org.bytedeco.pytorch.OutputArchive;
  *
  * <p>Formats: 3 may hold {@code inEpoch}; 2 (before it) is read as a checkpoint at an epoch boundary.
  *
- * <p>Durability: a new checkpoint is written to {@code latest.pt.tmp} and fsynced; the current {@code
+ * <p>Durability: a new checkpoint is written from Java (see {@code ChannelWriter}: a full disk is an
+ * exception, never an abort of the process) to {@code latest.pt.tmp} and fsynced; the current {@code
  * latest.pt} is renamed to {@code previous.pt} and the directory fsynced; then the temporary file is
  * renamed to {@code latest.pt} and the directory fsynced again. A crash or power cut at any moment
  * therefore leaves at least one complete checkpoint, and loading falls back to {@code previous.pt}
- * (saying so in {@link Progress#note}) when {@code latest.pt} is missing or does not load.
+ * (saying so in {@link Progress#note}) when {@code latest.pt} is missing or does not load. A save that
+ * fails (a full disk) removes its temporary file and leaves both checkpoints as they were.
  */
 public final class Checkpoint implements CheckpointStore {
 
@@ -85,7 +91,8 @@ public final class Checkpoint implements CheckpointStore {
 
   public static void save(Path runDir, Module model, List<Optim> optimizers, Progress progress) {
     Path target = file(runDir);
-    Path tmp = target.resolveSibling(FILE + ".tmp");
+    Path tmp = AtomicFile.temporary(target);
+    boolean done = false;
     try {
       Files.createDirectories(target.getParent());
       OutputArchive root = new OutputArchive();
@@ -106,27 +113,65 @@ public final class Checkpoint implements CheckpointStore {
       if (progress.inEpoch() != null) {
         root.write("inEpoch", new IValue(inEpochJson(progress.inEpoch())));
       }
-      root.save_to(tmp.toString());
-      fsync(tmp, false);
+      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+          StandardOpenOption.WRITE); ChannelWriter writer = new ChannelWriter(ch)) {
+        root.save_to(writer);
+        writer.rethrow();
+        ch.force(true);
+      }
       if (Files.isRegularFile(target)) {
         Files.move(target, previous(runDir), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        fsync(target.getParent(), true);
+        AtomicFile.forceDirectory(target.getParent());
       }
       Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      fsync(target.getParent(), true);
+      done = true;
+      AtomicFile.forceDirectory(target.getParent());
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot write checkpoint " + target + ": " + e.getMessage(), e);
+      throw AtomicFile.cannotWrite(target, e);
+    } finally {
+      if (!done) {
+        AtomicFile.deleteQuietly(tmp);
+      }
     }
   }
 
-  /** Forces a file's (or, with {@code directory}, a directory's entries') bytes to the disk. */
-  private static void fsync(Path path, boolean directory) throws IOException {
-    try (FileChannel c = FileChannel.open(path, directory ? StandardOpenOption.READ : StandardOpenOption.WRITE)) {
-      c.force(true);
-    } catch (IOException e) {
-      // Some file systems cannot open a directory for fsync; the rename is still atomic there.
-      if (!directory) {
-        throw e;
+  /**
+   * libtorch's archive writer as a Java callback that writes each chunk to the temporary file. Left to
+   * write a file itself, libtorch's {@code PyTorchStreamWriter} throws from its destructor when a write
+   * fails (a full disk), and C++ then calls {@code std::terminate}: the whole process dies. Here a failed
+   * write is remembered and thrown by Java after {@code save_to} returns, and libtorch is always told that
+   * every byte was written, so it never throws. Chunks go straight to the file: no copy of the whole
+   * checkpoint is held in memory. {@link #save} owns it and closes it (freeing the native thunk).
+   */
+  private static final class ChannelWriter extends ArchiveWriter implements AutoCloseable {
+    private final FileChannel channel;
+    private IOException failure;
+
+    ChannelWriter(FileChannel channel) {
+      this.channel = channel;
+    }
+
+    @Override
+    public long call(Pointer data, long size) {
+      if (failure == null && size > 0) {
+        try {
+          if (data == null || data.isNull()) {
+            throw new IOException("libtorch passed no data for " + size + " bytes");
+          }
+          ByteBuffer chunk = new BytePointer(data).capacity(size).limit(size).asBuffer();
+          AtomicFile.writeFully(channel, chunk);
+        } catch (IOException e) {
+          failure = e;
+        } catch (RuntimeException e) {
+          failure = new IOException(e.getMessage(), e);
+        }
+      }
+      return size;
+    }
+
+    void rethrow() throws IOException {
+      if (failure != null) {
+        throw failure;
       }
     }
   }

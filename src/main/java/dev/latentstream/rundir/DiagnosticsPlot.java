@@ -1,12 +1,11 @@
 package dev.latentstream.rundir;
 
+import dev.latentstream.runformat.AtomicFile;
 import dev.latentstream.diagnostics.Diagnostics;
 import java.awt.Color;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.IntStream;
@@ -73,14 +72,14 @@ final class DiagnosticsPlot {
     heat.getStyler().setXAxisMaxLabelCount(12);
     heat.addSeries("values", steps, dims, cells);
 
-    Path tmp = file.resolveSibling(file.getFileName() + ".tmp.png");
+    java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream();
     try {
       List<Chart<?, ?>> charts = List.of(bars, heat);
-      BitmapEncoder.saveBitmap(charts, 1, 2, tmp.toString(), BitmapEncoder.BitmapFormat.PNG);
-      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      BitmapEncoder.saveBitmap(charts, 1, 2, png, BitmapEncoder.BitmapFormat.PNG);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+      throw new UncheckedIOException("cannot draw " + file + ": " + e.getMessage(), e);
     }
+    AtomicFile.write(file, png.toByteArray());
   }
 
   private List<Diagnostics> columns() {

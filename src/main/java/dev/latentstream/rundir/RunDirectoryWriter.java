@@ -1,5 +1,6 @@
 package dev.latentstream.rundir;
 
+import dev.latentstream.runformat.AtomicFile;
 import dev.latentstream.config.JobConfigs;
 import dev.latentstream.diagnostics.Diagnostics;
 import dev.latentstream.diagnostics.Warning;
@@ -17,7 +18,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.nio.charset.StandardCharsets;
 import java.util.EnumMap;
 import java.util.Map;
 
@@ -40,6 +41,9 @@ public final class RunDirectoryWriter implements TrainingListener {
   private final Map<FrameKind, Frame> latest = new EnumMap<>(FrameKind.class);
   private String title = "";
 
+  /** The job as the run trains it, and once it completes its {@code result}. */
+  public static final String JOB_FILE = "job.json";
+
   public RunDirectoryWriter(Path dir) {
     this.dir = dir;
     this.metrics = new MetricsCsv(dir.resolve(MetricsCsv.FILE));
@@ -49,12 +53,16 @@ public final class RunDirectoryWriter implements TrainingListener {
   public void onStart(RunStart start) {
     try {
       Files.createDirectories(dir);
-      var json = JobConfigs.toTree(start.job());
-      json.putObject("result").put("engine", start.engine().wireName());
-      write(dir.resolve("job.json"), json.toPrettyString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot write to run directory " + dir + ": " + e.getMessage(), e);
+      throw AtomicFile.cannotWrite(dir, e);
     }
+    // What a process killed while writing left: this run is the directory's only writer now.
+    AtomicFile.removeTemporaries(dir);
+    AtomicFile.removeTemporaries(dir.resolve("checkpoint"));
+    // The engine the run uses, from its start: a run that does not complete says it too.
+    var json = JobConfigs.toTree(start.job());
+    json.putObject("result").put("engine", start.engine().wireName());
+    AtomicFile.write(dir.resolve(JOB_FILE), json.toPrettyString().getBytes(StandardCharsets.UTF_8));
     this.start = start;
     title = start.job().name() + " (" + start.job().model().wireName() + ", " + start.job().dataset() + ")";
     metrics.open(start.lossTerms(), start.startStep());
@@ -126,26 +134,51 @@ public final class RunDirectoryWriter implements TrainingListener {
   }
 
   @Override
+  public void onCheckpointing(long step) {
+    metrics.commit();
+  }
+
+  /**
+   * Closes metrics.csv, draws the final loss plot and, for a completed run, records its {@code result} in
+   * job.json: the engine, the final test loss, epochs and steps of every model, and a VAE's IWAE bound. Each
+   * part is tried even when one before it fails (a full disk); the first failure is thrown at the end.
+   */
+  @Override
   public void onFinished(RunSummary summary) {
-    metrics.close();
-    if (summary.steps() > 0) {
-      plot.write(dir.resolve("loss.png"), title);
+    RuntimeException failure = null;
+    try {
+      metrics.close();
+    } catch (RuntimeException e) {
+      failure = e;
     }
-    if (start != null && !Double.isNaN(summary.iwae())) {
-      var json = JobConfigs.toTree(start.job());
-      json.putObject("result").put("engine", start.engine().wireName()).put("iwae", summary.iwae()).put("iwaeSamples", start.job().iwaeSamples())
-          .put("testLoss", summary.testLoss()).put("epochs", summary.epochs());
-      write(dir.resolve("job.json"), json.toPrettyString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    try {
+      if (summary.steps() > 0 && start != null) {
+        plot.write(dir.resolve("loss.png"), title);
+      }
+      if (start != null && summary.status() == RunSummary.Status.COMPLETED && Double.isFinite(summary.testLoss())) {
+        AtomicFile.write(dir.resolve(JOB_FILE), resultJson(summary).getBytes(StandardCharsets.UTF_8));
+      }
+    } catch (RuntimeException e) {
+      if (failure == null) {
+        failure = e;
+      }
+    }
+    if (failure != null) {
+      throw failure;
     }
   }
 
-  private static void write(Path file, byte[] bytes) {
-    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-    try {
-      Files.write(tmp, bytes);
-      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+  private String resultJson(RunSummary summary) {
+    var json = JobConfigs.toTree(start.job());
+    var result = json.putObject("result").put("engine", start.engine().wireName()).put("testLoss", summary.testLoss())
+        .put("epochs", summary.epochs()).put("steps", summary.steps());
+    if (Double.isFinite(summary.iwae())) {
+      result.put("iwae", summary.iwae()).put("iwaeSamples", start.job().iwaeSamples());
     }
+    return json.toPrettyString();
+  }
+
+  private static void write(Path file, byte[] bytes) {
+    AtomicFile.write(file, bytes);
   }
 }

@@ -1,8 +1,9 @@
 package dev.latentstream.runformat;
 
-import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,7 +39,10 @@ public final class MetricsCsv implements AutoCloseable {
   static final List<String> TEXT_COLUMNS = List.of("setting", "warning");
 
   private final Path file;
-  private BufferedWriter out;
+  /** Appends rows; {@link #committed} bytes of it are whole rows on the disk. */
+  private FileChannel out;
+  private long committed;
+  private final StringBuilder buffer = new StringBuilder();
   private List<String> terms;
   private long lastFlush;
   private String pendingSetting = "";
@@ -69,37 +73,46 @@ public final class MetricsCsv implements AutoCloseable {
     this.file = file;
   }
 
-  /** Starts the file with {@code lossTerms} as its term columns, keeping the rows up to {@code keepUpToStep}. */
+  /**
+   * Starts the file with {@code lossTerms} as its term columns: a fresh one, or on a resume the whole rows up
+   * to {@code keepUpToStep} (a row cut short by a crash is dropped). The new content replaces the file
+   * atomically ({@link AtomicFile}), so a failure here (a full disk) leaves the old file as it was.
+   */
   public void open(List<String> lossTerms, long keepUpToStep) {
     terms = lossTerms;
     String header = "step,epoch," + String.join(",", lossTerms) + "," + String.join(",", TRAILING);
     int columns = 2 + lossTerms.size() + TRAILING.size();
+    StringBuilder content = new StringBuilder(header).append('\n');
     try {
-      List<String> kept = new ArrayList<>();
       if (keepUpToStep > 0 && Files.exists(file)) {
-        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-          if (line.startsWith("step,") || line.isBlank()) {
+        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        // Rows from before the diagnostics columns existed are whole with the old header's count of cells.
+        int had = lines.isEmpty() ? columns : lines.getFirst().split(",", -1).length;
+        for (String line : lines.subList(Math.min(1, lines.size()), lines.size())) {
+          String[] cells = line.split(",", -1);
+          if (line.isBlank() || cells.length != had) {
             continue;
           }
-          long s = Long.parseLong(line.substring(0, line.indexOf(',')));
+          long s;
+          try {
+            s = Long.parseLong(cells[0]);
+          } catch (NumberFormatException cutShort) {
+            continue;
+          }
           if (s <= keepUpToStep) {
-            // Rows from before the diagnostics columns existed get empty cells for them.
-            int have = line.split(",", -1).length;
-            kept.add(have < columns ? line + ",".repeat(columns - have) : line);
+            content.append(had < columns ? line + ",".repeat(columns - had) : line).append('\n');
           }
         }
       }
-      out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-          StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
-      out.write(header);
-      out.newLine();
-      for (String line : kept) {
-        out.write(line);
-        out.newLine();
-      }
-      out.flush();
-    } catch (IOException | RuntimeException e) {
-      throw new UncheckedIOException(new IOException("cannot write " + file + ": " + e.getMessage(), e));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+    }
+    AtomicFile.write(file, content.toString().getBytes(StandardCharsets.UTF_8));
+    try {
+      out = FileChannel.open(file, StandardOpenOption.WRITE);
+      committed = out.size();
+    } catch (IOException e) {
+      throw AtomicFile.cannotWrite(file, e);
     }
   }
 
@@ -145,27 +158,56 @@ public final class MetricsCsv implements AutoCloseable {
     }
     PendingRow r = pending;
     pending = null;
-    try {
-      out.write(r.step + "," + r.epoch + ","
-          + String.join(",", terms.stream().map(t -> fmt(r.terms.getOrDefault(t, Double.NaN))).toList()) + ","
-          + r.test + "," + String.format(Locale.ROOT, "%.3f", r.seconds) + "," + r.setting + ","
-          + r.activeUnits + "," + r.topKFraction + "," + r.warning);
-      out.newLine();
-      long now = System.nanoTime();
-      if (now - lastFlush > 1_000_000_000L) {
-        flush();
-        lastFlush = now;
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + file, e);
+    buffer.append(r.step).append(',').append(r.epoch).append(',')
+        .append(String.join(",", terms.stream().map(t -> fmt(r.terms.getOrDefault(t, Double.NaN))).toList()))
+        .append(',').append(r.test).append(',').append(String.format(Locale.ROOT, "%.3f", r.seconds))
+        .append(',').append(r.setting).append(',').append(r.activeUnits).append(',').append(r.topKFraction)
+        .append(',').append(r.warning).append('\n');
+    long now = System.nanoTime();
+    if (now - lastFlush > 1_000_000_000L) {
+      flush();
+      lastFlush = now;
     }
   }
 
+  /**
+   * Appends the rows written so far. A write that fails (a full disk) is cut back to the last whole row, so
+   * the file never ends in half a row, and the rows that did not fit are dropped with the exception: a run
+   * that fails there resumes from a checkpoint before them (see {@link #commit}).
+   */
   private void flush() {
+    if (buffer.isEmpty() || out == null) {
+      return;
+    }
+    ByteBuffer bytes = ByteBuffer.wrap(buffer.toString().getBytes(StandardCharsets.UTF_8));
+    buffer.setLength(0);
     try {
-      out.flush();
+      out.position(committed);
+      AtomicFile.writeFully(out, bytes);
+      committed += bytes.capacity();
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + file, e);
+      try {
+        out.truncate(committed);
+      } catch (IOException alsoFailed) {
+        e.addSuppressed(alsoFailed);
+      }
+      throw AtomicFile.cannotWrite(file, e);
+    }
+  }
+
+  /**
+   * Every row so far on the disk, the latest step's too: called before a checkpoint, so a run resumed from
+   * it finds each of its steps here.
+   */
+  public void commit() {
+    writePending();
+    flush();
+    try {
+      if (out != null) {
+        out.force(false);
+      }
+    } catch (IOException e) {
+      throw AtomicFile.cannotWrite(file, e);
     }
   }
 
@@ -176,11 +218,17 @@ public final class MetricsCsv implements AutoCloseable {
   @Override
   public void close() {
     if (out != null) {
-      writePending();
       try {
-        out.close();
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot close " + file, e);
+        writePending();
+        flush();
+      } finally {
+        try {
+          out.close();
+        } catch (IOException e) {
+          throw AtomicFile.cannotWrite(file, e);
+        } finally {
+          out = null;
+        }
       }
     }
   }

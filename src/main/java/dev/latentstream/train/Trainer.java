@@ -243,7 +243,15 @@ public final class Trainer {
       mailbox.close();
       tearDown();
     }
-    listener.onFinished(summary);
+    try {
+      listener.onFinished(summary);
+    } catch (RuntimeException e) {
+      // The run's own files could not be finished (a full disk): it failed, though the checkpoint stands.
+      if (summary.status() != RunSummary.Status.FAILED) {
+        summary = new RunSummary(RunSummary.Status.FAILED, summary.epochs(), summary.steps(), summary.testLoss(),
+            summary.secondsPerEpoch(), String.valueOf(e.getMessage()), summary.iwae());
+      }
+    }
     return summary;
   }
 
@@ -355,7 +363,7 @@ public final class Trainer {
 
   /**
    * The end of an epoch (test() in vae/main.py): the test loss and the latent diagnostics over the test
-   * set, frames, alarms, the checkpoint, then the epoch's result.
+   * set, frames, alarms, the epoch's result, then the checkpoint.
    */
   private void test(int e, Map<String, Double> trainTerms, long epochStart) {
     long testStart = System.nanoTime();
@@ -365,12 +373,15 @@ public final class Trainer {
     emitFrames();
     listener.onDiagnostics(diagnostics);
     alarms.epochEnd(step, e, diagnostics, lastTestLoss).forEach(listener::onWarning);
+    // The epoch's files before its checkpoint: a run that fails between the two (a full disk) resumes from the
+    // checkpoint before, and rewrites them.
+    listener.onEpoch(new EpochResult(e, step, trainTerms, lastTestLoss, (System.nanoTime() - epochStart) / 1e9,
+        testSeconds));
+    listener.onCheckpointing(step);
     checkpoints.save(model, rule.optimizers(),
         new CheckpointStore.Progress(job, epoch, step, data.train().rows(), data.train().cols()));
     checkpointedStep = step;
     checkpointedAt = System.nanoTime();
-    listener.onEpoch(new EpochResult(e, step, trainTerms, lastTestLoss, (System.nanoTime() - epochStart) / 1e9,
-        testSeconds));
   }
 
   /**
@@ -382,6 +393,7 @@ public final class Trainer {
     if (step == checkpointedStep || done == 0) {
       return;
     }
+    listener.onCheckpointing(step);
     checkpoints.save(model, rule.optimizers(), new CheckpointStore.Progress(job, e - 1, step, data.train().rows(),
         data.train().cols(), new CheckpointStore.InEpoch(done, sums, seconds, GeneratorState.save())));
     checkpointedStep = step;

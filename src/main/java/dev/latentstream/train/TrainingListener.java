@@ -29,6 +29,18 @@ public interface TrainingListener {
   /** An alarm: posterior collapse, inactive dimensions or a rising test loss. */
   default void onWarning(Warning warning) {}
 
+  /**
+   * The run is about to be checkpointed after {@code step} (at an epoch end, after {@link #onEpoch}, or at a
+   * stop). A listener that records the steps makes that record durable up to the step now, so a run resumed
+   * from the checkpoint finds every step before it; if it cannot (a full disk), it throws and the checkpoint
+   * is not taken.
+   */
+  default void onCheckpointing(long step) {}
+
+  /**
+   * The run has ended. A listener that fails here (a full disk) throws, after doing what it could: {@link
+   * Trainer#run} then reports the run as failed with that reason.
+   */
   default void onFinished(RunSummary summary) {}
 
   /** One listener that forwards every event to each of {@code listeners}, in order. */
@@ -71,8 +83,28 @@ public interface TrainingListener {
       }
 
       @Override
+      public void onCheckpointing(long step) {
+        all.forEach(l -> l.onCheckpointing(step));
+      }
+
+      /** Every listener hears of the end, even after one of them failed; the first failure is thrown after. */
+      @Override
       public void onFinished(RunSummary summary) {
-        all.forEach(l -> l.onFinished(summary));
+        RuntimeException failure = null;
+        for (TrainingListener l : all) {
+          try {
+            l.onFinished(summary);
+          } catch (RuntimeException e) {
+            if (failure == null) {
+              failure = e;
+            } else {
+              failure.addSuppressed(e);
+            }
+          }
+        }
+        if (failure != null) {
+          throw failure;
+        }
       }
     };
   }

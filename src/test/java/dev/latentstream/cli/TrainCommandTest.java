@@ -131,4 +131,31 @@ class TrainCommandTest {
     assertEquals(2, zeroEpochs.code());
     assertTrue(zeroEpochs.err().contains("--epochs must be at least 1"), zeroEpochs.err());
   }
+
+  @Test
+  void aCompletedRunRecordsItsResultAndStatusForEveryModel() throws IOException {
+    for (String model : List.of("ae", "vae")) {
+      Path f = tmp.resolve(model + ".json");
+      Files.writeString(f, "{\"model\":\"" + model + "\",\"hidden\":[32],\"latent\":2,\"batchSize\":32,\"epochs\":1,"
+          + "\"iwaeSamples\":8,\"dataset\":\"" + data + "\"}");
+      Path out = tmp.resolve("result-" + model);
+      Result r = run("train", "--job", f.toString(), "--out", out.toString(), "--plain");
+      assertEquals(0, r.code(), r.err());
+      var job = dev.latentstream.config.JobConfigs.JSON.readTree(Files.readString(out.resolve("job.json")));
+      var result = job.path("result");
+      assertTrue(result.path("testLoss").isNumber() && result.path("testLoss").asDouble() > 0, model + ": " + job);
+      assertEquals(1, result.path("epochs").asInt(), model + ": " + job);
+      assertEquals(8, result.path("steps").asInt(), model + ": " + job);
+      assertEquals(model.equals("vae"), result.has("iwae"), "the IWAE bound is a VAE's: " + job);
+      assertTrue(!Files.readString(out.resolve("job.json")).contains("NaN"), job.toString());
+
+      var status = dev.latentstream.rundir.RunStatus.read(out).orElseThrow();
+      assertEquals("completed", status.status());
+      assertEquals(8, status.step());
+      assertEquals(1, status.epoch());
+      assertEquals(1.0, status.progress());
+      assertEquals(result.path("testLoss").asDouble(), status.testLoss());
+      assertEquals(dev.latentstream.data.Synthetic.CLASS_NAMES.size(), status.classes().size(), "the data set's classes");
+    }
+  }
 }

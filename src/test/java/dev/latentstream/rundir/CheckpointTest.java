@@ -1,6 +1,9 @@
 package dev.latentstream.rundir;
 
+import dev.latentstream.runformat.AtomicFile;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -28,6 +31,7 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import org.bytedeco.pytorch.IValue;
 import org.bytedeco.pytorch.OutputArchive;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -167,5 +171,41 @@ class CheckpointTest {
         () -> Checkpoint.readProgress(dir));
     assertTrue(e.getMessage().contains("latest.pt") && e.getMessage().contains("not a readable checkpoint"),
         e.getMessage());
+  }
+
+  /**
+   * /dev/full answers every write with ENOSPC, as a full disk does: a checkpoint whose temporary file leads
+   * there must fail as an exception (libtorch writing it itself aborted the JVM) and leave both checkpoints.
+   */
+  @Test
+  void aFullDiskFailsTheSaveAsAnExceptionAndKeepsBothCheckpoints(@TempDir Path dir) throws IOException {
+    Assumptions.assumeTrue(Files.isWritable(Path.of("/dev/full")), "needs /dev/full to stand for a full disk");
+    train(JOB, dir, false);
+    byte[] latest = Files.readAllBytes(Checkpoint.file(dir));
+    byte[] previous = Files.readAllBytes(Checkpoint.previous(dir));
+    Path tmp = AtomicFile.temporary(Checkpoint.file(dir));
+    Files.createSymbolicLink(tmp, Path.of("/dev/full"));
+
+    try (Autoencoder model = Checkpoint.loadModel(dir)) {
+      java.io.UncheckedIOException e = assertThrows(java.io.UncheckedIOException.class,
+          () -> Checkpoint.save(dir, model, List.of(), Checkpoint.readProgress(dir)));
+      assertTrue(e.getMessage().startsWith("no space left on device: cannot write " + Checkpoint.file(dir) + " (disk "),
+          e.getMessage());
+    }
+    assertArrayEquals(latest, Files.readAllBytes(Checkpoint.file(dir)), "latest.pt untouched");
+    assertArrayEquals(previous, Files.readAllBytes(Checkpoint.previous(dir)), "previous.pt untouched");
+    assertFalse(Files.exists(tmp, java.nio.file.LinkOption.NOFOLLOW_LINKS), "the temporary file is removed");
+  }
+
+  @Test
+  void aCheckpointThatCannotBeWrittenFailsTheRunNotTheProcess(@TempDir Path dir) throws IOException {
+    Assumptions.assumeTrue(Files.isWritable(Path.of("/dev/full")), "needs /dev/full to stand for a full disk");
+    Files.createDirectories(Checkpoint.file(dir).getParent());
+    Files.createSymbolicLink(AtomicFile.temporary(Checkpoint.file(dir)), Path.of("/dev/full"));
+    RunSummary s = new Trainer(JOB, DATA, new Checkpoint(dir), Renderers.best(), new TrainingListener() {}, false).run();
+    assertEquals(RunSummary.Status.FAILED, s.status());
+    assertEquals(8, s.steps(), "failed at the first epoch's checkpoint");
+    assertTrue(s.error().startsWith("no space left on device: cannot write " + Checkpoint.file(dir)), s.error());
+    assertFalse(Checkpoint.exists(dir));
   }
 }
