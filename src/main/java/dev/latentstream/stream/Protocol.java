@@ -194,89 +194,99 @@ public final class Protocol {
       throw new ProtocolException(Codes.BAD_FIELD, "every message needs a string \"type\"", id);
     }
     return switch (type) {
-      case "hello" -> {
-        Object v = m.getValue("version");
-        Long n = wholeNumber(v, 0, Integer.MAX_VALUE);
-        if (n == null) {
-          throw new ProtocolException(Codes.BAD_FIELD, "\"version\" must be a whole number", id);
-        }
-        if (n != VERSION) {
-          throw new ProtocolException(Codes.VERSION, "this server speaks protocol version " + VERSION + ", not " + n, id);
-        }
-        yield new Hello(id, VERSION, optionalString(m, "token", id));
-      }
-      case "subscribe" -> {
-        Object fps = m.getValue("maxFps");
-        if (fps != null && (!(fps instanceof Number f) || !(f.doubleValue() > 0) || !Double.isFinite(f.doubleValue()))) {
-          throw new ProtocolException(Codes.BAD_FIELD, "\"maxFps\" must be a number above 0 (image frames per second "
-              + "per stream)", id);
-        }
-        Object latent = m.getValue("latentFormat");
-        if (latent != null && !"points".equals(latent) && !"png".equals(latent)) {
-          throw new ProtocolException(Codes.BAD_FIELD, "\"latentFormat\" must be \"points\" or \"png\"", id);
-        }
-        yield new Subscribe(id, job(m, id), streams(m, id), fps == null ? null : ((Number) fps).doubleValue(),
-            !"png".equals(latent));
-      }
+      case "hello" -> hello(m, id);
+      case "subscribe" -> subscribe(m, id);
       case "unsubscribe" -> new Unsubscribe(id, job(m, id));
-      case "start" -> {
-        String preset = optionalString(m, "preset", id);
-        Object spec = m.getValue("spec");
-        if ((preset == null) == (spec == null)) {
-          throw new ProtocolException(Codes.BAD_FIELD, "start needs exactly one of \"preset\" (string) or \"spec\" (object)", id);
-        }
-        if (spec != null && !(spec instanceof JsonObject)) {
-          throw new ProtocolException(Codes.BAD_FIELD, "\"spec\" must be an object", id);
-        }
-        Object epochs = m.getValue("epochs");
-        Long e = wholeNumber(epochs, 1, Integer.MAX_VALUE);
-        if (epochs != null && e == null) {
-          throw new ProtocolException(Codes.BAD_FIELD, "\"epochs\" must be a whole number from 1 to " + Integer.MAX_VALUE,
-              id);
-        }
-        Object sweep = m.getValue("sweep");
-        if (sweep != null && !(sweep instanceof JsonObject)) {
-          throw new ProtocolException(Codes.BAD_FIELD, "\"sweep\" must be an object of key: [values], e.g. {\"beta\": [1, 4]}", id);
-        }
-        yield new Start(id, preset, (JsonObject) spec, e == null ? null : e.intValue(), (JsonObject) sweep);
-      }
+      case "start" -> start(m, id);
       case "pause", "resume", "stop", "delete" -> new Control(id, type, job(m, id));
-      case "set" -> {
-        String key = optionalString(m, "key", id);
-        if (key == null) {
-          throw new ProtocolException(Codes.BAD_FIELD, "set needs a string \"key\"", id);
-        }
-        if (!(m.getValue("value") instanceof Number v) || !Double.isFinite(v.doubleValue())) {
-          throw new ProtocolException(Codes.BAD_FIELD, "set needs a number \"value\"", id);
-        }
-        yield new SetSetting(id, job(m, id), key, v.doubleValue());
-      }
-      case "decode", "encode", "interpolate", "attribute" -> {
-        if (id == null) {
-          throw new ProtocolException(Codes.BAD_FIELD, type + " needs an \"id\", which the reply echoes", null);
-        }
-        if ("encode".equals(type) && !(m.getValue("pixels") instanceof JsonArray)) {
-          throw new ProtocolException(Codes.BAD_FIELD, "encode needs \"pixels\": an array of 28x28 numbers in [0, 1]", id);
-        }
-        // Whole-number fields are checked here, exactly: the trainer reads them as ints, and 1.9 or 2^32 + 5
-        // must not quietly become 1 or 5. Ranges that depend on the model (how many test images) are its own.
-        for (String end : List.of("from", "to")) {
-          if (m.getValue(end) instanceof JsonObject point && point.containsKey("index")) {
-            wholeField(point.getValue("index"), "\"" + end + ".index\" must be a test image number (a whole number from 0)",
-                id);
-          }
-        }
-        for (String key : List.of("steps", "plus", "minus")) {
-          if (m.containsKey(key)) {
-            wholeField(m.getValue(key), "\"" + key + "\" must be a whole number from 0", id);
-          }
-        }
-        yield new ModelRequest(id, type, job(m, id), m);
-      }
+      case "set" -> set(m, id);
+      case "decode", "encode", "interpolate", "attribute" -> modelRequest(m, type, id);
       case "ping" -> new Ping(id);
       default -> throw new ProtocolException(Codes.UNKNOWN_TYPE, "unknown message type '" + type + "' (known: "
           + String.join(", ", TYPES) + ")", id);
     };
+  }
+
+  private static Hello hello(JsonObject m, String id) {
+    Object v = m.getValue("version");
+    Long n = wholeNumber(v, 0, Integer.MAX_VALUE);
+    if (n == null) {
+      throw new ProtocolException(Codes.BAD_FIELD, "\"version\" must be a whole number", id);
+    }
+    if (n != VERSION) {
+      throw new ProtocolException(Codes.VERSION, "this server speaks protocol version " + VERSION + ", not " + n, id);
+    }
+    return new Hello(id, VERSION, optionalString(m, "token", id));
+  }
+
+  private static Subscribe subscribe(JsonObject m, String id) {
+    Object fps = m.getValue("maxFps");
+    if (fps != null && (!(fps instanceof Number f) || !(f.doubleValue() > 0) || !Double.isFinite(f.doubleValue()))) {
+      throw new ProtocolException(Codes.BAD_FIELD, "\"maxFps\" must be a number above 0 (image frames per second "
+          + "per stream)", id);
+    }
+    Object latent = m.getValue("latentFormat");
+    if (latent != null && !"points".equals(latent) && !"png".equals(latent)) {
+      throw new ProtocolException(Codes.BAD_FIELD, "\"latentFormat\" must be \"points\" or \"png\"", id);
+    }
+    return new Subscribe(id, job(m, id), streams(m, id), fps == null ? null : ((Number) fps).doubleValue(),
+        !"png".equals(latent));
+  }
+
+  private static Start start(JsonObject m, String id) {
+    String preset = optionalString(m, "preset", id);
+    Object spec = m.getValue("spec");
+    if ((preset == null) == (spec == null)) {
+      throw new ProtocolException(Codes.BAD_FIELD, "start needs exactly one of \"preset\" (string) or \"spec\" (object)", id);
+    }
+    if (spec != null && !(spec instanceof JsonObject)) {
+      throw new ProtocolException(Codes.BAD_FIELD, "\"spec\" must be an object", id);
+    }
+    Object epochs = m.getValue("epochs");
+    Long e = wholeNumber(epochs, 1, Integer.MAX_VALUE);
+    if (epochs != null && e == null) {
+      throw new ProtocolException(Codes.BAD_FIELD, "\"epochs\" must be a whole number from 1 to " + Integer.MAX_VALUE,
+          id);
+    }
+    Object sweep = m.getValue("sweep");
+    if (sweep != null && !(sweep instanceof JsonObject)) {
+      throw new ProtocolException(Codes.BAD_FIELD, "\"sweep\" must be an object of key: [values], e.g. {\"beta\": [1, 4]}", id);
+    }
+    return new Start(id, preset, (JsonObject) spec, e == null ? null : e.intValue(), (JsonObject) sweep);
+  }
+
+  private static SetSetting set(JsonObject m, String id) {
+    String key = optionalString(m, "key", id);
+    if (key == null) {
+      throw new ProtocolException(Codes.BAD_FIELD, "set needs a string \"key\"", id);
+    }
+    if (!(m.getValue("value") instanceof Number v) || !Double.isFinite(v.doubleValue())) {
+      throw new ProtocolException(Codes.BAD_FIELD, "set needs a number \"value\"", id);
+    }
+    return new SetSetting(id, job(m, id), key, v.doubleValue());
+  }
+
+  private static ModelRequest modelRequest(JsonObject m, String type, String id) {
+    if (id == null) {
+      throw new ProtocolException(Codes.BAD_FIELD, type + " needs an \"id\", which the reply echoes", null);
+    }
+    if ("encode".equals(type) && !(m.getValue("pixels") instanceof JsonArray)) {
+      throw new ProtocolException(Codes.BAD_FIELD, "encode needs \"pixels\": an array of 28x28 numbers in [0, 1]", id);
+    }
+    // Whole-number fields are checked here, exactly: the trainer reads them as ints, and 1.9 or 2^32 + 5
+    // must not quietly become 1 or 5. Ranges that depend on the model (how many test images) are its own.
+    for (String end : List.of("from", "to")) {
+      if (m.getValue(end) instanceof JsonObject point && point.containsKey("index")) {
+        wholeField(point.getValue("index"), "\"" + end + ".index\" must be a test image number (a whole number from 0)",
+            id);
+      }
+    }
+    for (String key : List.of("steps", "plus", "minus")) {
+      if (m.containsKey(key)) {
+        wholeField(m.getValue(key), "\"" + key + "\" must be a whole number from 0", id);
+      }
+    }
+    return new ModelRequest(id, type, job(m, id), m);
   }
 
   private static void wholeField(Object v, String message, String id) {
