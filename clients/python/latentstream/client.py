@@ -18,15 +18,14 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import websockets
 
-from .messages import (PROTOCOL_VERSION, Attributed, BadServerMessage, ConnectionLost, Decoded, Deleted, Encoded,
-                       ErrorMessage, Frame, Interpolated, Job, LatentstreamError, Status, Welcome, parse_frame,
+from .messages import (PROTOCOL_VERSION, STREAMS, Attributed, BadServerMessage, ConnectionLost, Decoded, Deleted,
+                       Encoded, ErrorMessage, Frame, Interpolated, Job, LatentstreamError, Status, Welcome, parse_frame,
                        parse_message, server_error)
 
 log = logging.getLogger("latentstream")
 
 JobRef = Union[int, str, Job]
 
-STREAMS = ("loss", "recon", "samples", "latent", "manifold", "status", "diagnostics")
 
 # The server reads single WebSocket frames of at most 64 KiB; longer messages go out in fragments.
 _FRAGMENT = 60_000

@@ -12,16 +12,24 @@ import struct
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
+# The protocol's constants, in this client the one place that names them (ProtocolConstantsTest holds them
+# to web/api/protocol.md's tables).
+
 PROTOCOL_VERSION = 1
 
 #: The binary frame header: version, kind, format, reserved (u8 each), job (u32), step (u64), epoch (u32),
 #: width, height (u16 each); big-endian, 24 bytes, then the PNG.
 FRAME_HEADER = struct.Struct(">BBBBIQIHH")
+#: FRAME_HEADER's fields in order.
+FRAME_HEADER_FIELDS = ("version", "kind", "format", "reserved", "job", "step", "epoch", "width", "height")
+#: Frame kinds by their code in the header; the same names are the image streams of ``subscribe``.
 FRAME_KINDS = {1: "recon", 2: "samples", 3: "latent", 4: "manifold"}
 FORMAT_PNG = 1
 FORMAT_POINTS = 2
 #: Format 2's range (x_min, x_max, y_min, y_max) and point count, after the frame header.
 POINTS_HEADER = struct.Struct(">ffffI")
+#: Every stream ``subscribe`` takes: the loss, the image streams, then status and diagnostics.
+STREAMS = ("loss",) + tuple(FRAME_KINDS.values()) + ("status", "diagnostics")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 

@@ -268,7 +268,7 @@ final class ClientRequests {
     }
     ClientSession.Subscription sub = s.subscribe(js.num, streams, (long) (1e9 / fps));
     sub.latentPoints = req.latentPoints();
-    s.send(new ServerMessage.Subscribed(req.id(), js.status, streams.stream().map(Enum::name).toList(), fps));
+    s.send(new ServerMessage.Subscribed(req.id(), js.status, streams.stream().map(Stream::wireName).toList(), fps));
     boolean needsHistory = streams.contains(Stream.loss) && !sub.historySent && !sub.historyPending;
     if (needsHistory) {
       sub.historyPending = true;
@@ -292,8 +292,7 @@ final class ClientRequests {
       }
       for (FrameKind kind : FrameKind.values()) {
         FrameMessage latest = js.latest.get(kind);
-        if (latest != null && added.contains(Stream.valueOf(kind.wireName())) && sub.streams.contains(
-            Stream.valueOf(kind.wireName()))) {
+        if (latest != null && added.contains(Stream.of(kind)) && sub.streams.contains(Stream.of(kind))) {
           s.offerFrame(latest);
         }
       }

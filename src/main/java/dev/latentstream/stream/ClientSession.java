@@ -324,7 +324,7 @@ final class ClientSession {
     } else {
       sub.streams = streams;
       sub.frameIntervalNanos = frameIntervalNanos;
-      sub.waiting.keySet().removeIf(kind -> !streams.contains(Stream.valueOf(kind.wireName())));
+      sub.waiting.keySet().removeIf(kind -> !streams.contains(Stream.of(kind)));
     }
     return sub;
   }

@@ -1,7 +1,9 @@
 package dev.latentstream.stream;
 
-import dev.latentstream.bus.TrainerCommand;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.latentstream.bus.TrainerCommand;
+import dev.latentstream.wire.FrameHeader;
+import dev.latentstream.wire.FrameKind;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
@@ -18,7 +20,7 @@ import java.util.Set;
  */
 public final class Protocol {
 
-  public static final int VERSION = dev.latentstream.wire.FrameHeader.VERSION;
+  public static final int VERSION = FrameHeader.VERSION;
 
   private Protocol() {}
 
@@ -43,9 +45,48 @@ public final class Protocol {
     private Codes() {}
   }
 
-  /** The streams a client can subscribe to. */
+  /**
+   * The streams a client can subscribe to. The image streams are the frame kinds and take their names from
+   * {@link FrameKind}; the others are named here.
+   */
   public enum Stream {
-    loss, recon, samples, latent, manifold, status, diagnostics
+    loss, recon(FrameKind.RECON), samples(FrameKind.SAMPLES), latent(FrameKind.LATENT), manifold(FrameKind.MANIFOLD),
+    status, diagnostics;
+
+    private final FrameKind kind;
+
+    Stream() {
+      this(null);
+    }
+
+    Stream(FrameKind kind) {
+      this.kind = kind;
+    }
+
+    /** The stream's name in {@code subscribe} and {@code subscribed}. */
+    public String wireName() {
+      return kind == null ? name() : kind.wireName();
+    }
+
+    /** The image stream that carries {@code kind}'s frames. */
+    public static Stream of(FrameKind kind) {
+      for (Stream s : values()) {
+        if (s.kind == kind) {
+          return s;
+        }
+      }
+      throw new IllegalArgumentException("no stream carries " + kind + " frames");
+    }
+
+    /** The stream named {@code name} on the wire, or null. */
+    static Stream fromWireName(String name) {
+      for (Stream s : values()) {
+        if (s.wireName().equals(name)) {
+          return s;
+        }
+      }
+      return null;
+    }
   }
 
   public sealed interface ClientMessage {
@@ -305,12 +346,12 @@ public final class Protocol {
     }
     EnumSet<Stream> out = EnumSet.noneOf(Stream.class);
     for (Object o : arr) {
-      try {
-        out.add(Stream.valueOf(String.valueOf(o)));
-      } catch (IllegalArgumentException e) {
-        throw new ProtocolException(Codes.BAD_FIELD, "unknown stream '" + o + "' (streams: " + java.util.Arrays.stream(Stream.values()).map(Enum::name)
-            .collect(java.util.stream.Collectors.joining(", ")) + ")", id);
+      Stream s = o instanceof String name ? Stream.fromWireName(name) : null;
+      if (s == null) {
+        throw new ProtocolException(Codes.BAD_FIELD, "unknown stream '" + o + "' (streams: " + java.util.Arrays.stream(
+            Stream.values()).map(Stream::wireName).collect(java.util.stream.Collectors.joining(", ")) + ")", id);
       }
+      out.add(s);
     }
     return out;
   }

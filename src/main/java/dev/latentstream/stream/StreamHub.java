@@ -257,7 +257,7 @@ public final class StreamHub {
       return;
     }
     js.addFrame(m, config.frameHistory());
-    Stream stream = Stream.valueOf(m.frame().kind().wireName());
+    Stream stream = Stream.of(m.frame().kind());
     for (ClientSession s : sessions) {
       if (s.wants(js.num, stream)) {
         s.offerFrame(m);

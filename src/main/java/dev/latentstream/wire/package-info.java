@@ -5,7 +5,8 @@
  * points ({@link dev.latentstream.wire.ScatterPoints}), the epoch and live-setting records ({@link
  * dev.latentstream.wire.EpochResult}, {@link dev.latentstream.wire.SettingChange}), and the binary frame
  * header's layout ({@link dev.latentstream.wire.FrameHeader}). {@code web/api/protocol.md} is the
- * document.
+ * document; {@code ProtocolConstantsTest} holds these, the page's {@code web/src/protocol.js} and the
+ * Python client's {@code messages.py} to its tables.
  *
  * <p>Threads: every type here is immutable (a frame's bytes are never modified once made) and may be
  * shared across threads.
