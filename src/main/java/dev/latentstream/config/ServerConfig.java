@@ -49,6 +49,7 @@ public record ServerConfig(
     int trainerThreads,
     boolean resumeInterrupted,
     long maxJobBytes,
+    int maxExploredModels,
     boolean allowDatasetPaths,
     boolean openModelDownloads,
     List<String> clusterMembers,
@@ -90,7 +91,8 @@ public record ServerConfig(
       Map.entry("interactiveBudgetMsPerSecond", 100), Map.entry("interactiveClientMsPerSecond", 25),
       Map.entry("trainerThreads", 0),
       Map.entry("resumeInterrupted", true),
-      Map.entry("maxJobBytes", defaultMaxJobBytes()), Map.entry("allowDatasetPaths", false),
+      Map.entry("maxJobBytes", defaultMaxJobBytes()), Map.entry("maxExploredModels", 2),
+      Map.entry("allowDatasetPaths", false),
       Map.entry("openModelDownloads", false),
       Map.entry("clusterMembers", new JsonArray()), Map.entry("clusterHost", "127.0.0.1"),
       Map.entry("clusterPort", 5701), Map.entry("role", "all"), Map.entry("engine", "auto"));
@@ -100,7 +102,7 @@ public record ServerConfig(
       "maxConnectionsPerIp", "slowClientTimeoutMs", "writeQueueBytes", "lossBatchMs", "frameHistory",
       "maxFramesPerSecond", "viewerBytesPerSecond", "maxEgressBytesPerSecond", "gatewayInstances", "interactiveMaxInFlightPerClient",
       "interactiveMaxQueued",
-      "interactiveBudgetMsPerSecond", "interactiveClientMsPerSecond", "trainerThreads", "resumeInterrupted", "maxJobBytes", "allowDatasetPaths", "openModelDownloads", "clusterMembers",
+      "interactiveBudgetMsPerSecond", "interactiveClientMsPerSecond", "trainerThreads", "resumeInterrupted", "maxJobBytes", "maxExploredModels", "allowDatasetPaths", "openModelDownloads", "clusterMembers",
       "clusterHost", "clusterPort", "role", "engine");
 
   /** This config with {@code token} set (e.g. a generated one). */
@@ -111,7 +113,7 @@ public record ServerConfig(
         gatewayInstances,
         interactiveMaxInFlightPerClient,
         interactiveMaxQueued, interactiveBudgetMsPerSecond, interactiveClientMsPerSecond, trainerThreads, resumeInterrupted,
-        maxJobBytes, allowDatasetPaths, openModelDownloads, clusterMembers, clusterHost, clusterPort, role, engine);
+        maxJobBytes, maxExploredModels, allowDatasetPaths, openModelDownloads, clusterMembers, clusterHost, clusterPort, role, engine);
   }
 
   /**
@@ -245,6 +247,7 @@ public record ServerConfig(
         integer(json, "trainerThreads", 0, 1024, source),
         bool(json, "resumeInterrupted", source),
         wholeNumber(json, "maxJobBytes", 1L << 20, Long.MAX_VALUE, source),
+        integer(json, "maxExploredModels", 0, 64, source),
         bool(json, "allowDatasetPaths", source),
         bool(json, "openModelDownloads", source),
         List.copyOf(members), string(json, "clusterHost", source, false),

@@ -20,7 +20,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  */
 public final class LiveView implements LiveModel {
 
-  private final Dataset data;
+  private volatile Dataset data;
   private Autoencoder model;
   private Device device;
   private LatentGeometry geometry;
@@ -28,6 +28,12 @@ public final class LiveView implements LiveModel {
 
   public LiveView(Dataset data) {
     this.data = data;
+  }
+
+  /** The data set, model and device of a view made before its data set loaded (a finished run's explorer). */
+  public void attach(Dataset data, Autoencoder model, Device device) {
+    this.data = data;
+    attach(model, device);
   }
 
   /** The model requests run against, and the device its tensors live on. */

@@ -25,7 +25,9 @@ final class Job {
   enum Status {
     queued, running, paused, completed, stopped, failed,
     /** Stopped by a graceful server shutdown; resumed by the next server when {@code resumeInterrupted}. */
-    interrupted;
+    interrupted,
+    /** A run directory this server cannot read (see {@link Job#damage}); it can only be deleted. */
+    damaged;
 
     /** The statuses this one may move to. */
     private Set<Status> next() {
@@ -35,7 +37,7 @@ final class Job {
         case paused -> EnumSet.of(running, completed, stopped, failed, interrupted);
         // A trainer that finishes while the server shuts down reports how it ended.
         case interrupted -> EnumSet.of(completed, failed);
-        case completed, stopped, failed -> EnumSet.noneOf(Status.class);
+        case completed, stopped, failed, damaged -> EnumSet.noneOf(Status.class);
       };
     }
   }
@@ -43,7 +45,12 @@ final class Job {
   final int num;
   final String id;
   final Path runDir;
+  /** Null only for a {@code damaged} run whose job.json does not read. */
   final JobConfig spec;
+  /** When it was first queued: the queue's order across restarts. */
+  volatile long queuedAtMillis = System.currentTimeMillis();
+  /** Why a {@code damaged} run cannot be read; null otherwise. */
+  volatile String damage;
   /** The checkpoint step this run continues from, or -1 for a fresh run. */
   final long resumedAtStep;
   private volatile Status status;
@@ -120,6 +127,23 @@ final class Job {
     return status == s;
   }
 
+  /** What the run already showed before this job continues it: its classes, last test loss and step rate. */
+  void carryOver(Job before) {
+    classes = before.classes;
+    testLoss = before.testLoss;
+    batchesPerEpoch = before.batchesPerEpoch;
+    device = before.device;
+    queuedAtMillis = System.currentTimeMillis();
+  }
+
+  /** A run directory that cannot be read, listed with the reason so its owner can see and delete it. */
+  static Job damaged(int num, Path runDir, JobConfig specOrNull, String reason) {
+    Job j = new Job(num, runDir.getFileName().toString(), runDir, specOrNull, Status.damaged, -1);
+    j.damage = reason;
+    j.error = reason;
+    return j;
+  }
+
   boolean resumed() {
     return resumedAtStep >= 0;
   }
@@ -139,6 +163,11 @@ final class Job {
   }
 
   JsonObject toJson() {
+    if (spec == null) {
+      return new JsonObject().put("id", id).put("num", num).put("status", status.name()).put("name", id)
+          .put("step", step).put("epoch", epoch).put("progress", 0.0).put("updatedAt", updatedAtMillis)
+          .put("classes", new JsonArray()).put("error", error).put("damage", damage);
+    }
     JsonObject j = new JsonObject()
         .put("id", id).put("num", num).put("status", status.name()).put("name", spec.name())
         .put("model", spec.model().wireName()).put("dataset", spec.dataset()).put("step", step).put("epoch", epoch)
@@ -167,6 +196,12 @@ final class Job {
     }
     if (sweep != null) {
       j.put("sweep", sweep);
+    }
+    if (damage != null) {
+      j.put("damage", damage);
+    }
+    if (status == Status.queued) {
+      j.put("queuedAt", queuedAtMillis);
     }
     return j;
   }

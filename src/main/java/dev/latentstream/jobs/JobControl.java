@@ -1,6 +1,8 @@
 package dev.latentstream.jobs;
 
 import dev.latentstream.config.JobConfig;
+import dev.latentstream.config.JobConfigs;
+import dev.latentstream.rundir.RunIdentity;
 import dev.latentstream.rundir.Checkpoint;
 import dev.latentstream.train.RunSummary;
 import dev.latentstream.train.Trainer;
@@ -12,6 +14,7 @@ import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Comparator;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 /**
@@ -25,9 +28,13 @@ final class JobControl {
   private final JobQueue queue;
   private final TrainerThreads threads;
   private final JobEvents events;
+  /** Told of a run that trains again or is deleted: its explored model (see ModelRequests) must go. */
+  private final Consumer<Job> changed;
+  private boolean shuttingDown;
 
-  JobControl(Path runsDir, JobQueue queue, TrainerThreads threads, JobEvents events) {
+  JobControl(Path runsDir, JobQueue queue, TrainerThreads threads, JobEvents events, Consumer<Job> changed) {
     this.runsDir = runsDir;
+    this.changed = changed;
     this.queue = queue;
     this.threads = threads;
     this.events = events;
@@ -47,6 +54,15 @@ final class JobControl {
     String id = uniqueId(clustered ? spec.name() + "-" + num : spec.name());
     Job j = new Job(num, id, runsDir.resolve(id), spec, Job.Status.queued, -1);
     j.sweep = sweep;
+    // The run exists from now on, under its id and number: a restarted server finds it queued.
+    try {
+      Files.createDirectories(j.runDir);
+      Files.writeString(j.runDir.resolve("job.json"), JobConfigs.toJson(spec));
+    } catch (IOException e) {
+      throw new ReplyError(ReplyError.INTERNAL, "cannot create the run directory of " + id + ": " + e.getMessage());
+    }
+    new RunIdentity(id, num).write(j.runDir);
+    events.writeStatusFile(j);
     queue.enqueue(j);
     events.status(j);
     return j;
@@ -61,12 +77,16 @@ final class JobControl {
     return id;
   }
 
-  /** Launches the queued jobs that have a slot. */
+  /** Launches the queued jobs that have a slot (none once the server shuts down). */
   void schedule() {
+    if (shuttingDown) {
+      return;
+    }
     for (Job j : queue.startable()) {
       j.moveTo(Job.Status.running);
       j.startedAtMillis = System.currentTimeMillis();
       j.error = null;
+      events.writeStatusFile(j);
       events.status(j);
       threads.launch(j, this::finished);
     }
@@ -118,9 +138,12 @@ final class JobControl {
     if (p.epoch() >= spec.epochs()) {
       throw new ReplyError(ReplyError.CONFLICT, "job " + j.id + " already trained all " + spec.epochs() + " epochs");
     }
+    changed.accept(j);
     Job again = new Job(j.num, j.id, j.runDir, spec, Job.Status.queued, p.step());
     again.epoch = p.epoch();
+    again.carryOver(j);
     queue.enqueue(again);
+    events.writeStatusFile(again);
     events.status(again);
     events.log(again, "resuming " + j.id + " from its checkpoint " + p.where() + " (step " + p.step() + ")");
     schedule();
@@ -131,6 +154,7 @@ final class JobControl {
   Job restart(Job j) {
     Job again = new Job(j.num, j.id, j.runDir, j.spec, Job.Status.queued, -1);
     queue.enqueue(again);
+    events.writeStatusFile(again);
     events.status(again);
     schedule();
     return again;
@@ -158,7 +182,7 @@ final class JobControl {
     if (j.active()) {
       throw new ReplyError(ReplyError.CONFLICT, "job " + j.id + " is " + j.status() + "; stop it before deleting");
     }
-    // A job stopped while queued never made its run directory: there is nothing on disk to remove.
+    changed.accept(j);
     if (Files.exists(j.runDir)) {
       try (Stream<Path> files = Files.walk(j.runDir)) {
         files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
@@ -186,13 +210,14 @@ final class JobControl {
   }
 
   /**
-   * For a graceful shutdown: marks every queued, running or paused job {@code interrupted} (status.json too,
-   * so the next server can resume it even if its trainer does not stop in time) and stops every trainer.
+   * For a graceful shutdown: marks every running or paused job {@code interrupted} (status.json too, so the
+   * next server can resume it even if its trainer does not stop in time) and stops every trainer. Queued jobs
+   * stay queued (their status.json says so): the next server queues them again.
    */
   void interruptAll() {
+    shuttingDown = true;
     for (Job j : queue.all()) {
-      if (j.active()) {
-        queue.unqueue(j);
+      if (j.is(Job.Status.running) || j.is(Job.Status.paused)) {
         j.moveTo(Job.Status.interrupted);
         events.writeStatusFile(j);
         events.status(j);

@@ -111,10 +111,14 @@ final class JobQueue {
     return out;
   }
 
-  /** By id (a string) or number; empty if there is no such job. */
+  /**
+   * By id (a string) or number; a string of digits that is no job's id is read as a number (a REST path
+   * carries either). Empty if there is no such job.
+   */
   Optional<Job> find(Object ref) {
     if (ref instanceof String s) {
-      return Optional.ofNullable(jobs.get(s));
+      Job j = jobs.get(s);
+      return j != null || !s.matches("[0-9]{1,9}") ? Optional.ofNullable(j) : find(Integer.parseInt(s));
     }
     if (ref instanceof Number n) {
       return jobs.values().stream().filter(x -> x.num == n.intValue()).findFirst();

@@ -8,13 +8,13 @@ import dev.latentstream.config.JobConfig;
 import dev.latentstream.config.ServerConfig;
 import dev.latentstream.config.Sweep;
 import dev.latentstream.render.FrameRenderer;
+import dev.latentstream.rundir.RunIdentity;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.Counter;
-import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -31,6 +31,13 @@ public final class TrainerVerticle extends VerticleBase {
    * spec is the operator's, not a client's, so it may name any data set path.
    */
   public static final String FROM_OPERATOR = "latentstream-from-operator";
+
+  /**
+   * Event-bus header on the {@code start} of the job {@code serve} trains by default: the trainer answers
+   * with an existing run of the same name that is queued, running, paused or interrupted instead of starting
+   * another one (a restarted server resumes its default job rather than adding one).
+   */
+  public static final String DEFAULT_JOB = "latentstream-default-job";
 
   /**
    * Job numbers come from a counter shared by every trainer node of a cluster (Hazelcast's, through Vert.x
@@ -60,26 +67,50 @@ public final class TrainerVerticle extends VerticleBase {
   public Future<?> start() {
     JobEvents events = new JobEvents(vertx.eventBus());
     threads = new TrainerThreads(vertx, context, config, renderer, events);
-    control = new JobControl(config.runsDir(), queue, threads, events);
+    models = new ModelRequests(config, renderer, events);
+    control = new JobControl(config.runsDir(), queue, threads, events, models::forget);
     heartbeat = new Heartbeat(vertx, queue);
-    models = new ModelRequests(renderer);
     Recovery recovery = new Recovery(config.runsDir());
-    List<Path> past = recovery.pastRuns();
+    List<Recovery.Found> found = recovery.scan();
+    int highest = found.stream().mapToInt(Recovery.Found::num).max().orElse(0);
+    long unnumbered = found.stream().filter(f -> f.num() == 0).count();
     return vertx.sharedData().getCounter(JOB_NUMBERS)
         .compose(c -> {
           jobNumbers = c;
-          return c.getAndAdd(past.size()); // a block of numbers for the runs found on disk
+          // New numbers come after every number a run on disk already has, and the runs without one get theirs.
+          return atLeast(c, highest).compose(v -> c.getAndAdd(unnumbered));
         })
         .map(first -> {
-          recovery.load(past, first.intValue() + 1).forEach(queue::list);
+          recovery.restore(number(found, first.intValue() + 1), queue, control, events, config.resumeInterrupted());
           vertx.eventBus().<TrainerCommand>consumer(Addresses.TO_TRAINER, this::handle);
           vertx.eventBus().<TrainerCommand>consumer(Addresses.toTrainer(heartbeat.node), this::handle);
-          if (config.resumeInterrupted()) {
-            recovery.resumeInterrupted(queue, control, events);
-          }
           heartbeat.start();
           return null;
         });
+  }
+
+  /** The runs found as jobs: each under its own number, those without one numbered from {@code next}. */
+  private static List<Job> number(List<Recovery.Found> found, int next) {
+    List<Job> jobs = new java.util.ArrayList<>();
+    for (Recovery.Found f : found) {
+      int num = f.num() > 0 ? f.num() : next++;
+      if (f.num() == 0 && f.damage() == null) {
+        try {
+          new RunIdentity(f.dir().getFileName().toString(), num).write(f.dir());
+        } catch (RuntimeException e) {
+          System.getLogger(TrainerVerticle.class.getName()).log(System.Logger.Level.WARNING,
+              "cannot keep the number of run " + f.dir() + ": " + e.getMessage());
+        }
+      }
+      jobs.add(Recovery.job(f, num));
+    }
+    return jobs;
+  }
+
+  /** Raises the shared counter to {@code min} unless it is there already (another node may raise it too). */
+  private static Future<Void> atLeast(Counter c, long min) {
+    return c.get().compose(now -> now >= min ? Future.succeededFuture()
+        : c.compareAndSet(now, min).compose(set -> set ? Future.succeededFuture() : atLeast(c, min)));
   }
 
   /**
@@ -94,6 +125,7 @@ public final class TrainerVerticle extends VerticleBase {
     }
     heartbeat.stop();
     control.interruptAll();
+    models.closeAll();
     threads.joinAll(STOP_WAIT_SECONDS);
     return Future.succeededFuture();
   }
@@ -169,6 +201,14 @@ public final class TrainerVerticle extends VerticleBase {
       return;
     }
     JobConfig spec = StartRequest.spec(config, s, msg.headers().contains(FROM_OPERATOR));
+    if (msg.headers().contains(DEFAULT_JOB)) {
+      Job existing = queue.all().stream().filter(j -> j.spec != null && j.spec.name().equals(spec.name())
+          && (j.active() || j.is(Job.Status.interrupted))).findFirst().orElse(null);
+      if (existing != null) {
+        msg.reply(existing.toJson());
+        return;
+      }
+    }
     queue.checkRoom();
     jobNumbers.incrementAndGet().onComplete(n -> {
       if (n.failed()) {

@@ -109,7 +109,8 @@ public final class ServerApp {
     }).compose(id -> firstJob == null || !role.runsTrainer() ? Future.succeededFuture()
             : vertx.eventBus().request(Addresses.TO_TRAINER, new TrainerCommand.Start(null,
                 new JsonObject(JobConfigs.toJson(firstJob)), null),
-                new DeliveryOptions().addHeader(TrainerVerticle.FROM_OPERATOR, "true")))
+                new DeliveryOptions().addHeader(TrainerVerticle.FROM_OPERATOR, "true")
+                    .addHeader(TrainerVerticle.DEFAULT_JOB, "true")))
         .map(v -> new Running(vertx, withToken, gateway, token));
   }
 

@@ -60,6 +60,8 @@ class JobQueueTest {
     assertEquals(a, q.find(7).orElseThrow());
     assertEquals(9, q.find(9).orElseThrow().num);
     assertTrue(q.find(8).isEmpty() && q.find("job-8").isEmpty() && q.find(null).isEmpty());
+    assertEquals(a, q.find("7").orElseThrow(), "a REST path's number");
+    assertTrue(q.find("8").isEmpty() && q.find("99999999999").isEmpty());
   }
 
   @Test

@@ -29,6 +29,11 @@ public final class TestServer implements AutoCloseable {
   final Path dataDir;
 
   public TestServer(Path root, JsonObject overrides) throws Exception {
+    this(root, overrides, null);
+  }
+
+  /** A server that starts {@code firstJob} (a job file's JSON, may be null) as {@code serve} starts its default job. */
+  public TestServer(Path root, JsonObject overrides, JsonObject firstJob) throws Exception {
     dataDir = root.resolve("synthetic");
     Dataset d = Synthetic.generate(512, 128, 11);
     Files.createDirectories(dataDir);
@@ -39,7 +44,8 @@ public final class TestServer implements AutoCloseable {
     JsonObject json = new JsonObject().put("port", 0).put("token", TOKEN).put("runsDir", root.resolve("runs").toString())
         .put("lossBatchMs", 50).put("maxConcurrentJobs", 4).put("dataDir", root.toString()).mergeIn(overrides);
     ServerConfig config = ServerConfig.fromJson(json, "test");
-    running = ServerApp.start(vertx, config, null).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    running = ServerApp.start(vertx, config, firstJob == null ? null
+        : dev.latentstream.config.JobConfigs.parse(firstJob.encode(), "first job", "test")).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
   }
 
   public int port() {
