@@ -39,23 +39,32 @@ import org.commonmark.parser.Parser;
 import org.junit.jupiter.api.Test;
 
 /**
- * The README stays a short front page (two screens, the two set-up commands) and the documentation's
- * relative links lead somewhere: every file and every {@code #anchor} they name exists.
+ * The README stays a short front page (two screens, the two set-up commands) and the
+ * documentation's relative links lead somewhere: every file and every {@code #anchor} they name
+ * exists.
  */
 class DocumentationTest {
 
   /** Two screens. */
   static final int README_MAX_LINES = 120;
-  /** Characters a rendered line holds before it wraps (GitHub's README column holds a little more). */
+
+  /**
+   * Characters a rendered line holds before it wraps (GitHub's README column holds a little more).
+   */
   static final int WIDTH = 100;
 
-  static final Parser PARSER = Parser.builder().extensions(List.of(TablesExtension.create())).build();
+  static final Parser PARSER =
+      Parser.builder().extensions(List.of(TablesExtension.create())).build();
 
   @Test
   void theReadmeRendersInTwoScreens() throws IOException {
     int lines = renderedLines(parse(Path.of("README.md")));
-    assertTrue(lines <= README_MAX_LINES,
-        "README.md renders in about " + lines + " lines, more than " + README_MAX_LINES
+    assertTrue(
+        lines <= README_MAX_LINES,
+        "README.md renders in about "
+            + lines
+            + " lines, more than "
+            + README_MAX_LINES
             + ": move the detail to docs/*.md and link it");
   }
 
@@ -72,10 +81,13 @@ class DocumentationTest {
       }
     }
     assertTrue(block != null, "README.md has no \"## Set-up\" section with a code block");
-    List<String> commands = block.getLiteral().lines()
-        .map(l -> l.replaceFirst("#.*", "").strip())
-        .filter(l -> !l.isEmpty())
-        .toList();
+    List<String> commands =
+        block
+            .getLiteral()
+            .lines()
+            .map(l -> l.replaceFirst("#.*", "").strip())
+            .filter(l -> !l.isEmpty())
+            .toList();
     assertEquals(List.of("./latentstream serve", "./latentstream test"), commands);
   }
 
@@ -87,7 +99,8 @@ class DocumentationTest {
     }
     try (Stream<Path> docs = Files.list(Path.of("docs"))) {
       for (Path doc : docs.filter(p -> p.toString().endsWith(".md")).toList()) {
-        assertTrue(linked.contains(doc.toAbsolutePath().normalize()), "README.md does not link " + doc);
+        assertTrue(
+            linked.contains(doc.toAbsolutePath().normalize()), "README.md does not link " + doc);
       }
     }
   }
@@ -109,9 +122,18 @@ class DocumentationTest {
         } else if (ref.anchor() != null) {
           if (!ref.target().toString().endsWith(".md")) {
             broken.add(file + ": " + ref.raw() + " (an anchor into a file that is not Markdown)");
-          } else if (!anchors.computeIfAbsent(ref.target().normalize(), DocumentationTest::anchorsOf)
+          } else if (!anchors
+              .computeIfAbsent(ref.target().normalize(), DocumentationTest::anchorsOf)
               .contains(ref.anchor())) {
-            broken.add(file + ": " + ref.raw() + " (no heading #" + ref.anchor() + " in " + ref.target() + ")");
+            broken.add(
+                file
+                    + ": "
+                    + ref.raw()
+                    + " (no heading #"
+                    + ref.anchor()
+                    + " in "
+                    + ref.target()
+                    + ")");
           }
         }
       }
@@ -124,9 +146,11 @@ class DocumentationTest {
   void theCheckerSeesAMissingFileAndAMissingAnchor(@org.junit.jupiter.api.io.TempDir Path dir)
       throws IOException {
     Path page = dir.resolve("page.md");
-    Files.writeString(page, "# Page\n\n## A frame's path: `trainer` → browser\n\n"
-        + "[ok](page.md#a-frames-path-trainer--browser) [self](#page) [gone](other.md) [no anchor](page.md#nope)"
-        + " [web](https://example.org/x.md) `[code](nothere.md)`\n");
+    Files.writeString(
+        page,
+        "# Page\n\n## A frame's path: `trainer` → browser\n\n"
+            + "[ok](page.md#a-frames-path-trainer--browser) [self](#page) [gone](other.md) [no anchor](page.md#nope)"
+            + " [web](https://example.org/x.md) `[code](nothere.md)`\n");
     List<Ref> refs = links(page);
     assertEquals(4, refs.size(), refs.toString());
     Set<String> ids = anchorsOf(page);
@@ -146,36 +170,45 @@ class DocumentationTest {
 
   // --- links ---
 
-  /** A relative link: the file it names (resolved against the linking file) and its anchor, if any. */
+  /**
+   * A relative link: the file it names (resolved against the linking file) and its anchor, if any.
+   */
   record Ref(String raw, Path target, String anchor) {}
 
   static List<Ref> links(Path file) throws IOException {
     List<Ref> refs = new ArrayList<>();
     Path dir = file.toAbsolutePath().getParent();
-    parse(file).accept(new AbstractVisitor() {
-      @Override
-      public void visit(Link link) {
-        add(link.getDestination());
-        visitChildren(link);
-      }
+    parse(file)
+        .accept(
+            new AbstractVisitor() {
+              @Override
+              public void visit(Link link) {
+                add(link.getDestination());
+                visitChildren(link);
+              }
 
-      @Override
-      public void visit(Image image) {
-        add(image.getDestination());
-      }
+              @Override
+              public void visit(Image image) {
+                add(image.getDestination());
+              }
 
-      private void add(String dest) {
-        if (dest.isEmpty() || dest.matches("^[a-zA-Z][a-zA-Z0-9+.-]*:.*")) {
-          return; // http:, https:, mailto: ...: not ours to check
-        }
-        int hash = dest.indexOf('#');
-        String path = hash < 0 ? dest : dest.substring(0, hash);
-        String anchor = hash < 0 ? null : URLDecoder.decode(dest.substring(hash + 1), StandardCharsets.UTF_8);
-        Path target = path.isEmpty() ? file.toAbsolutePath()
-            : dir.resolve(URLDecoder.decode(path, StandardCharsets.UTF_8));
-        refs.add(new Ref(dest, target.normalize(), anchor));
-      }
-    });
+              private void add(String dest) {
+                if (dest.isEmpty() || dest.matches("^[a-zA-Z][a-zA-Z0-9+.-]*:.*")) {
+                  return; // http:, https:, mailto: ...: not ours to check
+                }
+                int hash = dest.indexOf('#');
+                String path = hash < 0 ? dest : dest.substring(0, hash);
+                String anchor =
+                    hash < 0
+                        ? null
+                        : URLDecoder.decode(dest.substring(hash + 1), StandardCharsets.UTF_8);
+                Path target =
+                    path.isEmpty()
+                        ? file.toAbsolutePath()
+                        : dir.resolve(URLDecoder.decode(path, StandardCharsets.UTF_8));
+                refs.add(new Ref(dest, target.normalize(), anchor));
+              }
+            });
     return refs;
   }
 
@@ -189,21 +222,22 @@ class DocumentationTest {
     }
     IdGenerator ids = IdGenerator.builder().build();
     Set<String> out = new HashSet<>();
-    doc.accept(new AbstractVisitor() {
-      @Override
-      public void visit(Heading heading) {
-        out.add(ids.generateId(text(heading)));
-      }
-    });
+    doc.accept(
+        new AbstractVisitor() {
+          @Override
+          public void visit(Heading heading) {
+            out.add(ids.generateId(text(heading)));
+          }
+        });
     return out;
   }
 
   // --- rendered length ---
 
   /**
-   * About how many lines a Markdown document takes on screen: a blank line between blocks, wrapped text
-   * in paragraphs and list items, a line per code line (code scrolls, it does not wrap) and per table row.
-   * Pictures count as one line: they are what the page is for.
+   * About how many lines a Markdown document takes on screen: a blank line between blocks, wrapped
+   * text in paragraphs and list items, a line per code line (code scrolls, it does not wrap) and
+   * per table row. Pictures count as one line: they are what the page is for.
    */
   static int renderedLines(Node doc) {
     int lines = 0;
@@ -232,22 +266,23 @@ class DocumentationTest {
       case BlockQuote q -> children(q, width - 2);
       case TableBlock t -> {
         int rows = 0;
-        var v = new AbstractVisitor() {
-          int count;
+        var v =
+            new AbstractVisitor() {
+              int count;
 
-          @Override
-          public void visit(CustomBlock b) {
-            visitChildren(b);
-          }
+              @Override
+              public void visit(CustomBlock b) {
+                visitChildren(b);
+              }
 
-          @Override
-          public void visit(org.commonmark.node.CustomNode node) {
-            if (node instanceof TableRow) {
-              count++;
-            }
-            visitChildren(node);
-          }
-        };
+              @Override
+              public void visit(org.commonmark.node.CustomNode node) {
+                if (node instanceof TableRow) {
+                  count++;
+                }
+                visitChildren(node);
+              }
+            };
         t.accept(v);
         rows += v.count;
         yield rows;
@@ -280,35 +315,39 @@ class DocumentationTest {
     return lines;
   }
 
-  /** A node's text as it renders: link texts, code spans, soft breaks as spaces, hard breaks as lines. */
+  /**
+   * A node's text as it renders: link texts, code spans, soft breaks as spaces, hard breaks as
+   * lines.
+   */
   static String text(Node node) {
     StringBuilder sb = new StringBuilder();
-    node.accept(new AbstractVisitor() {
-      @Override
-      public void visit(Text t) {
-        sb.append(t.getLiteral());
-      }
+    node.accept(
+        new AbstractVisitor() {
+          @Override
+          public void visit(Text t) {
+            sb.append(t.getLiteral());
+          }
 
-      @Override
-      public void visit(Code c) {
-        sb.append(c.getLiteral());
-      }
+          @Override
+          public void visit(Code c) {
+            sb.append(c.getLiteral());
+          }
 
-      @Override
-      public void visit(SoftLineBreak b) {
-        sb.append(' ');
-      }
+          @Override
+          public void visit(SoftLineBreak b) {
+            sb.append(' ');
+          }
 
-      @Override
-      public void visit(HardLineBreak b) {
-        sb.append('\n');
-      }
+          @Override
+          public void visit(HardLineBreak b) {
+            sb.append('\n');
+          }
 
-      @Override
-      public void visit(Image image) {
-        sb.append("[picture]");
-      }
-    });
+          @Override
+          public void visit(Image image) {
+            sb.append("[picture]");
+          }
+        });
     return sb.toString();
   }
 

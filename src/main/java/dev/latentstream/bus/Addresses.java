@@ -7,17 +7,22 @@ public final class Addresses {
   /** HTTP → any trainer node: request/reply commands ({@link TrainerCommand}). */
   public static final String TO_TRAINER = "latentstream.to-trainer";
 
-  /** HTTP → one trainer node, the one that owns the job a command names (see {@link TrainerRoutes}). */
+  /**
+   * HTTP → one trainer node, the one that owns the job a command names (see {@link TrainerRoutes}).
+   */
   public static String toTrainer(String node) {
     return TO_TRAINER + "." + node;
   }
 
-  /** Trainer → anyone: published {@link TrainerEvent}s (status, step, epoch, setting, log, deleted). */
+  /**
+   * Trainer → anyone: published {@link TrainerEvent}s (status, step, epoch, setting, log, deleted).
+   */
   public static final String FROM_TRAINER_EVENTS = "latentstream.from-trainer.events";
 
   /**
-   * Trainer → anyone: published once a second by every trainer node, {@code {"node": id, "jobs": [num, ...],
-   * "ids": [id, ...]}}; gateways route commands by it and mark a node's jobs unreachable when it falls silent.
+   * Trainer → anyone: published once a second by every trainer node, {@code {"node": id, "jobs":
+   * [num, ...], "ids": [id, ...]}}; gateways route commands by it and mark a node's jobs
+   * unreachable when it falls silent.
    */
   public static final String FROM_TRAINER_HEARTBEAT = "latentstream.from-trainer.heartbeat";
 

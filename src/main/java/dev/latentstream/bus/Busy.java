@@ -5,9 +5,9 @@ import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 
 /**
- * The trainer's refusal of a rationed request, as an event-bus failure: code {@link #FAILURE_CODE}, and a
- * message that carries the trainer's own retry hint ({@code {"message": ..., "retryAfterMs": ...}}), so a
- * gateway, local or across the cluster, passes the client the real figure.
+ * The trainer's refusal of a rationed request, as an event-bus failure: code {@link #FAILURE_CODE},
+ * and a message that carries the trainer's own retry hint ({@code {"message": ..., "retryAfterMs":
+ * ...}}), so a gateway, local or across the cluster, passes the client the real figure.
  */
 public record Busy(String message, long retryAfterMs) {
 
@@ -26,7 +26,8 @@ public record Busy(String message, long retryAfterMs) {
     String m = String.valueOf(failure.getMessage());
     try {
       JsonObject j = new JsonObject(m);
-      if (j.getValue("message") instanceof String text && j.getValue("retryAfterMs") instanceof Number n
+      if (j.getValue("message") instanceof String text
+          && j.getValue("retryAfterMs") instanceof Number n
           && n.longValue() > 0) {
         return new Busy(text, n.longValue());
       }

@@ -7,8 +7,8 @@ public final class Codecs {
   private Codecs() {}
 
   /**
-   * Frames, and one codec per trainer event and command record (default codecs are looked up by exact
-   * class). Once per Vertx instance; a second call on the same instance is a no-op.
+   * Frames, and one codec per trainer event and command record (default codecs are looked up by
+   * exact class). Once per Vertx instance; a second call on the same instance is a no-op.
    */
   @SuppressWarnings({"unchecked", "rawtypes"})
   public static void register(Vertx vertx) {

@@ -8,33 +8,43 @@ import io.vertx.core.eventbus.MessageCodec;
 
 /**
  * A rendered frame on the event bus, with its binary WebSocket messages already built once: every
- * subscriber is sent the same {@link Buffer}. Locally the codec hands over the same object; across a
- * cluster it travels in its wire form.
+ * subscriber is sent the same {@link Buffer}. Locally the codec hands over the same object; across
+ * a cluster it travels in its wire form.
  *
- * <p>Binary frame layout ({@link FrameHeader}, which owns it): a 24-byte header then the payload. Format 1
- * ({@link #wsFrame}): a PNG. Format 2 ({@link #pointsFrame}, latent frames only): the scatter as points,
- * {@code f32 xMin, xMax, yMin, yMax, u32 count}, then {@code count} pairs of {@code u16 x, u16 y} (0 to
- * 65535 across the range, y upwards), then {@code count} {@code u8} labels; width and height are the size
- * the PNG's plot has.
+ * <p>Binary frame layout ({@link FrameHeader}, which owns it): a 24-byte header then the payload.
+ * Format 1 ({@link #wsFrame}): a PNG. Format 2 ({@link #pointsFrame}, latent frames only): the
+ * scatter as points, {@code f32 xMin, xMax, yMin, yMax, u32 count}, then {@code count} pairs of
+ * {@code u16 x, u16 y} (0 to 65535 across the range, y upwards), then {@code count} {@code u8}
+ * labels; width and height are the size the PNG's plot has.
  */
 public record FrameMessage(int job, Frame frame, Buffer wsFrame, Buffer pointsFrame) {
 
   public static FrameMessage of(int job, Frame f) {
-    Buffer png = header(job, f, FrameHeader.FORMAT_PNG, f.width(), f.png().length).appendBytes(f.png());
-    return new FrameMessage(job, f, png, f.points() == null || f.plane() == null ? null : points(job, f));
+    Buffer png =
+        header(job, f, FrameHeader.FORMAT_PNG, f.width(), f.png().length).appendBytes(f.png());
+    return new FrameMessage(
+        job, f, png, f.points() == null || f.plane() == null ? null : points(job, f));
   }
 
   private static Buffer header(int job, Frame f, int format, int width, int payload) {
-    return Buffer.buffer(FrameHeader.BYTES + payload).appendBytes(FrameHeader.of(job, f, format, width).toBytes());
+    return Buffer.buffer(FrameHeader.BYTES + payload)
+        .appendBytes(FrameHeader.of(job, f, format, width).toBytes());
   }
 
-  /** Format 2: the points quantised to 16 bits over the plane's range (finer than any screen shows). */
+  /**
+   * Format 2: the points quantised to 16 bits over the plane's range (finer than any screen shows).
+   */
   private static Buffer points(int job, Frame f) {
     ScatterPoints p = f.points();
     float[] r = f.plane();
     // The plot is the PNG's left height x height square; the points are drawn on a square too.
-    Buffer b = header(job, f, FrameHeader.FORMAT_POINTS, f.height(),
-        FrameHeader.POINTS_HEADER_BYTES + FrameHeader.BYTES_PER_POINT * p.count());
+    Buffer b =
+        header(
+            job,
+            f,
+            FrameHeader.FORMAT_POINTS,
+            f.height(),
+            FrameHeader.POINTS_HEADER_BYTES + FrameHeader.BYTES_PER_POINT * p.count());
     for (float v : r) {
       b.appendFloat(v);
     }
@@ -58,7 +68,10 @@ public record FrameMessage(int job, Frame frame, Buffer wsFrame, Buffer pointsFr
       throw new IllegalArgumentException("not a points frame (format " + format + ")");
     }
     int p = FrameHeader.POINTS_RANGE_AT;
-    float x0 = b.getFloat(p), x1 = b.getFloat(p + 4), y0 = b.getFloat(p + 8), y1 = b.getFloat(p + 12);
+    float x0 = b.getFloat(p),
+        x1 = b.getFloat(p + 4),
+        y0 = b.getFloat(p + 8),
+        y1 = b.getFloat(p + 12);
     int count = b.getInt(FrameHeader.POINTS_COUNT_AT);
     float[] xy = new float[2 * count];
     int at = FrameHeader.POINTS_XY_AT;
@@ -69,7 +82,10 @@ public record FrameMessage(int job, Frame frame, Buffer wsFrame, Buffer pointsFr
     return new ScatterPoints(count, xy, b.getBytes(at + 4 * count, at + 5 * count));
   }
 
-  /** The event-bus codec: identity locally; on the wire the two WebSocket messages and the plane range. */
+  /**
+   * The event-bus codec: identity locally; on the wire the two WebSocket messages and the plane
+   * range.
+   */
   public static final class Codec implements MessageCodec<FrameMessage, FrameMessage> {
     @Override
     public void encodeToWire(Buffer buffer, FrameMessage m) {
@@ -105,8 +121,16 @@ public record FrameMessage(int job, Frame frame, Buffer wsFrame, Buffer pointsFr
       int pointsLength = buffer.getInt(p);
       Buffer pointsFrame = pointsLength == 0 ? null : buffer.getBuffer(p + 4, p + 4 + pointsLength);
       FrameHeader h = FrameHeader.read(ws.getBytes(0, FrameHeader.BYTES));
-      Frame f = new Frame(h.kind(), h.step(), h.epoch(), h.width(), h.height(),
-          ws.getBytes(FrameHeader.BYTES, ws.length()), plane, pointsFrame == null ? null : readPoints(pointsFrame));
+      Frame f =
+          new Frame(
+              h.kind(),
+              h.step(),
+              h.epoch(),
+              h.width(),
+              h.height(),
+              ws.getBytes(FrameHeader.BYTES, ws.length()),
+              plane,
+              pointsFrame == null ? null : readPoints(pointsFrame));
       return new FrameMessage(h.job(), f, ws, pointsFrame);
     }
 

@@ -7,8 +7,8 @@ import java.util.function.Function;
 
 /**
  * An event-bus codec for small records: the same object locally, length-prefixed JSON on the wire.
- * Default codecs are found by exact class, and each needs its own name, so there is one instance per
- * record class.
+ * Default codecs are found by exact class, and each needs its own name, so there is one instance
+ * per record class.
  */
 class JsonWireCodec<T> implements MessageCodec<T, T> {
 

@@ -9,11 +9,11 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Where a command goes: to the trainer node that owns the job it names ({@link Addresses#toTrainer}),
- * learnt from the nodes' heartbeats, or to any trainer ({@link Addresses#TO_TRAINER}) for a start, a
- * listing, or a job no heartbeat has named yet. With one trainer node both lead to it; with several, a
- * command never lands on a node that does not have the job. Create one per verticle: it lives on the
- * event loop that created it.
+ * Where a command goes: to the trainer node that owns the job it names ({@link
+ * Addresses#toTrainer}), learnt from the nodes' heartbeats, or to any trainer ({@link
+ * Addresses#TO_TRAINER}) for a start, a listing, or a job no heartbeat has named yet. With one
+ * trainer node both lead to it; with several, a command never lands on a node that does not have
+ * the job. Create one per verticle: it lives on the event loop that created it.
  */
 public final class TrainerRoutes {
 
@@ -36,26 +36,29 @@ public final class TrainerRoutes {
     nodeById.values().removeIf(node::equals);
     nodeByNum.values().removeIf(node::equals);
     beat.getJsonArray("ids", new JsonArray()).forEach(id -> nodeById.put(String.valueOf(id), node));
-    beat.getJsonArray("jobs", new JsonArray()).forEach(n -> nodeByNum.put(((Number) n).intValue(), node));
+    beat.getJsonArray("jobs", new JsonArray())
+        .forEach(n -> nodeByNum.put(((Number) n).intValue(), node));
   }
 
   /** The address for {@code command}: its job's node when known, else any trainer. */
   public String address(TrainerCommand command) {
-    Object ref = switch (command) {
-      case TrainerCommand.GetJob g -> g.job();
-      case TrainerCommand.Control c -> c.job();
-      case TrainerCommand.Set s -> s.job();
-      case TrainerCommand.ModelRequest r -> r.job();
-      case TrainerCommand.ReadRunFile f -> f.job();
-      case TrainerCommand.ExportModel e -> e.job();
-      case TrainerCommand.ListJobs l -> null;
-      case TrainerCommand.Start s -> null;
-    };
-    String node = switch (ref) {
-      case String id -> nodeById.get(id);
-      case Number n when n.doubleValue() == n.intValue() -> nodeByNum.get(n.intValue());
-      case null, default -> null;
-    };
+    Object ref =
+        switch (command) {
+          case TrainerCommand.GetJob g -> g.job();
+          case TrainerCommand.Control c -> c.job();
+          case TrainerCommand.Set s -> s.job();
+          case TrainerCommand.ModelRequest r -> r.job();
+          case TrainerCommand.ReadRunFile f -> f.job();
+          case TrainerCommand.ExportModel e -> e.job();
+          case TrainerCommand.ListJobs l -> null;
+          case TrainerCommand.Start s -> null;
+        };
+    String node =
+        switch (ref) {
+          case String id -> nodeById.get(id);
+          case Number n when n.doubleValue() == n.intValue() -> nodeByNum.get(n.intValue());
+          case null, default -> null;
+        };
     return node == null ? Addresses.TO_TRAINER : Addresses.toTrainer(node);
   }
 

@@ -40,26 +40,50 @@ final class ConsoleProgress implements TrainingListener {
   @Override
   public void onStart(RunStart start) {
     epochs = start.job().epochs();
-    out.printf(Locale.ROOT, "training %s: %s on %s (%d train / %d test images), %d epochs of %d steps, device %s, engine %s%n",
-        start.job().name(), start.job().model().wireName(), start.job().dataset(), start.trainCount(),
-        start.testCount(), epochs, start.batchesPerEpoch(), start.device(), start.engine().wireName());
+    out.printf(
+        Locale.ROOT,
+        "training %s: %s on %s (%d train / %d test images), %d epochs of %d steps, device %s, engine %s%n",
+        start.job().name(),
+        start.job().model().wireName(),
+        start.job().dataset(),
+        start.trainCount(),
+        start.testCount(),
+        epochs,
+        start.batchesPerEpoch(),
+        start.device(),
+        start.engine().wireName());
     if (start.startStep() > 0) {
       // A stopped run was checkpointed at its step, which may lie inside an epoch.
       long batch = start.startStep() - (long) start.startEpoch() * start.batchesPerEpoch();
       if (batch > 0) {
-        out.printf(Locale.ROOT, "resuming at step %d (epoch %d, after batch %d)%n", start.startStep(),
-            start.startEpoch() + 1, batch);
+        out.printf(
+            Locale.ROOT,
+            "resuming at step %d (epoch %d, after batch %d)%n",
+            start.startStep(),
+            start.startEpoch() + 1,
+            batch);
       } else {
-        out.printf(Locale.ROOT, "resuming at step %d (after epoch %d)%n", start.startStep(), start.startEpoch());
+        out.printf(
+            Locale.ROOT,
+            "resuming at step %d (after epoch %d)%n",
+            start.startStep(),
+            start.startEpoch());
       }
       if (start.resumeNote() != null) {
         out.println(start.resumeNote());
       }
     }
     if (terminal) {
-      bar = new ProgressBarBuilder().setTaskName("train").setInitialMax((long) epochs * start.batchesPerEpoch())
-          .setStyle(ProgressBarStyle.COLORFUL_UNICODE_BLOCK).setUpdateIntervalMillis(200).showSpeed()
-          .setUnit(" steps", 1).startsFrom(start.startStep(), Duration.ZERO).build();
+      bar =
+          new ProgressBarBuilder()
+              .setTaskName("train")
+              .setInitialMax((long) epochs * start.batchesPerEpoch())
+              .setStyle(ProgressBarStyle.COLORFUL_UNICODE_BLOCK)
+              .setUpdateIntervalMillis(200)
+              .showSpeed()
+              .setUnit(" steps", 1)
+              .startsFrom(start.startStep(), Duration.ZERO)
+              .build();
     }
   }
 
@@ -67,17 +91,35 @@ final class ConsoleProgress implements TrainingListener {
   public void onStep(StepMetrics step) {
     if (bar != null) {
       bar.stepTo(step.step());
-      bar.setExtraMessage(String.format(Locale.ROOT, "epoch %d/%d loss %.2f %,.0f img/s", step.epoch(), epochs,
-          step.loss(), step.imagesPerSecond()));
+      bar.setExtraMessage(
+          String.format(
+              Locale.ROOT,
+              "epoch %d/%d loss %.2f %,.0f img/s",
+              step.epoch(),
+              epochs,
+              step.loss(),
+              step.imagesPerSecond()));
     }
   }
 
   @Override
   public void onEpoch(EpochResult e) {
-    String line = String.format(Locale.ROOT, "epoch %d/%d  train loss %.3f  test loss %.3f  %.2f s", e.epoch(),
-        epochs, e.trainTerms().getOrDefault("loss", Double.NaN), e.testLoss(), e.seconds());
+    String line =
+        String.format(
+            Locale.ROOT,
+            "epoch %d/%d  train loss %.3f  test loss %.3f  %.2f s",
+            e.epoch(),
+            epochs,
+            e.trainTerms().getOrDefault("loss", Double.NaN),
+            e.testLoss(),
+            e.seconds());
     if (diagnostics != null && diagnostics.step() == e.step()) {
-      line += String.format(Locale.ROOT, "  active units %d/%d", diagnostics.activeUnits(), diagnostics.values().length);
+      line +=
+          String.format(
+              Locale.ROOT,
+              "  active units %d/%d",
+              diagnostics.activeUnits(),
+              diagnostics.values().length);
     }
     println(line);
   }

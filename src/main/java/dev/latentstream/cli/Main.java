@@ -9,7 +9,17 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Train the autoencoder family with libtorch and watch it learn.",
-    subcommands = {ServeCommand.class, TrainCommand.class, SweepCommand.class, SampleCommand.class, EvaluateCommand.class, ExportCommand.class, DatasetsCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      ServeCommand.class,
+      TrainCommand.class,
+      SweepCommand.class,
+      SampleCommand.class,
+      EvaluateCommand.class,
+      ExportCommand.class,
+      DatasetsCommand.class,
+      BenchCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class Main implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -16,23 +16,44 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code latentstream sample}: a grid of samples from a run's latest checkpoint. */
-@Command(name = "sample", mixinStandardHelpOptions = true,
+@Command(
+    name = "sample",
+    mixinStandardHelpOptions = true,
     description = "Write a PNG grid of samples decoded from a run's latest checkpoint.")
 public final class SampleCommand implements Callable<Integer> {
 
-  @Option(names = "--run", paramLabel = "DIR", required = true, description = "A run directory (from train or serve).")
+  @Option(
+      names = "--run",
+      paramLabel = "DIR",
+      required = true,
+      description = "A run directory (from train or serve).")
   Path run;
 
-  @Option(names = "--n", paramLabel = "N", defaultValue = "64", description = "How many samples (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--n",
+      paramLabel = "N",
+      defaultValue = "64",
+      description = "How many samples (default: ${DEFAULT-VALUE}).")
   int n;
 
-  @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed for the prior draws (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--seed",
+      paramLabel = "S",
+      defaultValue = "0",
+      description = "Seed for the prior draws (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--out", paramLabel = "FILE.png", required = true, description = "Where to write the grid.")
+  @Option(
+      names = "--out",
+      paramLabel = "FILE.png",
+      required = true,
+      description = "Where to write the grid.")
   Path out;
 
-  @Option(names = "--data-dir", paramLabel = "DIR", description = "Where to find the run's dataset (ae and dae only).")
+  @Option(
+      names = "--data-dir",
+      paramLabel = "DIR",
+      description = "Where to find the run's dataset (ae and dae only).")
   Path dataDir;
 
   @Override
@@ -44,8 +65,10 @@ public final class SampleCommand implements Callable<Integer> {
       throw new UserError("--n must be from 1 to 10000, got " + n);
     }
     var job = Checkpoint.readProgress(run).job();
-    Dataset data = job.model().variational() || job.model() == dev.latentstream.config.JobConfig.ModelType.aae
-        ? null : Datasets.load(job.dataset(), dataDir);
+    Dataset data =
+        job.model().variational() || job.model() == dev.latentstream.config.JobConfig.ModelType.aae
+            ? null
+            : Datasets.load(job.dataset(), dataDir);
     Png png;
     try (Autoencoder model = Checkpoint.loadModel(run)) {
       png = Sampler.sample(model, n, seed, data, Renderers.best());

@@ -26,55 +26,95 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code latentstream serve}: the live server. With no arguments it trains the default preset. */
-@Command(name = "serve", mixinStandardHelpOptions = true,
-    description = "Serve the live view, the REST API and the WebSocket stream; trains the default job unless --no-job.")
+@Command(
+    name = "serve",
+    mixinStandardHelpOptions = true,
+    description =
+        "Serve the live view, the REST API and the WebSocket stream; trains the default job unless --no-job.")
 public final class ServeCommand implements Callable<Integer> {
 
-  @Option(names = "--host", paramLabel = "HOST", description = "Interface to listen on (config default 127.0.0.1).")
+  @Option(
+      names = "--host",
+      paramLabel = "HOST",
+      description = "Interface to listen on (config default 127.0.0.1).")
   String host;
 
-  @Option(names = "--port", paramLabel = "PORT", description = "Port (config default 8080; 0 picks a free one).")
+  @Option(
+      names = "--port",
+      paramLabel = "PORT",
+      description = "Port (config default 8080; 0 picks a free one).")
   Integer port;
 
-  @Option(names = "--config", paramLabel = "FILE", description = "A server config file over config/server.json.")
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description = "A server config file over config/server.json.")
   Path configFile;
 
-  @Option(names = "--job", paramLabel = "FILE", description = "Job to start (default: the config's defaultJob preset).")
+  @Option(
+      names = "--job",
+      paramLabel = "FILE",
+      description = "Job to start (default: the config's defaultJob preset).")
   Path job;
 
   @Option(names = "--no-job", description = "Start idle, without training anything.")
   boolean noJob;
 
-  @Option(names = "--epochs", paramLabel = "N", description = "Override the first job's epoch count.")
+  @Option(
+      names = "--epochs",
+      paramLabel = "N",
+      description = "Override the first job's epoch count.")
   Integer epochs;
 
-  @Option(names = "--engine", paramLabel = "ENGINE",
-      description = "libtorch, native or auto: the engine of jobs that name none (default: LATENTSTREAM_ENGINE, the config's engine, else auto).")
+  @Option(
+      names = "--engine",
+      paramLabel = "ENGINE",
+      description =
+          "libtorch, native or auto: the engine of jobs that name none (default: LATENTSTREAM_ENGINE, the config's engine, else auto).")
   String engine;
 
-  @Option(names = "--log-format", paramLabel = "FORMAT",
+  @Option(
+      names = "--log-format",
+      paramLabel = "FORMAT",
       description = "text (default) or json: one JSON object per line, for log shippers.")
   LogFormat logFormat = LogFormat.text;
 
-  @Option(names = "--token", paramLabel = "TOKEN",
-      description = "Control token (default: LATENTSTREAM_TOKEN, the config's token, else a generated one).")
+  @Option(
+      names = "--token",
+      paramLabel = "TOKEN",
+      description =
+          "Control token (default: LATENTSTREAM_TOKEN, the config's token, else a generated one).")
   String token;
 
-  @Option(names = "--cluster", description = "Join a clustered event bus (Hazelcast, TCP-IP members, no multicast).")
+  @Option(
+      names = "--cluster",
+      description = "Join a clustered event bus (Hazelcast, TCP-IP members, no multicast).")
   boolean cluster;
 
-  @Option(names = "--role", paramLabel = "ROLE",
-      description = "all (train and serve; the default), trainer (train and publish) or gateway (serve only); "
-          + "trainer and gateway need --cluster.")
+  @Option(
+      names = "--role",
+      paramLabel = "ROLE",
+      description =
+          "all (train and serve; the default), trainer (train and publish) or gateway (serve only); "
+              + "trainer and gateway need --cluster.")
   String role;
 
-  @Option(names = "--cluster-host", paramLabel = "HOST", description = "Interface the cluster listens on (default 127.0.0.1).")
+  @Option(
+      names = "--cluster-host",
+      paramLabel = "HOST",
+      description = "Interface the cluster listens on (default 127.0.0.1).")
   String clusterHost;
 
-  @Option(names = "--cluster-port", paramLabel = "PORT", description = "This node's cluster port (default 5701).")
+  @Option(
+      names = "--cluster-port",
+      paramLabel = "PORT",
+      description = "This node's cluster port (default 5701).")
   Integer clusterPort;
 
-  @Option(names = "--members", paramLabel = "HOST:PORT,...", split = ",",
+  @Option(
+      names = "--members",
+      paramLabel = "HOST:PORT,...",
+      split = ",",
       description = "The cluster's members, this node included.")
   List<String> members;
 
@@ -111,7 +151,10 @@ public final class ServeCommand implements Callable<Integer> {
     }
     boolean clustered = cluster || !config.clusterMembers().isEmpty();
     if (config.role() != ServerConfig.Role.all && !clustered) {
-      throw new UserError("--role " + config.role() + " needs --cluster (on its own, serve is both trainer and gateway)");
+      throw new UserError(
+          "--role "
+              + config.role()
+              + " needs --cluster (on its own, serve is both trainer and gateway)");
     }
     if (!config.role().runsTrainer() && (job != null || epochs != null)) {
       throw new UserError("a gateway trains nothing: --job and --epochs go to the trainer node");
@@ -138,21 +181,40 @@ public final class ServeCommand implements Callable<Integer> {
       throw e;
     }
     if (!config.role().runsGateway()) {
-      log.info("latentstream trainer node is up" + (first == null ? "" : ", training " + first.name()));
+      log.info(
+          "latentstream trainer node is up" + (first == null ? "" : ", training " + first.name()));
       return awaitSignal(signal, running, log);
     }
-    String base = "http://" + (config.host().equals("0.0.0.0") ? "127.0.0.1" : config.host()) + ":" + running.port();
+    String base =
+        "http://"
+            + (config.host().equals("0.0.0.0") ? "127.0.0.1" : config.host())
+            + ":"
+            + running.port();
     log.info("latentstream is serving at " + base + "/");
-    if (!config.host().equals("127.0.0.1") && !config.host().equals("localhost") && !config.host().equals("::1")) {
-      log.info("note: listening on " + config.host() + ", not loopback: anyone who can reach this port can "
-          + (config.watchRequiresToken() ? "try the token" : "watch (set watchRequiresToken to require the token)"));
+    if (!config.host().equals("127.0.0.1")
+        && !config.host().equals("localhost")
+        && !config.host().equals("::1")) {
+      log.info(
+          "note: listening on "
+              + config.host()
+              + ", not loopback: anyone who can reach this port can "
+              + (config.watchRequiresToken()
+                  ? "try the token"
+                  : "watch (set watchRequiresToken to require the token)"));
     }
     if (config.token() == null) {
       log.info("control token (printed once): " + running.token());
       log.info("open, with control: " + base + "/?token=" + running.token());
     }
     if (first != null) {
-      log.info("training " + first.name() + " (" + first.model().wireName() + " on " + first.dataset() + ")");
+      log.info(
+          "training "
+              + first.name()
+              + " ("
+              + first.model().wireName()
+              + " on "
+              + first.dataset()
+              + ")");
     }
     return awaitSignal(signal, running, log);
   }
@@ -170,11 +232,22 @@ public final class ServeCommand implements Callable<Integer> {
     try {
       vertx = cluster.start().await();
     } catch (Exception e) {
-      throw new UserError("cannot join the cluster on " + config.clusterHost() + ":" + config.clusterPort() + ": "
-          + e.getMessage());
+      throw new UserError(
+          "cannot join the cluster on "
+              + config.clusterHost()
+              + ":"
+              + config.clusterPort()
+              + ": "
+              + e.getMessage());
     }
-    log.info(String.format(Locale.ROOT, "joined the cluster as %s on %s:%d in %.1f s", config.role(),
-        config.clusterHost(), config.clusterPort(), (System.nanoTime() - t0) / 1e9));
+    log.info(
+        String.format(
+            Locale.ROOT,
+            "joined the cluster as %s on %s:%d in %.1f s",
+            config.role(),
+            config.clusterHost(),
+            config.clusterPort(),
+            (System.nanoTime() - t0) / 1e9));
     return vertx;
   }
 
@@ -184,11 +257,14 @@ public final class ServeCommand implements Callable<Integer> {
     }
   }
 
-  private static int awaitSignal(CompletableFuture<String> signal, ServerApp.Running running, Logger log)
-      throws Exception {
+  private static int awaitSignal(
+      CompletableFuture<String> signal, ServerApp.Running running, Logger log) throws Exception {
     String name = signal.join();
     long t0 = System.nanoTime();
-    log.info("SIG" + name + ": shutting down (no new connections; running jobs checkpoint and are marked interrupted)");
+    log.info(
+        "SIG"
+            + name
+            + ": shutting down (no new connections; running jobs checkpoint and are marked interrupted)");
     try {
       running.close().await(SHUTDOWN_SECONDS, TimeUnit.SECONDS);
     } catch (TimeoutException e) {
@@ -199,15 +275,16 @@ public final class ServeCommand implements Callable<Integer> {
   }
 
   /**
-   * Within the 10 s a service manager commonly allows, with room for the JVM's own exit (about 2 s with
-   * libtorch loaded, on a busy machine). A trainer still loading its data cannot stop sooner; its job is
-   * marked interrupted before the wait, so the next server resumes it all the same.
+   * Within the 10 s a service manager commonly allows, with room for the JVM's own exit (about 2 s
+   * with libtorch loaded, on a busy machine). A trainer still loading its data cannot stop sooner;
+   * its job is marked interrupted before the wait, so the next server resumes it all the same.
    */
   static final int SHUTDOWN_SECONDS = 7;
 
   static boolean isBindFailure(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof BindException || String.valueOf(t.getMessage()).contains("Address already in use")) {
+      if (t instanceof BindException
+          || String.valueOf(t.getMessage()).contains("Address already in use")) {
         return true;
       }
     }
@@ -215,7 +292,11 @@ public final class ServeCommand implements Callable<Integer> {
   }
 
   static String portInUse(ServerConfig config) {
-    return "port " + config.port() + " on " + config.host() + " is already in use; pick another with --port N "
+    return "port "
+        + config.port()
+        + " on "
+        + config.host()
+        + " is already in use; pick another with --port N "
         + "(or --port 0 for any free port) or the LATENTSTREAM_PORT environment variable";
   }
 }

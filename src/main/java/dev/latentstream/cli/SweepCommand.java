@@ -33,30 +33,48 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code latentstream sweep}: the members of a grid trained headless in turn, each into its own run directory
- * under {@code --out}, then {@code sweep.csv}, {@code compare-loss.png} and {@code compare-samples.png} there.
- * {@code sweep.json} in {@code --out} records the grid and the members finished, so {@code --resume} trains
- * no member twice: finished ones are skipped, an interrupted one continues from its checkpoint.
+ * {@code latentstream sweep}: the members of a grid trained headless in turn, each into its own run
+ * directory under {@code --out}, then {@code sweep.csv}, {@code compare-loss.png} and {@code
+ * compare-samples.png} there. {@code sweep.json} in {@code --out} records the grid and the members
+ * finished, so {@code --resume} trains no member twice: finished ones are skipped, an interrupted
+ * one continues from its checkpoint.
  */
-@Command(name = "sweep", mixinStandardHelpOptions = true,
+@Command(
+    name = "sweep",
+    mixinStandardHelpOptions = true,
     description = "Train every member of a grid of job settings headless, then compare them.")
 public final class SweepCommand implements Callable<Integer> {
 
   static final String STATE = "sweep.json";
 
-  @Option(names = "--job", paramLabel = "FILE", description = "Base job spec (JSON); may hold a \"sweep\" grid itself.")
+  @Option(
+      names = "--job",
+      paramLabel = "FILE",
+      description = "Base job spec (JSON); may hold a \"sweep\" grid itself.")
   Path job;
 
-  @Option(names = "--set", paramLabel = "KEY=V1,V2", description = "A swept key and its values, e.g. beta=0.5,1,2,4. Repeatable.")
+  @Option(
+      names = "--set",
+      paramLabel = "KEY=V1,V2",
+      description = "A swept key and its values, e.g. beta=0.5,1,2,4. Repeatable.")
   List<String> sets = new ArrayList<>();
 
-  @Option(names = "--epochs", paramLabel = "N", description = "Override every member's epoch count.")
+  @Option(
+      names = "--epochs",
+      paramLabel = "N",
+      description = "Override every member's epoch count.")
   Integer epochs;
 
-  @Option(names = "--out", paramLabel = "DIR", required = true, description = "The sweep's directory.")
+  @Option(
+      names = "--out",
+      paramLabel = "DIR",
+      required = true,
+      description = "The sweep's directory.")
   Path out;
 
-  @Option(names = "--resume", description = "Continue the sweep in --out: finished members are not trained again.")
+  @Option(
+      names = "--resume",
+      description = "Continue the sweep in --out: finished members are not trained again.")
   boolean resume;
 
   @Option(names = "--data-dir", paramLabel = "DIR", description = "Look for datasets here first.")
@@ -65,7 +83,10 @@ public final class SweepCommand implements Callable<Integer> {
   private volatile boolean stopRequested;
   private volatile Trainer current;
 
-  /** Stops after the current step of the member training now, and trains no further member (Ctrl-C does this). */
+  /**
+   * Stops after the current step of the member training now, and trains no further member (Ctrl-C
+   * does this).
+   */
   public void requestStop() {
     stopRequested = true;
     Trainer t = current;
@@ -77,21 +98,29 @@ public final class SweepCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     ObjectNode state = resume ? readState() : newState();
-    Sweep sweep = Sweep.expand((ObjectNode) state.get("base"), state.get("grid"), String.valueOf(job == null ? out.resolve(STATE) : job),
-        state.path("defaultName").asText("sweep"));
+    Sweep sweep =
+        Sweep.expand(
+            (ObjectNode) state.get("base"),
+            state.get("grid"),
+            String.valueOf(job == null ? out.resolve(STATE) : job),
+            state.path("defaultName").asText("sweep"));
     List<String> keys = List.copyOf(sweep.grid().keySet());
     ObjectNode done = (ObjectNode) state.get("done");
-    System.out.printf("sweep of %d runs over %s in %s%n", sweep.members().size(), String.join(", ", keys), out);
+    System.out.printf(
+        "sweep of %d runs over %s in %s%n", sweep.members().size(), String.join(", ", keys), out);
 
     CountDownLatch finished = new CountDownLatch(1);
-    Thread hook = new Thread(() -> {
-      requestStop();
-      try {
-        finished.await(60, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }, "latentstream-sweep-stop");
+    Thread hook =
+        new Thread(
+            () -> {
+              requestStop();
+              try {
+                finished.await(60, TimeUnit.SECONDS);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            },
+            "latentstream-sweep-stop");
     Runtime.getRuntime().addShutdownHook(hook);
     boolean stopped = false;
     try {
@@ -109,17 +138,25 @@ public final class SweepCommand implements Callable<Integer> {
         JobConfig spec = epochs != null ? m.spec().withEpochs(epochs) : m.spec();
         Path runDir = out.resolve(name);
         boolean again = Checkpoint.exists(runDir);
-        System.out.printf("%s (%s)%s%n", name, m.label(), again ? ": continuing from its checkpoint" : "");
+        System.out.printf(
+            "%s (%s)%s%n", name, m.label(), again ? ": continuing from its checkpoint" : "");
         Dataset data = Datasets.load(spec.dataset(), dataDir);
         int[] activeUnits = {-1};
-        TrainingListener units = new TrainingListener() {
-          @Override
-          public void onDiagnostics(Diagnostics d) {
-            activeUnits[0] = d.activeUnits();
-          }
-        };
-        Trainer trainer = new Trainer(spec, data, new Checkpoint(runDir), renderer,
-            TrainingListener.compose(new RunDirectoryWriter(runDir), units), again);
+        TrainingListener units =
+            new TrainingListener() {
+              @Override
+              public void onDiagnostics(Diagnostics d) {
+                activeUnits[0] = d.activeUnits();
+              }
+            };
+        Trainer trainer =
+            new Trainer(
+                spec,
+                data,
+                new Checkpoint(runDir),
+                renderer,
+                TrainingListener.compose(new RunDirectoryWriter(runDir), units),
+                again);
         trainer.framesAtEpochEndsOnly();
         current = trainer;
         if (stopRequested) {
@@ -128,7 +165,8 @@ public final class SweepCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         RunSummary summary = trainer.run();
         current = null;
-        double seconds = (System.nanoTime() - t0) / 1e9 + state.path("_seconds").path(name).asDouble(0);
+        double seconds =
+            (System.nanoTime() - t0) / 1e9 + state.path("_seconds").path(name).asDouble(0);
         if (summary.status() != RunSummary.Status.COMPLETED) {
           // Its checkpoint stays; --resume continues it. Seconds so far carry over.
           state.with("_seconds").put(name, seconds);
@@ -140,7 +178,8 @@ public final class SweepCommand implements Callable<Integer> {
             continue;
           }
           stopped = true;
-          System.out.printf("%s: stopped at step %d; --resume continues it%n", name, summary.steps());
+          System.out.printf(
+              "%s: stopped at step %d; --resume continues it%n", name, summary.steps());
           break;
         }
         done.set(name, row(m, "completed", summary, activeUnits[0], seconds));
@@ -157,22 +196,33 @@ public final class SweepCommand implements Callable<Integer> {
         // the hook is running: it waits for us
       }
     }
-    System.out.printf("%s: %d of %d members finished; see %s%n", stopped ? "stopped" : "done", count(done),
-        sweep.members().size(), out.resolve(SweepReport.CSV));
+    System.out.printf(
+        "%s: %d of %d members finished; see %s%n",
+        stopped ? "stopped" : "done",
+        count(done),
+        sweep.members().size(),
+        out.resolve(SweepReport.CSV));
     return stopped ? 130 : 0;
   }
 
   private static int count(ObjectNode done) {
     int n = 0;
-    for (var it = done.fieldNames(); it.hasNext();) {
+    for (var it = done.fieldNames(); it.hasNext(); ) {
       n += it.next().startsWith("_") ? 0 : 1;
     }
     return n;
   }
 
-  private ObjectNode row(Sweep.Member m, String status, RunSummary s, int activeUnits, double seconds) {
-    ObjectNode r = JobConfigs.JSON.createObjectNode().put("status", status).put("testLoss", s.testLoss())
-        .put("iwae", s.iwae()).put("activeUnits", activeUnits).put("seconds", seconds);
+  private ObjectNode row(
+      Sweep.Member m, String status, RunSummary s, int activeUnits, double seconds) {
+    ObjectNode r =
+        JobConfigs.JSON
+            .createObjectNode()
+            .put("status", status)
+            .put("testLoss", s.testLoss())
+            .put("iwae", s.iwae())
+            .put("activeUnits", activeUnits)
+            .put("seconds", seconds);
     ObjectNode values = r.putObject("values");
     m.values().forEach(values::set);
     return r;
@@ -185,13 +235,24 @@ public final class SweepCommand implements Callable<Integer> {
       if (r == null) {
         continue;
       }
-      List<String> values = keys.stream().map(k -> {
-        JsonNode v = m.values().get(k);
-        return v.isTextual() ? v.asText() : v.toString();
-      }).toList();
-      rows.add(new SweepReport.Row(m.spec().name(), values, r.path("status").asText(), r.path("testLoss").asDouble(Double.NaN),
-          r.path("iwae").asDouble(Double.NaN), r.path("activeUnits").asInt(-1), r.path("seconds").asDouble(Double.NaN),
-          out.resolve(m.spec().name())));
+      List<String> values =
+          keys.stream()
+              .map(
+                  k -> {
+                    JsonNode v = m.values().get(k);
+                    return v.isTextual() ? v.asText() : v.toString();
+                  })
+              .toList();
+      rows.add(
+          new SweepReport.Row(
+              m.spec().name(),
+              values,
+              r.path("status").asText(),
+              r.path("testLoss").asDouble(Double.NaN),
+              r.path("iwae").asDouble(Double.NaN),
+              r.path("activeUnits").asInt(-1),
+              r.path("seconds").asDouble(Double.NaN),
+              out.resolve(m.spec().name())));
     }
     SweepReport.writeCsv(out, keys, rows);
     SweepReport.writeLossPlot(out, rows);
@@ -201,7 +262,8 @@ public final class SweepCommand implements Callable<Integer> {
   /** The grid from --job (its "sweep") and every --set, the base spec, and no member done yet. */
   private ObjectNode newState() throws IOException {
     if (Files.exists(out.resolve(STATE))) {
-      throw new UserError(out + " already holds a sweep; --resume continues it, or choose another --out");
+      throw new UserError(
+          out + " already holds a sweep; --resume continues it, or choose another --out");
     }
     ObjectNode state = buildState();
     Files.createDirectories(out);
@@ -211,7 +273,8 @@ public final class SweepCommand implements Callable<Integer> {
 
   private ObjectNode buildState() throws IOException {
     if (job == null) {
-      throw new UserError("--job FILE is required (for example --job config/jobs/vae-fashion.json)");
+      throw new UserError(
+          "--job FILE is required (for example --job config/jobs/vae-fashion.json)");
     }
     Path file = Install.resolve(job);
     JsonNode root;
@@ -226,7 +289,8 @@ public final class SweepCommand implements Callable<Integer> {
       throw new UserError(file + ": a job spec must be a JSON object");
     }
     JsonNode fileGrid = base.remove(Sweep.KEY);
-    ObjectNode grid = fileGrid instanceof ObjectNode g ? g.deepCopy() : JobConfigs.JSON.createObjectNode();
+    ObjectNode grid =
+        fileGrid instanceof ObjectNode g ? g.deepCopy() : JobConfigs.JSON.createObjectNode();
     if (fileGrid != null && !fileGrid.isObject()) {
       throw new UserError(file + ": \"sweep\" must be an object of key: [values]");
     }
@@ -239,7 +303,8 @@ public final class SweepCommand implements Callable<Integer> {
       }
     }
     if (grid.isEmpty()) {
-      throw new UserError("nothing to sweep: give --set KEY=V1,V2 or a \"sweep\" object in " + file);
+      throw new UserError(
+          "nothing to sweep: give --set KEY=V1,V2 or a \"sweep\" object in " + file);
     }
     ObjectNode state = JobConfigs.JSON.createObjectNode();
     state.set("base", base);
@@ -263,11 +328,15 @@ public final class SweepCommand implements Callable<Integer> {
       throw new UserError(file + ": not a sweep record: " + e.getMessage());
     }
     if (job != null || !sets.isEmpty()) {
-      // Given again, they must describe the same sweep: resuming never trains another grid into these members.
+      // Given again, they must describe the same sweep: resuming never trains another grid into
+      // these members.
       ObjectNode given = buildState();
-      if (!given.get("base").equals(saved.get("base")) || !given.get("grid").equals(saved.get("grid"))) {
-        throw new UserError("--job and --set describe another sweep than the one in " + file
-            + "; resume without them, or choose another --out");
+      if (!given.get("base").equals(saved.get("base"))
+          || !given.get("grid").equals(saved.get("grid"))) {
+        throw new UserError(
+            "--job and --set describe another sweep than the one in "
+                + file
+                + "; resume without them, or choose another --out");
       }
     }
     return saved;
@@ -277,7 +346,8 @@ public final class SweepCommand implements Callable<Integer> {
     Path file = out.resolve(STATE);
     try {
       Path tmp = file.resolveSibling(STATE + ".tmp");
-      Files.writeString(tmp, JobConfigs.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(state));
+      Files.writeString(
+          tmp, JobConfigs.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(state));
       Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);

@@ -7,11 +7,11 @@ import dev.latentstream.data.Datasets;
 import dev.latentstream.ops.ShutdownSignals;
 import dev.latentstream.render.FrameRenderer;
 import dev.latentstream.render.Renderers;
-import dev.latentstream.runformat.AtomicFile;
 import dev.latentstream.rundir.Checkpoint;
 import dev.latentstream.rundir.RunDirectoryWriter;
 import dev.latentstream.rundir.RunLock;
 import dev.latentstream.rundir.RunStatusWriter;
+import dev.latentstream.runformat.AtomicFile;
 import dev.latentstream.train.RunSummary;
 import dev.latentstream.train.Threads;
 import dev.latentstream.train.Trainer;
@@ -31,32 +31,44 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code latentstream train}: a headless run that writes PNGs, metrics, a loss plot and checkpoints. It never
- * destroys a run: a new run goes to an empty or new directory, a resume that has nothing left to train
- * changes nothing, and a run directory is trained by one process at a time ({@link RunLock}). SIGINT or
- * SIGTERM checkpoints the run at its step and exits 130 or 143 with one line saying how to resume.
+ * {@code latentstream train}: a headless run that writes PNGs, metrics, a loss plot and
+ * checkpoints. It never destroys a run: a new run goes to an empty or new directory, a resume that
+ * has nothing left to train changes nothing, and a run directory is trained by one process at a
+ * time ({@link RunLock}). SIGINT or SIGTERM checkpoints the run at its step and exits 130 or 143
+ * with one line saying how to resume.
  */
-@Command(name = "train", mixinStandardHelpOptions = true,
-    description = "Train one job headless, writing frames, metrics, a loss plot and checkpoints to a run directory.")
+@Command(
+    name = "train",
+    mixinStandardHelpOptions = true,
+    description =
+        "Train one job headless, writing frames, metrics, a loss plot and checkpoints to a run directory.")
 public final class TrainCommand implements Callable<Integer> {
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--job", paramLabel = "FILE",
-      description = "Job spec (JSON), e.g. config/jobs/vae-fashion.json. With --resume, defaults to the run's own job.")
+  @Option(
+      names = "--job",
+      paramLabel = "FILE",
+      description =
+          "Job spec (JSON), e.g. config/jobs/vae-fashion.json. With --resume, defaults to the run's own job.")
   Path job;
 
   @Option(names = "--epochs", paramLabel = "N", description = "Override the job's epoch count.")
   Integer epochs;
 
-  @Option(names = "--out", paramLabel = "DIR",
-      description = "Run directory, new or empty (default: runs/<job>-<timestamp>, with a suffix if taken).")
+  @Option(
+      names = "--out",
+      paramLabel = "DIR",
+      description =
+          "Run directory, new or empty (default: runs/<job>-<timestamp>, with a suffix if taken).")
   Path out;
 
   @Option(names = "--resume", description = "Continue the run in --out from its last checkpoint.")
   boolean resume;
 
-  @Option(names = "--engine", paramLabel = "ENGINE",
+  @Option(
+      names = "--engine",
+      paramLabel = "ENGINE",
       description = "libtorch, native or auto: override the job's engine (also on --resume).")
   String engine;
 
@@ -82,7 +94,8 @@ public final class TrainCommand implements Callable<Integer> {
     if (run == null) {
       return 0;
     }
-    try (RunLock lock = run.lock(); ShutdownSignals signals = ShutdownSignals.handle()) {
+    try (RunLock lock = run.lock();
+        ShutdownSignals signals = ShutdownSignals.handle()) {
       return train(run, signals, err);
     }
   }
@@ -98,44 +111,87 @@ public final class TrainCommand implements Callable<Integer> {
     FrameRenderer renderer = Renderers.best();
     System.out.println("frames rendered by " + renderer.implementation());
 
-    ConsoleProgress console = new ConsoleProgress(System.out, !plain && ConsoleProgress.isTerminal());
+    ConsoleProgress console =
+        new ConsoleProgress(System.out, !plain && ConsoleProgress.isTerminal());
     RunStatusWriter status = new RunStatusWriter(runDir);
-    Trainer trainer = new Trainer(config, data, new Checkpoint(runDir), renderer,
-        TrainingListener.compose(new RunDirectoryWriter(runDir), status, console), run.fromCheckpoint());
+    Trainer trainer =
+        new Trainer(
+            config,
+            data,
+            new Checkpoint(runDir),
+            renderer,
+            TrainingListener.compose(new RunDirectoryWriter(runDir), status, console),
+            run.fromCheckpoint());
     trainer.framesAtEpochEndsOnly();
     // On the signal thread: the trainer stops after its step, checkpoints there, and run() returns.
-    signals.first().thenRun(() -> {
-      status.interrupted();
-      trainer.stop();
-    });
+    signals
+        .first()
+        .thenRun(
+            () -> {
+              status.interrupted();
+              trainer.stop();
+            });
     RunSummary summary = trainer.run();
 
     switch (summary.status()) {
       case COMPLETED -> {
-        String iwae = Double.isNaN(summary.iwae()) ? "" : String.format(Locale.ROOT,
-            ", IWAE bound log p(x) >= %.3f nats per image (K=%d)", summary.iwae(), config.iwaeSamples());
-        System.out.printf(Locale.ROOT, "completed: %d epochs, final test loss %.3f per image%s, %.2f s per epoch, run in %s%n",
-            summary.epochs(), summary.testLoss(), iwae, summary.secondsPerEpoch(), runDir);
+        String iwae =
+            Double.isNaN(summary.iwae())
+                ? ""
+                : String.format(
+                    Locale.ROOT,
+                    ", IWAE bound log p(x) >= %.3f nats per image (K=%d)",
+                    summary.iwae(),
+                    config.iwaeSamples());
+        System.out.printf(
+            Locale.ROOT,
+            "completed: %d epochs, final test loss %.3f per image%s, %.2f s per epoch, run in %s%n",
+            summary.epochs(),
+            summary.testLoss(),
+            iwae,
+            summary.secondsPerEpoch(),
+            runDir);
         return 0;
       }
       case STOPPED -> {
-        err.println("latentstream: stopped at step " + summary.steps() + kept(runDir) + "; "
-            + (Checkpoint.exists(runDir) ? "resume" : "start it again") + " with: " + resumeCommand(runDir));
+        err.println(
+            "latentstream: stopped at step "
+                + summary.steps()
+                + kept(runDir)
+                + "; "
+                + (Checkpoint.exists(runDir) ? "resume" : "start it again")
+                + " with: "
+                + resumeCommand(runDir));
         int exit = signals.exitStatus();
         return exit == 0 ? 130 : exit;
       }
       default -> {
-        String next = Checkpoint.exists(runDir) ? "the last whole checkpoint is kept" + kept(runDir)
-            : "no checkpoint was kept";
-        err.println("latentstream: training failed at step " + summary.steps() + ": " + summary.error() + "; " + next
-            + "; " + (summary.error() != null && summary.error().startsWith("no space left") ? "free space, then " : "")
-            + (Checkpoint.exists(runDir) ? "resume" : "start it again") + " with: " + resumeCommand(runDir));
+        String next =
+            Checkpoint.exists(runDir)
+                ? "the last whole checkpoint is kept" + kept(runDir)
+                : "no checkpoint was kept";
+        err.println(
+            "latentstream: training failed at step "
+                + summary.steps()
+                + ": "
+                + summary.error()
+                + "; "
+                + next
+                + "; "
+                + (summary.error() != null && summary.error().startsWith("no space left")
+                    ? "free space, then "
+                    : "")
+                + (Checkpoint.exists(runDir) ? "resume" : "start it again")
+                + " with: "
+                + resumeCommand(runDir));
         return 1;
       }
     }
   }
 
-  /** " (checkpoint at step N, after epoch E)" from the checkpoint on disk, or "" when there is none. */
+  /**
+   * " (checkpoint at step N, after epoch E)" from the checkpoint on disk, or "" when there is none.
+   */
   private static String kept(Path runDir) {
     if (!Checkpoint.exists(runDir)) {
       return "";
@@ -149,7 +205,9 @@ public final class TrainCommand implements Callable<Integer> {
   }
 
   private String resumeCommand(Path runDir) {
-    return "latentstream train --resume --out " + runDir + (dataDir == null ? "" : " --data-dir " + dataDir);
+    return "latentstream train --resume --out "
+        + runDir
+        + (dataDir == null ? "" : " --data-dir " + dataDir);
   }
 
   /**
@@ -158,7 +216,8 @@ public final class TrainCommand implements Callable<Integer> {
    */
   private Run fresh() {
     if (job == null) {
-      throw new UserError("--job FILE is required (for example --job config/jobs/vae-fashion.json)");
+      throw new UserError(
+          "--job FILE is required (for example --job config/jobs/vae-fashion.json)");
     }
     JobConfig config = JobConfigs.load(job);
     if (epochs != null) {
@@ -195,13 +254,19 @@ public final class TrainCommand implements Callable<Integer> {
       return;
     }
     if (!Files.isDirectory(dir)) {
-      throw new UserError("--out " + dir + " is a file, not a directory; pass a new or empty directory");
+      throw new UserError(
+          "--out " + dir + " is a file, not a directory; pass a new or empty directory");
     }
     try (Stream<Path> files = Files.list(dir)) {
       if (files.anyMatch(f -> !f.getFileName().toString().equals(RunLock.FILE))) {
         boolean isRun = Files.exists(dir.resolve(RunDirectoryWriter.JOB_FILE));
-        throw new UserError("--out " + dir + (isRun ? " holds a run" : " is not empty") + "; "
-            + (isRun ? "continue it with --resume --out " + dir + ", or " : "") + "pass a new or empty directory");
+        throw new UserError(
+            "--out "
+                + dir
+                + (isRun ? " holds a run" : " is not empty")
+                + "; "
+                + (isRun ? "continue it with --resume --out " + dir + ", or " : "")
+                + "pass a new or empty directory");
       }
     } catch (IOException e) {
       throw new UserError("cannot read --out " + dir + ": " + e.getMessage(), e);
@@ -211,13 +276,15 @@ public final class TrainCommand implements Callable<Integer> {
   /** runs/NAME-TIME, or with "-2", "-3", ... when a run started in the same second took it. */
   private static Path newDefaultDirectory(String name) {
     Path runs = Path.of("runs");
-    String base = name + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+    String base =
+        name + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
     try {
       Files.createDirectories(runs);
       for (int i = 1; ; i++) {
         Path dir = runs.resolve(i == 1 ? base : base + "-" + i);
         try {
-          // Atomic: of two processes creating the same name, one gets it and the other takes the next.
+          // Atomic: of two processes creating the same name, one gets it and the other takes the
+          // next.
           return Files.createDirectory(dir);
         } catch (FileAlreadyExistsException taken) {
           // next suffix
@@ -229,8 +296,8 @@ public final class TrainCommand implements Callable<Integer> {
   }
 
   /**
-   * The run in {@code --out}, to continue from its checkpoint (or, with none yet, from the start of its
-   * job.json); null, after saying so, when it has trained the epochs asked for already.
+   * The run in {@code --out}, to continue from its checkpoint (or, with none yet, from the start of
+   * its job.json); null, after saying so, when it has trained the epochs asked for already.
    */
   private Run continued() {
     if (out == null) {
@@ -268,23 +335,34 @@ public final class TrainCommand implements Callable<Integer> {
       // Stopped or failed (a full disk) before its first checkpoint: it starts again from its job.
       fromRun = JobConfigs.load(out.resolve(RunDirectoryWriter.JOB_FILE));
     } else {
-      throw new UserError(out + " has no checkpoint to resume from (expected " + Checkpoint.file(out) + ")");
+      throw new UserError(
+          out + " has no checkpoint to resume from (expected " + Checkpoint.file(out) + ")");
     }
     if (job != null) {
       JobConfig given = JobConfigs.load(job);
       // The engine may change on a resume: checkpoints are the same whichever engine wrote them.
       if (!given.withEpochs(fromRun.epochs()).withEngine(fromRun.engine()).equals(fromRun)) {
-        throw new UserError(job + " differs from the job of the run in " + out
-            + "; resume without --job, or start a new run");
+        throw new UserError(
+            job
+                + " differs from the job of the run in "
+                + out
+                + "; resume without --job, or start a new run");
       }
     }
     int target = epochs != null ? epochs : fromRun.epochs();
     if (fromCheckpoint && done >= target) {
-      System.out.println(out + ": already trained " + done + " epochs; pass --epochs M > " + done + " to continue");
+      System.out.println(
+          out
+              + ": already trained "
+              + done
+              + " epochs; pass --epochs M > "
+              + done
+              + " to continue");
       return null;
     }
     JobConfig config = fromRun.withEpochs(target);
-    return new Run(engine == null ? config : config.withEngine(engine(engine)), out, null, fromCheckpoint);
+    return new Run(
+        engine == null ? config : config.withEngine(engine(engine)), out, null, fromCheckpoint);
   }
 
   /** {@code --engine}'s value, or a UserError naming the three. */

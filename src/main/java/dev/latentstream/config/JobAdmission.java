@@ -10,12 +10,14 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The server's checks on a job before it is queued, beyond what a spec can say about itself: whether it
- * fits this machine's memory budget, names a device this machine has, asks for a sane thread count and,
- * for a spec that came over the network, reads a data set the operator meant to offer. Runs on the
- * trainer verticle's thread and allocates nothing native; every error names the key.
+ * The server's checks on a job before it is queued, beyond what a spec can say about itself:
+ * whether it fits this machine's memory budget, names a device this machine has, asks for a sane
+ * thread count and, for a spec that came over the network, reads a data set the operator meant to
+ * offer. Runs on the trainer verticle's thread and allocates nothing native; every error names the
+ * key.
  *
- * @param config the server's settings ({@code maxJobBytes}, {@code dataDir}, {@code allowDatasetPaths})
+ * @param config the server's settings ({@code maxJobBytes}, {@code dataDir}, {@code
+ *     allowDatasetPaths})
  * @param cudaDevices CUDA devices libtorch sees (0 on the CPU build)
  * @param cores processors available to the JVM
  */
@@ -29,8 +31,8 @@ public record JobAdmission(ServerConfig config, int cudaDevices, int cores) {
   }
 
   /**
-   * Checks {@code job}; {@code fromNetwork} is true for a spec sent by a client (REST or WebSocket), false
-   * for a preset from {@code jobsDir}, which the operator wrote.
+   * Checks {@code job}; {@code fromNetwork} is true for a spec sent by a client (REST or
+   * WebSocket), false for a preset from {@code jobsDir}, which the operator wrote.
    *
    * @throws ConfigException naming the key when the job must be refused
    */
@@ -38,8 +40,13 @@ public record JobAdmission(ServerConfig config, int cudaDevices, int cores) {
     checkDevice(job.device());
     int maxThreads = Math.min(JobConfigs.MAX_THREADS, THREADS_PER_CORE * cores);
     if (job.threads() > maxThreads) {
-      throw new ConfigException("\"threads\" must be from 0 (all cores) to " + maxThreads + " (" + THREADS_PER_CORE
-          + " per core on this machine), got " + job.threads());
+      throw new ConfigException(
+          "\"threads\" must be from 0 (all cores) to "
+              + maxThreads
+              + " ("
+              + THREADS_PER_CORE
+              + " per core on this machine), got "
+              + job.threads());
     }
     if (fromNetwork) {
       checkDataset(job.dataset());
@@ -52,29 +59,45 @@ public record JobAdmission(ServerConfig config, int cudaDevices, int cores) {
       return;
     }
     if (cudaDevices == 0) {
-      throw new ConfigException("\"device\" is \"" + device + "\" but this server has no CUDA device (it runs the CPU "
-          + "build of libtorch or sees no GPU); use \"auto\" or \"cpu\"");
+      throw new ConfigException(
+          "\"device\" is \""
+              + device
+              + "\" but this server has no CUDA device (it runs the CPU "
+              + "build of libtorch or sees no GPU); use \"auto\" or \"cpu\"");
     }
     int index = device.equals("cuda") ? 0 : Integer.parseInt(device.substring("cuda:".length()));
     if (index >= cudaDevices) {
-      throw new ConfigException("\"device\" is \"" + device + "\" but this server has " + cudaDevices
-          + " CUDA device" + (cudaDevices == 1 ? "" : "s") + " (cuda:0" + (cudaDevices > 1 ? " to cuda:" + (cudaDevices - 1) : "")
-          + ")");
+      throw new ConfigException(
+          "\"device\" is \""
+              + device
+              + "\" but this server has "
+              + cudaDevices
+              + " CUDA device"
+              + (cudaDevices == 1 ? "" : "s")
+              + " (cuda:0"
+              + (cudaDevices > 1 ? " to cuda:" + (cudaDevices - 1) : "")
+              + ")");
     }
   }
 
   /**
-   * A known name, or a directory under {@code dataDir} (relative to it, or absolute inside it, symbolic
-   * links resolved), unless {@code allowDatasetPaths} opens every path. The message never shows a server
-   * path the client did not send.
+   * A known name, or a directory under {@code dataDir} (relative to it, or absolute inside it,
+   * symbolic links resolved), unless {@code allowDatasetPaths} opens every path. The message never
+   * shows a server path the client did not send.
    */
   void checkDataset(String dataset) {
     if (knownNames().contains(dataset) || config.allowDatasetPaths()) {
       return;
     }
-    String refusal = "\"dataset\" must be one of " + String.join(", ", knownNames())
-        + (config.dataDir() == null ? "" : " or a directory of IDX files under the server's dataDir")
-        + ", got \"" + dataset + "\" (the server key \"allowDatasetPaths\" allows other paths)";
+    String refusal =
+        "\"dataset\" must be one of "
+            + String.join(", ", knownNames())
+            + (config.dataDir() == null
+                ? ""
+                : " or a directory of IDX files under the server's dataDir")
+            + ", got \""
+            + dataset
+            + "\" (the server key \"allowDatasetPaths\" allows other paths)";
     if (config.dataDir() == null) {
       throw new ConfigException(refusal);
     }
@@ -92,7 +115,8 @@ public record JobAdmission(ServerConfig config, int cudaDevices, int cores) {
 
   /** The names a spec may use anywhere: the registry's data sets and the generated one. */
   static List<String> knownNames() {
-    List<String> names = new ArrayList<>(KnownDataset.ALL.stream().map(KnownDataset::name).toList());
+    List<String> names =
+        new ArrayList<>(KnownDataset.ALL.stream().map(KnownDataset::name).toList());
     names.add(Datasets.SYNTHETIC);
     return List.copyOf(names);
   }

@@ -6,17 +6,18 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Estimates the memory a job will need from its spec alone, before any tensor exists, so that a spec
- * too large for the machine is refused instead of swapping it to death. Pure arithmetic: nothing here
- * touches libtorch.
+ * Estimates the memory a job will need from its spec alone, before any tensor exists, so that a
+ * spec too large for the machine is refused instead of swapping it to death. Pure arithmetic:
+ * nothing here touches libtorch.
  *
- * <p>The estimate counts float32 values: parameters, their gradients, the optimiser's state (Adam keeps
- * two moments per parameter, RMSprop one square average) and the activations autograd keeps for the
- * backward pass, times the batch. Each layer is counted twice for its activations (the layer's output and
- * its non-linearity's output, both saved), the image three times (input, logits, target). It is a lower
- * bound on what libtorch allocates (allocator slack, the data set and evaluation batches come on top),
- * which is the safe side for refusing: a refused job would certainly not have fitted. Images are the
- * 28×28 grey images every supported data set has (see the README's non-goals).
+ * <p>The estimate counts float32 values: parameters, their gradients, the optimiser's state (Adam
+ * keeps two moments per parameter, RMSprop one square average) and the activations autograd keeps
+ * for the backward pass, times the batch. Each layer is counted twice for its activations (the
+ * layer's output and its non-linearity's output, both saved), the image three times (input, logits,
+ * target). It is a lower bound on what libtorch allocates (allocator slack, the data set and
+ * evaluation batches come on top), which is the safe side for refusing: a refused job would
+ * certainly not have fitted. Images are the 28×28 grey images every supported data set has (see the
+ * README's non-goals).
  */
 public final class JobBudget {
 
@@ -27,7 +28,8 @@ public final class JobBudget {
   private JobBudget() {}
 
   /** The estimate for one job, in bytes, split into the parts the refusal message names. */
-  public record Estimate(long parameters, long parameterBytes, long optimizerBytes, long activationBytes) {
+  public record Estimate(
+      long parameters, long parameterBytes, long optimizerBytes, long activationBytes) {
     public long totalBytes() {
       return saturatingAdd(saturatingAdd(parameterBytes, optimizerBytes), activationBytes);
     }
@@ -38,12 +40,17 @@ public final class JobBudget {
     double params = layers.parameters;
     // parameters and their gradients; the optimiser's state per parameter
     double weights = params * 2;
-    double optimizerState = params * switch (job.optimizer()) {
-      case adam -> 2;
-      case rmsprop -> 1;
-    };
+    double optimizerState =
+        params
+            * switch (job.optimizer()) {
+              case adam -> 2;
+              case rmsprop -> 1;
+            };
     double activations = layers.activationsPerImage * job.batchSize();
-    return new Estimate(toLong(params), toLong(weights * BYTES_PER_VALUE), toLong(optimizerState * BYTES_PER_VALUE),
+    return new Estimate(
+        toLong(params),
+        toLong(weights * BYTES_PER_VALUE),
+        toLong(optimizerState * BYTES_PER_VALUE),
         toLong(activations * BYTES_PER_VALUE));
   }
 
@@ -55,16 +62,28 @@ public final class JobBudget {
   public static void check(JobConfig job, long maxJobBytes) {
     Estimate e = estimate(job);
     if (e.totalBytes() > maxJobBytes) {
-      throw new ConfigException(String.format(Locale.ROOT,
-          "the job needs an estimated %d bytes (%s: %s for %d parameters and their gradients, %s optimiser state, "
-              + "%s activations for a batch of %d) but a job may use at most %d bytes (%s, server key \"maxJobBytes\"); "
-              + "use fewer or narrower layers or a smaller \"batchSize\"",
-          e.totalBytes(), human(e.totalBytes()), human(e.parameterBytes()), e.parameters(), human(e.optimizerBytes()),
-          human(e.activationBytes()), job.batchSize(), maxJobBytes, human(maxJobBytes)));
+      throw new ConfigException(
+          String.format(
+              Locale.ROOT,
+              "the job needs an estimated %d bytes (%s: %s for %d parameters and their gradients, %s optimiser state, "
+                  + "%s activations for a batch of %d) but a job may use at most %d bytes (%s, server key \"maxJobBytes\"); "
+                  + "use fewer or narrower layers or a smaller \"batchSize\"",
+              e.totalBytes(),
+              human(e.totalBytes()),
+              human(e.parameterBytes()),
+              e.parameters(),
+              human(e.optimizerBytes()),
+              human(e.activationBytes()),
+              job.batchSize(),
+              maxJobBytes,
+              human(maxJobBytes)));
     }
   }
 
-  /** Parameter count and per-image activation count of the model the spec describes (mirrors {@code model/}). */
+  /**
+   * Parameter count and per-image activation count of the model the spec describes (mirrors {@code
+   * model/}).
+   */
   private record Layers(double parameters, double activationsPerImage) {}
 
   private static Layers layers(JobConfig job) {
@@ -96,7 +115,10 @@ public final class JobBudget {
     return new Layers(c.parameters, c.activations);
   }
 
-  /** The layout of {@code model.ConvVae}: 3×3 convs (the second with stride 2), dense, mu/log-variance, back up. */
+  /**
+   * The layout of {@code model.ConvVae}: 3×3 convs (the second with stride 2), dense,
+   * mu/log-variance, back up.
+   */
   private static void convVae(JobConfig job, Counter c) {
     List<Integer> channels = job.conv().channels();
     long in = 1;
@@ -115,7 +137,10 @@ public final class JobBudget {
     c.linear(dense, job.latent());
     c.activations += 2.0 * job.latent();
     c.linear(job.latent(), flat);
-    c.conv(in, channels.getFirst(), PIXELS); // the transposed conv back to full size: same weight count
+    c.conv(
+        in,
+        channels.getFirst(),
+        PIXELS); // the transposed conv back to full size: same weight count
     c.conv(channels.getFirst(), 1, PIXELS);
   }
 
@@ -168,7 +193,10 @@ public final class JobBudget {
     return out;
   }
 
-  /** Doubles keep a spec of a thousand 65536-wide layers from wrapping; past {@code Long.MAX_VALUE} it saturates. */
+  /**
+   * Doubles keep a spec of a thousand 65536-wide layers from wrapping; past {@code Long.MAX_VALUE}
+   * it saturates.
+   */
   private static long toLong(double v) {
     return v >= 0x1p63 ? Long.MAX_VALUE : (long) Math.ceil(v);
   }

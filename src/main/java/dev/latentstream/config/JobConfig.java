@@ -4,10 +4,11 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.List;
 
 /**
- * One training job, fully resolved: every field has a value after {@link JobConfigs#load}. Layer sizes
- * live here and nowhere else; models read them from this record.
+ * One training job, fully resolved: every field has a value after {@link JobConfigs#load}. Layer
+ * sizes live here and nowhere else; models read them from this record.
  *
- * <p>Keys (JSON names are the component names): see the "Job files" table of {@code docs/configuration.md}.
+ * <p>Keys (JSON names are the component names): see the "Job files" table of {@code
+ * docs/configuration.md}.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record JobConfig(
@@ -70,8 +71,8 @@ public record JobConfig(
 
   /**
    * How loss terms are reduced within one image: {@code sum} over pixels and latent dimensions (the
-   * PyTorch VAE example), or {@code mean} (the Keras convolutional VAE tutorial). Batches are always
-   * averaged, so every reported figure is per image.
+   * PyTorch VAE example), or {@code mean} (the Keras convolutional VAE tutorial). Batches are
+   * always averaged, so every reported figure is per image.
    */
   public enum Reduction {
     sum,
@@ -80,9 +81,10 @@ public record JobConfig(
 
   /**
    * What computes the training step: {@code libtorch} (autograd and libtorch's optimisers, nothing
-   * hand-written), {@code native} (latentstream's hand-written step, loss and optimiser kernels; a job
-   * they cannot run is refused with the reason) or {@code auto} (native where it applies, else libtorch).
-   * The engine a run actually used is reported beside it ({@code train.RunStart#engine}).
+   * hand-written), {@code native} (latentstream's hand-written step, loss and optimiser kernels; a
+   * job they cannot run is refused with the reason) or {@code auto} (native where it applies, else
+   * libtorch). The engine a run actually used is reported beside it ({@code
+   * train.RunStart#engine}).
    */
   public enum Engine {
     LIBTORCH("libtorch"),
@@ -107,7 +109,8 @@ public record JobConfig(
           return e;
         }
       }
-      throw new ConfigException("\"engine\" must be libtorch, native or auto, got \"" + name + "\"");
+      throw new ConfigException(
+          "\"engine\" must be libtorch, native or auto, got \"" + name + "\"");
     }
   }
 
@@ -116,7 +119,10 @@ public record JobConfig(
     rmsprop
   }
 
-  /** Input corruption for the denoising autoencoder. {@code level} is σ (gaussian) or the drop probability (mask). */
+  /**
+   * Input corruption for the denoising autoencoder. {@code level} is σ (gaussian) or the drop
+   * probability (mask).
+   */
   public record Noise(NoiseKind kind, double level) {}
 
   public enum NoiseKind {
@@ -124,7 +130,10 @@ public record JobConfig(
     mask
   }
 
-  /** Convolutional VAE layout: encoder conv channels (first stride 1, second stride 2, rest stride 1) and the dense width. */
+  /**
+   * Convolutional VAE layout: encoder conv channels (first stride 1, second stride 2, rest stride
+   * 1) and the dense width.
+   */
   public record Conv(List<Integer> channels, int dense) {}
 
   /** The adversarial autoencoder's discriminator: hidden widths and its own learning rate. */
@@ -133,15 +142,68 @@ public record JobConfig(
   /** This job with another epoch count, checked by the same rule as a spec's {@code epochs}. */
   public JobConfig withEpochs(int newEpochs) {
     JobConfigs.checkEpochs(newEpochs);
-    return new JobConfig(name, description, model, dataset, hidden, latent, activation, loss, reduction, beta, noise, conv,
-        discriminator, optimizer, lr, batchSize, newEpochs, seed, device, frameEverySteps, threads, checkpointEverySeconds, diagnosticsEverySteps,
-        freeBits, klWarmupSteps, iwaeSamples, engine);
+    return new JobConfig(
+        name,
+        description,
+        model,
+        dataset,
+        hidden,
+        latent,
+        activation,
+        loss,
+        reduction,
+        beta,
+        noise,
+        conv,
+        discriminator,
+        optimizer,
+        lr,
+        batchSize,
+        newEpochs,
+        seed,
+        device,
+        frameEverySteps,
+        threads,
+        checkpointEverySeconds,
+        diagnosticsEverySteps,
+        freeBits,
+        klWarmupSteps,
+        iwaeSamples,
+        engine);
   }
 
-  /** This job on another engine; a resumed run may change it, as nothing in the checkpoint depends on it. */
+  /**
+   * This job on another engine; a resumed run may change it, as nothing in the checkpoint depends
+   * on it.
+   */
   public JobConfig withEngine(Engine newEngine) {
-    return new JobConfig(name, description, model, dataset, hidden, latent, activation, loss, reduction, beta, noise, conv,
-        discriminator, optimizer, lr, batchSize, epochs, seed, device, frameEverySteps, threads, checkpointEverySeconds, diagnosticsEverySteps,
-        freeBits, klWarmupSteps, iwaeSamples, java.util.Objects.requireNonNull(newEngine));
+    return new JobConfig(
+        name,
+        description,
+        model,
+        dataset,
+        hidden,
+        latent,
+        activation,
+        loss,
+        reduction,
+        beta,
+        noise,
+        conv,
+        discriminator,
+        optimizer,
+        lr,
+        batchSize,
+        epochs,
+        seed,
+        device,
+        frameEverySteps,
+        threads,
+        checkpointEverySeconds,
+        diagnosticsEverySteps,
+        freeBits,
+        klWarmupSteps,
+        iwaeSamples,
+        java.util.Objects.requireNonNull(newEngine));
   }
 }

@@ -12,8 +12,8 @@ import dev.latentstream.config.JobConfig.ModelType;
 import dev.latentstream.config.JobConfig.Noise;
 import dev.latentstream.config.JobConfig.NoiseKind;
 import dev.latentstream.config.JobConfig.OptimizerType;
-import dev.latentstream.config.JobConfig.Reduction;
 import dev.latentstream.config.JobConfig.ReconLoss;
+import dev.latentstream.config.JobConfig.Reduction;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -28,29 +28,58 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
- * Reads job specs from JSON and validates them in one place. Every error names the source and the key,
- * for example {@code config/jobs/x.json: "lr" must be > 0, got -1.0}. Unknown keys are errors, so a
- * misspelt key never silently falls back to a default.
+ * Reads job specs from JSON and validates them in one place. Every error names the source and the
+ * key, for example {@code config/jobs/x.json: "lr" must be > 0, got -1.0}. Unknown keys are errors,
+ * so a misspelt key never silently falls back to a default.
  */
 public final class JobConfigs {
 
   public static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-  private static final Set<String> KEYS = Set.of("name", "description", "model", "dataset", "hidden", "latent",
-      "activation", "loss", "reduction", "beta", "noise", "conv", "discriminator", "optimizer", "lr", "batchSize",
-      "epochs", "seed", "device", "frameEverySteps", "threads", "checkpointEverySeconds", "diagnosticsEverySteps", "freeBits", "klWarmupSteps",
-      "iwaeSamples", "engine");
+  private static final Set<String> KEYS =
+      Set.of(
+          "name",
+          "description",
+          "model",
+          "dataset",
+          "hidden",
+          "latent",
+          "activation",
+          "loss",
+          "reduction",
+          "beta",
+          "noise",
+          "conv",
+          "discriminator",
+          "optimizer",
+          "lr",
+          "batchSize",
+          "epochs",
+          "seed",
+          "device",
+          "frameEverySteps",
+          "threads",
+          "checkpointEverySeconds",
+          "diagnosticsEverySteps",
+          "freeBits",
+          "klWarmupSteps",
+          "iwaeSamples",
+          "engine");
 
   /**
-   * Seconds of training between mid-epoch checkpoints: at most this much is lost when a node dies (0: epoch
-   * ends only). A checkpoint is one write of the weights and optimiser state, small next to a minute of
-   * training.
+   * Seconds of training between mid-epoch checkpoints: at most this much is lost when a node dies
+   * (0: epoch ends only). A checkpoint is one write of the weights and optimiser state, small next
+   * to a minute of training.
    */
   public static final int DEFAULT_CHECKPOINT_EVERY_SECONDS = 60;
+
   public static final int MAX_CHECKPOINT_EVERY_SECONDS = 86_400;
 
-  /** Bounds shared by job files, REST and WebSocket specs, {@code --epochs} overrides and live settings. */
+  /**
+   * Bounds shared by job files, REST and WebSocket specs, {@code --epochs} overrides and live
+   * settings.
+   */
   public static final int MAX_EPOCHS = 100_000;
 
   public static final double MIN_LR = 1e-12;
@@ -63,28 +92,33 @@ public final class JobConfigs {
   public static final int MAX_KL_WARMUP_STEPS = 100_000_000;
 
   /** The settings a client may change while a job trains, see {@link #checkLiveSetting}. */
-  public static final List<String> LIVE_KEYS = List.of("lr", "beta", "noise", "frameEverySteps", "freeBits",
-      "klWarmupSteps");
+  public static final List<String> LIVE_KEYS =
+      List.of("lr", "beta", "noise", "frameEverySteps", "freeBits", "klWarmupSteps");
 
   private JobConfigs() {}
 
-  /** {@code epochs} from an override ({@code --epochs}, REST, WebSocket) by the same rule as a spec's. */
+  /**
+   * {@code epochs} from an override ({@code --epochs}, REST, WebSocket) by the same rule as a
+   * spec's.
+   */
   static void checkEpochs(long epochs) {
     if (epochs < 1 || epochs > MAX_EPOCHS) {
-      throw new ConfigException("\"epochs\" must be a whole number from 1 to " + MAX_EPOCHS + ", got " + epochs);
+      throw new ConfigException(
+          "\"epochs\" must be a whole number from 1 to " + MAX_EPOCHS + ", got " + epochs);
     }
   }
 
   /**
-   * Checks a live change of {@code key} to {@code value} for a running {@code job}: the same bounds as the
-   * spec (the {@code lr} floor is {@value #MIN_LR}), whole numbers where the setting counts steps, and only
-   * settings that apply to the job's model. The message names the key.
+   * Checks a live change of {@code key} to {@code value} for a running {@code job}: the same bounds
+   * as the spec (the {@code lr} floor is {@value #MIN_LR}), whole numbers where the setting counts
+   * steps, and only settings that apply to the job's model. The message names the key.
    *
    * @throws ConfigException when the change must be refused
    */
   public static void checkLiveSetting(JobConfig job, String key, double value) {
     if (key == null || !LIVE_KEYS.contains(key)) {
-      throw new ConfigException("unknown setting \"" + key + "\" (live settings: " + String.join(", ", LIVE_KEYS) + ")");
+      throw new ConfigException(
+          "unknown setting \"" + key + "\" (live settings: " + String.join(", ", LIVE_KEYS) + ")");
     }
     if (!Double.isFinite(value)) {
       throw new ConfigException("\"" + key + "\" must be a finite number, got " + value);
@@ -116,14 +150,24 @@ public final class JobConfigs {
 
   private static void variationalOnly(JobConfig job, String key) {
     if (!job.model().variational()) {
-      throw new ConfigException("\"" + key + "\" applies to vae and conv-vae, not " + job.model().wireName());
+      throw new ConfigException(
+          "\"" + key + "\" applies to vae and conv-vae, not " + job.model().wireName());
     }
   }
 
   private static void liveRange(String key, double value, double min, double max, boolean whole) {
     if (value < min || value > max || (whole && value != Math.rint(value))) {
-      throw new ConfigException("\"" + key + "\" must be " + (whole ? "a whole number" : "a number") + " from "
-          + number(min) + " to " + number(max) + ", got " + number(value));
+      throw new ConfigException(
+          "\""
+              + key
+              + "\" must be "
+              + (whole ? "a whole number" : "a number")
+              + " from "
+              + number(min)
+              + " to "
+              + number(max)
+              + ", got "
+              + number(value));
     }
   }
 
@@ -137,7 +181,10 @@ public final class JobConfigs {
     return load(given, JobConfig.Engine.AUTO);
   }
 
-  /** As {@link #load(Path)}, with {@code defaultEngine} for a file that names no {@code engine} (a server's default). */
+  /**
+   * As {@link #load(Path)}, with {@code defaultEngine} for a file that names no {@code engine} (a
+   * server's default).
+   */
   public static JobConfig load(Path given, JobConfig.Engine defaultEngine) {
     Path file = Install.resolve(given);
     String text;
@@ -155,7 +202,8 @@ public final class JobConfigs {
     } catch (JsonProcessingException e) {
       throw notJson(file.toString(), e);
     }
-    // A finished run's job.json also records its result (for example the IWAE bound); it is not part of the spec.
+    // A finished run's job.json also records its result (for example the IWAE bound); it is not
+    // part of the spec.
     if (root instanceof ObjectNode o && o.path("result").isObject()) {
       o.remove("result");
     }
@@ -175,7 +223,10 @@ public final class JobConfigs {
   /** Where the JSON went wrong, as an editor counts: line and column from 1. */
   private static ConfigException notJson(String source, JsonProcessingException e) {
     var at = e.getLocation();
-    String where = at == null || at.getLineNr() < 1 ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
+    String where =
+        at == null || at.getLineNr() < 1
+            ? ""
+            : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
     return new ConfigException(source + ": not valid JSON" + where + ": " + e.getOriginalMessage());
   }
 
@@ -184,8 +235,12 @@ public final class JobConfigs {
     return fromJson(root, source, defaultName, JobConfig.Engine.AUTO);
   }
 
-  /** As {@link #fromJson(JsonNode, String, String)}, with {@code defaultEngine} where the spec names none. */
-  public static JobConfig fromJson(JsonNode root, String source, String defaultName, JobConfig.Engine defaultEngine) {
+  /**
+   * As {@link #fromJson(JsonNode, String, String)}, with {@code defaultEngine} where the spec names
+   * none.
+   */
+  public static JobConfig fromJson(
+      JsonNode root, String source, String defaultName, JobConfig.Engine defaultEngine) {
     if (root == null || !root.isObject()) {
       throw new ConfigException(source + ": a job spec must be a JSON object");
     }
@@ -193,15 +248,20 @@ public final class JobConfigs {
     Reader r = new Reader(root, source);
     ModelType model = r.enumValue("model", ModelType.class, null, s -> s.replace('-', '_'));
     if (model == null) {
-      throw new ConfigException(source + ": \"model\" is required (one of ae, dae, vae, conv-vae, aae)");
+      throw new ConfigException(
+          source + ": \"model\" is required (one of ae, dae, vae, conv-vae, aae)");
     }
     String name = name(r, source, defaultName);
-    List<Integer> hidden = r.positiveInts("hidden", switch (model) {
-      case vae -> List.of(400);
-      case aae -> List.of(512, 256);
-      default -> List.of(256, 128);
-    });
-    int latent = r.intIn("latent", model == ModelType.conv_vae || model == ModelType.aae ? 2 : 20, 1, 4096);
+    List<Integer> hidden =
+        r.positiveInts(
+            "hidden",
+            switch (model) {
+              case vae -> List.of(400);
+              case aae -> List.of(512, 256);
+              default -> List.of(256, 128);
+            });
+    int latent =
+        r.intIn("latent", model == ModelType.conv_vae || model == ModelType.aae ? 2 : 20, 1, 4096);
     Noise noise = noise(r, root, model);
     Conv conv = conv(r, root, model);
     double lr = r.doubleIn("lr", 1e-3, MIN_LR, MAX_LR);
@@ -226,7 +286,10 @@ public final class JobConfigs {
         noise,
         conv,
         disc,
-        r.enumValue("optimizer", OptimizerType.class, model == ModelType.conv_vae ? OptimizerType.rmsprop : OptimizerType.adam,
+        r.enumValue(
+            "optimizer",
+            OptimizerType.class,
+            model == ModelType.conv_vae ? OptimizerType.rmsprop : OptimizerType.adam,
             Function.identity()),
         lr,
         r.intIn("batchSize", 128, 1, 65536),
@@ -235,10 +298,16 @@ public final class JobConfigs {
         device,
         frameEverySteps,
         r.intIn("threads", 0, 0, MAX_THREADS),
-        r.intIn("checkpointEverySeconds", DEFAULT_CHECKPOINT_EVERY_SECONDS, 0, MAX_CHECKPOINT_EVERY_SECONDS),
+        r.intIn(
+            "checkpointEverySeconds",
+            DEFAULT_CHECKPOINT_EVERY_SECONDS,
+            0,
+            MAX_CHECKPOINT_EVERY_SECONDS),
         r.intIn("diagnosticsEverySteps", frameEverySteps, 0, 1_000_000),
         variationalOnly(r, root, model, "freeBits", r.doubleIn("freeBits", 0.0, 0.0, 1000.0), 0.0),
-        (int) variationalOnly(r, root, model, "klWarmupSteps", r.intIn("klWarmupSteps", 0, 0, 100_000_000), 0),
+        (int)
+            variationalOnly(
+                r, root, model, "klWarmupSteps", r.intIn("klWarmupSteps", 0, 0, 100_000_000), 0),
         r.intIn("iwaeSamples", 64, 0, 5000),
         engine(r, defaultEngine));
   }
@@ -256,8 +325,13 @@ public final class JobConfigs {
     for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
       String key = it.next();
       if (!KEYS.contains(key)) {
-        throw new ConfigException(source + ": unknown key \"" + key + "\" (known keys: "
-            + KEYS.stream().sorted().collect(Collectors.joining(", ")) + ")");
+        throw new ConfigException(
+            source
+                + ": unknown key \""
+                + key
+                + "\" (known keys: "
+                + KEYS.stream().sorted().collect(Collectors.joining(", "))
+                + ")");
       }
     }
   }
@@ -265,8 +339,11 @@ public final class JobConfigs {
   private static String name(Reader r, String source, String defaultName) {
     String name = r.string("name", defaultName);
     if (!name.matches("[A-Za-z0-9._-]{1,64}")) {
-      throw new ConfigException(source + ": \"name\" must be 1-64 characters of letters, digits, '.', '_' or '-', got \""
-          + name + "\"");
+      throw new ConfigException(
+          source
+              + ": \"name\" must be 1-64 characters of letters, digits, '.', '_' or '-', got \""
+              + name
+              + "\"");
     }
     return name;
   }
@@ -279,7 +356,12 @@ public final class JobConfigs {
     onlyFor(r, model, ModelType.dae, "noise", "dae");
     Reader n = r.object("noise");
     NoiseKind kind = n.enumValue("kind", NoiseKind.class, NoiseKind.gaussian, Function.identity());
-    double level = n.doubleIn("level", kind == NoiseKind.gaussian ? 0.5 : 0.3, 0.0, kind == NoiseKind.gaussian ? 10.0 : 1.0);
+    double level =
+        n.doubleIn(
+            "level",
+            kind == NoiseKind.gaussian ? 0.5 : 0.3,
+            0.0,
+            kind == NoiseKind.gaussian ? 10.0 : 1.0);
     return new Noise(kind, level);
   }
 
@@ -292,40 +374,51 @@ public final class JobConfigs {
     Reader c = r.object("conv");
     List<Integer> channels = c.positiveInts("channels", List.of(32, 64, 64, 64));
     if (channels.size() < 2) {
-      throw new ConfigException(r.source() + ": \"conv.channels\" needs at least 2 layers (the second has stride 2)");
+      throw new ConfigException(
+          r.source() + ": \"conv.channels\" needs at least 2 layers (the second has stride 2)");
     }
     return new Conv(channels, c.intIn("dense", 32, 1, 65536));
   }
 
-  /** The aae's discriminator (its learning rate defaults to the model's); null for every other model. */
+  /**
+   * The aae's discriminator (its learning rate defaults to the model's); null for every other
+   * model.
+   */
   private static Discriminator discriminator(Reader r, JsonNode root, ModelType model, double lr) {
     if (!root.has("discriminator") && model != ModelType.aae) {
       return null;
     }
     onlyFor(r, model, ModelType.aae, "discriminator", "aae");
     Reader d = r.object("discriminator");
-    return new Discriminator(d.positiveInts("hidden", List.of(256, 256)), d.doubleIn("lr", lr, MIN_LR, MAX_LR));
+    return new Discriminator(
+        d.positiveInts("hidden", List.of(256, 256)), d.doubleIn("lr", lr, MIN_LR, MAX_LR));
   }
 
-  private static void onlyFor(Reader r, ModelType model, ModelType owner, String key, String ownerName) {
+  private static void onlyFor(
+      Reader r, ModelType model, ModelType owner, String key, String ownerName) {
     if (model != owner) {
-      throw new ConfigException(r.source() + ": \"" + key + "\" applies only to model " + ownerName);
+      throw new ConfigException(
+          r.source() + ": \"" + key + "\" applies only to model " + ownerName);
     }
   }
 
   private static String device(Reader r, String source) {
     String device = r.string("device", "auto");
     if (!device.equals("auto") && !device.equals("cpu") && !device.matches("cuda(:\\d{1,4})?")) {
-      throw new ConfigException(source + ": \"device\" must be auto, cpu, cuda or cuda:N (N from 0 to 9999), got \""
-          + device + "\"");
+      throw new ConfigException(
+          source
+              + ": \"device\" must be auto, cpu, cuda or cuda:N (N from 0 to 9999), got \""
+              + device
+              + "\"");
     }
     return device;
   }
 
-  private static double variationalOnly(Reader r, JsonNode root, ModelType model, String key, double value,
-      double dflt) {
+  private static double variationalOnly(
+      Reader r, JsonNode root, ModelType model, String key, double value, double dflt) {
     if (root.has(key) && !model.variational() && value != dflt) {
-      throw new ConfigException(r.source() + ": \"" + key + "\" applies only to models vae and conv-vae");
+      throw new ConfigException(
+          r.source() + ": \"" + key + "\" applies only to models vae and conv-vae");
     }
     return value;
   }
@@ -354,7 +447,8 @@ public final class JobConfigs {
     }
 
     private ConfigException bad(String key, String expected, JsonNode got) {
-      return new ConfigException(source + ": \"" + prefix + key + "\" must be " + expected + ", got " + got);
+      return new ConfigException(
+          source + ": \"" + prefix + key + "\" must be " + expected + ", got " + got);
     }
 
     Reader object(String key) {
@@ -363,12 +457,13 @@ public final class JobConfigs {
         throw bad(key, "an object", v);
       }
       if (v != null) {
-        Set<String> allowed = switch (key) {
-          case "noise" -> Set.of("kind", "level");
-          case "conv" -> Set.of("channels", "dense");
-          case "discriminator" -> Set.of("hidden", "lr");
-          default -> Set.of();
-        };
+        Set<String> allowed =
+            switch (key) {
+              case "noise" -> Set.of("kind", "level");
+              case "conv" -> Set.of("channels", "dense");
+              case "discriminator" -> Set.of("hidden", "lr");
+              default -> Set.of();
+            };
         for (Iterator<String> it = v.fieldNames(); it.hasNext(); ) {
           String k = it.next();
           if (!allowed.contains(k)) {
@@ -390,13 +485,16 @@ public final class JobConfigs {
       return v.asText();
     }
 
-    <E extends Enum<E>> E enumValue(String key, Class<E> type, E dflt, Function<String, String> toConstant) {
+    <E extends Enum<E>> E enumValue(
+        String key, Class<E> type, E dflt, Function<String, String> toConstant) {
       JsonNode v = get(key);
       if (v == null) {
         return dflt;
       }
-      String allowed = Arrays.stream(type.getEnumConstants()).map(e -> e.name().replace('_', '-'))
-          .collect(Collectors.joining(", "));
+      String allowed =
+          Arrays.stream(type.getEnumConstants())
+              .map(e -> e.name().replace('_', '-'))
+              .collect(Collectors.joining(", "));
       if (!v.isTextual()) {
         throw bad(key, "one of " + allowed, v);
       }
@@ -434,7 +532,10 @@ public final class JobConfigs {
       if (v == null) {
         return dflt;
       }
-      if (!v.isNumber() || !Double.isFinite(v.asDouble()) || v.asDouble() < min || v.asDouble() > max) {
+      if (!v.isNumber()
+          || !Double.isFinite(v.asDouble())
+          || v.asDouble() < min
+          || v.asDouble() > max) {
         throw bad(key, "a number from " + min + " to " + max, v);
       }
       return v.asDouble();

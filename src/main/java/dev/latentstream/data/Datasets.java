@@ -10,15 +10,17 @@ import java.util.stream.IntStream;
 
 /**
  * Finds and loads datasets. A name ({@code mnist}, {@code fashion-mnist}) is looked up in order in
- * {@code --data-dir/<name>}, {@code ./data/<name>} and {@code /usr/share/datasets/<name>} (where Debian's
- * {@code dataset-fashion-mnist} installs); anything else is taken as a directory holding the four IDX
- * files, raw or {@code .gz}.
+ * {@code --data-dir/<name>}, {@code ./data/<name>} and {@code /usr/share/datasets/<name>} (where
+ * Debian's {@code dataset-fashion-mnist} installs); anything else is taken as a directory holding
+ * the four IDX files, raw or {@code .gz}.
  */
 public final class Datasets {
 
   public static final Path SYSTEM_DIR = Path.of("/usr/share/datasets");
 
-  /** Generated in code by {@link Synthetic}: needs no files or network, for smoke tests and demos. */
+  /**
+   * Generated in code by {@link Synthetic}: needs no files or network, for smoke tests and demos.
+   */
   public static final String SYNTHETIC = "synthetic";
 
   private Datasets() {}
@@ -57,20 +59,37 @@ public final class Datasets {
       return Synthetic.generate(6000, 1000, 1);
     }
     Path dir = locate(nameOrPath, dataDir);
-    Split train = Idx.readSplit(file(dir, KnownDataset.FILES.get(0)), file(dir, KnownDataset.FILES.get(1)));
-    Split test = Idx.readSplit(file(dir, KnownDataset.FILES.get(2)), file(dir, KnownDataset.FILES.get(3)));
+    Split train =
+        Idx.readSplit(file(dir, KnownDataset.FILES.get(0)), file(dir, KnownDataset.FILES.get(1)));
+    Split test =
+        Idx.readSplit(file(dir, KnownDataset.FILES.get(2)), file(dir, KnownDataset.FILES.get(3)));
     if (train.rows() != test.rows() || train.cols() != test.cols()) {
-      throw new DataException(dir + ": train images are " + train.rows() + "x" + train.cols() + " but test images are "
-          + test.rows() + "x" + test.cols());
+      throw new DataException(
+          dir
+              + ": train images are "
+              + train.rows()
+              + "x"
+              + train.cols()
+              + " but test images are "
+              + test.rows()
+              + "x"
+              + test.cols());
     }
-    String name = KnownDataset.byName(nameOrPath).map(KnownDataset::name).orElse(dir.getFileName().toString());
+    String name =
+        KnownDataset.byName(nameOrPath)
+            .map(KnownDataset::name)
+            .orElse(dir.getFileName().toString());
     int classes = Math.max(maxLabel(train), maxLabel(test)) + 1;
-    List<String> classNames = KnownDataset.byName(nameOrPath).map(KnownDataset::classNames)
-        .orElse(IntStream.range(0, classes).mapToObj(Integer::toString).toList());
+    List<String> classNames =
+        KnownDataset.byName(nameOrPath)
+            .map(KnownDataset::classNames)
+            .orElse(IntStream.range(0, classes).mapToObj(Integer::toString).toList());
     return new Dataset(name, train, test, classNames);
   }
 
-  /** Loads the dataset, fetching it first by {@link DatasetFetcher}'s routes when it is not present. */
+  /**
+   * Loads the dataset, fetching it first by {@link DatasetFetcher}'s routes when it is not present.
+   */
   public static Dataset ensure(String name, Path dataDir, Consumer<String> log) {
     if (!SYNTHETIC.equals(name) && find(name, dataDir).isEmpty()) {
       KnownDataset known = KnownDataset.byName(name).orElseThrow(() -> missing(name, dataDir));
@@ -80,7 +99,10 @@ public final class Datasets {
     return load(name, dataDir);
   }
 
-  /** The file in {@code dir} for a base name, preferring {@code .gz}; the {@code .gz} path when neither exists. */
+  /**
+   * The file in {@code dir} for a base name, preferring {@code .gz}; the {@code .gz} path when
+   * neither exists.
+   */
   static Path file(Path dir, String base) {
     Path gz = dir.resolve(base + ".gz");
     Path raw = dir.resolve(base);
@@ -101,11 +123,20 @@ public final class Datasets {
 
   static DataException missing(String nameOrPath, Path dataDir) {
     if (KnownDataset.byName(nameOrPath).isEmpty()) {
-      return new DataException("dataset '" + nameOrPath + "' is neither a known name (mnist, fashion-mnist, synthetic) nor a "
-          + "directory holding " + String.join(", ", KnownDataset.FILES) + " (raw or .gz)");
+      return new DataException(
+          "dataset '"
+              + nameOrPath
+              + "' is neither a known name (mnist, fashion-mnist, synthetic) nor a "
+              + "directory holding "
+              + String.join(", ", KnownDataset.FILES)
+              + " (raw or .gz)");
     }
-    return new DataException("dataset '" + nameOrPath + "' not found; looked in "
-        + searchPath(nameOrPath, dataDir).stream().map(Path::toString).toList()
-        + ". Run: latentstream datasets fetch " + nameOrPath);
+    return new DataException(
+        "dataset '"
+            + nameOrPath
+            + "' not found; looked in "
+            + searchPath(nameOrPath, dataDir).stream().map(Path::toString).toList()
+            + ". Run: latentstream datasets fetch "
+            + nameOrPath);
   }
 }

@@ -20,21 +20,27 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 
 /**
- * One verified download: streamed to a temporary file beside the target while its SHA-256 is computed,
- * then renamed into place only if the length and digest match. A failed download leaves nothing behind.
+ * One verified download: streamed to a temporary file beside the target while its SHA-256 is
+ * computed, then renamed into place only if the length and digest match. A failed download leaves
+ * nothing behind.
  */
 final class Download {
 
-  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(15))
-      .followRedirects(HttpClient.Redirect.NORMAL).build();
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder()
+          .connectTimeout(Duration.ofSeconds(15))
+          .followRedirects(HttpClient.Redirect.NORMAL)
+          .build();
 
   private Download() {}
 
   static void fetch(URI uri, Path target, String sha256, Consumer<String> log) throws IOException {
     Path part = target.resolveSibling(target.getFileName() + ".part");
     try {
-      HttpResponse<InputStream> response = HTTP.send(HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(10))
-          .GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+      HttpResponse<InputStream> response =
+          HTTP.send(
+              HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(10)).GET().build(),
+              HttpResponse.BodyHandlers.ofInputStream());
       if (response.statusCode() != 200) {
         response.body().close();
         throw new IOException("HTTP " + response.statusCode());
@@ -42,7 +48,8 @@ final class Download {
       long length = response.headers().firstValueAsLong("content-length").orElse(-1);
       MessageDigest digest = MessageDigest.getInstance("SHA-256");
       long copied;
-      try (InputStream body = new DigestInputStream(progress(response.body(), length, target), digest);
+      try (InputStream body =
+              new DigestInputStream(progress(response.body(), length, target), digest);
           OutputStream out = Files.newOutputStream(part)) {
         copied = body.transferTo(out);
       }
@@ -70,8 +77,11 @@ final class Download {
     if (console == null || !console.isTerminal()) {
       return in;
     }
-    ProgressBarBuilder b = new ProgressBarBuilder().setTaskName(target.getFileName().toString())
-        .setUnit(" MB", 1 << 20).setInitialMax(length);
+    ProgressBarBuilder b =
+        new ProgressBarBuilder()
+            .setTaskName(target.getFileName().toString())
+            .setUnit(" MB", 1 << 20)
+            .setInitialMax(length);
     return ProgressBar.wrap(in, b);
   }
 }

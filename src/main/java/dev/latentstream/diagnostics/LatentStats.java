@@ -2,9 +2,9 @@ package dev.latentstream.diagnostics;
 
 /**
  * Accumulates the posteriors (or codes) of a pass over test images and turns them into {@link
- * Diagnostics}. Feed it batch by batch with {@link #add}; per dimension it keeps the running mean and
- * sum of squared deviations of the means (Welford's update, so large offsets lose no precision) and, for
- * variational models, the summed KL to N(0, 1).
+ * Diagnostics}. Feed it batch by batch with {@link #add}; per dimension it keeps the running mean
+ * and sum of squared deviations of the means (Welford's update, so large offsets lose no precision)
+ * and, for variational models, the summed KL to N(0, 1).
  *
  * <p>Not thread-safe: one pass, one thread.
  */
@@ -20,7 +20,9 @@ public final class LatentStats {
   private final double[] klSum;
   private long count;
 
-  /** @param variational whether {@link #add} receives log-variances (vae, conv-vae) or bare codes */
+  /**
+   * @param variational whether {@link #add} receives log-variances (vae, conv-vae) or bare codes
+   */
   public LatentStats(int dims, boolean variational) {
     if (dims < 1) {
       throw new IllegalArgumentException("dims must be at least 1, got " + dims);
@@ -33,11 +35,12 @@ public final class LatentStats {
   }
 
   /**
-   * Adds {@code n} images: {@code means} (and {@code logVars} for variational models) laid out image
-   * after image, {@code dims} values each.
+   * Adds {@code n} images: {@code means} (and {@code logVars} for variational models) laid out
+   * image after image, {@code dims} values each.
    */
   public void add(float[] means, float[] logVars, int n) {
-    if (means.length < (long) n * dims || (variational && (logVars == null || logVars.length < (long) n * dims))) {
+    if (means.length < (long) n * dims
+        || (variational && (logVars == null || logVars.length < (long) n * dims))) {
       throw new IllegalArgumentException("expected " + n + " x " + dims + " values");
     }
     for (int i = 0; i < n; i++) {
@@ -81,7 +84,10 @@ public final class LatentStats {
     return kl;
   }
 
-  /** How many of the top dimensions {@link Diagnostics#topKFraction} counts: 5, fewer for small latents. */
+  /**
+   * How many of the top dimensions {@link Diagnostics#topKFraction} counts: 5, fewer for small
+   * latents.
+   */
   public static int topK(int dims) {
     return Math.max(1, Math.min(5, dims / 2));
   }
@@ -96,11 +102,20 @@ public final class LatentStats {
     }
     double[] values = variational ? klPerDimension() : variance;
     int k = topK(dims);
-    return new Diagnostics(step, epoch, variational ? Diagnostics.KL : Diagnostics.VARIANCE, values, active, k,
+    return new Diagnostics(
+        step,
+        epoch,
+        variational ? Diagnostics.KL : Diagnostics.VARIANCE,
+        values,
+        active,
+        k,
         topFraction(values, k));
   }
 
-  /** The share of the (non-negative part of the) total carried by the {@code k} largest values; 0 when all are 0. */
+  /**
+   * The share of the (non-negative part of the) total carried by the {@code k} largest values; 0
+   * when all are 0.
+   */
   static double topFraction(double[] values, int k) {
     double[] sorted = values.clone();
     java.util.Arrays.sort(sorted);

@@ -7,7 +7,8 @@ public final class Interpolation {
   /** {@code steps} points from {@code a} to {@code b} inclusive, laid out point after point. */
   public static float[] path(float[] a, float[] b, int steps, boolean spherical) {
     if (a.length != b.length) {
-      throw new IllegalArgumentException("end points differ in size: " + a.length + " vs " + b.length);
+      throw new IllegalArgumentException(
+          "end points differ in size: " + a.length + " vs " + b.length);
     }
     if (steps < 2) {
       throw new IllegalArgumentException("steps must be at least 2, got " + steps);

@@ -21,10 +21,16 @@ public final class LatentGeometry {
   public final int dims;
   public final float[] mean;
   public final float[] std;
-  /** Rows: the first and second principal direction (unit vectors); the identity axes when dims == 2. */
+
+  /**
+   * Rows: the first and second principal direction (unit vectors); the identity axes when dims ==
+   * 2.
+   */
   public final double[][] axes;
+
   /** Standard deviation of the codes along each of {@link #axes}. */
   public final double[] axisStd;
+
   public final float[][] classMeans;
   public final float[] codes;
   public final int[] labels;
@@ -130,7 +136,9 @@ public final class LatentGeometry {
     return out;
   }
 
-  /** The latent point shown at plane coordinates (u, v): the codes' mean moved along the two axes. */
+  /**
+   * The latent point shown at plane coordinates (u, v): the codes' mean moved along the two axes.
+   */
   public float[] fromPlane(float u, float v) {
     float[] z = new float[dims];
     for (int j = 0; j < dims; j++) {
@@ -152,7 +160,10 @@ public final class LatentGeometry {
     return out;
   }
 
-  /** The codes projected on the two axes (centred on the mean when projecting with PCA), x0, y0, x1, y1, ... */
+  /**
+   * The codes projected on the two axes (centred on the mean when projecting with PCA), x0, y0, x1,
+   * y1, ...
+   */
   public float[] projected() {
     float[] out = new float[count * 2];
     for (int i = 0; i < count; i++) {
@@ -170,8 +181,8 @@ public final class LatentGeometry {
 
   /**
    * Latent points for an n×n manifold over the normal quantiles 0.05…0.95. With a 2-D latent and a
-   * N(0, I) prior the quantiles are the coordinates themselves (the classic figure); otherwise they are
-   * scaled by the codes' spread along the two principal directions, around the codes' mean.
+   * N(0, I) prior the quantiles are the coordinates themselves (the classic figure); otherwise they
+   * are scaled by the codes' spread along the two principal directions, around the codes' mean.
    */
   public float[] manifold(int n, boolean prior) {
     NormalDistribution normal = new NormalDistribution();
@@ -198,7 +209,9 @@ public final class LatentGeometry {
     return z;
   }
 
-  /** An axis range that holds nearly all projected points, padded by 5%: [xMin, xMax, yMin, yMax]. */
+  /**
+   * An axis range that holds nearly all projected points, padded by 5%: [xMin, xMax, yMin, yMax].
+   */
   public static float[] range(float[] xy) {
     int n = xy.length / 2;
     if (n == 0) {
@@ -225,7 +238,8 @@ public final class LatentGeometry {
   }
 
   public static List<String> names(List<String> classNames, int classes) {
-    return classNames.size() >= classes ? classNames : java.util.stream.IntStream.range(0, classes)
-        .mapToObj(Integer::toString).toList();
+    return classNames.size() >= classes
+        ? classNames
+        : java.util.stream.IntStream.range(0, classes).mapToObj(Integer::toString).toList();
   }
 }

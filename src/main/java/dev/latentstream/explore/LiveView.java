@@ -15,8 +15,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * request's {@code PointerScope}; inputs are validated here, so nothing malformed reaches libtorch.
  *
  * <p>The trainer owns the model and hands it over with {@link #attach} once built; it refreshes the
- * latent plane with {@link #update} after each scan of the test set and calls {@link #close} before it
- * frees the model, after which every call fails with "the run has ended".
+ * latent plane with {@link #update} after each scan of the test set and calls {@link #close} before
+ * it frees the model, after which every call fails with "the run has ended".
  */
 public final class LiveView implements LiveModel {
 
@@ -30,7 +30,10 @@ public final class LiveView implements LiveModel {
     this.data = data;
   }
 
-  /** The data set, model and device of a view made before its data set loaded (a finished run's explorer). */
+  /**
+   * The data set, model and device of a view made before its data set loaded (a finished run's
+   * explorer).
+   */
   public void attach(Dataset data, Autoencoder model, Device device) {
     this.data = data;
     attach(model, device);
@@ -120,8 +123,16 @@ public final class LiveView implements LiveModel {
       throw new IllegalArgumentException("n must be at least 1, got " + n);
     }
     if (values == null || values.length != (long) n * per) {
-      throw new IllegalArgumentException(what + ": expected " + n + " x " + per + " = " + (long) n * per
-          + " values, got " + (values == null ? 0 : values.length));
+      throw new IllegalArgumentException(
+          what
+              + ": expected "
+              + n
+              + " x "
+              + per
+              + " = "
+              + (long) n * per
+              + " values, got "
+              + (values == null ? 0 : values.length));
     }
     for (float v : values) {
       if (!Float.isFinite(v)) {
@@ -150,7 +161,8 @@ public final class LiveView implements LiveModel {
 
   private static void checkIndex(int index, int count) {
     if (index < 0 || index >= count) {
-      throw new IllegalArgumentException("test image index must be from 0 to " + (count - 1) + ", got " + index);
+      throw new IllegalArgumentException(
+          "test image index must be from 0 to " + (count - 1) + ", got " + index);
     }
   }
 
@@ -164,7 +176,8 @@ public final class LiveView implements LiveModel {
     model();
     LatentGeometry g = geometry();
     if (label < 0 || label >= g.classMeans.length) {
-      throw new IllegalArgumentException("class must be from 0 to " + (g.classMeans.length - 1) + ", got " + label);
+      throw new IllegalArgumentException(
+          "class must be from 0 to " + (g.classMeans.length - 1) + ", got " + label);
     }
     return g.classMeans[label].clone();
   }

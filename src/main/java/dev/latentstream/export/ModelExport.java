@@ -10,7 +10,10 @@ import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.Locale;
 
-/** Writes a model's weights in one of the {@link Format}s, to bytes or to a file that is never left half-written. */
+/**
+ * Writes a model's weights in one of the {@link Format}s, to bytes or to a file that is never left
+ * half-written.
+ */
 public final class ModelExport {
 
   private ModelExport() {}
@@ -43,8 +46,12 @@ public final class ModelExport {
           return f;
         }
       }
-      throw new IllegalArgumentException("unknown format '" + name + "' (known: "
-          + String.join(", ", Arrays.stream(values()).map(Enum::name).toList()) + ")");
+      throw new IllegalArgumentException(
+          "unknown format '"
+              + name
+              + "' (known: "
+              + String.join(", ", Arrays.stream(values()).map(Enum::name).toList())
+              + ")");
     }
   }
 
@@ -56,8 +63,9 @@ public final class ModelExport {
   }
 
   /**
-   * Writes {@code weights} to {@code out}: into a temporary file beside it, forced to the disk, then renamed
-   * over {@code out}, so a reader sees the old file or the whole new one and a failure leaves no part behind.
+   * Writes {@code weights} to {@code out}: into a temporary file beside it, forced to the disk,
+   * then renamed over {@code out}, so a reader sees the old file or the whole new one and a failure
+   * leaves no part behind.
    *
    * @return the bytes written
    */
@@ -86,7 +94,10 @@ public final class ModelExport {
     }
   }
 
-  /** The part called {@code name} ({@code all}, {@code decoder}), or an exception naming the known ones. */
+  /**
+   * The part called {@code name} ({@code all}, {@code decoder}), or an exception naming the known
+   * ones.
+   */
   public static ModelWeights.Part part(String name) {
     for (ModelWeights.Part p : ModelWeights.Part.values()) {
       if (p.name().equals(name.toLowerCase(Locale.ROOT))) {

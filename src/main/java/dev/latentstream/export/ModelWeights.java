@@ -15,11 +15,19 @@ import org.bytedeco.pytorch.StringTensorDict;
 import org.bytedeco.pytorch.Tensor;
 
 /**
- * A model's parameters as float32 arrays on the Java heap, in the module's order, with the checkpoint they
- * came from ({@code epoch} completed epochs, {@code step} steps) and the part of the model they are.
+ * A model's parameters as float32 arrays on the Java heap, in the module's order, with the
+ * checkpoint they came from ({@code epoch} completed epochs, {@code step} steps) and the part of
+ * the model they are.
  */
-public record ModelWeights(JobConfig job, int height, int width, int epoch, long step, Part part,
-    List<Parameter> parameters, List<String> decoderModules) {
+public record ModelWeights(
+    JobConfig job,
+    int height,
+    int width,
+    int epoch,
+    long step,
+    Part part,
+    List<Parameter> parameters,
+    List<String> decoderModules) {
 
   /** The whole model, or only what decoding codes into images needs. */
   public enum Part {
@@ -35,14 +43,17 @@ public record ModelWeights(JobConfig job, int height, int width, int epoch, long
   }
 
   /**
-   * The weights of the run's latest checkpoint (or, with {@code epoch}, of the one taken at the end of that
-   * epoch).
+   * The weights of the run's latest checkpoint (or, with {@code epoch}, of the one taken at the end
+   * of that epoch).
    *
    * @throws Checkpoint.CheckpointException when there is no such checkpoint or it does not load
    */
   public static ModelWeights read(Path runDir, Integer epoch) {
-    try (Checkpoint.Loaded loaded = epoch == null ? Checkpoint.loadModelWithProgress(runDir)
-        : Checkpoint.loadModelAtEpoch(runDir, epoch); PointerScope scope = new PointerScope()) {
+    try (Checkpoint.Loaded loaded =
+            epoch == null
+                ? Checkpoint.loadModelWithProgress(runDir)
+                : Checkpoint.loadModelAtEpoch(runDir, epoch);
+        PointerScope scope = new PointerScope()) {
       return of(loaded.model(), loaded.progress().epoch(), loaded.progress().step());
     }
   }
@@ -54,10 +65,19 @@ public record ModelWeights(JobConfig job, int height, int width, int epoch, long
       StringTensorDict named = model.named_parameters();
       for (long i = 0; i < named.size(); i++) {
         Tensor t = named.get(i).value();
-        params.add(new Parameter(named.get(i).key().getString(), t.sizes().vec().get(), TensorData.floats(t)));
+        params.add(
+            new Parameter(
+                named.get(i).key().getString(), t.sizes().vec().get(), TensorData.floats(t)));
       }
     }
-    return new ModelWeights(model.job(), model.height(), model.width(), epoch, step, Part.all, List.copyOf(params),
+    return new ModelWeights(
+        model.job(),
+        model.height(),
+        model.width(),
+        epoch,
+        step,
+        Part.all,
+        List.copyOf(params),
         model.decoderModules());
   }
 
@@ -66,8 +86,10 @@ public record ModelWeights(JobConfig job, int height, int width, int epoch, long
     if (wanted == part || wanted == Part.all) {
       return this;
     }
-    List<Parameter> kept = parameters.stream()
-        .filter(p -> decoderModules.stream().anyMatch(m -> p.name().startsWith(m + "."))).toList();
+    List<Parameter> kept =
+        parameters.stream()
+            .filter(p -> decoderModules.stream().anyMatch(m -> p.name().startsWith(m + ".")))
+            .toList();
     return new ModelWeights(job, height, width, epoch, step, wanted, kept, decoderModules);
   }
 
@@ -76,8 +98,9 @@ public record ModelWeights(JobConfig job, int height, int width, int epoch, long
   }
 
   /**
-   * What a file says about the model beyond its tensors, as strings (safetensors' {@code __metadata__}):
-   * the resolved job spec, the image size, the checkpoint's epoch and step, and the part.
+   * What a file says about the model beyond its tensors, as strings (safetensors' {@code
+   * __metadata__}): the resolved job spec, the image size, the checkpoint's epoch and step, and the
+   * part.
    */
   public Map<String, String> metadata() {
     Map<String, String> m = new LinkedHashMap<>();

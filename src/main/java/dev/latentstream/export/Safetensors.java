@@ -10,17 +10,20 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * The safetensors format (huggingface/safetensors): an 8-byte little-endian header length, a JSON header
- * naming each tensor's dtype, shape and byte range in the data ({@code data_offsets}, from the data's start)
- * plus {@code __metadata__} strings, the header padded with spaces to a multiple of 8, then the raw
- * little-endian data in header order. Maven Central holds no maintained Java writer, and the format is this
- * small.
+ * The safetensors format (huggingface/safetensors): an 8-byte little-endian header length, a JSON
+ * header naming each tensor's dtype, shape and byte range in the data ({@code data_offsets}, from
+ * the data's start) plus {@code __metadata__} strings, the header padded with spaces to a multiple
+ * of 8, then the raw little-endian data in header order. Maven Central holds no maintained Java
+ * writer, and the format is this small.
  */
 public final class Safetensors {
 
   private Safetensors() {}
 
-  /** {@code weights} as one safetensors file, every tensor F32, {@link ModelWeights#metadata} as metadata. */
+  /**
+   * {@code weights} as one safetensors file, every tensor F32, {@link ModelWeights#metadata} as
+   * metadata.
+   */
   public static byte[] write(ModelWeights weights) {
     ObjectNode header = JobConfigs.JSON.createObjectNode();
     ObjectNode meta = header.putObject("__metadata__");
@@ -41,7 +44,8 @@ public final class Safetensors {
       throw new IllegalStateException("cannot write a safetensors header", e);
     }
     int padded = (json.length + 7) / 8 * 8;
-    ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(8 + padded + offset)).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer out =
+        ByteBuffer.allocate(Math.toIntExact(8 + padded + offset)).order(ByteOrder.LITTLE_ENDIAN);
     out.putLong(padded);
     out.put(json);
     for (int i = json.length; i < padded; i++) {

@@ -12,16 +12,16 @@ import java.util.zip.ZipOutputStream;
 
 /**
  * A PyTorch {@code state_dict} file as {@code torch.save} writes it and {@code torch.load(path,
- * weights_only=True)} reads it: a zip (stored, not deflated) holding {@code archive/data.pkl}, a pickle
- * (protocol 2) of an {@code OrderedDict} from names to tensors rebuilt by {@code
- * torch._utils._rebuild_tensor_v2} from persistent storages; {@code archive/data/N}, each storage's raw
- * little-endian floats, starting on a 64-byte boundary in the file as torch's writer aligns them (so {@code
- * mmap=True} works); {@code archive/byteorder} and {@code archive/version}.
+ * weights_only=True)} reads it: a zip (stored, not deflated) holding {@code archive/data.pkl}, a
+ * pickle (protocol 2) of an {@code OrderedDict} from names to tensors rebuilt by {@code
+ * torch._utils._rebuild_tensor_v2} from persistent storages; {@code archive/data/N}, each storage's
+ * raw little-endian floats, starting on a 64-byte boundary in the file as torch's writer aligns
+ * them (so {@code mmap=True} works); {@code archive/byteorder} and {@code archive/version}.
  *
- * <p>Written here rather than by libtorch: the presets expose {@code torch::pickle_save(IValue)}, but no way
- * to build the {@code c10::Dict} it would need (GenericDict has neither a constructor nor an insert in
- * Java). Only globals on the weights-only unpickler's allow-list appear ({@code collections.OrderedDict},
- * {@code torch._utils._rebuild_tensor_v2}, {@code torch.FloatStorage}).
+ * <p>Written here rather than by libtorch: the presets expose {@code torch::pickle_save(IValue)},
+ * but no way to build the {@code c10::Dict} it would need (GenericDict has neither a constructor
+ * nor an insert in Java). Only globals on the weights-only unpickler's allow-list appear ({@code
+ * collections.OrderedDict}, {@code torch._utils._rebuild_tensor_v2}, {@code torch.FloatStorage}).
  */
 public final class TorchStateDict {
 
@@ -29,6 +29,7 @@ public final class TorchStateDict {
 
   private static final String ARCHIVE = "archive/";
   private static final int ALIGNMENT = 64;
+
   /** Entries get this DOS time, so the same weights always give the same bytes. */
   private static final long FIXED_TIME = 315_532_800_000L + 86_400_000L;
 
@@ -41,7 +42,8 @@ public final class TorchStateDict {
       put(zip, counted, "byteorder", "little".getBytes(StandardCharsets.US_ASCII));
       int i = 0;
       for (ModelWeights.Parameter p : weights.parameters()) {
-        ByteBuffer data = ByteBuffer.allocate(Math.toIntExact(p.bytes())).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer data =
+            ByteBuffer.allocate(Math.toIntExact(p.bytes())).order(ByteOrder.LITTLE_ENDIAN);
         data.asFloatBuffer().put(p.values());
         put(zip, counted, "data/" + i++, data.array());
       }
@@ -52,13 +54,19 @@ public final class TorchStateDict {
     return counted.toByteArray();
   }
 
-  /** A stored entry whose data starts on an {@link #ALIGNMENT}-byte boundary (padding in an extra field). */
-  private static void put(ZipOutputStream zip, ByteArrayOutputStream counted, String name, byte[] data) throws IOException {
+  /**
+   * A stored entry whose data starts on an {@link #ALIGNMENT}-byte boundary (padding in an extra
+   * field).
+   */
+  private static void put(
+      ZipOutputStream zip, ByteArrayOutputStream counted, String name, byte[] data)
+      throws IOException {
     zip.flush();
     String full = ARCHIVE + name;
     int fixedHeader = 30;
     int extraHeader = 4;
-    long headerEnd = counted.size() + fixedHeader + full.getBytes(StandardCharsets.UTF_8).length + extraHeader;
+    long headerEnd =
+        counted.size() + fixedHeader + full.getBytes(StandardCharsets.UTF_8).length + extraHeader;
     int pad = (int) ((ALIGNMENT - headerEnd % ALIGNMENT) % ALIGNMENT);
     ByteBuffer extra = ByteBuffer.allocate(extraHeader + pad).order(ByteOrder.LITTLE_ENDIAN);
     extra.putShort((short) 0x4246); // "FB", the id torch's own writer pads with
@@ -80,7 +88,10 @@ public final class TorchStateDict {
     zip.closeEntry();
   }
 
-  /** The pickle of {@code OrderedDict([(name, tensor), ...])}, storage {@code i} holding parameter {@code i}. */
+  /**
+   * The pickle of {@code OrderedDict([(name, tensor), ...])}, storage {@code i} holding parameter
+   * {@code i}.
+   */
   static byte[] pickle(ModelWeights weights) {
     Pickle p = new Pickle();
     p.proto();
@@ -92,8 +103,14 @@ public final class TorchStateDict {
       p.global("torch._utils", "_rebuild_tensor_v2");
       p.mark();
       // The persistent id: ("storage", torch.FloatStorage, key, location, numel)
-      p.mark().string("storage").global("torch", "FloatStorage").string(Integer.toString(i++)).string("cpu")
-          .integer(param.values().length).tuple().persistentId();
+      p.mark()
+          .string("storage")
+          .global("torch", "FloatStorage")
+          .string(Integer.toString(i++))
+          .string("cpu")
+          .integer(param.values().length)
+          .tuple()
+          .persistentId();
       p.integer(0);
       long[] shape = param.shape();
       p.mark();
@@ -120,7 +137,10 @@ public final class TorchStateDict {
     return p.out.toByteArray();
   }
 
-  /** The few pickle opcodes a state_dict needs (protocol 2; no memo, which unpicklers do not require). */
+  /**
+   * The few pickle opcodes a state_dict needs (protocol 2; no memo, which unpicklers do not
+   * require).
+   */
   private static final class Pickle {
     final ByteArrayOutputStream out = new ByteArrayOutputStream();
 
@@ -174,7 +194,8 @@ public final class TorchStateDict {
     Pickle string(String s) {
       byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
       op('X');
-      out.writeBytes(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(utf8.length).array());
+      out.writeBytes(
+          ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(utf8.length).array());
       out.writeBytes(utf8);
       return this;
     }
@@ -185,7 +206,8 @@ public final class TorchStateDict {
       }
       if (v >= Integer.MIN_VALUE && v <= Integer.MAX_VALUE) {
         op('J');
-        out.writeBytes(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt((int) v).array());
+        out.writeBytes(
+            ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt((int) v).array());
         return this;
       }
       op(0x8a).op(8); // LONG1: 8 little-endian two's-complement bytes

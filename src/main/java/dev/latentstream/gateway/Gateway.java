@@ -10,15 +10,19 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
- * What the {@link HttpVerticle} instances of one process share: the per-address WebSocket count (the limit
- * holds across event loops) and the port they listen on. Thread-safe: every instance's event loop calls it.
+ * What the {@link HttpVerticle} instances of one process share: the per-address WebSocket count
+ * (the limit holds across event loops) and the port they listen on. Thread-safe: every instance's
+ * event loop calls it.
  */
 public final class Gateway {
 
   private final ConcurrentHashMap<String, Integer> connectionsPerIp = new ConcurrentHashMap<>();
+
   /** Each instance's hub counters, read on that instance's own event loop. */
-  private final java.util.List<java.util.Map.Entry<io.vertx.core.Context, java.util.function.Supplier<JsonObject>>> hubs =
-      new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final java.util.List<
+          java.util.Map.Entry<io.vertx.core.Context, java.util.function.Supplier<JsonObject>>>
+      hubs = new java.util.concurrent.CopyOnWriteArrayList<>();
+
   private final CountDownLatch listening = new CountDownLatch(1);
   private volatile int port = -1;
 
@@ -46,13 +50,20 @@ public final class Gateway {
       hub.getKey().runOnContext(v -> p.complete(hub.getValue().get()));
       parts.add(p.future());
     }
-    return Future.all(parts).map(all -> {
-      JsonObject sum = new JsonObject();
-      for (Future<JsonObject> part : parts) {
-        part.result().forEach(e -> sum.put(e.getKey(), sum.getLong(e.getKey(), 0L) + ((Number) e.getValue()).longValue()));
-      }
-      return sum;
-    });
+    return Future.all(parts)
+        .map(
+            all -> {
+              JsonObject sum = new JsonObject();
+              for (Future<JsonObject> part : parts) {
+                part.result()
+                    .forEach(
+                        e ->
+                            sum.put(
+                                e.getKey(),
+                                sum.getLong(e.getKey(), 0L) + ((Number) e.getValue()).longValue()));
+              }
+              return sum;
+            });
   }
 
   void listening(int actualPort) {

@@ -24,26 +24,29 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The HTTP side. Deployed as one instance per event loop, all listening on the same port; each instance has
- * its own {@link StreamHub}, fed by event-bus publish like a gateway node on a cluster, so fan-out work is
- * spread over every core and REST never waits behind another loop's fan-out. Serves the web page, the REST
- * API ({@link JobsApi}) and {@code /ws}. The WebSocket handshake checks the path, the Origin, the
- * per-address connection limit (shared by the instances through {@link Gateway}; behind a load balancer
- * listed in {@code trustedProxies}, per viewer address it forwards) and, with {@code watchRequiresToken}, the
- * token.
+ * The HTTP side. Deployed as one instance per event loop, all listening on the same port; each
+ * instance has its own {@link StreamHub}, fed by event-bus publish like a gateway node on a
+ * cluster, so fan-out work is spread over every core and REST never waits behind another loop's
+ * fan-out. Serves the web page, the REST API ({@link JobsApi}) and {@code /ws}. The WebSocket
+ * handshake checks the path, the Origin, the per-address connection limit (shared by the instances
+ * through {@link Gateway}; behind a load balancer listed in {@code trustedProxies}, per viewer
+ * address it forwards) and, with {@code watchRequiresToken}, the token.
  *
- * <p>permessage-deflate is off: frames are encoded once and shared, and deflating them again per client on
- * the event loop would undo that (see protocol.md, "Compression").
+ * <p>permessage-deflate is off: frames are encoded once and shared, and deflating them again per
+ * client on the event loop would undo that (see protocol.md, "Compression").
  */
 public final class HttpVerticle extends VerticleBase {
 
   static final int MAX_FRAME_BYTES = 65536;
+
   /** How long a graceful shutdown lets sockets answer their close frame. */
   static final int SHUTDOWN_GRACE_SECONDS = 2;
+
   private static final System.Logger LOG = System.getLogger(HttpVerticle.class.getName());
 
   /** uPlot's files inside its WebJar (org.webjars.npm:uplot, the version pom.xml names). */
   private static final String UPLOT_WEBJAR = "META-INF/resources/webjars/uplot/1.6.30/dist";
+
   private static final Set<String> LOOPBACK_NAMES = Set.of("localhost", "127.0.0.1", "[::1]");
 
   private final ServerConfig config;
@@ -58,10 +61,15 @@ public final class HttpVerticle extends VerticleBase {
     this.gateway = gateway;
   }
 
-  /** Stops accepting at once; open sockets get 1001 "server shutting down" (see attach), then are cut. */
+  /**
+   * Stops accepting at once; open sockets get 1001 "server shutting down" (see attach), then are
+   * cut.
+   */
   @Override
   public Future<?> stop() {
-    return server == null ? Future.succeededFuture() : server.shutdown(SHUTDOWN_GRACE_SECONDS, TimeUnit.SECONDS);
+    return server == null
+        ? Future.succeededFuture()
+        : server.shutdown(SHUTDOWN_GRACE_SECONDS, TimeUnit.SECONDS);
   }
 
   @Override
@@ -73,35 +81,63 @@ public final class HttpVerticle extends VerticleBase {
     new JobsApi(vertx, config, info, hub, gateway, routes).mount(router);
     Ops.mount(router, config, hub::stats); // GET /metrics, /health, /ready
     mountPage(router);
-    // Failures the router raises itself (a body over the limit, a bad body) get the API's error shape and no
+    // Failures the router raises itself (a body over the limit, a bad body) get the API's error
+    // shape and no
     // stack trace in the log; only a real fault (500) is logged, and its details stay in the log.
     router.errorHandler(400, rc -> JobsApi.error(rc, 400, "bad request"));
-    router.errorHandler(413, rc -> JobsApi.error(rc, 413, "the body is larger than " + config.maxMessageBytes()
-        + " bytes (maxMessageBytes)"));
-    router.errorHandler(500, rc -> {
-      LOG.log(System.Logger.Level.ERROR, "unexpected failure on " + rc.request().method() + " " + rc.request().path(),
-          rc.failure());
-      JobsApi.error(rc, 500, "internal error; see the server log");
-    });
-    // Messages up to 4 × maxMessageBytes are read and answered with too_large when over the limit; anything
-    // bigger closes the socket (1009) without being buffered. A single frame may be as big as a message,
-    // so an oversized frame also gets 1009 rather than a dropped connection.
-    return hub.start().compose(v -> vertx.createHttpServer(new HttpServerOptions().setHost(config.host())
-            // Port 0 with several instances: a negative port makes them share one random port.
-            .setPort(config.port() == 0 ? -1 : config.port())
-            .setMaxWebSocketMessageSize(4 * config.maxMessageBytes())
-            .setMaxWebSocketFrameSize(Math.max(MAX_FRAME_BYTES, 4 * config.maxMessageBytes()))
-            .setPerMessageWebSocketCompressionSupported(false).setPerFrameWebSocketCompressionSupported(false))
-        .webSocketHandshakeHandler(this::handshake).webSocketHandler(this::attach)
-        .requestHandler(router).listen()).onSuccess(s -> {
-          server = s;
-          gateway.listening(s.actualPort());
+    router.errorHandler(
+        413,
+        rc ->
+            JobsApi.error(
+                rc,
+                413,
+                "the body is larger than "
+                    + config.maxMessageBytes()
+                    + " bytes (maxMessageBytes)"));
+    router.errorHandler(
+        500,
+        rc -> {
+          LOG.log(
+              System.Logger.Level.ERROR,
+              "unexpected failure on " + rc.request().method() + " " + rc.request().path(),
+              rc.failure());
+          JobsApi.error(rc, 500, "internal error; see the server log");
         });
+    // Messages up to 4 × maxMessageBytes are read and answered with too_large when over the limit;
+    // anything
+    // bigger closes the socket (1009) without being buffered. A single frame may be as big as a
+    // message,
+    // so an oversized frame also gets 1009 rather than a dropped connection.
+    return hub.start()
+        .compose(
+            v ->
+                vertx
+                    .createHttpServer(
+                        new HttpServerOptions()
+                            .setHost(config.host())
+                            // Port 0 with several instances: a negative port makes them share one
+                            // random port.
+                            .setPort(config.port() == 0 ? -1 : config.port())
+                            .setMaxWebSocketMessageSize(4 * config.maxMessageBytes())
+                            .setMaxWebSocketFrameSize(
+                                Math.max(MAX_FRAME_BYTES, 4 * config.maxMessageBytes()))
+                            .setPerMessageWebSocketCompressionSupported(false)
+                            .setPerFrameWebSocketCompressionSupported(false))
+                    .webSocketHandshakeHandler(this::handshake)
+                    .webSocketHandler(this::attach)
+                    .requestHandler(router)
+                    .listen())
+        .onSuccess(
+            s -> {
+              server = s;
+              gateway.listening(s.actualPort());
+            });
   }
 
   /**
-   * The page: as the build packages it under webroot/ on the classpath, else (a build without the page,
-   * e.g. from an IDE) straight from web/ on disk, with uPlot from its WebJar on the classpath.
+   * The page: as the build packages it under webroot/ on the classpath, else (a build without the
+   * page, e.g. from an IDE) straight from web/ on disk, with uPlot from its WebJar on the
+   * classpath.
    */
   private void mountPage(Router router) {
     if (HttpVerticle.class.getResource("/webroot/index.html") != null) {
@@ -110,12 +146,16 @@ public final class HttpVerticle extends VerticleBase {
     }
     Path web = Path.of("web").toAbsolutePath();
     if (!Files.isRegularFile(web.resolve("index.html"))) {
-      LOG.log(System.Logger.Level.WARNING, "no web page: neither webroot/ on the classpath nor " + web);
+      LOG.log(
+          System.Logger.Level.WARNING, "no web page: neither webroot/ on the classpath nor " + web);
       return;
     }
     LOG.log(System.Logger.Level.INFO, "serving the page from " + web);
     router.route("/vendor/*").handler(StaticHandler.create(UPLOT_WEBJAR).setCachingEnabled(false));
-    router.route("/*").handler(StaticHandler.create(FileSystemAccess.ROOT, web.toString()).setCachingEnabled(false));
+    router
+        .route("/*")
+        .handler(
+            StaticHandler.create(FileSystemAccess.ROOT, web.toString()).setCachingEnabled(false));
   }
 
   private void handshake(ServerWebSocketHandshake h) {
@@ -124,11 +164,14 @@ public final class HttpVerticle extends VerticleBase {
       return;
     }
     String origin = h.headers().get("Origin");
-    if (origin != null && !sameOrigin(origin, h.headers().get("Host")) && !config.allowedOrigins().contains(origin)) {
+    if (origin != null
+        && !sameOrigin(origin, h.headers().get("Host"))
+        && !config.allowedOrigins().contains(origin)) {
       h.reject(403);
       return;
     }
-    if (gateway.connections(clientAddress(h.remoteAddress().host(), h.headers(), config.trustedProxies()))
+    if (gateway.connections(
+            clientAddress(h.remoteAddress().host(), h.headers(), config.trustedProxies()))
         >= config.maxConnectionsPerIp()) {
       h.reject(429);
       return;
@@ -141,8 +184,9 @@ public final class HttpVerticle extends VerticleBase {
   }
 
   /**
-   * The page's own origin: the Host it was served from, over http or https. A server on loopback answers to
-   * localhost, 127.0.0.1 and [::1] alike, so those names on the served port are one origin.
+   * The page's own origin: the Host it was served from, over http or https. A server on loopback
+   * answers to localhost, 127.0.0.1 and [::1] alike, so those names on the served port are one
+   * origin.
    */
   boolean sameOrigin(String origin, String host) {
     if (host == null) {
@@ -153,9 +197,13 @@ public final class HttpVerticle extends VerticleBase {
     }
     int colon = host.lastIndexOf(':');
     String servedPort = colon > host.lastIndexOf(']') ? host.substring(colon) : "";
-    return isLoopback(config.host()) && isLoopback(hostOf(host))
-        && LOOPBACK_NAMES.stream().anyMatch(n -> origin.equals("http://" + n + servedPort)
-            || origin.equals("https://" + n + servedPort));
+    return isLoopback(config.host())
+        && isLoopback(hostOf(host))
+        && LOOPBACK_NAMES.stream()
+            .anyMatch(
+                n ->
+                    origin.equals("http://" + n + servedPort)
+                        || origin.equals("https://" + n + servedPort));
   }
 
   private static String hostOf(String hostHeader) {
@@ -176,10 +224,10 @@ public final class HttpVerticle extends VerticleBase {
   }
 
   /**
-   * The viewer's address for the per-address limit: the peer's, or, when the peer is one of {@code trusted}
-   * (a load balancer such as HAProxy with {@code option forwardfor}), the address that proxy appended last to
-   * {@code X-Forwarded-For}. Entries before it were written by the client and prove nothing; an entry that is
-   * not an IP address leaves the peer's.
+   * The viewer's address for the per-address limit: the peer's, or, when the peer is one of {@code
+   * trusted} (a load balancer such as HAProxy with {@code option forwardfor}), the address that
+   * proxy appended last to {@code X-Forwarded-For}. Entries before it were written by the client
+   * and prove nothing; an entry that is not an IP address leaves the peer's.
    */
   static String clientAddress(String peer, MultiMap headers, List<String> trusted) {
     if (trusted.isEmpty() || !trusted.contains(canonical(peer))) {
@@ -194,7 +242,10 @@ public final class HttpVerticle extends VerticleBase {
     return client == null ? peer : client;
   }
 
-  /** The address in one spelling (IPv6 compressed or not), or null when {@code ip} is not an IP literal. */
+  /**
+   * The address in one spelling (IPv6 compressed or not), or null when {@code ip} is not an IP
+   * literal.
+   */
   private static String canonical(String ip) {
     try {
       return InetAddress.ofLiteral(ip).getHostAddress();

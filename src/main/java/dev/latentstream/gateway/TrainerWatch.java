@@ -14,16 +14,17 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Watches the trainer nodes for this gateway process, one instance per process. A node heard for the first
- * time (a gateway that started first, or a trainer restarted) is asked for its jobs, and they are handed to
- * the local hubs; a node silent for {@link #SILENT_MS} has its jobs marked {@code unreachable} rather than
- * left looking {@code running}. Everything it publishes is local to this process: every gateway decides
- * for itself.
+ * Watches the trainer nodes for this gateway process, one instance per process. A node heard for
+ * the first time (a gateway that started first, or a trainer restarted) is asked for its jobs, and
+ * they are handed to the local hubs; a node silent for {@link #SILENT_MS} has its jobs marked
+ * {@code unreachable} rather than left looking {@code running}. Everything it publishes is local to
+ * this process: every gateway decides for itself.
  */
 public final class TrainerWatch extends VerticleBase {
 
   /** Heartbeats come every second; this many milliseconds without one means the node is gone. */
   static final long SILENT_MS = 3000;
+
   private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
 
   private final Map<String, Long> lastHeard = new HashMap<>();
@@ -33,13 +34,17 @@ public final class TrainerWatch extends VerticleBase {
   @Override
   public Future<?> start() {
     vertx.eventBus().<JsonObject>consumer(Addresses.FROM_TRAINER_HEARTBEAT, m -> heard(m.body()));
-    vertx.eventBus().<TrainerEvent>consumer(Addresses.FROM_TRAINER_EVENTS, m -> {
-      switch (m.body()) {
-        case TrainerEvent.Status s -> lastStatus.put(s.job(), s.status());
-        case TrainerEvent.Deleted d -> lastStatus.remove(d.job());
-        default -> { }
-      }
-    });
+    vertx
+        .eventBus()
+        .<TrainerEvent>consumer(
+            Addresses.FROM_TRAINER_EVENTS,
+            m -> {
+              switch (m.body()) {
+                case TrainerEvent.Status s -> lastStatus.put(s.job(), s.status());
+                case TrainerEvent.Deleted d -> lastStatus.remove(d.job());
+                default -> {}
+              }
+            });
     vertx.setPeriodic(1000, id -> markSilentNodes());
     return Future.succeededFuture();
   }
@@ -52,33 +57,56 @@ public final class TrainerWatch extends VerticleBase {
     jobsByNode.put(node, jobs);
     if (isNew) {
       // The node itself: with several trainer nodes, any other would list its own jobs.
-      vertx.eventBus().<JsonObject>request(Addresses.toTrainer(node), new TrainerCommand.ListJobs()).onSuccess(reply ->
-          reply.body().getJsonArray("jobs").forEach(j -> {
-            JsonObject job = (JsonObject) j;
-            publishLocally(job.getInteger("num"), job);
-          })).onFailure(notYet -> lastHeard.remove(node)); // a node still starting: ask again at its next beat
+      vertx
+          .eventBus()
+          .<JsonObject>request(Addresses.toTrainer(node), new TrainerCommand.ListJobs())
+          .onSuccess(
+              reply ->
+                  reply
+                      .body()
+                      .getJsonArray("jobs")
+                      .forEach(
+                          j -> {
+                            JsonObject job = (JsonObject) j;
+                            publishLocally(job.getInteger("num"), job);
+                          }))
+          .onFailure(
+              notYet ->
+                  lastHeard.remove(node)); // a node still starting: ask again at its next beat
     }
   }
 
   private void markSilentNodes() {
     long now = System.currentTimeMillis();
-    lastHeard.entrySet().removeIf(e -> {
-      if (now - e.getValue() <= SILENT_MS) {
-        return false;
-      }
-      for (int num : jobsByNode.getOrDefault(e.getKey(), Set.of())) {
-        JsonObject last = lastStatus.get(num);
-        if (last != null && !"unreachable".equals(last.getString("status"))) {
-          publishLocally(num, last.copy().put("status", "unreachable")
-              .put("error", "the trainer node stopped answering " + (now - e.getValue()) / 1000 + " s ago"));
-        }
-      }
-      jobsByNode.remove(e.getKey());
-      return true;
-    });
+    lastHeard
+        .entrySet()
+        .removeIf(
+            e -> {
+              if (now - e.getValue() <= SILENT_MS) {
+                return false;
+              }
+              for (int num : jobsByNode.getOrDefault(e.getKey(), Set.of())) {
+                JsonObject last = lastStatus.get(num);
+                if (last != null && !"unreachable".equals(last.getString("status"))) {
+                  publishLocally(
+                      num,
+                      last.copy()
+                          .put("status", "unreachable")
+                          .put(
+                              "error",
+                              "the trainer node stopped answering "
+                                  + (now - e.getValue()) / 1000
+                                  + " s ago"));
+                }
+              }
+              jobsByNode.remove(e.getKey());
+              return true;
+            });
   }
 
   private void publishLocally(int num, JsonObject status) {
-    vertx.eventBus().publish(Addresses.FROM_TRAINER_EVENTS, new TrainerEvent.Status(num, status), LOCAL);
+    vertx
+        .eventBus()
+        .publish(Addresses.FROM_TRAINER_EVENTS, new TrainerEvent.Status(num, status), LOCAL);
   }
 }

@@ -14,9 +14,9 @@ import dev.latentstream.wire.SettingChange;
 import io.vertx.core.Vertx;
 
 /**
- * The trainer's listener on the server side: runs on the trainer thread, updates the job's progress and
- * publishes every event on the event bus (which is thread-safe). It never blocks the trainer: publishing
- * only enqueues.
+ * The trainer's listener on the server side: runs on the trainer thread, updates the job's progress
+ * and publishes every event on the event bus (which is thread-safe). It never blocks the trainer:
+ * publishing only enqueues.
  */
 final class EventPublisher implements TrainingListener {
 
@@ -43,7 +43,8 @@ final class EventPublisher implements TrainingListener {
   public void onStep(StepMetrics m) {
     job.step = m.step();
     job.imagesPerSecond = m.imagesPerSecond();
-    publish(new TrainerEvent.Step(job.num, m.step(), m.epoch(), System.currentTimeMillis(), m.terms()));
+    publish(
+        new TrainerEvent.Step(job.num, m.step(), m.epoch(), System.currentTimeMillis(), m.terms()));
   }
 
   @Override

@@ -6,9 +6,10 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 /**
- * Tells every gateway, once a second and whenever a job is added, that this trainer node is alive and which
- * jobs it owns (by number and id), so gateways route each job's commands to it. Runs on the trainer
- * verticle's context: its timer is set from there, and it reads the verticle's {@link JobQueue}.
+ * Tells every gateway, once a second and whenever a job is added, that this trainer node is alive
+ * and which jobs it owns (by number and id), so gateways route each job's commands to it. Runs on
+ * the trainer verticle's context: its timer is set from there, and it reads the verticle's {@link
+ * JobQueue}.
  */
 final class Heartbeat {
 
@@ -16,6 +17,7 @@ final class Heartbeat {
 
   /** This trainer node's name: new every start, so a restarted node is a new node. */
   final String node = java.util.UUID.randomUUID().toString();
+
   private final Vertx vertx;
   private final JobQueue jobs;
   private long timer = -1;
@@ -37,8 +39,13 @@ final class Heartbeat {
   }
 
   void beat() {
-    vertx.eventBus().publish(Addresses.FROM_TRAINER_HEARTBEAT, new JsonObject().put("node", node)
-        .put("jobs", new JsonArray(jobs.all().stream().map(j -> j.num).toList()))
-        .put("ids", new JsonArray(jobs.all().stream().map(j -> j.id).toList())));
+    vertx
+        .eventBus()
+        .publish(
+            Addresses.FROM_TRAINER_HEARTBEAT,
+            new JsonObject()
+                .put("node", node)
+                .put("jobs", new JsonArray(jobs.all().stream().map(j -> j.num).toList()))
+                .put("ids", new JsonArray(jobs.all().stream().map(j -> j.id).toList())));
   }
 }

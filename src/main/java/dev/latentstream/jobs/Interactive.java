@@ -1,18 +1,18 @@
 package dev.latentstream.jobs;
 
-import dev.latentstream.render.FrameRenderer;
-import dev.latentstream.render.Png;
 import dev.latentstream.explore.Interpolation;
 import dev.latentstream.explore.LiveModel;
+import dev.latentstream.render.FrameRenderer;
+import dev.latentstream.render.Png;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.lang.foreign.MemorySegment;
 import java.util.Base64;
 
 /**
- * The interactive requests against a live model (decode, encode, interpolate, attribute): parsed and
- * validated on the caller's thread, run on the trainer thread through {@code Trainer.submit}. Images go
- * back as base64 PNG.
+ * The interactive requests against a live model (decode, encode, interpolate, attribute): parsed
+ * and validated on the caller's thread, run on the trainer thread through {@code Trainer.submit}.
+ * Images go back as base64 PNG.
  */
 sealed interface Interactive {
 
@@ -25,15 +25,26 @@ sealed interface Interactive {
     return switch (op) {
       case "decode" -> new Decode(body.getValue("z"), body.getValue("plane"));
       case "encode" -> new Encode(floats(body, "pixels", 28 * 28 * MAX_BATCH));
-      case "interpolate" -> new Interpolate(body.getValue("from"), body.getValue("to"), steps(body),
-          mode(body.getValue("mode", "linear")));
-      case "attribute" -> new Attribute(body.getValue("from"), classIndex(body, "plus"), classIndex(body, "minus"),
-          number(body, "scale", 1.0));
+      case "interpolate" ->
+          new Interpolate(
+              body.getValue("from"),
+              body.getValue("to"),
+              steps(body),
+              mode(body.getValue("mode", "linear")));
+      case "attribute" ->
+          new Attribute(
+              body.getValue("from"),
+              classIndex(body, "plus"),
+              classIndex(body, "minus"),
+              number(body, "scale", 1.0));
       default -> throw new IllegalArgumentException("unknown request '" + op + "'");
     };
   }
 
-  /** Latent points ({@code z}: one array or an array of arrays) or plane points ({@code plane}: [u, v] or [[u, v], ...]). */
+  /**
+   * Latent points ({@code z}: one array or an array of arrays) or plane points ({@code plane}: [u,
+   * v] or [[u, v], ...]).
+   */
   record Decode(Object z, Object plane) implements Interactive {
     @Override
     public JsonObject run(LiveModel live, FrameRenderer renderer) {
@@ -47,11 +58,15 @@ sealed interface Interactive {
           points[i] = live.fromPlane(uv[i][0], uv[i][1]);
         }
       } else {
-        throw new IllegalArgumentException("decode needs \"z\" (latent points) or \"plane\" (points on the latent plane)");
+        throw new IllegalArgumentException(
+            "decode needs \"z\" (latent points) or \"plane\" (points on the latent plane)");
       }
       float[] images = live.decode(flatten(points), points.length);
-      return new JsonObject().put("images", pngs(images, points.length, live, renderer))
-          .put("z", rows(points)).put("width", live.imageWidth()).put("height", live.imageHeight());
+      return new JsonObject()
+          .put("images", pngs(images, points.length, live, renderer))
+          .put("z", rows(points))
+          .put("width", live.imageWidth())
+          .put("height", live.imageHeight());
     }
   }
 
@@ -60,8 +75,15 @@ sealed interface Interactive {
     public JsonObject run(LiveModel live, FrameRenderer renderer) {
       int size = live.imageHeight() * live.imageWidth();
       if (pixels.length == 0 || pixels.length % size != 0) {
-        throw new IllegalArgumentException("pixels: expected a multiple of " + size + " values (" + live.imageHeight()
-            + "x" + live.imageWidth() + " per image), got " + pixels.length);
+        throw new IllegalArgumentException(
+            "pixels: expected a multiple of "
+                + size
+                + " values ("
+                + live.imageHeight()
+                + "x"
+                + live.imageWidth()
+                + " per image), got "
+                + pixels.length);
       }
       for (float p : pixels) {
         if (!(p >= 0 && p <= 1)) {
@@ -79,9 +101,13 @@ sealed interface Interactive {
         plane.add(array(live.toPlane(mean)));
         planeStd.add(array(live.variational() ? live.planeStd(logVar) : new float[2]));
       }
-      return new JsonObject().put("mean", rows(split(e.mean(), n))).put("logVar", rows(split(e.logVar(), n)))
-          .put("reconstructions", pngs(e.reconstruction(), n, live, renderer)).put("plane", plane)
-          .put("planeStd", planeStd).put("variational", live.variational());
+      return new JsonObject()
+          .put("mean", rows(split(e.mean(), n)))
+          .put("logVar", rows(split(e.logVar(), n)))
+          .put("reconstructions", pngs(e.reconstruction(), n, live, renderer))
+          .put("plane", plane)
+          .put("planeStd", planeStd)
+          .put("variational", live.variational());
     }
   }
 
@@ -92,11 +118,16 @@ sealed interface Interactive {
       float[] b = endpoint(to, "to", live);
       float[] path = Interpolation.path(a, b, steps, spherical);
       float[] images = live.decode(path, steps);
-      return new JsonObject().put("images", pngs(images, steps, live, renderer)).put("mode", spherical ? "spherical" : "linear");
+      return new JsonObject()
+          .put("images", pngs(images, steps, live, renderer))
+          .put("mode", spherical ? "spherical" : "linear");
     }
   }
 
-  /** Adds scale × (mean code of class plus − mean code of class minus) to an image's or point's code. */
+  /**
+   * Adds scale × (mean code of class plus − mean code of class minus) to an image's or point's
+   * code.
+   */
   record Attribute(Object from, int plus, int minus, double scale) implements Interactive {
     @Override
     public JsonObject run(LiveModel live, FrameRenderer renderer) {
@@ -115,7 +146,8 @@ sealed interface Interactive {
       System.arraycopy(z, 0, both, 0, z.length);
       System.arraycopy(edited, 0, both, z.length, z.length);
       float[] images = live.decode(both, 2);
-      return new JsonObject().put("images", pngs(images, 2, live, renderer))
+      return new JsonObject()
+          .put("images", pngs(images, 2, live, renderer))
           .put("label", live.classNames().get(plus) + " − " + live.classNames().get(minus));
     }
   }
@@ -123,7 +155,8 @@ sealed interface Interactive {
   /** {"index": i} (a test image, encoded) or {"z": [...]}. */
   private static float[] endpoint(Object spec, String name, LiveModel live) {
     if (!(spec instanceof JsonObject o)) {
-      throw new IllegalArgumentException("\"" + name + "\" must be an object: {\"index\": n} or {\"z\": [...]}");
+      throw new IllegalArgumentException(
+          "\"" + name + "\" must be an object: {\"index\": n} or {\"z\": [...]}");
     }
     if (o.getValue("index") instanceof Number i) {
       float[] image = live.testImage(i.intValue());
@@ -144,7 +177,8 @@ sealed interface Interactive {
     JsonArray out = new JsonArray();
     for (int i = 0; i < n; i++) {
       float[] one = java.util.Arrays.copyOfRange(images, i * size, (i + 1) * size);
-      Png png = renderer.grid(MemorySegment.ofArray(one), 1, live.imageHeight(), live.imageWidth(), 1);
+      Png png =
+          renderer.grid(MemorySegment.ofArray(one), 1, live.imageHeight(), live.imageWidth(), 1);
       out.add(Base64.getEncoder().encodeToString(png.bytes()));
     }
     return out;
@@ -158,12 +192,14 @@ sealed interface Interactive {
     boolean nested = arr.getValue(0) instanceof JsonArray;
     JsonArray rows = nested ? arr : new JsonArray().add(arr);
     if (rows.size() > MAX_BATCH) {
-      throw new IllegalArgumentException("\"" + name + "\": at most " + MAX_BATCH + " points per request");
+      throw new IllegalArgumentException(
+          "\"" + name + "\": at most " + MAX_BATCH + " points per request");
     }
     float[][] out = new float[rows.size()][];
     for (int r = 0; r < rows.size(); r++) {
       if (!(rows.getValue(r) instanceof JsonArray row) || row.size() != width) {
-        throw new IllegalArgumentException("\"" + name + "\": each point needs " + width + " numbers");
+        throw new IllegalArgumentException(
+            "\"" + name + "\": each point needs " + width + " numbers");
       }
       out[r] = new float[width];
       for (int c = 0; c < width; c++) {
@@ -195,7 +231,10 @@ sealed interface Interactive {
 
   private static int steps(JsonObject body) {
     Object v = body.getValue("steps", 8);
-    if (!(v instanceof Number n) || n.intValue() < 2 || n.intValue() > 64 || n.doubleValue() != n.intValue()) {
+    if (!(v instanceof Number n)
+        || n.intValue() < 2
+        || n.intValue() > 64
+        || n.doubleValue() != n.intValue()) {
       throw new IllegalArgumentException("\"steps\" must be a whole number from 2 to 64");
     }
     return n.intValue();
@@ -210,8 +249,11 @@ sealed interface Interactive {
   }
 
   private static int classIndex(JsonObject body, String key) {
-    if (!(body.getValue(key) instanceof Number n) || n.intValue() < 0 || n.doubleValue() != n.intValue()) {
-      throw new IllegalArgumentException("\"" + key + "\" must be a class index (a whole number from 0)");
+    if (!(body.getValue(key) instanceof Number n)
+        || n.intValue() < 0
+        || n.doubleValue() != n.intValue()) {
+      throw new IllegalArgumentException(
+          "\"" + key + "\" must be a class index (a whole number from 0)");
     }
     return n.intValue();
   }

@@ -12,19 +12,27 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * One job: a run directory, its spec and where it stands. Its status changes only through {@link #moveTo},
- * which refuses a move the life cycle does not have (a completed job never runs again: resuming it makes a
- * new {@code Job} for the same run).
+ * One job: a run directory, its spec and where it stands. Its status changes only through {@link
+ * #moveTo}, which refuses a move the life cycle does not have (a completed job never runs again:
+ * resuming it makes a new {@code Job} for the same run).
  *
- * <p>Threads: the status and the request flags are written by the trainer verticle's context (see {@link
- * JobControl}); the progress fields are written by the job's trainer thread ({@link EventPublisher}); anyone
- * reads them (all volatile).
+ * <p>Threads: the status and the request flags are written by the trainer verticle's context (see
+ * {@link JobControl}); the progress fields are written by the job's trainer thread ({@link
+ * EventPublisher}); anyone reads them (all volatile).
  */
 final class Job {
 
   enum Status {
-    queued, running, paused, completed, stopped, failed,
-    /** Stopped by a graceful server shutdown; resumed by the next server when {@code resumeInterrupted}. */
+    queued,
+    running,
+    paused,
+    completed,
+    stopped,
+    failed,
+    /**
+     * Stopped by a graceful server shutdown; resumed by the next server when {@code
+     * resumeInterrupted}.
+     */
     interrupted,
     /** A run directory this server cannot read (see {@link Job#damage}); it can only be deleted. */
     damaged;
@@ -45,38 +53,54 @@ final class Job {
   final int num;
   final String id;
   final Path runDir;
+
   /** Null only for a {@code damaged} run whose job.json does not read. */
   final JobConfig spec;
+
   /** When it was first queued: the queue's order across restarts. */
   volatile long queuedAtMillis = System.currentTimeMillis();
+
   /** Why a {@code damaged} run cannot be read; null otherwise. */
   volatile String damage;
+
   /** The checkpoint step this run continues from, or -1 for a fresh run. */
   final long resumedAtStep;
+
   private volatile Status status;
   volatile Trainer trainer;
+
   /**
-   * What the user asked for while the trainer was not yet built (the dataset loads first); the trainer
-   * thread applies it as soon as it has a {@link Trainer}. Both sides write their field, then read the
-   * other's: one of them sees both.
+   * What the user asked for while the trainer was not yet built (the dataset loads first); the
+   * trainer thread applies it as soon as it has a {@link Trainer}. Both sides write their field,
+   * then read the other's: one of them sees both.
    */
   volatile boolean pauseRequested;
+
   volatile boolean stopRequested;
   volatile long step;
   volatile int epoch;
   volatile int batchesPerEpoch;
   volatile double testLoss = Double.NaN;
+
   /** The IWAE bound after the final epoch of a VAE run, nats per image; NaN until then. */
   volatile double iwae = Double.NaN;
+
   volatile double imagesPerSecond;
   volatile double epochSeconds = Double.NaN;
   volatile String device = "";
-  /** The engine the run computes with once it started ({@code libtorch} or {@code native}); empty before. */
+
+  /**
+   * The engine the run computes with once it started ({@code libtorch} or {@code native}); empty
+   * before.
+   */
   volatile String engine = "";
+
   volatile List<String> classes = List.of();
   volatile String error;
+
   /** The id of the sweep this job is a member of, or null. */
   volatile String sweep;
+
   volatile long startedAtMillis;
   volatile long updatedAtMillis = System.currentTimeMillis();
 
@@ -97,7 +121,8 @@ final class Job {
   /**
    * Moves this job to {@code to}.
    *
-   * @throws IllegalStateException if the life cycle has no such move (a bug in the caller, never a user's error)
+   * @throws IllegalStateException if the life cycle has no such move (a bug in the caller, never a
+   *     user's error)
    */
   void moveTo(Status to) {
     Status from = status;
@@ -110,11 +135,12 @@ final class Job {
 
   /** Records how its trainer ended; a stop that a shutdown asked for stays {@code interrupted}. */
   void finished(RunSummary s) {
-    Status to = switch (s.status()) {
-      case COMPLETED -> Status.completed;
-      case STOPPED -> status == Status.interrupted ? Status.interrupted : Status.stopped;
-      case FAILED -> Status.failed;
-    };
+    Status to =
+        switch (s.status()) {
+          case COMPLETED -> Status.completed;
+          case STOPPED -> status == Status.interrupted ? Status.interrupted : Status.stopped;
+          case FAILED -> Status.failed;
+        };
     if (to != status) {
       moveTo(to);
     }
@@ -127,7 +153,10 @@ final class Job {
     return status == s;
   }
 
-  /** What the run already showed before this job continues it: its classes, last test loss and step rate. */
+  /**
+   * What the run already showed before this job continues it: its classes, last test loss and step
+   * rate.
+   */
   void carryOver(Job before) {
     classes = before.classes;
     testLoss = before.testLoss;
@@ -136,7 +165,9 @@ final class Job {
     queuedAtMillis = System.currentTimeMillis();
   }
 
-  /** A run directory that cannot be read, listed with the reason so its owner can see and delete it. */
+  /**
+   * A run directory that cannot be read, listed with the reason so its owner can see and delete it.
+   */
   static Job damaged(int num, Path runDir, JobConfig specOrNull, String reason) {
     Job j = new Job(num, runDir.getFileName().toString(), runDir, specOrNull, Status.damaged, -1);
     j.damage = reason;
@@ -164,18 +195,41 @@ final class Job {
 
   JsonObject toJson() {
     if (spec == null) {
-      return new JsonObject().put("id", id).put("num", num).put("status", status.name()).put("name", id)
-          .put("step", step).put("epoch", epoch).put("progress", 0.0).put("updatedAt", updatedAtMillis)
-          .put("classes", new JsonArray()).put("error", error).put("damage", damage);
+      return new JsonObject()
+          .put("id", id)
+          .put("num", num)
+          .put("status", status.name())
+          .put("name", id)
+          .put("step", step)
+          .put("epoch", epoch)
+          .put("progress", 0.0)
+          .put("updatedAt", updatedAtMillis)
+          .put("classes", new JsonArray())
+          .put("error", error)
+          .put("damage", damage);
     }
-    JsonObject j = new JsonObject()
-        .put("id", id).put("num", num).put("status", status.name()).put("name", spec.name())
-        .put("model", spec.model().wireName()).put("dataset", spec.dataset()).put("step", step).put("epoch", epoch)
-        .put("epochs", spec.epochs()).put("batchesPerEpoch", batchesPerEpoch)
-        .put("progress", batchesPerEpoch == 0 ? 0.0 : Math.min(1.0, step / (double) ((long) spec.epochs() * batchesPerEpoch)))
-        .put("device", device).put("engine", engine).put("updatedAt", updatedAtMillis)
-        .put("classes", new JsonArray(classes))
-        .put("spec", new JsonObject(JobConfigs.toJson(spec)));
+    JsonObject j =
+        new JsonObject()
+            .put("id", id)
+            .put("num", num)
+            .put("status", status.name())
+            .put("name", spec.name())
+            .put("model", spec.model().wireName())
+            .put("dataset", spec.dataset())
+            .put("step", step)
+            .put("epoch", epoch)
+            .put("epochs", spec.epochs())
+            .put("batchesPerEpoch", batchesPerEpoch)
+            .put(
+                "progress",
+                batchesPerEpoch == 0
+                    ? 0.0
+                    : Math.min(1.0, step / (double) ((long) spec.epochs() * batchesPerEpoch)))
+            .put("device", device)
+            .put("engine", engine)
+            .put("updatedAt", updatedAtMillis)
+            .put("classes", new JsonArray(classes))
+            .put("spec", new JsonObject(JobConfigs.toJson(spec)));
     if (Double.isFinite(iwae)) {
       j.put("iwae", iwae);
     }

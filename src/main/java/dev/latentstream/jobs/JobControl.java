@@ -2,8 +2,8 @@ package dev.latentstream.jobs;
 
 import dev.latentstream.config.JobConfig;
 import dev.latentstream.config.JobConfigs;
-import dev.latentstream.rundir.RunIdentity;
 import dev.latentstream.rundir.Checkpoint;
+import dev.latentstream.rundir.RunIdentity;
 import dev.latentstream.train.RunSummary;
 import dev.latentstream.train.Trainer;
 import io.vertx.core.json.JsonObject;
@@ -18,9 +18,10 @@ import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 /**
- * What a user (or a shutdown) does to jobs: queue, pause, resume, stop, delete, change a setting. Each step
- * moves the {@link Job} through its life cycle, tells the viewers ({@link JobEvents}) and launches what the
- * {@link JobQueue} says has a slot. Threads: runs on the trainer verticle's context only.
+ * What a user (or a shutdown) does to jobs: queue, pause, resume, stop, delete, change a setting.
+ * Each step moves the {@link Job} through its life cycle, tells the viewers ({@link JobEvents}) and
+ * launches what the {@link JobQueue} says has a slot. Threads: runs on the trainer verticle's
+ * context only.
  */
 final class JobControl {
 
@@ -28,11 +29,20 @@ final class JobControl {
   private final JobQueue queue;
   private final TrainerThreads threads;
   private final JobEvents events;
-  /** Told of a run that trains again or is deleted: its explored model (see ModelRequests) must go. */
+
+  /**
+   * Told of a run that trains again or is deleted: its explored model (see ModelRequests) must go.
+   */
   private final Consumer<Job> changed;
+
   private boolean shuttingDown;
 
-  JobControl(Path runsDir, JobQueue queue, TrainerThreads threads, JobEvents events, Consumer<Job> changed) {
+  JobControl(
+      Path runsDir,
+      JobQueue queue,
+      TrainerThreads threads,
+      JobEvents events,
+      Consumer<Job> changed) {
     this.runsDir = runsDir;
     this.changed = changed;
     this.queue = queue;
@@ -41,15 +51,18 @@ final class JobControl {
   }
 
   /**
-   * Queues a new job numbered {@code num}; the caller then launches it ({@link #schedule}). On a cluster two
-   * trainer nodes may start a job of the same name in the same second: the cluster-wide number keeps their
-   * ids apart.
+   * Queues a new job numbered {@code num}; the caller then launches it ({@link #schedule}). On a
+   * cluster two trainer nodes may start a job of the same name in the same second: the cluster-wide
+   * number keeps their ids apart.
    */
   Job enqueue(JobConfig spec, int num, boolean clustered) {
     return enqueue(spec, num, clustered, null);
   }
 
-  /** As {@link #enqueue(JobConfig, int, boolean)}, for a member of the sweep {@code sweep} (null: none). */
+  /**
+   * As {@link #enqueue(JobConfig, int, boolean)}, for a member of the sweep {@code sweep} (null:
+   * none).
+   */
   Job enqueue(JobConfig spec, int num, boolean clustered, String sweep) {
     String id = uniqueId(clustered ? spec.name() + "-" + num : spec.name());
     Job j = new Job(num, id, runsDir.resolve(id), spec, Job.Status.queued, -1);
@@ -59,7 +72,8 @@ final class JobControl {
       Files.createDirectories(j.runDir);
       Files.writeString(j.runDir.resolve("job.json"), JobConfigs.toJson(spec));
     } catch (IOException e) {
-      throw new ReplyError(ReplyError.INTERNAL, "cannot create the run directory of " + id + ": " + e.getMessage());
+      throw new ReplyError(
+          ReplyError.INTERNAL, "cannot create the run directory of " + id + ": " + e.getMessage());
     }
     new RunIdentity(id, num).write(j.runDir);
     events.writeStatusFile(j);
@@ -69,7 +83,8 @@ final class JobControl {
   }
 
   String uniqueId(String name) {
-    String base = name + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+    String base =
+        name + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
     String id = base;
     for (int i = 2; queue.containsId(id) || Files.exists(runsDir.resolve(id)); i++) {
       id = base + "-" + i;
@@ -101,12 +116,16 @@ final class JobControl {
 
   Job pause(Job j) {
     if (!j.is(Job.Status.running)) {
-      throw new ReplyError(ReplyError.CONFLICT, "job " + j.id + " is " + j.status() + ", not running");
+      throw new ReplyError(
+          ReplyError.CONFLICT, "job " + j.id + " is " + j.status() + ", not running");
     }
     return setPaused(j, true);
   }
 
-  /** Records the request on the job (a trainer still being built picks it up) and tells a running trainer. */
+  /**
+   * Records the request on the job (a trainer still being built picks it up) and tells a running
+   * trainer.
+   */
   private Job setPaused(Job j, boolean paused) {
     j.pauseRequested = paused;
     Trainer t = j.trainer;
@@ -131,12 +150,14 @@ final class JobControl {
       throw new ReplyError(ReplyError.CONFLICT, "job " + j.id + " is already " + j.status());
     }
     if (!Checkpoint.exists(j.runDir)) {
-      throw new ReplyError(ReplyError.CONFLICT, "job " + j.id + " has no checkpoint to resume from");
+      throw new ReplyError(
+          ReplyError.CONFLICT, "job " + j.id + " has no checkpoint to resume from");
     }
     Checkpoint.Progress p = Checkpoint.readProgress(j.runDir);
     JobConfig spec = p.job();
     if (p.epoch() >= spec.epochs()) {
-      throw new ReplyError(ReplyError.CONFLICT, "job " + j.id + " already trained all " + spec.epochs() + " epochs");
+      throw new ReplyError(
+          ReplyError.CONFLICT, "job " + j.id + " already trained all " + spec.epochs() + " epochs");
     }
     changed.accept(j);
     Job again = new Job(j.num, j.id, j.runDir, spec, Job.Status.queued, p.step());
@@ -145,7 +166,9 @@ final class JobControl {
     queue.enqueue(again);
     events.writeStatusFile(again);
     events.status(again);
-    events.log(again, "resuming " + j.id + " from its checkpoint " + p.where() + " (step " + p.step() + ")");
+    events.log(
+        again,
+        "resuming " + j.id + " from its checkpoint " + p.where() + " (step " + p.step() + ")");
     schedule();
     return again;
   }
@@ -168,7 +191,8 @@ final class JobControl {
       return j;
     }
     if (!j.active()) {
-      throw new ReplyError(ReplyError.CONFLICT, "job " + j.id + " is " + j.status() + ", nothing to stop");
+      throw new ReplyError(
+          ReplyError.CONFLICT, "job " + j.id + " is " + j.status() + ", nothing to stop");
     }
     j.stopRequested = true;
     Trainer t = j.trainer;
@@ -180,7 +204,8 @@ final class JobControl {
 
   JsonObject delete(Job j) {
     if (j.active()) {
-      throw new ReplyError(ReplyError.CONFLICT, "job " + j.id + " is " + j.status() + "; stop it before deleting");
+      throw new ReplyError(
+          ReplyError.CONFLICT, "job " + j.id + " is " + j.status() + "; stop it before deleting");
     }
     changed.accept(j);
     if (Files.exists(j.runDir)) {
@@ -188,9 +213,10 @@ final class JobControl {
         files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
       } catch (IOException | UncheckedIOException e) {
         // The reply goes to clients: name the job, not the server's paths (the log has them).
-        System.getLogger(JobControl.class.getName()).log(System.Logger.Level.WARNING,
-            "cannot delete " + j.runDir + ": " + e);
-        throw new ReplyError(ReplyError.INTERNAL, "cannot delete the files of job " + j.id + "; see the server log");
+        System.getLogger(JobControl.class.getName())
+            .log(System.Logger.Level.WARNING, "cannot delete " + j.runDir + ": " + e);
+        throw new ReplyError(
+            ReplyError.INTERNAL, "cannot delete the files of job " + j.id + "; see the server log");
       }
     }
     queue.remove(j);
@@ -200,19 +226,23 @@ final class JobControl {
 
   JsonObject set(Job j, String key, double value) {
     if (j.trainer == null || !j.active()) {
-      throw new ReplyError(ReplyError.CONFLICT, "job " + j.id + (j.active() ? " is still starting" : " is not training"));
+      throw new ReplyError(
+          ReplyError.CONFLICT,
+          "job " + j.id + (j.active() ? " is still starting" : " is not training"));
     }
     if (key == null || !Double.isFinite(value)) {
-      throw new ReplyError(ReplyError.BAD_REQUEST, "set needs \"key\" (a string) and \"value\" (a finite number)");
+      throw new ReplyError(
+          ReplyError.BAD_REQUEST, "set needs \"key\" (a string) and \"value\" (a finite number)");
     }
     j.trainer.set(key, value);
     return new JsonObject().put("job", j.id).put("key", key).put("value", value);
   }
 
   /**
-   * For a graceful shutdown: marks every running or paused job {@code interrupted} (status.json too, so the
-   * next server can resume it even if its trainer does not stop in time) and stops every trainer. Queued jobs
-   * stay queued (their status.json says so): the next server queues them again.
+   * For a graceful shutdown: marks every running or paused job {@code interrupted} (status.json
+   * too, so the next server can resume it even if its trainer does not stop in time) and stops
+   * every trainer. Queued jobs stay queued (their status.json says so): the next server queues them
+   * again.
    */
   void interruptAll() {
     shuttingDown = true;

@@ -11,9 +11,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 
 /**
- * What the trainer node says about its jobs outside training itself: status changes and log lines on the
- * event bus, and the {@code status.json} the next server reads. Publishing only enqueues, so any thread may
- * call it; the verticle's context does.
+ * What the trainer node says about its jobs outside training itself: status changes and log lines
+ * on the event bus, and the {@code status.json} the next server reads. Publishing only enqueues, so
+ * any thread may call it; the verticle's context does.
  */
 final class JobEvents {
 
@@ -36,12 +36,16 @@ final class JobEvents {
     bus.publish(Addresses.FROM_TRAINER_EVENTS, new TrainerEvent.Deleted(j.num, j.id));
   }
 
-  /** Writes the job's status where the next server looks; a failure is logged to the job's viewers. */
+  /**
+   * Writes the job's status where the next server looks; a failure is logged to the job's viewers.
+   */
   void writeStatusFile(Job j) {
     try {
       Files.createDirectories(j.runDir);
       // Whole or not at all: a full disk leaves the last status.json, never half of one.
-      AtomicFile.write(j.runDir.resolve(RunStatus.FILE), j.toJson().encodePrettily().getBytes(StandardCharsets.UTF_8));
+      AtomicFile.write(
+          j.runDir.resolve(RunStatus.FILE),
+          j.toJson().encodePrettily().getBytes(StandardCharsets.UTF_8));
     } catch (IOException | UncheckedIOException e) {
       log(j, "cannot write status.json: " + e.getMessage());
     }

@@ -10,9 +10,10 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The jobs a trainer node knows, in the order it learnt of them, and the queue of those waiting for a
- * slot: at most {@code slots} run (or are paused) at once, and at most {@code queueLimit} wait once the
- * slots are full. Plain Java; it starts nothing itself: {@link #startable()} says which jobs to launch.
+ * The jobs a trainer node knows, in the order it learnt of them, and the queue of those waiting for
+ * a slot: at most {@code slots} run (or are paused) at once, and at most {@code queueLimit} wait
+ * once the slots are full. Plain Java; it starts nothing itself: {@link #startable()} says which
+ * jobs to launch.
  *
  * <p>Threads: owned by the trainer verticle's context; not thread-safe.
  */
@@ -36,15 +37,16 @@ final class JobQueue {
 
   JobQueue(int slots, int queueLimit) {
     if (slots < 1 || queueLimit < 0) {
-      throw new IllegalArgumentException("slots must be 1 or more and queueLimit 0 or more, got " + slots + ", "
-          + queueLimit);
+      throw new IllegalArgumentException(
+          "slots must be 1 or more and queueLimit 0 or more, got " + slots + ", " + queueLimit);
     }
     this.slots = slots;
     this.queueLimit = queueLimit;
   }
 
   /**
-   * Whether one more job may queue: while a slot is free it starts at once, else it needs room in the queue.
+   * Whether one more job may queue: while a slot is free it starts at once, else it needs room in
+   * the queue.
    *
    * @throws Full if not
    */
@@ -54,16 +56,30 @@ final class JobQueue {
     }
   }
 
-  /** Whether {@code n} jobs (a sweep's) may queue together, all or none: those without a free slot need room. */
+  /**
+   * Whether {@code n} jobs (a sweep's) may queue together, all or none: those without a free slot
+   * need room.
+   */
   void checkRoom(int n) {
     long free = Math.max(0, slots - running());
     if (waiting() + n > queueLimit + free) {
-      throw new Full("the queue cannot take the sweep's " + n + " runs (" + waiting() + " waiting, " + free
-          + " free slots, queueLimit " + queueLimit + ")");
+      throw new Full(
+          "the queue cannot take the sweep's "
+              + n
+              + " runs ("
+              + waiting()
+              + " waiting, "
+              + free
+              + " free slots, queueLimit "
+              + queueLimit
+              + ")");
     }
   }
 
-  /** Adds a queued job at the back of the queue; a job of the same id (an earlier run of it) is replaced. */
+  /**
+   * Adds a queued job at the back of the queue; a job of the same id (an earlier run of it) is
+   * replaced.
+   */
   void enqueue(Job j) {
     if (!j.is(Job.Status.queued)) {
       throw new IllegalArgumentException("job " + j.id + " is " + j.status() + ", not queued");
@@ -76,7 +92,9 @@ final class JobQueue {
     waiting.add(j);
   }
 
-  /** Adds a job that does not queue (a run found on disk), or replaces the earlier one of its id. */
+  /**
+   * Adds a job that does not queue (a run found on disk), or replaces the earlier one of its id.
+   */
   void list(Job j) {
     if (j.is(Job.Status.queued)) {
       throw new IllegalArgumentException("a queued job goes through enqueue: " + j.id);
@@ -84,7 +102,10 @@ final class JobQueue {
     jobs.put(j.id, j);
   }
 
-  /** Takes a job out of the queue (it was stopped or interrupted before it started); it stays listed. */
+  /**
+   * Takes a job out of the queue (it was stopped or interrupted before it started); it stays
+   * listed.
+   */
   void unqueue(Job j) {
     waiting.remove(j);
   }
@@ -99,8 +120,8 @@ final class JobQueue {
   }
 
   /**
-   * Takes from the front of the queue as many jobs as there are free slots; the caller launches them (and
-   * moves each to {@code running} before it asks again).
+   * Takes from the front of the queue as many jobs as there are free slots; the caller launches
+   * them (and moves each to {@code running} before it asks again).
    */
   List<Job> startable() {
     List<Job> out = new ArrayList<>();
@@ -112,13 +133,15 @@ final class JobQueue {
   }
 
   /**
-   * By id (a string) or number; a string of digits that is no job's id is read as a number (a REST path
-   * carries either). Empty if there is no such job.
+   * By id (a string) or number; a string of digits that is no job's id is read as a number (a REST
+   * path carries either). Empty if there is no such job.
    */
   Optional<Job> find(Object ref) {
     if (ref instanceof String s) {
       Job j = jobs.get(s);
-      return j != null || !s.matches("[0-9]{1,9}") ? Optional.ofNullable(j) : find(Integer.parseInt(s));
+      return j != null || !s.matches("[0-9]{1,9}")
+          ? Optional.ofNullable(j)
+          : find(Integer.parseInt(s));
     }
     if (ref instanceof Number n) {
       return jobs.values().stream().filter(x -> x.num == n.intValue()).findFirst();
@@ -142,7 +165,9 @@ final class JobQueue {
 
   /** Jobs holding a slot: running or paused. */
   long running() {
-    return jobs.values().stream().filter(j -> j.is(Job.Status.running) || j.is(Job.Status.paused)).count();
+    return jobs.values().stream()
+        .filter(j -> j.is(Job.Status.running) || j.is(Job.Status.paused))
+        .count();
   }
 
   long waiting() {

@@ -8,10 +8,11 @@ import java.util.function.Function;
 import java.util.function.ToLongFunction;
 
 /**
- * The models of finished runs brought back to answer interactive requests, least recently used first out:
- * at most {@code maxModels} at once, and together at most {@code maxBytes} (by each run's estimate). A run
- * evicted is brought back again on its next request. Plain Java: {@code open} makes an entry (an {@code
- * Explorer} in the server), {@code close} is called on every entry that leaves.
+ * The models of finished runs brought back to answer interactive requests, least recently used
+ * first out: at most {@code maxModels} at once, and together at most {@code maxBytes} (by each
+ * run's estimate). A run evicted is brought back again on its next request. Plain Java: {@code
+ * open} makes an entry (an {@code Explorer} in the server), {@code close} is called on every entry
+ * that leaves.
  *
  * <p>Threads: owned by the trainer verticle's context; not thread-safe.
  */
@@ -21,8 +22,10 @@ final class ModelCache<M extends AutoCloseable> {
   private final long maxBytes;
   private final Function<Job, M> open;
   private final ToLongFunction<Job> bytes;
+
   /** By job id, in access order: the first is the least recently used. */
   private final LinkedHashMap<String, Entry<M>> entries = new LinkedHashMap<>(16, 0.75f, true);
+
   private long used;
   private long opened;
 
@@ -39,10 +42,11 @@ final class ModelCache<M extends AutoCloseable> {
   }
 
   /**
-   * The model of {@code j}, brought back if it is not here, after evicting the least recently used until it
-   * fits.
+   * The model of {@code j}, brought back if it is not here, after evicting the least recently used
+   * until it fits.
    *
-   * @throws ReplyError (conflict) when the cache holds no models or the run alone is over {@code maxBytes}
+   * @throws ReplyError (conflict) when the cache holds no models or the run alone is over {@code
+   *     maxBytes}
    */
   M get(Job j) {
     Entry<M> e = entries.get(j.id);
@@ -54,8 +58,12 @@ final class ModelCache<M extends AutoCloseable> {
     }
     long size = bytes.applyAsLong(j);
     if (maxModels == 0 || size > maxBytes) {
-      throw new ReplyError(ReplyError.CONFLICT, "job " + j.id + " has no live model and the server keeps none of"
-          + " finished runs within its limits (server keys \"maxExploredModels\", \"maxJobBytes\")");
+      throw new ReplyError(
+          ReplyError.CONFLICT,
+          "job "
+              + j.id
+              + " has no live model and the server keeps none of"
+              + " finished runs within its limits (server keys \"maxExploredModels\", \"maxJobBytes\")");
     }
     while (!entries.isEmpty() && (entries.size() >= maxModels || used + size > maxBytes)) {
       evict(entries.keySet().iterator().next());
@@ -67,7 +75,9 @@ final class ModelCache<M extends AutoCloseable> {
     return model;
   }
 
-  /** Closes and forgets the run's model, if here (its run was deleted, resumed or its model failed). */
+  /**
+   * Closes and forgets the run's model, if here (its run was deleted, resumed or its model failed).
+   */
   void evict(String id) {
     Entry<M> e = entries.remove(id);
     if (e != null) {
@@ -114,7 +124,8 @@ final class ModelCache<M extends AutoCloseable> {
     try {
       m.close();
     } catch (Exception e) {
-      System.getLogger(ModelCache.class.getName()).log(System.Logger.Level.WARNING, "closing a model: " + e);
+      System.getLogger(ModelCache.class.getName())
+          .log(System.Logger.Level.WARNING, "closing a model: " + e);
     }
   }
 }

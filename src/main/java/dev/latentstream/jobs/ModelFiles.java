@@ -18,15 +18,17 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * The jobs' exported models ({@link dev.latentstream.bus.TrainerCommand.ExportModel}): each written once per
- * checkpoint, format and part into the run directory ({@link RunLayout#modelFile}), where the gateway sends it
- * from disk or relays it like any run file. A checkpoint is known by its file's size and modification time, so a
- * page polling for new weights costs a file stat here until the trainer writes the next checkpoint. The weights
- * of the last few runs asked for stay on the heap. Blocking: called on a worker, one call at a time.
+ * The jobs' exported models ({@link dev.latentstream.bus.TrainerCommand.ExportModel}): each written
+ * once per checkpoint, format and part into the run directory ({@link RunLayout#modelFile}), where
+ * the gateway sends it from disk or relays it like any run file. A checkpoint is known by its
+ * file's size and modification time, so a page polling for new weights costs a file stat here until
+ * the trainer writes the next checkpoint. The weights of the last few runs asked for stay on the
+ * heap. Blocking: called on a worker, one call at a time.
  */
 final class ModelFiles {
 
   private static final int RUNS_KEPT = 8;
+
   /** Exports of older checkpoints kept beside the newest, for a download already under way. */
   private static final int OLDER_KEPT = 1;
 
@@ -34,16 +36,17 @@ final class ModelFiles {
 
   private record Cached(Version version, ModelWeights weights) {}
 
-  private final Map<Path, Cached> byRun = new LinkedHashMap<>(16, 0.75f, true) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<Path, Cached> eldest) {
-      return size() > RUNS_KEPT;
-    }
-  };
+  private final Map<Path, Cached> byRun =
+      new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Path, Cached> eldest) {
+          return size() > RUNS_KEPT;
+        }
+      };
 
   /**
-   * Makes sure the run's latest checkpoint is exported in {@code format}, {@code part}; returns {@code {"file",
-   * "step", "epoch", "size"}}.
+   * Makes sure the run's latest checkpoint is exported in {@code format}, {@code part}; returns
+   * {@code {"file", "step", "epoch", "size"}}.
    *
    * @throws ReplyError 404 without a checkpoint, 409 when it does not load
    */
@@ -51,7 +54,8 @@ final class ModelFiles {
     RunLayout.checkModel(format, part);
     Version version = version(runDir);
     if (version == null) {
-      throw new ReplyError(ReplyError.NOT_FOUND,
+      throw new ReplyError(
+          ReplyError.NOT_FOUND,
           "job " + job + " has no checkpoint yet (the first is written at the end of epoch 1)");
     }
     Cached cached = byRun.get(runDir);
@@ -59,8 +63,9 @@ final class ModelFiles {
       try {
         cached = new Cached(version, ModelWeights.read(runDir, null));
       } catch (Checkpoint.CheckpointException e) {
-        throw new ReplyError(ReplyError.CONFLICT, "job " + job + ": cannot export its checkpoint: "
-            + e.getMessage());
+        throw new ReplyError(
+            ReplyError.CONFLICT,
+            "job " + job + ": cannot export its checkpoint: " + e.getMessage());
       }
       byRun.put(runDir, cached);
     }
@@ -69,20 +74,26 @@ final class ModelFiles {
     Path file = runDir.resolve(name);
     try {
       if (!Files.isRegularFile(file)) {
-        ModelExport.write(weights.only(ModelExport.part(part)), ModelExport.Format.named(format), file);
+        ModelExport.write(
+            weights.only(ModelExport.part(part)), ModelExport.Format.named(format), file);
         prune(file.getParent(), part, format, weights.step());
       }
-      return new JsonObject().put("file", name).put("step", weights.step()).put("epoch", weights.epoch())
+      return new JsonObject()
+          .put("file", name)
+          .put("step", weights.step())
+          .put("epoch", weights.epoch())
           .put("size", Files.size(file));
     } catch (IOException | UncheckedIOException e) {
-      throw new ReplyError(ReplyError.INTERNAL, "job " + job + ": cannot write " + name + ": "
-          + e.getMessage());
+      throw new ReplyError(
+          ReplyError.INTERNAL, "job " + job + ": cannot write " + name + ": " + e.getMessage());
     }
   }
 
   /** The checkpoint file a load would read first, as it is now; null when the run has none. */
   private static Version version(Path runDir) {
-    for (Path f : List.of(Checkpoint.file(runDir), runDir.resolve("checkpoint").resolve(Checkpoint.PREVIOUS))) {
+    for (Path f :
+        List.of(
+            Checkpoint.file(runDir), runDir.resolve("checkpoint").resolve(Checkpoint.PREVIOUS))) {
       try {
         return new Version(f, Files.size(f), Files.getLastModifiedTime(f).toMillis());
       } catch (IOException missing) {
@@ -96,10 +107,16 @@ final class ModelFiles {
   private static void prune(Path dir, String part, String format, long current) throws IOException {
     Pattern same = Pattern.compile(Pattern.quote(part) + "-([0-9]+)\\." + Pattern.quote(format));
     try (Stream<Path> files = Files.list(dir)) {
-      List<Path> old = files.filter(f -> same.matcher(f.getFileName().toString()).matches())
-          .sorted(Comparator.comparingLong((Path f) -> step(same.matcher(f.getFileName().toString()))).reversed())
-          .filter(f -> step(same.matcher(f.getFileName().toString())) != current)
-          .skip(OLDER_KEPT).toList();
+      List<Path> old =
+          files
+              .filter(f -> same.matcher(f.getFileName().toString()).matches())
+              .sorted(
+                  Comparator.comparingLong(
+                          (Path f) -> step(same.matcher(f.getFileName().toString())))
+                      .reversed())
+              .filter(f -> step(same.matcher(f.getFileName().toString())) != current)
+              .skip(OLDER_KEPT)
+              .toList();
       for (Path f : old) {
         Files.deleteIfExists(f);
       }

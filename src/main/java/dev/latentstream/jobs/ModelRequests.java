@@ -18,10 +18,11 @@ import java.util.concurrent.CompletionException;
 import java.util.function.Function;
 
 /**
- * Decode, encode, interpolate and attribute against a job's model: parsed on the trainer verticle's context,
- * run on the job's trainer thread within its interactive budget ({@code Trainer.submit}), answered from
- * there (replying is thread-safe). A finished or stopped run has no trainer: its model is brought back from
- * its checkpoint into a small least-recently-used {@link ModelCache} of {@link Explorer}s, rationed alike.
+ * Decode, encode, interpolate and attribute against a job's model: parsed on the trainer verticle's
+ * context, run on the job's trainer thread within its interactive budget ({@code Trainer.submit}),
+ * answered from there (replying is thread-safe). A finished or stopped run has no trainer: its
+ * model is brought back from its checkpoint into a small least-recently-used {@link ModelCache} of
+ * {@link Explorer}s, rationed alike.
  */
 final class ModelRequests {
 
@@ -30,32 +31,52 @@ final class ModelRequests {
 
   ModelRequests(ServerConfig config, FrameRenderer renderer, JobEvents events) {
     this.renderer = renderer;
-    this.finished = new ModelCache<>(config.maxExploredModels(), config.maxJobBytes(),
-        j -> Explorer.open(j.spec, () -> Datasets.ensure(j.spec.dataset(), config.dataDir(), line -> events.log(j,
-            line)), new Checkpoint(j.runDir), config.interactiveMaxQueued(), config.interactiveBudgetMsPerSecond(),
-            j.id),
-        j -> JobBudget.estimate(j.spec).totalBytes());
+    this.finished =
+        new ModelCache<>(
+            config.maxExploredModels(),
+            config.maxJobBytes(),
+            j ->
+                Explorer.open(
+                    j.spec,
+                    () ->
+                        Datasets.ensure(
+                            j.spec.dataset(), config.dataDir(), line -> events.log(j, line)),
+                    new Checkpoint(j.runDir),
+                    config.interactiveMaxQueued(),
+                    config.interactiveBudgetMsPerSecond(),
+                    j.id),
+            j -> JobBudget.estimate(j.spec).totalBytes());
   }
 
   void handle(Message<TrainerCommand> msg, Job j, TrainerCommand.ModelRequest r) {
     Interactive request = Interactive.parse(r.op(), r.body());
-    Function<LiveModel, JsonObject> work = live -> {
-      long start = System.nanoTime();
-      JsonObject result = request.run(live, renderer);
-      return result.put(TrainerCommand.ModelRequest.TRAINER_MS, (System.nanoTime() - start) / 1e6);
-    };
+    Function<LiveModel, JsonObject> work =
+        live -> {
+          long start = System.nanoTime();
+          JsonObject result = request.run(live, renderer);
+          return result.put(
+              TrainerCommand.ModelRequest.TRAINER_MS, (System.nanoTime() - start) / 1e6);
+        };
     reply(msg, model(j).apply(work));
   }
 
-  /** Where the job's requests run: its trainer while it trains, else its model brought back from the checkpoint. */
+  /**
+   * Where the job's requests run: its trainer while it trains, else its model brought back from the
+   * checkpoint.
+   */
   private Function<Function<LiveModel, JsonObject>, CompletableFuture<JsonObject>> model(Job j) {
     Trainer t = j.trainer;
     if (t != null && j.active() && !j.is(Job.Status.queued)) {
       return t::submit;
     }
     if (j.active() || j.spec == null || !Checkpoint.exists(j.runDir)) {
-      throw new ReplyError(ReplyError.CONFLICT, "job " + j.id + " has no live model (it is " + j.status()
-          + (j.active() ? ")" : " and has no checkpoint)"));
+      throw new ReplyError(
+          ReplyError.CONFLICT,
+          "job "
+              + j.id
+              + " has no live model (it is "
+              + j.status()
+              + (j.active() ? ")" : " and has no checkpoint)"));
     }
     finished.dropIf(e -> !e.open()); // a model that failed to load is tried again
     Explorer e = finished.get(j);
@@ -72,18 +93,24 @@ final class ModelRequests {
   }
 
   private static void reply(Message<TrainerCommand> msg, CompletableFuture<JsonObject> reply) {
-    reply.whenComplete((result, error) -> {
-      if (error == null) {
-        msg.reply(result);
-        return;
-      }
-      Throwable cause = error instanceof CompletionException ? error.getCause() : error;
-      if (cause instanceof BusyException busy) {
-        msg.fail(Busy.FAILURE_CODE, new Busy(busy.getMessage(), busy.retryAfterMs()).failureMessage());
-      } else {
-        msg.fail(cause instanceof IllegalArgumentException ? ReplyError.BAD_REQUEST : ReplyError.CONFLICT,
-            String.valueOf(cause.getMessage()));
-      }
-    });
+    reply.whenComplete(
+        (result, error) -> {
+          if (error == null) {
+            msg.reply(result);
+            return;
+          }
+          Throwable cause = error instanceof CompletionException ? error.getCause() : error;
+          if (cause instanceof BusyException busy) {
+            msg.fail(
+                Busy.FAILURE_CODE,
+                new Busy(busy.getMessage(), busy.retryAfterMs()).failureMessage());
+          } else {
+            msg.fail(
+                cause instanceof IllegalArgumentException
+                    ? ReplyError.BAD_REQUEST
+                    : ReplyError.CONFLICT,
+                String.valueOf(cause.getMessage()));
+          }
+        });
   }
 }

@@ -22,9 +22,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 
 /**
- * One dedicated platform thread per running job: it loads the data set, builds the {@link Trainer} and runs
- * it, then hands the {@link RunSummary} back to the trainer verticle's context. Threads: {@link #launch} and
- * {@link #joinAll} run on that context; the list of live threads is shared with the trainer threads.
+ * One dedicated platform thread per running job: it loads the data set, builds the {@link Trainer}
+ * and runs it, then hands the {@link RunSummary} back to the trainer verticle's context. Threads:
+ * {@link #launch} and {@link #joinAll} run on that context; the list of live threads is shared with
+ * the trainer threads.
  */
 final class TrainerThreads {
 
@@ -36,10 +37,12 @@ final class TrainerThreads {
   private final ServerConfig config;
   private final FrameRenderer renderer;
   private final JobEvents events;
+
   /** Trainer threads still running, joined on undeploy. */
   private final List<Thread> threads = new CopyOnWriteArrayList<>();
 
-  TrainerThreads(Vertx vertx, Context context, ServerConfig config, FrameRenderer renderer, JobEvents events) {
+  TrainerThreads(
+      Vertx vertx, Context context, ServerConfig config, FrameRenderer renderer, JobEvents events) {
     this.vertx = vertx;
     this.context = context;
     this.config = config;
@@ -48,20 +51,25 @@ final class TrainerThreads {
   }
 
   /**
-   * Starts {@code j}'s trainer (the job is already {@code running}); {@code finished} runs on the verticle's
-   * context when it ends. If the context is gone (the server is shutting down), the job's status file is
-   * written from the trainer thread instead.
+   * Starts {@code j}'s trainer (the job is already {@code running}); {@code finished} runs on the
+   * verticle's context when it ends. If the context is gone (the server is shutting down), the
+   * job's status file is written from the trainer thread instead.
    */
   void launch(Job j, BiConsumer<Job, RunSummary> finished) {
-    threads.add(Thread.ofPlatform().name("trainer-" + j.id).daemon(true).start(() -> {
-      RunSummary s = train(j);
-      try {
-        context.runOnContext(v -> finished.accept(j, s));
-      } catch (RejectedExecutionException closing) {
-        events.writeStatusFile(j);
-      }
-      threads.remove(Thread.currentThread());
-    }));
+    threads.add(
+        Thread.ofPlatform()
+            .name("trainer-" + j.id)
+            .daemon(true)
+            .start(
+                () -> {
+                  RunSummary s = train(j);
+                  try {
+                    context.runOnContext(v -> finished.accept(j, s));
+                  } catch (RejectedExecutionException closing) {
+                    events.writeStatusFile(j);
+                  }
+                  threads.remove(Thread.currentThread());
+                }));
   }
 
   private RunSummary train(Job j) {
@@ -70,13 +78,22 @@ final class TrainerThreads {
       Threads.lowerPriority(TRAINER_NICENESS);
     }
     try {
-      Dataset data = Datasets.ensure(j.spec.dataset(), config.dataDir(), line -> events.log(j, line));
+      Dataset data =
+          Datasets.ensure(j.spec.dataset(), config.dataDir(), line -> events.log(j, line));
       if (j.stopRequested) {
-        return new RunSummary(RunSummary.Status.STOPPED, j.epoch, j.step, j.testLoss, Double.NaN, null);
+        return new RunSummary(
+            RunSummary.Status.STOPPED, j.epoch, j.step, j.testLoss, Double.NaN, null);
       }
       Files.createDirectories(j.runDir);
-      Trainer t = new Trainer(j.spec, data, new Checkpoint(j.runDir), renderer,
-          TrainingListener.compose(new RunDirectoryWriter(j.runDir), new EventPublisher(vertx, j)), j.resumed());
+      Trainer t =
+          new Trainer(
+              j.spec,
+              data,
+              new Checkpoint(j.runDir),
+              renderer,
+              TrainingListener.compose(
+                  new RunDirectoryWriter(j.runDir), new EventPublisher(vertx, j)),
+              j.resumed());
       t.setCores(config.trainerCores());
       // Decode, encode and the like take trainer time: all clients together get at most this much.
       t.setInteractiveBudget(config.interactiveMaxQueued(), config.interactiveBudgetMsPerSecond());
@@ -90,12 +107,21 @@ final class TrainerThreads {
       }
       return t.run();
     } catch (IOException | RuntimeException e) {
-      return new RunSummary(RunSummary.Status.FAILED, j.epoch, j.step, j.testLoss, Double.NaN,
-          e instanceof UncheckedIOException u ? u.getCause().getMessage() : String.valueOf(e.getMessage()));
+      return new RunSummary(
+          RunSummary.Status.FAILED,
+          j.epoch,
+          j.step,
+          j.testLoss,
+          Double.NaN,
+          e instanceof UncheckedIOException u
+              ? u.getCause().getMessage()
+              : String.valueOf(e.getMessage()));
     }
   }
 
-  /** Waits (the caller is a worker) up to {@code seconds} in all for every trainer thread to end. */
+  /**
+   * Waits (the caller is a worker) up to {@code seconds} in all for every trainer thread to end.
+   */
   void joinAll(int seconds) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     for (Thread t : threads) {

@@ -2,13 +2,13 @@ package dev.latentstream.jobs;
 
 import dev.latentstream.bus.Addresses;
 import dev.latentstream.bus.TrainerCommand;
-import dev.latentstream.runformat.RunLayout;
 import dev.latentstream.config.ConfigException;
 import dev.latentstream.config.JobConfig;
 import dev.latentstream.config.ServerConfig;
 import dev.latentstream.config.Sweep;
 import dev.latentstream.render.FrameRenderer;
 import dev.latentstream.rundir.RunIdentity;
+import dev.latentstream.runformat.RunLayout;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
@@ -18,32 +18,34 @@ import io.vertx.core.shareddata.Counter;
 import java.util.List;
 
 /**
- * The trainer node: answers {@link Addresses#TO_TRAINER} commands by handing each to the class that does it
- * ({@link JobQueue}, {@link JobControl}, {@link ModelRequests}, {@link RunFileRelay}); at start-up lists past
- * runs and resumes interrupted ones ({@link Recovery}), then beats ({@link Heartbeat}). Deployed as a worker:
- * its handlers may touch the file system. Threads: everything here runs on the verticle's context, except the
- * trainers ({@link TrainerThreads}).
+ * The trainer node: answers {@link Addresses#TO_TRAINER} commands by handing each to the class that
+ * does it ({@link JobQueue}, {@link JobControl}, {@link ModelRequests}, {@link RunFileRelay}); at
+ * start-up lists past runs and resumes interrupted ones ({@link Recovery}), then beats ({@link
+ * Heartbeat}). Deployed as a worker: its handlers may touch the file system. Threads: everything
+ * here runs on the verticle's context, except the trainers ({@link TrainerThreads}).
  */
 public final class TrainerVerticle extends VerticleBase {
 
   /**
-   * Event-bus header on a {@code start} sent by the process itself (the job given to {@code serve}): its
-   * spec is the operator's, not a client's, so it may name any data set path.
+   * Event-bus header on a {@code start} sent by the process itself (the job given to {@code
+   * serve}): its spec is the operator's, not a client's, so it may name any data set path.
    */
   public static final String FROM_OPERATOR = "latentstream-from-operator";
 
   /**
-   * Event-bus header on the {@code start} of the job {@code serve} trains by default: the trainer answers
-   * with an existing run of the same name that is queued, running, paused or interrupted instead of starting
-   * another one (a restarted server resumes its default job rather than adding one).
+   * Event-bus header on the {@code start} of the job {@code serve} trains by default: the trainer
+   * answers with an existing run of the same name that is queued, running, paused or interrupted
+   * instead of starting another one (a restarted server resumes its default job rather than adding
+   * one).
    */
   public static final String DEFAULT_JOB = "latentstream-default-job";
 
   /**
-   * Job numbers come from a counter shared by every trainer node of a cluster (Hazelcast's, through Vert.x
-   * shared data; a local one otherwise), so two nodes never give out the same number.
+   * Job numbers come from a counter shared by every trainer node of a cluster (Hazelcast's, through
+   * Vert.x shared data; a local one otherwise), so two nodes never give out the same number.
    */
   static final String JOB_NUMBERS = "latentstream.job-numbers";
+
   /** Within a service manager's usual 10 s, with room for the rest of the shutdown. */
   static final int STOP_WAIT_SECONDS = 5;
 
@@ -74,22 +76,37 @@ public final class TrainerVerticle extends VerticleBase {
     List<Recovery.Found> found = recovery.scan();
     int highest = found.stream().mapToInt(Recovery.Found::num).max().orElse(0);
     long unnumbered = found.stream().filter(f -> f.num() == 0).count();
-    return vertx.sharedData().getCounter(JOB_NUMBERS)
-        .compose(c -> {
-          jobNumbers = c;
-          // New numbers come after every number a run on disk already has, and the runs without one get theirs.
-          return atLeast(c, highest).compose(v -> c.getAndAdd(unnumbered));
-        })
-        .map(first -> {
-          recovery.restore(number(found, first.intValue() + 1), queue, control, events, config.resumeInterrupted());
-          vertx.eventBus().<TrainerCommand>consumer(Addresses.TO_TRAINER, this::handle);
-          vertx.eventBus().<TrainerCommand>consumer(Addresses.toTrainer(heartbeat.node), this::handle);
-          heartbeat.start();
-          return null;
-        });
+    return vertx
+        .sharedData()
+        .getCounter(JOB_NUMBERS)
+        .compose(
+            c -> {
+              jobNumbers = c;
+              // New numbers come after every number a run on disk already has, and the runs without
+              // one get theirs.
+              return atLeast(c, highest).compose(v -> c.getAndAdd(unnumbered));
+            })
+        .map(
+            first -> {
+              recovery.restore(
+                  number(found, first.intValue() + 1),
+                  queue,
+                  control,
+                  events,
+                  config.resumeInterrupted());
+              vertx.eventBus().<TrainerCommand>consumer(Addresses.TO_TRAINER, this::handle);
+              vertx
+                  .eventBus()
+                  .<TrainerCommand>consumer(Addresses.toTrainer(heartbeat.node), this::handle);
+              heartbeat.start();
+              return null;
+            });
   }
 
-  /** The runs found as jobs: each under its own number, those without one numbered from {@code next}. */
+  /**
+   * The runs found as jobs: each under its own number, those without one numbered from {@code
+   * next}.
+   */
   private static List<Job> number(List<Recovery.Found> found, int next) {
     List<Job> jobs = new java.util.ArrayList<>();
     for (Recovery.Found f : found) {
@@ -98,8 +115,10 @@ public final class TrainerVerticle extends VerticleBase {
         try {
           new RunIdentity(f.dir().getFileName().toString(), num).write(f.dir());
         } catch (RuntimeException e) {
-          System.getLogger(TrainerVerticle.class.getName()).log(System.Logger.Level.WARNING,
-              "cannot keep the number of run " + f.dir() + ": " + e.getMessage());
+          System.getLogger(TrainerVerticle.class.getName())
+              .log(
+                  System.Logger.Level.WARNING,
+                  "cannot keep the number of run " + f.dir() + ": " + e.getMessage());
         }
       }
       jobs.add(Recovery.job(f, num));
@@ -107,16 +126,24 @@ public final class TrainerVerticle extends VerticleBase {
     return jobs;
   }
 
-  /** Raises the shared counter to {@code min} unless it is there already (another node may raise it too). */
+  /**
+   * Raises the shared counter to {@code min} unless it is there already (another node may raise it
+   * too).
+   */
   private static Future<Void> atLeast(Counter c, long min) {
-    return c.get().compose(now -> now >= min ? Future.succeededFuture()
-        : c.compareAndSet(now, min).compose(set -> set ? Future.succeededFuture() : atLeast(c, min)));
+    return c.get()
+        .compose(
+            now ->
+                now >= min
+                    ? Future.succeededFuture()
+                    : c.compareAndSet(now, min)
+                        .compose(set -> set ? Future.succeededFuture() : atLeast(c, min)));
   }
 
   /**
-   * Stops every trainer and waits (this is a worker) for their threads, so none outlives Vert.x. Each
-   * trainer checkpoints its job at the step it stops after (see {@code Trainer#stop}), so the next server
-   * continues there.
+   * Stops every trainer and waits (this is a worker) for their threads, so none outlives Vert.x.
+   * Each trainer checkpoints its job at the step it stops after (see {@code Trainer#stop}), so the
+   * next server continues there.
    */
   @Override
   public Future<?> stop() {
@@ -133,8 +160,10 @@ public final class TrainerVerticle extends VerticleBase {
   private void handle(Message<TrainerCommand> msg) {
     try {
       switch (msg.body()) {
-        case TrainerCommand.ListJobs l -> msg.reply(new JsonObject().put("jobs", new JsonArray(
-            queue.all().stream().map(Job::toJson).toList())));
+        case TrainerCommand.ListJobs l ->
+            msg.reply(
+                new JsonObject()
+                    .put("jobs", new JsonArray(queue.all().stream().map(Job::toJson).toList())));
         case TrainerCommand.GetJob g -> {
           Job j = job(g.job());
           msg.reply(j.toJson().put("runDir", j.runDir.toString()));
@@ -142,12 +171,13 @@ public final class TrainerVerticle extends VerticleBase {
         case TrainerCommand.Start s -> start(msg, s);
         case TrainerCommand.Control c -> {
           Job j = job(c.job());
-          msg.reply(switch (c.action()) {
-            case PAUSE -> control.pause(j).toJson();
-            case RESUME -> control.resume(j).toJson();
-            case STOP -> control.stop(j).toJson();
-            case DELETE -> control.delete(j);
-          });
+          msg.reply(
+              switch (c.action()) {
+                case PAUSE -> control.pause(j).toJson();
+                case RESUME -> control.resume(j).toJson();
+                case STOP -> control.stop(j).toJson();
+                case DELETE -> control.delete(j);
+              });
         }
         case TrainerCommand.Set s -> msg.reply(control.set(job(s.job()), s.key(), s.value()));
         case TrainerCommand.ModelRequest r -> models.handle(msg, job(r.job()), r);
@@ -168,8 +198,8 @@ public final class TrainerVerticle extends VerticleBase {
 
   /** Admits the job, numbers it (cluster-wide), queues it and launches it if a slot is free. */
   /**
-   * A sweep: the queue must take every member or none is queued; then each is numbered and queued, sharing the
-   * sweep's id, and the reply lists them.
+   * A sweep: the queue must take every member or none is queued; then each is numbered and queued,
+   * sharing the sweep's id, and the reply lists them.
    */
   private void startSweep(Message<TrainerCommand> msg, Sweep sweep) {
     int n = sweep.members().size();
@@ -178,20 +208,34 @@ public final class TrainerVerticle extends VerticleBase {
     JsonArray started = new JsonArray();
     Future<Void> chain = Future.succeededFuture();
     for (Sweep.Member m : sweep.members()) {
-      chain = chain.compose(v -> jobNumbers.incrementAndGet())
-          .map(num -> started.add(control.enqueue(m.spec(), num.intValue(), vertx.isClustered(), id).toJson()))
-          .mapEmpty();
+      chain =
+          chain
+              .compose(v -> jobNumbers.incrementAndGet())
+              .map(
+                  num ->
+                      started.add(
+                          control
+                              .enqueue(m.spec(), num.intValue(), vertx.isClustered(), id)
+                              .toJson()))
+              .mapEmpty();
     }
-    chain.onComplete(ar -> {
-      heartbeat.beat(); // gateways route commands for the new jobs to this node from now on
-      control.schedule();
-      if (ar.succeeded()) {
-        msg.reply(new JsonObject().put("sweep", id).put("jobs", started));
-      } else {
-        msg.fail(ReplyError.UNAVAILABLE, "cannot number the sweep's jobs (" + started.size() + " of " + n + " queued): "
-            + ar.cause().getMessage());
-      }
-    });
+    chain.onComplete(
+        ar -> {
+          heartbeat.beat(); // gateways route commands for the new jobs to this node from now on
+          control.schedule();
+          if (ar.succeeded()) {
+            msg.reply(new JsonObject().put("sweep", id).put("jobs", started));
+          } else {
+            msg.fail(
+                ReplyError.UNAVAILABLE,
+                "cannot number the sweep's jobs ("
+                    + started.size()
+                    + " of "
+                    + n
+                    + " queued): "
+                    + ar.cause().getMessage());
+          }
+        });
   }
 
   private void start(Message<TrainerCommand> msg, TrainerCommand.Start s) {
@@ -202,46 +246,69 @@ public final class TrainerVerticle extends VerticleBase {
     }
     JobConfig spec = StartRequest.spec(config, s, msg.headers().contains(FROM_OPERATOR));
     if (msg.headers().contains(DEFAULT_JOB)) {
-      Job existing = queue.all().stream().filter(j -> j.spec != null && j.spec.name().equals(spec.name())
-          && (j.active() || j.is(Job.Status.interrupted))).findFirst().orElse(null);
+      Job existing =
+          queue.all().stream()
+              .filter(
+                  j ->
+                      j.spec != null
+                          && j.spec.name().equals(spec.name())
+                          && (j.active() || j.is(Job.Status.interrupted)))
+              .findFirst()
+              .orElse(null);
       if (existing != null) {
         msg.reply(existing.toJson());
         return;
       }
     }
     queue.checkRoom();
-    jobNumbers.incrementAndGet().onComplete(n -> {
-      if (n.failed()) {
-        msg.fail(ReplyError.UNAVAILABLE, "cannot number the job: " + n.cause().getMessage());
-        return;
-      }
-      try {
-        Job j = control.enqueue(spec, n.result().intValue(), vertx.isClustered());
-        heartbeat.beat(); // gateways route commands for the new job to this node from now on
-        control.schedule();
-        msg.reply(j.toJson());
-      } catch (RuntimeException e) {
-        msg.fail(ReplyError.INTERNAL, "internal error: " + e);
-      }
-    });
+    jobNumbers
+        .incrementAndGet()
+        .onComplete(
+            n -> {
+              if (n.failed()) {
+                msg.fail(
+                    ReplyError.UNAVAILABLE, "cannot number the job: " + n.cause().getMessage());
+                return;
+              }
+              try {
+                Job j = control.enqueue(spec, n.result().intValue(), vertx.isClustered());
+                heartbeat
+                    .beat(); // gateways route commands for the new job to this node from now on
+                control.schedule();
+                msg.reply(j.toJson());
+              } catch (RuntimeException e) {
+                msg.fail(ReplyError.INTERNAL, "internal error: " + e);
+              }
+            });
   }
 
-  /** Exports the job's latest checkpoint on a worker ({@link ModelFiles}); replies with the file's name and step. */
+  /**
+   * Exports the job's latest checkpoint on a worker ({@link ModelFiles}); replies with the file's
+   * name and step.
+   */
   private void exportModel(Message<TrainerCommand> msg, Job j, TrainerCommand.ExportModel e) {
     RunLayout.checkModel(e.format(), e.part());
-    vertx.executeBlocking(() -> modelFiles.export(j.id, j.runDir, e.format(), e.part()), false).onComplete(ar -> {
-      if (ar.succeeded()) {
-        msg.reply(ar.result().put("job", j.id).put("runDir", j.runDir.toString()));
-      } else if (ar.cause() instanceof ReplyError r) {
-        msg.fail(r.code, r.getMessage());
-      } else {
-        msg.fail(ReplyError.INTERNAL, "internal error: " + ar.cause());
-      }
-    });
+    vertx
+        .executeBlocking(() -> modelFiles.export(j.id, j.runDir, e.format(), e.part()), false)
+        .onComplete(
+            ar -> {
+              if (ar.succeeded()) {
+                msg.reply(ar.result().put("job", j.id).put("runDir", j.runDir.toString()));
+              } else if (ar.cause() instanceof ReplyError r) {
+                msg.fail(r.code, r.getMessage());
+              } else {
+                msg.fail(ReplyError.INTERNAL, "internal error: " + ar.cause());
+              }
+            });
   }
 
   private Job job(Object ref) {
-    return queue.find(ref).orElseThrow(() -> new ReplyError(ReplyError.NOT_FOUND,
-        "unknown job " + (ref == null ? "(none given)" : "'" + ref + "'")));
+    return queue
+        .find(ref)
+        .orElseThrow(
+            () ->
+                new ReplyError(
+                    ReplyError.NOT_FOUND,
+                    "unknown job " + (ref == null ? "(none given)" : "'" + ref + "'")));
   }
 }

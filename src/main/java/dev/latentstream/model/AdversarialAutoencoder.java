@@ -7,10 +7,10 @@ import org.bytedeco.pytorch.SequentialImpl;
 import org.bytedeco.pytorch.Tensor;
 
 /**
- * The adversarial autoencoder of Makhzani et al. (2015): a deterministic MLP autoencoder whose codes a
- * discriminator learns to tell from draws of the N(0, I) prior, while the encoder, as generator, learns
- * to fool it. The three phases (reconstruction, discriminator, generator) are driven by the trainer;
- * this class provides each phase's loss.
+ * The adversarial autoencoder of Makhzani et al. (2015): a deterministic MLP autoencoder whose
+ * codes a discriminator learns to tell from draws of the N(0, I) prior, while the encoder, as
+ * generator, learns to fool it. The three phases (reconstruction, discriminator, generator) are
+ * driven by the trainer; this class provides each phase's loss.
  */
 public final class AdversarialAutoencoder extends DeterministicAutoencoder {
 
@@ -18,8 +18,13 @@ public final class AdversarialAutoencoder extends DeterministicAutoencoder {
 
   public AdversarialAutoencoder(JobConfig job, int height, int width) {
     super("aae", job, height, width, false);
-    discriminator = register_module("discriminator",
-        mlp(concat(job.latent(), job.discriminator().hidden(), 1), JobConfig.Activation.relu, false));
+    discriminator =
+        register_module(
+            "discriminator",
+            mlp(
+                concat(job.latent(), job.discriminator().hidden(), 1),
+                JobConfig.Activation.relu,
+                false));
   }
 
   public SequentialImpl encoderModule() {

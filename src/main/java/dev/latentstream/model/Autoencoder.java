@@ -13,8 +13,8 @@ import org.bytedeco.pytorch.TanhImpl;
 import org.bytedeco.pytorch.Tensor;
 
 /**
- * A member of the autoencoder family. Inputs are batches of flattened images, {@code [batch, pixels]}
- * floats in [0, 1]; codes are {@code [batch, latent]}.
+ * A member of the autoencoder family. Inputs are batches of flattened images, {@code [batch,
+ * pixels]} floats in [0, 1]; codes are {@code [batch, latent]}.
  */
 public abstract class Autoencoder extends Module {
 
@@ -53,16 +53,16 @@ public abstract class Autoencoder extends Module {
   }
 
   /**
-   * Floats per image in the decoder's widest activation, which sets what a pass over many rows costs in
-   * memory ({@link Iwae}): the image itself unless a model's decoder holds more.
+   * Floats per image in the decoder's widest activation, which sets what a pass over many rows
+   * costs in memory ({@link Iwae}): the image itself unless a model's decoder holds more.
    */
   public long widestDecoderFloats() {
     return pixels();
   }
 
   /**
-   * The submodules that make up the decoder, by their registered names: what a page needs to decode codes
-   * into images ({@code export ?part=decoder}).
+   * The submodules that make up the decoder, by their registered names: what a page needs to decode
+   * codes into images ({@code export ?part=decoder}).
    */
   public List<String> decoderModules() {
     return List.of("decoder");
@@ -72,7 +72,9 @@ public abstract class Autoencoder extends Module {
     return job.latent();
   }
 
-  /** True when codes follow a N(0, I) prior (VAEs by their KL term, AAEs by their discriminator). */
+  /**
+   * True when codes follow a N(0, I) prior (VAEs by their KL term, AAEs by their discriminator).
+   */
   public boolean hasPrior() {
     return true;
   }
@@ -92,21 +94,26 @@ public abstract class Autoencoder extends Module {
   }
 
   /**
-   * The training objective on one batch: {@code input} may be corrupted (denoising), {@code target} is
-   * the clean image. {@code beta} weights the KL term where there is one.
+   * The training objective on one batch: {@code input} may be corrupted (denoising), {@code target}
+   * is the clean image. {@code beta} weights the KL term where there is one.
    */
   public abstract Losses losses(Tensor input, Tensor target, double beta);
 
   /**
    * {@link #losses(Tensor, Tensor, double)} with free bits: variational models keep at least {@code
-   * freeBits} nats of KL per dimension in the objective (see {@link Losses#variational}); others ignore it.
+   * freeBits} nats of KL per dimension in the objective (see {@link Losses#variational}); others
+   * ignore it.
    */
   public Losses losses(Tensor input, Tensor target, double beta, double freeBits) {
     return losses(input, target, beta);
   }
 
-  /** Linear layers with the configured activation after each, from {@code sizes[0]} to the last size. */
-  protected static SequentialImpl mlp(List<Integer> sizes, JobConfig.Activation activation, boolean activateLast) {
+  /**
+   * Linear layers with the configured activation after each, from {@code sizes[0]} to the last
+   * size.
+   */
+  protected static SequentialImpl mlp(
+      List<Integer> sizes, JobConfig.Activation activation, boolean activateLast) {
     SequentialImpl seq = new SequentialImpl();
     for (int i = 0; i + 1 < sizes.size(); i++) {
       seq.push_back("linear" + i, new LinearImpl(sizes.get(i), sizes.get(i + 1)));

@@ -14,7 +14,6 @@ import org.bytedeco.pytorch.Conv2dOptions;
 import org.bytedeco.pytorch.ConvTranspose2dImpl;
 import org.bytedeco.pytorch.ConvTranspose2dOptions;
 import org.bytedeco.pytorch.LinearImpl;
-import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.TensorOptions;
@@ -23,9 +22,9 @@ import org.bytedeco.pytorch.TensorVector;
 /**
  * The convolutional VAE of the Keras tutorial ("Deep Learning with Python", §8.4): 3×3 convolutions
  * {@code conv.channels} (the second with stride 2) → dense {@code conv.dense} → a (by default 2-D)
- * latent; the decoder goes dense → reshape to the last channel count at half resolution → transposed
- * convolution with stride 2 → a 3×3 convolution to one channel with sigmoid output. Trained with
- * per-pixel mean BCE plus β · per-dimension mean KL and RMSprop in the preset.
+ * latent; the decoder goes dense → reshape to the last channel count at half resolution →
+ * transposed convolution with stride 2 → a 3×3 convolution to one channel with sigmoid output.
+ * Trained with per-pixel mean BCE plus β · per-dimension mean KL and RMSprop in the preset.
  */
 public final class ConvVae extends Autoencoder {
 
@@ -41,12 +40,15 @@ public final class ConvVae extends Autoencoder {
   public ConvVae(JobConfig job, int height, int width) {
     super("conv-vae", job, height, width);
     if (height % 2 != 0 || width % 2 != 0) {
-      throw new IllegalArgumentException("conv-vae needs even image sides, got " + height + "x" + width);
+      throw new IllegalArgumentException(
+          "conv-vae needs even image sides, got " + height + "x" + width);
     }
     List<Integer> channels = job.conv().channels();
     int in = 1;
     for (int i = 0; i < channels.size(); i++) {
-      convs.add(register_module("conv" + i, new Conv2dImpl(conv3x3(in, channels.get(i), i == 1 ? 2 : 1))));
+      convs.add(
+          register_module(
+              "conv" + i, new Conv2dImpl(conv3x3(in, channels.get(i), i == 1 ? 2 : 1))));
       in = channels.get(i);
     }
     deepChannels = in;
@@ -55,7 +57,8 @@ public final class ConvVae extends Autoencoder {
     mu = register_module("mu", new LinearImpl(job.conv().dense(), job.latent()));
     logVar = register_module("logvar", new LinearImpl(job.conv().dense(), job.latent()));
     decoderDense = register_module("decoder_dense", new LinearImpl(job.latent(), flat));
-    ConvTranspose2dOptions t = new ConvTranspose2dOptions(deepChannels, channels.getFirst(), new LongPointer(3L, 3L));
+    ConvTranspose2dOptions t =
+        new ConvTranspose2dOptions(deepChannels, channels.getFirst(), new LongPointer(3L, 3L));
     t.stride().put(0, 2L).put(1, 2L);
     t.padding().put(0, 1L).put(1, 1L);
     t.output_padding().put(0, 1L).put(1, 1L);
@@ -71,8 +74,8 @@ public final class ConvVae extends Autoencoder {
   }
 
   /**
-   * Output channels are padded to a multiple of this for a convolution whose input gradient is needed: see
-   * {@link #convolve}.
+   * Output channels are padded to a multiple of this for a convolution whose input gradient is
+   * needed: see {@link #convolve}.
    */
   static final long CHANNEL_BLOCK = 16;
 
@@ -105,13 +108,14 @@ public final class ConvVae extends Autoencoder {
   }
 
   /**
-   * {@code c} (3×3, padding 1) on {@code h}. The oneDNN in libtorch 2.10 computes a wrong gradient with
-   * respect to a convolution's input (garbage, at times NaN) when its output channels are not a multiple of
-   * 16, as measured here on AVX2 and AVX-512 (ConvVaeGradientTest): the 1-channel output layer's made every
-   * earlier gradient wrong and the run diverge at random steps. So while autograd records through such a
-   * layer, it runs with zero filters added up to the next multiple of {@link #CHANNEL_BLOCK} and the added
-   * channels dropped: the same values and gradients, for the added filters' arithmetic. Without autograd
-   * (test pass, frames, IWAE) the forward is exact and runs as it is.
+   * {@code c} (3×3, padding 1) on {@code h}. The oneDNN in libtorch 2.10 computes a wrong gradient
+   * with respect to a convolution's input (garbage, at times NaN) when its output channels are not
+   * a multiple of 16, as measured here on AVX2 and AVX-512 (ConvVaeGradientTest): the 1-channel
+   * output layer's made every earlier gradient wrong and the run diverge at random steps. So while
+   * autograd records through such a layer, it runs with zero filters added up to the next multiple
+   * of {@link #CHANNEL_BLOCK} and the added channels dropped: the same values and gradients, for
+   * the added filters' arithmetic. Without autograd (test pass, frames, IWAE) the forward is exact
+   * and runs as it is.
    */
   static Tensor convolve(Conv2dImpl c, Tensor h, long stride) {
     Tensor w = c.weight();
@@ -123,10 +127,17 @@ public final class ConvVae extends Autoencoder {
       return conv2d(h, w, new TensorOptional(c.bias()), strides, padding, dilation, 1);
     }
     long extra = CHANNEL_BLOCK - out % CHANNEL_BLOCK;
-    Tensor weight = cat(new TensorVector(w, zeros(new long[] {extra, w.size(1), w.size(2), w.size(3)},
-        new TensorOptions(w.device()))));
-    Tensor bias = cat(new TensorVector(c.bias(), zeros(new long[] {extra}, new TensorOptions(w.device()))));
-    return conv2d(h, weight, new TensorOptional(bias), strides, padding, dilation, 1).narrow(1, 0, out);
+    Tensor weight =
+        cat(
+            new TensorVector(
+                w,
+                zeros(
+                    new long[] {extra, w.size(1), w.size(2), w.size(3)},
+                    new TensorOptions(w.device()))));
+    Tensor bias =
+        cat(new TensorVector(c.bias(), zeros(new long[] {extra}, new TensorOptions(w.device()))));
+    return conv2d(h, weight, new TensorOptional(bias), strides, padding, dilation, 1)
+        .narrow(1, 0, out);
   }
 
   @Override

@@ -6,8 +6,8 @@ import org.bytedeco.pytorch.Tensor;
 
 /**
  * An MLP autoencoder with a deterministic code: pixels → hidden… → code → …hidden → pixels, the
- * configured activation after every hidden layer, sigmoid output. Trained on reconstruction alone here;
- * subclasses add input corruption ({@link MlpAutoencoder}) or an adversarial prior ({@link
+ * configured activation after every hidden layer, sigmoid output. Trained on reconstruction alone
+ * here; subclasses add input corruption ({@link MlpAutoencoder}) or an adversarial prior ({@link
  * AdversarialAutoencoder}).
  */
 public abstract class DeterministicAutoencoder extends Autoencoder {
@@ -15,13 +15,27 @@ public abstract class DeterministicAutoencoder extends Autoencoder {
   protected final SequentialImpl encoder;
   protected final SequentialImpl decoder;
 
-  /** @param activateCode whether the code layer gets the activation too (not for codes matched to N(0, I)) */
-  protected DeterministicAutoencoder(String name, JobConfig job, int height, int width, boolean activateCode) {
+  /**
+   * @param activateCode whether the code layer gets the activation too (not for codes matched to
+   *     N(0, I))
+   */
+  protected DeterministicAutoencoder(
+      String name, JobConfig job, int height, int width, boolean activateCode) {
     super(name, job, height, width);
-    encoder = register_module("encoder",
-        mlp(concat(height * width, job.hidden(), job.latent()), job.activation(), activateCode));
-    decoder = register_module("decoder",
-        mlp(concat(job.latent(), reversed(job.hidden()), height * width), job.activation(), false));
+    encoder =
+        register_module(
+            "encoder",
+            mlp(
+                concat(height * width, job.hidden(), job.latent()),
+                job.activation(),
+                activateCode));
+    decoder =
+        register_module(
+            "decoder",
+            mlp(
+                concat(job.latent(), reversed(job.hidden()), height * width),
+                job.activation(),
+                false));
   }
 
   @Override

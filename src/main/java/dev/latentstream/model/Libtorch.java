@@ -7,12 +7,13 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * Loads libtorch once per process. Every entry point that touches libtorch calls {@link #load()} first.
+ * Loads libtorch once per process. Every entry point that touches libtorch calls {@link #load()}
+ * first.
  *
  * <p>Why: with an empty JavaCPP cache ({@code ~/.javacpp/cache}, as on a fresh machine), JavaCPP
  * extracts and loads the pytorch libraries one by one, and loading {@code libtorch_cpu.so} in that
- * order crashes the JVM (SIGSEGV in {@code pthread_mutex_lock}); with the files already extracted it
- * loads fine. So the whole native directory is extracted before the first load.
+ * order crashes the JVM (SIGSEGV in {@code pthread_mutex_lock}); with the files already extracted
+ * it loads fine. So the whole native directory is extracted before the first load.
  */
 public final class Libtorch {
 
@@ -20,7 +21,10 @@ public final class Libtorch {
 
   private Libtorch() {}
 
-  /** Extracts and loads libtorch if this process has not yet; returns libtorch's version, e.g. {@code 2.10.0}. */
+  /**
+   * Extracts and loads libtorch if this process has not yet; returns libtorch's version, e.g.
+   * {@code 2.10.0}.
+   */
   public static String load() {
     String v = version;
     if (v != null) {
@@ -31,7 +35,8 @@ public final class Libtorch {
         try {
           Loader.cacheResources(Tensor.class, Loader.getPlatform() + "/");
         } catch (IOException e) {
-          throw new UncheckedIOException("cannot extract libtorch into the JavaCPP cache: " + e.getMessage(), e);
+          throw new UncheckedIOException(
+              "cannot extract libtorch into the JavaCPP cache: " + e.getMessage(), e);
         }
         Loader.load(torch.class);
         String artifact;

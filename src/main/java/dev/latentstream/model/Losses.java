@@ -5,8 +5,8 @@ import static org.bytedeco.pytorch.global.torch.mse_loss;
 import static org.bytedeco.pytorch.global.torch.sigmoid;
 
 import dev.latentstream.config.JobConfig;
-import dev.latentstream.config.JobConfig.Reduction;
 import dev.latentstream.config.JobConfig.ReconLoss;
+import dev.latentstream.config.JobConfig.Reduction;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.bytedeco.pytorch.Scalar;
@@ -15,8 +15,8 @@ import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * Loss terms, each a scalar tensor per image (summed or averaged within an image, always averaged over
- * the batch). {@code total} is what the optimiser minimises and is reported as {@code loss};
+ * Loss terms, each a scalar tensor per image (summed or averaged within an image, always averaged
+ * over the batch). {@code total} is what the optimiser minimises and is reported as {@code loss};
  * {@code codes} are the batch's codes (posterior means), when the model provides them, and {@code
  * logVar} the posterior log-variances of variational models (null otherwise).
  */
@@ -43,21 +43,34 @@ public record Losses(Map<String, Tensor> terms, Tensor total, Tensor codes, Tens
 
   /**
    * The VAE objective: reconstruction + β · KL. With {@code freeBits} λ &gt; 0 the optimised KL is
-   * Σ_d max(λ, KL_d), KL_d averaged over the batch (Kingma et al., 2016, "free bits"), so no dimension
-   * is pushed below λ nats; the reported {@code kl} term stays the true KL.
+   * Σ_d max(λ, KL_d), KL_d averaged over the batch (Kingma et al., 2016, "free bits"), so no
+   * dimension is pushed below λ nats; the reported {@code kl} term stays the true KL.
    */
-  public static Losses variational(Tensor logits, Tensor target, Autoencoder.Encoded posterior, JobConfig job,
-      double beta, double freeBits) {
+  public static Losses variational(
+      Tensor logits,
+      Tensor target,
+      Autoencoder.Encoded posterior,
+      JobConfig job,
+      double beta,
+      double freeBits) {
     Tensor recon = reconstruction(logits, target, job.loss(), job.reduction());
     Tensor kl = kl(posterior.mean(), posterior.logVar(), job.reduction());
-    Tensor optimised = freeBits > 0 ? freeBitsKl(posterior.mean(), posterior.logVar(), freeBits, job.reduction()) : kl;
+    Tensor optimised =
+        freeBits > 0
+            ? freeBitsKl(posterior.mean(), posterior.logVar(), freeBits, job.reduction())
+            : kl;
     return of(recon.add(optimised.mul(new Scalar(beta))), "recon", recon, "kl", kl)
         .withPosterior(posterior.mean(), posterior.logVar());
   }
 
   /** KL per latent dimension, averaged over the batch: a {@code [latent]} tensor, in nats. */
   public static Tensor klPerDimension(Tensor mu, Tensor logVar) {
-    return logVar.add(new Scalar(1.0)).sub(mu.pow(new Scalar(2.0))).sub(logVar.exp()).mean(0).mul(new Scalar(-0.5));
+    return logVar
+        .add(new Scalar(1.0))
+        .sub(mu.pow(new Scalar(2.0)))
+        .sub(logVar.exp())
+        .mean(0)
+        .mul(new Scalar(-0.5));
   }
 
   /** The free-bits KL: Σ_d max(λ, KL_d), divided by the dimensions for {@code reduction: mean}. */
@@ -68,18 +81,25 @@ public record Losses(Map<String, Tensor> terms, Tensor total, Tensor codes, Tens
   }
 
   /**
-   * Reconstruction error of {@code logits} (pre-sigmoid decoder output) against {@code target} in [0, 1].
-   * BCE goes through the fused with-logits kernel: sigmoid followed by BCE saturates at logits ≳ 17 and
-   * then has a zero gradient.
+   * Reconstruction error of {@code logits} (pre-sigmoid decoder output) against {@code target} in
+   * [0, 1]. BCE goes through the fused with-logits kernel: sigmoid followed by BCE saturates at
+   * logits ≳ 17 and then has a zero gradient.
    */
-  public static Tensor reconstruction(Tensor logits, Tensor target, ReconLoss loss, Reduction reduction) {
+  public static Tensor reconstruction(
+      Tensor logits, Tensor target, ReconLoss loss, Reduction reduction) {
     long batch = logits.size(0);
     long perImage = logits.numel() / batch;
-    Tensor sum = switch (loss) {
-      case bce -> binary_cross_entropy_with_logits(logits, target, new TensorOptional(), new TensorOptional(),
-          torch.Reduction.Sum.value);
-      case mse -> mse_loss(sigmoid(logits), target, torch.Reduction.Sum.value);
-    };
+    Tensor sum =
+        switch (loss) {
+          case bce ->
+              binary_cross_entropy_with_logits(
+                  logits,
+                  target,
+                  new TensorOptional(),
+                  new TensorOptional(),
+                  torch.Reduction.Sum.value);
+          case mse -> mse_loss(sigmoid(logits), target, torch.Reduction.Sum.value);
+        };
     double divisor = reduction == Reduction.sum ? batch : (double) batch * perImage;
     return sum.div(new Scalar(divisor));
   }
@@ -91,7 +111,13 @@ public record Losses(Map<String, Tensor> terms, Tensor total, Tensor codes, Tens
   public static Tensor kl(Tensor mu, Tensor logVar, Reduction reduction) {
     long batch = mu.size(0);
     long dims = mu.numel() / batch;
-    Tensor sum = logVar.add(new Scalar(1.0)).sub(mu.pow(new Scalar(2.0))).sub(logVar.exp()).sum().mul(new Scalar(-0.5));
+    Tensor sum =
+        logVar
+            .add(new Scalar(1.0))
+            .sub(mu.pow(new Scalar(2.0)))
+            .sub(logVar.exp())
+            .sum()
+            .mul(new Scalar(-0.5));
     double divisor = reduction == Reduction.sum ? batch : (double) batch * dims;
     return sum.div(new Scalar(divisor));
   }

@@ -10,9 +10,10 @@ import org.bytedeco.pytorch.ScalarOptional;
 import org.bytedeco.pytorch.Tensor;
 
 /**
- * The plain MLP autoencoder ({@code ae}) and its denoising variant ({@code dae}): pixels → hidden… →
- * code → …hidden → pixels, the configured activation after every layer but the output, sigmoid output.
- * The denoising variant corrupts its input ({@link #corrupt}) and reconstructs the clean image.
+ * The plain MLP autoencoder ({@code ae}) and its denoising variant ({@code dae}): pixels → hidden…
+ * → code → …hidden → pixels, the configured activation after every layer but the output, sigmoid
+ * output. The denoising variant corrupts its input ({@link #corrupt}) and reconstructs the clean
+ * image.
  */
 public final class MlpAutoencoder extends DeterministicAutoencoder {
 
@@ -37,26 +38,37 @@ public final class MlpAutoencoder extends DeterministicAutoencoder {
   }
 
   /**
-   * The denoising corruption: additive Gaussian noise of σ = level clipped to [0, 1], or masking noise
-   * that zeroes each pixel with probability level. Identity for the plain autoencoder.
+   * The denoising corruption: additive Gaussian noise of σ = level clipped to [0, 1], or masking
+   * noise that zeroes each pixel with probability level. Identity for the plain autoencoder.
    */
   public Tensor corrupt(Tensor x) {
     return job.noise() == null ? x : corrupt(x, unitNoise(x));
   }
 
-  /** Fresh noise for {@link #corrupt(Tensor, Tensor)}: N(0, 1) for Gaussian corruption, U(0, 1) for masking. */
+  /**
+   * Fresh noise for {@link #corrupt(Tensor, Tensor)}: N(0, 1) for Gaussian corruption, U(0, 1) for
+   * masking.
+   */
   public Tensor unitNoise(Tensor x) {
-    return job.noise() != null && job.noise().kind() == JobConfig.NoiseKind.mask ? rand_like(x) : randn_like(x);
+    return job.noise() != null && job.noise().kind() == JobConfig.NoiseKind.mask
+        ? rand_like(x)
+        : randn_like(x);
   }
 
-  /** Corrupts {@code x} with given unit noise, so a fixed batch can be corrupted the same way at any level. */
+  /**
+   * Corrupts {@code x} with given unit noise, so a fixed batch can be corrupted the same way at any
+   * level.
+   */
   public Tensor corrupt(Tensor x, Tensor unitNoise) {
     if (job.noise() == null || noiseLevel == 0) {
       return x;
     }
     return switch (job.noise().kind()) {
-      case gaussian -> clamp(x.add(unitNoise.mul(new Scalar(noiseLevel))), new ScalarOptional(new Scalar(0.0)),
-          new ScalarOptional(new Scalar(1.0)));
+      case gaussian ->
+          clamp(
+              x.add(unitNoise.mul(new Scalar(noiseLevel))),
+              new ScalarOptional(new Scalar(0.0)),
+              new ScalarOptional(new Scalar(1.0)));
       case mask -> x.mul(unitNoise.ge(new Scalar(noiseLevel)).to(x.scalar_type()));
     };
   }

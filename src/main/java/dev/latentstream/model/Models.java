@@ -2,7 +2,9 @@ package dev.latentstream.model;
 
 import dev.latentstream.config.JobConfig;
 
-/** Builds the model a job asks for. Image sides come from the dataset, everything else from the job. */
+/**
+ * Builds the model a job asks for. Image sides come from the dataset, everything else from the job.
+ */
 public final class Models {
   private Models() {}
 

@@ -5,14 +5,16 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
- * Moves data between Java arrays and CPU float tensors. {@link #segment} is the zero-copy path: a view of
- * a contiguous CPU tensor's memory that is valid only while the caller keeps that tensor alive.
+ * Moves data between Java arrays and CPU float tensors. {@link #segment} is the zero-copy path: a
+ * view of a contiguous CPU tensor's memory that is valid only while the caller keeps that tensor
+ * alive.
  */
 public final class TensorData {
 
   static {
     Libtorch.load();
   }
+
   private TensorData() {}
 
   /** A new float tensor of the given shape holding a copy of {@code values}. */
@@ -50,20 +52,23 @@ public final class TensorData {
   }
 
   /**
-   * The memory of a contiguous CPU float tensor, without a copy. The tensor owns the memory: the segment
-   * must not be used after the tensor is freed (that would be a use-after-free, not an exception).
+   * The memory of a contiguous CPU float tensor, without a copy. The tensor owns the memory: the
+   * segment must not be used after the tensor is freed (that would be a use-after-free, not an
+   * exception).
    */
   public static MemorySegment segment(Tensor contiguousCpuFloat) {
-    if (!contiguousCpuFloat.is_contiguous() || !contiguousCpuFloat.device().is_cpu()
+    if (!contiguousCpuFloat.is_contiguous()
+        || !contiguousCpuFloat.device().is_cpu()
         || !isFloat(contiguousCpuFloat)) {
       throw new IllegalArgumentException("segment() needs a contiguous CPU float tensor");
     }
-    return MemorySegment.ofAddress(contiguousCpuFloat.data_ptr().address()).reinterpret(contiguousCpuFloat.nbytes());
+    return MemorySegment.ofAddress(contiguousCpuFloat.data_ptr().address())
+        .reinterpret(contiguousCpuFloat.nbytes());
   }
 
   /**
-   * Whether the tensor holds float32. Compared by value: the enum instances JavaCPP returns from native
-   * calls are not the Java constants, so {@code ==} fails even for equal types.
+   * Whether the tensor holds float32. Compared by value: the enum instances JavaCPP returns from
+   * native calls are not the Java constants, so {@code ==} fails even for equal types.
    */
   public static boolean isFloat(Tensor t) {
     return t.scalar_type().value == ScalarType.Float.value;
@@ -85,19 +90,25 @@ public final class TensorData {
     }
     Tensor c = t.contiguous();
     long[] out = new long[(int) c.numel()];
-    MemorySegment.ofAddress(c.data_ptr().address()).reinterpret(c.nbytes())
-        .asByteBuffer().order(java.nio.ByteOrder.nativeOrder()).asLongBuffer().get(out);
+    MemorySegment.ofAddress(c.data_ptr().address())
+        .reinterpret(c.nbytes())
+        .asByteBuffer()
+        .order(java.nio.ByteOrder.nativeOrder())
+        .asLongBuffer()
+        .get(out);
     return out;
   }
 
   /**
-   * Images {@code from .. from + count} of a split as a {@code [count, pixels]} float tensor in [0, 1] on
-   * the device, converted from the bytes straight into the tensor's memory: no byte tensor and no
-   * intermediate float tensor, which for a whole split cost two extra copies at load time.
+   * Images {@code from .. from + count} of a split as a {@code [count, pixels]} float tensor in [0,
+   * 1] on the device, converted from the bytes straight into the tensor's memory: no byte tensor
+   * and no intermediate float tensor, which for a whole split cost two extra copies at load time.
    */
-  public static Tensor unitImages(dev.latentstream.data.Split split, int from, int count, org.bytedeco.pytorch.Device device) {
+  public static Tensor unitImages(
+      dev.latentstream.data.Split split, int from, int count, org.bytedeco.pytorch.Device device) {
     if (from < 0 || count < 0 || from + count > split.count()) {
-      throw new IndexOutOfBoundsException("images " + from + ".." + (from + count) + " of " + split.count());
+      throw new IndexOutOfBoundsException(
+          "images " + from + ".." + (from + count) + " of " + split.count());
     }
     int size = split.imageSize();
     Tensor host = org.bytedeco.pytorch.global.torch.empty(count, size);
@@ -112,10 +123,16 @@ public final class TensorData {
     return moved;
   }
 
-  /** Writes {@code count} unsigned bytes from {@code pixels[from]} as floats in [0, 1] at float index {@code at} of {@code out}. */
+  /**
+   * Writes {@code count} unsigned bytes from {@code pixels[from]} as floats in [0, 1] at float
+   * index {@code at} of {@code out}.
+   */
   static void unitFloats(byte[] pixels, int from, MemorySegment out, long at, long count) {
     for (long i = 0; i < count; i++) {
-      out.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, at + i, UNIT[pixels[(int) (from + i)] & 0xff]);
+      out.setAtIndex(
+          java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED,
+          at + i,
+          UNIT[pixels[(int) (from + i)] & 0xff]);
     }
   }
 

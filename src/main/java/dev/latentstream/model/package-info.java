@@ -1,6 +1,6 @@
 /**
- * The autoencoder family as libtorch modules: MLP autoencoder (also denoising), MLP VAE (also β-VAE),
- * convolutional VAE and adversarial autoencoder. Models mirror the maths ({@code encode},
+ * The autoencoder family as libtorch modules: MLP autoencoder (also denoising), MLP VAE (also
+ * β-VAE), convolutional VAE and adversarial autoencoder. Models mirror the maths ({@code encode},
  * {@code reparameterize}, {@code decode}) and take every layer size from the {@link
  * dev.latentstream.config.JobConfig}.
  *

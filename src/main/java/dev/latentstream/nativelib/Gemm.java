@@ -12,11 +12,11 @@ import java.lang.invoke.MethodHandle;
 import java.util.Optional;
 
 /**
- * Single-precision GEMM from {@code native/src/lsgemm.c}: packed 8x32 kernels in 512-bit registers, split
- * between the caller and helper threads. On the trainer's shapes (a batch of 128 against layers of a few
- * hundred units) it takes about half the time of the OpenBLAS that libtorch ships, whichever kernels that
- * OpenBLAS picks. Present only where liblsframes loads and the CPU has AVX-512F; callers keep a BLAS for
- * the rest.
+ * Single-precision GEMM from {@code native/src/lsgemm.c}: packed 8x32 kernels in 512-bit registers,
+ * split between the caller and helper threads. On the trainer's shapes (a batch of 128 against
+ * layers of a few hundred units) it takes about half the time of the OpenBLAS that libtorch ships,
+ * whichever kernels that OpenBLAS picks. Present only where liblsframes loads and the CPU has
+ * AVX-512F; callers keep a BLAS for the rest.
  */
 public final class Gemm {
 
@@ -27,12 +27,29 @@ public final class Gemm {
 
   private Gemm(SymbolLookup lib) {
     Linker linker = Linker.nativeLinker();
-    // Not a critical downcall: a product may take a millisecond and wait for its helper thread, and the
+    // Not a critical downcall: a product may take a millisecond and wait for its helper thread, and
+    // the
     // JVM should reach safepoints meanwhile.
-    sgemm = linker.downcallHandle(lib.find("lsg_sgemm").orElseThrow(), FunctionDescriptor.of(JAVA_INT, JAVA_INT,
-        JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, JAVA_FLOAT, ADDRESS, JAVA_INT));
-    setThreads = linker.downcallHandle(lib.find("lsg_set_threads").orElseThrow(),
-        FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    sgemm =
+        linker.downcallHandle(
+            lib.find("lsg_sgemm").orElseThrow(),
+            FunctionDescriptor.of(
+                JAVA_INT,
+                JAVA_INT,
+                JAVA_INT,
+                JAVA_INT,
+                JAVA_INT,
+                JAVA_INT,
+                ADDRESS,
+                JAVA_INT,
+                ADDRESS,
+                JAVA_INT,
+                JAVA_FLOAT,
+                ADDRESS,
+                JAVA_INT));
+    setThreads =
+        linker.downcallHandle(
+            lib.find("lsg_set_threads").orElseThrow(), FunctionDescriptor.of(JAVA_INT, JAVA_INT));
   }
 
   /** The native GEMM, when this machine can run it. */
@@ -46,8 +63,10 @@ public final class Gemm {
     }
     try {
       SymbolLookup lib = NativeLibrary.lookup();
-      MethodHandle available = Linker.nativeLinker().downcallHandle(lib.find("lsg_available").orElseThrow(),
-          FunctionDescriptor.of(JAVA_INT));
+      MethodHandle available =
+          Linker.nativeLinker()
+              .downcallHandle(
+                  lib.find("lsg_available").orElseThrow(), FunctionDescriptor.of(JAVA_INT));
       return (int) available.invokeExact() == 1 ? Optional.of(new Gemm(lib)) : Optional.empty();
     } catch (Throwable t) {
       return Optional.empty(); // no library or no AVX-512F: the caller's BLAS does the work
@@ -63,31 +82,62 @@ public final class Gemm {
       throw new IllegalStateException("lsg_set_threads failed", t);
     }
     if (rc != 0) {
-      throw new IllegalArgumentException("cannot use " + threads + " threads for GEMM (1 to 64, and each must start)");
+      throw new IllegalArgumentException(
+          "cannot use " + threads + " threads for GEMM (1 to 64, and each must start)");
     }
   }
 
   /**
-   * {@code C = op(A) op(B) + beta C}, row-major; {@code transA}: A is stored k × m, else m × k (likewise B:
-   * n × k transposed, else k × n). {@code beta} is 0 or 1.
+   * {@code C = op(A) op(B) + beta C}, row-major; {@code transA}: A is stored k × m, else m × k
+   * (likewise B: n × k transposed, else k × n). {@code beta} is 0 or 1.
    *
-   * @throws IllegalArgumentException for sizes or leading dimensions that do not fit, or another beta
+   * @throws IllegalArgumentException for sizes or leading dimensions that do not fit, or another
+   *     beta
    */
-  public void sgemm(boolean transA, boolean transB, int m, int n, int k, MemorySegment a, int lda, MemorySegment b,
-      int ldb, float beta, MemorySegment c, int ldc) {
+  public void sgemm(
+      boolean transA,
+      boolean transB,
+      int m,
+      int n,
+      int k,
+      MemorySegment a,
+      int lda,
+      MemorySegment b,
+      int ldb,
+      float beta,
+      MemorySegment c,
+      int ldc) {
     check("A", a, transA ? k : m, lda, transA ? m : k);
     check("B", b, transB ? n : k, ldb, transB ? k : n);
     check("C", c, m, ldc, n);
     int rc;
     try {
-      rc = (int) sgemm.invokeExact(transA ? 1 : 0, transB ? 1 : 0, m, n, k, a, lda, b, ldb, beta, c, ldc);
+      rc =
+          (int)
+              sgemm.invokeExact(
+                  transA ? 1 : 0, transB ? 1 : 0, m, n, k, a, lda, b, ldb, beta, c, ldc);
     } catch (Throwable t) {
       throw new IllegalStateException("lsg_sgemm failed", t);
     }
     switch (rc) {
-      case 0 -> { }
-      case -1 -> throw new IllegalArgumentException("sgemm: bad arguments (m=" + m + " n=" + n + " k=" + k + " lda=" + lda
-          + " ldb=" + ldb + " ldc=" + ldc + " beta=" + beta + ")");
+      case 0 -> {}
+      case -1 ->
+          throw new IllegalArgumentException(
+              "sgemm: bad arguments (m="
+                  + m
+                  + " n="
+                  + n
+                  + " k="
+                  + k
+                  + " lda="
+                  + lda
+                  + " ldb="
+                  + ldb
+                  + " ldc="
+                  + ldc
+                  + " beta="
+                  + beta
+                  + ")");
       case -3 -> throw new OutOfMemoryError("sgemm: no scratch memory for packing");
       default -> throw new IllegalStateException("lsg_sgemm returned " + rc);
     }
@@ -96,12 +146,23 @@ public final class Gemm {
   /** A rows × cols matrix with leading dimension ld must lie inside the segment. */
   private static void check(String name, MemorySegment s, int rows, int ld, int cols) {
     if (rows < 0 || cols < 0 || ld < cols) {
-      throw new IllegalArgumentException(name + ": " + rows + " x " + cols + " with leading dimension " + ld);
+      throw new IllegalArgumentException(
+          name + ": " + rows + " x " + cols + " with leading dimension " + ld);
     }
     long floats = rows == 0 || cols == 0 ? 0 : (long) (rows - 1) * ld + cols;
     if (floats * Float.BYTES > s.byteSize()) {
-      throw new IllegalArgumentException(name + ": " + rows + " x " + cols + " (leading dimension " + ld
-          + ") needs " + floats * Float.BYTES + " bytes, the segment has " + s.byteSize());
+      throw new IllegalArgumentException(
+          name
+              + ": "
+              + rows
+              + " x "
+              + cols
+              + " (leading dimension "
+              + ld
+              + ") needs "
+              + floats * Float.BYTES
+              + " bytes, the segment has "
+              + s.byteSize());
     }
   }
 }

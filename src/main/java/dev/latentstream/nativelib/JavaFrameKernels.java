@@ -10,12 +10,24 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import javax.imageio.ImageIO;
 
-/** The kernels in plain Java (PNG through ImageIO): always available, same pixels as the native ones. */
+/**
+ * The kernels in plain Java (PNG through ImageIO): always available, same pixels as the native
+ * ones.
+ */
 public final class JavaFrameKernels implements FrameKernels, TrainingKernels {
 
-  static final int[][] PALETTE = {{0x1f, 0x77, 0xb4}, {0xff, 0x7f, 0x0e}, {0x2c, 0xa0, 0x2c}, {0xd6, 0x27, 0x28},
-      {0x94, 0x67, 0xbd}, {0x8c, 0x56, 0x4b}, {0xe3, 0x77, 0xc2}, {0x7f, 0x7f, 0x7f}, {0xbc, 0xbd, 0x22},
-      {0x17, 0xbe, 0xcf}};
+  static final int[][] PALETTE = {
+    {0x1f, 0x77, 0xb4},
+    {0xff, 0x7f, 0x0e},
+    {0x2c, 0xa0, 0x2c},
+    {0xd6, 0x27, 0x28},
+    {0x94, 0x67, 0xbd},
+    {0x8c, 0x56, 0x4b},
+    {0xe3, 0x77, 0xc2},
+    {0x7f, 0x7f, 0x7f},
+    {0xbc, 0xbd, 0x22},
+    {0x17, 0xbe, 0xcf}
+  };
   static final int POINT_ALPHA = 176;
 
   @Override
@@ -53,10 +65,20 @@ public final class JavaFrameKernels implements FrameKernels, TrainingKernels {
     return (int) ((v - lo) * scale + 0.5f);
   }
 
-  private void tile(MemorySegment[] sources, int tiles, int h, int w, int columns, int gap, float lo, float hi,
-      MemorySegment dst, String call) {
+  private void tile(
+      MemorySegment[] sources,
+      int tiles,
+      int h,
+      int w,
+      int columns,
+      int gap,
+      float lo,
+      float hi,
+      MemorySegment dst,
+      String call) {
     if (!(hi > lo)) {
-      throw new NativeFrameException(call, -1, "invalid argument", tiles, h, w, columns, gap, lo, hi);
+      throw new NativeFrameException(
+          call, -1, "invalid argument", tiles, h, w, columns, gap, lo, hi);
     }
     int[] size = gridSize(tiles, h, w, columns, gap);
     int nsrc = sources.length;
@@ -87,28 +109,68 @@ public final class JavaFrameKernels implements FrameKernels, TrainingKernels {
   }
 
   @Override
-  public void tileGrey(MemorySegment src, int n, int h, int w, int columns, int gap, float lo, float hi,
+  public void tileGrey(
+      MemorySegment src,
+      int n,
+      int h,
+      int w,
+      int columns,
+      int gap,
+      float lo,
+      float hi,
       MemorySegment dst) {
     tile(new MemorySegment[] {src}, n, h, w, columns, gap, lo, hi, dst, "tileGrey");
   }
 
   @Override
-  public void tilePairs(MemorySegment originals, MemorySegment reconstructions, int n, int h, int w, int columns,
-      int gap, float lo, float hi, MemorySegment dst) {
+  public void tilePairs(
+      MemorySegment originals,
+      MemorySegment reconstructions,
+      int n,
+      int h,
+      int w,
+      int columns,
+      int gap,
+      float lo,
+      float hi,
+      MemorySegment dst) {
     if (n < 1 || columns < 1) {
       throw new NativeFrameException("tilePairs", -1, "invalid argument", n, columns);
     }
-    tile(new MemorySegment[] {originals, reconstructions}, 2 * n, h, w, 2 * columns, gap, lo, hi, dst, "tilePairs");
+    tile(
+        new MemorySegment[] {originals, reconstructions},
+        2 * n,
+        h,
+        w,
+        2 * columns,
+        gap,
+        lo,
+        hi,
+        dst,
+        "tilePairs");
   }
 
   @Override
-  public void scatterRgba(MemorySegment xy, MemorySegment labels, int n, float xMin, float xMax, float yMin,
-      float yMax, int size, MemorySegment rgba, int width, int height) {
+  public void scatterRgba(
+      MemorySegment xy,
+      MemorySegment labels,
+      int n,
+      float xMin,
+      float xMax,
+      float yMin,
+      float yMax,
+      int size,
+      MemorySegment rgba,
+      int width,
+      int height) {
     if (n < 0 || size < 2 || width < size || height < size || !(xMax > xMin) || !(yMax > yMin)) {
       throw new NativeFrameException("scatterRgba", -1, "invalid argument", n, size, width, height);
     }
-    if (rgba.byteSize() < (long) width * height * 4 || xy.byteSize() < 8L * n || labels.byteSize() < 4L * n) {
-      throw new NativeFrameException("scatterRgba", -2, "buffer too small", n, width, height, rgba.byteSize());
+    if (rgba.byteSize() < (long) width * height * 4
+        || xy.byteSize() < 8L * n
+        || labels.byteSize() < 4L * n) {
+      throw new NativeFrameException(
+          "scatterRgba", -2, "buffer too small", n, width, height, rgba.byteSize());
     }
     for (int i = 0; i < n; i++) {
       float x = xy.getAtIndex(ValueLayout.JAVA_FLOAT, 2L * i);
@@ -132,7 +194,10 @@ public final class JavaFrameKernels implements FrameKernels, TrainingKernels {
           long p = ((long) qy * width + qx) * 4;
           for (int k = 0; k < 3; k++) {
             int old = rgba.get(ValueLayout.JAVA_BYTE, p + k) & 0xff;
-            rgba.set(ValueLayout.JAVA_BYTE, p + k, (byte) ((c[k] * POINT_ALPHA + old * (255 - POINT_ALPHA) + 127) / 255));
+            rgba.set(
+                ValueLayout.JAVA_BYTE,
+                p + k,
+                (byte) ((c[k] * POINT_ALPHA + old * (255 - POINT_ALPHA) + 127) / 255));
           }
           rgba.set(ValueLayout.JAVA_BYTE, p + 3, (byte) 255);
         }
@@ -146,10 +211,14 @@ public final class JavaFrameKernels implements FrameKernels, TrainingKernels {
       throw new NativeFrameException("encodePng", -1, "invalid argument", width, height, channels);
     }
     if (pixels.byteSize() < (long) width * height * channels) {
-      throw new NativeFrameException("encodePng", -2, "buffer too small", width, height, channels, pixels.byteSize());
+      throw new NativeFrameException(
+          "encodePng", -2, "buffer too small", width, height, channels, pixels.byteSize());
     }
-    BufferedImage img = new BufferedImage(width, height,
-        channels == 1 ? BufferedImage.TYPE_BYTE_GRAY : BufferedImage.TYPE_4BYTE_ABGR);
+    BufferedImage img =
+        new BufferedImage(
+            width,
+            height,
+            channels == 1 ? BufferedImage.TYPE_BYTE_GRAY : BufferedImage.TYPE_4BYTE_ABGR);
     byte[] data = ((DataBufferByte) img.getRaster().getDataBuffer()).getData();
     if (channels == 1) {
       MemorySegment.copy(pixels, ValueLayout.JAVA_BYTE, 0, data, 0, width * height);
@@ -172,14 +241,22 @@ public final class JavaFrameKernels implements FrameKernels, TrainingKernels {
   }
 
   @Override
-  public byte[] encodeIndexedPng(MemorySegment indices, int width, int height, byte[] paletteRgb, int entries,
-      int level) {
+  public byte[] encodeIndexedPng(
+      MemorySegment indices, int width, int height, byte[] paletteRgb, int entries, int level) {
     if (width < 1 || height < 1 || entries < 1 || entries > 256 || level < 0 || level > 9) {
-      throw new NativeFrameException("encodeIndexedPng", -1, "invalid argument", width, height, entries, level);
+      throw new NativeFrameException(
+          "encodeIndexedPng", -1, "invalid argument", width, height, entries, level);
     }
     if (indices.byteSize() < (long) width * height || paletteRgb.length < 3 * entries) {
-      throw new NativeFrameException("encodeIndexedPng", -2, "buffer too small", width, height, entries,
-          indices.byteSize(), paletteRgb.length);
+      throw new NativeFrameException(
+          "encodeIndexedPng",
+          -2,
+          "buffer too small",
+          width,
+          height,
+          entries,
+          indices.byteSize(),
+          paletteRgb.length);
     }
     byte[] r = new byte[entries];
     byte[] g = new byte[entries];
@@ -195,7 +272,8 @@ public final class JavaFrameKernels implements FrameKernels, TrainingKernels {
     MemorySegment.copy(indices, ValueLayout.JAVA_BYTE, 0, data, 0, width * height);
     for (byte v : data) {
       if ((v & 0xff) >= entries) {
-        throw new NativeFrameException("encodeIndexedPng", -1, "invalid argument", width, height, entries, v & 0xff);
+        throw new NativeFrameException(
+            "encodeIndexedPng", -1, "invalid argument", width, height, entries, v & 0xff);
       }
     }
     ByteArrayOutputStream out = new ByteArrayOutputStream(width * height / 4 + 1024);
@@ -208,7 +286,8 @@ public final class JavaFrameKernels implements FrameKernels, TrainingKernels {
   }
 
   @Override
-  public double bceWithLogits(MemorySegment logits, MemorySegment target, long n, float gradScale, MemorySegment grad) {
+  public double bceWithLogits(
+      MemorySegment logits, MemorySegment target, long n, float gradScale, MemorySegment grad) {
     double sum = 0;
     for (long i = 0; i < n; i++) {
       float l = logits.getAtIndex(ValueLayout.JAVA_FLOAT, i);
@@ -222,10 +301,24 @@ public final class JavaFrameKernels implements FrameKernels, TrainingKernels {
   }
 
   @Override
-  public void adamStep(MemorySegment param, MemorySegment grad, MemorySegment expAvg, MemorySegment expAvgSq, long n,
-      float lr, float beta1, float beta2, float eps, long step) {
-    if (step < 1 || !(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1) || !(eps > 0) || !(lr >= 0)) {
-      throw new NativeFrameException("adamStep", -1, "invalid argument", n, lr, beta1, beta2, eps, step);
+  public void adamStep(
+      MemorySegment param,
+      MemorySegment grad,
+      MemorySegment expAvg,
+      MemorySegment expAvgSq,
+      long n,
+      float lr,
+      float beta1,
+      float beta2,
+      float eps,
+      long step) {
+    if (step < 1
+        || !(beta1 >= 0 && beta1 < 1)
+        || !(beta2 >= 0 && beta2 < 1)
+        || !(eps > 0)
+        || !(lr >= 0)) {
+      throw new NativeFrameException(
+          "adamStep", -1, "invalid argument", n, lr, beta1, beta2, eps, step);
     }
     float stepSize = (float) (lr / (1 - Math.pow(beta1, step)));
     float bias2Sqrt = (float) Math.sqrt(1 - Math.pow(beta2, step));
@@ -237,8 +330,11 @@ public final class JavaFrameKernels implements FrameKernels, TrainingKernels {
       float v = beta2 * expAvgSq.getAtIndex(ValueLayout.JAVA_FLOAT, i) + c2 * g * g;
       expAvg.setAtIndex(ValueLayout.JAVA_FLOAT, i, m);
       expAvgSq.setAtIndex(ValueLayout.JAVA_FLOAT, i, v);
-      param.setAtIndex(ValueLayout.JAVA_FLOAT, i,
-          param.getAtIndex(ValueLayout.JAVA_FLOAT, i) - stepSize * m / ((float) Math.sqrt(v) / bias2Sqrt + eps));
+      param.setAtIndex(
+          ValueLayout.JAVA_FLOAT,
+          i,
+          param.getAtIndex(ValueLayout.JAVA_FLOAT, i)
+              - stepSize * m / ((float) Math.sqrt(v) / bias2Sqrt + eps));
     }
   }
 
@@ -246,42 +342,63 @@ public final class JavaFrameKernels implements FrameKernels, TrainingKernels {
   public void biasAct(MemorySegment y, MemorySegment bias, long rows, long cols, boolean relu) {
     for (long r = 0; r < rows; r++) {
       for (long c = 0; c < cols; c++) {
-        float v = y.getAtIndex(ValueLayout.JAVA_FLOAT, r * cols + c) + bias.getAtIndex(ValueLayout.JAVA_FLOAT, c);
+        float v =
+            y.getAtIndex(ValueLayout.JAVA_FLOAT, r * cols + c)
+                + bias.getAtIndex(ValueLayout.JAVA_FLOAT, c);
         y.setAtIndex(ValueLayout.JAVA_FLOAT, r * cols + c, relu && !(v > 0) ? 0f : v);
       }
     }
   }
 
   @Override
-  public void reluGradColsum(MemorySegment grad, MemorySegment act, long rows, long cols, MemorySegment biasGrad) {
+  public void reluGradColsum(
+      MemorySegment grad, MemorySegment act, long rows, long cols, MemorySegment biasGrad) {
     for (long c = 0; c < cols; c++) {
       biasGrad.setAtIndex(ValueLayout.JAVA_FLOAT, c, 0f);
     }
     for (long r = 0; r < rows; r++) {
       for (long c = 0; c < cols; c++) {
         long i = r * cols + c;
-        float g = act != null && !(act.getAtIndex(ValueLayout.JAVA_FLOAT, i) > 0) ? 0f
-            : grad.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+        float g =
+            act != null && !(act.getAtIndex(ValueLayout.JAVA_FLOAT, i) > 0)
+                ? 0f
+                : grad.getAtIndex(ValueLayout.JAVA_FLOAT, i);
         grad.setAtIndex(ValueLayout.JAVA_FLOAT, i, g);
-        biasGrad.setAtIndex(ValueLayout.JAVA_FLOAT, c, biasGrad.getAtIndex(ValueLayout.JAVA_FLOAT, c) + g);
+        biasGrad.setAtIndex(
+            ValueLayout.JAVA_FLOAT, c, biasGrad.getAtIndex(ValueLayout.JAVA_FLOAT, c) + g);
       }
     }
   }
 
   @Override
-  public void vaeSample(MemorySegment mu, MemorySegment logVar, MemorySegment eps, long n, MemorySegment z,
+  public void vaeSample(
+      MemorySegment mu,
+      MemorySegment logVar,
+      MemorySegment eps,
+      long n,
+      MemorySegment z,
       MemorySegment std) {
     for (long i = 0; i < n; i++) {
       float s = (float) Math.exp(0.5f * logVar.getAtIndex(ValueLayout.JAVA_FLOAT, i));
       std.setAtIndex(ValueLayout.JAVA_FLOAT, i, s);
-      z.setAtIndex(ValueLayout.JAVA_FLOAT, i,
+      z.setAtIndex(
+          ValueLayout.JAVA_FLOAT,
+          i,
           mu.getAtIndex(ValueLayout.JAVA_FLOAT, i) + eps.getAtIndex(ValueLayout.JAVA_FLOAT, i) * s);
     }
   }
 
   @Override
-  public double vaeLatentBackward(MemorySegment gradZ, MemorySegment mu, MemorySegment logVar, MemorySegment eps,
-      MemorySegment std, long n, float klScale, MemorySegment gradMu, MemorySegment gradLogVar) {
+  public double vaeLatentBackward(
+      MemorySegment gradZ,
+      MemorySegment mu,
+      MemorySegment logVar,
+      MemorySegment eps,
+      MemorySegment std,
+      long n,
+      float klScale,
+      MemorySegment gradMu,
+      MemorySegment gradLogVar) {
     double sum = 0;
     for (long i = 0; i < n; i++) {
       double m = mu.getAtIndex(ValueLayout.JAVA_FLOAT, i);
@@ -290,14 +407,25 @@ public final class JavaFrameKernels implements FrameKernels, TrainingKernels {
       float gz = gradZ.getAtIndex(ValueLayout.JAVA_FLOAT, i);
       sum += -0.5 * (1 + lv - m * m - variance);
       gradMu.setAtIndex(ValueLayout.JAVA_FLOAT, i, gz + (float) (klScale * m));
-      gradLogVar.setAtIndex(ValueLayout.JAVA_FLOAT, i, gz * eps.getAtIndex(ValueLayout.JAVA_FLOAT, i) * 0.5f
-          * std.getAtIndex(ValueLayout.JAVA_FLOAT, i) + (float) (klScale * 0.5 * (variance - 1)));
+      gradLogVar.setAtIndex(
+          ValueLayout.JAVA_FLOAT,
+          i,
+          gz
+                  * eps.getAtIndex(ValueLayout.JAVA_FLOAT, i)
+                  * 0.5f
+                  * std.getAtIndex(ValueLayout.JAVA_FLOAT, i)
+              + (float) (klScale * 0.5 * (variance - 1)));
     }
     return sum;
   }
 
   @Override
-  public void gatherUnit(MemorySegment pixels, long images, long imageSize, MemorySegment order, long count,
+  public void gatherUnit(
+      MemorySegment pixels,
+      long images,
+      long imageSize,
+      MemorySegment order,
+      long count,
       MemorySegment out) {
     for (long i = 0; i < count; i++) {
       long image = order.getAtIndex(ValueLayout.JAVA_LONG, i);
@@ -308,7 +436,9 @@ public final class JavaFrameKernels implements FrameKernels, TrainingKernels {
     for (long i = 0; i < count; i++) {
       long from = order.getAtIndex(ValueLayout.JAVA_LONG, i) * imageSize;
       for (long j = 0; j < imageSize; j++) {
-        out.setAtIndex(ValueLayout.JAVA_FLOAT, i * imageSize + j,
+        out.setAtIndex(
+            ValueLayout.JAVA_FLOAT,
+            i * imageSize + j,
             (pixels.get(ValueLayout.JAVA_BYTE, from + j) & 0xff) / 255f);
       }
     }

@@ -5,7 +5,8 @@ public final class NativeFrameException extends RuntimeException {
   private final int status;
 
   public NativeFrameException(String call, int status, String reason, Object... args) {
-    super(call + java.util.Arrays.toString(args) + " failed: " + reason + " (status " + status + ")");
+    super(
+        call + java.util.Arrays.toString(args) + " failed: " + reason + " (status " + status + ")");
     this.status = status;
   }
 

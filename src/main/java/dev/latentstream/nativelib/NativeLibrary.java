@@ -10,9 +10,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
 /**
- * Finds liblsframes: the Maven build puts it on the classpath under {@code native/<os>-<arch>/}; inside
- * a jar it is extracted to a temporary file first. The library stays loaded for the life of the JVM
- * (global arena).
+ * Finds liblsframes: the Maven build puts it on the classpath under {@code native/<os>-<arch>/};
+ * inside a jar it is extracted to a temporary file first. The library stays loaded for the life of
+ * the JVM (global arena).
  */
 final class NativeLibrary {
 
@@ -23,12 +23,16 @@ final class NativeLibrary {
   static SymbolLookup lookup() {
     if (!System.getProperty("os.name", "").toLowerCase().contains("linux")
         || !System.getProperty("os.arch", "").matches("amd64|x86_64")) {
-      throw new UnsupportedOperationException("liblsframes is built for linux-x86_64 only, not "
-          + System.getProperty("os.name") + "-" + System.getProperty("os.arch"));
+      throw new UnsupportedOperationException(
+          "liblsframes is built for linux-x86_64 only, not "
+              + System.getProperty("os.name")
+              + "-"
+              + System.getProperty("os.arch"));
     }
     var url = NativeLibrary.class.getResource(RESOURCE);
     if (url == null) {
-      throw new UnsupportedOperationException(RESOURCE + " is not on the classpath (build with ./mvnw package)");
+      throw new UnsupportedOperationException(
+          RESOURCE + " is not on the classpath (build with ./mvnw package)");
     }
     Path file;
     try {

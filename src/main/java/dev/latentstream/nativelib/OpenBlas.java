@@ -16,18 +16,18 @@ import java.util.Optional;
 
 /**
  * The OpenBLAS that libtorch links, reached directly: {@code cblas_sgemm} and {@code
- * openblas_set_num_threads} as libtorch's own GEMMs resolve them, and the thread count of every copy of
- * OpenBLAS the process mapped. libtorch must be loaded before the first call ({@code model.Libtorch.load()});
- * before that nothing is mapped and every lookup finds nothing.
+ * openblas_set_num_threads} as libtorch's own GEMMs resolve them, and the thread count of every
+ * copy of OpenBLAS the process mapped. libtorch must be loaded before the first call ({@code
+ * model.Libtorch.load()}); before that nothing is mapped and every lookup finds nothing.
  *
- * <p>Why through libtorch_cpu: the process maps two copies of OpenBLAS, each with its own worker threads,
- * and a step that used the other copy would leave one pool spinning while the other works. Why every copy
- * for the thread count: the openblas presets load {@code libopenblas.so.0} and {@code
- * libopenblas_nolapack.so.0}, both with the soname {@code libopenblas.so.0}, so which one serves libtorch
- * depends on load order.
+ * <p>Why through libtorch_cpu: the process maps two copies of OpenBLAS, each with its own worker
+ * threads, and a step that used the other copy would leave one pool spinning while the other works.
+ * Why every copy for the thread count: the openblas presets load {@code libopenblas.so.0} and
+ * {@code libopenblas_nolapack.so.0}, both with the soname {@code libopenblas.so.0}, so which one
+ * serves libtorch depends on load order.
  *
- * <p>The handles are looked up once, on first use, and shared by every thread; OpenBLAS's thread count is
- * process-wide.
+ * <p>The handles are looked up once, on first use, and shared by every thread; OpenBLAS's thread
+ * count is process-wide.
  */
 public final class OpenBlas {
 
@@ -39,15 +39,31 @@ public final class OpenBlas {
 
   /** Looked up on first use, after the caller loaded libtorch. */
   private static final class Handles {
-    static final Optional<MethodHandle> SGEMM = throughLibtorch("cblas_sgemm", FunctionDescriptor.ofVoid(
-        ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
-        ValueLayout.JAVA_INT, ValueLayout.JAVA_FLOAT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
-        ValueLayout.JAVA_INT, ValueLayout.JAVA_FLOAT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
-    static final Optional<MethodHandle> SET_THREADS = throughLibtorch("openblas_set_num_threads",
-        FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT));
+    static final Optional<MethodHandle> SGEMM =
+        throughLibtorch(
+            "cblas_sgemm",
+            FunctionDescriptor.ofVoid(
+                ValueLayout.JAVA_INT,
+                ValueLayout.JAVA_INT,
+                ValueLayout.JAVA_INT,
+                ValueLayout.JAVA_INT,
+                ValueLayout.JAVA_INT,
+                ValueLayout.JAVA_INT,
+                ValueLayout.JAVA_FLOAT,
+                ValueLayout.ADDRESS,
+                ValueLayout.JAVA_INT,
+                ValueLayout.ADDRESS,
+                ValueLayout.JAVA_INT,
+                ValueLayout.JAVA_FLOAT,
+                ValueLayout.ADDRESS,
+                ValueLayout.JAVA_INT));
+    static final Optional<MethodHandle> SET_THREADS =
+        throughLibtorch(
+            "openblas_set_num_threads", FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT));
+
     /** openblas_set_num_threads in every OpenBLAS the process mapped. */
-    static final List<MethodHandle> SET_THREADS_EVERY_COPY = inEveryCopy("openblas_set_num_threads",
-        FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT));
+    static final List<MethodHandle> SET_THREADS_EVERY_COPY =
+        inEveryCopy("openblas_set_num_threads", FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT));
   }
 
   /** Whether libtorch's {@code cblas_sgemm} was found. */
@@ -61,14 +77,28 @@ public final class OpenBlas {
   }
 
   /**
-   * {@code cblas_sgemm(ROW_MAJOR, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)}: C = α op(A)
-   * op(B) + β C. The segments stay the caller's.
+   * {@code cblas_sgemm(ROW_MAJOR, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)}: C
+   * = α op(A) op(B) + β C. The segments stay the caller's.
    *
    * @throws IllegalStateException when {@link #hasSgemm()} is false or the call fails
    */
-  public static void sgemm(int transA, int transB, int m, int n, int k, float alpha, MemorySegment a, int lda,
-      MemorySegment b, int ldb, float beta, MemorySegment c, int ldc) {
-    MethodHandle h = Handles.SGEMM.orElseThrow(() -> new IllegalStateException("no cblas_sgemm in libtorch_cpu"));
+  public static void sgemm(
+      int transA,
+      int transB,
+      int m,
+      int n,
+      int k,
+      float alpha,
+      MemorySegment a,
+      int lda,
+      MemorySegment b,
+      int ldb,
+      float beta,
+      MemorySegment c,
+      int ldc) {
+    MethodHandle h =
+        Handles.SGEMM.orElseThrow(
+            () -> new IllegalStateException("no cblas_sgemm in libtorch_cpu"));
     try {
       h.invokeExact(ROW_MAJOR, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     } catch (RuntimeException | Error e) {
@@ -84,8 +114,9 @@ public final class OpenBlas {
    * @throws IllegalStateException when {@link #canSetThreads()} is false
    */
   public static void setThreads(int n) {
-    MethodHandle h = Handles.SET_THREADS.orElseThrow(
-        () -> new IllegalStateException("no openblas_set_num_threads in libtorch_cpu"));
+    MethodHandle h =
+        Handles.SET_THREADS.orElseThrow(
+            () -> new IllegalStateException("no openblas_set_num_threads in libtorch_cpu"));
     try {
       h.invokeExact(n);
     } catch (RuntimeException | Error e) {
@@ -95,7 +126,9 @@ public final class OpenBlas {
     }
   }
 
-  /** Sets the thread count in every copy of OpenBLAS the process mapped; false when none was found. */
+  /**
+   * Sets the thread count in every copy of OpenBLAS the process mapped; false when none was found.
+   */
   public static boolean setThreadsInEveryCopy(int n) {
     boolean set = false;
     for (MethodHandle h : Handles.SET_THREADS_EVERY_COPY) {
@@ -114,19 +147,27 @@ public final class OpenBlas {
     List<Integer> out = new ArrayList<>();
     for (String path : mapped(".*/libopenblas[^/]*\\.so(\\.[0-9]+)*")) {
       SymbolLookup lib = SymbolLookup.libraryLookup(Path.of(path), Arena.global());
-      lib.find("openblas_get_num_threads").ifPresent(symbol -> {
-        try {
-          out.add((int) Linker.nativeLinker().downcallHandle(symbol, FunctionDescriptor.of(ValueLayout.JAVA_INT))
-              .invokeExact());
-        } catch (Throwable e) {
-          throw new IllegalStateException("openblas_get_num_threads failed in " + path, e);
-        }
-      });
+      lib.find("openblas_get_num_threads")
+          .ifPresent(
+              symbol -> {
+                try {
+                  out.add(
+                      (int)
+                          Linker.nativeLinker()
+                              .downcallHandle(symbol, FunctionDescriptor.of(ValueLayout.JAVA_INT))
+                              .invokeExact());
+                } catch (Throwable e) {
+                  throw new IllegalStateException("openblas_get_num_threads failed in " + path, e);
+                }
+              });
     }
     return out;
   }
 
-  /** The mapped libraries whose paths match {@code pattern}, from /proc/self/maps (none where it cannot be read). */
+  /**
+   * The mapped libraries whose paths match {@code pattern}, from /proc/self/maps (none where it
+   * cannot be read).
+   */
   private static List<String> mapped(String pattern) {
     try {
       return Files.readAllLines(Path.of("/proc/self/maps")).stream()
@@ -140,9 +181,11 @@ public final class OpenBlas {
   }
 
   /** {@code name} as the dynamic linker resolves it for libtorch_cpu. */
-  private static Optional<MethodHandle> throughLibtorch(String name, FunctionDescriptor descriptor) {
+  private static Optional<MethodHandle> throughLibtorch(
+      String name, FunctionDescriptor descriptor) {
     try {
-      return mapped(".*/libtorch_cpu\\.so").stream().findFirst()
+      return mapped(".*/libtorch_cpu\\.so").stream()
+          .findFirst()
           .flatMap(torch -> SymbolLookup.libraryLookup(Path.of(torch), Arena.global()).find(name))
           .map(symbol -> Linker.nativeLinker().downcallHandle(symbol, descriptor));
     } catch (RuntimeException e) {
@@ -155,8 +198,10 @@ public final class OpenBlas {
     try {
       List<MethodHandle> out = new ArrayList<>();
       for (String path : mapped(".*/libopenblas[^/]*\\.so(\\.[0-9]+)*")) {
-        SymbolLookup.libraryLookup(Path.of(path), Arena.global()).find(name)
-            .map(symbol -> Linker.nativeLinker().downcallHandle(symbol, descriptor)).ifPresent(out::add);
+        SymbolLookup.libraryLookup(Path.of(path), Arena.global())
+            .find(name)
+            .map(symbol -> Linker.nativeLinker().downcallHandle(symbol, descriptor))
+            .ifPresent(out::add);
       }
       return List.copyOf(out);
     } catch (RuntimeException e) {

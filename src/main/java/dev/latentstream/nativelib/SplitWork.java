@@ -5,19 +5,22 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
 
 /**
- * Runs the chunks of one kernel on the calling thread and one helper thread: the elementwise passes of a
- * training step (Adam, BCE) run on one core while OpenBLAS's second thread waits for the next GEMM, and
- * they are memory- or exp-bound passes that split evenly. Chunks are claimed one at a time, so a helper
- * that wakes late (a parked thread takes some microseconds) just takes fewer of them; each chunk's result
- * goes to its own slot, so the outcome does not depend on who ran what.
+ * Runs the chunks of one kernel on the calling thread and one helper thread: the elementwise passes
+ * of a training step (Adam, BCE) run on one core while OpenBLAS's second thread waits for the next
+ * GEMM, and they are memory- or exp-bound passes that split evenly. Chunks are claimed one at a
+ * time, so a helper that wakes late (a parked thread takes some microseconds) just takes fewer of
+ * them; each chunk's result goes to its own slot, so the outcome does not depend on who ran what.
  *
- * <p>Threads: {@link #forEach} is called by one owner thread at a time (the trainer's); the helper parks
- * between calls and uses no CPU then. Created on the owner thread, so it starts at that thread's
- * niceness. {@link #close} ends the helper; the owner closes it.
+ * <p>Threads: {@link #forEach} is called by one owner thread at a time (the trainer's); the helper
+ * parks between calls and uses no CPU then. Created on the owner thread, so it starts at that
+ * thread's niceness. {@link #close} ends the helper; the owner closes it.
  */
 public final class SplitWork implements AutoCloseable {
 
-  /** One call's chunks: the helper tells calls apart by identity, so a late claim never runs a new call's chunk. */
+  /**
+   * One call's chunks: the helper tells calls apart by identity, so a late claim never runs a new
+   * call's chunk.
+   */
   private static final class Job {
     final IntConsumer body;
     final int chunks;
@@ -55,8 +58,9 @@ public final class SplitWork implements AutoCloseable {
   }
 
   /**
-   * Runs {@code body.accept(i)} for every {@code i} in {@code [0, chunks)}, on this thread and the helper,
-   * and returns when all have run. A chunk's exception is rethrown here (the others still run).
+   * Runs {@code body.accept(i)} for every {@code i} in {@code [0, chunks)}, on this thread and the
+   * helper, and returns when all have run. A chunk's exception is rethrown here (the others still
+   * run).
    */
   public void forEach(int chunks, IntConsumer body) {
     if (closed) {

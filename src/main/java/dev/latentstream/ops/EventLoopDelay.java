@@ -8,8 +8,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Event-loop delay: a timer due every {@link #PERIOD_MS} ms on each gateway's event loop records how late it
- * fires. A loop blocked by slow work shows up here long before clients time out.
+ * Event-loop delay: a timer due every {@link #PERIOD_MS} ms on each gateway's event loop records
+ * how late it fires. A loop blocked by slow work shows up here long before clients time out.
  */
 final class EventLoopDelay {
 
@@ -28,17 +28,23 @@ final class EventLoopDelay {
     if (!watched.add(thread)) {
       return;
     }
-    Timer timer = Timer.builder("latentstream.event.loop.delay").tag("thread", thread)
-        .description("How late a timer due every " + PERIOD_MS + " ms fires on this event loop")
-        .register(registry);
+    Timer timer =
+        Timer.builder("latentstream.event.loop.delay")
+            .tag("thread", thread)
+            .description("How late a timer due every " + PERIOD_MS + " ms fires on this event loop")
+            .register(registry);
     schedule(context, timer);
   }
 
   private void schedule(Context context, Timer timer) {
     long due = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(PERIOD_MS);
-    context.owner().setTimer(PERIOD_MS, id -> {
-      timer.record(Math.max(0, System.nanoTime() - due), TimeUnit.NANOSECONDS);
-      schedule(context, timer);
-    });
+    context
+        .owner()
+        .setTimer(
+            PERIOD_MS,
+            id -> {
+              timer.record(Math.max(0, System.nanoTime() - due), TimeUnit.NANOSECONDS);
+              schedule(context, timer);
+            });
   }
 }

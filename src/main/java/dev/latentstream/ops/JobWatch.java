@@ -22,18 +22,28 @@ import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
 /**
- * Follows every job through the trainer's events: keeps the per-job gauges of {@code /metrics} and writes
- * the operator's log lines (queued, started, one line per epoch, paused, resumed, stopped, finished, failed,
- * interrupted, deleted). Only the trainer's events are read; nothing reaches into the trainer side.
- * Handlers run on one event loop; gauges read the volatile fields from the scraping thread.
+ * Follows every job through the trainer's events: keeps the per-job gauges of {@code /metrics} and
+ * writes the operator's log lines (queued, started, one line per epoch, paused, resumed, stopped,
+ * finished, failed, interrupted, deleted). Only the trainer's events are read; nothing reaches into
+ * the trainer side. Handlers run on one event loop; gauges read the volatile fields from the
+ * scraping thread.
  */
 final class JobWatch {
 
   static final String LOGGER = "latentstream.jobs";
   private static final Logger LOG = Logger.getLogger(LOGGER);
+
   /** Every status a job object can carry; each job has one 0/1 gauge per status. */
-  static final List<String> STATUSES = List.of("queued", "running", "paused", "completed", "stopped", "failed",
-      "interrupted", "unreachable");
+  static final List<String> STATUSES =
+      List.of(
+          "queued",
+          "running",
+          "paused",
+          "completed",
+          "stopped",
+          "failed",
+          "interrupted",
+          "unreachable");
 
   private final Vertx vertx;
   private final MeterRegistry registry;
@@ -54,13 +64,17 @@ final class JobWatch {
     volatile double testLoss = Double.NaN;
     volatile double imagesPerSecond = Double.NaN;
     int batchSize;
+
     /**
-     * A start (not a resume from pause) not yet logged: the line waits for the run to say its engine, which it
-     * knows once set up; a run that fails before has no started line, only its failure.
+     * A start (not a resume from pause) not yet logged: the line waits for the run to say its
+     * engine, which it knows once set up; a run that fails before has no started line, only its
+     * failure.
      */
     boolean startPending;
+
     /** The step and time that open the current rate window and the current epoch's steps. */
     long windowStep = -1;
+
     long windowMillis;
     long epochFirstStep = -1;
     long epochFirstMillis;
@@ -82,19 +96,24 @@ final class JobWatch {
   /** Subscribes to the trainer's events, then learns the jobs that existed before (past runs). */
   void start() {
     vertx.eventBus().<TrainerEvent>consumer(Addresses.FROM_TRAINER_EVENTS, m -> onEvent(m.body()));
-    vertx.eventBus().<JsonObject>request(Addresses.TO_TRAINER, new TrainerCommand.ListJobs()).onSuccess(reply -> {
-      for (Object o : reply.body().getJsonArray("jobs")) {
-        JsonObject job = (JsonObject) o;
-        if (!jobs.containsKey(job.getInteger("num"))) {
-          Tracked t = track(job);
-          update(t, job);
-          // A job already under way when the watch began (e.g. resumed at start-up) still gets its line.
-          if (List.of("queued", "running", "paused").contains(t.status)) {
-            transition(t, "", t.status, job);
-          }
-        }
-      }
-    });
+    vertx
+        .eventBus()
+        .<JsonObject>request(Addresses.TO_TRAINER, new TrainerCommand.ListJobs())
+        .onSuccess(
+            reply -> {
+              for (Object o : reply.body().getJsonArray("jobs")) {
+                JsonObject job = (JsonObject) o;
+                if (!jobs.containsKey(job.getInteger("num"))) {
+                  Tracked t = track(job);
+                  update(t, job);
+                  // A job already under way when the watch began (e.g. resumed at start-up) still
+                  // gets its line.
+                  if (List.of("queued", "running", "paused").contains(t.status)) {
+                    transition(t, "", t.status, job);
+                  }
+                }
+              }
+            });
   }
 
   void onEvent(TrainerEvent event) {
@@ -116,8 +135,14 @@ final class JobWatch {
         Tracked t = jobs.get(s.job());
         if (t != null) {
           var c = s.change();
-          log(Level.INFO, t, "set " + c.key() + " = " + c.value() + " at step " + c.step(),
-              fields("setting", t).put("key", c.key()).put("value", c.value()).put("step", c.step()));
+          log(
+              Level.INFO,
+              t,
+              "set " + c.key() + " = " + c.value() + " at step " + c.step(),
+              fields("setting", t)
+                  .put("key", c.key())
+                  .put("value", c.value())
+                  .put("step", c.step()));
         }
       }
       case TrainerEvent.Log l -> {
@@ -126,12 +151,18 @@ final class JobWatch {
           log(Level.INFO, t, l.message(), fields("log", t));
         }
       }
-      case TrainerEvent.Diagnostics d -> { } // streamed to viewers; the log carries the alarms they raise
+      case TrainerEvent.Diagnostics
+              d -> {} // streamed to viewers; the log carries the alarms they raise
       case TrainerEvent.Warning w -> {
         Tracked t = jobs.get(w.job());
         if (t != null) {
-          log(Level.WARNING, t, "warning at step " + w.warning().step() + ": " + w.warning().message(),
-              fields("warning", t).put("code", w.warning().code()).put("setting", w.warning().setting())
+          log(
+              Level.WARNING,
+              t,
+              "warning at step " + w.warning().step() + ": " + w.warning().message(),
+              fields("warning", t)
+                  .put("code", w.warning().code())
+                  .put("setting", w.warning().setting())
                   .put("step", w.warning().step()));
         }
       }
@@ -170,10 +201,25 @@ final class JobWatch {
       String dataset = job.getString("dataset", "?");
       long from = job.getLong("resumedAtStep", -1L);
       String where = from >= 0 ? ", continuing from step " + from : "";
-      log(Level.INFO, t, "started: " + model + " on " + dataset + ", " + t.epochs + " epochs" + where + ", engine "
+      log(
+          Level.INFO,
+          t,
+          "started: "
+              + model
+              + " on "
+              + dataset
+              + ", "
+              + t.epochs
+              + " epochs"
+              + where
+              + ", engine "
               + engine,
-          fields("started", t).put("model", model).put("dataset", dataset).put("epochs", t.epochs)
-              .put("step", t.step).put("engine", engine));
+          fields("started", t)
+              .put("model", model)
+              .put("dataset", dataset)
+              .put("epochs", t.epochs)
+              .put("step", t.step)
+              .put("engine", engine));
     }
   }
 
@@ -183,17 +229,29 @@ final class JobWatch {
     gauge(t, "latentstream.job.step", "Optimisation steps done", x -> x.step);
     gauge(t, "latentstream.job.epoch", "Epochs completed", x -> x.epoch);
     gauge(t, "latentstream.job.epochs", "Epochs the job trains for", x -> x.epochs);
-    gauge(t, "latentstream.job.test.loss", "Test loss per image after the last epoch", x -> x.testLoss);
-    gauge(t, "latentstream.job.images.per.second", "Training images per second, over the last second or more",
+    gauge(
+        t,
+        "latentstream.job.test.loss",
+        "Test loss per image after the last epoch",
+        x -> x.testLoss);
+    gauge(
+        t,
+        "latentstream.job.images.per.second",
+        "Training images per second, over the last second or more",
         x -> x.imagesPerSecond);
     for (String s : STATUSES) {
-      t.meters.add(Gauge.builder("latentstream.job.status", t, x -> x.status.equals(s) ? 1 : 0).tags(t.tags)
-          .tag("status", s).description("1 for the job's current status, else 0").register(registry));
+      t.meters.add(
+          Gauge.builder("latentstream.job.status", t, x -> x.status.equals(s) ? 1 : 0)
+              .tags(t.tags)
+              .tag("status", s)
+              .description("1 for the job's current status, else 0")
+              .register(registry));
     }
     return t;
   }
 
-  private void gauge(Tracked t, String name, String help, java.util.function.ToDoubleFunction<Tracked> f) {
+  private void gauge(
+      Tracked t, String name, String help, java.util.function.ToDoubleFunction<Tracked> f) {
     t.meters.add(Gauge.builder(name, t, f).tags(t.tags).description(help).register(registry));
   }
 
@@ -216,9 +274,12 @@ final class JobWatch {
     s.terms().forEach(t.terms::put);
     for (String term : s.terms().keySet()) {
       if (t.termsShown.add(term)) {
-        t.meters.add(Gauge.builder("latentstream.job.loss", t.terms, m -> m.getOrDefault(term, Double.NaN))
-            .tags(t.tags).tag("term", term).description("The latest step's loss terms, per image")
-            .register(registry));
+        t.meters.add(
+            Gauge.builder("latentstream.job.loss", t.terms, m -> m.getOrDefault(term, Double.NaN))
+                .tags(t.tags)
+                .tag("term", term)
+                .description("The latest step's loss terms, per image")
+                .register(registry));
       }
     }
     // Images per second over windows of at least a second, from the steps' own timestamps.
@@ -226,7 +287,8 @@ final class JobWatch {
       t.windowStep = s.step();
       t.windowMillis = s.timeMillis();
     } else if (s.timeMillis() - t.windowMillis >= 1000 && t.batchSize > 0) {
-      t.imagesPerSecond = (s.step() - t.windowStep) * t.batchSize * 1000.0 / (s.timeMillis() - t.windowMillis);
+      t.imagesPerSecond =
+          (s.step() - t.windowStep) * t.batchSize * 1000.0 / (s.timeMillis() - t.windowMillis);
       t.windowStep = s.step();
       t.windowMillis = s.timeMillis();
     }
@@ -246,27 +308,53 @@ final class JobWatch {
     // The epoch's training rate: its steps after the first, over the time they took.
     double rate = Double.NaN;
     if (t.epochFirstStep >= 0 && t.epochLastMillis > t.epochFirstMillis && t.batchSize > 0) {
-      rate = (t.epochLastStep - t.epochFirstStep) * t.batchSize * 1000.0 / (t.epochLastMillis - t.epochFirstMillis);
+      rate =
+          (t.epochLastStep - t.epochFirstStep)
+              * t.batchSize
+              * 1000.0
+              / (t.epochLastMillis - t.epochFirstMillis);
     }
     t.epochFirstStep = -1;
     if (Double.isFinite(rate)) {
       t.imagesPerSecond = rate;
     }
-    JsonObject f = fields("epoch", t).put("epoch", e.epoch()).put("epochs", t.epochs).put("step", e.step())
-        .put("testLoss", e.testLoss()).put("seconds", round(e.seconds(), 2));
+    JsonObject f =
+        fields("epoch", t)
+            .put("epoch", e.epoch())
+            .put("epochs", t.epochs)
+            .put("step", e.step())
+            .put("testLoss", e.testLoss())
+            .put("seconds", round(e.seconds(), 2));
     if (Double.isFinite(rate)) {
       f.put("imagesPerSecond", Math.round(rate));
     }
-    log(Level.INFO, t, String.format(Locale.ROOT, "epoch %d/%d: test loss %.4f, %.1f s, %s images/s", e.epoch(),
-        t.epochs, e.testLoss(), e.seconds(), Double.isFinite(rate) ? Long.toString(Math.round(rate)) : "?"), f);
+    log(
+        Level.INFO,
+        t,
+        String.format(
+            Locale.ROOT,
+            "epoch %d/%d: test loss %.4f, %.1f s, %s images/s",
+            e.epoch(),
+            t.epochs,
+            e.testLoss(),
+            e.seconds(),
+            Double.isFinite(rate) ? Long.toString(Math.round(rate)) : "?"),
+        f);
   }
 
   private void transition(Tracked t, String before, String now, JsonObject job) {
     String model = job.getString("model", "?");
     String dataset = job.getString("dataset", "?");
     switch (now) {
-      case "queued" -> log(Level.INFO, t, "queued: " + model + " on " + dataset + ", " + t.epochs + " epochs",
-          fields("queued", t).put("model", model).put("dataset", dataset).put("epochs", t.epochs));
+      case "queued" ->
+          log(
+              Level.INFO,
+              t,
+              "queued: " + model + " on " + dataset + ", " + t.epochs + " epochs",
+              fields("queued", t)
+                  .put("model", model)
+                  .put("dataset", dataset)
+                  .put("epochs", t.epochs));
       case "running" -> {
         if (before.equals("paused")) {
           log(Level.INFO, t, "resumed at step " + t.step, fields("resumed", t).put("step", t.step));
@@ -274,19 +362,45 @@ final class JobWatch {
           t.startPending = true;
         }
       }
-      case "paused" -> log(Level.INFO, t, "paused at step " + t.step, fields("paused", t).put("step", t.step));
-      case "stopped" -> log(Level.INFO, t, "stopped at step " + t.step + " (epoch " + t.epoch + "/" + t.epochs + ")",
-          fields("stopped", t).put("step", t.step).put("epoch", t.epoch).put("epochs", t.epochs));
-      case "completed" -> log(Level.INFO, t, String.format(Locale.ROOT, "finished: %d epochs, %d steps, test loss %.4f",
-              t.epoch, t.step, t.testLoss),
-          fields("finished", t).put("epochs", t.epoch).put("step", t.step).put("testLoss", finite(t.testLoss)));
+      case "paused" ->
+          log(Level.INFO, t, "paused at step " + t.step, fields("paused", t).put("step", t.step));
+      case "stopped" ->
+          log(
+              Level.INFO,
+              t,
+              "stopped at step " + t.step + " (epoch " + t.epoch + "/" + t.epochs + ")",
+              fields("stopped", t)
+                  .put("step", t.step)
+                  .put("epoch", t.epoch)
+                  .put("epochs", t.epochs));
+      case "completed" ->
+          log(
+              Level.INFO,
+              t,
+              String.format(
+                  Locale.ROOT,
+                  "finished: %d epochs, %d steps, test loss %.4f",
+                  t.epoch,
+                  t.step,
+                  t.testLoss),
+              fields("finished", t)
+                  .put("epochs", t.epoch)
+                  .put("step", t.step)
+                  .put("testLoss", finite(t.testLoss)));
       case "failed" -> {
         String error = job.getString("error", "unknown error");
-        log(Level.SEVERE, t, "failed at step " + t.step + ": " + error,
+        log(
+            Level.SEVERE,
+            t,
+            "failed at step " + t.step + ": " + error,
             fields("failed", t).put("step", t.step).put("error", error));
       }
-      case "interrupted" -> log(Level.INFO, t, "interrupted by shutdown at step " + t.step,
-          fields("interrupted", t).put("step", t.step));
+      case "interrupted" ->
+          log(
+              Level.INFO,
+              t,
+              "interrupted by shutdown at step " + t.step,
+              fields("interrupted", t).put("step", t.step));
       default -> log(Level.INFO, t, now, fields(now, t));
     }
   }

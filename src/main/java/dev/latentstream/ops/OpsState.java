@@ -10,9 +10,10 @@ import io.vertx.core.shareddata.Shareable;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * What the operations side keeps per Vertx, in its local shared data: the registry {@code /metrics} serves,
- * the stream hubs' counters, the event-loop delay timers and the job watch. Created by {@link Ops#vertx}
- * (with Vert.x's own meters) or, for a Vertx built without metrics, by the first {@link Ops#mount}.
+ * What the operations side keeps per Vertx, in its local shared data: the registry {@code /metrics}
+ * serves, the stream hubs' counters, the event-loop delay timers and the job watch. Created by
+ * {@link Ops#vertx} (with Vert.x's own meters) or, for a Vertx built without metrics, by the first
+ * {@link Ops#mount}.
  */
 final class OpsState implements Shareable {
 
@@ -34,7 +35,10 @@ final class OpsState implements Shareable {
     map(vertx).put(KEY, new OpsState(registry));
   }
 
-  /** The state of {@code vertx}; the first call starts watching the trainer's events on the caller's context. */
+  /**
+   * The state of {@code vertx}; the first call starts watching the trainer's events on the caller's
+   * context.
+   */
   static synchronized OpsState of(Vertx vertx, ServerConfig config) {
     LocalMap<String, OpsState> map = map(vertx);
     OpsState state = map.get(KEY);
@@ -46,9 +50,13 @@ final class OpsState implements Shareable {
       Codecs.register(vertx);
       JobWatch watch = new JobWatch(vertx, state.registry);
       state.jobs = watch;
-      // On a context of its own, created off the event loops and so tied to no deployment: it keeps hearing
-      // the trainer's last events (jobs interrupted by a shutdown) while the gateways are being undeployed.
-      CompletableFuture.supplyAsync(vertx::getOrCreateContext).join().runOnContext(v -> watch.start());
+      // On a context of its own, created off the event loops and so tied to no deployment: it keeps
+      // hearing
+      // the trainer's last events (jobs interrupted by a shutdown) while the gateways are being
+      // undeployed.
+      CompletableFuture.supplyAsync(vertx::getOrCreateContext)
+          .join()
+          .runOnContext(v -> watch.start());
     }
     return state;
   }

@@ -18,10 +18,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * {@code GET /health} (liveness: the process answers) and {@code GET /ready} (readiness: the trainer answers
- * commands, the runs directory takes a file, the default job's dataset is on disk). Both answer JSON through
- * vertx-health-check: 200 when every check is UP, 503 otherwise. Each check completes before its timeout,
- * always with UP or DOWN and a reason, never with a server path.
+ * {@code GET /health} (liveness: the process answers) and {@code GET /ready} (readiness: the
+ * trainer answers commands, the runs directory takes a file, the default job's dataset is on disk).
+ * Both answer JSON through vertx-health-check: 200 when every check is UP, 503 otherwise. Each
+ * check completes before its timeout, always with UP or DOWN and a reason, never with a server
+ * path.
  */
 final class Readiness {
 
@@ -32,24 +33,72 @@ final class Readiness {
 
   static HealthCheckHandler liveness(Vertx vertx) {
     long started = System.currentTimeMillis();
-    return HealthCheckHandler.create(vertx).register("server", p -> p.complete(Status.OK(new JsonObject()
-        .put("uptimeSeconds", (System.currentTimeMillis() - started) / 1000))));
+    return HealthCheckHandler.create(vertx)
+        .register(
+            "server",
+            p ->
+                p.complete(
+                    Status.OK(
+                        new JsonObject()
+                            .put("uptimeSeconds", (System.currentTimeMillis() - started) / 1000))));
   }
 
   static HealthCheckHandler readiness(Vertx vertx, ServerConfig config) {
     HealthCheckHandler h = HealthCheckHandler.create(vertx);
-    h.register("trainer", CHECK_TIMEOUT_MS, p -> vertx.eventBus().<JsonObject>request(Addresses.TO_TRAINER,
-            new TrainerCommand.ListJobs(), new DeliveryOptions().setSendTimeout(TRAINER_TIMEOUT_MS))
-        .onComplete(ar -> p.complete(ar.succeeded()
-            ? Status.OK(new JsonObject().put("jobs", ar.result().body().getJsonArray("jobs").size()))
-            : Status.KO(new JsonObject().put("reason", trainerDown(ar.cause()))))));
-    h.register("runsDir", CHECK_TIMEOUT_MS, p -> vertx.executeBlocking(() -> runsDirWritable(config.runsDir()))
-        .onComplete(ar -> p.complete(ar.succeeded() && ar.result() == null ? Status.OK()
-            : Status.KO(new JsonObject().put("reason", ar.succeeded() ? ar.result() : String.valueOf(ar.cause()))))));
-    h.register("datasets", CHECK_TIMEOUT_MS, p -> vertx.executeBlocking(() -> datasets(config))
-        .onComplete(ar -> p.complete(ar.succeeded() && ar.result().getString("reason") == null
-            ? Status.OK(ar.result())
-            : Status.KO(ar.succeeded() ? ar.result() : new JsonObject().put("reason", String.valueOf(ar.cause()))))));
+    h.register(
+        "trainer",
+        CHECK_TIMEOUT_MS,
+        p ->
+            vertx
+                .eventBus()
+                .<JsonObject>request(
+                    Addresses.TO_TRAINER,
+                    new TrainerCommand.ListJobs(),
+                    new DeliveryOptions().setSendTimeout(TRAINER_TIMEOUT_MS))
+                .onComplete(
+                    ar ->
+                        p.complete(
+                            ar.succeeded()
+                                ? Status.OK(
+                                    new JsonObject()
+                                        .put(
+                                            "jobs", ar.result().body().getJsonArray("jobs").size()))
+                                : Status.KO(
+                                    new JsonObject().put("reason", trainerDown(ar.cause()))))));
+    h.register(
+        "runsDir",
+        CHECK_TIMEOUT_MS,
+        p ->
+            vertx
+                .executeBlocking(() -> runsDirWritable(config.runsDir()))
+                .onComplete(
+                    ar ->
+                        p.complete(
+                            ar.succeeded() && ar.result() == null
+                                ? Status.OK()
+                                : Status.KO(
+                                    new JsonObject()
+                                        .put(
+                                            "reason",
+                                            ar.succeeded()
+                                                ? ar.result()
+                                                : String.valueOf(ar.cause()))))));
+    h.register(
+        "datasets",
+        CHECK_TIMEOUT_MS,
+        p ->
+            vertx
+                .executeBlocking(() -> datasets(config))
+                .onComplete(
+                    ar ->
+                        p.complete(
+                            ar.succeeded() && ar.result().getString("reason") == null
+                                ? Status.OK(ar.result())
+                                : Status.KO(
+                                    ar.succeeded()
+                                        ? ar.result()
+                                        : new JsonObject()
+                                            .put("reason", String.valueOf(ar.cause()))))));
     return h;
   }
 
@@ -76,8 +125,8 @@ final class Readiness {
   }
 
   /**
-   * Which known datasets are on disk, and whether the default job's is: without it {@code serve} would have to
-   * fetch before training. {@code reason} is set when not ready.
+   * Which known datasets are on disk, and whether the default job's is: without it {@code serve}
+   * would have to fetch before training. {@code reason} is set when not ready.
    */
   static JsonObject datasets(ServerConfig config) {
     JsonObject out = new JsonObject();
@@ -91,13 +140,21 @@ final class Readiness {
     try {
       dataset = JobConfigs.load(preset).dataset();
     } catch (RuntimeException e) {
-      return out.put("reason", "the defaultJob preset '" + config.defaultJob() + "' cannot be read from jobsDir");
+      return out.put(
+          "reason",
+          "the defaultJob preset '" + config.defaultJob() + "' cannot be read from jobsDir");
     }
     boolean known = KnownDataset.byName(dataset).isPresent();
     out.put("dataset", known ? dataset : "(a directory)");
     if (Datasets.find(dataset, config.dataDir()).isEmpty()) {
-      out.put("reason", known ? "dataset " + dataset + " is not on disk; run: latentstream datasets fetch " + dataset
-          : "the defaultJob's dataset directory holds no complete IDX set");
+      out.put(
+          "reason",
+          known
+              ? "dataset "
+                  + dataset
+                  + " is not on disk; run: latentstream datasets fetch "
+                  + dataset
+              : "the defaultJob's dataset directory holds no complete IDX set");
     }
     return out;
   }

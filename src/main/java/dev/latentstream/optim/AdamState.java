@@ -13,9 +13,10 @@ import org.bytedeco.pytorch.Tuple;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * Adam's state in a checkpoint, in one layout that both engines write and read: libtorch's own ({@code
- * torch::optim::Adam::save}), so a run moves between the hand-written Adam ({@link FusedAdam}) and libtorch's,
- * and between CPU and CUDA, where only libtorch's runs. The layout, one parameter group:
+ * Adam's state in a checkpoint, in one layout that both engines write and read: libtorch's own
+ * ({@code torch::optim::Adam::save}), so a run moves between the hand-written Adam ({@link
+ * FusedAdam}) and libtorch's, and between CPU and CUDA, where only libtorch's runs. The layout, one
+ * parameter group:
  *
  * <pre>
  * pytorch_version = "1.5.0"
@@ -25,21 +26,26 @@ import org.bytedeco.pytorch.global.torch;
  * param_groups/param_groups/0/options/{lr, betas = (0.9, 0.999), eps, weight_decay, amsgrad}
  * </pre>
  *
- * libtorch keys parameters by their {@code TensorImpl} address when it saves and matches them by position when it
- * loads; {@link FusedAdam} writes the parameter's index as its key. Checkpoints written before this layout held
- * FusedAdam's own keys ({@code steps}, {@code lr}, {@code exp_avg.I}, {@code exp_avg_sq.I}); {@link #read}
- * converts them, and {@link #toLibtorch} turns them into this layout for libtorch's Adam.
+ * libtorch keys parameters by their {@code TensorImpl} address when it saves and matches them by
+ * position when it loads; {@link FusedAdam} writes the parameter's index as its key. Checkpoints
+ * written before this layout held FusedAdam's own keys ({@code steps}, {@code lr}, {@code
+ * exp_avg.I}, {@code exp_avg_sq.I}); {@link #read} converts them, and {@link #toLibtorch} turns
+ * them into this layout for libtorch's Adam.
  */
 final class AdamState {
 
   /** PyTorch's defaults, which the fused Adam uses (in float). */
   static final double BETA1 = 0.9;
+
   static final double BETA2 = 0.999;
   static final double EPS = 1e-8;
 
   private AdamState() {}
 
-  /** What one Adam holds: the learning rate, the step count, and per parameter both moments (null: no state). */
+  /**
+   * What one Adam holds: the learning rate, the step count, and per parameter both moments (null:
+   * no state).
+   */
   record Values(double lr, long step, Tensor[] expAvg, Tensor[] expAvgSq) {}
 
   /** Writes {@code v} in libtorch's layout with {@link FusedAdam}'s constants. */
@@ -84,8 +90,8 @@ final class AdamState {
   /**
    * Reads {@code n} parameters' state from either layout; tensors the caller owns.
    *
-   * @throws IllegalArgumentException when the archive holds another number of parameters, more than one group,
-   *     or Adam options other than the fused Adam's (betas, eps, weight decay, amsgrad)
+   * @throws IllegalArgumentException when the archive holds another number of parameters, more than
+   *     one group, or Adam options other than the fused Adam's (betas, eps, weight decay, amsgrad)
    */
   static Values read(InputArchive archive, int n) {
     if (isFusedV1(archive)) {
@@ -96,14 +102,16 @@ final class AdamState {
     Tensor count = new Tensor();
     groups.read("param_groups/size", count);
     if (count.item_long() != 1) {
-      throw new IllegalArgumentException("Adam state with " + count.item_long() + " parameter groups, expected 1");
+      throw new IllegalArgumentException(
+          "Adam state with " + count.item_long() + " parameter groups, expected 1");
     }
     InputArchive group = new InputArchive();
     groups.read("param_groups/0", group);
     Tensor size = new Tensor();
     group.read("params/size", size);
     if (size.item_long() != n) {
-      throw new IllegalArgumentException("Adam state for " + size.item_long() + " parameters, the model has " + n);
+      throw new IllegalArgumentException(
+          "Adam state for " + size.item_long() + " parameters, the model has " + n);
     }
     InputArchive options = new InputArchive();
     group.read("options", options);
@@ -118,7 +126,8 @@ final class AdamState {
     IValue amsgrad = new IValue();
     options.read("amsgrad", amsgrad);
     if (amsgrad.toBool()) {
-      throw new IllegalArgumentException("Adam state with amsgrad, which the fused Adam does not do");
+      throw new IllegalArgumentException(
+          "Adam state with amsgrad, which the fused Adam does not do");
     }
     InputArchive state = new InputArchive();
     archive.read("state", state);
@@ -158,14 +167,15 @@ final class AdamState {
     }
     StringVector keys = archive.keys();
     if (keys.size() != 2 + 2L * n) {
-      throw new IllegalArgumentException("Adam state for " + (keys.size() - 2) / 2 + " parameters, the model has " + n);
+      throw new IllegalArgumentException(
+          "Adam state for " + (keys.size() - 2) / 2 + " parameters, the model has " + n);
     }
     return new Values(l.toDouble(), s.toInt(), m, v);
   }
 
   /**
-   * {@code archive} as libtorch's Adam reads it: itself in libtorch's layout, else converted from FusedAdam's
-   * former one (written out and read back, as archives are only read from bytes).
+   * {@code archive} as libtorch's Adam reads it: itself in libtorch's layout, else converted from
+   * FusedAdam's former one (written out and read back, as archives are only read from bytes).
    */
   static InputArchive toLibtorch(InputArchive archive, int n) {
     if (!isFusedV1(archive)) {
@@ -202,7 +212,8 @@ final class AdamState {
 
   private static void checkOption(String name, double got, double fused) {
     if (Math.abs(got - fused) > 1e-6 * Math.abs(fused) + 1e-30) {
-      throw new IllegalArgumentException("Adam state with " + name + " = " + got + ", the fused Adam uses " + fused);
+      throw new IllegalArgumentException(
+          "Adam state with " + name + " = " + got + ", the fused Adam uses " + fused);
     }
   }
 }

@@ -12,9 +12,9 @@ import org.bytedeco.pytorch.global.torch;
 /**
  * Adam with PyTorch's defaults (β = 0.9, 0.999, ε = 1e-8, no weight decay) and the same update as
  * libtorch's Adam, done in one pass per parameter by {@code lsf_adam_step} on the tensors' memory:
- * libtorch's version makes seven passes and two temporaries per parameter, which on the MLP VAE cost
- * more than twice this one pass (figures: docs/benchmarks.md, "Figures behind the code"). CPU only; the
- * trainer uses libtorch's Adam elsewhere.
+ * libtorch's version makes seven passes and two temporaries per parameter, which on the MLP VAE
+ * cost more than twice this one pass (figures: docs/benchmarks.md, "Figures behind the code"). CPU
+ * only; the trainer uses libtorch's Adam elsewhere.
  *
  * <p>Ownership: the moment tensors are created here, outside any {@code PointerScope}, and freed by
  * {@link #close()} on the trainer thread.
@@ -26,8 +26,10 @@ final class FusedAdam implements Optim {
   static final float EPS = (float) AdamState.EPS;
 
   private final TrainingKernels kernels;
+
   /** Kept alive: the parameter wrappers below point into this vector's storage. */
   private final TensorVector parameters;
+
   private final Tensor[] params;
   private final Tensor[] expAvg;
   private final Tensor[] expAvgSq;
@@ -60,7 +62,9 @@ final class FusedAdam implements Optim {
     return true;
   }
 
-  /** Drops the gradients (set to none, as libtorch's zero_grad does), so backward writes fresh ones. */
+  /**
+   * Drops the gradients (set to none, as libtorch's zero_grad does), so backward writes fresh ones.
+   */
   @Override
   public void zeroGrad() {
     for (Tensor p : params) {
@@ -80,8 +84,17 @@ final class FusedAdam implements Optim {
         continue;
       }
       Tensor grad = g.is_contiguous() ? g : g.contiguous();
-      kernels.adamStep(memory(params[i]), memory(grad), memory(expAvg[i]), memory(expAvgSq[i]), params[i].numel(),
-          (float) lr, BETA1, BETA2, EPS, steps);
+      kernels.adamStep(
+          memory(params[i]),
+          memory(grad),
+          memory(expAvg[i]),
+          memory(expAvgSq[i]),
+          params[i].numel(),
+          (float) lr,
+          BETA1,
+          BETA2,
+          EPS,
+          steps);
     }
   }
 
@@ -91,21 +104,24 @@ final class FusedAdam implements Optim {
   }
 
   /**
-   * Floats per chunk of the two-thread update: 64 KiB per array, so four arrays of a chunk stay in L2 and
-   * the MLP VAE's 650k parameters make about 40 chunks for the two threads to share.
+   * Floats per chunk of the two-thread update: 64 KiB per array, so four arrays of a chunk stay in
+   * L2 and the MLP VAE's 650k parameters make about 40 chunks for the two threads to share.
    */
   static final int CHUNK = 16_384;
 
   /**
-   * The same update as {@link #stepWith(java.util.List)}, in chunks of {@link #CHUNK} floats on this thread
-   * and {@code work}'s helper: one pass over 10 MB of parameters, gradients and moments is bound by memory,
-   * and on one core it was a noticeable part of an MLP VAE step while the other core waited (figures:
-   * docs/benchmarks.md). Elementwise, so the result is the same whichever thread updates which chunk.
+   * The same update as {@link #stepWith(java.util.List)}, in chunks of {@link #CHUNK} floats on
+   * this thread and {@code work}'s helper: one pass over 10 MB of parameters, gradients and moments
+   * is bound by memory, and on one core it was a noticeable part of an MLP VAE step while the other
+   * core waited (figures: docs/benchmarks.md). Elementwise, so the result is the same whichever
+   * thread updates which chunk.
    */
   @Override
-  public boolean stepWith(java.util.List<MemorySegment> gradients, dev.latentstream.nativelib.SplitWork work) {
+  public boolean stepWith(
+      java.util.List<MemorySegment> gradients, dev.latentstream.nativelib.SplitWork work) {
     if (gradients.size() != params.length) {
-      throw new IllegalArgumentException(gradients.size() + " gradients for " + params.length + " parameters");
+      throw new IllegalArgumentException(
+          gradients.size() + " gradients for " + params.length + " parameters");
     }
     steps++;
     MemorySegment[] p = new MemorySegment[params.length];
@@ -134,25 +150,46 @@ final class FusedAdam implements Optim {
     }
     float rate = (float) lr;
     long t = steps;
-    work.forEach(chunks, c -> {
-      int i = param[c];
-      long offset = 4 * from[c];
-      long bytes = 4 * count[c];
-      kernels.adamStep(p[i].asSlice(offset, bytes), gradients.get(i).asSlice(offset, bytes),
-          m[i].asSlice(offset, bytes), v[i].asSlice(offset, bytes), count[c], rate, BETA1, BETA2, EPS, t);
-    });
+    work.forEach(
+        chunks,
+        c -> {
+          int i = param[c];
+          long offset = 4 * from[c];
+          long bytes = 4 * count[c];
+          kernels.adamStep(
+              p[i].asSlice(offset, bytes),
+              gradients.get(i).asSlice(offset, bytes),
+              m[i].asSlice(offset, bytes),
+              v[i].asSlice(offset, bytes),
+              count[c],
+              rate,
+              BETA1,
+              BETA2,
+              EPS,
+              t);
+        });
     return true;
   }
 
   @Override
   public boolean stepWith(java.util.List<MemorySegment> gradients) {
     if (gradients.size() != params.length) {
-      throw new IllegalArgumentException(gradients.size() + " gradients for " + params.length + " parameters");
+      throw new IllegalArgumentException(
+          gradients.size() + " gradients for " + params.length + " parameters");
     }
     steps++;
     for (int i = 0; i < params.length; i++) {
-      kernels.adamStep(memory(params[i]), gradients.get(i), memory(expAvg[i]), memory(expAvgSq[i]), params[i].numel(),
-          (float) lr, BETA1, BETA2, EPS, steps);
+      kernels.adamStep(
+          memory(params[i]),
+          gradients.get(i),
+          memory(expAvg[i]),
+          memory(expAvgSq[i]),
+          params[i].numel(),
+          (float) lr,
+          BETA1,
+          BETA2,
+          EPS,
+          steps);
     }
     return true;
   }
@@ -187,7 +224,9 @@ final class FusedAdam implements Optim {
     }
   }
 
-  /** Reads libtorch's Adam layout, or the one this class wrote before it ({@link AdamState#read}). */
+  /**
+   * Reads libtorch's Adam layout, or the one this class wrote before it ({@link AdamState#read}).
+   */
   @Override
   public void load(InputArchive archive) {
     AdamState.Values v = AdamState.read(archive, params.length);
@@ -197,7 +236,8 @@ final class FusedAdam implements Optim {
           expAvg[i].zero_();
           expAvgSq[i].zero_();
         } else {
-          // Into the tensors already here: their memory stays on this optimiser's device and in its layout.
+          // Into the tensors already here: their memory stays on this optimiser's device and in its
+          // layout.
           expAvg[i].copy_(v.expAvg()[i]);
           expAvgSq[i].copy_(v.expAvgSq()[i]);
         }

@@ -14,28 +14,38 @@ import org.bytedeco.pytorch.TensorVector;
 public final class Optimizers {
   private Optimizers() {}
 
-  /** As {@link #create(JobConfig.OptimizerType, TensorVector, double, JobConfig.Engine)} on the {@code auto} engine. */
+  /**
+   * As {@link #create(JobConfig.OptimizerType, TensorVector, double, JobConfig.Engine)} on the
+   * {@code auto} engine.
+   */
   public static Optim create(JobConfig.OptimizerType type, TensorVector parameters, double lr) {
     return create(type, parameters, lr, JobConfig.Engine.AUTO);
   }
 
   /**
-   * Unless the engine is {@code libtorch}, Adam on CPU parameters runs as {@link FusedAdam} when the native
-   * kernels are loaded; everything else is libtorch's own optimiser. Both write the same checkpoint layout.
+   * Unless the engine is {@code libtorch}, Adam on CPU parameters runs as {@link FusedAdam} when
+   * the native kernels are loaded; everything else is libtorch's own optimiser. Both write the same
+   * checkpoint layout.
    */
-  public static Optim create(JobConfig.OptimizerType type, TensorVector parameters, double lr, JobConfig.Engine engine) {
+  public static Optim create(
+      JobConfig.OptimizerType type, TensorVector parameters, double lr, JobConfig.Engine engine) {
     if (engine != JobConfig.Engine.LIBTORCH && nativeAdam(type, parameters)) {
       return new FusedAdam(parameters, lr, Kernels.training());
     }
-    return new Libtorch(switch (type) {
-      case adam -> new Adam(parameters, new AdamOptions(lr));
-      case rmsprop -> new RMSprop(parameters, new RMSpropOptions(lr));
-    });
+    return new Libtorch(
+        switch (type) {
+          case adam -> new Adam(parameters, new AdamOptions(lr));
+          case rmsprop -> new RMSprop(parameters, new RMSpropOptions(lr));
+        });
   }
 
-  /** Whether {@code create} gives the hand-written Adam for these parameters on a non-libtorch engine. */
+  /**
+   * Whether {@code create} gives the hand-written Adam for these parameters on a non-libtorch
+   * engine.
+   */
   public static boolean nativeAdam(JobConfig.OptimizerType type, TensorVector parameters) {
-    return type == JobConfig.OptimizerType.adam && Kernels.training().kind() == TrainingKernels.Kind.NATIVE
+    return type == JobConfig.OptimizerType.adam
+        && Kernels.training().kind() == TrainingKernels.Kind.NATIVE
         && FusedAdam.supports(parameters);
   }
 
@@ -75,7 +85,8 @@ public final class Optimizers {
     @Override
     public void load(org.bytedeco.pytorch.InputArchive archive) {
       if (optimizer instanceof Adam) {
-        optimizer.load(AdamState.toLibtorch(archive, (int) optimizer.param_groups().get(0).params().size()));
+        optimizer.load(
+            AdamState.toLibtorch(archive, (int) optimizer.param_groups().get(0).params().size()));
       } else {
         optimizer.load(archive);
       }

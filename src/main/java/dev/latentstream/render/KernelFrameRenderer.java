@@ -15,24 +15,32 @@ import java.util.List;
  * A {@link FrameRenderer} on top of a set of {@link FrameKernels}: tiles and points come from the
  * kernels, straight from the caller's memory; the scatter's axes and legend (text) are drawn with
  * Java2D once per size and class list, the same for every kernel implementation, so native and Java
- * frames match pixel for pixel.
- * One confined arena per call owns the intermediate pixel buffers.
+ * frames match pixel for pixel. One confined arena per call owns the intermediate pixel buffers.
  */
 public final class KernelFrameRenderer implements FrameRenderer {
 
   /** Gap between tiles, in pixels (background 0). */
   public static final int GAP = 2;
+
   static final int LEGEND_WIDTH = 150;
+
   /**
-   * zlib level 6 with per-row PNG filters: a frame is encoded once and sent to every viewer, so a few
-   * milliseconds more per frame (every {@code frameEverySteps} steps) buy a quarter fewer bytes for all of
-   * them (manifold 152 → 105 KB, reconstructions 33 → 28 KB, samples 42 → 32 KB, measured on Fashion-MNIST).
+   * zlib level 6 with per-row PNG filters: a frame is encoded once and sent to every viewer, so a
+   * few milliseconds more per frame (every {@code frameEverySteps} steps) buy a quarter fewer bytes
+   * for all of them (manifold 152 → 105 KB, reconstructions 33 → 28 KB, samples 42 → 32 KB,
+   * measured on Fashion-MNIST).
    */
   static final int PNG_LEVEL = 6;
-  /** Palette images are small: zlib's default level costs little more than run-length matching here. */
+
+  /**
+   * Palette images are small: zlib's default level costs little more than run-length matching here.
+   */
   static final int INDEXED_PNG_LEVEL = 6;
-  static final int[] PALETTE = {0x1f77b4, 0xff7f0e, 0x2ca02c, 0xd62728, 0x9467bd, 0x8c564b, 0xe377c2, 0x7f7f7f,
-      0xbcbd22, 0x17becf};
+
+  static final int[] PALETTE = {
+    0x1f77b4, 0xff7f0e, 0x2ca02c, 0xd62728, 0x9467bd, 0x8c564b, 0xe377c2, 0x7f7f7f, 0xbcbd22,
+    0x17becf
+  };
 
   private final FrameKernels kernels;
 
@@ -56,7 +64,13 @@ public final class KernelFrameRenderer implements FrameRenderer {
   }
 
   @Override
-  public Png pairs(MemorySegment originals, MemorySegment reconstructions, int n, int height, int width, int columns) {
+  public Png pairs(
+      MemorySegment originals,
+      MemorySegment reconstructions,
+      int n,
+      int height,
+      int width,
+      int columns) {
     int[] size = kernels.gridSize(2 * n, height, width, 2 * columns, GAP);
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment grey = arena.allocate((long) size[0] * size[1]);
@@ -66,11 +80,23 @@ public final class KernelFrameRenderer implements FrameRenderer {
   }
 
   @Override
-  public Png scatter(MemorySegment points, MemorySegment labels, int n, float xMin, float xMax, float yMin,
-      float yMax, int size, List<String> classNames) {
+  public Png scatter(
+      MemorySegment points,
+      MemorySegment labels,
+      int n,
+      float xMin,
+      float xMax,
+      float yMin,
+      float yMax,
+      int size,
+      List<String> classNames) {
     int width = size + LEGEND_WIDTH;
-    byte[] bytes = backgrounds.computeIfAbsent(new BackgroundKey(size, List.copyOf(classNames)),
-        k -> rgbaBackground(k.size(), k.size() + LEGEND_WIDTH, k.classNames())).clone();
+    byte[] bytes =
+        backgrounds
+            .computeIfAbsent(
+                new BackgroundKey(size, List.copyOf(classNames)),
+                k -> rgbaBackground(k.size(), k.size() + LEGEND_WIDTH, k.classNames()))
+            .clone();
     int zx = Math.round((0 - xMin) / (xMax - xMin) * (size - 1));
     int zy = Math.round((yMax - 0) / (yMax - yMin) * (size - 1));
     for (int i = 1; i < size - 1; i++) {
@@ -90,8 +116,8 @@ public final class KernelFrameRenderer implements FrameRenderer {
   }
 
   /**
-   * A palette PNG when the image has at most 256 colours (a scatter of ten classes on white nearly always
-   * has), a quarter of the bytes to deflate and to send; else RGBA.
+   * A palette PNG when the image has at most 256 colours (a scatter of ten classes on white nearly
+   * always has), a quarter of the bytes to deflate and to send; else RGBA.
    */
   private byte[] encodeFewColours(Arena arena, MemorySegment rgba, int width, int height) {
     int pixels = width * height;
@@ -102,8 +128,10 @@ public final class KernelFrameRenderer implements FrameRenderer {
     int last = -1;
     int lastIndex = 0;
     for (int i = 0; i < pixels; i++) {
-      int rgb = (rgba.get(ValueLayout.JAVA_BYTE, 4L * i) & 0xff) << 16 | (rgba.get(ValueLayout.JAVA_BYTE, 4L * i + 1) & 0xff) << 8
-          | rgba.get(ValueLayout.JAVA_BYTE, 4L * i + 2) & 0xff;
+      int rgb =
+          (rgba.get(ValueLayout.JAVA_BYTE, 4L * i) & 0xff) << 16
+              | (rgba.get(ValueLayout.JAVA_BYTE, 4L * i + 1) & 0xff) << 8
+              | rgba.get(ValueLayout.JAVA_BYTE, 4L * i + 2) & 0xff;
       if (rgb != last) {
         Integer k = index.get(rgb);
         if (k == null) {
@@ -136,8 +164,12 @@ public final class KernelFrameRenderer implements FrameRenderer {
 
   private record BackgroundKey(int size, List<String> classNames) {}
 
-  /** Frame, legend and white plot area depend only on size and classes: drawn once, copied per frame. */
-  private final java.util.Map<BackgroundKey, byte[]> backgrounds = new java.util.concurrent.ConcurrentHashMap<>();
+  /**
+   * Frame, legend and white plot area depend only on size and classes: drawn once, copied per
+   * frame.
+   */
+  private final java.util.Map<BackgroundKey, byte[]> backgrounds =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   private static byte[] rgbaBackground(int size, int width, List<String> classNames) {
     BufferedImage canvas = background(size, width, classNames);
@@ -157,7 +189,8 @@ public final class KernelFrameRenderer implements FrameRenderer {
   private static BufferedImage background(int size, int width, List<String> classNames) {
     BufferedImage img = new BufferedImage(width, size, BufferedImage.TYPE_INT_ARGB);
     Graphics2D g = img.createGraphics();
-    g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+    g.setRenderingHint(
+        RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
     g.setColor(Color.WHITE);
     g.fillRect(0, 0, width, size);
     g.setColor(new Color(0x999999));

@@ -1,6 +1,5 @@
 package dev.latentstream.rundir;
 
-import dev.latentstream.runformat.AtomicFile;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.latentstream.config.JobConfig;
@@ -8,9 +7,11 @@ import dev.latentstream.config.JobConfigs;
 import dev.latentstream.model.Autoencoder;
 import dev.latentstream.model.Models;
 import dev.latentstream.optim.Optim;
+import dev.latentstream.runformat.AtomicFile;
 import dev.latentstream.runformat.RunLayout;
 import dev.latentstream.train.CheckpointStore;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +21,6 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.nio.ByteBuffer;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.pytorch.ArchiveWriter;
@@ -31,21 +31,23 @@ import org.bytedeco.pytorch.OutputArchive;
 
 /**
  * The run's checkpoint ({@code checkpoint/latest.pt}, a libtorch archive) holding the model, every
- * optimiser's state, the progress and the resolved job. Checkpoints are taken at epoch ends and when a run
- * is stopped (by a user or a server shutdown) between two steps of an epoch. Each epoch reseeds the
- * generator from (seed, epoch); a checkpoint inside an epoch also holds the batches done, the epoch's
- * partial sums of the training terms and the generator's state ({@link InEpoch}, key {@code inEpoch}).
- * Resuming therefore replays exactly the run that would have followed.
+ * optimiser's state, the progress and the resolved job. Checkpoints are taken at epoch ends and
+ * when a run is stopped (by a user or a server shutdown) between two steps of an epoch. Each epoch
+ * reseeds the generator from (seed, epoch); a checkpoint inside an epoch also holds the batches
+ * done, the epoch's partial sums of the training terms and the generator's state ({@link InEpoch},
+ * key {@code inEpoch}). Resuming therefore replays exactly the run that would have followed.
  *
- * <p>Formats: 3 may hold {@code inEpoch}; 2 (before it) is read as a checkpoint at an epoch boundary.
+ * <p>Formats: 3 may hold {@code inEpoch}; 2 (before it) is read as a checkpoint at an epoch
+ * boundary.
  *
- * <p>Durability: a new checkpoint is written from Java (see {@code ChannelWriter}: a full disk is an
- * exception, never an abort of the process) to {@code latest.pt.tmp} and fsynced; the current {@code
- * latest.pt} is renamed to {@code previous.pt} and the directory fsynced; then the temporary file is
- * renamed to {@code latest.pt} and the directory fsynced again. A crash or power cut at any moment
- * therefore leaves at least one complete checkpoint, and loading falls back to {@code previous.pt}
- * (saying so in {@link Progress#note}) when {@code latest.pt} is missing or does not load. A save that
- * fails (a full disk) removes its temporary file and leaves both checkpoints as they were.
+ * <p>Durability: a new checkpoint is written from Java (see {@code ChannelWriter}: a full disk is
+ * an exception, never an abort of the process) to {@code latest.pt.tmp} and fsynced; the current
+ * {@code latest.pt} is renamed to {@code previous.pt} and the directory fsynced; then the temporary
+ * file is renamed to {@code latest.pt} and the directory fsynced again. A crash or power cut at any
+ * moment therefore leaves at least one complete checkpoint, and loading falls back to {@code
+ * previous.pt} (saying so in {@link Progress#note}) when {@code latest.pt} is missing or does not
+ * load. A save that fails (a full disk) removes its temporary file and leaves both checkpoints as
+ * they were.
  */
 public final class Checkpoint implements CheckpointStore {
 
@@ -55,8 +57,10 @@ public final class Checkpoint implements CheckpointStore {
 
   /** {@code latest.pt}: the name of {@link RunLayout#CHECKPOINT} in its folder. */
   public static final String FILE = Path.of(RunLayout.CHECKPOINT).getFileName().toString();
+
   public static final String PREVIOUS = "previous.pt";
   private static final long FORMAT = 3;
+
   /** The format before checkpoints inside an epoch: still loaded, always at an epoch boundary. */
   private static final long FORMAT_EPOCH_ENDS = 2;
 
@@ -113,14 +117,23 @@ public final class Checkpoint implements CheckpointStore {
       if (progress.inEpoch() != null) {
         root.write("inEpoch", new IValue(inEpochJson(progress.inEpoch())));
       }
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-          StandardOpenOption.WRITE); ChannelWriter writer = new ChannelWriter(ch)) {
+      try (FileChannel ch =
+              FileChannel.open(
+                  tmp,
+                  StandardOpenOption.CREATE,
+                  StandardOpenOption.TRUNCATE_EXISTING,
+                  StandardOpenOption.WRITE);
+          ChannelWriter writer = new ChannelWriter(ch)) {
         root.save_to(writer);
         writer.rethrow();
         ch.force(true);
       }
       if (Files.isRegularFile(target)) {
-        Files.move(target, previous(runDir), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        Files.move(
+            target,
+            previous(runDir),
+            StandardCopyOption.ATOMIC_MOVE,
+            StandardCopyOption.REPLACE_EXISTING);
         AtomicFile.forceDirectory(target.getParent());
       }
       Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -136,12 +149,13 @@ public final class Checkpoint implements CheckpointStore {
   }
 
   /**
-   * libtorch's archive writer as a Java callback that writes each chunk to the temporary file. Left to
-   * write a file itself, libtorch's {@code PyTorchStreamWriter} throws from its destructor when a write
-   * fails (a full disk), and C++ then calls {@code std::terminate}: the whole process dies. Here a failed
-   * write is remembered and thrown by Java after {@code save_to} returns, and libtorch is always told that
-   * every byte was written, so it never throws. Chunks go straight to the file: no copy of the whole
-   * checkpoint is held in memory. {@link #save} owns it and closes it (freeing the native thunk).
+   * libtorch's archive writer as a Java callback that writes each chunk to the temporary file. Left
+   * to write a file itself, libtorch's {@code PyTorchStreamWriter} throws from its destructor when
+   * a write fails (a full disk), and C++ then calls {@code std::terminate}: the whole process dies.
+   * Here a failed write is remembered and thrown by Java after {@code save_to} returns, and
+   * libtorch is always told that every byte was written, so it never throws. Chunks go straight to
+   * the file: no copy of the whole checkpoint is held in memory. {@link #save} owns it and closes
+   * it (freeing the native thunk).
    */
   private static final class ChannelWriter extends ArchiveWriter implements AutoCloseable {
     private final FileChannel channel;
@@ -176,14 +190,18 @@ public final class Checkpoint implements CheckpointStore {
     }
   }
 
-  /** Reads only the progress and job, without building a model; falls back to previous.pt as {@link #load} does. */
+  /**
+   * Reads only the progress and job, without building a model; falls back to previous.pt as {@link
+   * #load} does.
+   */
   public static Progress readProgress(Path runDir) {
     return withFallback(runDir, f -> progress(open(f), f));
   }
 
   /**
-   * Restores the weights and optimiser states from {@code latest.pt}, or from {@code previous.pt} when
-   * {@code latest.pt} is missing or fails to load; the returned progress then carries a note saying so.
+   * Restores the weights and optimiser states from {@code latest.pt}, or from {@code previous.pt}
+   * when {@code latest.pt} is missing or fails to load; the returned progress then carries a note
+   * saying so.
    *
    * @throws CheckpointException when neither loads (with the reason {@code latest.pt} failed)
    */
@@ -191,7 +209,8 @@ public final class Checkpoint implements CheckpointStore {
     return withFallback(runDir, f -> loadFile(f, model, optimizers));
   }
 
-  private static Progress withFallback(Path runDir, java.util.function.Function<Path, Progress> read) {
+  private static Progress withFallback(
+      Path runDir, java.util.function.Function<Path, Progress> read) {
     Path latest = file(runDir);
     Path previous = previous(runDir);
     try {
@@ -206,7 +225,8 @@ public final class Checkpoint implements CheckpointStore {
       } catch (CheckpointException alsoBad) {
         throw e;
       }
-      return p.withNote("resuming from " + previous.getFileName() + " (" + p.where() + "): " + e.getMessage());
+      return p.withNote(
+          "resuming from " + previous.getFileName() + " (" + p.where() + "): " + e.getMessage());
     }
   }
 
@@ -223,13 +243,15 @@ public final class Checkpoint implements CheckpointStore {
         optimizers.get(i).load(o);
       }
     } catch (RuntimeException e) {
-      throw new CheckpointException(f + ": checkpoint does not match this model: " + firstLine(e.getMessage()), e);
+      throw new CheckpointException(
+          f + ": checkpoint does not match this model: " + firstLine(e.getMessage()), e);
     }
     return p;
   }
 
   /**
-   * Builds the model the run trained and loads its weights; the caller owns the model and closes it.
+   * Builds the model the run trained and loads its weights; the caller owns the model and closes
+   * it.
    */
   public static Autoencoder loadModel(Path runDir) {
     return loadModelWithProgress(runDir).model();
@@ -247,7 +269,10 @@ public final class Checkpoint implements CheckpointStore {
     }
   }
 
-  /** A model built and loaded from a checkpoint, and that checkpoint's progress; closing it frees the model. */
+  /**
+   * A model built and loaded from a checkpoint, and that checkpoint's progress; closing it frees
+   * the model.
+   */
   public record Loaded(Autoencoder model, Progress progress) implements AutoCloseable {
     @Override
     public void close() {
@@ -256,11 +281,12 @@ public final class Checkpoint implements CheckpointStore {
   }
 
   /**
-   * Builds the model and loads the weights of the checkpoint taken at the end of epoch {@code epoch}: {@code
-   * latest.pt} or {@code previous.pt}, whichever was taken there (a run keeps those two). The caller owns
-   * the model and closes it (closing the result does).
+   * Builds the model and loads the weights of the checkpoint taken at the end of epoch {@code
+   * epoch}: {@code latest.pt} or {@code previous.pt}, whichever was taken there (a run keeps those
+   * two). The caller owns the model and closes it (closing the result does).
    *
-   * @throws CheckpointException when the run kept no checkpoint at the end of that epoch (naming those it kept)
+   * @throws CheckpointException when the run kept no checkpoint at the end of that epoch (naming
+   *     those it kept)
    */
   public static Loaded loadModelAtEpoch(Path runDir, int epoch) {
     List<String> kept = new java.util.ArrayList<>();
@@ -281,8 +307,11 @@ public final class Checkpoint implements CheckpointStore {
       }
       kept.add(f.getFileName() + " " + p.where());
     }
-    throw new CheckpointException(runDir + " kept no checkpoint at the end of epoch " + epoch
-        + (kept.isEmpty() ? " (it has none)" : " (it keeps " + String.join(", ", kept) + ")"));
+    throw new CheckpointException(
+        runDir
+            + " kept no checkpoint at the end of epoch "
+            + epoch
+            + (kept.isEmpty() ? " (it has none)" : " (it keeps " + String.join(", ", kept) + ")"));
   }
 
   private static InputArchive open(Path f) {
@@ -293,7 +322,8 @@ public final class Checkpoint implements CheckpointStore {
     try {
       root.load_from(f.toString());
     } catch (RuntimeException e) {
-      throw new CheckpointException(f + ": not a readable checkpoint: " + firstLine(e.getMessage()), e);
+      throw new CheckpointException(
+          f + ": not a readable checkpoint: " + firstLine(e.getMessage()), e);
     }
     return root;
   }
@@ -315,18 +345,24 @@ public final class Checkpoint implements CheckpointStore {
       IValue width = new IValue();
       root.read("height", height);
       root.read("width", width);
-      JobConfig parsed = JobConfigs.parse(job.toStringRef().getString(), f.toString(), "checkpoint");
+      JobConfig parsed =
+          JobConfigs.parse(job.toStringRef().getString(), f.toString(), "checkpoint");
       IValue inEpoch = new IValue();
-      InEpoch at = root.try_read("inEpoch", inEpoch) ? inEpoch(inEpoch.toStringRef().getString(), f) : null;
-      return new Progress(parsed, (int) epoch.toInt(), step.toInt(), (int) height.toInt(), (int) width.toInt(), at);
+      InEpoch at =
+          root.try_read("inEpoch", inEpoch) ? inEpoch(inEpoch.toStringRef().getString(), f) : null;
+      return new Progress(
+          parsed, (int) epoch.toInt(), step.toInt(), (int) height.toInt(), (int) width.toInt(), at);
     } catch (CheckpointException e) {
       throw e;
     } catch (RuntimeException e) {
-      throw new CheckpointException(f + ": not a latentstream checkpoint: " + firstLine(e.getMessage()), e);
+      throw new CheckpointException(
+          f + ": not a latentstream checkpoint: " + firstLine(e.getMessage()), e);
     }
   }
 
-  /** The position inside an epoch as JSON: doubles as Jackson writes them (they read back exactly). */
+  /**
+   * The position inside an epoch as JSON: doubles as Jackson writes them (they read back exactly).
+   */
   static String inEpochJson(InEpoch at) {
     ObjectNode o = JobConfigs.JSON.createObjectNode();
     o.put("batches", at.batches());
@@ -344,10 +380,15 @@ public final class Checkpoint implements CheckpointStore {
       JsonNode o = JobConfigs.JSON.readTree(json);
       Map<String, Double> sums = new LinkedHashMap<>();
       o.required("sums").properties().forEach(e -> sums.put(e.getKey(), e.getValue().asDouble()));
-      byte[] generator = o.hasNonNull("generator") ? Base64.getDecoder().decode(o.get("generator").asText()) : null;
-      return new InEpoch(o.required("batches").asInt(), sums, o.path("seconds").asDouble(0), generator);
+      byte[] generator =
+          o.hasNonNull("generator")
+              ? Base64.getDecoder().decode(o.get("generator").asText())
+              : null;
+      return new InEpoch(
+          o.required("batches").asInt(), sums, o.path("seconds").asDouble(0), generator);
     } catch (IOException | IllegalArgumentException e) {
-      throw new CheckpointException(f + ": damaged position inside the epoch (inEpoch): " + e.getMessage(), e);
+      throw new CheckpointException(
+          f + ": damaged position inside the epoch (inEpoch): " + e.getMessage(), e);
     }
   }
 

@@ -1,7 +1,7 @@
 package dev.latentstream.rundir;
 
-import dev.latentstream.runformat.AtomicFile;
 import dev.latentstream.diagnostics.Diagnostics;
+import dev.latentstream.runformat.AtomicFile;
 import java.awt.Color;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -17,9 +17,9 @@ import org.knowm.xchart.HeatMapChartBuilder;
 import org.knowm.xchart.internal.chartpart.Chart;
 
 /**
- * {@code diagnostics-E.png}: the epoch's latent diagnostics as a bar per dimension (KL in nats, or code
- * variance), beside a heat map of the same values per dimension against step over the diagnostics
- * ticks seen so far, drawn with XChart. Runs on the trainer thread.
+ * {@code diagnostics-E.png}: the epoch's latent diagnostics as a bar per dimension (KL in nats, or
+ * code variance), beside a heat map of the same values per dimension against step over the
+ * diagnostics ticks seen so far, drawn with XChart. Runs on the trainer thread.
  */
 final class DiagnosticsPlot {
 
@@ -40,13 +40,28 @@ final class DiagnosticsPlot {
     double[] values = latest.values();
     boolean kl = latest.kind().equals(Diagnostics.KL);
     String what = kl ? "KL per dimension (nats)" : "code variance per dimension";
-    CategoryChart bars = new CategoryChartBuilder().width(520).height(420)
-        .title(title + ": " + latest.activeUnits() + " of " + values.length + " active, top " + latest.topK() + " "
-            + String.format(java.util.Locale.ROOT, "%.0f%%", 100 * latest.topKFraction()))
-        .xAxisTitle("latent dimension").yAxisTitle(what).build();
+    CategoryChart bars =
+        new CategoryChartBuilder()
+            .width(520)
+            .height(420)
+            .title(
+                title
+                    + ": "
+                    + latest.activeUnits()
+                    + " of "
+                    + values.length
+                    + " active, top "
+                    + latest.topK()
+                    + " "
+                    + String.format(java.util.Locale.ROOT, "%.0f%%", 100 * latest.topKFraction()))
+            .xAxisTitle("latent dimension")
+            .yAxisTitle(what)
+            .build();
     bars.getStyler().setLegendVisible(false);
     bars.getStyler().setChartTitleFont(bars.getStyler().getChartTitleFont().deriveFont(12f));
-    bars.addSeries(what, IntStream.range(0, values.length).boxed().toList(),
+    bars.addSeries(
+        what,
+        IntStream.range(0, values.length).boxed().toList(),
         java.util.Arrays.stream(values).boxed().toList());
 
     List<Diagnostics> ticks = columns();
@@ -61,13 +76,21 @@ final class DiagnosticsPlot {
         max = Math.max(max, v[d]);
       }
     }
-    HeatMapChart heat = new HeatMapChartBuilder().width(620).height(420).title(what + " against step")
-        .xAxisTitle("step").yAxisTitle("latent dimension").build();
+    HeatMapChart heat =
+        new HeatMapChartBuilder()
+            .width(620)
+            .height(420)
+            .title(what + " against step")
+            .xAxisTitle("step")
+            .yAxisTitle("latent dimension")
+            .build();
     heat.getStyler().setLegendVisible(true);
     heat.getStyler().setShowValue(false);
     heat.getStyler().setMin(0);
     heat.getStyler().setMax(max > 0 ? max : 1);
-    heat.getStyler().setRangeColors(new Color[] {new Color(0xf7fbff), new Color(0x6baed6), new Color(0x08306b)});
+    heat.getStyler()
+        .setRangeColors(
+            new Color[] {new Color(0xf7fbff), new Color(0x6baed6), new Color(0x08306b)});
     heat.getStyler().setXAxisLabelRotation(90);
     heat.getStyler().setXAxisMaxLabelCount(12);
     heat.addSeries("values", steps, dims, cells);

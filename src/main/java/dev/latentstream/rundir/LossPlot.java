@@ -16,8 +16,8 @@ import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
- * {@code loss.png}: the training terms per step (decimated to at most {@link #MAX_POINTS} per series
- * with min/max buckets, so spikes survive) and the test loss per epoch, drawn with XChart.
+ * {@code loss.png}: the training terms per step (decimated to at most {@link #MAX_POINTS} per
+ * series with min/max buckets, so spikes survive) and the test loss per epoch, drawn with XChart.
  */
 final class LossPlot {
 
@@ -27,7 +27,10 @@ final class LossPlot {
   private final List<double[]> test = new ArrayList<>();
 
   void add(StepMetrics m) {
-    m.terms().forEach((k, v) -> series.computeIfAbsent(k, x -> new ArrayList<>()).add(new double[] {m.step(), v}));
+    m.terms()
+        .forEach(
+            (k, v) ->
+                series.computeIfAbsent(k, x -> new ArrayList<>()).add(new double[] {m.step(), v}));
   }
 
   void addTest(long step, double loss) {
@@ -35,20 +38,33 @@ final class LossPlot {
   }
 
   void write(Path file, String title) {
-    XYChart chart = new XYChartBuilder().width(900).height(520).title(title).xAxisTitle("step")
-        .yAxisTitle("loss per image").build();
+    XYChart chart =
+        new XYChartBuilder()
+            .width(900)
+            .height(520)
+            .title(title)
+            .xAxisTitle("step")
+            .yAxisTitle("loss per image")
+            .build();
     chart.getStyler().setMarkerSize(4);
     chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.InsideNE);
     chart.getStyler().setYAxisLogarithmic(allPositive());
-    series.forEach((name, points) -> {
-      List<double[]> d = decimate(points, MAX_POINTS);
-      XYSeries s = chart.addSeries("train " + name, d.stream().map(p -> p[0]).toList(),
-          d.stream().map(p -> p[1]).toList());
-      s.setMarker(SeriesMarkers.NONE);
-    });
+    series.forEach(
+        (name, points) -> {
+          List<double[]> d = decimate(points, MAX_POINTS);
+          XYSeries s =
+              chart.addSeries(
+                  "train " + name,
+                  d.stream().map(p -> p[0]).toList(),
+                  d.stream().map(p -> p[1]).toList());
+          s.setMarker(SeriesMarkers.NONE);
+        });
     if (!test.isEmpty()) {
-      XYSeries s = chart.addSeries("test loss", test.stream().map(p -> p[0]).toList(),
-          test.stream().map(p -> p[1]).toList());
+      XYSeries s =
+          chart.addSeries(
+              "test loss",
+              test.stream().map(p -> p[0]).toList(),
+              test.stream().map(p -> p[1]).toList());
       s.setMarker(SeriesMarkers.CIRCLE);
     }
     if (series.isEmpty()) {

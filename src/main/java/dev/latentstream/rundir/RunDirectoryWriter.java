@@ -1,9 +1,9 @@
 package dev.latentstream.rundir;
 
-import dev.latentstream.runformat.AtomicFile;
 import dev.latentstream.config.JobConfigs;
 import dev.latentstream.diagnostics.Diagnostics;
 import dev.latentstream.diagnostics.Warning;
+import dev.latentstream.runformat.AtomicFile;
 import dev.latentstream.runformat.MetricsCsv;
 import dev.latentstream.runformat.RunLayout;
 import dev.latentstream.train.RunStart;
@@ -16,19 +16,19 @@ import dev.latentstream.wire.FrameKind;
 import dev.latentstream.wire.SettingChange;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.charset.StandardCharsets;
 import java.util.EnumMap;
 import java.util.Map;
 
 /**
  * Keeps a run directory up to date — the layout shared by headless {@code train} and the server:
- * {@code job.json} (with its {@code result}: the engine that ran and, once a run completes, such figures as
- * the IWAE bound), {@code
- * metrics.csv}, {@code loss.png}, and per epoch {@code reconst-E.png}, {@code sampled-E.png}, {@code
- * latent-E.png}, {@code manifold-E.png} and {@code diagnostics-E.png} ({@code checkpoint/} is the
- * trainer's, through {@link Checkpoint}). The names readers use are {@link RunLayout}'s. Runs on the trainer thread, like every listener.
+ * {@code job.json} (with its {@code result}: the engine that ran and, once a run completes, such
+ * figures as the IWAE bound), {@code metrics.csv}, {@code loss.png}, and per epoch {@code
+ * reconst-E.png}, {@code sampled-E.png}, {@code latent-E.png}, {@code manifold-E.png} and {@code
+ * diagnostics-E.png} ({@code checkpoint/} is the trainer's, through {@link Checkpoint}). The names
+ * readers use are {@link RunLayout}'s. Runs on the trainer thread, like every listener.
  */
 public final class RunDirectoryWriter implements TrainingListener {
 
@@ -64,7 +64,13 @@ public final class RunDirectoryWriter implements TrainingListener {
     json.putObject("result").put("engine", start.engine().wireName());
     AtomicFile.write(dir.resolve(JOB_FILE), json.toPrettyString().getBytes(StandardCharsets.UTF_8));
     this.start = start;
-    title = start.job().name() + " (" + start.job().model().wireName() + ", " + start.job().dataset() + ")";
+    title =
+        start.job().name()
+            + " ("
+            + start.job().model().wireName()
+            + ", "
+            + start.job().dataset()
+            + ")";
     metrics.open(start.lossTerms(), start.startStep());
     if (start.startStep() > 0) {
       reloadPlot(start.startStep());
@@ -129,7 +135,8 @@ public final class RunDirectoryWriter implements TrainingListener {
       }
     }
     if (latestDiagnostics != null && latestDiagnostics.step() == epoch.step()) {
-      diagnosticsPlot.write(dir.resolve(DiagnosticsPlot.fileName(epoch.epoch())), latestDiagnostics, title);
+      diagnosticsPlot.write(
+          dir.resolve(DiagnosticsPlot.fileName(epoch.epoch())), latestDiagnostics, title);
     }
   }
 
@@ -139,9 +146,10 @@ public final class RunDirectoryWriter implements TrainingListener {
   }
 
   /**
-   * Closes metrics.csv, draws the final loss plot and, for a completed run, records its {@code result} in
-   * job.json: the engine, the final test loss, epochs and steps of every model, and a VAE's IWAE bound. Each
-   * part is tried even when one before it fails (a full disk); the first failure is thrown at the end.
+   * Closes metrics.csv, draws the final loss plot and, for a completed run, records its {@code
+   * result} in job.json: the engine, the final test loss, epochs and steps of every model, and a
+   * VAE's IWAE bound. Each part is tried even when one before it fails (a full disk); the first
+   * failure is thrown at the end.
    */
   @Override
   public void onFinished(RunSummary summary) {
@@ -155,8 +163,11 @@ public final class RunDirectoryWriter implements TrainingListener {
       if (summary.steps() > 0 && start != null) {
         plot.write(dir.resolve("loss.png"), title);
       }
-      if (start != null && summary.status() == RunSummary.Status.COMPLETED && Double.isFinite(summary.testLoss())) {
-        AtomicFile.write(dir.resolve(JOB_FILE), resultJson(summary).getBytes(StandardCharsets.UTF_8));
+      if (start != null
+          && summary.status() == RunSummary.Status.COMPLETED
+          && Double.isFinite(summary.testLoss())) {
+        AtomicFile.write(
+            dir.resolve(JOB_FILE), resultJson(summary).getBytes(StandardCharsets.UTF_8));
       }
     } catch (RuntimeException e) {
       if (failure == null) {
@@ -170,8 +181,12 @@ public final class RunDirectoryWriter implements TrainingListener {
 
   private String resultJson(RunSummary summary) {
     var json = JobConfigs.toTree(start.job());
-    var result = json.putObject("result").put("engine", start.engine().wireName()).put("testLoss", summary.testLoss())
-        .put("epochs", summary.epochs()).put("steps", summary.steps());
+    var result =
+        json.putObject("result")
+            .put("engine", start.engine().wireName())
+            .put("testLoss", summary.testLoss())
+            .put("epochs", summary.epochs())
+            .put("steps", summary.steps());
     if (Double.isFinite(summary.iwae())) {
       result.put("iwae", summary.iwae()).put("iwaeSamples", start.job().iwaeSamples());
     }

@@ -12,10 +12,11 @@ import java.nio.file.StandardCopyOption;
 import java.util.Optional;
 
 /**
- * {@code identity.json}: the run's id (its directory's name) and number, fixed when a server first numbers the
- * run, so every later server, a gateway, the page and a script call the run the same. A {@code format} above
- * {@link #FORMAT} means a newer latentstream wrote the run: it is refused (listed as damaged), never rewritten.
- * Written whole or not at all (a temporary file renamed over it). Blocking; any thread but an event loop.
+ * {@code identity.json}: the run's id (its directory's name) and number, fixed when a server first
+ * numbers the run, so every later server, a gateway, the page and a script call the run the same. A
+ * {@code format} above {@link #FORMAT} means a newer latentstream wrote the run: it is refused
+ * (listed as damaged), never rewritten. Written whole or not at all (a temporary file renamed over
+ * it). Blocking; any thread but an event loop.
  */
 public record RunIdentity(String id, int num) {
 
@@ -25,16 +26,22 @@ public record RunIdentity(String id, int num) {
   /** A run directory from a newer version of latentstream than this one. */
   public static final class FutureFormat extends IOException {
     FutureFormat(Path file, long format) {
-      super(file.getFileName() + " has format " + format + "; this latentstream reads up to " + FORMAT
-          + " (the run was written by a newer version)");
+      super(
+          file.getFileName()
+              + " has format "
+              + format
+              + "; this latentstream reads up to "
+              + FORMAT
+              + " (the run was written by a newer version)");
     }
   }
 
   /**
-   * The identity kept in {@code runDir}; empty when the run has none yet (a headless run, or one from before
-   * identities).
+   * The identity kept in {@code runDir}; empty when the run has none yet (a headless run, or one
+   * from before identities).
    *
-   * @throws IOException when the file is not an identity (damaged) or from a newer version ({@link FutureFormat})
+   * @throws IOException when the file is not an identity (damaged) or from a newer version ({@link
+   *     FutureFormat})
    */
   public static Optional<RunIdentity> read(Path runDir) throws IOException {
     Path file = runDir.resolve(FILE);
@@ -68,8 +75,13 @@ public record RunIdentity(String id, int num) {
     Path tmp = runDir.resolve(FILE + ".tmp");
     try {
       Files.createDirectories(runDir);
-      String json = JobConfigs.JSON.createObjectNode().put("format", FORMAT).put("id", id).put("num", num)
-          .toPrettyString();
+      String json =
+          JobConfigs.JSON
+              .createObjectNode()
+              .put("format", FORMAT)
+              .put("id", id)
+              .put("num", num)
+              .toPrettyString();
       Files.writeString(tmp, json, StandardCharsets.UTF_8);
       Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (IOException e) {

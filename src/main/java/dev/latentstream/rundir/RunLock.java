@@ -15,11 +15,12 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 
 /**
- * The one process training a run: an exclusive lock ({@link FileChannel#tryLock}, an OS lock the kernel
- * releases when the process dies, even by {@code kill -9}) on {@code run.lock} in the run directory, which
- * also names the holder ("pid 1234, latentstream train, since ...") for the message a second process gets.
- * Headless {@code train} takes it for the whole run; a server takes it for each job it trains. The file
- * stays (emptied) when the lock is released: removing it would let two processes lock two different files.
+ * The one process training a run: an exclusive lock ({@link FileChannel#tryLock}, an OS lock the
+ * kernel releases when the process dies, even by {@code kill -9}) on {@code run.lock} in the run
+ * directory, which also names the holder ("pid 1234, latentstream train, since ...") for the
+ * message a second process gets. Headless {@code train} takes it for the whole run; a server takes
+ * it for each job it trains. The file stays (emptied) when the lock is released: removing it would
+ * let two processes lock two different files.
  *
  * <p>Blocking; any thread but an event loop. Close it on the thread that is done with the run.
  */
@@ -48,7 +49,9 @@ public final class RunLock implements AutoCloseable {
     Path file = runDir.resolve(FILE);
     FileChannel ch;
     try {
-      ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      ch =
+          FileChannel.open(
+              file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
     } catch (IOException e) {
       throw AtomicFile.cannotWrite(file, e);
     }
@@ -69,8 +72,17 @@ public final class RunLock implements AutoCloseable {
     }
     try {
       ch.truncate(0);
-      AtomicFile.writeFully(ch, ByteBuffer.wrap(("pid " + ProcessHandle.current().pid() + ", " + holder + ", since "
-          + Instant.now().truncatedTo(ChronoUnit.SECONDS) + "\n").getBytes(StandardCharsets.UTF_8)));
+      AtomicFile.writeFully(
+          ch,
+          ByteBuffer.wrap(
+              ("pid "
+                      + ProcessHandle.current().pid()
+                      + ", "
+                      + holder
+                      + ", since "
+                      + Instant.now().truncatedTo(ChronoUnit.SECONDS)
+                      + "\n")
+                  .getBytes(StandardCharsets.UTF_8)));
     } catch (IOException fullDisk) {
       // The lock holds without the note; the note only makes the refusal friendlier.
     }
@@ -82,7 +94,10 @@ public final class RunLock implements AutoCloseable {
     return dir;
   }
 
-  /** What holds the lock of {@code runDir} now, as its file says; empty when no one does or it does not say. */
+  /**
+   * What holds the lock of {@code runDir} now, as its file says; empty when no one does or it does
+   * not say.
+   */
   public static String holder(Path runDir) {
     try {
       return Files.readString(runDir.resolve(FILE), StandardCharsets.UTF_8).strip();
@@ -124,7 +139,10 @@ public final class RunLock implements AutoCloseable {
     }
   }
 
-  /** The run is being trained by someone else: the message names the run and, where known, the holder. */
+  /**
+   * The run is being trained by someone else: the message names the run and, where known, the
+   * holder.
+   */
   public static final class HeldException extends RuntimeException {
     public HeldException(Path runDir, String holder) {
       super(runDir + " is being trained by " + holder + "; wait for it to end or stop it first");

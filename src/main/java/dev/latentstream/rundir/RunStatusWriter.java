@@ -9,11 +9,11 @@ import java.io.IOException;
 import java.util.List;
 
 /**
- * Keeps a headless run's {@link RunStatus} ({@code status.json}) up to date: {@code running} from the start,
- * with the progress and test loss of each epoch, then how it ended: {@code completed}, {@code failed} with
- * the reason, or, after a stop, {@code interrupted} when {@link #interrupted} was called (a signal) and
- * {@code stopped} otherwise. A server keeps its jobs' status itself. Runs on the trainer thread; {@link
- * #interrupted} on any.
+ * Keeps a headless run's {@link RunStatus} ({@code status.json}) up to date: {@code running} from
+ * the start, with the progress and test loss of each epoch, then how it ended: {@code completed},
+ * {@code failed} with the reason, or, after a stop, {@code interrupted} when {@link #interrupted}
+ * was called (a signal) and {@code stopped} otherwise. A server keeps its jobs' status itself. Runs
+ * on the trainer thread; {@link #interrupted} on any.
  */
 public final class RunStatusWriter implements TrainingListener {
 
@@ -41,8 +41,17 @@ public final class RunStatusWriter implements TrainingListener {
         // It is rewritten below.
       }
     }
-    status = new RunStatus(RunStatus.RUNNING, start.startStep(), start.startEpoch(), start.job().epochs(),
-        start.batchesPerEpoch(), testLoss, start.classNames(), null, System.currentTimeMillis());
+    status =
+        new RunStatus(
+            RunStatus.RUNNING,
+            start.startStep(),
+            start.startEpoch(),
+            start.job().epochs(),
+            start.batchesPerEpoch(),
+            testLoss,
+            start.classNames(),
+            null,
+            System.currentTimeMillis());
     status.write(dir);
   }
 
@@ -58,14 +67,23 @@ public final class RunStatusWriter implements TrainingListener {
   }
 
   private RunStatus progress(long step, int epoch, double testLoss) {
-    return new RunStatus(status.status(), step, epoch, status.epochs(), status.batchesPerEpoch(), testLoss,
-        status.classes(), null, System.currentTimeMillis());
+    return new RunStatus(
+        status.status(),
+        step,
+        epoch,
+        status.epochs(),
+        status.batchesPerEpoch(),
+        testLoss,
+        status.classes(),
+        null,
+        System.currentTimeMillis());
   }
 
   @Override
   public void onFinished(RunSummary summary) {
     if (status == null) {
-      // The run failed before it started (its files could not be written, no model): what the run said before
+      // The run failed before it started (its files could not be written, no model): what the run
+      // said before
       // still stands, only its end is new.
       try {
         status = RunStatus.read(dir).orElse(null);
@@ -73,17 +91,31 @@ public final class RunStatusWriter implements TrainingListener {
         status = null;
       }
       if (status == null) {
-        status = new RunStatus(RunStatus.RUNNING, summary.steps(), summary.epochs(), 0, 0, Double.NaN, List.of(), null,
-            0);
+        status =
+            new RunStatus(
+                RunStatus.RUNNING,
+                summary.steps(),
+                summary.epochs(),
+                0,
+                0,
+                Double.NaN,
+                List.of(),
+                null,
+                0);
       }
     }
-    String ended = switch (summary.status()) {
-      case COMPLETED -> RunStatus.COMPLETED;
-      case STOPPED -> interrupted ? RunStatus.INTERRUPTED : RunStatus.STOPPED;
-      case FAILED -> RunStatus.FAILED;
-    };
-    status = progress(summary.steps(), summary.epochs(),
-        Double.isNaN(summary.testLoss()) ? status.testLoss() : summary.testLoss()).with(ended, summary.error());
+    String ended =
+        switch (summary.status()) {
+          case COMPLETED -> RunStatus.COMPLETED;
+          case STOPPED -> interrupted ? RunStatus.INTERRUPTED : RunStatus.STOPPED;
+          case FAILED -> RunStatus.FAILED;
+        };
+    status =
+        progress(
+                summary.steps(),
+                summary.epochs(),
+                Double.isNaN(summary.testLoss()) ? status.testLoss() : summary.testLoss())
+            .with(ended, summary.error());
     status.write(dir);
   }
 }

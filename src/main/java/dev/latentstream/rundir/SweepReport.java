@@ -23,10 +23,11 @@ import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
- * A headless sweep's comparison, written beside its members' run directories: {@code sweep.csv} (one row per
- * member: its values, status, final test loss, IWAE, active units, seconds), {@code compare-loss.png} (every
- * member's test loss per epoch on one XChart plot, as {@code loss.png} draws one run) and {@code
- * compare-samples.png} (one row per member: its last epoch's samples, labelled). The sole owner of these files.
+ * A headless sweep's comparison, written beside its members' run directories: {@code sweep.csv}
+ * (one row per member: its values, status, final test loss, IWAE, active units, seconds), {@code
+ * compare-loss.png} (every member's test loss per epoch on one XChart plot, as {@code loss.png}
+ * draws one run) and {@code compare-samples.png} (one row per member: its last epoch's samples,
+ * labelled). The sole owner of these files.
  */
 public final class SweepReport {
 
@@ -34,9 +35,18 @@ public final class SweepReport {
   public static final String LOSS_PNG = "compare-loss.png";
   public static final String SAMPLES_PNG = "compare-samples.png";
 
-  /** One member's row; {@code values} in the grid's key order, NaN / -1 where there is no figure. */
-  public record Row(String name, List<String> values, String status, double testLoss, double iwae, int activeUnits,
-      double seconds, Path runDir) {}
+  /**
+   * One member's row; {@code values} in the grid's key order, NaN / -1 where there is no figure.
+   */
+  public record Row(
+      String name,
+      List<String> values,
+      String status,
+      double testLoss,
+      double iwae,
+      int activeUnits,
+      double seconds,
+      Path runDir) {}
 
   private SweepReport() {}
 
@@ -46,18 +56,37 @@ public final class SweepReport {
     b.append(",status,test_loss,iwae,active_units,seconds\n");
     for (Row r : rows) {
       b.append(r.name());
-      r.values().forEach(v -> b.append(',').append(v.contains(",") ? '"' + v.replace("\"", "\"\"") + '"' : v));
-      b.append(',').append(r.status()).append(',').append(num(r.testLoss())).append(',').append(num(r.iwae()))
-          .append(',').append(r.activeUnits() < 0 ? "" : Integer.toString(r.activeUnits()))
-          .append(',').append(num(r.seconds())).append('\n');
+      r.values()
+          .forEach(
+              v -> b.append(',').append(v.contains(",") ? '"' + v.replace("\"", "\"\"") + '"' : v));
+      b.append(',')
+          .append(r.status())
+          .append(',')
+          .append(num(r.testLoss()))
+          .append(',')
+          .append(num(r.iwae()))
+          .append(',')
+          .append(r.activeUnits() < 0 ? "" : Integer.toString(r.activeUnits()))
+          .append(',')
+          .append(num(r.seconds()))
+          .append('\n');
     }
     write(dir.resolve(CSV), b.toString().getBytes(StandardCharsets.UTF_8));
   }
 
-  /** Every member's test loss per epoch, read from its {@code metrics.csv}; members without one are left out. */
+  /**
+   * Every member's test loss per epoch, read from its {@code metrics.csv}; members without one are
+   * left out.
+   */
   public static void writeLossPlot(Path dir, List<Row> rows) throws IOException {
-    XYChart chart = new XYChartBuilder().width(900).height(520).title("test loss per member").xAxisTitle("epoch")
-        .yAxisTitle("test loss per image").build();
+    XYChart chart =
+        new XYChartBuilder()
+            .width(900)
+            .height(520)
+            .title("test loss per member")
+            .xAxisTitle("epoch")
+            .yAxisTitle("test loss per image")
+            .build();
     chart.getStyler().setMarkerSize(5);
     chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.InsideNE);
     boolean positive = true;
@@ -108,7 +137,8 @@ public final class SweepReport {
     int height = images.stream().mapToInt(i -> i.getHeight() + gap).sum();
     BufferedImage out = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
     Graphics2D g = out.createGraphics();
-    g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+    g.setRenderingHint(
+        RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
     g.setColor(Color.WHITE);
     g.fillRect(0, 0, width, height);
     g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 14));
@@ -133,8 +163,11 @@ public final class SweepReport {
       return null;
     }
     try (var files = Files.list(runDir)) {
-      return files.filter(p -> p.getFileName().toString().matches("sampled-[0-9]+\\.png"))
-          .max(java.util.Comparator.comparingInt(p -> Integer.parseInt(p.getFileName().toString().replaceAll("\\D", ""))))
+      return files
+          .filter(p -> p.getFileName().toString().matches("sampled-[0-9]+\\.png"))
+          .max(
+              java.util.Comparator.comparingInt(
+                  p -> Integer.parseInt(p.getFileName().toString().replaceAll("\\D", ""))))
           .orElse(null);
     }
   }

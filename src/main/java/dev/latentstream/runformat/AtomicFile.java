@@ -13,11 +13,12 @@ import java.util.Locale;
 import java.util.stream.Stream;
 
 /**
- * How every file of a run directory is replaced: written in full to {@code NAME.tmp} beside it, forced to
- * the disk, renamed over {@code NAME} and the directory forced. A file under its final name is therefore
- * always whole, the old one or the new one, after a crash, a power cut or a full disk; and a write that
- * fails removes its temporary file, so nothing is left behind. {@link #cannotWrite} turns the failure into
- * one message that names the file and, when it is full, the disk.
+ * How every file of a run directory is replaced: written in full to {@code NAME.tmp} beside it,
+ * forced to the disk, renamed over {@code NAME} and the directory forced. A file under its final
+ * name is therefore always whole, the old one or the new one, after a crash, a power cut or a full
+ * disk; and a write that fails removes its temporary file, so nothing is left behind. {@link
+ * #cannotWrite} turns the failure into one message that names the file and, when it is full, the
+ * disk.
  *
  * <p>Blocking; any thread but an event loop.
  */
@@ -48,8 +49,12 @@ public final class AtomicFile {
     Path tmp = temporary(file);
     boolean done = false;
     try {
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-          StandardOpenOption.WRITE)) {
+      try (FileChannel ch =
+          FileChannel.open(
+              tmp,
+              StandardOpenOption.CREATE,
+              StandardOpenOption.TRUNCATE_EXISTING,
+              StandardOpenOption.WRITE)) {
         body.writeTo(ch);
         ch.force(true);
       }
@@ -95,8 +100,8 @@ public final class AtomicFile {
   }
 
   /**
-   * Removes the temporary files a killed process left in {@code dir} (not below it). Call only while holding
-   * the run's lock ({@code rundir.RunLock}), when no one else can be writing them.
+   * Removes the temporary files a killed process left in {@code dir} (not below it). Call only
+   * while holding the run's lock ({@code rundir.RunLock}), when no one else can be writing them.
    */
   public static void removeTemporaries(Path dir) {
     if (!Files.isDirectory(dir)) {
@@ -104,8 +109,12 @@ public final class AtomicFile {
     }
     try (Stream<Path> files = Files.list(dir)) {
       // ".tmp.png": the plots' temporary name before this class wrote them.
-      files.filter(f -> (f.getFileName().toString().endsWith(TMP) || f.getFileName().toString().endsWith(".tmp.png"))
-          && Files.isRegularFile(f))
+      files
+          .filter(
+              f ->
+                  (f.getFileName().toString().endsWith(TMP)
+                          || f.getFileName().toString().endsWith(".tmp.png"))
+                      && Files.isRegularFile(f))
           .forEach(AtomicFile::deleteQuietly);
     } catch (IOException ignored) {
       // Leftovers cost only space; the run itself is whole.
@@ -113,9 +122,9 @@ public final class AtomicFile {
   }
 
   /**
-   * The failure to write {@code file} as one message for people: the file, the system's reason and, when
-   * the disk is full, which disk and how much it has left, e.g. "no space left on device: cannot write
-   * runs/a/checkpoint/latest.pt (disk /mnt/runs, tmpfs: 12 KB free)".
+   * The failure to write {@code file} as one message for people: the file, the system's reason and,
+   * when the disk is full, which disk and how much it has left, e.g. "no space left on device:
+   * cannot write runs/a/checkpoint/latest.pt (disk /mnt/runs, tmpfs: 12 KB free)".
    */
   public static UncheckedIOException cannotWrite(Path file, IOException e) {
     String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
@@ -126,8 +135,10 @@ public final class AtomicFile {
     } else if (e instanceof java.nio.file.FileSystemException fse && fse.getReason() != null) {
       reason = fse.getReason();
     }
-    String message = full(e) ? "no space left on device: cannot write " + file + " (" + disk(file) + ")"
-        : "cannot write " + file + ": " + reason;
+    String message =
+        full(e)
+            ? "no space left on device: cannot write " + file + " (" + disk(file) + ")"
+            : "cannot write " + file + ": " + reason;
     return new UncheckedIOException(message, e);
   }
 
@@ -142,7 +153,10 @@ public final class AtomicFile {
     return false;
   }
 
-  /** "disk MOUNT, DEVICE: N free" for the file system holding {@code file} (or its nearest existing parent). */
+  /**
+   * "disk MOUNT, DEVICE: N free" for the file system holding {@code file} (or its nearest existing
+   * parent).
+   */
   static String disk(Path file) {
     Path p = file.toAbsolutePath();
     while (p != null && !Files.exists(p)) {

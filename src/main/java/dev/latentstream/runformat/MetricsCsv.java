@@ -18,35 +18,44 @@ import java.util.Map;
 /**
  * {@code metrics.csv}: one row per step ({@code step, epoch, <terms>, test_loss, seconds, setting,
  * active_units, topk_fraction, warning}), where {@code seconds} is the time into the epoch, {@code
- * test_loss} is filled on the last step of each epoch, {@code setting} records the live changes made
- * before that step ({@code lr=0.0005;beta=2}), {@code active_units} and {@code topk_fraction} the latent
- * diagnostics measured after it, and {@code warning} the codes of alarms raised at it
- * ({@code posterior_collapse;test_loss_rising}). On resume the rows after the checkpoint are dropped, so
- * the file continues the same sequence; a stopped run is checkpointed at its last step, so then none are.
+ * test_loss} is filled on the last step of each epoch, {@code setting} records the live changes
+ * made before that step ({@code lr=0.0005;beta=2}), {@code active_units} and {@code topk_fraction}
+ * the latent diagnostics measured after it, and {@code warning} the codes of alarms raised at it
+ * ({@code posterior_collapse;test_loss_rising}). On resume the rows after the checkpoint are
+ * dropped, so the file continues the same sequence; a stopped run is checkpointed at its last step,
+ * so then none are.
  *
- * <p>This class is the one place that knows the format: everyone reads the file through {@link #read}
- * or {@link #parse}, and the run directory's writer writes it through an instance. The writing methods
- * take plain values, so a reader (a gateway) links nothing of the trainer's. An instance is used on the
- * trainer thread; {@link #read} is blocking and runs on any thread.
+ * <p>This class is the one place that knows the format: everyone reads the file through {@link
+ * #read} or {@link #parse}, and the run directory's writer writes it through an instance. The
+ * writing methods take plain values, so a reader (a gateway) links nothing of the trainer's. An
+ * instance is used on the trainer thread; {@link #read} is blocking and runs on any thread.
  */
 public final class MetricsCsv implements AutoCloseable {
 
   public static final String FILE = "metrics.csv";
+
   /** Columns after the loss terms, in this order. */
-  static final List<String> TRAILING = List.of("test_loss", "seconds", "setting", "active_units", "topk_fraction",
-      "warning");
+  static final List<String> TRAILING =
+      List.of("test_loss", "seconds", "setting", "active_units", "topk_fraction", "warning");
+
   /** Columns that hold text; every other non-empty cell is a number. */
   static final List<String> TEXT_COLUMNS = List.of("setting", "warning");
 
   private final Path file;
+
   /** Appends rows; {@link #committed} bytes of it are whole rows on the disk. */
   private FileChannel out;
+
   private long committed;
   private final StringBuilder buffer = new StringBuilder();
   private List<String> terms;
   private long lastFlush;
   private String pendingSetting = "";
-  /** The latest step's row, held until the next step so the epoch's test loss and diagnostics can join it. */
+
+  /**
+   * The latest step's row, held until the next step so the epoch's test loss and diagnostics can
+   * join it.
+   */
   private PendingRow pending;
 
   private static final class PendingRow {
@@ -74,9 +83,10 @@ public final class MetricsCsv implements AutoCloseable {
   }
 
   /**
-   * Starts the file with {@code lossTerms} as its term columns: a fresh one, or on a resume the whole rows up
-   * to {@code keepUpToStep} (a row cut short by a crash is dropped). The new content replaces the file
-   * atomically ({@link AtomicFile}), so a failure here (a full disk) leaves the old file as it was.
+   * Starts the file with {@code lossTerms} as its term columns: a fresh one, or on a resume the
+   * whole rows up to {@code keepUpToStep} (a row cut short by a crash is dropped). The new content
+   * replaces the file atomically ({@link AtomicFile}), so a failure here (a full disk) leaves the
+   * old file as it was.
    */
   public void open(List<String> lossTerms, long keepUpToStep) {
     terms = lossTerms;
@@ -86,7 +96,8 @@ public final class MetricsCsv implements AutoCloseable {
     try {
       if (keepUpToStep > 0 && Files.exists(file)) {
         List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-        // Rows from before the diagnostics columns existed are whole with the old header's count of cells.
+        // Rows from before the diagnostics columns existed are whole with the old header's count of
+        // cells.
         int had = lines.isEmpty() ? columns : lines.getFirst().split(",", -1).length;
         for (String line : lines.subList(Math.min(1, lines.size()), lines.size())) {
           String[] cells = line.split(",", -1);
@@ -118,7 +129,8 @@ public final class MetricsCsv implements AutoCloseable {
 
   /** A live change, written on the next step's row. */
   public void setting(String key, double value) {
-    pendingSetting = (pendingSetting.isEmpty() ? "" : pendingSetting + ";") + key + "=" + fmt(value);
+    pendingSetting =
+        (pendingSetting.isEmpty() ? "" : pendingSetting + ";") + key + "=" + fmt(value);
   }
 
   /** A step's loss terms per image and the seconds into its epoch. */
@@ -128,7 +140,10 @@ public final class MetricsCsv implements AutoCloseable {
     pendingSetting = "";
   }
 
-  /** Diagnostics measured after the latest step go on its row; those before the first step are not kept. */
+  /**
+   * Diagnostics measured after the latest step go on its row; those before the first step are not
+   * kept.
+   */
   public void diagnostics(int activeUnits, double topKFraction) {
     if (pending != null) {
       pending.activeUnits = Integer.toString(activeUnits);
@@ -158,11 +173,27 @@ public final class MetricsCsv implements AutoCloseable {
     }
     PendingRow r = pending;
     pending = null;
-    buffer.append(r.step).append(',').append(r.epoch).append(',')
-        .append(String.join(",", terms.stream().map(t -> fmt(r.terms.getOrDefault(t, Double.NaN))).toList()))
-        .append(',').append(r.test).append(',').append(String.format(Locale.ROOT, "%.3f", r.seconds))
-        .append(',').append(r.setting).append(',').append(r.activeUnits).append(',').append(r.topKFraction)
-        .append(',').append(r.warning).append('\n');
+    buffer
+        .append(r.step)
+        .append(',')
+        .append(r.epoch)
+        .append(',')
+        .append(
+            String.join(
+                ",", terms.stream().map(t -> fmt(r.terms.getOrDefault(t, Double.NaN))).toList()))
+        .append(',')
+        .append(r.test)
+        .append(',')
+        .append(String.format(Locale.ROOT, "%.3f", r.seconds))
+        .append(',')
+        .append(r.setting)
+        .append(',')
+        .append(r.activeUnits)
+        .append(',')
+        .append(r.topKFraction)
+        .append(',')
+        .append(r.warning)
+        .append('\n');
     long now = System.nanoTime();
     if (now - lastFlush > 1_000_000_000L) {
       flush();
@@ -171,9 +202,9 @@ public final class MetricsCsv implements AutoCloseable {
   }
 
   /**
-   * Appends the rows written so far. A write that fails (a full disk) is cut back to the last whole row, so
-   * the file never ends in half a row, and the rows that did not fit are dropped with the exception: a run
-   * that fails there resumes from a checkpoint before them (see {@link #commit}).
+   * Appends the rows written so far. A write that fails (a full disk) is cut back to the last whole
+   * row, so the file never ends in half a row, and the rows that did not fit are dropped with the
+   * exception: a run that fails there resumes from a checkpoint before them (see {@link #commit}).
    */
   private void flush() {
     if (buffer.isEmpty() || out == null) {
@@ -196,8 +227,8 @@ public final class MetricsCsv implements AutoCloseable {
   }
 
   /**
-   * Every row so far on the disk, the latest step's too: called before a checkpoint, so a run resumed from
-   * it finds each of its steps here.
+   * Every row so far on the disk, the latest step's too: called before a checkpoint, so a run
+   * resumed from it finds each of its steps here.
    */
   public void commit() {
     writePending();
@@ -233,23 +264,34 @@ public final class MetricsCsv implements AutoCloseable {
     }
   }
 
-  /** A live change recorded on a row: {@code key} was set to {@code value} before the row's step. */
+  /**
+   * A live change recorded on a row: {@code key} was set to {@code value} before the row's step.
+   */
   public record Setting(String key, double value) {}
 
   /**
-   * One row: the step's loss terms per image, the test loss (NaN except on an epoch's last step), the
-   * seconds into the epoch and the live changes made before the step. {@code cells} holds every column
-   * by name, as written (empty for a blank cell).
+   * One row: the step's loss terms per image, the test loss (NaN except on an epoch's last step),
+   * the seconds into the epoch and the live changes made before the step. {@code cells} holds every
+   * column by name, as written (empty for a blank cell).
    */
-  public record Row(long step, int epoch, Map<String, Double> terms, double testLoss, double seconds,
-      List<Setting> settings, Map<String, String> cells) {}
+  public record Row(
+      long step,
+      int epoch,
+      Map<String, Double> terms,
+      double testLoss,
+      double seconds,
+      List<Setting> settings,
+      Map<String, String> cells) {}
 
-  /** The whole file: its column names, the loss terms among them and the complete rows in step order. */
+  /**
+   * The whole file: its column names, the loss terms among them and the complete rows in step
+   * order.
+   */
   public record Table(List<String> columns, List<String> lossTerms, List<Row> rows) {
 
     /**
-     * Column by column: a {@code Double} per numeric cell, a {@code String} per text cell ({@code setting}),
-     * null for a blank cell.
+     * Column by column: a {@code Double} per numeric cell, a {@code String} per text cell ({@code
+     * setting}), null for a blank cell.
      */
     public Map<String, List<Object>> byColumn() {
       Map<String, List<Object>> out = new LinkedHashMap<>();
@@ -257,7 +299,10 @@ public final class MetricsCsv implements AutoCloseable {
         List<Object> values = new ArrayList<>(rows.size());
         for (Row r : rows) {
           String cell = r.cells().getOrDefault(c, "");
-          values.add(cell.isEmpty() ? null : TEXT_COLUMNS.contains(c) ? cell : (Object) Double.parseDouble(cell));
+          values.add(
+              cell.isEmpty()
+                  ? null
+                  : TEXT_COLUMNS.contains(c) ? cell : (Object) Double.parseDouble(cell));
         }
         out.put(c, Collections.unmodifiableList(values));
       }
@@ -275,7 +320,8 @@ public final class MetricsCsv implements AutoCloseable {
   }
 
   /**
-   * Reads a {@code metrics.csv} from its bytes (e.g. relayed from another node), like {@link #read(Path)}.
+   * Reads a {@code metrics.csv} from its bytes (e.g. relayed from another node), like {@link
+   * #read(Path)}.
    *
    * @throws IOException when the bytes are not a metrics file
    */
@@ -315,12 +361,19 @@ public final class MetricsCsv implements AutoCloseable {
         for (String change : cells.getOrDefault("setting", "").split(";")) {
           int eq = change.indexOf('=');
           if (eq > 0) {
-            settings.add(new Setting(change.substring(0, eq), Double.parseDouble(change.substring(eq + 1))));
+            settings.add(
+                new Setting(change.substring(0, eq), Double.parseDouble(change.substring(eq + 1))));
           }
         }
-        rows.add(new Row(Long.parseLong(f[0]), Integer.parseInt(f[1]), Collections.unmodifiableMap(terms),
-            number(cells.get("test_loss")), number(cells.getOrDefault("seconds", "")), List.copyOf(settings),
-            Collections.unmodifiableMap(cells)));
+        rows.add(
+            new Row(
+                Long.parseLong(f[0]),
+                Integer.parseInt(f[1]),
+                Collections.unmodifiableMap(terms),
+                number(cells.get("test_loss")),
+                number(cells.getOrDefault("seconds", "")),
+                List.copyOf(settings),
+                Collections.unmodifiableMap(cells)));
       } catch (NumberFormatException e) {
         throw new IOException(fileName + ": not a number in row '" + line + "'", e);
       }

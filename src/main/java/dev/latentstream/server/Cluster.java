@@ -17,12 +17,14 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * How a node joins the clustered event bus: Hazelcast with a fixed TCP-IP member list, no multicast and no
- * auto-detection, bound to {@code host} only. {@code members} are {@code host:port} (or bare hosts).
+ * How a node joins the clustered event bus: Hazelcast with a fixed TCP-IP member list, no multicast
+ * and no auto-detection, bound to {@code host} only. {@code members} are {@code host:port} (or bare
+ * hosts).
  */
 public record Cluster(String host, int port, List<String> members) {
 
-  // Hazelcast logs a page of INFO per node start; keep its warnings, and our own one-line join message.
+  // Hazelcast logs a page of INFO per node start; keep its warnings, and our own one-line join
+  // message.
   // Held here so the logger (and its level) is not garbage-collected.
   private static final Logger HAZELCAST_LOG = Logger.getLogger("com.hazelcast");
   private static final Logger HAZELCAST_CP_LOG = Logger.getLogger("com.hazelcast.cp");
@@ -46,15 +48,18 @@ public record Cluster(String host, int port, List<String> members) {
   }
 
   /**
-   * Starts a clustered Vert.x for this node, with the same metrics as a single process; joining takes about a
-   * second on loopback.
+   * Starts a clustered Vert.x for this node, with the same metrics as a single process; joining
+   * takes about a second on loopback.
    */
   public Future<Vertx> start() {
-    VertxOptions options = new VertxOptions().setEventBusOptions(new EventBusOptions().setHost(host).setPort(0)
-        .setClusterPublicHost(host));
+    VertxOptions options =
+        new VertxOptions()
+            .setEventBusOptions(
+                new EventBusOptions().setHost(host).setPort(0).setClusterPublicHost(host));
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     return Ops.withMetrics(Vertx.builder(), options, registry)
-        .withClusterManager(new HazelcastClusterManager(hazelcast())).buildClustered()
+        .withClusterManager(new HazelcastClusterManager(hazelcast()))
+        .buildClustered()
         .onSuccess(vertx -> Ops.attach(vertx, registry));
   }
 

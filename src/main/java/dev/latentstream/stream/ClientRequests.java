@@ -25,33 +25,46 @@ import java.util.EnumSet;
 import java.util.function.Consumer;
 
 /**
- * What clients' messages do. Reassembles each message from its WebSocket frames within the size and UTF-8
- * rules, parses it, turns away a client over its write bound, and answers: subscriptions from the hub's job
- * streams, commands and interactive requests by the trainer node that owns the job, rationed per client. One
- * per {@link StreamHub}, on its event loop.
+ * What clients' messages do. Reassembles each message from its WebSocket frames within the size and
+ * UTF-8 rules, parses it, turns away a client over its write bound, and answers: subscriptions from
+ * the hub's job streams, commands and interactive requests by the trainer node that owns the job,
+ * rationed per client. One per {@link StreamHub}, on its event loop.
  */
 final class ClientRequests {
 
   /**
-   * The retry hint sent with {@code busy} for the per-client limit (the client's own replies are what it
-   * waits for), and for a trainer's refusal that carries no figure of its own: about one request's time.
+   * The retry hint sent with {@code busy} for the per-client limit (the client's own replies are
+   * what it waits for), and for a trainer's refusal that carries no figure of its own: about one
+   * request's time.
    */
   static final long BUSY_RETRY_MS = 200;
+
   /** {@code too_busy} replies a client over its bound gets before it is closed. */
   static final int TOO_BUSY_REPLIES_BEFORE_CLOSE = 16;
 
   private final StreamHub hub;
   private final ServerConfig config;
+
   /** Where commands go: the node that owns the job. */
   private final TrainerRoutes routes;
-  private final StreamHub.Counters counters;
-  /** Trainer time per image of interactive work (ms), learnt from the trainer's replies: the up-front charge. */
-  private double msPerImage = 0.5;
-  /** Strict: invalid UTF-8 closes the socket (1007) instead of becoming U+FFFD. Event loop only. */
-  private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
-      .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
 
-  ClientRequests(StreamHub hub, ServerConfig config, TrainerRoutes routes, StreamHub.Counters counters) {
+  private final StreamHub.Counters counters;
+
+  /**
+   * Trainer time per image of interactive work (ms), learnt from the trainer's replies: the
+   * up-front charge.
+   */
+  private double msPerImage = 0.5;
+
+  /** Strict: invalid UTF-8 closes the socket (1007) instead of becoming U+FFFD. Event loop only. */
+  private final CharsetDecoder utf8 =
+      StandardCharsets.UTF_8
+          .newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT);
+
+  ClientRequests(
+      StreamHub hub, ServerConfig config, TrainerRoutes routes, StreamHub.Counters counters) {
     this.hub = hub;
     this.config = config;
     this.routes = routes;
@@ -65,9 +78,10 @@ final class ClientRequests {
   }
 
   /**
-   * One client's message being reassembled from its frames. A message over 4 × {@code maxMessageBytes}
-   * closes the socket (1009) without being buffered further; one up to that is read and answered
-   * {@code too_large} when over the limit; invalid UTF-8 in a text message closes it (1007).
+   * One client's message being reassembled from its frames. A message over 4 × {@code
+   * maxMessageBytes} closes the socket (1009) without being buffered further; one up to that is
+   * read and answered {@code too_large} when over the limit; invalid UTF-8 in a text message closes
+   * it (1007).
    */
   private final class Inbound {
     private Buffer message;
@@ -95,7 +109,9 @@ final class ClientRequests {
       Buffer complete = message;
       message = null;
       if (!text) {
-        s.send(new ServerMessage.Error(null, Codes.BAD_FIELD, "binary messages are not accepted; send JSON text"));
+        s.send(
+            new ServerMessage.Error(
+                null, Codes.BAD_FIELD, "binary messages are not accepted; send JSON text"));
         return;
       }
       String decoded;
@@ -130,8 +146,9 @@ final class ClientRequests {
   }
 
   /**
-   * A client over its bound is not served: each request gets {@code too_busy}, and one that keeps asking
-   * is closed. So no client can make the server hold more for it than its bound and a few small replies.
+   * A client over its bound is not served: each request gets {@code too_busy}, and one that keeps
+   * asking is closed. So no client can make the server hold more for it than its bound and a few
+   * small replies.
    */
   private boolean tooBusy(ClientSession s, String id) {
     if (!s.overBound()) {
@@ -139,10 +156,20 @@ final class ClientRequests {
     }
     if (++s.tooBusyReplies > TOO_BUSY_REPLIES_BEFORE_CLOSE) {
       counters.tooBusyClosed++;
-      hub.close(s, (short) 1008, "too busy: kept sending while over " + config.writeQueueBytes() + " bytes unread");
+      hub.close(
+          s,
+          (short) 1008,
+          "too busy: kept sending while over " + config.writeQueueBytes() + " bytes unread");
     } else {
-      s.send(new ServerMessage.Error(id, Codes.TOO_BUSY, "over " + config.writeQueueBytes() + " bytes are waiting for "
-          + "you to read them; read before asking for more", config.slowClientTimeoutMs() / 4));
+      s.send(
+          new ServerMessage.Error(
+              id,
+              Codes.TOO_BUSY,
+              "over "
+                  + config.writeQueueBytes()
+                  + " bytes are waiting for "
+                  + "you to read them; read before asking for more",
+              config.slowClientTimeoutMs() / 4));
     }
     return true;
   }
@@ -166,16 +193,25 @@ final class ClientRequests {
       }
       case Protocol.Start st -> {
         requireToken(s, st.id());
-        forward(s, st.id(), "start", new TrainerCommand.Start(st.preset(), st.spec(), st.epochs(), st.sweep()));
+        forward(
+            s,
+            st.id(),
+            "start",
+            new TrainerCommand.Start(st.preset(), st.spec(), st.epochs(), st.sweep()));
       }
       case Protocol.Control c -> {
         requireToken(s, c.id());
         TrainerCommand.Action action = TrainerCommand.Action.fromWireName(c.action());
-        forward(s, c.id(), c.action(), new TrainerCommand.Control(action, find(c.job(), c.id()).id()));
+        forward(
+            s, c.id(), c.action(), new TrainerCommand.Control(action, find(c.job(), c.id()).id()));
       }
       case Protocol.SetSetting set -> {
         requireToken(s, set.id());
-        forward(s, set.id(), "set", new TrainerCommand.Set(find(set.job(), set.id()).id(), set.key(), set.value()));
+        forward(
+            s,
+            set.id(),
+            "set",
+            new TrainerCommand.Set(find(set.job(), set.id()).id(), set.key(), set.value()));
       }
       case Protocol.ModelRequest r -> {
         if (config.watchRequiresToken()) {
@@ -183,75 +219,118 @@ final class ClientRequests {
         }
         JobStream js = find(r.job(), r.id());
         if (s.interactiveInFlight >= config.interactiveMaxInFlightPerClient()) {
-          s.send(new ServerMessage.Error(r.id(), Codes.BUSY, config.interactiveMaxInFlightPerClient()
-              + " interactive requests are already in flight for you; wait for a reply, then retry", BUSY_RETRY_MS));
+          s.send(
+              new ServerMessage.Error(
+                  r.id(),
+                  Codes.BUSY,
+                  config.interactiveMaxInFlightPerClient()
+                      + " interactive requests are already in flight for you; wait for a reply, then retry",
+                  BUSY_RETRY_MS));
           return;
         }
-        // The trainer said when it would have time again: until then the answer is known here, and a flood
+        // The trainer said when it would have time again: until then the answer is known here, and
+        // a flood
         // costs neither the event bus nor the trainer's node anything.
-        long waitMs = js.trainerBusyUntilNanos == 0 ? 0 : (js.trainerBusyUntilNanos - System.nanoTime()) / 1_000_000;
+        long waitMs =
+            js.trainerBusyUntilNanos == 0
+                ? 0
+                : (js.trainerBusyUntilNanos - System.nanoTime()) / 1_000_000;
         if (waitMs > 0) {
-          s.send(new ServerMessage.Error(r.id(), Codes.BUSY, "the trainer's time for interactive requests is used up; "
-              + "retry in " + waitMs + " ms", waitMs));
+          s.send(
+              new ServerMessage.Error(
+                  r.id(),
+                  Codes.BUSY,
+                  "the trainer's time for interactive requests is used up; "
+                      + "retry in "
+                      + waitMs
+                      + " ms",
+                  waitMs));
           return;
         }
-        // One client gets a share of the trainer's interactive time, so one flooding socket cannot take it all.
-        long clientWaitMs = s.interactiveWaitMs(config.interactiveClientMsPerSecond(), System.nanoTime());
+        // One client gets a share of the trainer's interactive time, so one flooding socket cannot
+        // take it all.
+        long clientWaitMs =
+            s.interactiveWaitMs(config.interactiveClientMsPerSecond(), System.nanoTime());
         if (clientWaitMs > 0) {
-          s.send(new ServerMessage.Error(r.id(), Codes.BUSY, "your share of the trainer's time ("
-              + config.interactiveClientMsPerSecond() + " ms per second) is used up; retry in " + clientWaitMs + " ms",
-              clientWaitMs));
+          s.send(
+              new ServerMessage.Error(
+                  r.id(),
+                  Codes.BUSY,
+                  "your share of the trainer's time ("
+                      + config.interactiveClientMsPerSecond()
+                      + " ms per second) is used up; retry in "
+                      + clientWaitMs
+                      + " ms",
+                  clientWaitMs));
           return;
         }
-        // Charged up front at what it is likely to cost, so requests in flight count against the share at
-        // once (a burst cannot slip through before the first reply); settled at the trainer's own figure.
+        // Charged up front at what it is likely to cost, so requests in flight count against the
+        // share at
+        // once (a burst cannot slip through before the first reply); settled at the trainer's own
+        // figure.
         int images = images(r.op(), r.body());
         double estimate = images * msPerImage;
         s.chargeInteractive(estimate);
         s.interactiveInFlight++;
         boolean[] settled = {false};
-        forward(s, r.id(), r.op(), new TrainerCommand.ModelRequest(js.id(), r.op(), r.body()),
-            busy -> js.trainerBusyUntilNanos = Math.max(js.trainerBusyUntilNanos,
-                System.nanoTime() + busy.retryAfterMs() * 1_000_000),
-            result -> {
-              if (result.remove(TrainerCommand.ModelRequest.TRAINER_MS) instanceof Number ms) {
-                s.chargeInteractive(ms.doubleValue() - estimate);
-                msPerImage = 0.8 * msPerImage + 0.2 * ms.doubleValue() / images;
-                settled[0] = true;
-              }
-            })
-            .onComplete(v -> {
-              s.interactiveInFlight--;
-              if (!settled[0]) {
-                s.chargeInteractive(-estimate); // refused or failed: the trainer spent nothing on it
-              }
-            });
+        forward(
+                s,
+                r.id(),
+                r.op(),
+                new TrainerCommand.ModelRequest(js.id(), r.op(), r.body()),
+                busy ->
+                    js.trainerBusyUntilNanos =
+                        Math.max(
+                            js.trainerBusyUntilNanos,
+                            System.nanoTime() + busy.retryAfterMs() * 1_000_000),
+                result -> {
+                  if (result.remove(TrainerCommand.ModelRequest.TRAINER_MS) instanceof Number ms) {
+                    s.chargeInteractive(ms.doubleValue() - estimate);
+                    msPerImage = 0.8 * msPerImage + 0.2 * ms.doubleValue() / images;
+                    settled[0] = true;
+                  }
+                })
+            .onComplete(
+                v -> {
+                  s.interactiveInFlight--;
+                  if (!settled[0]) {
+                    s.chargeInteractive(
+                        -estimate); // refused or failed: the trainer spent nothing on it
+                  }
+                });
       }
       case Protocol.Ping p -> s.send(new ServerMessage.Pong(p.id()));
     }
   }
 
   /**
-   * The images a model request makes or reads (its cost grows with them): decode's points, encode's images,
-   * interpolate's steps, attribute's two. Shapes are checked by the trainer; this only counts.
+   * The images a model request makes or reads (its cost grows with them): decode's points, encode's
+   * images, interpolate's steps, attribute's two. Shapes are checked by the trainer; this only
+   * counts.
    */
   static int images(String op, JsonObject body) {
-    int n = switch (op) {
-      case "decode" -> {
-        Object points = body.getValue("z") != null ? body.getValue("z") : body.getValue("plane");
-        yield points instanceof JsonArray a && !a.isEmpty()
-            && a.getValue(0) instanceof JsonArray ? a.size() : 1;
-      }
-      case "encode" -> body.getValue("pixels") instanceof JsonArray a ? a.size() / 784 : 1;
-      case "interpolate" -> body.getValue("steps") instanceof Number k ? k.intValue() : 8;
-      default -> 2;
-    };
+    int n =
+        switch (op) {
+          case "decode" -> {
+            Object points =
+                body.getValue("z") != null ? body.getValue("z") : body.getValue("plane");
+            yield points instanceof JsonArray a
+                    && !a.isEmpty()
+                    && a.getValue(0) instanceof JsonArray
+                ? a.size()
+                : 1;
+          }
+          case "encode" -> body.getValue("pixels") instanceof JsonArray a ? a.size() / 784 : 1;
+          case "interpolate" -> body.getValue("steps") instanceof Number k ? k.intValue() : 8;
+          default -> 2;
+        };
     return Math.clamp(n, 1, 4096);
   }
 
   /**
-   * A first subscribe gets the history (with {@code loss}) and the latest frame of each image stream. A
-   * repeated one replaces the streams and rate: no second history, only the latest frames of added streams.
+   * A first subscribe gets the history (with {@code loss}) and the latest frame of each image
+   * stream. A repeated one replaces the streams and rate: no second history, only the latest frames
+   * of added streams.
    */
   private void subscribe(ClientSession s, Protocol.Subscribe req) {
     if (config.watchRequiresToken()) {
@@ -259,7 +338,10 @@ final class ClientRequests {
     }
     JobStream js = find(req.job(), req.id());
     // The server's maxFramesPerSecond caps every client; a client's maxFps can only lower it.
-    double fps = req.maxFps() == null ? config.maxFramesPerSecond() : Math.min(config.maxFramesPerSecond(), req.maxFps());
+    double fps =
+        req.maxFps() == null
+            ? config.maxFramesPerSecond()
+            : Math.min(config.maxFramesPerSecond(), req.maxFps());
     EnumSet<Stream> streams = EnumSet.copyOf(req.streams());
     ClientSession.Subscription before = s.subscriptions.get(js.num);
     EnumSet<Stream> added = EnumSet.copyOf(streams);
@@ -268,70 +350,89 @@ final class ClientRequests {
     }
     ClientSession.Subscription sub = s.subscribe(js.num, streams, (long) (1e9 / fps));
     sub.latentPoints = req.latentPoints();
-    s.send(new ServerMessage.Subscribed(req.id(), js.status, streams.stream().map(Stream::wireName).toList(), fps));
+    s.send(
+        new ServerMessage.Subscribed(
+            req.id(), js.status, streams.stream().map(Stream::wireName).toList(), fps));
     boolean needsHistory = streams.contains(Stream.loss) && !sub.historySent && !sub.historyPending;
     if (needsHistory) {
       sub.historyPending = true;
     }
-    hub.loadPast(js).onComplete(done -> {
-      if (s.closed || s.subscriptions.get(js.num) != sub) {
-        return;
-      }
-      JobStream now = hub.job(js.num);
-      if (now != js) {
-        // A resumed run replaced the stream meanwhile: the history owed is the new one's.
-        if (needsHistory && now != null && sub.historyPending) {
-          hub.loadPast(now).onComplete(v -> hub.requestHistory(now));
-        }
-        return;
-      }
-      // A run whose past is still on disk (resumed, or joined mid-run by a late gateway) sends its history at
-      // its next step, once that past is read: an empty history now would only be replaced.
-      if (needsHistory && sub.historyPending && js.pastLoaded != null) {
-        hub.requestHistory(js);
-      }
-      for (FrameKind kind : FrameKind.values()) {
-        FrameMessage latest = js.latest.get(kind);
-        if (latest != null && added.contains(Stream.of(kind)) && sub.streams.contains(Stream.of(kind))) {
-          s.offerFrame(latest);
-        }
-      }
-      if (added.contains(Stream.diagnostics) && js.diagnostics != null) {
-        s.send(js.diagnostics);
-      }
-      if (added.contains(Stream.status)) {
-        js.warnings.forEach(s::send);
-      }
-    });
+    hub.loadPast(js)
+        .onComplete(
+            done -> {
+              if (s.closed || s.subscriptions.get(js.num) != sub) {
+                return;
+              }
+              JobStream now = hub.job(js.num);
+              if (now != js) {
+                // A resumed run replaced the stream meanwhile: the history owed is the new one's.
+                if (needsHistory && now != null && sub.historyPending) {
+                  hub.loadPast(now).onComplete(v -> hub.requestHistory(now));
+                }
+                return;
+              }
+              // A run whose past is still on disk (resumed, or joined mid-run by a late gateway)
+              // sends its history at
+              // its next step, once that past is read: an empty history now would only be replaced.
+              if (needsHistory && sub.historyPending && js.pastLoaded != null) {
+                hub.requestHistory(js);
+              }
+              for (FrameKind kind : FrameKind.values()) {
+                FrameMessage latest = js.latest.get(kind);
+                if (latest != null
+                    && added.contains(Stream.of(kind))
+                    && sub.streams.contains(Stream.of(kind))) {
+                  s.offerFrame(latest);
+                }
+              }
+              if (added.contains(Stream.diagnostics) && js.diagnostics != null) {
+                s.send(js.diagnostics);
+              }
+              if (added.contains(Stream.status)) {
+                js.warnings.forEach(s::send);
+              }
+            });
   }
 
-  private Future<Void> forward(ClientSession s, String id, String requestType, TrainerCommand command) {
-    return forward(s, id, requestType, command, busy -> { }, result -> { });
+  private Future<Void> forward(
+      ClientSession s, String id, String requestType, TrainerCommand command) {
+    return forward(s, id, requestType, command, busy -> {}, result -> {});
   }
 
   /**
-   * Sends {@code command} to the trainer and its reply to the client; {@code onBusy} hears the trainer's busy,
-   * {@code onResult} sees a result before the client does.
+   * Sends {@code command} to the trainer and its reply to the client; {@code onBusy} hears the
+   * trainer's busy, {@code onResult} sees a result before the client does.
    */
-  private Future<Void> forward(ClientSession s, String id, String requestType, TrainerCommand command,
-      java.util.function.Consumer<Busy> onBusy, java.util.function.Consumer<JsonObject> onResult) {
-    return routes.request(command).transform(ar -> {
-      if (ar.succeeded()) {
-        onResult.accept(ar.result());
-        s.send(new ServerMessage.Result(ServerMessage.RESULT_TYPES.get(requestType), id, ar.result()));
-      } else {
-        String code = code(ar.cause());
-        if (Codes.BUSY.equals(code) && ar.cause() instanceof ReplyException r) {
-          // The trainer refused for its global budget: its own figure for when to try again.
-          Busy busy = Busy.of(r, BUSY_RETRY_MS);
-          onBusy.accept(busy);
-          s.send(new ServerMessage.Error(id, code, busy.message(), busy.retryAfterMs()));
-        } else {
-          s.send(new ServerMessage.Error(id, code, ar.cause().getMessage(), null));
-        }
-      }
-      return Future.succeededFuture();
-    });
+  private Future<Void> forward(
+      ClientSession s,
+      String id,
+      String requestType,
+      TrainerCommand command,
+      java.util.function.Consumer<Busy> onBusy,
+      java.util.function.Consumer<JsonObject> onResult) {
+    return routes
+        .request(command)
+        .transform(
+            ar -> {
+              if (ar.succeeded()) {
+                onResult.accept(ar.result());
+                s.send(
+                    new ServerMessage.Result(
+                        ServerMessage.RESULT_TYPES.get(requestType), id, ar.result()));
+              } else {
+                String code = code(ar.cause());
+                if (Codes.BUSY.equals(code) && ar.cause() instanceof ReplyException r) {
+                  // The trainer refused for its global budget: its own figure for when to try
+                  // again.
+                  Busy busy = Busy.of(r, BUSY_RETRY_MS);
+                  onBusy.accept(busy);
+                  s.send(new ServerMessage.Error(id, code, busy.message(), busy.retryAfterMs()));
+                } else {
+                  s.send(new ServerMessage.Error(id, code, ar.cause().getMessage(), null));
+                }
+              }
+              return Future.succeededFuture();
+            });
   }
 
   static String code(Throwable t) {
@@ -343,7 +444,8 @@ final class ClientRequests {
         case Busy.FAILURE_CODE -> Codes.BUSY;
         case 503 -> Codes.UNAVAILABLE;
         // No trainer node answered (none registered, or it timed out): not the server's fault.
-        default -> r.failureType() == ReplyFailure.RECIPIENT_FAILURE ? Codes.INTERNAL : Codes.UNAVAILABLE;
+        default ->
+            r.failureType() == ReplyFailure.RECIPIENT_FAILURE ? Codes.INTERNAL : Codes.UNAVAILABLE;
       };
     }
     return Codes.INTERNAL;
@@ -359,8 +461,11 @@ final class ClientRequests {
 
   private void requireToken(ClientSession s, String id) {
     if (!s.authorized) {
-      throw new ProtocolException(Codes.UNAUTHORIZED, "this needs the token: send {\"type\":\"hello\",\"version\":1,"
-          + "\"token\":\"...\"} first", id);
+      throw new ProtocolException(
+          Codes.UNAUTHORIZED,
+          "this needs the token: send {\"type\":\"hello\",\"version\":1,"
+              + "\"token\":\"...\"} first",
+          id);
     }
   }
 }

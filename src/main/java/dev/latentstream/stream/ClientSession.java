@@ -15,20 +15,22 @@ import java.util.function.Function;
 
 /**
  * One WebSocket client and everything it is owed. Back-pressure in one place:
+ *
  * <ul>
- *   <li>Unsent bytes are counted ({@link #queuedBytes}: written, not yet handed to the operating system).
- *       Past {@code writeQueueBytes} the client is over its bound: image frames wait, and its requests are
- *       answered {@code too_busy}. JSON messages, loss batches included, are never dropped; a client whose
- *       backlog grows past twice the bound, or that stays over it longer than {@code slowClientTimeoutMs},
- *       is closed by the hub.</li>
- *   <li>Image frames are capped per job and stream at the subscription's rate and conflated to the newest:
- *       a frame that cannot go yet replaces the one waiting, and the waiting one goes when its window opens
- *       and the socket has room, so the last frame is never lost.</li>
- *   <li>Every byte sent counts against the client's budget ({@code viewerBytesPerSecond}, a token bucket
- *       holding at most one second's worth). Image frames wait while it is spent; when it refills, the
- *       stream that has waited longest goes first, so a heavy stream cannot starve the others. JSON
- *       messages are never held back by it, only counted.</li>
+ *   <li>Unsent bytes are counted ({@link #queuedBytes}: written, not yet handed to the operating
+ *       system). Past {@code writeQueueBytes} the client is over its bound: image frames wait, and
+ *       its requests are answered {@code too_busy}. JSON messages, loss batches included, are never
+ *       dropped; a client whose backlog grows past twice the bound, or that stays over it longer
+ *       than {@code slowClientTimeoutMs}, is closed by the hub.
+ *   <li>Image frames are capped per job and stream at the subscription's rate and conflated to the
+ *       newest: a frame that cannot go yet replaces the one waiting, and the waiting one goes when
+ *       its window opens and the socket has room, so the last frame is never lost.
+ *   <li>Every byte sent counts against the client's budget ({@code viewerBytesPerSecond}, a token
+ *       bucket holding at most one second's worth). Image frames wait while it is spent; when it
+ *       refills, the stream that has waited longest goes first, so a heavy stream cannot starve the
+ *       others. JSON messages are never held back by it, only counted.
  * </ul>
+ *
  * Lives on the hub's event loop, like the hub.
  */
 final class ClientSession {
@@ -37,12 +39,19 @@ final class ClientSession {
   static final class Subscription {
     EnumSet<Stream> streams;
     long frameIntervalNanos;
+
     /** Latent frames as point data (format 2) where the frame has it, else as the PNG. */
     boolean latentPoints = true;
-    /** Its history is being prepared: live loss, epoch and setting messages wait (the history covers them). */
+
+    /**
+     * Its history is being prepared: live loss, epoch and setting messages wait (the history covers
+     * them).
+     */
     boolean historyPending;
+
     /** It has had its history; a repeated subscribe never sends another. */
     boolean historySent;
+
     private final Map<FrameKind, FrameMessage> waiting = new EnumMap<>(FrameKind.class);
     private final Map<FrameKind, Long> lastSentNanos = new EnumMap<>(FrameKind.class);
 
@@ -52,40 +61,60 @@ final class ClientSession {
     }
   }
 
-  /** WebSocket frames the server writes are at most this big (the customary limit clients accept). */
+  /**
+   * WebSocket frames the server writes are at most this big (the customary limit clients accept).
+   */
   static final int MAX_FRAME_BYTES = 65536;
 
   final ServerWebSocket ws;
   boolean authorized;
   final Map<Integer, Subscription> subscriptions = new HashMap<>();
+
   /** Bytes written but not yet sent; see the class comment. */
   long queuedBytes;
+
   /** Bytes written while over the bound (see {@link #overHardBound}). */
   long backlogBytes;
+
   /** When the client went over its bound, or -1. */
   long overSinceMillis = -1;
+
   /** {@code too_busy} replies since it went over its bound. */
   int tooBusyReplies;
+
   /** Interactive model requests sent to the trainer and not answered yet. */
   int interactiveInFlight;
+
   /**
-   * The trainer time (ms) this client may still spend on interactive requests: one second's worth at most,
-   * below 0 after an expensive request until it has been paid back. Null until the first request.
+   * The trainer time (ms) this client may still spend on interactive requests: one second's worth
+   * at most, below 0 after an expensive request until it has been paid back. Null until the first
+   * request.
    */
   private TokenBucket interactive;
+
   boolean closed;
   private boolean sendingWaiting;
   private final int writeQueueBytes;
+
   /** The byte budget, bytes per second (rate 0: none); overdrawn by the last frame sent. */
   private final TokenBucket budget;
+
   private final StreamHub.Counters counters;
+
   /** The {@code plane} message to send just before a latent frame (null for none). */
   private final Function<FrameMessage, Encoded> planeOf;
+
   /** Told when frames are waiting for their window, so that something comes back for them. */
   private final Runnable framesWaiting;
 
-  ClientSession(ServerWebSocket ws, boolean authorized, int writeQueueBytes, int bytesPerSecond,
-      StreamHub.Counters counters, Function<FrameMessage, Encoded> planeOf, Runnable framesWaiting) {
+  ClientSession(
+      ServerWebSocket ws,
+      boolean authorized,
+      int writeQueueBytes,
+      int bytesPerSecond,
+      StreamHub.Counters counters,
+      Function<FrameMessage, Encoded> planeOf,
+      Runnable framesWaiting) {
     this.ws = ws;
     this.authorized = authorized;
     this.writeQueueBytes = writeQueueBytes;
@@ -96,8 +125,8 @@ final class ClientSession {
   }
 
   /**
-   * How long this client must wait before it may ask the trainer again, given its share of {@code msPerSecond}
-   * of trainer time; 0 when it may ask now.
+   * How long this client must wait before it may ask the trainer again, given its share of {@code
+   * msPerSecond} of trainer time; 0 when it may ask now.
    */
   long interactiveWaitMs(int msPerSecond, long nowNanos) {
     if (interactive == null) {
@@ -108,9 +137,9 @@ final class ClientSession {
   }
 
   /**
-   * Charges trainer time to this client: a request's expected cost when it goes to the trainer, the difference
-   * when the trainer reports what it took, a refund (negative) when it was not run. The credit is held to one
-   * second's worth at the next refill.
+   * Charges trainer time to this client: a request's expected cost when it goes to the trainer, the
+   * difference when the trainer reports what it took, a refund (negative) when it was not run. The
+   * credit is held to one second's worth at the next refill.
    */
   void chargeInteractive(double ms) {
     if (interactive != null) {
@@ -135,9 +164,9 @@ final class ClientSession {
   }
 
   /**
-   * Messages that cannot be dropped, written while already over the bound, now add up to more than the
-   * bound: the hub closes the client rather than let its backlog grow. So a client never holds more than
-   * about twice {@code writeQueueBytes} (plus the one message that crossed the bound).
+   * Messages that cannot be dropped, written while already over the bound, now add up to more than
+   * the bound: the hub closes the client rather than let its backlog grow. So a client never holds
+   * more than about twice {@code writeQueueBytes} (plus the one message that crossed the bound).
    */
   boolean overHardBound() {
     return backlogBytes > writeQueueBytes;
@@ -156,8 +185,10 @@ final class ClientSession {
       track(m.bytes(), ws.writeTextMessage(m.text()), true);
       return;
     }
-    // Fragments sliced from the shared bytes: the first frame must be a text frame, and the public API
-    // builds those only from a String, so it carries the first character (JSON: one ASCII byte) alone.
+    // Fragments sliced from the shared bytes: the first frame must be a text frame, and the public
+    // API
+    // builds those only from a String, so it carries the first character (JSON: one ASCII byte)
+    // alone.
     Buffer b = m.utf8();
     ws.writeFrame(WebSocketFrame.textFrame(b.getString(0, 1), false));
     io.vertx.core.Future<Void> last = null;
@@ -173,9 +204,10 @@ final class ClientSession {
   }
 
   /**
-   * Counts a write against the bound and the budget. A JSON message ({@code text}) owes at most one second of
-   * budget: charged in full, a newcomer's history would hold its first frames back for as many seconds as its
-   * share is small (20 s for 400 KB at 20 KB/s). Frames are charged in full, so they keep to the budget.
+   * Counts a write against the bound and the budget. A JSON message ({@code text}) owes at most one
+   * second of budget: charged in full, a newcomer's history would hold its first frames back for as
+   * many seconds as its share is small (20 s for 400 KB at 20 KB/s). Frames are charged in full, so
+   * they keep to the budget.
    */
   private void track(int bytes, io.vertx.core.Future<Void> written, boolean text) {
     if (text) {
@@ -188,13 +220,14 @@ final class ClientSession {
     }
     queuedBytes += bytes;
     noteBound();
-    written.onComplete(ar -> {
-      queuedBytes -= bytes;
-      noteBound();
-      if (!overBound()) {
-        sendWaitingFrames(System.nanoTime());
-      }
-    });
+    written.onComplete(
+        ar -> {
+          queuedBytes -= bytes;
+          noteBound();
+          if (!overBound()) {
+            sendWaitingFrames(System.nanoTime());
+          }
+        });
   }
 
   private void noteBound() {
@@ -209,14 +242,18 @@ final class ClientSession {
     }
   }
 
-  /** A new frame for a stream this client subscribes to: sent now if its window is open and there is room. */
+  /**
+   * A new frame for a stream this client subscribes to: sent now if its window is open and there is
+   * room.
+   */
   void offerFrame(FrameMessage m) {
     Subscription sub = subscriptions.get(m.job());
     if (!open() || sub == null) {
       return;
     }
     FrameKind kind = m.frame().kind();
-    // With other streams waiting for the budget, of this job or another the socket watches, this one queues
+    // With other streams waiting for the budget, of this job or another the socket watches, this
+    // one queues
     // behind them (see sendWaitingFrames): one budget per socket, shared by every job it watches.
     if (noneWaiting() && canSend(sub, kind, System.nanoTime())) {
       write(sub, m);
@@ -238,13 +275,14 @@ final class ClientSession {
   }
 
   /**
-   * Sends each waiting frame whose window has opened, while there is room; true if any still wait. The
-   * stream that has waited longest since its last frame goes first, across every job the socket watches, so
-   * a socket watching several jobs (a compare view) shares its one budget among them.
+   * Sends each waiting frame whose window has opened, while there is room; true if any still wait.
+   * The stream that has waited longest since its last frame goes first, across every job the socket
+   * watches, so a socket watching several jobs (a compare view) shares its one budget among them.
    */
   boolean sendWaitingFrames(long now) {
     if (sendingWaiting) {
-      return true; // a write completed synchronously inside the loop below; it carries on from there
+      return true; // a write completed synchronously inside the loop below; it carries on from
+      // there
     }
     sendingWaiting = true;
     try {
@@ -277,17 +315,21 @@ final class ClientSession {
     }
   }
 
-  /** The window is open, there is room and budget, and the job's history (when owed) has gone first. */
+  /**
+   * The window is open, there is room and budget, and the job's history (when owed) has gone first.
+   */
   private boolean canSend(Subscription sub, FrameKind kind, long now) {
     Long last = sub.lastSentNanos.get(kind);
-    return !overBound() && !sub.historyPending && (last == null || now - last >= sub.frameIntervalNanos)
+    return !overBound()
+        && !sub.historyPending
+        && (last == null || now - last >= sub.frameIntervalNanos)
         && hasBudget(now);
   }
 
   /**
-   * One viewer's bytes per second: {@code perViewer}, or its equal share of {@code egress} (the process's
-   * total, split over {@code hubs}) among {@code viewers} when that is less; 0 (no budget) only when both
-   * are 0. The share never falls below 1.
+   * One viewer's bytes per second: {@code perViewer}, or its equal share of {@code egress} (the
+   * process's total, split over {@code hubs}) among {@code viewers} when that is less; 0 (no
+   * budget) only when both are 0. The share never falls below 1.
    */
   static int budget(int perViewer, long egress, int hubs, int viewers) {
     if (egress <= 0) {
@@ -297,7 +339,9 @@ final class ClientSession {
     return (int) (perViewer == 0 ? Math.min(Integer.MAX_VALUE, share) : Math.min(perViewer, share));
   }
 
-  /** A new budget rate (see {@link #budget}); what is left of the current second stays within it. */
+  /**
+   * A new budget rate (see {@link #budget}); what is left of the current second stays within it.
+   */
   void setBytesPerSecond(int rate) {
     budget.setRate(rate);
   }
@@ -306,11 +350,10 @@ final class ClientSession {
     return budget.rate() == 0 || budget.level(now) > 0;
   }
 
-
   /**
-   * A binary message in frames of at most {@link #MAX_FRAME_BYTES}, sliced from the shared buffer. The server
-   * reads frames as big as a whole message (so an oversized one closes with 1009), and Vert.x would split
-   * what it writes at that size too; many clients refuse frames over 64 KiB.
+   * A binary message in frames of at most {@link #MAX_FRAME_BYTES}, sliced from the shared buffer.
+   * The server reads frames as big as a whole message (so an oversized one closes with 1009), and
+   * Vert.x would split what it writes at that size too; many clients refuse frames over 64 KiB.
    */
   private io.vertx.core.Future<Void> writeBinary(Buffer b) {
     if (b.length() <= MAX_FRAME_BYTES) {
@@ -336,7 +379,10 @@ final class ClientSession {
     counters.framesSent++;
   }
 
-  /** Replaces the streams and rate of a subscription, or makes one; frames of dropped streams are forgotten. */
+  /**
+   * Replaces the streams and rate of a subscription, or makes one; frames of dropped streams are
+   * forgotten.
+   */
   Subscription subscribe(int job, EnumSet<Stream> streams, long frameIntervalNanos) {
     Subscription sub = subscriptions.get(job);
     if (sub == null) {
@@ -355,8 +401,9 @@ final class ClientSession {
   }
 
   /**
-   * False once the socket is closed. The close handler that forgets this session runs a little after the
-   * socket closes; a write in between would throw, and abort the fan-out to every later session.
+   * False once the socket is closed. The close handler that forgets this session runs a little
+   * after the socket closes; a write in between would throw, and abort the fan-out to every later
+   * session.
    */
   boolean open() {
     if (!closed && ws.isClosed()) {

@@ -9,14 +9,15 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Loss points in columnar form ({@code {step: [...], epoch: [...], time: [...], recon: [...], ...}}),
- * append-only. A value missing from a row is NaN in memory and {@code null} in JSON; terms are written with
- * float precision.
+ * Loss points in columnar form ({@code {step: [...], epoch: [...], time: [...], recon: [...],
+ * ...}}), append-only. A value missing from a row is NaN in memory and {@code null} in JSON; terms
+ * are written with float precision.
  */
 final class Columns {
 
   /** Columns every batch has, even an empty one, in this order; then the model's terms. */
   private static final List<String> WHOLE_ORDER = List.of("step", "epoch", "time");
+
   private static final Set<String> WHOLE = Set.copyOf(WHOLE_ORDER);
 
   private final Map<String, double[]> columns = new LinkedHashMap<>();
@@ -81,8 +82,8 @@ final class Columns {
 
   /**
    * The rows so far, for reading on another thread: the arrays are shared, not copied. That is safe
-   * because a row, once written, never changes (growing copies into a new array), so what a view covers
-   * stays as it was while this stream goes on appending.
+   * because a row, once written, never changes (growing copies into a new array), so what a view
+   * covers stays as it was while this stream goes on appending.
    */
   View view() {
     List<String> names = List.copyOf(columns.keySet());
@@ -103,11 +104,12 @@ final class Columns {
     }
 
     /**
-     * At most {@code maxPoints} rows for display (uPlot-style min/max decimation): all rows when they fit;
-     * otherwise the rows fall into {@code maxPoints / 2} buckets of consecutive steps, and each bucket gives
-     * two points, at its first and its last step, carrying each term's minimum and maximum over the bucket
-     * in the order they occurred. So every spike stays visible, steps stay strictly increasing, and the last
-     * point is the last row (live points continue from it).
+     * At most {@code maxPoints} rows for display (uPlot-style min/max decimation): all rows when
+     * they fit; otherwise the rows fall into {@code maxPoints / 2} buckets of consecutive steps,
+     * and each bucket gives two points, at its first and its last step, carrying each term's
+     * minimum and maximum over the bucket in the order they occurred. So every spike stays visible,
+     * steps stay strictly increasing, and the last point is the last row (live points continue from
+     * it).
      */
     JsonObject decimated(int maxPoints) {
       if (size <= maxPoints) {
@@ -143,7 +145,9 @@ final class Columns {
       return toJson(picked, values);
     }
 
-    /** The given rows; a term's value from {@code values} (by column, then output row) when given. */
+    /**
+     * The given rows; a term's value from {@code values} (by column, then output row) when given.
+     */
     private JsonObject toJson(int[] rowIndex, double[][] values) {
       JsonObject out = new JsonObject();
       for (int c = 0; c < names.size(); c++) {
@@ -157,8 +161,10 @@ final class Columns {
           } else if (whole) {
             a.add((long) v);
           } else {
-            // A term is a float32 sum: its shortest float form (about 9 characters) says all it knows, where
-            // the double's carried 17. A third less per loss point, which a crowd's byte share then spends on frames.
+            // A term is a float32 sum: its shortest float form (about 9 characters) says all it
+            // knows, where
+            // the double's carried 17. A third less per loss point, which a crowd's byte share then
+            // spends on frames.
             a.add((float) v);
           }
         }

@@ -15,8 +15,8 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Client → server messages of the WebSocket protocol, parsed and checked before anything acts on them.
- * Unknown types and wrongly typed fields fail loudly with an error code (see {@link Codes}).
+ * Client → server messages of the WebSocket protocol, parsed and checked before anything acts on
+ * them. Unknown types and wrongly typed fields fail loudly with an error code (see {@link Codes}).
  */
 public final class Protocol {
 
@@ -35,10 +35,19 @@ public final class Protocol {
     public static final String BAD_REQUEST = "bad_request";
     public static final String CONFLICT = "conflict";
     public static final String UNAVAILABLE = "unavailable";
-    /** A rationed request (interactive model requests in flight) refused at once; the error carries {@code retryAfterMs}. */
+
+    /**
+     * A rationed request (interactive model requests in flight) refused at once; the error carries
+     * {@code retryAfterMs}.
+     */
     public static final String BUSY = "busy";
-    /** The client has more unsent bytes than {@code writeQueueBytes}; a client that keeps asking is closed. */
+
+    /**
+     * The client has more unsent bytes than {@code writeQueueBytes}; a client that keeps asking is
+     * closed.
+     */
     public static final String TOO_BUSY = "too_busy";
+
     public static final String VERSION = "unsupported_version";
     public static final String INTERNAL = "internal";
 
@@ -46,12 +55,17 @@ public final class Protocol {
   }
 
   /**
-   * The streams a client can subscribe to. The image streams are the frame kinds and take their names from
-   * {@link FrameKind}; the others are named here.
+   * The streams a client can subscribe to. The image streams are the frame kinds and take their
+   * names from {@link FrameKind}; the others are named here.
    */
   public enum Stream {
-    loss, recon(FrameKind.RECON), samples(FrameKind.SAMPLES), latent(FrameKind.LATENT), manifold(FrameKind.MANIFOLD),
-    status, diagnostics;
+    loss,
+    recon(FrameKind.RECON),
+    samples(FrameKind.SAMPLES),
+    latent(FrameKind.LATENT),
+    manifold(FrameKind.MANIFOLD),
+    status,
+    diagnostics;
 
     private final FrameKind kind;
 
@@ -96,29 +110,51 @@ public final class Protocol {
   public record Hello(String id, int version, String token) implements ClientMessage {}
 
   /**
-   * {@code maxFps}: the highest image frame rate per stream the client wants, or null for the server's.
-   * {@code latentPoints}: the latent scatter as point data (binary format 2, the default) rather than a PNG.
+   * {@code maxFps}: the highest image frame rate per stream the client wants, or null for the
+   * server's. {@code latentPoints}: the latent scatter as point data (binary format 2, the default)
+   * rather than a PNG.
    */
-  public record Subscribe(String id, Object job, Set<Stream> streams, Double maxFps, boolean latentPoints)
+  public record Subscribe(
+      String id, Object job, Set<Stream> streams, Double maxFps, boolean latentPoints)
       implements ClientMessage {}
 
   public record Unsubscribe(String id, Object job) implements ClientMessage {}
 
   /** Starts a job from a preset name or a spec object. */
-  public record Start(String id, String preset, JsonObject spec, Integer epochs, JsonObject sweep) implements ClientMessage {}
+  public record Start(String id, String preset, JsonObject spec, Integer epochs, JsonObject sweep)
+      implements ClientMessage {}
 
   /** pause, resume, stop or delete a job. */
   public record Control(String id, String action, Object job) implements ClientMessage {}
 
-  public record SetSetting(String id, Object job, String key, double value) implements ClientMessage {}
+  public record SetSetting(String id, Object job, String key, double value)
+      implements ClientMessage {}
 
-  /** decode, encode, interpolate or attribute against the live model; the trainer validates the payload. */
-  public record ModelRequest(String id, String op, Object job, JsonObject body) implements ClientMessage {}
+  /**
+   * decode, encode, interpolate or attribute against the live model; the trainer validates the
+   * payload.
+   */
+  public record ModelRequest(String id, String op, Object job, JsonObject body)
+      implements ClientMessage {}
 
   public record Ping(String id) implements ClientMessage {}
 
-  static final List<String> TYPES = List.of("hello", "subscribe", "unsubscribe", "start", "pause", "resume", "stop",
-      "delete", "set", "decode", "encode", "interpolate", "attribute", "ping");
+  static final List<String> TYPES =
+      List.of(
+          "hello",
+          "subscribe",
+          "unsubscribe",
+          "start",
+          "pause",
+          "resume",
+          "stop",
+          "delete",
+          "set",
+          "decode",
+          "encode",
+          "interpolate",
+          "attribute",
+          "ping");
 
   /** Parses {@code text}; the limit counts its UTF-8 bytes, as they came over the wire. */
   public static ClientMessage parse(String text, int maxBytes) {
@@ -128,8 +164,10 @@ public final class Protocol {
   /** Parses {@code text}, which was {@code bytes} long in UTF-8. */
   static ClientMessage parse(String text, long bytes, int maxBytes) {
     if (bytes > maxBytes) {
-      throw new ProtocolException(Codes.TOO_LARGE, "message of " + bytes + " bytes exceeds the limit of " + maxBytes
-          + " bytes", idOf(text));
+      throw new ProtocolException(
+          Codes.TOO_LARGE,
+          "message of " + bytes + " bytes exceeds the limit of " + maxBytes + " bytes",
+          idOf(text));
     }
     Object value;
     try {
@@ -138,8 +176,10 @@ public final class Protocol {
       throw new ProtocolException(Codes.BAD_JSON, "the message is not valid JSON" + where(e), null);
     }
     if (!(value instanceof JsonObject m)) {
-      throw new ProtocolException(Codes.BAD_JSON, "a message must be a JSON object like {\"type\": \"ping\"}, not "
-          + kindOf(value), null);
+      throw new ProtocolException(
+          Codes.BAD_JSON,
+          "a message must be a JSON object like {\"type\": \"ping\"}, not " + kindOf(value),
+          null);
     }
     return parse(m);
   }
@@ -153,7 +193,9 @@ public final class Protocol {
         n++;
       } else if (c < 0x800) {
         n += 2;
-      } else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+      } else if (Character.isHighSurrogate(c)
+          && i + 1 < s.length()
+          && Character.isLowSurrogate(s.charAt(i + 1))) {
         n += 4;
         i++;
       } else {
@@ -163,11 +205,17 @@ public final class Protocol {
     return n;
   }
 
-  /** " (line L, column C)" from the parser's location, without its internals; "" when it has none. */
+  /**
+   * " (line L, column C)" from the parser's location, without its internals; "" when it has none.
+   */
   private static String where(DecodeException e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof JsonProcessingException j && j.getLocation() != null) {
-        return " (line " + j.getLocation().getLineNr() + ", column " + j.getLocation().getColumnNr() + ")";
+        return " (line "
+            + j.getLocation().getLineNr()
+            + ", column "
+            + j.getLocation().getColumnNr()
+            + ")";
       }
     }
     return "";
@@ -202,8 +250,11 @@ public final class Protocol {
       case "set" -> set(m, id);
       case "decode", "encode", "interpolate", "attribute" -> modelRequest(m, type, id);
       case "ping" -> new Ping(id);
-      default -> throw new ProtocolException(Codes.UNKNOWN_TYPE, "unknown message type '" + type + "' (known: "
-          + String.join(", ", TYPES) + ")", id);
+      default ->
+          throw new ProtocolException(
+              Codes.UNKNOWN_TYPE,
+              "unknown message type '" + type + "' (known: " + String.join(", ", TYPES) + ")",
+              id);
     };
   }
 
@@ -214,22 +265,33 @@ public final class Protocol {
       throw new ProtocolException(Codes.BAD_FIELD, "\"version\" must be a whole number", id);
     }
     if (n != VERSION) {
-      throw new ProtocolException(Codes.VERSION, "this server speaks protocol version " + VERSION + ", not " + n, id);
+      throw new ProtocolException(
+          Codes.VERSION, "this server speaks protocol version " + VERSION + ", not " + n, id);
     }
     return new Hello(id, VERSION, optionalString(m, "token", id));
   }
 
   private static Subscribe subscribe(JsonObject m, String id) {
     Object fps = m.getValue("maxFps");
-    if (fps != null && (!(fps instanceof Number f) || !(f.doubleValue() > 0) || !Double.isFinite(f.doubleValue()))) {
-      throw new ProtocolException(Codes.BAD_FIELD, "\"maxFps\" must be a number above 0 (image frames per second "
-          + "per stream)", id);
+    if (fps != null
+        && (!(fps instanceof Number f)
+            || !(f.doubleValue() > 0)
+            || !Double.isFinite(f.doubleValue()))) {
+      throw new ProtocolException(
+          Codes.BAD_FIELD,
+          "\"maxFps\" must be a number above 0 (image frames per second " + "per stream)",
+          id);
     }
     Object latent = m.getValue("latentFormat");
     if (latent != null && !"points".equals(latent) && !"png".equals(latent)) {
-      throw new ProtocolException(Codes.BAD_FIELD, "\"latentFormat\" must be \"points\" or \"png\"", id);
+      throw new ProtocolException(
+          Codes.BAD_FIELD, "\"latentFormat\" must be \"points\" or \"png\"", id);
     }
-    return new Subscribe(id, job(m, id), streams(m, id), fps == null ? null : ((Number) fps).doubleValue(),
+    return new Subscribe(
+        id,
+        job(m, id),
+        streams(m, id),
+        fps == null ? null : ((Number) fps).doubleValue(),
         !"png".equals(latent));
   }
 
@@ -237,7 +299,10 @@ public final class Protocol {
     String preset = optionalString(m, "preset", id);
     Object spec = m.getValue("spec");
     if ((preset == null) == (spec == null)) {
-      throw new ProtocolException(Codes.BAD_FIELD, "start needs exactly one of \"preset\" (string) or \"spec\" (object)", id);
+      throw new ProtocolException(
+          Codes.BAD_FIELD,
+          "start needs exactly one of \"preset\" (string) or \"spec\" (object)",
+          id);
     }
     if (spec != null && !(spec instanceof JsonObject)) {
       throw new ProtocolException(Codes.BAD_FIELD, "\"spec\" must be an object", id);
@@ -245,14 +310,18 @@ public final class Protocol {
     Object epochs = m.getValue("epochs");
     Long e = wholeNumber(epochs, 1, Integer.MAX_VALUE);
     if (epochs != null && e == null) {
-      throw new ProtocolException(Codes.BAD_FIELD, "\"epochs\" must be a whole number from 1 to " + Integer.MAX_VALUE,
-          id);
+      throw new ProtocolException(
+          Codes.BAD_FIELD, "\"epochs\" must be a whole number from 1 to " + Integer.MAX_VALUE, id);
     }
     Object sweep = m.getValue("sweep");
     if (sweep != null && !(sweep instanceof JsonObject)) {
-      throw new ProtocolException(Codes.BAD_FIELD, "\"sweep\" must be an object of key: [values], e.g. {\"beta\": [1, 4]}", id);
+      throw new ProtocolException(
+          Codes.BAD_FIELD,
+          "\"sweep\" must be an object of key: [values], e.g. {\"beta\": [1, 4]}",
+          id);
     }
-    return new Start(id, preset, (JsonObject) spec, e == null ? null : e.intValue(), (JsonObject) sweep);
+    return new Start(
+        id, preset, (JsonObject) spec, e == null ? null : e.intValue(), (JsonObject) sweep);
   }
 
   private static SetSetting set(JsonObject m, String id) {
@@ -268,16 +337,22 @@ public final class Protocol {
 
   private static ModelRequest modelRequest(JsonObject m, String type, String id) {
     if (id == null) {
-      throw new ProtocolException(Codes.BAD_FIELD, type + " needs an \"id\", which the reply echoes", null);
+      throw new ProtocolException(
+          Codes.BAD_FIELD, type + " needs an \"id\", which the reply echoes", null);
     }
     if ("encode".equals(type) && !(m.getValue("pixels") instanceof JsonArray)) {
-      throw new ProtocolException(Codes.BAD_FIELD, "encode needs \"pixels\": an array of 28x28 numbers in [0, 1]", id);
+      throw new ProtocolException(
+          Codes.BAD_FIELD, "encode needs \"pixels\": an array of 28x28 numbers in [0, 1]", id);
     }
-    // Whole-number fields are checked here, exactly: the trainer reads them as ints, and 1.9 or 2^32 + 5
-    // must not quietly become 1 or 5. Ranges that depend on the model (how many test images) are its own.
+    // Whole-number fields are checked here, exactly: the trainer reads them as ints, and 1.9 or
+    // 2^32 + 5
+    // must not quietly become 1 or 5. Ranges that depend on the model (how many test images) are
+    // its own.
     for (String end : List.of("from", "to")) {
       if (m.getValue(end) instanceof JsonObject point && point.containsKey("index")) {
-        wholeField(point.getValue("index"), "\"" + end + ".index\" must be a test image number (a whole number from 0)",
+        wholeField(
+            point.getValue("index"),
+            "\"" + end + ".index\" must be a test image number (a whole number from 0)",
             id);
       }
     }
@@ -296,8 +371,8 @@ public final class Protocol {
   }
 
   /**
-   * {@code v} as a long when it is exactly a whole number in {@code [min, max]}, else null: no rounding
-   * (1.9), no wrapping (2^32 + 5, 2^63) and no truncation towards zero (-0.9).
+   * {@code v} as a long when it is exactly a whole number in {@code [min, max]}, else null: no
+   * rounding (1.9), no wrapping (2^32 + 5, 2^63) and no truncation towards zero (-0.9).
    */
   static Long wholeNumber(Object v, long min, long max) {
     long n;
@@ -321,7 +396,8 @@ public final class Protocol {
       }
       case Number d -> {
         double x = d.doubleValue();
-        // 2^63 as a double rounds to Long.MAX_VALUE when cast; the bounds below are well inside a long.
+        // 2^63 as a double rounds to Long.MAX_VALUE when cast; the bounds below are well inside a
+        // long.
         if (x != Math.rint(x) || Double.isInfinite(x) || Math.abs(x) >= 0x1p62) {
           return null;
         }
@@ -337,7 +413,9 @@ public final class Protocol {
   private static Object job(JsonObject m, String id) {
     Object job = m.getValue("job");
     if (job instanceof Number && wholeNumber(job, 0, Integer.MAX_VALUE) == null) {
-      throw new ProtocolException(Codes.BAD_FIELD, "\"job\" must be a job id (string) or number (a whole number from 0)",
+      throw new ProtocolException(
+          Codes.BAD_FIELD,
+          "\"job\" must be a job id (string) or number (a whole number from 0)",
           id);
     }
     try {
@@ -353,24 +431,39 @@ public final class Protocol {
       return EnumSet.allOf(Stream.class);
     }
     if (!(v instanceof JsonArray arr)) {
-      throw new ProtocolException(Codes.BAD_FIELD, "\"streams\" must be an array of stream names", id);
+      throw new ProtocolException(
+          Codes.BAD_FIELD, "\"streams\" must be an array of stream names", id);
     }
     if (arr.isEmpty()) {
-      throw new ProtocolException(Codes.BAD_FIELD, "\"streams\" must name at least one stream (or be left out for all)", id);
+      throw new ProtocolException(
+          Codes.BAD_FIELD,
+          "\"streams\" must name at least one stream (or be left out for all)",
+          id);
     }
     EnumSet<Stream> out = EnumSet.noneOf(Stream.class);
     for (Object o : arr) {
       Stream s = o instanceof String name ? Stream.fromWireName(name) : null;
       if (s == null) {
-        throw new ProtocolException(Codes.BAD_FIELD, "unknown stream '" + o + "' (streams: " + java.util.Arrays.stream(
-            Stream.values()).map(Stream::wireName).collect(java.util.stream.Collectors.joining(", ")) + ")", id);
+        throw new ProtocolException(
+            Codes.BAD_FIELD,
+            "unknown stream '"
+                + o
+                + "' (streams: "
+                + java.util.Arrays.stream(Stream.values())
+                    .map(Stream::wireName)
+                    .collect(java.util.stream.Collectors.joining(", "))
+                + ")",
+            id);
       }
       out.add(s);
     }
     return out;
   }
 
-  /** The id of a message not otherwise read (too large), so its error still reaches the request; else null. */
+  /**
+   * The id of a message not otherwise read (too large), so its error still reaches the request;
+   * else null.
+   */
   private static String idOf(String text) {
     try {
       Object id = new JsonObject(text).getValue("id");
@@ -390,5 +483,4 @@ public final class Protocol {
     }
     return s;
   }
-
 }

@@ -15,18 +15,23 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Reads a job's history back from its run directory (the layout {@link RunLayout} names):
- * loss rows, test losses and live-setting changes from {@code metrics.csv}, and each epoch's frames from
+ * Reads a job's history back from its run directory (the layout {@link RunLayout} names): loss
+ * rows, test losses and live-setting changes from {@code metrics.csv}, and each epoch's frames from
  * its PNGs. Blocking: the hub calls it on a worker.
  */
 final class RunFiles {
 
   private RunFiles() {}
 
-  /** Where a run directory's files come from: this machine's disk, or the trainer node's over the event bus. */
+  /**
+   * Where a run directory's files come from: this machine's disk, or the trainer node's over the
+   * event bus.
+   */
   @FunctionalInterface
   interface Source {
-    /** The file's bytes ({@code name} relative to the run directory), or null when there is none. */
+    /**
+     * The file's bytes ({@code name} relative to the run directory), or null when there is none.
+     */
     byte[] read(String name) throws IOException;
 
     static Source disk(Path runDir) {
@@ -38,10 +43,12 @@ final class RunFiles {
   }
 
   /**
-   * A {@link JobStream} holding what the run directory recorded up to {@code upToStep} (inclusive), keeping
-   * at most {@code keepFrames} frames per stream; empty when there is no {@code metrics.csv}.
+   * A {@link JobStream} holding what the run directory recorded up to {@code upToStep} (inclusive),
+   * keeping at most {@code keepFrames} frames per stream; empty when there is no {@code
+   * metrics.csv}.
    */
-  static JobStream read(Source runDir, int num, JsonObject status, long upToStep, int keepFrames) throws IOException {
+  static JobStream read(Source runDir, int num, JsonObject status, long upToStep, int keepFrames)
+      throws IOException {
     JobStream past = new JobStream(num, status);
     byte[] csv = runDir.read(MetricsCsv.FILE);
     if (csv == null || csv.length == 0) {
@@ -59,19 +66,27 @@ final class RunFiles {
         past.addTest(epoch, step, row.testLoss());
         epochEnds.put(epoch, step);
       }
-      // A change is written on the row of the first step it applied to; live, it is reported at the step before.
+      // A change is written on the row of the first step it applied to; live, it is reported at the
+      // step before.
       for (MetricsCsv.Setting change : row.settings()) {
         past.addSetting(step - 1, epoch, change.key(), change.value());
       }
     }
     List<Map.Entry<Integer, Long>> kept = List.copyOf(epochEnds.entrySet());
-    for (Map.Entry<Integer, Long> end : kept.subList(Math.max(0, kept.size() - keepFrames), kept.size())) {
+    for (Map.Entry<Integer, Long> end :
+        kept.subList(Math.max(0, kept.size() - keepFrames), kept.size())) {
       for (FrameKind kind : FrameKind.values()) {
         byte[] bytes = runDir.read(RunLayout.frameFile(kind, end.getKey()));
         if (bytes != null && bytes.length >= 24) {
-          ByteBuffer ihdr = ByteBuffer.wrap(bytes); // big-endian; width and height follow the signature and IHDR tag
-          past.addFrame(FrameMessage.of(num, new Frame(kind, end.getValue(), end.getKey(), ihdr.getInt(16),
-              ihdr.getInt(20), bytes)), keepFrames);
+          ByteBuffer ihdr =
+              ByteBuffer.wrap(
+                  bytes); // big-endian; width and height follow the signature and IHDR tag
+          past.addFrame(
+              FrameMessage.of(
+                  num,
+                  new Frame(
+                      kind, end.getValue(), end.getKey(), ihdr.getInt(16), ihdr.getInt(20), bytes)),
+              keepFrames);
         }
       }
     }

@@ -3,15 +3,14 @@ package dev.latentstream.stream;
 import dev.latentstream.bus.TrainerEvent;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
 /**
- * Server → client JSON messages of the protocol ({@code web/api/protocol.md}), one record per type. A
- * record's type is its simple name in lower camel case ({@code Welcome} → {@code welcome}), except
- * {@link Result}, the reply to a command, whose type is one of {@link #RESULT_TYPES}.
+ * Server → client JSON messages of the protocol ({@code web/api/protocol.md}), one record per type.
+ * A record's type is its simple name in lower camel case ({@code Welcome} → {@code welcome}),
+ * except {@link Result}, the reply to a command, whose type is one of {@link #RESULT_TYPES}.
  */
 public sealed interface ServerMessage {
 
@@ -23,10 +22,18 @@ public sealed interface ServerMessage {
   }
 
   /** Reply types of {@link Result}, by request type. */
-  Map<String, String> RESULT_TYPES = Map.ofEntries(Map.entry("start", "started"), Map.entry("pause", "paused"),
-      Map.entry("resume", "resumed"), Map.entry("stop", "stopped"), Map.entry("delete", "deleted"),
-      Map.entry("set", "set"), Map.entry("decode", "decoded"), Map.entry("encode", "encoded"),
-      Map.entry("interpolate", "interpolated"), Map.entry("attribute", "attributed"));
+  Map<String, String> RESULT_TYPES =
+      Map.ofEntries(
+          Map.entry("start", "started"),
+          Map.entry("pause", "paused"),
+          Map.entry("resume", "resumed"),
+          Map.entry("stop", "stopped"),
+          Map.entry("delete", "deleted"),
+          Map.entry("set", "set"),
+          Map.entry("decode", "decoded"),
+          Map.entry("encode", "encoded"),
+          Map.entry("interpolate", "interpolated"),
+          Map.entry("attribute", "attributed"));
 
   private static JsonObject typed(ServerMessage m) {
     return new JsonObject().put("type", m.type());
@@ -46,7 +53,10 @@ public sealed interface ServerMessage {
   record Welcome(boolean authorized, List<JsonObject> jobs) implements ServerMessage {
     @Override
     public JsonObject toJson() {
-      return typed(this).put("version", Protocol.VERSION).put("authorized", authorized).put("jobs", new JsonArray(jobs));
+      return typed(this)
+          .put("version", Protocol.VERSION)
+          .put("authorized", authorized)
+          .put("jobs", new JsonArray(jobs));
     }
   }
 
@@ -63,7 +73,11 @@ public sealed interface ServerMessage {
       implements ServerMessage {
     @Override
     public JsonObject toJson() {
-      return typed(this).put("job", job).put("jobId", jobId).put("columns", columns).put("test", test)
+      return typed(this)
+          .put("job", job)
+          .put("jobId", jobId)
+          .put("columns", columns)
+          .put("test", test)
           .put("settings", settings);
     }
   }
@@ -76,7 +90,9 @@ public sealed interface ServerMessage {
     }
   }
 
-  /** The data range {@code [xMin, xMax, yMin, yMax]} of the next latent frame's square plot area. */
+  /**
+   * The data range {@code [xMin, xMax, yMin, yMax]} of the next latent frame's square plot area.
+   */
   record Plane(int job, long step, float[] range) implements ServerMessage {
     @Override
     public JsonObject toJson() {
@@ -89,14 +105,15 @@ public sealed interface ServerMessage {
   }
 
   /**
-   * A trainer event viewers receive as it is: {@code epoch}, {@code setting}, {@code log}, {@code deleted},
-   * {@code diagnostics} or {@code warning}. Its JSON is {@link TrainerEvent#toJson}, the one mapping of
-   * those events, which the cluster's wire form shares.
+   * A trainer event viewers receive as it is: {@code epoch}, {@code setting}, {@code log}, {@code
+   * deleted}, {@code diagnostics} or {@code warning}. Its JSON is {@link TrainerEvent#toJson}, the
+   * one mapping of those events, which the cluster's wire form shares.
    */
   record Event(TrainerEvent event) implements ServerMessage {
     public Event {
       if (!TrainerEvent.forViewers(event)) {
-        throw new IllegalArgumentException(TrainerEvent.type(event) + " events are not sent to viewers as they are");
+        throw new IllegalArgumentException(
+            TrainerEvent.type(event) + " events are not sent to viewers as they are");
       }
     }
 
@@ -113,7 +130,10 @@ public sealed interface ServerMessage {
 
   // --- replies (echo the request's id) ----------------------------------------------------------
 
-  /** {@code retryAfterMs} (null for none): when a rationed request ({@code busy}) is worth trying again. */
+  /**
+   * {@code retryAfterMs} (null for none): when a rationed request ({@code busy}) is worth trying
+   * again.
+   */
   record Error(String id, String code, String message, Long retryAfterMs) implements ServerMessage {
     public Error(String id, String code, String message) {
       this(id, code, message, null);
@@ -134,10 +154,14 @@ public sealed interface ServerMessage {
   }
 
   /** {@code maxFps}: the image frame rate per stream the client will get at most. */
-  record Subscribed(String id, JsonObject job, List<String> streams, double maxFps) implements ServerMessage {
+  record Subscribed(String id, JsonObject job, List<String> streams, double maxFps)
+      implements ServerMessage {
     @Override
     public JsonObject toJson() {
-      return replyTo(this, id).put("job", job).put("streams", new JsonArray(streams)).put("maxFps", maxFps);
+      return replyTo(this, id)
+          .put("job", job)
+          .put("streams", new JsonArray(streams))
+          .put("maxFps", maxFps);
     }
   }
 
@@ -155,7 +179,10 @@ public sealed interface ServerMessage {
     }
   }
 
-  /** The trainer's answer to a command: {@code type} is {@link #RESULT_TYPES}' entry for the request. */
+  /**
+   * The trainer's answer to a command: {@code type} is {@link #RESULT_TYPES}' entry for the
+   * request.
+   */
   record Result(String type, String id, JsonObject result) implements ServerMessage {
     public Result {
       if (!RESULT_TYPES.containsValue(type)) {

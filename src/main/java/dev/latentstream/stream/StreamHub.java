@@ -29,37 +29,45 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * Fans the trainer's events out to WebSocket clients and keeps each job's history for late joiners,
- * including what earlier runs left in the run directory. Lives on one event loop; all trainer traffic
- * arrives over the event bus, and run directories are read on a worker. What clients ask for is answered by
- * its {@link ClientRequests}.
+ * including what earlier runs left in the run directory. Lives on one event loop; all trainer
+ * traffic arrives over the event bus, and run directories are read on a worker. What clients ask
+ * for is answered by its {@link ClientRequests}.
  */
 public final class StreamHub {
 
   private static final System.Logger LOG = System.getLogger(StreamHub.class.getName());
 
   /**
-   * Viewers per hub up to which loss goes out every {@code lossBatchMs}; past it, that many times less often.
-   * With the 25 ms default that is at most about 5,000 loss writes a second per event loop, whatever the crowd:
-   * 200 viewers on 2 loops see a point within ~15 ms (p50) instead of ~30 ms at 50 ms batches, and 1,000 viewers
-   * cost the loops what they did with 50 ms and 250.
+   * Viewers per hub up to which loss goes out every {@code lossBatchMs}; past it, that many times
+   * less often. With the 25 ms default that is at most about 5,000 loss writes a second per event
+   * loop, whatever the crowd: 200 viewers on 2 loops see a point within ~15 ms (p50) instead of ~30
+   * ms at 50 ms batches, and 1,000 viewers cost the loops what they did with 50 ms and 250.
    */
   static final int VIEWERS_PER_LOSS_BATCH = 125;
+
   /** How often waiting frames are looked at: well inside the shortest frame interval. */
   static final long FRAME_TICK_MS = 20;
 
   private final Vertx vertx;
   private final ServerConfig config;
+
   /** Where commands go: the node that owns the job. */
   private final TrainerRoutes routes;
+
   private final Map<Integer, JobStream> jobs = new LinkedHashMap<>();
   private final Set<ClientSession> sessions = new HashSet<>();
+
   /** Sessions with frames waiting for their window or for room. */
   private final Set<ClientSession> framesWaiting = new LinkedHashSet<>();
+
   private final Counters counters = new Counters();
+
   /** A run's files from the trainer node, for a gateway that does not share its disk. */
   private final RemoteRunFiles remoteFiles;
+
   /** The largest run file a gateway reads from a trainer node into memory. */
   static final long MAX_RELAYED_BYTES = 256L << 20;
+
   private final ClientRequests requests;
   private long lossTicks;
 
@@ -97,25 +105,33 @@ public final class StreamHub {
     // consumer, not localConsumer: on a cluster the trainer publishes from another JVM.
     vertx.eventBus().<TrainerEvent>consumer(Addresses.FROM_TRAINER_EVENTS, m -> onEvent(m.body()));
     vertx.eventBus().<FrameMessage>consumer(Addresses.FROM_TRAINER_FRAMES, m -> onFrame(m.body()));
-    vertx.setPeriodic(config.lossBatchMs(), id -> {
-      // Many viewers: fewer, larger loss messages (every point still arrives), so the writes per second stay
-      // about what VIEWERS_PER_LOSS_BATCH viewers cost.
-      if (++lossTicks % lossBatchTicks() == 0) {
-        flushLoss();
-      }
-    });
+    vertx.setPeriodic(
+        config.lossBatchMs(),
+        id -> {
+          // Many viewers: fewer, larger loss messages (every point still arrives), so the writes
+          // per second stay
+          // about what VIEWERS_PER_LOSS_BATCH viewers cost.
+          if (++lossTicks % lossBatchTicks() == 0) {
+            flushLoss();
+          }
+        });
     vertx.setPeriodic(Math.max(50, config.slowClientTimeoutMs() / 4), id -> closeSlowClients());
-    // A gateway may start before any trainer node: it then learns the jobs when one appears (TrainerWatch).
+    // A gateway may start before any trainer node: it then learns the jobs when one appears
+    // (TrainerWatch).
     vertx.setPeriodic(FRAME_TICK_MS, id -> sendWaitingFrames());
-    return routes.request(new TrainerCommand.ListJobs()).map(list -> {
-      list.getJsonArray("jobs").forEach(j -> status((JsonObject) j));
-      return (Void) null;
-    }).recover(noTrainerYet -> Future.succeededFuture());
+    return routes
+        .request(new TrainerCommand.ListJobs())
+        .map(
+            list -> {
+              list.getJsonArray("jobs").forEach(j -> status((JsonObject) j));
+              return (Void) null;
+            })
+        .recover(noTrainerYet -> Future.succeededFuture());
   }
 
   /**
-   * Every job this gateway knows, as last reported (including {@code unreachable} ones whose trainer node
-   * is gone): answered from memory, never waiting on a trainer.
+   * Every job this gateway knows, as last reported (including {@code unreachable} ones whose
+   * trainer node is gone): answered from memory, never waiting on a trainer.
    */
   public io.vertx.core.json.JsonArray jobStatuses() {
     return new io.vertx.core.json.JsonArray(jobs.values().stream().map(j -> j.status).toList());
@@ -123,36 +139,48 @@ public final class StreamHub {
 
   /** Connected clients and what back-pressure and the history cache have done so far. */
   public JsonObject stats() {
-    return new JsonObject().put("clients", sessions.size()).put("framesSent", counters.framesSent)
-        .put("framesConflated", counters.framesConflated).put("slowClientsClosed", counters.slowClientsClosed)
-        .put("tooBusyClosed", counters.tooBusyClosed).put("historiesSent", counters.historiesSent)
-        .put("historyBytesSent", counters.historyBytesSent).put("historySnapshots", counters.historySnapshots);
+    return new JsonObject()
+        .put("clients", sessions.size())
+        .put("framesSent", counters.framesSent)
+        .put("framesConflated", counters.framesConflated)
+        .put("slowClientsClosed", counters.slowClientsClosed)
+        .put("tooBusyClosed", counters.tooBusyClosed)
+        .put("historiesSent", counters.historiesSent)
+        .put("historyBytesSent", counters.historyBytesSent)
+        .put("historySnapshots", counters.historySnapshots);
   }
 
   /**
-   * The kept frame of a job nearest at or before {@code step} (the latest when step is null); null when
-   * there is none or the job is unknown ({@link #frameAt} tells the two apart).
+   * The kept frame of a job nearest at or before {@code step} (the latest when step is null); null
+   * when there is none or the job is unknown ({@link #frameAt} tells the two apart).
    */
   public Future<FrameMessage> frame(String jobId, FrameKind kind, Long step) {
     return frameAt(jobId, kind, step).map(r -> r instanceof FrameLookup.Found f ? f.frame() : null);
   }
 
-  /** The kept frame of a job at or before {@code step} (the latest when null), none kept, or an unknown job. */
+  /**
+   * The kept frame of a job at or before {@code step} (the latest when null), none kept, or an
+   * unknown job.
+   */
   public Future<FrameLookup> frameAt(String jobId, FrameKind kind, Long step) {
     JobStream js = byId(jobId);
     if (js == null) {
       return Future.succeededFuture(new FrameLookup.UnknownJob());
     }
-    return loadPast(js).map(v -> {
-      FrameMessage m = step == null ? js.latest.get(kind) : js.frameAt(kind, step);
-      return m == null ? new FrameLookup.NoneKept() : new FrameLookup.Found(m);
-    });
+    return loadPast(js)
+        .map(
+            v -> {
+              FrameMessage m = step == null ? js.latest.get(kind) : js.frameAt(kind, step);
+              return m == null ? new FrameLookup.NoneKept() : new FrameLookup.Found(m);
+            });
   }
 
   /** The steps of the frames kept for scrubbing, per stream ({@code {}} for an unknown job). */
   public Future<JsonObject> frameIndex(String jobId) {
     JobStream js = byId(jobId);
-    return js == null ? Future.succeededFuture(new JsonObject()) : loadPast(js).map(v -> js.frameIndex());
+    return js == null
+        ? Future.succeededFuture(new JsonObject())
+        : loadPast(js).map(v -> js.frameIndex());
   }
 
   /** The job's stream, or null. */
@@ -178,25 +206,28 @@ public final class StreamHub {
         js.loss.add(s.step(), s.epoch(), s.timeMillis(), s.terms());
         js.pendingLoss.add(s.step(), s.epoch(), s.timeMillis(), s.terms());
         if (first && (js.resumedAtStep() >= 0 || js.joinedMidRun)) {
-          // The run has opened its metrics.csv (kept rows first), so the rows before the checkpoint are safe
+          // The run has opened its metrics.csv (kept rows first), so the rows before the checkpoint
+          // are safe
           // to read now; subscribers' charts restart from the checkpoint with a fresh history.
-          loadPast(js).onComplete(v -> {
-            if (jobs.get(js.num) != js) {
-              return;
-            }
-            flushLoss();
-            boolean any = false;
-            for (ClientSession c : sessions) {
-              ClientSession.Subscription sub = c.subscriptions.get(js.num);
-              if (sub != null && sub.streams.contains(Stream.loss)) {
-                sub.historyPending = true;
-                any = true;
-              }
-            }
-            if (any) {
-              requestHistory(js);
-            }
-          });
+          loadPast(js)
+              .onComplete(
+                  v -> {
+                    if (jobs.get(js.num) != js) {
+                      return;
+                    }
+                    flushLoss();
+                    boolean any = false;
+                    for (ClientSession c : sessions) {
+                      ClientSession.Subscription sub = c.subscriptions.get(js.num);
+                      if (sub != null && sub.streams.contains(Stream.loss)) {
+                        sub.historyPending = true;
+                        any = true;
+                      }
+                    }
+                    if (any) {
+                      requestHistory(js);
+                    }
+                  });
         }
       }
       case TrainerEvent.Epoch e -> {
@@ -224,10 +255,11 @@ public final class StreamHub {
       case TrainerEvent.Deleted e -> {
         jobs.remove(js.num);
         Encoded text = Encoded.of(new ServerMessage.Event(e));
-        sessions.forEach(s -> {
-          s.unsubscribe(js.num);
-          s.send(text);
-        });
+        sessions.forEach(
+            s -> {
+              s.unsubscribe(js.num);
+              s.send(text);
+            });
       }
     }
   }
@@ -236,12 +268,17 @@ public final class StreamHub {
   private void status(JsonObject job) {
     int num = job.getInteger("num");
     JobStream js = jobs.get(num);
-    if (js == null || !job.getString("id").equals(js.id()) || job.getLong("resumedAtStep", -1L) != js.resumedAtStep()) {
+    if (js == null
+        || !job.getString("id").equals(js.id())
+        || job.getLong("resumedAtStep", -1L) != js.resumedAtStep()) {
       JobStream fresh = new JobStream(num, job);
-      // A gateway that starts (or restarts) while the job runs reads what it missed from the run directory
+      // A gateway that starts (or restarts) while the job runs reads what it missed from the run
+      // directory
       // at the job's next step, like a resumed run.
-      fresh.joinedMidRun = js == null && List.of("running", "paused").contains(fresh.state())
-          && job.getLong("step", 0L) > Math.max(0L, fresh.resumedAtStep());
+      fresh.joinedMidRun =
+          js == null
+              && List.of("running", "paused").contains(fresh.state())
+              && job.getLong("step", 0L) > Math.max(0L, fresh.resumedAtStep());
       jobs.put(num, fresh);
     } else {
       js.status = job;
@@ -309,9 +346,9 @@ public final class StreamHub {
   // --- history for newcomers -------------------------------------------------------------------
 
   /**
-   * Sends the job's history to every session waiting for it ({@code historyPending}): from the cached
-   * snapshot when it is recent enough, else once a new one is built on a worker. Meanwhile their live loss
-   * waits, so nothing reaches them before their history.
+   * Sends the job's history to every session waiting for it ({@code historyPending}): from the
+   * cached snapshot when it is recent enough, else once a new one is built on a worker. Meanwhile
+   * their live loss waits, so nothing reaches them before their history.
    */
   void requestHistory(JobStream js) {
     HistorySnapshot snap = js.snapshot;
@@ -325,35 +362,40 @@ public final class StreamHub {
     Columns.View view = js.loss.view();
     counters.historySnapshots++;
     js.building = vertx.executeBlocking(() -> HistorySnapshot.build(view), false);
-    js.building.onComplete(ar -> {
-      js.building = null;
-      if (jobs.get(js.num) != js) {
-        return;
-      }
-      if (ar.failed()) {
-        // A bug, not an input: the waiting sessions go live without a history rather than wait for ever.
-        LOG.log(System.Logger.Level.ERROR, "cannot build the history of " + js.id(), ar.cause());
-        sessions.forEach(c -> {
-          ClientSession.Subscription sub = c.subscriptions.get(js.num);
-          if (sub != null) {
-            sub.historyPending = false;
+    js.building.onComplete(
+        ar -> {
+          js.building = null;
+          if (jobs.get(js.num) != js) {
+            return;
           }
+          if (ar.failed()) {
+            // A bug, not an input: the waiting sessions go live without a history rather than wait
+            // for ever.
+            LOG.log(
+                System.Logger.Level.ERROR, "cannot build the history of " + js.id(), ar.cause());
+            sessions.forEach(
+                c -> {
+                  ClientSession.Subscription sub = c.subscriptions.get(js.num);
+                  if (sub != null) {
+                    sub.historyPending = false;
+                  }
+                });
+            return;
+          }
+          if (ar.result().columns() != js.loss) {
+            requestHistory(
+                js); // the columns were replaced (past rows put in front) while it was built
+            return;
+          }
+          js.snapshot = ar.result();
+          deliverHistory(js, ar.result());
         });
-        return;
-      }
-      if (ar.result().columns() != js.loss) {
-        requestHistory(js); // the columns were replaced (past rows put in front) while it was built
-        return;
-      }
-      js.snapshot = ar.result();
-      deliverHistory(js, ar.result());
-    });
   }
 
   /**
-   * History, then the rows after the snapshot as one {@code loss} message (the tail), both encoded once for
-   * every waiting session. Pending points go to the other subscribers first, so every row after the tail
-   * reaches everyone in the next live batch: no gap and no repeat in {@code step}.
+   * History, then the rows after the snapshot as one {@code loss} message (the tail), both encoded
+   * once for every waiting session. Pending points go to the other subscribers first, so every row
+   * after the tail reaches everyone in the next live batch: no gap and no repeat in {@code step}.
    */
   private void deliverHistory(JobStream js, HistorySnapshot snap) {
     flushLoss();
@@ -371,8 +413,10 @@ public final class StreamHub {
       if (history == null) {
         history = js.historyMessage(snap);
         int rows = js.loss.size();
-        tail = rows > snap.rows() ? Encoded.of(new ServerMessage.Loss(js.num, js.loss.view().rows(snap.rows(), rows)))
-            : null;
+        tail =
+            rows > snap.rows()
+                ? Encoded.of(new ServerMessage.Loss(js.num, js.loss.view().rows(snap.rows(), rows)))
+                : null;
       }
       s.send(history);
       if (tail != null) {
@@ -389,10 +433,16 @@ public final class StreamHub {
     long now = System.currentTimeMillis();
     for (ClientSession s : List.copyOf(sessions)) {
       if (s.overHardBound()) {
-        close(s, (short) 1008, "too slow: over " + 2L * config.writeQueueBytes() + " bytes waiting to be read");
+        close(
+            s,
+            (short) 1008,
+            "too slow: over " + 2L * config.writeQueueBytes() + " bytes waiting to be read");
         counters.slowClientsClosed++;
       } else if (s.overSinceMillis >= 0 && now - s.overSinceMillis > config.slowClientTimeoutMs()) {
-        close(s, (short) 1008, "too slow: unwritable for over " + config.slowClientTimeoutMs() + " ms");
+        close(
+            s,
+            (short) 1008,
+            "too slow: unwritable for over " + config.slowClientTimeoutMs() + " ms");
         counters.slowClientsClosed++;
       }
     }
@@ -411,9 +461,10 @@ public final class StreamHub {
   // --- history from the run directory ----------------------------------------------------------
 
   /**
-   * Reads, once, what the job's run directory holds from before this stream's first point: all of it for a
-   * past run, the rows up to the checkpoint for a resumed one. A fresh run has nothing there; a resumed run
-   * that has not yet stepped is rewriting its metrics.csv, so it is read at its first step instead.
+   * Reads, once, what the job's run directory holds from before this stream's first point: all of
+   * it for a past run, the rows up to the checkpoint for a resumed one. A fresh run has nothing
+   * there; a resumed run that has not yet stepped is rewriting its metrics.csv, so it is read at
+   * its first step instead.
    */
   Future<Void> loadPast(JobStream js) {
     if (js.pastLoaded != null) {
@@ -435,35 +486,48 @@ public final class StreamHub {
       return js.pastLoaded;
     }
     long limit = upTo;
-    js.pastLoaded = vertx.executeBlocking(() -> RunFiles.read(runFiles(js.id()), js.num, js.status, limit,
-            config.frameHistory()))
-        .map(past -> {
-          js.prepend(past, config.frameHistory());
-          return (Void) null;
-        })
-        .recover(t -> {
-          LOG.log(System.Logger.Level.WARNING, "cannot read the history of " + js.id() + ": " + t);
-          return Future.succeededFuture();
-        });
+    js.pastLoaded =
+        vertx
+            .executeBlocking(
+                () ->
+                    RunFiles.read(
+                        runFiles(js.id()), js.num, js.status, limit, config.frameHistory()))
+            .map(
+                past -> {
+                  js.prepend(past, config.frameHistory());
+                  return (Void) null;
+                })
+            .recover(
+                t -> {
+                  LOG.log(
+                      System.Logger.Level.WARNING,
+                      "cannot read the history of " + js.id() + ": " + t);
+                  return Future.succeededFuture();
+                });
     return js.pastLoaded;
   }
 
   /**
-   * A run's files on this machine's disk: the trainer's own in one process, or a directory shared with it. A
-   * gateway node without the run on its disk reads them from the trainer node over the event bus (on a worker
-   * thread, which may wait for the replies).
+   * A run's files on this machine's disk: the trainer's own in one process, or a directory shared
+   * with it. A gateway node without the run on its disk reads them from the trainer node over the
+   * event bus (on a worker thread, which may wait for the replies).
    */
   private RunFiles.Source runFiles(String jobId) {
     Path local = config.runsDir().resolve(jobId);
-    if (config.role() != ServerConfig.Role.gateway || Files.isRegularFile(local.resolve(MetricsCsv.FILE))) {
+    if (config.role() != ServerConfig.Role.gateway
+        || Files.isRegularFile(local.resolve(MetricsCsv.FILE))) {
       return RunFiles.Source.disk(local);
     }
     return name -> {
       try {
-        return remoteFiles.read(jobId, name, MAX_RELAYED_BYTES).toCompletionStage().toCompletableFuture()
+        return remoteFiles
+            .read(jobId, name, MAX_RELAYED_BYTES)
+            .toCompletionStage()
+            .toCompletableFuture()
             .get(60, TimeUnit.SECONDS);
       } catch (ExecutionException e) {
-        throw new IOException("cannot read " + name + " from the trainer node: " + e.getCause().getMessage(), e);
+        throw new IOException(
+            "cannot read " + name + " from the trainer node: " + e.getCause().getMessage(), e);
       } catch (InterruptedException | TimeoutException e) {
         throw new IOException("cannot read " + name + " from the trainer node: " + e, e);
       }
@@ -472,43 +536,62 @@ public final class StreamHub {
 
   // --- clients --------------------------------------------------------------------------------
 
-  /** Takes over a new WebSocket; {@code onClose} runs when it closes (the HTTP side's bookkeeping). */
+  /**
+   * Takes over a new WebSocket; {@code onClose} runs when it closes (the HTTP side's bookkeeping).
+   */
   public void attach(ServerWebSocket ws, boolean authorized, Runnable onClose) {
     ClientSession[] self = new ClientSession[1];
-    ClientSession s = new ClientSession(ws, authorized, config.writeQueueBytes(), config.viewerBytesPerSecond(),
-        counters, this::planeMessage,
-        () -> framesWaiting.add(self[0]));
+    ClientSession s =
+        new ClientSession(
+            ws,
+            authorized,
+            config.writeQueueBytes(),
+            config.viewerBytesPerSecond(),
+            counters,
+            this::planeMessage,
+            () -> framesWaiting.add(self[0]));
     self[0] = s;
     sessions.add(s);
     shareEgress();
-    // Frames, not messages: Vert.x would decode invalid UTF-8 leniently and count the limit in characters.
+    // Frames, not messages: Vert.x would decode invalid UTF-8 leniently and count the limit in
+    // characters.
     ws.frameHandler(requests.frames(s)::accept);
-    ws.closeHandler(v -> {
-      s.closed = true;
-      sessions.remove(s);
-      framesWaiting.remove(s);
-      shareEgress();
-      onClose.run();
-    });
-    ws.exceptionHandler(t -> {
-      // A broken socket is closed by Vert.x; the close handler forgets the session.
-    });
-    s.send(new ServerMessage.Welcome(authorized, jobs.values().stream().map(j -> j.status).toList()));
+    ws.closeHandler(
+        v -> {
+          s.closed = true;
+          sessions.remove(s);
+          framesWaiting.remove(s);
+          shareEgress();
+          onClose.run();
+        });
+    ws.exceptionHandler(
+        t -> {
+          // A broken socket is closed by Vert.x; the close handler forgets the session.
+        });
+    s.send(
+        new ServerMessage.Welcome(authorized, jobs.values().stream().map(j -> j.status).toList()));
   }
 
-  /** Loss ticks per flush: 1 up to {@link #VIEWERS_PER_LOSS_BATCH} viewers, then one more per that many. */
+  /**
+   * Loss ticks per flush: 1 up to {@link #VIEWERS_PER_LOSS_BATCH} viewers, then one more per that
+   * many.
+   */
   int lossBatchTicks() {
     return 1 + (sessions.size() - 1) / VIEWERS_PER_LOSS_BATCH;
   }
 
   /**
-   * Each viewer's byte budget: {@code viewerBytesPerSecond}, or an equal share of this hub's part of
-   * {@code maxEgressBytesPerSecond} when that is less, so more viewers get fewer frames each instead of
-   * taking the trainer's CPU.
+   * Each viewer's byte budget: {@code viewerBytesPerSecond}, or an equal share of this hub's part
+   * of {@code maxEgressBytesPerSecond} when that is less, so more viewers get fewer frames each
+   * instead of taking the trainer's CPU.
    */
   private void shareEgress() {
-    int each = ClientSession.budget(config.viewerBytesPerSecond(), config.maxEgressBytesPerSecond(),
-        config.gatewayInstanceCount(), sessions.size());
+    int each =
+        ClientSession.budget(
+            config.viewerBytesPerSecond(),
+            config.maxEgressBytesPerSecond(),
+            config.gatewayInstanceCount(),
+            sessions.size());
     sessions.forEach(c -> c.setBytesPerSecond(each));
   }
 
@@ -516,5 +599,4 @@ public final class StreamHub {
     JobStream js = jobs.get(m.job());
     return js == null ? null : js.planeMessage(m);
   }
-
 }

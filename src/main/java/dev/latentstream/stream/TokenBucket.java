@@ -1,9 +1,9 @@
 package dev.latentstream.stream;
 
 /**
- * Credit that refills at {@code rate} a second up to one second's worth, and may be overdrawn: the next use
- * waits until the debt is paid back. A client's byte budget and its share of the trainer's time are both one.
- * Not thread-safe: each belongs to one session on its event loop.
+ * Credit that refills at {@code rate} a second up to one second's worth, and may be overdrawn: the
+ * next use waits until the debt is paid back. A client's byte budget and its share of the trainer's
+ * time are both one. Not thread-safe: each belongs to one session on its event loop.
  */
 final class TokenBucket {
 

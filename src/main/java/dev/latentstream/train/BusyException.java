@@ -1,8 +1,8 @@
 package dev.latentstream.train;
 
 /**
- * An interactive request was refused at once because the trainer's interactive budget is spent or its
- * queue is full; {@link #retryAfterMs} says when asking again is likely to succeed.
+ * An interactive request was refused at once because the trainer's interactive budget is spent or
+ * its queue is full; {@link #retryAfterMs} says when asking again is likely to succeed.
  */
 public final class BusyException extends RuntimeException {
 

@@ -16,8 +16,11 @@ public final class Devices {
       case "cpu" -> new Device(DeviceType.CPU);
       default -> {
         if (!cuda) {
-          throw new ConfigException("\"device\" is \"" + spec + "\" but libtorch sees no CUDA device"
-              + " (this is the CPU build unless built with -Pgpu on a machine with CUDA); use \"auto\" or \"cpu\"");
+          throw new ConfigException(
+              "\"device\" is \""
+                  + spec
+                  + "\" but libtorch sees no CUDA device"
+                  + " (this is the CPU build unless built with -Pgpu on a machine with CUDA); use \"auto\" or \"cpu\"");
         }
         yield new Device(spec);
       }

@@ -16,10 +16,10 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
- * Renders the four image streams from the live model. Runs on the trainer thread inside the caller's
- * {@code PointerScope}, with gradients off and the model in eval mode. The fixed inputs (the test batch
- * and the prior noise) are chosen once per run, so consecutive frames differ only by what the model
- * learnt.
+ * Renders the four image streams from the live model. Runs on the trainer thread inside the
+ * caller's {@code PointerScope}, with gradients off and the model in eval mode. The fixed inputs
+ * (the test batch and the prior noise) are chosen once per run, so consecutive frames differ only
+ * by what the model learnt.
  */
 final class FrameMaker {
 
@@ -38,7 +38,13 @@ final class FrameMaker {
   private final int width;
   private final float[] priorNoise;
 
-  FrameMaker(FrameRenderer renderer, Device device, List<String> classNames, int classes, int height, int width,
+  FrameMaker(
+      FrameRenderer renderer,
+      Device device,
+      List<String> classNames,
+      int classes,
+      int height,
+      int width,
       float[] priorNoise) {
     this.renderer = renderer;
     this.device = device;
@@ -53,25 +59,67 @@ final class FrameMaker {
    * @param reconShown the fixed test batch as shown on the left of each pair (CPU, contiguous)
    * @param reconInput the same batch as fed to the model (corrupted for the denoising autoencoder)
    */
-  List<Frame> render(Autoencoder model, Tensor reconShown, Tensor reconInput, LatentGeometry geometry, long step,
+  List<Frame> render(
+      Autoencoder model,
+      Tensor reconShown,
+      Tensor reconInput,
+      LatentGeometry geometry,
+      long step,
       int epoch) {
     List<Frame> frames = new ArrayList<>(4);
     int n = (int) reconShown.size(0);
-    Tensor recon = TensorData.cpuContiguousFloat(model.reconstruct(reconInput.to(device, ScalarType.Float)));
-    frames.add(frame(FrameKind.RECON, step, epoch,
-        renderer.pairs(TensorData.segment(reconShown), TensorData.segment(recon), n, height, width, RECON_COLUMNS)));
+    Tensor recon =
+        TensorData.cpuContiguousFloat(model.reconstruct(reconInput.to(device, ScalarType.Float)));
+    frames.add(
+        frame(
+            FrameKind.RECON,
+            step,
+            epoch,
+            renderer.pairs(
+                TensorData.segment(reconShown),
+                TensorData.segment(recon),
+                n,
+                height,
+                width,
+                RECON_COLUMNS)));
 
-    frames.add(frame(FrameKind.SAMPLES, step, epoch, grid(model, sampleCodes(model, geometry), SAMPLE_COLUMNS)));
+    frames.add(
+        frame(
+            FrameKind.SAMPLES,
+            step,
+            epoch,
+            grid(model, sampleCodes(model, geometry), SAMPLE_COLUMNS)));
 
     float[] xy = geometry.projected();
     float[] r = LatentGeometry.range(xy);
-    Png scatter = renderer.scatter(MemorySegment.ofArray(xy), MemorySegment.ofArray(geometry.labels), geometry.count,
-        r[0], r[1], r[2], r[3], SCATTER_SIZE, classNames);
-    frames.add(new Frame(FrameKind.LATENT, step, epoch, scatter.width(), scatter.height(), scatter.bytes(), r,
-        ScatterPoints.subsample(xy, geometry.labels, geometry.count)));
+    Png scatter =
+        renderer.scatter(
+            MemorySegment.ofArray(xy),
+            MemorySegment.ofArray(geometry.labels),
+            geometry.count,
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            SCATTER_SIZE,
+            classNames);
+    frames.add(
+        new Frame(
+            FrameKind.LATENT,
+            step,
+            epoch,
+            scatter.width(),
+            scatter.height(),
+            scatter.bytes(),
+            r,
+            ScatterPoints.subsample(xy, geometry.labels, geometry.count)));
 
-    frames.add(frame(FrameKind.MANIFOLD, step, epoch,
-        grid(model, geometry.manifold(MANIFOLD_SIDE, model.hasPrior()), MANIFOLD_SIDE)));
+    frames.add(
+        frame(
+            FrameKind.MANIFOLD,
+            step,
+            epoch,
+            grid(model, geometry.manifold(MANIFOLD_SIDE, model.hasPrior()), MANIFOLD_SIDE)));
     return frames;
   }
 

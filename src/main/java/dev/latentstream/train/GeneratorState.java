@@ -7,12 +7,14 @@ import org.bytedeco.pytorch.Generator;
 import org.bytedeco.pytorch.Tensor;
 
 /**
- * libtorch's default CPU generator as bytes (what {@code torch.get_rng_state()} returns in Python), so a
- * run checkpointed mid-epoch can continue drawing the very numbers it would have drawn: the
- * reparameterisation noise of a VAE, the corruption of a denoising autoencoder, the AAE's prior samples.
+ * libtorch's default CPU generator as bytes (what {@code torch.get_rng_state()} returns in Python),
+ * so a run checkpointed mid-epoch can continue drawing the very numbers it would have drawn: the
+ * reparameterisation noise of a VAE, the corruption of a denoising autoencoder, the AAE's prior
+ * samples.
  *
- * <p>The generator is one per process. Runs that train at the same time draw from it in turn, so only a
- * run that has it to itself replays exactly; for the others the state still restores a valid stream.
+ * <p>The generator is one per process. Runs that train at the same time draw from it in turn, so
+ * only a run that has it to itself replays exactly; for the others the state still restores a valid
+ * stream.
  */
 final class GeneratorState {
 
@@ -33,7 +35,10 @@ final class GeneratorState {
     }
   }
 
-  /** Whether {@code state} has the size of this libtorch's generator state (the one check libtorch makes too). */
+  /**
+   * Whether {@code state} has the size of this libtorch's generator state (the one check libtorch
+   * makes too).
+   */
   static boolean fits(byte[] state) {
     return state.length == save().length;
   }
@@ -41,14 +46,16 @@ final class GeneratorState {
   /**
    * Puts the generator back into a state from {@link #save}.
    *
-   * @throws IllegalArgumentException when libtorch rejects the bytes (another libtorch version, damage)
+   * @throws IllegalArgumentException when libtorch rejects the bytes (another libtorch version,
+   *     damage)
    */
   static void restore(byte[] state) {
     try (PointerScope scope = new PointerScope()) {
       Generator g = getDefaultCPUGenerator();
       g.set_state(Tensor.create(state, false, state.length));
     } catch (RuntimeException e) {
-      throw new IllegalArgumentException("libtorch rejects the saved random-generator state: " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "libtorch rejects the saved random-generator state: " + e.getMessage(), e);
     }
   }
 }

@@ -5,12 +5,13 @@ import dev.latentstream.config.JobConfig.ModelType;
 import java.util.List;
 
 /**
- * The settings a user may change while a run trains. {@link #validate} runs on the caller's thread and
- * rejects bad changes at once; {@link #apply} runs on the trainer thread before the next step.
+ * The settings a user may change while a run trains. {@link #validate} runs on the caller's thread
+ * and rejects bad changes at once; {@link #apply} runs on the trainer thread before the next step.
  */
 final class LiveSettings {
 
-  static final List<String> KEYS = List.of("lr", "beta", "noise", "frameEverySteps", "freeBits", "klWarmupSteps");
+  static final List<String> KEYS =
+      List.of("lr", "beta", "noise", "frameEverySteps", "freeBits", "klWarmupSteps");
 
   private final JobConfig job;
   private volatile double beta;
@@ -30,10 +31,12 @@ final class LiveSettings {
 
   void validate(String key, double value) {
     if (key == null || !KEYS.contains(key)) {
-      throw new IllegalArgumentException("unknown setting '" + key + "' (live settings: " + String.join(", ", KEYS) + ")");
+      throw new IllegalArgumentException(
+          "unknown setting '" + key + "' (live settings: " + String.join(", ", KEYS) + ")");
     }
     if (!Double.isFinite(value)) {
-      throw new IllegalArgumentException("setting '" + key + "' must be a finite number, got " + value);
+      throw new IllegalArgumentException(
+          "setting '" + key + "' must be a finite number, got " + value);
     }
     switch (key) {
       case "lr" -> require(key, value > 0 && value <= 10, "from 0 (exclusive) to 10", value);
@@ -43,21 +46,29 @@ final class LiveSettings {
       }
       case "noise" -> {
         if (job.model() != ModelType.dae) {
-          throw new IllegalArgumentException("setting 'noise' applies to dae, not " + job.model().wireName());
+          throw new IllegalArgumentException(
+              "setting 'noise' applies to dae, not " + job.model().wireName());
         }
         double max = job.noise().kind() == JobConfig.NoiseKind.mask ? 1 : 10;
         require(key, value >= 0 && value <= max, "from 0 to " + max, value);
       }
-      case "frameEverySteps" -> require(key, value >= 0 && value <= 1_000_000 && value == Math.rint(value),
-          "a whole number from 0 (epoch ends only) to 1000000", value);
+      case "frameEverySteps" ->
+          require(
+              key,
+              value >= 0 && value <= 1_000_000 && value == Math.rint(value),
+              "a whole number from 0 (epoch ends only) to 1000000",
+              value);
       case "freeBits" -> {
         variationalOnly(key);
         require(key, value >= 0 && value <= 1000, "from 0 to 1000 nats per dimension", value);
       }
       case "klWarmupSteps" -> {
         variationalOnly(key);
-        require(key, value >= 0 && value <= 100_000_000 && value == Math.rint(value),
-            "a whole number of steps from 0 to 100000000", value);
+        require(
+            key,
+            value >= 0 && value <= 100_000_000 && value == Math.rint(value),
+            "a whole number of steps from 0 to 100000000",
+            value);
       }
       default -> throw new IllegalStateException(key);
     }
@@ -65,13 +76,15 @@ final class LiveSettings {
 
   private void variationalOnly(String key) {
     if (!job.model().variational()) {
-      throw new IllegalArgumentException("setting '" + key + "' applies to vae and conv-vae, not " + job.model().wireName());
+      throw new IllegalArgumentException(
+          "setting '" + key + "' applies to vae and conv-vae, not " + job.model().wireName());
     }
   }
 
   private static void require(String key, boolean ok, String range, double value) {
     if (!ok) {
-      throw new IllegalArgumentException("setting '" + key + "' must be " + range + ", got " + value);
+      throw new IllegalArgumentException(
+          "setting '" + key + "' must be " + range + ", got " + value);
     }
   }
 
@@ -91,7 +104,10 @@ final class LiveSettings {
     return beta;
   }
 
-  /** β at {@code step}: ramped linearly from 0 over the first {@code klWarmupSteps} steps (Bowman et al., 2016). */
+  /**
+   * β at {@code step}: ramped linearly from 0 over the first {@code klWarmupSteps} steps (Bowman et
+   * al., 2016).
+   */
   double beta(long step) {
     int warmup = klWarmupSteps;
     return warmup > 0 && step < warmup ? beta * step / warmup : beta;
@@ -105,7 +121,9 @@ final class LiveSettings {
     return diagnosticsEverySteps;
   }
 
-  /** Headless runs measure diagnostics at epoch ends only (they write one row of them per epoch). */
+  /**
+   * Headless runs measure diagnostics at epoch ends only (they write one row of them per epoch).
+   */
   void diagnosticsAtEpochEndsOnly() {
     diagnosticsEverySteps = 0;
   }

@@ -15,15 +15,15 @@ import org.bytedeco.javacpp.PointerScope;
 
 /**
  * The trainer's inbox from other threads: pause, resume, stop, live setting changes and interactive
- * requests against the live model. Any thread may post; only the trainer thread calls {@link #service},
- * between steps, which runs the queued requests (each in its own {@code PointerScope}) and hands over
- * the setting changes.
+ * requests against the live model. Any thread may post; only the trainer thread calls {@link
+ * #service}, between steps, which runs the queued requests (each in its own {@code PointerScope})
+ * and hands over the setting changes.
  *
  * <p>Interactive requests are rationed, so that no flood of them can stall training: at most {@code
- * maxQueued} wait at a time, and they may use at most {@code msPerSecond} of the trainer thread's time
- * per second, all clients together (a token bucket holding up to one second's worth). A request beyond
- * either limit fails at once with a {@link BusyException}. Setting changes and pause/stop are never
- * rationed.
+ * maxQueued} wait at a time, and they may use at most {@code msPerSecond} of the trainer thread's
+ * time per second, all clients together (a token bucket holding up to one second's worth). A
+ * request beyond either limit fails at once with a {@link BusyException}. Setting changes and
+ * pause/stop are never rationed.
  */
 final class Mailbox {
 
@@ -35,8 +35,10 @@ final class Mailbox {
   private final ConcurrentLinkedQueue<Request<?>> requests = new ConcurrentLinkedQueue<>();
   private final AtomicInteger queued = new AtomicInteger();
   private final ConcurrentLinkedQueue<SettingChange> settings = new ConcurrentLinkedQueue<>();
+
   /** Released whenever there is something for a paused trainer thread to look at. */
   private final Semaphore signal = new Semaphore(0);
+
   private volatile boolean paused;
   private volatile boolean stopRequested;
   private volatile boolean closed;
@@ -46,6 +48,7 @@ final class Mailbox {
   private int msPerSecond = DEFAULT_MS_PER_SECOND;
   private double tokensMs = DEFAULT_MS_PER_SECOND;
   private long refilledAt;
+
   /** Moving average of one request's cost, for the retry hint when the queue is full. */
   private double averageCostMs = 5;
 
@@ -60,16 +63,17 @@ final class Mailbox {
   }
 
   /**
-   * @throws IllegalArgumentException when {@code maxQueued} is not from 1 to 10000 or {@code msPerSecond}
-   *     not from 1 to 1000
+   * @throws IllegalArgumentException when {@code maxQueued} is not from 1 to 10000 or {@code
+   *     msPerSecond} not from 1 to 1000
    */
   synchronized void setBudget(int maxQueued, int msPerSecond) {
     if (maxQueued < 1 || maxQueued > 10_000) {
-      throw new IllegalArgumentException("interactive queue must hold from 1 to 10000 requests, got " + maxQueued);
+      throw new IllegalArgumentException(
+          "interactive queue must hold from 1 to 10000 requests, got " + maxQueued);
     }
     if (msPerSecond < 1 || msPerSecond > 1000) {
-      throw new IllegalArgumentException("interactive budget must be from 1 to 1000 ms per second, got "
-          + msPerSecond);
+      throw new IllegalArgumentException(
+          "interactive budget must be from 1 to 1000 ms per second, got " + msPerSecond);
     }
     this.maxQueued = maxQueued;
     this.msPerSecond = msPerSecond;
@@ -134,13 +138,26 @@ final class Mailbox {
     refill();
     if (tokensMs <= 0) {
       long wait = (long) Math.ceil(-tokensMs * 1000.0 / msPerSecond) + 1;
-      return new BusyException("the trainer's time for interactive requests (" + msPerSecond
-          + " ms per second) is used up; retry in " + wait + " ms", wait);
+      return new BusyException(
+          "the trainer's time for interactive requests ("
+              + msPerSecond
+              + " ms per second) is used up; retry in "
+              + wait
+              + " ms",
+          wait);
     }
     if (queued.get() >= maxQueued) {
-      long wait = Math.max(1, (long) Math.ceil(averageCostMs * queued.get() * 1000.0 / msPerSecond));
-      return new BusyException("the trainer already has " + queued.get() + " interactive requests waiting (at most "
-          + maxQueued + "); retry in " + wait + " ms", wait);
+      long wait =
+          Math.max(1, (long) Math.ceil(averageCostMs * queued.get() * 1000.0 / msPerSecond));
+      return new BusyException(
+          "the trainer already has "
+              + queued.get()
+              + " interactive requests waiting (at most "
+              + maxQueued
+              + "); retry in "
+              + wait
+              + " ms",
+          wait);
     }
     queued.incrementAndGet();
     return null;
@@ -201,7 +218,10 @@ final class Mailbox {
     }
   }
 
-  /** The run has ended: the view closes and every request still queued fails with "the run has ended". */
+  /**
+   * The run has ended: the view closes and every request still queued fails with "the run has
+   * ended".
+   */
   void close() {
     closed = true;
     live.close();

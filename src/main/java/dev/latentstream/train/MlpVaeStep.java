@@ -24,17 +24,18 @@ import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * The default job's step, the one-hidden-layer ReLU MLP VAE (784-400-20) with BCE and the fused Adam,
- * written out by hand: five forward and nine backward GEMMs straight to {@link Gemm} (AVX-512F CPUs) or
- * else OpenBLAS ({@code cblas_sgemm}),
- * the elementwise work between them in single native passes ({@link TrainingKernels}), and the gradients
- * handed to Adam without autograd. Through libtorch the same step is about 60 dispatched ops and an
- * autograd graph, whose overhead was as large as the GEMMs themselves on this 128-image batch.
+ * The default job's step, the one-hidden-layer ReLU MLP VAE (784-400-20) with BCE and the fused
+ * Adam, written out by hand: five forward and nine backward GEMMs straight to {@link Gemm}
+ * (AVX-512F CPUs) or else OpenBLAS ({@code cblas_sgemm}), the elementwise work between them in
+ * single native passes ({@link TrainingKernels}), and the gradients handed to Adam without
+ * autograd. Through libtorch the same step is about 60 dispatched ops and an autograd graph, whose
+ * overhead was as large as the GEMMs themselves on this 128-image batch.
  *
  * <p>Same model, objective and random draws as {@link StepRule.Standard}: ε comes from libtorch's
- * generator ({@code normal_} on a {@code [batch, latent]} tensor, what {@code randn_like} draws), and the
- * parameters are the model's own tensors, updated in place, so checkpoints, frames and the test pass see
- * them as always. Free bits, other shapes, activations and optimisers take {@link StepRule.FusedVae}.
+ * generator ({@code normal_} on a {@code [batch, latent]} tensor, what {@code randn_like} draws),
+ * and the parameters are the model's own tensors, updated in place, so checkpoints, frames and the
+ * test pass see them as always. Free bits, other shapes, activations and optimisers take {@link
+ * StepRule.FusedVae}.
  */
 final class MlpVaeStep implements StepRule {
 
@@ -52,20 +53,34 @@ final class MlpVaeStep implements StepRule {
   private final MlpVae model;
   private final Optim optimizer;
   private final TrainingKernels kernels;
-  /** The second core's share of the elementwise passes, or null on one core. Closed by {@link #close}. */
+
+  /**
+   * The second core's share of the elementwise passes, or null on one core. Closed by {@link
+   * #close}.
+   */
   private final SplitWork work;
+
   /** OpenBLAS's thread count for this run, set by {@link Threads#configure}. */
   private final int threads;
+
   private final GemmBackend backend;
   private final StepRule fallback;
   private final int pixels;
   private final int hidden;
   private final int latent;
   private final int maxBatch;
-  /** Kept alive: the parameter wrappers below point into this vector's storage (as FusedAdam's do). */
+
+  /**
+   * Kept alive: the parameter wrappers below point into this vector's storage (as FusedAdam's do).
+   */
   private final TensorVector parameters;
-  /** Parameters in the model's order: w1 b1 wMu bMu wLv bLv w3 b3 w4 b4 (encoder, μ, log σ², decoder). */
+
+  /**
+   * Parameters in the model's order: w1 b1 wMu bMu wLv bLv w3 b3 w4 b4 (encoder, μ, log σ²,
+   * decoder).
+   */
   private final Tensor[] params;
+
   private final List<MemorySegment> grads;
   private final MemorySegment[] g;
   private final long[] bytes;
@@ -84,21 +99,26 @@ final class MlpVaeStep implements StepRule {
   private final MemorySegment gradMu;
   private final MemorySegment gradLogVar;
   private final MemorySegment gradH1;
+
   /** The test pass's buffers, for up to {@link #testRows} images; made at the first test batch. */
   private TestBuffers test;
+
   private int testRows;
 
   /** Whether {@code model} with {@code optimizer} can take this step. */
   static boolean supports(Autoencoder model, Optim optimizer, TrainingKernels kernels) {
     JobConfig job = model.job();
-    return (GEMM.isPresent() || OpenBlas.hasSgemm()) && StepRule.FusedVae.supports(model) && job.hidden().size() == 1
-        && job.activation() == JobConfig.Activation.relu && kernels.kind() == TrainingKernels.Kind.NATIVE
+    return (GEMM.isPresent() || OpenBlas.hasSgemm())
+        && StepRule.FusedVae.supports(model)
+        && job.hidden().size() == 1
+        && job.activation() == JobConfig.Activation.relu
+        && kernels.kind() == TrainingKernels.Kind.NATIVE
         && optimizer.stepsWithGradients();
   }
 
   /**
-   * @param threads the cores the step may use: with two or more, Adam and large BCE passes run on a helper
-   *     thread too ({@link SplitWork}), started here, on the trainer thread
+   * @param threads the cores the step may use: with two or more, Adam and large BCE passes run on a
+   *     helper thread too ({@link SplitWork}), started here, on the trainer thread
    */
   MlpVaeStep(MlpVae model, Optim optimizer, TrainingKernels kernels, int maxBatch, int threads) {
     this(model, optimizer, kernels, maxBatch, threads, GemmBackend.best());
@@ -109,7 +129,13 @@ final class MlpVaeStep implements StepRule {
    *
    * @throws IllegalStateException when {@code backend} cannot run here, saying why
    */
-  MlpVaeStep(MlpVae model, Optim optimizer, TrainingKernels kernels, int maxBatch, int threads, GemmBackend backend) {
+  MlpVaeStep(
+      MlpVae model,
+      Optim optimizer,
+      TrainingKernels kernels,
+      int maxBatch,
+      int threads,
+      GemmBackend backend) {
     String unavailable = backend.unavailableReason();
     if (unavailable != null) {
       throw new IllegalStateException(unavailable);
@@ -127,15 +153,25 @@ final class MlpVaeStep implements StepRule {
     this.maxBatch = maxBatch;
     StringTensorDict named = model.named_parameters();
     parameters = model.parameters();
-    String[] names = {"encoder.linear0.weight", "encoder.linear0.bias", "mu.weight", "mu.bias", "logvar.weight",
-        "logvar.bias", "decoder.linear0.weight", "decoder.linear0.bias", "decoder.linear1.weight",
-        "decoder.linear1.bias"};
+    String[] names = {
+      "encoder.linear0.weight",
+      "encoder.linear0.bias",
+      "mu.weight",
+      "mu.bias",
+      "logvar.weight",
+      "logvar.bias",
+      "decoder.linear0.weight",
+      "decoder.linear0.bias",
+      "decoder.linear1.weight",
+      "decoder.linear1.bias"
+    };
     Map<String, Integer> order = new HashMap<>();
     for (long i = 0; i < named.size(); i++) {
       order.put(named.get(i).key().getString(), (int) i);
     }
     if (named.size() != names.length || model.parameters().size() != names.length) {
-      throw new IllegalArgumentException("expected the 10 parameters of a one-hidden-layer VAE, got " + named.size());
+      throw new IllegalArgumentException(
+          "expected the 10 parameters of a one-hidden-layer VAE, got " + named.size());
     }
     params = new Tensor[names.length];
     bytes = new long[names.length];
@@ -147,7 +183,8 @@ final class MlpVaeStep implements StepRule {
       if (at == null) {
         throw new IllegalArgumentException("the model has no parameter " + names[k]);
       }
-      params[k] = parameters.get(at); // parameters() and named_parameters() list them in the same order
+      params[k] =
+          parameters.get(at); // parameters() and named_parameters() list them in the same order
       if (!params[k].is_contiguous() || !TensorData.isFloat(params[k])) {
         throw new IllegalArgumentException(names[k] + " is not a contiguous float tensor");
       }
@@ -185,10 +222,19 @@ final class MlpVaeStep implements StepRule {
     }
     Tensor input = x.is_contiguous() ? x : x.contiguous();
     MemorySegment xs = TensorData.segment(input);
-    MemorySegment w1 = p(0), b1 = p(1), wMu = p(2), bMu = p(3), wLv = p(4), bLv = p(5), w3 = p(6), b3 = p(7),
-        w4 = p(8), b4 = p(9);
+    MemorySegment w1 = p(0),
+        b1 = p(1),
+        wMu = p(2),
+        bMu = p(3),
+        wLv = p(4),
+        bLv = p(5),
+        w3 = p(6),
+        b3 = p(7),
+        w4 = p(8),
+        b4 = p(9);
     int d = pixels, h = hidden, l = latent;
-    // Forward: h1 = relu(x W1ᵀ + b1), μ and log σ² from h1, z = μ + ε σ, h3 = relu(z W3ᵀ + b3), logits.
+    // Forward: h1 = relu(x W1ᵀ + b1), μ and log σ² from h1, z = μ + ε σ, h3 = relu(z W3ᵀ + b3),
+    // logits.
     gemm(NO_TRANS, TRANS, b, h, d, xs, d, w1, d, 0, h1, h);
     kernels.biasAct(h1, b1, b, h, true);
     gemm(NO_TRANS, TRANS, b, l, h, h1, h, wMu, h, 0, mu, l);
@@ -207,7 +253,9 @@ final class MlpVaeStep implements StepRule {
     boolean sum = model.job().reduction() == JobConfig.Reduction.sum;
     long n = (long) b * d;
     double divisor = sum ? b : (double) n;
-    double recon = StepRule.checked("recon", bce(logits, xs, b, d, (float) (1 / divisor), gradLogits) / divisor);
+    double recon =
+        StepRule.checked(
+            "recon", bce(logits, xs, b, d, (float) (1 / divisor), gradLogits) / divisor);
     // Backward, decoder first.
     gemm(TRANS, NO_TRANS, d, h, b, gradLogits, d, h3, h, 0, g[8], h);
     kernels.reluGradColsum(gradLogits, null, b, d, g[9]);
@@ -216,8 +264,20 @@ final class MlpVaeStep implements StepRule {
     gemm(TRANS, NO_TRANS, h, l, b, gradH3, h, z, l, 0, g[6], l);
     gemm(NO_TRANS, NO_TRANS, b, l, h, gradH3, h, w3, l, 0, gradZ, l);
     double klDivisor = sum ? b : (double) b * l;
-    double kl = StepRule.checked("kl", kernels.vaeLatentBackward(gradZ, mu, logVar, e, std, (long) b * l,
-        (float) (beta / klDivisor), gradMu, gradLogVar) / klDivisor);
+    double kl =
+        StepRule.checked(
+            "kl",
+            kernels.vaeLatentBackward(
+                    gradZ,
+                    mu,
+                    logVar,
+                    e,
+                    std,
+                    (long) b * l,
+                    (float) (beta / klDivisor),
+                    gradMu,
+                    gradLogVar)
+                / klDivisor);
     gemm(TRANS, NO_TRANS, l, h, b, gradMu, l, h1, h, 0, g[2], h);
     kernels.reluGradColsum(gradMu, null, b, l, g[3]);
     gemm(TRANS, NO_TRANS, l, h, b, gradLogVar, l, h1, h, 0, g[4], h);
@@ -240,19 +300,27 @@ final class MlpVaeStep implements StepRule {
 
   /** Rows per chunk of the split BCE pass: 16 images, 12,544 values. */
   private static final int BCE_ROWS = 16;
+
   /**
-   * The fewest rows worth splitting. A 128-image training batch is not: since the kernel went 16 wide it
-   * takes about 90 µs, and waking the helper ate the gain (93 µs on one thread, 97 µs split, loaded
-   * machine). A 500-image test batch is: the test pass took 52-58 ms split against 54-62 ms.
+   * The fewest rows worth splitting. A 128-image training batch is not: since the kernel went 16
+   * wide it takes about 90 µs, and waking the helper ate the gain (93 µs on one thread, 97 µs
+   * split, loaded machine). A 500-image test batch is: the test pass took 52-58 ms split against
+   * 54-62 ms.
    */
   static final int BCE_SPLIT_ROWS = 256;
 
   /**
-   * {@link TrainingKernels#bceWithLogits} over {@code rows} rows of {@code cols}, split by rows between this
-   * thread and the helper when there is one and the batch has at least {@link #BCE_SPLIT_ROWS} rows. Chunk
-   * sums are added in chunk order, so the loss does not depend on which thread ran which chunk.
+   * {@link TrainingKernels#bceWithLogits} over {@code rows} rows of {@code cols}, split by rows
+   * between this thread and the helper when there is one and the batch has at least {@link
+   * #BCE_SPLIT_ROWS} rows. Chunk sums are added in chunk order, so the loss does not depend on
+   * which thread ran which chunk.
    */
-  private double bce(MemorySegment logits, MemorySegment target, int rows, int cols, float gradScale,
+  private double bce(
+      MemorySegment logits,
+      MemorySegment target,
+      int rows,
+      int cols,
+      float gradScale,
       MemorySegment grad) {
     if (work == null || rows < BCE_SPLIT_ROWS) {
       return kernels.bceWithLogits(logits, target, (long) rows * cols, gradScale, grad);
@@ -260,14 +328,21 @@ final class MlpVaeStep implements StepRule {
     int chunks = (rows + BCE_ROWS - 1) / BCE_ROWS;
     double[] sums = new double[chunks];
     long rowBytes = 4L * cols;
-    work.forEach(chunks, c -> {
-      int first = c * BCE_ROWS;
-      int count = Math.min(BCE_ROWS, rows - first);
-      long offset = first * rowBytes;
-      long bytes = count * rowBytes;
-      sums[c] = kernels.bceWithLogits(logits.asSlice(offset, bytes), target.asSlice(offset, bytes),
-          (long) count * cols, gradScale, grad.asSlice(offset, bytes));
-    });
+    work.forEach(
+        chunks,
+        c -> {
+          int first = c * BCE_ROWS;
+          int count = Math.min(BCE_ROWS, rows - first);
+          long offset = first * rowBytes;
+          long bytes = count * rowBytes;
+          sums[c] =
+              kernels.bceWithLogits(
+                  logits.asSlice(offset, bytes),
+                  target.asSlice(offset, bytes),
+                  (long) count * cols,
+                  gradScale,
+                  grad.asSlice(offset, bytes));
+        });
     double sum = 0;
     for (double part : sums) {
       sum += part;
@@ -284,21 +359,35 @@ final class MlpVaeStep implements StepRule {
   }
 
   /**
-   * Parameter k's memory, looked up at each step: loading a checkpoint replaces a parameter's storage
-   * ({@code set_}), so an address taken before it would be stale.
+   * Parameter k's memory, looked up at each step: loading a checkpoint replaces a parameter's
+   * storage ({@code set_}), so an address taken before it would be stale.
    */
   private MemorySegment p(int k) {
     return MemorySegment.ofAddress(params[k].data_ptr().address()).reinterpret(bytes[k]);
   }
 
   /**
-   * {@link #gemm} on one OpenBLAS thread: the 128×400 GEMMs with an inner dimension of 20 (z to h3, and
-   * back from μ and log σ² to h1) took 53 µs on two threads against 25 µs on one, where splitting them
-   * costs more than it saves. OpenBLAS's count is a plain store, set back right after.
+   * {@link #gemm} on one OpenBLAS thread: the 128×400 GEMMs with an inner dimension of 20 (z to h3,
+   * and back from μ and log σ² to h1) took 53 µs on two threads against 25 µs on one, where
+   * splitting them costs more than it saves. OpenBLAS's count is a plain store, set back right
+   * after.
    */
-  private void gemmOneThread(int transA, int transB, int m, int n, int k, MemorySegment a, int lda, MemorySegment b,
-      int ldb, float beta, MemorySegment c, int ldc) {
-    if (threads <= 1 || !OpenBlas.canSetThreads() || backend == GemmBackend.LSGEMM) { // lsgemm keeps products this small on one thread
+  private void gemmOneThread(
+      int transA,
+      int transB,
+      int m,
+      int n,
+      int k,
+      MemorySegment a,
+      int lda,
+      MemorySegment b,
+      int ldb,
+      float beta,
+      MemorySegment c,
+      int ldc) {
+    if (threads <= 1
+        || !OpenBlas.canSetThreads()
+        || backend == GemmBackend.LSGEMM) { // lsgemm keeps products this small on one thread
       gemm(transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc);
       return;
     }
@@ -311,8 +400,19 @@ final class MlpVaeStep implements StepRule {
   }
 
   /** C = α op(A) op(B) + β C, row-major, with α = 1. */
-  private void gemm(int transA, int transB, int m, int n, int k, MemorySegment a, int lda, MemorySegment b,
-      int ldb, float beta, MemorySegment c, int ldc) {
+  private void gemm(
+      int transA,
+      int transB,
+      int m,
+      int n,
+      int k,
+      MemorySegment a,
+      int lda,
+      MemorySegment b,
+      int ldb,
+      float beta,
+      MemorySegment c,
+      int ldc) {
     if (backend == GemmBackend.LSGEMM) {
       GEMM.get().sgemm(transA == TRANS, transB == TRANS, m, n, k, a, lda, b, ldb, beta, c, ldc);
       return;
@@ -321,24 +421,36 @@ final class MlpVaeStep implements StepRule {
   }
 
   /** Forward-only buffers of the test pass: the activations of {@code rows} images. */
-  private record TestBuffers(MemorySegment h1, MemorySegment mu, MemorySegment logVar, MemorySegment std,
-      MemorySegment z, MemorySegment h3, MemorySegment logits, MemorySegment scratch) {
+  private record TestBuffers(
+      MemorySegment h1,
+      MemorySegment mu,
+      MemorySegment logVar,
+      MemorySegment std,
+      MemorySegment z,
+      MemorySegment h3,
+      MemorySegment logits,
+      MemorySegment scratch) {
 
     static TestBuffers of(int rows, int pixels, int hidden, int latent) {
       Arena arena = Arena.ofAuto();
-      return new TestBuffers(floats(arena, (long) rows * hidden),
-          floats(arena, (long) rows * latent), floats(arena, (long) rows * latent), floats(arena, (long) rows * latent),
-          floats(arena, (long) rows * latent), floats(arena, (long) rows * hidden), floats(arena, (long) rows * pixels),
+      return new TestBuffers(
+          floats(arena, (long) rows * hidden),
+          floats(arena, (long) rows * latent),
+          floats(arena, (long) rows * latent),
+          floats(arena, (long) rows * latent),
+          floats(arena, (long) rows * latent),
+          floats(arena, (long) rows * hidden),
+          floats(arena, (long) rows * pixels),
           floats(arena, (long) rows * pixels));
     }
   }
 
   /**
-   * The test loss of one batch, the forward half of {@link #step} with the same draws as the model's own
-   * {@code losses} (ε from {@code normal_} on a {@code [rows, latent]} tensor, as {@code randn_like}): the
-   * libtorch forward of a 500-image test batch is a dozen dispatched ops and their temporaries, and a 10k-image
-   * test pass took 104 ms that way against 62 ms here (StepBenchmark). Free bits change the objective: those
-   * batches take the model's path.
+   * The test loss of one batch, the forward half of {@link #step} with the same draws as the
+   * model's own {@code losses} (ε from {@code normal_} on a {@code [rows, latent]} tensor, as
+   * {@code randn_like}): the libtorch forward of a 500-image test batch is a dozen dispatched ops
+   * and their temporaries, and a 10k-image test pass took 104 ms that way against 62 ms here
+   * (StepBenchmark). Free bits change the objective: those batches take the model's path.
    */
   @Override
   public Optional<TestBatch> test(Tensor x, double beta, double freeBits) {
@@ -360,7 +472,8 @@ final class MlpVaeStep implements StepRule {
     kernels.biasAct(t.mu(), p(3), b, l, false);
     gemm(NO_TRANS, TRANS, b, l, h, t.h1(), h, p(4), h, 0, t.logVar(), l);
     kernels.biasAct(t.logVar(), p(5), b, l, false);
-    // In the caller's PointerScope: a tensor kept across test passes would be freed with the first one's scope.
+    // In the caller's PointerScope: a tensor kept across test passes would be freed with the first
+    // one's scope.
     Tensor noise = torch.empty(b, l);
     noise.normal_();
     kernels.vaeSample(t.mu(), t.logVar(), TensorData.segment(noise), (long) b * l, t.z(), t.std());
@@ -383,7 +496,10 @@ final class MlpVaeStep implements StepRule {
     return Optional.of(new TestBatch(recon + beta * kl, means, logVars));
   }
 
-  /** The noise the last step drew for its first {@code rows} images (tests: the same ε for a reference). */
+  /**
+   * The noise the last step drew for its first {@code rows} images (tests: the same ε for a
+   * reference).
+   */
   Tensor noise(int rows) {
     return eps.narrow(0, 0, rows);
   }

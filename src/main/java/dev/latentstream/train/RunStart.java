@@ -5,9 +5,9 @@ import java.util.List;
 
 /**
  * What a run is about to do. {@code startStep}/{@code startEpoch} are non-zero after a resume;
- * {@code resumeNote} is null unless the resume had to fall back (to the previous checkpoint), and then
- * says so. {@code engine} is the engine the run computes with, {@code libtorch} or {@code native} (never {@code
- * auto}: what {@code auto} chose).
+ * {@code resumeNote} is null unless the resume had to fall back (to the previous checkpoint), and
+ * then says so. {@code engine} is the engine the run computes with, {@code libtorch} or {@code
+ * native} (never {@code auto}: what {@code auto} chose).
  */
 public record RunStart(
     JobConfig job,

@@ -1,12 +1,18 @@
 package dev.latentstream.train;
 
 /**
- * How a run ended. {@code error} is non-null only for {@link Status#FAILED}; {@code testLoss} is NaN
- * when no epoch completed. {@code iwae} is the importance-weighted bound on log p(x) over the test set
- * in nats per image, with the job's {@code iwaeSamples} samples, measured after the final epoch of a
- * completed VAE run (NaN otherwise).
+ * How a run ended. {@code error} is non-null only for {@link Status#FAILED}; {@code testLoss} is
+ * NaN when no epoch completed. {@code iwae} is the importance-weighted bound on log p(x) over the
+ * test set in nats per image, with the job's {@code iwaeSamples} samples, measured after the final
+ * epoch of a completed VAE run (NaN otherwise).
  */
-public record RunSummary(Status status, int epochs, long steps, double testLoss, double secondsPerEpoch, String error,
+public record RunSummary(
+    Status status,
+    int epochs,
+    long steps,
+    double testLoss,
+    double secondsPerEpoch,
+    String error,
     double iwae) {
 
   public enum Status {
@@ -16,7 +22,13 @@ public record RunSummary(Status status, int epochs, long steps, double testLoss,
   }
 
   /** A summary without an IWAE bound. */
-  public RunSummary(Status status, int epochs, long steps, double testLoss, double secondsPerEpoch, String error) {
+  public RunSummary(
+      Status status,
+      int epochs,
+      long steps,
+      double testLoss,
+      double secondsPerEpoch,
+      String error) {
     this(status, epochs, steps, testLoss, secondsPerEpoch, error, Double.NaN);
   }
 

@@ -3,8 +3,8 @@ package dev.latentstream.train;
 import java.util.Map;
 
 /**
- * One optimisation step. {@code terms} keeps the model's loss terms in a stable order, each per image
- * (for example {@code recon}, {@code kl}, {@code loss}; the adversarial autoencoder reports
+ * One optimisation step. {@code terms} keeps the model's loss terms in a stable order, each per
+ * image (for example {@code recon}, {@code kl}, {@code loss}; the adversarial autoencoder reports
  * {@code recon}, {@code disc}, {@code gen}).
  */
 public record StepMetrics(

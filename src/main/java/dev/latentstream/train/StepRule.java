@@ -2,10 +2,10 @@ package dev.latentstream.train;
 
 import static org.bytedeco.pytorch.global.torch.randn;
 
+import dev.latentstream.config.JobConfig;
 import dev.latentstream.model.AdversarialAutoencoder;
 import dev.latentstream.model.Autoencoder;
 import dev.latentstream.model.Losses;
-import dev.latentstream.config.JobConfig;
 import dev.latentstream.model.MlpAutoencoder;
 import dev.latentstream.model.MlpVae;
 import dev.latentstream.model.TensorData;
@@ -22,26 +22,26 @@ import java.util.Optional;
 import org.bytedeco.pytorch.BoolOptional;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
-import org.bytedeco.pytorch.TensorOptions;
 
 /**
- * One optimisation step on one batch. Runs inside the trainer's per-step {@code PointerScope}. Every
- * loss is checked before its optimiser steps, so a NaN never reaches the weights.
+ * One optimisation step on one batch. Runs inside the trainer's per-step {@code PointerScope}.
+ * Every loss is checked before its optimiser steps, so a NaN never reaches the weights.
  */
 interface StepRule {
 
   /**
-   * Trains on {@code x} ({@code [batch, pixels]}, clean) and returns the loss terms per image; {@code beta}
-   * and {@code freeBits} shape the KL term of variational models.
+   * Trains on {@code x} ({@code [batch, pixels]}, clean) and returns the loss terms per image;
+   * {@code beta} and {@code freeBits} shape the KL term of variational models.
    */
   Map<String, Double> step(Tensor x, double beta, double freeBits);
 
   /**
-   * The test loss of one batch ({@code [batch, pixels]}, clean) per image, with the posterior means and
-   * log-variances, when this rule computes it with kernels of its own; empty when the model's libtorch
-   * forward ({@code losses}) is the way, as for every rule but {@link MlpVaeStep}.
+   * The test loss of one batch ({@code [batch, pixels]}, clean) per image, with the posterior means
+   * and log-variances, when this rule computes it with kernels of its own; empty when the model's
+   * libtorch forward ({@code losses}) is the way, as for every rule but {@link MlpVaeStep}.
    */
   default Optional<TestBatch> test(Tensor x, double beta, double freeBits) {
     return Optional.empty();
@@ -56,7 +56,10 @@ interface StepRule {
   /** The optimisers that follow the {@code lr} live setting. */
   List<Optim> tunable();
 
-  /** Ends what the rule started (the hand-written step's helper thread); the optimisers are closed apart. */
+  /**
+   * Ends what the rule started (the hand-written step's helper thread); the optimisers are closed
+   * apart.
+   */
   default void close() {}
 
   static StepRule forModel(Autoencoder model) {
@@ -65,11 +68,12 @@ interface StepRule {
 
   /**
    * The step for {@code model} on its job's engine, which may use {@code threads} cores for its own
-   * elementwise work: on {@code libtorch} autograd and libtorch's optimisers; on {@code native} and {@code auto}
-   * the hand-written step, loss or optimiser wherever one applies ({@link #engine()} says which ran).
+   * elementwise work: on {@code libtorch} autograd and libtorch's optimisers; on {@code native} and
+   * {@code auto} the hand-written step, loss or optimiser wherever one applies ({@link #engine()}
+   * says which ran).
    *
-   * @throws IllegalArgumentException when the engine is {@code native} and no hand-written kernel applies,
-   *     naming the reason
+   * @throws IllegalArgumentException when the engine is {@code native} and no hand-written kernel
+   *     applies, naming the reason
    */
   static StepRule forModel(Autoencoder model, int threads) {
     var job = model.job();
@@ -77,16 +81,25 @@ interface StepRule {
     if (engine == JobConfig.Engine.NATIVE) {
       String refusal = nativeRefusal(model);
       if (refusal != null) {
-        throw new IllegalArgumentException("engine \"native\" cannot run this job: " + refusal
-            + " (use engine libtorch or auto)");
+        throw new IllegalArgumentException(
+            "engine \"native\" cannot run this job: " + refusal + " (use engine libtorch or auto)");
       }
     }
     if (model instanceof AdversarialAutoencoder aae) {
-      Optim recon = Optimizers.create(job.optimizer(),
-          Optimizers.concat(aae.encoderModule().parameters(), aae.decoderModule().parameters()), job.lr(), engine);
-      Optim disc = Optimizers.create(job.optimizer(), aae.discriminatorModule().parameters(),
-          job.discriminator().lr(), engine);
-      Optim gen = Optimizers.create(job.optimizer(), aae.encoderModule().parameters(), job.lr(), engine);
+      Optim recon =
+          Optimizers.create(
+              job.optimizer(),
+              Optimizers.concat(aae.encoderModule().parameters(), aae.decoderModule().parameters()),
+              job.lr(),
+              engine);
+      Optim disc =
+          Optimizers.create(
+              job.optimizer(),
+              aae.discriminatorModule().parameters(),
+              job.discriminator().lr(),
+              engine);
+      Optim gen =
+          Optimizers.create(job.optimizer(), aae.encoderModule().parameters(), job.lr(), engine);
       return new Adversarial(aae, recon, disc, gen);
     }
     Optim optimizer = Optimizers.create(job.optimizer(), model.parameters(), job.lr(), engine);
@@ -104,8 +117,8 @@ interface StepRule {
   }
 
   /**
-   * Why the native engine cannot run {@code model}'s job, or null when some hand-written kernel applies: the
-   * MLP VAE's fused BCE and KL step (CPU, bce loss) or the fused Adam (CPU, adam).
+   * Why the native engine cannot run {@code model}'s job, or null when some hand-written kernel
+   * applies: the MLP VAE's fused BCE and KL step (CPU, bce loss) or the fused Adam (CPU, adam).
    */
   static String nativeRefusal(Autoencoder model) {
     JobConfig job = model.job();
@@ -119,13 +132,22 @@ interface StepRule {
       return null;
     }
     return "the hand-written kernels are the VAE's bce step and the Adam optimiser, and this job is "
-        + job.model().wireName() + " with " + job.optimizer() + " and loss " + job.loss();
+        + job.model().wireName()
+        + " with "
+        + job.optimizer()
+        + " and loss "
+        + job.loss();
   }
 
-  /** The engine this rule computes with: {@code native} when any hand-written kernel takes part, else {@code libtorch}. */
+  /**
+   * The engine this rule computes with: {@code native} when any hand-written kernel takes part,
+   * else {@code libtorch}.
+   */
   default JobConfig.Engine engine() {
-    boolean hand = this instanceof MlpVaeStep || this instanceof FusedVae
-        || optimizers().stream().anyMatch(Optimizers::isNative);
+    boolean hand =
+        this instanceof MlpVaeStep
+            || this instanceof FusedVae
+            || optimizers().stream().anyMatch(Optimizers::isNative);
     return hand ? JobConfig.Engine.NATIVE : JobConfig.Engine.LIBTORCH;
   }
 
@@ -168,15 +190,17 @@ interface StepRule {
 
   /**
    * The VAE step with the reconstruction loss and its gradient done in one native pass ({@code
-   * lsf_bce_logits}) over the decoder's logits, fed to backward together with the KL term: libtorch's
-   * BCE-with-logits makes one pass for the loss and another, after a chain of autograd nodes, for the
-   * gradient. Same objective and same random draws as {@link Standard}, so the two give the same run.
+   * lsf_bce_logits}) over the decoder's logits, fed to backward together with the KL term:
+   * libtorch's BCE-with-logits makes one pass for the loss and another, after a chain of autograd
+   * nodes, for the gradient. Same objective and same random draws as {@link Standard}, so the two
+   * give the same run.
    */
   record FusedVae(Autoencoder model, Optim optimizer, TrainingKernels kernels) implements StepRule {
 
     /** The MLP VAE on the CPU, trained with the bce loss. */
     static boolean supports(Autoencoder model) {
-      return model instanceof MlpVae && model.job().loss() == JobConfig.ReconLoss.bce
+      return model instanceof MlpVae
+          && model.job().loss() == JobConfig.ReconLoss.bce
           && Devices.resolve(model.job().device()).is_cpu();
     }
 
@@ -190,8 +214,14 @@ interface StepRule {
       long n = values.numel();
       double divisor = model.job().reduction() == JobConfig.Reduction.sum ? batch : (double) n;
       Tensor grad = torch.empty_like(values);
-      double recon = kernels.bceWithLogits(TensorData.segment(values), TensorData.segment(target), n,
-          (float) (1 / divisor), TensorData.segment(grad)) / divisor;
+      double recon =
+          kernels.bceWithLogits(
+                  TensorData.segment(values),
+                  TensorData.segment(target),
+                  n,
+                  (float) (1 / divisor),
+                  TensorData.segment(grad))
+              / divisor;
       if (!Double.isFinite(recon)) {
         throw new TrainingDiverged("loss term 'recon' became " + recon);
       }
@@ -201,23 +231,34 @@ interface StepRule {
       if (freeBits > 0) {
         // Free bits clamp each dimension's batch-mean KL: left to libtorch's autograd.
         Tensor kl = Losses.kl(e.mean(), e.logVar(), model.job().reduction());
-        Tensor optimised = Losses.freeBitsKl(e.mean(), e.logVar(), freeBits, model.job().reduction());
+        Tensor optimised =
+            Losses.freeBitsKl(e.mean(), e.logVar(), freeBits, model.job().reduction());
         klValue = checked("kl", kl);
         optimisedKl = checked("kl", optimised);
         TensorVector roots = new TensorVector(values, optimised);
-        TensorVector grads = new TensorVector(grad, torch.ones_like(optimised).mul(new Scalar(beta)));
+        TensorVector grads =
+            new TensorVector(grad, torch.ones_like(optimised).mul(new Scalar(beta)));
         torch.backward(roots, grads, new BoolOptional(), false, new TensorVector());
       } else {
-        // The KL term and its gradients with respect to μ and log σ² in one pass here, fed to backward
+        // The KL term and its gradients with respect to μ and log σ² in one pass here, fed to
+        // backward
         // beside the logits' gradient: autograd's chain for the KL would be about 16 small ops.
         Tensor mu = e.mean().is_contiguous() ? e.mean() : e.mean().contiguous();
         Tensor logVar = e.logVar().is_contiguous() ? e.logVar() : e.logVar().contiguous();
         long dims = mu.numel() / batch;
-        double klDivisor = model.job().reduction() == JobConfig.Reduction.sum ? batch : (double) batch * dims;
+        double klDivisor =
+            model.job().reduction() == JobConfig.Reduction.sum ? batch : (double) batch * dims;
         Tensor gradMu = torch.empty_like(mu);
         Tensor gradLogVar = torch.empty_like(logVar);
-        klValue = klAndGradients(TensorData.segment(mu), TensorData.segment(logVar), mu.numel(), beta / klDivisor,
-            TensorData.segment(gradMu), TensorData.segment(gradLogVar)) / klDivisor;
+        klValue =
+            klAndGradients(
+                    TensorData.segment(mu),
+                    TensorData.segment(logVar),
+                    mu.numel(),
+                    beta / klDivisor,
+                    TensorData.segment(gradMu),
+                    TensorData.segment(gradLogVar))
+                / klDivisor;
         if (!Double.isFinite(klValue)) {
           throw new TrainingDiverged("loss term 'kl' became " + klValue);
         }
@@ -236,10 +277,15 @@ interface StepRule {
     }
 
     /**
-     * KL(q(z|x) || N(0, I)) summed over {@code n} values, -1/2 Σ(1 + log σ² − μ² − σ²), and its gradients
-     * times {@code scale}: ∂/∂μ = μ, ∂/∂log σ² = (σ² − 1) / 2.
+     * KL(q(z|x) || N(0, I)) summed over {@code n} values, -1/2 Σ(1 + log σ² − μ² − σ²), and its
+     * gradients times {@code scale}: ∂/∂μ = μ, ∂/∂log σ² = (σ² − 1) / 2.
      */
-    static double klAndGradients(MemorySegment mu, MemorySegment logVar, long n, double scale, MemorySegment gradMu,
+    static double klAndGradients(
+        MemorySegment mu,
+        MemorySegment logVar,
+        long n,
+        double scale,
+        MemorySegment gradMu,
         MemorySegment gradLogVar) {
       double sum = 0;
       for (long i = 0; i < n; i++) {
@@ -265,7 +311,8 @@ interface StepRule {
   }
 
   /** The adversarial autoencoder's three phases: reconstruction, discriminator, generator. */
-  record Adversarial(AdversarialAutoencoder model, Optim recon, Optim disc, Optim gen) implements StepRule {
+  record Adversarial(AdversarialAutoencoder model, Optim recon, Optim disc, Optim gen)
+      implements StepRule {
     @Override
     public Map<String, Double> step(Tensor x, double beta, double freeBits) {
       Losses r = model.losses(x, x, 0);
@@ -274,7 +321,8 @@ interface StepRule {
       r.total().backward();
       recon.step();
 
-      Tensor prior = randn(new long[] {x.size(0), model.latentDim()}, new TensorOptions(x.device()));
+      Tensor prior =
+          randn(new long[] {x.size(0), model.latentDim()}, new TensorOptions(x.device()));
       Tensor d = model.discriminatorLoss(prior, model.encode(x).mean());
       double discValue = checked("disc", d);
       disc.zeroGrad();

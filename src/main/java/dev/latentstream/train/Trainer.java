@@ -36,20 +36,18 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
-import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * The training loop: data, model, loss, train, test, repeat, reporting through one {@link
- * TrainingListener}. It imports nothing from Vert.x; the server and the headless CLI are two listeners
- * on this same loop. {@link #run} reads like PyTorch's {@code vae/main.py}: set up, then per epoch
- * {@link #train} and {@link #test}.
+ * TrainingListener}. It imports nothing from Vert.x; the server and the headless CLI are two
+ * listeners on this same loop. {@link #run} reads like PyTorch's {@code vae/main.py}: set up, then
+ * per epoch {@link #train} and {@link #test}.
  *
- * <p>Threads and ownership: {@link #run()} is called on a dedicated thread, which builds and owns every
- * libtorch object (model, optimisers, data tensors) and frees them before returning. Each step runs in
- * its own {@code PointerScope}. The control methods ({@link #pause}, {@link #resume}, {@link #stop},
- * {@link #set}, {@link #submit}) are thread-safe: they post to the trainer's {@link Mailbox}, which the
- * owner thread empties between steps.
+ * <p>Threads and ownership: {@link #run()} is called on a dedicated thread, which builds and owns
+ * every libtorch object (model, optimisers, data tensors) and frees them before returning. Each
+ * step runs in its own {@code PointerScope}. The control methods ({@link #pause}, {@link #resume},
+ * {@link #stop}, {@link #set}, {@link #submit}) are thread-safe: they post to the trainer's {@link
+ * Mailbox}, which the owner thread empties between steps.
  */
 public final class Trainer {
 
@@ -59,14 +57,17 @@ public final class Trainer {
 
   static final int SCAN_COUNT = LatentGeometry.SCAN_COUNT;
   static final int EVAL_BATCH = 500;
+
   /** Decoder rows per chunk of the IWAE bound: about 50 MB of logits for 28×28 images. */
   static final int IWAE_ROWS = 16_384;
 
   private final JobConfig job;
   private final Dataset data;
   private final CheckpointStore checkpoints;
+
   /** Cores for a job that does not set {@code threads}. */
   private volatile int cores = Math.max(1, Runtime.getRuntime().availableProcessors());
+
   private final FrameRenderer renderer;
   private final TrainingListener listener;
   private final boolean resume;
@@ -90,23 +91,38 @@ public final class Trainer {
   private LatentGeometry geometry;
   private Alarms alarms;
   private long step;
+
   /** Completed epochs. */
   private int epoch;
+
   private double lastTestLoss = Double.NaN;
   private String resumeNote;
-  /** Where in epoch {@code epoch + 1} a resumed run picks up; null at an epoch boundary. Used once. */
+
+  /**
+   * Where in epoch {@code epoch + 1} a resumed run picks up; null at an epoch boundary. Used once.
+   */
   private CheckpointStore.InEpoch resumeAt;
+
   /** The step of the newest checkpoint, saved or loaded: a stop there has nothing new to keep. */
   private long checkpointedStep;
-  /** When the newest checkpoint was taken (or the run set up): the clock for {@code checkpointEverySeconds}. */
+
+  /**
+   * When the newest checkpoint was taken (or the run set up): the clock for {@code
+   * checkpointEverySeconds}.
+   */
   private long checkpointedAt;
 
   /**
-   * @param checkpoints where epoch-end checkpoints go and, with {@code resume}, where the run continues
-   *     from (the run directory's {@code rundir.Checkpoint})
+   * @param checkpoints where epoch-end checkpoints go and, with {@code resume}, where the run
+   *     continues from (the run directory's {@code rundir.Checkpoint})
    */
-  public Trainer(JobConfig job, Dataset data, CheckpointStore checkpoints, FrameRenderer renderer,
-      TrainingListener listener, boolean resume) {
+  public Trainer(
+      JobConfig job,
+      Dataset data,
+      CheckpointStore checkpoints,
+      FrameRenderer renderer,
+      TrainingListener listener,
+      boolean resume) {
     this.job = job;
     this.data = data;
     this.checkpoints = checkpoints;
@@ -123,8 +139,8 @@ public final class Trainer {
   }
 
   /**
-   * The cores this run may use when its job does not say ({@code threads}); every core unless set. A server
-   * that also serves viewers leaves them one. Call before {@link #run}.
+   * The cores this run may use when its job does not say ({@code threads}); every core unless set.
+   * A server that also serves viewers leaves them one. Call before {@link #run}.
    */
   public void setCores(int cores) {
     if (cores < 1) {
@@ -144,8 +160,8 @@ public final class Trainer {
 
   /**
    * Stops after the current step and checkpoints the run there (with its place in the epoch), so a
-   * resumed run continues at the next step; the run ends with {@link RunSummary.Status#STOPPED}. A user's
-   * stop and a server shutdown are the same request: either may be followed by a resume.
+   * resumed run continues at the next step; the run ends with {@link RunSummary.Status#STOPPED}. A
+   * user's stop and a server shutdown are the same request: either may be followed by a resume.
    */
   public void stop() {
     mailbox.stop();
@@ -157,8 +173,8 @@ public final class Trainer {
 
   /**
    * What a headless run needs: frames and latent diagnostics only at epoch ends (what it writes),
-   * instead of every {@code frameEverySteps} / {@code diagnosticsEverySteps} steps, and no frames before
-   * the first step. Unlike {@link #set}, this is not recorded as a live change.
+   * instead of every {@code frameEverySteps} / {@code diagnosticsEverySteps} steps, and no frames
+   * before the first step. Unlike {@link #set}, this is not recorded as a live change.
    */
   public void framesAtEpochEndsOnly() {
     headless = true;
@@ -169,8 +185,8 @@ public final class Trainer {
   /**
    * Changes a live setting ({@link LiveSettings#KEYS}) before the next step.
    *
-   * @throws IllegalArgumentException naming the key when it is unknown, does not apply to this model or
-   *     the value is out of range
+   * @throws IllegalArgumentException naming the key when it is unknown, does not apply to this
+   *     model or the value is out of range
    */
   public void set(String key, double value) {
     settings.validate(key, value);
@@ -179,11 +195,11 @@ public final class Trainer {
 
   /**
    * Rations interactive requests ({@link #submit}): at most {@code maxQueued} waiting, and at most
-   * {@code msPerSecond} of the trainer thread's time per second for all of them together. Defaults: 32
-   * and 100 ms. Callable from any thread, at any time.
+   * {@code msPerSecond} of the trainer thread's time per second for all of them together. Defaults:
+   * 32 and 100 ms. Callable from any thread, at any time.
    *
-   * @throws IllegalArgumentException when {@code maxQueued} is not from 1 to 10000 or {@code msPerSecond}
-   *     not from 1 to 1000
+   * @throws IllegalArgumentException when {@code maxQueued} is not from 1 to 10000 or {@code
+   *     msPerSecond} not from 1 to 1000
    */
   public void setInteractiveBudget(int maxQueued, int msPerSecond) {
     mailbox.setBudget(maxQueued, msPerSecond);
@@ -191,15 +207,18 @@ public final class Trainer {
 
   /**
    * Runs {@code request} against the live model on the trainer thread, between steps (also while
-   * paused). The future fails with a {@link BusyException} at once when the interactive budget is spent
-   * or its queue full (see {@link #setInteractiveBudget}), and otherwise when the run has ended or the
-   * request throws.
+   * paused). The future fails with a {@link BusyException} at once when the interactive budget is
+   * spent or its queue full (see {@link #setInteractiveBudget}), and otherwise when the run has
+   * ended or the request throws.
    */
   public <T> CompletableFuture<T> submit(Function<LiveModel, T> request) {
     return mailbox.submit(request);
   }
 
-  /** Trains to the end, a stop request or a failure. Call once, on the thread that is to own the tensors. */
+  /**
+   * Trains to the end, a stop request or a failure. Call once, on the thread that is to own the
+   * tensors.
+   */
   public RunSummary run() {
     if (!started.compareAndSet(false, true)) {
       throw new IllegalStateException("a Trainer runs once");
@@ -211,34 +230,70 @@ public final class Trainer {
       firstEpoch = setUp();
       checkpointedAt = System.nanoTime();
       int batches = (data.train().count() + job.batchSize() - 1) / job.batchSize();
-      listener.onStart(new RunStart(job, Devices.name(device), rule.engine(), step, epoch, batches, data.train().count(),
-          data.test().count(), data.classNames(), lossTerms(), resumeNote));
+      listener.onStart(
+          new RunStart(
+              job,
+              Devices.name(device),
+              rule.engine(),
+              step,
+              epoch,
+              batches,
+              data.train().count(),
+              data.test().count(),
+              data.classNames(),
+              lossTerms(),
+              resumeNote));
       tick(!headless, !headless && settings.diagnosticsEverySteps() > 0);
       summary = null;
       while (epoch < job.epochs() && summary == null) {
         // A resumed epoch counts the seconds it had already trained before the stop.
-        long epochStart = System.nanoTime() - (resumeAt == null ? 0 : (long) (resumeAt.seconds() * 1e9));
+        long epochStart =
+            System.nanoTime() - (resumeAt == null ? 0 : (long) (resumeAt.seconds() * 1e9));
         Map<String, Double> trainTerms = train(epoch + 1, batches);
         if (trainTerms != null) {
           test(epoch + 1, trainTerms, epochStart);
         } else {
-          summary = new RunSummary(RunSummary.Status.STOPPED, epoch, step, lastTestLoss,
-              secondsPerEpoch(t0, firstEpoch), null);
+          summary =
+              new RunSummary(
+                  RunSummary.Status.STOPPED,
+                  epoch,
+                  step,
+                  lastTestLoss,
+                  secondsPerEpoch(t0, firstEpoch),
+                  null);
         }
       }
       if (summary == null) {
-        summary = new RunSummary(RunSummary.Status.COMPLETED, epoch, step, lastTestLoss,
-            secondsPerEpoch(t0, firstEpoch), null);
+        summary =
+            new RunSummary(
+                RunSummary.Status.COMPLETED,
+                epoch,
+                step,
+                lastTestLoss,
+                secondsPerEpoch(t0, firstEpoch),
+                null);
         if (Iwae.applies(job) && job.iwaeSamples() > 0) {
           summary = summary.withIwae(iwae(job.iwaeSamples()));
         }
       }
     } catch (RuntimeException e) {
-      String message = e instanceof TrainingDiverged
-          ? e.getMessage() + " at step " + step + " (epoch " + epoch + "); the last good checkpoint is kept"
-          : String.valueOf(e.getMessage());
-      summary = new RunSummary(RunSummary.Status.FAILED, epoch, step, lastTestLoss,
-          secondsPerEpoch(t0, firstEpoch), message);
+      String message =
+          e instanceof TrainingDiverged
+              ? e.getMessage()
+                  + " at step "
+                  + step
+                  + " (epoch "
+                  + epoch
+                  + "); the last good checkpoint is kept"
+              : String.valueOf(e.getMessage());
+      summary =
+          new RunSummary(
+              RunSummary.Status.FAILED,
+              epoch,
+              step,
+              lastTestLoss,
+              secondsPerEpoch(t0, firstEpoch),
+              message);
     } finally {
       mailbox.close();
       tearDown();
@@ -246,16 +301,27 @@ public final class Trainer {
     try {
       listener.onFinished(summary);
     } catch (RuntimeException e) {
-      // The run's own files could not be finished (a full disk): it failed, though the checkpoint stands.
+      // The run's own files could not be finished (a full disk): it failed, though the checkpoint
+      // stands.
       if (summary.status() != RunSummary.Status.FAILED) {
-        summary = new RunSummary(RunSummary.Status.FAILED, summary.epochs(), summary.steps(), summary.testLoss(),
-            summary.secondsPerEpoch(), String.valueOf(e.getMessage()), summary.iwae());
+        summary =
+            new RunSummary(
+                RunSummary.Status.FAILED,
+                summary.epochs(),
+                summary.steps(),
+                summary.testLoss(),
+                summary.secondsPerEpoch(),
+                String.valueOf(e.getMessage()),
+                summary.iwae());
       }
     }
     return summary;
   }
 
-  /** Data on the device, the model, its optimisers and, when resuming, the checkpoint; returns the first epoch. */
+  /**
+   * Data on the device, the model, its optimisers and, when resuming, the checkpoint; returns the
+   * first epoch.
+   */
   private int setUp() {
     Threads.Split threads = Threads.configure(job, cores);
     device = Devices.resolve(job.device());
@@ -279,8 +345,11 @@ public final class Trainer {
     for (int i = 0; i < testLabels.length; i++) {
       testLabels[i] = test.label(i);
     }
-    int classes = Math.max(data.classNames().size(), java.util.Arrays.stream(testLabels).max().orElse(0) + 1);
-    frames = new FrameMaker(renderer, device, data.classNames(), classes, train.rows(), train.cols(), priorNoise);
+    int classes =
+        Math.max(data.classNames().size(), java.util.Arrays.stream(testLabels).max().orElse(0) + 1);
+    frames =
+        new FrameMaker(
+            renderer, device, data.classNames(), classes, train.rows(), train.cols(), priorNoise);
     alarms = new Alarms(job.latent(), job.model().variational(), job.beta());
     if (resume) {
       CheckpointStore.Progress p = checkpoints.load(model, rule.optimizers());
@@ -289,20 +358,30 @@ public final class Trainer {
       resumeNote = p.note();
       resumeAt = p.inEpoch();
       checkpointedStep = step;
-      if (resumeAt != null && resumeAt.generator() != null && !GeneratorState.fits(resumeAt.generator())) {
-        // Another libtorch wrote it: the run can still go on, only not with the numbers it would have drawn.
-        resumeAt = new CheckpointStore.InEpoch(resumeAt.batches(), resumeAt.sums(), resumeAt.seconds(), null);
-        resumeNote = (resumeNote == null ? "" : resumeNote + "; ") + "the checkpoint's random-generator state does "
-            + "not fit this libtorch, so the rest of epoch " + (epoch + 1) + " draws other random numbers";
+      if (resumeAt != null
+          && resumeAt.generator() != null
+          && !GeneratorState.fits(resumeAt.generator())) {
+        // Another libtorch wrote it: the run can still go on, only not with the numbers it would
+        // have drawn.
+        resumeAt =
+            new CheckpointStore.InEpoch(
+                resumeAt.batches(), resumeAt.sums(), resumeAt.seconds(), null);
+        resumeNote =
+            (resumeNote == null ? "" : resumeNote + "; ")
+                + "the checkpoint's random-generator state does "
+                + "not fit this libtorch, so the rest of epoch "
+                + (epoch + 1)
+                + " draws other random numbers";
       }
     }
     return epoch;
   }
 
   /**
-   * One epoch of steps (train() in vae/main.py): returns the mean training terms per image, or null when a
-   * stop request ended the epoch early, after checkpointing the run at its place in the epoch. A run
-   * resumed from such a checkpoint continues the epoch at the next batch of the same permutation.
+   * One epoch of steps (train() in vae/main.py): returns the mean training terms per image, or null
+   * when a stop request ended the epoch early, after checkpointing the run at its place in the
+   * epoch. A run resumed from such a checkpoint continues the epoch at the next batch of the same
+   * permutation.
    */
   private Map<String, Double> train(int e, int batches) {
     CheckpointStore.InEpoch at = resumeAt;
@@ -317,12 +396,14 @@ public final class Trainer {
       first = Math.min(at.batches(), batches);
     }
     try (PointerScope epochScope = new PointerScope()) {
-      // Each epoch draws from its own seed, so a run resumed at an epoch boundary replays exactly, and one
+      // Each epoch draws from its own seed, so a run resumed at an epoch boundary replays exactly,
+      // and one
       // resumed inside an epoch rebuilds the same order of images.
       manual_seed(epochSeed(job.seed(), e));
       long[] order = TensorData.longs(randperm(n));
       if (at != null && at.generator() != null) {
-        // The draws the epoch's finished steps made: the rest of the epoch gets the numbers it would have got.
+        // The draws the epoch's finished steps made: the rest of the epoch gets the numbers it
+        // would have got.
         GeneratorState.restore(at.generator());
       }
       model.train(true);
@@ -342,16 +423,21 @@ public final class Trainer {
         step++;
         epoch = e - 1;
         double elapsed = (System.nanoTime() - start) / 1e9;
-        listener.onStep(new StepMetrics(step, e, b + 1, batches, terms, (from + size) / Math.max(elapsed, 1e-9),
-            elapsed));
+        listener.onStep(
+            new StepMetrics(
+                step, e, b + 1, batches, terms, (from + size) / Math.max(elapsed, 1e-9), elapsed));
         if (b + 1 < batches) {
           int frameEvery = settings.frameEverySteps();
           int diagnosticsEvery = settings.diagnosticsEverySteps();
-          tick(frameEvery > 0 && step % frameEvery == 0, diagnosticsEvery > 0 && step % diagnosticsEvery == 0);
-          // A node that dies loses at most this much training: another resumes from here (the epoch's end
+          tick(
+              frameEvery > 0 && step % frameEvery == 0,
+              diagnosticsEvery > 0 && step % diagnosticsEvery == 0);
+          // A node that dies loses at most this much training: another resumes from here (the
+          // epoch's end
           // checkpoints anyway).
           if (job.checkpointEverySeconds() > 0
-              && System.nanoTime() - checkpointedAt >= job.checkpointEverySeconds() * 1_000_000_000L) {
+              && System.nanoTime() - checkpointedAt
+                  >= job.checkpointEverySeconds() * 1_000_000_000L) {
             checkpointInEpoch(e, b + 1, sums, (System.nanoTime() - start) / 1e9);
           }
         }
@@ -362,8 +448,8 @@ public final class Trainer {
   }
 
   /**
-   * The end of an epoch (test() in vae/main.py): the test loss and the latent diagnostics over the test
-   * set, frames, alarms, the epoch's result, then the checkpoint.
+   * The end of an epoch (test() in vae/main.py): the test loss and the latent diagnostics over the
+   * test set, frames, alarms, the epoch's result, then the checkpoint.
    */
   private void test(int e, Map<String, Double> trainTerms, long epochStart) {
     long testStart = System.nanoTime();
@@ -373,29 +459,46 @@ public final class Trainer {
     emitFrames();
     listener.onDiagnostics(diagnostics);
     alarms.epochEnd(step, e, diagnostics, lastTestLoss).forEach(listener::onWarning);
-    // The epoch's files before its checkpoint: a run that fails between the two (a full disk) resumes from the
+    // The epoch's files before its checkpoint: a run that fails between the two (a full disk)
+    // resumes from the
     // checkpoint before, and rewrites them.
-    listener.onEpoch(new EpochResult(e, step, trainTerms, lastTestLoss, (System.nanoTime() - epochStart) / 1e9,
-        testSeconds));
+    listener.onEpoch(
+        new EpochResult(
+            e,
+            step,
+            trainTerms,
+            lastTestLoss,
+            (System.nanoTime() - epochStart) / 1e9,
+            testSeconds));
     listener.onCheckpointing(step);
-    checkpoints.save(model, rule.optimizers(),
+    checkpoints.save(
+        model,
+        rule.optimizers(),
         new CheckpointStore.Progress(job, epoch, step, data.train().rows(), data.train().cols()));
     checkpointedStep = step;
     checkpointedAt = System.nanoTime();
   }
 
   /**
-   * A stop (or {@code checkpointEverySeconds}) between two steps of epoch {@code e}, with {@code done} of its
-   * batches trained: the run is checkpointed at this step, with what it needs to finish the epoch as if it had
-   * not stopped.
+   * A stop (or {@code checkpointEverySeconds}) between two steps of epoch {@code e}, with {@code
+   * done} of its batches trained: the run is checkpointed at this step, with what it needs to
+   * finish the epoch as if it had not stopped.
    */
   private void checkpointInEpoch(int e, int done, Map<String, Double> sums, double seconds) {
     if (step == checkpointedStep || done == 0) {
       return;
     }
     listener.onCheckpointing(step);
-    checkpoints.save(model, rule.optimizers(), new CheckpointStore.Progress(job, e - 1, step, data.train().rows(),
-        data.train().cols(), new CheckpointStore.InEpoch(done, sums, seconds, GeneratorState.save())));
+    checkpoints.save(
+        model,
+        rule.optimizers(),
+        new CheckpointStore.Progress(
+            job,
+            e - 1,
+            step,
+            data.train().rows(),
+            data.train().cols(),
+            new CheckpointStore.InEpoch(done, sums, seconds, GeneratorState.save())));
     checkpointedStep = step;
     checkpointedAt = System.nanoTime();
   }
@@ -405,9 +508,9 @@ public final class Trainer {
   }
 
   /**
-   * The test loss per image ({@link #lastTestLoss}), defined as the training loss, over the whole test
-   * set; its codes become the latent geometry for the epoch-end frames and its posteriors the returned
-   * diagnostics.
+   * The test loss per image ({@link #lastTestLoss}), defined as the training loss, over the whole
+   * test set; its codes become the latent geometry for the epoch-end frames and its posteriors the
+   * returned diagnostics.
    */
   private Diagnostics evaluate(int e) {
     int n = data.test().count();
@@ -415,13 +518,15 @@ public final class Trainer {
     float[] codes = new float[n * d];
     LatentStats stats = new LatentStats(d, job.model().variational());
     double sum = 0;
-    try (NoGradGuard noGrad = new NoGradGuard(); PointerScope scope = new PointerScope()) {
+    try (NoGradGuard noGrad = new NoGradGuard();
+        PointerScope scope = new PointerScope()) {
       model.eval();
       for (int from = 0; from < n; from += EVAL_BATCH) {
         int size = Math.min(EVAL_BATCH, n - from);
         try (PointerScope batchScope = new PointerScope()) {
           Tensor x = testImages.narrow(0, from, size);
-          Optional<StepRule.TestBatch> byRule = rule.test(x, settings.beta(step), settings.freeBits());
+          Optional<StepRule.TestBatch> byRule =
+              rule.test(x, settings.beta(step), settings.freeBits());
           float[] part;
           float[] logVars;
           if (byRule.isPresent()) {
@@ -450,8 +555,8 @@ public final class Trainer {
   }
 
   /**
-   * Between steps: scans the first {@link #SCAN_COUNT} test images for the latent plane, then renders
-   * frames and/or reports diagnostics from them.
+   * Between steps: scans the first {@link #SCAN_COUNT} test images for the latent plane, then
+   * renders frames and/or reports diagnostics from them.
    */
   private void tick(boolean withFrames, boolean withDiagnostics) {
     if (!withFrames && !withDiagnostics && geometry != null) {
@@ -474,7 +579,9 @@ public final class Trainer {
       } finally {
         model.train(true);
       }
-      geometry = new LatentGeometry(codes, java.util.Arrays.copyOf(testLabels, count), count, d, frames.classes());
+      geometry =
+          new LatentGeometry(
+              codes, java.util.Arrays.copyOf(testLabels, count), count, d, frames.classes());
       live.update(geometry);
       if (withDiagnostics) {
         Diagnostics diagnostics = stats.result(step, epoch);
@@ -489,7 +596,8 @@ public final class Trainer {
 
   private void emitFrames() {
     List<Frame> out;
-    try (NoGradGuard noGrad = new NoGradGuard(); PointerScope scope = new PointerScope()) {
+    try (NoGradGuard noGrad = new NoGradGuard();
+        PointerScope scope = new PointerScope()) {
       model.eval();
       Tensor shown = reconClean;
       if (model instanceof MlpAutoencoder ae && reconNoise != null) {

@@ -7,9 +7,9 @@ import dev.latentstream.wire.Frame;
 import dev.latentstream.wire.SettingChange;
 
 /**
- * Receives what a {@link Trainer} produces. Every callback runs on the trainer's own thread, between
- * steps, so an implementation must return quickly and must not keep references to libtorch objects:
- * everything handed over here is plain Java data the listener may keep.
+ * Receives what a {@link Trainer} produces. Every callback runs on the trainer's own thread,
+ * between steps, so an implementation must return quickly and must not keep references to libtorch
+ * objects: everything handed over here is plain Java data the listener may keep.
  */
 public interface TrainingListener {
 
@@ -30,16 +30,16 @@ public interface TrainingListener {
   default void onWarning(Warning warning) {}
 
   /**
-   * The run is about to be checkpointed after {@code step} (at an epoch end, after {@link #onEpoch}, or at a
-   * stop). A listener that records the steps makes that record durable up to the step now, so a run resumed
-   * from the checkpoint finds every step before it; if it cannot (a full disk), it throws and the checkpoint
-   * is not taken.
+   * The run is about to be checkpointed after {@code step} (at an epoch end, after {@link
+   * #onEpoch}, or at a stop). A listener that records the steps makes that record durable up to the
+   * step now, so a run resumed from the checkpoint finds every step before it; if it cannot (a full
+   * disk), it throws and the checkpoint is not taken.
    */
   default void onCheckpointing(long step) {}
 
   /**
-   * The run has ended. A listener that fails here (a full disk) throws, after doing what it could: {@link
-   * Trainer#run} then reports the run as failed with that reason.
+   * The run has ended. A listener that fails here (a full disk) throws, after doing what it could:
+   * {@link Trainer#run} then reports the run as failed with that reason.
    */
   default void onFinished(RunSummary summary) {}
 
@@ -87,7 +87,10 @@ public interface TrainingListener {
         all.forEach(l -> l.onCheckpointing(step));
       }
 
-      /** Every listener hears of the end, even after one of them failed; the first failure is thrown after. */
+      /**
+       * Every listener hears of the end, even after one of them failed; the first failure is thrown
+       * after.
+       */
       @Override
       public void onFinished(RunSummary summary) {
         RuntimeException failure = null;

@@ -2,12 +2,19 @@ package dev.latentstream.wire;
 
 /**
  * One rendered image stream frame, already PNG-encoded once; consumers share the bytes and never
- * modify them. {@code plane} is set on {@link FrameKind#LATENT} frames only: the data range
- * {@code [xMin, xMax, yMin, yMax]} of the square plot area (the left {@code height} pixels of the
- * image), so a viewer can map a pixel back to plane coordinates for {@link LiveModel#fromPlane}, and
- * {@code points} the same scatter as data for viewers that draw it themselves.
+ * modify them. {@code plane} is set on {@link FrameKind#LATENT} frames only: the data range {@code
+ * [xMin, xMax, yMin, yMax]} of the square plot area (the left {@code height} pixels of the image),
+ * so a viewer can map a pixel back to plane coordinates for {@link LiveModel#fromPlane}, and {@code
+ * points} the same scatter as data for viewers that draw it themselves.
  */
-public record Frame(FrameKind kind, long step, int epoch, int width, int height, byte[] png, float[] plane,
+public record Frame(
+    FrameKind kind,
+    long step,
+    int epoch,
+    int width,
+    int height,
+    byte[] png,
+    float[] plane,
     ScatterPoints points) {
 
   public Frame(FrameKind kind, long step, int epoch, int width, int height, byte[] png) {

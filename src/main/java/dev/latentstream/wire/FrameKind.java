@@ -2,7 +2,9 @@ package dev.latentstream.wire;
 
 import java.util.Arrays;
 
-/** The image streams a run produces. {@link #wireName()} is the name used in files and the protocol. */
+/**
+ * The image streams a run produces. {@link #wireName()} is the name used in files and the protocol.
+ */
 public enum FrameKind {
   /** A fixed test batch: each original beside its reconstruction. */
   RECON("recon", 1),

@@ -19,15 +19,24 @@ class FrameMessageCodecTest {
 
   @Test
   void theLocalFormIsTheSameObject() {
-    FrameMessage m = FrameMessage.of(3, new Frame(FrameKind.RECON, 10, 1, 4, 2, new byte[] {1, 2, 3}));
+    FrameMessage m =
+        FrameMessage.of(3, new Frame(FrameKind.RECON, 10, 1, 4, 2, new byte[] {1, 2, 3}));
     assertSame(m, codec.transform(m));
   }
 
   @Test
   void theWireFormRoundTripsHeaderPixelsAndPlane() {
-    Frame f = new Frame(FrameKind.LATENT, 123_456_789_012L, 7, 662, 512, new byte[] {9, 8, 7, 6},
-        new float[] {-1.5f, 2.5f, -3f, 4f},
-        new ScatterPoints(3, new float[] {-1.5f, -3f, 2.5f, 4f, 0.5f, 0.5f}, new byte[] {0, 9, (byte) 200}));
+    Frame f =
+        new Frame(
+            FrameKind.LATENT,
+            123_456_789_012L,
+            7,
+            662,
+            512,
+            new byte[] {9, 8, 7, 6},
+            new float[] {-1.5f, 2.5f, -3f, 4f},
+            new ScatterPoints(
+                3, new float[] {-1.5f, -3f, 2.5f, 4f, 0.5f, 0.5f}, new byte[] {0, 9, (byte) 200}));
     FrameMessage m = FrameMessage.of(42, f);
     Buffer wire = Buffer.buffer().appendString("prefix");
     codec.encodeToWire(wire, m);
@@ -43,7 +52,8 @@ class FrameMessageCodecTest {
     assertArrayEquals(m.wsFrame().getBytes(), back.wsFrame().getBytes());
     assertArrayEquals(m.pointsFrame().getBytes(), back.pointsFrame().getBytes());
     assertArrayEquals(f.points().labels(), back.frame().points().labels());
-    FrameMessage noPlane = FrameMessage.of(1, new Frame(FrameKind.SAMPLES, 1, 0, 1, 1, new byte[] {5}));
+    FrameMessage noPlane =
+        FrameMessage.of(1, new Frame(FrameKind.SAMPLES, 1, 0, 1, 1, new byte[] {5}));
     Buffer w2 = Buffer.buffer();
     codec.encodeToWire(w2, noPlane);
     FrameMessage plain = codec.decodeFromWire(0, w2);
@@ -55,8 +65,16 @@ class FrameMessageCodecTest {
   void aLatentFrameAlsoTravelsAsPointsQuantisedOverThePlaneRange() {
     float[] plane = {-2f, 2f, -1f, 3f};
     float[] xy = {-2f, -1f, 2f, 3f, 0f, 1f, 1.25f, -0.5f};
-    Frame f = new Frame(FrameKind.LATENT, 5, 1, 662, 512, new byte[] {1}, plane,
-        new ScatterPoints(4, xy, new byte[] {3, 1, 4, (byte) 255}));
+    Frame f =
+        new Frame(
+            FrameKind.LATENT,
+            5,
+            1,
+            662,
+            512,
+            new byte[] {1},
+            plane,
+            new ScatterPoints(4, xy, new byte[] {3, 1, 4, (byte) 255}));
     Buffer b = FrameMessage.of(7, f).pointsFrame();
     assertEquals(FrameHeader.FORMAT_POINTS, b.getByte(2));
     assertEquals(FrameKind.LATENT.code(), b.getByte(1));
@@ -81,6 +99,7 @@ class FrameMessageCodecTest {
     assertEquals(0, FrameMessage.quantise(-10f, -1f, 1f));
     assertEquals(65535, FrameMessage.quantise(10f, -1f, 1f));
     assertEquals(32768, FrameMessage.quantise(Float.NaN, -1f, 1f));
-    assertEquals(32768, FrameMessage.quantise(0f, 1f, 1f), "an empty range puts every point in the middle");
+    assertEquals(
+        32768, FrameMessage.quantise(0f, 1f, 1f), "an empty range puts every point in the middle");
   }
 }

@@ -13,9 +13,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 /**
- * {@code latentstream} in a process of its own, as a user runs it from a shell: the test JVM's java and
- * class path, the launcher's flags and environment, stdout and stderr collected line by line, and signals
- * delivered as a terminal's Ctrl-C or a service manager's stop would.
+ * {@code latentstream} in a process of its own, as a user runs it from a shell: the test JVM's java
+ * and class path, the launcher's flags and environment, stdout and stderr collected line by line,
+ * and signals delivered as a terminal's Ctrl-C or a service manager's stop would.
  */
 final class CliProcess implements AutoCloseable {
 
@@ -33,13 +33,20 @@ final class CliProcess implements AutoCloseable {
   static CliProcess start(Path workDir, String... args) throws IOException {
     List<String> cmd = new ArrayList<>();
     if (sigintIgnored()) {
-      // A background job of a non-interactive shell ignores SIGINT, and its children inherit that; a user's
+      // A background job of a non-interactive shell ignores SIGINT, and its children inherit that;
+      // a user's
       // terminal does not. Perl (essential on Debian) gives the child the default back before exec.
       cmd.addAll(List.of("perl", "-e", "$SIG{INT} = 'DEFAULT'; exec @ARGV or die \"exec: $!\""));
     }
-    cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", "-Xmx1g",
-        "-cp", System.getProperty("java.class.path"), "dev.latentstream.cli.Main"));
+    cmd.addAll(
+        List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "--enable-native-access=ALL-UNNAMED",
+            "--sun-misc-unsafe-memory-access=allow",
+            "-Xmx1g",
+            "-cp",
+            System.getProperty("java.class.path"),
+            "dev.latentstream.cli.Main"));
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile());
     pb.environment().keySet().removeIf(k -> k.startsWith("LATENTSTREAM_"));
@@ -52,14 +59,22 @@ final class CliProcess implements AutoCloseable {
     CliProcess p = start(workDir, args);
     if (!p.process.waitFor(240, TimeUnit.SECONDS)) {
       p.close();
-      throw new AssertionError("latentstream " + String.join(" ", args) + " did not end within 240 s; stdout: "
-          + p.out() + "; stderr: " + p.err());
+      throw new AssertionError(
+          "latentstream "
+              + String.join(" ", args)
+              + " did not end within 240 s; stdout: "
+              + p.out()
+              + "; stderr: "
+              + p.err());
     }
     p.awaitEnd(30);
     return p;
   }
 
-  /** Whether this JVM ignores SIGINT (bit 1 of /proc/self/status's SigIgn mask), so its children would too. */
+  /**
+   * Whether this JVM ignores SIGINT (bit 1 of /proc/self/status's SigIgn mask), so its children
+   * would too.
+   */
   static boolean sigintIgnored() {
     try {
       for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
@@ -75,7 +90,8 @@ final class CliProcess implements AutoCloseable {
 
   /** Sends {@code signal} ("INT", "TERM") to the process. */
   void signal(String signal) throws IOException, InterruptedException {
-    Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).inheritIO().start();
+    Process kill =
+        new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).inheritIO().start();
     if (kill.waitFor() != 0) {
       throw new AssertionError("kill -" + signal + " " + process.pid() + " failed");
     }
@@ -86,22 +102,26 @@ final class CliProcess implements AutoCloseable {
   }
 
   private void pump(InputStream in, List<String> into) {
-    Thread.ofPlatform().daemon(true).start(() -> {
-      try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-        for (String line; (line = r.readLine()) != null; ) {
-          synchronized (this) {
-            into.add(line);
-            notifyAll();
-          }
-        }
-      } catch (IOException ignored) {
-        // the process is gone
-      }
-      synchronized (this) {
-        ended++;
-        notifyAll();
-      }
-    });
+    Thread.ofPlatform()
+        .daemon(true)
+        .start(
+            () -> {
+              try (BufferedReader r =
+                  new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+                for (String line; (line = r.readLine()) != null; ) {
+                  synchronized (this) {
+                    into.add(line);
+                    notifyAll();
+                  }
+                }
+              } catch (IOException ignored) {
+                // the process is gone
+              }
+              synchronized (this) {
+                ended++;
+                notifyAll();
+              }
+            });
   }
 
   /** Waits until everything the process printed has been read. */
@@ -120,7 +140,10 @@ final class CliProcess implements AutoCloseable {
     return List.copyOf(err);
   }
 
-  /** Waits for a stdout line matching {@code p}; fails with what the process printed when it does not come. */
+  /**
+   * Waits for a stdout line matching {@code p}; fails with what the process printed when it does
+   * not come.
+   */
   synchronized String awaitLine(Predicate<String> p, long seconds) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     int seen = 0;
@@ -132,7 +155,8 @@ final class CliProcess implements AutoCloseable {
       }
       long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
       if (left <= 0 || (ended == 2 && seen == out.size())) {
-        throw new AssertionError("no such line within " + seconds + " s; stdout: " + out + "; stderr: " + err);
+        throw new AssertionError(
+            "no such line within " + seconds + " s; stdout: " + out + "; stderr: " + err);
       }
       wait(Math.min(left, 200));
     }

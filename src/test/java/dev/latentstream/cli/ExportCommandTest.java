@@ -17,7 +17,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code latentstream export}: a trained run to both formats, and one clear line with exit 2 for bad input. */
+/**
+ * {@code latentstream export}: a trained run to both formats, and one clear line with exit 2 for
+ * bad input.
+ */
 class ExportCommandTest {
 
   @TempDir static Path root;
@@ -28,15 +31,21 @@ class ExportCommandTest {
     Path data = root.resolve("data");
     Files.createDirectories(data);
     Dataset d = Synthetic.generate(128, 32, 3);
-    Idx.write(data.resolve("train-images-idx3-ubyte.gz"), new int[] {128, 28, 28}, d.train().pixels());
+    Idx.write(
+        data.resolve("train-images-idx3-ubyte.gz"), new int[] {128, 28, 28}, d.train().pixels());
     Idx.write(data.resolve("train-labels-idx1-ubyte.gz"), new int[] {128}, d.train().labels());
     Idx.write(data.resolve("t10k-images-idx3-ubyte.gz"), new int[] {32, 28, 28}, d.test().pixels());
     Idx.write(data.resolve("t10k-labels-idx1-ubyte.gz"), new int[] {32}, d.test().labels());
     Path job = root.resolve("job.json");
-    Files.writeString(job, "{\"model\":\"vae\",\"hidden\":[16],\"latent\":2,\"batchSize\":32,\"epochs\":2,"
-        + "\"iwaeSamples\":0,\"dataset\":\"" + data + "\"}");
+    Files.writeString(
+        job,
+        "{\"model\":\"vae\",\"hidden\":[16],\"latent\":2,\"batchSize\":32,\"epochs\":2,"
+            + "\"iwaeSamples\":0,\"dataset\":\""
+            + data
+            + "\"}");
     run = root.resolve("run");
-    assertEquals(0, run("train", "--job", job.toString(), "--out", run.toString(), "--plain").code());
+    assertEquals(
+        0, run("train", "--job", job.toString(), "--out", run.toString(), "--plain").code());
   }
 
   record Result(int code, String out, String err) {}
@@ -58,12 +67,31 @@ class ExportCommandTest {
 
   @Test
   void exportsTheLatestCheckpointOrAnEpochsInEitherFormat(@TempDir Path out) throws IOException {
-    Result pt = run("export", "--run", run.toString(), "--format", "pt", "--out", out.resolve("m.pt").toString());
+    Result pt =
+        run(
+            "export",
+            "--run",
+            run.toString(),
+            "--format",
+            "pt",
+            "--out",
+            out.resolve("m.pt").toString());
     assertEquals(0, pt.code(), pt.err());
     assertTrue(pt.out().contains("step 8, epoch 2"), pt.out());
     assertEquals('P', Files.readAllBytes(out.resolve("m.pt"))[0]);
-    Result st = run("export", "--run", run.toString(), "--format", "safetensors", "--epoch", "1", "--part", "decoder",
-        "--out", out.resolve("d.safetensors").toString());
+    Result st =
+        run(
+            "export",
+            "--run",
+            run.toString(),
+            "--format",
+            "safetensors",
+            "--epoch",
+            "1",
+            "--part",
+            "decoder",
+            "--out",
+            out.resolve("d.safetensors").toString());
     assertEquals(0, st.code(), st.err());
     assertTrue(st.out().contains("decoder, 4 tensors, step 4, epoch 1"), st.out());
   }
@@ -76,12 +104,13 @@ class ExportCommandTest {
     Path corrupt = root.resolve("corrupt-run");
     Files.createDirectories(corrupt.resolve("checkpoint"));
     Files.writeString(corrupt.resolve("checkpoint/latest.pt"), "not a zip at all");
-    for (List<String> args : List.of(
-        List.of("--run", run.toString(), "--format", "onnx"),
-        List.of("--run", run.toString(), "--format", "pt", "--part", "encoder"),
-        List.of("--run", run.toString(), "--format", "pt", "--epoch", "7"),
-        List.of("--run", empty.toString(), "--format", "pt"),
-        List.of("--run", corrupt.toString(), "--format", "safetensors"))) {
+    for (List<String> args :
+        List.of(
+            List.of("--run", run.toString(), "--format", "onnx"),
+            List.of("--run", run.toString(), "--format", "pt", "--part", "encoder"),
+            List.of("--run", run.toString(), "--format", "pt", "--epoch", "7"),
+            List.of("--run", empty.toString(), "--format", "pt"),
+            List.of("--run", corrupt.toString(), "--format", "safetensors"))) {
       List<String> full = new java.util.ArrayList<>(List.of("export", "--out", target.toString()));
       full.addAll(args);
       Result r = run(full.toArray(String[]::new));
@@ -92,7 +121,18 @@ class ExportCommandTest {
         assertFalse(files.findAny().isPresent(), args + " wrote something");
       }
     }
-    assertTrue(run("export", "--out", target.toString(), "--run", run.toString(), "--format", "pt", "--epoch", "7")
-        .err().contains("epoch 7"));
+    assertTrue(
+        run(
+                "export",
+                "--out",
+                target.toString(),
+                "--run",
+                run.toString(),
+                "--format",
+                "pt",
+                "--epoch",
+                "7")
+            .err()
+            .contains("epoch 7"));
   }
 }

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.latentstream.runformat.MetricsCsv;
 import dev.latentstream.rundir.RunStatus;
+import dev.latentstream.runformat.MetricsCsv;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,27 +21,30 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Headless {@code train} as a process never destroys a run: it refuses to write over one, a resume with
- * nothing left to train changes nothing, a second process on a run is refused, and a signal stops a run
- * cleanly at a step it resumes from exactly.
+ * Headless {@code train} as a process never destroys a run: it refuses to write over one, a resume
+ * with nothing left to train changes nothing, a second process on a run is refused, and a signal
+ * stops a run cleanly at a step it resumes from exactly.
  */
 class RunSafetyTest {
 
   @TempDir static Path work;
+
   /** A finished one-epoch run, shared by the tests that must leave it as it is. */
   static Path finished;
 
   static String job(int epochs) {
     // One thread, so an interrupted and resumed run takes the very steps an uninterrupted one does.
     return "{\"model\":\"vae\",\"dataset\":\"synthetic\",\"hidden\":[64],\"latent\":2,\"batchSize\":100,\"epochs\":"
-        + epochs + ",\"threads\":1,\"iwaeSamples\":0}";
+        + epochs
+        + ",\"threads\":1,\"iwaeSamples\":0}";
   }
 
   @BeforeAll
   static void trainOneRun() throws Exception {
     Files.writeString(work.resolve("job.json"), job(1));
     finished = work.resolve("runs/finished");
-    CliProcess p = CliProcess.run(work, "train", "--job", "job.json", "--out", "runs/finished", "--plain");
+    CliProcess p =
+        CliProcess.run(work, "train", "--job", "job.json", "--out", "runs/finished", "--plain");
     assertEquals(0, p.exit(), p.toString());
   }
 
@@ -58,7 +61,8 @@ class RunSafetyTest {
 
   static void assertSameFiles(Map<String, byte[]> before, Map<String, byte[]> after) {
     assertEquals(before.keySet(), after.keySet(), "the same files");
-    before.forEach((name, bytes) -> assertArrayEquals(bytes, after.get(name), name + " byte for byte"));
+    before.forEach(
+        (name, bytes) -> assertArrayEquals(bytes, after.get(name), name + " byte for byte"));
   }
 
   static List<String> temporaries(Path dir) throws IOException {
@@ -70,29 +74,38 @@ class RunSafetyTest {
   @Test
   void trainOutOntoAnotherRunRefusesWithOneLineAndLeavesEveryFileByteIdentical() throws Exception {
     Map<String, byte[]> before = files(finished);
-    CliProcess p = CliProcess.run(work, "train", "--job", "job.json", "--out", "runs/finished", "--plain");
+    CliProcess p =
+        CliProcess.run(work, "train", "--job", "job.json", "--out", "runs/finished", "--plain");
     assertEquals(2, p.exit(), p.toString());
-    assertEquals(List.of("latentstream: --out runs/finished holds a run; continue it with --resume --out runs/finished, "
-        + "or pass a new or empty directory"), p.err());
+    assertEquals(
+        List.of(
+            "latentstream: --out runs/finished holds a run; continue it with --resume --out runs/finished, "
+                + "or pass a new or empty directory"),
+        p.err());
     assertSameFiles(before, files(finished));
 
     Path notARun = Files.createDirectories(work.resolve("notes"));
     Files.writeString(notARun.resolve("todo.txt"), "mine");
     CliProcess q = CliProcess.run(work, "train", "--job", "job.json", "--out", "notes", "--plain");
     assertEquals(2, q.exit(), q.toString());
-    assertEquals(List.of("latentstream: --out notes is not empty; pass a new or empty directory"), q.err());
-    assertEquals(List.of("todo.txt"), Arrays.asList(notARun.toFile().list()), "nothing written into it");
+    assertEquals(
+        List.of("latentstream: --out notes is not empty; pass a new or empty directory"), q.err());
+    assertEquals(
+        List.of("todo.txt"), Arrays.asList(notARun.toFile().list()), "nothing written into it");
   }
 
   @Test
   void resumingAFinishedRunChangesNothingAndSaysHowToContinue() throws Exception {
     Map<String, byte[]> before = files(finished);
     for (List<String> epochs : List.of(List.<String>of(), List.of("--epochs", "1"))) {
-      List<String> args = new ArrayList<>(List.of("train", "--resume", "--out", "runs/finished", "--plain"));
+      List<String> args =
+          new ArrayList<>(List.of("train", "--resume", "--out", "runs/finished", "--plain"));
       args.addAll(epochs);
       CliProcess p = CliProcess.run(work, args.toArray(String[]::new));
       assertEquals(0, p.exit(), p.toString());
-      assertEquals(List.of("runs/finished: already trained 1 epochs; pass --epochs M > 1 to continue"), p.out());
+      assertEquals(
+          List.of("runs/finished: already trained 1 epochs; pass --epochs M > 1 to continue"),
+          p.out());
       assertEquals(List.of(), p.err());
       assertSameFiles(before, files(finished));
     }
@@ -102,19 +115,26 @@ class RunSafetyTest {
   void aDefaultRunDirectoryThatIsTakenGetsASuffix() throws Exception {
     Path cwd = Files.createDirectories(work.resolve("defaults"));
     Files.writeString(cwd.resolve("job.json"), job(1));
-    // Every name the run could take in the next minutes is taken already, as by runs started in that second.
+    // Every name the run could take in the next minutes is taken already, as by runs started in
+    // that second.
     java.time.LocalDateTime now = java.time.LocalDateTime.now();
-    java.time.format.DateTimeFormatter f = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
+    java.time.format.DateTimeFormatter f =
+        java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
     for (int s = 0; s < 300; s++) {
-      Files.writeString(Files.createDirectories(cwd.resolve("runs/job-" + now.plusSeconds(s).format(f)))
-          .resolve("job.json"), "another run's");
+      Files.writeString(
+          Files.createDirectories(cwd.resolve("runs/job-" + now.plusSeconds(s).format(f)))
+              .resolve("job.json"),
+          "another run's");
     }
     Map<String, byte[]> before = files(cwd.resolve("runs"));
     CliProcess p = CliProcess.run(cwd, "train", "--job", "job.json", "--plain");
     assertEquals(0, p.exit(), p.toString());
     String dir = p.out().getLast().replaceAll(".* run in ", "");
     assertTrue(dir.matches("runs/job-\\d{8}-\\d{6}-2"), dir);
-    assertEquals(1 + 60, Files.readAllLines(cwd.resolve(dir).resolve(MetricsCsv.FILE)).size(), dir + " holds the run");
+    assertEquals(
+        1 + 60,
+        Files.readAllLines(cwd.resolve(dir).resolve(MetricsCsv.FILE)).size(),
+        dir + " holds the run");
     Map<String, byte[]> after = files(cwd.resolve("runs"));
     after.keySet().removeIf(name -> name.startsWith(Path.of(dir).getFileName() + "/"));
     assertSameFiles(before, after);
@@ -123,15 +143,28 @@ class RunSafetyTest {
   @Test
   void aSecondProcessOnARunIsRefusedWhileTheFirstTrainsIt() throws Exception {
     Path run = work.resolve("runs/locked");
-    assertEquals(0, CliProcess.run(work, "train", "--job", "job.json", "--out", "runs/locked", "--plain").exit());
-    try (CliProcess first = CliProcess.start(work, "train", "--resume", "--epochs", "200", "--out", "runs/locked",
-        "--plain")) {
+    assertEquals(
+        0,
+        CliProcess.run(work, "train", "--job", "job.json", "--out", "runs/locked", "--plain")
+            .exit());
+    try (CliProcess first =
+        CliProcess.start(
+            work, "train", "--resume", "--epochs", "200", "--out", "runs/locked", "--plain")) {
       first.awaitLine(l -> l.startsWith("resuming at step"), 120);
-      CliProcess second = CliProcess.run(work, "train", "--resume", "--epochs", "300", "--out", "runs/locked", "--plain");
+      CliProcess second =
+          CliProcess.run(
+              work, "train", "--resume", "--epochs", "300", "--out", "runs/locked", "--plain");
       assertEquals(2, second.exit(), second.toString());
       assertEquals(1, second.err().size(), second.toString());
-      assertTrue(second.err().getFirst().startsWith("latentstream: runs/locked is being trained by pid "
-          + first.process.pid() + ", latentstream train, since "), second.err().getFirst());
+      assertTrue(
+          second
+              .err()
+              .getFirst()
+              .startsWith(
+                  "latentstream: runs/locked is being trained by pid "
+                      + first.process.pid()
+                      + ", latentstream train, since "),
+          second.err().getFirst());
 
       // A service manager's stop: checkpointed at the step, 143, the same one line as Ctrl-C.
       first.signal("TERM");
@@ -139,7 +172,8 @@ class RunSafetyTest {
       first.awaitEnd(30);
       assertEquals(143, first.exit(), first.toString());
       assertEquals(1, first.err().size(), first.toString());
-      assertTrue(first.err().getFirst().startsWith("latentstream: stopped at step "), first.toString());
+      assertTrue(
+          first.err().getFirst().startsWith("latentstream: stopped at step "), first.toString());
     }
     assertEquals(List.of(), temporaries(run));
     assertEquals(RunStatus.INTERRUPTED, RunStatus.read(run).orElseThrow().status());
@@ -148,12 +182,14 @@ class RunSafetyTest {
   @Test
   void ctrlCCheckpointsWithOneLineAndTheResumedRunTakesTheSameSteps() throws Exception {
     Files.writeString(work.resolve("four.json"), job(4));
-    CliProcess whole = CliProcess.run(work, "train", "--job", "four.json", "--out", "runs/whole", "--plain");
+    CliProcess whole =
+        CliProcess.run(work, "train", "--job", "four.json", "--out", "runs/whole", "--plain");
     assertEquals(0, whole.exit(), whole.toString());
 
     Path run = work.resolve("runs/cut");
     long stoppedAt;
-    try (CliProcess cut = CliProcess.start(work, "train", "--job", "four.json", "--out", "runs/cut", "--plain")) {
+    try (CliProcess cut =
+        CliProcess.start(work, "train", "--job", "four.json", "--out", "runs/cut", "--plain")) {
       cut.awaitLine(l -> l.startsWith("epoch 1/4"), 120);
       cut.signal("INT");
       assertTrue(cut.process.waitFor(120, java.util.concurrent.TimeUnit.SECONDS));
@@ -161,10 +197,14 @@ class RunSafetyTest {
       assertEquals(130, cut.exit(), cut.toString());
       assertEquals(1, cut.err().size(), "one line: " + cut);
       String line = cut.err().getFirst();
-      assertTrue(line.matches("latentstream: stopped at step \\d+ \\(checkpoint at step \\d+, .*\\); resume with: "
-          + "latentstream train --resume --out runs/cut"), line);
+      assertTrue(
+          line.matches(
+              "latentstream: stopped at step \\d+ \\(checkpoint at step \\d+, .*\\); resume with: "
+                  + "latentstream train --resume --out runs/cut"),
+          line);
       stoppedAt = Long.parseLong(line.replaceAll("^latentstream: stopped at step (\\d+) .*", "$1"));
-      assertTrue(stoppedAt >= 60 && stoppedAt < 240, "stopped inside the run, after epoch 1: " + line);
+      assertTrue(
+          stoppedAt >= 60 && stoppedAt < 240, "stopped inside the run, after epoch 1: " + line);
       assertFalse(cut.out().stream().anyMatch(l -> l.startsWith("completed")), cut.toString());
     }
     assertEquals(List.of(), temporaries(run), "no temporary file left");
@@ -174,11 +214,23 @@ class RunSafetyTest {
 
     CliProcess resumed = CliProcess.run(work, "train", "--resume", "--out", "runs/cut", "--plain");
     assertEquals(0, resumed.exit(), resumed.toString());
-    assertTrue(resumed.out().contains("resuming at step " + stoppedAt
-        + (stoppedAt % 60 == 0 ? " (after epoch " + stoppedAt / 60 + ")" : " (epoch " + (stoppedAt / 60 + 1)
-        + ", after batch " + stoppedAt % 60 + ")")), resumed.toString());
+    assertTrue(
+        resumed
+            .out()
+            .contains(
+                "resuming at step "
+                    + stoppedAt
+                    + (stoppedAt % 60 == 0
+                        ? " (after epoch " + stoppedAt / 60 + ")"
+                        : " (epoch "
+                            + (stoppedAt / 60 + 1)
+                            + ", after batch "
+                            + stoppedAt % 60
+                            + ")")),
+        resumed.toString());
 
-    List<MetricsCsv.Row> expected = MetricsCsv.read(work.resolve("runs/whole").resolve(MetricsCsv.FILE)).rows();
+    List<MetricsCsv.Row> expected =
+        MetricsCsv.read(work.resolve("runs/whole").resolve(MetricsCsv.FILE)).rows();
     List<MetricsCsv.Row> actual = MetricsCsv.read(run.resolve(MetricsCsv.FILE)).rows();
     assertEquals(4 * 60, actual.size(), "every step once");
     for (int i = 0; i < expected.size(); i++) {

@@ -25,7 +25,10 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** {@code latentstream sweep} on synthetic data: a 2×2 grid's artefacts, and a stopped sweep resumed. */
+/**
+ * {@code latentstream sweep} on synthetic data: a 2×2 grid's artefacts, and a stopped sweep
+ * resumed.
+ */
 @Timeout(300)
 class SweepCommandTest {
 
@@ -35,7 +38,8 @@ class SweepCommandTest {
   @BeforeAll
   static void writeDataset() throws IOException {
     Dataset d = Synthetic.generate(256, 64, 3);
-    Idx.write(data.resolve("train-images-idx3-ubyte.gz"), new int[] {256, 28, 28}, d.train().pixels());
+    Idx.write(
+        data.resolve("train-images-idx3-ubyte.gz"), new int[] {256, 28, 28}, d.train().pixels());
     Idx.write(data.resolve("train-labels-idx1-ubyte.gz"), new int[] {256}, d.train().labels());
     Idx.write(data.resolve("t10k-images-idx3-ubyte.gz"), new int[] {64, 28, 28}, d.test().pixels());
     Idx.write(data.resolve("t10k-labels-idx1-ubyte.gz"), new int[] {64}, d.test().labels());
@@ -43,18 +47,34 @@ class SweepCommandTest {
 
   Path job(int epochs) throws IOException {
     Path f = tmp.resolve("tiny.json");
-    Files.writeString(f, "{\"model\":\"vae\",\"hidden\":[32],\"latent\":2,\"batchSize\":32,\"epochs\":" + epochs
-        + ",\"dataset\":\"" + data + "\"}");
+    Files.writeString(
+        f,
+        "{\"model\":\"vae\",\"hidden\":[32],\"latent\":2,\"batchSize\":32,\"epochs\":"
+            + epochs
+            + ",\"dataset\":\""
+            + data
+            + "\"}");
     return f;
   }
 
   @Test
   void aTwoByTwoGridWritesFourRunDirectoriesTheCsvAndBothComparisons() throws IOException {
     Path out = tmp.resolve("sweep");
-    var r = TrainCommandTest.run("sweep", "--job", job(2).toString(), "--set", "beta=1,4", "--set", "latent=2,3",
-        "--out", out.toString());
+    var r =
+        TrainCommandTest.run(
+            "sweep",
+            "--job",
+            job(2).toString(),
+            "--set",
+            "beta=1,4",
+            "--set",
+            "latent=2,3",
+            "--out",
+            out.toString());
     assertEquals(0, r.code(), r.err());
-    List<String> names = List.of("tiny-beta1-latent2", "tiny-beta1-latent3", "tiny-beta4-latent2", "tiny-beta4-latent3");
+    List<String> names =
+        List.of(
+            "tiny-beta1-latent2", "tiny-beta1-latent3", "tiny-beta4-latent2", "tiny-beta4-latent3");
     for (String n : names) {
       assertTrue(Files.size(out.resolve(n).resolve(MetricsCsv.FILE)) > 0, n);
       assertEquals(n, JobConfigs.load(out.resolve(n).resolve("job.json")).name());
@@ -85,11 +105,23 @@ class SweepCommandTest {
     Path spec = job(40);
     SweepCommand first = new SweepCommand();
     int[] code = {-1};
-    Thread t = Thread.ofPlatform().start(() -> code[0] = new CommandLine(first).execute("--job", spec.toString(),
-        "--set", "beta=1,4", "--out", out.toString()));
+    Thread t =
+        Thread.ofPlatform()
+            .start(
+                () ->
+                    code[0] =
+                        new CommandLine(first)
+                            .execute(
+                                "--job",
+                                spec.toString(),
+                                "--set",
+                                "beta=1,4",
+                                "--out",
+                                out.toString()));
     Path second = out.resolve("tiny-beta4/metrics.csv");
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(200);
-    while (!(Files.isRegularFile(second) && Files.size(second) > 200) && System.nanoTime() < deadline) {
+    while (!(Files.isRegularFile(second) && Files.size(second) > 200)
+        && System.nanoTime() < deadline) {
       Thread.sleep(5);
     }
     first.requestStop();
@@ -101,11 +133,15 @@ class SweepCommandTest {
 
     var r = TrainCommandTest.run("sweep", "--resume", "--out", out.toString());
     assertEquals(0, r.code(), r.err());
-    assertArrayEquals(firstMetrics, Files.readAllBytes(out.resolve("tiny-beta1/metrics.csv")),
+    assertArrayEquals(
+        firstMetrics,
+        Files.readAllBytes(out.resolve("tiny-beta1/metrics.csv")),
         "the finished member was not trained again");
     List<Long> steps = MetricsCsv.read(second).rows().stream().map(MetricsCsv.Row::step).toList();
     for (int i = 1; i < steps.size(); i++) {
-      assertTrue(steps.get(i) > steps.get(i - 1), "no step trained twice: " + steps.get(i - 1) + " then " + steps.get(i));
+      assertTrue(
+          steps.get(i) > steps.get(i - 1),
+          "no step trained twice: " + steps.get(i - 1) + " then " + steps.get(i));
     }
     assertEquals(40 * 8, steps.getLast());
     assertEquals(3, Files.readAllLines(out.resolve("sweep.csv")).size());
@@ -117,9 +153,13 @@ class SweepCommandTest {
     var tooMany = JobConfigs.JSON.createObjectNode();
     tooMany.putArray("latent").add(1).add(2).add(3).add(4).add(5).add(6).add(7).add(8);
     tooMany.putArray("beta").add(1).add(2).add(3).add(4).add(5).add(6).add(7).add(8).add(9);
-    assertTrue(assertThrowsMessage(() -> Sweep.expand(base, tooMany, "t", "x")).contains("\"sweep.beta\""));
+    assertTrue(
+        assertThrowsMessage(() -> Sweep.expand(base, tooMany, "t", "x"))
+            .contains("\"sweep.beta\""));
     var notArray = JobConfigs.JSON.createObjectNode().put("beta", 4);
-    assertTrue(assertThrowsMessage(() -> Sweep.expand(base, notArray, "t", "x")).contains("\"sweep.beta\""));
+    assertTrue(
+        assertThrowsMessage(() -> Sweep.expand(base, notArray, "t", "x"))
+            .contains("\"sweep.beta\""));
     var unknown = JobConfigs.JSON.createObjectNode();
     unknown.putArray("bogus").add(1);
     assertTrue(assertThrowsMessage(() -> Sweep.expand(base, unknown, "t", "x")).contains("bogus"));
@@ -131,7 +171,12 @@ class SweepCommandTest {
     grid.putArray("beta").add(0.5).add(4);
     grid.putArray("latent").add(2).add(20);
     Sweep s = Sweep.expand(base, grid, "t", "vae");
-    assertEquals(List.of("vae-beta0.5-latent2", "vae-beta0.5-latent20", "vae-beta4-latent2", "vae-beta4-latent20"),
+    assertEquals(
+        List.of(
+            "vae-beta0.5-latent2",
+            "vae-beta0.5-latent20",
+            "vae-beta4-latent2",
+            "vae-beta4-latent20"),
         s.members().stream().map(x -> x.spec().name()).toList());
     assertEquals(20, s.members().get(3).spec().latent());
   }

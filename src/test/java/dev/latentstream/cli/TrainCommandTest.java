@@ -28,7 +28,8 @@ class TrainCommandTest {
   @BeforeAll
   static void writeDataset() throws IOException {
     Dataset d = Synthetic.generate(256, 64, 3);
-    Idx.write(data.resolve("train-images-idx3-ubyte.gz"), new int[] {256, 28, 28}, d.train().pixels());
+    Idx.write(
+        data.resolve("train-images-idx3-ubyte.gz"), new int[] {256, 28, 28}, d.train().pixels());
     Idx.write(data.resolve("train-labels-idx1-ubyte.gz"), new int[] {256}, d.train().labels());
     Idx.write(data.resolve("t10k-images-idx3-ubyte.gz"), new int[] {64, 28, 28}, d.test().pixels());
     Idx.write(data.resolve("t10k-labels-idx1-ubyte.gz"), new int[] {64}, d.test().labels());
@@ -46,8 +47,13 @@ class TrainCommandTest {
 
   Path job(String extra) throws IOException {
     Path f = tmp.resolve("tiny.json");
-    Files.writeString(f, "{\"model\":\"vae\",\"hidden\":[32],\"latent\":2,\"batchSize\":32,\"epochs\":2,\"dataset\":\""
-        + data + "\"" + extra + "}");
+    Files.writeString(
+        f,
+        "{\"model\":\"vae\",\"hidden\":[32],\"latent\":2,\"batchSize\":32,\"epochs\":2,\"dataset\":\""
+            + data
+            + "\""
+            + extra
+            + "}");
     return f;
   }
 
@@ -68,7 +74,9 @@ class TrainCommandTest {
     }
     assertShowsSomething(ImageIO.read(out.resolve("loss.png").toFile()), 200, "loss.png");
     List<String> csv = Files.readAllLines(out.resolve("metrics.csv"));
-    assertEquals("step,epoch,recon,kl,loss,test_loss,seconds,setting,active_units,topk_fraction,warning", csv.getFirst());
+    assertEquals(
+        "step,epoch,recon,kl,loss,test_loss,seconds,setting,active_units,topk_fraction,warning",
+        csv.getFirst());
     assertEquals(1 + 16, csv.size(), "one row per step: 2 epochs of 8");
     String[] epochEnd = csv.get(8).split(",", -1);
     assertTrue(epochEnd[5].length() > 0, "test loss on the epoch's last step");
@@ -76,7 +84,8 @@ class TrainCommandTest {
     assertTrue(active >= 0 && active <= 2, "active units of a 2-d latent: " + active);
     double topK = Double.parseDouble(epochEnd[9]);
     assertTrue(topK > 0 && topK <= 1, "top-k fraction " + topK);
-    assertEquals("", csv.get(7).split(",", -1)[8], "headless runs measure diagnostics at epoch ends only");
+    assertEquals(
+        "", csv.get(7).split(",", -1)[8], "headless runs measure diagnostics at epoch ends only");
     String jobJson = Files.readString(out.resolve("job.json"));
     assertTrue(jobJson.contains("\"iwae\""), jobJson);
 
@@ -85,21 +94,36 @@ class TrainCommandTest {
     assertEquals(1 + 24, Files.readAllLines(out.resolve("metrics.csv")).size());
     assertTrue(Files.exists(out.resolve("manifold-3.png")));
 
-    assertEquals(0, run("evaluate", "--run", out.toString(), "--iwae", "20", "--data-dir", data.toString(), "--plain")
-        .code());
+    assertEquals(
+        0,
+        run(
+                "evaluate",
+                "--run",
+                out.toString(),
+                "--iwae",
+                "20",
+                "--data-dir",
+                data.toString(),
+                "--plain")
+            .code());
     Result tooMany = run("evaluate", "--run", out.toString(), "--iwae", "5001");
     assertEquals(2, tooMany.code());
     assertTrue(tooMany.err().contains("--iwae must be from 1 to 5000"), tooMany.err());
 
     Path samples = tmp.resolve("s.png");
-    assertEquals(0, run("sample", "--run", out.toString(), "--n", "16", "--out", samples.toString()).code());
+    assertEquals(
+        0, run("sample", "--run", out.toString(), "--n", "16", "--out", samples.toString()).code());
     assertShowsSomething(ImageIO.read(samples.toFile()), 4 * 28, "16 samples");
   }
 
-  /** A decoded picture at least {@code side} pixels each way whose pixels are not all one colour. */
+  /**
+   * A decoded picture at least {@code side} pixels each way whose pixels are not all one colour.
+   */
   static void assertShowsSomething(BufferedImage img, int side, String what) {
     assertNotNull(img, what + " decodes");
-    assertTrue(img.getWidth() >= side && img.getHeight() >= side, what + ": " + img.getWidth() + "x" + img.getHeight());
+    assertTrue(
+        img.getWidth() >= side && img.getHeight() >= side,
+        what + ": " + img.getWidth() + "x" + img.getHeight());
     int first = img.getRGB(0, 0);
     boolean varies = false;
     for (int y = 0; y < img.getHeight() && !varies; y++) {
@@ -114,7 +138,9 @@ class TrainCommandTest {
   void userErrorsGetOneClearLineAndExitCodeTwo() throws IOException {
     Result missing = run("train", "--job", tmp.resolve("nope.json").toString());
     assertEquals(2, missing.code());
-    assertEquals("latentstream: " + tmp.resolve("nope.json") + ": job file not found", missing.err().strip());
+    assertEquals(
+        "latentstream: " + tmp.resolve("nope.json") + ": job file not found",
+        missing.err().strip());
 
     Path bad = tmp.resolve("bad.json");
     Files.writeString(bad, "{\"model\":\"vae\",\"lr\":\"fast\"}");
@@ -136,14 +162,24 @@ class TrainCommandTest {
   void aCompletedRunRecordsItsResultAndStatusForEveryModel() throws IOException {
     for (String model : List.of("ae", "vae")) {
       Path f = tmp.resolve(model + ".json");
-      Files.writeString(f, "{\"model\":\"" + model + "\",\"hidden\":[32],\"latent\":2,\"batchSize\":32,\"epochs\":1,"
-          + "\"iwaeSamples\":8,\"dataset\":\"" + data + "\"}");
+      Files.writeString(
+          f,
+          "{\"model\":\""
+              + model
+              + "\",\"hidden\":[32],\"latent\":2,\"batchSize\":32,\"epochs\":1,"
+              + "\"iwaeSamples\":8,\"dataset\":\""
+              + data
+              + "\"}");
       Path out = tmp.resolve("result-" + model);
       Result r = run("train", "--job", f.toString(), "--out", out.toString(), "--plain");
       assertEquals(0, r.code(), r.err());
-      var job = dev.latentstream.config.JobConfigs.JSON.readTree(Files.readString(out.resolve("job.json")));
+      var job =
+          dev.latentstream.config.JobConfigs.JSON.readTree(
+              Files.readString(out.resolve("job.json")));
       var result = job.path("result");
-      assertTrue(result.path("testLoss").isNumber() && result.path("testLoss").asDouble() > 0, model + ": " + job);
+      assertTrue(
+          result.path("testLoss").isNumber() && result.path("testLoss").asDouble() > 0,
+          model + ": " + job);
       assertEquals(1, result.path("epochs").asInt(), model + ": " + job);
       assertEquals(8, result.path("steps").asInt(), model + ": " + job);
       assertEquals(model.equals("vae"), result.has("iwae"), "the IWAE bound is a VAE's: " + job);
@@ -155,7 +191,10 @@ class TrainCommandTest {
       assertEquals(1, status.epoch());
       assertEquals(1.0, status.progress());
       assertEquals(result.path("testLoss").asDouble(), status.testLoss());
-      assertEquals(dev.latentstream.data.Synthetic.CLASS_NAMES.size(), status.classes().size(), "the data set's classes");
+      assertEquals(
+          dev.latentstream.data.Synthetic.CLASS_NAMES.size(),
+          status.classes().size(),
+          "the data set's classes");
     }
   }
 }

@@ -37,7 +37,11 @@ class AdmissionOverRestTest {
   }
 
   static int jobCount() throws Exception {
-    return server.request(HttpMethod.GET, "/api/jobs", TestServer.TOKEN, null).body().toJsonArray().size();
+    return server
+        .request(HttpMethod.GET, "/api/jobs", TestServer.TOKEN, null)
+        .body()
+        .toJsonArray()
+        .size();
   }
 
   @Test
@@ -46,14 +50,19 @@ class AdmissionOverRestTest {
     TestServer.Response r = post(new JsonObject().put("spec", new JsonObject(JobBudgetTest.HUGE)));
     assertEquals(400, r.status(), r.body().toString());
     String message = message(r);
-    assertTrue(message.contains("4294967296") && message.contains("maxJobBytes") && message.contains("estimated"), message);
+    assertTrue(
+        message.contains("4294967296")
+            && message.contains("maxJobBytes")
+            && message.contains("estimated"),
+        message);
     assertEquals(before, jobCount(), "no job was queued");
   }
 
   @Test
   void aHugeEpochsOverrideIsRefusedLikeTheSpecsOwn() throws Exception {
     for (Object epochs : new Object[] {1e9, Integer.MAX_VALUE, 100_001}) {
-      TestServer.Response r = post(new JsonObject().put("spec", server.spec(1, 0)).put("epochs", epochs));
+      TestServer.Response r =
+          post(new JsonObject().put("spec", server.spec(1, 0)).put("epochs", epochs));
       assertEquals(400, r.status(), epochs + ": " + r.body());
       assertTrue(message(r).contains("\"epochs\""), message(r));
     }
@@ -62,7 +71,8 @@ class AdmissionOverRestTest {
   @Test
   void aDatasetOutsideDataDirIsRefusedAndNoServerPathIsShown() throws Exception {
     for (String dataset : new String[] {"/etc", "../../x"}) {
-      TestServer.Response r = post(new JsonObject().put("spec", server.spec(1, 0).put("dataset", dataset)));
+      TestServer.Response r =
+          post(new JsonObject().put("spec", server.spec(1, 0).put("dataset", dataset)));
       assertEquals(400, r.status(), dataset + ": " + r.body());
       String message = message(r);
       assertTrue(message.contains("\"dataset\"") && message.contains("allowDatasetPaths"), message);

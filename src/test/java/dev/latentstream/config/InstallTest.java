@@ -30,8 +30,13 @@ class InstallTest {
   void theWorkingDirectorysOwnConfigWins(@TempDir Path home) throws Exception {
     Files.createDirectories(home.resolve("config/jobs"));
     System.setProperty(Install.HOME_PROPERTY, home.toString());
-    assertEquals(Path.of("config/jobs"), Install.resolve(Path.of("config/jobs")), "this checkout has config/jobs");
-    assertEquals(Path.of("config/jobs"), ServerConfig.fromJson(new io.vertx.core.json.JsonObject(), "test").jobsDir());
+    assertEquals(
+        Path.of("config/jobs"),
+        Install.resolve(Path.of("config/jobs")),
+        "this checkout has config/jobs");
+    assertEquals(
+        Path.of("config/jobs"),
+        ServerConfig.fromJson(new io.vertx.core.json.JsonObject(), "test").jobsDir());
     Path absolute = home.resolve("nowhere");
     assertEquals(absolute, Install.resolve(absolute), "absolute paths are left alone");
   }

@@ -1,8 +1,8 @@
 package dev.latentstream.config;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
@@ -26,7 +26,8 @@ class JobAdmissionTest {
 
   @Test
   void theHugeSpecIsRefusedBeforeAnythingIsAllocated() {
-    JobAdmission admission = new JobAdmission(server(new JsonObject().put("maxJobBytes", 8L << 30)), 0, 2);
+    JobAdmission admission =
+        new JobAdmission(server(new JsonObject().put("maxJobBytes", 8L << 30)), 0, 2);
     String message = refusal(admission, JobBudgetTest.HUGE);
     assertTrue(message.contains("8589934592") && message.contains("maxJobBytes"), message);
     admission.check(job("{\"model\":\"vae\",\"dataset\":\"synthetic\"}"), true);
@@ -35,9 +36,12 @@ class JobAdmissionTest {
   @Test
   void cudaDevicesBeyondTheCountAreRefused() {
     JobAdmission cpu = new JobAdmission(server(new JsonObject()), 0, 2);
-    String message = refusal(cpu, "{\"model\":\"vae\",\"dataset\":\"mnist\",\"device\":\"cuda:0\"}");
+    String message =
+        refusal(cpu, "{\"model\":\"vae\",\"dataset\":\"mnist\",\"device\":\"cuda:0\"}");
     assertTrue(message.contains("\"device\"") && message.contains("no CUDA device"), message);
-    assertTrue(refusal(cpu, "{\"model\":\"vae\",\"dataset\":\"mnist\",\"device\":\"cuda\"}").contains("\"device\""));
+    assertTrue(
+        refusal(cpu, "{\"model\":\"vae\",\"dataset\":\"mnist\",\"device\":\"cuda\"}")
+            .contains("\"device\""));
     JobAdmission twoGpus = new JobAdmission(server(new JsonObject()), 2, 2);
     twoGpus.check(job("{\"model\":\"vae\",\"dataset\":\"mnist\",\"device\":\"cuda:1\"}"), true);
     message = refusal(twoGpus, "{\"model\":\"vae\",\"dataset\":\"mnist\",\"device\":\"cuda:99\"}");
@@ -54,21 +58,42 @@ class JobAdmissionTest {
   }
 
   @Test
-  void aNetworkSpecReadsOnlyKnownDatasetsOrDirectoriesUnderDataDir(@TempDir Path tmp) throws Exception {
+  void aNetworkSpecReadsOnlyKnownDatasetsOrDirectoriesUnderDataDir(@TempDir Path tmp)
+      throws Exception {
     Path dataDir = Files.createDirectories(tmp.resolve("data"));
     Files.createDirectories(dataDir.resolve("mine/digits"));
     Files.createDirectories(tmp.resolve("outside"));
     Files.createSymbolicLink(dataDir.resolve("escape"), tmp.resolve("outside"));
-    JobAdmission admission = new JobAdmission(server(new JsonObject().put("dataDir", dataDir.toString())), 0, 2);
-    for (String ok : new String[] {"mnist", "fashion-mnist", "synthetic", "mine", "mine/digits",
-        dataDir.resolve("mine").toString()}) {
+    JobAdmission admission =
+        new JobAdmission(server(new JsonObject().put("dataDir", dataDir.toString())), 0, 2);
+    for (String ok :
+        new String[] {
+          "mnist",
+          "fashion-mnist",
+          "synthetic",
+          "mine",
+          "mine/digits",
+          dataDir.resolve("mine").toString()
+        }) {
       admission.check(job("{\"model\":\"vae\",\"dataset\":\"" + ok + "\"}"), true);
     }
-    for (String bad : new String[] {"/etc", "../../x", "../outside", "escape", "mine/../../outside", "absent",
-        tmp.resolve("outside").toString()}) {
+    for (String bad :
+        new String[] {
+          "/etc",
+          "../../x",
+          "../outside",
+          "escape",
+          "mine/../../outside",
+          "absent",
+          tmp.resolve("outside").toString()
+        }) {
       String message = refusal(admission, "{\"model\":\"vae\",\"dataset\":\"" + bad + "\"}");
-      assertTrue(message.contains("\"dataset\"") && message.contains("allowDatasetPaths"), bad + ": " + message);
-      assertFalse(message.contains(dataDir.toString()), "no server path the client did not send: " + message);
+      assertTrue(
+          message.contains("\"dataset\"") && message.contains("allowDatasetPaths"),
+          bad + ": " + message);
+      assertFalse(
+          message.contains(dataDir.toString()),
+          "no server path the client did not send: " + message);
     }
   }
 

@@ -15,13 +15,23 @@ import org.junit.jupiter.api.io.TempDir;
 class JobConfigsTest {
 
   static String error(String json) {
-    return assertThrows(ConfigException.class, () -> JobConfigs.parse(json, "job.json", "x")).getMessage();
+    return assertThrows(ConfigException.class, () -> JobConfigs.parse(json, "job.json", "x"))
+        .getMessage();
   }
 
   @Test
   void everyPresetLoadsAndNamesItself() throws IOException {
-    List<String> required = List.of("vae-mnist", "vae-fashion", "ae-fashion", "ae-mse-64", "ae-sigmoid-128",
-        "dae-fashion", "conv-vae-2d-mnist", "aae-mnist", "beta-vae-fashion");
+    List<String> required =
+        List.of(
+            "vae-mnist",
+            "vae-fashion",
+            "ae-fashion",
+            "ae-mse-64",
+            "ae-sigmoid-128",
+            "dae-fashion",
+            "conv-vae-2d-mnist",
+            "aae-mnist",
+            "beta-vae-fashion");
     try (Stream<Path> files = Files.list(Path.of("config/jobs"))) {
       List<String> names = files.map(JobConfigs::load).map(JobConfig::name).toList();
       assertTrue(names.containsAll(required), "presets present: " + names);
@@ -91,8 +101,12 @@ class JobConfigsTest {
     Path file = dir.resolve("broken.json");
     Files.writeString(file, "{\n  \"model\": \"vae\",\n  \"latent\": 20,,\n  \"epochs\": 3\n}\n");
     ConfigException e = assertThrows(ConfigException.class, () -> JobConfigs.load(file));
-    assertTrue(e.getMessage().startsWith(file + ": not valid JSON at line 3, column 16: "), e.getMessage());
-    assertTrue(error("{\"model\": \"vae\" \"x\"}").startsWith("job.json: not valid JSON at line 1, column 17: "),
+    assertTrue(
+        e.getMessage().startsWith(file + ": not valid JSON at line 3, column 16: "),
+        e.getMessage());
+    assertTrue(
+        error("{\"model\": \"vae\" \"x\"}")
+            .startsWith("job.json: not valid JSON at line 1, column 17: "),
         error("{\"model\": \"vae\" \"x\"}"));
   }
 
@@ -134,33 +148,57 @@ class JobConfigsTest {
   @Test
   void liveSettingsHaveTheSpecsBoundsAndNameTheKey() {
     JobConfig vae = JobConfigs.parse("{\"model\":\"vae\"}", "job.json", "x");
-    JobConfig dae = JobConfigs.parse("{\"model\":\"dae\",\"noise\":{\"kind\":\"mask\"}}", "job.json", "x");
+    JobConfig dae =
+        JobConfigs.parse("{\"model\":\"dae\",\"noise\":{\"kind\":\"mask\"}}", "job.json", "x");
     JobConfigs.checkLiveSetting(vae, "lr", 1e-12);
     JobConfigs.checkLiveSetting(vae, "freeBits", 0);
     JobConfigs.checkLiveSetting(vae, "klWarmupSteps", 5000);
     JobConfigs.checkLiveSetting(dae, "noise", 0.9);
     JobConfigs.checkLiveSetting(dae, "frameEverySteps", 0);
     record Bad(JobConfig job, String key, double value) {}
-    for (Bad b : List.of(new Bad(vae, "lr", 5e-324), new Bad(vae, "lr", 0), new Bad(vae, "lr", 11),
-        new Bad(vae, "lr", Double.NaN), new Bad(vae, "beta", -1), new Bad(vae, "freeBits", -0.1),
-        new Bad(vae, "klWarmupSteps", 1.5), new Bad(vae, "klWarmupSteps", -1), new Bad(dae, "noise", 1.5),
-        new Bad(dae, "beta", 1), new Bad(dae, "freeBits", 1), new Bad(vae, "noise", 0.1),
-        new Bad(vae, "frameEverySteps", 2.5), new Bad(vae, "frameEverySteps", 1e7), new Bad(vae, "epochs", 3))) {
-      String message = assertThrows(ConfigException.class, () -> JobConfigs.checkLiveSetting(b.job(), b.key(), b.value()),
-          b.toString()).getMessage();
+    for (Bad b :
+        List.of(
+            new Bad(vae, "lr", 5e-324),
+            new Bad(vae, "lr", 0),
+            new Bad(vae, "lr", 11),
+            new Bad(vae, "lr", Double.NaN),
+            new Bad(vae, "beta", -1),
+            new Bad(vae, "freeBits", -0.1),
+            new Bad(vae, "klWarmupSteps", 1.5),
+            new Bad(vae, "klWarmupSteps", -1),
+            new Bad(dae, "noise", 1.5),
+            new Bad(dae, "beta", 1),
+            new Bad(dae, "freeBits", 1),
+            new Bad(vae, "noise", 0.1),
+            new Bad(vae, "frameEverySteps", 2.5),
+            new Bad(vae, "frameEverySteps", 1e7),
+            new Bad(vae, "epochs", 3))) {
+      String message =
+          assertThrows(
+                  ConfigException.class,
+                  () -> JobConfigs.checkLiveSetting(b.job(), b.key(), b.value()),
+                  b.toString())
+              .getMessage();
       assertTrue(message.contains("\"" + b.key() + "\""), b + ": " + message);
     }
-    String floor = assertThrows(ConfigException.class, () -> JobConfigs.checkLiveSetting(vae, "lr", 5e-324)).getMessage();
+    String floor =
+        assertThrows(ConfigException.class, () -> JobConfigs.checkLiveSetting(vae, "lr", 5e-324))
+            .getMessage();
     assertTrue(floor.contains("1.0E-12") || floor.contains("1e-12"), floor);
   }
 
   @Test
   void engineDefaultsToAutoOrTheServersDefaultAndAnExplicitOneWins() {
-    assertEquals(JobConfig.Engine.AUTO, JobConfigs.parse("{\"model\":\"vae\"}", "job.json", "x").engine());
+    assertEquals(
+        JobConfig.Engine.AUTO, JobConfigs.parse("{\"model\":\"vae\"}", "job.json", "x").engine());
     var none = JobConfigs.JSON.createObjectNode().put("model", "vae");
-    assertEquals(JobConfig.Engine.LIBTORCH, JobConfigs.fromJson(none, "spec", "x", JobConfig.Engine.LIBTORCH).engine());
+    assertEquals(
+        JobConfig.Engine.LIBTORCH,
+        JobConfigs.fromJson(none, "spec", "x", JobConfig.Engine.LIBTORCH).engine());
     var named = JobConfigs.JSON.createObjectNode().put("model", "vae").put("engine", "native");
-    assertEquals(JobConfig.Engine.NATIVE, JobConfigs.fromJson(named, "spec", "x", JobConfig.Engine.LIBTORCH).engine());
+    assertEquals(
+        JobConfig.Engine.NATIVE,
+        JobConfigs.fromJson(named, "spec", "x", JobConfig.Engine.LIBTORCH).engine());
     // Written as its wire name, and read back the same.
     JobConfig c = JobConfigs.parse("{\"model\":\"vae\",\"engine\":\"LibTorch\"}", "job.json", "x");
     assertTrue(JobConfigs.toJson(c).contains("\"engine\" : \"libtorch\""), JobConfigs.toJson(c));
@@ -170,7 +208,8 @@ class JobConfigsTest {
   @Test
   void rejectsAnUnknownEngineNamingTheKeyAndTheChoices() {
     String e = error("{\"model\":\"vae\",\"engine\":\"cuda\"}");
-    assertTrue(e.startsWith("job.json: \"engine\" must be libtorch, native or auto, got \"cuda\""), e);
+    assertTrue(
+        e.startsWith("job.json: \"engine\" must be libtorch, native or auto, got \"cuda\""), e);
     assertTrue(error("{\"model\":\"vae\",\"engine\":3}").contains("\"engine\" must be a string"));
   }
 }

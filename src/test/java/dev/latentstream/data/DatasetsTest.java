@@ -14,9 +14,15 @@ class DatasetsTest {
 
   static void writeDataset(Path dir, Split train, Split test) throws IOException {
     Files.createDirectories(dir);
-    Idx.write(dir.resolve("train-images-idx3-ubyte.gz"), new int[] {train.count(), train.rows(), train.cols()}, train.pixels());
+    Idx.write(
+        dir.resolve("train-images-idx3-ubyte.gz"),
+        new int[] {train.count(), train.rows(), train.cols()},
+        train.pixels());
     Idx.write(dir.resolve("train-labels-idx1-ubyte.gz"), new int[] {train.count()}, train.labels());
-    Idx.write(dir.resolve("t10k-images-idx3-ubyte"), new int[] {test.count(), test.rows(), test.cols()}, test.pixels());
+    Idx.write(
+        dir.resolve("t10k-images-idx3-ubyte"),
+        new int[] {test.count(), test.rows(), test.cols()},
+        test.pixels());
     Idx.write(dir.resolve("t10k-labels-idx1-ubyte"), new int[] {test.count()}, test.labels());
   }
 
@@ -52,15 +58,24 @@ class DatasetsTest {
   void aRelativeDirectoryIsLookedForUnderTheDataDir(@TempDir Path dataDir) throws IOException {
     Dataset small = Synthetic.generate(25, 5, 4);
     writeDataset(dataDir.resolve("mine/digits"), small.train(), small.test());
-    assertEquals(25, Datasets.load("mine/digits", dataDir).train().count(), "what a server's client may name");
-    assertTrue(Datasets.find("mine/digits", null).isEmpty(), "without a dataDir, relative to the working directory");
+    assertEquals(
+        25,
+        Datasets.load("mine/digits", dataDir).train().count(),
+        "what a server's client may name");
+    assertTrue(
+        Datasets.find("mine/digits", null).isEmpty(),
+        "without a dataDir, relative to the working directory");
   }
 
   @Test
   void syntheticIsGeneratedByNameWithoutFiles() {
-    Dataset d = Datasets.ensure(Datasets.SYNTHETIC, null, line -> {
-      throw new AssertionError("nothing to fetch: " + line);
-    });
+    Dataset d =
+        Datasets.ensure(
+            Datasets.SYNTHETIC,
+            null,
+            line -> {
+              throw new AssertionError("nothing to fetch: " + line);
+            });
     assertEquals("synthetic", d.name());
     assertEquals(6000, d.train().count());
     assertEquals(1000, d.test().count());
@@ -72,7 +87,8 @@ class DatasetsTest {
     String m = Datasets.missing("mnist", dataDir).getMessage();
     assertTrue(m.contains(dataDir.resolve("mnist").toString()), m);
     assertTrue(m.contains("looked in") && m.contains("latentstream datasets fetch mnist"), m);
-    String other = assertThrows(DataException.class, () -> Datasets.load("cifar", null)).getMessage();
+    String other =
+        assertThrows(DataException.class, () -> Datasets.load("cifar", null)).getMessage();
     assertTrue(other.contains("neither a known name"), other);
   }
 
@@ -80,7 +96,9 @@ class DatasetsTest {
   void syntheticDataIsDeterministicAndBalanced() {
     Dataset a = Synthetic.generate(100, 20, 9);
     Dataset b = Synthetic.generate(100, 20, 9);
-    assertEquals(java.util.Arrays.hashCode(a.train().pixels()), java.util.Arrays.hashCode(b.train().pixels()));
+    assertEquals(
+        java.util.Arrays.hashCode(a.train().pixels()),
+        java.util.Arrays.hashCode(b.train().pixels()));
     int[] counts = new int[10];
     for (int i = 0; i < 100; i++) {
       counts[a.train().label(i)]++;

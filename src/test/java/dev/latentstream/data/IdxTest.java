@@ -85,6 +85,8 @@ class IdxTest {
   @Test
   void reportsAMissingFile() {
     Path missing = dir.resolve("nope.gz");
-    assertEquals(missing + ": file not found", assertThrows(DataException.class, () -> Idx.read(missing)).getMessage());
+    assertEquals(
+        missing + ": file not found",
+        assertThrows(DataException.class, () -> Idx.read(missing)).getMessage());
   }
 }

@@ -22,9 +22,11 @@ class AlarmsTest {
     Warning w = first.getFirst();
     assertEquals(Warning.POSTERIOR_COLLAPSE, w.code());
     assertEquals("beta", w.setting());
-    assertEquals("only 1 of 20 latent dimensions is active; try lowering beta (now 50.00) or setting freeBits",
+    assertEquals(
+        "only 1 of 20 latent dimensions is active; try lowering beta (now 50.00) or setting freeBits",
         w.message());
-    assertEquals(List.of(), a.epochEnd(200, 2, kl(200, 1, flat), 190), "not again while it persists");
+    assertEquals(
+        List.of(), a.epochEnd(200, 2, kl(200, 1, flat), 190), "not again while it persists");
   }
 
   @Test
@@ -41,7 +43,8 @@ class AlarmsTest {
     List<Warning> w = a.epochEnd(10, 1, kl(10, 3, 1, 1, 1, 0.002), 100);
     assertEquals(1, w.size());
     assertEquals(Warning.INACTIVE_DIMENSIONS, w.getFirst().code());
-    assertTrue(w.getFirst().message().startsWith("1 of 4 latent dimensions"), w.getFirst().message());
+    assertTrue(
+        w.getFirst().message().startsWith("1 of 4 latent dimensions"), w.getFirst().message());
     assertEquals("freeBits", w.getFirst().setting());
     // A dimension that was quiet at one tick only does not count.
     a.tick(kl(15, 3, 1, 1, 0.001, 0.001));

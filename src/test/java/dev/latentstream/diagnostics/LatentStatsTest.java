@@ -28,9 +28,10 @@ class LatentStatsTest {
     int n = 1000;
     float[] codes = new float[n * 3];
     for (int i = 0; i < n; i++) {
-      codes[i * 3] = (i % 2 == 0 ? 1 : -1);           // variance ≈ 1: active
-      codes[i * 3 + 1] = 5 + (i % 2 == 0 ? 0.05f : -0.05f); // variance ≈ 0.0025, big offset: inactive
-      codes[i * 3 + 2] = 0;                           // constant: inactive
+      codes[i * 3] = (i % 2 == 0 ? 1 : -1); // variance ≈ 1: active
+      codes[i * 3 + 1] =
+          5 + (i % 2 == 0 ? 0.05f : -0.05f); // variance ≈ 0.0025, big offset: inactive
+      codes[i * 3 + 2] = 0; // constant: inactive
     }
     s.add(codes, null, n);
     Diagnostics d = s.result(0, 0);

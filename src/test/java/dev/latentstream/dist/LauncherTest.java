@@ -14,10 +14,10 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * The checkout's {@code ./latentstream} launcher as a user on a stock Debian machine meets it: a {@code java}
- * 17 first on {@code PATH} and in {@code JAVA_HOME}. It must find the JDK 25 under {@code /usr/lib/jvm} and run
- * the CLI there, keeping the CLI's exit codes. Runs after {@code package} (failsafe, {@code -Pdist}), so the
- * jar is fresh and the launcher does not rebuild it.
+ * The checkout's {@code ./latentstream} launcher as a user on a stock Debian machine meets it: a
+ * {@code java} 17 first on {@code PATH} and in {@code JAVA_HOME}. It must find the JDK 25 under
+ * {@code /usr/lib/jvm} and run the CLI there, keeping the CLI's exit codes. Runs after {@code
+ * package} (failsafe, {@code -Pdist}), so the jar is fresh and the launcher does not rebuild it.
  */
 class LauncherTest {
 
@@ -38,9 +38,13 @@ class LauncherTest {
       Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
       if (!p.waitFor(5, TimeUnit.MINUTES)) {
         p.destroyForcibly();
-        throw new AssertionError("./latentstream " + String.join(" ", args) + " did not end within 5 minutes");
+        throw new AssertionError(
+            "./latentstream " + String.join(" ", args) + " did not end within 5 minutes");
       }
-      return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+      return new Result(
+          p.exitValue(),
+          Files.readString(out, StandardCharsets.UTF_8),
+          Files.readString(err, StandardCharsets.UTF_8));
     } finally {
       Files.deleteIfExists(out);
       Files.deleteIfExists(err);
@@ -49,7 +53,9 @@ class LauncherTest {
 
   @Test
   void withJava17OnPathAndInJavaHomeItRunsTheCliOnAJdk25() throws Exception {
-    assumeTrue(Files.isExecutable(JAVA17.resolve("bin/java")), "needs Debian's openjdk-17 to stand in the way");
+    assumeTrue(
+        Files.isExecutable(JAVA17.resolve("bin/java")),
+        "needs Debian's openjdk-17 to stand in the way");
     Result r = launch("--version");
     assertEquals(0, r.code(), r.err());
     String version = System.getProperty("dist.version", "");
@@ -60,7 +66,8 @@ class LauncherTest {
   void theCliExitCodesComeThrough() throws Exception {
     Result r = launch("datasets", "fetch", "no-such-set");
     assertEquals(2, r.code(), r.out());
-    assertEquals("latentstream: unknown dataset 'no-such-set' (known: mnist, fashion-mnist)\n", r.err());
+    assertEquals(
+        "latentstream: unknown dataset 'no-such-set' (known: mnist, fashion-mnist)\n", r.err());
   }
 
   @Test

@@ -72,7 +72,8 @@ class InterpolationTest {
 
   @Test
   void mismatchedOrTooShortPathsAreRefused() {
-    assertThrows(IllegalArgumentException.class, () -> Interpolation.path(A, new float[] {1, 2}, 5, false));
+    assertThrows(
+        IllegalArgumentException.class, () -> Interpolation.path(A, new float[] {1, 2}, 5, false));
     assertThrows(IllegalArgumentException.class, () -> Interpolation.path(A, B, 1, true));
   }
 }

@@ -16,10 +16,10 @@ import java.util.Locale;
 import java.util.stream.Stream;
 
 /**
- * Export time and file size for each preset in {@code config/jobs}: a checkpoint of the preset's model (with its
- * optimiser state, as training writes it) is saved once, then read and written in each format and part, the
- * median of 5 runs after 2 warm-ups. Run from the checkout:
- * {@code java --enable-native-access=ALL-UNNAMED -cp "target/test-classes:target/classes:$(cat target/cp.txt)"
+ * Export time and file size for each preset in {@code config/jobs}: a checkpoint of the preset's
+ * model (with its optimiser state, as training writes it) is saved once, then read and written in
+ * each format and part, the median of 5 runs after 2 warm-ups. Run from the checkout: {@code java
+ * --enable-native-access=ALL-UNNAMED -cp "target/test-classes:target/classes:$(cat target/cp.txt)"
  * dev.latentstream.export.ExportBenchmark}
  */
 public final class ExportBenchmark {
@@ -30,14 +30,23 @@ public final class ExportBenchmark {
     try (Stream<Path> files = Files.list(Path.of("config/jobs"))) {
       presets = files.filter(f -> f.toString().endsWith(".json")).sorted().toList();
     }
-    System.out.printf(Locale.ROOT, "%-20s %-10s %10s %10s %10s %10s%n", "preset", "model", "read ms", "format",
-        "write ms", "bytes");
+    System.out.printf(
+        Locale.ROOT,
+        "%-20s %-10s %10s %10s %10s %10s%n",
+        "preset",
+        "model",
+        "read ms",
+        "format",
+        "write ms",
+        "bytes");
     for (Path preset : presets) {
       JobConfig job = JobConfigs.load(preset);
       Path run = tmp.resolve(job.name());
       try (Autoencoder model = Models.create(job, 28, 28)) {
-        // One optimiser over every parameter: the optimiser state a checkpoint holds, near enough for the AAE's two
-        List<Optim> optims = List.of(Optimizers.create(job.optimizer(), model.parameters(), job.lr()));
+        // One optimiser over every parameter: the optimiser state a checkpoint holds, near enough
+        // for the AAE's two
+        List<Optim> optims =
+            List.of(Optimizers.create(job.optimizer(), model.parameters(), job.lr()));
         Checkpoint.save(run, model, optims, new CheckpointStore.Progress(job, 1, 469, 28, 28));
       }
       double read = median(() -> ModelWeights.read(run, null));
@@ -46,8 +55,15 @@ public final class ExportBenchmark {
         for (ModelWeights.Part part : ModelWeights.Part.values()) {
           Path out = tmp.resolve(job.name() + "-" + part + format.extension());
           double write = median(() -> ModelExport.write(weights.only(part), format, out));
-          System.out.printf(Locale.ROOT, "%-20s %-10s %10.1f %10s %10.1f %10d%n", job.name(), job.model().wireName(),
-              read, format + (part == ModelWeights.Part.all ? "" : "/dec"), write, Files.size(out));
+          System.out.printf(
+              Locale.ROOT,
+              "%-20s %-10s %10.1f %10s %10.1f %10d%n",
+              job.name(),
+              job.model().wireName(),
+              read,
+              format + (part == ModelWeights.Part.all ? "" : "/dec"),
+              write,
+              Files.size(out));
         }
       }
     }

@@ -25,7 +25,9 @@ import java.util.zip.ZipInputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The export formats' bytes, read back here by hand; the Python tests read them with torch itself. */
+/**
+ * The export formats' bytes, read back here by hand; the Python tests read them with torch itself.
+ */
 class ModelExportTest {
 
   @TempDir Path tmp;
@@ -41,20 +43,25 @@ class ModelExportTest {
   static final String CONV = "{\"model\":\"conv-vae\",\"conv\":{\"channels\":[16,16],\"dense\":8}}";
 
   @Test
-  void safetensorsHasAPaddedJsonHeaderWithContiguousOffsetsAndTheValuesInLittleEndian() throws Exception {
+  void safetensorsHasAPaddedJsonHeaderWithContiguousOffsetsAndTheValuesInLittleEndian()
+      throws Exception {
     ModelWeights w = weights(VAE);
     byte[] file = Safetensors.write(w);
     ByteBuffer b = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN);
     long n = b.getLong();
     assertEquals(0, n % 8, "the header is padded to a multiple of 8");
-    JsonNode header = JobConfigs.JSON.readTree(new String(file, 8, (int) n, StandardCharsets.UTF_8).strip());
+    JsonNode header =
+        JobConfigs.JSON.readTree(new String(file, 8, (int) n, StandardCharsets.UTF_8).strip());
     JsonNode meta = header.get("__metadata__");
     assertEquals("1234", meta.get("step").asText());
     assertEquals("3", meta.get("epoch").asText());
     assertEquals("vae", meta.get("model").asText());
     assertEquals("all", meta.get("part").asText());
     assertEquals(3, JobConfigs.JSON.readTree(meta.get("spec").asText()).get("latent").asInt());
-    meta.properties().forEach(e -> assertTrue(e.getValue().isTextual(), "metadata values are strings: " + e.getKey()));
+    meta.properties()
+        .forEach(
+            e ->
+                assertTrue(e.getValue().isTextual(), "metadata values are strings: " + e.getKey()));
     long expected = 0;
     int data = 8 + (int) n;
     for (ModelWeights.Parameter p : w.parameters()) {
@@ -66,24 +73,51 @@ class ModelExportTest {
       assertEquals(expected, t.get("data_offsets").get(0).asLong(), p.name());
       assertEquals(expected + p.bytes(), t.get("data_offsets").get(1).asLong(), p.name());
       float[] back = new float[p.values().length];
-      ByteBuffer.wrap(file, data + (int) expected, (int) p.bytes()).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(back);
+      ByteBuffer.wrap(file, data + (int) expected, (int) p.bytes())
+          .order(ByteOrder.LITTLE_ENDIAN)
+          .asFloatBuffer()
+          .get(back);
       assertArrayEquals(p.values(), back, p.name());
       expected += p.bytes();
     }
     assertEquals(file.length, data + expected, "no bytes after the last tensor");
-    assertEquals(List.of("encoder.linear0.weight", "encoder.linear0.bias", "mu.weight", "mu.bias", "logvar.weight",
-        "logvar.bias", "decoder.linear0.weight", "decoder.linear0.bias", "decoder.linear1.weight", "decoder.linear1.bias"),
+    assertEquals(
+        List.of(
+            "encoder.linear0.weight",
+            "encoder.linear0.bias",
+            "mu.weight",
+            "mu.bias",
+            "logvar.weight",
+            "logvar.bias",
+            "decoder.linear0.weight",
+            "decoder.linear0.bias",
+            "decoder.linear1.weight",
+            "decoder.linear1.bias"),
         w.parameters().stream().map(ModelWeights.Parameter::name).toList());
   }
 
   @Test
   void theDecoderPartKeepsOnlyTheDecodersModules() {
-    assertEquals(List.of("decoder.linear0.weight", "decoder.linear0.bias", "decoder.linear1.weight",
-        "decoder.linear1.bias"), weights(VAE).only(ModelWeights.Part.decoder).parameters().stream()
-        .map(ModelWeights.Parameter::name).toList());
-    assertEquals(List.of("decoder_dense.weight", "decoder_dense.bias", "upsample.weight", "upsample.bias",
-        "output.weight", "output.bias"), weights(CONV).only(ModelWeights.Part.decoder).parameters().stream()
-        .map(ModelWeights.Parameter::name).toList());
+    assertEquals(
+        List.of(
+            "decoder.linear0.weight",
+            "decoder.linear0.bias",
+            "decoder.linear1.weight",
+            "decoder.linear1.bias"),
+        weights(VAE).only(ModelWeights.Part.decoder).parameters().stream()
+            .map(ModelWeights.Parameter::name)
+            .toList());
+    assertEquals(
+        List.of(
+            "decoder_dense.weight",
+            "decoder_dense.bias",
+            "upsample.weight",
+            "upsample.bias",
+            "output.weight",
+            "output.bias"),
+        weights(CONV).only(ModelWeights.Part.decoder).parameters().stream()
+            .map(ModelWeights.Parameter::name)
+            .toList());
     assertEquals("decoder", weights(VAE).only(ModelWeights.Part.decoder).metadata().get("part"));
   }
 
@@ -106,8 +140,11 @@ class ModelExportTest {
     assertEquals(2, pickle[1]);
     assertEquals('.', pickle[pickle.length - 1]);
     String text = new String(pickle, StandardCharsets.ISO_8859_1);
-    assertTrue(text.contains("collections\nOrderedDict\n") && text.contains("torch._utils\n_rebuild_tensor_v2\n")
-        && text.contains("torch\nFloatStorage\n"), "only the weights-only unpickler's globals");
+    assertTrue(
+        text.contains("collections\nOrderedDict\n")
+            && text.contains("torch._utils\n_rebuild_tensor_v2\n")
+            && text.contains("torch\nFloatStorage\n"),
+        "only the weights-only unpickler's globals");
     for (int i = 0; i < w.parameters().size(); i++) {
       ModelWeights.Parameter p = w.parameters().get(i);
       assertTrue(text.contains(p.name()), p.name());
@@ -134,10 +171,14 @@ class ModelExportTest {
 
   @Test
   void unknownFormatsAndPartsAreNamedInTheError() {
-    assertTrue(assertThrows(IllegalArgumentException.class, () -> ModelExport.Format.named("onnx")).getMessage()
-        .contains("pt, safetensors"));
-    assertTrue(assertThrows(IllegalArgumentException.class, () -> ModelExport.part("encoder")).getMessage()
-        .contains("all, decoder"));
+    assertTrue(
+        assertThrows(IllegalArgumentException.class, () -> ModelExport.Format.named("onnx"))
+            .getMessage()
+            .contains("pt, safetensors"));
+    assertTrue(
+        assertThrows(IllegalArgumentException.class, () -> ModelExport.part("encoder"))
+            .getMessage()
+            .contains("all, decoder"));
   }
 
   private static int indexOf(byte[] hay, byte[] needle) {

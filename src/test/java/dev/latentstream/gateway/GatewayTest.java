@@ -27,18 +27,21 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The HTTP side as clients meet it: handshakes, limits across event loops, REST bodies, deletion. */
+/**
+ * The HTTP side as clients meet it: handshakes, limits across event loops, REST bodies, deletion.
+ */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class GatewayTest {
 
-  @TempDir
-  static Path root;
+  @TempDir static Path root;
   static TestServer server;
   static final HttpClient HTTP = HttpClient.newHttpClient();
 
   @BeforeAll
   static void start() throws Exception {
-    server = new TestServer(root, new JsonObject().put("maxConnectionsPerIp", 3).put("maxConcurrentJobs", 1));
+    server =
+        new TestServer(
+            root, new JsonObject().put("maxConnectionsPerIp", 3).put("maxConcurrentJobs", 1));
   }
 
   @AfterAll
@@ -53,7 +56,8 @@ class GatewayTest {
       b.header("Origin", origin);
     }
     try {
-      return b.buildAsync(URI.create("ws://127.0.0.1:" + server.port() + "/ws"), listener).get(20, TimeUnit.SECONDS);
+      return b.buildAsync(URI.create("ws://127.0.0.1:" + server.port() + "/ws"), listener)
+          .get(20, TimeUnit.SECONDS);
     } catch (ExecutionException e) {
       if (e.getCause() instanceof WebSocketHandshakeException h) {
         throw new HandshakeRefused(h.getResponse().statusCode());
@@ -101,7 +105,8 @@ class GatewayTest {
       for (int i = 0; i < 3; i++) {
         open.add(open(null, new Listener()));
       }
-      assertEquals(429, refusal(null), "a fourth socket from one address, whichever event loop takes it");
+      assertEquals(
+          429, refusal(null), "a fourth socket from one address, whichever event loop takes it");
     } finally {
       open.forEach(WebSocket::abort);
     }
@@ -116,8 +121,10 @@ class GatewayTest {
   }
 
   @Test
-  void aMessageOverTheLimitSentInSmallFragmentsClosesWith1009AndTheServerServesOn() throws Exception {
-    // Each fragment is well under any frame limit; together they pass the message limit (4 x maxMessageBytes).
+  void aMessageOverTheLimitSentInSmallFragmentsClosesWith1009AndTheServerServesOn()
+      throws Exception {
+    // Each fragment is well under any frame limit; together they pass the message limit (4 x
+    // maxMessageBytes).
     Listener l = new Listener();
     WebSocket ws = open(null, l);
     String fragment = "x".repeat(65536);
@@ -143,15 +150,26 @@ class GatewayTest {
 
   @Test
   void restBodiesWithUnknownKeysAreRefusedNamingTheKey() throws Exception {
-    var r = server.request(HttpMethod.POST, "/api/jobs", TestServer.TOKEN,
-        new JsonObject().put("spec", server.spec(1, 0)).put("epoch", 3).encode());
+    var r =
+        server.request(
+            HttpMethod.POST,
+            "/api/jobs",
+            TestServer.TOKEN,
+            new JsonObject().put("spec", server.spec(1, 0)).put("epoch", 3).encode());
     assertEquals(400, r.status());
-    assertTrue(r.json().getJsonObject("error").getString("message").contains("\"epoch\""), r.body().toString());
+    assertTrue(
+        r.json().getJsonObject("error").getString("message").contains("\"epoch\""),
+        r.body().toString());
   }
 
   @Test
   void anOversizedBodyGets413InTheApiErrorShape() throws Exception {
-    var r = server.request(HttpMethod.POST, "/api/jobs", TestServer.TOKEN, "{\"spec\":\"" + "a".repeat(200_000) + "\"}");
+    var r =
+        server.request(
+            HttpMethod.POST,
+            "/api/jobs",
+            TestServer.TOKEN,
+            "{\"spec\":\"" + "a".repeat(200_000) + "\"}");
     assertEquals(413, r.status());
     assertEquals(413, r.json().getJsonObject("error").getInteger("status"));
   }
@@ -164,18 +182,34 @@ class GatewayTest {
     Listener watcher = new Listener();
     WebSocket ws = open(null, watcher);
     try {
-      var stop = server.request(HttpMethod.POST, "/api/jobs/" + queued.getString("id") + "/stop", TestServer.TOKEN, null);
+      var stop =
+          server.request(
+              HttpMethod.POST,
+              "/api/jobs/" + queued.getString("id") + "/stop",
+              TestServer.TOKEN,
+              null);
       assertEquals(200, stop.status(), stop.body().toString());
-      var delete = server.request(HttpMethod.DELETE, "/api/jobs/" + queued.getString("id"), TestServer.TOKEN, null);
+      var delete =
+          server.request(
+              HttpMethod.DELETE, "/api/jobs/" + queued.getString("id"), TestServer.TOKEN, null);
       assertEquals(200, delete.status(), delete.body().toString());
-      assertTrue(!delete.body().toString().contains(root.toString()), "no server path in " + delete.body());
+      assertTrue(
+          !delete.body().toString().contains(root.toString()),
+          "no server path in " + delete.body());
       JsonObject deleted = watcher.next("deleted", 20);
       assertEquals(queued.getString("id"), deleted.getString("jobId"));
-      JsonArray jobs = new JsonArray(server.request(HttpMethod.GET, "/api/jobs", null, null).body());
-      assertTrue(jobs.stream().noneMatch(j -> queued.getString("id").equals(((JsonObject) j).getString("id"))));
+      JsonArray jobs =
+          new JsonArray(server.request(HttpMethod.GET, "/api/jobs", null, null).body());
+      assertTrue(
+          jobs.stream()
+              .noneMatch(j -> queued.getString("id").equals(((JsonObject) j).getString("id"))));
     } finally {
       ws.abort();
-      server.request(HttpMethod.POST, "/api/jobs/" + running.getString("id") + "/stop", TestServer.TOKEN, null);
+      server.request(
+          HttpMethod.POST,
+          "/api/jobs/" + running.getString("id") + "/stop",
+          TestServer.TOKEN,
+          null);
     }
   }
 

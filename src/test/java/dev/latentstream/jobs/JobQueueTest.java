@@ -32,7 +32,8 @@ class JobQueueTest {
     assertEquals(List.of(c), launch(q));
     a.moveTo(Job.Status.paused);
     assertEquals(List.of(), launch(q), "a paused job keeps its slot");
-    assertEquals(List.of(a, b, c, d), List.copyOf(q.all()), "every job stays listed in the order it came");
+    assertEquals(
+        List.of(a, b, c, d), List.copyOf(q.all()), "every job stays listed in the order it came");
   }
 
   @Test

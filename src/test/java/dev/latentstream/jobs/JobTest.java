@@ -14,8 +14,9 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 class JobTest {
 
-  static final JobConfig SPEC = JobConfigs.parse("{\"model\":\"vae\",\"dataset\":\"synthetic\",\"epochs\":2}", "spec",
-      "test");
+  static final JobConfig SPEC =
+      JobConfigs.parse(
+          "{\"model\":\"vae\",\"dataset\":\"synthetic\",\"epochs\":2}", "spec", "test");
 
   static Job job(int num, Job.Status status) {
     return new Job(num, "job-" + num, Path.of("runs", "job-" + num), SPEC, status, -1);
@@ -34,22 +35,30 @@ class JobTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = Job.Status.class, names = {"completed", "stopped", "failed"})
+  @EnumSource(
+      value = Job.Status.class,
+      names = {"completed", "stopped", "failed"})
   void aFinishedJobNeverMovesAgain(Job.Status end) {
     for (Job.Status to : Job.Status.values()) {
       Job j = job(1, end);
       IllegalStateException e = assertThrows(IllegalStateException.class, () -> j.moveTo(to));
-      assertTrue(e.getMessage().contains("job-1") && e.getMessage().contains(end + " to " + to), e.getMessage());
+      assertTrue(
+          e.getMessage().contains("job-1") && e.getMessage().contains(end + " to " + to),
+          e.getMessage());
       assertEquals(end, j.status(), "a refused move changes nothing");
     }
   }
 
   @Test
   void aQueuedJobCannotPauseOrComplete() {
-    assertThrows(IllegalStateException.class, () -> job(1, Job.Status.queued).moveTo(Job.Status.paused));
-    assertThrows(IllegalStateException.class, () -> job(1, Job.Status.queued).moveTo(Job.Status.completed));
-    assertThrows(IllegalStateException.class, () -> job(1, Job.Status.running).moveTo(Job.Status.queued));
-    assertThrows(IllegalStateException.class, () -> job(1, Job.Status.running).moveTo(Job.Status.running));
+    assertThrows(
+        IllegalStateException.class, () -> job(1, Job.Status.queued).moveTo(Job.Status.paused));
+    assertThrows(
+        IllegalStateException.class, () -> job(1, Job.Status.queued).moveTo(Job.Status.completed));
+    assertThrows(
+        IllegalStateException.class, () -> job(1, Job.Status.running).moveTo(Job.Status.queued));
+    assertThrows(
+        IllegalStateException.class, () -> job(1, Job.Status.running).moveTo(Job.Status.running));
   }
 
   @Test
@@ -64,7 +73,8 @@ class JobTest {
     assertEquals(Job.Status.stopped, k.status());
 
     Job f = job(3, Job.Status.paused);
-    f.finished(new RunSummary(RunSummary.Status.FAILED, 0, 40, Double.NaN, Double.NaN, "out of memory"));
+    f.finished(
+        new RunSummary(RunSummary.Status.FAILED, 0, 40, Double.NaN, Double.NaN, "out of memory"));
     assertEquals(Job.Status.failed, f.status());
     assertEquals("out of memory", f.error);
   }

@@ -32,11 +32,15 @@ class ModelCacheTest {
   final List<Model> made = new ArrayList<>();
 
   ModelCache<Model> cache(int models, long bytes, Map<Integer, Long> sizes) {
-    return new ModelCache<>(models, bytes, j -> {
-      Model m = new Model(j);
-      made.add(m);
-      return m;
-    }, j -> sizes.getOrDefault(j.num, 100L));
+    return new ModelCache<>(
+        models,
+        bytes,
+        j -> {
+          Model m = new Model(j);
+          made.add(m);
+          return m;
+        },
+        j -> sizes.getOrDefault(j.num, 100L));
   }
 
   @Test
@@ -108,8 +112,10 @@ class ModelCacheTest {
 
   @Test
   void noModelsMeansExploringIsOff() {
-    ReplyError e = assertThrows(ReplyError.class, () -> cache(0, Long.MAX_VALUE, Map.of()).get(job(1,
-        Job.Status.completed)));
+    ReplyError e =
+        assertThrows(
+            ReplyError.class,
+            () -> cache(0, Long.MAX_VALUE, Map.of()).get(job(1, Job.Status.completed)));
     assertTrue(e.getMessage().contains("maxExploredModels"), e.getMessage());
   }
 }

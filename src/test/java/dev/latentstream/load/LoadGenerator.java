@@ -35,14 +35,15 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * A WebSocket load generator for a running {@code latentstream serve}, in its own process. Its viewers behave
- * like browsers: they offer permessage-deflate, subscribe to every stream of a job and read everything. It
- * runs phases of N viewers and prints, per phase, the training rate, the server's CPU per step (from
- * {@code /proc/PID/stat}), loss latency, frames and bytes per viewer per second, REST latency from a side
- * client polling {@code /api/jobs}, and how many clients the server closed. A reconnect-storm phase connects
- * N clients at once and times how long each waits for its history. {@link DecodeFlood} ({@code --decode-flood})
- * measures training under a flood of interactive requests from one client, and {@link Soak} ({@code --soak})
- * runs viewers that churn for minutes and watches the server's memory and the stayers' loss streams.
+ * A WebSocket load generator for a running {@code latentstream serve}, in its own process. Its
+ * viewers behave like browsers: they offer permessage-deflate, subscribe to every stream of a job
+ * and read everything. It runs phases of N viewers and prints, per phase, the training rate, the
+ * server's CPU per step (from {@code /proc/PID/stat}), loss latency, frames and bytes per viewer
+ * per second, REST latency from a side client polling {@code /api/jobs}, and how many clients the
+ * server closed. A reconnect-storm phase connects N clients at once and times how long each waits
+ * for its history. {@link DecodeFlood} ({@code --decode-flood}) measures training under a flood of
+ * interactive requests from one client, and {@link Soak} ({@code --soak}) runs viewers that churn
+ * for minutes and watches the server's memory and the stayers' loss streams.
  *
  * <pre>
  * ./latentstream tool LoadGenerator --url http://127.0.0.1:8080 --pid 1234 --phases 0,200,1000 --storm 500
@@ -50,65 +51,94 @@ import picocli.CommandLine.Spec;
  * ./latentstream tool LoadGenerator --url http://127.0.0.1:8080 --pid 1234 --soak 20 --viewers 200 --churn 10
  * </pre>
  */
-@Command(name = "load", mixinStandardHelpOptions = true, description = "WebSocket load generator for latentstream.")
+@Command(
+    name = "load",
+    mixinStandardHelpOptions = true,
+    description = "WebSocket load generator for latentstream.")
 public final class LoadGenerator implements Callable<Integer> {
 
   @Option(names = "--url", defaultValue = "http://127.0.0.1:8080", description = "The server.")
   URI url;
 
-  @Option(names = "--also-url", split = ",",
-      description = "More gateways of the same cluster: viewers are spread over --url and these in turn.")
+  @Option(
+      names = "--also-url",
+      split = ",",
+      description =
+          "More gateways of the same cluster: viewers are spread over --url and these in turn.")
   List<URI> alsoUrls = List.of();
 
   /** Which gateway the next viewer goes to. */
   private final AtomicLong nextGateway = new AtomicLong();
 
-  @Option(names = "--pid", description = "The server's process id (for CPU per step from /proc/PID/stat).")
+  @Option(
+      names = "--pid",
+      description = "The server's process id (for CPU per step from /proc/PID/stat).")
   Long pid;
 
-  @Option(names = "--phases", split = ",",
+  @Option(
+      names = "--phases",
+      split = ",",
       description = "Viewers per phase (default 0,200 unless --decode-flood or --soak is given).")
   List<Integer> phases;
 
-  @Option(names = "--seconds", defaultValue = "30", description = "Measured seconds per phase (after a warm-up).")
+  @Option(
+      names = "--seconds",
+      defaultValue = "30",
+      description = "Measured seconds per phase (after a warm-up).")
   int seconds;
 
-  @Option(names = "--warmup", defaultValue = "5", description = "Seconds after connecting before measuring.")
+  @Option(
+      names = "--warmup",
+      defaultValue = "5",
+      description = "Seconds after connecting before measuring.")
   int warmup;
 
-  @Option(names = "--storm", defaultValue = "0", description = "Clients of the reconnect storm (0: none).")
+  @Option(
+      names = "--storm",
+      defaultValue = "0",
+      description = "Clients of the reconnect storm (0: none).")
   int storm;
 
-  @Option(names = "--storm-at-step", defaultValue = "50000", description = "Wait for the job to reach this step first.")
+  @Option(
+      names = "--storm-at-step",
+      defaultValue = "50000",
+      description = "Wait for the job to reach this step first.")
   long stormAtStep;
 
-  @Option(names = "--no-deflate", negatable = true, defaultValue = "true", fallbackValue = "true",
+  @Option(
+      names = "--no-deflate",
+      negatable = true,
+      defaultValue = "true",
+      fallbackValue = "true",
       description = "Offer permessage-deflate, as browsers do (default on).")
   boolean deflate;
 
-  @Option(names = "--sampled", defaultValue = "50", description = "Viewers whose loss messages are parsed for latency and gaps.")
+  @Option(
+      names = "--sampled",
+      defaultValue = "50",
+      description = "Viewers whose loss messages are parsed for latency and gaps.")
   int sampled;
 
   @Option(names = "--job", description = "Job number (default: the newest running job).")
   Integer job;
 
-  @Mixin
-  DecodeFlood flood = new DecodeFlood();
+  @Mixin DecodeFlood flood = new DecodeFlood();
 
-  @Mixin
-  Soak soak = new Soak();
+  @Mixin Soak soak = new Soak();
 
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
   Vertx vertx;
   WebSocketClient wsClient;
   HttpClient http;
+
   /**
-   * The REST probe's own event loop and client, as if another user's curl: with the viewers' loops it would also
-   * time this process's own queue behind hundreds of sockets, not only the server's answer.
+   * The REST probe's own event loop and client, as if another user's curl: with the viewers' loops
+   * it would also time this process's own queue behind hundreds of sockets, not only the server's
+   * answer.
    */
   Vertx probeVertx;
+
   HttpClient probe;
 
   public static void main(String[] args) {
@@ -123,20 +153,37 @@ public final class LoadGenerator implements Callable<Integer> {
       }
     }
     vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
-    wsClient = vertx.createWebSocketClient(new WebSocketClientOptions().setTryUsePerMessageCompression(deflate)
-        .setMaxMessageSize(64 << 20).setMaxFrameSize(64 << 20).setConnectTimeout(30_000).setMaxConnections(100_000));
-    http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost(url.getHost()).setDefaultPort(url.getPort()),
-        new PoolOptions().setHttp1MaxSize(4));
+    wsClient =
+        vertx.createWebSocketClient(
+            new WebSocketClientOptions()
+                .setTryUsePerMessageCompression(deflate)
+                .setMaxMessageSize(64 << 20)
+                .setMaxFrameSize(64 << 20)
+                .setConnectTimeout(30_000)
+                .setMaxConnections(100_000));
+    http =
+        vertx.createHttpClient(
+            new HttpClientOptions().setDefaultHost(url.getHost()).setDefaultPort(url.getPort()),
+            new PoolOptions().setHttp1MaxSize(4));
     probeVertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1));
-    probe = probeVertx.createHttpClient(new HttpClientOptions().setDefaultHost(url.getHost()).setDefaultPort(url.getPort()),
-        new PoolOptions().setHttp1MaxSize(4));
+    probe =
+        probeVertx.createHttpClient(
+            new HttpClientOptions().setDefaultHost(url.getHost()).setDefaultPort(url.getPort()),
+            new PoolOptions().setHttp1MaxSize(4));
     try {
       int jobNum = job != null ? job : newestRunningJob();
       boolean other = flood.enabled() || soak.enabled();
       List<Integer> phaseList = phases != null ? phases : other ? List.of() : List.of(0, 200);
       if (!phaseList.isEmpty()) {
-        System.out.printf(Locale.ROOT, "load: %s job %d, deflate offered: %s, %d s per phase%n", url, jobNum, deflate, seconds);
-        System.out.println("| viewers | steps/s | server CPU ms/step | loss p50 / p99 ms | frames/viewer/s | KB/viewer/s | REST p99 ms | closed | gaps |");
+        System.out.printf(
+            Locale.ROOT,
+            "load: %s job %d, deflate offered: %s, %d s per phase%n",
+            url,
+            jobNum,
+            deflate,
+            seconds);
+        System.out.println(
+            "| viewers | steps/s | server CPU ms/step | loss p50 / p99 ms | frames/viewer/s | KB/viewer/s | REST p99 ms | closed | gaps |");
         System.out.println("|---|---|---|---|---|---|---|---|---|");
       }
       for (int n : phaseList) {
@@ -160,12 +207,30 @@ public final class LoadGenerator implements Callable<Integer> {
 
   // --- one phase ------------------------------------------------------------------------------
 
-  record PhaseResult(int viewers, double stepsPerSecond, double cpuMsPerStep, long lossP50, long lossP99,
-      double framesPerViewerSecond, double kbPerViewerSecond, long restP99, int closed, long gaps) {
+  record PhaseResult(
+      int viewers,
+      double stepsPerSecond,
+      double cpuMsPerStep,
+      long lossP50,
+      long lossP99,
+      double framesPerViewerSecond,
+      double kbPerViewerSecond,
+      long restP99,
+      int closed,
+      long gaps) {
     String row() {
-      return String.format(Locale.ROOT, "| %d | %.1f | %.1f | %s | %.2f | %.1f | %d | %d | %d |", viewers, stepsPerSecond,
-          cpuMsPerStep, viewers == 0 ? "–" : lossP50 + " / " + lossP99, framesPerViewerSecond, kbPerViewerSecond,
-          restP99, closed, gaps);
+      return String.format(
+          Locale.ROOT,
+          "| %d | %.1f | %.1f | %s | %.2f | %.1f | %d | %d | %d |",
+          viewers,
+          stepsPerSecond,
+          cpuMsPerStep,
+          viewers == 0 ? "–" : lossP50 + " / " + lossP99,
+          framesPerViewerSecond,
+          kbPerViewerSecond,
+          restP99,
+          closed,
+          gaps);
     }
   }
 
@@ -174,8 +239,12 @@ public final class LoadGenerator implements Callable<Integer> {
     final boolean sampled;
     volatile WebSocket ws;
     volatile boolean measuring;
-    /** Set before this side closes the socket: any other close was the server's (or the network's). */
+
+    /**
+     * Set before this side closes the socket: any other close was the server's (or the network's).
+     */
     volatile boolean closing;
+
     volatile boolean closedByServer;
     volatile String closeReason;
     volatile long historyAtNanos = -1;
@@ -183,20 +252,34 @@ public final class LoadGenerator implements Callable<Integer> {
     final AtomicLong bytes = new AtomicLong();
     volatile long lastStep = -1;
     long gaps;
+
     /** Live loss steps skipped after the first live point: each gap counts the steps it lost. */
     volatile long missed;
+
     /** Steps skipped between the history's last point and the first live point after it. */
     volatile long missedAtJoin;
+
     /** Loss steps that came again, or out of order, after the history. */
     volatile long repeated;
+
     /** The first gap or repeat, for the report: what came after which step. */
     volatile String firstAnomaly;
-    /** Parse loss messages only until the first live point after the history (a cheap check of the join). */
+
+    /**
+     * Parse loss messages only until the first live point after the history (a cheap check of the
+     * join).
+     */
     boolean joinOnly;
+
     /** The first live point after the history has been checked. */
     volatile boolean joined;
-    /** Whether the last loss-carrying message was the history (the first live point after it is checked against it). */
+
+    /**
+     * Whether the last loss-carrying message was the history (the first live point after it is
+     * checked against it).
+     */
     boolean afterHistory;
+
     final ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
 
     Viewer(boolean sampled) {
@@ -209,8 +292,10 @@ public final class LoadGenerator implements Callable<Integer> {
     Thread.sleep(TimeUnit.SECONDS.toMillis(warmup));
     Rest rest = new Rest();
     rest.start();
-    // The CPU, the steps and the seconds are read at the same two moments: a step reading takes as long as a
-    // newcomer's first live loss point, which behind hundreds of viewers can be seconds, and counting the CPU
+    // The CPU, the steps and the seconds are read at the same two moments: a step reading takes as
+    // long as a
+    // newcomer's first live loss point, which behind hundreds of viewers can be seconds, and
+    // counting the CPU
     // or the time of that wait without its steps inflated CPU per step (or steps/s) by as much.
     long step0 = jobStep(jobNum);
     long cpu0 = cpuTicks();
@@ -235,14 +320,30 @@ public final class LoadGenerator implements Callable<Integer> {
       gaps += v.gaps;
       closed += v.closedByServer ? 1 : 0;
     }
-    viewers.stream().map(v -> v.firstAnomaly).filter(x -> x != null).findFirst()
-        .ifPresent(x -> System.out.println("load: gaps: " + viewers.stream().filter(v -> v.firstAnomaly != null).count()
-            + " viewers saw one, the first: " + x));
+    viewers.stream()
+        .map(v -> v.firstAnomaly)
+        .filter(x -> x != null)
+        .findFirst()
+        .ifPresent(
+            x ->
+                System.out.println(
+                    "load: gaps: "
+                        + viewers.stream().filter(v -> v.firstAnomaly != null).count()
+                        + " viewers saw one, the first: "
+                        + x));
     close(viewers);
     Collections.sort(lat);
-    return new PhaseResult(n, (step1 - step0) / elapsed, cpu0 < 0 ? Double.NaN : (cpu1 - cpu0) * 10.0 / steps,
-        percentile(lat, 50), percentile(lat, 99), n == 0 ? 0 : frames / elapsed / n, n == 0 ? 0 : bytes / 1024.0 / elapsed / n,
-        rest.p99(), closed, gaps);
+    return new PhaseResult(
+        n,
+        (step1 - step0) / elapsed,
+        cpu0 < 0 ? Double.NaN : (cpu1 - cpu0) * 10.0 / steps,
+        percentile(lat, 50),
+        percentile(lat, 99),
+        n == 0 ? 0 : frames / elapsed / n,
+        n == 0 ? 0 : bytes / 1024.0 / elapsed / n,
+        rest.p99(),
+        closed,
+        gaps);
   }
 
   private List<Viewer> connect(int jobNum, int n, long startNanos) throws Exception {
@@ -256,13 +357,21 @@ public final class LoadGenerator implements Callable<Integer> {
     Future.join(pending).await(120, TimeUnit.SECONDS);
     long failed = pending.stream().filter(Future::failed).count();
     if (failed > 0) {
-      System.out.println("load: " + failed + " of " + n + " connections failed, e.g. "
-          + pending.stream().filter(Future::failed).findFirst().orElseThrow().cause());
+      System.out.println(
+          "load: "
+              + failed
+              + " of "
+              + n
+              + " connections failed, e.g. "
+              + pending.stream().filter(Future::failed).findFirst().orElseThrow().cause());
     }
     return viewers;
   }
 
-  /** Opens one viewer's socket, as a browser on the served page would, and subscribes it to every stream. */
+  /**
+   * Opens one viewer's socket, as a browser on the served page would, and subscribes it to every
+   * stream.
+   */
   Future<WebSocket> connect(Viewer v, int jobNum) {
     return wsClient.connect(wsOptions()).onSuccess(ws -> attach(v, ws, jobNum));
   }
@@ -272,37 +381,45 @@ public final class LoadGenerator implements Callable<Integer> {
     int n = 1 + alsoUrls.size();
     int i = (int) (nextGateway.getAndIncrement() % n);
     URI u = i == 0 ? url : alsoUrls.get(i - 1);
-    return new WebSocketConnectOptions().setHost(u.getHost()).setPort(u.getPort())
-        .setURI("/ws").addHeader("Origin", "http://" + u.getHost() + ":" + u.getPort());
+    return new WebSocketConnectOptions()
+        .setHost(u.getHost())
+        .setPort(u.getPort())
+        .setURI("/ws")
+        .addHeader("Origin", "http://" + u.getHost() + ":" + u.getPort());
   }
 
   private void attach(Viewer v, WebSocket ws, int jobNum) {
     v.ws = ws;
-    ws.closeHandler(x -> {
-      if (!v.closing) {
-        v.closedByServer = true;
-        v.closeReason = ws.closeStatusCode() + " " + ws.closeReason();
-      }
-    });
-    ws.binaryMessageHandler(b -> {
-      if (v.measuring) {
-        v.frames.incrementAndGet();
-        v.bytes.addAndGet(b.length());
-      }
-    });
-    ws.textMessageHandler(text -> {
-      if (v.measuring) {
-        v.bytes.addAndGet(text.length());
-      }
-      if (v.historyAtNanos < 0 && text.startsWith("{\"type\":\"history\"")) {
-        v.historyAtNanos = System.nanoTime();
-      }
-      if ((v.sampled || v.joinOnly && !v.joined)
-          && (text.startsWith("{\"type\":\"loss\"") || text.startsWith("{\"type\":\"history\""))) {
-        lossMessage(v, new JsonObject(text));
-      }
-    });
-    ws.writeTextMessage(new JsonObject().put("type", "subscribe").put("id", "load").put("job", jobNum).encode());
+    ws.closeHandler(
+        x -> {
+          if (!v.closing) {
+            v.closedByServer = true;
+            v.closeReason = ws.closeStatusCode() + " " + ws.closeReason();
+          }
+        });
+    ws.binaryMessageHandler(
+        b -> {
+          if (v.measuring) {
+            v.frames.incrementAndGet();
+            v.bytes.addAndGet(b.length());
+          }
+        });
+    ws.textMessageHandler(
+        text -> {
+          if (v.measuring) {
+            v.bytes.addAndGet(text.length());
+          }
+          if (v.historyAtNanos < 0 && text.startsWith("{\"type\":\"history\"")) {
+            v.historyAtNanos = System.nanoTime();
+          }
+          if ((v.sampled || v.joinOnly && !v.joined)
+              && (text.startsWith("{\"type\":\"loss\"")
+                  || text.startsWith("{\"type\":\"history\""))) {
+            lossMessage(v, new JsonObject(text));
+          }
+        });
+    ws.writeTextMessage(
+        new JsonObject().put("type", "subscribe").put("id", "load").put("job", jobNum).encode());
   }
 
   private static void lossMessage(Viewer v, JsonObject m) {
@@ -312,7 +429,8 @@ public final class LoadGenerator implements Callable<Integer> {
     long now = System.currentTimeMillis();
     boolean history = "history".equals(m.getString("type"));
     if (!steps.isEmpty() && !history && v.lastStep < 0 && v.firstAnomaly == null) {
-      v.firstAnomaly = "a live loss message (steps from " + steps.getLong(0) + ") came before the history";
+      v.firstAnomaly =
+          "a live loss message (steps from " + steps.getLong(0) + ") came before the history";
     }
     for (int i = 0; i < steps.size(); i++) {
       long step = steps.getLong(i);
@@ -326,7 +444,12 @@ public final class LoadGenerator implements Callable<Integer> {
           v.repeated++;
         }
         if (v.firstAnomaly == null) {
-          v.firstAnomaly = "step " + step + " came after " + v.lastStep + (i == 0 && v.afterHistory ? " (the history's last)" : "");
+          v.firstAnomaly =
+              "step "
+                  + step
+                  + " came after "
+                  + v.lastStep
+                  + (i == 0 && v.afterHistory ? " (the history's last)" : "");
         }
       }
       v.lastStep = step;
@@ -368,7 +491,8 @@ public final class LoadGenerator implements Callable<Integer> {
     long t0 = System.nanoTime();
     List<Viewer> viewers = connect(jobNum, storm, t0);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (viewers.stream().anyMatch(v -> v.historyAtNanos < 0 && !v.closedByServer) && System.nanoTime() < deadline) {
+    while (viewers.stream().anyMatch(v -> v.historyAtNanos < 0 && !v.closedByServer)
+        && System.nanoTime() < deadline) {
       Thread.sleep(50);
     }
     Thread.sleep(2000);
@@ -383,9 +507,18 @@ public final class LoadGenerator implements Callable<Integer> {
       }
     }
     Collections.sort(waits);
-    System.out.printf(Locale.ROOT, "storm: %d clients at step %d: history p50 %d ms, p99 %d ms, last %d ms, without history %d;"
-        + " REST p99 %d ms, max %d ms%n", storm, step, percentile(waits, 50), percentile(waits, 99),
-        waits.isEmpty() ? -1 : waits.getLast(), missing, rest.p99(), rest.max());
+    System.out.printf(
+        Locale.ROOT,
+        "storm: %d clients at step %d: history p50 %d ms, p99 %d ms, last %d ms, without history %d;"
+            + " REST p99 %d ms, max %d ms%n",
+        storm,
+        step,
+        percentile(waits, 50),
+        percentile(waits, 99),
+        waits.isEmpty() ? -1 : waits.getLast(),
+        missing,
+        rest.p99(),
+        rest.max());
     close(viewers);
   }
 
@@ -397,11 +530,18 @@ public final class LoadGenerator implements Callable<Integer> {
     long timer;
 
     void start() {
-      timer = probeVertx.setPeriodic(100, id -> {
-        long t = System.nanoTime();
-        probe.request(HttpMethod.GET, url.getPort(), url.getHost(), "/api/jobs").compose(r -> r.send())
-            .compose(r -> r.body()).onComplete(ar -> millis.add(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t)));
-      });
+      timer =
+          probeVertx.setPeriodic(
+              100,
+              id -> {
+                long t = System.nanoTime();
+                probe
+                    .request(HttpMethod.GET, url.getPort(), url.getHost(), "/api/jobs")
+                    .compose(r -> r.send())
+                    .compose(r -> r.body())
+                    .onComplete(
+                        ar -> millis.add(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t)));
+              });
     }
 
     void stop() {
@@ -431,8 +571,11 @@ public final class LoadGenerator implements Callable<Integer> {
   }
 
   private JsonArray jobs() throws Exception {
-    Buffer b = http.request(HttpMethod.GET, url.getPort(), url.getHost(), "/api/jobs").compose(r -> r.send())
-        .compose(r -> r.body()).await(30, TimeUnit.SECONDS);
+    Buffer b =
+        http.request(HttpMethod.GET, url.getPort(), url.getHost(), "/api/jobs")
+            .compose(r -> r.send())
+            .compose(r -> r.body())
+            .await(30, TimeUnit.SECONDS);
     return new JsonArray(b);
   }
 
@@ -443,29 +586,42 @@ public final class LoadGenerator implements Callable<Integer> {
         return jobs.getJsonObject(i).getInteger("num");
       }
     }
-    throw new IllegalStateException("no running job at " + url + ": start one (serve trains the default job)");
+    throw new IllegalStateException(
+        "no running job at " + url + ": start one (serve trains the default job)");
   }
 
   /**
-   * The job's latest step, from a short-lived subscription to its loss stream (job objects carry the step of the
-   * last epoch end only).
+   * The job's latest step, from a short-lived subscription to its loss stream (job objects carry
+   * the step of the last epoch end only).
    */
   long jobStep(int jobNum) throws Exception {
     Viewer probe = new Viewer(true);
     List<Viewer> one = new ArrayList<>(List.of(probe));
-    WebSocket ws = wsClient.connect(new WebSocketConnectOptions().setHost(url.getHost()).setPort(url.getPort())
-        .setURI("/ws")).await(30, TimeUnit.SECONDS);
+    WebSocket ws =
+        wsClient
+            .connect(
+                new WebSocketConnectOptions()
+                    .setHost(url.getHost())
+                    .setPort(url.getPort())
+                    .setURI("/ws"))
+            .await(30, TimeUnit.SECONDS);
     AtomicLong step = new AtomicLong(-1);
-    ws.textMessageHandler(text -> {
-      if (text.startsWith("{\"type\":\"loss\"")) {
-        JsonArray steps = new JsonObject(text).getJsonObject("columns").getJsonArray("step");
-        if (!steps.isEmpty()) {
-          step.set(steps.getLong(steps.size() - 1));
-        }
-      }
-    });
-    ws.writeTextMessage(new JsonObject().put("type", "subscribe").put("id", "probe").put("job", jobNum)
-        .put("streams", new JsonArray().add("loss")).encode());
+    ws.textMessageHandler(
+        text -> {
+          if (text.startsWith("{\"type\":\"loss\"")) {
+            JsonArray steps = new JsonObject(text).getJsonObject("columns").getJsonArray("step");
+            if (!steps.isEmpty()) {
+              step.set(steps.getLong(steps.size() - 1));
+            }
+          }
+        });
+    ws.writeTextMessage(
+        new JsonObject()
+            .put("type", "subscribe")
+            .put("id", "probe")
+            .put("job", jobNum)
+            .put("streams", new JsonArray().add("loss"))
+            .encode());
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (step.get() < 0 && System.nanoTime() < end) {
       Thread.sleep(10);

@@ -16,28 +16,46 @@ import java.util.regex.Pattern;
 import picocli.CommandLine.Option;
 
 /**
- * Issue 9's soak and churn benchmark: {@code --viewers} viewers subscribed to every stream; every second
- * {@code --churn} percent of them disconnect and as many new ones connect. A fixed set of stayers (never churned)
- * parse every loss message: after their history, their {@code step} sequence must have no gap. At the start, every
- * minute and at the end it reports the server's RSS ({@code /proc/PID/status}), its heap after a forced GC
- * ({@code jcmd PID GC.run}, then {@code GC.heap_info}), the stayers' missed loss points, REST p99 from a side
- * client polling {@code /api/jobs}, clients the server closed, and the training rate.
+ * Issue 9's soak and churn benchmark: {@code --viewers} viewers subscribed to every stream; every
+ * second {@code --churn} percent of them disconnect and as many new ones connect. A fixed set of
+ * stayers (never churned) parse every loss message: after their history, their {@code step}
+ * sequence must have no gap. At the start, every minute and at the end it reports the server's RSS
+ * ({@code /proc/PID/status}), its heap after a forced GC ({@code jcmd PID GC.run}, then {@code
+ * GC.heap_info}), the stayers' missed loss points, REST p99 from a side client polling {@code
+ * /api/jobs}, clients the server closed, and the training rate.
  */
 final class Soak {
 
-  @Option(names = "--soak", paramLabel = "MINUTES", defaultValue = "0", description = "Run the soak and churn benchmark for MINUTES.")
+  @Option(
+      names = "--soak",
+      paramLabel = "MINUTES",
+      defaultValue = "0",
+      description = "Run the soak and churn benchmark for MINUTES.")
   double minutes;
 
-  @Option(names = "--viewers", defaultValue = "200", description = "Soak: viewers connected at any time.")
+  @Option(
+      names = "--viewers",
+      defaultValue = "200",
+      description = "Soak: viewers connected at any time.")
   int viewers;
 
-  @Option(names = "--churn", paramLabel = "PCT", defaultValue = "10", description = "Soak: percent of the viewers replaced every second.")
+  @Option(
+      names = "--churn",
+      paramLabel = "PCT",
+      defaultValue = "10",
+      description = "Soak: percent of the viewers replaced every second.")
   double churn;
 
-  @Option(names = "--stayers", defaultValue = "10", description = "Soak: viewers that stay the whole run and check their loss steps.")
+  @Option(
+      names = "--stayers",
+      defaultValue = "10",
+      description = "Soak: viewers that stay the whole run and check their loss steps.")
   int stayers;
 
-  @Option(names = "--soak-warmup", defaultValue = "10", description = "Soak: seconds after connecting before the start figures.")
+  @Option(
+      names = "--soak-warmup",
+      defaultValue = "10",
+      description = "Soak: seconds after connecting before the start figures.")
   int warmup;
 
   boolean enabled() {
@@ -45,24 +63,47 @@ final class Soak {
   }
 
   /** One line of figures. */
-  record Snapshot(String label, int connected, long rssKb, long heapKb, long missed, long restP99, long closed,
+  record Snapshot(
+      String label,
+      int connected,
+      long rssKb,
+      long heapKb,
+      long missed,
+      long restP99,
+      long closed,
       double stepsPerSecond) {
     String row() {
-      return String.format(Locale.ROOT, "| %s | %d | %s | %s | %d | %d | %d | %.1f |", label, connected, mb(rssKb), mb(heapKb),
-          missed, restP99, closed, stepsPerSecond);
+      return String.format(
+          Locale.ROOT,
+          "| %s | %d | %s | %s | %d | %d | %d | %.1f |",
+          label,
+          connected,
+          mb(rssKb),
+          mb(heapKb),
+          missed,
+          restP99,
+          closed,
+          stepsPerSecond);
     }
   }
 
   private final List<Viewer> stay = new ArrayList<>();
   private final List<Viewer> churning = new ArrayList<>();
+
   /** Churned viewers the server closed (they leave {@link #churning} when replaced). */
   private long churnedClosed;
-  /** Churned viewers whose join was checked, those with a gap there, and the steps those gaps lost. */
+
+  /**
+   * Churned viewers whose join was checked, those with a gap there, and the steps those gaps lost.
+   */
   private long joinsChecked;
+
   private long joinGaps;
   private long joinMissed;
+
   /** Every REST time after the start figures. */
   private final List<Long> allRest = new ArrayList<>();
+
   private final AtomicLong connectFailures = new AtomicLong();
   private volatile String lastConnectFailure;
 
@@ -77,8 +118,17 @@ final class Soak {
     int stayCount = Math.min(stayers, viewers);
     int perSecond = (int) Math.round(viewers * churn / 100.0);
     if (perSecond > viewers - stayCount) {
-      return "--churn " + churn + " % of " + viewers + " viewers is " + perSecond + " a second, more than the "
-          + (viewers - stayCount) + " that are not stayers (--stayers " + stayers + ")";
+      return "--churn "
+          + churn
+          + " % of "
+          + viewers
+          + " viewers is "
+          + perSecond
+          + " a second, more than the "
+          + (viewers - stayCount)
+          + " that are not stayers (--stayers "
+          + stayers
+          + ")";
     }
     return null;
   }
@@ -86,8 +136,15 @@ final class Soak {
   void run(LoadGenerator g, int jobNum) throws Exception {
     int stayCount = Math.min(stayers, viewers);
     int perSecond = (int) Math.round(viewers * churn / 100.0);
-    System.out.printf(Locale.ROOT, "soak: %s job %d: %d viewers (%d stay the whole run), %d replaced every second, %.1f min%n",
-        g.url, jobNum, viewers, stayCount, perSecond, minutes);
+    System.out.printf(
+        Locale.ROOT,
+        "soak: %s job %d: %d viewers (%d stay the whole run), %d replaced every second, %.1f min%n",
+        g.url,
+        jobNum,
+        viewers,
+        stayCount,
+        perSecond,
+        minutes);
     List<Future<?>> pending = new ArrayList<>();
     for (int i = 0; i < viewers; i++) {
       Viewer v = i < stayCount ? new Viewer(true) : newChurner();
@@ -97,14 +154,16 @@ final class Soak {
     Future.join(new ArrayList<>(pending)).await(120, TimeUnit.SECONDS);
     // The start figures count from the stayers' histories: until then their latest step is unknown.
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (stay.stream().anyMatch(v -> v.lastStep < 0 && !v.closedByServer) && System.nanoTime() < deadline) {
+    while (stay.stream().anyMatch(v -> v.lastStep < 0 && !v.closedByServer)
+        && System.nanoTime() < deadline) {
       Thread.sleep(50);
     }
     LoadGenerator.Rest rest = g.new Rest();
     rest.start();
     long[] mark = {System.nanoTime(), stayerStep()};
     Thread.sleep(TimeUnit.SECONDS.toMillis(warmup));
-    System.out.println("| at | connected | server RSS MB | heap after GC MB | stayers' missed loss points | REST p99 ms | closed by server | steps/s |");
+    System.out.println(
+        "| at | connected | server RSS MB | heap after GC MB | stayers' missed loss points | REST p99 ms | closed by server | steps/s |");
     System.out.println("|---|---|---|---|---|---|---|---|");
     Snapshot start = snapshot(g, "start", rest, mark);
     System.out.println(start.row());
@@ -136,36 +195,81 @@ final class Soak {
     g.close(stay);
     g.close(churning);
 
-    System.out.printf(Locale.ROOT, "%nsoak: %d viewers, %.0f %% churn a second, %.1f min, job %d%n%n", viewers, churn, minutes, jobNum);
+    System.out.printf(
+        Locale.ROOT,
+        "%nsoak: %d viewers, %.0f %% churn a second, %.1f min, job %d%n%n",
+        viewers,
+        churn,
+        minutes,
+        jobNum);
     System.out.println("| | start | end |");
     System.out.println("|---|---|---|");
-    System.out.printf(Locale.ROOT, "| server RSS MB | %s | %s |%n", mb(start.rssKb()), mb(last.rssKb()));
-    System.out.printf(Locale.ROOT, "| heap after forced GC MB | %s | %s |%n", mb(start.heapKb()), mb(last.heapKb()));
-    System.out.printf(Locale.ROOT, "| loss points missed by the %d stayers | %d | %d |%n", stayCount, start.missed(), last.missed());
-    System.out.printf(Locale.ROOT, "| of them, between history and live (at connect) | | %d |%n",
+    System.out.printf(
+        Locale.ROOT, "| server RSS MB | %s | %s |%n", mb(start.rssKb()), mb(last.rssKb()));
+    System.out.printf(
+        Locale.ROOT,
+        "| heap after forced GC MB | %s | %s |%n",
+        mb(start.heapKb()),
+        mb(last.heapKb()));
+    System.out.printf(
+        Locale.ROOT,
+        "| loss points missed by the %d stayers | %d | %d |%n",
+        stayCount,
+        start.missed(),
+        last.missed());
+    System.out.printf(
+        Locale.ROOT,
+        "| of them, between history and live (at connect) | | %d |%n",
         stay.stream().mapToLong(v -> v.missedAtJoin).sum());
-    System.out.printf(Locale.ROOT, "| loss points repeated or out of order for the stayers | | %d |%n",
+    System.out.printf(
+        Locale.ROOT,
+        "| loss points repeated or out of order for the stayers | | %d |%n",
         stay.stream().mapToLong(v -> v.repeated).sum());
-    System.out.printf(Locale.ROOT, "| REST p99 ms (last minute) | %d | %d |%n", start.restP99(), last.restP99());
+    System.out.printf(
+        Locale.ROOT, "| REST p99 ms (last minute) | %d | %d |%n", start.restP99(), last.restP99());
     allRest.sort(null);
-    System.out.printf(Locale.ROOT, "| REST p99 / max ms (whole run, %d requests) | | %d / %d |%n", allRest.size(),
-        LoadGenerator.percentile(allRest, 99), allRest.isEmpty() ? -1 : allRest.getLast());
-    System.out.printf(Locale.ROOT, "| clients closed by the server | %d | %d |%n", start.closed(), last.closed());
-    System.out.printf(Locale.ROOT, "| steps/s | %.1f | %.1f |%n", start.stepsPerSecond(), last.stepsPerSecond());
+    System.out.printf(
+        Locale.ROOT,
+        "| REST p99 / max ms (whole run, %d requests) | | %d / %d |%n",
+        allRest.size(),
+        LoadGenerator.percentile(allRest, 99),
+        allRest.isEmpty() ? -1 : allRest.getLast());
+    System.out.printf(
+        Locale.ROOT, "| clients closed by the server | %d | %d |%n", start.closed(), last.closed());
+    System.out.printf(
+        Locale.ROOT, "| steps/s | %.1f | %.1f |%n", start.stepsPerSecond(), last.stepsPerSecond());
     if (stayersClosed > 0) {
-      System.out.printf(Locale.ROOT, "soak: %d stayers were closed by the server (e.g. %s); their missed points are counted up to"
-          + " the close%n", stayersClosed, stay.stream().filter(v -> v.closedByServer).findFirst().orElseThrow().closeReason);
+      System.out.printf(
+          Locale.ROOT,
+          "soak: %d stayers were closed by the server (e.g. %s); their missed points are counted up to"
+              + " the close%n",
+          stayersClosed,
+          stay.stream().filter(v -> v.closedByServer).findFirst().orElseThrow().closeReason);
     }
-    System.out.printf(Locale.ROOT, "soak: newcomers whose history and live points met with a gap: %d of %d checked (%d steps lost)%n",
-        joinGaps, joinsChecked, joinMissed);
-    stay.stream().map(v -> v.firstAnomaly).filter(x -> x != null).findFirst()
+    System.out.printf(
+        Locale.ROOT,
+        "soak: newcomers whose history and live points met with a gap: %d of %d checked (%d steps lost)%n",
+        joinGaps,
+        joinsChecked,
+        joinMissed);
+    stay.stream()
+        .map(v -> v.firstAnomaly)
+        .filter(x -> x != null)
+        .findFirst()
         .ifPresent(x -> System.out.println("soak: the first stayer's gap or repeat: " + x));
     if (connectFailures.get() > 0) {
-      System.out.printf(Locale.ROOT, "soak: %d connections failed, the last: %s%n", connectFailures.get(), lastConnectFailure);
+      System.out.printf(
+          Locale.ROOT,
+          "soak: %d connections failed, the last: %s%n",
+          connectFailures.get(),
+          lastConnectFailure);
     }
   }
 
-  /** A churning viewer checks only where its history meets its live points, which costs one parse or two. */
+  /**
+   * A churning viewer checks only where its history meets its live points, which costs one parse or
+   * two.
+   */
   private static Viewer newChurner() {
     Viewer v = new Viewer(false);
     v.joinOnly = true;
@@ -173,14 +277,20 @@ final class Soak {
   }
 
   private Future<?> connect(LoadGenerator g, Viewer v, int jobNum) {
-    return g.connect(v, jobNum).onFailure(e -> {
-      connectFailures.incrementAndGet();
-      lastConnectFailure = String.valueOf(e);
-    });
+    return g.connect(v, jobNum)
+        .onFailure(
+            e -> {
+              connectFailures.incrementAndGet();
+              lastConnectFailure = String.valueOf(e);
+            });
   }
 
-  /** Closes {@code n} random churning viewers and connects as many new ones, waiting at most a few seconds. */
-  private void churnOnce(LoadGenerator g, int jobNum, int n, SplittableRandom random) throws Exception {
+  /**
+   * Closes {@code n} random churning viewers and connects as many new ones, waiting at most a few
+   * seconds.
+   */
+  private void churnOnce(LoadGenerator g, int jobNum, int n, SplittableRandom random)
+      throws Exception {
     List<Viewer> leaving = new ArrayList<>();
     for (int i = 0; i < n && !churning.isEmpty(); i++) {
       leaving.add(churning.remove(random.nextInt(churning.size())));
@@ -204,22 +314,35 @@ final class Soak {
     Future.join(new ArrayList<>(pending)).await(5, TimeUnit.SECONDS);
   }
 
-  private Snapshot snapshot(LoadGenerator g, String label, LoadGenerator.Rest rest, long[] mark) throws Exception {
+  private Snapshot snapshot(LoadGenerator g, String label, LoadGenerator.Rest rest, long[] mark)
+      throws Exception {
     long now = System.nanoTime();
     long step = stayerStep();
     double rate = (step - mark[1]) / ((now - mark[0]) / 1e9);
     mark[0] = now;
     mark[1] = step;
     long missed = stay.stream().mapToLong(v -> v.missed + v.missedAtJoin).sum();
-    long closed = churnedClosed + stay.stream().filter(v -> v.closedByServer).count()
-        + churning.stream().filter(v -> v.closedByServer).count();
-    int connected = (int) (stay.stream().filter(Soak::open).count() + churning.stream().filter(Soak::open).count());
+    long closed =
+        churnedClosed
+            + stay.stream().filter(v -> v.closedByServer).count()
+            + churning.stream().filter(v -> v.closedByServer).count();
+    int connected =
+        (int)
+            (stay.stream().filter(Soak::open).count()
+                + churning.stream().filter(Soak::open).count());
     List<Long> restMillis = rest.drain();
     if (!label.equals("start")) {
       allRest.addAll(restMillis);
     }
-    return new Snapshot(label, connected, rssKb(g.pid), heapAfterGcKb(g.pid), missed, LoadGenerator.percentile(restMillis, 99),
-        closed, rate);
+    return new Snapshot(
+        label,
+        connected,
+        rssKb(g.pid),
+        heapAfterGcKb(g.pid),
+        missed,
+        LoadGenerator.percentile(restMillis, 99),
+        closed,
+        rate);
   }
 
   private static boolean open(Viewer v) {
@@ -246,8 +369,9 @@ final class Soak {
   private static final Pattern USED = Pattern.compile("used (\\d+)([KMG])");
 
   /**
-   * The heap in use right after a full collection: {@code jcmd PID GC.run}, then the first "used" figure of
-   * {@code jcmd PID GC.heap_info} (the whole heap's line for G1, Serial, Parallel and ZGC alike).
+   * The heap in use right after a full collection: {@code jcmd PID GC.run}, then the first "used"
+   * figure of {@code jcmd PID GC.heap_info} (the whole heap's line for G1, Serial, Parallel and ZGC
+   * alike).
    */
   static long heapAfterGcKb(Long pid) throws Exception {
     if (pid == null) {
@@ -279,8 +403,11 @@ final class Soak {
     // The JDK that runs this process has jcmd beside its java; the server runs on the same JDK.
     String java = ProcessHandle.current().info().command().orElse("java");
     Path jcmd = Path.of(java).resolveSibling("jcmd");
-    Process p = new ProcessBuilder(Files.isExecutable(jcmd) ? jcmd.toString() : "jcmd", Long.toString(pid), command)
-        .redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder(
+                Files.isExecutable(jcmd) ? jcmd.toString() : "jcmd", Long.toString(pid), command)
+            .redirectErrorStream(true)
+            .start();
     String out = new String(p.getInputStream().readAllBytes());
     if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
       throw new IOException("jcmd " + pid + " " + command + " failed: " + out.strip());

@@ -26,7 +26,10 @@ class ImageBatchesTest {
     return new Split(pixels, new byte[count], count, 6, 7);
   }
 
-  /** What the trainer computed before: the bytes as a tensor, {@code to(Float).div(255)}, rows picked by index. */
+  /**
+   * What the trainer computed before: the bytes as a tensor, {@code to(Float).div(255)}, rows
+   * picked by index.
+   */
   static float[] libtorchRows(Split s, long[] rows) {
     Tensor bytes = Tensor.create(s.pixels(), false, s.count(), s.imageSize());
     Tensor all = bytes.to(ScalarType.Float).div(new Scalar(255.0));
@@ -37,7 +40,8 @@ class ImageBatchesTest {
   void aGatheredBatchHoldsTheSameFloatsAsLibtorchsConversionBitForBit() {
     Split s = split();
     long[] order = {6, 2, 0, 5, 3, 1, 4};
-    try (PointerScope scope = new PointerScope(); ImageBatches batches = new ImageBatches(s, 3, new Device("cpu"))) {
+    try (PointerScope scope = new PointerScope();
+        ImageBatches batches = new ImageBatches(s, 3, new Device("cpu"))) {
       for (int from = 0; from < order.length; from += 3) {
         int size = Math.min(3, order.length - from);
         float[] got = TensorData.floats(batches.gather(order, from, size));
@@ -61,17 +65,22 @@ class ImageBatchesTest {
   void aPermutationComesBackAsJavaLongs() {
     try (PointerScope scope = new PointerScope()) {
       long[] order = TensorData.longs(torch.randperm(50));
-      assertTrue(java.util.Arrays.equals(java.util.stream.LongStream.range(0, 50).toArray(),
-          java.util.Arrays.stream(order).sorted().toArray()), "a permutation of 0..49");
+      assertTrue(
+          java.util.Arrays.equals(
+              java.util.stream.LongStream.range(0, 50).toArray(),
+              java.util.Arrays.stream(order).sorted().toArray()),
+          "a permutation of 0..49");
     }
   }
 
   @Test
   void anOrderNamingAnImageOutsideTheSplitIsRejected() {
     Split s = split();
-    try (PointerScope scope = new PointerScope(); ImageBatches batches = new ImageBatches(s, 3, new Device("cpu"))) {
+    try (PointerScope scope = new PointerScope();
+        ImageBatches batches = new ImageBatches(s, 3, new Device("cpu"))) {
       assertThrows(IndexOutOfBoundsException.class, () -> batches.gather(new long[] {0, 7}, 0, 2));
-      assertThrows(IllegalArgumentException.class, () -> batches.gather(new long[] {0, 1, 2, 3}, 0, 4));
+      assertThrows(
+          IllegalArgumentException.class, () -> batches.gather(new long[] {0, 1, 2, 3}, 0, 4));
     }
   }
 }

@@ -22,12 +22,15 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The importance-weighted bound against a case with a known answer, and against the ELBO of a trained VAE. */
+/**
+ * The importance-weighted bound against a case with a known answer, and against the ELBO of a
+ * trained VAE.
+ */
 class IwaeTest {
 
   /**
-   * z ~ N(0, 1), x | z ~ N(z, s²): then p(x) = N(0, 1 + s²) and the posterior is exactly N(x / (1 + s²),
-   * s² / (1 + s²)), which this model uses as q. Every importance weight equals p(x).
+   * z ~ N(0, 1), x | z ~ N(z, s²): then p(x) = N(0, 1 + s²) and the posterior is exactly N(x / (1 +
+   * s²), s² / (1 + s²)), which this model uses as q. Every importance weight equals p(x).
    */
   static final class LinearGaussian implements Iwae.Model {
     static final double S2 = 0.25;
@@ -46,8 +49,12 @@ class IwaeTest {
 
     @Override
     public Tensor logLikelihood(Tensor z, Tensor x) {
-      return z.sub(x.unsqueeze(0)).pow(new Scalar(2.0)).div(new Scalar(S2)).add(new Scalar(Math.log(2 * Math.PI * S2)))
-          .mul(new Scalar(-0.5)).sum(new long[] {2}, false, new org.bytedeco.pytorch.ScalarTypeOptional());
+      return z.sub(x.unsqueeze(0))
+          .pow(new Scalar(2.0))
+          .div(new Scalar(S2))
+          .add(new Scalar(Math.log(2 * Math.PI * S2)))
+          .mul(new Scalar(-0.5))
+          .sum(new long[] {2}, false, new org.bytedeco.pytorch.ScalarTypeOptional());
     }
 
     static double logEvidence(double x) {
@@ -57,22 +64,33 @@ class IwaeTest {
   }
 
   /**
-   * The conv VAE's decoder holds 32 feature maps of the image per row in the preset: its passes take fewer
-   * rows (at the MLP's 4,096 a process evaluating it peaked at 5 GB), and splitting them changes nothing.
+   * The conv VAE's decoder holds 32 feature maps of the image per row in the preset: its passes
+   * take fewer rows (at the MLP's 4,096 a process evaluating it peaked at 5 GB), and splitting them
+   * changes nothing.
    */
   @Test
   void aConvVaeIsDecodedInSmallerPassesWithTheSameResult() {
-    try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+    try (PointerScope scope = new PointerScope();
+        NoGradGuard noGrad = new NoGradGuard()) {
       torch.manual_seed(2);
-      Iwae.Model model = Iwae.of(new ConvVae(JobConfigs.parse(
-          "{\"model\":\"conv-vae\",\"conv\":{\"channels\":[32,64,64,64],\"dense\":32},\"latent\":2}", "t", "t"),
-          28, 28));
-      assertTrue(model.decoderRows() * 32 * 784 <= Iwae.DECODER_ROWS * 784,
+      Iwae.Model model =
+          Iwae.of(
+              new ConvVae(
+                  JobConfigs.parse(
+                      "{\"model\":\"conv-vae\",\"conv\":{\"channels\":[32,64,64,64],\"dense\":32},\"latent\":2}",
+                      "t",
+                      "t"),
+                  28,
+                  28));
+      assertTrue(
+          model.decoderRows() * 32 * 784 <= Iwae.DECODER_ROWS * 784,
           "rows per pass " + model.decoderRows() + " hold more than the MLP's activation");
       Tensor z = torch.randn(20, 16, 2);
       Tensor x = torch.rand(16, 784);
-      double[] split = TensorData.doubles(Iwae.logLikelihood(model, z, x).to(torch.ScalarType.Double).flatten());
-      double[] whole = TensorData.doubles(model.logLikelihood(z, x).to(torch.ScalarType.Double).flatten());
+      double[] split =
+          TensorData.doubles(Iwae.logLikelihood(model, z, x).to(torch.ScalarType.Double).flatten());
+      double[] whole =
+          TensorData.doubles(model.logLikelihood(z, x).to(torch.ScalarType.Double).flatten());
       assertEquals(whole.length, split.length);
       for (int i = 0; i < whole.length; i++) {
         assertEquals(whole[i], split[i], 1e-3 * Math.abs(whole[i]), "log p(x|z) " + i);
@@ -90,7 +108,8 @@ class IwaeTest {
         // A small row budget forces several chunks per image, exercising the running log-sum-exp.
         double[] bound = Iwae.perImage(new LinearGaussian(), x, k, 64, null);
         for (int i = 0; i < xs.length; i++) {
-          assertEquals(LinearGaussian.logEvidence(xs[i]), bound[i], 1e-4, "K=" + k + ", x=" + xs[i]);
+          assertEquals(
+              LinearGaussian.logEvidence(xs[i]), bound[i], 1e-4, "K=" + k + ", x=" + xs[i]);
         }
       }
     }
@@ -100,8 +119,11 @@ class IwaeTest {
   void badArgumentsAreRefused() {
     try (PointerScope scope = new PointerScope()) {
       Tensor x = TensorData.tensor(new float[] {0}, 1, 1);
-      assertThrows(IllegalArgumentException.class, () -> Iwae.perImage(new LinearGaussian(), x, 0, 10, null));
-      assertThrows(IllegalArgumentException.class, () -> Iwae.perImage(new LinearGaussian(), x, 1, 0, null));
+      assertThrows(
+          IllegalArgumentException.class,
+          () -> Iwae.perImage(new LinearGaussian(), x, 0, 10, null));
+      assertThrows(
+          IllegalArgumentException.class, () -> Iwae.perImage(new LinearGaussian(), x, 1, 0, null));
     }
   }
 
@@ -112,19 +134,30 @@ class IwaeTest {
   @BeforeAll
   static void trainATinyVae(@TempDir Path dir) {
     Dataset data = Synthetic.generate(512, N, 42);
-    var job = JobConfigs.parse("{\"model\":\"vae\",\"hidden\":[64],\"latent\":4,\"batchSize\":32,\"epochs\":3,"
-        + "\"frameEverySteps\":0,\"iwaeSamples\":0}", "t", "t");
-    RunSummary s = new Trainer(job, data, new Checkpoint(dir), Renderers.best(), new TrainingListener() {}, false).run();
+    var job =
+        JobConfigs.parse(
+            "{\"model\":\"vae\",\"hidden\":[64],\"latent\":4,\"batchSize\":32,\"epochs\":3,"
+                + "\"frameEverySteps\":0,\"iwaeSamples\":0}",
+            "t",
+            "t");
+    RunSummary s =
+        new Trainer(
+                job, data, new Checkpoint(dir), Renderers.best(), new TrainingListener() {}, false)
+            .run();
     assertEquals(RunSummary.Status.COMPLETED, s.status());
     vae = Checkpoint.loadModel(dir);
     vae.eval();
     images = TensorData.tensor(TensorData.unitFloats(data.test().pixels(), 0, N * 784), N, 784);
   }
 
-  /** The model's own single-sample ELBO, −(recon + KL) at β = 1, over the test images, drawn {@code reps} times. */
+  /**
+   * The model's own single-sample ELBO, −(recon + KL) at β = 1, over the test images, drawn {@code
+   * reps} times.
+   */
   static double[] elbo(int reps) {
     double[] out = new double[reps];
-    try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+    try (PointerScope scope = new PointerScope();
+        NoGradGuard g = new NoGradGuard()) {
       for (int r = 0; r < reps; r++) {
         out[r] = -vae.losses(images, images, 1).total().item_double();
       }
@@ -145,7 +178,9 @@ class IwaeTest {
   static double[] difference(double[] a, double[] b) {
     double ma = mean(a);
     double mb = mean(b);
-    return new double[] {ma - mb, Math.sqrt(variance(a, ma) / a.length + variance(b, mb) / b.length)};
+    return new double[] {
+      ma - mb, Math.sqrt(variance(a, ma) / a.length + variance(b, mb) / b.length)
+    };
   }
 
   static double mean(double[] v) {
@@ -177,7 +212,9 @@ class IwaeTest {
 
   @Test
   void theBoundIsRefusedForModelsWithoutABernoulliPosterior() {
-    var ae = Models.create(JobConfigs.parse("{\"model\":\"ae\",\"hidden\":[8],\"latent\":2}", "t", "t"), 28, 28);
+    var ae =
+        Models.create(
+            JobConfigs.parse("{\"model\":\"ae\",\"hidden\":[8],\"latent\":2}", "t", "t"), 28, 28);
     try {
       assertThrows(IllegalArgumentException.class, () -> Iwae.of(ae));
     } finally {

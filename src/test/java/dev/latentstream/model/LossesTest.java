@@ -2,8 +2,8 @@ package dev.latentstream.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.latentstream.config.JobConfig.Reduction;
 import dev.latentstream.config.JobConfig.ReconLoss;
+import dev.latentstream.config.JobConfig.Reduction;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.Test;
@@ -18,15 +18,22 @@ class LossesTest {
     double expected = 0;
     for (int i = 0; i < LOGITS.length; i++) {
       double p = 1 / (1 + Math.exp(-LOGITS[i]));
-      // log(1 - p) for logit 30 underflows in float; use the stable form log(1 - p) = -l - log(1 + e^-l).
+      // log(1 - p) for logit 30 underflows in float; use the stable form log(1 - p) = -l - log(1 +
+      // e^-l).
       double log1mp = -LOGITS[i] - Math.log1p(Math.exp(-LOGITS[i]));
       expected += -(TARGET[i] * Math.log(p) + (1 - TARGET[i]) * log1mp);
     }
     try (PointerScope s = new PointerScope()) {
       Tensor logits = Tensor.create(LOGITS, 2, 3);
       Tensor target = Tensor.create(TARGET, 2, 3);
-      assertEquals(expected / 2, Losses.reconstruction(logits, target, ReconLoss.bce, Reduction.sum).item_double(), 1e-4);
-      assertEquals(expected / 6, Losses.reconstruction(logits, target, ReconLoss.bce, Reduction.mean).item_double(), 1e-4);
+      assertEquals(
+          expected / 2,
+          Losses.reconstruction(logits, target, ReconLoss.bce, Reduction.sum).item_double(),
+          1e-4);
+      assertEquals(
+          expected / 6,
+          Losses.reconstruction(logits, target, ReconLoss.bce, Reduction.mean).item_double(),
+          1e-4);
     }
   }
 
@@ -40,8 +47,14 @@ class LossesTest {
     try (PointerScope s = new PointerScope()) {
       Tensor logits = Tensor.create(LOGITS, 2, 3);
       Tensor target = Tensor.create(TARGET, 2, 3);
-      assertEquals(expected / 2, Losses.reconstruction(logits, target, ReconLoss.mse, Reduction.sum).item_double(), 1e-5);
-      assertEquals(expected / 6, Losses.reconstruction(logits, target, ReconLoss.mse, Reduction.mean).item_double(), 1e-5);
+      assertEquals(
+          expected / 2,
+          Losses.reconstruction(logits, target, ReconLoss.mse, Reduction.sum).item_double(),
+          1e-5);
+      assertEquals(
+          expected / 6,
+          Losses.reconstruction(logits, target, ReconLoss.mse, Reduction.mean).item_double(),
+          1e-5);
     }
   }
 
@@ -58,8 +71,15 @@ class LossesTest {
       Tensor lv = Tensor.create(logVar, 2, 2);
       assertEquals(expected / 2, Losses.kl(m, lv, Reduction.sum).item_double(), 1e-5);
       assertEquals(expected / 4, Losses.kl(m, lv, Reduction.mean).item_double(), 1e-5);
-      assertEquals(0.0, Losses.kl(Tensor.create(new float[4], 2, 2), Tensor.create(new float[4], 2, 2), Reduction.sum)
-          .item_double(), 1e-9, "the prior itself has no divergence");
+      assertEquals(
+          0.0,
+          Losses.kl(
+                  Tensor.create(new float[4], 2, 2),
+                  Tensor.create(new float[4], 2, 2),
+                  Reduction.sum)
+              .item_double(),
+          1e-9,
+          "the prior itself has no divergence");
     }
   }
 }

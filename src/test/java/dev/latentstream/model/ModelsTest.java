@@ -36,7 +36,8 @@ class ModelsTest {
   @Test
   void vaeHasThePytorchExampleLayoutAndParameterCount() {
     MlpVae vae = new MlpVae(job("{\"model\":\"vae\"}"), 28, 28);
-    // fc1 784*400+400, fc21/fc22 2*(400*20+20), fc3 20*400+400, fc4 400*784+784: torch's example model.
+    // fc1 784*400+400, fc21/fc22 2*(400*20+20), fc3 20*400+400, fc4 400*784+784: torch's example
+    // model.
     assertEquals(314_000 + 16_040 + 8_400 + 314_384, parameterCount(vae));
     try (PointerScope s = new PointerScope()) {
       Autoencoder.Encoded e = vae.encode(batch(5, 784));
@@ -61,7 +62,8 @@ class ModelsTest {
       Losses one = vae.losses(x, x, 1.0);
       torch.manual_seed(3);
       Losses four = vae.losses(x, x, 4.0);
-      double expected = four.terms().get("recon").item_double() + 4 * four.terms().get("kl").item_double();
+      double expected =
+          four.terms().get("recon").item_double() + 4 * four.terms().get("kl").item_double();
       assertEquals(expected, four.total().item_double(), 1e-4);
       assertEquals(one.terms().get("kl").item_double(), four.terms().get("kl").item_double(), 1e-6);
     }
@@ -69,28 +71,43 @@ class ModelsTest {
 
   @Test
   void autoencoderFollowsTheConfiguredSizes() {
-    MlpAutoencoder ae = new MlpAutoencoder(job("{\"model\":\"ae\",\"hidden\":[256,128],\"latent\":64}"), 28, 28);
-    assertEquals((784 * 256 + 256) + (256 * 128 + 128) + (128 * 64 + 64) + (64 * 128 + 128) + (128 * 256 + 256)
-        + (256 * 784 + 784), parameterCount(ae));
+    MlpAutoencoder ae =
+        new MlpAutoencoder(job("{\"model\":\"ae\",\"hidden\":[256,128],\"latent\":64}"), 28, 28);
+    assertEquals(
+        (784 * 256 + 256)
+            + (256 * 128 + 128)
+            + (128 * 64 + 64)
+            + (64 * 128 + 128)
+            + (128 * 256 + 256)
+            + (256 * 784 + 784),
+        parameterCount(ae));
     try (PointerScope s = new PointerScope()) {
       Autoencoder.Encoded e = ae.encode(batch(3, 784));
       assertArrayEquals(new long[] {3, 64}, e.mean().sizes().vec().get());
       assertNull(e.logVar());
       Tensor out = ae.decode(e.mean());
-      assertTrue(out.min().item_double() >= 0 && out.max().item_double() <= 1, "sigmoid output lies in [0, 1]");
+      assertTrue(
+          out.min().item_double() >= 0 && out.max().item_double() <= 1,
+          "sigmoid output lies in [0, 1]");
     }
   }
 
   @Test
   void maskingNoiseAtLevelOneBlanksTheInputAndGaussianNoiseStaysInRange() {
-    MlpAutoencoder mask = new MlpAutoencoder(job("{\"model\":\"dae\",\"noise\":{\"kind\":\"mask\",\"level\":1.0}}"), 4, 4);
-    MlpAutoencoder gauss = new MlpAutoencoder(job("{\"model\":\"dae\",\"noise\":{\"kind\":\"gaussian\",\"level\":2.0}}"), 4, 4);
+    MlpAutoencoder mask =
+        new MlpAutoencoder(
+            job("{\"model\":\"dae\",\"noise\":{\"kind\":\"mask\",\"level\":1.0}}"), 4, 4);
+    MlpAutoencoder gauss =
+        new MlpAutoencoder(
+            job("{\"model\":\"dae\",\"noise\":{\"kind\":\"gaussian\",\"level\":2.0}}"), 4, 4);
     try (PointerScope s = new PointerScope()) {
       Tensor x = torch.ones(2, 16);
       assertEquals(0.0, mask.corrupt(x).abs().sum().item_double());
       Tensor noisy = gauss.corrupt(x.mul(new org.bytedeco.pytorch.Scalar(0.5)));
       assertTrue(noisy.min().item_double() >= 0 && noisy.max().item_double() <= 1);
-      assertTrue(noisy.sub(new org.bytedeco.pytorch.Scalar(0.5)).abs().sum().item_double() > 1, "noise was added");
+      assertTrue(
+          noisy.sub(new org.bytedeco.pytorch.Scalar(0.5)).abs().sum().item_double() > 1,
+          "noise was added");
       gauss.setNoiseLevel(0);
       assertTrue(gauss.corrupt(x).equal(x), "level 0 leaves the input alone");
     }
@@ -98,19 +115,26 @@ class ModelsTest {
 
   @Test
   void convVaeMapsImagesToATwoDimensionalLatentAndBack() {
-    ConvVae conv = new ConvVae(job("{\"model\":\"conv-vae\",\"conv\":{\"channels\":[4,8,8],\"dense\":16}}"), 28, 28);
+    ConvVae conv =
+        new ConvVae(
+            job("{\"model\":\"conv-vae\",\"conv\":{\"channels\":[4,8,8],\"dense\":16}}"), 28, 28);
     try (PointerScope s = new PointerScope()) {
       Autoencoder.Encoded e = conv.encode(batch(2, 784));
       assertArrayEquals(new long[] {2, 2}, e.mean().sizes().vec().get());
       assertArrayEquals(new long[] {2, 784}, conv.decodeLogits(e.mean()).sizes().vec().get());
     }
-    assertThrows(IllegalArgumentException.class, () -> new ConvVae(job("{\"model\":\"conv-vae\"}"), 27, 27));
+    assertThrows(
+        IllegalArgumentException.class, () -> new ConvVae(job("{\"model\":\"conv-vae\"}"), 27, 27));
   }
 
   @Test
   void adversarialLossesMatchBinaryCrossEntropyByHand() {
-    AdversarialAutoencoder aae = new AdversarialAutoencoder(
-        job("{\"model\":\"aae\",\"hidden\":[8],\"latent\":2,\"discriminator\":{\"hidden\":[4]}}"), 4, 4);
+    AdversarialAutoencoder aae =
+        new AdversarialAutoencoder(
+            job(
+                "{\"model\":\"aae\",\"hidden\":[8],\"latent\":2,\"discriminator\":{\"hidden\":[4]}}"),
+            4,
+            4);
     try (PointerScope s = new PointerScope()) {
       Tensor codes = aae.encode(batch(6, 16)).mean();
       Tensor prior = torch.randn(6, 2);

@@ -28,10 +28,11 @@ import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 
 /**
- * The fourteen GEMMs of one default-job training step (784-400-20 MLP VAE, batch 128, the shapes and
- * transposes of {@code train.MlpVaeStep}), by {@link Gemm} and by the OpenBLAS that libtorch maps (through
- * {@code cblas_sgemm}, as the step calls it without AVX-512F), on 1 and 2 threads. OpenBLAS runs with this
- * environment's settings ({@code OPENBLAS_CORETYPE} included), as it does in the trainer.
+ * The fourteen GEMMs of one default-job training step (784-400-20 MLP VAE, batch 128, the shapes
+ * and transposes of {@code train.MlpVaeStep}), by {@link Gemm} and by the OpenBLAS that libtorch
+ * maps (through {@code cblas_sgemm}, as the step calls it without AVX-512F), on 1 and 2 threads.
+ * OpenBLAS runs with this environment's settings ({@code OPENBLAS_CORETYPE} included), as it does
+ * in the trainer.
  *
  * <p>Run: {@code ./latentstream tool GemmBenchmark} (figures: {@code docs/benchmarks.md}).
  */
@@ -40,7 +41,9 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow"})
 public class GemmBenchmark {
 
   static final int B = 128, D = 784, H = 400, L = 20;
@@ -80,16 +83,38 @@ public class GemmBenchmark {
     if (gemm != null) {
       gemm.setThreads(threads);
     }
-    Path torch = Files.readAllLines(Path.of("/proc/self/maps")).stream()
-        .map(line -> line.substring(line.lastIndexOf(' ') + 1)).filter(p -> p.endsWith("/libtorch_cpu.so"))
-        .findFirst().map(Path::of).orElseThrow(() -> new IllegalStateException("libtorch_cpu is not mapped"));
+    Path torch =
+        Files.readAllLines(Path.of("/proc/self/maps")).stream()
+            .map(line -> line.substring(line.lastIndexOf(' ') + 1))
+            .filter(p -> p.endsWith("/libtorch_cpu.so"))
+            .findFirst()
+            .map(Path::of)
+            .orElseThrow(() -> new IllegalStateException("libtorch_cpu is not mapped"));
     SymbolLookup lib = SymbolLookup.libraryLookup(torch, Arena.global());
     ValueLayout.OfInt i = ValueLayout.JAVA_INT;
-    cblas = Linker.nativeLinker().downcallHandle(lib.find("cblas_sgemm").orElseThrow(), FunctionDescriptor.ofVoid(i,
-        i, i, i, i, i, ValueLayout.JAVA_FLOAT, ValueLayout.ADDRESS, i, ValueLayout.ADDRESS, i, ValueLayout.JAVA_FLOAT,
-        ValueLayout.ADDRESS, i));
-    openBlasThreads = Linker.nativeLinker().downcallHandle(lib.find("openblas_set_num_threads").orElseThrow(),
-        FunctionDescriptor.ofVoid(i));
+    cblas =
+        Linker.nativeLinker()
+            .downcallHandle(
+                lib.find("cblas_sgemm").orElseThrow(),
+                FunctionDescriptor.ofVoid(
+                    i,
+                    i,
+                    i,
+                    i,
+                    i,
+                    i,
+                    ValueLayout.JAVA_FLOAT,
+                    ValueLayout.ADDRESS,
+                    i,
+                    ValueLayout.ADDRESS,
+                    i,
+                    ValueLayout.JAVA_FLOAT,
+                    ValueLayout.ADDRESS,
+                    i));
+    openBlasThreads =
+        Linker.nativeLinker()
+            .downcallHandle(
+                lib.find("openblas_set_num_threads").orElseThrow(), FunctionDescriptor.ofVoid(i));
     openBlasThreads.invokeExact(threads);
   }
 
@@ -107,11 +132,26 @@ public class GemmBenchmark {
   }
 
   interface Mm {
-    void mm(boolean ta, boolean tb, int m, int n, int k, MemorySegment a, int lda, MemorySegment b, int ldb,
-        float beta, MemorySegment c, int ldc) throws Throwable;
+    void mm(
+        boolean ta,
+        boolean tb,
+        int m,
+        int n,
+        int k,
+        MemorySegment a,
+        int lda,
+        MemorySegment b,
+        int ldb,
+        float beta,
+        MemorySegment c,
+        int ldc)
+        throws Throwable;
   }
 
-  /** Forward and backward in the step's order (the μ and log σ² heads share shapes, so each runs twice). */
+  /**
+   * Forward and backward in the step's order (the μ and log σ² heads share shapes, so each runs
+   * twice).
+   */
   private void step(Mm g) throws Throwable {
     g.mm(false, true, B, H, D, x, D, w1, D, 0, h1, H);
     g.mm(false, true, B, L, H, h1, H, wMu, H, 0, mu, L);
@@ -139,9 +179,11 @@ public class GemmBenchmark {
 
   @Benchmark
   public void stepGemmsOpenBlas() throws Throwable {
-    step((ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc) -> {
-      cblas.invokeExact(101, ta ? 112 : 111, tb ? 112 : 111, m, n, k, 1f, a, lda, b, ldb, beta, c, ldc);
-    });
+    step(
+        (ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc) -> {
+          cblas.invokeExact(
+              101, ta ? 112 : 111, tb ? 112 : 111, m, n, k, 1f, a, lda, b, ldb, beta, c, ldc);
+        });
   }
 
   public static void main(String[] args) throws Exception {

@@ -25,8 +25,9 @@ class NativeFrameKernelsTest {
 
   @Test
   void theNativeLibraryLoadsInTheBuild() {
-    assertTrue(NATIVE.implementation().startsWith("native lsframes"), NATIVE.implementation() + ", because "
-        + Kernels.fallbackReason());
+    assertTrue(
+        NATIVE.implementation().startsWith("native lsframes"),
+        NATIVE.implementation() + ", because " + Kernels.fallbackReason());
   }
 
   static float[] randomImages(int count, long seed, boolean edges) {
@@ -51,7 +52,8 @@ class NativeFrameKernelsTest {
   static byte[] tile(FrameKernels k, float[] images, int n, int h, int w, int columns) {
     int[] size = k.gridSize(n, h, w, columns, 2);
     byte[] out = new byte[size[0] * size[1]];
-    k.tileGrey(MemorySegment.ofArray(images), n, h, w, columns, 2, 0f, 1f, MemorySegment.ofArray(out));
+    k.tileGrey(
+        MemorySegment.ofArray(images), n, h, w, columns, 2, 0f, 1f, MemorySegment.ofArray(out));
     return out;
   }
 
@@ -70,7 +72,17 @@ class NativeFrameKernelsTest {
     float[] b = randomImages(n * 784, 2, false);
     int[] size = JAVA.gridSize(2 * n, 28, 28, 16, 2);
     byte[] java = new byte[size[0] * size[1]];
-    JAVA.tilePairs(MemorySegment.ofArray(a), MemorySegment.ofArray(b), n, 28, 28, 8, 2, 0f, 1f, MemorySegment.ofArray(java));
+    JAVA.tilePairs(
+        MemorySegment.ofArray(a),
+        MemorySegment.ofArray(b),
+        n,
+        28,
+        28,
+        8,
+        2,
+        0f,
+        1f,
+        MemorySegment.ofArray(java));
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment na = arena.allocateFrom(ValueLayout.JAVA_FLOAT, a);
       MemorySegment nb = arena.allocateFrom(ValueLayout.JAVA_FLOAT, b);
@@ -97,10 +109,30 @@ class NativeFrameKernelsTest {
     byte[] nat = new byte[600 * 512 * 4];
     Arrays.fill(java, (byte) 200);
     Arrays.fill(nat, (byte) 200);
-    JAVA.scatterRgba(MemorySegment.ofArray(xy), MemorySegment.ofArray(labels), n, -3, 3, -3, 3, 512,
-        MemorySegment.ofArray(java), 600, 512);
-    NATIVE.scatterRgba(MemorySegment.ofArray(xy), MemorySegment.ofArray(labels), n, -3, 3, -3, 3, 512,
-        MemorySegment.ofArray(nat), 600, 512);
+    JAVA.scatterRgba(
+        MemorySegment.ofArray(xy),
+        MemorySegment.ofArray(labels),
+        n,
+        -3,
+        3,
+        -3,
+        3,
+        512,
+        MemorySegment.ofArray(java),
+        600,
+        512);
+    NATIVE.scatterRgba(
+        MemorySegment.ofArray(xy),
+        MemorySegment.ofArray(labels),
+        n,
+        -3,
+        3,
+        -3,
+        3,
+        512,
+        MemorySegment.ofArray(nat),
+        600,
+        512);
     assertArrayEquals(java, nat);
   }
 
@@ -108,49 +140,81 @@ class NativeFrameKernelsTest {
   void pngsDecodeToTheSamePixels() throws Exception {
     byte[] grey = tile(JAVA, randomImages(10 * 784, 3, true), 10, 28, 28, 5);
     int[] size = JAVA.gridSize(10, 28, 28, 5, 2);
-    BufferedImage fromJava = ImageIO.read(new ByteArrayInputStream(JAVA.encodePng(MemorySegment.ofArray(grey),
-        size[0], size[1], 1, 6)));
-    BufferedImage fromNative = ImageIO.read(new ByteArrayInputStream(NATIVE.encodePng(MemorySegment.ofArray(grey),
-        size[0], size[1], 1, 6)));
+    BufferedImage fromJava =
+        ImageIO.read(
+            new ByteArrayInputStream(
+                JAVA.encodePng(MemorySegment.ofArray(grey), size[0], size[1], 1, 6)));
+    BufferedImage fromNative =
+        ImageIO.read(
+            new ByteArrayInputStream(
+                NATIVE.encodePng(MemorySegment.ofArray(grey), size[0], size[1], 1, 6)));
     assertEquals(fromJava.getWidth(), fromNative.getWidth());
     for (int y = 0; y < size[1]; y++) {
       for (int x = 0; x < size[0]; x++) {
-        assertEquals(fromJava.getRaster().getSample(x, y, 0), fromNative.getRaster().getSample(x, y, 0));
+        assertEquals(
+            fromJava.getRaster().getSample(x, y, 0), fromNative.getRaster().getSample(x, y, 0));
         assertEquals(grey[y * size[0] + x] & 0xff, fromNative.getRaster().getSample(x, y, 0));
       }
     }
     byte[] rgba = new byte[7 * 3 * 4];
     new Random(9).nextBytes(rgba);
-    BufferedImage colour = ImageIO.read(new ByteArrayInputStream(NATIVE.encodePng(MemorySegment.ofArray(rgba), 7, 3, 4, 9)));
+    BufferedImage colour =
+        ImageIO.read(
+            new ByteArrayInputStream(NATIVE.encodePng(MemorySegment.ofArray(rgba), 7, 3, 4, 9)));
     int argb = colour.getRGB(2, 1);
     int p = (1 * 7 + 2) * 4;
-    assertEquals(((rgba[p + 3] & 0xff) << 24) | ((rgba[p] & 0xff) << 16) | ((rgba[p + 1] & 0xff) << 8) | (rgba[p + 2] & 0xff), argb);
+    assertEquals(
+        ((rgba[p + 3] & 0xff) << 24)
+            | ((rgba[p] & 0xff) << 16)
+            | ((rgba[p + 1] & 0xff) << 8)
+            | (rgba[p + 2] & 0xff),
+        argb);
   }
 
   @Test
   void palettePngsShowThePaletteColoursFromBothKernels() throws Exception {
     int w = 13;
     int h = 5;
-    byte[] palette = {(byte) 255, (byte) 255, (byte) 255, 31, 119, (byte) 180, (byte) 255, 127, 14, 44, (byte) 160, 44};
+    byte[] palette = {
+      (byte) 255,
+      (byte) 255,
+      (byte) 255,
+      31,
+      119,
+      (byte) 180,
+      (byte) 255,
+      127,
+      14,
+      44,
+      (byte) 160,
+      44
+    };
     byte[] indices = new byte[w * h];
     Random r = new Random(5);
     for (int i = 0; i < indices.length; i++) {
       indices[i] = (byte) r.nextInt(4);
     }
     for (FrameKernels k : new FrameKernels[] {NATIVE, JAVA}) {
-      BufferedImage img = ImageIO.read(new ByteArrayInputStream(k.encodeIndexedPng(MemorySegment.ofArray(indices), w, h,
-          palette, 4, 6)));
+      BufferedImage img =
+          ImageIO.read(
+              new ByteArrayInputStream(
+                  k.encodeIndexedPng(MemorySegment.ofArray(indices), w, h, palette, 4, 6)));
       for (int y = 0; y < h; y++) {
         for (int x = 0; x < w; x++) {
           int i = indices[y * w + x];
-          int rgb = (palette[3 * i] & 0xff) << 16 | (palette[3 * i + 1] & 0xff) << 8 | palette[3 * i + 2] & 0xff;
+          int rgb =
+              (palette[3 * i] & 0xff) << 16
+                  | (palette[3 * i + 1] & 0xff) << 8
+                  | palette[3 * i + 2] & 0xff;
           assertEquals(rgb, img.getRGB(x, y) & 0xffffff, k.implementation() + " at " + x + "," + y);
         }
       }
     }
     indices[3] = 4;
     for (FrameKernels k : new FrameKernels[] {NATIVE, JAVA}) {
-      assertThrows(NativeFrameException.class, () -> k.encodeIndexedPng(MemorySegment.ofArray(indices), w, h, palette, 4, 6),
+      assertThrows(
+          NativeFrameException.class,
+          () -> k.encodeIndexedPng(MemorySegment.ofArray(indices), w, h, palette, 4, 6),
           "an index past the palette");
     }
   }
@@ -159,22 +223,75 @@ class NativeFrameKernelsTest {
   void badArgumentsAndSmallBuffersGiveErrorsNotCrashes() {
     for (FrameKernels k : new FrameKernels[] {JAVA, NATIVE}) {
       MemorySegment img = MemorySegment.ofArray(new float[784]);
-      assertThrows(NativeFrameException.class, () -> k.gridSize(0, 28, 28, 8, 2), k.implementation() + " empty batch");
-      assertThrows(NativeFrameException.class,
-          () -> k.tileGrey(img, 1, 28, 28, 1, 2, 0, 1, MemorySegment.ofArray(new byte[10])), "small dst");
-      assertThrows(NativeFrameException.class,
-          () -> k.tileGrey(img, 2, 28, 28, 1, 2, 0, 1, MemorySegment.ofArray(new byte[100_000])), "short src");
-      assertThrows(NativeFrameException.class,
-          () -> k.tileGrey(img, 1, 28, 28, 1, 2, 1, 1, MemorySegment.ofArray(new byte[100_000])), "hi <= lo");
-      assertThrows(NativeFrameException.class,
-          () -> k.encodePng(MemorySegment.ofArray(new byte[3]), 2, 2, 1, 6), "short pixels");
-      assertThrows(NativeFrameException.class, () -> k.scatterRgba(MemorySegment.ofArray(new float[4]),
-          MemorySegment.ofArray(new int[2]), 2, 1, 1, 0, 1, 8, MemorySegment.ofArray(new byte[256]), 8, 8), "x range");
-      assertThrows(NativeFrameException.class, () -> k.scatterRgba(MemorySegment.ofArray(new float[4]),
-          MemorySegment.ofArray(new int[2]), 2, 0, 1, 0, 1, 8, MemorySegment.ofArray(new byte[16]), 8, 8), "small rgba");
+      assertThrows(
+          NativeFrameException.class,
+          () -> k.gridSize(0, 28, 28, 8, 2),
+          k.implementation() + " empty batch");
+      assertThrows(
+          NativeFrameException.class,
+          () -> k.tileGrey(img, 1, 28, 28, 1, 2, 0, 1, MemorySegment.ofArray(new byte[10])),
+          "small dst");
+      assertThrows(
+          NativeFrameException.class,
+          () -> k.tileGrey(img, 2, 28, 28, 1, 2, 0, 1, MemorySegment.ofArray(new byte[100_000])),
+          "short src");
+      assertThrows(
+          NativeFrameException.class,
+          () -> k.tileGrey(img, 1, 28, 28, 1, 2, 1, 1, MemorySegment.ofArray(new byte[100_000])),
+          "hi <= lo");
+      assertThrows(
+          NativeFrameException.class,
+          () -> k.encodePng(MemorySegment.ofArray(new byte[3]), 2, 2, 1, 6),
+          "short pixels");
+      assertThrows(
+          NativeFrameException.class,
+          () ->
+              k.scatterRgba(
+                  MemorySegment.ofArray(new float[4]),
+                  MemorySegment.ofArray(new int[2]),
+                  2,
+                  1,
+                  1,
+                  0,
+                  1,
+                  8,
+                  MemorySegment.ofArray(new byte[256]),
+                  8,
+                  8),
+          "x range");
+      assertThrows(
+          NativeFrameException.class,
+          () ->
+              k.scatterRgba(
+                  MemorySegment.ofArray(new float[4]),
+                  MemorySegment.ofArray(new int[2]),
+                  2,
+                  0,
+                  1,
+                  0,
+                  1,
+                  8,
+                  MemorySegment.ofArray(new byte[16]),
+                  8,
+                  8),
+          "small rgba");
     }
-    NativeFrameException e = assertThrows(NativeFrameException.class,
-        () -> NATIVE.tileGrey(MemorySegment.ofArray(new float[784]), 1, 28, 28, 1, 2, 0, 1, MemorySegment.ofArray(new byte[10])));
-    assertTrue(e.getMessage().contains("buffer too small") && e.getMessage().contains("lsf_tile_grey"), e.getMessage());
+    NativeFrameException e =
+        assertThrows(
+            NativeFrameException.class,
+            () ->
+                NATIVE.tileGrey(
+                    MemorySegment.ofArray(new float[784]),
+                    1,
+                    28,
+                    28,
+                    1,
+                    2,
+                    0,
+                    1,
+                    MemorySegment.ofArray(new byte[10])));
+    assertTrue(
+        e.getMessage().contains("buffer too small") && e.getMessage().contains("lsf_tile_grey"),
+        e.getMessage());
   }
 }

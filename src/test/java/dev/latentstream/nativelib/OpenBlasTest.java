@@ -10,7 +10,10 @@ import java.lang.foreign.ValueLayout;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** libtorch's own OpenBLAS, reached directly: the fallback GEMM of the hand-written step where lsgemm is not built. */
+/**
+ * libtorch's own OpenBLAS, reached directly: the fallback GEMM of the hand-written step where
+ * lsgemm is not built.
+ */
 class OpenBlasTest {
 
   @BeforeAll
@@ -27,7 +30,8 @@ class OpenBlasTest {
       MemorySegment bt = native_(arena, 1, 0, 1, 0, 1, 0);
       MemorySegment c = native_(arena, 10, 10, 10, 10);
       OpenBlas.sgemm(OpenBlas.NO_TRANS, OpenBlas.TRANS, 2, 2, 3, 1f, a, 3, bt, 3, 0.5f, c, 2);
-      assertArrayEquals(new float[] {1 + 3 + 5, 2 + 5, 4 + 6 + 5, 5 + 5}, c.toArray(ValueLayout.JAVA_FLOAT));
+      assertArrayEquals(
+          new float[] {1 + 3 + 5, 2 + 5, 4 + 6 + 5, 5 + 5}, c.toArray(ValueLayout.JAVA_FLOAT));
     }
   }
 
@@ -41,7 +45,8 @@ class OpenBlasTest {
     int before = OpenBlas.threadsOfEveryCopy().getFirst();
     try {
       OpenBlas.setThreads(1);
-      assertTrue(OpenBlas.threadsOfEveryCopy().contains(1), "libtorch's copy did not take the count");
+      assertTrue(
+          OpenBlas.threadsOfEveryCopy().contains(1), "libtorch's copy did not take the count");
     } finally {
       OpenBlas.setThreadsInEveryCopy(before);
     }

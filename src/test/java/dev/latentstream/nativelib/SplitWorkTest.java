@@ -18,15 +18,17 @@ class SplitWorkTest {
       for (int call = 0; call < 2000; call++) {
         int chunks = 1 + call % 40;
         AtomicIntegerArray runs = new AtomicIntegerArray(chunks);
-        work.forEach(chunks, c -> {
-          runs.incrementAndGet(c);
-          threads.add(Thread.currentThread().getName());
-          // long enough for the parked helper to wake and claim some chunks
-          long until = System.nanoTime() + 20_000;
-          while (System.nanoTime() < until) {
-            Thread.onSpinWait();
-          }
-        });
+        work.forEach(
+            chunks,
+            c -> {
+              runs.incrementAndGet(c);
+              threads.add(Thread.currentThread().getName());
+              // long enough for the parked helper to wake and claim some chunks
+              long until = System.nanoTime() + 20_000;
+              while (System.nanoTime() < until) {
+                Thread.onSpinWait();
+              }
+            });
         for (int c = 0; c < chunks; c++) {
           assertEquals(1, runs.get(c), "chunk " + c + " of call " + call);
         }
@@ -39,12 +41,18 @@ class SplitWorkTest {
   void rethrowsAChunksExceptionOnTheCallerAfterTheOtherChunksRan() {
     try (SplitWork work = new SplitWork("split-work-test")) {
       AtomicIntegerArray runs = new AtomicIntegerArray(16);
-      IllegalStateException e = assertThrows(IllegalStateException.class, () -> work.forEach(16, c -> {
-        runs.incrementAndGet(c);
-        if (c == 5) {
-          throw new IllegalStateException("chunk 5 failed");
-        }
-      }));
+      IllegalStateException e =
+          assertThrows(
+              IllegalStateException.class,
+              () ->
+                  work.forEach(
+                      16,
+                      c -> {
+                        runs.incrementAndGet(c);
+                        if (c == 5) {
+                          throw new IllegalStateException("chunk 5 failed");
+                        }
+                      }));
       assertEquals("chunk 5 failed", e.getMessage());
       for (int c = 0; c < 16; c++) {
         assertEquals(1, runs.get(c), "chunk " + c);

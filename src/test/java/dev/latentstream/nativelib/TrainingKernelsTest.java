@@ -64,7 +64,11 @@ class TrainingKernelsTest {
       for (TrainingKernels impl : new TrainingKernels[] {Kernels.training(), JAVA}) {
         float[] got = grad.clone();
         float[] sum = new float[cols];
-        impl.reluGradColsum(MemorySegment.ofArray(got), masked ? MemorySegment.ofArray(act) : null, rows, cols,
+        impl.reluGradColsum(
+            MemorySegment.ofArray(got),
+            masked ? MemorySegment.ofArray(act) : null,
+            rows,
+            cols,
             MemorySegment.ofArray(sum));
         close(want, got, 0, impl.implementation() + " mask");
         close(wantSum, sum, 1e-6, impl.implementation() + " column sums");
@@ -94,14 +98,27 @@ class TrainingKernelsTest {
     for (TrainingKernels impl : new TrainingKernels[] {Kernels.training(), JAVA}) {
       float[] z = new float[n];
       float[] std = new float[n];
-      impl.vaeSample(MemorySegment.ofArray(mu), MemorySegment.ofArray(logVar), MemorySegment.ofArray(eps), n,
-          MemorySegment.ofArray(z), MemorySegment.ofArray(std));
+      impl.vaeSample(
+          MemorySegment.ofArray(mu),
+          MemorySegment.ofArray(logVar),
+          MemorySegment.ofArray(eps),
+          n,
+          MemorySegment.ofArray(z),
+          MemorySegment.ofArray(std));
       close(wantZ, z, 1e-6, impl.implementation() + " z");
       float[] gMu = new float[n];
       float[] gLv = new float[n];
-      double kl = impl.vaeLatentBackward(MemorySegment.ofArray(gradZ), MemorySegment.ofArray(mu),
-          MemorySegment.ofArray(logVar), MemorySegment.ofArray(eps), MemorySegment.ofArray(std), n, scale,
-          MemorySegment.ofArray(gMu), MemorySegment.ofArray(gLv));
+      double kl =
+          impl.vaeLatentBackward(
+              MemorySegment.ofArray(gradZ),
+              MemorySegment.ofArray(mu),
+              MemorySegment.ofArray(logVar),
+              MemorySegment.ofArray(eps),
+              MemorySegment.ofArray(std),
+              n,
+              scale,
+              MemorySegment.ofArray(gMu),
+              MemorySegment.ofArray(gLv));
       assertEquals(wantKl, kl, 1e-6 * Math.abs(wantKl), impl.implementation() + " kl");
       close(wantMu, gMu, 1e-6, impl.implementation() + " dμ");
       close(wantLv, gLv, 1e-6, impl.implementation() + " dlog σ²");
@@ -124,11 +141,25 @@ class TrainingKernelsTest {
     }
     for (TrainingKernels impl : new TrainingKernels[] {Kernels.training(), JAVA}) {
       float[] got = new float[want.length];
-      impl.gatherUnit(MemorySegment.ofArray(pixels), images, size, MemorySegment.ofArray(order), order.length,
+      impl.gatherUnit(
+          MemorySegment.ofArray(pixels),
+          images,
+          size,
+          MemorySegment.ofArray(order),
+          order.length,
           MemorySegment.ofArray(got));
       close(want, got, 0, impl.implementation() + " gather");
-      assertThrows(NativeFrameException.class, () -> impl.gatherUnit(MemorySegment.ofArray(pixels), images, size,
-          MemorySegment.ofArray(new long[] {1, 6}), 2, MemorySegment.ofArray(got)), impl.implementation());
+      assertThrows(
+          NativeFrameException.class,
+          () ->
+              impl.gatherUnit(
+                  MemorySegment.ofArray(pixels),
+                  images,
+                  size,
+                  MemorySegment.ofArray(new long[] {1, 6}),
+                  2,
+                  MemorySegment.ofArray(got)),
+          impl.implementation());
     }
   }
 
@@ -136,10 +167,18 @@ class TrainingKernelsTest {
   void shortBuffersAreAnErrorNotACrash() {
     TrainingKernels k = Kernels.training();
     float[] small = new float[4];
-    assertThrows(NativeFrameException.class, () -> k.biasAct(MemorySegment.ofArray(small),
-        MemorySegment.ofArray(small), 2, 8, true));
-    assertThrows(NativeFrameException.class, () -> k.vaeSample(MemorySegment.ofArray(small),
-        MemorySegment.ofArray(small), MemorySegment.ofArray(small), 5, MemorySegment.ofArray(small),
-        MemorySegment.ofArray(small)));
+    assertThrows(
+        NativeFrameException.class,
+        () -> k.biasAct(MemorySegment.ofArray(small), MemorySegment.ofArray(small), 2, 8, true));
+    assertThrows(
+        NativeFrameException.class,
+        () ->
+            k.vaeSample(
+                MemorySegment.ofArray(small),
+                MemorySegment.ofArray(small),
+                MemorySegment.ofArray(small),
+                5,
+                MemorySegment.ofArray(small),
+                MemorySegment.ofArray(small)));
   }
 }

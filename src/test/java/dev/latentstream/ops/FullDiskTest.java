@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.latentstream.rundir.Checkpoint;
-import dev.latentstream.runformat.MetricsCsv;
 import dev.latentstream.rundir.RunStatus;
+import dev.latentstream.runformat.MetricsCsv;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.net.URI;
@@ -27,51 +27,75 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A runs directory on a disk that fills up (a tmpfs of the test's own): training fails with one clear reason
- * naming the disk, never the process; the last whole checkpoint and the one before stay readable; no file is
- * left half-written or temporary; a server keeps serving and its other jobs keep their state; and once space
- * returns the run resumes from its last whole checkpoint, with every step in metrics.csv once.
+ * A runs directory on a disk that fills up (a tmpfs of the test's own): training fails with one
+ * clear reason naming the disk, never the process; the last whole checkpoint and the one before
+ * stay readable; no file is left half-written or temporary; a server keeps serving and its other
+ * jobs keep their state; and once space returns the run resumes from its last whole checkpoint,
+ * with every step in metrics.csv once.
  */
 class FullDiskTest {
 
-  /** Wide enough that a checkpoint (about 5 MB with Adam's state) is far larger than an epoch's other files. */
+  /**
+   * Wide enough that a checkpoint (about 5 MB with Adam's state) is far larger than an epoch's
+   * other files.
+   */
   static final int HIDDEN = 256;
 
   @Test
-  void headlessTrainEndsWithOneLineNamingTheDiskAndResumesWhenSpaceReturns(@TempDir Path root) throws Exception {
-    Files.writeString(root.resolve("job.json"), "{\"model\":\"vae\",\"dataset\":\"synthetic\",\"hidden\":[" + HIDDEN
-        + "],\"latent\":2,\"batchSize\":100,\"epochs\":2,\"threads\":1,\"iwaeSamples\":0}");
+  void headlessTrainEndsWithOneLineNamingTheDiskAndResumesWhenSpaceReturns(@TempDir Path root)
+      throws Exception {
+    Files.writeString(
+        root.resolve("job.json"),
+        "{\"model\":\"vae\",\"dataset\":\"synthetic\",\"hidden\":["
+            + HIDDEN
+            + "],\"latent\":2,\"batchSize\":100,\"epochs\":2,\"threads\":1,\"iwaeSamples\":0}");
     try (Tmpfs disk = Tmpfs.mount(root.resolve("disk"), 40)) {
       Path run = disk.dir.resolve("run");
       String out = root.relativize(run).toString();
-      assertExit(0, ServeProcess.start(root, "train", "--job", "job.json", "--out", out, "--plain"));
+      assertExit(
+          0, ServeProcess.start(root, "train", "--job", "job.json", "--out", out, "--plain"));
       byte[] latest = Files.readAllBytes(Checkpoint.file(run));
       byte[] previous = Files.readAllBytes(run.resolve("checkpoint/previous.pt"));
 
       // Room for an epoch's metrics, images and status twice over, never for a checkpoint.
       long epochFiles = 0;
       try (Stream<Path> files = Files.list(run)) {
-        for (Path f : files.filter(f -> !f.getFileName().toString().matches(".*-1\\.png")).toList()) {
+        for (Path f :
+            files.filter(f -> !f.getFileName().toString().matches(".*-1\\.png")).toList()) {
           epochFiles += Files.isRegularFile(f) ? Files.size(f) : 0;
         }
       }
       long leave = 2 * epochFiles + (256 << 10);
-      assertTrue(leave < latest.length, "the test's premise: " + leave + " bytes free hold no checkpoint of "
-          + latest.length);
+      assertTrue(
+          leave < latest.length,
+          "the test's premise: " + leave + " bytes free hold no checkpoint of " + latest.length);
       disk.fill(leave);
 
-      ServeProcess full = ServeProcess.start(root, "train", "--resume", "--epochs", "4", "--out", out, "--plain");
+      ServeProcess full =
+          ServeProcess.start(root, "train", "--resume", "--epochs", "4", "--out", out, "--plain");
       assertExit(1, full);
       assertEquals(1, full.err().size(), () -> "one line: " + full.err());
       String line = full.err().getFirst();
-      assertTrue(line.startsWith("latentstream: training failed at step 180: no space left on device: cannot write "
-          + run.resolve("checkpoint/latest.pt").toString().replace(root + "/", "") + " (disk " + disk.dir + ", tmpfs: "),
+      assertTrue(
+          line.startsWith(
+              "latentstream: training failed at step 180: no space left on device: cannot write "
+                  + run.resolve("checkpoint/latest.pt").toString().replace(root + "/", "")
+                  + " (disk "
+                  + disk.dir
+                  + ", tmpfs: "),
           line);
-      assertTrue(line.endsWith("; the last whole checkpoint is kept (checkpoint at step 120, after epoch 2); free space, "
-          + "then resume with: latentstream train --resume --out " + out), line);
+      assertTrue(
+          line.endsWith(
+              "; the last whole checkpoint is kept (checkpoint at step 120, after epoch 2); free space, "
+                  + "then resume with: latentstream train --resume --out "
+                  + out),
+          line);
 
       assertArrayEquals(latest, Files.readAllBytes(Checkpoint.file(run)), "latest.pt as it was");
-      assertArrayEquals(previous, Files.readAllBytes(run.resolve("checkpoint/previous.pt")), "previous.pt as it was");
+      assertArrayEquals(
+          previous,
+          Files.readAllBytes(run.resolve("checkpoint/previous.pt")),
+          "previous.pt as it was");
       assertNull(Checkpoint.readProgress(run).note(), "latest.pt loads");
       assertWhole(run);
       RunStatus status = RunStatus.read(run).orElseThrow();
@@ -79,23 +103,27 @@ class FullDiskTest {
       assertTrue(status.error().startsWith("no space left on device"), status.error());
 
       disk.unfill();
-      ServeProcess again = ServeProcess.start(root, "train", "--resume", "--epochs", "4", "--out", out, "--plain");
+      ServeProcess again =
+          ServeProcess.start(root, "train", "--resume", "--epochs", "4", "--out", out, "--plain");
       assertExit(0, again);
-      assertTrue(again.out().contains("resuming at step 120 (after epoch 2)"), again.out()::toString);
-      assertEquals(LongStream.rangeClosed(1, 4 * 60).boxed().toList(), steps(run), "every step once");
+      assertTrue(
+          again.out().contains("resuming at step 120 (after epoch 2)"), again.out()::toString);
+      assertEquals(
+          LongStream.rangeClosed(1, 4 * 60).boxed().toList(), steps(run), "every step once");
       assertWhole(run);
     }
   }
 
   @Test
-  void aServerJobFailsNamingTheDiskWhileTheServerAndItsOtherJobsGoOnAndResumesWhenSpaceReturns(@TempDir Path root)
-      throws Exception {
+  void aServerJobFailsNamingTheDiskWhileTheServerAndItsOtherJobsGoOnAndResumesWhenSpaceReturns(
+      @TempDir Path root) throws Exception {
     OpsFixture f = new OpsFixture(root, 1024, 32, 200, HIDDEN);
     Path config = root.resolve("two.json");
     Files.writeString(config, f.config().put("maxConcurrentJobs", 2).encodePrettily());
     HttpClient http = HttpClient.newHttpClient();
     try (Tmpfs disk = Tmpfs.mount(f.runsDir, 48);
-        ServeProcess serve = ServeProcess.start(root, "serve", "--no-job", "--config", config.toString())) {
+        ServeProcess serve =
+            ServeProcess.start(root, "serve", "--no-job", "--config", config.toString())) {
       String base = "http://127.0.0.1:" + serve.port();
       String full = send(http, base + "/api/jobs", "{\"preset\":\"tiny\"}", 201).getString("id");
       String other = send(http, base + "/api/jobs", "{\"preset\":\"tiny\"}", 201).getString("id");
@@ -106,21 +134,32 @@ class FullDiskTest {
       await(http, base, full, j -> j.getInteger("epoch") >= 3, 180);
 
       disk.fill(1 << 20);
-      JsonObject failed = await(http, base, full, j -> !"running".equals(j.getString("status")), 180);
+      JsonObject failed =
+          await(http, base, full, j -> !"running".equals(j.getString("status")), 180);
       assertEquals("failed", failed.getString("status"), failed::encodePrettily);
       String error = failed.getString("error");
-      assertTrue(error.startsWith("no space left on device: cannot write " + f.runsDir.resolve(full))
-          && error.contains("(disk " + disk.dir + ", tmpfs: "), error);
+      assertTrue(
+          error.startsWith("no space left on device: cannot write " + f.runsDir.resolve(full))
+              && error.contains("(disk " + disk.dir + ", tmpfs: "),
+          error);
 
-      assertEquals(200, http.send(HttpRequest.newBuilder(URI.create(base + "/health")).build(),
-          HttpResponse.BodyHandlers.ofString()).statusCode(), "the server serves on");
-      assertEquals("paused", job(http, base, other).getString("status"), "the other job is as it was");
+      assertEquals(
+          200,
+          http.send(
+                  HttpRequest.newBuilder(URI.create(base + "/health")).build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .statusCode(),
+          "the server serves on");
+      assertEquals(
+          "paused", job(http, base, other).getString("status"), "the other job is as it was");
       Path run = f.runsDir.resolve(full);
       Checkpoint.Progress kept = Checkpoint.readProgress(run);
       assertNull(kept.note(), "latest.pt loads");
       Path copy = Files.createDirectories(root.resolve("previous/checkpoint"));
       Files.copy(run.resolve("checkpoint/previous.pt"), copy.resolve("latest.pt"));
-      assertTrue(Checkpoint.readProgress(copy.getParent()).step() < kept.step(), "previous.pt loads, the one before");
+      assertTrue(
+          Checkpoint.readProgress(copy.getParent()).step() < kept.step(),
+          "previous.pt loads, the one before");
       assertWhole(run);
 
       disk.unfill();
@@ -136,12 +175,16 @@ class FullDiskTest {
         await(http, base, id, j -> "stopped".equals(j.getString("status")), 120);
       }
       List<Long> steps = steps(run);
-      assertEquals(LongStream.rangeClosed(1, steps.size()).boxed().toList(), steps, "every step once");
+      assertEquals(
+          LongStream.rangeClosed(1, steps.size()).boxed().toList(), steps, "every step once");
       assertWhole(run);
     }
   }
 
-  /** No temporary file, and every file under its final name whole: CSV rows, JSON, images, checkpoints. */
+  /**
+   * No temporary file, and every file under its final name whole: CSV rows, JSON, images,
+   * checkpoints.
+   */
   static void assertWhole(Path run) throws IOException {
     try (Stream<Path> s = Files.walk(run)) {
       for (Path p : s.filter(Files::isRegularFile).toList()) {
@@ -162,7 +205,9 @@ class FullDiskTest {
   }
 
   static List<Long> steps(Path run) throws IOException {
-    return MetricsCsv.read(run.resolve(MetricsCsv.FILE)).rows().stream().map(MetricsCsv.Row::step).toList();
+    return MetricsCsv.read(run.resolve(MetricsCsv.FILE)).rows().stream()
+        .map(MetricsCsv.Row::step)
+        .toList();
   }
 
   static void assertExit(int code, ServeProcess p) throws InterruptedException {
@@ -172,21 +217,29 @@ class FullDiskTest {
   }
 
   static JsonObject send(HttpClient http, String url, String body, int expect) throws Exception {
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url))
-        .header("Authorization", "Bearer ops-test-token-0123").header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(URI.create(url))
+                .header("Authorization", "Bearer ops-test-token-0123")
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertEquals(expect, r.statusCode(), url + ": " + r.body());
     return new JsonObject(r.body());
   }
 
   static JsonObject job(HttpClient http, String base, String id) throws Exception {
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/api/jobs/" + id)).build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(URI.create(base + "/api/jobs/" + id)).build(),
+            HttpResponse.BodyHandlers.ofString());
     assertEquals(200, r.statusCode(), r.body());
     return new JsonObject(r.body());
   }
 
-  static JsonObject await(HttpClient http, String base, String id, Predicate<JsonObject> p, long seconds)
+  static JsonObject await(
+      HttpClient http, String base, String id, Predicate<JsonObject> p, long seconds)
       throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     while (true) {
@@ -194,7 +247,8 @@ class FullDiskTest {
       if (p.test(j)) {
         return j;
       }
-      assertTrue(System.nanoTime() < deadline, "not within " + seconds + " s: " + j.encodePrettily());
+      assertTrue(
+          System.nanoTime() < deadline, "not within " + seconds + " s: " + j.encodePrettily());
       Thread.sleep(100);
     }
   }

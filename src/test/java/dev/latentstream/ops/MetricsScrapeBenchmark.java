@@ -22,9 +22,10 @@ import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Prints {@code /metrics} scrape time (p50, p95, max of N scrapes) with 0 and V viewers connected while a
- * small job trains, each viewer subscribed to the job's loss and recon streams. A benchmark, not a test: it
- * asserts nothing. Run with {@code ./latentstream tool MetricsScrapeBenchmark [viewers] [scrapes]}.
+ * Prints {@code /metrics} scrape time (p50, p95, max of N scrapes) with 0 and V viewers connected
+ * while a small job trains, each viewer subscribed to the job's loss and recon streams. A
+ * benchmark, not a test: it asserts nothing. Run with {@code ./latentstream tool
+ * MetricsScrapeBenchmark [viewers] [scrapes]}.
  */
 public final class MetricsScrapeBenchmark {
 
@@ -34,27 +35,48 @@ public final class MetricsScrapeBenchmark {
     Path root = Files.createTempDirectory("latentstream-scrape");
     OpsFixture f = new OpsFixture(root, 4096, 32, 50, 64);
     Vertx vertx = Ops.vertx();
-    ServerConfig config = ServerConfig.fromJson(f.config().put("maxConnectionsPerIp", 1000), "benchmark");
-    ServerApp.Running server = ServerApp.start(vertx, config, JobConfigs.load(f.jobFile()))
-        .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    ServerConfig config =
+        ServerConfig.fromJson(f.config().put("maxConnectionsPerIp", 1000), "benchmark");
+    ServerApp.Running server =
+        ServerApp.start(vertx, config, JobConfigs.load(f.jobFile()))
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(60, TimeUnit.SECONDS);
     HttpClient http = HttpClient.newHttpClient();
     URI metrics = URI.create("http://127.0.0.1:" + server.port() + "/metrics");
     scrape(http, metrics, 20); // warm-up
     String idle = scrape(http, metrics, scrapes);
     Vertx viewerVertx = Vertx.vertx();
-    WebSocketClient client = viewerVertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(viewers));
+    WebSocketClient client =
+        viewerVertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(viewers));
     List<Future<WebSocket>> sockets = new ArrayList<>();
     for (int i = 0; i < viewers; i++) {
-      sockets.add(client.connect(server.port(), "127.0.0.1", "/ws").onSuccess(ws -> {
-        ws.handler(b -> {});
-        ws.writeTextMessage(new JsonObject().put("type", "subscribe").put("id", "s").put("job", 1)
-            .put("streams", new io.vertx.core.json.JsonArray().add("loss").add("recon")).encode());
-      }));
+      sockets.add(
+          client
+              .connect(server.port(), "127.0.0.1", "/ws")
+              .onSuccess(
+                  ws -> {
+                    ws.handler(b -> {});
+                    ws.writeTextMessage(
+                        new JsonObject()
+                            .put("type", "subscribe")
+                            .put("id", "s")
+                            .put("job", 1)
+                            .put(
+                                "streams",
+                                new io.vertx.core.json.JsonArray().add("loss").add("recon"))
+                            .encode());
+                  }));
     }
     Future.all(sockets).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
     String busy = scrape(http, metrics, scrapes);
-    System.out.printf(Locale.ROOT, "/metrics scrape, %d scrapes each:%n    0 viewers: %s%n  %3d viewers: %s%n", scrapes,
-        idle, viewers, busy);
+    System.out.printf(
+        Locale.ROOT,
+        "/metrics scrape, %d scrapes each:%n    0 viewers: %s%n  %3d viewers: %s%n",
+        scrapes,
+        idle,
+        viewers,
+        busy);
     viewerVertx.close();
     server.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     System.exit(0);
@@ -65,13 +87,19 @@ public final class MetricsScrapeBenchmark {
     int bytes = 0;
     for (int i = 0; i < n; i++) {
       long t0 = System.nanoTime();
-      HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r =
+          http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString());
       ms.add((System.nanoTime() - t0) / 1e6);
       bytes = r.body().length();
       PrometheusText.parse(r.body());
     }
     Collections.sort(ms);
-    return String.format(Locale.ROOT, "p50 %.1f ms, p95 %.1f ms, max %.1f ms (%d bytes)", ms.get(n / 2),
-        ms.get((int) Math.ceil(n * 0.95) - 1), ms.get(n - 1), bytes);
+    return String.format(
+        Locale.ROOT,
+        "p50 %.1f ms, p95 %.1f ms, max %.1f ms (%d bytes)",
+        ms.get(n / 2),
+        ms.get((int) Math.ceil(n * 0.95) - 1),
+        ms.get(n - 1),
+        bytes);
   }
 }

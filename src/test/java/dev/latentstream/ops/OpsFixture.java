@@ -10,8 +10,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * A server's world on disk for the ops tests: a synthetic dataset written as IDX files, a jobs directory
- * whose {@code tiny} preset trains a small VAE on it, a runs directory and a config file naming them all.
+ * A server's world on disk for the ops tests: a synthetic dataset written as IDX files, a jobs
+ * directory whose {@code tiny} preset trains a small VAE on it, a runs directory and a config file
+ * naming them all.
  */
 final class OpsFixture {
 
@@ -29,20 +30,39 @@ final class OpsFixture {
     Dataset d = Synthetic.generate(trainImages, 128, 11);
     Files.createDirectories(dataDir);
     Files.createDirectories(jobsDir);
-    Idx.write(dataDir.resolve("train-images-idx3-ubyte.gz"), new int[] {trainImages, 28, 28}, d.train().pixels());
-    Idx.write(dataDir.resolve("train-labels-idx1-ubyte.gz"), new int[] {trainImages}, d.train().labels());
-    Idx.write(dataDir.resolve("t10k-images-idx3-ubyte.gz"), new int[] {128, 28, 28}, d.test().pixels());
+    Idx.write(
+        dataDir.resolve("train-images-idx3-ubyte.gz"),
+        new int[] {trainImages, 28, 28},
+        d.train().pixels());
+    Idx.write(
+        dataDir.resolve("train-labels-idx1-ubyte.gz"), new int[] {trainImages}, d.train().labels());
+    Idx.write(
+        dataDir.resolve("t10k-images-idx3-ubyte.gz"), new int[] {128, 28, 28}, d.test().pixels());
     Idx.write(dataDir.resolve("t10k-labels-idx1-ubyte.gz"), new int[] {128}, d.test().labels());
-    Files.writeString(jobsDir.resolve("tiny.json"), new JsonObject().put("model", "vae")
-        .put("hidden", new JsonArray().add(hidden)).put("latent", 2).put("batchSize", batchSize).put("epochs", epochs)
-        .put("frameEverySteps", 0).put("threads", 1).put("dataset", dataDir.toString()).encodePrettily());
+    Files.writeString(
+        jobsDir.resolve("tiny.json"),
+        new JsonObject()
+            .put("model", "vae")
+            .put("hidden", new JsonArray().add(hidden))
+            .put("latent", 2)
+            .put("batchSize", batchSize)
+            .put("epochs", epochs)
+            .put("frameEverySteps", 0)
+            .put("threads", 1)
+            .put("dataset", dataDir.toString())
+            .encodePrettily());
     configFile = root.resolve("server.json");
     Files.writeString(configFile, config().encodePrettily());
   }
 
   JsonObject config() {
-    return new JsonObject().put("host", "127.0.0.1").put("port", 0).put("runsDir", runsDir.toString())
-        .put("jobsDir", jobsDir.toString()).put("defaultJob", "tiny").put("token", "ops-test-token-0123")
+    return new JsonObject()
+        .put("host", "127.0.0.1")
+        .put("port", 0)
+        .put("runsDir", runsDir.toString())
+        .put("jobsDir", jobsDir.toString())
+        .put("defaultJob", "tiny")
+        .put("token", "ops-test-token-0123")
         .put("lossBatchMs", 50);
   }
 

@@ -10,20 +10,24 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A strict reader of the Prometheus text exposition format (version 0.0.4), for tests: every line is a
- * {@code # HELP}, a {@code # TYPE} or a sample whose family was typed before it; label values are
- * unescaped; a malformed line, an unknown type or a repeated series fails with the line in the message.
- * (Central has no parser for the format; the client libraries only write it.)
+ * A strict reader of the Prometheus text exposition format (version 0.0.4), for tests: every line
+ * is a {@code # HELP}, a {@code # TYPE} or a sample whose family was typed before it; label values
+ * are unescaped; a malformed line, an unknown type or a repeated series fails with the line in the
+ * message. (Central has no parser for the format; the client libraries only write it.)
  */
 final class PrometheusText {
 
   record Sample(String name, Map<String, String> labels, double value) {}
 
   private static final Pattern NAME = Pattern.compile("[a-zA-Z_:][a-zA-Z0-9_:]*");
-  private static final Pattern SAMPLE = Pattern.compile("([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{(.*)})? (\\S+)( -?\\d+)?");
-  private static final Pattern LABEL = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\[\\\\\"n])*)\"(,|$)");
-  private static final Set<String> TYPES = Set.of("counter", "gauge", "histogram", "summary", "untyped");
-  private static final List<String> SUFFIXES = List.of("_total", "_count", "_sum", "_bucket", "_max", "_created", "");
+  private static final Pattern SAMPLE =
+      Pattern.compile("([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{(.*)})? (\\S+)( -?\\d+)?");
+  private static final Pattern LABEL =
+      Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\[\\\\\"n])*)\"(,|$)");
+  private static final Set<String> TYPES =
+      Set.of("counter", "gauge", "histogram", "summary", "untyped");
+  private static final List<String> SUFFIXES =
+      List.of("_total", "_count", "_sum", "_bucket", "_max", "_created", "");
 
   final Map<String, String> types = new LinkedHashMap<>();
   final List<Sample> samples = new ArrayList<>();
@@ -40,7 +44,10 @@ final class PrometheusText {
         require(NAME.matcher(name).matches(), "bad HELP name", line);
       } else if (line.startsWith("# TYPE ")) {
         String[] f = line.substring(7).split(" ");
-        require(f.length == 2 && NAME.matcher(f[0]).matches() && TYPES.contains(f[1]), "bad TYPE", line);
+        require(
+            f.length == 2 && NAME.matcher(f[0]).matches() && TYPES.contains(f[1]),
+            "bad TYPE",
+            line);
         require(p.types.put(f[0], f[1]) == null, "family typed twice", line);
       } else if (line.startsWith("#")) {
         continue; // a comment
@@ -60,12 +67,13 @@ final class PrometheusText {
           }
           require(end == m.group(3).length(), "malformed labels", line);
         }
-        double value = switch (m.group(4)) {
-          case "NaN" -> Double.NaN;
-          case "+Inf" -> Double.POSITIVE_INFINITY;
-          case "-Inf" -> Double.NEGATIVE_INFINITY;
-          default -> Double.parseDouble(m.group(4));
-        };
+        double value =
+            switch (m.group(4)) {
+              case "NaN" -> Double.NaN;
+              case "+Inf" -> Double.POSITIVE_INFINITY;
+              case "-Inf" -> Double.NEGATIVE_INFINITY;
+              default -> Double.parseDouble(m.group(4));
+            };
         require(seen.add(name + new java.util.TreeMap<>(labels)), "series repeated", line);
         p.samples.add(new Sample(name, labels, value));
       }
@@ -76,7 +84,8 @@ final class PrometheusText {
   /** The typed family a sample name belongs to, or null. */
   String family(String sample) {
     for (String suffix : SUFFIXES) {
-      if (sample.endsWith(suffix) && types.containsKey(sample.substring(0, sample.length() - suffix.length()))) {
+      if (sample.endsWith(suffix)
+          && types.containsKey(sample.substring(0, sample.length() - suffix.length()))) {
         return sample.substring(0, sample.length() - suffix.length());
       }
     }
@@ -89,7 +98,10 @@ final class PrometheusText {
 
   /** The one sample of {@code name} whose labels include {@code labels}. */
   Sample one(String name, Map<String, String> labels) {
-    List<Sample> found = named(name).stream().filter(s -> s.labels.entrySet().containsAll(labels.entrySet())).toList();
+    List<Sample> found =
+        named(name).stream()
+            .filter(s -> s.labels.entrySet().containsAll(labels.entrySet()))
+            .toList();
     if (found.size() != 1) {
       throw new AssertionError("expected one " + name + labels + ", found " + found);
     }

@@ -14,14 +14,15 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * {@code latentstream} in a process of its own, as an operator runs it: the test JVM's java and class path,
- * the launcher's flags and environment, stdout and stderr collected line by line.
+ * {@code latentstream} in a process of its own, as an operator runs it: the test JVM's java and
+ * class path, the launcher's flags and environment, stdout and stderr collected line by line.
  */
 final class ServeProcess implements AutoCloseable {
 
   final Process process;
   private final List<String> out = new ArrayList<>();
   private final List<String> err = new ArrayList<>();
+
   /** Streams read to their end: after that, and only then, no more lines can come. */
   private int ended;
 
@@ -32,9 +33,16 @@ final class ServeProcess implements AutoCloseable {
   }
 
   static ServeProcess start(Path workDir, String... args) throws IOException {
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", "-Xmx1g",
-        "-cp", System.getProperty("java.class.path"), "dev.latentstream.cli.Main"));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED",
+                "--sun-misc-unsafe-memory-access=allow",
+                "-Xmx1g",
+                "-cp",
+                System.getProperty("java.class.path"),
+                "dev.latentstream.cli.Main"));
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile());
     pb.environment().keySet().removeIf(k -> k.startsWith("LATENTSTREAM_"));
@@ -43,22 +51,26 @@ final class ServeProcess implements AutoCloseable {
   }
 
   private void pump(InputStream in, List<String> into) {
-    Thread.ofPlatform().daemon(true).start(() -> {
-      try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-        for (String line; (line = r.readLine()) != null; ) {
-          synchronized (this) {
-            into.add(line);
-            notifyAll();
-          }
-        }
-      } catch (IOException ignored) {
-        // the process is gone
-      }
-      synchronized (this) {
-        ended++;
-        notifyAll();
-      }
-    });
+    Thread.ofPlatform()
+        .daemon(true)
+        .start(
+            () -> {
+              try (BufferedReader r =
+                  new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+                for (String line; (line = r.readLine()) != null; ) {
+                  synchronized (this) {
+                    into.add(line);
+                    notifyAll();
+                  }
+                }
+              } catch (IOException ignored) {
+                // the process is gone
+              }
+              synchronized (this) {
+                ended++;
+                notifyAll();
+              }
+            });
   }
 
   /** Waits until the process has exited and everything it printed has been read. */
@@ -77,7 +89,10 @@ final class ServeProcess implements AutoCloseable {
     return List.copyOf(err);
   }
 
-  /** Waits for a stdout line matching {@code p}; fails with what the process printed when it does not come. */
+  /**
+   * Waits for a stdout line matching {@code p}; fails with what the process printed when it does
+   * not come.
+   */
   synchronized String awaitLine(Predicate<String> p, long seconds) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     int seen = 0;
@@ -89,7 +104,8 @@ final class ServeProcess implements AutoCloseable {
       }
       long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
       if (left <= 0 || (ended == 2 && seen == out.size())) {
-        throw new AssertionError("no such line within " + seconds + " s; stdout: " + out + "; stderr: " + err);
+        throw new AssertionError(
+            "no such line within " + seconds + " s; stdout: " + out + "; stderr: " + err);
       }
       wait(Math.min(left, 200));
     }
@@ -97,7 +113,9 @@ final class ServeProcess implements AutoCloseable {
 
   /** The port from "latentstream is serving at http://host:PORT/". */
   int port() throws InterruptedException {
-    Matcher m = Pattern.compile("serving at http://[^:]+:(\\d+)/").matcher(awaitLine(l -> l.contains("serving at"), 90));
+    Matcher m =
+        Pattern.compile("serving at http://[^:]+:(\\d+)/")
+            .matcher(awaitLine(l -> l.contains("serving at"), 90));
     if (!m.find()) {
       throw new AssertionError("no port in the serving line");
     }

@@ -11,8 +11,9 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 
 /**
- * A small file system of the test's own, to fill up: a tmpfs mounted on a directory (root only; CI runs as
- * root) and unmounted on close, with a filler file that takes all its space but what a test leaves free.
+ * A small file system of the test's own, to fill up: a tmpfs mounted on a directory (root only; CI
+ * runs as root) and unmounted on close, with a filler file that takes all its space but what a test
+ * leaves free.
  */
 final class Tmpfs implements AutoCloseable {
 
@@ -24,9 +25,14 @@ final class Tmpfs implements AutoCloseable {
     this.filler = dir.resolve("filler");
   }
 
-  /** Mounts a tmpfs of {@code megabytes} on {@code dir} (made if missing); skips the test when not root. */
+  /**
+   * Mounts a tmpfs of {@code megabytes} on {@code dir} (made if missing); skips the test when not
+   * root.
+   */
   static Tmpfs mount(Path dir, int megabytes) throws IOException, InterruptedException {
-    Assumptions.assumeTrue(uid() == 0, "mounting a tmpfs to fill up needs root (CI runs as root); this is uid " + uid());
+    Assumptions.assumeTrue(
+        uid() == 0,
+        "mounting a tmpfs to fill up needs root (CI runs as root); this is uid " + uid());
     Files.createDirectories(dir);
     run("mount", "-t", "tmpfs", "-o", "size=" + megabytes + "m", "tmpfs", dir.toString());
     return new Tmpfs(dir);
@@ -36,12 +42,19 @@ final class Tmpfs implements AutoCloseable {
     return Files.getFileStore(dir).getUsableSpace();
   }
 
-  /** Grows the filler until {@code leave} bytes are free (as of now: whatever else writes there changes it). */
+  /**
+   * Grows the filler until {@code leave} bytes are free (as of now: whatever else writes there
+   * changes it).
+   */
   void fill(long leave) throws IOException {
     long more = free() - leave;
     ByteBuffer chunk = ByteBuffer.allocate(1 << 20);
-    try (FileChannel ch = FileChannel.open(filler, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-        StandardOpenOption.APPEND)) {
+    try (FileChannel ch =
+        FileChannel.open(
+            filler,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.WRITE,
+            StandardOpenOption.APPEND)) {
       while (more > 0) {
         chunk.clear().limit((int) Math.min(chunk.capacity(), more));
         more -= ch.write(chunk);
@@ -61,7 +74,8 @@ final class Tmpfs implements AutoCloseable {
 
   @Override
   public void close() throws IOException, InterruptedException {
-    // Lazy: a process the test failed to end may still hold a file there; the mount goes when it does.
+    // Lazy: a process the test failed to end may still hold a file there; the mount goes when it
+    // does.
     run("umount", "-l", dir.toString());
   }
 

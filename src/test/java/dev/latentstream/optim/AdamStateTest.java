@@ -19,9 +19,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * One Adam layout for both engines: a state saved by either optimiser and loaded by the other continues
- * exactly as the saver would have (the same weights after ten more steps), and FusedAdam's former layout
- * still loads into both.
+ * One Adam layout for both engines: a state saved by either optimiser and loaded by the other
+ * continues exactly as the saver would have (the same weights after ten more steps), and
+ * FusedAdam's former layout still loads into both.
  */
 class AdamStateTest {
 
@@ -44,7 +44,10 @@ class AdamStateTest {
     return in;
   }
 
-  /** Trains a model 10 steps with {@code first}, moves weights and state to {@code second}, trains 10 more. */
+  /**
+   * Trains a model 10 steps with {@code first}, moves weights and state to {@code second}, trains
+   * 10 more.
+   */
   static TensorVector handOver(boolean fusedFirst, boolean fusedSecond, Path dir) {
     MlpVae a = FusedAdamTest.model();
     Optim first = fusedFirst ? fused(a) : libtorch(a);
@@ -75,14 +78,17 @@ class AdamStateTest {
   void eitherAdamContinuesFromTheOthersState(@TempDir Path dir) {
     TensorVector torchThroughout = handOver(false, false, dir);
     TensorVector fusedThroughout = handOver(true, true, dir);
-    // Lost moments would restart Adam's bias correction: the weights would differ by about lr per step.
+    // Lost moments would restart Adam's bias correction: the weights would differ by about lr per
+    // step.
     assertTrue(worst(torchThroughout, handOver(true, false, dir)) < 1e-4, "fused, then libtorch");
     assertTrue(worst(fusedThroughout, handOver(false, true, dir)) < 1e-4, "libtorch, then fused");
     MlpVae fresh = FusedAdamTest.model();
     Optim restarted = libtorch(fresh);
     FusedAdamTest.train(fresh, restarted);
     FusedAdamTest.train(fresh, libtorch(fresh));
-    assertTrue(worst(torchThroughout, fresh.parameters()) > 1e-3, "a restarted Adam ends elsewhere: the test can fail");
+    assertTrue(
+        worst(torchThroughout, fresh.parameters()) > 1e-3,
+        "a restarted Adam ends elsewhere: the test can fail");
   }
 
   @Test
@@ -111,10 +117,14 @@ class AdamStateTest {
     Optim rms = new Optimizers.Libtorch(new RMSprop(a.parameters(), new RMSpropOptions(1e-2)));
     FusedAdamTest.train(a, rms);
     InputArchive state = roundTrip(rms::save, dir);
-    Exception e = assertThrows(RuntimeException.class, () -> fused(FusedAdamTest.model()).load(state));
+    Exception e =
+        assertThrows(RuntimeException.class, () -> fused(FusedAdamTest.model()).load(state));
     assertTrue(Files.exists(dir), e.getMessage());
     InputArchive adam = roundTrip(fused(a)::save, dir);
-    IllegalArgumentException count = assertThrows(IllegalArgumentException.class, () -> AdamState.read(adam, 4));
-    assertTrue(count.getMessage().contains("Adam state for 10 parameters, the model has 4"), count.getMessage());
+    IllegalArgumentException count =
+        assertThrows(IllegalArgumentException.class, () -> AdamState.read(adam, 4));
+    assertTrue(
+        count.getMessage().contains("Adam state for 10 parameters, the model has 4"),
+        count.getMessage());
   }
 }

@@ -15,12 +15,15 @@ import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Test;
 
-/** The fused Adam step follows libtorch's Adam: same model, same batches, same weights afterwards. */
+/**
+ * The fused Adam step follows libtorch's Adam: same model, same batches, same weights afterwards.
+ */
 class FusedAdamTest {
 
   static MlpVae model() {
     torch.manual_seed(3);
-    return new MlpVae(JobConfigs.parse("{\"model\":\"vae\",\"hidden\":[32],\"latent\":3}", "t", "t"), 8, 8);
+    return new MlpVae(
+        JobConfigs.parse("{\"model\":\"vae\",\"hidden\":[32],\"latent\":3}", "t", "t"), 8, 8);
   }
 
   static void train(MlpVae m, Optim o) {
@@ -38,7 +41,9 @@ class FusedAdamTest {
 
   @Test
   void matchesLibtorchAdamOverThirtySteps() {
-    assertTrue(Kernels.training().implementation().startsWith("native"), Kernels.training().implementation());
+    assertTrue(
+        Kernels.training().implementation().startsWith("native"),
+        Kernels.training().implementation());
     MlpVae a = model();
     MlpVae b = model();
     Optim reference = new Optimizers.Libtorch(new Adam(a.parameters(), new AdamOptions(1e-2)));
@@ -53,6 +58,8 @@ class FusedAdamTest {
     }
     assertTrue(worst < 1e-4, "largest weight difference " + worst);
     assertEquals(1e-2, fused.learningRate());
-    assertTrue(pa.get(0).sub(model().parameters().get(0)).abs().max().item_double() > 1e-3, "training moved the weights");
+    assertTrue(
+        pa.get(0).sub(model().parameters().get(0)).abs().max().item_double() > 1e-3,
+        "training moved the weights");
   }
 }

@@ -27,9 +27,9 @@ import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 
 /**
- * Frame cost per frame: a 128-image 28×28 reconstruction grid and a 10k-point scatter, rendered by the
- * native kernels (reading native "tensor" memory in place) and by the Java paths (the Java kernels, and
- * the classic copy-to-BufferedImage + ImageIO route).
+ * Frame cost per frame: a 128-image 28×28 reconstruction grid and a 10k-point scatter, rendered by
+ * the native kernels (reading native "tensor" memory in place) and by the Java paths (the Java
+ * kernels, and the classic copy-to-BufferedImage + ImageIO route).
  *
  * <p>Run: {@code ./latentstream tool FrameRenderBenchmark} (figures: {@code docs/benchmarks.md}).
  */
@@ -93,14 +93,17 @@ public class FrameRenderBenchmark {
     return javaRenderer.pairs(originals, reconstructions, N, 28, 28, 8).bytes();
   }
 
-  /** The path without the bridge: copy tensor floats to Java arrays, fill a BufferedImage, ImageIO. */
+  /**
+   * The path without the bridge: copy tensor floats to Java arrays, fill a BufferedImage, ImageIO.
+   */
   @Benchmark
   public byte[] gridImageIo() throws Exception {
     float[] a = originals.toArray(ValueLayout.JAVA_FLOAT);
     float[] b = reconstructions.toArray(ValueLayout.JAVA_FLOAT);
     int cols = 16;
     int rows = 2 * N / cols;
-    BufferedImage img = new BufferedImage(cols * 30 + 2, rows * 30 + 2, BufferedImage.TYPE_BYTE_GRAY);
+    BufferedImage img =
+        new BufferedImage(cols * 30 + 2, rows * 30 + 2, BufferedImage.TYPE_BYTE_GRAY);
     var raster = img.getRaster();
     for (int t = 0; t < 2 * N; t++) {
       float[] src = t % 2 == 0 ? a : b;
@@ -109,7 +112,11 @@ public class FrameRenderBenchmark {
       int oy = 2 + (t / cols) * 30;
       for (int y = 0; y < 28; y++) {
         for (int x = 0; x < 28; x++) {
-          raster.setSample(ox + x, oy + y, 0, Math.round(Math.max(0, Math.min(1, src[base + y * 28 + x])) * 255));
+          raster.setSample(
+              ox + x,
+              oy + y,
+              0,
+              Math.round(Math.max(0, Math.min(1, src[base + y * 28 + x])) * 255));
         }
       }
     }
@@ -120,17 +127,38 @@ public class FrameRenderBenchmark {
 
   @Benchmark
   public byte[] scatterNative() {
-    return nativeRenderer.scatter(MemorySegment.ofArray(xy), MemorySegment.ofArray(labels), POINTS, -3, 3, -3, 3, 512,
-        classes).bytes();
+    return nativeRenderer
+        .scatter(
+            MemorySegment.ofArray(xy),
+            MemorySegment.ofArray(labels),
+            POINTS,
+            -3,
+            3,
+            -3,
+            3,
+            512,
+            classes)
+        .bytes();
   }
 
   @Benchmark
   public byte[] scatterJava() {
-    return javaRenderer.scatter(MemorySegment.ofArray(xy), MemorySegment.ofArray(labels), POINTS, -3, 3, -3, 3, 512,
-        classes).bytes();
+    return javaRenderer
+        .scatter(
+            MemorySegment.ofArray(xy),
+            MemorySegment.ofArray(labels),
+            POINTS,
+            -3,
+            3,
+            -3,
+            3,
+            512,
+            classes)
+        .bytes();
   }
 
   public static void main(String[] args) throws Exception {
-    new Runner(new OptionsBuilder().include(FrameRenderBenchmark.class.getSimpleName()).build()).run();
+    new Runner(new OptionsBuilder().include(FrameRenderBenchmark.class.getSimpleName()).build())
+        .run();
   }
 }

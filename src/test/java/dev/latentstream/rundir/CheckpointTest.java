@@ -1,6 +1,5 @@
 package dev.latentstream.rundir;
 
-import dev.latentstream.runformat.AtomicFile;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -13,10 +12,11 @@ import dev.latentstream.config.JobConfig;
 import dev.latentstream.config.JobConfigs;
 import dev.latentstream.data.Dataset;
 import dev.latentstream.data.Synthetic;
-import dev.latentstream.render.Renderers;
 import dev.latentstream.model.Autoencoder;
 import dev.latentstream.optim.Optim;
 import dev.latentstream.optim.Optimizers;
+import dev.latentstream.render.Renderers;
+import dev.latentstream.runformat.AtomicFile;
 import dev.latentstream.train.RunStart;
 import dev.latentstream.train.RunSummary;
 import dev.latentstream.train.StepMetrics;
@@ -35,21 +35,35 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Checkpoints survive a damaged latest.pt: the previous one is kept and resuming falls back to it. */
+/**
+ * Checkpoints survive a damaged latest.pt: the previous one is kept and resuming falls back to it.
+ */
 class CheckpointTest {
 
   static final Dataset DATA = Synthetic.generate(256, 64, 9);
-  static final JobConfig JOB = JobConfigs.parse("{\"model\":\"vae\",\"hidden\":[32],\"latent\":2,\"batchSize\":32,"
-      + "\"epochs\":2,\"frameEverySteps\":0,\"iwaeSamples\":0}", "t", "t");
+  static final JobConfig JOB =
+      JobConfigs.parse(
+          "{\"model\":\"vae\",\"hidden\":[32],\"latent\":2,\"batchSize\":32,"
+              + "\"epochs\":2,\"frameEverySteps\":0,\"iwaeSamples\":0}",
+          "t",
+          "t");
 
   static RunStart train(JobConfig job, Path dir, boolean resume) {
     RunStart[] start = new RunStart[1];
-    RunSummary s = new Trainer(job, DATA, new Checkpoint(dir), Renderers.best(), new TrainingListener() {
-      @Override
-      public void onStart(RunStart st) {
-        start[0] = st;
-      }
-    }, resume).run();
+    RunSummary s =
+        new Trainer(
+                job,
+                DATA,
+                new Checkpoint(dir),
+                Renderers.best(),
+                new TrainingListener() {
+                  @Override
+                  public void onStart(RunStart st) {
+                    start[0] = st;
+                  }
+                },
+                resume)
+            .run();
     assertEquals(RunSummary.Status.COMPLETED, s.status(), String.valueOf(s.error()));
     return start[0];
   }
@@ -61,7 +75,9 @@ class CheckpointTest {
     assertTrue(Files.isRegularFile(Checkpoint.previous(dir)));
     assertEquals(2, Checkpoint.readProgress(dir).epoch());
     assertNull(Checkpoint.readProgress(dir).note());
-    assertTrue(Files.notExists(dir.resolve("checkpoint").resolve(Checkpoint.FILE + ".tmp")), "no temporary left");
+    assertTrue(
+        Files.notExists(dir.resolve("checkpoint").resolve(Checkpoint.FILE + ".tmp")),
+        "no temporary left");
   }
 
   @Test
@@ -77,7 +93,9 @@ class CheckpointTest {
     assertEquals(1, resumed.startEpoch());
     assertEquals(8, resumed.startStep());
     assertNotNull(resumed.resumeNote(), "the run says it fell back");
-    assertTrue(resumed.resumeNote().startsWith("resuming from previous.pt (after epoch 1)"), resumed.resumeNote());
+    assertTrue(
+        resumed.resumeNote().startsWith("resuming from previous.pt (after epoch 1)"),
+        resumed.resumeNote());
     assertEquals(3, Checkpoint.readProgress(dir).epoch());
   }
 
@@ -93,17 +111,18 @@ class CheckpointTest {
   void aStopMidEpochIsCheckpointedWithItsPlaceInTheEpoch(@TempDir Path dir) {
     AtomicReference<Trainer> trainer = new AtomicReference<>();
     Map<String, Double> sums = new LinkedHashMap<>();
-    TrainingListener stopper = new TrainingListener() {
-      @Override
-      public void onStep(StepMetrics m) {
-        if (m.epoch() == 2) {
-          m.terms().forEach((k, v) -> sums.merge(k, v * 32, Double::sum));
-        }
-        if (m.step() == 11) {
-          trainer.get().stop();
-        }
-      }
-    };
+    TrainingListener stopper =
+        new TrainingListener() {
+          @Override
+          public void onStep(StepMetrics m) {
+            if (m.epoch() == 2) {
+              m.terms().forEach((k, v) -> sums.merge(k, v * 32, Double::sum));
+            }
+            if (m.step() == 11) {
+              trainer.get().stop();
+            }
+          }
+        };
     trainer.set(new Trainer(JOB, DATA, new Checkpoint(dir), Renderers.best(), stopper, false));
     assertEquals(RunSummary.Status.STOPPED, trainer.get().run().status());
 
@@ -114,7 +133,8 @@ class CheckpointTest {
     Checkpoint.InEpoch at = p.inEpoch();
     assertEquals(3, at.batches());
     assertEquals(sums, at.sums(), "the per-image sums of the epoch's three batches, exactly");
-    assertEquals(List.of("recon", "kl", "loss"), List.copyOf(at.sums().keySet()), "in the loss's order");
+    assertEquals(
+        List.of("recon", "kl", "loss"), List.copyOf(at.sums().keySet()), "in the loss's order");
     assertTrue(at.seconds() > 0);
     assertNotNull(at.generator());
     assertEquals(5056, at.generator().length, "libtorch's CPU generator state");
@@ -156,10 +176,14 @@ class CheckpointTest {
 
   @Test
   void aDamagedInEpochPositionIsACheckpointErrorNamingTheKey() {
-    Checkpoint.CheckpointException e = assertThrows(Checkpoint.CheckpointException.class,
-        () -> Checkpoint.inEpoch("{\"batches\":3}", Path.of("latest.pt")));
-    assertTrue(e.getMessage().contains("inEpoch") && e.getMessage().contains("latest.pt"), e.getMessage());
-    assertThrows(Checkpoint.CheckpointException.class,
+    Checkpoint.CheckpointException e =
+        assertThrows(
+            Checkpoint.CheckpointException.class,
+            () -> Checkpoint.inEpoch("{\"batches\":3}", Path.of("latest.pt")));
+    assertTrue(
+        e.getMessage().contains("inEpoch") && e.getMessage().contains("latest.pt"), e.getMessage());
+    assertThrows(
+        Checkpoint.CheckpointException.class,
         () -> Checkpoint.inEpoch("{\"batches\":0,\"sums\":{}}", Path.of("latest.pt")));
   }
 
@@ -167,19 +191,24 @@ class CheckpointTest {
   void withNothingLoadableTheErrorNamesLatest(@TempDir Path dir) throws IOException {
     Files.createDirectories(Checkpoint.file(dir).getParent());
     Files.write(Checkpoint.file(dir), new byte[] {1, 2, 3});
-    Checkpoint.CheckpointException e = assertThrows(Checkpoint.CheckpointException.class,
-        () -> Checkpoint.readProgress(dir));
-    assertTrue(e.getMessage().contains("latest.pt") && e.getMessage().contains("not a readable checkpoint"),
+    Checkpoint.CheckpointException e =
+        assertThrows(Checkpoint.CheckpointException.class, () -> Checkpoint.readProgress(dir));
+    assertTrue(
+        e.getMessage().contains("latest.pt")
+            && e.getMessage().contains("not a readable checkpoint"),
         e.getMessage());
   }
 
   /**
-   * /dev/full answers every write with ENOSPC, as a full disk does: a checkpoint whose temporary file leads
-   * there must fail as an exception (libtorch writing it itself aborted the JVM) and leave both checkpoints.
+   * /dev/full answers every write with ENOSPC, as a full disk does: a checkpoint whose temporary
+   * file leads there must fail as an exception (libtorch writing it itself aborted the JVM) and
+   * leave both checkpoints.
    */
   @Test
-  void aFullDiskFailsTheSaveAsAnExceptionAndKeepsBothCheckpoints(@TempDir Path dir) throws IOException {
-    Assumptions.assumeTrue(Files.isWritable(Path.of("/dev/full")), "needs /dev/full to stand for a full disk");
+  void aFullDiskFailsTheSaveAsAnExceptionAndKeepsBothCheckpoints(@TempDir Path dir)
+      throws IOException {
+    Assumptions.assumeTrue(
+        Files.isWritable(Path.of("/dev/full")), "needs /dev/full to stand for a full disk");
     train(JOB, dir, false);
     byte[] latest = Files.readAllBytes(Checkpoint.file(dir));
     byte[] previous = Files.readAllBytes(Checkpoint.previous(dir));
@@ -187,25 +216,40 @@ class CheckpointTest {
     Files.createSymbolicLink(tmp, Path.of("/dev/full"));
 
     try (Autoencoder model = Checkpoint.loadModel(dir)) {
-      java.io.UncheckedIOException e = assertThrows(java.io.UncheckedIOException.class,
-          () -> Checkpoint.save(dir, model, List.of(), Checkpoint.readProgress(dir)));
-      assertTrue(e.getMessage().startsWith("no space left on device: cannot write " + Checkpoint.file(dir) + " (disk "),
+      java.io.UncheckedIOException e =
+          assertThrows(
+              java.io.UncheckedIOException.class,
+              () -> Checkpoint.save(dir, model, List.of(), Checkpoint.readProgress(dir)));
+      assertTrue(
+          e.getMessage()
+              .startsWith(
+                  "no space left on device: cannot write " + Checkpoint.file(dir) + " (disk "),
           e.getMessage());
     }
     assertArrayEquals(latest, Files.readAllBytes(Checkpoint.file(dir)), "latest.pt untouched");
-    assertArrayEquals(previous, Files.readAllBytes(Checkpoint.previous(dir)), "previous.pt untouched");
-    assertFalse(Files.exists(tmp, java.nio.file.LinkOption.NOFOLLOW_LINKS), "the temporary file is removed");
+    assertArrayEquals(
+        previous, Files.readAllBytes(Checkpoint.previous(dir)), "previous.pt untouched");
+    assertFalse(
+        Files.exists(tmp, java.nio.file.LinkOption.NOFOLLOW_LINKS),
+        "the temporary file is removed");
   }
 
   @Test
-  void aCheckpointThatCannotBeWrittenFailsTheRunNotTheProcess(@TempDir Path dir) throws IOException {
-    Assumptions.assumeTrue(Files.isWritable(Path.of("/dev/full")), "needs /dev/full to stand for a full disk");
+  void aCheckpointThatCannotBeWrittenFailsTheRunNotTheProcess(@TempDir Path dir)
+      throws IOException {
+    Assumptions.assumeTrue(
+        Files.isWritable(Path.of("/dev/full")), "needs /dev/full to stand for a full disk");
     Files.createDirectories(Checkpoint.file(dir).getParent());
     Files.createSymbolicLink(AtomicFile.temporary(Checkpoint.file(dir)), Path.of("/dev/full"));
-    RunSummary s = new Trainer(JOB, DATA, new Checkpoint(dir), Renderers.best(), new TrainingListener() {}, false).run();
+    RunSummary s =
+        new Trainer(
+                JOB, DATA, new Checkpoint(dir), Renderers.best(), new TrainingListener() {}, false)
+            .run();
     assertEquals(RunSummary.Status.FAILED, s.status());
     assertEquals(8, s.steps(), "failed at the first epoch's checkpoint");
-    assertTrue(s.error().startsWith("no space left on device: cannot write " + Checkpoint.file(dir)), s.error());
+    assertTrue(
+        s.error().startsWith("no space left on device: cannot write " + Checkpoint.file(dir)),
+        s.error());
     assertFalse(Checkpoint.exists(dir));
   }
 }

@@ -20,10 +20,10 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Real server JVMs on loopback, started as users start them ({@code serve --cluster --role ...}) with one
- * member list, each logging to {@code dir/NAME.log}; plus a small synthetic job for them to train. The
- * directory is under {@code target/}, not a temporary one, so the nodes' logs stay there for a look after a
- * failure. Closing it kills every node still running.
+ * Real server JVMs on loopback, started as users start them ({@code serve --cluster --role ...})
+ * with one member list, each logging to {@code dir/NAME.log}; plus a small synthetic job for them
+ * to train. The directory is under {@code target/}, not a temporary one, so the nodes' logs stay
+ * there for a look after a failure. Closing it kills every node still running.
  */
 final class ClusterNodes implements AutoCloseable {
 
@@ -35,10 +35,14 @@ final class ClusterNodes implements AutoCloseable {
   final String members;
   private final Map<String, Process> nodes = new LinkedHashMap<>();
 
-  /** A fresh directory {@code target/NAME/<millis>} and {@code size} free cluster ports, all members. */
+  /**
+   * A fresh directory {@code target/NAME/<millis>} and {@code size} free cluster ports, all
+   * members.
+   */
   ClusterNodes(String name, int size) throws IOException {
-    dir = Files.createDirectories(Path.of("target", name, Long.toString(System.currentTimeMillis())))
-        .toAbsolutePath();
+    dir =
+        Files.createDirectories(Path.of("target", name, Long.toString(System.currentTimeMillis())))
+            .toAbsolutePath();
     clusterPorts = new int[size];
     List<String> list = new ArrayList<>();
     for (int i = 0; i < size; i++) {
@@ -50,52 +54,94 @@ final class ClusterNodes implements AutoCloseable {
 
   /**
    * A VAE job on a 512-image synthetic IDX set (16 steps an epoch, {@code epochs} epochs) in {@code
-   * dir/jobs/NAME.json}: also the nodes' {@code defaultJob} (see {@link #start}), so a gateway's {@code /ready}
-   * finds its dataset on any machine.
+   * dir/jobs/NAME.json}: also the nodes' {@code defaultJob} (see {@link #start}), so a gateway's
+   * {@code /ready} finds its dataset on any machine.
    */
   Path syntheticJob(String name, int epochs, JsonObject extra) throws IOException {
     Path data = dir.resolve("synthetic");
     if (!Files.isDirectory(data)) {
       Dataset d = Synthetic.generate(512, 128, 11);
       Files.createDirectories(data);
-      Idx.write(data.resolve("train-images-idx3-ubyte.gz"), new int[] {512, 28, 28}, d.train().pixels());
+      Idx.write(
+          data.resolve("train-images-idx3-ubyte.gz"), new int[] {512, 28, 28}, d.train().pixels());
       Idx.write(data.resolve("train-labels-idx1-ubyte.gz"), new int[] {512}, d.train().labels());
-      Idx.write(data.resolve("t10k-images-idx3-ubyte.gz"), new int[] {128, 28, 28}, d.test().pixels());
+      Idx.write(
+          data.resolve("t10k-images-idx3-ubyte.gz"), new int[] {128, 28, 28}, d.test().pixels());
       Idx.write(data.resolve("t10k-labels-idx1-ubyte.gz"), new int[] {128}, d.test().labels());
     }
     Path job = Files.createDirectories(dir.resolve("jobs")).resolve(name + ".json");
-    Files.writeString(job, new JsonObject().put("name", name).put("model", "vae")
-        .put("hidden", new JsonArray().add(64)).put("latent", 2).put("batchSize", 32).put("epochs", epochs)
-        .put("frameEverySteps", 4).put("dataset", data.toString()).mergeIn(extra).encode());
+    Files.writeString(
+        job,
+        new JsonObject()
+            .put("name", name)
+            .put("model", "vae")
+            .put("hidden", new JsonArray().add(64))
+            .put("latent", 2)
+            .put("batchSize", 32)
+            .put("epochs", epochs)
+            .put("frameEverySteps", 4)
+            .put("dataset", data.toString())
+            .mergeIn(extra)
+            .encode());
     return job;
   }
 
   /**
-   * Starts node {@code name} (its log is {@code dir/NAME.log}) with {@code role} on cluster port {@code
-   * clusterPort}, the shared token, {@code env} and the extra arguments. A node named after an existing one
-   * replaces it in {@link #process}.
+   * Starts node {@code name} (its log is {@code dir/NAME.log}) with {@code role} on cluster port
+   * {@code clusterPort}, the shared token, {@code env} and the extra arguments. A node named after
+   * an existing one replaces it in {@link #process}.
    */
   Process start(String name, String role, int clusterPort, Map<String, String> env, String... extra)
       throws IOException {
-    List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-        "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
-        "--add-modules", "java.se", "--add-exports", "java.base/jdk.internal.ref=ALL-UNNAMED",
-        "--add-opens", "java.base/java.lang=ALL-UNNAMED", "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
-        "--add-opens", "java.management/sun.management=ALL-UNNAMED",
-        "--add-opens", "jdk.management/com.sun.management.internal=ALL-UNNAMED", "-Xmx768m",
-        "-cp", absoluteClassPath(), "dev.latentstream.cli.Main",
-        "serve", "--cluster", "--role", role, "--cluster-port", Integer.toString(clusterPort), "--members", members));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                ProcessHandle.current().info().command().orElse("java"),
+                "--enable-native-access=ALL-UNNAMED",
+                "--sun-misc-unsafe-memory-access=allow",
+                "--add-modules",
+                "java.se",
+                "--add-exports",
+                "java.base/jdk.internal.ref=ALL-UNNAMED",
+                "--add-opens",
+                "java.base/java.lang=ALL-UNNAMED",
+                "--add-opens",
+                "java.base/sun.nio.ch=ALL-UNNAMED",
+                "--add-opens",
+                "java.management/sun.management=ALL-UNNAMED",
+                "--add-opens",
+                "jdk.management/com.sun.management.internal=ALL-UNNAMED",
+                "-Xmx768m",
+                "-cp",
+                absoluteClassPath(),
+                "dev.latentstream.cli.Main",
+                "serve",
+                "--cluster",
+                "--role",
+                role,
+                "--cluster-port",
+                Integer.toString(clusterPort),
+                "--members",
+                members));
     cmd.addAll(List.of(extra));
-    ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(name + ".log").toFile()));
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd)
+            .directory(dir.toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(name + ".log").toFile()));
     pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
     pb.environment().put("LATENTSTREAM_TOKEN", TOKEN);
     if (Files.isDirectory(dir.resolve("jobs"))) {
       try (var jobs = Files.list(dir.resolve("jobs"))) {
-        jobs.findFirst().ifPresent(j -> {
-          pb.environment().put("LATENTSTREAM_JOBS_DIR", j.getParent().toString());
-          pb.environment().put("LATENTSTREAM_DEFAULT_JOB", j.getFileName().toString().replace(".json", ""));
-        });
+        jobs.findFirst()
+            .ifPresent(
+                j -> {
+                  pb.environment().put("LATENTSTREAM_JOBS_DIR", j.getParent().toString());
+                  pb.environment()
+                      .put(
+                          "LATENTSTREAM_DEFAULT_JOB",
+                          j.getFileName().toString().replace(".json", ""));
+                });
       }
     }
     pb.environment().putAll(env);
@@ -106,8 +152,10 @@ final class ClusterNodes implements AutoCloseable {
 
   /** This JVM's class path with every entry absolute: the nodes run in {@link #dir}. */
   private static String absoluteClassPath() {
-    return java.util.Arrays.stream(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
-        .map(e -> Path.of(e).toAbsolutePath().toString()).collect(java.util.stream.Collectors.joining(java.io.File.pathSeparator));
+    return java.util.Arrays.stream(
+            System.getProperty("java.class.path").split(java.io.File.pathSeparator))
+        .map(e -> Path.of(e).toAbsolutePath().toString())
+        .collect(java.util.stream.Collectors.joining(java.io.File.pathSeparator));
   }
 
   Process process(String name) {
@@ -127,7 +175,9 @@ final class ClusterNodes implements AutoCloseable {
     }
   }
 
-  /** Waits until {@code name}'s log holds {@code text}; fails with the log if it does not in time. */
+  /**
+   * Waits until {@code name}'s log holds {@code text}; fails with the log if it does not in time.
+   */
   void awaitLog(String name, String text, int seconds) throws Exception {
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     Path log = log(name);
@@ -140,8 +190,14 @@ final class ClusterNodes implements AutoCloseable {
       }
       Thread.sleep(100);
     }
-    throw new AssertionError(name + " never said '" + text + "'" + (nodes.get(name).isAlive() ? "" : " (it exited)")
-        + ":\n" + (Files.exists(log) ? Files.readString(log) : "(no log)"));
+    throw new AssertionError(
+        name
+            + " never said '"
+            + text
+            + "'"
+            + (nodes.get(name).isAlive() ? "" : " (it exited)")
+            + ":\n"
+            + (Files.exists(log) ? Files.readString(log) : "(no log)"));
   }
 
   @Override
@@ -152,8 +208,12 @@ final class ClusterNodes implements AutoCloseable {
   // --- helpers ----------------------------------------------------------------------------------
 
   static JsonArray jobs(int port) throws Exception {
-    return new JsonArray(HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/jobs")).build(),
-        HttpResponse.BodyHandlers.ofString()).body());
+    return new JsonArray(
+        HTTP.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/jobs"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString())
+            .body());
   }
 
   static void awaitLine(Path log, String text, int seconds) throws Exception {
@@ -164,8 +224,12 @@ final class ClusterNodes implements AutoCloseable {
       }
       Thread.sleep(100);
     }
-    throw new AssertionError(log.getFileName() + " never said '" + text + "':\n"
-        + (Files.exists(log) ? Files.readString(log) : "(no log)"));
+    throw new AssertionError(
+        log.getFileName()
+            + " never said '"
+            + text
+            + "':\n"
+            + (Files.exists(log) ? Files.readString(log) : "(no log)"));
   }
 
   static int freePort() throws IOException {

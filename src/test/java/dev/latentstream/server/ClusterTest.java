@@ -37,17 +37,22 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Three real JVMs on loopback joined by Hazelcast: one trainer node and two gateways, started as users start
- * them ({@code serve --cluster --role ...}). The steps run in order against the same cluster; the last one
- * kills the trainer.
+ * Three real JVMs on loopback joined by Hazelcast: one trainer node and two gateways, started as
+ * users start them ({@code serve --cluster --role ...}). The steps run in order against the same
+ * cluster; the last one kills the trainer.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class ClusterTest {
 
   static final String TOKEN = "cluster-test-token-0123";
-  /** Under target/, not a temporary directory: the nodes' logs stay there for a look after a failure. */
+
+  /**
+   * Under target/, not a temporary directory: the nodes' logs stay there for a look after a
+   * failure.
+   */
   static Path dir;
+
   static Process trainer;
   static Process gateway1;
   static Process gateway2;
@@ -59,22 +64,41 @@ class ClusterTest {
 
   @BeforeAll
   static void startCluster() throws Exception {
-    dir = Files.createDirectories(Path.of("target", "cluster-test", Long.toString(System.currentTimeMillis())))
-        .toAbsolutePath();
+    dir =
+        Files.createDirectories(
+                Path.of("target", "cluster-test", Long.toString(System.currentTimeMillis())))
+            .toAbsolutePath();
     Path data = dir.resolve("synthetic");
     Dataset d = Synthetic.generate(512, 128, 11);
     Files.createDirectories(data);
-    Idx.write(data.resolve("train-images-idx3-ubyte.gz"), new int[] {512, 28, 28}, d.train().pixels());
+    Idx.write(
+        data.resolve("train-images-idx3-ubyte.gz"), new int[] {512, 28, 28}, d.train().pixels());
     Idx.write(data.resolve("train-labels-idx1-ubyte.gz"), new int[] {512}, d.train().labels());
-    Idx.write(data.resolve("t10k-images-idx3-ubyte.gz"), new int[] {128, 28, 28}, d.test().pixels());
+    Idx.write(
+        data.resolve("t10k-images-idx3-ubyte.gz"), new int[] {128, 28, 28}, d.test().pixels());
     Idx.write(data.resolve("t10k-labels-idx1-ubyte.gz"), new int[] {128}, d.test().labels());
-    Files.writeString(dir.resolve("job.json"), new JsonObject().put("name", "cluster-vae").put("model", "vae")
-        .put("hidden", new JsonArray().add(64)).put("latent", 2).put("batchSize", 32).put("epochs", 1000)
-        .put("frameEverySteps", 4).put("dataset", data.toString()).encode());
+    Files.writeString(
+        dir.resolve("job.json"),
+        new JsonObject()
+            .put("name", "cluster-vae")
+            .put("model", "vae")
+            .put("hidden", new JsonArray().add(64))
+            .put("latent", 2)
+            .put("batchSize", 32)
+            .put("epochs", 1000)
+            .put("frameEverySteps", 4)
+            .put("dataset", data.toString())
+            .encode());
     clusterPorts = new int[] {freePort(), freePort(), freePort()};
     http1 = freePort();
     http2 = freePort();
-    members = "127.0.0.1:" + clusterPorts[0] + ",127.0.0.1:" + clusterPorts[1] + ",127.0.0.1:" + clusterPorts[2];
+    members =
+        "127.0.0.1:"
+            + clusterPorts[0]
+            + ",127.0.0.1:"
+            + clusterPorts[1]
+            + ",127.0.0.1:"
+            + clusterPorts[2];
     trainer = node("trainer", clusterPorts[0], "--job", dir.resolve("job.json").toString());
     gateway1 = node("gateway1", clusterPorts[1], "--port", Integer.toString(http1));
     gateway2 = node("gateway2", clusterPorts[2], "--port", Integer.toString(http2));
@@ -99,7 +123,8 @@ class ClusterTest {
       try (Client c = Client.open(port)) {
         int job = c.firstJob();
         c.send(new JsonObject().put("type", "subscribe").put("id", "s").put("job", job));
-        c.next(m -> "loss".equals(m.getString("type")) || "history".equals(m.getString("type")), 60);
+        c.next(
+            m -> "loss".equals(m.getString("type")) || "history".equals(m.getString("type")), 60);
         Set<Integer> kinds = new HashSet<>();
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (kinds.size() < 4 && System.nanoTime() < end) {
@@ -109,7 +134,8 @@ class ClusterTest {
             kinds.add((int) b.get(1));
           }
         }
-        assertEquals(Set.of(1, 2, 3, 4), kinds, "frame kinds received through gateway on port " + port);
+        assertEquals(
+            Set.of(1, 2, 3, 4), kinds, "frame kinds received through gateway on port " + port);
       }
     }
   }
@@ -117,16 +143,30 @@ class ClusterTest {
   @Test
   @Order(2)
   void pauseThroughOneGatewayIsSeenOnTheOther() throws Exception {
-    try (Client c1 = Client.open(http1); Client c2 = Client.open(http2)) {
+    try (Client c1 = Client.open(http1);
+        Client c2 = Client.open(http2)) {
       int job = c1.firstJob();
       c2.firstJob();
-      c1.send(new JsonObject().put("type", "hello").put("id", "h").put("version", 1).put("token", TOKEN));
+      c1.send(
+          new JsonObject()
+              .put("type", "hello")
+              .put("id", "h")
+              .put("version", 1)
+              .put("token", TOKEN));
       c1.next(m -> "hello".equals(m.getString("type")), 20);
       c1.send(new JsonObject().put("type", "pause").put("id", "p").put("job", job));
       c1.next(m -> "paused".equals(m.getString("type")), 30);
-      c2.next(m -> "status".equals(m.getString("type")) && "paused".equals(m.getJsonObject("job").getString("status")), 30);
+      c2.next(
+          m ->
+              "status".equals(m.getString("type"))
+                  && "paused".equals(m.getJsonObject("job").getString("status")),
+          30);
       c1.send(new JsonObject().put("type", "resume").put("id", "r").put("job", job));
-      c2.next(m -> "status".equals(m.getString("type")) && "running".equals(m.getJsonObject("job").getString("status")), 30);
+      c2.next(
+          m ->
+              "status".equals(m.getString("type"))
+                  && "running".equals(m.getJsonObject("job").getString("status")),
+          30);
     }
   }
 
@@ -135,11 +175,17 @@ class ClusterTest {
   void decodeThroughAGatewayReturnsAnImage() throws Exception {
     try (Client c = Client.open(http2)) {
       int job = c.firstJob();
-      c.send(new JsonObject().put("type", "decode").put("id", "d").put("job", job)
-          .put("plane", new JsonArray().add(0.5).add(-0.5)));
+      c.send(
+          new JsonObject()
+              .put("type", "decode")
+              .put("id", "d")
+              .put("job", job)
+              .put("plane", new JsonArray().add(0.5).add(-0.5)));
       JsonObject reply = c.next(m -> "d".equals(m.getString("id")), 30);
       assertEquals("decoded", reply.getString("type"), reply.encode());
-      byte[] bytes = Base64.getDecoder().decode(reply.getJsonObject("result").getJsonArray("images").getString(0));
+      byte[] bytes =
+          Base64.getDecoder()
+              .decode(reply.getJsonObject("result").getJsonArray("images").getString(0));
       assertEquals((byte) 0x89, bytes[0]);
       assertEquals('P', bytes[1]);
     }
@@ -150,53 +196,107 @@ class ClusterTest {
   void aGatewayKilledAndRestartedOnADiskOfItsOwnServesTheJobAndItsPastAgain() throws Exception {
     gateway1.destroyForcibly().waitFor(20, TimeUnit.SECONDS);
     Files.delete(dir.resolve("gateway1.log"));
-    // As on another machine: its runsDir is not the trainer's, so the run's past comes from the trainer node.
+    // As on another machine: its runsDir is not the trainer's, so the run's past comes from the
+    // trainer node.
     Path ownRuns = Files.createDirectories(dir.resolve("gateway1-own-runs"));
-    gateway1 = node("gateway1", clusterPorts[1], java.util.Map.of("LATENTSTREAM_RUNS_DIR", ownRuns.toString()),
-        "--port", Integer.toString(http1));
+    gateway1 =
+        node(
+            "gateway1",
+            clusterPorts[1],
+            java.util.Map.of("LATENTSTREAM_RUNS_DIR", ownRuns.toString()),
+            "--port",
+            Integer.toString(http1));
     awaitLine(dir.resolve("gateway1.log"), "serving at", 180);
     try (Client c = Client.open(http1)) {
       int job = c.firstJob();
-      c.send(new JsonObject().put("type", "subscribe").put("id", "s").put("job", job).put("streams", new JsonArray().add("loss")));
+      c.send(
+          new JsonObject()
+              .put("type", "subscribe")
+              .put("id", "s")
+              .put("job", job)
+              .put("streams", new JsonArray().add("loss")));
       JsonObject history = c.next(m -> "history".equals(m.getString("type")), 60);
       JsonObject loss = c.next(m -> "loss".equals(m.getString("type")), 60);
       JsonArray histSteps = history.getJsonObject("columns").getJsonArray("step");
-      assertTrue(histSteps.size() > 0 && histSteps.getLong(0) <= 2,
-          "a late gateway reads the history from the start: " + histSteps.size() + " points, first "
+      assertTrue(
+          histSteps.size() > 0 && histSteps.getLong(0) <= 2,
+          "a late gateway reads the history from the start: "
+              + histSteps.size()
+              + " points, first "
               + (histSteps.isEmpty() ? "none" : histSteps.getValue(0)));
       long lastHistory = histSteps.getLong(histSteps.size() - 1);
-      assertTrue(loss.getJsonObject("columns").getJsonArray("step").getLong(0) > lastHistory,
+      assertTrue(
+          loss.getJsonObject("columns").getJsonArray("step").getLong(0) > lastHistory,
           "live points continue after the history");
 
       String id = jobs(http1).getJsonObject(0).getString("id");
-      HttpResponse<String> metrics = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http1
-          + "/api/jobs/" + id + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> metrics =
+          HTTP.send(
+              HttpRequest.newBuilder(
+                      URI.create("http://127.0.0.1:" + http1 + "/api/jobs/" + id + "/metrics"))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       assertEquals(200, metrics.statusCode(), metrics.body());
-      assertTrue(metrics.body().startsWith("step,epoch,") && metrics.body().lines().count() > 16,
+      assertTrue(
+          metrics.body().startsWith("step,epoch,") && metrics.body().lines().count() > 16,
           "metrics.csv relayed from the trainer node: " + metrics.body().lines().limit(3).toList());
       HttpResponse<byte[]> checkpoint = null;
       long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
       while (System.nanoTime() < end && (checkpoint == null || checkpoint.statusCode() == 404)) {
-        checkpoint = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http1 + "/api/jobs/" + id
-            + "/checkpoint")).header("Authorization", "Bearer " + TOKEN).build(), HttpResponse.BodyHandlers.ofByteArray());
+        checkpoint =
+            HTTP.send(
+                HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + http1 + "/api/jobs/" + id + "/checkpoint"))
+                    .header("Authorization", "Bearer " + TOKEN)
+                    .build(),
+                HttpResponse.BodyHandlers.ofByteArray());
         Thread.sleep(checkpoint.statusCode() == 404 ? 500 : 0);
       }
       assertEquals(200, checkpoint.statusCode(), new String(checkpoint.body()));
-      assertTrue(checkpoint.body().length > 1000, "the checkpoint's bytes: " + checkpoint.body().length);
-      HttpResponse<byte[]> model = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http1
-          + "/api/jobs/" + id + "/model.safetensors?part=decoder")).header("Authorization", "Bearer " + TOKEN).build(),
-          HttpResponse.BodyHandlers.ofByteArray());
+      assertTrue(
+          checkpoint.body().length > 1000, "the checkpoint's bytes: " + checkpoint.body().length);
+      HttpResponse<byte[]> model =
+          HTTP.send(
+              HttpRequest.newBuilder(
+                      URI.create(
+                          "http://127.0.0.1:"
+                              + http1
+                              + "/api/jobs/"
+                              + id
+                              + "/model.safetensors?part=decoder"))
+                  .header("Authorization", "Bearer " + TOKEN)
+                  .build(),
+              HttpResponse.BodyHandlers.ofByteArray());
       assertEquals(200, model.statusCode(), new String(model.body()));
-      int headerLength = (int) java.nio.ByteBuffer.wrap(model.body()).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
-      assertTrue(new String(model.body(), 8, headerLength, java.nio.charset.StandardCharsets.UTF_8).contains("decoder.linear0"),
+      int headerLength =
+          (int)
+              java.nio.ByteBuffer.wrap(model.body())
+                  .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                  .getLong();
+      assertTrue(
+          new String(model.body(), 8, headerLength, java.nio.charset.StandardCharsets.UTF_8)
+              .contains("decoder.linear0"),
           "the decoder, exported on the gateway from the trainer node's checkpoint");
       String etag = model.headers().firstValue("ETag").orElseThrow();
-      HttpResponse<byte[]> unchanged = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http1
-          + "/api/jobs/" + id + "/model.safetensors?part=decoder")).header("Authorization", "Bearer " + TOKEN)
-          .header("If-None-Match", etag).build(), HttpResponse.BodyHandlers.ofByteArray());
-      assertTrue(unchanged.statusCode() == 304 || !etag.equals(unchanged.headers().firstValue("ETag").orElse(etag)),
+      HttpResponse<byte[]> unchanged =
+          HTTP.send(
+              HttpRequest.newBuilder(
+                      URI.create(
+                          "http://127.0.0.1:"
+                              + http1
+                              + "/api/jobs/"
+                              + id
+                              + "/model.safetensors?part=decoder"))
+                  .header("Authorization", "Bearer " + TOKEN)
+                  .header("If-None-Match", etag)
+                  .build(),
+              HttpResponse.BodyHandlers.ofByteArray());
+      assertTrue(
+          unchanged.statusCode() == 304
+              || !etag.equals(unchanged.headers().firstValue("ETag").orElse(etag)),
           "304 unless a newer checkpoint came meanwhile: " + unchanged.statusCode());
-      assertTrue(Files.list(ownRuns).findAny().isEmpty(), "nothing was written to the gateway's own disk");
+      assertTrue(
+          Files.list(ownRuns).findAny().isEmpty(), "nothing was written to the gateway's own disk");
     }
   }
 
@@ -207,41 +307,87 @@ class ClusterTest {
     long start = System.nanoTime();
     for (int port : new int[] {http1, http2}) {
       while (!"unreachable".equals(jobs(port).getJsonObject(0).getString("status"))) {
-        assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(10), "job still "
-            + jobs(port).getJsonObject(0).getString("status") + " on port " + port + " after 10 s");
+        assertTrue(
+            System.nanoTime() - start < TimeUnit.SECONDS.toNanos(10),
+            "job still "
+                + jobs(port).getJsonObject(0).getString("status")
+                + " on port "
+                + port
+                + " after 10 s");
         Thread.sleep(100);
       }
     }
-    HttpResponse<String> pause = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http1 + "/api/jobs/"
-            + jobs(http1).getJsonObject(0).getString("id") + "/pause")).header("Authorization", "Bearer " + TOKEN)
-        .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> pause =
+        HTTP.send(
+            HttpRequest.newBuilder(
+                    URI.create(
+                        "http://127.0.0.1:"
+                            + http1
+                            + "/api/jobs/"
+                            + jobs(http1).getJsonObject(0).getString("id")
+                            + "/pause"))
+                .header("Authorization", "Bearer " + TOKEN)
+                .POST(HttpRequest.BodyPublishers.noBody())
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertEquals(503, pause.statusCode(), pause.body());
   }
 
   // --- helpers ----------------------------------------------------------------------------------
 
   static JsonArray jobs(int port) throws Exception {
-    return new JsonArray(HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/jobs")).build(),
-        HttpResponse.BodyHandlers.ofString()).body());
+    return new JsonArray(
+        HTTP.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/jobs"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString())
+            .body());
   }
 
   static Process node(String name, int clusterPort, String... extra) throws IOException {
     return node(name, clusterPort, java.util.Map.of(), extra);
   }
 
-  static Process node(String name, int clusterPort, java.util.Map<String, String> env, String... extra) throws IOException {
+  static Process node(
+      String name, int clusterPort, java.util.Map<String, String> env, String... extra)
+      throws IOException {
     String role = name.startsWith("gateway") ? "gateway" : "trainer";
-    List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-        "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
-        "--add-modules", "java.se", "--add-exports", "java.base/jdk.internal.ref=ALL-UNNAMED",
-        "--add-opens", "java.base/java.lang=ALL-UNNAMED", "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
-        "--add-opens", "java.management/sun.management=ALL-UNNAMED",
-        "--add-opens", "jdk.management/com.sun.management.internal=ALL-UNNAMED", "-Xmx768m",
-        "-cp", System.getProperty("java.class.path"), "dev.latentstream.cli.Main",
-        "serve", "--cluster", "--role", role, "--cluster-port", Integer.toString(clusterPort), "--members", members));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                ProcessHandle.current().info().command().orElse("java"),
+                "--enable-native-access=ALL-UNNAMED",
+                "--sun-misc-unsafe-memory-access=allow",
+                "--add-modules",
+                "java.se",
+                "--add-exports",
+                "java.base/jdk.internal.ref=ALL-UNNAMED",
+                "--add-opens",
+                "java.base/java.lang=ALL-UNNAMED",
+                "--add-opens",
+                "java.base/sun.nio.ch=ALL-UNNAMED",
+                "--add-opens",
+                "java.management/sun.management=ALL-UNNAMED",
+                "--add-opens",
+                "jdk.management/com.sun.management.internal=ALL-UNNAMED",
+                "-Xmx768m",
+                "-cp",
+                System.getProperty("java.class.path"),
+                "dev.latentstream.cli.Main",
+                "serve",
+                "--cluster",
+                "--role",
+                role,
+                "--cluster-port",
+                Integer.toString(clusterPort),
+                "--members",
+                members));
     cmd.addAll(List.of(extra));
-    ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
-        .redirectOutput(dir.resolve(name + ".log").toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd)
+            .directory(dir.toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve(name + ".log").toFile());
     pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
     pb.environment().put("LATENTSTREAM_TOKEN", TOKEN);
     pb.environment().putAll(env);
@@ -256,8 +402,12 @@ class ClusterTest {
       }
       Thread.sleep(100);
     }
-    throw new AssertionError(log.getFileName() + " never said '" + text + "':\n"
-        + (Files.exists(log) ? Files.readString(log) : "(no log)"));
+    throw new AssertionError(
+        log.getFileName()
+            + " never said '"
+            + text
+            + "':\n"
+            + (Files.exists(log) ? Files.readString(log) : "(no log)"));
   }
 
   static int freePort() throws IOException {
@@ -275,16 +425,27 @@ class ClusterTest {
 
     static Client open(int port) throws Exception {
       Client c = new Client();
-      c.ws = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(10))
-          .buildAsync(URI.create("ws://127.0.0.1:" + port + "/ws"), c).get(20, TimeUnit.SECONDS);
+      c.ws =
+          HTTP.newWebSocketBuilder()
+              .connectTimeout(Duration.ofSeconds(10))
+              .buildAsync(URI.create("ws://127.0.0.1:" + port + "/ws"), c)
+              .get(20, TimeUnit.SECONDS);
       return c;
     }
 
-    /** The trainer's job, from the welcome or, on a gateway that has not heard of it yet, the first status. */
+    /**
+     * The trainer's job, from the welcome or, on a gateway that has not heard of it yet, the first
+     * status.
+     */
     int firstJob() throws InterruptedException {
-      JsonObject first = next(m -> "status".equals(m.getString("type"))
-          || "welcome".equals(m.getString("type")) && !m.getJsonArray("jobs").isEmpty(), 60);
-      return "status".equals(first.getString("type")) ? first.getJsonObject("job").getInteger("num")
+      JsonObject first =
+          next(
+              m ->
+                  "status".equals(m.getString("type"))
+                      || "welcome".equals(m.getString("type")) && !m.getJsonArray("jobs").isEmpty(),
+              60);
+      return "status".equals(first.getString("type"))
+          ? first.getJsonObject("job").getInteger("num")
           : first.getJsonArray("jobs").getJsonObject(0).getInteger("num");
     }
 

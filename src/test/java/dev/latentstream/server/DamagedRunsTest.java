@@ -14,7 +14,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A server that finds run directories it cannot read lists each as damaged, with the reason, and serves on. */
+/**
+ * A server that finds run directories it cannot read lists each as damaged, with the reason, and
+ * serves on.
+ */
 @Timeout(120)
 class DamagedRunsTest {
 
@@ -25,35 +28,64 @@ class DamagedRunsTest {
   }
 
   @Test
-  void damagedRunDirectoriesAreListedWithTheirReasonAndTheServerStartsNormally(@TempDir Path root) throws Exception {
-    String job = new JsonObject().put("name", "old").put("model", "vae").put("hidden", new JsonArray().add(64))
-        .put("latent", 2).put("batchSize", 32).put("epochs", 2).put("dataset", "synthetic").encode();
+  void damagedRunDirectoriesAreListedWithTheirReasonAndTheServerStartsNormally(@TempDir Path root)
+      throws Exception {
+    String job =
+        new JsonObject()
+            .put("name", "old")
+            .put("model", "vae")
+            .put("hidden", new JsonArray().add(64))
+            .put("latent", 2)
+            .put("batchSize", 32)
+            .put("epochs", 2)
+            .put("dataset", "synthetic")
+            .encode();
     Files.writeString(run(root, "truncated-metrics", job).resolve("metrics.csv"), "step,ep");
     run(root, "not-json", "{\"name\": \"old\", \"model\": ");
-    Path corrupt = Files.createDirectories(run(root, "corrupt-checkpoints", job).resolve("checkpoint"));
+    Path corrupt =
+        Files.createDirectories(run(root, "corrupt-checkpoints", job).resolve("checkpoint"));
     Files.write(corrupt.resolve("latest.pt"), new byte[] {1, 2, 3, 4});
     Files.write(corrupt.resolve("previous.pt"), new byte[] {5, 6, 7});
-    Files.writeString(run(root, "from-the-future", job).resolve("identity.json"),
+    Files.writeString(
+        run(root, "from-the-future", job).resolve("identity.json"),
         "{\"format\": 99, \"id\": \"from-the-future\", \"num\": 3}");
 
     try (TestServer server = new TestServer(root, new JsonObject())) {
       Map<String, JsonObject> byId = new HashMap<>();
-      for (Object o : new JsonArray(server.request(HttpMethod.GET, "/api/jobs", null, null).body())) {
+      for (Object o :
+          new JsonArray(server.request(HttpMethod.GET, "/api/jobs", null, null).body())) {
         byId.put(((JsonObject) o).getString("id"), (JsonObject) o);
       }
       assertEquals(4, byId.size(), byId.toString());
-      Map<String, String> reasons = Map.of("truncated-metrics", "metrics.csv", "not-json", "job.json",
-          "corrupt-checkpoints", "latest.pt", "from-the-future", "newer version");
+      Map<String, String> reasons =
+          Map.of(
+              "truncated-metrics",
+              "metrics.csv",
+              "not-json",
+              "job.json",
+              "corrupt-checkpoints",
+              "latest.pt",
+              "from-the-future",
+              "newer version");
       for (var e : reasons.entrySet()) {
         JsonObject j = byId.get(e.getKey());
         assertEquals("damaged", j.getString("status"), j.encode());
-        assertTrue(j.getString("damage", "").contains(e.getValue()), "the reason names the cause: " + j.encode());
-        assertTrue(!j.getString("damage").contains(root.toString()), "and no server path: " + j.encode());
+        assertTrue(
+            j.getString("damage", "").contains(e.getValue()),
+            "the reason names the cause: " + j.encode());
+        assertTrue(
+            !j.getString("damage").contains(root.toString()), "and no server path: " + j.encode());
       }
       // It serves on: a new job trains, and a damaged run can be deleted, never resumed.
       String id = server.startRunning(server.spec(1, 0));
-      assertEquals(409, server.request(HttpMethod.POST, "/api/jobs/not-json/resume", TestServer.TOKEN, null).status());
-      assertEquals(200, server.request(HttpMethod.DELETE, "/api/jobs/not-json", TestServer.TOKEN, null).status());
+      assertEquals(
+          409,
+          server
+              .request(HttpMethod.POST, "/api/jobs/not-json/resume", TestServer.TOKEN, null)
+              .status());
+      assertEquals(
+          200,
+          server.request(HttpMethod.DELETE, "/api/jobs/not-json", TestServer.TOKEN, null).status());
       assertTrue(!Files.exists(root.resolve("runs").resolve("not-json")));
       TestServer.awaitStatus(server, id, "completed", 60);
     }

@@ -14,17 +14,25 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code maxEgressBytesPerSecond} end to end: viewers share the process's egress equally, so with four of them
- * each gets a quarter of it in frame bytes, and when three leave the one left gets the whole of it.
+ * {@code maxEgressBytesPerSecond} end to end: viewers share the process's egress equally, so with
+ * four of them each gets a quarter of it in frame bytes, and when three leave the one left gets the
+ * whole of it.
  */
 @Timeout(180)
 class EgressTest {
 
-  /** Big enough for several frames a second each (a latent frame's PNG can be 150 KB), small enough to bind. */
+  /**
+   * Big enough for several frames a second each (a latent frame's PNG can be 150 KB), small enough
+   * to bind.
+   */
   static final int EGRESS = 400_000;
+
   static final double WINDOW_SECONDS = 8;
 
-  /** Frame bytes one client receives over the window (after draining what came before it), and the largest frame. */
+  /**
+   * Frame bytes one client receives over the window (after draining what came before it), and the
+   * largest frame.
+   */
   record Measured(long bytes, int frames, int largest) {}
 
   static List<Measured> measure(List<TestServer.Client> clients) throws InterruptedException {
@@ -55,10 +63,14 @@ class EgressTest {
 
   @Test
   void fourViewersShareTheEgressEquallyAndOneAloneGetsAllOfIt(@TempDir Path root) throws Exception {
-    // One gateway instance, so the whole egress is one hub's to share; a per-viewer budget far above the share,
+    // One gateway instance, so the whole egress is one hub's to share; a per-viewer budget far
+    // above the share,
     // so the share is what binds; frames every step, far more than the share carries.
-    JsonObject config = new JsonObject().put("gatewayInstances", 1).put("maxEgressBytesPerSecond", EGRESS)
-        .put("viewerBytesPerSecond", 10_000_000);
+    JsonObject config =
+        new JsonObject()
+            .put("gatewayInstances", 1)
+            .put("maxEgressBytesPerSecond", EGRESS)
+            .put("viewerBytesPerSecond", 10_000_000);
     try (TestServer server = new TestServer(root, config)) {
       String id = server.startJob(server.spec(100_000, 1)).getString("id");
       TestServer.awaitStatus(server, id, "running", 60);
@@ -76,12 +88,15 @@ class EgressTest {
         List<Measured> four = measure(clients);
         int share = EGRESS / 4;
         for (Measured m : four) {
-          System.out.printf("egress %d B/s over 4 viewers: %d frame bytes in %.0f s (%d frames, largest %d)%n", EGRESS,
-              m.bytes(), WINDOW_SECONDS, m.frames(), m.largest());
+          System.out.printf(
+              "egress %d B/s over 4 viewers: %d frame bytes in %.0f s (%d frames, largest %d)%n",
+              EGRESS, m.bytes(), WINDOW_SECONDS, m.frames(), m.largest());
           assertTrue(m.frames() > 0, "frames still come: " + four);
-          // A one-second bucket: at most the rate over the window, one second's burst and the frame that
+          // A one-second bucket: at most the rate over the window, one second's burst and the frame
+          // that
           // overdraws it.
-          assertTrue(m.bytes() <= share * (WINDOW_SECONDS + 1) + m.largest(),
+          assertTrue(
+              m.bytes() <= share * (WINDOW_SECONDS + 1) + m.largest(),
               "a viewer's share is " + share + " B/s: " + m + " in " + WINDOW_SECONDS + " s");
         }
 
@@ -89,17 +104,25 @@ class EgressTest {
           c.close();
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (server.request(HttpMethod.GET, "/api/info", null, null).json().getInteger("clients", 4) > 1
+        while (server
+                    .request(HttpMethod.GET, "/api/info", null, null)
+                    .json()
+                    .getInteger("clients", 4)
+                > 1
             && System.nanoTime() < deadline) {
           Thread.sleep(100);
         }
         Thread.sleep(1500);
         Measured alone = measure(clients.subList(0, 1)).getFirst();
-        System.out.printf("egress %d B/s, one viewer: %d frame bytes in %.0f s (%d frames)%n", EGRESS, alone.bytes(),
-            WINDOW_SECONDS, alone.frames());
-        assertTrue(alone.bytes() <= EGRESS * (WINDOW_SECONDS + 1) + alone.largest(), "never more than the egress");
+        System.out.printf(
+            "egress %d B/s, one viewer: %d frame bytes in %.0f s (%d frames)%n",
+            EGRESS, alone.bytes(), WINDOW_SECONDS, alone.frames());
+        assertTrue(
+            alone.bytes() <= EGRESS * (WINDOW_SECONDS + 1) + alone.largest(),
+            "never more than the egress");
         long mostOfFour = four.stream().mapToLong(Measured::bytes).max().orElseThrow();
-        assertTrue(alone.bytes() > 2 * mostOfFour,
+        assertTrue(
+            alone.bytes() > 2 * mostOfFour,
             "alone, a viewer gets the whole egress, not a quarter: " + alone + " against " + four);
       } finally {
         clients.forEach(TestServer.Client::close);

@@ -12,9 +12,9 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Debian's HAProxy running the shipped {@code config/haproxy.cfg} unchanged, its addresses given through the
- * environment variables that file reads. Its status page (CSV) says which gateway is up and how many sessions
- * each has had.
+ * Debian's HAProxy running the shipped {@code config/haproxy.cfg} unchanged, its addresses given
+ * through the environment variables that file reads. Its status page (CSV) says which gateway is up
+ * and how many sessions each has had.
  */
 final class Haproxy implements AutoCloseable {
 
@@ -29,10 +29,13 @@ final class Haproxy implements AutoCloseable {
     this.statsPort = statsPort;
     Path binary = Path.of("/usr/sbin/haproxy");
     if (!Files.isExecutable(binary)) {
-      throw new AssertionError("HAProxy is not installed (/usr/sbin/haproxy): run .ci/setup, which installs haproxy");
+      throw new AssertionError(
+          "HAProxy is not installed (/usr/sbin/haproxy): run .ci/setup, which installs haproxy");
     }
-    ProcessBuilder pb = new ProcessBuilder(binary.toString(), "-db", "-f", CONFIG.toAbsolutePath().toString())
-        .redirectErrorStream(true).redirectOutput(logDir.resolve("haproxy.log").toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(binary.toString(), "-db", "-f", CONFIG.toAbsolutePath().toString())
+            .redirectErrorStream(true)
+            .redirectOutput(logDir.resolve("haproxy.log").toFile());
     pb.environment().put("LATENTSTREAM_LB_BIND", "127.0.0.1:" + port);
     pb.environment().put("LATENTSTREAM_LB_STATS", "127.0.0.1:" + statsPort);
     pb.environment().put("LATENTSTREAM_GATEWAY1", "127.0.0.1:" + gateway1);
@@ -45,17 +48,23 @@ final class Haproxy implements AutoCloseable {
         return;
       } catch (IOException notYet) {
         if (!process.isAlive() || System.nanoTime() > end) {
-          throw new AssertionError("HAProxy did not start:\n" + Files.readString(logDir.resolve("haproxy.log")));
+          throw new AssertionError(
+              "HAProxy did not start:\n" + Files.readString(logDir.resolve("haproxy.log")));
         }
         Thread.sleep(100);
       }
     }
   }
 
-  /** The backend's servers by name, each its status page row (status, check_status, check_code, scur, stot...). */
+  /**
+   * The backend's servers by name, each its status page row (status, check_status, check_code,
+   * scur, stot...).
+   */
   Map<String, Map<String, String>> stats() throws IOException, InterruptedException {
-    HttpResponse<String> r = ClusterNodes.HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + statsPort
-        + "/;csv")).build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r =
+        ClusterNodes.HTTP.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + statsPort + "/;csv")).build(),
+            HttpResponse.BodyHandlers.ofString());
     List<String> lines = r.body().lines().toList();
     String[] header = lines.getFirst().replaceFirst("^# ", "").split(",", -1);
     Map<String, Map<String, String>> servers = new HashMap<>();

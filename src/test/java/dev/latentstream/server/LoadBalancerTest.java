@@ -31,17 +31,21 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * The deployment docs/deployment.md describes, for real: Debian's HAProxy with the shipped {@code
- * config/haproxy.cfg} in front of two gateway JVMs, with a trainer JVM behind them, all on loopback. Viewers
- * come from loopback addresses of their own and reconnect as the page does; one browser page rides along.
- * The steps run in order against the same nodes: a gateway that is alive but not ready gets nobody, the
- * proxy forwards each viewer's address, a gateway that becomes ready takes new viewers, and a gateway
- * killed with {@code kill -9} hands every one of its viewers to the other.
+ * config/haproxy.cfg} in front of two gateway JVMs, with a trainer JVM behind them, all on
+ * loopback. Viewers come from loopback addresses of their own and reconnect as the page does; one
+ * browser page rides along. The steps run in order against the same nodes: a gateway that is alive
+ * but not ready gets nobody, the proxy forwards each viewer's address, a gateway that becomes ready
+ * takes new viewers, and a gateway killed with {@code kill -9} hands every one of its viewers to
+ * the other.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-@Timeout(value = 600, unit = TimeUnit.SECONDS) // three JVMs starting on a loaded machine take minutes
+@Timeout(
+    value = 600,
+    unit = TimeUnit.SECONDS) // three JVMs starting on a loaded machine take minutes
 class LoadBalancerTest {
 
   static final int VIEWERS = 12;
+
   /** Low, so that the viewers one gateway takes through one proxy address are over it. */
   static final int MAX_CONNECTIONS_PER_IP = 4;
 
@@ -49,8 +53,10 @@ class LoadBalancerTest {
   static Haproxy lb;
   static int http1;
   static int http2;
+
   /** A file where gateway2's runs directory should be: its /ready fails until it is removed. */
   static Path blocked;
+
   static int job;
   static Chromium chromium;
   static Chromium.Watched page;
@@ -66,24 +72,38 @@ class LoadBalancerTest {
     http2 = ClusterNodes.freePort();
     blocked = nodes.dir.resolve("gateway2-runs");
     Files.writeString(blocked, "a file where gateway2's runs directory should be");
-    Map<String, String> behindProxy = Map.of("LATENTSTREAM_TRUSTED_PROXIES", "127.0.0.1",
-        "LATENTSTREAM_MAX_CONNECTIONS_PER_IP", Integer.toString(MAX_CONNECTIONS_PER_IP));
+    Map<String, String> behindProxy =
+        Map.of(
+            "LATENTSTREAM_TRUSTED_PROXIES",
+            "127.0.0.1",
+            "LATENTSTREAM_MAX_CONNECTIONS_PER_IP",
+            Integer.toString(MAX_CONNECTIONS_PER_IP));
     nodes.start("trainer", "trainer", nodes.clusterPorts[0], Map.of());
-    nodes.start("gateway1", "gateway", nodes.clusterPorts[1], behindProxy, "--port", Integer.toString(http1));
+    nodes.start(
+        "gateway1",
+        "gateway",
+        nodes.clusterPorts[1],
+        behindProxy,
+        "--port",
+        Integer.toString(http1));
     Map<String, String> env2 = new java.util.HashMap<>(behindProxy);
     env2.put("LATENTSTREAM_RUNS_DIR", blocked.toString());
-    nodes.start("gateway2", "gateway", nodes.clusterPorts[2], env2, "--port", Integer.toString(http2));
+    nodes.start(
+        "gateway2", "gateway", nodes.clusterPorts[2], env2, "--port", Integer.toString(http2));
     nodes.awaitLog("gateway1", "serving at", 300);
     nodes.awaitLog("gateway2", "serving at", 300);
     nodes.awaitLog("trainer", "trainer node is up", 300);
     lb = new Haproxy(nodes.dir, ClusterNodes.freePort(), ClusterNodes.freePort(), http1, http2);
-    await(() -> {
-      try {
-        return !ClusterNodes.jobs(http1).isEmpty();
-      } catch (Exception e) {
-        return false;
-      }
-    }, 60, "the trainer's job on gateway1");
+    await(
+        () -> {
+          try {
+            return !ClusterNodes.jobs(http1).isEmpty();
+          } catch (Exception e) {
+            return false;
+          }
+        },
+        60,
+        "the trainer's job on gateway1");
     job = ClusterNodes.jobs(http1).getJsonObject(0).getInteger("num");
   }
 
@@ -109,46 +129,66 @@ class LoadBalancerTest {
     Map<String, String> down = lb.awaitStatus("gateway2", "DOWN", 30);
     assertEquals("503", down.get("check_code"), "HAProxy's check is /ready: " + down);
     assertEquals(200, get(http2, "/health").statusCode(), "gateway2 is alive");
-    assertTrue(get(http2, "/ready").body().contains("runsDir"), "and not ready because of its runs directory");
+    assertTrue(
+        get(http2, "/ready").body().contains("runsDir"),
+        "and not ready because of its runs directory");
 
     chromium = new Chromium();
     page = chromium.open("about:blank", 1280, 900);
-    page.page().onWebSocket(ws -> {
-      ws.onFrameReceived(f -> {
-        String t = f.text();
-        if (t != null && t.startsWith("{\"")) {
-          PAGE_LOSS.received(new JsonObject(t));
-        }
-      });
-      ws.onClose(w -> PAGE_LOSS.disconnected());
-    });
+    page.page()
+        .onWebSocket(
+            ws -> {
+              ws.onFrameReceived(
+                  f -> {
+                    String t = f.text();
+                    if (t != null && t.startsWith("{\"")) {
+                      PAGE_LOSS.received(new JsonObject(t));
+                    }
+                  });
+              ws.onClose(w -> PAGE_LOSS.disconnected());
+            });
     page.page().navigate("http://127.0.0.1:" + lb.port + "/");
-    page.page().waitForFunction("() => document.getElementById('connection').textContent === 'live'"
-        + " && window.latentstream.chart.pointCount() > 0");
+    page.page()
+        .waitForFunction(
+            "() => document.getElementById('connection').textContent === 'live'"
+                + " && window.latentstream.chart.pointCount() > 0");
     for (int i = 0; i < VIEWERS; i++) {
       BEFORE.add(viewer("before-" + i, 10 + i));
     }
-    await(() -> BEFORE.stream().allMatch(v -> v.loss.histories() == 1), 30, "a history for every viewer");
+    await(
+        () -> BEFORE.stream().allMatch(v -> v.loss.histories() == 1),
+        30,
+        "a history for every viewer");
     assertEquals(0, lb.sessions("gateway2"), "nothing went to the gateway that is not ready");
-    assertTrue(lb.sessions("gateway1") >= VIEWERS + 1, "the page and the viewers on gateway1: " + lb.stats());
+    assertTrue(
+        lb.sessions("gateway1") >= VIEWERS + 1,
+        "the page and the viewers on gateway1: " + lb.stats());
   }
 
   @Test
   @Order(2)
   void theProxyForwardsEachViewersAddressSoTheLimitCountsViewersNotTheProxy() throws Exception {
-    // Thirteen sockets came through one proxy address to gateway1, over its limit of four per address: it
+    // Thirteen sockets came through one proxy address to gateway1, over its limit of four per
+    // address: it
     // counted the viewers' own addresses. One address of its own still gets four and no more.
-    HttpClient from = HttpClient.newBuilder().localAddress(InetAddress.getByName("127.0.0.9")).build();
+    HttpClient from =
+        HttpClient.newBuilder().localAddress(InetAddress.getByName("127.0.0.9")).build();
     List<WebSocket> four = new ArrayList<>();
     for (int i = 0; i < MAX_CONNECTIONS_PER_IP; i++) {
-      four.add(from.newWebSocketBuilder().buildAsync(lbSocket(), new WebSocket.Listener() { })
-          .get(10, TimeUnit.SECONDS));
+      four.add(
+          from.newWebSocketBuilder()
+              .buildAsync(lbSocket(), new WebSocket.Listener() {})
+              .get(10, TimeUnit.SECONDS));
     }
     try {
-      from.newWebSocketBuilder().buildAsync(lbSocket(), new WebSocket.Listener() { }).get(10, TimeUnit.SECONDS);
+      from.newWebSocketBuilder()
+          .buildAsync(lbSocket(), new WebSocket.Listener() {})
+          .get(10, TimeUnit.SECONDS);
       throw new AssertionError("a fifth socket from 127.0.0.9 was accepted");
     } catch (ExecutionException e) {
-      assertTrue(e.getCause() instanceof WebSocketHandshakeException h && h.getResponse().statusCode() == 429,
+      assertTrue(
+          e.getCause() instanceof WebSocketHandshakeException h
+              && h.getResponse().statusCode() == 429,
           "the fifth is refused with 429: " + e.getCause());
     } finally {
       four.forEach(WebSocket::abort);
@@ -161,50 +201,80 @@ class LoadBalancerTest {
     Files.delete(blocked);
     long t0 = System.nanoTime();
     lb.awaitStatus("gateway2", "UP", 20);
-    System.out.printf("gateway2 up in HAProxy %.1f s after its runs directory could be made%n",
+    System.out.printf(
+        "gateway2 up in HAProxy %.1f s after its runs directory could be made%n",
         (System.nanoTime() - t0) / 1e9);
     for (int i = 0; i < VIEWERS; i++) {
       AFTER.add(viewer("after-" + i, 30 + i));
     }
-    await(() -> AFTER.stream().allMatch(v -> v.loss.histories() == 1), 30, "a history for every new viewer");
-    // Fewest connections first: gateway1 holds the page and the first viewers, so the new ones go to gateway2.
-    assertTrue(lb.sessions("gateway2") >= VIEWERS, "the new viewers on gateway2: " + lb.stats().get("gateway2"));
+    await(
+        () -> AFTER.stream().allMatch(v -> v.loss.histories() == 1),
+        30,
+        "a history for every new viewer");
+    // Fewest connections first: gateway1 holds the page and the first viewers, so the new ones go
+    // to gateway2.
+    assertTrue(
+        lb.sessions("gateway2") >= VIEWERS,
+        "the new viewers on gateway2: " + lb.stats().get("gateway2"));
   }
 
   @Test
   @Order(4)
-  void killingAGatewayMovesEveryViewerToTheOtherWithinTenSecondsWithNoGapOrRepeat() throws Exception {
+  void killingAGatewayMovesEveryViewerToTheOtherWithinTenSecondsWithNoGapOrRepeat()
+      throws Exception {
     nodes.kill("gateway1");
-    // Each viewer of gateway1 loses its socket, waits its own jittered back-off and comes back through the
+    // Each viewer of gateway1 loses its socket, waits its own jittered back-off and comes back
+    // through the
     // proxy to gateway2, with a fresh history that its live points continue.
-    await(() -> BEFORE.stream().allMatch(v -> v.connections() == 2 && !v.away()), 30,
+    await(
+        () -> BEFORE.stream().allMatch(v -> v.connections() == 2 && !v.away()),
+        30,
         "every viewer of gateway1 back with a history");
     List<Long> times = new ArrayList<>();
     BEFORE.forEach(v -> times.addAll(v.reconnectMillis));
-    System.out.println("reconnect through HAProxy, lost socket to new history, ms: " + times.stream().sorted().toList());
+    System.out.println(
+        "reconnect through HAProxy, lost socket to new history, ms: "
+            + times.stream().sorted().toList());
     assertEquals(VIEWERS, times.size(), "one reconnect each: " + times);
-    assertTrue(times.stream().allMatch(ms -> ms < 10_000), "every viewer back within 10 s: " + times);
+    assertTrue(
+        times.stream().allMatch(ms -> ms < 10_000), "every viewer back within 10 s: " + times);
     long[] liveAtReconnect = BEFORE.stream().mapToLong(v -> v.loss.livePoints()).toArray();
-    page.page().waitForFunction("() => window.latentstream.state.lastOutage != null", null,
-        new Page.WaitForFunctionOptions().setTimeout(15_000));
+    page.page()
+        .waitForFunction(
+            "() => window.latentstream.state.lastOutage != null",
+            null,
+            new Page.WaitForFunctionOptions().setTimeout(15_000));
     @SuppressWarnings("unchecked")
-    Map<String, Object> outage = (Map<String, Object>) page.page().evaluate("() => window.latentstream.state.lastOutage");
-    double pageDown = ((Number) outage.get("connectedAt")).doubleValue() - ((Number) outage.get("closedAt")).doubleValue();
-    System.out.printf("the page back through HAProxy after %.0f ms (waits drawn: %s)%n", pageDown, outage.get("waits"));
+    Map<String, Object> outage =
+        (Map<String, Object>) page.page().evaluate("() => window.latentstream.state.lastOutage");
+    double pageDown =
+        ((Number) outage.get("connectedAt")).doubleValue()
+            - ((Number) outage.get("closedAt")).doubleValue();
+    System.out.printf(
+        "the page back through HAProxy after %.0f ms (waits drawn: %s)%n",
+        pageDown, outage.get("waits"));
     assertTrue(pageDown < 10_000, "the page reconnected within 10 s: " + outage);
 
-    page.page().waitForTimeout(3000); // live points after the new histories (and the page's events handled)
+    page.page()
+        .waitForTimeout(
+            3000); // live points after the new histories (and the page's events handled)
     for (int i = 0; i < VIEWERS; i++) {
-      assertTrue(BEFORE.get(i).loss.livePoints() > liveAtReconnect[i], "live points after the reconnect");
+      assertTrue(
+          BEFORE.get(i).loss.livePoints() > liveAtReconnect[i], "live points after the reconnect");
     }
     assertEquals(2, PAGE_LOSS.histories(), "the page got a fresh history on its new socket");
-    assertTrue(AFTER.stream().allMatch(v -> v.connections() == 1), "gateway2's own viewers kept their sockets");
+    assertTrue(
+        AFTER.stream().allMatch(v -> v.connections() == 1),
+        "gateway2's own viewers kept their sockets");
     List<String> problems = new ArrayList<>(PAGE_LOSS.problems());
     BEFORE.forEach(v -> problems.addAll(v.loss.problems()));
     AFTER.forEach(v -> problems.addAll(v.loss.problems()));
     assertEquals(List.of(), problems, "history and live points meet with no gap and no repeat");
-    Object steps = page.page().evaluate("() => { const s = window.latentstream.chart.columns.step;"
-        + " return s.every((x, i) => i === 0 || x > s[i - 1]); }");
+    Object steps =
+        page.page()
+            .evaluate(
+                "() => { const s = window.latentstream.chart.columns.step;"
+                    + " return s.every((x, i) => i === 0 || x > s[i - 1]); }");
     assertEquals(Boolean.TRUE, steps, "the page's chart holds each step once, rising");
 
     // The page gateway1 served works through gateway2: a decode on the latent plane comes back.
@@ -213,9 +283,12 @@ class LoadBalancerTest {
     var latent = page.page().locator("#latent-overlay").boundingBox();
     page.page().mouse().move(latent.x + latent.width * 0.3, latent.y + latent.height * 0.4);
     page.page().mouse().move(latent.x + latent.width * 0.35, latent.y + latent.height * 0.45);
-    page.page().waitForFunction("() => (document.getElementById('hover-decode').getAttribute('src') || '')"
-        + ".startsWith('data:image/png')");
-    assertTrue(page.errors().stream().allMatch(e -> e.contains("WebSocket")), page.errors().toString());
+    page.page()
+        .waitForFunction(
+            "() => (document.getElementById('hover-decode').getAttribute('src') || '')"
+                + ".startsWith('data:image/png')");
+    assertTrue(
+        page.errors().stream().allMatch(e -> e.contains("WebSocket")), page.errors().toString());
     assertEquals("DOWN", lb.stats().get("gateway1").get("status"));
   }
 
@@ -230,11 +303,13 @@ class LoadBalancerTest {
   }
 
   static HttpResponse<String> get(int port, String path) throws Exception {
-    return ClusterNodes.HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+    return ClusterNodes.HTTP.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
         HttpResponse.BodyHandlers.ofString());
   }
 
-  static void await(BooleanSupplier condition, int seconds, String what) throws InterruptedException {
+  static void await(BooleanSupplier condition, int seconds, String what)
+      throws InterruptedException {
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > end) {

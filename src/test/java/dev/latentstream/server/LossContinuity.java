@@ -6,9 +6,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Checks one viewer's loss stream as the page draws it: each {@code history} replaces the chart (its steps
- * rising), and every {@code loss} point after it continues the last step by exactly one: no gap, no repeat.
- * A loss point before any history on a connection is a fault too. Thread-safe.
+ * Checks one viewer's loss stream as the page draws it: each {@code history} replaces the chart
+ * (its steps rising), and every {@code loss} point after it continues the last step by exactly one:
+ * no gap, no repeat. A loss point before any history on a connection is a fault too. Thread-safe.
  */
 final class LossContinuity {
 
@@ -28,7 +28,7 @@ final class LossContinuity {
     switch (m.getString("type", "")) {
       case "history" -> history(m.getJsonObject("columns").getJsonArray("step"));
       case "loss" -> loss(m.getJsonObject("columns").getJsonArray("step"));
-      default -> { }
+      default -> {}
     }
   }
 
@@ -40,7 +40,13 @@ final class LossContinuity {
   private void history(JsonArray steps) {
     for (int i = 1; i < steps.size(); i++) {
       if (steps.getLong(i) <= steps.getLong(i - 1)) {
-        problem("history steps not rising at " + i + ": " + steps.getLong(i - 1) + " then " + steps.getLong(i));
+        problem(
+            "history steps not rising at "
+                + i
+                + ": "
+                + steps.getLong(i - 1)
+                + " then "
+                + steps.getLong(i));
       }
     }
     last = steps.isEmpty() ? 0 : steps.getLong(steps.size() - 1);

@@ -42,7 +42,11 @@ class MessageTypesTest {
 
   @TempDir static Path root;
   static TestServer server;
-  /** A job that trains for the whole class (stopped at the end): the live model for interactive requests. */
+
+  /**
+   * A job that trains for the whole class (stopped at the end): the live model for interactive
+   * requests.
+   */
   static JsonObject live;
 
   @BeforeAll
@@ -54,20 +58,27 @@ class MessageTypesTest {
 
   @AfterAll
   static void stop() throws Exception {
-    server.request(HttpMethod.POST, "/api/jobs/" + live.getString("id") + "/stop", TestServer.TOKEN, null);
+    server.request(
+        HttpMethod.POST, "/api/jobs/" + live.getString("id") + "/stop", TestServer.TOKEN, null);
     server.close();
   }
 
   static Future<ProtocolClient> connect(Vertx vertx, boolean withToken) {
-    return ProtocolClient.open(vertx, server.port(), withToken ? "token=" + TestServer.TOKEN : null);
+    return ProtocolClient.open(
+        vertx, server.port(), withToken ? "token=" + TestServer.TOKEN : null);
   }
 
   /** A client authorised by the token in its URL, with the welcome already received. */
   static Future<ProtocolClient> control(Vertx vertx) {
-    return connect(vertx, true).compose(c -> c.next("welcome").map(w -> {
-      assertTrue(w.getBoolean("authorized"), w.encode());
-      return c;
-    }));
+    return connect(vertx, true)
+        .compose(
+            c ->
+                c.next("welcome")
+                    .map(
+                        w -> {
+                          assertTrue(w.getBoolean("authorized"), w.encode());
+                          return c;
+                        }));
   }
 
   static JsonObject msg(String type) {
@@ -79,8 +90,11 @@ class MessageTypesTest {
   }
 
   /** Runs {@code test} on a fresh authorised client, closes it, and completes the context. */
-  static void withClient(Vertx vertx, VertxTestContext ctx, Function<ProtocolClient, Future<?>> test) {
-    control(vertx).compose(c -> test.apply(c).eventually(c::close)).onComplete(ctx.succeedingThenComplete());
+  static void withClient(
+      Vertx vertx, VertxTestContext ctx, Function<ProtocolClient, Future<?>> test) {
+    control(vertx)
+        .compose(c -> test.apply(c).eventually(c::close))
+        .onComplete(ctx.succeedingThenComplete());
   }
 
   static void expectError(JsonObject reply, String code) {
@@ -89,7 +103,10 @@ class MessageTypesTest {
     assertTrue(reply.getString("message").length() > 5, reply.encode());
   }
 
-  /** A square picture of at least the 28×28 image that shows something: its pixels are not all one colour. */
+  /**
+   * A square picture of at least the 28×28 image that shows something: its pixels are not all one
+   * colour.
+   */
   static void assertPng(String base64) {
     java.awt.image.BufferedImage image;
     try {
@@ -115,223 +132,393 @@ class MessageTypesTest {
     Checkpoint welcomed = ctx.checkpoint();
     Checkpoint refused = ctx.checkpoint();
     Checkpoint authorized = ctx.checkpoint();
-    connect(vertx, false).compose(c -> c.next("welcome").compose(w -> {
-      assertEquals(1, w.getInteger("version"));
-      assertFalse(w.getBoolean("authorized"));
-      assertTrue(w.getJsonArray("jobs").stream().anyMatch(j -> live.getString("id").equals(((JsonObject) j).getString("id"))));
-      welcomed.flag();
-      return c.request(msg("hello").put("version", 1).put("token", "not-the-token"));
-    }).compose(r -> {
-      expectError(r, "unauthorized");
-      return c.request(msg("hello").put("version", 2));
-    }).compose(r -> {
-      expectError(r, "unsupported_version");
-      refused.flag();
-      return c.request(msg("hello").put("version", 1).put("token", TestServer.TOKEN));
-    }).map(r -> {
-      assertEquals("hello", r.getString("type"));
-      assertTrue(r.getBoolean("authorized"));
-      authorized.flag();
-      return r;
-    }).eventually(c::close)).onFailure(ctx::failNow);
+    connect(vertx, false)
+        .compose(
+            c ->
+                c.next("welcome")
+                    .compose(
+                        w -> {
+                          assertEquals(1, w.getInteger("version"));
+                          assertFalse(w.getBoolean("authorized"));
+                          assertTrue(
+                              w.getJsonArray("jobs").stream()
+                                  .anyMatch(
+                                      j ->
+                                          live.getString("id")
+                                              .equals(((JsonObject) j).getString("id"))));
+                          welcomed.flag();
+                          return c.request(
+                              msg("hello").put("version", 1).put("token", "not-the-token"));
+                        })
+                    .compose(
+                        r -> {
+                          expectError(r, "unauthorized");
+                          return c.request(msg("hello").put("version", 2));
+                        })
+                    .compose(
+                        r -> {
+                          expectError(r, "unsupported_version");
+                          refused.flag();
+                          return c.request(
+                              msg("hello").put("version", 1).put("token", TestServer.TOKEN));
+                        })
+                    .map(
+                        r -> {
+                          assertEquals("hello", r.getString("type"));
+                          assertTrue(r.getBoolean("authorized"));
+                          authorized.flag();
+                          return r;
+                        })
+                    .eventually(c::close))
+        .onFailure(ctx::failNow);
   }
 
   @Test
   void subscribe(Vertx vertx, VertxTestContext ctx) {
-    withClient(vertx, ctx, c -> c.request(onLive("subscribe").put("streams", new JsonArray().add("loss").add("latent")))
-        .compose(r -> {
-          assertEquals("subscribed", r.getString("type"), r.encode());
-          assertEquals(new JsonArray().add("loss").add("latent"), r.getJsonArray("streams"));
-          assertEquals(live.getString("id"), r.getJsonObject("job").getString("id"));
-          return c.next("history");
-        }).compose(h -> {
-          assertEquals(live.getInteger("num"), h.getInteger("job"));
-          assertEquals(live.getString("id"), h.getString("jobId"));
-          assertTrue(h.getJsonObject("columns").getJsonArray("kl").size() > 0, "the steps so far");
-          return c.next("loss");
-        }).compose(loss -> {
-          JsonObject cols = loss.getJsonObject("columns");
-          assertEquals(cols.getJsonArray("step").size(), cols.getJsonArray("loss").size());
-          return c.next("epoch");
-        }).compose(epoch -> {
-          assertTrue(epoch.getDouble("test") > 0, epoch.encode());
-          assertTrue(epoch.getJsonObject("train").containsKey("kl"));
-          return c.next("plane");
-        }).compose(plane -> {
-          assertEquals(4, plane.getJsonArray("range").size());
-          return c.nextFrame(3);
-        }).map(latent -> {
-          assertEquals(3, latent.getByte(1));
-          assertTrue(c.received.stream().noneMatch(o -> o instanceof Buffer b && b.getByte(1) != 3),
-              "only the subscribed image stream");
-          return latent;
-        }));
+    withClient(
+        vertx,
+        ctx,
+        c ->
+            c.request(onLive("subscribe").put("streams", new JsonArray().add("loss").add("latent")))
+                .compose(
+                    r -> {
+                      assertEquals("subscribed", r.getString("type"), r.encode());
+                      assertEquals(
+                          new JsonArray().add("loss").add("latent"), r.getJsonArray("streams"));
+                      assertEquals(live.getString("id"), r.getJsonObject("job").getString("id"));
+                      return c.next("history");
+                    })
+                .compose(
+                    h -> {
+                      assertEquals(live.getInteger("num"), h.getInteger("job"));
+                      assertEquals(live.getString("id"), h.getString("jobId"));
+                      assertTrue(
+                          h.getJsonObject("columns").getJsonArray("kl").size() > 0,
+                          "the steps so far");
+                      return c.next("loss");
+                    })
+                .compose(
+                    loss -> {
+                      JsonObject cols = loss.getJsonObject("columns");
+                      assertEquals(
+                          cols.getJsonArray("step").size(), cols.getJsonArray("loss").size());
+                      return c.next("epoch");
+                    })
+                .compose(
+                    epoch -> {
+                      assertTrue(epoch.getDouble("test") > 0, epoch.encode());
+                      assertTrue(epoch.getJsonObject("train").containsKey("kl"));
+                      return c.next("plane");
+                    })
+                .compose(
+                    plane -> {
+                      assertEquals(4, plane.getJsonArray("range").size());
+                      return c.nextFrame(3);
+                    })
+                .map(
+                    latent -> {
+                      assertEquals(3, latent.getByte(1));
+                      assertTrue(
+                          c.received.stream()
+                              .noneMatch(o -> o instanceof Buffer b && b.getByte(1) != 3),
+                          "only the subscribed image stream");
+                      return latent;
+                    }));
   }
 
   @Test
   void unsubscribe(Vertx vertx, VertxTestContext ctx) {
-    withClient(vertx, ctx, c -> c.request(onLive("subscribe").put("streams", new JsonArray().add("loss")))
-        .compose(r -> c.next("loss"))
-        .compose(loss -> c.request(msg("unsubscribe").put("job", live.getInteger("num"))))
-        .compose(r -> {
-          assertEquals("unsubscribed", r.getString("type"), r.encode());
-          assertEquals(live.getInteger("num"), r.getInteger("job"));
-          int seen = c.received.size();
-          // A second client, subscribed after the unsubscribe, gets a live batch: one the first would have got
-          // too. A ping answered after that batch went out flushes anything still on its way to the first.
-          return control(vertx).compose(other -> other.request(onLive("subscribe").put("streams", new JsonArray().add("loss")))
-              // Its first loss may be the tail that follows its history; the second is a live batch.
-              .compose(s -> other.next("loss"))
-              .compose(first -> other.next("loss", j -> j != first))
-              .compose(batch -> c.request(msg("ping")))
-              .map(pong -> {
-                assertTrue(c.received.subList(seen, c.received.size()).stream()
-                    .noneMatch(o -> o instanceof JsonObject j && "loss".equals(j.getString("type"))),
-                    "no loss after unsubscribing");
-                return pong;
-              })
-              .eventually(other::close));
-        }));
+    withClient(
+        vertx,
+        ctx,
+        c ->
+            c.request(onLive("subscribe").put("streams", new JsonArray().add("loss")))
+                .compose(r -> c.next("loss"))
+                .compose(loss -> c.request(msg("unsubscribe").put("job", live.getInteger("num"))))
+                .compose(
+                    r -> {
+                      assertEquals("unsubscribed", r.getString("type"), r.encode());
+                      assertEquals(live.getInteger("num"), r.getInteger("job"));
+                      int seen = c.received.size();
+                      // A second client, subscribed after the unsubscribe, gets a live batch: one
+                      // the first would have got
+                      // too. A ping answered after that batch went out flushes anything still on
+                      // its way to the first.
+                      return control(vertx)
+                          .compose(
+                              other ->
+                                  other
+                                      .request(
+                                          onLive("subscribe")
+                                              .put("streams", new JsonArray().add("loss")))
+                                      // Its first loss may be the tail that follows its history;
+                                      // the second is a live batch.
+                                      .compose(s -> other.next("loss"))
+                                      .compose(first -> other.next("loss", j -> j != first))
+                                      .compose(batch -> c.request(msg("ping")))
+                                      .map(
+                                          pong -> {
+                                            assertTrue(
+                                                c.received.subList(seen, c.received.size()).stream()
+                                                    .noneMatch(
+                                                        o ->
+                                                            o instanceof JsonObject j
+                                                                && "loss"
+                                                                    .equals(j.getString("type"))),
+                                                "no loss after unsubscribing");
+                                            return pong;
+                                          })
+                                      .eventually(other::close));
+                    }));
   }
 
   @Test
   void start(Vertx vertx, VertxTestContext ctx) {
-    withClient(vertx, ctx, c -> c.request(msg("start").put("spec", server.spec(1000, 0)).put("epochs", 2))
-        .compose(r -> {
-          assertEquals("started", r.getString("type"), r.encode());
-          JsonObject job = r.getJsonObject("result");
-          assertEquals(2, job.getInteger("epochs"), "epochs overrides the spec");
-          return c.next("status", s -> s.getJsonObject("job").getString("id").equals(job.getString("id"))
-              && "running".equals(s.getJsonObject("job").getString("status"))).map(job);
-        })
-        .compose(job -> c.request(msg("stop").put("job", job.getString("id"))))
-        .compose(r -> c.request(msg("start").put("preset", "no-such-preset")))
-        .map(r -> {
-          expectError(r, "bad_request");
-          return r;
-        }));
+    withClient(
+        vertx,
+        ctx,
+        c ->
+            c.request(msg("start").put("spec", server.spec(1000, 0)).put("epochs", 2))
+                .compose(
+                    r -> {
+                      assertEquals("started", r.getString("type"), r.encode());
+                      JsonObject job = r.getJsonObject("result");
+                      assertEquals(2, job.getInteger("epochs"), "epochs overrides the spec");
+                      return c.next(
+                              "status",
+                              s ->
+                                  s.getJsonObject("job").getString("id").equals(job.getString("id"))
+                                      && "running"
+                                          .equals(s.getJsonObject("job").getString("status")))
+                          .map(job);
+                    })
+                .compose(job -> c.request(msg("stop").put("job", job.getString("id"))))
+                .compose(r -> c.request(msg("start").put("preset", "no-such-preset")))
+                .map(
+                    r -> {
+                      expectError(r, "bad_request");
+                      return r;
+                    }));
   }
 
   @Test
   void pause(Vertx vertx, VertxTestContext ctx) {
-    withClient(vertx, ctx, c -> c.request(onLive("pause"))
-        .compose(r -> {
-          assertEquals("paused", r.getString("type"), r.encode());
-          assertEquals("paused", r.getJsonObject("result").getString("status"));
-          return c.request(onLive("pause"));
-        }).compose(again -> {
-          expectError(again, "conflict");
-          return c.request(onLive("resume"));
-        }).map(r -> {
-          assertEquals("resumed", r.getString("type"), r.encode());
-          assertEquals("running", r.getJsonObject("result").getString("status"));
-          return r;
-        }));
+    withClient(
+        vertx,
+        ctx,
+        c ->
+            c.request(onLive("pause"))
+                .compose(
+                    r -> {
+                      assertEquals("paused", r.getString("type"), r.encode());
+                      assertEquals("paused", r.getJsonObject("result").getString("status"));
+                      return c.request(onLive("pause"));
+                    })
+                .compose(
+                    again -> {
+                      expectError(again, "conflict");
+                      return c.request(onLive("resume"));
+                    })
+                .map(
+                    r -> {
+                      assertEquals("resumed", r.getString("type"), r.encode());
+                      assertEquals("running", r.getJsonObject("result").getString("status"));
+                      return r;
+                    }));
   }
 
   @Test
   void resumeContinuesAStoppedJobFromItsCheckpoint(Vertx vertx, VertxTestContext ctx) {
-    withClient(vertx, ctx, c -> c.request(msg("start").put("spec", server.spec(1000, 0)))
-        .compose(r -> {
-          String id = r.getJsonObject("result").getString("id");
-          return c.request(msg("subscribe").put("job", id).put("streams", new JsonArray().add("loss").add("status")))
-              .compose(s -> c.next("epoch"))
-              .compose(e -> c.request(msg("stop").put("job", id)))
-              .compose(s -> c.next("status", st -> id.equals(st.getJsonObject("job").getString("id"))
-                  && "stopped".equals(st.getJsonObject("job").getString("status"))))
-              .compose(s -> c.request(msg("resume").put("job", id))
-                  .map(r2 -> r2.put("stoppedAtStep", s.getJsonObject("job").getLong("step"))));
-        }).compose(r -> {
-          assertEquals("resumed", r.getString("type"), r.encode());
-          JsonObject job = r.getJsonObject("result");
-          long from = job.getLong("resumedAtStep");
-          // A stop checkpoints the job at the step it stopped after, inside an epoch too.
-          assertTrue(from >= 16, "after the first epoch: " + from);
-          assertEquals(r.getLong("stoppedAtStep"), from, "the resume continues at the step the stop checkpointed");
-          return c.next("log", l -> l.getString("message").contains("checkpoint"))
-              .compose(l -> c.next("history", h -> h.getJsonObject("columns").getJsonArray("step").size() > from))
-              .compose(h -> {
-                JsonArray steps = h.getJsonObject("columns").getJsonArray("step");
-                for (int i = 0; i < steps.size(); i++) {
-                  assertEquals(i + 1L, steps.getLong(i), "steps 1.. without gaps or repeats across the resume");
-                }
-                return c.request(msg("stop").put("job", job.getString("id")));
-              });
-        }));
+    withClient(
+        vertx,
+        ctx,
+        c ->
+            c.request(msg("start").put("spec", server.spec(1000, 0)))
+                .compose(
+                    r -> {
+                      String id = r.getJsonObject("result").getString("id");
+                      return c.request(
+                              msg("subscribe")
+                                  .put("job", id)
+                                  .put("streams", new JsonArray().add("loss").add("status")))
+                          .compose(s -> c.next("epoch"))
+                          .compose(e -> c.request(msg("stop").put("job", id)))
+                          .compose(
+                              s ->
+                                  c.next(
+                                      "status",
+                                      st ->
+                                          id.equals(st.getJsonObject("job").getString("id"))
+                                              && "stopped"
+                                                  .equals(
+                                                      st.getJsonObject("job").getString("status"))))
+                          .compose(
+                              s ->
+                                  c.request(msg("resume").put("job", id))
+                                      .map(
+                                          r2 ->
+                                              r2.put(
+                                                  "stoppedAtStep",
+                                                  s.getJsonObject("job").getLong("step"))));
+                    })
+                .compose(
+                    r -> {
+                      assertEquals("resumed", r.getString("type"), r.encode());
+                      JsonObject job = r.getJsonObject("result");
+                      long from = job.getLong("resumedAtStep");
+                      // A stop checkpoints the job at the step it stopped after, inside an epoch
+                      // too.
+                      assertTrue(from >= 16, "after the first epoch: " + from);
+                      assertEquals(
+                          r.getLong("stoppedAtStep"),
+                          from,
+                          "the resume continues at the step the stop checkpointed");
+                      return c.next("log", l -> l.getString("message").contains("checkpoint"))
+                          .compose(
+                              l ->
+                                  c.next(
+                                      "history",
+                                      h ->
+                                          h.getJsonObject("columns").getJsonArray("step").size()
+                                              > from))
+                          .compose(
+                              h -> {
+                                JsonArray steps = h.getJsonObject("columns").getJsonArray("step");
+                                for (int i = 0; i < steps.size(); i++) {
+                                  assertEquals(
+                                      i + 1L,
+                                      steps.getLong(i),
+                                      "steps 1.. without gaps or repeats across the resume");
+                                }
+                                return c.request(msg("stop").put("job", job.getString("id")));
+                              });
+                    }));
   }
 
   @Test
   void stop(Vertx vertx, VertxTestContext ctx) {
-    withClient(vertx, ctx, c -> c.request(msg("start").put("spec", server.spec(1000, 0)))
-        .compose(r -> c.request(msg("stop").put("job", r.getJsonObject("result").getInteger("num"))))
-        .compose(r -> {
-          assertEquals("stopped", r.getString("type"), r.encode());
-          String id = r.getJsonObject("result").getString("id");
-          return c.next("status", s -> id.equals(s.getJsonObject("job").getString("id"))
-              && "stopped".equals(s.getJsonObject("job").getString("status"))).map(id);
-        })
-        .compose(id -> c.request(msg("stop").put("job", id)))
-        .map(r -> {
-          expectError(r, "conflict");
-          return r;
-        }));
+    withClient(
+        vertx,
+        ctx,
+        c ->
+            c.request(msg("start").put("spec", server.spec(1000, 0)))
+                .compose(
+                    r ->
+                        c.request(
+                            msg("stop").put("job", r.getJsonObject("result").getInteger("num"))))
+                .compose(
+                    r -> {
+                      assertEquals("stopped", r.getString("type"), r.encode());
+                      String id = r.getJsonObject("result").getString("id");
+                      return c.next(
+                              "status",
+                              s ->
+                                  id.equals(s.getJsonObject("job").getString("id"))
+                                      && "stopped"
+                                          .equals(s.getJsonObject("job").getString("status")))
+                          .map(id);
+                    })
+                .compose(id -> c.request(msg("stop").put("job", id)))
+                .map(
+                    r -> {
+                      expectError(r, "conflict");
+                      return r;
+                    }));
   }
 
   @Test
   void delete(Vertx vertx, VertxTestContext ctx) {
-    withClient(vertx, ctx, c -> c.request(onLive("delete"))
-        .compose(busy -> {
-          expectError(busy, "conflict");
-          return c.request(msg("start").put("spec", server.spec(1, 0)));
-        }).compose(r -> {
-          String id = r.getJsonObject("result").getString("id");
-          return c.next("status", s -> id.equals(s.getJsonObject("job").getString("id"))
-              && "completed".equals(s.getJsonObject("job").getString("status")))
-              .compose(s -> c.request(msg("delete").put("job", id)))
-              .compose(d -> {
-                assertEquals("deleted", d.getString("type"), d.encode());
-                return c.next("deleted", b -> id.equals(b.getString("jobId")));
-              })
-              .compose(b -> c.request(msg("subscribe").put("job", id)));
-        }).map(gone -> {
-          expectError(gone, "unknown_job");
-          return gone;
-        }));
+    withClient(
+        vertx,
+        ctx,
+        c ->
+            c.request(onLive("delete"))
+                .compose(
+                    busy -> {
+                      expectError(busy, "conflict");
+                      return c.request(msg("start").put("spec", server.spec(1, 0)));
+                    })
+                .compose(
+                    r -> {
+                      String id = r.getJsonObject("result").getString("id");
+                      return c.next(
+                              "status",
+                              s ->
+                                  id.equals(s.getJsonObject("job").getString("id"))
+                                      && "completed"
+                                          .equals(s.getJsonObject("job").getString("status")))
+                          .compose(s -> c.request(msg("delete").put("job", id)))
+                          .compose(
+                              d -> {
+                                assertEquals("deleted", d.getString("type"), d.encode());
+                                return c.next("deleted", b -> id.equals(b.getString("jobId")));
+                              })
+                          .compose(b -> c.request(msg("subscribe").put("job", id)));
+                    })
+                .map(
+                    gone -> {
+                      expectError(gone, "unknown_job");
+                      return gone;
+                    }));
   }
 
   @Test
   void set(Vertx vertx, VertxTestContext ctx) {
-    withClient(vertx, ctx, c -> c.request(onLive("subscribe").put("streams", new JsonArray().add("loss")))
-        .compose(s -> c.request(onLive("set").put("key", "lr").put("value", 0.0007)))
-        .compose(r -> {
-          assertEquals("set", r.getString("type"), r.encode());
-          return c.next("setting", s -> "lr".equals(s.getString("key")));
-        }).compose(s -> {
-          assertEquals(0.0007, s.getDouble("value"), 1e-12);
-          return c.request(onLive("set").put("key", "noise").put("value", 0.1));
-        }).map(r -> {
-          expectError(r, "bad_request");
-          assertTrue(r.getString("message").contains("noise"), r.encode());
-          return r;
-        }));
+    withClient(
+        vertx,
+        ctx,
+        c ->
+            c.request(onLive("subscribe").put("streams", new JsonArray().add("loss")))
+                .compose(s -> c.request(onLive("set").put("key", "lr").put("value", 0.0007)))
+                .compose(
+                    r -> {
+                      assertEquals("set", r.getString("type"), r.encode());
+                      return c.next("setting", s -> "lr".equals(s.getString("key")));
+                    })
+                .compose(
+                    s -> {
+                      assertEquals(0.0007, s.getDouble("value"), 1e-12);
+                      return c.request(onLive("set").put("key", "noise").put("value", 0.1));
+                    })
+                .map(
+                    r -> {
+                      expectError(r, "bad_request");
+                      assertTrue(r.getString("message").contains("noise"), r.encode());
+                      return r;
+                    }));
   }
 
   @Test
   void decode(Vertx vertx, VertxTestContext ctx) {
-    withClient(vertx, ctx, c -> c.request(onLive("decode").put("plane", new JsonArray().add(0.5).add(-0.5)))
-        .compose(r -> {
-          assertEquals("decoded", r.getString("type"), r.encode());
-          assertPng(r.getJsonObject("result").getJsonArray("images").getString(0));
-          assertEquals(28, r.getJsonObject("result").getInteger("width"));
-          return c.request(onLive("decode").put("z", new JsonArray().add(new JsonArray().add(0).add(0))
-              .add(new JsonArray().add(1).add(-1))));
-        }).compose(r -> {
-          assertEquals(2, r.getJsonObject("result").getJsonArray("images").size());
-          return c.request(onLive("decode").put("z", new JsonArray().add(1).add(2).add(3)));
-        }).map(r -> {
-          expectError(r, "bad_request");
-          return r;
-        }));
+    withClient(
+        vertx,
+        ctx,
+        c ->
+            c.request(onLive("decode").put("plane", new JsonArray().add(0.5).add(-0.5)))
+                .compose(
+                    r -> {
+                      assertEquals("decoded", r.getString("type"), r.encode());
+                      assertPng(r.getJsonObject("result").getJsonArray("images").getString(0));
+                      assertEquals(28, r.getJsonObject("result").getInteger("width"));
+                      return c.request(
+                          onLive("decode")
+                              .put(
+                                  "z",
+                                  new JsonArray()
+                                      .add(new JsonArray().add(0).add(0))
+                                      .add(new JsonArray().add(1).add(-1))));
+                    })
+                .compose(
+                    r -> {
+                      assertEquals(2, r.getJsonObject("result").getJsonArray("images").size());
+                      return c.request(
+                          onLive("decode").put("z", new JsonArray().add(1).add(2).add(3)));
+                    })
+                .map(
+                    r -> {
+                      expectError(r, "bad_request");
+                      return r;
+                    }));
   }
 
   @Test
@@ -340,86 +527,134 @@ class MessageTypesTest {
     for (int i = 0; i < 784; i++) {
       pixels.add(i % 28 == 14 ? 1.0 : 0.0);
     }
-    withClient(vertx, ctx, c -> c.request(onLive("encode").put("pixels", pixels))
-        .compose(r -> {
-          assertEquals("encoded", r.getString("type"), r.encode());
-          JsonObject e = r.getJsonObject("result");
-          assertEquals(2, e.getJsonArray("mean").getJsonArray(0).size());
-          assertEquals(2, e.getJsonArray("planeStd").getJsonArray(0).size());
-          assertTrue(e.getBoolean("variational"));
-          assertPng(e.getJsonArray("reconstructions").getString(0));
-          return c.request(onLive("encode").put("pixels", new JsonArray().add(0.5).add(0.5)));
-        }).map(r -> {
-          expectError(r, "bad_request");
-          assertTrue(r.getString("message").contains("784"), r.encode());
-          return r;
-        }));
+    withClient(
+        vertx,
+        ctx,
+        c ->
+            c.request(onLive("encode").put("pixels", pixels))
+                .compose(
+                    r -> {
+                      assertEquals("encoded", r.getString("type"), r.encode());
+                      JsonObject e = r.getJsonObject("result");
+                      assertEquals(2, e.getJsonArray("mean").getJsonArray(0).size());
+                      assertEquals(2, e.getJsonArray("planeStd").getJsonArray(0).size());
+                      assertTrue(e.getBoolean("variational"));
+                      assertPng(e.getJsonArray("reconstructions").getString(0));
+                      return c.request(
+                          onLive("encode").put("pixels", new JsonArray().add(0.5).add(0.5)));
+                    })
+                .map(
+                    r -> {
+                      expectError(r, "bad_request");
+                      assertTrue(r.getString("message").contains("784"), r.encode());
+                      return r;
+                    }));
   }
 
   @Test
   void interpolate(Vertx vertx, VertxTestContext ctx) {
-    withClient(vertx, ctx, c -> c.request(onLive("interpolate").put("from", new JsonObject().put("index", 0))
-            .put("to", new JsonObject().put("plane", new JsonArray().add(1).add(1))).put("steps", 6).put("mode", "spherical"))
-        .compose(r -> {
-          assertEquals("interpolated", r.getString("type"), r.encode());
-          assertEquals(6, r.getJsonObject("result").getJsonArray("images").size());
-          return c.request(onLive("interpolate").put("from", new JsonObject().put("index", 0))
-              .put("to", new JsonObject().put("index", 1)).put("mode", 3));
-        }).map(r -> {
-          expectError(r, "bad_request");
-          assertTrue(r.getString("message").contains("mode"), r.encode());
-          return r;
-        }));
+    withClient(
+        vertx,
+        ctx,
+        c ->
+            c.request(
+                    onLive("interpolate")
+                        .put("from", new JsonObject().put("index", 0))
+                        .put("to", new JsonObject().put("plane", new JsonArray().add(1).add(1)))
+                        .put("steps", 6)
+                        .put("mode", "spherical"))
+                .compose(
+                    r -> {
+                      assertEquals("interpolated", r.getString("type"), r.encode());
+                      assertEquals(6, r.getJsonObject("result").getJsonArray("images").size());
+                      return c.request(
+                          onLive("interpolate")
+                              .put("from", new JsonObject().put("index", 0))
+                              .put("to", new JsonObject().put("index", 1))
+                              .put("mode", 3));
+                    })
+                .map(
+                    r -> {
+                      expectError(r, "bad_request");
+                      assertTrue(r.getString("message").contains("mode"), r.encode());
+                      return r;
+                    }));
   }
 
   @Test
   void attribute(Vertx vertx, VertxTestContext ctx) {
-    withClient(vertx, ctx, c -> c.request(onLive("attribute").put("from", new JsonObject().put("index", 2))
-            .put("plus", 1).put("minus", 0))
-        .compose(r -> {
-          assertEquals("attributed", r.getString("type"), r.encode());
-          assertEquals(2, r.getJsonObject("result").getJsonArray("images").size());
-          assertEquals("1 − 0", r.getJsonObject("result").getString("label"));
-          return c.request(onLive("attribute").put("from", new JsonObject().put("index", 2)).put("plus", 99).put("minus", 0));
-        }).map(r -> {
-          expectError(r, "bad_request");
-          return r;
-        }));
+    withClient(
+        vertx,
+        ctx,
+        c ->
+            c.request(
+                    onLive("attribute")
+                        .put("from", new JsonObject().put("index", 2))
+                        .put("plus", 1)
+                        .put("minus", 0))
+                .compose(
+                    r -> {
+                      assertEquals("attributed", r.getString("type"), r.encode());
+                      assertEquals(2, r.getJsonObject("result").getJsonArray("images").size());
+                      assertEquals("1 − 0", r.getJsonObject("result").getString("label"));
+                      return c.request(
+                          onLive("attribute")
+                              .put("from", new JsonObject().put("index", 2))
+                              .put("plus", 99)
+                              .put("minus", 0));
+                    })
+                .map(
+                    r -> {
+                      expectError(r, "bad_request");
+                      return r;
+                    }));
   }
 
   @Test
-  void interactiveRequestsBeyondTheInFlightLimitAreRefusedAtOnceWithARetryHint(Vertx vertx, VertxTestContext ctx) {
+  void interactiveRequestsBeyondTheInFlightLimitAreRefusedAtOnceWithARetryHint(
+      Vertx vertx, VertxTestContext ctx) {
     int n = 4 * DEFAULT_IN_FLIGHT;
-    withClient(vertx, ctx, c -> {
-      List<Future<JsonObject>> replies = new java.util.ArrayList<>();
-      for (int i = 0; i < n; i++) {
-        replies.add(c.request(onLive("decode").put("plane", new JsonArray().add(0.1 * i).add(0))));
-      }
-      return Future.all(replies).map(all -> {
-        int busy = 0;
-        for (Future<JsonObject> f : replies) {
-          JsonObject r = f.result();
-          if ("error".equals(r.getString("type"))) {
-            expectError(r, "busy");
-            assertTrue(r.getLong("retryAfterMs") > 0, r.encode());
-            busy++;
-          } else {
-            assertEquals("decoded", r.getString("type"), r.encode());
+    withClient(
+        vertx,
+        ctx,
+        c -> {
+          List<Future<JsonObject>> replies = new java.util.ArrayList<>();
+          for (int i = 0; i < n; i++) {
+            replies.add(
+                c.request(onLive("decode").put("plane", new JsonArray().add(0.1 * i).add(0))));
           }
-        }
-        assertTrue(busy > 0, "sent " + n + " at once: some are over the limit");
-        assertTrue(n - busy >= DEFAULT_IN_FLIGHT,
-            "the first ones are answered");
-        return all;
-      });
-    });
+          return Future.all(replies)
+              .map(
+                  all -> {
+                    int busy = 0;
+                    for (Future<JsonObject> f : replies) {
+                      JsonObject r = f.result();
+                      if ("error".equals(r.getString("type"))) {
+                        expectError(r, "busy");
+                        assertTrue(r.getLong("retryAfterMs") > 0, r.encode());
+                        busy++;
+                      } else {
+                        assertEquals("decoded", r.getString("type"), r.encode());
+                      }
+                    }
+                    assertTrue(busy > 0, "sent " + n + " at once: some are over the limit");
+                    assertTrue(n - busy >= DEFAULT_IN_FLIGHT, "the first ones are answered");
+                    return all;
+                  });
+        });
   }
 
   @Test
   void ping(Vertx vertx, VertxTestContext ctx) {
-    withClient(vertx, ctx, c -> c.request(msg("ping")).map(r -> {
-      assertEquals("pong", r.getString("type"));
-      return r;
-    }));
+    withClient(
+        vertx,
+        ctx,
+        c ->
+            c.request(msg("ping"))
+                .map(
+                    r -> {
+                      assertEquals("pong", r.getString("type"));
+                      return r;
+                    }));
   }
 }

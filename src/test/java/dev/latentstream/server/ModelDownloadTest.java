@@ -22,14 +22,18 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code GET /api/jobs/{id}/model.safetensors} and {@code model.pt}: the token, ETags, parts and bad input. */
+/**
+ * {@code GET /api/jobs/{id}/model.safetensors} and {@code model.pt}: the token, ETags, parts and
+ * bad input.
+ */
 @Timeout(180)
 class ModelDownloadTest {
 
   @TempDir Path root;
   private final HttpClient http = HttpClient.newHttpClient();
 
-  private HttpResponse<byte[]> get(TestServer s, String path, String token, String ifNoneMatch) throws Exception {
+  private HttpResponse<byte[]> get(TestServer s, String path, String token, String ifNoneMatch)
+      throws Exception {
     var b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + path));
     if (token != null) {
       b.header("Authorization", "Bearer " + token);
@@ -53,11 +57,15 @@ class ModelDownloadTest {
   }
 
   private static String message(HttpResponse<byte[]> r) {
-    return new JsonObject(new String(r.body(), StandardCharsets.UTF_8)).getJsonObject("error").getString("message");
+    return new JsonObject(new String(r.body(), StandardCharsets.UTF_8))
+        .getJsonObject("error")
+        .getString("message");
   }
 
   @Test
-  void aFinishedJobsModelComesWithTheTokenAsAWholeOrItsDecoderAndAnswers304WhileTheCheckpointStands() throws Exception {
+  void
+      aFinishedJobsModelComesWithTheTokenAsAWholeOrItsDecoderAndAnswers304WhileTheCheckpointStands()
+          throws Exception {
     try (TestServer s = new TestServer(root, new JsonObject())) {
       String id = s.startJob(s.spec(2, 0).put("iwaeSamples", 0)).getString("id");
       TestServer.awaitStatus(s, id, "completed", 180);
@@ -67,7 +75,10 @@ class ModelDownloadTest {
       assertEquals(200, whole.statusCode(), new String(whole.body(), StandardCharsets.UTF_8));
       JsonNode h = header(whole.body());
       assertEquals("32", h.get("__metadata__").get("step").asText(), "2 epochs of 16 steps");
-      assertTrue(tensors(h).contains("encoder.linear0.weight") && tensors(h).contains("decoder.linear1.bias"), h.toString());
+      assertTrue(
+          tensors(h).contains("encoder.linear0.weight")
+              && tensors(h).contains("decoder.linear1.bias"),
+          h.toString());
       String etag = whole.headers().firstValue("ETag").orElseThrow();
       assertEquals("\"32-all\"", etag);
 
@@ -77,8 +88,13 @@ class ModelDownloadTest {
 
       HttpResponse<byte[]> decoder = get(s, path + "?part=decoder", TestServer.TOKEN, etag);
       assertEquals(200, decoder.statusCode(), "another part has another ETag");
-      assertEquals(List.of("decoder.linear0.weight", "decoder.linear0.bias", "decoder.linear1.weight",
-          "decoder.linear1.bias"), tensors(header(decoder.body())));
+      assertEquals(
+          List.of(
+              "decoder.linear0.weight",
+              "decoder.linear0.bias",
+              "decoder.linear1.weight",
+              "decoder.linear1.bias"),
+          tensors(header(decoder.body())));
       assertEquals("\"32-decoder\"", decoder.headers().firstValue("ETag").orElseThrow());
 
       HttpResponse<byte[]> pt = get(s, "/api/jobs/" + id + "/model.pt", TestServer.TOKEN, null);
@@ -89,10 +105,13 @@ class ModelDownloadTest {
       HttpResponse<byte[]> badPart = get(s, path + "?part=encoder", TestServer.TOKEN, null);
       assertEquals(400, badPart.statusCode());
       assertTrue(message(badPart).contains("unknown part"), message(badPart));
-      assertEquals(404, get(s, "/api/jobs/nope/model.safetensors", TestServer.TOKEN, null).statusCode());
-      assertEquals(404, get(s, "/api/jobs/" + id + "/model.onnx", TestServer.TOKEN, null).statusCode());
+      assertEquals(
+          404, get(s, "/api/jobs/nope/model.safetensors", TestServer.TOKEN, null).statusCode());
+      assertEquals(
+          404, get(s, "/api/jobs/" + id + "/model.onnx", TestServer.TOKEN, null).statusCode());
 
-      // A damaged checkpoint (and no previous one to fall back to) is a conflict, and the server keeps serving.
+      // A damaged checkpoint (and no previous one to fall back to) is a conflict, and the server
+      // keeps serving.
       Path checkpoint = root.resolve("runs").resolve(id).resolve("checkpoint");
       Files.deleteIfExists(checkpoint.resolve("previous.pt"));
       Files.writeString(checkpoint.resolve("latest.pt"), "damaged");
@@ -107,7 +126,8 @@ class ModelDownloadTest {
   void openModelDownloadsNeedNoTokenAndARunWithoutCheckpointIs404() throws Exception {
     Path past = root.resolve("runs").resolve("no-checkpoint");
     Files.createDirectories(past);
-    Files.writeString(past.resolve("job.json"), "{\"model\": \"vae\", \"hidden\": [16], \"latent\": 2}");
+    Files.writeString(
+        past.resolve("job.json"), "{\"model\": \"vae\", \"hidden\": [16], \"latent\": 2}");
     try (TestServer s = new TestServer(root, new JsonObject().put("openModelDownloads", true))) {
       HttpResponse<byte[]> none = get(s, "/api/jobs/no-checkpoint/model.safetensors", null, null);
       assertEquals(404, none.statusCode(), new String(none.body(), StandardCharsets.UTF_8));
@@ -115,7 +135,9 @@ class ModelDownloadTest {
       String id = s.startJob(s.spec(1, 0).put("iwaeSamples", 0)).getString("id");
       TestServer.awaitStatus(s, id, "completed", 180);
       assertEquals(200, get(s, "/api/jobs/" + id + "/model.pt", null, null).statusCode());
-      assertEquals(401, s.request(HttpMethod.GET, "/api/jobs/" + id + "/checkpoint", null, null).status(),
+      assertEquals(
+          401,
+          s.request(HttpMethod.GET, "/api/jobs/" + id + "/checkpoint", null, null).status(),
           "the checkpoint itself still needs the token");
     }
   }

@@ -18,17 +18,19 @@ import java.util.Map;
 import java.util.function.Predicate;
 
 /**
- * An asynchronous test client of the WebSocket protocol: requests get fresh ids and resolve with their
- * reply (an {@code error} reply too: tests check its code); other messages and binary frames are
- * awaited with {@link #next}/{@link #nextFrame}, and everything received stays in {@link #received}.
- * Runs on the caller's Vert.x event loop.
+ * An asynchronous test client of the WebSocket protocol: requests get fresh ids and resolve with
+ * their reply (an {@code error} reply too: tests check its code); other messages and binary frames
+ * are awaited with {@link #next}/{@link #nextFrame}, and everything received stays in {@link
+ * #received}. Runs on the caller's Vert.x event loop.
  */
 final class ProtocolClient {
 
   final WebSocket ws;
   private final WebSocketClient client;
+
   /** Every JSON message and binary frame received, in order. */
   final List<Object> received = new ArrayList<>();
+
   private final Map<String, Promise<JsonObject>> pending = new HashMap<>();
   private final List<Waiter> waiters = new ArrayList<>();
   private int nextId = 1;
@@ -44,12 +46,17 @@ final class ProtocolClient {
 
   /** Connects to {@code /ws} with an optional query (e.g. {@code token=...}). */
   static Future<ProtocolClient> open(Vertx vertx, int port, String query) {
-    WebSocketClient client = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxMessageSize(64 << 20));
+    WebSocketClient client =
+        vertx.createWebSocketClient(new WebSocketClientOptions().setMaxMessageSize(64 << 20));
     // Handlers go on before connecting, so the welcome message cannot slip past them.
     ClientWebSocket ws = client.webSocket();
     ProtocolClient c = new ProtocolClient(ws, client);
-    return ws.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port)
-        .setURI("/ws" + (query == null ? "" : "?" + query))).map(v -> c);
+    return ws.connect(
+            new WebSocketConnectOptions()
+                .setHost("127.0.0.1")
+                .setPort(port)
+                .setURI("/ws" + (query == null ? "" : "?" + query)))
+        .map(v -> c);
   }
 
   /** Sends {@code message} with a fresh {@code id}; completes with the reply carrying that id. */
@@ -67,14 +74,18 @@ final class ProtocolClient {
 
   /** The first JSON message of {@code type} matching {@code p}, already received or to come. */
   Future<JsonObject> next(String type, Predicate<JsonObject> p) {
-    return await(o -> o instanceof JsonObject j && type.equals(j.getString("type")) && p.test(j)).map(o -> (JsonObject) o);
+    return await(o -> o instanceof JsonObject j && type.equals(j.getString("type")) && p.test(j))
+        .map(o -> (JsonObject) o);
   }
 
   Future<JsonObject> next(String type) {
     return next(type, j -> true);
   }
 
-  /** The first binary frame of {@code kind} (1 recon, 2 samples, 3 latent, 4 manifold), received or to come. */
+  /**
+   * The first binary frame of {@code kind} (1 recon, 2 samples, 3 latent, 4 manifold), received or
+   * to come.
+   */
   Future<Buffer> nextFrame(int kind) {
     return await(o -> o instanceof Buffer b && b.getByte(1) == kind).map(o -> (Buffer) o);
   }

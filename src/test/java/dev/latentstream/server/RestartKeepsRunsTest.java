@@ -18,14 +18,21 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A restart keeps every run as it was: the same ids and numbers, queued jobs queued in their order,
- * interrupted ones resumed, finished ones finished, and the default job is not started a second time.
+ * interrupted ones resumed, finished ones finished, and the default job is not started a second
+ * time.
  */
 @Timeout(240)
 class RestartKeepsRunsTest {
 
   static JsonObject spec(Path root, String name, int epochs) {
-    return new JsonObject().put("name", name).put("model", "vae").put("hidden", new JsonArray().add(64))
-        .put("latent", 2).put("batchSize", 32).put("epochs", epochs).put("frameEverySteps", 0)
+    return new JsonObject()
+        .put("name", name)
+        .put("model", "vae")
+        .put("hidden", new JsonArray().add(64))
+        .put("latent", 2)
+        .put("batchSize", 32)
+        .put("epochs", epochs)
+        .put("frameEverySteps", 0)
         .put("dataset", root.resolve("synthetic").toString());
   }
 
@@ -41,7 +48,8 @@ class RestartKeepsRunsTest {
 
   static void stepped(TestServer s, String id) throws Exception {
     long end = System.nanoTime() + 60_000_000_000L;
-    while (s.request(HttpMethod.GET, "/api/jobs/" + id, null, null).json().getLong("step", 0L) < 1) {
+    while (s.request(HttpMethod.GET, "/api/jobs/" + id, null, null).json().getLong("step", 0L)
+        < 1) {
       assertTrue(System.nanoTime() < end, "job " + id + " took no step");
       Thread.sleep(50);
     }
@@ -72,34 +80,48 @@ class RestartKeepsRunsTest {
       }
     }
     assertEquals(4 + 1, before.size(), before.toString());
-    String defaultId = before.keySet().stream().filter(id -> id.startsWith("zz-default")).findFirst().orElseThrow();
+    String defaultId =
+        before.keySet().stream()
+            .filter(id -> id.startsWith("zz-default"))
+            .findFirst()
+            .orElseThrow();
     assertEquals("running", before.get(defaultId).get(1));
     assertEquals("running", before.get(running).get(1));
     assertEquals("queued", before.get(queued).get(1));
     assertEquals("queued", before.get(queuedToo).get(1));
     assertEquals("completed", before.get(finished).get(1));
-    assertEquals(5, Set.copyOf(before.values().stream().map(v -> v.get(0)).toList()).size(), "one number per run");
+    assertEquals(
+        5,
+        Set.copyOf(before.values().stream().map(v -> v.get(0)).toList()).size(),
+        "one number per run");
 
     try (TestServer second = new TestServer(root, config, defaultJob)) {
       Map<String, List<Object>> after = jobs(second);
-      assertEquals(before.keySet(), after.keySet(), "the same runs, no second default job: " + after);
+      assertEquals(
+          before.keySet(), after.keySet(), "the same runs, no second default job: " + after);
       for (String id : before.keySet()) {
-        assertEquals(before.get(id).get(0), after.get(id).get(0), "run " + id + " keeps its number: " + after);
+        assertEquals(
+            before.get(id).get(0),
+            after.get(id).get(0),
+            "run " + id + " keeps its number: " + after);
       }
       assertEquals("completed", after.get(finished).get(1));
-      // The interrupted runs were resumed first and hold the two slots; the queued ones wait, in their order.
+      // The interrupted runs were resumed first and hold the two slots; the queued ones wait, in
+      // their order.
       assertEquals("queued", after.get(queued).get(1), after.toString());
       assertEquals("queued", after.get(queuedToo).get(1), after.toString());
       for (String id : List.of(defaultId, running)) {
         assertNotEquals("interrupted", after.get(id).get(1), "resumed: " + after);
         JsonObject job = second.request(HttpMethod.GET, "/api/jobs/" + id, null, null).json();
-        assertTrue(job.getLong("resumedAtStep", -1L) > 0, "resumed from its checkpoint: " + job.encode());
+        assertTrue(
+            job.getLong("resumedAtStep", -1L) > 0, "resumed from its checkpoint: " + job.encode());
       }
       // A number means the same run as before the restart, over REST and WebSocket alike.
       int num = (Integer) before.get(finished).get(0);
       JsonObject byNumber = second.request(HttpMethod.GET, "/api/jobs/" + num, null, null).json();
       assertEquals(finished, byNumber.getString("id"));
-      assertEquals(1.0, byNumber.getDouble("progress"), "a finished run is all done: " + byNumber.encode());
+      assertEquals(
+          1.0, byNumber.getDouble("progress"), "a finished run is all done: " + byNumber.encode());
       assertTrue(byNumber.getJsonArray("classes").size() > 1, "its classes: " + byNumber.encode());
       assertTrue(byNumber.containsKey("testLoss"), "its last test loss: " + byNumber.encode());
       try (TestServer.Client c = second.connect(null, null)) {

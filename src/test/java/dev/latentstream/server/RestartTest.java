@@ -21,24 +21,28 @@ import org.junit.jupiter.api.io.TempDir;
 class RestartTest {
 
   @Test
-  void aRestartedServerListsPastRunsReplaysTheirHistoryAndResumesThem(@TempDir Path root) throws Exception {
+  void aRestartedServerListsPastRunsReplaysTheirHistoryAndResumesThem(@TempDir Path root)
+      throws Exception {
     String id;
     long stoppedAt;
     try (TestServer first = new TestServer(root, new JsonObject())) {
       id = first.startJob(first.spec(3, 0)).getString("id");
       long end = System.nanoTime() + 60_000_000_000L;
-      while (first.request(HttpMethod.GET, "/api/jobs/" + id, null, null).json().getInteger("epoch") < 1
+      while (first.request(HttpMethod.GET, "/api/jobs/" + id, null, null).json().getInteger("epoch")
+              < 1
           && System.nanoTime() < end) {
         Thread.sleep(20);
       }
       first.request(HttpMethod.POST, "/api/jobs/" + id + "/stop", TestServer.TOKEN, null);
       TestServer.awaitStatus(first, id, "stopped", 30);
-      stoppedAt = first.request(HttpMethod.GET, "/api/jobs/" + id, null, null).json().getLong("step");
+      stoppedAt =
+          first.request(HttpMethod.GET, "/api/jobs/" + id, null, null).json().getLong("step");
     }
     assertTrue(Files.isRegularFile(root.resolve("runs").resolve(id).resolve("status.json")));
 
     try (TestServer second = new TestServer(root, new JsonObject())) {
-      JsonArray jobs = new JsonArray(second.request(HttpMethod.GET, "/api/jobs", null, null).body());
+      JsonArray jobs =
+          new JsonArray(second.request(HttpMethod.GET, "/api/jobs", null, null).body());
       assertEquals(1, jobs.size(), jobs.encode());
       JsonObject past = jobs.getJsonObject(0);
       assertEquals(id, past.getString("id"));
@@ -47,7 +51,8 @@ class RestartTest {
       assertTrue(epoch >= 1, "the checkpoint's epoch: " + past.encode());
 
       try (TestServer.Client c = second.connect(null, null)) {
-        assertEquals(id, c.nextType("welcome", 10).getJsonArray("jobs").getJsonObject(0).getString("id"));
+        assertEquals(
+            id, c.nextType("welcome", 10).getJsonArray("jobs").getJsonObject(0).getString("id"));
         c.send(new JsonObject().put("type", "subscribe").put("job", id));
         JsonObject history = c.nextType("history", 10);
         JsonArray steps = history.getJsonObject("columns").getJsonArray("step");
@@ -64,27 +69,48 @@ class RestartTest {
       String frames = "/api/jobs/" + id + "/frames/manifold.png?step=";
       TestServer.Response atEpochEnd = second.request(HttpMethod.GET, frames + 16, null, null);
       assertEquals(200, atEpochEnd.status());
-      assertEquals("16", atEpochEnd.headers().firstValue("X-Step").orElse(""), "epoch 1's frame, kept at step 16");
+      assertEquals(
+          "16",
+          atEpochEnd.headers().firstValue("X-Step").orElse(""),
+          "epoch 1's frame, kept at step 16");
       TestServer.Response atStop = second.request(HttpMethod.GET, frames + stoppedAt, null, null);
-      assertEquals(String.valueOf(16L * epoch), atStop.headers().firstValue("X-Step").orElse(""),
+      assertEquals(
+          String.valueOf(16L * epoch),
+          atStop.headers().firstValue("X-Step").orElse(""),
           "the last epoch-end frame at or before the step");
-      // No frame is kept at or before step 1 (the first is step 16's) and no epoch ended by then: protocol.md
+      // No frame is kept at or before step 1 (the first is step 16's) and no epoch ended by then:
+      // protocol.md
       // promises 404 "not kept", never a later picture passed off as step 1's.
       TestServer.Response before = second.request(HttpMethod.GET, frames + 1, null, null);
       assertEquals(404, before.status());
-      assertTrue(before.json().getJsonObject("error").getString("message").startsWith("not kept"), before.json().encode());
+      assertTrue(
+          before.json().getJsonObject("error").getString("message").startsWith("not kept"),
+          before.json().encode());
 
-      assertEquals(200, second.request(HttpMethod.POST, "/api/jobs/" + id + "/resume", TestServer.TOKEN, null).status());
+      assertEquals(
+          200,
+          second
+              .request(HttpMethod.POST, "/api/jobs/" + id + "/resume", TestServer.TOKEN, null)
+              .status());
       TestServer.awaitStatus(second, id, "completed", 60);
       try (TestServer.Client late = second.connect(null, null)) {
-        late.send(new JsonObject().put("type", "subscribe").put("job", id).put("streams", new JsonArray().add("loss")));
+        late.send(
+            new JsonObject()
+                .put("type", "subscribe")
+                .put("job", id)
+                .put("streams", new JsonArray().add("loss")));
         JsonObject history = late.nextType("history", 10);
         JsonArray steps = history.getJsonObject("columns").getJsonArray("step");
-        assertEquals(48, steps.size(), "3 epochs of 16 steps: the rows up to the checkpoint, then the resumed run's");
+        assertEquals(
+            48,
+            steps.size(),
+            "3 epochs of 16 steps: the rows up to the checkpoint, then the resumed run's");
         for (int i = 0; i < steps.size(); i++) {
           assertEquals(i + 1L, steps.getLong(i));
         }
-        assertEquals(new JsonArray().add(1).add(2).add(3), history.getJsonObject("test").getJsonArray("epoch"));
+        assertEquals(
+            new JsonArray().add(1).add(2).add(3),
+            history.getJsonObject("test").getJsonArray("epoch"));
       }
     }
   }

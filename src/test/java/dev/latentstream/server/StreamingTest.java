@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.latentstream.stream.StreamHub;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.WebSocketClientOptions;
@@ -26,36 +25,50 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Many clients and unkind ones against one training job: history before live points with no gap or
- * repeat, the frame-rate cap, one history per socket, and a bounded backlog for a client that never reads.
+ * repeat, the frame-rate cap, one history per socket, and a bounded backlog for a client that never
+ * reads.
  */
 @Timeout(240)
 class StreamingTest {
 
-  /** The server defaults (config/server.json, maxFramesPerSecond and interactiveMaxInFlightPerClient). */
+  /**
+   * The server defaults (config/server.json, maxFramesPerSecond and
+   * interactiveMaxInFlightPerClient).
+   */
   static final double DEFAULT_MAX_FPS = 2;
+
   static final int DEFAULT_IN_FLIGHT = 4;
 
   @TempDir static Path root;
   static TestServer server;
-  /** Trains for the whole class, frames every 4 steps: they come faster than any client may take them. */
+
+  /**
+   * Trains for the whole class, frames every 4 steps: they come faster than any client may take
+   * them.
+   */
   static JsonObject live;
 
   @BeforeAll
   static void start() throws Exception {
-    server = new TestServer(root, new JsonObject().put("writeQueueBytes", 65536)
-        .put("maxConnectionsPerIp", 200));
+    server =
+        new TestServer(
+            root, new JsonObject().put("writeQueueBytes", 65536).put("maxConnectionsPerIp", 200));
     live = server.startJob(server.spec(100_000, 4));
     awaitStep(50);
   }
 
   @AfterAll
   static void stop() throws Exception {
-    server.request(HttpMethod.POST, "/api/jobs/" + live.getString("id") + "/stop", TestServer.TOKEN, null);
+    server.request(
+        HttpMethod.POST, "/api/jobs/" + live.getString("id") + "/stop", TestServer.TOKEN, null);
     server.close();
   }
 
   static long step() throws Exception {
-    return server.request(HttpMethod.GET, "/api/jobs/" + live.getString("id"), null, null).json().getLong("step");
+    return server
+        .request(HttpMethod.GET, "/api/jobs/" + live.getString("id"), null, null)
+        .json()
+        .getLong("step");
   }
 
   static void awaitStep(long step) throws Exception {
@@ -79,16 +92,24 @@ class StreamingTest {
   }
 
   /**
-   * Reads {@code c}'s messages in order until it has loss points up to {@code untilStep}: the history first
-   * (no loss before it), then loss batches. Returns every step, history and live together.
+   * Reads {@code c}'s messages in order until it has loss points up to {@code untilStep}: the
+   * history first (no loss before it), then loss batches. Returns every step, history and live
+   * together.
    */
-  static List<Long> lossSteps(TestServer.Client c, long untilStep, long seconds) throws InterruptedException {
+  static List<Long> lossSteps(TestServer.Client c, long untilStep, long seconds)
+      throws InterruptedException {
     List<Long> steps = new ArrayList<>();
     boolean history = false;
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     while (steps.isEmpty() || steps.getLast() < untilStep) {
-      assertTrue(System.nanoTime() < end, "loss up to step " + untilStep + " within " + seconds + " s; got to "
-          + (steps.isEmpty() ? "nothing" : steps.getLast()));
+      assertTrue(
+          System.nanoTime() < end,
+          "loss up to step "
+              + untilStep
+              + " within "
+              + seconds
+              + " s; got to "
+              + (steps.isEmpty() ? "nothing" : steps.getLast()));
       Object o = c.received.poll(100, TimeUnit.MILLISECONDS);
       if (!(o instanceof JsonObject j)) {
         continue;
@@ -97,13 +118,17 @@ class StreamingTest {
         case "history" -> {
           assertFalse(history, "one history");
           history = true;
-          j.getJsonObject("columns").getJsonArray("step").forEach(s -> steps.add(((Number) s).longValue()));
+          j.getJsonObject("columns")
+              .getJsonArray("step")
+              .forEach(s -> steps.add(((Number) s).longValue()));
         }
         case "loss" -> {
           assertTrue(history, "no loss before the history");
-          j.getJsonObject("columns").getJsonArray("step").forEach(s -> steps.add(((Number) s).longValue()));
+          j.getJsonObject("columns")
+              .getJsonArray("step")
+              .forEach(s -> steps.add(((Number) s).longValue()));
         }
-        default -> { }
+        default -> {}
       }
     }
     return steps;
@@ -111,20 +136,25 @@ class StreamingTest {
 
   static void assertConsecutive(List<Long> steps, String who) {
     for (int i = 1; i < steps.size(); i++) {
-      assertEquals(steps.get(i - 1) + 1, steps.get(i), who + ": no gap or repeat after step " + steps.get(i - 1));
+      assertEquals(
+          steps.get(i - 1) + 1,
+          steps.get(i),
+          who + ": no gap or repeat after step " + steps.get(i - 1));
     }
   }
 
   @Test
-  void aHundredClientsSubscribingAtOnceGetTheirHistoryBeforeLivePointsWithNoGapOrRepeatWhileTheApiAnswers()
-      throws Exception {
+  void
+      aHundredClientsSubscribingAtOnceGetTheirHistoryBeforeLivePointsWithNoGapOrRepeatWhileTheApiAnswers()
+          throws Exception {
     List<TestServer.Client> clients = new ArrayList<>();
     try {
       for (int i = 0; i < 100; i++) {
         clients.add(server.connect(null, null));
       }
       JsonObject before = server.request(HttpMethod.GET, "/api/info", null, null).json();
-      // The machine is shared (its load average can be 10× its cores): the bound is 1 s over what the
+      // The machine is shared (its load average can be 10× its cores): the bound is 1 s over what
+      // the
       // API takes on it just before, not a figure for an idle machine.
       long idle = 0;
       for (int i = 0; i < 5; i++) {
@@ -135,12 +165,18 @@ class StreamingTest {
       for (int i = 0; i < 5; i++) {
         during.add(infoMillis());
       }
-      System.out.printf("100 clients subscribing at once: /api/info took %s ms (at most %d ms just before)%n", during,
-          idle);
+      System.out.printf(
+          "100 clients subscribing at once: /api/info took %s ms (at most %d ms just before)%n",
+          during, idle);
       // The median: one sample can land on a scheduling hiccup of the shared machine.
       long median = during.stream().sorted().toList().get(2);
-      assertTrue(median < 1000 + 2 * idle, "GET /api/info took " + during + " ms while 100 clients subscribed, "
-          + idle + " ms before");
+      assertTrue(
+          median < 1000 + 2 * idle,
+          "GET /api/info took "
+              + during
+              + " ms while 100 clients subscribed, "
+              + idle
+              + " ms before");
       long until = step() + 20;
       for (int i = 0; i < clients.size(); i++) {
         List<Long> steps = lossSteps(clients.get(i), until, 60);
@@ -149,7 +185,8 @@ class StreamingTest {
       }
       JsonObject after = server.request(HttpMethod.GET, "/api/info", null, null).json();
       assertEquals(100, after.getLong("historiesSent") - before.getLong("historiesSent"));
-      assertTrue(after.getLong("historySnapshots") - before.getLong("historySnapshots") < 20,
+      assertTrue(
+          after.getLong("historySnapshots") - before.getLong("historySnapshots") < 20,
           "snapshots are shared by many newcomers: " + after.encode());
     } finally {
       clients.forEach(TestServer.Client::close);
@@ -157,31 +194,49 @@ class StreamingTest {
   }
 
   @Test
-  void newcomersJoiningOneAfterAnotherAsTrainingGoesOnEachGetHistoryAndLivePointsWithNoGap() throws Exception {
-    // Long epochs (one image per step), so newcomers join between epoch ends, with no new test loss or setting
-    // to force a new history message. Each joins after more than a snapshot's tail of new rows: every one
-    // needs a fresh history snapshot and must get that snapshot's history, not the message built before.
+  void newcomersJoiningOneAfterAnotherAsTrainingGoesOnEachGetHistoryAndLivePointsWithNoGap()
+      throws Exception {
+    // Long epochs (one image per step), so newcomers join between epoch ends, with no new test loss
+    // or setting
+    // to force a new history message. Each joins after more than a snapshot's tail of new rows:
+    // every one
+    // needs a fresh history snapshot and must get that snapshot's history, not the message built
+    // before.
     JsonObject job = server.startJob(server.spec(1000, 0).put("batchSize", 1));
     String jobId = job.getString("id");
     try {
       for (int i = 0; i < 4; i++) {
         long now = stepOf(jobId);
         try (TestServer.Client c = server.connect(null, null)) {
-          c.send(new JsonObject().put("type", "subscribe").put("job", jobId).put("streams", new JsonArray().add("loss")));
+          c.send(
+              new JsonObject()
+                  .put("type", "subscribe")
+                  .put("job", jobId)
+                  .put("streams", new JsonArray().add("loss")));
           JsonObject history = c.nextType("history", 60);
           List<Long> steps = new ArrayList<>();
-          history.getJsonObject("columns").getJsonArray("step").forEach(st -> steps.add(((Number) st).longValue()));
+          history
+              .getJsonObject("columns")
+              .getJsonArray("step")
+              .forEach(st -> steps.add(((Number) st).longValue()));
           for (int k = 1; k < steps.size(); k++) {
-            assertTrue(steps.get(k) > steps.get(k - 1), "newcomer " + i + ": history in step order");
+            assertTrue(
+                steps.get(k) > steps.get(k - 1), "newcomer " + i + ": history in step order");
           }
-          // The history may be decimated, but it always ends with its last row: live points follow on from it.
+          // The history may be decimated, but it always ends with its last row: live points follow
+          // on from it.
           long last = steps.isEmpty() ? 0 : steps.getLast();
           List<Long> live = new ArrayList<>();
           while (live.isEmpty() || live.getLast() < now + 20) {
             JsonObject loss = c.nextType("loss", 60);
-            loss.getJsonObject("columns").getJsonArray("step").forEach(st -> live.add(((Number) st).longValue()));
+            loss.getJsonObject("columns")
+                .getJsonArray("step")
+                .forEach(st -> live.add(((Number) st).longValue()));
           }
-          assertEquals(last + 1, live.getFirst(), "newcomer " + i + ": the first live point follows the history");
+          assertEquals(
+              last + 1,
+              live.getFirst(),
+              "newcomer " + i + ": the first live point follows the history");
           assertConsecutive(live, "newcomer " + i);
         }
         long until = stepOf(jobId) + 80;
@@ -201,17 +256,23 @@ class StreamingTest {
   }
 
   @Test
-  void aClientOfferingPermessageDeflateGetsFramesByteForByteLikeAnyOtherAndNoCompressionIsNegotiated()
-      throws Exception {
-    // The handshake as Chromium sends it, on a raw socket: the reply must not accept the extension, so the
+  void
+      aClientOfferingPermessageDeflateGetsFramesByteForByteLikeAnyOtherAndNoCompressionIsNegotiated()
+          throws Exception {
+    // The handshake as Chromium sends it, on a raw socket: the reply must not accept the extension,
+    // so the
     // server never deflates anything for this client.
     try (java.net.Socket raw = new java.net.Socket("127.0.0.1", server.port())) {
       raw.setSoTimeout(10_000);
-      raw.getOutputStream().write(("GET /ws HTTP/1.1\r\nHost: 127.0.0.1:" + server.port() + "\r\n"
-          + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-          + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-          + "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n")
-          .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      raw.getOutputStream()
+          .write(
+              ("GET /ws HTTP/1.1\r\nHost: 127.0.0.1:"
+                      + server.port()
+                      + "\r\n"
+                      + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                      + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                      + "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n")
+                  .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
       StringBuilder head = new StringBuilder();
       java.io.InputStream in = raw.getInputStream();
       while (!head.toString().endsWith("\r\n\r\n")) {
@@ -220,12 +281,14 @@ class StreamingTest {
         head.append((char) b);
       }
       assertTrue(head.toString().startsWith("HTTP/1.1 101"), head.toString());
-      assertFalse(head.toString().toLowerCase(java.util.Locale.ROOT).contains("sec-websocket-extensions"),
+      assertFalse(
+          head.toString().toLowerCase(java.util.Locale.ROOT).contains("sec-websocket-extensions"),
           "no extension accepted: " + head);
     }
     try (TestServer.Client plain = server.connect(null, null, new WebSocketClientOptions());
-        TestServer.Client deflating = server.connect(null, null,
-            new WebSocketClientOptions().setTryUsePerMessageCompression(true))) {
+        TestServer.Client deflating =
+            server.connect(
+                null, null, new WebSocketClientOptions().setTryUsePerMessageCompression(true))) {
       Map<String, Buffer> a = new HashMap<>();
       Map<String, Buffer> b = new HashMap<>();
       plain.send(subscribe(new JsonArray(List.of("recon", "samples", "latent", "manifold"))));
@@ -233,8 +296,11 @@ class StreamingTest {
       long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
       java.util.Set<Integer> matchedKinds = new java.util.HashSet<>();
       while (matchedKinds.size() < 4) {
-        assertTrue(System.nanoTime() < end, "both clients got a frame of the same kind and step for every kind; "
-            + "matched " + matchedKinds);
+        assertTrue(
+            System.nanoTime() < end,
+            "both clients got a frame of the same kind and step for every kind; "
+                + "matched "
+                + matchedKinds);
         for (var pair : List.of(Map.entry(plain, a), Map.entry(deflating, b))) {
           Object o = pair.getKey().received.poll(20, TimeUnit.MILLISECONDS);
           if (o instanceof Buffer f) {
@@ -253,23 +319,34 @@ class StreamingTest {
   }
 
   @Test
-  void theFrameRateCapHoldsPerClientAndStreamAndLossIsNeverDropped(@TempDir Path own) throws Exception {
-    // A server of its own with no byte budget (per viewer or in all): with one, the budget alone would hold the
-    // frames under the cap and the cap would go untested. Frames every step come far faster than any cap.
-    try (TestServer capped = new TestServer(own, new JsonObject().put("viewerBytesPerSecond", 0)
-            .put("maxEgressBytesPerSecond", 0));
-        TestServer.Client slow = capped.connect(null, null); TestServer.Client normal = capped.connect(null, null)) {
+  void theFrameRateCapHoldsPerClientAndStreamAndLossIsNeverDropped(@TempDir Path own)
+      throws Exception {
+    // A server of its own with no byte budget (per viewer or in all): with one, the budget alone
+    // would hold the
+    // frames under the cap and the cap would go untested. Frames every step come far faster than
+    // any cap.
+    try (TestServer capped =
+            new TestServer(
+                own,
+                new JsonObject().put("viewerBytesPerSecond", 0).put("maxEgressBytesPerSecond", 0));
+        TestServer.Client slow = capped.connect(null, null);
+        TestServer.Client normal = capped.connect(null, null)) {
       // A small, cheap model: frames (every step) come fast even on a loaded machine.
-      JsonObject job = capped.startJob(capped.spec(100_000, 1).put("hidden", new JsonArray().add(16)).put("batchSize", 8));
+      JsonObject job =
+          capped.startJob(
+              capped.spec(100_000, 1).put("hidden", new JsonArray().add(16)).put("batchSize", 8));
       String id = job.getString("id");
       TestServer.awaitStatus(capped, id, "running", 60);
       JsonObject subscribe = new JsonObject().put("type", "subscribe").put("job", id);
       slow.send(subscribe.copy().put("maxFps", 1));
       normal.send(subscribe.copy().put("maxFps", 50));
       assertEquals(1.0, slow.nextType("subscribed", 10).getDouble("maxFps"));
-      assertEquals(DEFAULT_MAX_FPS, normal.nextType("subscribed", 10).getDouble("maxFps"),
+      assertEquals(
+          DEFAULT_MAX_FPS,
+          normal.nextType("subscribed", 10).getDouble("maxFps"),
           "a client cannot raise the server's cap");
-      long from = capped.request(HttpMethod.GET, "/api/jobs/" + id, null, null).json().getLong("step");
+      long from =
+          capped.request(HttpMethod.GET, "/api/jobs/" + id, null, null).json().getLong("step");
       long until = from + 150;
       Map<TestServer.Client, Map<Integer, Integer>> frames = new HashMap<>();
       long t0 = System.nanoTime();
@@ -281,42 +358,80 @@ class StreamingTest {
         boolean history = false;
         while (steps.isEmpty() || steps.getLast() < until) {
           Object o = c.received.poll(30, TimeUnit.SECONDS);
-          assertNotNull(o, "messages keep coming (close " + c.closeCode + " " + c.closeReason + ", steps " + steps.size()
-              + (steps.isEmpty() ? "" : " last " + steps.getLast()) + ", history " + history + ", until " + until + ")");
+          assertNotNull(
+              o,
+              "messages keep coming (close "
+                  + c.closeCode
+                  + " "
+                  + c.closeReason
+                  + ", steps "
+                  + steps.size()
+                  + (steps.isEmpty() ? "" : " last " + steps.getLast())
+                  + ", history "
+                  + history
+                  + ", until "
+                  + until
+                  + ")");
           if (o instanceof Buffer b) {
             perKind.merge((int) b.getByte(1), 1, Integer::sum);
-          } else if (o instanceof JsonObject j && ("history".equals(j.getString("type"))
-              || "loss".equals(j.getString("type")))) {
+          } else if (o instanceof JsonObject j
+              && ("history".equals(j.getString("type")) || "loss".equals(j.getString("type")))) {
             assertTrue(history || "history".equals(j.getString("type")), "history first");
             history = true;
-            j.getJsonObject("columns").getJsonArray("step").forEach(s -> steps.add(((Number) s).longValue()));
+            j.getJsonObject("columns")
+                .getJsonArray("step")
+                .forEach(s -> steps.add(((Number) s).longValue()));
           }
         }
         assertConsecutive(steps, c == slow ? "1 fps client" : "default client");
       }
       double seconds = (System.nanoTime() - t0) / 1e9;
-      JsonObject kept = capped.request(HttpMethod.GET, "/api/jobs/" + id + "/frames", null, null).json();
+      JsonObject kept =
+          capped.request(HttpMethod.GET, "/api/jobs/" + id + "/frames", null, null).json();
       for (int kind = 1; kind <= 4; kind++) {
-        long produced = kept.getJsonArray(dev.latentstream.wire.FrameKind.fromCode(kind).wireName()).stream()
-            .filter(st -> ((Number) st).longValue() > from && ((Number) st).longValue() <= until).count();
-        System.out.printf("kind %d: %d frames made in %.1f s; %d sent at 1 fps, %d at 2 fps%n", kind, produced, seconds,
-            frames.get(slow).getOrDefault(kind, 0), frames.get(normal).getOrDefault(kind, 0));
+        long produced =
+            kept.getJsonArray(dev.latentstream.wire.FrameKind.fromCode(kind).wireName()).stream()
+                .filter(
+                    st -> ((Number) st).longValue() > from && ((Number) st).longValue() <= until)
+                .count();
+        System.out.printf(
+            "kind %d: %d frames made in %.1f s; %d sent at 1 fps, %d at 2 fps%n",
+            kind,
+            produced,
+            seconds,
+            frames.get(slow).getOrDefault(kind, 0),
+            frames.get(normal).getOrDefault(kind, 0));
         int atOne = frames.get(slow).getOrDefault(kind, 0);
         int atTwo = frames.get(normal).getOrDefault(kind, 0);
         // The first frame goes at once, then one per interval; one more for scheduling jitter.
-        assertTrue(atOne <= 2 + seconds * 1, "kind " + kind + ": " + atOne + " frames at 1 fps in " + seconds + " s");
-        assertTrue(atTwo <= 2 + seconds * DEFAULT_MAX_FPS,
+        assertTrue(
+            atOne <= 2 + seconds * 1,
+            "kind " + kind + ": " + atOne + " frames at 1 fps in " + seconds + " s");
+        assertTrue(
+            atTwo <= 2 + seconds * DEFAULT_MAX_FPS,
             "kind " + kind + ": " + atTwo + " frames at 2 fps in " + seconds + " s");
         assertTrue(atOne >= 1 && atTwo >= 1, "kind " + kind + " arrives at all");
       }
-      long produced = kept.getJsonArray("recon").stream()
-          .filter(st -> ((Number) st).longValue() > from && ((Number) st).longValue() <= until).count();
-      // Frames every step come faster than 1 a second even on a loaded machine, so that client's cap binds
+      long produced =
+          kept.getJsonArray("recon").stream()
+              .filter(st -> ((Number) st).longValue() > from && ((Number) st).longValue() <= until)
+              .count();
+      // Frames every step come faster than 1 a second even on a loaded machine, so that client's
+      // cap binds
       // (with no byte budget, nothing else holds its frames back).
-      assertTrue(produced > 1.5 * (2 + seconds),
-          "frames came faster than the 1 fps cap (" + produced + " in " + seconds + " s), else the cap went untested");
-      assertTrue(frames.get(slow).getOrDefault(1, 0) < produced, "the 1 fps client was sent fewer frames than were made");
-      assertTrue(capped.request(HttpMethod.GET, "/api/info", null, null).json().getLong("framesConflated") > 0,
+      assertTrue(
+          produced > 1.5 * (2 + seconds),
+          "frames came faster than the 1 fps cap ("
+              + produced
+              + " in "
+              + seconds
+              + " s), else the cap went untested");
+      assertTrue(
+          frames.get(slow).getOrDefault(1, 0) < produced,
+          "the 1 fps client was sent fewer frames than were made");
+      assertTrue(
+          capped.request(HttpMethod.GET, "/api/info", null, null).json().getLong("framesConflated")
+              > 0,
           "frames came faster than the cap, so some were conflated");
       capped.request(HttpMethod.POST, "/api/jobs/" + id + "/stop", TestServer.TOKEN, null);
     }
@@ -350,13 +465,16 @@ class StreamingTest {
   }
 
   @Test
-  void aThousandSubscribesOnASocketThatNeverReadsKeepTheHeapBoundedAndTheApiAnswering() throws Exception {
+  void aThousandSubscribesOnASocketThatNeverReadsKeepTheHeapBoundedAndTheApiAnswering()
+      throws Exception {
     awaitStep(300);
-    long historiesBefore = server.request(HttpMethod.GET, "/api/info", null, null).json().getLong("historiesSent");
+    long historiesBefore =
+        server.request(HttpMethod.GET, "/api/info", null, null).json().getLong("historiesSent");
     var heap = ManagementFactory.getMemoryMXBean();
     System.gc();
     long heapBefore = heap.getHeapMemoryUsage().getUsed();
-    try (TestServer.Client c = server.connect(null, null, new WebSocketClientOptions().setReceiveBufferSize(4096))) {
+    try (TestServer.Client c =
+        server.connect(null, null, new WebSocketClientOptions().setReceiveBufferSize(4096))) {
       c.ws.pause();
       String subscribe = subscribe(new JsonArray().add("loss")).encode();
       long slowest = 0;
@@ -369,7 +487,8 @@ class StreamingTest {
       slowest = Math.max(slowest, infoMillis());
       System.gc();
       long grown = heap.getHeapMemoryUsage().getUsed() - heapBefore;
-      System.out.printf("1,000 subscribes on a paused socket: heap grew by %.1f MB; /api/info at most %d ms%n",
+      System.out.printf(
+          "1,000 subscribes on a paused socket: heap grew by %.1f MB; /api/info at most %d ms%n",
           grown / 1e6, slowest);
       assertTrue(slowest < 1000, "GET /api/info took " + slowest + " ms");
       assertTrue(grown < 48_000_000, "heap grew by " + grown + " bytes");
@@ -387,8 +506,11 @@ class StreamingTest {
       }
       // Its history, if it got that far before the server gave up on it: never one per subscribe.
       assertTrue(histories <= 1, histories + " histories");
-      assertTrue(server.request(HttpMethod.GET, "/api/info", null, null).json().getLong("historiesSent")
-          - historiesBefore <= 1, "the server queued at most one");
+      assertTrue(
+          server.request(HttpMethod.GET, "/api/info", null, null).json().getLong("historiesSent")
+                  - historiesBefore
+              <= 1,
+          "the server queued at most one");
     }
   }
 
@@ -399,7 +521,8 @@ class StreamingTest {
 
   @Test
   void aClientThatKeepsAskingPastItsBoundGetsTooBusyAndThenIsClosed() throws Exception {
-    try (TestServer.Client c = server.connect(null, null, new WebSocketClientOptions().setReceiveBufferSize(4096))) {
+    try (TestServer.Client c =
+        server.connect(null, null, new WebSocketClientOptions().setReceiveBufferSize(4096))) {
       c.nextType("welcome", 10);
       long closedBefore = closedClients();
       c.ws.pause();
@@ -415,7 +538,8 @@ class StreamingTest {
       c.ws.resume();
       int tooBusy = 0;
       long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      // Until the close, and then whatever was delivered before it but not yet polled: the resumed socket
+      // Until the close, and then whatever was delivered before it but not yet polled: the resumed
+      // socket
       // hands over its buffered messages and the close at once, faster than this loop polls.
       Object o;
       while ((o = c.received.poll(100, TimeUnit.MILLISECONDS)) != null || c.closeCode == null) {
@@ -426,8 +550,11 @@ class StreamingTest {
         }
       }
       assertEquals((short) 1008, c.closeCode, c.closeReason);
-      assertTrue(c.closeReason.startsWith("too busy") || c.closeReason.startsWith("too slow"), c.closeReason);
-      // Closed for asking: it was told too_busy first. (A backlog past twice the bound, e.g. a long history
+      assertTrue(
+          c.closeReason.startsWith("too busy") || c.closeReason.startsWith("too slow"),
+          c.closeReason);
+      // Closed for asking: it was told too_busy first. (A backlog past twice the bound, e.g. a long
+      // history
       // on top, closes it as too slow, possibly before it asked again while over the bound.)
       if (c.closeReason.startsWith("too busy")) {
         assertTrue(tooBusy >= 1, "too_busy errors before the close");

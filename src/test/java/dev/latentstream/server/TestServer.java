@@ -17,14 +17,19 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
-/** A real server on a loopback port, training on a small synthetic dataset, plus blocking test clients. */
+/**
+ * A real server on a loopback port, training on a small synthetic dataset, plus blocking test
+ * clients.
+ */
 public final class TestServer implements AutoCloseable {
 
   public static final String TOKEN = "test-token-0123456789";
 
   final Vertx vertx = Vertx.vertx();
+
   /** The blocking clients' own event loops: client work never runs on a server thread. */
   final Vertx clientVertx = Vertx.vertx();
+
   final ServerApp.Running running;
   final Path dataDir;
 
@@ -32,20 +37,41 @@ public final class TestServer implements AutoCloseable {
     this(root, overrides, null);
   }
 
-  /** A server that starts {@code firstJob} (a job file's JSON, may be null) as {@code serve} starts its default job. */
+  /**
+   * A server that starts {@code firstJob} (a job file's JSON, may be null) as {@code serve} starts
+   * its default job.
+   */
   public TestServer(Path root, JsonObject overrides, JsonObject firstJob) throws Exception {
     dataDir = root.resolve("synthetic");
     Dataset d = Synthetic.generate(512, 128, 11);
     Files.createDirectories(dataDir);
-    Idx.write(dataDir.resolve("train-images-idx3-ubyte.gz"), new int[] {512, 28, 28}, d.train().pixels());
+    Idx.write(
+        dataDir.resolve("train-images-idx3-ubyte.gz"), new int[] {512, 28, 28}, d.train().pixels());
     Idx.write(dataDir.resolve("train-labels-idx1-ubyte.gz"), new int[] {512}, d.train().labels());
-    Idx.write(dataDir.resolve("t10k-images-idx3-ubyte.gz"), new int[] {128, 28, 28}, d.test().pixels());
+    Idx.write(
+        dataDir.resolve("t10k-images-idx3-ubyte.gz"), new int[] {128, 28, 28}, d.test().pixels());
     Idx.write(dataDir.resolve("t10k-labels-idx1-ubyte.gz"), new int[] {128}, d.test().labels());
-    JsonObject json = new JsonObject().put("port", 0).put("token", TOKEN).put("runsDir", root.resolve("runs").toString())
-        .put("lossBatchMs", 50).put("maxConcurrentJobs", 4).put("dataDir", root.toString()).mergeIn(overrides);
+    JsonObject json =
+        new JsonObject()
+            .put("port", 0)
+            .put("token", TOKEN)
+            .put("runsDir", root.resolve("runs").toString())
+            .put("lossBatchMs", 50)
+            .put("maxConcurrentJobs", 4)
+            .put("dataDir", root.toString())
+            .mergeIn(overrides);
     ServerConfig config = ServerConfig.fromJson(json, "test");
-    running = ServerApp.start(vertx, config, firstJob == null ? null
-        : dev.latentstream.config.JobConfigs.parse(firstJob.encode(), "first job", "test")).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    running =
+        ServerApp.start(
+                vertx,
+                config,
+                firstJob == null
+                    ? null
+                    : dev.latentstream.config.JobConfigs.parse(
+                        firstJob.encode(), "first job", "test"))
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(60, TimeUnit.SECONDS);
   }
 
   public int port() {
@@ -54,8 +80,13 @@ public final class TestServer implements AutoCloseable {
 
   /** A tiny VAE spec on the synthetic data. */
   public JsonObject spec(int epochs, int frameEvery) {
-    return new JsonObject().put("model", "vae").put("hidden", new io.vertx.core.json.JsonArray().add(64))
-        .put("latent", 2).put("batchSize", 32).put("epochs", epochs).put("frameEverySteps", frameEvery)
+    return new JsonObject()
+        .put("model", "vae")
+        .put("hidden", new io.vertx.core.json.JsonArray().add(64))
+        .put("latent", 2)
+        .put("batchSize", 32)
+        .put("epochs", epochs)
+        .put("frameEverySteps", frameEvery)
         .put("dataset", dataDir.toString());
   }
 
@@ -67,11 +98,17 @@ public final class TestServer implements AutoCloseable {
 
   private final java.net.http.HttpClient plainHttp = java.net.http.HttpClient.newHttpClient();
 
-  public Response request(HttpMethod method, String path, String token, String body) throws Exception {
-    var b = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port() + path))
-        .timeout(java.time.Duration.ofSeconds(30))
-        .method(method.name(), body == null ? java.net.http.HttpRequest.BodyPublishers.noBody()
-            : java.net.http.HttpRequest.BodyPublishers.ofString(body));
+  public Response request(HttpMethod method, String path, String token, String body)
+      throws Exception {
+    var b =
+        java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + port() + path))
+            .timeout(java.time.Duration.ofSeconds(30))
+            .method(
+                method.name(),
+                body == null
+                    ? java.net.http.HttpRequest.BodyPublishers.noBody()
+                    : java.net.http.HttpRequest.BodyPublishers.ofString(body));
     if (token != null) {
       b.header("Authorization", "Bearer " + token);
     }
@@ -80,7 +117,8 @@ public final class TestServer implements AutoCloseable {
   }
 
   public JsonObject startJob(JsonObject spec) throws Exception {
-    Response r = request(HttpMethod.POST, "/api/jobs", TOKEN, new JsonObject().put("spec", spec).encode());
+    Response r =
+        request(HttpMethod.POST, "/api/jobs", TOKEN, new JsonObject().put("spec", spec).encode());
     if (r.status() != 201) {
       throw new AssertionError("start failed: " + r.status() + " " + r.body());
     }
@@ -98,16 +136,27 @@ public final class TestServer implements AutoCloseable {
     return connect(query, origin, new io.vertx.core.http.WebSocketClientOptions());
   }
 
-  /** A client with {@code options} (e.g. a small receive buffer, so that a paused client backs up soon). */
-  Client connect(String query, String origin, io.vertx.core.http.WebSocketClientOptions options) throws Exception {
-    WebSocketConnectOptions o = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port())
-        .setURI("/ws" + (query == null ? "" : "?" + query));
+  /**
+   * A client with {@code options} (e.g. a small receive buffer, so that a paused client backs up
+   * soon).
+   */
+  Client connect(String query, String origin, io.vertx.core.http.WebSocketClientOptions options)
+      throws Exception {
+    WebSocketConnectOptions o =
+        new WebSocketConnectOptions()
+            .setHost("127.0.0.1")
+            .setPort(port())
+            .setURI("/ws" + (query == null ? "" : "?" + query));
     if (origin != null) {
       o.addHeader("Origin", origin);
     }
-    // The handlers must be in place before the first message (welcome) arrives: set them before connecting.
-    // The Client keeps the WebSocketClient reachable: an unreachable client is closed, mid-handshake too.
-    var client = clientVertx.createWebSocketClient(new io.vertx.core.http.WebSocketClientOptions(options).setMaxMessageSize(64 << 20));
+    // The handlers must be in place before the first message (welcome) arrives: set them before
+    // connecting.
+    // The Client keeps the WebSocketClient reachable: an unreachable client is closed,
+    // mid-handshake too.
+    var client =
+        clientVertx.createWebSocketClient(
+            new io.vertx.core.http.WebSocketClientOptions(options).setMaxMessageSize(64 << 20));
     var ws = client.webSocket();
     Client c = new Client(ws, client);
     ws.connect(o).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
@@ -127,10 +176,11 @@ public final class TestServer implements AutoCloseable {
       this.client = client;
       ws.textMessageHandler(t -> received.add(new JsonObject(t)));
       ws.binaryMessageHandler(received::add);
-      ws.closeHandler(v -> {
-        closeCode = ws.closeStatusCode();
-        closeReason = ws.closeReason();
-      });
+      ws.closeHandler(
+          v -> {
+            closeCode = ws.closeStatusCode();
+            closeReason = ws.closeReason();
+          });
     }
 
     void send(JsonObject m) {
@@ -176,7 +226,8 @@ public final class TestServer implements AutoCloseable {
     clientVertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 
-  public static void awaitStatus(TestServer s, String id, String status, long seconds) throws Exception {
+  public static void awaitStatus(TestServer s, String id, String status, long seconds)
+      throws Exception {
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     while (System.nanoTime() < end) {
       JsonObject j = s.request(HttpMethod.GET, "/api/jobs/" + id, TOKEN, null).json();

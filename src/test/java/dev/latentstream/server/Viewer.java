@@ -17,24 +17,29 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A viewer that reconnects as the page does ({@code web/src/backoff.js}): when its socket closes or a connect
- * fails it waits a full-jitter back-off, 0 to 3 s doubling up to 15 s, connects again and subscribes to the
- * job's loss stream. It can come from a loopback address of its own (127.0.0.x), so a gateway behind a proxy
- * counts it apart from the others. What it receives goes through a {@link LossContinuity}.
+ * A viewer that reconnects as the page does ({@code web/src/backoff.js}): when its socket closes or
+ * a connect fails it waits a full-jitter back-off, 0 to 3 s doubling up to 15 s, connects again and
+ * subscribes to the job's loss stream. It can come from a loopback address of its own (127.0.0.x),
+ * so a gateway behind a proxy counts it apart from the others. What it receives goes through a
+ * {@link LossContinuity}.
  */
 final class Viewer implements WebSocket.Listener, AutoCloseable {
 
   static final long BASE_MS = 3000;
   static final long CAP_MS = 15000;
-  private static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "viewer-reconnects");
-    t.setDaemon(true);
-    return t;
-  });
+  private static final ScheduledExecutorService TIMER =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "viewer-reconnects");
+            t.setDaemon(true);
+            return t;
+          });
 
   final LossContinuity loss;
+
   /** Milliseconds from each lost socket to the history on the next one. */
   final List<Long> reconnectMillis = new CopyOnWriteArrayList<>();
+
   private final HttpClient http;
   private final URI uri;
   private final int job;
@@ -61,19 +66,29 @@ final class Viewer implements WebSocket.Listener, AutoCloseable {
     if (closed) {
       return;
     }
-    http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5)).buildAsync(uri, this).whenComplete((socket, err) -> {
-      if (err != null) {
-        lost();
-        return;
-      }
-      ws = socket;
-      connections++;
-      synchronized (this) {
-        attempt = 0;
-      }
-      socket.sendText(new JsonObject().put("type", "subscribe").put("id", "s").put("job", job)
-          .put("streams", new JsonArray().add("loss")).encode(), true);
-    });
+    http.newWebSocketBuilder()
+        .connectTimeout(Duration.ofSeconds(5))
+        .buildAsync(uri, this)
+        .whenComplete(
+            (socket, err) -> {
+              if (err != null) {
+                lost();
+                return;
+              }
+              ws = socket;
+              connections++;
+              synchronized (this) {
+                attempt = 0;
+              }
+              socket.sendText(
+                  new JsonObject()
+                      .put("type", "subscribe")
+                      .put("id", "s")
+                      .put("job", job)
+                      .put("streams", new JsonArray().add("loss"))
+                      .encode(),
+                  true);
+            });
   }
 
   /** The socket is gone or never opened: wait as the page does, then try again. */

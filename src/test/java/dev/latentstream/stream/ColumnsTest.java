@@ -27,7 +27,8 @@ class ColumnsTest {
     String json = c.toJson().encode();
     assertTrue(json.contains("\"loss\":[245.58934]"), json);
     assertTrue(json.contains("\"kl\":[0.33333334]"), json);
-    assertTrue(json.contains("\"step\":[12345]") && json.contains("\"time\":[1764000000123]"), json);
+    assertTrue(
+        json.contains("\"step\":[12345]") && json.contains("\"time\":[1764000000123]"), json);
   }
 
   @Test
@@ -50,10 +51,14 @@ class ColumnsTest {
       assertTrue(steps.getLong(i) > steps.getLong(i - 1), "steps strictly increase at " + i);
     }
     assertEquals(1L, steps.getLong(0));
-    assertEquals(100_000L, steps.getLong(steps.size() - 1), "the last row, where live points continue");
+    assertEquals(
+        100_000L, steps.getLong(steps.size() - 1), "the last row, where live points continue");
     assertTrue(loss.contains(1e6f), "the spike up survives");
     assertTrue(loss.contains(-5.0f), "the spike down survives");
-    assertEquals(1_000L + 100_000, j.getJsonArray("time").getLong(steps.size() - 1), "whole columns keep their rows");
+    assertEquals(
+        1_000L + 100_000,
+        j.getJsonArray("time").getLong(steps.size() - 1),
+        "whole columns keep their rows");
   }
 
   @Test

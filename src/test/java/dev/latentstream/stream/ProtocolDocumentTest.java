@@ -28,10 +28,14 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** {@code web/api/protocol.md} and the code say the same thing: version, messages, fields, codes, frame header. */
+/**
+ * {@code web/api/protocol.md} and the code say the same thing: version, messages, fields, codes,
+ * frame header.
+ */
 class ProtocolDocumentTest {
 
   static String doc;
+
   /** Every line of every ```json block. */
   static List<JsonObject> examples = new ArrayList<>();
 
@@ -56,34 +60,46 @@ class ProtocolDocumentTest {
 
   @Test
   void theTitleCarriesTheVersion() {
-    assertTrue(doc.startsWith("# latentstream WebSocket protocol — version " + Protocol.VERSION + "\n"));
+    assertTrue(
+        doc.startsWith("# latentstream WebSocket protocol — version " + Protocol.VERSION + "\n"));
   }
 
   @Test
   void everyClientMessageTypeHasAnExampleThatParses() {
     for (String type : Protocol.TYPES) {
-      List<JsonObject> found = examplesOf(type).stream().filter(e -> !e.containsKey("result")).toList();
+      List<JsonObject> found =
+          examplesOf(type).stream().filter(e -> !e.containsKey("result")).toList();
       assertFalse(found.isEmpty(), "no example of " + type);
       found.forEach(e -> Protocol.parse(e.encode(), 65536));
     }
   }
 
   /** A sample of every message the server sends unasked, to compare with the document's example. */
-  static final List<ServerMessage> UNSOLICITED = List.of(
-      new ServerMessage.Welcome(false, List.of()),
-      new ServerMessage.Status(new JsonObject()),
-      new ServerMessage.History(1, "a", new JsonObject(), new JsonObject(), new JsonArray()),
-      new ServerMessage.Loss(1, new JsonObject()),
-      new ServerMessage.Event(new TrainerEvent.Epoch(1, new EpochResult(1, 16, Map.of("loss", 210.0), 200.0, 1.5, 0.2))),
-      new ServerMessage.Event(new TrainerEvent.Setting(1, new SettingChange(16, 1, "lr", 0.001))),
-      new ServerMessage.Plane(1, 16, new float[4]),
-      new ServerMessage.Event(new TrainerEvent.Log(1, "hello")),
-      new ServerMessage.Event(new TrainerEvent.Deleted(1, "a")),
-      new ServerMessage.Event(new TrainerEvent.Diagnostics(1,
-          new dev.latentstream.diagnostics.Diagnostics(16, 1, "kl", new double[2], 1, 1, 0.9))),
-      new ServerMessage.Event(new TrainerEvent.Warning(1,
-          new dev.latentstream.diagnostics.Warning(16, 1, "posterior_collapse", "m", "beta"))),
-      new ServerMessage.Error("1", Protocol.Codes.BAD_FIELD, "message"));
+  static final List<ServerMessage> UNSOLICITED =
+      List.of(
+          new ServerMessage.Welcome(false, List.of()),
+          new ServerMessage.Status(new JsonObject()),
+          new ServerMessage.History(1, "a", new JsonObject(), new JsonObject(), new JsonArray()),
+          new ServerMessage.Loss(1, new JsonObject()),
+          new ServerMessage.Event(
+              new TrainerEvent.Epoch(
+                  1, new EpochResult(1, 16, Map.of("loss", 210.0), 200.0, 1.5, 0.2))),
+          new ServerMessage.Event(
+              new TrainerEvent.Setting(1, new SettingChange(16, 1, "lr", 0.001))),
+          new ServerMessage.Plane(1, 16, new float[4]),
+          new ServerMessage.Event(new TrainerEvent.Log(1, "hello")),
+          new ServerMessage.Event(new TrainerEvent.Deleted(1, "a")),
+          new ServerMessage.Event(
+              new TrainerEvent.Diagnostics(
+                  1,
+                  new dev.latentstream.diagnostics.Diagnostics(
+                      16, 1, "kl", new double[2], 1, 1, 0.9))),
+          new ServerMessage.Event(
+              new TrainerEvent.Warning(
+                  1,
+                  new dev.latentstream.diagnostics.Warning(
+                      16, 1, "posterior_collapse", "m", "beta"))),
+          new ServerMessage.Error("1", Protocol.Codes.BAD_FIELD, "message"));
 
   @Test
   void everyUnsolicitedServerMessageHasAnExampleWithTheFieldsTheServerSends() {
@@ -96,17 +112,21 @@ class ProtocolDocumentTest {
 
   @Test
   void everyServerMessageTypeIsDocumented() {
-    Set<String> unsolicited = UNSOLICITED.stream().map(ServerMessage::type).collect(Collectors.toSet());
+    Set<String> unsolicited =
+        UNSOLICITED.stream().map(ServerMessage::type).collect(Collectors.toSet());
     List<String> types = new java.util.ArrayList<>();
     for (Class<?> c : ServerMessage.class.getPermittedSubclasses()) {
       if (c != ServerMessage.Result.class && c != ServerMessage.Event.class) {
-        types.add(Character.toLowerCase(c.getSimpleName().charAt(0)) + c.getSimpleName().substring(1));
+        types.add(
+            Character.toLowerCase(c.getSimpleName().charAt(0)) + c.getSimpleName().substring(1));
       }
     }
-    // Event carries the trainer events viewers get as they are: each of those kinds is a type of its own.
+    // Event carries the trainer events viewers get as they are: each of those kinds is a type of
+    // its own.
     for (Class<?> c : TrainerEvent.class.getPermittedSubclasses()) {
       if (c != TrainerEvent.Status.class && c != TrainerEvent.Step.class) {
-        types.add(Character.toLowerCase(c.getSimpleName().charAt(0)) + c.getSimpleName().substring(1));
+        types.add(
+            Character.toLowerCase(c.getSimpleName().charAt(0)) + c.getSimpleName().substring(1));
       }
     }
     for (String type : types) {
@@ -116,7 +136,9 @@ class ProtocolDocumentTest {
       }
     }
     for (String type : ServerMessage.RESULT_TYPES.values()) {
-      assertTrue(doc.contains("`" + type + "`") || doc.contains("\"type\": \"" + type + "\""), "reply " + type);
+      assertTrue(
+          doc.contains("`" + type + "`") || doc.contains("\"type\": \"" + type + "\""),
+          "reply " + type);
     }
   }
 
@@ -135,7 +157,9 @@ class ProtocolDocumentTest {
   static List<List<String>> pointsRows(String doc) {
     String rest = doc.substring(doc.indexOf(POINTS_TABLE));
     String table = rest.substring(rest.indexOf("\n|"), rest.indexOf("\n\n", rest.indexOf("\n|")));
-    Matcher rows = Pattern.compile("^\\| ([^|]+?) \\| ([^|]+?) \\| (.+?) \\|$", Pattern.MULTILINE).matcher(table);
+    Matcher rows =
+        Pattern.compile("^\\| ([^|]+?) \\| ([^|]+?) \\| (.+?) \\|$", Pattern.MULTILINE)
+            .matcher(table);
     List<List<String>> out = new java.util.ArrayList<>();
     while (rows.find()) {
       if (!rows.group(1).equals("offset") && !rows.group(1).startsWith("---")) {
@@ -148,21 +172,38 @@ class ProtocolDocumentTest {
   @Test
   void thePointsTableMatchesTheBytes() {
     float[] range = {-2f, 2f, -1f, 3f};
-    Frame f = new Frame(FrameKind.LATENT, 9, 1, 662, 512, new byte[] {1}, range,
-        new dev.latentstream.wire.ScatterPoints(2, new float[] {-2f, 3f, 2f, -1f}, new byte[] {7, 2}));
+    Frame f =
+        new Frame(
+            FrameKind.LATENT,
+            9,
+            1,
+            662,
+            512,
+            new byte[] {1},
+            range,
+            new dev.latentstream.wire.ScatterPoints(
+                2, new float[] {-2f, 3f, 2f, -1f}, new byte[] {7, 2}));
     Buffer b = FrameMessage.of(5, f).pointsFrame();
     assertEquals(FrameHeader.FORMAT_POINTS, b.getUnsignedByte(2), "format 2 in the header");
     int count = 2;
     List<List<String>> rows = pointsRows(doc);
-    assertEquals(List.of("24", "40", "44", "44 + 4·count"), rows.stream().map(r -> r.get(0)).toList());
-    assertEquals(List.of("4 × f32", "u32", "count × (u16, u16)", "count × u8"),
+    assertEquals(
+        List.of("24", "40", "44", "44 + 4·count"), rows.stream().map(r -> r.get(0)).toList());
+    assertEquals(
+        List.of("4 × f32", "u32", "count × (u16, u16)", "count × u8"),
         rows.stream().map(r -> r.get(1)).toList());
     for (int i = 0; i < 4; i++) {
       assertEquals(range[i], b.getFloat(24 + 4 * i), "range " + i);
     }
     assertEquals(count, b.getInt(40));
-    assertEquals(List.of(0, 65535, 65535, 0), List.of(b.getUnsignedShort(44), b.getUnsignedShort(46),
-        b.getUnsignedShort(48), b.getUnsignedShort(50)), "x from the left, y upwards");
+    assertEquals(
+        List.of(0, 65535, 65535, 0),
+        List.of(
+            b.getUnsignedShort(44),
+            b.getUnsignedShort(46),
+            b.getUnsignedShort(48),
+            b.getUnsignedShort(50)),
+        "x from the left, y upwards");
     assertEquals(7, b.getByte(44 + 4 * count));
     assertEquals(2, b.getByte(44 + 4 * count + 1));
     assertEquals(44 + 5 * count, b.length(), "nothing after the labels");
@@ -170,8 +211,9 @@ class ProtocolDocumentTest {
 
   @Test
   void theFrameHeaderTableMatchesTheBytes() {
-    Matcher rows = Pattern.compile("^\\| (\\d+) \\| (u8|u16|u32|u64|…) \\| (.+?) \\|$", Pattern.MULTILINE)
-        .matcher(doc.substring(0, doc.indexOf(POINTS_TABLE)));
+    Matcher rows =
+        Pattern.compile("^\\| (\\d+) \\| (u8|u16|u32|u64|…) \\| (.+?) \\|$", Pattern.MULTILINE)
+            .matcher(doc.substring(0, doc.indexOf(POINTS_TABLE)));
     Frame f = new Frame(FrameKind.MANIFOLD, 123_456_789_012L, 7, 300, 280, new byte[] {42});
     Buffer b = FrameMessage.of(5, f).wsFrame();
     int next = 0;
@@ -181,35 +223,60 @@ class ProtocolDocumentTest {
       int offset = Integer.parseInt(rows.group(1));
       assertEquals(next, offset, "fields follow each other");
       String field = rows.group(3);
-      long value = switch (rows.group(2)) {
-        case "u8" -> b.getUnsignedByte(offset);
-        case "u16" -> b.getUnsignedShort(offset);
-        case "u32" -> b.getUnsignedInt(offset);
-        case "u64" -> b.getLong(offset);
-        default -> {
-          assertEquals(FrameHeader.BYTES, offset, "the PNG follows the header");
-          assertEquals(42, b.getByte(offset));
-          yield -1;
-        }
-      };
-      next = offset + switch (rows.group(2)) {
-        case "u8" -> 1;
-        case "u16" -> 2;
-        case "u32" -> 4;
-        default -> 8;
-      };
-      Map<String, Long> expected = Map.of("protocol version", (long) FrameHeader.VERSION, "kind", 4L,
-          "format", (long) FrameHeader.FORMAT_PNG, "reserved", 0L, "job", 5L, "step", 123_456_789_012L, "epoch", 7L,
-          "width", 300L, "height", 280L);
+      long value =
+          switch (rows.group(2)) {
+            case "u8" -> b.getUnsignedByte(offset);
+            case "u16" -> b.getUnsignedShort(offset);
+            case "u32" -> b.getUnsignedInt(offset);
+            case "u64" -> b.getLong(offset);
+            default -> {
+              assertEquals(FrameHeader.BYTES, offset, "the PNG follows the header");
+              assertEquals(42, b.getByte(offset));
+              yield -1;
+            }
+          };
+      next =
+          offset
+              + switch (rows.group(2)) {
+                case "u8" -> 1;
+                case "u16" -> 2;
+                case "u32" -> 4;
+                default -> 8;
+              };
+      Map<String, Long> expected =
+          Map.of(
+              "protocol version",
+              (long) FrameHeader.VERSION,
+              "kind",
+              4L,
+              "format",
+              (long) FrameHeader.FORMAT_PNG,
+              "reserved",
+              0L,
+              "job",
+              5L,
+              "step",
+              123_456_789_012L,
+              "epoch",
+              7L,
+              "width",
+              300L,
+              "height",
+              280L);
       if (value >= 0) {
-        String name = expected.keySet().stream().filter(field::startsWith).findFirst()
-            .orElseThrow(() -> new AssertionError("unknown header field: " + field));
+        String name =
+            expected.keySet().stream()
+                .filter(field::startsWith)
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("unknown header field: " + field));
         assertEquals(expected.get(name), value, field);
       }
     }
     assertEquals(10, seen, "nine header fields and the PNG");
     assertTrue(doc.contains("a " + FrameHeader.BYTES + "-byte big-endian header"));
-    assertTrue(Arrays.stream(FrameKind.values()).allMatch(k -> doc.contains(k.code() + " " + k.wireName())),
+    assertTrue(
+        Arrays.stream(FrameKind.values())
+            .allMatch(k -> doc.contains(k.code() + " " + k.wireName())),
         "the kind codes");
   }
 }

@@ -32,14 +32,17 @@ class DiagnosticsTest {
 
   static Tensor testBatch(int n) {
     var test = TrainerTest.DATA.test();
-    return TensorData.tensor(TensorData.unitFloats(test.pixels(), 0, n * test.imageSize()), n, test.imageSize());
+    return TensorData.tensor(
+        TensorData.unitFloats(test.pixels(), 0, n * test.imageSize()), n, test.imageSize());
   }
 
   @Test
   void klPerDimensionSummedOverDimensionsEqualsTheModelsKlTerm() {
     torch.manual_seed(5);
-    MlpVae model = new MlpVae(TrainerTest.job("{\"model\":\"vae\",\"hidden\":[32],\"latent\":6}"), 28, 28);
-    try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+    MlpVae model =
+        new MlpVae(TrainerTest.job("{\"model\":\"vae\",\"hidden\":[32],\"latent\":6}"), 28, 28);
+    try (PointerScope scope = new PointerScope();
+        NoGradGuard g = new NoGradGuard()) {
       Tensor x = testBatch(64);
       Losses losses = model.losses(x, x, 1);
       double kl = losses.terms().get("kl").item_double();
@@ -47,7 +50,10 @@ class DiagnosticsTest {
       stats.add(TensorData.floats(losses.codes()), TensorData.floats(losses.logVar()), 64);
       double sum = java.util.Arrays.stream(stats.klPerDimension()).sum();
       assertEquals(kl, sum, 1e-4 * Math.abs(kl));
-      assertEquals(kl, Losses.klPerDimension(losses.codes(), losses.logVar()).sum().item_double(), 1e-4 * Math.abs(kl));
+      assertEquals(
+          kl,
+          Losses.klPerDimension(losses.codes(), losses.logVar()).sum().item_double(),
+          1e-4 * Math.abs(kl));
     } finally {
       model.close();
     }
@@ -61,8 +67,11 @@ class DiagnosticsTest {
     Tensor decoderIn = model.named_parameters().get("decoder.linear0.weight");
     Adam adam = new Adam(model.parameters(), new AdamOptions(1e-2));
     var train = TrainerTest.DATA.train();
-    Tensor all = TensorData.tensor(TensorData.unitFloats(train.pixels(), 0, train.count() * train.imageSize()),
-        train.count(), train.imageSize());
+    Tensor all =
+        TensorData.tensor(
+            TensorData.unitFloats(train.pixels(), 0, train.count() * train.imageSize()),
+            train.count(),
+            train.imageSize());
     try {
       for (int step = 0; step < 300; step++) {
         try (PointerScope scope = new PointerScope()) {
@@ -76,14 +85,17 @@ class DiagnosticsTest {
           adam.step();
         }
       }
-      try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+      try (PointerScope scope = new PointerScope();
+          NoGradGuard g = new NoGradGuard()) {
         decoderIn.select(1, 3).zero_();
         Autoencoder.Encoded e = model.encode(testBatch(128));
         LatentStats stats = new LatentStats(4, true);
         stats.add(TensorData.floats(e.mean()), TensorData.floats(e.logVar()), 128);
         double[] variance = stats.meanVariance();
         double[] kl = stats.klPerDimension();
-        assertTrue(variance[3] < LatentStats.ACTIVE_THRESHOLD, "ignored dimension's Cov_x(μ) " + variance[3]);
+        assertTrue(
+            variance[3] < LatentStats.ACTIVE_THRESHOLD,
+            "ignored dimension's Cov_x(μ) " + variance[3]);
         assertTrue(kl[3] < Alarms.EPSILON * 5, "ignored dimension's KL " + kl[3]);
         Diagnostics d = stats.result(300, 1);
         assertTrue(d.activeUnits() >= 1 && d.activeUnits() <= 3, "active units " + d.activeUnits());
@@ -118,35 +130,53 @@ class DiagnosticsTest {
 
   static Warnings run(String spec, Path dir) {
     Warnings w = new Warnings();
-    RunSummary s = new Trainer(TrainerTest.job(spec), TrainerTest.DATA, new Checkpoint(dir), Renderers.best(), w,
-        false).run();
+    RunSummary s =
+        new Trainer(
+                TrainerTest.job(spec),
+                TrainerTest.DATA,
+                new Checkpoint(dir),
+                Renderers.best(),
+                w,
+                false)
+            .run();
     assertEquals(RunSummary.Status.COMPLETED, s.status(), String.valueOf(s.error()));
     return w;
   }
 
   @Test
-  void theCollapseAlarmFiresWhenBetaForcesCollapseAndStaysQuietOnTheDefaultRun(@TempDir Path a, @TempDir Path b) {
-    String spec = "{\"model\":\"vae\",\"hidden\":[64],\"latent\":4,\"batchSize\":32,\"epochs\":3,"
-        + "\"frameEverySteps\":0,\"diagnosticsEverySteps\":4,\"iwaeSamples\":0";
+  void theCollapseAlarmFiresWhenBetaForcesCollapseAndStaysQuietOnTheDefaultRun(
+      @TempDir Path a, @TempDir Path b) {
+    String spec =
+        "{\"model\":\"vae\",\"hidden\":[64],\"latent\":4,\"batchSize\":32,\"epochs\":3,"
+            + "\"frameEverySteps\":0,\"diagnosticsEverySteps\":4,\"iwaeSamples\":0";
     Warnings collapsed = run(spec + ",\"beta\":50}", a);
-    assertTrue(collapsed.codes().contains(Warning.POSTERIOR_COLLAPSE), collapsed.warnings.toString());
+    assertTrue(
+        collapsed.codes().contains(Warning.POSTERIOR_COLLAPSE), collapsed.warnings.toString());
     Warning w = collapsed.warnings.get(collapsed.codes().indexOf(Warning.POSTERIOR_COLLAPSE));
     assertEquals("beta", w.setting());
     assertTrue(w.message().contains("try lowering beta"), w.message());
 
     Warnings healthy = run(spec + "}", b);
     assertFalse(healthy.codes().contains(Warning.POSTERIOR_COLLAPSE), healthy.warnings.toString());
-    assertTrue(healthy.diagnostics.getLast().activeUnits() >= Alarms.collapseThreshold(4),
+    assertTrue(
+        healthy.diagnostics.getLast().activeUnits() >= Alarms.collapseThreshold(4),
         "active units " + healthy.diagnostics.getLast().activeUnits());
   }
 
   @Test
   void diagnosticsArriveEveryDiagnosticsEveryStepsAndAtEachEpochEnd(@TempDir Path dir) {
-    Warnings w = run("{\"model\":\"ae\",\"hidden\":[64],\"latent\":3,\"batchSize\":32,\"epochs\":2,"
-        + "\"frameEverySteps\":0,\"diagnosticsEverySteps\":5}", dir);
-    // 16 steps an epoch: ticks at 0 (before training), 5, 10, 15, the end of epoch 1 (16), 20, 25, 30 and 32.
-    assertEquals(List.of(0L, 5L, 10L, 15L, 16L, 20L, 25L, 30L, 32L),
+    Warnings w =
+        run(
+            "{\"model\":\"ae\",\"hidden\":[64],\"latent\":3,\"batchSize\":32,\"epochs\":2,"
+                + "\"frameEverySteps\":0,\"diagnosticsEverySteps\":5}",
+            dir);
+    // 16 steps an epoch: ticks at 0 (before training), 5, 10, 15, the end of epoch 1 (16), 20, 25,
+    // 30 and 32.
+    assertEquals(
+        List.of(0L, 5L, 10L, 15L, 16L, 20L, 25L, 30L, 32L),
         w.diagnostics.stream().map(Diagnostics::step).toList());
-    assertTrue(w.diagnostics.stream().allMatch(d -> d.kind().equals(Diagnostics.VARIANCE) && d.values().length == 3));
+    assertTrue(
+        w.diagnostics.stream()
+            .allMatch(d -> d.kind().equals(Diagnostics.VARIANCE) && d.values().length == 3));
   }
 }

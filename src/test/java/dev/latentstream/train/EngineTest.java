@@ -17,11 +17,15 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The {@code engine} job key: what each value runs, what a run reports, and what {@code native} refuses. */
+/**
+ * The {@code engine} job key: what each value runs, what a run reports, and what {@code native}
+ * refuses.
+ */
 class EngineTest {
 
   static JobConfig vae(Engine engine) {
-    return TrainerTest.job(TrainerTest.TINY_VAE.replace("}", ",\"iwaeSamples\":0}")).withEngine(engine);
+    return TrainerTest.job(TrainerTest.TINY_VAE.replace("}", ",\"iwaeSamples\":0}"))
+        .withEngine(engine);
   }
 
   @Test
@@ -49,13 +53,19 @@ class EngineTest {
   }
 
   @Test
-  void aRunReportsTheEngineItRanInItsStartAndInJobJson(@TempDir Path a, @TempDir Path b) throws IOException {
+  void aRunReportsTheEngineItRanInItsStartAndInJobJson(@TempDir Path a, @TempDir Path b)
+      throws IOException {
     TrainerTest.Recorder torch = TrainerTest.train(vae(Engine.LIBTORCH), a, false);
     TrainerTest.Recorder auto = TrainerTest.train(vae(Engine.AUTO), b, false);
     assertEquals(Engine.LIBTORCH, torch.start.engine());
-    assertEquals(Engine.NATIVE, auto.start.engine(), "auto chose the hand-written step for the MLP VAE");
-    assertEquals("libtorch", JobConfigs.JSON.readTree(a.resolve("job.json").toFile()).at("/result/engine").asText());
-    assertEquals("native", JobConfigs.JSON.readTree(b.resolve("job.json").toFile()).at("/result/engine").asText());
+    assertEquals(
+        Engine.NATIVE, auto.start.engine(), "auto chose the hand-written step for the MLP VAE");
+    assertEquals(
+        "libtorch",
+        JobConfigs.JSON.readTree(a.resolve("job.json").toFile()).at("/result/engine").asText());
+    assertEquals(
+        "native",
+        JobConfigs.JSON.readTree(b.resolve("job.json").toFile()).at("/result/engine").asText());
     // job.json stays a job file: the spec's own engine, with the result beside it.
     assertEquals(Engine.AUTO, JobConfigs.load(b.resolve("job.json")).engine());
     // The two engines compute the same objective from the same random draws.
@@ -66,12 +76,18 @@ class EngineTest {
 
   @Test
   void nativeOnAJobWithoutHandWrittenKernelsFailsNamingTheReason(@TempDir Path dir) {
-    JobConfig conv = JobConfigs.parse("{\"model\":\"conv-vae\",\"conv\":{\"channels\":[4,8],\"dense\":16},"
-        + "\"batchSize\":32,\"epochs\":1,\"frameEverySteps\":0,\"iwaeSamples\":0,\"engine\":\"native\"}", "t", "t");
+    JobConfig conv =
+        JobConfigs.parse(
+            "{\"model\":\"conv-vae\",\"conv\":{\"channels\":[4,8],\"dense\":16},"
+                + "\"batchSize\":32,\"epochs\":1,\"frameEverySteps\":0,\"iwaeSamples\":0,\"engine\":\"native\"}",
+            "t",
+            "t");
     TrainerTest.Recorder r = TrainerTest.train(conv, dir, false);
     assertEquals(RunSummary.Status.FAILED, r.summary.status());
     String error = r.summary.error();
-    assertTrue(error.contains("engine \"native\" cannot run this job") && error.contains("conv-vae with rmsprop"),
+    assertTrue(
+        error.contains("engine \"native\" cannot run this job")
+            && error.contains("conv-vae with rmsprop"),
         error);
     try (Autoencoder model = Models.create(conv, 28, 28)) {
       assertThrows(IllegalArgumentException.class, () -> StepRule.forModel(model, 1));
@@ -84,7 +100,8 @@ class EngineTest {
     for (Engine e : Engine.values()) {
       try (Autoencoder model = Models.create(ae.withEngine(e), 28, 28)) {
         StepRule rule = StepRule.forModel(model, 1);
-        assertEquals(e == Engine.LIBTORCH ? Engine.LIBTORCH : Engine.NATIVE, rule.engine(), e.wireName());
+        assertEquals(
+            e == Engine.LIBTORCH ? Engine.LIBTORCH : Engine.NATIVE, rule.engine(), e.wireName());
         rule.optimizers().forEach(Optim::close);
       }
     }

@@ -16,18 +16,22 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
-/** The trainer's inbox rations interactive requests by queue length and by trainer time per second. */
+/**
+ * The trainer's inbox rations interactive requests by queue length and by trainer time per second.
+ */
 class MailboxTest {
 
   /** A clock the test moves: requests "cost" exactly what they add to it. */
   final AtomicLong nanos = new AtomicLong(1_000_000_000L);
+
   final Mailbox mailbox = new Mailbox(new LiveView(null), nanos::get);
 
   CompletableFuture<Integer> request(int value, long costMs) {
-    return mailbox.submit(live -> {
-      nanos.addAndGet(costMs * 1_000_000L);
-      return value;
-    });
+    return mailbox.submit(
+        live -> {
+          nanos.addAndGet(costMs * 1_000_000L);
+          return value;
+        });
   }
 
   static BusyException busy(CompletableFuture<?> f) {
@@ -54,7 +58,8 @@ class MailboxTest {
     }
     assertTrue(mailbox.service(c -> {}));
     assertEquals(0, mailbox.queued());
-    assertEquals(List.of(0, 1, 2, 3), all.subList(0, 4).stream().map(CompletableFuture::join).toList());
+    assertEquals(
+        List.of(0, 1, 2, 3), all.subList(0, 4).stream().map(CompletableFuture::join).toList());
   }
 
   @Test
@@ -76,7 +81,8 @@ class MailboxTest {
   }
 
   @Test
-  void queuedRequestsBeyondTheBudgetWaitForALaterServiceInsteadOfDelayingTraining() throws Exception {
+  void queuedRequestsBeyondTheBudgetWaitForALaterServiceInsteadOfDelayingTraining()
+      throws Exception {
     mailbox.setBudget(10, 50);
     CompletableFuture<Integer> first = request(1, 60);
     CompletableFuture<Integer> second = request(2, 60);
@@ -107,17 +113,21 @@ class MailboxTest {
   void requestsAfterTheEndFailAsEnded() {
     CompletableFuture<Integer> queued = request(1, 0);
     mailbox.close();
-    ExecutionException e = assertThrows(ExecutionException.class, () -> queued.get(0, TimeUnit.SECONDS));
+    ExecutionException e =
+        assertThrows(ExecutionException.class, () -> queued.get(0, TimeUnit.SECONDS));
     assertInstanceOf(IllegalStateException.class, e.getCause());
-    ExecutionException after = assertThrows(ExecutionException.class, () -> request(2, 0).get(0, TimeUnit.SECONDS));
+    ExecutionException after =
+        assertThrows(ExecutionException.class, () -> request(2, 0).get(0, TimeUnit.SECONDS));
     assertInstanceOf(IllegalStateException.class, after.getCause());
   }
 
   @Test
   void budgetsOutsideTheirRangeAreRefusedByName() {
-    IllegalArgumentException q = assertThrows(IllegalArgumentException.class, () -> mailbox.setBudget(0, 100));
+    IllegalArgumentException q =
+        assertThrows(IllegalArgumentException.class, () -> mailbox.setBudget(0, 100));
     assertTrue(q.getMessage().contains("queue"), q.getMessage());
-    IllegalArgumentException t = assertThrows(IllegalArgumentException.class, () -> mailbox.setBudget(4, 2000));
+    IllegalArgumentException t =
+        assertThrows(IllegalArgumentException.class, () -> mailbox.setBudget(4, 2000));
     assertTrue(t.getMessage().contains("ms per second"), t.getMessage());
   }
 }

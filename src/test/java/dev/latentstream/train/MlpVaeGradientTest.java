@@ -30,12 +30,13 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The hand-written step's gradients at the default job's real shape (784-400-20, batch 128) against autograd
- * through the model's own definition ({@code MlpVae.encode}, {@code reparameterize}, {@code decodeLogits},
- * {@code Losses.variational}) on a double-precision copy with the same ε: every parameter within 1e-4
- * relative (‖native − reference‖ / ‖reference‖), on one and two threads, with each GEMM forced. A
- * gradient off by a constant factor would pass a comparison of trained losses (Adam divides it out); not
- * this one. On a CPU without AVX-512F the lsgemm cases fail saying so.
+ * The hand-written step's gradients at the default job's real shape (784-400-20, batch 128) against
+ * autograd through the model's own definition ({@code MlpVae.encode}, {@code reparameterize},
+ * {@code decodeLogits}, {@code Losses.variational}) on a double-precision copy with the same ε:
+ * every parameter within 1e-4 relative (‖native − reference‖ / ‖reference‖), on one and two
+ * threads, with each GEMM forced. A gradient off by a constant factor would pass a comparison of
+ * trained losses (Adam divides it out); not this one. On a CPU without AVX-512F the lsgemm cases
+ * fail saying so.
  */
 class MlpVaeGradientTest {
 
@@ -102,14 +103,18 @@ class MlpVaeGradientTest {
       torch.manual_seed(11);
       MlpVae model = new MlpVae(job, 28, 28);
       // A little trained, so ReLUs are mixed and no gradient is trivially zero.
-      StepRule warm = new StepRule.Standard(model, Optimizers.create(job.optimizer(), model.parameters(), 1e-3,
-          JobConfig.Engine.LIBTORCH));
+      StepRule warm =
+          new StepRule.Standard(
+              model,
+              Optimizers.create(
+                  job.optimizer(), model.parameters(), 1e-3, JobConfig.Engine.LIBTORCH));
       long[] order = new long[BATCH];
       for (int i = 0; i < BATCH; i++) {
         order[i] = i;
       }
-      Tensor x = TensorData.unitImages(DATA.train(), 0, BATCH, new org.bytedeco.pytorch.Device(
-          torch.DeviceType.CPU));
+      Tensor x =
+          TensorData.unitImages(
+              DATA.train(), 0, BATCH, new org.bytedeco.pytorch.Device(torch.DeviceType.CPU));
       for (int i = 0; i < 3; i++) {
         warm.step(x, 1.0, 0);
       }
@@ -148,8 +153,16 @@ class MlpVaeGradientTest {
           String name = names.get(i).key().getString();
           assertTrue(norm > 0, name + " has a zero reference gradient: the check would be empty");
           double relative = Math.sqrt(diff / norm);
-          assertTrue(relative < 1e-4, backend + " on " + threads + " thread(s): " + name + " is off by " + relative
-              + " relative to autograd in double");
+          assertTrue(
+              relative < 1e-4,
+              backend
+                  + " on "
+                  + threads
+                  + " thread(s): "
+                  + name
+                  + " is off by "
+                  + relative
+                  + " relative to autograd in double");
         }
       } finally {
         step.close();

@@ -8,7 +8,6 @@ import dev.latentstream.model.Losses;
 import dev.latentstream.model.MlpVae;
 import dev.latentstream.model.Models;
 import dev.latentstream.model.TensorData;
-import dev.latentstream.nativelib.Kernels;
 import dev.latentstream.optim.Optim;
 import dev.latentstream.optim.Optimizers;
 import java.nio.file.Path;
@@ -34,11 +33,12 @@ import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 
 /**
- * The default job's training cost (config/jobs/vae-fashion.json: the 784-400-20 MLP VAE, batch 128), in
- * ms: one training step by the hand-written {@link MlpVaeStep} and by the libtorch {@link StepRule.Standard}
- * path, and one test pass over 10,000 images (batches of {@link Trainer#EVAL_BATCH}) by the hand-written
- * forward and by the model's libtorch forward. The thread split is the trainer's ({@link Threads#configure}).
- * Images are synthetic strokes: the cost does not depend on what the pixels show.
+ * The default job's training cost (config/jobs/vae-fashion.json: the 784-400-20 MLP VAE, batch
+ * 128), in ms: one training step by the hand-written {@link MlpVaeStep} and by the libtorch {@link
+ * StepRule.Standard} path, and one test pass over 10,000 images (batches of {@link
+ * Trainer#EVAL_BATCH}) by the hand-written forward and by the model's libtorch forward. The thread
+ * split is the trainer's ({@link Threads#configure}). Images are synthetic strokes: the cost does
+ * not depend on what the pixels show.
  *
  * <p>Run: {@code ./latentstream tool StepBenchmark} (figures: {@code docs/benchmarks.md}).
  */
@@ -47,7 +47,9 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow"})
 public class StepBenchmark {
 
   static final int TEST_IMAGES = 10_000;
@@ -69,19 +71,31 @@ public class StepBenchmark {
     var data = Synthetic.generate(8 * job.batchSize(), TEST_IMAGES, 1);
     Split s = data.train();
     batch = job.batchSize();
-    train = TensorData.tensor(TensorData.unitFloats(s.pixels(), 0, s.count() * s.imageSize()), s.count(), s.imageSize());
+    train =
+        TensorData.tensor(
+            TensorData.unitFloats(s.pixels(), 0, s.count() * s.imageSize()),
+            s.count(),
+            s.imageSize());
     Split t = data.test();
-    test = TensorData.tensor(TensorData.unitFloats(t.pixels(), 0, t.count() * t.imageSize()), t.count(), t.imageSize());
+    test =
+        TensorData.tensor(
+            TensorData.unitFloats(t.pixels(), 0, t.count() * t.imageSize()),
+            t.count(),
+            t.imageSize());
     torch.manual_seed(job.seed());
     handModel = (MlpVae) Models.create(job, s.rows(), s.cols());
     hand = StepRule.forModel(handModel, threads.blas());
     if (!(hand instanceof MlpVaeStep)) {
-      throw new IllegalStateException("the default job did not get the hand-written step (no native kernels or"
-          + " no cblas_sgemm?): " + hand.getClass().getSimpleName());
+      throw new IllegalStateException(
+          "the default job did not get the hand-written step (no native kernels or"
+              + " no cblas_sgemm?): "
+              + hand.getClass().getSimpleName());
     }
     torch.manual_seed(job.seed());
     torchModel = (MlpVae) Models.create(job, s.rows(), s.cols());
-    libtorch = new StepRule.Standard(torchModel, Optimizers.create(job.optimizer(), torchModel.parameters(), job.lr()));
+    libtorch =
+        new StepRule.Standard(
+            torchModel, Optimizers.create(job.optimizer(), torchModel.parameters(), job.lr()));
   }
 
   @TearDown(Level.Trial)
@@ -117,7 +131,8 @@ public class StepBenchmark {
   @Benchmark
   public double testPassHandWritten() {
     double sum = 0;
-    try (NoGradGuard noGrad = new NoGradGuard(); PointerScope scope = new PointerScope()) {
+    try (NoGradGuard noGrad = new NoGradGuard();
+        PointerScope scope = new PointerScope()) {
       for (int from = 0; from < TEST_IMAGES; from += Trainer.EVAL_BATCH) {
         int size = Math.min(Trainer.EVAL_BATCH, TEST_IMAGES - from);
         try (PointerScope batchScope = new PointerScope()) {
@@ -131,7 +146,8 @@ public class StepBenchmark {
   @Benchmark
   public double testPassLibtorch() {
     double sum = 0;
-    try (NoGradGuard noGrad = new NoGradGuard(); PointerScope scope = new PointerScope()) {
+    try (NoGradGuard noGrad = new NoGradGuard();
+        PointerScope scope = new PointerScope()) {
       for (int from = 0; from < TEST_IMAGES; from += Trainer.EVAL_BATCH) {
         int size = Math.min(Trainer.EVAL_BATCH, TEST_IMAGES - from);
         try (PointerScope batchScope = new PointerScope()) {

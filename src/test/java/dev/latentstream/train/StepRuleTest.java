@@ -18,46 +18,68 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The fused VAE step (native BCE-with-logits and gradient) trains exactly as libtorch's own loss does. */
+/**
+ * The fused VAE step (native BCE-with-logits and gradient) trains exactly as libtorch's own loss
+ * does.
+ */
 class StepRuleTest {
 
   static MlpVae model(String reduction) {
     torch.manual_seed(3);
-    return new MlpVae(TrainerTest.job("{\"model\":\"vae\",\"hidden\":[32],\"latent\":3,\"reduction\":\"" + reduction
-        + "\"}"), 28, 28);
+    return new MlpVae(
+        TrainerTest.job(
+            "{\"model\":\"vae\",\"hidden\":[32],\"latent\":3,\"reduction\":\"" + reduction + "\"}"),
+        28,
+        28);
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"sum", "mean"})
   void theFusedStepGivesTheSameLossesAndWeightsAsTheStandardOne(String reduction) {
-    sameAsStandard(reduction, b -> new StepRule.FusedVae(b, Optimizers.create(b.job().optimizer(), b.parameters(), 1e-2),
-        Kernels.training()));
+    sameAsStandard(
+        reduction,
+        b ->
+            new StepRule.FusedVae(
+                b,
+                Optimizers.create(b.job().optimizer(), b.parameters(), 1e-2),
+                Kernels.training()));
   }
 
   /** With two threads, Adam and the BCE pass are split between the trainer thread and a helper. */
   @ParameterizedTest
   @CsvSource({"sum, 1", "mean, 1", "sum, 2", "mean, 2"})
-  void theHandWrittenStepGivesTheSameLossesAndWeightsAsTheStandardOneOnOneOrTwoThreads(String reduction, int threads) {
-    sameAsStandard(reduction, b -> {
-      var optimizer = Optimizers.create(b.job().optimizer(), b.parameters(), 1e-2);
-      assertTrue(MlpVaeStep.supports(b, optimizer, Kernels.training()), "the default VAE takes the hand-written step");
-      // room for 48 images: the 32-image batches exercise a batch smaller than the buffers
-      return new MlpVaeStep(b, optimizer, Kernels.training(), 48, threads);
-    });
+  void theHandWrittenStepGivesTheSameLossesAndWeightsAsTheStandardOneOnOneOrTwoThreads(
+      String reduction, int threads) {
+    sameAsStandard(
+        reduction,
+        b -> {
+          var optimizer = Optimizers.create(b.job().optimizer(), b.parameters(), 1e-2);
+          assertTrue(
+              MlpVaeStep.supports(b, optimizer, Kernels.training()),
+              "the default VAE takes the hand-written step");
+          // room for 48 images: the 32-image batches exercise a batch smaller than the buffers
+          return new MlpVaeStep(b, optimizer, Kernels.training(), 48, threads);
+        });
   }
 
-  private static void sameAsStandard(String reduction, java.util.function.Function<MlpVae, StepRule> rule) {
+  private static void sameAsStandard(
+      String reduction, java.util.function.Function<MlpVae, StepRule> rule) {
     MlpVae a = model(reduction);
     MlpVae b = model(reduction);
-    StepRule standard = new StepRule.Standard(a, Optimizers.create(a.job().optimizer(), a.parameters(), 1e-2));
+    StepRule standard =
+        new StepRule.Standard(a, Optimizers.create(a.job().optimizer(), a.parameters(), 1e-2));
     StepRule fused = rule.apply(b);
     var train = TrainerTest.DATA.train();
-    Tensor all = TensorData.tensor(TensorData.unitFloats(train.pixels(), 0, 256 * train.imageSize()), 256,
-        train.imageSize());
+    Tensor all =
+        TensorData.tensor(
+            TensorData.unitFloats(train.pixels(), 0, 256 * train.imageSize()),
+            256,
+            train.imageSize());
     try {
       for (int i = 0; i < 20; i++) {
         if (i == 5) {
-          // Wrappers the rules hold must outlive any temporary they came from: a collection here once crashed.
+          // Wrappers the rules hold must outlive any temporary they came from: a collection here
+          // once crashed.
           System.gc();
         }
         try (PointerScope s = new PointerScope()) {
@@ -69,7 +91,11 @@ class StepRuleTest {
           Map<String, Double> actual = fused.step(x, 1.5, freeBits);
           assertEquals(expected.keySet(), actual.keySet());
           for (String k : expected.keySet()) {
-            assertEquals(expected.get(k), actual.get(k), 1e-4 * Math.abs(expected.get(k)) + 1e-6, k + " at step " + i);
+            assertEquals(
+                expected.get(k),
+                actual.get(k),
+                1e-4 * Math.abs(expected.get(k)) + 1e-6,
+                k + " at step " + i);
           }
         }
       }
@@ -94,12 +120,16 @@ class StepRuleTest {
   void theHandWrittenTestPassGivesTheSameLossAndPosteriorsAsTheModelsForward(String reduction) {
     MlpVae model = model(reduction);
     var optimizer = Optimizers.create(model.job().optimizer(), model.parameters(), 1e-2);
-    // room for 48 training images; the test batches are larger and smaller than that, and the largest (300
+    // room for 48 training images; the test batches are larger and smaller than that, and the
+    // largest (300
     // images) take the BCE pass split between two threads
     MlpVaeStep rule = new MlpVaeStep(model, optimizer, Kernels.training(), 48, 2);
     var train = TrainerTest.DATA.train();
-    Tensor all = TensorData.tensor(TensorData.unitFloats(train.pixels(), 0, 512 * train.imageSize()), 512,
-        train.imageSize());
+    Tensor all =
+        TensorData.tensor(
+            TensorData.unitFloats(train.pixels(), 0, 512 * train.imageSize()),
+            512,
+            train.imageSize());
     try (NoGradGuard noGrad = new NoGradGuard()) {
       for (int i = 0; i < 4; i++) {
         try (PointerScope s = new PointerScope()) {
@@ -113,11 +143,18 @@ class StepRuleTest {
           StepRule.TestBatch actual = rule.test(x, 1.5, 0).orElseThrow();
           double loss = expected.total().item_double();
           assertEquals(loss, actual.loss(), 1e-4 * Math.abs(loss), "test loss of batch " + i);
-          assertArrayEquals(TensorData.floats(expected.codes()), actual.means(), 1e-4f, "means of batch " + i);
-          assertArrayEquals(TensorData.floats(expected.logVar()), actual.logVars(), 1e-4f, "log-variances of batch " + i);
+          assertArrayEquals(
+              TensorData.floats(expected.codes()), actual.means(), 1e-4f, "means of batch " + i);
+          assertArrayEquals(
+              TensorData.floats(expected.logVar()),
+              actual.logVars(),
+              1e-4f,
+              "log-variances of batch " + i);
         }
       }
-      assertTrue(rule.test(all.narrow(0, 0, 10), 1.0, 0.5).isEmpty(), "free bits take the model's own path");
+      assertTrue(
+          rule.test(all.narrow(0, 0, 10), 1.0, 0.5).isEmpty(),
+          "free bits take the model's own path");
     } finally {
       all.close();
       rule.close();

@@ -15,9 +15,9 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The page against a server that gives each client 1 ms of the trainer's time a second: a second interpolation
- * sent while the first is still charged is refused as {@code busy}, and the page says so and tries again until
- * it lands, instead of failing the user's click.
+ * The page against a server that gives each client 1 ms of the trainer's time a second: a second
+ * interpolation sent while the first is still charged is refused as {@code busy}, and the page says
+ * so and tries again until it lands, instead of failing the user's click.
  */
 @Timeout(120)
 class BusyTrainerTest {
@@ -44,19 +44,30 @@ class BusyTrainerTest {
     try (var w = chromium.open("http://127.0.0.1:" + server.port() + "/", 1280, 1000)) {
       Page page = w.page();
       page.waitForFunction("() => window.latentstream.state.plane != null");
-      page.evaluate("() => { const s = document.getElementById('explorer-status'); window.statusSeen = [];"
-          + " new MutationObserver(() => window.statusSeen.push(s.textContent))"
-          + ".observe(s, { childList: true, characterData: true, subtree: true }); }");
-      // Two interpolations in one task: both are sent before either reply, so the second finds the first's
+      page.evaluate(
+          "() => { const s = document.getElementById('explorer-status'); window.statusSeen = [];"
+              + " new MutationObserver(() => window.statusSeen.push(s.textContent))"
+              + ".observe(s, { childList: true, characterData: true, subtree: true }); }");
+      // Two interpolations in one task: both are sent before either reply, so the second finds the
+      // first's
       // up-front charge (10 images at the server's estimate) far past this client's 1 ms.
-      page.evaluate("() => { const o = document.getElementById('latent-overlay'); o.focus();"
-          + " const key = k => o.dispatchEvent(new KeyboardEvent('keydown', { key: k, bubbles: true }));"
-          + " key('Enter'); key('ArrowRight'); key('Enter'); key('Enter'); key('ArrowUp'); key('Enter'); }");
-      page.waitForFunction("() => window.statusSeen.includes('the trainer is busy; interpolating again shortly')");
-      page.waitForFunction("() => window.statusSeen.filter(t => t === 'interpolated 10 images').length === 2",
-          null, new Page.WaitForFunctionOptions().setTimeout(60_000));
-      assertEquals(10, ((Number) page.evaluate("() => document.querySelectorAll('#strip img').length")).intValue());
-      assertTrue(!page.textContent("#toast").startsWith("Interpolation failed"), page.textContent("#toast"));
+      page.evaluate(
+          "() => { const o = document.getElementById('latent-overlay'); o.focus();"
+              + " const key = k => o.dispatchEvent(new KeyboardEvent('keydown', { key: k, bubbles: true }));"
+              + " key('Enter'); key('ArrowRight'); key('Enter'); key('Enter'); key('ArrowUp'); key('Enter'); }");
+      page.waitForFunction(
+          "() => window.statusSeen.includes('the trainer is busy; interpolating again shortly')");
+      page.waitForFunction(
+          "() => window.statusSeen.filter(t => t === 'interpolated 10 images').length === 2",
+          null,
+          new Page.WaitForFunctionOptions().setTimeout(60_000));
+      assertEquals(
+          10,
+          ((Number) page.evaluate("() => document.querySelectorAll('#strip img').length"))
+              .intValue());
+      assertTrue(
+          !page.textContent("#toast").startsWith("Interpolation failed"),
+          page.textContent("#toast"));
       assertEquals(List.of(), w.errors());
     }
   }

@@ -49,17 +49,21 @@ class CompareViewTest {
     server.close();
   }
 
-  static final String CURVES = "() => { const p = window.latentstream.compare.chart.plot; if (!p) return -1;"
-      + " return p.series.slice(1).filter((s, i) => p.data[i + 1].some(v => v != null)).length; }";
+  static final String CURVES =
+      "() => { const p = window.latentstream.compare.chart.plot; if (!p) return -1;"
+          + " return p.series.slice(1).filter((s, i) => p.data[i + 1].some(v => v != null)).length; }";
 
-  static final String ROW_STEPS = "kind => [...document.querySelectorAll(`#compare-grid canvas[data-kind=\"${kind}\"]`)]"
-      + ".map(c => [c.dataset.row, c.dataset.step ?? ''])";
+  static final String ROW_STEPS =
+      "kind => [...document.querySelectorAll(`#compare-grid canvas[data-kind=\"${kind}\"]`)]"
+          + ".map(c => [c.dataset.row, c.dataset.step ?? ''])";
 
   @Test
-  void threeRunsPickedFromTheListGiveOneChartOneSliderFlipDifferenceAndASortableTable() throws Exception {
+  void threeRunsPickedFromTheListGiveOneChartOneSliderFlipDifferenceAndASortableTable()
+      throws Exception {
     try (var w = chromium.open("http://127.0.0.1:" + server.port() + "/", 1280, 1000)) {
       Page page = w.page();
-      page.waitForFunction("n => document.querySelectorAll('#runs .pick').length >= n", nums.size());
+      page.waitForFunction(
+          "n => document.querySelectorAll('#runs .pick').length >= n", nums.size());
       for (int num : nums) {
         page.locator("#runs li:has(.pick[aria-label$='#" + num + "']) .pick").check();
       }
@@ -71,55 +75,80 @@ class CompareViewTest {
       // One chart, three curves (one per run), named by the key that differs.
       page.selectOption("#compare-term", "loss");
       page.waitForFunction("(" + CURVES + ")() === 3");
-      assertEquals(List.of("β=1", "β=2", "β=4"), page.evaluate(
-          "() => [...document.querySelectorAll('#compare-legend li')].map(li => li.textContent)"));
+      assertEquals(
+          List.of("β=1", "β=2", "β=4"),
+          page.evaluate(
+              "() => [...document.querySelectorAll('#compare-legend li')].map(li => li.textContent)"));
       page.selectOption("#compare-term", "test");
       page.waitForFunction("(" + CURVES + ")() === 3");
 
       // One slider: every run's frame at the same step, nearest at or before it.
       int target = 13;
-      page.evaluate("s => { const e = document.getElementById('compare-slider'); e.value = s; e.dispatchEvent(new Event('input')); }", target);
-      page.waitForFunction("([f, n]) => { const r = (" + ROW_STEPS + ")('recon'); return r.length === n"
-          + " && r.every(([, s]) => s !== '' && Number(s) <= 13 && s === r[0][1]); }",
+      page.evaluate(
+          "s => { const e = document.getElementById('compare-slider'); e.value = s; e.dispatchEvent(new Event('input')); }",
+          target);
+      page.waitForFunction(
+          "([f, n]) => { const r = ("
+              + ROW_STEPS
+              + ")('recon'); return r.length === n"
+              + " && r.every(([, s]) => s !== '' && Number(s) <= 13 && s === r[0][1]); }",
           List.of(ROW_STEPS, nums.size()));
       @SuppressWarnings("unchecked")
       List<List<String>> recon = (List<List<String>>) page.evaluate("(" + ROW_STEPS + ")('recon')");
       @SuppressWarnings("unchecked")
-      List<List<String>> samples = (List<List<String>>) page.evaluate("(" + ROW_STEPS + ")('samples')");
-      assertEquals(nums.stream().map(String::valueOf).toList(), recon.stream().map(r -> r.get(0)).toList());
-      assertEquals(recon.stream().map(r -> r.get(1)).toList(), samples.stream().map(r -> r.get(1)).toList(),
+      List<List<String>> samples =
+          (List<List<String>>) page.evaluate("(" + ROW_STEPS + ")('samples')");
+      assertEquals(
+          nums.stream().map(String::valueOf).toList(), recon.stream().map(r -> r.get(0)).toList());
+      assertEquals(
+          recon.stream().map(r -> r.get(1)).toList(),
+          samples.stream().map(r -> r.get(1)).toList(),
           "both streams at the same step for every run: " + recon + " " + samples);
       int shown = Integer.parseInt(recon.get(0).get(1));
-      assertTrue(shown <= target && shown > target - 4, "the kept frame nearest at or before " + target + ": " + shown);
+      assertTrue(
+          shown <= target && shown > target - 4,
+          "the kept frame nearest at or before " + target + ": " + shown);
       assertEquals("step 13", page.textContent("#compare-step"));
 
       // Flip: one place on screen, one key switches between the first two runs.
       page.check("#compare-flip");
-      page.waitForFunction("n => { const r = document.querySelectorAll('#compare-grid tbody tr');"
-          + " return r.length === 1 && r[0].dataset.row === String(n); }", nums.get(0));
+      page.waitForFunction(
+          "n => { const r = document.querySelectorAll('#compare-grid tbody tr');"
+              + " return r.length === 1 && r[0].dataset.row === String(n); }",
+          nums.get(0));
       page.keyboard().press("f");
-      page.waitForFunction("n => { const r = document.querySelectorAll('#compare-grid tbody tr');"
-          + " return r.length === 1 && r[0].dataset.row === String(n); }", nums.get(1));
-      page.waitForFunction("() => document.querySelector('#compare-grid canvas[data-kind=\"recon\"]').dataset.step === '"
-          + shown + "'");
+      page.waitForFunction(
+          "n => { const r = document.querySelectorAll('#compare-grid tbody tr');"
+              + " return r.length === 1 && r[0].dataset.row === String(n); }",
+          nums.get(1));
+      page.waitForFunction(
+          "() => document.querySelector('#compare-grid canvas[data-kind=\"recon\"]').dataset.step === '"
+              + shown
+              + "'");
       page.uncheck("#compare-flip");
 
       // Difference: |a − b| of the first two runs, pixel by pixel.
       page.check("#compare-diff");
-      page.waitForFunction("() => document.querySelector('canvas[data-row=\"diff\"][data-kind=\"recon\"]')?.dataset.painted === 'true'");
+      page.waitForFunction(
+          "() => document.querySelector('canvas[data-row=\"diff\"][data-kind=\"recon\"]')?.dataset.painted === 'true'");
       @SuppressWarnings("unchecked")
-      List<Number> check = (List<Number>) page.evaluate("([a, b]) => {"
-          + " const px = c => c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
-          + " const q = r => document.querySelector(`canvas[data-row=\"${r}\"][data-kind=\"recon\"]`);"
-          + " const A = px(q(a)), B = px(q(b)), D = px(q('diff')); let wrong = 0, total = 0;"
-          + " for (let i = 0; i < A.length; i += 4) for (let c = 0; c < 3; c++) {"
-          + "   const d = Math.abs(A[i + c] - B[i + c]); total += d; if (D[i + c] !== d) wrong++; }"
-          + " return [wrong, total, A.length]; }", List.of(nums.get(0), nums.get(1)));
+      List<Number> check =
+          (List<Number>)
+              page.evaluate(
+                  "([a, b]) => {"
+                      + " const px = c => c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+                      + " const q = r => document.querySelector(`canvas[data-row=\"${r}\"][data-kind=\"recon\"]`);"
+                      + " const A = px(q(a)), B = px(q(b)), D = px(q('diff')); let wrong = 0, total = 0;"
+                      + " for (let i = 0; i < A.length; i += 4) for (let c = 0; c < 3; c++) {"
+                      + "   const d = Math.abs(A[i + c] - B[i + c]); total += d; if (D[i + c] !== d) wrong++; }"
+                      + " return [wrong, total, A.length]; }",
+                  List.of(nums.get(0), nums.get(1)));
       assertEquals(0, check.get(0).intValue(), "every difference pixel is |a - b|");
       assertTrue(check.get(1).doubleValue() > 0, "runs with another β reconstruct differently");
 
       // The table: a row per run; every column sorts; a click opens the run.
-      page.waitForFunction("n => document.querySelectorAll('#compare-table tbody tr').length === n", nums.size());
+      page.waitForFunction(
+          "n => document.querySelectorAll('#compare-table tbody tr').length === n", nums.size());
       page.click("#compare-table th:has-text('best test loss') button");
       List<Double> up = bestColumn(page);
       assertEquals(up.stream().sorted().toList(), up);
@@ -127,61 +156,86 @@ class CompareViewTest {
       List<Double> down = bestColumn(page);
       assertEquals(up.reversed(), down);
       page.click("#compare-table th:has-text('run') button");
-      assertEquals(List.of("β=1", "β=2", "β=4"), page.evaluate(
-          "() => [...document.querySelectorAll('#compare-table tbody tr td:first-child')].map(td => td.textContent)"));
+      assertEquals(
+          List.of("β=1", "β=2", "β=4"),
+          page.evaluate(
+              "() => [...document.querySelectorAll('#compare-table tbody tr td:first-child')].map(td => td.textContent)"));
 
       // A reload restores the view from the address.
       page.reload();
       page.waitForFunction("(" + CURVES + ")() === 3");
       assertTrue(page.isHidden("#single-view"));
       assertEquals("?" + expected, page.evaluate("() => location.search"));
-      page.waitForFunction("n => document.querySelectorAll('#compare-table tbody tr').length === n", nums.size());
+      page.waitForFunction(
+          "n => document.querySelectorAll('#compare-table tbody tr').length === n", nums.size());
 
       page.click("#compare-table tbody tr[data-job='" + nums.get(2) + "']");
-      page.waitForFunction("n => window.latentstream.state.selected === n && !document.getElementById('single-view').hidden",
+      page.waitForFunction(
+          "n => window.latentstream.state.selected === n && !document.getElementById('single-view').hidden",
           nums.get(2));
       assertEquals("", page.evaluate("() => location.search"));
       w.screenshot("compare-view");
-      assertEquals(List.of(), w.errors().stream()
-          .filter(e -> !e.contains("the server responded with a status of 404")).toList());
+      assertEquals(
+          List.of(),
+          w.errors().stream()
+              .filter(e -> !e.contains("the server responded with a status of 404"))
+              .toList());
     }
   }
 
   @Test
   void aSweepStartedFromTheFormCreatesTheGridsJobsAndOpensTheViewOnThem() throws Exception {
-    try (var w = chromium.open("http://127.0.0.1:" + server.port() + "/?token=" + TestServer.TOKEN, 1280, 1000)) {
+    try (var w =
+        chromium.open(
+            "http://127.0.0.1:" + server.port() + "/?token=" + TestServer.TOKEN, 1280, 1000)) {
       Page page = w.page();
-      page.waitForFunction("() => window.latentstream.state.authorized && document.getElementById('spec').value.includes('synthetic')");
+      page.waitForFunction(
+          "() => window.latentstream.state.authorized && document.getElementById('spec').value.includes('synthetic')");
       page.fill("#start-beta", "0.5, 8");
       page.fill("#epochs", "1");
       page.click("#start-form button[type=submit]");
       page.waitForFunction("() => /^\\?compare=\\d+,\\d+$/.test(location.search)");
-      JsonArray jobs = new JsonArray(server.request(io.vertx.core.http.HttpMethod.GET, "/api/jobs", null, null).body());
-      List<JsonObject> members = jobs.stream().map(o -> (JsonObject) o).filter(j -> j.getString("sweep") != null).toList();
+      JsonArray jobs =
+          new JsonArray(
+              server.request(io.vertx.core.http.HttpMethod.GET, "/api/jobs", null, null).body());
+      List<JsonObject> members =
+          jobs.stream().map(o -> (JsonObject) o).filter(j -> j.getString("sweep") != null).toList();
       assertEquals(2, members.size(), jobs.encode());
       assertEquals(members.get(0).getString("sweep"), members.get(1).getString("sweep"));
-      assertEquals(List.of(0.5, 8.0), members.stream().map(j -> j.getJsonObject("spec").getDouble("beta")).toList());
+      assertEquals(
+          List.of(0.5, 8.0),
+          members.stream().map(j -> j.getJsonObject("spec").getDouble("beta")).toList());
       assertEquals(List.of(1, 1), members.stream().map(j -> j.getInteger("epochs")).toList());
-      assertEquals("?compare=" + members.get(0).getInteger("num") + "," + members.get(1).getInteger("num"),
+      assertEquals(
+          "?compare=" + members.get(0).getInteger("num") + "," + members.get(1).getInteger("num"),
           page.evaluate("() => location.search"));
       page.waitForFunction("() => document.querySelectorAll('#compare-legend li').length === 2");
-      assertEquals(List.of("β=0.5", "β=8"), page.evaluate(
-          "() => [...document.querySelectorAll('#compare-legend li')].map(li => li.textContent)"));
+      assertEquals(
+          List.of("β=0.5", "β=8"),
+          page.evaluate(
+              "() => [...document.querySelectorAll('#compare-legend li')].map(li => li.textContent)"));
       // A bad list is refused beside its field, and nothing is sent.
       page.click("#compare-close");
       page.fill("#start-beta", "1, x");
       page.click("#start-form button[type=submit]");
-      page.waitForFunction("() => document.getElementById('start-beta-error').textContent.includes('\"x\"')");
-      assertEquals(jobs.size(), new JsonArray(server.request(io.vertx.core.http.HttpMethod.GET, "/api/jobs", null, null)
-          .body()).size());
+      page.waitForFunction(
+          "() => document.getElementById('start-beta-error').textContent.includes('\"x\"')");
+      assertEquals(
+          jobs.size(),
+          new JsonArray(
+                  server.request(io.vertx.core.http.HttpMethod.GET, "/api/jobs", null, null).body())
+              .size());
     }
   }
 
   static List<Double> bestColumn(Page page) {
     @SuppressWarnings("unchecked")
-    List<String> cells = (List<String>) page.evaluate("() => { const i = [...document.querySelectorAll('#compare-table thead th')]"
-        + ".findIndex(th => th.textContent.startsWith('best test loss'));"
-        + " return [...document.querySelectorAll('#compare-table tbody tr')].map(tr => tr.cells[i].textContent); }");
+    List<String> cells =
+        (List<String>)
+            page.evaluate(
+                "() => { const i = [...document.querySelectorAll('#compare-table thead th')]"
+                    + ".findIndex(th => th.textContent.startsWith('best test loss'));"
+                    + " return [...document.querySelectorAll('#compare-table tbody tr')].map(tr => tr.cells[i].textContent); }");
     return cells.stream().map(Double::valueOf).toList();
   }
 }

@@ -21,8 +21,9 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The live page in a real Chromium against a real server training a real (small) model. The run is named
- * after a preset that is not the first alphabetically, so the start form's default can be checked.
+ * The live page in a real Chromium against a real server training a real (small) model. The run is
+ * named after a preset that is not the first alphabetically, so the start form's default can be
+ * checked.
  */
 @Timeout(180)
 class LiveViewTest {
@@ -57,7 +58,10 @@ class LiveViewTest {
   }
 
   String url(boolean withToken) {
-    return "http://127.0.0.1:" + server.port() + "/" + (withToken ? "?token=" + TestServer.TOKEN : "");
+    return "http://127.0.0.1:"
+        + server.port()
+        + "/"
+        + (withToken ? "?token=" + TestServer.TOKEN : "");
   }
 
   static double number(Page page, String js) {
@@ -65,9 +69,10 @@ class LiveViewTest {
   }
 
   /** A fingerprint of a canvas's pixels: 0 for blank. */
-  static final String CANVAS_SUM = "id => { const c = document.getElementById(id); if (!c.width) return 0;"
-      + " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let s = 0;"
-      + " for (let i = 0; i < d.length; i += 7) s = (s * 31 + d[i]) % 1000000007; return s; }";
+  static final String CANVAS_SUM =
+      "id => { const c = document.getElementById(id); if (!c.width) return 0;"
+          + " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let s = 0;"
+          + " for (let i = 0; i < d.length; i += 7) s = (s * 31 + d[i]) % 1000000007; return s; }";
 
   static double canvas(Page page, String id) {
     return ((Number) page.evaluate(CANVAS_SUM, id)).doubleValue();
@@ -81,7 +86,8 @@ class LiveViewTest {
   void thePageLoadsCleanlyTheChartGrowsAndEveryPanelPaintsChangingPixels() throws Exception {
     try (var w = chromium.open(url(false), 1280, 900)) {
       Page page = w.page();
-      page.waitForFunction("() => window.latentstream && window.latentstream.chart.pointCount() > 5");
+      page.waitForFunction(
+          "() => window.latentstream && window.latentstream.chart.pointCount() > 5");
       double before = number(page, "() => window.latentstream.chart.pointCount()");
       String[] panels = {"panel-recon", "panel-samples", "panel-latent", "panel-manifold"};
       for (String p : panels) {
@@ -94,10 +100,12 @@ class LiveViewTest {
       }
       page.waitForFunction("n => window.latentstream.chart.pointCount() > n + 20", before);
       for (int i = 0; i < 4; i++) {
-        waitForCanvasChange(page, panels[i], first[i]); // changes as training goes on, or the wait times out
+        waitForCanvasChange(
+            page, panels[i], first[i]); // changes as training goes on, or the wait times out
       }
       assertEquals("live", page.textContent("#connection"));
-      assertTrue(number(page, "() => window.latentstream.state.pointFrames") > 0,
+      assertTrue(
+          number(page, "() => window.latentstream.state.pointFrames") > 0,
           "the latent plane arrives as points and the page draws them");
       w.screenshot("live-view");
       assertEquals(List.of(), w.errors(), "console errors");
@@ -110,22 +118,30 @@ class LiveViewTest {
       Page page = w.page();
       page.waitForFunction("() => window.latentstream.state.frameSteps.length >= 3");
       page.waitForSelector("#panel-manifold[data-painted]");
-      // The oldest kept frame is well behind the head; training keeps adding frames, so it stays kept.
-      int oldest = ((Number) page.evaluate("() => window.latentstream.state.frameSteps[0]")).intValue();
-      page.waitForFunction("s => Number(document.getElementById('step-slider').max) > s + 8", oldest);
+      // The oldest kept frame is well behind the head; training keeps adding frames, so it stays
+      // kept.
+      int oldest =
+          ((Number) page.evaluate("() => window.latentstream.state.frameSteps[0]")).intValue();
+      page.waitForFunction(
+          "s => Number(document.getElementById('step-slider').max) > s + 8", oldest);
       double live = canvas(page, "panel-manifold");
-      page.evaluate("s => { const e = document.getElementById('step-slider'); e.value = s;"
-          + " e.dispatchEvent(new Event('input')); }", oldest);
-      page.waitForFunction("s => document.getElementById('step-label').textContent === 'step ' + s", oldest);
+      page.evaluate(
+          "s => { const e = document.getElementById('step-slider'); e.value = s;"
+              + " e.dispatchEvent(new Event('input')); }",
+          oldest);
+      page.waitForFunction(
+          "s => document.getElementById('step-label').textContent === 'step ' + s", oldest);
       waitForCanvasChange(page, "panel-manifold", live);
       assertEquals("false", page.getAttribute("#live", "aria-pressed"));
       String note = page.textContent("#note-manifold");
-      assertTrue(note.isEmpty() || note.startsWith("from step") || note.matches("epoch \\d+ image"), note);
+      assertTrue(
+          note.isEmpty() || note.startsWith("from step") || note.matches("epoch \\d+ image"), note);
       // The slider's ticks mark the kept steps: the marks canvas has ink.
       assertNotEquals(0.0, canvas(page, "slider-marks"));
 
       page.click("#live");
-      page.waitForFunction("() => document.getElementById('step-label').textContent.startsWith('live')");
+      page.waitForFunction(
+          "() => document.getElementById('step-label').textContent.startsWith('live')");
       assertEquals("", page.textContent("#note-manifold"));
       assertEquals(List.of(), w.errors());
     }
@@ -144,23 +160,27 @@ class LiveViewTest {
         page.mouse().move(pad.x + pad.width * 0.5, pad.y + pad.height * (0.2 + 0.06 * i));
       }
       page.mouse().up();
-      page.waitForFunction("() => (document.getElementById('pad-recon').getAttribute('src') || '').startsWith('data:image/png')");
-      page.waitForFunction("() => { const c = document.getElementById('latent-overlay');"
-          + " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
-          + " for (let i = 3; i < d.length; i += 4) if (d[i] > 0) return true; return false; }");
+      page.waitForFunction(
+          "() => (document.getElementById('pad-recon').getAttribute('src') || '').startsWith('data:image/png')");
+      page.waitForFunction(
+          "() => { const c = document.getElementById('latent-overlay');"
+              + " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+              + " for (let i = 3; i < d.length; i += 4) if (d[i] > 0) return true; return false; }");
 
       page.locator("#latent-overlay").scrollIntoViewIfNeeded();
       BoundingBox latent = page.locator("#latent-overlay").boundingBox();
       page.mouse().move(latent.x + latent.width * 0.3, latent.y + latent.height * 0.4);
       page.mouse().move(latent.x + latent.width * 0.35, latent.y + latent.height * 0.45);
-      page.waitForFunction("() => (document.getElementById('hover-decode').getAttribute('src') || '').startsWith('data:image/png')");
+      page.waitForFunction(
+          "() => (document.getElementById('hover-decode').getAttribute('src') || '').startsWith('data:image/png')");
       w.screenshot("draw-and-explore");
       assertEquals(List.of(), w.errors());
     }
   }
 
   @Test
-  void theKeyboardAloneReachesTheExplorerDecodesWithArrowsAndInterpolatesWithEnterTwice() throws Exception {
+  void theKeyboardAloneReachesTheExplorerDecodesWithArrowsAndInterpolatesWithEnterTwice()
+      throws Exception {
     try (var w = chromium.open(url(false), 1280, 1000)) {
       Page page = w.page();
       page.waitForFunction("() => window.latentstream.state.plane != null");
@@ -170,27 +190,37 @@ class LiveViewTest {
         page.keyboard().press("Tab");
       }
       // Focus is visible, and the explorer says what it is.
-      assertNotEquals("none", page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle"));
+      assertNotEquals(
+          "none", page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle"));
       assertTrue(page.getAttribute("#latent-overlay", "aria-label").contains("arrow keys"));
 
       page.keyboard().press("ArrowRight");
-      page.waitForFunction("() => (document.getElementById('hover-decode').getAttribute('src') || '').startsWith('data:image/png')");
+      page.waitForFunction(
+          "() => (document.getElementById('hover-decode').getAttribute('src') || '').startsWith('data:image/png')");
       String first = page.getAttribute("#hover-decode", "src");
       page.keyboard().press("Shift+ArrowUp");
       page.keyboard().press("Shift+ArrowUp");
-      // A busy trainer is told and retried (the page says so meanwhile): wait for the decode that lands.
-      page.waitForFunction("s => document.getElementById('hover-decode').getAttribute('src') !== s"
-          + " && document.getElementById('hover-z').textContent.startsWith('decoded (')", first);
+      // A busy trainer is told and retried (the page says so meanwhile): wait for the decode that
+      // lands.
+      page.waitForFunction(
+          "s => document.getElementById('hover-decode').getAttribute('src') !== s"
+              + " && document.getElementById('hover-z').textContent.startsWith('decoded (')",
+          first);
       assertEquals("polite", page.getAttribute("#hover-z", "aria-live"));
 
       page.keyboard().press("Enter");
-      page.waitForFunction("() => document.getElementById('explorer-status').textContent.startsWith('interpolation start marked')");
+      page.waitForFunction(
+          "() => document.getElementById('explorer-status').textContent.startsWith('interpolation start marked')");
       page.keyboard().press("Shift+ArrowLeft");
       page.keyboard().press("Shift+ArrowDown");
       page.keyboard().press("Enter");
       page.waitForFunction("() => document.querySelectorAll('#strip img').length === 10");
-      page.waitForFunction("() => document.getElementById('explorer-status').textContent === 'interpolated 10 images'");
-      assertEquals("latent-overlay", page.evaluate("() => document.activeElement.id"), "focus stays on the explorer");
+      page.waitForFunction(
+          "() => document.getElementById('explorer-status').textContent === 'interpolated 10 images'");
+      assertEquals(
+          "latent-overlay",
+          page.evaluate("() => document.activeElement.id"),
+          "focus stays on the explorer");
       assertEquals(List.of(), w.errors());
     }
   }
@@ -215,11 +245,13 @@ class LiveViewTest {
       page.click("#token-save");
       page.waitForFunction("() => window.latentstream.state.authorized === true");
       assertEquals("Token ✓", page.textContent("#token-button"));
-      assertEquals(TestServer.TOKEN, page.evaluate("() => sessionStorage.getItem('latentstream-token')"));
+      assertEquals(
+          TestServer.TOKEN, page.evaluate("() => sessionStorage.getItem('latentstream-token')"));
       assertTrue(page.isVisible("#token-forget"));
 
       page.click("#token-forget");
-      page.waitForFunction("() => window.latentstream.state.authorized === false && document.getElementById('connection').textContent === 'live'");
+      page.waitForFunction(
+          "() => window.latentstream.state.authorized === false && document.getElementById('connection').textContent === 'live'");
       assertNull(page.evaluate("() => sessionStorage.getItem('latentstream-token')"));
       assertEquals("Enter token", page.textContent("#token-button"));
       assertFalse(page.isVisible("#token-forget"));
@@ -228,8 +260,10 @@ class LiveViewTest {
       page.click("#pause");
       page.waitForSelector("#token-dialog[open]");
       page.click("#token-dialog button[value=cancel]");
-      page.waitForSelector("#token-dialog:not([open])", new Page.WaitForSelectorOptions().setState(
-          com.microsoft.playwright.options.WaitForSelectorState.ATTACHED));
+      page.waitForSelector(
+          "#token-dialog:not([open])",
+          new Page.WaitForSelectorOptions()
+              .setState(com.microsoft.playwright.options.WaitForSelectorState.ATTACHED));
       assertEquals("running", status());
       assertEquals(List.of(), w.errors());
     }
@@ -250,18 +284,23 @@ class LiveViewTest {
   }
 
   @Test
-  void theStartFormDefaultsToTheSelectedRunsPresetAndShowsTheServersErrorBesideTheSpec() throws Exception {
+  void theStartFormDefaultsToTheSelectedRunsPresetAndShowsTheServersErrorBesideTheSpec()
+      throws Exception {
     try (var w = chromium.open(url(true), 1280, 900)) {
       Page page = w.page();
       page.waitForFunction("() => window.latentstream.state.authorized === true");
       page.waitForFunction("p => document.getElementById('preset').value === p", RUN_PRESET);
       JsonObject shown = new JsonObject(page.inputValue("#spec"));
-      assertEquals(server.spec(1, 1).getString("dataset"), shown.getString("dataset"), "the run's own spec is shown");
+      assertEquals(
+          server.spec(1, 1).getString("dataset"),
+          shown.getString("dataset"),
+          "the run's own spec is shown");
 
       page.click("#spec-details summary");
       // As you type: an unknown key is named at once, before anything is sent.
       page.fill("#spec", "{\"model\": \"vae\", \"lrr\": 0.1}");
-      page.waitForFunction("() => document.getElementById('spec-error').textContent.includes('unknown key \"lrr\"')");
+      page.waitForFunction(
+          "() => document.getElementById('spec-error').textContent.includes('unknown key \"lrr\"')");
       assertEquals("true", page.getAttribute("#spec", "aria-invalid"));
 
       // A value only the server judges: its message, naming the key, appears beside the field.
@@ -269,12 +308,16 @@ class LiveViewTest {
       page.fill("#spec", bad.encodePrettily());
       page.waitForFunction("() => document.getElementById('spec-error').textContent === ''");
       page.click("#start-form button[type=submit]");
-      page.waitForFunction("() => document.getElementById('spec-error').textContent.includes('\"lr\"')");
+      page.waitForFunction(
+          "() => document.getElementById('spec-error').textContent.includes('\"lr\"')");
       String message = page.textContent("#spec-error");
       var spec = page.locator("#spec").boundingBox();
       var error = page.locator("#spec-error").boundingBox();
-      assertTrue(error.y >= spec.y + spec.height - 1 && error.y - (spec.y + spec.height) < 40, "the message sits right under the field");
-      int jobs = server.request(HttpMethod.GET, "/api/jobs", null, null).body().toJsonArray().size();
+      assertTrue(
+          error.y >= spec.y + spec.height - 1 && error.y - (spec.y + spec.height) < 40,
+          "the message sits right under the field");
+      int jobs =
+          server.request(HttpMethod.GET, "/api/jobs", null, null).body().toJsonArray().size();
       assertEquals(1, jobs, "nothing was started: " + message);
       assertEquals(List.of(), w.errors());
     }
@@ -285,8 +328,10 @@ class LiveViewTest {
     try (var w = chromium.open(url(false), 1280, 900)) {
       Page page = w.page();
       page.waitForFunction("() => window.latentstream.state.framesReceived > 4");
-      int subscribes = ((Number) page.evaluate("() => window.latentstream.state.subscribes")).intValue();
-      page.evaluate("""
+      int subscribes =
+          ((Number) page.evaluate("() => window.latentstream.state.subscribes")).intValue();
+      page.evaluate(
+          """
           () => {
             window.__visibility = 'hidden';
             Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => window.__visibility });
@@ -294,16 +339,22 @@ class LiveViewTest {
             document.dispatchEvent(new Event('visibilitychange'));
           }""");
       page.waitForFunction("n => window.latentstream.state.subscribes > n", subscribes);
-      assertEquals(List.of("loss", "status"), page.evaluate("() => window.latentstream.state.streams"));
-      int frames = ((Number) page.evaluate("() => window.latentstream.state.framesReceived")).intValue();
+      assertEquals(
+          List.of("loss", "status"), page.evaluate("() => window.latentstream.state.streams"));
+      int frames =
+          ((Number) page.evaluate("() => window.latentstream.state.framesReceived")).intValue();
       double points = number(page, "() => window.latentstream.chart.pointCount()");
       // 40 more steps is 10 rounds of four frames: the loss keeps coming, the images do not.
       page.waitForFunction("n => window.latentstream.chart.pointCount() > n + 40", points);
-      assertEquals(frames, ((Number) page.evaluate("() => window.latentstream.state.framesReceived")).intValue());
+      assertEquals(
+          frames,
+          ((Number) page.evaluate("() => window.latentstream.state.framesReceived")).intValue());
 
-      page.evaluate("() => { window.__visibility = 'visible'; document.dispatchEvent(new Event('visibilitychange')); }");
+      page.evaluate(
+          "() => { window.__visibility = 'visible'; document.dispatchEvent(new Event('visibilitychange')); }");
       page.waitForFunction("n => window.latentstream.state.framesReceived > n", frames);
-      assertTrue(((List<?>) page.evaluate("() => window.latentstream.state.streams")).contains("recon"));
+      assertTrue(
+          ((List<?>) page.evaluate("() => window.latentstream.state.streams")).contains("recon"));
       assertEquals(List.of(), w.errors());
     }
   }
@@ -316,7 +367,8 @@ class LiveViewTest {
       page.click("details[data-stream=samples] > summary");
       page.waitForFunction("() => !window.latentstream.state.streams.includes('samples')");
       page.waitForFunction("n => window.latentstream.state.subscribes > n", 1);
-      assertTrue(((List<?>) page.evaluate("() => window.latentstream.state.streams")).contains("recon"));
+      assertTrue(
+          ((List<?>) page.evaluate("() => window.latentstream.state.streams")).contains("recon"));
       assertEquals(List.of(), w.errors());
     }
   }
@@ -327,24 +379,34 @@ class LiveViewTest {
     try (var w = chromium.open(url(false), 1280, 900)) {
       Page page = w.page();
       page.waitForFunction("() => window.latentstream.state.selected != null");
-      // The server's own diagnostics of the live run paint the bars and the heat-map, and keep updating.
-      page.waitForFunction("() => document.getElementById('diag-bars').width > 0 && !document.querySelector('.diag-body').hidden",
-          null, new Page.WaitForFunctionOptions().setTimeout(60_000));
-      page.waitForFunction("() => { const c = document.getElementById('diag-heat'); const d = c.getContext('2d')"
-          + ".getImageData(0, 0, c.width, c.height).data; for (let i = 3; i < d.length; i += 4) if (d[i]) return true; return false; }");
+      // The server's own diagnostics of the live run paint the bars and the heat-map, and keep
+      // updating.
+      page.waitForFunction(
+          "() => document.getElementById('diag-bars').width > 0 && !document.querySelector('.diag-body').hidden",
+          null,
+          new Page.WaitForFunctionOptions().setTimeout(60_000));
+      page.waitForFunction(
+          "() => { const c = document.getElementById('diag-heat'); const d = c.getContext('2d')"
+              + ".getImageData(0, 0, c.width, c.height).data; for (let i = 3; i < d.length; i += 4) if (d[i]) return true; return false; }");
       assertFalse(page.isVisible("#diag-empty"));
       String first = page.textContent("#diag-summary");
       assertTrue(first.matches("step \\d+: \\d+ of \\d+ active.*"), first);
-      page.waitForFunction("s => document.getElementById('diag-summary').textContent !== s", first,
+      page.waitForFunction(
+          "s => document.getElementById('diag-summary').textContent !== s",
+          first,
           new Page.WaitForFunctionOptions().setTimeout(60_000));
-      // A posterior collapse is rare on the test's run: a warning in the contract's shape shows how one looks.
-      page.evaluate("""
+      // A posterior collapse is rare on the test's run: a warning in the contract's shape shows how
+      // one looks.
+      page.evaluate(
+          """
           () => {
             const ls = window.latentstream, job = ls.state.selected;
             ls.receive({ type: 'warning', job, step: 300, epoch: 3, code: 'posterior_collapse',
               message: 'only 1 of 20 latent dimensions is active; try lowering beta or setting freeBits', setting: 'beta' });
           }""");
-      assertTrue(page.textContent("#warnings").contains("only 1 of 20 latent dimensions is active"), page.textContent("#warnings"));
+      assertTrue(
+          page.textContent("#warnings").contains("only 1 of 20 latent dimensions is active"),
+          page.textContent("#warnings"));
       assertTrue(page.isVisible("#warnings li[data-code=posterior_collapse]"));
       assertEquals(List.of(), w.errors());
     }
@@ -356,7 +418,8 @@ class LiveViewTest {
       Page page = w.page();
       page.waitForFunction("() => window.latentstream.chart.pointCount() > 5");
       page.waitForSelector("#panel-recon[data-painted]");
-      double overflow = number(page, "() => document.documentElement.scrollWidth - window.innerWidth");
+      double overflow =
+          number(page, "() => document.documentElement.scrollWidth - window.innerWidth");
       assertTrue(overflow <= 0, "no sideways scrolling, overflow " + overflow + " px");
       for (String id : new String[] {"pause", "step-slider", "pad", "panel-latent"}) {
         page.locator("#" + id).scrollIntoViewIfNeeded();
@@ -364,14 +427,20 @@ class LiveViewTest {
       }
       page.evaluate("() => document.activeElement.blur()");
       page.keyboard().press("Tab");
-      assertEquals("token-button", page.evaluate("() => document.activeElement.id"), "Tab starts at the header");
+      assertEquals(
+          "token-button",
+          page.evaluate("() => document.activeElement.id"),
+          "Tab starts at the header");
       w.screenshot("phone");
       assertEquals(List.of(), w.errors());
     }
   }
 
   String status() throws Exception {
-    return server.request(HttpMethod.GET, "/api/jobs/" + jobId, null, null).json().getString("status");
+    return server
+        .request(HttpMethod.GET, "/api/jobs/" + jobId, null, null)
+        .json()
+        .getString("status");
   }
 
   void waitForStatus(String s) throws Exception {

@@ -9,15 +9,17 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Drives the real page in Chromium with 100k loss points, 50 new points and 10 image frames (each of the
- * four panels repainted) per second, and reports the main-thread work per animation frame, measured with
- * the Performance API (the page's own measures around its redraws, paints and message handling, bucketed
- * by requestAnimationFrame interval, plus long tasks), and the frame-to-frame time. The goal is a p95 of
- * at most 8 ms of work per frame. A benchmark: it prints, it asserts nothing.
+ * Drives the real page in Chromium with 100k loss points, 50 new points and 10 image frames (each
+ * of the four panels repainted) per second, and reports the main-thread work per animation frame,
+ * measured with the Performance API (the page's own measures around its redraws, paints and message
+ * handling, bucketed by requestAnimationFrame interval, plus long tasks), and the frame-to-frame
+ * time. The goal is a p95 of at most 8 ms of work per frame. A benchmark: it prints, it asserts
+ * nothing.
  */
 public final class PageBenchmark {
 
-  static final String DRIVE = """
+  static final String DRIVE =
+      """
       async ([points, seconds]) => {
         const ls = window.latentstream;
         const step = [], epoch = [], recon = [], kl = [], loss = [];
@@ -82,11 +84,12 @@ public final class PageBenchmark {
       """;
 
   /**
-   * The compare view: {@code runs} runs of {@code points} loss points each on one chart (the loss term, every
-   * point of every run), 5 new points per run and one frame 10 times a second, rotating over the runs and the
-   * two image streams shown. The same measures as {@link #DRIVE}.
+   * The compare view: {@code runs} runs of {@code points} loss points each on one chart (the loss
+   * term, every point of every run), 5 new points per run and one frame 10 times a second, rotating
+   * over the runs and the two image streams shown. The same measures as {@link #DRIVE}.
    */
-  static final String DRIVE_COMPARE = """
+  static final String DRIVE_COMPARE =
+      """
       async ([runs, points, seconds]) => {
         const ls = window.latentstream;
         const nums = [];
@@ -179,19 +182,30 @@ public final class PageBenchmark {
       return;
     }
     Path root = Files.createTempDirectory("latentstream-page");
-    try (TestServer server = new TestServer(root, new JsonObject()); Chromium chromium = new Chromium()) {
+    try (TestServer server = new TestServer(root, new JsonObject());
+        Chromium chromium = new Chromium()) {
       var w = chromium.open("http://127.0.0.1:" + server.port() + "/", 1280, 900);
       Page page = w.page();
-      page.waitForFunction("() => window.latentstream && document.getElementById('connection').textContent === 'live'");
+      page.waitForFunction(
+          "() => window.latentstream && document.getElementById('connection').textContent === 'live'");
       @SuppressWarnings("unchecked")
       Map<String, Object> r = (Map<String, Object>) page.evaluate(DRIVE, List.of(100_000, seconds));
-      System.out.printf("page with %s loss points, 50 points and 10 frames per second for %d s:%n", r.get("points"), seconds);
-      System.out.printf("  main-thread work per animation frame: p50 %.2f ms, p95 %.2f ms, max %.2f ms (goal: p95 <= 8 ms)%n",
+      System.out.printf(
+          "page with %s loss points, 50 points and 10 frames per second for %d s:%n",
+          r.get("points"), seconds);
+      System.out.printf(
+          "  main-thread work per animation frame: p50 %.2f ms, p95 %.2f ms, max %.2f ms (goal: p95 <= 8 ms)%n",
           num(r.get("workP50")), num(r.get("workP95")), num(r.get("workMax")));
-      System.out.printf("  animation frames: %s, frame-to-frame p50 %.1f ms, p95 %.1f ms; long tasks: %s (%.0f ms)%n",
-          r.get("frames"), num(r.get("frameP50")), num(r.get("frameP95")), r.get("longTasks"), num(r.get("longTaskMs")));
-      System.out.printf("  chart redraw (decimate + setData): p50 %.2f ms, p95 %.2f ms%n", num(r.get("redrawP50")),
-          num(r.get("redrawP95")));
+      System.out.printf(
+          "  animation frames: %s, frame-to-frame p50 %.1f ms, p95 %.1f ms; long tasks: %s (%.0f ms)%n",
+          r.get("frames"),
+          num(r.get("frameP50")),
+          num(r.get("frameP95")),
+          r.get("longTasks"),
+          num(r.get("longTaskMs")));
+      System.out.printf(
+          "  chart redraw (decimate + setData): p50 %.2f ms, p95 %.2f ms%n",
+          num(r.get("redrawP50")), num(r.get("redrawP95")));
       System.out.println("  console errors: " + w.errors());
     }
     System.exit(0);
@@ -199,19 +213,30 @@ public final class PageBenchmark {
 
   static void compare(int seconds) throws Exception {
     Path root = Files.createTempDirectory("latentstream-page");
-    try (TestServer server = new TestServer(root, new JsonObject()); Chromium chromium = new Chromium()) {
+    try (TestServer server = new TestServer(root, new JsonObject());
+        Chromium chromium = new Chromium()) {
       var w = chromium.open("http://127.0.0.1:" + server.port() + "/", 1280, 900);
       Page page = w.page();
-      page.waitForFunction("() => window.latentstream && document.getElementById('connection').textContent === 'live'");
+      page.waitForFunction(
+          "() => window.latentstream && document.getElementById('connection').textContent === 'live'");
       @SuppressWarnings("unchecked")
-      Map<String, Object> r = (Map<String, Object>) page.evaluate(DRIVE_COMPARE, List.of(8, 100_000, seconds));
-      System.out.printf("compare view, 8 runs with %s loss points in all, 5 points per run and 10 frames per second for %d s:%n",
+      Map<String, Object> r =
+          (Map<String, Object>) page.evaluate(DRIVE_COMPARE, List.of(8, 100_000, seconds));
+      System.out.printf(
+          "compare view, 8 runs with %s loss points in all, 5 points per run and 10 frames per second for %d s:%n",
           r.get("points"), seconds);
-      System.out.printf("  main-thread work per animation frame: p50 %.2f ms, p95 %.2f ms, max %.2f ms (goal: p95 <= 8 ms)%n",
+      System.out.printf(
+          "  main-thread work per animation frame: p50 %.2f ms, p95 %.2f ms, max %.2f ms (goal: p95 <= 8 ms)%n",
           num(r.get("workP50")), num(r.get("workP95")), num(r.get("workMax")));
-      System.out.printf("  animation frames: %s, frame-to-frame p50 %.1f ms, p95 %.1f ms; long tasks: %s (%.0f ms)%n",
-          r.get("frames"), num(r.get("frameP50")), num(r.get("frameP95")), r.get("longTasks"), num(r.get("longTaskMs")));
-      System.out.printf("  chart redraw (8 runs decimated + joined + setData): p50 %.2f ms, p95 %.2f ms; cells painted: %s%n",
+      System.out.printf(
+          "  animation frames: %s, frame-to-frame p50 %.1f ms, p95 %.1f ms; long tasks: %s (%.0f ms)%n",
+          r.get("frames"),
+          num(r.get("frameP50")),
+          num(r.get("frameP95")),
+          r.get("longTasks"),
+          num(r.get("longTaskMs")));
+      System.out.printf(
+          "  chart redraw (8 runs decimated + joined + setData): p50 %.2f ms, p95 %.2f ms; cells painted: %s%n",
           num(r.get("redrawP50")), num(r.get("redrawP95")), r.get("painted"));
     }
     System.exit(0);

@@ -16,8 +16,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The page's layout at phone, laptop and 4K sizes, measured in the browser: cards filled by their content,
- * no text drawn over other text or over a control, no sideways scrolling. Saves a screenshot of each.
+ * The page's layout at phone, laptop and 4K sizes, measured in the browser: cards filled by their
+ * content, no text drawn over other text or over a control, no sideways scrolling. Saves a
+ * screenshot of each.
  */
 @Timeout(180)
 class PageLayoutTest {
@@ -42,9 +43,11 @@ class PageLayoutTest {
 
   /**
    * Cards (and aside sections) whose children span less than half of the card's content box, as
-   * "name: fraction" strings. The extent of the children, not their sum: a grid of images with gaps is full.
+   * "name: fraction" strings. The extent of the children, not their sum: a grid of images with gaps
+   * is full.
    */
-  static final String HALF_EMPTY_CARDS = """
+  static final String HALF_EMPTY_CARDS =
+      """
       () => [...document.querySelectorAll('.card, aside section')].filter(c => c.offsetParent).flatMap(c => {
         const r = c.getBoundingClientRect(), s = getComputedStyle(c);
         const top = r.top + parseFloat(s.paddingTop), bottom = r.bottom - parseFloat(s.paddingBottom);
@@ -63,10 +66,12 @@ class PageLayoutTest {
       """;
 
   /**
-   * Pairs of boxes that overlap by more than a pixel each way: text against text of another element, and
-   * text against canvases, images and form controls (never its own ancestor or descendant).
+   * Pairs of boxes that overlap by more than a pixel each way: text against text of another
+   * element, and text against canvases, images and form controls (never its own ancestor or
+   * descendant).
    */
-  static final String OVERLAPS = """
+  static final String OVERLAPS =
+      """
       () => {
         // A closed <details> keeps its content's boxes: only its summary shows.
         const folded = e => { const d = e.closest('details:not([open])'); return d && !d.querySelector(':scope > summary').contains(e); };
@@ -98,7 +103,8 @@ class PageLayoutTest {
 
   @ParameterizedTest(name = "{0}x{1}")
   @CsvSource({"390, 844", "1440, 1000", "2560, 1440"})
-  void atEachSizeCardsAreFilledNoTextOverlapsAndNothingScrollsSideways(int width, int height) throws Exception {
+  void atEachSizeCardsAreFilledNoTextOverlapsAndNothingScrollsSideways(int width, int height)
+      throws Exception {
     try (var w = chromium.open("http://127.0.0.1:" + server.port() + "/", width, height)) {
       Page page = w.page();
       page.waitForFunction("() => window.latentstream.chart.pointCount() >= 48");
@@ -108,8 +114,11 @@ class PageLayoutTest {
       page.waitForFunction("() => document.querySelectorAll('#latent-legend li').length > 0");
       page.waitForFunction("() => document.querySelectorAll('#preset option').length > 0");
 
-      double overflow = ((Number) page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")).doubleValue();
-      assertTrue(overflow <= 0, "no sideways scrolling at " + width + " px, overflow " + overflow + " px");
+      double overflow =
+          ((Number) page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth"))
+              .doubleValue();
+      assertTrue(
+          overflow <= 0, "no sideways scrolling at " + width + " px, overflow " + overflow + " px");
       @SuppressWarnings("unchecked")
       List<String> empty = (List<String>) page.evaluate(HALF_EMPTY_CARDS);
       @SuppressWarnings("unchecked")
@@ -121,10 +130,26 @@ class PageLayoutTest {
       // The latent legend sits beside or below the plot, never on it.
       var plot = page.locator(".stack").boundingBox();
       var legend = page.locator("#latent-legend").boundingBox();
-      assertTrue(legend.x >= plot.x + plot.width - 1 || legend.y >= plot.y + plot.height - 1,
-          "legend " + legend.x + "," + legend.y + " outside the plot " + plot.x + "," + plot.y + " " + plot.width);
+      assertTrue(
+          legend.x >= plot.x + plot.width - 1 || legend.y >= plot.y + plot.height - 1,
+          "legend "
+              + legend.x
+              + ","
+              + legend.y
+              + " outside the plot "
+              + plot.x
+              + ","
+              + plot.y
+              + " "
+              + plot.width);
       // The reconstruction pairs are re-tiled into a square that fills its card's width.
-      assertEquals(1.0, ((Number) page.evaluate("() => { const c = document.getElementById('panel-recon'); return c.width / c.height; }")).doubleValue(), 0.05);
+      assertEquals(
+          1.0,
+          ((Number)
+                  page.evaluate(
+                      "() => { const c = document.getElementById('panel-recon'); return c.width / c.height; }"))
+              .doubleValue(),
+          0.05);
       assertEquals(List.of(), w.errors(), "console errors");
     }
   }

@@ -11,16 +11,28 @@ class FrameHeaderTest {
 
   @Test
   void readsBackWhatItWrites() {
-    FrameHeader h = new FrameHeader(FrameHeader.VERSION, FrameKind.LATENT, FrameHeader.FORMAT_POINTS,
-        Integer.MAX_VALUE, 123_456_789_012L, 7, 65535, 512);
+    FrameHeader h =
+        new FrameHeader(
+            FrameHeader.VERSION,
+            FrameKind.LATENT,
+            FrameHeader.FORMAT_POINTS,
+            Integer.MAX_VALUE,
+            123_456_789_012L,
+            7,
+            65535,
+            512);
     assertEquals(h, FrameHeader.read(h.toBytes()));
   }
 
   @Test
   void writesAtTheBuffersPositionAndMovesItOnByTheHeader() {
     ByteBuffer b = ByteBuffer.allocate(3 + FrameHeader.BYTES).position(3);
-    FrameHeader h = FrameHeader.of(5, new Frame(FrameKind.RECON, 9, 1, 300, 280, new byte[0]), FrameHeader.FORMAT_PNG,
-        300);
+    FrameHeader h =
+        FrameHeader.of(
+            5,
+            new Frame(FrameKind.RECON, 9, 1, 300, 280, new byte[0]),
+            FrameHeader.FORMAT_PNG,
+            300);
     h.write(b);
     assertEquals(3 + FrameHeader.BYTES, b.position());
     assertEquals(h, FrameHeader.read(b.position(3)));
@@ -29,10 +41,17 @@ class FrameHeaderTest {
 
   @Test
   void refusesAShortMessageAnotherVersionAndAnUnknownKind() {
-    assertThrows(IllegalArgumentException.class, () -> FrameHeader.read(new byte[FrameHeader.BYTES - 1]));
-    byte[] b = new FrameHeader(FrameHeader.VERSION, FrameKind.SAMPLES, FrameHeader.FORMAT_PNG, 1, 1, 1, 1, 1).toBytes();
+    assertThrows(
+        IllegalArgumentException.class, () -> FrameHeader.read(new byte[FrameHeader.BYTES - 1]));
+    byte[] b =
+        new FrameHeader(
+                FrameHeader.VERSION, FrameKind.SAMPLES, FrameHeader.FORMAT_PNG, 1, 1, 1, 1, 1)
+            .toBytes();
     b[FrameHeader.VERSION_AT] = 2;
-    assertTrue(assertThrows(IllegalArgumentException.class, () -> FrameHeader.read(b)).getMessage().contains("version 2"));
+    assertTrue(
+        assertThrows(IllegalArgumentException.class, () -> FrameHeader.read(b))
+            .getMessage()
+            .contains("version 2"));
     b[FrameHeader.VERSION_AT] = FrameHeader.VERSION;
     b[FrameHeader.KIND_AT] = 9;
     assertThrows(IllegalArgumentException.class, () -> FrameHeader.read(b));
@@ -43,7 +62,10 @@ class FrameHeaderTest {
 
   @Test
   void refusesASizeOver16Bits() {
-    assertThrows(IllegalArgumentException.class,
-        () -> new FrameHeader(FrameHeader.VERSION, FrameKind.RECON, FrameHeader.FORMAT_PNG, 1, 1, 1, 65536, 1));
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            new FrameHeader(
+                FrameHeader.VERSION, FrameKind.RECON, FrameHeader.FORMAT_PNG, 1, 1, 1, 65536, 1));
   }
 }
