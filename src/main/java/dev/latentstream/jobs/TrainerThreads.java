@@ -6,6 +6,7 @@ import dev.latentstream.data.Datasets;
 import dev.latentstream.render.FrameRenderer;
 import dev.latentstream.rundir.Checkpoint;
 import dev.latentstream.rundir.RunDirectoryWriter;
+import dev.latentstream.rundir.RunLock;
 import dev.latentstream.train.RunSummary;
 import dev.latentstream.train.Threads;
 import dev.latentstream.train.Trainer;
@@ -85,38 +86,51 @@ final class TrainerThreads {
             RunSummary.Status.STOPPED, j.epoch, j.step, j.testLoss, Double.NaN, null);
       }
       Files.createDirectories(j.runDir);
-      Trainer t =
-          new Trainer(
-              j.spec,
-              data,
-              new Checkpoint(j.runDir),
-              renderer,
-              TrainingListener.compose(
-                  new RunDirectoryWriter(j.runDir), new EventPublisher(vertx, j)),
-              j.resumed());
-      t.setCores(config.trainerCores());
-      // Decode, encode and the like take trainer time: all clients together get at most this much.
-      t.setInteractiveBudget(config.interactiveMaxQueued(), config.interactiveBudgetMsPerSecond());
-      j.trainer = t;
-      // Requests made while the dataset loaded (see Job.pauseRequested).
-      if (j.pauseRequested) {
-        t.pause();
+      // One process trains a run: a headless train --resume on it holds the lock, and this job
+      // fails
+      // with that process named instead of writing into the same files.
+      try (RunLock lock = RunLock.acquire(j.runDir, "latentstream serve")) {
+        return train(j, data);
       }
-      if (j.stopRequested) {
-        t.stop();
-      }
-      return t.run();
     } catch (IOException | RuntimeException e) {
-      return new RunSummary(
-          RunSummary.Status.FAILED,
-          j.epoch,
-          j.step,
-          j.testLoss,
-          Double.NaN,
-          e instanceof UncheckedIOException u
-              ? u.getCause().getMessage()
-              : String.valueOf(e.getMessage()));
+      return failed(j, e);
     }
+  }
+
+  private RunSummary train(Job j, Dataset data) throws IOException {
+    Trainer t =
+        new Trainer(
+            j.spec,
+            data,
+            new Checkpoint(j.runDir),
+            renderer,
+            TrainingListener.compose(
+                new RunDirectoryWriter(j.runDir), new EventPublisher(vertx, j)),
+            j.resumed());
+    t.setCores(config.trainerCores());
+    // Decode, encode and the like take trainer time: all clients together get at most this much.
+    t.setInteractiveBudget(config.interactiveMaxQueued(), config.interactiveBudgetMsPerSecond());
+    j.trainer = t;
+    // Requests made while the dataset loaded (see Job.pauseRequested).
+    if (j.pauseRequested) {
+      t.pause();
+    }
+    if (j.stopRequested) {
+      t.stop();
+    }
+    return t.run();
+  }
+
+  private static RunSummary failed(Job j, Exception e) {
+    return new RunSummary(
+        RunSummary.Status.FAILED,
+        j.epoch,
+        j.step,
+        j.testLoss,
+        Double.NaN,
+        e instanceof UncheckedIOException u
+            ? u.getCause().getMessage()
+            : String.valueOf(e.getMessage()));
   }
 
   /**
