@@ -113,7 +113,7 @@ public final class TrainerVerticle extends VerticleBase {
       int num = f.num() > 0 ? f.num() : next++;
       if (f.num() == 0 && f.damage() == null) {
         try {
-          new RunIdentity(f.dir().getFileName().toString(), num).write(f.dir());
+          new RunIdentity(f.dir().getFileName().toString(), num, f.sweep()).write(f.dir());
         } catch (RuntimeException e) {
           System.getLogger(TrainerVerticle.class.getName())
               .log(
