@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.latentstream.rundir.RunStatus;
 import dev.latentstream.runformat.MetricsCsv;
+import dev.latentstream.server.TestServer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -176,7 +179,7 @@ class RunSafetyTest {
           first.err().getFirst().startsWith("latentstream: stopped at step "), first.toString());
     }
     assertEquals(List.of(), temporaries(run));
-    assertEquals(RunStatus.INTERRUPTED, RunStatus.read(run).orElseThrow().status());
+    assertEquals(RunStatus.STOPPED, RunStatus.read(run).orElseThrow().status());
   }
 
   private static List<MetricsCsv.Row> wholeRun;
@@ -278,8 +281,21 @@ class RunSafetyTest {
     }
     assertEquals(List.of(), temporaries(run), "no temporary file left");
     RunStatus status = RunStatus.read(run).orElseThrow();
-    assertEquals(RunStatus.INTERRUPTED, status.status());
+    // The user stopped it: stopped (not interrupted, which a server resumes on its own).
+    assertEquals(RunStatus.STOPPED, status.status());
     assertEquals(stoppedAt, status.step());
+    Map<String, byte[]> stopped = files(run);
+    // A server started on the runs directory, resuming interrupted runs: it lists this one as
+    // stopped at its step and leaves it for the user's --resume.
+    try (TestServer server =
+        new TestServer(work, new JsonObject().put("resumeInterrupted", true))) {
+      JsonObject listed = server.request(HttpMethod.GET, "/api/jobs/cut", null, null).json();
+      assertEquals("stopped", listed.getString("status"), listed.encode());
+      assertEquals(stoppedAt, listed.getLong("step"), listed.encode());
+    }
+    Map<String, byte[]> after = files(run);
+    after.remove("identity.json"); // the number the server gave the run, kept for the next one
+    assertSameFiles(stopped, after);
 
     CliProcess resumed = CliProcess.run(work, "train", "--resume", "--out", "runs/cut", "--plain");
     assertEquals(0, resumed.exit(), resumed.toString());
