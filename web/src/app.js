@@ -48,7 +48,7 @@ const state = Object.defineProperties({}, {
   plane: { get: () => explorer.plane }, lastOutage: { get: () => connection.lastOutage }, connectedAt: { get: () => connection.connectedAt },
 });
 window.latentstream = { state, chart, diagnostics, compare, paint: (kind, blob) => panels.paint(kind, blob),
-  connection, receive: m => connection.receive(m), frame: buf => onFrame(buf), showCompare: nums => showCompare(nums) };
+  connection, receive: m => connection.receive(m), decodeLocally: p => explorer.local.decodePlane(runs.current()?.id, p), frame: buf => onFrame(buf), showCompare: nums => showCompare(nums) };
 
 function onMessage(m) {
   if (compare.handles(m.job)) { compare.onMessage(m); return; }
@@ -79,9 +79,9 @@ function onMessage(m) {
       break;
     case 'history': if (mine) { chart.reset(m); slider.update(); m.settings?.forEach(x => settings.onSetting(x.key, x.value)); } break;
     case 'loss': if (mine) { chart.append(m.columns); slider.update(); } break;
-    case 'epoch': if (mine) chart.addTest(m.step, m.test); break;
+    case 'epoch': if (mine) { chart.addTest(m.step, m.test); explorer.local.onEpoch(); } break;
     case 'setting': if (mine) { chart.addSetting({ step: m.step, key: m.key, value: m.value }); settings.onSetting(m.key, m.value); } break;
-    case 'plane': if (mine) explorer.onPlane(m.range); break;
+    case 'plane': if (mine) { explorer.onPlane(m.range); explorer.local.onPlane(m); } break;
     case 'diagnostics': if (mine) diagnostics.add(m); break;
     case 'warning': if (mine) diagnostics.warn(m); break;
     case 'deleted': {

@@ -3,6 +3,7 @@
 import { $, toast } from './ui.js';
 import { DrawPad } from './draw.js';
 import { PALETTE } from './frames.js';
+import { LocalDecoder } from './decoder.js';
 
 export class Explorer {
   constructor(connection, runs) {
@@ -18,6 +19,7 @@ export class Explorer {
     this.decodeNext = null;
     this.encodeBusy = false;
     this.encodeAgain = false;
+    this.local = new LocalDecoder();
     this.pad = new DrawPad($('pad'), pixels => this.encodeDrawing(pixels));
     const o = $('latent-overlay');
     o.onpointermove = e => { const p = this.pointerToPlane(e); if (p) this.decodeAt(p); };
@@ -36,6 +38,7 @@ export class Explorer {
 
   /** A new run: nothing of the last one's plane or marks. */
   reset() {
+    this.local.reset(this.runs.selected);
     this.plane = null;
     this.livePlane = null;
     this.clickA = null;
@@ -111,10 +114,18 @@ export class Explorer {
     if (this.decodeBusy) { this.decodeNext = p; return; }
     this.decodeBusy = true;
     try {
+      const at = `(${p[0].toFixed(2)}, ${p[1].toFixed(2)})`;
+      const local = await this.local.decodePlane(this.runs.current()?.id ?? job, p);
+      if (local) {
+        $('hover-decode').src = local;
+        $('hover-decode').alt = `decode of ${at}`;
+        $('hover-z').textContent = `decoded ${at} in your browser, weights from step ${this.local.step}`;
+        return;
+      }
       const r = await this.connection.request({ type: 'decode', job, plane: p });
       $('hover-decode').src = `data:image/png;base64,${r.result.images[0]}`;
-      $('hover-decode').alt = `decode of (${p[0].toFixed(2)}, ${p[1].toFixed(2)})`;
-      $('hover-z').textContent = `decoded (${p[0].toFixed(2)}, ${p[1].toFixed(2)})`;
+      $('hover-decode').alt = `decode of ${at}`;
+      $('hover-z').textContent = `decoded ${at} on the server${this.local.reason ? ` (${this.local.reason})` : ''}`;
     } catch (err) {
       $('hover-z').textContent = err.code === 'busy' ? 'the trainer is busy; decoding again shortly' : err.message;
       // Rationed: wait as told (at most 2 s), then decode the newest point, not every one missed meanwhile.

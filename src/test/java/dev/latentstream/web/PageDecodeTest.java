@@ -1,0 +1,97 @@
+package dev.latentstream.web;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.microsoft.playwright.Page;
+import dev.latentstream.server.TestServer;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Decoding in the page: with the weights open to download, a 20-d MLP VAE's hovers are decoded in
+ * the page's worker (no {@code decode} message leaves the page), and its images equal the server's
+ * decode of the same plane point within one grey level.
+ */
+@Timeout(240)
+class PageDecodeTest {
+
+  @TempDir static Path root;
+  static TestServer server;
+  static Chromium chromium;
+
+  /** Counts the decode requests the page sends on its sockets. */
+  static final String COUNT_DECODES =
+      "window.decodesSent = 0; const send = WebSocket.prototype.send;"
+          + " WebSocket.prototype.send = function (m) {"
+          + " if (typeof m === 'string' && JSON.parse(m).type === 'decode') window.decodesSent++;"
+          + " return send.call(this, m); };";
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = new TestServer(root, new JsonObject().put("openModelDownloads", true));
+    String id = server.startJob(server.spec(1, 4).put("latent", 20)).getString("id");
+    TestServer.awaitStatus(server, id, "completed", 180);
+    chromium = new Chromium();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    chromium.close();
+    server.close();
+  }
+
+  @Test
+  void hoversOfAnMlpVaeAreDecodedInThePageAndMatchTheServersDecode() throws Exception {
+    try (var w =
+        chromium.open("http://127.0.0.1:" + server.port() + "/", 1280, 1000, COUNT_DECODES)) {
+      Page page = w.page();
+      page.waitForFunction("() => window.latentstream.state.plane != null");
+      // 200 pointer moves across the plane, each waiting for its decode to land.
+      page.evaluate(
+          "async () => { const o = document.getElementById('latent-overlay');"
+              + " const r = o.getBoundingClientRect();"
+              + " for (let i = 0; i < 200; i++) {"
+              + "   const before = document.getElementById('hover-z').textContent;"
+              + "   o.dispatchEvent(new PointerEvent('pointermove', { clientX: r.left + r.width * (0.1 + 0.8 * (i % 20) / 19),"
+              + "     clientY: r.top + r.height * (0.1 + 0.8 * Math.floor(i / 20) / 9), bubbles: true }));"
+              + "   for (let k = 0; k < 400 && document.getElementById('hover-z').textContent === before; k++)"
+              + "     await new Promise(d => setTimeout(d, 5)); } }");
+      String caption = page.textContent("#hover-z");
+      assertTrue(caption.contains("in your browser, weights from step"), caption);
+      assertEquals(0, ((Number) page.evaluate("() => window.decodesSent")).intValue());
+
+      // The same plane points decoded by the server: the page's pixels equal them within 1/255.
+      Object worst =
+          page.evaluate(
+              "async () => { const ls = window.latentstream; const [x0, x1, y0, y1] = ls.state.plane;"
+                  + " const job = ls.state.selected;"
+                  + " const pixels = async src => { const img = new Image(); img.src = src; await img.decode();"
+                  + "   const c = document.createElement('canvas'); c.width = img.width; c.height = img.height;"
+                  + "   const g = c.getContext('2d'); g.drawImage(img, 0, 0);"
+                  + "   return { w: c.width, h: c.height, d: g.getImageData(0, 0, c.width, c.height).data }; };"
+                  + " let worst = 0;"
+                  + " for (const p of [[x0 * 0.8, y1 * 0.8], [0, 0], [x1 * 0.5, y0 * 0.3]]) {"
+                  + "   const mine = await ls.decodeLocally(p);"
+                  + "   const r = await ls.connection.request({ type: 'decode', job, plane: p });"
+                  + "   const a = await pixels(mine), b = await pixels('data:image/png;base64,' + r.result.images[0]);"
+                  // The server's image is the 28x28 decode inside a grid's gap: find where it sits.
+                  + "   let best = 256;"
+                  + "   for (let oy = 0; oy + a.h <= b.h; oy++) for (let ox = 0; ox + a.w <= b.w; ox++) { let m = 0;"
+                  + "     for (let y = 0; y < a.h; y++) for (let x = 0; x < a.w; x++)"
+                  + "       m = Math.max(m, Math.abs(a.d[4 * (y * a.w + x)] - b.d[4 * ((y + oy) * b.w + x + ox)]));"
+                  + "     best = Math.min(best, m); }"
+                  + "   worst = Math.max(worst, best); }"
+                  + " return worst; }");
+      int maxDiff = ((Number) worst).intValue();
+      assertTrue(maxDiff <= 1, "largest grey-level difference " + maxDiff);
+      assertEquals(List.of(), w.errors());
+    }
+  }
+}

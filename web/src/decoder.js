@@ -1,0 +1,145 @@
+// Decoding in the page: the MLP decoder's weights (model.safetensors?part=decoder) run in a Web Worker, so
+// hovering costs the trainer nothing. Anything it cannot do (conv VAE, no token, a failed fetch) falls back
+// to the server, and the hover caption says which path decoded.
+const TOKEN_KEY = 'latentstream-token';
+const LOCAL_MODELS = new Set(['ae', 'dae', 'vae', 'aae']);
+const REFETCH_MS = 10_000;
+
+/** A safetensors file (8-byte little-endian header length, JSON header, raw data) → metadata and F32 tensors. */
+export function parseSafetensors(buf) {
+  if (buf.byteLength < 8) throw new Error('not a safetensors file: shorter than its header length');
+  const n = Number(new DataView(buf).getBigUint64(0, true));
+  if (n > buf.byteLength - 8) throw new Error('not a safetensors file: header longer than the file');
+  const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 8, n)));
+  const tensors = {};
+  for (const [name, t] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
+    if (t.dtype !== 'F32') throw new Error(`${name}: dtype ${t.dtype}, only F32 is decoded in the page`);
+    const [from, to] = t.data_offsets;
+    const count = t.shape.reduce((a, b) => a * b, 1);
+    if (to - from !== 4 * count || 8 + n + to > buf.byteLength) throw new Error(`${name}: offsets do not fit its shape`);
+    tensors[name] = { shape: t.shape, data: new Float32Array(buf.slice(8 + n + from, 8 + n + to)) };
+  }
+  return { meta: header.__metadata__ ?? {}, tensors };
+}
+
+const ACTIVATIONS = { relu: x => (x > 0 ? x : 0), sigmoid: x => 1 / (1 + Math.exp(-x)), tanh: Math.tanh };
+
+/** The decoder of an exported MLP model (linear layers, the spec's activation between them, sigmoid out). */
+export function mlpDecoder({ meta, tensors }) {
+  if (!LOCAL_MODELS.has(meta.model)) throw new Error(`${meta.model} decoders run on the server`);
+  const spec = JSON.parse(meta.spec);
+  const act = ACTIVATIONS[spec.activation ?? 'relu'];
+  if (!act) throw new Error(`unknown activation ${spec.activation}`);
+  const layers = [];
+  for (let i = 0; tensors[`decoder.linear${i}.weight`]; i++) {
+    const w = tensors[`decoder.linear${i}.weight`], b = tensors[`decoder.linear${i}.bias`];
+    layers.push({ out: w.shape[0], in: w.shape[1], w: w.data, b: b.data });
+  }
+  if (!layers.length) throw new Error('no decoder layers in the file');
+  return {
+    latent: layers[0].in, step: Number(meta.step), height: Number(meta.height), width: Number(meta.width),
+    /** One code (latent floats) → the image's pixels in [0, 1]. */
+    decode(z) {
+      let x = Float32Array.from(z);
+      layers.forEach((l, k) => {
+        const y = new Float32Array(l.out);
+        for (let o = 0; o < l.out; o++) {
+          let s = l.b[o];
+          const row = o * l.in;
+          for (let i = 0; i < l.in; i++) s += l.w[row + i] * x[i];
+          y[o] = k + 1 < layers.length ? act(s) : ACTIVATIONS.sigmoid(s);
+        }
+        x = y;
+      });
+      return x;
+    },
+  };
+}
+
+/** Plane point → code, as the server's fromPlane: double sums rounded to float32. */
+export function planeToCode(plane, [u, v]) {
+  const fu = Math.fround(u), fv = Math.fround(v);
+  return plane.origin.map((o, j) => Math.fround(Math.fround(o) + fu * plane.axes[0][j] + fv * plane.axes[1][j]));
+}
+
+/** The selected run's local decoder: fetches weights conditionally, decodes in a worker. */
+export class LocalDecoder {
+  constructor() {
+    this.worker = null;
+    this.reset(null);
+  }
+
+  reset(job) {
+    this.job = job; this.plane = null; this.etag = null; this.step = null; this.fetchedAt = 0;
+    this.failure = null; this.fetching = null; this.ready = false;
+  }
+
+  onPlane(m) { if (m.origin && m.axes) this.plane = { origin: m.origin, axes: m.axes }; }
+
+  /** An epoch ended: the next decode asks for the new checkpoint's weights. */
+  onEpoch() { this.fetchedAt = 0; }
+
+  /** Why the page cannot decode this run itself, or null while it can. */
+  get reason() { return this.failure; }
+
+  async refresh(jobId) {
+    if (this.failure || Date.now() - this.fetchedAt < REFETCH_MS) return;
+    if (this.fetching) return this.fetching;
+    this.fetchedAt = Date.now();
+    this.fetching = (async () => {
+      const headers = {};
+      const token = sessionStorage.getItem(TOKEN_KEY);
+      if (token) headers.Authorization = `Bearer ${token}`;
+      if (this.etag) headers['If-None-Match'] = this.etag;
+      const r = await fetch(`/api/jobs/${encodeURIComponent(jobId)}/model.safetensors?part=decoder`, { headers });
+      if (r.status === 304) return;
+      if (r.status === 404) return; // no checkpoint yet: the server decodes until the first epoch ends
+      if (!r.ok) throw new Error(r.status === 401 ? 'the weights need the token' : `weights: HTTP ${r.status}`);
+      const buf = await r.arrayBuffer();
+      mlpDecoder(parseSafetensors(buf)); // checks it here, so a model the page cannot run falls back at once
+      await this.call({ weights: buf });
+      this.etag = r.headers.get('ETag');
+      this.step = Number(r.headers.get('X-Step'));
+      this.ready = true;
+    })().catch(e => { this.failure = e.message; this.ready = false; }).finally(() => { this.fetching = null; });
+    return this.fetching;
+  }
+
+  call(msg) {
+    if (!this.worker) {
+      this.worker = new Worker(new URL('./decode-worker.js', import.meta.url), { type: 'module' });
+      this.pending = new Map();
+      this.nextId = 0;
+      this.worker.onmessage = e => { const p = this.pending.get(e.data.id); this.pending.delete(e.data.id); if (e.data.error) p.reject(new Error(e.data.error)); else p.resolve(e.data); };
+      this.worker.onerror = e => { this.failure = `worker: ${e.message}`; this.ready = false; this.pending.forEach(p => p.reject(new Error(this.failure))); this.pending.clear(); };
+    }
+    const id = ++this.nextId;
+    return new Promise((resolve, reject) => { this.pending.set(id, { resolve, reject }); this.worker.postMessage({ ...msg, id }); });
+  }
+
+  /** Decodes plane point {@code p} in the worker: a PNG data URL, or null when the server must decode. */
+  async decodePlane(jobId, p) {
+    await this.refresh(jobId);
+    if (!this.ready || !this.plane || this.failure) return null;
+    try {
+      const r = await this.call({ z: planeToCode(this.plane, p) });
+      return toDataUrl(r.pixels, r.width, r.height);
+    } catch (e) { this.failure = e.message; return null; }
+  }
+}
+
+/** Gray pixels in [0, 1] → a PNG data URL (the server's decode is a gray PNG too). */
+export function toDataUrl(pixels, width, height) {
+  const c = document.createElement('canvas');
+  c.width = width; c.height = height;
+  const ctx = c.getContext('2d');
+  const img = ctx.createImageData(width, height);
+  for (let i = 0; i < pixels.length; i++) {
+    const g = Math.round(Math.min(1, Math.max(0, pixels[i])) * 255);
+    img.data[4 * i] = img.data[4 * i + 1] = img.data[4 * i + 2] = g;
+    img.data[4 * i + 3] = 255;
+  }
+  ctx.putImageData(img, 0, 0);
+  return c.toDataURL('image/png');
+}
