@@ -7,7 +7,7 @@ import { Connection } from './connection.js';
 import { Diagnostics } from './diagnostics.js';
 import { Explorer } from './explorer.js';
 import { Panels } from './panels.js';
-import { framePng, readFrame } from './protocol.js';
+import { framePng, IMAGE_STREAMS, readFrame } from './protocol.js';
 import { RunList } from './runs.js';
 import { LiveSettings } from './settings.js';
 import { StepSlider } from './slider.js';
@@ -118,6 +118,8 @@ function onSelect(num, previous) {
   chart.reset(null);
   diagnostics.reset();
   panels.setNotes({});
+  // Nothing of the last run stays on screen: a queued run has no images yet.
+  for (const kind of IMAGE_STREAMS) panels.blank(kind);
   runs.render();
   form.showRun();
   panels.subscribe();
