@@ -90,7 +90,9 @@ export class LocalDecoder {
     this.fetching = (async () => {
       const headers = {};
       const token = sessionStorage.getItem(TOKEN_KEY);
-      if (token) headers.Authorization = `Bearer ${token}`;
+      // Without the token the download is refused (unless the server opened it): ask only with one.
+      if (!token) throw new Error('the weights need the token');
+      headers.Authorization = `Bearer ${token}`;
       if (this.etag) headers['If-None-Match'] = this.etag;
       const r = await fetch(`/api/jobs/${encodeURIComponent(jobId)}/model.safetensors?part=decoder`, { headers });
       if (r.status === 304) return;

@@ -15,9 +15,9 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Decoding in the page: with the weights open to download, a 20-d MLP VAE's hovers are decoded in
- * the page's worker (no {@code decode} message leaves the page), and its images equal the server's
- * decode of the same plane point within one grey level.
+ * Decoding in the page: with the token (the weights' download needs it), a 20-d MLP VAE's hovers
+ * are decoded in the page's worker (no {@code decode} message leaves the page), and its images
+ * equal the server's decode of the same plane point within one grey level.
  */
 @Timeout(240)
 class PageDecodeTest {
@@ -35,7 +35,7 @@ class PageDecodeTest {
 
   @BeforeAll
   static void start() throws Exception {
-    server = new TestServer(root, new JsonObject().put("openModelDownloads", true));
+    server = new TestServer(root, new JsonObject());
     String id = server.startJob(server.spec(1, 4).put("latent", 20)).getString("id");
     TestServer.awaitStatus(server, id, "completed", 180);
     chromium = new Chromium();
@@ -50,7 +50,11 @@ class PageDecodeTest {
   @Test
   void hoversOfAnMlpVaeAreDecodedInThePageAndMatchTheServersDecode() throws Exception {
     try (var w =
-        chromium.open("http://127.0.0.1:" + server.port() + "/", 1280, 1000, COUNT_DECODES)) {
+        chromium.open(
+            "http://127.0.0.1:" + server.port() + "/?token=" + TestServer.TOKEN,
+            1280,
+            1000,
+            COUNT_DECODES)) {
       Page page = w.page();
       page.waitForFunction("() => window.latentstream.state.plane != null");
       // 200 pointer moves across the plane, each waiting for its decode to land.
