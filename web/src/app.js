@@ -28,7 +28,7 @@ const chart = new LossChart($('chart'));
 const diagnostics = new Diagnostics({ bars: $('diag-bars'), heat: $('diag-heat'), body: document.querySelector('.diag-body'),
   empty: $('diag-empty'), summary: $('diag-summary'), warnings: $('warnings') });
 const runs = new RunList({ onSelect: (num, previous) => onSelect(num, previous),
-  onRender: j => { updateControls(j); settings.show(j); if (j?.classes) explorer.showClasses(j.classes); } });
+  onRender: j => { updateControls(j); showReconInput(j); settings.show(j); if (j?.classes) explorer.showClasses(j.classes); } });
 const explorer = new Explorer(connection, runs);
 const panels = new Panels(connection, runs, drawn => explorer.onLatentDrawn(drawn));
 const slider = new StepSlider({ runs, chart, panels, onLive: live => explorer.setLive(live) });
@@ -178,6 +178,11 @@ function clearView() {
   for (const kind of ['recon', 'samples', 'latent', 'manifold']) panels.blank(kind);
   explorer.showClasses([]);
   settings.show(null);
+}
+
+/** The DAE's reconstruction frame pairs the noisy input it was given with its reconstruction. */
+function showReconInput(j) {
+  $('recon-what').textContent = j?.model === 'dae' ? '(noisy input | reconstruction)' : '(original | reconstruction)';
 }
 
 /** Which controls the selected run's state allows. */

@@ -88,7 +88,7 @@ final class ClientRequests {
     private boolean text;
 
     void frame(ClientSession s, WebSocketFrame f) {
-      if (s.closed) {
+      if (!s.open()) {
         return;
       }
       if (f.isText() || f.isBinary()) {
@@ -154,7 +154,7 @@ final class ClientRequests {
     if (!s.overBound()) {
       return false;
     }
-    if (++s.tooBusyReplies > TOO_BUSY_REPLIES_BEFORE_CLOSE) {
+    if (s.countTooBusyReply() > TOO_BUSY_REPLIES_BEFORE_CLOSE) {
       counters.tooBusyClosed++;
       hub.close(
           s,
@@ -176,21 +176,9 @@ final class ClientRequests {
 
   private void handle(ClientSession s, ClientMessage m) {
     switch (m) {
-      case Protocol.Hello h -> {
-        if (h.token() != null) {
-          if (!config.tokenMatches(h.token())) {
-            throw new ProtocolException(Codes.UNAUTHORIZED, "wrong token", h.id());
-          }
-          s.authorized = true;
-        }
-        s.send(new ServerMessage.Hello(h.id(), s.authorized));
-      }
+      case Protocol.Hello h -> hello(s, h);
       case Protocol.Subscribe sub -> subscribe(s, sub);
-      case Protocol.Unsubscribe u -> {
-        JobStream js = find(u.job(), u.id());
-        s.unsubscribe(js.num);
-        s.send(new ServerMessage.Unsubscribed(u.id(), js.num));
-      }
+      case Protocol.Unsubscribe u -> unsubscribe(s, u);
       case Protocol.Start st -> {
         requireToken(s, st.id());
         forward(
@@ -213,94 +201,116 @@ final class ClientRequests {
             "set",
             new TrainerCommand.Set(find(set.job(), set.id()).id(), set.key(), set.value()));
       }
-      case Protocol.ModelRequest r -> {
-        if (config.watchRequiresToken()) {
-          requireToken(s, r.id());
-        }
-        JobStream js = find(r.job(), r.id());
-        if (s.interactiveInFlight >= config.interactiveMaxInFlightPerClient()) {
-          s.send(
-              new ServerMessage.Error(
-                  r.id(),
-                  Codes.BUSY,
-                  config.interactiveMaxInFlightPerClient()
-                      + " interactive requests are already in flight for you; wait for a reply, then retry",
-                  BUSY_RETRY_MS));
-          return;
-        }
-        // The trainer said when it would have time again: until then the answer is known here, and
-        // a flood
-        // costs neither the event bus nor the trainer's node anything.
-        long waitMs =
-            js.trainerBusyUntilNanos == 0
-                ? 0
-                : (js.trainerBusyUntilNanos - System.nanoTime()) / 1_000_000;
-        if (waitMs > 0) {
-          s.send(
-              new ServerMessage.Error(
-                  r.id(),
-                  Codes.BUSY,
-                  "the trainer's time for interactive requests is used up; "
-                      + "retry in "
-                      + waitMs
-                      + " ms",
-                  waitMs));
-          return;
-        }
-        // One client gets a share of the trainer's interactive time, so one flooding socket cannot
-        // take it all.
-        long clientWaitMs =
-            s.interactiveWaitMs(config.interactiveClientMsPerSecond(), System.nanoTime());
-        if (clientWaitMs > 0) {
-          s.send(
-              new ServerMessage.Error(
-                  r.id(),
-                  Codes.BUSY,
-                  "your share of the trainer's time ("
-                      + config.interactiveClientMsPerSecond()
-                      + " ms per second) is used up; retry in "
-                      + clientWaitMs
-                      + " ms",
-                  clientWaitMs));
-          return;
-        }
-        // Charged up front at what it is likely to cost, so requests in flight count against the
-        // share at
-        // once (a burst cannot slip through before the first reply); settled at the trainer's own
-        // figure.
-        int images = images(r.op(), r.body());
-        double estimate = images * msPerImage;
-        s.chargeInteractive(estimate);
-        s.interactiveInFlight++;
-        boolean[] settled = {false};
-        forward(
-                s,
-                r.id(),
-                r.op(),
-                new TrainerCommand.ModelRequest(js.id(), r.op(), r.body()),
-                busy ->
-                    js.trainerBusyUntilNanos =
-                        Math.max(
-                            js.trainerBusyUntilNanos,
-                            System.nanoTime() + busy.retryAfterMs() * 1_000_000),
-                result -> {
-                  if (result.remove(TrainerCommand.ModelRequest.TRAINER_MS) instanceof Number ms) {
-                    s.chargeInteractive(ms.doubleValue() - estimate);
-                    msPerImage = 0.8 * msPerImage + 0.2 * ms.doubleValue() / images;
-                    settled[0] = true;
-                  }
-                })
-            .onComplete(
-                v -> {
-                  s.interactiveInFlight--;
-                  if (!settled[0]) {
-                    s.chargeInteractive(
-                        -estimate); // refused or failed: the trainer spent nothing on it
-                  }
-                });
-      }
+      case Protocol.ModelRequest r -> modelRequest(s, r);
       case Protocol.Ping p -> s.send(new ServerMessage.Pong(p.id()));
     }
+  }
+
+  /** A {@code hello}: a right token authorizes the session, a wrong one is refused. */
+  private void hello(ClientSession s, Protocol.Hello h) {
+    if (h.token() != null) {
+      if (!config.tokenMatches(h.token())) {
+        throw new ProtocolException(Codes.UNAUTHORIZED, "wrong token", h.id());
+      }
+      s.authorize();
+    }
+    s.send(new ServerMessage.Hello(h.id(), s.authorized()));
+  }
+
+  private void unsubscribe(ClientSession s, Protocol.Unsubscribe u) {
+    JobStream js = find(u.job(), u.id());
+    s.unsubscribe(js.num);
+    s.send(new ServerMessage.Unsubscribed(u.id(), js.num));
+  }
+
+  /**
+   * An interactive request goes to the trainer unless its answer is already known to be {@code
+   * busy}: too many in flight for this client, the trainer's time used up, or this client's share.
+   */
+  private void modelRequest(ClientSession s, Protocol.ModelRequest r) {
+    if (config.watchRequiresToken()) {
+      requireToken(s, r.id());
+    }
+    JobStream js = find(r.job(), r.id());
+    if (s.interactiveInFlight() >= config.interactiveMaxInFlightPerClient()) {
+      s.send(
+          new ServerMessage.Error(
+              r.id(),
+              Codes.BUSY,
+              config.interactiveMaxInFlightPerClient()
+                  + " interactive requests are already in flight for you; wait for a reply, then retry",
+              BUSY_RETRY_MS));
+      return;
+    }
+    // The trainer said when it would have time again: until then the answer is known here, and
+    // a flood
+    // costs neither the event bus nor the trainer's node anything.
+    long waitMs =
+        js.trainerBusyUntilNanos == 0
+            ? 0
+            : (js.trainerBusyUntilNanos - System.nanoTime()) / 1_000_000;
+    if (waitMs > 0) {
+      s.send(
+          new ServerMessage.Error(
+              r.id(),
+              Codes.BUSY,
+              "the trainer's time for interactive requests is used up; "
+                  + "retry in "
+                  + waitMs
+                  + " ms",
+              waitMs));
+      return;
+    }
+    // One client gets a share of the trainer's interactive time, so one flooding socket cannot
+    // take it all.
+    long clientWaitMs =
+        s.interactiveWaitMs(config.interactiveClientMsPerSecond(), System.nanoTime());
+    if (clientWaitMs > 0) {
+      s.send(
+          new ServerMessage.Error(
+              r.id(),
+              Codes.BUSY,
+              "your share of the trainer's time ("
+                  + config.interactiveClientMsPerSecond()
+                  + " ms per second) is used up; retry in "
+                  + clientWaitMs
+                  + " ms",
+              clientWaitMs));
+      return;
+    }
+    // Charged up front at what it is likely to cost, so requests in flight count against the
+    // share at
+    // once (a burst cannot slip through before the first reply); settled at the trainer's own
+    // figure.
+    int images = images(r.op(), r.body());
+    double estimate = images * msPerImage;
+    s.interactiveSent(estimate);
+    boolean[] settled = {false};
+    forward(
+            s,
+            r.id(),
+            r.op(),
+            new TrainerCommand.ModelRequest(js.id(), r.op(), r.body()),
+            busy ->
+                js.trainerBusyUntilNanos =
+                    Math.max(
+                        js.trainerBusyUntilNanos,
+                        System.nanoTime() + busy.retryAfterMs() * 1_000_000),
+            result -> {
+              if (result.remove(TrainerCommand.ModelRequest.TRAINER_MS) instanceof Number ms) {
+                s.chargeInteractive(ms.doubleValue() - estimate);
+                msPerImage = 0.8 * msPerImage + 0.2 * ms.doubleValue() / images;
+                settled[0] = true;
+              }
+            })
+        .onComplete(
+            v -> {
+              s.interactiveAnswered();
+              if (!settled[0]) {
+                s.chargeInteractive(
+                    -estimate); // refused or failed: the trainer spent nothing on it
+              }
+            });
   }
 
   /**
@@ -343,30 +353,24 @@ final class ClientRequests {
             ? config.maxFramesPerSecond()
             : Math.min(config.maxFramesPerSecond(), req.maxFps());
     EnumSet<Stream> streams = EnumSet.copyOf(req.streams());
-    ClientSession.Subscription before = s.subscriptions.get(js.num);
-    EnumSet<Stream> added = EnumSet.copyOf(streams);
-    if (before != null) {
-      added.removeAll(before.streams);
-    }
-    ClientSession.Subscription sub = s.subscribe(js.num, streams, (long) (1e9 / fps));
-    sub.latentPoints = req.latentPoints();
+    ClientSession.Subscribed change =
+        s.subscribe(js.num, streams, (long) (1e9 / fps), req.latentPoints());
+    ClientSession.Subscription sub = change.sub();
+    EnumSet<Stream> added = change.added();
+    boolean needsHistory = s.owesHistory(js.num);
     s.send(
         new ServerMessage.Subscribed(
             req.id(), js.status, streams.stream().map(Stream::wireName).toList(), fps));
-    boolean needsHistory = streams.contains(Stream.loss) && !sub.historySent && !sub.historyPending;
-    if (needsHistory) {
-      sub.historyPending = true;
-    }
     hub.loadPast(js)
         .onComplete(
             done -> {
-              if (s.closed || s.subscriptions.get(js.num) != sub) {
+              if (!s.open() || s.subscription(js.num) != sub) {
                 return;
               }
               JobStream now = hub.job(js.num);
               if (now != js) {
                 // A resumed run replaced the stream meanwhile: the history owed is the new one's.
-                if (needsHistory && now != null && sub.historyPending) {
+                if (needsHistory && now != null && sub.historyPending()) {
                   hub.loadPast(now).onComplete(v -> hub.requestHistory(now));
                 }
                 return;
@@ -374,14 +378,14 @@ final class ClientRequests {
               // A run whose past is still on disk (resumed, or joined mid-run by a late gateway)
               // sends its history at
               // its next step, once that past is read: an empty history now would only be replaced.
-              if (needsHistory && sub.historyPending && js.pastLoaded != null) {
+              if (needsHistory && sub.historyPending() && js.pastLoaded != null) {
                 hub.requestHistory(js);
               }
               for (FrameKind kind : FrameKind.values()) {
                 FrameMessage latest = js.latest.get(kind);
                 if (latest != null
                     && added.contains(Stream.of(kind))
-                    && sub.streams.contains(Stream.of(kind))) {
+                    && sub.takes(Stream.of(kind))) {
                   s.offerFrame(latest);
                 }
               }
@@ -460,7 +464,7 @@ final class ClientRequests {
   }
 
   private void requireToken(ClientSession s, String id) {
-    if (!s.authorized) {
+    if (!s.authorized()) {
       throw new ProtocolException(
           Codes.UNAUTHORIZED,
           "this needs the token: send {\"type\":\"hello\",\"version\":1,"

@@ -316,9 +316,13 @@ class PageFixesTest {
       page.waitForSelector("#panel-recon[data-painted]");
       page.evaluate(
           "() => window.latentstream.receive({ type: 'status', job: { id: 'queued-9999', num: 9999,"
-              + " status: 'queued', name: 'waiting', model: 'vae', dataset: 'synthetic', step: 0, epoch: 0, epochs: 1 } })");
+              + " status: 'queued', name: 'waiting', model: 'dae', dataset: 'synthetic', step: 0, epoch: 0, epochs: 1 } })");
       page.click("#runs li:has(strong:text-is('waiting #9999'))");
       page.waitForFunction("() => window.latentstream.state.selected === 9999");
+      assertEquals(
+          "(noisy input | reconstruction)",
+          page.textContent("#recon-what"),
+          "a DAE is shown its noisy input");
       page.waitForTimeout(500);
       for (String kind : List.of("recon", "samples", "manifold")) {
         assertEquals(
