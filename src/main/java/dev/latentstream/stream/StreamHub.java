@@ -205,7 +205,10 @@ public final class StreamHub {
         boolean first = js.loss.isEmpty();
         js.loss.add(s.step(), s.epoch(), s.timeMillis(), s.terms());
         js.pendingLoss.add(s.step(), s.epoch(), s.timeMillis(), s.terms());
-        if (first && (js.resumedAtStep() >= 0 || js.joinedMidRun)) {
+        if (first
+            && (js.resumedAtStep() >= 0
+                || js.joinedMidRun
+                || js.status.getInteger("failovers", 0) > 0)) {
           // The run has opened its metrics.csv (kept rows first), so the rows before the checkpoint
           // are safe
           // to read now; subscribers' charts restart from the checkpoint with a fresh history.
@@ -270,7 +273,9 @@ public final class StreamHub {
     JobStream js = jobs.get(num);
     if (js == null
         || !job.getString("id").equals(js.id())
-        || job.getLong("resumedAtStep", -1L) != js.resumedAtStep()) {
+        || job.getLong("resumedAtStep", -1L) != js.resumedAtStep()
+        // Taken over by another trainer node: a new run of the job, from its checkpoint.
+        || job.getInteger("failovers", 0) != js.status.getInteger("failovers", 0)) {
       JobStream fresh = new JobStream(num, job);
       // A gateway that starts (or restarts) while the job runs reads what it missed from the run
       // directory
