@@ -16,7 +16,8 @@ import { Token } from './token.js';
 import { $, toast } from './ui.js';
 
 const connection = new Connection({
-  onOpen: () => { token.onOpen(); if (compare.active) compare.resubscribe(); else if (runs.selected != null) panels.subscribe(); },
+  // The single view subscribes again once the welcome says which number its run has now (see 'welcome').
+  onOpen: () => { token.onOpen(); if (compare.active) compare.resubscribe(); },
   onMessage: m => onMessage(m),
   onFrame: buf => onFrame(buf),
   onState: (text, cls) => { $('connection').textContent = text; $('connection').className = `badge ${cls}`; },
@@ -41,6 +42,7 @@ let framesReceived = 0;
 // For tests and benchmarks: the page's state (read-only views of the modules') and its message entry points.
 const state = Object.defineProperties({}, {
   authorized: { get: () => token.authorized }, selected: { get: () => runs.selected }, jobs: { get: () => runs.jobs },
+  selectedId: { get: () => runs.selectedId }, gone: { get: () => runs.gone },
   streams: { get: () => panels.streams }, subscribes: { get: () => panels.subscribes }, pointFrames: { get: () => panels.pointFrames },
   framesReceived: { get: () => framesReceived }, frameSteps: { get: () => slider.frameSteps }, live: { get: () => slider.live },
   plane: { get: () => explorer.plane }, lastOutage: { get: () => connection.lastOutage }, connectedAt: { get: () => connection.connectedAt },
@@ -52,18 +54,28 @@ function onMessage(m) {
   if (compare.handles(m.job)) { compare.onMessage(m); return; }
   const mine = m.job === runs.selected && !compare.active;
   switch (m.type) {
-    case 'welcome':
+    case 'welcome': {
       token.setAuthorized(m.authorized);
-      m.jobs.forEach(j => runs.update(j));
+      // After a reconnect (a restarted server, a dropped socket) the page keeps its run by id, never by number.
+      const shown = runs.selectedId;
+      const num = runs.replaceAll(m.jobs);
+      if (shown != null && num == null) {
+        runs.markGone(`The run this page showed (${shown}) is gone: it was deleted. Choose another run.`);
+        clearView();
+      }
       runs.render();
       if (pendingCompare) { const nums = pendingCompare; pendingCompare = null; showCompare(nums, false); }
-      if (runs.selected == null && m.jobs.length && !compare.active) runs.select(RunList.pickDefault(m.jobs));
+      if (compare.active) break;
+      if (num != null && num === runs.selected) panels.subscribe();
+      else if (num != null) { runs.selected = null; runs.select(num); }
+      else if (runs.selected == null && runs.gone == null && m.jobs.length) runs.select(RunList.pickDefault(m.jobs));
       break;
+    }
     case 'status':
       runs.update(m.job);
       compare.onStatus(m.job);
       runs.render();
-      if (runs.selected == null) runs.select(m.job.num);
+      if (runs.selected == null && runs.gone == null) runs.select(m.job.num);
       break;
     case 'history': if (mine) { chart.reset(m); slider.update(); m.settings?.forEach(x => settings.onSetting(x.key, x.value)); } break;
     case 'loss': if (mine) { chart.append(m.columns); slider.update(); } break;
@@ -150,6 +162,11 @@ window.addEventListener('popstate', () => {
 /** The selected run is gone: the next run takes its place, or an empty view when none is left. */
 function showNoRun() {
   if (runs.jobs.size) { runs.select(RunList.pickDefault([...runs.jobs.values()])); return; }
+  clearView();
+}
+
+/** Nothing of any run in the single view: no curves, frames, latent plane, legend or live settings. */
+function clearView() {
   panels.forget();
   slider.reset();
   explorer.reset();
@@ -157,6 +174,8 @@ function showNoRun() {
   diagnostics.reset();
   panels.setNotes({});
   for (const kind of ['recon', 'samples', 'latent', 'manifold']) panels.blank(kind);
+  explorer.showClasses([]);
+  settings.show(null);
 }
 
 /** Which controls the selected run's state allows. */

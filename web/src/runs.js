@@ -6,6 +6,8 @@ export class RunList {
   constructor({ onSelect, onRender }) {
     this.jobs = new Map();
     this.selected = null;
+    this.selectedId = null; // the selected run's id: what a reconnect looks it up by, as numbers could be reused
+    this.gone = null; // what the view says when the run it showed is gone, until another is chosen
     this.onSelect = onSelect;
     this.onRender = onRender;
     this.picked = new Set(); // ticked for the compare view
@@ -23,6 +25,24 @@ export class RunList {
     if (this.selected === num) this.selected = null;
   }
 
+  /**
+   * The server's list replaces ours (a welcome, after each connect): runs it no longer has leave the list.
+   * Returns the selected run's number now, found by id, or null when that run is gone.
+   */
+  replaceAll(jobs) {
+    this.jobs.clear();
+    jobs.forEach(j => this.update(j));
+    for (const num of [...this.picked]) if (!this.jobs.has(num)) this.picked.delete(num);
+    return jobs.find(j => j.id === this.selectedId)?.num ?? null;
+  }
+
+  /** The run this view showed is gone: nothing is selected and the view says so, until another run is chosen. */
+  markGone(message) {
+    this.selected = null;
+    this.selectedId = null;
+    this.gone = message;
+  }
+
   /** The run a newcomer sees: a running (or paused) one, else the newest. */
   static pickDefault(jobs) {
     const running = jobs.find(j => j.status === 'running' || j.status === 'paused');
@@ -33,6 +53,8 @@ export class RunList {
     if (this.selected === num) return;
     const previous = this.selected;
     this.selected = num;
+    this.selectedId = this.jobs.get(num)?.id ?? null;
+    this.gone = null;
     this.onSelect(num, previous);
   }
 
@@ -67,7 +89,8 @@ export class RunList {
       ul.appendChild(li);
     }
     const j = this.current();
-    $('job-title').textContent = j ? `${j.name} — ${j.status}` : 'no run selected';
+    $('job-title').textContent = j ? `${j.name} — ${j.status}` : (this.gone ?? 'no run selected');
+    $('job-title').classList.toggle('gone', !j && this.gone != null);
     this.onRender(j);
   }
 }

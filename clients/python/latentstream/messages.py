@@ -199,11 +199,14 @@ class Setting:
 
 @dataclass(frozen=True)
 class Plane:
-    """The data range ``(x_min, x_max, y_min, y_max)`` of the next latent frame's square plot area."""
+    """The data range ``(x_min, x_max, y_min, y_max)`` of the next latent frame's square plot area, and which
+    latent point a plane point stands for: ``origin + u * axes[0] + v * axes[1]`` (None for frames from disk)."""
 
     job: int
     step: int
     range: Tuple[float, float, float, float]
+    origin: Optional[Tuple[float, ...]] = None
+    axes: Optional[Tuple[Tuple[float, ...], Tuple[float, ...]]] = None
     raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     type = "plane"
 
@@ -354,7 +357,9 @@ _PARSERS = {
     "epoch": lambda m: Epoch(_job_num(m["job"]), m["epoch"], m["step"], m.get("test"), m.get("train", {}),
                              m.get("seconds"), m.get("testSeconds"), m),
     "setting": lambda m: Setting(_job_num(m["job"]), m["step"], m.get("epoch", 0), m["key"], m["value"], m),
-    "plane": lambda m: Plane(_job_num(m["job"]), m["step"], tuple(m["range"]), m),
+    "plane": lambda m: Plane(_job_num(m["job"]), m["step"], tuple(m["range"]),
+                             tuple(m["origin"]) if "origin" in m else None,
+                             (tuple(m["axes"][0]), tuple(m["axes"][1])) if "axes" in m else None, raw=m),
     "log": lambda m: Log(_job_num(m["job"]), m.get("message", ""), m),
     "deleted": lambda m: Deleted(_job_num(m["job"]), m.get("jobId", ""), m),
     "diagnostics": lambda m: Diagnostics(_job_num(m["job"]), m["step"], m.get("epoch", 0), m["kind"],

@@ -76,6 +76,17 @@ class MessageTest(TestCase):
         self.assertIsInstance(w, ls.JobWarning)
         self.assertEqual(("posterior_collapse", "beta"), (w.code, w.setting))
 
+    def test_a_plane_message_carries_the_plane_to_latent_map_when_the_server_sends_it(self):
+        p = ls.parse_message({"type": "plane", "job": 1, "step": 938, "range": [-3.1, 3.4, -2.9, 3.0],
+                              "origin": [0.1, -0.2, 0.05], "axes": [[0.6, 0.8, 0.0], [-0.8, 0.6, 0.0]]})
+        self.assertEqual((0.1, -0.2, 0.05), p.origin)
+        self.assertEqual(((0.6, 0.8, 0.0), (-0.8, 0.6, 0.0)), p.axes)
+        self.assertEqual((-3.1, 3.4, -2.9, 3.0), p.range)
+        old = ls.parse_message({"type": "plane", "job": 1, "step": 938, "range": [-3.1, 3.4, -2.9, 3.0]})
+        self.assertIsNone(old.origin)
+        self.assertIsNone(old.axes)
+        self.assertEqual(938, old.raw["step"])
+
     def test_every_documented_server_message_has_a_type(self):
         samples = {
             "welcome": {"version": 1, "authorized": False, "jobs": [{"id": "a", "num": 1, "status": "running"}]},

@@ -2,6 +2,7 @@ package dev.latentstream.bus;
 
 import dev.latentstream.wire.Frame;
 import dev.latentstream.wire.FrameHeader;
+import dev.latentstream.wire.PlaneAxes;
 import dev.latentstream.wire.ScatterPoints;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.MessageCodec;
@@ -83,8 +84,8 @@ public record FrameMessage(int job, Frame frame, Buffer wsFrame, Buffer pointsFr
   }
 
   /**
-   * The event-bus codec: identity locally; on the wire the two WebSocket messages and the plane
-   * range.
+   * The event-bus codec: identity locally; on the wire the two WebSocket messages, the plane range
+   * and the plane's axes.
    */
   public static final class Codec implements MessageCodec<FrameMessage, FrameMessage> {
     @Override
@@ -95,6 +96,19 @@ public record FrameMessage(int job, Frame frame, Buffer wsFrame, Buffer pointsFr
       if (plane != null) {
         for (float v : plane) {
           buffer.appendFloat(v);
+        }
+      }
+      PlaneAxes axes = m.frame().axes();
+      buffer.appendInt(axes == null ? 0 : axes.dims());
+      if (axes != null) {
+        for (float v : axes.origin()) {
+          buffer.appendFloat(v);
+        }
+        for (double v : axes.axisU()) {
+          buffer.appendDouble(v);
+        }
+        for (double v : axes.axisV()) {
+          buffer.appendDouble(v);
         }
       }
       Buffer points = m.pointsFrame();
@@ -118,6 +132,21 @@ public record FrameMessage(int job, Frame frame, Buffer wsFrame, Buffer pointsFr
         p += 16;
       }
       p += 1;
+      int dims = buffer.getInt(p);
+      p += 4;
+      PlaneAxes axes = null;
+      if (dims > 0) {
+        float[] origin = new float[dims];
+        double[] u = new double[dims];
+        double[] v = new double[dims];
+        for (int i = 0; i < dims; i++) {
+          origin[i] = buffer.getFloat(p + 4 * i);
+          u[i] = buffer.getDouble(p + 4 * dims + 8 * i);
+          v[i] = buffer.getDouble(p + 12 * dims + 8 * i);
+        }
+        axes = new PlaneAxes(origin, u, v);
+        p += 20 * dims;
+      }
       int pointsLength = buffer.getInt(p);
       Buffer pointsFrame = pointsLength == 0 ? null : buffer.getBuffer(p + 4, p + 4 + pointsLength);
       FrameHeader h = FrameHeader.read(ws.getBytes(0, FrameHeader.BYTES));
@@ -130,7 +159,8 @@ public record FrameMessage(int job, Frame frame, Buffer wsFrame, Buffer pointsFr
               h.height(),
               ws.getBytes(FrameHeader.BYTES, ws.length()),
               plane,
-              pointsFrame == null ? null : readPoints(pointsFrame));
+              pointsFrame == null ? null : readPoints(pointsFrame),
+              axes);
       return new FrameMessage(h.job(), f, ws, pointsFrame);
     }
 

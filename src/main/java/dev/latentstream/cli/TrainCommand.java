@@ -124,13 +124,7 @@ public final class TrainCommand implements Callable<Integer> {
             run.fromCheckpoint());
     trainer.framesAtEpochEndsOnly();
     // On the signal thread: the trainer stops after its step, checkpoints there, and run() returns.
-    signals
-        .first()
-        .thenRun(
-            () -> {
-              status.interrupted();
-              trainer.stop();
-            });
+    signals.first().thenRun(trainer::stop);
     RunSummary summary = trainer.run();
 
     switch (summary.status()) {

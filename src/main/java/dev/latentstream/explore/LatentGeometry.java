@@ -1,5 +1,6 @@
 package dev.latentstream.explore;
 
+import dev.latentstream.wire.PlaneAxes;
 import java.util.List;
 import org.apache.commons.math3.distribution.NormalDistribution;
 import org.apache.commons.math3.linear.EigenDecomposition;
@@ -145,6 +146,13 @@ public final class LatentGeometry {
       z[j] = (float) ((dims > 2 ? mean[j] : 0) + u * axes[0][j] + (dims > 1 ? v * axes[1][j] : 0));
     }
     return z;
+  }
+
+  /** {@link #fromPlane} as data, for clients that map plane points to codes themselves. */
+  public PlaneAxes planeAxes() {
+    float[] origin = dims > 2 ? mean.clone() : new float[dims];
+    double[] v = dims > 1 ? axes[1].clone() : new double[dims];
+    return new PlaneAxes(origin, axes[0].clone(), v);
   }
 
   /** The posterior's standard deviation along each plane axis, for uncertainty ellipses. */

@@ -185,8 +185,17 @@ final class JobsApi {
       return;
     }
     if (epochs != null
-        && (!(epochs instanceof Number n) || n.doubleValue() != n.intValue() || n.intValue() < 1)) {
-      error(rc, 400, "\"epochs\" must be a whole number of at least 1");
+        && (!(epochs instanceof Number n)
+            || n.doubleValue() != n.intValue()
+            || n.intValue() < 1
+            || n.intValue() > JobConfigs.MAX_EPOCHS)) {
+      error(
+          rc,
+          400,
+          "\"epochs\" must be a whole number from 1 to "
+              + JobConfigs.MAX_EPOCHS
+              + ", got "
+              + epochs);
       return;
     }
     Object sweep = body.getValue("sweep");

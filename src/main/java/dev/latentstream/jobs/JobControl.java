@@ -93,7 +93,7 @@ final class JobControl {
       throw new ReplyError(
           ReplyError.INTERNAL, "cannot create the run directory of " + id + ": " + e.getMessage());
     }
-    new RunIdentity(id, num).write(j.runDir);
+    new RunIdentity(id, num, sweep).write(j.runDir);
     events.writeStatusFile(j);
     queue.enqueue(j);
     events.status(j);

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
 
@@ -40,7 +41,8 @@ final class Recovery {
       JobConfig spec,
       JsonObject status,
       Checkpoint.Progress progress,
-      String damage) {}
+      String damage,
+      String sweep) {}
 
   private final Path runsDir;
 
@@ -72,7 +74,7 @@ final class Recovery {
                 + f.num()
                 + " as another run does (a copied"
                 + " run directory?); it gets a new number on this server");
-        f = new Found(f.dir(), 0, f.spec(), f.status(), f.progress(), f.damage());
+        f = new Found(f.dir(), 0, f.spec(), f.status(), f.progress(), f.damage(), f.sweep());
       }
       out.add(f);
     }
@@ -81,9 +83,12 @@ final class Recovery {
 
   static Found read(Path d) {
     int num = 0;
+    String sweep = null;
     JobConfig spec = null;
     try {
-      num = RunIdentity.read(d).map(RunIdentity::num).orElse(0);
+      Optional<RunIdentity> identity = RunIdentity.read(d);
+      num = identity.map(RunIdentity::num).orElse(0);
+      sweep = identity.map(RunIdentity::sweep).orElse(null);
       spec = JobConfigs.load(d.resolve("job.json"));
       JsonObject status = new JsonObject();
       if (Files.isRegularFile(d.resolve("status.json"))) {
@@ -100,12 +105,18 @@ final class Recovery {
                 MetricsCsv
                     .FILE)); // throws on a file cut inside its header or rows that are not numbers
       }
-      return new Found(d, num, spec, status, progress, null);
+      return new Found(d, num, spec, status, progress, null, sweep);
     } catch (IOException | RuntimeException e) {
       String reason = e.getMessage() == null ? e.toString() : e.getMessage();
       LOG.log(System.Logger.Level.WARNING, "run " + d + " is damaged: " + reason);
       return new Found(
-          d, num, spec, null, null, reason.replace(d.toString(), d.getFileName().toString()));
+          d,
+          num,
+          spec,
+          null,
+          null,
+          reason.replace(d.toString(), d.getFileName().toString()),
+          sweep);
     }
   }
 
@@ -136,6 +147,7 @@ final class Recovery {
             from != null ? from.job() : f.spec(),
             st,
             from != null ? from.step() : -1);
+    j.sweep = f.sweep();
     j.error = s.getValue("error") instanceof String e ? e : null;
     j.step = s.getValue("step") instanceof Number n ? n.longValue() : 0;
     j.epoch = s.getValue("epoch") instanceof Number n ? n.intValue() : 0;

@@ -132,7 +132,7 @@ public final class TrainerVerticle extends VerticleBase {
       int num = f.num() > 0 ? f.num() : next++;
       if (f.num() == 0 && f.damage() == null) {
         try {
-          new RunIdentity(f.dir().getFileName().toString(), num).write(f.dir());
+          new RunIdentity(f.dir().getFileName().toString(), num, f.sweep()).write(f.dir());
         } catch (RuntimeException e) {
           System.getLogger(TrainerVerticle.class.getName())
               .log(
@@ -175,10 +175,20 @@ public final class TrainerVerticle extends VerticleBase {
     control.interruptAll();
     models.closeAll();
     threads.joinAll(STOP_WAIT_SECONDS);
+    // Each trainer that ended queued its finish (the job's last status and log line) on this
+    // context while we waited: the stop is done once those have run and published, so a server
+    // that stops its gateways after its trainer has them all delivered (ServerApp.Running#close).
+    io.vertx.core.Promise<Void> finishesPublished = io.vertx.core.Promise.promise();
+    context.runOnContext(v -> finishesPublished.complete());
     // Beating (and renewing the leases) until the trainers have checkpointed: then the group takes
     // the interrupted jobs over at once.
-    heartbeat.stop();
-    return failover == null ? Future.succeededFuture() : failover.leases.leave();
+    return finishesPublished
+        .future()
+        .compose(
+            v -> {
+              heartbeat.stop();
+              return failover == null ? Future.succeededFuture() : failover.leases.leave();
+            });
   }
 
   private void handle(Message<TrainerCommand> msg) {

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.DeviceOptional;
 import org.bytedeco.pytorch.IValue;
 import org.bytedeco.pytorch.InputArchive;
 import org.bytedeco.pytorch.OutputArchive;
@@ -175,9 +177,10 @@ final class AdamState {
 
   /**
    * {@code archive} as libtorch's Adam reads it: itself in libtorch's layout, else converted from
-   * FusedAdam's former one (written out and read back, as archives are only read from bytes).
+   * FusedAdam's former one (written out and read back, as archives are only read from bytes, with
+   * the tensors on {@code device}, the parameters').
    */
-  static InputArchive toLibtorch(InputArchive archive, int n) {
+  static InputArchive toLibtorch(InputArchive archive, int n, Device device) {
     if (!isFusedV1(archive)) {
       return archive;
     }
@@ -189,7 +192,7 @@ final class AdamState {
       tmp = Files.createTempFile("latentstream-adam", ".pt");
       out.save_to(tmp.toString());
       InputArchive converted = new InputArchive();
-      converted.load_from(tmp.toString());
+      converted.load_from(tmp.toString(), new DeviceOptional(device));
       return converted;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot convert an old Adam state: " + e.getMessage(), e);

@@ -85,8 +85,8 @@ public final class Optimizers {
     @Override
     public void load(org.bytedeco.pytorch.InputArchive archive) {
       if (optimizer instanceof Adam) {
-        optimizer.load(
-            AdamState.toLibtorch(archive, (int) optimizer.param_groups().get(0).params().size()));
+        TensorVector params = optimizer.param_groups().get(0).params();
+        optimizer.load(AdamState.toLibtorch(archive, (int) params.size(), params.get(0).device()));
       } else {
         optimizer.load(archive);
       }

@@ -24,10 +24,14 @@ import java.util.Map;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.pytorch.ArchiveWriter;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.DeviceOptional;
 import org.bytedeco.pytorch.IValue;
 import org.bytedeco.pytorch.InputArchive;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.OutputArchive;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch.DeviceType;
 
 /**
  * The run's checkpoint ({@code checkpoint/latest.pt}, a libtorch archive) holding the model, every
@@ -231,7 +235,7 @@ public final class Checkpoint implements CheckpointStore {
   }
 
   private static Progress loadFile(Path f, Module model, List<Optim> optimizers) {
-    InputArchive root = open(f);
+    InputArchive root = open(f, deviceOf(model));
     Progress p = progress(root, f);
     try {
       InputArchive m = new InputArchive();
@@ -314,13 +318,34 @@ public final class Checkpoint implements CheckpointStore {
             + (kept.isEmpty() ? " (it has none)" : " (it keeps " + String.join(", ", kept) + ")"));
   }
 
+  /**
+   * Where a checkpoint's tensors go: the device of the model they are loaded into (its first
+   * parameter's), the CPU for a model without parameters.
+   */
+  static Device deviceOf(Module model) {
+    TensorVector params = model.parameters();
+    return params.empty() ? new Device(DeviceType.CPU) : params.get(0).device();
+  }
+
+  /** Opens {@code f} with its tensors on the CPU: what reading the progress needs. */
   private static InputArchive open(Path f) {
+    return open(f, new Device(DeviceType.CPU));
+  }
+
+  /**
+   * Opens {@code f} with every tensor mapped to {@code device} as it is read (PyTorch's {@code
+   * map_location}). Without it each tensor comes back on the device it was saved from: a checkpoint
+   * written on CUDA would not open on a CPU build, and one written on the CPU would silently move a
+   * CUDA model's weights to the CPU (libtorch's archive swaps a parameter's data when the devices
+   * differ).
+   */
+  static InputArchive open(Path f, Device device) {
     if (!Files.isRegularFile(f)) {
       throw new CheckpointException(f + ": no checkpoint to resume from");
     }
     InputArchive root = new InputArchive();
     try {
-      root.load_from(f.toString());
+      root.load_from(f.toString(), new DeviceOptional(device));
     } catch (RuntimeException e) {
       throw new CheckpointException(
           f + ": not a readable checkpoint: " + firstLine(e.getMessage()), e);

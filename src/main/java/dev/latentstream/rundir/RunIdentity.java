@@ -13,12 +13,18 @@ import java.util.Optional;
 
 /**
  * {@code identity.json}: the run's id (its directory's name) and number, fixed when a server first
- * numbers the run, so every later server, a gateway, the page and a script call the run the same. A
- * {@code format} above {@link #FORMAT} means a newer latentstream wrote the run: it is refused
- * (listed as damaged), never rewritten. Written whole or not at all (a temporary file renamed over
- * it). Blocking; any thread but an event loop.
+ * numbers the run, so every later server, a gateway, the page and a script call the run the same;
+ * and for a member of a sweep the sweep's id ({@code sweep}, absent otherwise), so a restarted
+ * server still lists the members together. A {@code format} above {@link #FORMAT} means a newer
+ * latentstream wrote the run: it is refused (listed as damaged), never rewritten. Written whole or
+ * not at all (a temporary file renamed over it). Blocking; any thread but an event loop.
  */
-public record RunIdentity(String id, int num) {
+public record RunIdentity(String id, int num, String sweep) {
+
+  /** A run that is no sweep's member. */
+  public RunIdentity(String id, int num) {
+    this(id, num, null);
+  }
 
   public static final String FILE = "identity.json";
   public static final int FORMAT = 1;
@@ -66,7 +72,14 @@ public record RunIdentity(String id, int num) {
     if (!o.path("id").isTextual() || !o.path("num").canConvertToInt() || o.get("num").asInt() < 1) {
       throw new IOException(FILE + " needs \"id\" (a string) and \"num\" (a number from 1)");
     }
-    return Optional.of(new RunIdentity(o.get("id").asText(), o.get("num").asInt()));
+    if (o.has("sweep") && !o.get("sweep").isTextual()) {
+      throw new IOException(FILE + ": \"sweep\" must be a string (the sweep's id)");
+    }
+    return Optional.of(
+        new RunIdentity(
+            o.get("id").asText(),
+            o.get("num").asInt(),
+            o.has("sweep") ? o.get("sweep").asText() : null));
   }
 
   /** Writes this identity into {@code runDir} (made if missing). */
@@ -75,13 +88,12 @@ public record RunIdentity(String id, int num) {
     Path tmp = runDir.resolve(FILE + ".tmp");
     try {
       Files.createDirectories(runDir);
-      String json =
-          JobConfigs.JSON
-              .createObjectNode()
-              .put("format", FORMAT)
-              .put("id", id)
-              .put("num", num)
-              .toPrettyString();
+      var node =
+          JobConfigs.JSON.createObjectNode().put("format", FORMAT).put("id", id).put("num", num);
+      if (sweep != null) {
+        node.put("sweep", sweep);
+      }
+      String json = node.toPrettyString();
       Files.writeString(tmp, json, StandardCharsets.UTF_8);
       Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (IOException e) {

@@ -42,10 +42,16 @@ public record RunStatus(
   public static final String RUNNING = "running";
   public static final String COMPLETED = "completed";
 
-  /** Stopped by its user (the server's {@code stop}). */
+  /**
+   * Stopped by its user: the server's {@code stop}, or Ctrl-C/SIGTERM to a headless {@code train}.
+   * Resumed only when asked ({@code resume}, {@code train --resume}), never by a server's start.
+   */
   public static final String STOPPED = "stopped";
 
-  /** Stopped by a signal or a server's shutdown, at a step it resumes from. */
+  /**
+   * Stopped by a server's shutdown, at a step it resumes from: the next server resumes it ({@code
+   * resumeInterrupted}).
+   */
   public static final String INTERRUPTED = "interrupted";
 
   public static final String FAILED = "failed";

@@ -11,23 +11,16 @@ import java.util.List;
 /**
  * Keeps a headless run's {@link RunStatus} ({@code status.json}) up to date: {@code running} from
  * the start, with the progress and test loss of each epoch, then how it ended: {@code completed},
- * {@code failed} with the reason, or, after a stop, {@code interrupted} when {@link #interrupted}
- * was called (a signal) and {@code stopped} otherwise. A server keeps its jobs' status itself. Runs
- * on the trainer thread; {@link #interrupted} on any.
+ * {@code failed} with the reason, or {@code stopped} after its user's Ctrl-C or SIGTERM. A server
+ * keeps its jobs' status itself (a shutdown's are {@code interrupted}). Runs on the trainer thread.
  */
 public final class RunStatusWriter implements TrainingListener {
 
   private final java.nio.file.Path dir;
-  private volatile boolean interrupted;
   private RunStatus status;
 
   public RunStatusWriter(java.nio.file.Path dir) {
     this.dir = dir;
-  }
-
-  /** The coming stop is an interruption (a signal), not a user's stop. */
-  public void interrupted() {
-    interrupted = true;
   }
 
   @Override
@@ -107,7 +100,9 @@ public final class RunStatusWriter implements TrainingListener {
     String ended =
         switch (summary.status()) {
           case COMPLETED -> RunStatus.COMPLETED;
-          case STOPPED -> interrupted ? RunStatus.INTERRUPTED : RunStatus.STOPPED;
+          // A headless run stops only when its user signals it: stopped, not interrupted, so a
+          // server that later lists the run leaves it for the user's --resume.
+          case STOPPED -> RunStatus.STOPPED;
           case FAILED -> RunStatus.FAILED;
         };
     status =

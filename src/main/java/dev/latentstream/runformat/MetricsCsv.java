@@ -93,30 +93,22 @@ public final class MetricsCsv implements AutoCloseable {
     String header = "step,epoch," + String.join(",", lossTerms) + "," + String.join(",", TRAILING);
     int columns = 2 + lossTerms.size() + TRAILING.size();
     StringBuilder content = new StringBuilder(header).append('\n');
-    try {
-      if (keepUpToStep > 0 && Files.exists(file)) {
-        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-        // Rows from before the diagnostics columns existed are whole with the old header's count of
-        // cells.
-        int had = lines.isEmpty() ? columns : lines.getFirst().split(",", -1).length;
-        for (String line : lines.subList(Math.min(1, lines.size()), lines.size())) {
-          String[] cells = line.split(",", -1);
-          if (line.isBlank() || cells.length != had) {
-            continue;
-          }
-          long s;
-          try {
-            s = Long.parseLong(cells[0]);
-          } catch (NumberFormatException cutShort) {
-            continue;
-          }
-          if (s <= keepUpToStep) {
-            content.append(had < columns ? line + ",".repeat(columns - had) : line).append('\n');
-          }
+    if (keepUpToStep > 0 && Files.exists(file)) {
+      Lines lines;
+      try {
+        lines = wholeLines(file.getFileName().toString(), Files.readAllBytes(file));
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+      }
+      // Rows from before the diagnostics columns existed are whole with the old header's count of
+      // cells.
+      int had = lines.header().length;
+      for (String[] cells : lines.rows()) {
+        if (Long.parseLong(cells[0]) <= keepUpToStep) {
+          String line = String.join(",", cells);
+          content.append(had < columns ? line + ",".repeat(columns - had) : line).append('\n');
         }
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
     }
     AtomicFile.write(file, content.toString().getBytes(StandardCharsets.UTF_8));
     try {
@@ -311,12 +303,14 @@ public final class MetricsCsv implements AutoCloseable {
   }
 
   /**
-   * Reads a {@code metrics.csv}. Rows cut short (the one being written, or by a crash) are skipped.
+   * Reads a {@code metrics.csv}. A last row cut short (the one being written, or by a {@code kill
+   * -9} in the middle of a write) is left out.
    *
-   * @throws IOException when the file cannot be read or is not a metrics file
+   * @throws IOException when the file cannot be read, is not a metrics file, or is damaged before
+   *     its last row
    */
   public static Table read(Path file) throws IOException {
-    return parse(file.getFileName().toString(), Files.readAllLines(file, StandardCharsets.UTF_8));
+    return parse(file.getFileName().toString(), Files.readAllBytes(file));
   }
 
   /**
@@ -326,25 +320,69 @@ public final class MetricsCsv implements AutoCloseable {
    * @throws IOException when the bytes are not a metrics file
    */
   public static Table parse(byte[] utf8) throws IOException {
-    return parse(FILE, new String(utf8, StandardCharsets.UTF_8).lines().toList());
+    return parse(FILE, utf8);
   }
 
-  private static Table parse(String fileName, List<String> lines) throws IOException {
+  /** The header's cells and every whole row's, as {@link #wholeLines} finds them. */
+  private record Lines(String[] header, List<String[]> rows) {}
+
+  /**
+   * The header and the whole rows of a metrics file. Rows are appended by one writer, so only the
+   * last line can be cut short, by a process killed in the middle of a write: a last line without
+   * its newline, or with too few or too many cells, is dropped. A row like that anywhere else, or a
+   * step or epoch that is not a whole number, is damage no crash leaves, and is refused.
+   */
+  private static Lines wholeLines(String fileName, byte[] utf8) throws IOException {
+    String text = new String(utf8, StandardCharsets.UTF_8);
+    int end = text.lastIndexOf('\n') + 1; // what follows the last newline was cut short
+    List<String> lines = text.substring(0, end).lines().toList();
     if (lines.isEmpty() || !lines.getFirst().startsWith("step,epoch,")) {
       throw new IOException(fileName + " is not a metrics file (no header)");
     }
-    List<String> columns = List.of(lines.getFirst().split(",", -1));
+    String[] header = lines.getFirst().split(",", -1);
+    List<String[]> rows = new ArrayList<>(lines.size());
+    for (int i = 1; i < lines.size(); i++) {
+      String line = lines.get(i);
+      if (line.isBlank()) {
+        continue;
+      }
+      String[] cells = line.split(",", -1);
+      boolean last = i == lines.size() - 1;
+      if (cells.length != header.length) {
+        if (last) {
+          continue;
+        }
+        throw new IOException(
+            fileName
+                + " is damaged at line "
+                + (i + 1)
+                + ": "
+                + cells.length
+                + " cells where the header has "
+                + header.length);
+      }
+      try {
+        Long.parseLong(cells[0]);
+        Integer.parseInt(cells[1]);
+      } catch (NumberFormatException e) {
+        throw new IOException(
+            fileName + " is damaged at line " + (i + 1) + ": not a step and epoch", e);
+      }
+      rows.add(cells);
+    }
+    return new Lines(header, rows);
+  }
+
+  private static Table parse(String fileName, byte[] utf8) throws IOException {
+    Lines lines = wholeLines(fileName, utf8);
+    List<String> columns = List.of(lines.header());
     int testAt = columns.indexOf("test_loss");
     if (testAt < 2) {
       throw new IOException(fileName + " is not a metrics file (no test_loss column)");
     }
     List<String> lossTerms = columns.subList(2, testAt);
-    List<Row> rows = new ArrayList<>(lines.size());
-    for (String line : lines.subList(1, lines.size())) {
-      String[] f = line.split(",", -1);
-      if (f.length != columns.size() || line.isBlank()) {
-        continue;
-      }
+    List<Row> rows = new ArrayList<>(lines.rows().size());
+    for (String[] f : lines.rows()) {
       try {
         Map<String, String> cells = new LinkedHashMap<>();
         for (int i = 0; i < f.length; i++) {
@@ -375,7 +413,7 @@ public final class MetricsCsv implements AutoCloseable {
                 List.copyOf(settings),
                 Collections.unmodifiableMap(cells)));
       } catch (NumberFormatException e) {
-        throw new IOException(fileName + ": not a number in row '" + line + "'", e);
+        throw new IOException(fileName + ": not a number in row '" + String.join(",", f) + "'", e);
       }
     }
     return new Table(columns, lossTerms, List.copyOf(rows));

@@ -24,6 +24,7 @@ import io.vertx.config.ConfigRetrieverOptions;
 import io.vertx.config.ConfigStoreOptions;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -41,15 +42,32 @@ import java.util.Map;
  */
 public final class ServerApp {
 
-  /** A started server; {@code gateway} is null on a trainer-only node. */
-  public record Running(Vertx vertx, ServerConfig config, Gateway gateway, String token) {
+  /**
+   * A started server; {@code gateway} is null on a trainer-only node, {@code trainerDeployment} on
+   * a gateway-only one.
+   */
+  public record Running(
+      Vertx vertx, ServerConfig config, Gateway gateway, String token, String trainerDeployment) {
     /** The HTTP port, or -1 on a trainer-only node. */
     public int port() {
       return gateway == null ? -1 : gateway.port();
     }
 
+    /**
+     * Stops the trainer first, then everything else. A stopping trainer still publishes (each job
+     * marked interrupted, its last status): the gateway's consumers must be there to take those,
+     * whereas Vert.x's own close would undeploy them first, in reverse order of deployment, and log
+     * each message that then finds no consumer.
+     */
     public Future<Void> close() {
-      return vertx.close();
+      Future<Void> trainerStopped =
+          trainerDeployment == null
+              ? Future.succeededFuture()
+              : vertx.undeploy(trainerDeployment).recover(e -> Future.succeededFuture());
+      // Not compose: its future completes on an event loop, which vertx.close() has ended by then.
+      Promise<Void> closed = Promise.promise();
+      trainerStopped.onComplete(v -> vertx.close().onComplete(closed));
+      return closed.future();
     }
   }
 
@@ -108,7 +126,7 @@ public final class ServerApp {
     String token = config.token() != null ? config.token() : generateToken();
     ServerConfig withToken = config.withToken(token);
     Codecs.register(vertx);
-    Future<?> trainer = Future.succeededFuture();
+    Future<String> trainer = Future.succeededFuture();
     if (role.runsTrainer()) {
       FrameRenderer renderer = Renderers.best();
       trainer =
@@ -117,9 +135,11 @@ public final class ServerApp {
               new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER));
     }
     Gateway gateway = role.runsGateway() ? new Gateway() : null;
+    String[] trainerId = new String[1];
     return trainer
         .compose(
             id -> {
+              trainerId[0] = id;
               if (gateway == null) {
                 return Future.succeededFuture();
               }
@@ -145,7 +165,7 @@ public final class ServerApp {
                             new DeliveryOptions()
                                 .addHeader(TrainerVerticle.FROM_OPERATOR, "true")
                                 .addHeader(TrainerVerticle.DEFAULT_JOB, "true")))
-        .map(v -> new Running(vertx, withToken, gateway, token));
+        .map(v -> new Running(vertx, withToken, gateway, token, trainerId[0]));
   }
 
   private static ServerInfo info(ServerConfig config, ServerConfig.Role role) {

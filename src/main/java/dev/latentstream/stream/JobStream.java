@@ -225,7 +225,9 @@ final class JobStream {
     }
     Encoded e = m == planeFrame ? planeMessage : null;
     if (e == null) {
-      e = Encoded.of(new ServerMessage.Plane(num, m.frame().step(), m.frame().plane()));
+      e =
+          Encoded.of(
+              new ServerMessage.Plane(num, m.frame().step(), m.frame().plane(), m.frame().axes()));
       if (m == planeFrame) {
         planeMessage = e;
       }

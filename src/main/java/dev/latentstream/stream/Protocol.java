@@ -2,6 +2,7 @@ package dev.latentstream.stream;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.latentstream.bus.TrainerCommand;
+import dev.latentstream.config.JobConfigs;
 import dev.latentstream.wire.FrameHeader;
 import dev.latentstream.wire.FrameKind;
 import io.vertx.core.json.DecodeException;
@@ -308,10 +309,16 @@ public final class Protocol {
       throw new ProtocolException(Codes.BAD_FIELD, "\"spec\" must be an object", id);
     }
     Object epochs = m.getValue("epochs");
-    Long e = wholeNumber(epochs, 1, Integer.MAX_VALUE);
+    // The spec's own bound, so that a start names the limit a job file has (not int's).
+    Long e = wholeNumber(epochs, 1, JobConfigs.MAX_EPOCHS);
     if (epochs != null && e == null) {
       throw new ProtocolException(
-          Codes.BAD_FIELD, "\"epochs\" must be a whole number from 1 to " + Integer.MAX_VALUE, id);
+          Codes.BAD_FIELD,
+          "\"epochs\" must be a whole number from 1 to "
+              + JobConfigs.MAX_EPOCHS
+              + ", got "
+              + epochs,
+          id);
     }
     Object sweep = m.getValue("sweep");
     if (sweep != null && !(sweep instanceof JsonObject)) {

@@ -1,6 +1,7 @@
 package dev.latentstream.stream;
 
 import dev.latentstream.bus.TrainerEvent;
+import dev.latentstream.wire.PlaneAxes;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
@@ -91,16 +92,34 @@ public sealed interface ServerMessage {
   }
 
   /**
-   * The data range {@code [xMin, xMax, yMin, yMax]} of the next latent frame's square plot area.
+   * The data range {@code [xMin, xMax, yMin, yMax]} of the next latent frame's square plot area
+   * and, when known, which latent point each plane point stands for ({@code origin}, {@code axes}).
    */
-  record Plane(int job, long step, float[] range) implements ServerMessage {
+  record Plane(int job, long step, float[] range, PlaneAxes axes) implements ServerMessage {
+    public Plane(int job, long step, float[] range) {
+      this(job, step, range, null);
+    }
+
     @Override
     public JsonObject toJson() {
       JsonArray r = new JsonArray();
       for (float v : range) {
         r.add(v);
       }
-      return typed(this).put("job", job).put("step", step).put("range", r);
+      JsonObject o = typed(this).put("job", job).put("step", step).put("range", r);
+      if (axes != null) {
+        JsonArray origin = new JsonArray();
+        for (float v : axes.origin()) {
+          origin.add(v);
+        }
+        o.put("origin", origin)
+            .put(
+                "axes",
+                new JsonArray()
+                    .add(new JsonArray(java.util.Arrays.stream(axes.axisU()).boxed().toList()))
+                    .add(new JsonArray(java.util.Arrays.stream(axes.axisV()).boxed().toList())));
+      }
+      return o;
     }
   }
 

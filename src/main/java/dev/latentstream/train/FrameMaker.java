@@ -112,7 +112,8 @@ final class FrameMaker {
             scatter.height(),
             scatter.bytes(),
             r,
-            ScatterPoints.subsample(xy, geometry.labels, geometry.count)));
+            ScatterPoints.subsample(xy, geometry.labels, geometry.count),
+            geometry.planeAxes()));
 
     frames.add(
         frame(

@@ -5,7 +5,8 @@ package dev.latentstream.wire;
  * modify them. {@code plane} is set on {@link FrameKind#LATENT} frames only: the data range {@code
  * [xMin, xMax, yMin, yMax]} of the square plot area (the left {@code height} pixels of the image),
  * so a viewer can map a pixel back to plane coordinates for {@link LiveModel#fromPlane}, and {@code
- * points} the same scatter as data for viewers that draw it themselves.
+ * points} the same scatter as data for viewers that draw it themselves. {@code axes} (latent frames
+ * of a live run; null otherwise) says which latent point each plane point stands for.
  */
 public record Frame(
     FrameKind kind,
@@ -15,9 +16,22 @@ public record Frame(
     int height,
     byte[] png,
     float[] plane,
-    ScatterPoints points) {
+    ScatterPoints points,
+    PlaneAxes axes) {
+
+  public Frame(
+      FrameKind kind,
+      long step,
+      int epoch,
+      int width,
+      int height,
+      byte[] png,
+      float[] plane,
+      ScatterPoints points) {
+    this(kind, step, epoch, width, height, png, plane, points, null);
+  }
 
   public Frame(FrameKind kind, long step, int epoch, int width, int height, byte[] png) {
-    this(kind, step, epoch, width, height, png, null, null);
+    this(kind, step, epoch, width, height, png, null, null, null);
   }
 }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import dev.latentstream.wire.Frame;
 import dev.latentstream.wire.FrameHeader;
 import dev.latentstream.wire.FrameKind;
+import dev.latentstream.wire.PlaneAxes;
 import dev.latentstream.wire.ScatterPoints;
 import io.vertx.core.buffer.Buffer;
 import org.junit.jupiter.api.Test;
@@ -25,7 +26,7 @@ class FrameMessageCodecTest {
   }
 
   @Test
-  void theWireFormRoundTripsHeaderPixelsAndPlane() {
+  void theWireFormRoundTripsHeaderPixelsPlaneAndAxes() {
     Frame f =
         new Frame(
             FrameKind.LATENT,
@@ -36,7 +37,11 @@ class FrameMessageCodecTest {
             new byte[] {9, 8, 7, 6},
             new float[] {-1.5f, 2.5f, -3f, 4f},
             new ScatterPoints(
-                3, new float[] {-1.5f, -3f, 2.5f, 4f, 0.5f, 0.5f}, new byte[] {0, 9, (byte) 200}));
+                3, new float[] {-1.5f, -3f, 2.5f, 4f, 0.5f, 0.5f}, new byte[] {0, 9, (byte) 200}),
+            new PlaneAxes(
+                new float[] {0.25f, -1f, 3f},
+                new double[] {0.6, 0.8, 1e-17},
+                new double[] {-0.8, 0.6, Math.PI}));
     FrameMessage m = FrameMessage.of(42, f);
     Buffer wire = Buffer.buffer().appendString("prefix");
     codec.encodeToWire(wire, m);
@@ -49,6 +54,9 @@ class FrameMessageCodecTest {
     assertEquals(512, back.frame().height());
     assertArrayEquals(f.png(), back.frame().png());
     assertArrayEquals(f.plane(), back.frame().plane());
+    assertArrayEquals(f.axes().origin(), back.frame().axes().origin());
+    assertArrayEquals(f.axes().axisU(), back.frame().axes().axisU());
+    assertArrayEquals(f.axes().axisV(), back.frame().axes().axisV());
     assertArrayEquals(m.wsFrame().getBytes(), back.wsFrame().getBytes());
     assertArrayEquals(m.pointsFrame().getBytes(), back.pointsFrame().getBytes());
     assertArrayEquals(f.points().labels(), back.frame().points().labels());
@@ -58,6 +66,7 @@ class FrameMessageCodecTest {
     codec.encodeToWire(w2, noPlane);
     FrameMessage plain = codec.decodeFromWire(0, w2);
     assertNull(plain.frame().plane());
+    assertNull(plain.frame().axes());
     assertNull(plain.pointsFrame());
   }
 

@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.latentstream.rundir.RunStatus;
 import dev.latentstream.runformat.MetricsCsv;
+import dev.latentstream.server.TestServer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -176,15 +179,84 @@ class RunSafetyTest {
           first.err().getFirst().startsWith("latentstream: stopped at step "), first.toString());
     }
     assertEquals(List.of(), temporaries(run));
-    assertEquals(RunStatus.INTERRUPTED, RunStatus.read(run).orElseThrow().status());
+    assertEquals(RunStatus.STOPPED, RunStatus.read(run).orElseThrow().status());
+  }
+
+  private static List<MetricsCsv.Row> wholeRun;
+
+  /** The rows of an uninterrupted four-epoch run, trained once for the tests that compare. */
+  static synchronized List<MetricsCsv.Row> wholeRun() throws Exception {
+    if (wholeRun == null) {
+      Files.writeString(work.resolve("four.json"), job(4));
+      CliProcess whole =
+          CliProcess.run(work, "train", "--job", "four.json", "--out", "runs/whole", "--plain");
+      assertEquals(0, whole.exit(), whole.toString());
+      wholeRun = MetricsCsv.read(work.resolve("runs/whole").resolve(MetricsCsv.FILE)).rows();
+    }
+    return wholeRun;
+  }
+
+  /** {@code actual} holds each of the whole run's steps once, each as the whole run took it. */
+  static void assertSameSteps(List<MetricsCsv.Row> expected, List<MetricsCsv.Row> actual) {
+    assertEquals(
+        expected.stream().map(MetricsCsv.Row::step).toList(),
+        actual.stream().map(MetricsCsv.Row::step).toList(),
+        "every step once");
+    for (int i = 0; i < expected.size(); i++) {
+      Map<String, String> e = new TreeMap<>(expected.get(i).cells());
+      Map<String, String> a = new TreeMap<>(actual.get(i).cells());
+      e.remove("seconds");
+      a.remove("seconds");
+      assertEquals(e, a, "step " + (i + 1) + " as the uninterrupted run took it");
+    }
+  }
+
+  @Test
+  void aKill9MidEpochResumesExactlyThoughMetricsEndsInATornRow() throws Exception {
+    List<MetricsCsv.Row> expected = wholeRun();
+    Path run = work.resolve("runs/killed");
+    Path csv = run.resolve(MetricsCsv.FILE);
+    try (CliProcess killed =
+        CliProcess.start(work, "train", "--job", "four.json", "--out", "runs/killed", "--plain")) {
+      killed.awaitLine(l -> l.startsWith("epoch 1/4"), 120);
+      // Into epoch 2, with rows on the disk past the checkpoint of epoch 1.
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(120);
+      while (MetricsCsv.read(csv).rows().size() < 70 && killed.process.isAlive()) {
+        assertTrue(System.nanoTime() < deadline, "no rows of epoch 2 within 120 s: " + killed);
+        Thread.sleep(20);
+      }
+      assertTrue(killed.process.isAlive(), "killed while training: " + killed);
+      killed.process.destroyForcibly(); // SIGKILL: no shutdown hook, no checkpoint, no status
+      assertTrue(killed.process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+      assertEquals(137, killed.exit(), killed.toString());
+    }
+    List<MetricsCsv.Row> left = MetricsCsv.read(csv).rows();
+    long lastWhole = left.getLast().step();
+    assertTrue(lastWhole > 60 && lastWhole < 240, "killed inside epoch 2..4 at " + lastWhole);
+    // A kill in the middle of a write leaves the row being written cut short: the next row, torn
+    // in its loss cells, with no newline.
+    String text = Files.readString(csv);
+    if (!text.endsWith("\n")) {
+      text = text.substring(0, text.lastIndexOf('\n') + 1);
+    }
+    String next = lastWhole + 1 + "," + expected.get((int) lastWhole).epoch() + ",12.3456,0.0";
+    Files.writeString(csv, text + next);
+
+    CliProcess resumed =
+        CliProcess.run(work, "train", "--resume", "--out", "runs/killed", "--plain");
+    assertEquals(0, resumed.exit(), resumed.toString());
+    assertTrue(
+        resumed.out().stream().anyMatch(l -> l.startsWith("resuming at step ")),
+        resumed.toString());
+    assertSameSteps(expected, MetricsCsv.read(csv).rows());
+    assertTrue(Files.readString(csv).endsWith("\n"), "no torn row left");
+    assertEquals(RunStatus.COMPLETED, RunStatus.read(run).orElseThrow().status());
+    assertEquals(List.of(), temporaries(run));
   }
 
   @Test
   void ctrlCCheckpointsWithOneLineAndTheResumedRunTakesTheSameSteps() throws Exception {
-    Files.writeString(work.resolve("four.json"), job(4));
-    CliProcess whole =
-        CliProcess.run(work, "train", "--job", "four.json", "--out", "runs/whole", "--plain");
-    assertEquals(0, whole.exit(), whole.toString());
+    List<MetricsCsv.Row> expected = wholeRun();
 
     Path run = work.resolve("runs/cut");
     long stoppedAt;
@@ -209,8 +281,21 @@ class RunSafetyTest {
     }
     assertEquals(List.of(), temporaries(run), "no temporary file left");
     RunStatus status = RunStatus.read(run).orElseThrow();
-    assertEquals(RunStatus.INTERRUPTED, status.status());
+    // The user stopped it: stopped (not interrupted, which a server resumes on its own).
+    assertEquals(RunStatus.STOPPED, status.status());
     assertEquals(stoppedAt, status.step());
+    Map<String, byte[]> stopped = files(run);
+    // A server started on the runs directory, resuming interrupted runs: it lists this one as
+    // stopped at its step and leaves it for the user's --resume.
+    try (TestServer server =
+        new TestServer(work, new JsonObject().put("resumeInterrupted", true))) {
+      JsonObject listed = server.request(HttpMethod.GET, "/api/jobs/cut", null, null).json();
+      assertEquals("stopped", listed.getString("status"), listed.encode());
+      assertEquals(stoppedAt, listed.getLong("step"), listed.encode());
+    }
+    Map<String, byte[]> after = files(run);
+    after.remove("identity.json"); // the number the server gave the run, kept for the next one
+    assertSameFiles(stopped, after);
 
     CliProcess resumed = CliProcess.run(work, "train", "--resume", "--out", "runs/cut", "--plain");
     assertEquals(0, resumed.exit(), resumed.toString());
@@ -229,17 +314,9 @@ class RunSafetyTest {
                             + ")")),
         resumed.toString());
 
-    List<MetricsCsv.Row> expected =
-        MetricsCsv.read(work.resolve("runs/whole").resolve(MetricsCsv.FILE)).rows();
     List<MetricsCsv.Row> actual = MetricsCsv.read(run.resolve(MetricsCsv.FILE)).rows();
     assertEquals(4 * 60, actual.size(), "every step once");
-    for (int i = 0; i < expected.size(); i++) {
-      Map<String, String> e = new TreeMap<>(expected.get(i).cells());
-      Map<String, String> a = new TreeMap<>(actual.get(i).cells());
-      e.remove("seconds");
-      a.remove("seconds");
-      assertEquals(e, a, "step " + (i + 1) + " as the uninterrupted run took it");
-    }
+    assertSameSteps(expected, actual);
     assertEquals(RunStatus.COMPLETED, RunStatus.read(run).orElseThrow().status());
   }
 }

@@ -64,7 +64,8 @@ class AdmissionOverRestTest {
       TestServer.Response r =
           post(new JsonObject().put("spec", server.spec(1, 0)).put("epochs", epochs));
       assertEquals(400, r.status(), epochs + ": " + r.body());
-      assertTrue(message(r).contains("\"epochs\""), message(r));
+      assertTrue(
+          message(r).contains("\"epochs\"") && message(r).contains("from 1 to 100000"), message(r));
     }
   }
 

@@ -41,6 +41,16 @@ class DamagedRunsTest {
             .put("dataset", "synthetic")
             .encode();
     Files.writeString(run(root, "truncated-metrics", job).resolve("metrics.csv"), "step,ep");
+    String header =
+        "step,epoch,loss,test_loss,seconds,setting,active_units,topk_fraction,warning\n";
+    // A row cut short before the last one: no crash leaves that.
+    Files.writeString(
+        run(root, "cut-mid-file", job).resolve("metrics.csv"),
+        header + "1,1,9.5,,0.1,,,,\n2,1,9.\n3,1,9.1,,0.3,,,,\n");
+    // A last row cut short, as a kill -9 in the middle of a write leaves it: the run is whole.
+    Files.writeString(
+        run(root, "killed-mid-write", job).resolve("metrics.csv"),
+        header + "1,1,9.5,,0.1,,,,\n2,1,9.2,,0.2,,,,\n3,1,9.");
     run(root, "not-json", "{\"name\": \"old\", \"model\": ");
     Path corrupt =
         Files.createDirectories(run(root, "corrupt-checkpoints", job).resolve("checkpoint"));
@@ -56,11 +66,15 @@ class DamagedRunsTest {
           new JsonArray(server.request(HttpMethod.GET, "/api/jobs", null, null).body())) {
         byId.put(((JsonObject) o).getString("id"), (JsonObject) o);
       }
-      assertEquals(4, byId.size(), byId.toString());
+      assertEquals(6, byId.size(), byId.toString());
+      JsonObject killed = byId.get("killed-mid-write");
+      assertEquals("stopped", killed.getString("status"), killed.encode());
       Map<String, String> reasons =
           Map.of(
               "truncated-metrics",
               "metrics.csv",
+              "cut-mid-file",
+              "metrics.csv is damaged at line 3",
               "not-json",
               "job.json",
               "corrupt-checkpoints",

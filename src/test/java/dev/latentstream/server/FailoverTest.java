@@ -140,7 +140,10 @@ class FailoverTest {
   @Order(2)
   void aNodeThatComesBackLeavesTheJobToItsOwner() throws Exception {
     nodes.start(
-        "a-again", "trainer", nodes.clusterPorts[0], Map.of("LATENTSTREAM_RUNS_DIR", runs.toString()));
+        "a-again",
+        "trainer",
+        nodes.clusterPorts[0],
+        Map.of("LATENTSTREAM_RUNS_DIR", runs.toString()));
     nodes.awaitLog("a-again", "trainer node is up", 300);
     nodes.awaitLog("a-again", "is owned by node 127.0.0.1:" + nodes.clusterPorts[1], 10);
     long at = step(job());

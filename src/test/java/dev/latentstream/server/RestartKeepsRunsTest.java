@@ -138,4 +138,41 @@ class RestartKeepsRunsTest {
       assertEquals("queued", jobs(second).get(queuedToo).get(1), "the later one still waits");
     }
   }
+
+  /** id → sweep id (null for none) of every run listed. */
+  static Map<String, String> sweeps(TestServer s) throws Exception {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (Object o : new JsonArray(s.request(HttpMethod.GET, "/api/jobs", null, null).body())) {
+      JsonObject j = (JsonObject) o;
+      out.put(j.getString("id"), j.getString("sweep"));
+    }
+    return out;
+  }
+
+  @Test
+  void aSweepsMembersKeepTheirSweepIdAcrossARestart(@TempDir Path root) throws Exception {
+    JsonObject config = new JsonObject().put("maxConcurrentJobs", 1);
+    String sweep;
+    Map<String, String> before;
+    String alone;
+    try (TestServer first = new TestServer(root, config)) {
+      alone = first.startJob(spec(root, "alone", 1000)).getString("id");
+      JsonObject grid = new JsonObject().put("beta", new JsonArray().add(1).add(4).add(8));
+      var r =
+          first.request(
+              HttpMethod.POST,
+              "/api/jobs",
+              TestServer.TOKEN,
+              new JsonObject().put("spec", spec(root, "swept", 1)).put("sweep", grid).encode());
+      assertEquals(201, r.status(), r.body().toString());
+      sweep = r.json().getString("sweep");
+      before = sweeps(first);
+    }
+    assertEquals(
+        3, before.values().stream().filter(sweep::equals).count(), "three members: " + before);
+    assertEquals(null, before.get(alone), "a job of no sweep");
+    try (TestServer second = new TestServer(root, config)) {
+      assertEquals(before, sweeps(second), "every run with its sweep id after the restart");
+    }
+  }
 }

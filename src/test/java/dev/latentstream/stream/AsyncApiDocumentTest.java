@@ -396,6 +396,14 @@ class AsyncApiDocumentTest {
             new ServerMessage.Event(
                 new TrainerEvent.Setting(1, new SettingChange(300, 1, "lr", 0.0005))),
             new ServerMessage.Plane(1, 938, new float[] {-3.1f, 3.4f, -2.9f, 3.0f}),
+            new ServerMessage.Plane(
+                1,
+                938,
+                new float[] {-3.1f, 3.4f, -2.9f, 3.0f},
+                new dev.latentstream.wire.PlaneAxes(
+                    new float[] {0.1f, -0.2f, 0.05f},
+                    new double[] {0.6, 0.8, 0},
+                    new double[] {-0.8, 0.6, 0})),
             new ServerMessage.Event(new TrainerEvent.Log(1, "fetching")),
             new ServerMessage.Event(new TrainerEvent.Deleted(2, "ae-2")),
             new ServerMessage.Error("7", Protocol.Codes.BAD_FIELD, "\"job\" must be a job id"),

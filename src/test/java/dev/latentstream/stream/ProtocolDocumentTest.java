@@ -86,7 +86,12 @@ class ProtocolDocumentTest {
                   1, new EpochResult(1, 16, Map.of("loss", 210.0), 200.0, 1.5, 0.2))),
           new ServerMessage.Event(
               new TrainerEvent.Setting(1, new SettingChange(16, 1, "lr", 0.001))),
-          new ServerMessage.Plane(1, 16, new float[4]),
+          new ServerMessage.Plane(
+              1,
+              16,
+              new float[4],
+              new dev.latentstream.wire.PlaneAxes(
+                  new float[3], new double[] {1, 0, 0}, new double[] {0, 1, 0})),
           new ServerMessage.Event(new TrainerEvent.Log(1, "hello")),
           new ServerMessage.Event(new TrainerEvent.Deleted(1, "a")),
           new ServerMessage.Event(

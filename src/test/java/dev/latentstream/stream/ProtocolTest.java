@@ -79,6 +79,24 @@ class ProtocolTest {
   }
 
   @Test
+  void anEpochsOverOneHundredThousandIsRefusedNamingTheKeyAndTheSpecsBound() {
+    assertEquals(
+        100_000,
+        ((Protocol.Start) parse("{\"type\":\"start\",\"preset\":\"a\",\"epochs\":100000}"))
+            .epochs());
+    for (String bad : new String[] {"100001", "2147483647", "1e12"}) {
+      ProtocolException e =
+          assertThrows(
+              ProtocolException.class,
+              () -> parse("{\"type\":\"start\",\"preset\":\"a\",\"epochs\":" + bad + "}"));
+      assertEquals(Protocol.Codes.BAD_FIELD, e.code(), bad);
+      assertTrue(
+          e.getMessage().contains("\"epochs\"") && e.getMessage().contains("from 1 to 100000"),
+          e.getMessage());
+    }
+  }
+
+  @Test
   void controlMessages() {
     for (String action : new String[] {"pause", "resume", "stop", "delete"}) {
       Protocol.Control c =
