@@ -285,6 +285,16 @@ public final class StreamHub {
               && List.of("running", "paused").contains(fresh.state())
               && job.getLong("step", 0L) > Math.max(0L, fresh.resumedAtStep());
       jobs.put(num, fresh);
+      if (js != null && job.getInteger("failovers", 0) != js.status.getInteger("failovers", 0)) {
+        // Another trainer node continues from its checkpoint, before steps viewers have: their
+        // live loss waits for the fresh history (sent at its first step).
+        for (ClientSession c : sessions) {
+          ClientSession.Subscription sub = c.subscriptions.get(num);
+          if (sub != null && sub.streams.contains(Stream.loss)) {
+            sub.historyPending = true;
+          }
+        }
+      }
     } else {
       js.status = job;
     }
