@@ -7,7 +7,7 @@ import { Connection } from './connection.js';
 import { Diagnostics } from './diagnostics.js';
 import { Explorer } from './explorer.js';
 import { Panels } from './panels.js';
-import { framePng, readFrame } from './protocol.js';
+import { framePng, IMAGE_STREAMS, readFrame } from './protocol.js';
 import { RunList } from './runs.js';
 import { LiveSettings } from './settings.js';
 import { StepSlider } from './slider.js';
@@ -28,7 +28,7 @@ const chart = new LossChart($('chart'));
 const diagnostics = new Diagnostics({ bars: $('diag-bars'), heat: $('diag-heat'), body: document.querySelector('.diag-body'),
   empty: $('diag-empty'), summary: $('diag-summary'), warnings: $('warnings') });
 const runs = new RunList({ onSelect: (num, previous) => onSelect(num, previous),
-  onRender: j => { updateControls(j); settings.show(j); if (j?.classes) explorer.showClasses(j.classes); } });
+  onRender: j => { updateControls(j); showReconInput(j); settings.show(j); if (j?.classes) explorer.showClasses(j.classes); } });
 const explorer = new Explorer(connection, runs);
 const panels = new Panels(connection, runs, drawn => explorer.onLatentDrawn(drawn));
 const slider = new StepSlider({ runs, chart, panels, onLive: live => explorer.setLive(live) });
@@ -118,6 +118,8 @@ function onSelect(num, previous) {
   chart.reset(null);
   diagnostics.reset();
   panels.setNotes({});
+  // Nothing of the last run stays on screen: a queued run has no images yet.
+  for (const kind of IMAGE_STREAMS) panels.blank(kind);
   runs.render();
   form.showRun();
   panels.subscribe();
@@ -176,6 +178,11 @@ function clearView() {
   for (const kind of ['recon', 'samples', 'latent', 'manifold']) panels.blank(kind);
   explorer.showClasses([]);
   settings.show(null);
+}
+
+/** The DAE's reconstruction frame pairs the noisy input it was given with its reconstruction. */
+function showReconInput(j) {
+  $('recon-what').textContent = j?.model === 'dae' ? '(noisy input | reconstruction)' : '(original | reconstruction)';
 }
 
 /** Which controls the selected run's state allows. */

@@ -347,7 +347,7 @@ export class RunsChart {
       return [xs, ys];
     });
     if (!tables.length) return [[]];
-    return tables.length === 1 ? tables[0] : uPlot.join(tables);
+    return tables.length === 1 ? tables[0] : joinTables(tables);
   }
 
   redraw() {
@@ -372,4 +372,32 @@ export class RunsChart {
     this.frameTimes.push(t1 - t0);
     if (this.frameTimes.length > 1000) this.frameTimes.shift();
   }
+}
+
+/**
+ * What uPlot.join gives for tables of increasing, distinct x ([[xs, ys], ...]): one x column holding every
+ * table's x, each table's y at its own x and undefined elsewhere. Numeric typed-array sort and one pointer per
+ * table, instead of a Set and a comparator sort: the compare chart joins up to 8 runs every redraw.
+ */
+export function joinTables(tables) {
+  let total = 0;
+  for (const [xs] of tables) total += xs.length;
+  const all = new Float64Array(total);
+  let k = 0;
+  for (const [xs] of tables) { all.set(xs, k); k += xs.length; }
+  all.sort();
+  let n = 0;
+  for (let i = 0; i < total; i++) if (i === 0 || all[i] !== all[n - 1]) all[n++] = all[i];
+  const x = Array.from(all.subarray(0, n));
+  const out = [x];
+  for (const [xs, ys] of tables) {
+    const col = new Array(n).fill(undefined); // as uPlot.join: undefined where a table has no point
+    let j = 0;
+    for (let i = 0; i < xs.length; i++) {
+      while (x[j] < xs[i]) j++;
+      col[j] = ys[i];
+    }
+    out.push(col);
+  }
+  return out;
 }

@@ -2,114 +2,21 @@
 // one x axis; one step slider shows each chosen stream's frame of every run at the same step (runs are rows,
 // streams columns); flip shows two runs' images in one place, difference shows |a − b|; a summary table
 // sorts by any column. The address holds the selection (?compare=3,5,7), so a reload or a link restores it.
+// This module wires the view; compare-runs.js holds the runs' data and labels, compare-cells.js fetches and
+// differences the images, compare-table.js draws the summary table.
 import { RunsChart } from './chart.js';
 import { drawFrame, drawPoints } from './frames.js';
 import { framePng, IMAGE_STREAMS } from './protocol.js';
 import { $, toast } from './ui.js';
+import { differingLabels, MAX_RUNS, MIN_RUNS, RUN_COLORS, RunData } from './compare-runs.js';
+import { renderSummary } from './compare-table.js';
+import { drawDifference, fetchFrame } from './compare-cells.js';
 
-export const MIN_RUNS = 2, MAX_RUNS = 8;
-const RUN_COLORS = ['#2f6fed', '#e8710a', '#1e8e3e', '#d01884', '#9334e6', '#12858f', '#8c564b', '#111827'];
+export { MAX_RUNS, MIN_RUNS, parseSelection } from './compare-runs.js';
+
 const TERMS = { loss: 'loss', recon: 'recon', kl: 'KL', test: 'test loss' };
 const XS = { step: 'step', epoch: 'epoch', images: 'images seen', time: 'wall time (s)' };
 const DIFFABLE = ['recon', 'samples'];
-const KEY_NAMES = { beta: 'β', latent: 'latent', lr: 'lr', hidden: 'hidden', model: 'model', dataset: 'data' };
-const COLUMNS = [
-  ['label', 'run'], ['status', 'status'], ['step', 'step'], ['epoch', 'epoch'], ['lastTest', 'last test loss'],
-  ['bestTest', 'best test loss'], ['iwae', 'IWAE'], ['activeUnits', 'active units'], ['seconds', 'seconds trained'],
-];
-
-/** The compare selection in an address's query, or null: 2 to 8 distinct run numbers. */
-export function parseSelection(search) {
-  const raw = new URLSearchParams(search).get('compare');
-  if (raw == null) return null;
-  const nums = [...new Set(raw.split(',').map(s => s.trim()).filter(Boolean).map(Number))];
-  if (nums.length < MIN_RUNS || nums.length > MAX_RUNS || !nums.every(n => Number.isInteger(n) && n > 0)) return null;
-  return nums;
-}
-
-/** Each run's label: the spec keys whose values differ between the runs (`β=4 · latent=2`), else its number. */
-export function differingLabels(jobs) {
-  const flat = jobs.map(j => flatten({ ...(j?.spec ?? {}), name: undefined, description: undefined }));
-  const keys = [...new Set(flat.flatMap(f => Object.keys(f)))].sort()
-    .filter(k => new Set(flat.map(f => JSON.stringify(f[k]))).size > 1);
-  const labels = flat.map((f, i) => keys.length
-    ? keys.map(k => `${KEY_NAMES[k] ?? k}=${f[k] === undefined ? '–' : Array.isArray(f[k]) ? f[k].join('×') : f[k]}`).join(' · ')
-    : `${jobs[i]?.name ?? 'run'} #${jobs[i]?.num}`);
-  // Two runs of one spec: their numbers tell them apart.
-  return labels.map((l, i) => labels.indexOf(l) !== labels.lastIndexOf(l) ? `${l} #${jobs[i]?.num}` : l);
-}
-
-function flatten(o, prefix = '', out = {}) {
-  for (const [k, v] of Object.entries(o)) {
-    if (v === undefined) continue;
-    if (v && typeof v === 'object' && !Array.isArray(v)) flatten(v, `${prefix}${k}.`, out);
-    else out[prefix + k] = v;
-  }
-  return out;
-}
-
-/** One run's data as the compare view keeps it: columns per x axis and per term, grown in place. */
-class RunData {
-  constructor(job) {
-    this.job = job;
-    this.x = { step: [], epoch: [], images: [], time: [] };
-    this.terms = {};
-    this.test = { x: { step: [], epoch: [], images: [], time: [] }, y: [] };
-    this.t0 = null;
-    this.activeUnits = null;
-    this.hasHistory = false;
-  }
-
-  xOf(step, time) {
-    const j = this.job;
-    return {
-      step,
-      epoch: j.batchesPerEpoch ? step / j.batchesPerEpoch : null,
-      images: step * (j.spec?.batchSize ?? 1),
-      time: time == null || this.t0 == null ? null : (time - this.t0) / 1000,
-    };
-  }
-
-  append(cols) {
-    const n = cols.step.length;
-    if (this.t0 == null && cols.time?.length) this.t0 = cols.time[0];
-    for (const t of Object.keys(cols)) if (!['step', 'epoch', 'time'].includes(t)) this.terms[t] ??= new Array(this.x.step.length).fill(null);
-    for (let i = 0; i < n; i++) {
-      const x = this.xOf(cols.step[i], cols.time?.[i]);
-      for (const k of Object.keys(this.x)) this.x[k].push(x[k]);
-    }
-    for (const [t, ys] of Object.entries(this.terms)) ys.push(...(cols[t] ?? new Array(n).fill(null)));
-  }
-
-  addTest(step, loss) {
-    const x = this.xOf(step, this.timeAt(step));
-    for (const k of Object.keys(this.test.x)) this.test.x[k].push(x[k]);
-    this.test.y.push(loss);
-  }
-
-  /** The wall-clock time of the last loss point at or before {@code step}. */
-  timeAt(step) {
-    const s = this.x.step;
-    let lo = 0, hi = s.length - 1, at = -1;
-    while (lo <= hi) { const mid = (lo + hi) >> 1; if (s[mid] <= step) { at = mid; lo = mid + 1; } else hi = mid - 1; }
-    return at < 0 || this.x.time[at] == null ? null : this.t0 + this.x.time[at] * 1000;
-  }
-
-  lastStep() { return Math.max(this.x.step[this.x.step.length - 1] ?? 0, this.job.step ?? 0); }
-
-  summary(label) {
-    const j = this.job, y = this.test.y;
-    const finite = y.filter(Number.isFinite);
-    const time = this.x.time;
-    return {
-      label, status: j.status, step: j.step ?? this.lastStep(), epoch: j.epoch,
-      lastTest: j.testLoss ?? (finite.length ? finite[finite.length - 1] : null),
-      bestTest: finite.length ? Math.min(...finite) : j.testLoss ?? null,
-      iwae: j.iwae ?? null, activeUnits: this.activeUnits,
-      seconds: time.length ? Math.round(time[time.length - 1]) : null,
-    };
-  }
-}
 
 export class CompareView {
   /** {@code onOpenRun(num)} leaves the view for that run's single view; {@code onClose()} just leaves. */
@@ -369,23 +276,11 @@ export class CompareView {
       if (!out) continue;
       const ca = this.diffSource(a, kind), cb = this.diffSource(b, kind);
       const note = out.nextElementSibling;
-      if (!ca || !cb || ca.width !== cb.width || ca.height !== cb.height || !ca.width) {
+      if (!drawDifference(ca, cb, out)) {
         out.dataset.painted = 'false';
         note.textContent = 'needs both images';
         continue;
       }
-      const pa = ca.getContext('2d').getImageData(0, 0, ca.width, ca.height).data;
-      const pb = cb.getContext('2d').getImageData(0, 0, cb.width, cb.height).data;
-      const d = new ImageData(ca.width, ca.height);
-      for (let i = 0; i < pa.length; i += 4) {
-        d.data[i] = Math.abs(pa[i] - pb[i]);
-        d.data[i + 1] = Math.abs(pa[i + 1] - pb[i + 1]);
-        d.data[i + 2] = Math.abs(pa[i + 2] - pb[i + 2]);
-        d.data[i + 3] = 255;
-      }
-      out.width = ca.width;
-      out.height = ca.height;
-      out.getContext('2d').putImageData(d, 0, 0);
       out.dataset.painted = 'true';
       out.dataset.step = `${ca.dataset.step}|${cb.dataset.step}`;
       note.textContent = '';
@@ -434,20 +329,8 @@ export class CompareView {
 
   async fetchFrame(num, kind, step) {
     const d = this.data.get(num);
-    const row = String(num);
-    if (!d) return { row, kind, step: null, bitmap: null, note: '' };
-    const q = step == null ? '' : `?step=${step}`;
-    let r;
-    try { r = await fetch(`api/jobs/${encodeURIComponent(d.job.id)}/frames/${kind}.png${q}`); } catch { r = null; }
-    const kept = Number(r?.headers.get('X-Step'));
-    if (!r || !r.ok || (step != null && Number.isFinite(kept) && r.headers.get('X-Step') != null && kept > step)) {
-      return { row, kind, step: null, bitmap: null, note: step == null ? 'no frame yet' : `no frame at step ${step} or before` };
-    }
-    const epoch = r.headers.get('X-Frame-Source') === 'epoch';
-    const bitmap = await createImageBitmap(await r.blob());
-    const at = r.headers.get('X-Step') != null ? kept : null;
-    const note = epoch ? `epoch ${r.headers.get('X-Epoch') ?? '?'} image` : step != null && at != null && at < step ? `from step ${at}` : '';
-    return { row, kind, step: at, bitmap, note };
+    if (!d) return { row: String(num), kind, step: null, bitmap: null, note: '' };
+    return fetchFrame(d.job, kind, step);
   }
 
   // ---- the summary table --------------------------------------------------------------------------
@@ -460,43 +343,9 @@ export class CompareView {
 
   renderTable() {
     if (!this.active) return;
-    const table = $('compare-table');
-    table.innerHTML = '';
-    const head = table.createTHead().insertRow();
-    for (const [key, title] of COLUMNS) {
-      const th = document.createElement('th');
-      th.scope = 'col';
-      th.setAttribute('aria-sort', this.sort.key === key ? (this.sort.dir > 0 ? 'ascending' : 'descending') : 'none');
-      const b = document.createElement('button');
-      b.type = 'button';
-      b.textContent = title;
-      b.onclick = () => { this.sort = { key, dir: this.sort.key === key ? -this.sort.dir : 1 }; this.renderTable(); };
-      th.append(b);
-      head.append(th);
-    }
     const rows = this.nums.map((n, i) => ({ num: n, color: RUN_COLORS[i], ...this.data.get(n).summary(this.labels[i]) }));
-    if (this.sort.key) {
-      const k = this.sort.key, dir = this.sort.dir;
-      rows.sort((a, b) => {
-        const x = a[k], y = b[k];
-        if (x == null || y == null) return x == null ? (y == null ? 0 : 1) : -1; // blanks last
-        return (typeof x === 'number' ? x - y : String(x).localeCompare(String(y))) * dir;
-      });
-    }
-    const body = table.createTBody();
-    for (const r of rows) {
-      const tr = body.insertRow();
-      tr.dataset.job = r.num;
-      tr.tabIndex = 0;
-      tr.title = 'open this run';
-      for (const [key] of COLUMNS) {
-        const td = tr.insertCell();
-        const v = r[key];
-        td.textContent = v == null ? '–' : typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(2) : String(v);
-        if (key === 'label') td.style.borderLeft = `4px solid ${r.color}`;
-      }
-      tr.onclick = () => this.onOpenRun(r.num);
-      tr.onkeydown = e => { if (e.key === 'Enter') this.onOpenRun(r.num); };
-    }
+    renderSummary($('compare-table'), rows, this.sort,
+      key => { this.sort = { key, dir: this.sort.key === key ? -this.sort.dir : 1 }; this.renderTable(); },
+      num => this.onOpenRun(num));
   }
 }

@@ -21,10 +21,14 @@ export class Explorer {
     this.pad = new DrawPad($('pad'), pixels => this.encodeDrawing(pixels));
     const o = $('latent-overlay');
     o.onpointermove = e => { const p = this.pointerToPlane(e); if (p) this.decodeAt(p); };
+    // A finger has no hover: touching the plane decodes there (and the overlay's touch-action keeps the
+    // page from scrolling while a finger moves over it).
+    o.onpointerdown = e => { if (e.pointerType === 'mouse') return; const p = this.pointerToPlane(e); if (p) this.decodeAt(p); };
     o.onclick = e => { const p = this.pointerToPlane(e); if (p) this.markEnd(p); };
     o.onkeydown = e => this.onKey(e);
     o.onfocus = () => {
-      if (this.cursor || !this.plane) return;
+      // Only focus from the keyboard gets the crosshair; a click focuses too, and marks where it clicked.
+      if (this.cursor || !this.plane || !o.matches(':focus-visible')) return;
       const [x0, x1, y0, y1] = this.plane;
       this.cursor = [(x0 + x1) / 2, (y0 + y1) / 2];
       this.drawOverlay();
@@ -39,6 +43,13 @@ export class Explorer {
     this.plane = null;
     this.livePlane = null;
     this.clickA = null;
+    this.cursor = null;
+    this.decodeNext = null;
+    this.marker = { point: null, std: null };
+    this.pad.clear();
+    for (const id of ['pad-recon', 'hover-decode']) $(id).removeAttribute('src');
+    for (const id of ['hover-z', 'explorer-status', 'strip']) $(id).textContent = '';
+    this.drawOverlay();
   }
 
   /** The plane message of the selected run: shown at once while the view is live. */

@@ -56,20 +56,25 @@ export function drawPoints(buf, canvas) {
   if (zy > 0 && zy < size - 1) g.fillRect(1, zy, size - 2, 1);
   const scale = (size - 1) / 65535;
   g.globalAlpha = POINT_ALPHA;
+  const edge = size - 1 - R;
   // One path per class: ten fill calls, however many points.
   for (let c = 0; c < PALETTE.length; c++) {
     g.beginPath();
     for (let i = 0; i < count; i++) {
       if (labels[i] % PALETTE.length !== c) continue;
-      const px = x(i) * scale, py = (65535 - y(i)) * scale;
-      g.moveTo(px + 2.2, py);
-      g.arc(px, py, 2.2, 0, 2 * Math.PI);
+      // Points on the range's edge (the range holds 99% of them) are drawn whole, just inside the plot.
+      const px = Math.min(edge, Math.max(R, x(i) * scale)), py = Math.min(edge, Math.max(R, (65535 - y(i)) * scale));
+      g.moveTo(px + R, py);
+      g.arc(px, py, R, 0, 2 * Math.PI);
     }
     g.fillStyle = PALETTE[c];
     g.fill();
   }
   g.globalAlpha = 1;
 }
+
+/** A point's radius in pixels. */
+const R = 2.2;
 
 /** The opacity of one point, as in the server's PNG. */
 const POINT_ALPHA = 176 / 255;

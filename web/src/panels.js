@@ -93,6 +93,9 @@ export class Panels {
 
   blank(kind) {
     const c = $(`panel-${kind}`);
+    this.pending.get(kind)?.close();
+    this.pending.delete(kind);
+    delete c.dataset.painted;
     c.getContext('2d').clearRect(0, 0, c.width, c.height);
     if (kind === 'latent') this.onLatentDrawn(false);
   }

@@ -115,7 +115,7 @@ public final class ConvVae extends Autoencoder {
    * autograd records through such a layer, it runs with zero filters added up to the next multiple
    * of {@link #CHANNEL_BLOCK} and the added channels dropped: the same values and gradients, for
    * the added filters' arithmetic. Without autograd (test pass, frames, IWAE) the forward is exact
-   * and runs as it is.
+   * and runs as it is, and on CUDA (cuDNN, not oneDNN) nothing is padded.
    */
   static Tensor convolve(Conv2dImpl c, Tensor h, long stride) {
     Tensor w = c.weight();
@@ -123,7 +123,7 @@ public final class ConvVae extends Autoencoder {
     long[] strides = {stride, stride};
     long[] padding = {1, 1};
     long[] dilation = {1, 1};
-    if (!h.requires_grad() || out % CHANNEL_BLOCK == 0) {
+    if (!h.requires_grad() || out % CHANNEL_BLOCK == 0 || !h.is_cpu()) {
       return conv2d(h, w, new TensorOptional(c.bias()), strides, padding, dilation, 1);
     }
     long extra = CHANNEL_BLOCK - out % CHANNEL_BLOCK;

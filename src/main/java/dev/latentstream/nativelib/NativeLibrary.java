@@ -20,7 +20,37 @@ final class NativeLibrary {
 
   private NativeLibrary() {}
 
+  /**
+   * The library, extracted and loaded on first use only: every caller ({@link Gemm}, {@link
+   * NativeFrameKernels}) shares the one copy. Where it cannot load, each call throws the same
+   * reason.
+   */
   static SymbolLookup lookup() {
+    if (Loaded.FAILURE != null) {
+      throw Loaded.FAILURE;
+    }
+    return Loaded.LIBRARY;
+  }
+
+  /** Holder: the JVM runs its initialiser once, on the first {@link #lookup}. */
+  private static final class Loaded {
+    static final SymbolLookup LIBRARY;
+    static final RuntimeException FAILURE;
+
+    static {
+      SymbolLookup lib = null;
+      RuntimeException failure = null;
+      try {
+        lib = load();
+      } catch (RuntimeException e) {
+        failure = e;
+      }
+      LIBRARY = lib;
+      FAILURE = failure;
+    }
+  }
+
+  private static SymbolLookup load() {
     if (!System.getProperty("os.name", "").toLowerCase().contains("linux")
         || !System.getProperty("os.arch", "").matches("amd64|x86_64")) {
       throw new UnsupportedOperationException(

@@ -7,6 +7,7 @@ import dev.latentstream.config.JobConfigs;
 import dev.latentstream.model.Losses;
 import dev.latentstream.model.MlpVae;
 import dev.latentstream.nativelib.Kernels;
+import dev.latentstream.nativelib.TrainingKernels;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Adam;
 import org.bytedeco.pytorch.AdamOptions;
@@ -41,8 +42,9 @@ class FusedAdamTest {
 
   @Test
   void matchesLibtorchAdamOverThirtySteps() {
-    assertTrue(
-        Kernels.training().implementation().startsWith("native"),
+    assertEquals(
+        TrainingKernels.Kind.NATIVE,
+        Kernels.training().kind(),
         Kernels.training().implementation());
     MlpVae a = model();
     MlpVae b = model();

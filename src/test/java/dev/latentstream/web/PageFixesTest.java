@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.microsoft.playwright.Browser;
 import com.microsoft.playwright.Page;
 import dev.latentstream.server.TestServer;
 import io.vertx.core.json.JsonObject;
@@ -218,6 +219,216 @@ class PageFixesTest {
       page.waitForFunction(
           "() => [...document.querySelectorAll('#terms label')].map(l => l.textContent).join() === 'recon,loss'");
       assertEquals(vae, page.evaluate(swatch));
+    }
+  }
+
+  static final String DARK_PIXELS =
+      "([id, x0, y0, w, h]) => { const c = document.getElementById(id);"
+          + " const d = c.getContext('2d').getImageData(Math.round(x0 * c.width), Math.round(y0 * c.height),"
+          + " Math.max(1, Math.round(w * c.width)), Math.max(1, Math.round(h * c.height))).data;"
+          + " let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 100 && d[i] < 90 && d[i + 1] < 90 && d[i + 2] < 90) n++;"
+          + " return n; }";
+
+  @Test
+  void diagnosticsHaveNumberedAxesASummaryThatAgreesWithTheWarningsAndGroupedWarnings() {
+    try (var w = chromium.open(url(), 1280, 900)) {
+      Page page = w.page();
+      page.waitForFunction("() => window.latentstream.state.selected != null");
+      page.waitForTimeout(1500); // the run's own diagnostics and warnings, if any, have arrived
+      page.evaluate(
+          "() => { const ls = window.latentstream, job = ls.state.selected;"
+              + " ls.receive({ type: 'diagnostics', job, step: 800, epoch: 2, kind: 'kl',"
+              + " values: [...Array(12).fill(0.001), ...Array(8).fill(1.5)], activeUnits: 10, topK: 5, topKFraction: 0.6 });"
+              + " for (let e = 1; e <= 5; e++) ls.receive({ type: 'warning', job, step: 160 * e, epoch: e,"
+              + " code: 'inactive_dimensions', setting: 'freeBits',"
+              + " message: '12 of 20 latent dimensions kept their KL under 0.01 nats for the whole epoch' }); }");
+      String summary = page.textContent("#diag-summary");
+      assertTrue(summary.contains("12 with KL under 0.01 nats"), summary);
+      assertTrue(summary.contains("10 of 20 active (variance of the means"), summary);
+      assertEquals(
+          1,
+          page.evaluate(
+              "() => document.querySelectorAll('#warnings li[data-code=inactive_dimensions]').length"),
+          "five warnings of one kind are one line");
+      String grouped = page.textContent("#warnings li[data-code=inactive_dimensions]");
+      assertTrue(
+          grouped.contains("5 times since step 160") && grouped.startsWith("Step 800"), grouped);
+      // Dimension numbers under the bars and values beside them; dimension numbers beside the heat
+      // map.
+      page.waitForTimeout(500);
+      int under =
+          ((Number) page.evaluate(DARK_PIXELS, List.of("diag-bars", 0.1, 0.9, 0.9, 0.1)))
+              .intValue();
+      int beside =
+          ((Number) page.evaluate(DARK_PIXELS, List.of("diag-bars", 0, 0, 0.06, 1))).intValue();
+      int rows =
+          ((Number) page.evaluate(DARK_PIXELS, List.of("diag-heat", 0, 0, 0.06, 0.9))).intValue();
+      assertTrue(under > 20 && beside > 20 && rows > 20, under + " " + beside + " " + rows);
+    }
+  }
+
+  @Test
+  void onAPhoneTheRunListAndControlsComeBeforeTheLiveView() {
+    try (var w = chromium.open(url(), 390, 844)) {
+      Page page = w.page();
+      page.waitForFunction("() => window.latentstream.state.selected != null");
+      double runs = top(page, "#runs"), pause = top(page, "#pause"), chart = top(page, "#chart");
+      double settings = top(page, "#settings-form");
+      assertTrue(runs < chart && pause < chart, runs + " " + pause + " " + chart);
+      assertTrue(pause < 1500, "Pause is " + pause + " px down");
+      assertTrue(settings > chart, "live settings follow the live view");
+    }
+  }
+
+  static double top(Page page, String selector) {
+    return ((Number)
+            page.evaluate(
+                "s => document.querySelector(s).getBoundingClientRect().top + scrollY", selector))
+        .doubleValue();
+  }
+
+  @Test
+  void pointsOnThePlotsEdgeAreDrawnWhole() {
+    try (var w = chromium.open(url(), 1280, 900)) {
+      Page page = w.page();
+      page.waitForFunction("() => window.latentstream.state.selected != null");
+      // One point at (x, y) of 0..65535 in a 100-pixel plot: how many pixels it colours.
+      String disc =
+          "async ([x, y]) => { const { drawPoints } = await import('./src/frames.js');"
+              + " const buf = new ArrayBuffer(44 + 5); const v = new DataView(buf);"
+              + " v.setUint8(0, 1); v.setUint8(1, 3); v.setUint8(2, 2); v.setUint16(20, 100); v.setUint16(22, 100);"
+              + " [-1, 1, -1, 1].forEach((r, i) => v.setFloat32(24 + 4 * i, r)); v.setUint32(40, 1);"
+              + " v.setUint16(44, x); v.setUint16(46, y); v.setUint8(48, 0);"
+              + " const c = document.createElement('canvas'); drawPoints(buf, c);"
+              + " const d = c.getContext('2d').getImageData(0, 0, 100, 100).data; let n = 0;"
+              + " for (let i = 0; i < d.length; i += 4) if (d[i + 2] > d[i] + 40) n++; return n; }";
+      int centre = ((Number) page.evaluate(disc, List.of(32768, 32768))).intValue();
+      int corner = ((Number) page.evaluate(disc, List.of(0, 65535))).intValue();
+      assertTrue(centre > 5, "a point colours pixels: " + centre);
+      assertEquals(centre, corner, 3, "a corner point is a whole disc, not a quarter");
+    }
+  }
+
+  @Test
+  void aQueuedRunShowsNoImagesOfThePreviousRun() {
+    try (var w = chromium.open(url(), 1280, 900)) {
+      Page page = w.page();
+      page.waitForSelector("#panel-recon[data-painted]");
+      page.evaluate(
+          "() => window.latentstream.receive({ type: 'status', job: { id: 'queued-9999', num: 9999,"
+              + " status: 'queued', name: 'waiting', model: 'dae', dataset: 'synthetic', step: 0, epoch: 0, epochs: 1 } })");
+      page.click("#runs li:has(strong:text-is('waiting #9999'))");
+      page.waitForFunction("() => window.latentstream.state.selected === 9999");
+      assertEquals(
+          "(noisy input | reconstruction)",
+          page.textContent("#recon-what"),
+          "a DAE is shown its noisy input");
+      page.waitForTimeout(500);
+      for (String kind : List.of("recon", "samples", "manifold")) {
+        assertEquals(
+            0,
+            page.evaluate(
+                "k => { const c = document.getElementById('panel-' + k);"
+                    + " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+                    + " let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++; return n; }",
+                kind),
+            kind + " is blank");
+        assertFalse(
+            (Boolean)
+                page.evaluate(
+                    "k => 'painted' in document.getElementById('panel-' + k).dataset", kind),
+            kind);
+      }
+    }
+  }
+
+  @Test
+  void theExplorerMarksOnlyWhereClickedDecodesOnATapAndForgetsItAllForTheNextRun() {
+    try (var w = chromium.open(url(), 1280, 900)) {
+      Page page = w.page();
+      page.waitForFunction("() => window.latentstream.state.plane != null");
+      page.waitForSelector("#panel-latent[data-painted]");
+      assertTrue(
+          ((String)
+                  page.evaluate(
+                      "() => getComputedStyle(document.getElementById('strip'), '::before').content"))
+              .contains("Click two points"),
+          "the empty strip says what to do");
+      page.locator("#latent-overlay").scrollIntoViewIfNeeded();
+      var box = page.locator("#latent-overlay").boundingBox();
+      page.mouse().move(box.x + box.width * 0.3, box.y + box.height * 0.3);
+      // What a decode and an interpolation leave behind (their replies may wait on a busy machine).
+      page.evaluate(
+          "() => { document.getElementById('hover-decode').src = 'data:image/png;base64,iVBORw0KGgo=';"
+              + " document.getElementById('strip').append(document.createElement('img')); }");
+      page.mouse().click(box.x + box.width * 0.25, box.y + box.height * 0.25);
+      page.waitForTimeout(300);
+      assertEquals(
+          0,
+          ((Number) page.evaluate(DARK_PIXELS, List.of("latent-overlay", 0.45, 0.45, 0.1, 0.1)))
+              .intValue(),
+          "no keyboard crosshair at the plane's centre after a click");
+      assertTrue(
+          ((Number) page.evaluate(DARK_PIXELS, List.of("latent-overlay", 0.22, 0.22, 0.06, 0.06)))
+                  .intValue()
+              > 0,
+          "the click marked an interpolation end where it landed");
+      page.locator("#pad").scrollIntoViewIfNeeded();
+      var pad = page.locator("#pad").boundingBox();
+      page.mouse().move(pad.x + 20, pad.y + 20);
+      page.mouse().down();
+      page.mouse()
+          .move(
+              pad.x + 100,
+              pad.y + 100,
+              new com.microsoft.playwright.Mouse.MoveOptions().setSteps(5));
+      page.mouse().up();
+      int other =
+          finished == (Integer) page.evaluate("() => window.latentstream.state.selected")
+              ? betaFour
+              : finished;
+      page.click("#runs li:has(strong:text-is('custom #" + other + "'))");
+      page.waitForFunction("n => window.latentstream.state.selected === n", other);
+      assertFalse(
+          (Boolean)
+              page.evaluate("() => document.getElementById('hover-decode').hasAttribute('src')"));
+      assertEquals("", page.textContent("#explorer-status"));
+      assertEquals(0, page.evaluate("() => document.getElementById('strip').children.length"));
+      assertEquals(
+          0.0,
+          ((Number)
+                  page.evaluate(
+                      "() => { const d = document.getElementById('pad').getContext('2d')"
+                          + ".getImageData(0, 0, 196, 196).data; let s = 0; for (let i = 0; i < d.length; i += 4) s += d[i]; return s; }"))
+              .doubleValue(),
+          "the drawing is gone");
+    }
+    // A finger: a tap decodes, and the plane does not scroll the page.
+    Page page =
+        chromium
+            .browser
+            .newContext(
+                new Browser.NewContextOptions().setViewportSize(1280, 900).setHasTouch(true))
+            .newPage();
+    try {
+      page.navigate(url());
+      page.waitForFunction("() => window.latentstream.state.plane != null");
+      page.waitForSelector("#panel-latent[data-painted]");
+      assertEquals(
+          "none",
+          page.evaluate(
+              "() => getComputedStyle(document.getElementById('latent-overlay')).touchAction"));
+      page.evaluate(
+          "() => { const c = window.latentstream.connection, send = c.request.bind(c); window.asked = [];"
+              + " c.request = m => { window.asked.push(m.type); return send(m); }; }");
+      page.locator("#latent-overlay").scrollIntoViewIfNeeded();
+      var box = page.locator("#latent-overlay").boundingBox();
+      page.touchscreen().tap(box.x + box.width * 0.4, box.y + box.height * 0.6);
+      // Decoded, by the server or in the page.
+      page.waitForFunction(
+          "() => window.asked.includes('decode') || document.getElementById('hover-decode').hasAttribute('src')");
+    } finally {
+      page.context().close();
     }
   }
 }
