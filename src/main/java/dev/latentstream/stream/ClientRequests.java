@@ -88,7 +88,7 @@ final class ClientRequests {
     private boolean text;
 
     void frame(ClientSession s, WebSocketFrame f) {
-      if (s.closed) {
+      if (!s.open()) {
         return;
       }
       if (f.isText() || f.isBinary()) {
@@ -154,7 +154,7 @@ final class ClientRequests {
     if (!s.overBound()) {
       return false;
     }
-    if (++s.tooBusyReplies > TOO_BUSY_REPLIES_BEFORE_CLOSE) {
+    if (s.countTooBusyReply() > TOO_BUSY_REPLIES_BEFORE_CLOSE) {
       counters.tooBusyClosed++;
       hub.close(
           s,
@@ -181,9 +181,9 @@ final class ClientRequests {
           if (!config.tokenMatches(h.token())) {
             throw new ProtocolException(Codes.UNAUTHORIZED, "wrong token", h.id());
           }
-          s.authorized = true;
+          s.authorize();
         }
-        s.send(new ServerMessage.Hello(h.id(), s.authorized));
+        s.send(new ServerMessage.Hello(h.id(), s.authorized()));
       }
       case Protocol.Subscribe sub -> subscribe(s, sub);
       case Protocol.Unsubscribe u -> {
@@ -218,7 +218,7 @@ final class ClientRequests {
           requireToken(s, r.id());
         }
         JobStream js = find(r.job(), r.id());
-        if (s.interactiveInFlight >= config.interactiveMaxInFlightPerClient()) {
+        if (s.interactiveInFlight() >= config.interactiveMaxInFlightPerClient()) {
           s.send(
               new ServerMessage.Error(
                   r.id(),
@@ -270,8 +270,7 @@ final class ClientRequests {
         // figure.
         int images = images(r.op(), r.body());
         double estimate = images * msPerImage;
-        s.chargeInteractive(estimate);
-        s.interactiveInFlight++;
+        s.interactiveSent(estimate);
         boolean[] settled = {false};
         forward(
                 s,
@@ -292,7 +291,7 @@ final class ClientRequests {
                 })
             .onComplete(
                 v -> {
-                  s.interactiveInFlight--;
+                  s.interactiveAnswered();
                   if (!settled[0]) {
                     s.chargeInteractive(
                         -estimate); // refused or failed: the trainer spent nothing on it
@@ -343,30 +342,24 @@ final class ClientRequests {
             ? config.maxFramesPerSecond()
             : Math.min(config.maxFramesPerSecond(), req.maxFps());
     EnumSet<Stream> streams = EnumSet.copyOf(req.streams());
-    ClientSession.Subscription before = s.subscriptions.get(js.num);
-    EnumSet<Stream> added = EnumSet.copyOf(streams);
-    if (before != null) {
-      added.removeAll(before.streams);
-    }
-    ClientSession.Subscription sub = s.subscribe(js.num, streams, (long) (1e9 / fps));
-    sub.latentPoints = req.latentPoints();
+    ClientSession.Subscribed change =
+        s.subscribe(js.num, streams, (long) (1e9 / fps), req.latentPoints());
+    ClientSession.Subscription sub = change.sub();
+    EnumSet<Stream> added = change.added();
+    boolean needsHistory = s.owesHistory(js.num);
     s.send(
         new ServerMessage.Subscribed(
             req.id(), js.status, streams.stream().map(Stream::wireName).toList(), fps));
-    boolean needsHistory = streams.contains(Stream.loss) && !sub.historySent && !sub.historyPending;
-    if (needsHistory) {
-      sub.historyPending = true;
-    }
     hub.loadPast(js)
         .onComplete(
             done -> {
-              if (s.closed || s.subscriptions.get(js.num) != sub) {
+              if (!s.open() || s.subscription(js.num) != sub) {
                 return;
               }
               JobStream now = hub.job(js.num);
               if (now != js) {
                 // A resumed run replaced the stream meanwhile: the history owed is the new one's.
-                if (needsHistory && now != null && sub.historyPending) {
+                if (needsHistory && now != null && sub.historyPending()) {
                   hub.loadPast(now).onComplete(v -> hub.requestHistory(now));
                 }
                 return;
@@ -374,14 +367,14 @@ final class ClientRequests {
               // A run whose past is still on disk (resumed, or joined mid-run by a late gateway)
               // sends its history at
               // its next step, once that past is read: an empty history now would only be replaced.
-              if (needsHistory && sub.historyPending && js.pastLoaded != null) {
+              if (needsHistory && sub.historyPending() && js.pastLoaded != null) {
                 hub.requestHistory(js);
               }
               for (FrameKind kind : FrameKind.values()) {
                 FrameMessage latest = js.latest.get(kind);
                 if (latest != null
                     && added.contains(Stream.of(kind))
-                    && sub.streams.contains(Stream.of(kind))) {
+                    && sub.takes(Stream.of(kind))) {
                   s.offerFrame(latest);
                 }
               }
@@ -460,7 +453,7 @@ final class ClientRequests {
   }
 
   private void requireToken(ClientSession s, String id) {
-    if (!s.authorized) {
+    if (!s.authorized()) {
       throw new ProtocolException(
           Codes.UNAUTHORIZED,
           "this needs the token: send {\"type\":\"hello\",\"version\":1,"

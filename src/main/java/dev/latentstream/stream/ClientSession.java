@@ -35,22 +35,25 @@ import java.util.function.Function;
  */
 final class ClientSession {
 
-  /** What a client receives of one job. */
+  /**
+   * What a client receives of one job. Others may read it; only its session changes it, so a
+   * subscription replaced by a later subscribe is told apart by identity.
+   */
   static final class Subscription {
-    EnumSet<Stream> streams;
-    long frameIntervalNanos;
+    private EnumSet<Stream> streams;
+    private long frameIntervalNanos;
 
     /** Latent frames as point data (format 2) where the frame has it, else as the PNG. */
-    boolean latentPoints = true;
+    private boolean latentPoints = true;
 
     /**
      * Its history is being prepared: live loss, epoch and setting messages wait (the history covers
      * them).
      */
-    boolean historyPending;
+    private boolean historyPending;
 
     /** It has had its history; a repeated subscribe never sends another. */
-    boolean historySent;
+    private boolean historySent;
 
     private final Map<FrameKind, FrameMessage> waiting = new EnumMap<>(FrameKind.class);
     private final Map<FrameKind, Long> lastSentNanos = new EnumMap<>(FrameKind.class);
@@ -59,31 +62,42 @@ final class ClientSession {
       this.streams = streams;
       this.frameIntervalNanos = frameIntervalNanos;
     }
+
+    boolean takes(Stream s) {
+      return streams.contains(s);
+    }
+
+    boolean historyPending() {
+      return historyPending;
+    }
   }
+
+  /** What a subscribe changed: the subscription (new or updated) and the streams it adds. */
+  record Subscribed(Subscription sub, EnumSet<Stream> added) {}
 
   /**
    * WebSocket frames the server writes are at most this big (the customary limit clients accept).
    */
   static final int MAX_FRAME_BYTES = 65536;
 
-  final ServerWebSocket ws;
-  boolean authorized;
-  final Map<Integer, Subscription> subscriptions = new HashMap<>();
+  private final ServerWebSocket ws;
+  private boolean authorized;
+  private final Map<Integer, Subscription> subscriptions = new HashMap<>();
 
   /** Bytes written but not yet sent; see the class comment. */
-  long queuedBytes;
+  private long queuedBytes;
 
   /** Bytes written while over the bound (see {@link #overHardBound}). */
-  long backlogBytes;
+  private long backlogBytes;
 
   /** When the client went over its bound, or -1. */
-  long overSinceMillis = -1;
+  private long overSinceMillis = -1;
 
   /** {@code too_busy} replies since it went over its bound. */
-  int tooBusyReplies;
+  private int tooBusyReplies;
 
   /** Interactive model requests sent to the trainer and not answered yet. */
-  int interactiveInFlight;
+  private int interactiveInFlight;
 
   /**
    * The trainer time (ms) this client may still spend on interactive requests: one second's worth
@@ -92,7 +106,7 @@ final class ClientSession {
    */
   private TokenBucket interactive;
 
-  boolean closed;
+  private boolean closed;
   private boolean sendingWaiting;
   private final int writeQueueBytes;
 
@@ -122,6 +136,49 @@ final class ClientSession {
     this.counters = counters;
     this.planeOf = planeOf;
     this.framesWaiting = framesWaiting;
+  }
+
+  boolean authorized() {
+    return authorized;
+  }
+
+  /** The client showed the token ({@code hello}): from now on it may control jobs. */
+  void authorize() {
+    authorized = true;
+  }
+
+  /** The job's subscription, or null. */
+  Subscription subscription(int job) {
+    return subscriptions.get(job);
+  }
+
+  /** Interactive model requests sent to the trainer and not answered yet. */
+  int interactiveInFlight() {
+    return interactiveInFlight;
+  }
+
+  /**
+   * An interactive request goes to the trainer: it counts as in flight and is charged {@code
+   * estimateMs} up front (see {@link #chargeInteractive}) until {@link #interactiveAnswered}.
+   */
+  void interactiveSent(double estimateMs) {
+    chargeInteractive(estimateMs);
+    interactiveInFlight++;
+  }
+
+  /** The trainer answered (or refused) an interactive request. */
+  void interactiveAnswered() {
+    interactiveInFlight--;
+  }
+
+  /** Counts one more {@code too_busy} reply since it went over its bound; returns how many. */
+  int countTooBusyReply() {
+    return ++tooBusyReplies;
+  }
+
+  /** Over its bound for longer than {@code ms} at {@code nowMillis}. */
+  boolean overBoundLongerThan(long ms, long nowMillis) {
+    return overSinceMillis >= 0 && nowMillis - overSinceMillis > ms;
   }
 
   /**
@@ -383,17 +440,90 @@ final class ClientSession {
    * Replaces the streams and rate of a subscription, or makes one; frames of dropped streams are
    * forgotten.
    */
-  Subscription subscribe(int job, EnumSet<Stream> streams, long frameIntervalNanos) {
+  Subscribed subscribe(
+      int job, EnumSet<Stream> streams, long frameIntervalNanos, boolean latentPoints) {
     Subscription sub = subscriptions.get(job);
+    EnumSet<Stream> added = EnumSet.copyOf(streams);
     if (sub == null) {
       sub = new Subscription(streams, frameIntervalNanos);
       subscriptions.put(job, sub);
     } else {
+      added.removeAll(sub.streams);
       sub.streams = streams;
       sub.frameIntervalNanos = frameIntervalNanos;
       sub.waiting.keySet().removeIf(kind -> !streams.contains(Stream.of(kind)));
     }
-    return sub;
+    sub.latentPoints = latentPoints;
+    return new Subscribed(sub, added);
+  }
+
+  /** {@link #subscribe(int, EnumSet, long, boolean)} with latent frames as points. */
+  Subscription subscribe(int job, EnumSet<Stream> streams, long frameIntervalNanos) {
+    return subscribe(job, streams, frameIntervalNanos, true).sub();
+  }
+
+  /**
+   * A subscriber to the job's {@code loss} that has neither had its history nor waits for it now
+   * owes it: until it is delivered ({@link #deliverHistory}) its live loss and frames wait. True if
+   * it does.
+   */
+  boolean owesHistory(int job) {
+    Subscription sub = subscriptions.get(job);
+    if (sub == null
+        || !sub.streams.contains(Stream.loss)
+        || sub.historySent
+        || sub.historyPending) {
+      return false;
+    }
+    sub.historyPending = true;
+    return true;
+  }
+
+  /**
+   * The job's run replaced its history (a resumed run or a late gateway read its past): a loss
+   * subscriber waits for the new one. True if this session now waits.
+   */
+  boolean awaitHistory(int job) {
+    Subscription sub = subscriptions.get(job);
+    if (sub == null || !sub.streams.contains(Stream.loss)) {
+      return false;
+    }
+    sub.historyPending = true;
+    return true;
+  }
+
+  /** Waiting for the job's history. */
+  boolean awaitsHistory(int job) {
+    Subscription sub = subscriptions.get(job);
+    return sub != null && sub.historyPending;
+  }
+
+  /**
+   * The history this session waits for, as messages encoded once for every waiting session: sent
+   * when it still takes {@code loss}, and then the frames held back for it. Returns whether it was
+   * sent; either way the session waits no longer.
+   */
+  boolean deliverHistory(int job, java.util.function.Supplier<List<Encoded>> messages) {
+    Subscription sub = subscriptions.get(job);
+    if (sub == null || !sub.historyPending) {
+      return false;
+    }
+    sub.historyPending = false;
+    if (!sub.streams.contains(Stream.loss)) {
+      return false;
+    }
+    messages.get().forEach(this::send);
+    sub.historySent = true;
+    sendWaitingFrames(System.nanoTime());
+    return true;
+  }
+
+  /** The history could not be built: the session goes live without it rather than wait for ever. */
+  void abandonHistory(int job) {
+    Subscription sub = subscriptions.get(job);
+    if (sub != null) {
+      sub.historyPending = false;
+    }
   }
 
   void unsubscribe(int job) {
@@ -410,5 +540,18 @@ final class ClientSession {
       closed = true;
     }
     return !closed;
+  }
+
+  /** The socket closed (its close handler ran): nothing more is written. */
+  void socketClosed() {
+    closed = true;
+  }
+
+  /** Stops writing now and closes the socket with {@code code} and {@code reason}. */
+  void close(short code, String reason) {
+    closed = true;
+    if (!ws.isClosed()) {
+      ws.close(code, reason);
+    }
   }
 }

@@ -17,6 +17,7 @@ import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -26,6 +27,7 @@ import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 
 /**
  * Fans the trainer's events out to WebSocket clients and keeps each job's history for late joiners,
@@ -221,11 +223,7 @@ public final class StreamHub {
                     flushLoss();
                     boolean any = false;
                     for (ClientSession c : sessions) {
-                      ClientSession.Subscription sub = c.subscriptions.get(js.num);
-                      if (sub != null && sub.streams.contains(Stream.loss)) {
-                        sub.historyPending = true;
-                        any = true;
-                      }
+                      any |= c.awaitHistory(js.num);
                     }
                     if (any) {
                       requestHistory(js);
@@ -388,13 +386,7 @@ public final class StreamHub {
             // for ever.
             LOG.log(
                 System.Logger.Level.ERROR, "cannot build the history of " + js.id(), ar.cause());
-            sessions.forEach(
-                c -> {
-                  ClientSession.Subscription sub = c.subscriptions.get(js.num);
-                  if (sub != null) {
-                    sub.historyPending = false;
-                  }
-                });
+            sessions.forEach(c -> c.abandonHistory(js.num));
             return;
           }
           if (ar.result().columns() != js.loss) {
@@ -414,33 +406,25 @@ public final class StreamHub {
    */
   private void deliverHistory(JobStream js, HistorySnapshot snap) {
     flushLoss();
-    Encoded history = null;
-    Encoded tail = null;
+    List<Encoded> messages = new ArrayList<>(2);
+    Supplier<List<Encoded>> encodedOnce =
+        () -> {
+          if (messages.isEmpty()) {
+            messages.add(js.historyMessage(snap));
+            int rows = js.loss.size();
+            if (rows > snap.rows()) {
+              messages.add(
+                  Encoded.of(
+                      new ServerMessage.Loss(js.num, js.loss.view().rows(snap.rows(), rows))));
+            }
+          }
+          return messages;
+        };
     for (ClientSession s : sessions) {
-      ClientSession.Subscription sub = s.subscriptions.get(js.num);
-      if (sub == null || !sub.historyPending) {
-        continue;
+      if (s.deliverHistory(js.num, encodedOnce)) {
+        counters.historiesSent++;
+        counters.historyBytesSent += messages.getFirst().bytes();
       }
-      sub.historyPending = false;
-      if (!sub.streams.contains(Stream.loss)) {
-        continue;
-      }
-      if (history == null) {
-        history = js.historyMessage(snap);
-        int rows = js.loss.size();
-        tail =
-            rows > snap.rows()
-                ? Encoded.of(new ServerMessage.Loss(js.num, js.loss.view().rows(snap.rows(), rows)))
-                : null;
-      }
-      s.send(history);
-      if (tail != null) {
-        s.send(tail);
-      }
-      sub.historySent = true;
-      counters.historiesSent++;
-      counters.historyBytesSent += history.bytes();
-      s.sendWaitingFrames(System.nanoTime()); // the frames held back for the history
     }
   }
 
@@ -453,7 +437,7 @@ public final class StreamHub {
             (short) 1008,
             "too slow: over " + 2L * config.writeQueueBytes() + " bytes waiting to be read");
         counters.slowClientsClosed++;
-      } else if (s.overSinceMillis >= 0 && now - s.overSinceMillis > config.slowClientTimeoutMs()) {
+      } else if (s.overBoundLongerThan(config.slowClientTimeoutMs(), now)) {
         close(
             s,
             (short) 1008,
@@ -465,12 +449,9 @@ public final class StreamHub {
 
   /** Forgets the session now (no more writes to it) and closes its socket. */
   void close(ClientSession s, short code, String reason) {
-    s.closed = true;
+    s.close(code, reason);
     sessions.remove(s);
     framesWaiting.remove(s);
-    if (!s.ws.isClosed()) {
-      s.ws.close(code, reason);
-    }
   }
 
   // --- history from the run directory ----------------------------------------------------------
@@ -573,7 +554,7 @@ public final class StreamHub {
     ws.frameHandler(requests.frames(s)::accept);
     ws.closeHandler(
         v -> {
-          s.closed = true;
+          s.socketClosed();
           sessions.remove(s);
           framesWaiting.remove(s);
           shareEgress();

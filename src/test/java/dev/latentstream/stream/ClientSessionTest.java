@@ -44,7 +44,7 @@ class ClientSessionTest {
     s.subscribe(1, java.util.EnumSet.allOf(Protocol.Stream.class), 0);
     s.send(Encoded.of("{\"type\":\"loss\"}"));
     s.offerFrame(FrameMessage.of(1, new Frame(FrameKind.RECON, 1, 0, 1, 1, new byte[] {1})));
-    assertTrue(s.closed);
+    assertTrue(!s.open());
     assertEquals(List.of("isClosed"), calls, "nothing written, no write-queue check");
   }
 
