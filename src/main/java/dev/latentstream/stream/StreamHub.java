@@ -287,10 +287,7 @@ public final class StreamHub {
         // Another trainer node continues from its checkpoint, before steps viewers have: their
         // live loss waits for the fresh history (sent at its first step).
         for (ClientSession c : sessions) {
-          ClientSession.Subscription sub = c.subscriptions.get(num);
-          if (sub != null && sub.streams.contains(Stream.loss)) {
-            sub.historyPending = true;
-          }
+          c.awaitHistory(num);
         }
       }
     } else {
