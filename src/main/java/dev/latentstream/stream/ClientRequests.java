@@ -176,21 +176,9 @@ final class ClientRequests {
 
   private void handle(ClientSession s, ClientMessage m) {
     switch (m) {
-      case Protocol.Hello h -> {
-        if (h.token() != null) {
-          if (!config.tokenMatches(h.token())) {
-            throw new ProtocolException(Codes.UNAUTHORIZED, "wrong token", h.id());
-          }
-          s.authorize();
-        }
-        s.send(new ServerMessage.Hello(h.id(), s.authorized()));
-      }
+      case Protocol.Hello h -> hello(s, h);
       case Protocol.Subscribe sub -> subscribe(s, sub);
-      case Protocol.Unsubscribe u -> {
-        JobStream js = find(u.job(), u.id());
-        s.unsubscribe(js.num);
-        s.send(new ServerMessage.Unsubscribed(u.id(), js.num));
-      }
+      case Protocol.Unsubscribe u -> unsubscribe(s, u);
       case Protocol.Start st -> {
         requireToken(s, st.id());
         forward(
@@ -213,93 +201,116 @@ final class ClientRequests {
             "set",
             new TrainerCommand.Set(find(set.job(), set.id()).id(), set.key(), set.value()));
       }
-      case Protocol.ModelRequest r -> {
-        if (config.watchRequiresToken()) {
-          requireToken(s, r.id());
-        }
-        JobStream js = find(r.job(), r.id());
-        if (s.interactiveInFlight() >= config.interactiveMaxInFlightPerClient()) {
-          s.send(
-              new ServerMessage.Error(
-                  r.id(),
-                  Codes.BUSY,
-                  config.interactiveMaxInFlightPerClient()
-                      + " interactive requests are already in flight for you; wait for a reply, then retry",
-                  BUSY_RETRY_MS));
-          return;
-        }
-        // The trainer said when it would have time again: until then the answer is known here, and
-        // a flood
-        // costs neither the event bus nor the trainer's node anything.
-        long waitMs =
-            js.trainerBusyUntilNanos == 0
-                ? 0
-                : (js.trainerBusyUntilNanos - System.nanoTime()) / 1_000_000;
-        if (waitMs > 0) {
-          s.send(
-              new ServerMessage.Error(
-                  r.id(),
-                  Codes.BUSY,
-                  "the trainer's time for interactive requests is used up; "
-                      + "retry in "
-                      + waitMs
-                      + " ms",
-                  waitMs));
-          return;
-        }
-        // One client gets a share of the trainer's interactive time, so one flooding socket cannot
-        // take it all.
-        long clientWaitMs =
-            s.interactiveWaitMs(config.interactiveClientMsPerSecond(), System.nanoTime());
-        if (clientWaitMs > 0) {
-          s.send(
-              new ServerMessage.Error(
-                  r.id(),
-                  Codes.BUSY,
-                  "your share of the trainer's time ("
-                      + config.interactiveClientMsPerSecond()
-                      + " ms per second) is used up; retry in "
-                      + clientWaitMs
-                      + " ms",
-                  clientWaitMs));
-          return;
-        }
-        // Charged up front at what it is likely to cost, so requests in flight count against the
-        // share at
-        // once (a burst cannot slip through before the first reply); settled at the trainer's own
-        // figure.
-        int images = images(r.op(), r.body());
-        double estimate = images * msPerImage;
-        s.interactiveSent(estimate);
-        boolean[] settled = {false};
-        forward(
-                s,
-                r.id(),
-                r.op(),
-                new TrainerCommand.ModelRequest(js.id(), r.op(), r.body()),
-                busy ->
-                    js.trainerBusyUntilNanos =
-                        Math.max(
-                            js.trainerBusyUntilNanos,
-                            System.nanoTime() + busy.retryAfterMs() * 1_000_000),
-                result -> {
-                  if (result.remove(TrainerCommand.ModelRequest.TRAINER_MS) instanceof Number ms) {
-                    s.chargeInteractive(ms.doubleValue() - estimate);
-                    msPerImage = 0.8 * msPerImage + 0.2 * ms.doubleValue() / images;
-                    settled[0] = true;
-                  }
-                })
-            .onComplete(
-                v -> {
-                  s.interactiveAnswered();
-                  if (!settled[0]) {
-                    s.chargeInteractive(
-                        -estimate); // refused or failed: the trainer spent nothing on it
-                  }
-                });
-      }
+      case Protocol.ModelRequest r -> modelRequest(s, r);
       case Protocol.Ping p -> s.send(new ServerMessage.Pong(p.id()));
     }
+  }
+
+  /** A {@code hello}: a right token authorizes the session, a wrong one is refused. */
+  private void hello(ClientSession s, Protocol.Hello h) {
+    if (h.token() != null) {
+      if (!config.tokenMatches(h.token())) {
+        throw new ProtocolException(Codes.UNAUTHORIZED, "wrong token", h.id());
+      }
+      s.authorize();
+    }
+    s.send(new ServerMessage.Hello(h.id(), s.authorized()));
+  }
+
+  private void unsubscribe(ClientSession s, Protocol.Unsubscribe u) {
+    JobStream js = find(u.job(), u.id());
+    s.unsubscribe(js.num);
+    s.send(new ServerMessage.Unsubscribed(u.id(), js.num));
+  }
+
+  /**
+   * An interactive request goes to the trainer unless its answer is already known to be {@code
+   * busy}: too many in flight for this client, the trainer's time used up, or this client's share.
+   */
+  private void modelRequest(ClientSession s, Protocol.ModelRequest r) {
+    if (config.watchRequiresToken()) {
+      requireToken(s, r.id());
+    }
+    JobStream js = find(r.job(), r.id());
+    if (s.interactiveInFlight() >= config.interactiveMaxInFlightPerClient()) {
+      s.send(
+          new ServerMessage.Error(
+              r.id(),
+              Codes.BUSY,
+              config.interactiveMaxInFlightPerClient()
+                  + " interactive requests are already in flight for you; wait for a reply, then retry",
+              BUSY_RETRY_MS));
+      return;
+    }
+    // The trainer said when it would have time again: until then the answer is known here, and
+    // a flood
+    // costs neither the event bus nor the trainer's node anything.
+    long waitMs =
+        js.trainerBusyUntilNanos == 0
+            ? 0
+            : (js.trainerBusyUntilNanos - System.nanoTime()) / 1_000_000;
+    if (waitMs > 0) {
+      s.send(
+          new ServerMessage.Error(
+              r.id(),
+              Codes.BUSY,
+              "the trainer's time for interactive requests is used up; "
+                  + "retry in "
+                  + waitMs
+                  + " ms",
+              waitMs));
+      return;
+    }
+    // One client gets a share of the trainer's interactive time, so one flooding socket cannot
+    // take it all.
+    long clientWaitMs =
+        s.interactiveWaitMs(config.interactiveClientMsPerSecond(), System.nanoTime());
+    if (clientWaitMs > 0) {
+      s.send(
+          new ServerMessage.Error(
+              r.id(),
+              Codes.BUSY,
+              "your share of the trainer's time ("
+                  + config.interactiveClientMsPerSecond()
+                  + " ms per second) is used up; retry in "
+                  + clientWaitMs
+                  + " ms",
+              clientWaitMs));
+      return;
+    }
+    // Charged up front at what it is likely to cost, so requests in flight count against the
+    // share at
+    // once (a burst cannot slip through before the first reply); settled at the trainer's own
+    // figure.
+    int images = images(r.op(), r.body());
+    double estimate = images * msPerImage;
+    s.interactiveSent(estimate);
+    boolean[] settled = {false};
+    forward(
+            s,
+            r.id(),
+            r.op(),
+            new TrainerCommand.ModelRequest(js.id(), r.op(), r.body()),
+            busy ->
+                js.trainerBusyUntilNanos =
+                    Math.max(
+                        js.trainerBusyUntilNanos,
+                        System.nanoTime() + busy.retryAfterMs() * 1_000_000),
+            result -> {
+              if (result.remove(TrainerCommand.ModelRequest.TRAINER_MS) instanceof Number ms) {
+                s.chargeInteractive(ms.doubleValue() - estimate);
+                msPerImage = 0.8 * msPerImage + 0.2 * ms.doubleValue() / images;
+                settled[0] = true;
+              }
+            })
+        .onComplete(
+            v -> {
+              s.interactiveAnswered();
+              if (!settled[0]) {
+                s.chargeInteractive(
+                    -estimate); // refused or failed: the trainer spent nothing on it
+              }
+            });
   }
 
   /**

@@ -11,5 +11,9 @@
  * ({@code HistorySnapshot}, which reads a {@code Columns.View}: rows written before the view never
  * change). A message for many clients is encoded once ({@code Encoded}) and the same bytes go to
  * each.
+ *
+ * <p>Ownership: a {@code ClientSession} owns one client's state (subscriptions, back-pressure,
+ * budgets, whether its history is owed); the hub and {@code ClientRequests} change it only through
+ * its methods. The hub owns the job streams and the set of sessions.
  */
 package dev.latentstream.stream;
