@@ -80,7 +80,9 @@ export class RunList {
       li.querySelector('strong').textContent = `${j.name} #${j.num}`;
       li.querySelector('.status').textContent = j.status;
       const engine = j.engine ? ` · ${j.engine}` : '';
-      li.querySelector('small').textContent = `${j.model} on ${j.dataset}${engine} · epoch ${j.epoch}/${j.epochs}${test}${eta}`;
+      // A failover group moved the job to another trainer node (docs/cluster.md).
+      const moved = j.failovers > 0 ? ` · resumed on node ${j.node} at step ${j.resumedAtStep ?? 0}` : '';
+      li.querySelector('small').textContent = `${j.model} on ${j.dataset}${engine} · epoch ${j.epoch}/${j.epochs}${test}${eta}${moved}`;
       li.querySelector('progress').value = j.progress ?? 0;
       li.onclick = () => this.select(j.num);
       li.onkeydown = e => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); this.select(j.num); } };

@@ -26,6 +26,12 @@ public final class Addresses {
    */
   public static final String FROM_TRAINER_HEARTBEAT = "latentstream.from-trainer.heartbeat";
 
+  /**
+   * Cluster → this process only: published (locally) with a member's id when Hazelcast says it left
+   * the cluster; trainer nodes of a failover group then look for its jobs at once.
+   */
+  public static final String CLUSTER_MEMBER_LEFT = "latentstream.cluster.member-left";
+
   /** Trainer → anyone: published rendered frames ({@link FrameMessage}). */
   public static final String FROM_TRAINER_FRAMES = "latentstream.from-trainer.frames";
 }

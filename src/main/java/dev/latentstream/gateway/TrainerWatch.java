@@ -86,6 +86,9 @@ public final class TrainerWatch extends VerticleBase {
                 return false;
               }
               for (int num : jobsByNode.getOrDefault(e.getKey(), Set.of())) {
+                if (claimedElsewhere(e.getKey(), num)) {
+                  continue; // another trainer node of its failover group took it over
+                }
                 JsonObject last = lastStatus.get(num);
                 if (last != null && !"unreachable".equals(last.getString("status"))) {
                   publishLocally(
@@ -102,6 +105,11 @@ public final class TrainerWatch extends VerticleBase {
               jobsByNode.remove(e.getKey());
               return true;
             });
+  }
+
+  private boolean claimedElsewhere(String silent, int num) {
+    return jobsByNode.entrySet().stream()
+        .anyMatch(n -> !n.getKey().equals(silent) && n.getValue().contains(num));
   }
 
   private void publishLocally(int num, JsonObject status) {

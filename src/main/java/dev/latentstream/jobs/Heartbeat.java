@@ -22,9 +22,16 @@ final class Heartbeat {
   private final JobQueue jobs;
   private long timer = -1;
 
+  /** Renews the failover group's leases at every beat (see {@link Leases}); null off a cluster. */
+  private Runnable renew;
+
   Heartbeat(Vertx vertx, JobQueue jobs) {
     this.vertx = vertx;
     this.jobs = jobs;
+  }
+
+  void renewing(Runnable renew) {
+    this.renew = renew;
   }
 
   void start() {
@@ -39,13 +46,18 @@ final class Heartbeat {
   }
 
   void beat() {
+    if (renew != null) {
+      renew.run();
+    }
+    // A job another node took over is that node's to announce.
+    var mine = jobs.all().stream().filter(j -> j.movedTo == null).toList();
     vertx
         .eventBus()
         .publish(
             Addresses.FROM_TRAINER_HEARTBEAT,
             new JsonObject()
                 .put("node", node)
-                .put("jobs", new JsonArray(jobs.all().stream().map(j -> j.num).toList()))
-                .put("ids", new JsonArray(jobs.all().stream().map(j -> j.id).toList())));
+                .put("jobs", new JsonArray(mine.stream().map(j -> j.num).toList()))
+                .put("ids", new JsonArray(mine.stream().map(j -> j.id).toList())));
   }
 }

@@ -101,6 +101,18 @@ final class Job {
   /** The id of the sweep this job is a member of, or null. */
   volatile String sweep;
 
+  /** The trainer node that trains it (host:cluster port), or null on a single process. */
+  volatile String node;
+
+  /** How many times another trainer node took it over from one that went away. */
+  volatile int failovers;
+
+  /**
+   * Set when another node of the failover group holds this job's lease now (its name): this node
+   * forgets the job and writes nothing more for it.
+   */
+  volatile String movedTo;
+
   volatile long startedAtMillis;
   volatile long updatedAtMillis = System.currentTimeMillis();
 
@@ -162,6 +174,8 @@ final class Job {
     testLoss = before.testLoss;
     batchesPerEpoch = before.batchesPerEpoch;
     device = before.device;
+    failovers = before.failovers;
+    node = before.node;
     queuedAtMillis = System.currentTimeMillis();
   }
 
@@ -251,6 +265,10 @@ final class Job {
     if (sweep != null) {
       j.put("sweep", sweep);
     }
+    if (node != null) {
+      j.put("node", node);
+    }
+    j.put("failovers", failovers);
     if (damage != null) {
       j.put("damage", damage);
     }

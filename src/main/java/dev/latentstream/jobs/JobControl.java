@@ -37,6 +37,14 @@ final class JobControl {
 
   private boolean shuttingDown;
 
+  /** The failover group's leases on a cluster, else null (see {@link Leases}). */
+  private Leases leases;
+
+  /** This trainer node's name (host:cluster port) on a cluster, else null. */
+  private String node;
+
+  private static final System.Logger LOG = System.getLogger(JobControl.class.getName());
+
   JobControl(
       Path runsDir,
       JobQueue queue,
@@ -64,9 +72,19 @@ final class JobControl {
    * none).
    */
   Job enqueue(JobConfig spec, int num, boolean clustered, String sweep) {
-    String id = uniqueId(clustered ? spec.name() + "-" + num : spec.name());
+    return enqueue(spec, num, idFor(spec, num, clustered), sweep);
+  }
+
+  /** The id a new job of {@code spec} numbered {@code num} gets. */
+  String idFor(JobConfig spec, int num, boolean clustered) {
+    return uniqueId(clustered ? spec.name() + "-" + num : spec.name());
+  }
+
+  /** As {@link #enqueue(JobConfig, int, boolean, String)}, under the id {@code id}. */
+  Job enqueue(JobConfig spec, int num, String id, String sweep) {
     Job j = new Job(num, id, runsDir.resolve(id), spec, Job.Status.queued, -1);
     j.sweep = sweep;
+    j.node = node;
     // The run exists from now on, under its id and number: a restarted server finds it queued.
     try {
       Files.createDirectories(j.runDir);
@@ -108,10 +126,131 @@ final class JobControl {
   }
 
   private void finished(Job j, RunSummary s) {
+    if (j.movedTo != null) {
+      moved(j);
+      schedule();
+      return;
+    }
     j.finished(s);
     events.writeStatusFile(j);
     events.status(j);
+    released(j);
     schedule();
+  }
+
+  void useLeases(Leases leases, String node) {
+    this.leases = leases;
+    this.node = node;
+  }
+
+  /** A job that ended here gives its lease back; one a shutdown interrupted keeps it. */
+  private void released(Job j) {
+    if (leases != null && !j.active() && !j.is(Job.Status.interrupted)) {
+      leases
+          .release(j.id)
+          .onFailure(
+              t ->
+                  LOG.log(
+                      System.Logger.Level.WARNING,
+                      "cannot release the lease of " + j.id + ": " + t.getMessage()));
+    }
+  }
+
+  /**
+   * Another node of the failover group holds {@code j}'s lease now: this node forgets the job (a
+   * running one once its trainer has ended without writing) and says so.
+   */
+  void lostLease(Job j, String owner) {
+    if (j.movedTo != null) {
+      return;
+    }
+    j.movedTo = owner;
+    LOG.log(
+        System.Logger.Level.WARNING,
+        "node " + owner + " owns job " + j.id + " now: this node stops training it");
+    if (j.trainer == null && !j.is(Job.Status.running) && !j.is(Job.Status.paused)) {
+      moved(j);
+    } else {
+      j.stopRequested = true;
+    }
+  }
+
+  private void moved(Job j) {
+    queue.forget(j);
+    LOG.log(
+        System.Logger.Level.WARNING,
+        "job "
+            + j.id
+            + " is owned by node "
+            + j.movedTo
+            + "; this node does not train it and wrote nothing more for it");
+  }
+
+  /**
+   * A job of another node of the failover group that went away, taken over with its lease ({@code
+   * was} as its run directory says): it continues here from its newest whole checkpoint (from the
+   * start without one), counted as a failover. The rows of metrics.csv after that checkpoint are
+   * replaced when it starts (see MetricsCsv#open), so each step is there once.
+   */
+  Job adopt(Job was, String from, boolean wasPaused) {
+    Checkpoint.Progress p = null;
+    if (Checkpoint.exists(was.runDir)) {
+      try {
+        p = Checkpoint.readProgress(was.runDir);
+      } catch (RuntimeException e) {
+        LOG.log(
+            System.Logger.Level.WARNING,
+            "cannot read the checkpoint of "
+                + was.id
+                + " ("
+                + e.getMessage()
+                + "); from the start");
+      }
+    }
+    JobConfig spec = p != null ? p.job() : was.spec;
+    if (p != null && p.epoch() >= spec.epochs()) {
+      // It had trained every epoch when its node went: nothing is left to train.
+      Job done = new Job(was.num, was.id, was.runDir, spec, Job.Status.queued, p.step());
+      done.carryOver(was);
+      done.epoch = p.epoch();
+      done.moveTo(Job.Status.stopped);
+      queue.list(done);
+      events.writeStatusFile(done);
+      events.status(done);
+      released(done);
+      return done;
+    }
+    Job again =
+        new Job(was.num, was.id, was.runDir, spec, Job.Status.queued, p != null ? p.step() : -1);
+    again.carryOver(was);
+    again.epoch = p != null ? p.epoch() : 0;
+    again.sweep = was.sweep;
+    again.queuedAtMillis = was.queuedAtMillis;
+    again.failovers = was.failovers + 1;
+    again.node = node;
+    changed.accept(was);
+    Job before = queue.find(was.id).orElse(null);
+    if (before != null && !before.active()) {
+      queue.forget(before);
+    }
+    queue.enqueue(again);
+    events.writeStatusFile(again);
+    events.status(again);
+    String line =
+        "node "
+            + (from == null ? "(unknown)" : from)
+            + " went away: job "
+            + was.id
+            + " resumed on node "
+            + node
+            + (p != null ? " at step " + p.step() : " from the start");
+    LOG.log(System.Logger.Level.INFO, line);
+    events.log(again, line);
+    schedule();
+    if (wasPaused && again.is(Job.Status.running)) {
+      setPaused(again, true);
+    }
+    return again;
   }
 
   Job pause(Job j) {
@@ -163,6 +302,7 @@ final class JobControl {
     Job again = new Job(j.num, j.id, j.runDir, spec, Job.Status.queued, p.step());
     again.epoch = p.epoch();
     again.carryOver(j);
+    again.node = node;
     queue.enqueue(again);
     events.writeStatusFile(again);
     events.status(again);
@@ -188,6 +328,7 @@ final class JobControl {
       queue.unqueue(j);
       j.moveTo(Job.Status.stopped);
       events.status(j);
+      released(j);
       return j;
     }
     if (!j.active()) {

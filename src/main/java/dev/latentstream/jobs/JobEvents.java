@@ -24,6 +24,9 @@ final class JobEvents {
   }
 
   void status(Job j) {
+    if (j.movedTo != null) {
+      return; // another node trains it: its word on the job is the one viewers get
+    }
     j.updatedAtMillis = System.currentTimeMillis();
     bus.publish(Addresses.FROM_TRAINER_EVENTS, new TrainerEvent.Status(j.num, j.toJson()));
   }
@@ -40,6 +43,9 @@ final class JobEvents {
    * Writes the job's status where the next server looks; a failure is logged to the job's viewers.
    */
   void writeStatusFile(Job j) {
+    if (j.movedTo != null) {
+      return; // the run directory is the node's that holds the lease now
+    }
     try {
       Files.createDirectories(j.runDir);
       // Whole or not at all: a full disk leaves the last status.json, never half of one.

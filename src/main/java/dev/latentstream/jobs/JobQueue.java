@@ -120,6 +120,15 @@ final class JobQueue {
   }
 
   /**
+   * Forgets a job whatever its status: another node of the failover group trains it now (see {@link
+   * Leases}).
+   */
+  void forget(Job j) {
+    waiting.remove(j);
+    jobs.remove(j.id, j);
+  }
+
+  /**
    * Takes from the front of the queue as many jobs as there are free slots; the caller launches
    * them (and moves each to {@code running} before it asks again).
    */

@@ -81,7 +81,7 @@ final class Recovery {
     return out;
   }
 
-  private static Found read(Path d) {
+  static Found read(Path d) {
     int num = 0;
     String sweep = null;
     JobConfig spec = null;
@@ -161,6 +161,8 @@ final class Recovery {
             ? a.stream().map(String::valueOf).toList()
             : List.of();
     j.queuedAtMillis = s.getValue("queuedAt") instanceof Number n ? n.longValue() : 0;
+    j.failovers = s.getValue("failovers") instanceof Number n ? n.intValue() : 0;
+    j.node = s.getValue("node") instanceof String node ? node : null;
     if (f.progress() != null) {
       // The checkpoint is where a resume continues: the progress shown is the run's.
       j.step = Math.max(j.step, f.progress().step());

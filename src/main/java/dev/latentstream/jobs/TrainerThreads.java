@@ -39,6 +39,9 @@ final class TrainerThreads {
   private final FrameRenderer renderer;
   private final JobEvents events;
 
+  /** The failover group's leases on a cluster (see {@link Leases}), else null. */
+  private volatile Leases leases;
+
   /** Trainer threads still running, joined on undeploy. */
   private final List<Thread> threads = new CopyOnWriteArrayList<>();
 
@@ -49,6 +52,10 @@ final class TrainerThreads {
     this.config = config;
     this.renderer = renderer;
     this.events = events;
+  }
+
+  void useLeases(Leases leases) {
+    this.leases = leases;
   }
 
   /**
@@ -89,7 +96,7 @@ final class TrainerThreads {
       // One process trains a run: a headless train --resume on it holds the lock, and this job
       // fails
       // with that process named instead of writing into the same files.
-      try (RunLock lock = RunLock.acquire(j.runDir, "latentstream serve")) {
+      try (RunLock lock = lock(j)) {
         return train(j, data);
       }
     } catch (IOException | RuntimeException e) {
@@ -97,15 +104,46 @@ final class TrainerThreads {
     }
   }
 
+  /**
+   * The run's lock. A job taken over from another node of the failover group may still be locked by
+   * that node's process for a moment (it is letting go): then this waits while the lease is this
+   * node's.
+   */
+  private RunLock lock(Job j) {
+    Leases l = leases;
+    long said = 0;
+    while (true) {
+      try {
+        return RunLock.acquire(j.runDir, "latentstream serve");
+      } catch (RunLock.HeldException e) {
+        if (l == null || !l.valid(j.id) || j.stopRequested) {
+          throw e;
+        }
+        if (said++ == 0) {
+          events.log(j, e.getMessage() + "; waiting for it to let go");
+        }
+        try {
+          Thread.sleep(500);
+        } catch (InterruptedException stop) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
+    }
+  }
+
   private RunSummary train(Job j, Dataset data) throws IOException {
+    TrainingListener listener =
+        TrainingListener.compose(new RunDirectoryWriter(j.runDir), new EventPublisher(vertx, j));
+    Leases l = leases;
+    LeaseFence fence = l == null ? null : new LeaseFence(j, l, listener);
     Trainer t =
         new Trainer(
             j.spec,
             data,
             new Checkpoint(j.runDir),
             renderer,
-            TrainingListener.compose(
-                new RunDirectoryWriter(j.runDir), new EventPublisher(vertx, j)),
+            fence == null ? listener : fence,
             j.resumed());
     t.setCores(config.trainerCores());
     // Decode, encode and the like take trainer time: all clients together get at most this much.
@@ -118,7 +156,12 @@ final class TrainerThreads {
     if (j.stopRequested) {
       t.stop();
     }
-    return t.run();
+    RunSummary s = t.run();
+    if (fence != null && fence.lost()) {
+      String owner = l.lostTo(j.id);
+      j.movedTo = owner != null ? owner : "another node";
+    }
+    return s;
   }
 
   private static RunSummary failed(Job j, Exception e) {

@@ -59,6 +59,9 @@ public final class TrainerVerticle extends VerticleBase {
   private ModelRequests models;
   private final ModelFiles modelFiles = new ModelFiles();
 
+  /** The node's part in its failover group on a cluster (see {@link Leases}), else null. */
+  private Failover failover;
+
   public TrainerVerticle(ServerConfig config, FrameRenderer renderer) {
     this.config = config;
     this.renderer = renderer;
@@ -72,6 +75,14 @@ public final class TrainerVerticle extends VerticleBase {
     models = new ModelRequests(config, renderer, events);
     control = new JobControl(config.runsDir(), queue, threads, events, models::forget);
     heartbeat = new Heartbeat(vertx, queue);
+    if (vertx.isClustered()) {
+      String name = config.clusterHost() + ":" + config.clusterPort();
+      Leases leases = new Leases(vertx, heartbeat.node, name, config.runsDir());
+      failover = new Failover(vertx, leases, queue, control, config.runsDir(), heartbeat::beat);
+      control.useLeases(leases, name);
+      threads.useLeases(leases);
+      heartbeat.renewing(failover::renew);
+    }
     Recovery recovery = new Recovery(config.runsDir());
     List<Recovery.Found> found = recovery.scan();
     int highest = found.stream().mapToInt(Recovery.Found::num).max().orElse(0);
@@ -86,14 +97,22 @@ public final class TrainerVerticle extends VerticleBase {
               // one get theirs.
               return atLeast(c, highest).compose(v -> c.getAndAdd(unnumbered));
             })
-        .map(
+        .compose(
             first -> {
+              List<Job> jobs = number(found, first.intValue() + 1);
+              if (failover == null) {
+                return Future.succeededFuture(new Failover.Sorted(jobs, List.of()));
+              }
+              return failover.leases.start().compose(v -> failover.sort(jobs));
+            })
+        .map(
+            sorted -> {
               recovery.restore(
-                  number(found, first.intValue() + 1),
-                  queue,
-                  control,
-                  events,
-                  config.resumeInterrupted());
+                  sorted.restore(), queue, control, events, config.resumeInterrupted());
+              if (failover != null) {
+                failover.adopt(sorted.adopt());
+                failover.start();
+              }
               vertx.eventBus().<TrainerCommand>consumer(Addresses.TO_TRAINER, this::handle);
               vertx
                   .eventBus()
@@ -150,7 +169,9 @@ public final class TrainerVerticle extends VerticleBase {
     if (control == null) {
       return Future.succeededFuture(); // start failed before anything ran
     }
-    heartbeat.stop();
+    if (failover != null) {
+      failover.stop();
+    }
     control.interruptAll();
     models.closeAll();
     threads.joinAll(STOP_WAIT_SECONDS);
@@ -159,7 +180,15 @@ public final class TrainerVerticle extends VerticleBase {
     // that stops its gateways after its trainer has them all delivered (ServerApp.Running#close).
     io.vertx.core.Promise<Void> finishesPublished = io.vertx.core.Promise.promise();
     context.runOnContext(v -> finishesPublished.complete());
-    return finishesPublished.future();
+    // Beating (and renewing the leases) until the trainers have checkpointed: then the group takes
+    // the interrupted jobs over at once.
+    return finishesPublished
+        .future()
+        .compose(
+            v -> {
+              heartbeat.stop();
+              return failover == null ? Future.succeededFuture() : failover.leases.leave();
+            });
   }
 
   private void handle(Message<TrainerCommand> msg) {
@@ -176,6 +205,13 @@ public final class TrainerVerticle extends VerticleBase {
         case TrainerCommand.Start s -> start(msg, s);
         case TrainerCommand.Control c -> {
           Job j = job(c.job());
+          if (c.action() == TrainerCommand.Action.RESUME
+              && failover != null
+              && !j.is(Job.Status.paused)
+              && !j.active()) {
+            resumeLeased(msg, j);
+            return;
+          }
           msg.reply(
               switch (c.action()) {
                 case PAUSE -> control.pause(j).toJson();
@@ -216,12 +252,8 @@ public final class TrainerVerticle extends VerticleBase {
       chain =
           chain
               .compose(v -> jobNumbers.incrementAndGet())
-              .map(
-                  num ->
-                      started.add(
-                          control
-                              .enqueue(m.spec(), num.intValue(), vertx.isClustered(), id)
-                              .toJson()))
+              .compose(num -> enqueue(m.spec(), num.intValue(), id))
+              .map(j -> started.add(j.toJson()))
               .mapEmpty();
     }
     chain.onComplete(
@@ -264,6 +296,11 @@ public final class TrainerVerticle extends VerticleBase {
         msg.reply(existing.toJson());
         return;
       }
+      JsonObject elsewhere = failover == null ? null : failover.ownedElsewhere(spec.name());
+      if (elsewhere != null) {
+        msg.reply(elsewhere);
+        return;
+      }
     }
     queue.checkRoom();
     jobNumbers
@@ -275,16 +312,76 @@ public final class TrainerVerticle extends VerticleBase {
                     ReplyError.UNAVAILABLE, "cannot number the job: " + n.cause().getMessage());
                 return;
               }
+              enqueue(spec, n.result().intValue(), null)
+                  .onComplete(
+                      ar -> {
+                        if (ar.failed()) {
+                          fail(msg, ar.cause());
+                          return;
+                        }
+                        heartbeat.beat(); // gateways route the new job's commands here from now on
+                        control.schedule();
+                        msg.reply(ar.result().toJson());
+                      });
+            });
+  }
+
+  /**
+   * Queues a new job; in a failover group it first takes the job's lease and records it in the run
+   * directory.
+   */
+  private Future<Job> enqueue(JobConfig spec, int num, String sweep) {
+    String id = control.idFor(spec, num, vertx.isClustered());
+    if (failover == null) {
+      try {
+        return Future.succeededFuture(control.enqueue(spec, num, id, sweep));
+      } catch (RuntimeException e) {
+        return Future.failedFuture(e);
+      }
+    }
+    return failover
+        .leases
+        .acquire(id)
+        .map(
+            lease -> {
+              Job j = control.enqueue(spec, num, id, sweep);
+              Leases.writeOwner(j.runDir, lease);
+              return j;
+            })
+        .onFailure(t -> failover.leases.release(id));
+  }
+
+  /** Resumes a finished job in a failover group: only once this node holds its lease. */
+  private void resumeLeased(Message<TrainerCommand> msg, Job j) {
+    failover
+        .leases
+        .acquire(j.id)
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                fail(msg, ar.cause());
+                return;
+              }
               try {
-                Job j = control.enqueue(spec, n.result().intValue(), vertx.isClustered());
-                heartbeat
-                    .beat(); // gateways route commands for the new job to this node from now on
-                control.schedule();
-                msg.reply(j.toJson());
+                Job again = control.resume(j);
+                Leases.writeOwner(j.runDir, ar.result());
+                heartbeat.beat();
+                msg.reply(again.toJson());
               } catch (RuntimeException e) {
-                msg.fail(ReplyError.INTERNAL, "internal error: " + e);
+                failover.leases.release(j.id);
+                fail(msg, e);
               }
             });
+  }
+
+  private static void fail(Message<TrainerCommand> msg, Throwable t) {
+    switch (t) {
+      case ReplyError e -> msg.fail(e.code, e.getMessage());
+      case Leases.Taken e -> msg.fail(ReplyError.CONFLICT, e.getMessage());
+      case JobQueue.Full e -> msg.fail(ReplyError.UNAVAILABLE, e.getMessage());
+      case ConfigException e -> msg.fail(ReplyError.BAD_REQUEST, e.getMessage());
+      default -> msg.fail(ReplyError.UNAVAILABLE, "cannot queue the job: " + t.getMessage());
+    }
   }
 
   /**

@@ -1,13 +1,19 @@
 package dev.latentstream.server;
 
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.config.Config;
+import com.hazelcast.config.MapConfig;
 import com.hazelcast.config.NetworkConfig;
+import com.hazelcast.config.SplitBrainProtectionConfig;
+import dev.latentstream.bus.Addresses;
 import dev.latentstream.ops.Ops;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
@@ -35,6 +41,8 @@ public record Cluster(String host, int port, List<String> members) {
     HAZELCAST_CP_LOG.setLevel(Level.SEVERE);
   }
 
+  static final String LEASE_QUORUM = "latentstream-lease-majority";
+
   public Cluster {
     if (port < 1 || port > 65535) {
       throw new IllegalArgumentException("--cluster-port must be from 1 to 65535, got " + port);
@@ -57,10 +65,43 @@ public record Cluster(String host, int port, List<String> members) {
             .setEventBusOptions(
                 new EventBusOptions().setHost(host).setPort(0).setClusterPublicHost(host));
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    HazelcastClusterManager manager = new HazelcastClusterManager(hazelcast());
     return Ops.withMetrics(Vertx.builder(), options, registry)
-        .withClusterManager(new HazelcastClusterManager(hazelcast()))
+        .withClusterManager(manager)
         .buildClustered()
-        .onSuccess(vertx -> Ops.attach(vertx, registry));
+        .onSuccess(
+            vertx -> {
+              Ops.attach(vertx, registry);
+              // Trainer nodes of a failover group look for a departed member's jobs at once.
+              manager
+                  .getHazelcastInstance()
+                  .getCluster()
+                  .addMembershipListener(
+                      new MembershipListener() {
+                        @Override
+                        public void memberAdded(MembershipEvent e) {}
+
+                        @Override
+                        public void memberRemoved(MembershipEvent e) {
+                          vertx
+                              .eventBus()
+                              .publish(
+                                  Addresses.CLUSTER_MEMBER_LEFT,
+                                  e.getMember().getAddress().toString(),
+                                  new DeliveryOptions().setLocalOnly(true));
+                        }
+                      });
+            });
+  }
+
+  /**
+   * The fewest members that may change the failover group's leases: a majority of the member list
+   * when it has three or more, so the minority side of a split cluster can neither take nor renew a
+   * lease. With two members a majority is both: then there is no protection (a crash must not stop
+   * the survivor), and the run directory's owner record fences a split brain (see docs/cluster.md).
+   */
+  int leaseQuorum() {
+    return members.size() >= 3 ? members.size() / 2 + 1 : 0;
   }
 
   Config hazelcast() {
@@ -81,6 +122,13 @@ public record Cluster(String host, int port, List<String> members) {
     net.getJoin().getAutoDetectionConfig().setEnabled(false);
     List<String> tcp = new ArrayList<>(members.isEmpty() ? List.of(host) : members);
     net.getJoin().getTcpIpConfig().setEnabled(true).setMembers(tcp).setConnectionTimeoutSeconds(1);
+    if (leaseQuorum() > 0) {
+      hz.addSplitBrainProtectionConfig(
+          new SplitBrainProtectionConfig(LEASE_QUORUM, true, leaseQuorum()));
+      for (String map : List.of("latentstream.job-leases", "latentstream.trainer-nodes")) {
+        hz.addMapConfig(new MapConfig(map).setSplitBrainProtectionName(LEASE_QUORUM));
+      }
+    }
     return hz;
   }
 }

@@ -207,7 +207,10 @@ public final class StreamHub {
         boolean first = js.loss.isEmpty();
         js.loss.add(s.step(), s.epoch(), s.timeMillis(), s.terms());
         js.pendingLoss.add(s.step(), s.epoch(), s.timeMillis(), s.terms());
-        if (first && (js.resumedAtStep() >= 0 || js.joinedMidRun)) {
+        if (first
+            && (js.resumedAtStep() >= 0
+                || js.joinedMidRun
+                || js.status.getInteger("failovers", 0) > 0)) {
           // The run has opened its metrics.csv (kept rows first), so the rows before the checkpoint
           // are safe
           // to read now; subscribers' charts restart from the checkpoint with a fresh history.
@@ -268,7 +271,9 @@ public final class StreamHub {
     JobStream js = jobs.get(num);
     if (js == null
         || !job.getString("id").equals(js.id())
-        || job.getLong("resumedAtStep", -1L) != js.resumedAtStep()) {
+        || job.getLong("resumedAtStep", -1L) != js.resumedAtStep()
+        // Taken over by another trainer node: a new run of the job, from its checkpoint.
+        || job.getInteger("failovers", 0) != js.status.getInteger("failovers", 0)) {
       JobStream fresh = new JobStream(num, job);
       // A gateway that starts (or restarts) while the job runs reads what it missed from the run
       // directory
@@ -278,6 +283,13 @@ public final class StreamHub {
               && List.of("running", "paused").contains(fresh.state())
               && job.getLong("step", 0L) > Math.max(0L, fresh.resumedAtStep());
       jobs.put(num, fresh);
+      if (js != null && job.getInteger("failovers", 0) != js.status.getInteger("failovers", 0)) {
+        // Another trainer node continues from its checkpoint, before steps viewers have: their
+        // live loss waits for the fresh history (sent at its first step).
+        for (ClientSession c : sessions) {
+          c.awaitHistory(num);
+        }
+      }
     } else {
       js.status = job;
     }
