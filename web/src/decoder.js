@@ -63,6 +63,28 @@ export function planeToCode(plane, [u, v]) {
   return plane.origin.map((o, j) => Math.fround(Math.fround(o) + fu * plane.axes[0][j] + fv * plane.axes[1][j]));
 }
 
+/**
+ * {@code steps} codes from {@code a} to {@code b} inclusive, straight or along a great circle (slerp), as the
+ * server's Interpolation.path: weights in double, each sum rounded to float32.
+ */
+export function interpolationPath(a, b, steps, spherical) {
+  let omega = 0;
+  if (spherical) {
+    let dot = 0, na = 0, nb = 0;
+    for (let i = 0; i < a.length; i++) { dot += a[i] * b[i]; na += a[i] * a[i]; nb += b[i] * b[i]; }
+    omega = na === 0 || nb === 0 ? 0 : Math.acos(Math.max(-1, Math.min(1, dot / Math.sqrt(na * nb))));
+  }
+  const path = [];
+  for (let s = 0; s < steps; s++) {
+    const t = s / (steps - 1);
+    const great = spherical && Math.sin(omega) > 1e-6;
+    const wa = great ? Math.sin((1 - t) * omega) / Math.sin(omega) : 1 - t;
+    const wb = great ? Math.sin(t * omega) / Math.sin(omega) : t;
+    path.push(a.map((x, i) => Math.fround(wa * x + wb * b[i])));
+  }
+  return path;
+}
+
 /** The selected run's local decoder: fetches weights conditionally, decodes in a worker. */
 export class LocalDecoder {
   constructor() {
@@ -82,6 +104,12 @@ export class LocalDecoder {
 
   /** Why the page cannot decode this run itself, or null while it can. */
   get reason() { return this.failure; }
+
+  /** The caption's end for a local decode. */
+  where() { return `in your browser, weights from step ${this.step}`; }
+
+  /** The caption's end for a server decode, with the reason the page did not decode it. */
+  serverWhy() { return `on the server${this.failure ? ` (${this.failure})` : ''}`; }
 
   async refresh(jobId) {
     if (this.failure || Date.now() - this.fetchedAt < REFETCH_MS) return;
@@ -122,12 +150,37 @@ export class LocalDecoder {
 
   /** Decodes plane point {@code p} in the worker: a PNG data URL, or null when the server must decode. */
   async decodePlane(jobId, p) {
+    const images = await this.decodeAlongPlane(jobId, plane => [planeToCode(plane, p)]);
+    return images?.[0] ?? null;
+  }
+
+  /** The strip from plane point {@code a} to {@code b} ({@link interpolationPath}), or null as above. */
+  interpolatePlane(jobId, a, b, steps, spherical) {
+    return this.decodeAlongPlane(jobId, plane =>
+      interpolationPath(planeToCode(plane, a), planeToCode(plane, b), steps, spherical));
+  }
+
+  /** Codes made from the current plane by {@code codesOf}, decoded in the worker: data URLs, or null. */
+  async decodeAlongPlane(jobId, codesOf) {
     await this.refresh(jobId);
-    if (!this.ready || !this.plane || this.failure) return null;
+    if (!this.plane) return null;
+    return this.decodeCodes(jobId, codesOf(this.plane));
+  }
+
+  /** Latent codes decoded in the worker: one PNG data URL each, or null when the server must decode. */
+  async decodeCodes(jobId, codes) {
+    await this.refresh(jobId);
+    if (!this.ready || this.failure) return null;
     try {
-      const r = await this.call({ z: planeToCode(this.plane, p) });
-      return toDataUrl(r.pixels, r.width, r.height);
+      const r = await this.call({ zs: codes });
+      return r.images.map(pixels => toDataUrl(pixels, r.width, r.height));
     } catch (e) { this.failure = e.message; return null; }
+  }
+
+  /** After a refresh: whether the page decodes this run itself. */
+  async usable(jobId) {
+    await this.refresh(jobId);
+    return this.ready && !this.failure;
   }
 }
 
