@@ -5,20 +5,34 @@ const TOKEN_KEY = 'latentstream-token';
 const LOCAL_MODELS = new Set(['ae', 'dae', 'vae', 'aae']);
 const REFETCH_MS = 10_000;
 
-/** A safetensors file (8-byte little-endian header length, JSON header, raw data) → metadata and F32 tensors. */
+/**
+ * A safetensors file (8-byte little-endian header length, JSON header, raw data) → metadata and F32 tensors.
+ * Anything else (too short, a header past the end, a dtype other than F32, offsets that do not fit the shape or
+ * the file) throws an Error that says what is wrong, and the page then decodes on the server.
+ */
 export function parseSafetensors(buf) {
-  if (buf.byteLength < 8) throw new Error('not a safetensors file: shorter than its header length');
+  if (!(buf instanceof ArrayBuffer)) throw new Error('not a safetensors file: no bytes');
+  if (buf.byteLength < 8) throw new Error(`not a safetensors file: ${buf.byteLength} bytes, shorter than its 8-byte header length`);
   const n = Number(new DataView(buf).getBigUint64(0, true));
-  if (n > buf.byteLength - 8) throw new Error('not a safetensors file: header longer than the file');
-  const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 8, n)));
+  if (n > buf.byteLength - 8) throw new Error(`not a safetensors file: its header of ${n} bytes runs past the end of the file (${buf.byteLength} bytes)`);
+  let header;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(new Uint8Array(buf, 8, n)));
+  } catch (e) { throw new Error(`not a safetensors file: its header is not JSON (${e.message})`); }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) throw new Error('not a safetensors file: its header is not a JSON object');
+  const data = buf.byteLength - 8 - n;
   const tensors = {};
   for (const [name, t] of Object.entries(header)) {
     if (name === '__metadata__') continue;
-    if (t.dtype !== 'F32') throw new Error(`${name}: dtype ${t.dtype}, only F32 is decoded in the page`);
-    const [from, to] = t.data_offsets;
-    const count = t.shape.reduce((a, b) => a * b, 1);
-    if (to - from !== 4 * count || 8 + n + to > buf.byteLength) throw new Error(`${name}: offsets do not fit its shape`);
-    tensors[name] = { shape: t.shape, data: new Float32Array(buf.slice(8 + n + from, 8 + n + to)) };
+    if (t?.dtype !== 'F32') throw new Error(`${name}: dtype ${t?.dtype}, only F32 is decoded in the page`);
+    const shape = t.shape, offsets = t.data_offsets;
+    if (!Array.isArray(shape) || !shape.every(d => Number.isInteger(d) && d >= 0)) throw new Error(`${name}: shape ${JSON.stringify(shape)} is not a list of sizes`);
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(Number.isInteger)) throw new Error(`${name}: data_offsets ${JSON.stringify(offsets)} are not two whole numbers`);
+    const [from, to] = offsets;
+    const count = shape.reduce((a, b) => a * b, 1);
+    if (from < 0 || to - from !== 4 * count) throw new Error(`${name}: data_offsets [${from}, ${to}] do not fit its shape [${shape}] (${4 * count} bytes)`);
+    if (to > data) throw new Error(`${name}: its data [${from}, ${to}] runs past the end of the file (${data} bytes of data): the file is truncated`);
+    tensors[name] = { shape, data: new Float32Array(buf.slice(8 + n + from, 8 + n + to)) };
   }
   return { meta: header.__metadata__ ?? {}, tensors };
 }
@@ -28,17 +42,26 @@ const ACTIVATIONS = { relu: x => (x > 0 ? x : 0), sigmoid: x => 1 / (1 + Math.ex
 /** The decoder of an exported MLP model (linear layers, the spec's activation between them, sigmoid out). */
 export function mlpDecoder({ meta, tensors }) {
   if (!LOCAL_MODELS.has(meta.model)) throw new Error(`${meta.model} decoders run on the server`);
-  const spec = JSON.parse(meta.spec);
+  let spec;
+  try { spec = JSON.parse(meta.spec); } catch { throw new Error('the file carries no readable spec in its metadata'); }
   const act = ACTIVATIONS[spec.activation ?? 'relu'];
   if (!act) throw new Error(`unknown activation ${spec.activation}`);
+  const height = Number(meta.height), width = Number(meta.width);
   const layers = [];
   for (let i = 0; tensors[`decoder.linear${i}.weight`]; i++) {
-    const w = tensors[`decoder.linear${i}.weight`], b = tensors[`decoder.linear${i}.bias`];
-    layers.push({ out: w.shape[0], in: w.shape[1], w: w.data, b: b.data });
+    const name = `decoder.linear${i}`, w = tensors[`${name}.weight`], b = tensors[`${name}.bias`];
+    if (w.shape.length !== 2) throw new Error(`${name}.weight: shape [${w.shape}], a linear layer's is [out, in]`);
+    const [out, inputs] = w.shape;
+    if (layers.length && layers[layers.length - 1].out !== inputs) throw new Error(`${name}.weight: takes ${inputs} inputs, the layer before gives ${layers[layers.length - 1].out}`);
+    if (!b || b.shape.length !== 1 || b.shape[0] !== out) throw new Error(`${name}.bias: needs shape [${out}], has ${b ? `[${b.shape}]` : 'none'}`);
+    layers.push({ out, in: inputs, w: w.data, b: b.data });
   }
   if (!layers.length) throw new Error('no decoder layers in the file');
+  if (!(height > 0 && width > 0) || layers[layers.length - 1].out !== height * width) {
+    throw new Error(`the last layer gives ${layers[layers.length - 1].out} pixels, the metadata says ${meta.height}x${meta.width}`);
+  }
   return {
-    latent: layers[0].in, step: Number(meta.step), height: Number(meta.height), width: Number(meta.width),
+    latent: layers[0].in, step: Number(meta.step), height, width,
     /** One code (latent floats) → the image's pixels in [0, 1]. */
     decode(z) {
       let x = Float32Array.from(z);
