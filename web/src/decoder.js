@@ -108,7 +108,7 @@ export function interpolationPath(a, b, steps, spherical) {
   return path;
 }
 
-/** The selected run's local decoder: fetches weights conditionally, decodes in a worker. */
+/** The selected run's local decoder: fetches weights conditionally, decodes in a worker. Methods take the run's status ({id, model}). */
 export class LocalDecoder {
   constructor() {
     this.worker = null;
@@ -134,29 +134,50 @@ export class LocalDecoder {
   /** The caption's end for a server decode, with the reason the page did not decode it. */
   serverWhy() { return `on the server${this.failure ? ` (${this.failure})` : ''}`; }
 
-  async refresh(jobId) {
-    if (this.failure || Date.now() - this.fetchedAt < REFETCH_MS) return;
+  /**
+   * Fetches run {@code run}'s decoder weights if they changed (at most every 10 s, or after an epoch). A failure
+   * (no token, a refused or broken download, a file the page cannot run) leaves the server decoding and is
+   * tried again 10 s later; a bad file is not downloaded again until it changes (its ETag is kept).
+   */
+  async refresh(run) {
+    if (!run) return;
+    if (run.model && !LOCAL_MODELS.has(run.model)) {
+      this.failure = `the page decodes only MLP decoders; this run is a ${run.model}`;
+      this.ready = false;
+      return;
+    }
     if (this.fetching) return this.fetching;
+    if (Date.now() - this.fetchedAt < REFETCH_MS) return;
     this.fetchedAt = Date.now();
-    this.fetching = (async () => {
-      const headers = {};
-      const token = sessionStorage.getItem(TOKEN_KEY);
-      // Without the token the download is refused (unless the server opened it): ask only with one.
-      if (!token) throw new Error('the weights need the token');
-      headers.Authorization = `Bearer ${token}`;
-      if (this.etag) headers['If-None-Match'] = this.etag;
-      const r = await fetch(`/api/jobs/${encodeURIComponent(jobId)}/model.safetensors?part=decoder`, { headers });
-      if (r.status === 304) return;
-      if (r.status === 404) return; // no checkpoint yet: the server decodes until the first epoch ends
-      if (!r.ok) throw new Error(r.status === 401 ? 'the weights need the token' : `weights: HTTP ${r.status}`);
-      const buf = await r.arrayBuffer();
-      mlpDecoder(parseSafetensors(buf)); // checks it here, so a model the page cannot run falls back at once
-      await this.call({ weights: buf });
-      this.etag = r.headers.get('ETag');
-      this.step = Number(r.headers.get('X-Step'));
-      this.ready = true;
-    })().catch(e => { this.failure = e.message; this.ready = false; }).finally(() => { this.fetching = null; });
+    this.fetching = this.fetchWeights(run.id)
+      .catch(e => { this.failure = e.message; this.ready = false; })
+      .finally(() => { this.fetching = null; });
     return this.fetching;
+  }
+
+  async fetchWeights(jobId) {
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    // Without the token the download is refused (unless the server opened it): ask only with one.
+    if (!token) throw new Error('the weights need the token');
+    const headers = { Authorization: `Bearer ${token}` };
+    if (this.etag) headers['If-None-Match'] = this.etag;
+    let r;
+    try {
+      r = await fetch(`/api/jobs/${encodeURIComponent(jobId)}/model.safetensors?part=decoder`, { headers });
+    } catch (e) { throw new Error(`the weights could not be fetched (${e.message})`); }
+    if (r.status === 304) return; // unchanged: decoding as before, or still falling back from a bad file
+    if (r.status === 404) return; // no checkpoint yet: the server decodes until the first epoch ends
+    if (!r.ok) throw new Error(r.status === 401 ? 'the weights need the token' : `the weights could not be fetched (HTTP ${r.status})`);
+    let buf;
+    try { buf = await r.arrayBuffer(); } catch (e) { throw new Error(`the weights could not be fetched (${e.message})`); }
+    this.etag = r.headers.get('ETag');
+    try {
+      mlpDecoder(parseSafetensors(buf)); // checked here, so a file the page cannot run falls back at once
+    } catch (e) { throw new Error(`the weights file cannot be decoded in the page: ${e.message}`); }
+    await this.call({ weights: buf });
+    this.step = Number(r.headers.get('X-Step'));
+    this.failure = null;
+    this.ready = true;
   }
 
   call(msg) {
@@ -172,27 +193,27 @@ export class LocalDecoder {
   }
 
   /** Decodes plane point {@code p} in the worker: a PNG data URL, or null when the server must decode. */
-  async decodePlane(jobId, p) {
-    const images = await this.decodeAlongPlane(jobId, plane => [planeToCode(plane, p)]);
+  async decodePlane(run, p) {
+    const images = await this.decodeAlongPlane(run, plane => [planeToCode(plane, p)]);
     return images?.[0] ?? null;
   }
 
   /** The strip from plane point {@code a} to {@code b} ({@link interpolationPath}), or null as above. */
-  interpolatePlane(jobId, a, b, steps, spherical) {
-    return this.decodeAlongPlane(jobId, plane =>
+  interpolatePlane(run, a, b, steps, spherical) {
+    return this.decodeAlongPlane(run, plane =>
       interpolationPath(planeToCode(plane, a), planeToCode(plane, b), steps, spherical));
   }
 
   /** Codes made from the current plane by {@code codesOf}, decoded in the worker: data URLs, or null. */
-  async decodeAlongPlane(jobId, codesOf) {
-    await this.refresh(jobId);
+  async decodeAlongPlane(run, codesOf) {
+    await this.refresh(run);
     if (!this.plane) return null;
-    return this.decodeCodes(jobId, codesOf(this.plane));
+    return this.decodeCodes(run, codesOf(this.plane));
   }
 
   /** Latent codes decoded in the worker: one PNG data URL each, or null when the server must decode. */
-  async decodeCodes(jobId, codes) {
-    await this.refresh(jobId);
+  async decodeCodes(run, codes) {
+    await this.refresh(run);
     if (!this.ready || this.failure) return null;
     try {
       const r = await this.call({ zs: codes });
@@ -201,8 +222,8 @@ export class LocalDecoder {
   }
 
   /** After a refresh: whether the page decodes this run itself. */
-  async usable(jobId) {
-    await this.refresh(jobId);
+  async usable(run) {
+    await this.refresh(run);
     return this.ready && !this.failure;
   }
 }
