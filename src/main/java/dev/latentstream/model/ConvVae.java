@@ -6,6 +6,7 @@ import static org.bytedeco.pytorch.global.torch.relu;
 import static org.bytedeco.pytorch.global.torch.zeros;
 
 import dev.latentstream.config.JobConfig;
+import dev.latentstream.config.ModelLayout;
 import java.util.ArrayList;
 import java.util.List;
 import org.bytedeco.javacpp.LongPointer;
@@ -28,6 +29,7 @@ import org.bytedeco.pytorch.TensorVector;
  */
 public final class ConvVae extends Autoencoder {
 
+  private final ModelLayout.ConvVariational layout;
   private final List<Conv2dImpl> convs = new ArrayList<>();
   private final LinearImpl dense;
   private final LinearImpl mu;
@@ -35,7 +37,6 @@ public final class ConvVae extends Autoencoder {
   private final LinearImpl decoderDense;
   private final ConvTranspose2dImpl upsample;
   private final Conv2dImpl output;
-  private final int deepChannels;
 
   public ConvVae(JobConfig job, int height, int width) {
     super("conv-vae", job, height, width);
@@ -43,32 +44,27 @@ public final class ConvVae extends Autoencoder {
       throw new IllegalArgumentException(
           "conv-vae needs even image sides, got " + height + "x" + width);
     }
-    List<Integer> channels = job.conv().channels();
-    int in = 1;
-    for (int i = 0; i < channels.size(); i++) {
-      convs.add(
-          register_module(
-              "conv" + i, new Conv2dImpl(conv3x3(in, channels.get(i), i == 1 ? 2 : 1))));
-      in = channels.get(i);
+    layout = ModelLayout.convVariational(job, height, width);
+    for (int i = 0; i < layout.convs().size(); i++) {
+      convs.add(register_module("conv" + i, new Conv2dImpl(conv3x3(layout.convs().get(i)))));
     }
-    deepChannels = in;
-    int flat = deepChannels * (height / 2) * (width / 2);
-    dense = register_module("dense", new LinearImpl(flat, job.conv().dense()));
-    mu = register_module("mu", new LinearImpl(job.conv().dense(), job.latent()));
-    logVar = register_module("logvar", new LinearImpl(job.conv().dense(), job.latent()));
-    decoderDense = register_module("decoder_dense", new LinearImpl(job.latent(), flat));
+    dense = register_module("dense", linear(layout.dense()));
+    mu = register_module("mu", linear(layout.mu()));
+    logVar = register_module("logvar", linear(layout.logVar()));
+    decoderDense = register_module("decoder_dense", linear(layout.decoderDense()));
+    ModelLayout.Conv3x3 up = layout.upsample();
     ConvTranspose2dOptions t =
-        new ConvTranspose2dOptions(deepChannels, channels.getFirst(), new LongPointer(3L, 3L));
-    t.stride().put(0, 2L).put(1, 2L);
+        new ConvTranspose2dOptions(up.in(), up.out(), new LongPointer(3L, 3L));
+    t.stride().put(0, (long) up.stride()).put(1, (long) up.stride());
     t.padding().put(0, 1L).put(1, 1L);
     t.output_padding().put(0, 1L).put(1, 1L);
     upsample = register_module("upsample", new ConvTranspose2dImpl(t));
-    output = register_module("output", new Conv2dImpl(conv3x3(channels.getFirst(), 1, 1)));
+    output = register_module("output", new Conv2dImpl(conv3x3(layout.output())));
   }
 
-  private static Conv2dOptions conv3x3(long in, long out, long stride) {
-    Conv2dOptions o = new Conv2dOptions(in, out, new LongPointer(3L, 3L));
-    o.stride().put(0, stride).put(1, stride);
+  private static Conv2dOptions conv3x3(ModelLayout.Conv3x3 c) {
+    Conv2dOptions o = new Conv2dOptions(c.in(), c.out(), new LongPointer(3L, 3L));
+    o.stride().put(0, (long) c.stride()).put(1, (long) c.stride());
     o.padding().put(new LongPointer(1L, 1L));
     return o;
   }
@@ -83,7 +79,7 @@ public final class ConvVae extends Autoencoder {
   public Encoded encode(Tensor x) {
     Tensor h = x.view(-1, 1, height, width);
     for (int i = 0; i < convs.size(); i++) {
-      h = relu(convolve(convs.get(i), h, i == 1 ? 2 : 1));
+      h = relu(convolve(convs.get(i), h, layout.convs().get(i).stride()));
     }
     h = relu(dense.forward(h.flatten(1, -1)));
     return new Encoded(mu.forward(h), logVar.forward(h));
@@ -102,9 +98,11 @@ public final class ConvVae extends Autoencoder {
 
   @Override
   public Tensor decodeLogits(Tensor z) {
-    Tensor h = relu(decoderDense.forward(z)).view(-1, deepChannels, height / 2, width / 2);
+    ModelLayout.Conv3x3 deepest = layout.convs().getLast();
+    Tensor h =
+        relu(decoderDense.forward(z)).view(-1, deepest.out(), deepest.height(), deepest.width());
     h = relu(upsample.forward(h));
-    return convolve(output, h, 1).view(-1, (long) height * width);
+    return convolve(output, h, layout.output().stride()).view(-1, (long) height * width);
   }
 
   /**

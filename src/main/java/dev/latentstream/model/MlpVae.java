@@ -3,7 +3,7 @@ package dev.latentstream.model;
 import static org.bytedeco.pytorch.global.torch.randn_like;
 
 import dev.latentstream.config.JobConfig;
-import java.util.List;
+import dev.latentstream.config.ModelLayout;
 import org.bytedeco.pytorch.LinearImpl;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.SequentialImpl;
@@ -22,21 +22,11 @@ public final class MlpVae extends Autoencoder {
 
   public MlpVae(JobConfig job, int height, int width) {
     super("vae", job, height, width);
-    List<Integer> hidden = job.hidden();
-    int last = hidden.getLast();
-    encoder =
-        register_module(
-            "encoder",
-            mlp(
-                concat(height * width, hidden.subList(0, hidden.size() - 1), last),
-                job.activation(),
-                true));
-    mu = register_module("mu", new LinearImpl(last, job.latent()));
-    logVar = register_module("logvar", new LinearImpl(last, job.latent()));
-    decoder =
-        register_module(
-            "decoder",
-            mlp(concat(job.latent(), reversed(hidden), height * width), job.activation(), false));
+    ModelLayout.Variational layout = ModelLayout.variational(job, height, width);
+    encoder = register_module("encoder", mlp(layout.encoder(), job.activation(), true));
+    mu = register_module("mu", linear(layout.mu()));
+    logVar = register_module("logvar", linear(layout.logVar()));
+    decoder = register_module("decoder", mlp(layout.decoder(), job.activation(), false));
   }
 
   @Override
