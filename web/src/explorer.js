@@ -129,7 +129,7 @@ export class Explorer {
     this.decodeBusy = true;
     try {
       const at = `(${p[0].toFixed(2)}, ${p[1].toFixed(2)})`;
-      const local = await this.local.decodePlane(this.jobId(), p);
+      const local = await this.local.decodePlane(this.run(), p);
       if (local) {
         $('hover-decode').src = local;
         $('hover-decode').alt = `decode of ${at}`;
@@ -166,7 +166,7 @@ export class Explorer {
     this.drawOverlay();
     const steps = 10, spherical = $('spherical').checked;
     try {
-      const local = await this.local.interpolatePlane(this.jobId(), a, p, steps, spherical);
+      const local = await this.local.interpolatePlane(this.run(), a, p, steps, spherical);
       if (local) {
         this.showStrip(local);
         $('explorer-status').textContent = `interpolated ${local.length} images ${this.local.where()}`;
@@ -212,9 +212,9 @@ export class Explorer {
     const request = { type: 'attribute', job: this.runs.selected, from: { index: 0 },
       plus: Number($('attr-plus').value), minus: Number($('attr-minus').value), scale: 1 };
     try {
-      if (await this.local.usable(this.jobId())) {
+      if (await this.local.usable(this.run())) {
         const r = await this.connection.modelRequest({ ...request, images: false });
-        const local = await this.local.decodeCodes(this.jobId(), r.result.z);
+        const local = await this.local.decodeCodes(this.run(), r.result.z);
         if (local) {
           this.showStrip(local);
           $('explorer-status').textContent = `${r.result.label}: decoded ${this.local.where()}`;
@@ -227,8 +227,8 @@ export class Explorer {
     } catch (e) { toast(`Attribute failed: ${e.message}`); }
   }
 
-  /** The selected run's id (the weights' URL names it), or its number while the id is unknown. */
-  jobId() { return this.runs.current()?.id ?? this.runs.selected; }
+  /** The selected run's status ({id, model, ...}): which weights the page fetches, and whether it can run them. */
+  run() { return this.runs.current(); }
 
   /** Images (their src: data URLs) side by side under the plane. */
   showStrip(images) {
