@@ -1,9 +1,6 @@
 package dev.latentstream.model;
 
-import static org.bytedeco.pytorch.global.torch.cat;
-import static org.bytedeco.pytorch.global.torch.conv2d;
 import static org.bytedeco.pytorch.global.torch.relu;
-import static org.bytedeco.pytorch.global.torch.zeros;
 
 import dev.latentstream.config.JobConfig;
 import dev.latentstream.config.ModelLayout;
@@ -16,9 +13,6 @@ import org.bytedeco.pytorch.ConvTranspose2dImpl;
 import org.bytedeco.pytorch.ConvTranspose2dOptions;
 import org.bytedeco.pytorch.LinearImpl;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorOptional;
-import org.bytedeco.pytorch.TensorOptions;
-import org.bytedeco.pytorch.TensorVector;
 
 /**
  * The convolutional VAE of the Keras tutorial ("Deep Learning with Python", §8.4): 3×3 convolutions
@@ -27,7 +21,7 @@ import org.bytedeco.pytorch.TensorVector;
  * transposed convolution with stride 2 → a 3×3 convolution to one channel with sigmoid output.
  * Trained with per-pixel mean BCE plus β · per-dimension mean KL and RMSprop in the preset.
  */
-public final class ConvVae extends Autoencoder {
+public final class ConvVae extends VariationalAutoencoder {
 
   private final ModelLayout.ConvVariational layout;
   private final List<Conv2dImpl> convs = new ArrayList<>();
@@ -69,17 +63,11 @@ public final class ConvVae extends Autoencoder {
     return o;
   }
 
-  /**
-   * Output channels are padded to a multiple of this for a convolution whose input gradient is
-   * needed: see {@link #convolve}.
-   */
-  static final long CHANNEL_BLOCK = 16;
-
   @Override
   public Encoded encode(Tensor x) {
     Tensor h = x.view(-1, 1, height, width);
     for (int i = 0; i < convs.size(); i++) {
-      h = relu(convolve(convs.get(i), h, layout.convs().get(i).stride()));
+      h = relu(convs.get(i).forward(h));
     }
     h = relu(dense.forward(h.flatten(1, -1)));
     return new Encoded(mu.forward(h), logVar.forward(h));
@@ -102,51 +90,6 @@ public final class ConvVae extends Autoencoder {
     Tensor h =
         relu(decoderDense.forward(z)).view(-1, deepest.out(), deepest.height(), deepest.width());
     h = relu(upsample.forward(h));
-    return convolve(output, h, layout.output().stride()).view(-1, (long) height * width);
-  }
-
-  /**
-   * {@code c} (3×3, padding 1) on {@code h}. The oneDNN in libtorch 2.10 computes a wrong gradient
-   * with respect to a convolution's input (garbage, at times NaN) when its output channels are not
-   * a multiple of 16, as measured here on AVX2 and AVX-512 (ConvVaeGradientTest): the 1-channel
-   * output layer's made every earlier gradient wrong and the run diverge at random steps. So while
-   * autograd records through such a layer, it runs with zero filters added up to the next multiple
-   * of {@link #CHANNEL_BLOCK} and the added channels dropped: the same values and gradients, for
-   * the added filters' arithmetic. Without autograd (test pass, frames, IWAE) the forward is exact
-   * and runs as it is, and on CUDA (cuDNN, not oneDNN) nothing is padded.
-   */
-  static Tensor convolve(Conv2dImpl c, Tensor h, long stride) {
-    Tensor w = c.weight();
-    long out = w.size(0);
-    long[] strides = {stride, stride};
-    long[] padding = {1, 1};
-    long[] dilation = {1, 1};
-    if (!h.requires_grad() || out % CHANNEL_BLOCK == 0 || !h.is_cpu()) {
-      return conv2d(h, w, new TensorOptional(c.bias()), strides, padding, dilation, 1);
-    }
-    long extra = CHANNEL_BLOCK - out % CHANNEL_BLOCK;
-    Tensor weight =
-        cat(
-            new TensorVector(
-                w,
-                zeros(
-                    new long[] {extra, w.size(1), w.size(2), w.size(3)},
-                    new TensorOptions(w.device()))));
-    Tensor bias =
-        cat(new TensorVector(c.bias(), zeros(new long[] {extra}, new TensorOptions(w.device()))));
-    return conv2d(h, weight, new TensorOptional(bias), strides, padding, dilation, 1)
-        .narrow(1, 0, out);
-  }
-
-  @Override
-  public Losses losses(Tensor input, Tensor target, double beta) {
-    return losses(input, target, beta, 0);
-  }
-
-  @Override
-  public Losses losses(Tensor input, Tensor target, double beta, double freeBits) {
-    Encoded e = encode(input);
-    Tensor logits = decodeLogits(MlpVae.reparameterize(e.mean(), e.logVar()));
-    return Losses.variational(logits, target, e, job, beta, freeBits);
+    return output.forward(h).view(-1, (long) height * width);
   }
 }

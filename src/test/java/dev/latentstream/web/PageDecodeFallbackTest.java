@@ -105,7 +105,7 @@ class PageDecodeFallbackTest {
   }
 
   @Test
-  void aConvVaeIsDecodedOnTheServerAndThePageSaysSo() {
+  void aConvVaeIsDecodedOnTheServerAndThePageSaysSo() throws Exception {
     try (var w = open()) {
       Page page = w.page();
       List<String> weights = new CopyOnWriteArrayList<>();
@@ -116,6 +116,7 @@ class PageDecodeFallbackTest {
             }
           });
       select(page, conv);
+      long decodesBefore = server.modelRequests("decode");
       String caption = hover(page, 0);
       assertTrue(
           caption.endsWith(
@@ -123,6 +124,7 @@ class PageDecodeFallbackTest {
           caption);
       assertTrue(page.getAttribute("#hover-decode", "src").startsWith("data:image/png;base64,"));
       assertEquals(1, ((Number) page.evaluate("() => window.decodesSent")).intValue());
+      assertEquals(decodesBefore + 1, server.modelRequests("decode"), "the server counted it");
       assertEquals(List.of(), weights, "a conv VAE's weights are not fetched");
       assertEquals(List.of(), errors(w));
     }

@@ -76,6 +76,7 @@ class PageDecodeTest {
             COUNT_REQUESTS)) {
       Page page = w.page();
       page.waitForFunction("() => window.latentstream.state.plane != null");
+      long decodesBefore = server.modelRequests("decode");
       // 200 pointer moves across the plane, each waiting for its decode to land.
       page.evaluate(
           "async () => { const o = document.getElementById('latent-overlay');"
@@ -89,6 +90,7 @@ class PageDecodeTest {
       String caption = page.textContent("#hover-z");
       assertTrue(caption.contains("in your browser, weights from step"), caption);
       assertEquals(0, sent(page, "decode"));
+      assertEquals(decodesBefore, server.modelRequests("decode"), "the server counted decodes");
 
       // The same plane points decoded by the server: the page's pixels equal them within 1/255.
       Object worst =
@@ -116,6 +118,9 @@ class PageDecodeTest {
             COUNT_REQUESTS)) {
       Page page = w.page();
       page.waitForFunction("() => window.latentstream.state.plane != null");
+      long decodesBefore = server.modelRequests("decode");
+      long interpolationsBefore = server.modelRequests("interpolate");
+      long attributesBefore = server.modelRequests("attribute");
       for (boolean spherical : new boolean[] {false, true}) {
         page.setChecked("#spherical", spherical);
         // Two marks, as two clicks on the plane make them; the strip lands in #strip.
@@ -138,9 +143,11 @@ class PageDecodeTest {
             worst instanceof Number n && n.intValue() <= 1,
             (spherical ? "spherical" : "linear") + ": largest grey-level difference " + worst);
       }
-      // The test counted its own reference requests: the page itself sent none.
+      // The test sent its own reference requests: the page itself sent none, says the server too.
       assertEquals(2, sent(page, "interpolate"));
+      assertEquals(interpolationsBefore + 2, server.modelRequests("interpolate"));
       assertEquals(0, sent(page, "decode"));
+      assertEquals(decodesBefore, server.modelRequests("decode"));
 
       page.click("#attr-apply");
       page.waitForFunction(
@@ -162,7 +169,10 @@ class PageDecodeTest {
                   + " return mine.length === 2 ? worst : 'strip of ' + mine.length; }");
       assertTrue(
           worst instanceof Number n && n.intValue() <= 1, "largest grey-level difference " + worst);
+      // One attribute for the codes, one the test's reference: no decode.
+      assertEquals(attributesBefore + 2, server.modelRequests("attribute"));
       assertEquals(0, sent(page, "decode"));
+      assertEquals(decodesBefore, server.modelRequests("decode"));
       assertEquals(List.of(), w.errors());
     }
   }
