@@ -64,10 +64,11 @@ export class Explorer {
     if (this.live) { this.plane = range; this.drawOverlay(); }
   }
 
-  /** Following the newest step (true) or showing a past one (false). */
-  setLive(live) {
+  /** Following the newest step (true) or showing past step {@code step} (false): decodes use that step's weights where kept. */
+  setLive(live, step) {
     this.live = live;
     if (live) this.plane = this.livePlane;
+    this.local.atStep(live ? null : step);
   }
 
   /** After the latent panel was drawn (true) or blanked (false). */
