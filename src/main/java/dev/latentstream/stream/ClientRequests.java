@@ -228,6 +228,7 @@ final class ClientRequests {
    * busy}: too many in flight for this client, the trainer's time used up, or this client's share.
    */
   private void modelRequest(ClientSession s, Protocol.ModelRequest r) {
+    counters.modelRequests.merge(r.op(), 1L, Long::sum);
     if (config.watchRequiresToken()) {
       requireToken(s, r.id());
     }

@@ -74,6 +74,12 @@ public final class StreamHub {
   private long lossTicks;
 
   /** Totals since start, for {@code /api/info}; touched on the hub's event loop only. */
+  /**
+   * {@link #stats()} key prefix of the interactive requests received, by type: {@code
+   * modelRequests.decode}, ...
+   */
+  public static final String MODEL_REQUESTS_PREFIX = "modelRequests.";
+
   static final class Counters {
     long framesSent;
     long framesConflated;
@@ -82,6 +88,12 @@ public final class StreamHub {
     long historiesSent;
     long historyBytesSent;
     long historySnapshots;
+
+    /**
+     * Interactive requests clients sent, by type ({@link Protocol#MODEL_REQUESTS}), answered or
+     * not: a page that decodes itself sends no {@code decode}.
+     */
+    final java.util.Map<String, Long> modelRequests = new java.util.TreeMap<>();
   }
 
   /** What {@link #frameAt} found for a job, a frame kind and a step. */
@@ -141,15 +153,20 @@ public final class StreamHub {
 
   /** Connected clients and what back-pressure and the history cache have done so far. */
   public JsonObject stats() {
-    return new JsonObject()
-        .put("clients", sessions.size())
-        .put("framesSent", counters.framesSent)
-        .put("framesConflated", counters.framesConflated)
-        .put("slowClientsClosed", counters.slowClientsClosed)
-        .put("tooBusyClosed", counters.tooBusyClosed)
-        .put("historiesSent", counters.historiesSent)
-        .put("historyBytesSent", counters.historyBytesSent)
-        .put("historySnapshots", counters.historySnapshots);
+    JsonObject stats =
+        new JsonObject()
+            .put("clients", sessions.size())
+            .put("framesSent", counters.framesSent)
+            .put("framesConflated", counters.framesConflated)
+            .put("slowClientsClosed", counters.slowClientsClosed)
+            .put("tooBusyClosed", counters.tooBusyClosed)
+            .put("historiesSent", counters.historiesSent)
+            .put("historyBytesSent", counters.historyBytesSent)
+            .put("historySnapshots", counters.historySnapshots);
+    for (String op : Protocol.MODEL_REQUESTS) {
+      stats.put(MODEL_REQUESTS_PREFIX + op, counters.modelRequests.getOrDefault(op, 0L));
+    }
+    return stats;
   }
 
   /**
