@@ -36,8 +36,8 @@ const char *lsf_strerror(int status);
  * The size of a grid of n tiles of h x w pixels, `columns` per row (fewer if n is smaller), with
  * `gap` background pixels around and between tiles.
  */
-int lsf_grid_size(int32_t n, int32_t h, int32_t w, int32_t columns, int32_t gap,
-                  int32_t *out_width, int32_t *out_height);
+int lsf_grid_size(int32_t n, int32_t h, int32_t w, int32_t columns, int32_t gap, int32_t *out_width,
+                  int32_t *out_height);
 
 /*
  * Tiles n grey images of h x w floats into an 8-bit grid (see lsf_grid_size; background 0). A value v
@@ -45,17 +45,16 @@ int lsf_grid_size(int32_t n, int32_t h, int32_t w, int32_t columns, int32_t gap,
  * in float arithmetic.
  * src holds src_count floats (at least n*h*w); dst holds dst_size bytes (at least width*height).
  */
-int lsf_tile_grey(const float *src, int64_t src_count, int32_t n, int32_t h, int32_t w,
-                  int32_t columns, int32_t gap, float lo, float hi, uint8_t *dst, int64_t dst_size);
+int lsf_tile_grey(const float *src, int64_t src_count, int32_t n, int32_t h, int32_t w, int32_t columns, int32_t gap,
+                  float lo, float hi, uint8_t *dst, int64_t dst_size);
 
 /*
  * Originals beside reconstructions: a grid of 2n tiles, 2*columns per row, in the order original 0,
  * reconstruction 0, original 1, reconstruction 1, ... Same value mapping as lsf_tile_grey. Both inputs
  * hold `count` floats (at least n*h*w).
  */
-int lsf_tile_pairs(const float *originals, const float *reconstructions, int64_t count, int32_t n,
-                   int32_t h, int32_t w, int32_t columns, int32_t gap, float lo, float hi,
-                   uint8_t *dst, int64_t dst_size);
+int lsf_tile_pairs(const float *originals, const float *reconstructions, int64_t count, int32_t n, int32_t h, int32_t w,
+                   int32_t columns, int32_t gap, float lo, float hi, uint8_t *dst, int64_t dst_size);
 
 /*
  * Draws n labelled points onto an RGBA image `width` x `height` that the caller has already filled
@@ -64,9 +63,8 @@ int lsf_tile_pairs(const float *originals, const float *reconstructions, int64_t
  * 5-pixel disc in the tab10 colour of its label (labels cycle through the ten colours), blended at
  * alpha 176/255. Points that are not finite or fall outside the plot area are skipped.
  */
-int lsf_scatter_rgba(const float *xy, const int32_t *labels, int32_t n, float xmin, float xmax,
-                     float ymin, float ymax, int32_t size, uint8_t *rgba, int32_t width, int32_t height,
-                     int64_t rgba_size);
+int lsf_scatter_rgba(const float *xy, const int32_t *labels, int32_t n, float xmin, float xmax, float ymin, float ymax,
+                     int32_t size, uint8_t *rgba, int32_t width, int32_t height, int64_t rgba_size);
 
 /* An upper bound of the PNG size of a width x height image of `channels` (1 or 4) bytes per pixel. */
 int64_t lsf_png_bound(int32_t width, int32_t height, int32_t channels);
@@ -79,8 +77,8 @@ int64_t lsf_png_bound(int32_t width, int32_t height, int32_t channels);
  * default strategy, which roughly halves smooth images such as decoded digits. On success *out_size is the
  * PNG's length.
  */
-int lsf_png_encode(const uint8_t *pixels, int64_t pixels_size, int32_t width, int32_t height,
-                   int32_t channels, int32_t level, uint8_t *dst, int64_t dst_capacity, int64_t *out_size);
+int lsf_png_encode(const uint8_t *pixels, int64_t pixels_size, int32_t width, int32_t height, int32_t channels,
+                   int32_t level, uint8_t *dst, int64_t dst_capacity, int64_t *out_size);
 
 /*
  * Encodes a palette image as PNG (colour type 3, bit depth 8): width x height bytes of indices into
@@ -98,8 +96,8 @@ int lsf_png_encode_indexed(const uint8_t *indices, int64_t indices_size, int32_t
  * a single pass. param, exp_avg and exp_avg_sq are updated in place; step is the 1-based step count
  * after this update. All four arrays hold at least n floats and must not overlap.
  */
-int lsf_adam_step(float *param, const float *grad, float *exp_avg, float *exp_avg_sq, int64_t n, float lr,
-                  float beta1, float beta2, float eps, int64_t step);
+int lsf_adam_step(float *param, const float *grad, float *exp_avg, float *exp_avg_sq, int64_t n, float lr, float beta1,
+                  float beta2, float eps, int64_t step);
 
 /*
  * Binary cross-entropy with logits and its gradient in one pass, for n logits l against targets x in

@@ -7,9 +7,9 @@
 #include <string.h>
 #include <zlib.h>
 
-static const uint8_t PALETTE[10][3] = {
-    {0x1f, 0x77, 0xb4}, {0xff, 0x7f, 0x0e}, {0x2c, 0xa0, 0x2c}, {0xd6, 0x27, 0x28}, {0x94, 0x67, 0xbd},
-    {0x8c, 0x56, 0x4b}, {0xe3, 0x77, 0xc2}, {0x7f, 0x7f, 0x7f}, {0xbc, 0xbd, 0x22}, {0x17, 0xbe, 0xcf}};
+static const uint8_t PALETTE[10][3] = {{0x1f, 0x77, 0xb4}, {0xff, 0x7f, 0x0e}, {0x2c, 0xa0, 0x2c}, {0xd6, 0x27, 0x28},
+                                       {0x94, 0x67, 0xbd}, {0x8c, 0x56, 0x4b}, {0xe3, 0x77, 0xc2}, {0x7f, 0x7f, 0x7f},
+                                       {0xbc, 0xbd, 0x22}, {0x17, 0xbe, 0xcf}};
 
 static const int32_t POINT_ALPHA = 176;
 
@@ -76,21 +76,21 @@ static int tile(const float *const *sources, int32_t nsrc, int64_t count, int32_
   return LSF_OK;
 }
 
-int lsf_tile_grey(const float *src, int64_t src_count, int32_t n, int32_t h, int32_t w, int32_t columns,
-                  int32_t gap, float lo, float hi, uint8_t *dst, int64_t dst_size) {
+int lsf_tile_grey(const float *src, int64_t src_count, int32_t n, int32_t h, int32_t w, int32_t columns, int32_t gap,
+                  float lo, float hi, uint8_t *dst, int64_t dst_size) {
   const float *sources[1] = {src};
   return tile(sources, 1, src_count, n, h, w, columns, gap, lo, hi, dst, dst_size);
 }
 
-int lsf_tile_pairs(const float *originals, const float *reconstructions, int64_t count, int32_t n, int32_t h,
-                   int32_t w, int32_t columns, int32_t gap, float lo, float hi, uint8_t *dst, int64_t dst_size) {
+int lsf_tile_pairs(const float *originals, const float *reconstructions, int64_t count, int32_t n, int32_t h, int32_t w,
+                   int32_t columns, int32_t gap, float lo, float hi, uint8_t *dst, int64_t dst_size) {
   if (n < 1 || columns < 1 || n > (1 << 29) || columns > (1 << 29)) return LSF_EINVAL;
   const float *sources[2] = {originals, reconstructions};
   return tile(sources, 2, count, 2 * n, h, w, 2 * columns, gap, lo, hi, dst, dst_size);
 }
 
-int lsf_scatter_rgba(const float *xy, const int32_t *labels, int32_t n, float xmin, float xmax, float ymin,
-                     float ymax, int32_t size, uint8_t *rgba, int32_t width, int32_t height, int64_t rgba_size) {
+int lsf_scatter_rgba(const float *xy, const int32_t *labels, int32_t n, float xmin, float xmax, float ymin, float ymax,
+                     int32_t size, uint8_t *rgba, int32_t width, int32_t height, int64_t rgba_size) {
   if (xy == NULL || labels == NULL || rgba == NULL) return LSF_ENULL;
   if (n < 0 || size < 2 || width < size || height < size || !(xmax > xmin) || !(ymax > ymin)) return LSF_EINVAL;
   if (rgba_size < (int64_t)width * height * 4) return LSF_ETOOSMALL;
@@ -155,8 +155,7 @@ static uint8_t paeth(uint8_t a, uint8_t b, uint8_t c) {
  * unfiltered row (all zero for the first). bpp is bytes per pixel. Returns the sum of |signed byte|, the
  * heuristic libpng uses to pick a filter.
  */
-static uint64_t filter_row(int type, const uint8_t *row, const uint8_t *prev, int64_t stride, int bpp,
-                           uint8_t *out) {
+static uint64_t filter_row(int type, const uint8_t *row, const uint8_t *prev, int64_t stride, int bpp, uint8_t *out) {
   uint64_t sum = 0;
   for (int64_t i = 0; i < stride; i++) {
     uint8_t a = i >= bpp ? row[i - bpp] : 0, b = prev[i], c = i >= bpp ? prev[i - bpp] : 0;
@@ -183,9 +182,9 @@ static uint8_t *png_head(uint8_t *dst, int32_t width, int32_t height, uint8_t co
   uint8_t *ihdr = p + 8;
   put32(ihdr, (uint32_t)width);
   put32(ihdr + 4, (uint32_t)height);
-  ihdr[8] = 8;           /* bit depth */
-  ihdr[9] = color_type;  /* 0 grey, 3 palette, 6 RGBA */
-  ihdr[10] = ihdr[11] = ihdr[12] = 0;  /* deflate, adaptive filtering, no interlace */
+  ihdr[8] = 8;                        /* bit depth */
+  ihdr[9] = color_type;               /* 0 grey, 3 palette, 6 RGBA */
+  ihdr[10] = ihdr[11] = ihdr[12] = 0; /* deflate, adaptive filtering, no interlace */
   p = finish_chunk(p, "IHDR", 13);
   if (palette != NULL) {
     memcpy(p + 8, palette, (size_t)entries * 3);
@@ -294,9 +293,9 @@ int lsf_png_encode_indexed(const uint8_t *indices, int64_t indices_size, int32_t
    bound by its square root and division, not by memory: on the EPYC used here the AVX-512 build takes
    0.16 ms for the MLP VAE's 650k parameters against 0.28 ms with AVX2. The AVX-512 and AVX2 builds contract
    the same multiply-adds, so they give the same floats. */
-__attribute__((target_clones("arch=x86-64-v4", "avx2,fma", "default")))
-static void adam_loop(float *restrict param, const float *restrict grad, float *restrict m, float *restrict v,
-                      int64_t n, float step_size, float beta1, float beta2, float eps, float bias2_sqrt) {
+__attribute__((target_clones("arch=x86-64-v4", "avx2,fma", "default"))) static void adam_loop(
+    float *restrict param, const float *restrict grad, float *restrict m, float *restrict v, int64_t n, float step_size,
+    float beta1, float beta2, float eps, float bias2_sqrt) {
   float c1 = 1.0f - beta1, c2 = 1.0f - beta2;
   for (int64_t i = 0; i < n; i++) {
     float g = grad[i];
@@ -311,10 +310,10 @@ static void adam_loop(float *restrict param, const float *restrict grad, float *
 /*
  * The BCE kernel in 16-wide vectors (GCC vector extensions; each clone below compiles them to its own
  * instruction set, the AVX2 one as pairs of 8): 16 wide, the AVX-512 build took 90 us for a 128 x 784 batch
- * against 167 us with 8 (the polynomials' long FMA chains leave room for twice the lanes). glibc's expf and log1pf are scalar calls, and with them the kernel took 1.4 ms of a
- * 6 ms MLP-VAE step (128 x 784 values). The auto-vectoriser does not take the loop on its own without
- * -ffast-math, which would also let the compiler drop the NaN a diverging run must report.
- * exp and log are the Cephes single-precision polynomials (as in sse_mathfun), with the same range
+ * against 167 us with 8 (the polynomials' long FMA chains leave room for twice the lanes). glibc's expf and log1pf are
+ * scalar calls, and with them the kernel took 1.4 ms of a 6 ms MLP-VAE step (128 x 784 values). The auto-vectoriser
+ * does not take the loop on its own without -ffast-math, which would also let the compiler drop the NaN a diverging run
+ * must report. exp and log are the Cephes single-precision polynomials (as in sse_mathfun), with the same range
  * reductions, accurate to a few ulp on the ranges used here.
  */
 typedef float v16f __attribute__((vector_size(64)));
@@ -376,7 +375,7 @@ static inline __attribute__((always_inline)) v16f v16_log1p_unit(v16f e) {
 
 /* Sixteen values: the gradients (sigmoid(l) - x) * scale into *grad, and the losses returned. */
 static inline __attribute__((always_inline)) v16f v16_bce(const float *lp, const float *xp, float grad_scale,
-                                                        v16f *grad) {
+                                                          v16f *grad) {
   v16f l, x;
   memcpy(&l, lp, sizeof l);
   memcpy(&x, xp, sizeof x);
@@ -392,8 +391,8 @@ static inline __attribute__((always_inline)) v16f v16_bce(const float *lp, const
 
 /* Sums in 16 float lanes over blocks of 1024 values (each lane adds 64, well inside float precision),
  * then in double across blocks. */
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-static double bce_loop(const float *logits, const float *target, int64_t n, float grad_scale, float *grad) {
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) static double bce_loop(
+    const float *logits, const float *target, int64_t n, float grad_scale, float *grad) {
   enum { BLOCK = 1024 };
   double sum = 0;
   int64_t i = 0;
@@ -430,8 +429,8 @@ int lsf_bce_logits(const float *logits, const float *target, int64_t n, float gr
   return LSF_OK;
 }
 
-int lsf_adam_step(float *param, const float *grad, float *exp_avg, float *exp_avg_sq, int64_t n, float lr,
-                  float beta1, float beta2, float eps, int64_t step) {
+int lsf_adam_step(float *param, const float *grad, float *exp_avg, float *exp_avg_sq, int64_t n, float lr, float beta1,
+                  float beta2, float eps, int64_t step) {
   if (param == NULL || grad == NULL || exp_avg == NULL || exp_avg_sq == NULL) return LSF_ENULL;
   if (n < 0 || step < 1 || !(lr >= 0) || !(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1) || !(eps > 0)) {
     return LSF_EINVAL;
@@ -446,8 +445,10 @@ int lsf_adam_step(float *param, const float *grad, float *exp_avg, float *exp_av
  * The elementwise parts of an MLP VAE step done by hand (lsf_bias_act .. lsf_vae_latent_backward): the
  * GEMMs go to OpenBLAS, these fill the gaps between them, each one pass over its matrix.
  */
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-int lsf_bias_act(float *y, const float *bias, int64_t rows, int64_t cols, int relu) {
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) int lsf_bias_act(float *y,
+                                                                                               const float *bias,
+                                                                                               int64_t rows,
+                                                                                               int64_t cols, int relu) {
   if (y == NULL || bias == NULL) return LSF_ENULL;
   if (rows < 0 || cols < 0) return LSF_EINVAL;
   for (int64_t r = 0; r < rows; r++) {
@@ -467,8 +468,8 @@ int lsf_bias_act(float *y, const float *bias, int64_t rows, int64_t cols, int re
   return LSF_OK;
 }
 
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-int lsf_relu_grad_colsum(float *grad, const float *act, int64_t rows, int64_t cols, float *bias_grad) {
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) int lsf_relu_grad_colsum(
+    float *grad, const float *act, int64_t rows, int64_t cols, float *bias_grad) {
   if (grad == NULL || bias_grad == NULL) return LSF_ENULL;
   if (rows < 0 || cols < 0) return LSF_EINVAL;
   for (int64_t c = 0; c < cols; c++) bias_grad[c] = 0.0f;
@@ -505,7 +506,8 @@ int lsf_vae_latent_backward(const float *grad_z, const float *mu, const float *l
                             const float *std, int64_t n, float kl_scale, float *grad_mu, float *grad_log_var,
                             double *kl_sum) {
   if (grad_z == NULL || mu == NULL || log_var == NULL || eps == NULL || std == NULL || grad_mu == NULL
-      || grad_log_var == NULL || kl_sum == NULL) return LSF_ENULL;
+      || grad_log_var == NULL || kl_sum == NULL)
+    return LSF_ENULL;
   if (n < 0) return LSF_EINVAL;
   double sum = 0;
   for (int64_t i = 0; i < n; i++) {
@@ -520,9 +522,8 @@ int lsf_vae_latent_backward(const float *grad_z, const float *mu, const float *l
 
 /* Cloned like the kernels above: the baseline build converts and divides four values at a time, and the
    gather of a 128-image batch took about 0.13 ms of each training step. */
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-int lsf_gather_unit(const uint8_t *pixels, int64_t images, int64_t image_size, const int64_t *order, int64_t count,
-                    float *out) {
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) int lsf_gather_unit(
+    const uint8_t *pixels, int64_t images, int64_t image_size, const int64_t *order, int64_t count, float *out) {
   if (pixels == NULL || order == NULL || out == NULL) return LSF_ENULL;
   if (images < 0 || image_size < 0 || count < 0) return LSF_EINVAL;
   for (int64_t i = 0; i < count; i++) {
@@ -543,4 +544,3 @@ int lsf_gather_unit(const uint8_t *pixels, int64_t images, int64_t image_size, c
   }
   return LSF_OK;
 }
-

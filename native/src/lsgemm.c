@@ -70,10 +70,14 @@ AVX512 static inline void transpose8(const float *src, long ldsrc, float *dst, l
   __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1), t2 = _mm256_unpacklo_ps(r2, r3),
          t3 = _mm256_unpackhi_ps(r2, r3), t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5),
          t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
-  __m256 s0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0)), s1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2)),
-         s2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0)), s3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2)),
-         s4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0)), s5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2)),
-         s6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0)), s7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
+  __m256 s0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0)),
+         s1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2)),
+         s2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0)),
+         s3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2)),
+         s4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0)),
+         s5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2)),
+         s6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0)),
+         s7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
   _mm256_storeu_ps(dst, _mm256_permute2f128_ps(s0, s4, 0x20));
   _mm256_storeu_ps(dst + lddst, _mm256_permute2f128_ps(s1, s5, 0x20));
   _mm256_storeu_ps(dst + 2 * lddst, _mm256_permute2f128_ps(s2, s6, 0x20));
@@ -123,7 +127,7 @@ AVX512 static void pack_b(int trans, const float *b, long ldb, int j0, int nr, i
     return;
   }
   const float *cols = b + (long)j0 * ldb; /* element (kk, j0 + c) at cols[c * ldb + kk] */
-  int full = nr / 8 * 8; /* columns covered by whole 8x8 blocks */
+  int full = nr / 8 * 8;                  /* columns covered by whole 8x8 blocks */
   int kk = 0;
   for (; kk + 8 <= k; kk += 8) {
     for (int c = 0; c < full; c += 8) {
@@ -151,23 +155,23 @@ AVX512 static void kernel(int k, const float *ap, const float *bp, float *c, lon
   for (int kk = 0; kk < k; kk++) {
     const float *pa = ap + (long)kk * MR;
     __m512 b0 = _mm512_load_ps(bp + (long)kk * NR), b1 = _mm512_load_ps(bp + (long)kk * NR + 16), x;
-#define LSG_ROW(r)                             \
-  x = _mm512_set1_ps(pa[r]);                   \
-  c##r##a = _mm512_fmadd_ps(x, b0, c##r##a);   \
+#define LSG_ROW(r)                           \
+  x = _mm512_set1_ps(pa[r]);                 \
+  c##r##a = _mm512_fmadd_ps(x, b0, c##r##a); \
   c##r##b = _mm512_fmadd_ps(x, b1, c##r##b);
     LSG_ROW(0) LSG_ROW(1) LSG_ROW(2) LSG_ROW(3) LSG_ROW(4) LSG_ROW(5) LSG_ROW(6) LSG_ROW(7)
 #undef LSG_ROW
   }
   __mmask16 lo = first_bits(nr), hi = first_bits(nr - 16);
-#define LSG_STORE(r)                                                            \
-  if (r < mr) {                                                                 \
-    float *row = c + r * ldc;                                                   \
-    if (add) {                                                                  \
-      c##r##a = _mm512_add_ps(c##r##a, _mm512_maskz_loadu_ps(lo, row));         \
-      c##r##b = _mm512_add_ps(c##r##b, _mm512_maskz_loadu_ps(hi, row + 16));    \
-    }                                                                           \
-    _mm512_mask_storeu_ps(row, lo, c##r##a);                                    \
-    _mm512_mask_storeu_ps(row + 16, hi, c##r##b);                               \
+#define LSG_STORE(r)                                                         \
+  if (r < mr) {                                                              \
+    float *row = c + r * ldc;                                                \
+    if (add) {                                                               \
+      c##r##a = _mm512_add_ps(c##r##a, _mm512_maskz_loadu_ps(lo, row));      \
+      c##r##b = _mm512_add_ps(c##r##b, _mm512_maskz_loadu_ps(hi, row + 16)); \
+    }                                                                        \
+    _mm512_mask_storeu_ps(row, lo, c##r##a);                                 \
+    _mm512_mask_storeu_ps(row + 16, hi, c##r##b);                            \
   }
   LSG_STORE(0) LSG_STORE(1) LSG_STORE(2) LSG_STORE(3) LSG_STORE(4) LSG_STORE(5) LSG_STORE(6) LSG_STORE(7)
 #undef LSG_STORE
@@ -226,7 +230,7 @@ static int run_unit(const product *w, int u) {
  * (make check-tsan).
  */
 static struct {
-  pthread_mutex_t mu;   /* guards sleeping helpers' wake-up */
+  pthread_mutex_t mu; /* guards sleeping helpers' wake-up */
   pthread_cond_t wake;
   pthread_mutex_t busy; /* held by the caller whose product is being shared */
   pthread_mutex_t config;
@@ -237,8 +241,17 @@ static struct {
   atomic_int threads;      /* wanted, the caller included */
   product work;            /* the current product: guarded by mu, written with its generation */
   int units;               /* its unit count: guarded by mu */
-} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
-          PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 0, 1, {0}, 0};
+} pool = {PTHREAD_MUTEX_INITIALIZER,
+          PTHREAD_COND_INITIALIZER,
+          PTHREAD_MUTEX_INITIALIZER,
+          PTHREAD_MUTEX_INITIALIZER,
+          0,
+          0,
+          0,
+          0,
+          1,
+          {0},
+          0};
 
 static long now_ns(void) {
   struct timespec ts;
@@ -349,7 +362,8 @@ int lsg_sgemm(int trans_a, int trans_b, int m, int n, int k, const float *a, int
   if (m == 0 || n == 0) {
     return 0;
   }
-  if (c == NULL || ldc < n || (k > 0 && (a == NULL || b == NULL || lda < (trans_a ? m : k) || ldb < (trans_b ? k : n)))) {
+  if (c == NULL || ldc < n
+      || (k > 0 && (a == NULL || b == NULL || lda < (trans_a ? m : k) || ldb < (trans_b ? k : n)))) {
     return -1;
   }
   if (!lsg_available()) {

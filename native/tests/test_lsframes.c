@@ -192,11 +192,12 @@ static void test_bce_logits_matches_hand_values(void) {
   /* log 2 + log(1 + e^-2) + log(1 + e^-3) */
   expect(fabs(sum - (0.69314718 + 0.12692801 + 0.04858735)) < 1e-5, "bce sum");
   /* (sigmoid(l) - x) / 2 */
-  expect(fabsf(g[0]) < 1e-7f && fabsf(g[1] - (0.88079708f - 1) * 0.5f) < 1e-6f
-      && fabsf(g[2] - 0.04742587f * 0.5f) < 1e-6f, "bce gradient");
+  expect(
+      fabsf(g[0]) < 1e-7f && fabsf(g[1] - (0.88079708f - 1) * 0.5f) < 1e-6f && fabsf(g[2] - 0.04742587f * 0.5f) < 1e-6f,
+      "bce gradient");
   const float big[2] = {80.0f, -80.0f}, t[2] = {0.0f, 1.0f};
   expect(lsf_bce_logits(big, t, 2, 1.0f, g, &sum) == LSF_OK && fabs(sum - 160.0) < 1e-3 && isfinite(sum),
-      "large logits stay finite");
+         "large logits stay finite");
   expect(lsf_bce_logits(NULL, x, 3, 1.0f, g, &sum) == LSF_ENULL, "null logits");
   expect(lsf_bce_logits(l, x, -1, 1.0f, g, &sum) == LSF_EINVAL, "negative n");
 }

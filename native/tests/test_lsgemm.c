@@ -35,7 +35,8 @@ static void check(int ta, int tb, int m, int n, int k, float beta, unsigned seed
     for (int j = 0; j < n; j++) {
       double s = beta != 0.0f ? c[(long)i * ldc + j] : 0.0;
       for (int q = 0; q < k; q++) {
-        s += (double)(ta ? a[(long)q * lda + i] : a[(long)i * lda + q]) * (tb ? b[(long)j * ldb + q] : b[(long)q * ldb + j]);
+        s += (double)(ta ? a[(long)q * lda + i] : a[(long)i * lda + q])
+             * (tb ? b[(long)j * ldb + q] : b[(long)q * ldb + j]);
       }
       want[(long)i * ldc + j] = (float)s;
     }
@@ -49,8 +50,10 @@ static void check(int ta, int tb, int m, int n, int k, float beta, unsigned seed
     double err = fabs((double)c[i] - want[i]) / (1.0 + sqrt((double)k));
     worst = err > worst ? err : worst;
   }
-  snprintf(what, sizeof what, "sgemm ta=%d tb=%d m=%d n=%d k=%d beta=%g matches the triple loop (worst %.3g), "
-           "padding untouched", ta, tb, m, n, k, beta, worst);
+  snprintf(what, sizeof what,
+           "sgemm ta=%d tb=%d m=%d n=%d k=%d beta=%g matches the triple loop (worst %.3g), "
+           "padding untouched",
+           ta, tb, m, n, k, beta, worst);
   expect(worst < 1e-5, what);
   free(a);
   free(b);
@@ -59,8 +62,8 @@ static void check(int ta, int tb, int m, int n, int k, float beta, unsigned seed
 }
 
 static void test_every_transpose_case_and_edge_matches_the_triple_loop(void) {
-  int sizes[][3] = {{1, 1, 1}, {7, 9, 5}, {8, 32, 8}, {9, 33, 17}, {20, 400, 128}, {128, 20, 400},
-                    {128, 400, 20}, {130, 47, 31}, {64, 96, 3}, {3, 100, 0}};
+  int sizes[][3] = {{1, 1, 1},      {7, 9, 5},      {8, 32, 8},    {9, 33, 17}, {20, 400, 128},
+                    {128, 20, 400}, {128, 400, 20}, {130, 47, 31}, {64, 96, 3}, {3, 100, 0}};
   unsigned seed = 7;
   for (int t = 0; t < 4; t++) {
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {

@@ -31,7 +31,7 @@ const runs = new RunList({ onSelect: (num, previous) => onSelect(num, previous),
   onRender: j => { updateControls(j); showReconInput(j); settings.show(j); if (j?.classes) explorer.showClasses(j.classes); } });
 const explorer = new Explorer(connection, runs);
 const panels = new Panels(connection, runs, drawn => explorer.onLatentDrawn(drawn));
-const slider = new StepSlider({ runs, chart, panels, onLive: live => explorer.setLive(live) });
+const slider = new StepSlider({ runs, chart, panels, onLive: (live, step) => explorer.setLive(live, step) });
 const form = new StartForm({ connection, token, runs, onStarted: job => { runs.update(job); runs.select(job.num); },
   onSweep: jobs => { jobs.forEach(j => runs.update(j)); runs.render(); showCompare(jobs.slice(0, MAX_RUNS).map(j => j.num)); } });
 const settings = new LiveSettings(connection, token, runs);
@@ -48,7 +48,7 @@ const state = Object.defineProperties({}, {
   plane: { get: () => explorer.plane }, lastOutage: { get: () => connection.lastOutage }, connectedAt: { get: () => connection.connectedAt },
 });
 window.latentstream = { state, chart, diagnostics, compare, paint: (kind, blob) => panels.paint(kind, blob),
-  connection, receive: m => connection.receive(m), decodeLocally: p => explorer.local.decodePlane(runs.current()?.id, p), frame: buf => onFrame(buf), showCompare: nums => showCompare(nums) };
+  connection, receive: m => connection.receive(m), decodeLocally: p => explorer.local.decodePlane(runs.current(), p), explorer, frame: buf => onFrame(buf), showCompare: nums => showCompare(nums) };
 
 function onMessage(m) {
   if (compare.handles(m.job)) { compare.onMessage(m); return; }

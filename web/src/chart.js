@@ -250,26 +250,36 @@ function drawSettings(u, settings) {
 
 /**
  * Indices of the min and max of {@code ref} per bucket of a power-of-two size (at most {@code width}
- * buckets). Complete buckets are kept between calls and merged pairwise when the size doubles, so a call
- * costs the new points and the buckets, not the whole run.
+ * buckets), among the values {@code keep} accepts (finite ones by default; a log axis drops those at or below 0).
+ * Complete buckets are kept between calls and merged pairwise when the size doubles, so a call costs the new
+ * points and the buckets, not the whole run. A bucket with no kept value has index -1 and gives no point.
  */
 export class Lod {
-  constructor(ref) { Object.assign(this, { ref, n: 0, size: 1, lo: [], hi: [] }); }
+  constructor(ref, keep = Number.isFinite) {
+    Object.assign(this, { ref, keep, n: 0, size: 1, lo: [], hi: [] });
+  }
 
   indices(n, width) {
-    const ref = this.ref;
+    const ref = this.ref, keep = this.keep;
     if (this.n > n) Object.assign(this, { n: 0, size: 1, lo: [], hi: [] });
+    const lower = (a, b) => (a < 0 ? b : b < 0 ? a : ref[a] <= ref[b] ? a : b);
+    const upper = (a, b) => (a < 0 ? b : b < 0 ? a : ref[a] >= ref[b] ? a : b);
     while (n / this.size > width) {
       const lo = [], hi = [];
       for (let b = 0; b + 1 < this.lo.length; b += 2) {
-        lo.push(ref[this.lo[b]] <= ref[this.lo[b + 1]] ? this.lo[b] : this.lo[b + 1]);
-        hi.push(ref[this.hi[b]] >= ref[this.hi[b + 1]] ? this.hi[b] : this.hi[b + 1]);
+        lo.push(lower(this.lo[b], this.lo[b + 1]));
+        hi.push(upper(this.hi[b], this.hi[b + 1]));
       }
       Object.assign(this, { size: this.size * 2, lo, hi });
     }
     const scan = (from, to) => {
-      let lo = from, hi = from;
-      for (let i = from; i < to; i++) { if (ref[i] < ref[lo]) lo = i; if (ref[i] > ref[hi]) hi = i; }
+      let lo = -1, hi = -1;
+      for (let i = from; i < to; i++) {
+        const v = ref[i];
+        if (v == null || !keep(v)) continue;
+        if (lo < 0 || v < ref[lo]) lo = i;
+        if (hi < 0 || v > ref[hi]) hi = i;
+      }
       return [lo, hi];
     };
     for (let b = this.lo.length; (b + 1) * this.size <= n; b++) {
@@ -279,7 +289,10 @@ export class Lod {
     }
     this.n = n;
     const idx = [];
-    const add = (lo, hi) => { if (lo < hi) idx.push(lo, hi); else if (hi < lo) idx.push(hi, lo); else idx.push(lo); };
+    const add = (lo, hi) => {
+      if (lo < 0) return;
+      if (lo < hi) idx.push(lo, hi); else if (hi < lo) idx.push(hi, lo); else idx.push(lo);
+    };
     for (let b = 0; b < this.lo.length; b++) add(this.lo[b], this.hi[b]);
     const rest = this.lo.length * this.size;
     if (rest < n) add(...scan(rest, n));
@@ -288,8 +301,8 @@ export class Lod {
 }
 
 /**
- * Several runs' curves of one term on one chart, one colour per run: each run's points decimated to at most
- * two per pixel on its own, then joined on a shared x (uPlot.join), at most one redraw per animation frame.
+ * Several runs' curves of one term on one chart, one colour per run, drawn from one grid of pixel columns
+ * (pixelColumns): a redraw costs runs x width, not the runs' points. At most one redraw per animation frame.
  * {@code series} is [{label, color, x: [], y: []}] and may grow in place; call invalidate() after a change.
  */
 export class RunsChart {
@@ -303,7 +316,8 @@ export class RunsChart {
     this.plot = null;
     this.dirty = false;
     this.frameTimes = [];
-    new ResizeObserver(() => this.plot && this.plot.setSize(this.size())).observe(el);
+    // A new width is a new grid of pixel columns.
+    new ResizeObserver(() => { if (this.plot) { this.plot.setSize(this.size()); this.invalidate(); } }).observe(el);
   }
 
   size() {
@@ -329,25 +343,13 @@ export class RunsChart {
   }
 
   data() {
-    const width = this.size().width;
-    const tables = this.series.map(s => {
-      const n = s.x.length;
-      if (n <= width * 2) return [s.x.slice(), s.y.slice()];
-      if (!s.lod || s.lod.ref !== s.y) s.lod = new Lod(s.y);
-      const idx = s.lod.indices(n, width);
-      return [idx.map(i => s.x[i]), idx.map(i => s.y[i])];
-    }).map(([x, y]) => {
-      // uPlot.join wants increasing x, with no repeats.
-      const xs = [], ys = [];
-      for (let i = 0; i < x.length; i++) {
-        if (x[i] == null || !Number.isFinite(x[i]) || (xs.length && x[i] <= xs[xs.length - 1])) continue;
-        xs.push(x[i]);
-        ys.push(this.log && !(y[i] > 0) ? null : y[i]);
-      }
-      return [xs, ys];
-    });
-    if (!tables.length) return [[]];
-    return tables.length === 1 ? tables[0] : joinTables(tables);
+    return pixelColumns(this.series, this.columns(), this.log);
+  }
+
+  /** Pixel columns of the plotting area (the element's whole width before the first draw). */
+  columns() {
+    const w = this.plot ? Math.round(this.plot.bbox.width / devicePixelRatio) : this.size().width;
+    return Math.max(1, w);
   }
 
   redraw() {
@@ -375,29 +377,62 @@ export class RunsChart {
 }
 
 /**
- * What uPlot.join gives for tables of increasing, distinct x ([[xs, ys], ...]): one x column holding every
- * table's x, each table's y at its own x and undefined elsewhere. Numeric typed-array sort and one pointer per
- * table, instead of a Set and a comparator sort: the compare chart joins up to 8 runs every redraw.
+ * Several series ([{x: [], y: []}], x in any order, y null where absent) on one shared grid of {@code width}
+ * pixel columns over their common x range: uPlot data [xs, ys1, ys2, ...] with two slots per column, holding
+ * the column's min and max of each series in the order they occur (null where a series has no point). A spike
+ * stays the max of its column, so it stays drawn; nothing is sorted or joined. Each series' points are first
+ * reduced to at most two per column by its own Lod (kept incrementally), and its column values are cached on
+ * the series ({@code s.view}) until it grows, the grid moves or the axis changes between log and linear, so a
+ * redraw costs the new points plus series x width. On a log axis values at or below 0 are left out.
  */
-export function joinTables(tables) {
-  let total = 0;
-  for (const [xs] of tables) total += xs.length;
-  const all = new Float64Array(total);
-  let k = 0;
-  for (const [xs] of tables) { all.set(xs, k); k += xs.length; }
-  all.sort();
-  let n = 0;
-  for (let i = 0; i < total; i++) if (i === 0 || all[i] !== all[n - 1]) all[n++] = all[i];
-  const x = Array.from(all.subarray(0, n));
-  const out = [x];
-  for (const [xs, ys] of tables) {
-    const col = new Array(n).fill(undefined); // as uPlot.join: undefined where a table has no point
-    let j = 0;
-    for (let i = 0; i < xs.length; i++) {
-      while (x[j] < xs[i]) j++;
-      col[j] = ys[i];
+export function pixelColumns(series, width, log = false) {
+  const keep = log ? v => v > 0 && Number.isFinite(v) : Number.isFinite;
+  const picks = series.map(s => {
+    const n = Math.min(s.x.length, s.y.length);
+    if (s.view && s.view.n === n && s.view.log === log && s.view.width === width) return s.view;
+    let idx;
+    if (n <= width * 2) {
+      idx = [];
+      for (let i = 0; i < n; i++) if (s.y[i] != null && keep(s.y[i])) idx.push(i);
+    } else {
+      if (!s.lod || s.lod.ref !== s.y || s.lod.log !== log) { s.lod = new Lod(s.y, keep); s.lod.log = log; }
+      idx = s.lod.indices(n, width);
     }
-    out.push(col);
-  }
+    idx = idx.filter(i => s.x[i] != null && Number.isFinite(s.x[i]));
+    let x0 = Infinity, x1 = -Infinity;
+    for (const i of idx) { const x = s.x[i]; if (x < x0) x0 = x; if (x > x1) x1 = x; }
+    s.view = { n, log, width, idx, x0, x1, grid: null, ys: null };
+    return s.view;
+  });
+  let x0 = Infinity, x1 = -Infinity;
+  for (const p of picks) { if (p.x0 < x0) x0 = p.x0; if (p.x1 > x1) x1 = p.x1; }
+  if (!(x0 <= x1)) return [[], ...series.map(() => [])];
+  const cols = x1 > x0 ? width : 1, slots = cols * 2;
+  const grid = `${x0}:${x1}:${cols}`;
+  const xs = new Array(slots);
+  for (let k = 0; k < slots; k++) xs[k] = cols === 1 ? x0 + k : x0 + (k * (x1 - x0)) / (slots - 1);
+  const scale = cols / (x1 - x0 || 1);
+  const out = [xs];
+  series.forEach((s, j) => {
+    const p = picks[j];
+    if (p.grid !== grid) {
+      const lo = new Int32Array(cols).fill(-1), hi = new Int32Array(cols).fill(-1);
+      for (const i of p.idx) {
+        const c = Math.min(cols - 1, Math.floor((s.x[i] - x0) * scale));
+        const v = s.y[i];
+        if (lo[c] < 0 || v < s.y[lo[c]]) lo[c] = i;
+        if (hi[c] < 0 || v > s.y[hi[c]]) hi[c] = i;
+      }
+      const ys = new Array(slots).fill(null);
+      for (let c = 0; c < cols; c++) {
+        if (lo[c] < 0) continue;
+        const [a, b] = lo[c] <= hi[c] ? [lo[c], hi[c]] : [hi[c], lo[c]];
+        ys[2 * c] = s.y[a];
+        if (b !== a) ys[2 * c + 1] = s.y[b];
+      }
+      Object.assign(p, { grid, ys });
+    }
+    out.push(p.ys);
+  });
   return out;
 }

@@ -5,6 +5,9 @@ import { DrawPad } from './draw.js';
 import { PALETTE } from './frames.js';
 import { LocalDecoder } from './decoder.js';
 
+/** A base64 PNG of the server's → an img src. */
+const png = b64 => `data:image/png;base64,${b64}`;
+
 export class Explorer {
   constructor(connection, runs) {
     this.connection = connection;
@@ -61,10 +64,11 @@ export class Explorer {
     if (this.live) { this.plane = range; this.drawOverlay(); }
   }
 
-  /** Following the newest step (true) or showing a past one (false). */
-  setLive(live) {
+  /** Following the newest step (true) or showing past step {@code step} (false): decodes use that step's weights where kept. */
+  setLive(live, step) {
     this.live = live;
     if (live) this.plane = this.livePlane;
+    this.local.atStep(live ? null : step);
   }
 
   /** After the latent panel was drawn (true) or blanked (false). */
@@ -126,17 +130,17 @@ export class Explorer {
     this.decodeBusy = true;
     try {
       const at = `(${p[0].toFixed(2)}, ${p[1].toFixed(2)})`;
-      const local = await this.local.decodePlane(this.runs.current()?.id ?? job, p);
+      const local = await this.local.decodePlane(this.run(), p);
       if (local) {
         $('hover-decode').src = local;
         $('hover-decode').alt = `decode of ${at}`;
-        $('hover-z').textContent = `decoded ${at} in your browser, weights from step ${this.local.step}`;
+        $('hover-z').textContent = `decoded ${at} ${this.local.where()}`;
         return;
       }
       const r = await this.connection.request({ type: 'decode', job, plane: p });
-      $('hover-decode').src = `data:image/png;base64,${r.result.images[0]}`;
+      $('hover-decode').src = png(r.result.images[0]);
       $('hover-decode').alt = `decode of ${at}`;
-      $('hover-z').textContent = `decoded ${at} on the server${this.local.reason ? ` (${this.local.reason})` : ''}`;
+      $('hover-z').textContent = `decoded ${at} ${this.local.serverWhy()}`;
     } catch (err) {
       $('hover-z').textContent = err.code === 'busy' ? 'the trainer is busy; decoding again shortly' : err.message;
       // Rationed: wait as told (at most 2 s), then decode the newest point, not every one missed meanwhile.
@@ -161,12 +165,19 @@ export class Explorer {
     const a = this.clickA;
     this.clickA = null;
     this.drawOverlay();
+    const steps = 10, spherical = $('spherical').checked;
     try {
+      const local = await this.local.interpolatePlane(this.run(), a, p, steps, spherical);
+      if (local) {
+        this.showStrip(local);
+        $('explorer-status').textContent = `interpolated ${local.length} images ${this.local.where()}`;
+        return;
+      }
       const r = await this.connection.modelRequest({ type: 'interpolate', job: this.runs.selected, from: { plane: a },
-        to: { plane: p }, steps: 10, mode: $('spherical').checked ? 'spherical' : 'linear' },
+        to: { plane: p }, steps, mode: spherical ? 'spherical' : 'linear' },
         () => { $('explorer-status').textContent = 'the trainer is busy; interpolating again shortly'; });
-      this.showStrip(r.result.images);
-      $('explorer-status').textContent = `interpolated ${r.result.images.length} images`;
+      this.showStrip(r.result.images.map(png));
+      $('explorer-status').textContent = `interpolated ${r.result.images.length} images ${this.local.serverWhy()}`;
     } catch (err) { toast(`Interpolation failed: ${err.message}`); }
   }
 
@@ -194,20 +205,39 @@ export class Explorer {
     }
   }
 
+  /**
+   * The attribute strip: the codes need the encoder and the class means, so the server makes them; the page
+   * decodes them itself when it can (the server then decodes nothing), else the server sends the images.
+   */
   async attribute() {
+    const request = { type: 'attribute', job: this.runs.selected, from: { index: 0 },
+      plus: Number($('attr-plus').value), minus: Number($('attr-minus').value), scale: 1 };
     try {
-      const r = await this.connection.modelRequest({ type: 'attribute', job: this.runs.selected, from: { index: 0 },
-        plus: Number($('attr-plus').value), minus: Number($('attr-minus').value), scale: 1 });
-      this.showStrip(r.result.images);
+      if (await this.local.usable(this.run())) {
+        const r = await this.connection.modelRequest({ ...request, images: false });
+        const local = await this.local.decodeCodes(this.run(), r.result.z);
+        if (local) {
+          this.showStrip(local);
+          $('explorer-status').textContent = `${r.result.label}: decoded ${this.local.where()}`;
+          return;
+        }
+      }
+      const r = await this.connection.modelRequest(request);
+      this.showStrip(r.result.images.map(png));
+      $('explorer-status').textContent = `${r.result.label}: decoded ${this.local.serverWhy()}`;
     } catch (e) { toast(`Attribute failed: ${e.message}`); }
   }
 
+  /** The selected run's status ({id, model, ...}): which weights the page fetches, and whether it can run them. */
+  run() { return this.runs.current(); }
+
+  /** Images (their src: data URLs) side by side under the plane. */
   showStrip(images) {
     const strip = $('strip');
     strip.innerHTML = '';
-    images.forEach((b64, i) => {
+    images.forEach((src, i) => {
       const img = document.createElement('img');
-      img.src = `data:image/png;base64,${b64}`;
+      img.src = src;
       img.alt = `${i + 1} of ${images.length}`;
       strip.appendChild(img);
     });
@@ -255,7 +285,7 @@ export class Explorer {
     try {
       const r = await this.connection.modelRequest({ type: 'encode', job,
         pixels: Array.from(pixels, v => Math.round(v * 1000) / 1000) });
-      $('pad-recon').src = `data:image/png;base64,${r.result.reconstructions[0]}`;
+      $('pad-recon').src = png(r.result.reconstructions[0]);
       this.marker.point = r.result.plane[0];
       this.marker.std = r.result.planeStd[0];
       this.drawOverlay();

@@ -12,6 +12,7 @@ import dev.latentstream.model.Iwae;
 import dev.latentstream.model.Losses;
 import dev.latentstream.model.MlpAutoencoder;
 import dev.latentstream.model.TensorData;
+import dev.latentstream.model.VariationalAutoencoder;
 import dev.latentstream.rundir.Checkpoint;
 import dev.latentstream.train.Threads;
 import java.io.IOException;
@@ -26,7 +27,6 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
-import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import picocli.CommandLine.Command;
@@ -223,11 +223,10 @@ public final class EvaluateCommand implements Callable<Integer> {
               TensorData.unitFloats(test.pixels(), 0, n * test.imageSize()), n, test.imageSize());
       Tensor noise = null;
       Losses losses;
-      if (model.job().model().variational()) {
-        Autoencoder.Encoded e = model.encode(x);
-        noise = torch.randn_like(e.mean());
-        Tensor z = e.mean().add(noise.mul(e.logVar().mul(new Scalar(0.5)).exp()));
-        losses = Losses.variational(model.decodeLogits(z), x, e, job, job.beta(), job.freeBits());
+      if (model instanceof VariationalAutoencoder vae) {
+        VariationalAutoencoder.Pass pass = vae.forward(x);
+        noise = pass.eps();
+        losses = vae.losses(pass, x, job.beta(), job.freeBits());
       } else if (model instanceof MlpAutoencoder ae && job.noise() != null) {
         noise = ae.unitNoise(x);
         losses = model.losses(ae.corrupt(x, noise), x, job.beta());

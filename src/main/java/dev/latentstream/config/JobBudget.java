@@ -1,7 +1,6 @@
 package dev.latentstream.config;
 
 import dev.latentstream.config.JobConfig.ModelType;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -81,116 +80,58 @@ public final class JobBudget {
   }
 
   /**
-   * Parameter count and per-image activation count of the model the spec describes (mirrors {@code
-   * model/}).
+   * Parameter count and per-image activation count of the model the spec describes, read off its
+   * {@link ModelLayout}.
    */
   private record Layers(double parameters, double activationsPerImage) {}
 
   private static Layers layers(JobConfig job) {
-    Counter c = new Counter();
-    c.image(job.model() == ModelType.dae ? 2 : 1); // the dae also keeps its corrupted copy
-    switch (job.model()) {
-      case ae, dae, aae -> {
-        c.mlp(concat(PIXELS, job.hidden(), job.latent()));
-        c.mlp(concat(job.latent(), job.hidden().reversed(), PIXELS));
-        if (job.model() == ModelType.aae) {
+    ModelLayout layout = ModelLayout.of(job, SIDE, SIDE);
+    // the image, the dae's corrupted copy, and the logits and target the loss compares
+    double activations = (job.model() == ModelType.dae ? 2 : 1) * PIXELS + 2.0 * PIXELS;
+    switch (layout) {
+      case ModelLayout.Mlp m ->
           // the discriminator judges prior draws and codes: two forward passes per step
-          List<Long> disc = concat(job.latent(), job.discriminator().hidden(), 1);
-          c.parameters += mlpParameters(disc);
-          c.activations += 2 * 2 * sum(disc.subList(1, disc.size()));
+          activations += saved(m.encoder()) + saved(m.decoder()) + 2 * saved(m.discriminator());
+      case ModelLayout.Variational v ->
+          activations +=
+              saved(v.encoder())
+                  + saved(v.mu())
+                  + saved(v.logVar())
+                  + 2.0 * v.mu().out() // eps and z of the reparameterisation
+                  + saved(v.decoder());
+      case ModelLayout.ConvVariational c -> {
+        for (ModelLayout.Conv3x3 conv : c.convs()) {
+          activations += saved(conv);
         }
-      }
-      case vae -> {
-        List<Integer> hidden = job.hidden();
-        long last = hidden.getLast();
-        c.mlp(concat(PIXELS, hidden.subList(0, hidden.size() - 1), last));
-        c.linear(last, job.latent()); // mu
-        c.linear(last, job.latent()); // log-variance
-        c.activations += 2.0 * job.latent(); // eps and z of the reparameterisation
-        c.mlp(concat(job.latent(), hidden.reversed(), PIXELS));
-      }
-      case conv_vae -> convVae(job, c);
-    }
-    c.image(2); // logits and the target the loss compares them with
-    return new Layers(c.parameters, c.activations);
-  }
-
-  /**
-   * The layout of {@code model.ConvVae}: 3×3 convs (the second with stride 2), dense,
-   * mu/log-variance, back up.
-   */
-  private static void convVae(JobConfig job, Counter c) {
-    List<Integer> channels = job.conv().channels();
-    long in = 1;
-    long side = SIDE;
-    for (int i = 0; i < channels.size(); i++) {
-      if (i == 1) {
-        side /= 2;
-      }
-      c.conv(in, channels.get(i), side * side);
-      in = channels.get(i);
-    }
-    long flat = in * side * side;
-    long dense = job.conv().dense();
-    c.linear(flat, dense);
-    c.linear(dense, job.latent());
-    c.linear(dense, job.latent());
-    c.activations += 2.0 * job.latent();
-    c.linear(job.latent(), flat);
-    c.conv(
-        in,
-        channels.getFirst(),
-        PIXELS); // the transposed conv back to full size: same weight count
-    c.conv(channels.getFirst(), 1, PIXELS);
-  }
-
-  private static final class Counter {
-    double parameters;
-    double activations;
-
-    void image(int copies) {
-      activations += (double) copies * PIXELS;
-    }
-
-    void linear(long in, long out) {
-      parameters += (double) in * out + out;
-      activations += 2.0 * out;
-    }
-
-    void conv(long in, long out, long positions) {
-      parameters += (double) in * out * 9 + out;
-      activations += 2.0 * out * positions;
-    }
-
-    void mlp(List<Long> widths) {
-      for (int i = 1; i < widths.size(); i++) {
-        linear(widths.get(i - 1), widths.get(i));
+        activations +=
+            saved(c.dense())
+                + saved(c.mu())
+                + saved(c.logVar())
+                + 2.0 * c.mu().out()
+                + saved(c.decoderDense())
+                + saved(c.upsample())
+                + saved(c.output());
       }
     }
+    return new Layers(layout.parameters(), activations);
   }
 
-  private static double mlpParameters(List<Long> widths) {
-    double p = 0;
-    for (int i = 1; i < widths.size(); i++) {
-      p += (double) widths.get(i - 1) * widths.get(i) + widths.get(i);
-    }
-    return p;
+  /** Each layer's output and its non-linearity's output, both kept for the backward pass. */
+  private static double saved(ModelLayout.Linear l) {
+    return 2.0 * l.out();
   }
 
-  private static double sum(List<Long> xs) {
+  private static double saved(ModelLayout.Conv3x3 c) {
+    return 2.0 * c.out() * c.positions();
+  }
+
+  private static double saved(List<Integer> widths) {
     double s = 0;
-    for (long x : xs) {
-      s += x;
+    for (int i = 1; i < widths.size(); i++) {
+      s += 2.0 * widths.get(i);
     }
     return s;
-  }
-
-  private static List<Long> concat(long first, List<Integer> middle, long last) {
-    List<Long> out = new ArrayList<>();
-    out.add(first);
-    middle.forEach(m -> out.add((long) m));
-    out.add(last);
-    return out;
   }
 
   /**

@@ -38,6 +38,7 @@ public record JobConfig(
     double freeBits,
     int klWarmupSteps,
     int iwaeSamples,
+    boolean keepEpochCheckpoints,
     Engine engine) {
 
   public enum ModelType {
@@ -142,6 +143,19 @@ public record JobConfig(
   /** This job with another epoch count, checked by the same rule as a spec's {@code epochs}. */
   public JobConfig withEpochs(int newEpochs) {
     JobConfigs.checkEpochs(newEpochs);
+    return with(newEpochs, engine);
+  }
+
+  /**
+   * This job on another engine; a resumed run may change it, as nothing in the checkpoint depends
+   * on it.
+   */
+  public JobConfig withEngine(Engine newEngine) {
+    return with(epochs, java.util.Objects.requireNonNull(newEngine));
+  }
+
+  /** This job with the components a run may change after its start replaced. */
+  private JobConfig with(int newEpochs, Engine newEngine) {
     return new JobConfig(
         name,
         description,
@@ -169,41 +183,7 @@ public record JobConfig(
         freeBits,
         klWarmupSteps,
         iwaeSamples,
-        engine);
-  }
-
-  /**
-   * This job on another engine; a resumed run may change it, as nothing in the checkpoint depends
-   * on it.
-   */
-  public JobConfig withEngine(Engine newEngine) {
-    return new JobConfig(
-        name,
-        description,
-        model,
-        dataset,
-        hidden,
-        latent,
-        activation,
-        loss,
-        reduction,
-        beta,
-        noise,
-        conv,
-        discriminator,
-        optimizer,
-        lr,
-        batchSize,
-        epochs,
-        seed,
-        device,
-        frameEverySteps,
-        threads,
-        checkpointEverySeconds,
-        diagnosticsEverySteps,
-        freeBits,
-        klWarmupSteps,
-        iwaeSamples,
-        java.util.Objects.requireNonNull(newEngine));
+        keepEpochCheckpoints,
+        newEngine);
   }
 }

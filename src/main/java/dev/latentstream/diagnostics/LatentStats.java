@@ -1,5 +1,7 @@
 package dev.latentstream.diagnostics;
 
+import java.util.function.DoubleBinaryOperator;
+
 /**
  * Accumulates the posteriors (or codes) of a pass over test images and turns them into {@link
  * Diagnostics}. Feed it batch by batch with {@link #add}; per dimension it keeps the running mean
@@ -15,20 +17,25 @@ public final class LatentStats {
 
   private final int dims;
   private final boolean variational;
+  private final DoubleBinaryOperator klTerm;
   private final double[] mean;
   private final double[] m2;
   private final double[] klSum;
   private long count;
 
   /**
-   * @param variational whether {@link #add} receives log-variances (vae, conv-vae) or bare codes
+   * @param klTerm for variational models (vae, conv-vae), whose {@link #add} receives
+   *     log-variances: the KL of one dimension of one image from its posterior's mean and
+   *     log-variance (the model's own definition, {@code model.Losses::klTerm}, which this package
+   *     does not link); null for bare codes
    */
-  public LatentStats(int dims, boolean variational) {
+  public LatentStats(int dims, DoubleBinaryOperator klTerm) {
     if (dims < 1) {
       throw new IllegalArgumentException("dims must be at least 1, got " + dims);
     }
     this.dims = dims;
-    this.variational = variational;
+    this.variational = klTerm != null;
+    this.klTerm = klTerm;
     this.mean = new double[dims];
     this.m2 = new double[dims];
     this.klSum = new double[dims];
@@ -52,8 +59,7 @@ public final class LatentStats {
         m2[d] += delta * (mu - mean[d]);
         if (variational) {
           double lv = logVars[i * dims + d];
-          // Kingma & Welling, Appendix B, one dimension: -1/2 (1 + log σ² - μ² - σ²).
-          klSum[d] += -0.5 * (1 + lv - mu * mu - Math.exp(lv));
+          klSum[d] += klTerm.applyAsDouble(mu, lv);
         }
       }
     }

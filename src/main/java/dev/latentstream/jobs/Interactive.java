@@ -36,7 +36,8 @@ sealed interface Interactive {
               body.getValue("from"),
               classIndex(body, "plus"),
               classIndex(body, "minus"),
-              number(body, "scale", 1.0));
+              number(body, "scale", 1.0),
+              flag(body, "images", true));
       default -> throw new IllegalArgumentException("unknown request '" + op + "'");
     };
   }
@@ -126,9 +127,11 @@ sealed interface Interactive {
 
   /**
    * Adds scale × (mean code of class plus − mean code of class minus) to an image's or point's
-   * code.
+   * code. Both codes come back ({@code z}); with {@code images} false nothing is decoded, for a
+   * page that decodes them itself.
    */
-  record Attribute(Object from, int plus, int minus, double scale) implements Interactive {
+  record Attribute(Object from, int plus, int minus, double scale, boolean images)
+      implements Interactive {
     @Override
     public JsonObject run(LiveModel live, FrameRenderer renderer) {
       int classes = live.classNames().size();
@@ -142,13 +145,17 @@ sealed interface Interactive {
       for (int i = 0; i < z.length; i++) {
         edited[i] = (float) (z[i] + scale * (p[i] - m[i]));
       }
+      JsonObject result =
+          new JsonObject()
+              .put("z", rows(new float[][] {z, edited}))
+              .put("label", live.classNames().get(plus) + " − " + live.classNames().get(minus));
+      if (!images) {
+        return result;
+      }
       float[] both = new float[2 * z.length];
       System.arraycopy(z, 0, both, 0, z.length);
       System.arraycopy(edited, 0, both, z.length, z.length);
-      float[] images = live.decode(both, 2);
-      return new JsonObject()
-          .put("images", pngs(images, 2, live, renderer))
-          .put("label", live.classNames().get(plus) + " − " + live.classNames().get(minus));
+      return result.put("images", pngs(live.decode(both, 2), 2, live, renderer));
     }
   }
 
@@ -256,6 +263,13 @@ sealed interface Interactive {
           "\"" + key + "\" must be a class index (a whole number from 0)");
     }
     return n.intValue();
+  }
+
+  private static boolean flag(JsonObject body, String key, boolean dflt) {
+    if (!(body.getValue(key, dflt) instanceof Boolean b)) {
+      throw new IllegalArgumentException("\"" + key + "\" must be true or false");
+    }
+    return b;
   }
 
   private static double number(JsonObject body, String key, double dflt) {

@@ -20,11 +20,7 @@ public final class AdversarialAutoencoder extends DeterministicAutoencoder {
     super("aae", job, height, width, false);
     discriminator =
         register_module(
-            "discriminator",
-            mlp(
-                concat(job.latent(), job.discriminator().hidden(), 1),
-                JobConfig.Activation.relu,
-                false));
+            "discriminator", mlp(layout.discriminator(), JobConfig.Activation.relu, false));
   }
 
   public SequentialImpl encoderModule() {

@@ -3,6 +3,7 @@ package dev.latentstream.model;
 import static org.bytedeco.pytorch.global.torch.sigmoid;
 
 import dev.latentstream.config.JobConfig;
+import dev.latentstream.config.ModelLayout;
 import java.util.List;
 import org.bytedeco.pytorch.LinearImpl;
 import org.bytedeco.pytorch.Module;
@@ -109,8 +110,8 @@ public abstract class Autoencoder extends Module {
   }
 
   /**
-   * Linear layers with the configured activation after each, from {@code sizes[0]} to the last
-   * size.
+   * Linear layers with the configured activation after each, from {@code sizes[0]} to the last size
+   * (a layout's MLP widths).
    */
   protected static SequentialImpl mlp(
       List<Integer> sizes, JobConfig.Activation activation, boolean activateLast) {
@@ -128,15 +129,8 @@ public abstract class Autoencoder extends Module {
     return seq;
   }
 
-  protected static List<Integer> concat(int first, List<Integer> middle, int last) {
-    var out = new java.util.ArrayList<Integer>();
-    out.add(first);
-    out.addAll(middle);
-    out.add(last);
-    return out;
-  }
-
-  protected static List<Integer> reversed(List<Integer> xs) {
-    return xs.reversed();
+  /** The libtorch layer for one of the layout's linear layers. */
+  protected static LinearImpl linear(ModelLayout.Linear l) {
+    return new LinearImpl(l.in(), l.out());
   }
 }

@@ -1,11 +1,9 @@
 package dev.latentstream.model;
 
-import static org.bytedeco.pytorch.global.torch.cat;
-import static org.bytedeco.pytorch.global.torch.conv2d;
 import static org.bytedeco.pytorch.global.torch.relu;
-import static org.bytedeco.pytorch.global.torch.zeros;
 
 import dev.latentstream.config.JobConfig;
+import dev.latentstream.config.ModelLayout;
 import java.util.ArrayList;
 import java.util.List;
 import org.bytedeco.javacpp.LongPointer;
@@ -15,9 +13,6 @@ import org.bytedeco.pytorch.ConvTranspose2dImpl;
 import org.bytedeco.pytorch.ConvTranspose2dOptions;
 import org.bytedeco.pytorch.LinearImpl;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorOptional;
-import org.bytedeco.pytorch.TensorOptions;
-import org.bytedeco.pytorch.TensorVector;
 
 /**
  * The convolutional VAE of the Keras tutorial ("Deep Learning with Python", §8.4): 3×3 convolutions
@@ -26,8 +21,9 @@ import org.bytedeco.pytorch.TensorVector;
  * transposed convolution with stride 2 → a 3×3 convolution to one channel with sigmoid output.
  * Trained with per-pixel mean BCE plus β · per-dimension mean KL and RMSprop in the preset.
  */
-public final class ConvVae extends Autoencoder {
+public final class ConvVae extends VariationalAutoencoder {
 
+  private final ModelLayout.ConvVariational layout;
   private final List<Conv2dImpl> convs = new ArrayList<>();
   private final LinearImpl dense;
   private final LinearImpl mu;
@@ -35,7 +31,6 @@ public final class ConvVae extends Autoencoder {
   private final LinearImpl decoderDense;
   private final ConvTranspose2dImpl upsample;
   private final Conv2dImpl output;
-  private final int deepChannels;
 
   public ConvVae(JobConfig job, int height, int width) {
     super("conv-vae", job, height, width);
@@ -43,47 +38,36 @@ public final class ConvVae extends Autoencoder {
       throw new IllegalArgumentException(
           "conv-vae needs even image sides, got " + height + "x" + width);
     }
-    List<Integer> channels = job.conv().channels();
-    int in = 1;
-    for (int i = 0; i < channels.size(); i++) {
-      convs.add(
-          register_module(
-              "conv" + i, new Conv2dImpl(conv3x3(in, channels.get(i), i == 1 ? 2 : 1))));
-      in = channels.get(i);
+    layout = ModelLayout.convVariational(job, height, width);
+    for (int i = 0; i < layout.convs().size(); i++) {
+      convs.add(register_module("conv" + i, new Conv2dImpl(conv3x3(layout.convs().get(i)))));
     }
-    deepChannels = in;
-    int flat = deepChannels * (height / 2) * (width / 2);
-    dense = register_module("dense", new LinearImpl(flat, job.conv().dense()));
-    mu = register_module("mu", new LinearImpl(job.conv().dense(), job.latent()));
-    logVar = register_module("logvar", new LinearImpl(job.conv().dense(), job.latent()));
-    decoderDense = register_module("decoder_dense", new LinearImpl(job.latent(), flat));
+    dense = register_module("dense", linear(layout.dense()));
+    mu = register_module("mu", linear(layout.mu()));
+    logVar = register_module("logvar", linear(layout.logVar()));
+    decoderDense = register_module("decoder_dense", linear(layout.decoderDense()));
+    ModelLayout.Conv3x3 up = layout.upsample();
     ConvTranspose2dOptions t =
-        new ConvTranspose2dOptions(deepChannels, channels.getFirst(), new LongPointer(3L, 3L));
-    t.stride().put(0, 2L).put(1, 2L);
+        new ConvTranspose2dOptions(up.in(), up.out(), new LongPointer(3L, 3L));
+    t.stride().put(0, (long) up.stride()).put(1, (long) up.stride());
     t.padding().put(0, 1L).put(1, 1L);
     t.output_padding().put(0, 1L).put(1, 1L);
     upsample = register_module("upsample", new ConvTranspose2dImpl(t));
-    output = register_module("output", new Conv2dImpl(conv3x3(channels.getFirst(), 1, 1)));
+    output = register_module("output", new Conv2dImpl(conv3x3(layout.output())));
   }
 
-  private static Conv2dOptions conv3x3(long in, long out, long stride) {
-    Conv2dOptions o = new Conv2dOptions(in, out, new LongPointer(3L, 3L));
-    o.stride().put(0, stride).put(1, stride);
+  private static Conv2dOptions conv3x3(ModelLayout.Conv3x3 c) {
+    Conv2dOptions o = new Conv2dOptions(c.in(), c.out(), new LongPointer(3L, 3L));
+    o.stride().put(0, (long) c.stride()).put(1, (long) c.stride());
     o.padding().put(new LongPointer(1L, 1L));
     return o;
   }
-
-  /**
-   * Output channels are padded to a multiple of this for a convolution whose input gradient is
-   * needed: see {@link #convolve}.
-   */
-  static final long CHANNEL_BLOCK = 16;
 
   @Override
   public Encoded encode(Tensor x) {
     Tensor h = x.view(-1, 1, height, width);
     for (int i = 0; i < convs.size(); i++) {
-      h = relu(convolve(convs.get(i), h, i == 1 ? 2 : 1));
+      h = relu(convs.get(i).forward(h));
     }
     h = relu(dense.forward(h.flatten(1, -1)));
     return new Encoded(mu.forward(h), logVar.forward(h));
@@ -102,53 +86,10 @@ public final class ConvVae extends Autoencoder {
 
   @Override
   public Tensor decodeLogits(Tensor z) {
-    Tensor h = relu(decoderDense.forward(z)).view(-1, deepChannels, height / 2, width / 2);
+    ModelLayout.Conv3x3 deepest = layout.convs().getLast();
+    Tensor h =
+        relu(decoderDense.forward(z)).view(-1, deepest.out(), deepest.height(), deepest.width());
     h = relu(upsample.forward(h));
-    return convolve(output, h, 1).view(-1, (long) height * width);
-  }
-
-  /**
-   * {@code c} (3×3, padding 1) on {@code h}. The oneDNN in libtorch 2.10 computes a wrong gradient
-   * with respect to a convolution's input (garbage, at times NaN) when its output channels are not
-   * a multiple of 16, as measured here on AVX2 and AVX-512 (ConvVaeGradientTest): the 1-channel
-   * output layer's made every earlier gradient wrong and the run diverge at random steps. So while
-   * autograd records through such a layer, it runs with zero filters added up to the next multiple
-   * of {@link #CHANNEL_BLOCK} and the added channels dropped: the same values and gradients, for
-   * the added filters' arithmetic. Without autograd (test pass, frames, IWAE) the forward is exact
-   * and runs as it is, and on CUDA (cuDNN, not oneDNN) nothing is padded.
-   */
-  static Tensor convolve(Conv2dImpl c, Tensor h, long stride) {
-    Tensor w = c.weight();
-    long out = w.size(0);
-    long[] strides = {stride, stride};
-    long[] padding = {1, 1};
-    long[] dilation = {1, 1};
-    if (!h.requires_grad() || out % CHANNEL_BLOCK == 0 || !h.is_cpu()) {
-      return conv2d(h, w, new TensorOptional(c.bias()), strides, padding, dilation, 1);
-    }
-    long extra = CHANNEL_BLOCK - out % CHANNEL_BLOCK;
-    Tensor weight =
-        cat(
-            new TensorVector(
-                w,
-                zeros(
-                    new long[] {extra, w.size(1), w.size(2), w.size(3)},
-                    new TensorOptions(w.device()))));
-    Tensor bias =
-        cat(new TensorVector(c.bias(), zeros(new long[] {extra}, new TensorOptions(w.device()))));
-    return conv2d(h, weight, new TensorOptional(bias), strides, padding, dilation, 1)
-        .narrow(1, 0, out);
-  }
-
-  @Override
-  public Losses losses(Tensor input, Tensor target, double beta) {
-    return losses(input, target, beta, 0);
-  }
-
-  @Override
-  public Losses losses(Tensor input, Tensor target, double beta, double freeBits) {
-    Encoded e = encode(input);
-    Tensor logits = decodeLogits(MlpVae.reparameterize(e.mean(), e.logVar()));
-    return Losses.variational(logits, target, e, job, beta, freeBits);
+    return output.forward(h).view(-1, (long) height * width);
   }
 }

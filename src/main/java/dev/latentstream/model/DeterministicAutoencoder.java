@@ -1,6 +1,7 @@
 package dev.latentstream.model;
 
 import dev.latentstream.config.JobConfig;
+import dev.latentstream.config.ModelLayout;
 import org.bytedeco.pytorch.SequentialImpl;
 import org.bytedeco.pytorch.Tensor;
 
@@ -12,6 +13,7 @@ import org.bytedeco.pytorch.Tensor;
  */
 public abstract class DeterministicAutoencoder extends Autoencoder {
 
+  protected final ModelLayout.Mlp layout;
   protected final SequentialImpl encoder;
   protected final SequentialImpl decoder;
 
@@ -22,20 +24,9 @@ public abstract class DeterministicAutoencoder extends Autoencoder {
   protected DeterministicAutoencoder(
       String name, JobConfig job, int height, int width, boolean activateCode) {
     super(name, job, height, width);
-    encoder =
-        register_module(
-            "encoder",
-            mlp(
-                concat(height * width, job.hidden(), job.latent()),
-                job.activation(),
-                activateCode));
-    decoder =
-        register_module(
-            "decoder",
-            mlp(
-                concat(job.latent(), reversed(job.hidden()), height * width),
-                job.activation(),
-                false));
+    layout = ModelLayout.mlp(job, height, width);
+    encoder = register_module("encoder", mlp(layout.encoder(), job.activation(), activateCode));
+    decoder = register_module("decoder", mlp(layout.decoder(), job.activation(), false));
   }
 
   @Override

@@ -63,14 +63,29 @@ public record Losses(Map<String, Tensor> terms, Tensor total, Tensor codes, Tens
         .withPosterior(posterior.mean(), posterior.logVar());
   }
 
-  /** KL per latent dimension, averaged over the batch: a {@code [latent]} tensor, in nats. */
-  public static Tensor klPerDimension(Tensor mu, Tensor logVar) {
+  /**
+   * KL(q(z|x) || N(0, I)) of one latent dimension of one image, whose posterior has mean {@code mu}
+   * and log-variance {@code logVar}; see Kingma & Welling, Auto-Encoding Variational Bayes,
+   * Appendix B: -1/2 · (1 + log σ² − μ² − σ²). The one definition of the KL term: {@link #klTerms}
+   * is the same per element on tensors (LossesTest holds them equal), and the hand-written steps
+   * and the latent diagnostics sum this function.
+   */
+  public static double klTerm(double mu, double logVar) {
+    return -0.5 * (1 + logVar - mu * mu - Math.exp(logVar));
+  }
+
+  /** {@link #klTerm} element by element, for autograd: a tensor the shape of {@code mu}. */
+  public static Tensor klTerms(Tensor mu, Tensor logVar) {
     return logVar
         .add(new Scalar(1.0))
         .sub(mu.pow(new Scalar(2.0)))
         .sub(logVar.exp())
-        .mean(0)
         .mul(new Scalar(-0.5));
+  }
+
+  /** KL per latent dimension, averaged over the batch: a {@code [latent]} tensor, in nats. */
+  public static Tensor klPerDimension(Tensor mu, Tensor logVar) {
+    return klTerms(mu, logVar).mean(0);
   }
 
   /** The free-bits KL: Σ_d max(λ, KL_d), divided by the dimensions for {@code reduction: mean}. */
@@ -105,20 +120,16 @@ public record Losses(Map<String, Tensor> terms, Tensor total, Tensor codes, Tens
   }
 
   /**
-   * KL(q(z|x) || N(0, I)) for a diagonal Gaussian posterior; see Kingma & Welling, Auto-Encoding
-   * Variational Bayes, Appendix B: -1/2 · Σ(1 + log σ² − μ² − σ²).
+   * The KL term of a batch ({@link #klTerm} summed), per image ({@code sum}) or per image and
+   * dimension ({@code mean}).
    */
   public static Tensor kl(Tensor mu, Tensor logVar, Reduction reduction) {
+    return klTerms(mu, logVar).sum().div(new Scalar(klDivisor(mu, reduction)));
+  }
+
+  /** What the summed KL of a batch like {@code mu} ({@code [batch, latent]}) is divided by. */
+  public static double klDivisor(Tensor mu, Reduction reduction) {
     long batch = mu.size(0);
-    long dims = mu.numel() / batch;
-    Tensor sum =
-        logVar
-            .add(new Scalar(1.0))
-            .sub(mu.pow(new Scalar(2.0)))
-            .sub(logVar.exp())
-            .sum()
-            .mul(new Scalar(-0.5));
-    double divisor = reduction == Reduction.sum ? batch : (double) batch * dims;
-    return sum.div(new Scalar(divisor));
+    return reduction == Reduction.sum ? batch : (double) mu.numel();
   }
 }

@@ -1,11 +1,8 @@
 package dev.latentstream.model;
 
-import static org.bytedeco.pytorch.global.torch.randn_like;
-
 import dev.latentstream.config.JobConfig;
-import java.util.List;
+import dev.latentstream.config.ModelLayout;
 import org.bytedeco.pytorch.LinearImpl;
-import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.SequentialImpl;
 import org.bytedeco.pytorch.Tensor;
 
@@ -13,7 +10,7 @@ import org.bytedeco.pytorch.Tensor;
  * The MLP variational autoencoder of the PyTorch example (784-400-20 by default) and, with β ≠ 1,
  * the β-VAE of Higgins et al. (2017): loss = reconstruction + β · KL.
  */
-public final class MlpVae extends Autoencoder {
+public final class MlpVae extends VariationalAutoencoder {
 
   private final SequentialImpl encoder;
   private final LinearImpl mu;
@@ -22,21 +19,11 @@ public final class MlpVae extends Autoencoder {
 
   public MlpVae(JobConfig job, int height, int width) {
     super("vae", job, height, width);
-    List<Integer> hidden = job.hidden();
-    int last = hidden.getLast();
-    encoder =
-        register_module(
-            "encoder",
-            mlp(
-                concat(height * width, hidden.subList(0, hidden.size() - 1), last),
-                job.activation(),
-                true));
-    mu = register_module("mu", new LinearImpl(last, job.latent()));
-    logVar = register_module("logvar", new LinearImpl(last, job.latent()));
-    decoder =
-        register_module(
-            "decoder",
-            mlp(concat(job.latent(), reversed(hidden), height * width), job.activation(), false));
+    ModelLayout.Variational layout = ModelLayout.variational(job, height, width);
+    encoder = register_module("encoder", mlp(layout.encoder(), job.activation(), true));
+    mu = register_module("mu", linear(layout.mu()));
+    logVar = register_module("logvar", linear(layout.logVar()));
+    decoder = register_module("decoder", mlp(layout.decoder(), job.activation(), false));
   }
 
   @Override
@@ -45,31 +32,8 @@ public final class MlpVae extends Autoencoder {
     return new Encoded(mu.forward(h), logVar.forward(h));
   }
 
-  /** z = μ + σ · ε with ε ~ N(0, I): the reparameterisation trick. */
-  public static Tensor reparameterize(Tensor mu, Tensor logVar) {
-    return reparameterize(mu, logVar, randn_like(mu));
-  }
-
-  /** z = μ + σ · ε for a given ε: the one definition the hand-written step is checked against. */
-  public static Tensor reparameterize(Tensor mu, Tensor logVar, Tensor eps) {
-    Tensor std = logVar.mul(new Scalar(0.5)).exp();
-    return mu.add(eps.mul(std));
-  }
-
   @Override
   public Tensor decodeLogits(Tensor z) {
     return decoder.forward(z);
-  }
-
-  @Override
-  public Losses losses(Tensor input, Tensor target, double beta) {
-    return losses(input, target, beta, 0);
-  }
-
-  @Override
-  public Losses losses(Tensor input, Tensor target, double beta, double freeBits) {
-    Encoded e = encode(input);
-    Tensor logits = decodeLogits(reparameterize(e.mean(), e.logVar()));
-    return Losses.variational(logits, target, e, job, beta, freeBits);
   }
 }

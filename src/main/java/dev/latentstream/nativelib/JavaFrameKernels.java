@@ -166,12 +166,11 @@ public final class JavaFrameKernels implements FrameKernels, TrainingKernels {
     if (n < 0 || size < 2 || width < size || height < size || !(xMax > xMin) || !(yMax > yMin)) {
       throw new NativeFrameException("scatterRgba", -1, "invalid argument", n, size, width, height);
     }
-    if (rgba.byteSize() < (long) width * height * 4
-        || xy.byteSize() < 8L * n
-        || labels.byteSize() < 4L * n) {
+    if (rgba.byteSize() < (long) width * height * 4) {
       throw new NativeFrameException(
           "scatterRgba", -2, "buffer too small", n, width, height, rgba.byteSize());
     }
+    KernelArguments.points("scatterRgba", xy, labels, n);
     for (int i = 0; i < n; i++) {
       float x = xy.getAtIndex(ValueLayout.JAVA_FLOAT, 2L * i);
       float y = xy.getAtIndex(ValueLayout.JAVA_FLOAT, 2L * i + 1);
@@ -247,17 +246,11 @@ public final class JavaFrameKernels implements FrameKernels, TrainingKernels {
       throw new NativeFrameException(
           "encodeIndexedPng", -1, "invalid argument", width, height, entries, level);
     }
-    if (indices.byteSize() < (long) width * height || paletteRgb.length < 3 * entries) {
+    if (indices.byteSize() < (long) width * height) {
       throw new NativeFrameException(
-          "encodeIndexedPng",
-          -2,
-          "buffer too small",
-          width,
-          height,
-          entries,
-          indices.byteSize(),
-          paletteRgb.length);
+          "encodeIndexedPng", -2, "buffer too small", width, height, indices.byteSize());
     }
+    KernelArguments.palette("encodeIndexedPng", paletteRgb, entries);
     byte[] r = new byte[entries];
     byte[] g = new byte[entries];
     byte[] b = new byte[entries];
@@ -288,6 +281,7 @@ public final class JavaFrameKernels implements FrameKernels, TrainingKernels {
   @Override
   public double bceWithLogits(
       MemorySegment logits, MemorySegment target, long n, float gradScale, MemorySegment grad) {
+    KernelArguments.floats("bceWithLogits", n, logits, target, grad);
     double sum = 0;
     for (long i = 0; i < n; i++) {
       float l = logits.getAtIndex(ValueLayout.JAVA_FLOAT, i);
@@ -320,6 +314,7 @@ public final class JavaFrameKernels implements FrameKernels, TrainingKernels {
       throw new NativeFrameException(
           "adamStep", -1, "invalid argument", n, lr, beta1, beta2, eps, step);
     }
+    KernelArguments.floats("adamStep", n, param, grad, expAvg, expAvgSq);
     float stepSize = (float) (lr / (1 - Math.pow(beta1, step)));
     float bias2Sqrt = (float) Math.sqrt(1 - Math.pow(beta2, step));
     float c1 = 1 - beta1;
@@ -340,6 +335,8 @@ public final class JavaFrameKernels implements FrameKernels, TrainingKernels {
 
   @Override
   public void biasAct(MemorySegment y, MemorySegment bias, long rows, long cols, boolean relu) {
+    KernelArguments.floats("biasAct", rows * cols, y);
+    KernelArguments.floats("biasAct", cols, bias);
     for (long r = 0; r < rows; r++) {
       for (long c = 0; c < cols; c++) {
         float v =
@@ -353,6 +350,7 @@ public final class JavaFrameKernels implements FrameKernels, TrainingKernels {
   @Override
   public void reluGradColsum(
       MemorySegment grad, MemorySegment act, long rows, long cols, MemorySegment biasGrad) {
+    KernelArguments.reluGradColsum("reluGradColsum", grad, act, rows, cols, biasGrad);
     for (long c = 0; c < cols; c++) {
       biasGrad.setAtIndex(ValueLayout.JAVA_FLOAT, c, 0f);
     }
@@ -378,6 +376,7 @@ public final class JavaFrameKernels implements FrameKernels, TrainingKernels {
       long n,
       MemorySegment z,
       MemorySegment std) {
+    KernelArguments.floats("vaeSample", n, mu, logVar, eps, z, std);
     for (long i = 0; i < n; i++) {
       float s = (float) Math.exp(0.5f * logVar.getAtIndex(ValueLayout.JAVA_FLOAT, i));
       std.setAtIndex(ValueLayout.JAVA_FLOAT, i, s);
@@ -399,6 +398,7 @@ public final class JavaFrameKernels implements FrameKernels, TrainingKernels {
       float klScale,
       MemorySegment gradMu,
       MemorySegment gradLogVar) {
+    KernelArguments.floats("vaeLatentBackward", n, gradZ, mu, logVar, eps, std, gradMu, gradLogVar);
     double sum = 0;
     for (long i = 0; i < n; i++) {
       double m = mu.getAtIndex(ValueLayout.JAVA_FLOAT, i);
@@ -427,6 +427,7 @@ public final class JavaFrameKernels implements FrameKernels, TrainingKernels {
       MemorySegment order,
       long count,
       MemorySegment out) {
+    KernelArguments.gather("gatherUnit", pixels, images, imageSize, order, count, out);
     for (long i = 0; i < count; i++) {
       long image = order.getAtIndex(ValueLayout.JAVA_LONG, i);
       if (image < 0 || image >= images) {

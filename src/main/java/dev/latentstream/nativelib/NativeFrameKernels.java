@@ -312,10 +312,7 @@ final class NativeFrameKernels implements FrameKernels, TrainingKernels {
       MemorySegment rgba,
       int width,
       int height) {
-    if (xy.byteSize() < 8L * n || labels.byteSize() < 4L * n) {
-      throw new NativeFrameException(
-          "lsf_scatter_rgba", -2, "buffer too small", n, xy.byteSize(), labels.byteSize());
-    }
+    KernelArguments.points("lsf_scatter_rgba", xy, labels, n);
     call(
         "lsf_scatter_rgba",
         () ->
@@ -363,10 +360,7 @@ final class NativeFrameKernels implements FrameKernels, TrainingKernels {
   @Override
   public byte[] encodeIndexedPng(
       MemorySegment indices, int width, int height, byte[] paletteRgb, int entries, int level) {
-    if (paletteRgb.length < 3L * Math.max(0, entries)) {
-      throw new NativeFrameException(
-          "lsf_png_encode_indexed", -2, "buffer too small", entries, paletteRgb.length);
-    }
+    KernelArguments.palette("lsf_png_encode_indexed", paletteRgb, entries);
     MemorySegment palette = MemorySegment.ofArray(paletteRgb);
     // The palette chunk (at most 256 × 3 bytes and its header) comes on top of the grey bound.
     return png(
@@ -428,9 +422,7 @@ final class NativeFrameKernels implements FrameKernels, TrainingKernels {
   @Override
   public double bceWithLogits(
       MemorySegment logits, MemorySegment target, long n, float gradScale, MemorySegment grad) {
-    if (logits.byteSize() < 4 * n || target.byteSize() < 4 * n || grad.byteSize() < 4 * n) {
-      throw new NativeFrameException("lsf_bce_logits", -2, "buffer too small", n);
-    }
+    KernelArguments.floats("lsf_bce_logits", n, logits, target, grad);
     double[] sum = new double[1];
     MemorySegment out = MemorySegment.ofArray(sum);
     call(
@@ -453,12 +445,7 @@ final class NativeFrameKernels implements FrameKernels, TrainingKernels {
       float beta2,
       float eps,
       long step) {
-    if (param.byteSize() < 4 * n
-        || grad.byteSize() < 4 * n
-        || expAvg.byteSize() < 4 * n
-        || expAvgSq.byteSize() < 4 * n) {
-      throw new NativeFrameException("lsf_adam_step", -2, "buffer too small", n);
-    }
+    KernelArguments.floats("lsf_adam_step", n, param, grad, expAvg, expAvgSq);
     call(
         "lsf_adam_step",
         () -> (int) ADAM.invokeExact(param, grad, expAvg, expAvgSq, n, lr, beta1, beta2, eps, step),
@@ -470,18 +457,10 @@ final class NativeFrameKernels implements FrameKernels, TrainingKernels {
         step);
   }
 
-  private static void floats(String name, long n, MemorySegment... segments) {
-    for (MemorySegment m : segments) {
-      if (m.byteSize() < 4 * n) {
-        throw new NativeFrameException(name, -2, "buffer too small", n);
-      }
-    }
-  }
-
   @Override
   public void biasAct(MemorySegment y, MemorySegment bias, long rows, long cols, boolean relu) {
-    floats("lsf_bias_act", rows * cols, y);
-    floats("lsf_bias_act", cols, bias);
+    KernelArguments.floats("lsf_bias_act", rows * cols, y);
+    KernelArguments.floats("lsf_bias_act", cols, bias);
     call(
         "lsf_bias_act",
         () -> (int) BIAS_ACT.invokeExact(y, bias, rows, cols, relu ? 1 : 0),
@@ -493,11 +472,7 @@ final class NativeFrameKernels implements FrameKernels, TrainingKernels {
   public void reluGradColsum(
       MemorySegment grad, MemorySegment act, long rows, long cols, MemorySegment biasGrad) {
     MemorySegment mask = act == null ? MemorySegment.NULL : act;
-    floats(
-        "lsf_relu_grad_colsum",
-        rows * cols,
-        act == null ? new MemorySegment[] {grad} : new MemorySegment[] {grad, act});
-    floats("lsf_relu_grad_colsum", cols, biasGrad);
+    KernelArguments.reluGradColsum("lsf_relu_grad_colsum", grad, act, rows, cols, biasGrad);
     call(
         "lsf_relu_grad_colsum",
         () -> (int) RELU_GRAD_COLSUM.invokeExact(grad, mask, rows, cols, biasGrad),
@@ -513,7 +488,7 @@ final class NativeFrameKernels implements FrameKernels, TrainingKernels {
       long n,
       MemorySegment z,
       MemorySegment std) {
-    floats("lsf_vae_sample", n, mu, logVar, eps, z, std);
+    KernelArguments.floats("lsf_vae_sample", n, mu, logVar, eps, z, std);
     call("lsf_vae_sample", () -> (int) VAE_SAMPLE.invokeExact(mu, logVar, eps, n, z, std), n);
   }
 
@@ -528,7 +503,8 @@ final class NativeFrameKernels implements FrameKernels, TrainingKernels {
       float klScale,
       MemorySegment gradMu,
       MemorySegment gradLogVar) {
-    floats("lsf_vae_latent_backward", n, gradZ, mu, logVar, eps, std, gradMu, gradLogVar);
+    KernelArguments.floats(
+        "lsf_vae_latent_backward", n, gradZ, mu, logVar, eps, std, gradMu, gradLogVar);
     double[] sum = new double[1];
     MemorySegment out = MemorySegment.ofArray(sum);
     call(
@@ -550,12 +526,7 @@ final class NativeFrameKernels implements FrameKernels, TrainingKernels {
       MemorySegment order,
       long count,
       MemorySegment out) {
-    if (pixels.byteSize() < images * imageSize
-        || order.byteSize() < 8 * count
-        || out.byteSize() < 4 * count * imageSize) {
-      throw new NativeFrameException(
-          "lsf_gather_unit", -2, "buffer too small", images, imageSize, count);
-    }
+    KernelArguments.gather("lsf_gather_unit", pixels, images, imageSize, order, count, out);
     call(
         "lsf_gather_unit",
         () -> (int) GATHER_UNIT.invokeExact(pixels, images, imageSize, order, count, out),

@@ -33,6 +33,9 @@ final class StreamStats {
 
   private static final String CLIENTS = "clients";
 
+  /** Interactive requests received by type: keys {@code modelRequests.<op>}, one tagged counter. */
+  private static final String MODEL_REQUESTS = "modelRequests.";
+
   private record Source(Context context, Supplier<JsonObject> stats) {}
 
   private final MeterRegistry registry;
@@ -90,6 +93,13 @@ final class StreamStats {
     if (key.equals(CLIENTS)) {
       Gauge.builder("latentstream.stream.clients", sums, m -> m.getOrDefault(CLIENTS, 0.0))
           .description("WebSocket clients connected")
+          .register(registry);
+    } else if (key.startsWith(MODEL_REQUESTS)) {
+      FunctionCounter.builder(
+              "latentstream.stream.model.requests", sums, m -> m.getOrDefault(key, 0.0))
+          .tag("op", key.substring(MODEL_REQUESTS.length()))
+          .description(
+              "Interactive requests (decode, encode, interpolate, attribute) clients sent, answered or not")
           .register(registry);
     } else if (COUNTERS.containsKey(key)) {
       FunctionCounter.builder(COUNTERS.get(key), sums, m -> m.getOrDefault(key, 0.0))

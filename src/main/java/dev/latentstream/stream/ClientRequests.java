@@ -125,6 +125,7 @@ final class ClientRequests {
             new TrainerCommand.Set(find(set.job(), set.id()).id(), set.key(), set.value()));
       }
       case Protocol.ModelRequest r -> {
+        counters.modelRequests.merge(r.op(), 1L, Long::sum);
         if (config.watchRequiresToken()) {
           requireToken(s, r.id());
         }

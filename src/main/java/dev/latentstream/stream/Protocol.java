@@ -131,6 +131,10 @@ public final class Protocol {
 
   public record Ping(String id) implements ClientMessage {}
 
+  /** The interactive requests against a job's model. */
+  public static final List<String> MODEL_REQUESTS =
+      List.of("decode", "encode", "interpolate", "attribute");
+
   static final List<String> TYPES =
       List.of(
           "hello",

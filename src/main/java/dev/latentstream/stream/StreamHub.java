@@ -16,6 +16,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Turns the trainer's events into what WebSocket clients see: one {@link JobStream} per job (its
@@ -44,6 +45,12 @@ public final class StreamHub {
   private final ClientRequests requests;
   private long lossTicks;
 
+  /**
+   * {@link #stats()} key prefix of the interactive requests received, by type: {@code
+   * modelRequests.decode}, ...
+   */
+  public static final String MODEL_REQUESTS_PREFIX = "modelRequests.";
+
   /** Totals since start, for {@code /api/info}; touched on the hub's event loop only. */
   static final class Counters {
     long framesSent;
@@ -53,6 +60,12 @@ public final class StreamHub {
     long historiesSent;
     long historyBytesSent;
     long historySnapshots;
+
+    /**
+     * Interactive requests clients sent, by type ({@link Protocol#MODEL_REQUESTS}), answered or
+     * not: a page that decodes itself sends no {@code decode}.
+     */
+    final Map<String, Long> modelRequests = new TreeMap<>();
   }
 
   /** What {@link #frameAt} found for a job, a frame kind and a step. */
@@ -117,15 +130,20 @@ public final class StreamHub {
 
   /** Connected clients and what back-pressure and the history cache have done so far. */
   public JsonObject stats() {
-    return new JsonObject()
-        .put("clients", fanOut.size())
-        .put("framesSent", counters.framesSent)
-        .put("framesConflated", counters.framesConflated)
-        .put("slowClientsClosed", counters.slowClientsClosed)
-        .put("tooBusyClosed", counters.tooBusyClosed)
-        .put("historiesSent", counters.historiesSent)
-        .put("historyBytesSent", counters.historyBytesSent)
-        .put("historySnapshots", counters.historySnapshots);
+    JsonObject stats =
+        new JsonObject()
+            .put("clients", fanOut.size())
+            .put("framesSent", counters.framesSent)
+            .put("framesConflated", counters.framesConflated)
+            .put("slowClientsClosed", counters.slowClientsClosed)
+            .put("tooBusyClosed", counters.tooBusyClosed)
+            .put("historiesSent", counters.historiesSent)
+            .put("historyBytesSent", counters.historyBytesSent)
+            .put("historySnapshots", counters.historySnapshots);
+    for (String op : Protocol.MODEL_REQUESTS) {
+      stats.put(MODEL_REQUESTS_PREFIX + op, counters.modelRequests.getOrDefault(op, 0L));
+    }
+    return stats;
   }
 
   /**

@@ -2,6 +2,7 @@ package dev.latentstream.train;
 
 import dev.latentstream.config.JobConfig;
 import dev.latentstream.model.Autoencoder;
+import dev.latentstream.model.Losses;
 import dev.latentstream.model.MlpVae;
 import dev.latentstream.model.TensorData;
 import dev.latentstream.nativelib.Gemm;
@@ -486,11 +487,10 @@ final class MlpVaeStep implements StepRule {
     double recon = bce(t.logits(), xs, b, d, 0f, t.scratch()) / (sum ? b : (double) n);
     float[] means = t.mu().asSlice(0, 4L * b * l).toArray(ValueLayout.JAVA_FLOAT);
     float[] logVars = t.logVar().asSlice(0, 4L * b * l).toArray(ValueLayout.JAVA_FLOAT);
-    // Kingma & Welling, Appendix B, in double as lsf_vae_latent_backward sums it
+    // In double, as lsf_vae_latent_backward sums it.
     double klSum = 0;
     for (int i = 0; i < means.length; i++) {
-      double m = means[i], lv = logVars[i];
-      klSum += -0.5 * (1.0 + lv - m * m - Math.exp(lv));
+      klSum += Losses.klTerm(means[i], logVars[i]);
     }
     double kl = klSum / (sum ? b : (double) b * l);
     return Optional.of(new TestBatch(recon + beta * kl, means, logVars));

@@ -9,6 +9,7 @@ import dev.latentstream.model.Losses;
 import dev.latentstream.model.MlpAutoencoder;
 import dev.latentstream.model.MlpVae;
 import dev.latentstream.model.TensorData;
+import dev.latentstream.model.VariationalAutoencoder;
 import dev.latentstream.nativelib.Kernels;
 import dev.latentstream.nativelib.TrainingKernels;
 import dev.latentstream.optim.Optim;
@@ -111,7 +112,7 @@ interface StepRule {
       return new MlpVaeStep(vae, optimizer, kernels, job.batchSize(), threads);
     }
     if (FusedVae.supports(model) && kernels.kind() == TrainingKernels.Kind.NATIVE) {
-      return new FusedVae(model, optimizer, kernels);
+      return new FusedVae((MlpVae) model, optimizer, kernels);
     }
     return new Standard(model, optimizer);
   }
@@ -195,7 +196,8 @@ interface StepRule {
    * nodes, for the gradient. Same objective and same random draws as {@link Standard}, so the two
    * give the same run.
    */
-  record FusedVae(Autoencoder model, Optim optimizer, TrainingKernels kernels) implements StepRule {
+  record FusedVae(VariationalAutoencoder model, Optim optimizer, TrainingKernels kernels)
+      implements StepRule {
 
     /** The MLP VAE on the CPU, trained with the bce loss. */
     static boolean supports(Autoencoder model) {
@@ -206,8 +208,9 @@ interface StepRule {
 
     @Override
     public Map<String, Double> step(Tensor x, double beta, double freeBits) {
-      Autoencoder.Encoded e = model.encode(x);
-      Tensor logits = model.decodeLogits(MlpVae.reparameterize(e.mean(), e.logVar()));
+      VariationalAutoencoder.Pass pass = model.forward(x);
+      Autoencoder.Encoded e = pass.posterior();
+      Tensor logits = pass.logits();
       Tensor values = logits.is_contiguous() ? logits : logits.contiguous();
       Tensor target = x.is_contiguous() ? x : x.contiguous();
       long batch = x.size(0);
@@ -245,9 +248,7 @@ interface StepRule {
         // beside the logits' gradient: autograd's chain for the KL would be about 16 small ops.
         Tensor mu = e.mean().is_contiguous() ? e.mean() : e.mean().contiguous();
         Tensor logVar = e.logVar().is_contiguous() ? e.logVar() : e.logVar().contiguous();
-        long dims = mu.numel() / batch;
-        double klDivisor =
-            model.job().reduction() == JobConfig.Reduction.sum ? batch : (double) batch * dims;
+        double klDivisor = Losses.klDivisor(mu, model.job().reduction());
         Tensor gradMu = torch.empty_like(mu);
         Tensor gradLogVar = torch.empty_like(logVar);
         klValue =
@@ -277,8 +278,8 @@ interface StepRule {
     }
 
     /**
-     * KL(q(z|x) || N(0, I)) summed over {@code n} values, -1/2 Σ(1 + log σ² − μ² − σ²), and its
-     * gradients times {@code scale}: ∂/∂μ = μ, ∂/∂log σ² = (σ² − 1) / 2.
+     * {@link Losses#klTerm} summed over {@code n} values, and its gradients times {@code scale}:
+     * ∂/∂μ = μ, ∂/∂log σ² = (σ² − 1) / 2.
      */
     static double klAndGradients(
         MemorySegment mu,
@@ -292,7 +293,7 @@ interface StepRule {
         double m = mu.getAtIndex(ValueLayout.JAVA_FLOAT, i);
         double lv = logVar.getAtIndex(ValueLayout.JAVA_FLOAT, i);
         double variance = Math.exp(lv);
-        sum += -0.5 * (1 + lv - m * m - variance);
+        sum += Losses.klTerm(m, lv);
         gradMu.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) (scale * m));
         gradLogVar.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) (scale * 0.5 * (variance - 1)));
       }

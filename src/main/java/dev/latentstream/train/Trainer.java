@@ -514,44 +514,62 @@ public final class Trainer {
    */
   private Diagnostics evaluate(int e) {
     int n = data.test().count();
+    double[] sum = {0};
+    Scan scan =
+        scanTest(
+            n,
+            x -> {
+              long size = x.size(0);
+              Optional<StepRule.TestBatch> byRule =
+                  rule.test(x, settings.beta(step), settings.freeBits());
+              if (byRule.isPresent()) {
+                sum[0] += StepRule.checked("test loss", byRule.get().loss()) * size;
+                return new Coded(byRule.get().means(), byRule.get().logVars());
+              }
+              Tensor input = model instanceof MlpAutoencoder ae ? ae.corrupt(x) : x;
+              Losses losses = model.losses(input, x, settings.beta(step), settings.freeBits());
+              sum[0] += StepRule.checked("test loss", losses.total()) * size;
+              Tensor c = losses.codes() != null ? losses.codes() : model.encode(input).mean();
+              return new Coded(
+                  TensorData.floats(c),
+                  losses.logVar() == null ? null : TensorData.floats(losses.logVar()));
+            });
+    geometry = new LatentGeometry(scan.codes(), testLabels, n, job.latent(), frames.classes());
+    live.update(geometry);
+    lastTestLoss = sum[0] / n;
+    return scan.stats().result(step, e);
+  }
+
+  /** One test batch's codes and, for variational models, log-variances, image after image. */
+  private record Coded(float[] codes, float[] logVars) {}
+
+  /** The codes of a scan over test images, image after image, and their statistics. */
+  private record Scan(float[] codes, LatentStats stats) {}
+
+  /**
+   * The one loop over test images that {@link #evaluate} and {@link #tick} share: the first {@code
+   * count}, {@link #EVAL_BATCH} at a time, in eval mode without gradients, each batch in a
+   * PointerScope of its own and encoded by {@code encoder}.
+   */
+  private Scan scanTest(int count, java.util.function.Function<Tensor, Coded> encoder) {
     int d = job.latent();
-    float[] codes = new float[n * d];
-    LatentStats stats = new LatentStats(d, job.model().variational());
-    double sum = 0;
+    float[] codes = new float[count * d];
+    LatentStats stats = new LatentStats(d, job.model().variational() ? Losses::klTerm : null);
     try (NoGradGuard noGrad = new NoGradGuard();
         PointerScope scope = new PointerScope()) {
       model.eval();
-      for (int from = 0; from < n; from += EVAL_BATCH) {
-        int size = Math.min(EVAL_BATCH, n - from);
+      for (int from = 0; from < count; from += EVAL_BATCH) {
+        int size = Math.min(EVAL_BATCH, count - from);
         try (PointerScope batchScope = new PointerScope()) {
-          Tensor x = testImages.narrow(0, from, size);
-          Optional<StepRule.TestBatch> byRule =
-              rule.test(x, settings.beta(step), settings.freeBits());
-          float[] part;
-          float[] logVars;
-          if (byRule.isPresent()) {
-            sum += StepRule.checked("test loss", byRule.get().loss()) * size;
-            part = byRule.get().means();
-            logVars = byRule.get().logVars();
-          } else {
-            Tensor input = model instanceof MlpAutoencoder ae ? ae.corrupt(x) : x;
-            Losses losses = model.losses(input, x, settings.beta(step), settings.freeBits());
-            sum += StepRule.checked("test loss", losses.total()) * size;
-            Tensor c = losses.codes() != null ? losses.codes() : model.encode(input).mean();
-            part = TensorData.floats(c);
-            logVars = losses.logVar() == null ? null : TensorData.floats(losses.logVar());
-          }
-          System.arraycopy(part, 0, codes, from * d, part.length);
-          stats.add(part, logVars, size);
+          Coded c = encoder.apply(testImages.narrow(0, from, size));
+          System.arraycopy(c.codes(), 0, codes, from * d, c.codes().length);
+          stats.add(c.codes(), c.logVars(), size);
         }
       }
     } finally {
       model.train(true);
     }
-    geometry = new LatentGeometry(codes, testLabels, n, d, frames.classes());
-    live.update(geometry);
-    lastTestLoss = sum / n;
-    return stats.result(step, e);
+    return new Scan(codes, stats);
   }
 
   /**
@@ -565,20 +583,17 @@ public final class Trainer {
     try (PointerScope scope = new PointerScope()) {
       int count = Math.min(SCAN_COUNT, data.test().count());
       int d = job.latent();
-      float[] codes = new float[count * d];
-      LatentStats stats = new LatentStats(d, job.model().variational());
-      try (NoGradGuard noGrad = new NoGradGuard()) {
-        model.eval();
-        for (int from = 0; from < count; from += EVAL_BATCH) {
-          int size = Math.min(EVAL_BATCH, count - from);
-          Autoencoder.Encoded enc = model.encode(testImages.narrow(0, from, size));
-          float[] part = TensorData.floats(enc.mean());
-          System.arraycopy(part, 0, codes, from * d, part.length);
-          stats.add(part, enc.logVar() == null ? null : TensorData.floats(enc.logVar()), size);
-        }
-      } finally {
-        model.train(true);
-      }
+      Scan scan =
+          scanTest(
+              count,
+              x -> {
+                Autoencoder.Encoded enc = model.encode(x);
+                return new Coded(
+                    TensorData.floats(enc.mean()),
+                    enc.logVar() == null ? null : TensorData.floats(enc.logVar()));
+              });
+      LatentStats stats = scan.stats();
+      float[] codes = scan.codes();
       geometry =
           new LatentGeometry(
               codes, java.util.Arrays.copyOf(testLabels, count), count, d, frames.classes());

@@ -32,10 +32,14 @@ class JobBudgetTest {
   }
 
   @Test
-  void theEstimatedParameterCountIsLibtorchsForEveryPresetAndLayout() throws IOException {
+  void theEstimatedParameterCountIsLibtorchsForEveryPresetArchitectureAndLayout()
+      throws IOException {
     List<JobConfig> jobs;
     try (Stream<Path> files = Files.list(Path.of("config/jobs"))) {
       jobs = new java.util.ArrayList<>(files.map(JobConfigs::load).toList());
+    }
+    for (JobConfig.ModelType type : JobConfig.ModelType.values()) {
+      jobs.add(job("{\"model\":\"" + type.wireName() + "\"}"));
     }
     jobs.add(
         job("{\"model\":\"conv-vae\",\"conv\":{\"channels\":[8,16,4],\"dense\":12},\"latent\":3}"));

@@ -10,7 +10,7 @@ class LatentStatsTest {
 
   @Test
   void klPerDimensionFollowsTheClosedFormAveragedOverImages() {
-    LatentStats s = new LatentStats(2, true);
+    LatentStats s = new LatentStats(2, dev.latentstream.model.Losses::klTerm);
     // Image 1: μ = (1, 0), log σ² = (0, log 4); image 2: μ = (-1, 0), log σ² = (0, 0).
     s.add(new float[] {1, 0, -1, 0}, new float[] {0, (float) Math.log(4), 0, 0}, 2);
     double kl0 = 0.5; // -1/2 (1 + 0 - 1 - 1) for both images
@@ -24,7 +24,7 @@ class LatentStatsTest {
 
   @Test
   void activeUnitsCountDimensionsWhoseMeansVaryAboveTheThreshold() {
-    LatentStats s = new LatentStats(3, false);
+    LatentStats s = new LatentStats(3, null);
     int n = 1000;
     float[] codes = new float[n * 3];
     for (int i = 0; i < n; i++) {
@@ -52,8 +52,8 @@ class LatentStatsTest {
 
   @Test
   void aVariationalPassWithoutLogVariancesIsRefused() {
-    LatentStats s = new LatentStats(2, true);
+    LatentStats s = new LatentStats(2, dev.latentstream.model.Losses::klTerm);
     assertThrows(IllegalArgumentException.class, () -> s.add(new float[] {0, 0}, null, 1));
-    assertThrows(IllegalStateException.class, () -> new LatentStats(2, false).klPerDimension());
+    assertThrows(IllegalStateException.class, () -> new LatentStats(2, null).klPerDimension());
   }
 }

@@ -59,6 +59,29 @@ class LossesTest {
   }
 
   @Test
+  void theTensorKlIsTheScalarDefinitionElementByElement() {
+    int n = 64;
+    float[] mu = new float[n];
+    float[] logVar = new float[n];
+    java.util.Random random = new java.util.Random(3);
+    for (int i = 0; i < n; i++) {
+      mu[i] = (float) (4 * random.nextGaussian());
+      logVar[i] = (float) (6 * random.nextDouble() - 4);
+    }
+    try (PointerScope s = new PointerScope()) {
+      Tensor terms =
+          Losses.klTerms(Tensor.create(mu, 8, 8), Tensor.create(logVar, 8, 8))
+              .to(org.bytedeco.pytorch.global.torch.ScalarType.Double)
+              .contiguous();
+      double[] got = TensorData.doubles(terms);
+      for (int i = 0; i < n; i++) {
+        double want = Losses.klTerm(mu[i], logVar[i]);
+        assertEquals(want, got[i], 1e-5 * Math.max(1, Math.abs(want)), "element " + i);
+      }
+    }
+  }
+
+  @Test
   void klMatchesTheClosedFormForDiagonalGaussians() {
     float[] mu = {0.5f, -1.0f, 0.0f, 2.0f};
     float[] logVar = {0.0f, -0.5f, 1.0f, 0.3f};

@@ -163,21 +163,23 @@ class TrainingKernelsTest {
   }
 
   @Test
-  void shortBuffersAreAnErrorNotACrash() {
-    TrainingKernels k = Kernels.training();
+  void shortBuffersAreAnErrorNotACrashInBothImplementations() {
     float[] small = new float[4];
-    assertThrows(
-        NativeFrameException.class,
-        () -> k.biasAct(MemorySegment.ofArray(small), MemorySegment.ofArray(small), 2, 8, true));
-    assertThrows(
-        NativeFrameException.class,
-        () ->
-            k.vaeSample(
-                MemorySegment.ofArray(small),
-                MemorySegment.ofArray(small),
-                MemorySegment.ofArray(small),
-                5,
-                MemorySegment.ofArray(small),
-                MemorySegment.ofArray(small)));
+    MemorySegment m = MemorySegment.ofArray(small);
+    for (TrainingKernels k : new TrainingKernels[] {Kernels.training(), JAVA}) {
+      String impl = k.implementation();
+      assertThrows(NativeFrameException.class, () -> k.biasAct(m, m, 2, 8, true), impl);
+      assertThrows(NativeFrameException.class, () -> k.vaeSample(m, m, m, 5, m, m), impl);
+      assertThrows(
+          NativeFrameException.class, () -> k.bceWithLogits(m, m, 5, 1f, m), impl + " bce");
+      assertThrows(
+          NativeFrameException.class,
+          () -> k.adamStep(m, m, m, m, 5, 1e-3f, 0.9f, 0.999f, 1e-8f, 1),
+          impl + " adam");
+      assertThrows(
+          NativeFrameException.class,
+          () -> k.reluGradColsum(m, MemorySegment.ofArray(new float[2]), 1, 4, m),
+          impl + " short activations");
+    }
   }
 }

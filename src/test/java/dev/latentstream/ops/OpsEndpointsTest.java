@@ -16,6 +16,7 @@ import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -121,6 +122,9 @@ class OpsEndpointsTest {
     assertTrue(p.one("latentstream_stream_frames_sent_total", Map.of()).value() >= 0);
     p.one("latentstream_stream_frames_conflated_total", Map.of());
     p.one("latentstream_stream_slow_clients_closed_total", Map.of());
+    for (String op : List.of("decode", "encode", "interpolate", "attribute")) {
+      p.one("latentstream_stream_model_requests_total", Map.of("op", op));
+    }
     assertTrue(
         p.named("latentstream_event_loop_delay_seconds_count").stream()
             .anyMatch(s -> s.value() > 0),

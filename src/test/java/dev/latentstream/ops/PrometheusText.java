@@ -15,9 +15,9 @@ import java.util.regex.Pattern;
  * are unescaped; a malformed line, an unknown type or a repeated series fails with the line in the
  * message. (Central has no parser for the format; the client libraries only write it.)
  */
-final class PrometheusText {
+public final class PrometheusText {
 
-  record Sample(String name, Map<String, String> labels, double value) {}
+  public record Sample(String name, Map<String, String> labels, double value) {}
 
   private static final Pattern NAME = Pattern.compile("[a-zA-Z_:][a-zA-Z0-9_:]*");
   private static final Pattern SAMPLE =
@@ -32,7 +32,7 @@ final class PrometheusText {
   final Map<String, String> types = new LinkedHashMap<>();
   final List<Sample> samples = new ArrayList<>();
 
-  static PrometheusText parse(String text) {
+  public static PrometheusText parse(String text) {
     PrometheusText p = new PrometheusText();
     Set<String> seen = new java.util.HashSet<>();
     for (String line : text.split("\n", -1)) {
@@ -97,7 +97,7 @@ final class PrometheusText {
   }
 
   /** The one sample of {@code name} whose labels include {@code labels}. */
-  Sample one(String name, Map<String, String> labels) {
+  public Sample one(String name, Map<String, String> labels) {
     List<Sample> found =
         named(name).stream()
             .filter(s -> s.labels.entrySet().containsAll(labels.entrySet()))

@@ -1,15 +1,11 @@
 package dev.latentstream.server;
 
+import static dev.latentstream.server.ClusterNodes.jobs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.latentstream.data.Dataset;
-import dev.latentstream.data.Idx;
-import dev.latentstream.data.Synthetic;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -19,10 +15,9 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashSet;
-import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -37,82 +32,40 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Three real JVMs on loopback joined by Hazelcast: one trainer node and two gateways, started as
- * users start them ({@code serve --cluster --role ...}). The steps run in order against the same
- * cluster; the last one kills the trainer.
+ * Three real JVMs on loopback joined by Hazelcast ({@link ClusterNodes}): one trainer node and two
+ * gateways. The steps run in order against the same cluster; the last one kills the trainer.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class ClusterTest {
 
-  static final String TOKEN = "cluster-test-token-0123";
+  static final String TOKEN = ClusterNodes.TOKEN;
+  static final HttpClient HTTP = ClusterNodes.HTTP;
 
-  /**
-   * Under target/, not a temporary directory: the nodes' logs stay there for a look after a
-   * failure.
-   */
-  static Path dir;
-
-  static Process trainer;
-  static Process gateway1;
-  static Process gateway2;
-  static int[] clusterPorts;
+  static ClusterNodes nodes;
   static int http1;
   static int http2;
-  static String members;
-  static final HttpClient HTTP = HttpClient.newHttpClient();
 
   @BeforeAll
   static void startCluster() throws Exception {
-    dir =
-        Files.createDirectories(
-                Path.of("target", "cluster-test", Long.toString(System.currentTimeMillis())))
-            .toAbsolutePath();
-    Path data = dir.resolve("synthetic");
-    Dataset d = Synthetic.generate(512, 128, 11);
-    Files.createDirectories(data);
-    Idx.write(
-        data.resolve("train-images-idx3-ubyte.gz"), new int[] {512, 28, 28}, d.train().pixels());
-    Idx.write(data.resolve("train-labels-idx1-ubyte.gz"), new int[] {512}, d.train().labels());
-    Idx.write(
-        data.resolve("t10k-images-idx3-ubyte.gz"), new int[] {128, 28, 28}, d.test().pixels());
-    Idx.write(data.resolve("t10k-labels-idx1-ubyte.gz"), new int[] {128}, d.test().labels());
-    Files.writeString(
-        dir.resolve("job.json"),
-        new JsonObject()
-            .put("name", "cluster-vae")
-            .put("model", "vae")
-            .put("hidden", new JsonArray().add(64))
-            .put("latent", 2)
-            .put("batchSize", 32)
-            .put("epochs", 1000)
-            .put("frameEverySteps", 4)
-            .put("dataset", data.toString())
-            .encode());
-    clusterPorts = new int[] {freePort(), freePort(), freePort()};
-    http1 = freePort();
-    http2 = freePort();
-    members =
-        "127.0.0.1:"
-            + clusterPorts[0]
-            + ",127.0.0.1:"
-            + clusterPorts[1]
-            + ",127.0.0.1:"
-            + clusterPorts[2];
-    trainer = node("trainer", clusterPorts[0], "--job", dir.resolve("job.json").toString());
-    gateway1 = node("gateway1", clusterPorts[1], "--port", Integer.toString(http1));
-    gateway2 = node("gateway2", clusterPorts[2], "--port", Integer.toString(http2));
-    awaitLine(dir.resolve("gateway1.log"), "serving at", 180);
-    awaitLine(dir.resolve("gateway2.log"), "serving at", 180);
-    awaitLine(dir.resolve("trainer.log"), "trainer node is up", 180);
+    nodes = new ClusterNodes("cluster-test", 3);
+    nodes.syntheticJob("cluster-vae", 1000, new JsonObject());
+    http1 = ClusterNodes.freePort();
+    http2 = ClusterNodes.freePort();
+    nodes.start("trainer", "trainer", nodes.clusterPorts[0], Map.of());
+    nodes.start(
+        "gateway1", "gateway", nodes.clusterPorts[1], Map.of(), "--port", Integer.toString(http1));
+    nodes.start(
+        "gateway2", "gateway", nodes.clusterPorts[2], Map.of(), "--port", Integer.toString(http2));
+    nodes.awaitLog("gateway1", "serving at", 180);
+    nodes.awaitLog("gateway2", "serving at", 180);
+    nodes.awaitLog("trainer", "trainer node is up", 180);
   }
 
   @AfterAll
   static void stopCluster() {
-    for (Process p : new Process[] {trainer, gateway1, gateway2}) {
-      if (p != null) {
-        p.destroyForcibly();
-      }
+    if (nodes != null) {
+      nodes.close();
     }
   }
 
@@ -194,19 +147,19 @@ class ClusterTest {
   @Test
   @Order(4)
   void aGatewayKilledAndRestartedOnADiskOfItsOwnServesTheJobAndItsPastAgain() throws Exception {
-    gateway1.destroyForcibly().waitFor(20, TimeUnit.SECONDS);
-    Files.delete(dir.resolve("gateway1.log"));
+    nodes.kill("gateway1");
+    Files.delete(nodes.log("gateway1"));
     // As on another machine: its runsDir is not the trainer's, so the run's past comes from the
     // trainer node.
-    Path ownRuns = Files.createDirectories(dir.resolve("gateway1-own-runs"));
-    gateway1 =
-        node(
-            "gateway1",
-            clusterPorts[1],
-            java.util.Map.of("LATENTSTREAM_RUNS_DIR", ownRuns.toString()),
-            "--port",
-            Integer.toString(http1));
-    awaitLine(dir.resolve("gateway1.log"), "serving at", 180);
+    Path ownRuns = Files.createDirectories(nodes.dir.resolve("gateway1-own-runs"));
+    nodes.start(
+        "gateway1",
+        "gateway",
+        nodes.clusterPorts[1],
+        Map.of("LATENTSTREAM_RUNS_DIR", ownRuns.toString()),
+        "--port",
+        Integer.toString(http1));
+    nodes.awaitLog("gateway1", "serving at", 180);
     try (Client c = Client.open(http1)) {
       int job = c.firstJob();
       c.send(
@@ -303,7 +256,7 @@ class ClusterTest {
   @Test
   @Order(5)
   void killingTheTrainerTurnsItsJobUnreachableOnEveryGatewayWithinTenSeconds() throws Exception {
-    trainer.destroyForcibly();
+    nodes.process("trainer").destroyForcibly();
     long start = System.nanoTime();
     for (int port : new int[] {http1, http2}) {
       while (!"unreachable".equals(jobs(port).getJsonObject(0).getString("status"))) {
@@ -331,89 +284,6 @@ class ClusterTest {
                 .build(),
             HttpResponse.BodyHandlers.ofString());
     assertEquals(503, pause.statusCode(), pause.body());
-  }
-
-  // --- helpers ----------------------------------------------------------------------------------
-
-  static JsonArray jobs(int port) throws Exception {
-    return new JsonArray(
-        HTTP.send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/jobs"))
-                    .build(),
-                HttpResponse.BodyHandlers.ofString())
-            .body());
-  }
-
-  static Process node(String name, int clusterPort, String... extra) throws IOException {
-    return node(name, clusterPort, java.util.Map.of(), extra);
-  }
-
-  static Process node(
-      String name, int clusterPort, java.util.Map<String, String> env, String... extra)
-      throws IOException {
-    String role = name.startsWith("gateway") ? "gateway" : "trainer";
-    List<String> cmd =
-        new ArrayList<>(
-            List.of(
-                ProcessHandle.current().info().command().orElse("java"),
-                "--enable-native-access=ALL-UNNAMED",
-                "--sun-misc-unsafe-memory-access=allow",
-                "--add-modules",
-                "java.se",
-                "--add-exports",
-                "java.base/jdk.internal.ref=ALL-UNNAMED",
-                "--add-opens",
-                "java.base/java.lang=ALL-UNNAMED",
-                "--add-opens",
-                "java.base/sun.nio.ch=ALL-UNNAMED",
-                "--add-opens",
-                "java.management/sun.management=ALL-UNNAMED",
-                "--add-opens",
-                "jdk.management/com.sun.management.internal=ALL-UNNAMED",
-                "-Xmx768m",
-                "-cp",
-                System.getProperty("java.class.path"),
-                "dev.latentstream.cli.Main",
-                "serve",
-                "--cluster",
-                "--role",
-                role,
-                "--cluster-port",
-                Integer.toString(clusterPort),
-                "--members",
-                members));
-    cmd.addAll(List.of(extra));
-    ProcessBuilder pb =
-        new ProcessBuilder(cmd)
-            .directory(dir.toFile())
-            .redirectErrorStream(true)
-            .redirectOutput(dir.resolve(name + ".log").toFile());
-    pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
-    pb.environment().put("LATENTSTREAM_TOKEN", TOKEN);
-    pb.environment().putAll(env);
-    return pb.start();
-  }
-
-  static void awaitLine(Path log, String text, int seconds) throws Exception {
-    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    while (System.nanoTime() < end) {
-      if (Files.exists(log) && Files.readString(log).contains(text)) {
-        return;
-      }
-      Thread.sleep(100);
-    }
-    throw new AssertionError(
-        log.getFileName()
-            + " never said '"
-            + text
-            + "':\n"
-            + (Files.exists(log) ? Files.readString(log) : "(no log)"));
-  }
-
-  static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 
   /** A JDK WebSocket client that queues text messages as JSON and binary messages as buffers. */

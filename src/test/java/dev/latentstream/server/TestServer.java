@@ -98,6 +98,21 @@ public final class TestServer implements AutoCloseable {
 
   private final java.net.http.HttpClient plainHttp = java.net.http.HttpClient.newHttpClient();
 
+  /**
+   * The server's count of interactive requests of type {@code op} (decode, encode, interpolate,
+   * attribute) clients sent, read from {@code GET /metrics}.
+   */
+  public long modelRequests(String op) throws Exception {
+    Response r = request(HttpMethod.GET, "/metrics", TOKEN, null);
+    if (r.status() != 200) {
+      throw new AssertionError("GET /metrics: " + r.status() + " " + r.body());
+    }
+    return (long)
+        dev.latentstream.ops.PrometheusText.parse(r.body().toString())
+            .one("latentstream_stream_model_requests_total", java.util.Map.of("op", op))
+            .value();
+  }
+
   public Response request(HttpMethod method, String path, String token, String body)
       throws Exception {
     var b =

@@ -46,7 +46,7 @@ class DiagnosticsTest {
       Tensor x = testBatch(64);
       Losses losses = model.losses(x, x, 1);
       double kl = losses.terms().get("kl").item_double();
-      LatentStats stats = new LatentStats(6, true);
+      LatentStats stats = new LatentStats(6, dev.latentstream.model.Losses::klTerm);
       stats.add(TensorData.floats(losses.codes()), TensorData.floats(losses.logVar()), 64);
       double sum = java.util.Arrays.stream(stats.klPerDimension()).sum();
       assertEquals(kl, sum, 1e-4 * Math.abs(kl));
@@ -89,7 +89,7 @@ class DiagnosticsTest {
           NoGradGuard g = new NoGradGuard()) {
         decoderIn.select(1, 3).zero_();
         Autoencoder.Encoded e = model.encode(testBatch(128));
-        LatentStats stats = new LatentStats(4, true);
+        LatentStats stats = new LatentStats(4, dev.latentstream.model.Losses::klTerm);
         stats.add(TensorData.floats(e.mean()), TensorData.floats(e.logVar()), 128);
         double[] variance = stats.meanVariance();
         double[] kl = stats.klPerDimension();

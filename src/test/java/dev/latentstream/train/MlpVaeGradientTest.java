@@ -7,7 +7,6 @@ import dev.latentstream.config.JobConfig;
 import dev.latentstream.config.JobConfigs;
 import dev.latentstream.data.Dataset;
 import dev.latentstream.data.Synthetic;
-import dev.latentstream.model.Autoencoder;
 import dev.latentstream.model.Losses;
 import dev.latentstream.model.MlpVae;
 import dev.latentstream.model.TensorData;
@@ -31,12 +30,12 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The hand-written step's gradients at the default job's real shape (784-400-20, batch 128) against
- * autograd through the model's own definition ({@code MlpVae.encode}, {@code reparameterize},
- * {@code decodeLogits}, {@code Losses.variational}) on a double-precision copy with the same ε:
- * every parameter within 1e-4 relative (‖native − reference‖ / ‖reference‖), on one and two
- * threads, with each GEMM forced. A gradient off by a constant factor would pass a comparison of
- * trained losses (Adam divides it out); not this one. On a CPU without AVX-512F the lsgemm cases
- * fail saying so.
+ * autograd through the model's own definition ({@code VariationalAutoencoder.forward}, {@code
+ * Losses.variational} with its one KL, {@code Losses.klTerm}) on a double-precision copy with the
+ * same ε, and its reported recon, KL and loss against that definition's: every parameter within
+ * 1e-4 relative (‖native − reference‖ / ‖reference‖), on one and two threads, with each GEMM
+ * forced. A gradient off by a constant factor would pass a comparison of trained losses (Adam
+ * divides it out); not this one. On a CPU without AVX-512F the lsgemm cases fail saying so.
  */
 class MlpVaeGradientTest {
 
@@ -122,7 +121,7 @@ class MlpVaeGradientTest {
       MlpVaeStep step = new MlpVaeStep(model, grads, Kernels.training(), BATCH, threads, backend);
       try {
         double beta = 0.7;
-        step.step(x, beta, 0);
+        java.util.Map<String, Double> terms = step.step(x, beta, 0);
         Tensor eps = step.noise(BATCH).to(ScalarType.Double);
 
         // The reference: the model's own maths on a double copy, autograd for the gradients.
@@ -134,9 +133,17 @@ class MlpVaeGradientTest {
         }
         reference.to(ScalarType.Double, false);
         Tensor xd = x.to(ScalarType.Double);
-        Autoencoder.Encoded e = reference.encode(xd);
-        Tensor logits = reference.decodeLogits(MlpVae.reparameterize(e.mean(), e.logVar(), eps));
-        Losses.variational(logits, xd, e, job, beta, 0).total().backward();
+        Losses objective = reference.losses(reference.forward(xd, eps), xd, beta, 0);
+        objective.total().backward();
+        // The loss the native step reported is the model's objective too, term by term.
+        for (String term : List.of("recon", "kl", "loss")) {
+          double expected = objective.terms().get(term).item_double();
+          assertEquals(
+              expected,
+              terms.get(term),
+              1e-5 * Math.abs(expected),
+              backend + " on " + threads + " thread(s): the native step's " + term);
+        }
         TensorVector refParams = reference.parameters();
         var names = reference.named_parameters();
         assertEquals(refParams.size(), grads.gradients.size());
