@@ -31,7 +31,7 @@ const runs = new RunList({ onSelect: (num, previous) => onSelect(num, previous),
   onRender: j => { updateControls(j); showReconInput(j); settings.show(j); if (j?.classes) explorer.showClasses(j.classes); } });
 const explorer = new Explorer(connection, runs);
 const panels = new Panels(connection, runs, drawn => explorer.onLatentDrawn(drawn));
-const slider = new StepSlider({ runs, chart, panels, onLive: live => explorer.setLive(live) });
+const slider = new StepSlider({ runs, chart, panels, onLive: (live, step) => explorer.setLive(live, step) });
 const form = new StartForm({ connection, token, runs, onStarted: job => { runs.update(job); runs.select(job.num); },
   onSweep: jobs => { jobs.forEach(j => runs.update(j)); runs.render(); showCompare(jobs.slice(0, MAX_RUNS).map(j => j.num)); } });
 const settings = new LiveSettings(connection, token, runs);
@@ -85,9 +85,14 @@ function onMessage(m) {
     case 'diagnostics': if (mine) diagnostics.add(m); break;
     case 'warning': if (mine) diagnostics.warn(m); break;
     case 'deleted': {
-      const wasSelected = runs.selected === m.job;
+      // The shown run deleted (here or elsewhere): the view says so and stays empty; no other run is
+      // put in its place, so nobody mistakes the next run's curves for the one they were watching.
+      const gone = runs.selected === m.job ? runs.current() : null;
       runs.remove(m.job);
-      if (wasSelected) showNoRun();
+      if (gone) {
+        runs.markGone(`The run this page showed (${gone.name} #${gone.num}) was deleted. Choose another run.`);
+        clearView();
+      }
       runs.render();
       break;
     }
@@ -160,12 +165,6 @@ window.addEventListener('popstate', () => {
   const nums = parseSelection(location.search);
   if (nums) showCompare(nums, false); else if (compare.active) showSingle(runs.selected);
 });
-
-/** The selected run is gone: the next run takes its place, or an empty view when none is left. */
-function showNoRun() {
-  if (runs.jobs.size) { runs.select(RunList.pickDefault([...runs.jobs.values()])); return; }
-  clearView();
-}
 
 /** Nothing of any run in the single view: no curves, frames, latent plane, legend or live settings. */
 function clearView() {

@@ -116,8 +116,20 @@ export class LocalDecoder {
   }
 
   reset(job) {
-    this.job = job; this.plane = null; this.etag = null; this.step = null; this.fetchedAt = 0;
+    this.job = job; this.plane = null; this.etag = null; this.step = null; this.epoch = null; this.fetchedAt = 0;
     this.failure = null; this.fetching = null; this.ready = false;
+    this.pastStep = null; this.pastNote = null;
+  }
+
+  /**
+   * The step the slider shows, or null while live. In the past the page decodes with the weights of the epoch
+   * checkpoint at or before that step when the run kept them (keepEpochCheckpoints), else with the current
+   * weights, and says which.
+   */
+  atStep(step) {
+    if (step === this.pastStep) return;
+    this.pastStep = step;
+    this.fetchedAt = 0; // asked again at the next decode, conditionally: the same weights cost a 304
   }
 
   onPlane(m) { if (m.origin && m.axes) this.plane = { origin: m.origin, axes: m.axes }; }
@@ -129,10 +141,17 @@ export class LocalDecoder {
   get reason() { return this.failure; }
 
   /** The caption's end for a local decode. */
-  where() { return `in your browser, weights from step ${this.step}`; }
+  where() {
+    if (this.pastStep == null) return `in your browser, weights from step ${this.step}`;
+    if (this.pastNote) return `in your browser, from the current weights (step ${this.step}): ${this.pastNote}`;
+    return `in your browser, weights from the end of epoch ${this.epoch} (step ${this.step})`;
+  }
 
   /** The caption's end for a server decode, with the reason the page did not decode it. */
-  serverWhy() { return `on the server${this.failure ? ` (${this.failure})` : ''}`; }
+  serverWhy() {
+    const past = this.pastStep == null ? '' : ', from the current weights';
+    return `on the server${past}${this.failure ? ` (${this.failure})` : ''}`;
+  }
 
   /**
    * Fetches run {@code run}'s decoder weights if they changed (at most every 10 s, or after an epoch). A failure
@@ -149,22 +168,32 @@ export class LocalDecoder {
     if (this.fetching) return this.fetching;
     if (Date.now() - this.fetchedAt < REFETCH_MS) return;
     this.fetchedAt = Date.now();
-    this.fetching = this.fetchWeights(run.id)
+    this.fetching = this.fetchWeights(run.id, this.pastStep)
       .catch(e => { this.failure = e.message; this.ready = false; })
       .finally(() => { this.fetching = null; });
     return this.fetching;
   }
 
-  async fetchWeights(jobId) {
+  /** The weights of the latest checkpoint, or with {@code pastStep} those of the epoch kept at or before it. */
+  async fetchWeights(jobId, pastStep) {
     const token = sessionStorage.getItem(TOKEN_KEY);
     // Without the token the download is refused (unless the server opened it): ask only with one.
     if (!token) throw new Error('the weights need the token');
     const headers = { Authorization: `Bearer ${token}` };
     if (this.etag) headers['If-None-Match'] = this.etag;
+    const at = pastStep == null ? '' : `&step=${pastStep}`;
     let r;
     try {
-      r = await fetch(`/api/jobs/${encodeURIComponent(jobId)}/model.safetensors?part=decoder`, { headers });
+      r = await fetch(`/api/jobs/${encodeURIComponent(jobId)}/model.safetensors?part=decoder${at}`, { headers });
     } catch (e) { throw new Error(`the weights could not be fetched (${e.message})`); }
+    if (pastStep != null && r.status === 404) {
+      // No epoch kept at or before the step: the current weights, and the server's words for why.
+      const why = await r.json().then(j => j.error?.message, () => null);
+      await this.fetchWeights(jobId, null);
+      this.pastNote = why ?? `no checkpoint kept at or before step ${pastStep}`;
+      return;
+    }
+    if (pastStep != null) this.pastNote = null;
     if (r.status === 304) return; // unchanged: decoding as before, or still falling back from a bad file
     if (r.status === 404) return; // no checkpoint yet: the server decodes until the first epoch ends
     if (!r.ok) throw new Error(r.status === 401 ? 'the weights need the token' : `the weights could not be fetched (HTTP ${r.status})`);
@@ -176,6 +205,7 @@ export class LocalDecoder {
     } catch (e) { throw new Error(`the weights file cannot be decoded in the page: ${e.message}`); }
     await this.call({ weights: buf });
     this.step = Number(r.headers.get('X-Step'));
+    this.epoch = Number(r.headers.get('X-Epoch'));
     this.failure = null;
     this.ready = true;
   }

@@ -4,7 +4,7 @@ import { $ } from './ui.js';
 import { IMAGE_STREAMS } from './protocol.js';
 
 export class StepSlider {
-  /** {@code onLive(live)} runs whenever following the newest step starts or stops. */
+  /** {@code onLive(live, step)} runs whenever following the newest step starts or stops, and at each past step shown. */
   constructor({ runs, chart, panels, onLive }) {
     Object.assign(this, { runs, chart, panels, onLive });
     this.frameSteps = [];
@@ -31,10 +31,10 @@ export class StepSlider {
     this.setLive(true);
   }
 
-  setLive(live) {
+  setLive(live, step = null) {
     this.live = live;
     $('live').setAttribute('aria-pressed', String(live));
-    this.onLive(live);
+    this.onLive(live, step);
   }
 
   /** The steps that have kept frames, from the server's index. */
@@ -109,7 +109,7 @@ export class StepSlider {
   async showStep(step) {
     const j = this.runs.current();
     if (!j) return;
-    this.setLive(step >= this.headStep());
+    this.setLive(step >= this.headStep(), step);
     $('step-label').textContent = `${this.live ? 'live · ' : ''}step ${step}`;
     $('step-slider').setAttribute('aria-valuetext', `step ${step}`);
     const id = encodeURIComponent(j.id);

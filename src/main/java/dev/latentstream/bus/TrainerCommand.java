@@ -65,7 +65,18 @@ public sealed interface TrainerCommand {
    * directory (RunLayout.modelFile), "runDir", "step", "epoch", "size"}}; 404 before the first
    * checkpoint, 409 when it does not load.
    */
-  record ExportModel(Object job, String format, String part) implements TrainerCommand {}
+  /**
+   * The job's model exported: from its latest checkpoint, or (one of {@code epoch}, {@code step},
+   * the other null) from the one kept at the end of that epoch or the last kept at or before that
+   * step.
+   */
+  record ExportModel(Object job, String format, String part, Integer epoch, Long step)
+      implements TrainerCommand {
+    /** From the latest checkpoint. */
+    public ExportModel(Object job, String format, String part) {
+      this(job, format, part, null, null);
+    }
+  }
 
   enum Action {
     PAUSE,
@@ -137,7 +148,9 @@ public sealed interface TrainerCommand {
                 .put("op", "export-model")
                 .put("job", e.job())
                 .put("format", e.format())
-                .put("part", e.part());
+                .put("part", e.part())
+                .put("epoch", e.epoch())
+                .put("step", e.step());
       };
     }
 
@@ -164,7 +177,12 @@ public sealed interface TrainerCommand {
                 j.getLong("offset"),
                 j.getInteger("length"));
         case "export-model" ->
-            new ExportModel(j.getValue("job"), j.getString("format"), j.getString("part"));
+            new ExportModel(
+                j.getValue("job"),
+                j.getString("format"),
+                j.getString("part"),
+                j.getInteger("epoch"),
+                j.getLong("step"));
         case null, default ->
             throw new IllegalArgumentException("unknown trainer command '" + op + "'");
       };

@@ -38,6 +38,7 @@ public record JobConfig(
     double freeBits,
     int klWarmupSteps,
     int iwaeSamples,
+    boolean keepEpochCheckpoints,
     Engine engine) {
 
   public enum ModelType {
@@ -182,6 +183,7 @@ public record JobConfig(
         freeBits,
         klWarmupSteps,
         iwaeSamples,
+        keepEpochCheckpoints,
         newEngine);
   }
 }

@@ -65,6 +65,7 @@ public final class JobConfigs {
           "freeBits",
           "klWarmupSteps",
           "iwaeSamples",
+          "keepEpochCheckpoints",
           "engine");
 
   /**
@@ -316,6 +317,7 @@ public final class JobConfigs {
             variationalOnly(
                 r, root, model, "klWarmupSteps", r.intIn("klWarmupSteps", 0, 0, 100_000_000), 0),
         r.intIn("iwaeSamples", 64, 0, 5000),
+        r.bool("keepEpochCheckpoints", false),
         engine(r, defaultEngine));
   }
 
@@ -473,6 +475,17 @@ public final class JobConfigs {
         }
       }
       return new Reader(v, source, prefix + key + ".");
+    }
+
+    boolean bool(String key, boolean dflt) {
+      JsonNode v = get(key);
+      if (v == null) {
+        return dflt;
+      }
+      if (!v.isBoolean()) {
+        throw bad(key, "true or false", v);
+      }
+      return v.asBoolean();
     }
 
     String string(String key, String dflt) {

@@ -58,6 +58,18 @@ public record ModelWeights(
     }
   }
 
+  /**
+   * The weights of one checkpoint file (an epoch's, {@code Checkpoint.epochCheckpoints}).
+   *
+   * @throws Checkpoint.CheckpointException when it does not load
+   */
+  public static ModelWeights readFile(Path checkpoint) {
+    try (Checkpoint.Loaded loaded = Checkpoint.loadModelFile(checkpoint);
+        PointerScope scope = new PointerScope()) {
+      return of(loaded.model(), loaded.progress().epoch(), loaded.progress().step());
+    }
+  }
+
   /** The parameters of {@code model} as they are now; the model stays the caller's. */
   public static ModelWeights of(Autoencoder model, int epoch, long step) {
     List<Parameter> params = new ArrayList<>();

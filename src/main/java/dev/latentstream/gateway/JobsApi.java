@@ -472,15 +472,23 @@ final class JobsApi {
       return;
     }
     String part = rc.queryParams().contains("part") ? rc.queryParams().get("part") : "all";
+    Integer epoch;
+    Long step;
     try {
       RunLayout.checkModel(format, part);
+      Long e = wholeParam(rc, "epoch", 1, JobConfigs.MAX_EPOCHS);
+      step = wholeParam(rc, "step", 0, Long.MAX_VALUE);
+      if (e != null && step != null) {
+        throw new IllegalArgumentException("give \"epoch\" or \"step\", not both");
+      }
+      epoch = e == null ? null : e.intValue();
     } catch (IllegalArgumentException e) {
       error(rc, 400, e.getMessage());
       return;
     }
     trainer(
         rc,
-        new TrainerCommand.ExportModel(rc.pathParam("id"), format, part),
+        new TrainerCommand.ExportModel(rc.pathParam("id"), format, part, epoch, step),
         exported -> {
           String etag = "\"" + exported.getLong("step") + "-" + part + "\"";
           String ifNoneMatch = rc.request().getHeader("If-None-Match");
@@ -542,6 +550,29 @@ final class JobsApi {
                             });
                   });
         });
+  }
+
+  /**
+   * Query parameter {@code name} as a whole number from {@code min} to {@code max}; null when
+   * absent.
+   *
+   * @throws IllegalArgumentException naming the parameter and the range
+   */
+  private static Long wholeParam(RoutingContext rc, String name, long min, long max) {
+    String v = rc.queryParams().get(name);
+    if (v == null) {
+      return null;
+    }
+    try {
+      long n = Long.parseLong(v);
+      if (n >= min && n <= max) {
+        return n;
+      }
+    } catch (NumberFormatException notANumber) {
+      // said below
+    }
+    throw new IllegalArgumentException(
+        "\"" + name + "\" must be a whole number from " + min + " to " + max + ", got '" + v + "'");
   }
 
   private static io.vertx.core.http.HttpServerResponse download(RoutingContext rc, JsonObject job) {

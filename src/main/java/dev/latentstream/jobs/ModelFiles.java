@@ -22,12 +22,15 @@ import java.util.stream.Stream;
  * once per checkpoint, format and part into the run directory ({@link RunLayout#modelFile}), where
  * the gateway sends it from disk or relays it like any run file. A checkpoint is known by its
  * file's size and modification time, so a page polling for new weights costs a file stat here until
- * the trainer writes the next checkpoint. The weights of the last few runs asked for stay on the
- * heap. Blocking: called on a worker, one call at a time.
+ * the trainer writes the next checkpoint. The weights of the last few checkpoints asked for stay on
+ * the heap. A run that keeps its epoch checkpoints ({@code keepEpochCheckpoints}) is also exported
+ * from one of them on request (an epoch, or the last at or before a step); those exports stay until
+ * the next export of the latest checkpoint prunes them. Blocking: called on a worker, one call at a
+ * time.
  */
 final class ModelFiles {
 
-  private static final int RUNS_KEPT = 8;
+  private static final int FILES_KEPT = 8;
 
   /** Exports of older checkpoints kept beside the newest, for a download already under way. */
   private static final int OLDER_KEPT = 1;
@@ -36,11 +39,12 @@ final class ModelFiles {
 
   private record Cached(Version version, ModelWeights weights) {}
 
-  private final Map<Path, Cached> byRun =
+  /** By checkpoint file (latest.pt, previous.pt or an epoch's). */
+  private final Map<Path, Cached> byFile =
       new LinkedHashMap<>(16, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<Path, Cached> eldest) {
-          return size() > RUNS_KEPT;
+          return size() > FILES_KEPT;
         }
       };
 
@@ -51,23 +55,38 @@ final class ModelFiles {
    * @throws ReplyError 404 without a checkpoint, 409 when it does not load
    */
   synchronized JsonObject export(String job, Path runDir, String format, String part) {
+    return export(job, runDir, format, part, null, null);
+  }
+
+  /**
+   * As {@link #export(String, Path, String, String)}, from the checkpoint kept at the end of {@code
+   * epoch}, or the last one kept at or before {@code step} (at most one of them not null).
+   *
+   * @throws ReplyError 404 also when the run kept no such checkpoint (saying which it kept)
+   */
+  synchronized JsonObject export(
+      String job, Path runDir, String format, String part, Integer epoch, Long step) {
     RunLayout.checkModel(format, part);
-    Version version = version(runDir);
+    boolean latest = epoch == null && step == null;
+    Version version = latest ? version(runDir) : kept(job, runDir, epoch, step);
     if (version == null) {
       throw new ReplyError(
           ReplyError.NOT_FOUND,
           "job " + job + " has no checkpoint yet (the first is written at the end of epoch 1)");
     }
-    Cached cached = byRun.get(runDir);
+    Cached cached = byFile.get(version.file);
     if (cached == null || !cached.version.equals(version)) {
       try {
-        cached = new Cached(version, ModelWeights.read(runDir, null));
+        cached =
+            new Cached(
+                version,
+                latest ? ModelWeights.read(runDir, null) : ModelWeights.readFile(version.file));
       } catch (Checkpoint.CheckpointException e) {
         throw new ReplyError(
             ReplyError.CONFLICT,
             "job " + job + ": cannot export its checkpoint: " + e.getMessage());
       }
-      byRun.put(runDir, cached);
+      byFile.put(version.file, cached);
     }
     ModelWeights weights = cached.weights;
     String name = RunLayout.modelFile(part, weights.step(), format);
@@ -76,7 +95,9 @@ final class ModelFiles {
       if (!Files.isRegularFile(file)) {
         ModelExport.write(
             weights.only(ModelExport.part(part)), ModelExport.Format.named(format), file);
-        prune(file.getParent(), part, format, weights.step());
+        if (latest) {
+          prune(file.getParent(), part, format, weights.step());
+        }
       }
       return new JsonObject()
           .put("file", name)
@@ -86,6 +107,48 @@ final class ModelFiles {
     } catch (IOException | UncheckedIOException e) {
       throw new ReplyError(
           ReplyError.INTERNAL, "job " + job + ": cannot write " + name + ": " + e.getMessage());
+    }
+  }
+
+  /**
+   * The kept epoch checkpoint asked for: the one of {@code epoch}, or the last at or before {@code
+   * step}.
+   *
+   * @throws ReplyError 404 naming what the run kept, when it kept no such checkpoint
+   */
+  private static Version kept(String job, Path runDir, Integer epoch, Long step) {
+    List<Checkpoint.EpochCheckpoint> kept = Checkpoint.epochCheckpoints(runDir);
+    Checkpoint.EpochCheckpoint found = null;
+    for (Checkpoint.EpochCheckpoint c : kept) {
+      if (epoch != null ? c.epoch() == epoch : c.step() <= step) {
+        found = c;
+      }
+    }
+    if (found == null) {
+      String asked = epoch != null ? "at the end of epoch " + epoch : "at or before step " + step;
+      throw new ReplyError(
+          ReplyError.NOT_FOUND,
+          "job "
+              + job
+              + " kept no checkpoint "
+              + asked
+              + (kept.isEmpty()
+                  ? " (it keeps only its latest: start it with \"keepEpochCheckpoints\": true to"
+                      + " keep each epoch's)"
+                  : " (it kept epochs "
+                      + kept.stream()
+                          .map(c -> c.epoch() + " at step " + c.step())
+                          .collect(java.util.stream.Collectors.joining(", "))
+                      + ")"));
+    }
+    try {
+      return new Version(
+          found.file(),
+          Files.size(found.file()),
+          Files.getLastModifiedTime(found.file()).toMillis());
+    } catch (IOException gone) {
+      throw new ReplyError(
+          ReplyError.NOT_FOUND, "job " + job + ": " + found.file().getFileName() + " is gone");
     }
   }
 

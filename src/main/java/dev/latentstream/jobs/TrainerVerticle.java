@@ -385,13 +385,15 @@ public final class TrainerVerticle extends VerticleBase {
   }
 
   /**
-   * Exports the job's latest checkpoint on a worker ({@link ModelFiles}); replies with the file's
-   * name and step.
+   * Exports the job's latest checkpoint (or a kept epoch's) on a worker ({@link ModelFiles});
+   * replies with the file's name and step.
    */
   private void exportModel(Message<TrainerCommand> msg, Job j, TrainerCommand.ExportModel e) {
     RunLayout.checkModel(e.format(), e.part());
     vertx
-        .executeBlocking(() -> modelFiles.export(j.id, j.runDir, e.format(), e.part()), false)
+        .executeBlocking(
+            () -> modelFiles.export(j.id, j.runDir, e.format(), e.part(), e.epoch(), e.step()),
+            false)
         .onComplete(
             ar -> {
               if (ar.succeeded()) {

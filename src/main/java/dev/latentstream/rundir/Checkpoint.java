@@ -150,6 +150,63 @@ public final class Checkpoint implements CheckpointStore {
         AtomicFile.deleteQuietly(tmp);
       }
     }
+    if (progress.inEpoch() == null && progress.job().keepEpochCheckpoints()) {
+      keepAtEpochEnd(runDir, target, progress);
+    }
+  }
+
+  /** A checkpoint kept at the end of an epoch (job key {@code keepEpochCheckpoints}). */
+  public record EpochCheckpoint(int epoch, long step, Path file) {}
+
+  private static final java.util.regex.Pattern EPOCH_FILE =
+      java.util.regex.Pattern.compile("epoch-([0-9]{1,9})-step-([0-9]{1,19})\\.pt");
+
+  /**
+   * Keeps {@code latest} as {@code epoch-E-step-S.pt} beside it: a hard link (no copy, and latest
+   * is only ever replaced by a rename, so the link keeps this epoch's bytes), or a copy where the
+   * file system has no links. Written as a temporary file and renamed, so a kept epoch is whole.
+   */
+  private static void keepAtEpochEnd(Path runDir, Path latest, Progress progress) {
+    Path kept =
+        latest.resolveSibling("epoch-" + progress.epoch() + "-step-" + progress.step() + ".pt");
+    Path tmp = AtomicFile.temporary(kept);
+    try {
+      Files.deleteIfExists(tmp);
+      try {
+        Files.createLink(tmp, latest);
+      } catch (UnsupportedOperationException | IOException noLinks) {
+        Files.copy(latest, tmp, StandardCopyOption.REPLACE_EXISTING);
+      }
+      Files.move(tmp, kept, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      AtomicFile.forceDirectory(kept.getParent());
+    } catch (IOException e) {
+      AtomicFile.deleteQuietly(tmp);
+      throw AtomicFile.cannotWrite(kept, e);
+    }
+  }
+
+  /** The checkpoints the run kept at epoch ends, by step (empty when it kept none). */
+  public static List<EpochCheckpoint> epochCheckpoints(Path runDir) {
+    Path dir = file(runDir).getParent();
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+      return files
+          .map(
+              f -> {
+                java.util.regex.Matcher m = EPOCH_FILE.matcher(f.getFileName().toString());
+                return m.matches()
+                    ? new EpochCheckpoint(
+                        Integer.parseInt(m.group(1)), Long.parseLong(m.group(2)), f)
+                    : null;
+              })
+          .filter(java.util.Objects::nonNull)
+          .sorted(java.util.Comparator.comparingLong(EpochCheckpoint::step))
+          .toList();
+    } catch (IOException e) {
+      throw new CheckpointException("cannot list " + dir + ": " + e.getMessage(), e);
+    }
   }
 
   /**
@@ -285,6 +342,24 @@ public final class Checkpoint implements CheckpointStore {
   }
 
   /**
+   * Builds the model and loads the weights of checkpoint file {@code f}; the caller closes the
+   * result.
+   *
+   * @throws CheckpointException when it does not load
+   */
+  public static Loaded loadModelFile(Path f) {
+    Progress p = progress(open(f), f);
+    Autoencoder model = Models.create(p.job(), p.height(), p.width());
+    try {
+      loadFile(f, model, List.of());
+    } catch (RuntimeException e) {
+      model.close();
+      throw e;
+    }
+    return new Loaded(model, p);
+  }
+
+  /**
    * Builds the model and loads the weights of the checkpoint taken at the end of epoch {@code
    * epoch}: {@code latest.pt} or {@code previous.pt}, whichever was taken there (a run keeps those
    * two). The caller owns the model and closes it (closing the result does).
@@ -294,7 +369,13 @@ public final class Checkpoint implements CheckpointStore {
    */
   public static Loaded loadModelAtEpoch(Path runDir, int epoch) {
     List<String> kept = new java.util.ArrayList<>();
-    for (Path f : List.of(file(runDir), previous(runDir))) {
+    List<Path> candidates = new java.util.ArrayList<>();
+    epochCheckpoints(runDir).stream()
+        .filter(c -> c.epoch() == epoch)
+        .forEach(c -> candidates.add(c.file()));
+    candidates.add(file(runDir));
+    candidates.add(previous(runDir));
+    for (Path f : candidates) {
       if (!Files.isRegularFile(f)) {
         continue;
       }
