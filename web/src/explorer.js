@@ -210,20 +210,24 @@ export class Explorer {
    * decodes them itself when it can (the server then decodes nothing), else the server sends the images.
    */
   async attribute() {
-    const request = { type: 'attribute', job: this.runs.selected, from: { index: 0 },
+    const index = Number($('attr-index').value);
+    if (!Number.isInteger(index) || index < 0) { toast('The test image is a whole number from 0.'); return; }
+    const request = { type: 'attribute', job: this.runs.selected, from: { index },
       plus: Number($('attr-plus').value), minus: Number($('attr-minus').value), scale: 1 };
+    // The reply holds the image before and after: each gets its caption.
+    const captions = label => [`test image ${index}`, `+ ${label}`];
     try {
       if (await this.local.usable(this.run())) {
         const r = await this.connection.modelRequest({ ...request, images: false });
         const local = await this.local.decodeCodes(this.run(), r.result.z);
         if (local) {
-          this.showStrip(local);
+          this.showStrip(local, captions(r.result.label));
           $('explorer-status').textContent = `${r.result.label}: decoded ${this.local.where()}`;
           return;
         }
       }
       const r = await this.connection.modelRequest(request);
-      this.showStrip(r.result.images.map(png));
+      this.showStrip(r.result.images.map(png), captions(r.result.label));
       $('explorer-status').textContent = `${r.result.label}: decoded ${this.local.serverWhy()}`;
     } catch (e) { toast(`Attribute failed: ${e.message}`); }
   }
@@ -231,15 +235,18 @@ export class Explorer {
   /** The selected run's status ({id, model, ...}): which weights the page fetches, and whether it can run them. */
   run() { return this.runs.current(); }
 
-  /** Images (their src: data URLs) side by side under the plane. */
-  showStrip(images) {
+  /** Images (their src: data URLs) side by side under the plane; with {@code captions}, each one named. */
+  showStrip(images, captions = null) {
     const strip = $('strip');
     strip.innerHTML = '';
     images.forEach((src, i) => {
       const img = document.createElement('img');
       img.src = src;
-      img.alt = `${i + 1} of ${images.length}`;
-      strip.appendChild(img);
+      img.alt = captions?.[i] ?? `${i + 1} of ${images.length}`;
+      if (!captions) { strip.appendChild(img); return; }
+      const figure = document.createElement('figure');
+      figure.append(img, Object.assign(document.createElement('figcaption'), { textContent: captions[i] }));
+      strip.appendChild(figure);
     });
   }
 

@@ -7,6 +7,8 @@ Prints one JSON object per epoch: {"epoch", "seconds", "train_loss", "test_loss"
 per image (Burda et al., 2016), computed exactly as latentstream's Iwae does, and last {"peak_rss_mib"}: the
 process's peak resident memory (getrusage's ru_maxrss), which bench sets beside its own.
 Run with the Debian interpreter (/usr/bin/python3, python3-torch) and OMP_WAIT_POLICY=PASSIVE.
+`--job FILE` (what `latentstream bench` passes) is checked to be this very model; `--limit N` trains and tests on
+the first N images of each set; `--layout` prints the parameters' names and shapes (see peer_common.py).
 """
 import argparse
 import gzip
@@ -106,6 +108,17 @@ def iwae_bound(model, images, k, max_rows=16384):
     return total / n
 
 
+def check_job(path):
+    with open(path) as f:
+        spec = json.load(f)
+    mine = {"model": "vae", "hidden": [400], "latent": 20, "loss": "bce", "reduction": "sum", "beta": 1.0,
+            "optimizer": "adam", "lr": 0.001, "batchSize": 128}
+    differs = {k: spec.get(k) for k, v in mine.items() if spec.get(k) != v}
+    if differs:
+        raise SystemExit("vae_reference.py is the PyTorch example VAE " + json.dumps(mine)
+                         + "; this job differs in " + json.dumps(differs))
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
@@ -113,13 +126,23 @@ def main():
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--iwae-samples", type=int, default=64)
+    parser.add_argument("--job", help="latentstream's resolved job: must be this model")
+    parser.add_argument("--limit", type=int, default=0)
+    parser.add_argument("--layout", action="store_true")
     args = parser.parse_args()
+    if args.job:
+        check_job(args.job)
     torch.manual_seed(args.seed)
     if args.threads > 0:
         torch.set_num_threads(args.threads)
+    model = VAE()
+    if args.layout:
+        print(json.dumps({"layout": [[name, list(p.shape)] for name, p in model.named_parameters()]}), flush=True)
+        return
     train_x, _ = load(args.data, "train")
     test_x, _ = load(args.data, "t10k")
-    model = VAE()
+    if args.limit > 0:
+        train_x, test_x = train_x[:args.limit], test_x[:args.limit]
     optimizer = optim.Adam(model.parameters(), lr=1e-3)
     batch = 128
     for epoch in range(1, args.epochs + 1):

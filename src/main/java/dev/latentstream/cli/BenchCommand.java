@@ -1,15 +1,19 @@
 package dev.latentstream.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.latentstream.config.JobConfig;
 import dev.latentstream.config.JobConfigs;
 import dev.latentstream.data.Dataset;
 import dev.latentstream.data.Datasets;
+import dev.latentstream.data.Split;
 import dev.latentstream.render.Renderers;
 import dev.latentstream.rundir.Checkpoint;
 import dev.latentstream.rundir.RunDirectoryWriter;
+import dev.latentstream.train.RunStart;
 import dev.latentstream.train.RunSummary;
 import dev.latentstream.train.StepMetrics;
+import dev.latentstream.train.Threads;
 import dev.latentstream.train.Trainer;
 import dev.latentstream.train.TrainingListener;
 import dev.latentstream.wire.EpochResult;
@@ -20,31 +24,67 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code latentstream bench}: our epoch against the same model in Python PyTorch on this machine,
- * side by side. Prints seconds per epoch, the speed ratio (ours / Python) and the test losses.
+ * {@code latentstream bench}: each preset trained here and by its Python PyTorch peer ({@code
+ * src/bench/python}: the same layout, loss, optimiser, batch size and epochs), on both engines
+ * where both apply. Prints seconds per epoch, the ratio (ours / peer), test losses and peak memory
+ * on both sides, and the BLAS and thread environment both ran under; {@code --csv} also writes the
+ * rows.
  */
 @Command(
     name = "bench",
     mixinStandardHelpOptions = true,
     description =
-        "Train vae-fashion here and in Python PyTorch, side by side; print s/epoch, the ratio and test losses.")
+        "Train presets here and in Python PyTorch under the same BLAS and threads; print s/epoch, the"
+            + " ratio, test losses and peak memory per preset and engine.")
 public final class BenchCommand implements Callable<Integer> {
 
-  @Option(
-      names = "--job",
-      paramLabel = "FILE",
-      defaultValue = "config/jobs/vae-fashion.json",
-      description =
-          "The job to run here (default: ${DEFAULT-VALUE}); Python runs the PyTorch example VAE.")
-  Path job;
+  /** The presets {@code --all} runs: one per model type. */
+  static final List<String> ALL =
+      List.of("vae-fashion", "ae-fashion", "dae-fashion", "aae-mnist", "conv-vae-2d-mnist");
+
+  /** The peers, extracted together: they import {@code peer_common}. */
+  static final List<String> PEERS =
+      List.of(
+          "peer_common.py",
+          "vae_reference.py",
+          "conv_vae_reference.py",
+          "ae_reference.py",
+          "aae_reference.py");
+
+  static final String CSV_HEADER =
+      "preset,engine,ours_s_per_epoch,peer_s_per_epoch,ratio,test_loss_ours,test_loss_peer,"
+          + "mem_ours_mib,mem_peer_mib";
+
+  static final class Which {
+    @Option(
+        names = "--job",
+        paramLabel = "FILE",
+        description = "One job to race (default: config/jobs/vae-fashion.json).")
+    Path job;
+
+    @Option(
+        names = "--all",
+        description =
+            "Race every preset: vae-fashion, ae-fashion, dae-fashion, aae-mnist, conv-vae-2d-mnist.")
+    boolean all;
+  }
+
+  @ArgGroup(exclusive = true)
+  Which which;
 
   @Option(
       names = "--epochs",
@@ -52,6 +92,18 @@ public final class BenchCommand implements Callable<Integer> {
       defaultValue = "10",
       description = "Epochs on each side (default: ${DEFAULT-VALUE}, the parity setup).")
   int epochs;
+
+  @Option(
+      names = "--limit",
+      paramLabel = "N",
+      description = "Train and test on the first N images of each set, on both sides.")
+  Integer limit;
+
+  @Option(
+      names = "--dataset",
+      paramLabel = "NAME",
+      description = "Train every preset on this dataset instead of its own (both sides).")
+  String dataset;
 
   @Option(
       names = "--python",
@@ -66,8 +118,11 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(
       names = "--engine",
       paramLabel = "ENGINE",
-      description = "libtorch, native or auto: our side's engine (default: the job's).")
+      description = "libtorch, native or auto: only this engine (default: libtorch and native).")
   String engine;
+
+  @Option(names = "--csv", paramLabel = "FILE", description = "Also write the rows to FILE.")
+  Path csv;
 
   @Option(names = "--skip-python", description = "Only time our side.")
   boolean skipPython;
@@ -75,156 +130,495 @@ public final class BenchCommand implements Callable<Integer> {
   /** {@code seconds}: training plus the test pass; {@code allSeconds}: everything the epoch did. */
   record Epoch(int epoch, double seconds, double allSeconds, double testLoss) {}
 
+  /**
+   * One side of a race: the engine that ran (ours), its epochs, peak memory in MiB and IWAE bound.
+   */
+  record Side(String engine, List<Epoch> epochs, double peakMib, double iwae) {
+
+    /** The mean s/epoch, leaving out the first epoch (JIT warm-up, imports) when there are more. */
+    double secondsPerEpoch() {
+      int from = epochs.size() > 1 ? 1 : 0;
+      return epochs.subList(from, epochs.size()).stream()
+          .mapToDouble(Epoch::seconds)
+          .average()
+          .orElse(Double.NaN);
+    }
+
+    double testLoss() {
+      return epochs.isEmpty() ? Double.NaN : epochs.getLast().testLoss();
+    }
+  }
+
+  /** One row of the table and the CSV: a preset on one of our engines against its peer. */
+  record Row(String preset, Side ours, Side peer) {
+    double ratio() {
+      return peer == null ? Double.NaN : ours.secondsPerEpoch() / peer.secondsPerEpoch();
+    }
+
+    String csvLine() {
+      return String.join(
+          ",",
+          preset,
+          ours.engine(),
+          number(ours.secondsPerEpoch(), 4),
+          peer == null ? "" : number(peer.secondsPerEpoch(), 4),
+          peer == null ? "" : number(ratio(), 4),
+          number(ours.testLoss(), 4),
+          peer == null ? "" : number(peer.testLoss(), 4),
+          number(ours.peakMib(), 0),
+          peer == null ? "" : number(peer.peakMib(), 0));
+    }
+  }
+
   @Override
   public Integer call() throws Exception {
+    validate();
+    List<Row> rows = new ArrayList<>();
+    for (Path preset : presets()) {
+      rows.addAll(race(preset));
+    }
+    printTable(rows);
+    if (csv != null) {
+      writeCsv(csv, rows);
+    }
+    return 0;
+  }
+
+  private void validate() {
     if (epochs < 1) {
       throw new UserError("--epochs must be at least 1");
     }
-    JobConfig config = JobConfigs.load(job).withEpochs(epochs);
-    if (engine != null) {
-      config = config.withEngine(TrainCommand.engine(engine));
+    if (limit != null && limit < 1) {
+      throw new UserError("--limit must be at least 1, got " + limit);
     }
-    Dataset data = Datasets.load(config.dataset(), dataDir);
-    Path runDir = Files.createTempDirectory("latentstream-bench");
-    List<Epoch> ours = new ArrayList<>();
-    double[] lastStepSeconds = {0};
-    String[] ran = {"?"};
-    TrainingListener timing =
-        new TrainingListener() {
-          @Override
-          public void onStart(dev.latentstream.train.RunStart start) {
-            ran[0] = start.engine().wireName();
-            System.out.printf("latentstream engine: %s%n", ran[0]);
-          }
+  }
 
-          @Override
-          public void onStep(StepMetrics m) {
-            lastStepSeconds[0] = m.elapsedSeconds();
-          }
+  private List<Path> presets() {
+    if (which != null && which.all) {
+      return ALL.stream().map(name -> Path.of("config/jobs", name + ".json")).toList();
+    }
+    return List.of(which != null && which.job != null ? which.job : Path.of(ALL.getFirst()));
+  }
 
-          @Override
-          public void onEpoch(EpochResult e) {
-            // Python's epoch is training plus the test pass; ours is compared on the same work.
-            // Epoch-end
-            // frames and the checkpoint, which Python does not do, are reported apart.
-            double same = lastStepSeconds[0] + e.testSeconds();
-            ours.add(new Epoch(e.epoch(), same, e.seconds(), e.testLoss()));
-            System.out.printf(
-                Locale.ROOT,
-                "  latentstream epoch %d: %.3f s train+test (test pass %.3f s; %.3f s with frames"
-                    + " and checkpoint), test loss %.3f%n",
-                e.epoch(),
-                same,
-                e.testSeconds(),
-                e.seconds(),
-                e.testLoss());
-          }
-        };
+  /** Every engine's row for one preset; the peer runs once for all of them. */
+  private List<Row> race(Path presetFile) throws Exception {
+    JobConfig config = JobConfigs.load(resolvePreset(presetFile)).withEpochs(epochs);
+    if (dataset != null) {
+      config = withDataset(config, dataset);
+    }
+    String preset = presetFile.getFileName().toString().replaceFirst("\\.json$", "");
+    Dataset data = limited(Datasets.load(config.dataset(), dataDir));
+    Threads.Split split = Threads.split(config, Runtime.getRuntime().availableProcessors());
     System.out.printf(
-        "latentstream: %s, %d epochs, frames by %s%n",
-        config.name(), epochs, Renderers.best().implementation());
-    // Both sides' GEMMs run in OpenBLAS, whose kernels this variable can pin: on the AVX-512 EPYC
-    // used here,
-    // its Haswell (AVX2) kernels take about 1.7x as long as the ones OpenBLAS picks by itself.
-    String coreType = System.getenv("OPENBLAS_CORETYPE");
-    if (coreType != null) {
-      System.out.printf(
-          "OPENBLAS_CORETYPE=%s (set in the environment, applies to both sides)%n", coreType);
+        Locale.ROOT,
+        "%n== %s: %s on %s, %d epochs, %d training and %d test images%n",
+        preset,
+        config.model().wireName(),
+        config.dataset(),
+        epochs,
+        data.train().count(),
+        data.test().count());
+    printEnvironment(split);
+    List<Row> rows = new ArrayList<>();
+    List<Side> ours = new ArrayList<>();
+    for (JobConfig.Engine e : engines()) {
+      Side side = ours(config.withEngine(e), data);
+      if (side != null) {
+        ours.add(side);
+      }
     }
-    Trainer trainer =
-        new Trainer(
-            config,
-            data,
-            new Checkpoint(runDir),
-            Renderers.best(),
-            TrainingListener.compose(new RunDirectoryWriter(runDir), timing),
-            false);
-    trainer.framesAtEpochEndsOnly();
-    RunSummary s = trainer.run();
-    if (s.status() != RunSummary.Status.COMPLETED) {
-      throw new UserError("our run did not complete: " + s.error());
-    }
-    // Read before Python starts: its process is separate, but a figure taken now is this run's
-    // alone.
-    double ourPeak = peakRssMib();
-    double[] theirIwae = {Double.NaN};
-    double[] theirPeak = {Double.NaN};
-    List<Epoch> theirs =
-        skipPython
-            ? List.of()
-            : python(
-                Datasets.locate(config.dataset(), dataDir),
-                config.iwaeSamples(),
-                theirIwae,
-                theirPeak);
-    System.out.println();
-    System.out.println(
-        "epoch  latentstream s  python s   ratio   latentstream test  python test   (s: training + test pass)");
-    for (int i = 0; i < ours.size(); i++) {
-      Epoch o = ours.get(i);
-      Epoch p = i < theirs.size() ? theirs.get(i) : null;
+    Side peer = skipPython ? null : peer(config, split, true);
+    if (peer != null && System.getenv("OPENBLAS_CORETYPE") != null) {
+      Side own = peer(config, split, false);
       System.out.printf(
           Locale.ROOT,
-          "%5d  %14.3f  %8s  %6s  %17.3f  %11s%n",
-          o.epoch(),
-          o.seconds(),
-          p == null ? "-" : String.format(Locale.ROOT, "%.3f", p.seconds()),
-          p == null ? "-" : String.format(Locale.ROOT, "%.2f", o.seconds() / p.seconds()),
-          o.testLoss(),
-          p == null ? "-" : String.format(Locale.ROOT, "%.3f", p.testLoss()));
+          "python without OPENBLAS_CORETYPE (OpenBLAS's own kernels): %.3f s/epoch%n",
+          own.secondsPerEpoch());
     }
-    // The first epoch carries JIT warm-up on our side and import/first-touch costs on Python's.
-    int from = ours.size() > 1 ? 1 : 0;
-    double ourMean =
-        ours.subList(from, ours.size()).stream()
-            .mapToDouble(Epoch::seconds)
-            .average()
-            .orElse(Double.NaN);
+    for (Side side : ours) {
+      Row row = new Row(preset, side, peer);
+      printComparison(row);
+      rows.add(row);
+    }
+    return rows;
+  }
+
+  /** A bare preset name ({@code vae-fashion}) means its file under {@code config/jobs}. */
+  private static Path resolvePreset(Path given) {
+    if (Files.exists(given) || given.toString().endsWith(".json")) {
+      return given;
+    }
+    return Path.of("config/jobs", given + ".json");
+  }
+
+  /** {@code c} on another dataset, through its JSON, so the result is checked as a spec is. */
+  private static JobConfig withDataset(JobConfig c, String name) {
+    ObjectNode node = JobConfigs.JSON.valueToTree(c);
+    node.put("dataset", name);
+    return JobConfigs.parse(node.toString(), "--dataset", c.name());
+  }
+
+  private List<JobConfig.Engine> engines() {
+    if (engine != null) {
+      return List.of(TrainCommand.engine(engine));
+    }
+    return List.of(JobConfig.Engine.LIBTORCH, JobConfig.Engine.NATIVE);
+  }
+
+  /** The first {@code --limit} images of each set, or the dataset as it is. */
+  private Dataset limited(Dataset d) {
+    if (limit == null) {
+      return d;
+    }
+    return new Dataset(d.name(), head(d.train(), limit), head(d.test(), limit), d.classNames());
+  }
+
+  private static Split head(Split s, int n) {
+    int count = Math.min(n, s.count());
+    return new Split(
+        Arrays.copyOf(s.pixels(), count * s.imageSize()),
+        Arrays.copyOf(s.labels(), count),
+        count,
+        s.rows(),
+        s.cols());
+  }
+
+  /**
+   * Our run of {@code config}; null when its engine cannot run it ({@code native} on a job with no
+   * hand-written kernel), which is said.
+   */
+  private Side ours(JobConfig config, Dataset data) throws IOException {
+    resetPeakRss();
+    Path runDir = Files.createTempDirectory("latentstream-bench");
+    try {
+      EpochTimer timer = new EpochTimer();
+      Trainer trainer =
+          new Trainer(
+              config,
+              data,
+              new Checkpoint(runDir),
+              Renderers.best(),
+              TrainingListener.compose(new RunDirectoryWriter(runDir), timer),
+              false);
+      trainer.framesAtEpochEndsOnly();
+      RunSummary s = trainer.run();
+      if (s.status() != RunSummary.Status.COMPLETED) {
+        if (config.engine() == JobConfig.Engine.NATIVE
+            && String.valueOf(s.error()).contains("cannot run this job")) {
+          System.out.println("latentstream engine native: no row, " + s.error());
+          return null;
+        }
+        throw new UserError("our run did not complete: " + s.error());
+      }
+      // Read before the peer starts: its process is separate, but a figure taken now is this
+      // run's alone.
+      return new Side(timer.engine, timer.epochs, peakRssMib(), s.iwae());
+    } finally {
+      deleteTree(runDir);
+    }
+  }
+
+  /** Times our epochs on the peer's work: training plus the test pass, printed as they end. */
+  private static final class EpochTimer implements TrainingListener {
+    final List<Epoch> epochs = new ArrayList<>();
+    String engine = "?";
+    double lastStepSeconds;
+
+    @Override
+    public void onStart(RunStart start) {
+      engine = start.engine().wireName();
+      System.out.printf("latentstream engine: %s%n", engine);
+    }
+
+    @Override
+    public void onStep(StepMetrics m) {
+      lastStepSeconds = m.elapsedSeconds();
+    }
+
+    @Override
+    public void onEpoch(EpochResult e) {
+      // Epoch-end frames and the checkpoint, which the peer does not do, are reported apart.
+      double same = lastStepSeconds + e.testSeconds();
+      epochs.add(new Epoch(e.epoch(), same, e.seconds(), e.testLoss()));
+      System.out.printf(
+          Locale.ROOT,
+          "  latentstream epoch %d: %.3f s train+test (test pass %.3f s; %.3f s with frames"
+              + " and checkpoint), test loss %.3f%n",
+          e.epoch(),
+          same,
+          e.testSeconds(),
+          e.seconds(),
+          e.testLoss());
+    }
+  }
+
+  /**
+   * What both sides run under: libtorch's and torch's intra-op threads, OpenBLAS's threads (ours
+   * set through its API, the peer's by {@code OPENBLAS_NUM_THREADS}), the one OpenBLAS build (the
+   * peer preloads the copy libtorch mapped here: Debian's torch otherwise calls the reference
+   * BLAS), and whatever {@code OPENBLAS_*} and {@code OMP_*} the environment already set.
+   */
+  private void printEnvironment(Threads.Split split) {
+    System.out.printf(
+        Locale.ROOT,
+        "environment, both sides: %d cores, torch threads %d, OpenBLAS threads %d, BLAS %s%n",
+        Runtime.getRuntime().availableProcessors(),
+        split.torch(),
+        split.blas(),
+        libtorchOpenBlas().map(Path::toString).orElse("(no OpenBLAS mapped)"));
+    environment().forEach((k, v) -> System.out.printf("  %s=%s (from the environment)%n", k, v));
+    if (!"PASSIVE".equalsIgnoreCase(System.getenv("OMP_WAIT_POLICY"))) {
+      System.out.println(
+          "  warning: OMP_WAIT_POLICY is not PASSIVE here; the peer gets PASSIVE, so the race is"
+              + " not even (run through ./latentstream)");
+    }
+  }
+
+  /** The {@code OPENBLAS_*} and {@code OMP_*} variables set in this process, sorted. */
+  static Map<String, String> environment() {
+    var out = new java.util.TreeMap<String, String>();
+    System.getenv()
+        .forEach(
+            (k, v) -> {
+              if (k.startsWith("OPENBLAS_") || k.startsWith("OMP_")) {
+                out.put(k, v);
+              }
+            });
+    return out;
+  }
+
+  /** The {@code libopenblas.so.0} libtorch mapped into this process, from /proc/self/maps. */
+  static java.util.Optional<Path> libtorchOpenBlas() {
+    try (Stream<String> lines = Files.lines(Path.of("/proc/self/maps"))) {
+      return lines
+          .map(line -> line.substring(line.lastIndexOf(' ') + 1))
+          .filter(p -> p.endsWith("/libopenblas.so.0"))
+          .sorted(Comparator.comparing((String p) -> !p.contains("/pytorch/")))
+          .findFirst()
+          .map(Path::of);
+    } catch (IOException | RuntimeException e) {
+      return java.util.Optional.empty();
+    }
+  }
+
+  /** The peer's run of {@code config} under {@code split}, with or without OPENBLAS_CORETYPE. */
+  private Side peer(JobConfig config, Threads.Split split, boolean keepCoreType)
+      throws IOException, InterruptedException {
+    Path dir = extractPeers();
+    try {
+      Path jobFile = dir.resolve("job.json");
+      Files.writeString(jobFile, JobConfigs.JSON.writeValueAsString(config));
+      ProcessBuilder pb = new ProcessBuilder(peerCommand(config, dir, jobFile, split));
+      peerEnvironment(pb.environment(), split, keepCoreType);
+      pb.redirectError(ProcessBuilder.Redirect.INHERIT);
+      System.out.printf(
+          "python: %s %s, %d epochs%n", python, peerScript(config.model()), config.epochs());
+      return readPeer(start(pb), config.iwaeSamples());
+    } finally {
+      deleteTree(dir);
+    }
+  }
+
+  /** The peer script for a model type. */
+  static String peerScript(JobConfig.ModelType model) {
+    return switch (model) {
+      case vae -> "vae_reference.py";
+      case conv_vae -> "conv_vae_reference.py";
+      case ae, dae -> "ae_reference.py";
+      case aae -> "aae_reference.py";
+    };
+  }
+
+  private List<String> peerCommand(JobConfig config, Path dir, Path jobFile, Threads.Split split) {
+    List<String> command = new ArrayList<>();
+    command.add(python);
+    command.add(dir.resolve(peerScript(config.model())).toString());
+    command.addAll(
+        List.of(
+            "--job",
+            jobFile.toString(),
+            "--data",
+            Datasets.locate(config.dataset(), dataDir).toString(),
+            "--epochs",
+            Integer.toString(config.epochs()),
+            "--threads",
+            Integer.toString(split.torch())));
+    if (limit != null) {
+      command.addAll(List.of("--limit", Integer.toString(limit)));
+    }
+    if (config.model() == JobConfig.ModelType.vae) {
+      command.addAll(List.of("--iwae-samples", Integer.toString(config.iwaeSamples())));
+    }
+    return command;
+  }
+
+  /** Our environment as the peer's, with our thread split and our OpenBLAS. */
+  private static void peerEnvironment(
+      Map<String, String> env, Threads.Split split, boolean keepCoreType) {
+    env.put("OMP_WAIT_POLICY", "PASSIVE");
+    env.put("OMP_NUM_THREADS", Integer.toString(split.torch()));
+    env.put("OPENBLAS_NUM_THREADS", Integer.toString(split.blas()));
+    libtorchOpenBlas().ifPresent(p -> env.put("LD_PRELOAD", p.toString()));
+    if (!keepCoreType) {
+      env.remove("OPENBLAS_CORETYPE");
+    }
+  }
+
+  private Process start(ProcessBuilder pb) {
+    try {
+      return pb.start();
+    } catch (IOException e) {
+      throw new UserError(
+          "cannot run "
+              + python
+              + " (install Debian's python3-torch, or pass --python, or --skip-python): "
+              + e.getMessage());
+    }
+  }
+
+  /** The peers from the jar, into a fresh directory. */
+  private static Path extractPeers() throws IOException {
+    Path dir = Files.createTempDirectory("latentstream-peers");
+    for (String name : PEERS) {
+      try (InputStream in = BenchCommand.class.getResourceAsStream("/bench/" + name)) {
+        if (in == null) {
+          throw new IllegalStateException("bench/" + name + " is missing from the jar");
+        }
+        Files.copy(in, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
+      }
+    }
+    return dir;
+  }
+
+  /** The peer's JSON lines: one per epoch, then its IWAE bound (VAE) and peak memory. */
+  private Side readPeer(Process p, int iwaeSamples) throws IOException, InterruptedException {
+    List<Epoch> out = new ArrayList<>();
+    double peak = Double.NaN;
+    double iwae = Double.NaN;
+    try (BufferedReader r =
+        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = r.readLine()) != null) {
+        JsonNode n = JobConfigs.JSON.readTree(line);
+        if (n.has("peak_rss_mib")) {
+          peak = n.get("peak_rss_mib").asDouble();
+        } else if (n.has("iwae")) {
+          iwae = n.get("iwae").asDouble();
+          System.out.printf(
+              Locale.ROOT,
+              "  python IWAE bound (K=%d): %.3f in %.1f s%n",
+              iwaeSamples,
+              iwae,
+              n.get("iwae_seconds").asDouble());
+        } else {
+          out.add(peerEpoch(n));
+        }
+      }
+    }
+    int code = p.waitFor();
+    if (code != 0) {
+      throw new UserError(python + " exited with " + code + " (is python3-torch installed?)");
+    }
+    return new Side("python", out, peak, iwae);
+  }
+
+  private static Epoch peerEpoch(JsonNode n) {
+    Epoch e =
+        new Epoch(
+            n.get("epoch").asInt(),
+            n.get("seconds").asDouble(),
+            n.get("seconds").asDouble(),
+            n.get("test_loss").asDouble());
+    System.out.printf(
+        Locale.ROOT,
+        "  python epoch %d: %.3f s, test loss %.3f%n",
+        e.epoch(),
+        e.seconds(),
+        e.testLoss());
+    return e;
+  }
+
+  /** One row's comparison, with the goals of issue 19 beside each figure. */
+  private static void printComparison(Row row) {
+    Side ours = row.ours();
+    Side peer = row.peer();
+    int from = ours.epochs().size() > 1 ? 2 : 1;
     System.out.printf(
         Locale.ROOT,
         "%nlatentstream (engine %s): %.3f s/epoch (epochs %d-%d), final test loss %.3f%n",
-        ran[0],
-        ourMean,
-        from + 1,
-        ours.size(),
-        ours.getLast().testLoss());
-    if (!theirs.isEmpty()) {
-      double theirMean =
-          theirs.subList(Math.min(from, theirs.size() - 1), theirs.size()).stream()
-              .mapToDouble(Epoch::seconds)
-              .average()
-              .orElse(Double.NaN);
-      double gap =
-          100
-              * (ours.getLast().testLoss() - theirs.getLast().testLoss())
-              / theirs.getLast().testLoss();
+        ours.engine(),
+        ours.secondsPerEpoch(),
+        from,
+        ours.epochs().size(),
+        ours.testLoss());
+    if (peer != null && !peer.epochs().isEmpty()) {
+      printAgainstPeer(row);
+    }
+    if (!Double.isNaN(ours.iwae())) {
       System.out.printf(
           Locale.ROOT,
-          "python:       %.3f s/epoch, final test loss %.3f%n",
-          theirMean,
-          theirs.getLast().testLoss());
-      System.out.printf(
-          Locale.ROOT, "ratio (latentstream / python): %.2f  (goal <= 0.6)%n", ourMean / theirMean);
-      System.out.printf(Locale.ROOT, "test loss difference: %+.2f%%  (goal within 1%%)%n", gap);
+          "IWAE bound, log p(x) >= (nats per image): latentstream %.3f, python %s%n",
+          ours.iwae(),
+          peer == null || Double.isNaN(peer.iwae()) ? "-" : number(peer.iwae(), 3));
     }
-    if (!Double.isNaN(s.iwae())) {
-      System.out.printf(
-          Locale.ROOT,
-          "IWAE bound, K=%d, log p(x) >= (nats per image): latentstream %.3f, python %s%n",
-          config.iwaeSamples(),
-          s.iwae(),
-          Double.isNaN(theirIwae[0]) ? "-" : String.format(Locale.ROOT, "%.3f", theirIwae[0]));
-    }
-    // Peak resident memory of each whole process (training, test passes, IWAE): goal within 1.2x.
+    boolean both = peer != null && !Double.isNaN(peer.peakMib()) && !Double.isNaN(ours.peakMib());
     System.out.printf(
         Locale.ROOT,
         "peak memory (MiB, VmHWM / ru_maxrss): latentstream %.0f, python %s%s%n",
-        ourPeak,
-        Double.isNaN(theirPeak[0]) ? "-" : String.format(Locale.ROOT, "%.0f", theirPeak[0]),
-        Double.isNaN(theirPeak[0]) || Double.isNaN(ourPeak)
-            ? ""
-            : String.format(Locale.ROOT, ", ratio %.2f  (goal <= 1.2)", ourPeak / theirPeak[0]));
-    return 0;
+        ours.peakMib(),
+        peer == null || Double.isNaN(peer.peakMib()) ? "-" : number(peer.peakMib(), 0),
+        both ? ", ratio " + number(ours.peakMib() / peer.peakMib(), 2) + "  (goal <= 1.2)" : "");
+  }
+
+  private static void printAgainstPeer(Row row) {
+    Side peer = row.peer();
+    double goal = row.ours().engine().equals("native") ? 0.4 : 1.0;
+    double gap = 100 * (row.ours().testLoss() - peer.testLoss()) / peer.testLoss();
+    System.out.printf(
+        Locale.ROOT,
+        "python:       %.3f s/epoch, final test loss %.3f%n",
+        peer.secondsPerEpoch(),
+        peer.testLoss());
+    System.out.printf(
+        Locale.ROOT, "ratio (latentstream / python): %.2f  (goal <= %.1f)%n", row.ratio(), goal);
+    System.out.printf(Locale.ROOT, "test loss difference: %+.2f%%  (goal within 1%%)%n", gap);
+  }
+
+  private static void printTable(List<Row> rows) {
+    System.out.printf(
+        "%n%-18s %-9s %10s %10s %6s %21s %15s%n",
+        "preset",
+        "engine",
+        "ours s/ep",
+        "peer s/ep",
+        "ratio",
+        "test loss ours/peer",
+        "MiB ours/peer");
+    for (Row r : rows) {
+      Side p = r.peer();
+      System.out.printf(
+          Locale.ROOT,
+          "%-18s %-9s %10.3f %10s %6s %21s %15s%n",
+          r.preset(),
+          r.ours().engine(),
+          r.ours().secondsPerEpoch(),
+          p == null ? "-" : number(p.secondsPerEpoch(), 3),
+          p == null ? "-" : number(r.ratio(), 2),
+          number(r.ours().testLoss(), 3) + " / " + (p == null ? "-" : number(p.testLoss(), 3)),
+          number(r.ours().peakMib(), 0) + " / " + (p == null ? "-" : number(p.peakMib(), 0)));
+    }
+  }
+
+  static void writeCsv(Path file, List<Row> rows) throws IOException {
+    List<String> lines = new ArrayList<>();
+    lines.add(CSV_HEADER);
+    rows.forEach(r -> lines.add(r.csvLine()));
+    Files.write(file, lines, StandardCharsets.UTF_8);
+    System.out.println("rows written to " + file);
+  }
+
+  private static String number(double v, int decimals) {
+    return Double.isNaN(v) ? "" : String.format(Locale.ROOT, "%." + decimals + "f", v);
   }
 
   /**
@@ -244,78 +638,24 @@ public final class BenchCommand implements Callable<Integer> {
     return Double.NaN;
   }
 
-  private List<Epoch> python(Path datasetDir, int iwaeSamples, double[] iwae, double[] peakMib)
-      throws IOException, InterruptedException {
-    Path script = Files.createTempFile("vae_reference", ".py");
-    try (InputStream in = BenchCommand.class.getResourceAsStream("/bench/vae_reference.py")) {
-      if (in == null) {
-        throw new IllegalStateException("bench/vae_reference.py is missing from the jar");
-      }
-      Files.copy(in, script, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-    }
-    ProcessBuilder pb =
-        new ProcessBuilder(
-            python,
-            script.toString(),
-            "--data",
-            datasetDir.toString(),
-            "--epochs",
-            Integer.toString(epochs),
-            "--iwae-samples",
-            Integer.toString(iwaeSamples));
-    pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
-    pb.redirectError(ProcessBuilder.Redirect.INHERIT);
-    System.out.printf("python: %s (PyTorch example VAE), %d epochs%n", python, epochs);
-    Process p;
+  /**
+   * Resets {@code VmHWM} to the current resident set (Linux: "5" to /proc/self/clear_refs), so each
+   * of our runs in one process reports its own peak; where it cannot, the peak is the process's so
+   * far (what a lone run reports anyway).
+   */
+  static void resetPeakRss() {
     try {
-      p = pb.start();
-    } catch (IOException e) {
-      throw new UserError(
-          "cannot run "
-              + python
-              + " (install Debian's python3-torch, or pass --python, or --skip-python): "
-              + e.getMessage());
+      Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+    } catch (IOException | RuntimeException e) {
+      // not Linux: the process's peak stands
     }
-    List<Epoch> out = new ArrayList<>();
-    try (BufferedReader r =
-        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-      String line;
-      while ((line = r.readLine()) != null) {
-        JsonNode n = JobConfigs.JSON.readTree(line);
-        if (n.has("peak_rss_mib")) {
-          peakMib[0] = n.get("peak_rss_mib").asDouble();
-          continue;
-        }
-        if (n.has("iwae")) {
-          iwae[0] = n.get("iwae").asDouble();
-          System.out.printf(
-              Locale.ROOT,
-              "  python IWAE bound (K=%d): %.3f in %.1f s%n",
-              iwaeSamples,
-              iwae[0],
-              n.get("iwae_seconds").asDouble());
-          continue;
-        }
-        Epoch e =
-            new Epoch(
-                n.get("epoch").asInt(),
-                n.get("seconds").asDouble(),
-                n.get("seconds").asDouble(),
-                n.get("test_loss").asDouble());
-        out.add(e);
-        System.out.printf(
-            Locale.ROOT,
-            "  python epoch %d: %.3f s, test loss %.3f%n",
-            e.epoch(),
-            e.seconds(),
-            e.testLoss());
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    try (Stream<Path> paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
       }
     }
-    int code = p.waitFor();
-    Files.deleteIfExists(script);
-    if (code != 0) {
-      throw new UserError(python + " exited with " + code + " (is python3-torch installed?)");
-    }
-    return out;
   }
 }

@@ -50,19 +50,25 @@ public final class Threads {
    * {@code threads}.
    */
   public static Split configure(JobConfig job, int available) {
-    int cores = job.threads() > 0 ? job.threads() : available;
-    // The conv VAE trains on one thread in all: even with one libtorch thread, about one
-    // TrainerTest run in
-    // four still sent its first steps to NaN with OpenBLAS on two (CI, 2026-11-28); with none in
-    // parallel
-    // there is nothing left to race.
-    Split split = new Split(1, job.model() == JobConfig.ModelType.conv_vae ? 1 : cores);
+    Split split = split(job, available);
     org.bytedeco.pytorch.global.torch.set_num_threads(split.torch());
     setBlasThreads(split.blas());
     // The hand-written steps' GEMMs (nativelib.Gemm) take the place of OpenBLAS's, on as many
     // threads.
     Gemm.available().ifPresent(gemm -> gemm.setThreads(split.blas()));
     return split;
+  }
+
+  /**
+   * The split {@link #configure(JobConfig, int)} applies for {@code job} with {@code available}
+   * cores, without applying it ({@code bench} gives its peer the same).
+   */
+  public static Split split(JobConfig job, int available) {
+    int cores = job.threads() > 0 ? job.threads() : available;
+    // The conv VAE trains on one thread in all: even with one libtorch thread, about one
+    // TrainerTest run in four still sent its first steps to NaN with OpenBLAS on two (CI,
+    // 2026-11-28); with none in parallel there is nothing left to race.
+    return new Split(1, job.model() == JobConfig.ModelType.conv_vae ? 1 : cores);
   }
 
   /**

@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -134,11 +135,118 @@ class BenchCommandTest {
     Result skipped = run("bench", "--job", job().toString(), "--epochs", "1", "--skip-python");
     assertEquals(0, skipped.code(), skipped.err());
     assertTrue(
-        skipped.out().contains("latentstream: ") && !skipped.out().contains("python epoch"),
+        skipped.out().contains("latentstream epoch 1: ") && !skipped.out().contains("python epoch"),
         skipped.out());
     assertTrue(
         run("bench", "--job", job().toString(), "--epochs", "0")
             .err()
             .contains("--epochs must be at least 1"));
+  }
+
+  /** A peer that plays two epochs, an IWAE bound and its peak memory, whatever it is asked. */
+  Path standInPeer() throws IOException {
+    Path peer = tmp.resolve("peer");
+    Files.writeString(
+        peer,
+        """
+        #!/bin/sh
+        echo '{"epoch": 1, "seconds": 2.0, "test_loss": 300.0}'
+        echo '{"epoch": 2, "seconds": 4.0, "test_loss": 250.0}'
+        echo '{"iwae": -240.5, "iwae_seconds": 1.0}'
+        echo '{"peak_rss_mib": 700}'
+        """);
+    Files.setPosixFilePermissions(peer, PosixFilePermissions.fromString("rwx------"));
+    return peer;
+  }
+
+  @Test
+  void csvHasExactlyTheAgreedColumnsAndARowPerEngine() throws IOException {
+    Path csv = tmp.resolve("bench.csv");
+    Result r =
+        run(
+            "bench",
+            "--job",
+            job().toString(),
+            "--epochs",
+            "1",
+            "--limit",
+            "96",
+            "--csv",
+            csv.toString(),
+            "--python",
+            standInPeer().toString());
+    assertEquals(0, r.code(), r.err() + r.out());
+    List<String> lines = Files.readAllLines(csv);
+    assertEquals(
+        "preset,engine,ours_s_per_epoch,peer_s_per_epoch,ratio,test_loss_ours,test_loss_peer,"
+            + "mem_ours_mib,mem_peer_mib",
+        lines.getFirst());
+    assertEquals(3, lines.size(), "a row for libtorch and one for native: " + lines);
+    assertTrue(r.out().contains("96 training and 64 test images"), r.out());
+    assertTrue(r.out().contains("environment, both sides:"), r.out());
+    List<String> engines = new java.util.ArrayList<>();
+    for (String line : lines.subList(1, lines.size())) {
+      String[] f = line.split(",", -1);
+      assertEquals(9, f.length, line);
+      assertEquals("tiny", f[0], line);
+      engines.add(f[1]);
+      double ours = Double.parseDouble(f[2]);
+      assertTrue(ours > 0, line);
+      // the stand-in's epochs after the first: 4 s
+      assertEquals(4.0, Double.parseDouble(f[3]), 1e-9, line);
+      assertEquals(ours / 4.0, Double.parseDouble(f[4]), 1e-3, line);
+      assertTrue(Double.isFinite(Double.parseDouble(f[5])) && Double.parseDouble(f[5]) > 0, line);
+      assertEquals(250.0, Double.parseDouble(f[6]), 1e-9, line);
+      assertTrue(Double.parseDouble(f[7]) > 0, line);
+      assertEquals(700.0, Double.parseDouble(f[8]), 1e-9, line);
+    }
+    assertEquals(List.of("libtorch", "native"), engines);
+  }
+
+  /**
+   * Every peer builds the preset's layout: the same parameter shapes, in the same order, as our
+   * model of that preset. Runs Debian's Python with torch, which the machines here have.
+   */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(
+      strings = {"vae-fashion", "ae-fashion", "dae-fashion", "aae-mnist", "conv-vae-2d-mnist"})
+  void everyPeerBuildsThePresetsLayout(String preset) throws Exception {
+    assertTrue(BenchCommand.ALL.contains(preset), "the test covers exactly bench --all's presets");
+    dev.latentstream.config.JobConfig config =
+        dev.latentstream.config.JobConfigs.load(Path.of("config/jobs", preset + ".json"));
+    Path dir = tmp.resolve("peers");
+    Files.createDirectories(dir);
+    for (String name : BenchCommand.PEERS) {
+      Files.copy(Path.of("src/bench/python", name), dir.resolve(name));
+    }
+    Path jobFile = dir.resolve("job.json");
+    Files.writeString(jobFile, dev.latentstream.config.JobConfigs.JSON.writeValueAsString(config));
+    Process p =
+        new ProcessBuilder(
+                "/usr/bin/python3",
+                dir.resolve(BenchCommand.peerScript(config.model())).toString(),
+                "--job",
+                jobFile.toString(),
+                "--layout")
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(0, p.waitFor(), out);
+    var theirs = dev.latentstream.config.JobConfigs.JSON.readTree(out).get("layout");
+    List<String> want = new java.util.ArrayList<>();
+    try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope()) {
+      var model = dev.latentstream.model.Models.create(config, 28, 28);
+      for (org.bytedeco.pytorch.Tensor t : model.parameters().get()) {
+        want.add(java.util.Arrays.toString(t.sizes().vec().get()));
+      }
+    }
+    List<String> got = new java.util.ArrayList<>();
+    theirs.forEach(
+        e -> {
+          List<Long> shape = new java.util.ArrayList<>();
+          e.get(1).forEach(d -> shape.add(d.asLong()));
+          got.add(shape.toString());
+        });
+    assertEquals(want, got, preset + ": the peer's parameter shapes in order, against ours");
   }
 }

@@ -138,24 +138,54 @@ class PageFixesTest {
   }
 
   @Test
-  void deletingTheSelectedRunClearsItsViewAndRemovesItFromTheList() {
-    try (var w = chromium.open(url() + "?token=" + TestServer.TOKEN, 1280, 900)) {
+  void deletingTheSelectedRunLeavesAnEmptyGoneViewHereAndInAnotherPageAndSelectsNoOtherRun() {
+    try (var w = chromium.open(url() + "?token=" + TestServer.TOKEN, 1280, 900);
+        var other = chromium.open(url(), 1280, 900)) {
       Page page = w.page();
+      Page watcher = other.page();
       page.waitForFunction("() => window.latentstream.state.authorized === true");
-      page.click("#runs li:has(strong:text-is('custom #" + finishedToo + "'))");
-      page.waitForFunction("n => window.latentstream.state.selected === n", finishedToo);
-      page.waitForSelector("#panel-recon[data-painted]");
+      for (Page p : List.of(page, watcher)) {
+        p.waitForFunction(
+            "n => [...document.querySelectorAll('#runs li strong')].some(s => s.textContent === 'custom #' + n)",
+            finishedToo);
+        p.click("#runs li:has(strong:text-is('custom #" + finishedToo + "'))");
+        p.waitForFunction("n => window.latentstream.state.selected === n", finishedToo);
+        p.waitForSelector("#panel-recon[data-painted]");
+        p.waitForFunction("() => window.latentstream.chart.pointCount() > 0");
+      }
       page.onceDialog(d -> d.accept());
       page.click("#delete");
-      page.waitForFunction(
-          "n => ![...document.querySelectorAll('#runs li strong')].some(s => s.textContent === 'custom #' + n)",
-          finishedToo);
-      page.waitForFunction("n => window.latentstream.state.selected !== n", finishedToo);
-      // Another run takes its place: its own title, not the deleted run's leftovers.
-      page.waitForFunction("() => window.latentstream.state.selected != null");
-      assertTrue(
-          !page.textContent("#job-title").contains("#" + finishedToo),
-          page.textContent("#job-title"));
+      for (Page p : List.of(page, watcher)) {
+        p.waitForFunction(
+            "n => ![...document.querySelectorAll('#runs li strong')].some(s => s.textContent === 'custom #' + n)",
+            finishedToo);
+        p.waitForFunction("() => window.latentstream.state.gone != null");
+        // A status of another run arrives: it is listed, not shown in the deleted run's place.
+        p.evaluate(
+            "n => window.latentstream.receive({ type: 'status', job: window.latentstream.state.jobs.get(n) })",
+            finished);
+        p.waitForTimeout(300);
+        assertEquals(null, p.evaluate("() => window.latentstream.state.selected"));
+        assertTrue(
+            p.textContent("#job-title").contains("custom #" + finishedToo + ") was deleted"),
+            p.textContent("#job-title"));
+        assertEquals(
+            0, ((Number) p.evaluate("() => window.latentstream.chart.pointCount()")).intValue());
+        assertEquals(
+            0,
+            ((Number)
+                    p.evaluate(
+                        "() => document.querySelectorAll('.panel canvas[data-painted]').length"))
+                .intValue(),
+            "no image of the deleted run is left");
+        assertEquals(
+            0, p.locator("#runs li[aria-selected=true]").count(), "no run marked selected");
+        assertTrue(p.isDisabled("#delete") && p.isDisabled("#pause"), "no run to control");
+      }
+      // Choosing a run leaves the gone state.
+      watcher.click("#runs li:has(strong:text-is('custom #" + finished + "'))");
+      watcher.waitForFunction("n => window.latentstream.state.selected === n", finished);
+      assertEquals(null, watcher.evaluate("() => window.latentstream.state.gone"));
     }
   }
 
@@ -429,6 +459,107 @@ class PageFixesTest {
           "() => window.asked.includes('decode') || document.getElementById('hover-decode').hasAttribute('src')");
     } finally {
       page.context().close();
+    }
+  }
+
+  /**
+   * The latent card's blank height: its inner height less the union of the vertical extents of what
+   * it shows (text, the plane, the legend, images with a source, controls, the strip and its hint).
+   */
+  static final String LATENT_BLANK =
+      """
+      () => {
+        const card = document.querySelector('details[data-stream="latent"]');
+        const c = card.getBoundingClientRect(), style = getComputedStyle(card);
+        const top = c.top + parseFloat(style.paddingTop), bottom = c.bottom - parseFloat(style.paddingBottom);
+        const shown = e => {
+          if (e.id === 'strip' || e.classList.contains('stack')) return true;
+          if (e.closest('.stack') || e.closest('#strip')) return false;
+          if (e.tagName === 'IMG') return e.hasAttribute('src');
+          if (['INPUT', 'SELECT', 'BUTTON', 'LI'].includes(e.tagName)) return true;
+          return [...e.childNodes].some(n => n.nodeType === Node.TEXT_NODE && n.textContent.trim() !== '');
+        };
+        const spans = [...card.querySelectorAll('*')].filter(shown).map(e => e.getBoundingClientRect())
+          .filter(r => r.width > 0 && r.height > 0).map(r => [r.top, r.bottom]).sort((a, b) => a[0] - b[0]);
+        let end = top;
+        const gaps = [];
+        for (const [a, b] of spans) { if (a > end) gaps.push(Math.round(a - end)); end = Math.max(end, b); }
+        if (bottom > end) gaps.push(Math.round(bottom - end));
+        return gaps;
+      }
+      """;
+
+  @Test
+  void theInterpolationStripSitsUnderThePlaneInTheLatentCardWhichHasNoBlankRow() {
+    try (var w = chromium.open(url(), 1440, 1000)) {
+      Page page = w.page();
+      page.waitForFunction("() => window.latentstream.state.plane != null");
+      page.waitForSelector("#panel-latent[data-painted]");
+      page.waitForFunction("() => document.querySelectorAll('#latent-legend li').length > 0");
+      var card = page.locator("details[data-stream='latent']").boundingBox();
+      var plane = page.locator("#latent-overlay").boundingBox();
+      var strip = page.locator("#strip").boundingBox();
+      for (String id : new String[] {"#strip", "#spherical", "#attr-plus", "#attr-apply"}) {
+        var b = page.locator(id).boundingBox();
+        assertTrue(
+            b.y >= card.y && b.y + b.height <= card.y + card.height + 0.5,
+            id + " inside the latent card: " + b.y + " in " + card.y + "+" + card.height);
+      }
+      double below = strip.y - (plane.y + plane.height);
+      assertTrue(below >= 0 && below < 120, "the strip " + below + " px under the plane");
+      @SuppressWarnings("unchecked")
+      List<Number> blank = (List<Number>) page.evaluate(LATENT_BLANK);
+      assertTrue(
+          blank.stream().allMatch(g -> g.intValue() <= 24)
+              && blank.stream().mapToInt(Number::intValue).sum() <= 45,
+          "blank rows in the latent card (margins only): " + blank);
+      // A decode shows beside the plane; the card grows by no blank row.
+      page.evaluate(
+          "() => document.getElementById('hover-decode').src = 'data:image/png;base64,iVBORw0KGgo='");
+      assertEquals(
+          card.height,
+          page.locator("details[data-stream='latent']").boundingBox().height,
+          1.0,
+          "the hover decode moves nothing: it has its place beside the plane");
+    }
+  }
+
+  @Test
+  void anAttributeResultIsLabelledAndStartsFromTheChosenTestImage() {
+    try (var w = chromium.open(url(), 1280, 900)) {
+      Page page = w.page();
+      page.waitForFunction("() => window.latentstream.state.plane != null");
+      page.waitForFunction("() => document.querySelectorAll('#attr-plus option').length > 1");
+      page.evaluate(
+          "() => { const c = window.latentstream.connection, send = c.request.bind(c); window.asked = [];"
+              + " c.request = m => { window.asked.push(m); return send(m); }; }");
+      page.fill("#attr-index", "5");
+      page.selectOption("#attr-plus", "3");
+      page.selectOption("#attr-minus", "1");
+      page.click("#attr-apply");
+      page.waitForFunction("() => document.querySelectorAll('#strip figure').length === 2");
+      assertEquals(
+          5,
+          ((Number)
+                  page.evaluate("() => window.asked.find(m => m.type === 'attribute').from.index"))
+              .intValue());
+      @SuppressWarnings("unchecked")
+      List<String> captions =
+          (List<String>)
+              page.evaluate(
+                  "() => [...document.querySelectorAll('#strip figcaption')].map(f => f.textContent)");
+      String label = page.textContent("#explorer-status").replaceAll(":.*", "");
+      assertEquals(List.of("test image 5", "+ " + label), captions);
+      assertTrue(label.contains("−"), "the label names both classes: " + label);
+      page.fill("#attr-index", "-1");
+      page.click("#attr-apply");
+      page.waitForSelector("#toast:not([hidden])");
+      assertTrue(page.textContent("#toast").contains("whole number"));
+      assertEquals(
+          1,
+          ((Number) page.evaluate("() => window.asked.filter(m => m.type === 'attribute').length"))
+              .intValue(),
+          "a bad index sends nothing");
     }
   }
 }

@@ -1,0 +1,137 @@
+"""What latentstream's PyTorch peers share: the command line, IDX loading, the epoch loop's timing and the
+JSON lines `latentstream bench` reads.
+
+Every peer takes `--job FILE`, the resolved job latentstream trains (bench writes it: layer sizes, loss,
+reduction, β, optimiser, learning rate, batch size, seed), so both sides train the same model the same way.
+Output, one JSON object per line: {"epoch", "seconds", "train_loss", "test_loss"} per epoch (seconds =
+training plus the test pass, losses per image in the job's reduction), then {"peak_rss_mib"} (getrusage's
+ru_maxrss). With `--layout` a peer prints {"layout": [[name, shape], ...]} (its parameters in order) and stops,
+which BenchCommandTest holds against latentstream's model.
+"""
+import argparse
+import gzip
+import json
+import os
+import resource
+import struct
+import time
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+TEST_BATCH = 500
+
+
+def arguments(description):
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--job", required=True, help="the resolved job JSON latentstream trains")
+    parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    parser.add_argument("--epochs", type=int, default=None, help="default: the job's")
+    parser.add_argument("--threads", type=int, default=0, help="torch.set_num_threads; 0 leaves torch's choice")
+    parser.add_argument("--limit", type=int, default=0, help="train and test on the first N images of each set")
+    parser.add_argument("--layout", action="store_true", help="print the parameters' names and shapes, then stop")
+    args = parser.parse_args()
+    with open(args.job) as f:
+        args.spec = json.load(f)
+    if args.epochs is None:
+        args.epochs = args.spec["epochs"]
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(args.spec.get("seed", 1))
+    return args
+
+
+def read_idx(path):
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    magic, = struct.unpack(">I", data[:4])
+    dims = magic & 0xFF
+    shape = struct.unpack(">" + "I" * dims, data[4:4 + 4 * dims])
+    return torch.frombuffer(bytearray(data[4 + 4 * dims:]), dtype=torch.uint8).reshape(shape)
+
+
+def load(directory, prefix, limit=0):
+    """Images of one split as [n, rows * cols] floats in [0, 1], and their (rows, cols)."""
+    def find(name):
+        for candidate in (name + ".gz", name):
+            p = os.path.join(directory, candidate)
+            if os.path.exists(p):
+                return p
+        raise FileNotFoundError(os.path.join(directory, name))
+    images = read_idx(find(prefix + "-images-idx3-ubyte"))
+    if limit > 0:
+        images = images[:limit]
+    rows, cols = images.shape[1], images.shape[2]
+    return images.reshape(images.shape[0], -1).float().div(255), (rows, cols)
+
+
+def mlp(sizes, activate_last):
+    """Linear layers from sizes[0] to sizes[-1] with ReLU after each but (unless activate_last) the last."""
+    layers = []
+    for i in range(len(sizes) - 1):
+        layers.append(nn.Linear(sizes[i], sizes[i + 1]))
+        if i + 2 < len(sizes) or activate_last:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+def reconstruction(logits, target, spec):
+    """latentstream's Losses.reconstruction: summed BCE-with-logits (or MSE of the sigmoid) per image, or
+    per pixel for reduction "mean"."""
+    if spec.get("loss", "bce") == "bce":
+        total = F.binary_cross_entropy_with_logits(logits, target, reduction="sum")
+    else:
+        total = F.mse_loss(torch.sigmoid(logits), target, reduction="sum")
+    return total / (logits.shape[0] if spec["reduction"] == "sum" else logits.numel())
+
+
+def kl(mu, logvar, spec):
+    # Kingma and Welling, Auto-Encoding Variational Bayes, Appendix B
+    total = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
+    return total / (mu.shape[0] if spec["reduction"] == "sum" else mu.numel())
+
+
+def optimizer(spec, parameters, lr=None):
+    lr = spec["lr"] if lr is None else lr
+    kind = spec["optimizer"]
+    if kind == "adam":
+        return torch.optim.Adam(parameters, lr=lr)
+    if kind == "rmsprop":
+        return torch.optim.RMSprop(parameters, lr=lr)
+    if kind == "sgd":
+        return torch.optim.SGD(parameters, lr=lr)
+    raise ValueError("optimizer " + kind)
+
+
+def print_layout(model):
+    print(json.dumps({"layout": [[name, list(p.shape)] for name, p in model.named_parameters()]}), flush=True)
+
+
+def run(args, train_step, test_loss):
+    """The epoch loop: train_step(x) -> loss per image of the batch, on batches of the job's size in a fresh
+    random order per epoch; then test_loss(x) -> the same without gradients, on test batches of 500 as
+    latentstream's test pass (the loss per image does not depend on the test batch size)."""
+    train_x, _ = load(args.data, "train", args.limit)
+    test_x, _ = load(args.data, "t10k", args.limit)
+    batch = args.spec["batchSize"]
+    for epoch in range(1, args.epochs + 1):
+        start = time.perf_counter()
+        total = 0.0
+        order = torch.randperm(train_x.shape[0])
+        for i in range(0, train_x.shape[0], batch):
+            x = train_x[order[i:i + batch]]
+            total += train_step(x) * x.shape[0]
+        test = 0.0
+        with torch.no_grad():
+            for i in range(0, test_x.shape[0], TEST_BATCH):
+                x = test_x[i:i + TEST_BATCH]
+                test += test_loss(x) * x.shape[0]
+        seconds = time.perf_counter() - start
+        print(json.dumps({"epoch": epoch, "seconds": round(seconds, 3),
+                          "train_loss": total / train_x.shape[0], "test_loss": test / test_x.shape[0]}), flush=True)
+    # ru_maxrss is in KiB on Linux
+    print(json.dumps({"peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}),
+          flush=True)
