@@ -52,14 +52,7 @@ class ClusterTest {
     nodes.syntheticJob("cluster-vae", 1000, new JsonObject());
     http1 = ClusterNodes.freePort();
     http2 = ClusterNodes.freePort();
-    nodes.start("trainer", "trainer", nodes.clusterPorts[0], Map.of());
-    nodes.start(
-        "gateway1", "gateway", nodes.clusterPorts[1], Map.of(), "--port", Integer.toString(http1));
-    nodes.start(
-        "gateway2", "gateway", nodes.clusterPorts[2], Map.of(), "--port", Integer.toString(http2));
-    nodes.awaitLog("gateway1", "serving at", 180);
-    nodes.awaitLog("gateway2", "serving at", 180);
-    nodes.awaitLog("trainer", "trainer node is up", 180);
+    nodes.startTrainerAndGateways(http1, Map.of(), http2, Map.of(), 180);
   }
 
   @AfterAll

@@ -177,41 +177,7 @@ public final class PageBenchmark {
 
   public static void main(String[] args) throws Exception {
     int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 10;
-    if (args.length > 1 && args[1].equals("compare")) {
-      compare(seconds);
-      return;
-    }
-    Path root = Files.createTempDirectory("latentstream-page");
-    try (TestServer server = new TestServer(root, new JsonObject());
-        Chromium chromium = new Chromium()) {
-      var w = chromium.open("http://127.0.0.1:" + server.port() + "/", 1280, 900);
-      Page page = w.page();
-      page.waitForFunction(
-          "() => window.latentstream && document.getElementById('connection').textContent === 'live'");
-      @SuppressWarnings("unchecked")
-      Map<String, Object> r = (Map<String, Object>) page.evaluate(DRIVE, List.of(100_000, seconds));
-      System.out.printf(
-          "page with %s loss points, 50 points and 10 frames per second for %d s:%n",
-          r.get("points"), seconds);
-      System.out.printf(
-          "  main-thread work per animation frame: p50 %.2f ms, p95 %.2f ms, max %.2f ms (goal: p95 <= 8 ms)%n",
-          num(r.get("workP50")), num(r.get("workP95")), num(r.get("workMax")));
-      System.out.printf(
-          "  animation frames: %s, frame-to-frame p50 %.1f ms, p95 %.1f ms; long tasks: %s (%.0f ms)%n",
-          r.get("frames"),
-          num(r.get("frameP50")),
-          num(r.get("frameP95")),
-          r.get("longTasks"),
-          num(r.get("longTaskMs")));
-      System.out.printf(
-          "  chart redraw (decimate + setData): p50 %.2f ms, p95 %.2f ms%n",
-          num(r.get("redrawP50")), num(r.get("redrawP95")));
-      System.out.println("  console errors: " + w.errors());
-    }
-    System.exit(0);
-  }
-
-  static void compare(int seconds) throws Exception {
+    boolean compare = args.length > 1 && args[1].equals("compare");
     Path root = Files.createTempDirectory("latentstream-page");
     try (TestServer server = new TestServer(root, new JsonObject());
         Chromium chromium = new Chromium()) {
@@ -221,31 +187,35 @@ public final class PageBenchmark {
           "() => window.latentstream && document.getElementById('connection').textContent === 'live'");
       chromium.browser.startTracing(
           page, new com.microsoft.playwright.Browser.StartTracingOptions().setCategories(TRACED));
-      @SuppressWarnings("unchecked")
       Map<String, Object> r =
-          (Map<String, Object>) page.evaluate(DRIVE_COMPARE, List.of(8, 100_000, seconds));
+          compare
+              ? evaluate(page, DRIVE_COMPARE, List.of(8, 100_000, seconds))
+              : evaluate(page, DRIVE, List.of(100_000, seconds));
       byte[] trace = chromium.browser.stopTracing();
       // For a closer look: chrome://tracing or ui.perfetto.dev opens it.
-      Path traceFile = Path.of("target/page-compare-trace.json");
+      Path traceFile =
+          Path.of(compare ? "target/page-compare-trace.json" : "target/page-trace.json");
       Files.createDirectories(traceFile.getParent());
       Files.write(traceFile, trace);
+      if (compare) {
+        System.out.printf(
+            "compare view, 8 runs with %s loss points in all, 5 points per run and 10 frames per second for %d s:%n",
+            r.get("points"), seconds);
+        printWorkAndFrames(r);
+        System.out.printf(
+            "  chart redraw (8 runs on one grid of pixel columns + setData): p50 %.2f ms, p95 %.2f ms; cells painted: %s%n",
+            num(r.get("redrawP50")), num(r.get("redrawP95")), r.get("painted"));
+      } else {
+        System.out.printf(
+            "page with %s loss points, 50 points and 10 frames per second for %d s:%n",
+            r.get("points"), seconds);
+        printWorkAndFrames(r);
+        System.out.printf(
+            "  chart redraw (decimate + setData): p50 %.2f ms, p95 %.2f ms%n",
+            num(r.get("redrawP50")), num(r.get("redrawP95")));
+        System.out.println("  console errors: " + w.errors());
+      }
       double[] cpu = cpuPerFrame(trace, seconds);
-      System.out.printf(
-          "compare view, 8 runs with %s loss points in all, 5 points per run and 10 frames per second for %d s:%n",
-          r.get("points"), seconds);
-      System.out.printf(
-          "  main-thread work per animation frame: p50 %.2f ms, p95 %.2f ms, max %.2f ms (goal: p95 <= 8 ms)%n",
-          num(r.get("workP50")), num(r.get("workP95")), num(r.get("workMax")));
-      System.out.printf(
-          "  animation frames: %s, frame-to-frame p50 %.1f ms, p95 %.1f ms; long tasks: %s (%.0f ms)%n",
-          r.get("frames"),
-          num(r.get("frameP50")),
-          num(r.get("frameP95")),
-          r.get("longTasks"),
-          num(r.get("longTaskMs")));
-      System.out.printf(
-          "  chart redraw (8 runs on one grid of pixel columns + setData): p50 %.2f ms, p95 %.2f ms; cells painted: %s%n",
-          num(r.get("redrawP50")), num(r.get("redrawP95")), r.get("painted"));
       System.out.printf(
           "  main-thread CPU time per animation frame (trace thread time, the last %d s): p50 %.2f ms,"
               + " p95 %.2f ms, max %.2f ms over %d frames%n",
@@ -253,6 +223,25 @@ public final class PageBenchmark {
       System.out.println("  trace: " + traceFile.toAbsolutePath());
     }
     System.exit(0);
+  }
+
+  @SuppressWarnings("unchecked")
+  static Map<String, Object> evaluate(Page page, String script, List<Object> args) {
+    return (Map<String, Object>) page.evaluate(script, args);
+  }
+
+  /** The measures both drives return: main-thread work per animation frame, frames, long tasks. */
+  static void printWorkAndFrames(Map<String, Object> r) {
+    System.out.printf(
+        "  main-thread work per animation frame: p50 %.2f ms, p95 %.2f ms, max %.2f ms (goal: p95 <= 8 ms)%n",
+        num(r.get("workP50")), num(r.get("workP95")), num(r.get("workMax")));
+    System.out.printf(
+        "  animation frames: %s, frame-to-frame p50 %.1f ms, p95 %.1f ms; long tasks: %s (%.0f ms)%n",
+        r.get("frames"),
+        num(r.get("frameP50")),
+        num(r.get("frameP95")),
+        r.get("longTasks"),
+        num(r.get("longTaskMs")));
   }
 
   /** The trace categories whose events carry the renderer's tasks and animation frames. */
