@@ -84,6 +84,22 @@ final class ClusterNodes implements AutoCloseable {
    */
   Process start(String name, String role, int clusterPort, Map<String, String> env, String... extra)
       throws IOException {
+    return start(name, role, clusterPort, dir, env, extra);
+  }
+
+  /**
+   * {@link #start(String, String, int, Map, String...)} in working directory {@code home}: a node
+   * whose relative {@code runsDir} then resolves where no other node looks, as on a machine of its
+   * own.
+   */
+  Process start(
+      String name,
+      String role,
+      int clusterPort,
+      Path home,
+      Map<String, String> env,
+      String... extra)
+      throws IOException {
     List<String> cmd =
         new ArrayList<>(
             List.of(
@@ -117,7 +133,7 @@ final class ClusterNodes implements AutoCloseable {
     cmd.addAll(List.of(extra));
     ProcessBuilder pb =
         new ProcessBuilder(cmd)
-            .directory(dir.toFile())
+            .directory(Files.createDirectories(home).toFile())
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(name + ".log").toFile()));
     pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
