@@ -126,6 +126,8 @@ public final class LoadGenerator implements Callable<Integer> {
 
   @Mixin Soak soak = new Soak();
 
+  @Mixin PageExplorers explorers = new PageExplorers();
+
   @Spec CommandSpec spec;
 
   Vertx vertx;
@@ -147,7 +149,10 @@ public final class LoadGenerator implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    for (String problem : new String[] {flood.enabled() ? flood.invalid() : null, soak.invalid()}) {
+    for (String problem :
+        new String[] {
+          flood.enabled() ? flood.invalid() : null, soak.invalid(), explorers.invalid()
+        }) {
       if (problem != null) {
         throw new ParameterException(spec.commandLine(), problem);
       }
@@ -172,7 +177,7 @@ public final class LoadGenerator implements Callable<Integer> {
             new PoolOptions().setHttp1MaxSize(4));
     try {
       int jobNum = job != null ? job : newestRunningJob();
-      boolean other = flood.enabled() || soak.enabled();
+      boolean other = flood.enabled() || soak.enabled() || explorers.enabled();
       List<Integer> phaseList = phases != null ? phases : other ? List.of() : List.of(0, 200);
       if (!phaseList.isEmpty()) {
         System.out.printf(
@@ -194,6 +199,9 @@ public final class LoadGenerator implements Callable<Integer> {
       }
       if (soak.enabled()) {
         soak.run(this, jobNum);
+      }
+      if (explorers.enabled()) {
+        explorers.run(this, jobNum);
       }
       if (storm > 0) {
         storm(jobNum);
@@ -570,7 +578,7 @@ public final class LoadGenerator implements Callable<Integer> {
     }
   }
 
-  private JsonArray jobs() throws Exception {
+  JsonArray jobs() throws Exception {
     Buffer b =
         http.request(HttpMethod.GET, url.getPort(), url.getHost(), "/api/jobs")
             .compose(r -> r.send())

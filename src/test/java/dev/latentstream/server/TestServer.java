@@ -11,6 +11,7 @@ import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -195,14 +196,7 @@ public final class TestServer implements AutoCloseable {
 
     /** The next JSON message matching {@code p}, skipping others; fails after the timeout. */
     JsonObject next(Predicate<JsonObject> p, long seconds) throws InterruptedException {
-      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-      while (System.nanoTime() < end) {
-        Object o = received.poll(100, TimeUnit.MILLISECONDS);
-        if (o instanceof JsonObject j && p.test(j)) {
-          return j;
-        }
-      }
-      throw new AssertionError("no matching message within " + seconds + " s");
+      return TestServer.next(received, p, seconds);
     }
 
     JsonObject nextType(String type, long seconds) throws InterruptedException {
@@ -230,6 +224,22 @@ public final class TestServer implements AutoCloseable {
   public void close() throws Exception {
     running.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     clientVertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  /**
+   * The next JSON message in {@code received} (a WebSocket client's queue of JSON messages and
+   * binary frames) matching {@code p}, skipping others; fails after the timeout.
+   */
+  static JsonObject next(BlockingQueue<Object> received, Predicate<JsonObject> p, long seconds)
+      throws InterruptedException {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (System.nanoTime() < end) {
+      Object o = received.poll(100, TimeUnit.MILLISECONDS);
+      if (o instanceof JsonObject j && p.test(j)) {
+        return j;
+      }
+    }
+    throw new AssertionError("no matching message within " + seconds + " s");
   }
 
   /** A run that a server stopped: its id and the step it stopped at. */
