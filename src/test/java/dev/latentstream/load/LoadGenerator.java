@@ -127,6 +127,8 @@ public final class LoadGenerator implements Callable<Integer> {
 
   @Mixin Soak soak = new Soak();
 
+  @Mixin PageExplorers explorers = new PageExplorers();
+
   @Mixin FailoverWatch failover = new FailoverWatch();
 
   @Spec CommandSpec spec;
@@ -152,7 +154,10 @@ public final class LoadGenerator implements Callable<Integer> {
   public Integer call() throws Exception {
     for (String problem :
         new String[] {
-          flood.enabled() ? flood.invalid() : null, soak.invalid(), failover.invalid()
+          flood.enabled() ? flood.invalid() : null,
+          soak.invalid(),
+          explorers.invalid(),
+          failover.invalid()
         }) {
       if (problem != null) {
         throw new ParameterException(spec.commandLine(), problem);
@@ -178,7 +183,8 @@ public final class LoadGenerator implements Callable<Integer> {
             new PoolOptions().setHttp1MaxSize(4));
     try {
       int jobNum = job != null ? job : newestRunningJob();
-      boolean other = flood.enabled() || soak.enabled() || failover.enabled();
+      boolean other =
+          flood.enabled() || soak.enabled() || explorers.enabled() || failover.enabled();
       List<Integer> phaseList = phases != null ? phases : other ? List.of() : List.of(0, 200);
       if (!phaseList.isEmpty()) {
         System.out.printf(
@@ -200,6 +206,9 @@ public final class LoadGenerator implements Callable<Integer> {
       }
       if (soak.enabled()) {
         soak.run(this, jobNum);
+      }
+      if (explorers.enabled()) {
+        explorers.run(this, jobNum);
       }
       if (failover.enabled()) {
         failover.run(this, jobNum);
@@ -591,7 +600,7 @@ public final class LoadGenerator implements Callable<Integer> {
     }
   }
 
-  private JsonArray jobs() throws Exception {
+  JsonArray jobs() throws Exception {
     Buffer b =
         http.request(HttpMethod.GET, url.getPort(), url.getHost(), "/api/jobs")
             .compose(r -> r.send())
