@@ -27,12 +27,12 @@ final class ClientRequests {
 
   private final StreamHub hub;
   private final ServerConfig config;
-  private final StreamHub.Counters counters;
+  private final StreamCounters counters;
   private final CommandForwarder forwarder;
   private final InteractiveRequests interactive;
 
   ClientRequests(
-      StreamHub hub, ServerConfig config, TrainerRoutes routes, StreamHub.Counters counters) {
+      StreamHub hub, ServerConfig config, TrainerRoutes routes, StreamCounters counters) {
     this.hub = hub;
     this.config = config;
     this.counters = counters;

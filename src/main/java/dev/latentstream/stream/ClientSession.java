@@ -44,7 +44,7 @@ final class ClientSession {
 
   private boolean sendingWaiting;
 
-  private final StreamHub.Counters counters;
+  private final StreamCounters counters;
 
   /** The {@code plane} message to send just before a latent frame (null for none). */
   private final Function<FrameMessage, Encoded> planeOf;
@@ -57,7 +57,7 @@ final class ClientSession {
       boolean authorized,
       int writeQueueBytes,
       int bytesPerSecond,
-      StreamHub.Counters counters,
+      StreamCounters counters,
       Function<FrameMessage, Encoded> planeOf,
       Runnable framesWaiting) {
     this.socket =

@@ -29,13 +29,13 @@ final class FanOut {
   static final int VIEWERS_PER_LOSS_BATCH = 125;
 
   private final ServerConfig config;
-  private final StreamHub.Counters counters;
+  private final StreamCounters counters;
   private final Set<ClientSession> sessions = new HashSet<>();
 
   /** Sessions with frames waiting for their window or for room. */
   private final Set<ClientSession> framesWaiting = new LinkedHashSet<>();
 
-  FanOut(ServerConfig config, StreamHub.Counters counters) {
+  FanOut(ServerConfig config, StreamCounters counters) {
     this.config = config;
     this.counters = counters;
   }

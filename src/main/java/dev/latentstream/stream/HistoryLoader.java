@@ -39,7 +39,7 @@ final class HistoryLoader {
   private final ServerConfig config;
   private final RemoteRunFiles remoteFiles;
   private final FanOut fanOut;
-  private final StreamHub.Counters counters;
+  private final StreamCounters counters;
 
   /** Whether a stream is still its job's current one (a resumed run replaces it). */
   private final Predicate<JobStream> current;
@@ -49,7 +49,7 @@ final class HistoryLoader {
       ServerConfig config,
       TrainerRoutes routes,
       FanOut fanOut,
-      StreamHub.Counters counters,
+      StreamCounters counters,
       Predicate<JobStream> current) {
     this.vertx = vertx;
     this.config = config;

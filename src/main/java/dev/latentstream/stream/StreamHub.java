@@ -16,7 +16,6 @@ import io.vertx.core.json.JsonObject;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * Turns the trainer's events into what WebSocket clients see: one {@link JobStream} per job (its
@@ -39,7 +38,7 @@ public final class StreamHub {
   private final TrainerRoutes routes;
 
   private final Map<Integer, JobStream> jobs = new LinkedHashMap<>();
-  private final Counters counters = new Counters();
+  private final StreamCounters counters = new StreamCounters();
   private final FanOut fanOut;
   private final HistoryLoader loader;
   private final ClientRequests requests;
@@ -50,23 +49,6 @@ public final class StreamHub {
    * modelRequests.decode}, ...
    */
   public static final String MODEL_REQUESTS_PREFIX = "modelRequests.";
-
-  /** Totals since start, for {@code /api/info}; touched on the hub's event loop only. */
-  static final class Counters {
-    long framesSent;
-    long framesConflated;
-    long slowClientsClosed;
-    long tooBusyClosed;
-    long historiesSent;
-    long historyBytesSent;
-    long historySnapshots;
-
-    /**
-     * Interactive requests clients sent, by type ({@link Protocol#MODEL_REQUESTS}), answered or
-     * not: a page that decodes itself sends no {@code decode}.
-     */
-    final Map<String, Long> modelRequests = new TreeMap<>();
-  }
 
   /** What {@link #frameAt} found for a job, a frame kind and a step. */
   public sealed interface FrameLookup {
@@ -130,20 +112,7 @@ public final class StreamHub {
 
   /** Connected clients and what back-pressure and the history cache have done so far. */
   public JsonObject stats() {
-    JsonObject stats =
-        new JsonObject()
-            .put("clients", fanOut.size())
-            .put("framesSent", counters.framesSent)
-            .put("framesConflated", counters.framesConflated)
-            .put("slowClientsClosed", counters.slowClientsClosed)
-            .put("tooBusyClosed", counters.tooBusyClosed)
-            .put("historiesSent", counters.historiesSent)
-            .put("historyBytesSent", counters.historyBytesSent)
-            .put("historySnapshots", counters.historySnapshots);
-    for (String op : Protocol.MODEL_REQUESTS) {
-      stats.put(MODEL_REQUESTS_PREFIX + op, counters.modelRequests.getOrDefault(op, 0L));
-    }
-    return stats;
+    return counters.toJson(fanOut.size());
   }
 
   /**
