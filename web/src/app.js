@@ -85,9 +85,14 @@ function onMessage(m) {
     case 'diagnostics': if (mine) diagnostics.add(m); break;
     case 'warning': if (mine) diagnostics.warn(m); break;
     case 'deleted': {
-      const wasSelected = runs.selected === m.job;
+      // The shown run deleted (here or elsewhere): the view says so and stays empty; no other run is
+      // put in its place, so nobody mistakes the next run's curves for the one they were watching.
+      const gone = runs.selected === m.job ? runs.current() : null;
       runs.remove(m.job);
-      if (wasSelected) showNoRun();
+      if (gone) {
+        runs.markGone(`The run this page showed (${gone.name} #${gone.num}) was deleted. Choose another run.`);
+        clearView();
+      }
       runs.render();
       break;
     }
@@ -160,12 +165,6 @@ window.addEventListener('popstate', () => {
   const nums = parseSelection(location.search);
   if (nums) showCompare(nums, false); else if (compare.active) showSingle(runs.selected);
 });
-
-/** The selected run is gone: the next run takes its place, or an empty view when none is left. */
-function showNoRun() {
-  if (runs.jobs.size) { runs.select(RunList.pickDefault([...runs.jobs.values()])); return; }
-  clearView();
-}
 
 /** Nothing of any run in the single view: no curves, frames, latent plane, legend or live settings. */
 function clearView() {

@@ -30,6 +30,7 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -46,12 +47,7 @@ public final class EvaluateCommand implements Callable<Integer> {
 
   static final int MAX_K = 5000;
 
-  @Option(
-      names = "--run",
-      paramLabel = "DIR",
-      required = true,
-      description = "A run directory (from train or serve).")
-  Path run;
+  @Mixin RunOption runOption;
 
   @Option(
       names = "--iwae",
@@ -118,9 +114,7 @@ public final class EvaluateCommand implements Callable<Integer> {
     if (rows < 1) {
       throw new UserError("--rows must be at least 1, got " + rows);
     }
-    if (!Checkpoint.exists(run)) {
-      throw new UserError(run + " has no checkpoint (expected " + Checkpoint.file(run) + ")");
-    }
+    Path run = runOption.withCheckpoint();
     JobConfig job = Checkpoint.readProgress(run).job();
     if (!Iwae.applies(job)) {
       throw new UserError(
@@ -204,9 +198,7 @@ public final class EvaluateCommand implements Callable<Integer> {
     if (batch < 1 || batch > 1000) {
       throw new UserError("--batch must be from 1 to 1000, got " + batch);
     }
-    if (!Checkpoint.exists(run)) {
-      throw new UserError(run + " has no checkpoint (expected " + Checkpoint.file(run) + ")");
-    }
+    Path run = runOption.withCheckpoint();
     JobConfig job = Checkpoint.readProgress(run).job();
     Threads.configure(job);
     Split test = Datasets.load(job.dataset(), dataDir).test();

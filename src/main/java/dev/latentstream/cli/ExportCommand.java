@@ -2,11 +2,11 @@ package dev.latentstream.cli;
 
 import dev.latentstream.export.ModelExport;
 import dev.latentstream.export.ModelWeights;
-import dev.latentstream.rundir.Checkpoint;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -20,12 +20,7 @@ import picocli.CommandLine.Option;
     description = "Write a run's model as a PyTorch state_dict (pt) or a safetensors file.")
 public final class ExportCommand implements Callable<Integer> {
 
-  @Option(
-      names = "--run",
-      paramLabel = "DIR",
-      required = true,
-      description = "A run directory (from train or serve).")
-  Path run;
+  @Mixin RunOption runOption;
 
   @Option(
       names = "--format",
@@ -69,9 +64,7 @@ public final class ExportCommand implements Callable<Integer> {
     if (epoch != null && epoch < 0) {
       throw new UserError("--epoch must be 0 or more, got " + epoch);
     }
-    if (!Checkpoint.exists(run)) {
-      throw new UserError(run + " has no checkpoint (expected " + Checkpoint.file(run) + ")");
-    }
+    Path run = runOption.withCheckpoint();
     Path target =
         out != null ? out : Path.of(run.toAbsolutePath().normalize().getFileName() + f.extension());
     long t0 = System.nanoTime();

@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code latentstream sample}: a grid of samples from a run's latest checkpoint. */
@@ -22,12 +23,7 @@ import picocli.CommandLine.Option;
     description = "Write a PNG grid of samples decoded from a run's latest checkpoint.")
 public final class SampleCommand implements Callable<Integer> {
 
-  @Option(
-      names = "--run",
-      paramLabel = "DIR",
-      required = true,
-      description = "A run directory (from train or serve).")
-  Path run;
+  @Mixin RunOption runOption;
 
   @Option(
       names = "--n",
@@ -58,9 +54,7 @@ public final class SampleCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    if (!Checkpoint.exists(run)) {
-      throw new UserError(run + " has no checkpoint (expected " + Checkpoint.file(run) + ")");
-    }
+    Path run = runOption.withCheckpoint();
     if (n < 1 || n > 10_000) {
       throw new UserError("--n must be from 1 to 10000, got " + n);
     }

@@ -188,21 +188,8 @@ public final class JobConfigs {
    */
   public static JobConfig load(Path given, JobConfig.Engine defaultEngine) {
     Path file = Install.resolve(given);
-    String text;
-    try {
-      text = Files.readString(file);
-    } catch (NoSuchFileException e) {
-      throw new ConfigException(file + ": job file not found");
-    } catch (IOException e) {
-      throw new ConfigException(file + ": cannot read job file: " + e.getMessage(), e);
-    }
     String defaultName = file.getFileName().toString().replaceFirst("\\.json$", "");
-    JsonNode root;
-    try {
-      root = JSON.readTree(text);
-    } catch (JsonProcessingException e) {
-      throw notJson(file.toString(), e);
-    }
+    JsonNode root = readJobFile(file);
     // A finished run's job.json also records its result (for example the IWAE bound); it is not
     // part of the spec.
     if (root instanceof ObjectNode o && o.path("result").isObject()) {
@@ -222,6 +209,26 @@ public final class JobConfigs {
   }
 
   /** Where the JSON went wrong, as an editor counts: line and column from 1. */
+  /**
+   * The JSON tree of the job file {@code file} (a spec or a sweep); a missing, unreadable or
+   * invalid file is a {@link ConfigException} naming it, and the line and column where it can.
+   */
+  static JsonNode readJobFile(Path file) {
+    String text;
+    try {
+      text = Files.readString(file);
+    } catch (NoSuchFileException e) {
+      throw new ConfigException(file + ": job file not found");
+    } catch (IOException e) {
+      throw new ConfigException(file + ": cannot read job file: " + e.getMessage(), e);
+    }
+    try {
+      return JSON.readTree(text);
+    } catch (JsonProcessingException e) {
+      throw notJson(file.toString(), e);
+    }
+  }
+
   private static ConfigException notJson(String source, JsonProcessingException e) {
     var at = e.getLocation();
     String where =
@@ -327,13 +334,7 @@ public final class JobConfigs {
     for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
       String key = it.next();
       if (!KEYS.contains(key)) {
-        throw new ConfigException(
-            source
-                + ": unknown key \""
-                + key
-                + "\" (known keys: "
-                + KEYS.stream().sorted().collect(Collectors.joining(", "))
-                + ")");
+        throw ConfigException.unknownKey(source, key, KEYS);
       }
     }
   }

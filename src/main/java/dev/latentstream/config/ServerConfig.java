@@ -277,13 +277,7 @@ public record ServerConfig(
     }
     for (String key : json.fieldNames()) {
       if (!KEYS.contains(key)) {
-        throw new ConfigException(
-            source
-                + ": unknown key \""
-                + key
-                + "\" (known keys: "
-                + KEYS.stream().sorted().toList()
-                + ")");
+        throw ConfigException.unknownKey(source, key, KEYS);
       }
     }
     String host = string(json, "host", source, false);

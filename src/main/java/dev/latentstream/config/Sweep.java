@@ -4,9 +4,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -120,20 +117,7 @@ public record Sweep(String name, Map<String, List<JsonNode>> grid, List<Member> 
   /** A job file with a {@code "sweep"} key, expanded; null when the file holds an ordinary job. */
   public static Sweep load(Path given) {
     Path file = Install.resolve(given);
-    String text;
-    try {
-      text = Files.readString(file);
-    } catch (NoSuchFileException e) {
-      throw new ConfigException(file + ": job file not found");
-    } catch (IOException e) {
-      throw new ConfigException(file + ": cannot read job file: " + e.getMessage(), e);
-    }
-    JsonNode root;
-    try {
-      root = JobConfigs.JSON.readTree(text);
-    } catch (JsonProcessingException e) {
-      throw new ConfigException(file + ": not valid JSON: " + e.getOriginalMessage());
-    }
+    JsonNode root = JobConfigs.readJobFile(file);
     if (!(root instanceof ObjectNode o) || !o.has(KEY)) {
       return null;
     }

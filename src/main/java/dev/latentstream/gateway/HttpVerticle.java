@@ -27,7 +27,7 @@ import java.util.concurrent.TimeUnit;
  * The HTTP side. Deployed as one instance per event loop, all listening on the same port; each
  * instance has its own {@link StreamHub}, fed by event-bus publish like a gateway node on a
  * cluster, so fan-out work is spread over every core and REST never waits behind another loop's
- * fan-out. Serves the web page, the REST API ({@link JobsApi}) and {@code /ws}. The WebSocket
+ * fan-out. Serves the web page, the REST API ({@link RestApi}) and {@code /ws}. The WebSocket
  * handshake checks the path, the Origin, the per-address connection limit (shared by the instances
  * through {@link Gateway}; behind a load balancer listed in {@code trustedProxies}, per viewer
  * address it forwards) and, with {@code watchRequiresToken}, the token.
@@ -78,17 +78,17 @@ public final class HttpVerticle extends VerticleBase {
     hub = new StreamHub(vertx, config, routes);
     Router router = Router.router(vertx);
     gateway.addHub(context, hub::stats);
-    new JobsApi(vertx, config, info, hub, gateway, routes).mount(router);
+    new RestApi(vertx, config, info, hub, gateway, routes).mount(router);
     Ops.mount(router, config, hub::stats); // GET /metrics, /health, /ready
     mountPage(router);
     // Failures the router raises itself (a body over the limit, a bad body) get the API's error
     // shape and no
     // stack trace in the log; only a real fault (500) is logged, and its details stay in the log.
-    router.errorHandler(400, rc -> JobsApi.error(rc, 400, "bad request"));
+    router.errorHandler(400, rc -> Rest.error(rc, 400, "bad request"));
     router.errorHandler(
         413,
         rc ->
-            JobsApi.error(
+            Rest.error(
                 rc,
                 413,
                 "the body is larger than "
@@ -101,7 +101,7 @@ public final class HttpVerticle extends VerticleBase {
               System.Logger.Level.ERROR,
               "unexpected failure on " + rc.request().method() + " " + rc.request().path(),
               rc.failure());
-          JobsApi.error(rc, 500, "internal error; see the server log");
+          Rest.error(rc, 500, "internal error; see the server log");
         });
     // Messages up to 4 × maxMessageBytes are read and answered with too_large when over the limit;
     // anything

@@ -32,6 +32,10 @@ final class Failover {
   private final Path runsDir;
   private final Runnable beat;
   private boolean scanning;
+
+  /** The group's live nodes at the last scan: one missing now went away. */
+  private java.util.Set<String> groupNodes = java.util.Set.of();
+
   private long timer = -1;
 
   /** Runs another live node owns, by id: their job objects as their status.json says. */
@@ -166,28 +170,52 @@ final class Failover {
               for (String id : gone) {
                 queue.find(id).ifPresent(j -> control.lostLease(j, leases.lostTo(id)));
               }
-              if (!gone.isEmpty()) {
+              boolean retaken = false;
+              for (String id : leases.heldIds()) {
+                if (leases.steady() && queue.find(id).isEmpty()) {
+                  retaken |= retake(id);
+                }
+              }
+              if (!gone.isEmpty() || retaken) {
                 beat.run();
               }
             });
   }
 
-  /** Takes over every job of this group whose node went away. */
+  /**
+   * Takes over every job of this group whose node went away; when a node of the group went, lists
+   * the finished runs only it listed (see {@link #listRunsLeftBehind}).
+   */
   void scan() {
     if (scanning) {
       return;
     }
     scanning = true;
     leases
-        .orphans()
+        .groupNodes()
         .compose(
-            orphans -> {
-              Future<Void> chain = Future.succeededFuture();
-              for (Leases.Orphan o : orphans) {
-                chain = chain.compose(v -> takeOver(o));
-              }
-              return chain;
-            })
+            alive ->
+                leases
+                    .orphans()
+                    .compose(
+                        orphans -> {
+                          Future<Void> chain = Future.succeededFuture();
+                          for (Leases.Orphan o : orphans) {
+                            chain = chain.compose(v -> takeOver(o));
+                          }
+                          return chain;
+                        })
+                    .map(
+                        v -> {
+                          boolean someoneLeft =
+                              groupNodes.stream()
+                                  .anyMatch(n -> !n.equals(leases.node) && !alive.contains(n));
+                          groupNodes = alive;
+                          if (someoneLeft) {
+                            listRunsLeftBehind();
+                          }
+                          return (Void) null;
+                        }))
         .onComplete(
             ar -> {
               scanning = false;
@@ -196,6 +224,70 @@ final class Failover {
                     System.Logger.Level.DEBUG, "failover scan failed: " + ar.cause().getMessage());
               }
             });
+  }
+
+  /**
+   * A job this node let go of when it could not confirm its lease (see LeaseFence), whose lease
+   * proved to be still its own: it continues here from its newest whole checkpoint.
+   */
+  private boolean retake(String id) {
+    Path dir = runsDir.resolve(id);
+    if (!Files.isRegularFile(dir.resolve("job.json"))) {
+      leases.release(id);
+      return false;
+    }
+    Recovery.Found f = Recovery.read(dir);
+    Job was = Recovery.job(f, f.num());
+    if (was.is(Job.Status.damaged)) {
+      queue.list(was);
+      leases.release(id);
+      return false;
+    }
+    LOG.log(
+        System.Logger.Level.INFO,
+        "the lease of job " + id + " is still this node's: it continues here");
+    control.adopt(was, leases.name, "paused".equals(rawStatus(dir)));
+    return true;
+  }
+
+  /**
+   * Lists the finished runs of the shared runs directory that this node does not list yet: those a
+   * node that went away finished after this one started. They are whole on the disk, so viewers see
+   * them as they ended (and their files are served from here), not {@code unreachable}. Active runs
+   * are left to their leases.
+   */
+  private void listRunsLeftBehind() {
+    List<Recovery.Found> found;
+    try {
+      found = new Recovery(runsDir).scan();
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "cannot list the runs in " + runsDir + ": " + e);
+      return;
+    }
+    int listed = 0;
+    for (Recovery.Found f : found) {
+      String id = f.dir().getFileName().toString();
+      String raw = f.status() == null ? null : f.status().getString("status");
+      boolean active =
+          f.damage() == null
+              && ("queued".equals(raw)
+                  || "running".equals(raw)
+                  || "paused".equals(raw)
+                  || "interrupted".equals(raw));
+      if (f.num() <= 0 || active || queue.containsId(id) || queue.find(f.num()).isPresent()) {
+        continue;
+      }
+      control.listFound(Recovery.job(f, f.num()));
+      listed++;
+    }
+    if (listed > 0) {
+      LOG.log(
+          System.Logger.Level.INFO,
+          "a node of the failover group went away: "
+              + listed
+              + " of its finished runs listed here");
+      beat.run();
+    }
   }
 
   private Future<Void> takeOver(Leases.Orphan o) {

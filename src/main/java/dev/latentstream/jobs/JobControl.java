@@ -181,8 +181,9 @@ final class JobControl {
         System.Logger.Level.WARNING,
         "job "
             + j.id
-            + " is owned by node "
-            + j.movedTo
+            + (j.movedTo.equals(TrainerThreads.UNCONFIRMED)
+                ? "'s lease could not be confirmed in time (another node may own it now)"
+                : " is owned by node " + j.movedTo)
             + "; this node does not train it and wrote nothing more for it");
   }
 
@@ -253,6 +254,12 @@ final class JobControl {
     return again;
   }
 
+  /** A finished run found on the disk (another node of the group ran it): listed as it ended. */
+  void listFound(Job j) {
+    queue.list(j);
+    events.status(j);
+  }
+
   Job pause(Job j) {
     if (!j.is(Job.Status.running)) {
       throw new ReplyError(
@@ -276,6 +283,8 @@ final class JobControl {
       }
     }
     j.moveTo(paused ? Job.Status.paused : Job.Status.running);
+    // The status file says paused too: a node that takes the job over keeps it paused.
+    events.writeStatusFile(j);
     events.status(j);
     return j;
   }

@@ -29,6 +29,12 @@ final class LeaseFence implements TrainingListener {
 
   private static final System.Logger LOG = System.getLogger(LeaseFence.class.getName());
 
+  /**
+   * Unconfirmed this long after its trust ended, a lease may be another node's: its node entry
+   * expired ({@link Leases#NODE_TTL_MS} after the renewal that began the trust) some seconds ago.
+   */
+  static final long GIVE_UP_MS = Leases.NODE_TTL_MS;
+
   private final Job job;
   private final Leases leases;
   private final TrainingListener inner;
@@ -54,6 +60,17 @@ final class LeaseFence implements TrainingListener {
       }
       if (job.stopRequested) {
         throw lose("the lease of job " + job.id + " cannot be confirmed; stopping without writing");
+      }
+      if (leases.unconfirmedMillis() > GIVE_UP_MS) {
+        // Long enough for another node to have taken the job over: this trainer ends without a
+        // write and lets go of the run (its lock too, which the new owner waits for). Should the
+        // lease prove to be still this node's, Failover takes the job up again.
+        throw lose(
+            "the lease of job "
+                + job.id
+                + " could not be confirmed for "
+                + leases.unconfirmedMillis() / 1000
+                + " s; another node may own it now, so this node stops training it");
       }
       if (!said) {
         LOG.log(

@@ -109,6 +109,10 @@ final class Leases {
   private final Map<String, String> lost = new ConcurrentHashMap<>();
 
   private volatile long validUntilNanos = System.nanoTime();
+
+  /** The start of the unbroken run of successful renewals this node is in, or -1 outside one. */
+  private long confirmedSinceNanos = -1;
+
   private boolean renewing;
 
   Leases(Vertx vertx, String node, String name, Path runsDir) {
@@ -185,6 +189,22 @@ final class Leases {
     return held.containsKey(jobId) && System.nanoTime() < validUntilNanos;
   }
 
+  /** How long this node's leases have gone unconfirmed (0 while they are trusted). */
+  long unconfirmedMillis() {
+    return Math.max(0, (System.nanoTime() - validUntilNanos) / 1_000_000L);
+  }
+
+  /**
+   * This node has renewed without a break for {@link #NODE_TTL_MS}: long enough for the cluster to
+   * have told it of any member change while it was frozen or cut off, so a lease it reads as its
+   * own is not a stale copy.
+   */
+  boolean steady() {
+    return confirmedSinceNanos >= 0
+        && System.nanoTime() - confirmedSinceNanos > NODE_TTL_MS * 1_000_000L
+        && System.nanoTime() < validUntilNanos;
+  }
+
   /** The node that took {@code jobId} from this one, or null. */
   String lostTo(String jobId) {
     return lost.get(jobId);
@@ -209,13 +229,19 @@ final class Leases {
     }
     renewing = true;
     long start = System.nanoTime();
+    // Only the leases held when the read began are judged by it: one taken meanwhile (a takeover
+    // racing this renewal) is newer than what the read saw.
+    Map<String, Lease> before = Map.copyOf(held);
     return nodes
         .put(node, new JsonObject().put("group", group).put("name", name).encode(), NODE_TTL_MS)
         .compose(v -> leases.entries())
         .map(
             all -> {
               List<String> gone = new ArrayList<>();
-              for (var e : held.entrySet()) {
+              for (var e : before.entrySet()) {
+                if (held.get(e.getKey()) != e.getValue()) {
+                  continue;
+                }
                 String now = all.get(key(e.getKey()));
                 if (now == null || !now.equals(e.getValue().encode())) {
                   gone.add(e.getKey());
@@ -227,10 +253,19 @@ final class Leases {
                 held.remove(id);
                 lost.put(id, owner);
               }
+              if (confirmedSinceNanos < 0 || start > validUntilNanos) {
+                confirmedSinceNanos = start; // the first renewal, or one after a lapse
+              }
               validUntilNanos = start + VALID_MS * 1_000_000L;
               return gone;
             })
-        .andThen(ar -> renewing = false);
+        .andThen(
+            ar -> {
+              renewing = false;
+              if (ar.failed()) {
+                confirmedSinceNanos = -1;
+              }
+            });
   }
 
   /**
@@ -282,6 +317,30 @@ final class Leases {
     held.put(jobId, mine);
     lost.remove(jobId);
     return mine;
+  }
+
+  /** The live nodes of this group (their entries in {@value #NODES}), this one included. */
+  Future<Set<String>> groupNodes() {
+    if (nodes == null) {
+      return Future.succeededFuture(Set.of());
+    }
+    return nodes
+        .entries()
+        .map(
+            all -> {
+              Set<String> out = new java.util.HashSet<>();
+              all.forEach(
+                  (id, value) -> {
+                    try {
+                      if (group.equals(new JsonObject(value).getString("group"))) {
+                        out.add(id);
+                      }
+                    } catch (RuntimeException notOurs) {
+                      // an entry another version wrote: not a node of this group
+                    }
+                  });
+              return out;
+            });
   }
 
   /** The leases of this group whose node has no entry any more: jobs to take over. */

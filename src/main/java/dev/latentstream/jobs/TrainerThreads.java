@@ -39,6 +39,9 @@ final class TrainerThreads {
   private final FrameRenderer renderer;
   private final JobEvents events;
 
+  /** A job's {@code movedTo} when its trainer ended because its lease went unconfirmed. */
+  static final String UNCONFIRMED = "(unconfirmed)";
+
   /** The failover group's leases on a cluster (see {@link Leases}), else null. */
   private volatile Leases leases;
 
@@ -116,7 +119,9 @@ final class TrainerThreads {
       try {
         return RunLock.acquire(j.runDir, "latentstream serve");
       } catch (RunLock.HeldException e) {
-        if (l == null || !l.valid(j.id) || j.stopRequested) {
+        // Held, even if not confirmed this instant (a cluster busy with a member that left): the
+        // fence checks it again before anything is written.
+        if (l == null || l.held(j.id) == null || l.lostTo(j.id) != null || j.stopRequested) {
           throw e;
         }
         if (said++ == 0) {
@@ -159,7 +164,7 @@ final class TrainerThreads {
     RunSummary s = t.run();
     if (fence != null && fence.lost()) {
       String owner = l.lostTo(j.id);
-      j.movedTo = owner != null ? owner : "another node";
+      j.movedTo = owner != null ? owner : UNCONFIRMED;
     }
     return s;
   }

@@ -230,13 +230,7 @@ public final class JavaFrameKernels implements FrameKernels, TrainingKernels {
         data[4 * i + 3] = pixels.get(ValueLayout.JAVA_BYTE, p);
       }
     }
-    ByteArrayOutputStream out = new ByteArrayOutputStream(width * height / 2 + 1024);
-    try {
-      ImageIO.write(img, "png", out);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return out.toByteArray();
+    return png(img, width * height / 2);
   }
 
   @Override
@@ -269,7 +263,12 @@ public final class JavaFrameKernels implements FrameKernels, TrainingKernels {
             "encodeIndexedPng", -1, "invalid argument", width, height, entries, v & 0xff);
       }
     }
-    ByteArrayOutputStream out = new ByteArrayOutputStream(width * height / 4 + 1024);
+    return png(img, width * height / 4);
+  }
+
+  /** {@code img} as PNG through ImageIO, into a buffer that starts at {@code expected} bytes. */
+  private static byte[] png(BufferedImage img, int expected) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(expected + 1024);
     try {
       ImageIO.write(img, "png", out);
     } catch (IOException e) {

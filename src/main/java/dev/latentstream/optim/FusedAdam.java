@@ -84,17 +84,7 @@ final class FusedAdam implements Optim {
         continue;
       }
       Tensor grad = g.is_contiguous() ? g : g.contiguous();
-      kernels.adamStep(
-          memory(params[i]),
-          memory(grad),
-          memory(expAvg[i]),
-          memory(expAvgSq[i]),
-          params[i].numel(),
-          (float) lr,
-          BETA1,
-          BETA2,
-          EPS,
-          steps);
+      update(i, memory(grad));
     }
   }
 
@@ -179,19 +169,26 @@ final class FusedAdam implements Optim {
     }
     steps++;
     for (int i = 0; i < params.length; i++) {
-      kernels.adamStep(
-          memory(params[i]),
-          gradients.get(i),
-          memory(expAvg[i]),
-          memory(expAvgSq[i]),
-          params[i].numel(),
-          (float) lr,
-          BETA1,
-          BETA2,
-          EPS,
-          steps);
+      update(i, gradients.get(i));
     }
     return true;
+  }
+
+  /**
+   * One fused Adam step of parameter {@code i} with {@code gradient}, at the current step count.
+   */
+  private void update(int i, MemorySegment gradient) {
+    kernels.adamStep(
+        memory(params[i]),
+        gradient,
+        memory(expAvg[i]),
+        memory(expAvgSq[i]),
+        params[i].numel(),
+        (float) lr,
+        BETA1,
+        BETA2,
+        EPS,
+        steps);
   }
 
   private static MemorySegment memory(Tensor t) {

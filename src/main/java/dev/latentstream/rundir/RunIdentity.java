@@ -2,13 +2,12 @@ package dev.latentstream.rundir;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.latentstream.config.JobConfigs;
+import dev.latentstream.runformat.AtomicFile;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Optional;
 
 /**
@@ -51,19 +50,12 @@ public record RunIdentity(String id, int num, String sweep) {
    */
   public static Optional<RunIdentity> read(Path runDir) throws IOException {
     Path file = runDir.resolve(FILE);
-    String text;
-    try {
-      text = Files.readString(file, StandardCharsets.UTF_8);
-    } catch (NoSuchFileException e) {
+    Optional<JsonNode> read = JsonFiles.read(file);
+    if (read.isEmpty()) {
       return Optional.empty();
     }
-    JsonNode o;
-    try {
-      o = JobConfigs.JSON.readTree(text);
-    } catch (IOException e) {
-      throw new IOException(FILE + " is not JSON: " + e.getMessage(), e);
-    }
-    if (o == null || !o.isObject() || !o.path("format").canConvertToLong()) {
+    JsonNode o = read.get();
+    if (!o.isObject() || !o.path("format").canConvertToLong()) {
       throw new IOException(FILE + " is not a run identity (no \"format\")");
     }
     if (o.get("format").asLong() > FORMAT) {
@@ -82,22 +74,19 @@ public record RunIdentity(String id, int num, String sweep) {
             o.has("sweep") ? o.get("sweep").asText() : null));
   }
 
-  /** Writes this identity into {@code runDir} (made if missing). */
+  /** Writes this identity into {@code runDir} (made if missing), whole or not at all. */
   public void write(Path runDir) {
     Path file = runDir.resolve(FILE);
-    Path tmp = runDir.resolve(FILE + ".tmp");
     try {
       Files.createDirectories(runDir);
-      var node =
-          JobConfigs.JSON.createObjectNode().put("format", FORMAT).put("id", id).put("num", num);
-      if (sweep != null) {
-        node.put("sweep", sweep);
-      }
-      String json = node.toPrettyString();
-      Files.writeString(tmp, json, StandardCharsets.UTF_8);
-      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
     }
+    var node =
+        JobConfigs.JSON.createObjectNode().put("format", FORMAT).put("id", id).put("num", num);
+    if (sweep != null) {
+      node.put("sweep", sweep);
+    }
+    AtomicFile.write(file, node.toPrettyString().getBytes(StandardCharsets.UTF_8));
   }
 }

@@ -7,8 +7,6 @@ import dev.latentstream.config.JobConfigs;
 import dev.latentstream.runformat.AtomicFile;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -114,19 +112,12 @@ public record RunStatus(
    */
   public static Optional<RunStatus> read(Path runDir) throws IOException {
     Path file = runDir.resolve(FILE);
-    String text;
-    try {
-      text = Files.readString(file, StandardCharsets.UTF_8);
-    } catch (NoSuchFileException e) {
+    Optional<JsonNode> read = JsonFiles.read(file);
+    if (read.isEmpty()) {
       return Optional.empty();
     }
-    JsonNode o;
-    try {
-      o = JobConfigs.JSON.readTree(text);
-    } catch (IOException e) {
-      throw new IOException(file + " is not JSON: " + e.getMessage(), e);
-    }
-    if (o == null || !o.isObject() || !o.path("status").isTextual()) {
+    JsonNode o = read.get();
+    if (!o.isObject() || !o.path("status").isTextual()) {
       throw new IOException(file + " is not a run status (no \"status\")");
     }
     List<String> classes = new ArrayList<>();

@@ -1,92 +1,83 @@
 package dev.latentstream.stream;
 
 import dev.latentstream.bus.FrameMessage;
-import dev.latentstream.wire.FrameKind;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * What the hub keeps of one job for late joiners: the loss history, test losses, settings and
- * frames. Live events append; what an earlier run of the job left in its run directory is put in
- * front once ({@link #prepend}).
+ * One run of a job as a hub sees it: its status as last reported, its {@link JobHistory} for late
+ * joiners, and what goes to live subscribers (loss points since the last flush, the latest
+ * diagnostics, the run's warnings). A new id, a resumed run or a failover starts a new one.
+ *
+ * <p>Threads: one per job per hub, on the hub's event loop only.
  */
 final class JobStream {
 
-  final int num;
-  JsonObject status;
-  Columns loss = new Columns();
-
-  /** Points since the last flush, sent to every loss subscriber as one shared message. */
-  Columns pendingLoss = new Columns();
-
-  private JsonArray testEpochs = new JsonArray();
-  private JsonArray testSteps = new JsonArray();
-  private JsonArray testLosses = new JsonArray();
-  private JsonArray settings = new JsonArray();
-  final Map<FrameKind, FrameMessage> latest = new EnumMap<>(FrameKind.class);
-  private final Map<FrameKind, ArrayDeque<FrameMessage>> history = new EnumMap<>(FrameKind.class);
-
-  /** The latest latent frame with a plane range, and its {@code plane} message once encoded. */
-  private Encoded planeMessage;
-
-  private FrameMessage planeFrame;
-
-  /**
-   * The latest history snapshot (null before the first), and the one being built off the event
-   * loop.
-   */
-  HistorySnapshot snapshot;
-
-  Future<HistorySnapshot> building;
-
-  /**
-   * The history message of {@link #snapshot}, with the test losses and settings it was built with.
-   */
-  /**
-   * Until when the trainer said it has no time for interactive requests (System.nanoTime), or 0.
-   */
-  long trainerBusyUntilNanos;
-
-  private Encoded historyMessage;
-
-  /** The snapshot {@link #historyMessage} was built from: a newer one needs a new message. */
-  private HistorySnapshot historySnapshot;
-
-  private int historyTests = -1;
-  private int historySettings = -1;
-
-  /**
-   * The latest diagnostics, for a newcomer to the {@code diagnostics} stream; null before the
-   * first.
-   */
-  Encoded diagnostics;
-
-  /**
-   * The run's warnings so far (the latest {@link #KEPT_WARNINGS}), for newcomers to the {@code
-   * status} stream.
-   */
-  final java.util.ArrayDeque<Encoded> warnings = new java.util.ArrayDeque<>();
-
+  /** Warnings kept for newcomers to the {@code status} stream. */
   static final int KEPT_WARNINGS = 50;
+
+  final int num;
+  private JsonObject status;
+  private final JobHistory history;
 
   /**
    * This stream began while the job was already stepping (a gateway started late): its past is on
    * disk.
    */
-  boolean joinedMidRun;
+  private final boolean joinedMidRun;
+
+  /** Points since the last flush, sent to every loss subscriber as one shared message. */
+  private Columns pendingLoss = new Columns();
+
+  /** The latest diagnostics, for a newcomer to the {@code diagnostics} stream; null before. */
+  private Encoded diagnostics;
+
+  private final ArrayDeque<Encoded> warnings = new ArrayDeque<>();
+
+  /** The latest latent frame with a plane range, and its {@code plane} message once encoded. */
+  private FrameMessage planeFrame;
+
+  private Encoded planeMessage;
+
+  /** Until when the trainer said it has no time for interactive requests (nanoTime), or 0. */
+  private long trainerBusyUntilNanos;
 
   /** Set once the run directory has been read (or found to hold nothing this stream lacks). */
-  Future<Void> pastLoaded;
+  private Future<Void> pastLoaded;
 
-  JobStream(int num, JsonObject status) {
+  JobStream(int num, JsonObject status, boolean joinedMidRun) {
     this.num = num;
     this.status = status;
+    this.joinedMidRun = joinedMidRun;
+    this.history = new JobHistory(num, status.getString("id"));
+  }
+
+  /**
+   * A stream for {@code job}, which this hub meets for the first time when {@code firstSeen}: if
+   * the job is already past its first step, this stream joined mid-run and its past is on disk.
+   */
+  static JobStream of(JsonObject job, boolean firstSeen) {
+    boolean midRun =
+        firstSeen
+            && List.of("running", "paused").contains(job.getString("status"))
+            && job.getLong("step", 0L) > Math.max(0L, job.getLong("resumedAtStep", -1L));
+    return new JobStream(job.getInteger("num"), job, midRun);
+  }
+
+  JsonObject status() {
+    return status;
+  }
+
+  /** The trainer reported a new status for this same run. */
+  void status(JsonObject job) {
+    this.status = job;
+  }
+
+  JobHistory history() {
+    return history;
   }
 
   String id() {
@@ -97,122 +88,92 @@ final class JobStream {
     return status.getString("status");
   }
 
+  boolean active() {
+    return List.of("queued", "running", "paused").contains(state());
+  }
+
   /** The checkpoint step this run continues from, or -1 for a fresh run. */
   long resumedAtStep() {
     return status.getLong("resumedAtStep", -1L);
   }
 
-  void addFrame(FrameMessage m, int keep) {
-    latest.put(m.frame().kind(), m);
-    ArrayDeque<FrameMessage> h = history.computeIfAbsent(m.frame().kind(), k -> new ArrayDeque<>());
-    h.addLast(m);
-    while (h.size() > keep) {
-      h.removeFirst();
+  /** Times another trainer node took the job over. */
+  int failovers() {
+    return status.getInteger("failovers", 0);
+  }
+
+  boolean joinedMidRun() {
+    return joinedMidRun;
+  }
+
+  /**
+   * Its past is in the run directory, to be read at its first step (resumed, failed over, late).
+   */
+  boolean pastOnDisk() {
+    return resumedAtStep() >= 0 || joinedMidRun || failovers() > 0;
+  }
+
+  /** A loss point: into the history, and into the next live batch. */
+  void addStep(long step, int epoch, long timeMillis, Map<String, Double> terms) {
+    history.addStep(step, epoch, timeMillis, terms);
+    pendingLoss.add(step, epoch, timeMillis, terms);
+  }
+
+  /** The points since the last call, or null when there are none. */
+  Columns takePendingLoss() {
+    if (pendingLoss.isEmpty()) {
+      return null;
     }
+    Columns batch = pendingLoss;
+    pendingLoss = new Columns();
+    return batch;
+  }
+
+  void addFrame(FrameMessage m, int keep) {
+    history.addFrame(m, keep);
     if (m.frame().plane() != null) {
       planeFrame = m;
       planeMessage = null;
     }
   }
 
-  void addTest(int epoch, long step, double loss) {
-    testEpochs.add(epoch);
-    testSteps.add(step);
-    testLosses.add(loss);
+  Encoded diagnostics() {
+    return diagnostics;
   }
 
-  void addSetting(long step, int epoch, String key, double value) {
-    settings.add(
-        new JsonObject().put("step", step).put("epoch", epoch).put("key", key).put("value", value));
+  void diagnostics(Encoded latest) {
+    diagnostics = latest;
   }
 
-  /**
-   * Puts {@code past} (everything before this stream's first event) in front of what this stream
-   * holds.
-   */
-  void prepend(JobStream past, int keepFrames) {
-    past.loss.addAll(loss);
-    loss = past.loss;
-    testEpochs = past.testEpochs.addAll(testEpochs);
-    testSteps = past.testSteps.addAll(testSteps);
-    testLosses = past.testLosses.addAll(testLosses);
-    settings = past.settings.addAll(settings);
-    past.history.forEach(
-        (kind, earlier) -> {
-          ArrayDeque<FrameMessage> h = history.computeIfAbsent(kind, k -> new ArrayDeque<>());
-          earlier.descendingIterator().forEachRemaining(h::addFirst);
-          while (h.size() > keepFrames) {
-            h.removeFirst();
-          }
-          latest.putIfAbsent(kind, earlier.getLast());
-        });
+  /** The run's warnings so far, the latest {@link #KEPT_WARNINGS}. */
+  Iterable<Encoded> warnings() {
+    return warnings;
   }
 
-  /**
-   * The kept frame of {@code kind} nearest at or before {@code step}, or null when every kept one
-   * is later.
-   */
-  FrameMessage frameAt(FrameKind kind, long step) {
-    ArrayDeque<FrameMessage> h = history.get(kind);
-    FrameMessage best = null;
-    if (h != null) {
-      for (FrameMessage m : h) {
-        if (m.frame().step() <= step) {
-          best = m;
-        }
-      }
+  void warn(Encoded warning) {
+    warnings.addLast(warning);
+    while (warnings.size() > KEPT_WARNINGS) {
+      warnings.removeFirst();
     }
-    return best;
   }
 
-  /** Steps of the kept frames, per kind, for scrubbing. */
-  JsonObject frameIndex() {
-    JsonObject out = new JsonObject();
-    history.forEach(
-        (kind, h) -> {
-          List<Long> steps = new ArrayList<>();
-          h.forEach(m -> steps.add(m.frame().step()));
-          out.put(kind.wireName(), new JsonArray(steps));
-        });
-    return out;
+  /** How long the trainer said it has no time for interactive requests, from now; 0 if it has. */
+  long trainerBusyForMs(long nowNanos) {
+    return trainerBusyUntilNanos == 0 ? 0 : (trainerBusyUntilNanos - nowNanos) / 1_000_000;
   }
 
-  /**
-   * The history message for {@code snap}: its (decimated) loss columns, encoded once on a worker,
-   * with the test losses and settings as they are now; cached until either changes, so every
-   * newcomer shares it.
-   */
-  Encoded historyMessage(HistorySnapshot snap) {
-    if (historyMessage == null
-        || snap != historySnapshot
-        || testLosses.size() != historyTests
-        || settings.size() != historySettings) {
-      String test =
-          new JsonObject()
-              .put("epoch", testEpochs)
-              .put("step", testSteps)
-              .put("loss", testLosses)
-              .encode();
-      // The columns are already JSON: spliced in rather than parsed back. The field order is
-      // History's.
-      String head =
-          new ServerMessage.History(num, id(), new JsonObject(), new JsonObject(), new JsonArray())
-              .toJson()
-              .encode();
-      String json =
-          head.substring(0, head.indexOf("\"columns\":") + "\"columns\":".length())
-              + snap.columnsJson()
-              + ",\"test\":"
-              + test
-              + ",\"settings\":"
-              + settings.encode()
-              + "}";
-      historyMessage = Encoded.of(json);
-      historySnapshot = snap;
-      historyTests = testLosses.size();
-      historySettings = settings.size();
-    }
-    return historyMessage;
+  /** The trainer refused an interactive request: it has time again in {@code retryAfterMs}. */
+  void trainerBusy(long retryAfterMs, long nowNanos) {
+    trainerBusyUntilNanos = Math.max(trainerBusyUntilNanos, nowNanos + retryAfterMs * 1_000_000);
+  }
+
+  /** The reading of the run directory, once started (see {@link HistoryLoader}); or null. */
+  Future<Void> pastLoaded() {
+    return pastLoaded;
+  }
+
+  void pastLoading(Future<Void> reading) {
+    pastLoaded = reading;
   }
 
   /**

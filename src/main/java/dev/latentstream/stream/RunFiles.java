@@ -5,7 +5,6 @@ import dev.latentstream.runformat.MetricsCsv;
 import dev.latentstream.runformat.RunLayout;
 import dev.latentstream.wire.Frame;
 import dev.latentstream.wire.FrameKind;
-import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -43,13 +42,13 @@ final class RunFiles {
   }
 
   /**
-   * A {@link JobStream} holding what the run directory recorded up to {@code upToStep} (inclusive),
-   * keeping at most {@code keepFrames} frames per stream; empty when there is no {@code
-   * metrics.csv}.
+   * A {@link JobHistory} holding what the run directory recorded up to {@code upToStep}
+   * (inclusive), keeping at most {@code keepFrames} frames per stream; empty when there is no
+   * {@code metrics.csv}.
    */
-  static JobStream read(Source runDir, int num, JsonObject status, long upToStep, int keepFrames)
+  static JobHistory read(Source runDir, int num, String id, long upToStep, int keepFrames)
       throws IOException {
-    JobStream past = new JobStream(num, status);
+    JobHistory past = new JobHistory(num, id);
     byte[] csv = runDir.read(MetricsCsv.FILE);
     if (csv == null || csv.length == 0) {
       return past;
@@ -61,7 +60,7 @@ final class RunFiles {
         break;
       }
       int epoch = row.epoch();
-      past.loss.add(step, epoch, -1, row.terms());
+      past.addStep(step, epoch, -1, row.terms());
       if (!Double.isNaN(row.testLoss())) {
         past.addTest(epoch, step, row.testLoss());
         epochEnds.put(epoch, step);

@@ -5,15 +5,18 @@
  * back-pressure (a bounded backlog, frames capped and conflated, loss points batched and never
  * dropped, slow and over-busy clients disconnected).
  *
- * <p>Threads: a {@link dev.latentstream.stream.StreamHub} and its sessions live on one event loop
- * (the HTTP verticle's context); every method is called there. Two kinds of work go to workers and
- * come back as futures: reading a run directory ({@code RunFiles}) and building a history snapshot
- * ({@code HistorySnapshot}, which reads a {@code Columns.View}: rows written before the view never
- * change). A message for many clients is encoded once ({@code Encoded}) and the same bytes go to
- * each.
+ * <p>Threads: a {@link dev.latentstream.stream.StreamHub} and everything it owns live on one event
+ * loop (the HTTP verticle's context); every method is called there. Each HTTP verticle instance has
+ * its own hub, so a job has one {@code JobStream} and one {@code JobHistory} per event loop. Two
+ * kinds of work go to workers and come back as futures: reading a run directory ({@code
+ * HistoryLoader} through {@code RunFiles}) and building a history snapshot ({@code
+ * HistorySnapshot}, which reads a {@code Columns.View}: rows written before the view never change).
+ * A message for many clients is encoded once ({@code Encoded}) and the same bytes go to each.
  *
- * <p>Ownership: a {@code ClientSession} owns one client's state (subscriptions, back-pressure,
- * budgets, whether its history is owed); the hub and {@code ClientRequests} change it only through
- * its methods. The hub owns the job streams and the set of sessions.
+ * <p>Ownership: the hub owns the job streams and turns trainer events into messages; a {@code
+ * JobStream} owns one run's status and live state, its {@code JobHistory} what late joiners get;
+ * the {@code FanOut} owns the set of sessions and sends to many; a {@code ClientSession} owns one
+ * client's state (subscriptions, back-pressure, budgets, whether its history is owed), and the
+ * others change it only through its methods; {@code ClientRequests} answers what clients ask.
  */
 package dev.latentstream.stream;

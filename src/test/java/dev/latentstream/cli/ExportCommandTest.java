@@ -4,9 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.latentstream.data.Dataset;
-import dev.latentstream.data.Idx;
-import dev.latentstream.data.Synthetic;
+import dev.latentstream.testing.SyntheticIdx;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -28,14 +26,7 @@ class ExportCommandTest {
 
   @BeforeAll
   static void trainARun() throws IOException {
-    Path data = root.resolve("data");
-    Files.createDirectories(data);
-    Dataset d = Synthetic.generate(128, 32, 3);
-    Idx.write(
-        data.resolve("train-images-idx3-ubyte.gz"), new int[] {128, 28, 28}, d.train().pixels());
-    Idx.write(data.resolve("train-labels-idx1-ubyte.gz"), new int[] {128}, d.train().labels());
-    Idx.write(data.resolve("t10k-images-idx3-ubyte.gz"), new int[] {32, 28, 28}, d.test().pixels());
-    Idx.write(data.resolve("t10k-labels-idx1-ubyte.gz"), new int[] {32}, d.test().labels());
+    Path data = SyntheticIdx.write(root.resolve("data"), 128, 32, 3);
     Path job = root.resolve("job.json");
     Files.writeString(
         job,

@@ -4,9 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.latentstream.data.Dataset;
-import dev.latentstream.data.Idx;
-import dev.latentstream.data.Synthetic;
+import dev.latentstream.testing.SyntheticIdx;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -27,12 +25,7 @@ class TrainCommandTest {
 
   @BeforeAll
   static void writeDataset() throws IOException {
-    Dataset d = Synthetic.generate(256, 64, 3);
-    Idx.write(
-        data.resolve("train-images-idx3-ubyte.gz"), new int[] {256, 28, 28}, d.train().pixels());
-    Idx.write(data.resolve("train-labels-idx1-ubyte.gz"), new int[] {256}, d.train().labels());
-    Idx.write(data.resolve("t10k-images-idx3-ubyte.gz"), new int[] {64, 28, 28}, d.test().pixels());
-    Idx.write(data.resolve("t10k-labels-idx1-ubyte.gz"), new int[] {64}, d.test().labels());
+    SyntheticIdx.write(data, 256, 64, 3);
   }
 
   record Result(int code, String err) {}

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.latentstream.model.Autoencoder;
 import dev.latentstream.model.Models;
+import dev.latentstream.testing.ModelParameters;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,15 +21,6 @@ class JobBudgetTest {
 
   static JobConfig job(String json) {
     return JobConfigs.parse(json, "test", "test");
-  }
-
-  static long parameterCount(Autoencoder m) {
-    long total = 0;
-    var ps = m.parameters();
-    for (long i = 0; i < ps.size(); i++) {
-      total += ps.get(i).numel();
-    }
-    return total;
   }
 
   @Test
@@ -48,7 +40,9 @@ class JobBudgetTest {
     for (JobConfig j : jobs) {
       try (Autoencoder model = Models.create(j, 28, 28)) {
         assertEquals(
-            parameterCount(model), JobBudget.estimate(j).parameters(), j.name() + " " + j.model());
+            ModelParameters.count(model),
+            JobBudget.estimate(j).parameters(),
+            j.name() + " " + j.model());
       }
     }
   }

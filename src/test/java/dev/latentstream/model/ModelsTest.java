@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.latentstream.config.JobConfig;
 import dev.latentstream.config.JobConfigs;
+import dev.latentstream.testing.ModelParameters;
 import java.util.List;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
@@ -24,21 +25,12 @@ class ModelsTest {
     return torch.rand(n, pixels);
   }
 
-  static long parameterCount(Autoencoder m) {
-    long total = 0;
-    var ps = m.parameters();
-    for (long i = 0; i < ps.size(); i++) {
-      total += ps.get(i).numel();
-    }
-    return total;
-  }
-
   @Test
   void vaeHasThePytorchExampleLayoutAndParameterCount() {
     MlpVae vae = new MlpVae(job("{\"model\":\"vae\"}"), 28, 28);
     // fc1 784*400+400, fc21/fc22 2*(400*20+20), fc3 20*400+400, fc4 400*784+784: torch's example
     // model.
-    assertEquals(314_000 + 16_040 + 8_400 + 314_384, parameterCount(vae));
+    assertEquals(314_000 + 16_040 + 8_400 + 314_384, ModelParameters.count(vae));
     try (PointerScope s = new PointerScope()) {
       Autoencoder.Encoded e = vae.encode(batch(5, 784));
       assertArrayEquals(new long[] {5, 20}, e.mean().sizes().vec().get());
@@ -80,7 +72,7 @@ class ModelsTest {
             + (64 * 128 + 128)
             + (128 * 256 + 256)
             + (256 * 784 + 784),
-        parameterCount(ae));
+        ModelParameters.count(ae));
     try (PointerScope s = new PointerScope()) {
       Autoencoder.Encoded e = ae.encode(batch(3, 784));
       assertArrayEquals(new long[] {3, 64}, e.mean().sizes().vec().get());

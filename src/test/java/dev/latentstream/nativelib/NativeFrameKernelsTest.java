@@ -219,6 +219,22 @@ class NativeFrameKernelsTest {
     }
   }
 
+  /** Two points onto an 8 x 8 image of {@code rgbaBytes} bytes, x from {@code xMin} to 1. */
+  static void scatter(FrameKernels k, float xMin, int rgbaBytes) {
+    k.scatterRgba(
+        MemorySegment.ofArray(new float[4]),
+        MemorySegment.ofArray(new int[2]),
+        2,
+        xMin,
+        1,
+        0,
+        1,
+        8,
+        MemorySegment.ofArray(new byte[rgbaBytes]),
+        8,
+        8);
+  }
+
   @Test
   void badArgumentsAndSmallBuffersGiveErrorsNotCrashes() {
     for (FrameKernels k : new FrameKernels[] {JAVA, NATIVE}) {
@@ -243,38 +259,8 @@ class NativeFrameKernelsTest {
           NativeFrameException.class,
           () -> k.encodePng(MemorySegment.ofArray(new byte[3]), 2, 2, 1, 6),
           "short pixels");
-      assertThrows(
-          NativeFrameException.class,
-          () ->
-              k.scatterRgba(
-                  MemorySegment.ofArray(new float[4]),
-                  MemorySegment.ofArray(new int[2]),
-                  2,
-                  1,
-                  1,
-                  0,
-                  1,
-                  8,
-                  MemorySegment.ofArray(new byte[256]),
-                  8,
-                  8),
-          "x range");
-      assertThrows(
-          NativeFrameException.class,
-          () ->
-              k.scatterRgba(
-                  MemorySegment.ofArray(new float[4]),
-                  MemorySegment.ofArray(new int[2]),
-                  2,
-                  0,
-                  1,
-                  0,
-                  1,
-                  8,
-                  MemorySegment.ofArray(new byte[16]),
-                  8,
-                  8),
-          "small rgba");
+      assertThrows(NativeFrameException.class, () -> scatter(k, 1, 256), "x range");
+      assertThrows(NativeFrameException.class, () -> scatter(k, 0, 16), "small rgba");
     }
     NativeFrameException e =
         assertThrows(

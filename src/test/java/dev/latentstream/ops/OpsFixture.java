@@ -1,8 +1,6 @@
 package dev.latentstream.ops;
 
-import dev.latentstream.data.Dataset;
-import dev.latentstream.data.Idx;
-import dev.latentstream.data.Synthetic;
+import dev.latentstream.testing.SyntheticIdx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -27,18 +25,8 @@ final class OpsFixture {
     dataDir = root.resolve("synthetic");
     jobsDir = root.resolve("jobs");
     runsDir = root.resolve("runs");
-    Dataset d = Synthetic.generate(trainImages, 128, 11);
-    Files.createDirectories(dataDir);
+    SyntheticIdx.write(dataDir, trainImages, 128, 11);
     Files.createDirectories(jobsDir);
-    Idx.write(
-        dataDir.resolve("train-images-idx3-ubyte.gz"),
-        new int[] {trainImages, 28, 28},
-        d.train().pixels());
-    Idx.write(
-        dataDir.resolve("train-labels-idx1-ubyte.gz"), new int[] {trainImages}, d.train().labels());
-    Idx.write(
-        dataDir.resolve("t10k-images-idx3-ubyte.gz"), new int[] {128, 28, 28}, d.test().pixels());
-    Idx.write(dataDir.resolve("t10k-labels-idx1-ubyte.gz"), new int[] {128}, d.test().labels());
     Files.writeString(
         jobsDir.resolve("tiny.json"),
         new JsonObject()

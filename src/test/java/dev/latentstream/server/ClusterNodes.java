@@ -1,8 +1,6 @@
 package dev.latentstream.server;
 
-import dev.latentstream.data.Dataset;
-import dev.latentstream.data.Idx;
-import dev.latentstream.data.Synthetic;
+import dev.latentstream.testing.SyntheticIdx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -60,14 +58,7 @@ final class ClusterNodes implements AutoCloseable {
   Path syntheticJob(String name, int epochs, JsonObject extra) throws IOException {
     Path data = dir.resolve("synthetic");
     if (!Files.isDirectory(data)) {
-      Dataset d = Synthetic.generate(512, 128, 11);
-      Files.createDirectories(data);
-      Idx.write(
-          data.resolve("train-images-idx3-ubyte.gz"), new int[] {512, 28, 28}, d.train().pixels());
-      Idx.write(data.resolve("train-labels-idx1-ubyte.gz"), new int[] {512}, d.train().labels());
-      Idx.write(
-          data.resolve("t10k-images-idx3-ubyte.gz"), new int[] {128, 28, 28}, d.test().pixels());
-      Idx.write(data.resolve("t10k-labels-idx1-ubyte.gz"), new int[] {128}, d.test().labels());
+      SyntheticIdx.write(data, 512, 128, 11);
     }
     Path job = Files.createDirectories(dir.resolve("jobs")).resolve(name + ".json");
     Files.writeString(
@@ -92,6 +83,22 @@ final class ClusterNodes implements AutoCloseable {
    * an existing one replaces it in {@link #process}.
    */
   Process start(String name, String role, int clusterPort, Map<String, String> env, String... extra)
+      throws IOException {
+    return start(name, role, clusterPort, dir, env, extra);
+  }
+
+  /**
+   * {@link #start(String, String, int, Map, String...)} in working directory {@code home}: a node
+   * whose relative {@code runsDir} then resolves where no other node looks, as on a machine of its
+   * own.
+   */
+  Process start(
+      String name,
+      String role,
+      int clusterPort,
+      Path home,
+      Map<String, String> env,
+      String... extra)
       throws IOException {
     List<String> cmd =
         new ArrayList<>(
@@ -126,7 +133,7 @@ final class ClusterNodes implements AutoCloseable {
     cmd.addAll(List.of(extra));
     ProcessBuilder pb =
         new ProcessBuilder(cmd)
-            .directory(dir.toFile())
+            .directory(Files.createDirectories(home).toFile())
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(name + ".log").toFile()));
     pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
@@ -148,6 +155,22 @@ final class ClusterNodes implements AutoCloseable {
     Process p = pb.start();
     nodes.put(name, p);
     return p;
+  }
+
+  /**
+   * Starts node "trainer" (on the first cluster port) and "gateway1" and "gateway2" serving HTTP on
+   * {@code http1} and {@code http2} with {@code env1} and {@code env2}, and waits up to {@code
+   * seconds} for each to say it is up.
+   */
+  void startTrainerAndGateways(
+      int http1, Map<String, String> env1, int http2, Map<String, String> env2, int seconds)
+      throws Exception {
+    start("trainer", "trainer", clusterPorts[0], Map.of());
+    start("gateway1", "gateway", clusterPorts[1], env1, "--port", Integer.toString(http1));
+    start("gateway2", "gateway", clusterPorts[2], env2, "--port", Integer.toString(http2));
+    awaitLog("gateway1", "serving at", seconds);
+    awaitLog("gateway2", "serving at", seconds);
+    awaitLog("trainer", "trainer node is up", seconds);
   }
 
   /** This JVM's class path with every entry absolute: the nodes run in {@link #dir}. */

@@ -52,14 +52,7 @@ class ClusterTest {
     nodes.syntheticJob("cluster-vae", 1000, new JsonObject());
     http1 = ClusterNodes.freePort();
     http2 = ClusterNodes.freePort();
-    nodes.start("trainer", "trainer", nodes.clusterPorts[0], Map.of());
-    nodes.start(
-        "gateway1", "gateway", nodes.clusterPorts[1], Map.of(), "--port", Integer.toString(http1));
-    nodes.start(
-        "gateway2", "gateway", nodes.clusterPorts[2], Map.of(), "--port", Integer.toString(http2));
-    nodes.awaitLog("gateway1", "serving at", 180);
-    nodes.awaitLog("gateway2", "serving at", 180);
-    nodes.awaitLog("trainer", "trainer node is up", 180);
+    nodes.startTrainerAndGateways(http1, Map.of(), http2, Map.of(), 180);
   }
 
   @AfterAll
@@ -196,30 +189,14 @@ class ClusterTest {
       HttpResponse<byte[]> checkpoint = null;
       long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
       while (System.nanoTime() < end && (checkpoint == null || checkpoint.statusCode() == 404)) {
-        checkpoint =
-            HTTP.send(
-                HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + http1 + "/api/jobs/" + id + "/checkpoint"))
-                    .header("Authorization", "Bearer " + TOKEN)
-                    .build(),
-                HttpResponse.BodyHandlers.ofByteArray());
+        checkpoint = getWithToken(http1, "/api/jobs/" + id + "/checkpoint");
         Thread.sleep(checkpoint.statusCode() == 404 ? 500 : 0);
       }
       assertEquals(200, checkpoint.statusCode(), new String(checkpoint.body()));
       assertTrue(
           checkpoint.body().length > 1000, "the checkpoint's bytes: " + checkpoint.body().length);
-      HttpResponse<byte[]> model =
-          HTTP.send(
-              HttpRequest.newBuilder(
-                      URI.create(
-                          "http://127.0.0.1:"
-                              + http1
-                              + "/api/jobs/"
-                              + id
-                              + "/model.safetensors?part=decoder"))
-                  .header("Authorization", "Bearer " + TOKEN)
-                  .build(),
-              HttpResponse.BodyHandlers.ofByteArray());
+      String decoder = "/api/jobs/" + id + "/model.safetensors?part=decoder";
+      HttpResponse<byte[]> model = getWithToken(http1, decoder);
       assertEquals(200, model.statusCode(), new String(model.body()));
       int headerLength =
           (int)
@@ -231,19 +208,7 @@ class ClusterTest {
               .contains("decoder.linear0"),
           "the decoder, exported on the gateway from the trainer node's checkpoint");
       String etag = model.headers().firstValue("ETag").orElseThrow();
-      HttpResponse<byte[]> unchanged =
-          HTTP.send(
-              HttpRequest.newBuilder(
-                      URI.create(
-                          "http://127.0.0.1:"
-                              + http1
-                              + "/api/jobs/"
-                              + id
-                              + "/model.safetensors?part=decoder"))
-                  .header("Authorization", "Bearer " + TOKEN)
-                  .header("If-None-Match", etag)
-                  .build(),
-              HttpResponse.BodyHandlers.ofByteArray());
+      HttpResponse<byte[]> unchanged = getWithToken(http1, decoder, "If-None-Match", etag);
       assertTrue(
           unchanged.statusCode() == 304
               || !etag.equals(unchanged.headers().firstValue("ETag").orElse(etag)),
@@ -286,6 +251,18 @@ class ClusterTest {
     assertEquals(503, pause.statusCode(), pause.body());
   }
 
+  /** GET {@code path} from the gateway on {@code port} with the token and {@code headers}. */
+  static HttpResponse<byte[]> getWithToken(int port, String path, String... headers)
+      throws Exception {
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+            .header("Authorization", "Bearer " + TOKEN);
+    if (headers.length > 0) {
+      request.headers(headers);
+    }
+    return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+  }
+
   /** A JDK WebSocket client that queues text messages as JSON and binary messages as buffers. */
   static final class Client implements WebSocket.Listener, AutoCloseable {
     final LinkedBlockingQueue<Object> received = new LinkedBlockingQueue<>();
@@ -324,14 +301,7 @@ class ClusterTest {
     }
 
     JsonObject next(Predicate<JsonObject> p, long seconds) throws InterruptedException {
-      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-      while (System.nanoTime() < end) {
-        Object o = received.poll(100, TimeUnit.MILLISECONDS);
-        if (o instanceof JsonObject j && p.test(j)) {
-          return j;
-        }
-      }
-      throw new AssertionError("no matching message within " + seconds + " s");
+      return TestServer.next(received, p, seconds);
     }
 
     @Override

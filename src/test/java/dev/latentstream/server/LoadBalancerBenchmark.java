@@ -40,24 +40,7 @@ public final class LoadBalancerBenchmark {
       int http1 = ClusterNodes.freePort();
       int http2 = ClusterNodes.freePort();
       Map<String, String> behindProxy = Map.of("LATENTSTREAM_TRUSTED_PROXIES", "127.0.0.1");
-      nodes.start("trainer", "trainer", nodes.clusterPorts[0], Map.of());
-      nodes.start(
-          "gateway1",
-          "gateway",
-          nodes.clusterPorts[1],
-          behindProxy,
-          "--port",
-          Integer.toString(http1));
-      nodes.start(
-          "gateway2",
-          "gateway",
-          nodes.clusterPorts[2],
-          behindProxy,
-          "--port",
-          Integer.toString(http2));
-      nodes.awaitLog("gateway1", "serving at", 300);
-      nodes.awaitLog("gateway2", "serving at", 300);
-      nodes.awaitLog("trainer", "trainer node is up", 300);
+      nodes.startTrainerAndGateways(http1, behindProxy, http2, behindProxy, 300);
       try (Haproxy lb =
           new Haproxy(nodes.dir, ClusterNodes.freePort(), ClusterNodes.freePort(), http1, http2)) {
         lb.awaitStatus("gateway1", "UP", 60);

@@ -78,21 +78,9 @@ class LoadBalancerTest {
             "127.0.0.1",
             "LATENTSTREAM_MAX_CONNECTIONS_PER_IP",
             Integer.toString(MAX_CONNECTIONS_PER_IP));
-    nodes.start("trainer", "trainer", nodes.clusterPorts[0], Map.of());
-    nodes.start(
-        "gateway1",
-        "gateway",
-        nodes.clusterPorts[1],
-        behindProxy,
-        "--port",
-        Integer.toString(http1));
     Map<String, String> env2 = new java.util.HashMap<>(behindProxy);
     env2.put("LATENTSTREAM_RUNS_DIR", blocked.toString());
-    nodes.start(
-        "gateway2", "gateway", nodes.clusterPorts[2], env2, "--port", Integer.toString(http2));
-    nodes.awaitLog("gateway1", "serving at", 300);
-    nodes.awaitLog("gateway2", "serving at", 300);
-    nodes.awaitLog("trainer", "trainer node is up", 300);
+    nodes.startTrainerAndGateways(http1, behindProxy, http2, env2, 300);
     lb = new Haproxy(nodes.dir, ClusterNodes.freePort(), ClusterNodes.freePort(), http1, http2);
     await(
         () -> {

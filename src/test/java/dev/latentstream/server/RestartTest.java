@@ -23,21 +23,9 @@ class RestartTest {
   @Test
   void aRestartedServerListsPastRunsReplaysTheirHistoryAndResumesThem(@TempDir Path root)
       throws Exception {
-    String id;
-    long stoppedAt;
-    try (TestServer first = new TestServer(root, new JsonObject())) {
-      id = first.startJob(first.spec(3, 0)).getString("id");
-      long end = System.nanoTime() + 60_000_000_000L;
-      while (first.request(HttpMethod.GET, "/api/jobs/" + id, null, null).json().getInteger("epoch")
-              < 1
-          && System.nanoTime() < end) {
-        Thread.sleep(20);
-      }
-      first.request(HttpMethod.POST, "/api/jobs/" + id + "/stop", TestServer.TOKEN, null);
-      TestServer.awaitStatus(first, id, "stopped", 30);
-      stoppedAt =
-          first.request(HttpMethod.GET, "/api/jobs/" + id, null, null).json().getLong("step");
-    }
+    TestServer.StoppedRun stopped = TestServer.stoppedAfterFirstEpoch(root, 3);
+    String id = stopped.id();
+    long stoppedAt = stopped.step();
     assertTrue(Files.isRegularFile(root.resolve("runs").resolve(id).resolve("status.json")));
 
     try (TestServer second = new TestServer(root, new JsonObject())) {

@@ -22,21 +22,9 @@ class RunLockedElsewhereTest {
   @Test
   void aResumeOfARunLockedByAnotherTrainerFailsNamingItAndTrainsNothing(@TempDir Path root)
       throws Exception {
-    String id;
-    long stoppedAt;
-    try (TestServer first = new TestServer(root, new JsonObject())) {
-      id = first.startJob(first.spec(3, 0)).getString("id");
-      long end = System.nanoTime() + 60_000_000_000L;
-      while (first.request(HttpMethod.GET, "/api/jobs/" + id, null, null).json().getInteger("epoch")
-              < 1
-          && System.nanoTime() < end) {
-        Thread.sleep(20);
-      }
-      first.request(HttpMethod.POST, "/api/jobs/" + id + "/stop", TestServer.TOKEN, null);
-      TestServer.awaitStatus(first, id, "stopped", 30);
-      stoppedAt =
-          first.request(HttpMethod.GET, "/api/jobs/" + id, null, null).json().getLong("step");
-    }
+    TestServer.StoppedRun stopped = TestServer.stoppedAfterFirstEpoch(root, 3);
+    String id = stopped.id();
+    long stoppedAt = stopped.step();
     Path runDir = root.resolve("runs").resolve(id);
     try (RunLock held = RunLock.acquire(runDir, "latentstream train (the test)");
         TestServer second =

@@ -1,9 +1,7 @@
 package dev.latentstream.server;
 
 import dev.latentstream.config.ServerConfig;
-import dev.latentstream.data.Dataset;
-import dev.latentstream.data.Idx;
-import dev.latentstream.data.Synthetic;
+import dev.latentstream.testing.SyntheticIdx;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
@@ -13,6 +11,7 @@ import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -43,14 +42,7 @@ public final class TestServer implements AutoCloseable {
    */
   public TestServer(Path root, JsonObject overrides, JsonObject firstJob) throws Exception {
     dataDir = root.resolve("synthetic");
-    Dataset d = Synthetic.generate(512, 128, 11);
-    Files.createDirectories(dataDir);
-    Idx.write(
-        dataDir.resolve("train-images-idx3-ubyte.gz"), new int[] {512, 28, 28}, d.train().pixels());
-    Idx.write(dataDir.resolve("train-labels-idx1-ubyte.gz"), new int[] {512}, d.train().labels());
-    Idx.write(
-        dataDir.resolve("t10k-images-idx3-ubyte.gz"), new int[] {128, 28, 28}, d.test().pixels());
-    Idx.write(dataDir.resolve("t10k-labels-idx1-ubyte.gz"), new int[] {128}, d.test().labels());
+    SyntheticIdx.write(dataDir, 512, 128, 11);
     JsonObject json =
         new JsonObject()
             .put("port", 0)
@@ -204,14 +196,7 @@ public final class TestServer implements AutoCloseable {
 
     /** The next JSON message matching {@code p}, skipping others; fails after the timeout. */
     JsonObject next(Predicate<JsonObject> p, long seconds) throws InterruptedException {
-      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-      while (System.nanoTime() < end) {
-        Object o = received.poll(100, TimeUnit.MILLISECONDS);
-        if (o instanceof JsonObject j && p.test(j)) {
-          return j;
-        }
-      }
-      throw new AssertionError("no matching message within " + seconds + " s");
+      return TestServer.next(received, p, seconds);
     }
 
     JsonObject nextType(String type, long seconds) throws InterruptedException {
@@ -239,6 +224,45 @@ public final class TestServer implements AutoCloseable {
   public void close() throws Exception {
     running.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     clientVertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  /**
+   * The next JSON message in {@code received} (a WebSocket client's queue of JSON messages and
+   * binary frames) matching {@code p}, skipping others; fails after the timeout.
+   */
+  static JsonObject next(BlockingQueue<Object> received, Predicate<JsonObject> p, long seconds)
+      throws InterruptedException {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (System.nanoTime() < end) {
+      Object o = received.poll(100, TimeUnit.MILLISECONDS);
+      if (o instanceof JsonObject j && p.test(j)) {
+        return j;
+      }
+    }
+    throw new AssertionError("no matching message within " + seconds + " s");
+  }
+
+  /** A run that a server stopped: its id and the step it stopped at. */
+  public record StoppedRun(String id, long step) {}
+
+  /**
+   * A job of {@code epochs} epochs trained on a fresh server at {@code root} until its first epoch
+   * ends, then stopped and the server closed: the past run a restarted server finds.
+   */
+  public static StoppedRun stoppedAfterFirstEpoch(Path root, int epochs) throws Exception {
+    try (TestServer first = new TestServer(root, new JsonObject())) {
+      String id = first.startJob(first.spec(epochs, 0)).getString("id");
+      long end = System.nanoTime() + 60_000_000_000L;
+      while (first.request(HttpMethod.GET, "/api/jobs/" + id, null, null).json().getInteger("epoch")
+              < 1
+          && System.nanoTime() < end) {
+        Thread.sleep(20);
+      }
+      first.request(HttpMethod.POST, "/api/jobs/" + id + "/stop", TOKEN, null);
+      awaitStatus(first, id, "stopped", 30);
+      return new StoppedRun(
+          id, first.request(HttpMethod.GET, "/api/jobs/" + id, null, null).json().getLong("step"));
+    }
   }
 
   public static void awaitStatus(TestServer s, String id, String status, long seconds)

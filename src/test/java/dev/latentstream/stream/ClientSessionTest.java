@@ -40,7 +40,7 @@ class ClientSessionTest {
     List<String> calls = new ArrayList<>();
     ClientSession s =
         new ClientSession(
-            closedSocket(calls), false, 1 << 20, 0, new StreamHub.Counters(), m -> null, () -> {});
+            closedSocket(calls), false, 1 << 20, 0, new StreamCounters(), m -> null, () -> {});
     s.subscribe(1, java.util.EnumSet.allOf(Protocol.Stream.class), 0);
     s.send(Encoded.of("{\"type\":\"loss\"}"));
     s.offerFrame(FrameMessage.of(1, new Frame(FrameKind.RECON, 1, 0, 1, 1, new byte[] {1})));
@@ -75,13 +75,7 @@ class ClientSessionTest {
     List<Integer> sent = new ArrayList<>();
     ClientSession s =
         new ClientSession(
-            openSocket(sent),
-            false,
-            1 << 20,
-            10_000,
-            new StreamHub.Counters(),
-            m -> null,
-            () -> {});
+            openSocket(sent), false, 1 << 20, 10_000, new StreamCounters(), m -> null, () -> {});
     s.subscribe(1, java.util.EnumSet.allOf(Protocol.Stream.class), 0);
     // 10,000 bytes of budget: the first frame leaves 4,000, the second goes into debt, the others
     // wait.
@@ -114,13 +108,7 @@ class ClientSessionTest {
     List<Integer> sent = new ArrayList<>();
     ClientSession s =
         new ClientSession(
-            openSocket(sent),
-            false,
-            1 << 20,
-            10_000,
-            new StreamHub.Counters(),
-            m -> null,
-            () -> {});
+            openSocket(sent), false, 1 << 20, 10_000, new StreamCounters(), m -> null, () -> {});
     s.subscribe(1, java.util.EnumSet.allOf(Protocol.Stream.class), 0);
     // 400 KB of history: 40 s of this budget if charged in full.
     s.send(Encoded.of("{\"type\":\"history\",\"pad\":\"" + "x".repeat(400_000) + "\"}"));
@@ -141,13 +129,7 @@ class ClientSessionTest {
     int frameBytes = 7_000;
     ClientSession s =
         new ClientSession(
-            openSocket(sent),
-            false,
-            1 << 20,
-            budget,
-            new StreamHub.Counters(),
-            m -> null,
-            () -> {});
+            openSocket(sent), false, 1 << 20, budget, new StreamCounters(), m -> null, () -> {});
     s.subscribe(1, java.util.EnumSet.allOf(Protocol.Stream.class), 0);
     long t0 = System.nanoTime();
     int seconds = 30;
@@ -190,13 +172,7 @@ class ClientSessionTest {
     List<Integer> sent = new ArrayList<>();
     ClientSession s =
         new ClientSession(
-            openSocket(sent),
-            false,
-            1 << 20,
-            100_000,
-            new StreamHub.Counters(),
-            m -> null,
-            () -> {});
+            openSocket(sent), false, 1 << 20, 100_000, new StreamCounters(), m -> null, () -> {});
     s.subscribe(1, java.util.EnumSet.allOf(Protocol.Stream.class), 0);
     s.setBytesPerSecond(5_000);
     s.offerFrame(frame(FrameKind.RECON, 1, 6000));
@@ -226,8 +202,7 @@ class ClientSessionTest {
     int budget = 30_000;
     int frameBytes = 6_000;
     ClientSession s =
-        new ClientSession(
-            ws, false, 1 << 20, budget, new StreamHub.Counters(), m -> null, () -> {});
+        new ClientSession(ws, false, 1 << 20, budget, new StreamCounters(), m -> null, () -> {});
     for (int job = 1; job <= 8; job++) {
       s.subscribe(job, java.util.EnumSet.allOf(Protocol.Stream.class), 0);
     }

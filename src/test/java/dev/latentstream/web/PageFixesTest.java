@@ -138,24 +138,54 @@ class PageFixesTest {
   }
 
   @Test
-  void deletingTheSelectedRunClearsItsViewAndRemovesItFromTheList() {
-    try (var w = chromium.open(url() + "?token=" + TestServer.TOKEN, 1280, 900)) {
+  void deletingTheSelectedRunLeavesAnEmptyGoneViewHereAndInAnotherPageAndSelectsNoOtherRun() {
+    try (var w = chromium.open(url() + "?token=" + TestServer.TOKEN, 1280, 900);
+        var other = chromium.open(url(), 1280, 900)) {
       Page page = w.page();
+      Page watcher = other.page();
       page.waitForFunction("() => window.latentstream.state.authorized === true");
-      page.click("#runs li:has(strong:text-is('custom #" + finishedToo + "'))");
-      page.waitForFunction("n => window.latentstream.state.selected === n", finishedToo);
-      page.waitForSelector("#panel-recon[data-painted]");
+      for (Page p : List.of(page, watcher)) {
+        p.waitForFunction(
+            "n => [...document.querySelectorAll('#runs li strong')].some(s => s.textContent === 'custom #' + n)",
+            finishedToo);
+        p.click("#runs li:has(strong:text-is('custom #" + finishedToo + "'))");
+        p.waitForFunction("n => window.latentstream.state.selected === n", finishedToo);
+        p.waitForSelector("#panel-recon[data-painted]");
+        p.waitForFunction("() => window.latentstream.chart.pointCount() > 0");
+      }
       page.onceDialog(d -> d.accept());
       page.click("#delete");
-      page.waitForFunction(
-          "n => ![...document.querySelectorAll('#runs li strong')].some(s => s.textContent === 'custom #' + n)",
-          finishedToo);
-      page.waitForFunction("n => window.latentstream.state.selected !== n", finishedToo);
-      // Another run takes its place: its own title, not the deleted run's leftovers.
-      page.waitForFunction("() => window.latentstream.state.selected != null");
-      assertTrue(
-          !page.textContent("#job-title").contains("#" + finishedToo),
-          page.textContent("#job-title"));
+      for (Page p : List.of(page, watcher)) {
+        p.waitForFunction(
+            "n => ![...document.querySelectorAll('#runs li strong')].some(s => s.textContent === 'custom #' + n)",
+            finishedToo);
+        p.waitForFunction("() => window.latentstream.state.gone != null");
+        // A status of another run arrives: it is listed, not shown in the deleted run's place.
+        p.evaluate(
+            "n => window.latentstream.receive({ type: 'status', job: window.latentstream.state.jobs.get(n) })",
+            finished);
+        p.waitForTimeout(300);
+        assertEquals(null, p.evaluate("() => window.latentstream.state.selected"));
+        assertTrue(
+            p.textContent("#job-title").contains("custom #" + finishedToo + ") was deleted"),
+            p.textContent("#job-title"));
+        assertEquals(
+            0, ((Number) p.evaluate("() => window.latentstream.chart.pointCount()")).intValue());
+        assertEquals(
+            0,
+            ((Number)
+                    p.evaluate(
+                        "() => document.querySelectorAll('.panel canvas[data-painted]').length"))
+                .intValue(),
+            "no image of the deleted run is left");
+        assertEquals(
+            0, p.locator("#runs li[aria-selected=true]").count(), "no run marked selected");
+        assertTrue(p.isDisabled("#delete") && p.isDisabled("#pause"), "no run to control");
+      }
+      // Choosing a run leaves the gone state.
+      watcher.click("#runs li:has(strong:text-is('custom #" + finished + "'))");
+      watcher.waitForFunction("n => window.latentstream.state.selected === n", finished);
+      assertEquals(null, watcher.evaluate("() => window.latentstream.state.gone"));
     }
   }
 

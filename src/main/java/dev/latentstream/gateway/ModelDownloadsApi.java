@@ -1,0 +1,150 @@
+package dev.latentstream.gateway;
+
+import dev.latentstream.bus.TrainerCommand;
+import dev.latentstream.config.JobConfigs;
+import dev.latentstream.config.ServerConfig;
+import dev.latentstream.runformat.RunLayout;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.nio.file.Path;
+
+/**
+ * Model downloads: {@code /api/jobs/{id}/model.safetensors} and {@code model.pt}, exported by the
+ * trainer side from the job's latest checkpoint, served from this machine's disk or relayed from
+ * the trainer node.
+ *
+ * <p>Threads: the HTTP verticle's event loop; file work is asynchronous.
+ */
+final class ModelDownloadsApi {
+
+  private final Vertx vertx;
+  private final ServerConfig config;
+  private final Rest rest;
+
+  ModelDownloadsApi(Vertx vertx, ServerConfig config, Rest rest) {
+    this.vertx = vertx;
+    this.config = config;
+    this.rest = rest;
+  }
+
+  void mount(Router router) {
+    router.get("/api/jobs/:id/model.safetensors").handler(rc -> model(rc, "safetensors"));
+    router.get("/api/jobs/:id/model.pt").handler(rc -> model(rc, "pt"));
+  }
+
+  /**
+   * The job's model from its latest checkpoint, exported by the trainer side ({@code
+   * ?part=decoder}: the decoder only). The ETag is the checkpoint's step and the part, so a client
+   * polling with {@code If-None-Match} gets 304 until the next checkpoint. Needs the token unless
+   * {@code openModelDownloads}.
+   */
+  private void model(RoutingContext rc, String format) {
+    if (!config.openModelDownloads() && !rest.authorized(rc)) {
+      return;
+    }
+    String part = rc.queryParams().contains("part") ? rc.queryParams().get("part") : "all";
+    Integer epoch;
+    Long step;
+    try {
+      RunLayout.checkModel(format, part);
+      Long e = wholeParam(rc, "epoch", 1, JobConfigs.MAX_EPOCHS);
+      step = wholeParam(rc, "step", 0, Long.MAX_VALUE);
+      if (e != null && step != null) {
+        throw new IllegalArgumentException("give \"epoch\" or \"step\", not both");
+      }
+      epoch = e == null ? null : e.intValue();
+    } catch (IllegalArgumentException e) {
+      Rest.error(rc, 400, e.getMessage());
+      return;
+    }
+    rest.trainer(
+        rc,
+        new TrainerCommand.ExportModel(rc.pathParam("id"), format, part, epoch, step),
+        exported -> {
+          String etag = "\"" + exported.getLong("step") + "-" + part + "\"";
+          String ifNoneMatch = rc.request().getHeader("If-None-Match");
+          if (ifNoneMatch != null
+              && java.util.Arrays.stream(ifNoneMatch.split(","))
+                  .map(String::trim)
+                  .anyMatch(t -> t.equals(etag) || t.equals("W/" + etag) || t.equals("*"))) {
+            rc.response()
+                .setStatusCode(304)
+                .putHeader("ETag", etag)
+                .putHeader("Cache-Control", "no-cache")
+                .putHeader("X-Step", Long.toString(exported.getLong("step")))
+                .end();
+            return;
+          }
+          String name = exported.getString("file");
+          String local = Path.of(exported.getString("runDir")).resolve(name).toString();
+          String id = exported.getString("job");
+          rc.response()
+              .putHeader("Content-Type", "application/octet-stream")
+              .putHeader(
+                  "Content-Disposition",
+                  "attachment; filename=\""
+                      + id
+                      + (part.equals("all") ? "" : "-" + part)
+                      + "."
+                      + format
+                      + "\"")
+              .putHeader("ETag", etag)
+              .putHeader("Cache-Control", "no-cache")
+              .putHeader("X-Step", Long.toString(exported.getLong("step")))
+              .putHeader("X-Epoch", Long.toString(exported.getLong("epoch")));
+          vertx
+              .fileSystem()
+              .exists(local)
+              .onComplete(
+                  ar -> {
+                    if (ar.succeeded() && ar.result()) {
+                      rc.response().sendFile(local);
+                      return;
+                    }
+                    rest.relayed(new JsonObject().put("id", id), name)
+                        .onComplete(
+                            read -> {
+                              if (read.failed()) {
+                                Rest.error(
+                                    rc,
+                                    502,
+                                    "cannot read the model from the trainer node: "
+                                        + read.cause().getMessage());
+                              } else if (read.result() == null) {
+                                Rest.error(
+                                    rc,
+                                    404,
+                                    "job " + id + " has no exported model any more; try again");
+                              } else {
+                                rc.response().end(read.result());
+                              }
+                            });
+                  });
+        });
+  }
+
+  /**
+   * Query parameter {@code name} as a whole number from {@code min} to {@code max}; null when
+   * absent.
+   *
+   * @throws IllegalArgumentException naming the parameter and the range
+   */
+  private static Long wholeParam(RoutingContext rc, String name, long min, long max) {
+    String v = rc.queryParams().get(name);
+    if (v == null) {
+      return null;
+    }
+    try {
+      long n = Long.parseLong(v);
+      if (n >= min && n <= max) {
+        return n;
+      }
+    } catch (NumberFormatException notANumber) {
+      // said below
+    }
+    throw new IllegalArgumentException(
+        "\"" + name + "\" must be a whole number from " + min + " to " + max + ", got '" + v + "'");
+  }
+}
