@@ -17,6 +17,9 @@ export { MAX_RUNS, MIN_RUNS, parseSelection } from './compare-runs.js';
 const TERMS = { loss: 'loss', recon: 'recon', kl: 'KL', test: 'test loss' };
 const XS = { step: 'step', epoch: 'epoch', images: 'images seen', time: 'wall time (s)' };
 const DIFFABLE = ['recon', 'samples'];
+/** A cell's shown width (style.css: #compare-grid canvas) in device pixels: frames are drawn at that size. */
+const CELL_CSS_PX = 200;
+const cellSide = () => Math.round(CELL_CSS_PX * devicePixelRatio);
 
 export class CompareView {
   /** {@code onOpenRun(num)} leaves the view for that run's single view; {@code onClose()} just leaves. */
@@ -259,7 +262,7 @@ export class CompareView {
     const canvas = this.cell(row, kind);
     if (!canvas) { bitmap?.close(); return; }
     if (bitmap?.points) drawPoints(bitmap.points, canvas);
-    else if (bitmap) drawFrame(kind, bitmap, canvas);
+    else if (bitmap) drawFrame(kind, bitmap, canvas, cellSide());
     else canvas.getContext('2d').clearRect(0, 0, canvas.width, canvas.height);
     bitmap?.close();
     canvas.dataset.step = step ?? '';
@@ -319,7 +322,7 @@ export class CompareView {
       if (this.cell(String(n), kind)) this.drawCell(item);
       else if (item.bitmap) {
         const c = document.createElement('canvas');
-        drawFrame(kind, item.bitmap, c);
+        drawFrame(kind, item.bitmap, c, cellSide());
         c.dataset.step = item.step;
         this.spare.set(`${n}/${kind}`, c);
       }

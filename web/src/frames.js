@@ -17,15 +17,22 @@ export function reconLayout(width, height) {
   return { width: half, height: 2 * height - GAP, half };
 }
 
-/** Paints a decoded frame onto its panel's canvas, re-tiling or cropping as the kind needs. */
-export function drawFrame(kind, bitmap, canvas) {
+/**
+ * Paints a decoded frame onto its panel's canvas, re-tiling or cropping as the kind needs; {@code maxSide}
+ * (pixels) shrinks it to fit, for a canvas shown smaller than the frame (a smaller backing store is less to
+ * paint and to hand to the compositor).
+ */
+export function drawFrame(kind, bitmap, canvas, maxSide = Infinity) {
   let w = bitmap.width, h = bitmap.height;
   const recon = kind === 'recon' ? reconLayout(w, h) : null;
   if (recon) { w = recon.width; h = recon.height; }
   // The latent frame's plot is its left height x height square; the page draws the legend itself.
   if (kind === 'latent') w = Math.min(w, h);
-  if (canvas.width !== w || canvas.height !== h) { canvas.width = w; canvas.height = h; }
+  const s = Math.min(1, maxSide / Math.max(w, h));
+  const cw = Math.max(1, Math.round(w * s)), ch = Math.max(1, Math.round(h * s));
+  if (canvas.width !== cw || canvas.height !== ch) { canvas.width = cw; canvas.height = ch; }
   const g = canvas.getContext('2d');
+  g.setTransform(cw / w, 0, 0, ch / h, 0, 0);
   if (recon) {
     g.drawImage(bitmap, 0, 0, recon.half, bitmap.height, 0, 0, recon.half, bitmap.height);
     g.drawImage(bitmap, bitmap.width - recon.half, 0, recon.half, bitmap.height,
@@ -33,6 +40,7 @@ export function drawFrame(kind, bitmap, canvas) {
   } else {
     g.drawImage(bitmap, 0, 0, w, h, 0, 0, w, h);
   }
+  g.setTransform(1, 0, 0, 1, 0, 0);
 }
 
 /** The renderer's class colours (tab10), for the legend the page draws beside the latent plot. */

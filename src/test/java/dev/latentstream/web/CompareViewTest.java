@@ -109,6 +109,12 @@ class CompareViewTest {
           shown <= target && shown > target - 4,
           "the kept frame nearest at or before " + target + ": " + shown);
       assertEquals("step 13", page.textContent("#compare-step"));
+      // Cells are drawn at the size they are shown (200 CSS px), not the frames' 482 px.
+      assertEquals(
+          true,
+          page.evaluate(
+              "() => [...document.querySelectorAll('#compare-grid canvas[data-painted=\"true\"]')]"
+                  + ".every(c => c.width > 0 && Math.max(c.width, c.height) <= Math.round(200 * devicePixelRatio))"));
 
       // Flip: one place on screen, one key switches between the first two runs.
       page.check("#compare-flip");
