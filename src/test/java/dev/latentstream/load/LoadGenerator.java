@@ -49,6 +49,7 @@ import picocli.CommandLine.Spec;
  * ./latentstream tool LoadGenerator --url http://127.0.0.1:8080 --pid 1234 --phases 0,200,1000 --storm 500
  * ./latentstream tool LoadGenerator --url http://127.0.0.1:8080 --pid 1234 --decode-flood
  * ./latentstream tool LoadGenerator --url http://127.0.0.1:8080 --pid 1234 --soak 20 --viewers 200 --churn 10
+ * ./latentstream tool LoadGenerator --url http://127.0.0.1:8081 --also-url http://127.0.0.1:8082 --failover 200 --until-file stop
  * </pre>
  */
 @Command(
@@ -128,6 +129,8 @@ public final class LoadGenerator implements Callable<Integer> {
 
   @Mixin PageExplorers explorers = new PageExplorers();
 
+  @Mixin FailoverWatch failover = new FailoverWatch();
+
   @Spec CommandSpec spec;
 
   Vertx vertx;
@@ -151,7 +154,10 @@ public final class LoadGenerator implements Callable<Integer> {
   public Integer call() throws Exception {
     for (String problem :
         new String[] {
-          flood.enabled() ? flood.invalid() : null, soak.invalid(), explorers.invalid()
+          flood.enabled() ? flood.invalid() : null,
+          soak.invalid(),
+          explorers.invalid(),
+          failover.invalid()
         }) {
       if (problem != null) {
         throw new ParameterException(spec.commandLine(), problem);
@@ -177,7 +183,8 @@ public final class LoadGenerator implements Callable<Integer> {
             new PoolOptions().setHttp1MaxSize(4));
     try {
       int jobNum = job != null ? job : newestRunningJob();
-      boolean other = flood.enabled() || soak.enabled() || explorers.enabled();
+      boolean other =
+          flood.enabled() || soak.enabled() || explorers.enabled() || failover.enabled();
       List<Integer> phaseList = phases != null ? phases : other ? List.of() : List.of(0, 200);
       if (!phaseList.isEmpty()) {
         System.out.printf(
@@ -202,6 +209,9 @@ public final class LoadGenerator implements Callable<Integer> {
       }
       if (explorers.enabled()) {
         explorers.run(this, jobNum);
+      }
+      if (failover.enabled()) {
+        failover.run(this, jobNum);
       }
       if (storm > 0) {
         storm(jobNum);
@@ -289,6 +299,12 @@ public final class LoadGenerator implements Callable<Integer> {
     boolean afterHistory;
 
     final ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
+
+    /** Histories received (every loss-parsing viewer counts them). */
+    volatile int histories;
+
+    /** Called on the client's event loop when the server (or the network) closed the socket. */
+    volatile Runnable onServerClose;
 
     Viewer(boolean sampled) {
       this.sampled = sampled;
@@ -403,6 +419,9 @@ public final class LoadGenerator implements Callable<Integer> {
           if (!v.closing) {
             v.closedByServer = true;
             v.closeReason = ws.closeStatusCode() + " " + ws.closeReason();
+            if (v.onServerClose != null) {
+              v.onServerClose.run();
+            }
           }
         });
     ws.binaryMessageHandler(
@@ -436,6 +455,9 @@ public final class LoadGenerator implements Callable<Integer> {
     JsonArray times = cols.getJsonArray("time");
     long now = System.currentTimeMillis();
     boolean history = "history".equals(m.getString("type"));
+    if (history) {
+      v.histories++;
+    }
     if (!steps.isEmpty() && !history && v.lastStep < 0 && v.firstAnomaly == null) {
       v.firstAnomaly =
           "a live loss message (steps from " + steps.getLong(0) + ") came before the history";
