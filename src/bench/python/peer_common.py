@@ -4,8 +4,8 @@ JSON lines `latentstream bench` reads.
 Every peer takes `--job FILE`, the resolved job latentstream trains (bench writes it: layer sizes, loss,
 reduction, β, optimiser, learning rate, batch size, seed), so both sides train the same model the same way.
 Output, one JSON object per line: {"epoch", "seconds", "train_loss", "test_loss"} per epoch (seconds =
-training plus the test pass, losses per image in the job's reduction), then {"peak_rss_mib"} (getrusage's
-ru_maxrss). With `--layout` a peer prints {"layout": [[name, shape], ...]} (its parameters in order) and stops,
+training plus the test pass, losses per image in the job's reduction), then {"peak_rss_mib"} (VmHWM,
+see peak_rss_mib). With `--layout` a peer prints {"layout": [[name, shape], ...]} (its parameters in order) and stops,
 which BenchCommandTest holds against latentstream's model.
 """
 import argparse
@@ -106,6 +106,21 @@ def optimizer(spec, parameters, lr=None):
     raise ValueError("optimizer " + kind)
 
 
+def peak_rss_mib():
+    """This process's peak resident memory: VmHWM from /proc/self/status, which belongs to the address
+    space exec made. Not ru_maxrss: Linux carries the spawning process's peak over exec into it, so a peer
+    started by bench reported the JVM's resident set whenever that was the larger."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    # ru_maxrss is in KiB on Linux
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
 def print_layout(model):
     print(json.dumps({"layout": [[name, list(p.shape)] for name, p in model.named_parameters()]}), flush=True)
 
@@ -132,6 +147,4 @@ def run(args, train_step, test_loss):
         seconds = time.perf_counter() - start
         print(json.dumps({"epoch": epoch, "seconds": round(seconds, 3),
                           "train_loss": total / train_x.shape[0], "test_loss": test / test_x.shape[0]}), flush=True)
-    # ru_maxrss is in KiB on Linux
-    print(json.dumps({"peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}),
-          flush=True)
+    print(json.dumps({"peak_rss_mib": peak_rss_mib()}), flush=True)

@@ -564,7 +564,7 @@ public final class BenchCommand implements Callable<Integer> {
     boolean both = peer != null && !Double.isNaN(peer.peakMib()) && !Double.isNaN(ours.peakMib());
     System.out.printf(
         Locale.ROOT,
-        "peak memory (MiB, VmHWM / ru_maxrss): latentstream %.0f, python %s%s%n",
+        "peak memory (MiB, VmHWM of each process): latentstream %.0f, python %s%s%n",
         ours.peakMib(),
         peer == null || Double.isNaN(peer.peakMib()) ? "-" : number(peer.peakMib(), 0),
         both ? ", ratio " + number(ours.peakMib() / peer.peakMib(), 2) + "  (goal <= 1.2)" : "");

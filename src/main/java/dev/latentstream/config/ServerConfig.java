@@ -399,6 +399,14 @@ public record ServerConfig(
   }
 
   /**
+   * Each running job's share of {@link #trainerCores()}: with {@code maxConcurrentJobs} 2 on 2
+   * cores, one core each, so concurrent jobs never ask for more threads than there are cores.
+   */
+  public int coresPerJob() {
+    return Math.max(1, trainerCores() / maxConcurrentJobs);
+  }
+
+  /**
    * The number of gateway verticle instances to deploy: {@code gatewayInstances}, or one per core
    * when it is 0.
    */

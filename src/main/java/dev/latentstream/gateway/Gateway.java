@@ -30,8 +30,23 @@ public final class Gateway {
     return connectionsPerIp.getOrDefault(ip, 0);
   }
 
-  void connected(String ip) {
-    connectionsPerIp.merge(ip, 1, Integer::sum);
+  /**
+   * Counts one more socket from {@code ip} if it has fewer than {@code max}, in one atomic step: a
+   * check and a later increment would let handshakes racing on other event loops all pass.
+   */
+  boolean reserve(String ip, int max) {
+    boolean[] taken = {false};
+    connectionsPerIp.compute(
+        ip,
+        (k, n) -> {
+          int now = n == null ? 0 : n;
+          if (now >= max) {
+            return n;
+          }
+          taken[0] = true;
+          return now + 1;
+        });
+    return taken[0];
   }
 
   void disconnected(String ip) {

@@ -170,17 +170,19 @@ public final class HttpVerticle extends VerticleBase {
       h.reject(403);
       return;
     }
-    if (gateway.connections(
-            clientAddress(h.remoteAddress().host(), h.headers(), config.trustedProxies()))
-        >= config.maxConnectionsPerIp()) {
+    String ip = clientAddress(h.remoteAddress().host(), h.headers(), config.trustedProxies());
+    if (!gateway.reserve(ip, config.maxConnectionsPerIp())) {
       h.reject(429);
       return;
     }
     if (config.watchRequiresToken() && !tokenIn(h.query())) {
+      gateway.disconnected(ip);
       h.reject(401);
       return;
     }
-    h.accept();
+    // The socket is counted from here; attach hands the count to the hub, which releases it on
+    // close. A handshake that fails before that releases it now.
+    h.accept().onFailure(e -> gateway.disconnected(ip));
   }
 
   /**
@@ -217,7 +219,6 @@ public final class HttpVerticle extends VerticleBase {
 
   private void attach(ServerWebSocket ws) {
     String ip = clientAddress(ws.remoteAddress().host(), ws.headers(), config.trustedProxies());
-    gateway.connected(ip);
     ws.setWriteQueueMaxSize(config.writeQueueBytes());
     ws.shutdownHandler(v -> ws.close((short) 1001, "server shutting down"));
     hub.attach(ws, tokenIn(ws.query()), () -> gateway.disconnected(ip));

@@ -150,7 +150,7 @@ final class TrainerThreads {
             renderer,
             fence == null ? listener : fence,
             j.resumed());
-    t.setCores(config.trainerCores());
+    t.setCores(config.coresPerJob());
     // Decode, encode and the like take trainer time: all clients together get at most this much.
     t.setInteractiveBudget(config.interactiveMaxQueued(), config.interactiveBudgetMsPerSecond());
     j.trainer = t;

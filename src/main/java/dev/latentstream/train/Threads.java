@@ -24,6 +24,12 @@ import java.util.List;
  * <p>{@code OMP_WAIT_POLICY=PASSIVE} must be in the environment before libtorch loads; the launcher
  * sets it, and {@link #environmentWarning()} says when it is missing. Thread counts are per thread:
  * call {@link #configure} on the thread that trains.
+ *
+ * <p>Who owns which setting when jobs run side by side: each job trains on its share of the cores
+ * ({@code ServerConfig.coresPerJob}). libtorch's intra-op count is thread-local, so each trainer
+ * thread keeps its own. OpenBLAS's count and {@code lsgemm}'s helper pool are process-wide (neither
+ * library has a per-thread setting): jobs on equal shares write the same value, but a conv VAE's
+ * single OpenBLAS thread applies to every job running beside it until another job sets it again.
  */
 public final class Threads {
 

@@ -110,7 +110,7 @@ class BenchCommandTest {
     assertTrue(r.out().contains("python -240.500"), "the peer's IWAE bound: " + r.out());
     assertTrue(
         Pattern.compile(
-                "peak memory \\(MiB, VmHWM / ru_maxrss\\): latentstream \\d+, python 700, ratio")
+                "peak memory \\(MiB, VmHWM of each process\\): latentstream \\d+, python 700, ratio")
             .matcher(r.out())
             .find(),
         r.out());

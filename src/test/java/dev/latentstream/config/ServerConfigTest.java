@@ -270,6 +270,16 @@ class ServerConfigTest {
   }
 
   @Test
+  void concurrentJobsShareTheTrainerCores() {
+    JsonObject twoOnTwo = new JsonObject().put("trainerThreads", 2).put("maxConcurrentJobs", 2);
+    assertEquals(1, ServerConfig.fromJson(twoOnTwo, "t").coresPerJob());
+    assertEquals(
+        2, ServerConfig.fromJson(twoOnTwo.copy().put("maxConcurrentJobs", 1), "t").coresPerJob());
+    assertEquals(
+        1, ServerConfig.fromJson(twoOnTwo.copy().put("maxConcurrentJobs", 3), "t").coresPerJob());
+  }
+
+  @Test
   void theEngineForJobsThatNameNoneComesFromLatentstreamEngine() {
     assertEquals(
         JobConfig.Engine.AUTO, ServerConfig.fromJson(new JsonObject(), "server.json").engine());

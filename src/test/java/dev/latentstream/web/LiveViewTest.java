@@ -216,7 +216,7 @@ class LiveViewTest {
       page.keyboard().press("Enter");
       page.waitForFunction("() => document.querySelectorAll('#strip img').length === 10");
       page.waitForFunction(
-          "() => document.getElementById('explorer-status').textContent === 'interpolated 10 images'");
+          "() => document.getElementById('explorer-status').textContent.startsWith('interpolated 10 images ')");
       assertEquals(
           "latent-overlay",
           page.evaluate("() => document.activeElement.id"),

@@ -1,0 +1,117 @@
+package dev.latentstream.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.latentstream.config.JobConfig;
+import dev.latentstream.config.JobConfigs;
+import dev.latentstream.render.Renderers;
+import dev.latentstream.rundir.Checkpoint;
+import dev.latentstream.rundir.RunDirectoryWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.bytedeco.pytorch.global.torch;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two jobs in one process, each on its share of the cores (one, as with {@code maxConcurrentJobs} 2
+ * on 2 cores): a VAE and a conv VAE trained at the same time keep their own libtorch thread count
+ * (thread-local, set on each trainer thread) and OpenBLAS's (process-wide, the same value for both)
+ * at every step.
+ */
+class ConcurrentJobsTest {
+
+  static final JobConfig VAE =
+      JobConfigs.parse(
+          "{\"model\":\"vae\",\"hidden\":[64],\"latent\":4,\"batchSize\":32,\"epochs\":2,"
+              + "\"frameEverySteps\":0}",
+          "vae",
+          "vae");
+  static final JobConfig CONV =
+      JobConfigs.parse(
+          "{\"model\":\"conv-vae\",\"conv\":{\"channels\":[4,8],\"dense\":16},\"reduction\":\"mean\","
+              + "\"beta\":0.001,\"batchSize\":32,\"epochs\":2,\"frameEverySteps\":0}",
+          "conv",
+          "conv");
+
+  /** A run's per-step losses and the thread counts its trainer thread saw at each step. */
+  record Run(List<Double> losses, Set<Integer> torchThreads, Set<List<Integer>> blasThreads) {}
+
+  /** Trains {@code job} on one core; {@code bothStarted} (may be null) holds its second step. */
+  static Run train(JobConfig job, Path dir, CountDownLatch bothStarted) {
+    List<Double> losses = new ArrayList<>();
+    Set<Integer> torchThreads = new TreeSet<>();
+    Set<List<Integer>> blasThreads = new java.util.HashSet<>();
+    Trainer t =
+        new Trainer(
+            job,
+            TrainerTest.DATA,
+            new Checkpoint(dir),
+            Renderers.best(),
+            TrainingListener.compose(
+                new RunDirectoryWriter(dir),
+                new TrainingListener() {
+                  @Override
+                  public void onStep(StepMetrics m) {
+                    losses.add(m.terms().get("loss"));
+                    torchThreads.add(torch.get_num_threads());
+                    blasThreads.add(Threads.blasThreads());
+                    if (bothStarted != null && losses.size() == 1) {
+                      bothStarted.countDown();
+                      try {
+                        assertTrue(bothStarted.await(60, TimeUnit.SECONDS), "the other job");
+                      } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                      }
+                    }
+                  }
+                }),
+            false);
+    t.setCores(1);
+    RunSummary s = t.run();
+    assertEquals(RunSummary.Status.COMPLETED, s.status(), String.valueOf(s.error()));
+    return new Run(losses, torchThreads, blasThreads);
+  }
+
+  @Test
+  void aVaeAndAConvVaeAtOnceEachKeepTheirOneCore(@TempDir Path dir) throws Exception {
+    Run vaeAlone = train(VAE, dir.resolve("vae-alone"), null);
+    Run convAlone = train(CONV, dir.resolve("conv-alone"), null);
+    // Each waits after its first step until the other has made one: the two runs overlap.
+    CountDownLatch bothStarted = new CountDownLatch(2);
+    // A thread each, as TrainerThreads gives each job (the common pool has one thread on 2 cores).
+    var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+    Run vaeTogether;
+    Run convTogether;
+    try {
+      var vae =
+          CompletableFuture.supplyAsync(() -> train(VAE, dir.resolve("vae"), bothStarted), pool);
+      var conv =
+          CompletableFuture.supplyAsync(() -> train(CONV, dir.resolve("conv"), bothStarted), pool);
+      vaeTogether = vae.get(5, TimeUnit.MINUTES);
+      convTogether = conv.get(5, TimeUnit.MINUTES);
+    } finally {
+      pool.shutdownNow();
+    }
+    for (Run r : List.of(vaeAlone, convAlone, vaeTogether, convTogether)) {
+      assertEquals(Set.of(1), r.torchThreads(), "libtorch threads on the trainer thread");
+      for (List<Integer> copies : r.blasThreads()) {
+        assertTrue(
+            copies.stream().allMatch(n -> n == 1), "OpenBLAS threads in every copy: " + copies);
+      }
+    }
+    // Not asserted yet: the same losses as alone. They differ from the first step (measured
+    // 2026-12-06: 548.77 beside the conv VAE against 550.90 alone) because both runs draw from
+    // libtorch's one process-wide default CPU generator (manual_seed, randperm, randn_like); each
+    // job needs a generator of its own for that.
+    assertEquals(vaeAlone.losses().size(), vaeTogether.losses().size());
+    assertEquals(convAlone.losses().size(), convTogether.losses().size());
+  }
+}
