@@ -115,6 +115,10 @@ public record Cluster(String host, int port, List<String> members) {
     // A member that dies is noticed in seconds, not the default minute.
     hz.setProperty("hazelcast.heartbeat.interval.seconds", "1");
     hz.setProperty("hazelcast.max.no.heartbeat.seconds", "6");
+    // A healed network partition merges the two sides within seconds, not the default 5 minutes
+    // (until then gateways on the other side show its jobs unreachable).
+    hz.setProperty("hazelcast.merge.first.run.delay.seconds", "5");
+    hz.setProperty("hazelcast.merge.next.run.delay.seconds", "5");
     NetworkConfig net = hz.getNetworkConfig();
     net.setPort(port).setPortAutoIncrement(false);
     net.getInterfaces().setEnabled(true).setInterfaces(List.of(host));

@@ -100,36 +100,53 @@ final class ClusterNodes implements AutoCloseable {
       Map<String, String> env,
       String... extra)
       throws IOException {
-    List<String> cmd =
-        new ArrayList<>(
-            List.of(
-                ProcessHandle.current().info().command().orElse("java"),
-                "--enable-native-access=ALL-UNNAMED",
-                "--sun-misc-unsafe-memory-access=allow",
-                "--add-modules",
-                "java.se",
-                "--add-exports",
-                "java.base/jdk.internal.ref=ALL-UNNAMED",
-                "--add-opens",
-                "java.base/java.lang=ALL-UNNAMED",
-                "--add-opens",
-                "java.base/sun.nio.ch=ALL-UNNAMED",
-                "--add-opens",
-                "java.management/sun.management=ALL-UNNAMED",
-                "--add-opens",
-                "jdk.management/com.sun.management.internal=ALL-UNNAMED",
-                "-Xmx768m",
-                "-cp",
-                absoluteClassPath(),
-                "dev.latentstream.cli.Main",
-                "serve",
-                "--cluster",
-                "--role",
-                role,
-                "--cluster-port",
-                Integer.toString(clusterPort),
-                "--members",
-                members));
+    return start(name, List.of(), role, clusterPort, members, home, env, extra);
+  }
+
+  /**
+   * As {@link #start(String, String, int, Path, Map, String...)}, run through {@code prefix} (e.g.
+   * {@code ip netns exec NS}) with the member list {@code memberList}.
+   */
+  Process start(
+      String name,
+      List<String> prefix,
+      String role,
+      int clusterPort,
+      String memberList,
+      Path home,
+      Map<String, String> env,
+      String... extra)
+      throws IOException {
+    List<String> cmd = new ArrayList<>(prefix);
+    cmd.addAll(
+        List.of(
+            ProcessHandle.current().info().command().orElse("java"),
+            "--enable-native-access=ALL-UNNAMED",
+            "--sun-misc-unsafe-memory-access=allow",
+            "--add-modules",
+            "java.se",
+            "--add-exports",
+            "java.base/jdk.internal.ref=ALL-UNNAMED",
+            "--add-opens",
+            "java.base/java.lang=ALL-UNNAMED",
+            "--add-opens",
+            "java.base/sun.nio.ch=ALL-UNNAMED",
+            "--add-opens",
+            "java.management/sun.management=ALL-UNNAMED",
+            "--add-opens",
+            "jdk.management/com.sun.management.internal=ALL-UNNAMED",
+            "-Xmx768m",
+            "-cp",
+            absoluteClassPath(),
+            "dev.latentstream.cli.Main",
+            "serve",
+            "--cluster",
+            "--role",
+            role,
+            "--cluster-port",
+            Integer.toString(clusterPort),
+            "--members",
+            memberList));
     cmd.addAll(List.of(extra));
     ProcessBuilder pb =
         new ProcessBuilder(cmd)
