@@ -126,13 +126,14 @@ export class LossChart {
 
   rebuild() { this.plot = null; this.invalidate(); }
 
-  // Columns for display: the smoothed series decimated to at most two points (min, max) per pixel.
+  // Columns for display: the smoothed series decimated to the min and max per pixel of every shown term, so a
+  // spike in any term (not only the loss) stays drawn.
   displayData() {
     const xs = this.columns.step;
     const n = xs.length;
     const width = this.size().width;
     const series = this.terms.map(t => (this.smoothing ? this.smoothed[t] : this.columns[t]));
-    const idx = n > width * 2 ? this.decimated(series[series.length - 1], n, width) : null;
+    const idx = n > width * 2 ? this.decimated(series, n, width) : null;
     const pick = a => idx ? idx.map(i => a[i]) : a;
     const x = pick(xs);
     const test = new Array(x.length).fill(null);
@@ -145,9 +146,17 @@ export class LossChart {
     return [x, ...series.map(pick), test];
   }
 
-  decimated(ref, n, width) {
-    if (!this.lod || this.lod.ref !== ref) this.lod = new Lod(ref);
-    return this.lod.indices(n, width);
+  /** The sorted union of each shown term's min/max indices per bucket (each term keeps its own Lod). */
+  decimated(series, n, width) {
+    this.lods ??= new Map();
+    const shown = this.terms.map((t, i) => [t, series[i]]).filter(([t]) => !this.hidden.has(t));
+    const union = new Set();
+    for (const [term, ref] of shown.length ? shown : this.terms.map((t, i) => [t, series[i]])) {
+      let lod = this.lods.get(term);
+      if (!lod || lod.ref !== ref) this.lods.set(term, (lod = new Lod(ref)));
+      for (const i of lod.indices(n, width)) union.add(i);
+    }
+    return Array.from(union).sort((a, b) => a - b);
   }
 
   /** [min, max] of the shown series over the recent part of the run, padded; null when there is nothing. */

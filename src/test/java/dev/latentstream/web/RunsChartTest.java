@@ -111,6 +111,60 @@ class RunsChartTest {
     }
   }
 
+  /**
+   * The single-run chart with 100k points of three terms: a lone spike in the KL term (not the
+   * loss, which drives nothing special any more) must survive the per-pixel decimation, unsmoothed
+   * and smoothed.
+   */
+  static final String LOSS_CHART =
+      """
+      async () => {
+        const { LossChart } = await import('/src/chart.js');
+        const el = document.createElement('div');
+        el.style.width = '800px';
+        document.body.prepend(el);
+        const n = 100000, step = [], recon = [], kl = [], loss = [];
+        for (let i = 0; i < n; i++) {
+          step.push(i + 1); recon.push(250 + 5 * Math.sin(i / 7)); kl.push(20 + Math.cos(i / 5)); loss.push(recon[i] + kl[i]);
+        }
+        kl[61234] = 4000;
+        const chart = new LossChart(el);
+        const frame = () => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+        chart.setSmoothing(0);
+        chart.reset({ columns: { step, recon, kl, loss }, test: { step: [], loss: [] }, settings: [] });
+        await frame();
+        const klAt = chart.terms.indexOf('kl') + 1;
+        const raw = { slots: chart.plot.data[0].length, klMax: Math.max(...chart.plot.data[klAt].filter(v => v != null)) };
+        chart.setSmoothing(0.6);
+        await frame();
+        const smoothedPeak = Math.max(...chart.smoothed.kl);
+        const smooth = { klMax: Math.max(...chart.plot.data[klAt].filter(v => v != null)), smoothedPeak };
+        return { raw, smooth };
+      }
+      """;
+
+  @Test
+  void theRunChartKeepsASpikeInATermOtherThanTheLoss() {
+    try (var w = chromium.open("http://127.0.0.1:" + server.port() + "/", 1280, 900)) {
+      Page page = w.page();
+      page.waitForFunction("() => window.latentstream");
+      @SuppressWarnings("unchecked")
+      Map<String, Object> r = (Map<String, Object>) page.evaluate(LOSS_CHART);
+      @SuppressWarnings("unchecked")
+      Map<String, Object> raw = (Map<String, Object>) r.get("raw");
+      @SuppressWarnings("unchecked")
+      Map<String, Object> smooth = (Map<String, Object>) r.get("smooth");
+      assertTrue(num(raw.get("slots")) < 100000 / 10, "the data is decimated: " + r);
+      assertEquals(4000.0, num(raw.get("klMax")), "the KL spike is in the drawn data: " + r);
+      assertEquals(
+          num(smooth.get("smoothedPeak")),
+          num(smooth.get("klMax")),
+          1e-9,
+          "the smoothed KL peak is in the drawn data: " + r);
+      assertEquals(List.of(), w.errors());
+    }
+  }
+
   static double num(Object o) {
     return ((Number) o).doubleValue();
   }
