@@ -112,9 +112,8 @@ class RunsChartTest {
   }
 
   /**
-   * The single-run chart with 100k points of three terms: a lone spike in the KL term (not the
-   * loss, which drives nothing special any more) must survive the per-pixel decimation, unsmoothed
-   * and smoothed.
+   * The single-run chart with 100k points of three terms: a lone spike in the KL term, which the
+   * loss does not show, must survive the per-pixel decimation, unsmoothed and smoothed.
    */
   static final String LOSS_CHART =
       """
