@@ -348,7 +348,11 @@ public final class Checkpoint implements CheckpointStore {
    * @throws CheckpointException when it does not load
    */
   public static Loaded loadModelFile(Path f) {
-    Progress p = progress(open(f), f);
+    return loadModel(f, progress(open(f), f));
+  }
+
+  /** Builds the model that {@code p} describes and loads file {@code f}'s weights into it. */
+  private static Loaded loadModel(Path f, Progress p) {
     Autoencoder model = Models.create(p.job(), p.height(), p.width());
     try {
       loadFile(f, model, List.of());
@@ -381,14 +385,7 @@ public final class Checkpoint implements CheckpointStore {
       }
       Progress p = progress(open(f), f);
       if (p.epoch() == epoch && p.inEpoch() == null) {
-        Autoencoder model = Models.create(p.job(), p.height(), p.width());
-        try {
-          loadFile(f, model, List.of());
-        } catch (RuntimeException e) {
-          model.close();
-          throw e;
-        }
-        return new Loaded(model, p);
+        return loadModel(f, p);
       }
       kept.add(f.getFileName() + " " + p.where());
     }
