@@ -112,7 +112,7 @@ function onFrame(buf) {
   // A frame sent before a narrower subscribe took effect: not asked for any more.
   if (!slider.live || !panels.wants(f.kind)) return;
   if (f.format === 'points') panels.paintPoints(f.kind, buf);
-  else panels.paint(f.kind, framePng(buf));
+  else panels.paint(f.kind, framePng(buf), f.job);
 }
 
 function onSelect(num, previous) {

@@ -61,8 +61,15 @@ export class Panels {
   /** Whether a live frame of {@code kind} is still asked for (one sent before a narrower subscribe is not). */
   wants(kind) { return this.streams.includes(kind); }
 
-  async paint(kind, blob) {
-    this.schedule(kind, await createImageBitmap(blob));
+  /**
+   * Draws a PNG frame of run {@code job} (the selected run when not given). The frame is dropped when another
+   * run, or none, is selected by the time it is decoded: a frame fetched or decoded for a run that was just
+   * deleted or left must not appear under the next one.
+   */
+  async paint(kind, blob, job = this.runs.selected) {
+    const bitmap = await createImageBitmap(blob);
+    if (job == null || job !== this.runs.selected) { bitmap.close(); return; }
+    this.schedule(kind, bitmap);
   }
 
   /** A latent frame sent as points (format 2): drawn by the page, in the same animation frame as the rest. */

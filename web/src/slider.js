@@ -127,7 +127,7 @@ export class StepSlider {
       } else if (!this.live && Number.isFinite(kept) && kept < step) {
         notes[kind] = `from step ${kept}`;
       }
-      await this.panels.paint(kind, await r.blob());
+      await this.panels.paint(kind, await r.blob(), j.num);
     }));
     this.panels.setNotes(this.live ? {} : notes);
   }

@@ -57,10 +57,20 @@ class BusyTrainerTest {
               + " key('Enter'); key('ArrowRight'); key('Enter'); key('Enter'); key('ArrowUp'); key('Enter'); }");
       page.waitForFunction(
           "() => window.statusSeen.includes('the trainer is busy; interpolating again shortly')");
-      page.waitForFunction(
-          "() => window.statusSeen.filter(t => t === 'interpolated 10 images').length === 2",
-          null,
-          new Page.WaitForFunctionOptions().setTimeout(60_000));
+      try {
+        page.waitForFunction(
+            "() => window.statusSeen.filter(t => t.startsWith('interpolated 10 images on the server'))"
+                + ".length === 2",
+            null,
+            new Page.WaitForFunctionOptions().setTimeout(60_000));
+      } catch (com.microsoft.playwright.TimeoutError e) {
+        throw new AssertionError(
+            "both interpolations land on the server; statuses seen: "
+                + page.evaluate("() => window.statusSeen")
+                + ", toast: "
+                + page.textContent("#toast"),
+            e);
+      }
       assertEquals(
           10,
           ((Number) page.evaluate("() => document.querySelectorAll('#strip img').length"))
