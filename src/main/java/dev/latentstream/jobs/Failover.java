@@ -1,6 +1,7 @@
 package dev.latentstream.jobs;
 
 import dev.latentstream.bus.Addresses;
+import dev.latentstream.rundir.RunFence;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -70,9 +71,9 @@ final class Failover {
               v ->
                   leases
                       .acquire(j.id)
+                      .compose(lease -> leases.take(j.id, j.runDir, lease))
                       .map(
-                          lease -> {
-                            Leases.writeOwner(j.runDir, lease);
+                          fence -> {
                             (wasRunning(j) ? adopt : keep).add(j);
                             return (Void) null;
                           })
@@ -172,7 +173,7 @@ final class Failover {
               }
               boolean retaken = false;
               for (String id : leases.heldIds()) {
-                if (leases.steady() && queue.find(id).isEmpty()) {
+                if (leases.steady() && queue.find(id).isEmpty() && !leases.taking(id)) {
                   retaken |= retake(id);
                 }
               }
@@ -243,11 +244,33 @@ final class Failover {
       leases.release(id);
       return false;
     }
-    LOG.log(
-        System.Logger.Level.INFO,
-        "the lease of job " + id + " is still this node's: it continues here");
-    control.adopt(was, leases.name, "paused".equals(rawStatus(dir)));
-    return true;
+    Leases.Lease lease = leases.held(id);
+    if (lease == null) {
+      return false;
+    }
+    leases
+        .confirm(id, dir, lease)
+        .onSuccess(
+            fence -> {
+              if (queue.find(id).isPresent() || leases.held(id) == null) {
+                return; // taken up, or lost, meanwhile
+              }
+              LOG.log(
+                  System.Logger.Level.INFO,
+                  "the lease of job " + id + " is still this node's: it continues here");
+              control.adopt(was, leases.name, "paused".equals(rawStatus(dir)));
+              beat.run();
+            })
+        .onFailure(
+            t -> {
+              if (leases.held(id) == lease) {
+                LOG.log(
+                    System.Logger.Level.WARNING,
+                    "job " + id + " is not taken up again: " + t.getMessage());
+                leases.release(id);
+              }
+            });
+    return false;
   }
 
   /**
@@ -291,19 +314,27 @@ final class Failover {
   }
 
   private Future<Void> takeOver(Leases.Orphan o) {
+    Path dir = runsDir.resolve(o.jobId());
     return leases
         .takeOver(o)
-        .map(
+        .compose(
             lease -> {
-              Path dir = runsDir.resolve(o.jobId());
               if (!Files.isRegularFile(dir.resolve("job.json"))) {
                 LOG.log(
                     System.Logger.Level.WARNING,
                     "job " + o.jobId() + " of node " + o.lease().name() + " has no run directory");
                 leases.release(o.jobId());
+                return Future.<RunFence>succeededFuture(null);
+              }
+              // The run directory is this node's before it reads the checkpoint: the node that
+              // went away, should it only be frozen, can put no newer one into place after this.
+              return leases.take(o.jobId(), dir, lease);
+            })
+        .map(
+            fence -> {
+              if (fence == null) {
                 return null;
               }
-              Leases.writeOwner(dir, lease);
               Recovery.Found f = Recovery.read(dir);
               Job was = Recovery.job(f, f.num());
               if (was.is(Job.Status.damaged)) {

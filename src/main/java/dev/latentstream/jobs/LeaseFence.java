@@ -2,6 +2,9 @@ package dev.latentstream.jobs;
 
 import dev.latentstream.diagnostics.Diagnostics;
 import dev.latentstream.diagnostics.Warning;
+import dev.latentstream.optim.Optim;
+import dev.latentstream.rundir.RunFence;
+import dev.latentstream.train.CheckpointStore;
 import dev.latentstream.train.RunStart;
 import dev.latentstream.train.RunSummary;
 import dev.latentstream.train.StepMetrics;
@@ -9,14 +12,17 @@ import dev.latentstream.train.TrainingListener;
 import dev.latentstream.wire.EpochResult;
 import dev.latentstream.wire.Frame;
 import dev.latentstream.wire.SettingChange;
+import java.util.List;
+import org.bytedeco.pytorch.Module;
 
 /**
  * Fences a job's writes with its lease ({@link Leases}): every event reaches the run directory and
  * the viewers only while this node trusts its lease. While the lease is unconfirmed (the cluster is
  * slow to answer), the trainer thread waits here before it writes; once another node holds it, the
- * run ends with {@link Lost} and nothing more is written, its end neither. Before each checkpoint
- * the run directory's owner record must name this node's token too, which holds on a shared disk
- * even when the cluster split. Runs on the trainer thread, like every listener.
+ * run ends with {@link Lost} and nothing more is written, its end neither. The writes themselves go
+ * through the run directory's {@link RunFence}, which refuses them once another node took the run
+ * over (a node frozen between this check and its write, or a split cluster); a refusal ends the run
+ * as lost too. Runs on the trainer thread, like every listener.
  */
 final class LeaseFence implements TrainingListener {
 
@@ -39,6 +45,7 @@ final class LeaseFence implements TrainingListener {
   private final Leases leases;
   private final TrainingListener inner;
   private volatile boolean lost;
+  private volatile String owner;
 
   LeaseFence(Job job, Leases leases, TrainingListener inner) {
     this.job = job;
@@ -88,66 +95,98 @@ final class LeaseFence implements TrainingListener {
   }
 
   private Lost lose(String why) {
+    if (!lost) {
+      LOG.log(System.Logger.Level.WARNING, why);
+    }
     lost = true;
     return new Lost(why);
+  }
+
+  /**
+   * Runs an event's writes; a write the run directory refused ({@link RunFence.Stale}: it names
+   * another owner) ends the run as lost, like a lease found taken.
+   */
+  private void fenced(Runnable write) {
+    try {
+      write.run();
+    } catch (RunFence.Stale s) {
+      throw refused(s);
+    }
+  }
+
+  private Lost refused(RunFence.Stale s) {
+    RunFence.Owner o = s.owner();
+    if (o != null) {
+      owner = o.node();
+    }
+    return lose(s.getMessage() + "; this node stops training job " + job.id);
+  }
+
+  /**
+   * {@code store}, with a save the run directory refuses ending the run as lost (its checkpoint,
+   * written through the {@link RunFence}, is not put into place).
+   */
+  CheckpointStore guard(CheckpointStore store) {
+    return new CheckpointStore() {
+      @Override
+      public void save(Module model, List<Optim> optimizers, Progress progress) {
+        check();
+        fenced(() -> store.save(model, optimizers, progress));
+      }
+
+      @Override
+      public Progress load(Module model, List<Optim> optimizers) {
+        return store.load(model, optimizers);
+      }
+    };
   }
 
   @Override
   public void onStart(RunStart start) {
     check();
-    inner.onStart(start);
+    fenced(() -> inner.onStart(start));
   }
 
   @Override
   public void onStep(StepMetrics step) {
     check();
-    inner.onStep(step);
+    fenced(() -> inner.onStep(step));
   }
 
   @Override
   public void onEpoch(EpochResult epoch) {
     check();
-    inner.onEpoch(epoch);
+    fenced(() -> inner.onEpoch(epoch));
   }
 
   @Override
   public void onFrame(Frame frame) {
     check();
-    inner.onFrame(frame);
+    fenced(() -> inner.onFrame(frame));
   }
 
   @Override
   public void onSettingChanged(SettingChange change) {
     check();
-    inner.onSettingChanged(change);
+    fenced(() -> inner.onSettingChanged(change));
   }
 
   @Override
   public void onDiagnostics(Diagnostics diagnostics) {
     check();
-    inner.onDiagnostics(diagnostics);
+    fenced(() -> inner.onDiagnostics(diagnostics));
   }
 
   @Override
   public void onWarning(Warning warning) {
     check();
-    inner.onWarning(warning);
+    fenced(() -> inner.onWarning(warning));
   }
 
   @Override
   public void onCheckpointing(long step) {
     check();
-    Leases.Lease mine = leases.held(job.id);
-    long onDisk = Leases.ownerToken(job.runDir);
-    if (mine == null || onDisk != mine.token()) {
-      throw lose(
-          "the run directory of job "
-              + job.id
-              + " names another owner ("
-              + Leases.ownerName(job.runDir)
-              + "); no checkpoint is written here");
-    }
-    inner.onCheckpointing(step);
+    fenced(() -> inner.onCheckpointing(step));
   }
 
   @Override
@@ -155,7 +194,16 @@ final class LeaseFence implements TrainingListener {
     if (lost || leases.lostTo(job.id) != null) {
       return; // the run is another node's: its files are that node's to finish
     }
-    inner.onFinished(summary);
+    try {
+      inner.onFinished(summary);
+    } catch (RunFence.Stale s) {
+      refused(s);
+    }
+  }
+
+  /** The node the run directory named when it refused a write, or null. */
+  String owner() {
+    return owner;
   }
 
   boolean lost() {

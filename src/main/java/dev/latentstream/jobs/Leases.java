@@ -1,13 +1,12 @@
 package dev.latentstream.jobs;
 
-import dev.latentstream.runformat.AtomicFile;
+import dev.latentstream.rundir.RunFence;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.AsyncMap;
 import io.vertx.core.shareddata.Counter;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,9 +35,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>A node trusts its leases only {@link #VALID_MS} after the start of its last renewal that
  * succeeded (its node entry put and every lease read back as its own). That is shorter than the
  * time to live, so a node that stops renewing (frozen, cut off from the majority) stops writing
- * before any other node may take its jobs. The run directory records the owner too ({@value
- * #FILE}): the trainer checks it before every checkpoint, which fences a shared disk against a node
- * that took a job over in a split brain.
+ * before any other node may take its jobs. The run directory records the owner too ({@link
+ * RunFence}, under a token raised at each takeover), and the trainer's writes check it as part of
+ * each write: a node frozen after it last confirmed its lease, or one that took a job over in a
+ * split brain, cannot replace the owner's checkpoint or add rows.
  *
  * <p>The group: trainer nodes whose runs directories hold the same {@value #GROUP_FILE} (made once
  * by the first node, so nodes sharing a directory share it wherever they mount it).
@@ -51,9 +51,6 @@ final class Leases {
   static final String LEASES = "latentstream.job-leases";
   static final String NODES = "latentstream.trainer-nodes";
   static final String TOKENS = "latentstream.lease-tokens";
-
-  /** The owner record in a run directory: which node trains it, under which token. */
-  static final String FILE = "lease.json";
 
   /** In the runs directory: the failover group's id. */
   static final String GROUP_FILE = ".latentstream-group";
@@ -104,6 +101,12 @@ final class Leases {
 
   /** The leases this node holds, by job id. */
   private final Map<String, Lease> held = new ConcurrentHashMap<>();
+
+  /** Jobs whose run directory {@link #take} or {@link #confirm} is making this node's now. */
+  private final Set<String> taking = ConcurrentHashMap.newKeySet();
+
+  /** The run directories this node has made its own under the leases it holds, by job id. */
+  private final Map<String, RunFence> fences = new ConcurrentHashMap<>();
 
   /** Jobs whose lease another node holds now, with that node's name. */
   private final Map<String, String> lost = new ConcurrentHashMap<>();
@@ -251,6 +254,7 @@ final class Leases {
                 String now = all.get(key(id));
                 String owner = now == null ? "(none)" : Lease.decode(now).name();
                 held.remove(id);
+                fences.remove(id);
                 lost.put(id, owner);
               }
               if (confirmedSinceNanos < 0 || start > validUntilNanos) {
@@ -383,6 +387,7 @@ final class Leases {
   /** The job ended here: its lease goes (only if it is still this node's). */
   Future<Void> release(String jobId) {
     Lease mine = held.remove(jobId);
+    fences.remove(jobId);
     if (mine == null || leases == null) {
       return Future.succeededFuture();
     }
@@ -398,34 +403,61 @@ final class Leases {
     return nodes == null ? Future.succeededFuture() : nodes.remove(node).mapEmpty();
   }
 
-  /** Records the owner in the run directory, whole or not at all. */
-  static void writeOwner(Path runDir, Lease lease) {
-    AtomicFile.write(
-        runDir.resolve(FILE),
-        new JsonObject()
-            .put("node", lease.name())
-            .put("nodeId", lease.node())
-            .put("token", lease.token())
-            .put("since", System.currentTimeMillis())
-            .encodePrettily()
-            .getBytes(StandardCharsets.UTF_8));
+  /**
+   * Makes this node the owner of {@code runDir} on the disk under {@code lease} ({@link
+   * RunFence#take}, on a worker: it waits while a frozen former owner holds the file's lock), and
+   * keeps the fence its trainer writes through. Completes once the run directory names this node.
+   */
+  Future<RunFence> take(String jobId, Path runDir, Lease lease) {
+    taking.add(jobId);
+    return vertx
+        .executeBlocking(
+            () -> RunFence.of(runDir, RunFence.take(runDir, lease.token(), node, name)), false)
+        .map(
+            f -> {
+              if (lease.equals(held.get(jobId))) {
+                fences.put(jobId, f);
+              }
+              return f;
+            })
+        .andThen(ar -> taking.remove(jobId));
   }
 
-  /** The token the run directory's owner record names, or -1 when it has none. */
-  static long ownerToken(Path runDir) {
-    try {
-      return new JsonObject(Files.readString(runDir.resolve(FILE))).getLong("token", -1L);
-    } catch (IOException | RuntimeException e) {
-      return -1;
-    }
+  /**
+   * A lease of {@code jobId} is being taken on the disk: its job is not queued yet, but it is not
+   * one this node let go of either.
+   */
+  boolean taking(String jobId) {
+    return taking.contains(jobId);
   }
 
-  /** The node name the run directory's owner record names, or null. */
-  static String ownerName(Path runDir) {
-    try {
-      return new JsonObject(Files.readString(runDir.resolve(FILE))).getString("node");
-    } catch (IOException | RuntimeException e) {
-      return null;
-    }
+  /**
+   * The fence of {@code runDir} if the disk still names this node its owner (a job this node let go
+   * of while its lease went unconfirmed); fails with {@link Taken} when it names another node.
+   * Never raises the token: a node that only believes it holds the lease (a stale view of a split
+   * cluster) cannot take the run directory from the node that writes it.
+   */
+  Future<RunFence> confirm(String jobId, Path runDir, Lease lease) {
+    taking.add(jobId);
+    return vertx
+        .executeBlocking(() -> RunFence.owner(runDir), false)
+        .andThen(ar -> taking.remove(jobId))
+        .compose(
+            owner -> {
+              if (owner == null || !owner.nodeId().equals(node)) {
+                return Future.failedFuture(
+                    new Taken(jobId, owner == null ? "(none)" : owner.node()));
+              }
+              RunFence f = RunFence.of(runDir, owner);
+              if (lease.equals(held.get(jobId))) {
+                fences.put(jobId, f);
+              }
+              return Future.succeededFuture(f);
+            });
+  }
+
+  /** The fence this node writes {@code jobId}'s run directory through, or null. */
+  RunFence fence(String jobId) {
+    return fences.get(jobId);
   }
 }

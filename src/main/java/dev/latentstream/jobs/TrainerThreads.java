@@ -6,7 +6,9 @@ import dev.latentstream.data.Datasets;
 import dev.latentstream.render.FrameRenderer;
 import dev.latentstream.rundir.Checkpoint;
 import dev.latentstream.rundir.RunDirectoryWriter;
+import dev.latentstream.rundir.RunFence;
 import dev.latentstream.rundir.RunLock;
+import dev.latentstream.runformat.WriteFence;
 import dev.latentstream.train.RunSummary;
 import dev.latentstream.train.Threads;
 import dev.latentstream.train.Trainer;
@@ -97,8 +99,7 @@ final class TrainerThreads {
       }
       Files.createDirectories(j.runDir);
       // One process trains a run: a headless train --resume on it holds the lock, and this job
-      // fails
-      // with that process named instead of writing into the same files.
+      // fails with that process named instead of writing into the same files.
       try (RunLock lock = lock(j)) {
         return train(j, data);
       }
@@ -108,16 +109,20 @@ final class TrainerThreads {
   }
 
   /**
-   * The run's lock. A job taken over from another node of the failover group may still be locked by
-   * that node's process for a moment (it is letting go): then this waits while the lease is this
-   * node's.
+   * The run's lock, or null when a fenced node of the failover group holds it. A job taken over
+   * from another node of the group may still be locked by that node's process: for a moment when it
+   * is letting go, for as long as it is frozen (SIGSTOP, a long pause) otherwise. This waits while
+   * the lease is this node's, and after {@link #LET_GO_MS} trains without the lock when its holder
+   * writes through the run's {@link RunFence} (which this node took from it, so it can write
+   * nothing more); a holder that is not fenced (a headless {@code train}) is waited for.
    */
   private RunLock lock(Job j) {
     Leases l = leases;
     long said = 0;
+    long since = System.nanoTime();
     while (true) {
       try {
-        return RunLock.acquire(j.runDir, "latentstream serve");
+        return RunLock.acquire(j.runDir, l == null ? HOLDER : HOLDER + ", " + RunLock.FENCED);
       } catch (RunLock.HeldException e) {
         // Held, even if not confirmed this instant (a cluster busy with a member that left): the
         // fence checks it again before anything is written.
@@ -126,6 +131,24 @@ final class TrainerThreads {
         }
         if (said++ == 0) {
           events.log(j, e.getMessage() + "; waiting for it to let go");
+        }
+        if (e.holder().contains(RunLock.FENCED)
+            && l.fence(j.id) != null
+            && System.nanoTime() - since > LET_GO_MS * 1_000_000L) {
+          String line =
+              "job "
+                  + j.id
+                  + ": the node holding its "
+                  + RunLock.FILE
+                  + " ("
+                  + e.holder()
+                  + ") has not let go for "
+                  + LET_GO_MS / 1000
+                  + " s: training without it, its writes fenced off by "
+                  + RunFence.FILE;
+          LOG.log(System.Logger.Level.WARNING, line);
+          events.log(j, line);
+          return null;
         }
         try {
           Thread.sleep(500);
@@ -137,16 +160,35 @@ final class TrainerThreads {
     }
   }
 
+  private static final String HOLDER = "latentstream serve";
+
+  private static final System.Logger LOG = System.getLogger(TrainerThreads.class.getName());
+
+  /** How long a node that took a job over waits for the former owner's run lock. */
+  static final long LET_GO_MS = 3000;
+
   private RunSummary train(Job j, Dataset data) throws IOException {
-    TrainingListener listener =
-        TrainingListener.compose(new RunDirectoryWriter(j.runDir), new EventPublisher(vertx, j));
     Leases l = leases;
+    WriteFence writes = WriteFence.NONE;
+    if (l != null) {
+      writes = l.fence(j.id);
+      if (writes == null) {
+        // Its lease went (or was never made this node's on the disk): nothing is written here.
+        j.movedTo = l.lostTo(j.id) != null ? l.lostTo(j.id) : UNCONFIRMED;
+        return new RunSummary(
+            RunSummary.Status.STOPPED, j.epoch, j.step, j.testLoss, Double.NaN, null);
+      }
+    }
+    TrainingListener listener =
+        TrainingListener.compose(
+            new RunDirectoryWriter(j.runDir, writes), new EventPublisher(vertx, j));
     LeaseFence fence = l == null ? null : new LeaseFence(j, l, listener);
+    Checkpoint checkpoint = new Checkpoint(j.runDir, writes);
     Trainer t =
         new Trainer(
             j.spec,
             data,
-            new Checkpoint(j.runDir),
+            fence == null ? checkpoint : fence.guard(checkpoint),
             renderer,
             fence == null ? listener : fence,
             j.resumed());
@@ -163,7 +205,7 @@ final class TrainerThreads {
     }
     RunSummary s = t.run();
     if (fence != null && fence.lost()) {
-      String owner = l.lostTo(j.id);
+      String owner = l.lostTo(j.id) != null ? l.lostTo(j.id) : fence.owner();
       j.movedTo = owner != null ? owner : UNCONFIRMED;
     }
     return s;

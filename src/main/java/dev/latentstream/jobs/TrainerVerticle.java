@@ -342,12 +342,8 @@ public final class TrainerVerticle extends VerticleBase {
     return failover
         .leases
         .acquire(id)
-        .map(
-            lease -> {
-              Job j = control.enqueue(spec, num, id, sweep);
-              Leases.writeOwner(j.runDir, lease);
-              return j;
-            })
+        .compose(lease -> failover.leases.take(id, config.runsDir().resolve(id), lease))
+        .map(fence -> control.enqueue(spec, num, id, sweep))
         .onFailure(t -> failover.leases.release(id));
   }
 
@@ -356,15 +352,16 @@ public final class TrainerVerticle extends VerticleBase {
     failover
         .leases
         .acquire(j.id)
+        .compose(lease -> failover.leases.take(j.id, j.runDir, lease))
         .onComplete(
             ar -> {
               if (ar.failed()) {
+                failover.leases.release(j.id);
                 fail(msg, ar.cause());
                 return;
               }
               try {
                 Job again = control.resume(j);
-                Leases.writeOwner(j.runDir, ar.result());
                 heartbeat.beat();
                 msg.reply(again.toJson());
               } catch (RuntimeException e) {

@@ -9,6 +9,7 @@ import dev.latentstream.model.Models;
 import dev.latentstream.optim.Optim;
 import dev.latentstream.runformat.AtomicFile;
 import dev.latentstream.runformat.RunLayout;
+import dev.latentstream.runformat.WriteFence;
 import dev.latentstream.train.CheckpointStore;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -69,15 +70,25 @@ public final class Checkpoint implements CheckpointStore {
   private static final long FORMAT_EPOCH_ENDS = 2;
 
   private final Path runDir;
+  private final WriteFence fence;
 
   /** The checkpoint of the run in {@code runDir}, as the trainer's {@link CheckpointStore}. */
   public Checkpoint(Path runDir) {
+    this(runDir, WriteFence.NONE);
+  }
+
+  /**
+   * As {@link #Checkpoint(Path)}, putting each new checkpoint into place only through {@code fence}
+   * (a failover group's {@link RunFence}).
+   */
+  public Checkpoint(Path runDir, WriteFence fence) {
     this.runDir = runDir;
+    this.fence = fence;
   }
 
   @Override
   public void save(Module model, List<Optim> optimizers, Progress progress) {
-    save(runDir, model, optimizers, progress);
+    save(runDir, fence, model, optimizers, progress);
   }
 
   @Override
@@ -98,11 +109,27 @@ public final class Checkpoint implements CheckpointStore {
   }
 
   public static void save(Path runDir, Module model, List<Optim> optimizers, Progress progress) {
+    save(runDir, WriteFence.NONE, model, optimizers, progress);
+  }
+
+  /**
+   * Writes the checkpoint to a temporary file ({@code latest.pt.tmp}; a fenced writer, one of a
+   * failover group's nodes, uses a name of its own, so a stale writer never writes into the owner's
+   * temporary file), then, inside {@code fence}, renames it into place and keeps the epoch's copy:
+   * a writer that no longer owns the run is refused there, and leaves both checkpoints as the owner
+   * wrote them.
+   */
+  static void save(
+      Path runDir, WriteFence fence, Module model, List<Optim> optimizers, Progress progress) {
     Path target = file(runDir);
-    Path tmp = AtomicFile.temporary(target);
+    Path tmp = null;
     boolean done = false;
     try {
       Files.createDirectories(target.getParent());
+      tmp =
+          fence == WriteFence.NONE
+              ? AtomicFile.temporary(target)
+              : target.resolveSibling(FILE + "." + java.util.UUID.randomUUID() + AtomicFile.TMP);
       OutputArchive root = new OutputArchive();
       OutputArchive m = new OutputArchive();
       model.save(m);
@@ -132,26 +159,36 @@ public final class Checkpoint implements CheckpointStore {
         writer.rethrow();
         ch.force(true);
       }
-      if (Files.isRegularFile(target)) {
-        Files.move(
-            target,
-            previous(runDir),
-            StandardCopyOption.ATOMIC_MOVE,
-            StandardCopyOption.REPLACE_EXISTING);
-        AtomicFile.forceDirectory(target.getParent());
-      }
-      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      Path written = tmp;
+      fence.commit(
+          () -> {
+            if (Files.isRegularFile(target)) {
+              Files.move(
+                  target,
+                  previous(runDir),
+                  StandardCopyOption.ATOMIC_MOVE,
+                  StandardCopyOption.REPLACE_EXISTING);
+              AtomicFile.forceDirectory(target.getParent());
+            }
+            Files.move(
+                written,
+                target,
+                StandardCopyOption.ATOMIC_MOVE,
+                StandardCopyOption.REPLACE_EXISTING);
+            if (progress.inEpoch() == null && progress.job().keepEpochCheckpoints()) {
+              keepAtEpochEnd(runDir, target, progress);
+            }
+          });
       done = true;
+      // Outside the fence, which a taker waits for: the rename is made, only its durability is
+      // left.
       AtomicFile.forceDirectory(target.getParent());
     } catch (IOException e) {
       throw AtomicFile.cannotWrite(target, e);
     } finally {
-      if (!done) {
+      if (!done && tmp != null) {
         AtomicFile.deleteQuietly(tmp);
       }
-    }
-    if (progress.inEpoch() == null && progress.job().keepEpochCheckpoints()) {
-      keepAtEpochEnd(runDir, target, progress);
     }
   }
 

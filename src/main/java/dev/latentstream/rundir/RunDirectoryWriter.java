@@ -6,6 +6,7 @@ import dev.latentstream.diagnostics.Warning;
 import dev.latentstream.runformat.AtomicFile;
 import dev.latentstream.runformat.MetricsCsv;
 import dev.latentstream.runformat.RunLayout;
+import dev.latentstream.runformat.WriteFence;
 import dev.latentstream.train.RunStart;
 import dev.latentstream.train.RunSummary;
 import dev.latentstream.train.StepMetrics;
@@ -44,9 +45,30 @@ public final class RunDirectoryWriter implements TrainingListener {
   /** The job as the run trains it, and once it completes its {@code result}. */
   public static final String JOB_FILE = "job.json";
 
+  /** The writes of a run that another node may take over go through it ({@link RunFence}). */
+  private final WriteFence fence;
+
   public RunDirectoryWriter(Path dir) {
+    this(dir, WriteFence.NONE);
+  }
+
+  /**
+   * A writer of {@code dir} that writes only inside {@code fence}: the files a resumed run reads
+   * ({@code metrics.csv}, {@code job.json}) and those of each epoch, so a node of a failover group
+   * that lost the run writes none of them.
+   */
+  public RunDirectoryWriter(Path dir, WriteFence fence) {
     this.dir = dir;
-    this.metrics = new MetricsCsv(dir.resolve(MetricsCsv.FILE));
+    this.fence = fence;
+    this.metrics = new MetricsCsv(dir.resolve(MetricsCsv.FILE), fence);
+  }
+
+  private void fenced(WriteFence.Write write) {
+    try {
+      fence.commit(write);
+    } catch (IOException e) {
+      throw AtomicFile.cannotWrite(dir, e);
+    }
   }
 
   @Override
@@ -56,13 +78,17 @@ public final class RunDirectoryWriter implements TrainingListener {
     } catch (IOException e) {
       throw AtomicFile.cannotWrite(dir, e);
     }
-    // What a process killed while writing left: this run is the directory's only writer now.
-    AtomicFile.removeTemporaries(dir);
-    AtomicFile.removeTemporaries(dir.resolve("checkpoint"));
     // The engine the run uses, from its start: a run that does not complete says it too.
     var json = JobConfigs.toTree(start.job());
     json.putObject("result").put("engine", start.engine().wireName());
-    AtomicFile.write(dir.resolve(JOB_FILE), json.toPrettyString().getBytes(StandardCharsets.UTF_8));
+    fenced(
+        () -> {
+          // What a process killed while writing left: this run is the directory's only writer now.
+          AtomicFile.removeTemporaries(dir);
+          AtomicFile.removeTemporaries(dir.resolve("checkpoint"));
+          AtomicFile.write(
+              dir.resolve(JOB_FILE), json.toPrettyString().getBytes(StandardCharsets.UTF_8));
+        });
     this.start = start;
     title =
         start.job().name()
@@ -128,16 +154,19 @@ public final class RunDirectoryWriter implements TrainingListener {
   public void onEpoch(EpochResult epoch) {
     metrics.epoch(epoch.testLoss());
     plot.addTest(epoch.step(), epoch.testLoss());
-    plot.write(dir.resolve("loss.png"), title);
-    for (Frame f : latest.values()) {
-      if (f.epoch() == epoch.epoch() && f.step() == epoch.step()) {
-        write(dir.resolve(RunLayout.frameFile(f.kind(), epoch.epoch())), f.png());
-      }
-    }
-    if (latestDiagnostics != null && latestDiagnostics.step() == epoch.step()) {
-      diagnosticsPlot.write(
-          dir.resolve(DiagnosticsPlot.fileName(epoch.epoch())), latestDiagnostics, title);
-    }
+    fenced(
+        () -> {
+          plot.write(dir.resolve("loss.png"), title);
+          for (Frame f : latest.values()) {
+            if (f.epoch() == epoch.epoch() && f.step() == epoch.step()) {
+              write(dir.resolve(RunLayout.frameFile(f.kind(), epoch.epoch())), f.png());
+            }
+          }
+          if (latestDiagnostics != null && latestDiagnostics.step() == epoch.step()) {
+            diagnosticsPlot.write(
+                dir.resolve(DiagnosticsPlot.fileName(epoch.epoch())), latestDiagnostics, title);
+          }
+        });
   }
 
   @Override
@@ -160,15 +189,18 @@ public final class RunDirectoryWriter implements TrainingListener {
       failure = e;
     }
     try {
-      if (summary.steps() > 0 && start != null) {
-        plot.write(dir.resolve("loss.png"), title);
-      }
-      if (start != null
-          && summary.status() == RunSummary.Status.COMPLETED
-          && Double.isFinite(summary.testLoss())) {
-        AtomicFile.write(
-            dir.resolve(JOB_FILE), resultJson(summary).getBytes(StandardCharsets.UTF_8));
-      }
+      fenced(
+          () -> {
+            if (summary.steps() > 0 && start != null) {
+              plot.write(dir.resolve("loss.png"), title);
+            }
+            if (start != null
+                && summary.status() == RunSummary.Status.COMPLETED
+                && Double.isFinite(summary.testLoss())) {
+              AtomicFile.write(
+                  dir.resolve(JOB_FILE), resultJson(summary).getBytes(StandardCharsets.UTF_8));
+            }
+          });
     } catch (RuntimeException e) {
       if (failure == null) {
         failure = e;

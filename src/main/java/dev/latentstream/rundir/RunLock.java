@@ -28,6 +28,12 @@ public final class RunLock implements AutoCloseable {
 
   public static final String FILE = "run.lock";
 
+  /**
+   * In a holder's note: the holder writes the run only through its {@link RunFence}, so a node that
+   * took the run from it may train without this lock when the holder is frozen.
+   */
+  public static final String FENCED = "fenced by " + RunFence.FILE;
+
   private final Path dir;
   private final FileChannel channel;
   private final FileLock lock;
@@ -144,8 +150,16 @@ public final class RunLock implements AutoCloseable {
    * holder.
    */
   public static final class HeldException extends RuntimeException {
+    private final String holder;
+
     public HeldException(Path runDir, String holder) {
       super(runDir + " is being trained by " + holder + "; wait for it to end or stop it first");
+      this.holder = holder;
+    }
+
+    /** What holds the lock, as its note says ("pid 1234, latentstream train, since ..."). */
+    public String holder() {
+      return holder;
     }
   }
 }

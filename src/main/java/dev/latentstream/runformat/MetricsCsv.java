@@ -78,8 +78,20 @@ public final class MetricsCsv implements AutoCloseable {
     }
   }
 
+  /** Writes through {@link #open} and the rows appended after it only inside this fence. */
+  private final WriteFence fence;
+
   public MetricsCsv(Path file) {
+    this(file, WriteFence.NONE);
+  }
+
+  /**
+   * A writer of {@code file} whose restart and appended rows each happen inside {@code fence}: in a
+   * failover group, a node that no longer owns the run writes none.
+   */
+  public MetricsCsv(Path file, WriteFence fence) {
     this.file = file;
+    this.fence = fence;
   }
 
   /**
@@ -110,10 +122,13 @@ public final class MetricsCsv implements AutoCloseable {
         }
       }
     }
-    AtomicFile.write(file, content.toString().getBytes(StandardCharsets.UTF_8));
     try {
-      out = FileChannel.open(file, StandardOpenOption.WRITE);
-      committed = out.size();
+      fence.commit(
+          () -> {
+            AtomicFile.write(file, content.toString().getBytes(StandardCharsets.UTF_8));
+            out = FileChannel.open(file, StandardOpenOption.WRITE);
+            committed = out.size();
+          });
     } catch (IOException e) {
       throw AtomicFile.cannotWrite(file, e);
     }
@@ -205,9 +220,12 @@ public final class MetricsCsv implements AutoCloseable {
     ByteBuffer bytes = ByteBuffer.wrap(buffer.toString().getBytes(StandardCharsets.UTF_8));
     buffer.setLength(0);
     try {
-      out.position(committed);
-      AtomicFile.writeFully(out, bytes);
-      committed += bytes.capacity();
+      fence.commit(
+          () -> {
+            out.position(committed);
+            AtomicFile.writeFully(out, bytes);
+            committed += bytes.capacity();
+          });
     } catch (IOException e) {
       try {
         out.truncate(committed);

@@ -1,14 +1,18 @@
 package dev.latentstream.server;
 
 import dev.latentstream.runformat.MetricsCsv;
+import dev.latentstream.testing.ClusterNodes;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * Issue 21's hour of churn, on one box: a trainer JVM and a gateway JVM on a cluster, the load
@@ -26,51 +30,42 @@ import java.util.concurrent.TimeUnit;
  * ./latentstream tool ChurnBenchmark --minutes 60 --kill-every 15
  * </pre>
  */
-public final class ChurnBenchmark {
+@Command(name = "ChurnBenchmark", mixinStandardHelpOptions = true)
+public final class ChurnBenchmark implements Callable<Integer> {
 
-  private ChurnBenchmark() {}
+  @Option(names = "--minutes", defaultValue = "60", description = "Length of the run.")
+  double minutes;
 
-  public static void main(String[] args) throws Exception {
-    double minutes = 60;
-    double killEvery = 15;
-    int viewers = 300;
-    int churn = 10;
-    int checkpointEvery = 60;
-    for (int i = 0; i + 1 < args.length; i += 2) {
-      switch (args[i]) {
-        case "--minutes" -> minutes = Double.parseDouble(args[i + 1]);
-        case "--kill-every" -> killEvery = Double.parseDouble(args[i + 1]);
-        case "--viewers" -> viewers = Integer.parseInt(args[i + 1]);
-        case "--churn" -> churn = Integer.parseInt(args[i + 1]);
-        case "--checkpoint-every" -> checkpointEvery = Integer.parseInt(args[i + 1]);
-        default ->
-            throw new IllegalArgumentException(
-                "unknown option "
-                    + args[i]
-                    + " (known: --minutes M, --kill-every M, --viewers N, --churn PCT,"
-                    + " --checkpoint-every S)");
-      }
-    }
+  @Option(names = "--kill-every", defaultValue = "15", description = "Minutes between restarts.")
+  double killEvery;
+
+  @Option(names = "--viewers", defaultValue = "300", description = "Viewers of the soak.")
+  int viewers;
+
+  @Option(names = "--churn", defaultValue = "10", description = "Percent replaced a second.")
+  int churn;
+
+  @Option(
+      names = "--checkpoint-every",
+      defaultValue = "60",
+      description = "The job's checkpointEverySeconds.")
+  int checkpointEvery;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new ChurnBenchmark()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
     try (ClusterNodes nodes = new ClusterNodes("churn-benchmark", 2)) {
       nodes.syntheticJob(
           "churn-bench",
           100_000,
           new JsonObject().put("checkpointEverySeconds", checkpointEvery).put("batchSize", 8));
       Path runs = Files.createDirectories(nodes.dir.resolve("runs"));
-      Map<String, String> env = Map.of("LATENTSTREAM_RUNS_DIR", runs.toString());
       int http = ClusterNodes.freePort();
-      nodes.start("trainer", "trainer", nodes.clusterPorts[0], env);
-      nodes.start(
-          "gateway",
-          "gateway",
-          nodes.clusterPorts[1],
-          Map.of(
-              "LATENTSTREAM_RUNS_DIR",
-              nodes.dir.resolve("gateway-runs").toString(),
-              "LATENTSTREAM_MAX_CONNECTIONS_PER_IP", // every viewer comes from 127.0.0.1
-              "5000"),
-          "--port",
-          Integer.toString(http));
+      nodes.startTrainer("trainer", nodes.clusterPorts[0], runs);
+      nodes.startGateway("gateway", nodes.clusterPorts[1], http, FailoverBenchmark.MANY_PER_IP);
       nodes.awaitLog("trainer", "trainer node is up", 300);
       nodes.awaitLog("gateway", "serving at", 300);
       JsonObject job =
@@ -111,7 +106,7 @@ public final class ChurnBenchmark {
         }
         if (now >= nextKill) {
           nextKill += (long) (killEvery * 60e9);
-          restarts.add(restart(nodes, env, http, csv, restarts.size() + 1, (now - t0) / 60e9));
+          restarts.add(restart(nodes, runs, http, csv, restarts.size() + 1, (now - t0) / 60e9));
           System.out.println("churn-benchmark: " + restarts.getLast());
         }
         Thread.sleep(200);
@@ -153,22 +148,22 @@ public final class ChurnBenchmark {
       System.out.println(
           "churn-benchmark: load average " + Files.readString(Path.of("/proc/loadavg")).strip());
     }
+    return 0;
   }
 
   /** kill -9 of the trainer, then a new one at once; returns the restart's table row. */
   private static String restart(
-      ClusterNodes nodes, Map<String, String> env, int http, Path csv, int n, double atMinute)
-      throws Exception {
+      ClusterNodes nodes, Path runs, int http, Path csv, int n, double atMinute) throws Exception {
     long inode = FailoverBenchmark.inode(csv);
-    int failovers = FailoverBenchmark.job(http).getInteger("failovers", 0);
+    int failovers = ClusterNodes.job(http).getInteger("failovers", 0);
     long killedAt = System.nanoTime();
     nodes.kill("trainer");
     long lastCommitted = FailoverBenchmark.lastRow(csv);
-    nodes.start("trainer", "trainer", nodes.clusterPorts[0], env);
+    nodes.startTrainer("trainer", nodes.clusterPorts[0], runs);
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(300);
     JsonObject j;
     while (true) {
-      j = FailoverBenchmark.job(http);
+      j = ClusterNodes.job(http);
       long resumedAt = j.getLong("resumedAtStep", -1L);
       if (resumedAt >= 0
           && j.getInteger("failovers", 0) > failovers

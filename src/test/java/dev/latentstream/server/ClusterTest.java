@@ -1,9 +1,10 @@
 package dev.latentstream.server;
 
-import static dev.latentstream.server.ClusterNodes.jobs;
+import static dev.latentstream.testing.ClusterNodes.jobs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.latentstream.testing.ClusterNodes;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;

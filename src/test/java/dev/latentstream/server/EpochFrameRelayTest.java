@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.latentstream.runformat.RunLayout;
+import dev.latentstream.testing.ClusterNodes;
 import dev.latentstream.wire.FrameHeader;
 import dev.latentstream.wire.FrameKind;
 import io.vertx.core.json.JsonArray;

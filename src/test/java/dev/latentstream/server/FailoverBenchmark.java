@@ -1,6 +1,7 @@
 package dev.latentstream.server;
 
 import dev.latentstream.runformat.MetricsCsv;
+import dev.latentstream.testing.ClusterNodes;
 import io.vertx.core.json.JsonObject;
 import java.io.File;
 import java.nio.file.Files;
@@ -10,7 +11,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * Issue 21's failover figures: two trainer JVMs on one runs directory (a failover group), two
@@ -28,28 +33,30 @@ import java.util.concurrent.TimeUnit;
  * ./latentstream tool FailoverBenchmark --viewers 200 --kills 3
  * </pre>
  */
-public final class FailoverBenchmark {
+@Command(name = "FailoverBenchmark", mixinStandardHelpOptions = true)
+public final class FailoverBenchmark implements Callable<Integer> {
 
-  private FailoverBenchmark() {}
+  @Option(names = "--viewers", defaultValue = "200", description = "Viewers on the two gateways.")
+  int viewers;
 
-  public static void main(String[] args) throws Exception {
-    int viewers = 200;
-    int kills = 3;
-    int checkpointEvery = 10;
-    long seed = System.nanoTime();
-    for (int i = 0; i + 1 < args.length; i += 2) {
-      switch (args[i]) {
-        case "--viewers" -> viewers = Integer.parseInt(args[i + 1]);
-        case "--kills" -> kills = Integer.parseInt(args[i + 1]);
-        case "--checkpoint-every" -> checkpointEvery = Integer.parseInt(args[i + 1]);
-        case "--seed" -> seed = Long.parseLong(args[i + 1]);
-        default ->
-            throw new IllegalArgumentException(
-                "unknown option "
-                    + args[i]
-                    + " (known: --viewers N, --kills N, --checkpoint-every S, --seed N)");
-      }
-    }
+  @Option(names = "--kills", defaultValue = "3", description = "kill -9s of the job's node.")
+  int kills;
+
+  @Option(
+      names = "--checkpoint-every",
+      defaultValue = "10",
+      description = "The job's checkpointEverySeconds.")
+  int checkpointEvery;
+
+  @Option(names = "--seed", description = "Seeds the moments of the kills (default: the clock).")
+  long seed = System.nanoTime();
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new FailoverBenchmark()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
     Random random = new Random(seed);
     try (ClusterNodes nodes = new ClusterNodes("failover-benchmark", 4)) {
       nodes.syntheticJob(
@@ -57,21 +64,13 @@ public final class FailoverBenchmark {
           100_000,
           new JsonObject().put("checkpointEverySeconds", checkpointEvery).put("batchSize", 8));
       Path runs = Files.createDirectories(nodes.dir.resolve("runs"));
-      Map<String, String> shared = Map.of("LATENTSTREAM_RUNS_DIR", runs.toString());
       int http1 = ClusterNodes.freePort();
       int http2 = ClusterNodes.freePort();
       String[] names = {"a", "b"};
-      nodes.start("a", "trainer", nodes.clusterPorts[0], shared);
-      nodes.start("b", "trainer", nodes.clusterPorts[1], shared, "--no-job");
-      // Every viewer comes from 127.0.0.1.
-      Map<String, String> gatewayRuns =
-          Map.of(
-              "LATENTSTREAM_RUNS_DIR",
-              nodes.dir.resolve("gateway-runs").toString(),
-              "LATENTSTREAM_MAX_CONNECTIONS_PER_IP",
-              "5000");
-      nodes.start("gateway1", "gateway", nodes.clusterPorts[2], gatewayRuns, "--port", "" + http1);
-      nodes.start("gateway2", "gateway", nodes.clusterPorts[3], gatewayRuns, "--port", "" + http2);
+      nodes.startTrainer("a", nodes.clusterPorts[0], runs);
+      nodes.startTrainer("b", nodes.clusterPorts[1], runs, "--no-job");
+      nodes.startGateway("gateway1", nodes.clusterPorts[2], http1, MANY_PER_IP);
+      nodes.startGateway("gateway2", nodes.clusterPorts[3], http2, MANY_PER_IP);
       for (String n : List.of("a", "b")) {
         nodes.awaitLog(n, "trainer node is up", 300);
       }
@@ -82,13 +81,14 @@ public final class FailoverBenchmark {
       Path csv = runs.resolve(id).resolve(MetricsCsv.FILE);
       Path until = nodes.dir.resolve("watch-until");
       Process load = loadGenerator(nodes.dir, http1, http2, job.getInteger("num"), viewers, until);
-      awaitLine(nodes.dir.resolve("load.log"), "failover-watch: " + viewers + " viewers", 300);
+      ClusterNodes.awaitLine(
+          nodes.dir.resolve("load.log"), "failover-watch: " + viewers + " viewers", 300);
       Thread.sleep(10_000); // every viewer has its history
 
       List<String> rows = new ArrayList<>();
       for (int k = 1; k <= kills; k++) {
         Thread.sleep(15_000 + random.nextInt(30_000)); // a random moment
-        JsonObject before = job(http1);
+        JsonObject before = ClusterNodes.job(http1);
         String ownerAddress = before.getString("node");
         int owner = ownerAddress.endsWith(":" + nodes.clusterPorts[0]) ? 0 : 1;
         String survivor = "127.0.0.1:" + nodes.clusterPorts[1 - owner];
@@ -126,7 +126,7 @@ public final class FailoverBenchmark {
                 resumedAt,
                 Math.max(0, lastCommitted - resumedAt)));
         System.out.println("failover-benchmark: kill " + k + ": " + rows.getLast());
-        nodes.start(names[owner], "trainer", nodes.clusterPorts[owner], shared, "--no-job");
+        nodes.startTrainer(names[owner], nodes.clusterPorts[owner], runs, "--no-job");
         nodes.awaitLog(names[owner], "trainer node is up", 300);
       }
       Thread.sleep(10_000);
@@ -166,7 +166,12 @@ public final class FailoverBenchmark {
       System.out.println(
           "failover-benchmark: load average " + Files.readString(Path.of("/proc/loadavg")).strip());
     }
+    return 0;
   }
+
+  /** A gateway's environment when every viewer comes from 127.0.0.1. */
+  static final Map<String, String> MANY_PER_IP =
+      Map.of("LATENTSTREAM_MAX_CONNECTIONS_PER_IP", "5000");
 
   private static Process loadGenerator(
       Path dir, int http1, int http2, int job, int viewers, Path until) throws Exception {
@@ -204,21 +209,12 @@ public final class FailoverBenchmark {
         .start();
   }
 
-  static JsonObject job(int http) {
-    try {
-      var all = ClusterNodes.jobs(http);
-      return all.isEmpty() ? new JsonObject() : all.getJsonObject(0);
-    } catch (Exception e) {
-      return new JsonObject();
-    }
-  }
-
   static JsonObject await(
       int http, java.util.function.Predicate<JsonObject> ok, int seconds, String what)
       throws InterruptedException {
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     while (true) {
-      JsonObject j = job(http);
+      JsonObject j = ClusterNodes.job(http);
       if (ok.test(j)) {
         return j;
       }
@@ -227,10 +223,6 @@ public final class FailoverBenchmark {
       }
       Thread.sleep(50);
     }
-  }
-
-  static void awaitLine(Path log, String text, int seconds) throws Exception {
-    ClusterNodes.awaitLine(log, text, seconds);
   }
 
   static long lastRow(Path csv) {

@@ -3,16 +3,13 @@ package dev.latentstream.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.latentstream.runformat.MetricsCsv;
+import dev.latentstream.testing.ClusterNodes;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterAll;
@@ -52,19 +49,7 @@ class FailoverTest {
         new JsonObject().put("checkpointEverySeconds", 2).put("batchSize", 8));
     runs = Files.createDirectories(nodes.dir.resolve("runs"));
     http = ClusterNodes.freePort();
-    Map<String, String> shared = Map.of("LATENTSTREAM_RUNS_DIR", runs.toString());
-    nodes.start("a", "trainer", nodes.clusterPorts[0], shared);
-    nodes.start("b", "trainer", nodes.clusterPorts[1], shared, "--no-job");
-    nodes.start(
-        "gateway",
-        "gateway",
-        nodes.clusterPorts[2],
-        Map.of("LATENTSTREAM_RUNS_DIR", nodes.dir.resolve("gateway-runs").toString()),
-        "--port",
-        Integer.toString(http));
-    nodes.awaitLog("a", "trainer node is up", 300);
-    nodes.awaitLog("b", "trainer node is up", 300);
-    nodes.awaitLog("gateway", "serving at", 300);
+    nodes.startFailoverGroup(runs, http, 300);
     await(() -> step(job()) > 40, 180, "the default job stepping on node a");
   }
 
@@ -83,8 +68,8 @@ class FailoverTest {
   void killingTheOwnerMovesTheJobToTheOtherNodeWithEachStepOnce() throws Exception {
     before = job();
     // The default job's start goes to either trainer (any trainer takes a start): kill its owner.
-    String a = "127.0.0.1:" + nodes.clusterPorts[0];
-    String b = "127.0.0.1:" + nodes.clusterPorts[1];
+    String a = ClusterNodes.address(nodes.clusterPorts[0]);
+    String b = ClusterNodes.address(nodes.clusterPorts[1]);
     owner = a.equals(before.getString("node")) ? "a" : "b";
     assertEquals(owner.equals("a") ? a : b, before.getString("node"), before.encode());
     survivor = owner.equals("a") ? b : a;
@@ -121,23 +106,9 @@ class FailoverTest {
     assertEquals(List.of(), viewer.loss.problems(), "history and live points meet");
 
     // Committed rows: each step once, rising without a gap.
-    Path csv = runs.resolve(after.getString("id")).resolve(MetricsCsv.FILE);
-    await(
-        () -> {
-          try {
-            return MetricsCsv.read(csv).rows().getLast().step() > resumedAt + 20;
-          } catch (Exception e) {
-            return false;
-          }
-        },
-        60,
-        "node b's rows in metrics.csv");
-    List<MetricsCsv.Row> rows = MetricsCsv.read(csv).rows();
-    Set<Long> seen = new HashSet<>();
-    for (int i = 0; i < rows.size(); i++) {
-      assertTrue(seen.add(rows.get(i).step()), "step " + rows.get(i).step() + " twice");
-      assertEquals(i + 1, rows.get(i).step(), "steps from 1 with no gap");
-    }
+    Path run = runs.resolve(after.getString("id"));
+    await(() -> ClusterNodes.lastRow(run) > resumedAt + 20, 60, "node b's rows in metrics.csv");
+    ClusterNodes.assertEachStepOnce(run);
     String lease = Files.readString(runs.resolve(after.getString("id")).resolve("lease.json"));
     assertTrue(lease.contains(survivor), "the run directory names its owner: " + lease);
   }
@@ -146,12 +117,8 @@ class FailoverTest {
   @Order(2)
   void aNodeThatComesBackLeavesTheJobToItsOwner() throws Exception {
     int port = owner.equals("a") ? nodes.clusterPorts[0] : nodes.clusterPorts[1];
-    nodes.start(
-        "again",
-        "trainer",
-        port,
-        Map.of("LATENTSTREAM_RUNS_DIR", runs.toString()),
-        owner.equals("a") ? new String[0] : new String[] {"--no-job"});
+    nodes.startTrainer(
+        "again", port, runs, owner.equals("a") ? new String[0] : new String[] {"--no-job"});
     nodes.awaitLog("again", "trainer node is up", 300);
     nodes.awaitLog("again", "is owned by node " + survivor, 10);
     long at = step(job());
@@ -166,12 +133,7 @@ class FailoverTest {
   // --- helpers ----------------------------------------------------------------------------------
 
   static JsonObject job() {
-    try {
-      JsonArray all = ClusterNodes.jobs(http);
-      return all.isEmpty() ? new JsonObject() : all.getJsonObject(0);
-    } catch (Exception e) {
-      return new JsonObject();
-    }
+    return ClusterNodes.job(http);
   }
 
   static int num(JsonObject j) {

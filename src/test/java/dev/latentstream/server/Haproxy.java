@@ -1,5 +1,6 @@
 package dev.latentstream.server;
 
+import dev.latentstream.testing.ClusterNodes;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpRequest;

@@ -1,5 +1,6 @@
 package dev.latentstream.server;
 
+import dev.latentstream.testing.ClusterNodes;
 import io.vertx.core.json.JsonObject;
 import java.net.InetAddress;
 import java.net.URI;

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.microsoft.playwright.Page;
+import dev.latentstream.testing.ClusterNodes;
 import dev.latentstream.web.Chromium;
 import io.vertx.core.json.JsonObject;
 import java.net.InetAddress;

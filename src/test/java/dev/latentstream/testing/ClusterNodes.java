@@ -1,6 +1,9 @@
-package dev.latentstream.server;
+package dev.latentstream.testing;
 
-import dev.latentstream.testing.SyntheticIdx;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import dev.latentstream.runformat.MetricsCsv;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -16,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
  * Real server JVMs on loopback, started as users start them ({@code serve --cluster --role ...})
@@ -23,21 +27,21 @@ import java.util.concurrent.TimeUnit;
  * to train. The directory is under {@code target/}, not a temporary one, so the nodes' logs stay
  * there for a look after a failure. Closing it kills every node still running.
  */
-final class ClusterNodes implements AutoCloseable {
+public final class ClusterNodes implements AutoCloseable {
 
-  static final String TOKEN = "cluster-test-token-0123";
-  static final HttpClient HTTP = HttpClient.newHttpClient();
+  public static final String TOKEN = "cluster-test-token-0123";
+  public static final HttpClient HTTP = HttpClient.newHttpClient();
 
-  final Path dir;
-  final int[] clusterPorts;
-  final String members;
+  public final Path dir;
+  public final int[] clusterPorts;
+  public final String members;
   private final Map<String, Process> nodes = new LinkedHashMap<>();
 
   /**
    * A fresh directory {@code target/NAME/<millis>} and {@code size} free cluster ports, all
    * members.
    */
-  ClusterNodes(String name, int size) throws IOException {
+  public ClusterNodes(String name, int size) throws IOException {
     dir =
         Files.createDirectories(Path.of("target", name, Long.toString(System.currentTimeMillis())))
             .toAbsolutePath();
@@ -55,7 +59,7 @@ final class ClusterNodes implements AutoCloseable {
    * dir/jobs/NAME.json}: also the nodes' {@code defaultJob} (see {@link #start}), so a gateway's
    * {@code /ready} finds its dataset on any machine.
    */
-  Path syntheticJob(String name, int epochs, JsonObject extra) throws IOException {
+  public Path syntheticJob(String name, int epochs, JsonObject extra) throws IOException {
     Path data = dir.resolve("synthetic");
     if (!Files.isDirectory(data)) {
       SyntheticIdx.write(data, 512, 128, 11);
@@ -82,7 +86,8 @@ final class ClusterNodes implements AutoCloseable {
    * {@code clusterPort}, the shared token, {@code env} and the extra arguments. A node named after
    * an existing one replaces it in {@link #process}.
    */
-  Process start(String name, String role, int clusterPort, Map<String, String> env, String... extra)
+  public Process start(
+      String name, String role, int clusterPort, Map<String, String> env, String... extra)
       throws IOException {
     return start(name, role, clusterPort, dir, env, extra);
   }
@@ -92,7 +97,7 @@ final class ClusterNodes implements AutoCloseable {
    * whose relative {@code runsDir} then resolves where no other node looks, as on a machine of its
    * own.
    */
-  Process start(
+  public Process start(
       String name,
       String role,
       int clusterPort,
@@ -107,7 +112,7 @@ final class ClusterNodes implements AutoCloseable {
    * As {@link #start(String, String, int, Path, Map, String...)}, run through {@code prefix} (e.g.
    * {@code ip netns exec NS}) with the member list {@code memberList}.
    */
-  Process start(
+  public Process start(
       String name,
       List<String> prefix,
       String role,
@@ -179,7 +184,7 @@ final class ClusterNodes implements AutoCloseable {
    * {@code http1} and {@code http2} with {@code env1} and {@code env2}, and waits up to {@code
    * seconds} for each to say it is up.
    */
-  void startTrainerAndGateways(
+  public void startTrainerAndGateways(
       int http1, Map<String, String> env1, int http2, Map<String, String> env2, int seconds)
       throws Exception {
     start("trainer", "trainer", clusterPorts[0], Map.of());
@@ -190,6 +195,48 @@ final class ClusterNodes implements AutoCloseable {
     awaitLog("trainer", "trainer node is up", seconds);
   }
 
+  /**
+   * Starts trainer node {@code name} on cluster port {@code clusterPort} with runs directory {@code
+   * runs} (shared by the nodes of a failover group) and the extra arguments (e.g. {@code
+   * --no-job}).
+   */
+  public Process startTrainer(String name, int clusterPort, Path runs, String... extra)
+      throws IOException {
+    return start(
+        name, "trainer", clusterPort, Map.of("LATENTSTREAM_RUNS_DIR", runs.toString()), extra);
+  }
+
+  /**
+   * Starts gateway node {@code name} on cluster port {@code clusterPort}, serving HTTP on {@code
+   * http}, with a runs directory of its own (a gateway needs no disk in common with the trainers)
+   * and {@code env} besides.
+   */
+  public Process startGateway(String name, int clusterPort, int http, Map<String, String> env)
+      throws IOException {
+    Map<String, String> all = new LinkedHashMap<>(env);
+    all.putIfAbsent("LATENTSTREAM_RUNS_DIR", dir.resolve("gateway-runs").toString());
+    return start(name, "gateway", clusterPort, all, "--port", Integer.toString(http));
+  }
+
+  /**
+   * The failover group of docs/cluster.md: trainer "a" (training the default job) and trainer "b"
+   * ({@code --no-job}) on the first two cluster ports sharing {@code runs}, and a gateway on the
+   * third serving HTTP on {@code http}; waits up to {@code seconds} for each to say it is up.
+   */
+  public void startFailoverGroup(Path runs, int http, int seconds) throws Exception {
+    startTrainer("a", clusterPorts[0], runs);
+    startTrainer("b", clusterPorts[1], runs, "--no-job");
+    startGateway("gateway", clusterPorts[2], http, Map.of());
+    awaitLog("a", "trainer node is up", seconds);
+    awaitLog("b", "trainer node is up", seconds);
+    awaitLog("gateway", "serving at", seconds);
+  }
+
+  /** {@code 127.0.0.1:PORT}: how jobs name the trainer node on cluster port {@code port}. */
+  public static String address(int port) {
+    return "127.0.0.1:" + port;
+  }
+
   /** This JVM's class path with every entry absolute: the nodes run in {@link #dir}. */
   private static String absoluteClassPath() {
     return java.util.Arrays.stream(
@@ -198,16 +245,16 @@ final class ClusterNodes implements AutoCloseable {
         .collect(java.util.stream.Collectors.joining(java.io.File.pathSeparator));
   }
 
-  Process process(String name) {
+  public Process process(String name) {
     return nodes.get(name);
   }
 
-  Path log(String name) {
+  public Path log(String name) {
     return dir.resolve(name + ".log");
   }
 
   /** {@code kill -9}: the node gets no chance to say goodbye to the cluster or its sockets. */
-  void kill(String name) throws InterruptedException {
+  public void kill(String name) throws InterruptedException {
     Process p = nodes.get(name);
     p.destroyForcibly();
     if (!p.waitFor(20, TimeUnit.SECONDS)) {
@@ -218,7 +265,7 @@ final class ClusterNodes implements AutoCloseable {
   /**
    * Waits until {@code name}'s log holds {@code text}; fails with the log if it does not in time.
    */
-  void awaitLog(String name, String text, int seconds) throws Exception {
+  public void awaitLog(String name, String text, int seconds) throws Exception {
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     Path log = log(name);
     while (System.nanoTime() < end) {
@@ -247,7 +294,7 @@ final class ClusterNodes implements AutoCloseable {
 
   // --- helpers ----------------------------------------------------------------------------------
 
-  static JsonArray jobs(int port) throws Exception {
+  public static JsonArray jobs(int port) throws Exception {
     return new JsonArray(
         HTTP.send(
                 HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/jobs"))
@@ -256,7 +303,7 @@ final class ClusterNodes implements AutoCloseable {
             .body());
   }
 
-  static void awaitLine(Path log, String text, int seconds) throws Exception {
+  public static void awaitLine(Path log, String text, int seconds) throws Exception {
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     while (System.nanoTime() < end) {
       if (Files.exists(log) && Files.readString(log).contains(text)) {
@@ -272,9 +319,72 @@ final class ClusterNodes implements AutoCloseable {
             + (Files.exists(log) ? Files.readString(log) : "(no log)"));
   }
 
-  static int freePort() throws IOException {
+  public static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
     }
+  }
+
+  /** The first job {@code GET /api/jobs} on {@code http} lists, empty when none or on an error. */
+  public static JsonObject job(int http) {
+    try {
+      JsonArray all = jobs(http);
+      return all.isEmpty() ? new JsonObject() : all.getJsonObject(0);
+    } catch (Exception e) {
+      return new JsonObject(); // the gateway is busy: the caller asks again
+    }
+  }
+
+  /** Job {@code id} as {@code GET /api/jobs} on {@code http} lists it, empty when it does not. */
+  public static JsonObject job(int http, String id) {
+    try {
+      for (Object o : jobs(http)) {
+        JsonObject j = (JsonObject) o;
+        if (id.equals(j.getString("id"))) {
+          return j;
+        }
+      }
+    } catch (Exception e) {
+      // the gateway is busy: the caller asks again
+    }
+    return new JsonObject();
+  }
+
+  /** Polls {@code condition} every 200 ms; fails naming {@code what} after {@code seconds}. */
+  public static void await(BooleanSupplier condition, int seconds, String what)
+      throws InterruptedException {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > end) {
+        throw new AssertionError("not within " + seconds + " s: " + what);
+      }
+      Thread.sleep(200);
+    }
+  }
+
+  /** The step of the last whole row of {@code run}'s metrics.csv, 0 when it has none. */
+  public static long lastRow(Path run) {
+    try {
+      List<MetricsCsv.Row> rows = MetricsCsv.read(run.resolve(MetricsCsv.FILE)).rows();
+      return rows.isEmpty() ? 0 : rows.getLast().step();
+    } catch (Exception e) {
+      return 0;
+    }
+  }
+
+  /** {@code run}'s metrics.csv holds steps from 1, each once, with no gap. */
+  public static void assertEachStepOnce(Path run) throws IOException {
+    List<MetricsCsv.Row> rows = MetricsCsv.read(run.resolve(MetricsCsv.FILE)).rows();
+    assertFalse(rows.isEmpty(), run.getFileName() + " has rows");
+    for (int i = 0; i < rows.size(); i++) {
+      assertEquals(
+          i + 1, rows.get(i).step(), run.getFileName() + ": steps from 1, each once, with no gap");
+    }
+  }
+
+  /** {@code kill -NAME pid} (STOP, CONT, ...). */
+  public static void signal(String name, long pid) throws Exception {
+    Process p = new ProcessBuilder("kill", "-" + name, Long.toString(pid)).inheritIO().start();
+    assertEquals(0, p.waitFor(), "kill -" + name + " " + pid);
   }
 }
