@@ -4,7 +4,7 @@
 // sorts by any column. The address holds the selection (?compare=3,5,7), so a reload or a link restores it.
 // This module wires the view; compare-runs.js holds the runs' data and labels, compare-cells.js fetches and
 // differences the images, compare-table.js draws the summary table.
-import { RunsChart } from './chart.js';
+import { RunsChart } from './runs-chart.js';
 import { drawFrame, drawPoints } from './frames.js';
 import { framePng, IMAGE_STREAMS } from './protocol.js';
 import { $, toast } from './ui.js';
