@@ -11,6 +11,7 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.nio.file.Path;
 import java.util.List;
@@ -24,6 +25,8 @@ import java.util.function.Consumer;
  * <p>Threads: the HTTP verticle's event loop; one per verticle instance, shared by its resources.
  */
 final class Rest {
+
+  private static final System.Logger LOG = System.getLogger(Rest.class.getName());
 
   /**
    * The largest run file (a checkpoint, a long run's metrics) a gateway relays from a trainer node.
@@ -148,6 +151,33 @@ final class Rest {
           } else {
             Rest.error(rc, 500, String.valueOf(ar.cause().getMessage()));
           }
+        });
+  }
+
+  /**
+   * Failures the router raises itself (a body over the limit, a bad body) get the API's error shape
+   * and no stack trace in the log; only a real fault (500) is logged, and its details stay in the
+   * log.
+   */
+  static void errorReplies(Router router, ServerConfig config) {
+    router.errorHandler(400, rc -> error(rc, 400, "bad request"));
+    router.errorHandler(
+        413,
+        rc ->
+            error(
+                rc,
+                413,
+                "the body is larger than "
+                    + config.maxMessageBytes()
+                    + " bytes (maxMessageBytes)"));
+    router.errorHandler(
+        500,
+        rc -> {
+          LOG.log(
+              System.Logger.Level.ERROR,
+              "unexpected failure on " + rc.request().method() + " " + rc.request().path(),
+              rc.failure());
+          error(rc, 500, "internal error; see the server log");
         });
   }
 
