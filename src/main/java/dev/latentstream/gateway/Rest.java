@@ -9,6 +9,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -16,6 +17,7 @@ import io.vertx.ext.web.RoutingContext;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * What every REST resource does the same way: checking the token, asking the trainer node that owns
@@ -72,6 +74,49 @@ final class Rest {
         .exists(local)
         .recover(t -> Future.succeededFuture(false))
         .compose(here -> here ? vertx.fileSystem().readFile(local) : relayed(job, name));
+  }
+
+  /**
+   * Sends run file {@code name} of {@code job} through {@code response} (which sets the headers):
+   * streamed from this machine's disk when the run is here, else relayed from the trainer node. A
+   * failed relay answers 502 naming {@code what}; a file the trainer node does not have, 404 with
+   * {@code missing}.
+   */
+  void sendRunFile(
+      RoutingContext rc,
+      JsonObject job,
+      String name,
+      String what,
+      String missing,
+      Supplier<HttpServerResponse> response) {
+    String local = Path.of(job.getString("runDir")).resolve(name).toString();
+    vertx
+        .fileSystem()
+        .exists(local)
+        .onComplete(
+            ar -> {
+              if (ar.succeeded() && ar.result()) {
+                response.get().sendFile(local);
+                return;
+              }
+              relayed(job, name)
+                  .onComplete(
+                      read -> {
+                        if (read.failed()) {
+                          error(
+                              rc,
+                              502,
+                              "cannot read "
+                                  + what
+                                  + " from the trainer node: "
+                                  + read.cause().getMessage());
+                        } else if (read.result() == null) {
+                          error(rc, 404, missing);
+                        } else {
+                          response.get().end(read.result());
+                        }
+                      });
+            });
   }
 
   /** The request body as a JSON object, or null after answering 400 with the expected shape. */
