@@ -12,6 +12,7 @@ import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.nio.file.Path;
 import java.util.List;
@@ -26,6 +27,8 @@ import java.util.function.Supplier;
  * <p>Threads: the HTTP verticle's event loop; one per verticle instance, shared by its resources.
  */
 final class Rest {
+
+  private static final System.Logger LOG = System.getLogger(Rest.class.getName());
 
   /**
    * The largest run file (a checkpoint, a long run's metrics) a gateway relays from a trainer node.
@@ -193,6 +196,33 @@ final class Rest {
           } else {
             Rest.error(rc, 500, String.valueOf(ar.cause().getMessage()));
           }
+        });
+  }
+
+  /**
+   * Failures the router raises itself (a body over the limit, a bad body) get the API's error shape
+   * and no stack trace in the log; only a real fault (500) is logged, and its details stay in the
+   * log.
+   */
+  static void errorReplies(Router router, ServerConfig config) {
+    router.errorHandler(400, rc -> error(rc, 400, "bad request"));
+    router.errorHandler(
+        413,
+        rc ->
+            error(
+                rc,
+                413,
+                "the body is larger than "
+                    + config.maxMessageBytes()
+                    + " bytes (maxMessageBytes)"));
+    router.errorHandler(
+        500,
+        rc -> {
+          LOG.log(
+              System.Logger.Level.ERROR,
+              "unexpected failure on " + rc.request().method() + " " + rc.request().path(),
+              rc.failure());
+          error(rc, 500, "internal error; see the server log");
         });
   }
 
