@@ -38,7 +38,7 @@ import org.bytedeco.pytorch.global.torch;
  * test pass see them as always. Free bits, other shapes, activations and optimisers take {@link
  * StepRule.FusedVae}.
  */
-final class MlpVaeStep implements StepRule {
+final class MlpVaeStep implements StepRule.SingleOptimizer {
 
   private static final boolean NO_TRANS = false;
   private static final boolean TRANS = true;
@@ -473,12 +473,7 @@ final class MlpVaeStep implements StepRule {
   }
 
   @Override
-  public List<Optim> optimizers() {
-    return List.of(optimizer);
-  }
-
-  @Override
-  public List<Optim> tunable() {
-    return List.of(optimizer);
+  public Optim optimizer() {
+    return optimizer;
   }
 }
