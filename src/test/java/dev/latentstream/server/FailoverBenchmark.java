@@ -195,7 +195,8 @@ public final class FailoverBenchmark implements Callable<Integer> {
         new ArrayList<>(
             List.of(
                 ProcessHandle.current().info().command().orElse("java"),
-                "-Xmx512m",
+                "-Xmx1g",
+                "-XX:+ExitOnOutOfMemoryError",
                 "-cp",
                 java.util.Arrays.stream(
                         System.getProperty("java.class.path").split(File.pathSeparator))
