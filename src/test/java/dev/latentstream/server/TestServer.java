@@ -79,7 +79,7 @@ public final class TestServer implements AutoCloseable {
    * The tests' job: a 64-unit VAE with a 2-D latent, batches of 32, on the IDX data in {@code
    * dataset}.
    */
-  static JsonObject tinyVae(int epochs, int frameEvery, Path dataset) {
+  public static JsonObject tinyVae(int epochs, int frameEvery, Path dataset) {
     return new JsonObject()
         .put("model", "vae")
         .put("hidden", new io.vertx.core.json.JsonArray().add(64))
