@@ -1,6 +1,5 @@
 package dev.latentstream.train;
 
-import static org.bytedeco.pytorch.global.torch.manual_seed;
 import static org.bytedeco.pytorch.global.torch.randperm;
 
 import dev.latentstream.config.JobConfig;
@@ -115,12 +114,12 @@ final class EpochLoop {
     try (PointerScope epochScope = new PointerScope()) {
       // Each epoch draws from its own seed, so a run resumed at an epoch boundary replays exactly,
       // and one resumed inside an epoch rebuilds the same order of images.
-      manual_seed(epochSeed(job.seed(), e));
-      long[] order = TensorData.longs(randperm(n));
+      parts.seed(epochSeed(job.seed(), e));
+      long[] order = TensorData.longs(randperm(n, parts.draws()));
       if (at != null && at.generator() != null) {
         // The draws the epoch's finished steps made: the rest of the epoch gets the numbers it
         // would have got.
-        GeneratorState.restore(at.generator());
+        GeneratorState.restore(parts.generator, at.generator());
       }
       parts.model.train(true);
       for (int b = first; b < batches; b++) {

@@ -1,7 +1,5 @@
 package dev.latentstream.train;
 
-import static org.bytedeco.pytorch.global.torch.manual_seed;
-
 import dev.latentstream.config.JobConfig;
 import dev.latentstream.diagnostics.Diagnostics;
 import dev.latentstream.explore.LatentGeometry;
@@ -150,7 +148,7 @@ final class Monitor {
 
   /** The importance-weighted bound on the test set after the final epoch, in nats per image. */
   double iwae(int k) {
-    manual_seed(EpochLoop.epochSeed(job.seed(), job.epochs() + 1));
+    parts.seed(EpochLoop.epochSeed(job.seed(), job.epochs() + 1));
     boolean training = parts.model.is_training();
     try (PointerScope scope = new PointerScope()) {
       parts.model.eval();

@@ -1,6 +1,6 @@
 package dev.latentstream.train;
 
-import static org.bytedeco.pytorch.global.torch.manual_seed;
+import static org.bytedeco.pytorch.global.torch.cuda_manual_seed_all;
 import static org.bytedeco.pytorch.global.torch.randn;
 
 import dev.latentstream.config.JobConfig;
@@ -16,13 +16,22 @@ import dev.latentstream.optim.Optim;
 import dev.latentstream.render.FrameRenderer;
 import java.util.Arrays;
 import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.Generator;
+import org.bytedeco.pytorch.GeneratorOptional;
 import org.bytedeco.pytorch.Tensor;
 
 /**
  * What a run sets up before its first step (the top of {@code vae/main.py}: data, model,
  * optimiser), built in that order on the trainer thread: the device, the model and its step rule
  * with the optimisers, the training batches, the test images and labels, the fixed images the
- * frames reconstruct, the frame maker and the alarms.
+ * frames reconstruct, the frame maker and the alarms; and the job's own random generator.
+ *
+ * <p>Every random number of a run comes from that generator, seeded from the job's seed: the
+ * initial weights (through {@link Models#seeded}), each epoch's order of images, the noise of each
+ * step, the frames' fixed inputs and the IWAE's samples. So runs that train side by side in one
+ * process draw what each would draw alone. On CUDA the noise drawn on the device comes from
+ * libtorch's CUDA generator instead, one per device and shared by the jobs on it (seeded as
+ * before, by {@link #seed}).
  *
  * <p>Owner: the trainer thread builds it and {@link #close}s it when the run ends. A constructor
  * that fails half way frees what it had built before it throws.
@@ -30,6 +39,10 @@ import org.bytedeco.pytorch.Tensor;
 final class RunParts implements AutoCloseable {
 
   final Device device;
+
+  /** The job's CPU generator; the model draws from it too when it trains on the CPU. */
+  final Generator generator;
+
   final Autoencoder model;
   final StepRule rule;
   final ImageBatches trainBatches;
@@ -58,11 +71,17 @@ final class RunParts implements AutoCloseable {
       if (train.count() == 0 || test.count() == 0) {
         throw new IllegalArgumentException("dataset '" + data.name() + "' has an empty split");
       }
-      manual_seed(job.seed());
-      model = Models.create(job, train.rows(), train.cols());
+      Models.Seeded seeded = Models.seeded(job, train.rows(), train.cols());
+      generator = seeded.generator();
+      model = seeded.model();
       model.to(device, false);
+      if (device.is_cpu()) {
+        model.drawFrom(generator);
+      }
       rule = StepRule.forModel(model, threads.blas());
-      float[] priorNoise = TensorData.floats(randn(FrameMaker.SAMPLE_COUNT, job.latent()));
+      float[] priorNoise =
+          TensorData.floats(
+              randn(new long[] {FrameMaker.SAMPLE_COUNT, job.latent()}, draws()));
       trainBatches = new ImageBatches(train, job.batchSize(), device);
       testImages = TensorData.unitImages(test, 0, test.count(), device);
       int shown = Math.min(FrameMaker.RECON_COUNT, test.count());
@@ -85,6 +104,21 @@ final class RunParts implements AutoCloseable {
     }
   }
 
+  /** The job's CPU generator as libtorch's random functions take it (in the caller's scope). */
+  GeneratorOptional draws() {
+    return new GeneratorOptional(generator);
+  }
+
+  /**
+   * Seeds the job's draws: its own generator and, on CUDA, the device's (process-wide there).
+   */
+  void seed(long seed) {
+    generator.set_current_seed(seed);
+    if (!device.is_cpu()) {
+      cuda_manual_seed_all(seed);
+    }
+  }
+
   /** Frees what was built; fields still null (a constructor that failed) are skipped. */
   @Override
   public void close() {
@@ -102,6 +136,9 @@ final class RunParts implements AutoCloseable {
     }
     if (model != null) {
       model.close();
+    }
+    if (generator != null) {
+      generator.close();
     }
   }
 }
