@@ -22,7 +22,7 @@ import org.bytedeco.pytorch.Tensor;
 
 /**
  * What a run sets up before its first step (the top of {@code vae/main.py}: data, model,
- * optimiser), built in that order on the trainer thread: the device, the model and its step rule
+ * optimiser), built in that order on the trainer thread: its share of the cores, the device, the model and its step rule
  * with the optimisers, the training batches, the test images and labels, the fixed images the
  * frames reconstruct, the frame maker and the alarms; and the job's own random generator.
  *
@@ -37,6 +37,9 @@ import org.bytedeco.pytorch.Tensor;
  * that fails half way frees what it had built before it throws.
  */
 final class RunParts implements AutoCloseable {
+
+  /** The job's claim on the cores, held until the run ends. */
+  final Threads.Share threads;
 
   final Device device;
 
@@ -64,7 +67,7 @@ final class RunParts implements AutoCloseable {
    */
   RunParts(JobConfig job, Dataset data, int cores, FrameRenderer renderer) {
     try {
-      Threads.Split threads = Threads.configure(job, cores);
+      threads = Threads.claim(job, cores);
       device = Devices.resolve(job.device());
       Split train = data.train();
       Split test = data.test();
@@ -78,7 +81,7 @@ final class RunParts implements AutoCloseable {
       if (device.is_cpu()) {
         model.drawFrom(generator);
       }
-      rule = StepRule.forModel(model, threads.blas());
+      rule = StepRule.forModel(model, threads.split().blas());
       float[] priorNoise =
           TensorData.floats(
               randn(new long[] {FrameMaker.SAMPLE_COUNT, job.latent()}, draws()));
@@ -139,6 +142,9 @@ final class RunParts implements AutoCloseable {
     }
     if (generator != null) {
       generator.close();
+    }
+    if (threads != null) {
+      threads.close();
     }
   }
 }
