@@ -310,9 +310,7 @@ static void *helper(void *arg) {
  */
 static _Thread_local int own_threads;
 
-int lsg_threads(void) {
-  return own_threads > 0 ? own_threads : atomic_load(&pool.threads);
-}
+int lsg_threads(void) { return own_threads > 0 ? own_threads : atomic_load(&pool.threads); }
 
 int lsg_set_threads(int threads) {
   if (threads < 1 || threads > MAX_THREADS) {

@@ -170,7 +170,8 @@ public final class Iwae {
           for (int s = 0; s < k; s += samplesPerChunk) {
             int kc = Math.min(samplesPerChunk, k - s);
             try (PointerScope chunkScope = new PointerScope()) {
-              Tensor eps = randn(new long[] {kc, b, d}, model.draws(), new TensorOptions(x.device()));
+              Tensor eps =
+                  randn(new long[] {kc, b, d}, model.draws(), new TensorOptions(x.device()));
               Tensor z = q.mean().unsqueeze(0).add(eps.mul(std.unsqueeze(0)));
               Tensor logPz =
                   z.pow(new Scalar(2.0))

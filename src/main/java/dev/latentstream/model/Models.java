@@ -9,12 +9,12 @@ import org.bytedeco.pytorch.Generator;
 /**
  * Builds the model a job asks for. Image sides come from the dataset, everything else from the job.
  *
- * <p>Why a lock: libtorch's layers draw their initial weights from its one process-wide default
- * CPU generator, with no way to hand them another. So every model is built holding {@link
+ * <p>Why a lock: libtorch's layers draw their initial weights from its one process-wide default CPU
+ * generator, with no way to hand them another. So every model is built holding {@link
  * #DEFAULT_GENERATOR}, and a seeded model ({@link #seeded}) gets the same weights whatever other
  * jobs build at the same time. After that a job draws from a generator of its own; anything that
- * still draws from the default generator while a seeded model is built (a model without a
- * generator of its own, outside this class) can change that model's weights.
+ * still draws from the default generator while a seeded model is built (a model without a generator
+ * of its own, outside this class) can change that model's weights.
  */
 public final class Models {
   private Models() {}

@@ -52,7 +52,8 @@ public final class Gemm {
         linker.downcallHandle(
             lib.find("lsg_set_threads").orElseThrow(), FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     threads =
-        linker.downcallHandle(lib.find("lsg_threads").orElseThrow(), FunctionDescriptor.of(JAVA_INT));
+        linker.downcallHandle(
+            lib.find("lsg_threads").orElseThrow(), FunctionDescriptor.of(JAVA_INT));
   }
 
   /** The native GEMM, when this machine can run it. */

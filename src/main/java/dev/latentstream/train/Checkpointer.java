@@ -101,7 +101,8 @@ final class Checkpointer {
             step,
             height,
             width,
-            new CheckpointStore.InEpoch(done, sums, seconds, GeneratorState.save(parts.generator))));
+            new CheckpointStore.InEpoch(
+                done, sums, seconds, GeneratorState.save(parts.generator))));
   }
 
   private void save(RunParts parts, CheckpointStore.Progress progress) {

@@ -18,8 +18,8 @@ import org.bytedeco.pytorch.Tensor;
 /**
  * The epochs of a run, each {@link #train} then {@link #test} as in {@code vae/main.py}, with the
  * step and epoch counters. Between two steps it empties the trainer's {@link Mailbox} (live
- * settings, interactive requests, pause and stop), renders frames and diagnostics when due
- * ({@link Monitor}) and checkpoints when due ({@link Checkpointer}).
+ * settings, interactive requests, pause and stop), renders frames and diagnostics when due ({@link
+ * Monitor}) and checkpoints when due ({@link Checkpointer}).
  *
  * <p>Owner: the trainer thread; every step runs in a {@code PointerScope} of its own.
  */

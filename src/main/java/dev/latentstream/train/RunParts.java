@@ -22,16 +22,17 @@ import org.bytedeco.pytorch.Tensor;
 
 /**
  * What a run sets up before its first step (the top of {@code vae/main.py}: data, model,
- * optimiser), built in that order on the trainer thread: its share of the cores, the device, the model and its step rule
- * with the optimisers, the training batches, the test images and labels, the fixed images the
- * frames reconstruct, the frame maker and the alarms; and the job's own random generator.
+ * optimiser), built in that order on the trainer thread: its share of the cores, the device, the
+ * model and its step rule with the optimisers, the training batches, the test images and labels,
+ * the fixed images the frames reconstruct, the frame maker and the alarms; and the job's own random
+ * generator.
  *
  * <p>Every random number of a run comes from that generator, seeded from the job's seed: the
  * initial weights (through {@link Models#seeded}), each epoch's order of images, the noise of each
  * step, the frames' fixed inputs and the IWAE's samples. So runs that train side by side in one
  * process draw what each would draw alone. On CUDA the noise drawn on the device comes from
- * libtorch's CUDA generator instead, one per device and shared by the jobs on it (seeded as
- * before, by {@link #seed}).
+ * libtorch's CUDA generator instead, one per device and shared by the jobs on it (seeded as before,
+ * by {@link #seed}).
  *
  * <p>Owner: the trainer thread builds it and {@link #close}s it when the run ends. A constructor
  * that fails half way frees what it had built before it throws.
@@ -83,13 +84,11 @@ final class RunParts implements AutoCloseable {
       }
       rule = StepRule.forModel(model, threads.split().blas());
       float[] priorNoise =
-          TensorData.floats(
-              randn(new long[] {FrameMaker.SAMPLE_COUNT, job.latent()}, draws()));
+          TensorData.floats(randn(new long[] {FrameMaker.SAMPLE_COUNT, job.latent()}, draws()));
       trainBatches = new ImageBatches(train, job.batchSize(), device);
       testImages = TensorData.unitImages(test, 0, test.count(), device);
       int shown = Math.min(FrameMaker.RECON_COUNT, test.count());
-      reconClean =
-          TensorData.cpuContiguousFloat(TensorData.unitImages(test, 0, shown, device));
+      reconClean = TensorData.cpuContiguousFloat(TensorData.unitImages(test, 0, shown, device));
       reconNoise = model instanceof MlpAutoencoder ae ? ae.unitNoise(reconClean) : null;
       testLabels = new int[test.count()];
       for (int i = 0; i < testLabels.length; i++) {
@@ -112,9 +111,7 @@ final class RunParts implements AutoCloseable {
     return new GeneratorOptional(generator);
   }
 
-  /**
-   * Seeds the job's draws: its own generator and, on CUDA, the device's (process-wide there).
-   */
+  /** Seeds the job's draws: its own generator and, on CUDA, the device's (process-wide there). */
   void seed(long seed) {
     generator.set_current_seed(seed);
     if (!device.is_cpu()) {

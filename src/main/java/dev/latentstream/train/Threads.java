@@ -32,8 +32,8 @@ import java.util.List;
  * <ul>
  *   <li>libtorch's intra-op count is the trainer thread's own (an OpenMP setting of the calling
  *       thread). libtorch also keeps one process-wide count, which a thread takes the first time it
- *       runs a parallel op; {@link #claim} makes that happen before it sets its own, so a job started
- *       later cannot overwrite it.
+ *       runs a parallel op; {@link #claim} makes that happen before it sets its own, so a job
+ *       started later cannot overwrite it.
  *   <li>{@code lsgemm}'s count is the trainer thread's own too ({@code lsg_set_threads}).
  *   <li>OpenBLAS's count cannot be a job's own: this build (pthreads) keeps one count for the whole
  *       process, read by every GEMM whichever thread calls it, and its {@code
@@ -85,8 +85,8 @@ public final class Threads {
   /**
    * Claims the split for {@code job} with {@code available} cores (when the job does not set {@code
    * threads}) for as long as it trains: libtorch's and {@code lsgemm}'s counts for the calling
-   * thread, which is to be the job's trainer thread, and OpenBLAS's for the process, as the smallest
-   * share among the claims still open (see the class comment).
+   * thread, which is to be the job's trainer thread, and OpenBLAS's for the process, as the
+   * smallest share among the claims still open (see the class comment).
    */
   public static Share claim(JobConfig job, int available) {
     Split split = split(job, available);

@@ -262,8 +262,7 @@ public final class Trainer {
     int epoch = loop == null ? firstEpoch : loop.epoch();
     long step = loop == null ? 0 : loop.step();
     int done = epoch - firstEpoch;
-    double secondsPerEpoch =
-        done <= 0 ? Double.NaN : (System.nanoTime() - startedAt) / 1e9 / done;
+    double secondsPerEpoch = done <= 0 ? Double.NaN : (System.nanoTime() - startedAt) / 1e9 / done;
     double testLoss = monitor == null ? Double.NaN : monitor.testLoss();
     return new RunSummary(status, epoch, step, testLoss, secondsPerEpoch, error);
   }
