@@ -1,7 +1,10 @@
 // The loss chart: uPlot fed columnar data, at most one redraw per animation frame, min/max decimation
 // when points outnumber pixels, EMA smoothing kept incrementally, a log or linear y-axis whose range can
 // follow the recent part of the run (early losses are far larger and would squash the part people watch),
-// and per-term visibility. Live-setting changes are drawn as vertical markers.
+// and per-term visibility. Live-setting changes are drawn as vertical markers. The compare view's chart of
+// several runs is runs-chart.js; both decimate with lod.js.
+import { Lod } from './lod.js';
+
 export const COLORS = ['#2f6fed', '#e8710a', '#1e8e3e', '#9334e6', '#d01884', '#12858f'];
 /** One colour per term name, whatever the model: "loss" is the same blue for a VAE and an AE. */
 const TERM_COLORS = { loss: '#2f6fed', recon: '#e8710a', kl: '#1e8e3e', disc: '#9334e6', gen: '#d01884' };
@@ -43,7 +46,21 @@ export function settingRows(xs) {
   });
   return rows;
 }
+
 const NOT_TERMS = ['step', 'epoch', 'time'];
+
+/** A chart's size in CSS pixels: the element's width, a height that follows the window's (both charts). */
+export function chartSize(el) {
+  return { width: Math.max(200, el.clientWidth), height: Math.round(Math.min(460, Math.max(220, innerHeight * 0.3))) };
+}
+
+/** Records a redraw that began at {@code t0}: a Performance measure named {@code name}, and the chart's last 1000 times. */
+export function recordRedraw(chart, name, t0) {
+  const t1 = performance.now();
+  performance.measure(name, { start: t0, end: t1 });
+  chart.frameTimes.push(t1 - t0);
+  if (chart.frameTimes.length > 1000) chart.frameTimes.shift();
+}
 
 export class LossChart {
   constructor(el) {
@@ -68,9 +85,7 @@ export class LossChart {
     this.settings = [];
   }
 
-  size() {
-    return { width: Math.max(200, this.el.clientWidth), height: Math.round(Math.min(460, Math.max(220, innerHeight * 0.3))) };
-  }
+  size() { return chartSize(this.el); }
 
   reset(history) {
     this.clear();
@@ -218,10 +233,7 @@ export class LossChart {
     } else {
       this.plot.setData(data);
     }
-    const t1 = performance.now();
-    performance.measure('chart-redraw', { start: t0, end: t1 });
-    this.frameTimes.push(t1 - t0);
-    if (this.frameTimes.length > 1000) this.frameTimes.shift();
+    recordRedraw(this, 'chart-redraw', t0);
   }
 }
 
@@ -255,193 +267,4 @@ function drawSettings(u, settings) {
     ctx.fillText(`${s.key}=${s.value}`, x + 3, u.bbox.top + (12 + 13 * rows[i]) * devicePixelRatio);
   });
   ctx.restore();
-}
-
-/**
- * Indices of the min and max of {@code ref} per bucket of a power-of-two size (at most {@code width}
- * buckets), among the values {@code keep} accepts (finite ones by default; a log axis drops those at or below 0).
- * Complete buckets are kept between calls and merged pairwise when the size doubles, so a call costs the new
- * points and the buckets, not the whole run. A bucket with no kept value has index -1 and gives no point.
- */
-export class Lod {
-  constructor(ref, keep = Number.isFinite) {
-    Object.assign(this, { ref, keep, n: 0, size: 1, lo: [], hi: [] });
-  }
-
-  indices(n, width) {
-    const ref = this.ref, keep = this.keep;
-    if (this.n > n) Object.assign(this, { n: 0, size: 1, lo: [], hi: [] });
-    const lower = (a, b) => (a < 0 ? b : b < 0 ? a : ref[a] <= ref[b] ? a : b);
-    const upper = (a, b) => (a < 0 ? b : b < 0 ? a : ref[a] >= ref[b] ? a : b);
-    while (n / this.size > width) {
-      const lo = [], hi = [];
-      for (let b = 0; b + 1 < this.lo.length; b += 2) {
-        lo.push(lower(this.lo[b], this.lo[b + 1]));
-        hi.push(upper(this.hi[b], this.hi[b + 1]));
-      }
-      Object.assign(this, { size: this.size * 2, lo, hi });
-    }
-    const scan = (from, to) => {
-      let lo = -1, hi = -1;
-      for (let i = from; i < to; i++) {
-        const v = ref[i];
-        if (v == null || !keep(v)) continue;
-        if (lo < 0 || v < ref[lo]) lo = i;
-        if (hi < 0 || v > ref[hi]) hi = i;
-      }
-      return [lo, hi];
-    };
-    for (let b = this.lo.length; (b + 1) * this.size <= n; b++) {
-      const [lo, hi] = scan(b * this.size, (b + 1) * this.size);
-      this.lo.push(lo);
-      this.hi.push(hi);
-    }
-    this.n = n;
-    const idx = [];
-    const add = (lo, hi) => {
-      if (lo < 0) return;
-      if (lo < hi) idx.push(lo, hi); else if (hi < lo) idx.push(hi, lo); else idx.push(lo);
-    };
-    for (let b = 0; b < this.lo.length; b++) add(this.lo[b], this.hi[b]);
-    const rest = this.lo.length * this.size;
-    if (rest < n) add(...scan(rest, n));
-    return idx;
-  }
-}
-
-/**
- * Several runs' curves of one term on one chart, one colour per run, drawn from one grid of pixel columns
- * (pixelColumns): a redraw costs runs x width, not the runs' points. At most one redraw per animation frame.
- * {@code series} is [{label, color, x: [], y: []}] and may grow in place; call invalidate() after a change.
- */
-export class RunsChart {
-  constructor(el) {
-    this.el = el;
-    this.series = [];
-    this.xLabel = 'step';
-    this.yLabel = 'loss per image';
-    this.log = true;
-    this.points = false;
-    this.plot = null;
-    this.dirty = false;
-    this.frameTimes = [];
-    // A new width is a new grid of pixel columns.
-    new ResizeObserver(() => { if (this.plot) { this.plot.setSize(this.size()); this.invalidate(); } }).observe(el);
-  }
-
-  size() {
-    return { width: Math.max(200, this.el.clientWidth), height: Math.round(Math.min(460, Math.max(220, innerHeight * 0.3))) };
-  }
-
-  /** New series (a new term, x axis or set of runs): the plot is built again. */
-  setSeries(series, { xLabel, yLabel, points } = {}) {
-    this.series = series;
-    if (xLabel) this.xLabel = xLabel;
-    if (yLabel) this.yLabel = yLabel;
-    this.points = !!points;
-    this.plot = null;
-    this.invalidate();
-  }
-
-  setLog(v) { this.log = v; this.plot = null; this.invalidate(); }
-
-  invalidate() {
-    if (this.dirty) return;
-    this.dirty = true;
-    requestAnimationFrame(() => { this.dirty = false; this.redraw(); });
-  }
-
-  data() {
-    return pixelColumns(this.series, this.columns(), this.log);
-  }
-
-  /** Pixel columns of the plotting area (the element's whole width before the first draw). */
-  columns() {
-    const w = this.plot ? Math.round(this.plot.bbox.width / devicePixelRatio) : this.size().width;
-    return Math.max(1, w);
-  }
-
-  redraw() {
-    const t0 = performance.now();
-    const data = this.data();
-    if (!this.plot) {
-      this.el.innerHTML = '';
-      this.plot = new uPlot({
-        ...this.size(),
-        legend: { show: false },
-        scales: { x: { time: false }, y: { distr: this.log ? 3 : 1 } },
-        axes: [{ label: this.xLabel }, { label: this.yLabel, size: 60 }],
-        series: [{ label: this.xLabel },
-          ...this.series.map(s => ({ label: s.label, stroke: s.color, width: 1.5, spanGaps: true,
-            points: { show: this.points, size: 6, fill: s.color } }))],
-      }, data, this.el);
-    } else {
-      this.plot.setData(data);
-    }
-    const t1 = performance.now();
-    performance.measure('compare-chart-redraw', { start: t0, end: t1 });
-    this.frameTimes.push(t1 - t0);
-    if (this.frameTimes.length > 1000) this.frameTimes.shift();
-  }
-}
-
-/**
- * Several series ([{x: [], y: []}], x in any order, y null where absent) on one shared grid of {@code width}
- * pixel columns over their common x range: uPlot data [xs, ys1, ys2, ...] with two slots per column, holding
- * the column's min and max of each series in the order they occur (null where a series has no point). A spike
- * stays the max of its column, so it stays drawn; nothing is sorted or joined. Each series' points are first
- * reduced to at most two per column by its own Lod (kept incrementally), and its column values are cached on
- * the series ({@code s.view}) until it grows, the grid moves or the axis changes between log and linear, so a
- * redraw costs the new points plus series x width. On a log axis values at or below 0 are left out.
- */
-export function pixelColumns(series, width, log = false) {
-  const keep = log ? v => v > 0 && Number.isFinite(v) : Number.isFinite;
-  const picks = series.map(s => {
-    const n = Math.min(s.x.length, s.y.length);
-    if (s.view && s.view.n === n && s.view.log === log && s.view.width === width) return s.view;
-    let idx;
-    if (n <= width * 2) {
-      idx = [];
-      for (let i = 0; i < n; i++) if (s.y[i] != null && keep(s.y[i])) idx.push(i);
-    } else {
-      if (!s.lod || s.lod.ref !== s.y || s.lod.log !== log) { s.lod = new Lod(s.y, keep); s.lod.log = log; }
-      idx = s.lod.indices(n, width);
-    }
-    idx = idx.filter(i => s.x[i] != null && Number.isFinite(s.x[i]));
-    let x0 = Infinity, x1 = -Infinity;
-    for (const i of idx) { const x = s.x[i]; if (x < x0) x0 = x; if (x > x1) x1 = x; }
-    s.view = { n, log, width, idx, x0, x1, grid: null, ys: null };
-    return s.view;
-  });
-  let x0 = Infinity, x1 = -Infinity;
-  for (const p of picks) { if (p.x0 < x0) x0 = p.x0; if (p.x1 > x1) x1 = p.x1; }
-  if (!(x0 <= x1)) return [[], ...series.map(() => [])];
-  const cols = x1 > x0 ? width : 1, slots = cols * 2;
-  const grid = `${x0}:${x1}:${cols}`;
-  const xs = new Array(slots);
-  for (let k = 0; k < slots; k++) xs[k] = cols === 1 ? x0 + k : x0 + (k * (x1 - x0)) / (slots - 1);
-  const scale = cols / (x1 - x0 || 1);
-  const out = [xs];
-  series.forEach((s, j) => {
-    const p = picks[j];
-    if (p.grid !== grid) {
-      const lo = new Int32Array(cols).fill(-1), hi = new Int32Array(cols).fill(-1);
-      for (const i of p.idx) {
-        const c = Math.min(cols - 1, Math.floor((s.x[i] - x0) * scale));
-        const v = s.y[i];
-        if (lo[c] < 0 || v < s.y[lo[c]]) lo[c] = i;
-        if (hi[c] < 0 || v > s.y[hi[c]]) hi[c] = i;
-      }
-      const ys = new Array(slots).fill(null);
-      for (let c = 0; c < cols; c++) {
-        if (lo[c] < 0) continue;
-        const [a, b] = lo[c] <= hi[c] ? [lo[c], hi[c]] : [hi[c], lo[c]];
-        ys[2 * c] = s.y[a];
-        if (b !== a) ys[2 * c + 1] = s.y[b];
-      }
-      Object.assign(p, { grid, ys });
-    }
-    out.push(p.ys);
-  });
-  return out;
 }

@@ -2,24 +2,20 @@
 // one x axis; one step slider shows each chosen stream's frame of every run at the same step (runs are rows,
 // streams columns); flip shows two runs' images in one place, difference shows |a − b|; a summary table
 // sorts by any column. The address holds the selection (?compare=3,5,7), so a reload or a link restores it.
-// This module wires the view; compare-runs.js holds the runs' data and labels, compare-cells.js fetches and
-// differences the images, compare-table.js draws the summary table.
-import { RunsChart } from './chart.js';
-import { drawFrame, drawPoints } from './frames.js';
+// This module wires the view; compare-runs.js holds the runs' data and labels, compare-grid.js paints the
+// image cells, compare-cells.js fetches and differences the images, compare-table.js draws the summary table.
+import { RunsChart } from './runs-chart.js';
 import { framePng, IMAGE_STREAMS } from './protocol.js';
 import { $, toast } from './ui.js';
 import { differingLabels, MAX_RUNS, MIN_RUNS, RUN_COLORS, RunData } from './compare-runs.js';
 import { renderSummary } from './compare-table.js';
-import { drawDifference, fetchFrame } from './compare-cells.js';
+import { fetchFrame } from './compare-cells.js';
+import { CompareGrid } from './compare-grid.js';
 
 export { MAX_RUNS, MIN_RUNS, parseSelection } from './compare-runs.js';
 
 const TERMS = { loss: 'loss', recon: 'recon', kl: 'KL', test: 'test loss' };
 const XS = { step: 'step', epoch: 'epoch', images: 'images seen', time: 'wall time (s)' };
-const DIFFABLE = ['recon', 'samples'];
-/** A cell's shown width (style.css: #compare-grid canvas) in device pixels: frames are drawn at that size. */
-const CELL_CSS_PX = 200;
-const cellSide = () => Math.round(CELL_CSS_PX * devicePixelRatio);
 
 export class CompareView {
   /** {@code onOpenRun(num)} leaves the view for that run's single view; {@code onClose()} just leaves. */
@@ -35,8 +31,7 @@ export class CompareView {
     this.diff = false;
     this.sort = { key: null, dir: 1 };
     this.chart = new RunsChart($('compare-chart'));
-    this.pendingPaint = new Map();
-    this.paintScheduled = false;
+    this.grid = new CompareGrid($('compare-grid'));
     this.tableScheduled = false;
     this.streamsShown = new Set(['recon', 'samples']);
     this.buildControls();
@@ -203,96 +198,22 @@ export class CompareView {
   }
 
   buildGrid() {
-    const table = $('compare-grid');
-    table.innerHTML = '';
     const streams = IMAGE_STREAMS.filter(s => this.streamsShown.has(s));
-    const head = table.createTHead().insertRow();
-    head.append(Object.assign(document.createElement('th'), { textContent: 'run' }));
-    for (const s of streams) head.append(Object.assign(document.createElement('th'), { textContent: s }));
-    const body = table.createTBody();
-    const row = (key, label) => {
-      const tr = body.insertRow();
-      tr.dataset.row = key;
-      tr.append(Object.assign(document.createElement('th'), { textContent: label, scope: 'row' }));
-      for (const s of streams) {
-        const td = tr.insertCell();
-        const canvas = document.createElement('canvas');
-        canvas.dataset.kind = s;
-        canvas.dataset.row = key;
-        const note = document.createElement('small');
-        note.className = 'frame-note';
-        td.append(canvas, note);
-      }
-    };
-    for (const n of this.rowNums()) row(String(n), this.flip ? `${this.flipped ? 'B' : 'A'}: ${this.label(n)} (f flips)` : this.label(n));
-    if (this.diff && this.nums.length >= 2) row('diff', `|${this.label(this.nums[0])} − ${this.label(this.nums[1])}|`);
+    const rows = this.rowNums().map(n => [String(n), this.flip ? `${this.flipped ? 'B' : 'A'}: ${this.label(n)} (f flips)` : this.label(n)]);
+    const pair = this.diff && this.nums.length >= 2 ? this.nums.slice(0, 2) : [];
+    this.grid.build(rows, streams, pair, pair.length ? `|${this.label(pair[0])} − ${this.label(pair[1])}|` : '');
     $('compare-switch').disabled = !this.flip;
   }
 
   label(num) { return this.labels[this.nums.indexOf(num)] ?? `#${num}`; }
 
-  cell(row, kind) { return $('compare-grid').querySelector(`canvas[data-row="${row}"][data-kind="${kind}"]`); }
-
-  /** A live frame of a compared run: drawn in its cell (and the difference) in the next animation frame. */
+  /** A live frame of a compared run: painted in its cell (and the difference) in the next animation frame. */
   onFrame(f, buf) {
     if (!this.live || !this.handles(f.job) || !this.streamsShown.has(f.kind)) return;
-    const image = f.format === 'points' ? { points: buf, close() {} } : null;
-    const put = bitmap => this.schedulePaint(`${f.job}/${f.kind}`, { row: String(f.job), kind: f.kind, step: f.step, bitmap, note: '' });
-    if (image) put(image);
-    else createImageBitmap(framePng(buf)).then(put);
+    const item = { row: String(f.job), kind: f.kind, step: f.step, note: '' };
+    if (f.format === 'points') item.bitmap = { points: buf, close() {} }; else item.png = framePng(buf);
+    this.grid.queue(item);
     this.updateSlider();
-  }
-
-  schedulePaint(key, item) {
-    this.pendingPaint.get(key)?.bitmap?.close();
-    this.pendingPaint.set(key, item);
-    if (this.paintScheduled) return;
-    this.paintScheduled = true;
-    requestAnimationFrame(() => {
-      const t0 = performance.now();
-      this.paintScheduled = false;
-      for (const it of this.pendingPaint.values()) this.drawCell(it);
-      this.pendingPaint.clear();
-      this.drawDiffs();
-      performance.measure('compare-paint', { start: t0, end: performance.now() });
-    });
-  }
-
-  drawCell({ row, kind, step, bitmap, note }) {
-    const canvas = this.cell(row, kind);
-    if (!canvas) { bitmap?.close(); return; }
-    if (bitmap?.points) drawPoints(bitmap.points, canvas);
-    else if (bitmap) drawFrame(kind, bitmap, canvas, cellSide());
-    else canvas.getContext('2d').clearRect(0, 0, canvas.width, canvas.height);
-    bitmap?.close();
-    canvas.dataset.step = step ?? '';
-    canvas.dataset.painted = String(!!bitmap);
-    canvas.nextElementSibling.textContent = note;
-  }
-
-  /** |a − b| per pixel and channel of the first two runs' recon and samples, where both are drawn alike. */
-  drawDiffs() {
-    if (!this.diff || this.nums.length < 2) return;
-    const [a, b] = this.nums;
-    for (const kind of DIFFABLE) {
-      const out = this.cell('diff', kind);
-      if (!out) continue;
-      const ca = this.diffSource(a, kind), cb = this.diffSource(b, kind);
-      const note = out.nextElementSibling;
-      if (!drawDifference(ca, cb, out)) {
-        out.dataset.painted = 'false';
-        note.textContent = 'needs both images';
-        continue;
-      }
-      out.dataset.painted = 'true';
-      out.dataset.step = `${ca.dataset.step}|${cb.dataset.step}`;
-      note.textContent = '';
-    }
-  }
-
-  /** The canvas holding run {@code num}'s image of {@code kind}; under flip the hidden run's comes from a spare. */
-  diffSource(num, kind) {
-    return this.cell(String(num), kind) ?? this.spare?.get(`${num}/${kind}`) ?? null;
   }
 
   scheduleStep() {
@@ -312,22 +233,15 @@ export class CompareView {
     this.updateSlider();
     const token = this.stepToken = {};
     const streams = IMAGE_STREAMS.filter(s => this.streamsShown.has(s));
-    // Flip and difference need both runs' images even when one of them is not on screen.
-    const needed = new Set(this.rowNums());
-    if ((this.diff || this.flip) && this.nums.length >= 2) { needed.add(this.nums[0]); needed.add(this.nums[1]); }
-    this.spare = new Map();
+    // The difference needs both runs' images even when flip shows only one of them.
+    const needed = new Set([...this.rowNums(), ...this.grid.pair]);
+    const changed = new Set();
     await Promise.all([...needed].flatMap(n => streams.map(async kind => {
       const item = await this.fetchFrame(n, kind, step);
       if (token !== this.stepToken) { item.bitmap?.close(); return; }
-      if (this.cell(String(n), kind)) this.drawCell(item);
-      else if (item.bitmap) {
-        const c = document.createElement('canvas');
-        drawFrame(kind, item.bitmap, c, cellSide());
-        c.dataset.step = item.step;
-        this.spare.set(`${n}/${kind}`, c);
-      }
+      if (this.grid.paint(item) && this.grid.pair.includes(n)) changed.add(kind);
     })));
-    if (token === this.stepToken) this.drawDiffs();
+    if (token === this.stepToken) this.grid.drawDiffs(changed);
   }
 
   async fetchFrame(num, kind, step) {

@@ -22,13 +22,7 @@ class AAE(torch.nn.Module):
         self.discriminator = peer.mlp([latent] + spec["discriminator"]["hidden"] + [1], False)
 
 
-def main():
-    args = peer.arguments(__doc__)
-    spec = args.spec
-    model = AAE(spec, 784)
-    if args.layout:
-        peer.print_layout(model)
-        return
+def steps(model, spec):
     recon_opt = peer.optimizer(spec, list(model.encoder.parameters()) + list(model.decoder.parameters()))
     disc_opt = peer.optimizer(spec, model.discriminator.parameters(), spec["discriminator"]["lr"])
     gen_opt = peer.optimizer(spec, model.encoder.parameters())
@@ -37,32 +31,20 @@ def main():
         return peer.reconstruction(model.decoder(model.encoder(x)), x, spec)
 
     def train_step(x):
-        r = recon_loss(x)
-        recon_opt.zero_grad()
-        r.backward()
-        recon_opt.step()
+        recon = peer.descend(recon_opt, recon_loss(x))
 
         prior = torch.randn(x.shape[0], spec["latent"])
         real = model.discriminator(prior)
         fake = model.discriminator(model.encoder(x).detach())
-        d = (F.binary_cross_entropy_with_logits(real, torch.ones_like(real))
-             + F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake)))
-        disc_opt.zero_grad()
-        d.backward()
-        disc_opt.step()
+        peer.descend(disc_opt, F.binary_cross_entropy_with_logits(real, torch.ones_like(real))
+                     + F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake)))
 
         judged = model.discriminator(model.encoder(x))
-        g = F.binary_cross_entropy_with_logits(judged, torch.ones_like(judged))
-        gen_opt.zero_grad()
-        g.backward()
-        gen_opt.step()
-        return r.item()
+        peer.descend(gen_opt, F.binary_cross_entropy_with_logits(judged, torch.ones_like(judged)))
+        return recon
 
-    def test_loss(x):
-        return recon_loss(x).item()
-
-    peer.run(args, train_step, test_loss)
+    return train_step, (lambda x: recon_loss(x).item())
 
 
 if __name__ == "__main__":
-    main()
+    peer.main(__doc__, lambda spec, rows, cols: AAE(spec, rows * cols), steps)

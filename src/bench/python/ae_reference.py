@@ -30,28 +30,15 @@ def corrupt(x, noise):
     return torch.clamp(x + torch.randn_like(x) * noise["level"], 0.0, 1.0)
 
 
-def main():
-    args = peer.arguments(__doc__)
-    spec = args.spec
-    model = Autoencoder(spec, 784)
-    if args.layout:
-        peer.print_layout(model)
-        return
+def steps(model, spec):
     opt = peer.optimizer(spec, model.parameters())
     noise = spec.get("noise")
 
-    def train_step(x):
-        opt.zero_grad()
-        value = peer.reconstruction(model(corrupt(x, noise)), x, spec)
-        value.backward()
-        opt.step()
-        return value.item()
+    def loss(x):
+        return peer.reconstruction(model(corrupt(x, noise)), x, spec)
 
-    def test_loss(x):
-        return peer.reconstruction(model(corrupt(x, noise)), x, spec).item()
-
-    peer.run(args, train_step, test_loss)
+    return (lambda x: peer.descend(opt, loss(x))), (lambda x: loss(x).item())
 
 
 if __name__ == "__main__":
-    main()
+    peer.main(__doc__, lambda spec, rows, cols: Autoencoder(spec, rows * cols), steps)

@@ -56,26 +56,12 @@ class ConvVAE(nn.Module):
         return self.decode_logits(z), mu, logvar
 
 
-def main():
-    args = peer.arguments(__doc__)
-    spec = args.spec
-    _, (rows, cols) = peer.load(args.data, "t10k", 1) if not args.layout else (None, (28, 28))
-    model = ConvVAE(spec, rows, cols)
-    if args.layout:
-        peer.print_layout(model)
-        return
+def steps(model, spec):
     opt = peer.optimizer(spec, model.parameters())
 
     def loss(x):
         logits, mu, logvar = model(x)
         return peer.reconstruction(logits, x, spec) + spec["beta"] * peer.kl(mu, logvar, spec)
-
-    def train_step(x):
-        opt.zero_grad()
-        value = loss(x)
-        value.backward()
-        opt.step()
-        return value.item()
 
     def test_loss(x):
         model.eval()
@@ -83,8 +69,8 @@ def main():
         model.train()
         return value
 
-    peer.run(args, train_step, test_loss)
+    return (lambda x: peer.descend(opt, loss(x))), test_loss
 
 
 if __name__ == "__main__":
-    main()
+    peer.main(__doc__, ConvVAE, steps)

@@ -24,15 +24,21 @@ from torch import nn
 TEST_BATCH = 500
 
 
+def parser(description, job_required=True):
+    """The command line every peer takes; `--epochs` is None when not given."""
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--job", required=job_required, help="the resolved job JSON latentstream trains")
+    p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    p.add_argument("--epochs", type=int, default=None, help="default: the job's")
+    p.add_argument("--threads", type=int, default=0, help="torch.set_num_threads; 0 leaves torch's choice")
+    p.add_argument("--limit", type=int, default=0, help="train and test on the first N images of each set")
+    p.add_argument("--layout", action="store_true", help="print the parameters' names and shapes, then stop")
+    return p
+
+
 def arguments(description):
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--job", required=True, help="the resolved job JSON latentstream trains")
-    parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
-    parser.add_argument("--epochs", type=int, default=None, help="default: the job's")
-    parser.add_argument("--threads", type=int, default=0, help="torch.set_num_threads; 0 leaves torch's choice")
-    parser.add_argument("--limit", type=int, default=0, help="train and test on the first N images of each set")
-    parser.add_argument("--layout", action="store_true", help="print the parameters' names and shapes, then stop")
-    args = parser.parse_args()
+    """The command line, with args.spec the job it names; torch seeded from the job and on its threads."""
+    args = parser(description).parse_args()
     with open(args.job) as f:
         args.spec = json.load(f)
     if args.epochs is None:
@@ -125,13 +131,21 @@ def print_layout(model):
     print(json.dumps({"layout": [[name, list(p.shape)] for name, p in model.named_parameters()]}), flush=True)
 
 
-def run(args, train_step, test_loss):
-    """The epoch loop: train_step(x) -> loss per image of the batch, on batches of the job's size in a fresh
-    random order per epoch; then test_loss(x) -> the same without gradients, on test batches of 500 as
-    latentstream's test pass (the loss per image does not depend on the test batch size)."""
+def descend(opt, value):
+    """One step of opt down value (a scalar tensor whose graph reaches opt's parameters); value's number."""
+    opt.zero_grad()
+    value.backward()
+    opt.step()
+    return value.item()
+
+
+def run(args, train_step, test_loss, batch, test_batch=TEST_BATCH, after=None):
+    """The epoch loop: train_step(x) -> loss per image of the batch, on batches of `batch` images in a fresh
+    random order per epoch; then test_loss(x) -> the same without gradients, on test batches of test_batch
+    (500 as latentstream's test pass: the loss per image does not depend on the test batch size). after(test_x),
+    when given, runs after the last epoch, before the peak memory is printed."""
     train_x, _ = load(args.data, "train", args.limit)
     test_x, _ = load(args.data, "t10k", args.limit)
-    batch = args.spec["batchSize"]
     for epoch in range(1, args.epochs + 1):
         start = time.perf_counter()
         total = 0.0
@@ -141,10 +155,26 @@ def run(args, train_step, test_loss):
             total += train_step(x) * x.shape[0]
         test = 0.0
         with torch.no_grad():
-            for i in range(0, test_x.shape[0], TEST_BATCH):
-                x = test_x[i:i + TEST_BATCH]
+            for i in range(0, test_x.shape[0], test_batch):
+                x = test_x[i:i + test_batch]
                 test += test_loss(x) * x.shape[0]
         seconds = time.perf_counter() - start
         print(json.dumps({"epoch": epoch, "seconds": round(seconds, 3),
                           "train_loss": total / train_x.shape[0], "test_loss": test / test_x.shape[0]}), flush=True)
+    if after is not None:
+        after(test_x)
     print(json.dumps({"peak_rss_mib": peak_rss_mib()}), flush=True)
+
+
+def main(description, build, steps):
+    """A peer's whole run from its command line: build(spec, rows, cols) -> the model (28 x 28 images for
+    --layout, which prints its layout and stops), then steps(model, spec) -> (train_step, test_loss) for run,
+    on batches of the job's size."""
+    args = arguments(description)
+    rows, cols = (28, 28) if args.layout else load(args.data, "t10k", 1)[1]
+    model = build(args.spec, rows, cols)
+    if args.layout:
+        print_layout(model)
+        return
+    train_step, test_loss = steps(model, args.spec)
+    run(args, train_step, test_loss, args.spec["batchSize"])

@@ -10,40 +10,15 @@ Run with the Debian interpreter (/usr/bin/python3, python3-torch) and OMP_WAIT_P
 `--job FILE` (what `latentstream bench` passes) is checked to be this very model; `--limit N` trains and tests on
 the first N images of each set; `--layout` prints the parameters' names and shapes (see peer_common.py).
 """
-import argparse
-import gzip
 import json
 import math
-import os
-import resource
-import struct
 import time
 
 import torch
 import torch.nn.functional as F
 from torch import nn, optim
 
-
-def read_idx(path):
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        data = f.read()
-    magic, = struct.unpack(">I", data[:4])
-    dims = magic & 0xFF
-    shape = struct.unpack(">" + "I" * dims, data[4:4 + 4 * dims])
-    return torch.frombuffer(bytearray(data[4 + 4 * dims:]), dtype=torch.uint8).reshape(shape)
-
-
-def load(directory, prefix):
-    def find(name):
-        for candidate in (name + ".gz", name):
-            p = os.path.join(directory, candidate)
-            if os.path.exists(p):
-                return p
-        raise FileNotFoundError(os.path.join(directory, name))
-    images = read_idx(find(prefix + "-images-idx3-ubyte")).reshape(-1, 784).float().div(255)
-    labels = read_idx(find(prefix + "-labels-idx1-ubyte")).long()
-    return images, labels
+import peer_common as peer
 
 
 class VAE(nn.Module):
@@ -108,19 +83,6 @@ def iwae_bound(model, images, k, max_rows=16384):
     return total / n
 
 
-def peak_rss_mib():
-    """VmHWM, not ru_maxrss: Linux carries the spawning process's peak (bench's JVM) over exec into
-    ru_maxrss."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        pass
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-
-
 def check_job(path):
     with open(path) as f:
         spec = json.load(f)
@@ -134,16 +96,12 @@ def check_job(path):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
-    parser.add_argument("--epochs", type=int, default=10)
+    parser = peer.parser(__doc__, job_required=False)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--iwae-samples", type=int, default=64)
-    parser.add_argument("--job", help="latentstream's resolved job: must be this model")
-    parser.add_argument("--limit", type=int, default=0)
-    parser.add_argument("--layout", action="store_true")
     args = parser.parse_args()
+    if args.epochs is None:
+        args.epochs = 10
     if args.job:
         check_job(args.job)
     torch.manual_seed(args.seed)
@@ -151,43 +109,29 @@ def main():
         torch.set_num_threads(args.threads)
     model = VAE()
     if args.layout:
-        print(json.dumps({"layout": [[name, list(p.shape)] for name, p in model.named_parameters()]}), flush=True)
+        peer.print_layout(model)
         return
-    train_x, _ = load(args.data, "train")
-    test_x, _ = load(args.data, "t10k")
-    if args.limit > 0:
-        train_x, test_x = train_x[:args.limit], test_x[:args.limit]
     optimizer = optim.Adam(model.parameters(), lr=1e-3)
-    batch = 128
-    for epoch in range(1, args.epochs + 1):
-        start = time.perf_counter()
-        model.train()
-        total = 0.0
-        order = torch.randperm(train_x.shape[0])
-        for i in range(0, train_x.shape[0], batch):
-            x = train_x[order[i:i + batch]]
-            optimizer.zero_grad()
-            recon, mu, logvar = model(x)
-            loss = loss_function(recon, x, mu, logvar)
-            loss.backward()
-            total += loss.item()
-            optimizer.step()
-        model.eval()
-        test = 0.0
-        with torch.no_grad():
-            for i in range(0, test_x.shape[0], batch):
-                x = test_x[i:i + batch]
-                recon, mu, logvar = model(x)
-                test += loss_function(recon, x, mu, logvar).item()
-        seconds = time.perf_counter() - start
-        print(json.dumps({"epoch": epoch, "seconds": round(seconds, 3),
-                          "train_loss": total / train_x.shape[0], "test_loss": test / test_x.shape[0]}), flush=True)
-    if args.iwae_samples > 0:
-        start = time.perf_counter()
-        bound = iwae_bound(model, test_x, args.iwae_samples)
-        print(json.dumps({"iwae": bound, "iwae_samples": args.iwae_samples,
-                          "iwae_seconds": round(time.perf_counter() - start, 3)}), flush=True)
-    print(json.dumps({"peak_rss_mib": peak_rss_mib()}), flush=True)
+
+    def loss(x):
+        recon, mu, logvar = model(x)
+        return loss_function(recon, x, mu, logvar)
+
+    def iwae(test_x):
+        if args.iwae_samples > 0:
+            start = time.perf_counter()
+            bound = iwae_bound(model, test_x, args.iwae_samples)
+            print(json.dumps({"iwae": bound, "iwae_samples": args.iwae_samples,
+                              "iwae_seconds": round(time.perf_counter() - start, 3)}), flush=True)
+
+    def train_step(x):
+        return peer.descend(optimizer, loss(x)) / x.shape[0]
+
+    def test_loss(x):
+        return loss(x).item() / x.shape[0]
+
+    # The example's batch of 128, for its test pass too.
+    peer.run(args, train_step, test_loss, 128, 128, iwae)
 
 
 if __name__ == "__main__":

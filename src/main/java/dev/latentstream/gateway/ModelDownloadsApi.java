@@ -4,11 +4,9 @@ import dev.latentstream.bus.TrainerCommand;
 import dev.latentstream.config.JobConfigs;
 import dev.latentstream.config.ServerConfig;
 import dev.latentstream.runformat.RunLayout;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import java.nio.file.Path;
 
 /**
  * Model downloads: {@code /api/jobs/{id}/model.safetensors} and {@code model.pt}, exported by the
@@ -19,12 +17,10 @@ import java.nio.file.Path;
  */
 final class ModelDownloadsApi {
 
-  private final Vertx vertx;
   private final ServerConfig config;
   private final Rest rest;
 
-  ModelDownloadsApi(Vertx vertx, ServerConfig config, Rest rest) {
-    this.vertx = vertx;
+  ModelDownloadsApi(ServerConfig config, Rest rest) {
     this.config = config;
     this.rest = rest;
   }
@@ -77,8 +73,6 @@ final class ModelDownloadsApi {
                 .end();
             return;
           }
-          String name = exported.getString("file");
-          String local = Path.of(exported.getString("runDir")).resolve(name).toString();
           String id = exported.getString("job");
           rc.response()
               .putHeader("Content-Type", "application/octet-stream")
@@ -94,34 +88,13 @@ final class ModelDownloadsApi {
               .putHeader("Cache-Control", "no-cache")
               .putHeader("X-Step", Long.toString(exported.getLong("step")))
               .putHeader("X-Epoch", Long.toString(exported.getLong("epoch")));
-          vertx
-              .fileSystem()
-              .exists(local)
-              .onComplete(
-                  ar -> {
-                    if (ar.succeeded() && ar.result()) {
-                      rc.response().sendFile(local);
-                      return;
-                    }
-                    rest.relayed(new JsonObject().put("id", id), name)
-                        .onComplete(
-                            read -> {
-                              if (read.failed()) {
-                                Rest.error(
-                                    rc,
-                                    502,
-                                    "cannot read the model from the trainer node: "
-                                        + read.cause().getMessage());
-                              } else if (read.result() == null) {
-                                Rest.error(
-                                    rc,
-                                    404,
-                                    "job " + id + " has no exported model any more; try again");
-                              } else {
-                                rc.response().end(read.result());
-                              }
-                            });
-                  });
+          rest.sendRunFile(
+              rc,
+              new JsonObject().put("id", id).put("runDir", exported.getString("runDir")),
+              exported.getString("file"),
+              "the model",
+              "job " + id + " has no exported model any more; try again",
+              rc::response);
         });
   }
 

@@ -9,12 +9,15 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * What every REST resource does the same way: checking the token, asking the trainer node that owns
@@ -24,6 +27,8 @@ import java.util.function.Consumer;
  * <p>Threads: the HTTP verticle's event loop; one per verticle instance, shared by its resources.
  */
 final class Rest {
+
+  private static final System.Logger LOG = System.getLogger(Rest.class.getName());
 
   /**
    * The largest run file (a checkpoint, a long run's metrics) a gateway relays from a trainer node.
@@ -69,6 +74,49 @@ final class Rest {
         .exists(local)
         .recover(t -> Future.succeededFuture(false))
         .compose(here -> here ? vertx.fileSystem().readFile(local) : relayed(job, name));
+  }
+
+  /**
+   * Sends run file {@code name} of {@code job} through {@code response} (which sets the headers):
+   * streamed from this machine's disk when the run is here, else relayed from the trainer node. A
+   * failed relay answers 502 naming {@code what}; a file the trainer node does not have, 404 with
+   * {@code missing}.
+   */
+  void sendRunFile(
+      RoutingContext rc,
+      JsonObject job,
+      String name,
+      String what,
+      String missing,
+      Supplier<HttpServerResponse> response) {
+    String local = Path.of(job.getString("runDir")).resolve(name).toString();
+    vertx
+        .fileSystem()
+        .exists(local)
+        .onComplete(
+            ar -> {
+              if (ar.succeeded() && ar.result()) {
+                response.get().sendFile(local);
+                return;
+              }
+              relayed(job, name)
+                  .onComplete(
+                      read -> {
+                        if (read.failed()) {
+                          error(
+                              rc,
+                              502,
+                              "cannot read "
+                                  + what
+                                  + " from the trainer node: "
+                                  + read.cause().getMessage());
+                        } else if (read.result() == null) {
+                          error(rc, 404, missing);
+                        } else {
+                          response.get().end(read.result());
+                        }
+                      });
+            });
   }
 
   /** The request body as a JSON object, or null after answering 400 with the expected shape. */
@@ -148,6 +196,33 @@ final class Rest {
           } else {
             Rest.error(rc, 500, String.valueOf(ar.cause().getMessage()));
           }
+        });
+  }
+
+  /**
+   * Failures the router raises itself (a body over the limit, a bad body) get the API's error shape
+   * and no stack trace in the log; only a real fault (500) is logged, and its details stay in the
+   * log.
+   */
+  static void errorReplies(Router router, ServerConfig config) {
+    router.errorHandler(400, rc -> error(rc, 400, "bad request"));
+    router.errorHandler(
+        413,
+        rc ->
+            error(
+                rc,
+                413,
+                "the body is larger than "
+                    + config.maxMessageBytes()
+                    + " bytes (maxMessageBytes)"));
+    router.errorHandler(
+        500,
+        rc -> {
+          LOG.log(
+              System.Logger.Level.ERROR,
+              "unexpected failure on " + rc.request().method() + " " + rc.request().path(),
+              rc.failure());
+          error(rc, 500, "internal error; see the server log");
         });
   }
 

@@ -209,37 +209,14 @@ final class RunFilesApi {
     rest.trainer(
         rc,
         Rest.getJob(rc),
-        job -> {
-          String file = Path.of(job.getString("runDir")).resolve(RunLayout.CHECKPOINT).toString();
-          vertx
-              .fileSystem()
-              .exists(file)
-              .onComplete(
-                  ar -> {
-                    if (ar.succeeded() && ar.result()) {
-                      download(rc, job).sendFile(file);
-                      return;
-                    }
-                    rest.relayed(job, RunLayout.CHECKPOINT)
-                        .onComplete(
-                            read -> {
-                              if (read.failed()) {
-                                Rest.error(
-                                    rc,
-                                    502,
-                                    "cannot read the checkpoint from the trainer node: "
-                                        + read.cause().getMessage());
-                              } else if (read.result() == null) {
-                                Rest.error(
-                                    rc,
-                                    404,
-                                    "job " + job.getString("id") + " has no checkpoint yet");
-                              } else {
-                                download(rc, job).end(read.result());
-                              }
-                            });
-                  });
-        });
+        job ->
+            rest.sendRunFile(
+                rc,
+                job,
+                RunLayout.CHECKPOINT,
+                "the checkpoint",
+                "job " + job.getString("id") + " has no checkpoint yet",
+                () -> download(rc, job)));
   }
 
   private static io.vertx.core.http.HttpServerResponse download(RoutingContext rc, JsonObject job) {

@@ -19,6 +19,9 @@ import java.util.Set;
  * they are handed to the local hubs; a node silent for {@link #SILENT_MS} has its jobs marked
  * {@code unreachable} rather than left looking {@code running}. Everything it publishes is local to
  * this process: every gateway decides for itself.
+ *
+ * <p>Threads: its own event loop (a verticle of its own); its maps are touched there only, and the
+ * hubs hear from it over the local event bus.
  */
 public final class TrainerWatch extends VerticleBase {
 

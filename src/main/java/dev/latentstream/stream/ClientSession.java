@@ -2,14 +2,13 @@ package dev.latentstream.stream;
 
 import dev.latentstream.bus.FrameMessage;
 import dev.latentstream.stream.Protocol.Stream;
-import dev.latentstream.wire.FrameKind;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * One WebSocket client and everything it is owed. Back-pressure in one place:
@@ -22,7 +21,8 @@ import java.util.function.Function;
  *       than {@code slowClientTimeoutMs}, is closed by the hub.
  *   <li>Image frames are capped per job and stream at the subscription's rate and conflated to the
  *       newest: a frame that cannot go yet replaces the one waiting, and the waiting one goes when
- *       its window opens and the socket has room, so the last frame is never lost.
+ *       its window opens and the socket has room, so the last frame is never lost ({@link
+ *       FramePacer}).
  *   <li>Every byte sent counts against the client's budget ({@code viewerBytesPerSecond}, a token
  *       bucket holding at most one second's worth). Image frames wait while it is spent; when it
  *       refills, the stream that has waited longest goes first, so a heavy stream cannot starve the
@@ -30,7 +30,8 @@ import java.util.function.Function;
  * </ul>
  *
  * <p>Threads: lives on the hub's event loop, like the hub. It owns its {@link ClientSocket}, its
- * {@link Subscription}s and its {@link InteractiveShare}.
+ * {@link Subscription}s, its {@link FramePacer} and its {@link InteractiveShare}; the hub's other
+ * classes change its state only through its methods.
  */
 final class ClientSession {
 
@@ -42,15 +43,8 @@ final class ClientSession {
   private boolean authorized;
   private final Map<Integer, Subscription> subscriptions = new HashMap<>();
 
-  private boolean sendingWaiting;
-
-  private final StreamCounters counters;
-
-  /** The {@code plane} message to send just before a latent frame (null for none). */
-  private final Function<FrameMessage, Encoded> planeOf;
-
-  /** Told when frames are waiting for their window, so that something comes back for them. */
-  private final Runnable framesWaiting;
+  /** When its image frames go (see {@link FramePacer}). */
+  private final FramePacer pacer;
 
   ClientSession(
       ServerWebSocket ws,
@@ -64,9 +58,7 @@ final class ClientSession {
         new ClientSocket(
             ws, writeQueueBytes, bytesPerSecond, () -> sendWaitingFrames(System.nanoTime()));
     this.authorized = authorized;
-    this.counters = counters;
-    this.planeOf = planeOf;
-    this.framesWaiting = framesWaiting;
+    this.pacer = new FramePacer(socket, subscriptions, counters, planeOf, framesWaiting);
   }
 
   boolean authorized() {
@@ -128,83 +120,17 @@ final class ClientSession {
     socket.send(m);
   }
 
-  /**
-   * A new frame for a stream this client subscribes to: sent now if its window is open and there is
-   * room.
-   */
+  /** A new frame for a stream this client subscribes to: see {@link FramePacer#offer}. */
   void offerFrame(FrameMessage m) {
-    Subscription sub = subscriptions.get(m.job());
-    if (!open() || sub == null) {
-      return;
-    }
-    // With other streams waiting for the budget, of this job or another the socket watches, this
-    // one queues behind them (see sendWaitingFrames): one budget per socket, shared by every job it
-    // watches.
-    if (noneWaiting() && canSend(sub, m.frame().kind(), System.nanoTime())) {
-      write(sub, m);
-      return;
-    }
-    if (sub.hold(m)) {
-      counters.framesConflated++;
-    }
-    framesWaiting.run();
-  }
-
-  private boolean noneWaiting() {
-    for (Subscription sub : subscriptions.values()) {
-      if (sub.holdsFrames()) {
-        return false;
-      }
-    }
-    return true;
+    pacer.offer(m);
   }
 
   /**
-   * Sends each waiting frame whose window has opened, while there is room; true if any still wait.
-   * The stream that has waited longest since its last frame goes first, across every job the socket
-   * watches, so a socket watching several jobs (a compare view) shares its one budget among them.
+   * Sends each waiting frame whose window has opened, while there is room; true if any still wait
+   * (see {@link FramePacer#sendWaiting}).
    */
   boolean sendWaitingFrames(long now) {
-    if (sendingWaiting) {
-      return true; // a write completed synchronously inside the loop below; it carries on from
-      // there
-    }
-    sendingWaiting = true;
-    try {
-      record Waiting(Subscription sub, FrameKind kind, long lastSent) {}
-      List<Waiting> all = new java.util.ArrayList<>();
-      for (Subscription sub : subscriptions.values()) {
-        for (FrameKind kind : sub.heldKinds()) {
-          all.add(new Waiting(sub, kind, sub.lastSent(kind)));
-        }
-      }
-      all.sort(java.util.Comparator.comparingLong(Waiting::lastSent));
-      boolean still = false;
-      for (Waiting w : all) {
-        if (!open()) {
-          return false;
-        }
-        FrameMessage m = w.sub().held(w.kind());
-        if (m == null) {
-          continue; // sent or dropped meanwhile
-        }
-        if (subscriptions.get(m.job()) == w.sub() && canSend(w.sub(), w.kind(), now)) {
-          write(w.sub(), w.sub().release(w.kind()));
-        } else {
-          still = true;
-        }
-      }
-      return still;
-    } finally {
-      sendingWaiting = false;
-    }
-  }
-
-  /**
-   * The window is open, there is room and budget, and the job's history (when owed) has gone first.
-   */
-  private boolean canSend(Subscription sub, FrameKind kind, long now) {
-    return !socket.overBound() && sub.mayReceive(kind, now) && socket.hasBudget(now);
+    return pacer.sendWaiting(now);
   }
 
   /**
@@ -225,16 +151,6 @@ final class ClientSession {
    */
   void setBytesPerSecond(int rate) {
     socket.setBytesPerSecond(rate);
-  }
-
-  private void write(Subscription sub, FrameMessage m) {
-    Buffer b = sub.sending(m, System.nanoTime());
-    Encoded plane = planeOf.apply(m);
-    if (plane != null) {
-      send(plane);
-    }
-    socket.sendBinary(b);
-    counters.framesSent++;
   }
 
   /**
@@ -281,7 +197,7 @@ final class ClientSession {
    * when it still takes {@code loss}, and then the frames held back for it. Returns whether it was
    * sent; either way the session waits no longer.
    */
-  boolean deliverHistory(int job, java.util.function.Supplier<List<Encoded>> messages) {
+  boolean deliverHistory(int job, Supplier<List<Encoded>> messages) {
     Subscription sub = subscriptions.get(job);
     if (sub == null || !sub.historyPending() || !sub.historyArrived()) {
       return false;

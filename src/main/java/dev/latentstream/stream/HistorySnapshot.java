@@ -5,6 +5,8 @@ package dev.latentstream.stream;
  * decimated to at most {@link #MAX_POINTS} per column and encoded as JSON once, on a worker. Rows
  * after it reach a newcomer as a {@code loss} message (the tail), so history and live points meet
  * with no gap or repeat.
+ *
+ * <p>Threads: built on a worker, then read on the hub's event loop; its fields never change.
  */
 record HistorySnapshot(Columns columns, int rows, String columnsJson) {
 

@@ -15,7 +15,7 @@ import java.util.Set;
  * subscribe is told apart by identity.
  *
  * <p>Threads: owned by its {@link ClientSession}, on the hub's event loop. Others may read it; only
- * the session changes it.
+ * the session and its {@link FramePacer} (held frames, send times) change it.
  */
 final class Subscription {
 

@@ -13,10 +13,11 @@
  * HistorySnapshot}, which reads a {@code Columns.View}: rows written before the view never change).
  * A message for many clients is encoded once ({@code Encoded}) and the same bytes go to each.
  *
- * <p>Ownership: the hub owns the job streams and turns trainer events into messages; a {@code
- * JobStream} owns one run's status and live state, its {@code JobHistory} what late joiners get;
- * the {@code FanOut} owns the set of sessions and sends to many; a {@code ClientSession} owns one
- * client's state (subscriptions, back-pressure, budgets, whether its history is owed), and the
- * others change it only through its methods; {@code ClientRequests} answers what clients ask.
+ * <p>Ownership: the hub wires the parts together; its {@code JobStreams} own the job streams and
+ * turn trainer events into messages; a {@code JobStream} owns one run's status and live state, its
+ * {@code JobHistory} what late joiners get; the {@code FanOut} owns the set of sessions and sends
+ * to many; a {@code ClientSession} owns one client's state (subscriptions, back-pressure, budgets,
+ * whether its history is owed), and the others change it only through its methods; its {@code
+ * FramePacer} decides when its image frames go; {@code ClientRequests} answers what clients ask.
  */
 package dev.latentstream.stream;

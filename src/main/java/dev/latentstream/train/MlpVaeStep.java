@@ -38,10 +38,10 @@ import org.bytedeco.pytorch.global.torch;
  * test pass see them as always. Free bits, other shapes, activations and optimisers take {@link
  * StepRule.FusedVae}.
  */
-final class MlpVaeStep implements StepRule {
+final class MlpVaeStep implements StepRule.SingleOptimizer {
 
-  private static final int NO_TRANS = OpenBlas.NO_TRANS;
-  private static final int TRANS = OpenBlas.TRANS;
+  private static final boolean NO_TRANS = false;
+  private static final boolean TRANS = true;
 
   static {
     // OpenBLAS's functions are looked up among the libraries libtorch mapped.
@@ -236,19 +236,19 @@ final class MlpVaeStep implements StepRule {
     int d = pixels, h = hidden, l = latent;
     // Forward: h1 = relu(x W1ᵀ + b1), μ and log σ² from h1, z = μ + ε σ, h3 = relu(z W3ᵀ + b3),
     // logits.
-    gemm(NO_TRANS, TRANS, b, h, d, xs, d, w1, d, 0, h1, h);
+    backend.sgemm(NO_TRANS, TRANS, b, h, d, xs, d, w1, d, 0, h1, h);
     kernels.biasAct(h1, b1, b, h, true);
-    gemm(NO_TRANS, TRANS, b, l, h, h1, h, wMu, h, 0, mu, l);
+    backend.sgemm(NO_TRANS, TRANS, b, l, h, h1, h, wMu, h, 0, mu, l);
     kernels.biasAct(mu, bMu, b, l, false);
-    gemm(NO_TRANS, TRANS, b, l, h, h1, h, wLv, h, 0, logVar, l);
+    backend.sgemm(NO_TRANS, TRANS, b, l, h, h1, h, wLv, h, 0, logVar, l);
     kernels.biasAct(logVar, bLv, b, l, false);
     Tensor noise = b == maxBatch ? eps : eps.narrow(0, 0, b);
     noise.normal_(0, 1, model.draws());
     MemorySegment e = epsMemory;
     kernels.vaeSample(mu, logVar, e, (long) b * l, z, std);
-    gemmOneThread(NO_TRANS, TRANS, b, h, l, z, l, w3, l, 0, h3, h);
+    onOneThread(() -> backend.sgemm(NO_TRANS, TRANS, b, h, l, z, l, w3, l, 0, h3, h));
     kernels.biasAct(h3, b3, b, h, true);
-    gemm(NO_TRANS, TRANS, b, d, h, h3, h, w4, h, 0, logits, d);
+    backend.sgemm(NO_TRANS, TRANS, b, d, h, h3, h, w4, h, 0, logits, d);
     kernels.biasAct(logits, b4, b, d, false);
     // Loss and the gradient of its logits in one pass.
     boolean sum = model.job().reduction() == JobConfig.Reduction.sum;
@@ -258,12 +258,12 @@ final class MlpVaeStep implements StepRule {
         StepRule.checked(
             "recon", bce(logits, xs, b, d, (float) (1 / divisor), gradLogits) / divisor);
     // Backward, decoder first.
-    gemm(TRANS, NO_TRANS, d, h, b, gradLogits, d, h3, h, 0, g[8], h);
+    backend.sgemm(TRANS, NO_TRANS, d, h, b, gradLogits, d, h3, h, 0, g[8], h);
     kernels.reluGradColsum(gradLogits, null, b, d, g[9]);
-    gemm(NO_TRANS, NO_TRANS, b, h, d, gradLogits, d, w4, h, 0, gradH3, h);
+    backend.sgemm(NO_TRANS, NO_TRANS, b, h, d, gradLogits, d, w4, h, 0, gradH3, h);
     kernels.reluGradColsum(gradH3, h3, b, h, g[7]);
-    gemm(TRANS, NO_TRANS, h, l, b, gradH3, h, z, l, 0, g[6], l);
-    gemm(NO_TRANS, NO_TRANS, b, l, h, gradH3, h, w3, l, 0, gradZ, l);
+    backend.sgemm(TRANS, NO_TRANS, h, l, b, gradH3, h, z, l, 0, g[6], l);
+    backend.sgemm(NO_TRANS, NO_TRANS, b, l, h, gradH3, h, w3, l, 0, gradZ, l);
     double klDivisor = sum ? b : (double) b * l;
     double kl =
         StepRule.checked(
@@ -279,14 +279,15 @@ final class MlpVaeStep implements StepRule {
                     gradMu,
                     gradLogVar)
                 / klDivisor);
-    gemm(TRANS, NO_TRANS, l, h, b, gradMu, l, h1, h, 0, g[2], h);
+    backend.sgemm(TRANS, NO_TRANS, l, h, b, gradMu, l, h1, h, 0, g[2], h);
     kernels.reluGradColsum(gradMu, null, b, l, g[3]);
-    gemm(TRANS, NO_TRANS, l, h, b, gradLogVar, l, h1, h, 0, g[4], h);
+    backend.sgemm(TRANS, NO_TRANS, l, h, b, gradLogVar, l, h1, h, 0, g[4], h);
     kernels.reluGradColsum(gradLogVar, null, b, l, g[5]);
-    gemmOneThread(NO_TRANS, NO_TRANS, b, h, l, gradMu, l, wMu, h, 0, gradH1, h);
-    gemmOneThread(NO_TRANS, NO_TRANS, b, h, l, gradLogVar, l, wLv, h, 1, gradH1, h);
+    onOneThread(() -> backend.sgemm(NO_TRANS, NO_TRANS, b, h, l, gradMu, l, wMu, h, 0, gradH1, h));
+    onOneThread(
+        () -> backend.sgemm(NO_TRANS, NO_TRANS, b, h, l, gradLogVar, l, wLv, h, 1, gradH1, h));
     kernels.reluGradColsum(gradH1, h1, b, h, g[1]);
-    gemm(TRANS, NO_TRANS, h, d, b, gradH1, h, xs, d, 0, g[0], d);
+    backend.sgemm(TRANS, NO_TRANS, h, d, b, gradH1, h, xs, d, 0, g[0], d);
     if (work != null) {
       optimizer.stepWith(grads, work);
     } else {
@@ -368,57 +369,24 @@ final class MlpVaeStep implements StepRule {
   }
 
   /**
-   * {@link #gemm} on one OpenBLAS thread: the 128×400 GEMMs with an inner dimension of 20 (z to h3,
-   * and back from μ and log σ² to h1) took 53 µs on two threads against 25 µs on one, where
-   * splitting them costs more than it saves. OpenBLAS's count is a plain store, set back right
-   * after.
+   * Runs {@code product} on one OpenBLAS thread: the 128×400 GEMMs with an inner dimension of 20 (z
+   * to h3, and back from μ and log σ² to h1) are faster on one thread than on two, where splitting
+   * them costs more than it saves (docs/benchmarks.md). OpenBLAS's count is a plain store, set back
+   * right after.
    */
-  private void gemmOneThread(
-      int transA,
-      int transB,
-      int m,
-      int n,
-      int k,
-      MemorySegment a,
-      int lda,
-      MemorySegment b,
-      int ldb,
-      float beta,
-      MemorySegment c,
-      int ldc) {
+  private void onOneThread(Runnable product) {
     if (threads <= 1
         || !OpenBlas.canSetThreads()
         || backend == GemmBackend.LSGEMM) { // lsgemm keeps products this small on one thread
-      gemm(transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc);
+      product.run();
       return;
     }
     OpenBlas.setThreads(1);
     try {
-      gemm(transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc);
+      product.run();
     } finally {
       OpenBlas.setThreads(threads);
     }
-  }
-
-  /** C = α op(A) op(B) + β C, row-major, with α = 1. */
-  private void gemm(
-      int transA,
-      int transB,
-      int m,
-      int n,
-      int k,
-      MemorySegment a,
-      int lda,
-      MemorySegment b,
-      int ldb,
-      float beta,
-      MemorySegment c,
-      int ldc) {
-    if (backend == GemmBackend.LSGEMM) {
-      GEMM.get().sgemm(transA == TRANS, transB == TRANS, m, n, k, a, lda, b, ldb, beta, c, ldc);
-      return;
-    }
-    OpenBlas.sgemm(transA, transB, m, n, k, 1f, a, lda, b, ldb, beta, c, ldc);
   }
 
   /** Forward-only buffers of the test pass: the activations of {@code rows} images. */
@@ -467,20 +435,20 @@ final class MlpVaeStep implements StepRule {
     MemorySegment xs = TensorData.segment(input);
     int d = pixels, h = hidden, l = latent;
     TestBuffers t = test;
-    gemm(NO_TRANS, TRANS, b, h, d, xs, d, p(0), d, 0, t.h1(), h);
+    backend.sgemm(NO_TRANS, TRANS, b, h, d, xs, d, p(0), d, 0, t.h1(), h);
     kernels.biasAct(t.h1(), p(1), b, h, true);
-    gemm(NO_TRANS, TRANS, b, l, h, t.h1(), h, p(2), h, 0, t.mu(), l);
+    backend.sgemm(NO_TRANS, TRANS, b, l, h, t.h1(), h, p(2), h, 0, t.mu(), l);
     kernels.biasAct(t.mu(), p(3), b, l, false);
-    gemm(NO_TRANS, TRANS, b, l, h, t.h1(), h, p(4), h, 0, t.logVar(), l);
+    backend.sgemm(NO_TRANS, TRANS, b, l, h, t.h1(), h, p(4), h, 0, t.logVar(), l);
     kernels.biasAct(t.logVar(), p(5), b, l, false);
     // In the caller's PointerScope: a tensor kept across test passes would be freed with the first
     // one's scope.
     Tensor noise = torch.empty(b, l);
     noise.normal_(0, 1, model.draws());
     kernels.vaeSample(t.mu(), t.logVar(), TensorData.segment(noise), (long) b * l, t.z(), t.std());
-    gemmOneThread(NO_TRANS, TRANS, b, h, l, t.z(), l, p(6), l, 0, t.h3(), h);
+    onOneThread(() -> backend.sgemm(NO_TRANS, TRANS, b, h, l, t.z(), l, p(6), l, 0, t.h3(), h));
     kernels.biasAct(t.h3(), p(7), b, h, true);
-    gemm(NO_TRANS, TRANS, b, d, h, t.h3(), h, p(8), h, 0, t.logits(), d);
+    backend.sgemm(NO_TRANS, TRANS, b, d, h, t.h3(), h, p(8), h, 0, t.logits(), d);
     kernels.biasAct(t.logits(), p(9), b, d, false);
     boolean sum = model.job().reduction() == JobConfig.Reduction.sum;
     long n = (long) b * d;
@@ -505,12 +473,7 @@ final class MlpVaeStep implements StepRule {
   }
 
   @Override
-  public List<Optim> optimizers() {
-    return List.of(optimizer);
-  }
-
-  @Override
-  public List<Optim> tunable() {
-    return List.of(optimizer);
+  public Optim optimizer() {
+    return optimizer;
   }
 }

@@ -54,8 +54,20 @@ interface StepRule {
   /** The optimisers, in checkpoint order. */
   List<Optim> optimizers();
 
-  /** The optimisers that follow the {@code lr} live setting. */
-  List<Optim> tunable();
+  /** The optimisers that follow the {@code lr} live setting: all of them, unless a rule says. */
+  default List<Optim> tunable() {
+    return optimizers();
+  }
+
+  /** A rule with one optimiser, which is all its optimisers. */
+  interface SingleOptimizer extends StepRule {
+    Optim optimizer();
+
+    @Override
+    default List<Optim> optimizers() {
+      return List.of(optimizer());
+    }
+  }
 
   /**
    * Ends what the rule started (the hand-written step's helper thread); the optimisers are closed
@@ -165,7 +177,7 @@ interface StepRule {
   }
 
   /** Reconstruction (+ β·KL) with one optimiser: ae, dae, vae, conv-vae. */
-  record Standard(Autoencoder model, Optim optimizer) implements StepRule {
+  record Standard(Autoencoder model, Optim optimizer) implements SingleOptimizer {
     @Override
     public Map<String, Double> step(Tensor x, double beta, double freeBits) {
       Tensor input = model instanceof MlpAutoencoder ae ? ae.corrupt(x) : x;
@@ -177,16 +189,6 @@ interface StepRule {
       optimizer.step();
       return terms;
     }
-
-    @Override
-    public List<Optim> optimizers() {
-      return List.of(optimizer);
-    }
-
-    @Override
-    public List<Optim> tunable() {
-      return List.of(optimizer);
-    }
   }
 
   /**
@@ -197,7 +199,7 @@ interface StepRule {
    * give the same run.
    */
   record FusedVae(VariationalAutoencoder model, Optim optimizer, TrainingKernels kernels)
-      implements StepRule {
+      implements SingleOptimizer {
 
     /** The MLP VAE on the CPU, trained with the bce loss. */
     static boolean supports(Autoencoder model) {
@@ -218,16 +220,15 @@ interface StepRule {
       double divisor = model.job().reduction() == JobConfig.Reduction.sum ? batch : (double) n;
       Tensor grad = torch.empty_like(values);
       double recon =
-          kernels.bceWithLogits(
-                  TensorData.segment(values),
-                  TensorData.segment(target),
-                  n,
-                  (float) (1 / divisor),
-                  TensorData.segment(grad))
-              / divisor;
-      if (!Double.isFinite(recon)) {
-        throw new TrainingDiverged("loss term 'recon' became " + recon);
-      }
+          checked(
+              "recon",
+              kernels.bceWithLogits(
+                      TensorData.segment(values),
+                      TensorData.segment(target),
+                      n,
+                      (float) (1 / divisor),
+                      TensorData.segment(grad))
+                  / divisor);
       optimizer.zeroGrad();
       double klValue;
       double optimisedKl;
@@ -244,25 +245,24 @@ interface StepRule {
         torch.backward(roots, grads, new BoolOptional(), false, new TensorVector());
       } else {
         // The KL term and its gradients with respect to μ and log σ² in one pass here, fed to
-        // backward
-        // beside the logits' gradient: autograd's chain for the KL would be about 16 small ops.
+        // backward beside the logits' gradient: autograd's chain for the KL would be about 16
+        // small ops.
         Tensor mu = e.mean().is_contiguous() ? e.mean() : e.mean().contiguous();
         Tensor logVar = e.logVar().is_contiguous() ? e.logVar() : e.logVar().contiguous();
         double klDivisor = Losses.klDivisor(mu, model.job().reduction());
         Tensor gradMu = torch.empty_like(mu);
         Tensor gradLogVar = torch.empty_like(logVar);
         klValue =
-            klAndGradients(
-                    TensorData.segment(mu),
-                    TensorData.segment(logVar),
-                    mu.numel(),
-                    beta / klDivisor,
-                    TensorData.segment(gradMu),
-                    TensorData.segment(gradLogVar))
-                / klDivisor;
-        if (!Double.isFinite(klValue)) {
-          throw new TrainingDiverged("loss term 'kl' became " + klValue);
-        }
+            checked(
+                "kl",
+                klAndGradients(
+                        TensorData.segment(mu),
+                        TensorData.segment(logVar),
+                        mu.numel(),
+                        beta / klDivisor,
+                        TensorData.segment(gradMu),
+                        TensorData.segment(gradLogVar))
+                    / klDivisor);
         optimisedKl = klValue;
         TensorVector roots = new TensorVector(values, mu, logVar);
         TensorVector grads = new TensorVector(grad, gradMu, gradLogVar);
@@ -298,16 +298,6 @@ interface StepRule {
         gradLogVar.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) (scale * 0.5 * (variance - 1)));
       }
       return sum;
-    }
-
-    @Override
-    public List<Optim> optimizers() {
-      return List.of(optimizer);
-    }
-
-    @Override
-    public List<Optim> tunable() {
-      return List.of(optimizer);
     }
   }
 
@@ -352,6 +342,7 @@ interface StepRule {
       return List.of(recon, disc, gen);
     }
 
+    /** The discriminator keeps its own learning rate. */
     @Override
     public List<Optim> tunable() {
       return List.of(recon, gen);

@@ -3,9 +3,12 @@ package dev.latentstream.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.latentstream.data.Dataset;
-import dev.latentstream.data.Idx;
-import dev.latentstream.data.Synthetic;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.latentstream.config.JobConfig;
+import dev.latentstream.config.JobConfigs;
+import dev.latentstream.model.Models;
+import dev.latentstream.testing.SyntheticIdx;
+import dev.latentstream.testing.TinyJob;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -15,16 +18,23 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Pattern;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@code latentstream bench} on a tiny job: our side for real, the Python side played by a stand-in
  * that speaks the reference script's JSON lines (so no PyTorch is needed), and the comparison it
- * prints.
+ * prints. The peers themselves run under Debian's Python with torch: their layouts against ours,
+ * and a short training on a few synthetic images.
  */
 class BenchCommandTest {
 
@@ -33,12 +43,7 @@ class BenchCommandTest {
 
   @BeforeAll
   static void writeDataset() throws IOException {
-    Dataset d = Synthetic.generate(256, 64, 3);
-    Idx.write(
-        data.resolve("train-images-idx3-ubyte.gz"), new int[] {256, 28, 28}, d.train().pixels());
-    Idx.write(data.resolve("train-labels-idx1-ubyte.gz"), new int[] {256}, d.train().labels());
-    Idx.write(data.resolve("t10k-images-idx3-ubyte.gz"), new int[] {64, 28, 28}, d.test().pixels());
-    Idx.write(data.resolve("t10k-labels-idx1-ubyte.gz"), new int[] {64}, d.test().labels());
+    SyntheticIdx.write(data, 256, 64, 3);
   }
 
   record Result(int code, String out, String err) {}
@@ -63,30 +68,19 @@ class BenchCommandTest {
   }
 
   Path job() throws IOException {
-    Path f = tmp.resolve("tiny.json");
-    Files.writeString(
-        f,
-        "{\"model\":\"vae\",\"hidden\":[32],\"latent\":2,\"batchSize\":32,\"iwaeSamples\":4,\"dataset\":\""
-            + data
-            + "\"}");
-    return f;
+    return TinyJob.write(tmp.resolve("tiny.json"), data, ",\"iwaeSamples\":4");
+  }
+
+  /** {@code bench --job} a tiny VAE on the synthetic set, with {@code more} arguments. */
+  Result benchTinyJob(String... more) throws IOException {
+    List<String> args = new ArrayList<>(List.of("bench", "--job", job().toString()));
+    args.addAll(List.of(more));
+    return run(args.toArray(String[]::new));
   }
 
   @Test
   void aTinyRunAgainstAStandInPeerPrintsBothSidesAndTheirRatio() throws IOException {
-    Path peer = tmp.resolve("peer");
-    Files.writeString(
-        peer,
-        """
-        #!/bin/sh
-        echo '{"epoch": 1, "seconds": 2.0, "test_loss": 300.0}'
-        echo '{"epoch": 2, "seconds": 4.0, "test_loss": 250.0}'
-        echo '{"iwae": -240.5, "iwae_seconds": 1.0}'
-        echo '{"peak_rss_mib": 700}'
-        """);
-    Files.setPosixFilePermissions(peer, PosixFilePermissions.fromString("rwx------"));
-    Result r =
-        run("bench", "--job", job().toString(), "--epochs", "2", "--python", peer.toString());
+    Result r = benchTinyJob("--epochs", "2", "--python", standInPeer().toString());
     assertEquals(0, r.code(), r.err() + r.out());
     for (int e = 1; e <= 2; e++) {
       assertTrue(
@@ -118,29 +112,18 @@ class BenchCommandTest {
 
   @Test
   void withoutTorchItSaysWhatToInstallOrSkip() throws IOException {
-    Result r =
-        run(
-            "bench",
-            "--job",
-            job().toString(),
-            "--epochs",
-            "1",
-            "--python",
-            tmp.resolve("no-python").toString());
+    Result r = benchTinyJob("--epochs", "1", "--python", tmp.resolve("no-python").toString());
     assertEquals(2, r.code(), r.out());
     assertTrue(
         r.err().contains("install Debian's python3-torch, or pass --python, or --skip-python"),
         r.err());
 
-    Result skipped = run("bench", "--job", job().toString(), "--epochs", "1", "--skip-python");
+    Result skipped = benchTinyJob("--epochs", "1", "--skip-python");
     assertEquals(0, skipped.code(), skipped.err());
     assertTrue(
         skipped.out().contains("latentstream epoch 1: ") && !skipped.out().contains("python epoch"),
         skipped.out());
-    assertTrue(
-        run("bench", "--job", job().toString(), "--epochs", "0")
-            .err()
-            .contains("--epochs must be at least 1"));
+    assertTrue(benchTinyJob("--epochs", "0").err().contains("--epochs must be at least 1"));
   }
 
   /** A peer that plays two epochs, an IWAE bound and its peak memory, whatever it is asked. */
@@ -163,10 +146,7 @@ class BenchCommandTest {
   void csvHasExactlyTheAgreedColumnsAndARowPerEngine() throws IOException {
     Path csv = tmp.resolve("bench.csv");
     Result r =
-        run(
-            "bench",
-            "--job",
-            job().toString(),
+        benchTinyJob(
             "--epochs",
             "1",
             "--limit",
@@ -184,7 +164,7 @@ class BenchCommandTest {
     assertEquals(3, lines.size(), "a row for libtorch and one for native: " + lines);
     assertTrue(r.out().contains("96 training and 64 test images"), r.out());
     assertTrue(r.out().contains("environment, both sides:"), r.out());
-    List<String> engines = new java.util.ArrayList<>();
+    List<String> engines = new ArrayList<>();
     for (String line : lines.subList(1, lines.size())) {
       String[] f = line.split(",", -1);
       assertEquals(9, f.length, line);
@@ -203,50 +183,94 @@ class BenchCommandTest {
     assertEquals(List.of("libtorch", "native"), engines);
   }
 
+  /** Runs the peer of {@code config}'s model, extracted as bench does, with {@code args}. */
+  String runPeer(JobConfig config, String... args) throws Exception {
+    Path dir = Files.createDirectories(tmp.resolve("peers"));
+    for (String name : BenchPeer.SCRIPTS) {
+      Files.copy(Path.of("src/bench/python", name), dir.resolve(name));
+    }
+    Path jobFile = dir.resolve("job.json");
+    Files.writeString(jobFile, JobConfigs.JSON.writeValueAsString(config));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                "/usr/bin/python3",
+                dir.resolve(BenchPeer.script(config.model())).toString(),
+                "--job",
+                jobFile.toString()));
+    command.addAll(List.of(args));
+    // stdout is the JSON lines alone; torch's warnings, if any, go to a file
+    Path err = dir.resolve("stderr.txt");
+    ProcessBuilder pb = new ProcessBuilder(command).redirectError(err.toFile());
+    pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(0, p.waitFor(), out + Files.readString(err));
+    return out;
+  }
+
   /**
    * Every peer builds the preset's layout: the same parameter shapes, in the same order, as our
    * model of that preset. Runs Debian's Python with torch, which the machines here have.
    */
-  @org.junit.jupiter.params.ParameterizedTest
-  @org.junit.jupiter.params.provider.ValueSource(
+  @ParameterizedTest
+  @ValueSource(
       strings = {"vae-fashion", "ae-fashion", "dae-fashion", "aae-mnist", "conv-vae-2d-mnist"})
   void everyPeerBuildsThePresetsLayout(String preset) throws Exception {
     assertTrue(BenchCommand.ALL.contains(preset), "the test covers exactly bench --all's presets");
-    dev.latentstream.config.JobConfig config =
-        dev.latentstream.config.JobConfigs.load(Path.of("config/jobs", preset + ".json"));
-    Path dir = tmp.resolve("peers");
-    Files.createDirectories(dir);
-    for (String name : BenchCommand.PEERS) {
-      Files.copy(Path.of("src/bench/python", name), dir.resolve(name));
-    }
-    Path jobFile = dir.resolve("job.json");
-    Files.writeString(jobFile, dev.latentstream.config.JobConfigs.JSON.writeValueAsString(config));
-    Process p =
-        new ProcessBuilder(
-                "/usr/bin/python3",
-                dir.resolve(BenchCommand.peerScript(config.model())).toString(),
-                "--job",
-                jobFile.toString(),
-                "--layout")
-            .redirectErrorStream(true)
-            .start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertEquals(0, p.waitFor(), out);
-    var theirs = dev.latentstream.config.JobConfigs.JSON.readTree(out).get("layout");
-    List<String> want = new java.util.ArrayList<>();
-    try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope()) {
-      var model = dev.latentstream.model.Models.create(config, 28, 28);
-      for (org.bytedeco.pytorch.Tensor t : model.parameters().get()) {
-        want.add(java.util.Arrays.toString(t.sizes().vec().get()));
+    JobConfig config = JobConfigs.load(Path.of("config/jobs", preset + ".json"));
+    var theirs = JobConfigs.JSON.readTree(runPeer(config, "--layout")).get("layout");
+    List<String> want = new ArrayList<>();
+    try (PointerScope scope = new PointerScope()) {
+      var model = Models.create(config, 28, 28);
+      for (Tensor t : model.parameters().get()) {
+        want.add(Arrays.toString(t.sizes().vec().get()));
       }
     }
-    List<String> got = new java.util.ArrayList<>();
+    List<String> got = new ArrayList<>();
     theirs.forEach(
         e -> {
-          List<Long> shape = new java.util.ArrayList<>();
+          List<Long> shape = new ArrayList<>();
           e.get(1).forEach(d -> shape.add(d.asLong()));
           got.add(shape.toString());
         });
     assertEquals(want, got, preset + ": the peer's parameter shapes in order, against ours");
+  }
+
+  /**
+   * Every peer trains the preset for real on a few synthetic images and prints what bench reads: a
+   * line per epoch with finite losses, the VAE's IWAE bound, and its peak memory last.
+   */
+  @ParameterizedTest
+  @ValueSource(
+      strings = {"vae-fashion", "ae-fashion", "dae-fashion", "aae-mnist", "conv-vae-2d-mnist"})
+  void everyPeerTrainsAndPrintsTheLinesBenchReads(String preset) throws Exception {
+    JobConfig config = JobConfigs.load(Path.of("config/jobs", preset + ".json"));
+    List<String> args =
+        new ArrayList<>(
+            List.of("--data", data.toString(), "--epochs", "2", "--limit", "64", "--threads", "1"));
+    if (config.model() == JobConfig.ModelType.vae) {
+      args.addAll(List.of("--iwae-samples", "2"));
+    }
+    List<JsonNode> lines = new ArrayList<>();
+    for (String line : runPeer(config, args.toArray(String[]::new)).strip().split("\n")) {
+      lines.add(JobConfigs.JSON.readTree(line));
+    }
+    String all = lines.toString();
+    for (int e = 1; e <= 2; e++) {
+      JsonNode epoch = lines.get(e - 1);
+      assertEquals(e, epoch.path("epoch").asInt(), all);
+      assertTrue(epoch.path("seconds").asDouble(-1) >= 0, all);
+      for (String loss : List.of("train_loss", "test_loss")) {
+        double v = epoch.path(loss).asDouble(Double.NaN);
+        assertTrue(Double.isFinite(v) && v > 0, loss + ": " + all);
+      }
+    }
+    if (config.model() == JobConfig.ModelType.vae) {
+      double iwae = lines.get(2).path("iwae").asDouble(Double.NaN);
+      assertTrue(Double.isFinite(iwae) && iwae < 0, "log p(x) of images: " + all);
+    }
+    assertTrue(lines.getLast().path("peak_rss_mib").asDouble() > 0, all);
+    assertEquals(config.model() == JobConfig.ModelType.vae ? 4 : 3, lines.size(), all);
   }
 }

@@ -23,18 +23,7 @@ class LossesTest {
       double log1mp = -LOGITS[i] - Math.log1p(Math.exp(-LOGITS[i]));
       expected += -(TARGET[i] * Math.log(p) + (1 - TARGET[i]) * log1mp);
     }
-    try (PointerScope s = new PointerScope()) {
-      Tensor logits = Tensor.create(LOGITS, 2, 3);
-      Tensor target = Tensor.create(TARGET, 2, 3);
-      assertEquals(
-          expected / 2,
-          Losses.reconstruction(logits, target, ReconLoss.bce, Reduction.sum).item_double(),
-          1e-4);
-      assertEquals(
-          expected / 6,
-          Losses.reconstruction(logits, target, ReconLoss.bce, Reduction.mean).item_double(),
-          1e-4);
-    }
+    assertSummedPerImageAndAveraged(ReconLoss.bce, expected, 1e-4);
   }
 
   @Test
@@ -44,17 +33,25 @@ class LossesTest {
       double d = 1 / (1 + Math.exp(-LOGITS[i])) - TARGET[i];
       expected += d * d;
     }
+    assertSummedPerImageAndAveraged(ReconLoss.mse, expected, 1e-5);
+  }
+
+  /**
+   * {@code loss} over the two images of LOGITS/TARGET is {@code expected} (the sum over all six
+   * pixels) / 2 with {@link Reduction#sum}, and / 6 with {@link Reduction#mean}.
+   */
+  static void assertSummedPerImageAndAveraged(ReconLoss loss, double expected, double tolerance) {
     try (PointerScope s = new PointerScope()) {
       Tensor logits = Tensor.create(LOGITS, 2, 3);
       Tensor target = Tensor.create(TARGET, 2, 3);
       assertEquals(
           expected / 2,
-          Losses.reconstruction(logits, target, ReconLoss.mse, Reduction.sum).item_double(),
-          1e-5);
+          Losses.reconstruction(logits, target, loss, Reduction.sum).item_double(),
+          tolerance);
       assertEquals(
           expected / 6,
-          Losses.reconstruction(logits, target, ReconLoss.mse, Reduction.mean).item_double(),
-          1e-5);
+          Losses.reconstruction(logits, target, loss, Reduction.mean).item_double(),
+          tolerance);
     }
   }
 

@@ -1,14 +1,8 @@
 package dev.latentstream.nativelib;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -54,8 +48,6 @@ public class GemmBenchmark {
   Arena arena;
   MemorySegment x, w1, h1, wMu, mu, w3, z, h3, w4, logits, gW4, gH3, gW3, gZ, gWMu, gH1, gW1;
   Gemm gemm;
-  MethodHandle cblas;
-  MethodHandle openBlasThreads;
 
   @Setup(Level.Trial)
   public void setUp() throws Throwable {
@@ -83,39 +75,7 @@ public class GemmBenchmark {
     if (gemm != null) {
       gemm.setThreads(threads);
     }
-    Path torch =
-        Files.readAllLines(Path.of("/proc/self/maps")).stream()
-            .map(line -> line.substring(line.lastIndexOf(' ') + 1))
-            .filter(p -> p.endsWith("/libtorch_cpu.so"))
-            .findFirst()
-            .map(Path::of)
-            .orElseThrow(() -> new IllegalStateException("libtorch_cpu is not mapped"));
-    SymbolLookup lib = SymbolLookup.libraryLookup(torch, Arena.global());
-    ValueLayout.OfInt i = ValueLayout.JAVA_INT;
-    cblas =
-        Linker.nativeLinker()
-            .downcallHandle(
-                lib.find("cblas_sgemm").orElseThrow(),
-                FunctionDescriptor.ofVoid(
-                    i,
-                    i,
-                    i,
-                    i,
-                    i,
-                    i,
-                    ValueLayout.JAVA_FLOAT,
-                    ValueLayout.ADDRESS,
-                    i,
-                    ValueLayout.ADDRESS,
-                    i,
-                    ValueLayout.JAVA_FLOAT,
-                    ValueLayout.ADDRESS,
-                    i));
-    openBlasThreads =
-        Linker.nativeLinker()
-            .downcallHandle(
-                lib.find("openblas_set_num_threads").orElseThrow(), FunctionDescriptor.ofVoid(i));
-    openBlasThreads.invokeExact(threads);
+    OpenBlas.setThreads(threads);
   }
 
   private MemorySegment floats(Random r, int n) {
@@ -131,59 +91,39 @@ public class GemmBenchmark {
     arena.close();
   }
 
-  interface Mm {
-    void mm(
-        boolean ta,
-        boolean tb,
-        int m,
-        int n,
-        int k,
-        MemorySegment a,
-        int lda,
-        MemorySegment b,
-        int ldb,
-        float beta,
-        MemorySegment c,
-        int ldc)
-        throws Throwable;
-  }
-
   /**
    * Forward and backward in the step's order (the μ and log σ² heads share shapes, so each runs
    * twice).
    */
-  private void step(Mm g) throws Throwable {
-    g.mm(false, true, B, H, D, x, D, w1, D, 0, h1, H);
-    g.mm(false, true, B, L, H, h1, H, wMu, H, 0, mu, L);
-    g.mm(false, true, B, L, H, h1, H, wMu, H, 0, mu, L);
-    g.mm(false, true, B, H, L, z, L, w3, L, 0, h3, H);
-    g.mm(false, true, B, D, H, h3, H, w4, H, 0, logits, D);
-    g.mm(true, false, D, H, B, logits, D, h3, H, 0, gW4, H);
-    g.mm(false, false, B, H, D, logits, D, w4, H, 0, gH3, H);
-    g.mm(true, false, H, L, B, gH3, H, z, L, 0, gW3, L);
-    g.mm(false, false, B, L, H, gH3, H, w3, L, 0, gZ, L);
-    g.mm(true, false, L, H, B, mu, L, h1, H, 0, gWMu, H);
-    g.mm(true, false, L, H, B, mu, L, h1, H, 0, gWMu, H);
-    g.mm(false, false, B, H, L, mu, L, wMu, H, 0, gH1, H);
-    g.mm(false, false, B, H, L, mu, L, wMu, H, 1, gH1, H);
-    g.mm(true, false, H, D, B, gH1, H, x, D, 0, gW1, D);
+  private void step(GemmBackend g) {
+    g.sgemm(false, true, B, H, D, x, D, w1, D, 0, h1, H);
+    g.sgemm(false, true, B, L, H, h1, H, wMu, H, 0, mu, L);
+    g.sgemm(false, true, B, L, H, h1, H, wMu, H, 0, mu, L);
+    g.sgemm(false, true, B, H, L, z, L, w3, L, 0, h3, H);
+    g.sgemm(false, true, B, D, H, h3, H, w4, H, 0, logits, D);
+    g.sgemm(true, false, D, H, B, logits, D, h3, H, 0, gW4, H);
+    g.sgemm(false, false, B, H, D, logits, D, w4, H, 0, gH3, H);
+    g.sgemm(true, false, H, L, B, gH3, H, z, L, 0, gW3, L);
+    g.sgemm(false, false, B, L, H, gH3, H, w3, L, 0, gZ, L);
+    g.sgemm(true, false, L, H, B, mu, L, h1, H, 0, gWMu, H);
+    g.sgemm(true, false, L, H, B, mu, L, h1, H, 0, gWMu, H);
+    g.sgemm(false, false, B, H, L, mu, L, wMu, H, 0, gH1, H);
+    g.sgemm(false, false, B, H, L, mu, L, wMu, H, 1, gH1, H);
+    g.sgemm(true, false, H, D, B, gH1, H, x, D, 0, gW1, D);
   }
 
   @Benchmark
-  public void stepGemmsLsgemm() throws Throwable {
+  public void stepGemmsLsgemm() {
     if (gemm == null) {
       throw new IllegalStateException("this CPU has no AVX-512F: lsgemm does not run here");
     }
-    step(gemm::sgemm);
+    step(GemmBackend.LSGEMM);
   }
 
+  /** Through {@code cblas_sgemm}, as the step calls it without AVX-512F. */
   @Benchmark
-  public void stepGemmsOpenBlas() throws Throwable {
-    step(
-        (ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc) -> {
-          cblas.invokeExact(
-              101, ta ? 112 : 111, tb ? 112 : 111, m, n, k, 1f, a, lda, b, ldb, beta, c, ldc);
-        });
+  public void stepGemmsOpenBlas() {
+    step(GemmBackend.OPENBLAS);
   }
 
   public static void main(String[] args) throws Exception {

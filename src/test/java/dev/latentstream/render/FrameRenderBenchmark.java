@@ -127,23 +127,17 @@ public class FrameRenderBenchmark {
 
   @Benchmark
   public byte[] scatterNative() {
-    return nativeRenderer
-        .scatter(
-            MemorySegment.ofArray(xy),
-            MemorySegment.ofArray(labels),
-            POINTS,
-            -3,
-            3,
-            -3,
-            3,
-            512,
-            classes)
-        .bytes();
+    return scatter(nativeRenderer);
   }
 
   @Benchmark
   public byte[] scatterJava() {
-    return javaRenderer
+    return scatter(javaRenderer);
+  }
+
+  /** The 10k points over [-3, 3]², 512 pixels square, heap arrays read in place. */
+  private byte[] scatter(FrameRenderer renderer) {
+    return renderer
         .scatter(
             MemorySegment.ofArray(xy),
             MemorySegment.ofArray(labels),

@@ -36,6 +36,12 @@ public final class ChurnBenchmark {
     int viewers = 300;
     int churn = 10;
     int checkpointEvery = 60;
+    if (args.length % 2 != 0) {
+      throw new IllegalArgumentException(
+          "options come in pairs (known: --minutes M, --kill-every M, --viewers N, --churn PCT,"
+              + " --checkpoint-every S); got "
+              + String.join(" ", args));
+    }
     for (int i = 0; i + 1 < args.length; i += 2) {
       switch (args[i]) {
         case "--minutes" -> minutes = Double.parseDouble(args[i + 1]);
@@ -116,6 +122,21 @@ public final class ChurnBenchmark {
         }
         Thread.sleep(200);
       }
+      double ranMinutes = (System.nanoTime() - t0) / 60e9;
+      boolean cutShort = load.exitValue() != 0 || ranMinutes < minutes - 1;
+      if (cutShort) {
+        // The soak ended before its time: say why (its log goes with the temporary directory).
+        List<String> log = Files.readAllLines(nodes.dir.resolve("load.log"));
+        System.out.printf(
+            Locale.ROOT,
+            "churn-benchmark: the load generator ended after %.1f of %.1f min with exit code %d;"
+                + " the end of its log:%n",
+            ranMinutes,
+            minutes,
+            load.exitValue());
+        log.subList(Math.max(0, log.size() - 40), log.size())
+            .forEach(l -> System.out.println("  " + l));
+      }
       List<MetricsCsv.Row> all = MetricsCsv.read(csv).rows();
       long wrong = 0;
       for (int i = 0; i < all.size(); i++) {
@@ -152,6 +173,9 @@ public final class ChurnBenchmark {
       }
       System.out.println(
           "churn-benchmark: load average " + Files.readString(Path.of("/proc/loadavg")).strip());
+      if (cutShort) {
+        System.exit(1);
+      }
     }
   }
 

@@ -62,18 +62,7 @@ final class ClusterNodes implements AutoCloseable {
     }
     Path job = Files.createDirectories(dir.resolve("jobs")).resolve(name + ".json");
     Files.writeString(
-        job,
-        new JsonObject()
-            .put("name", name)
-            .put("model", "vae")
-            .put("hidden", new JsonArray().add(64))
-            .put("latent", 2)
-            .put("batchSize", 32)
-            .put("epochs", epochs)
-            .put("frameEverySteps", 4)
-            .put("dataset", data.toString())
-            .mergeIn(extra)
-            .encode());
+        job, TestServer.tinyVae(epochs, 4, data).put("name", name).mergeIn(extra).encode());
     return job;
   }
 

@@ -99,9 +99,9 @@ class ClusterTest {
               .put("id", "h")
               .put("version", 1)
               .put("token", TOKEN));
-      c1.next(m -> "hello".equals(m.getString("type")), 20);
+      c1.nextType("hello", 20);
       c1.send(new JsonObject().put("type", "pause").put("id", "p").put("job", job));
-      c1.next(m -> "paused".equals(m.getString("type")), 30);
+      c1.nextType("paused", 30);
       c2.next(
           m ->
               "status".equals(m.getString("type"))
@@ -121,13 +121,11 @@ class ClusterTest {
   void decodeThroughAGatewayReturnsAnImage() throws Exception {
     try (Client c = Client.open(http2)) {
       int job = c.firstJob();
-      c.send(
-          new JsonObject()
-              .put("type", "decode")
-              .put("id", "d")
-              .put("job", job)
-              .put("plane", new JsonArray().add(0.5).add(-0.5)));
-      JsonObject reply = c.next(m -> "d".equals(m.getString("id")), 30);
+      JsonObject reply =
+          c.ask(
+              TestServer.message("decode", "d", job)
+                  .put("plane", new JsonArray().add(0.5).add(-0.5)),
+              30);
       assertEquals("decoded", reply.getString("type"), reply.encode());
       byte[] bytes =
           Base64.getDecoder()
@@ -155,14 +153,9 @@ class ClusterTest {
     nodes.awaitLog("gateway1", "serving at", 180);
     try (Client c = Client.open(http1)) {
       int job = c.firstJob();
-      c.send(
-          new JsonObject()
-              .put("type", "subscribe")
-              .put("id", "s")
-              .put("job", job)
-              .put("streams", new JsonArray().add("loss")));
-      JsonObject history = c.next(m -> "history".equals(m.getString("type")), 60);
-      JsonObject loss = c.next(m -> "loss".equals(m.getString("type")), 60);
+      c.subscribe("s", job, "loss");
+      JsonObject history = c.nextType("history", 60);
+      JsonObject loss = c.nextType("loss", 60);
       JsonArray histSteps = history.getJsonObject("columns").getJsonArray("step");
       assertTrue(
           histSteps.size() > 0 && histSteps.getLong(0) <= 2,
@@ -264,7 +257,7 @@ class ClusterTest {
   }
 
   /** A JDK WebSocket client that queues text messages as JSON and binary messages as buffers. */
-  static final class Client implements WebSocket.Listener, AutoCloseable {
+  static final class Client implements WebSocket.Listener, ProtocolSocket, AutoCloseable {
     final LinkedBlockingQueue<Object> received = new LinkedBlockingQueue<>();
     private final StringBuilder text = new StringBuilder();
     private ByteBuffer binary = ByteBuffer.allocate(0);
@@ -296,11 +289,13 @@ class ClusterTest {
           : first.getJsonArray("jobs").getJsonObject(0).getInteger("num");
     }
 
-    void send(JsonObject m) {
+    @Override
+    public void send(JsonObject m) {
       ws.sendText(m.encode(), true).join();
     }
 
-    JsonObject next(Predicate<JsonObject> p, long seconds) throws InterruptedException {
+    @Override
+    public JsonObject next(Predicate<JsonObject> p, long seconds) throws InterruptedException {
       return TestServer.next(received, p, seconds);
     }
 

@@ -79,7 +79,7 @@ class EpochFrameRelayTest {
         String id = job.getString("id");
         assertEquals(run.getFileName().toString(), id, "the gateway lists the trainer's run");
         viewer.send(new JsonObject().put("type", "subscribe").put("id", "s").put("job", num));
-        JsonObject history = viewer.next(m -> "history".equals(m.getString("type")), 300);
+        JsonObject history = viewer.nextType("history", 300);
         JsonArray steps = history.getJsonObject("columns").getJsonArray("step");
         long lastStep = steps.getLong(steps.size() - 1);
         assertTrue(

@@ -190,7 +190,8 @@ public final class FailoverBenchmark {
         new ArrayList<>(
             List.of(
                 ProcessHandle.current().info().command().orElse("java"),
-                "-Xmx512m",
+                "-Xmx1g",
+                "-XX:+ExitOnOutOfMemoryError",
                 "-cp",
                 java.util.Arrays.stream(
                         System.getProperty("java.class.path").split(File.pathSeparator))

@@ -25,15 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 class RestartKeepsRunsTest {
 
   static JsonObject spec(Path root, String name, int epochs) {
-    return new JsonObject()
-        .put("name", name)
-        .put("model", "vae")
-        .put("hidden", new JsonArray().add(64))
-        .put("latent", 2)
-        .put("batchSize", 32)
-        .put("epochs", epochs)
-        .put("frameEverySteps", 0)
-        .put("dataset", root.resolve("synthetic").toString());
+    return TestServer.tinyVae(epochs, 0, root.resolve("synthetic")).put("name", name);
   }
 
   /** id → [num, status], in the order the server lists them. */

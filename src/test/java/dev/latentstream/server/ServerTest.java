@@ -217,12 +217,7 @@ class ServerTest {
       JsonObject job = server.startJob(server.spec(6, 2));
       // The latent scatter as the rendered PNG, like the other streams (by default it comes as
       // points).
-      c.send(
-          new JsonObject()
-              .put("type", "subscribe")
-              .put("id", "s1")
-              .put("job", job.getString("id"))
-              .put("latentFormat", "png"));
+      c.send(TestServer.message("subscribe", "s1", job.getString("id")).put("latentFormat", "png"));
       JsonObject subscribed = c.nextType("subscribed", 10);
       assertEquals("s1", subscribed.getString("id"));
       JsonObject loss = c.nextType("loss", 30);
@@ -259,12 +254,7 @@ class ServerTest {
       TestServer.awaitStatus(server, job.getString("id"), "completed", 60);
 
       try (TestServer.Client late = server.connect(null, null)) {
-        late.send(
-            new JsonObject()
-                .put("type", "subscribe")
-                .put("id", 2)
-                .put("job", job.getInteger("num"))
-                .put("streams", new JsonArray().add("loss").add("manifold")));
+        late.subscribe(2, job.getInteger("num"), "loss", "manifold");
         JsonObject history = late.nextType("history", 10);
         assertEquals(
             96,

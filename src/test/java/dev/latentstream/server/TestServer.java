@@ -70,8 +70,16 @@ public final class TestServer implements AutoCloseable {
     return running.port();
   }
 
-  /** A tiny VAE spec on the synthetic data. */
+  /** A tiny VAE spec on this server's synthetic data. */
   public JsonObject spec(int epochs, int frameEvery) {
+    return tinyVae(epochs, frameEvery, dataDir);
+  }
+
+  /**
+   * The tests' job: a 64-unit VAE with a 2-D latent, batches of 32, on the IDX data in {@code
+   * dataset}.
+   */
+  static JsonObject tinyVae(int epochs, int frameEvery, Path dataset) {
     return new JsonObject()
         .put("model", "vae")
         .put("hidden", new io.vertx.core.json.JsonArray().add(64))
@@ -79,7 +87,7 @@ public final class TestServer implements AutoCloseable {
         .put("batchSize", 32)
         .put("epochs", epochs)
         .put("frameEverySteps", frameEvery)
-        .put("dataset", dataDir.toString());
+        .put("dataset", dataset.toString());
   }
 
   public record Response(int status, Buffer body, java.net.http.HttpHeaders headers) {
@@ -132,6 +140,16 @@ public final class TestServer implements AutoCloseable {
     return r.json();
   }
 
+  /** A client message of {@code type} for {@code job} (its num or id), as request {@code id}. */
+  static JsonObject message(String type, String id, Object job) {
+    return new JsonObject().put("type", type).put("id", id).put("job", job);
+  }
+
+  /** Stops job {@code id} through the REST API. */
+  public Response stopJob(String id) throws Exception {
+    return request(HttpMethod.POST, "/api/jobs/" + id + "/stop", TOKEN, null);
+  }
+
   /** Starts a job and waits (at most 60 s) until it is running; returns its id. */
   public String startRunning(JsonObject spec) throws Exception {
     String id = startJob(spec).getString("id");
@@ -171,7 +189,7 @@ public final class TestServer implements AutoCloseable {
   }
 
   /** A WebSocket client that queues what it receives. */
-  static final class Client implements AutoCloseable {
+  static final class Client implements ProtocolSocket, AutoCloseable {
     final WebSocket ws;
     final io.vertx.core.http.WebSocketClient client;
     final LinkedBlockingQueue<Object> received = new LinkedBlockingQueue<>();
@@ -190,17 +208,14 @@ public final class TestServer implements AutoCloseable {
           });
     }
 
-    void send(JsonObject m) {
+    @Override
+    public void send(JsonObject m) {
       ws.writeTextMessage(m.encode());
     }
 
-    /** The next JSON message matching {@code p}, skipping others; fails after the timeout. */
-    JsonObject next(Predicate<JsonObject> p, long seconds) throws InterruptedException {
+    @Override
+    public JsonObject next(Predicate<JsonObject> p, long seconds) throws InterruptedException {
       return TestServer.next(received, p, seconds);
-    }
-
-    JsonObject nextType(String type, long seconds) throws InterruptedException {
-      return next(j -> type.equals(j.getString("type")), seconds);
     }
 
     Buffer nextFrame(int kind, long seconds) throws InterruptedException {

@@ -7,76 +7,57 @@ import dev.latentstream.bus.FrameMessage;
 import dev.latentstream.wire.Frame;
 import dev.latentstream.wire.FrameHeader;
 import dev.latentstream.wire.FrameKind;
-import io.vertx.core.Future;
 import io.vertx.core.http.ServerWebSocket;
-import java.lang.reflect.Proxy;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class ClientSessionTest {
 
   /**
-   * A socket that Vert.x has closed but whose close handler has not run yet: writing to it throws.
+   * A session with a write bound of 1 MiB and a budget of {@code bytesPerSecond} (0: none),
+   * subscribed to every stream of each of {@code jobs} with no frame-rate cap.
    */
-  static ServerWebSocket closedSocket(List<String> calls) {
-    return (ServerWebSocket)
-        Proxy.newProxyInstance(
-            ServerWebSocket.class.getClassLoader(),
-            new Class<?>[] {ServerWebSocket.class},
-            (proxy, method, args) -> {
-              calls.add(method.getName());
-              return switch (method.getName()) {
-                case "isClosed" -> true;
-                case "drainHandler" -> proxy;
-                case "writeTextMessage", "writeBinaryMessage" -> Future.failedFuture("closed");
-                default -> throw new IllegalStateException("WebSocket is closed");
-              };
-            });
+  static ClientSession session(ServerWebSocket ws, int bytesPerSecond, int... jobs) {
+    ClientSession s =
+        new ClientSession(
+            ws, false, 1 << 20, bytesPerSecond, new StreamCounters(), m -> null, () -> {});
+    for (int job : jobs) {
+      s.subscribe(job, EnumSet.allOf(Protocol.Stream.class), 0);
+    }
+    return s;
+  }
+
+  /** An open socket whose writes complete at once; records the kind byte of each binary message. */
+  static ServerWebSocket openSocket(List<Integer> kinds) {
+    return FakeSockets.openTo(b -> kinds.add((int) b.getByte(1)));
   }
 
   @Test
   void aSocketClosedBeforeItsCloseHandlerRanIsSkippedNotWrittenTo() {
     List<String> calls = new ArrayList<>();
-    ClientSession s =
-        new ClientSession(
-            closedSocket(calls), false, 1 << 20, 0, new StreamCounters(), m -> null, () -> {});
-    s.subscribe(1, java.util.EnumSet.allOf(Protocol.Stream.class), 0);
+    ClientSession s = session(FakeSockets.closed(calls), 0, 1);
     s.send(Encoded.of("{\"type\":\"loss\"}"));
     s.offerFrame(FrameMessage.of(1, new Frame(FrameKind.RECON, 1, 0, 1, 1, new byte[] {1})));
     assertTrue(!s.open());
     assertEquals(List.of("isClosed"), calls, "nothing written, no write-queue check");
   }
 
-  /** An open socket whose writes complete at once; records the kind byte of each binary message. */
-  static ServerWebSocket openSocket(List<Integer> kinds) {
-    return (ServerWebSocket)
-        Proxy.newProxyInstance(
-            ServerWebSocket.class.getClassLoader(),
-            new Class<?>[] {ServerWebSocket.class},
-            (proxy, method, args) ->
-                switch (method.getName()) {
-                  case "isClosed" -> false;
-                  case "writeBinaryMessage" -> {
-                    kinds.add((int) ((io.vertx.core.buffer.Buffer) args[0]).getByte(1));
-                    yield Future.succeededFuture();
-                  }
-                  case "writeTextMessage", "writeFrame" -> Future.succeededFuture();
-                  default -> throw new UnsupportedOperationException(method.getName());
-                });
+  /** A frame of job 1 whose binary message is {@code bytes} long. */
+  static FrameMessage frame(FrameKind kind, long step, int bytes) {
+    return frame(1, kind, step, bytes);
   }
 
-  static FrameMessage frame(FrameKind kind, long step, int bytes) {
-    return FrameMessage.of(1, new Frame(kind, step, 0, 1, 1, new byte[bytes - FrameHeader.BYTES]));
+  static FrameMessage frame(int job, FrameKind kind, long step, int bytes) {
+    return FrameMessage.of(
+        job, new Frame(kind, step, 0, 1, 1, new byte[bytes - FrameHeader.BYTES]));
   }
 
   @Test
   void framesWaitWhileTheByteBudgetIsSpentAndTheStreamThatWaitedLongestGoesFirst() {
     List<Integer> sent = new ArrayList<>();
-    ClientSession s =
-        new ClientSession(
-            openSocket(sent), false, 1 << 20, 10_000, new StreamCounters(), m -> null, () -> {});
-    s.subscribe(1, java.util.EnumSet.allOf(Protocol.Stream.class), 0);
+    ClientSession s = session(openSocket(sent), 10_000, 1);
     // 10,000 bytes of budget: the first frame leaves 4,000, the second goes into debt, the others
     // wait.
     for (FrameKind k : FrameKind.values()) {
@@ -106,10 +87,7 @@ class ClientSessionTest {
   @Test
   void aNewcomersBigHistoryHoldsItsFramesBackForAboutASecondNotForAsManySecondsAsItsShareIsSmall() {
     List<Integer> sent = new ArrayList<>();
-    ClientSession s =
-        new ClientSession(
-            openSocket(sent), false, 1 << 20, 10_000, new StreamCounters(), m -> null, () -> {});
-    s.subscribe(1, java.util.EnumSet.allOf(Protocol.Stream.class), 0);
+    ClientSession s = session(openSocket(sent), 10_000, 1);
     // 400 KB of history: 40 s of this budget if charged in full.
     s.send(Encoded.of("{\"type\":\"history\",\"pad\":\"" + "x".repeat(400_000) + "\"}"));
     s.offerFrame(frame(FrameKind.RECON, 100, 6000));
@@ -127,10 +105,7 @@ class ClientSessionTest {
     List<Integer> sent = new ArrayList<>();
     int budget = 20_000;
     int frameBytes = 7_000;
-    ClientSession s =
-        new ClientSession(
-            openSocket(sent), false, 1 << 20, budget, new StreamCounters(), m -> null, () -> {});
-    s.subscribe(1, java.util.EnumSet.allOf(Protocol.Stream.class), 0);
+    ClientSession s = session(openSocket(sent), budget, 1);
     long t0 = System.nanoTime();
     int seconds = 30;
     // A frame of every kind every 100 ms: 280,000 bytes offered per second against a 20,000-byte
@@ -170,10 +145,7 @@ class ClientSessionTest {
   @Test
   void aLowerBudgetTakesEffectAtOnce() {
     List<Integer> sent = new ArrayList<>();
-    ClientSession s =
-        new ClientSession(
-            openSocket(sent), false, 1 << 20, 100_000, new StreamCounters(), m -> null, () -> {});
-    s.subscribe(1, java.util.EnumSet.allOf(Protocol.Stream.class), 0);
+    ClientSession s = session(openSocket(sent), 100_000, 1);
     s.setBytesPerSecond(5_000);
     s.offerFrame(frame(FrameKind.RECON, 1, 6000));
     s.offerFrame(frame(FrameKind.SAMPLES, 1, 6000));
@@ -184,37 +156,17 @@ class ClientSessionTest {
   @Test
   void aSocketWatchingEightJobsSharesItsOneBudgetAmongThemOverTwentySeconds() {
     List<Integer> jobs = new ArrayList<>();
-    ServerWebSocket ws =
-        (ServerWebSocket)
-            Proxy.newProxyInstance(
-                ServerWebSocket.class.getClassLoader(),
-                new Class<?>[] {ServerWebSocket.class},
-                (proxy, method, args) ->
-                    switch (method.getName()) {
-                      case "isClosed" -> false;
-                      case "writeBinaryMessage" -> {
-                        jobs.add(((io.vertx.core.buffer.Buffer) args[0]).getInt(4));
-                        yield Future.succeededFuture();
-                      }
-                      case "writeTextMessage", "writeFrame" -> Future.succeededFuture();
-                      default -> throw new UnsupportedOperationException(method.getName());
-                    });
+    ServerWebSocket ws = FakeSockets.openTo(b -> jobs.add(b.getInt(4)));
     int budget = 30_000;
     int frameBytes = 6_000;
-    ClientSession s =
-        new ClientSession(ws, false, 1 << 20, budget, new StreamCounters(), m -> null, () -> {});
-    for (int job = 1; job <= 8; job++) {
-      s.subscribe(job, java.util.EnumSet.allOf(Protocol.Stream.class), 0);
-    }
+    ClientSession s = session(ws, budget, 1, 2, 3, 4, 5, 6, 7, 8);
     long t0 = System.nanoTime();
     int seconds = 20;
     // Every job offers a frame of every kind every 100 ms: 1,920,000 bytes a second against 30,000.
     for (int tick = 0; tick < seconds * 10; tick++) {
       for (int job = 1; job <= 8; job++) {
         for (FrameKind k : FrameKind.values()) {
-          s.offerFrame(
-              FrameMessage.of(
-                  job, new Frame(k, tick, 0, 1, 1, new byte[frameBytes - FrameHeader.BYTES])));
+          s.offerFrame(frame(job, k, tick, frameBytes));
         }
       }
       s.sendWaitingFrames(t0 + tick * 100_000_000L);

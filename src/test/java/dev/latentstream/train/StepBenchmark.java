@@ -13,6 +13,7 @@ import dev.latentstream.optim.Optimizers;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.ToDoubleFunction;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
@@ -130,33 +131,33 @@ public class StepBenchmark {
 
   @Benchmark
   public double testPassHandWritten() {
-    double sum = 0;
-    try (NoGradGuard noGrad = new NoGradGuard();
-        PointerScope scope = new PointerScope()) {
-      for (int from = 0; from < TEST_IMAGES; from += TestScan.EVAL_BATCH) {
-        int size = Math.min(TestScan.EVAL_BATCH, TEST_IMAGES - from);
-        try (PointerScope batchScope = new PointerScope()) {
-          sum += hand.test(test.narrow(0, from, size), 1.0, 0).orElseThrow().loss() * size;
-        }
-      }
-    }
-    return sum;
+    return testPass(x -> hand.test(x, 1.0, 0).orElseThrow().loss());
   }
 
   @Benchmark
   public double testPassLibtorch() {
+    return testPass(
+        x -> {
+          Losses losses = handModel.losses(x, x, 1.0, 0);
+          // what the trainer's pass also reads back for the diagnostics
+          TensorData.floats(losses.codes());
+          TensorData.floats(losses.logVar());
+          return losses.total().item_double();
+        });
+  }
+
+  /**
+   * The summed loss of {@code meanLoss} over the test images in the trainer's batches, each batch's
+   * tensors freed with it.
+   */
+  private double testPass(ToDoubleFunction<Tensor> meanLoss) {
     double sum = 0;
     try (NoGradGuard noGrad = new NoGradGuard();
         PointerScope scope = new PointerScope()) {
       for (int from = 0; from < TEST_IMAGES; from += TestScan.EVAL_BATCH) {
         int size = Math.min(TestScan.EVAL_BATCH, TEST_IMAGES - from);
         try (PointerScope batchScope = new PointerScope()) {
-          Tensor x = test.narrow(0, from, size);
-          Losses losses = handModel.losses(x, x, 1.0, 0);
-          sum += losses.total().item_double() * size;
-          // what the trainer's pass also reads back for the diagnostics
-          TensorData.floats(losses.codes());
-          TensorData.floats(losses.logVar());
+          sum += meanLoss.applyAsDouble(test.narrow(0, from, size)) * size;
         }
       }
     }

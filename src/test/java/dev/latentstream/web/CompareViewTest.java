@@ -10,6 +10,7 @@ import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -87,11 +88,12 @@ class CompareViewTest {
       page.evaluate(
           "s => { const e = document.getElementById('compare-slider'); e.value = s; e.dispatchEvent(new Event('input')); }",
           target);
+      // Each cell is painted as its own fetch lands: wait for both streams' cells.
       page.waitForFunction(
-          "([f, n]) => { const r = ("
+          "([f, n]) => ['recon', 'samples'].every(kind => { const r = ("
               + ROW_STEPS
-              + ")('recon'); return r.length === n"
-              + " && r.every(([, s]) => s !== '' && Number(s) <= 13 && s === r[0][1]); }",
+              + ")(kind); return r.length === n"
+              + " && r.every(([, s]) => s !== '' && Number(s) <= 13 && s === r[0][1]); })",
           List.of(ROW_STEPS, nums.size()));
       @SuppressWarnings("unchecked")
       List<List<String>> recon = (List<List<String>>) page.evaluate("(" + ROW_STEPS + ")('recon')");
@@ -243,5 +245,96 @@ class CompareViewTest {
                     + ".findIndex(th => th.textContent.startsWith('best test loss'));"
                     + " return [...document.querySelectorAll('#compare-table tbody tr')].map(tr => tr.cells[i].textContent); }");
     return cells.stream().map(Double::valueOf).toList();
+  }
+
+  /**
+   * Each step's change of paints per cell ("run/stream", "diff/stream"), and the chart's redraws.
+   */
+  static final String REPAINTS =
+      "async () => {"
+          + PageBenchmark.FAKE_FRAMES
+          + PageBenchmark.FAKE_RUNS
+          + """
+        const ls = window.latentstream;
+        const nums = fakeRuns(3, 100);
+        ls.showCompare(nums);
+        const diff = document.getElementById('compare-diff');
+        diff.checked = true;
+        diff.dispatchEvent(new Event('change'));
+        const frames = n => new Promise(r => { const f = k => (k ? requestAnimationFrame(() => f(k - 1)) : r()); f(n); });
+        const quiet = async () => { await new Promise(r => setTimeout(r, 300)); await frames(5); };
+        const paints = () => Object.fromEntries([...document.querySelectorAll('#compare-grid canvas')]
+          .map(c => [`${c.dataset.row === 'diff' ? 'diff' : c.dataset.row - 9000}/${c.dataset.kind}`, Number(c.dataset.paints ?? 0)]));
+        const change = async act => {
+          const before = paints();
+          await act();
+          await quiet();
+          const after = paints();
+          return Object.fromEntries(Object.entries(after).filter(([k, v]) => v !== before[k]).map(([k, v]) => [k, v - before[k]]));
+        };
+        // The runs have no frames on the server: each cell says so, once.
+        for (let i = 0; i < 600 && Object.values(paints()).some(n => n === 0); i++) await frames(1);
+        await quiet();
+        const pngs = await fakePngs(2);
+        let next = 101;
+        const out = {};
+        const redraws = ls.compare.chart.frameTimes.length;
+        out.lossOnly = await change(async () => {
+          for (let i = 0; i < 60; i++, next++) {
+            for (const num of nums) ls.receive({ type: 'loss', job: num, columns: { step: [next], epoch: [1],
+              time: [Date.now()], recon: [250], kl: [15], loss: [265] } });
+            await frames(1);
+          }
+        });
+        out.chartRedraws = ls.compare.chart.frameTimes.length - redraws;
+        out.firstRunsRecon = await change(() => ls.frame(fakeFrame(nums[0], 1, next, pngs[0])));
+        out.secondRunsRecon = await change(() => ls.frame(fakeFrame(nums[1], 1, next, pngs[1])));
+        out.thirdRunsSamplesThrice = await change(() => {
+          for (let k = 0; k < 3; k++) ls.frame(fakeFrame(nums[2], 2, next + k, pngs[k % 2]));
+        });
+        out.sameFrameAgain = await change(() => ls.frame(fakeFrame(nums[0], 1, next, pngs[0])));
+        out.firstRunsNextRecon = await change(() => ls.frame(fakeFrame(nums[0], 1, next + 5, pngs[1])));
+        out.painted = [...document.querySelectorAll('#compare-grid canvas')]
+          .filter(c => c.dataset.painted === 'true').map(c => `${c.dataset.row}/${c.dataset.kind}@${c.dataset.step}`).sort();
+        return out;
+      }
+      """;
+
+  /**
+   * Issue 18: an image cell repaints only when what it shows changes. Loss points redraw the chart
+   * and leave every cell alone; frames that reach one cell within one animation frame are painted
+   * once; a frame of a run outside the difference leaves the difference alone; a frame the cell
+   * already shows is not painted again. Counted by the page's own count of cell paints ({@code
+   * data-paints} per cell), on three made-up runs fed through the page's entry points.
+   */
+  @Test
+  void cellsRepaintOnlyWhenANewFrameArrivesForThem() {
+    try (var w = chromium.open("http://127.0.0.1:" + server.port() + "/", 1280, 1000)) {
+      var page = w.page();
+      page.waitForFunction(
+          "() => window.latentstream && document.getElementById('connection').textContent === 'live'");
+      @SuppressWarnings("unchecked")
+      Map<String, Object> r = (Map<String, Object>) page.evaluate(REPAINTS);
+      assertEquals(Map.of(), r.get("lossOnly"), "loss points alone repaint no cell");
+      assertTrue(
+          ((Number) r.get("chartRedraws")).intValue() >= 10,
+          "the chart redrew meanwhile: " + r.get("chartRedraws"));
+      // The difference of runs 0 and 1 waits for both images, and says so once.
+      assertEquals(Map.of("0/recon", 1), r.get("firstRunsRecon"));
+      assertEquals(Map.of("1/recon", 1, "diff/recon", 1), r.get("secondRunsRecon"));
+      assertEquals(
+          Map.of("2/samples", 1),
+          r.get("thirdRunsSamplesThrice"),
+          "three frames in one animation frame: one paint, and the difference of runs 0 and 1 stays");
+      assertEquals(Map.of(), r.get("sameFrameAgain"));
+      assertEquals(Map.of("0/recon", 1, "diff/recon", 1), r.get("firstRunsNextRecon"));
+      assertEquals(
+          List.of("9000/recon@166", "9001/recon@161", "9002/samples@163", "diff/recon@166|161"),
+          r.get("painted"));
+      // The made-up runs have no frames on the server: its 404s are the only console lines.
+      assertEquals(
+          List.of(),
+          w.errors().stream().filter(e -> !e.startsWith("Failed to load resource")).toList());
+    }
   }
 }

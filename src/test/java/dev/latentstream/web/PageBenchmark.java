@@ -18,42 +18,26 @@ import java.util.Map;
  */
 public final class PageBenchmark {
 
-  static final String DRIVE =
+  /**
+   * Defines {@code measure(seconds, feed)}: runs {@code feed} 10 times a second for {@code seconds}
+   * (each call measured, as the socket's handling would be) and returns the main-thread work per
+   * animation frame (everything measured that started within the frame's interval), the
+   * frame-to-frame times and the long tasks, plus {@code pct(values, p)} for the caller's own.
+   */
+  static final String MEASURE =
       """
-      async ([points, seconds]) => {
-        const ls = window.latentstream;
-        const step = [], epoch = [], recon = [], kl = [], loss = [];
-        for (let i = 1; i <= points; i++) {
-          step.push(i); epoch.push(1 + Math.floor(i / 469));
-          const r = 250 + 300 * Math.exp(-i / 2000) + 5 * Math.sin(i / 7); const k = 15 + Math.cos(i / 11);
-          recon.push(r); kl.push(k); loss.push(r + k);
-        }
-        ls.chart.reset({ columns: { step, epoch, recon, kl, loss }, test: { step: [], loss: [] }, settings: [] });
-        const canvas = document.createElement('canvas'); canvas.width = 482; canvas.height = 482;
-        const g = canvas.getContext('2d');
-        const blobs = [];
-        for (let f = 0; f < 8; f++) {
-          g.fillStyle = '#000'; g.fillRect(0, 0, 482, 482);
-          for (let k = 0; k < 400; k++) { g.fillStyle = `hsl(${(k * 37 + f * 50) % 360},70%,60%)`; g.fillRect((k * 53 + f * 7) % 470, (k * 97 + f * 3) % 470, 12, 12); }
-          blobs.push(await new Promise(r => canvas.toBlob(r, 'image/png')));
-        }
-        // Let the first full draw of the 100k points pass before measuring the steady state.
+      const pct = (a, p) => { const s = [...a].sort((x, y) => x - y); return s[Math.min(s.length - 1, Math.floor(p / 100 * s.length))]; };
+      const measure = async (seconds, feed) => {
+        // The first full draw (of 100k points) passes before the steady state is measured.
         await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
         performance.clearMeasures();
         const work = [], longTasks = [];
         const observer = new PerformanceObserver(list => list.getEntries().forEach(e =>
             (e.entryType === 'longtask' ? longTasks : work).push({ start: e.startTime, duration: e.duration })));
         observer.observe({ entryTypes: ['measure', 'longtask'] });
-        let next = points + 1, frame = 0, tick = 0;
-        // 10 times a second: 5 loss points and one frame for each of the four panels, like a busy run;
-        // once a second a diagnostics message. The handling itself is measured too, as the socket's would be.
-        const feed = setInterval(() => {
+        const timer = setInterval(() => {
           const t0 = performance.now();
-          const s = [], e = [], a = [], b = [], c = [];
-          for (let i = 0; i < 5; i++, next++) { s.push(next); e.push(1); a.push(250); b.push(15); c.push(265); }
-          ls.chart.append({ step: s, epoch: e, recon: a, kl: b, loss: c });
-          for (const kind of ['recon', 'samples', 'latent', 'manifold']) ls.paint(kind, blobs[frame++ % blobs.length]);
-          if (++tick % 10 === 0) ls.diagnostics.add({ step: next, kind: 'kl', values: Array.from({ length: 20 }, (_, d) => (d < 12 ? 1 + Math.sin(tick + d) : 0.001)), activeUnits: 12, topK: 5, topKFraction: 0.6 });
+          feed();
           performance.measure('feed', { start: t0, end: performance.now() });
         }, 100);
         const frames = [];
@@ -62,10 +46,9 @@ public final class PageBenchmark {
           const step = now => { frames.push(now); if (now < end) requestAnimationFrame(step); else resolve(); };
           requestAnimationFrame(step);
         });
-        clearInterval(feed);
+        clearInterval(timer);
         await new Promise(r => setTimeout(r, 50));
         observer.disconnect();
-        // Main-thread work per animation frame: everything measured that started within the frame's interval.
         const perFrame = new Array(Math.max(0, frames.length - 1)).fill(0);
         for (const w of work) {
           let lo = 0, hi = frames.length - 1;
@@ -74,12 +57,81 @@ public final class PageBenchmark {
           perFrame[lo] += w.duration;
         }
         const deltas = frames.slice(1).map((t, i) => t - frames[i]);
-        const pct = (a, p) => { const s = [...a].sort((x, y) => x - y); return s[Math.min(s.length - 1, Math.floor(p / 100 * s.length))]; };
-        const redraw = ls.chart.frameTimes.slice(-200);
         return { frames: frames.length, workP50: pct(perFrame, 50), workP95: pct(perFrame, 95), workMax: Math.max(...perFrame),
                  frameP50: pct(deltas, 50), frameP95: pct(deltas, 95), longTasks: longTasks.length,
-                 longTaskMs: longTasks.reduce((x, t) => x + t.duration, 0),
-                 redrawP50: pct(redraw, 50), redrawP95: pct(redraw, 95), points: ls.chart.pointCount() };
+                 longTaskMs: longTasks.reduce((x, t) => x + t.duration, 0) };
+      };
+      """;
+
+  /**
+   * Defines {@code fakePngs(n)}: {@code n} different 482x482 PNGs (as bytes), and {@code
+   * fakeFrame(num, kind, step, png)}: a binary frame message of run {@code num} (protocol.md).
+   */
+  static final String FAKE_FRAMES =
+      """
+      const fakePngs = async n => {
+        const canvas = document.createElement('canvas'); canvas.width = 482; canvas.height = 482;
+        const g = canvas.getContext('2d');
+        const pngs = [];
+        for (let f = 0; f < n; f++) {
+          g.fillStyle = '#000'; g.fillRect(0, 0, 482, 482);
+          for (let k = 0; k < 400; k++) { g.fillStyle = `hsl(${(k * 37 + f * 50) % 360},70%,60%)`; g.fillRect((k * 53 + f * 7) % 470, (k * 97 + f * 3) % 470, 12, 12); }
+          const blob = await new Promise(r => canvas.toBlob(r, 'image/png'));
+          pngs.push(new Uint8Array(await blob.arrayBuffer()));
+        }
+        return pngs;
+      };
+      const fakeFrame = (num, kind, step, png) => {
+        const buf = new ArrayBuffer(24 + png.length); const v = new DataView(buf);
+        v.setUint8(0, 1); v.setUint8(1, kind); v.setUint8(2, 1); v.setUint32(4, num); v.setBigUint64(8, BigInt(step));
+        v.setUint16(20, 482); v.setUint16(22, 482); new Uint8Array(buf, 24).set(png); return buf;
+      };
+      """;
+
+  /**
+   * Defines {@code fakeRuns(runs, points)}: {@code runs} running jobs the page is told about (as
+   * status messages), numbered from 9000, each with {@code points} steps; returns their numbers.
+   */
+  static final String FAKE_RUNS =
+      """
+      const fakeRuns = (runs, points) => {
+        const nums = [];
+        for (let r = 0; r < runs; r++) {
+          const job = { id: `bench-${r}`, num: 9000 + r, status: 'running', name: 'bench', model: 'vae', dataset: 'bench',
+            step: points, epoch: 1, epochs: 100, batchesPerEpoch: 469, spec: { model: 'vae', beta: r + 1, batchSize: 128 } };
+          window.latentstream.receive({ type: 'status', job });
+          nums.push(job.num);
+        }
+        return nums;
+      };
+      """;
+
+  static final String DRIVE =
+      "async ([points, seconds]) => {"
+          + MEASURE
+          + FAKE_FRAMES
+          + """
+        const ls = window.latentstream;
+        const step = [], epoch = [], recon = [], kl = [], loss = [];
+        for (let i = 1; i <= points; i++) {
+          step.push(i); epoch.push(1 + Math.floor(i / 469));
+          const r = 250 + 300 * Math.exp(-i / 2000) + 5 * Math.sin(i / 7); const k = 15 + Math.cos(i / 11);
+          recon.push(r); kl.push(k); loss.push(r + k);
+        }
+        ls.chart.reset({ columns: { step, epoch, recon, kl, loss }, test: { step: [], loss: [] }, settings: [] });
+        const blobs = (await fakePngs(8)).map(png => new Blob([png], { type: 'image/png' }));
+        let next = points + 1, frame = 0, tick = 0;
+        // 10 times a second: 5 loss points and one frame for each of the four panels, like a busy run;
+        // once a second a diagnostics message.
+        const r = await measure(seconds, () => {
+          const s = [], e = [], a = [], b = [], c = [];
+          for (let i = 0; i < 5; i++, next++) { s.push(next); e.push(1); a.push(250); b.push(15); c.push(265); }
+          ls.chart.append({ step: s, epoch: e, recon: a, kl: b, loss: c });
+          for (const kind of ['recon', 'samples', 'latent', 'manifold']) ls.paint(kind, blobs[frame++ % blobs.length]);
+          if (++tick % 10 === 0) ls.diagnostics.add({ step: next, kind: 'kl', values: Array.from({ length: 20 }, (_, d) => (d < 12 ? 1 + Math.sin(tick + d) : 0.001)), activeUnits: 12, topK: 5, topKFraction: 0.6 });
+        });
+        const redraw = ls.chart.frameTimes.slice(-200);
+        return { ...r, redrawP50: pct(redraw, 50), redrawP95: pct(redraw, 95), points: ls.chart.pointCount() };
       }
       """;
 
@@ -89,16 +141,13 @@ public final class PageBenchmark {
    * over the runs and the two image streams shown. The same measures as {@link #DRIVE}.
    */
   static final String DRIVE_COMPARE =
-      """
-      async ([runs, points, seconds]) => {
+      "async ([runs, points, seconds]) => {"
+          + MEASURE
+          + FAKE_FRAMES
+          + FAKE_RUNS
+          + """
         const ls = window.latentstream;
-        const nums = [];
-        for (let r = 0; r < runs; r++) {
-          const job = { id: `bench-${r}`, num: 9000 + r, status: 'running', name: 'bench', model: 'vae', dataset: 'bench',
-            step: points, epoch: 1, epochs: 100, batchesPerEpoch: 469, spec: { model: 'vae', beta: r + 1, batchSize: 128 } };
-          ls.receive({ type: 'status', job });
-          nums.push(job.num);
-        }
+        const nums = fakeRuns(runs, points);
         ls.showCompare(nums);
         document.getElementById('compare-term').value = 'loss';
         document.getElementById('compare-term').dispatchEvent(new Event('change'));
@@ -113,65 +162,24 @@ public final class PageBenchmark {
           ls.compare.onMessage({ type: 'history', job: num, columns: { step, epoch, time, recon, kl, loss },
             test: { step: [469, 938], loss: [300 + r, 280 + r] }, settings: [] });
         });
-        const canvas = document.createElement('canvas'); canvas.width = 482; canvas.height = 482;
-        const g = canvas.getContext('2d');
-        const pngs = [];
-        for (let f = 0; f < 8; f++) {
-          g.fillStyle = '#000'; g.fillRect(0, 0, 482, 482);
-          for (let k = 0; k < 400; k++) { g.fillStyle = `hsl(${(k * 37 + f * 50) % 360},70%,60%)`; g.fillRect((k * 53 + f * 7) % 470, (k * 97 + f * 3) % 470, 12, 12); }
-          const blob = await new Promise(r => canvas.toBlob(r, 'image/png'));
-          pngs.push(new Uint8Array(await blob.arrayBuffer()));
-        }
-        const frame = (num, kind, step, png) => {
-          const buf = new ArrayBuffer(24 + png.length); const v = new DataView(buf);
-          v.setUint8(0, 1); v.setUint8(1, kind); v.setUint8(2, 1); v.setUint32(4, num); v.setBigUint64(8, BigInt(step));
-          v.setUint16(20, 482); v.setUint16(22, 482); new Uint8Array(buf, 24).set(png); return buf;
-        };
+        const pngs = await fakePngs(8);
         await new Promise(r => setTimeout(r, 1000));
-        await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
-        performance.clearMeasures();
-        const work = [], longTasks = [];
-        const observer = new PerformanceObserver(list => list.getEntries().forEach(e =>
-            (e.entryType === 'longtask' ? longTasks : work).push({ start: e.startTime, duration: e.duration })));
-        observer.observe({ entryTypes: ['measure', 'longtask'] });
         let next = points + 1, tick = 0;
-        const feed = setInterval(() => {
-          const t = performance.now();
+        const r = await measure(seconds, () => {
           for (const num of nums) {
             const s = [], e = [], ti = [], a = [], b = [], c = [];
             for (let i = 0; i < 5; i++) { s.push(next + i); e.push(1); ti.push(Date.now()); a.push(250); b.push(15); c.push(265); }
             ls.receive({ type: 'loss', job: num, columns: { step: s, epoch: e, time: ti, recon: a, kl: b, loss: c } });
           }
           next += 5;
-          ls.frame(frame(nums[tick % nums.length], 1 + (Math.floor(tick / nums.length) % 2), next, pngs[tick % pngs.length]));
+          ls.frame(fakeFrame(nums[tick % nums.length], 1 + (Math.floor(tick / nums.length) % 2), next, pngs[tick % pngs.length]));
           tick++;
-          performance.measure('feed', { start: t, end: performance.now() });
-        }, 100);
-        const frames = [];
-        const end = performance.now() + seconds * 1000;
-        await new Promise(resolve => {
-          const step = now => { frames.push(now); if (now < end) requestAnimationFrame(step); else resolve(); };
-          requestAnimationFrame(step);
         });
-        clearInterval(feed);
-        await new Promise(r => setTimeout(r, 50));
-        observer.disconnect();
-        const perFrame = new Array(Math.max(0, frames.length - 1)).fill(0);
-        for (const w of work) {
-          let lo = 0, hi = frames.length - 1;
-          if (w.start < frames[0] || w.start >= frames[hi]) continue;
-          while (hi - lo > 1) { const mid = (lo + hi) >> 1; if (frames[mid] <= w.start) lo = mid; else hi = mid; }
-          perFrame[lo] += w.duration;
-        }
-        const deltas = frames.slice(1).map((t, i) => t - frames[i]);
-        const pct = (a, p) => { const s = [...a].sort((x, y) => x - y); return s[Math.min(s.length - 1, Math.floor(p / 100 * s.length))]; };
         const redraw = ls.compare.chart.frameTimes.slice(-200);
         const painted = document.querySelectorAll('#compare-grid canvas[data-painted="true"]').length;
-        return { frames: frames.length, workP50: pct(perFrame, 50), workP95: pct(perFrame, 95), workMax: Math.max(...perFrame),
-                 frameP50: pct(deltas, 50), frameP95: pct(deltas, 95), longTasks: longTasks.length,
-                 longTaskMs: longTasks.reduce((x, t) => x + t.duration, 0),
-                 redrawP50: pct(redraw, 50), redrawP95: pct(redraw, 95),
-                 points: nums.reduce((n, num) => n + ls.compare.data.get(num).x.step.length, 0), painted };
+        return { ...r, redrawP50: pct(redraw, 50), redrawP95: pct(redraw, 95),
+                 points: nums.reduce((n, num) => n + ls.compare.data.get(num).x.step.length, 0), painted,
+                 cellPaints: ls.compare.grid.paints };
       }
       """;
 
@@ -203,8 +211,12 @@ public final class PageBenchmark {
             r.get("points"), seconds);
         printWorkAndFrames(r);
         System.out.printf(
-            "  chart redraw (8 runs on one grid of pixel columns + setData): p50 %.2f ms, p95 %.2f ms; cells painted: %s%n",
-            num(r.get("redrawP50")), num(r.get("redrawP95")), r.get("painted"));
+            "  chart redraw (8 runs on one grid of pixel columns + setData): p50 %.2f ms, p95 %.2f ms; cells painted: %s,"
+                + " cell paints in all: %s%n",
+            num(r.get("redrawP50")),
+            num(r.get("redrawP95")),
+            r.get("painted"),
+            r.get("cellPaints"));
       } else {
         System.out.printf(
             "page with %s loss points, 50 points and 10 frames per second for %d s:%n",

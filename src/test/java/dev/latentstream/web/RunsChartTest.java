@@ -43,7 +43,7 @@ class RunsChartTest {
   static final String DRAW =
       """
       async () => {
-        const { RunsChart } = await import('/src/chart.js');
+        const { RunsChart } = await import('/src/runs-chart.js');
         const el = document.createElement('div');
         el.style.width = '800px';
         document.body.prepend(el);

@@ -1,0 +1,69 @@
+package dev.latentstream.stream;
+
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ServerWebSocket;
+import java.lang.reflect.Proxy;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * Stand-ins for the {@link ServerWebSocket} a {@link ClientSocket} writes to, for unit tests of a
+ * session and its pacer without a server: proxies that answer the few calls a {@code ClientSocket}
+ * makes and throw on any other.
+ */
+final class FakeSockets {
+
+  private FakeSockets() {}
+
+  /**
+   * A socket that Vert.x has closed but whose close handler has not run yet: writing to it throws.
+   * Each call's method name goes to {@code calls}.
+   */
+  static ServerWebSocket closed(List<String> calls) {
+    return (ServerWebSocket)
+        Proxy.newProxyInstance(
+            ServerWebSocket.class.getClassLoader(),
+            new Class<?>[] {ServerWebSocket.class},
+            (proxy, method, args) -> {
+              calls.add(method.getName());
+              return switch (method.getName()) {
+                case "isClosed" -> true;
+                case "drainHandler" -> proxy;
+                case "writeTextMessage", "writeBinaryMessage" -> Future.failedFuture("closed");
+                default -> throw new IllegalStateException("WebSocket is closed");
+              };
+            });
+  }
+
+  /** An open socket whose writes complete at once; each binary message goes to {@code binary}. */
+  static ServerWebSocket openTo(Consumer<Buffer> binary) {
+    return open(
+        written -> {
+          if (written instanceof Buffer b) {
+            binary.accept(b);
+          }
+          return Future.succeededFuture();
+        });
+  }
+
+  /**
+   * An open socket that hands each write to {@code write}: a text message as its {@code String}, a
+   * binary message as its {@code Buffer}, a fragment as its {@code WebSocketFrame}. The write
+   * completes when the future {@code write} returns does.
+   */
+  static ServerWebSocket open(Function<Object, Future<Void>> write) {
+    return (ServerWebSocket)
+        Proxy.newProxyInstance(
+            ServerWebSocket.class.getClassLoader(),
+            new Class<?>[] {ServerWebSocket.class},
+            (proxy, method, args) ->
+                switch (method.getName()) {
+                  case "isClosed" -> false;
+                  case "writeTextMessage", "writeBinaryMessage", "writeFrame" ->
+                      write.apply(args[0]);
+                  default -> throw new UnsupportedOperationException(method.getName());
+                });
+  }
+}
