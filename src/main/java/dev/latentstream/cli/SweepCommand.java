@@ -13,7 +13,6 @@ import dev.latentstream.diagnostics.Diagnostics;
 import dev.latentstream.render.FrameRenderer;
 import dev.latentstream.render.Renderers;
 import dev.latentstream.rundir.Checkpoint;
-import dev.latentstream.rundir.RunDirectoryWriter;
 import dev.latentstream.rundir.SweepReport;
 import dev.latentstream.train.RunSummary;
 import dev.latentstream.train.Trainer;
@@ -110,83 +109,11 @@ public final class SweepCommand implements Callable<Integer> {
         "sweep of %d runs over %s in %s%n", sweep.members().size(), String.join(", ", keys), out);
 
     CountDownLatch finished = new CountDownLatch(1);
-    Thread hook =
-        new Thread(
-            () -> {
-              requestStop();
-              try {
-                finished.await(60, TimeUnit.SECONDS);
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-              }
-            },
-            "latentstream-sweep-stop");
+    Thread hook = stopHook(finished);
     Runtime.getRuntime().addShutdownHook(hook);
-    boolean stopped = false;
+    boolean stopped;
     try {
-      FrameRenderer renderer = Renderers.best();
-      for (Sweep.Member m : sweep.members()) {
-        String name = m.spec().name();
-        if (done.has(name)) {
-          System.out.printf("%s: finished before, not trained again%n", name);
-          continue;
-        }
-        if (stopRequested) {
-          stopped = true;
-          break;
-        }
-        JobConfig spec = epochs != null ? m.spec().withEpochs(epochs) : m.spec();
-        Path runDir = out.resolve(name);
-        boolean again = Checkpoint.exists(runDir);
-        System.out.printf(
-            "%s (%s)%s%n", name, m.label(), again ? ": continuing from its checkpoint" : "");
-        Dataset data = Datasets.load(spec.dataset(), dataDir);
-        int[] activeUnits = {-1};
-        TrainingListener units =
-            new TrainingListener() {
-              @Override
-              public void onDiagnostics(Diagnostics d) {
-                activeUnits[0] = d.activeUnits();
-              }
-            };
-        Trainer trainer =
-            new Trainer(
-                spec,
-                data,
-                new Checkpoint(runDir),
-                renderer,
-                TrainingListener.compose(new RunDirectoryWriter(runDir), units),
-                again);
-        trainer.framesAtEpochEndsOnly();
-        current = trainer;
-        if (stopRequested) {
-          trainer.stop();
-        }
-        long t0 = System.nanoTime();
-        RunSummary summary = trainer.run();
-        current = null;
-        double seconds =
-            (System.nanoTime() - t0) / 1e9 + state.path("_seconds").path(name).asDouble(0);
-        if (summary.status() != RunSummary.Status.COMPLETED) {
-          // Its checkpoint stays; --resume continues it. Seconds so far carry over.
-          state.with("_seconds").put(name, seconds);
-          writeState(state);
-          if (summary.status() == RunSummary.Status.FAILED) {
-            System.err.printf("latentstream: %s failed: %s%n", name, summary.error());
-            done.set(name, row(m, "failed", summary, -1, seconds));
-            writeState(state);
-            continue;
-          }
-          stopped = true;
-          System.out.printf(
-              "%s: stopped at step %d; --resume continues it%n", name, summary.steps());
-          break;
-        }
-        done.set(name, row(m, "completed", summary, activeUnits[0], seconds));
-        writeState(state);
-        System.out.printf(Locale.ROOT, "%s: test loss %.3f%n", name, summary.testLoss());
-        report(sweep, keys, done);
-      }
+      stopped = trainAll(sweep, keys, state);
       report(sweep, keys, done);
     } finally {
       finished.countDown();
@@ -203,6 +130,101 @@ public final class SweepCommand implements Callable<Integer> {
         sweep.members().size(),
         out.resolve(SweepReport.CSV));
     return stopped ? 130 : 0;
+  }
+
+  /** On a signal: stop, then give the sweep up to a minute to checkpoint and record its state. */
+  private Thread stopHook(CountDownLatch finished) {
+    return new Thread(
+        () -> {
+          requestStop();
+          try {
+            finished.await(60, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        },
+        "latentstream-sweep-stop");
+  }
+
+  /** Trains every member not finished yet, in turn; true when stopped before the last. */
+  private boolean trainAll(Sweep sweep, List<String> keys, ObjectNode state) throws IOException {
+    ObjectNode done = (ObjectNode) state.get("done");
+    FrameRenderer renderer = Renderers.best();
+    for (Sweep.Member m : sweep.members()) {
+      String name = m.spec().name();
+      if (done.has(name)) {
+        System.out.printf("%s: finished before, not trained again%n", name);
+        continue;
+      }
+      if (stopRequested) {
+        return true;
+      }
+      RunSummary.Status status = train(m, state, renderer);
+      if (status == RunSummary.Status.STOPPED) {
+        return true;
+      }
+      if (status == RunSummary.Status.COMPLETED) {
+        report(sweep, keys, done);
+      }
+    }
+    return false;
+  }
+
+  /** Trains one member into its run directory, records how it ended, and returns that. */
+  private RunSummary.Status train(Sweep.Member m, ObjectNode state, FrameRenderer renderer) {
+    String name = m.spec().name();
+    JobConfig spec = epochs != null ? m.spec().withEpochs(epochs) : m.spec();
+    Path runDir = out.resolve(name);
+    boolean again = Checkpoint.exists(runDir);
+    System.out.printf(
+        "%s (%s)%s%n", name, m.label(), again ? ": continuing from its checkpoint" : "");
+    Dataset data = Datasets.load(spec.dataset(), dataDir);
+    int[] activeUnits = {-1};
+    TrainingListener units =
+        new TrainingListener() {
+          @Override
+          public void onDiagnostics(Diagnostics d) {
+            activeUnits[0] = d.activeUnits();
+          }
+        };
+    Trainer trainer = HeadlessRun.trainer(spec, data, runDir, renderer, again, units);
+    current = trainer;
+    if (stopRequested) {
+      trainer.stop();
+    }
+    long t0 = System.nanoTime();
+    RunSummary summary = trainer.run();
+    current = null;
+    double seconds = (System.nanoTime() - t0) / 1e9 + state.path("_seconds").path(name).asDouble(0);
+    record(m, state, summary, activeUnits[0], seconds);
+    return summary.status();
+  }
+
+  /** How a member ended, in the sweep's state on disk. */
+  private void record(
+      Sweep.Member m, ObjectNode state, RunSummary summary, int activeUnits, double seconds) {
+    String name = m.spec().name();
+    ObjectNode done = (ObjectNode) state.get("done");
+    switch (summary.status()) {
+      case COMPLETED -> {
+        done.set(name, row(m, "completed", summary, activeUnits, seconds));
+        writeState(state);
+        System.out.printf(Locale.ROOT, "%s: test loss %.3f%n", name, summary.testLoss());
+      }
+      case FAILED -> {
+        // Its checkpoint stays; --resume continues it. Seconds so far carry over.
+        state.with("_seconds").put(name, seconds);
+        writeState(state);
+        System.err.printf("latentstream: %s failed: %s%n", name, summary.error());
+        done.set(name, row(m, "failed", summary, -1, seconds));
+        writeState(state);
+      }
+      case STOPPED -> {
+        state.with("_seconds").put(name, seconds);
+        writeState(state);
+        System.out.printf("%s: stopped at step %d; --resume continues it%n", name, summary.steps());
+      }
+    }
   }
 
   private static int count(ObjectNode done) {
@@ -277,15 +299,7 @@ public final class SweepCommand implements Callable<Integer> {
           "--job FILE is required (for example --job config/jobs/vae-fashion.json)");
     }
     Path file = Install.resolve(job);
-    JsonNode root;
-    try {
-      root = JobConfigs.JSON.readTree(Files.readString(file));
-    } catch (java.nio.file.NoSuchFileException e) {
-      throw new UserError(file + ": job file not found");
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new UserError(file + ": not valid JSON: " + e.getOriginalMessage());
-    }
-    if (!(root instanceof ObjectNode base)) {
+    if (!(JobConfigs.readJobFile(file) instanceof ObjectNode base)) {
       throw new UserError(file + ": a job spec must be a JSON object");
     }
     JsonNode fileGrid = base.remove(Sweep.KEY);

@@ -15,7 +15,6 @@ import dev.latentstream.runformat.AtomicFile;
 import dev.latentstream.train.RunSummary;
 import dev.latentstream.train.Threads;
 import dev.latentstream.train.Trainer;
-import dev.latentstream.train.TrainingListener;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.FileAlreadyExistsException;
@@ -115,36 +114,14 @@ public final class TrainCommand implements Callable<Integer> {
         new ConsoleProgress(System.out, !plain && ConsoleProgress.isTerminal());
     RunStatusWriter status = new RunStatusWriter(runDir);
     Trainer trainer =
-        new Trainer(
-            config,
-            data,
-            new Checkpoint(runDir),
-            renderer,
-            TrainingListener.compose(new RunDirectoryWriter(runDir), status, console),
-            run.fromCheckpoint());
-    trainer.framesAtEpochEndsOnly();
+        HeadlessRun.trainer(config, data, runDir, renderer, run.fromCheckpoint(), status, console);
     // On the signal thread: the trainer stops after its step, checkpoints there, and run() returns.
     signals.first().thenRun(trainer::stop);
     RunSummary summary = trainer.run();
 
     switch (summary.status()) {
       case COMPLETED -> {
-        String iwae =
-            Double.isNaN(summary.iwae())
-                ? ""
-                : String.format(
-                    Locale.ROOT,
-                    ", IWAE bound log p(x) >= %.3f nats per image (K=%d)",
-                    summary.iwae(),
-                    config.iwaeSamples());
-        System.out.printf(
-            Locale.ROOT,
-            "completed: %d epochs, final test loss %.3f per image%s, %.2f s per epoch, run in %s%n",
-            summary.epochs(),
-            summary.testLoss(),
-            iwae,
-            summary.secondsPerEpoch(),
-            runDir);
+        printCompleted(summary, config, runDir);
         return 0;
       }
       case STOPPED -> {
@@ -153,34 +130,62 @@ public final class TrainCommand implements Callable<Integer> {
                 + summary.steps()
                 + kept(runDir)
                 + "; "
-                + (Checkpoint.exists(runDir) ? "resume" : "start it again")
-                + " with: "
-                + resumeCommand(runDir));
+                + howToContinue(runDir));
         int exit = signals.exitStatus();
         return exit == 0 ? 130 : exit;
       }
       default -> {
-        String next =
-            Checkpoint.exists(runDir)
-                ? "the last whole checkpoint is kept" + kept(runDir)
-                : "no checkpoint was kept";
-        err.println(
-            "latentstream: training failed at step "
-                + summary.steps()
-                + ": "
-                + summary.error()
-                + "; "
-                + next
-                + "; "
-                + (summary.error() != null && summary.error().startsWith("no space left")
-                    ? "free space, then "
-                    : "")
-                + (Checkpoint.exists(runDir) ? "resume" : "start it again")
-                + " with: "
-                + resumeCommand(runDir));
+        err.println(failure(summary, runDir));
         return 1;
       }
     }
+  }
+
+  private static void printCompleted(RunSummary summary, JobConfig config, Path runDir) {
+    String iwae =
+        Double.isNaN(summary.iwae())
+            ? ""
+            : String.format(
+                Locale.ROOT,
+                ", IWAE bound log p(x) >= %.3f nats per image (K=%d)",
+                summary.iwae(),
+                config.iwaeSamples());
+    System.out.printf(
+        Locale.ROOT,
+        "completed: %d epochs, final test loss %.3f per image%s, %.2f s per epoch, run in %s%n",
+        summary.epochs(),
+        summary.testLoss(),
+        iwae,
+        summary.secondsPerEpoch(),
+        runDir);
+  }
+
+  /** Why the run failed, what is kept, and how to go on. */
+  private String failure(RunSummary summary, Path runDir) {
+    String next =
+        Checkpoint.exists(runDir)
+            ? "the last whole checkpoint is kept" + kept(runDir)
+            : "no checkpoint was kept";
+    return "latentstream: training failed at step "
+        + summary.steps()
+        + ": "
+        + summary.error()
+        + "; "
+        + next
+        + "; "
+        + (summary.error() != null && summary.error().startsWith("no space left")
+            ? "free space, then "
+            : "")
+        + howToContinue(runDir);
+  }
+
+  /**
+   * "resume with: latentstream train --resume ..." or, with no checkpoint, "start it again ...".
+   */
+  private String howToContinue(Path runDir) {
+    return (Checkpoint.exists(runDir) ? "resume" : "start it again")
+        + " with: "
+        + resumeCommand(runDir);
   }
 
   /**

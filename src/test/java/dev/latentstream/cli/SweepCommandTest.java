@@ -10,6 +10,7 @@ import dev.latentstream.config.JobConfigs;
 import dev.latentstream.config.Sweep;
 import dev.latentstream.runformat.MetricsCsv;
 import dev.latentstream.testing.SyntheticIdx;
+import dev.latentstream.testing.TinyJob;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -39,15 +40,7 @@ class SweepCommandTest {
   }
 
   Path job(int epochs) throws IOException {
-    Path f = tmp.resolve("tiny.json");
-    Files.writeString(
-        f,
-        "{\"model\":\"vae\",\"hidden\":[32],\"latent\":2,\"batchSize\":32,\"epochs\":"
-            + epochs
-            + ",\"dataset\":\""
-            + data
-            + "\"}");
-    return f;
+    return TinyJob.write(tmp.resolve("tiny.json"), data, ",\"epochs\":" + epochs);
   }
 
   @Test

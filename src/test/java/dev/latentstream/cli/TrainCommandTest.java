@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.latentstream.testing.SyntheticIdx;
+import dev.latentstream.testing.TinyJob;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -39,15 +40,7 @@ class TrainCommandTest {
   }
 
   Path job(String extra) throws IOException {
-    Path f = tmp.resolve("tiny.json");
-    Files.writeString(
-        f,
-        "{\"model\":\"vae\",\"hidden\":[32],\"latent\":2,\"batchSize\":32,\"epochs\":2,\"dataset\":\""
-            + data
-            + "\""
-            + extra
-            + "}");
-    return f;
+    return TinyJob.write(tmp.resolve("tiny.json"), data, ",\"epochs\":2" + extra);
   }
 
   @Test

@@ -2,7 +2,6 @@ package dev.latentstream.server;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
@@ -72,12 +71,7 @@ class CompareSocketBudgetTest {
         JsonArray streams =
             new JsonArray(List.of("loss", "status", "diagnostics", "recon", "samples"));
         for (int num : nums) {
-          c.send(
-              new JsonObject()
-                  .put("type", "subscribe")
-                  .put("id", "s" + num)
-                  .put("job", num)
-                  .put("streams", streams));
+          c.send(TestServer.message("subscribe", "s" + num, num).put("streams", streams));
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (!allPositive(frames) && System.nanoTime() < deadline) {
@@ -113,7 +107,7 @@ class CompareSocketBudgetTest {
         }
       } finally {
         for (String id : ids) {
-          server.request(HttpMethod.POST, "/api/jobs/" + id + "/stop", TestServer.TOKEN, null);
+          server.stopJob(id);
         }
       }
     }

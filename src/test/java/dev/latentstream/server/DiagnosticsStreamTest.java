@@ -3,7 +3,6 @@ package dev.latentstream.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -24,12 +23,7 @@ class DiagnosticsStreamTest {
       JsonObject spec = server.spec(50, 4).put("diagnosticsEverySteps", 4).put("latent", 3);
       JsonObject job = server.startJob(spec);
       try (TestServer.Client watcher = server.connect(null, null)) {
-        watcher.send(
-            new JsonObject()
-                .put("type", "subscribe")
-                .put("id", "d")
-                .put("job", job.getInteger("num"))
-                .put("streams", new JsonArray().add("diagnostics")));
+        watcher.subscribe("d", job.getInteger("num"), "diagnostics");
         JsonObject d = watcher.nextType("diagnostics", 120);
         assertEquals("kl", d.getString("kind"));
         assertEquals(3, d.getJsonArray("values").size(), "one value per latent dimension");
@@ -49,22 +43,13 @@ class DiagnosticsStreamTest {
             "diagnostics keep coming as training goes on");
       }
       try (TestServer.Client newcomer = server.connect(null, null)) {
-        newcomer.send(
-            new JsonObject()
-                .put("type", "subscribe")
-                .put("id", "n")
-                .put("job", job.getInteger("num"))
-                .put("streams", new JsonArray().add("diagnostics")));
+        newcomer.subscribe("n", job.getInteger("num"), "diagnostics");
         assertEquals(
             "kl",
             newcomer.nextType("diagnostics", 10).getString("kind"),
             "a newcomer gets the latest diagnostics at once, not at the next tick");
       }
-      server.request(
-          io.vertx.core.http.HttpMethod.POST,
-          "/api/jobs/" + job.getString("id") + "/stop",
-          TestServer.TOKEN,
-          null);
+      server.stopJob(job.getString("id"));
     }
   }
 
@@ -74,21 +59,12 @@ class DiagnosticsStreamTest {
       JsonObject spec = server.spec(50, 4).put("model", "ae").put("diagnosticsEverySteps", 4);
       JsonObject job = server.startJob(spec);
       try (TestServer.Client watcher = server.connect(null, null)) {
-        watcher.send(
-            new JsonObject()
-                .put("type", "subscribe")
-                .put("id", "d")
-                .put("job", job.getInteger("num"))
-                .put("streams", new JsonArray().add("diagnostics")));
+        watcher.subscribe("d", job.getInteger("num"), "diagnostics");
         JsonObject d = watcher.nextType("diagnostics", 120);
         assertEquals("variance", d.getString("kind"));
         assertEquals(2, d.getJsonArray("values").size());
       }
-      server.request(
-          io.vertx.core.http.HttpMethod.POST,
-          "/api/jobs/" + job.getString("id") + "/stop",
-          TestServer.TOKEN,
-          null);
+      server.stopJob(job.getString("id"));
     }
   }
 }

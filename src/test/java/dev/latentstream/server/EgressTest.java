@@ -126,7 +126,7 @@ class EgressTest {
             "alone, a viewer gets the whole egress, not a quarter: " + alone + " against " + four);
       } finally {
         clients.forEach(TestServer.Client::close);
-        server.request(HttpMethod.POST, "/api/jobs/" + id + "/stop", TestServer.TOKEN, null);
+        server.stopJob(id);
       }
     }
   }

@@ -39,40 +39,30 @@ class FinishedRunExploreTest {
       assertEquals("completed", job.getString("status"));
       assertTrue(
           job.getJsonArray("classes").size() > 1, "the legend's class names: " + job.encode());
-      c.send(
-          new JsonObject()
-              .put("type", "decode")
-              .put("id", "d")
-              .put("job", id)
-              .put("plane", new JsonArray().add(0.5).add(-0.5)));
-      JsonObject decoded = c.next(m -> "d".equals(m.getString("id")), 60);
+      JsonObject decoded =
+          c.ask(
+              TestServer.message("decode", "d", id)
+                  .put("plane", new JsonArray().add(0.5).add(-0.5)),
+              60);
       assertEquals("decoded", decoded.getString("type"), decoded.encode());
       byte[] png =
           Base64.getDecoder()
               .decode(decoded.getJsonObject("result").getJsonArray("images").getString(0));
       assertEquals((byte) 0x89, png[0]);
-      c.send(
-          new JsonObject()
-              .put("type", "interpolate")
-              .put("id", "i")
-              .put("job", job.getInteger("num"))
-              .put("from", new JsonObject().put("index", 0))
-              .put("to", new JsonObject().put("index", 1))
-              .put("steps", 4));
-      JsonObject path = c.next(m -> "i".equals(m.getString("id")), 60);
+      JsonObject path =
+          c.ask(
+              TestServer.message("interpolate", "i", job.getInteger("num"))
+                  .put("from", new JsonObject().put("index", 0))
+                  .put("to", new JsonObject().put("index", 1))
+                  .put("steps", 4),
+              60);
       assertEquals("interpolated", path.getString("type"), path.encode());
       assertEquals(4, path.getJsonObject("result").getJsonArray("images").size());
       JsonArray pixels = new JsonArray();
       for (int i = 0; i < 28 * 28; i++) {
         pixels.add(i % 7 == 0 ? 1.0 : 0.0);
       }
-      c.send(
-          new JsonObject()
-              .put("type", "encode")
-              .put("id", "e")
-              .put("job", id)
-              .put("pixels", pixels));
-      JsonObject code = c.next(m -> "e".equals(m.getString("id")), 60);
+      JsonObject code = c.ask(TestServer.message("encode", "e", id).put("pixels", pixels), 60);
       assertEquals("encoded", code.getString("type"), code.encode());
       assertEquals(2, code.getJsonObject("result").getJsonArray("mean").getJsonArray(0).size());
     }

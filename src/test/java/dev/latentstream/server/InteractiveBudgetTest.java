@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
@@ -35,19 +34,11 @@ class InteractiveBudgetTest {
         new TestServer(root, limits.put("interactiveMaxInFlightPerClient", 256))) {
       JsonObject job = server.startJob(server.spec(1000, 0));
       try (TestServer.Client c = server.connect(null, null)) {
-        c.send(
-            new JsonObject()
-                .put("type", "subscribe")
-                .put("id", "s")
-                .put("job", job.getInteger("num"))
-                .put("streams", new JsonArray().add("loss")));
+        c.subscribe("s", job.getInteger("num"), "loss");
         c.nextType("loss", 60); // the trainer is stepping, so its model is live
         for (int i = 0; i < FLOOD; i++) {
           c.send(
-              new JsonObject()
-                  .put("type", "decode")
-                  .put("id", "d" + i)
-                  .put("job", job.getInteger("num"))
+              TestServer.message("decode", "d" + i, job.getInteger("num"))
                   .put("plane", new JsonArray().add(0.1 * i).add(-0.2)));
         }
         List<JsonObject> replies = new ArrayList<>();
@@ -59,8 +50,7 @@ class InteractiveBudgetTest {
         }
         return replies;
       } finally {
-        server.request(
-            HttpMethod.POST, "/api/jobs/" + job.getString("id") + "/stop", TestServer.TOKEN, null);
+        server.stopJob(job.getString("id"));
       }
     }
   }
@@ -128,25 +118,15 @@ class InteractiveBudgetTest {
       int num = job.getInteger("num");
       try (TestServer.Client greedy = server.connect(null, null);
           TestServer.Client other = server.connect(null, null)) {
-        greedy.send(
-            new JsonObject()
-                .put("type", "subscribe")
-                .put("id", "s")
-                .put("job", num)
-                .put("streams", new JsonArray().add("loss")));
+        greedy.subscribe("s", num, "loss");
         greedy.nextType("loss", 60);
         // 256 points cost the trainer far more than the 1 ms a second this client is given.
         JsonArray points = new JsonArray();
         for (int i = 0; i < 256; i++) {
           points.add(new JsonArray().add(0.01 * i).add(-0.01 * i));
         }
-        greedy.send(
-            new JsonObject()
-                .put("type", "decode")
-                .put("id", "d1")
-                .put("job", num)
-                .put("plane", points));
-        JsonObject first = greedy.next(m -> "d1".equals(m.getString("id")), 60);
+        JsonObject first =
+            greedy.ask(TestServer.message("decode", "d1", num).put("plane", points), 60);
         assertEquals(
             "decoded",
             first.getString("type"),
@@ -156,13 +136,8 @@ class InteractiveBudgetTest {
             "the trainer's cost stays between the nodes");
         assertEquals(256, first.getJsonObject("result").getJsonArray("images").size());
 
-        greedy.send(
-            new JsonObject()
-                .put("type", "decode")
-                .put("id", "d2")
-                .put("job", num)
-                .put("plane", points));
-        JsonObject second = greedy.next(m -> "d2".equals(m.getString("id")), 60);
+        JsonObject second =
+            greedy.ask(TestServer.message("decode", "d2", num).put("plane", points), 60);
         assertEquals("busy", second.getString("code"), second.encode());
         assertTrue(
             second
@@ -173,17 +148,14 @@ class InteractiveBudgetTest {
             second.getLong("retryAfterMs") > 1,
             "the hint covers what the big request cost: " + second.encode());
 
-        other.send(
-            new JsonObject()
-                .put("type", "decode")
-                .put("id", "o1")
-                .put("job", num)
-                .put("plane", new JsonArray().add(0.5).add(-0.5)));
-        JsonObject served = other.next(m -> "o1".equals(m.getString("id")), 60);
+        JsonObject served =
+            other.ask(
+                TestServer.message("decode", "o1", num)
+                    .put("plane", new JsonArray().add(0.5).add(-0.5)),
+                60);
         assertEquals("decoded", served.getString("type"), served.encode());
       } finally {
-        server.request(
-            HttpMethod.POST, "/api/jobs/" + job.getString("id") + "/stop", TestServer.TOKEN, null);
+        server.stopJob(job.getString("id"));
       }
     }
   }
@@ -196,12 +168,7 @@ class InteractiveBudgetTest {
       JsonObject job = server.startJob(server.spec(1000, 0));
       int num = job.getInteger("num");
       try (TestServer.Client c = server.connect(null, null)) {
-        c.send(
-            new JsonObject()
-                .put("type", "subscribe")
-                .put("id", "s")
-                .put("job", num)
-                .put("streams", new JsonArray().add("loss")));
+        c.subscribe("s", num, "loss");
         c.nextType("loss", 60);
         JsonArray points = new JsonArray();
         for (int i = 0; i < 256; i++) {
@@ -211,12 +178,7 @@ class InteractiveBudgetTest {
         // four would
         // reach the trainer before the first reply said what one costs.
         for (int i = 0; i < 4; i++) {
-          c.send(
-              new JsonObject()
-                  .put("type", "decode")
-                  .put("id", "b" + i)
-                  .put("job", num)
-                  .put("plane", points));
+          c.send(TestServer.message("decode", "b" + i, num).put("plane", points));
         }
         int decoded = 0;
         int share = 0;
@@ -234,8 +196,7 @@ class InteractiveBudgetTest {
         assertEquals(1, decoded, "the first of the burst is served");
         assertEquals(3, share, "the rest wait for the client's share of the trainer");
       } finally {
-        server.request(
-            HttpMethod.POST, "/api/jobs/" + job.getString("id") + "/stop", TestServer.TOKEN, null);
+        server.stopJob(job.getString("id"));
       }
     }
   }

@@ -95,16 +95,47 @@ class TrainerTest {
     }
   }
 
+  /** A checkpoint store that hands everything to {@code real}; a test overrides what it watches. */
+  static class Delegating implements CheckpointStore {
+    private final CheckpointStore real;
+
+    Delegating(CheckpointStore real) {
+      this.real = real;
+    }
+
+    @Override
+    public void save(
+        org.bytedeco.pytorch.Module model,
+        List<dev.latentstream.optim.Optim> optimizers,
+        Progress progress) {
+      real.save(model, optimizers, progress);
+    }
+
+    @Override
+    public Progress load(
+        org.bytedeco.pytorch.Module model, List<dev.latentstream.optim.Optim> optimizers) {
+      return real.load(model, optimizers);
+    }
+  }
+
+  /**
+   * A trainer of {@code job} on {@link #DATA}, checkpointing in {@code dir} (resuming from it when
+   * {@code resume}), reporting to each of {@code listeners}.
+   */
+  static Trainer newTrainer(
+      JobConfig job, Path dir, boolean resume, TrainingListener... listeners) {
+    return new Trainer(
+        job,
+        DATA,
+        new Checkpoint(dir),
+        Renderers.best(),
+        TrainingListener.compose(listeners),
+        resume);
+  }
+
   static Recorder train(JobConfig job, Path dir, boolean resume) {
     Recorder r = new Recorder();
-    new Trainer(
-            job,
-            DATA,
-            new Checkpoint(dir),
-            Renderers.best(),
-            TrainingListener.compose(new RunDirectoryWriter(dir), r),
-            resume)
-        .run();
+    newTrainer(job, dir, resume, new RunDirectoryWriter(dir), r).run();
     return r;
   }
 
@@ -189,14 +220,7 @@ class TrainerTest {
             }
           }
         };
-    trainer.set(
-        new Trainer(
-            job,
-            DATA,
-            new Checkpoint(dir),
-            Renderers.best(),
-            TrainingListener.compose(new RunDirectoryWriter(dir), r, stopper),
-            false));
+    trainer.set(newTrainer(job, dir, false, new RunDirectoryWriter(dir), r, stopper));
     assertEquals(RunSummary.Status.STOPPED, trainer.get().run().status());
     return r;
   }
@@ -248,15 +272,14 @@ class TrainerTest {
       JobConfig job, Path dir, long slowStep, boolean stopAtFirst, Recorder r) {
     AtomicReference<Trainer> trainer = new AtomicReference<>();
     List<CheckpointStore.Progress> inEpoch = new ArrayList<>();
-    Checkpoint real = new Checkpoint(dir);
     CheckpointStore watched =
-        new CheckpointStore() {
+        new Delegating(new Checkpoint(dir)) {
           @Override
           public void save(
               org.bytedeco.pytorch.Module model,
               List<dev.latentstream.optim.Optim> optimizers,
               Progress p) {
-            real.save(model, optimizers, p);
+            super.save(model, optimizers, p);
             if (p.inEpoch() != null && inEpoch.isEmpty() && stopAtFirst) {
               trainer
                   .get()
@@ -265,12 +288,6 @@ class TrainerTest {
             if (p.inEpoch() != null) {
               inEpoch.add(p);
             }
-          }
-
-          @Override
-          public Progress load(
-              org.bytedeco.pytorch.Module model, List<dev.latentstream.optim.Optim> optimizers) {
-            return real.load(model, optimizers);
           }
         };
     TrainingListener slow =
@@ -342,9 +359,7 @@ class TrainerTest {
   void aStopBeforeAnyNewStepKeepsTheCheckpointItResumedFrom(@TempDir Path dir) {
     JobConfig two = job(TINY_VAE.replace("}", ",\"iwaeSamples\":0}"));
     trainAndStopAfter(two, dir, 20);
-    Trainer t =
-        new Trainer(
-            two, DATA, new Checkpoint(dir), Renderers.best(), new TrainingListener() {}, true);
+    Trainer t = newTrainer(two, dir, true);
     t.stop();
     RunSummary s = t.run();
     assertEquals(RunSummary.Status.STOPPED, s.status());
@@ -357,21 +372,12 @@ class TrainerTest {
   void aGeneratorStateThatDoesNotFitThisLibtorchIsSetAsideAndTheResumeSaysSo(@TempDir Path dir) {
     JobConfig two = job(TINY_VAE.replace("}", ",\"iwaeSamples\":0}"));
     trainAndStopAfter(two, dir, 20);
-    Checkpoint real = new Checkpoint(dir);
     CheckpointStore foreign =
-        new CheckpointStore() {
-          @Override
-          public void save(
-              org.bytedeco.pytorch.Module model,
-              List<dev.latentstream.optim.Optim> optimizers,
-              Progress p) {
-            real.save(model, optimizers, p);
-          }
-
+        new Delegating(new Checkpoint(dir)) {
           @Override
           public Progress load(
               org.bytedeco.pytorch.Module model, List<dev.latentstream.optim.Optim> optimizers) {
-            Progress p = real.load(model, optimizers);
+            Progress p = super.load(model, optimizers);
             InEpoch at = p.inEpoch();
             return new Progress(
                 p.job(),
@@ -422,14 +428,7 @@ class TrainerTest {
           }
         };
     JobConfig job = job(TINY_VAE).withEpochs(5);
-    trainer.set(
-        new Trainer(
-            job,
-            DATA,
-            new Checkpoint(dir),
-            Renderers.best(),
-            TrainingListener.compose(r, sabotage),
-            false));
+    trainer.set(newTrainer(job, dir, false, r, sabotage));
     RunSummary s = trainer.get().run();
     assertEquals(RunSummary.Status.FAILED, s.status());
     assertTrue(
@@ -455,8 +454,7 @@ class TrainerTest {
             }
           }
         };
-    trainer.set(
-        new Trainer(job(TINY_VAE), DATA, new Checkpoint(dir), Renderers.best(), pauser, false));
+    trainer.set(newTrainer(job(TINY_VAE), dir, false, pauser));
     Thread t = Thread.ofPlatform().start(() -> trainer.get().run());
     pausedAt.get(30, TimeUnit.SECONDS);
     float[] image =
@@ -482,14 +480,7 @@ class TrainerTest {
 
   @Test
   void malformedInteractiveRequestsFailWithoutHurtingTheRun(@TempDir Path dir) throws Exception {
-    Trainer trainer =
-        new Trainer(
-            job(TINY_VAE),
-            DATA,
-            new Checkpoint(dir),
-            Renderers.best(),
-            new TrainingListener() {},
-            false);
+    Trainer trainer = newTrainer(job(TINY_VAE), dir, false);
     CompletableFuture<float[]> bad = trainer.submit(live -> live.decode(new float[3], 1));
     CompletableFuture<float[]> nan =
         trainer.submit(live -> live.decode(new float[] {Float.NaN, 0, 0, 0}, 1));
@@ -517,14 +508,7 @@ class TrainerTest {
             }
           }
         };
-    trainer.set(
-        new Trainer(
-            job(TINY_VAE),
-            DATA,
-            new Checkpoint(dir),
-            Renderers.best(),
-            TrainingListener.compose(new RunDirectoryWriter(dir), r, changer),
-            false));
+    trainer.set(newTrainer(job(TINY_VAE), dir, false, new RunDirectoryWriter(dir), r, changer));
     Trainer t = trainer.get();
     assertThrows(
         IllegalArgumentException.class, () -> t.set("noise", 0.1), "noise applies to dae only");
@@ -562,14 +546,7 @@ class TrainerTest {
 
   static Recorder trainSetting(String spec, SetAt change, Path dir) {
     Recorder r = new Recorder();
-    Trainer t =
-        new Trainer(
-            job(spec),
-            DATA,
-            new Checkpoint(dir),
-            Renderers.best(),
-            TrainingListener.compose(r, change),
-            false);
+    Trainer t = newTrainer(job(spec), dir, false, r, change);
     change.trainer.set(t);
     RunSummary s = t.run();
     assertEquals(RunSummary.Status.COMPLETED, s.status(), String.valueOf(s.error()));
@@ -660,8 +637,7 @@ class TrainerTest {
             }
           }
         };
-    trainer.set(
-        new Trainer(job(TINY_VAE), DATA, new Checkpoint(dir), Renderers.best(), stopper, false));
+    trainer.set(newTrainer(job(TINY_VAE), dir, false, stopper));
     RunSummary s = trainer.get().run();
     assertEquals(RunSummary.Status.STOPPED, s.status());
     assertEquals(20, s.steps());
