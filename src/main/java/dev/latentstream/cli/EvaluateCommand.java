@@ -16,7 +16,6 @@ import dev.latentstream.model.VariationalAutoencoder;
 import dev.latentstream.rundir.Checkpoint;
 import dev.latentstream.train.Threads;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -105,15 +104,7 @@ public final class EvaluateCommand implements Callable<Integer> {
     if (batch != null || json != null) {
       return reference();
     }
-    if (k < 1 || k > MAX_K) {
-      throw new UserError("--iwae must be from 1 to " + MAX_K + ", got " + k);
-    }
-    if (limit != null && limit < 1) {
-      throw new UserError("--limit must be at least 1, got " + limit);
-    }
-    if (rows < 1) {
-      throw new UserError("--rows must be at least 1, got " + rows);
-    }
+    validate();
     Path run = runOption.withCheckpoint();
     JobConfig job = Checkpoint.readProgress(run).job();
     if (!Iwae.applies(job)) {
@@ -130,8 +121,7 @@ public final class EvaluateCommand implements Callable<Integer> {
     Dataset data = Datasets.load(job.dataset(), dataDir);
     Split test = data.test();
     int n = limit == null ? test.count() : Math.min(limit, test.count());
-    PrintStream out = System.out;
-    out.printf(
+    System.out.printf(
         Locale.ROOT,
         "IWAE bound of %s (%s) with K=%d on %d test images of %s%n",
         run,
@@ -140,49 +130,68 @@ public final class EvaluateCommand implements Callable<Integer> {
         n,
         job.dataset());
     long t0 = System.nanoTime();
-    double bound;
-    try (Autoencoder model = Checkpoint.loadModel(run);
-        PointerScope scope = new PointerScope()) {
-      model.eval();
-      torch.manual_seed(seed);
-      Tensor images =
-          TensorData.tensor(
-              TensorData.unitFloats(test.pixels(), 0, n * test.imageSize()), n, test.imageSize());
-      boolean bar = !plain && ConsoleProgress.isTerminal();
-      try (ProgressBar progress =
-          bar
-              ? new ProgressBarBuilder()
-                  .setTaskName("iwae")
-                  .setInitialMax(n)
-                  .setStyle(ProgressBarStyle.COLORFUL_UNICODE_BLOCK)
-                  .setUnit(" images", 1)
-                  .showSpeed()
-                  .build()
-              : null) {
-        int[] lastPrinted = {0};
-        bound =
-            Iwae.bound(
-                Iwae.of(model),
-                images,
-                k,
-                rows,
-                done -> {
-                  if (progress != null) {
-                    progress.stepTo(done);
-                  } else if (done - lastPrinted[0] >= Math.max(1, n / 10) || done == n) {
-                    lastPrinted[0] = done;
-                    out.printf(Locale.ROOT, "  %d/%d images%n", done, n);
-                  }
-                });
-      }
-    }
-    out.printf(
+    double bound = bound(run, test, n);
+    System.out.printf(
         Locale.ROOT,
         "log p(x) >= %.3f nats per image (IWAE, K=%d), %.1f s%n",
         bound,
         k,
         (System.nanoTime() - t0) / 1e9);
     return 0;
+  }
+
+  private void validate() {
+    if (k < 1 || k > MAX_K) {
+      throw new UserError("--iwae must be from 1 to " + MAX_K + ", got " + k);
+    }
+    if (limit != null && limit < 1) {
+      throw new UserError("--limit must be at least 1, got " + limit);
+    }
+    if (rows < 1) {
+      throw new UserError("--rows must be at least 1, got " + rows);
+    }
+  }
+
+  /** The bound over the first {@code n} images of {@code test}, with progress as it goes. */
+  private double bound(Path run, Split test, int n) {
+    try (Autoencoder model = Checkpoint.loadModel(run);
+        PointerScope scope = new PointerScope()) {
+      model.eval();
+      torch.manual_seed(seed);
+      Tensor images = firstImages(test, n);
+      try (ProgressBar progress = !plain && ConsoleProgress.isTerminal() ? progressBar(n) : null) {
+        int[] lastPrinted = {0};
+        return Iwae.bound(
+            Iwae.of(model),
+            images,
+            k,
+            rows,
+            done -> {
+              if (progress != null) {
+                progress.stepTo(done);
+              } else if (done - lastPrinted[0] >= Math.max(1, n / 10) || done == n) {
+                lastPrinted[0] = done;
+                System.out.printf(Locale.ROOT, "  %d/%d images%n", done, n);
+              }
+            });
+      }
+    }
+  }
+
+  private static ProgressBar progressBar(int n) {
+    return new ProgressBarBuilder()
+        .setTaskName("iwae")
+        .setInitialMax(n)
+        .setStyle(ProgressBarStyle.COLORFUL_UNICODE_BLOCK)
+        .setUnit(" images", 1)
+        .showSpeed()
+        .build();
+  }
+
+  /** The first {@code n} images of {@code test} as a {@code [n, pixels]} tensor in [0, 1]. */
+  private static Tensor firstImages(Split test, int n) {
+    return TensorData.tensor(
+        TensorData.unitFloats(test.pixels(), 0, n * test.imageSize()), n, test.imageSize());
   }
 
   /**
@@ -210,34 +219,43 @@ public final class EvaluateCommand implements Callable<Integer> {
       Autoencoder model = loaded.model();
       model.eval();
       torch.manual_seed(seed);
-      Tensor x =
-          TensorData.tensor(
-              TensorData.unitFloats(test.pixels(), 0, n * test.imageSize()), n, test.imageSize());
-      Tensor noise = null;
-      Losses losses;
-      if (model instanceof VariationalAutoencoder vae) {
-        VariationalAutoencoder.Pass pass = vae.forward(x);
-        noise = pass.eps();
-        losses = vae.losses(pass, x, job.beta(), job.freeBits());
-      } else if (model instanceof MlpAutoencoder ae && job.noise() != null) {
-        noise = ae.unitNoise(x);
-        losses = model.losses(ae.corrupt(x, noise), x, job.beta());
-      } else {
-        losses = model.losses(x, x, job.beta());
-      }
+      Tensor x = firstImages(test, n);
+      Drawn drawn = losses(model, job, x);
       root.put("model", job.model().wireName());
       root.put("step", loaded.progress().step());
       ObjectNode terms = root.putObject("terms");
-      losses.terms().forEach((name, t) -> terms.put(name, t.item_double()));
+      drawn.losses().terms().forEach((name, t) -> terms.put(name, t.item_double()));
       rows(root.putArray("images"), TensorData.floats(x), test.imageSize());
-      if (noise != null) {
-        rows(root.putArray("noise"), TensorData.floats(noise), (int) noise.size(1));
+      if (drawn.noise() != null) {
+        rows(root.putArray("noise"), TensorData.floats(drawn.noise()), (int) drawn.noise().size(1));
       }
       rows(
           root.putArray("reconstructions"),
           TensorData.floats(model.reconstruct(x)),
           test.imageSize());
     }
+    write(root);
+    System.out.printf(
+        Locale.ROOT, "wrote the loss on %d test images and their reconstructions to %s%n", n, json);
+    return 0;
+  }
+
+  /** A batch's loss terms as training defines them, and the noise they drew (null for none). */
+  private record Drawn(Losses losses, Tensor noise) {}
+
+  private static Drawn losses(Autoencoder model, JobConfig job, Tensor x) {
+    if (model instanceof VariationalAutoencoder vae) {
+      VariationalAutoencoder.Pass pass = vae.forward(x);
+      return new Drawn(vae.losses(pass, x, job.beta(), job.freeBits()), pass.eps());
+    }
+    if (model instanceof MlpAutoencoder ae && job.noise() != null) {
+      Tensor noise = ae.unitNoise(x);
+      return new Drawn(model.losses(ae.corrupt(x, noise), x, job.beta()), noise);
+    }
+    return new Drawn(model.losses(x, x, job.beta()), null);
+  }
+
+  private void write(ObjectNode root) {
     try {
       Path parent = json.toAbsolutePath().getParent();
       Files.createDirectories(parent);
@@ -245,9 +263,6 @@ public final class EvaluateCommand implements Callable<Integer> {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + json + ": " + e.getMessage(), e);
     }
-    System.out.printf(
-        Locale.ROOT, "wrote the loss on %d test images and their reconstructions to %s%n", n, json);
-    return 0;
   }
 
   private static void rows(ArrayNode into, float[] values, int width) {
