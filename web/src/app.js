@@ -31,7 +31,8 @@ const runs = new RunList({ onSelect: (num, previous) => onSelect(num, previous),
   onRender: j => { updateControls(j); showReconInput(j); settings.show(j); if (j?.classes) explorer.showClasses(j.classes); } });
 const explorer = new Explorer(connection, runs);
 const panels = new Panels(connection, runs, drawn => explorer.onLatentDrawn(drawn));
-const slider = new StepSlider({ runs, chart, panels, onLive: (live, step) => explorer.setLive(live, step) });
+const slider = new StepSlider({ runs, chart, panels, onLive: (live, step) => explorer.setLive(live, step),
+  onPastPlane: plane => explorer.onPastPlane(plane) });
 const form = new StartForm({ connection, token, runs, onStarted: job => { runs.update(job); runs.select(job.num); },
   onSweep: jobs => { jobs.forEach(j => runs.update(j)); runs.render(); showCompare(jobs.slice(0, MAX_RUNS).map(j => j.num)); } });
 const settings = new LiveSettings(connection, token, runs);

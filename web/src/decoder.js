@@ -1,9 +1,7 @@
-// Decoding in the page: the MLP decoder's weights (model.safetensors?part=decoder) run in a Web Worker, so
-// hovering costs the trainer nothing. Anything it cannot do (conv VAE, no token, a failed fetch) falls back
-// to the server, and the hover caption says which path decoded.
-const TOKEN_KEY = 'latentstream-token';
-const LOCAL_MODELS = new Set(['ae', 'dae', 'vae', 'aae']);
-const REFETCH_MS = 10_000;
+// Decoding in the page, the maths: an exported MLP decoder (model.safetensors?part=decoder) read and run in
+// plain JavaScript, plane points and interpolation paths turned into codes as the server does, and pixels
+// turned into an image. local-decoder.js runs it in a Web Worker (decode-worker.js) for the explorer.
+export const LOCAL_MODELS = new Set(['ae', 'dae', 'vae', 'aae']);
 
 /**
  * A safetensors file (8-byte little-endian header length, JSON header, raw data) → metadata and F32 tensors.
@@ -108,167 +106,13 @@ export function interpolationPath(a, b, steps, spherical) {
   return path;
 }
 
-/** The selected run's local decoder: fetches weights conditionally, decodes in a worker. Methods take the run's status ({id, model}). */
-export class LocalDecoder {
-  constructor() {
-    this.worker = null;
-    this.reset(null);
-  }
-
-  reset(job) {
-    this.job = job; this.plane = null; this.etag = null; this.step = null; this.epoch = null; this.fetchedAt = 0;
-    this.failure = null; this.fetching = null; this.ready = false;
-    this.pastStep = null; this.pastNote = null;
-  }
-
-  /**
-   * The step the slider shows, or null while live. In the past the page decodes with the weights of the epoch
-   * checkpoint at or before that step when the run kept them (keepEpochCheckpoints), else with the current
-   * weights, and says which.
-   */
-  atStep(step) {
-    if (step === this.pastStep) return;
-    this.pastStep = step;
-    this.fetchedAt = 0; // asked again at the next decode, conditionally: the same weights cost a 304
-  }
-
-  onPlane(m) { if (m.origin && m.axes) this.plane = { origin: m.origin, axes: m.axes }; }
-
-  /** An epoch ended: the next decode asks for the new checkpoint's weights. */
-  onEpoch() { this.fetchedAt = 0; }
-
-  /** Why the page cannot decode this run itself, or null while it can. */
-  get reason() { return this.failure; }
-
-  /** The caption's end for a local decode. */
-  where() {
-    if (this.pastStep == null) return `in your browser, weights from step ${this.step}`;
-    if (this.pastNote) return `in your browser, from the current weights (step ${this.step}): ${this.pastNote}`;
-    return `in your browser, weights from the end of epoch ${this.epoch} (step ${this.step})`;
-  }
-
-  /** The caption's end for a server decode, with the reason the page did not decode it. */
-  serverWhy() {
-    const past = this.pastStep == null ? '' : ', from the current weights';
-    return `on the server${past}${this.failure ? ` (${this.failure})` : ''}`;
-  }
-
-  /**
-   * Fetches run {@code run}'s decoder weights if they changed (at most every 10 s, or after an epoch). A failure
-   * (no token, a refused or broken download, a file the page cannot run) leaves the server decoding and is
-   * tried again 10 s later; a bad file is not downloaded again until it changes (its ETag is kept).
-   */
-  async refresh(run) {
-    if (!run) return;
-    if (run.model && !LOCAL_MODELS.has(run.model)) {
-      this.failure = `the page decodes only MLP decoders; this run is a ${run.model}`;
-      this.ready = false;
-      return;
-    }
-    if (this.fetching) return this.fetching;
-    if (Date.now() - this.fetchedAt < REFETCH_MS) return;
-    this.fetchedAt = Date.now();
-    this.fetching = this.fetchWeights(run.id, this.pastStep)
-      .catch(e => { this.failure = e.message; this.ready = false; })
-      .finally(() => { this.fetching = null; });
-    return this.fetching;
-  }
-
-  /** The weights of the latest checkpoint, or with {@code pastStep} those of the epoch kept at or before it. */
-  async fetchWeights(jobId, pastStep) {
-    const token = sessionStorage.getItem(TOKEN_KEY);
-    // Without the token the download is refused (unless the server opened it): ask only with one.
-    if (!token) throw new Error('the weights need the token');
-    const headers = { Authorization: `Bearer ${token}` };
-    if (this.etag) headers['If-None-Match'] = this.etag;
-    const at = pastStep == null ? '' : `&step=${pastStep}`;
-    let r;
-    try {
-      r = await fetch(`/api/jobs/${encodeURIComponent(jobId)}/model.safetensors?part=decoder${at}`, { headers });
-    } catch (e) { throw new Error(`the weights could not be fetched (${e.message})`); }
-    if (pastStep != null && r.status === 404) {
-      // No epoch kept at or before the step: the current weights, and the server's words for why.
-      const why = await r.json().then(j => j.error?.message, () => null);
-      await this.fetchWeights(jobId, null);
-      this.pastNote = why ?? `no checkpoint kept at or before step ${pastStep}`;
-      return;
-    }
-    if (pastStep != null) this.pastNote = null;
-    if (r.status === 304) return; // unchanged: decoding as before, or still falling back from a bad file
-    if (r.status === 404) return; // no checkpoint yet: the server decodes until the first epoch ends
-    if (!r.ok) throw new Error(r.status === 401 ? 'the weights need the token' : `the weights could not be fetched (HTTP ${r.status})`);
-    let buf;
-    try { buf = await r.arrayBuffer(); } catch (e) { throw new Error(`the weights could not be fetched (${e.message})`); }
-    this.etag = r.headers.get('ETag');
-    try {
-      mlpDecoder(parseSafetensors(buf)); // checked here, so a file the page cannot run falls back at once
-    } catch (e) { throw new Error(`the weights file cannot be decoded in the page: ${e.message}`); }
-    await this.call({ weights: buf });
-    this.step = Number(r.headers.get('X-Step'));
-    this.epoch = Number(r.headers.get('X-Epoch'));
-    this.failure = null;
-    this.ready = true;
-  }
-
-  call(msg) {
-    if (!this.worker) {
-      this.worker = new Worker(new URL('./decode-worker.js', import.meta.url), { type: 'module' });
-      this.pending = new Map();
-      this.nextId = 0;
-      this.worker.onmessage = e => { const p = this.pending.get(e.data.id); this.pending.delete(e.data.id); if (e.data.error) p.reject(new Error(e.data.error)); else p.resolve(e.data); };
-      this.worker.onerror = e => { this.failure = `worker: ${e.message}`; this.ready = false; this.pending.forEach(p => p.reject(new Error(this.failure))); this.pending.clear(); };
-    }
-    const id = ++this.nextId;
-    return new Promise((resolve, reject) => { this.pending.set(id, { resolve, reject }); this.worker.postMessage({ ...msg, id }); });
-  }
-
-  /** Decodes plane point {@code p} in the worker: a PNG data URL, or null when the server must decode. */
-  async decodePlane(run, p) {
-    const images = await this.decodeAlongPlane(run, plane => [planeToCode(plane, p)]);
-    return images?.[0] ?? null;
-  }
-
-  /** The strip from plane point {@code a} to {@code b} ({@link interpolationPath}), or null as above. */
-  interpolatePlane(run, a, b, steps, spherical) {
-    return this.decodeAlongPlane(run, plane =>
-      interpolationPath(planeToCode(plane, a), planeToCode(plane, b), steps, spherical));
-  }
-
-  /** Codes made from the current plane by {@code codesOf}, decoded in the worker: data URLs, or null. */
-  async decodeAlongPlane(run, codesOf) {
-    await this.refresh(run);
-    if (!this.plane) return null;
-    return this.decodeCodes(run, codesOf(this.plane));
-  }
-
-  /** Latent codes decoded in the worker: one PNG data URL each, or null when the server must decode. */
-  async decodeCodes(run, codes) {
-    await this.refresh(run);
-    if (!this.ready || this.failure) return null;
-    try {
-      const r = await this.call({ zs: codes });
-      return r.images.map(pixels => toDataUrl(pixels, r.width, r.height));
-    } catch (e) { this.failure = e.message; return null; }
-  }
-
-  /** After a refresh: whether the page decodes this run itself. */
-  async usable(run) {
-    await this.refresh(run);
-    return this.ready && !this.failure;
-  }
-}
-
-/** Gray pixels in [0, 1] → a PNG data URL (the server's decode is a gray PNG too). */
-export function toDataUrl(pixels, width, height) {
-  const c = document.createElement('canvas');
-  c.width = width; c.height = height;
-  const ctx = c.getContext('2d');
-  const img = ctx.createImageData(width, height);
+/** Gray pixels in [0, 1] → RGBA ImageData, each rounded to the nearest of 256 levels as the server's PNG. */
+export function grayImageData(pixels, width, height) {
+  const img = new ImageData(width, height);
   for (let i = 0; i < pixels.length; i++) {
     const g = Math.round(Math.min(1, Math.max(0, pixels[i])) * 255);
     img.data[4 * i] = img.data[4 * i + 1] = img.data[4 * i + 2] = g;
     img.data[4 * i + 3] = 255;
   }
-  ctx.putImageData(img, 0, 0);
-  return c.toDataURL('image/png');
+  return img;
 }

@@ -3,10 +3,26 @@
 import { $, toast } from './ui.js';
 import { DrawPad } from './draw.js';
 import { PALETTE } from './frames.js';
-import { LocalDecoder } from './decoder.js';
+import { LocalDecoder } from './local-decoder.js';
+import { LatentOverlay } from './overlay.js';
 
 /** A base64 PNG of the server's → an img src. */
 const png = b64 => `data:image/png;base64,${b64}`;
+
+/** A base64 PNG of the server's → an ImageBitmap, drawn as the page's own decodes are. */
+const pngBitmap = b64 => createImageBitmap(new Blob([Uint8Array.from(atob(b64), c => c.charCodeAt(0))], { type: 'image/png' }));
+
+/**
+ * Draws {@code bitmap} (then closed) on {@code canvas} at the bitmap's size, CSS scaling it; the canvas counts
+ * its paints in data-painted, and {@code label} is what it shows, for screen readers.
+ */
+function paint(canvas, bitmap, label) {
+  if (canvas.width !== bitmap.width || canvas.height !== bitmap.height) { canvas.width = bitmap.width; canvas.height = bitmap.height; }
+  canvas.getContext('2d').drawImage(bitmap, 0, 0);
+  bitmap.close();
+  canvas.setAttribute('aria-label', label);
+  canvas.dataset.painted = String(Number(canvas.dataset.painted ?? 0) + 1);
+}
 
 export class Explorer {
   constructor(connection, runs) {
@@ -23,6 +39,7 @@ export class Explorer {
     this.encodeBusy = false;
     this.encodeAgain = false;
     this.local = new LocalDecoder();
+    this.overlay = new LatentOverlay();
     this.pad = new DrawPad($('pad'), pixels => this.encodeDrawing(pixels));
     const o = $('latent-overlay');
     o.onpointermove = e => { const p = this.pointerToPlane(e); if (p) this.decodeAt(p); };
@@ -53,7 +70,10 @@ export class Explorer {
     this.decodeNext = null;
     this.marker = { point: null, std: null };
     this.pad.clear();
-    for (const id of ['pad-recon', 'hover-decode']) $(id).removeAttribute('src');
+    $('pad-recon').removeAttribute('src');
+    const hover = $('hover-decode');
+    hover.getContext('2d').clearRect(0, 0, hover.width, hover.height);
+    delete hover.dataset.painted;
     for (const id of ['hover-z', 'explorer-status', 'strip']) $(id).textContent = '';
     this.drawOverlay();
   }
@@ -67,8 +87,19 @@ export class Explorer {
   /** Following the newest step (true) or showing past step {@code step} (false): decodes use that step's weights where kept. */
   setLive(live, step) {
     this.live = live;
-    if (live) this.plane = this.livePlane;
+    if (live) { this.plane = this.livePlane; this.drawOverlay(); }
     this.local.atStep(live ? null : step);
+  }
+
+  /**
+   * The plane message of the latent frame shown at a past step (null when not known: an epoch's saved image):
+   * hovers over it are read in its range and decoded on its plane.
+   */
+  onPastPlane(m) {
+    if (this.live) return;
+    this.plane = m?.range ?? this.livePlane;
+    this.local.atPlane(m);
+    this.drawOverlay();
   }
 
   /** After the latent panel was drawn (true) or blanked (false). */
@@ -107,21 +138,7 @@ export class Explorer {
   }
 
   /** Pointer position → plane coordinates, or null outside the plot. */
-  pointerToPlane(e) {
-    const o = $('latent-overlay');
-    if (!this.plane) return null;
-    const r = o.getBoundingClientRect();
-    const fx = (e.clientX - r.left) / r.width, fy = (e.clientY - r.top) / r.height;
-    if (fx < 0 || fy < 0 || fx > 1 || fy > 1) return null;
-    const [x0, x1, y0, y1] = this.plane;
-    return [x0 + fx * (x1 - x0), y1 - fy * (y1 - y0)];
-  }
-
-  planeToPixel([u, v]) {
-    const o = $('latent-overlay');
-    const [x0, x1, y0, y1] = this.plane;
-    return [(u - x0) / (x1 - x0) * o.width, (y1 - v) / (y1 - y0) * o.height];
-  }
+  pointerToPlane(e) { return this.overlay.toPlane(this.plane, e); }
 
   async decodeAt(p) {
     const job = this.runs.selected;
@@ -132,14 +149,12 @@ export class Explorer {
       const at = `(${p[0].toFixed(2)}, ${p[1].toFixed(2)})`;
       const local = await this.local.decodePlane(this.run(), p);
       if (local) {
-        $('hover-decode').src = local;
-        $('hover-decode').alt = `decode of ${at}`;
+        paint($('hover-decode'), local, `decode of ${at}`);
         $('hover-z').textContent = `decoded ${at} ${this.local.where()}`;
         return;
       }
       const r = await this.connection.request({ type: 'decode', job, plane: p });
-      $('hover-decode').src = png(r.result.images[0]);
-      $('hover-decode').alt = `decode of ${at}`;
+      paint($('hover-decode'), await pngBitmap(r.result.images[0]), `decode of ${at}`);
       $('hover-z').textContent = `decoded ${at} ${this.local.serverWhy()}`;
     } catch (err) {
       $('hover-z').textContent = err.code === 'busy' ? 'the trainer is busy; decoding again shortly' : err.message;
@@ -176,7 +191,7 @@ export class Explorer {
       const r = await this.connection.modelRequest({ type: 'interpolate', job: this.runs.selected, from: { plane: a },
         to: { plane: p }, steps, mode: spherical ? 'spherical' : 'linear' },
         () => { $('explorer-status').textContent = 'the trainer is busy; interpolating again shortly'; });
-      this.showStrip(r.result.images.map(png));
+      this.showStrip(await Promise.all(r.result.images.map(pngBitmap)));
       $('explorer-status').textContent = `interpolated ${r.result.images.length} images ${this.local.serverWhy()}`;
     } catch (err) { toast(`Interpolation failed: ${err.message}`); }
   }
@@ -227,7 +242,7 @@ export class Explorer {
         }
       }
       const r = await this.connection.modelRequest(request);
-      this.showStrip(r.result.images.map(png), captions(r.result.label));
+      this.showStrip(await Promise.all(r.result.images.map(pngBitmap)), captions(r.result.label));
       $('explorer-status').textContent = `${r.result.label}: decoded ${this.local.serverWhy()}`;
     } catch (e) { toast(`Attribute failed: ${e.message}`); }
   }
@@ -235,54 +250,22 @@ export class Explorer {
   /** The selected run's status ({id, model, ...}): which weights the page fetches, and whether it can run them. */
   run() { return this.runs.current(); }
 
-  /** Images (their src: data URLs) side by side under the plane; with {@code captions}, each one named. */
+  /** Images (ImageBitmaps) side by side under the plane, each on a canvas; with {@code captions}, each one named. */
   showStrip(images, captions = null) {
     const strip = $('strip');
     strip.innerHTML = '';
-    images.forEach((src, i) => {
-      const img = document.createElement('img');
-      img.src = src;
-      img.alt = captions?.[i] ?? `${i + 1} of ${images.length}`;
-      if (!captions) { strip.appendChild(img); return; }
+    images.forEach((bitmap, i) => {
+      const canvas = document.createElement('canvas');
+      canvas.setAttribute('role', 'img');
+      paint(canvas, bitmap, captions?.[i] ?? `${i + 1} of ${images.length}`);
+      if (!captions) { strip.appendChild(canvas); return; }
       const figure = document.createElement('figure');
-      figure.append(img, Object.assign(document.createElement('figcaption'), { textContent: captions[i] }));
+      figure.append(canvas, Object.assign(document.createElement('figcaption'), { textContent: captions[i] }));
       strip.appendChild(figure);
     });
   }
 
-  drawOverlay() {
-    const base = $('panel-latent'), o = $('latent-overlay');
-    if (o.width !== base.width || o.height !== base.height) { o.width = base.width; o.height = base.height; }
-    const ctx = o.getContext('2d');
-    ctx.clearRect(0, 0, o.width, o.height);
-    if (!this.plane) return;
-    const s = o.width / 300; // marks keep their size relative to the plot
-    if (this.cursor) {
-      const [x, y] = this.planeToPixel(this.cursor);
-      ctx.strokeStyle = '#111';
-      ctx.lineWidth = 1.5 * s;
-      ctx.beginPath();
-      ctx.moveTo(x - 10 * s, y); ctx.lineTo(x + 10 * s, y); ctx.moveTo(x, y - 10 * s); ctx.lineTo(x, y + 10 * s);
-      ctx.stroke();
-    }
-    if (this.clickA) {
-      const [x, y] = this.planeToPixel(this.clickA);
-      ctx.fillStyle = '#111';
-      ctx.beginPath(); ctx.arc(x, y, 5 * s, 0, 2 * Math.PI); ctx.fill();
-    }
-    const marker = this.marker;
-    if (marker.point) {
-      const [x, y] = this.planeToPixel(marker.point);
-      const sx = o.width / (this.plane[1] - this.plane[0]), sy = o.height / (this.plane[3] - this.plane[2]);
-      ctx.strokeStyle = '#d01884';
-      ctx.lineWidth = 2 * s;
-      ctx.beginPath();
-      ctx.ellipse(x, y, Math.max(3, marker.std[0] * sx), Math.max(3, marker.std[1] * sy), 0, 0, 2 * Math.PI);
-      ctx.stroke();
-      ctx.fillStyle = '#d01884';
-      ctx.beginPath(); ctx.arc(x, y, 4 * s, 0, 2 * Math.PI); ctx.fill();
-    }
-  }
+  drawOverlay() { this.overlay.draw(this.plane, this); }
 
   async encodeDrawing(pixels) {
     const job = this.runs.selected;

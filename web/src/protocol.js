@@ -79,3 +79,14 @@ export function framePoints(buf) {
     labels: new Uint8Array(buf, POINTS.points + 4 * count, count),
   };
 }
+
+/**
+ * The plane message a latent frame fetched over REST carries in its X-Plane header (a kept frame has one, an
+ * epoch's saved image none): {range, origin, axes}, or null.
+ */
+export function framePlane(response) {
+  try {
+    const m = JSON.parse(response.headers.get('X-Plane'));
+    return Array.isArray(m?.range) ? m : null;
+  } catch { return null; }
+}

@@ -1,12 +1,16 @@
 // The step slider of the selected run: it runs over steps, ticks mark the steps with kept images, and
 // moving it shows each panel's frame at or before that step; "Live" follows the newest step.
 import { $ } from './ui.js';
-import { IMAGE_STREAMS } from './protocol.js';
+import { framePlane, IMAGE_STREAMS } from './protocol.js';
 
 export class StepSlider {
-  /** {@code onLive(live, step)} runs whenever following the newest step starts or stops, and at each past step shown. */
-  constructor({ runs, chart, panels, onLive }) {
-    Object.assign(this, { runs, chart, panels, onLive });
+  /**
+   * {@code onLive(live, step)} runs whenever following the newest step starts or stops, and at each past step
+   * shown; {@code onPastPlane(plane)} when a past step's latent frame is shown, with its plane message (null
+   * when not known).
+   */
+  constructor({ runs, chart, panels, onLive, onPastPlane }) {
+    Object.assign(this, { runs, chart, panels, onLive, onPastPlane });
     this.frameSteps = [];
     this.live = true;
     this.marksScheduled = false;
@@ -118,6 +122,7 @@ export class StepSlider {
       let r;
       try { r = await fetch(`api/jobs/${id}/frames/${kind}.png?step=${step}`); } catch { notes[kind] = 'not kept'; return; }
       const kept = Number(r.headers.get('X-Step'));
+      if (kind === 'latent') this.onPastPlane(r.ok && !(kept > step) ? framePlane(r) : null);
       if (r.ok && r.headers.get('X-Frame-Source') === 'epoch') {
         notes[kind] = `epoch ${r.headers.get('X-Epoch') ?? '?'} image`;
       } else if (!r.ok || (Number.isFinite(kept) && kept > step)) {

@@ -2,7 +2,9 @@ package dev.latentstream.gateway;
 
 import dev.latentstream.runformat.MetricsCsv;
 import dev.latentstream.runformat.RunLayout;
+import dev.latentstream.stream.ServerMessage;
 import dev.latentstream.stream.StreamHub;
+import dev.latentstream.wire.Frame;
 import dev.latentstream.wire.FrameKind;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -148,13 +150,29 @@ final class RunFilesApi {
                 .onComplete(
                     ar -> {
                       switch (ar.result()) {
-                        case StreamHub.FrameLookup.Found f ->
+                        case StreamHub.FrameLookup.Found f -> {
+                          Frame shown = f.frame().frame();
+                          if (shown.plane() != null) {
+                            // The plane as it was when this frame was made: a page decoding a past
+                            // step itself maps hovers with it, not with the current plane.
                             rc.response()
-                                .putHeader("Content-Type", "image/png")
-                                .putHeader("X-Step", Long.toString(f.frame().frame().step()))
-                                .putHeader("X-Frame-Source", "stream")
-                                .putHeader("Cache-Control", "no-store")
-                                .end(Buffer.buffer(f.frame().frame().png()));
+                                .putHeader(
+                                    "X-Plane",
+                                    new ServerMessage.Plane(
+                                            job.getInteger("num", 0),
+                                            shown.step(),
+                                            shown.plane(),
+                                            shown.axes())
+                                        .toJson()
+                                        .encode());
+                          }
+                          rc.response()
+                              .putHeader("Content-Type", "image/png")
+                              .putHeader("X-Step", Long.toString(shown.step()))
+                              .putHeader("X-Frame-Source", "stream")
+                              .putHeader("Cache-Control", "no-store")
+                              .end(Buffer.buffer(shown.png()));
+                        }
                         case StreamHub.FrameLookup.NoneKept n when step != null ->
                             epochImage(rc, job, kind, step);
                         case null, default ->

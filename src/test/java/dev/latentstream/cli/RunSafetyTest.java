@@ -18,6 +18,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -318,5 +319,54 @@ class RunSafetyTest {
     assertEquals(4 * 60, actual.size(), "every step once");
     assertSameSteps(expected, actual);
     assertEquals(RunStatus.COMPLETED, RunStatus.read(run).orElseThrow().status());
+  }
+
+  /**
+   * CPU seconds the process has used so far, user and system (/proc/PID/stat, 100 ticks a second).
+   */
+  static double cpuSeconds(Process p) throws IOException {
+    String stat = Files.readString(Path.of("/proc/" + p.pid() + "/stat"));
+    // Fields after the command's closing parenthesis start at the state (field 3), so utime (14)
+    // and stime (15) are the 12th and 13th.
+    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
+  }
+
+  @Test
+  void aSecondCtrlCQuitsAtOnceWithoutWaitingForTheStepToEnd() throws Exception {
+    // One step of many CPU seconds (a wide model, the whole set in one batch, one thread): the
+    // graceful stop that the first signal asks for waits for the step to end, so the second lands
+    // while it waits.
+    Files.writeString(
+        work.resolve("slow.json"),
+        "{\"model\":\"vae\",\"dataset\":\"synthetic\",\"hidden\":[3072,3072],\"latent\":2,"
+            + "\"batchSize\":6000,\"epochs\":5,\"threads\":1,\"iwaeSamples\":0}");
+    try (CliProcess p =
+        CliProcess.start(work, "train", "--job", "slow.json", "--out", "runs/slow", "--plain")) {
+      p.awaitLine(l -> l.startsWith("training "), 120);
+      // Inside the first step: the trainer has spent a CPU second since it started (on a loaded
+      // machine that is many wall seconds).
+      double started = cpuSeconds(p.process);
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+      while (cpuSeconds(p.process) < started + 1) {
+        assertTrue(System.nanoTime() < end, "no CPU second within 120 s: " + p);
+        Thread.sleep(50);
+      }
+      p.signal("INT");
+      Thread.sleep(1000);
+      p.signal("INT");
+      assertTrue(p.process.waitFor(10, TimeUnit.SECONDS), "quit within 10 s: " + p);
+      p.awaitEnd(10);
+      assertEquals(130, p.exit(), p.toString());
+      assertTrue(
+          p.err().contains("latentstream: second SIGINT, quitting without waiting"), p.toString());
+      assertFalse(
+          p.err().stream().anyMatch(l -> l.contains("stopped at step")),
+          "it did not wait to checkpoint the step: " + p);
+    }
+    // What it had written stays whole: the job file it started from reads back.
+    assertEquals(
+        List.of(3072, 3072),
+        dev.latentstream.config.JobConfigs.load(work.resolve("runs/slow/job.json")).hidden());
   }
 }

@@ -1,5 +1,6 @@
 package dev.latentstream.load;
 
+import io.vertx.core.Handler;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -363,9 +364,9 @@ final class DecodeFlood {
    * request.
    */
   private WebSocket quietViewer(LoadGenerator g, int jobNum) throws Exception {
-    WebSocket ws = g.wsClient.connect(g.wsOptions()).await(30, TimeUnit.SECONDS);
-    ws.binaryMessageHandler(b -> {});
-    ws.textMessageHandler(
+    return quietSocket(
+        g,
+        jobNum,
         text -> {
           if (text.startsWith("{\"type\":\"loss\"")) {
             JsonObject cols = new JsonObject(text).getJsonObject("columns");
@@ -383,6 +384,17 @@ final class DecodeFlood {
             range = new double[] {r.getDouble(0), r.getDouble(1), r.getDouble(2), r.getDouble(3)};
           }
         });
+  }
+
+  /**
+   * A socket on job {@code jobNum}'s loss and latent streams that never sends a request, each text
+   * message going to {@code onText}: how the load tools watch training without adding to its load.
+   */
+  static WebSocket quietSocket(LoadGenerator g, int jobNum, Handler<String> onText)
+      throws Exception {
+    WebSocket ws = g.wsClient.connect(g.wsOptions()).await(30, TimeUnit.SECONDS);
+    ws.binaryMessageHandler(b -> {});
+    ws.textMessageHandler(onText);
     ws.writeTextMessage(
         new JsonObject()
             .put("type", "subscribe")

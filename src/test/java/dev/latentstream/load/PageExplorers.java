@@ -25,12 +25,13 @@ import picocli.CommandLine.Option;
 /**
  * Issue 20's "50 explorers cost the trainer at most the weight fetches": {@code --page-explorers}
  * simulated explorers, each as the page is while a user hovers the latent plane: a socket
- * subscribed to the job, the decoder's weights fetched as web/src/decoder.js fetches them ({@code
- * model.safetensors?part=decoder}, conditionally every 10 s and at each epoch end), and {@code
- * --explorer-rate} hovers a second decoded here with those weights ({@code --explorer-path page}),
- * or sent to the server as {@code decode} requests, one in flight, as the page does without local
- * decoding ({@code --explorer-path server}). Training's steps/s is compared with a baseline taken
- * just before in the same run, from the server's own step times (a quiet viewer's loss stream).
+ * subscribed to the job, the decoder's weights fetched as web/src/local-decoder.js fetches them
+ * ({@code model.safetensors?part=decoder}, conditionally every 10 s and after each epoch end, the
+ * first download and each epoch's refetch a random part of 3 s late), and {@code --explorer-rate}
+ * hovers a second decoded here with those weights ({@code --explorer-path page}), or sent to the
+ * server as {@code decode} requests, one in flight, as the page does without local decoding ({@code
+ * --explorer-path server}). Training's steps/s is compared with a baseline taken just before in the
+ * same run, from the server's own step times (a quiet viewer's loss stream).
  *
  * <p>The local decodes are real work in this process: run it on the other core than the server
  * ({@code taskset}), as the explorers' browsers would be other machines. Its own CPU is printed.
@@ -84,8 +85,14 @@ final class PageExplorers {
       description = "The server's token (the weights need it); default: $LATENTSTREAM_TOKEN.")
   String token;
 
-  /** The page's refetch interval (web/src/decoder.js REFETCH_MS). */
+  /** The page's refetch interval (web/src/local-decoder.js REFETCH_MS). */
   static final long REFETCH_MS = 10_000;
+
+  /**
+   * The page's spread (web/src/local-decoder.js SPREAD_MS): its first download and its refetch
+   * after an epoch end wait a random time up to this long.
+   */
+  static final long SPREAD_MS = 3_000;
 
   boolean enabled() {
     return explorers > 0;
@@ -167,6 +174,9 @@ final class PageExplorers {
         while (path == Path.page
             && all.stream().anyMatch(e -> e.decoder == null)
             && System.currentTimeMillis() < ready) {
+          for (Explorer e : all) {
+            e.refreshIfDue(g, jobId, key);
+          }
           Thread.sleep(50);
         }
         hovering = true;
@@ -254,7 +264,13 @@ final class PageExplorers {
     WebSocket ws;
     volatile Mlp decoder;
     volatile String etag;
-    volatile long fetchedAt;
+
+    /**
+     * When the weights are next asked for (ms); the first download waits a random part of the
+     * spread.
+     */
+    volatile long dueAt;
+
     volatile boolean fetching;
     volatile boolean decoding;
     volatile boolean inFlight;
@@ -262,6 +278,11 @@ final class PageExplorers {
 
     Explorer(int i) {
       random = new SplittableRandom(1000 + i);
+      dueAt = System.currentTimeMillis() + spread();
+    }
+
+    long spread() {
+      return java.util.concurrent.ThreadLocalRandom.current().nextLong(SPREAD_MS);
     }
 
     void attach(LoadGenerator g, int jobNum, String jobId, String key) {
@@ -269,7 +290,8 @@ final class PageExplorers {
       ws.textMessageHandler(
           text -> {
             if (text.startsWith("{\"type\":\"epoch\"")) {
-              fetchedAt = 0; // the page asks again at each epoch end
+              // The page asks again after each epoch end, within the spread.
+              dueAt = Math.min(dueAt, System.currentTimeMillis() + spread());
             } else if (inFlight && text.contains("\"id\":\"x")) {
               inFlight = false;
               if (text.startsWith("{\"type\":\"decoded\"")) {
@@ -285,11 +307,11 @@ final class PageExplorers {
     }
 
     void refreshIfDue(LoadGenerator g, String jobId, String key) {
-      if (path != Path.page || fetching || System.currentTimeMillis() - fetchedAt < REFETCH_MS) {
+      if (path != Path.page || fetching || System.currentTimeMillis() < dueAt) {
         return;
       }
       fetching = true;
-      fetchedAt = System.currentTimeMillis();
+      dueAt = System.currentTimeMillis() + REFETCH_MS;
       RequestOptions o =
           new RequestOptions()
               .setMethod(HttpMethod.GET)
@@ -442,9 +464,9 @@ final class PageExplorers {
 
   /** The quiet viewer: step times from the loss stream, the plane from plane messages. */
   private WebSocket quietViewer(LoadGenerator g, int jobNum) throws Exception {
-    WebSocket ws = g.wsClient.connect(g.wsOptions()).await(30, TimeUnit.SECONDS);
-    ws.binaryMessageHandler(b -> {});
-    ws.textMessageHandler(
+    return DecodeFlood.quietSocket(
+        g,
+        jobNum,
         text -> {
           if (text.startsWith("{\"type\":\"loss\"")) {
             JsonArray t = new JsonObject(text).getJsonObject("columns").getJsonArray("time");
@@ -468,14 +490,6 @@ final class PageExplorers {
             }
           }
         });
-    ws.writeTextMessage(
-        new JsonObject()
-            .put("type", "subscribe")
-            .put("id", "quiet")
-            .put("job", jobNum)
-            .put("streams", new JsonArray().add("loss").add("latent"))
-            .encode());
-    return ws;
   }
 
   private static float[] floats(JsonArray a) {

@@ -10,13 +10,17 @@ import dev.latentstream.rundir.Checkpoint;
 import dev.latentstream.rundir.RunStatus;
 import dev.latentstream.runformat.MetricsCsv;
 import io.vertx.core.json.JsonObject;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -181,6 +185,29 @@ class FullDiskTest {
     }
   }
 
+  /** The last 12 bytes of every PNG: its IEND chunk (no data, a fixed CRC). */
+  private static final byte[] IEND = {
+    0, 0, 0, 0, 'I', 'E', 'N', 'D', (byte) 0xAE, 0x42, 0x60, (byte) 0x82
+  };
+
+  /**
+   * A PNG written to its end (a file cut short by a full disk lacks the closing IEND chunk) that
+   * decodes to a picture of the size its header gives.
+   */
+  static void assertPngWhole(Path p) throws IOException {
+    byte[] bytes = Files.readAllBytes(p);
+    assertTrue(
+        bytes.length > 33 + IEND.length
+            && Arrays.equals(bytes, bytes.length - IEND.length, bytes.length, IEND, 0, IEND.length),
+        p + " ends with its IEND chunk (" + bytes.length + " bytes)");
+    BufferedImage img = ImageIO.read(new ByteArrayInputStream(bytes));
+    assertNotNull(img, p + " decodes");
+    // IHDR follows the 8-byte signature and its chunk's length and type: width, then height.
+    ByteBuffer header = ByteBuffer.wrap(bytes, 16, 8);
+    assertEquals(header.getInt(), img.getWidth(), p + ": width");
+    assertEquals(header.getInt(), img.getHeight(), p + ": height");
+  }
+
   /**
    * No temporary file, and every file under its final name whole: CSV rows, JSON, images,
    * checkpoints.
@@ -191,7 +218,7 @@ class FullDiskTest {
         String name = p.getFileName().toString();
         assertTrue(!name.contains(".tmp"), "temporary file left: " + p);
         if (name.endsWith(".png")) {
-          assertNotNull(ImageIO.read(p.toFile()), p + " decodes");
+          assertPngWhole(p);
         } else if (name.endsWith(".json")) {
           new JsonObject(Files.readString(p));
         }

@@ -75,7 +75,7 @@ class BackPressureTest {
         assertEquals((short) 1008, slow.closeCode);
         assertTrue(slow.closeReason.startsWith("too slow"), slow.closeReason);
       } finally {
-        server.request(HttpMethod.POST, "/api/jobs/" + id + "/stop", TestServer.TOKEN, null);
+        server.stopJob(id);
       }
     }
   }
@@ -103,7 +103,7 @@ class BackPressureTest {
         Thread.sleep(3000);
         long stepAfterStall = steps(server, id);
         c.ws.resume();
-        server.request(HttpMethod.POST, "/api/jobs/" + id + "/stop", TestServer.TOKEN, null);
+        server.stopJob(id);
         TestServer.awaitStatus(server, id, "stopped", 30);
         long last = steps(server, id);
         assertTrue(

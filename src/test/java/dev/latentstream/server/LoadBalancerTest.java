@@ -273,8 +273,7 @@ class LoadBalancerTest {
     page.page().mouse().move(latent.x + latent.width * 0.35, latent.y + latent.height * 0.45);
     page.page()
         .waitForFunction(
-            "() => (document.getElementById('hover-decode').getAttribute('src') || '')"
-                + ".startsWith('data:image/png')");
+            "() => document.getElementById('hover-decode').hasAttribute('data-painted')");
     assertTrue(
         page.errors().stream().allMatch(e -> e.contains("WebSocket")), page.errors().toString());
     assertEquals("DOWN", lb.stats().get("gateway1").get("status"));

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.Checkpoint;
@@ -58,8 +57,7 @@ class MessageTypesTest {
 
   @AfterAll
   static void stop() throws Exception {
-    server.request(
-        HttpMethod.POST, "/api/jobs/" + live.getString("id") + "/stop", TestServer.TOKEN, null);
+    server.stopJob(live.getString("id"));
     server.close();
   }
 
@@ -101,6 +99,29 @@ class MessageTypesTest {
     assertEquals("error", reply.getString("type"), reply.encode());
     assertEquals(code, reply.getString("code"), reply.encode());
     assertTrue(reply.getString("message").length() > 5, reply.encode());
+  }
+
+  /**
+   * Checks a reply is the error {@code code} whose message names each of {@code mentions}, and
+   * passes it on.
+   */
+  static Function<JsonObject, JsonObject> errorReply(String code, String... mentions) {
+    return reply -> {
+      expectError(reply, code);
+      for (String word : mentions) {
+        assertTrue(reply.getString("message").contains(word), reply.encode());
+      }
+      return reply;
+    };
+  }
+
+  /** The next status message saying job {@code id} is now {@code status}. */
+  static Future<JsonObject> nextStatus(ProtocolClient c, String id, String status) {
+    return c.next(
+        "status",
+        s ->
+            id.equals(s.getJsonObject("job").getString("id"))
+                && status.equals(s.getJsonObject("job").getString("status")));
   }
 
   /**
@@ -284,21 +305,11 @@ class MessageTypesTest {
                       assertEquals("started", r.getString("type"), r.encode());
                       JsonObject job = r.getJsonObject("result");
                       assertEquals(2, job.getInteger("epochs"), "epochs overrides the spec");
-                      return c.next(
-                              "status",
-                              s ->
-                                  s.getJsonObject("job").getString("id").equals(job.getString("id"))
-                                      && "running"
-                                          .equals(s.getJsonObject("job").getString("status")))
-                          .map(job);
+                      return nextStatus(c, job.getString("id"), "running").map(job);
                     })
                 .compose(job -> c.request(msg("stop").put("job", job.getString("id"))))
                 .compose(r -> c.request(msg("start").put("preset", "no-such-preset")))
-                .map(
-                    r -> {
-                      expectError(r, "bad_request");
-                      return r;
-                    }));
+                .map(errorReply("bad_request")));
   }
 
   @Test
@@ -343,15 +354,7 @@ class MessageTypesTest {
                                   .put("streams", new JsonArray().add("loss").add("status")))
                           .compose(s -> c.next("epoch"))
                           .compose(e -> c.request(msg("stop").put("job", id)))
-                          .compose(
-                              s ->
-                                  c.next(
-                                      "status",
-                                      st ->
-                                          id.equals(st.getJsonObject("job").getString("id"))
-                                              && "stopped"
-                                                  .equals(
-                                                      st.getJsonObject("job").getString("status"))))
+                          .compose(s -> nextStatus(c, id, "stopped"))
                           .compose(
                               s ->
                                   c.request(msg("resume").put("job", id))
@@ -410,20 +413,10 @@ class MessageTypesTest {
                     r -> {
                       assertEquals("stopped", r.getString("type"), r.encode());
                       String id = r.getJsonObject("result").getString("id");
-                      return c.next(
-                              "status",
-                              s ->
-                                  id.equals(s.getJsonObject("job").getString("id"))
-                                      && "stopped"
-                                          .equals(s.getJsonObject("job").getString("status")))
-                          .map(id);
+                      return nextStatus(c, id, "stopped").map(id);
                     })
                 .compose(id -> c.request(msg("stop").put("job", id)))
-                .map(
-                    r -> {
-                      expectError(r, "conflict");
-                      return r;
-                    }));
+                .map(errorReply("conflict")));
   }
 
   @Test
@@ -441,12 +434,7 @@ class MessageTypesTest {
                 .compose(
                     r -> {
                       String id = r.getJsonObject("result").getString("id");
-                      return c.next(
-                              "status",
-                              s ->
-                                  id.equals(s.getJsonObject("job").getString("id"))
-                                      && "completed"
-                                          .equals(s.getJsonObject("job").getString("status")))
+                      return nextStatus(c, id, "completed")
                           .compose(s -> c.request(msg("delete").put("job", id)))
                           .compose(
                               d -> {
@@ -455,11 +443,7 @@ class MessageTypesTest {
                               })
                           .compose(b -> c.request(msg("subscribe").put("job", id)));
                     })
-                .map(
-                    gone -> {
-                      expectError(gone, "unknown_job");
-                      return gone;
-                    }));
+                .map(errorReply("unknown_job")));
   }
 
   @Test
@@ -480,12 +464,7 @@ class MessageTypesTest {
                       assertEquals(0.0007, s.getDouble("value"), 1e-12);
                       return c.request(onLive("set").put("key", "noise").put("value", 0.1));
                     })
-                .map(
-                    r -> {
-                      expectError(r, "bad_request");
-                      assertTrue(r.getString("message").contains("noise"), r.encode());
-                      return r;
-                    }));
+                .map(errorReply("bad_request", "noise")));
   }
 
   @Test
@@ -514,11 +493,7 @@ class MessageTypesTest {
                       return c.request(
                           onLive("decode").put("z", new JsonArray().add(1).add(2).add(3)));
                     })
-                .map(
-                    r -> {
-                      expectError(r, "bad_request");
-                      return r;
-                    }));
+                .map(errorReply("bad_request")));
   }
 
   @Test
@@ -543,12 +518,7 @@ class MessageTypesTest {
                       return c.request(
                           onLive("encode").put("pixels", new JsonArray().add(0.5).add(0.5)));
                     })
-                .map(
-                    r -> {
-                      expectError(r, "bad_request");
-                      assertTrue(r.getString("message").contains("784"), r.encode());
-                      return r;
-                    }));
+                .map(errorReply("bad_request", "784")));
   }
 
   @Test
@@ -573,12 +543,7 @@ class MessageTypesTest {
                               .put("to", new JsonObject().put("index", 1))
                               .put("mode", 3));
                     })
-                .map(
-                    r -> {
-                      expectError(r, "bad_request");
-                      assertTrue(r.getString("message").contains("mode"), r.encode());
-                      return r;
-                    }));
+                .map(errorReply("bad_request", "mode")));
   }
 
   @Test
@@ -603,11 +568,7 @@ class MessageTypesTest {
                               .put("plus", 99)
                               .put("minus", 0));
                     })
-                .map(
-                    r -> {
-                      expectError(r, "bad_request");
-                      return r;
-                    }));
+                .map(errorReply("bad_request")));
   }
 
   @Test

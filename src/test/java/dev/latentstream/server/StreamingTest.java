@@ -31,13 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(240)
 class StreamingTest {
 
-  /**
-   * The server defaults (config/server.json, maxFramesPerSecond and
-   * interactiveMaxInFlightPerClient).
-   */
+  /** The server default of maxFramesPerSecond (config/server.json). */
   static final double DEFAULT_MAX_FPS = 2;
-
-  static final int DEFAULT_IN_FLIGHT = 4;
 
   @TempDir static Path root;
   static TestServer server;
@@ -59,8 +54,7 @@ class StreamingTest {
 
   @AfterAll
   static void stop() throws Exception {
-    server.request(
-        HttpMethod.POST, "/api/jobs/" + live.getString("id") + "/stop", TestServer.TOKEN, null);
+    server.stopJob(live.getString("id"));
     server.close();
   }
 
@@ -247,7 +241,7 @@ class StreamingTest {
         }
       }
     } finally {
-      server.request(HttpMethod.POST, "/api/jobs/" + jobId + "/stop", TestServer.TOKEN, null);
+      server.stopJob(jobId);
     }
   }
 
@@ -433,7 +427,7 @@ class StreamingTest {
           capped.request(HttpMethod.GET, "/api/info", null, null).json().getLong("framesConflated")
               > 0,
           "frames came faster than the cap, so some were conflated");
-      capped.request(HttpMethod.POST, "/api/jobs/" + id + "/stop", TestServer.TOKEN, null);
+      capped.stopJob(id);
     }
   }
 

@@ -73,7 +73,7 @@ class BusyTrainerTest {
       }
       assertEquals(
           10,
-          ((Number) page.evaluate("() => document.querySelectorAll('#strip img').length"))
+          ((Number) page.evaluate("() => document.querySelectorAll('#strip canvas').length"))
               .intValue());
       assertTrue(
           !page.textContent("#toast").startsWith("Interpolation failed"),

@@ -58,6 +58,14 @@ class DecoderTest {
   static void open() {
     chromium = new Chromium();
     context = chromium.browser.newContext();
+    page = harness(context);
+  }
+
+  /**
+   * A page of {@code context} on {@link #HARNESS}, the page's modules served from web/ under a
+   * made-up origin (no server), once {@code decoder} and the helpers are defined.
+   */
+  static Page harness(BrowserContext context) {
     context.route(
         "http://decoder.test/**",
         route -> {
@@ -73,9 +81,10 @@ class DecoderTest {
           }
           route.fulfill(new Route.FulfillOptions().setContentType("text/javascript").setPath(file));
         });
-    page = context.newPage();
+    Page page = context.newPage();
     page.navigate("http://decoder.test/harness.html");
     page.waitForFunction("() => window.ready === true");
+    return page;
   }
 
   @AfterAll

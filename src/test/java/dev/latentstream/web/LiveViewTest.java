@@ -172,7 +172,7 @@ class LiveViewTest {
       page.mouse().move(latent.x + latent.width * 0.3, latent.y + latent.height * 0.4);
       page.mouse().move(latent.x + latent.width * 0.35, latent.y + latent.height * 0.45);
       page.waitForFunction(
-          "() => (document.getElementById('hover-decode').getAttribute('src') || '').startsWith('data:image/png')");
+          "() => document.getElementById('hover-decode').hasAttribute('data-painted')");
       w.screenshot("draw-and-explore");
       assertEquals(List.of(), w.errors());
     }
@@ -196,14 +196,14 @@ class LiveViewTest {
 
       page.keyboard().press("ArrowRight");
       page.waitForFunction(
-          "() => (document.getElementById('hover-decode').getAttribute('src') || '').startsWith('data:image/png')");
-      String first = page.getAttribute("#hover-decode", "src");
+          "() => document.getElementById('hover-decode').hasAttribute('data-painted')");
+      String first = page.getAttribute("#hover-decode", "data-painted");
       page.keyboard().press("Shift+ArrowUp");
       page.keyboard().press("Shift+ArrowUp");
       // A busy trainer is told and retried (the page says so meanwhile): wait for the decode that
       // lands.
       page.waitForFunction(
-          "s => document.getElementById('hover-decode').getAttribute('src') !== s"
+          "s => document.getElementById('hover-decode').dataset.painted !== s"
               + " && document.getElementById('hover-z').textContent.startsWith('decoded (')",
           first);
       assertEquals("polite", page.getAttribute("#hover-z", "aria-live"));
@@ -214,7 +214,7 @@ class LiveViewTest {
       page.keyboard().press("Shift+ArrowLeft");
       page.keyboard().press("Shift+ArrowDown");
       page.keyboard().press("Enter");
-      page.waitForFunction("() => document.querySelectorAll('#strip img').length === 10");
+      page.waitForFunction("() => document.querySelectorAll('#strip canvas').length === 10");
       page.waitForFunction(
           "() => document.getElementById('explorer-status').textContent.startsWith('interpolated 10 images ')");
       assertEquals(

@@ -69,34 +69,12 @@ class PageDecodeFallbackTest {
   }
 
   private Chromium.Watched open() {
-    return chromium.open(
-        "http://127.0.0.1:" + server.port() + "/?token=" + TestServer.TOKEN,
-        1280,
-        1000,
-        COUNT_DECODES);
-  }
-
-  /** Selects run {@code num} and waits for its plane. */
-  private static void select(Page page, int num) {
-    page.waitForFunction("n => window.latentstream.state.jobs.has(n)", num);
-    page.click("#runs li:has-text('#" + num + "')");
-    page.waitForFunction(
-        "n => window.latentstream.state.selected === n && window.latentstream.state.plane != null",
-        num);
+    return ExplorerPage.open(chromium, server, COUNT_DECODES);
   }
 
   /** Hovers plane point number {@code i} (each a different one) and returns the caption it gets. */
   private static String hover(Page page, int i) {
-    return (String)
-        page.evaluate(
-            "async i => { const o = document.getElementById('latent-overlay'); const r = o.getBoundingClientRect();"
-                + " const before = document.getElementById('hover-z').textContent;"
-                + " o.dispatchEvent(new PointerEvent('pointermove', { clientX: r.left + r.width * (0.2 + 0.03 * (i % 20)),"
-                + "   clientY: r.top + r.height * (0.3 + 0.02 * Math.floor(i / 20)), bubbles: true }));"
-                + " for (let k = 0; k < 1000 && document.getElementById('hover-z').textContent === before; k++)"
-                + "   await new Promise(d => setTimeout(d, 10));"
-                + " return document.getElementById('hover-z').textContent; }",
-            i);
+    return ExplorerPage.hover(page, 0.2 + 0.03 * (i % 20), 0.3 + 0.02 * (i / 20));
   }
 
   /** Console errors other than the browser's own line for a download the test made fail. */
@@ -115,14 +93,15 @@ class PageDecodeFallbackTest {
               weights.add(r.url());
             }
           });
-      select(page, conv);
+      ExplorerPage.select(page, conv);
       long decodesBefore = server.modelRequests("decode");
       String caption = hover(page, 0);
       assertTrue(
           caption.endsWith(
               "on the server (the page decodes only MLP decoders; this run is a conv-vae)"),
           caption);
-      assertTrue(page.getAttribute("#hover-decode", "src").startsWith("data:image/png;base64,"));
+      assertEquals(
+          "1", page.getAttribute("#hover-decode", "data-painted"), "the server's image is shown");
       assertEquals(1, ((Number) page.evaluate("() => window.decodesSent")).intValue());
       assertEquals(decodesBefore + 1, server.modelRequests("decode"), "the server counted it");
       assertEquals(List.of(), weights, "a conv VAE's weights are not fetched");
@@ -135,7 +114,7 @@ class PageDecodeFallbackTest {
     try (var w = open()) {
       Page page = w.page();
       page.route("**/model.safetensors*", Route::abort);
-      select(page, mlp);
+      ExplorerPage.select(page, mlp);
       String caption = hover(page, 0);
       assertTrue(
           caption.contains("on the server (the weights could not be fetched (Failed to fetch))"),
@@ -170,7 +149,7 @@ class PageDecodeFallbackTest {
                     .setResponse(real)
                     .setBodyBytes(Arrays.copyOf(body, body.length - 100)));
           });
-      select(page, mlp);
+      ExplorerPage.select(page, mlp);
       String caption = hover(page, 0);
       assertTrue(
           caption.contains(

@@ -20,7 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
  * serves each epoch's weights ({@code model.safetensors?epoch=E} or {@code ?step=N}, the last kept
  * at or before N), and the page, with the step slider in the past, decodes with them and says
  * which; a run that keeps only its latest checkpoint is decoded with the current weights, and the
- * page says that.
+ * page says that. Above two latent dimensions each frame has its own plane: a past step's hovers
+ * are read and decoded on the plane of the latent frame shown there (its {@code X-Plane}).
  */
 @Timeout(300)
 class PageDecodeHistoryTest {
@@ -109,6 +110,34 @@ class PageDecodeHistoryTest {
   }
 
   @Test
+  void aKeptLatentFrameCarriesThePlaneItWasMadeOn() throws Exception {
+    String frames = "/api/jobs/" + kept.getString("id") + "/frames/";
+    TestServer.Response r =
+        server.request(HttpMethod.GET, frames + "latent.png?step=40", null, null);
+    assertEquals(200, r.status());
+    JsonObject plane = new JsonObject(r.headers().firstValue("X-Plane").orElseThrow());
+    assertTrue(plane.getLong("step") <= 40, plane.encode());
+    assertEquals(4, plane.getJsonArray("range").size());
+    assertEquals(20, plane.getJsonArray("origin").size());
+    assertEquals(20, plane.getJsonArray("axes").getJsonArray(1).size());
+    assertTrue(
+        !plane.equals(
+            new JsonObject(
+                server
+                    .request(HttpMethod.GET, frames + "latent.png", null, null)
+                    .headers()
+                    .firstValue("X-Plane")
+                    .orElseThrow())),
+        "the plane moved between step 40 and the end");
+    assertTrue(
+        server
+            .request(HttpMethod.GET, frames + "recon.png?step=40", null, null)
+            .headers()
+            .firstValue("X-Plane")
+            .isEmpty());
+  }
+
+  @Test
   void badEpochsAndStepsAreRefusedWithAMessage() throws Exception {
     for (String query : List.of("&epoch=1&step=3", "&epoch=0", "&epoch=x", "&step=-1")) {
       TestServer.Response r = weights(kept, query);
@@ -135,52 +164,42 @@ class PageDecodeHistoryTest {
         "s => { const e = document.getElementById('step-slider'); e.value = s; e.dispatchEvent(new Event('input')); }",
         step);
     page.waitForFunction("() => window.latentstream.state.live === false");
-    return (String)
-        page.evaluate(
-            "async i => { const o = document.getElementById('latent-overlay'); const r = o.getBoundingClientRect();"
-                + " const before = document.getElementById('hover-z').textContent;"
-                + " o.dispatchEvent(new PointerEvent('pointermove', { clientX: r.left + r.width * (0.3 + 0.05 * i),"
-                + "   clientY: r.top + r.height * 0.4, bubbles: true }));"
-                + " for (let k = 0; k < 1000 && document.getElementById('hover-z').textContent === before; k++)"
-                + "   await new Promise(d => setTimeout(d, 10));"
-                + " return document.getElementById('hover-z').textContent; }",
-            i);
-  }
-
-  private static void select(Page page, int num) {
-    page.waitForFunction("n => window.latentstream.state.jobs.has(n)", num);
-    page.click("#runs li:has-text('#" + num + "')");
-    page.waitForFunction(
-        "n => window.latentstream.state.selected === n && window.latentstream.state.plane != null",
-        num);
+    return ExplorerPage.hover(page, 0.3 + 0.05 * i, 0.4);
   }
 
   @Test
   void aPastStepIsDecodedWithTheWeightsOfItsEpoch() {
-    try (var w =
-        chromium.open(
-            "http://127.0.0.1:" + server.port() + "/?token=" + TestServer.TOKEN, 1280, 1000)) {
+    try (var w = ExplorerPage.open(chromium, server, null)) {
       Page page = w.page();
-      select(page, kept.getInteger("num"));
+      ExplorerPage.select(page, kept.getInteger("num"));
       String caption = hoverAtStep(page, 2 * STEPS_PER_EPOCH + 8, 0);
       assertTrue(
           caption.endsWith("in your browser, weights from the end of epoch 2 (step 32)"), caption);
-      // The image is epoch 2's decode of that point (decoder.js on epoch 2's file), not the current
-      // one's.
+      // The image is epoch 2's decode of that point on the plane of the latent frame shown at that
+      // step (decoder.js on epoch 2's file and the frame's X-Plane), not epoch 3's, and not on the
+      // current plane: with 20 latent dimensions each frame has its own.
       Object same =
           page.evaluate(
-              "async () => { const d = await import('/src/decoder.js');"
-                  + " const ls = window.latentstream; const [x0, x1, y0, y1] = ls.state.plane;"
-                  + " const p = [x0 * 0.5, y1 * 0.5];"
-                  + " const shown = await ls.decodeLocally(p);"
+              "async step => { const d = await import('/src/decoder.js'); const ls = window.latentstream;"
+                  + " const frame = await fetch('/api/jobs/' + ls.state.selectedId + '/frames/latent.png?step=' + step);"
+                  + " const past = JSON.parse(frame.headers.get('X-Plane'));"
+                  + " for (let k = 0; k < 1000 && !ls.explorer.local.pastPlane; k++) await new Promise(r => setTimeout(r, 10));"
+                  + " const [x0, x1, y0, y1] = ls.state.plane; const p = [x0 * 0.5, y1 * 0.5];"
+                  + " while (ls.explorer.decodeBusy) await new Promise(r => setTimeout(r, 10));"
+                  + " await ls.explorer.decodeAt(p);"
+                  + " const c = document.getElementById('hover-decode');"
+                  + " const shown = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
                   + " const get = async q => { const r = await fetch('/api/jobs/' + ls.state.selectedId"
                   + "   + '/model.safetensors?part=decoder&' + q, { headers: { Authorization: 'Bearer "
                   + TestServer.TOKEN
                   + "' } }); return d.mlpDecoder(d.parseSafetensors(await r.arrayBuffer())); };"
-                  + " const plane = ls.explorer.local.plane; const z = d.planeToCode(plane, p);"
-                  + " const url = m => { const x = m.decode(z); return d.toDataUrl(x, m.width, m.height); };"
-                  + " return [shown === url(await get('epoch=2')), shown === url(await get('epoch=3'))]; }");
-      assertEquals(List.of(true, false), same);
+                  + " const [e2, e3] = [await get('epoch=2'), await get('epoch=3')];"
+                  + " const same = (m, plane) => { const x = d.grayImageData(m.decode(d.planeToCode(plane, p)), m.width, m.height).data;"
+                  + "   return x.length === shown.length && x.every((v, i) => v === shown[i]); };"
+                  + " return [JSON.stringify(ls.state.plane) === JSON.stringify(past.range), same(e2, past), same(e3, past),"
+                  + "   same(e2, ls.explorer.local.plane)]; }",
+              2 * STEPS_PER_EPOCH + 8);
+      assertEquals(List.of(true, true, false, false), same);
       // Back to live: the current weights again.
       page.click("#live");
       page.waitForFunction("() => window.latentstream.state.live === true");
@@ -200,11 +219,9 @@ class PageDecodeHistoryTest {
 
   @Test
   void aRunThatKeptNoEpochsIsDecodedWithTheCurrentWeightsAndThePageSaysSo() {
-    try (var w =
-        chromium.open(
-            "http://127.0.0.1:" + server.port() + "/?token=" + TestServer.TOKEN, 1280, 1000)) {
+    try (var w = ExplorerPage.open(chromium, server, null)) {
       Page page = w.page();
-      select(page, latestOnly.getInteger("num"));
+      ExplorerPage.select(page, latestOnly.getInteger("num"));
       String caption = hoverAtStep(page, 20, 0);
       assertTrue(
           caption.contains(

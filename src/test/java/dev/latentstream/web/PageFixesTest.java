@@ -389,8 +389,8 @@ class PageFixesTest {
       page.mouse().move(box.x + box.width * 0.3, box.y + box.height * 0.3);
       // What a decode and an interpolation leave behind (their replies may wait on a busy machine).
       page.evaluate(
-          "() => { document.getElementById('hover-decode').src = 'data:image/png;base64,iVBORw0KGgo=';"
-              + " document.getElementById('strip').append(document.createElement('img')); }");
+          "() => { document.getElementById('hover-decode').dataset.painted = '1';"
+              + " document.getElementById('strip').append(document.createElement('canvas')); }");
       page.mouse().click(box.x + box.width * 0.25, box.y + box.height * 0.25);
       page.waitForTimeout(300);
       assertEquals(
@@ -421,7 +421,8 @@ class PageFixesTest {
       page.waitForFunction("n => window.latentstream.state.selected === n", other);
       assertFalse(
           (Boolean)
-              page.evaluate("() => document.getElementById('hover-decode').hasAttribute('src')"));
+              page.evaluate(
+                  "() => document.getElementById('hover-decode').hasAttribute('data-painted')"));
       assertEquals("", page.textContent("#explorer-status"));
       assertEquals(0, page.evaluate("() => document.getElementById('strip').children.length"));
       assertEquals(
@@ -456,7 +457,7 @@ class PageFixesTest {
       page.touchscreen().tap(box.x + box.width * 0.4, box.y + box.height * 0.6);
       // Decoded, by the server or in the page.
       page.waitForFunction(
-          "() => window.asked.includes('decode') || document.getElementById('hover-decode').hasAttribute('src')");
+          "() => window.asked.includes('decode') || document.getElementById('hover-decode').hasAttribute('data-painted')");
     } finally {
       page.context().close();
     }
@@ -514,8 +515,7 @@ class PageFixesTest {
               && blank.stream().mapToInt(Number::intValue).sum() <= 45,
           "blank rows in the latent card (margins only): " + blank);
       // A decode shows beside the plane; the card grows by no blank row.
-      page.evaluate(
-          "() => document.getElementById('hover-decode').src = 'data:image/png;base64,iVBORw0KGgo='");
+      page.evaluate("() => document.getElementById('hover-decode').dataset.painted = '1'");
       assertEquals(
           card.height,
           page.locator("details[data-stream='latent']").boundingBox().height,
