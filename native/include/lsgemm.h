@@ -16,10 +16,15 @@ extern "C" {
 int lsg_available(void);
 
 /*
- * Threads a product may use, the caller's included (1 to 64; 1 = the caller alone). Returns 0, or -1 for
- * a count outside that range or a helper thread that could not start (the count is then unchanged).
+ * Threads the calling thread's products may use, its own included (1 to 64; 1 = the caller alone). The
+ * count belongs to the calling thread: another thread's call changes it only for a thread that never set
+ * one. Returns 0, or -1 for a count outside that range or a helper thread that could not start (the count
+ * is then unchanged).
  */
 int lsg_set_threads(int threads);
+
+/* The count the calling thread's products use (see lsg_set_threads). */
+int lsg_threads(void);
 
 /*
  * trans_a: A is stored k x m (lda >= m) when nonzero, else m x k (lda >= k); likewise trans_b (k x n, or

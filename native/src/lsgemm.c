@@ -238,7 +238,7 @@ static struct {
   atomic_int finished;     /* units of the current product done */
   atomic_int failed;       /* first nonzero return of a unit */
   int helpers;             /* started, never stopped; guarded by config */
-  atomic_int threads;      /* wanted, the caller included */
+  atomic_int threads;      /* wanted by a thread that set no count of its own, the caller included */
   product work;            /* the current product: guarded by mu, written with its generation */
   int units;               /* its unit count: guarded by mu */
 } pool = {PTHREAD_MUTEX_INITIALIZER,
@@ -303,6 +303,15 @@ static void *helper(void *arg) {
   return NULL;
 }
 
+/*
+ * The count the calling thread set, 0 until it sets one. Each job trains on a thread of its own, so a job
+ * started later does not change the count of one already running; the pool grows to the largest count any
+ * thread asked for, and a thread that never set one goes by the last count set (pool.threads).
+ */
+static _Thread_local int own_threads;
+
+int lsg_threads(void) { return own_threads > 0 ? own_threads : atomic_load(&pool.threads); }
+
 int lsg_set_threads(int threads) {
   if (threads < 1 || threads > MAX_THREADS) {
     return -1;
@@ -324,6 +333,7 @@ int lsg_set_threads(int threads) {
   }
   if (rc == 0) {
     atomic_store(&pool.threads, threads);
+    own_threads = threads;
   }
   pthread_mutex_unlock(&pool.config);
   return rc;
@@ -387,7 +397,7 @@ int lsg_sgemm(int trans_a, int trans_b, int m, int n, int k, const float *a, int
     pack_a(trans_a, a, lda, i0, m - i0 < MR ? m - i0 : MR, k, ap + (size_t)p * k * MR);
   }
   product w = {m, n, k, trans_b, beta != 0.0f, 0, ap, b, ldb, ldc, c};
-  int threads = atomic_load(&pool.threads);
+  int threads = lsg_threads();
   if (threads > 1 && (long)m * n * k >= PARALLEL_WORK && (col_panels > 1 || row_panels > 1)
       && pthread_mutex_trylock(&pool.busy) == 0) {
     /* (Another job's trainer on the helpers: this one runs alone rather than wait.) Column panels make the

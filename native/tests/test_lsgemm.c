@@ -2,6 +2,7 @@
 #include "lsgemm.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -84,6 +85,22 @@ static void test_split_products_match_on_any_thread_count(void) {
   }
 }
 
+static void *set_one_thread(void *unused) {
+  (void)unused;
+  expect(lsg_set_threads(1) == 0 && lsg_threads() == 1, "the other thread's own count");
+  return NULL;
+}
+
+/* A count set on one thread (a job's trainer) is not changed by a count another thread sets later. */
+static void test_each_thread_keeps_the_count_it_set(void) {
+  expect(lsg_set_threads(2) == 0, "set threads");
+  pthread_t other;
+  expect(pthread_create(&other, NULL, set_one_thread, NULL) == 0, "start a thread");
+  pthread_join(other, NULL);
+  expect(lsg_threads() == 2, "this thread's count after another thread set 1");
+  check(0, 1, 128, 400, 784, 0.0f, 41u);
+}
+
 static void test_bad_arguments_are_refused(void) {
   float x[16] = {0};
   expect(lsg_sgemm(0, 0, -1, 2, 2, x, 2, x, 2, 0.0f, x, 2) == -1, "negative size");
@@ -103,6 +120,7 @@ int main(void) {
   }
   test_every_transpose_case_and_edge_matches_the_triple_loop();
   test_split_products_match_on_any_thread_count();
+  test_each_thread_keeps_the_count_it_set();
   test_bad_arguments_are_refused();
   printf("lsgemm: %d failed\n", failures);
   return failures == 0 ? 0 : 1;

@@ -130,48 +130,12 @@ public final class ServeCommand implements Callable<Integer> {
       log.warning(warning);
     }
     CompletableFuture<String> signal = ShutdownSignals.install();
-    JsonObject overrides = new JsonObject();
-    putIfSet(overrides, "host", host);
-    putIfSet(overrides, "port", port);
-    putIfSet(overrides, "token", token);
-    putIfSet(overrides, "role", role);
-    putIfSet(overrides, "engine", engine);
-    putIfSet(overrides, "clusterHost", clusterHost);
-    putIfSet(overrides, "clusterPort", clusterPort);
-    if (members != null) {
-      overrides.put("clusterMembers", new JsonArray(members));
-    }
-    // The config is read first, on a plain Vert.x: whether to cluster, and how, is in it.
-    Vertx reader = Vertx.vertx();
-    ServerConfig config;
-    try {
-      config = ServerApp.loadConfig(reader, configFile, System.getenv(), overrides).await();
-    } finally {
-      reader.close();
-    }
-    boolean clustered = cluster || !config.clusterMembers().isEmpty();
-    if (config.role() != ServerConfig.Role.all && !clustered) {
-      throw new UserError(
-          "--role "
-              + config.role()
-              + " needs --cluster (on its own, serve is both trainer and gateway)");
-    }
-    if (!config.role().runsTrainer() && (job != null || epochs != null)) {
-      throw new UserError("a gateway trains nothing: --job and --epochs go to the trainer node");
-    }
-    Vertx vertx = clustered ? joinCluster(config, log) : Ops.vertx();
+    ServerConfig config = config();
+    Vertx vertx = clustered(config) ? joinCluster(config, log) : Ops.vertx();
     ServerApp.Running running;
     JobConfig first = null;
     try {
-      if (!noJob && config.role().runsTrainer()) {
-        Path file = job != null ? job : config.jobsDir().resolve(config.defaultJob() + ".json");
-        first = JobConfigs.load(file, config.engine());
-        if (epochs != null) {
-          first = first.withEpochs(epochs);
-        }
-        // Fetch the dataset now, saying so, rather than failing inside the first job.
-        Datasets.ensure(first.dataset(), config.dataDir(), log::info);
-      }
+      first = firstJob(config, log);
       running = ServerApp.start(vertx, config, first).await();
     } catch (Exception e) {
       vertx.close();
@@ -183,8 +147,75 @@ public final class ServeCommand implements Callable<Integer> {
     if (!config.role().runsGateway()) {
       log.info(
           "latentstream trainer node is up" + (first == null ? "" : ", training " + first.name()));
-      return awaitSignal(signal, running, log);
+    } else {
+      announce(config, running, first, log);
     }
+    return awaitSignal(signal, running, log);
+  }
+
+  /**
+   * The server config: config/server.json, {@code --config}, the environment and these options;
+   * refused when the role and the options do not fit together.
+   */
+  private ServerConfig config() throws Exception {
+    // The config is read first, on a plain Vert.x: whether to cluster, and how, is in it.
+    Vertx reader = Vertx.vertx();
+    ServerConfig config;
+    try {
+      config = ServerApp.loadConfig(reader, configFile, System.getenv(), overrides()).await();
+    } finally {
+      reader.close();
+    }
+    if (config.role() != ServerConfig.Role.all && !clustered(config)) {
+      throw new UserError(
+          "--role "
+              + config.role()
+              + " needs --cluster (on its own, serve is both trainer and gateway)");
+    }
+    if (!config.role().runsTrainer() && (job != null || epochs != null)) {
+      throw new UserError("a gateway trains nothing: --job and --epochs go to the trainer node");
+    }
+    return config;
+  }
+
+  /** Whether this node joins a cluster: --cluster, or members in the config. */
+  private boolean clustered(ServerConfig config) {
+    return cluster || !config.clusterMembers().isEmpty();
+  }
+
+  private JsonObject overrides() {
+    JsonObject overrides = new JsonObject();
+    putIfSet(overrides, "host", host);
+    putIfSet(overrides, "port", port);
+    putIfSet(overrides, "token", token);
+    putIfSet(overrides, "role", role);
+    putIfSet(overrides, "engine", engine);
+    putIfSet(overrides, "clusterHost", clusterHost);
+    putIfSet(overrides, "clusterPort", clusterPort);
+    if (members != null) {
+      overrides.put("clusterMembers", new JsonArray(members));
+    }
+    return overrides;
+  }
+
+  /** The job to start with, its dataset fetched; null with --no-job or on a gateway. */
+  private JobConfig firstJob(ServerConfig config, Logger log) {
+    if (noJob || !config.role().runsTrainer()) {
+      return null;
+    }
+    Path file = job != null ? job : config.jobsDir().resolve(config.defaultJob() + ".json");
+    JobConfig first = JobConfigs.load(file, config.engine());
+    if (epochs != null) {
+      first = first.withEpochs(epochs);
+    }
+    // Fetch the dataset now, saying so, rather than failing inside the first job.
+    Datasets.ensure(first.dataset(), config.dataDir(), log::info);
+    return first;
+  }
+
+  /** Where to look and how to control, once the gateway serves. */
+  private static void announce(
+      ServerConfig config, ServerApp.Running running, JobConfig first, Logger log) {
     String base =
         "http://"
             + (config.host().equals("0.0.0.0") ? "127.0.0.1" : config.host())
@@ -216,7 +247,6 @@ public final class ServeCommand implements Callable<Integer> {
               + first.dataset()
               + ")");
     }
-    return awaitSignal(signal, running, log);
   }
 
   /** Joins the cluster the config names, with the same metrics as a single process. */

@@ -1,6 +1,6 @@
 package dev.latentstream.explore;
 
-import static org.bytedeco.pytorch.global.torch.manual_seed;
+import static org.bytedeco.pytorch.global.torch.createCPUGenerator;
 import static org.bytedeco.pytorch.global.torch.randn;
 
 import dev.latentstream.data.Dataset;
@@ -9,6 +9,7 @@ import dev.latentstream.model.TensorData;
 import dev.latentstream.render.FrameRenderer;
 import dev.latentstream.render.Png;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.GeneratorOptional;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 
@@ -37,8 +38,11 @@ public final class Sampler {
     try (PointerScope scope = new PointerScope();
         NoGradGuard g = new NoGradGuard()) {
       model.eval();
-      manual_seed(seed);
-      float[] z = TensorData.floats(randn(n, latent));
+      // A generator of its own: the same numbers as manual_seed(seed), without touching the default
+      // generator that other jobs' models are built from.
+      float[] z =
+          TensorData.floats(
+              randn(new long[] {n, latent}, new GeneratorOptional(createCPUGenerator(seed))));
       if (!model.hasPrior()) {
         if (data == null) {
           throw new IllegalArgumentException(

@@ -5,6 +5,8 @@ import static org.bytedeco.pytorch.global.torch.sigmoid;
 import dev.latentstream.config.JobConfig;
 import dev.latentstream.config.ModelLayout;
 import java.util.List;
+import org.bytedeco.pytorch.Generator;
+import org.bytedeco.pytorch.GeneratorOptional;
 import org.bytedeco.pytorch.LinearImpl;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.ReLUImpl;
@@ -29,6 +31,9 @@ public abstract class Autoencoder extends Module {
   protected final JobConfig job;
   protected final int height;
   protected final int width;
+
+  /** Where this model's random draws come from; null for libtorch's default generator. */
+  private volatile Generator generator;
 
   protected Autoencoder(String name, JobConfig job, int height, int width) {
     super(name);
@@ -67,6 +72,25 @@ public abstract class Autoencoder extends Module {
    */
   public List<String> decoderModules() {
     return List.of("decoder");
+  }
+
+  /**
+   * Makes this model draw its noise (a VAE's ε, a denoising autoencoder's corruption, an AAE's
+   * prior samples, the IWAE's samples) from {@code generator}, its job's own, or from libtorch's
+   * default generator for null. The generator must be on the model's device; its owner (the job)
+   * closes it after the model.
+   */
+  public final void drawFrom(Generator generator) {
+    this.generator = generator;
+  }
+
+  /**
+   * This model's generator as libtorch's random functions take it: empty for the default one. A
+   * native object: call it inside the caller's {@code PointerScope}.
+   */
+  public final GeneratorOptional draws() {
+    Generator g = generator;
+    return g == null ? new GeneratorOptional() : new GeneratorOptional(g);
   }
 
   public final int latentDim() {

@@ -6,6 +6,7 @@ import static org.bytedeco.pytorch.global.torch.softplus;
 import dev.latentstream.config.JobConfig;
 import java.util.function.IntConsumer;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.GeneratorOptional;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -59,6 +60,11 @@ public final class Iwae {
     default long decoderRows() {
       return DECODER_ROWS;
     }
+
+    /** Where the samples z come from: libtorch's default generator unless the model has its own. */
+    default GeneratorOptional draws() {
+      return new GeneratorOptional();
+    }
   }
 
   /**
@@ -91,6 +97,11 @@ public final class Iwae {
       @Override
       public Autoencoder.Encoded posterior(Tensor x) {
         return vae.encode(x);
+      }
+
+      @Override
+      public GeneratorOptional draws() {
+        return vae.draws();
       }
 
       @Override
@@ -159,7 +170,8 @@ public final class Iwae {
           for (int s = 0; s < k; s += samplesPerChunk) {
             int kc = Math.min(samplesPerChunk, k - s);
             try (PointerScope chunkScope = new PointerScope()) {
-              Tensor eps = randn(new long[] {kc, b, d}, new TensorOptions(x.device()));
+              Tensor eps =
+                  randn(new long[] {kc, b, d}, model.draws(), new TensorOptions(x.device()));
               Tensor z = q.mean().unsqueeze(0).add(eps.mul(std.unsqueeze(0)));
               Tensor logPz =
                   z.pow(new Scalar(2.0))

@@ -51,8 +51,8 @@ public final class MlpAutoencoder extends DeterministicAutoencoder {
    */
   public Tensor unitNoise(Tensor x) {
     return job.noise() != null && job.noise().kind() == JobConfig.NoiseKind.mask
-        ? rand_like(x)
-        : randn_like(x);
+        ? rand_like(x, draws())
+        : randn_like(x, draws());
   }
 
   /**

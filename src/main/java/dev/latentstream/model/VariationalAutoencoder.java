@@ -29,7 +29,7 @@ public abstract class VariationalAutoencoder extends Autoencoder {
   /** {@link #forward(Tensor)} with a given ε ({@code [batch, latent]}), or a fresh one for null. */
   public final Pass forward(Tensor x, Tensor eps) {
     Encoded q = encode(x);
-    Tensor noise = eps == null ? randn_like(q.mean()) : eps;
+    Tensor noise = eps == null ? randn_like(q.mean(), draws()) : eps;
     Tensor z = reparameterize(q.mean(), q.logVar(), noise);
     return new Pass(q, noise, z, decodeLogits(z));
   }

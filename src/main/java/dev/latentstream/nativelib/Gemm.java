@@ -24,6 +24,7 @@ public final class Gemm {
 
   private final MethodHandle sgemm;
   private final MethodHandle setThreads;
+  private final MethodHandle threads;
 
   private Gemm(SymbolLookup lib) {
     Linker linker = Linker.nativeLinker();
@@ -50,6 +51,9 @@ public final class Gemm {
     setThreads =
         linker.downcallHandle(
             lib.find("lsg_set_threads").orElseThrow(), FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    threads =
+        linker.downcallHandle(
+            lib.find("lsg_threads").orElseThrow(), FunctionDescriptor.of(JAVA_INT));
   }
 
   /** The native GEMM, when this machine can run it. */
@@ -73,7 +77,10 @@ public final class Gemm {
     }
   }
 
-  /** Threads each large product may use, the caller's included (1 to 64). */
+  /**
+   * Threads each large product of the calling thread may use, its own included (1 to 64). The count
+   * belongs to the calling thread (a job's trainer): a count set later on another thread leaves it.
+   */
   public void setThreads(int threads) {
     int rc;
     try {
@@ -84,6 +91,15 @@ public final class Gemm {
     if (rc != 0) {
       throw new IllegalArgumentException(
           "cannot use " + threads + " threads for GEMM (1 to 64, and each must start)");
+    }
+  }
+
+  /** The count the calling thread's products use ({@link #setThreads}). */
+  public int threads() {
+    try {
+      return (int) threads.invokeExact();
+    } catch (Throwable t) {
+      throw new IllegalStateException("lsg_threads failed", t);
     }
   }
 

@@ -13,9 +13,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import java.util.function.Supplier;
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
-import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -120,16 +118,8 @@ public final class Explorer implements AutoCloseable {
   /** The latent plane of the first test images, as a trainer scans them between steps. */
   private static LatentGeometry scan(
       Autoencoder model, Tensor images, Split test, int count, int d, int classes) {
-    float[] codes = new float[count * d];
+    float[] codes = TestScan.run(model, images, count, x -> TestScan.encode(model, x)).codes();
     int[] labels = new int[count];
-    try (NoGradGuard noGrad = new NoGradGuard();
-        PointerScope scope = new PointerScope()) {
-      for (int from = 0; from < count; from += Trainer.EVAL_BATCH) {
-        int size = Math.min(Trainer.EVAL_BATCH, count - from);
-        float[] part = TensorData.floats(model.encode(images.narrow(0, from, size)).mean());
-        System.arraycopy(part, 0, codes, from * d, part.length);
-      }
-    }
     for (int i = 0; i < count; i++) {
       labels[i] = test.label(i);
     }

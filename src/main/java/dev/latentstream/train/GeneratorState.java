@@ -1,20 +1,17 @@
 package dev.latentstream.train;
 
-import static org.bytedeco.pytorch.global.torch.getDefaultCPUGenerator;
+import static org.bytedeco.pytorch.global.torch.createCPUGenerator;
 
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Generator;
 import org.bytedeco.pytorch.Tensor;
 
 /**
- * libtorch's default CPU generator as bytes (what {@code torch.get_rng_state()} returns in Python),
- * so a run checkpointed mid-epoch can continue drawing the very numbers it would have drawn: the
- * reparameterisation noise of a VAE, the corruption of a denoising autoencoder, the AAE's prior
- * samples.
- *
- * <p>The generator is one per process. Runs that train at the same time draw from it in turn, so
- * only a run that has it to itself replays exactly; for the others the state still restores a valid
- * stream.
+ * A job's CPU generator ({@link RunParts#generator}) as bytes (what {@code
+ * torch.Generator.get_state()} returns in Python), so a run checkpointed mid-epoch can continue
+ * drawing the very numbers it would have drawn: the reparameterisation noise of a VAE, the
+ * corruption of a denoising autoencoder, the AAE's prior samples. Every job has a generator of its
+ * own, so a run replays exactly whatever trains beside it.
  */
 final class GeneratorState {
 
@@ -25,9 +22,8 @@ final class GeneratorState {
   private GeneratorState() {}
 
   /** The generator's current state (5056 bytes for the CPU generator of libtorch 2.x). */
-  static byte[] save() {
+  static byte[] save(Generator g) {
     try (PointerScope scope = new PointerScope()) {
-      Generator g = getDefaultCPUGenerator();
       Tensor state = g.get_state().contiguous();
       byte[] out = new byte[(int) state.numel()];
       state.data_ptr_byte().get(out);
@@ -40,7 +36,9 @@ final class GeneratorState {
    * makes too).
    */
   static boolean fits(byte[] state) {
-    return state.length == save().length;
+    try (PointerScope scope = new PointerScope()) {
+      return state.length == save(createCPUGenerator()).length;
+    }
   }
 
   /**
@@ -49,9 +47,8 @@ final class GeneratorState {
    * @throws IllegalArgumentException when libtorch rejects the bytes (another libtorch version,
    *     damage)
    */
-  static void restore(byte[] state) {
+  static void restore(Generator g, byte[] state) {
     try (PointerScope scope = new PointerScope()) {
-      Generator g = getDefaultCPUGenerator();
       g.set_state(Tensor.create(state, false, state.length));
     } catch (RuntimeException e) {
       throw new IllegalArgumentException(

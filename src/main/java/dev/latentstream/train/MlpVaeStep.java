@@ -32,7 +32,7 @@ import org.bytedeco.pytorch.global.torch;
  * autograd. Through libtorch the same step is about 60 dispatched ops and an autograd graph, whose
  * overhead was as large as the GEMMs themselves on this 128-image batch.
  *
- * <p>Same model, objective and random draws as {@link StepRule.Standard}: ε comes from libtorch's
+ * <p>Same model, objective and random draws as {@link StepRule.Standard}: ε comes from the model's
  * generator ({@code normal_} on a {@code [batch, latent]} tensor, what {@code randn_like} draws),
  * and the parameters are the model's own tensors, updated in place, so checkpoints, frames and the
  * test pass see them as always. Free bits, other shapes, activations and optimisers take {@link
@@ -243,7 +243,7 @@ final class MlpVaeStep implements StepRule.SingleOptimizer {
     backend.sgemm(NO_TRANS, TRANS, b, l, h, h1, h, wLv, h, 0, logVar, l);
     kernels.biasAct(logVar, bLv, b, l, false);
     Tensor noise = b == maxBatch ? eps : eps.narrow(0, 0, b);
-    noise.normal_();
+    noise.normal_(0, 1, model.draws());
     MemorySegment e = epsMemory;
     kernels.vaeSample(mu, logVar, e, (long) b * l, z, std);
     onOneThread(() -> backend.sgemm(NO_TRANS, TRANS, b, h, l, z, l, w3, l, 0, h3, h));
@@ -444,7 +444,7 @@ final class MlpVaeStep implements StepRule.SingleOptimizer {
     // In the caller's PointerScope: a tensor kept across test passes would be freed with the first
     // one's scope.
     Tensor noise = torch.empty(b, l);
-    noise.normal_();
+    noise.normal_(0, 1, model.draws());
     kernels.vaeSample(t.mu(), t.logVar(), TensorData.segment(noise), (long) b * l, t.z(), t.std());
     onOneThread(() -> backend.sgemm(NO_TRANS, TRANS, b, h, l, t.z(), l, p(6), l, 0, t.h3(), h));
     kernels.biasAct(t.h3(), p(7), b, h, true);

@@ -35,4 +35,9 @@ public record RunSummary(
   public RunSummary withIwae(double bound) {
     return new RunSummary(status, epochs, steps, testLoss, secondsPerEpoch, error, bound);
   }
+
+  /** This run's figures, failed with {@code error} (its files could not be finished). */
+  public RunSummary failed(String error) {
+    return new RunSummary(Status.FAILED, epochs, steps, testLoss, secondsPerEpoch, error, iwae);
+  }
 }

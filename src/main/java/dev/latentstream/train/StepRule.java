@@ -313,7 +313,10 @@ interface StepRule {
       recon.step();
 
       Tensor prior =
-          randn(new long[] {x.size(0), model.latentDim()}, new TensorOptions(x.device()));
+          randn(
+              new long[] {x.size(0), model.latentDim()},
+              model.draws(),
+              new TensorOptions(x.device()));
       Tensor d = model.discriminatorLoss(prior, model.encode(x).mean());
       double discValue = checked("disc", d);
       disc.zeroGrad();

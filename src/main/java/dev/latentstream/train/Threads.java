@@ -4,6 +4,7 @@ import dev.latentstream.config.JobConfig;
 import dev.latentstream.nativelib.Gemm;
 import dev.latentstream.nativelib.OpenBlas;
 import dev.latentstream.nativelib.ThreadPriority;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -26,10 +27,20 @@ import java.util.List;
  * call {@link #configure} on the thread that trains.
  *
  * <p>Who owns which setting when jobs run side by side: each job trains on its share of the cores
- * ({@code ServerConfig.coresPerJob}). libtorch's intra-op count is thread-local, so each trainer
- * thread keeps its own. OpenBLAS's count and {@code lsgemm}'s helper pool are process-wide (neither
- * library has a per-thread setting): jobs on equal shares write the same value, but a conv VAE's
- * single OpenBLAS thread applies to every job running beside it until another job sets it again.
+ * ({@code ServerConfig.coresPerJob}), claimed with {@link #claim} on its trainer thread.
+ *
+ * <ul>
+ *   <li>libtorch's intra-op count is the trainer thread's own (an OpenMP setting of the calling
+ *       thread). libtorch also keeps one process-wide count, which a thread takes the first time it
+ *       runs a parallel op; {@link #claim} makes that happen before it sets its own, so a job
+ *       started later cannot overwrite it.
+ *   <li>{@code lsgemm}'s count is the trainer thread's own too ({@code lsg_set_threads}).
+ *   <li>OpenBLAS's count cannot be a job's own: this build (pthreads) keeps one count for the whole
+ *       process, read by every GEMM whichever thread calls it, and its {@code
+ *       openblas_set_num_threads_local} sets that same count. So it is the smallest share among the
+ *       running jobs' claims, whichever started last: a conv VAE's single OpenBLAS thread (see
+ *       above) holds while it runs beside a VAE, and the VAE gets its share back when it ends.
+ * </ul>
  */
 public final class Threads {
 
@@ -43,6 +54,67 @@ public final class Threads {
   /** The thread split chosen for a job: libtorch intra-op threads and OpenBLAS threads. */
   public record Split(int torch, int blas) {}
 
+  /** The running jobs' claims, in order of claiming; guarded by itself. */
+  private static final List<Share> SHARES = new ArrayList<>();
+
+  /**
+   * A running job's claim on the cores: its thread split, applied on its trainer thread. Closing it
+   * (when the run ends, on any thread) hands OpenBLAS back to the jobs still running.
+   */
+  public static final class Share implements AutoCloseable {
+    private final Split split;
+
+    private Share(Split split) {
+      this.split = split;
+    }
+
+    public Split split() {
+      return split;
+    }
+
+    @Override
+    public void close() {
+      synchronized (SHARES) {
+        if (SHARES.remove(this)) {
+          applyBlasShares();
+        }
+      }
+    }
+  }
+
+  /**
+   * Claims the split for {@code job} with {@code available} cores (when the job does not set {@code
+   * threads}) for as long as it trains: libtorch's and {@code lsgemm}'s counts for the calling
+   * thread, which is to be the job's trainer thread, and OpenBLAS's for the process, as the
+   * smallest share among the claims still open (see the class comment).
+   */
+  public static Share claim(JobConfig job, int available) {
+    Split split = split(job, available);
+    setTorchThreads(split.torch());
+    Gemm.available().ifPresent(gemm -> gemm.setThreads(split.blas()));
+    Share share = new Share(split);
+    synchronized (SHARES) {
+      SHARES.add(share);
+      applyBlasShares();
+    }
+    return share;
+  }
+
+  /** OpenBLAS on the smallest share still claimed; nothing changes when no claim is open. */
+  private static void applyBlasShares() {
+    SHARES.stream().mapToInt(s -> s.split.blas()).min().ifPresent(Threads::setBlasThreads);
+  }
+
+  /**
+   * Sets libtorch's intra-op count for the calling thread only. A thread's first parallel op makes
+   * libtorch set the thread's count to its process-wide one (the last set on any thread), so that
+   * first happens here, before the thread's own count is set.
+   */
+  static void setTorchThreads(int n) {
+    org.bytedeco.pytorch.global.torch.get_num_threads();
+    org.bytedeco.pytorch.global.torch.set_num_threads(n);
+  }
+
   /**
    * Applies the split for {@code job} on the calling thread; {@code threads > 0} in the job caps
    * both pools.
@@ -53,11 +125,12 @@ public final class Threads {
 
   /**
    * As {@link #configure(JobConfig)}, with {@code available} cores for a job that does not set
-   * {@code threads}.
+   * {@code threads}. For a process that runs this one job (the CLI); a trainer {@link #claim}s its
+   * share instead.
    */
   public static Split configure(JobConfig job, int available) {
     Split split = split(job, available);
-    org.bytedeco.pytorch.global.torch.set_num_threads(split.torch());
+    setTorchThreads(split.torch());
     setBlasThreads(split.blas());
     // The hand-written steps' GEMMs (nativelib.Gemm) take the place of OpenBLAS's, on as many
     // threads.

@@ -37,7 +37,7 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  * The default job's training cost (config/jobs/vae-fashion.json: the 784-400-20 MLP VAE, batch
  * 128), in ms: one training step by the hand-written {@link MlpVaeStep} and by the libtorch {@link
  * StepRule.Standard} path, and one test pass over 10,000 images (batches of {@link
- * Trainer#EVAL_BATCH}) by the hand-written forward and by the model's libtorch forward. The thread
+ * TestScan#EVAL_BATCH}) by the hand-written forward and by the model's libtorch forward. The thread
  * split is the trainer's ({@link Threads#configure}). Images are synthetic strokes: the cost does
  * not depend on what the pixels show.
  *
@@ -154,8 +154,8 @@ public class StepBenchmark {
     double sum = 0;
     try (NoGradGuard noGrad = new NoGradGuard();
         PointerScope scope = new PointerScope()) {
-      for (int from = 0; from < TEST_IMAGES; from += Trainer.EVAL_BATCH) {
-        int size = Math.min(Trainer.EVAL_BATCH, TEST_IMAGES - from);
+      for (int from = 0; from < TEST_IMAGES; from += TestScan.EVAL_BATCH) {
+        int size = Math.min(TestScan.EVAL_BATCH, TEST_IMAGES - from);
         try (PointerScope batchScope = new PointerScope()) {
           sum += meanLoss.applyAsDouble(test.narrow(0, from, size)) * size;
         }

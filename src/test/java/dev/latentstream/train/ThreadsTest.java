@@ -54,6 +54,105 @@ class ThreadsTest {
     }
   }
 
+  static dev.latentstream.config.JobConfig job(String model) {
+    return dev.latentstream.config.JobConfigs.parse(
+        new io.vertx.core.json.JsonObject()
+            .put("model", model)
+            .put("dataset", "synthetic")
+            .encode(),
+        "t",
+        "t");
+  }
+
+  /**
+   * Runs {@code first} on a new thread, then {@code second} on another once the first is done, then
+   * {@code after} back on the first thread, and returns what that saw.
+   */
+  static <T> T onTwoThreads(Runnable first, Runnable second, java.util.function.Supplier<T> after)
+      throws Exception {
+    var firstDone = new java.util.concurrent.CountDownLatch(1);
+    var secondDone = new java.util.concurrent.CountDownLatch(1);
+    var seen = new java.util.concurrent.CompletableFuture<T>();
+    Thread a =
+        Thread.ofPlatform()
+            .start(
+                () -> {
+                  try {
+                    first.run();
+                    firstDone.countDown();
+                    assertTrue(secondDone.await(60, java.util.concurrent.TimeUnit.SECONDS));
+                    seen.complete(after.get());
+                  } catch (Throwable e) {
+                    seen.completeExceptionally(e);
+                  }
+                });
+    assertTrue(firstDone.await(60, java.util.concurrent.TimeUnit.SECONDS), "the first thread");
+    Thread b = Thread.ofPlatform().start(second);
+    b.join();
+    secondDone.countDown();
+    a.join();
+    return seen.get();
+  }
+
+  @Test
+  void libtorchsThreadCountSetOnAThreadStaysWhenAnotherThreadSetsItsOwnLater() throws Exception {
+    // Fresh threads: neither has run a parallel op yet, when libtorch would give it the count last
+    // set on any thread.
+    int seen =
+        onTwoThreads(
+            () -> Threads.setTorchThreads(2),
+            () -> Threads.setTorchThreads(1),
+            org.bytedeco.pytorch.global.torch::get_num_threads);
+    assertEquals(2, seen, "the first thread's own libtorch thread count");
+  }
+
+  @Test
+  void aJobThatClaimsItsShareSecondLeavesTheFirstJobsGemmThreads() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        dev.latentstream.nativelib.Gemm.available().isPresent(), "lsgemm needs AVX-512F");
+    var first = new java.util.concurrent.atomic.AtomicReference<Threads.Share>();
+    var second = new java.util.concurrent.atomic.AtomicReference<Threads.Share>();
+    List<Integer> blasBefore = Threads.blasThreads();
+    try {
+      int seen =
+          onTwoThreads(
+              () -> first.set(Threads.claim(job("vae"), 2)),
+              () -> second.set(Threads.claim(job("vae"), 1)),
+              () -> dev.latentstream.nativelib.Gemm.available().orElseThrow().threads());
+      assertEquals(2, seen, "lsgemm threads on the first job's thread");
+    } finally {
+      if (first.get() != null) {
+        first.get().close();
+      }
+      if (second.get() != null) {
+        second.get().close();
+      }
+      Threads.setBlasThreads(blasBefore.getFirst());
+    }
+  }
+
+  @Test
+  void openBlasRunsOnTheSmallestShareClaimedWhicheverJobClaimedLast() {
+    List<Integer> before = Threads.blasThreads();
+    try {
+      for (boolean vaeFirst : new boolean[] {true, false}) {
+        Threads.Share vae = vaeFirst ? Threads.claim(job("vae"), 2) : null;
+        Threads.Share conv = Threads.claim(job("conv-vae"), 2);
+        if (!vaeFirst) {
+          vae = Threads.claim(job("vae"), 2);
+        }
+        assertEquals(2, vae.split().blas());
+        assertEquals(1, conv.split().blas());
+        Threads.blasThreads().forEach(n -> assertEquals(1, n, "beside the conv VAE"));
+        conv.close();
+        Threads.blasThreads().forEach(n -> assertEquals(2, n, "once the conv VAE ended"));
+        vae.close();
+      }
+    } finally {
+      Threads.setBlasThreads(before.getFirst());
+    }
+  }
+
   @Test
   void aThreadCanLowerItsOwnPriorityAndNoOtherThreadsOnLinux() throws Exception {
     java.util.concurrent.atomic.AtomicReference<String> niceOfLowered =
