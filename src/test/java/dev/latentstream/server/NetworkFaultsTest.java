@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.latentstream.runformat.MetricsCsv;
 import dev.latentstream.testing.ClusterNodes;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -22,27 +23,34 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Network faults between nodes (issue 21 §5), with network namespaces this test makes itself: a
- * trainer node in one, a gateway node in another, joined by a veth pair of their own ({@value
- * #TRAINER_IP}, {@value #GATEWAY_IP}); a second veth pair from this namespace to the gateway's
+ * Network faults between nodes (issue 21 §5), with network namespaces this test makes itself: two
+ * trainer nodes of one failover group (one runs directory) and a gateway node, each in a namespace
+ * of its own, joined by veth pairs to a bridge in the gateway's ({@value #TRAINER_A_IP}, {@value
+ * #TRAINER_B_IP}, {@value #GATEWAY_IP}); a second veth pair from this namespace to the gateway's
  * carries the viewer and REST traffic ({@value #OUTSIDE_IP} to {@value #GATEWAY_OUTSIDE_IP}). No
- * traffic leaves those namespaces. First 200 ms of latency on the link ({@code tc netem}, when the
- * kernel has it), then a 30 s partition ({@code ip link set down}): the viewer keeps its history
- * and its socket, the gateway shows the job {@code unreachable} and then running again, neither
- * node exits, and afterwards the job has one owner. Needs root and {@code ip} (CI runs as root).
+ * traffic leaves those namespaces. First 200 ms of latency on the owner's link ({@code tc netem},
+ * when the kernel has it), then a 30 s partition that cuts the job's owner off from the other two
+ * ({@code ip link set down}): the viewer keeps its history and its socket, the gateway shows the
+ * job {@code unreachable} and then running on the other trainer node (the majority side), no node
+ * exits, and after the partition heals the job has exactly one owner: the cut-off node lets it go,
+ * and metrics.csv holds each step once. Needs root and {@code ip} (CI runs as root).
  */
 @Timeout(value = 900, unit = TimeUnit.SECONDS)
 class NetworkFaultsTest {
 
-  static final String TRAINER_IP = "10.213.0.1";
+  static final String TRAINER_A_IP = "10.213.0.1";
   static final String GATEWAY_IP = "10.213.0.2";
+  static final String TRAINER_B_IP = "10.213.0.3";
   static final String OUTSIDE_IP = "10.213.1.1";
   static final String GATEWAY_OUTSIDE_IP = "10.213.1.2";
 
   static final String SUFFIX = Long.toString(ProcessHandle.current().pid() % 100_000);
-  static final String TRAINER_NS = "ls-trainer-" + SUFFIX;
+  static final String A_NS = "ls-trainer-a-" + SUFFIX;
+  static final String B_NS = "ls-trainer-b-" + SUFFIX;
   static final String GATEWAY_NS = "ls-gateway-" + SUFFIX;
-  static final String LINK = "lst" + SUFFIX; // in the trainer's namespace
+  static final String LINK_A = "lsa" + SUFFIX; // in trainer a's namespace
+  static final String LINK_B = "lsb" + SUFFIX; // in trainer b's namespace
+  static final String BRIDGE = "lsbr" + SUFFIX; // in the gateway's namespace
   static final String OUTSIDE = "lso" + SUFFIX; // in this one
 
   static ClusterNodes nodes;
@@ -59,41 +67,51 @@ class NetworkFaultsTest {
     assumeTrue(
         run("ip", "-V") == 0, "needs iproute2's ip to make network namespaces and veth pairs");
     made = true;
-    sh("ip", "netns", "add", TRAINER_NS);
-    sh("ip", "netns", "add", GATEWAY_NS);
-    sh("ip", "link", "add", LINK, "type", "veth", "peer", "name", LINK + "g");
-    sh("ip", "link", "set", LINK, "netns", TRAINER_NS);
-    sh("ip", "link", "set", LINK + "g", "netns", GATEWAY_NS);
+    for (String ns : List.of(A_NS, B_NS, GATEWAY_NS)) {
+      sh("ip", "netns", "add", ns);
+      inOk(ns, "ip", "link", "set", "lo", "up");
+    }
+    inOk(GATEWAY_NS, "ip", "link", "add", BRIDGE, "type", "bridge");
+    inOk(GATEWAY_NS, "ip", "addr", "add", GATEWAY_IP + "/24", "dev", BRIDGE);
+    inOk(GATEWAY_NS, "ip", "link", "set", BRIDGE, "up");
+    link(LINK_A, A_NS, TRAINER_A_IP);
+    link(LINK_B, B_NS, TRAINER_B_IP);
     sh("ip", "link", "add", OUTSIDE, "type", "veth", "peer", "name", OUTSIDE + "g");
     sh("ip", "link", "set", OUTSIDE + "g", "netns", GATEWAY_NS);
-    in(TRAINER_NS, "ip", "addr", "add", TRAINER_IP + "/24", "dev", LINK);
-    in(TRAINER_NS, "ip", "link", "set", LINK, "up");
-    in(TRAINER_NS, "ip", "link", "set", "lo", "up");
-    in(GATEWAY_NS, "ip", "addr", "add", GATEWAY_IP + "/24", "dev", LINK + "g");
-    in(GATEWAY_NS, "ip", "link", "set", LINK + "g", "up");
-    in(GATEWAY_NS, "ip", "addr", "add", GATEWAY_OUTSIDE_IP + "/24", "dev", OUTSIDE + "g");
-    in(GATEWAY_NS, "ip", "link", "set", OUTSIDE + "g", "up");
-    in(GATEWAY_NS, "ip", "link", "set", "lo", "up");
+    inOk(GATEWAY_NS, "ip", "addr", "add", GATEWAY_OUTSIDE_IP + "/24", "dev", OUTSIDE + "g");
+    inOk(GATEWAY_NS, "ip", "link", "set", OUTSIDE + "g", "up");
     sh("ip", "addr", "add", OUTSIDE_IP + "/24", "dev", OUTSIDE);
     sh("ip", "link", "set", OUTSIDE, "up");
 
-    nodes = new ClusterNodes("network-faults", 2);
+    nodes = new ClusterNodes("network-faults", 3);
     nodes.syntheticJob(
         "netfault-vae",
         100_000,
         new JsonObject().put("checkpointEverySeconds", 2).put("batchSize", 8));
-    String members = TRAINER_IP + ":5701," + GATEWAY_IP + ":5702";
+    String members = TRAINER_A_IP + ":5701," + GATEWAY_IP + ":5702," + TRAINER_B_IP + ":5703";
+    Map<String, String> shared = Map.of("LATENTSTREAM_RUNS_DIR", runs().toString());
     http = ClusterNodes.freePort();
     nodes.start(
-        "trainer",
-        List.of("ip", "netns", "exec", TRAINER_NS),
+        "a",
+        List.of("ip", "netns", "exec", A_NS),
         "trainer",
         5701,
         members,
         nodes.dir,
-        Map.of("LATENTSTREAM_RUNS_DIR", nodes.dir.resolve("runs").toString()),
+        shared,
         "--cluster-host",
-        TRAINER_IP);
+        TRAINER_A_IP);
+    nodes.start(
+        "b",
+        List.of("ip", "netns", "exec", B_NS),
+        "trainer",
+        5703,
+        members,
+        nodes.dir,
+        shared,
+        "--cluster-host",
+        TRAINER_B_IP,
+        "--no-job");
     nodes.start(
         "gateway",
         List.of("ip", "netns", "exec", GATEWAY_NS),
@@ -108,9 +126,25 @@ class NetworkFaultsTest {
         GATEWAY_OUTSIDE_IP,
         "--port",
         Integer.toString(http));
-    nodes.awaitLog("trainer", "trainer node is up", 300);
+    nodes.awaitLog("a", "trainer node is up", 300);
+    nodes.awaitLog("b", "trainer node is up", 300);
     nodes.awaitLog("gateway", "serving at", 300);
     await(() -> step(job()) > 10, 180, "the job stepping, seen through the gateway");
+  }
+
+  /** A veth pair from trainer namespace {@code ns} (address {@code ip}) to the gateway's bridge. */
+  private static void link(String name, String ns, String ip) {
+    sh("ip", "link", "add", name, "type", "veth", "peer", "name", name + "g");
+    sh("ip", "link", "set", name, "netns", ns);
+    sh("ip", "link", "set", name + "g", "netns", GATEWAY_NS);
+    inOk(ns, "ip", "addr", "add", ip + "/24", "dev", name);
+    inOk(ns, "ip", "link", "set", name, "up");
+    inOk(GATEWAY_NS, "ip", "link", "set", name + "g", "master", BRIDGE);
+    inOk(GATEWAY_NS, "ip", "link", "set", name + "g", "up");
+  }
+
+  static java.nio.file.Path runs() {
+    return nodes.dir.resolve("runs");
   }
 
   @AfterAll
@@ -122,8 +156,9 @@ class NetworkFaultsTest {
       nodes.close();
     }
     if (made) {
-      // The veth pairs go with their namespaces; the outside end goes with its peer.
-      run("ip", "netns", "del", TRAINER_NS);
+      // The veth pairs and the bridge go with their namespaces; the outside end goes with its peer.
+      run("ip", "netns", "del", A_NS);
+      run("ip", "netns", "del", B_NS);
       run("ip", "netns", "del", GATEWAY_NS);
       run("ip", "link", "del", OUTSIDE);
     }
@@ -131,7 +166,14 @@ class NetworkFaultsTest {
 
   @Test
   void latencyThenAPartitionLeaveViewersTheirHistoryAndTheJobOneOwner() throws Exception {
-    int num = job().getInteger("num");
+    JsonObject first = job();
+    int num = first.getInteger("num");
+    String id = first.getString("id");
+    boolean aOwns = (TRAINER_A_IP + ":5701").equals(first.getString("node"));
+    String ownerNs = aOwns ? A_NS : B_NS;
+    String ownerLink = aOwns ? LINK_A : LINK_B;
+    String owner = aOwns ? "a" : "b";
+    String other = aOwns ? TRAINER_B_IP + ":5703" : TRAINER_A_IP + ":5701";
     viewer =
         new Viewer(
             "viewer", URI.create("ws://" + GATEWAY_OUTSIDE_IP + ":" + http + "/ws"), null, num, 7);
@@ -139,57 +181,74 @@ class NetworkFaultsTest {
     long seen = viewer.loss.lastStep();
     await(() -> viewer.loss.lastStep() > seen + 5, 60, "live points");
 
-    // 200 ms each way between the nodes: slower, but nothing breaks.
-    if (in(TRAINER_NS, "tc", "qdisc", "add", "dev", LINK, "root", "netem", "delay", "200ms") == 0) {
+    // 200 ms each way between the owner and the others: slower, but nothing breaks.
+    if (in(ownerNs, "tc", "qdisc", "add", "dev", ownerLink, "root", "netem", "delay", "200ms")
+        == 0) {
       long before = viewer.loss.lastStep();
       await(() -> viewer.loss.lastStep() > before + 10, 60, "live points over 200 ms latency");
       assertEquals("running", job().getString("status"), job().encode());
-      in(TRAINER_NS, "tc", "qdisc", "del", "dev", LINK, "root");
+      in(ownerNs, "tc", "qdisc", "del", "dev", ownerLink, "root");
     } else {
       System.out.println(
           "network faults: this kernel has no netem (sch_netem); the 200 ms latency step is skipped");
     }
 
-    // A 30 s partition between the trainer and the gateway.
-    long histories = viewer.loss.histories();
+    // A 30 s partition: the owner alone on one side, the other trainer and the gateway (a majority
+    // of the three members) on the other.
     int connections = viewer.connections();
-    in(TRAINER_NS, "ip", "link", "set", LINK, "down");
+    in(ownerNs, "ip", "link", "set", ownerLink, "down");
     long cutAt = System.nanoTime();
     try {
       await(() -> "unreachable".equals(job().getString("status")), 30, "the job unreachable");
       System.out.printf(
           "network faults: unreachable %.1f s into the partition%n",
           (System.nanoTime() - cutAt) / 1e9);
+      await(
+          () ->
+              other.equals(job().getString("node")) && "running".equals(job().getString("status")),
+          30,
+          "the job running on the majority side's trainer");
+      System.out.printf(
+          "network faults: running on %s %.1f s into the partition%n",
+          other, (System.nanoTime() - cutAt) / 1e9);
       while (System.nanoTime() - cutAt < TimeUnit.SECONDS.toNanos(30)) {
         Thread.sleep(500);
       }
       assertEquals(connections, viewer.connections(), "the viewer kept its socket");
-      assertTrue(viewer.loss.histories() >= histories, "the viewer kept its history");
     } finally {
-      in(TRAINER_NS, "ip", "link", "set", LINK, "up");
+      in(ownerNs, "ip", "link", "set", ownerLink, "up");
     }
     long healedAt = System.nanoTime();
+    // The cut-off node rejoins and lets the job go: it says so, and trains nothing more for it.
+    nodes.awaitLog(owner, "this node does not train it", 120);
+    System.out.printf(
+        "network faults: the cut-off node let the job go %.1f s after the partition healed%n",
+        (System.nanoTime() - healedAt) / 1e9);
     long before = step(job());
     await(
         () -> "running".equals(job().getString("status")) && step(job()) > before,
         180,
-        "the job running again after the partition healed");
-    System.out.printf(
-        "network faults: running again %.1f s after the partition healed%n",
-        (System.nanoTime() - healedAt) / 1e9);
+        "the job running after the partition healed");
+    await(() -> viewer.loss.histories() >= 2, 120, "a fresh history from the new owner");
     long live = viewer.loss.lastStep();
     await(() -> viewer.loss.lastStep() > live + 5, 120, "live points after the partition");
     assertEquals(List.of(), viewer.loss.problems(), "no gap or repeat in the viewer's steps");
-    assertTrue(nodes.process("trainer").isAlive(), "the trainer node did not exit");
-    assertTrue(nodes.process("gateway").isAlive(), "the gateway node did not exit");
+    for (String n : List.of("a", "b", "gateway")) {
+      assertTrue(nodes.process(n).isAlive(), n + " did not exit");
+    }
+    // Exactly one owner: the gateway lists the job once, on the majority side's node; the run
+    // directory names that node; each step is in metrics.csv once.
     JsonArray all = jobs();
     assertEquals(1, all.size(), "one job: " + all.encode());
     JsonObject j = all.getJsonObject(0);
-    assertEquals(TRAINER_IP + ":5701", j.getString("node"), "one owner: " + j.encode());
-    String lease =
-        Files.readString(
-            nodes.dir.resolve("runs").resolve(j.getString("id")).resolve("lease.json"));
-    assertTrue(lease.contains(TRAINER_IP), lease);
+    assertEquals(other, j.getString("node"), "one owner: " + j.encode());
+    assertEquals(1, j.getInteger("failovers"), j.encode());
+    String lease = Files.readString(runs().resolve(id).resolve("lease.json"));
+    assertTrue(lease.contains(other), lease);
+    List<MetricsCsv.Row> rows = MetricsCsv.read(runs().resolve(id).resolve(MetricsCsv.FILE)).rows();
+    for (int i = 0; i < rows.size(); i++) {
+      assertEquals(i + 1, rows.get(i).step(), "steps from 1, each once, with no gap");
+    }
   }
 
   // --- helpers ----------------------------------------------------------------------------------
@@ -234,6 +293,13 @@ class NetworkFaultsTest {
     List<String> all = new ArrayList<>(List.of("ip", "netns", "exec", ns));
     all.addAll(List.of(cmd));
     return run(all.toArray(String[]::new));
+  }
+
+  static void inOk(String ns, String... cmd) {
+    int rc = in(ns, cmd);
+    if (rc != 0) {
+      throw new AssertionError("in " + ns + ": " + String.join(" ", cmd) + " exited " + rc);
+    }
   }
 
   static void sh(String... cmd) {
