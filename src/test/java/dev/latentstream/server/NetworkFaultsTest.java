@@ -280,13 +280,7 @@ class NetworkFaultsTest {
 
   static void await(BooleanSupplier condition, int seconds, String what)
       throws InterruptedException {
-    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > end) {
-        throw new AssertionError("not within " + seconds + " s: " + what + "; last: " + job());
-      }
-      Thread.sleep(200);
-    }
+    ClusterNodes.await(condition, seconds, what, NetworkFaultsTest::job);
   }
 
   static int in(String ns, String... cmd) {

@@ -343,10 +343,22 @@ public final class ClusterNodes implements AutoCloseable {
   /** Polls {@code condition} every 200 ms; fails naming {@code what} after {@code seconds}. */
   public static void await(BooleanSupplier condition, int seconds, String what)
       throws InterruptedException {
+    await(condition, seconds, what, () -> null);
+  }
+
+  /**
+   * Polls {@code condition} every 200 ms; fails after {@code seconds} naming {@code what} and, when
+   * not null, what {@code last} shows then (the job as a gateway lists it, say).
+   */
+  public static void await(
+      BooleanSupplier condition, int seconds, String what, java.util.function.Supplier<?> last)
+      throws InterruptedException {
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > end) {
-        throw new AssertionError("not within " + seconds + " s: " + what);
+        Object seen = last.get();
+        throw new AssertionError(
+            "not within " + seconds + " s: " + what + (seen == null ? "" : "; last: " + seen));
       }
       Thread.sleep(200);
     }
