@@ -69,6 +69,13 @@ final class ModelRequests {
     if (t != null && j.active() && !j.is(Job.Status.queued)) {
       return t::submit;
     }
+    if (j.is(Job.Status.running)) {
+      // Running, but its trainer is not built yet (the data set loading, a former owner's run lock
+      // let go): a moment's wait, not a conflict.
+      return work ->
+          CompletableFuture.failedFuture(
+              new BusyException("job " + j.id + " is starting: its trainer is not ready yet", 500));
+    }
     if (j.active() || j.spec == null || !Checkpoint.exists(j.runDir)) {
       throw new ReplyError(
           ReplyError.CONFLICT,
