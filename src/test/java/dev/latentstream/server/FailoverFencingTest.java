@@ -178,16 +178,27 @@ class FailoverFencingTest {
     return out;
   }
 
+  /**
+   * Posts {@code action}; a 503 (the gateway reaching no trainer for a moment while the woken node
+   * rejoins the cluster) is asked again for up to 30 s, as a client would.
+   */
   private static void post(int http, String id, String action) throws Exception {
-    HttpResponse<String> r =
-        ClusterNodes.HTTP.send(
-            HttpRequest.newBuilder(
-                    URI.create("http://127.0.0.1:" + http + "/api/jobs/" + id + "/" + action))
-                .header("Authorization", "Bearer " + ClusterNodes.TOKEN)
-                .POST(HttpRequest.BodyPublishers.noBody())
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
-    assertEquals(200, r.statusCode(), action + " " + id + ": " + r.body());
+    long end = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+    while (true) {
+      HttpResponse<String> r =
+          ClusterNodes.HTTP.send(
+              HttpRequest.newBuilder(
+                      URI.create("http://127.0.0.1:" + http + "/api/jobs/" + id + "/" + action))
+                  .header("Authorization", "Bearer " + ClusterNodes.TOKEN)
+                  .POST(HttpRequest.BodyPublishers.noBody())
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() != 503 || System.nanoTime() > end) {
+        assertEquals(200, r.statusCode(), action + " " + id + ": " + r.body());
+        return;
+      }
+      Thread.sleep(500);
+    }
   }
 
   /** The step of the run's checkpoint (latest.pt, else previous.pt), -1 without one. */
