@@ -190,8 +190,7 @@ final class JobControl {
   /**
    * A job of another node of the failover group that went away, taken over with its lease ({@code
    * was} as its run directory says): it continues here from its newest whole checkpoint (from the
-   * start without one), counted as a failover unless {@code from} is this node (its own lease,
-   * unconfirmed for a while, then confirmed). The rows of metrics.csv after that checkpoint are
+   * start without one), counted as a failover. The rows of metrics.csv after that checkpoint are
    * replaced when it starts (see MetricsCsv#open), so each step is there once.
    */
   Job adopt(Job was, String from, boolean wasPaused) {
@@ -228,10 +227,7 @@ final class JobControl {
     again.epoch = p != null ? p.epoch() : 0;
     again.sweep = was.sweep;
     again.queuedAtMillis = was.queuedAtMillis;
-    // This node itself, taking up again a job whose lease it could not confirm for a while: no
-    // other node was involved, so it is not a failover.
-    boolean here = node.equals(from);
-    again.failovers = was.failovers + (here ? 0 : 1);
+    again.failovers = was.failovers + 1;
     again.node = node;
     changed.accept(was);
     Job before = queue.find(was.id).orElse(null);
@@ -241,22 +237,14 @@ final class JobControl {
     queue.enqueue(again);
     events.writeStatusFile(again);
     events.status(again);
-    String at = p != null ? " at step " + p.step() : " from the start";
     String line =
-        here
-            ? "job "
-                + was.id
-                + " continues on node "
-                + node
-                + at
-                + ": its lease is still this node's"
-            : "node "
-                + (from == null ? "(unknown)" : from)
-                + " went away: job "
-                + was.id
-                + " resumed on node "
-                + node
-                + at;
+        "node "
+            + (from == null ? "(unknown)" : from)
+            + " went away: job "
+            + was.id
+            + " resumed on node "
+            + node
+            + (p != null ? " at step " + p.step() : " from the start");
     LOG.log(System.Logger.Level.INFO, line);
     events.log(again, line);
     schedule();
