@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.latentstream.rundir.RunFence;
 import dev.latentstream.runformat.MetricsCsv;
 import dev.latentstream.testing.ClusterNodes;
 import dev.latentstream.testing.SyntheticIdx;
@@ -184,7 +185,11 @@ class FailoverCasesTest {
     nodes.awaitLog("a2", "is owned by node " + b, 10);
     List<String> active = List.of(paused, fresh, running, queued);
     long owned = nodes.process("b").pid();
-    ClusterNodes.signal("STOP", owned);
+    List<Path> leaseFiles = new java.util.ArrayList<>();
+    for (String id : active) {
+      leaseFiles.add(runs.resolve(id).resolve(RunFence.FILE));
+    }
+    ClusterNodes.freezeOutsideLocks(owned, leaseFiles);
     long frozenAt = System.nanoTime();
     try {
       for (String id : active) {

@@ -389,4 +389,37 @@ public final class ClusterNodes implements AutoCloseable {
     Process p = new ProcessBuilder("kill", "-" + name, Long.toString(pid)).inheritIO().start();
     assertEquals(0, p.waitFor(), "kill -" + name + " " + pid);
   }
+
+  /**
+   * Freezes {@code pid} (SIGSTOP) at a moment it holds no lock on any of {@code files} (a run's
+   * lease.json, which a node locks for the milliseconds of each fenced write): a node frozen inside
+   * that lock holds up a takeover until it wakes, as docs/cluster.md says; this freezes it outside.
+   * Reads the locks from /proc/locks; tries again a moment later, at most 50 times.
+   */
+  public static void freezeOutsideLocks(long pid, List<Path> files) throws Exception {
+    java.util.Set<String> inodes = new java.util.HashSet<>();
+    for (Path f : files) {
+      if (Files.exists(f)) {
+        inodes.add(String.valueOf(Files.getAttribute(f, "unix:ino")));
+      }
+    }
+    for (int attempt = 0; attempt < 50; attempt++) {
+      signal("STOP", pid);
+      boolean holds = false;
+      for (String line : Files.readAllLines(Path.of("/proc/locks"))) {
+        String[] f = line.trim().split("\\s+");
+        // "1: POSIX  ADVISORY  WRITE 9648 00:2a:1234 0 EOF" (a blocked waiter's line has "->")
+        if (f.length >= 6 && !f[1].equals("->") && f[4].equals(Long.toString(pid))) {
+          String[] dev = f[5].split(":");
+          holds |= inodes.contains(dev[dev.length - 1]);
+        }
+      }
+      if (!holds) {
+        return;
+      }
+      signal("CONT", pid);
+      Thread.sleep(37);
+    }
+    throw new AssertionError("node " + pid + " held a lease.json lock at each of 50 tries");
+  }
 }
