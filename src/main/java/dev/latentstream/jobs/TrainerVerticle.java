@@ -54,6 +54,7 @@ public final class TrainerVerticle extends VerticleBase {
   private final JobQueue queue;
   private Counter jobNumbers;
   private TrainerThreads threads;
+  private RunDirectories runDirs;
   private JobControl control;
   private Heartbeat heartbeat;
   private ModelRequests models;
@@ -73,7 +74,8 @@ public final class TrainerVerticle extends VerticleBase {
     JobEvents events = new JobEvents(vertx.eventBus());
     threads = new TrainerThreads(vertx, context, config, renderer, events);
     models = new ModelRequests(config, renderer, events);
-    control = new JobControl(config.runsDir(), queue, threads, events, models::forget);
+    runDirs = new RunDirectories(config.runsDir(), queue);
+    control = new JobControl(runDirs, queue, threads, events, models::forget);
     heartbeat = new Heartbeat(vertx, queue);
     if (vertx.isClustered()) {
       String name = config.clusterHost() + ":" + config.clusterPort();
@@ -245,7 +247,7 @@ public final class TrainerVerticle extends VerticleBase {
   private void startSweep(Message<TrainerCommand> msg, Sweep sweep) {
     int n = sweep.members().size();
     queue.checkRoom(n);
-    String id = control.uniqueId(sweep.name() + "-sweep");
+    String id = runDirs.uniqueId(sweep.name() + "-sweep");
     JsonArray started = new JsonArray();
     Future<Void> chain = Future.succeededFuture();
     for (Sweep.Member m : sweep.members()) {
@@ -331,7 +333,7 @@ public final class TrainerVerticle extends VerticleBase {
    * directory.
    */
   private Future<Job> enqueue(JobConfig spec, int num, String sweep) {
-    String id = control.idFor(spec, num, vertx.isClustered());
+    String id = runDirs.idFor(spec, num, vertx.isClustered());
     if (failover == null) {
       try {
         return Future.succeededFuture(control.enqueue(spec, num, id, sweep));
