@@ -51,6 +51,11 @@ final class Columns {
     return size == 0 ? -1 : (long) columns.get("step")[0];
   }
 
+  /** The step of the last row, or -1 when empty. */
+  long lastStep() {
+    return size == 0 ? -1 : (long) columns.get("step")[size - 1];
+  }
+
   private void put(String name, double v) {
     double[] c = columns.computeIfAbsent(name, k -> nans(Math.max(64, size * 2)));
     if (size >= c.length) {

@@ -64,6 +64,11 @@ final class JobHistory {
     return loss.firstStep();
   }
 
+  /** The step of the last loss point held, or -1 when there is none. */
+  long lastStep() {
+    return loss.lastStep();
+  }
+
   void addTest(int epoch, long step, double testLoss) {
     testEpochs.add(epoch);
     testSteps.add(step);

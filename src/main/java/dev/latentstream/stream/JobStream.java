@@ -10,7 +10,8 @@ import java.util.Map;
 /**
  * One run of a job as a hub sees it: its status as last reported, its {@link JobHistory} for late
  * joiners, and what goes to live subscribers (loss points since the last flush, the latest
- * diagnostics, the run's warnings). A new id, a resumed run or a failover starts a new one.
+ * diagnostics, the run's warnings). A new id, a resumed run or a failover starts a new one (found
+ * by its status, or by a step going back: see {@link JobStreams}).
  *
  * <p>Threads: one per job per hub, on the hub's event loop only.
  */
@@ -24,10 +25,16 @@ final class JobStream {
   private final JobHistory history;
 
   /**
-   * This stream began while the job was already stepping (a gateway started late): its past is on
-   * disk.
+   * This stream began while the job was already stepping (a gateway started late, or a new run's
+   * steps came before its status): its past is on disk.
    */
   private final boolean joinedMidRun;
+
+  /**
+   * A new run found by its steps before its status came (see {@link #newRunFoundByStep}): the next
+   * status that starts a new run is this one's own, late.
+   */
+  private boolean statusToCome;
 
   /** Points since the last flush, sent to every loss subscriber as one shared message. */
   private Columns pendingLoss = new Columns();
@@ -65,6 +72,28 @@ final class JobStream {
             && List.of("running", "paused").contains(job.getString("status"))
             && job.getLong("step", 0L) > Math.max(0L, job.getLong("resumedAtStep", -1L));
     return new JobStream(job.getInteger("num"), job, midRun);
+  }
+
+  /**
+   * A new run of this job, found by a step at or before the last one this stream holds: a run that
+   * continues from a checkpoint (a failover, a resume) whose status has not reached this hub yet.
+   * It keeps this run's status until its own comes ({@link #statusCame}); its past is on disk.
+   */
+  JobStream newRunFoundByStep() {
+    JobStream next = new JobStream(num, status, true);
+    next.statusToCome = true;
+    return next;
+  }
+
+  /** A new run found by its steps, whose status has not come yet. */
+  boolean statusToCome() {
+    return statusToCome;
+  }
+
+  /** The status of the run {@link #newRunFoundByStep} found has come. */
+  void statusCame(JsonObject job) {
+    this.status = job;
+    statusToCome = false;
   }
 
   JsonObject status() {

@@ -14,6 +14,16 @@ import java.util.Map;
  * by a fresh one when the job's run changes (a new id, a resumed run, a failover to another trainer
  * node), and what each event sends to clients through the {@link FanOut}.
  *
+ * <p>A new run is found by its status, or by its first step when that is at or before the last step
+ * the stream holds. A trainer node publishes a job's events in order, but on a cluster nothing
+ * orders what two nodes send (the old owner's last steps, the new owner's first), nor this
+ * gateway's own {@code unreachable} statuses against theirs. A step going back is never sent live:
+ * it starts a new stream whose history is read from the run directory up to that step (the new
+ * owner has rewritten metrics.csv up to its checkpoint before its first step), and the run's
+ * status, when it comes, is that stream's own rather than the start of yet another ({@link
+ * #status}), so the steps it has held since (not all on disk yet) are not lost. Each step reaches a
+ * viewer once: history, then live.
+ *
  * <p>Threads: one per {@link StreamHub}, on the hub's event loop; every method is called there.
  */
 final class JobStreams {
@@ -63,6 +73,11 @@ final class JobStreams {
     switch (event) {
       case TrainerEvent.Status s -> status(s.status());
       case TrainerEvent.Step s -> {
+        if (js.history().hasLoss() && s.step() <= js.history().lastStep()) {
+          // A new run from a checkpoint whose status has not come yet: never live after the old.
+          js = replace(js, js.newRunFoundByStep());
+          fanOut.awaitHistory(js.num);
+        }
         boolean first = !js.history().hasLoss();
         js.addStep(s.step(), s.epoch(), s.timeMillis(), s.terms());
         if (first && js.pastOnDisk()) {
@@ -129,19 +144,31 @@ final class JobStreams {
             });
   }
 
-  /** A job object changed. A new id, or a resumed run of the same job, starts a fresh stream. */
+  /**
+   * A job object changed. A new id, or a resumed run of the same job, starts a fresh stream, unless
+   * that run's steps came first and started it already ({@link JobStream#statusToCome}).
+   */
   void status(JsonObject job) {
     int num = job.getInteger("num");
     JobStream js = jobs.get(num);
+    boolean sameId = js != null && job.getString("id").equals(js.id());
     boolean failedOver = js != null && job.getInteger("failovers", 0) != js.failovers();
-    if (js == null
-        || !job.getString("id").equals(js.id())
-        || job.getLong("resumedAtStep", -1L) != js.resumedAtStep()
-        // Taken over by another trainer node: a new run of the job, from its checkpoint.
-        || failedOver) {
+    boolean newRun =
+        !sameId
+            || job.getLong("resumedAtStep", -1L) != js.resumedAtStep()
+            // Taken over by another trainer node: a new run of the job, from its checkpoint.
+            || failedOver;
+    if (newRun && sameId && js.statusToCome()) {
+      js.statusCame(job);
+    } else if (newRun) {
       // A gateway that starts (or restarts) while the job runs reads what it missed from the run
       // directory at the job's next step, like a resumed run.
-      jobs.put(num, JobStream.of(job, js == null));
+      JobStream next = JobStream.of(job, js == null);
+      if (js == null) {
+        jobs.put(num, next);
+      } else {
+        replace(js, next);
+      }
       if (failedOver) {
         // Another trainer node continues from its checkpoint, before steps viewers have: their
         // live loss waits for the fresh history (sent at its first step).
@@ -152,5 +179,12 @@ final class JobStreams {
     }
     // Every client sees every job's status, so run lists stay live without subscribing.
     fanOut.toAll(Encoded.of(new ServerMessage.Status(job)));
+  }
+
+  /** The old run's points not yet sent go out live first; then {@code next} is the job's stream. */
+  private JobStream replace(JobStream old, JobStream next) {
+    fanOut.flushLoss(List.of(old));
+    jobs.put(next.num, next);
+    return next;
   }
 }
