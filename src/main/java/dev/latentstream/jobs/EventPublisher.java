@@ -11,20 +11,34 @@ import dev.latentstream.train.TrainingListener;
 import dev.latentstream.wire.EpochResult;
 import dev.latentstream.wire.Frame;
 import dev.latentstream.wire.SettingChange;
+import io.vertx.core.Context;
 import io.vertx.core.Vertx;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * The trainer's listener on the server side: runs on the trainer thread, updates the job's progress
  * and publishes every event on the event bus (which is thread-safe). It never blocks the trainer:
  * publishing only enqueues.
+ *
+ * <p>On a cluster the events are published from the trainer verticle's context, like the job's
+ * other statuses ({@link JobEvents}). The clustered event bus keeps the order only of what one
+ * context publishes to an address, and a thread outside Vert.x gets a new context at each publish:
+ * a step could then overtake the status of its run (the one that names a failover), an earlier
+ * step, or be overtaken by the job's final status. In one process delivery is in the order of the
+ * calls, and the trainer thread publishes itself.
  */
 final class EventPublisher implements TrainingListener {
 
   private final Vertx vertx;
+
+  /** Where events are published from on a cluster; null in one process. */
+  private final Context context;
+
   private final Job job;
 
-  EventPublisher(Vertx vertx, Job job) {
+  EventPublisher(Vertx vertx, Context verticle, Job job) {
     this.vertx = vertx;
+    this.context = vertx.isClustered() ? verticle : null;
     this.job = job;
   }
 
@@ -77,6 +91,14 @@ final class EventPublisher implements TrainingListener {
   }
 
   private void publish(TrainerEvent e) {
-    vertx.eventBus().publish(Addresses.FROM_TRAINER_EVENTS, e);
+    if (context == null) {
+      vertx.eventBus().publish(Addresses.FROM_TRAINER_EVENTS, e);
+      return;
+    }
+    try {
+      context.runOnContext(v -> vertx.eventBus().publish(Addresses.FROM_TRAINER_EVENTS, e));
+    } catch (RejectedExecutionException closing) {
+      // The server is shutting down: nobody is left to tell.
+    }
   }
 }

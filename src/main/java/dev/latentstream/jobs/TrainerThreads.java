@@ -181,7 +181,7 @@ final class TrainerThreads {
     }
     TrainingListener listener =
         TrainingListener.compose(
-            new RunDirectoryWriter(j.runDir, writes), new EventPublisher(vertx, j));
+            new RunDirectoryWriter(j.runDir, writes), new EventPublisher(vertx, context, j));
     LeaseFence fence = l == null ? null : new LeaseFence(j, l, listener);
     Checkpoint checkpoint = new Checkpoint(j.runDir, writes);
     Trainer t =
