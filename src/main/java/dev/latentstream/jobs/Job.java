@@ -1,10 +1,8 @@
 package dev.latentstream.jobs;
 
 import dev.latentstream.config.JobConfig;
-import dev.latentstream.config.JobConfigs;
 import dev.latentstream.train.RunSummary;
 import dev.latentstream.train.Trainer;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.util.EnumSet;
@@ -197,84 +195,8 @@ final class Job {
     return status == Status.queued || status == Status.running || status == Status.paused;
   }
 
-  /** Seconds left at the current pace, or NaN before the first measurement. */
-  double etaSeconds() {
-    if (status != Status.running || imagesPerSecond <= 0 || batchesPerEpoch == 0) {
-      return Double.NaN;
-    }
-    long total = (long) spec.epochs() * batchesPerEpoch;
-    double stepsPerSecond = imagesPerSecond / spec.batchSize();
-    return (total - step) / Math.max(stepsPerSecond, 1e-9);
-  }
-
+  /** As clients and status.json see it (see {@link JobJson}). */
   JsonObject toJson() {
-    if (spec == null) {
-      return new JsonObject()
-          .put("id", id)
-          .put("num", num)
-          .put("status", status.name())
-          .put("name", id)
-          .put("step", step)
-          .put("epoch", epoch)
-          .put("progress", 0.0)
-          .put("updatedAt", updatedAtMillis)
-          .put("classes", new JsonArray())
-          .put("error", error)
-          .put("damage", damage);
-    }
-    JsonObject j =
-        new JsonObject()
-            .put("id", id)
-            .put("num", num)
-            .put("status", status.name())
-            .put("name", spec.name())
-            .put("model", spec.model().wireName())
-            .put("dataset", spec.dataset())
-            .put("step", step)
-            .put("epoch", epoch)
-            .put("epochs", spec.epochs())
-            .put("batchesPerEpoch", batchesPerEpoch)
-            .put(
-                "progress",
-                batchesPerEpoch == 0
-                    ? 0.0
-                    : Math.min(1.0, step / (double) ((long) spec.epochs() * batchesPerEpoch)))
-            .put("device", device)
-            .put("engine", engine)
-            .put("updatedAt", updatedAtMillis)
-            .put("classes", new JsonArray(classes))
-            .put("spec", new JsonObject(JobConfigs.toJson(spec)));
-    if (Double.isFinite(iwae)) {
-      j.put("iwae", iwae);
-    }
-    if (Double.isFinite(testLoss)) {
-      j.put("testLoss", testLoss);
-    }
-    if (Double.isFinite(etaSeconds())) {
-      j.put("etaSeconds", Math.round(etaSeconds()));
-    }
-    if (imagesPerSecond > 0) {
-      j.put("imagesPerSecond", Math.round(imagesPerSecond));
-    }
-    if (resumed()) {
-      j.put("resumedAtStep", resumedAtStep);
-    }
-    if (error != null) {
-      j.put("error", error);
-    }
-    if (sweep != null) {
-      j.put("sweep", sweep);
-    }
-    if (node != null) {
-      j.put("node", node);
-    }
-    j.put("failovers", failovers);
-    if (damage != null) {
-      j.put("damage", damage);
-    }
-    if (status == Status.queued) {
-      j.put("queuedAt", queuedAtMillis);
-    }
-    return j;
+    return JobJson.of(this);
   }
 }

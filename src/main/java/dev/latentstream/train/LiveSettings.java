@@ -2,16 +2,14 @@ package dev.latentstream.train;
 
 import dev.latentstream.config.JobConfig;
 import dev.latentstream.config.JobConfig.ModelType;
-import java.util.List;
+import dev.latentstream.config.JobConfigs;
 
 /**
- * The settings a user may change while a run trains. {@link #validate} runs on the caller's thread
- * and rejects bad changes at once; {@link #apply} runs on the trainer thread before the next step.
+ * The settings a user may change while a run trains ({@link JobConfigs#LIVE_KEYS}). {@link
+ * #validate} runs on the caller's thread and rejects bad changes at once; {@link #apply} runs on
+ * the trainer thread before the next step.
  */
 final class LiveSettings {
-
-  static final List<String> KEYS =
-      List.of("lr", "beta", "noise", "frameEverySteps", "freeBits", "klWarmupSteps");
 
   private final JobConfig job;
   private volatile double beta;
@@ -30,9 +28,13 @@ final class LiveSettings {
   }
 
   void validate(String key, double value) {
-    if (key == null || !KEYS.contains(key)) {
+    if (key == null || !JobConfigs.LIVE_KEYS.contains(key)) {
       throw new IllegalArgumentException(
-          "unknown setting '" + key + "' (live settings: " + String.join(", ", KEYS) + ")");
+          "unknown setting '"
+              + key
+              + "' (live settings: "
+              + String.join(", ", JobConfigs.LIVE_KEYS)
+              + ")");
     }
     if (!Double.isFinite(value)) {
       throw new IllegalArgumentException(

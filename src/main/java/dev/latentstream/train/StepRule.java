@@ -317,13 +317,17 @@ interface StepRule {
               new long[] {x.size(0), model.latentDim()},
               model.draws(),
               new TensorOptions(x.device()));
-      Tensor d = model.discriminatorLoss(prior, model.encode(x).mean());
+      // One encoder pass serves both phases: the discriminator's step leaves the encoder as it is,
+      // so a second pass would give the same codes (the peer, like the paper's pseudo-code, makes
+      // two); the discriminator sees them detached, the generator's backward goes through them.
+      Tensor codes = model.encode(x).mean();
+      Tensor d = model.discriminatorLoss(prior, codes);
       double discValue = checked("disc", d);
       disc.zeroGrad();
       d.backward();
       disc.step();
 
-      Tensor g = model.generatorLoss(model.encode(x).mean());
+      Tensor g = model.generatorLoss(codes);
       double genValue = checked("gen", g);
       gen.zeroGrad();
       g.backward();

@@ -130,7 +130,8 @@ public final class Trainer {
   }
 
   /**
-   * Changes a live setting ({@link LiveSettings#KEYS}) before the next step.
+   * Changes a live setting ({@link dev.latentstream.config.JobConfigs#LIVE_KEYS}) before the next
+   * step.
    *
    * @throws IllegalArgumentException naming the key when it is unknown, does not apply to this
    *     model or the value is out of range

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -323,7 +324,7 @@ final class Soak {
     }
     try {
       Future.join(new ArrayList<>(pending)).await(CHURN_WAIT_SECONDS, TimeUnit.SECONDS);
-    } catch (java.util.concurrent.TimeoutException e) {
+    } catch (TimeoutException e) {
       // A slow second (a loaded machine, a restarting node) is counted, not fatal: the newcomers
       // still connect, and each is checked for a gap when it leaves.
       slowChurns++;
