@@ -371,22 +371,17 @@ final class MlpVaeStep implements StepRule.SingleOptimizer {
   /**
    * Runs {@code product} on one OpenBLAS thread: the 128×400 GEMMs with an inner dimension of 20 (z
    * to h3, and back from μ and log σ² to h1) are faster on one thread than on two, where splitting
-   * them costs more than it saves (docs/benchmarks.md). OpenBLAS's count is a plain store, set back
-   * right after.
+   * them costs more than it saves (docs/benchmarks.md). OpenBLAS's count is process-wide, so {@link
+   * Threads#onOneBlasThread} lowers it only while no other job runs, and sets it back to what the
+   * jobs' claims set.
    */
   private void onOneThread(Runnable product) {
     if (threads <= 1
-        || !OpenBlas.canSetThreads()
-        || backend == GemmBackend.LSGEMM) { // lsgemm keeps products this small on one thread
+        || backend == GemmBackend.LSGEMM) { // lsgemm keeps small products on one thread
       product.run();
       return;
     }
-    OpenBlas.setThreads(1);
-    try {
-      product.run();
-    } finally {
-      OpenBlas.setThreads(threads);
-    }
+    Threads.onOneBlasThread(product);
   }
 
   /** Forward-only buffers of the test pass: the activations of {@code rows} images. */

@@ -39,7 +39,9 @@ import java.util.List;
  *       process, read by every GEMM whichever thread calls it, and its {@code
  *       openblas_set_num_threads_local} sets that same count. So it is the smallest share among the
  *       running jobs' claims, whichever started last: a conv VAE's single OpenBLAS thread (see
- *       above) holds while it runs beside a VAE, and the VAE gets its share back when it ends.
+ *       above) holds while it runs beside a VAE, and the VAE gets its share back when it ends. The
+ *       hand-written VAE step's brief drop to one thread around its small products ({@link
+ *       #onOneBlasThread}) happens only while no other job has a claim.
  * </ul>
  */
 public final class Threads {
@@ -105,6 +107,33 @@ public final class Threads {
     SHARES.stream().mapToInt(s -> s.split.blas()).min().ifPresent(Threads::setBlasThreads);
   }
 
+  /** OpenBLAS's count as this class last set it, 0 before; guarded by {@link #SHARES}. */
+  private static int blasSet;
+
+  /**
+   * Runs {@code product} (a small GEMM on the calling thread) on one OpenBLAS thread when that
+   * changes no other job's GEMMs, else on OpenBLAS's count as it is. OpenBLAS's count is one store
+   * that every GEMM of the process reads, so lowering it for a moment is only done while at most
+   * one job has claimed the cores (a trainer alone, or the CLI's one job), and is set back to what
+   * {@link #claim} or {@link #configure} set, not to the caller's own share: beside a conv VAE,
+   * whose share holds OpenBLAS at one thread, setting back a VAE's two would hand the conv VAE two.
+   * The claims wait meanwhile, so none can start or end between the two stores.
+   */
+  static void onOneBlasThread(Runnable product) {
+    synchronized (SHARES) {
+      if (blasSet > 1 && SHARES.size() <= 1 && OpenBlas.canSetThreads()) {
+        OpenBlas.setThreads(1);
+        try {
+          product.run();
+        } finally {
+          OpenBlas.setThreads(blasSet);
+        }
+        return;
+      }
+    }
+    product.run();
+  }
+
   /**
    * Sets libtorch's intra-op count for the calling thread only. A thread's first parallel op makes
    * libtorch set the thread's count to its process-wide one (the last set on any thread), so that
@@ -155,7 +184,10 @@ public final class Threads {
    * found.
    */
   static boolean setBlasThreads(int n) {
-    return OpenBlas.setThreadsInEveryCopy(n);
+    synchronized (SHARES) {
+      blasSet = n;
+      return OpenBlas.setThreadsInEveryCopy(n);
+    }
   }
 
   /** openblas_get_num_threads of every mapped OpenBLAS, in the order of /proc/self/maps. */

@@ -44,8 +44,15 @@ class ConcurrentJobsTest {
           "conv",
           "conv");
 
-  /** A run's per-step losses and the thread counts its trainer thread saw at each step. */
-  record Run(List<Double> losses, Set<Integer> torchThreads, Set<List<Integer>> blasThreads) {}
+  /**
+   * A run's per-step losses and the thread counts its trainer thread saw at each step: libtorch's,
+   * OpenBLAS's in every mapped copy, and {@code lsgemm}'s (empty without AVX-512F).
+   */
+  record Run(
+      List<Double> losses,
+      Set<Integer> torchThreads,
+      Set<List<Integer>> blasThreads,
+      Set<Integer> gemmThreads) {}
 
   /** Trains {@code job} on one core; {@code bothStarted} (may be null) holds its second step. */
   static Run train(JobConfig job, Path dir, CountDownLatch bothStarted) {
@@ -54,9 +61,16 @@ class ConcurrentJobsTest {
 
   /** As {@link #train(JobConfig, Path, CountDownLatch)}, running {@code afterStep} after each. */
   static Run train(JobConfig job, Path dir, CountDownLatch bothStarted, Runnable afterStep) {
+    return train(job, 1, dir, bothStarted, afterStep);
+  }
+
+  /** As {@link #train(JobConfig, Path, CountDownLatch, Runnable)}, on {@code cores} cores. */
+  static Run train(
+      JobConfig job, int cores, Path dir, CountDownLatch bothStarted, Runnable afterStep) {
     List<Double> losses = new ArrayList<>();
     Set<Integer> torchThreads = new TreeSet<>();
     Set<List<Integer>> blasThreads = new java.util.HashSet<>();
+    Set<Integer> gemmThreads = new TreeSet<>();
     Trainer t =
         new Trainer(
             job,
@@ -71,6 +85,8 @@ class ConcurrentJobsTest {
                     losses.add(m.terms().get("loss"));
                     torchThreads.add(torch.get_num_threads());
                     blasThreads.add(Threads.blasThreads());
+                    dev.latentstream.nativelib.Gemm.available()
+                        .ifPresent(g -> gemmThreads.add(g.threads()));
                     if (bothStarted != null && losses.size() == 1) {
                       bothStarted.countDown();
                       try {
@@ -83,10 +99,56 @@ class ConcurrentJobsTest {
                   }
                 }),
             false);
-    t.setCores(1);
+    t.setCores(cores);
     RunSummary s = t.run();
     assertEquals(RunSummary.Status.COMPLETED, s.status(), String.valueOf(s.error()));
-    return new Run(losses, torchThreads, blasThreads);
+    return new Run(losses, torchThreads, blasThreads, gemmThreads);
+  }
+
+  /**
+   * Unequal shares (issue 19 §5): a VAE given two cores beside a conv VAE given one. Each trainer
+   * thread keeps its own counts at every step, libtorch's one and {@code lsgemm}'s two for the VAE
+   * (one for the conv VAE), whichever claimed last; OpenBLAS's single process-wide count is the
+   * smaller share while both run. Each trains, bit for bit, to the losses it reaches alone on its
+   * share: the VAE's step is hand-written ({@code lsgemm}) or libtorch's on one OpenBLAS thread
+   * either way, as the conv VAE's.
+   */
+  @Test
+  void aVaeOnTwoCoresAndAConvVaeOnOneAtOnceEachKeepTheirOwnThreadCounts(@TempDir Path dir)
+      throws Exception {
+    Run vaeAlone = train(VAE, 2, dir.resolve("vae-alone"), null, () -> {});
+    Run convAlone = train(CONV, 1, dir.resolve("conv-alone"), null, () -> {});
+    CountDownLatch bothStarted = new CountDownLatch(2);
+    var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+    Run vaeTogether;
+    Run convTogether;
+    try {
+      var vae =
+          CompletableFuture.supplyAsync(
+              () -> train(VAE, 2, dir.resolve("vae"), bothStarted, () -> {}), pool);
+      var conv =
+          CompletableFuture.supplyAsync(
+              () -> train(CONV, 1, dir.resolve("conv"), bothStarted, () -> {}), pool);
+      vaeTogether = vae.get(5, TimeUnit.MINUTES);
+      convTogether = conv.get(5, TimeUnit.MINUTES);
+    } finally {
+      pool.shutdownNow();
+    }
+    boolean gemm = dev.latentstream.nativelib.Gemm.available().isPresent();
+    for (Run r : List.of(vaeAlone, vaeTogether)) {
+      assertEquals(Set.of(1), r.torchThreads(), "libtorch threads on the VAE's trainer thread");
+      assertEquals(gemm ? Set.of(2) : Set.of(), r.gemmThreads(), "the VAE's lsgemm threads");
+    }
+    for (Run r : List.of(convAlone, convTogether)) {
+      assertEquals(Set.of(1), r.torchThreads(), "libtorch threads on the conv VAE's thread");
+      assertEquals(gemm ? Set.of(1) : Set.of(), r.gemmThreads(), "the conv VAE's lsgemm threads");
+    }
+    for (List<Integer> copies : convTogether.blasThreads()) {
+      assertTrue(copies.stream().allMatch(n -> n == 1), "OpenBLAS beside the conv VAE: " + copies);
+    }
+    assertEquals(
+        vaeAlone.losses(), vaeTogether.losses(), "the VAE on two cores beside the conv VAE");
+    assertEquals(convAlone.losses(), convTogether.losses(), "the conv VAE beside the VAE");
   }
 
   @Test

@@ -153,6 +153,48 @@ class ThreadsTest {
     }
   }
 
+  /**
+   * The hand-written VAE step drops OpenBLAS to one thread around its small products. That count is
+   * the process's: it must come back to what the claims set (not the VAE's own two beside a conv
+   * VAE that holds it at one), and must not move at all while another job could be in a GEMM.
+   */
+  @Test
+  void aProductOnOneOpenBlasThreadLeavesOpenBlasAsTheRunningJobsClaimedIt() {
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        dev.latentstream.nativelib.OpenBlas.canSetThreads(), "libtorch's openblas_set_num_threads");
+    List<Integer> before = Threads.blasThreads();
+    List<Threads.Share> open = new java.util.ArrayList<>();
+    try {
+      open.add(Threads.claim(job("vae"), 2));
+      assertEquals(1, smallestDuring(), "alone, the VAE's small product runs on one thread");
+      Threads.blasThreads().forEach(n -> assertEquals(2, n, "the VAE alone, after its product"));
+      open.add(Threads.claim(job("conv-vae"), 2));
+      smallestDuring();
+      Threads.blasThreads().forEach(n -> assertEquals(1, n, "beside the conv VAE, after"));
+      open.removeLast().close();
+      open.add(Threads.claim(job("vae"), 2));
+      assertEquals(2, largestDuring(), "beside another VAE its product leaves the count alone");
+      Threads.blasThreads().forEach(n -> assertEquals(2, n, "two VAEs, after"));
+    } finally {
+      open.forEach(Threads.Share::close);
+      Threads.setBlasThreads(before.getFirst());
+    }
+  }
+
+  private static int smallestDuring() {
+    int[] seen = new int[1];
+    Threads.onOneBlasThread(
+        () -> seen[0] = Threads.blasThreads().stream().mapToInt(n -> n).min().orElseThrow());
+    return seen[0];
+  }
+
+  private static int largestDuring() {
+    int[] seen = new int[1];
+    Threads.onOneBlasThread(
+        () -> seen[0] = Threads.blasThreads().stream().mapToInt(n -> n).max().orElseThrow());
+    return seen[0];
+  }
+
   @Test
   void aThreadCanLowerItsOwnPriorityAndNoOtherThreadsOnLinux() throws Exception {
     java.util.concurrent.atomic.AtomicReference<String> niceOfLowered =

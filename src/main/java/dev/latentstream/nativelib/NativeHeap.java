@@ -1,0 +1,65 @@
+package dev.latentstream.nativelib;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/**
+ * What the C heap holds: glibc's {@code mallinfo2}, where libtorch's CPU tensors live (its CPU
+ * allocator calls {@code posix_memalign}). A count of bytes, so a test can say that a pass let go
+ * of its activations, which the process's resident set (freed memory that malloc keeps) cannot. Any
+ * thread; the figure is the whole process's.
+ */
+public final class NativeHeap {
+
+  private NativeHeap() {}
+
+  /** struct mallinfo2: ten size_t fields. */
+  private static final MemoryLayout MALLINFO2 =
+      MemoryLayout.structLayout(
+          ValueLayout.JAVA_LONG.withName("arena"),
+          ValueLayout.JAVA_LONG.withName("ordblks"),
+          ValueLayout.JAVA_LONG.withName("smblks"),
+          ValueLayout.JAVA_LONG.withName("hblks"),
+          ValueLayout.JAVA_LONG.withName("hblkhd"),
+          ValueLayout.JAVA_LONG.withName("usmblks"),
+          ValueLayout.JAVA_LONG.withName("fsmblks"),
+          ValueLayout.JAVA_LONG.withName("uordblks"),
+          ValueLayout.JAVA_LONG.withName("fordblks"),
+          ValueLayout.JAVA_LONG.withName("keepcost"));
+
+  private static final int HBLKHD = 4;
+  private static final int UORDBLKS = 7;
+
+  private static final Optional<MethodHandle> MALLINFO2_HANDLE =
+      Linker.nativeLinker()
+          .defaultLookup()
+          .find("mallinfo2")
+          .map(s -> Linker.nativeLinker().downcallHandle(s, FunctionDescriptor.of(MALLINFO2)));
+
+  /**
+   * Bytes handed out by malloc and not yet freed, in every arena and in mmapped blocks ({@code
+   * uordblks + hblkhd}); empty where the C library has no {@code mallinfo2} (not glibc 2.33+).
+   */
+  public static OptionalLong bytesInUse() {
+    if (MALLINFO2_HANDLE.isEmpty()) {
+      return OptionalLong.empty();
+    }
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment info =
+          (MemorySegment)
+              MALLINFO2_HANDLE.get().invokeExact((java.lang.foreign.SegmentAllocator) arena);
+      return OptionalLong.of(
+          info.getAtIndex(ValueLayout.JAVA_LONG, UORDBLKS)
+              + info.getAtIndex(ValueLayout.JAVA_LONG, HBLKHD));
+    } catch (Throwable e) {
+      return OptionalLong.empty();
+    }
+  }
+}
