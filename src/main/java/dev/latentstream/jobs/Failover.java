@@ -7,18 +7,16 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
+import java.util.Set;
 
 /**
  * A trainer node's part in its failover group (the trainer nodes that share a runs directory; see
- * {@link Leases}): at start-up it takes the lease of each active run it finds, and leaves the runs
- * another live node owns to that node; every second (and at once when Hazelcast says a member left)
- * it takes over the jobs of nodes that went away, from their newest whole checkpoint; at every
- * heartbeat it renews its leases and lets go of any job another node took from it. Threads: runs on
- * the trainer verticle's context.
+ * {@link Leases}): every second, and at once when Hazelcast's membership listener says a member
+ * left, it takes over the jobs of nodes that went away, from their newest whole checkpoint, and
+ * lists the finished runs only such a node listed. Its start-up claims are {@link StartupClaims}'s,
+ * its renewals at every heartbeat {@link LeaseRenewal}'s. Threads: runs on the trainer verticle's
+ * context.
  */
 final class Failover {
 
@@ -32,15 +30,14 @@ final class Failover {
   private final JobControl control;
   private final Path runsDir;
   private final Runnable beat;
+  private final StartupClaims claims;
+  private final LeaseRenewal renewal;
   private boolean scanning;
 
   /** The group's live nodes at the last scan: one missing now went away. */
-  private java.util.Set<String> groupNodes = java.util.Set.of();
+  private Set<String> groupNodes = Set.of();
 
   private long timer = -1;
-
-  /** Runs another live node owns, by id: their job objects as their status.json says. */
-  private final Map<String, JsonObject> ownedElsewhere = new HashMap<>();
 
   Failover(
       Vertx vertx, Leases leases, JobQueue queue, JobControl control, Path runsDir, Runnable beat) {
@@ -50,6 +47,8 @@ final class Failover {
     this.control = control;
     this.runsDir = runsDir;
     this.beat = beat;
+    this.claims = new StartupClaims(leases, control);
+    this.renewal = new LeaseRenewal(leases, queue, control, runsDir, beat);
   }
 
   /**
@@ -58,88 +57,19 @@ final class Failover {
    * restore as usual and, separately, those a node that went away was running (to adopt).
    */
   Future<Sorted> sort(List<Job> found) {
-    List<Job> keep = new ArrayList<>();
-    List<Job> adopt = new ArrayList<>();
-    Future<Void> chain = Future.succeededFuture();
-    for (Job j : found) {
-      if (!j.active() && !j.is(Job.Status.interrupted) && !wasRunning(j)) {
-        keep.add(j);
-        continue;
-      }
-      chain =
-          chain.compose(
-              v ->
-                  leases
-                      .acquire(j.id)
-                      .compose(lease -> leases.take(j.id, j.runDir, lease))
-                      .map(
-                          fence -> {
-                            (wasRunning(j) ? adopt : keep).add(j);
-                            return (Void) null;
-                          })
-                      .recover(
-                          t -> {
-                            if (t instanceof Leases.Taken taken) {
-                              ownedElsewhere.put(j.id, statusOf(j));
-                              LOG.log(
-                                  System.Logger.Level.WARNING,
-                                  "job "
-                                      + j.id
-                                      + " is owned by node "
-                                      + taken.owner
-                                      + ": not resuming it here");
-                            } else {
-                              LOG.log(
-                                  System.Logger.Level.WARNING,
-                                  "cannot take the lease of "
-                                      + j.id
-                                      + " ("
-                                      + t.getMessage()
-                                      + "); it is not resumed here");
-                            }
-                            return Future.succeededFuture();
-                          }));
-    }
-    return chain.map(v -> new Sorted(keep, adopt));
+    return claims.sort(found);
   }
 
   record Sorted(List<Job> restore, List<Job> adopt) {}
 
-  /** A run its status says was running or paused when its node went (Recovery lists it stopped). */
-  private static boolean wasRunning(Job j) {
-    String st = rawStatus(j.runDir);
-    return "running".equals(st) || "paused".equals(st);
-  }
-
-  private static String rawStatus(Path dir) {
-    try {
-      return new JsonObject(Files.readString(dir.resolve("status.json"))).getString("status");
-    } catch (Exception e) {
-      return null;
-    }
-  }
-
-  private static JsonObject statusOf(Job j) {
-    try {
-      return new JsonObject(Files.readString(j.runDir.resolve("status.json")));
-    } catch (Exception e) {
-      return j.toJson();
-    }
-  }
-
   /** A run of {@code name} that another live node trains: what a default job start answers. */
   JsonObject ownedElsewhere(String name) {
-    return ownedElsewhere.values().stream()
-        .filter(o -> name.equals(o.getString("name")))
-        .findFirst()
-        .orElse(null);
+    return claims.ownedElsewhere(name);
   }
 
   /** Adopts, after the restore, the runs that were running on a node that went away. */
   void adopt(List<Job> jobs) {
-    for (Job j : jobs) {
-      control.adopt(j, j.node, "paused".equals(rawStatus(j.runDir)));
-    }
+    claims.adopt(jobs);
   }
 
   void start() {
@@ -162,25 +92,9 @@ final class Failover {
     }
   }
 
-  /** Renews the leases; a job another node took from this one is let go. */
+  /** Renews the leases at a heartbeat ({@link LeaseRenewal#renew}). */
   void renew() {
-    leases
-        .renew()
-        .onSuccess(
-            gone -> {
-              for (String id : gone) {
-                queue.find(id).ifPresent(j -> control.lostLease(j, leases.lostTo(id)));
-              }
-              boolean retaken = false;
-              for (String id : leases.heldIds()) {
-                if (leases.steady() && queue.find(id).isEmpty() && !leases.taking(id)) {
-                  retaken |= retake(id);
-                }
-              }
-              if (!gone.isEmpty() || retaken) {
-                beat.run();
-              }
-            });
+    renewal.renew();
   }
 
   /**
@@ -193,15 +107,17 @@ final class Failover {
     }
     scanning = true;
     leases
+        .maps
         .groupNodes()
         .compose(
             alive ->
                 leases
+                    .maps
                     .orphans()
                     .compose(
                         orphans -> {
                           Future<Void> chain = Future.succeededFuture();
-                          for (Leases.Orphan o : orphans) {
+                          for (LeaseMaps.Orphan o : orphans) {
                             chain = chain.compose(v -> takeOver(o));
                           }
                           return chain;
@@ -225,52 +141,6 @@ final class Failover {
                     System.Logger.Level.DEBUG, "failover scan failed: " + ar.cause().getMessage());
               }
             });
-  }
-
-  /**
-   * A job this node let go of when it could not confirm its lease (see LeaseFence), whose lease
-   * proved to be still its own: it continues here from its newest whole checkpoint.
-   */
-  private boolean retake(String id) {
-    Path dir = runsDir.resolve(id);
-    if (!Files.isRegularFile(dir.resolve("job.json"))) {
-      leases.release(id);
-      return false;
-    }
-    Recovery.Found f = Recovery.read(dir);
-    Job was = Recovery.job(f, f.num());
-    if (was.is(Job.Status.damaged)) {
-      queue.list(was);
-      leases.release(id);
-      return false;
-    }
-    Leases.Lease lease = leases.held(id);
-    if (lease == null) {
-      return false;
-    }
-    leases
-        .confirm(id, dir, lease)
-        .onSuccess(
-            fence -> {
-              if (queue.find(id).isPresent() || leases.held(id) == null) {
-                return; // taken up, or lost, meanwhile
-              }
-              LOG.log(
-                  System.Logger.Level.INFO,
-                  "the lease of job " + id + " is still this node's: it continues here");
-              control.adopt(was, leases.name, "paused".equals(rawStatus(dir)));
-              beat.run();
-            })
-        .onFailure(
-            t -> {
-              if (leases.held(id) == lease) {
-                LOG.log(
-                    System.Logger.Level.WARNING,
-                    "job " + id + " is not taken up again: " + t.getMessage());
-                leases.release(id);
-              }
-            });
-    return false;
   }
 
   /**
@@ -313,7 +183,7 @@ final class Failover {
     }
   }
 
-  private Future<Void> takeOver(Leases.Orphan o) {
+  private Future<Void> takeOver(LeaseMaps.Orphan o) {
     Path dir = runsDir.resolve(o.jobId());
     return leases
         .takeOver(o)
@@ -342,7 +212,7 @@ final class Failover {
                 leases.release(o.jobId());
                 return null;
               }
-              control.adopt(was, o.lease().name(), "paused".equals(rawStatus(dir)));
+              control.adopt(was, o.lease().name(), "paused".equals(StartupClaims.rawStatus(dir)));
               beat.run();
               return (Void) null;
             })
