@@ -6,12 +6,14 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.latentstream.runformat.MetricsCsv;
 import dev.latentstream.testing.ClusterNodes;
+import dev.latentstream.testing.LinkDelay;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -28,12 +30,14 @@ import org.junit.jupiter.api.Timeout;
  * of its own, joined by veth pairs to a bridge in the gateway's ({@value #TRAINER_A_IP}, {@value
  * #TRAINER_B_IP}, {@value #GATEWAY_IP}); a second veth pair from this namespace to the gateway's
  * carries the viewer and REST traffic ({@value #OUTSIDE_IP} to {@value #GATEWAY_OUTSIDE_IP}). No
- * traffic leaves those namespaces. First 200 ms of latency on the owner's link ({@code tc netem},
- * when the kernel has it), then a 30 s partition that cuts the job's owner off from the other two
- * ({@code ip link set down}): the viewer keeps its history and its socket, the gateway shows the
- * job {@code unreachable} and then running on the other trainer node (the majority side), no node
- * exits, and after the partition heals the job has exactly one owner: the cut-off node lets it go,
- * and metrics.csv holds each step once. Needs root and {@code ip} (CI runs as root).
+ * traffic leaves those namespaces. First 200 ms of latency on the owner's link ({@link LinkDelay}:
+ * {@code tc netem} when the kernel has it, else a TUN device in the path), shown by a TCP round
+ * trip from the gateway that takes at least that long, then a 30 s partition that cuts the job's
+ * owner off from the other two ({@code ip link set down}): the viewer keeps its history and its
+ * socket, the gateway shows the job {@code unreachable} and then running on the other trainer node
+ * (the majority side), no node exits, and after the partition heals the job has exactly one owner:
+ * the cut-off node lets it go, and metrics.csv holds each step once. Needs root and {@code ip} (CI
+ * runs as root).
  */
 @Timeout(value = 900, unit = TimeUnit.SECONDS)
 class NetworkFaultsTest {
@@ -181,16 +185,23 @@ class NetworkFaultsTest {
     long seen = viewer.loss.lastStep();
     await(() -> viewer.loss.lastStep() > seen + 5, 60, "live points");
 
-    // 200 ms each way between the owner and the others: slower, but nothing breaks.
-    if (in(ownerNs, "tc", "qdisc", "add", "dev", ownerLink, "root", "netem", "delay", "200ms")
-        == 0) {
+    // 200 ms between the owner and the others (netem, or a TUN device where the kernel has no
+    // netem): slower, but nothing breaks. A TCP connect from the gateway to the owner shows it.
+    String ownerIp = aOwns ? TRAINER_A_IP : TRAINER_B_IP;
+    long plain = LinkDelay.connectMillis(GATEWAY_NS, ownerIp);
+    try (LinkDelay delay = LinkDelay.add(ownerNs, ownerLink, Duration.ofMillis(200))) {
+      long slow = LinkDelay.connectMillis(GATEWAY_NS, ownerIp);
+      System.out.printf(
+          "network faults: 200 ms latency by %s: a TCP connect from the gateway to the owner took"
+              + " %d ms before it, %d ms with it%n",
+          delay.mechanism(), plain, slow);
+      assertTrue(plain < 200, "a round trip to the owner without the delay took " + plain + " ms");
+      assertTrue(slow >= 200, "a round trip to the owner with the delay took " + slow + " ms");
       long before = viewer.loss.lastStep();
       await(() -> viewer.loss.lastStep() > before + 10, 60, "live points over 200 ms latency");
       assertEquals("running", job().getString("status"), job().encode());
-      in(ownerNs, "tc", "qdisc", "del", "dev", ownerLink, "root");
-    } else {
-      System.out.println(
-          "network faults: this kernel has no netem (sch_netem); the 200 ms latency step is skipped");
+      System.out.printf(
+          "network faults: %d packets to the owner held 200 ms each%n", delay.packets());
     }
 
     // A 30 s partition: the owner alone on one side, the other trainer and the gateway (a majority
