@@ -242,6 +242,32 @@ class BenchCommandTest {
     assertFalse(alone.out().contains("in its own JVM"), alone.out());
   }
 
+  /** A row whose JVM fails is an error that names its preset and engine. */
+  @Test
+  void aRowWhoseJvmFailsIsAnErrorNamingThePreset() throws IOException {
+    // no GPU here: the job loads, and its training fails in the child
+    Path gpu = TinyJob.write(tmp.resolve("tiny-gpu.json"), data, ",\"device\":\"cuda\"");
+    Result r =
+        run(
+            "bench",
+            "--job",
+            job().toString(),
+            "--job",
+            gpu.toString(),
+            "--engine",
+            "libtorch",
+            "--epochs",
+            "1",
+            "--limit",
+            "64",
+            "--skip-python");
+    assertEquals(2, r.code(), r.err() + r.out());
+    assertTrue(
+        r.err().contains("bench of tiny-gpu (engine libtorch) failed in its own JVM"), r.err());
+    assertTrue(
+        r.out().contains("latentstream ran in its own JVM"), "the first row ran: " + r.out());
+  }
+
   /** Runs the peer of {@code config}'s model, extracted as bench does, with {@code args}. */
   String runPeer(JobConfig config, String... args) throws Exception {
     Path dir = Files.createDirectories(tmp.resolve("peers"));
