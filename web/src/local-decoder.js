@@ -1,12 +1,17 @@
 // Decoding in the page: the selected run's MLP decoder runs in a Web Worker (decode-worker.js), which paints
 // each image itself and hands over an ImageBitmap, so hovering costs the trainer nothing and the main thread
 // only draws. Anything it cannot do (conv VAE, no token, a failed fetch) falls back to the server, and the
-// caption says which path decoded. Weights are fetched conditionally (ETag by step), at most every 10 s and
-// after each epoch; a crowd's fetches are spread over a few seconds (see SPREAD_MS).
+// caption says which path decoded. Weights are asked for conditionally (ETag by step) at most once per
+// REFETCH_MS while exploring, epoch ends included; a crowd's fetches are spread over a few seconds (SPREAD_MS).
 import { grayImageData, interpolationPath, LOCAL_MODELS, mlpDecoder, parseSafetensors, planeToCode } from './decoder.js';
 
 const TOKEN_KEY = 'latentstream-token';
-const REFETCH_MS = 10_000;
+/**
+ * The least time between two asks for the weights while exploring. An epoch end sooner after the last ask
+ * waits for this mark: with epochs of a few seconds, asking at each one made every explorer download the
+ * decoder every few seconds (docs/benchmarks.md, "Decoding in the page").
+ */
+export const REFETCH_MS = 10_000;
 /**
  * The first download and the refetch after an epoch wait a random time up to this long: a class that opens
  * the explorer together, or sees an epoch end together, does not ask for the weights (1.3 MB each for the
@@ -29,6 +34,7 @@ export class LocalDecoder {
     this.generation = (this.generation ?? 0) + 1; // a fetch begun for another run changes nothing here
     this.job = job; this.plane = null; this.etag = null; this.step = null; this.epoch = null;
     this.dueAt = null; // when the weights are next asked for; null: never asked yet
+    this.askedAt = null; // when they were last asked for (a fetch begun); null: not yet
     this.failure = null; this.fetching = null; this.ready = false;
     this.pastStep = null; this.pastNote = null; this.pastPlane = null;
   }
@@ -61,9 +67,16 @@ export class LocalDecoder {
   /** The plane hovers are decoded on: the shown past frame's when known, else the current one. */
   planeInUse() { return this.pastStep != null && this.pastPlane ? this.pastPlane : this.plane; }
 
-  /** An epoch ended: the weights are asked for again within SPREAD_MS, conditionally. */
+  /**
+   * An epoch ended: the new weights are asked for at the REFETCH_MS mark after the last ask, never sooner.
+   * When that mark has passed (the page hovered nothing since), within SPREAD_MS, so that a crowd seeing the
+   * epoch end together does not ask in one instant. Before the first ask (still to come) or after the slider
+   * moved (asked at once), nothing changes.
+   */
   onEpoch() {
-    if (this.dueAt != null) this.dueAt = Math.min(this.dueAt, Date.now() + this.spread());
+    if (this.askedAt == null || this.dueAt === 0) return;
+    const now = Date.now();
+    if (this.dueAt <= now) this.dueAt = Math.max(this.askedAt + REFETCH_MS, now + this.spread());
   }
 
   /** Why the page cannot decode this run itself, or null while it can. */
@@ -109,7 +122,11 @@ export class LocalDecoder {
     const wait = this.dueAt - now, generation = this.generation;
     const mine = () => generation === this.generation;
     const fetching = new Promise(done => setTimeout(done, Math.max(0, wait)))
-      .then(() => { if (!mine()) return; this.dueAt = Date.now() + REFETCH_MS; return this.fetchWeights(run.id, this.pastStep, mine); })
+      .then(() => {
+        if (!mine()) return;
+        this.askedAt = Date.now();
+        this.dueAt = this.askedAt + REFETCH_MS;
+        return this.fetchWeights(run.id, this.pastStep, mine); })
       .catch(e => { if (mine()) { this.failure = e.message; this.ready = false; } })
       .finally(() => { if (this.fetching === fetching) this.fetching = null; });
     this.fetching = fetching;

@@ -27,6 +27,8 @@ import picocli.CommandLine.Option;
  * on both sides, and the BLAS and thread environment both ran under; {@code --csv} also writes the
  * rows. The command races; {@link BenchOurSide} and {@link BenchPeer} run the two sides, {@link
  * BenchEnvironment} reads what they run under, and {@link BenchReport} prints and writes the rows.
+ * With more than one row, each of our runs is in a JVM of its own ({@link BenchChild}), as each
+ * peer is, so no row's peak memory holds what an earlier row left.
  */
 @Command(
     name = "bench",
@@ -44,8 +46,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(
         names = "--job",
         paramLabel = "FILE",
-        description = "One job to race (default: config/jobs/vae-fashion.json).")
-    Path job;
+        description = "A job to race, repeatable (default: config/jobs/vae-fashion.json).")
+    List<Path> jobs;
 
     @Option(
         names = "--all",
@@ -98,12 +100,26 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--skip-python", description = "Only time our side.")
   boolean skipPython;
 
+  static final String OUR_SIDE_JSON = "--our-side-json";
+
+  /** Set for the child JVM of {@link BenchChild}: our side of one job on one engine, as JSON. */
+  @Option(names = OUR_SIDE_JSON, hidden = true, paramLabel = "FILE")
+  Path ourSideJson;
+
   @Override
   public Integer call() throws Exception {
     validate();
+    if (ourSideJson != null) {
+      JobConfig config = job(presets().getFirst());
+      Dataset data = limited(Datasets.load(config.dataset(), dataDir));
+      BenchChild.write(
+          ourSideJson, BenchOurSide.run(config.withEngine(engines().getFirst()), data));
+      return 0;
+    }
     List<Row> rows = new ArrayList<>();
+    boolean ownJvms = presets().size() * engines().size() > 1;
     for (Path preset : presets()) {
-      rows.addAll(race(preset));
+      rows.addAll(race(preset, ownJvms));
     }
     BenchReport.printTable(rows);
     if (csv != null) {
@@ -125,11 +141,14 @@ public final class BenchCommand implements Callable<Integer> {
     if (which != null && which.all) {
       return ALL.stream().map(name -> Path.of("config/jobs", name + ".json")).toList();
     }
-    return List.of(which != null && which.job != null ? which.job : Path.of(ALL.getFirst()));
+    return which != null && which.jobs != null ? which.jobs : List.of(Path.of(ALL.getFirst()));
   }
 
-  /** Every engine's row for one preset; the peer runs once for all of them. */
-  private List<Row> race(Path presetFile) throws Exception {
+  /**
+   * Every engine's row for one preset; the peer runs once for all of them. Our runs are each in a
+   * JVM of their own when {@code ownJvms}, else in this one.
+   */
+  private List<Row> race(Path presetFile, boolean ownJvms) throws Exception {
     JobConfig config = job(presetFile);
     String preset = presetFile.getFileName().toString().replaceFirst("\\.json$", "");
     Dataset data = limited(Datasets.load(config.dataset(), dataDir));
@@ -146,7 +165,10 @@ public final class BenchCommand implements Callable<Integer> {
     BenchEnvironment.print(split);
     List<BenchSide> ours = new ArrayList<>();
     for (JobConfig.Engine e : engines()) {
-      BenchSide side = BenchOurSide.run(config.withEngine(e), data);
+      BenchSide side =
+          ownJvms
+              ? BenchChild.run(this, presetFile, preset, e)
+              : BenchOurSide.run(config.withEngine(e), data);
       if (side != null) {
         ours.add(side);
       }

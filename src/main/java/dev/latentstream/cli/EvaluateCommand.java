@@ -190,8 +190,7 @@ public final class EvaluateCommand implements Callable<Integer> {
 
   /** The first {@code n} images of {@code test} as a {@code [n, pixels]} tensor in [0, 1]. */
   private static Tensor firstImages(Split test, int n) {
-    return TensorData.tensor(
-        TensorData.unitFloats(test.pixels(), 0, n * test.imageSize()), n, test.imageSize());
+    return TensorData.images(test.pixels(), n, test.imageSize());
   }
 
   /**

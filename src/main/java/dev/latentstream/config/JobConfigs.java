@@ -45,7 +45,7 @@ public final class JobConfigs {
   public static final int MAX_LAYERS = 64;
   public static final int MAX_FRAME_EVERY_STEPS = 1_000_000;
   public static final double MAX_BETA = 1e6;
-  public static final double MAX_FREE_BITS = 100.0;
+  public static final double MAX_FREE_BITS = 1000.0;
   public static final int MAX_KL_WARMUP_STEPS = 100_000_000;
 
   /** The settings a client may change while a job trains, see {@link #checkLiveSetting}. */

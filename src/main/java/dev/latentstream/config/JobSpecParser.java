@@ -66,7 +66,8 @@ final class JobSpecParser {
         r.intIn("threads", 0, 0, JobConfigs.MAX_THREADS),
         checkpointEverySeconds(r),
         r.intIn("diagnosticsEverySteps", frameEverySteps, 0, 1_000_000),
-        variationalOnly(r, model, "freeBits", r.doubleIn("freeBits", 0.0, 0.0, 1000.0), 0.0),
+        variationalOnly(
+            r, model, "freeBits", r.doubleIn("freeBits", 0.0, 0.0, JobConfigs.MAX_FREE_BITS), 0.0),
         (int)
             variationalOnly(
                 r, model, "klWarmupSteps", r.intIn("klWarmupSteps", 0, 0, 100_000_000), 0),

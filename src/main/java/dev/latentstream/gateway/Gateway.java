@@ -11,8 +11,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * What the {@link HttpVerticle} instances of one process share: the per-address WebSocket count
- * (the limit holds across event loops) and the port they listen on. Thread-safe: every instance's
- * event loop calls it.
+ * (the limit holds across event loops), the exported models held in memory ({@link ModelBytes}) and
+ * the port they listen on. Thread-safe: every instance's event loop calls it.
  */
 public final class Gateway {
 
@@ -23,8 +23,14 @@ public final class Gateway {
           java.util.Map.Entry<io.vertx.core.Context, java.util.function.Supplier<JsonObject>>>
       hubs = new java.util.concurrent.CopyOnWriteArrayList<>();
 
+  private final ModelBytes modelBytes = new ModelBytes();
+
   private final CountDownLatch listening = new CountDownLatch(1);
   private volatile int port = -1;
+
+  ModelBytes modelBytes() {
+    return modelBytes;
+  }
 
   int connections(String ip) {
     return connectionsPerIp.getOrDefault(ip, 0);

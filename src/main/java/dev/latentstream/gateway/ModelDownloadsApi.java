@@ -4,25 +4,37 @@ import dev.latentstream.bus.TrainerCommand;
 import dev.latentstream.config.JobConfigs;
 import dev.latentstream.config.ServerConfig;
 import dev.latentstream.runformat.RunLayout;
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
 /**
  * Model downloads: {@code /api/jobs/{id}/model.safetensors} and {@code model.pt}, exported by the
- * trainer side from the job's latest checkpoint, served from this machine's disk or relayed from
- * the trainer node.
+ * trainer side from the job's latest checkpoint (on a worker, once per checkpoint, never on the
+ * trainer thread). An export up to {@link #IN_MEMORY_BYTES} (a page's decoder) is served from
+ * {@link ModelBytes}, the same bytes to every request for its version; a larger one is streamed
+ * from this machine's disk or relayed from the trainer node.
  *
  * <p>Threads: the HTTP verticle's event loop; file work is asynchronous.
  */
 final class ModelDownloadsApi {
 
+  /** The largest export held in memory; the default job's decoder is 1.3 MB. */
+  static final long IN_MEMORY_BYTES = 16L << 20;
+
   private final ServerConfig config;
   private final Rest rest;
+  private final ModelBytes held;
 
-  ModelDownloadsApi(ServerConfig config, Rest rest) {
+  ModelDownloadsApi(ServerConfig config, Rest rest, ModelBytes held) {
     this.config = config;
     this.rest = rest;
+    this.held = held;
   }
 
   void mount(Router router) {
@@ -33,8 +45,9 @@ final class ModelDownloadsApi {
   /**
    * The job's model from its latest checkpoint, exported by the trainer side ({@code
    * ?part=decoder}: the decoder only). The ETag is the checkpoint's step and the part, so a client
-   * polling with {@code If-None-Match} gets 304 until the next checkpoint. Needs the token unless
-   * {@code openModelDownloads}.
+   * polling with {@code If-None-Match} gets 304 until the next checkpoint: the trainer side looks
+   * at the checkpoint file's size and time, nothing more. Needs the token unless {@code
+   * openModelDownloads}.
    */
   private void model(RoutingContext rc, String format) {
     if (!config.openModelDownloads() && !rest.authorized(rc)) {
@@ -74,7 +87,8 @@ final class ModelDownloadsApi {
             return;
           }
           String id = exported.getString("job");
-          rc.response()
+          HttpServerResponse response = rc.response();
+          response
               .putHeader("Content-Type", "application/octet-stream")
               .putHeader(
                   "Content-Disposition",
@@ -88,14 +102,39 @@ final class ModelDownloadsApi {
               .putHeader("Cache-Control", "no-cache")
               .putHeader("X-Step", Long.toString(exported.getLong("step")))
               .putHeader("X-Epoch", Long.toString(exported.getLong("epoch")));
-          rest.sendRunFile(
-              rc,
-              new JsonObject().put("id", id).put("runDir", exported.getString("runDir")),
-              exported.getString("file"),
-              "the model",
-              "job " + id + " has no exported model any more; try again",
-              rc::response);
+          JsonObject job =
+              new JsonObject().put("id", id).put("runDir", exported.getString("runDir"));
+          String file = exported.getString("file");
+          String missing = "job " + id + " has no exported model any more; try again";
+          if (exported.getLong("size", Long.MAX_VALUE) > IN_MEMORY_BYTES) {
+            rest.sendRunFile(rc, job, file, "the model", missing, rc::response);
+            return;
+          }
+          String version =
+              exported.getString("runDir") + "/" + file + "@" + exported.getLong("size");
+          Context here = rc.vertx().getOrCreateContext();
+          held.get(version, () -> rest.runFile(job, file))
+              .onComplete(
+                  ar -> {
+                    if (Vertx.currentContext() == here) {
+                      send(rc, response, ar, missing);
+                    } else {
+                      here.runOnContext(v -> send(rc, response, ar, missing));
+                    }
+                  });
         });
+  }
+
+  /** The held bytes, or the error a failed read (502) or a vanished file (404) calls for. */
+  private static void send(
+      RoutingContext rc, HttpServerResponse response, AsyncResult<Buffer> read, String missing) {
+    if (read.failed()) {
+      Rest.error(rc, 502, "cannot read the model: " + read.cause().getMessage());
+    } else if (read.result() == null) {
+      Rest.error(rc, 404, missing);
+    } else {
+      response.end(read.result());
+    }
   }
 
   /**

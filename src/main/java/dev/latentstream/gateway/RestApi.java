@@ -83,7 +83,7 @@ final class RestApi {
     router.get("/api/presets").handler(this::presets);
     new JobsApi(config, hub, rest).mount(router);
     new RunFilesApi(vertx, hub, rest).mount(router);
-    new ModelDownloadsApi(config, rest).mount(router);
+    new ModelDownloadsApi(config, rest, gateway.modelBytes()).mount(router);
     router
         .route("/api/*")
         .handler(

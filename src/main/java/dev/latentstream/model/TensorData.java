@@ -136,6 +136,14 @@ public final class TensorData {
     }
   }
 
+  /**
+   * The first {@code count} images of {@code pixels} (unsigned bytes, {@code imageSize} a picture)
+   * as a {@code [count, imageSize]} float tensor in [0, 1].
+   */
+  public static Tensor images(byte[] pixels, int count, int imageSize) {
+    return tensor(unitFloats(pixels, 0, count * imageSize), count, imageSize);
+  }
+
   /** Unsigned image bytes as floats in [0, 1]. */
   public static float[] unitFloats(byte[] pixels, int from, int count) {
     float[] out = new float[count];

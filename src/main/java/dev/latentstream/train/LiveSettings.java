@@ -1,7 +1,7 @@
 package dev.latentstream.train;
 
+import dev.latentstream.config.ConfigException;
 import dev.latentstream.config.JobConfig;
-import dev.latentstream.config.JobConfig.ModelType;
 import dev.latentstream.config.JobConfigs;
 
 /**
@@ -27,66 +27,17 @@ final class LiveSettings {
     this.klWarmupSteps = job.klWarmupSteps();
   }
 
+  /**
+   * Refuses a change that {@link JobConfigs#checkLiveSetting} refuses: the spec's bounds, the one
+   * rule for the server, the CLI and the tests.
+   *
+   * @throws IllegalArgumentException with the rule's message, naming the key
+   */
   void validate(String key, double value) {
-    if (key == null || !JobConfigs.LIVE_KEYS.contains(key)) {
-      throw new IllegalArgumentException(
-          "unknown setting '"
-              + key
-              + "' (live settings: "
-              + String.join(", ", JobConfigs.LIVE_KEYS)
-              + ")");
-    }
-    if (!Double.isFinite(value)) {
-      throw new IllegalArgumentException(
-          "setting '" + key + "' must be a finite number, got " + value);
-    }
-    switch (key) {
-      case "lr" -> require(key, value > 0 && value <= 10, "from 0 (exclusive) to 10", value);
-      case "beta" -> {
-        variationalOnly(key);
-        require(key, value >= 0 && value <= 1e6, "from 0 to 1e6", value);
-      }
-      case "noise" -> {
-        if (job.model() != ModelType.dae) {
-          throw new IllegalArgumentException(
-              "setting 'noise' applies to dae, not " + job.model().wireName());
-        }
-        double max = job.noise().kind() == JobConfig.NoiseKind.mask ? 1 : 10;
-        require(key, value >= 0 && value <= max, "from 0 to " + max, value);
-      }
-      case "frameEverySteps" ->
-          require(
-              key,
-              value >= 0 && value <= 1_000_000 && value == Math.rint(value),
-              "a whole number from 0 (epoch ends only) to 1000000",
-              value);
-      case "freeBits" -> {
-        variationalOnly(key);
-        require(key, value >= 0 && value <= 1000, "from 0 to 1000 nats per dimension", value);
-      }
-      case "klWarmupSteps" -> {
-        variationalOnly(key);
-        require(
-            key,
-            value >= 0 && value <= 100_000_000 && value == Math.rint(value),
-            "a whole number of steps from 0 to 100000000",
-            value);
-      }
-      default -> throw new IllegalStateException(key);
-    }
-  }
-
-  private void variationalOnly(String key) {
-    if (!job.model().variational()) {
-      throw new IllegalArgumentException(
-          "setting '" + key + "' applies to vae and conv-vae, not " + job.model().wireName());
-    }
-  }
-
-  private static void require(String key, boolean ok, String range, double value) {
-    if (!ok) {
-      throw new IllegalArgumentException(
-          "setting '" + key + "' must be " + range + ", got " + value);
+    try {
+      JobConfigs.checkLiveSetting(job, key, value);
+    } catch (ConfigException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
     }
   }
 

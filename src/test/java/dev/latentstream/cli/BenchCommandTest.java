@@ -1,6 +1,8 @@
 package dev.latentstream.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -181,6 +183,89 @@ class BenchCommandTest {
       assertEquals(700.0, Double.parseDouble(f[8]), 1e-9, line);
     }
     assertEquals(List.of("libtorch", "native"), engines);
+  }
+
+  /**
+   * With more than one row, each of our runs trains in a JVM of its own, as each peer does: a
+   * process other than this one, a fresh one per row, so no row's peak memory holds what an earlier
+   * row left (issue 19). The rows still come out in order, with the agreed columns. One job on one
+   * engine still trains here.
+   */
+  @Test
+  void severalRowsTrainEachInAFreshJvmAndComeOutInOrder() throws IOException {
+    Path second = TinyJob.write(tmp.resolve("tiny-two.json"), data, "");
+    Path csv = tmp.resolve("rows.csv");
+    Result r =
+        run(
+            "bench",
+            "--job",
+            job().toString(),
+            "--job",
+            second.toString(),
+            "--engine",
+            "libtorch",
+            "--epochs",
+            "1",
+            "--limit",
+            "64",
+            "--skip-python",
+            "--csv",
+            csv.toString());
+    assertEquals(0, r.code(), r.err() + r.out());
+    var pid =
+        Pattern.compile("(?m)^latentstream ran in its own JVM \\(pid (\\d+)\\)").matcher(r.out());
+    List<Long> pids = new ArrayList<>();
+    while (pid.find()) {
+      pids.add(Long.parseLong(pid.group(1)));
+    }
+    assertEquals(2, pids.size(), r.out());
+    assertNotEquals(pids.get(0), pids.get(1), r.out());
+    assertFalse(pids.contains(ProcessHandle.current().pid()), r.out());
+    assertEquals(2, r.out().split("\n  latentstream epoch 1: ", -1).length - 1, r.out());
+    List<String> lines = Files.readAllLines(csv);
+    assertEquals(BenchReport.CSV_HEADER, lines.getFirst());
+    List<String> presets = new ArrayList<>();
+    for (String line : lines.subList(1, lines.size())) {
+      String[] f = line.split(",", -1);
+      assertEquals(9, f.length, line);
+      presets.add(f[0]);
+      assertEquals("libtorch", f[1], line);
+      assertTrue(Double.parseDouble(f[2]) > 0 && Double.parseDouble(f[7]) > 0, line);
+      assertEquals("", f[3] + f[4] + f[6] + f[8], line);
+    }
+    assertEquals(List.of("tiny", "tiny-two"), presets);
+
+    Result alone =
+        benchTinyJob("--engine", "libtorch", "--epochs", "1", "--limit", "64", "--skip-python");
+    assertEquals(0, alone.code(), alone.err() + alone.out());
+    assertTrue(alone.out().contains("latentstream epoch 1: "), alone.out());
+    assertFalse(alone.out().contains("in its own JVM"), alone.out());
+  }
+
+  /** A row whose JVM fails is an error that names its preset and engine. */
+  @Test
+  void aRowWhoseJvmFailsIsAnErrorNamingThePreset() throws IOException {
+    // no GPU here: the job loads, and its training fails in the child
+    Path gpu = TinyJob.write(tmp.resolve("tiny-gpu.json"), data, ",\"device\":\"cuda\"");
+    Result r =
+        run(
+            "bench",
+            "--job",
+            job().toString(),
+            "--job",
+            gpu.toString(),
+            "--engine",
+            "libtorch",
+            "--epochs",
+            "1",
+            "--limit",
+            "64",
+            "--skip-python");
+    assertEquals(2, r.code(), r.err() + r.out());
+    assertTrue(
+        r.err().contains("bench of tiny-gpu (engine libtorch) failed in its own JVM"), r.err());
+    assertTrue(
+        r.out().contains("latentstream ran in its own JVM"), "the first row ran: " + r.out());
   }
 
   /** Runs the peer of {@code config}'s model, extracted as bench does, with {@code args}. */

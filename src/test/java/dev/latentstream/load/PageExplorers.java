@@ -26,10 +26,11 @@ import picocli.CommandLine.Option;
  * Issue 20's "50 explorers cost the trainer at most the weight fetches": {@code --page-explorers}
  * simulated explorers, each as the page is while a user hovers the latent plane: a socket
  * subscribed to the job, the decoder's weights fetched as web/src/local-decoder.js fetches them
- * ({@code model.safetensors?part=decoder}, conditionally every 10 s and after each epoch end, the
- * first download and each epoch's refetch a random part of 3 s late), and {@code --explorer-rate}
- * hovers a second decoded here with those weights ({@code --explorer-path page}), or sent to the
- * server as {@code decode} requests, one in flight, as the page does without local decoding ({@code
+ * ({@code model.safetensors?part=decoder}, conditionally at most once per 10 s, epoch ends
+ * included: an epoch end waits for the 10 s mark after the last ask, or when that has passed comes
+ * a random part of 3 s late, as the first download does), and {@code --explorer-rate} hovers a
+ * second decoded here with those weights ({@code --explorer-path page}), or sent to the server as
+ * {@code decode} requests, one in flight, as the page does without local decoding ({@code
  * --explorer-path server}). Training's steps/s is compared with a baseline taken just before in the
  * same run, from the server's own step times (a quiet viewer's loss stream).
  *
@@ -271,6 +272,9 @@ final class PageExplorers {
      */
     volatile long dueAt;
 
+    /** When the weights were last asked for (ms); -1: not yet. */
+    volatile long askedAt = -1;
+
     volatile boolean fetching;
     volatile boolean decoding;
     volatile boolean inFlight;
@@ -290,8 +294,12 @@ final class PageExplorers {
       ws.textMessageHandler(
           text -> {
             if (text.startsWith("{\"type\":\"epoch\"")) {
-              // The page asks again after each epoch end, within the spread.
-              dueAt = Math.min(dueAt, System.currentTimeMillis() + spread());
+              // As the page's LocalDecoder.onEpoch: never sooner than 10 s after the last ask; past
+              // that mark, within the spread.
+              long now = System.currentTimeMillis();
+              if (askedAt >= 0 && dueAt <= now) {
+                dueAt = Math.max(askedAt + REFETCH_MS, now + spread());
+              }
             } else if (inFlight && text.contains("\"id\":\"x")) {
               inFlight = false;
               if (text.startsWith("{\"type\":\"decoded\"")) {
@@ -311,7 +319,8 @@ final class PageExplorers {
         return;
       }
       fetching = true;
-      dueAt = System.currentTimeMillis() + REFETCH_MS;
+      askedAt = System.currentTimeMillis();
+      dueAt = askedAt + REFETCH_MS;
       RequestOptions o =
           new RequestOptions()
               .setMethod(HttpMethod.GET)

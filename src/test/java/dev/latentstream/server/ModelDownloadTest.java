@@ -23,8 +23,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code GET /api/jobs/{id}/model.safetensors} and {@code model.pt}: the token, ETags, parts and
- * bad input.
+ * {@code GET /api/jobs/{id}/model.safetensors} and {@code model.pt}: the token, ETags, parts, the
+ * decoder served from memory, and bad input.
  */
 @Timeout(180)
 class ModelDownloadTest {
@@ -96,6 +96,18 @@ class ModelDownloadTest {
               "decoder.linear1.bias"),
           tensors(header(decoder.body())));
       assertEquals("\"32-decoder\"", decoder.headers().firstValue("ETag").orElseThrow());
+      // Held in memory once read: the export on disk overwritten (same name and size) does not
+      // change what the next download gets.
+      Path export =
+          root.resolve("runs")
+              .resolve(id)
+              .resolve(
+                  dev.latentstream.runformat.RunLayout.modelFile("decoder", 32, "safetensors"));
+      Files.write(export, new byte[(int) Files.size(export)]);
+      HttpResponse<byte[]> held = get(s, path + "?part=decoder", TestServer.TOKEN, null);
+      assertEquals(200, held.statusCode());
+      assertTrue(
+          java.util.Arrays.equals(decoder.body(), held.body()), "served from memory, not the disk");
 
       HttpResponse<byte[]> pt = get(s, "/api/jobs/" + id + "/model.pt", TestServer.TOKEN, null);
       assertEquals(200, pt.statusCode());

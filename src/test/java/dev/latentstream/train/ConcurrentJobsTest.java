@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.latentstream.config.JobConfig;
 import dev.latentstream.config.JobConfigs;
+import dev.latentstream.nativelib.Gemm;
 import dev.latentstream.render.Renderers;
 import dev.latentstream.rundir.Checkpoint;
 import dev.latentstream.rundir.RunDirectoryWriter;
@@ -16,7 +17,10 @@ import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -85,8 +89,7 @@ class ConcurrentJobsTest {
                     losses.add(m.terms().get("loss"));
                     torchThreads.add(torch.get_num_threads());
                     blasThreads.add(Threads.blasThreads());
-                    dev.latentstream.nativelib.Gemm.available()
-                        .ifPresent(g -> gemmThreads.add(g.threads()));
+                    Gemm.available().ifPresent(g -> gemmThreads.add(g.threads()));
                     if (bothStarted != null && losses.size() == 1) {
                       bothStarted.countDown();
                       try {
@@ -119,22 +122,13 @@ class ConcurrentJobsTest {
     Run vaeAlone = train(VAE, 2, dir.resolve("vae-alone"), null, () -> {});
     Run convAlone = train(CONV, 1, dir.resolve("conv-alone"), null, () -> {});
     CountDownLatch bothStarted = new CountDownLatch(2);
-    var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
-    Run vaeTogether;
-    Run convTogether;
-    try {
-      var vae =
-          CompletableFuture.supplyAsync(
-              () -> train(VAE, 2, dir.resolve("vae"), bothStarted, () -> {}), pool);
-      var conv =
-          CompletableFuture.supplyAsync(
-              () -> train(CONV, 1, dir.resolve("conv"), bothStarted, () -> {}), pool);
-      vaeTogether = vae.get(5, TimeUnit.MINUTES);
-      convTogether = conv.get(5, TimeUnit.MINUTES);
-    } finally {
-      pool.shutdownNow();
-    }
-    boolean gemm = dev.latentstream.nativelib.Gemm.available().isPresent();
+    List<Run> both =
+        together(
+            () -> train(VAE, 2, dir.resolve("vae"), bothStarted, () -> {}),
+            () -> train(CONV, 1, dir.resolve("conv"), bothStarted, () -> {}));
+    Run vaeTogether = both.get(0);
+    Run convTogether = both.get(1);
+    boolean gemm = Gemm.available().isPresent();
     for (Run r : List.of(vaeAlone, vaeTogether)) {
       assertEquals(Set.of(1), r.torchThreads(), "libtorch threads on the VAE's trainer thread");
       assertEquals(gemm ? Set.of(2) : Set.of(), r.gemmThreads(), "the VAE's lsgemm threads");
@@ -157,20 +151,12 @@ class ConcurrentJobsTest {
     Run convAlone = train(CONV, dir.resolve("conv-alone"), null);
     // Each waits after its first step until the other has made one: the two runs overlap.
     CountDownLatch bothStarted = new CountDownLatch(2);
-    // A thread each, as TrainerThreads gives each job (the common pool has one thread on 2 cores).
-    var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
-    Run vaeTogether;
-    Run convTogether;
-    try {
-      var vae =
-          CompletableFuture.supplyAsync(() -> train(VAE, dir.resolve("vae"), bothStarted), pool);
-      var conv =
-          CompletableFuture.supplyAsync(() -> train(CONV, dir.resolve("conv"), bothStarted), pool);
-      vaeTogether = vae.get(5, TimeUnit.MINUTES);
-      convTogether = conv.get(5, TimeUnit.MINUTES);
-    } finally {
-      pool.shutdownNow();
-    }
+    List<Run> both =
+        together(
+            () -> train(VAE, dir.resolve("vae"), bothStarted),
+            () -> train(CONV, dir.resolve("conv"), bothStarted));
+    Run vaeTogether = both.get(0);
+    Run convTogether = both.get(1);
     for (Run r : List.of(vaeAlone, convAlone, vaeTogether, convTogether)) {
       assertEquals(Set.of(1), r.torchThreads(), "libtorch threads on the trainer thread");
       for (List<Integer> copies : r.blasThreads()) {
@@ -207,16 +193,24 @@ class ConcurrentJobsTest {
             "t");
     List<Double> alone = train(job, dir.resolve("alone"), null).losses();
     CyclicBarrier stepByStep = new CyclicBarrier(2);
-    var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+    List<Run> both =
+        together(
+            () -> trainInStep(job, dir.resolve("first"), stepByStep),
+            () -> trainInStep(job, dir.resolve("second"), stepByStep));
+    assertEquals(alone, both.get(0).losses(), "the first of the two");
+    assertEquals(alone, both.get(1).losses(), "the second of the two");
+  }
+
+  /**
+   * Runs {@code first} and {@code second} at once, on a thread each as TrainerThreads gives each
+   * job (the common pool has one thread on 2 cores), and gives their runs in that order.
+   */
+  private static List<Run> together(Supplier<Run> first, Supplier<Run> second) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(2);
     try {
-      var first =
-          CompletableFuture.supplyAsync(
-              () -> trainInStep(job, dir.resolve("first"), stepByStep), pool);
-      var second =
-          CompletableFuture.supplyAsync(
-              () -> trainInStep(job, dir.resolve("second"), stepByStep), pool);
-      assertEquals(alone, first.get(5, TimeUnit.MINUTES).losses(), "the first of the two");
-      assertEquals(alone, second.get(5, TimeUnit.MINUTES).losses(), "the second of the two");
+      var a = CompletableFuture.supplyAsync(first, pool);
+      var b = CompletableFuture.supplyAsync(second, pool);
+      return List.of(a.get(5, TimeUnit.MINUTES), b.get(5, TimeUnit.MINUTES));
     } finally {
       pool.shutdownNow();
     }

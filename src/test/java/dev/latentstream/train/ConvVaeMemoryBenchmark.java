@@ -70,11 +70,7 @@ public final class ConvVaeMemoryBenchmark {
   }
 
   private static void steps(JobConfig job, Split s, int steps, int every) {
-    Tensor all =
-        TensorData.tensor(
-            TensorData.unitFloats(s.pixels(), 0, s.count() * s.imageSize()),
-            s.count(),
-            s.imageSize());
+    Tensor all = TensorData.images(s.pixels(), s.count(), s.imageSize());
     torch.manual_seed(job.seed());
     Autoencoder model = Models.create(job, s.rows(), s.cols());
     StepRule rule =
@@ -99,11 +95,7 @@ public final class ConvVaeMemoryBenchmark {
 
   /** {@code times} test passes over the split, {@link TestScan#EVAL_BATCH} images at a time. */
   private static void eval(JobConfig job, Split s, int times) {
-    Tensor all =
-        TensorData.tensor(
-            TensorData.unitFloats(s.pixels(), 0, s.count() * s.imageSize()),
-            s.count(),
-            s.imageSize());
+    Tensor all = TensorData.images(s.pixels(), s.count(), s.imageSize());
     torch.manual_seed(job.seed());
     Autoencoder model = Models.create(job, s.rows(), s.cols());
     for (int i = 1; i <= times; i++) {

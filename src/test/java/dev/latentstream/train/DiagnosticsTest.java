@@ -32,8 +32,7 @@ class DiagnosticsTest {
 
   static Tensor testBatch(int n) {
     var test = TrainerTest.DATA.test();
-    return TensorData.tensor(
-        TensorData.unitFloats(test.pixels(), 0, n * test.imageSize()), n, test.imageSize());
+    return TensorData.images(test.pixels(), n, test.imageSize());
   }
 
   @Test
@@ -67,11 +66,7 @@ class DiagnosticsTest {
     Tensor decoderIn = model.named_parameters().get("decoder.linear0.weight");
     Adam adam = new Adam(model.parameters(), new AdamOptions(1e-2));
     var train = TrainerTest.DATA.train();
-    Tensor all =
-        TensorData.tensor(
-            TensorData.unitFloats(train.pixels(), 0, train.count() * train.imageSize()),
-            train.count(),
-            train.imageSize());
+    Tensor all = TensorData.images(train.pixels(), train.count(), train.imageSize());
     try {
       for (int step = 0; step < 300; step++) {
         try (PointerScope scope = new PointerScope()) {

@@ -72,17 +72,9 @@ public class StepBenchmark {
     var data = Synthetic.generate(8 * job.batchSize(), TEST_IMAGES, 1);
     Split s = data.train();
     batch = job.batchSize();
-    train =
-        TensorData.tensor(
-            TensorData.unitFloats(s.pixels(), 0, s.count() * s.imageSize()),
-            s.count(),
-            s.imageSize());
+    train = TensorData.images(s.pixels(), s.count(), s.imageSize());
     Split t = data.test();
-    test =
-        TensorData.tensor(
-            TensorData.unitFloats(t.pixels(), 0, t.count() * t.imageSize()),
-            t.count(),
-            t.imageSize());
+    test = TensorData.images(t.pixels(), t.count(), t.imageSize());
     torch.manual_seed(job.seed());
     handModel = (MlpVae) Models.create(job, s.rows(), s.cols());
     hand = StepRule.forModel(handModel, threads.blas());

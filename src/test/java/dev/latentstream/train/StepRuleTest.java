@@ -70,11 +70,7 @@ class StepRuleTest {
         new StepRule.Standard(a, Optimizers.create(a.job().optimizer(), a.parameters(), 1e-2));
     StepRule fused = rule.apply(b);
     var train = TrainerTest.DATA.train();
-    Tensor all =
-        TensorData.tensor(
-            TensorData.unitFloats(train.pixels(), 0, 256 * train.imageSize()),
-            256,
-            train.imageSize());
+    Tensor all = TensorData.images(train.pixels(), 256, train.imageSize());
     try {
       for (int i = 0; i < 20; i++) {
         if (i == 5) {
@@ -125,11 +121,7 @@ class StepRuleTest {
     // images) take the BCE pass split between two threads
     MlpVaeStep rule = new MlpVaeStep(model, optimizer, Kernels.training(), 48, 2);
     var train = TrainerTest.DATA.train();
-    Tensor all =
-        TensorData.tensor(
-            TensorData.unitFloats(train.pixels(), 0, 512 * train.imageSize()),
-            512,
-            train.imageSize());
+    Tensor all = TensorData.images(train.pixels(), 512, train.imageSize());
     try (NoGradGuard noGrad = new NoGradGuard()) {
       for (int i = 0; i < 4; i++) {
         try (PointerScope s = new PointerScope()) {

@@ -515,6 +515,9 @@ class TrainerTest {
     assertThrows(IllegalArgumentException.class, () -> t.set("lr", -1));
     assertThrows(IllegalArgumentException.class, () -> t.set("momentum", 0.9));
     assertThrows(IllegalArgumentException.class, () -> t.set("frameEverySteps", 1.5));
+    // The spec's bounds, one rule (JobConfigs.checkLiveSetting): lr's floor, freeBits' ceiling.
+    assertThrows(IllegalArgumentException.class, () -> t.set("lr", 1e-13));
+    assertThrows(IllegalArgumentException.class, () -> t.set("freeBits", 1000.5));
     t.run();
     assertEquals(List.of("lr", "beta"), r.settings.stream().map(SettingChange::key).toList());
     assertEquals(3, r.settings.getFirst().step());

@@ -15,10 +15,12 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * web/src/local-decoder.js as a crowd of pages: twelve decoders of one run, the weights' download
- * answered in the page (a tiny decoder file, ETag by step). Their first downloads and their
- * refetches after one epoch end are spread over the spread time instead of landing in one instant,
- * the refetches stay conditional (304), and hovers keep decoding with the weights held while a
- * refetch waits. A decoder that never decoded fetches nothing at an epoch end.
+ * answered in the page (a tiny decoder file, ETag by step). Their first downloads are spread over
+ * the spread time instead of landing in one instant. Two epoch ends less than {@code REFETCH_MS}
+ * after those downloads, while they keep hovering, ask for nothing: each asks again once, at its
+ * own mark {@code REFETCH_MS} after its first ask, conditionally (304), and hovers keep decoding
+ * with the weights held meanwhile. Twelve more decoders that rested past their mark ask within the
+ * spread after an epoch end, not in one instant. A decoder that never decoded fetches nothing.
  */
 @Timeout(120)
 class LocalDecoderTest {
@@ -46,62 +48,105 @@ class LocalDecoderTest {
   static final String CROWD =
       """
       async ([n, spreadMs]) => {
-        const { LocalDecoder } = await import('/src/local-decoder.js');
+        const { LocalDecoder, REFETCH_MS } = await import('/src/local-decoder.js');
         sessionStorage.setItem('latentstream-token', 'token');
         const file = tiny(), etag = '"42-decoder"', asked = [];
-        let t0 = performance.now();
+        const t0 = performance.now(), now = () => performance.now() - t0;
         window.fetch = async (url, { headers }) => {
-          asked.push({ t: performance.now() - t0, etag: headers['If-None-Match'] ?? null });
+          asked.push({ id: url.split('/')[3], t: now(), etag: headers['If-None-Match'] ?? null });
           if (headers['If-None-Match'] === etag) return new Response(null, { status: 304 });
           return new Response(file.slice(0), { status: 200, headers: { ETag: etag, 'X-Step': '42', 'X-Epoch': '1' } });
         };
-        const run = { id: 'r', model: 'vae' };
-        const idle = new LocalDecoder({ spreadMs });
-        const ds = Array.from({ length: n }, () => new LocalDecoder({ spreadMs }));
+        // Each decoder shows its own run, so that its asks can be told apart.
+        const group = name => Array.from({ length: n }, (_, i) => ({ d: new LocalDecoder({ spreadMs }), run: { id: name + i, model: 'vae' } }));
+        const idle = new LocalDecoder({ spreadMs }), crowd = group('c'), rested = group('r');
+        const of = (list, from = 0) => asked.filter(a => a.t >= from && list.some(e => e.run.id === a.id));
         const spread = list => ({ count: list.length, min: Math.min(...list.map(a => a.t)), max: Math.max(...list.map(a => a.t)),
           etags: [...new Set(list.map(a => a.etag))] });
-        // All start exploring at once.
-        const usable = await Promise.all(ds.map(d => d.usable(run)));
-        const first = spread(asked);
-        // An epoch ends for all at once, and they keep hovering.
-        asked.length = 0;
-        t0 = performance.now();
-        idle.onEpoch();
-        ds.forEach(d => d.onEpoch());
         let decoded = 0, fallbacks = 0;
-        while (performance.now() - t0 < spreadMs + 500) {
-          for (const images of await Promise.all(ds.map(d => d.decodeCodes(run, [[0.5, -1.5]])))) {
+        const hover = async list => {
+          for (const images of await Promise.all(list.map(e => e.d.decodeCodes(e.run, [[0.5, -1.5]])))) {
             if (images) { decoded++; images.forEach(b => b.close()); } else fallbacks++;
           }
           await new Promise(r => setTimeout(r, 50));
+        };
+        // All start exploring at once. An epoch ends as soon as all have asked (their workers may take a
+        // while to start), and another 3 s later: both within REFETCH_MS of every first ask. The crowd
+        // keeps hovering until each has asked twice (or well past its mark); the rested ones do nothing.
+        const ready = Promise.all([...crowd, ...rested].map(e => e.d.usable(e.run)));
+        while (asked.length < 2 * n && now() < 30_000) await new Promise(r => setTimeout(r, 10));
+        const epochs = [now()];
+        [idle, ...crowd.map(e => e.d), ...rested.map(e => e.d)].forEach(d => d.onEpoch());
+        const usable = await ready;
+        const first = spread(of(crowd)), firstRested = spread(of(rested));
+        const lastFirst = Math.max(first.max, firstRested.max);
+        while (now() < lastFirst + REFETCH_MS + 8000 && crowd.some(e => of([e]).length < 2)) {
+          if (epochs.length === 1 && now() - epochs[0] >= 3000) {
+            epochs.push(now());
+            crowd.forEach(e => e.d.onEpoch());
+          }
+          await hover(crowd);
         }
-        return { usable: usable.every(Boolean), first, afterEpoch: spread(asked), decoded, fallbacks };
+        const perDecoder = crowd.map(e => of([e]).map(a => a.t));
+        // The rested ones are past their mark: an epoch end, then they hover.
+        while (now() < lastFirst + REFETCH_MS + 100) await new Promise(r => setTimeout(r, 50));
+        const restedFrom = now();
+        rested.forEach(e => e.d.onEpoch());
+        while (now() - restedFrom < spreadMs + 500) await hover(rested);
+        return { usable: usable.every(Boolean), first, firstRested, epochs, perDecoder,
+          refetches: spread(of(crowd, first.max + 1)), restedAfterEpoch: spread(of(rested, restedFrom)),
+          all: asked.length, refetchMs: REFETCH_MS,
+          decoded, fallbacks };
       }
       """;
 
   @Test
-  void aCrowdsDownloadsAndRefetchesAreSpreadAndConditional() {
-    @SuppressWarnings("unchecked")
+  @SuppressWarnings("unchecked")
+  void epochEndsAskForTheWeightsAtMostOncePerRefetchIntervalAndACrowdsAsksAreSpread() {
     Map<String, Object> r =
         (Map<String, Object>) page.evaluate(CROWD, List.of(DECODERS, SPREAD_MS));
     assertEquals(true, r.get("usable"), r.toString());
-    @SuppressWarnings("unchecked")
     Map<String, Object> first = (Map<String, Object>) r.get("first");
-    @SuppressWarnings("unchecked")
-    Map<String, Object> after = (Map<String, Object>) r.get("afterEpoch");
     assertEquals(DECODERS, ((Number) first.get("count")).intValue(), "one download each: " + r);
     assertEquals(Arrays.asList((Object) null), first.get("etags"), "nothing held yet: " + r);
     // Twelve waits drawn evenly from [0, 2000) ms span more than a third of it but for a chance of
-    // about 1 in 15,000.
+    // about 1 in 20,000.
     assertSpread(first);
+    assertSpread((Map<String, Object>) r.get("firstRested"));
+
+    double refetchMs = ((Number) r.get("refetchMs")).doubleValue();
+    assertEquals(10_000.0, refetchMs, "issue 20: at most every 10 s");
+    List<Number> epochs = (List<Number>) r.get("epochs");
+    assertEquals(2, epochs.size(), "two epoch ends: " + r);
+    for (List<Number> asks : (List<List<Number>>) r.get("perDecoder")) {
+      assertEquals(
+          2,
+          asks.size(),
+          "the first download and one ask at the mark, none at either epoch end: "
+              + asks
+              + " "
+              + r);
+      double gap = asks.get(1).doubleValue() - asks.get(0).doubleValue();
+      assertTrue(gap >= refetchMs - 20, "asked again after " + gap + " ms: " + r);
+      assertTrue(
+          asks.get(0).doubleValue() + refetchMs > epochs.get(1).doubleValue(),
+          "both epoch ends fell within the interval: " + r);
+    }
+    Map<String, Object> refetches = (Map<String, Object>) r.get("refetches");
+    assertEquals(List.of("\"42-decoder\""), refetches.get("etags"), "conditional: " + r);
+    Map<String, Object> rested = (Map<String, Object>) r.get("restedAfterEpoch");
+    assertEquals(DECODERS, ((Number) rested.get("count")).intValue(), "one ask each: " + r);
+    assertEquals(List.of("\"42-decoder\""), rested.get("etags"), "conditional: " + r);
+    double from = ((Number) rested.get("min")).doubleValue();
+    double to = ((Number) rested.get("max")).doubleValue();
+    assertTrue(
+        to - from > SPREAD_MS / 3.0, "past the mark, spread over " + (to - from) + " ms: " + r);
     assertEquals(
-        DECODERS,
-        ((Number) after.get("count")).intValue(),
-        "one refetch each, none by the decoder that never decoded: " + r);
-    assertEquals(List.of("\"42-decoder\""), after.get("etags"), "conditional: " + r);
-    assertSpread(after);
+        4 * DECODERS,
+        ((Number) r.get("all")).intValue(),
+        "no other asks, none by the decoder that never decoded: " + r);
     assertEquals(0, ((Number) r.get("fallbacks")).intValue(), r.toString());
-    assertTrue(((Number) r.get("decoded")).intValue() >= DECODERS * 10, r.toString());
+    assertTrue(((Number) r.get("decoded")).intValue() >= DECODERS * 20, r.toString());
   }
 
   private static void assertSpread(Map<String, Object> s) {
