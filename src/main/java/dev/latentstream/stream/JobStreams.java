@@ -158,6 +158,12 @@ final class JobStreams {
             || job.getLong("resumedAtStep", -1L) != js.resumedAtStep()
             // Taken over by another trainer node: a new run of the job, from its checkpoint.
             || failedOver;
+    if (newRun && sameId && "unreachable".equals(job.getString("status"))) {
+      // The gateway's own mark (gateway.TrainerWatch): a copy of the last status it had, naming an
+      // older run than the one this stream already follows (a failover's status came first). It
+      // says that run's node went silent, not that a new run began: the newer run stands.
+      return;
+    }
     if (newRun && sameId && js.statusToCome()) {
       js.statusCame(job);
     } else if (newRun) {

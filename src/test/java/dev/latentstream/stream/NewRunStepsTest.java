@@ -125,6 +125,30 @@ class NewRunStepsTest {
     assertEquals(1L, fresh.getJsonObject("columns").getJsonArray("step").getLong(0));
   }
 
+  @Test
+  void aStaleUnreachableMarkOfTheOldRunStartsNoNewStream() throws Exception {
+    Path runDir = Files.createDirectories(root.resolve("runs").resolve(ID));
+    try (MetricsCsv b = new MetricsCsv(runDir.resolve(MetricsCsv.FILE))) {
+      b.open(TERMS, 0);
+      for (long s = 1; s <= 20; s++) {
+        b.step(s, 0, terms(s), 0);
+      }
+    }
+    publish(new TrainerEvent.Status(1, job(1, 0, "node-b"))); // node B took the job over
+    steps(1, 20);
+    awaitUntil(() -> lastStep() == 20, "the new run's step 20");
+    long before = histories();
+    // The gateway's watch marks node A's last status unreachable after node B's came in.
+    publish(
+        new TrainerEvent.Status(
+            1, job(0, -1, "node-a").put("status", "unreachable").put("error", "silent")));
+    steps(21, 40);
+    awaitUntil(() -> lastLive() == 40, "live points after the stale mark");
+
+    assertEquals(List.of(), problems(), "no step repeated, missing or out of order");
+    assertEquals(before, histories(), "the stale mark starts no new stream and no new history");
+  }
+
   /** Problems in what the viewer received, as the page draws it (see LossContinuity). */
   private List<String> problems() {
     List<String> out = new ArrayList<>();
