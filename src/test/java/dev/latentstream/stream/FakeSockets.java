@@ -1,8 +1,10 @@
 package dev.latentstream.stream;
 
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.WebSocketFrame;
 import java.lang.reflect.Proxy;
 import java.util.List;
 import java.util.function.Consumer;
@@ -54,6 +56,17 @@ final class FakeSockets {
    * completes when the future {@code write} returns does.
    */
   static ServerWebSocket open(Function<Object, Future<Void>> write) {
+    return open(write, frames -> {});
+  }
+
+  /**
+   * As {@link #open(Function)}, for a socket a hub attaches: the handler the hub sets for the
+   * client's frames goes to {@code frames}, so a test can send as the client; the close, exception
+   * and drain handlers are taken and never called.
+   */
+  @SuppressWarnings("unchecked")
+  static ServerWebSocket open(
+      Function<Object, Future<Void>> write, Consumer<Handler<WebSocketFrame>> frames) {
     return (ServerWebSocket)
         Proxy.newProxyInstance(
             ServerWebSocket.class.getClassLoader(),
@@ -63,6 +76,11 @@ final class FakeSockets {
                   case "isClosed" -> false;
                   case "writeTextMessage", "writeBinaryMessage", "writeFrame" ->
                       write.apply(args[0]);
+                  case "frameHandler" -> {
+                    frames.accept((Handler<WebSocketFrame>) args[0]);
+                    yield proxy;
+                  }
+                  case "closeHandler", "exceptionHandler", "drainHandler" -> proxy;
                   default -> throw new UnsupportedOperationException(method.getName());
                 });
   }

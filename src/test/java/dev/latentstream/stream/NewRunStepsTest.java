@@ -17,7 +17,6 @@ import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.WebSocketFrame;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.lang.reflect.Proxy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -234,38 +233,23 @@ class NewRunStepsTest {
   }
 
   /** A client on a socket that records each text message it is sent. */
-  @SuppressWarnings("unchecked")
   private Void viewer(StreamHub hub) {
     StringBuilder fragments = new StringBuilder();
     ServerWebSocket ws =
-        (ServerWebSocket)
-            Proxy.newProxyInstance(
-                ServerWebSocket.class.getClassLoader(),
-                new Class<?>[] {ServerWebSocket.class},
-                (proxy, method, args) ->
-                    switch (method.getName()) {
-                      case "isClosed" -> false;
-                      case "frameHandler" -> {
-                        toServer = (Handler<WebSocketFrame>) args[0];
-                        yield proxy;
-                      }
-                      case "closeHandler", "exceptionHandler", "drainHandler" -> proxy;
-                      case "writeTextMessage" -> {
-                        received.add(new JsonObject((String) args[0]));
-                        yield Future.succeededFuture();
-                      }
-                      case "writeFrame" -> {
-                        WebSocketFrame f = (WebSocketFrame) args[0];
-                        fragments.append(f.textData());
-                        if (f.isFinal()) {
-                          received.add(new JsonObject(fragments.toString()));
-                          fragments.setLength(0);
-                        }
-                        yield Future.succeededFuture();
-                      }
-                      case "writeBinaryMessage" -> Future.succeededFuture();
-                      default -> throw new UnsupportedOperationException(method.getName());
-                    });
+        FakeSockets.open(
+            written -> {
+              if (written instanceof String text) {
+                received.add(new JsonObject(text));
+              } else if (written instanceof WebSocketFrame f) {
+                fragments.append(f.textData());
+                if (f.isFinal()) {
+                  received.add(new JsonObject(fragments.toString()));
+                  fragments.setLength(0);
+                }
+              }
+              return Future.succeededFuture();
+            },
+            frames -> toServer = frames);
     hub.attach(ws, true, () -> {});
     return null;
   }
