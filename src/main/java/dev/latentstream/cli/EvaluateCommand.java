@@ -158,7 +158,7 @@ public final class EvaluateCommand implements Callable<Integer> {
         PointerScope scope = new PointerScope()) {
       model.eval();
       torch.manual_seed(seed);
-      Tensor images = firstImages(test, n);
+      Tensor images = TensorData.unitImages(test, n);
       try (ProgressBar progress = !plain && ConsoleProgress.isTerminal() ? progressBar(n) : null) {
         int[] lastPrinted = {0};
         return Iwae.bound(
@@ -188,11 +188,6 @@ public final class EvaluateCommand implements Callable<Integer> {
         .build();
   }
 
-  /** The first {@code n} images of {@code test} as a {@code [n, pixels]} tensor in [0, 1]. */
-  private static Tensor firstImages(Split test, int n) {
-    return TensorData.images(test.pixels(), n, test.imageSize());
-  }
-
   /**
    * {@code --batch}: the first N test images, the model's loss on them as training defines it (the
    * spec's β and free bits; the corruption of a denoising model and the VAE's ε drawn from {@code
@@ -218,7 +213,7 @@ public final class EvaluateCommand implements Callable<Integer> {
       Autoencoder model = loaded.model();
       model.eval();
       torch.manual_seed(seed);
-      Tensor x = firstImages(test, n);
+      Tensor x = TensorData.unitImages(test, n);
       Drawn drawn = losses(model, job, x);
       root.put("model", job.model().wireName());
       root.put("step", loaded.progress().step());

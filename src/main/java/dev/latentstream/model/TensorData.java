@@ -124,6 +124,15 @@ public final class TensorData {
   }
 
   /**
+   * The first {@code count} images of a split as a {@code [count, pixels]} CPU tensor in [0, 1].
+   */
+  public static Tensor unitImages(dev.latentstream.data.Split split, int count) {
+    try (org.bytedeco.pytorch.Device cpu = new org.bytedeco.pytorch.Device("cpu")) {
+      return unitImages(split, 0, count, cpu);
+    }
+  }
+
+  /**
    * Writes {@code count} unsigned bytes from {@code pixels[from]} as floats in [0, 1] at float
    * index {@code at} of {@code out}.
    */
@@ -134,14 +143,6 @@ public final class TensorData {
           at + i,
           UNIT[pixels[(int) (from + i)] & 0xff]);
     }
-  }
-
-  /**
-   * The first {@code count} images of {@code pixels} (unsigned bytes, {@code imageSize} a picture)
-   * as a {@code [count, imageSize]} float tensor in [0, 1].
-   */
-  public static Tensor images(byte[] pixels, int count, int imageSize) {
-    return tensor(unitFloats(pixels, 0, count * imageSize), count, imageSize);
   }
 
   /** Unsigned image bytes as floats in [0, 1]. */

@@ -41,7 +41,7 @@ class AdversarialStepTest {
     assertEquals(JobConfig.Engine.LIBTORCH, rule.engine());
     PeerStep peer = new PeerStep(b);
     var train = TrainerTest.DATA.train();
-    Tensor all = TensorData.images(train.pixels(), 256, train.imageSize());
+    Tensor all = TensorData.unitImages(train, 256);
     try {
       for (int i = 0; i < 12; i++) {
         try (PointerScope s = new PointerScope()) {

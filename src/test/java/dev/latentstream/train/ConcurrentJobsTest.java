@@ -11,6 +11,7 @@ import dev.latentstream.rundir.Checkpoint;
 import dev.latentstream.rundir.RunDirectoryWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -73,7 +74,7 @@ class ConcurrentJobsTest {
       JobConfig job, int cores, Path dir, CountDownLatch bothStarted, Runnable afterStep) {
     List<Double> losses = new ArrayList<>();
     Set<Integer> torchThreads = new TreeSet<>();
-    Set<List<Integer>> blasThreads = new java.util.HashSet<>();
+    Set<List<Integer>> blasThreads = new HashSet<>();
     Set<Integer> gemmThreads = new TreeSet<>();
     Trainer t =
         new Trainer(

@@ -13,6 +13,7 @@ import dev.latentstream.optim.Optimizers;
 import dev.latentstream.render.Renderers;
 import dev.latentstream.rundir.Checkpoint;
 import dev.latentstream.rundir.RunDirectoryWriter;
+import dev.latentstream.wire.EpochResult;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -70,7 +71,7 @@ public final class ConvVaeMemoryBenchmark {
   }
 
   private static void steps(JobConfig job, Split s, int steps, int every) {
-    Tensor all = TensorData.images(s.pixels(), s.count(), s.imageSize());
+    Tensor all = TensorData.unitImages(s, s.count());
     torch.manual_seed(job.seed());
     Autoencoder model = Models.create(job, s.rows(), s.cols());
     StepRule rule =
@@ -95,7 +96,7 @@ public final class ConvVaeMemoryBenchmark {
 
   /** {@code times} test passes over the split, {@link TestScan#EVAL_BATCH} images at a time. */
   private static void eval(JobConfig job, Split s, int times) {
-    Tensor all = TensorData.images(s.pixels(), s.count(), s.imageSize());
+    Tensor all = TensorData.unitImages(s, s.count());
     torch.manual_seed(job.seed());
     Autoencoder model = Models.create(job, s.rows(), s.cols());
     for (int i = 1; i <= times; i++) {
@@ -136,7 +137,7 @@ public final class ConvVaeMemoryBenchmark {
                   }
 
                   @Override
-                  public void onEpoch(dev.latentstream.wire.EpochResult r) {
+                  public void onEpoch(EpochResult r) {
                     print("epoch " + r.epoch(), (int) r.step());
                   }
                 }),

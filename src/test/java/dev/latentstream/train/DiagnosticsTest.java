@@ -32,7 +32,7 @@ class DiagnosticsTest {
 
   static Tensor testBatch(int n) {
     var test = TrainerTest.DATA.test();
-    return TensorData.images(test.pixels(), n, test.imageSize());
+    return TensorData.unitImages(test, n);
   }
 
   @Test
@@ -66,7 +66,7 @@ class DiagnosticsTest {
     Tensor decoderIn = model.named_parameters().get("decoder.linear0.weight");
     Adam adam = new Adam(model.parameters(), new AdamOptions(1e-2));
     var train = TrainerTest.DATA.train();
-    Tensor all = TensorData.images(train.pixels(), train.count(), train.imageSize());
+    Tensor all = TensorData.unitImages(train, train.count());
     try {
       for (int step = 0; step < 300; step++) {
         try (PointerScope scope = new PointerScope()) {

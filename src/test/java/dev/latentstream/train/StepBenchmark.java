@@ -72,9 +72,9 @@ public class StepBenchmark {
     var data = Synthetic.generate(8 * job.batchSize(), TEST_IMAGES, 1);
     Split s = data.train();
     batch = job.batchSize();
-    train = TensorData.images(s.pixels(), s.count(), s.imageSize());
+    train = TensorData.unitImages(s, s.count());
     Split t = data.test();
-    test = TensorData.images(t.pixels(), t.count(), t.imageSize());
+    test = TensorData.unitImages(t, t.count());
     torch.manual_seed(job.seed());
     handModel = (MlpVae) Models.create(job, s.rows(), s.cols());
     hand = StepRule.forModel(handModel, threads.blas());

@@ -70,7 +70,7 @@ class StepRuleTest {
         new StepRule.Standard(a, Optimizers.create(a.job().optimizer(), a.parameters(), 1e-2));
     StepRule fused = rule.apply(b);
     var train = TrainerTest.DATA.train();
-    Tensor all = TensorData.images(train.pixels(), 256, train.imageSize());
+    Tensor all = TensorData.unitImages(train, 256);
     try {
       for (int i = 0; i < 20; i++) {
         if (i == 5) {
@@ -121,7 +121,7 @@ class StepRuleTest {
     // images) take the BCE pass split between two threads
     MlpVaeStep rule = new MlpVaeStep(model, optimizer, Kernels.training(), 48, 2);
     var train = TrainerTest.DATA.train();
-    Tensor all = TensorData.images(train.pixels(), 512, train.imageSize());
+    Tensor all = TensorData.unitImages(train, 512);
     try (NoGradGuard noGrad = new NoGradGuard()) {
       for (int i = 0; i < 4; i++) {
         try (PointerScope s = new PointerScope()) {
