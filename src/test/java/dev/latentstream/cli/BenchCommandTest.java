@@ -19,6 +19,7 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -270,9 +271,17 @@ class BenchCommandTest {
 
   /** Runs the peer of {@code config}'s model, extracted as bench does, with {@code args}. */
   String runPeer(JobConfig config, String... args) throws Exception {
+    return runPeer(tmp, config, args);
+  }
+
+  /** {@link #runPeer(JobConfig, String...)} with the peers copied under {@code tmp}. */
+  static String runPeer(Path tmp, JobConfig config, String... args) throws Exception {
     Path dir = Files.createDirectories(tmp.resolve("peers"));
     for (String name : BenchPeer.SCRIPTS) {
-      Files.copy(Path.of("src/bench/python", name), dir.resolve(name));
+      Files.copy(
+          Path.of("src/bench/python", name),
+          dir.resolve(name),
+          StandardCopyOption.REPLACE_EXISTING);
     }
     Path jobFile = dir.resolve("job.json");
     Files.writeString(jobFile, JobConfigs.JSON.writeValueAsString(config));
