@@ -2,7 +2,8 @@
 JSON lines `latentstream bench` reads.
 
 Every peer takes `--job FILE`, the resolved job latentstream trains (bench writes it: layer sizes, loss,
-reduction, β, optimiser, learning rate, batch size, seed), so both sides train the same model the same way.
+reduction, β, optimiser, learning rate, batch size, seed), so both sides train the same model the same way;
+`--seed S` overrides the job's seed (bench --seeds N runs each side on the same N seeds).
 Output, one JSON object per line: {"epoch", "seconds", "train_loss", "test_loss"} per epoch (seconds =
 training plus the test pass, losses per image in the job's reduction), then {"peak_rss_mib"} (VmHWM,
 see peak_rss_mib). With `--layout` a peer prints {"layout": [[name, shape], ...]} (its parameters in order) and stops,
@@ -32,12 +33,13 @@ def parser(description, job_required=True):
     p.add_argument("--epochs", type=int, default=None, help="default: the job's")
     p.add_argument("--threads", type=int, default=0, help="torch.set_num_threads; 0 leaves torch's choice")
     p.add_argument("--limit", type=int, default=0, help="train and test on the first N images of each set")
+    p.add_argument("--seed", type=int, default=None, help="torch's seed (default: the job's); bench --seeds passes each")
     p.add_argument("--layout", action="store_true", help="print the parameters' names and shapes, then stop")
     return p
 
 
 def arguments(description):
-    """The command line, with args.spec the job it names; torch seeded from the job and on its threads."""
+    """The command line, with args.spec the job it names; torch seeded (--seed, else the job's) and on its threads."""
     args = parser(description).parse_args()
     with open(args.job) as f:
         args.spec = json.load(f)
@@ -45,7 +47,7 @@ def arguments(description):
         args.epochs = args.spec["epochs"]
     if args.threads > 0:
         torch.set_num_threads(args.threads)
-    torch.manual_seed(args.spec.get("seed", 1))
+    torch.manual_seed(args.spec.get("seed", 1) if args.seed is None else args.seed)
     return args
 
 
