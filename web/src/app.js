@@ -49,7 +49,7 @@ const state = Object.defineProperties({}, {
   plane: { get: () => explorer.plane }, lastOutage: { get: () => connection.lastOutage }, connectedAt: { get: () => connection.connectedAt },
 });
 window.latentstream = { state, chart, diagnostics, compare, paint: (kind, blob) => panels.paint(kind, blob),
-  connection, receive: m => connection.receive(m), decodeLocally: p => explorer.local.decodePlane(runs.current(), p), explorer, frame: buf => onFrame(buf), showCompare: nums => showCompare(nums) };
+  connection, receive: m => connection.receive(m), explorer, frame: buf => onFrame(buf), showCompare: nums => showCompare(nums) };
 
 function onMessage(m) {
   if (compare.handles(m.job)) { compare.onMessage(m); return; }

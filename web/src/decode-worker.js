@@ -1,6 +1,8 @@
-// The page's decoder thread: holds the newest decoder weights, turns codes into pixels (decoder.js) and, where
-// it has an OffscreenCanvas, paints them and hands the main thread ImageBitmaps (transferred, not copied), so
-// the main thread only draws them. Without one it sends the pixels.
+// The page's decoder thread for strips (interpolation, attribute vectors: many images at once): holds the
+// newest decoder weights, turns codes into pixels (decoder.js) and, where it has an OffscreenCanvas, paints them
+// and hands the main thread ImageBitmaps (transferred, not copied), so the main thread only draws them. Without
+// one it sends the pixels. A hover's single image is decoded on the main thread instead (hover.js): the round
+// trip here could not land in the frame of the move.
 import { grayImageData, mlpDecoder, parseSafetensors } from './decoder.js';
 
 let decoder = null;

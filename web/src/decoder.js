@@ -1,6 +1,7 @@
 // Decoding in the page, the maths: an exported MLP decoder (model.safetensors?part=decoder) read and run in
 // plain JavaScript, plane points and interpolation paths turned into codes as the server does, and pixels
-// turned into an image. local-decoder.js runs it in a Web Worker (decode-worker.js) for the explorer.
+// turned into an image. local-decoder.js runs it for the explorer: hovers on the main thread, strips in a Web
+// Worker (decode-worker.js).
 export const LOCAL_MODELS = new Set(['ae', 'dae', 'vae', 'aae']);
 
 /**

@@ -1,28 +1,17 @@
-// The latent explorer of the selected run: hover (or arrow keys) decodes a point of the plane, two clicks
-// (or Enter twice) interpolate, attribute vectors, and a drawing pad whose encoding is marked on the plane.
+// The latent explorer of the selected run: hover (or arrow keys) decodes a point of the plane (hover.js: on the
+// main thread, in the handler of the move, while the page holds the weights), two clicks (or Enter twice)
+// interpolate, attribute vectors, and a drawing pad whose encoding is marked on the plane. Strips are decoded
+// in local-decoder.js's worker when the page can, else by the server.
 import { $, toast } from './ui.js';
 import { DrawPad } from './draw.js';
 import { PALETTE } from './frames.js';
+import { HoverDecode } from './hover.js';
 import { LocalDecoder } from './local-decoder.js';
 import { LatentOverlay } from './overlay.js';
+import { paint, pngBitmap } from './paint.js';
 
 /** A base64 PNG of the server's → an img src. */
 const png = b64 => `data:image/png;base64,${b64}`;
-
-/** A base64 PNG of the server's → an ImageBitmap, drawn as the page's own decodes are. */
-const pngBitmap = b64 => createImageBitmap(new Blob([Uint8Array.from(atob(b64), c => c.charCodeAt(0))], { type: 'image/png' }));
-
-/**
- * Draws {@code bitmap} (then closed) on {@code canvas} at the bitmap's size, CSS scaling it; the canvas counts
- * its paints in data-painted, and {@code label} is what it shows, for screen readers.
- */
-function paint(canvas, bitmap, label) {
-  if (canvas.width !== bitmap.width || canvas.height !== bitmap.height) { canvas.width = bitmap.width; canvas.height = bitmap.height; }
-  canvas.getContext('2d').drawImage(bitmap, 0, 0);
-  bitmap.close();
-  canvas.setAttribute('aria-label', label);
-  canvas.dataset.painted = String(Number(canvas.dataset.painted ?? 0) + 1);
-}
 
 export class Explorer {
   constructor(connection, runs) {
@@ -34,11 +23,10 @@ export class Explorer {
     this.cursor = null;
     this.clickA = null;
     this.marker = { point: null, std: null };
-    this.decodeBusy = false;
-    this.decodeNext = null;
     this.encodeBusy = false;
     this.encodeAgain = false;
     this.local = new LocalDecoder();
+    this.hover = new HoverDecode(connection, runs, this.local);
     this.overlay = new LatentOverlay();
     this.pad = new DrawPad($('pad'), pixels => this.encodeDrawing(pixels));
     const o = $('latent-overlay');
@@ -67,14 +55,11 @@ export class Explorer {
     this.livePlane = null;
     this.clickA = null;
     this.cursor = null;
-    this.decodeNext = null;
+    this.hover.reset();
     this.marker = { point: null, std: null };
     this.pad.clear();
     $('pad-recon').removeAttribute('src');
-    const hover = $('hover-decode');
-    hover.getContext('2d').clearRect(0, 0, hover.width, hover.height);
-    delete hover.dataset.painted;
-    for (const id of ['hover-z', 'explorer-status', 'strip']) $(id).textContent = '';
+    for (const id of ['explorer-status', 'strip']) $(id).textContent = '';
     this.drawOverlay();
   }
 
@@ -140,34 +125,11 @@ export class Explorer {
   /** Pointer position → plane coordinates, or null outside the plot. */
   pointerToPlane(e) { return this.overlay.toPlane(this.plane, e); }
 
-  async decodeAt(p) {
-    const job = this.runs.selected;
-    if (job == null) return;
-    if (this.decodeBusy) { this.decodeNext = p; return; }
-    this.decodeBusy = true;
-    try {
-      const at = `(${p[0].toFixed(2)}, ${p[1].toFixed(2)})`;
-      const local = await this.local.decodePlane(this.run(), p);
-      if (local) {
-        paint($('hover-decode'), local, `decode of ${at}`);
-        $('hover-z').textContent = `decoded ${at} ${this.local.where()}`;
-        return;
-      }
-      const r = await this.connection.request({ type: 'decode', job, plane: p });
-      paint($('hover-decode'), await pngBitmap(r.result.images[0]), `decode of ${at}`);
-      $('hover-z').textContent = `decoded ${at} ${this.local.serverWhy()}`;
-    } catch (err) {
-      $('hover-z').textContent = err.code === 'busy' ? 'the trainer is busy; decoding again shortly' : err.message;
-      // Rationed: wait as told (at most 2 s), then decode the newest point, not every one missed meanwhile.
-      if (err.code === 'busy') {
-        await new Promise(done => setTimeout(done, Math.min(2000, Math.max(50, err.retryAfterMs ?? 200))));
-        this.decodeNext = this.decodeNext ?? p;
-      }
-    } finally {
-      this.decodeBusy = false;
-      if (this.decodeNext) { const n = this.decodeNext; this.decodeNext = null; this.decodeAt(n); }
-    }
-  }
+  /** Decodes plane point {@code p} into the hover image: before returning when the page holds the weights. */
+  decodeAt(p) { return this.hover.at(p); }
+
+  /** Whether a hover decode that waits (for the first weights, or the server) is under way. */
+  get decodeBusy() { return this.hover.busy; }
 
   /** First call marks the start, the second interpolates from it to {@code p}. */
   async markEnd(p) {

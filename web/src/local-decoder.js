@@ -1,8 +1,12 @@
-// Decoding in the page: the selected run's MLP decoder runs in a Web Worker (decode-worker.js), which paints
-// each image itself and hands over an ImageBitmap, so hovering costs the trainer nothing and the main thread
-// only draws. Anything it cannot do (conv VAE, no token, a failed fetch) falls back to the server, and the
-// caption says which path decoded. Weights are asked for conditionally (ETag by step) at most once per
-// REFETCH_MS while exploring, epoch ends included; a crowd's fetches are spread over a few seconds (SPREAD_MS).
+// Decoding in the page: the selected run's MLP decoder, so exploring costs the trainer nothing. A hover is one
+// image (about 0.3 MFLOP for the default decoder, well under a millisecond): it is decoded on the main thread
+// with the decoder held here (decodeHeld), in the handler of the move, because a worker's round trip cannot land
+// in the frame of the move (hover.js). Strips of many images are decoded in a Web Worker (decode-worker.js),
+// which paints them and hands over ImageBitmaps, so the main thread only draws them. Both hold the same weights.
+// Anything the page cannot do (conv VAE, no token, a failed fetch) falls back to the server, and the caption
+// says which path decoded. Weights are asked for conditionally (ETag by step) at most once per REFETCH_MS while
+// exploring, epoch ends included, without holding up a hover; a crowd's fetches are spread over a few seconds
+// (SPREAD_MS).
 import { grayImageData, interpolationPath, LOCAL_MODELS, mlpDecoder, parseSafetensors, planeToCode } from './decoder.js';
 
 const TOKEN_KEY = 'latentstream-token';
@@ -24,7 +28,7 @@ export class LocalDecoder {
   /** {@code spreadMs} and {@code random} (in [0, 1)) set the spread of fetches; tests choose them. */
   constructor({ spreadMs = SPREAD_MS, random = Math.random } = {}) {
     this.worker = null;
-    this.painter = null; // who painted the last images: 'worker' (OffscreenCanvas) or 'page'
+    this.painter = null; // who painted the last strip's images: 'worker' (OffscreenCanvas) or 'page'
     this.spreadMs = spreadMs;
     this.random = random;
     this.reset(null);
@@ -36,6 +40,8 @@ export class LocalDecoder {
     this.dueAt = null; // when the weights are next asked for; null: never asked yet
     this.askedAt = null; // when they were last asked for (a fetch begun); null: not yet
     this.failure = null; this.fetching = null; this.ready = false;
+    this.decoder = null; // the main thread's copy of the worker's weights (mlpDecoder), for hovers
+    this.heldFor = undefined; // the slider step (null: live) the held weights were fetched for; undefined: none
     this.pastStep = null; this.pastNote = null; this.pastPlane = null;
   }
 
@@ -126,7 +132,8 @@ export class LocalDecoder {
         if (!mine()) return;
         this.askedAt = Date.now();
         this.dueAt = this.askedAt + REFETCH_MS;
-        return this.fetchWeights(run.id, this.pastStep, mine); })
+        const want = this.pastStep;
+        return this.fetchWeights(run.id, want, mine).then(() => { if (mine()) this.heldFor = want; }); })
       .catch(e => { if (mine()) { this.failure = e.message; this.ready = false; } })
       .finally(() => { if (this.fetching === fetching) this.fetching = null; });
     this.fetching = fetching;
@@ -163,11 +170,13 @@ export class LocalDecoder {
     try { buf = await r.arrayBuffer(); } catch (e) { throw new Error(`the weights could not be fetched (${e.message})`); }
     if (!mine()) return;
     this.etag = r.headers.get('ETag');
+    let decoder;
     try {
-      mlpDecoder(parseSafetensors(buf)); // checked here, so a file the page cannot run falls back at once
+      decoder = mlpDecoder(parseSafetensors(buf)); // checked here, so a file the page cannot run falls back at once
     } catch (e) { throw new Error(`the weights file cannot be decoded in the page: ${e.message}`); }
     await this.call({ weights: buf });
     if (!mine()) return;
+    this.decoder = decoder;
     this.step = Number(r.headers.get('X-Step'));
     this.epoch = Number(r.headers.get('X-Epoch'));
     this.failure = null;
@@ -186,10 +195,30 @@ export class LocalDecoder {
     return new Promise((resolve, reject) => { this.pending.set(id, { resolve, reject }); this.worker.postMessage({ ...msg, id }); });
   }
 
-  /** Decodes plane point {@code p} in the worker: an ImageBitmap, or null when the server must decode. */
-  async decodePlane(run, p) {
-    const images = await this.decodeAlongPlane(run, plane => [planeToCode(plane, p)]);
-    return images?.[0] ?? null;
+  /**
+   * Plane point {@code p} decoded now, on this thread, with the weights held: its ImageData, or null when they
+   * are not the ones to use (none yet, or the slider moved to another step's) or the server must decode. A
+   * download that is due starts meanwhile and is not waited for.
+   */
+  decodeHeld(run, p) {
+    this.refresh(run);
+    const plane = this.planeInUse();
+    if (!this.ready || this.failure || !this.decoder || this.heldFor !== this.pastStep || !plane) return null;
+    const z = planeToCode(plane, p), { latent, width, height } = this.decoder;
+    if (z.length !== latent) { this.failure = `the plane has ${z.length} dimensions, the decoder takes ${latent}`; return null; }
+    return grayImageData(this.decoder.decode(z), width, height);
+  }
+
+  /**
+   * {@link #decodeHeld} once the weights to use are here: after the first download, or the one for the step
+   * the slider moved to (a download for another step under way is waited out, then the one due).
+   */
+  async decodeWhenReady(run, p) {
+    for (let tries = 0; tries < 3; tries++) {
+      await this.refresh(run);
+      if (!this.ready || this.failure || this.heldFor === this.pastStep) break;
+    }
+    return this.decodeHeld(run, p);
   }
 
   /** The strip from plane point {@code a} to {@code b} ({@link interpolationPath}), or null as above. */

@@ -6,8 +6,8 @@ reduction, β, optimiser, learning rate, batch size, seed), so both sides train 
 `--seed S` overrides the job's seed (bench --seeds N runs each side on the same N seeds).
 Output, one JSON object per line: {"epoch", "seconds", "train_loss", "test_loss"} per epoch (seconds =
 training plus the test pass, losses per image in the job's reduction), then {"peak_rss_mib"} (VmHWM,
-see peak_rss_mib). With `--layout` a peer prints {"layout": [[name, shape], ...]} (its parameters in order) and stops,
-which BenchCommandTest holds against latentstream's model.
+see peak_rss_mib). With `--layout` a peer prints {"layout": [[name, shape, sum], ...]} (its parameters in order, each with the
+sum of its initial values) and stops, which BenchCommandTest and PeerParityTest hold against latentstream's model.
 """
 import argparse
 import gzip
@@ -130,7 +130,10 @@ def peak_rss_mib():
 
 
 def print_layout(model):
-    print(json.dumps({"layout": [[name, list(p.shape)] for name, p in model.named_parameters()]}), flush=True)
+    """Each parameter's name, shape and the sum of its initial values (in double): the sums show whether
+    the peer starts from latentstream's weights at the same seed."""
+    print(json.dumps({"layout": [[name, list(p.shape), p.detach().double().sum().item()]
+                                 for name, p in model.named_parameters()]}), flush=True)
 
 
 def descend(opt, value):
@@ -141,14 +144,25 @@ def descend(opt, value):
     return value.item()
 
 
+def epoch_seed(seed, epoch):
+    """latentstream's EpochLoop.epochSeed: each epoch's order of images and noise are drawn after seeding
+    the generator with this. libtorch's CPU generator and this torch's draw the same numbers from the same
+    seed (randperm, randn, the layers' initial weights; PeerParityTest holds it), so the two sides of a bench row
+    see the same batches in the same order with the same noise, and their losses differ only by their
+    arithmetic: independent draws moved the conv VAE's test loss after one epoch by several per cent."""
+    return seed * 1_000_003 + epoch
+
+
 def run(args, train_step, test_loss, batch, test_batch=TEST_BATCH, after=None):
     """The epoch loop: train_step(x) -> loss per image of the batch, on batches of `batch` images in a fresh
-    random order per epoch; then test_loss(x) -> the same without gradients, on test batches of test_batch
-    (500 as latentstream's test pass: the loss per image does not depend on the test batch size). after(test_x),
-    when given, runs after the last epoch, before the peak memory is printed."""
+    random order per epoch (seeded by epoch_seed); then test_loss(x) -> the same without gradients, on test
+    batches of test_batch (500 as latentstream's test pass: the loss per image does not depend on the test
+    batch size). after(test_x), when given, runs after the last epoch, before the peak memory is printed."""
     train_x, _ = load(args.data, "train", args.limit)
     test_x, _ = load(args.data, "t10k", args.limit)
+    seed = args.spec.get("seed", 1) if getattr(args, "spec", None) else getattr(args, "seed", 1)
     for epoch in range(1, args.epochs + 1):
+        torch.manual_seed(epoch_seed(seed, epoch))
         start = time.perf_counter()
         total = 0.0
         order = torch.randperm(train_x.shape[0])

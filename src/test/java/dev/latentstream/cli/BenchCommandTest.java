@@ -385,6 +385,11 @@ class BenchCommandTest {
 
   /** Runs the peer of {@code config}'s model, extracted as bench does, with {@code args}. */
   String runPeer(JobConfig config, String... args) throws Exception {
+    return runPeer(tmp, config, args);
+  }
+
+  /** {@link #runPeer(JobConfig, String...)} with the peers copied under {@code tmp}. */
+  static String runPeer(Path tmp, JobConfig config, String... args) throws Exception {
     Path dir = Files.createDirectories(tmp.resolve("peers"));
     for (String name : BenchPeer.SCRIPTS) {
       Files.copy(

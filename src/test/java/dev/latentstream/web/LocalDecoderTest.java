@@ -20,7 +20,9 @@ import org.junit.jupiter.api.Timeout;
  * after those downloads, while they keep hovering, ask for nothing: each asks again once, at its
  * own mark {@code REFETCH_MS} after its first ask, conditionally (304), and hovers keep decoding
  * with the weights held meanwhile. Twelve more decoders that rested past their mark ask within the
- * spread after an epoch end, not in one instant. A decoder that never decoded fetches nothing.
+ * spread after an epoch end, not in one instant. A decoder that never decoded fetches nothing. A
+ * hover (decoded on the page's main thread) never waits for a refetch: it decodes at once with the
+ * weights held; only a slider moved to a past step waits for that step's weights.
  */
 @Timeout(120)
 class LocalDecoderTest {
@@ -147,6 +149,68 @@ class LocalDecoderTest {
         "no other asks, none by the decoder that never decoded: " + r);
     assertEquals(0, ((Number) r.get("fallbacks")).intValue(), r.toString());
     assertTrue(((Number) r.get("decoded")).intValue() >= DECODERS * 20, r.toString());
+  }
+
+  /**
+   * One decoder on its own run, each download answered by the test when it chooses: what a hover
+   * (decodeHeld, on this thread) gives before the weights, with them, while a refetch is under way,
+   * after it, and after the slider moved to a past step.
+   */
+  static final String HELD =
+      """
+      async () => {
+        const { LocalDecoder } = await import('/src/local-decoder.js');
+        const d = await import('/src/decoder.js');
+        sessionStorage.setItem('latentstream-token', 'token');
+        const asked = []; let answer = null;
+        window.fetch = url => { asked.push(url); return new Promise(r => { answer = r; }); };
+        const reply = (step, epoch) => answer(new Response(tiny(), { status: 200,
+          headers: { ETag: `"${step}-decoder"`, 'X-Step': String(step), 'X-Epoch': String(epoch) } }));
+        const until = async f => { for (let k = 0; k < 500 && !f(); k++) await new Promise(r => setTimeout(r, 10)); };
+        const local = new LocalDecoder({ spreadMs: 0 }), run = { id: 'r', model: 'vae' }, p = [0.5, -1.5];
+        local.onPlane({ origin: [0, 0], axes: [[1, 0], [0, 1]] });
+        const expected = Array.from(d.grayImageData(d.mlpDecoder(d.parseSafetensors(tiny())).decode(p), 2, 2).data);
+        const same = image => image != null && Array.from(image.data).every((v, i) => v === expected[i]);
+        const out = {};
+        out.beforeWeights = local.decodeHeld(run, p);
+        await until(() => asked.length === 1);
+        reply(16, 1);
+        await until(() => local.ready);
+        out.held = same(local.decodeHeld(run, p));
+        // A refetch due: it starts, the hover does not wait for it.
+        local.dueAt = 0;
+        out.whileFetching = same(local.decodeHeld(run, p)) && local.fetching != null;
+        await until(() => asked.length === 2);
+        out.duringDownload = same(local.decodeHeld(run, p)) && local.where();
+        reply(32, 2);
+        await until(() => local.step === 32);
+        out.after = same(local.decodeHeld(run, p)) && local.where();
+        // The slider moved: the held weights are not that step's, so the hover waits for them.
+        local.atStep(20);
+        out.pastBeforeItsWeights = local.decodeHeld(run, p);
+        await until(() => asked.length === 3);
+        reply(16, 1);
+        await until(() => local.heldFor === 20);
+        out.past = same(local.decodeHeld(run, p)) && local.where();
+        out.asked = asked.map(u => u.split('?')[1]);
+        return out;
+      }
+      """;
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void aHoverDecodesAtOnceWithTheHeldWeightsWhileARefetchIsUnderWay() {
+    Map<String, Object> r = (Map<String, Object>) page.evaluate(HELD);
+    assertEquals(null, r.get("beforeWeights"), "no weights yet: " + r);
+    assertEquals(true, r.get("held"), r.toString());
+    assertEquals(true, r.get("whileFetching"), r.toString());
+    assertEquals("in your browser, weights from step 16", r.get("duringDownload"), r.toString());
+    assertEquals("in your browser, weights from step 32", r.get("after"), r.toString());
+    assertEquals(null, r.get("pastBeforeItsWeights"), "the live weights for a past step: " + r);
+    assertEquals(
+        "in your browser, weights from the end of epoch 1 (step 16)", r.get("past"), r.toString());
+    assertEquals(
+        List.of("part=decoder", "part=decoder", "part=decoder&step=20"), r.get("asked"), "" + r);
   }
 
   private static void assertSpread(Map<String, Object> s) {
