@@ -47,7 +47,9 @@ def arguments(description):
         args.epochs = args.spec["epochs"]
     if args.threads > 0:
         torch.set_num_threads(args.threads)
-    torch.manual_seed(args.spec.get("seed", 1) if args.seed is None else args.seed)
+    if args.seed is None:
+        args.seed = args.spec.get("seed", 1)
+    torch.manual_seed(args.seed)
     return args
 
 
@@ -155,14 +157,13 @@ def epoch_seed(seed, epoch):
 
 def run(args, train_step, test_loss, batch, test_batch=TEST_BATCH, after=None):
     """The epoch loop: train_step(x) -> loss per image of the batch, on batches of `batch` images in a fresh
-    random order per epoch (seeded by epoch_seed); then test_loss(x) -> the same without gradients, on test
+    random order per epoch (seeded by epoch_seed from args.seed: --seed, else the job's); then test_loss(x) -> the same without gradients, on test
     batches of test_batch (500 as latentstream's test pass: the loss per image does not depend on the test
     batch size). after(test_x), when given, runs after the last epoch, before the peak memory is printed."""
     train_x, _ = load(args.data, "train", args.limit)
     test_x, _ = load(args.data, "t10k", args.limit)
-    seed = args.spec.get("seed", 1) if getattr(args, "spec", None) else getattr(args, "seed", 1)
     for epoch in range(1, args.epochs + 1):
-        torch.manual_seed(epoch_seed(seed, epoch))
+        torch.manual_seed(epoch_seed(args.seed, epoch))
         start = time.perf_counter()
         total = 0.0
         order = torch.randperm(train_x.shape[0])

@@ -104,7 +104,9 @@ def main():
     if args.job:
         check_job(args.job)
     # The example's seed of 1 unless --seed (peer_common's option) says otherwise.
-    torch.manual_seed(1 if args.seed is None else args.seed)
+    if args.seed is None:
+        args.seed = 1
+    torch.manual_seed(args.seed)
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     model = VAE()
