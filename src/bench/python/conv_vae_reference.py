@@ -5,6 +5,8 @@ padding 1, the second with stride 2, ReLU after each -> dense conv.dense (ReLU) 
 dense latent -> the last channel count at half resolution (ReLU) -> 3x3 transposed convolution with stride
 2, padding 1, output padding 1, to channels[0] (ReLU) -> 3x3 convolution to one channel, logits. Loss: the
 job's reconstruction plus beta * KL in the job's reduction; the job's optimiser, learning rate and batch.
+After the last epoch, with the bce loss, the IWAE bound on the test set as latentstream computes it (K =
+--iwae-samples, default the job's iwaeSamples), which latentstream's run makes too.
 See peer_common.py for the command line and output.
 """
 import torch
@@ -72,5 +74,31 @@ def steps(model, spec):
     return (lambda x: peer.descend(opt, loss(x))), test_loss
 
 
+# latentstream's Iwae.DECODER_BYTES: what one decoder pass of the bound may hold in its widest activation
+DECODER_BYTES = 4096 * 784 * 4
+
+
+def iwae(model, spec):
+    """The IWAE bound of the trained model, bound(test_x, k); None unless the decoder is Bernoulli (bce).
+    As latentstream's Iwae, the samples of a chunk go through the decoder a few rows at a time, so its
+    widest maps (channels[0] at the image's size) hold at most DECODER_BYTES."""
+    if spec.get("loss", "bce") != "bce":
+        return None
+    widest = spec["conv"]["channels"][0] * model.shape[0] * model.shape[1]
+    rows = max(1, DECODER_BYTES // (widest * 4))
+
+    def log_likelihood(z, x):
+        k, b = z.shape[0], z.shape[1]
+        per_piece = max(1, rows // b)
+        pieces = []
+        for s in range(0, k, per_piece):
+            part = z[s:s + per_piece]
+            logits = model.decode_logits(part.reshape(-1, part.shape[2])).view(part.shape[0], b, -1)
+            pieces.append(peer.bernoulli_log_likelihood(logits, x))
+        return torch.cat(pieces)
+
+    return lambda test_x, k: peer.iwae_bound(model.encode, log_likelihood, spec["latent"], test_x, k)
+
+
 if __name__ == "__main__":
-    peer.main(__doc__, ConvVAE, steps)
+    peer.main(__doc__, ConvVAE, steps, iwae)

@@ -12,6 +12,7 @@ sum of its initial values) and stops, which BenchCommandTest and PeerParityTest 
 import argparse
 import gzip
 import json
+import math
 import os
 import resource
 import struct
@@ -35,6 +36,8 @@ def parser(description, job_required=True):
     p.add_argument("--limit", type=int, default=0, help="train and test on the first N images of each set")
     p.add_argument("--seed", type=int, default=None, help="torch's seed (default: the job's); bench --seeds passes each")
     p.add_argument("--layout", action="store_true", help="print the parameters' names and shapes, then stop")
+    p.add_argument("--iwae-samples", type=int, default=None,
+                   help="K of the IWAE bound after the last epoch, 0 for none (default: the job's, or 64)")
     return p
 
 
@@ -138,6 +141,53 @@ def print_layout(model):
                                  for name, p in model.named_parameters()]}), flush=True)
 
 
+def iwae_bound(encode, log_likelihood, latent, images, k, max_rows=16384):
+    """log p(x) >= E[log 1/K sum_k p(x, z_k) / q(z_k | x)], z_k ~ q(z | x), averaged over images (Burda et al.,
+    2016), as latentstream's model.Iwae computes it: images in batches of max_rows // k, samples in chunks
+    of at most max_rows decoder rows, combined by a running log-sum-exp. encode(x) -> (mu, logvar);
+    log_likelihood(z, x) -> log p(x | z) summed over pixels, [k, b] for z [k, b, latent] and x [b, pixels]."""
+    n, d = images.shape[0], latent
+    log_2pi = math.log(2 * math.pi)
+    per_batch = max(1, min(n, max_rows // k))
+    per_chunk = max(1, min(k, max_rows // per_batch))
+    total = 0.0
+    with torch.no_grad():
+        for i in range(0, n, per_batch):
+            x = images[i:i + per_batch]
+            mu, logvar = encode(x)
+            std = torch.exp(0.5 * logvar)
+            log_q_const = -0.5 * (logvar.sum(1) + d * log_2pi)
+            lse = torch.full((x.shape[0],), -math.inf, dtype=torch.float64)
+            for s in range(0, k, per_chunk):
+                kc = min(per_chunk, k - s)
+                eps = torch.randn(kc, x.shape[0], d)
+                z = mu.unsqueeze(0) + eps * std.unsqueeze(0)
+                log_px = log_likelihood(z, x)
+                log_pz = -0.5 * (z.pow(2).sum(2) + d * log_2pi)
+                log_q = -0.5 * eps.pow(2).sum(2) + log_q_const.unsqueeze(0)
+                lse = torch.logaddexp(lse, torch.logsumexp((log_px + log_pz - log_q).double(), 0))
+            total += (lse - math.log(k)).sum().item()
+    return total / n
+
+
+def bernoulli_log_likelihood(logits, x):
+    """log Bernoulli(x; sigmoid(logits)) summed over the last dimension: x * l - softplus(l)."""
+    return (x * logits - F.softplus(logits)).sum(-1)
+
+
+def iwae_after(args, k, bound):
+    """An `after` for run: with k > 0, bound(test_x, k) on draws seeded as latentstream's Monitor.iwae
+    (epoch_seed of the epoch after the last), printed as {"iwae", "iwae_samples", "iwae_seconds"}."""
+    def after(test_x):
+        if k > 0:
+            torch.manual_seed(epoch_seed(run_seed(args), args.epochs + 1))
+            start = time.perf_counter()
+            value = bound(test_x, k)
+            print(json.dumps({"iwae": value, "iwae_samples": k,
+                              "iwae_seconds": round(time.perf_counter() - start, 3)}), flush=True)
+    return after
+
+
 def descend(opt, value):
     """One step of opt down value (a scalar tensor whose graph reaches opt's parameters); value's number."""
     opt.zero_grad()
@@ -155,15 +205,20 @@ def epoch_seed(seed, epoch):
     return seed * 1_000_003 + epoch
 
 
+def run_seed(args):
+    """The run's seed: --seed, else the job's (arguments() sets it; vae_reference.py without a job: 1)."""
+    return args.seed
+
+
 def run(args, train_step, test_loss, batch, test_batch=TEST_BATCH, after=None):
     """The epoch loop: train_step(x) -> loss per image of the batch, on batches of `batch` images in a fresh
-    random order per epoch (seeded by epoch_seed from args.seed: --seed, else the job's); then test_loss(x) -> the same without gradients, on test
+    random order per epoch (seeded by epoch_seed from run_seed); then test_loss(x) -> the same without gradients, on test
     batches of test_batch (500 as latentstream's test pass: the loss per image does not depend on the test
     batch size). after(test_x), when given, runs after the last epoch, before the peak memory is printed."""
     train_x, _ = load(args.data, "train", args.limit)
     test_x, _ = load(args.data, "t10k", args.limit)
     for epoch in range(1, args.epochs + 1):
-        torch.manual_seed(epoch_seed(args.seed, epoch))
+        torch.manual_seed(epoch_seed(run_seed(args), epoch))
         start = time.perf_counter()
         total = 0.0
         order = torch.randperm(train_x.shape[0])
@@ -183,10 +238,11 @@ def run(args, train_step, test_loss, batch, test_batch=TEST_BATCH, after=None):
     print(json.dumps({"peak_rss_mib": peak_rss_mib()}), flush=True)
 
 
-def main(description, build, steps):
+def main(description, build, steps, iwae=None):
     """A peer's whole run from its command line: build(spec, rows, cols) -> the model (28 x 28 images for
     --layout, which prints its layout and stops), then steps(model, spec) -> (train_step, test_loss) for run,
-    on batches of the job's size."""
+    on batches of the job's size; iwae(model, spec) -> bound(test_x, k), when given, after the last epoch
+    with --iwae-samples (default: the job's iwaeSamples, or 64)."""
     args = arguments(description)
     rows, cols = (28, 28) if args.layout else load(args.data, "t10k", 1)[1]
     model = build(args.spec, rows, cols)
@@ -194,4 +250,9 @@ def main(description, build, steps):
         print_layout(model)
         return
     train_step, test_loss = steps(model, args.spec)
-    run(args, train_step, test_loss, args.spec["batchSize"])
+    bound = iwae(model, args.spec) if iwae is not None else None
+    after = None
+    if bound is not None:
+        k = args.iwae_samples if args.iwae_samples is not None else args.spec.get("iwaeSamples", 64)
+        after = iwae_after(args, k, bound)
+    run(args, train_step, test_loss, args.spec["batchSize"], after=after)

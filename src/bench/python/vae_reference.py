@@ -11,8 +11,6 @@ Run with the Debian interpreter (/usr/bin/python3, python3-torch) and OMP_WAIT_P
 the first N images of each set; `--layout` prints the parameters' names and shapes (see peer_common.py).
 """
 import json
-import math
-import time
 
 import torch
 import torch.nn.functional as F
@@ -53,34 +51,10 @@ def loss_function(recon_x, x, mu, logvar):
     return bce + kld
 
 
-def iwae_bound(model, images, k, max_rows=16384):
-    """log p(x) >= E[log 1/K sum_k p(x, z_k) / q(z_k | x)], z_k ~ q(z | x), averaged over images.
-
-    Samples go through the decoder in chunks of at most max_rows rows, combined by a running log-sum-exp.
-    """
-    n, d = images.shape[0], model.fc21.out_features
-    log_2pi = math.log(2 * math.pi)
-    per_batch = max(1, min(n, max_rows // k))
-    per_chunk = max(1, min(k, max_rows // per_batch))
-    total = 0.0
-    with torch.no_grad():
-        for i in range(0, n, per_batch):
-            x = images[i:i + per_batch]
-            mu, logvar = model.encode(x)
-            std = torch.exp(0.5 * logvar)
-            log_q_const = -0.5 * (logvar.sum(1) + d * log_2pi)
-            lse = torch.full((x.shape[0],), -math.inf, dtype=torch.float64)
-            for s in range(0, k, per_chunk):
-                kc = min(per_chunk, k - s)
-                eps = torch.randn(kc, x.shape[0], d)
-                z = mu.unsqueeze(0) + eps * std.unsqueeze(0)
-                logits = model.fc4(F.relu(model.fc3(z)))
-                log_px = (x.unsqueeze(0) * logits - F.softplus(logits)).sum(2)
-                log_pz = -0.5 * (z.pow(2).sum(2) + d * log_2pi)
-                log_q = -0.5 * eps.pow(2).sum(2) + log_q_const.unsqueeze(0)
-                lse = torch.logaddexp(lse, torch.logsumexp((log_px + log_pz - log_q).double(), 0))
-            total += (lse - math.log(k)).sum().item()
-    return total / n
+def iwae_bound(model, images, k):
+    """The importance-weighted bound over images (peer_common.iwae_bound), decoding all of a chunk at once."""
+    return peer.iwae_bound(model.encode, lambda z, x: peer.bernoulli_log_likelihood(model.fc4(F.relu(model.fc3(z))), x),
+                           model.fc21.out_features, images, k)
 
 
 def check_job(path):
@@ -97,7 +71,6 @@ def check_job(path):
 
 def main():
     parser = peer.parser(__doc__, job_required=False)
-    parser.add_argument("--iwae-samples", type=int, default=64)
     args = parser.parse_args()
     if args.epochs is None:
         args.epochs = 10
@@ -119,13 +92,6 @@ def main():
         recon, mu, logvar = model(x)
         return loss_function(recon, x, mu, logvar)
 
-    def iwae(test_x):
-        if args.iwae_samples > 0:
-            start = time.perf_counter()
-            bound = iwae_bound(model, test_x, args.iwae_samples)
-            print(json.dumps({"iwae": bound, "iwae_samples": args.iwae_samples,
-                              "iwae_seconds": round(time.perf_counter() - start, 3)}), flush=True)
-
     def train_step(x):
         return peer.descend(optimizer, loss(x)) / x.shape[0]
 
@@ -133,7 +99,8 @@ def main():
         return loss(x).item() / x.shape[0]
 
     # The example's batch of 128, for its test pass too.
-    peer.run(args, train_step, test_loss, 128, 128, iwae)
+    k = 64 if args.iwae_samples is None else args.iwae_samples
+    peer.run(args, train_step, test_loss, 128, 128, peer.iwae_after(args, k, lambda test_x, k: iwae_bound(model, test_x, k)))
 
 
 if __name__ == "__main__":

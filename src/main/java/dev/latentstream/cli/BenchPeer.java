@@ -114,7 +114,9 @@ final class BenchPeer {
     if (limit != null) {
       command.addAll(List.of("--limit", Integer.toString(limit)));
     }
-    if (config.model() == JobConfig.ModelType.vae) {
+    // Both VAEs' peers compute the IWAE bound our run makes after its last epoch, so the two sides'
+    // peak memory covers the same work.
+    if (config.model().variational()) {
       command.addAll(List.of("--iwae-samples", Integer.toString(config.iwaeSamples())));
     }
     return command;
@@ -163,7 +165,7 @@ final class BenchPeer {
     return dir;
   }
 
-  /** The peer's JSON lines: one per epoch, then its IWAE bound (VAE) and peak memory. */
+  /** The peer's JSON lines: one per epoch, then its IWAE bound (the VAEs) and peak memory. */
   private BenchSide read(Process p, JobConfig config) throws IOException, InterruptedException {
     List<BenchSide.Epoch> epochs = new ArrayList<>();
     double peak = Double.NaN;

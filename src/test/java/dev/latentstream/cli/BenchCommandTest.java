@@ -447,7 +447,7 @@ class BenchCommandTest {
 
   /**
    * Every peer trains the preset for real on a few synthetic images and prints what bench reads: a
-   * line per epoch with finite losses, the VAE's IWAE bound, and its peak memory last.
+   * line per epoch with finite losses, the VAEs' IWAE bound, and its peak memory last.
    */
   @ParameterizedTest
   @ValueSource(
@@ -457,7 +457,7 @@ class BenchCommandTest {
     List<String> args =
         new ArrayList<>(
             List.of("--data", data.toString(), "--epochs", "2", "--limit", "64", "--threads", "1"));
-    if (config.model() == JobConfig.ModelType.vae) {
+    if (config.model().variational()) {
       args.addAll(List.of("--iwae-samples", "2"));
     }
     List<JsonNode> lines = new ArrayList<>();
@@ -474,12 +474,12 @@ class BenchCommandTest {
         assertTrue(Double.isFinite(v) && v > 0, loss + ": " + all);
       }
     }
-    if (config.model() == JobConfig.ModelType.vae) {
+    if (config.model().variational()) {
       double iwae = lines.get(2).path("iwae").asDouble(Double.NaN);
       assertTrue(Double.isFinite(iwae) && iwae < 0, "log p(x) of images: " + all);
     }
     assertTrue(lines.getLast().path("peak_rss_mib").asDouble() > 0, all);
-    assertEquals(config.model() == JobConfig.ModelType.vae ? 4 : 3, lines.size(), all);
+    assertEquals(config.model().variational() ? 4 : 3, lines.size(), all);
   }
 
   /**
@@ -503,9 +503,7 @@ class BenchCommandTest {
       } else if (config.model() == JobConfig.ModelType.vae) {
         args.addAll(List.of("--seed", seeds[0])); // the example VAE's seed is its command line's
       }
-      if (config.model() == JobConfig.ModelType.vae) {
-        args.addAll(List.of("--iwae-samples", "0"));
-      }
+      args.addAll(List.of("--iwae-samples", "0"));
       JobConfig seeded = BenchJobs.withSeed(config, Long.parseLong(seeds[0]));
       String first = runPeer(seeded, args.toArray(String[]::new)).strip().split("\n")[0];
       JsonNode epoch = JobConfigs.JSON.readTree(first);

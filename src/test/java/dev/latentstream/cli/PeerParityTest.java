@@ -50,20 +50,23 @@ class PeerParityTest {
     SyntheticIdx.write(data, 256, 64, 7);
   }
 
-  /** The preset on the synthetic images, for {@code epochs} epochs, no frames, on one thread. */
-  static JobConfig preset(int epochs) throws Exception {
+  /**
+   * The preset on the synthetic images, for {@code epochs} epochs and an IWAE bound of {@code k}
+   * samples after them, no frames, on one thread.
+   */
+  static JobConfig preset(int epochs, int k) throws Exception {
     ObjectNode spec = (ObjectNode) JobConfigs.JSON.readTree(Files.readString(PRESET));
     spec.put("dataset", data.toString());
     spec.put("epochs", epochs);
     spec.put("threads", 1);
     spec.put("frameEverySteps", 0);
-    spec.put("iwaeSamples", 0);
+    spec.put("iwaeSamples", k);
     return JobConfigs.parse(spec.toString(), "test", "conv-vae-parity");
   }
 
   @Test
   void theConvPeerStartsFromOurInitialWeightsAtTheSameSeed() throws Exception {
-    JobConfig job = preset(1);
+    JobConfig job = preset(1, 0);
     JsonNode theirs =
         JobConfigs.JSON.readTree(BenchCommandTest.runPeer(tmp, job, "--layout")).get("layout");
     try (PointerScope scope = new PointerScope()) {
@@ -90,7 +93,7 @@ class PeerParityTest {
   @Test
   void everyLayerIsInitialisedAsPyTorchsDefault() throws Exception {
     try (PointerScope scope = new PointerScope()) {
-      Models.Seeded ours = Models.seeded(preset(1), 28, 28);
+      Models.Seeded ours = Models.seeded(preset(1, 0), 28, 28);
       var named = ours.model().named_parameters();
       for (int i = 0; i < named.size(); i += 2) {
         String layer = named.get(i).key().getString().replace(".weight", "");
@@ -111,9 +114,10 @@ class PeerParityTest {
     }
   }
 
+  /** The losses of each epoch and the IWAE bound after the last, on both sides. */
   @Test
   void pairedDrawsEndEachEpochAtThePeersLosses() throws Exception {
-    JobConfig job = preset(2);
+    JobConfig job = preset(2, 4);
     List<EpochResult> ours = new ArrayList<>();
     Trainer t =
         new Trainer(
@@ -141,6 +145,9 @@ class PeerParityTest {
       }
     }
     assertEquals(2, theirs.size(), out);
+    double iwae = JobConfigs.JSON.readTree(out.split("\n")[2]).get("iwae").asDouble();
+    assertEquals(
+        iwae, s.iwae(), 1e-4 * Math.abs(iwae), "IWAE bound (K = 4), ours against the peer's");
     for (int e = 0; e < 2; e++) {
       double trainOurs = ours.get(e).trainTerms().get("loss");
       double trainPeer = theirs.get(e).get("train_loss").asDouble();

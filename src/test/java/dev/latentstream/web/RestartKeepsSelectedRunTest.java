@@ -46,13 +46,22 @@ class RestartKeepsSelectedRunTest {
     page.waitForFunction("n => window.latentstream.state.selected === n", num);
   }
 
-  static void awaitReconnected(Page page) {
+  /** When the page's current socket opened (ms since the epoch): read before a restart. */
+  static Object connectedAt(Page page) {
+    return page.evaluate("() => window.latentstream.state.connectedAt");
+  }
+
+  /**
+   * Waits until the page noticed the outage and is live again on a socket opened after {@code
+   * since}. Not on the "disconnected" label: it shows only while the server is down, and a server
+   * back within the page's back-off draw (0-3 s) has the page live again before the test looks.
+   */
+  static void awaitReconnected(Page page, Object since) {
     page.waitForFunction(
-        "() => document.getElementById('connection').textContent.startsWith('disconnected')",
-        null,
+        "since => window.latentstream.state.lastOutage?.connectedAt > since"
+            + " && document.getElementById('connection').textContent === 'live'",
+        since,
         LONG);
-    page.waitForFunction(
-        "() => document.getElementById('connection').textContent === 'live'", null, LONG);
   }
 
   static List<String> legend(Page page) {
@@ -73,6 +82,8 @@ class RestartKeepsSelectedRunTest {
       String queued;
       Map<String, Object> before;
       List<String> classes;
+      Object wasConnectedAt;
+      Object subscribed;
       try (TestServer first = new TestServer(root, config)) {
         finished = first.startJob(first.spec(2, 4)).getString("id");
         TestServer.awaitStatus(first, finished, "completed", 120);
@@ -94,13 +105,18 @@ class RestartKeepsSelectedRunTest {
         select(page, ((Number) before.get(finished)).intValue());
         page.waitForFunction("() => window.latentstream.chart.pointCount() >= 32");
         assertEquals(classes, legend(page));
+        wasConnectedAt = connectedAt(page);
+        subscribed = page.evaluate("() => window.latentstream.state.subscribes");
       }
       Page page = w.page();
       int finishedNum = ((Number) before.get(finished)).intValue();
 
       // Restarted: the same run, by id, under the same number, with its curves and class names.
       try (TestServer second = new TestServer(root, config)) {
-        awaitReconnected(page);
+        awaitReconnected(page, wasConnectedAt);
+        // Subscribed again on the new socket: the new server's welcome is in, so what follows is
+        // the page's choice after the restart, not what it still showed from before.
+        page.waitForFunction("n => window.latentstream.state.subscribes > n", subscribed, LONG);
         page.waitForFunction("() => window.latentstream.chart.pointCount() >= 32", null, LONG);
         page.waitForFunction("() => document.querySelectorAll('#latent-legend li').length > 1");
         assertEquals(finished, page.evaluate("() => window.latentstream.state.selectedId"));
@@ -110,6 +126,7 @@ class RestartKeepsSelectedRunTest {
         assertTrue(
             page.textContent("#job-title").contains("completed"), page.textContent("#job-title"));
         select(page, ((Number) before.get(queued)).intValue());
+        wasConnectedAt = connectedAt(page);
       }
 
       // The run the page shows is deleted while the server is down, and a new run takes its number.
@@ -128,7 +145,7 @@ class RestartKeepsSelectedRunTest {
                 .json()
                 .getString("id");
         assertNotEquals(queued, other, "another run has the deleted run's number");
-        awaitReconnected(page);
+        awaitReconnected(page, wasConnectedAt);
         page.waitForFunction("() => window.latentstream.state.gone != null", null, LONG);
         String title = page.textContent("#job-title");
         assertTrue(title.contains("(" + queued + ") is gone"), title);
