@@ -2,7 +2,8 @@
 JSON lines `latentstream bench` reads.
 
 Every peer takes `--job FILE`, the resolved job latentstream trains (bench writes it: layer sizes, loss,
-reduction, β, optimiser, learning rate, batch size, seed), so both sides train the same model the same way.
+reduction, β, optimiser, learning rate, batch size, seed), so both sides train the same model the same way;
+`--seed S` overrides the job's seed (bench --seeds N runs each side on the same N seeds).
 Output, one JSON object per line: {"epoch", "seconds", "train_loss", "test_loss"} per epoch (seconds =
 training plus the test pass, losses per image in the job's reduction), then {"peak_rss_mib"} (VmHWM,
 see peak_rss_mib). With `--layout` a peer prints {"layout": [[name, shape, sum], ...]} (its parameters in order, each with the
@@ -33,6 +34,7 @@ def parser(description, job_required=True):
     p.add_argument("--epochs", type=int, default=None, help="default: the job's")
     p.add_argument("--threads", type=int, default=0, help="torch.set_num_threads; 0 leaves torch's choice")
     p.add_argument("--limit", type=int, default=0, help="train and test on the first N images of each set")
+    p.add_argument("--seed", type=int, default=None, help="torch's seed (default: the job's); bench --seeds passes each")
     p.add_argument("--layout", action="store_true", help="print the parameters' names and shapes, then stop")
     p.add_argument("--iwae-samples", type=int, default=None,
                    help="K of the IWAE bound after the last epoch, 0 for none (default: the job's, or 64)")
@@ -40,7 +42,7 @@ def parser(description, job_required=True):
 
 
 def arguments(description):
-    """The command line, with args.spec the job it names; torch seeded from the job and on its threads."""
+    """The command line, with args.spec the job it names; torch seeded (--seed, else the job's) and on its threads."""
     args = parser(description).parse_args()
     with open(args.job) as f:
         args.spec = json.load(f)
@@ -48,7 +50,9 @@ def arguments(description):
         args.epochs = args.spec["epochs"]
     if args.threads > 0:
         torch.set_num_threads(args.threads)
-    torch.manual_seed(args.spec.get("seed", 1))
+    if args.seed is None:
+        args.seed = args.spec.get("seed", 1)
+    torch.manual_seed(args.seed)
     return args
 
 
@@ -202,13 +206,13 @@ def epoch_seed(seed, epoch):
 
 
 def run_seed(args):
-    """The job's seed (vae_reference.py without a job: its --seed)."""
-    return args.spec.get("seed", 1) if getattr(args, "spec", None) else getattr(args, "seed", 1)
+    """The run's seed: --seed, else the job's (arguments() sets it; vae_reference.py without a job: 1)."""
+    return args.seed
 
 
 def run(args, train_step, test_loss, batch, test_batch=TEST_BATCH, after=None):
     """The epoch loop: train_step(x) -> loss per image of the batch, on batches of `batch` images in a fresh
-    random order per epoch (seeded by epoch_seed); then test_loss(x) -> the same without gradients, on test
+    random order per epoch (seeded by epoch_seed from run_seed); then test_loss(x) -> the same without gradients, on test
     batches of test_batch (500 as latentstream's test pass: the loss per image does not depend on the test
     batch size). after(test_x), when given, runs after the last epoch, before the peak memory is printed."""
     train_x, _ = load(args.data, "train", args.limit)

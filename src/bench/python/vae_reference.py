@@ -71,12 +71,14 @@ def check_job(path):
 
 def main():
     parser = peer.parser(__doc__, job_required=False)
-    parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     if args.epochs is None:
         args.epochs = 10
     if args.job:
         check_job(args.job)
+    # The example's seed of 1 unless --seed (peer_common's option) says otherwise.
+    if args.seed is None:
+        args.seed = 1
     torch.manual_seed(args.seed)
     if args.threads > 0:
         torch.set_num_threads(args.threads)

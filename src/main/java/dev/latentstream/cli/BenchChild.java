@@ -25,15 +25,16 @@ final class BenchChild {
   record Result(long pid, BenchSide side) {}
 
   /**
-   * Our side of {@code presetFile} on {@code engine}, trained by a child bench with {@code bench}'s
-   * options; null when the engine cannot run the job (the child says so). A child that fails is an
-   * error naming the preset.
+   * Our side of {@code presetFile} on {@code engine} with {@code seed}, trained by a child bench
+   * with {@code bench}'s options; null when the engine cannot run the job (the child says so). A
+   * child that fails is an error naming the preset.
    */
-  static BenchSide run(BenchCommand bench, Path presetFile, String preset, JobConfig.Engine engine)
+  static BenchSide run(
+      BenchCommand bench, Path presetFile, String preset, JobConfig.Engine engine, long seed)
       throws IOException, InterruptedException {
     try (TempTree dir = TempTree.create("latentstream-bench-child")) {
       Path json = dir.dir().resolve("our-side.json");
-      ProcessBuilder pb = new ProcessBuilder(command(bench, presetFile, engine, json));
+      ProcessBuilder pb = new ProcessBuilder(command(bench, presetFile, engine, seed, json));
       pb.redirectError(ProcessBuilder.Redirect.INHERIT);
       Process child = pb.start();
       int code;
@@ -46,9 +47,9 @@ final class BenchChild {
       if (code != 0 || !Files.exists(json)) {
         throw new UserError(
             String.format(
-                "bench of %s (engine %s) failed in its own JVM with exit code %d; its error is"
-                    + " above",
-                preset, engine.wireName(), code));
+                "bench of %s (engine %s, seed %d) failed in its own JVM with exit code %d; its"
+                    + " error is above",
+                preset, engine.wireName(), seed, code));
       }
       Result result = JobConfigs.JSON.readValue(json.toFile(), Result.class);
       if (result.side() != null) {
@@ -67,10 +68,10 @@ final class BenchChild {
 
   /**
    * This JVM again (the same java, options and class path; a debugger's agent left out, as its port
-   * is taken), running bench for one preset and engine, our side only.
+   * is taken), running bench for one preset, engine and seed, our side only.
    */
   private static List<String> command(
-      BenchCommand bench, Path presetFile, JobConfig.Engine engine, Path json) {
+      BenchCommand bench, Path presetFile, JobConfig.Engine engine, long seed, Path json) {
     List<String> c = new ArrayList<>();
     c.add(
         ProcessHandle.current()
@@ -85,6 +86,7 @@ final class BenchChild {
     c.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
     c.addAll(List.of("bench", "--job", presetFile.toString(), "--engine", engine.wireName()));
     c.addAll(List.of("--epochs", Integer.toString(bench.epochs), "--skip-python"));
+    c.addAll(List.of("--seed", Long.toString(seed), "--seeds", "1"));
     if (bench.limit != null) {
       c.addAll(List.of("--limit", bench.limit.toString()));
     }

@@ -1,20 +1,16 @@
 package dev.latentstream.cli;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.latentstream.cli.BenchReport.Row;
 import dev.latentstream.config.JobConfig;
-import dev.latentstream.config.JobConfigs;
 import dev.latentstream.data.Dataset;
 import dev.latentstream.data.Datasets;
-import dev.latentstream.data.Split;
 import dev.latentstream.train.Threads;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -27,8 +23,10 @@ import picocli.CommandLine.Option;
  * on both sides, and the BLAS and thread environment both ran under; {@code --csv} also writes the
  * rows. The command races; {@link BenchOurSide} and {@link BenchPeer} run the two sides, {@link
  * BenchEnvironment} reads what they run under, and {@link BenchReport} prints and writes the rows.
- * With more than one row, each of our runs is in a JVM of its own ({@link BenchChild}), as each
- * peer is, so no row's peak memory holds what an earlier row left.
+ * With more than one run ({@code --seeds}, rows), each of our runs is in a JVM of its own ({@link
+ * BenchChild}), as each peer is, so no run's peak memory holds what an earlier run left. {@code
+ * --seeds N} runs each side on the same N seeds and compares the test losses with their spread
+ * ({@link LossComparison}).
  */
 @Command(
     name = "bench",
@@ -94,8 +92,33 @@ public final class BenchCommand implements Callable<Integer> {
       description = "libtorch, native or auto: only this engine (default: libtorch and native).")
   String engine;
 
-  @Option(names = "--csv", paramLabel = "FILE", description = "Also write the rows to FILE.")
+  @Option(
+      names = "--seeds",
+      paramLabel = "N",
+      defaultValue = "1",
+      description =
+          "Runs per side, with seeds S, S+1, ... (S: --seed, else the job's seed); rows give the"
+              + " means, each side's sample sd and Welch's t-test of the test losses"
+              + " (default: ${DEFAULT-VALUE}).")
+  int seeds;
+
+  @Option(
+      names = "--seed",
+      paramLabel = "S",
+      description = "The first run's seed on both sides (default: the job's seed).")
+  Long seed;
+
+  @Option(
+      names = "--csv",
+      paramLabel = "FILE",
+      description = "Also write the rows to FILE (means over the seeds).")
   Path csv;
+
+  @Option(
+      names = "--runs-csv",
+      paramLabel = "FILE",
+      description = "Also write every run to FILE: preset, side, seed, s/epoch, test loss, MiB.")
+  Path runsCsv;
 
   @Option(names = "--skip-python", description = "Only time our side.")
   boolean skipPython;
@@ -111,19 +134,22 @@ public final class BenchCommand implements Callable<Integer> {
     validate();
     if (ourSideJson != null) {
       JobConfig config = job(presets().getFirst());
-      Dataset data = limited(Datasets.load(config.dataset(), dataDir));
+      Dataset data = BenchJobs.limited(Datasets.load(config.dataset(), dataDir), limit);
       BenchChild.write(
           ourSideJson, BenchOurSide.run(config.withEngine(engines().getFirst()), data));
       return 0;
     }
     List<Row> rows = new ArrayList<>();
-    boolean ownJvms = presets().size() * engines().size() > 1;
+    boolean ownJvms = presets().size() * engines().size() * seeds > 1;
     for (Path preset : presets()) {
       rows.addAll(race(preset, ownJvms));
     }
     BenchReport.printTable(rows);
     if (csv != null) {
       BenchReport.writeCsv(csv, rows);
+    }
+    if (runsCsv != null) {
+      BenchReport.writeRunsCsv(runsCsv, rows);
     }
     return 0;
   }
@@ -135,6 +161,9 @@ public final class BenchCommand implements Callable<Integer> {
     if (limit != null && limit < 1) {
       throw new UserError("--limit must be at least 1, got " + limit);
     }
+    if (seeds < 1) {
+      throw new UserError("--seeds must be at least 1, got " + seeds);
+    }
   }
 
   private List<Path> presets() {
@@ -145,81 +174,61 @@ public final class BenchCommand implements Callable<Integer> {
   }
 
   /**
-   * Every engine's row for one preset; the peer runs once for all of them. Our runs are each in a
-   * JVM of their own when {@code ownJvms}, else in this one.
+   * Every engine's row for one preset over the seeds; the peer runs once per seed for all of them.
+   * Each seed runs ours on every engine, then the peer, so a change in the machine's load falls on
+   * both sides alike. Our runs are each in a JVM of their own when {@code ownJvms}, else in this
+   * one.
    */
   private List<Row> race(Path presetFile, boolean ownJvms) throws Exception {
     JobConfig config = job(presetFile);
-    String preset = presetFile.getFileName().toString().replaceFirst("\\.json$", "");
-    Dataset data = limited(Datasets.load(config.dataset(), dataDir));
+    String preset = BenchJobs.presetName(presetFile);
+    Dataset data = BenchJobs.limited(Datasets.load(config.dataset(), dataDir), limit);
     Threads.Split split = Threads.split(config, Runtime.getRuntime().availableProcessors());
     System.out.printf(
         Locale.ROOT,
-        "%n== %s: %s on %s, %d epochs, %d training and %d test images%n",
+        "%n== %s: %s on %s, %d epochs, %d training and %d test images, %s%n",
         preset,
         config.model().wireName(),
         config.dataset(),
         epochs,
         data.train().count(),
-        data.test().count());
+        data.test().count(),
+        seeds == 1 ? "seed " + config.seed() : seeds + " seeds from " + config.seed());
     BenchEnvironment.print(split);
-    List<BenchSide> ours = new ArrayList<>();
-    for (JobConfig.Engine e : engines()) {
-      BenchSide side =
-          ownJvms
-              ? BenchChild.run(this, presetFile, preset, e)
-              : BenchOurSide.run(config.withEngine(e), data);
-      if (side != null) {
-        ours.add(side);
+    Map<JobConfig.Engine, List<BenchSide>> ours = new LinkedHashMap<>();
+    engines().forEach(e -> ours.put(e, new ArrayList<>()));
+    List<BenchSide> peers = new ArrayList<>();
+    for (int i = 0; i < seeds; i++) {
+      JobConfig seeded = BenchJobs.withSeed(config, config.seed() + i);
+      for (JobConfig.Engine e : List.copyOf(ours.keySet())) {
+        BenchSide side =
+            ownJvms
+                ? BenchChild.run(this, presetFile, preset, e, seeded.seed())
+                : BenchOurSide.run(seeded.withEngine(e), data);
+        if (side == null) {
+          ours.remove(e); // the engine cannot run this job, whatever the seed
+        } else {
+          ours.get(e).add(side);
+        }
+      }
+      if (!skipPython) {
+        peers.add(new BenchPeer(python, dataDir, limit).race(seeded, split, i == 0));
       }
     }
-    BenchSide peer = skipPython ? null : peer(config, split);
+    BenchRuns peer = peers.isEmpty() ? null : new BenchRuns("python", peers);
     List<Row> rows = new ArrayList<>();
-    for (BenchSide side : ours) {
-      Row row = new Row(preset, side, peer);
+    for (List<BenchSide> runs : ours.values()) {
+      Row row = new Row(preset, new BenchRuns(runs.getFirst().engine(), runs), peer);
       BenchReport.printComparison(row);
       rows.add(row);
     }
     return rows;
   }
 
-  /** The preset's job with {@code --epochs} and {@code --dataset}. */
+  /** The preset's job with {@code --epochs}, {@code --dataset} and {@code --seed}. */
   private JobConfig job(Path presetFile) {
-    JobConfig config = JobConfigs.load(resolvePreset(presetFile)).withEpochs(epochs);
-    return dataset == null ? config : withDataset(config, dataset);
-  }
-
-  /**
-   * The peer's run; with {@code OPENBLAS_CORETYPE} set here, a second run without it is timed too
-   * and said (OpenBLAS's own choice of kernels).
-   */
-  private BenchSide peer(JobConfig config, Threads.Split split)
-      throws IOException, InterruptedException {
-    BenchPeer peer = new BenchPeer(python, dataDir, limit);
-    BenchSide side = peer.run(config, split, true);
-    if (System.getenv("OPENBLAS_CORETYPE") != null) {
-      BenchSide own = peer.run(config, split, false);
-      System.out.printf(
-          Locale.ROOT,
-          "python without OPENBLAS_CORETYPE (OpenBLAS's own kernels): %.3f s/epoch%n",
-          own.secondsPerEpoch());
-    }
-    return side;
-  }
-
-  /** A bare preset name ({@code vae-fashion}) means its file under {@code config/jobs}. */
-  private static Path resolvePreset(Path given) {
-    if (Files.exists(given) || given.toString().endsWith(".json")) {
-      return given;
-    }
-    return Path.of("config/jobs", given + ".json");
-  }
-
-  /** {@code c} on another dataset, through its JSON, so the result is checked as a spec is. */
-  private static JobConfig withDataset(JobConfig c, String name) {
-    ObjectNode node = JobConfigs.JSON.valueToTree(c);
-    node.put("dataset", name);
-    return JobConfigs.parse(node.toString(), "--dataset", c.name());
+    JobConfig config = BenchJobs.load(presetFile, epochs, dataset);
+    return seed == null ? config : BenchJobs.withSeed(config, seed);
   }
 
   private List<JobConfig.Engine> engines() {
@@ -227,23 +236,5 @@ public final class BenchCommand implements Callable<Integer> {
       return List.of(TrainCommand.engine(engine));
     }
     return List.of(JobConfig.Engine.LIBTORCH, JobConfig.Engine.NATIVE);
-  }
-
-  /** The first {@code --limit} images of each set, or the dataset as it is. */
-  private Dataset limited(Dataset d) {
-    if (limit == null) {
-      return d;
-    }
-    return new Dataset(d.name(), head(d.train(), limit), head(d.test(), limit), d.classNames());
-  }
-
-  private static Split head(Split s, int n) {
-    int count = Math.min(n, s.count());
-    return new Split(
-        Arrays.copyOf(s.pixels(), count * s.imageSize()),
-        Arrays.copyOf(s.labels(), count),
-        count,
-        s.rows(),
-        s.cols());
   }
 }

@@ -40,7 +40,8 @@ final class BenchOurSide {
       }
       // Read before the peer starts: its process is separate, but a figure taken now is this
       // run's alone.
-      return new BenchSide(timer.engine, timer.epochs, BenchEnvironment.peakRssMib(), s.iwae());
+      return new BenchSide(
+          timer.engine, config.seed(), timer.epochs, BenchEnvironment.peakRssMib(), s.iwae());
     }
   }
 
@@ -53,7 +54,7 @@ final class BenchOurSide {
     @Override
     public void onStart(RunStart start) {
       engine = start.engine().wireName();
-      System.out.printf("latentstream engine: %s%n", engine);
+      System.out.printf("latentstream engine: %s, seed %d%n", engine, start.job().seed());
     }
 
     @Override

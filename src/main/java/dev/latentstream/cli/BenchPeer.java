@@ -58,7 +58,28 @@ final class BenchPeer {
     };
   }
 
-  /** The peer's run of {@code config} under {@code split}, with or without OPENBLAS_CORETYPE. */
+  /**
+   * The peer's run of {@code config}; with {@code OPENBLAS_CORETYPE} set here and {@code
+   * alsoOwnKernels}, a second run without it is timed too and said (OpenBLAS's own choice of
+   * kernels).
+   */
+  BenchSide race(JobConfig config, Threads.Split split, boolean alsoOwnKernels)
+      throws IOException, InterruptedException {
+    BenchSide side = run(config, split, true);
+    if (alsoOwnKernels && System.getenv("OPENBLAS_CORETYPE") != null) {
+      BenchSide own = run(config, split, false);
+      System.out.printf(
+          Locale.ROOT,
+          "python without OPENBLAS_CORETYPE (OpenBLAS's own kernels): %.3f s/epoch%n",
+          own.secondsPerEpoch());
+    }
+    return side;
+  }
+
+  /**
+   * The peer's run of {@code config} (its seed passed as {@code --seed}) under {@code split}, with
+   * or without OPENBLAS_CORETYPE.
+   */
   BenchSide run(JobConfig config, Threads.Split split, boolean keepCoreType)
       throws IOException, InterruptedException {
     try (TempTree dir = extract()) {
@@ -68,8 +89,9 @@ final class BenchPeer {
       environment(pb.environment(), split, keepCoreType);
       pb.redirectError(ProcessBuilder.Redirect.INHERIT);
       System.out.printf(
-          "python: %s %s, %d epochs%n", python, script(config.model()), config.epochs());
-      return read(start(pb), config.iwaeSamples());
+          "python: %s %s, %d epochs, seed %d%n",
+          python, script(config.model()), config.epochs(), config.seed());
+      return read(start(pb), config);
     }
   }
 
@@ -86,7 +108,9 @@ final class BenchPeer {
             "--epochs",
             Integer.toString(config.epochs()),
             "--threads",
-            Integer.toString(split.torch())));
+            Integer.toString(split.torch()),
+            "--seed",
+            Long.toString(config.seed())));
     if (limit != null) {
       command.addAll(List.of("--limit", Integer.toString(limit)));
     }
@@ -142,7 +166,7 @@ final class BenchPeer {
   }
 
   /** The peer's JSON lines: one per epoch, then its IWAE bound (the VAEs) and peak memory. */
-  private BenchSide read(Process p, int iwaeSamples) throws IOException, InterruptedException {
+  private BenchSide read(Process p, JobConfig config) throws IOException, InterruptedException {
     List<BenchSide.Epoch> epochs = new ArrayList<>();
     double peak = Double.NaN;
     double iwae = Double.NaN;
@@ -158,7 +182,7 @@ final class BenchPeer {
           System.out.printf(
               Locale.ROOT,
               "  python IWAE bound (K=%d): %.3f in %.1f s%n",
-              iwaeSamples,
+              config.iwaeSamples(),
               iwae,
               n.get("iwae_seconds").asDouble());
         } else {
@@ -170,7 +194,7 @@ final class BenchPeer {
     if (code != 0) {
       throw new UserError(python + " exited with " + code + " (is python3-torch installed?)");
     }
-    return new BenchSide("python", epochs, peak, iwae);
+    return new BenchSide("python", config.seed(), epochs, peak, iwae);
   }
 
   private static BenchSide.Epoch epoch(JsonNode n) {

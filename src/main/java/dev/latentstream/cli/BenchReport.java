@@ -5,12 +5,18 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 /**
- * What {@code bench} prints and writes: each row's comparison as it is raced, the table of every
- * row at the end, and the CSV.
+ * What {@code bench} prints and writes: each row's comparison once its seeds have run, the table of
+ * every row at the end, the CSV of the rows (the means over seeds; issue 19's columns, no more) and
+ * the CSV of every run ({@code --runs-csv}: each side's seed, s/epoch, test loss and memory, from
+ * which the spreads can be checked).
  */
 final class BenchReport {
   private BenchReport() {}
@@ -19,12 +25,19 @@ final class BenchReport {
       "preset,engine,ours_s_per_epoch,peer_s_per_epoch,ratio,test_loss_ours,test_loss_peer,"
           + "mem_ours_mib,mem_peer_mib";
 
+  static final String RUNS_CSV_HEADER = "preset,side,seed,s_per_epoch,test_loss,mem_mib";
+
   /**
-   * One row of the table and the CSV: a preset on one of our engines against its peer (or null).
+   * One row of the table and the CSV: a preset on one of our engines against its peer (or null),
+   * each side over the same seeds.
    */
-  record Row(String preset, BenchSide ours, BenchSide peer) {
+  record Row(String preset, BenchRuns ours, BenchRuns peer) {
     double ratio() {
       return peer == null ? Double.NaN : ours.secondsPerEpoch() / peer.secondsPerEpoch();
+    }
+
+    LossComparison losses() {
+      return LossComparison.of(ours.testLosses(), peer.testLosses());
     }
 
     String csvLine() {
@@ -44,18 +57,19 @@ final class BenchReport {
 
   /** One row's comparison, with the goals of issue 19 beside each figure. */
   static void printComparison(Row row) {
-    BenchSide ours = row.ours();
-    BenchSide peer = row.peer();
-    int from = ours.epochs().size() > 1 ? 2 : 1;
+    BenchRuns ours = row.ours();
+    BenchRuns peer = row.peer();
+    int from = ours.epochs() > 1 ? 2 : 1;
     System.out.printf(
         Locale.ROOT,
-        "%nlatentstream (engine %s): %.3f s/epoch (epochs %d-%d), final test loss %.3f%n",
+        "%nlatentstream (engine %s): %.3f s/epoch (epochs %d-%d)%s, final test loss %s%n",
         ours.engine(),
         ours.secondsPerEpoch(),
         from,
-        ours.epochs().size(),
-        ours.testLoss());
-    if (peer != null && !peer.epochs().isEmpty()) {
+        ours.epochs(),
+        over(ours),
+        LossComparison.Spread.of(ours.testLosses()).text());
+    if (peer != null) {
       printAgainstPeer(row);
     }
     if (!Double.isNaN(ours.iwae())) {
@@ -68,51 +82,64 @@ final class BenchReport {
     printMemory(ours, peer);
   }
 
-  private static void printAgainstPeer(Row row) {
-    BenchSide peer = row.peer();
-    double goal = row.ours().engine().equals("native") ? 0.4 : 1.0;
-    double gap = 100 * (row.ours().testLoss() - peer.testLoss()) / peer.testLoss();
-    System.out.printf(
-        Locale.ROOT,
-        "python:       %.3f s/epoch, final test loss %.3f%n",
-        peer.secondsPerEpoch(),
-        peer.testLoss());
-    System.out.printf(
-        Locale.ROOT, "ratio (latentstream / python): %.2f  (goal <= %.1f)%n", row.ratio(), goal);
-    System.out.printf(Locale.ROOT, "test loss difference: %+.2f%%  (goal within 1%%)%n", gap);
+  /** ", mean of 5 seeds (1-5)", or nothing for one seed. */
+  private static String over(BenchRuns side) {
+    return side.count() == 1 ? "" : ", mean of " + side.seedsText();
   }
 
-  private static void printMemory(BenchSide ours, BenchSide peer) {
+  private static void printAgainstPeer(Row row) {
+    BenchRuns peer = row.peer();
+    double goal = row.ours().engine().equals("native") ? 0.4 : 1.0;
+    System.out.printf(
+        Locale.ROOT,
+        "python:       %.3f s/epoch%s, final test loss %s%n",
+        peer.secondsPerEpoch(),
+        over(peer),
+        LossComparison.Spread.of(peer.testLosses()).text());
+    System.out.printf(
+        Locale.ROOT, "ratio (latentstream / python): %.2f  (goal <= %.1f)%n", row.ratio(), goal);
+    row.losses().lines().forEach(System.out::println);
+  }
+
+  private static void printMemory(BenchRuns ours, BenchRuns peer) {
     boolean both = peer != null && !Double.isNaN(peer.peakMib()) && !Double.isNaN(ours.peakMib());
     System.out.printf(
         Locale.ROOT,
-        "peak memory (MiB, VmHWM of each process): latentstream %.0f, python %s%s%n",
+        "peak memory (MiB, VmHWM of each process%s): latentstream %.0f, python %s%s%n",
+        ours.count() > 1 ? ", the largest over the seeds" : "",
         ours.peakMib(),
         peer == null || Double.isNaN(peer.peakMib()) ? "-" : number(peer.peakMib(), 0),
         both ? ", ratio " + number(ours.peakMib() / peer.peakMib(), 2) + "  (goal <= 1.2)" : "");
   }
 
+  /** The rows, means over the seeds; a test loss over several seeds carries its sample sd. */
   static void printTable(List<Row> rows) {
     System.out.printf(
-        "%n%-18s %-9s %10s %10s %6s %21s %15s%n",
+        "%n%-18s %-9s %5s %10s %10s %6s %33s %8s %15s%n",
         "preset",
         "engine",
+        "seeds",
         "ours s/ep",
         "peer s/ep",
         "ratio",
-        "test loss ours/peer",
+        "test loss ours / peer",
+        "diff",
         "MiB ours/peer");
     for (Row r : rows) {
-      BenchSide p = r.peer();
+      BenchRuns p = r.peer();
       System.out.printf(
           Locale.ROOT,
-          "%-18s %-9s %10.3f %10s %6s %21s %15s%n",
+          "%-18s %-9s %5d %10.3f %10s %6s %33s %8s %15s%n",
           r.preset(),
           r.ours().engine(),
+          r.ours().count(),
           r.ours().secondsPerEpoch(),
           p == null ? "-" : number(p.secondsPerEpoch(), 3),
           p == null ? "-" : number(r.ratio(), 2),
-          number(r.ours().testLoss(), 3) + " / " + (p == null ? "-" : number(p.testLoss(), 3)),
+          LossComparison.Spread.of(r.ours().testLosses()).text()
+              + " / "
+              + (p == null ? "-" : LossComparison.Spread.of(p.testLosses()).text()),
+          p == null ? "-" : String.format(Locale.ROOT, "%+.2f%%", r.losses().differencePercent()),
           number(r.ours().peakMib(), 0) + " / " + (p == null ? "-" : number(p.peakMib(), 0)));
     }
   }
@@ -123,6 +150,32 @@ final class BenchReport {
     rows.forEach(r -> lines.add(r.csvLine()));
     Files.write(file, lines, StandardCharsets.UTF_8);
     System.out.println("rows written to " + file);
+  }
+
+  /** Every run of every row, ours per engine and the peer's once per preset. */
+  static void writeRunsCsv(Path file, List<Row> rows) throws IOException {
+    List<String> lines = new ArrayList<>();
+    lines.add(RUNS_CSV_HEADER);
+    Set<BenchRuns> written = Collections.newSetFromMap(new IdentityHashMap<>());
+    for (Row r : rows) {
+      for (BenchRuns side : Arrays.asList(r.ours(), r.peer())) {
+        if (side != null && written.add(side)) {
+          for (BenchSide run : side.runs()) {
+            lines.add(
+                String.join(
+                    ",",
+                    r.preset(),
+                    run.engine(),
+                    Long.toString(run.seed()),
+                    number(run.secondsPerEpoch(), 4),
+                    number(run.testLoss(), 4),
+                    number(run.peakMib(), 0)));
+          }
+        }
+      }
+    }
+    Files.write(file, lines, StandardCharsets.UTF_8);
+    System.out.println("runs written to " + file);
   }
 
   /** {@code v} with {@code decimals} places, or "" for NaN. */

@@ -3,10 +3,12 @@ package dev.latentstream.cli;
 import java.util.List;
 
 /**
- * One side of a {@code bench} race: the engine that ran ({@code python} for the peer), its epochs,
- * its peak memory in MiB and its IWAE bound (NaN where there is none).
+ * One run of one side of a {@code bench} race: the engine that ran ({@code python} for the peer),
+ * the seed it trained with, its epochs, its peak memory in MiB and its IWAE bound (NaN where there
+ * is none). {@link BenchRuns} holds a side's runs over {@code --seeds}.
  */
-record BenchSide(String engine, List<BenchSide.Epoch> epochs, double peakMib, double iwae) {
+record BenchSide(
+    String engine, long seed, List<BenchSide.Epoch> epochs, double peakMib, double iwae) {
 
   /** {@code seconds}: training plus the test pass; {@code allSeconds}: everything the epoch did. */
   record Epoch(int epoch, double seconds, double allSeconds, double testLoss) {}

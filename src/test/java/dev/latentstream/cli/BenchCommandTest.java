@@ -145,6 +145,119 @@ class BenchCommandTest {
     return peer;
   }
 
+  /** A peer like {@link #standInPeer} whose final test loss is 250 + the seed bench passes it. */
+  Path seedEchoingPeer() throws IOException {
+    Path peer = tmp.resolve("seed-peer");
+    Files.writeString(
+        peer,
+        """
+        #!/bin/sh
+        seed=none
+        while [ $# -gt 0 ]; do [ "$1" = --seed ] && seed=$2; shift; done
+        echo '{"epoch": 1, "seconds": 2.0, "test_loss": 300.0}'
+        echo '{"epoch": 2, "seconds": 4.0, "test_loss": '$((250 + seed))'}'
+        echo '{"peak_rss_mib": 700}'
+        """);
+    Files.setPosixFilePermissions(peer, PosixFilePermissions.fromString("rwx------"));
+    return peer;
+  }
+
+  static List<Long> numbers(String regex, String text) {
+    var m = Pattern.compile(regex).matcher(text);
+    List<Long> found = new ArrayList<>();
+    while (m.find()) {
+      found.add(Long.parseLong(m.group(1)));
+    }
+    return found;
+  }
+
+  /**
+   * {@code --seeds 3 --seed 7}: each side runs seeds 7, 8 and 9, ours each in a fresh JVM; the row
+   * gives the means (the CSV's columns unchanged), each side's sample sd and the comparison, and
+   * {@code --runs-csv} every run.
+   */
+  @Test
+  void seedsRunEachSideOncePerSeedAndTheRowGivesMeansAndSpreads() throws IOException {
+    Path csv = tmp.resolve("rows.csv");
+    Path runs = tmp.resolve("runs.csv");
+    Result r =
+        benchTinyJob(
+            "--engine",
+            "libtorch",
+            "--epochs",
+            "1",
+            "--limit",
+            "64",
+            "--seeds",
+            "3",
+            "--seed",
+            "7",
+            "--python",
+            seedEchoingPeer().toString(),
+            "--csv",
+            csv.toString(),
+            "--runs-csv",
+            runs.toString());
+    assertEquals(0, r.code(), r.err() + r.out());
+    String out = r.out();
+    assertEquals(
+        List.of(7L, 8L, 9L), numbers("(?m)^latentstream engine: libtorch, seed (\\d+)", out));
+    assertEquals(List.of(7L, 8L, 9L), numbers("(?m)^python: .*, seed (\\d+)$", out));
+    List<Long> pids = numbers("(?m)^latentstream ran in its own JVM \\(pid (\\d+)\\)", out);
+    assertEquals(3, new java.util.HashSet<>(pids).size(), out);
+    assertFalse(pids.contains(ProcessHandle.current().pid()), out);
+    // the stand-in's losses 257, 258, 259: mean 258, sample sd 1
+    assertTrue(
+        out.contains(
+            "python:       4.000 s/epoch, mean of 3 seeds (7-9), final test loss 258.000"
+                + " ± 1.000"),
+        out);
+    assertTrue(out.contains("test loss over 3 / 3 seeds, mean ± sample sd: latentstream "), out);
+    assertTrue(out.contains("Welch's t = "), out);
+
+    List<String> runLines = Files.readAllLines(runs);
+    assertEquals(BenchReport.RUNS_CSV_HEADER, runLines.getFirst());
+    List<Double> ourLosses = new ArrayList<>();
+    List<String> sides = new ArrayList<>();
+    double ourPeak = 0;
+    for (String line : runLines.subList(1, runLines.size())) {
+      String[] f = line.split(",", -1);
+      assertEquals("tiny", f[0], line);
+      sides.add(f[1] + " " + f[2]);
+      if (f[1].equals("python")) {
+        assertEquals(250 + Long.parseLong(f[2]), Double.parseDouble(f[4]), 1e-9, line);
+      } else {
+        ourLosses.add(Double.parseDouble(f[4]));
+        ourPeak = Math.max(ourPeak, Double.parseDouble(f[5]));
+      }
+    }
+    assertEquals(
+        List.of("libtorch 7", "libtorch 8", "libtorch 9", "python 7", "python 8", "python 9"),
+        sides);
+    assertEquals(
+        3, new java.util.HashSet<>(ourLosses).size(), "each seed trains its own way: " + ourLosses);
+
+    List<String> lines = Files.readAllLines(csv);
+    assertEquals(BenchReport.CSV_HEADER, lines.getFirst());
+    assertEquals(2, lines.size(), lines.toString());
+    String[] f = lines.get(1).split(",", -1);
+    assertEquals(9, f.length, lines.get(1));
+    double mean = ourLosses.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+    assertEquals(mean, Double.parseDouble(f[5]), 2e-4, lines.get(1));
+    assertEquals(258.0, Double.parseDouble(f[6]), 1e-9, lines.get(1));
+    assertEquals(ourPeak, Double.parseDouble(f[7]), 1e-9, "memory: the largest run's");
+    assertEquals(4.0, Double.parseDouble(f[3]), 1e-9, lines.get(1));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"0", "-2", "three", ""})
+  void seedsMustBeAPositiveNumber(String seeds) throws IOException {
+    Result r = benchTinyJob("--seeds", seeds, "--skip-python", "--epochs", "1");
+    assertEquals(2, r.code(), r.err() + r.out());
+    assertTrue(r.err().contains("--seeds"), r.err());
+    assertFalse(r.out().contains("latentstream epoch"), "nothing ran: " + r.out());
+  }
+
   @Test
   void csvHasExactlyTheAgreedColumnsAndARowPerEngine() throws IOException {
     Path csv = tmp.resolve("bench.csv");
@@ -264,7 +377,8 @@ class BenchCommandTest {
             "--skip-python");
     assertEquals(2, r.code(), r.err() + r.out());
     assertTrue(
-        r.err().contains("bench of tiny-gpu (engine libtorch) failed in its own JVM"), r.err());
+        r.err().contains("bench of tiny-gpu (engine libtorch, seed 1) failed in its own JVM"),
+        r.err());
     assertTrue(
         r.out().contains("latentstream ran in its own JVM"), "the first row ran: " + r.out());
   }
@@ -366,5 +480,36 @@ class BenchCommandTest {
     }
     assertTrue(lines.getLast().path("peak_rss_mib").asDouble() > 0, all);
     assertEquals(config.model().variational() ? 4 : 3, lines.size(), all);
+  }
+
+  /**
+   * Every peer trains with the seed bench passes ({@code --seeds}) as with the job's own: {@code
+   * --seed 4} on a job of seed 1 trains exactly as the job with seed 4 (weights, batches and noise:
+   * the peers are deterministic on one thread), and {@code --seed 3} otherwise.
+   */
+  @ParameterizedTest
+  @ValueSource(
+      strings = {"vae-fashion", "ae-fashion", "dae-fashion", "aae-mnist", "conv-vae-2d-mnist"})
+  void everyPeerTrainsWithTheSeedItIsGivenAsWithTheJobsOwn(String preset) throws Exception {
+    JobConfig config = JobConfigs.load(Path.of("config/jobs", preset + ".json"));
+    List<String> losses = new ArrayList<>();
+    for (String[] seeds : new String[][] {{"4", null}, {"1", "4"}, {"1", "3"}}) {
+      List<String> args =
+          new ArrayList<>(
+              List.of(
+                  "--data", data.toString(), "--epochs", "1", "--limit", "32", "--threads", "1"));
+      if (seeds[1] != null) {
+        args.addAll(List.of("--seed", seeds[1]));
+      } else if (config.model() == JobConfig.ModelType.vae) {
+        args.addAll(List.of("--seed", seeds[0])); // the example VAE's seed is its command line's
+      }
+      args.addAll(List.of("--iwae-samples", "0"));
+      JobConfig seeded = BenchJobs.withSeed(config, Long.parseLong(seeds[0]));
+      String first = runPeer(seeded, args.toArray(String[]::new)).strip().split("\n")[0];
+      JsonNode epoch = JobConfigs.JSON.readTree(first);
+      losses.add(epoch.path("train_loss").asText() + " " + epoch.path("test_loss").asText());
+    }
+    assertEquals(losses.get(0), losses.get(1), "job seed 4 against --seed 4: " + losses);
+    assertNotEquals(losses.get(1), losses.get(2), "--seed 4 against --seed 3: " + losses);
   }
 }
