@@ -3,6 +3,15 @@
 import { reconnectDelay } from './backoff.js';
 import { VERSION } from './protocol.js';
 
+// Liveness: a pulled cable, a frozen host or a black-holing balancer closes nothing, so the socket would
+// show "live" until the browser's TCP gives up (minutes). A socket that has carried nothing for QUIET_MS
+// gets a `ping`; if nothing at all arrives within DEADLINE_MS after it, the socket is taken for dead and
+// replaced with the usual back-off. A training stream talks many times a second, so a busy page never pings.
+// A test shortens both by defining window.latentstreamLiveness = { quietMs, deadlineMs } before the page loads.
+const LIVENESS = globalThis.latentstreamLiveness ?? {};
+export const QUIET_MS = LIVENESS.quietMs ?? 10000;
+export const DEADLINE_MS = LIVENESS.deadlineMs ?? 10000;
+
 export class Connection {
   /** Callbacks: onOpen(), onMessage(json), onFrame(arrayBuffer), onState(text, cssClass). */
   constructor({ onOpen, onMessage, onFrame, onState }) {
@@ -15,6 +24,9 @@ export class Connection {
     this.outage = null;
     this.lastOutage = null;
     this.connectedAt = null;
+    this.heardAt = 0; // when the current socket last carried anything (or was opened)
+    this.pingedAt = null; // when the silence was answered with a ping, until anything arrives
+    this.watchdog = null;
   }
 
   connect() {
@@ -23,6 +35,8 @@ export class Connection {
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
     this.onState('connecting…', '');
+    this.heard();
+    this.watch(ws);
     ws.onopen = () => {
       this.open = true;
       this.attempt = 0;
@@ -33,19 +47,60 @@ export class Connection {
       this.onState('live', 'open');
       this.onOpen();
     };
-    ws.onmessage = e => (typeof e.data === 'string' ? this.receive(JSON.parse(e.data)) : this.onFrame(e.data));
-    ws.onclose = e => {
-      if (this.ws !== ws) return;
-      this.open = false;
-      for (const [, p] of this.pending) p.reject(new Error('connection lost'));
-      this.pending.clear();
-      const wait = reconnectDelay(this.attempt++);
-      this.outage ??= { closedAt: Date.now(), waits: [] };
-      this.outage.waits.push(wait);
-      this.onState(`disconnected${e.reason ? ': ' + e.reason : ''} — retrying in ${(wait / 1000).toFixed(1)} s`, 'closed');
-      this.onClose?.();
-      setTimeout(() => this.connect(), wait);
+    ws.onmessage = e => {
+      this.heard();
+      if (typeof e.data === 'string') this.receive(JSON.parse(e.data));
+      else this.onFrame(e.data);
     };
+    ws.onclose = e => {
+      if (this.ws === ws) this.lost(e.reason);
+    };
+  }
+
+  /** The current socket is gone (closed, or silent past the deadline): tell, and reconnect after a back-off. */
+  lost(reason) {
+    clearTimeout(this.watchdog);
+    this.open = false;
+    for (const [, p] of this.pending) p.reject(new Error('connection lost'));
+    this.pending.clear();
+    const wait = reconnectDelay(this.attempt++);
+    this.outage ??= { closedAt: Date.now(), waits: [] };
+    this.outage.waits.push(wait);
+    this.onState(`disconnected${reason ? ': ' + reason : ''} — retrying in ${(wait / 1000).toFixed(1)} s`, 'closed');
+    this.onClose?.();
+    setTimeout(() => this.connect(), wait);
+  }
+
+  heard() {
+    this.heardAt = Date.now();
+    this.pingedAt = null;
+  }
+
+  /**
+   * One timer per socket, re-armed from its own callback rather than on every message: after QUIET_MS of
+   * silence it pings (a socket still opening cannot, and just waits), and after DEADLINE_MS more with nothing
+   * heard it drops the socket. A dead link may not even complete a close handshake, so the page detaches
+   * the old socket and goes on at once instead of waiting for its close event.
+   */
+  watch(ws) {
+    clearTimeout(this.watchdog);
+    const check = () => {
+      if (this.ws !== ws) return;
+      const now = Date.now();
+      if (this.pingedAt == null) {
+        const quiet = now - this.heardAt;
+        if (quiet < QUIET_MS) { this.watchdog = setTimeout(check, QUIET_MS - quiet); return; }
+        this.pingedAt = now;
+        if (this.open) this.request({ type: 'ping' }).catch(() => {}); // a lost socket rejects it; lost() tells
+        this.watchdog = setTimeout(check, DEADLINE_MS);
+        return;
+      }
+      const silent = Math.round((now - this.heardAt) / 1000);
+      this.ws = null;
+      ws.close(4000, 'no answer');
+      this.lost(`no answer from the server for ${silent} s`);
+    };
+    this.watchdog = setTimeout(check, QUIET_MS);
   }
 
   /** Closes this socket on purpose and opens a fresh one at once (e.g. to drop its authorisation). */
