@@ -4,6 +4,7 @@ import dev.latentstream.diagnostics.LatentStats;
 import dev.latentstream.model.Autoencoder;
 import dev.latentstream.model.Losses;
 import dev.latentstream.model.TensorData;
+import dev.latentstream.nativelib.NativeHeap;
 import java.util.function.Function;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -14,7 +15,8 @@ import org.bytedeco.pytorch.Tensor;
  * mode without gradients, each batch in a {@code PointerScope} of its own. The trainer's test pass
  * (which also sums the loss), its scans between steps and the explorer's scan all go through it.
  *
- * <p>Runs on the thread that owns the model; the model's training mode is as before afterwards.
+ * <p>Runs on the thread that owns the model; the model's training mode is as before afterwards, and
+ * the memory the pass freed is given back to the system ({@link NativeHeap#trim}).
  */
 final class TestScan {
 
@@ -60,6 +62,9 @@ final class TestScan {
       }
     } finally {
       model.train(training);
+      // The pass's feature maps are freed by now: give them back, or they sit under every later
+      // peak (the steps of batch 16 reuse little of them).
+      NativeHeap.trim();
     }
     return new Scan(codes, stats);
   }
