@@ -37,7 +37,9 @@ final class BenchReport {
     }
 
     LossComparison losses() {
-      return LossComparison.of(ours.testLosses(), peer.testLosses());
+      // the peers start from our weights and draw our batches and noise at the same seed
+      return LossComparison.of(
+          ours.testLosses(), peer.testLosses(), ours.seeds().equals(peer.seeds()));
     }
 
     String csvLine() {

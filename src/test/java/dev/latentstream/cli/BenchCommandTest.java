@@ -214,6 +214,7 @@ class BenchCommandTest {
         out);
     assertTrue(out.contains("test loss over 3 / 3 seeds, mean ± sample sd: latentstream "), out);
     assertTrue(out.contains("Welch's t = "), out);
+    assertTrue(out.contains("paired by seed (same weights, batches and noise): difference "), out);
 
     List<String> runLines = Files.readAllLines(runs);
     assertEquals(BenchReport.RUNS_CSV_HEADER, runLines.getFirst());
