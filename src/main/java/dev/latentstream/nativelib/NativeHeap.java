@@ -43,6 +43,45 @@ public final class NativeHeap {
           .find("mallinfo2")
           .map(s -> Linker.nativeLinker().downcallHandle(s, FunctionDescriptor.of(MALLINFO2)));
 
+  /** glibc's {@code mallopt} parameter {@code M_MMAP_THRESHOLD}. */
+  private static final int M_MMAP_THRESHOLD = -3;
+
+  private static final Optional<MethodHandle> MALLOPT_HANDLE =
+      Linker.nativeLinker()
+          .defaultLookup()
+          .find("mallopt")
+          .map(
+              s ->
+                  Linker.nativeLinker()
+                      .downcallHandle(
+                          s,
+                          FunctionDescriptor.of(
+                              ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT)));
+
+  /**
+   * Serves every allocation of at least {@code bytes} from a mapping of its own, unmapped when it
+   * is freed ({@code mallopt(M_MMAP_THRESHOLD, bytes)}, glibc, at most 32 MiB): true when set.
+   * Process-wide, and it also fixes glibc's trim threshold at its default (128 KiB).
+   *
+   * <p>Why: by default glibc raises the threshold to the largest block freed so far (up to 32 MiB)
+   * and the trim threshold to twice that, so after the first pass over hundreds of images every
+   * feature map below 32 MiB came from the arenas, and what the pass freed stayed resident. The
+   * conv VAE's IWAE pass after training then peaked about 100 MiB above the PyTorch peer's whole
+   * process, whose single-threaded passes reuse one contiguous heap (docs/benchmarks.md). The cost
+   * is a page fault per 4 KiB of each such block when it is first written, small beside the
+   * convolutions that fill it.
+   */
+  public static boolean mapAllocationsFrom(int bytes) {
+    if (MALLOPT_HANDLE.isEmpty()) {
+      return false;
+    }
+    try {
+      return (int) MALLOPT_HANDLE.get().invokeExact(M_MMAP_THRESHOLD, bytes) == 1;
+    } catch (Throwable e) {
+      return false;
+    }
+  }
+
   private static final Optional<MethodHandle> MALLOC_TRIM_HANDLE =
       Linker.nativeLinker()
           .defaultLookup()
