@@ -212,7 +212,7 @@ public final class BenchCommand implements Callable<Integer> {
         }
       }
       if (!skipPython) {
-        peers.add(new BenchPeer(python, dataDir, limit).race(seeded, split, i == 0));
+        peers.add(new BenchPeer(python, dataDir, limit).race(preset, seeded, split, i == 0));
       }
     }
     BenchRuns peer = peers.isEmpty() ? null : new BenchRuns("python", peers);

@@ -1,6 +1,5 @@
 package dev.latentstream.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.latentstream.config.JobConfig;
 import dev.latentstream.config.JobConfigs;
 import dev.latentstream.data.Datasets;
@@ -59,15 +58,15 @@ final class BenchPeer {
   }
 
   /**
-   * The peer's run of {@code config}; with {@code OPENBLAS_CORETYPE} set here and {@code
-   * alsoOwnKernels}, a second run without it is timed too and said (OpenBLAS's own choice of
-   * kernels).
+   * The peer's run of {@code config} for {@code preset}; with {@code OPENBLAS_CORETYPE} set here
+   * and {@code alsoOwnKernels}, a second run without it is timed too and said (OpenBLAS's own
+   * choice of kernels).
    */
-  BenchSide race(JobConfig config, Threads.Split split, boolean alsoOwnKernels)
+  BenchSide race(String preset, JobConfig config, Threads.Split split, boolean alsoOwnKernels)
       throws IOException, InterruptedException {
-    BenchSide side = run(config, split, true);
+    BenchSide side = run(preset, config, split, true);
     if (alsoOwnKernels && System.getenv("OPENBLAS_CORETYPE") != null) {
-      BenchSide own = run(config, split, false);
+      BenchSide own = run(preset, config, split, false);
       System.out.printf(
           Locale.ROOT,
           "python without OPENBLAS_CORETYPE (OpenBLAS's own kernels): %.3f s/epoch%n",
@@ -78,9 +77,10 @@ final class BenchPeer {
 
   /**
    * The peer's run of {@code config} (its seed passed as {@code --seed}) under {@code split}, with
-   * or without OPENBLAS_CORETYPE.
+   * or without OPENBLAS_CORETYPE. Output bench cannot read is a {@link UserError} naming {@code
+   * preset} ({@link BenchPeerOutput}).
    */
-  BenchSide run(JobConfig config, Threads.Split split, boolean keepCoreType)
+  BenchSide run(String preset, JobConfig config, Threads.Split split, boolean keepCoreType)
       throws IOException, InterruptedException {
     try (TempTree dir = extract()) {
       Path jobFile = dir.dir().resolve("job.json");
@@ -91,7 +91,7 @@ final class BenchPeer {
       System.out.printf(
           "python: %s %s, %d epochs, seed %d%n",
           python, script(config.model()), config.epochs(), config.seed());
-      return read(start(pb), config);
+      return read(start(pb), preset, config);
     }
   }
 
@@ -165,51 +165,37 @@ final class BenchPeer {
     return dir;
   }
 
-  /** The peer's JSON lines: one per epoch, then its IWAE bound (the VAEs) and peak memory. */
-  private BenchSide read(Process p, JobConfig config) throws IOException, InterruptedException {
-    List<BenchSide.Epoch> epochs = new ArrayList<>();
-    double peak = Double.NaN;
-    double iwae = Double.NaN;
+  /**
+   * The peer's JSON lines ({@link BenchPeerOutput}); on a line bench cannot read, the peer is
+   * stopped and the error thrown.
+   */
+  private BenchSide read(Process p, String preset, JobConfig config)
+      throws IOException, InterruptedException {
+    String script = script(config.model());
+    BenchPeerOutput output = new BenchPeerOutput(preset, script, config.iwaeSamples());
     try (BufferedReader r =
         new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
       String line;
       while ((line = r.readLine()) != null) {
-        JsonNode n = JobConfigs.JSON.readTree(line);
-        if (n.has("peak_rss_mib")) {
-          peak = n.get("peak_rss_mib").asDouble();
-        } else if (n.has("iwae")) {
-          iwae = n.get("iwae").asDouble();
-          System.out.printf(
-              Locale.ROOT,
-              "  python IWAE bound (K=%d): %.3f in %.1f s%n",
-              config.iwaeSamples(),
-              iwae,
-              n.get("iwae_seconds").asDouble());
-        } else {
-          epochs.add(epoch(n));
-        }
+        output.accept(line);
       }
+    } catch (UserError e) {
+      p.destroyForcibly().waitFor();
+      throw e;
     }
     int code = p.waitFor();
     if (code != 0) {
-      throw new UserError(python + " exited with " + code + " (is python3-torch installed?)");
+      throw new UserError(
+          "bench of "
+              + preset
+              + ": "
+              + python
+              + " "
+              + script
+              + " exited with "
+              + code
+              + " (is python3-torch installed? its stderr went to ours, above)");
     }
-    return new BenchSide("python", config.seed(), epochs, peak, iwae);
-  }
-
-  private static BenchSide.Epoch epoch(JsonNode n) {
-    BenchSide.Epoch e =
-        new BenchSide.Epoch(
-            n.get("epoch").asInt(),
-            n.get("seconds").asDouble(),
-            n.get("seconds").asDouble(),
-            n.get("test_loss").asDouble());
-    System.out.printf(
-        Locale.ROOT,
-        "  python epoch %d: %.3f s, test loss %.3f%n",
-        e.epoch(),
-        e.seconds(),
-        e.testLoss());
-    return e;
+    return output.side(config.seed());
   }
 }

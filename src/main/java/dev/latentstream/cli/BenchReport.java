@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -150,7 +151,7 @@ final class BenchReport {
     List<String> lines = new ArrayList<>();
     lines.add(CSV_HEADER);
     rows.forEach(r -> lines.add(r.csvLine()));
-    Files.write(file, lines, StandardCharsets.UTF_8);
+    write(file, lines);
     System.out.println("rows written to " + file);
   }
 
@@ -176,8 +177,19 @@ final class BenchReport {
         }
       }
     }
-    Files.write(file, lines, StandardCharsets.UTF_8);
+    write(file, lines);
     System.out.println("runs written to " + file);
+  }
+
+  /** Whole or not at all: a sibling temporary file, renamed over {@code file}. */
+  private static void write(Path file, List<String> lines) throws IOException {
+    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    try {
+      Files.write(tmp, lines, StandardCharsets.UTF_8);
+      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
   }
 
   /** {@code v} with {@code decimals} places, or "" for NaN. */
