@@ -30,9 +30,10 @@ final class BenchReport {
 
   /**
    * One row of the table and the CSV: a preset on one of our engines against its peer (or null),
-   * each side over the same seeds.
+   * each side over the same seeds. {@code speedGoal} is the s/epoch ratio issue 19 asks of it: 0.4
+   * for the hand-written step on the MLP VAE (the one preset it was written for), 1.0 otherwise.
    */
-  record Row(String preset, BenchRuns ours, BenchRuns peer) {
+  record Row(String preset, BenchRuns ours, BenchRuns peer, double speedGoal) {
     double ratio() {
       return peer == null ? Double.NaN : ours.secondsPerEpoch() / peer.secondsPerEpoch();
     }
@@ -92,7 +93,6 @@ final class BenchReport {
 
   private static void printAgainstPeer(Row row) {
     BenchRuns peer = row.peer();
-    double goal = row.ours().engine().equals("native") ? 0.4 : 1.0;
     System.out.printf(
         Locale.ROOT,
         "python:       %.3f s/epoch%s, final test loss %s%n",
@@ -100,7 +100,10 @@ final class BenchReport {
         over(peer),
         LossComparison.Spread.of(peer.testLosses()).text());
     System.out.printf(
-        Locale.ROOT, "ratio (latentstream / python): %.2f  (goal <= %.1f)%n", row.ratio(), goal);
+        Locale.ROOT,
+        "ratio (latentstream / python): %.2f  (goal <= %.1f)%n",
+        row.ratio(),
+        row.speedGoal());
     row.losses().lines().forEach(System.out::println);
   }
 
