@@ -20,9 +20,10 @@ public final class Addresses {
   public static final String FROM_TRAINER_EVENTS = "latentstream.from-trainer.events";
 
   /**
-   * Trainer → anyone: published once a second by every trainer node, {@code {"node": id, "jobs":
-   * [num, ...], "ids": [id, ...]}}; gateways route commands by it and mark a node's jobs
-   * unreachable when it falls silent.
+   * Trainer → anyone: published once a second by every trainer node, {@code {"node": id, "name":
+   * host:port (on a cluster: the node's name in job objects), "jobs": [num, ...], "ids": [id, ...],
+   * "failovers": [count, ...]}} (the three arrays in the same order); gateways route commands by it
+   * and mark a node's jobs unreachable when it falls silent.
    */
   public static final String FROM_TRAINER_HEARTBEAT = "latentstream.from-trainer.heartbeat";
 

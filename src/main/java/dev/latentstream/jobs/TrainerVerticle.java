@@ -73,6 +73,7 @@ public final class TrainerVerticle extends VerticleBase {
       Leases leases = new Leases(vertx, heartbeat.node, name, config.runsDir());
       failover = new Failover(vertx, leases, queue, control, config.runsDir(), heartbeat::beat);
       control.useLeases(leases, name);
+      heartbeat.named(name);
       threads.useLeases(leases);
       heartbeat.renewing(failover::renew);
     }
