@@ -193,17 +193,38 @@ final class ClientSession {
   }
 
   /**
-   * The history this session waits for, as messages encoded once for every waiting session: sent
-   * when it still takes {@code loss}, and then the frames held back for it. Returns whether it was
-   * sent; either way the session waits no longer.
+   * The history this session waits for, as messages encoded once for every waiting session, ending
+   * at {@code lastStep} (0 for one without loss points): sent when it still takes {@code loss}, and
+   * then the frames held back for it. Returns whether it was sent; either way the session waits no
+   * longer.
    */
-  boolean deliverHistory(int job, Supplier<List<Encoded>> messages) {
+  boolean deliverHistory(int job, Supplier<List<Encoded>> messages, long lastStep) {
     Subscription sub = subscriptions.get(job);
-    if (sub == null || !sub.historyPending() || !sub.historyArrived()) {
+    if (sub == null || !sub.historyPending() || !sub.historyArrived(lastStep)) {
       return false;
     }
     messages.get().forEach(this::send);
     sendWaitingFrames(System.nanoTime());
+    return true;
+  }
+
+  /**
+   * Live loss points {@code batch} of the job, if this session takes them live: sent when they
+   * continue what it has (its last step, plus one); otherwise held back, and the session waits for
+   * a fresh history that covers them (a gap, or no history on this connection yet). Returns false
+   * only in that last case, when the caller owes it a history.
+   */
+  boolean offerLoss(int job, Columns batch, Supplier<Encoded> message) {
+    Subscription sub = subscriptions.get(job);
+    if (sub == null || !takesLive(job, Stream.loss)) {
+      return true;
+    }
+    if (!sub.continuesAt(batch.firstStep())) {
+      sub.awaitHistory();
+      return false;
+    }
+    send(message.get());
+    sub.sentLoss(batch.lastStep());
     return true;
   }
 

@@ -4,6 +4,7 @@ import dev.latentstream.bus.FrameMessage;
 import dev.latentstream.config.ServerConfig;
 import dev.latentstream.stream.Protocol.Stream;
 import io.vertx.core.http.ServerWebSocket;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -20,6 +21,8 @@ import java.util.function.Supplier;
  * <p>Threads: one per hub, on the hub's event loop only, like its sessions.
  */
 final class FanOut {
+
+  private static final System.Logger LOG = System.getLogger(FanOut.class.getName());
 
   /**
    * Viewers per hub up to which loss goes out every {@code lossBatchMs}; past it, that many times
@@ -134,14 +137,46 @@ final class FanOut {
     framesWaiting.removeIf(s -> !s.sendWaitingFrames(now));
   }
 
-  /** Sends each job's new loss points, one message encoded once for all its subscribers. */
-  void flushLoss(Iterable<JobStream> jobs) {
+  /**
+   * Sends each job's new loss points, one message encoded once for all its subscribers. A
+   * subscriber they would not continue (a gap after its last step, or no history on this
+   * connection) gets none of them and waits for a fresh history instead, which covers them (see
+   * {@link ClientSession#offerLoss}); the jobs owing such a history are returned, for the caller to
+   * send.
+   */
+  List<JobStream> flushLoss(Iterable<JobStream> jobs) {
+    List<JobStream> oweHistory = new ArrayList<>(0);
     for (JobStream js : jobs) {
       Columns batch = js.takePendingLoss();
-      if (batch != null) {
-        broadcast(js.num, Stream.loss, new ServerMessage.Loss(js.num, batch.toJson()));
+      if (batch == null) {
+        continue;
+      }
+      Encoded[] text = new Encoded[1];
+      Supplier<Encoded> once =
+          () -> {
+            if (text[0] == null) {
+              text[0] = Encoded.of(new ServerMessage.Loss(js.num, batch.toJson()));
+            }
+            return text[0];
+          };
+      int owed = 0;
+      for (ClientSession s : sessions) {
+        owed += s.offerLoss(js.num, batch, once) ? 0 : 1;
+      }
+      if (owed > 0) {
+        LOG.log(
+            System.Logger.Level.INFO,
+            "live loss of "
+                + js.id()
+                + " from step "
+                + batch.firstStep()
+                + " does not continue what "
+                + owed
+                + " viewer(s) have (a gap, or no history yet): they get a fresh history instead");
+        oweHistory.add(js);
       }
     }
+    return oweHistory;
   }
 
   /** The job is gone: every client forgets its subscription and is told. */
@@ -167,10 +202,13 @@ final class FanOut {
     sessions.forEach(c -> c.abandonHistory(job));
   }
 
-  /** Sends {@code messages} (a history, encoded once when first asked) to each session owed it. */
-  void deliverHistory(int job, Supplier<List<Encoded>> messages) {
+  /**
+   * Sends {@code messages} (a history ending at {@code lastStep}, 0 for one without loss points,
+   * encoded once when first asked) to each session owed it.
+   */
+  void deliverHistory(int job, Supplier<List<Encoded>> messages, long lastStep) {
     for (ClientSession s : sessions) {
-      if (s.deliverHistory(job, messages)) {
+      if (s.deliverHistory(job, messages, lastStep)) {
         counters.historiesSent++;
         counters.historyBytesSent += messages.get().getFirst().bytes();
       }

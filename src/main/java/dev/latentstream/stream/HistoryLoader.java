@@ -23,6 +23,10 @@ import java.util.function.Predicate;
  * files from the trainer node over the event bus), and sends each waiting session the history
  * encoded once, from a snapshot built on a worker.
  *
+ * <p>A past that cannot be read (its trainer node cut off, say) is not pretended away: the log says
+ * the history goes out without it, and it is read again a few times; when it comes, the job's loss
+ * subscribers get a fresh history with it.
+ *
  * <p>Threads: one per hub, called on the hub's event loop, which alone touches the streams and the
  * sessions. Files are read and parsed on a worker ({@link RunFiles}, which may wait there for the
  * trainer node's replies), and snapshots are built on one; their results are used back on the event
@@ -31,6 +35,12 @@ import java.util.function.Predicate;
 final class HistoryLoader {
 
   private static final System.Logger LOG = System.getLogger(HistoryLoader.class.getName());
+
+  /** How long after a failed read of a run's past it is read again. */
+  static final long PAST_RETRY_MS = 5_000;
+
+  /** How many times a run's past is read before the stream does without it. */
+  static final int PAST_ATTEMPTS = 4;
 
   /** The largest run file a gateway reads from a trainer node into memory. */
   static final long MAX_RELAYED_BYTES = 256L << 20;
@@ -103,16 +113,19 @@ final class HistoryLoader {
    * live batch: no gap and no repeat in {@code step}.
    */
   private void deliver(JobStream js, HistorySnapshot snap) {
+    // A subscriber these points would not continue waits from now on, and is served just below.
     fanOut.flushLoss(List.of(js));
     List<List<Encoded>> once = new ArrayList<>(1);
+    JobHistory h = js.history();
     fanOut.deliverHistory(
         js.num,
         () -> {
           if (once.isEmpty()) {
-            once.add(js.history().messages(snap));
+            once.add(h.messages(snap));
           }
           return once.getFirst();
-        });
+        },
+        h.hasLoss() ? h.lastStep() : 0);
   }
 
   /**
@@ -141,23 +154,96 @@ final class HistoryLoader {
       return js.pastLoaded();
     }
     long limit = upTo;
-    int keep = config.frameHistory();
     js.pastLoading(
-        vertx
-            .executeBlocking(() -> RunFiles.read(runFiles(js.id()), js.num, js.id(), limit, keep))
-            .map(
-                past -> {
-                  history.prepend(past, keep);
-                  return (Void) null;
-                })
+        readPast(js, limit)
             .recover(
                 t -> {
                   LOG.log(
                       System.Logger.Level.WARNING,
-                      "cannot read the history of " + js.id() + ": " + t);
+                      "the history of "
+                          + js.id()
+                          + " goes out without "
+                          + before(limit)
+                          + ": cannot read them ("
+                          + t.getMessage()
+                          + "); reading them again in "
+                          + PAST_RETRY_MS
+                          + " ms");
+                  vertx.setTimer(PAST_RETRY_MS, id -> readPastAgain(js, limit, 1));
                   return Future.succeededFuture();
                 }));
     return js.pastLoaded();
+  }
+
+  /** Reads the run's past up to {@code upTo} on a worker and puts it in front of its history. */
+  private Future<Void> readPast(JobStream js, long upTo) {
+    int keep = config.frameHistory();
+    return vertx
+        .executeBlocking(() -> RunFiles.read(runFiles(js.id()), js.num, js.id(), upTo, keep))
+        .map(
+            past -> {
+              JobHistory history = js.history();
+              // Still the stream whose past this is, and nothing put in front meanwhile.
+              if (current.test(js) && (!history.hasLoss() || history.firstStep() == upTo + 1)) {
+                history.prepend(past, keep);
+              }
+              return (Void) null;
+            });
+  }
+
+  /**
+   * A past that could not be read is asked for again, up to {@link #PAST_ATTEMPTS} times in all;
+   * once read, every loss subscriber of the stream gets a fresh history with it, replacing the one
+   * without it. Meanwhile they have what this gateway holds (the steps since the run's first here).
+   */
+  private void readPastAgain(JobStream js, long upTo, int failed) {
+    if (!current.test(js)) {
+      return; // a newer run replaced the stream: its own past is read for it
+    }
+    readPast(js, upTo)
+        .onComplete(
+            ar -> {
+              if (!current.test(js)) {
+                return;
+              }
+              if (ar.succeeded()) {
+                LOG.log(
+                    System.Logger.Level.INFO,
+                    "read " + before(upTo) + " of " + js.id() + " now: its viewers get them");
+                if (fanOut.awaitHistory(js.num)) {
+                  sendHistory(js);
+                }
+              } else if (failed + 1 < PAST_ATTEMPTS) {
+                LOG.log(
+                    System.Logger.Level.WARNING,
+                    "still cannot read "
+                        + before(upTo)
+                        + " of "
+                        + js.id()
+                        + " ("
+                        + ar.cause().getMessage()
+                        + "); trying again in "
+                        + PAST_RETRY_MS
+                        + " ms");
+                vertx.setTimer(PAST_RETRY_MS, id -> readPastAgain(js, upTo, failed + 1));
+              } else {
+                LOG.log(
+                    System.Logger.Level.WARNING,
+                    "gave up reading "
+                        + before(upTo)
+                        + " of "
+                        + js.id()
+                        + " after "
+                        + PAST_ATTEMPTS
+                        + " attempts ("
+                        + ar.cause().getMessage()
+                        + "): its viewers' history starts at the run's first step here");
+              }
+            });
+  }
+
+  private static String before(long upTo) {
+    return upTo == Long.MAX_VALUE ? "its recorded steps" : "its steps up to " + upTo;
   }
 
   /**

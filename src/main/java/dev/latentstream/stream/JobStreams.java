@@ -120,9 +120,30 @@ final class JobStreams {
     }
   }
 
-  /** Sends each job's new loss points. */
+  /**
+   * Sends each job's new loss points; a viewer they would not continue gets a fresh history
+   * instead.
+   */
   void flushLoss() {
-    fanOut.flushLoss(jobs.values());
+    fanOut.flushLoss(jobs.values()).forEach(this::freshHistory);
+  }
+
+  /**
+   * Sends the job's current stream's history to the sessions waiting for it, once its past is read
+   * (a past still to be read at its first step brings the history then).
+   */
+  private void freshHistory(JobStream js) {
+    if (js.pastLoaded() == null && js.pastOnDisk()) {
+      return;
+    }
+    loader
+        .loadPast(js)
+        .onComplete(
+            v -> {
+              if (isCurrent(js)) {
+                loader.sendHistory(js);
+              }
+            });
   }
 
   /**
@@ -189,8 +210,11 @@ final class JobStreams {
 
   /** The old run's points not yet sent go out live first; then {@code next} is the job's stream. */
   private JobStream replace(JobStream old, JobStream next) {
-    fanOut.flushLoss(List.of(old));
+    boolean owed = !fanOut.flushLoss(List.of(old)).isEmpty();
     jobs.put(next.num, next);
+    if (owed) {
+      freshHistory(next);
+    }
     return next;
   }
 }

@@ -34,6 +34,19 @@ final class Subscription {
   /** It has had its history; a repeated subscribe never sends another. */
   private boolean historySent;
 
+  /**
+   * The last loss step this client has on this connection, from its history or live points (0 after
+   * a history with none), or {@link #NO_HISTORY}: a live point that does not continue it by exactly
+   * one is not sent, a fresh history is (see {@link #continuesAt}).
+   */
+  private long lastLossStep = NO_HISTORY;
+
+  /** No history on this connection yet: no live point can continue it. */
+  static final long NO_HISTORY = Long.MIN_VALUE;
+
+  /** Gone live without a history (none could be built): its live points are not checked. */
+  private static final long UNCHECKED = Long.MAX_VALUE;
+
   private final Map<FrameKind, FrameMessage> waiting = new EnumMap<>(FrameKind.class);
   private final Map<FrameKind, Long> lastSentNanos = new EnumMap<>(FrameKind.class);
 
@@ -84,18 +97,41 @@ final class Subscription {
   }
 
   /**
-   * Its history has come: it waits no longer. True if it is to be sent (it still takes {@code
-   * loss}), which counts as sent.
+   * Its history has come, ending at {@code lastStep} (0 for one without loss points): it waits no
+   * longer. True if it is to be sent (it still takes {@code loss}), which counts as sent.
    */
-  boolean historyArrived() {
+  boolean historyArrived(long lastStep) {
     historyPending = false;
     historySent |= takes(Stream.loss);
+    if (takes(Stream.loss)) {
+      lastLossStep = lastStep;
+    }
     return takes(Stream.loss);
   }
 
-  /** No history can be had: it goes live without one. */
+  /**
+   * No history can be had: it goes live without one, and its live points go unchecked until its
+   * next history (checking them would only ask again for the history that cannot be built).
+   */
   void abandonHistory() {
     historyPending = false;
+    lastLossStep = UNCHECKED;
+  }
+
+  /**
+   * Whether live loss points from {@code firstStep} continue what this client has: it has had a
+   * history on this connection, and the points start right after its last step.
+   */
+  boolean continuesAt(long firstStep) {
+    return lastLossStep == UNCHECKED
+        || (lastLossStep != NO_HISTORY && firstStep == lastLossStep + 1);
+  }
+
+  /** Live loss points up to {@code lastStep} went out to it. */
+  void sentLoss(long lastStep) {
+    if (lastLossStep != UNCHECKED) {
+      lastLossStep = lastStep;
+    }
   }
 
   /** Holds {@code m} until it can go; true if it replaced (conflated) one held before. */

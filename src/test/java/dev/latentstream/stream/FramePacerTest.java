@@ -144,7 +144,7 @@ class FramePacerTest {
     p.offer(frame(FrameKind.RECON, 1));
     assertEquals(List.of(), written, "nothing before the history");
     assertTrue(p.sendWaiting(System.nanoTime()));
-    sub.historyArrived();
+    sub.historyArrived(0);
     assertFalse(p.sendWaiting(System.nanoTime()));
     assertEquals(List.of("recon@1"), written);
   }
