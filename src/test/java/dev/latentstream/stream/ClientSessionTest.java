@@ -44,6 +44,36 @@ class ClientSessionTest {
     assertEquals(List.of("isClosed"), calls, "nothing written, no write-queue check");
   }
 
+  @Test
+  void livePointsGoOnlyWhereTheyContinueTheHistoryAndOtherwiseAFreshHistoryIsOwed() {
+    List<String> texts = new ArrayList<>();
+    ClientSession s =
+        session(
+            FakeSockets.open(
+                w -> {
+                  texts.add(String.valueOf(w));
+                  return io.vertx.core.Future.succeededFuture();
+                }),
+            0,
+            1);
+    Encoded points = Encoded.of("{\"type\":\"loss\"}");
+
+    assertTrue(!s.offerLoss(1, steps(1, 3), () -> points), "no history on this connection yet");
+    assertTrue(!s.takesLive(1, Protocol.Stream.loss), "it waits for one now");
+    assertTrue(s.deliverHistory(1, () -> List.of(Encoded.of("{\"type\":\"history\"}")), 3));
+    assertTrue(s.offerLoss(1, steps(4, 6), () -> points), "4 continues a history ending at 3");
+    assertTrue(!s.offerLoss(1, steps(9, 9), () -> points), "9 after 6 is a gap");
+    assertEquals(List.of("{\"type\":\"history\"}", "{\"type\":\"loss\"}"), texts);
+  }
+
+  private static Columns steps(long from, long to) {
+    Columns c = new Columns();
+    for (long step = from; step <= to; step++) {
+      c.add(step, 0, step, java.util.Map.of("recon", 1.0));
+    }
+    return c;
+  }
+
   /** A frame of job 1 whose binary message is {@code bytes} long. */
   static FrameMessage frame(FrameKind kind, long step, int bytes) {
     return frame(1, kind, step, bytes);
