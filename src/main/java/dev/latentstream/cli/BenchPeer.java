@@ -88,9 +88,14 @@ final class BenchPeer {
       ProcessBuilder pb = new ProcessBuilder(command(config, dir.dir(), jobFile, split));
       environment(pb.environment(), split, keepCoreType);
       pb.redirectError(ProcessBuilder.Redirect.INHERIT);
+      // The run at OpenBLAS's own kernels says so, so that "python:" lines are the measured runs.
       System.out.printf(
-          "python: %s %s, %d epochs, seed %d%n",
-          python, script(config.model()), config.epochs(), config.seed());
+          "%s %s %s, %d epochs, seed %d%n",
+          keepCoreType ? "python:" : "python without OPENBLAS_CORETYPE:",
+          python,
+          script(config.model()),
+          config.epochs(),
+          config.seed());
       return read(start(pb), preset, config);
     }
   }

@@ -1,6 +1,9 @@
 package dev.latentstream.model;
 
+import static org.bytedeco.pytorch.global.torch.cat;
+import static org.bytedeco.pytorch.global.torch.conv2d;
 import static org.bytedeco.pytorch.global.torch.relu;
+import static org.bytedeco.pytorch.global.torch.zeros;
 
 import dev.latentstream.config.JobConfig;
 import dev.latentstream.config.ModelLayout;
@@ -13,6 +16,9 @@ import org.bytedeco.pytorch.ConvTranspose2dImpl;
 import org.bytedeco.pytorch.ConvTranspose2dOptions;
 import org.bytedeco.pytorch.LinearImpl;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.TensorVector;
 
 /**
  * The convolutional VAE of the Keras tutorial ("Deep Learning with Python", §8.4): 3×3 convolutions
@@ -67,7 +73,7 @@ public final class ConvVae extends VariationalAutoencoder {
   public Encoded encode(Tensor x) {
     Tensor h = x.view(-1, 1, height, width);
     for (Conv2dImpl conv : convs) {
-      h = activate(conv.forward(h), h);
+      h = activate(convolve(conv, h), h);
     }
     Tensor flat = h.flatten(1, -1);
     h.close();
@@ -94,6 +100,56 @@ public final class ConvVae extends VariationalAutoencoder {
     return out;
   }
 
+  /**
+   * Output channels are padded to a multiple of this for a CPU convolution whose input gradient is
+   * needed: see {@link #convolve}.
+   */
+  static final long CHANNEL_BLOCK = 16;
+
+  /**
+   * {@code c} (3×3, padding 1, its own stride) on {@code h}. On some CPUs the oneDNN in libtorch
+   * 2.10 computes a wrong gradient with respect to a convolution's input (garbage, at times NaN)
+   * when the layer's output channels are not a multiple of 16: measured on AVX2 and AVX-512
+   * machines in November 2026 and on an AMD EPYC (AVX-512) in December, while an Intel Xeon with
+   * AVX-512 gets it right ({@code ConvVaeGradientTest}). One such layer (the preset's 1-channel
+   * output) makes every earlier gradient wrong and the run diverge. So while autograd records
+   * through such a layer on the CPU, it runs with zero filters added up to the next multiple of
+   * {@link #CHANNEL_BLOCK} and the added channels dropped: the same values and gradients, for the
+   * added filters' arithmetic. Without autograd (test pass, frames, IWAE) and on CUDA (cuDNN, not
+   * oneDNN) it runs as it is. Padding everywhere on the CPU rather than where a probe finds the bug
+   * keeps a run's arithmetic the same on every CPU, and a probe that passed by chance would let a
+   * run diverge.
+   */
+  static Tensor convolve(Conv2dImpl c, Tensor h) {
+    Tensor w = c.weight();
+    long out = w.size(0);
+    if (!h.requires_grad() || out % CHANNEL_BLOCK == 0 || !h.is_cpu()) {
+      return c.forward(h);
+    }
+    long stride = c.options().stride().get(0);
+    long extra = CHANNEL_BLOCK - out % CHANNEL_BLOCK;
+    Tensor noFilters =
+        zeros(new long[] {extra, w.size(1), w.size(2), w.size(3)}, new TensorOptions(w.device()));
+    Tensor noBias = zeros(new long[] {extra}, new TensorOptions(w.device()));
+    Tensor weight = cat(new TensorVector(w, noFilters));
+    Tensor bias = cat(new TensorVector(c.bias(), noBias));
+    Tensor padded =
+        conv2d(
+            h,
+            weight,
+            new TensorOptional(bias),
+            new long[] {stride, stride},
+            new long[] {1, 1},
+            new long[] {1, 1},
+            1);
+    Tensor maps = padded.narrow(1, 0, out);
+    // Autograd holds what backward needs by references of its own (see activate).
+    for (Tensor t : List.of(noFilters, noBias, weight, bias, padded)) {
+      t.close();
+    }
+    return maps;
+  }
+
   /** The transposed convolution's feature maps, {@code channels[0]} of them at the image's size. */
   @Override
   public long widestDecoderFloats() {
@@ -114,7 +170,7 @@ public final class ConvVae extends VariationalAutoencoder {
     Tensor h = flat.view(-1, deepest.out(), deepest.height(), deepest.width());
     flat.close();
     h = activate(upsample.forward(h), h);
-    Tensor maps = output.forward(h);
+    Tensor maps = convolve(output, h);
     h.close();
     Tensor logits = maps.view(-1, (long) height * width);
     maps.close();
