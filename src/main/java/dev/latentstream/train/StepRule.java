@@ -330,7 +330,15 @@ interface StepRule {
       Tensor g = model.generatorLoss(codes);
       double genValue = checked("gen", g);
       gen.zeroGrad();
-      g.backward();
+      // Into the encoder's gradients alone: g.backward() would also compute the discriminator's
+      // weight gradients, which its next zeroGrad drops unused (the peer computes them all the
+      // same); the gradients that reach the encoder are computed as before, bit for bit.
+      torch.backward(
+          new TensorVector(g),
+          new TensorVector(),
+          new BoolOptional(),
+          false,
+          model.encoderModule().parameters());
       gen.step();
 
       Map<String, Double> terms = new LinkedHashMap<>();

@@ -9,6 +9,7 @@ import dev.latentstream.model.Losses;
 import dev.latentstream.model.TensorData;
 import dev.latentstream.optim.Optim;
 import dev.latentstream.optim.Optimizers;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;
@@ -70,6 +71,39 @@ class AdversarialStepTest {
     }
   }
 
+  /**
+   * The generator phase's backward stops at the encoder: the discriminator's gradients are those of
+   * its own phase, not those plus the generator loss's, which it would drop unused.
+   */
+  @Test
+  void theGeneratorPhaseComputesNoGradientForTheDiscriminator() {
+    AdversarialAutoencoder a = model();
+    AdversarialAutoencoder b = model();
+    StepRule rule = StepRule.forModel(a);
+    PeerStep peer = new PeerStep(b);
+    Tensor all = TensorData.unitImages(TrainerTest.DATA.train(), 32);
+    try (PointerScope s = new PointerScope()) {
+      List<Tensor> afterItsPhase = new ArrayList<>();
+      torch.manual_seed(100);
+      peer.step(all, afterItsPhase);
+      torch.manual_seed(100);
+      rule.step(all, 1, 0);
+      var params = a.discriminatorModule().parameters();
+      assertEquals(afterItsPhase.size(), params.size());
+      for (int i = 0; i < afterItsPhase.size(); i++) {
+        assertTrue(
+            params.get(i).grad().equal(afterItsPhase.get(i)),
+            "discriminator gradient " + i + " is its own phase's");
+      }
+    } finally {
+      all.close();
+      rule.optimizers().forEach(Optim::close);
+      peer.optimizers().forEach(Optim::close);
+      a.close();
+      b.close();
+    }
+  }
+
   /** The three phases as the peer writes them, each with its own encoder pass. */
   record PeerStep(AdversarialAutoencoder model, Optim recon, Optim disc, Optim gen) {
     PeerStep(AdversarialAutoencoder model) {
@@ -95,6 +129,14 @@ class AdversarialStepTest {
     }
 
     Map<String, Double> step(Tensor x) {
+      return step(x, null);
+    }
+
+    /**
+     * One step; {@code discGrads}, when given, receives copies of the discriminator's gradients as
+     * its own phase left them.
+     */
+    Map<String, Double> step(Tensor x, List<Tensor> discGrads) {
       Losses r = model.losses(x, x, 0);
       double reconValue = r.total().item_double();
       descend(recon, r.total());
@@ -106,6 +148,12 @@ class AdversarialStepTest {
       Tensor d = model.discriminatorLoss(prior, model.encode(x).mean());
       double discValue = d.item_double();
       descend(disc, d);
+      if (discGrads != null) {
+        var params = model.discriminatorModule().parameters();
+        for (long i = 0; i < params.size(); i++) {
+          discGrads.add(params.get(i).grad().clone());
+        }
+      }
       Tensor g = model.generatorLoss(model.encode(x).mean());
       double genValue = g.item_double();
       descend(gen, g);
