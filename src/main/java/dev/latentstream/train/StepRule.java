@@ -16,10 +16,12 @@ import dev.latentstream.optim.Optim;
 import dev.latentstream.optim.Optimizers;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.BoolOptional;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -176,18 +178,81 @@ interface StepRule {
     return v;
   }
 
-  /** Reconstruction (+ β·KL) with one optimiser: ae, dae, vae, conv-vae. */
-  record Standard(Autoencoder model, Optim optimizer) implements SingleOptimizer {
+  /**
+   * Reconstruction (+ β·KL) with one optimiser: ae, dae, vae, conv-vae. The denoising autoencoder's
+   * corrupted batch is written into one tensor the rule owns and rewrites each step ({@link
+   * MlpAutoencoder#corruptInto}), freed by {@link #close}.
+   */
+  final class Standard implements SingleOptimizer {
+    private final Autoencoder model;
+    private final Optim optimizer;
+
+    /** The dae's corrupted batch, rows for a full batch; null before its first step. */
+    private Tensor corrupted;
+
+    Standard(Autoencoder model, Optim optimizer) {
+      this.model = model;
+      this.optimizer = optimizer;
+    }
+
+    @Override
+    public Optim optimizer() {
+      return optimizer;
+    }
+
     @Override
     public Map<String, Double> step(Tensor x, double beta, double freeBits) {
-      Tensor input = model instanceof MlpAutoencoder ae ? ae.corrupt(x) : x;
+      Tensor input = model instanceof MlpAutoencoder ae ? corrupt(ae, x) : x;
       Losses losses = model.losses(input, x, beta, freeBits);
       Map<String, Double> terms = new LinkedHashMap<>();
-      losses.terms().forEach((name, t) -> terms.put(name, checked(name, t)));
+      // ae and dae report their one term as both recon and loss: one tensor, read once.
+      Map<Tensor, Double> read = new IdentityHashMap<>();
+      losses
+          .terms()
+          .forEach(
+              (name, t) -> {
+                Double value = read.get(t);
+                if (value == null) {
+                  value = checked(name, t);
+                  read.put(t, value);
+                }
+                terms.put(name, value);
+              });
       optimizer.zeroGrad();
       losses.total().backward();
       optimizer.step();
       return terms;
+    }
+
+    /** {@code x} corrupted into the rule's own tensor; {@code x} itself for the plain ae. */
+    private Tensor corrupt(MlpAutoencoder ae, Tensor x) {
+      if (ae.job().noise() == null) {
+        return x;
+      }
+      long rows = x.size(0);
+      if (corrupted == null || corrupted.size(0) < rows || corrupted.size(1) != x.size(1)) {
+        if (corrupted != null) {
+          corrupted.close();
+        }
+        corrupted = x.new_empty(Math.max(rows, ae.job().batchSize()), x.size(1));
+        // Kept across steps, not the step's scope's to free: detaching releases the scope's
+        // reference, so the rule takes one of its own first, released by close().
+        corrupted.retainReference();
+        PointerScope scope = PointerScope.getInnerScope();
+        if (scope != null) {
+          scope.detach(corrupted);
+        }
+      }
+      return ae.corruptInto(
+          x, rows == corrupted.size(0) ? corrupted : corrupted.narrow(0, 0, rows));
+    }
+
+    @Override
+    public void close() {
+      if (corrupted != null) {
+        corrupted.close();
+        corrupted = null;
+      }
     }
   }
 

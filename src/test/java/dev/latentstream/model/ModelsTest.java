@@ -11,9 +11,14 @@ import dev.latentstream.config.JobConfigs;
 import dev.latentstream.testing.ModelParameters;
 import java.util.List;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Generator;
+import org.bytedeco.pytorch.GeneratorOptional;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class ModelsTest {
 
@@ -102,6 +107,42 @@ class ModelsTest {
           "noise was added");
       gauss.setNoiseLevel(0);
       assertTrue(gauss.corrupt(x).equal(x), "level 0 leaves the input alone");
+    }
+  }
+
+  /**
+   * The step's in-place corruption is the allocating one: the same values bit for bit from the same
+   * draws, and the generator left where the allocating form leaves it, at every level and kind.
+   */
+  @ParameterizedTest
+  @CsvSource({"gaussian, 0.5", "gaussian, 2.0", "gaussian, 0", "mask, 0.3", "mask, 0"})
+  void corruptingIntoAReusedTensorGivesWhatCorruptGivesFromTheSameDraws(String kind, double level) {
+    MlpAutoencoder dae =
+        new MlpAutoencoder(
+            job("{\"model\":\"dae\",\"noise\":{\"kind\":\"" + kind + "\",\"level\":0.5}}"), 4, 4);
+    dae.setNoiseLevel(level);
+    try (PointerScope s = new PointerScope()) {
+      // pixels at 0 and 1 exactly, where the clipping and the mask's edges act
+      Tensor x = torch.rand(6, 16);
+      x.narrow(0, 0, 1).fill_(new Scalar(0.0));
+      x.narrow(0, 1, 1).fill_(new Scalar(1.0));
+      Generator allocating = torch.getDefaultCPUGenerator().clone();
+      allocating.set_current_seed(7);
+      Generator inPlace = allocating.clone();
+      Tensor out = torch.full(new long[] {6, 16}, new Scalar(-3.0));
+      for (int step = 0; step < 3; step++) {
+        dae.drawFrom(allocating);
+        Tensor expected = dae.corrupt(x);
+        dae.drawFrom(inPlace);
+        Tensor actual = dae.corruptInto(x, out);
+        assertTrue(actual.equal(expected), kind + " at level " + level + ", step " + step);
+        assertTrue(level != 0 || actual.equal(x), "level 0 leaves the input alone");
+      }
+      assertEquals(
+          torch.rand(new long[] {1}, new GeneratorOptional(allocating)).item_double(),
+          torch.rand(new long[] {1}, new GeneratorOptional(inPlace)).item_double(),
+          "the draws after the noise are the same");
+      assertThrows(IllegalArgumentException.class, () -> dae.corruptInto(x, torch.empty(5, 16)));
     }
   }
 

@@ -5,9 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.latentstream.model.Losses;
+import dev.latentstream.model.MlpAutoencoder;
 import dev.latentstream.model.MlpVae;
 import dev.latentstream.model.TensorData;
 import dev.latentstream.nativelib.Kernels;
+import dev.latentstream.optim.Optim;
 import dev.latentstream.optim.Optimizers;
 import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;
@@ -106,6 +108,60 @@ class StepRuleTest {
       standard.optimizers().forEach(o -> o.close());
       fused.close();
       fused.optimizers().forEach(o -> o.close());
+      a.close();
+      b.close();
+    }
+  }
+
+  /**
+   * The dae's step corrupts into a tensor it reuses (a smaller last batch into part of it) and
+   * reads its one loss term once: the losses and weights are bit for bit those of the allocating
+   * step it replaced (corrupt, forward, read each term, backward, Adam).
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"gaussian", "mask"})
+  void theDenoisingStepTrainsAsTheAllocatingOneBitForBit(String kind) {
+    String json =
+        "{\"model\":\"dae\",\"hidden\":[32],\"latent\":3,\"batchSize\":24,"
+            + "\"noise\":{\"kind\":\""
+            + kind
+            + "\",\"level\":0.4}}";
+    torch.manual_seed(5);
+    MlpAutoencoder a = new MlpAutoencoder(TrainerTest.job(json), 28, 28);
+    torch.manual_seed(5);
+    MlpAutoencoder b = new MlpAutoencoder(TrainerTest.job(json), 28, 28);
+    Optim expectedAdam = Optimizers.create(a.job().optimizer(), a.parameters(), 1e-2);
+    StepRule rule =
+        new StepRule.Standard(b, Optimizers.create(b.job().optimizer(), b.parameters(), 1e-2));
+    Tensor all = TensorData.unitImages(TrainerTest.DATA.train(), 256);
+    try {
+      int from = 0;
+      for (int size : new int[] {24, 24, 17, 24}) {
+        try (PointerScope s = new PointerScope()) {
+          Tensor x = all.narrow(0, from, size);
+          from += size;
+          torch.manual_seed(300 + from);
+          Tensor input = a.corrupt(x);
+          Losses losses = a.losses(input, x, 1, 0);
+          double expected = losses.total().item_double();
+          expectedAdam.zeroGrad();
+          losses.total().backward();
+          expectedAdam.step();
+          torch.manual_seed(300 + from);
+          Map<String, Double> actual = rule.step(x, 1, 0);
+          assertEquals(Map.of("recon", expected, "loss", expected), actual, "batch of " + size);
+        }
+      }
+      var pa = a.parameters();
+      var pb = b.parameters();
+      for (long i = 0; i < pa.size(); i++) {
+        assertTrue(pa.get(i).equal(pb.get(i)), "parameter " + i);
+      }
+    } finally {
+      all.close();
+      expectedAdam.close();
+      rule.close();
+      rule.optimizers().forEach(Optim::close);
       a.close();
       b.close();
     }
