@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.latentstream.testing.OnContext;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -12,7 +13,6 @@ import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -159,15 +159,6 @@ class RemoteRunFilesTest {
   }
 
   private <T> T onContext(Callable<T> work) {
-    CompletableFuture<T> done = new CompletableFuture<>();
-    context.runOnContext(
-        v -> {
-          try {
-            done.complete(work.call());
-          } catch (Exception e) {
-            done.completeExceptionally(e);
-          }
-        });
-    return done.join();
+    return OnContext.call(context, work);
   }
 }

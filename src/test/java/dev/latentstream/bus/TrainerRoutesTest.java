@@ -2,12 +2,12 @@ package dev.latentstream.bus;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.latentstream.testing.OnContext;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -154,15 +154,6 @@ class TrainerRoutesTest {
    * publish queues its delivery on that context, in order).
    */
   private <T> T onContext(Callable<T> work) {
-    CompletableFuture<T> done = new CompletableFuture<>();
-    context.runOnContext(
-        v -> {
-          try {
-            done.complete(work.call());
-          } catch (Exception e) {
-            done.completeExceptionally(e);
-          }
-        });
-    return done.join();
+    return OnContext.call(context, work);
   }
 }

@@ -9,6 +9,7 @@ import dev.latentstream.bus.TrainerEvent;
 import dev.latentstream.bus.TrainerRoutes;
 import dev.latentstream.config.ServerConfig;
 import dev.latentstream.runformat.MetricsCsv;
+import dev.latentstream.testing.OnContext;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -23,7 +24,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -255,16 +255,7 @@ class NewRunStepsTest {
   }
 
   private <T> T onContext(Callable<T> work) {
-    CompletableFuture<T> done = new CompletableFuture<>();
-    context.runOnContext(
-        v -> {
-          try {
-            done.complete(work.call());
-          } catch (Exception e) {
-            done.completeExceptionally(e);
-          }
-        });
-    return done.join();
+    return OnContext.call(context, work);
   }
 
   private static void awaitUntil(BooleanSupplier condition, String what)

@@ -10,6 +10,7 @@ import dev.latentstream.bus.TrainerEvent;
 import dev.latentstream.bus.TrainerRoutes;
 import dev.latentstream.config.ServerConfig;
 import dev.latentstream.runformat.MetricsCsv;
+import dev.latentstream.testing.OnContext;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -25,7 +26,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -323,16 +323,7 @@ class ViewerContinuityTest {
   }
 
   private <T> T onContext(Callable<T> work) {
-    CompletableFuture<T> done = new CompletableFuture<>();
-    context.runOnContext(
-        v -> {
-          try {
-            done.complete(work.call());
-          } catch (Exception e) {
-            done.completeExceptionally(e);
-          }
-        });
-    return done.join();
+    return OnContext.call(context, work);
   }
 
   private static void awaitUntil(BooleanSupplier condition, String what, long seconds)
