@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.latentstream.bus.FrameMessage;
+import dev.latentstream.testing.FakeSockets;
 import dev.latentstream.wire.Frame;
 import dev.latentstream.wire.FrameHeader;
 import dev.latentstream.wire.FrameKind;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.latentstream.bus.FrameMessage;
 import dev.latentstream.stream.Protocol.Stream;
+import dev.latentstream.testing.FakeSockets;
 import dev.latentstream.wire.FrameKind;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

@@ -9,13 +9,10 @@ import dev.latentstream.bus.TrainerEvent;
 import dev.latentstream.bus.TrainerRoutes;
 import dev.latentstream.config.ServerConfig;
 import dev.latentstream.runformat.MetricsCsv;
+import dev.latentstream.testing.FakeViewer;
 import dev.latentstream.testing.OnContext;
 import io.vertx.core.Context;
-import io.vertx.core.Future;
-import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.ServerWebSocket;
-import io.vertx.core.http.WebSocketFrame;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
@@ -24,7 +21,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
@@ -45,10 +41,7 @@ class NewRunStepsTest {
   @TempDir Path root;
   private Vertx vertx;
   private Context context;
-  private final List<JsonObject> received = new CopyOnWriteArrayList<>();
-
-  /** Where the viewer's frames go (set on the hub's context when it attaches). */
-  private Handler<WebSocketFrame> toServer;
+  private final FakeViewer viewer = new FakeViewer();
 
   @BeforeEach
   void startHub() throws Exception {
@@ -70,20 +63,17 @@ class NewRunStepsTest {
         .get(10, TimeUnit.SECONDS);
     publish(new TrainerEvent.Status(1, job(0, -1, "node-a")));
     awaitUntil(() -> onContext(() -> hub.jobStatuses().size()) == 1, "the job's status");
-    onContext(() -> viewer(hub));
     onContext(
         () -> {
-          String subscribe =
-              new JsonObject()
-                  .put("type", "subscribe")
-                  .put("id", "s")
-                  .put("job", 1)
-                  .put("streams", new JsonArray().add("loss"))
-                  .encode();
-          toServer.handle(WebSocketFrame.textFrame(subscribe, true));
+          hub.attach(viewer.socket(), true, () -> {});
           return null;
         });
-    awaitUntil(() -> histories() == 1, "the first history");
+    onContext(
+        () -> {
+          viewer.subscribeToLoss(1);
+          return null;
+        });
+    awaitUntil(() -> viewer.histories() == 1, "the first history");
   }
 
   @AfterEach
@@ -110,17 +100,16 @@ class NewRunStepsTest {
       }
     }
     steps(1, 192);
-    awaitUntil(() -> lastLive() == 192, "the old run's live points");
+    awaitUntil(() -> viewer.lastLive() == 192, "the old run's live points");
     steps(121, 128); // node B's first steps, before its status
     Thread.sleep(200); // a few loss batches go by
     publish(new TrainerEvent.Status(1, job(1, 120, "node-b")));
     steps(129, 140);
-    awaitUntil(() -> lastStep() == 140, "the new run's step 140");
+    awaitUntil(() -> viewer.lastStep() == 140, "the new run's step 140");
 
     assertEquals(List.of(), problems(), "no step repeated, missing or out of order");
-    assertEquals(2, histories(), "a fresh history for the new run");
-    JsonObject fresh =
-        received.stream().filter(m -> "history".equals(m.getString("type"))).toList().getLast();
+    assertEquals(2, viewer.histories(), "a fresh history for the new run");
+    JsonObject fresh = viewer.lastHistory();
     assertEquals(1L, fresh.getJsonObject("columns").getJsonArray("step").getLong(0));
   }
 
@@ -135,24 +124,25 @@ class NewRunStepsTest {
     }
     publish(new TrainerEvent.Status(1, job(1, 0, "node-b"))); // node B took the job over
     steps(1, 20);
-    awaitUntil(() -> lastStep() == 20, "the new run's step 20");
-    long before = histories();
+    awaitUntil(() -> viewer.lastStep() == 20, "the new run's step 20");
+    long before = viewer.histories();
     // The gateway's watch marks node A's last status unreachable after node B's came in.
     publish(
         new TrainerEvent.Status(
             1, job(0, -1, "node-a").put("status", "unreachable").put("error", "silent")));
     steps(21, 40);
-    awaitUntil(() -> lastLive() == 40, "live points after the stale mark");
+    awaitUntil(() -> viewer.lastLive() == 40, "live points after the stale mark");
 
     assertEquals(List.of(), problems(), "no step repeated, missing or out of order");
-    assertEquals(before, histories(), "the stale mark starts no new stream and no new history");
+    assertEquals(
+        before, viewer.histories(), "the stale mark starts no new stream and no new history");
   }
 
   /** Problems in what the viewer received, as the page draws it (see LossContinuity). */
   private List<String> problems() {
     List<String> out = new ArrayList<>();
     long last = -1;
-    for (JsonObject m : received) {
+    for (JsonObject m : viewer.received()) {
       String type = m.getString("type", "");
       if (!type.equals("history") && !type.equals("loss")) {
         continue;
@@ -172,33 +162,6 @@ class NewRunStepsTest {
       }
     }
     return out;
-  }
-
-  private long histories() {
-    return received.stream().filter(m -> "history".equals(m.getString("type"))).count();
-  }
-
-  /** The last step of the latest loss message. */
-  private long lastLive() {
-    for (JsonObject m : received.reversed()) {
-      if ("loss".equals(m.getString("type"))) {
-        JsonArray steps = m.getJsonObject("columns").getJsonArray("step");
-        return steps.getLong(steps.size() - 1);
-      }
-    }
-    return -1;
-  }
-
-  /** The last step of the latest history or loss message. */
-  private long lastStep() {
-    for (JsonObject m : received.reversed()) {
-      String type = m.getString("type", "");
-      if (type.equals("loss") || type.equals("history")) {
-        JsonArray steps = m.getJsonObject("columns").getJsonArray("step");
-        return steps.isEmpty() ? 0 : steps.getLong(steps.size() - 1);
-      }
-    }
-    return -1;
   }
 
   private static JsonObject job(int failovers, long resumedAtStep, String node) {
@@ -230,28 +193,6 @@ class NewRunStepsTest {
           vertx.eventBus().publish(Addresses.FROM_TRAINER_EVENTS, e);
           return null;
         });
-  }
-
-  /** A client on a socket that records each text message it is sent. */
-  private Void viewer(StreamHub hub) {
-    StringBuilder fragments = new StringBuilder();
-    ServerWebSocket ws =
-        FakeSockets.open(
-            written -> {
-              if (written instanceof String text) {
-                received.add(new JsonObject(text));
-              } else if (written instanceof WebSocketFrame f) {
-                fragments.append(f.textData());
-                if (f.isFinal()) {
-                  received.add(new JsonObject(fragments.toString()));
-                  fragments.setLength(0);
-                }
-              }
-              return Future.succeededFuture();
-            },
-            frames -> toServer = frames);
-    hub.attach(ws, true, () -> {});
-    return null;
   }
 
   private <T> T onContext(Callable<T> work) {

@@ -10,13 +10,10 @@ import dev.latentstream.bus.TrainerEvent;
 import dev.latentstream.bus.TrainerRoutes;
 import dev.latentstream.config.ServerConfig;
 import dev.latentstream.runformat.MetricsCsv;
+import dev.latentstream.testing.FakeViewer;
 import dev.latentstream.testing.OnContext;
 import io.vertx.core.Context;
-import io.vertx.core.Future;
-import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.ServerWebSocket;
-import io.vertx.core.http.WebSocketFrame;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
@@ -26,7 +23,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
@@ -49,8 +45,7 @@ class ViewerContinuityTest {
   @TempDir Path root;
   private Vertx vertx;
   private Context context;
-  private final List<JsonObject> received = new CopyOnWriteArrayList<>();
-  private Handler<WebSocketFrame> toServer;
+  private final FakeViewer viewer = new FakeViewer();
 
   /** Node B's run directory (the gateway has none). */
   private Path bDisk;
@@ -89,21 +84,17 @@ class ViewerContinuityTest {
     beat("b", false); // alive, owning nothing yet
     publish(new TrainerEvent.Status(1, job(0, -1, "a")));
     awaitUntil(() -> onContext(() -> hub.jobStatuses().size()) == 1, "the job's status", 10);
-    onContext(() -> viewer(hub));
     onContext(
         () -> {
-          toServer.handle(
-              WebSocketFrame.textFrame(
-                  new JsonObject()
-                      .put("type", "subscribe")
-                      .put("id", "s")
-                      .put("job", 1)
-                      .put("streams", new JsonArray().add("loss"))
-                      .encode(),
-                  true));
+          hub.attach(viewer.socket(), true, () -> {});
           return null;
         });
-    awaitUntil(() -> histories() == 1, "the first history", 10);
+    onContext(
+        () -> {
+          viewer.subscribeToLoss(1);
+          return null;
+        });
+    awaitUntil(() -> viewer.histories() == 1, "the first history", 10);
   }
 
   @AfterEach
@@ -117,7 +108,7 @@ class ViewerContinuityTest {
     failOverToB();
 
     // B's heartbeat has not named the job: only its status says it owns it now.
-    awaitUntil(() -> lastStep() == 60 && lastHistoryFirstStep() == 1, "the past from B", 5);
+    awaitUntil(() -> viewer.lastStep() == 60 && lastHistoryFirstStep() == 1, "the past from B", 5);
     assertEquals(List.of(), problems(), "no step repeated, missing or out of order");
     assertEquals(0, askedA.get(), "the cut-off node is not asked");
   }
@@ -125,15 +116,15 @@ class ViewerContinuityTest {
   @Test
   void livePointsAfterAGapGoOutInAFreshHistoryInsteadOfLive() throws Exception {
     steps(1, 10);
-    awaitUntil(() -> lastStep() == 10, "steps 1..10", 10);
+    awaitUntil(() -> viewer.lastStep() == 10, "steps 1..10", 10);
     steps(14, 20); // 11..13 were lost on the way (a partition)
-    awaitUntil(() -> lastStep() == 20, "steps up to 20", 10);
+    awaitUntil(() -> viewer.lastStep() == 20, "steps up to 20", 10);
     steps(21, 25);
-    awaitUntil(() -> lastStep() == 25, "steps up to 25", 10);
+    awaitUntil(() -> viewer.lastStep() == 25, "steps up to 25", 10);
 
     assertEquals(List.of(), problems(), "the viewer's chart has no gap: the gap is in its history");
-    assertEquals(2, histories(), "a fresh history when the gap came");
-    JsonArray fresh = lastHistory().getJsonObject("columns").getJsonArray("step");
+    assertEquals(2, viewer.histories(), "a fresh history when the gap came");
+    JsonArray fresh = viewer.lastHistory().getJsonObject("columns").getJsonArray("step");
     assertEquals(10L, fresh.getLong(9));
     assertEquals(14L, fresh.getLong(10));
   }
@@ -144,12 +135,12 @@ class ViewerContinuityTest {
     bFailsFirst = 3;
     failOverToB();
 
-    awaitUntil(() -> lastStep() == 60, "the new run's step 60", 10);
+    awaitUntil(() -> viewer.lastStep() == 60, "the new run's step 60", 10);
     awaitUntil(
         () -> lastHistoryFirstStep() == 1,
         "a fresh history with the past",
         HistoryLoader.PAST_RETRY_MS / 1000 + 10);
-    assertTrue(histories() >= 3, "the first history, one without the past, one with it");
+    assertTrue(viewer.histories() >= 3, "the first history, one without the past, one with it");
     assertEquals(List.of(), problems(), "no step repeated, missing or out of order");
   }
 
@@ -165,7 +156,7 @@ class ViewerContinuityTest {
       }
     }
     steps(1, 50);
-    awaitUntil(() -> lastStep() == 50, "A's steps", 10);
+    awaitUntil(() -> viewer.lastStep() == 50, "A's steps", 10);
     publish(new TrainerEvent.Status(1, job(1, 40, "b")));
     steps(41, 60);
   }
@@ -244,7 +235,7 @@ class ViewerContinuityTest {
   private List<String> problems() {
     List<String> out = new ArrayList<>();
     long last = -1;
-    for (JsonObject m : received) {
+    for (JsonObject m : viewer.received()) {
       String type = m.getString("type", "");
       if (!type.equals("history") && !type.equals("loss")) {
         continue;
@@ -273,53 +264,9 @@ class ViewerContinuityTest {
     return out;
   }
 
-  private long histories() {
-    return received.stream().filter(m -> "history".equals(m.getString("type"))).count();
-  }
-
-  private JsonObject lastHistory() {
-    return received.stream()
-        .filter(m -> "history".equals(m.getString("type")))
-        .reduce((a, b) -> b)
-        .orElseThrow();
-  }
-
   private long lastHistoryFirstStep() {
-    JsonArray steps = lastHistory().getJsonObject("columns").getJsonArray("step");
+    JsonArray steps = viewer.lastHistory().getJsonObject("columns").getJsonArray("step");
     return steps.isEmpty() ? -1 : steps.getLong(0);
-  }
-
-  /** The last step of the latest history or loss message. */
-  private long lastStep() {
-    for (JsonObject m : received.reversed()) {
-      String type = m.getString("type", "");
-      if (type.equals("loss") || type.equals("history")) {
-        JsonArray steps = m.getJsonObject("columns").getJsonArray("step");
-        return steps.isEmpty() ? 0 : steps.getLong(steps.size() - 1);
-      }
-    }
-    return -1;
-  }
-
-  private Void viewer(StreamHub hub) {
-    StringBuilder fragments = new StringBuilder();
-    ServerWebSocket ws =
-        FakeSockets.open(
-            written -> {
-              if (written instanceof String text) {
-                received.add(new JsonObject(text));
-              } else if (written instanceof WebSocketFrame f) {
-                fragments.append(f.textData());
-                if (f.isFinal()) {
-                  received.add(new JsonObject(fragments.toString()));
-                  fragments.setLength(0);
-                }
-              }
-              return Future.succeededFuture();
-            },
-            frames -> toServer = frames);
-    hub.attach(ws, true, () -> {});
-    return null;
   }
 
   private <T> T onContext(Callable<T> work) {

@@ -1,4 +1,4 @@
-package dev.latentstream.stream;
+package dev.latentstream.testing;
 
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -11,11 +11,11 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
- * Stand-ins for the {@link ServerWebSocket} a {@link ClientSocket} writes to, for unit tests of a
- * session and its pacer without a server: proxies that answer the few calls a {@code ClientSocket}
- * makes and throw on any other.
+ * Stand-ins for the {@link ServerWebSocket} a {@code dev.latentstream.stream.ClientSocket} writes
+ * to, for unit tests of a session, its pacer or a hub without a server: proxies that answer the few
+ * calls a {@code ClientSocket} makes and throw on any other.
  */
-final class FakeSockets {
+public final class FakeSockets {
 
   private FakeSockets() {}
 
@@ -23,7 +23,7 @@ final class FakeSockets {
    * A socket that Vert.x has closed but whose close handler has not run yet: writing to it throws.
    * Each call's method name goes to {@code calls}.
    */
-  static ServerWebSocket closed(List<String> calls) {
+  public static ServerWebSocket closed(List<String> calls) {
     return (ServerWebSocket)
         Proxy.newProxyInstance(
             ServerWebSocket.class.getClassLoader(),
@@ -40,7 +40,7 @@ final class FakeSockets {
   }
 
   /** An open socket whose writes complete at once; each binary message goes to {@code binary}. */
-  static ServerWebSocket openTo(Consumer<Buffer> binary) {
+  public static ServerWebSocket openTo(Consumer<Buffer> binary) {
     return open(
         written -> {
           if (written instanceof Buffer b) {
@@ -55,7 +55,7 @@ final class FakeSockets {
    * binary message as its {@code Buffer}, a fragment as its {@code WebSocketFrame}. The write
    * completes when the future {@code write} returns does.
    */
-  static ServerWebSocket open(Function<Object, Future<Void>> write) {
+  public static ServerWebSocket open(Function<Object, Future<Void>> write) {
     return open(write, frames -> {});
   }
 
@@ -65,7 +65,7 @@ final class FakeSockets {
    * and drain handlers are taken and never called.
    */
   @SuppressWarnings("unchecked")
-  static ServerWebSocket open(
+  public static ServerWebSocket open(
       Function<Object, Future<Void>> write, Consumer<Handler<WebSocketFrame>> frames) {
     return (ServerWebSocket)
         Proxy.newProxyInstance(
