@@ -1,28 +1,19 @@
 package dev.latentstream.stream;
 
+import static dev.latentstream.stream.HubOnOneContext.ID;
+import static dev.latentstream.stream.HubOnOneContext.awaitUntil;
+import static dev.latentstream.stream.HubOnOneContext.running;
+import static dev.latentstream.stream.HubOnOneContext.writeRows;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.latentstream.bus.Addresses;
-import dev.latentstream.bus.Codecs;
 import dev.latentstream.bus.TrainerEvent;
-import dev.latentstream.bus.TrainerRoutes;
 import dev.latentstream.config.ServerConfig;
-import dev.latentstream.runformat.MetricsCsv;
-import dev.latentstream.testing.FakeViewer;
-import dev.latentstream.testing.OnContext;
-import io.vertx.core.Context;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -35,50 +26,27 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class NewRunStepsTest {
 
-  private static final String ID = "vae-fashion-1";
-  private static final List<String> TERMS = List.of("recon", "kl");
-
   @TempDir Path root;
-  private Vertx vertx;
-  private Context context;
-  private final FakeViewer viewer = new FakeViewer();
+  private HubOnOneContext hub;
 
   @BeforeEach
   void startHub() throws Exception {
-    vertx = Vertx.vertx();
-    Codecs.register(vertx);
-    ServerConfig config =
-        ServerConfig.fromJson(
-            new JsonObject()
-                .put("port", 0)
-                .put("token", "new-run-steps")
-                .put("runsDir", root.resolve("runs").toString())
-                .put("lossBatchMs", 10),
-            "test");
-    context = vertx.getOrCreateContext();
-    StreamHub hub = onContext(() -> new StreamHub(vertx, config, new TrainerRoutes(vertx)));
-    onContext(() -> hub.start())
-        .toCompletionStage()
-        .toCompletableFuture()
-        .get(10, TimeUnit.SECONDS);
-    publish(new TrainerEvent.Status(1, job(0, -1, "node-a")));
-    awaitUntil(() -> onContext(() -> hub.jobStatuses().size()) == 1, "the job's status");
-    onContext(
-        () -> {
-          hub.attach(viewer.socket(), true, () -> {});
-          return null;
-        });
-    onContext(
-        () -> {
-          viewer.subscribeToLoss(1);
-          return null;
-        });
-    awaitUntil(() -> viewer.histories() == 1, "the first history");
+    hub =
+        HubOnOneContext.start(
+            ServerConfig.fromJson(
+                new JsonObject()
+                    .put("port", 0)
+                    .put("token", "new-run-steps")
+                    .put("runsDir", root.resolve("runs").toString())
+                    .put("lossBatchMs", 10),
+                "test"));
+    hub.publish(new TrainerEvent.Status(1, running(0, -1, "node-a")));
+    hub.attachViewer();
   }
 
   @AfterEach
   void stop() throws Exception {
-    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    hub.close();
   }
 
   @Test
@@ -87,62 +55,47 @@ class NewRunStepsTest {
     Path runDir = Files.createDirectories(root.resolve("runs").resolve(ID));
     // Node A trains 1..192 and dies; node B takes over from the step-120 checkpoint, rewrites
     // metrics.csv up to it, and has written 121..124 of its own rows (later ones still buffered).
-    try (MetricsCsv a = new MetricsCsv(runDir.resolve(MetricsCsv.FILE))) {
-      a.open(TERMS, 0);
-      for (long s = 1; s <= 192; s++) {
-        a.step(s, 0, terms(s), 0);
-      }
-    }
-    try (MetricsCsv b = new MetricsCsv(runDir.resolve(MetricsCsv.FILE))) {
-      b.open(TERMS, 120);
-      for (long s = 121; s <= 124; s++) {
-        b.step(s, 0, terms(s), 0);
-      }
-    }
-    steps(1, 192);
-    awaitUntil(() -> viewer.lastLive() == 192, "the old run's live points");
-    steps(121, 128); // node B's first steps, before its status
+    writeRows(runDir, 0, 192);
+    writeRows(runDir, 120, 124);
+    hub.steps(1, 192);
+    awaitUntil(() -> hub.viewer.lastLive() == 192, "the old run's live points", 10);
+    hub.steps(121, 128); // node B's first steps, before its status
     Thread.sleep(200); // a few loss batches go by
-    publish(new TrainerEvent.Status(1, job(1, 120, "node-b")));
-    steps(129, 140);
-    awaitUntil(() -> viewer.lastStep() == 140, "the new run's step 140");
+    hub.publish(new TrainerEvent.Status(1, running(1, 120, "node-b")));
+    hub.steps(129, 140);
+    awaitUntil(() -> hub.viewer.lastStep() == 140, "the new run's step 140", 10);
 
     assertEquals(List.of(), problems(), "no step repeated, missing or out of order");
-    assertEquals(2, viewer.histories(), "a fresh history for the new run");
-    JsonObject fresh = viewer.lastHistory();
+    assertEquals(2, hub.viewer.histories(), "a fresh history for the new run");
+    JsonObject fresh = hub.viewer.lastHistory();
     assertEquals(1L, fresh.getJsonObject("columns").getJsonArray("step").getLong(0));
   }
 
   @Test
   void aStaleUnreachableMarkOfTheOldRunStartsNoNewStream() throws Exception {
     Path runDir = Files.createDirectories(root.resolve("runs").resolve(ID));
-    try (MetricsCsv b = new MetricsCsv(runDir.resolve(MetricsCsv.FILE))) {
-      b.open(TERMS, 0);
-      for (long s = 1; s <= 20; s++) {
-        b.step(s, 0, terms(s), 0);
-      }
-    }
-    publish(new TrainerEvent.Status(1, job(1, 0, "node-b"))); // node B took the job over
-    steps(1, 20);
-    awaitUntil(() -> viewer.lastStep() == 20, "the new run's step 20");
-    long before = viewer.histories();
+    writeRows(runDir, 0, 20);
+    hub.publish(new TrainerEvent.Status(1, running(1, 0, "node-b"))); // node B took the job over
+    hub.steps(1, 20);
+    awaitUntil(() -> hub.viewer.lastStep() == 20, "the new run's step 20", 10);
+    long before = hub.viewer.histories();
     // The gateway's watch marks node A's last status unreachable after node B's came in.
-    publish(
+    hub.publish(
         new TrainerEvent.Status(
-            1, job(0, -1, "node-a").put("status", "unreachable").put("error", "silent")));
-    steps(21, 40);
-    awaitUntil(() -> viewer.lastLive() == 40, "live points after the stale mark");
+            1, running(0, -1, "node-a").put("status", "unreachable").put("error", "silent")));
+    hub.steps(21, 40);
+    awaitUntil(() -> hub.viewer.lastLive() == 40, "live points after the stale mark", 10);
 
     assertEquals(List.of(), problems(), "no step repeated, missing or out of order");
     assertEquals(
-        before, viewer.histories(), "the stale mark starts no new stream and no new history");
+        before, hub.viewer.histories(), "the stale mark starts no new stream and no new history");
   }
 
   /** Problems in what the viewer received, as the page draws it (see LossContinuity). */
   private List<String> problems() {
     List<String> out = new ArrayList<>();
     long last = -1;
-    for (JsonObject m : viewer.received()) {
+    for (JsonObject m : hub.viewer.received()) {
       String type = m.getString("type", "");
       if (!type.equals("history") && !type.equals("loss")) {
         continue;
@@ -162,49 +115,5 @@ class NewRunStepsTest {
       }
     }
     return out;
-  }
-
-  private static JsonObject job(int failovers, long resumedAtStep, String node) {
-    JsonObject j =
-        new JsonObject()
-            .put("num", 1)
-            .put("id", ID)
-            .put("status", "running")
-            .put("step", 0)
-            .put("node", node)
-            .put("failovers", failovers);
-    return resumedAtStep < 0 ? j : j.put("resumedAtStep", resumedAtStep);
-  }
-
-  private static Map<String, Double> terms(long step) {
-    return Map.of("recon", 100.0 / step, "kl", 1.0);
-  }
-
-  private void steps(long from, long to) {
-    for (long s = from; s <= to; s++) {
-      publish(new TrainerEvent.Step(1, s, 0, System.currentTimeMillis(), terms(s)));
-    }
-  }
-
-  /** Published from the hub's context, so the hub gets the events in this order. */
-  private void publish(TrainerEvent e) {
-    onContext(
-        () -> {
-          vertx.eventBus().publish(Addresses.FROM_TRAINER_EVENTS, e);
-          return null;
-        });
-  }
-
-  private <T> T onContext(Callable<T> work) {
-    return OnContext.call(context, work);
-  }
-
-  private static void awaitUntil(BooleanSupplier condition, String what)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (!condition.getAsBoolean()) {
-      assertTrue(System.nanoTime() < deadline, "timed out waiting for " + what);
-      Thread.sleep(10);
-    }
   }
 }

@@ -1,19 +1,16 @@
 package dev.latentstream.stream;
 
+import static dev.latentstream.stream.HubOnOneContext.ID;
+import static dev.latentstream.stream.HubOnOneContext.awaitUntil;
+import static dev.latentstream.stream.HubOnOneContext.running;
+import static dev.latentstream.stream.HubOnOneContext.writeRows;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.latentstream.bus.Addresses;
-import dev.latentstream.bus.Codecs;
 import dev.latentstream.bus.TrainerCommand;
 import dev.latentstream.bus.TrainerEvent;
-import dev.latentstream.bus.TrainerRoutes;
 import dev.latentstream.config.ServerConfig;
-import dev.latentstream.runformat.MetricsCsv;
-import dev.latentstream.testing.FakeViewer;
-import dev.latentstream.testing.OnContext;
-import io.vertx.core.Context;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
@@ -21,11 +18,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -39,13 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ViewerContinuityTest {
 
-  private static final String ID = "vae-fashion-1";
-  private static final List<String> TERMS = List.of("recon", "kl");
-
   @TempDir Path root;
-  private Vertx vertx;
-  private Context context;
-  private final FakeViewer viewer = new FakeViewer();
+  private HubOnOneContext hub;
 
   /** Node B's run directory (the gateway has none). */
   private Path bDisk;
@@ -58,48 +46,31 @@ class ViewerContinuityTest {
 
   @BeforeEach
   void startHub() throws Exception {
-    vertx = Vertx.vertx();
-    Codecs.register(vertx);
-    ServerConfig config =
-        ServerConfig.fromJson(
-            new JsonObject()
-                .put("port", 0)
-                .put("token", "viewer-continuity")
-                .put("role", "gateway")
-                .put("runsDir", Files.createDirectories(root.resolve("gateway-runs")).toString())
-                .put("lossBatchMs", 10),
-            "test");
+    hub =
+        HubOnOneContext.start(
+            ServerConfig.fromJson(
+                new JsonObject()
+                    .put("port", 0)
+                    .put("token", "viewer-continuity")
+                    .put("role", "gateway")
+                    .put(
+                        "runsDir", Files.createDirectories(root.resolve("gateway-runs")).toString())
+                    .put("lossBatchMs", 10),
+                "test"));
     bDisk = Files.createDirectories(root.resolve("b-runs").resolve(ID));
-    vertx
+    hub.vertx
         .eventBus()
         .<TrainerCommand>consumer(Addresses.toTrainer("node-a"), m -> askedA.incrementAndGet());
-    vertx.eventBus().<TrainerCommand>consumer(Addresses.toTrainer("node-b"), this::serveFromB);
-    context = vertx.getOrCreateContext();
-    StreamHub hub = onContext(() -> new StreamHub(vertx, config, new TrainerRoutes(vertx)));
-    onContext(() -> hub.start())
-        .toCompletionStage()
-        .toCompletableFuture()
-        .get(10, TimeUnit.SECONDS);
+    hub.vertx.eventBus().<TrainerCommand>consumer(Addresses.toTrainer("node-b"), this::serveFromB);
     beat("a", true);
     beat("b", false); // alive, owning nothing yet
-    publish(new TrainerEvent.Status(1, job(0, -1, "a")));
-    awaitUntil(() -> onContext(() -> hub.jobStatuses().size()) == 1, "the job's status", 10);
-    onContext(
-        () -> {
-          hub.attach(viewer.socket(), true, () -> {});
-          return null;
-        });
-    onContext(
-        () -> {
-          viewer.subscribeToLoss(1);
-          return null;
-        });
-    awaitUntil(() -> viewer.histories() == 1, "the first history", 10);
+    hub.publish(new TrainerEvent.Status(1, job(0, -1, "a")));
+    hub.attachViewer();
   }
 
   @AfterEach
   void stop() throws Exception {
-    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    hub.close();
   }
 
   @Test
@@ -108,23 +79,24 @@ class ViewerContinuityTest {
     failOverToB();
 
     // B's heartbeat has not named the job: only its status says it owns it now.
-    awaitUntil(() -> viewer.lastStep() == 60 && lastHistoryFirstStep() == 1, "the past from B", 5);
+    awaitUntil(
+        () -> hub.viewer.lastStep() == 60 && lastHistoryFirstStep() == 1, "the past from B", 5);
     assertEquals(List.of(), problems(), "no step repeated, missing or out of order");
     assertEquals(0, askedA.get(), "the cut-off node is not asked");
   }
 
   @Test
   void livePointsAfterAGapGoOutInAFreshHistoryInsteadOfLive() throws Exception {
-    steps(1, 10);
-    awaitUntil(() -> viewer.lastStep() == 10, "steps 1..10", 10);
-    steps(14, 20); // 11..13 were lost on the way (a partition)
-    awaitUntil(() -> viewer.lastStep() == 20, "steps up to 20", 10);
-    steps(21, 25);
-    awaitUntil(() -> viewer.lastStep() == 25, "steps up to 25", 10);
+    hub.steps(1, 10);
+    awaitUntil(() -> hub.viewer.lastStep() == 10, "steps 1..10", 10);
+    hub.steps(14, 20); // 11..13 were lost on the way (a partition)
+    awaitUntil(() -> hub.viewer.lastStep() == 20, "steps up to 20", 10);
+    hub.steps(21, 25);
+    awaitUntil(() -> hub.viewer.lastStep() == 25, "steps up to 25", 10);
 
     assertEquals(List.of(), problems(), "the viewer's chart has no gap: the gap is in its history");
-    assertEquals(2, viewer.histories(), "a fresh history when the gap came");
-    JsonArray fresh = viewer.lastHistory().getJsonObject("columns").getJsonArray("step");
+    assertEquals(2, hub.viewer.histories(), "a fresh history when the gap came");
+    JsonArray fresh = hub.viewer.lastHistory().getJsonObject("columns").getJsonArray("step");
     assertEquals(10L, fresh.getLong(9));
     assertEquals(14L, fresh.getLong(10));
   }
@@ -135,12 +107,12 @@ class ViewerContinuityTest {
     bFailsFirst = 3;
     failOverToB();
 
-    awaitUntil(() -> viewer.lastStep() == 60, "the new run's step 60", 10);
+    awaitUntil(() -> hub.viewer.lastStep() == 60, "the new run's step 60", 10);
     awaitUntil(
         () -> lastHistoryFirstStep() == 1,
         "a fresh history with the past",
         HistoryLoader.PAST_RETRY_MS / 1000 + 10);
-    assertTrue(viewer.histories() >= 3, "the first history, one without the past, one with it");
+    assertTrue(hub.viewer.histories() >= 3, "the first history, one without the past, one with it");
     assertEquals(List.of(), problems(), "no step repeated, missing or out of order");
   }
 
@@ -149,16 +121,11 @@ class ViewerContinuityTest {
    * metrics.csv up to it, and trains 41..60 (writing its rows as it goes).
    */
   private void failOverToB() throws Exception {
-    try (MetricsCsv csv = new MetricsCsv(bDisk.resolve(MetricsCsv.FILE))) {
-      csv.open(TERMS, 0);
-      for (long s = 1; s <= 45; s++) {
-        csv.step(s, 0, terms(s), 0);
-      }
-    }
-    steps(1, 50);
-    awaitUntil(() -> viewer.lastStep() == 50, "A's steps", 10);
-    publish(new TrainerEvent.Status(1, job(1, 40, "b")));
-    steps(41, 60);
+    writeRows(bDisk, 0, 45);
+    hub.steps(1, 50);
+    awaitUntil(() -> hub.viewer.lastStep() == 50, "A's steps", 10);
+    hub.publish(new TrainerEvent.Status(1, job(1, 40, "b")));
+    hub.steps(41, 60);
   }
 
   private void serveFromB(io.vertx.core.eventbus.Message<TrainerCommand> m) {
@@ -185,9 +152,9 @@ class ViewerContinuityTest {
 
   /** Node {@code n}'s heartbeat, naming job 1 or nothing. */
   private void beat(String n, boolean ownsTheJob) {
-    onContext(
+    hub.onContext(
         () -> {
-          vertx
+          hub.vertx
               .eventBus()
               .publish(
                   Addresses.FROM_TRAINER_HEARTBEAT,
@@ -201,41 +168,16 @@ class ViewerContinuityTest {
         });
   }
 
+  /** Job 1's status as node {@code n} runs it. */
   private static JsonObject job(int failovers, long resumedAtStep, String n) {
-    JsonObject j =
-        new JsonObject()
-            .put("num", 1)
-            .put("id", ID)
-            .put("status", "running")
-            .put("step", 0)
-            .put("node", "host-" + n + ":5701")
-            .put("failovers", failovers);
-    return resumedAtStep < 0 ? j : j.put("resumedAtStep", resumedAtStep);
-  }
-
-  private static Map<String, Double> terms(long step) {
-    return Map.of("recon", 100.0 / step, "kl", 1.0);
-  }
-
-  private void steps(long from, long to) {
-    for (long s = from; s <= to; s++) {
-      publish(new TrainerEvent.Step(1, s, 0, System.currentTimeMillis(), terms(s)));
-    }
-  }
-
-  private void publish(TrainerEvent e) {
-    onContext(
-        () -> {
-          vertx.eventBus().publish(Addresses.FROM_TRAINER_EVENTS, e);
-          return null;
-        });
+    return running(failovers, resumedAtStep, "host-" + n + ":5701");
   }
 
   /** What the viewer received, as the page draws it (the rules of server.LossContinuity). */
   private List<String> problems() {
     List<String> out = new ArrayList<>();
     long last = -1;
-    for (JsonObject m : viewer.received()) {
+    for (JsonObject m : hub.viewer.received()) {
       String type = m.getString("type", "");
       if (!type.equals("history") && !type.equals("loss")) {
         continue;
@@ -265,20 +207,7 @@ class ViewerContinuityTest {
   }
 
   private long lastHistoryFirstStep() {
-    JsonArray steps = viewer.lastHistory().getJsonObject("columns").getJsonArray("step");
+    JsonArray steps = hub.viewer.lastHistory().getJsonObject("columns").getJsonArray("step");
     return steps.isEmpty() ? -1 : steps.getLong(0);
-  }
-
-  private <T> T onContext(Callable<T> work) {
-    return OnContext.call(context, work);
-  }
-
-  private static void awaitUntil(BooleanSupplier condition, String what, long seconds)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    while (!condition.getAsBoolean()) {
-      assertTrue(System.nanoTime() < deadline, "timed out waiting for " + what);
-      Thread.sleep(10);
-    }
   }
 }
