@@ -176,7 +176,7 @@ public final class ChurnBenchmark implements Callable<Integer> {
     int failovers = ClusterNodes.job(http).getInteger("failovers", 0);
     long killedAt = System.nanoTime();
     nodes.kill("trainer");
-    long lastCommitted = FailoverBenchmark.lastRow(csv);
+    long lastCommitted = ClusterNodes.lastRow(csv.getParent());
     nodes.startTrainer("trainer", nodes.clusterPorts[0], runs);
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(300);
     JsonObject j;
@@ -186,7 +186,7 @@ public final class ChurnBenchmark implements Callable<Integer> {
       if (resumedAt >= 0
           && j.getInteger("failovers", 0) > failovers
           && FailoverBenchmark.inode(csv) != inode
-          && FailoverBenchmark.lastRow(csv) > resumedAt) {
+          && ClusterNodes.lastRow(csv.getParent()) > resumedAt) {
         break;
       }
       if (System.nanoTime() > end) {

@@ -95,7 +95,8 @@ public final class FailoverBenchmark implements Callable<Integer> {
         long inode = inode(csv);
         long t0 = System.nanoTime();
         nodes.kill(names[owner]);
-        long lastCommitted = lastRow(csv); // what the killed node had on the disk
+        long lastCommitted =
+            ClusterNodes.lastRow(csv.getParent()); // what the killed node had on the disk
         JsonObject taken =
             await(
                 http1,
@@ -107,7 +108,7 @@ public final class FailoverBenchmark implements Callable<Integer> {
         long resumedAt = taken.getLong("resumedAtStep", 0L);
         // Training resumed: the other node rewrote metrics.csv and appended a step of its own.
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (inode(csv) == inode || lastRow(csv) <= resumedAt) {
+        while (inode(csv) == inode || ClusterNodes.lastRow(csv.getParent()) <= resumedAt) {
           if (System.nanoTime() > end) {
             throw new AssertionError("no new row within 120 s of kill " + k);
           }
@@ -223,15 +224,6 @@ public final class FailoverBenchmark implements Callable<Integer> {
         throw new AssertionError("not within " + seconds + " s: " + what + "; last: " + j);
       }
       Thread.sleep(50);
-    }
-  }
-
-  static long lastRow(Path csv) {
-    try {
-      List<MetricsCsv.Row> rows = MetricsCsv.read(csv).rows();
-      return rows.isEmpty() ? 0 : rows.getLast().step();
-    } catch (Exception e) {
-      return 0;
     }
   }
 
