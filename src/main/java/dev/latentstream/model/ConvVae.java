@@ -9,11 +9,13 @@ import dev.latentstream.config.JobConfig;
 import dev.latentstream.config.ModelLayout;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.pytorch.Conv2dImpl;
 import org.bytedeco.pytorch.Conv2dOptions;
 import org.bytedeco.pytorch.ConvTranspose2dImpl;
 import org.bytedeco.pytorch.ConvTranspose2dOptions;
+import org.bytedeco.pytorch.GradMode;
 import org.bytedeco.pytorch.LinearImpl;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
@@ -69,8 +71,73 @@ public final class ConvVae extends VariationalAutoencoder {
     return o;
   }
 
+  /**
+   * The most bytes one no-grad pass may hold in a feature map: a pass over more images goes through
+   * the layers {@link #imagesPerPiece} at a time (see {@link #inPieces}).
+   */
+  static final long PIECE_BYTES = 8L << 20;
+
+  /** Images per piece of a no-grad pass: the widest feature map of a piece within PIECE_BYTES. */
+  long imagesPerPiece() {
+    long widest =
+        Math.max(widestDecoderFloats(), (long) layout.convs().getFirst().out() * height * width);
+    return Math.max(1, PIECE_BYTES / (widest * Float.BYTES));
+  }
+
+  /**
+   * {@code pass} over the rows of {@code x}: at once while autograd records or when they are few,
+   * else {@link #imagesPerPiece} rows at a time, the results joined along the rows. The same values
+   * either way: every layer treats each image on its own.
+   *
+   * <p>Why: a test pass of 500 images holds feature maps of 25 to 50 MB (32 maps of the image per
+   * image). Blocks that large are mapped one by one and unmapped when freed ({@link
+   * Libtorch#MAPPED_TENSOR_BYTES}), so every map of every batch pays a page fault per 4 KiB, and
+   * the pass runs out of cache. On an AMD EPYC VM the preset's test pass over 2,000 images took
+   * 13.8 s of CPU (oneDNN's reorders between its blocked layout and libtorch's plain one 4.7 s of
+   * it), against the PyTorch peer's 6.4 s; in pieces, 1.0 s (docs/benchmarks.md). Pieces of a few
+   * MB come from the arenas and are reused piece after piece, and the pass's peak holds one piece's
+   * maps rather than a whole batch's.
+   */
+  private Tensor[] inPieces(Tensor x, Function<Tensor, Tensor[]> pass) {
+    long n = x.size(0);
+    long piece = imagesPerPiece();
+    if (n <= piece || GradMode.is_enabled()) {
+      return pass.apply(x);
+    }
+    List<TensorVector> parts = new ArrayList<>();
+    for (long from = 0; from < n; from += piece) {
+      Tensor rows = x.narrow(0, from, Math.min(piece, n - from));
+      Tensor[] out = pass.apply(rows);
+      rows.close();
+      for (int i = 0; i < out.length; i++) {
+        if (parts.size() <= i) {
+          parts.add(new TensorVector());
+        }
+        parts.get(i).push_back(out[i]);
+        out[i].close();
+      }
+    }
+    Tensor[] joined = new Tensor[parts.size()];
+    for (int i = 0; i < joined.length; i++) {
+      joined[i] = cat(parts.get(i));
+      parts.get(i).close();
+    }
+    return joined;
+  }
+
   @Override
   public Encoded encode(Tensor x) {
+    Tensor[] q =
+        inPieces(
+            x.view(-1, (long) height * width),
+            rows -> {
+              Encoded e = encodeAtOnce(rows);
+              return new Tensor[] {e.mean(), e.logVar()};
+            });
+    return new Encoded(q[0], q[1]);
+  }
+
+  private Encoded encodeAtOnce(Tensor x) {
     Tensor h = x.view(-1, 1, height, width);
     for (Conv2dImpl conv : convs) {
       h = activate(convolve(conv, h), h);
@@ -163,6 +230,10 @@ public final class ConvVae extends VariationalAutoencoder {
 
   @Override
   public Tensor decodeLogits(Tensor z) {
+    return inPieces(z, rows -> new Tensor[] {decodeAtOnce(rows)})[0];
+  }
+
+  private Tensor decodeAtOnce(Tensor z) {
     ModelLayout.Conv3x3 deepest = layout.convs().getLast();
     Tensor pre = decoderDense.forward(z);
     Tensor flat = relu(pre);

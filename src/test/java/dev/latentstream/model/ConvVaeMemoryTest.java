@@ -1,10 +1,12 @@
 package dev.latentstream.model;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.latentstream.config.JobConfig;
 import dev.latentstream.config.JobConfigs;
 import dev.latentstream.nativelib.NativeHeap;
+import java.util.List;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
@@ -58,5 +60,49 @@ class ConvVaeMemoryTest {
                 + " bytes");
       }
     }
+  }
+
+  /**
+   * Without autograd a pass over more images than {@link ConvVae#imagesPerPiece} runs a piece at a
+   * time; its codes and logits are those of the whole batch at once (as autograd's pass runs it).
+   */
+  @Test
+  void aPassInPiecesGivesTheWholeBatchsValues() {
+    JobConfig job =
+        JobConfigs.parse(
+            "{\"model\":\"conv-vae\",\"conv\":{\"channels\":[32,64,64,64],\"dense\":32},"
+                + "\"latent\":2}",
+            "test",
+            "test");
+    try (PointerScope scope = new PointerScope()) {
+      torch.manual_seed(5);
+      ConvVae model = new ConvVae(job, 28, 28);
+      model.eval();
+      int images = (int) (2.5 * model.imagesPerPiece());
+      assertTrue(images > model.imagesPerPiece() * 2, "three pieces, the last a short one");
+      Tensor x = torch.rand(images, 784);
+      Tensor z = torch.randn(images, 2);
+      Autoencoder.Encoded whole = model.encode(x);
+      Tensor wholeLogits = model.decodeLogits(z);
+      try (NoGradGuard noGrad = new NoGradGuard()) {
+        Autoencoder.Encoded pieces = model.encode(x);
+        Tensor piecesLogits = model.decodeLogits(z);
+        assertEquals(
+            List.of((long) images, 2L), List.of(pieces.mean().size(0), pieces.mean().size(1)));
+        assertClose(whole.mean(), pieces.mean(), "means");
+        assertClose(whole.logVar(), pieces.logVar(), "log-variances");
+        assertEquals(
+            List.of((long) images, 784L), List.of(piecesLogits.size(0), piecesLogits.size(1)));
+        assertClose(wholeLogits, piecesLogits, "logits");
+      }
+    }
+  }
+
+  private static void assertClose(Tensor expected, Tensor actual, String what) {
+    double scale = expected.detach().abs().max().item_double();
+    double diff = expected.detach().sub(actual).abs().max().item_double();
+    assertTrue(
+        diff <= 1e-5 * Math.max(1, scale),
+        what + " in pieces differ from the whole batch's by " + diff + " (largest " + scale + ")");
   }
 }
