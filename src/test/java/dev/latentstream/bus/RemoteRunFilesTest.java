@@ -5,14 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.latentstream.testing.OnContext;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -29,55 +26,39 @@ class RemoteRunFilesTest {
   private static final byte[] METRICS =
       "step,epoch,time,recon,kl\n1,0,0,1.0,0.5\n".getBytes(StandardCharsets.UTF_8);
 
-  private Vertx vertx;
-  private Context context;
-  private TrainerRoutes routes;
+  private RoutesOnOneContext gateway;
+  private EventBus bus;
   private final AtomicInteger askedA = new AtomicInteger();
   private final AtomicInteger askedB = new AtomicInteger();
 
   @BeforeEach
   void start() {
-    vertx = Vertx.vertx();
-    Codecs.register(vertx);
-    context = vertx.getOrCreateContext();
-    routes = onContext(() -> new TrainerRoutes(vertx));
-    onContext(
-        () -> {
-          vertx
-              .eventBus()
-              .publish(Addresses.FROM_TRAINER_HEARTBEAT, TrainerRoutesTest.beatOf("a", 7, 0));
-          vertx
-              .eventBus()
-              .publish(Addresses.FROM_TRAINER_HEARTBEAT, TrainerRoutesTest.beatOf("b", -1, 0));
-          return null;
-        });
+    gateway = new RoutesOnOneContext();
+    bus = gateway.vertx.eventBus();
   }
 
   @AfterEach
   void stop() throws Exception {
-    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    gateway.close();
   }
 
   @Test
   void aChunkTheCutOffNodeLeavesUnansweredIsAskedAgainWhereTheCorrectedRouteSays()
       throws Exception {
     // A is asked first; while its request hangs, B's status (the takeover) reaches the gateway.
-    vertx
-        .eventBus()
-        .<TrainerCommand>consumer(
-            Addresses.toTrainer("node-a"),
-            m -> {
-              askedA.incrementAndGet();
-              vertx
-                  .eventBus()
-                  .publish(
-                      Addresses.FROM_TRAINER_EVENTS,
-                      new TrainerEvent.Status(7, TrainerRoutesTest.job("host-b:5701", 1)));
-            });
+    bus.<TrainerCommand>consumer(
+        Addresses.toTrainer("node-a"),
+        m -> {
+          askedA.incrementAndGet();
+          bus.publish(
+              Addresses.FROM_TRAINER_EVENTS,
+              new TrainerEvent.Status(7, RoutesOnOneContext.job("host-b:5701", 1)));
+        });
     serveFromB();
 
     byte[] read =
-        onContext(() -> new RemoteRunFiles(routes).read(7, "metrics.csv", 1 << 20))
+        gateway
+            .onContext(() -> new RemoteRunFiles(gateway.routes).read(7, "metrics.csv", 1 << 20))
             .toCompletionStage()
             .toCompletableFuture()
             // Well inside the event bus's default 30 s reply timeout, which alone would end it.
@@ -90,11 +71,10 @@ class RemoteRunFilesTest {
 
   @Test
   void aReadNoNodeAnswersFailsAfterItsAttemptsSayingSo() throws Exception {
-    vertx
-        .eventBus()
-        .<TrainerCommand>consumer(Addresses.toTrainer("node-a"), m -> askedA.incrementAndGet());
+    bus.<TrainerCommand>consumer(Addresses.toTrainer("node-a"), m -> askedA.incrementAndGet());
 
-    Future<byte[]> read = onContext(() -> new RemoteRunFiles(routes).read(7, "metrics.csv", 1024));
+    Future<byte[]> read =
+        gateway.onContext(() -> new RemoteRunFiles(gateway.routes).read(7, "metrics.csv", 1024));
     ExecutionException e =
         org.junit.jupiter.api.Assertions.assertThrows(
             ExecutionException.class,
@@ -113,26 +93,17 @@ class RemoteRunFilesTest {
 
   @Test
   void aNodeThatHasNoSuchFileIsNotAskedAgain() throws Exception {
-    onContext(
-        () -> {
-          vertx
-              .eventBus()
-              .publish(
-                  Addresses.FROM_TRAINER_EVENTS,
-                  new TrainerEvent.Status(7, TrainerRoutesTest.job("host-b:5701", 1)));
-          return null;
+    gateway.status("b", 1);
+    bus.<TrainerCommand>consumer(
+        Addresses.toTrainer("node-b"),
+        m -> {
+          askedB.incrementAndGet();
+          m.fail(404, "job 7 has no metrics.csv yet");
         });
-    vertx
-        .eventBus()
-        .<TrainerCommand>consumer(
-            Addresses.toTrainer("node-b"),
-            m -> {
-              askedB.incrementAndGet();
-              m.fail(404, "job 7 has no metrics.csv yet");
-            });
 
     byte[] read =
-        onContext(() -> new RemoteRunFiles(routes).read(7, "metrics.csv", 1024))
+        gateway
+            .onContext(() -> new RemoteRunFiles(gateway.routes).read(7, "metrics.csv", 1024))
             .toCompletionStage()
             .toCompletableFuture()
             .get(10, TimeUnit.SECONDS);
@@ -142,23 +113,17 @@ class RemoteRunFilesTest {
   }
 
   private void serveFromB() {
-    vertx
-        .eventBus()
-        .<TrainerCommand>consumer(
-            Addresses.toTrainer("node-b"),
-            m -> {
-              askedB.incrementAndGet();
-              TrainerCommand.ReadRunFile f = (TrainerCommand.ReadRunFile) m.body();
-              int from = (int) Math.min(f.offset(), METRICS.length);
-              int to = (int) Math.min(METRICS.length, f.offset() + f.length());
-              m.reply(
-                  new JsonObject()
-                      .put("size", METRICS.length)
-                      .put("bytes", Arrays.copyOfRange(METRICS, from, to)));
-            });
-  }
-
-  private <T> T onContext(Callable<T> work) {
-    return OnContext.call(context, work);
+    bus.<TrainerCommand>consumer(
+        Addresses.toTrainer("node-b"),
+        m -> {
+          askedB.incrementAndGet();
+          TrainerCommand.ReadRunFile f = (TrainerCommand.ReadRunFile) m.body();
+          int from = (int) Math.min(f.offset(), METRICS.length);
+          int to = (int) Math.min(METRICS.length, f.offset() + f.length());
+          m.reply(
+              new JsonObject()
+                  .put("size", METRICS.length)
+                  .put("bytes", Arrays.copyOfRange(METRICS, from, to)));
+        });
   }
 }
