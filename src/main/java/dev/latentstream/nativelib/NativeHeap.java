@@ -46,6 +46,9 @@ public final class NativeHeap {
   /** glibc's {@code mallopt} parameter {@code M_MMAP_THRESHOLD}. */
   private static final int M_MMAP_THRESHOLD = -3;
 
+  /** glibc's {@code mallopt} parameter {@code M_TRIM_THRESHOLD}. */
+  private static final int M_TRIM_THRESHOLD = -1;
+
   private static final Optional<MethodHandle> MALLOPT_HANDLE =
       Linker.nativeLinker()
           .defaultLookup()
@@ -60,23 +63,34 @@ public final class NativeHeap {
 
   /**
    * Serves every allocation of at least {@code bytes} from a mapping of its own, unmapped when it
-   * is freed ({@code mallopt(M_MMAP_THRESHOLD, bytes)}, glibc, at most 32 MiB): true when set.
-   * Process-wide, and it also fixes glibc's trim threshold at its default (128 KiB).
+   * is freed ({@code mallopt(M_MMAP_THRESHOLD, bytes)}, glibc, at most 32 MiB), and lets each arena
+   * keep up to twice that free at its top ({@code M_TRIM_THRESHOLD}): true when both are set.
+   * Process-wide.
    *
-   * <p>Why: by default glibc raises the threshold to the largest block freed so far (up to 32 MiB)
-   * and the trim threshold to twice that, so after the first pass over hundreds of images every
-   * feature map below 32 MiB came from the arenas, and what the pass freed stayed resident. The
-   * conv VAE's IWAE pass after training then peaked about 100 MiB above the PyTorch peer's whole
-   * process, whose single-threaded passes reuse one contiguous heap (docs/benchmarks.md). The cost
-   * is a page fault per 4 KiB of each such block every time one is allocated: the conv VAE's eval
-   * pass of 500 images took 0.2 to 0.3 s longer (about 0.75 s against 0.55 s).
+   * <p>Why the mappings: by default glibc raises the mmap threshold to the largest block freed so
+   * far (up to 32 MiB) and the trim threshold to twice that, so after the first pass over hundreds
+   * of images every feature map below 32 MiB came from the arenas, and what the pass freed stayed
+   * resident. The conv VAE's IWAE pass after training then peaked about 100 MiB above the PyTorch
+   * peer's whole process, whose single-threaded passes reuse one contiguous heap
+   * (docs/benchmarks.md). The cost is a page fault per 4 KiB of such a block every time one is
+   * allocated, which is why a long pass runs in pieces below the threshold (the conv VAE's).
+   *
+   * <p>Why the trim threshold: setting the mmap threshold also stops glibc from raising the trim
+   * threshold, which then stays at 128 KiB. A piece's freed feature maps at the top of an arena
+   * went back to the system at once, and the next piece faulted the same pages in again: in the
+   * conv VAE's test pass on an AMD EPYC VM oneDNN's reorders of 8 MB pieces took 22 ms each, a
+   * fifth of their speed from reused memory. Twice the mmap threshold is glibc's own ratio; what a
+   * pass leaves free is still given back after it ({@link #trim}).
    */
   public static boolean mapAllocationsFrom(int bytes) {
     if (MALLOPT_HANDLE.isEmpty()) {
       return false;
     }
     try {
-      return (int) MALLOPT_HANDLE.get().invokeExact(M_MMAP_THRESHOLD, bytes) == 1;
+      MethodHandle mallopt = MALLOPT_HANDLE.get();
+      boolean mapped = (int) mallopt.invokeExact(M_MMAP_THRESHOLD, bytes) == 1;
+      boolean kept = (int) mallopt.invokeExact(M_TRIM_THRESHOLD, 2 * bytes) == 1;
+      return mapped && kept;
     } catch (Throwable e) {
       return false;
     }

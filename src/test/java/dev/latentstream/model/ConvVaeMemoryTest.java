@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.latentstream.config.JobConfig;
 import dev.latentstream.config.JobConfigs;
 import dev.latentstream.nativelib.NativeHeap;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -95,6 +97,62 @@ class ConvVaeMemoryTest {
             List.of((long) images, 784L), List.of(piecesLogits.size(0), piecesLogits.size(1)));
         assertClose(wholeLogits, piecesLogits, "logits");
       }
+    }
+  }
+
+  /**
+   * A pass in pieces reuses the memory its earlier pieces freed: the pages of a piece's feature
+   * maps stay with the arena (glibc's trim threshold, {@link
+   * dev.latentstream.nativelib.NativeHeap#mapAllocationsFrom}), so a pass after the first faults
+   * few pages in. With the trim threshold at glibc's 128 KiB every piece gave its pages back and
+   * faulted them in again, and the conv VAE's test pass took 8 s instead of 1.
+   */
+  @Test
+  void aPassInPiecesReusesThePagesItFreed() throws Exception {
+    Assumptions.assumeTrue(Files.exists(Path.of("/proc/thread-self/stat")), "Linux's /proc");
+    JobConfig job =
+        JobConfigs.parse(
+            "{\"model\":\"conv-vae\",\"conv\":{\"channels\":[32,64,64,64],\"dense\":32},"
+                + "\"latent\":2}",
+            "test",
+            "test");
+    long[] faults = new long[3];
+    // A thread of its own, so an arena of its own that earlier tests have not paged in.
+    Thread passes =
+        new Thread(
+            () -> {
+              try (PointerScope scope = new PointerScope()) {
+                torch.manual_seed(7);
+                ConvVae model = new ConvVae(job, 28, 28);
+                model.eval();
+                Tensor x = torch.rand(6 * model.imagesPerPiece(), 784);
+                try (NoGradGuard noGrad = new NoGradGuard()) {
+                  for (int pass = 0; pass < faults.length; pass++) {
+                    long before = minorFaults();
+                    try (PointerScope passScope = new PointerScope()) {
+                      model.decodeLogits(model.encode(x).mean());
+                    }
+                    faults[pass] = minorFaults() - before;
+                  }
+                }
+              }
+            });
+    passes.start();
+    passes.join();
+    assertTrue(
+        faults[2] < faults[0] / 4,
+        "page faults of three passes of six pieces: "
+            + java.util.Arrays.toString(faults)
+            + "; the third should reuse the first's pages");
+  }
+
+  /** Minor page faults of the calling thread ({@code /proc/thread-self/stat}, field 10). */
+  private static long minorFaults() {
+    try {
+      String stat = Files.readString(Path.of("/proc/thread-self/stat"));
+      return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[7]);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
   }
 
