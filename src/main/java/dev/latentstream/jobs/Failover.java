@@ -15,12 +15,19 @@ import java.util.Set;
  * {@link Leases}): every second, and at once when Hazelcast's membership listener says a member
  * left, it takes over the jobs of nodes that went away, from their newest whole checkpoint, and
  * lists the finished runs only such a node listed. Its start-up claims are {@link StartupClaims}'s,
- * its renewals at every heartbeat {@link LeaseRenewal}'s. Threads: runs on the trainer verticle's
- * context.
+ * its renewals at every heartbeat {@link LeaseRenewal}'s; its scans run one at a time through a
+ * {@link ScanGuard}, which logs their failures. Threads: runs on the trainer verticle's context.
  */
 final class Failover {
 
   static final long SCAN_MS = 1000;
+
+  /**
+   * A scan not completed by then is given up ({@link ScanGuard}), so that a cluster read that never
+   * answers cannot stop this node from scanning for good. A takeover still under way finishes on
+   * its own, and the lease it moved to this node is no orphan to the next scan.
+   */
+  static final long SCAN_TIMEOUT_MS = 20_000;
 
   private static final System.Logger LOG = System.getLogger(Failover.class.getName());
 
@@ -32,7 +39,8 @@ final class Failover {
   private final Runnable beat;
   private final StartupClaims claims;
   private final LeaseRenewal renewal;
-  private boolean scanning;
+  private final ScanGuard scans =
+      new ScanGuard(SCAN_TIMEOUT_MS, this::scanOnce, new ScanFailures(LOG, System::nanoTime));
 
   /** The group's live nodes at the last scan: one missing now went away. */
   private Set<String> groupNodes = Set.of();
@@ -102,11 +110,11 @@ final class Failover {
    * the finished runs only it listed (see {@link #listRunsLeftBehind}).
    */
   void scan() {
-    if (scanning) {
-      return;
-    }
-    scanning = true;
-    leases
+    scans.run();
+  }
+
+  private Future<Void> scanOnce() {
+    return leases
         .maps
         .groupNodes()
         .compose(
@@ -132,15 +140,7 @@ final class Failover {
                             listRunsLeftBehind();
                           }
                           return (Void) null;
-                        }))
-        .onComplete(
-            ar -> {
-              scanning = false;
-              if (ar.failed()) {
-                LOG.log(
-                    System.Logger.Level.DEBUG, "failover scan failed: " + ar.cause().getMessage());
-              }
-            });
+                        }));
   }
 
   /**
