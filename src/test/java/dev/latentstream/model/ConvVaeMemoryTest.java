@@ -28,15 +28,18 @@ class ConvVaeMemoryTest {
     Libtorch.load();
   }
 
+  /** The conv preset's layers, 2-D latent. */
+  private static final JobConfig PRESET_LAYOUT =
+      JobConfigs.parse(
+          "{\"model\":\"conv-vae\",\"conv\":{\"channels\":[32,64,64,64],\"dense\":32},"
+              + "\"latent\":2}",
+          "test",
+          "test");
+
   @Test
   void aPassWithoutGradientsHoldsNoFeatureMapOnceItReturns() {
     Assumptions.assumeTrue(NativeHeap.bytesInUse().isPresent(), "glibc's mallinfo2");
-    JobConfig job =
-        JobConfigs.parse(
-            "{\"model\":\"conv-vae\",\"conv\":{\"channels\":[32,64,64,64],\"dense\":32},"
-                + "\"latent\":2}",
-            "test",
-            "test");
+    JobConfig job = PRESET_LAYOUT;
     int images = 200;
     // The smallest of the model's twelve feature maps at this batch: 64 maps of 14×14.
     long smallestMap = (long) images * 64 * 14 * 14 * Float.BYTES;
@@ -70,12 +73,7 @@ class ConvVaeMemoryTest {
    */
   @Test
   void aPassInPiecesGivesTheWholeBatchsValues() {
-    JobConfig job =
-        JobConfigs.parse(
-            "{\"model\":\"conv-vae\",\"conv\":{\"channels\":[32,64,64,64],\"dense\":32},"
-                + "\"latent\":2}",
-            "test",
-            "test");
+    JobConfig job = PRESET_LAYOUT;
     try (PointerScope scope = new PointerScope()) {
       torch.manual_seed(5);
       ConvVae model = new ConvVae(job, 28, 28);
@@ -110,12 +108,7 @@ class ConvVaeMemoryTest {
   @Test
   void aPassInPiecesReusesThePagesItFreed() throws Exception {
     Assumptions.assumeTrue(Files.exists(Path.of("/proc/thread-self/stat")), "Linux's /proc");
-    JobConfig job =
-        JobConfigs.parse(
-            "{\"model\":\"conv-vae\",\"conv\":{\"channels\":[32,64,64,64],\"dense\":32},"
-                + "\"latent\":2}",
-            "test",
-            "test");
+    JobConfig job = PRESET_LAYOUT;
     long[] faults = new long[3];
     // A thread of its own, so an arena of its own that earlier tests have not paged in.
     Thread passes =
